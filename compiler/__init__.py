@@ -1,0 +1,27 @@
+"""mlax: JAX's programming model as an MLIR compiler toolchain.
+
+    import mlax as jax
+    from mlax import numpy as jnp, random
+
+Functions are traced into the mlax dialect (`make_ir`), transformed by MLIR passes, and
+lowered through linalg to the CPU (`jit`).
+"""
+from mlax.core import config, ConcretizationTypeError, TracerBoolConversionError, \
+    TracerIntegerConversionError, NonConcreteBooleanIndexError, MlaxError
+from mlax.runtime import Array
+from mlax.api import jit, make_ir, device_put, devices
+from mlax import tree_util
+from mlax import numpy
+from mlax import lax
+from mlax.tree_util import tree_map, tree_leaves, tree_structure, tree_flatten, tree_unflatten
+
+__version__ = "0.1.0"
+
+
+def block_until_ready(x):
+    return tree_util.tree_map(lambda l: l.block_until_ready() if hasattr(l, "block_until_ready") else l, x)
+
+
+__all__ = ["jit", "make_ir", "device_put", "devices", "Array", "numpy", "lax", "tree_util",
+           "config", "tree_map", "tree_leaves", "tree_structure", "tree_flatten",
+           "tree_unflatten", "block_until_ready"]

@@ -1,0 +1,273 @@
+"""`jit` and `make_ir`: from Python functions to compiled code and to IR.
+
+A jitted function traces once per signature (static arguments, pytree structure, shapes,
+dtypes and weak types of the array leaves), compiles through the CPU pipeline, and keeps
+the executable; later calls with the same signature only flatten, look up and dispatch.
+Called while another function is being traced, a jitted function becomes a private
+func.func of the same module and a `func.call` to it.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+
+import numpy as np
+from mlir import ir
+from mlir.dialects import func as func_d
+
+from mlax import core, tracing
+from mlax.core import ShapedArray
+from mlax.eager import to_numpy
+from mlax.runtime import Array
+from mlax.tracing import Tracer
+from mlax.tree_util import tree_flatten, tree_unflatten
+
+
+def _leaf_signature(x, name):
+    if isinstance(x, Array):
+        return (x.shape, x.dtype, x.weak_type)
+    if isinstance(x, np.ndarray):
+        return (x.shape, core.canonicalize_dtype(x.dtype), False)
+    if isinstance(x, np.generic):
+        return ((), core.canonicalize_dtype(x.dtype), False)
+    if core.is_python_scalar(x):
+        a = core.aval_of_python_scalar(x)
+        return ((), a.dtype, a.weak_type)
+    raise TypeError(f"Argument '{name}' of type {type(x).__name__} is not a valid mlax type: "
+                    "pass arrays, Python scalars, or pytrees of them, or mark it static with "
+                    "static_argnums/static_argnames.")
+
+
+def _aval_of(x):
+    if isinstance(x, Tracer):
+        return x.aval
+    shape, dtype, weak = _leaf_signature(x, "output")
+    return ShapedArray(shape, dtype, weak)
+
+
+class _Entry:
+    __slots__ = ("exe", "out_tree", "out_weak", "module_text")
+
+    def __init__(self, exe, out_tree, out_weak):
+        self.exe, self.out_tree, self.out_weak = exe, out_tree, out_weak
+
+
+def _normalize_static(fun, static_argnums, static_argnames):
+    if isinstance(static_argnums, int):
+        static_argnums = (static_argnums,)
+    if isinstance(static_argnames, str):
+        static_argnames = (static_argnames,)
+    static_argnums = tuple(static_argnums or ())
+    static_argnames = tuple(static_argnames or ())
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    names = [p.name for p in params]
+    # JAX infers each from the other where the signature allows.
+    nums = set(static_argnums)
+    for n in static_argnames:
+        if n in names and params[names.index(n)].kind in (
+                inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD):
+            nums.add(names.index(n))
+    anames = set(static_argnames)
+    for i in static_argnums:
+        if 0 <= i < len(params) and params[i].kind == inspect.Parameter.POSITIONAL_OR_KEYWORD:
+            anames.add(params[i].name)
+    return tuple(sorted(nums)), tuple(sorted(anames)), names
+
+
+class Jitted:
+    """The result of `mlax.jit(fun)`."""
+
+    def __init__(self, fun, static_argnums=None, static_argnames=None, donate_argnums=None):
+        functools.update_wrapper(self, fun)
+        self._fun = fun
+        self._static_argnums, self._static_argnames, self._param_names = \
+            _normalize_static(fun, static_argnums, static_argnames)
+        self._cache = {}
+
+    def __get__(self, obj, objtype=None):
+        if obj is None:
+            return self
+        return functools.partial(self, obj)
+
+    def _split(self, args, kwargs):
+        nums, names = self._static_argnums, self._static_argnames
+        static = []
+        dyn_args = []
+        dyn_names = []
+        for i, a in enumerate(args):
+            if i in nums:
+                static.append((i, _hashable(a, self._arg_name(i))))
+            else:
+                dyn_args.append(a)
+                dyn_names.append(self._arg_name(i))
+        dyn_kwargs = {}
+        for k, v in kwargs.items():
+            if k in names:
+                static.append((k, _hashable(v, k)))
+            else:
+                dyn_kwargs[k] = v
+        return tuple(static), dyn_args, dyn_names, dyn_kwargs
+
+    def _arg_name(self, i):
+        return self._param_names[i] if i < len(self._param_names) else f"args[{i}]"
+
+    def _rebuild(self, static, dyn_args, dyn_kwargs):
+        args = list(dyn_args)
+        kwargs = dict(dyn_kwargs)
+        for k, v in static:
+            if isinstance(k, int):
+                args.insert(k, v)
+            else:
+                kwargs[k] = v
+        return args, kwargs
+
+    def __call__(self, *args, **kwargs):
+        static, dyn_args, dyn_names, dyn_kwargs = self._split(args, kwargs)
+        leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
+        if core.trace_stack():
+            return self._call_traced(static, leaves, treedef, dyn_names, dyn_args)
+        try:
+            key = (static, treedef, tuple(_leaf_signature(x, "") for x in leaves))
+            entry = self._cache.get(key)
+        except TypeError:
+            key, entry = None, None
+        if entry is None:
+            names = _leaf_names(dyn_args, dyn_names, dyn_kwargs)
+            key = (static, treedef, tuple(_leaf_signature(x, n) for x, n in zip(leaves, names)))
+            entry = self._compile(static, leaves, treedef, names)
+            self._cache[key] = entry
+        outs = entry.exe([to_numpy(x) for x in leaves])
+        return entry.out_tree.unflatten([Array(o, w) for o, w in zip(outs, entry.out_weak)])
+
+    def _flat_fun(self, static, treedef):
+        def flat(*leaves):
+            dyn_args, dyn_kwargs = tree_unflatten(treedef, leaves)
+            args, kwargs = self._rebuild(static, dyn_args, dyn_kwargs)
+            return self._fun(*args, **kwargs)
+        return flat
+
+    def _trace(self, static, leaves, treedef, names, tm, parent=None):
+        avals = [_aval_of(x) for x in leaves]
+        builder, out = tracing.trace_function(self._flat_fun(static, treedef), avals, names,
+                                              getattr(self._fun, "__name__", "fn"), tm, parent)
+        out_leaves, out_tree = tree_flatten(out)
+        for o in out_leaves:
+            if not isinstance(o, Tracer):
+                _leaf_signature(o, "output")
+        with tm.ctx:
+            builder.finish(out_leaves)
+        return builder, out_leaves, out_tree
+
+    def _compile(self, static, leaves, treedef, names):
+        from mlax.compile import compile_builder
+        tm = tracing.TracedModule()
+        builder, out_leaves, out_tree = self._trace(static, leaves, treedef, names, tm)
+        out_avals = [_aval_of(o) for o in out_leaves]
+        exe = compile_builder(tm, builder, out_avals)
+        return _Entry(exe, out_tree, [a.weak_type for a in out_avals])
+
+    def _call_traced(self, static, leaves, treedef, dyn_names, dyn_args):
+        parent = tracing.current()
+        tm = parent.traced_module
+        names = _leaf_names(dyn_args, dyn_names, {})
+        names += [""] * (len(leaves) - len(names))
+        builder, out_leaves, out_tree = self._trace(static, leaves, treedef, names, tm, parent)
+        results = call_function(parent, builder, leaves)
+        return out_tree.unflatten(results)
+
+    def trace_ir(self, *args, **kwargs):
+        """Trace (without compiling) and return the module."""
+        static, dyn_args, dyn_names, dyn_kwargs = self._split(args, kwargs)
+        leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
+        tm = tracing.TracedModule()
+        names = _leaf_names(dyn_args, dyn_names, dyn_kwargs)
+        self._trace(static, leaves, treedef, names, tm)
+        return tm.module
+
+
+def call_function(parent, builder, leaves):
+    """Emit a func.call in `parent` to the finished function of `builder`."""
+    with parent.traced_module.ctx:
+        builder.func.attributes["sym_visibility"] = ir.StringAttr.get("private")
+        values = [parent.lift(x) for x in leaves] + [parent.lift(c) for c in builder.captured]
+        ftype = ir.FunctionType(ir.TypeAttr(builder.func.attributes["function_type"]).value)
+        with ir.InsertionPoint(parent.block), tracing.user_location():
+            call = func_d.CallOp(list(ftype.results), builder.name, values)
+    origin = frozenset().union(*[x.origin for x in leaves if isinstance(x, Tracer)]) \
+        if leaves else frozenset()
+    outs = []
+    for r, aval in zip(call.results, builder.out_avals):
+        outs.append(Tracer(parent, r, aval, origin))
+    return outs
+
+
+def _leaf_names(dyn_args, dyn_names, dyn_kwargs):
+    names = []
+    for a, n in zip(dyn_args, dyn_names):
+        names += [n] * len(tree_flatten(a)[0])
+    for k, v in dyn_kwargs.items():
+        names += [k] * len(tree_flatten(v)[0])
+    return names
+
+
+def _hashable(v, name):
+    try:
+        hash(v)
+    except TypeError:
+        raise ValueError(f"Non-hashable static argument '{name}' of type {type(v).__name__}: "
+                         "static arguments must be hashable (use a tuple instead of a list, or "
+                         "pass arrays as non-static arguments).") from None
+    return v
+
+
+def jit(fun=None, *, static_argnums=None, static_argnames=None, donate_argnums=None, **_):
+    """Compile `fun` for the CPU; usable as `@jit`, `jit(f, ...)` and with functools.partial."""
+    if fun is None:
+        return functools.partial(jit, static_argnums=static_argnums,
+                                 static_argnames=static_argnames, donate_argnums=donate_argnums)
+    return Jitted(fun, static_argnums, static_argnames, donate_argnums)
+
+
+class IR:
+    """The result of `make_ir(f)(*args)`: the traced module, printable."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def __str__(self):
+        return str(self.module)
+
+    __repr__ = __str__
+
+    def as_text(self, debug_info=False):
+        return self.module.operation.get_asm(enable_debug_info=debug_info)
+
+
+def make_ir(fun, static_argnums=None, static_argnames=None):
+    """Like jax.make_jaxpr: `make_ir(f)(*args)` returns f traced to mlax IR."""
+    j = fun if isinstance(fun, Jitted) else Jitted(fun, static_argnums, static_argnames)
+
+    def wrapped(*args, **kwargs):
+        return IR(j.trace_ir(*args, **kwargs))
+    return wrapped
+
+
+def device_put(x, device=None):
+    """Place `x` on the (CPU) device as an mlax Array."""
+    if isinstance(x, Array):
+        return x
+    if isinstance(x, Tracer):
+        return x
+    from mlax.tree_util import tree_map
+    if not isinstance(x, (np.ndarray, np.generic)) and not core.is_python_scalar(x):
+        return tree_map(lambda l: device_put(l, device), x)
+    weak = core.is_python_scalar(x) and not isinstance(x, bool)
+    return Array(np.array(to_numpy(x)), weak)
+
+
+def devices(backend=None):
+    from mlax.runtime import CPU0
+    return [CPU0]

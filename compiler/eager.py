@@ -1,0 +1,52 @@
+"""Op-by-op execution: each primitive applied to concrete arrays runs as a compiled one-op
+function, cached per (op, attributes, operand types), as JAX does outside jit."""
+from __future__ import annotations
+
+import numpy as np
+
+from mlax import core
+from mlax.core import ShapedArray
+from mlax.runtime import Array
+
+_cache: dict = {}
+
+
+def to_numpy(x) -> np.ndarray:
+    if isinstance(x, Array):
+        return x._value
+    if core.is_python_scalar(x):
+        return np.asarray(x, dtype=core.aval_of_python_scalar(x).dtype)
+    arr = np.asarray(x)
+    dtype = core.canonicalize_dtype(arr.dtype)
+    if arr.dtype != dtype or not arr.flags.c_contiguous:
+        arr = np.ascontiguousarray(arr, dtype=dtype)
+    return arr
+
+
+def _freeze(v):
+    if isinstance(v, dict):
+        return tuple(sorted((k, _freeze(x)) for k, x in v.items()))
+    if isinstance(v, (list, tuple)):
+        return tuple(_freeze(x) for x in v)
+    if isinstance(v, np.dtype):
+        return ("dtype", v.str)
+    return v
+
+
+def run(name, operands, attrs):
+    from mlax import tracing
+    from mlax.compile import compile_builder
+    arrays = [to_numpy(x) for x in operands]
+    key = (name, _freeze(attrs), tuple((a.shape, a.dtype.str) for a in arrays))
+    exe = _cache.get(key)
+    if exe is None:
+        tm = tracing.TracedModule()
+        with tm.ctx:
+            b = tracing.FunctionBuilder(tm.module, tm.unique_name(name.replace("mlax.", "")), None, tm)
+            args = [b.add_argument(ShapedArray(a.shape, a.dtype)) for a in arrays]
+            outs = b.emit(name, args, attrs)
+            b.finish(outs)
+        exe = compile_builder(tm, b, [o.aval for o in outs])
+        _cache[key] = exe
+    weak = tracing._result_weak(name, operands)
+    return [Array(o, weak) for o in exe(arrays)]

@@ -1,0 +1,287 @@
+"""mlax.lax: the primitives, one function per mlax op, with lax's strict typing
+(operands already of equal shapes and dtypes); jax.numpy-style broadcasting and promotion
+live in mlax.numpy."""
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from mlax import core
+from mlax.core import bind, ShapedArray
+
+_b = bind
+
+
+def aval(x) -> ShapedArray:
+    from mlax.tracing import Tracer
+    from mlax.runtime import Array
+    if isinstance(x, Tracer):
+        return x.aval
+    if isinstance(x, Array):
+        return ShapedArray(x.shape, x.dtype, x.weak_type)
+    if core.is_python_scalar(x):
+        return core.aval_of_python_scalar(x)
+    arr = np.asarray(x)
+    return ShapedArray(arr.shape, core.canonicalize_dtype(arr.dtype), False)
+
+
+# -- elementwise -------------------------------------------------------------------------
+
+def _unary(name):
+    def f(x):
+        return bind(f"mlax.{name}", x)
+    f.__name__ = name
+    f.__doc__ = f"Elementwise {name} (mlax.{name})."
+    return f
+
+
+def _binary(name):
+    def f(x, y):
+        return bind(f"mlax.{name}", x, y)
+    f.__name__ = name
+    f.__doc__ = f"Elementwise {name} (mlax.{name})."
+    return f
+
+
+neg = _unary("neg"); exp = _unary("exp"); exp2 = _unary("exp2"); log = _unary("log")
+log1p = _unary("log1p"); expm1 = _unary("expm1"); tanh = _unary("tanh")
+logistic = _unary("logistic"); sin = _unary("sin"); cos = _unary("cos"); tan = _unary("tan")
+asin = _unary("asin"); acos = _unary("acos"); atan = _unary("atan"); sinh = _unary("sinh")
+cosh = _unary("cosh"); asinh = _unary("asinh"); acosh = _unary("acosh"); atanh = _unary("atanh")
+sqrt = _unary("sqrt"); rsqrt = _unary("rsqrt"); cbrt = _unary("cbrt"); abs = _unary("abs")
+sign = _unary("sign"); floor = _unary("floor"); ceil = _unary("ceil"); erf = _unary("erf")
+erfc = _unary("erfc"); erf_inv = _unary("erf_inv"); lgamma = _unary("lgamma")
+digamma = _unary("digamma"); bitwise_not = _unary("not"); population_count = _unary("population_count")
+is_finite = _unary("is_finite")
+
+add = _binary("add"); sub = _binary("sub"); mul = _binary("mul"); div = _binary("div")
+rem = _binary("rem"); pow = _binary("pow"); max = _binary("max"); min = _binary("min")
+atan2 = _binary("atan2"); bitwise_and = _binary("and"); bitwise_or = _binary("or")
+bitwise_xor = _binary("xor"); shift_left = _binary("shift_left")
+shift_right_logical = _binary("shift_right_logical")
+shift_right_arithmetic = _binary("shift_right_arithmetic"); nextafter = _binary("nextafter")
+eq = _binary("eq"); ne = _binary("ne"); lt = _binary("lt"); le = _binary("le")
+gt = _binary("gt"); ge = _binary("ge")
+
+
+def round(x, rounding_method=0):
+    return bind("mlax.round", x)
+
+
+def integer_pow(x, y):
+    return bind("mlax.integer_pow", x, y=int(y))
+
+
+def square(x):
+    return integer_pow(x, 2)
+
+
+def select(pred, on_true, on_false):
+    return bind("mlax.select", pred, on_true, on_false)
+
+
+def clamp(min, x, max):
+    return bind("mlax.clamp", min, x, max)
+
+
+def stop_gradient(x):
+    from mlax.tree_util import tree_map
+    return tree_map(lambda l: bind("mlax.stop_gradient", l), x)
+
+
+def convert_element_type(x, new_dtype):
+    new_dtype = core.canonicalize_dtype(new_dtype)
+    if aval(x).dtype == new_dtype and not aval(x).weak_type:
+        return x
+    return bind("mlax.convert_element_type", x, new_dtype=new_dtype)
+
+
+def bitcast_convert_type(x, new_dtype):
+    return bind("mlax.bitcast_convert_type", x, new_dtype=np.dtype(new_dtype))
+
+
+# -- shapes ------------------------------------------------------------------------------
+
+def iota(dtype, size):
+    return bind("mlax.iota", dtype=core.canonicalize_dtype(dtype), shape=(int(size),), dimension=0)
+
+
+def broadcasted_iota(dtype, shape, dimension):
+    return bind("mlax.iota", dtype=core.canonicalize_dtype(dtype), shape=tuple(shape),
+                dimension=int(dimension))
+
+
+def broadcast_in_dim(x, shape, broadcast_dimensions):
+    a = aval(x)
+    shape = tuple(int(s) for s in shape)
+    if a.shape == shape and tuple(broadcast_dimensions) == tuple(range(len(shape))):
+        return x
+    return bind("mlax.broadcast_in_dim", x, shape=shape,
+                broadcast_dimensions=tuple(int(d) for d in broadcast_dimensions))
+
+
+def broadcast(x, sizes):
+    a = aval(x)
+    n = len(sizes)
+    return broadcast_in_dim(x, tuple(sizes) + a.shape, tuple(range(n, n + a.ndim)))
+
+
+def reshape(x, new_sizes, dimensions=None):
+    if dimensions is not None:
+        x = transpose(x, dimensions)
+    new_sizes = tuple(int(s) for s in new_sizes)
+    if aval(x).shape == new_sizes:
+        return x
+    return bind("mlax.reshape", x, new_sizes=new_sizes)
+
+
+def transpose(x, permutation):
+    permutation = tuple(int(p) for p in permutation)
+    if permutation == tuple(range(len(permutation))):
+        return x
+    return bind("mlax.transpose", x, permutation=permutation)
+
+
+def slice(x, start_indices, limit_indices, strides=None):
+    strides = tuple(strides) if strides is not None else (1,) * len(start_indices)
+    return bind("mlax.slice", x, start_indices=tuple(start_indices),
+                limit_indices=tuple(limit_indices), strides=strides)
+
+
+def slice_in_dim(x, start_index, limit_index, stride=1, axis=0):
+    a = aval(x)
+    starts = [0] * a.ndim
+    limits = list(a.shape)
+    strides = [1] * a.ndim
+    starts[axis], limits[axis], strides[axis] = start_index, limit_index, stride
+    return slice(x, starts, limits, strides)
+
+
+def _index_scalar(i):
+    from mlax import numpy as jnp
+    a = aval(i)
+    if a.dtype != np.int32:
+        i = convert_element_type(i, np.int32)
+    return i
+
+
+def dynamic_slice(x, start_indices, slice_sizes):
+    idx = [_index_scalar(i) for i in start_indices]
+    return bind("mlax.dynamic_slice", x, *idx, slice_sizes=tuple(int(s) for s in slice_sizes))
+
+
+def dynamic_update_slice(x, update, start_indices):
+    idx = [_index_scalar(i) for i in start_indices]
+    return bind("mlax.dynamic_update_slice", x, update, *idx)
+
+
+def dynamic_slice_in_dim(x, start_index, slice_size, axis=0):
+    a = aval(x)
+    starts = [0] * a.ndim
+    sizes = list(a.shape)
+    starts[axis] = start_index
+    sizes[axis] = slice_size
+    return dynamic_slice(x, starts, sizes)
+
+
+def dynamic_index_in_dim(x, index, axis=0, keepdims=True):
+    out = dynamic_slice_in_dim(x, index, 1, axis)
+    if keepdims:
+        return out
+    shape = list(aval(out).shape)
+    del shape[axis]
+    return reshape(out, shape)
+
+
+def concatenate(operands, dimension):
+    operands = list(operands)
+    out = operands[0]
+    for o in operands[1:]:
+        out = bind("mlax.concatenate", out, o, dimension=int(dimension))
+    return out
+
+
+def pad(x, padding_value, padding_config):
+    low, high, interior = zip(*padding_config) if padding_config else ((), (), ())
+    return bind("mlax.pad", x, padding_value, low=tuple(low), high=tuple(high),
+                interior=tuple(interior))
+
+
+def squeeze(x, dimensions):
+    a = aval(x)
+    dims = {d % a.ndim for d in dimensions}
+    return reshape(x, [n for i, n in enumerate(a.shape) if i not in dims])
+
+
+def expand_dims(x, dimensions):
+    a = aval(x)
+    shape = list(a.shape)
+    for d in sorted(d % (a.ndim + len(dimensions)) for d in dimensions):
+        shape.insert(d, 1)
+    return reshape(x, shape)
+
+
+# -- reductions --------------------------------------------------------------------------
+
+def _reducer(name):
+    def f(x, axes):
+        return bind(f"mlax.{name}", x, axes=tuple(sorted(int(a) for a in axes)))
+    f.__name__ = name
+    return f
+
+
+reduce_sum = _reducer("reduce_sum"); reduce_max = _reducer("reduce_max")
+reduce_min = _reducer("reduce_min"); reduce_prod = _reducer("reduce_prod")
+reduce_and = _reducer("reduce_and"); reduce_or = _reducer("reduce_or")
+
+
+def argmax(x, axis, index_dtype):
+    return bind("mlax.argmax", x, axis=int(axis), index_dtype=core.canonicalize_dtype(index_dtype))
+
+
+def argmin(x, axis, index_dtype):
+    return bind("mlax.argmin", x, axis=int(axis), index_dtype=core.canonicalize_dtype(index_dtype))
+
+
+def _cumulative(name):
+    def f(x, axis=0, reverse=False):
+        return bind(f"mlax.{name}", x, axis=int(axis), reverse=bool(reverse))
+    f.__name__ = name
+    return f
+
+
+cumsum = _cumulative("cumsum"); cumprod = _cumulative("cumprod"); cummax = _cumulative("cummax")
+cummin = _cumulative("cummin"); cumlogsumexp = _cumulative("cumlogsumexp")
+
+
+def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
+    (lc, rc), (lb, rb) = dimension_numbers
+    return bind("mlax.dot_general", lhs, rhs, lhs_contracting_dimensions=tuple(lc),
+                rhs_contracting_dimensions=tuple(rc), lhs_batch_dimensions=tuple(lb),
+                rhs_batch_dimensions=tuple(rb))
+
+
+def dot(lhs, rhs, precision=None, preferred_element_type=None):
+    la, ra = aval(lhs), aval(rhs)
+    return dot_general(lhs, rhs, (([la.ndim - 1], [0]), ([], [])))
+
+
+# -- sorting and bits --------------------------------------------------------------------
+
+def sort(operand, dimension=-1, is_stable=True, num_keys=1):
+    if isinstance(operand, (list, tuple)):
+        keys, *values = operand
+        nd = aval(keys).ndim
+        outs = bind("mlax.sort", keys, *values, dimension=dimension % nd, is_stable=is_stable)
+        return tuple(outs) if isinstance(outs, list) else (outs,)
+    nd = aval(operand).ndim
+    return bind("mlax.sort", operand, dimension=dimension % nd, is_stable=is_stable)
+
+
+def top_k(operand, k):
+    return tuple(bind("mlax.top_k", operand, k=int(k)))
+
+
+def threefry2x32_p(k0, k1, x0, x1):
+    return tuple(bind("mlax.threefry2x32", k0, k1, x0, x1))

@@ -1,0 +1,1 @@
+"""Lowerings of the mlax dialect to upstream dialects, each a pass registered in mlax.passes."""

@@ -1,0 +1,383 @@
+"""`mlax-opt`: mlir-opt for mlax.
+
+Reads a .mlir file (mlax and upstream dialects), verifies it (`mlax-verify` always runs
+first), runs the passes named on the command line in order, and prints the result:
+
+    mlax-opt in.mlir --mlax-simplify --mlax-lower-to-linalg --canonicalize
+    mlax-opt in.mlir --pipeline=cpu -o out.mlir
+    mlax-opt in.mlir --pass-pipeline='builtin.module(mlax-dce,func.func(cse))'
+
+Every `--flag` that is not one of the options below names a pass: an mlax pass from
+`mlax.passes.PASSES` or any upstream pass (`--name`, `--name{opts}`, `--name=opts`).
+Errors (parse, verify, unknown pass, failing pass) print as `file:line:col: error: ...`
+and exit 1; a missing input file exits 2. A Python traceback is a bug in mlax-opt:
+`--debug` shows it.
+"""
+from __future__ import annotations
+
+import re
+import sys
+import traceback
+
+from mlir import ir
+
+from mlax import passes, pipelines
+
+USAGE = """\
+usage: mlax-opt [file|-] [--<pass>[{options}]]... [--pass-pipeline='...'] [--pipeline=<name>]
+                [-o <file>] [--split-input-file] [--print-ir-after-all] [--mlir-timing]
+                [--mlir-print-debuginfo] [--mlir-print-op-generic]
+                [--allow-unregistered-dialect] [--debug]
+
+Parses the input (stdin when absent or '-') with the mlax dialect loaded, runs
+mlax-verify, then each pass in command-line order, and prints the module.
+
+options:
+  -o <file>                   write the output to <file> (default: stdout)
+  --pass-pipeline=<pipeline>  a pass pipeline, with or without builtin.module(...)
+  --pipeline=<name>           a named mlax pipeline (listed below)
+  --split-input-file          process each '// -----' chunk separately
+  --print-ir-after-all        print the IR after every pass (to stderr)
+  --mlir-timing               print pass timings (to stderr)
+  --mlir-print-debuginfo      print locations
+  --mlir-print-op-generic     print every op in generic form
+  --allow-unregistered-dialect
+                              accept ops of unknown dialects
+  --debug                     let internal errors raise with a traceback
+  -h, --help                  show this message
+  --<pass>[{opts}|=opts]      any mlax pass (below) or upstream MLIR pass
+"""
+
+SPLIT_MARKER = re.compile(r"^\s*// -----\s*$")
+
+
+class UsageError(Exception):
+    """A bad command line: exits 2."""
+
+
+class InputError(Exception):
+    """The input file cannot be read: exits 2."""
+
+
+class OptError(Exception):
+    """A diagnosed failure (parse, verify, pass): exits 1. Its text is ready to print."""
+
+
+# ---------------------------------------------------------------------------------------
+# Command line
+
+class Options:
+    def __init__(self):
+        self.input = None
+        self.output = None
+        self.pipeline: list[str] = []
+        self.split_input_file = False
+        self.print_ir_after_all = False
+        self.timing = False
+        self.debuginfo = False
+        self.generic = False
+        self.allow_unregistered = False
+        self.debug = False
+        self.help = False
+
+
+def _strip_anchor(text: str) -> str:
+    """`builtin.module(a,b)` -> `a,b`; other pipeline text as it is."""
+    text = text.strip()
+    m = re.fullmatch(r"builtin\.module\s*\((.*)\)", text, re.S)
+    return m.group(1) if m else text
+
+
+def parse_args(argv) -> Options:
+    opts = Options()
+    args = list(argv)
+    i = 0
+
+    def value(flag):
+        nonlocal i
+        if "=" in args[i]:
+            return args[i].split("=", 1)[1]
+        i += 1
+        if i >= len(args):
+            raise UsageError(f"{flag} needs a value")
+        return args[i]
+
+    while i < len(args):
+        a = args[i]
+        name = a.split("=", 1)[0]
+        if a in ("-h", "--help", "-help"):
+            opts.help = True
+        elif name in ("-o", "--o"):
+            opts.output = value("-o")
+        elif name in ("--pass-pipeline", "-pass-pipeline"):
+            opts.pipeline += passes.split_pipeline(_strip_anchor(value("--pass-pipeline")))
+        elif name in ("--pipeline", "-pipeline"):
+            key = value("--pipeline")
+            if key not in pipelines.PIPELINES:
+                raise UsageError(f"unknown pipeline '{key}'; named pipelines: "
+                                 + ", ".join(pipelines.PIPELINES))
+            opts.pipeline += passes.split_pipeline(pipelines.PIPELINES[key])
+        elif a in ("--split-input-file", "-split-input-file"):
+            opts.split_input_file = True
+        elif a in ("--print-ir-after-all", "-print-ir-after-all", "--mlir-print-ir-after-all"):
+            opts.print_ir_after_all = True
+        elif a in ("--mlir-timing", "-mlir-timing"):
+            opts.timing = True
+        elif a in ("--mlir-print-debuginfo", "-mlir-print-debuginfo"):
+            opts.debuginfo = True
+        elif a in ("--mlir-print-op-generic", "-mlir-print-op-generic"):
+            opts.generic = True
+        elif a in ("--allow-unregistered-dialect", "-allow-unregistered-dialect"):
+            opts.allow_unregistered = True
+        elif a == "--debug":
+            opts.debug = True
+        elif a == "-" or not a.startswith("-"):
+            if opts.input is not None:
+                raise UsageError(f"more than one input file: '{opts.input}' and '{a}'")
+            opts.input = a
+        else:
+            opts.pipeline.append(_pass_element(a))
+        i += 1
+    return opts
+
+
+def _pass_element(flag: str) -> str:
+    """`--name`, `--name{opts}` or `--name=opts` -> a pipeline element."""
+    body = flag.lstrip("-")
+    if not body:
+        raise UsageError(f"bad option '{flag}'")
+    brace, eq = body.find("{"), body.find("=")
+    if eq != -1 and (brace == -1 or eq < brace):
+        name, options = body[:eq], body[eq + 1:].strip("'\"")
+        return f"{name}{{{options}}}"
+    return body
+
+
+def usage() -> str:
+    passes._load()
+    width = max(len(f) for f in passes.PASSES) + 4
+    lines = [USAGE, "mlax passes:"]
+    for flag, p in sorted(passes.PASSES.items()):
+        lines.append(f"  --{flag:<{width}}{p.summary}")
+    lines.append("\nnamed pipelines (--pipeline=<name>):")
+    for name, text in pipelines.PIPELINES.items():
+        lines.append(f"  {name:<{width + 2}}{text}")
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------
+# Diagnostics
+
+def _file_loc(loc: ir.Location):
+    """(file, line, col) of the first file location inside `loc`, or None."""
+    if loc.is_a_file():
+        return loc.filename, loc.start_line, loc.start_col
+    if loc.is_a_name():
+        return _file_loc(loc.child_loc)
+    if loc.is_a_callsite():
+        return _file_loc(loc.callee)
+    if loc.is_a_fused():
+        for sub in loc.locations:
+            found = _file_loc(sub)
+            if found:
+                return found
+    return None
+
+
+class Source:
+    """The input text, to quote the offending line under a diagnostic."""
+
+    def __init__(self, name: str, text: str):
+        self.name = name
+        self.lines = text.splitlines()
+
+    def quote(self, file, line, col) -> str:
+        if file != self.name or not 1 <= line <= len(self.lines):
+            return ""
+        return f"{self.lines[line - 1]}\n{' ' * max(col - 1, 0)}^\n"
+
+
+def format_diagnostic(diag, source: Source, severity="error") -> str:
+    fl = _file_loc(diag.location)
+    where = f"{fl[0]}:{fl[1]}:{fl[2]}" if fl else str(diag.location)
+    out = f"{where}: {severity}: {diag.message}\n"
+    if fl and severity == "error":
+        out += source.quote(*fl)
+    for note in diag.notes:
+        out += format_diagnostic(note, source, "note")
+    return out
+
+
+def format_mlir_error(e: ir.MLIRError, source: Source) -> str:
+    if not e.error_diagnostics:
+        return f"{source.name}: error: {e}\n"
+    return "".join(format_diagnostic(d, source) for d in e.error_diagnostics)
+
+
+_LOC = re.compile(r'loc\("([^"]*)":(\d+):(\d+)(?: to [^)]*)?\)')
+_AT_LOC = re.compile(r"\s*\(at ([^()\s]+:\d+:\d+)\)")
+
+
+def format_pass_error(flag: str, e: Exception, source: Source) -> str:
+    """A Python pass's exception as `file:line:col: error: ...` lines.
+
+    mlax passes put the op's location in their messages (`loc("f.mlir":3:8): error:
+    ...` or `... (at loc("f.mlir":3:8))`); this moves it to the front, as MLIR does."""
+    out = ""
+    for line in str(e).splitlines() or [type(e).__name__]:
+        line = _LOC.sub(r"\1:\2:\3", line)
+        m = re.match(r"^(\S+):(\d+):(\d+): error: ", line)
+        if m:
+            out += line + "\n" + source.quote(m.group(1), int(m.group(2)), int(m.group(3)))
+            continue
+        at = _AT_LOC.search(line)
+        if at:
+            where = at.group(1)
+            file, ln, col = where.rsplit(":", 2)
+            msg = _AT_LOC.sub("", line)
+            out += f"{where}: error: {msg}\n" + source.quote(file, int(ln), int(col))
+        else:
+            out += f"{source.name}: error: {flag}: {line}\n"
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Processing one buffer
+
+_MANY_OPS = "source must contain a single top-level operation"
+
+
+def parse_module(text: str, source_name: str, ctx: ir.Context) -> ir.Operation:
+    """Parse `text` as a builtin.module, wrapping top-level ops in one as mlir-opt does.
+
+    Locations name `source_name` with the text's own line numbers."""
+    try:
+        op = ir.Operation.parse(text, source_name=source_name, context=ctx)
+    except ir.MLIRError as e:
+        if _MANY_OPS not in str(e):
+            raise
+        op = None
+    if op is not None and op.name == "builtin.module":
+        return op
+    with ctx, ir.Location.unknown():
+        module = ir.Module.create()
+        if op is not None:
+            module.body.append(op)
+            return module.operation
+    # Zero or several top-level ops: parse them inside a module. "module {" goes at the
+    # start of line 1, which keeps every line number (only line 1's columns move).
+    return ir.Operation.parse("module {" + text + "\n}", source_name=source_name, context=ctx)
+
+
+def process(text: str, source: Source, opts: Options, ctx: ir.Context) -> str:
+    """Parse, verify, run the pipeline, and return the printed module; raises OptError."""
+    try:
+        module = parse_module(text, source.name, ctx)
+    except ir.MLIRError as e:
+        raise OptError(format_mlir_error(e, source)) from None
+    pm, wrappers = passes.build_pass_manager(",".join(["mlax-verify"] + opts.pipeline), ctx,
+                                             opts.print_ir_after_all, opts.timing)
+    try:
+        pm.run(module)
+    except ir.MLIRError as e:
+        # build_pass_manager makes one wrapper per mlax pass, in pipeline order.
+        flags = [f for f in _element_names(["mlax-verify"] + opts.pipeline) if f in passes.PASSES]
+        for flag, w in zip(flags, wrappers):
+            if w.error is not None:
+                raise OptError(format_pass_error(flag, w.error, source)) from None
+        raise OptError(format_mlir_error(e, source)) from None
+    return module.get_asm(enable_debug_info=opts.debuginfo, print_generic_op_form=opts.generic,
+                          assume_verified=False)
+
+
+def _element_names(elements):
+    return [e.split("{")[0].strip() for e in elements]
+
+
+def split_chunks(text: str):
+    """Split at `// -----` lines; each chunk keeps its line numbers (padded with blank lines)."""
+    chunks, cur, start = [], [], 0
+    for n, line in enumerate(text.splitlines(keepends=True)):
+        if SPLIT_MARKER.match(line):
+            chunks.append("\n" * start + "".join(cur))
+            cur, start = [], n + 1
+        else:
+            cur.append(line)
+    chunks.append("\n" * start + "".join(cur))
+    return chunks
+
+
+def check_pipeline(opts: Options, ctx: ir.Context):
+    """Build the pass manager once up front, so an unknown pass fails before any input."""
+    try:
+        passes.build_pass_manager(",".join(["mlax-verify"] + opts.pipeline), ctx)
+    except ValueError as e:
+        raise OptError(f"mlax-opt: error: invalid pass pipeline: {e}".rstrip() + "\n") from None
+
+
+# ---------------------------------------------------------------------------------------
+# main
+
+def _read_input(path):
+    if path in (None, "-"):
+        return "<stdin>", sys.stdin.read()
+    try:
+        with open(path, encoding="utf-8") as f:
+            return path, f.read()
+    except OSError as e:
+        raise InputError(f"mlax-opt: error: could not open input file '{path}': "
+                                f"{e.strerror}") from None
+
+
+def run(opts: Options) -> int:
+    from mlax.dialects import make_context
+
+    name, text = _read_input(opts.input)
+    ctx = make_context()
+    ctx.allow_unregistered_dialects = opts.allow_unregistered
+    check_pipeline(opts, ctx)
+    source = Source(name, text)
+    chunks = split_chunks(text) if opts.split_input_file else [text]
+    outputs, failed = [], False
+    for chunk in chunks:
+        try:
+            outputs.append(process(chunk, source, opts, ctx))
+        except OptError as e:
+            sys.stderr.write(str(e))
+            failed = True
+            outputs.append("")
+    result = "// -----\n".join(o if o.endswith("\n") or not o else o + "\n" for o in outputs)
+    if opts.output:
+        with open(opts.output, "w", encoding="utf-8") as f:
+            f.write(result)
+    else:
+        sys.stdout.write(result)
+    return 1 if failed else 0
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv
+    try:
+        opts = parse_args(argv)
+        if opts.help:
+            sys.stdout.write(usage())
+            return 0
+        return run(opts)
+    except UsageError as e:
+        sys.stderr.write(f"mlax-opt: error: {e}\n(see mlax-opt --help)\n")
+        return 2
+    except InputError as e:
+        sys.stderr.write(f"{e}\n")
+        return 2
+    except OptError as e:
+        sys.stderr.write(str(e))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as e:  # never a traceback, unless asked for
+        if debug:
+            raise
+        sys.stderr.write(f"mlax-opt: internal error: {type(e).__name__}: {e}\n"
+                         "(rerun with --debug for a traceback)\n")
+        return 1

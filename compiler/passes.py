@@ -1,0 +1,108 @@
+"""The registry of mlax passes, and pass managers built from pipeline strings.
+
+A pipeline is data: a comma-separated string of pass names, as `mlir-opt
+--pass-pipeline` takes (without the `builtin.module(...)` wrapper). mlax passes (written
+in Python) and upstream passes mix freely; each mlax pass is registered once here under
+its command-line flag.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from mlir import ir, passmanager
+
+
+@dataclass(frozen=True)
+class MlaxPass:
+    flag: str
+    run: Callable          # run(module_op) -> None; raises on failure
+    summary: str
+
+
+PASSES: dict[str, MlaxPass] = {}
+
+
+def register(flag, summary):
+    def deco(fn):
+        PASSES[flag] = MlaxPass(flag, fn, summary)
+        return fn
+    return deco
+
+
+def _load():
+    # Importing the pass modules registers them.
+    from mlax.transforms import simplify, verify  # noqa: F401
+    from mlax.lowering import linalg  # noqa: F401
+    for mod in ("autodiff", "vmap"):
+        try:
+            __import__(f"mlax.transforms.{mod}")
+        except ImportError:
+            pass
+
+
+def split_pipeline(text: str) -> list[str]:
+    """Split a pipeline string at top-level commas."""
+    parts, depth, cur = [], 0, ""
+    for ch in text:
+        if ch in "({":
+            depth += 1
+        elif ch in ")}":
+            depth -= 1
+        if ch == "," and depth == 0:
+            if cur.strip():
+                parts.append(cur.strip())
+            cur = ""
+        else:
+            cur += ch
+    if cur.strip():
+        parts.append(cur.strip())
+    return parts
+
+
+class PassFailure(Exception):
+    pass
+
+
+def _python_pass(p: MlaxPass):
+    def run(op, pass_):
+        try:
+            with op.context, ir.Location.unknown():
+                p.run(op)
+        except Exception as e:
+            # Keep the message; MLIR only learns that the pass failed.
+            run.error = e
+            pass_.signal_pass_failure()
+    run.error = None
+    return run
+
+
+def build_pass_manager(pipeline: str, ctx=None, print_ir_after_all=False, timing=False):
+    _load()
+    pm = passmanager.PassManager("builtin.module", context=ctx)
+    wrappers = []
+    for element in split_pipeline(pipeline):
+        name = element.split("{")[0].strip()
+        if name in PASSES:
+            w = _python_pass(PASSES[name])
+            wrappers.append(w)
+            pm.add(w, name=name, argument=name, description=PASSES[name].summary)
+        else:
+            pm.add(element)
+    if print_ir_after_all:
+        pm.enable_ir_printing(print_after_all=True)
+    if timing:
+        pm.enable_timing()
+    return pm, wrappers
+
+
+def run_pipeline(module: ir.Module, pipeline: str, print_ir_after_all=False, timing=False):
+    """Run `pipeline` on `module`; a failing mlax pass re-raises its own error."""
+    pm, wrappers = build_pass_manager(pipeline, module.context, print_ir_after_all, timing)
+    try:
+        pm.run(module.operation)
+    except ir.MLIRError as e:
+        for w in wrappers:
+            if w.error is not None:
+                raise w.error from None
+        raise PassFailure(str(e)) from None

@@ -1,0 +1,315 @@
+"""Tracing Python functions into func.func's of mlax ops.
+
+A `FunctionBuilder` owns one func.func being built; builders nest (a function traced
+while another is being traced, as `vmap` inside `jit`) and share one module. A `Tracer`
+stands for an SSA value of one builder. When an inner function uses a tracer of an outer
+one (a closure), the inner function gets an extra parameter for it and every call site
+passes the outer value: closures become explicit arguments, so each function in the
+module is closed and a pass can transform it alone.
+
+Every op is emitted with the user's file:line as its location.
+"""
+from __future__ import annotations
+
+import inspect
+import os
+import sys
+
+import numpy as np
+from mlir import ir
+from mlir.dialects import arith, func
+
+from mlax import core
+from mlax.core import ShapedArray
+from mlax.dialects import create, make_context, spec_of_type, tensor_type
+
+_MLAX_DIRS = tuple(os.path.dirname(os.path.abspath(m)) + os.sep for m in (
+    __file__,
+    sys.modules["mlax.dialects"].__file__,
+))
+
+
+def user_frame():
+    """The innermost stack frame outside mlax: where the user's code made this op."""
+    f = sys._getframe(1)
+    while f is not None:
+        fn = f.f_code.co_filename
+        if not fn.startswith(_MLAX_DIRS) and "mlax" + os.sep + "runtime" not in fn \
+                and not fn.startswith("<frozen"):
+            return f
+        f = f.f_back
+    return None
+
+
+def user_location() -> ir.Location:
+    f = user_frame()
+    if f is None:
+        return ir.Location.unknown()
+    return ir.Location.file(f.f_code.co_filename, f.f_lineno, 1)
+
+
+def user_site() -> str:
+    f = user_frame()
+    return f"{f.f_code.co_filename}:{f.f_lineno}" if f else "<unknown>"
+
+
+class Tracer:
+    """An abstract array inside a traced function: a shape, a dtype and an SSA value."""
+    __array_priority__ = 100
+
+    def __init__(self, builder, value: ir.Value, aval: ShapedArray, origin=frozenset()):
+        self.builder = builder
+        self.value = value
+        self.aval = aval
+        self.origin = origin   # names of the traced arguments this value depends on
+
+    shape = property(lambda self: self.aval.shape)
+    dtype = property(lambda self: self.aval.dtype)
+    ndim = property(lambda self: self.aval.ndim)
+    size = property(lambda self: self.aval.size)
+    weak_type = property(lambda self: self.aval.weak_type)
+
+    def __repr__(self):
+        return f"Traced<{self.aval.str_short()}>"
+
+    def _origin_text(self):
+        if not self.origin:
+            return "This value was computed inside the traced function."
+        names = ", ".join(sorted(self.origin))
+        s = "s" if len(self.origin) > 1 else ""
+        return f"This concrete value was not available in Python because it depends on the value of the argument{s} {names}."
+
+    def _concretization(self, cls, what, fix):
+        raise cls(f"{what} of traced array with shape {self.aval.str_short()} at {user_site()}. "
+                  f"{self._origin_text()} {fix}")
+
+    def __bool__(self):
+        self._concretization(core.TracerBoolConversionError, "Attempted boolean conversion",
+                             "Mark the argument static with static_argnums/static_argnames, "
+                             "or use lax.cond / jnp.where for value-dependent choices.")
+
+    def __int__(self):
+        self._concretization(core.TracerIntegerConversionError, "Attempted integer conversion",
+                             "Mark the argument static with static_argnums/static_argnames, "
+                             "or use lax.fori_loop / lax.dynamic_slice.")
+
+    __index__ = __int__
+
+    def __float__(self):
+        self._concretization(core.ConcretizationTypeError, "Attempted float conversion",
+                             "Mark the argument static with static_argnums/static_argnames.")
+
+    def __array__(self, dtype=None, copy=None):
+        self._concretization(core.ConcretizationTypeError, "Attempted conversion to a NumPy array",
+                             "Use mlax.numpy functions inside traced code, or compute this outside jit.")
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d array")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of unsized object")
+        return self.shape[0]
+
+    def __hash__(self):
+        raise TypeError(f"unhashable type: traced array {self.aval.str_short()}")
+
+
+class FunctionBuilder:
+    """Builds one func.func in a shared module; `parent` is the enclosing builder."""
+
+    def __init__(self, module: ir.Module, name: str, parent=None, traced_module=None):
+        self.module = module
+        self.traced_module = traced_module
+        self.out_avals = None
+        self.parent = parent
+        self.name = name
+        with ir.InsertionPoint(module.body), ir.Location.unknown():
+            self.func = func.FuncOp(name, ([], []))
+        self.block = self.func.add_entry_block()
+        self.captured = []        # outer Tracers passed in as trailing parameters
+        self._captured_args = {}  # id(outer tracer) -> Tracer in this builder
+        self._constants = {}
+        self.finished = False
+
+    def add_argument(self, aval: ShapedArray, origin=frozenset()) -> Tracer:
+        v = self.block.add_argument(tensor_type(aval.shape, aval.dtype), ir.Location.unknown())
+        return Tracer(self, v, aval, origin)
+
+    def lift(self, x) -> ir.Value:
+        """The ir.Value of operand `x` in this function (closures become parameters)."""
+        if isinstance(x, Tracer):
+            if x.builder is self:
+                return x.value
+            if x.builder.finished:
+                raise core.MlaxError(
+                    f"A traced value {x.aval.str_short()} escaped the function it was traced in "
+                    f"(an intermediate stored outside a transformed function), used at {user_site()}.")
+            key = id(x)
+            if key not in self._captured_args:
+                self._captured_args[key] = self.add_argument(x.aval, x.origin)
+                self.captured.append(x)
+            return self._captured_args[key].value
+        return self.constant(x)
+
+    def constant(self, x) -> ir.Value:
+        arr = _as_numpy(x)
+        key = None
+        if arr.size == 1 and arr.ndim == 0:
+            key = (arr.dtype.str, arr.tobytes())
+            if key in self._constants:
+                return self._constants[key]
+        with ir.InsertionPoint(self._constant_point()), ir.Location.unknown():
+            attr = dense_attr(arr)
+            v = arith.ConstantOp(attr.type, attr).result
+        if key is not None:
+            self._constants[key] = v
+        return v
+
+    def _constant_point(self):
+        return self.block
+
+    def emit(self, name, operands, attrs):
+        values = [self.lift(x) for x in operands]
+        origin = frozenset().union(*[x.origin for x in operands if isinstance(x, Tracer)])
+        weak = _result_weak(name, operands)
+        with ir.InsertionPoint(self.block):
+            try:
+                results = create(name, values, attrs, loc=user_location())
+            except TypeError as e:
+                raise TypeError(f"{e} (at {user_site()})") from None
+        return [Tracer(self, r, ShapedArray(*spec_of_type(r.type), weak), origin) for r in results]
+
+    def finish(self, outputs):
+        """Return `outputs` (Tracers or constants) and seal the function's signature."""
+        values = [self.lift(o) for o in outputs]
+        self.out_avals = [o.aval if isinstance(o, Tracer) else
+                          ShapedArray(*spec_of_type(v.type), core.is_python_scalar(o) and not isinstance(o, bool))
+                          for o, v in zip(outputs, values)]
+        with ir.InsertionPoint(self.block), ir.Location.unknown():
+            func.ReturnOp(values)
+        arg_types = [a.type for a in self.block.arguments]
+        self.func.attributes["function_type"] = ir.TypeAttr.get(
+            ir.FunctionType.get(arg_types, [v.type for v in values]))
+        self.finished = True
+        return values
+
+
+def _result_weak(name, operands):
+    if name in ("mlax.convert_element_type", "mlax.iota", "mlax.argmax", "mlax.argmin") or \
+            name in _COMPARE:
+        return False
+    ws = [_weak(x) for x in operands]
+    return bool(ws) and all(ws)
+
+
+_COMPARE = {f"mlax.{n}" for n in ("eq", "ne", "lt", "le", "gt", "ge", "is_finite")}
+
+
+def _weak(x):
+    if isinstance(x, Tracer):
+        return x.aval.weak_type
+    return bool(getattr(x, "weak_type", False))
+
+
+def _as_numpy(x) -> np.ndarray:
+    if hasattr(x, "_value"):
+        return x._value
+    if core.is_python_scalar(x):
+        aval = core.aval_of_python_scalar(x)
+        return np.asarray(x, dtype=aval.dtype)
+    arr = np.asarray(x)
+    return arr.astype(core.canonicalize_dtype(arr.dtype), copy=False)
+
+
+def scalar_attr(element: ir.Type, dtype, value) -> ir.Attribute:
+    if np.dtype(dtype).kind == "f":
+        return ir.FloatAttr.get(element, float(value))
+    return ir.IntegerAttr.get(element, int(value))
+
+
+def dense_attr(arr: np.ndarray) -> ir.DenseElementsAttr:
+    t = tensor_type(arr.shape, arr.dtype)
+    flat = np.ascontiguousarray(arr).reshape(-1)
+    if flat.size and (flat == flat[0]).all():
+        return ir.DenseElementsAttr.get_splat(t, scalar_attr(t.element_type, arr.dtype, flat[0]))
+    if arr.dtype == np.bool_:
+        return ir.DenseElementsAttr.get(np.packbits(flat, bitorder="little"), type=t)
+    return ir.DenseElementsAttr.get(flat, type=t)
+
+
+# ---------------------------------------------------------------------------------------
+# The trace stack
+
+def current():
+    stack = core.trace_stack()
+    return stack[-1] if stack else None
+
+
+def find_trace(operands):
+    return current()
+
+
+class TracedModule:
+    """A module under construction; `trace` builds one function of it from a Python callable."""
+
+    def __init__(self):
+        self.ctx = make_context()
+        self.ctx.__enter__()
+        try:
+            with ir.Location.unknown():
+                self.module = ir.Module.create()
+        finally:
+            self.ctx.__exit__(None, None, None)
+        self.names = set()
+
+    def unique_name(self, base: str) -> str:
+        base = "".join(c if c.isalnum() or c == "_" else "_" for c in base) or "fn"
+        name, i = base, 0
+        while name in self.names:
+            i += 1
+            name = f"{base}_{i}"
+        self.names.add(name)
+        return name
+
+
+def trace_function(fn, in_avals, arg_names, name, traced_module=None, parent=None,
+                   in_origins=None):
+    """Trace `fn` on tracers of `in_avals` into a new func.func.
+
+    Returns (builder, outputs), where outputs is what `fn` returned (a pytree whose
+    leaves are Tracers or constants); the caller flattens it and calls `finish`.
+    `parent` is the builder of an enclosing trace, for closures."""
+    tm = traced_module
+    builder = FunctionBuilder(tm.module, tm.unique_name(name), parent, tm)
+    with tm.ctx, ir.Location.unknown():
+        args = [builder.add_argument(a, frozenset([n]) if n else frozenset())
+                for a, n in zip(in_avals, arg_names)]
+    stack = core.trace_stack()
+    stack.append(builder)
+    try:
+        with tm.ctx:
+            out = fn(*args)
+    finally:
+        stack.pop()
+    return builder, out
+
+
+def arg_names_of(fn, n):
+    """Names for the first n positional parameters of fn (for error messages)."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    names = []
+    for i in range(n):
+        if i < len(params) and params[i].kind in (params[i].POSITIONAL_ONLY,
+                                                   params[i].POSITIONAL_OR_KEYWORD):
+            names.append(params[i].name)
+        elif params and params[-1].kind == params[-1].VAR_POSITIONAL:
+            names.append(f"{params[-1].name}[{i - len(params) + 1}]")
+        else:
+            names.append(f"arg{i}")
+    return names

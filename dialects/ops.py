@@ -1,0 +1,426 @@
+"""The mlax dialect: one Python description per op.
+
+Each `OpDef` names the op, its operands, its attributes (with their kinds) and a
+result-type rule. The IRDL definition (`mlax.irdl.mlir`), the Python builders
+(`mlax.dialects.create`), the type verifier (`--mlax-verify`) and the op reference in
+docs/dialect.md all come from this table.
+
+Operand names: a leading `*` marks a variadic group (homogeneous: IRDL binds one
+constraint per group). Names listed together in a `same` group share one IRDL
+constraint, so the verifier checks that their types are equal.
+
+Result-type rules take the operands' `TensorSpec`s and the attributes as Python values
+and return the results' `TensorSpec`s, raising `TypeError` with a plain message when the
+operands do not fit.
+
+Ops whose operand lists mix types (transforms, control flow, calls) are not IRDL ops:
+IRDL in MLIR 22 gives a variadic group one type. They are `func.func` declarations
+annotated with `mlax.*` attributes and called with `func.call`; see
+`mlax.dialects.structural`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from .types import TensorSpec, short_dtype_name
+
+# Attribute kinds -> IRDL base constraint.
+ATTR_KINDS = {
+    "i64s": "#builtin.dense_array",   # tuple of ints
+    "i64": "#builtin.integer",        # int
+    "bool": "#builtin.integer",       # bool (i1)
+    "f64": "#builtin.float",          # float
+    "str": "#builtin.string",         # str
+    "dtype": "#builtin.type",         # element dtype
+}
+
+
+@dataclass(frozen=True)
+class OpDef:
+    name: str                                  # without the "mlax." prefix
+    operands: tuple                            # operand names, "*name" for a variadic group
+    results: tuple                             # result names, "*name" for a variadic group
+    infer: Callable                            # (specs, **attrs) -> list[TensorSpec]
+    attrs: dict = field(default_factory=dict)  # attribute name -> kind (ATTR_KINDS)
+    same: tuple = ()                           # groups of operand/result names with one type
+    doc: str = ""
+
+    @property
+    def full_name(self):
+        return "mlax." + self.name
+
+
+OPS: dict[str, OpDef] = {}
+
+
+def defop(name, operands, results=("out",), attrs=None, same=(), doc=""):
+    """Decorator registering a result-type rule as the op `mlax.<name>`."""
+    def register(infer):
+        op = OpDef(name, tuple(operands), tuple(results), infer, dict(attrs or {}),
+                   tuple(tuple(g) for g in same), doc or (infer.__doc__ or "").strip())
+        OPS[op.full_name] = op
+        return infer
+    return register
+
+
+# ---------------------------------------------------------------------------------------
+# Shape helpers
+
+def _fail(msg):
+    raise TypeError(msg)
+
+
+def _same_specs(name, specs):
+    first = specs[0]
+    for s in specs[1:]:
+        if s != first:
+            _fail(f"{name} requires operands of one shape and dtype, got "
+                  + ", ".join(str(x) for x in specs))
+    return first
+
+
+def _check_axes(name, axes, rank):
+    for a in axes:
+        if not 0 <= a < rank:
+            _fail(f"{name}: axis {a} is out of range for rank {rank}")
+
+
+def _is_float(dtype):
+    return np.dtype(dtype).kind == "f"
+
+
+def _is_int(dtype):
+    return np.dtype(dtype).kind in "iu"
+
+
+# ---------------------------------------------------------------------------------------
+# Elementwise families
+
+FLOAT_UNARY = ["neg", "exp", "exp2", "log", "log1p", "expm1", "tanh", "logistic", "sin",
+               "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
+               "atanh", "sqrt", "rsqrt", "cbrt", "abs", "sign", "floor", "ceil", "round",
+               "erf", "erfc", "erf_inv", "lgamma", "digamma", "not", "population_count",
+               "stop_gradient", "copy"]
+BINARY = ["add", "sub", "mul", "div", "rem", "pow", "max", "min", "atan2", "and", "or",
+          "xor", "shift_left", "shift_right_logical", "shift_right_arithmetic", "nextafter"]
+COMPARE = ["eq", "ne", "lt", "le", "gt", "ge"]
+
+
+def _unary(name):
+    def infer(specs):
+        return [specs[0]]
+    defop(name, ["x"], same=[["x", "out"]], doc=f"elementwise {name}")(infer)
+
+
+def _binary(name):
+    def infer(specs):
+        return [_same_specs(f"mlax.{name}", specs)]
+    defop(name, ["lhs", "rhs"], same=[["lhs", "rhs", "out"]], doc=f"elementwise {name}")(infer)
+
+
+def _compare(name):
+    def infer(specs):
+        s = _same_specs(f"mlax.{name}", specs)
+        return [TensorSpec(s.shape, np.dtype(np.bool_))]
+    defop(name, ["lhs", "rhs"], same=[["lhs", "rhs"]], doc=f"elementwise comparison {name}, i1 result")(infer)
+
+
+for _n in FLOAT_UNARY:
+    _unary(_n)
+for _n in BINARY:
+    _binary(_n)
+for _n in COMPARE:
+    _compare(_n)
+
+
+@defop("is_finite", ["x"])
+def _is_finite(specs):
+    """true where x is neither infinite nor NaN"""
+    return [TensorSpec(specs[0].shape, np.dtype(np.bool_))]
+
+
+@defop("integer_pow", ["x"], attrs={"y": "i64"}, same=[["x", "out"]])
+def _integer_pow(specs, y):
+    """x ** y for a static integer y"""
+    return [specs[0]]
+
+
+@defop("select", ["pred", "on_true", "on_false"], same=[["on_true", "on_false", "out"]])
+def _select(specs):
+    """pred ? on_true : on_false, elementwise; pred is i1 of the same shape"""
+    p, t, f = specs
+    if p.dtype != np.bool_ or p.shape != t.shape:
+        _fail(f"mlax.select: predicate must be bool{list(t.shape)}, got {p}")
+    return [t]
+
+
+@defop("clamp", ["lo", "x", "hi"], same=[["lo", "x", "hi", "out"]])
+def _clamp(specs):
+    """min(max(x, lo), hi)"""
+    return [specs[1]]
+
+
+@defop("convert_element_type", ["x"], attrs={"new_dtype": "dtype"})
+def _convert(specs, new_dtype):
+    """converts each element to new_dtype (float->int truncates toward zero)"""
+    return [TensorSpec(specs[0].shape, np.dtype(new_dtype))]
+
+
+@defop("bitcast_convert_type", ["x"], attrs={"new_dtype": "dtype"})
+def _bitcast(specs, new_dtype):
+    """reinterprets the bits of each element as new_dtype (same width)"""
+    if np.dtype(new_dtype).itemsize != specs[0].dtype.itemsize:
+        _fail(f"mlax.bitcast_convert_type: {specs[0].dtype} and {np.dtype(new_dtype)} differ in width")
+    return [TensorSpec(specs[0].shape, np.dtype(new_dtype))]
+
+
+# ---------------------------------------------------------------------------------------
+# Shape ops
+
+@defop("iota", [], attrs={"dtype": "dtype", "shape": "i64s", "dimension": "i64"})
+def _iota(specs, dtype, shape, dimension):
+    """index along `dimension`, broadcast to `shape`"""
+    _check_axes("mlax.iota", [dimension], len(shape))
+    return [TensorSpec(tuple(shape), np.dtype(dtype))]
+
+
+@defop("broadcast_in_dim", ["x"], attrs={"shape": "i64s", "broadcast_dimensions": "i64s"})
+def _broadcast_in_dim(specs, shape, broadcast_dimensions):
+    """operand dim i becomes result dim broadcast_dimensions[i] (size equal or 1)"""
+    x = specs[0]
+    if len(broadcast_dimensions) != len(x.shape):
+        _fail(f"mlax.broadcast_in_dim: {len(broadcast_dimensions)} broadcast dimensions for operand {x}")
+    _check_axes("mlax.broadcast_in_dim", broadcast_dimensions, len(shape))
+    for i, d in enumerate(broadcast_dimensions):
+        if x.shape[i] not in (1, shape[d]):
+            _fail(f"mlax.broadcast_in_dim: operand {x} dim {i} cannot broadcast to {list(shape)} dim {d}")
+    return [TensorSpec(tuple(shape), x.dtype)]
+
+
+@defop("reshape", ["x"], attrs={"new_sizes": "i64s"})
+def _reshape(specs, new_sizes):
+    """same elements in row-major order, new static shape"""
+    x = specs[0]
+    if int(np.prod(new_sizes, dtype=np.int64)) != int(np.prod(x.shape, dtype=np.int64)):
+        _fail(f"mlax.reshape: cannot reshape {x} to {list(new_sizes)}")
+    return [TensorSpec(tuple(new_sizes), x.dtype)]
+
+
+@defop("transpose", ["x"], attrs={"permutation": "i64s"})
+def _transpose(specs, permutation):
+    """result dim i is operand dim permutation[i]"""
+    x = specs[0]
+    if sorted(permutation) != list(range(len(x.shape))):
+        _fail(f"mlax.transpose: {list(permutation)} is not a permutation of the dims of {x}")
+    return [TensorSpec(tuple(x.shape[p] for p in permutation), x.dtype)]
+
+
+@defop("slice", ["x"], attrs={"start_indices": "i64s", "limit_indices": "i64s", "strides": "i64s"})
+def _slice(specs, start_indices, limit_indices, strides):
+    """static strided slice [start, limit) by stride"""
+    x = specs[0]
+    if not (len(start_indices) == len(limit_indices) == len(strides) == len(x.shape)):
+        _fail(f"mlax.slice: index lists do not match the rank of {x}")
+    out = []
+    for s, l, st, n in zip(start_indices, limit_indices, strides, x.shape):
+        if not (0 <= s <= l <= n) or st < 1:
+            _fail(f"mlax.slice: [{s}:{l}:{st}] is out of bounds for a dim of size {n} in {x}")
+        out.append(max(0, -(-(l - s) // st)))
+    return [TensorSpec(tuple(out), x.dtype)]
+
+
+@defop("dynamic_slice", ["x", "*indices"], attrs={"slice_sizes": "i64s"})
+def _dynamic_slice(specs, slice_sizes):
+    """slice of static size at dynamic start indices (clamped to stay in bounds)"""
+    x, idx = specs[0], specs[1:]
+    if len(idx) != len(x.shape) or len(slice_sizes) != len(x.shape):
+        _fail(f"mlax.dynamic_slice: need {len(x.shape)} indices and sizes for {x}")
+    for i in idx:
+        if i.shape != () or not _is_int(i.dtype):
+            _fail(f"mlax.dynamic_slice: indices must be integer scalars, got {i}")
+    for s, n in zip(slice_sizes, x.shape):
+        if not 0 <= s <= n:
+            _fail(f"mlax.dynamic_slice: slice size {s} exceeds dim {n} of {x}")
+    return [TensorSpec(tuple(slice_sizes), x.dtype)]
+
+
+@defop("dynamic_update_slice", ["x", "update", "*indices"], same=[["x", "out"]])
+def _dynamic_update_slice(specs):
+    """x with `update` written at dynamic start indices (clamped to stay in bounds)"""
+    x, u, idx = specs[0], specs[1], specs[2:]
+    if len(idx) != len(x.shape) or len(u.shape) != len(x.shape) or u.dtype != x.dtype:
+        _fail(f"mlax.dynamic_update_slice: update {u} and {len(idx)} indices do not fit {x}")
+    if any(a > b for a, b in zip(u.shape, x.shape)):
+        _fail(f"mlax.dynamic_update_slice: update {u} is larger than {x}")
+    return [x]
+
+
+@defop("concatenate", ["lhs", "rhs"], attrs={"dimension": "i64"})
+def _concatenate(specs, dimension):
+    """lhs and rhs joined along `dimension` (n-ary concatenation is a chain)"""
+    a, b = specs
+    _check_axes("mlax.concatenate", [dimension], len(a.shape))
+    if a.dtype != b.dtype or len(a.shape) != len(b.shape) or any(
+            x != y for i, (x, y) in enumerate(zip(a.shape, b.shape)) if i != dimension):
+        _fail(f"mlax.concatenate: cannot join {a} and {b} along dim {dimension}")
+    shape = list(a.shape)
+    shape[dimension] += b.shape[dimension]
+    return [TensorSpec(tuple(shape), a.dtype)]
+
+
+@defop("pad", ["x", "padding_value"], attrs={"low": "i64s", "high": "i64s", "interior": "i64s"})
+def _pad(specs, low, high, interior):
+    """edge padding (low/high may be negative) and interior padding with a scalar"""
+    x, v = specs
+    if v.shape != () or v.dtype != x.dtype:
+        _fail(f"mlax.pad: padding value must be a {short_dtype_name(x.dtype)} scalar, got {v}")
+    shape = []
+    for n, lo, hi, it in zip(x.shape, low, high, interior):
+        size = lo + hi + n + max(0, n - 1) * it
+        if size < 0 or it < 0:
+            _fail(f"mlax.pad: padding ({lo}, {hi}, {it}) gives a negative size for {x}")
+        shape.append(size)
+    return [TensorSpec(tuple(shape), x.dtype)]
+
+
+@defop("gather", ["operand", "indices"],
+       attrs={"offset_dims": "i64s", "collapsed_slice_dims": "i64s", "start_index_map": "i64s",
+              "operand_batching_dims": "i64s", "start_indices_batching_dims": "i64s",
+              "slice_sizes": "i64s", "mode": "str"})
+def _gather(specs, offset_dims, collapsed_slice_dims, start_index_map, operand_batching_dims,
+            start_indices_batching_dims, slice_sizes, mode):
+    """XLA gather; the index vector is the last dim of `indices`; mode clip|fill"""
+    operand, indices = specs
+    if not _is_int(indices.dtype):
+        _fail(f"mlax.gather: indices must be integers, got {indices}")
+    if indices.shape[-1:] != (len(start_index_map),):
+        _fail(f"mlax.gather: last dim of indices {indices} must be {len(start_index_map)}")
+    batch_shape = list(indices.shape[:-1])
+    offset_sizes = [s for i, s in enumerate(slice_sizes)
+                    if i not in collapsed_slice_dims and i not in operand_batching_dims]
+    rank = len(batch_shape) + len(offset_sizes)
+    shape, bi, oi = [], 0, 0
+    for d in range(rank):
+        if d in offset_dims:
+            shape.append(offset_sizes[oi]); oi += 1
+        else:
+            shape.append(batch_shape[bi]); bi += 1
+    return [TensorSpec(tuple(shape), operand.dtype)]
+
+
+@defop("scatter", ["operand", "indices", "updates"],
+       attrs={"kind": "str", "update_window_dims": "i64s", "inserted_window_dims": "i64s",
+              "scatter_dims_to_operand_dims": "i64s", "operand_batching_dims": "i64s",
+              "scatter_indices_batching_dims": "i64s", "mode": "str"},
+       same=[["operand", "out"]])
+def _scatter(specs, kind, update_window_dims, inserted_window_dims, scatter_dims_to_operand_dims,
+             operand_batching_dims, scatter_indices_batching_dims, mode):
+    """XLA scatter; kind is set|add|mul|min|max; out-of-bounds updates are dropped"""
+    operand, indices, updates = specs
+    if kind not in ("set", "add", "mul", "min", "max"):
+        _fail(f"mlax.scatter: unknown kind {kind!r}")
+    if updates.dtype != operand.dtype:
+        _fail(f"mlax.scatter: updates {updates} must have the dtype of {operand}")
+    return [operand]
+
+
+# ---------------------------------------------------------------------------------------
+# Reductions and contractions
+
+def _reduce(name):
+    def infer(specs, axes):
+        x = specs[0]
+        _check_axes(f"mlax.{name}", axes, len(x.shape))
+        return [TensorSpec(tuple(n for i, n in enumerate(x.shape) if i not in axes), x.dtype)]
+    defop(name, ["x"], attrs={"axes": "i64s"}, doc=f"{name} over `axes` (removed from the shape)")(infer)
+
+
+for _n in ["reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and", "reduce_or"]:
+    _reduce(_n)
+
+
+def _argreduce(name):
+    def infer(specs, axis, index_dtype):
+        x = specs[0]
+        _check_axes(f"mlax.{name}", [axis], len(x.shape))
+        return [TensorSpec(tuple(n for i, n in enumerate(x.shape) if i != axis), np.dtype(index_dtype))]
+    defop(name, ["x"], attrs={"axis": "i64", "index_dtype": "dtype"},
+          doc=f"{name} along `axis` (first occurrence; NaN counts as extreme)")(infer)
+
+
+_argreduce("argmax")
+_argreduce("argmin")
+
+
+def _cumulative(name):
+    def infer(specs, axis, reverse):
+        _check_axes(f"mlax.{name}", [axis], len(specs[0].shape))
+        return [specs[0]]
+    defop(name, ["x"], attrs={"axis": "i64", "reverse": "bool"}, same=[["x", "out"]],
+          doc=f"inclusive {name} along `axis`")(infer)
+
+
+for _n in ["cumsum", "cumprod", "cummax", "cummin", "cumlogsumexp"]:
+    _cumulative(_n)
+
+
+@defop("dot_general", ["lhs", "rhs"],
+       attrs={"lhs_contracting_dimensions": "i64s", "rhs_contracting_dimensions": "i64s",
+              "lhs_batch_dimensions": "i64s", "rhs_batch_dimensions": "i64s"})
+def _dot_general(specs, lhs_contracting_dimensions, rhs_contracting_dimensions,
+                 lhs_batch_dimensions, rhs_batch_dimensions):
+    """batch dims, then lhs free dims, then rhs free dims (XLA DotGeneral)"""
+    a, b = specs
+    lc, rc, lb, rb = (lhs_contracting_dimensions, rhs_contracting_dimensions,
+                      lhs_batch_dimensions, rhs_batch_dimensions)
+    if a.dtype != b.dtype:
+        _fail(f"mlax.dot_general: operand dtypes differ: {a} and {b}")
+    _check_axes("mlax.dot_general", list(lc) + list(lb), len(a.shape))
+    _check_axes("mlax.dot_general", list(rc) + list(rb), len(b.shape))
+    if len(lc) != len(rc) or len(lb) != len(rb):
+        _fail("mlax.dot_general: contracting/batch dimension lists differ in length")
+    for i, j in list(zip(lc, rc)) + list(zip(lb, rb)):
+        if a.shape[i] != b.shape[j]:
+            _fail(f"mlax.dot_general: incompatible shapes for dot: got {a.shape} and {b.shape}")
+    shape = [a.shape[i] for i in lb]
+    shape += [n for i, n in enumerate(a.shape) if i not in lc and i not in lb]
+    shape += [n for i, n in enumerate(b.shape) if i not in rc and i not in rb]
+    return [TensorSpec(tuple(shape), a.dtype)]
+
+
+# ---------------------------------------------------------------------------------------
+# Sorting and random bits
+
+@defop("sort", ["keys", "*values"], results=("sorted_keys", "*sorted_values"),
+       attrs={"dimension": "i64", "is_stable": "bool"},
+       same=[["keys", "sorted_keys"], ["values", "sorted_values"]])
+def _sort(specs, dimension, is_stable):
+    """ascending sort of `keys` along `dimension`, permuting `values` alike (NaNs last)"""
+    keys = specs[0]
+    _check_axes("mlax.sort", [dimension], len(keys.shape))
+    for v in specs[1:]:
+        if v.shape != keys.shape:
+            _fail(f"mlax.sort: value {v} must have the shape of keys {keys}")
+    return list(specs)
+
+
+@defop("top_k", ["x"], results=("values", "indices"), attrs={"k": "i64"})
+def _top_k(specs, k):
+    """the k largest entries along the last dim, descending, and their int32 indices"""
+    x = specs[0]
+    if not x.shape or not 0 <= k <= x.shape[-1]:
+        _fail(f"mlax.top_k: k={k} does not fit the last dim of {x}")
+    shape = x.shape[:-1] + (k,)
+    return [TensorSpec(shape, x.dtype), TensorSpec(shape, np.dtype(np.int32))]
+
+
+@defop("threefry2x32", ["k0", "k1", "x0", "x1"], results=("y0", "y1"),
+       same=[["k0", "k1", "x0", "x1", "y0", "y1"]])
+def _threefry(specs):
+    """Threefry-2x32 block cipher (20 rounds), elementwise over uint32 operands"""
+    if specs[0].dtype != np.uint32:
+        _fail(f"mlax.threefry2x32: operands must be uint32, got {specs[0]}")
+    return [specs[0], specs[0]]

@@ -1,0 +1,152 @@
+"""`mlax.Array`: an immutable array in host memory.
+
+The buffer is a read-only, C-contiguous NumPy array; compiled code reads it in place (its
+address goes straight into the call), and results are written by compiled code into
+buffers allocated here. Arithmetic and indexing methods are attached by `mlax` when the
+compiler is imported; this module alone is enough to hold and convert results, which is
+what a loaded AOT module needs.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class CpuDevice:
+    platform = "cpu"
+    device_kind = "cpu"
+
+    def __init__(self, id=0):
+        self.id = id
+
+    def __repr__(self):
+        return f"CpuDevice(id={self.id})"
+
+    def __eq__(self, other):
+        return isinstance(other, CpuDevice) and other.id == self.id
+
+    def __hash__(self):
+        return hash(("cpu", self.id))
+
+
+CPU0 = CpuDevice(0)
+
+
+class SingleDeviceSharding:
+    def __init__(self, device):
+        self.device = device
+
+    def __repr__(self):
+        return f"SingleDeviceSharding(device={self.device!r}, memory_kind=unpinned_host)"
+
+
+class Array:
+    """An immutable n-d array, like `jax.Array`."""
+    __slots__ = ("_value", "weak_type", "__weakref__")
+    __array_priority__ = 100
+
+    def __init__(self, value: np.ndarray, weak_type: bool = False):
+        if value.flags.writeable:
+            value.flags.writeable = False
+        self._value = value
+        self.weak_type = weak_type
+
+    # -- metadata -------------------------------------------------------------------------
+    shape = property(lambda self: self._value.shape)
+    dtype = property(lambda self: self._value.dtype)
+    ndim = property(lambda self: self._value.ndim)
+    size = property(lambda self: self._value.size)
+    nbytes = property(lambda self: self._value.nbytes)
+    itemsize = property(lambda self: self._value.itemsize)
+
+    def devices(self):
+        return {CPU0}
+
+    @property
+    def device(self):
+        return CPU0
+
+    @property
+    def sharding(self):
+        return SingleDeviceSharding(CPU0)
+
+    def block_until_ready(self):
+        return self
+
+    def is_fully_addressable(self):
+        return True
+
+    # -- conversion -----------------------------------------------------------------------
+    def __array__(self, dtype=None, copy=None):
+        if dtype is not None and np.dtype(dtype) != self._value.dtype:
+            return self._value.astype(dtype)
+        if copy:
+            return self._value.copy()
+        return self._value
+
+    def tolist(self):
+        return self._value.tolist()
+
+    def item(self, *args):
+        return self._value.item(*args)
+
+    def copy(self):
+        return Array(self._value.copy(), self.weak_type)
+
+    def __bool__(self):
+        return bool(self._value)
+
+    def __int__(self):
+        return int(self._value)
+
+    def __float__(self):
+        return float(self._value)
+
+    def __complex__(self):
+        return complex(self._value)
+
+    def __index__(self):
+        if self._value.dtype.kind not in "iub" or self._value.ndim:
+            raise TypeError("only integer scalar arrays can be converted to a scalar index")
+        return int(self._value)
+
+    def __len__(self):
+        if not self.shape:
+            raise TypeError("len() of unsized object")
+        return self.shape[0]
+
+    def __iter__(self):
+        if not self.shape:
+            raise TypeError("iteration over a 0-d array")
+        return (self[i] for i in range(self.shape[0]))
+
+    def __hash__(self):
+        raise TypeError("unhashable type: 'Array'")
+
+    def __setitem__(self, idx, value):
+        raise TypeError(
+            "mlax arrays are immutable and do not support in-place item assignment. Instead of "
+            "x[idx] = y, use x = x.at[idx].set(y) or another .at[] method "
+            "(add, mul, min, max).")
+
+    # -- printing -------------------------------------------------------------------------
+    def __repr__(self):
+        v = self._value
+        if v.size == 0 and v.ndim:
+            body = f"[], shape={v.shape}"
+        else:
+            body = np.array2string(v, separator=", ", prefix="Array(")
+        parts = [body, f"dtype={v.dtype.name}"]
+        if self.weak_type:
+            parts.append("weak_type=True")
+        return f"Array({', '.join(parts)})"
+
+    def __str__(self):
+        return str(self._value)
+
+    def __format__(self, spec):
+        if self._value.ndim == 0:
+            return format(self._value.item(), spec)
+        return format(str(self), spec)
+
+    def __reduce__(self):
+        return (Array, (np.array(self._value), self.weak_type))

@@ -1,0 +1,1 @@
+"""mlax console scripts. Each is a thin wrapper around a `main` in the compiler."""
