@@ -178,6 +178,11 @@ class Jitted:
         results = call_function(parent, builder, leaves)
         return out_tree.unflatten(results)
 
+    def lower(self, *args, **kwargs):
+        """Ahead-of-time: trace for these (possibly abstract) arguments -> mlax.stages.Lowered."""
+        from mlax import stages
+        return stages.lower(self, *args, **kwargs)
+
     def trace_ir(self, *args, **kwargs):
         """Trace (without compiling) and return the module."""
         static, dyn_args, dyn_names, dyn_kwargs = self._split(args, kwargs)
@@ -271,3 +276,84 @@ def device_put(x, device=None):
 def devices(backend=None):
     from mlax.runtime import CPU0
     return [CPU0]
+
+
+# ---------------------------------------------------------------------------------------
+# Shared machinery of the function transforms (grad, jvp, vjp, vmap, ...)
+
+def trace_callee(fun, leaves, in_tree, names, parent, name=None):
+    """Trace `fun(*in_tree.unflatten(leaves))` into a private func.func of `parent`'s module.
+
+    `leaves` are the operands at the call site (Tracers of `parent`, or constants); the
+    callee gets one parameter per leaf, plus trailing parameters for the outer tracers it
+    closes over (`builder.captured`). Returns (builder, out_leaves, out_tree)."""
+    tm = parent.traced_module
+
+    def flat(*xs):
+        return fun(*tree_unflatten(in_tree, xs))
+    avals = [_aval_of(x) for x in leaves]
+    builder, out = tracing.trace_function(flat, avals, names, name or getattr(fun, "__name__", "fn"),
+                                          tm, parent)
+    out_leaves, out_tree = tree_flatten(out)
+    for o in out_leaves:
+        if not isinstance(o, Tracer):
+            _leaf_signature(o, "output")
+    with tm.ctx:
+        builder.finish(out_leaves)
+        builder.func.attributes["sym_visibility"] = ir.StringAttr.get("private")
+    return builder, out_leaves, out_tree
+
+
+def emit_call(parent, callee: str, operands, result_avals, origin=frozenset()):
+    """Emit `func.call @callee(operands)` in `parent`; returns Tracers of `result_avals`."""
+    from mlax.dialects import tensor_type
+    with parent.traced_module.ctx:
+        values = [parent.lift(x) for x in operands]
+        types = [tensor_type(a.shape, a.dtype) for a in result_avals]
+        with ir.InsertionPoint(parent.block), tracing.user_location():
+            call = func_d.CallOp(types, callee, values)
+    return [Tracer(parent, r, a, origin) for r, a in zip(call.results, result_avals)]
+
+
+def declare(parent, kind, name, operand_avals, result_avals, entries: dict):
+    """Declare a structural function of `kind` (see mlax.dialects.structural) in parent's module.
+
+    `entries` values are ir.Attributes. Returns the declaration's symbol name."""
+    from mlax.dialects import structural, tensor_type
+    tm = parent.traced_module
+    sym = tm.unique_name(name)
+    with tm.ctx, ir.Location.unknown():
+        structural.declare(tm.module, kind, sym,
+                           [tensor_type(a.shape, a.dtype) for a in operand_avals],
+                           [tensor_type(a.shape, a.dtype) for a in result_avals], entries)
+    return sym
+
+
+class Transformed:
+    """Base of the callables that transforms return (`grad(f)`, `vmap(f)`, ...).
+
+    Subclasses implement `_traced(*args, **kwargs)`, which runs inside a trace and emits IR
+    (typically: trace_callee, declare, emit_call). Called outside any trace, the transform
+    runs as `jit` of itself: traced and compiled once per signature, like every transform
+    in mlax."""
+
+    def __init__(self, fun):
+        functools.update_wrapper(self, fun)
+        self._fun = fun
+        self._jitted = None
+
+    def __call__(self, *args, **kwargs):
+        if core.trace_stack():
+            return self._traced(*args, **kwargs)
+        if self._jitted is None:
+            def run(*a, **k):
+                return self._traced(*a, **k)
+            run.__name__ = self._name()
+            self._jitted = Jitted(run)
+        return self._jitted(*args, **kwargs)
+
+    def _name(self):
+        return f"{type(self).__name__.lower()}_{getattr(self._fun, '__name__', 'fn')}"
+
+    def _traced(self, *args, **kwargs):
+        raise NotImplementedError

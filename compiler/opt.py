@@ -26,7 +26,7 @@ from mlax import passes, pipelines
 USAGE = """\
 usage: mlax-opt [file|-] [--<pass>[{options}]]... [--pass-pipeline='...'] [--pipeline=<name>]
                 [-o <file>] [--split-input-file] [--print-ir-after-all] [--mlir-timing]
-                [--mlir-print-debuginfo] [--mlir-print-op-generic]
+                [--mlir-print-debuginfo] [--mlir-print-op-generic] [--mlir-print-local-scope]
                 [--allow-unregistered-dialect] [--debug]
 
 Parses the input (stdin when absent or '-') with the mlax dialect loaded, runs
@@ -41,6 +41,7 @@ options:
   --mlir-timing               print pass timings (to stderr)
   --mlir-print-debuginfo      print locations
   --mlir-print-op-generic     print every op in generic form
+  --mlir-print-local-scope    print attributes (affine maps) inline, without aliases
   --allow-unregistered-dialect
                               accept ops of unknown dialects
   --debug                     let internal errors raise with a traceback
@@ -76,6 +77,7 @@ class Options:
         self.timing = False
         self.debuginfo = False
         self.generic = False
+        self.local_scope = False
         self.allow_unregistered = False
         self.debug = False
         self.help = False
@@ -127,6 +129,8 @@ def parse_args(argv) -> Options:
             opts.debuginfo = True
         elif a in ("--mlir-print-op-generic", "-mlir-print-op-generic"):
             opts.generic = True
+        elif a in ("--mlir-print-local-scope", "-mlir-print-local-scope"):
+            opts.local_scope = True
         elif a in ("--allow-unregistered-dialect", "-allow-unregistered-dialect"):
             opts.allow_unregistered = True
         elif a == "--debug":
@@ -287,7 +291,7 @@ def process(text: str, source: Source, opts: Options, ctx: ir.Context) -> str:
                 raise OptError(format_pass_error(flag, w.error, source)) from None
         raise OptError(format_mlir_error(e, source)) from None
     return module.get_asm(enable_debug_info=opts.debuginfo, print_generic_op_form=opts.generic,
-                          assume_verified=False)
+                          use_local_scope=opts.local_scope)
 
 
 def _element_names(elements):

@@ -30,15 +30,20 @@ def register(flag, summary):
     return deco
 
 
+# Modules whose import registers passes.
+PASS_MODULES = [
+    "mlax.transforms.verify", "mlax.transforms.simplify", "mlax.transforms.expand",
+    "mlax.transforms.autodiff", "mlax.transforms.vmap",
+    "mlax.lowering.structural", "mlax.lowering.linalg", "mlax.lowering.math_approx",
+]
+
+
 def _load():
-    # Importing the pass modules registers them.
-    from mlax.transforms import simplify, verify  # noqa: F401
-    from mlax.lowering import linalg  # noqa: F401
-    for mod in ("autodiff", "vmap"):
-        try:
-            __import__(f"mlax.transforms.{mod}")
-        except ImportError:
-            pass
+    import importlib
+    import importlib.util
+    for name in PASS_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
 
 
 def split_pipeline(text: str) -> list[str]:

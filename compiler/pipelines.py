@@ -4,6 +4,7 @@ that `mlax-opt --pass-pipeline=...` accepts as they are."""
 # Transforms expanded, functions inlined, mlax-level simplification.
 MLAX_OPT = ",".join([
     "mlax-verify",
+    "mlax-expand-transforms",
     "inline",
     "symbol-dce",
     "mlax-simplify",

@@ -91,8 +91,8 @@ def array(object, dtype=None, copy=True, ndmin=0):
 
 
 def _shape(shape):
-    if isinstance(shape, (int, _np.integer)):
-        return (int(shape),)
+    if isinstance(shape, (int, _np.integer)) or getattr(shape, "shape", None) == ():
+        return (int(shape),)   # a traced scalar raises a concretization error here
     return tuple(int(s) for s in shape)
 
 

@@ -1,0 +1,110 @@
+// RUN: not mlax-opt %s --split-input-file --mlax-verify -o %t 2>&1 | FileCheck %s --check-prefix=ERR
+// RUN: FileCheck %s --input-file=%t
+
+// mlax-verify checks what IRDL cannot: each op's result types against its type rule.
+// Valid cases print (CHECK); invalid ones report `file:line:col: error: 'op' op ...` (ERR).
+
+// Tests that valid ops of several families pass unchanged.
+// CHECK-LABEL: func.func @valid
+// CHECK: "mlax.broadcast_in_dim"
+// CHECK: "mlax.dot_general"
+// CHECK: "mlax.reduce_max"
+// CHECK: "mlax.transpose"
+func.func @valid(%x: tensor<3xf32>, %m: tensor<3x4xf32>) -> (tensor<2x4xf32>, tensor<4x2xf32>) {
+  %0 = "mlax.broadcast_in_dim"(%x) {broadcast_dimensions = array<i64: 1>, shape = array<i64: 2, 3>} : (tensor<3xf32>) -> tensor<2x3xf32>
+  %1 = "mlax.dot_general"(%0, %m) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  %2 = "mlax.reduce_max"(%1) {axes = array<i64>} : (tensor<2x4xf32>) -> tensor<2x4xf32>
+  %3 = "mlax.transpose"(%2) {permutation = array<i64: 1, 0>} : (tensor<2x4xf32>) -> tensor<4x2xf32>
+  return %2, %3 : tensor<2x4xf32>, tensor<4x2xf32>
+}
+
+// -----
+
+// Tests that a reduction whose result keeps the reduced axis is rejected.
+// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.reduce_sum' op result types f32[2,3] do not match the inferred f32[2]
+func.func @reduce_shape(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = "mlax.reduce_sum"(%x) {axes = array<i64: 1>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Tests that a reduction over an axis beyond the rank is rejected.
+// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.reduce_sum' op {{.*}}axis 2 is out of range for rank 2
+func.func @reduce_axis(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
+  %0 = "mlax.reduce_sum"(%x) {axes = array<i64: 2>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Tests that convert_element_type's result dtype must be its new_dtype.
+// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.convert_element_type' op result types i32[4] do not match the inferred f64[4]
+func.func @convert_dtype(%x: tensor<4xf32>) -> tensor<4xi32> {
+  %0 = "mlax.convert_element_type"(%x) {new_dtype = f64} : (tensor<4xf32>) -> tensor<4xi32>
+  return %0 : tensor<4xi32>
+}
+
+// -----
+
+// Tests that broadcast_in_dim cannot map a dim onto a different size.
+// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.broadcast_in_dim' op {{.*}}cannot broadcast
+func.func @broadcast_size(%x: tensor<3xf32>) -> tensor<3x2xf32> {
+  %0 = "mlax.broadcast_in_dim"(%x) {broadcast_dimensions = array<i64: 1>, shape = array<i64: 3, 2>} : (tensor<3xf32>) -> tensor<3x2xf32>
+  return %0 : tensor<3x2xf32>
+}
+
+// -----
+
+// Tests that a slice past the end of its operand is rejected.
+// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.slice' op {{.*}}out of bounds
+func.func @slice_bounds(%x: tensor<4xf32>) -> tensor<3xf32> {
+  %0 = "mlax.slice"(%x) {limit_indices = array<i64: 6>, start_indices = array<i64: 3>, strides = array<i64: 1>} : (tensor<4xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+// Tests that threefry2x32 requires uint32 (IRDL only checks that the types agree).
+// ERR: mlax-verify.mlir:[[@LINE+2]]:10: error: 'mlax.threefry2x32' op {{.*}}operands must be uint32
+func.func @threefry_dtype(%k: tensor<2xi32>) -> tensor<2xi32> {
+  %0:2 = "mlax.threefry2x32"(%k, %k, %k, %k) : (tensor<2xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32>) -> (tensor<2xi32>, tensor<2xi32>)
+  return %0#0 : tensor<2xi32>
+}
+
+// -----
+
+// Tests that every bad op of a function is reported, not only the first.
+// ERR: mlax-verify.mlir:[[@LINE+3]]:8: error: 'mlax.iota' op result types f32[4] do not match the inferred i32[4]
+// ERR: mlax-verify.mlir:[[@LINE+3]]:8: error: 'mlax.reshape' op {{.*}}cannot reshape
+func.func @two_errors() -> tensor<5xf32> {
+  %0 = "mlax.iota"() {dimension = 0 : i64, dtype = i32, shape = array<i64: 4>} : () -> tensor<4xf32>
+  %1 = "mlax.reshape"(%0) {new_sizes = array<i64: 5>} : (tensor<4xf32>) -> tensor<5xf32>
+  return %1 : tensor<5xf32>
+}
+
+// -----
+
+// Tests that ops nested in regions are verified too.
+// ERR: mlax-verify.mlir:[[@LINE+3]]:12: error: 'mlax.top_k' op {{.*}}k=5 does not fit the last dim of f32[4]
+func.func @nested(%p: i1, %x: tensor<4xf32>) -> tensor<5xf32> {
+  %r = scf.if %p -> tensor<5xf32> {
+    %0:2 = "mlax.top_k"(%x) {k = 5 : i64} : (tensor<4xf32>) -> (tensor<5xf32>, tensor<5xi32>)
+    scf.yield %0#0 : tensor<5xf32>
+  } else {
+    %1 = "mlax.concatenate"(%x, %x) {dimension = 0 : i64} : (tensor<4xf32>, tensor<4xf32>) -> tensor<8xf32>
+    %2 = "mlax.slice"(%1) {limit_indices = array<i64: 5>, start_indices = array<i64: 0>, strides = array<i64: 1>} : (tensor<8xf32>) -> tensor<5xf32>
+    scf.yield %2 : tensor<5xf32>
+  }
+  return %r : tensor<5xf32>
+}
+
+// -----
+
+// Tests that a module with only valid ops still prints after invalid chunks.
+// CHECK-LABEL: func.func @valid_after_errors
+// CHECK: "mlax.select"
+func.func @valid_after_errors(%p: tensor<2xi1>, %a: tensor<2xf32>) -> tensor<2xf32> {
+  %0 = "mlax.select"(%p, %a, %a) : (tensor<2xi1>, tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
