@@ -67,6 +67,31 @@ def irdl_text() -> str:
             f"irdl.dialect @mlax {{\n{body}\n}}\n")
 
 
+def docs_text() -> str:
+    """docs/dialect.md: the op reference, generated from `OPS`."""
+    lines = ["# The mlax dialect", "",
+             "Generated from `dialects/ops.py` by `python -m mlax.dialects`; do not edit.", "",
+             "Types are builtin ranked tensors (0-d for scalars). Ops print in generic form, e.g.",
+             '`%0 = "mlax.add"(%a, %b) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>`.',
+             "A `*` marks a variadic operand group; `same` lists operands/results whose types must",
+             "be equal (checked by IRDL); every other shape rule is checked by `--mlax-verify`.", "",
+             "Transforms, control flow and custom derivatives are not ops but annotated function",
+             "declarations called with `func.call` (see `dialects/structural.py`):", ""]
+    for kind, doc in structural.KINDS.items():
+        lines.append(f"- `mlax.{kind}`: {doc}")
+    lines += ["", "| op | operands | results | attributes | same type | semantics |",
+              "|---|---|---|---|---|---|"]
+    for op in sorted(OPS.values(), key=lambda o: o.name):
+        attrs = ", ".join(f"`{a}`: {k}" for a, k in op.attrs.items())
+        same = "; ".join(", ".join(g) for g in op.same)
+        lines.append(f"| `{op.full_name}` | {', '.join(op.operands)} | {', '.join(op.results)} | "
+                     f"{attrs} | {same} | {op.doc} |")
+    return "\n".join(lines) + "\n"
+
+
+DOCS_PATH = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "dialect.md")
+
+
 def load_dialect(ctx: ir.Context):
     with ctx, ir.Location.unknown():
         irdl.load_dialects(ir.Module.parse(irdl_text()))

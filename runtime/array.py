@@ -41,7 +41,7 @@ class SingleDeviceSharding:
 
 class Array:
     """An immutable n-d array, like `jax.Array`."""
-    __slots__ = ("_value", "weak_type", "__weakref__")
+    __slots__ = ("_value", "weak_type", "_ptr", "__weakref__")
     __array_priority__ = 100
 
     def __init__(self, value: np.ndarray, weak_type: bool = False):
@@ -49,6 +49,15 @@ class Array:
             value.flags.writeable = False
         self._value = value
         self.weak_type = weak_type
+        self._ptr = None
+
+    @property
+    def unsafe_buffer_pointer(self) -> int:
+        """The address of the (immutable) buffer, cached: compiled code reads it in place."""
+        p = self._ptr
+        if p is None:
+            p = self._ptr = self._value.__array_interface__["data"][0]
+        return p
 
     # -- metadata -------------------------------------------------------------------------
     shape = property(lambda self: self._value.shape)

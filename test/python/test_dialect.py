@@ -11,6 +11,8 @@ from mlax.passes import run_pipeline
 def test_irdl_file_in_sync():
     path = pathlib.Path(dialects.IRDL_PATH)
     assert path.read_text() == dialects.irdl_text(), "run `python -m mlax.dialects`"
+    docs = pathlib.Path(dialects.DOCS_PATH)
+    assert docs.read_text() == dialects.docs_text(), "run `python -m mlax.dialects`"
 
 
 def test_every_op_loads_and_builds():
