@@ -331,7 +331,15 @@ def machine_info():
     except OSError:
         pass
     return {"cpu": cpu_model(), "cores": os.cpu_count(), "usable_cores": usable,
-            "vector_isa": flags, "os": platform.platform()}
+            "vector_isa": flags, "os": platform.platform(), "load_avg_start": load_avg()}
+
+
+def load_avg():
+    """1-minute load average: other processes on the machine make every column noisier."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:
+        return None
 
 
 def versions(libs):
@@ -357,7 +365,7 @@ def versions(libs):
 def header_text(machine, vers, mode, libs):
     lines = [f"machine: {machine['cpu']}, {machine['cores']} cores "
              f"({machine['usable_cores']} usable), {machine['vector_isa'] or 'no avx2'}, "
-             f"{machine['os']}",
+             f"{machine['os']}, load avg {machine['load_avg_start']}",
              "versions: " + ", ".join(f"{k} {val}" for k, val in vers.items() if val),
              f"mode: {mode}; ratio = mlax median / jax.jit median (below 1: mlax faster)"]
     for lib in libs.values():
@@ -405,8 +413,10 @@ def main(argv=None):
     for i, w in enumerate(selected, 1):
         print(f"[{i}/{len(selected)}] {w.name} ...", file=sys.stderr, flush=True)
         rows.append(run_row(w, list(libs.values()), mode, args.verbose))
+    machine["load_avg_end"] = load_avg()
     print()
     print(table(rows), flush=True)
+    print(f"load avg at end: {machine['load_avg_end']}")
 
     if args.json:
         report = {"machine": machine, "versions": vers, "mode": mode, "rows": rows}

@@ -273,8 +273,8 @@ WORKLOADS = [
     Workload("pairwise_l1", "vmap(vmap(l1dist,(0,None)),(None,0)), 100 x 20", _l1_data,
              _pairwise_l1, _l1_numpy),
     Workload("linreg_first_call", "first call of a fresh jit(update_params_pytree)",
-             _linreg_data, _linreg_first_call, _linreg_numpy, kind="first_call", delta_of="params",
-             note="trace+compile+run"),
+             _linreg_data, _linreg_first_call, _linreg_numpy, kind="first_call",
+             delta_of="params", note="trace+compile+run"),
     Workload("selu_eager", "selu on 1M f32, un-jitted (op by op)", _selu_data, _selu_eager,
              _selu_numpy, note="all columns un-jitted"),
 ]

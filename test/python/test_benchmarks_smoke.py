@@ -1,0 +1,48 @@
+"""Smoke test of the benchmark harness: `benchmarks/run.py --quick --only selu` runs in a
+subprocess, exits 0, and prints a numeric (and checked-correct) mlax time for selu."""
+import json
+import os
+import re
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RUN = os.path.join(ROOT, "benchmarks", "run.py")
+TIME = re.compile(r"^\d+(\.\d+)? (us|ms|s)$")
+
+
+def test_quick_selu_prints_numeric_mlax_column(tmp_path):
+    out_json = tmp_path / "bench.json"
+    proc = subprocess.run([sys.executable, RUN, "--quick", "--only", "selu",
+                           "--json", str(out_json)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("machine: ")
+    header = next(ln for ln in lines if ln.startswith("workload"))
+    columns = [c.strip() for c in header.split("|")]
+    assert columns[:5] == ["workload", "mlax median", "jax.jit median", "numpy median",
+                           "mlax/jax"]
+    rows = [ln for ln in lines if ln.split("|")[0].strip() == "selu"]
+    assert len(rows) == 1, proc.stdout
+    cells = [c.strip() for c in rows[0].split("|")]
+    assert TIME.match(cells[1]), f"mlax column is not a time: {cells[1]!r}"
+    assert TIME.match(cells[3]), f"numpy column is not a time: {cells[3]!r}"
+    assert "WRONG" not in rows[0]
+
+    report = json.loads(out_json.read_text())
+    (row,) = report["rows"]
+    mlax = row["columns"]["mlax"]
+    assert row["name"] == "selu" and mlax["status"] == "ok"
+    assert mlax["median_s"] > 0 and mlax["reps"] >= 2
+    if row["columns"]["jax"]["status"] == "ok":
+        assert row["ratio"] == mlax["median_s"] / row["columns"]["jax"]["median_s"]
+
+
+def test_unknown_workload_is_a_clear_error():
+    proc = subprocess.run([sys.executable, RUN, "--only", "no_such_row"],
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert proc.returncode == 2
+    assert "unknown workload(s) no_such_row" in proc.stderr and "selu" in proc.stderr
+    assert "Traceback" not in proc.stderr
