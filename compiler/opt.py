@@ -15,9 +15,9 @@ and exit 1; a missing input file exits 2. A Python traceback is a bug in mlax-op
 """
 from __future__ import annotations
 
+import os
 import re
 import sys
-import traceback
 
 from mlir import ir
 
@@ -57,7 +57,7 @@ class UsageError(Exception):
 
 
 class InputError(Exception):
-    """The input file cannot be read: exits 2."""
+    """The input file cannot be read or the output file written: exits 2."""
 
 
 class OptError(Exception):
@@ -251,10 +251,14 @@ def format_pass_error(flag: str, e: Exception, source: Source) -> str:
 _MANY_OPS = "source must contain a single top-level operation"
 
 
-def parse_module(text: str, source_name: str, ctx: ir.Context) -> ir.Operation:
-    """Parse `text` as a builtin.module, wrapping top-level ops in one as mlir-opt does.
+def parse_module(text: str, source_name: str, ctx: ir.Context, path: str | None = None):
+    """Parse a builtin.module, wrapping top-level ops in one as mlir-opt does.
 
-    Locations name `source_name` with the text's own line numbers."""
+    Returns (owner, module_op); keep `owner` alive while using the op. Locations name
+    `source_name` with the text's own line numbers."""
+    if path is not None:
+        module = ir.Module.parseFile(path, ctx)
+        return module, module.operation
     try:
         op = ir.Operation.parse(text, source_name=source_name, context=ctx)
     except ir.MLIRError as e:
@@ -262,21 +266,25 @@ def parse_module(text: str, source_name: str, ctx: ir.Context) -> ir.Operation:
             raise
         op = None
     if op is not None and op.name == "builtin.module":
-        return op
+        return op, op.operation
     with ctx, ir.Location.unknown():
         module = ir.Module.create()
-        if op is not None:
-            module.body.append(op)
-            return module.operation
-    # Zero or several top-level ops: parse them inside a module. "module {" goes at the
-    # start of line 1, which keeps every line number (only line 1's columns move).
-    return ir.Operation.parse("module {" + text + "\n}", source_name=source_name, context=ctx)
+    if op is not None:
+        module.body.append(op)
+        return module, module.operation
+    # Zero or several top-level ops (in stdin or a split chunk): parse them inside a module.
+    # "module {" goes at the start of line 1, which keeps every line number; only the
+    # columns of code on line 1 itself move (chunks after the first start blank).
+    op = ir.Operation.parse("module {" + text + "\n}", source_name=source_name, context=ctx)
+    return op, op.operation
 
 
-def process(text: str, source: Source, opts: Options, ctx: ir.Context) -> str:
-    """Parse, verify, run the pipeline, and return the printed module; raises OptError."""
+def process(text: str, source: Source, opts: Options, ctx: ir.Context, path=None) -> str:
+    """Parse, verify, run the pipeline, and return the printed module; raises OptError.
+
+    With `path`, the module is read from that file (exact locations), else from `text`."""
     try:
-        module = parse_module(text, source.name, ctx)
+        _owner, module = parse_module(text, source.name, ctx, path)
     except ir.MLIRError as e:
         raise OptError(format_mlir_error(e, source)) from None
     pm, wrappers = passes.build_pass_manager(",".join(["mlax-verify"] + opts.pipeline), ctx,
@@ -311,12 +319,21 @@ def split_chunks(text: str):
     return chunks
 
 
+_PIPELINE_PARSER = re.compile(
+    r"^(MLIR Textual PassPipeline Parser|<Pass-Options-Parser>):(\d+:\d+:)?\s*(error:)?\s*")
+
+
 def check_pipeline(opts: Options, ctx: ir.Context):
-    """Build the pass manager once up front, so an unknown pass fails before any input."""
-    try:
-        passes.build_pass_manager(",".join(["mlax-verify"] + opts.pipeline), ctx)
-    except ValueError as e:
-        raise OptError(f"mlax-opt: error: invalid pass pipeline: {e}".rstrip() + "\n") from None
+    """Build each pass once up front, so an unknown pass fails before any input is read."""
+    for element in opts.pipeline:
+        try:
+            passes.build_pass_manager(element, ctx)
+        except ValueError as e:
+            # MLIR's message quotes the element with a caret under it; keep the sentences.
+            lines = [_PIPELINE_PARSER.sub("", ln).strip() for ln in str(e).splitlines()]
+            lines = [ln for ln in lines if ln and ln != element and set(ln) != {"^"}]
+            raise OptError(f"mlax-opt: error: bad pass '{element}': {'; '.join(lines)}\n"
+                           "(mlax passes and named pipelines: mlax-opt --help)\n") from None
 
 
 # ---------------------------------------------------------------------------------------
@@ -330,7 +347,7 @@ def _read_input(path):
             return path, f.read()
     except OSError as e:
         raise InputError(f"mlax-opt: error: could not open input file '{path}': "
-                                f"{e.strerror}") from None
+                         f"{e.strerror}") from None
 
 
 def run(opts: Options) -> int:
@@ -342,18 +359,23 @@ def run(opts: Options) -> int:
     check_pipeline(opts, ctx)
     source = Source(name, text)
     chunks = split_chunks(text) if opts.split_input_file else [text]
+    whole_file = opts.input if len(chunks) == 1 and name != "<stdin>" else None
     outputs, failed = [], False
     for chunk in chunks:
         try:
-            outputs.append(process(chunk, source, opts, ctx))
+            outputs.append(process(chunk, source, opts, ctx, whole_file))
         except OptError as e:
             sys.stderr.write(str(e))
             failed = True
             outputs.append("")
     result = "// -----\n".join(o if o.endswith("\n") or not o else o + "\n" for o in outputs)
     if opts.output:
-        with open(opts.output, "w", encoding="utf-8") as f:
-            f.write(result)
+        try:
+            with open(opts.output, "w", encoding="utf-8") as f:
+                f.write(result)
+        except OSError as e:
+            raise InputError(f"mlax-opt: error: could not write output file '{opts.output}': "
+                             f"{e.strerror}") from None
     else:
         sys.stdout.write(result)
     return 1 if failed else 0
@@ -379,6 +401,9 @@ def main(argv=None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # the reader went away (`mlax-opt x.mlir | head`)
+        sys.stdout = open(os.devnull, "w")
+        return 1
     except Exception as e:  # never a traceback, unless asked for
         if debug:
             raise

@@ -9,13 +9,13 @@ from mlax.passes import register
 
 
 def _is_pure(op):
-    name = op.name
+    name = op.operation.name
     return name.startswith("mlax.") or name in ("arith.constant", "tensor.empty")
 
 
 def _functions(module_op):
     for op in module_op.regions[0].blocks[0].operations:
-        if op.name == "func.func" and len(op.regions[0].blocks):
+        if op.operation.name == "func.func" and len(op.regions[0].blocks):
             yield op
 
 
@@ -37,7 +37,8 @@ def dce(module_op):
 
 
 def _key(op):
-    attrs = tuple(sorted((a.name, str(a.attr)) for a in op.attributes))
+    op = op.operation
+    attrs = tuple(sorted((n, str(op.attributes[n])) for n in op.attributes))
     return (op.name, tuple(op.operands), attrs, tuple(str(r.type) for r in op.results))
 
 
@@ -47,7 +48,7 @@ def cse(module_op):
         for block in fn.regions[0].blocks:
             seen = {}
             for op in list(block.operations):
-                if not _is_pure(op) or op.name == "tensor.empty":
+                if not _is_pure(op) or op.operation.name == "tensor.empty":
                     continue
                 try:
                     k = _key(op)

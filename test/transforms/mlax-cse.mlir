@@ -1,6 +1,5 @@
 // RUN: mlax-opt %s --split-input-file --mlax-cse | FileCheck %s
 
-// XFAIL: *
 // simplify._functions compares `op.name` to "func.func" (a FuncOp view's `name` is its
 // symbol), and simplify._key reads `a.name` from iterating `op.attributes`, which yields
 // attribute names (str) in these bindings (reported; remove this XFAIL once fixed).

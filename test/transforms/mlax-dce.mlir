@@ -1,6 +1,5 @@
 // RUN: mlax-opt %s --split-input-file --mlax-dce | FileCheck %s
 
-// XFAIL: *
 // simplify._functions compares `op.name` to "func.func", but a FuncOp view's `name` is its
 // symbol name, so the pass visits no function (reported; remove this XFAIL once fixed).
 

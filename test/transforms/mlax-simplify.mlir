@@ -1,6 +1,5 @@
 // RUN: mlax-opt %s --split-input-file --mlax-simplify | FileCheck %s
 
-// XFAIL: *
 // mlax-simplify runs mlax-cse then mlax-dce; both visit no function, and mlax-cse's op key
 // fails on `op.attributes` iteration (see mlax-cse.mlir; remove this XFAIL once fixed).
 

@@ -1,0 +1,85 @@
+// RUN: mlax-opt %s --split-input-file --pipeline=cpu | FileCheck %s
+
+// The whole cpu pipeline (mlax.pipelines.CPU): mlax -> linalg -> fused loops -> LLVM
+// dialect with bare-pointer arguments and results written through out-parameters.
+
+// Tests that an elementwise chain becomes one loop whose body does both ops, with the
+// result as a trailing pointer argument and the dead op gone.
+// CHECK-LABEL: llvm.func @elementwise
+// CHECK-SAME: (%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
+// CHECK-NOT: llvm.func
+// CHECK: %[[A:.*]] = llvm.load %{{.*}} : !llvm.ptr -> f32
+// CHECK: %[[B:.*]] = llvm.load %{{.*}} : !llvm.ptr -> f32
+// CHECK: %[[S:.*]] = llvm.fadd %[[A]], %[[B]] : f32
+// CHECK-NEXT: %[[M:.*]] = llvm.fmul %[[S]], %[[A]] : f32
+// CHECK-NOT: llvm.fsub
+// CHECK: llvm.store %[[M]], %{{.*}} : f32, !llvm.ptr
+// CHECK: llvm.return
+// CHECK-NOT: mlax.
+// CHECK-NOT: linalg.
+// CHECK-NOT: memref.
+// CHECK-NOT: unrealized_conversion_cast
+func.func @elementwise(%a: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<4xf32> {
+  %0 = "mlax.add"(%a, %b) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %1 = "mlax.mul"(%0, %a) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %2 = "mlax.sub"(%0, %a) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  return %1 : tensor<4xf32>
+}
+
+// -----
+
+// Tests that an exp feeding a row sum fuses into the reduction loop.
+// CHECK-LABEL: llvm.func @row_sum
+// CHECK-SAME: (%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
+// CHECK: %[[X:.*]] = llvm.load %{{.*}} : !llvm.ptr -> f32
+// CHECK: %[[ACC:.*]] = llvm.load %{{.*}} : !llvm.ptr -> f32
+// CHECK: %[[E:.*]] = llvm.intr.exp(%[[X]]) : (f32) -> f32
+// CHECK: %[[S:.*]] = llvm.fadd %[[ACC]], %[[E]] : f32
+// CHECK: llvm.store %[[S]]
+// CHECK: llvm.return
+func.func @row_sum(%x: tensor<4x8xf32>) -> tensor<4xf32> {
+  %0 = "mlax.exp"(%x) : (tensor<4x8xf32>) -> tensor<4x8xf32>
+  %1 = "mlax.reduce_sum"(%0) {axes = array<i64: 1>} : (tensor<4x8xf32>) -> tensor<4xf32>
+  return %1 : tensor<4xf32>
+}
+
+// -----
+
+// Tests that a matmul lowers to a multiply-accumulate loop nest.
+// CHECK-LABEL: llvm.func @matmul
+// CHECK-SAME: (%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
+// CHECK: %[[M:.*]] = llvm.fmul %{{.*}}, %{{.*}} : f32
+// CHECK-NEXT: %[[S:.*]] = llvm.fadd %{{.*}}, %[[M]] : f32
+// CHECK: llvm.store %[[S]]
+// CHECK: llvm.return
+func.func @matmul(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) -> tensor<2x4xf32> {
+  %0 = "mlax.dot_general"(%a, %b) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  return %0 : tensor<2x4xf32>
+}
+
+// -----
+
+// Tests that ui32 arithmetic reaches LLVM as i32 with logical (unsigned) shifts.
+// CHECK-LABEL: llvm.func @uint_bits
+// CHECK: %[[X:.*]] = llvm.xor %{{.*}}, %{{.*}} : i32
+// CHECK-NEXT: %[[S:.*]] = llvm.lshr %[[X]], %{{.*}} : i32
+// CHECK: llvm.store %[[S]], %{{.*}} : i32, !llvm.ptr
+func.func @uint_bits(%a: tensor<4xui32>, %b: tensor<4xui32>) -> tensor<4xui32> {
+  %0 = "mlax.xor"(%a, %b) : (tensor<4xui32>, tensor<4xui32>) -> tensor<4xui32>
+  %1 = "mlax.shift_right_logical"(%0, %b) : (tensor<4xui32>, tensor<4xui32>) -> tensor<4xui32>
+  return %1 : tensor<4xui32>
+}
+
+// -----
+
+// Tests that two results become two out-parameters after the input.
+// CHECK-LABEL: llvm.func @two_results
+// CHECK-SAME: (%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
+// CHECK: llvm.fneg
+// CHECK: llvm.intr.maximum
+// CHECK: llvm.return
+func.func @two_results(%a: tensor<4xf32>) -> (tensor<4xf32>, tensor<f32>) {
+  %0 = "mlax.neg"(%a) : (tensor<4xf32>) -> tensor<4xf32>
+  %1 = "mlax.reduce_max"(%a) {axes = array<i64: 0>} : (tensor<4xf32>) -> tensor<f32>
+  return %0, %1 : tensor<4xf32>, tensor<f32>
+}
