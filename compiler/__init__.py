@@ -14,6 +14,10 @@ from mlax import tree_util
 from mlax import numpy
 from mlax import lax
 from mlax.tree_util import tree_map, tree_leaves, tree_structure, tree_flatten, tree_unflatten
+from mlax.batching import vmap
+from mlax import ops
+
+make_jaxpr = make_ir
 
 __version__ = "0.1.0"
 
@@ -24,4 +28,4 @@ def block_until_ready(x):
 
 __all__ = ["jit", "make_ir", "device_put", "devices", "Array", "numpy", "lax", "tree_util",
            "config", "tree_map", "tree_leaves", "tree_structure", "tree_flatten",
-           "tree_unflatten", "block_until_ready"]
+           "tree_unflatten", "block_until_ready", "vmap", "ops", "make_jaxpr"]

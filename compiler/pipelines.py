@@ -10,9 +10,13 @@ MLAX_OPT = ",".join([
     "mlax-simplify",
 ])
 
-# mlax -> linalg on tensors, fused.
+# mlax -> linalg on tensors, fused. The upstream inliner cannot inline functions of mlax
+# ops (IRDL ops have no inliner interface); after lowering it can, so fusion reaches across
+# the function boundaries that jit, grad and vmap leave.
 CPU_LINALG = ",".join([
     "mlax-lower-to-linalg",
+    "inline",
+    "symbol-dce",
     "canonicalize",
     "cse",
     "func.func(linalg-fuse-elementwise-ops)",
@@ -20,14 +24,30 @@ CPU_LINALG = ",".join([
 ])
 
 # linalg on tensors -> LLVM dialect, bare-pointer calling convention, results as
-# out-parameters written in place.
+# out-parameters written in place. First the CPU schedule (mlax.lowering.cpu_codegen):
+# register-tiled and packed contractions, reassociable reductions, large loops split over
+# threads as scf.forall; then bufferization, vector and OpenMP lowering. The C tile of a
+# contraction lives in registers once loop-invariant-subset-hoisting lifts its read/write
+# out of the k loop; vector.contract lowers to outer-product FMAs in convert-vector-to-llvm.
+# finalize-memref-to-llvm must precede convert-scf-to-cf (alloca_scope of OpenMP regions);
+# convert-openmp-to-llvm runs last, after the ops inside parallel regions are LLVM.
 CPU_LLVM = ",".join([
+    "mlax-cpu-schedule",
+    "canonicalize",
+    "loop-invariant-subset-hoisting",
+    "canonicalize",
+    "cse",
     "one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}",
     "buffer-results-to-out-params{hoist-static-allocs modify-public-functions}",
     "buffer-deallocation-pipeline",
+    "mlax-cpu-buffer-cleanup",
     "func.func(convert-linalg-to-loops)",
+    "scf-forall-to-parallel",
+    "convert-scf-to-openmp",
+    "convert-vector-to-scf",
     "expand-strided-metadata",
     "lower-affine",
+    "convert-vector-to-llvm{vector-contract-lowering=outerproduct reassociate-fp-reductions}",
     "finalize-memref-to-llvm",
     "convert-scf-to-cf",
     "convert-math-to-llvm",
@@ -36,6 +56,8 @@ CPU_LLVM = ",".join([
     "convert-arith-to-llvm",
     "convert-func-to-llvm{use-bare-ptr-memref-call-conv=1}",
     "convert-index-to-llvm",
+    "convert-ub-to-llvm",
+    "convert-openmp-to-llvm",
     "reconcile-unrealized-casts",
 ])
 
@@ -47,3 +69,7 @@ PIPELINES = {
     "cpu-llvm": CPU_LLVM,
     "cpu": CPU,
 }
+
+# The CPU schedule's passes register on import. (mlax.passes.PASS_MODULES should list
+# "mlax.lowering.cpu_codegen"; until it does, importing the pipelines registers them.)
+import mlax.lowering.cpu_codegen  # noqa: E402,F401

@@ -22,23 +22,39 @@ from mlir.dialects import func
 
 # kind -> documentation of its dictionary entries
 KINDS = {
-    "jvp": "callee: the function; outputs (primals_out..., tangents_out...) from (primals..., tangents...)",
-    "vjp": "callee; argnums; inputs (primals..., cotangents...) -> (primals_out..., cotangents for argnums...)",
-    "grad": "callee; argnums; has_aux; value (bool: value_and_grad)",
-    "vmap": "callee; in_axes, out_axes (i64 arrays, -1 = not batched); axis_size",
-    "cond": "branches: symbols of the branch functions; operand 0 is the i32 branch index",
-    "while": "cond, body: symbols; operands are the loop state",
-    "scan": "body; length; reverse; num_consts; num_carry",
-    "custom_jvp": "callee (primal), jvp: symbols",
-    "custom_vjp": "callee (primal), fwd, bwd: symbols",
+    "jvp": "callee: the function; argnums: i64 array, the operands with tangents; "
+           "(operands..., tangents of the argnums operands...) -> (results..., a tangent per result...)",
+    "vjp": "callee; argnums: i64 array, the operands that get cotangents; "
+           "(operands..., a cotangent per result...) -> (cotangents of the argnums operands...)",
+    "grad": "callee (result 0 a real scalar); argnums: i64 array; has_aux: bool (results 1.. are "
+            "aux, not differentiated); value: bool (value_and_grad); (operands...) -> "
+            "([result 0 if value], [results 1.. if has_aux], gradients of the argnums operands...)",
+    "vmap": "callee: the per-example function; in_axes: i64 array, the batch axis of each operand "
+            "(-1: not batched); out_axes: i64 array, the batch axis of each result (-1: the "
+            "result must not depend on a batched operand); axis_size: i64, the batch size",
+    "cond": "branches: [@b0, @b1, ...]; operands (index: tensor<i32> in [0, n), args...); "
+            "every branch maps args -> results",
+    "while": "cond, body: symbols; num_consts; operands (state..., consts...), results state; "
+             "cond(state..., consts...) -> tensor<i1>, body(state..., consts...) -> state",
+    "scan": "body; length; reverse; num_carry; num_consts; operands (carry..., xs..., "
+            "consts...) with xs of leading dim length, results (carry..., ys...); "
+            "body(carry..., x slices..., consts...) -> (carry..., y slices...)",
+    "custom_jvp": "callee (the primal function), jvp: symbols; num_args, num_callee_consts: i64; "
+                  "operands (args..., callee consts..., jvp consts...) -> results of callee; "
+                  "jvp(args..., tangents of args..., jvp consts...) -> (results..., tangents...)",
+    "custom_vjp": "callee, fwd, bwd: symbols; num_args, num_callee_consts, num_fwd_consts, num_res: "
+                  "i64; operands (args..., callee consts..., fwd consts..., bwd consts...) -> "
+                  "results of callee; fwd(args..., fwd consts...) -> (results..., residuals...); "
+                  "bwd(residuals..., a cotangent per result..., bwd consts...) -> (cotangents of args...)",
 }
 
 
 def kind_of(fn) -> str | None:
     """The structural kind of a func.func declaration, or None for an ordinary function."""
-    for attr in fn.attributes:
-        if attr.name.startswith("mlax.") and attr.name[5:] in KINDS:
-            return attr.name[5:]
+    attrs = fn.attributes
+    for kind in KINDS:
+        if "mlax." + kind in attrs:
+            return kind
     return None
 
 

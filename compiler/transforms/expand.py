@@ -29,8 +29,11 @@ class TransformError(Exception):
 
 
 def functions(module_op):
+    """symbol -> func.func op of the module (`op.name` of a FuncOp view is its symbol, so
+    the op kind is read from `op.operation.name`)."""
     return {ir.StringAttr(op.attributes["sym_name"]).value: op
-            for op in module_op.regions[0].blocks[0].operations if op.name == "func.func"}
+            for op in module_op.regions[0].blocks[0].operations
+            if op.operation.name == "func.func"}
 
 
 def callees(fn) -> set:
@@ -71,22 +74,29 @@ def expand(module_op, kinds=TRANSFORM_KINDS):
         pending = _pending(fns, kinds)
         if not pending:
             return
-        ready = None
+        ready, blockers = None, {}
         for name in sorted(pending):
-            seen, stack, blocked = set(), list(callees(fns[name])), False
+            seen, stack, blocker = set(), list(callees(fns[name])), None
             while stack:
                 s = stack.pop()
                 if s in seen or s not in fns:
                     continue
                 seen.add(s)
                 if structural.kind_of(fns[s]) in TRANSFORM_KINDS:
-                    blocked = True
+                    blocker = s
                     break
                 stack.extend(callees(fns[s]))
-            if not blocked:
+            if blocker is None:
                 ready = name
                 break
+            blockers[name] = blocker
         if ready is None:
+            outside = {n: b for n, b in blockers.items() if structural.kind_of(fns[b]) not in kinds}
+            if outside:
+                n, b = sorted(outside.items())[0]
+                raise TransformError(
+                    f"@{n} needs @{b} (mlax.{structural.kind_of(fns[b])}) expanded first: run "
+                    f"--mlax-expand-transforms, or the pass of that transform before this one")
             raise TransformError("transform declarations form a cycle: " + ", ".join(sorted(pending)))
         kind = structural.kind_of(fns[ready])
         if kind not in EXPANDERS:
@@ -94,6 +104,12 @@ def expand(module_op, kinds=TRANSFORM_KINDS):
         EXPANDERS[kind](module_op, fns[ready])
 
 
+# Declarations that a transform may still need to see (custom_jvp / custom_vjp carry the
+# user's derivative rules): expanded, into plain calls, once no transform is left.
+LATE_KINDS = ("custom_jvp", "custom_vjp")
+
+
 @register("mlax-expand-transforms", "Expand all transform declarations (jvp, vjp, grad, vmap), innermost first")
 def run(module_op):
     expand(module_op)
+    expand(module_op, kinds=LATE_KINDS)

@@ -18,7 +18,10 @@ def verify_op(op):
     try:
         expected = infer(op.name, specs, op_attrs(op))
     except TypeError as e:
-        raise VerifyError(f"{op.location}: error: '{op.name}' op {e}") from None
+        msg = str(e)
+        if msg.startswith(op.name + ": "):
+            msg = msg[len(op.name) + 2:]
+        raise VerifyError(f"{op.location}: error: '{op.name}' op {msg}") from None
     got = [spec_of_type(r.type) for r in op.results]
     if [tuple(e) for e in expected] != [tuple(g) for g in got]:
         exp = ", ".join(str(e) for e in expected)

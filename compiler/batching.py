@@ -1,0 +1,212 @@
+"""`mlax.vmap`: the vectorizing map.
+
+`vmap(f, in_axes, out_axes)` traces `f` once on one example (the arguments with their
+mapped axis removed) into a function of the module, and emits a call to a `mlax.vmap`
+declaration naming it (mlax.dialects.structural). The pass `--mlax-vmap`
+(mlax.transforms.vmap) gives that declaration its batched body. Values that `f` closes
+over become trailing operands of the call, not batched. Called outside any trace, a
+vmapped function runs as `jit` of itself.
+"""
+from __future__ import annotations
+
+import numpy as np
+from mlir import ir
+
+from mlax import tracing
+from mlax.api import Transformed, _aval_of, declare, emit_call, trace_callee
+from mlax.core import ShapedArray
+from mlax.tracing import Tracer
+from mlax.tree_util import (flatten_up_to, keystr, tree_flatten, tree_flatten_with_path,
+                            tree_unflatten)
+
+
+def _is_spec_leaf(x):
+    return x is None
+
+
+def _check_spec(spec, what):
+    leaves, _ = tree_flatten(spec, is_leaf=_is_spec_leaf)
+    for leaf in leaves:
+        if not (leaf is None or (isinstance(leaf, (int, np.integer)) and not isinstance(leaf, bool))):
+            raise TypeError(f"vmap {what} must be an int, None, or (nested) container with those "
+                            f"types as leaves, but got {what}={spec!r}.")
+
+
+def _broadcast_prefix(spec, tree, what, value_name):
+    """One axis (int or None) per leaf of `tree`, from the tree prefix `spec`."""
+    spec_leaves, spec_def = tree_flatten(spec, is_leaf=_is_spec_leaf)
+    index_tree = tree_unflatten(tree_flatten(tree)[1], list(range(len(tree_flatten(tree)[0]))))
+    try:
+        subtrees = flatten_up_to(spec_def, index_tree)
+    except (ValueError, TypeError, AttributeError):
+        raise ValueError(
+            f"vmap {what} specification must be a tree prefix of the corresponding value, got "
+            f"specification {spec!r} for value tree {tree_flatten(tree)[1]} ({value_name})."
+        ) from None
+    axes = [None] * len(tree_flatten(tree)[0])
+    for axis, sub in zip(spec_leaves, subtrees):
+        for i in tree_flatten(sub)[0]:
+            axes[i] = axis
+    return axes
+
+
+def _type_str(aval: ShapedArray) -> str:
+    return f"{aval.dtype.name}[{','.join(map(str, aval.shape))}]"
+
+
+def _at() -> str:
+    return f" (at {tracing.user_site()})"
+
+
+class Vmapped(Transformed):
+    """The result of `mlax.vmap(fun, in_axes, out_axes, axis_size)`."""
+
+    def __init__(self, fun, in_axes=0, out_axes=0, axis_size=None):
+        super().__init__(fun)
+        if isinstance(in_axes, list):
+            # JAX reads a top-level list as the tuple of per-argument specs.
+            in_axes = tuple(in_axes)
+        if not (in_axes is None or isinstance(in_axes, (int, np.integer, tuple))):
+            raise TypeError("vmap in_axes must be an int, None, or a tuple of entries "
+                            "corresponding to the positional arguments passed to the function, "
+                            f"but got {in_axes!r}.")
+        _check_spec(in_axes, "in_axes")
+        _check_spec(out_axes, "out_axes")
+        if axis_size is not None and (not isinstance(axis_size, (int, np.integer)) or axis_size < 0):
+            raise TypeError(f"vmap axis_size must be a non-negative int, got {axis_size!r}.")
+        self._in_axes, self._out_axes = in_axes, out_axes
+        self._axis_size = None if axis_size is None else int(axis_size)
+
+    def _name(self):
+        return f"vmap_{getattr(self._fun, '__name__', 'fn')}"
+
+    def _arg_axes(self, args, kwargs):
+        """(leaves, axes, names) of (args, kwargs), one axis (or None) per leaf."""
+        in_axes = self._in_axes
+        if isinstance(in_axes, tuple) and len(in_axes) != len(args):
+            raise ValueError(
+                "vmap in_axes must be an int, None, or a tuple of entries corresponding to the "
+                f"positional arguments passed to the function, but got len(in_axes)="
+                f"{len(in_axes)}, len(args)={len(args)}{_at()}")
+        per_arg = in_axes if isinstance(in_axes, tuple) else (in_axes,) * len(args)
+        params = tracing.arg_names_of(self._fun, len(args))
+        leaves, axes, names = [], [], []
+        for a, spec, pname in zip(args, per_arg, params):
+            paths, _ = tree_flatten_with_path(a)
+            axes += _broadcast_prefix(spec, a, "in_axes", f"argument {pname}")
+            leaves += [x for _, x in paths]
+            names += [pname + keystr(p) for p, _ in paths]
+        for k, v in kwargs.items():   # keyword arguments are mapped along axis 0, as in JAX
+            paths, _ = tree_flatten_with_path(v)
+            leaves += [x for _, x in paths]
+            axes += [0] * len(paths)
+            names += [k + keystr(p) for p, _ in paths]
+        return leaves, axes, names
+
+    def _axis_size_of(self, avals, axes, names):
+        sizes = []
+        for aval, axis, name in zip(avals, axes, names):
+            if axis is None:
+                continue
+            if not -aval.ndim <= axis < aval.ndim:
+                raise ValueError(
+                    f"vmap was requested to map its argument {name} along axis {axis}, which "
+                    f"implies that its rank should be at least {axis + 1 if axis >= 0 else -axis}, "
+                    f"but is only {aval.ndim} (its shape is {aval.shape}){_at()}")
+            sizes.append((aval.shape[axis], axis % aval.ndim, name, aval))
+        distinct = {s for s, *_ in sizes}
+        if self._axis_size is not None:
+            distinct.add(self._axis_size)
+        if not sizes and self._axis_size is None:
+            raise ValueError(f"vmap must have at least one non-None value in in_axes{_at()}")
+        if len(distinct) > 1:
+            lines = []
+            if self._axis_size is not None:
+                lines.append(f"  * axis_size was given as {self._axis_size}")
+            for size in sorted({s for s, *_ in sizes}, key=lambda s: -sum(1 for x in sizes if x[0] == s)):
+                group = [x for x in sizes if x[0] == size]
+                _, ax, name, aval = group[0]
+                example = f"axis {ax} of argument {name} of type {_type_str(aval)}"
+                if len(group) == 1:
+                    lines.append(f"  * one axis had size {size}: {example}")
+                else:
+                    lines.append(f"  * {len(group)} axes had size {size}, e.g. {example}")
+            raise ValueError("vmap got inconsistent sizes for array axes to be mapped:\n"
+                             + ";\n".join(lines) + _at())
+        return distinct.pop()
+
+    def _traced(self, *args, **kwargs):
+        from mlax.transforms import vmap as vmap_pass
+        parent = tracing.current()
+        leaves, axes, names = self._arg_axes(args, kwargs)
+        avals = [_aval_of(x) for x in leaves]
+        size = self._axis_size_of(avals, axes, names)
+        axes = [None if a is None else a % avals[i].ndim for i, a in enumerate(axes)]
+        example = [ShapedArray(a.shape[:ax] + a.shape[ax + 1:], a.dtype, a.weak_type)
+                   if ax is not None else a for a, ax in zip(avals, axes)]
+        # trace_callee reads only the avals of its leaves: stand-ins of one example.
+        stand_ins = [Tracer(None, None, e) for e in example]
+        in_tree = tree_flatten((args, kwargs))[1]
+
+        def per_example(a, k):
+            return self._fun(*a, **k)
+        per_example.__name__ = getattr(self._fun, "__name__", "fn")
+        builder, out_leaves, out_tree = trace_callee(per_example, stand_ins, in_tree, names, parent)
+        captured = list(builder.captured)
+        in_axes = axes + [None] * len(captured)
+        out_avals = builder.out_avals
+        out_axes = _broadcast_prefix(self._out_axes, tree_unflatten(out_tree, out_avals),
+                                     "out_axes", "the function's output")
+        with parent.traced_module.ctx:
+            batched = vmap_pass.batched_results(parent.traced_module.module.operation,
+                                                builder.name, [a is not None for a in in_axes])
+        result_avals = []
+        for i, (aval, ax, b) in enumerate(zip(out_avals, out_axes, batched)):
+            if ax is None:
+                if b:
+                    raise ValueError(f"vmap has mapped output but out_axes is None (output {i} "
+                                     f"of {per_example.__name__} depends on a mapped argument)"
+                                     f"{_at()}")
+                result_avals.append(aval)
+                continue
+            if not -(aval.ndim + 1) <= ax <= aval.ndim:
+                raise ValueError(f"vmap out_axes specification {ax} is out of range for output "
+                                 f"{i} of type {_type_str(aval)}: it must be in "
+                                 f"[{-(aval.ndim + 1)}, {aval.ndim}]{_at()}")
+            ax %= aval.ndim + 1
+            out_axes[i] = ax
+            result_avals.append(ShapedArray(aval.shape[:ax] + (size,) + aval.shape[ax:],
+                                            aval.dtype, aval.weak_type))
+        operands = leaves + captured
+        operand_avals = [ShapedArray(a.shape, a.dtype, a.weak_type) for a in avals] + \
+            [c.aval for c in captured]
+        with parent.traced_module.ctx:
+            i64 = ir.IntegerType.get_signless(64)
+            entries = {
+                "callee": ir.FlatSymbolRefAttr.get(builder.name),
+                "in_axes": ir.DenseI64ArrayAttr.get([-1 if a is None else a for a in in_axes]),
+                "out_axes": ir.DenseI64ArrayAttr.get([-1 if a is None else a for a in out_axes]),
+                "axis_size": ir.IntegerAttr.get(i64, size),
+            }
+        sym = declare(parent, "vmap", self._name(), operand_avals, result_avals, entries)
+        origin = frozenset().union(*[x.origin for x in operands if isinstance(x, Tracer)])
+        outs = emit_call(parent, sym, operands, result_avals, origin)
+        return tree_unflatten(out_tree, outs)
+
+
+def vmap(fun=None, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_name=None):
+    """Vectorize `fun` over the axes `in_axes` of its arguments, like `jax.vmap`.
+
+    in_axes: an int, None (not mapped), or a tuple with one entry per positional argument,
+    each a pytree prefix of that argument; keyword arguments are mapped along axis 0.
+    out_axes: where the mapped axis goes in each output (None: the output must not depend
+    on a mapped argument). axis_size: the batch size when no argument is mapped."""
+    if axis_name is not None or spmd_axis_name is not None:
+        raise NotImplementedError("vmap axis_name/spmd_axis_name (collectives over the mapped "
+                                  "axis) are not supported by mlax")
+    if fun is None:
+        import functools
+        return functools.partial(vmap, in_axes=in_axes, out_axes=out_axes, axis_size=axis_size)
+    if not callable(fun):
+        raise TypeError(f"vmap requires a callable as its first argument, got {fun!r}")
+    return Vmapped(fun, in_axes, out_axes, axis_size)

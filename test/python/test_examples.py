@@ -1,0 +1,115 @@
+"""The tutorials (examples/, written as the seeds write them) run on mlax and print the
+values the seeds show (random draws included: mlax's PRNG is bit-compatible with JAX's)."""
+import pathlib
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+EXAMPLES = pathlib.Path(__file__).parents[2] / "examples"
+
+
+def run(name):
+    p = subprocess.run([sys.executable, str(EXAMPLES / name)], capture_output=True, text=True,
+                       timeout=600)
+    assert p.returncode == 0, p.stderr[-3000:]
+    return p.stdout
+
+
+def numbers(line):
+    return [float(v) for v in re.findall(r"-?\d+\.\d*(?:e[-+]?\d+)?|-?\d+(?=[ ,\]])", line)]
+
+
+def line_after(out, marker, offset=0):
+    lines = out.splitlines()
+    for i, l in enumerate(lines):
+        if marker in l:
+            return lines[i + offset]
+    raise AssertionError(f"{marker!r} not printed:\n{out}")
+
+
+@pytest.fixture(scope="module")
+def quickstart():
+    return run("quickstart.py")
+
+
+@pytest.fixture(scope="module")
+def impatient():
+    return run("jax_for_the_impatient.py")
+
+
+@pytest.fixture(scope="module")
+def notes():
+    return run("notes.py")
+
+
+def test_quickstart_autodiff(quickstart):
+    lines = quickstart.splitlines()
+    i = lines.index("[0.25       0.19661197 0.10499357]")
+    assert np.allclose(numbers(lines[i + 1]), [0.24998187, 0.1965761, 0.10502338], atol=2e-4)
+    assert abs(float(lines[i + 2]) - (-0.0353256)) < 1e-6
+    jac = np.array([numbers(l) for l in lines[i + 3:i + 6]])
+    np.testing.assert_allclose(jac, np.diag([1.0, 2.7182817, 7.389056]), rtol=1e-6)
+    hess = np.array([numbers(l) for l in lines[i + 6:i + 9]])
+    np.testing.assert_allclose(hess, np.diag([0.0, -0.09085776, -0.07996249]), atol=1e-6)
+
+
+def test_quickstart_jit_and_errors(quickstart):
+    assert "True" in quickstart.splitlines()
+    assert "  x = Traced<f32[3,4]>" in quickstart
+    assert "TracerBoolConversionError" in quickstart and "neg" in quickstart
+    assert "Array(-1, dtype=int32, weak_type=True)" in quickstart
+    assert "NonConcreteBooleanIndexError" in quickstart
+    assert '"mlax.dot_general"' in quickstart
+    assert "Auto-vectorized with vmap" in quickstart
+
+
+def test_quickstart_random(quickstart):
+    assert "[ 0 43]" in quickstart
+    assert quickstart.count("0.07520543") == 2
+    for i, v in enumerate([-1.9133632183074951, -1.4749839305877686, -0.36703771352767944]):
+        got = float(line_after(quickstart, f"draw {i}:").split(":")[1])
+        assert abs(got - v) < 1e-6
+
+
+def test_impatient_random(impatient):
+    assert "[-0.20584235]" in impatient
+    assert "[4146024105  967050713]" in impatient
+    assert "[2718843009 1272950319]" in impatient
+    assert "0.14389" in impatient and "-1.25153" in impatient
+    for k in ("3306097435, 3899823266", "147607341, 367236428", "2280136339, 1907318301",
+              "781391491, 1939998335"):
+        assert k.replace(", ", " ") in re.sub(r"\s+", " ", impatient.replace(",", " ")) or k in impatient
+
+
+def test_impatient_autodiff(impatient):
+    orig = numbers(line_after(impatient, "Original v:", 1))
+    grad = numbers(line_after(impatient, "Gradient of f taken at point v", 1))
+    np.testing.assert_allclose(orig, grad, rtol=1e-6)
+    assert "Batched example shape:  (5, 15)" in impatient
+
+
+def test_impatient_training_reaches_seed_loss(impatient):
+    finals = [float(l.split()[-1]) for l in impatient.splitlines() if l.startswith("Loss step 100:")]
+    assert len(finals) == 3
+    for v in finals:
+        assert 0.010 < v < 0.013
+    true_losses = [float(l.split()[-1]) for l in impatient.splitlines() if l.startswith('Loss for "true"')]
+    assert all(abs(v - 0.023639774) < 1e-4 for v in true_losses)
+
+
+def test_impatient_pytrees(impatient):
+    assert "[1, {'k1': 4, 'k2': (9, 16)}, 25]" in impatient
+    assert "[2, {'k1': 6, 'k2': (12, 20)}, 30]" in impatient
+
+
+def test_notes(notes):
+    lines = notes.splitlines()
+    assert numbers(lines[0]) == [0.0, 2.0, 4.0]
+    assert numbers(lines[1].split("is")[1]) == [0.0, 2.0, 4.0]
+    assert "True" in lines
+    zeros = numbers(line_after(notes, "[0."))
+    assert lines.count("True") == 2
+    assert any(l.strip().startswith("15.0") for l in lines[-1:]) or "15." in lines[-1]
