@@ -48,10 +48,12 @@ class _Basic:
         n = len(shape)
         idx = list(idx)
         n_real = sum(1 for i in idx if i is not None and i is not Ellipsis)
-        if idx.count(Ellipsis) > 1:
+        # identity tests only: `==` on a traced index would build ops
+        ellipses = [k for k, i in enumerate(idx) if i is Ellipsis]
+        if len(ellipses) > 1:
             raise IndexError("an index can only have a single ellipsis ('...')")
-        if Ellipsis in idx:
-            k = idx.index(Ellipsis)
+        if ellipses:
+            k = ellipses[0]
             idx[k:k + 1] = [slice(None)] * (n - n_real)
         else:
             idx += [slice(None)] * (n - n_real)

@@ -183,9 +183,7 @@ CASES = [
          lambda x, u: lax.dynamic_update_slice(x, u, (1,)), [_rand(6), _rand(3, 2)], (None, 0),
          lambda x, u: _np_dynamic_update_slice(x, u, 1)),
     Case("index_with_batched_scalar", lambda x, i: x[i], [_rand(5, 4), _ints(0, 5, 4)], (1, 0),
-         lambda x, i: x[i], marks=[pytest.mark.xfail(
-             reason="x[i] with a traced int scalar fails inside mlax.numpy indexing, under jit "
-                    "too (dtype object in _Basic)", strict=False)]),
+         lambda x, i: x[i]),
     Case("pad_batched_value", lambda x, v: lax.pad(x, v, [(1, 2, 1)]), [_rand(3, 4), _rand(3)], 0,
          _np_pad),
     Case("pad_operand_only", lambda x: lax.pad(x, 0.5, [(1, 2, 1)]), [_rand(4, 3)], 1,
