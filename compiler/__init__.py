@@ -15,7 +15,8 @@ from mlax import numpy
 from mlax import lax
 from mlax.tree_util import tree_map, tree_leaves, tree_structure, tree_flatten, tree_unflatten
 from mlax.batching import vmap
-from mlax import ops
+from mlax import ops, random, tree, runtime, stages
+from mlax.stages import ShapeDtypeStruct
 
 make_jaxpr = make_ir
 
@@ -28,4 +29,4 @@ def block_until_ready(x):
 
 __all__ = ["jit", "make_ir", "device_put", "devices", "Array", "numpy", "lax", "tree_util",
            "config", "tree_map", "tree_leaves", "tree_structure", "tree_flatten",
-           "tree_unflatten", "block_until_ready", "vmap", "ops", "make_jaxpr"]
+           "tree_unflatten", "block_until_ready", "vmap", "ops", "make_jaxpr", "random", "tree", "runtime", "stages", "ShapeDtypeStruct"]

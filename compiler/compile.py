@@ -1,19 +1,364 @@
-"""From a traced module to something callable: the CPU pipeline and the ExecutionEngine."""
+"""From a traced module to something callable.
+
+Every target starts with the CPU pipeline (`pipelines.CPU`: mlax -> linalg -> the LLVM
+dialect, bare-pointer calling convention, results as out-parameters). Then either
+
+- in process: MLIR's ExecutionEngine JIT-compiles the LLVM dialect (`compile_module`
+  when no persistent cache is configured), or
+- ahead of time: codegen.py generates object code and links a shared library, written
+  as a compiled module directory (format: mlax/runtime/aot.py). `save_module` writes one
+  for mlax-compile and `Compiled.save`; the persistent compilation cache (cache.py)
+  stores the same directories, so with a cache directory configured `compile_module`
+  loads a stored library instead of compiling, and stores what it compiles.
+"""
 from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import warnings
 
 from mlir import ir
 
 from mlax import pipelines
 from mlax.passes import run_pipeline
 from mlax.runtime import CpuExecutable
+from mlax.runtime import aot
+
+
+# ---------------------------------------------------------------------------------------
+# Timing of compilation stages (mlax-compile --timing)
+
+class Timer:
+    """`with timer("stage"):` records the stage's wall time; `timer.times` lists them."""
+
+    def __init__(self):
+        self.times: list[tuple[str, float]] = []
+
+    @contextlib.contextmanager
+    def __call__(self, name):
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.times.append((name, time.perf_counter() - t0))
+
+
+def no_timer(name):
+    return contextlib.nullcontext()
+
+
+# ---------------------------------------------------------------------------------------
+# Modules and entry points
+
+def func_ops(module):
+    op = module.operation if hasattr(module, "operation") else module
+    for o in op.regions[0].blocks[0].operations:
+        if o.operation.name == "func.func":
+            yield o.operation
+
+
+def symbol_name(op) -> str:
+    return ir.StringAttr(op.attributes["sym_name"]).value
+
+
+def privatize(module, public):
+    """Make every function but those named in `public` private (inlined, then dropped)."""
+    for op in func_ops(module):
+        if symbol_name(op) not in public:
+            op.attributes["sym_visibility"] = ir.StringAttr.get("private")
+
+
+def function_signature(module, name):
+    """([(shape, dtype)] of the inputs, [(shape, dtype)] of the results) of @name."""
+    from mlax.dialects import spec_of_type
+    for op in func_ops(module):
+        if symbol_name(op) == name:
+            ftype = ir.FunctionType(ir.TypeAttr(op.attributes["function_type"]).value)
+            return ([tuple(spec_of_type(t)) for t in ftype.inputs],
+                    [tuple(spec_of_type(t)) for t in ftype.results])
+    raise KeyError(f"no function @{name} in the module")
+
+
+def leaf_meta(shape, dtype, weak=False) -> dict:
+    import numpy as np
+    return {"shape": [int(d) for d in shape], "dtype": np.dtype(dtype).name, "weak": bool(weak)}
+
+
+def flat_entry_meta(symbol, in_specs, out_specs, out_weak=None) -> dict:
+    """Metadata of an entry point called with flat positional arrays, returning a tuple
+    (one leaf when there is one result): .mlir inputs, and the cache."""
+    out_weak = out_weak or [False] * len(out_specs)
+    return {
+        "symbol": symbol,
+        "arg_names": [f"arg{i}" for i in range(len(in_specs))],
+        "in_tree": {"tuple": [{"list": ["*"] * len(in_specs)}, {"dict": []}]},
+        "out_tree": "*" if len(out_specs) == 1 else {"tuple": ["*"] * len(out_specs)},
+        "inputs": [leaf_meta(s, d) for s, d in in_specs],
+        "outputs": [leaf_meta(s, d, w) for (s, d), w in zip(out_specs, out_weak)],
+    }
+
+
+def treedef_to_json(treedef):
+    """An mlax.tree_util.PyTreeDef in the JSON form of mlax/runtime/aot.py."""
+    import collections
+    t = treedef.node_type
+    if t is None:
+        return "*"
+    kids = [treedef_to_json(c) for c in treedef.children]
+    if t is type(None):
+        return None
+    if t is tuple:
+        return {"tuple": kids}
+    if t is list:
+        return {"list": kids}
+    if t is dict or t is collections.OrderedDict:
+        for k in treedef.aux:
+            if not isinstance(k, (str, int, float, bool)) and k is not None:
+                raise ValueError(f"cannot store the dict key {k!r} in a compiled module: "
+                                 "keys must be strings or numbers")
+        return {"dict" if t is dict else "odict": [[k, c] for k, c in zip(treedef.aux, kids)]}
+    if issubclass(t, tuple) and hasattr(t, "_fields"):
+        return {"namedtuple": t.__name__, "fields": list(t._fields), "children": kids}
+    raise ValueError(f"cannot store the pytree node type {t.__name__} in a compiled module: "
+                     "arguments and results must be arrays in tuples, lists, dicts, "
+                     "namedtuples or None")
+
+
+def mlax_version() -> str:
+    return getattr(sys.modules.get("mlax"), "__version__", "unknown")
+
+
+# ---------------------------------------------------------------------------------------
+# Compiled module directories
+
+_INIT_TEMPLATE = '''\
+"""Compiled mlax module `{name}` (written by {creator}; do not edit).
+
+Entry points: {entries}.
+Loading runs no tracing and no compilation: mlax.runtime.aot loads the shared library
+next to this file with ctypes and NumPy.
+"""
+import os as _os
+import sys as _sys
+
+
+def _runtime_aot():
+    """mlax.runtime.aot, without importing the compiler (`import mlax`) when mlax is not
+    imported yet: mlax.runtime is found and loaded on its own."""
+    if "mlax" in _sys.modules or "mlax.runtime" in _sys.modules:
+        from mlax.runtime import aot
+        return aot
+    import importlib
+    import importlib.util
+    from importlib.machinery import PathFinder
+    spec = None
+    for finder in _sys.meta_path:
+        if finder is PathFinder or not hasattr(finder, "find_spec"):
+            continue
+        try:
+            spec = finder.find_spec("mlax.runtime", None)
+        except ImportError:
+            spec = None
+        if spec is not None:
+            break
+    if spec is None:
+        try:
+            top = importlib.util.find_spec("mlax")
+        except ImportError:
+            top = None
+        if top is not None and top.submodule_search_locations:
+            spec = PathFinder.find_spec("mlax.runtime", list(top.submodule_search_locations))
+    if spec is not None and spec.loader is not None:
+        runtime = importlib.util.module_from_spec(spec)
+        _sys.modules["mlax.runtime"] = runtime
+        try:
+            spec.loader.exec_module(runtime)
+        except BaseException:
+            del _sys.modules["mlax.runtime"]
+            raise
+    # import_module, not `from mlax.runtime import aot`: that form ends by importing
+    # the top-level package, mlax, which is the compiler.
+    return importlib.import_module("mlax.runtime.aot")
+
+
+module = _runtime_aot().load(_os.path.dirname(_os.path.abspath(__file__)))
+{assignments}
+'''
+
+
+def _init_py(name, entries, creator) -> str:
+    lines = []
+    for e in entries:
+        if e.isidentifier() and not e.startswith("_") and e not in ("module",):
+            lines.append(f"{e} = module.entries[{e!r}]")
+    exported = [e for e in entries if e.isidentifier() and not e.startswith("_") and e != "module"]
+    lines.append(f"__all__ = {['module'] + exported!r}")
+    return _INIT_TEMPLATE.format(name=name, creator=creator, entries=", ".join(entries) or "none",
+                                 assignments="\n".join(lines))
+
+
+def write_module_files(directory, llvm_modules, entries: dict, target, opt_level=3, name=None,
+                       package=True, creator="mlax", timer=no_timer, extra=None):
+    """Generate code for `llvm_modules` (LLVM dialect; together they define every entry's
+    symbol) and write the compiled module into the existing, empty `directory`. `extra`
+    adds metadata fields."""
+    from mlax import codegen
+    name = name or os.path.basename(os.path.normpath(directory))
+    lib_name = f"lib{_c_name(name)}.so"
+    with timer("codegen"):
+        obj, declared = codegen.emit(llvm_modules, target, "obj", opt_level)
+    with timer("link"):
+        shims, libraries = codegen.runtime_needs(declared)
+        codegen.link_shared([obj], os.path.join(directory, lib_name), libraries, shims)
+    files = {lib_name: aot.file_digest(os.path.join(directory, lib_name))}
+    meta = {
+        "format": aot.FORMAT,
+        "format_version": aot.FORMAT_VERSION,
+        "name": name,
+        "mlax_version": mlax_version(),
+        "created_by": creator,
+        "target": {"platform": "cpu", **target.describe(), "opt_level": opt_level},
+        "library": lib_name,
+        # Loaded before the library: name -> where it was at build time.
+        "runtime_libraries": {os.path.basename(p): os.path.abspath(p) for p in libraries},
+        "entries": entries,
+        "files": files,
+        **(extra or {}),
+    }
+    with open(os.path.join(directory, aot.METADATA), "w", encoding="utf-8") as f:
+        json.dump(meta, f, indent=1)
+        f.write("\n")
+    if package:
+        with open(os.path.join(directory, "__init__.py"), "w", encoding="utf-8") as f:
+            f.write(_init_py(name, list(entries), creator))
+    return meta
+
+
+def _c_name(name) -> str:
+    return "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "module"
+
+
+class OutputError(Exception):
+    """The output path cannot be written."""
+
+
+def save_module(path, llvm_modules, entries: dict, target, opt_level=3, creator="mlax",
+                timer=no_timer):
+    """Write a compiled module (an importable package) at directory `path`, atomically:
+    built beside it, then renamed into place. An existing `path` is replaced only if it is
+    a compiled module or an empty directory."""
+    path = os.path.abspath(os.fspath(path))
+    parent = os.path.dirname(path)
+    if os.path.lexists(path):
+        if not os.path.isdir(path) or (os.listdir(path) and
+                                       not os.path.exists(os.path.join(path, aot.METADATA))):
+            raise OutputError(f"{path} exists and is not a compiled mlax module: remove it or "
+                              "choose another output path")
+    try:
+        os.makedirs(parent, exist_ok=True)
+        tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", dir=parent)
+    except OSError as e:
+        raise OutputError(f"cannot write {path}: {e.strerror}") from None
+    try:
+        meta = write_module_files(tmp, llvm_modules, entries, target, opt_level,
+                                  name=os.path.basename(path), creator=creator, timer=timer)
+        os.chmod(tmp, 0o755)
+        old = None
+        if os.path.exists(path):
+            old = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.old.", dir=parent)
+            os.rename(path, os.path.join(old, "m"))
+        os.rename(tmp, path)
+        if old:
+            shutil.rmtree(old, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return meta
+
+
+# ---------------------------------------------------------------------------------------
+# Compiling for this process
+
+class AotExecutable:
+    """An entry point of a loaded shared library, called like CpuExecutable."""
+
+    def __init__(self, entry: aot.EntryPoint, module: aot.Module):
+        self.call = entry.flat
+        self.module = module      # keeps the library loaded
+
+    def __call__(self, inputs):
+        return self.call(inputs)
+
+
+class _EngineEntry:
+    """A further entry point of an ExecutionEngine that a CpuExecutable owns."""
+
+    def __init__(self, exe: CpuExecutable, name, out_specs):
+        from mlax.runtime.cpu import PreparedCall
+        self.engine = exe.engine
+        self.call = PreparedCall(exe.engine.raw_lookup(name), out_specs)
+
+    def __call__(self, inputs):
+        return self.call(inputs)
+
+
+def _jit(module, entries: dict, opt_level):
+    names = list(entries)
+    first = CpuExecutable(module, names[0], entries[names[0]], opt_level=opt_level)
+    exes = {names[0]: first}
+    for n in names[1:]:
+        exes[n] = _EngineEntry(first, n, entries[n])
+    return exes
+
+
+_cache_warned: set = set()
+
+
+def compile_module(module, entries: dict, pipeline=pipelines.CPU, opt_level=3):
+    """Compile `module` (mlax dialect; in its context) for this machine.
+
+    `entries` maps each public function to its results' [(shape, dtype)]; every other
+    function becomes private. Returns ({name: executable}, lowered), where `lowered` says
+    whether `module` itself now holds the LLVM dialect (False after a cache hit: nothing
+    was compiled). Executables are called with a list of C-contiguous NumPy arrays."""
+    from mlax import cache
+    privatize(module, entries)
+    directory = cache.directory()
+    if directory is None:
+        run_pipeline(module, pipeline)
+        return _jit(module, entries, opt_level), True
+    from mlax.codegen import Target
+    target = Target.host()
+    key = cache.key(module, pipeline, opt_level, target)
+    loaded = cache.get(directory, key)
+    lowered = False
+    if loaded is None:
+        signatures = {n: function_signature(module, n) for n in entries}
+        run_pipeline(module, pipeline)
+        lowered = True
+        metas = {n: flat_entry_meta(n, signatures[n][0], entries[n]) for n in entries}
+        try:
+            loaded = cache.put(directory, key, lambda d: write_module_files(
+                d, [module], metas, target, opt_level, name="module", package=False,
+                creator="mlax compilation cache", extra={"cache_key": key}))
+        except Exception as e:  # a cache that cannot be written never stops a compile
+            if directory not in _cache_warned:
+                _cache_warned.add(directory)
+                warnings.warn(f"mlax compilation cache: could not store an entry in {directory} "
+                              f"({type(e).__name__}: {e}); compiling in process",
+                              RuntimeWarning)
+            return _jit(module, entries, opt_level), True
+    return {n: AotExecutable(loaded.entries[n], loaded) for n in entries}, lowered
 
 
 def compile_builder(tm, builder, out_avals, pipeline=pipelines.CPU, opt_level=3):
     """Compile the module of `tm` with `builder`'s function as the public entry point."""
     with tm.ctx:
-        for op in tm.module.body.operations:
-            if op.operation.name == "func.func" and ir.StringAttr(op.attributes["sym_name"]).value != builder.name:
-                op.attributes["sym_visibility"] = ir.StringAttr.get("private")
-        run_pipeline(tm.module, pipeline)
-        return CpuExecutable(tm.module, builder.name, [(a.shape, a.dtype) for a in out_avals],
-                             opt_level=opt_level)
+        out_specs = [(a.shape, a.dtype) for a in out_avals]
+        exes, _ = compile_module(tm.module, {builder.name: out_specs}, pipeline, opt_level)
+        return exes[builder.name]

@@ -22,7 +22,7 @@ class Config:
 
     def __init__(self):
         self.values = {"jax_enable_x64": False, "compilation_cache_dir": None,
-                       "jax_platform_name": "cpu"}
+                       "jax_platform_name": "cpu", "jax_threefry_partitionable": True}
 
     def update(self, name, value):
         key = name if name in self.values else f"jax_{name}"

@@ -285,3 +285,6 @@ def top_k(operand, k):
 
 def threefry2x32_p(k0, k1, x0, x1):
     return tuple(bind("mlax.threefry2x32", k0, k1, x0, x1))
+
+
+from mlax.control_flow import cond, switch, while_loop, fori_loop, scan, map  # noqa: E402,F401

@@ -15,6 +15,7 @@ MLAX_OPT = ",".join([
 # the function boundaries that jit, grad and vmap leave.
 CPU_LINALG = ",".join([
     "mlax-lower-to-linalg",
+    "mlax-lower-control-flow",
     "inline",
     "symbol-dce",
     "canonicalize",
@@ -37,6 +38,7 @@ CPU_LLVM = ",".join([
     "loop-invariant-subset-hoisting",
     "canonicalize",
     "cse",
+    "eliminate-empty-tensors",
     "one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}",
     "buffer-results-to-out-params{hoist-static-allocs modify-public-functions}",
     "buffer-deallocation-pipeline",
@@ -69,7 +71,3 @@ PIPELINES = {
     "cpu-llvm": CPU_LLVM,
     "cpu": CPU,
 }
-
-# The CPU schedule's passes register on import. (mlax.passes.PASS_MODULES should list
-# "mlax.lowering.cpu_codegen"; until it does, importing the pipelines registers them.)
-import mlax.lowering.cpu_codegen  # noqa: E402,F401

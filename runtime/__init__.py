@@ -5,6 +5,7 @@ package alone.
 """
 from .array import Array, CpuDevice, CPU0, SingleDeviceSharding
 from .cpu import CpuExecutable, runtime_libraries
+from .aot import load, ModuleError
 
 __all__ = ["Array", "CpuDevice", "CPU0", "SingleDeviceSharding", "CpuExecutable",
-           "runtime_libraries"]
+           "runtime_libraries", "load", "ModuleError"]

@@ -1,0 +1,458 @@
+"""From the LLVM dialect to LLVM IR, assembly, object code and shared libraries, in process.
+
+The MLIR Python bindings ship `mlirTranslateModuleToLLVMIR` (in libMLIRPythonCAPI.so) and
+link the LLVM shared library, whose C API optimizes (`LLVMRunPasses`) and generates code
+(`LLVMTargetMachineEmitToMemoryBuffer`). Calling both through ctypes does what
+`mlir-translate --mlir-to-llvmir | opt -O3 | llc -relocation-model=pic` does, without
+starting three processes that each load LLVM (mlir-translate alone takes ~140 ms to
+start). Only the final link runs a tool: `cc -shared`.
+
+Code is position independent (it goes into shared libraries) and tuned for a `Target`:
+a triple, a CPU name and a feature string, as llc's -mtriple/-mcpu/-mattr take them;
+`Target.host()` is the machine we run on, what MLIR's ExecutionEngine compiles for.
+"""
+from __future__ import annotations
+
+import ctypes
+import os
+from dataclasses import dataclass
+
+_P = ctypes.c_void_p
+_LLVM_RELOC_PIC = 2
+_LLVM_CODE_MODEL_DEFAULT = 0
+_LLVM_ASSEMBLY_FILE, _LLVM_OBJECT_FILE = 0, 1
+_LLVM_RETURN_STATUS_ACTION = 2
+
+# Triple architecture -> LLVM target name, for the LLVMInitialize<Name>* functions.
+_ARCH_TARGETS = {"x86_64": "X86", "i386": "X86", "i686": "X86", "aarch64": "AArch64",
+                 "arm64": "AArch64", "arm": "ARM", "armv7": "ARM", "thumb": "ARM",
+                 "nvptx64": "NVPTX", "nvptx": "NVPTX"}
+
+
+class CodegenError(Exception):
+    """Translation, optimization, code generation or linking failed."""
+
+
+# ---------------------------------------------------------------------------------------
+# The libraries
+
+def library_paths() -> tuple[str, str]:
+    """The MLIR C API library the Python bindings use, and the LLVM library it links."""
+    from mlir._mlir_libs import _mlir
+    import llvm
+    return (os.path.join(os.path.dirname(_mlir.__file__), "libMLIRPythonCAPI.so"),
+            os.path.join(os.path.dirname(llvm.__file__), "lib", "libLLVM.so"))
+
+
+class _Libs:
+    _instance = None
+
+    def __init__(self):
+        capi_path, llvm_path = library_paths()
+        # PyDLL keeps the GIL during the translation: it reports diagnostics to Python
+        # handlers. LLVM's calls release it (code generation may run beside other threads).
+        capi, L = ctypes.PyDLL(capi_path), ctypes.CDLL(llvm_path)
+        self.capi, self.llvm = capi, L
+        capi.mlirTranslateModuleToLLVMIR.argtypes = [_P, _P]
+        capi.mlirTranslateModuleToLLVMIR.restype = _P
+        sigs = {
+            "LLVMContextCreate": ([], _P),
+            "LLVMContextDispose": ([_P], None),
+            "LLVMDisposeModule": ([_P], None),
+            "LLVMDisposeMessage": ([_P], None),
+            "LLVMGetDefaultTargetTriple": ([], _P),
+            "LLVMGetHostCPUName": ([], _P),
+            "LLVMGetHostCPUFeatures": ([], _P),
+            "LLVMNormalizeTargetTriple": ([ctypes.c_char_p], _P),
+            "LLVMGetTargetFromTriple": ([ctypes.c_char_p, ctypes.POINTER(_P),
+                                         ctypes.POINTER(_P)], ctypes.c_int),
+            "LLVMCreateTargetMachine": ([_P, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                                         ctypes.c_int, ctypes.c_int, ctypes.c_int], _P),
+            "LLVMDisposeTargetMachine": ([_P], None),
+            "LLVMCreateTargetDataLayout": ([_P], _P),
+            "LLVMDisposeTargetData": ([_P], None),
+            "LLVMSetModuleDataLayout": ([_P, _P], None),
+            "LLVMSetTarget": ([_P, ctypes.c_char_p], None),
+            "LLVMLinkModules2": ([_P, _P], ctypes.c_int),
+            "LLVMVerifyModule": ([_P, ctypes.c_int, ctypes.POINTER(_P)], ctypes.c_int),
+            "LLVMCreatePassBuilderOptions": ([], _P),
+            "LLVMDisposePassBuilderOptions": ([_P], None),
+            "LLVMRunPasses": ([_P, ctypes.c_char_p, _P, _P], _P),
+            "LLVMGetErrorMessage": ([_P], _P),
+            "LLVMDisposeErrorMessage": ([_P], None),
+            "LLVMPrintModuleToString": ([_P], _P),
+            "LLVMTargetMachineEmitToMemoryBuffer": ([_P, _P, ctypes.c_int, ctypes.POINTER(_P),
+                                                     ctypes.POINTER(_P)], ctypes.c_int),
+            "LLVMGetBufferStart": ([_P], _P),
+            "LLVMGetBufferSize": ([_P], ctypes.c_size_t),
+            "LLVMDisposeMemoryBuffer": ([_P], None),
+            "LLVMGetFirstFunction": ([_P], _P),
+            "LLVMGetNextFunction": ([_P], _P),
+            "LLVMIsDeclaration": ([_P], ctypes.c_int),
+            "LLVMGetValueName2": ([_P, ctypes.POINTER(ctypes.c_size_t)], _P),
+        }
+        for name, (args, res) in sigs.items():
+            fn = getattr(L, name)
+            fn.argtypes, fn.restype = args, res
+        self._initialized = set()
+
+    @classmethod
+    def get(cls):
+        if cls._instance is None:
+            cls._instance = cls()
+        return cls._instance
+
+    def message(self, ptr) -> str:
+        """A C string that LLVM allocated, as str, disposed."""
+        if not ptr:
+            return ""
+        text = ctypes.string_at(ptr).decode("utf-8", "replace")
+        self.llvm.LLVMDisposeMessage(ptr)
+        return text
+
+    def init_target(self, triple: str):
+        arch = triple.split("-")[0]
+        name = _ARCH_TARGETS.get(arch) or _ARCH_TARGETS.get(arch.rstrip("0123456789"))
+        if name is None:
+            raise CodegenError(f"unsupported target triple '{triple}' (architectures: "
+                               f"{', '.join(sorted(set(_ARCH_TARGETS)))})")
+        if name in self._initialized:
+            return
+        for part in ("TargetInfo", "Target", "TargetMC", "AsmPrinter", "AsmParser"):
+            fn = getattr(self.llvm, f"LLVMInitialize{name}{part}", None)
+            if fn is None and part in ("TargetInfo", "Target", "TargetMC"):
+                raise CodegenError(f"this LLVM build has no {name} target")
+            if fn is not None:
+                fn.argtypes, fn.restype = [], None
+                fn()
+        self._initialized.add(name)
+
+
+# ---------------------------------------------------------------------------------------
+# Targets
+
+@dataclass(frozen=True)
+class Target:
+    """What code is generated for: llc's -mtriple, -mcpu and -mattr."""
+    triple: str
+    cpu: str
+    features: str = ""
+
+    _host = None
+
+    @classmethod
+    def host(cls) -> "Target":
+        if cls._host is None:
+            libs = _Libs.get()
+            L = libs.llvm
+            triple = libs.message(L.LLVMNormalizeTargetTriple(
+                ctypes.string_at(L.LLVMGetDefaultTargetTriple())))
+            cls._host = cls(triple, libs.message(L.LLVMGetHostCPUName()),
+                            libs.message(L.LLVMGetHostCPUFeatures()))
+        return cls._host
+
+    @classmethod
+    def make(cls, triple=None, cpu=None, features=None) -> "Target":
+        """The host, with any of triple/cpu/features overridden (a cross target).
+
+        A CPU given alone brings its own default features; features given alone apply on
+        top of the host CPU's defaults (`-avx512f`: this machine without AVX-512)."""
+        host = cls.host()
+        if triple is None and cpu is None and features is None:
+            return host
+        if triple is not None and triple != host.triple and cpu is None:
+            cpu = "generic"
+        return cls(triple or host.triple, cpu if cpu is not None else host.cpu,
+                   features if features is not None else
+                   (host.features if cpu is None else ""))
+
+    def check(self):
+        """Raise CodegenError unless this LLVM can generate code for the triple."""
+        libs = _Libs.get()
+        libs.init_target(self.triple)
+        target, err = _P(), _P()
+        if libs.llvm.LLVMGetTargetFromTriple(self.triple.encode(), ctypes.byref(target),
+                                             ctypes.byref(err)):
+            raise CodegenError(f"unknown target triple '{self.triple}': "
+                               f"{libs.message(err.value)}")
+        return self
+
+    @property
+    def arch(self) -> str:
+        return self.triple.split("-")[0]
+
+    def describe(self) -> dict:
+        return {"triple": self.triple, "cpu": self.cpu, "features": self.features}
+
+
+# ---------------------------------------------------------------------------------------
+# Translation, optimization, code generation
+
+def _operation_pointer(module) -> int:
+    op = module.operation if hasattr(module, "operation") else module
+    get = ctypes.pythonapi.PyCapsule_GetPointer
+    get.argtypes, get.restype = [ctypes.py_object, ctypes.c_char_p], _P
+    return get(op._CAPIPtr, b"mlir.ir.Operation._CAPIPtr")
+
+
+class LLVMModule:
+    """An LLVM IR module translated from one or more LLVM-dialect MLIR modules.
+
+    Several modules are linked into one (private functions are internal and never
+    clash). Use as a context manager: the LLVM context is freed at exit."""
+
+    def __init__(self, mlir_modules, target: Target):
+        self.libs = _Libs.get()
+        L = self.libs.llvm
+        self.target = target
+        self.libs.init_target(target.triple)
+        self.ctx = L.LLVMContextCreate()
+        self.module = None
+        self.tm = None
+        try:
+            for m in mlir_modules:
+                llmod = self._translate(m)
+                if self.module is None:
+                    self.module = llmod
+                elif L.LLVMLinkModules2(self.module, llmod):
+                    raise CodegenError("linking the translated modules failed (two public "
+                                       "functions with the same name?)")
+            self._make_target_machine()
+        except BaseException:
+            self.close()
+            raise
+
+    def _translate(self, mlir_module):
+        """Translate one module; MLIR's diagnostics become the CodegenError's text."""
+        op = mlir_module.operation if hasattr(mlir_module, "operation") else mlir_module
+        messages = []
+
+        def collect(d):
+            messages.append(str(d.message))
+            return True
+        handler = op.context.attach_diagnostic_handler(collect)
+        try:
+            llmod = self.libs.capi.mlirTranslateModuleToLLVMIR(_operation_pointer(op), self.ctx)
+        finally:
+            handler.detach()
+        if not llmod:
+            why = f": {messages[0]}" if messages else ""
+            raise CodegenError(f"translation to LLVM IR failed{why} (the module must be in the "
+                               "LLVM dialect: run the pipeline to the llvm stage)")
+        return llmod
+
+    def _make_target_machine(self, opt_level=3):
+        L = self.libs.llvm
+        t = self.target
+        target, err = _P(), _P()
+        if L.LLVMGetTargetFromTriple(t.triple.encode(), ctypes.byref(target), ctypes.byref(err)):
+            raise CodegenError(f"unknown target triple '{t.triple}': "
+                               f"{self.libs.message(err.value)}")
+        if self.tm:
+            L.LLVMDisposeTargetMachine(self.tm)
+        self.tm = L.LLVMCreateTargetMachine(target, t.triple.encode(), t.cpu.encode(),
+                                            t.features.encode(), opt_level, _LLVM_RELOC_PIC,
+                                            _LLVM_CODE_MODEL_DEFAULT)
+        L.LLVMSetTarget(self.module, t.triple.encode())
+        layout = L.LLVMCreateTargetDataLayout(self.tm)
+        L.LLVMSetModuleDataLayout(self.module, layout)
+        L.LLVMDisposeTargetData(layout)
+
+    def verify(self):
+        msg = _P()
+        if self.libs.llvm.LLVMVerifyModule(self.module, _LLVM_RETURN_STATUS_ACTION,
+                                           ctypes.byref(msg)):
+            raise CodegenError("invalid LLVM IR: " + self.libs.message(msg.value))
+        self.libs.message(msg.value)
+
+    def optimize(self, opt_level: int = 3):
+        """LLVM's standard `default<O{n}>` pipeline, tuned for the target machine."""
+        L = self.libs.llvm
+        self._make_target_machine(opt_level)
+        opts = L.LLVMCreatePassBuilderOptions()
+        try:
+            err = L.LLVMRunPasses(self.module, f"default<O{opt_level}>".encode(), self.tm, opts)
+        finally:
+            L.LLVMDisposePassBuilderOptions(opts)
+        if err:
+            msg = L.LLVMGetErrorMessage(err)
+            text = ctypes.string_at(msg).decode()
+            L.LLVMDisposeErrorMessage(msg)
+            raise CodegenError(f"LLVM optimization failed: {text}")
+
+    def text(self) -> str:
+        return self.libs.message(self.libs.llvm.LLVMPrintModuleToString(self.module))
+
+    def emit(self, kind: str) -> bytes:
+        """Machine code: kind 'asm' (text) or 'obj' (an ELF/Mach-O relocatable object)."""
+        L = self.libs.llvm
+        err, buf = _P(), _P()
+        file_type = _LLVM_ASSEMBLY_FILE if kind == "asm" else _LLVM_OBJECT_FILE
+        if L.LLVMTargetMachineEmitToMemoryBuffer(self.tm, self.module, file_type,
+                                                 ctypes.byref(err), ctypes.byref(buf)):
+            raise CodegenError(f"code generation failed: {self.libs.message(err.value)}")
+        try:
+            return ctypes.string_at(L.LLVMGetBufferStart(buf), L.LLVMGetBufferSize(buf))
+        finally:
+            L.LLVMDisposeMemoryBuffer(buf)
+
+    def declared_functions(self) -> list[str]:
+        """External functions the module calls (LLVM intrinsics excluded)."""
+        L = self.libs.llvm
+        names = []
+        fn = L.LLVMGetFirstFunction(self.module)
+        while fn:
+            if L.LLVMIsDeclaration(fn):
+                n = ctypes.c_size_t()
+                name = ctypes.string_at(L.LLVMGetValueName2(fn, ctypes.byref(n)), n.value).decode()
+                if not name.startswith("llvm."):
+                    names.append(name)
+            fn = L.LLVMGetNextFunction(fn)
+        return names
+
+    def close(self):
+        L = self.libs.llvm
+        if self.tm:
+            L.LLVMDisposeTargetMachine(self.tm)
+            self.tm = None
+        if self.module:
+            L.LLVMDisposeModule(self.module)
+            self.module = None
+        if self.ctx:
+            L.LLVMContextDispose(self.ctx)
+            self.ctx = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def emit(mlir_modules, target: Target, kind: str, opt_level: int = 3):
+    """LLVM-dialect module(s) -> ('llvm-ir' text | 'asm' text | 'obj' bytes, declared functions).
+
+    'llvm-ir' is the optimized IR that code generation starts from."""
+    with LLVMModule(mlir_modules, target) as m:
+        m.verify()
+        m.optimize(opt_level)
+        declared = m.declared_functions()
+        if kind == "llvm-ir":
+            return m.text().encode(), declared
+        return m.emit(kind), declared
+
+
+def translate(mlir_module) -> str:
+    """The LLVM IR of an LLVM-dialect module, unoptimized (`mlir-translate --mlir-to-llvmir`)."""
+    with LLVMModule([mlir_module], Target.host()) as m:
+        return m.text()
+
+
+# ---------------------------------------------------------------------------------------
+# Linking
+
+# MLIR's memrefCopy (libmlir_c_runner_utils, which drags in libMLIR.so) rewritten in C, so
+# that a library copying strided buffers needs no MLIR at run time. Descriptors: {allocated,
+# aligned, offset, sizes[rank], strides[rank]}, behind {rank, descriptor*}.
+MEMREF_COPY_C = r"""
+#include <stdint.h>
+#include <string.h>
+typedef struct { int64_t rank; void *descriptor; } UnrankedMemRef;
+void memrefCopy(int64_t elem, UnrankedMemRef *srcArg, UnrankedMemRef *dstArg) {
+  int64_t rank = srcArg->rank;
+  char **s = (char **)srcArg->descriptor, **d = (char **)dstArg->descriptor;
+  const int64_t *sm = (const int64_t *)(s + 2), *dm = (const int64_t *)(d + 2);
+  char *src = s[1] + sm[0] * elem, *dst = d[1] + dm[0] * elem;
+  const int64_t *sizes = sm + 1, *sstride = sm + 1 + rank, *dstride = dm + 1 + rank;
+  int64_t index[rank > 0 ? rank : 1];
+  int64_t r = 0, w = 0, axis;
+  if (rank == 0) { memcpy(dst, src, elem); return; }
+  for (axis = 0; axis < rank; ++axis) { if (sizes[axis] == 0) return; index[axis] = 0; }
+  for (;;) {
+    memcpy(dst + w, src + r, elem);
+    for (axis = rank - 1; axis >= 0; --axis) {
+      r += sstride[axis] * elem;
+      w += dstride[axis] * elem;
+      if (++index[axis] != sizes[axis]) break;
+      if (axis == 0) return;
+      index[axis] = 0;
+      r -= sizes[axis] * sstride[axis] * elem;
+      w -= sizes[axis] * dstride[axis] * elem;
+    }
+  }
+}
+"""
+
+# Functions the C above provides.
+C_SHIMS = {"memrefCopy": MEMREF_COPY_C}
+
+
+def runtime_needs(declared):
+    """(C shims, runtime libraries) that code calling `declared` functions links with.
+
+    libc and libm are always there; memrefCopy comes from a C shim (when a C compiler is
+    at hand); anything else must come from mlax's runtime libraries (runtime.cpu): their
+    paths are returned, the OpenMP runtime's for parallel code."""
+    from mlax.runtime.cpu import runtime_libraries
+    libc = ctypes.CDLL(None)
+    rest = [n for n in declared if not hasattr(libc, n)]
+    shims = sorted({n for n in rest if n in C_SHIMS}) if _c_compiler() else []
+    rest = [n for n in rest if n not in shims]
+    libs = []
+    for path in runtime_libraries() if rest else []:
+        lib = ctypes.CDLL(path)
+        found = [n for n in rest if hasattr(lib, n)]
+        if found:
+            libs.append(path)
+            rest = [n for n in rest if n not in found]
+    if rest:
+        raise CodegenError(f"compiled code calls functions no runtime library provides: "
+                           f"{', '.join(rest)}")
+    return [C_SHIMS[n] for n in shims], libs
+
+
+def _c_compiler():
+    import shutil
+    return (os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+            or shutil.which("clang"))
+
+
+def link_shared(objects: list[bytes], out_path: str, libraries=(), c_sources=()):
+    """Link object code (and C sources) into the shared library `out_path`.
+
+    Runtime `libraries` are recorded by name (DT_NEEDED) with their directory as rpath; a
+    loader preloads them (mlax.runtime.aot), so a module whose libraries moved still
+    loads where mlax's environment provides them."""
+    import shutil
+    import subprocess
+    import tempfile
+    cc = _c_compiler()
+    ld = shutil.which("ld")
+    if not cc and not ld:
+        raise CodegenError("no C compiler or linker to build a shared library: install gcc "
+                           "(or binutils), or set CC")
+    with tempfile.TemporaryDirectory(prefix="mlax-link-") as tmp:
+        paths = []
+        for i, data in enumerate(objects):
+            p = os.path.join(tmp, f"part{i}.o")
+            with open(p, "wb") as f:
+                f.write(data)
+            paths.append(p)
+        for i, text in enumerate(c_sources):
+            p = os.path.join(tmp, f"shim{i}.c")
+            with open(p, "w") as f:
+                f.write(text)
+            paths.append(p)
+        extra = []
+        for lib in libraries:
+            d, name = os.path.split(os.path.abspath(lib))
+            # -l:name records the bare name (matched against libraries already loaded).
+            extra += ["-L", d, f"-l:{name}"] + (["-Wl,-rpath," + d] if cc else ["-rpath", d])
+        if cc:
+            cmd = [cc, "-shared", "-fPIC", "-O2", "-o", out_path] + paths + extra + ["-lm"]
+        else:
+            cmd = [ld, "-shared", "-o", out_path] + paths + extra + ["-lm", "-lc"]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise CodegenError(f"linking {os.path.basename(out_path)} failed "
+                               f"({' '.join(cmd[:2])} ...):\n{r.stderr.strip()}")

@@ -1,0 +1,349 @@
+"""mlax.random against JAX: bit-exact keys and bits, samplers' distributions, typed keys,
+jit, and errors.
+
+The reference vectors in test/data/random_reference.json were produced by JAX with
+test/data/make_random_reference.py; each row there names its tolerance in ulps (0 for
+keys, bits, randint, uniform over [0, 1), permutation and choice)."""
+import collections
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+
+import mlax
+from mlax import numpy as jnp
+from mlax import random
+
+DATA = os.path.join(os.path.dirname(__file__), os.pardir, "data", "random_reference.json")
+with open(DATA) as f:
+    REFERENCE = json.load(f)["cases"]
+
+
+@pytest.fixture
+def layout():
+    """Sets jax_threefry_partitionable for one test, restoring JAX 0.10's default after."""
+    def set_(value):
+        mlax.config.update("jax_threefry_partitionable", value)
+    yield set_
+    mlax.config.update("jax_threefry_partitionable", True)
+
+
+def _groups():
+    groups = collections.OrderedDict()
+    for c in REFERENCE:
+        key = (c["fn"], json.dumps(c["kwargs"], sort_keys=True), c["typed"],
+               c["partitionable"], c["x64"])
+        groups.setdefault(key, []).append(c)
+    params = []
+    for (fn, kw, typed, part, x64), cs in groups.items():
+        name = f"{fn}{'-typed' if typed else ''}-{kw}-{'part' if part else 'orig'}{'-x64' if x64 else ''}"
+        params.append(pytest.param(cs, id=name))
+    return params
+
+
+def _ordered(bits, nbytes):
+    """IEEE bit patterns -> integers ordered like the floats (for ulp distances)."""
+    sign = 1 << (8 * nbytes - 1)
+    return np.array([-(v & (sign - 1)) if v & sign else v
+                     for v in (int(b) for b in np.asarray(bits).reshape(-1))], dtype=object)
+
+
+def _call(case):
+    kw = dict(case["kwargs"])
+    seed = case["seed"]
+    key = random.key(seed) if case["typed"] else random.PRNGKey(seed)
+    fn = case["fn"]
+    if fn in ("PRNGKey", "key"):
+        out = key
+    elif fn == "fold_in":
+        out = random.fold_in(key, kw["data"])
+    elif fn == "split":
+        num = kw["num"]
+        out = random.split(key, tuple(num) if isinstance(num, list) else num)
+    else:
+        if "shape" in kw:
+            kw["shape"] = tuple(kw["shape"])
+        out = getattr(random, fn)(key, **kw)
+    if case["typed"] and fn in ("key", "split"):
+        out = random.key_data(out)
+    return np.asarray(out)
+
+
+@pytest.mark.parametrize("cases", _groups())
+def test_matches_jax_reference(cases, layout, request):
+    c0 = cases[0]
+    layout(c0["partitionable"])
+    if c0["x64"]:
+        request.getfixturevalue("x64")
+    for case in cases:
+        out = _call(case)
+        assert out.dtype == np.dtype(case["dtype"]), case
+        assert list(out.shape) == case["shape"], case
+        want = np.array(case["bits"], dtype=np.int64 if out.dtype.kind == "i" else np.uint64)
+        if out.dtype.kind == "f":
+            n = out.dtype.itemsize
+            got = out.view(f"u{n}").reshape(-1)
+            ulps = np.abs(_ordered(got, n) - _ordered(want, n))
+            near = np.abs(out.reshape(-1) - want.astype(f"u{n}").view(out.dtype)) <= case["atol"]
+            assert np.all((ulps <= case["tol_ulps"]) | near), (case["seed"], out, ulps)
+        else:
+            np.testing.assert_array_equal(out.reshape(-1).astype(want.dtype), want,
+                                          err_msg=f"seed {case['seed']}")
+
+
+def test_seed_walkthrough_values(layout):
+    """The values the tutorials print (older JAX used the original counter layout)."""
+    key = random.key(43)
+    assert str(key) == "Array((), dtype=key<fry>) overlaying:\n[ 0 43]"
+    np.testing.assert_allclose(float(random.normal(key)), 0.07520543, rtol=1e-6)
+    draws = []
+    for _ in range(3):
+        key, subkey = random.split(key)
+        draws.append(float(random.normal(subkey)))
+    np.testing.assert_allclose(draws, [-1.9133632, -1.4749839, -0.3670377], rtol=1e-6)
+
+    layout(False)
+    key = random.PRNGKey(0)
+    np.testing.assert_allclose(random.normal(key, shape=(1,)), [-0.20584235], rtol=1e-6)
+    key, subkey = random.split(key)
+    assert key.tolist() == [4146024105, 967050713]
+    assert subkey.tolist() == [2718843009, 1272950319]
+    np.testing.assert_allclose(random.normal(key, shape=(1,)), [0.14389044], rtol=1e-6)
+    np.testing.assert_allclose(random.normal(subkey, shape=(1,)), [-1.2515389], rtol=1e-6)
+    key, *subkeys = random.split(key, 4)
+    assert key.tolist() == [3306097435, 3899823266]
+    assert [k.tolist() for k in subkeys] == [[147607341, 367236428], [2280136339, 1907318301],
+                                             [781391491, 1939998335]]
+
+
+def test_same_key_same_sample():
+    key = random.PRNGKey(7)
+    a = random.normal(key, (3,))
+    b = random.normal(key, (3,))
+    np.testing.assert_array_equal(a, b)
+    c = random.normal(random.split(key)[0], (3,))
+    assert not np.array_equal(a, c)
+
+
+def test_typed_keys():
+    key = random.key(5)
+    assert key.shape == () and key.ndim == 0 and str(key.dtype) == "key<fry>"
+    keys = random.split(key, 3)
+    assert isinstance(keys, random.PRNGKeyArray) and keys.shape == (3,)
+    assert repr(keys).startswith("Array((3,), dtype=key<fry>) overlaying:\n[[")
+    np.testing.assert_array_equal(random.key_data(keys),
+                                  random.split(random.PRNGKey(5), 3))
+    k0, k1, k2 = keys
+    assert isinstance(k1, random.PRNGKeyArray) and k1.shape == ()
+    np.testing.assert_array_equal(random.key_data(k1), random.key_data(keys)[1])
+    again = random.wrap_key_data(random.key_data(key))
+    assert bool(again == key) and not bool(again != key)
+    np.testing.assert_array_equal(random.normal(key, (4,)),
+                                  random.normal(random.PRNGKey(5), (4,)))
+    assert random.key_impl(key) == "threefry2x32"
+    with pytest.raises(TypeError, match="boolean"):
+        bool(key)
+
+
+def test_under_jit():
+    key = random.PRNGKey(3)
+
+    @mlax.jit
+    def f(key):
+        k1, k2 = random.split(key)
+        return (random.normal(k1, (3,)), random.uniform(k2, (2,)),
+                random.randint(k1, (4,), 0, 9), random.fold_in(key, 11), random.bits(k2, (2,)))
+
+    got = f(key)
+    k1, k2 = random.split(key)
+    want = (random.normal(k1, (3,)), random.uniform(k2, (2,)), random.randint(k1, (4,), 0, 9),
+            random.fold_in(key, 11), random.bits(k2, (2,)))
+    for g, w in zip(got, want):
+        np.testing.assert_array_equal(g, w)
+
+
+def test_typed_key_through_jit():
+    @mlax.jit
+    def step(key):
+        key, sub = random.split(key)
+        return key, random.normal(sub, (2,))
+
+    key = random.key(0)
+    new_key, x = step(key)
+    assert isinstance(new_key, random.PRNGKeyArray)
+    want_key, sub = random.split(key)
+    np.testing.assert_array_equal(random.key_data(new_key), random.key_data(want_key))
+    np.testing.assert_array_equal(x, random.normal(sub, (2,)))
+
+
+def test_traced_seed():
+    seeds = np.array([0, 5, -1, 2 ** 31 - 1], np.int32)
+    for s in seeds:
+        got = mlax.jit(random.PRNGKey)(s)
+        np.testing.assert_array_equal(got, random.PRNGKey(int(s)))
+
+
+# -- distributions ------------------------------------------------------------------------
+
+N = 20000
+
+
+def _close(value, expected, sd, z=5.0):
+    """|value - expected| within z standard errors (sd / sqrt(N))."""
+    assert abs(float(value) - expected) <= z * sd / math.sqrt(N), (float(value), expected)
+
+
+def test_normal_and_uniform_moments():
+    x = np.asarray(random.normal(random.PRNGKey(0), (N,)))
+    _close(x.mean(), 0.0, 1.0)
+    _close(x.var(), 1.0, math.sqrt(2.0))
+    u = np.asarray(random.uniform(random.PRNGKey(1), (N,), minval=2.0, maxval=4.0))
+    assert u.min() >= 2.0 and u.max() < 4.0
+    _close(u.mean(), 3.0, 2 / math.sqrt(12))
+
+
+def test_bernoulli():
+    b = np.asarray(random.bernoulli(random.PRNGKey(2), 0.3, (N,)))
+    assert b.dtype == np.bool_
+    _close(b.mean(), 0.3, math.sqrt(0.3 * 0.7))
+    p = jnp.array([0.1, 0.9])
+    assert random.bernoulli(random.PRNGKey(2), p).shape == (2,)
+
+
+def test_exponential_and_gumbel():
+    e = np.asarray(random.exponential(random.PRNGKey(3), (N,)))
+    assert e.min() >= 0
+    _close(e.mean(), 1.0, 1.0)
+    _close(e.var(), 1.0, math.sqrt(8.0))
+    g = np.asarray(random.gumbel(random.PRNGKey(4), (N,)))
+    _close(g.mean(), np.euler_gamma, math.pi / math.sqrt(6))
+
+
+def test_truncated_normal():
+    t = np.asarray(random.truncated_normal(random.PRNGKey(5), -1.0, 2.0, (N,)))
+    assert t.min() > -1.0 and t.max() < 2.0
+    # mean of N(0,1) truncated to (a, b): (phi(a) - phi(b)) / (Phi(b) - Phi(a))
+    phi = lambda v: math.exp(-v * v / 2) / math.sqrt(2 * math.pi)  # noqa: E731
+    Phi = lambda v: 0.5 * (1 + math.erf(v / math.sqrt(2)))  # noqa: E731
+    _close(t.mean(), (phi(-1) - phi(2)) / (Phi(2) - Phi(-1)), 1.0)
+
+
+def test_randint_range_and_uniformity():
+    r = np.asarray(random.randint(random.PRNGKey(6), (N,), -3, 7))
+    assert r.dtype == np.int32 and r.min() == -3 and r.max() == 6
+    counts = np.bincount(r + 3, minlength=10)
+    p = 0.1
+    assert np.all(np.abs(counts / N - p) <= 5 * math.sqrt(p * (1 - p) / N)), counts
+
+
+def test_permutation_and_choice():
+    key = random.PRNGKey(7)
+    perm = np.asarray(random.permutation(key, 50))
+    assert sorted(perm.tolist()) == list(range(50))
+    x = jnp.arange(12.0).reshape(4, 3)
+    rows = np.asarray(random.permutation(key, x))
+    assert sorted(rows[:, 0].tolist()) == [0.0, 3.0, 6.0, 9.0]
+    np.testing.assert_array_equal(rows[:, 1], rows[:, 0] + 1)
+    cols = np.asarray(random.permutation(key, x, axis=1))
+    np.testing.assert_array_equal(np.sort(cols, axis=1), np.asarray(x))
+    s = np.asarray(random.choice(key, 20, (10,), replace=False))
+    assert len(set(s.tolist())) == 10 and s.min() >= 0 and s.max() < 20
+    pop = jnp.arange(100, 110)
+    c = np.asarray(random.choice(key, pop, (5, 2)))
+    assert c.shape == (5, 2) and set(c.ravel().tolist()) <= set(range(100, 110))
+
+
+def test_choice_with_p_and_categorical():
+    key = random.PRNGKey(8)
+    p = np.array([0.1, 0.2, 0.3, 0.4], np.float32)
+    c = np.asarray(random.choice(key, 4, (N,), p=p))
+    freq = np.bincount(c, minlength=4) / N
+    assert np.all(np.abs(freq - p) <= 5 * np.sqrt(p * (1 - p) / N)), freq
+    c = np.asarray(random.choice(key, 4, (3,), replace=False, p=p))
+    assert len(set(c.tolist())) == 3
+    logits = np.log(p)
+    k = np.asarray(random.categorical(key, logits, shape=(N,)))
+    freq = np.bincount(k, minlength=4) / N
+    assert np.all(np.abs(freq - p) <= 5 * np.sqrt(p * (1 - p) / N)), freq
+    batch = np.asarray(random.categorical(key, np.stack([logits, logits[::-1]])))
+    assert batch.shape == (2,)
+
+
+def test_seed_notes_sgd_choice():
+    """The notes' SGD loop: choice over an arange, then gather the batch."""
+    key = random.PRNGKey(1)
+    x = jnp.linspace(-2, 2, 100)
+    key, _ = random.split(key)
+    idx = random.choice(key, jnp.arange(100, dtype=int), (10,))
+    assert idx.shape == (10,) and idx.dtype == np.int32
+    np.testing.assert_allclose(x[idx], np.asarray(x)[np.asarray(idx)])
+
+
+def test_matches_jax_samplers():
+    """Samplers whose results are integers or near-exact floats, against JAX itself."""
+    jax_random = pytest.importorskip("jax.random")
+    key = random.PRNGKey(11)
+    jkey = jax_random.PRNGKey(11)
+    p = np.array([0.1, 0.2, 0.3, 0.4], np.float32)
+    p7 = np.array([1, 2, 3, 4, 3, 2, 1], np.float32) / 16
+    pairs = [
+        (random.bernoulli(key, 0.3, (50,)), jax_random.bernoulli(jkey, 0.3, (50,)), 0),
+        (random.choice(key, 7, (5,), p=p7), jax_random.choice(jkey, 7, (5,), p=p7), 0),
+        (random.categorical(key, np.log(p), shape=(20,)),
+         jax_random.categorical(jkey, np.log(p), shape=(20,)), 0),
+        (random.exponential(key, (20,)), jax_random.exponential(jkey, (20,)), 1e-6),
+        (random.gumbel(key, (20,)), jax_random.gumbel(jkey, (20,)), 1e-5),
+        (random.truncated_normal(key, -1.0, 2.0, (20,)),
+         jax_random.truncated_normal(jkey, -1.0, 2.0, (20,)), 1e-5),
+    ]
+    for got, want, rtol in pairs:
+        if rtol == 0:
+            np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+        else:
+            np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=rtol, atol=1e-6)
+
+
+# -- errors -------------------------------------------------------------------------------
+
+def test_bad_keys():
+    with pytest.raises(TypeError, match=r"uint32 array of shape \(2,\)"):
+        random.normal(jnp.zeros(2), (3,))
+    with pytest.raises(TypeError, match=r"shape \(3,\)"):
+        random.normal(np.zeros(3, np.uint32))
+    with pytest.raises(ValueError, match=r"single key.*\(4,\).*vmap"):
+        random.split(random.split(random.PRNGKey(0), 4))
+    with pytest.raises(TypeError, match="unexpected PRNG key type"):
+        random.uniform(42)
+    with pytest.raises(TypeError, match="scalar seed"):
+        random.PRNGKey(np.arange(3))
+    with pytest.raises(TypeError, match="integer"):
+        random.PRNGKey(1.5)
+    with pytest.raises(ValueError, match="float dtype"):
+        random.normal(random.PRNGKey(0), (2,), dtype=np.int32)
+    with pytest.raises(ValueError, match="larger sample"):
+        random.choice(random.PRNGKey(0), 3, (5,), replace=False)
+
+
+def test_keys_in_loops():
+    """Keys as loop state (uint32 carries) and typed keys scanned over."""
+    from mlax import lax
+
+    def draw(i, state):
+        key, acc = state
+        key, sub = random.split(key)
+        return key, acc + random.normal(sub, (2,))
+
+    key = random.PRNGKey(4)
+    got_key, got = lax.fori_loop(0, 3, draw, (key, jnp.zeros(2)))
+    want_key, want = key, np.zeros(2, np.float32)
+    for i in range(3):
+        want_key, want = draw(i, (want_key, want))
+    np.testing.assert_array_equal(got_key, want_key)
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+    keys = random.split(random.key(9), 4)
+    samples = lax.map(lambda k: random.uniform(k, (3,)), keys)
+    for k, s in zip(keys, samples):
+        np.testing.assert_array_equal(s, random.uniform(k, (3,)))
