@@ -22,6 +22,8 @@ CPU_LINALG = ",".join([
     "cse",
     "func.func(linalg-fuse-elementwise-ops)",
     "canonicalize",
+    "mlax-expand-math",
+    "canonicalize",
 ])
 
 # linalg on tensors -> LLVM dialect, bare-pointer calling convention, results as

@@ -12,13 +12,28 @@ insertion point and location of the op they replace. Lowered values are signless
 
 Elementwise ops lower to one `linalg.generic` each, so that upstream
 `linalg-fuse-elementwise-ops` fuses chains of them into one loop nest; their scalar
-bodies come from `SCALAR` (op name -> fn(dtype, *scalars)).
+bodies come from `SCALAR` (op name -> fn(dtype, *scalars)). Special functions (erf_inv,
+lgamma, digamma, nextafter) use XLA's algorithms, so values match jax.jit.
+
+The other families:
+- slicing: dynamic_slice / dynamic_update_slice are tensor.extract_slice / insert_slice
+  at start indices clamped to [0, dim - size]; pad is fill + strided insert_slice + crop.
+- gather: a linalg.generic over the result reading operand elements with tensor.extract;
+  scatter: an scf.for nest over the updates, read-combine-write with tensor.insert.
+- cumulative ops: scalar scf.for loops along the innermost dim, else an scf.for over
+  slabs whose step is a vectorizable linalg.generic.
+- sort / top_k: a stable bottom-up merge sort of each row with scf.for loops.
+- threefry2x32: one linalg.generic with two results (jax's 20-round schedule).
+
+Ops that update a tensor in place (the last four families) rely on one-shot
+bufferization to copy where needed; the pass marks every tensor argument
+`bufferization.writable = false`, since arguments are the caller's immutable arrays.
 """
 from __future__ import annotations
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, func, linalg, math, tensor
+from mlir.dialects import arith, func, linalg, math, scf, tensor
 
 from mlax.dialects import OPS, op_attrs, signless, spec_of_type, element_type
 from mlax.dialects.types import TensorSpec
@@ -215,8 +230,12 @@ def _sign(dtype, x):
 
 
 def _logistic(dtype, x):
+    # 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0, e = exp(-|x|): no overflow, and
+    # tiny results for very negative x keep their precision.
     one = scalar_const(dtype, 1)
-    return arith.divf(one, arith.addf(one, math.exp(arith.negf(x))))
+    e = math.exp(arith.negf(math.absf(x)))
+    r = arith.divf(one, arith.addf(one, e))
+    return arith.select(arith.cmpf(arith.CmpFPredicate.OLT, x, scalar_const(dtype, 0)), arith.mulf(e, r), r)
 
 
 def _rem(dtype, x, y):
@@ -267,12 +286,6 @@ def _integer_pow(dtype, x, y):
     return acc
 
 
-def _round(dtype, x):
-    # lax.round defaults to rounding half away from zero (jnp.round rounds half to even;
-    # the numpy layer passes that choice as a separate op sequence).
-    return math.round(x)
-
-
 def _is_finite(dtype, x):
     return arith.cmpf(arith.CmpFPredicate.ONE, math.absf(x), scalar_const(dtype, np.inf))
 
@@ -286,8 +299,191 @@ def _shift_right_logical(dtype, x, y):
     return arith.shrui(x, y)
 
 
+def _round(dtype, x):
+    """lax.round: half away from zero (jnp.round's half-to-even is built from other ops).
+
+    trunc and a compare instead of math.round, which LLVM cannot vectorize on x86."""
+    if not is_float(dtype):
+        return x
+    t = math.trunc(x)
+    half = arith.cmpf(arith.CmpFPredicate.OGE, math.absf(arith.subf(x, t)), scalar_const(dtype, 0.5))
+    return arith.select(half, arith.addf(t, math.copysign(scalar_const(dtype, 1), x)), t)
+
+
+def _int_type_of(dtype):
+    return ir.IntegerType.get_signless(np.dtype(dtype).itemsize * 8)
+
+
 def _nextafter(dtype, x, y):
-    raise LoweringError("mlax.nextafter has no CPU lowering yet")
+    """The next float after x towards y, on the bits (XLA's NextAfter)."""
+    if not is_float(dtype):
+        raise LoweringError(f"mlax.nextafter needs floating-point operands, got {np.dtype(dtype).name}")
+    it = _int_type_of(dtype)
+    bits = np.dtype(dtype).itemsize * 8
+    ic = lambda v: arith.constant(it, _wrap(v, np.dtype(f"i{bits // 8}")))
+    xi, yi = arith.bitcast(it, x), arith.bitcast(it, y)
+    sign_mask = 1 << (bits - 1)
+    x_abs, y_abs = arith.andi(xi, ic(~sign_mask)), arith.andi(yi, ic(~sign_mask))
+    x_sign, y_sign = arith.andi(xi, ic(sign_mask)), arith.andi(yi, ic(sign_mask))
+    eq = lambda a, b: arith.cmpi(arith.CmpIPredicate.eq, a, b)
+    smaller = arith.ori(arith.cmpi(arith.CmpIPredicate.sgt, x_abs, y_abs),
+                        arith.cmpi(arith.CmpIPredicate.ne, x_sign, y_sign))
+    r = arith.addi(xi, arith.select(smaller, ic(-1), ic(1)))
+    from_zero = arith.select(eq(y_abs, ic(0)), yi, arith.ori(y_sign, ic(1)))
+    r = arith.select(eq(x_abs, ic(0)), from_zero, r)
+    r = arith.select(arith.cmpf(arith.CmpFPredicate.OEQ, x, y), yi, r)
+    nan = arith.cmpf(arith.CmpFPredicate.UNO, x, y)
+    return arith.select(nan, scalar_const(dtype, np.nan), arith.bitcast(el(dtype), r))
+
+
+# Special functions follow XLA's client library (xla/hlo/builder/lib/math.cc), so that
+# mlax's values match jax.jit's: Giles' erfinv, Lanczos lgamma and digamma. They use
+# math.log1p/log/sin/cos/sqrt, which `--mlax-expand-math` turns into vectorizable
+# polynomials.
+
+_ERF_INV_F32 = (
+    (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
+     -0.00125372503, -0.00417768164, 0.246640727, 1.50140941),
+    (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
+     -0.0076224613, 0.00943887047, 1.00167406, 2.83297682))
+_ERF_INV_F64 = (
+    (-3.6444120640178196996e-21, -1.685059138182016589e-19, 1.2858480715256400167e-18,
+     1.115787767802518096e-17, -1.333171662854620906e-16, 2.0972767875968561637e-17,
+     6.6376381343583238325e-15, -4.0545662729752068639e-14, -8.1519341976054721522e-14,
+     2.6335093153082322977e-12, -1.2975133253453532498e-11, -5.4154120542946279317e-11,
+     1.051212273321532285e-09, -4.1126339803469836976e-09, -2.9070369957882005086e-08,
+     4.2347877827932403518e-07, -1.3654692000834678645e-06, -1.3882523362786468719e-05,
+     0.0001867342080340571352, -0.00074070253416626697512, -0.0060336708714301490533,
+     0.24015818242558961693, 1.6536545626831027356),
+    (2.2137376921775787049e-09, 9.0756561938885390979e-08, -2.7517406297064545428e-07,
+     1.8239629214389227755e-08, 1.5027403968909827627e-06, -4.013867526981545969e-06,
+     2.9234449089955446044e-06, 1.2475304481671778723e-05, -4.7318229009055733981e-05,
+     6.8284851459573175448e-05, 2.4031110387097893999e-05, -0.0003550375203628474796,
+     0.00095328937973738049703, -0.0016882755560235047313, 0.0024914420961078508066,
+     -0.0037512085075692412107, 0.005370914553590063617, 1.0052589676941592334,
+     3.0838856104922207635),
+    (-2.7109920616438573243e-11, -2.5556418169965252055e-10, 1.5076572693500548083e-09,
+     -3.7894654401267369937e-09, 7.6157012080783393804e-09, -1.4960026627149240478e-08,
+     2.9147953450901080826e-08, -6.7711997758452339498e-08, 2.2900482228026654717e-07,
+     -9.9298272942317002539e-07, 4.5260625972231537039e-06, -1.9681778105531670567e-05,
+     7.5995277030017761139e-05, -0.00021503011930044477347, -0.00013871931833623122026,
+     1.0103004648645343977, 4.8499064014085844221))
+
+
+def _fops(dtype):
+    """Float arith shorthands for the special functions below."""
+    c = lambda v: scalar_const(dtype, v)
+    lt = lambda a, b: arith.cmpf(arith.CmpFPredicate.OLT, a, b)
+    return c, lt
+
+
+def _erf_inv(dtype, x):
+    c, lt = _fops(dtype)
+    w = arith.negf(math.log1p(arith.negf(arith.mulf(x, x))))
+    if np.dtype(dtype) == np.float32:
+        small, large = _ERF_INV_F32
+        lt5 = lt(w, c(5.0))
+        coef = lambda i: arith.select(lt5, c(small[i]), c(large[i]))
+        w = arith.select(lt5, arith.subf(w, c(2.5)), arith.subf(math.sqrt(w), c(3.0)))
+        p = coef(0)
+        for i in range(1, 9):
+            p = arith.addf(coef(i), arith.mulf(p, w))
+    else:
+        a, b, d = _ERF_INV_F64
+        lt6, lt16 = lt(w, c(6.25)), lt(w, c(16.0))
+
+        def coef(i):
+            v = c(a[i])
+            if i < 19:
+                v = arith.select(lt6, v, c(b[i]))
+            if i < 17:
+                v = arith.select(lt16, v, c(d[i]))
+            return v
+        w = arith.select(lt6, arith.subf(w, c(3.125)),
+                         arith.subf(math.sqrt(w), arith.select(lt16, c(3.25), c(5.0))))
+        p = coef(0)
+        for i in range(1, 17):
+            p = arith.addf(coef(i), arith.mulf(p, w))
+        for i in range(17, 19):
+            p = arith.select(lt16, arith.addf(coef(i), arith.mulf(p, w)), p)
+        for i in range(19, 23):
+            p = arith.select(lt6, arith.addf(coef(i), arith.mulf(p, w)), p)
+    result = arith.mulf(p, x)
+    at_one = arith.cmpf(arith.CmpFPredicate.OEQ, math.absf(x), c(1.0))
+    return arith.select(at_one, arith.mulf(x, c(np.inf)), result)
+
+
+_LANCZOS_G = 7.0
+_LANCZOS_BASE = 0.99999999999980993227684700473478
+_LANCZOS = (676.520368121885098567009190444019, -1259.13921672240287047156078755283,
+            771.3234287776530788486528258894, -176.61502916214059906584551354,
+            12.507343278686904814458936853, -0.13857109526572011689554707,
+            9.984369578019570859563e-6, 1.50563273514931155834e-7)
+
+
+def _lanczos_log_t(dtype, z):
+    """(t, log t) for t = z + g + 1/2, log t = log(g + 1/2) + log1p(z / (g + 1/2))."""
+    c, _ = _fops(dtype)
+    t = arith.addf(c(_LANCZOS_G + 0.5), z)
+    log_t = arith.addf(c(np.log(_LANCZOS_G + 0.5)),
+                       math.log1p(arith.divf(z, c(_LANCZOS_G + 0.5))))
+    return t, log_t
+
+
+def _lgamma(dtype, x):
+    c, lt = _fops(dtype)
+    reflect = lt(x, c(0.5))
+    z = arith.select(reflect, arith.negf(x), arith.subf(x, c(1.0)))
+    acc = c(_LANCZOS_BASE)
+    for i, k in enumerate(_LANCZOS):
+        acc = arith.addf(acc, arith.divf(c(k), arith.addf(arith.addf(z, c(i)), c(1.0))))
+    t, log_t = _lanczos_log_t(dtype, z)
+    log_y = arith.addf(arith.addf(c((np.log(2) + np.log(np.pi)) / 2),
+                                  arith.mulf(arith.subf(arith.addf(z, c(0.5)), arith.divf(t, log_t)), log_t)),
+                       math.log(acc))
+    ax = math.absf(x)
+    frac = arith.subf(ax, math.floor(ax))
+    frac = arith.select(arith.cmpf(arith.CmpFPredicate.OGT, frac, c(0.5)), arith.subf(c(1.0), frac), frac)
+    denom = math.log(math.sin(arith.mulf(c(np.pi), frac)))
+    finite = arith.cmpf(arith.CmpFPredicate.ONE, math.absf(denom), c(np.inf))
+    reflection = arith.select(finite, arith.subf(arith.subf(c(np.log(np.pi)), denom), log_y),
+                              arith.negf(denom))
+    result = arith.select(reflect, reflection, log_y)
+    is_inf = arith.cmpf(arith.CmpFPredicate.OEQ, ax, c(np.inf))
+    return arith.select(is_inf, c(np.inf), result)
+
+
+def _digamma(dtype, x):
+    c, lt = _fops(dtype)
+    reflect = lt(x, c(0.5))
+    z = arith.select(reflect, arith.negf(x), arith.subf(x, c(1.0)))
+    num, denom = c(0.0), c(_LANCZOS_BASE)
+    for i, k in enumerate(_LANCZOS):
+        zi = arith.addf(arith.addf(z, c(i)), c(1.0))
+        num = arith.subf(num, arith.divf(c(k), arith.mulf(zi, zi)))
+        denom = arith.addf(denom, arith.divf(c(k), zi))
+    t, log_t = _lanczos_log_t(dtype, z)
+    y = arith.subf(arith.addf(log_t, arith.divf(num, denom)), arith.divf(c(_LANCZOS_G), t))
+    reduced = arith.addf(x, math.absf(math.floor(arith.addf(x, c(0.5)))))
+    pix = arith.mulf(c(np.pi), reduced)
+    reflection = arith.subf(y, arith.divf(arith.mulf(c(np.pi), math.cos(pix)), math.sin(pix)))
+    result = arith.select(reflect, reflection, y)
+    pole = arith.andi(arith.cmpf(arith.CmpFPredicate.OLE, x, c(0.0)),
+                      arith.cmpf(arith.CmpFPredicate.OEQ, x, math.floor(x)))
+    return arith.select(pole, c(np.nan), result)
+
+
+def _special(name, f):
+    """A float-only scalar body, computed in f32 for f16 operands (as XLA does)."""
+    def scalar(dtype, *xs):
+        if not is_float(dtype):
+            raise LoweringError(f"mlax.{name} needs floating-point operands, got {np.dtype(dtype).name}")
+        if np.dtype(dtype).itemsize < 4:
+            f32 = ir.F32Type.get()
+            y = f(np.dtype(np.float32), *[arith.extf(f32, x) for x in xs])
+            return arith.truncf(el(dtype), y)
+        return f(dtype, *xs)
+    return scalar
 
 
 def _copy(dtype, x):
@@ -332,7 +528,9 @@ for _name, _scalar in {
     "shift_left": lambda dtype, x, y: arith.shli(x, y),
     "shift_right_logical": _shift_right_logical,
     "shift_right_arithmetic": lambda dtype, x, y: arith.shrsi(x, y),
-    "integer_pow": _integer_pow,
+    "integer_pow": _integer_pow, "nextafter": _nextafter,
+    "erf_inv": _special("erf_inv", _erf_inv), "lgamma": _special("lgamma", _lgamma),
+    "digamma": _special("digamma", _digamma),
 }.items():
     def_elementwise(_name, _scalar)
 
@@ -470,16 +668,6 @@ def _slice_rule(op):
                                   ir.DenseI64ArrayAttr.get(list(a["start_indices"])),
                                   ir.DenseI64ArrayAttr.get(list(out.shape)),
                                   ir.DenseI64ArrayAttr.get(list(a["strides"]))).result]
-
-
-def insert_slice(src, dest, offsets, static_offsets=None):
-    """tensor.insert_slice of all of src into dest at offsets (ints or index Values)."""
-    shape = ir.RankedTensorType(src.type).shape
-    dyn = [o for o in offsets if isinstance(o, ir.Value)]
-    static = [o if not isinstance(o, ir.Value) else ir.ShapedType.get_dynamic_size() for o in offsets]
-    return tensor.InsertSliceOp(src, dest, dyn, [], [], ir.DenseI64ArrayAttr.get(static),
-                                ir.DenseI64ArrayAttr.get(list(shape)),
-                                ir.DenseI64ArrayAttr.get([1] * len(shape))).result
 
 
 def _concatenate_rule(op):
@@ -625,6 +813,483 @@ LOWERINGS["mlax.dot_general"] = _dot_general_rule
 
 
 # ---------------------------------------------------------------------------------------
+# Index helpers, dynamic slices and padding
+
+
+def index_const(n) -> ir.Value:
+    return arith.constant(ir.IndexType.get(), int(n))
+
+
+def to_index(v, dtype) -> ir.Value:
+    """An integer scalar of `dtype` as an index (unsigned values zero-extend)."""
+    if is_unsigned(dtype) or is_bool(dtype):
+        return arith.index_castui(ir.IndexType.get(), v)
+    return arith.index_cast(ir.IndexType.get(), v)
+
+
+def clamp_index(v, lo, hi) -> ir.Value:
+    return arith.minsi(arith.maxsi(v, index_const(lo)), index_const(hi))
+
+
+def _mixed(values):
+    """(dynamic Values, static DenseI64ArrayAttr) of a list of ints and index Values."""
+    dyn = [v for v in values if isinstance(v, ir.Value)]
+    static = [ir.ShapedType.get_dynamic_size() if isinstance(v, ir.Value) else int(v) for v in values]
+    return dyn, ir.DenseI64ArrayAttr.get(static)
+
+
+def extract_slice(src, offsets, sizes, strides=None, result_shape=None) -> ir.Value:
+    """tensor.extract_slice with static sizes; `result_shape` drops unit dims (rank-reducing)."""
+    et = ir.RankedTensorType(src.type).element_type
+    shape = list(sizes) if result_shape is None else list(result_shape)
+    dyn, static = _mixed(offsets)
+    return tensor.ExtractSliceOp(ir.RankedTensorType.get(shape, et), src, dyn, [], [], static,
+                                 ir.DenseI64ArrayAttr.get(list(sizes)),
+                                 ir.DenseI64ArrayAttr.get(list(strides or [1] * len(sizes)))).result
+
+
+def insert_slice(src, dest, offsets, sizes=None, strides=None) -> ir.Value:
+    """tensor.insert_slice of all of src into dest at offsets (ints or index Values).
+
+    `sizes` (default: src's shape) may hold unit dims that src drops."""
+    sizes = list(ir.RankedTensorType(src.type).shape) if sizes is None else list(sizes)
+    dyn, static = _mixed(offsets)
+    return tensor.InsertSliceOp(src, dest, dyn, [], [], static, ir.DenseI64ArrayAttr.get(sizes),
+                                ir.DenseI64ArrayAttr.get(list(strides or [1] * len(sizes)))).result
+
+
+def loop_nest(shape, inits, body):
+    """scf.for loops over `shape` carrying `inits`; body(ivs, *carried) -> new carried values."""
+    def build(d, ivs, carried):
+        if d == len(shape):
+            return list(body(ivs, *carried))
+        loop = scf.ForOp(index_const(0), index_const(shape[d]), index_const(1), carried)
+        with ir.InsertionPoint(loop.body):
+            scf.YieldOp(build(d + 1, ivs + [loop.induction_variable], list(loop.inner_iter_args)))
+        return list(loop.results)
+    return build(0, [], list(inits))
+
+
+def _dynamic_starts(x_spec, sizes, index_values, index_specs):
+    """Start indices as index Values, clamped to [0, dim - size] as XLA does."""
+    starts = []
+    for d, (v, s) in enumerate(zip(index_values, index_specs)):
+        i = to_index(tensor.extract(v, []), s.dtype)
+        starts.append(clamp_index(i, 0, x_spec.shape[d] - sizes[d]))
+    return starts
+
+
+def _dynamic_slice_rule(op):
+    x, out = op.in_specs[0], op.out_specs[0]
+    if not x.shape:
+        return [op.operands[0]]
+    starts = _dynamic_starts(x, out.shape, op.operands[1:], op.in_specs[1:])
+    return [extract_slice(op.operands[0], starts, out.shape)]
+
+
+def _dynamic_update_slice_rule(op):
+    x, u = op.in_specs[0], op.in_specs[1]
+    if not x.shape:
+        return [op.operands[1]]
+    starts = _dynamic_starts(x, u.shape, op.operands[2:], op.in_specs[2:])
+    return [insert_slice(op.operands[1], op.operands[0], starts)]
+
+
+def _pad_rule(op):
+    """Fill, write x strided by interior + 1 past the non-negative low padding, then crop
+    what negative low/high padding removes."""
+    x, out = op.in_specs[0], op.out_specs[0]
+    low, high, interior = op.attrs["low"], op.attrs["high"], op.attrs["interior"]
+    if any(n == 0 for n in out.shape):
+        return [empty(out)]
+    lo = [max(v, 0) for v in low]
+    hi = [max(v, 0) for v in high]
+    full_shape = [l + h + n + max(0, n - 1) * i for l, h, n, i in zip(lo, hi, x.shape, interior)]
+    value = tensor.extract(op.operands[1], [])
+    full = linalg.fill(value, outs=[empty(TensorSpec(tuple(full_shape), x.dtype))])
+    if all(n > 0 for n in x.shape):
+        full = insert_slice(op.operands[0], full, lo, strides=[i + 1 for i in interior])
+    if tuple(full_shape) == tuple(out.shape):
+        return [full]
+    return [extract_slice(full, [max(-v, 0) for v in low], out.shape)]
+
+
+LOWERINGS.update({
+    "mlax.dynamic_slice": _dynamic_slice_rule,
+    "mlax.dynamic_update_slice": _dynamic_update_slice_rule,
+    "mlax.pad": _pad_rule,
+})
+
+
+# ---------------------------------------------------------------------------------------
+# Gather and scatter (XLA semantics; the index vector is the last dim of `indices`)
+
+
+def _gather_fill_value(dtype):
+    """What jax fills out-of-bounds gathers with in mode "fill"."""
+    dtype = np.dtype(dtype)
+    if is_float(dtype):
+        return np.nan
+    if is_bool(dtype):
+        return True
+    return np.iinfo(dtype).max if is_unsigned(dtype) else np.iinfo(dtype).min
+
+
+def _gather_rule(op):
+    """A linalg.generic over the result: each element computes its operand index and
+    reads it with tensor.extract."""
+    operand, indices = op.in_specs
+    out = op.out_specs[0]
+    a = op.attrs
+    mode = a["mode"]
+    if mode not in ("clip", "fill", "promise_in_bounds"):
+        raise LoweringError(f"mlax.gather: unknown mode {mode!r} (expected clip or fill)")
+    rank, orank = len(out.shape), len(operand.shape)
+    offset_dims, sizes = a["offset_dims"], a["slice_sizes"]
+    batch_dims = [d for d in range(rank) if d not in offset_dims]
+    window_dims = [d for d in range(orank)
+                   if d not in a["collapsed_slice_dims"] and d not in a["operand_batching_dims"]]
+    operand_v, indices_v = op.operands
+
+    def body(_):
+        ivs = [linalg.IndexOp(d).result for d in range(rank)]
+        batch = [ivs[d] for d in batch_dims]
+        start = [index_const(0)] * orank
+        valid = None
+        for k, od in enumerate(a["start_index_map"]):
+            s = to_index(tensor.extract(indices_v, batch + [index_const(k)]), indices.dtype)
+            upper = operand.shape[od] - sizes[od]
+            if mode == "fill":
+                ok = arith.andi(arith.cmpi(arith.CmpIPredicate.sge, s, index_const(0)),
+                                arith.cmpi(arith.CmpIPredicate.sle, s, index_const(upper)))
+                valid = ok if valid is None else arith.andi(valid, ok)
+            start[od] = clamp_index(s, 0, upper)
+        for od, idim in zip(a["operand_batching_dims"], a["start_indices_batching_dims"]):
+            start[od] = batch[idim]
+        full = list(start)
+        for j, od in enumerate(window_dims):
+            full[od] = arith.addi(start[od], ivs[offset_dims[j]])
+        v = tensor.extract(operand_v, full)
+        if is_bool(out.dtype):
+            v = arith.trunci(ir.IntegerType.get_signless(1), v)
+        if valid is not None:
+            v = arith.select(valid, v, scalar_const(out.dtype, _gather_fill_value(out.dtype)))
+        return [v]
+    return generic([out], [], [], [], [identity(rank)], ["parallel"] * rank, body)
+
+
+def _scatter_combine(kind, dtype):
+    """combine(old, update) on stored scalars (bool as i8 holding 0 or 1)."""
+    if kind == "set":
+        return lambda old, u: u
+    if is_bool(dtype):
+        return {"add": arith.ori, "mul": arith.andi, "min": arith.minui, "max": arith.maxui}[kind]
+    return {"add": lambda o, u: _fi(arith.addf, arith.addi)(dtype, o, u),
+            "mul": lambda o, u: _fi(arith.mulf, arith.muli)(dtype, o, u),
+            "min": lambda o, u: _min(dtype, o, u),
+            "max": lambda o, u: _max(dtype, o, u)}[kind]
+
+
+def _scatter_rule(op):
+    """scf.for loops over the updates, in order, each reading the operand element it
+    updates and writing it back: duplicate indices accumulate. Windows that do not fit
+    the operand are dropped (mode "drop"/"fill") or moved in bounds (mode "clip")."""
+    operand, indices, updates = op.in_specs
+    a = op.attrs
+    mode = a["mode"]
+    if mode not in ("drop", "fill", "clip", "promise_in_bounds"):
+        raise LoweringError(f"mlax.scatter: unknown mode {mode!r} (expected drop or clip)")
+    orank, urank = len(operand.shape), len(updates.shape)
+    uwd = a["update_window_dims"]
+    scatter_dims = [d for d in range(urank) if d not in uwd]
+    window_dims = [d for d in range(orank)
+                   if d not in a["inserted_window_dims"] and d not in a["operand_batching_dims"]]
+    window = [1] * orank
+    for j, od in enumerate(window_dims):
+        window[od] = updates.shape[uwd[j]]
+    combine = _scatter_combine(a["kind"], operand.dtype)
+    operand_v, indices_v, updates_v = op.operands
+
+    def body(ivs, acc):
+        batch = [ivs[d] for d in scatter_dims]
+        start = [index_const(0)] * orank
+        valid = None
+        for k, od in enumerate(a["scatter_dims_to_operand_dims"]):
+            s = to_index(tensor.extract(indices_v, batch + [index_const(k)]), indices.dtype)
+            upper = operand.shape[od] - window[od]
+            if mode == "clip":
+                s = clamp_index(s, 0, upper)
+            else:
+                ok = arith.andi(arith.cmpi(arith.CmpIPredicate.sge, s, index_const(0)),
+                                arith.cmpi(arith.CmpIPredicate.sle, s, index_const(upper)))
+                valid = ok if valid is None else arith.andi(valid, ok)
+            start[od] = s
+        for od, idim in zip(a["operand_batching_dims"], a["scatter_indices_batching_dims"]):
+            start[od] = batch[idim]
+        full = list(start)
+        for j, od in enumerate(window_dims):
+            full[od] = arith.addi(start[od], ivs[uwd[j]])
+        if valid is not None:   # keep the (unused) access in bounds
+            full = [clamp_index(f, 0, max(n - 1, 0)) for f, n in zip(full, operand.shape)]
+        old = tensor.extract(acc, full)
+        new = combine(old, tensor.extract(updates_v, ivs))
+        if valid is not None:
+            new = arith.select(valid, new, old)
+        return [tensor.insert(new, acc, full)]
+
+    if any(n == 0 for n in operand.shape) or any(n == 0 for n in updates.shape):
+        return [operand_v]
+    return loop_nest(updates.shape, [operand_v], body)
+
+
+LOWERINGS["mlax.gather"] = _gather_rule
+LOWERINGS["mlax.scatter"] = _scatter_rule
+
+
+# ---------------------------------------------------------------------------------------
+# Cumulative ops
+
+
+def _logaddexp(dtype, a, b):
+    """log(exp(a) + exp(b)) as jax.numpy.logaddexp computes it."""
+    amax = arith.maximumf(a, b)
+    delta = arith.subf(a, b)
+    tail = math.log1p(math.exp(arith.negf(math.absf(delta))))
+    return arith.select(arith.cmpf(arith.CmpFPredicate.UNO, delta, delta), arith.addf(a, b),
+                        arith.addf(amax, tail))
+
+
+_CUMULATIVE = {
+    # name -> combine(dtype, acc, x) on body scalars (bool as i1)
+    "mlax.cumsum": lambda dt, a, x: arith.ori(a, x) if is_bool(dt) else _fi(arith.addf, arith.addi)(dt, a, x),
+    "mlax.cumprod": lambda dt, a, x: arith.andi(a, x) if is_bool(dt) else _fi(arith.mulf, arith.muli)(dt, a, x),
+    "mlax.cummax": _max,
+    "mlax.cummin": _min,
+    "mlax.cumlogsumexp": lambda dt, a, x: _float_only("cumlogsumexp", lambda a, x: _logaddexp(dt, a, x))(dt, a, x),
+}
+
+
+def _cumulative_rule(op):
+    """out[i] = combine(out[i - 1], x[i]) along `axis`, in place in a copy of x.
+
+    Along the innermost dim: scalar scf.for loops (contiguous, with the running value in a
+    register). Along an outer dim: one scf.for whose step is a linalg.generic over the
+    whole slab (contiguous, so it vectorizes)."""
+    x = op.in_specs[0]
+    axis, reverse = op.attrs["axis"], op.attrs["reverse"]
+    n = x.shape[axis]
+    if n <= 1 or any(s == 0 for s in x.shape):
+        return [op.operands[0]]
+    combine = _CUMULATIVE[op.name]
+    if axis == len(x.shape) - 1:
+        return [_cumulative_rows(op.operands[0], x, n, reverse, combine)]
+    slab_shape = tuple(s for d, s in enumerate(x.shape) if d != axis)
+    slab = TensorSpec(slab_shape, x.dtype)
+    sizes = [1 if d == axis else s for d, s in enumerate(x.shape)]
+    r = len(slab_shape)
+
+    def at(i):
+        offs = [0] * len(x.shape)
+        offs[axis] = i
+        return offs
+
+    def step(ivs, acc):
+        i = ivs[0]
+        if reverse:   # i runs 1..n-1; walk n-2..0
+            cur = arith.subi(index_const(n - 1), i)
+            prev = arith.addi(cur, index_const(1))
+        else:
+            cur, prev = i, arith.subi(i, index_const(1))
+        prev_slab = extract_slice(acc, at(prev), sizes, result_shape=slab_shape)
+        cur_slab = extract_slice(acc, at(cur), sizes, result_shape=slab_shape)
+        new = generic([slab], [prev_slab], [x.dtype], [identity(r)], [identity(r)], ["parallel"] * r,
+                      lambda p, c: [combine(x.dtype, p, c)], inits=[cur_slab])[0]
+        return [insert_slice(new, acc, at(cur), sizes)]
+
+    loop = scf.ForOp(index_const(1), index_const(n), index_const(1), [op.operands[0]])
+    with ir.InsertionPoint(loop.body):
+        scf.YieldOp(step([loop.induction_variable], loop.inner_iter_args[0]))
+    return [loop.results[0]]
+
+
+def _cumulative_rows(v, x, n, reverse, combine):
+    """The cumulative op along the last dim with scalar loops (values as stored: bool as i8,
+    which the or/and/max/min combines handle as 0/1)."""
+    def row(ivs, out):
+        first = index_const(n - 1 if reverse else 0)
+        loop = scf.ForOp(index_const(1), index_const(n), index_const(1),
+                         [tensor.extract(v, ivs + [first]), out])
+        with ir.InsertionPoint(loop.body):
+            i = loop.induction_variable
+            k = arith.subi(index_const(n - 1), i) if reverse else i
+            acc, cur = loop.inner_iter_args
+            acc = combine(x.dtype, acc, tensor.extract(v, ivs + [k]))
+            scf.YieldOp([acc, tensor.insert(acc, cur, ivs + [k])])
+        return [loop.results[1]]
+    return loop_nest(x.shape[:-1], [v], row)[0]
+
+
+for _n in _CUMULATIVE:
+    LOWERINGS[_n] = _cumulative_rule
+
+
+# ---------------------------------------------------------------------------------------
+# Sorting
+
+
+def _sort_lt(dtype):
+    """a < b on stored scalars for an ascending sort: -0 == 0, NaNs last (equal to each other)."""
+    if is_float(dtype):
+        def lt(a, b):
+            ordered = arith.cmpf(arith.CmpFPredicate.OLT, a, b)
+            nan_b = arith.andi(arith.cmpf(arith.CmpFPredicate.UNO, b, b),
+                               arith.cmpf(arith.CmpFPredicate.ORD, a, a))
+            return arith.ori(ordered, nan_b)
+        return lt
+    pred = arith.CmpIPredicate.ult if (is_unsigned(dtype) or is_bool(dtype)) else arith.CmpIPredicate.slt
+    return lambda a, b: arith.cmpi(pred, a, b)
+
+
+def _total_order_key(dtype, v):
+    """A float's bits as a signed int ordered like the float (-NaN < -inf < -0 < 0 < inf < NaN),
+    the order XLA's TopK uses."""
+    it = _int_type_of(dtype)
+    bits = np.dtype(dtype).itemsize * 8
+    i = arith.bitcast(it, v)
+    neg = arith.cmpi(arith.CmpIPredicate.slt, i, arith.constant(it, 0))
+    return arith.select(neg, arith.xori(i, arith.constant(it, (1 << (bits - 1)) - 1)), i)
+
+
+def _merge_sort_1d(rows, n, before):
+    """Stable bottom-up merge sort of 1-d tensors `rows` by rows[0].
+
+    before(b, a) -> i1: b must come strictly before a. Each pass merges runs of width w
+    from `src` into `dst` with a two-pointer scf.for; the passes are unrolled (n is static)."""
+    src = list(rows)
+    dst = [tensor.EmptyOp([n], ir.RankedTensorType(r.type).element_type).result for r in rows]
+    w = 1
+    while w < n:
+        def block(ivs, *outs, w=w, src=src):
+            b = ivs[0]
+            end_a = arith.minsi(arith.addi(b, index_const(w)), index_const(n))
+            end_b = arith.minsi(arith.addi(b, index_const(2 * w)), index_const(n))
+            loop = scf.ForOp(b, end_b, index_const(1), [b, end_a] + list(outs))
+            with ir.InsertionPoint(loop.body):
+                k = loop.induction_variable
+                i, j, *cur = loop.inner_iter_args
+                ic = arith.minsi(i, index_const(n - 1))
+                jc = arith.minsi(j, index_const(n - 1))
+                a_left = arith.cmpi(arith.CmpIPredicate.slt, i, end_a)
+                b_left = arith.cmpi(arith.CmpIPredicate.slt, j, end_b)
+                b_first = before(tensor.extract(src[0], [jc]), tensor.extract(src[0], [ic]))
+                a_done = arith.xori(a_left, arith.constant(ir.IntegerType.get_signless(1), 1))
+                take_b = arith.andi(b_left, arith.ori(a_done, b_first))
+                pos = arith.select(take_b, jc, ic)
+                new = [tensor.insert(tensor.extract(s, [pos]), d, [k]) for s, d in zip(src, cur)]
+                one, zero = index_const(1), index_const(0)
+                scf.YieldOp([arith.addi(i, arith.select(take_b, zero, one)),
+                             arith.addi(j, arith.select(take_b, one, zero))] + new)
+            return list(loop.results)[2:]
+        blocks = scf.ForOp(index_const(0), index_const(n), index_const(2 * w), dst)
+        with ir.InsertionPoint(blocks.body):
+            scf.YieldOp(block([blocks.induction_variable], *blocks.inner_iter_args))
+        src, dst = list(blocks.results), src
+        w *= 2
+    return src
+
+
+def sort_along(values, shape, dimension, before):
+    """Sort same-shaped tensors along `dimension` by values[0], stably, permuting the others
+    alike: an scf.for nest over the other dims extracts each row and merge-sorts it."""
+    n = shape[dimension]
+    if n <= 1 or any(s == 0 for s in shape):
+        return list(values)
+    rank = len(shape)
+    row_dims = [d for d in range(rank) if d != dimension]
+    sizes = [n if d == dimension else 1 for d in range(rank)]
+
+    def row(ivs, *tensors):
+        offs = [0] * rank
+        for d, iv in zip(row_dims, ivs):
+            offs[d] = iv
+        rows = [extract_slice(t, offs, sizes, result_shape=[n]) for t in tensors]
+        done = _merge_sort_1d(rows, n, before)
+        return [insert_slice(r, t, offs, sizes) for r, t in zip(done, tensors)]
+    return loop_nest([shape[d] for d in row_dims], list(values), row)
+
+
+def _sort_rule(op):
+    keys = op.in_specs[0]
+    lt = _sort_lt(keys.dtype)
+    return sort_along(op.operands, keys.shape, op.attrs["dimension"], lambda b, a: lt(b, a))
+
+
+def _top_k_rule(op):
+    """A stable descending sort of (x, iota) along the last dim, sliced to k."""
+    x = op.in_specs[0]
+    vals_spec, idx_spec = op.out_specs
+    k = op.attrs["k"]
+    n = x.shape[-1]
+    rank = len(x.shape)
+    if k == 0 or any(s == 0 for s in x.shape):
+        return [empty(vals_spec), empty(idx_spec)]
+    if is_float(x.dtype):
+        def before(b, a):
+            return arith.cmpi(arith.CmpIPredicate.sgt, _total_order_key(x.dtype, b),
+                              _total_order_key(x.dtype, a))
+    else:
+        lt = _sort_lt(x.dtype)
+        before = lambda b, a: lt(a, b)
+    iota = generic([TensorSpec(x.shape, idx_spec.dtype)], [], [], [], [identity(rank)], ["parallel"] * rank,
+                   lambda _: [arith.index_cast(el(idx_spec.dtype), linalg.IndexOp(rank - 1).result)])[0]
+    vals, idx = sort_along([op.operands[0], iota], x.shape, rank - 1, before)
+    if k == n:
+        return [vals, idx]
+    return [extract_slice(vals, [0] * rank, vals_spec.shape), extract_slice(idx, [0] * rank, idx_spec.shape)]
+
+
+LOWERINGS["mlax.sort"] = _sort_rule
+LOWERINGS["mlax.top_k"] = _top_k_rule
+
+
+# ---------------------------------------------------------------------------------------
+# Random bits
+
+
+_THREEFRY_ROTATIONS = ((13, 15, 26, 6), (17, 29, 16, 24))
+
+
+def threefry2x32_scalar(k0, k1, x0, x1):
+    """Threefry-2x32 with 20 rounds on i32 scalars, exactly as jax's
+    `_threefry2x32_lowering` (jax/_src/random/threefry2x32.py)."""
+    i32 = ir.IntegerType.get_signless(32)
+    c = lambda v: arith.constant(i32, _wrap(v, np.int32))
+
+    def rotl(v, r):
+        return arith.ori(arith.shli(v, c(r)), arith.shrui(v, c(32 - r)))
+
+    ks = [k0, k1, arith.xori(arith.xori(k0, k1), c(0x1BD11BDA))]
+    x = [arith.addi(x0, ks[0]), arith.addi(x1, ks[1])]
+    for step in range(5):
+        for r in _THREEFRY_ROTATIONS[step % 2]:
+            x[0] = arith.addi(x[0], x[1])
+            x[1] = arith.xori(x[0], rotl(x[1], r))
+        x[0] = arith.addi(x[0], ks[(step + 1) % 3])
+        x[1] = arith.addi(arith.addi(x[1], ks[(step + 2) % 3]), c(step + 1))
+    return x
+
+
+def _threefry_rule(op):
+    out = op.out_specs[0]
+    n = len(out.shape)
+    return generic([out, out], op.operands, op.in_dtypes, [identity(n)] * 4, [identity(n)] * 2,
+                   ["parallel"] * n, lambda k0, k1, x0, x1, _a, _b: threefry2x32_scalar(k0, k1, x0, x1))
+
+
+LOWERINGS["mlax.threefry2x32"] = _threefry_rule
+
+
+# ---------------------------------------------------------------------------------------
 # The pass
 
 
@@ -665,6 +1330,22 @@ def _lower_function_types(fn):
     if len(fn.regions[0].blocks):
         for arg in fn.regions[0].blocks[0].arguments:
             arg.set_type(storage_type(arg.type))
+        _mark_arguments_read_only(fn, len(ins))
+
+
+def _mark_arguments_read_only(fn, n):
+    """`bufferization.writable = false` on every tensor argument: arguments are the
+    caller's (immutable) arrays, so ops that update a tensor in place (insert_slice,
+    tensor.insert, scf.for iter_args) must bufferize to a copy, never into the argument."""
+    old = list(ir.ArrayAttr(fn.attributes["arg_attrs"])) if "arg_attrs" in fn.attributes else [None] * n
+    ftype = ir.FunctionType(ir.TypeAttr(fn.attributes["function_type"]).value)
+    dicts = []
+    for a, t in zip(old, ftype.inputs):
+        entries = {na.name: na.attr for na in ir.DictAttr(a)} if a is not None else {}
+        if isinstance(t, ir.RankedTensorType):
+            entries["bufferization.writable"] = ir.BoolAttr.get(False)
+        dicts.append(ir.DictAttr.get(entries))
+    fn.attributes["arg_attrs"] = ir.ArrayAttr.get(dicts)
 
 
 def _lower_call(op):
@@ -723,3 +1404,5 @@ def lower_module(module_op):
 from mlax.passes import register as _register  # noqa: E402
 
 _register("mlax-lower-to-linalg", "Lower mlax ops to linalg, tensor, arith and math on tensors")(lower_module)
+
+from mlax.lowering import math_approx as _math_approx  # noqa: E402,F401  (registers --mlax-expand-math)
