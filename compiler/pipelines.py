@@ -40,6 +40,7 @@ CPU_LLVM = ",".join([
     "loop-invariant-subset-hoisting",
     "canonicalize",
     "cse",
+    "mlax-copy-aliased-results",
     "eliminate-empty-tensors",
     "one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}",
     "buffer-results-to-out-params{hoist-static-allocs modify-public-functions}",

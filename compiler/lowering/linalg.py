@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, func, linalg, math, scf, tensor
+from mlir.dialects import arith, bufferization, func, linalg, math, scf, tensor
 
 from mlax.dialects import OPS, op_attrs, signless, spec_of_type, element_type
 from mlax.dialects.types import TensorSpec
@@ -1401,8 +1401,37 @@ def lower_module(module_op):
         op.erase()
 
 
+def copy_aliased_results(module_op):
+    """Give every result of a function its own buffer.
+
+    With results as out-parameters, a function that returns one value twice, or returns
+    an argument, would have two out-parameters (or an argument and an out-parameter)
+    share a buffer; upstream `buffer-results-to-out-params` crashes on the first. A copy
+    into a fresh tensor separates them."""
+    for fn in module_op.regions[0].blocks[0].operations:
+        if fn.operation.name != "func.func" or not len(fn.regions[0].blocks):
+            continue
+        args = set(fn.regions[0].blocks[0].arguments)
+        for block in fn.regions[0].blocks:
+            ret = block.operations[len(block.operations) - 1]
+            if ret.operation.name != "func.return":
+                continue
+            seen = set()
+            for i, v in enumerate(list(ret.operands)):
+                if not isinstance(v.type, ir.RankedTensorType):
+                    continue
+                if v in seen or v in args:
+                    with ir.InsertionPoint(ret), ret.location:
+                        # alloc_tensor, not tensor.empty + copy: eliminate-empty-tensors
+                        # would make that copy write in place again.
+                        ret.operands[i] = bufferization.AllocTensorOp(v.type, [], copy=v).result
+                seen.add(v)
+
+
 from mlax.passes import register as _register  # noqa: E402
 
 _register("mlax-lower-to-linalg", "Lower mlax ops to linalg, tensor, arith and math on tensors")(lower_module)
+_register("mlax-copy-aliased-results",
+          "Copy function results that repeat another result or an argument")(copy_aliased_results)
 
 from mlax.lowering import math_approx as _math_approx  # noqa: E402,F401  (registers --mlax-expand-math)

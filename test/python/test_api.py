@@ -178,3 +178,14 @@ def test_linear_regression_example_runs(capsys):
     losses = [float(l.split()[-1]) for l in out.splitlines() if l.startswith("Loss step")]
     assert len(losses) == 21
     assert losses[-1] < losses[0] / 100
+
+
+def test_results_that_alias_each_other_or_arguments():
+    x = np.arange(3, dtype=np.float32)
+    a, b = jax.jit(lambda x: (x + 1, x + 1))(x)
+    np.testing.assert_array_equal(a, x + 1)
+    np.testing.assert_array_equal(b, x + 1)
+    p, q, r = jax.jit(lambda x, y: (y, x, x))(x, np.int32(4))
+    assert int(p) == 4
+    np.testing.assert_array_equal(q, x)
+    np.testing.assert_array_equal(r, x)
