@@ -6,7 +6,7 @@
 
 // Tests that each elementwise op becomes one linalg.generic with an arith/math body.
 // CHECK-LABEL: func.func @elementwise
-// CHECK-SAME: (%[[A:.*]]: tensor<4xf32>, %[[B:.*]]: tensor<4xf32>) -> tensor<4xf32>
+// CHECK-SAME: (%[[A:.*]]: tensor<4xf32> {bufferization.writable = false}, %[[B:.*]]: tensor<4xf32> {bufferization.writable = false}) -> tensor<4xf32>
 // CHECK: %[[E0:.*]] = tensor.empty() : tensor<4xf32>
 // CHECK: %[[ADD:.*]] = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>, affine_map<(d0) -> (d0)>], iterator_types = ["parallel"]} ins(%[[A]], %[[B]] : tensor<4xf32>, tensor<4xf32>) outs(%[[E0]] : tensor<4xf32>)
 // CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %[[Y:.*]]: f32, %{{.*}}: f32):
@@ -47,7 +47,7 @@ func.func @signed_int(%a: tensor<4xi32>, %b: tensor<4xi32>) -> tensor<4xi32> {
 
 // Tests that ui32 becomes i32 in the signature and picks unsigned ops (threefry's diet).
 // CHECK-LABEL: func.func @unsigned_int
-// CHECK-SAME: (%[[A:.*]]: tensor<4xi32>, %[[B:.*]]: tensor<4xi32>) -> tensor<4xi32>
+// CHECK-SAME: (%[[A:.*]]: tensor<4xi32> {bufferization.writable = false}, %[[B:.*]]: tensor<4xi32> {bufferization.writable = false}) -> tensor<4xi32>
 // CHECK: arith.divui %{{.*}}, %{{.*}} : i32
 // CHECK: arith.remui %{{.*}}, %{{.*}} : i32
 // CHECK: arith.shrui %{{.*}}, %{{.*}} : i32
@@ -88,7 +88,7 @@ func.func @compare(%a: tensor<4xf32>, %b: tensor<4xf32>, %i: tensor<4xi32>, %u: 
 
 // Tests that select reads its i8-stored predicate as i1.
 // CHECK-LABEL: func.func @select
-// CHECK-SAME: (%[[P:.*]]: tensor<3xi8>, %[[T:.*]]: tensor<3xf32>, %[[F:.*]]: tensor<3xf32>)
+// CHECK-SAME: (%[[P:.*]]: tensor<3xi8> {bufferization.writable = false}, %[[T:.*]]: tensor<3xf32> {bufferization.writable = false}, %[[F:.*]]: tensor<3xf32> {bufferization.writable = false})
 // CHECK: linalg.generic {{.*}} ins(%[[P]], %[[T]], %[[F]] : tensor<3xi8>, tensor<3xf32>, tensor<3xf32>)
 // CHECK-NEXT: ^bb0(%[[PI:.*]]: i8, %[[TI:.*]]: f32, %[[FI:.*]]: f32, %{{.*}}: f32):
 // CHECK-NEXT: %[[B:.*]] = arith.trunci %[[PI]] : i8 to i1
@@ -123,7 +123,7 @@ func.func @convert(%x: tensor<4xf32>, %u: tensor<4xui32>, %i: tensor<4xi32>) -> 
 
 // Tests that a convert between i32 and ui32 (same bits once signless) is no op at all.
 // CHECK-LABEL: func.func @convert_signedness
-// CHECK-SAME: (%[[X:.*]]: tensor<4xi32>)
+// CHECK-SAME: (%[[X:.*]]: tensor<4xi32> {bufferization.writable = false})
 // CHECK-NEXT: return %[[X]] : tensor<4xi32>
 func.func @convert_signedness(%x: tensor<4xi32>) -> tensor<4xui32> {
   %0 = "mlax.convert_element_type"(%x) {new_dtype = ui32} : (tensor<4xi32>) -> tensor<4xui32>
@@ -134,7 +134,7 @@ func.func @convert_signedness(%x: tensor<4xi32>) -> tensor<4xui32> {
 
 // Tests that broadcast_in_dim indexes the operand by the mapped dims, and a size-1 dim by 0.
 // CHECK-LABEL: func.func @broadcast_in_dim
-// CHECK-SAME: (%[[X:.*]]: tensor<3xf32>, %[[Y:.*]]: tensor<1x3xf32>, %[[S:.*]]: tensor<f32>)
+// CHECK-SAME: (%[[X:.*]]: tensor<3xf32> {bufferization.writable = false}, %[[Y:.*]]: tensor<1x3xf32> {bufferization.writable = false}, %[[S:.*]]: tensor<f32> {bufferization.writable = false})
 // CHECK: linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%[[X]] : tensor<3xf32>) outs(%{{.*}} : tensor<2x3xf32>)
 // CHECK: linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%[[Y]] : tensor<1x3xf32>) outs(%{{.*}} : tensor<4x3xf32>)
 // CHECK: linalg.generic {indexing_maps = [affine_map<(d0, d1) -> ()>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]} ins(%[[S]] : tensor<f32>) outs(%{{.*}} : tensor<2x2xf32>)
@@ -149,7 +149,7 @@ func.func @broadcast_in_dim(%x: tensor<3xf32>, %y: tensor<1x3xf32>, %s: tensor<f
 
 // Tests that reduce_sum fills its accumulator with 0 and reduces with a reduction iterator.
 // CHECK-LABEL: func.func @reduce_sum
-// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>)
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32> {bufferization.writable = false})
 // CHECK: %[[ZERO:.*]] = arith.constant 0.000000e+00 : f32
 // CHECK: %[[E:.*]] = tensor.empty() : tensor<2xf32>
 // CHECK: %[[INIT:.*]] = linalg.fill ins(%[[ZERO]] : f32) outs(%[[E]] : tensor<2xf32>) -> tensor<2xf32>
@@ -186,7 +186,7 @@ func.func @reduce_max_min(%x: tensor<2x3xf32>, %i: tensor<2x3xi32>) -> (tensor<f
 
 // Tests that a boolean reduction works on i1 values read from i8 storage.
 // CHECK-LABEL: func.func @reduce_or
-// CHECK-SAME: (%[[P:.*]]: tensor<3xi8>) -> tensor<i8>
+// CHECK-SAME: (%[[P:.*]]: tensor<3xi8> {bufferization.writable = false}) -> tensor<i8>
 // CHECK: ^bb0(%[[IN:.*]]: i8, %[[ACC:.*]]: i8):
 // CHECK-DAG: %[[I:.*]] = arith.trunci %[[IN]] : i8 to i1
 // CHECK-DAG: %[[A:.*]] = arith.trunci %[[ACC]] : i8 to i1
@@ -202,7 +202,7 @@ func.func @reduce_or(%p: tensor<3xi1>) -> tensor<i1> {
 
 // Tests that a matmul-shaped dot_general is a contraction: parallel i, j and reduction k.
 // CHECK-LABEL: func.func @matmul
-// CHECK-SAME: (%[[A:.*]]: tensor<3x4xf32>, %[[B:.*]]: tensor<4x5xf32>)
+// CHECK-SAME: (%[[A:.*]]: tensor<3x4xf32> {bufferization.writable = false}, %[[B:.*]]: tensor<4x5xf32> {bufferization.writable = false})
 // CHECK: %[[INIT:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<3x5xf32>)
 // CHECK: linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[A]], %[[B]] : tensor<3x4xf32>, tensor<4x5xf32>) outs(%[[INIT]] : tensor<3x5xf32>)
 // CHECK-NEXT: ^bb0(%[[X:.*]]: f32, %[[Y:.*]]: f32, %[[ACC:.*]]: f32):
@@ -242,7 +242,7 @@ func.func @int_dot(%a: tensor<3xi32>, %b: tensor<3xi32>) -> tensor<i32> {
 
 // Tests that transpose reads the operand through the inverse permutation.
 // CHECK-LABEL: func.func @transpose
-// CHECK-SAME: (%[[X:.*]]: tensor<2x3x4xf32>)
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3x4xf32> {bufferization.writable = false})
 // CHECK: linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d1, d2, d0)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%[[X]] : tensor<2x3x4xf32>) outs(%{{.*}} : tensor<4x2x3xf32>)
 func.func @transpose(%x: tensor<2x3x4xf32>) -> tensor<4x2x3xf32> {
   %0 = "mlax.transpose"(%x) {permutation = array<i64: 2, 0, 1>} : (tensor<2x3x4xf32>) -> tensor<4x2x3xf32>
@@ -253,7 +253,7 @@ func.func @transpose(%x: tensor<2x3x4xf32>) -> tensor<4x2x3xf32> {
 
 // Tests that reshape collapses to 1-d and expands to the result shape (views, no copies).
 // CHECK-LABEL: func.func @reshape
-// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>, %[[S:.*]]: tensor<1xf32>, %[[Z:.*]]: tensor<f32>)
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32> {bufferization.writable = false}, %[[S:.*]]: tensor<1xf32> {bufferization.writable = false}, %[[Z:.*]]: tensor<f32> {bufferization.writable = false})
 // CHECK: %[[C:.*]] = tensor.collapse_shape %[[X]] {{\[}}[0, 1]] : tensor<2x3xf32> into tensor<6xf32>
 // CHECK: %[[E:.*]] = tensor.expand_shape %[[C]] {{\[}}[0, 1]] output_shape [3, 2] : tensor<6xf32> into tensor<3x2xf32>
 // CHECK: %[[FLAT:.*]] = tensor.collapse_shape %[[X]] {{\[}}[0, 1]] : tensor<2x3xf32> into tensor<6xf32>
@@ -274,7 +274,7 @@ func.func @reshape(%x: tensor<2x3xf32>, %s: tensor<1xf32>, %z: tensor<f32>) -> (
 
 // Tests that slice becomes a strided tensor.extract_slice.
 // CHECK-LABEL: func.func @slice
-// CHECK-SAME: (%[[X:.*]]: tensor<4x5xf32>)
+// CHECK-SAME: (%[[X:.*]]: tensor<4x5xf32> {bufferization.writable = false})
 // CHECK: %[[S:.*]] = tensor.extract_slice %[[X]][1, 0] [2, 5] [2, 1] : tensor<4x5xf32> to tensor<2x5xf32>
 // CHECK: return %[[S]]
 func.func @slice(%x: tensor<4x5xf32>) -> tensor<2x5xf32> {
@@ -286,7 +286,7 @@ func.func @slice(%x: tensor<4x5xf32>) -> tensor<2x5xf32> {
 
 // Tests that concatenate inserts both operands into one empty tensor.
 // CHECK-LABEL: func.func @concatenate
-// CHECK-SAME: (%[[A:.*]]: tensor<2x3xf32>, %[[B:.*]]: tensor<2x1xf32>)
+// CHECK-SAME: (%[[A:.*]]: tensor<2x3xf32> {bufferization.writable = false}, %[[B:.*]]: tensor<2x1xf32> {bufferization.writable = false})
 // CHECK: %[[E:.*]] = tensor.empty() : tensor<2x4xf32>
 // CHECK: %[[I0:.*]] = tensor.insert_slice %[[A]] into %[[E]][0, 0] [2, 3] [1, 1] : tensor<2x3xf32> into tensor<2x4xf32>
 // CHECK: %[[I1:.*]] = tensor.insert_slice %[[B]] into %[[I0]][0, 3] [2, 1] [1, 1] : tensor<2x1xf32> into tensor<2x4xf32>
@@ -319,7 +319,7 @@ func.func @iota() -> (tensor<2x3xi32>, tensor<3xf32>) {
 // Tests that argmax reduces a (value, index) pair, initialised to (-inf, 0), and returns
 // the index.
 // CHECK-LABEL: func.func @argmax
-// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32>) -> tensor<2xi32>
+// CHECK-SAME: (%[[X:.*]]: tensor<2x3xf32> {bufferization.writable = false}) -> tensor<2xi32>
 // CHECK-DAG: %[[VINIT:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%{{.*}} : tensor<2xf32>)
 // CHECK-DAG: %[[IINIT:.*]] = linalg.fill ins(%{{.*}} : i32) outs(%{{.*}} : tensor<2xi32>)
 // CHECK: %[[R:.*]]:2 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0)>, affine_map<(d0, d1) -> (d0)>], iterator_types = ["parallel", "reduction"]} ins(%[[X]] : tensor<2x3xf32>) outs(%[[VINIT]], %[[IINIT]] : tensor<2xf32>, tensor<2xi32>)
@@ -355,22 +355,13 @@ func.func @constants() -> (tensor<2xui32>, tensor<ui32>, tensor<2xi1>) {
 // Tests that calls and declarations are retyped along with the functions they name.
 // CHECK-LABEL: func.func private @callee(tensor<2xi32>) -> tensor<2xi32>
 // CHECK-LABEL: func.func @caller
-// CHECK-SAME: (%[[X:.*]]: tensor<2xi32>) -> tensor<2xi32>
+// CHECK-SAME: (%[[X:.*]]: tensor<2xi32> {bufferization.writable = false}) -> tensor<2xi32>
 // CHECK: %[[R:.*]] = call @callee(%[[X]]) : (tensor<2xi32>) -> tensor<2xi32>
 // CHECK: return %[[R]] : tensor<2xi32>
 func.func private @callee(tensor<2xui32>) -> tensor<2xui32>
 func.func @caller(%x: tensor<2xui32>) -> tensor<2xui32> {
   %0 = func.call @callee(%x) : (tensor<2xui32>) -> tensor<2xui32>
   return %0 : tensor<2xui32>
-}
-
-// -----
-
-// Tests that an op with no CPU lowering is an error naming the op and its location.
-// ERR: mlax-lower-to-linalg.mlir:[[@LINE+2]]:8: error: no CPU lowering for 'mlax.sort'
-func.func @no_lowering(%x: tensor<3xf32>) -> tensor<3xf32> {
-  %0 = "mlax.sort"(%x) {dimension = 0 : i64, is_stable = true} : (tensor<3xf32>) -> tensor<3xf32>
-  return %0 : tensor<3xf32>
 }
 
 // -----
