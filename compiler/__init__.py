@@ -15,6 +15,8 @@ from mlax import numpy
 from mlax import lax
 from mlax.tree_util import tree_map, tree_leaves, tree_structure, tree_flatten, tree_unflatten
 from mlax.batching import vmap
+from mlax.ad import (grad, value_and_grad, jvp, vjp, linearize, jacfwd, jacrev, jacobian,
+                     hessian, custom_jvp, custom_vjp)
 from mlax import ops, random, tree, runtime, stages
 from mlax.stages import ShapeDtypeStruct
 
@@ -29,4 +31,6 @@ def block_until_ready(x):
 
 __all__ = ["jit", "make_ir", "device_put", "devices", "Array", "numpy", "lax", "tree_util",
            "config", "tree_map", "tree_leaves", "tree_structure", "tree_flatten",
-           "tree_unflatten", "block_until_ready", "vmap", "ops", "make_jaxpr", "random", "tree", "runtime", "stages", "ShapeDtypeStruct"]
+           "tree_unflatten", "block_until_ready", "vmap", "ops", "make_jaxpr", "random", "tree", "runtime", "stages", "ShapeDtypeStruct",
+           "grad", "value_and_grad", "jvp", "vjp", "linearize", "jacfwd", "jacrev", "jacobian",
+           "hessian", "custom_jvp", "custom_vjp"]

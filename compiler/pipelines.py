@@ -5,7 +5,7 @@ that `mlax-opt --pass-pipeline=...` accepts as they are."""
 MLAX_OPT = ",".join([
     "mlax-verify",
     "mlax-expand-transforms",
-    "inline",
+    "mlax-inline",
     "symbol-dce",
     "mlax-simplify",
 ])

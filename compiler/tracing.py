@@ -252,6 +252,16 @@ def find_trace(operands):
     return current()
 
 
+_RESERVED = {
+    "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh",
+    "acosh", "atanh", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p", "sqrt", "cbrt",
+    "pow", "erf", "erfc", "floor", "ceil", "round", "trunc", "fabs", "fmod", "copysign",
+    "malloc", "free", "memcpy", "memset", "memrefCopy", "main", "abs", "rsqrt", "lgamma",
+    "tgamma", "nextafter", "hypot",
+}
+_RESERVED |= {n + "f" for n in list(_RESERVED)}
+
+
 class TracedModule:
     """A module under construction; `trace` builds one function of it from a Python callable."""
 
@@ -267,6 +277,8 @@ class TracedModule:
 
     def unique_name(self, base: str) -> str:
         base = "".join(c if c.isalnum() or c == "_" else "_" for c in base) or "fn"
+        if base in _RESERVED:   # would capture calls that lowering makes to libm
+            base += "_fn"
         name, i = base, 0
         while name in self.names:
             i += 1

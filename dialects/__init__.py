@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
+import types as _pytypes
 
 import numpy as np
 from mlir import ir
@@ -17,6 +19,10 @@ from .ops import ATTR_KINDS, OPS, OpDef
 from .types import (TensorSpec, dtype_of_element, element_type, short_dtype_name, signless,
                     spec_of_type, spec_type, tensor_type)
 from . import structural
+
+# The bindings look for a Python module of op classes each time they wrap an op of a
+# dialect, and do not remember a miss; an empty module makes wrapping mlax ops cheap.
+sys.modules.setdefault("mlir.dialects.mlax", _pytypes.ModuleType("mlir.dialects.mlax"))
 
 IRDL_PATH = os.path.join(os.path.dirname(__file__), "mlax.irdl.mlir")
 

@@ -800,13 +800,15 @@ def _dot_general_rule(op):
     out_map = amap(n, list(range(nb + nlf + nrf)))
     its = ["parallel"] * (nb + nlf + nrf) + ["reduction"] * nc
     dtype = out.dtype
-    if is_bool(dtype):
-        body = lambda x, y, acc: [arith.ori(acc, arith.andi(x, y))]
-    else:
-        mul, add = (arith.mulf, arith.addf) if is_float(dtype) else (arith.muli, arith.addi)
-        body = lambda x, y, acc: [add(acc, mul(x, y))]
+    mul, add = ((arith.andi, arith.ori) if is_bool(dtype) else
+                (arith.mulf, arith.addf) if is_float(dtype) else (arith.muli, arith.addi))
+    if nc == 0:
+        # No contraction (an outer product): an elementwise generic that does not read its
+        # output, so elementwise fusion treats it like any other.
+        return generic([out], op.operands, op.in_dtypes, [amap(n, lhs_exprs), amap(n, rhs_exprs)],
+                       [out_map], its, lambda x, y, _: [mul(x, y)])
     return generic([out], op.operands, op.in_dtypes, [amap(n, lhs_exprs), amap(n, rhs_exprs)],
-                   [out_map], its, body, inits=[filled(out, 0)])
+                   [out_map], its, lambda x, y, acc: [add(acc, mul(x, y))], inits=[filled(out, 0)])
 
 
 LOWERINGS["mlax.dot_general"] = _dot_general_rule

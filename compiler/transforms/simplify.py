@@ -63,7 +63,163 @@ def cse(module_op):
                     seen[k] = op
 
 
-@register("mlax-simplify", "mlax-cse then mlax-dce")
+@register("mlax-simplify", "mlax-cse, algebraic identities (mlax-algebraic), then mlax-dce")
 def simplify(module_op):
     cse(module_op)
+    algebraic(module_op)
     dce(module_op)
+
+
+# ---------------------------------------------------------------------------------------
+# Inlining (upstream `inline` leaves calls alone: IRDL ops have no inliner interface)
+
+
+def _symbol(fn):
+    return ir.StringAttr(fn.attributes["sym_name"]).value
+
+
+def _inlinable(fn):
+    """An ordinary function: one block of region-free ops, no `mlax.<kind>` attribute."""
+    if len(fn.regions[0].blocks) != 1:
+        return False
+    if any(name.startswith("mlax.") for name in fn.attributes):
+        return False
+    return all(len(op.regions) == 0 for op in fn.regions[0].blocks[0].operations)
+
+
+def inline_call(call, callee):
+    """Replace `call` with a copy of `callee`'s body."""
+    block = callee.regions[0].blocks[0]
+    env = dict(zip(block.arguments, call.operands))
+    ops = list(block.operations)
+    ip = ir.InsertionPoint(call)
+    for op in ops[:-1]:
+        new = op.operation.clone(ip=ip)
+        for i, v in enumerate(op.operands):
+            new.operands[i] = env[v]
+        for r, n in zip(op.results, new.results):
+            env[r] = n
+    for r, v in zip(call.results, ops[-1].operands):
+        r.replace_all_uses_with(env[v])
+    call.erase()
+
+
+def inline_calls_in(fn, fns: dict, limit=100000) -> int:
+    """Inline every call in `fn` to an inlinable function of `fns` (symbol -> func.func),
+    repeatedly, so calls brought in by inlining are inlined too. Returns how many."""
+    count = 0
+    while True:
+        calls = []
+
+        def visit(op):
+            if op.name == "func.call":
+                calls.append(op)
+            return ir.WalkResult.ADVANCE
+        fn.operation.walk(visit)
+        done = 0
+        for c in calls:
+            callee = fns.get(ir.FlatSymbolRefAttr(c.attributes["callee"]).value)
+            if callee is not None and callee.operation != fn.operation and _inlinable(callee):
+                inline_call(c, callee)
+                done += 1
+        count += done
+        if not done or count > limit:
+            return count
+
+
+@register("mlax-inline", "Inline calls to ordinary functions of mlax ops (those with no mlax.<kind> attribute)")
+def inline(module_op):
+    fns = {_symbol(op): op for op in module_op.regions[0].blocks[0].operations
+           if op.operation.name == "func.func"}
+    for fn in fns.values():
+        if len(fn.regions[0].blocks):
+            inline_calls_in(fn, fns)
+
+
+# ---------------------------------------------------------------------------------------
+# Algebraic identities
+
+
+# Shape ops that keep a splat constant a splat (looked through by _splat_value).
+_SPLAT_PRESERVING = ("mlax.broadcast_in_dim", "mlax.reshape", "mlax.transpose")
+
+
+def _splat_value(v):
+    """The value of `v` when it is a splat arith.constant (possibly broadcast, reshaped or
+    transposed), else None."""
+    owner = v.owner
+    op = getattr(owner, "operation", owner)
+    while isinstance(op, ir.Operation) and op.name in _SPLAT_PRESERVING:
+        owner = op.operands[0].owner
+        op = getattr(owner, "operation", owner)
+    if not isinstance(op, ir.Operation) or op.name != "arith.constant":
+        return None
+    attr = op.attributes["value"]
+    if not isinstance(attr, ir.DenseElementsAttr) or not attr.is_splat:
+        try:
+            attr = ir.DenseElementsAttr(attr)
+        except (TypeError, ValueError):
+            return None
+        if not attr.is_splat:
+            return None
+    s = attr.get_splat_value()
+    try:
+        return float(ir.FloatAttr(s).value)
+    except (TypeError, ValueError):
+        try:
+            return float(ir.IntegerAttr(s).value)
+        except (TypeError, ValueError):
+            return None
+
+
+# op name -> (operand position of the identity, its value): x*1, 1*x, x+0, 0+x, x-0, x/1.
+_IDENTITIES = {
+    "mlax.mul": ((1, 1.0), (0, 1.0)),
+    "mlax.add": ((1, 0.0), (0, 0.0)),
+    "mlax.sub": ((1, 0.0),),
+    "mlax.div": ((1, 1.0),),
+}
+
+
+def _fold_identity(op):
+    """The operand that `op` equals by an identity of _IDENTITIES, or None."""
+    for pos, unit in _IDENTITIES.get(op.name, ()):
+        if _splat_value(op.operands[pos]) == unit:
+            other = op.operands[1 - pos]
+            if other.type == op.results[0].type:
+                return other
+    if op.name == "mlax.neg":
+        inner = getattr(op.operands[0].owner, "operation", op.operands[0].owner)
+        if isinstance(inner, ir.Operation) and inner.name == "mlax.neg":
+            return inner.operands[0]
+    if op.name in _NO_OPS and op.operands[0].type == op.results[0].type and _NO_OPS[op.name](op):
+        return op.operands[0]
+    return None
+
+
+def _dense(op, name):
+    return [int(v) for v in ir.DenseI64ArrayAttr(op.attributes[name])]
+
+
+# Shape ops that leave their operand as it is: a broadcast or reshape to the same shape,
+# the identity transpose, a reduction over no axes.
+_NO_OPS = {
+    "mlax.broadcast_in_dim": lambda op: _dense(op, "broadcast_dimensions") == list(
+        range(len(_dense(op, "broadcast_dimensions")))),
+    "mlax.reshape": lambda op: True,
+    "mlax.transpose": lambda op: _dense(op, "permutation") == list(range(len(_dense(op, "permutation")))),
+    "mlax.reduce_sum": lambda op: not _dense(op, "axes"),
+    "mlax.convert_element_type": lambda op: True,
+}
+
+
+@register("mlax-algebraic", "Fold x*1, 1*x, x+0, 0+x, x-0, x/1 (also with broadcast units), -(-x) and shape ops that change nothing")
+def algebraic(module_op):
+    for fn in _functions(module_op):
+        for block in fn.regions[0].blocks:
+            for op in list(block.operations):
+                op = op.operation
+                v = _fold_identity(op) if op.name in _IDENTITIES or op.name == "mlax.neg" \
+                    or op.name in _NO_OPS else None
+                if v is not None:
+                    op.results[0].replace_all_uses_with(v)

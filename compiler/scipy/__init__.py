@@ -1,0 +1,1 @@
+"""mlax.scipy: SciPy-style functions over mlax arrays."""
