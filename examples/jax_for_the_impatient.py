@@ -8,6 +8,10 @@ import mlax as jax
 from mlax import numpy as jnp, random
 import numpy as np
 
+# The tutorial was recorded with an older JAX whose threefry split keys without
+# jax_threefry_partitionable; with it off, mlax reproduces the tutorial's keys and draws.
+jax.config.update("jax_threefry_partitionable", False)
+
 # NumPy API
 m = jnp.ones((4, 4))
 n = jnp.array([[1.0, 2.0, 3.0, 4.0],

@@ -47,7 +47,8 @@ def notes():
 
 def test_quickstart_autodiff(quickstart):
     lines = quickstart.splitlines()
-    i = lines.index("[0.25       0.19661197 0.10499357]")
+    i = next(k for k, l in enumerate(lines) if l.startswith("[0.25 "))
+    np.testing.assert_allclose(numbers(lines[i]), [0.25, 0.19661197, 0.10499357], rtol=1e-6)
     assert np.allclose(numbers(lines[i + 1]), [0.24998187, 0.1965761, 0.10502338], atol=2e-4)
     assert abs(float(lines[i + 2]) - (-0.0353256)) < 1e-6
     jac = np.array([numbers(l) for l in lines[i + 3:i + 6]])
@@ -75,13 +76,17 @@ def test_quickstart_random(quickstart):
 
 
 def test_impatient_random(impatient):
-    assert "[-0.20584235]" in impatient
+    draws = [numbers(l.split("gives:")[1])[0] for l in impatient.splitlines() if "gives:" in l]
+    assert len(draws) == 3 and all(abs(d - (-0.20584235)) < 1e-6 for d in draws)
     assert "[4146024105  967050713]" in impatient
     assert "[2718843009 1272950319]" in impatient
-    assert "0.14389" in impatient and "-1.25153" in impatient
-    for k in ("3306097435, 3899823266", "147607341, 367236428", "2280136339, 1907318301",
-              "781391491, 1939998335"):
-        assert k.replace(", ", " ") in re.sub(r"\s+", " ", impatient.replace(",", " ")) or k in impatient
+    split_line = line_after(impatient, "SPLIT")
+    assert abs(numbers(split_line.split("normal")[1])[0] - 0.14389044) < 1e-6
+    sub_line = line_after(impatient, "new subkey")
+    assert abs(numbers(sub_line.split("normal")[1])[0] - (-1.2515389)) < 1e-5
+    line = line_after(impatient, "new subkey", 1)
+    assert [int(v) for v in re.findall(r"\d{6,}", line)] == [
+        3306097435, 3899823266, 147607341, 367236428, 2280136339, 1907318301, 781391491, 1939998335]
 
 
 def test_impatient_autodiff(impatient):
@@ -95,7 +100,7 @@ def test_impatient_training_reaches_seed_loss(impatient):
     finals = [float(l.split()[-1]) for l in impatient.splitlines() if l.startswith("Loss step 100:")]
     assert len(finals) == 3
     for v in finals:
-        assert 0.010 < v < 0.013
+        assert abs(v - 0.011575883) < 5e-5   # the tutorial's final loss
     true_losses = [float(l.split()[-1]) for l in impatient.splitlines() if l.startswith('Loss for "true"')]
     assert all(abs(v - 0.023639774) < 1e-4 for v in true_losses)
 
