@@ -86,10 +86,12 @@ def key(module, pipeline: str, opt_level: int, target) -> str:
     """The cache key of compiling `module` (mlax dialect, as traced) this way."""
     from mlax.compile import mlax_version
     op = module.operation if hasattr(module, "operation") else module
+    from mlax.lowering.cpu_codegen import num_threads
     text = op.get_asm(enable_debug_info=False, assume_verified=True)
     h = hashlib.sha256()
+    # The thread count shapes the generated code (which loops are split over threads).
     for part in (KEY_VERSION, mlax_version(), compiler_fingerprint(), pipeline, str(opt_level),
-                 target.triple, target.cpu, target.features, text):
+                 target.triple, target.cpu, target.features, f"threads={num_threads()}", text):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()

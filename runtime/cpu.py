@@ -8,17 +8,56 @@ vector pointing at them. A call stores the buffers' addresses into the slots and
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
+import sys
 
 import numpy as np
 
 
 def runtime_libraries() -> list[str]:
-    """Shared libraries compiled code may call into (memref copies, printing)."""
+    """Shared libraries compiled code may call into (memref copies, printing, OpenMP)."""
     from mlir import ir
     lib = os.path.join(os.path.dirname(ir.__file__), "lib")
     names = ["libmlir_c_runner_utils.so"]
-    return [os.path.join(lib, n) for n in names if os.path.exists(os.path.join(lib, n))]
+    libs = [os.path.join(lib, n) for n in names if os.path.exists(os.path.join(lib, n))]
+    omp = openmp_library()
+    return libs + ([omp] if omp else [])
+
+
+# An OpenMP runtime with LLVM's ABI (`__kmpc_*`), for code lowered by convert-scf-to-openmp:
+# the `intel-openmp` wheel puts libiomp5.so in the environment's lib/; LLVM's libomp works
+# too. GCC's libgomp lacks that ABI.
+_OPENMP_CANDIDATES = [
+    os.path.join(sys.prefix, "lib", "libiomp5.so"),
+    os.path.join(sys.base_prefix, "lib", "libiomp5.so"),
+    "/usr/lib/x86_64-linux-gnu/libomp.so.5",
+    "/usr/lib/aarch64-linux-gnu/libomp.so.5",
+]
+
+
+@functools.lru_cache(maxsize=None)
+def openmp_library() -> str | None:
+    """Path of the OpenMP runtime compiled code links against, or None (then nothing is
+    compiled to run on several threads). `MLAX_OPENMP_LIBRARY` names one explicitly; set
+    it to an empty string to compile single-threaded code."""
+    env = os.environ.get("MLAX_OPENMP_LIBRARY")
+    if env is not None:
+        return _configure_openmp(env) if env and os.path.exists(env) else None
+    for path in _OPENMP_CANDIDATES:
+        if os.path.exists(path):
+            return _configure_openmp(path)
+    return None
+
+
+def _configure_openmp(path):
+    # Worker threads sleep as soon as a parallel region ends instead of spinning for 200 ms
+    # (the runtime's default): on 2 cores a spinning worker takes a core from Python, from
+    # other libraries' threads and from the next single-threaded op. Regions are only
+    # made for work of ~1 ms, so the wake-up (microseconds) is noise. The runtime reads
+    # this when it starts; a value the user set wins.
+    os.environ.setdefault("KMP_BLOCKTIME", "0")
+    return path
 
 
 class PreparedCall:

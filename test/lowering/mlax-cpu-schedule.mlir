@@ -1,0 +1,176 @@
+// RUN: env MLAX_NUM_THREADS=2 mlax-opt %s --split-input-file --mlax-cpu-schedule | FileCheck %s
+
+// The CPU schedule (mlax.lowering.cpu_codegen) on linalg on tensors. MLAX_NUM_THREADS=2
+// makes the thread count that of the 2-core machine the schedule is tuned for.
+
+// Tests that a contraction becomes register tiles of 8x32 accumulators updated by a k
+// loop of rank-1 vector.contracts, with the partial tiles (2 rows, 22 columns) peeled off
+// as their own static-shaped loops.
+// CHECK-LABEL: func.func @register_tiles
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (tensor<10x150xf32>)
+// CHECK: scf.for %{{.*}} iter_args(%{{.*}}) -> (tensor<8x32xf32>)
+// CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
+// CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x22xf32> into vector<8x22xf32>
+// CHECK: vector.contract {{.*}} : vector<2x1xf32>, vector<1x32xf32> into vector<2x32xf32>
+// CHECK: vector.contract {{.*}} : vector<2x1xf32>, vector<1x22xf32> into vector<2x22xf32>
+// CHECK-NOT: mlax_schedule
+func.func @register_tiles(%a: tensor<10x100xf32>, %b: tensor<100x150xf32>) -> tensor<10x150xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<10x150xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<10x150xf32>) -> tensor<10x150xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<10x100xf32>, tensor<100x150xf32>) outs(%init : tensor<10x150xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<10x150xf32>
+  return %r : tensor<10x150xf32>
+}
+
+// -----
+
+// Tests that a large matmul copies B into 32-wide panels [8][256][32] (a transpose split
+// over the 2 threads), splits the panels over the threads, and runs 8x32 register tiles
+// over the packed panels; C is only reshaped, never copied.
+// CHECK-LABEL: func.func @packed
+// CHECK: tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2]] output_shape [256, 8, 32]
+// CHECK: %[[BP:.*]] = scf.forall (%{{.*}}) in (2) shared_outs(%{{.*}}) -> (tensor<8x256x32xf32>)
+// CHECK: linalg.transpose ins(%{{.*}} : tensor<256x4x32xf32>) outs(%{{.*}} : tensor<4x256x32xf32>) permutation = [1, 0, 2]
+// CHECK: %[[C3:.*]] = tensor.expand_shape %{{.*}} output_shape [256, 8, 32]
+// CHECK: %[[R:.*]] = scf.forall (%{{.*}}) in (2) shared_outs(%{{.*}} = %[[C3]]) -> (tensor<256x8x32xf32>)
+// CHECK: tensor.extract_slice %[[BP]]
+// CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x1x32xf32> into vector<8x1x32xf32>
+// CHECK: %[[C:.*]] = tensor.collapse_shape %[[R]] {{\[\[}}0], [1, 2]] : tensor<256x8x32xf32> into tensor<256x256xf32>
+// CHECK: return %[[C]]
+func.func @packed(%a: tensor<256x256xf32>, %b: tensor<256x256xf32>) -> tensor<256x256xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<256x256xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<256x256xf32>) -> tensor<256x256xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<256x256xf32>, tensor<256x256xf32>) outs(%init : tensor<256x256xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<256x256xf32>
+  return %r : tensor<256x256xf32>
+}
+
+// -----
+
+// Tests that a contraction reading B as [n, k] gets a transposed copy of B ([k, n]) so
+// that its register tiles load rows of B.
+// CHECK-LABEL: func.func @transposed_b
+// CHECK: %[[BT:.*]] = linalg.transpose ins(%{{.*}} : tensor<48x64xf32>) outs(%{{.*}} : tensor<64x48xf32>) permutation = [1, 0]
+// CHECK: tensor.extract_slice %[[BT]][0, 0] [64, 32]
+// CHECK: vector.contract {{.*}} into vector<8x32xf32>
+// CHECK: tensor.extract_slice %[[BT]][0, 32] [64, 16]
+// CHECK: vector.contract {{.*}} into vector<8x16xf32>
+func.func @transposed_b(%a: tensor<40x64xf32>, %b: tensor<48x64xf32>) -> tensor<40x48xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<40x48xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<40x48xf32>) -> tensor<40x48xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<40x64xf32>, tensor<48x64xf32>) outs(%init : tensor<40x48xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<40x48xf32>
+  return %r : tensor<40x48xf32>
+}
+
+// -----
+
+// Tests that a float reduction's combiner may be reassociated (so LLVM vectorizes it).
+// CHECK-LABEL: func.func @sum
+// CHECK: arith.addf %{{.*}}, %{{.*}} fastmath<reassoc,contract> : f32
+func.func @sum(%x: tensor<4096xf32>) -> tensor<f32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<f32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<f32>) -> tensor<f32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
+      ins(%x : tensor<4096xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %s = arith.addf %acc, %v : f32
+    linalg.yield %s : f32
+  } -> tensor<f32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+// Tests that a reduction too short to vectorize keeps its exact order.
+// CHECK-LABEL: func.func @short_sum
+// CHECK: arith.addf %{{.*}}, %{{.*}} : f32
+// CHECK-NOT: fastmath
+func.func @short_sum(%x: tensor<8xf32>) -> tensor<f32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<f32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<f32>) -> tensor<f32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0) -> (d0)>, affine_map<(d0) -> ()>], iterator_types = ["reduction"]}
+      ins(%x : tensor<8xf32>) outs(%init : tensor<f32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %s = arith.addf %acc, %v : f32
+    linalg.yield %s : f32
+  } -> tensor<f32>
+  return %r : tensor<f32>
+}
+
+// -----
+
+// Tests that a large elementwise op is split over the threads along its outer dim.
+// CHECK-LABEL: func.func @big_elementwise
+// CHECK: scf.forall (%{{.*}}) in (2) shared_outs(%{{.*}}) -> (tensor<2048x1024xf32>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1024x1024xf32>) outs(%{{.*}} : tensor<1024x1024xf32>)
+// CHECK: tensor.parallel_insert_slice
+func.func @big_elementwise(%x: tensor<2048x1024xf32>) -> tensor<2048x1024xf32> {
+  %e = tensor.empty() : tensor<2048x1024xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<2048x1024xf32>) outs(%e : tensor<2048x1024xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %s = arith.mulf %v, %v : f32
+    linalg.yield %s : f32
+  } -> tensor<2048x1024xf32>
+  return %r : tensor<2048x1024xf32>
+}
+
+// -----
+
+// Tests that a small elementwise op stays on one thread, untouched.
+// CHECK-LABEL: func.func @small_elementwise
+// CHECK-NOT: scf.forall
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<16x16xf32>)
+func.func @small_elementwise(%x: tensor<16x16xf32>) -> tensor<16x16xf32> {
+  %e = tensor.empty() : tensor<16x16xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<16x16xf32>) outs(%e : tensor<16x16xf32>) {
+  ^bb0(%v: f32, %o: f32):
+    %s = arith.mulf %v, %v : f32
+    linalg.yield %s : f32
+  } -> tensor<16x16xf32>
+  return %r : tensor<16x16xf32>
+}
+
+// -----
+
+// Tests that a reduction over the outer dim is not split over threads along its short
+// inner parallel dim (every thread would read every row), and keeps its sequential order
+// (its inner parallel loop vectorizes without reordering).
+// CHECK-LABEL: func.func @column_sums
+// CHECK-NOT: scf.forall
+// CHECK: arith.addf %{{.*}}, %{{.*}} : f32
+// CHECK-NOT: fastmath
+func.func @column_sums(%x: tensor<10000x10xf32>) -> tensor<10xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<10xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<10xf32>) -> tensor<10xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d1)>], iterator_types = ["reduction", "parallel"]}
+      ins(%x : tensor<10000x10xf32>) outs(%init : tensor<10xf32>) {
+  ^bb0(%v: f32, %acc: f32):
+    %s = arith.addf %acc, %v : f32
+    linalg.yield %s : f32
+  } -> tensor<10xf32>
+  return %r : tensor<10xf32>
+}
