@@ -418,6 +418,15 @@ def main(argv=None):
     print(table(rows), flush=True)
     print(f"load avg at end: {machine['load_avg_end']}")
 
+    if not args.only and not args.quick and libs["mlax"] is not None:
+        # Across processes: cold compile, warm persistent cache, AOT module (benchmarks/aot.py).
+        import aot
+        print()
+        try:
+            aot.main(["--runs", "5"])
+        except Exception as e:  # never lose the table above to this section
+            print(f"aot latency: unsupported: {e}")
+
     if args.json:
         report = {"machine": machine, "versions": vers, "mode": mode, "rows": rows}
         with open(args.json, "w") as f:
