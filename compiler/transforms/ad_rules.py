@@ -642,6 +642,14 @@ def _scatter_jvp(ctx, ts):
                             **ctx.attrs)]
     if kind == "mul" and ts[2] is None:
         return [ctx.scatter(ts[0], indices, updates, **ctx.attrs)]
+    if kind in ("min", "max"):
+        hit_op, hit_up, count = _extremal_parts(ctx)
+        t_op = ctx.or_zeros(ts[0], operand)
+        t_up = ctx.or_zeros(ts[2], updates)
+        total = ctx.scatter(ctx.select(hit_op, t_op, ctx.zeros_like(t_op)), indices,
+                            ctx.select(hit_up, t_up, ctx.zeros_like(t_up)),
+                            **_scatter_attrs(ctx, kind="add"))
+        return [ctx.div(total, count)]
     raise missing_rule(f"mlax.scatter (kind={kind})", "jvp", ctx.loc)
 
 
@@ -658,7 +666,30 @@ def _scatter_vjp(ctx, cts):
         return [ct_op, None, _scatter_gather(ctx, ct, indices, updates) if ctx.active[2] else None]
     if kind == "mul" and not ctx.active[2]:
         return [ctx.scatter(ct, indices, updates, **ctx.attrs), None, None]
+    if kind in ("min", "max"):
+        hit_op, hit_up, count = _extremal_parts(ctx)
+        w = ctx.div(ct, count)
+        ct_op = ctx.select(hit_op, w, ctx.zeros_like(w)) if ctx.active[0] else None
+        ct_up = None
+        if ctx.active[2]:
+            g = _scatter_gather(ctx, w, indices, updates)
+            ct_up = ctx.select(hit_up, g, ctx.zeros_like(g))
+        return [ct_op, None, ct_up]
     raise missing_rule(f"mlax.scatter (kind={kind})", "vjp", ctx.loc)
+
+
+def _extremal_parts(ctx):
+    """For scatter-min/max: which operand entries and which updates attain the result, and
+    how many do at each result position. Ties share the derivative equally, as in JAX."""
+    operand, indices, updates = ctx.args
+    out = ctx.outs[0]
+    dtype = spec(operand).dtype
+    hit_op = ctx.eq(operand, out)
+    hit_up = ctx.eq(updates, _scatter_gather(ctx, out, indices, updates))
+    count = ctx.scatter(ctx.convert_element_type(hit_op, new_dtype=dtype), indices,
+                        ctx.convert_element_type(hit_up, new_dtype=dtype),
+                        **_scatter_attrs(ctx, kind="add"))
+    return hit_op, hit_up, count
 
 
 defrule("scatter", _scatter_jvp, _scatter_vjp)

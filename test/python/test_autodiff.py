@@ -550,3 +550,20 @@ def test_jvp_and_vjp_structure_errors():
     _, pull = vjp(lambda x: (x, x), 1.0)
     with pytest.raises(TypeError, match="Tree structure of cotangent input"):
         pull(1.0)
+
+
+@pytest.mark.parametrize("kind", ["min", "max"])
+def test_scatter_extremal_grads_match_jax(kind):
+    """x.at[idx].min/max: the operand or the updates that attain the result get the
+    derivative, ties share it equally (as in JAX)."""
+    jax = pytest.importorskip("jax")
+    x = np.array([1., 5., 3., 2.], np.float32)
+    u = np.array([4., 0.5, 2.0, 3.0], np.float32)   # index 2 ties the operand: 3 == 3
+    idx = np.array([0, 1, 0, 2])
+    w = np.arange(1.0, 5.0, dtype=np.float32)
+    f = lambda x, u: mlax.numpy.sum(getattr(x.at[idx], kind)(u) * w)
+    jf = lambda x, u: jax.numpy.sum(getattr(x.at[idx], kind)(u) * w)
+    for got, want in zip(mlax.grad(f, argnums=(0, 1))(x, u), jax.grad(jf, argnums=(0, 1))(x, u)):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    t = (np.linspace(0.5, 1.5, 4).astype(np.float32), np.linspace(-1, 1, 4).astype(np.float32))
+    np.testing.assert_allclose(mlax.jvp(f, (x, u), t)[1], jax.jvp(jf, (x, u), t)[1], rtol=1e-6)
