@@ -307,8 +307,23 @@ class _EngineEntry:
         return self.call(inputs)
 
 
+def _all_pointer_args(module, names) -> bool:
+    """Whether the llvm.funcs `names` take only pointers (the bare-pointer convention)."""
+    op = module.operation if hasattr(module, "operation") else module
+    for o in op.regions[0].blocks[0].operations:
+        o = o.operation
+        if o.name == "llvm.func" and symbol_name(o) in names and len(o.regions[0].blocks):
+            if any(str(a.type) != "!llvm.ptr" for a in o.regions[0].blocks[0].arguments):
+                return False
+    return True
+
+
 def _jit(module, entries: dict, opt_level):
     names = list(entries)
+    if opt_level < 3 and not _all_pointer_args(module, names):
+        # A signature that kept memref descriptors reads more arguments than the runtime
+        # passes; only optimized code (which drops the unused reads) runs it safely.
+        opt_level = 3
     first = CpuExecutable(module, names[0], entries[names[0]], opt_level=opt_level)
     exes = {names[0]: first}
     for n in names[1:]:
@@ -356,9 +371,119 @@ def compile_module(module, entries: dict, pipeline=pipelines.CPU, opt_level=3):
     return {n: AotExecutable(loaded.entries[n], loaded) for n in entries}, lowered
 
 
-def compile_builder(tm, builder, out_avals, pipeline=pipelines.CPU, opt_level=3):
-    """Compile the module of `tm` with `builder`'s function as the public entry point."""
+# LLVM's optimizing code generation (any level above 0: the IR pipeline plus SelectionDAG
+# instruction selection) costs ~100 ms even for a few small loops, 5-10x the fast path at
+# level 0. Level-0 code costs ~0.2 ns more per element operation (measured: a 16x64x64
+# matmul +10 us), so below SMALL_WORK operations a call is at most ~10 us slower while
+# dispatch costs tens of microseconds anyway: jit and eager ops compile such functions at
+# level 0, halving the first call (linreg_update: ~200 -> ~85 ms).
+SMALL_WORK = 1 << 16       # element operations (est_work) below which opt level 0 is used
+
+
+def est_work(module) -> int | None:
+    """Rough element operations of one call of `module`'s public functions (mlax
+    dialect): per op the largest of its operand and result sizes, a dot_general's
+    multiply-adds; a call costs its callee, a vmap its callee times the batch size, an
+    autodiff transform 3x its callee, a cond its costliest branch, a scan its body times
+    the length. None when that cannot be told (a while loop, an op with regions)."""
+    from mlax.dialects import structural
+    fns = {symbol_name(fn): fn for fn in func_ops(module)}
+    memo = {}
+
+    def sym(a):
+        return ir.FlatSymbolRefAttr(a).value
+
+    def fn_work(name):
+        if name in memo:
+            if memo[name] is _BUSY:
+                raise _Unknown
+            return memo[name]
+        memo[name] = _BUSY
+        fn = fns.get(name)
+        if fn is None:
+            raise _Unknown
+        kind = structural.kind_of(fn)
+        if kind is None:
+            w = body_work(fn)
+        else:
+            e = structural.entries(fn)
+            if kind == "vmap":
+                w = fn_work(sym(e["callee"])) * ir.IntegerAttr(e["axis_size"]).value
+            elif kind in ("grad", "vjp", "jvp", "custom_jvp", "custom_vjp"):
+                w = 3 * fn_work(sym(e["callee"]))
+            elif kind == "cond":
+                w = max(fn_work(sym(b)) for b in ir.ArrayAttr(e["branches"]))
+            elif kind == "scan":
+                w = fn_work(sym(e["body"])) * ir.IntegerAttr(e["length"]).value
+            else:
+                raise _Unknown
+        memo[name] = w
+        return w
+
+    def body_work(fn):
+        if not len(fn.regions[0].blocks):
+            raise _Unknown
+        total = 0
+        for op in fn.regions[0].blocks[0].operations:
+            op = op.operation
+            if len(op.regions):
+                raise _Unknown
+            if op.name == "func.call":
+                total += fn_work(sym(op.attributes["callee"]))
+                continue
+            sizes = [_numel(v.type) for v in list(op.operands) + list(op.results)]
+            n = max(sizes, default=0)
+            if op.name == "mlax.dot_general":
+                lhs = ir.RankedTensorType(op.operands[0].type).shape
+                for d in ir.DenseI64ArrayAttr(op.attributes["lhs_contracting_dimensions"]):
+                    n *= lhs[d]
+            total += n
+        return total
+
+    try:
+        return sum(fn_work(symbol_name(fn)) for fn in fns.values()
+                   if "sym_visibility" not in fn.attributes
+                   or ir.StringAttr(fn.attributes["sym_visibility"]).value == "public")
+    except (_Unknown, KeyError, ValueError, TypeError):
+        return None
+
+
+class _Unknown(Exception):
+    pass
+
+
+_BUSY = object()
+
+
+def _numel(t):
+    if not isinstance(t, ir.RankedTensorType):
+        return 1
+    n = 1
+    for d in t.shape:
+        if d == 0:
+            # A function with a zero-size tensor may keep memref descriptors in its
+            # signature (not the bare pointers the runtime passes); only level 3 folds
+            # away its wrapper's reads of them. Keep such functions at level 3.
+            raise _Unknown
+        n *= max(d, 1)
+    return n
+
+
+def auto_opt_level(module) -> int:
+    """3, or 0 for a module whose estimated work is below SMALL_WORK (see above)."""
+    try:
+        work = est_work(module)
+    except Exception:  # noqa: BLE001 - an estimate never stops a compile
+        return 3
+    return 0 if work is not None and work < SMALL_WORK else 3
+
+
+def compile_builder(tm, builder, out_avals, pipeline=pipelines.CPU, opt_level=None):
+    """Compile the module of `tm` with `builder`'s function as the public entry point.
+    `opt_level` None: chosen by `auto_opt_level`."""
     with tm.ctx:
         out_specs = [(a.shape, a.dtype) for a in out_avals]
+        if opt_level is None:
+            opt_level = auto_opt_level(tm.module)
         exes, _ = compile_module(tm.module, {builder.name: out_specs}, pipeline, opt_level)
         return exes[builder.name]

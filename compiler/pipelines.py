@@ -64,6 +64,7 @@ CPU_LLVM = ",".join([
     "convert-ub-to-llvm",
     "convert-openmp-to-llvm",
     "reconcile-unrealized-casts",
+    "mlax-cpu-vector-width",
 ])
 
 CPU = ",".join([MLAX_OPT, CPU_LINALG, CPU_LLVM])

@@ -60,6 +60,34 @@ def _configure_openmp(path):
     return path
 
 
+# glibc serves allocations over 128 KiB (raised dynamically up to 32 MiB) with fresh mmaps
+# and hands freed heap tops back to the kernel, so every call of compiled code - its
+# out-parameter arrays and its temporaries (memref.alloc -> malloc) - pays page faults
+# and page clearing again: ~30% of an MLP training step. A fixed 32 MiB mmap threshold
+# and a large trim threshold keep those buffers in the heap for reuse, like the caching
+# allocators of other array libraries. Applied once, on import; MLAX_MALLOC_TUNING=0
+# leaves the allocator alone.
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+MMAP_THRESHOLD = 32 << 20    # the most glibc accepts on 64-bit
+
+
+def _tune_malloc():
+    if not sys.platform.startswith("linux") or os.environ.get("MLAX_MALLOC_TUNING") == "0":
+        return False
+    try:
+        libc = ctypes.CDLL(None)
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
+    mallopt.restype = ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD) and mallopt(_M_TRIM_THRESHOLD, 512 << 20))
+
+
+_MALLOC_TUNED = _tune_malloc()
+
+
 class PreparedCall:
     """Calls `fn(void** args)` with n_in input and n_out output buffer pointers."""
 

@@ -213,12 +213,48 @@ _NO_OPS = {
 }
 
 
-@register("mlax-algebraic", "Fold x*1, 1*x, x+0, 0+x, x-0, x/1 (also with broadcast units), -(-x) and shape ops that change nothing")
+def _fold_transposed_dot(op):
+    """`transpose(dot_general(a, b))` that swaps the result's lhs-free and rhs-free dims
+    (batch dims staying first) -> `dot_general(b, a)`, when the transpose is the product's
+    only use. The transpose rule of dot_general makes these for weight gradients
+    (`(g^T x)^T` for `x^T g`); computed directly, no transposed copy is read or written.
+    Returns the new result, or None."""
+    if op.name != "mlax.transpose":
+        return None
+    dot = op.operands[0].owner
+    dot = getattr(dot, "operation", dot)
+    if not isinstance(dot, ir.Operation) or dot.name != "mlax.dot_general" or \
+            len(list(dot.results[0].uses)) != 1:
+        return None
+    lc, rc = _dense(dot, "lhs_contracting_dimensions"), _dense(dot, "rhs_contracting_dimensions")
+    lb, rb = _dense(dot, "lhs_batch_dimensions"), _dense(dot, "rhs_batch_dimensions")
+    nb = len(lb)
+    nl = ir.RankedTensorType(dot.operands[0].type).rank - len(lc) - nb
+    nr = ir.RankedTensorType(dot.operands[1].type).rank - len(rc) - nb
+    swapped = list(range(nb)) + [nb + nl + i for i in range(nr)] + [nb + i for i in range(nl)]
+    if not nl or not nr or _dense(op, "permutation") != swapped:
+        return None
+    from mlax.dialects import create
+    with ir.InsertionPoint(op), op.location:
+        new = create("mlax.dot_general", [dot.operands[1], dot.operands[0]], {
+            "lhs_contracting_dimensions": rc, "rhs_contracting_dimensions": lc,
+            "lhs_batch_dimensions": rb, "rhs_batch_dimensions": lb}, loc=op.location)[0]
+    if new.type != op.results[0].type:
+        new.owner.erase()
+        return None
+    return new
+
+
+@register("mlax-algebraic", "Fold x*1, 1*x, x+0, 0+x, x-0, x/1 (also with broadcast units), -(-x), shape ops that change nothing, and transposed dot_generals")
 def algebraic(module_op):
     for fn in _functions(module_op):
         for block in fn.regions[0].blocks:
             for op in list(block.operations):
                 op = op.operation
+                v = _fold_transposed_dot(op)
+                if v is not None:
+                    op.results[0].replace_all_uses_with(v)
+                    continue
                 v = _fold_identity(op) if op.name in _IDENTITIES or op.name == "mlax.neg" \
                     or op.name in _NO_OPS else None
                 if v is not None:
