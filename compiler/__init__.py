@@ -12,6 +12,7 @@ from mlax.runtime import Array
 from mlax.api import jit, make_ir, device_put, devices
 from mlax import tree_util
 from mlax import numpy
+from mlax import nn, scipy
 from mlax import lax
 from mlax.tree_util import tree_map, tree_leaves, tree_structure, tree_flatten, tree_unflatten
 from mlax.batching import vmap
@@ -33,4 +34,4 @@ __all__ = ["jit", "make_ir", "device_put", "devices", "Array", "numpy", "lax", "
            "config", "tree_map", "tree_leaves", "tree_structure", "tree_flatten",
            "tree_unflatten", "block_until_ready", "vmap", "ops", "make_jaxpr", "random", "tree", "runtime", "stages", "ShapeDtypeStruct",
            "grad", "value_and_grad", "jvp", "vjp", "linearize", "jacfwd", "jacrev", "jacobian",
-           "hessian", "custom_jvp", "custom_vjp"]
+           "hessian", "custom_jvp", "custom_vjp", "nn", "scipy"]

@@ -1,10 +1,18 @@
 """NumPy indexing (`x[idx]`) and indexed updates (`x.at[idx].set(v)`) over mlax primitives.
 
-Static basic indices (ints, slices, None, Ellipsis) become `slice` + `reshape`; a traced
-integer index becomes `dynamic_slice`; integer-array indices become `gather`; boolean
-masks need concrete values (the result's shape depends on them), as in JAX. Updates on
-unit-stride basic indices read, combine and write back with `dynamic_update_slice`;
-other updates become `scatter`.
+An index is first normalized (`_parse`): a tuple with the Ellipsis expanded, lists turned
+into arrays, and boolean masks turned into the integer arrays of their `nonzero` (masks need
+concrete values: the result's shape depends on them, as in JAX).
+
+- Basic indices (ints, slices, None) become `slice` (+ a reversing `gather` for negative
+  steps) and `reshape`; a traced integer scalar becomes `dynamic_slice`.
+- Integer-array ("advanced") indices become one `gather` after the slices are applied; the
+  broadcast index shape goes where NumPy puts it: in place of the advanced indices when they
+  are adjacent in the index, else first. Out-of-bounds indices are clamped (JAX's default for
+  reads) or filled (`.at[].get(mode="fill")`).
+- Updates on unit-stride basic indices read, combine and write back with
+  `dynamic_update_slice`; integer arrays on the leading axes scatter whole windows; any other
+  index scatters single points at an index grid. Out-of-bounds updates are dropped (JAX).
 """
 from __future__ import annotations
 
@@ -15,165 +23,297 @@ from mlax.runtime import Array
 from mlax.tracing import Tracer, user_site
 
 
-def _is_int_scalar(i):
-    if isinstance(i, (bool, np.bool_)):
-        return False
-    if isinstance(i, (int, np.integer)):
-        return True
-    if isinstance(i, (Array, Tracer)) and i.ndim == 0 and np.dtype(i.dtype).kind in "iu":
-        return True
-    return False
+def _is_traced_or_array(i):
+    return isinstance(i, (Array, Tracer))
 
 
-def _is_bool_mask(i):
-    if isinstance(i, (Array, Tracer, np.ndarray)) and np.dtype(i.dtype) == np.bool_:
-        return True
-    if isinstance(i, list) and i and all(isinstance(v, (bool, np.bool_)) for v in i):
-        return True
-    return False
+class _Mask:
+    """A concrete boolean mask inside an index, before it becomes integer arrays."""
+
+    def __init__(self, value):
+        self.value = value
 
 
-def _is_int_array(i):
-    if isinstance(i, (Array, Tracer, np.ndarray)) and np.dtype(i.dtype).kind in "iu" and i.ndim > 0:
-        return True
-    if isinstance(i, list) and all(isinstance(v, (int, np.integer)) for v in i) and i:
-        return True
-    return False
+def _list_index(i):
+    """A Python list (or nested list) used as an index: an integer array or a boolean mask."""
+    if any(_is_traced_or_array(v) for v in _flat(i)):
+        from mlax import numpy as jnp
+        return jnp.asarray(i)
+    arr = np.asarray(i)
+    if arr.size == 0:
+        return arr.astype(np.int32)
+    return arr
 
 
-class _Basic:
-    """A parsed basic index: per operand dim (start, limit, stride, squeeze) and new axes."""
-
-    def __init__(self, shape, idx):
-        n = len(shape)
-        idx = list(idx)
-        n_real = sum(1 for i in idx if i is not None and i is not Ellipsis)
-        # identity tests only: `==` on a traced index would build ops
-        ellipses = [k for k, i in enumerate(idx) if i is Ellipsis]
-        if len(ellipses) > 1:
-            raise IndexError("an index can only have a single ellipsis ('...')")
-        if ellipses:
-            k = ellipses[0]
-            idx[k:k + 1] = [slice(None)] * (n - n_real)
+def _flat(i):
+    for v in i:
+        if isinstance(v, (list, tuple)):
+            yield from _flat(v)
         else:
-            idx += [slice(None)] * (n - n_real)
-        if sum(1 for i in idx if i is not None) > n:
-            raise IndexError(f"Too many indices for array: {n_real} non-None/Ellipsis indices "
-                             f"for dim {n} (at {user_site()})")
-        self.dims = []        # (start, limit, stride, squeeze, dynamic_index_or_None)
-        self.out_shape = []   # shape after squeezing ints and inserting None
-        d = 0
-        for i in idx:
-            if i is None:
-                self.out_shape.append(1)
+            yield v
+
+
+def _parse(shape, idx):
+    """The index as a list with one entry per result position: None, a slice, an int (static),
+    a 0-d integer Array/Tracer (dynamic scalar) or an integer array (NumPy, Array or Tracer).
+    Each non-None entry consumes one operand dim, in order."""
+    idx = idx if isinstance(idx, tuple) else (idx,)
+    entries = []
+    for i in idx:
+        if i is None or i is Ellipsis or isinstance(i, slice):
+            entries.append(i)
+            continue
+        if isinstance(i, (bool, np.bool_)):
+            if bool(i):
+                entries.append(None)   # x[True] adds a unit axis, as in NumPy
                 continue
-            size = shape[d]
-            if isinstance(i, slice):
-                start, stop, step = i.indices(size)
-                if step < 0:
-                    raise NotImplementedError(f"negative slice steps are not supported yet (at {user_site()})")
-                count = max(0, -(-(stop - start) // step))
-                self.dims.append((start, start + max(0, (count - 1) * step + 1) if count else start,
-                                  step, False, None))
-                self.out_shape.append(count)
-            elif isinstance(i, (int, np.integer)):
-                k = int(i)
-                if not -size <= k < size:
-                    raise IndexError(f"index {k} is out of bounds for axis {d} with size {size} (at {user_site()})")
-                k %= size
-                self.dims.append((k, k + 1, 1, True, None))
-            else:   # traced or concrete Array scalar
-                self.dims.append((0, 1, 1, True, i))
-            d += 1
-
-    @property
-    def has_dynamic(self):
-        return any(dim[4] is not None for dim in self.dims)
-
-    @property
-    def unit_stride(self):
-        return all(dim[2] == 1 for dim in self.dims)
-
-    def dynamic_starts(self, shape):
-        starts = []
-        for (s, l, st, sq, dyn), n in zip(self.dims, shape):
-            if dyn is None:
-                starts.append(np.int32(s))
+            raise IndexError(f"indexing with the scalar False is not supported (at {user_site()})")
+        if isinstance(i, (int, np.integer)):
+            entries.append(int(i))
+            continue
+        if isinstance(i, list):
+            i = _list_index(i)
+        if isinstance(i, (np.ndarray, Array, Tracer)):
+            dt = np.dtype(i.dtype)
+            if dt == np.bool_ and i.ndim == 0 and not isinstance(i, Tracer):
+                if bool(i):
+                    entries.append(None)
+                    continue
+                raise IndexError(f"indexing with the scalar False is not supported (at {user_site()})")
+            if dt == np.bool_:
+                if isinstance(i, Tracer):
+                    raise core.NonConcreteBooleanIndexError(
+                        f"Array boolean indices must be concrete; got {i.aval.str_short()} at {user_site()}. "
+                        "The shape of the result depends on the mask's values, which are not known while "
+                        "tracing: use jnp.where(mask, x, fill) for a fixed-shape result.")
+                entries.append(_Mask(np.asarray(i)))
+                continue
+            if dt.kind not in "iu":
+                raise IndexError(f"Indexer must have integer or boolean type, got indexer with type {dt.name} "
+                                 f"(at {user_site()})")
+            if isinstance(i, np.ndarray) and i.ndim == 0:
+                entries.append(int(i))
             else:
-                i = lax.convert_element_type(dyn, np.int32)
-                # negative indices count from the end
-                starts.append(_where_neg(i, n))
-        return starts
+                entries.append(i)
+            continue
+        raise IndexError(f"unsupported index {i!r} of type {type(i).__name__} (at {user_site()})")
+
+    def consumed(e):
+        if e is None or e is Ellipsis:
+            return 0
+        return e.value.ndim if isinstance(e, _Mask) else 1
+
+    ellipses = [k for k, e in enumerate(entries) if e is Ellipsis]
+    if len(ellipses) > 1:
+        raise IndexError("an index can only have a single ellipsis ('...')")
+    used = sum(consumed(e) for e in entries)
+    if used > len(shape):
+        raise IndexError(f"Too many indices for array: {used} non-None/Ellipsis indices for "
+                         f"dim {len(shape)} (at {user_site()})")
+    fill = [slice(None)] * (len(shape) - used)
+    if ellipses:
+        k = ellipses[0]
+        entries[k:k + 1] = fill
+    else:
+        entries += fill
+
+    out, d = [], 0
+    for e in entries:
+        if isinstance(e, _Mask):
+            m = e.value
+            if m.shape != tuple(shape[d:d + m.ndim]):
+                raise IndexError(f"boolean index of shape {m.shape} does not match the indexed "
+                                 f"dims {tuple(shape[d:d + m.ndim])} (at {user_site()})")
+            out.extend(np.nonzero(m))
+            d += m.ndim
+            continue
+        out.append(e)
+        if e is not None:
+            d += 1
+    return out
+
+
+def _is_array_entry(e):
+    return isinstance(e, (np.ndarray, Array, Tracer)) and e.ndim > 0
+
+
+def _is_scalar_entry(e):
+    return isinstance(e, int) or (isinstance(e, (Array, Tracer)) and e.ndim == 0)
+
+
+def _static(v, what):
+    if isinstance(v, Tracer):
+        v._concretization(core.ConcretizationTypeError, f"{what} needs a static value; got a traced value",
+                          "Use lax.dynamic_slice for slices at traced positions.")
+    return None if v is None else int(v)
+
+
+def _slice_range(s, n):
+    """range(start, stop, step) of a slice over a dim of size n."""
+    start, stop, step = _static(s.start, "A slice bound"), _static(s.stop, "A slice bound"), \
+        _static(s.step, "A slice step")
+    if step == 0:
+        raise ValueError("slice step cannot be zero")
+    return range(*slice(start, stop, step).indices(n))
+
+
+def _index_array(i, n):
+    """An integer index array (or scalar) with negative entries counted from the end, as int32."""
+    if isinstance(i, (int, np.integer, np.ndarray)):
+        a = np.asarray(i, dtype=np.int64)
+        return Array(np.array(np.where(a < 0, a + n, a), dtype=np.int32, order="C"))
+    i = lax.convert_element_type(i, np.int32) if np.dtype(i.dtype) != np.int32 else i
+    return _where_neg(i, n)
 
 
 def _where_neg(i, n):
     from mlax import numpy as jnp
+    if np.dtype(i.dtype).kind == "u":
+        return i
     return jnp.where(jnp.less(i, 0), i + n, i)
 
 
-def _split_index(idx):
-    if not isinstance(idx, tuple):
-        idx = (idx,)
-    return idx
+# ---------------------------------------------------------------------------------------
+# Reading
 
 
-def getitem(x, idx):
-    idx = _split_index(idx)
-    if any(_is_bool_mask(i) for i in idx):
-        return _bool_index(x, idx)
-    if any(_is_int_array(i) for i in idx):
-        return _gather_index(x, idx)
-    for i in idx:
-        if not (i is None or i is Ellipsis or isinstance(i, slice) or _is_int_scalar(i)):
-            raise IndexError(f"unsupported index {i!r} of type {type(i).__name__} (at {user_site()})")
-    b = _Basic(x.shape, idx)
-    if b.has_dynamic:
-        sizes = [l - s for s, l, st, sq, dyn in b.dims]
-        out = lax.dynamic_slice(x, b.dynamic_starts(x.shape), sizes)
-        if not b.unit_stride:
-            out = lax.slice(out, [0] * len(sizes), sizes, [st for _, _, st, _, _ in b.dims])
-    else:
-        starts = [s for s, *_ in b.dims]
-        limits = [l for _, l, *_ in b.dims]
-        strides = [st for _, _, st, *_ in b.dims]
-        if starts == [0] * len(starts) and list(limits) == list(x.shape) and b.unit_stride:
-            out = x
+def reverse(x, axes):
+    """x with `axes` reversed (a gather at a descending iota; lax has no rev op here)."""
+    for d in sorted({a % x.ndim for a in axes}):
+        n = x.shape[d]
+        if n <= 1:
+            continue
+        take_index = Array(np.arange(n - 1, -1, -1, dtype=np.int32))
+        x = take_axis(x, take_index, d)
+    return x
+
+
+def take_axis(x, index, axis, mode="clip"):
+    """x indexed along `axis` by an int32 array `index` (in range after wrapping): the result has
+    index.shape in place of that axis."""
+    ni = index.ndim
+    ind = lax.reshape(index, tuple(index.shape) + (1,))
+    offset_dims = tuple(range(axis)) + tuple(range(axis + ni, x.ndim - 1 + ni))
+    sizes = tuple(1 if d == axis else n for d, n in enumerate(x.shape))
+    return core.bind("mlax.gather", x, ind, offset_dims=offset_dims, collapsed_slice_dims=(axis,),
+                     start_index_map=(axis,), operand_batching_dims=(),
+                     start_indices_batching_dims=(), slice_sizes=sizes, mode=mode)
+
+
+def getitem(x, idx, mode=None, fill_value=None):
+    entries = _parse(x.shape, idx)
+    if any(_is_array_entry(e) for e in entries):
+        return _advanced_get(x, entries, mode, fill_value)
+    return _basic_get(x, entries)
+
+
+def _basic_get(x, entries):
+    """Ints, slices (any step), None and dynamic integer scalars."""
+    starts, limits, strides, dyn, rev, out_shape = [], [], [], {}, [], []
+    d = 0
+    for e in entries:
+        if e is None:
+            out_shape.append(1)
+            continue
+        n = x.shape[d]
+        if isinstance(e, slice):
+            r = _slice_range(e, n)
+            if not len(r):
+                s, l, st = 0, 0, 1
+            elif r.step > 0:
+                s, l, st = r[0], r[-1] + 1, r.step
+            else:
+                s, l, st = r[-1], r[0] + 1, -r.step
+                if len(r) > 1:
+                    rev.append(d)
+            out_shape.append(len(r))
+        elif isinstance(e, int):
+            if not -n <= e < n:
+                raise IndexError(f"index {e} is out of bounds for axis {d} with size {n} (at {user_site()})")
+            s, l, st = e % n, e % n + 1, 1
         else:
-            out = lax.slice(x, starts, limits, strides)
-    return lax.reshape(out, b.out_shape)
+            s, l, st = 0, 1, 1
+            dyn[d] = e
+        starts.append(s)
+        limits.append(l)
+        strides.append(st)
+        d += 1
+    if dyn:
+        sizes = [l - s for s, l in zip(starts, limits)]
+        idx = [_where_neg(lax.convert_element_type(dyn[k], np.int32), x.shape[k]) if k in dyn
+               else np.int32(s) for k, s in enumerate(starts)]
+        out = lax.dynamic_slice(x, idx, sizes)
+        if any(st != 1 for st in strides):
+            out = lax.slice(out, [0] * len(sizes), sizes, strides)
+    elif starts == [0] * len(starts) and limits == list(x.shape) and all(st == 1 for st in strides):
+        out = x
+    else:
+        out = lax.slice(x, starts, limits, strides)
+    if rev:
+        out = reverse(out, rev)
+    return lax.reshape(out, out_shape)
 
 
-def _bool_index(x, idx):
-    if len(idx) != 1:
-        raise NotImplementedError("boolean masks combined with other indices")
-    mask = idx[0]
-    if isinstance(mask, Tracer) or isinstance(x, Tracer):
-        raise core.NonConcreteBooleanIndexError(
-            f"Array boolean indices must be concrete; got {getattr(mask, 'aval', mask)} at {user_site()}. "
-            "The shape of the result depends on the mask's values, which are not known while "
-            "tracing: use jnp.where(mask, x, fill) for a fixed-shape result.")
-    return Array(np.ascontiguousarray(np.asarray(x)[np.asarray(mask)]), getattr(x, "weak_type", False))
+def _layout(entries, shape):
+    """How an index with integer arrays arranges the result.
 
-
-def _gather_index(x, idx):
-    """x[i0, i1, ...] where some entries are integer arrays: NumPy advanced indexing."""
+    Returns (dims, adv, bshape, adjacent, p): per operand dim its entry; the operand dims
+    indexed by arrays/scalars; their broadcast shape; whether they are adjacent in the index
+    (None and slices break adjacency); and where the broadcast dims go among the sliced dims."""
+    dims = [e for e in entries if e is not None]
+    adv = [d for d, e in enumerate(dims) if not isinstance(e, slice)]
     from mlax import numpy as jnp
-    if any(i is None or i is Ellipsis or isinstance(i, slice) for i in idx if not _is_int_array(i)) \
-            and any(not _is_int_array(i) for i in idx):
-        if not all(isinstance(i, slice) and i == slice(None) for i in idx[1:]) or not _is_int_array(idx[0]):
-            raise NotImplementedError(f"mixing integer-array and other indices is not supported yet (at {user_site()})")
-    arrays = [jnp.asarray(i) if not isinstance(i, (Array, Tracer)) else i for i in idx]
-    arrays = jnp._broadcast(*arrays)
-    k = len(arrays)
-    shape = arrays[0].shape
-    ind = jnp.stack([lax.convert_element_type(_where_neg(a, x.shape[d]), np.int32)
-                     for d, a in enumerate(arrays)], axis=-1)
-    slice_sizes = (1,) * k + tuple(x.shape[k:])
-    offset_dims = tuple(range(len(shape), len(shape) + x.ndim - k))
-    return core.bind("mlax.gather", x, ind, offset_dims=offset_dims,
-                     collapsed_slice_dims=tuple(range(k)), start_index_map=tuple(range(k)),
-                     operand_batching_dims=(), start_indices_batching_dims=(),
-                     slice_sizes=slice_sizes, mode="clip")
+    bshape = jnp.broadcast_shapes(*[np.shape(dims[d]) for d in adv])
+    where = [k for k, e in enumerate(entries) if e is not None and not isinstance(e, slice)]
+    adjacent = where == list(range(where[0], where[-1] + 1))
+    p = sum(1 for d, e in enumerate(dims) if isinstance(e, slice) and d < adv[0]) if adjacent else 0
+    return dims, adv, bshape, adjacent, p
+
+
+def _final_shape(entries, sliced_sizes, bshape, adjacent):
+    """The result's shape: broadcast dims, sliced dims and unit dims for None, NumPy's order."""
+    out = [] if adjacent else list(bshape)
+    k, placed = 0, not adjacent
+    for e in entries:
+        if e is None:
+            out.append(1)
+        elif isinstance(e, slice):
+            out.append(sliced_sizes[k])
+            k += 1
+        elif not placed:
+            out.extend(bshape)
+            placed = True
+    return out
+
+
+def _broadcast_index(dims, adv, shape, bshape):
+    from mlax import numpy as jnp
+    return [jnp.broadcast_to(_index_array(dims[d], shape[d]), bshape) for d in adv]
+
+
+def _advanced_get(x, entries, mode, fill_value):
+    from mlax import numpy as jnp
+    dims, adv, bshape, adjacent, p = _layout(entries, x.shape)
+    # The slices first, keeping every dim; then one gather over the array-indexed dims.
+    y = _basic_get(x, [e if isinstance(e, slice) else slice(None) for e in dims])
+    arrays = _broadcast_index(dims, adv, x.shape, bshape)
+    ind = jnp.stack(arrays, axis=-1)
+    nb, nrest = len(bshape), y.ndim - len(adv)
+    offset_dims = tuple(range(p)) + tuple(range(p + nb, nrest + nb))
+    sizes = tuple(1 if d in adv else n for d, n in enumerate(y.shape))
+    gmode = "fill" if mode == "fill" and fill_value is None else "clip"
+    out = core.bind("mlax.gather", y, ind, offset_dims=offset_dims, collapsed_slice_dims=tuple(adv),
+                    start_index_map=tuple(adv), operand_batching_dims=(),
+                    start_indices_batching_dims=(), slice_sizes=sizes, mode=gmode)
+    if mode == "fill" and fill_value is not None:
+        ok = None
+        for d, a in zip(adv, arrays):
+            v = jnp.logical_and(jnp.greater_equal(a, 0), jnp.less(a, x.shape[d]))
+            ok = v if ok is None else jnp.logical_and(ok, v)
+        ok = lax.broadcast_in_dim(ok, out.shape, tuple(range(p, p + nb)))
+        out = jnp.where(ok, out, jnp.asarray(fill_value, out.dtype))
+    sliced = [y.shape[d] for d in range(y.ndim) if d not in adv]
+    return lax.reshape(out, _final_shape(entries, sliced, bshape, adjacent))
 
 
 # ---------------------------------------------------------------------------------------
@@ -188,83 +328,169 @@ _COMBINE = {
 }
 
 
-def update(x, idx, values, kind):
+def update(x, idx, values, kind, mode=None):
     from mlax import numpy as jnp
-    idx = _split_index(idx)
-    values = jnp.asarray(values) if not isinstance(values, (Array, Tracer)) else values
-    if any(_is_bool_mask(i) for i in idx):
-        if len(idx) == 1 and not isinstance(idx[0], Tracer):
-            mask = jnp.asarray(idx[0])
-            return jnp.where(mask, _COMBINE[kind](x, values), x)
-        raise core.NonConcreteBooleanIndexError(f"boolean .at[] indices need a concrete mask (at {user_site()})")
-    if any(_is_int_array(i) for i in idx):
-        return _scatter_update(x, idx, values, kind)
-    b = _Basic(x.shape, idx)
-    if not b.unit_stride:
-        raise NotImplementedError(f".at[] with strided slices is not supported yet (at {user_site()})")
-    sizes = [l - s for s, l, *_ in b.dims]
-    starts = b.dynamic_starts(x.shape)
+    values = jnp.asarray(values) if not _is_traced_or_array(values) else values
+    entries = _parse(x.shape, idx)
+    dims = [e for e in entries if e is not None]
+    has_arrays = any(_is_array_entry(e) for e in dims)
+    unit_basic = not has_arrays and all(not isinstance(e, slice) or _slice_range(e, n).step == 1
+                                        for e, n in zip(dims, x.shape))
+    if unit_basic:
+        return _update_slice(x, entries, values, kind)
+    k = next((d for d, e in enumerate(dims) if isinstance(e, slice)), len(dims))
+    full = all(isinstance(e, slice) and _slice_range(e, n) == range(n)
+               for e, n in zip(dims[k:], x.shape[k:]))
+    if has_arrays and not any(e is None for e in entries) and full:
+        return _scatter_windows(x, dims[:k], values, kind, mode)
+    return _scatter_points(x, entries, values, kind, mode)
+
+
+def _convert(v, dtype):
+    return lax.convert_element_type(v, dtype) if np.dtype(v.dtype) != np.dtype(dtype) or v.weak_type else v
+
+
+def _update_slice(x, entries, values, kind):
+    from mlax import numpy as jnp
+    starts, sizes, out_shape, d = [], [], [], 0
+    for e in entries:
+        if e is None:
+            out_shape.append(1)
+            continue
+        n = x.shape[d]
+        if isinstance(e, slice):
+            r = _slice_range(e, n)
+            starts.append(np.int32(r[0] if len(r) else 0))
+            sizes.append(len(r))
+            out_shape.append(len(r))
+        elif isinstance(e, int):
+            if not -n <= e < n:
+                raise IndexError(f"index {e} is out of bounds for axis {d} with size {n} (at {user_site()})")
+            starts.append(np.int32(e % n))
+            sizes.append(1)
+        else:
+            starts.append(_where_neg(lax.convert_element_type(e, np.int32), n))
+            sizes.append(1)
+        d += 1
+    if 0 in sizes:
+        return x
     old = lax.dynamic_slice(x, starts, sizes) if kind != "set" else None
-    v = lax.convert_element_type(values, x.dtype) if values.dtype != x.dtype else values
-    v = jnp.broadcast_to(v, b.out_shape)
+    v = jnp.broadcast_to(_convert(values, x.dtype), out_shape)
     v = lax.reshape(v, sizes)
-    new = _COMBINE[kind](old, v) if kind != "set" else v
-    new = lax.convert_element_type(new, x.dtype)
+    new = _convert(_COMBINE[kind](old, v), x.dtype) if kind != "set" else v
     if tuple(sizes) == tuple(x.shape):
         return new
     return lax.dynamic_update_slice(x, new, starts)
 
 
-def _scatter_update(x, idx, values, kind):
+def _scatter_mode(mode):
+    if mode in (None, "drop", "fill", "promise_in_bounds"):
+        return "drop"
+    if mode == "clip":
+        return "clip"
+    raise ValueError(f"unknown indexed-update mode {mode!r} (expected 'drop', 'clip', 'fill' or "
+                     f"'promise_in_bounds')")
+
+
+def _scatter_windows(x, lead, values, kind, mode):
+    """x.at[i0, i1, ..., :, :]: integer arrays/scalars on the leading axes, whole trailing windows."""
     from mlax import numpy as jnp
-    if not all(_is_int_array(i) or _is_int_scalar(i) for i in idx):
-        raise NotImplementedError(f"mixing integer-array and slice indices in .at[] is not supported yet (at {user_site()})")
-    arrays = [jnp.asarray(i) if not isinstance(i, (Array, Tracer)) else i for i in idx]
-    arrays = jnp._broadcast(*arrays)
-    k = len(arrays)
-    shape = arrays[0].shape
-    ind = jnp.stack([lax.convert_element_type(_where_neg(a, x.shape[d]), np.int32)
-                     for d, a in enumerate(arrays)], axis=-1)
-    upd_shape = tuple(shape) + tuple(x.shape[k:])
-    v = lax.convert_element_type(values, x.dtype) if values.dtype != x.dtype else values
-    v = jnp.broadcast_to(v, upd_shape)
+    k = len(lead)
+    bshape = jnp.broadcast_shapes(*[np.shape(e) for e in lead])
+    arrays = [jnp.broadcast_to(_index_array(e, x.shape[d]), bshape) for d, e in enumerate(lead)]
+    ind = jnp.stack(arrays, axis=-1)
+    upd_shape = tuple(bshape) + tuple(x.shape[k:])
+    if 0 in upd_shape:
+        return x
+    v = jnp.broadcast_to(_convert(values, x.dtype), upd_shape)
     return core.bind("mlax.scatter", x, ind, v, kind=kind,
-                     update_window_dims=tuple(range(len(shape), len(upd_shape))),
+                     update_window_dims=tuple(range(len(bshape), len(upd_shape))),
                      inserted_window_dims=tuple(range(k)),
                      scatter_dims_to_operand_dims=tuple(range(k)),
-                     operand_batching_dims=(), scatter_indices_batching_dims=(), mode="drop")
+                     operand_batching_dims=(), scatter_indices_batching_dims=(),
+                     mode=_scatter_mode(mode))
+
+
+def _scatter_points(x, entries, values, kind, mode):
+    """Any index: the operand position of every result element as an index grid, one point
+    scattered per element."""
+    from mlax import numpy as jnp
+    dims = [e for e in entries if e is not None]
+    if not any(not isinstance(e, slice) for e in dims):
+        adv, bshape, adjacent, p = [], (), True, 0
+    else:
+        dims, adv, bshape, adjacent, p = _layout(entries, x.shape)
+    ranges = {d: _slice_range(e, x.shape[d]) for d, e in enumerate(dims) if isinstance(e, slice)}
+    sliced = [len(ranges[d]) for d in sorted(ranges)]
+    nb = len(bshape)
+    # Positions of the result dims (without None): sliced dims with the broadcast block at p.
+    grid_shape = tuple(sliced[:p]) + tuple(bshape) + tuple(sliced[p:])
+    if 0 in grid_shape:
+        return x   # nothing is indexed
+    arrays = _broadcast_index(dims, adv, x.shape, bshape) if adv else []
+    cols, k, a = [], 0, 0
+    for d in range(x.ndim):
+        if d in ranges:
+            pos = k if k < p else k + nb
+            r = ranges[d]
+            it = lax.broadcasted_iota(np.int32, grid_shape, pos)
+            col = it * np.int32(r.step) + np.int32(r.start) if r.step != 1 or r.start else it
+            k += 1
+        else:
+            col = lax.broadcast_in_dim(arrays[a], grid_shape, tuple(range(p, p + nb)))
+            a += 1
+        cols.append(col)
+    ind = jnp.stack(cols, axis=-1)
+    v = jnp.broadcast_to(_convert(values, x.dtype), _final_shape(entries, sliced, bshape, adjacent))
+    v = lax.reshape(v, grid_shape)
+    return core.bind("mlax.scatter", x, ind, v, kind=kind, update_window_dims=(),
+                     inserted_window_dims=tuple(range(x.ndim)),
+                     scatter_dims_to_operand_dims=tuple(range(x.ndim)),
+                     operand_batching_dims=(), scatter_indices_batching_dims=(),
+                     mode=_scatter_mode(mode))
 
 
 class _IndexUpdateRef:
+    """`x.at[idx]`: get, set and the combining updates, each returning a new array."""
+
     def __init__(self, x, idx):
         self.x, self.idx = x, idx
 
-    def get(self, **_):
-        return getitem(self.x, self.idx)
+    def get(self, indices_are_sorted=False, unique_indices=False, mode=None, fill_value=None):
+        return getitem(self.x, self.idx, mode=mode, fill_value=fill_value)
 
-    def set(self, values, **_):
-        return update(self.x, self.idx, values, "set")
+    def set(self, values, indices_are_sorted=False, unique_indices=False, mode=None):
+        return update(self.x, self.idx, values, "set", mode)
 
-    def add(self, values, **_):
-        return update(self.x, self.idx, values, "add")
+    def add(self, values, indices_are_sorted=False, unique_indices=False, mode=None):
+        return update(self.x, self.idx, values, "add", mode)
 
-    def multiply(self, values, **_):
-        return update(self.x, self.idx, values, "mul")
+    def multiply(self, values, indices_are_sorted=False, unique_indices=False, mode=None):
+        return update(self.x, self.idx, values, "mul", mode)
 
     mul = multiply
 
-    def divide(self, values, **_):
+    def subtract(self, values, indices_are_sorted=False, unique_indices=False, mode=None):
         from mlax import numpy as jnp
-        return update(self.x, self.idx, jnp.true_divide(1, values), "mul")
+        return update(self.x, self.idx, jnp.negative(values), "add", mode)
 
-    def power(self, values, **_):
-        raise NotImplementedError(".at[].power")
+    def divide(self, values, indices_are_sorted=False, unique_indices=False, mode=None):
+        from mlax import numpy as jnp
+        return update(self.x, self.idx, jnp.true_divide(1, values), "mul", mode)
 
-    def min(self, values, **_):
-        return update(self.x, self.idx, values, "min")
+    def power(self, values, indices_are_sorted=False, unique_indices=False, mode=None):
+        from mlax import numpy as jnp
+        return self.apply(lambda old: jnp.power(old, values), mode=mode)
 
-    def max(self, values, **_):
-        return update(self.x, self.idx, values, "max")
+    def min(self, values, indices_are_sorted=False, unique_indices=False, mode=None):
+        return update(self.x, self.idx, values, "min", mode)
+
+    def max(self, values, indices_are_sorted=False, unique_indices=False, mode=None):
+        return update(self.x, self.idx, values, "max", mode)
+
+    def apply(self, func, indices_are_sorted=False, unique_indices=False, mode=None):
+        """x with func applied to the indexed elements (each index once)."""
+        return update(self.x, self.idx, func(getitem(self.x, self.idx)), "set", mode)
 
 
 class _IndexUpdateHelper:

@@ -29,6 +29,12 @@ _METHODS = {
     "any": jnp.any, "all": jnp.all, "ravel": jnp.ravel, "flatten": jnp.ravel,
     "squeeze": jnp.squeeze, "swapaxes": jnp.swapaxes, "dot": jnp.dot, "clip": jnp.clip,
     "round": jnp.round, "astype": jnp.astype,
+    "cumsum": jnp.cumsum, "cumprod": jnp.cumprod, "sort": jnp.sort, "argsort": jnp.argsort,
+    "take": jnp.take, "repeat": jnp.repeat, "nonzero": jnp.nonzero, "trace": jnp.trace,
+    "diagonal": jnp.diagonal, "conj": jnp.conj, "conjugate": jnp.conj, "ptp": jnp.ptp,
+    "searchsorted": jnp.searchsorted, "compress": lambda self, c, axis=None: jnp.compress(c, self, axis),
+    "choose": lambda self, choices, mode="raise": jnp.choose(self, choices, mode=mode),
+    "argpartition": jnp.argpartition,
 }
 
 
@@ -55,6 +61,8 @@ def _attach(cls):
     cls.T = property(lambda self: jnp.transpose(self))
     cls.mT = property(lambda self: jnp.swapaxes(self, -1, -2))
     cls.at = property(lambda self: _indexing._IndexUpdateHelper(self))
+    cls.real = property(lambda self: jnp.real(self))
+    cls.imag = property(lambda self: jnp.imag(self))
     cls.__hash__ = None if cls is Array else cls.__hash__
 
 

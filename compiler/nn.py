@@ -1,0 +1,382 @@
+"""mlax.nn: activation functions and friends, as in jax.nn.
+
+Each is built from mlax.numpy / mlax.lax, so it runs eagerly and under jit, grad and vmap.
+Where JAX gives a kink a particular derivative (relu at 0: 0), the select is written so the
+same derivative comes out.
+"""
+from __future__ import annotations
+
+import numpy as _np
+
+from mlax import lax
+from mlax import numpy as jnp
+from mlax.scipy.special import logsumexp  # noqa: F401  (jax.nn.logsumexp)
+
+
+def _f(x):
+    return jnp._float_args(x)[0]
+
+
+def relu(x):
+    """max(x, 0), with derivative 0 at 0."""
+    x = jnp._arr(x)
+    return jnp.where(x > 0, x, jnp.zeros_like(x))
+
+
+def relu6(x):
+    """min(max(x, 0), 6), with derivative 0 at both kinks."""
+    x = jnp._arr(x)
+    return jnp.where((x > 0) & (x < 6), x, jnp.where(x >= 6, jnp.full_like(x, 6), jnp.zeros_like(x)))
+
+
+def sigmoid(x):
+    return lax.logistic(_f(x))
+
+
+def log_sigmoid(x):
+    """log(sigmoid(x)) = -softplus(-x)."""
+    return -softplus(-_f(x))
+
+
+def softplus(x):
+    """log(1 + exp(x)), stable for large |x|."""
+    return jnp.logaddexp(_f(x), 0.0)
+
+
+def soft_sign(x):
+    x = _f(x)
+    return x / (jnp.abs(x) + 1)
+
+
+def silu(x):
+    """x * sigmoid(x)."""
+    x = _f(x)
+    return x * lax.logistic(x)
+
+
+swish = silu
+
+
+def hard_sigmoid(x):
+    return relu6(_f(x) + 3.0) / 6.0
+
+
+def hard_silu(x):
+    x = _f(x)
+    return x * hard_sigmoid(x)
+
+
+hard_swish = hard_silu
+
+
+def hard_tanh(x):
+    x = _f(x)
+    return jnp.where(x > 1, 1.0, jnp.where(x < -1, -1.0, x)).astype(x.dtype)
+
+
+def tanh(x):
+    return jnp.tanh(x)
+
+
+def elu(x, alpha=1.0):
+    x = _f(x)
+    safe = jnp.where(x > 0, 0.0, x).astype(x.dtype)
+    return jnp.where(x > 0, x, alpha * jnp.expm1(safe))
+
+
+def celu(x, alpha=1.0):
+    x = _f(x)
+    return jnp.maximum(x, 0.0) + alpha * jnp.expm1(jnp.minimum(x, 0.0) / alpha)
+
+
+def selu(x):
+    alpha = 1.6732632423543772848170429916717
+    scale = 1.0507009873554804934193349852946
+    return scale * elu(x, alpha)
+
+
+def leaky_relu(x, negative_slope=0.01):
+    x = _f(x)
+    return jnp.where(x >= 0, x, negative_slope * x)
+
+
+def gelu(x, approximate=True):
+    """x * Phi(x): the tanh approximation by default (JAX's default), or exact with erf."""
+    x = _f(x)
+    if approximate:
+        c = _np.sqrt(2 / _np.pi).astype(x.dtype)
+        return 0.5 * x * (1 + jnp.tanh(c * (x + 0.044715 * (x * x * x))))
+    return 0.5 * x * (1 + lax.erf(x / _np.sqrt(2).astype(x.dtype)))
+
+
+def glu(x, axis=-1):
+    """The gated linear unit: first half * sigmoid(second half) along `axis`."""
+    x = _f(x)
+    n = x.shape[axis]
+    if n % 2:
+        raise ValueError(f"glu: axis {axis} must have an even size, got {n}")
+    a, b = jnp.split(x, 2, axis=axis)
+    return a * sigmoid(b)
+
+
+def squareplus(x, b=4):
+    x = _f(x)
+    return (x + jnp.sqrt(x * x + b)) / 2
+
+
+def mish(x):
+    x = _f(x)
+    return x * jnp.tanh(softplus(x))
+
+
+def sparse_plus(x):
+    x = _f(x)
+    return jnp.where(x <= -1, 0.0, jnp.where(x >= 1, x, (x + 1) ** 2 / 4)).astype(x.dtype)
+
+
+def _masked(x, where, fill):
+    if where is None:
+        return x
+    return jnp.where(where, x, fill)
+
+
+def softmax(x, axis=-1, where=None, initial=None):
+    """exp(x) / sum(exp(x)) along `axis`, shifted by the (non-differentiated) maximum."""
+    x = _f(x)
+    xm = _masked(x, where, -_np.inf)
+    xmax = lax.stop_gradient(jnp.max(xm, axis=axis, keepdims=True))
+    xmax = jnp.where(jnp.isfinite(xmax), xmax, jnp.zeros_like(xmax))
+    unnormalized = jnp.exp(x - xmax)
+    if where is not None:
+        unnormalized = jnp.where(where, unnormalized, 0.0)
+    return unnormalized / jnp.sum(unnormalized, axis=axis, keepdims=True)
+
+
+def log_softmax(x, axis=-1, where=None, initial=None):
+    """x - logsumexp(x) along `axis`."""
+    x = _f(x)
+    xm = _masked(x, where, -_np.inf)
+    xmax = lax.stop_gradient(jnp.max(xm, axis=axis, keepdims=True))
+    xmax = jnp.where(jnp.isfinite(xmax), xmax, jnp.zeros_like(xmax))
+    shifted = x - xmax
+    e = jnp.exp(shifted)
+    if where is not None:
+        e = jnp.where(where, e, 0.0)
+    out = shifted - jnp.log(jnp.sum(e, axis=axis, keepdims=True))
+    if where is not None:
+        out = jnp.where(where, out, -_np.inf)
+    return out
+
+
+def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
+    """(x - mean) / sqrt(variance + epsilon) along `axis`."""
+    x = _f(x)
+    if mean is None:
+        mean = jnp.mean(x, axis=axis, keepdims=True, where=where)
+    if variance is None:
+        variance = jnp.mean(jnp.square(x), axis=axis, keepdims=True, where=where) - jnp.square(mean)
+    return (x - mean) * lax.rsqrt(jnp.asarray(variance, x.dtype) + epsilon)
+
+
+normalize = standardize
+
+
+def one_hot(x, num_classes, *, dtype=None, axis=-1):
+    """x[..., None] == arange(num_classes), placed at `axis`, as `dtype` (default float)."""
+    from mlax import core
+    x = jnp._arr(x)
+    num_classes = int(num_classes)
+    dtype = core.canonicalize_dtype(dtype or core.default_float())
+    out_nd = x.ndim + 1
+    axis = axis % out_nd
+    shape = x.shape[:axis] + (num_classes,) + x.shape[axis:]
+    lhs = lax.broadcast_in_dim(x, shape, tuple(d for d in range(out_nd) if d != axis))
+    rhs = lax.broadcasted_iota(jnp._dt(x), shape, axis)
+    return lax.convert_element_type(lax.eq(lhs, rhs), dtype)
+
+
+def identity(x):
+    return jnp._arr(x)
+
+
+def sparse_sigmoid(x):
+    """0.5 * clip(x + 1, 0, 2): the sparsemax counterpart of sigmoid."""
+    return 0.5 * jnp.clip(_f(x) + 1.0, 0.0, 2.0)
+
+
+def log1mexp(x):
+    """log(1 - exp(-x)) for x > 0, accurate near 0 and for large x."""
+    x = _f(x)
+    return jnp.where(x > _np.log(2), jnp.log1p(-jnp.exp(-x)), jnp.log(-jnp.expm1(-x)))
+
+
+def logmeanexp(x, axis=None, where=None, keepdims=False):
+    """log(mean(exp(x))) along `axis`."""
+    x = _f(x)
+    axes = jnp._axes(axis, x.ndim)
+    if where is None:
+        n = 1
+        for a in axes:
+            n *= x.shape[a]
+        count = float(n)
+    else:
+        count = jnp.sum(jnp.broadcast_to(where, x.shape), axis=axes, keepdims=keepdims).astype(x.dtype)
+    return logsumexp(x, axis=axes, keepdims=keepdims, where=where) - jnp.log(count)
+
+
+def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None, is_causal=False,
+                          query_seq_lengths=None, key_value_seq_lengths=None, local_window_size=None,
+                          implementation=None):
+    """softmax(Q K^T * scale + bias, masked) V over (batch, seq, heads, head_dim) inputs, with
+    grouped-query attention when key/value have fewer heads (the XLA formulation of jax.nn)."""
+    if implementation not in (None, "xla"):
+        raise NotImplementedError(f"dot_product_attention(implementation={implementation!r})")
+    q, k, v = jnp._promote(_f(query), _f(key), _f(value))
+    unbatched = q.ndim == 3
+    if unbatched:
+        q, k, v = q[None], k[None], v[None]
+    if q.ndim != 4 or k.ndim != 4 or v.ndim != 4:
+        raise ValueError("dot_product_attention expects (B, T, N, H) or (T, N, H) inputs")
+    B, T, N, H = q.shape
+    S, K = k.shape[1], k.shape[2]
+    if N % K:
+        raise ValueError(f"dot_product_attention: {N} query heads are not a multiple of {K} key heads")
+    G = N // K
+    scale = 1.0 / _np.sqrt(H) if scale is None else scale
+    qg = jnp.reshape(q, (B, T, K, G, H))
+    logits = jnp.einsum("btkgh,bskh->bkgts", qg, k) * scale
+
+    def per_head(a):   # (B or 1, N or 1, T or 1, S or 1) -> broadcast to (B, K, G, T, S)
+        a = jnp._arr(a)
+        if unbatched and a.ndim == 3:
+            a = a[None]
+        a = jnp.broadcast_to(a, (B, N, T, S))
+        return jnp.reshape(a, (B, K, G, T, S))
+    if bias is not None:
+        logits = logits + per_head(bias).astype(logits.dtype)
+    keep = None
+    if mask is not None:
+        keep = per_head(mask).astype(_np.bool_)
+    t_idx = lax.broadcasted_iota(_np.int32, (T, S), 0)
+    s_idx = lax.broadcasted_iota(_np.int32, (T, S), 1)
+    extra = []
+    if is_causal:
+        extra.append(s_idx <= t_idx)
+    if local_window_size is not None:
+        left, right = (local_window_size, local_window_size) if isinstance(local_window_size, int) \
+            else local_window_size
+        extra.append((s_idx >= t_idx - left) & (s_idx <= t_idx + right))
+    for m in extra:
+        keep = m if keep is None else keep & m
+    if key_value_seq_lengths is not None:
+        kv = jnp._arr(key_value_seq_lengths).astype(_np.int32)
+        m = lax.broadcasted_iota(_np.int32, (B, 1, 1, 1, S), 4) < kv[:, None, None, None, None]
+        keep = m if keep is None else keep & m
+    if query_seq_lengths is not None:
+        ql = jnp._arr(query_seq_lengths).astype(_np.int32)
+        m = lax.broadcasted_iota(_np.int32, (B, 1, 1, T, 1), 3) < ql[:, None, None, None, None]
+        keep = m if keep is None else keep & m
+    if keep is not None:
+        large_negative = -0.7 * float(_np.finfo(logits.dtype).max)
+        logits = jnp.where(keep, logits, large_negative)
+    probs = softmax(logits.astype(_np.float32), axis=-1).astype(q.dtype)
+    out = jnp.einsum("bkgts,bskh->btkgh", probs, v)
+    out = jnp.reshape(out, (B, T, N, H))
+    return out[0] if unbatched else out
+
+
+# -- initializers (jax.nn.initializers) --------------------------------------------------------
+
+def _init_dtype(dtype):
+    from mlax import core
+    return core.canonicalize_dtype(dtype or core.default_float())
+
+
+def _zeros_init(key, shape, dtype=None):
+    return jnp.zeros(shape, _init_dtype(dtype))
+
+
+def _ones_init(key, shape, dtype=None):
+    return jnp.ones(shape, _init_dtype(dtype))
+
+
+def _constant(value, dtype=None):
+    def init(key, shape, dtype=dtype):
+        return jnp.full(shape, value, _init_dtype(dtype))
+    return init
+
+
+def _uniform(scale=1e-2, dtype=None):
+    def init(key, shape, dtype=dtype):
+        from mlax import random
+        return random.uniform(key, shape, _init_dtype(dtype)) * scale
+    return init
+
+
+def _normal(stddev=1e-2, dtype=None):
+    def init(key, shape, dtype=dtype):
+        from mlax import random
+        return random.normal(key, shape, _init_dtype(dtype)) * stddev
+    return init
+
+
+def _truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0):
+    def init(key, shape, dtype=dtype):
+        from mlax import random
+        return random.truncated_normal(key, lower, upper, shape, _init_dtype(dtype)) * stddev
+    return init
+
+
+def _compute_fans(shape, in_axis=-2, out_axis=-1, batch_axis=()):
+    shape = tuple(shape)
+    if len(shape) <= 1:
+        raise ValueError(f"Can't compute input and output sizes of a {len(shape)}-dimensional weights "
+                         "tensor. Must be at least 2D.")
+    in_axis, out_axis = in_axis % len(shape), out_axis % len(shape)
+    batch = (batch_axis,) if isinstance(batch_axis, int) else tuple(batch_axis)
+    batch_size = int(_np.prod([shape[b % len(shape)] for b in batch])) if batch else 1
+    receptive = int(_np.prod(shape)) / shape[in_axis] / shape[out_axis] / batch_size
+    return shape[in_axis] * receptive, shape[out_axis] * receptive
+
+
+def _variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_axis=(), dtype=None):
+    """Samples with variance scale / fan (fan_in, fan_out, their mean or geometric mean)."""
+    def init(key, shape, dtype=dtype):
+        from mlax import random
+        dt = _init_dtype(dtype)
+        fan_in, fan_out = _compute_fans(shape, in_axis, out_axis, batch_axis)
+        denom = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,
+                 "fan_geo_avg": _np.sqrt(fan_in * fan_out)}.get(mode)
+        if denom is None:
+            raise ValueError(f"invalid mode for variance scaling initializer: {mode}")
+        variance = scale / denom
+        if distribution == "truncated_normal":
+            stddev = _np.sqrt(variance) / .87962566103423978
+            return random.truncated_normal(key, -2, 2, shape, dt) * stddev
+        if distribution == "normal":
+            return random.normal(key, shape, dt) * _np.sqrt(variance)
+        if distribution == "uniform":
+            return random.uniform(key, shape, dt, -1, 1) * _np.sqrt(3 * variance)
+        raise ValueError(f"invalid distribution for variance scaling initializer: {distribution}")
+    return init
+
+
+def _scaling(scale, mode, distribution):
+    def make(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None):
+        return _variance_scaling(scale, mode, distribution, in_axis, out_axis, batch_axis, dtype)
+    return make
+
+
+import types as _types  # noqa: E402
+
+initializers = _types.SimpleNamespace(
+    zeros=_zeros_init, ones=_ones_init, constant=_constant, uniform=_uniform, normal=_normal,
+    truncated_normal=_truncated_normal, variance_scaling=_variance_scaling,
+    glorot_uniform=_scaling(1.0, "fan_avg", "uniform"), glorot_normal=_scaling(1.0, "fan_avg", "truncated_normal"),
+    lecun_uniform=_scaling(1.0, "fan_in", "uniform"), lecun_normal=_scaling(1.0, "fan_in", "truncated_normal"),
+    he_uniform=_scaling(2.0, "fan_in", "uniform"), he_normal=_scaling(2.0, "fan_in", "truncated_normal"),
+)
+initializers.xavier_uniform = initializers.glorot_uniform
+initializers.xavier_normal = initializers.glorot_normal
+initializers.kaiming_uniform = initializers.he_uniform
+initializers.kaiming_normal = initializers.he_normal
