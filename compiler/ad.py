@@ -68,19 +68,8 @@ def _site():
 def _trace(fn, avals, in_tree, names, parent, name):
     """Trace `fn(*in_tree.unflatten(args))` on arguments of `avals` into a private function
     of parent's module. Returns (builder, out_leaves, out_tree)."""
-    tm = parent.traced_module
-
-    def flat(*xs):
-        return fn(*tree_unflatten(in_tree, xs))
-    builder, out = tracing.trace_function(flat, avals, names, name, tm, parent)
-    out_leaves, out_tree = tree_flatten(out)
-    for o in out_leaves:
-        if not isinstance(o, Tracer):
-            _leaf_signature(o, "output")
-    with tm.ctx:
-        builder.finish(out_leaves)
-        builder.func.attributes["sym_visibility"] = ir.StringAttr.get("private")
-    return builder, out_leaves, out_tree
+    from mlax.api import trace_avals
+    return trace_avals(fn, avals, in_tree, names, parent, name)
 
 
 def _normalize_argnums(argnums, nargs, what):

@@ -302,13 +302,17 @@ def trace_callee(fun, leaves, in_tree, names, parent, name=None):
     `leaves` are the operands at the call site (Tracers of `parent`, or constants); the
     callee gets one parameter per leaf, plus trailing parameters for the outer tracers it
     closes over (`builder.captured`). Returns (builder, out_leaves, out_tree)."""
+    return trace_avals(fun, [_aval_of(x) for x in leaves], in_tree, names, parent,
+                       name or getattr(fun, "__name__", "fn"))
+
+
+def trace_avals(fun, avals, in_tree, names, parent, name):
+    """Like `trace_callee`, with the parameters given by their abstract values."""
     tm = parent.traced_module
 
     def flat(*xs):
         return fun(*tree_unflatten(in_tree, xs))
-    avals = [_aval_of(x) for x in leaves]
-    builder, out = tracing.trace_function(flat, avals, names, name or getattr(fun, "__name__", "fn"),
-                                          tm, parent)
+    builder, out = tracing.trace_function(flat, avals, names, name, tm, parent)
     out_leaves, out_tree = tree_flatten(out)
     for o in out_leaves:
         if not isinstance(o, Tracer):
