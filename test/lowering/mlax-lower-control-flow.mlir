@@ -1,5 +1,7 @@
 // RUN: mlax-opt %s --split-input-file --mlax-lower-control-flow | FileCheck %s
 
+// The pass lives in compiler/lowering/structural.py (the lowering of structural declarations).
+
 // Tests that a two-branch cond becomes scf.if on index != 0 (branch 1 in the then
 // region), each branch materializing its result in one buffer allocated before the if.
 // CHECK-LABEL: func.func private @cond

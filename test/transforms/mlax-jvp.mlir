@@ -1,6 +1,8 @@
 // RUN: not mlax-opt %s --split-input-file --mlax-jvp --mlax-simplify -o %t 2>&1 | FileCheck %s --check-prefix=ERR
 // RUN: FileCheck %s --input-file=%t
 
+// The JVP rules exercised here are the table in compiler/transforms/ad_rules.py.
+
 // `--mlax-jvp` gives each mlax.jvp declaration the forward-mode derivative of its callee:
 // (primals..., tangents...) -> (outputs..., output tangents...). Tangents are symbolic:
 // only what depends on the differentiated operands gets derivative code. The last cases
