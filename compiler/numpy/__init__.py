@@ -2093,12 +2093,16 @@ def tile(A, reps):
     return reshape(B, [r * n for r, n in zip(reps, A.shape)])
 
 
+def _flat_or_axis(a, axis):
+    """NumPy's convention for one-axis functions: axis=None works on the flattened array."""
+    if axis is None:
+        return ravel(a), 0
+    return a, _axes(axis, a.ndim)[0]
+
+
 def repeat(a, repeats, axis=None, *, total_repeat_length=None):
     a = _arr(a)
-    if axis is None:
-        a = ravel(a)
-        axis = 0
-    axis = _axes(axis, a.ndim)[0]
+    a, axis = _flat_or_axis(a, axis)
     n = a.shape[axis]
     if isinstance(repeats, Tracer):
         if total_repeat_length is None:
@@ -2208,10 +2212,7 @@ def take(a, indices, axis=None, out=None, mode=None, unique_indices=False,
     """a indexed by `indices` along `axis`; out-of-range indices give NaN / the lowest int
     (mode "fill", JAX's default), the nearest end ("clip") or wrap ("wrap")."""
     a = _arr(a)
-    if axis is None:
-        a = ravel(a)
-        axis = 0
-    axis = _axes(axis, a.ndim)[0]
+    a, axis = _flat_or_axis(a, axis)
     idx = _arr(indices)
     if _dt(idx).kind not in "iu":
         raise TypeError(f"take: indices must be integers, got {_dt(idx)}")
@@ -2350,10 +2351,7 @@ def _static_positions(obj, n, what):
 
 def delete(arr, obj, axis=None, *, assume_unique_indices=False):
     arr = _arr(arr)
-    if axis is None:
-        arr = ravel(arr)
-        axis = 0
-    axis = _axes(axis, arr.ndim)[0]
+    arr, axis = _flat_or_axis(arr, axis)
     n = arr.shape[axis]
     pos = _static_positions(obj, n, "delete")
     keep = _np.delete(_np.arange(n), pos).astype(_np.int32)
@@ -2364,10 +2362,7 @@ def insert(arr, obj, values, axis=None):
     """NumPy's insert with static positions: the values are joined to `arr` and one gather
     puts every element where NumPy would."""
     arr = _arr(arr)
-    if axis is None:
-        arr = ravel(arr)
-        axis = 0
-    axis = _axes(axis, arr.ndim)[0]
+    arr, axis = _flat_or_axis(arr, axis)
     n = arr.shape[axis]
     values = _arr(values).astype(arr.dtype)
     if isinstance(obj, slice) or _np.ndim(obj) > 0:
@@ -2533,10 +2528,7 @@ def sort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False):
 
 def argsort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False):
     a = _arr(a)
-    if axis is None:
-        a = ravel(a)
-        axis = 0
-    axis = _axes(axis, a.ndim)[0]
+    a, axis = _flat_or_axis(a, axis)
     n = a.shape[axis]
     if descending:
         # Stable descending: sort the reversed input ascending, then map the order back.
