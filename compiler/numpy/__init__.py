@@ -2199,34 +2199,38 @@ def rot90(m, k=1, axes=(0, 1)):
     return flip(transpose(m, perm), ax1)
 
 
-def _normalize_mode(mode, what):
-    if mode is None or mode == "fill":
-        return "fill"
-    if mode in ("clip", "wrap", "promise_in_bounds"):
-        return mode
-    raise ValueError(f"{what}: mode {mode!r} is not supported (use 'fill', 'clip' or 'wrap')")
-
-
 def take(a, indices, axis=None, out=None, mode=None, unique_indices=False,
          indices_are_sorted=False, fill_value=None):
     """a indexed by `indices` along `axis`; out-of-range indices give NaN / the lowest int
     (mode "fill", JAX's default), the nearest end ("clip") or wrap ("wrap")."""
+    if out is not None:
+        raise NotImplementedError("The 'out' argument to jnp.take is not supported.")
+    if mode == "raise":
+        raise NotImplementedError("The 'raise' mode to jnp.take is not supported: indices are "
+                                  "not checked at run time; use mode 'fill', 'clip' or 'wrap'")
+    if mode not in (None, "fill", "clip", "wrap"):
+        raise ValueError(f"Invalid mode {mode!r} for np.take: use 'fill' (the default), 'clip' "
+                         "or 'wrap'")
     a = _arr(a)
     a, axis = _flat_or_axis(a, axis)
     idx = _arr(indices)
     if _dt(idx).kind not in "iu":
         raise TypeError(f"take: indices must be integers, got {_dt(idx)}")
-    idx = idx.astype(_np.int32)
     n = a.shape[axis]
-    mode = _normalize_mode(mode, "take")
+    if n == 0:
+        if idx.size:
+            raise IndexError("Cannot do a non-empty jnp.take() from an empty axis.")
+        return zeros(a.shape[:axis] + idx.shape + a.shape[axis + 1:], a.dtype)
+    idx = idx.astype(_np.int32)
     if mode == "wrap":
-        idx = remainder(idx, _np.int32(builtins.max(n, 1)))
+        idx = remainder(idx, _np.int32(n))
     elif mode == "clip":
-        idx = clip(idx, 0, builtins.max(n - 1, 0)).astype(_np.int32)
+        idx = clip(idx, 0, n - 1).astype(_np.int32)
     else:
         idx = _where3(lax.lt(idx, zeros_like(idx)), idx + _np.int32(n), idx)
-    out = _take_axis(a, idx, axis, "fill" if mode == "fill" else "clip")
-    if mode == "fill" and fill_value is not None:
+    fill = mode in (None, "fill")
+    out = _take_axis(a, idx, axis, "fill" if fill else "clip")
+    if fill and fill_value is not None:
         ok = logical_and(greater_equal(idx, 0), less(idx, n))
         ok = lax.broadcast_in_dim(ok, out.shape, tuple(range(axis, axis + idx.ndim)))
         out = _where3(ok, out, asarray(fill_value, out.dtype))
@@ -2234,8 +2238,12 @@ def take(a, indices, axis=None, out=None, mode=None, unique_indices=False,
 
 
 def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
+    """arr indexed along `axis` by `indices` broadcast against it; out-of-range indices read
+    `fill_value` (mode "fill", the default: NaN / the lowest int) or the nearest end ("clip")."""
     arr = _arr(arr)
     indices = _arr(indices)
+    if _dt(indices).kind not in "iu":
+        raise TypeError(f"take_along_axis indices must be of integer type, got {_dt(indices)}")
     if axis is None:
         if indices.ndim != 1:
             raise ValueError(f"take_along_axis with axis=None needs 1-d indices, got shape {indices.shape}")
@@ -2247,19 +2255,14 @@ def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
     axis = _axes(axis, arr.ndim)[0]
     shp = broadcast_shapes(*[tuple(1 if d == axis else n for d, n in enumerate(s))
                              for s in (arr.shape, indices.shape)])
-    arr = broadcast_to(arr, tuple(arr.shape[axis] if d == axis else n for d, n in enumerate(shp)))
-    indices = broadcast_to(indices, tuple(indices.shape[axis] if d == axis else n for d, n in enumerate(shp)))
     n = arr.shape[axis]
+    if n == 0:   # JAX gives zeros: there is nothing to read
+        return zeros(tuple(indices.shape[axis] if d == axis else m for d, m in enumerate(shp)), arr.dtype)
+    arr = broadcast_to(arr, tuple(n if d == axis else m for d, m in enumerate(shp)))
+    indices = broadcast_to(indices, tuple(indices.shape[axis] if d == axis else m for d, m in enumerate(shp)))
     idx = indices.astype(_np.int32)
-    mode = _normalize_mode(mode, "take_along_axis")
-    if mode == "wrap":
-        idx = remainder(idx, _np.int32(builtins.max(n, 1)))
-    elif mode == "clip":
-        idx = clip(idx, 0, builtins.max(n - 1, 0)).astype(_np.int32)
     index = tuple(idx if d == axis else lax.broadcasted_iota(_np.int32, idx.shape, d) for d in range(arr.ndim))
-    if mode == "fill":
-        return arr.at[index].get(mode="fill", fill_value=fill_value)
-    return arr[index]
+    return arr.at[index].get(mode="fill" if mode is None else mode, fill_value=fill_value)
 
 
 def put(a, ind, v, mode=None, *, inplace=True):
