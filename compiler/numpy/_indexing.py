@@ -62,6 +62,9 @@ def _parse(shape, idx):
     """The index as a list with one entry per result position: None, a slice, an int (static),
     a 0-d integer Array/Tracer (dynamic scalar) or an integer array (NumPy, Array or Tracer).
     Each non-None entry consumes one operand dim, in order."""
+    if isinstance(idx, list):   # NumPy once read x[[0, 1]] as x[0, 1]; JAX refuses it
+        raise TypeError(f"Using a non-tuple sequence for multidimensional indexing is not allowed; "
+                        f"use `arr[array(seq)]` instead of `arr[seq]` (at {user_site()})")
     idx = idx if isinstance(idx, tuple) else (idx,)
     entries = []
     for i in idx:
