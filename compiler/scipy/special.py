@@ -22,6 +22,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     a = jnp._float_args(a)[0]
     if b is not None:
         a, b = _float(a, b)
+        a = jnp.where(b != 0, a, -_np.inf)   # a zero weight drops its term, even an infinite one
     axes = jnp._axes(axis, a.ndim)
     if where is not None:
         mask = jnp.broadcast_to(jnp._as_bool(where), a.shape)

@@ -208,3 +208,71 @@ def test_random_split_matches_jax_for_nonzero_counts():
     for num in (1, 3, (2, 2)):
         np.testing.assert_array_equal(random.split(random.PRNGKey(7), num),
                                       jax.random.split(jax.random.PRNGKey(7), num))
+
+
+# ---------------------------------------------------------------------------------------
+# mlax.nn on NaN, infinities and extreme inputs
+
+SPECIAL = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30, 1e-3, -1e-3, 1.0, -1.0, 6.0, -6.0,
+                    10.0, -10.0, 30.0, -30.0, 100.0, -100.0, 1e4, -1e4], np.float32)
+ACTIVATIONS = ["relu", "relu6", "sigmoid", "log_sigmoid", "softplus", "soft_sign", "silu",
+               "hard_sigmoid", "hard_silu", "hard_tanh", "elu", "celu", "selu", "leaky_relu",
+               "gelu", "gelu_exact", "mish", "sparse_plus", "sparse_sigmoid", "log1mexp"]
+
+
+def _activation(m, name):
+    if name == "gelu_exact":
+        return lambda x: m.nn.gelu(x, approximate=False)
+    return getattr(m.nn, name)
+
+
+def _assert_close(got, want, rtol):
+    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    assert got.shape == want.shape
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=1e-37)
+
+
+@pytest.mark.parametrize("name", ACTIVATIONS)
+def test_activation_values_and_gradients_match_jax(name):
+    jax = pytest.importorskip("jax")
+    fm, fj = _activation(mlax, name), _activation(jax, name)
+    _assert_close(fm(SPECIAL), fj(SPECIAL), 2e-6)
+    _assert_close(mlax.vmap(mlax.grad(fm))(SPECIAL), jax.vmap(jax.grad(fj))(SPECIAL), 1e-5)
+
+
+def test_relu_keeps_nan_and_gelu_keeps_its_tail():
+    nan = np.float32(np.nan)
+    assert np.isnan(float(mlax.nn.relu(nan))) and np.isnan(float(mlax.nn.relu6(nan)))
+    assert np.isnan(float(mlax.nn.hard_sigmoid(nan)))
+    assert float(mlax.grad(mlax.nn.relu)(0.0)) == 0.0 and float(mlax.grad(mlax.nn.relu6)(6.0)) == 0.0
+    # x * Phi(x) at -6 and -10 (1 + erf(x / sqrt 2) rounds to 0 there in float32).
+    import math
+    for x in (-6.0, -10.0):
+        want = x * math.erfc(-x / math.sqrt(2)) / 2
+        np.testing.assert_allclose(float(mlax.nn.gelu(np.float32(x), approximate=False)), want, rtol=1e-4)
+
+
+ROWS = np.array([[1.0, 2.0, 3.0], [-np.inf, -np.inf, -np.inf], [-np.inf, 0.0, 1.0],
+                 [np.inf, 0.0, 1.0], [np.inf, np.inf, 0.0], [np.nan, 0.0, 1.0],
+                 [1e30, 1e30, -1e30], [88.0, 89.0, 90.0], [-100.0, -200.0, -300.0]], np.float32)
+MASK = np.array([[True, False, True]] * len(ROWS))
+REDUCTIONS = {
+    "softmax": lambda m: m.nn.softmax(ROWS),
+    "softmax_axis0": lambda m: m.nn.softmax(ROWS, axis=0),
+    "softmax_where": lambda m: m.nn.softmax(ROWS, where=MASK),
+    "log_softmax": lambda m: m.nn.log_softmax(ROWS),
+    "log_softmax_where": lambda m: m.nn.log_softmax(ROWS, where=MASK),
+    "logsumexp": lambda m: m.nn.logsumexp(ROWS, axis=-1),
+    "logsumexp_where": lambda m: m.nn.logsumexp(ROWS, axis=-1, where=MASK),
+    "logsumexp_zero_weight": lambda m: m.scipy.special.logsumexp(ROWS, axis=-1, b=np.float32([1, 0, 2])),
+    "softmax_grad": lambda m: m.grad(lambda x: (m.nn.softmax(x) * np.arange(3.0)).sum())(ROWS[0]),
+    "log_softmax_grad_minus_inf": lambda m: m.grad(lambda x: m.nn.log_softmax(x)[2])(ROWS[2]),
+    "logsumexp_grad_minus_inf": lambda m: m.grad(m.nn.logsumexp)(ROWS[2]),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+def test_softmax_family_on_non_finite_rows_matches_jax(name):
+    jax = pytest.importorskip("jax")
+    _assert_close(REDUCTIONS[name](mlax), REDUCTIONS[name](jax), 1e-5)
