@@ -66,25 +66,6 @@ func.func @dot_general_contracting(%a: tensor<3x4xf32>, %b: tensor<5x6xf32>) -> 
 
 // -----
 
-// Tests that mlax-verify rejects a gather whose slice sizes exceed the operand (an empty axis
-// has no window to read).
-// CHECK: invalid.mlir:[[@LINE+2]]:8: error: 'mlax.gather' op {{.*}}slice sizes [1, 3] do not fit f32[0,3]
-func.func @gather_slice_too_big(%x: tensor<0x3xf32>, %i: tensor<2x1xi32>) -> tensor<2x3xf32> {
-  %0 = "mlax.gather"(%x, %i) {collapsed_slice_dims = array<i64: 0>, mode = "clip", offset_dims = array<i64: 1>, operand_batching_dims = array<i64>, slice_sizes = array<i64: 1, 3>, start_index_map = array<i64: 0>, start_indices_batching_dims = array<i64>} : (tensor<0x3xf32>, tensor<2x1xi32>) -> tensor<2x3xf32>
-  return %0 : tensor<2x3xf32>
-}
-
-// -----
-
-// Tests that mlax-verify rejects a gather mode it does not know.
-// CHECK: invalid.mlir:[[@LINE+2]]:8: error: 'mlax.gather' op {{.*}}unknown mode 'wrap'
-func.func @gather_unknown_mode(%x: tensor<5x3xf32>, %i: tensor<2x1xi32>) -> tensor<2x3xf32> {
-  %0 = "mlax.gather"(%x, %i) {collapsed_slice_dims = array<i64: 0>, mode = "wrap", offset_dims = array<i64: 1>, operand_batching_dims = array<i64>, slice_sizes = array<i64: 1, 3>, start_index_map = array<i64: 0>, start_indices_batching_dims = array<i64>} : (tensor<5x3xf32>, tensor<2x1xi32>) -> tensor<2x3xf32>
-  return %0 : tensor<2x3xf32>
-}
-
-// -----
-
 // Tests that an op the mlax dialect does not define is rejected.
 // CHECK: invalid.mlir:[[@LINE+2]]:8: error: unregistered operation 'mlax.frobnicate' found in dialect ('mlax')
 func.func @unknown_op(%x: tensor<3xf32>) -> tensor<3xf32> {
