@@ -17,7 +17,7 @@ from mlax import core, pipelines, tracing
 from mlax.compile import compile_builder
 from mlax.core import ShapedArray
 from mlax.dialects import OPS
-from mlax.lowering.linalg import LOWERINGS, LoweringError
+from mlax.lowering.linalg import LOWERINGS
 from mlax.lowering.math_approx import EXPANSIONS
 
 try:
