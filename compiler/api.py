@@ -52,17 +52,74 @@ class _Entry:
         self.exe, self.out_tree, self.out_weak = exe, out_tree, out_weak
 
 
-def _normalize_static(fun, static_argnums, static_argnames):
-    if isinstance(static_argnums, int):
-        static_argnums = (static_argnums,)
-    if isinstance(static_argnames, str):
-        static_argnames = (static_argnames,)
-    static_argnums = tuple(static_argnums or ())
-    static_argnames = tuple(static_argnames or ())
+def _argnums(value, what):
+    """An int or a sequence of ints, as a tuple."""
+    if value is None:
+        return ()
+    if not isinstance(value, (int, np.integer, list, tuple)):
+        raise TypeError(f"jit: {what} must be an int or a sequence of ints, got {value!r}")
+    value = (value,) if isinstance(value, (int, np.integer)) else tuple(value)
+    for v in value:
+        if not isinstance(v, (int, np.integer)):
+            raise TypeError(f"jit: {what} must be an int or a sequence of ints, got {v!r} in {value!r}")
+    return tuple(int(v) for v in value)
+
+
+def _argnames(value, what):
+    """A str or a sequence of strs, as a tuple."""
+    if value is None:
+        return ()
+    if not isinstance(value, (str, list, tuple)):
+        raise TypeError(f"jit: {what} must be a str or a sequence of strs, got {value!r}")
+    value = (value,) if isinstance(value, str) else tuple(value)
+    for v in value:
+        if not isinstance(v, str):
+            raise TypeError(f"jit: {what} must be a str or a sequence of strs, got {v!r} in {value!r}")
+    return value
+
+
+def _check_argnums(params, nums, what):
+    """Positional indices must name a parameter (JAX's ValueError), unless *args takes any
+    number; negative ones count from the end of the positional parameters."""
+    kinds = [p.kind for p in params]
+    if inspect.Parameter.VAR_POSITIONAL in kinds:
+        return nums
+    npos = sum(k in (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+               for k in kinds)
+    for i in nums:
+        if not -npos <= i < npos:
+            raise ValueError(f"Jitted function has {what}={nums}, but only accepts {npos} "
+                             f"positional arguments.")
+    return tuple(i % npos for i in nums)
+
+
+def _check_argnames(params, names, what):
+    """Names must be parameters that can be passed by keyword, unless **kwargs takes any."""
+    by_name = {p.name: p for p in params}
+    if any(p.kind == inspect.Parameter.VAR_KEYWORD for p in params):
+        return
+    bad = sorted(n for n in names if n not in by_name)
+    if bad:
+        raise ValueError(f"Jitted function has invalid argnames {set(bad)} in {what}. Function "
+                         f"does not take these args.")
+    posonly = sorted(n for n in names if by_name[n].kind == inspect.Parameter.POSITIONAL_ONLY)
+    if posonly:
+        raise ValueError(f"Jitted function has invalid argnames {set(posonly)} in {what}. These "
+                         f"are positional-only")
+
+
+def _normalize_static(fun, static_argnums, static_argnames, donate_argnums=None):
+    static_argnums = _argnums(static_argnums, "static_argnums")
+    static_argnames = _argnames(static_argnames, "static_argnames")
     try:
         params = list(inspect.signature(fun).parameters.values())
     except (TypeError, ValueError):
-        params = []
+        params = None   # a builtin without a signature: nothing to check against
+    if params is not None:
+        static_argnums = _check_argnums(params, static_argnums, "static_argnums")
+        _check_argnums(params, _argnums(donate_argnums, "donate_argnums"), "donate_argnums")
+        _check_argnames(params, static_argnames, "static_argnames")
+    params = params or []
     names = [p.name for p in params]
     # JAX infers each from the other where the signature allows.
     nums = set(static_argnums)
@@ -84,7 +141,7 @@ class Jitted:
         functools.update_wrapper(self, fun)
         self._fun = fun
         self._static_argnums, self._static_argnames, self._param_names = \
-            _normalize_static(fun, static_argnums, static_argnames)
+            _normalize_static(fun, static_argnums, static_argnames, donate_argnums)
         self._cache = {}
         self._fast = {}   # signature of top-level Array args -> _Entry (no pytrees, no statics)
 
@@ -99,7 +156,7 @@ class Jitted:
         dyn_args = []
         dyn_names = []
         for i, a in enumerate(args):
-            if i in nums:
+            if i in nums or i - len(args) in nums:   # negative: counted from the end (f(*args))
                 static.append((i, _hashable(a, self._arg_name(i))))
             else:
                 dyn_args.append(a)
@@ -243,11 +300,18 @@ def _hashable(v, name):
     return v
 
 
-def jit(fun=None, *, static_argnums=None, static_argnames=None, donate_argnums=None, **_):
-    """Compile `fun` for the CPU; usable as `@jit`, `jit(f, ...)` and with functools.partial."""
-    if fun is None:
+_NO_FUN = object()   # jit(static_argnums=...) without a function: a decorator
+
+
+def jit(fun=_NO_FUN, *, static_argnums=None, static_argnames=None, donate_argnums=None, **_):
+    """Compile `fun` for the CPU; usable as `@jit`, `jit(f, ...)`, `@jit(static_argnums=...)`
+    and with functools.partial."""
+    if fun is _NO_FUN:
         return functools.partial(jit, static_argnums=static_argnums,
                                  static_argnames=static_argnames, donate_argnums=donate_argnums)
+    if not callable(fun):
+        raise TypeError(f"Expected a callable value, got {fun!r}: jit compiles a function "
+                        "(use @jit, jit(f) or jit(f, static_argnums=...))")
     return Jitted(fun, static_argnums, static_argnames, donate_argnums)
 
 

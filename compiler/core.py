@@ -59,6 +59,8 @@ SUPPORTED = {np.dtype(t) for t in (np.bool_, np.int8, np.int16, np.int32, np.int
 
 def canonicalize_dtype(dtype) -> np.dtype:
     dtype = np.dtype(dtype)
+    if dtype.byteorder not in "=|":   # big-endian data is converted to native order
+        dtype = dtype.newbyteorder("=")
     if dtype not in SUPPORTED:
         raise TypeError(f"mlax does not support dtype {dtype.name}")
     if not config.x64_enabled:

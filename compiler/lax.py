@@ -158,21 +158,56 @@ def slice_in_dim(x, start_index, limit_index, stride=1, axis=0):
     return slice(x, starts, limits, strides)
 
 
-def _index_scalar(i):
-    from mlax import numpy as jnp
-    a = aval(i)
-    if a.dtype != np.int32:
-        i = convert_element_type(i, np.int32)
-    return i
+def _index_scalar(i, n):
+    """An integer scalar index into a dim of size n, as int32. Values a wider type holds
+    beyond [-n, n] are first brought to those bounds, where they index the same way (the op
+    clamps), so the conversion cannot wrap them around."""
+    dt = aval(i).dtype
+    if dt == np.int32:
+        return i
+    if np.iinfo(dt).max > np.iinfo(np.int32).max:
+        i = clamp(np.array(0 if dt.kind == "u" else -n, dt), i, np.array(n, dt))
+    return convert_element_type(i, np.int32)
 
 
-def dynamic_slice(x, start_indices, slice_sizes):
-    idx = [_index_scalar(i) for i in start_indices]
+def _start_indices(x, start_indices, allow_negative_indices, what):
+    """Start indices as int32 scalars, a negative one counted from the end of its dim once (as
+    lax does before the op clamps the window into bounds)."""
+    shape = aval(x).shape
+    start_indices = list(start_indices)
+    if len(start_indices) != len(shape):
+        raise ValueError(f"{what}: {len(start_indices)} start indices for an operand of rank "
+                         f"{len(shape)} (shape {shape}); give one per dimension")
+    out = []
+    for i, n in zip(start_indices, shape):
+        if isinstance(i, (int, np.integer)) and not isinstance(i, (bool, np.bool_)):
+            i = int(i)
+            if i < 0 and not allow_negative_indices:
+                raise ValueError(f"{what}: index {i} is out of bounds for dimension {n} "
+                                 "with allow_negative_indices=False")
+            # Past either end the op clamps anyway; bounding i keeps it an int32.
+            out.append(np.int32(builtins.min(builtins.max(i + n if i < 0 else i, 0), n)))
+            continue
+        a = aval(i)
+        if a.shape != () or a.dtype.kind not in "iu":
+            raise TypeError(f"{what}: start indices must be integer scalars, got {a.str_short()}")
+        i = _index_scalar(i, n)
+        if allow_negative_indices and a.dtype.kind == "i":
+            i = select(lt(i, np.int32(0)), add(i, np.int32(n)), i)
+        out.append(i)
+    return out
+
+
+def dynamic_slice(x, start_indices, slice_sizes, *, allow_negative_indices=True):
+    """x[start:start + size] per dim; a negative start counts from the end (once), then the
+    window is moved into bounds, as in lax."""
+    idx = _start_indices(x, start_indices, allow_negative_indices, "dynamic_slice")
     return bind("mlax.dynamic_slice", x, *idx, slice_sizes=tuple(int(s) for s in slice_sizes))
 
 
-def dynamic_update_slice(x, update, start_indices):
-    idx = [_index_scalar(i) for i in start_indices]
+def dynamic_update_slice(x, update, start_indices, *, allow_negative_indices=True):
+    """x with `update` written at `start_indices`, normalized and clamped as in dynamic_slice."""
+    idx = _start_indices(x, start_indices, allow_negative_indices, "dynamic_update_slice")
     return bind("mlax.dynamic_update_slice", x, update, *idx)
 
 

@@ -10,6 +10,7 @@ import numpy as _np
 
 from mlax import lax
 from mlax import numpy as jnp
+from mlax.ad import custom_jvp
 from mlax.scipy.special import logsumexp  # noqa: F401  (jax.nn.logsumexp)
 
 
@@ -17,16 +18,29 @@ def _f(x):
     return jnp._float_args(x)[0]
 
 
+# relu and relu6 are JAX's: max/min (NaN in, NaN out) with a rule giving derivative 1 strictly
+# inside the linear piece and 0 elsewhere (at the kinks, and at NaN).
+
+@custom_jvp
 def relu(x):
     """max(x, 0), with derivative 0 at 0."""
-    x = jnp._arr(x)
-    return jnp.where(x > 0, x, jnp.zeros_like(x))
+    return jnp.maximum(x, 0)
+
+
+relu.defjvps(lambda g, ans, x: jnp.where(x > 0, g, jnp.zeros_like(g)))
+
+
+@custom_jvp
+def _relu6(x):
+    return jnp.minimum(jnp.maximum(x, 0), 6.0)
+
+
+_relu6.defjvps(lambda g, ans, x: jnp.where((x > 0) & (x < 6), g, jnp.zeros_like(g)))
 
 
 def relu6(x):
-    """min(max(x, 0), 6), with derivative 0 at both kinks."""
-    x = jnp._arr(x)
-    return jnp.where((x > 0) & (x < 6), x, jnp.where(x >= 6, jnp.full_like(x, 6), jnp.zeros_like(x)))
+    """min(max(x, 0), 6), with derivative 0 at both kinks; integers become floats (JAX)."""
+    return _relu6(_f(x))
 
 
 def sigmoid(x):
@@ -101,12 +115,14 @@ def leaky_relu(x, negative_slope=0.01):
 
 
 def gelu(x, approximate=True):
-    """x * Phi(x): the tanh approximation by default (JAX's default), or exact with erf."""
+    """x * Phi(x): the tanh approximation by default (JAX's default), or exact. The exact form
+    uses erfc(-x / sqrt 2) / 2 for Phi, which keeps its left tail (1 + erf(x / sqrt 2) cancels
+    to 0 below x = -5.5 in float32), as JAX does."""
     x = _f(x)
     if approximate:
         c = _np.sqrt(2 / _np.pi).astype(x.dtype)
         return 0.5 * x * (1 + jnp.tanh(c * (x + 0.044715 * (x * x * x))))
-    return 0.5 * x * (1 + lax.erf(x / _np.sqrt(2).astype(x.dtype)))
+    return 0.5 * x * lax.erfc(-x * _np.sqrt(0.5).astype(x.dtype))
 
 
 def glu(x, axis=-1):
@@ -140,32 +156,25 @@ def _masked(x, where, fill):
     return jnp.where(where, x, fill)
 
 
+# softmax and log_softmax follow JAX's formulas exactly, so non-finite inputs give JAX's
+# results: a +inf (or a row of -inf) makes the row NaN, masked-out entries are 0 / -inf.
+
 def softmax(x, axis=-1, where=None, initial=None):
     """exp(x) / sum(exp(x)) along `axis`, shifted by the (non-differentiated) maximum."""
     x = _f(x)
-    xm = _masked(x, where, -_np.inf)
-    xmax = lax.stop_gradient(jnp.max(xm, axis=axis, keepdims=True))
-    xmax = jnp.where(jnp.isfinite(xmax), xmax, jnp.zeros_like(xmax))
-    unnormalized = jnp.exp(x - xmax)
-    if where is not None:
-        unnormalized = jnp.where(where, unnormalized, 0.0)
-    return unnormalized / jnp.sum(unnormalized, axis=axis, keepdims=True)
+    xmax = lax.stop_gradient(jnp.max(x, axis=axis, where=where, initial=-_np.inf, keepdims=True))
+    unnormalized = jnp.exp(_masked(x, where, -_np.inf) - xmax)
+    out = unnormalized / jnp.sum(unnormalized, axis=axis, where=where, keepdims=True)
+    return _masked(out, where, 0.0)
 
 
 def log_softmax(x, axis=-1, where=None, initial=None):
     """x - logsumexp(x) along `axis`."""
     x = _f(x)
-    xm = _masked(x, where, -_np.inf)
-    xmax = lax.stop_gradient(jnp.max(xm, axis=axis, keepdims=True))
-    xmax = jnp.where(jnp.isfinite(xmax), xmax, jnp.zeros_like(xmax))
-    shifted = x - xmax
-    e = jnp.exp(shifted)
-    if where is not None:
-        e = jnp.where(where, e, 0.0)
-    out = shifted - jnp.log(jnp.sum(e, axis=axis, keepdims=True))
-    if where is not None:
-        out = jnp.where(where, out, -_np.inf)
-    return out
+    xmax = lax.stop_gradient(jnp.max(x, axis=axis, where=where, initial=-_np.inf, keepdims=True))
+    shifted = _masked(x, where, -_np.inf) - xmax
+    out = shifted - jnp.log(jnp.sum(jnp.exp(shifted), axis=axis, where=where, keepdims=True))
+    return _masked(out, where, -_np.inf)
 
 
 def standardize(x, axis=-1, mean=None, variance=None, epsilon=1e-5, where=None):
@@ -204,10 +213,18 @@ def sparse_sigmoid(x):
     return 0.5 * jnp.clip(_f(x) + 1.0, 0.0, 2.0)
 
 
+@custom_jvp
+def _log1mexp(x):
+    return jnp.where(x > _np.log(2), jnp.log1p(-jnp.exp(-x)), jnp.log(-jnp.expm1(-x)))
+
+
+# JAX's derivative: the branch not taken would otherwise turn 0 * inf into NaN (at x = 0).
+_log1mexp.defjvps(lambda g, ans, x: g / jnp.expm1(x))
+
+
 def log1mexp(x):
     """log(1 - exp(-x)) for x > 0, accurate near 0 and for large x."""
-    x = _f(x)
-    return jnp.where(x > _np.log(2), jnp.log1p(-jnp.exp(-x)), jnp.log(-jnp.expm1(-x)))
+    return _log1mexp(_f(x))
 
 
 def logmeanexp(x, axis=None, where=None, keepdims=False):

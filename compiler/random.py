@@ -19,6 +19,7 @@ signature and runs as one executable; under a trace they become a nested functio
 from __future__ import annotations
 
 import math
+import operator
 
 import numpy as np
 
@@ -387,7 +388,9 @@ def _split_jit(key, shape):
 def split(key, num=2):
     """`num` new keys (or an array of keys of shape `num`) from one key."""
     data, typed = _check_key("split", key)
-    shape = tuple(int(n) for n in num) if isinstance(num, (tuple, list)) else (int(num),)
+    shape = _shape(num, "split")
+    if 0 in shape:   # no keys to derive
+        return _wrap(jnp.zeros((*shape, 2), _U32), typed)
     return _wrap(_split_jit(data, shape), typed)
 
 
@@ -421,15 +424,19 @@ def threefry_2x32(keypair, count):
 # Samplers
 
 
-def _shape(shape):
+def _shape(shape, name):
+    """A sample shape as a tuple of ints; a float or negative size is a TypeError naming the
+    sampler and the shape."""
     if shape is None:
         return None
-    if isinstance(shape, (int, np.integer)):
-        return (int(shape),)
+    dims = (shape,) if isinstance(shape, (int, np.integer)) or np.ndim(shape) == 0 else tuple(shape)
     try:
-        return tuple(int(s) for s in shape)
+        out = tuple(operator.index(d) for d in dims)
     except TypeError:
-        raise TypeError(f"shape must be a tuple of ints, got {shape!r}") from None
+        raise TypeError(f"{name}: shape must be a sequence of ints, got {shape!r}") from None
+    if any(d < 0 for d in out):
+        raise TypeError(f"{name}: shape {shape!r} has a negative size; sizes must be >= 0")
+    return out
 
 
 def _float_dtype(name, dtype):
@@ -440,6 +447,7 @@ def _float_dtype(name, dtype):
 
 
 def _check_shape(name, shape, *param_shapes):
+    shape = _shape(shape, name)
     if param_shapes:
         full = np.broadcast_shapes(shape, *param_shapes)
         if full != tuple(shape):
@@ -456,7 +464,7 @@ def bits(key, shape=(), dtype=None):
         if dtype is None else core.canonicalize_dtype(dtype)
     if dtype.kind != "u":
         raise ValueError(f"dtype argument to `bits` must be an unsigned int dtype, got {dtype}")
-    return _bits_jit(k, dtype.itemsize * 8, _shape(shape))
+    return _bits_jit(k, dtype.itemsize * 8, _shape(shape, "bits"))
 
 
 _bits_jit = _jit((1, 2))(_random_bits)
@@ -485,7 +493,7 @@ def uniform(key, shape=(), dtype=None, minval=0., maxval=1.):
     """Uniform floats in [minval, maxval)."""
     k, _ = _check_key("uniform", key)
     dtype = _float_dtype("uniform", dtype)
-    return _uniform_jit(k, minval, maxval, _shape(shape), dtype)
+    return _uniform_jit(k, minval, maxval, _shape(shape, "uniform"), dtype)
 
 
 def _normal_impl(key, shape, dtype):
@@ -500,7 +508,7 @@ _normal_jit = _jit((1, 2))(_normal_impl)
 def normal(key, shape=(), dtype=None):
     """Standard normal samples."""
     k, _ = _check_key("normal", key)
-    return _normal_jit(k, _shape(shape), _float_dtype("normal", dtype))
+    return _normal_jit(k, _shape(shape, "normal"), _float_dtype("normal", dtype))
 
 
 def _next_float(x, up):
@@ -543,7 +551,7 @@ _truncated_normal_jit = _jit((3, 4))(_truncated_normal_impl)
 def truncated_normal(key, lower, upper, shape=None, dtype=None):
     """Standard normal samples truncated to the open interval (lower, upper)."""
     k, _ = _check_key("truncated_normal", key)
-    return _truncated_normal_jit(k, lower, upper, _shape(shape),
+    return _truncated_normal_jit(k, lower, upper, _shape(shape, "truncated_normal"),
                                  _float_dtype("truncated_normal", dtype))
 
 
@@ -569,8 +577,8 @@ def bernoulli(key, p=0.5, shape=None, mode="low"):
         raise TypeError(f"bernoulli probability `p` must have a floating dtype, got {dtype}.")
     p = lax.convert_element_type(p, dtype)
     if mode == "high":
-        return _bernoulli_high_jit(k, p, _shape(shape))
-    return _bernoulli_jit(k, p, _shape(shape))
+        return _bernoulli_high_jit(k, p, _shape(shape, "bernoulli"))
+    return _bernoulli_jit(k, p, _shape(shape, "bernoulli"))
 
 
 def _bernoulli_high(key, p, shape):
@@ -643,7 +651,7 @@ def randint(key, shape, minval, maxval, dtype=None):
         sample = np.dtype(np.int32)
         minval = jnp.clip(jnp.asarray(minval).astype(np.int32), int(info.min), int(info.max))
         maxval = jnp.clip(jnp.asarray(maxval).astype(np.int32), int(info.min), int(info.max) + 1)
-    out = _randint_jit(k, minval, maxval, _shape(shape), sample)
+    out = _randint_jit(k, minval, maxval, _shape(shape, "randint"), sample)
     return out.astype(dtype) if sample != dtype else out
 
 
@@ -670,7 +678,7 @@ def gumbel(key, shape=(), dtype=None, mode=None):
     mode = "low" if mode is None else mode
     if mode not in ("high", "low"):
         raise ValueError(f"Must provide valid mode for gumbel got: {mode}")
-    return _gumbel_jit(k, _shape(shape), _float_dtype("gumbel", dtype), mode)
+    return _gumbel_jit(k, _shape(shape, "gumbel"), _float_dtype("gumbel", dtype), mode)
 
 
 def _exponential_impl(key, shape, dtype):
@@ -684,7 +692,7 @@ _exponential_jit = _jit((1, 2))(_exponential_impl)
 def exponential(key, shape=(), dtype=None):
     """Standard exponential samples."""
     k, _ = _check_key("exponential", key)
-    return _exponential_jit(k, _shape(shape), _float_dtype("exponential", dtype))
+    return _exponential_jit(k, _shape(shape, "exponential"), _float_dtype("exponential", dtype))
 
 
 def _take(arr, ind, axis):
@@ -729,7 +737,7 @@ def permutation(key, x, axis=0, independent=False):
     if not np.ndim(x):
         if isinstance(x, Tracer) or np.dtype(lax.aval(x).dtype).kind not in "iu":
             raise TypeError("x must be an integer or at least 1-dimensional")
-        return _arange_shuffle_jit(k, int(x))
+        return _arange_shuffle_jit(k, max(int(x), 0))   # a permutation of arange(x)
     x = jnp.asarray(x) if not isinstance(x, (Array, Tracer)) else x
     axis = axis % np.ndim(x)
     if independent or np.ndim(x) == 1:
@@ -748,7 +756,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
     k, _ = _check_key("choice", key)
     if not isinstance(shape, (tuple, list)):
         raise TypeError(f"shape argument of jax.random.choice must be a sequence, got {shape}")
-    shape = tuple(int(s) for s in shape)
+    shape = _shape(shape, "choice")
     arr = a if isinstance(a, (Array, Tracer)) else jnp.asarray(a)
     if arr.ndim == 0:
         if isinstance(a, Tracer):
@@ -848,6 +856,6 @@ def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
     if shape is None:
         shape = batch_shape
     else:
-        shape = _shape(shape)
+        shape = _shape(shape, "categorical")
         _check_shape("categorical", shape, batch_shape)
     return _categorical_jit(k, logits, axis, shape, batch_shape, bool(replace), mode or "low")

@@ -292,8 +292,13 @@ def _pad(specs, low, high, interior):
               "slice_sizes": "i64s", "mode": "str"})
 def _gather(specs, offset_dims, collapsed_slice_dims, start_index_map, operand_batching_dims,
             start_indices_batching_dims, slice_sizes, mode):
-    """XLA gather; the index vector is the last dim of `indices`; mode clip|fill"""
+    """XLA gather; the index vector is the last dim of `indices`; out-of-bounds windows are moved into bounds (mode clip; promise_in_bounds too, but its gradient drops them) or read NaN / the integer minimum / true (mode fill)"""
     operand, indices = specs
+    if mode not in ("clip", "fill", "promise_in_bounds"):
+        _fail(f"mlax.gather: unknown mode {mode!r} (expected clip, fill or promise_in_bounds)")
+    if len(slice_sizes) != len(operand.shape) or any(
+            not 0 <= s <= n for s, n in zip(slice_sizes, operand.shape)):
+        _fail(f"mlax.gather: slice sizes {list(slice_sizes)} do not fit {operand}")
     if not _is_int(indices.dtype):
         _fail(f"mlax.gather: indices must be integers, got {indices}")
     if indices.shape[-1:] != (len(start_index_map),):
@@ -318,8 +323,10 @@ def _gather(specs, offset_dims, collapsed_slice_dims, start_index_map, operand_b
        same=[["operand", "out"]])
 def _scatter(specs, kind, update_window_dims, inserted_window_dims, scatter_dims_to_operand_dims,
              operand_batching_dims, scatter_indices_batching_dims, mode):
-    """XLA scatter; kind is set|add|mul|min|max; out-of-bounds updates are dropped"""
+    """XLA scatter; kind is set|add|mul|min|max; out-of-bounds update windows are dropped (mode drop, fill, promise_in_bounds) or moved into bounds (mode clip)"""
     operand, indices, updates = specs
+    if mode not in ("drop", "fill", "clip", "promise_in_bounds"):
+        _fail(f"mlax.scatter: unknown mode {mode!r} (expected drop, clip, fill or promise_in_bounds)")
     if kind not in ("set", "add", "mul", "min", "max"):
         _fail(f"mlax.scatter: unknown kind {kind!r}")
     if updates.dtype != operand.dtype:

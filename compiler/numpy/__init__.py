@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import builtins
 import math as _math
+import operator as _operator
 import string as _string
 
 import numpy as _np
+from numpy.exceptions import AxisError as _AxisError
 
 from mlax import core, lax
 from mlax.core import ShapedArray
@@ -52,7 +54,19 @@ def _is_array(x):
 
 
 def _arr(x):
-    return x if _is_array(x) else asarray(x)
+    """An array argument as an Array or Tracer. Lists and tuples are refused, as in JAX: each
+    would be a new constant, and a list of traced values would silently stack them."""
+    if _is_array(x):
+        return x
+    _check_arraylike(x)
+    return asarray(x)
+
+
+def _check_arraylike(x):
+    if isinstance(x, (list, tuple)):
+        raise TypeError(f"mlax.numpy functions take arrays or scalars as array arguments, got a "
+                        f"{type(x).__name__} (at {user_site()}): convert it with jnp.asarray or "
+                        "jnp.array first")
 
 
 def _dt(x):
@@ -180,13 +194,24 @@ def copy(a, order=None):
     return lax.convert_element_type(a, a.dtype) if a.weak_type else a
 
 
-def _shape(shape):
-    if isinstance(shape, (int, _np.integer)) or getattr(shape, "shape", None) == ():
-        return (int(shape),)   # a traced scalar raises a concretization error here
-    return tuple(int(s) for s in shape)
+def _shape(shape, unknown_ok=False):
+    """A shape argument as a tuple of ints. A float or a negative size is JAX's TypeError
+    (reshape may have one -1, `unknown_ok`); a traced size raises a concretization error."""
+    dims = (shape,) if _np.ndim(shape) == 0 else tuple(shape)
+    try:
+        out = tuple(_operator.index(d) for d in dims)
+    except TypeError as e:
+        if isinstance(e, core.ConcretizationTypeError):
+            raise
+        raise TypeError(f"Shapes must be 1D sequences of concrete values of integer type, got "
+                        f"{dims} (at {user_site()})") from None
+    if builtins.any(d < 0 and not (unknown_ok and d == -1) for d in out):
+        raise TypeError(f"Shape sizes must be non-negative, got {dims} (at {user_site()})")
+    return out
 
 
 def full(shape, fill_value, dtype=None, *, device=None):
+    _check_arraylike(fill_value)
     shape = _shape(shape)
     if _is_array(fill_value):
         v = asarray(fill_value, dtype)
@@ -214,6 +239,7 @@ def empty(shape, dtype=None, *, device=None):
 
 
 def _like_dtype(a, dtype):
+    _check_arraylike(a)
     return dtype if dtype is not None else _aval(a).dtype
 
 
@@ -262,6 +288,8 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     dtype = core.canonicalize_dtype(dtype or core.default_float())
     num = int(num)
     div = (num - 1) if endpoint else num
+    _check_arraylike(start)
+    _check_arraylike(stop)
     if _is_array(start) or _is_array(stop) or _np.ndim(start) or _np.ndim(stop):
         start = asarray(start, dtype)
         stop = asarray(stop, dtype)
@@ -307,7 +335,7 @@ def _tri_mask(n, m, k):
 
 
 def eye(N, M=None, k=0, dtype=None, *, device=None):
-    M = N if M is None else M
+    N, M = _shape((N, N if M is None else M))
     dtype = core.canonicalize_dtype(dtype or core.default_float())
     r = lax.broadcasted_iota(_np.int32, (N, M), 0)
     c = lax.broadcasted_iota(_np.int32, (N, M), 1)
@@ -353,10 +381,12 @@ def triu_indices(n, k=0, m=None):
 
 
 def tril_indices_from(arr, k=0):
+    _check_arraylike(arr)
     return tril_indices(shape(arr)[-2], k, shape(arr)[-1])
 
 
 def triu_indices_from(arr, k=0):
+    _check_arraylike(arr)
     return triu_indices(shape(arr)[-2], k, shape(arr)[-1])
 
 
@@ -365,6 +395,7 @@ def diag_indices(n, ndim=2):
 
 
 def diag_indices_from(arr):
+    _check_arraylike(arr)
     return diag_indices(shape(arr)[0], ndim(arr))
 
 
@@ -447,7 +478,10 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     nd = a.ndim
     if nd < 2:
         raise ValueError(f"diagonal requires an array of at least 2 dimensions, got shape {a.shape}")
-    a = moveaxis(a, (axis1 % nd, axis2 % nd), (-2, -1))
+    axis1, axis2 = _axis(axis1, nd), _axis(axis2, nd)
+    if axis1 == axis2:
+        raise TypeError(f"diagonal: axis1 and axis2 cannot be the same axis ({axis1}) (at {user_site()})")
+    a = moveaxis(a, (axis1, axis2), (-2, -1))
     n, m = a.shape[-2:]
     offset = int(offset)
     count = builtins.max(0, builtins.min(n, m - offset) if offset >= 0 else builtins.min(n + offset, m))
@@ -476,6 +510,8 @@ def fill_diagonal(a, val, wrap=False, *, inplace=True):
 
 def _promote(*args):
     """Convert args to their common dtype (JAX rules, weak Python scalars)."""
+    for a in args:
+        _check_arraylike(a)
     avals = [_aval(a) for a in args]
     dtype, weak = core.result_type(*avals)
     out = []
@@ -483,8 +519,6 @@ def _promote(*args):
         if core.is_python_scalar(a) or (isinstance(a, _np.ndarray) or isinstance(a, _np.generic)):
             # A C-ordered copy: Array reads the buffer in place and freezes it.
             out.append(Array(_np.array(a, dtype=dtype, order="C", copy=True), av.weak_type))
-        elif isinstance(a, (list, tuple)):
-            out.append(asarray(a, dtype))
         elif av.dtype != dtype:
             c = lax.convert_element_type(a, dtype)
             if av.weak_type and isinstance(c, Array):
@@ -514,7 +548,7 @@ def broadcast_shapes(*shapes, names=None):
 
 
 def broadcast_to(x, shape):
-    x = asarray(x) if not _is_array(x) else x
+    x = _arr(x)
     a = _aval(x)
     shape = _shape(shape)
     if a.shape == shape:
@@ -610,7 +644,7 @@ def logical_not(x):
 
 
 def bitwise_not(x):
-    return lax.bitwise_not(asarray(x))
+    return lax.bitwise_not(_arr(x))
 
 
 invert = bitwise_invert = bitwise_not
@@ -702,11 +736,11 @@ def float_power(x, y):
 
 
 def negative(x):
-    return lax.neg(asarray(x) if not _is_array(x) else x)
+    return lax.neg(_arr(x))
 
 
 def positive(x):
-    return asarray(x) if not _is_array(x) else x
+    return _arr(x)
 
 
 exp = _unary_float(lax.exp)
@@ -823,7 +857,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
 
 
 def abs(x):
-    x = asarray(x) if not _is_array(x) else x
+    x = _arr(x)
     if _aval(x).dtype.kind in "ub":
         return x
     return lax.abs(x)
@@ -837,16 +871,16 @@ def fabs(x):
 
 
 def sign(x):
-    return lax.sign(asarray(x) if not _is_array(x) else x)
+    return lax.sign(_arr(x))
 
 
 def floor(x):
-    x = asarray(x) if not _is_array(x) else x
+    x = _arr(x)
     return lax.floor(x) if _aval(x).dtype.kind == "f" else x
 
 
 def ceil(x):
-    x = asarray(x) if not _is_array(x) else x
+    x = _arr(x)
     return lax.ceil(x) if _aval(x).dtype.kind == "f" else x
 
 
@@ -867,7 +901,7 @@ def modf(x):
 
 
 def round(x, decimals=0, out=None):
-    x = asarray(x) if not _is_array(x) else x
+    x = _arr(x)
     if _aval(x).dtype.kind != "f":
         return x
     if decimals:
@@ -892,7 +926,7 @@ def rint(x):
 
 
 def square(x):
-    return lax.integer_pow(asarray(x) if not _is_array(x) else x, 2)
+    return lax.integer_pow(_arr(x), 2)
 
 
 def reciprocal(x):
@@ -1009,7 +1043,7 @@ def iscomplex(x):
 
 
 def clip(a=None, a_min=None, a_max=None, *, min=None, max=None, arr=None):
-    a = arr if a is None else a
+    a = _arr(arr if a is None else a)
     lo = a_min if a_min is not None else min
     hi = a_max if a_max is not None else max
     if lo is not None:
@@ -1020,6 +1054,7 @@ def clip(a=None, a_min=None, a_max=None, *, min=None, max=None, arr=None):
 
 
 def _where3(condition, x, y):
+    _check_arraylike(condition)
     condition = _as_bool(condition)
     x, y = _promote(x, y)
     c, x, y = _broadcast(condition, x, y)
@@ -1027,6 +1062,7 @@ def _where3(condition, x, y):
 
 
 def where(condition, x=None, y=None, *, size=None, fill_value=None):
+    _check_arraylike(condition)
     if x is None and y is None:
         return nonzero(condition, size=size, fill_value=fill_value)
     if x is None or y is None:
@@ -1073,19 +1109,19 @@ def _any_of(conds):
 
 
 def isnan(x):
-    x = asarray(x) if not _is_array(x) else x
+    x = _arr(x)
     return lax.ne(x, x)
 
 
 def isfinite(x):
-    x = asarray(x) if not _is_array(x) else x
+    x = _arr(x)
     if _aval(x).dtype.kind != "f":
         return full_like(x, True, bool_)
     return lax.is_finite(x)
 
 
 def isinf(x):
-    x = asarray(x) if not _is_array(x) else x
+    x = _arr(x)
     if _aval(x).dtype.kind != "f":
         return full_like(x, False, bool_)
     return lax.eq(lax.abs(x), full_like(x, _np.inf))
@@ -1123,7 +1159,7 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
 
 
 def array_equal(a1, a2, equal_nan=False):
-    a1, a2 = _arr(a1), _arr(a2)
+    a1, a2 = asarray(a1), asarray(a2)   # lists are accepted here, as in JAX
     if a1.shape != a2.shape:
         return asarray(False)
     eq = equal(a1, a2)
@@ -1133,7 +1169,7 @@ def array_equal(a1, a2, equal_nan=False):
 
 
 def array_equiv(a1, a2):
-    a1, a2 = _arr(a1), _arr(a2)
+    a1, a2 = asarray(a1), asarray(a2)
     try:
         broadcast_shapes(a1.shape, a2.shape)
     except ValueError:
@@ -1236,7 +1272,7 @@ def tensordot(a, b, axes=2, precision=None, preferred_element_type=None):
         lb = [lb] if isinstance(lb, (int, _np.integer)) else list(lb)
         if len(la) != len(lb):
             raise TypeError(f"tensordot requires axes lists of equal length, got {la} and {lb}")
-    la, lb = [int(x) % av.ndim for x in la], [int(x) % bv.ndim for x in lb]
+    la, lb = [_axis(x, av.ndim) for x in la], [_axis(x, bv.ndim) for x in lb]
     for i, j in zip(la, lb):
         _check_contract(av, bv, i, j)
     return lax.dot_general(a, b, ((la, lb), ([], [])))
@@ -1395,18 +1431,24 @@ def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
 
 # -- reductions --------------------------------------------------------------------------
 
+def _axis(axis, ndim):
+    """One axis argument as an int in [0, ndim). Out of range is NumPy's AxisError, which is
+    both the ValueError and the IndexError JAX raises for it; a float axis is a TypeError."""
+    axis = _operator.index(axis)
+    if not -ndim <= axis < ndim:
+        raise _AxisError(f"axis {axis} is out of bounds for array of dimension {ndim} (at {user_site()})")
+    return axis % ndim
+
+
 def _axes(axis, ndim):
+    """An axis argument (None: all axes, an int, or a sequence) as sorted distinct axes."""
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, (int, _np.integer)):
-        axis = (axis,)
-    out = []
-    for a in axis:
-        a = int(a)
-        if not -ndim <= a < builtins.max(ndim, 1):
-            raise ValueError(f"axis {a} is out of bounds for array of dimension {ndim} (at {user_site()})")
-        out.append(a % builtins.max(ndim, 1))
-    return tuple(sorted(set(out)))
+    given = (axis,) if isinstance(axis, (int, _np.integer)) else tuple(axis)
+    out = [_axis(a, ndim) for a in given]
+    if len(set(out)) != len(out):
+        raise ValueError(f"duplicate value in 'axis': {given} (at {user_site()})")
+    return tuple(sorted(out))
 
 
 def _keep(x, out, axes, keepdims):
@@ -1440,6 +1482,9 @@ def _reduction(prim, name, upcast=False):
         elif upcast and promote_integers:
             a = a.astype(_sum_dtype(_dt(a)))
         axes = _axes(axis, a.ndim)
+        if name not in _IDENTITY and initial is None and builtins.any(a.shape[d] == 0 for d in axes):
+            raise ValueError(f"zero-size array to reduction operation {name} which has no identity: "
+                             f"shape {a.shape}, axis {axis} (pass initial= for a value) (at {user_site()})")
         out_dt = _dt(a)
         if upcast and out_dt == _np.float16:
             a = a.astype(_np.float32)   # accumulate half floats in float32, as JAX does
@@ -1579,21 +1624,27 @@ def ptp(a, axis=None, out=None, keepdims=False):
 
 
 def argmax(a, axis=None, out=None, keepdims=False):
-    a = asarray(a) if not _is_array(a) else a
+    a = _arr(a)
     if axis is None:
         r = argmax(ravel(a), axis=0)
         return reshape(r, (1,) * a.ndim) if keepdims else r
-    axis = _axes(axis, _aval(a).ndim)[0]
+    axis = _axis(axis, _aval(a).ndim)
+    if a.shape[axis] == 0:
+        raise ValueError(f"attempt to get argmax of an empty sequence: shape {a.shape}, axis {axis} "
+                         f"(at {user_site()})")
     r = lax.argmax(a, axis, core.default_int())
     return _keep(a, r, (axis,), keepdims)
 
 
 def argmin(a, axis=None, out=None, keepdims=False):
-    a = asarray(a) if not _is_array(a) else a
+    a = _arr(a)
     if axis is None:
         r = argmin(ravel(a), axis=0)
         return reshape(r, (1,) * a.ndim) if keepdims else r
-    axis = _axes(axis, _aval(a).ndim)[0]
+    axis = _axis(axis, _aval(a).ndim)
+    if a.shape[axis] == 0:
+        raise ValueError(f"attempt to get argmin of an empty sequence: shape {a.shape}, axis {axis} "
+                         f"(at {user_site()})")
     r = lax.argmin(a, axis, core.default_int())
     return _keep(a, r, (axis,), keepdims)
 
@@ -1684,7 +1735,7 @@ def _cumulative(prim, name, upcast_bool=True):
             a = a.astype(dtype)
         elif _dt(a) == _np.bool_ and upcast_bool:
             a = a.astype(core.default_int())
-        return prim(a, _axes(axis, a.ndim)[0])
+        return prim(a, _axis(axis, a.ndim))
     f.__name__ = name
     return f
 
@@ -1711,7 +1762,7 @@ def _cumulative_include(fn, ident):
             axis = 0
         out = fn(x, axis=axis, dtype=dtype)
         if include_initial:
-            axis = _axes(axis, out.ndim)[0]
+            axis = _axis(axis, out.ndim)
             pad_cfg = [(1 if d == axis else 0, 0, 0) for d in range(out.ndim)]
             out = lax.pad(out, Array(_np.asarray(ident, out.dtype)), pad_cfg)
         return out
@@ -1726,7 +1777,7 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
     a = _arr(a)
     if a.ndim == 0:
         raise ValueError(f"diff requires input that is at least one dimensional; got {a}")
-    axis = _axes(axis, a.ndim)[0]
+    axis = _axis(axis, a.ndim)
     if prepend is not None or append is not None:
         def edge(v):
             v = _arr(v)
@@ -1787,7 +1838,7 @@ def gradient(f, *varargs, axis=None, edge_order=None):
 
 def trapezoid(y, x=None, dx=1.0, axis=-1):
     y = _float_args(y)[0]
-    axis = _axes(axis, y.ndim)[0]
+    axis = _axis(axis, y.ndim)
     n = y.shape[axis]
     lo, hi = lax.slice_in_dim(y, 0, n - 1, 1, axis), lax.slice_in_dim(y, 1, n, 1, axis)
     if x is None:
@@ -1832,9 +1883,9 @@ def size(a, axis=None):
 
 
 def reshape(a, newshape=None, order="C", *, shape=None, copy=None):
-    a = asarray(a) if not _is_array(a) else a
+    a = _arr(a)
     newshape = shape if newshape is None else newshape
-    newshape = list(_shape(newshape))
+    newshape = list(_shape(newshape, unknown_ok=True))
     size_ = _aval(a).size
     if newshape.count(-1) > 1:
         raise ValueError("can only specify one unknown dimension")
@@ -1856,10 +1907,16 @@ def ravel(a, order="C"):
 
 
 def transpose(a, axes=None):
-    a = asarray(a) if not _is_array(a) else a
+    a = _arr(a)
     n = _aval(a).ndim
-    axes = tuple(reversed(range(n))) if axes is None else tuple(int(x) % builtins.max(n, 1) for x in axes)
-    return lax.transpose(a, axes)
+    if axes is None:
+        return lax.transpose(a, tuple(reversed(range(n))))
+    perm = tuple(_axis(x, n) for x in axes)
+    if sorted(perm) != list(range(n)):
+        raise TypeError(f"transpose: axes {tuple(axes)} are not a permutation of the {n} axes of an "
+                        f"array of shape {a.shape}: give each axis in range({n}) exactly once "
+                        f"(at {user_site()})")
+    return lax.transpose(a, perm)
 
 
 def permute_dims(a, axes):
@@ -1868,17 +1925,25 @@ def permute_dims(a, axes):
 
 def swapaxes(a, axis1, axis2):
     n = ndim(a)
+    axis1, axis2 = _axis(axis1, n), _axis(axis2, n)
     perm = list(range(n))
-    perm[axis1 % n], perm[axis2 % n] = perm[axis2 % n], perm[axis1 % n]
+    perm[axis1], perm[axis2] = perm[axis2], perm[axis1]
     return transpose(a, perm)
 
 
 def moveaxis(a, source, destination):
     n = ndim(a)
-    src = [source % n] if isinstance(source, (int, _np.integer)) else [s % n for s in source]
-    dst = [destination % n] if isinstance(destination, (int, _np.integer)) else [d % n for d in destination]
+    src = [_axis(source, n)] if isinstance(source, (int, _np.integer)) else [_axis(s, n) for s in source]
+    dst = [_axis(destination, n)] if isinstance(destination, (int, _np.integer)) else [_axis(d, n) for d in destination]
     if len(src) != len(dst):
-        raise ValueError("moveaxis: source and destination must have the same number of elements")
+        raise ValueError(f"moveaxis: source {source!r} and destination {destination!r} must have the "
+                         f"same number of elements (at {user_site()})")
+    # JAX raises TypeError for a repeated source axis (as a transpose would); NumPy raises
+    # ValueError for a repeated destination.
+    if len(set(src)) != len(src):
+        raise TypeError(f"moveaxis: repeated axis in source {source!r} (at {user_site()})")
+    if len(set(dst)) != len(dst):
+        raise ValueError(f"moveaxis: repeated axis in destination {destination!r} (at {user_site()})")
     order = [i for i in range(n) if i not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -1887,7 +1952,9 @@ def moveaxis(a, source, destination):
 
 def rollaxis(a, axis, start=0):
     n = ndim(a)
-    axis = axis % n
+    axis = _axis(axis, n)
+    if not -n <= start <= n:
+        raise _AxisError(f"rollaxis: start={start} must satisfy {-n}<=start<={n} (at {user_site()})")
     start = start % (n + 1) if start < 0 else start
     if axis < start:
         start -= 1
@@ -1895,7 +1962,7 @@ def rollaxis(a, axis, start=0):
 
 
 def squeeze(a, axis=None):
-    a = asarray(a) if not _is_array(a) else a
+    a = _arr(a)
     s = _aval(a).shape
     if axis is None:
         axes = tuple(i for i, n in enumerate(s) if n == 1)
@@ -1908,20 +1975,23 @@ def squeeze(a, axis=None):
 
 
 def expand_dims(a, axis):
-    a = asarray(a) if not _is_array(a) else a
+    a = _arr(a)
     axes = (axis,) if isinstance(axis, (int, _np.integer)) else tuple(axis)
+    n = a.ndim + len(axes)
+    if len({_axis(d, n) for d in axes}) != len(axes):
+        raise ValueError(f"repeated axis in expand_dims: {axes} (at {user_site()})")
     return lax.expand_dims(a, axes)
 
 
 def atleast_1d(*arys):
-    out = [reshape(a, (1,)) if ndim(a) == 0 else asarray(a) for a in arys]
+    out = [reshape(a, (1,)) if ndim(a) == 0 else _arr(a) for a in arys]
     return out[0] if len(out) == 1 else out
 
 
 def atleast_2d(*arys):
     out = []
     for a in arys:
-        a = asarray(a) if not _is_array(a) else a
+        a = _arr(a)
         out.append(reshape(a, (1,) * (2 - ndim(a)) + shape(a)) if ndim(a) < 2 else a)
     return out[0] if len(out) == 1 else out
 
@@ -1941,7 +2011,7 @@ def atleast_3d(*arys):
 
 
 def concatenate(arrays, axis=0, dtype=None):
-    arrays = [asarray(a) if not _is_array(a) else a for a in arrays]
+    arrays = [_arr(a) for a in arrays]
     if not arrays:
         raise ValueError("Need at least one array to concatenate.")
     if axis is None:
@@ -1953,7 +2023,7 @@ def concatenate(arrays, axis=0, dtype=None):
     nd = _aval(arrays[0]).ndim
     if nd == 0:
         raise ValueError("Zero-dimensional arrays cannot be concatenated.")
-    axis = _axes(axis, nd)[0]
+    axis = _axis(axis, nd)
     for a in arrays[1:]:
         s0, s1 = _aval(arrays[0]).shape, _aval(a).shape
         if len(s0) != len(s1) or builtins.any(x != y for i, (x, y) in enumerate(zip(s0, s1)) if i != axis):
@@ -1966,11 +2036,11 @@ concat = concatenate
 
 
 def stack(arrays, axis=0, out=None, dtype=None):
-    arrays = [asarray(a) if not _is_array(a) else a for a in arrays]
+    arrays = [_arr(a) for a in arrays]
     if not arrays:
         raise ValueError("Need at least one array to stack.")
     nd = _aval(arrays[0]).ndim
-    axis = axis % (nd + 1)
+    axis = _axis(axis, nd + 1)
     for a in arrays[1:]:
         if _aval(a).shape != _aval(arrays[0]).shape:
             raise ValueError(f"All input arrays must have the same shape, got {_aval(arrays[0]).shape} and {_aval(a).shape} (at {user_site()})")
@@ -2050,7 +2120,7 @@ def _split_points(n, indices_or_sections, even):
 
 def _split(ary, indices_or_sections, axis, even):
     ary = _arr(ary)
-    axis = _axes(axis, ary.ndim)[0]
+    axis = _axis(axis, ary.ndim)
     n = ary.shape[axis]
     pts = _split_points(n, indices_or_sections, even)
     return [lax.slice_in_dim(ary, int(s), builtins.max(int(s), int(e)), 1, axis) for s, e in zip(pts[:-1], pts[1:])]
@@ -2078,13 +2148,13 @@ def dsplit(ary, indices_or_sections):
 
 def unstack(x, axis=0):
     x = _arr(x)
-    axis = _axes(axis, x.ndim)[0]
+    axis = _axis(axis, x.ndim)
     return tuple(squeeze(lax.slice_in_dim(x, i, i + 1, 1, axis), axis) for i in range(x.shape[axis]))
 
 
 def tile(A, reps):
     A = _arr(A)
-    reps = (int(reps),) if isinstance(reps, (int, _np.integer)) else tuple(int(r) for r in reps)
+    reps = _shape(reps)
     d = builtins.max(A.ndim, len(reps))
     A = reshape(A, (1,) * (d - A.ndim) + A.shape)
     reps = (1,) * (d - len(reps)) + reps
@@ -2097,7 +2167,7 @@ def _flat_or_axis(a, axis):
     """NumPy's convention for one-axis functions: axis=None works on the flattened array."""
     if axis is None:
         return ravel(a), 0
-    return a, _axes(axis, a.ndim)[0]
+    return a, _axis(axis, a.ndim)
 
 
 def repeat(a, repeats, axis=None, *, total_repeat_length=None):
@@ -2144,6 +2214,9 @@ def _take_axis(x, idx, axis, mode="clip"):
 def flip(m, axis=None):
     from mlax.numpy._indexing import reverse
     m = _arr(m)
+    if axis is not None and not isinstance(axis, (int, _np.integer)) and \
+            len({_axis(a, m.ndim) for a in axis}) != len(axis):
+        raise TypeError(f"flip: axes must be unique, got {tuple(axis)} (at {user_site()})")
     return reverse(m, _axes(axis, m.ndim))
 
 
@@ -2166,7 +2239,7 @@ def roll(a, shift, axis=None):
     if len(axes) == 1:
         axes = axes * len(shifts)
     for s, ax in zip(shifts, axes):
-        ax = _axes(ax, a.ndim)[0]
+        ax = _axis(ax, a.ndim)
         n = a.shape[ax]
         if n == 0:
             continue
@@ -2184,9 +2257,11 @@ def roll(a, shift, axis=None):
 
 def rot90(m, k=1, axes=(0, 1)):
     m = _arr(m)
-    ax0, ax1 = (a % m.ndim for a in axes)
+    if len(axes) != 2:
+        raise ValueError(f"rot90: axes must be 2 axes, got {axes!r}")
+    ax0, ax1 = (_axis(a, m.ndim) for a in axes)
     if ax0 == ax1:
-        raise ValueError("rot90: axes must be different")
+        raise ValueError(f"rot90: axes must be different, got {tuple(axes)}")
     k = int(k) % 4
     if k == 0:
         return m
@@ -2199,34 +2274,38 @@ def rot90(m, k=1, axes=(0, 1)):
     return flip(transpose(m, perm), ax1)
 
 
-def _normalize_mode(mode, what):
-    if mode is None or mode == "fill":
-        return "fill"
-    if mode in ("clip", "wrap", "promise_in_bounds"):
-        return mode
-    raise ValueError(f"{what}: mode {mode!r} is not supported (use 'fill', 'clip' or 'wrap')")
-
-
 def take(a, indices, axis=None, out=None, mode=None, unique_indices=False,
          indices_are_sorted=False, fill_value=None):
     """a indexed by `indices` along `axis`; out-of-range indices give NaN / the lowest int
     (mode "fill", JAX's default), the nearest end ("clip") or wrap ("wrap")."""
+    if out is not None:
+        raise NotImplementedError("The 'out' argument to jnp.take is not supported.")
+    if mode == "raise":
+        raise NotImplementedError("The 'raise' mode to jnp.take is not supported: indices are "
+                                  "not checked at run time; use mode 'fill', 'clip' or 'wrap'")
+    if mode not in (None, "fill", "clip", "wrap"):
+        raise ValueError(f"Invalid mode {mode!r} for np.take: use 'fill' (the default), 'clip' "
+                         "or 'wrap'")
     a = _arr(a)
     a, axis = _flat_or_axis(a, axis)
     idx = _arr(indices)
     if _dt(idx).kind not in "iu":
         raise TypeError(f"take: indices must be integers, got {_dt(idx)}")
-    idx = idx.astype(_np.int32)
     n = a.shape[axis]
-    mode = _normalize_mode(mode, "take")
+    if n == 0:
+        if idx.size:
+            raise IndexError("Cannot do a non-empty jnp.take() from an empty axis.")
+        return zeros(a.shape[:axis] + idx.shape + a.shape[axis + 1:], a.dtype)
+    idx = idx.astype(_np.int32)
     if mode == "wrap":
-        idx = remainder(idx, _np.int32(builtins.max(n, 1)))
+        idx = remainder(idx, _np.int32(n))
     elif mode == "clip":
-        idx = clip(idx, 0, builtins.max(n - 1, 0)).astype(_np.int32)
+        idx = clip(idx, 0, n - 1).astype(_np.int32)
     else:
         idx = _where3(lax.lt(idx, zeros_like(idx)), idx + _np.int32(n), idx)
-    out = _take_axis(a, idx, axis, "fill" if mode == "fill" else "clip")
-    if mode == "fill" and fill_value is not None:
+    fill = mode in (None, "fill")
+    out = _take_axis(a, idx, axis, "fill" if fill else "clip")
+    if fill and fill_value is not None:
         ok = logical_and(greater_equal(idx, 0), less(idx, n))
         ok = lax.broadcast_in_dim(ok, out.shape, tuple(range(axis, axis + idx.ndim)))
         out = _where3(ok, out, asarray(fill_value, out.dtype))
@@ -2234,8 +2313,12 @@ def take(a, indices, axis=None, out=None, mode=None, unique_indices=False,
 
 
 def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
+    """arr indexed along `axis` by `indices` broadcast against it; out-of-range indices read
+    `fill_value` (mode "fill", the default: NaN / the lowest int) or the nearest end ("clip")."""
     arr = _arr(arr)
     indices = _arr(indices)
+    if _dt(indices).kind not in "iu":
+        raise TypeError(f"take_along_axis indices must be of integer type, got {_dt(indices)}")
     if axis is None:
         if indices.ndim != 1:
             raise ValueError(f"take_along_axis with axis=None needs 1-d indices, got shape {indices.shape}")
@@ -2244,22 +2327,17 @@ def take_along_axis(arr, indices, axis, mode=None, fill_value=None):
     if arr.ndim != indices.ndim:
         raise ValueError(f"indices and arr must have the same number of dimensions; "
                          f"{indices.ndim} vs. {arr.ndim}")
-    axis = _axes(axis, arr.ndim)[0]
+    axis = _axis(axis, arr.ndim)
     shp = broadcast_shapes(*[tuple(1 if d == axis else n for d, n in enumerate(s))
                              for s in (arr.shape, indices.shape)])
-    arr = broadcast_to(arr, tuple(arr.shape[axis] if d == axis else n for d, n in enumerate(shp)))
-    indices = broadcast_to(indices, tuple(indices.shape[axis] if d == axis else n for d, n in enumerate(shp)))
     n = arr.shape[axis]
+    if n == 0:   # JAX gives zeros: there is nothing to read
+        return zeros(tuple(indices.shape[axis] if d == axis else m for d, m in enumerate(shp)), arr.dtype)
+    arr = broadcast_to(arr, tuple(n if d == axis else m for d, m in enumerate(shp)))
+    indices = broadcast_to(indices, tuple(indices.shape[axis] if d == axis else m for d, m in enumerate(shp)))
     idx = indices.astype(_np.int32)
-    mode = _normalize_mode(mode, "take_along_axis")
-    if mode == "wrap":
-        idx = remainder(idx, _np.int32(builtins.max(n, 1)))
-    elif mode == "clip":
-        idx = clip(idx, 0, builtins.max(n - 1, 0)).astype(_np.int32)
     index = tuple(idx if d == axis else lax.broadcasted_iota(_np.int32, idx.shape, d) for d in range(arr.ndim))
-    if mode == "fill":
-        return arr.at[index].get(mode="fill", fill_value=fill_value)
-    return arr[index]
+    return arr.at[index].get(mode="fill" if mode is None else mode, fill_value=fill_value)
 
 
 def put(a, ind, v, mode=None, *, inplace=True):
@@ -2297,7 +2375,7 @@ def pad(array, pad_width, mode="constant", **kwargs):
         if _np.ndim(cv) == 0 and not (_is_array(cv) and cv.ndim):
             v = asarray(cv, a.dtype) if not _is_array(cv) else cv.astype(a.dtype)
             return lax.pad(a, reshape(v, ()), [(lo, hi, 0) for lo, hi in pw])
-        cv = broadcast_to(_arr(cv).astype(a.dtype), (a.ndim, 2))
+        cv = broadcast_to(asarray(cv).astype(a.dtype), (a.ndim, 2))   # pairs may be tuples
         for d, (lo, hi) in enumerate(pw):
             cfg = [(0, 0, 0)] * a.ndim
             cfg[d] = (lo, 0, 0)
@@ -2412,6 +2490,7 @@ def resize(a, new_shape):
 
 
 def trim_zeros(filt, trim="fb"):
+    _check_arraylike(filt)
     host = _np.asarray(_concrete(filt, "trim_zeros"))
     return asarray(_np.trim_zeros(host, trim))
 
@@ -2519,9 +2598,7 @@ def sort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False):
     if axis is None:
         a = ravel(a)
         axis = 0
-    if a.ndim == 0:
-        return a
-    axis = _axes(axis, a.ndim)[0]
+    axis = _axis(axis, a.ndim)
     out = lax.sort(a, dimension=axis, is_stable=builtins.bool(stable))
     return flip(out, axis) if descending else out
 
@@ -2546,7 +2623,7 @@ def lexsort(keys, axis=-1):
     if not keys:
         raise TypeError("need sequence of keys with len > 0 in lexsort")
     keys = _broadcast(*keys)
-    axis = _axes(axis, keys[0].ndim)[0]
+    axis = _axis(axis, keys[0].ndim)
     order = argsort(keys[0], axis=axis)
     for k in keys[1:]:
         o = argsort(take_along_axis(k, order, axis, mode="clip"), axis=axis)
@@ -2636,6 +2713,7 @@ def _nonzero_sized(a, size, fill_value):
 
 
 def nonzero(a, *, size=None, fill_value=None):
+    _check_arraylike(a)
     if size is not None:
         return _nonzero_sized(_arr(a), size, fill_value)
     if isinstance(a, Tracer):
@@ -2727,6 +2805,7 @@ def isin(element, test_elements, assume_unique=False, invert=False, *, method="a
 def _concrete_set_op(name, *arrays, **kw):
     hosts = []
     for a in arrays:
+        _check_arraylike(a)
         if isinstance(a, Tracer):
             a._concretization(core.ConcretizationTypeError, f"{name} of a traced array",
                               "Compute it outside jit (the result's size depends on the values).")
@@ -2820,6 +2899,8 @@ def _quantile(a, q, axis, method, keepdims, ignore_nan):
     a2 = transpose(a, rest + list(axes))
     a2 = reshape(a2, tuple(a.shape[d] for d in rest) + (-1,))
     n = a2.shape[-1]
+    if n == 0:   # there is no element to interpolate between (JAX raises a TypeError)
+        raise TypeError(f"quantile of an empty array: shape {a.shape}, axis {axis} (at {user_site()})")
     s = sort(a2, axis=-1)
     qf = ravel(q)
     nq = qf.shape[0]
@@ -2988,7 +3069,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
 def apply_along_axis(func1d, axis, arr, *args, **kwargs):
     from mlax.batching import vmap
     arr = _arr(arr)
-    axis = _axes(axis, arr.ndim)[0]
+    axis = _axis(axis, arr.ndim)
     f = lambda x: func1d(x, *args, **kwargs)
     for _ in range(arr.ndim - axis - 1):
         f = vmap(f, in_axes=-1, out_axes=-1)
@@ -3132,7 +3213,7 @@ def put_along_axis(arr, indices, values, axis, inplace=True, *, mode=None):
     if axis is None:
         return reshape(put_along_axis(ravel(arr), ravel(indices), ravel(_arr(values)), 0, inplace=False,
                                       mode=mode), arr.shape)
-    axis = _axes(axis, arr.ndim)[0]
+    axis = _axis(axis, arr.ndim)
     shp = broadcast_shapes(*[tuple(1 if d == axis else n for d, n in enumerate(s)) for s in (arr.shape, indices.shape)])
     if tuple(n for d, n in enumerate(arr.shape) if d != axis) != tuple(n for d, n in enumerate(shp) if d != axis):
         raise ValueError(f"put_along_axis: indices of shape {indices.shape} do not fit arr of shape {arr.shape}")
@@ -3181,7 +3262,7 @@ def spacing(x):
 
 def unwrap(p, discont=None, axis=-1, period=2 * _np.pi):
     p = _float_args(p)[0]
-    axis = _axes(axis, p.ndim)[0]
+    axis = _axis(axis, p.ndim)
     if discont is None:
         discont = period / 2
     dd = diff(p, axis=axis)

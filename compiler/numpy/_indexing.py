@@ -5,14 +5,19 @@ into arrays, and boolean masks turned into the integer arrays of their `nonzero`
 concrete values: the result's shape depends on them, as in JAX).
 
 - Basic indices (ints, slices, None) become `slice` (+ a reversing `gather` for negative
-  steps) and `reshape`; a traced integer scalar becomes `dynamic_slice`.
+  steps) and `reshape`; a traced integer scalar becomes `dynamic_slice`. Outside a trace the
+  start positions are runtime operands of `dynamic_slice`, so one compiled executable serves
+  `x[i]` for every i.
 - Integer-array ("advanced") indices become one `gather` after the slices are applied; the
   broadcast index shape goes where NumPy puts it: in place of the advanced indices when they
-  are adjacent in the index, else first. Out-of-bounds indices are clamped (JAX's default for
-  reads) or filled (`.at[].get(mode="fill")`).
+  are adjacent in the index, else first.
 - Updates on unit-stride basic indices read, combine and write back with
   `dynamic_update_slice`; integer arrays on the leading axes scatter whole windows; any other
-  index scatters single points at an index grid. Out-of-bounds updates are dropped (JAX).
+  index scatters single points at an index grid.
+
+Out of bounds, as in JAX: a negative index counts from the end once; reads clamp (the gradient
+of an out-of-bounds array index is dropped) or fill (`.at[].get(mode="fill")`); updates are
+dropped, or clamped with `mode="clip"`. An integer index into an empty axis is an IndexError.
 """
 from __future__ import annotations
 
@@ -57,6 +62,9 @@ def _parse(shape, idx):
     """The index as a list with one entry per result position: None, a slice, an int (static),
     a 0-d integer Array/Tracer (dynamic scalar) or an integer array (NumPy, Array or Tracer).
     Each non-None entry consumes one operand dim, in order."""
+    if isinstance(idx, list):   # NumPy once read x[[0, 1]] as x[0, 1]; JAX refuses it
+        raise TypeError(f"Using a non-tuple sequence for multidimensional indexing is not allowed; "
+                        f"use `arr[array(seq)]` instead of `arr[seq]` (at {user_site()})")
     idx = idx if isinstance(idx, tuple) else (idx,)
     entries = []
     for i in idx:
@@ -158,18 +166,23 @@ def _slice_range(s, n):
 
 
 def _index_array(i, n):
-    """An integer index array (or scalar) with negative entries counted from the end, as int32."""
+    """An integer index array (or scalar) with negative entries counted from the end once, as
+    int32. Entries a wider type holds past [-n - 1, n] are first brought to those bounds: they
+    stay out of bounds, and converting them cannot wrap them around."""
     if isinstance(i, (int, np.integer, np.ndarray)):
-        a = np.asarray(i, dtype=np.int64)
+        a = np.asarray(i)
+        a = np.clip(a, 0 if a.dtype.kind == "u" else -n - 1, n).astype(np.int64)
         return Array(np.array(np.where(a < 0, a + n, a), dtype=np.int32, order="C"))
-    i = lax.convert_element_type(i, np.int32) if np.dtype(i.dtype) != np.int32 else i
-    return _where_neg(i, n)
+    dt = np.dtype(i.dtype)
+    if np.iinfo(dt).max > np.iinfo(np.int32).max:
+        from mlax import numpy as jnp
+        i = jnp.clip(i, np.array(0 if dt.kind == "u" else -n - 1, dt), np.array(n, dt))
+    i = lax.convert_element_type(i, np.int32) if dt != np.int32 else i
+    return i if dt.kind == "u" else _where_neg(i, n)
 
 
 def _where_neg(i, n):
     from mlax import numpy as jnp
-    if np.dtype(i.dtype).kind == "u":
-        return i
     return jnp.where(jnp.less(i, 0), i + n, i)
 
 
@@ -200,16 +213,60 @@ def take_axis(x, index, axis, mode="clip"):
                      start_indices_batching_dims=(), slice_sizes=sizes, mode=mode)
 
 
+# JAX's out-of-bounds modes (`lax.GatherScatterMode`) by the names `.at[]` accepts, to the
+# mlax.gather / mlax.scatter `mode` attribute. Reads default to "promise_in_bounds": the window
+# is clamped into bounds, and the gradient of an out-of-bounds read is dropped (what JAX gives).
+# Updates default to dropping out-of-bounds updates.
+_GATHER_MODES = {None: "promise_in_bounds", "promise_in_bounds": "promise_in_bounds",
+                 "clip": "clip", "fill": "fill", "drop": "fill"}
+_SCATTER_MODES = {None: "drop", "drop": "drop", "fill": "drop", "clip": "clip",
+                  "promise_in_bounds": "drop"}
+
+
+def _mode(mode, table, what):
+    if not isinstance(mode, (str, type(None))) or mode not in table:
+        raise ValueError(f"Unknown {what} mode {mode!r}: expected 'promise_in_bounds', 'clip', "
+                         f"'fill' or 'drop' (at {user_site()})")
+    return table[mode]
+
+
+def _check_scalar_axes(x, entries):
+    """An integer scalar cannot index an axis of size 0 (JAX raises; there is no element to
+    clamp to)."""
+    d = 0
+    for e in entries:
+        if e is None:
+            continue
+        if _is_scalar_entry(e) and x.shape[d] == 0:
+            raise IndexError(f"index is out of bounds for axis {d} with size 0 (at {user_site()})")
+        d += 1
+
+
 def getitem(x, idx, mode=None, fill_value=None):
+    gmode = _mode(mode, _GATHER_MODES, "gather")
     entries = _parse(x.shape, idx)
-    if any(_is_array_entry(e) for e in entries):
-        return _advanced_get(x, entries, mode, fill_value)
+    _check_scalar_axes(x, entries)
+    if any(_is_array_entry(e) for e in entries) or (
+            gmode == "fill" and any(_is_scalar_entry(e) for e in entries)):
+        return _advanced_get(x, entries, gmode, fill_value)
     return _basic_get(x, entries)
 
 
+def _static_start(i, n):
+    """A static integer index counted from the end once if negative, then clamped into the
+    dim (JAX's reads clamp out-of-bounds indices)."""
+    i = i + n if i < 0 else i
+    return min(max(i, 0), n - 1)
+
+
 def _basic_get(x, entries):
-    """Ints, slices (any step), None and dynamic integer scalars."""
-    starts, limits, strides, dyn, rev, out_shape = [], [], [], {}, [], []
+    """Ints, slices (any step), None and dynamic integer scalars.
+
+    Outside a trace (eager), start positions are runtime operands of a `dynamic_slice`, so one
+    compiled executable serves every position (`for row in x`); in a trace, static starts stay
+    static (`slice`)."""
+    starts, sizes, strides, rev, out_shape = [], [], [], [], []
+    dynamic = not isinstance(x, Tracer)   # eager: every start is a runtime operand
     d = 0
     for e in entries:
         if e is None:
@@ -219,36 +276,34 @@ def _basic_get(x, entries):
         if isinstance(e, slice):
             r = _slice_range(e, n)
             if not len(r):
-                s, l, st = 0, 0, 1
+                s, size, st = 0, 0, 1
             elif r.step > 0:
-                s, l, st = r[0], r[-1] + 1, r.step
+                s, size, st = r[0], r[-1] + 1 - r[0], r.step
             else:
-                s, l, st = r[-1], r[0] + 1, -r.step
+                s, size, st = r[-1], r[0] + 1 - r[-1], -r.step
                 if len(r) > 1:
                     rev.append(d)
             out_shape.append(len(r))
         elif isinstance(e, int):
-            if not -n <= e < n:
-                raise IndexError(f"index {e} is out of bounds for axis {d} with size {n} (at {user_site()})")
-            s, l, st = e % n, e % n + 1, 1
+            s, size, st = _static_start(e, n), 1, 1
         else:
-            s, l, st = 0, 1, 1
-            dyn[d] = e
+            s, size, st = e, 1, 1   # lax.dynamic_slice counts a negative index from the end
+            dynamic = True
         starts.append(s)
-        limits.append(l)
+        sizes.append(size)
         strides.append(st)
         d += 1
-    if dyn:
-        sizes = [l - s for s, l in zip(starts, limits)]
-        idx = [_where_neg(lax.convert_element_type(dyn[k], np.int32), x.shape[k]) if k in dyn
-               else np.int32(s) for k, s in enumerate(starts)]
-        out = lax.dynamic_slice(x, idx, sizes)
+    full = all(isinstance(s, int) and s == 0 for s in starts) and tuple(sizes) == tuple(x.shape)
+    if full:
+        out = x
         if any(st != 1 for st in strides):
             out = lax.slice(out, [0] * len(sizes), sizes, strides)
-    elif starts == [0] * len(starts) and limits == list(x.shape) and all(st == 1 for st in strides):
-        out = x
+    elif dynamic:
+        out = lax.dynamic_slice(x, [np.int32(s) if isinstance(s, int) else s for s in starts], sizes)
+        if any(st != 1 for st in strides):
+            out = lax.slice(out, [0] * len(sizes), sizes, strides)
     else:
-        out = lax.slice(x, starts, limits, strides)
+        out = lax.slice(x, starts, [s + n for s, n in zip(starts, sizes)], strides)
     if rev:
         out = reverse(out, rev)
     return lax.reshape(out, out_shape)
@@ -292,19 +347,27 @@ def _broadcast_index(dims, adv, shape, bshape):
 
 
 def _advanced_get(x, entries, mode, fill_value):
+    """One gather over the array- (and scalar-) indexed dims, in gather mode `mode`; in mode
+    "fill", out-of-bounds positions read `fill_value` (NaN / the integer minimum by default)."""
     from mlax import numpy as jnp
     dims, adv, bshape, adjacent, p = _layout(entries, x.shape)
+    for d in adv:
+        if x.shape[d] == 0 and 0 not in bshape:
+            raise TypeError(f"cannot gather from axis {d} of size 0 with a non-empty index "
+                            f"(at {user_site()})")
     # The slices first, keeping every dim; then one gather over the array-indexed dims.
     y = _basic_get(x, [e if isinstance(e, slice) else slice(None) for e in dims])
+    sliced = [y.shape[d] for d in range(y.ndim) if d not in adv]
+    if 0 in bshape:   # an empty index reads nothing (and may index an empty axis)
+        return jnp.zeros(_final_shape(entries, sliced, bshape, adjacent), x.dtype)
     arrays = _broadcast_index(dims, adv, x.shape, bshape)
     ind = jnp.stack(arrays, axis=-1)
     nb, nrest = len(bshape), y.ndim - len(adv)
     offset_dims = tuple(range(p)) + tuple(range(p + nb, nrest + nb))
     sizes = tuple(1 if d in adv else n for d, n in enumerate(y.shape))
-    gmode = "fill" if mode == "fill" and fill_value is None else "clip"
     out = core.bind("mlax.gather", y, ind, offset_dims=offset_dims, collapsed_slice_dims=tuple(adv),
                     start_index_map=tuple(adv), operand_batching_dims=(),
-                    start_indices_batching_dims=(), slice_sizes=sizes, mode=gmode)
+                    start_indices_batching_dims=(), slice_sizes=sizes, mode=mode)
     if mode == "fill" and fill_value is not None:
         ok = None
         for d, a in zip(adv, arrays):
@@ -312,7 +375,6 @@ def _advanced_get(x, entries, mode, fill_value):
             ok = v if ok is None else jnp.logical_and(ok, v)
         ok = lax.broadcast_in_dim(ok, out.shape, tuple(range(p, p + nb)))
         out = jnp.where(ok, out, jnp.asarray(fill_value, out.dtype))
-    sliced = [y.shape[d] for d in range(y.ndim) if d not in adv]
     return lax.reshape(out, _final_shape(entries, sliced, bshape, adjacent))
 
 
@@ -330,29 +392,48 @@ _COMBINE = {
 
 def update(x, idx, values, kind, mode=None):
     from mlax import numpy as jnp
+    smode = _mode(mode, _SCATTER_MODES, "scatter")
     values = jnp.asarray(values) if not _is_traced_or_array(values) else values
     entries = _parse(x.shape, idx)
+    _check_scalar_axes(x, entries)
     dims = [e for e in entries if e is not None]
     has_arrays = any(_is_array_entry(e) for e in dims)
     unit_basic = not has_arrays and all(not isinstance(e, slice) or _slice_range(e, n).step == 1
                                         for e, n in zip(dims, x.shape))
     if unit_basic:
-        return _update_slice(x, entries, values, kind)
+        return _update_slice(x, entries, values, kind, smode)
     k = next((d for d, e in enumerate(dims) if isinstance(e, slice)), len(dims))
     full = all(isinstance(e, slice) and _slice_range(e, n) == range(n)
                for e, n in zip(dims[k:], x.shape[k:]))
     if has_arrays and not any(e is None for e in entries) and full:
-        return _scatter_windows(x, dims[:k], values, kind, mode)
-    return _scatter_points(x, entries, values, kind, mode)
+        return _scatter_windows(x, dims[:k], values, kind, smode)
+    return _scatter_points(x, entries, values, kind, smode)
 
 
 def _convert(v, dtype):
     return lax.convert_element_type(v, dtype) if np.dtype(v.dtype) != np.dtype(dtype) or v.weak_type else v
 
 
-def _update_slice(x, entries, values, kind):
+def _in_bounds(i, n):
+    """Whether a dynamic integer scalar indexes a dim of size n (negative values counting from
+    the end once), compared in a dtype that holds both i and n."""
+    dt = np.dtype(i.dtype)
+    if dt.itemsize < 4:
+        i, dt = lax.convert_element_type(i, np.int32), np.dtype(np.int32)
+    below = lax.lt(i, np.array(n, dt))
+    if dt.kind == "u":
+        return below
+    return lax.bitwise_and(lax.ge(i, np.array(-n, dt)), below)
+
+
+def _update_slice(x, entries, values, kind, mode):
+    """An update at ints, unit-step slices and dynamic scalars: read, combine and write back
+    one window with dynamic_update_slice. An out-of-bounds integer index drops the update
+    (JAX's scatter default) or is clamped (mode "clip"); at an out-of-bounds dynamic index the
+    window is written back unchanged."""
     from mlax import numpy as jnp
-    starts, sizes, out_shape, d = [], [], [], 0
+    starts, sizes, out_shape, in_bounds, d = [], [], [], [], 0
+    dropped = False
     for e in entries:
         if e is None:
             out_shape.append(1)
@@ -364,32 +445,29 @@ def _update_slice(x, entries, values, kind):
             sizes.append(len(r))
             out_shape.append(len(r))
         elif isinstance(e, int):
-            if not -n <= e < n:
-                raise IndexError(f"index {e} is out of bounds for axis {d} with size {n} (at {user_site()})")
-            starts.append(np.int32(e % n))
+            dropped |= mode != "clip" and not -n <= e < n
+            starts.append(np.int32(_static_start(e, n)))
             sizes.append(1)
         else:
-            starts.append(_where_neg(lax.convert_element_type(e, np.int32), n))
+            starts.append(e)   # lax counts a negative index from the end once, then clamps
+            if mode != "clip":
+                in_bounds.append(_in_bounds(e, n))
             sizes.append(1)
         d += 1
-    if 0 in sizes:
-        return x
-    old = lax.dynamic_slice(x, starts, sizes) if kind != "set" else None
     v = jnp.broadcast_to(_convert(values, x.dtype), out_shape)
+    if 0 in sizes or dropped:
+        return x
     v = lax.reshape(v, sizes)
+    old = lax.dynamic_slice(x, starts, sizes) if kind != "set" or in_bounds else None
     new = _convert(_COMBINE[kind](old, v), x.dtype) if kind != "set" else v
-    if tuple(sizes) == tuple(x.shape):
+    if in_bounds:
+        ok = in_bounds[0]
+        for b in in_bounds[1:]:
+            ok = lax.bitwise_and(ok, b)
+        new = lax.select(lax.broadcast_in_dim(ok, tuple(sizes), ()), new, old)
+    if tuple(sizes) == tuple(x.shape) and not in_bounds:
         return new
     return lax.dynamic_update_slice(x, new, starts)
-
-
-def _scatter_mode(mode):
-    if mode in (None, "drop", "fill", "promise_in_bounds"):
-        return "drop"
-    if mode == "clip":
-        return "clip"
-    raise ValueError(f"unknown indexed-update mode {mode!r} (expected 'drop', 'clip', 'fill' or "
-                     f"'promise_in_bounds')")
 
 
 def _scatter_windows(x, lead, values, kind, mode):
@@ -408,7 +486,7 @@ def _scatter_windows(x, lead, values, kind, mode):
                      inserted_window_dims=tuple(range(k)),
                      scatter_dims_to_operand_dims=tuple(range(k)),
                      operand_batching_dims=(), scatter_indices_batching_dims=(),
-                     mode=_scatter_mode(mode))
+                     mode=mode)
 
 
 def _scatter_points(x, entries, values, kind, mode):
@@ -447,7 +525,7 @@ def _scatter_points(x, entries, values, kind, mode):
                      inserted_window_dims=tuple(range(x.ndim)),
                      scatter_dims_to_operand_dims=tuple(range(x.ndim)),
                      operand_batching_dims=(), scatter_indices_batching_dims=(),
-                     mode=_scatter_mode(mode))
+                     mode=mode)
 
 
 class _IndexUpdateRef:

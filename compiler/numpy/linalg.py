@@ -94,7 +94,8 @@ def norm(x, ord=None, axis=None, keepdims=False):
             raise ValueError("Improper number of dimensions to norm.")
         axis = tuple(range(x.ndim))
     axes = (axis,) if isinstance(axis, (int, _np.integer)) else tuple(axis)
-    axes = tuple(int(a) % x.ndim for a in axes)
+    jnp._axes(axes, x.ndim)   # raises for an axis out of range or repeated
+    axes = tuple(jnp._axis(a, x.ndim) for a in axes)
     if len(axes) == 1:
         return _vector_norm(x, ord, axes, keepdims)
     if len(axes) == 2:
@@ -331,7 +332,7 @@ def tensorsolve(a, b, axes=None):
     """x with tensordot(a, x, x.ndim) == b."""
     a, b = jnp._arr(a), jnp._arr(b)
     if axes is not None:
-        axes = [int(ax) % a.ndim for ax in axes]
+        axes = [jnp._axis(ax, a.ndim) for ax in axes]
         a = jnp.moveaxis(a, axes, list(range(a.ndim - len(axes), a.ndim)))
     x_shape = a.shape[b.ndim:]
     n = int(_np.prod(b.shape))

@@ -22,6 +22,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     a = jnp._float_args(a)[0]
     if b is not None:
         a, b = _float(a, b)
+        a = jnp.where(b != 0, a, -_np.inf)   # a zero weight drops its term, even an infinite one
     axes = jnp._axes(axis, a.ndim)
     if where is not None:
         mask = jnp.broadcast_to(jnp._as_bool(where), a.shape)
@@ -169,7 +170,7 @@ _LOG_SQRT_2PI = 0.5 * _np.log(2 * _np.pi)
 
 def ndtr(x):
     """The standard normal CDF: erfc(-x / sqrt 2) / 2."""
-    x = jnp._float_args(x)[0]
+    x = jnp._float_args(jnp.asarray(x))[0]   # lists are accepted here, as in JAX
     return 0.5 * lax.erfc(-x / _SQRT2)
 
 
@@ -182,7 +183,7 @@ def ndtri(p):
 def log_ndtr(x, series_order=3):
     """log(ndtr(x)), accurate in both tails: log1p(-ndtr(-x)) on the right, log(ndtr(x)) in
     the middle, and the asymptotic series of the Mills ratio on the far left (as JAX)."""
-    x = jnp._float_args(x)[0]
+    x = jnp._float_args(jnp.asarray(x))[0]   # lists are accepted here, as in JAX
     if x.dtype == _np.float64:
         lower, upper = -20.0, 8.0
     else:

@@ -103,8 +103,8 @@ func.func @scatter_max_window_clip(%x: tensor<5x3xi32>, %i: tensor<2x1xi32>, %u:
 
 // -----
 
-// Tests that an unknown gather mode is an error at the op.
-// ERR: mlax-lower-to-linalg-gather-scatter.mlir:[[@LINE+2]]:8: error: mlax.gather: unknown mode 'wrap' (expected clip or fill)
+// Tests that an unknown gather mode is an error at the op (the op's verifier rejects it).
+// ERR: mlax-lower-to-linalg-gather-scatter.mlir:[[@LINE+2]]:8: error: 'mlax.gather' op unknown mode 'wrap' (expected clip, fill or promise_in_bounds)
 func.func @gather_bad_mode(%x: tensor<5xf32>, %i: tensor<1x1xi32>) -> tensor<1xf32> {
   %0 = "mlax.gather"(%x, %i) {offset_dims = array<i64>, collapsed_slice_dims = array<i64: 0>, start_index_map = array<i64: 0>, operand_batching_dims = array<i64>, start_indices_batching_dims = array<i64>, slice_sizes = array<i64: 1>, mode = "wrap"} : (tensor<5xf32>, tensor<1x1xi32>) -> tensor<1xf32>
   return %0 : tensor<1xf32>

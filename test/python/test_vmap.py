@@ -100,12 +100,14 @@ def _ints(lo, hi, *shape):
 
 
 def _np_dynamic_slice(x, i, size):
-    i = min(max(int(i), 0), x.shape[0] - size)
+    i = int(i) + x.shape[0] if i < 0 else int(i)   # lax counts a negative start from the end
+    i = min(max(i, 0), x.shape[0] - size)
     return x[i:i + size]
 
 
 def _np_dynamic_update_slice(x, u, i):
-    i = min(max(int(i), 0), x.shape[0] - u.shape[0])
+    i = int(i) + x.shape[0] if i < 0 else int(i)
+    i = min(max(i, 0), x.shape[0] - u.shape[0])
     y = x.copy()
     y[i:i + u.shape[0]] = u
     return y

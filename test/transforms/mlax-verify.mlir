@@ -108,3 +108,45 @@ func.func @valid_after_errors(%p: tensor<2xi1>, %a: tensor<2xf32>) -> tensor<2xf
   %0 = "mlax.select"(%p, %a, %a) : (tensor<2xi1>, tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
   return %0 : tensor<2xf32>
 }
+
+// -----
+
+// Tests that gathers in each out-of-bounds mode, and a scatter that drops, pass unchanged.
+// CHECK-LABEL: func.func @gather_scatter_modes
+// CHECK: "mlax.gather"(%{{.*}}, %{{.*}}) {{.*}}mode = "promise_in_bounds"
+// CHECK: "mlax.gather"(%{{.*}}, %{{.*}}) {{.*}}mode = "fill"
+// CHECK: "mlax.scatter"(%{{.*}}, %{{.*}}, %{{.*}}) {{.*}}mode = "drop"
+func.func @gather_scatter_modes(%x: tensor<5x3xf32>, %i: tensor<2x1xi32>, %u: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<2x3xf32>, tensor<5x3xf32>) {
+  %0 = "mlax.gather"(%x, %i) {collapsed_slice_dims = array<i64: 0>, mode = "promise_in_bounds", offset_dims = array<i64: 1>, operand_batching_dims = array<i64>, slice_sizes = array<i64: 1, 3>, start_index_map = array<i64: 0>, start_indices_batching_dims = array<i64>} : (tensor<5x3xf32>, tensor<2x1xi32>) -> tensor<2x3xf32>
+  %1 = "mlax.gather"(%x, %i) {collapsed_slice_dims = array<i64: 0>, mode = "fill", offset_dims = array<i64: 1>, operand_batching_dims = array<i64>, slice_sizes = array<i64: 1, 3>, start_index_map = array<i64: 0>, start_indices_batching_dims = array<i64>} : (tensor<5x3xf32>, tensor<2x1xi32>) -> tensor<2x3xf32>
+  %2 = "mlax.scatter"(%x, %i, %u) {inserted_window_dims = array<i64: 0>, kind = "add", mode = "drop", operand_batching_dims = array<i64>, scatter_dims_to_operand_dims = array<i64: 0>, scatter_indices_batching_dims = array<i64>, update_window_dims = array<i64: 1>} : (tensor<5x3xf32>, tensor<2x1xi32>, tensor<2x3xf32>) -> tensor<5x3xf32>
+  return %0, %1, %2 : tensor<2x3xf32>, tensor<2x3xf32>, tensor<5x3xf32>
+}
+
+// -----
+
+// Tests that a gather whose slice sizes exceed the operand is rejected (an empty axis has no
+// window to read).
+// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.gather' op {{.*}}slice sizes [1, 3] do not fit f32[0,3]
+func.func @gather_slice_too_big(%x: tensor<0x3xf32>, %i: tensor<2x1xi32>) -> tensor<2x3xf32> {
+  %0 = "mlax.gather"(%x, %i) {collapsed_slice_dims = array<i64: 0>, mode = "clip", offset_dims = array<i64: 1>, operand_batching_dims = array<i64>, slice_sizes = array<i64: 1, 3>, start_index_map = array<i64: 0>, start_indices_batching_dims = array<i64>} : (tensor<0x3xf32>, tensor<2x1xi32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Tests that a gather mode outside clip / fill / promise_in_bounds is rejected.
+// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.gather' op {{.*}}unknown mode 'wrap'
+func.func @gather_unknown_mode(%x: tensor<5x3xf32>, %i: tensor<2x1xi32>) -> tensor<2x3xf32> {
+  %0 = "mlax.gather"(%x, %i) {collapsed_slice_dims = array<i64: 0>, mode = "wrap", offset_dims = array<i64: 1>, operand_batching_dims = array<i64>, slice_sizes = array<i64: 1, 3>, start_index_map = array<i64: 0>, start_indices_batching_dims = array<i64>} : (tensor<5x3xf32>, tensor<2x1xi32>) -> tensor<2x3xf32>
+  return %0 : tensor<2x3xf32>
+}
+
+// -----
+
+// Tests that a scatter mode outside drop / clip / fill / promise_in_bounds is rejected.
+// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.scatter' op {{.*}}unknown mode 'wrap'
+func.func @scatter_unknown_mode(%x: tensor<5x3xf32>, %i: tensor<2x1xi32>, %u: tensor<2x3xf32>) -> tensor<5x3xf32> {
+  %0 = "mlax.scatter"(%x, %i, %u) {inserted_window_dims = array<i64: 0>, kind = "add", mode = "wrap", operand_batching_dims = array<i64>, scatter_dims_to_operand_dims = array<i64: 0>, scatter_indices_batching_dims = array<i64>, update_window_dims = array<i64: 1>} : (tensor<5x3xf32>, tensor<2x1xi32>, tensor<2x3xf32>) -> tensor<5x3xf32>
+  return %0 : tensor<5x3xf32>
+}

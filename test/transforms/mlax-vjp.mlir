@@ -90,3 +90,33 @@ func.func @main(%x: tensor<3xf32>, %ct: tensor<3xf32>) -> tensor<3xf32> {
   %0 = func.call @vjp_f(%x, %ct) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
   return %0 : tensor<3xf32>
 }
+
+// -----
+
+// Tests the transpose of a promise_in_bounds gather (jnp indexing's default): a scatter-add
+// at the unclamped indices that drops out-of-bounds cotangents, as JAX's gradient does.
+// CHECK-LABEL: func.func private @vjp_f
+// CHECK-SAME: (%{{.*}}: tensor<5xf32>, %[[I:.*]]: tensor<2x1xi32>, %[[CT:.*]]: tensor<2xf32>) -> tensor<5xf32>
+// CHECK-NEXT: %[[Z:.*]] = arith.constant dense<0.000000e+00> : tensor<5xf32>
+// CHECK-NEXT: %[[G:.*]] = "mlax.scatter"(%[[Z]], %[[I]], %[[CT]]) {{.*}}kind = "add", mode = "drop"
+// CHECK-NEXT: return %[[G]]
+func.func private @vjp_f(tensor<5xf32>, tensor<2x1xi32>, tensor<2xf32>) -> tensor<5xf32> attributes {mlax.vjp = {callee = @f, argnums = array<i64: 0>}}
+func.func private @f(%x: tensor<5xf32>, %i: tensor<2x1xi32>) -> tensor<2xf32> {
+  %0 = "mlax.gather"(%x, %i) {collapsed_slice_dims = array<i64: 0>, mode = "promise_in_bounds", offset_dims = array<i64>, operand_batching_dims = array<i64>, slice_sizes = array<i64: 1>, start_index_map = array<i64: 0>, start_indices_batching_dims = array<i64>} : (tensor<5xf32>, tensor<2x1xi32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+// Tests the transpose of a clip gather: the indices are clamped first, so an out-of-bounds
+// read's cotangent lands on the element it read.
+// CHECK-LABEL: func.func private @vjp_f
+// CHECK-SAME: (%{{.*}}: tensor<5xf32>, %[[I:.*]]: tensor<2x1xi32>, %[[CT:.*]]: tensor<2xf32>) -> tensor<5xf32>
+// CHECK: %[[C:.*]] = "mlax.clamp"(%{{.*}}, %[[I]], %{{.*}})
+// CHECK: %[[G:.*]] = "mlax.scatter"(%{{.*}}, %[[C]], %[[CT]]) {{.*}}kind = "add", mode = "drop"
+// CHECK-NEXT: return %[[G]]
+func.func private @vjp_f(tensor<5xf32>, tensor<2x1xi32>, tensor<2xf32>) -> tensor<5xf32> attributes {mlax.vjp = {callee = @f, argnums = array<i64: 0>}}
+func.func private @f(%x: tensor<5xf32>, %i: tensor<2x1xi32>) -> tensor<2xf32> {
+  %0 = "mlax.gather"(%x, %i) {collapsed_slice_dims = array<i64: 0>, mode = "clip", offset_dims = array<i64>, operand_batching_dims = array<i64>, slice_sizes = array<i64: 1>, start_index_map = array<i64: 0>, start_indices_batching_dims = array<i64>} : (tensor<5xf32>, tensor<2x1xi32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
