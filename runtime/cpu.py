@@ -3,7 +3,8 @@
 Compiled functions use the bare-pointer calling convention: every argument and result is
 a pointer to a dense row-major buffer, results are out-parameters after the inputs. The
 per-call path is prepared once: an array of pointer slots and the packed-call argument
-vector pointing at them. A call stores the buffers' addresses into the slots and jumps.
+vector pointing at them. A call stores the buffers' addresses into the slots and jumps;
+calls in flight at once (from several threads) each use their own vector.
 """
 from __future__ import annotations
 
@@ -89,30 +90,42 @@ _MALLOC_TUNED = _tune_malloc()
 
 
 class PreparedCall:
-    """Calls `fn(void** args)` with n_in input and n_out output buffer pointers."""
+    """Calls `fn(void** args)` with n_in input and n_out output buffer pointers.
+
+    The packed argument vector (pointer slots, and the vector of the slots' addresses) is
+    made once and reused, but never shared between calls in flight: ctypes releases the
+    GIL for the duration of the call, so other threads may call the same function at the
+    same time. Idle vectors wait in a free list; a call pops one (or makes one when all
+    are in use), fills it, jumps, and puts it back. `list.pop` and `list.append` are
+    atomic, so no lock is taken."""
 
     def __init__(self, address: int, out_specs):
         self._fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(address)
         self.out_specs = [(tuple(s), np.dtype(d)) for s, d in out_specs]
         self._n_out = len(self.out_specs)
-        self._slots = None
-        self._packed = None
-        self._n_in = None
+        self._free = []
 
-    def _prepare(self, n_in):
+    def _vector(self, n_in):
+        """A fresh (n_in, slots, packed) argument vector for n_in inputs."""
         n = n_in + self._n_out
-        self._slots = (ctypes.c_void_p * max(n, 1))()
-        base = ctypes.addressof(self._slots)
+        slots = (ctypes.c_void_p * max(n, 1))()
+        base = ctypes.addressof(slots)
         size = ctypes.sizeof(ctypes.c_void_p)
-        self._packed = (ctypes.c_void_p * max(n, 1))(*[base + i * size for i in range(n)])
-        self._n_in = n_in
+        packed = (ctypes.c_void_p * max(n, 1))(*[base + i * size for i in range(n)])
+        return n_in, slots, packed
+
+    def _take(self, n_in):
+        try:
+            vector = self._free.pop()
+        except IndexError:
+            return self._vector(n_in)
+        return vector if vector[0] == n_in else self._vector(n_in)
 
     def call_arrays(self, arrays, weak):
         """Fast path: mlax Arrays in, mlax Arrays out (buffer addresses cached on Arrays)."""
         from .array import Array
-        if self._n_in != len(arrays):
-            self._prepare(len(arrays))
-        slots = self._slots
+        vector = self._take(len(arrays))
+        slots = vector[1]
         i = 0
         for a in arrays:
             slots[i] = a.unsafe_buffer_pointer
@@ -126,14 +139,14 @@ class PreparedCall:
             arr = Array(o, w)
             arr._ptr = p
             outs.append(arr)
-        self._fn(self._packed)
+        self._fn(vector[2])
+        self._free.append(vector)
         return outs
 
     def __call__(self, inputs):
-        if self._n_in != len(inputs):
-            self._prepare(len(inputs))
+        vector = self._take(len(inputs))
         outs = [np.empty(shape, dtype) for shape, dtype in self.out_specs]
-        slots = self._slots
+        slots = vector[1]
         i = 0
         for a in inputs:
             slots[i] = a.ctypes.data
@@ -141,7 +154,8 @@ class PreparedCall:
         for o in outs:
             slots[i] = o.ctypes.data
             i += 1
-        self._fn(self._packed)
+        self._fn(vector[2])
+        self._free.append(vector)
         return outs
 
 
