@@ -211,7 +211,8 @@ def write_module_files(directory, llvm_modules, entries: dict, target, opt_level
     name = name or os.path.basename(os.path.normpath(directory))
     lib_name = f"lib{_c_name(name)}.so"
     with timer("codegen"):
-        obj, declared = codegen.emit(llvm_modules, target, "obj", opt_level)
+        obj, declared = codegen.emit([*llvm_modules, signature_module(entries)], target, "obj",
+                                     opt_level)
     with timer("link"):
         shims, libraries = codegen.runtime_needs(declared)
         codegen.link_shared([obj], os.path.join(directory, lib_name), libraries, shims)
@@ -237,6 +238,18 @@ def write_module_files(directory, llvm_modules, entries: dict, target, opt_level
         with open(os.path.join(directory, "__init__.py"), "w", encoding="utf-8") as f:
             f.write(_init_py(name, list(entries), creator))
     return meta
+
+
+def signature_module(entries: dict) -> ir.Module:
+    """An LLVM-dialect module defining the string the loader checks the metadata against
+    (aot.SIGNATURES: the buffers of every entry point, aot.library_signatures)."""
+    data = aot.library_signatures(entries).encode() + b"\0"
+    text = "".join(chr(b) if 32 <= b < 127 and chr(b) not in '"\\' else f"\\{b:02X}"
+                   for b in data)
+    with ir.Context(), ir.Location.unknown():
+        return ir.Module.parse(
+            f'llvm.mlir.global external constant @{aot.SIGNATURES}("{text}") '
+            f'{{addr_space = 0 : i32}} : !llvm.array<{len(data)} x i8>')
 
 
 def _c_name(name) -> str:
