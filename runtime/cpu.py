@@ -159,13 +159,23 @@ class PreparedCall:
         return outs
 
 
+@functools.lru_cache(maxsize=None)
+def load_runtime_libraries() -> tuple:
+    """Load the runtime libraries into the process's global symbol scope, once.
+
+    Compiled code finds their symbols there: an ExecutionEngine resolves undefined symbols
+    in the process. Given as an engine's `shared_libs` instead, each library is added to
+    that engine's JIT again, ~1.4 MB per executable."""
+    return tuple(ctypes.CDLL(p, mode=ctypes.RTLD_GLOBAL) for p in runtime_libraries())
+
+
 class CpuExecutable:
     """An LLVM-dialect module JIT-compiled by MLIR's ExecutionEngine, entry `name`."""
 
     def __init__(self, llvm_module, name: str, out_specs, opt_level: int = 3):
         from mlir.execution_engine import ExecutionEngine
-        self.engine = ExecutionEngine(llvm_module, opt_level=opt_level,
-                                      shared_libs=runtime_libraries())
+        load_runtime_libraries()
+        self.engine = ExecutionEngine(llvm_module, opt_level=opt_level)
         self.call = PreparedCall(self.engine.raw_lookup(name), out_specs)
 
     def __call__(self, inputs):
