@@ -1,8 +1,12 @@
 """`jit` and `make_ir`: from Python functions to compiled code and to IR.
 
 A jitted function traces once per signature (static arguments, pytree structure, shapes,
-dtypes and weak types of the array leaves), compiles through the CPU pipeline, and keeps
-the executable; later calls with the same signature only flatten, look up and dispatch.
+dtypes and weak types of the array leaves, and the config options that change tracing),
+compiles through the CPU pipeline, and keeps the executable; later calls with the same
+signature only flatten, look up and dispatch. As in JAX, the compiled signatures belong to
+the function object (held weakly): `jit(f)` made afresh for each call traces `f` once, and
+sees a changed global only after `f` itself changes. Each function keeps its
+`jit_cache_size` (config) most recently used signatures.
 Called while another function is being traced, a jitted function becomes a private
 func.func of the same module and a `func.call` to it.
 """
@@ -10,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
+import weakref
 
 import numpy as np
 from mlir import ir
@@ -51,6 +57,39 @@ class _Entry:
     def __init__(self, exe, out_tree, out_weak):
         self.exe, self.out_tree, self.out_weak = exe, out_tree, out_weak
 
+    def release(self):
+        """Evicted from its cache: drop the executable (freed once no call holds it)."""
+        self.exe = None
+
+
+# id(function) -> (weak reference to it, the LRU of its compiled entries)
+_CACHES: dict = {}
+_CACHES_LOCK = threading.RLock()   # reentrant: a weakref callback may run inside
+
+
+def _cache_of(fun) -> core.LRU:
+    """The compiled entries of `fun`, shared by every jit of the same function object and
+    dropped with it. A callable that cannot be weakly referenced gets a cache per jit."""
+    k = id(fun)
+    with _CACHES_LOCK:
+        held = _CACHES.get(k)
+        if held is not None and held[0]() is fun:
+            return held[1]
+        cache = core.LRU("jit_cache_size", on_evict=_Entry.release)
+        try:
+            ref = weakref.ref(fun, functools.partial(_forget, k))
+        except TypeError:
+            return cache
+        _CACHES[k] = (ref, cache)
+        return cache
+
+
+def _forget(k, ref):
+    with _CACHES_LOCK:
+        held = _CACHES.get(k)
+        if held is not None and held[0] is ref:
+            del _CACHES[k]
+
 
 def _normalize_static(fun, static_argnums, static_argnames):
     if isinstance(static_argnums, int):
@@ -85,8 +124,12 @@ class Jitted:
         self._fun = fun
         self._static_argnums, self._static_argnames, self._param_names = \
             _normalize_static(fun, static_argnums, static_argnames)
-        self._cache = {}
-        self._fast = {}   # signature of top-level Array args -> _Entry (no pytrees, no statics)
+        self._options = (self._static_argnums, self._static_argnames)
+        self._cache = _cache_of(fun)
+        # Signature of top-level Array args -> _Entry (no pytrees, no statics), an index
+        # into the cache that is valid while the config is unchanged.
+        self._fast = {}
+        self._fast_generation = core.config.generation
 
     def __get__(self, obj, objtype=None):
         if obj is None:
@@ -134,28 +177,45 @@ class Jitted:
                 sig = None
             if sig is not None:
                 entry = self._fast.get(sig)
-                if entry is not None and not core.trace_stack():
-                    outs = entry.exe.call.call_arrays(args, entry.out_weak)
-                    return entry.out_tree.unflatten(outs)
+                if entry is not None and self._fast_generation == core.config.generation \
+                        and not core.trace_stack():
+                    exe = entry.exe
+                    if exe is not None:
+                        outs = exe.call.call_arrays(args, entry.out_weak)
+                        return entry.out_tree.unflatten(outs)
         static, dyn_args, dyn_names, dyn_kwargs = self._split(args, kwargs)
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
         if core.trace_stack():
             return self._call_traced(static, leaves, treedef, dyn_names, dyn_args)
+        state = core.config.trace_state()
         try:
-            key = (static, treedef, tuple(_leaf_signature(x, "") for x in leaves))
+            key = (self._options, static, treedef,
+                   tuple(_leaf_signature(x, "") for x in leaves), state)
             entry = self._cache.get(key)
         except TypeError:
             key, entry = None, None
-        if entry is None:
+        exe = entry.exe if entry is not None else None
+        if exe is None:
             names = _leaf_names(dyn_args, dyn_names, dyn_kwargs)
-            key = (static, treedef, tuple(_leaf_signature(x, n) for x, n in zip(leaves, names)))
+            key = (self._options, static, treedef,
+                   tuple(_leaf_signature(x, n) for x, n in zip(leaves, names)), state)
             entry = self._compile(static, leaves, treedef, names)
-            self._cache[key] = entry
-            if not kwargs and not static and all(type(a) is Array for a in args) \
-                    and treedef == tree_flatten((list(args), {}))[1]:
-                self._fast[tuple((a.shape, a.dtype, a.weak_type) for a in args)] = entry
-        outs = entry.exe([to_numpy(x) for x in leaves])
+            exe = entry.exe
+            self._cache.put(key, entry)
+        if not kwargs and not static and all(type(a) is Array for a in args) \
+                and treedef == tree_flatten((list(args), {}))[1]:
+            self._index(tuple((a.shape, a.dtype, a.weak_type) for a in args), entry)
+        outs = exe([to_numpy(x) for x in leaves])
         return entry.out_tree.unflatten([Array(o, w) for o, w in zip(outs, entry.out_weak)])
+
+    def _index(self, sig, entry):
+        """Make `entry` the hot path's for calls with Arrays of signature `sig`."""
+        generation = core.config.generation
+        if self._fast_generation != generation or \
+                len(self._fast) >= core.config.read("jit_cache_size"):
+            self._fast = {}
+            self._fast_generation = generation
+        self._fast[sig] = entry
 
     def _flat_fun(self, static, treedef):
         def flat(*leaves):
@@ -241,6 +301,17 @@ def _hashable(v, name):
                          "static arguments must be hashable (use a tuple instead of a list, or "
                          "pass arrays as non-static arguments).") from None
     return v
+
+
+def clear_caches():
+    """Drop every compiled function held in memory (jit and eager caches), as
+    `jax.clear_caches` does; the persistent compilation cache on disk stays."""
+    from mlax import eager
+    with _CACHES_LOCK:
+        caches = [cache for _, cache in _CACHES.values()]
+    for cache in caches:
+        cache.clear()
+    eager._cache.clear()
 
 
 def jit(fun=None, *, static_argnums=None, static_argnames=None, donate_argnums=None, **_):

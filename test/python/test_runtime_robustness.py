@@ -144,3 +144,155 @@ else:
     env = {"MLAX_COMPILATION_CACHE_DIR": str(tmp_path / "cache")}
     run_case(code, env=env, args=["edit"])
     assert run_case(code, env=env, args=["use"]).stdout.split() == ["1", "1"]
+
+
+# ---------------------------------------------------------------------------------------
+# Settings are checked when they are set.
+
+@pytest.mark.parametrize("name,value,match", [
+    ("compilation_cache_dir", 3, "'compilation_cache_dir' must be None or a directory path"),
+    ("jax_compilation_cache_dir", ["/tmp"], "must be None or a directory path"),
+    ("eager_cache_size", 0, "'eager_cache_size' must be a positive integer"),
+    ("jit_cache_size", "10", "'jit_cache_size' must be a positive integer"),
+    ("jax_platform_name", 3, "'jax_platform_name' must be None or a string"),
+])
+def test_config_values_are_checked_on_update(name, value, match):
+    """Tests that a config value of the wrong kind is refused by update, naming the option,
+    and leaves the setting as it was."""
+    before = mlax.config.read(name)
+    with pytest.raises(ValueError, match=match):
+        mlax.config.update(name, value)
+    assert mlax.config.read(name) == before
+
+
+def test_config_names_and_flags_as_in_jax(tmp_path):
+    """Tests JAX's spellings: the jax_ prefix is optional, an unknown option is an
+    AttributeError, boolean options keep the truth value of what they are given."""
+    with pytest.raises(AttributeError, match="Unrecognized config option: jax_no_such"):
+        mlax.config.update("jax_no_such", 1)
+    try:
+        mlax.config.update("jax_compilation_cache_dir", tmp_path)
+        assert mlax.config.read("compilation_cache_dir") == str(tmp_path)
+    finally:
+        mlax.config.update("compilation_cache_dir", None)
+    try:
+        mlax.config.update("jax_enable_x64", 1)
+        assert mlax.config.x64_enabled is True
+    finally:
+        mlax.config.update("jax_enable_x64", False)
+
+
+# ---------------------------------------------------------------------------------------
+# Bounded caches
+
+@pytest.fixture
+def cache_sizes():
+    saved = {n: mlax.config.read(n) for n in ("eager_cache_size", "jit_cache_size")}
+    yield mlax.config.update
+    for n, v in saved.items():
+        mlax.config.update(n, v)
+
+
+def test_eager_cache_is_bounded(cache_sizes):
+    """Tests that eager execution keeps at most eager_cache_size compiled ops, and that an
+    evicted op compiles again and gives the right values."""
+    from mlax import eager
+    cache_sizes("eager_cache_size", 3)
+    xs = [np.arange(n, dtype=F32) for n in range(1, 7)]
+    for x in xs:
+        np.testing.assert_array_equal(jnp.asarray(x) * 2, x * 2)
+        assert len(eager._cache) <= 3
+    np.testing.assert_array_equal(jnp.asarray(xs[0]) * 2, xs[0] * 2)
+
+
+def test_jit_cache_is_bounded_and_frees_what_it_drops(cache_sizes):
+    """Tests that a jitted function keeps at most jit_cache_size signatures, that a dropped
+    executable is freed, and that its signature compiles again (hot path included)."""
+    import gc
+    import weakref
+    cache_sizes("jit_cache_size", 2)
+    f = mlax.jit(lambda x: x + 1)
+    first = jnp.arange(1.0)
+    np.testing.assert_array_equal(f(first), [1.0])
+    [entry] = f._fast.values()
+    exe = weakref.ref(entry.exe)
+    for n in range(2, 6):
+        np.testing.assert_array_equal(f(jnp.arange(float(n))), np.arange(n) + 1)
+        assert len(f._cache) <= 2
+    gc.collect()
+    assert exe() is None
+    np.testing.assert_array_equal(f(first), [1.0])
+
+
+# ---------------------------------------------------------------------------------------
+# jit caches on the function object, as JAX does
+
+_JIT_CACHING = '''
+import functools, gc, weakref
+import numpy as np
+g = 1.0
+def f(x):
+    return x + g
+def h(x, n):
+    return x * n + g
+x = np.ones(2, np.float32)
+out = [jax.jit(f)(x)]
+g = 10.0
+out.append(jax.jit(f)(x))                              # a fresh jit of the same f
+out.append(jax.jit(f, static_argnums=())(x))           # the same options, spelled apart
+out.append(jax.jit(h, static_argnums=1)(x, 2))
+g = 100.0
+out.append(jax.jit(h, static_argnums=1)(x, 2))
+out.append(jax.jit(h, static_argnames="n")(x, n=2))    # called by keyword: a new signature
+out.append(jax.jit(h)(x, 2))                           # other options: traced again
+p = functools.partial(h, n=3)
+out.append(jax.jit(p)(x))
+g = 7.0
+out.append(jax.jit(p)(x))
+out.append(jax.jit(functools.partial(h, n=3))(x))      # another partial object
+class A:
+    def m(self, x):
+        return x + g
+a = A()
+out.append(jax.jit(a.m)(x))
+g = 8.0
+out.append(jax.jit(a.m)(x))                            # bound methods are new objects
+def k(x):
+    return x * 2
+jk = jax.jit(k)
+jk(x)
+alive = weakref.ref(k)
+del k
+gc.collect()
+out.append(float(alive() is not None))
+del jk
+gc.collect()
+out.append(float(alive() is not None))
+result = [float(np.asarray(o).ravel()[0]) for o in out]
+'''
+
+
+def test_jit_caches_on_the_function_object_as_jax():
+    """Tests that jit(f) made afresh reuses f's compiled code (seeing a changed global only
+    as JAX does), per jit options and call signature, and keeps f alive only while a jit
+    of it lives: the same values as JAX for the same steps."""
+    jax = pytest.importorskip("jax")
+    mine, theirs = {"jax": mlax}, {"jax": jax}
+    exec(_JIT_CACHING, mine)
+    exec(_JIT_CACHING, theirs)
+    assert mine["result"] == theirs["result"]
+    assert mine["result"][:2] == [2.0, 2.0]          # the second jit did not trace again
+
+
+def test_jit_retraces_when_x64_changes():
+    """Tests that a jitted function's cache is keyed on jax_enable_x64: its constants and
+    Python scalars change dtype with it, as in JAX."""
+    f = mlax.jit(lambda x: x + jnp.arange(2.0))
+    x = jnp.ones(2)
+    assert f(x).dtype == np.float32
+    try:
+        mlax.config.update("jax_enable_x64", True)
+        assert f(x).dtype == np.float64
+    finally:
+        mlax.config.update("jax_enable_x64", False)
+    assert f(x).dtype == np.float32
