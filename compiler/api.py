@@ -294,6 +294,12 @@ def _leaf_names(dyn_args, dyn_names, dyn_kwargs):
 
 
 def _hashable(v, name):
+    if isinstance(v, Tracer):
+        raise ValueError(
+            f"Static argument '{name}' is a traced value ({v!r}): an enclosing jit or "
+            "transform traces it, so it has no value when this function is traced. Make it "
+            "static there too (static_argnums/static_argnames of the enclosing jit), or pass "
+            f"a Python value (at {tracing.user_site()}).")
     try:
         hash(v)
     except TypeError:
@@ -419,28 +425,58 @@ def declare(parent, kind, name, operand_avals, result_avals, entries: dict):
     return sym
 
 
+def untraced_value(x) -> bool:
+    """Whether `x`, an argument that a transform passes to its function untouched, can be
+    given to the function as it is instead of being traced: a hashable value with no
+    array in it (a Python number, a string, a tuple of them, a frozen dataclass...). Under
+    JAX's transforms the function sees such arguments concrete, usable as a jit's static
+    argument or in Python control flow; so it does here."""
+    if any(isinstance(leaf, (Tracer, Array, np.ndarray, np.generic))
+           for leaf in tree_flatten(x)[0]):
+        return False
+    try:
+        hash(x)
+    except TypeError:
+        return False
+    return True
+
+
 class Transformed:
     """Base of the callables that transforms return (`grad(f)`, `vmap(f)`, ...).
 
     Subclasses implement `_traced(*args, **kwargs)`, which runs inside a trace and emits IR
-    (typically: trace_callee, declare, emit_call). Called outside any trace, the transform
-    runs as `jit` of itself: traced and compiled once per signature, like every transform
-    in mlax."""
+    (typically: trace_callee, declare, emit_call), and `_passed_through(args, kwargs)`, the
+    positions and keyword names of the arguments the transform hands to the function
+    untouched. Called outside any trace, the transform runs as `jit` of itself: traced and
+    compiled once per signature, like every transform in mlax; the passed-through
+    arguments that are `untraced_value`s are that jit's static arguments (concrete inside,
+    as in JAX; a new value compiles again)."""
 
     def __init__(self, fun):
         functools.update_wrapper(self, fun)
         self._fun = fun
-        self._jitted = None
+        self._jits = {}          # (static_argnums, static_argnames) -> Jitted
 
     def __call__(self, *args, **kwargs):
         if core.trace_stack():
             return self._traced(*args, **kwargs)
-        if self._jitted is None:
+        static = self._static_options(args, kwargs)
+        j = self._jits.get(static)
+        if j is None:
             def run(*a, **k):
                 return self._traced(*a, **k)
             run.__name__ = self._name()
-            self._jitted = Jitted(run)
-        return self._jitted(*args, **kwargs)
+            j = self._jits[static] = Jitted(run, *static)
+        return j(*args, **kwargs)
+
+    def _static_options(self, args, kwargs):
+        """(static_argnums, static_argnames) of this call run as a jit (see above)."""
+        nums, names = self._passed_through(args, kwargs)
+        return (tuple(i for i in sorted(nums) if untraced_value(args[i])),
+                tuple(sorted(k for k in names if untraced_value(kwargs[k]))))
+
+    def _passed_through(self, args, kwargs):
+        return (), ()
 
     def _name(self):
         return f"{type(self).__name__.lower()}_{getattr(self._fun, '__name__', 'fn')}"

@@ -296,3 +296,72 @@ def test_jit_retraces_when_x64_changes():
     finally:
         mlax.config.update("jax_enable_x64", False)
     assert f(x).dtype == np.float32
+
+
+# ---------------------------------------------------------------------------------------
+# Static arguments of a jit under transforms: arguments a transform passes through are
+# concrete to the function, as in JAX.
+
+def _power(x, n):
+    return x ** n
+
+
+def _power_kw(x, *, n):
+    return x ** n
+
+
+def _branchy(x, n):
+    if n > 2:                    # Python control flow on an argument grad passes through
+        return (x * n).sum()
+    return x.sum()
+
+
+_XS = np.arange(1.0, 4.0, dtype=F32)
+
+STATIC_UNDER_TRANSFORMS = {
+    "grad(jit static_argnums)": lambda jax: jax.grad(jax.jit(_power, static_argnums=1))(2.0, 3),
+    "grad(jit static_argnames) positional":
+        lambda jax: jax.grad(jax.jit(_power, static_argnames="n"))(2.0, 3),
+    "grad(jit static_argnames) keyword":
+        lambda jax: jax.grad(jax.jit(_power, static_argnames="n"))(2.0, n=3),
+    "grad(jit keyword-only static)":
+        lambda jax: jax.grad(jax.jit(_power_kw, static_argnames="n"))(2.0, n=3),
+    "value_and_grad(jit static)":
+        lambda jax: jax.value_and_grad(jax.jit(_power, static_argnums=1))(2.0, 3),
+    "grad, Python control flow": lambda jax: jax.grad(_branchy)(_XS, 3),
+    "grad, new value of the argument": lambda jax: jax.grad(_branchy)(_XS, 1),
+    "vmap(jit static), in_axes None":
+        lambda jax: jax.vmap(jax.jit(_power, static_argnums=1), in_axes=(0, None))(_XS, 2),
+    "jit(grad) static": lambda jax: jax.jit(jax.grad(_power), static_argnums=1)(2.0, 3),
+    "jit(grad(jit static)) static":
+        lambda jax: jax.jit(jax.grad(jax.jit(_power, static_argnums=1)), static_argnums=1)(2.0, 3),
+    "jacfwd(jit static)": lambda jax: jax.jacfwd(jax.jit(_power, static_argnums=1))(_XS, 2),
+    "jacrev(jit static)": lambda jax: jax.jacrev(jax.jit(_power, static_argnums=1))(_XS, 2),
+    "grad(vmap(jit static))": lambda jax: jax.grad(lambda x, n: jax.vmap(
+        jax.jit(_power, static_argnums=1), in_axes=(0, None))(x, n).sum())(_XS, 2),
+}
+
+
+@pytest.mark.parametrize("case", list(STATIC_UNDER_TRANSFORMS))
+def test_static_arguments_under_transforms(case):
+    """Tests that a jit's static argument, passed through grad/vmap/jacfwd/jacrev, is the
+    concrete value it is in JAX, with JAX's results."""
+    jax = pytest.importorskip("jax")
+    fn = STATIC_UNDER_TRANSFORMS[case]
+    want = jax.tree_util.tree_leaves(fn(jax))
+    got = mlax.tree_leaves(fn(mlax))
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-6)
+
+
+@pytest.mark.parametrize("case", ["mapped static", "traced static"])
+def test_static_argument_that_is_traced_is_an_error(case):
+    """Tests the cases JAX refuses too: a static argument that vmap maps, or that an
+    enclosing jit traces."""
+    if case == "mapped static":
+        with pytest.raises(ValueError, match="vmap was requested to map its argument n"):
+            mlax.vmap(mlax.jit(_power, static_argnums=1))(_XS, 2)
+    else:
+        with pytest.raises(ValueError, match="Static argument 'n' is a traced value"):
+            mlax.jit(mlax.grad(mlax.jit(_power, static_argnums=1)))(2.0, 3)
