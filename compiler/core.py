@@ -163,6 +163,11 @@ SUPPORTED = {np.dtype(t) for t in (np.bool_, np.int8, np.int16, np.int32, np.int
 def canonicalize_dtype(dtype) -> np.dtype:
     dtype = np.dtype(dtype)
     if dtype not in SUPPORTED:
+        if not dtype.isnative and dtype.newbyteorder("=") in SUPPORTED:
+            # JAX refuses these too; the name alone ("float32") would hide the difference.
+            raise TypeError(f"mlax does not support dtype {dtype.str} ({dtype.name} in "
+                            "non-native byte order), as JAX does not: convert the array with "
+                            f".astype(numpy.{dtype.name})")
         raise TypeError(f"mlax does not support dtype {dtype.name}")
     if not config.x64_enabled:
         return _X64_NARROW.get(dtype, dtype)

@@ -146,7 +146,10 @@ def _flatten_into(tree, x, path, out):
 # Leaves
 
 def spec_text(shape, dtype) -> str:
-    return f"{np.dtype(dtype).name}[{','.join(str(d) for d in shape)}]"
+    dtype = np.dtype(dtype)
+    # Byte order is shown when it is not this machine's: the name alone is the same.
+    order = "" if dtype.isnative else "big-endian " if dtype.byteorder == ">" else "little-endian "
+    return f"{order}{dtype.name}[{','.join(str(d) for d in shape)}]"
 
 
 def _spec_text_of(x) -> str:

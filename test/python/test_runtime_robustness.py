@@ -365,3 +365,50 @@ def test_static_argument_that_is_traced_is_an_error(case):
     else:
         with pytest.raises(ValueError, match="Static argument 'n' is a traced value"):
             mlax.jit(mlax.grad(mlax.jit(_power, static_argnums=1)))(2.0, 3)
+
+
+# ---------------------------------------------------------------------------------------
+# Errors that say what is wrong
+
+MALFORMED = {
+    "no library field": (lambda m: m.pop("library"), "field 'library' is missing"),
+    "library not a string": (lambda m: m.update(library=3), "field 'library' must be a string"),
+    "no entries": (lambda m: m.pop("entries"), "field 'entries' is missing"),
+    "entries a list": (lambda m: m.update(entries=[]), "field 'entries' must be an object"),
+    "entry without inputs": (lambda m: _e(m, "double").pop("inputs"),
+                             "field 'entries.double.inputs' is missing"),
+    "shape not a list": (lambda m: _e(m, "double")["inputs"][0].update(shape="4,3"),
+                         "field 'entries.double.inputs[0].shape' must be an array"),
+    "in_tree without its kwargs": (lambda m: _e(m, "double").update(in_tree={"list": ["*"]}),
+                                   "field 'entries.double.in_tree' must be the structure"),
+    "out_tree not a tree": (lambda m: _e(m, "total").update(out_tree={"set": ["*", "*"]}),
+                            "field 'entries.total.out_tree' is not a pytree structure"),
+    "checksum not a digest": (lambda m: m["files"].update({m["library"]: "abc"}),
+                              "must be a SHA-256 digest"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(MALFORMED))
+def test_malformed_metadata_names_the_file_and_field(module_dir, tmp_path, case):
+    """Tests that a missing or malformed metadata field is a ModuleError naming the
+    metadata file and the field (not a KeyError or TypeError from inside the loader)."""
+    edit, message = MALFORMED[case]
+    edited = _edit(module_dir, tmp_path / "m", edit)
+    with pytest.raises(aot.ModuleError) as info:
+        aot.load(edited)
+    assert message in str(info.value) and str(edited / aot.METADATA) in str(info.value)
+
+
+def test_non_native_byte_order_is_named(module_dir):
+    """Tests that a big-endian array given for a float32 input is refused with a message
+    that names the byte order (it read 'expected float32[4,3], got float32[4,3]'), and
+    that jit refuses it with a TypeError, as JAX does."""
+    x = np.arange(12, dtype=">f4").reshape(4, 3)
+    with pytest.raises(TypeError, match=r"expected float32\[4,3\], got big-endian float32\[4,3\]"):
+        aot.load(module_dir).double(x)
+    with pytest.raises(TypeError, match=r"dtype >f4 \(float32 in non-native byte order\)"):
+        mlax.jit(lambda x: x * 2)(x)
+    jax = pytest.importorskip("jax")
+    with pytest.raises(TypeError):
+        jax.jit(lambda x: x * 2)(x)
+    np.testing.assert_array_equal(aot.load(module_dir).double(x.astype(F32)), x * 2)
