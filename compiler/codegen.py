@@ -39,9 +39,9 @@ class CodegenError(Exception):
 def library_paths() -> tuple[str, str]:
     """The MLIR C API library the Python bindings use, and the LLVM library it links."""
     from mlir._mlir_libs import _mlir
-    import llvm
+    from mlax.runtime.cpu import llvm_library
     return (os.path.join(os.path.dirname(_mlir.__file__), "libMLIRPythonCAPI.so"),
-            os.path.join(os.path.dirname(llvm.__file__), "lib", "libLLVM.so"))
+            llvm_library())
 
 
 class _Libs:
@@ -90,6 +90,8 @@ class _Libs:
             "LLVMGetNextFunction": ([_P], _P),
             "LLVMIsDeclaration": ([_P], ctypes.c_int),
             "LLVMGetValueName2": ([_P, ctypes.POINTER(ctypes.c_size_t)], _P),
+            "LLVMGetNamedFunction": ([_P, ctypes.c_char_p], _P),
+            "LLVMSetValueName2": ([_P, ctypes.c_char_p, ctypes.c_size_t], None),
         }
         for name, (args, res) in sigs.items():
             fn = getattr(L, name)
@@ -296,6 +298,14 @@ class LLVMModule:
         finally:
             L.LLVMDisposeMemoryBuffer(buf)
 
+    def rename_function(self, old: str, new: str):
+        L = self.libs.llvm
+        fn = L.LLVMGetNamedFunction(self.module, old.encode())
+        if not fn:
+            raise CodegenError(f"no function {old} in the module")
+        data = new.encode()
+        L.LLVMSetValueName2(fn, data, len(data))
+
     def declared_functions(self) -> list[str]:
         """External functions the module calls (LLVM intrinsics excluded)."""
         L = self.libs.llvm
@@ -329,11 +339,14 @@ class LLVMModule:
         self.close()
 
 
-def emit(mlir_modules, target: Target, kind: str, opt_level: int = 3):
+def emit(mlir_modules, target: Target, kind: str, opt_level: int = 3, rename=None):
     """LLVM-dialect module(s) -> ('llvm-ir' text | 'asm' text | 'obj' bytes, declared functions).
 
-    'llvm-ir' is the optimized IR that code generation starts from."""
+    'llvm-ir' is the optimized IR that code generation starts from. `rename` maps
+    functions to new names (their uses follow)."""
     with LLVMModule(mlir_modules, target) as m:
+        for old, new in (rename or {}).items():
+            m.rename_function(old, new)
         m.verify()
         m.optimize(opt_level)
         declared = m.declared_functions()

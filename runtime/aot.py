@@ -36,6 +36,7 @@ import platform
 import numpy as np
 
 from .array import Array
+from .cpu import DirectCall
 
 FORMAT = "mlax-module"
 FORMAT_VERSION = 2          # 2: the library exports SIGNATURES
@@ -201,40 +202,6 @@ class Leaf:
 
 # ---------------------------------------------------------------------------------------
 # Calling compiled code
-
-class DirectCall:
-    """Calls `symbol(in..., out...)` on NumPy buffers: `call(inputs) -> outputs`.
-
-    No checks: callers pass C-contiguous arrays of the compiled shapes and dtypes (the
-    in-process compile cache does; `EntryPoint` checks first)."""
-    __slots__ = ("fn", "out_specs", "address")
-
-    def __init__(self, fn, n_in, out_specs):
-        self.out_specs = [(tuple(s), np.dtype(d)) for s, d in out_specs]
-        fn.argtypes = [ctypes.c_void_p] * (n_in + len(self.out_specs))
-        fn.restype = None
-        self.fn = fn
-        self.address = ctypes.cast(fn, ctypes.c_void_p).value
-
-    def __call__(self, inputs):
-        outs = [np.empty(s, d) for s, d in self.out_specs]
-        self.fn(*[a.ctypes.data for a in inputs], *[o.ctypes.data for o in outs])
-        return outs
-
-    def call_arrays(self, arrays, weak):
-        """mlax Arrays in, mlax Arrays out (runtime.cpu.PreparedCall's fast path)."""
-        ptrs = [a.unsafe_buffer_pointer for a in arrays]
-        outs = []
-        for (shape, dtype), w in zip(self.out_specs, weak):
-            o = np.empty(shape, dtype)
-            p = o.__array_interface__["data"][0]
-            ptrs.append(p)
-            arr = Array(o, w)
-            arr._ptr = p
-            outs.append(arr)
-        self.fn(*ptrs)
-        return outs
-
 
 class EntryPoint:
     """One compiled function of a module, called like the traced Python function (minus

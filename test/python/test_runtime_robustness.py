@@ -412,3 +412,34 @@ def test_non_native_byte_order_is_named(module_dir):
     with pytest.raises(TypeError):
         jax.jit(lambda x: x * 2)(x)
     np.testing.assert_array_equal(aot.load(module_dir).double(x.astype(F32)), x * 2)
+
+
+def test_retained_executables_are_small():
+    """Tests that each compiled function kept alive costs tens of KB of memory, not the
+    ~3 MB an ExecutionEngine per function held (its own JIT, target machine and copies of
+    the runtime libraries)."""
+    out = run_case('''
+import gc, resource
+import numpy as np
+import mlax
+from mlax import numpy as jnp
+
+def rss_kb():
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) for l in f if l.startswith("VmRSS"))
+
+x = np.ones(8, np.float32)
+keep = []
+def compile_some(n, base):
+    for i in range(n):
+        f = mlax.jit(lambda x, c=float(base + i): jnp.sin(x) * c + 1.5)
+        np.testing.assert_allclose(f(x), np.sin(x) * np.float32(base + i) + 1.5, rtol=1e-6)
+        keep.append(f)
+compile_some(10, 0)
+gc.collect()
+before = rss_kb()
+compile_some(40, 100)
+gc.collect()
+print((rss_kb() - before) / 40)
+''')
+    assert float(out.stdout) < 400, f"{float(out.stdout):.0f} KB per executable"
