@@ -276,6 +276,7 @@ class JitCode:
         jit = ProcessJit.get()
         self._tracker = jit.link(obj)
         self._free = weakref.finalize(self, jit.remove, self._tracker)
+        self._free.atexit = False     # the process's end frees it all at once
 
     def address(self, symbol: str) -> int:
         try:
