@@ -113,3 +113,23 @@ print("ok")
     env = {"MLAX_COMPILATION_CACHE_DIR": str(tmp_path / "cache")}
     assert run_case(code, env=env).stdout.strip() == "ok"    # compiles and stores
     assert run_case(code, env=env).stdout.strip() == "ok"    # loads
+
+
+def test_evictions_from_threads():
+    """Tests that eager ops and jitted functions keep giving right results from several
+    threads while tiny caches evict (and free) executables other threads may be calling."""
+    out = run_case(PRELUDE + '''
+mlax.config.update("eager_cache_size", 2)
+mlax.config.update("jit_cache_size", 1)
+f = mlax.jit(lambda x: x * 3 - 1)
+
+def work(k):
+    for i in range(6):
+        n = 1 + (k + i) % 3
+        x = np.full(n, k + i, np.float32)
+        np.testing.assert_array_equal(jnp.asarray(x) + 2, x + 2)
+        np.testing.assert_array_equal(f(jnp.asarray(x)), x * 3 - 1)
+run_threads(work)
+print("ok")
+''')
+    assert out.stdout.strip() == "ok"
