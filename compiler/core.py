@@ -72,6 +72,7 @@ class Config:
     def __init__(self):
         self.values = {name: default for name, (default, _) in self.OPTIONS.items()}
         self.generation = 0      # bumped by every update: callers' memos of values expire
+        self._trace_state = self._read_trace_state()
 
     def _key(self, name):
         for key in (name, f"jax_{name}", name.removeprefix("jax_")):
@@ -83,12 +84,17 @@ class Config:
         key = self._key(name)
         self.values[key] = self.OPTIONS[key][1](key, value)
         self.generation += 1
+        self._trace_state = self._read_trace_state()
 
     def read(self, name):
         return self.values[self._key(name)]
 
     def trace_state(self) -> tuple:
-        """The values of TRACE_OPTIONS, for cache keys of traced functions."""
+        """The values of TRACE_OPTIONS, for cache keys of traced functions (kept up to
+        date by update: this is read on every jit call)."""
+        return self._trace_state
+
+    def _read_trace_state(self):
         return tuple(self.values[k] for k in self.TRACE_OPTIONS)
 
     @property
@@ -119,11 +125,13 @@ class LRU:
 
     def get(self, key, default=None):
         with self._lock:
-            value = self._data.get(key, _MISSING)
-            if value is _MISSING:
+            # One hash of the key (jit keys hash pytree structures in Python): move it to
+            # the end, then read the last value.
+            try:
+                self._data.move_to_end(key)
+            except KeyError:
                 return default
-            self._data.move_to_end(key)
-            return value
+            return next(reversed(self._data.values()))
 
     def put(self, key, value):
         bound = config.read(self.size_option)
@@ -147,8 +155,6 @@ class LRU:
     def __len__(self):
         return len(self._data)
 
-
-_MISSING = object()
 
 # ---------------------------------------------------------------------------------------
 # dtypes
