@@ -17,6 +17,8 @@ import ctypes
 import os
 from dataclasses import dataclass
 
+from mlax.runtime.cpu import LLVM_INIT_LOCK
+
 _P = ctypes.c_void_p
 _LLVM_RELOC_PIC = 2
 _LLVM_CODE_MODEL_DEFAULT = 0
@@ -46,6 +48,9 @@ def library_paths() -> tuple[str, str]:
 
 class _Libs:
     _instance = None
+    # First uses may come from several threads at once; LLVM's target registration is
+    # not safe to run concurrently (the runtime's JIT registers targets too).
+    _lock = LLVM_INIT_LOCK
 
     def __init__(self):
         capi_path, llvm_path = library_paths()
@@ -100,9 +105,10 @@ class _Libs:
 
     @classmethod
     def get(cls):
-        if cls._instance is None:
-            cls._instance = cls()
-        return cls._instance
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
 
     def message(self, ptr) -> str:
         """A C string that LLVM allocated, as str, disposed."""
@@ -118,6 +124,10 @@ class _Libs:
         if name is None:
             raise CodegenError(f"unsupported target triple '{triple}' (architectures: "
                                f"{', '.join(sorted(set(_ARCH_TARGETS)))})")
+        with self._lock:
+            self._init_target(name)
+
+    def _init_target(self, name):
         if name in self._initialized:
             return
         for part in ("TargetInfo", "Target", "TargetMC", "AsmPrinter", "AsmParser"):

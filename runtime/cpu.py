@@ -161,6 +161,11 @@ def llvm_library() -> str:
     return os.path.join(os.path.dirname(llvm.__file__), "lib", "libLLVM.so")
 
 
+# Held while LLVM targets are initialized (here and by mlax.codegen): their registration
+# is not safe to run from two threads at once.
+LLVM_INIT_LOCK = threading.RLock()
+
+
 class JitError(Exception):
     """Linking compiled code into the process failed (an undefined symbol, ...)."""
 
@@ -178,11 +183,10 @@ class ProcessJit:
     entry points uniquely). Undefined symbols resolve in the process. ORC is thread-safe."""
 
     _instance = None
-    _lock = threading.Lock()
 
     @classmethod
     def get(cls) -> "ProcessJit":
-        with cls._lock:
+        with LLVM_INIT_LOCK:
             if cls._instance is None:
                 cls._instance = cls()
             return cls._instance
