@@ -55,7 +55,7 @@ class Config:
 
     - `compilation_cache_dir`: the persistent compilation cache (mlax/cache.py).
     - `eager_cache_size`: how many compiled one-op functions eager execution keeps (least
-      recently used dropped first; each holds its machine code, tens of KB to a few MB).
+      recently used dropped first; each holds its machine code, ~10-50 KB for one op).
     - `jit_cache_size`: how many compiled signatures each jitted function keeps (least
       recently used dropped first)."""
 
@@ -64,7 +64,7 @@ class Config:
         "jax_threefry_partitionable": (True, _flag),
         "jax_platform_name": ("cpu", _string_or_none),
         "compilation_cache_dir": (None, _path_or_none),
-        "eager_cache_size": (512, _cache_size),
+        "eager_cache_size": (2048, _cache_size),
         "jit_cache_size": (256, _cache_size),
     }
     TRACE_OPTIONS = ("jax_enable_x64", "jax_threefry_partitionable")
