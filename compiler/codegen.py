@@ -9,7 +9,8 @@ start). Only the final link runs a tool: `cc -shared`.
 
 Code is position independent (it goes into shared libraries) and tuned for a `Target`:
 a triple, a CPU name and a feature string, as llc's -mtriple/-mcpu/-mattr take them;
-`Target.host()` is the machine we run on, what MLIR's ExecutionEngine compiles for.
+`Target.host()` is the machine we run on, what code linked into this process is
+compiled for (mlax/runtime/cpu.py).
 """
 from __future__ import annotations
 
