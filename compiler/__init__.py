@@ -9,7 +9,7 @@ lowered through linalg to the CPU (`jit`).
 from mlax.core import config, ConcretizationTypeError, TracerBoolConversionError, \
     TracerIntegerConversionError, NonConcreteBooleanIndexError, MlaxError
 from mlax.runtime import Array
-from mlax.api import jit, make_ir, device_put, devices
+from mlax.api import jit, make_ir, device_put, devices, clear_caches
 from mlax import tree_util
 from mlax import numpy
 from mlax import nn, scipy
@@ -30,7 +30,7 @@ def block_until_ready(x):
     return tree_util.tree_map(lambda l: l.block_until_ready() if hasattr(l, "block_until_ready") else l, x)
 
 
-__all__ = ["jit", "make_ir", "device_put", "devices", "Array", "numpy", "lax", "tree_util",
+__all__ = ["jit", "clear_caches", "make_ir", "device_put", "devices", "Array", "numpy", "lax", "tree_util",
            "config", "tree_map", "tree_leaves", "tree_structure", "tree_flatten",
            "tree_unflatten", "block_until_ready", "vmap", "ops", "make_jaxpr", "random", "tree", "runtime", "stages", "ShapeDtypeStruct",
            "grad", "value_and_grad", "jvp", "vjp", "linearize", "jacfwd", "jacrev", "jacobian",

@@ -23,7 +23,8 @@ import numpy as np
 from mlir import ir
 
 from mlax import core, tracing
-from mlax.api import Jitted, Transformed, _aval_of, _leaf_signature, declare, emit_call
+from mlax.api import (Jitted, Transformed, _aval_of, _leaf_signature, declare, emit_call,
+                      untraced_value)
 from mlax.tracing import Tracer
 from mlax.tree_util import tree_flatten, tree_map, tree_structure, tree_unflatten
 
@@ -90,14 +91,16 @@ def _normalize_argnums(argnums, nargs, what):
     return nums, single
 
 
-def _eager(cache_key, make):
-    """A Jitted cached per `cache_key` (the transform and its Python-level parameters)."""
+def _eager(cache_key, make, static=((), ())):
+    """A Jitted cached per `cache_key` (the transform and its Python-level parameters) and
+    `static`, its (static_argnums, static_argnames)."""
+    cache_key = (cache_key, static)
     try:
         j = _EAGER.get(cache_key)
     except TypeError:
-        return Jitted(make())
+        return Jitted(make(), *static)
     if j is None:
-        j = Jitted(make())
+        j = Jitted(make(), *static)
         _EAGER[cache_key] = j
         if len(_EAGER) > 256:
             _EAGER.popitem(last=False)
@@ -105,6 +108,16 @@ def _eager(cache_key, make):
 
 
 _EAGER: collections.OrderedDict = collections.OrderedDict()
+
+
+def _not_differentiated(transform, args, kwargs):
+    """(positions, keyword names) of the arguments `transform` (a Grad or Jacobian) passes
+    to its function untouched: all but its argnums."""
+    try:
+        nums, _ = _normalize_argnums(transform._argnums, len(args), "")
+    except (TypeError, ValueError):
+        return (), ()           # tracing reports it
+    return [i for i in range(len(args)) if i not in nums], list(kwargs)
 
 
 def _hashable_argnums(argnums):
@@ -145,7 +158,13 @@ class _Traced:
     def __init__(self, fun, args, kwargs, nums, has_aux, what, allow_int=True):
         self.fun, self.what, self.has_aux = fun, what, has_aux
         self.parent = tracing.current()
-        args = tuple(args)
+        # The arguments not differentiated that are plain values are closed over, not
+        # traced: `fun` sees them concrete, as under JAX's transforms (a None stands in
+        # for each: it has no leaves).
+        fixed = {i: a for i, a in enumerate(args) if i not in nums and untraced_value(a)}
+        fixed_kwargs = {k: v for k, v in kwargs.items() if untraced_value(v)}
+        args = tuple(None if i in fixed else a for i, a in enumerate(args))
+        kwargs = {k: v for k, v in kwargs.items() if k not in fixed_kwargs}
         self.leaves, self.in_tree = tree_flatten((args, dict(kwargs)))
         self.ranges, pos = [], 0
         for a in args:
@@ -176,7 +195,8 @@ class _Traced:
                         f"{_site()})")
 
         def flat(a, k):
-            out = fun(*a, **k)
+            a = [fixed[i] if i in fixed else x for i, x in enumerate(a)]
+            out = fun(*a, **k, **fixed_kwargs)
             if has_aux and not (isinstance(out, (tuple, list)) and len(out) == 2):
                 desc = f"a {type(out).__name__} of length {len(out)}" \
                     if isinstance(out, (tuple, list)) else f"a {type(out).__name__}"
@@ -294,7 +314,11 @@ class Grad(Transformed):
         key = ("grad", self._fun, _hashable_argnums(self._argnums), self._has_aux,
                self._value, self._allow_int)
         return _eager(key, lambda: _named(lambda *a, **k: self._traced(*a, **k),
-                                          self._name()))(*args, **kwargs)
+                                          self._name()),
+                      self._static_options(args, kwargs))(*args, **kwargs)
+
+    def _passed_through(self, args, kwargs):
+        return _not_differentiated(self, args, kwargs)
 
     def _traced(self, *args, **kwargs):
         nums, single = _normalize_argnums(self._argnums, len(args), self._what)
@@ -504,7 +528,11 @@ class Jacobian(Transformed):
             return self._traced(*args, **kwargs)
         key = (self._mode, self._fun, _hashable_argnums(self._argnums), self._has_aux)
         return _eager(key, lambda: _named(lambda *a, **k: self._traced(*a, **k),
-                                          self._name()))(*args, **kwargs)
+                                          self._name()),
+                      self._static_options(args, kwargs))(*args, **kwargs)
+
+    def _passed_through(self, args, kwargs):
+        return _not_differentiated(self, args, kwargs)
 
     def _traced(self, *args, **kwargs):
         nums, single = _normalize_argnums(self._argnums, len(args), self._mode)

@@ -1,8 +1,12 @@
 """`jit` and `make_ir`: from Python functions to compiled code and to IR.
 
 A jitted function traces once per signature (static arguments, pytree structure, shapes,
-dtypes and weak types of the array leaves), compiles through the CPU pipeline, and keeps
-the executable; later calls with the same signature only flatten, look up and dispatch.
+dtypes and weak types of the array leaves, and the config options that change tracing),
+compiles through the CPU pipeline, and keeps the executable; later calls with the same
+signature only flatten, look up and dispatch. As in JAX, the compiled signatures belong to
+the function object (held weakly): `jit(f)` made afresh for each call traces `f` once, and
+sees a changed global only after `f` itself changes. Each function keeps its
+`jit_cache_size` (config) most recently used signatures.
 Called while another function is being traced, a jitted function becomes a private
 func.func of the same module and a `func.call` to it.
 """
@@ -10,6 +14,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
+import weakref
 
 import numpy as np
 from mlir import ir
@@ -50,6 +56,39 @@ class _Entry:
 
     def __init__(self, exe, out_tree, out_weak):
         self.exe, self.out_tree, self.out_weak = exe, out_tree, out_weak
+
+    def release(self):
+        """Evicted from its cache: drop the executable (freed once no call holds it)."""
+        self.exe = None
+
+
+# id(function) -> (weak reference to it, the LRU of its compiled entries)
+_CACHES: dict = {}
+_CACHES_LOCK = threading.RLock()   # reentrant: a weakref callback may run inside
+
+
+def _cache_of(fun) -> core.LRU:
+    """The compiled entries of `fun`, shared by every jit of the same function object and
+    dropped with it. A callable that cannot be weakly referenced gets a cache per jit."""
+    k = id(fun)
+    with _CACHES_LOCK:
+        held = _CACHES.get(k)
+        if held is not None and held[0]() is fun:
+            return held[1]
+        cache = core.LRU("jit_cache_size", on_evict=_Entry.release)
+        try:
+            ref = weakref.ref(fun, functools.partial(_forget, k))
+        except TypeError:
+            return cache
+        _CACHES[k] = (ref, cache)
+        return cache
+
+
+def _forget(k, ref):
+    with _CACHES_LOCK:
+        held = _CACHES.get(k)
+        if held is not None and held[0] is ref:
+            del _CACHES[k]
 
 
 def _argnums(value, what):
@@ -142,8 +181,12 @@ class Jitted:
         self._fun = fun
         self._static_argnums, self._static_argnames, self._param_names = \
             _normalize_static(fun, static_argnums, static_argnames, donate_argnums)
-        self._cache = {}
-        self._fast = {}   # signature of top-level Array args -> _Entry (no pytrees, no statics)
+        self._options = (self._static_argnums, self._static_argnames)
+        self._cache = _cache_of(fun)
+        # Signature of top-level Array args -> _Entry (no pytrees, no statics), an index
+        # into the cache that is valid while the config is unchanged.
+        self._fast = {}
+        self._fast_generation = core.config.generation
 
     def __get__(self, obj, objtype=None):
         if obj is None:
@@ -191,28 +234,45 @@ class Jitted:
                 sig = None
             if sig is not None:
                 entry = self._fast.get(sig)
-                if entry is not None and not core.trace_stack():
-                    outs = entry.exe.call.call_arrays(args, entry.out_weak)
-                    return entry.out_tree.unflatten(outs)
+                if entry is not None and self._fast_generation == core.config.generation \
+                        and not core.trace_stack():
+                    exe = entry.exe
+                    if exe is not None:
+                        outs = exe.call.call_arrays(args, entry.out_weak)
+                        return entry.out_tree.unflatten(outs)
         static, dyn_args, dyn_names, dyn_kwargs = self._split(args, kwargs)
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
         if core.trace_stack():
             return self._call_traced(static, leaves, treedef, dyn_names, dyn_args)
+        state = core.config.trace_state()
         try:
-            key = (static, treedef, tuple(_leaf_signature(x, "") for x in leaves))
+            key = (self._options, static, treedef,
+                   tuple(_leaf_signature(x, "") for x in leaves), state)
             entry = self._cache.get(key)
         except TypeError:
             key, entry = None, None
-        if entry is None:
+        exe = entry.exe if entry is not None else None
+        if exe is None:
             names = _leaf_names(dyn_args, dyn_names, dyn_kwargs)
-            key = (static, treedef, tuple(_leaf_signature(x, n) for x, n in zip(leaves, names)))
+            key = (self._options, static, treedef,
+                   tuple(_leaf_signature(x, n) for x, n in zip(leaves, names)), state)
             entry = self._compile(static, leaves, treedef, names)
-            self._cache[key] = entry
-            if not kwargs and not static and all(type(a) is Array for a in args) \
-                    and treedef == tree_flatten((list(args), {}))[1]:
-                self._fast[tuple((a.shape, a.dtype, a.weak_type) for a in args)] = entry
-        outs = entry.exe([to_numpy(x) for x in leaves])
+            exe = entry.exe
+            self._cache.put(key, entry)
+        if not kwargs and not static and all(type(a) is Array for a in args) \
+                and treedef == tree_flatten((list(args), {}))[1]:
+            self._index(tuple((a.shape, a.dtype, a.weak_type) for a in args), entry)
+        outs = exe([to_numpy(x) for x in leaves])
         return entry.out_tree.unflatten([Array(o, w) for o, w in zip(outs, entry.out_weak)])
+
+    def _index(self, sig, entry):
+        """Make `entry` the hot path's for calls with Arrays of signature `sig`."""
+        generation = core.config.generation
+        if self._fast_generation != generation or \
+                len(self._fast) >= core.config.read("jit_cache_size"):
+            self._fast = {}
+            self._fast_generation = generation
+        self._fast[sig] = entry
 
     def _flat_fun(self, static, treedef):
         def flat(*leaves):
@@ -291,6 +351,12 @@ def _leaf_names(dyn_args, dyn_names, dyn_kwargs):
 
 
 def _hashable(v, name):
+    if isinstance(v, Tracer):
+        raise ValueError(
+            f"Static argument '{name}' is a traced value ({v!r}): an enclosing jit or "
+            "transform traces it, so it has no value when this function is traced. Make it "
+            "static there too (static_argnums/static_argnames of the enclosing jit), or pass "
+            f"a Python value (at {tracing.user_site()}).")
     try:
         hash(v)
     except TypeError:
@@ -298,6 +364,17 @@ def _hashable(v, name):
                          "static arguments must be hashable (use a tuple instead of a list, or "
                          "pass arrays as non-static arguments).") from None
     return v
+
+
+def clear_caches():
+    """Drop every compiled function held in memory (jit and eager caches), as
+    `jax.clear_caches` does; the persistent compilation cache on disk stays."""
+    from mlax import eager
+    with _CACHES_LOCK:
+        caches = [cache for _, cache in _CACHES.values()]
+    for cache in caches:
+        cache.clear()
+    eager._cache.clear()
 
 
 _NO_FUN = object()   # jit(static_argnums=...) without a function: a decorator
@@ -412,28 +489,58 @@ def declare(parent, kind, name, operand_avals, result_avals, entries: dict):
     return sym
 
 
+def untraced_value(x) -> bool:
+    """Whether `x`, an argument that a transform passes to its function untouched, can be
+    given to the function as it is instead of being traced: a hashable value with no
+    array in it (a Python number, a string, a tuple of them, a frozen dataclass...). Under
+    JAX's transforms the function sees such arguments concrete, usable as a jit's static
+    argument or in Python control flow; so it does here."""
+    if any(isinstance(leaf, (Tracer, Array, np.ndarray, np.generic))
+           for leaf in tree_flatten(x)[0]):
+        return False
+    try:
+        hash(x)
+    except TypeError:
+        return False
+    return True
+
+
 class Transformed:
     """Base of the callables that transforms return (`grad(f)`, `vmap(f)`, ...).
 
     Subclasses implement `_traced(*args, **kwargs)`, which runs inside a trace and emits IR
-    (typically: trace_callee, declare, emit_call). Called outside any trace, the transform
-    runs as `jit` of itself: traced and compiled once per signature, like every transform
-    in mlax."""
+    (typically: trace_callee, declare, emit_call), and `_passed_through(args, kwargs)`, the
+    positions and keyword names of the arguments the transform hands to the function
+    untouched. Called outside any trace, the transform runs as `jit` of itself: traced and
+    compiled once per signature, like every transform in mlax; the passed-through
+    arguments that are `untraced_value`s are that jit's static arguments (concrete inside,
+    as in JAX; a new value compiles again)."""
 
     def __init__(self, fun):
         functools.update_wrapper(self, fun)
         self._fun = fun
-        self._jitted = None
+        self._jits = {}          # (static_argnums, static_argnames) -> Jitted
 
     def __call__(self, *args, **kwargs):
         if core.trace_stack():
             return self._traced(*args, **kwargs)
-        if self._jitted is None:
+        static = self._static_options(args, kwargs)
+        j = self._jits.get(static)
+        if j is None:
             def run(*a, **k):
                 return self._traced(*a, **k)
             run.__name__ = self._name()
-            self._jitted = Jitted(run)
-        return self._jitted(*args, **kwargs)
+            j = self._jits[static] = Jitted(run, *static)
+        return j(*args, **kwargs)
+
+    def _static_options(self, args, kwargs):
+        """(static_argnums, static_argnames) of this call run as a jit (see above)."""
+        nums, names = self._passed_through(args, kwargs)
+        return (tuple(i for i in sorted(nums) if untraced_value(args[i])),
+                tuple(sorted(k for k in names if untraced_value(kwargs[k]))))
+
+    def _passed_through(self, args, kwargs):
+        return (), ()
 
     def _name(self):
         return f"{type(self).__name__.lower()}_{getattr(self._fun, '__name__', 'fn')}"

@@ -13,7 +13,7 @@ import numpy as np
 from mlir import ir
 
 from mlax import tracing
-from mlax.api import Transformed, _aval_of, declare, emit_call, trace_callee
+from mlax.api import Transformed, _aval_of, declare, emit_call, trace_callee, untraced_value
 from mlax.core import ShapedArray
 from mlax.tracing import Tracer
 from mlax.tree_util import (flatten_up_to, keystr, tree_flatten, tree_flatten_with_path,
@@ -80,6 +80,14 @@ class Vmapped(Transformed):
     def _name(self):
         return f"vmap_{getattr(self._fun, '__name__', 'fn')}"
 
+    def _passed_through(self, args, kwargs):
+        """The positional arguments whose in_axes entry is None (keyword arguments are
+        always mapped)."""
+        in_axes = self._in_axes
+        if isinstance(in_axes, tuple):
+            return [i for i, spec in enumerate(in_axes) if spec is None and i < len(args)], ()
+        return (list(range(len(args))) if in_axes is None else []), ()
+
     def _arg_axes(self, args, kwargs):
         """(leaves, axes, names) of (args, kwargs), one axis (or None) per leaf."""
         in_axes = self._in_axes
@@ -138,6 +146,11 @@ class Vmapped(Transformed):
     def _traced(self, *args, **kwargs):
         from mlax.transforms import vmap as vmap_pass
         parent = tracing.current()
+        # Unmapped arguments that are plain values are closed over, not traced: `fun`
+        # sees them concrete, as under JAX's vmap (a None stands in: it has no leaves).
+        fixed = {i: args[i] for i in self._passed_through(args, kwargs)[0]
+                 if untraced_value(args[i])}
+        args = tuple(None if i in fixed else a for i, a in enumerate(args))
         leaves, axes, names = self._arg_axes(args, kwargs)
         avals = [_aval_of(x) for x in leaves]
         size = self._axis_size_of(avals, axes, names)
@@ -149,7 +162,7 @@ class Vmapped(Transformed):
         in_tree = tree_flatten((args, kwargs))[1]
 
         def per_example(a, k):
-            return self._fun(*a, **k)
+            return self._fun(*[fixed[i] if i in fixed else x for i, x in enumerate(a)], **k)
         per_example.__name__ = getattr(self._fun, "__name__", "fn")
         builder, out_leaves, out_tree = trace_callee(per_example, stand_ins, in_tree, names, parent)
         captured = list(builder.captured)

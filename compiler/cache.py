@@ -35,7 +35,7 @@ import tempfile
 from mlax.runtime import aot
 
 ENV_VAR = "MLAX_COMPILATION_CACHE_DIR"
-KEY_VERSION = "mlax-cache-1"
+KEY_VERSION = "mlax-cache-2"    # 2: module format 2 (signatures in the library)
 
 log = logging.getLogger("mlax.cache")
 

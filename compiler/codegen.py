@@ -9,13 +9,16 @@ start). Only the final link runs a tool: `cc -shared`.
 
 Code is position independent (it goes into shared libraries) and tuned for a `Target`:
 a triple, a CPU name and a feature string, as llc's -mtriple/-mcpu/-mattr take them;
-`Target.host()` is the machine we run on, what MLIR's ExecutionEngine compiles for.
+`Target.host()` is the machine we run on, what code linked into this process is
+compiled for (mlax/runtime/cpu.py).
 """
 from __future__ import annotations
 
 import ctypes
 import os
 from dataclasses import dataclass
+
+from mlax.runtime.cpu import LLVM_INIT_LOCK
 
 _P = ctypes.c_void_p
 _LLVM_RELOC_PIC = 2
@@ -39,13 +42,16 @@ class CodegenError(Exception):
 def library_paths() -> tuple[str, str]:
     """The MLIR C API library the Python bindings use, and the LLVM library it links."""
     from mlir._mlir_libs import _mlir
-    import llvm
+    from mlax.runtime.cpu import llvm_library
     return (os.path.join(os.path.dirname(_mlir.__file__), "libMLIRPythonCAPI.so"),
-            os.path.join(os.path.dirname(llvm.__file__), "lib", "libLLVM.so"))
+            llvm_library())
 
 
 class _Libs:
     _instance = None
+    # First uses may come from several threads at once; LLVM's target registration is
+    # not safe to run concurrently (the runtime's JIT registers targets too).
+    _lock = LLVM_INIT_LOCK
 
     def __init__(self):
         capi_path, llvm_path = library_paths()
@@ -90,6 +96,8 @@ class _Libs:
             "LLVMGetNextFunction": ([_P], _P),
             "LLVMIsDeclaration": ([_P], ctypes.c_int),
             "LLVMGetValueName2": ([_P, ctypes.POINTER(ctypes.c_size_t)], _P),
+            "LLVMGetNamedFunction": ([_P, ctypes.c_char_p], _P),
+            "LLVMSetValueName2": ([_P, ctypes.c_char_p, ctypes.c_size_t], None),
         }
         for name, (args, res) in sigs.items():
             fn = getattr(L, name)
@@ -98,9 +106,10 @@ class _Libs:
 
     @classmethod
     def get(cls):
-        if cls._instance is None:
-            cls._instance = cls()
-        return cls._instance
+        with cls._lock:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
 
     def message(self, ptr) -> str:
         """A C string that LLVM allocated, as str, disposed."""
@@ -116,6 +125,10 @@ class _Libs:
         if name is None:
             raise CodegenError(f"unsupported target triple '{triple}' (architectures: "
                                f"{', '.join(sorted(set(_ARCH_TARGETS)))})")
+        with self._lock:
+            self._init_target(name)
+
+    def _init_target(self, name):
         if name in self._initialized:
             return
         for part in ("TargetInfo", "Target", "TargetMC", "AsmPrinter", "AsmParser"):
@@ -296,6 +309,14 @@ class LLVMModule:
         finally:
             L.LLVMDisposeMemoryBuffer(buf)
 
+    def rename_function(self, old: str, new: str):
+        L = self.libs.llvm
+        fn = L.LLVMGetNamedFunction(self.module, old.encode())
+        if not fn:
+            raise CodegenError(f"no function {old} in the module")
+        data = new.encode()
+        L.LLVMSetValueName2(fn, data, len(data))
+
     def declared_functions(self) -> list[str]:
         """External functions the module calls (LLVM intrinsics excluded)."""
         L = self.libs.llvm
@@ -329,11 +350,14 @@ class LLVMModule:
         self.close()
 
 
-def emit(mlir_modules, target: Target, kind: str, opt_level: int = 3):
+def emit(mlir_modules, target: Target, kind: str, opt_level: int = 3, rename=None):
     """LLVM-dialect module(s) -> ('llvm-ir' text | 'asm' text | 'obj' bytes, declared functions).
 
-    'llvm-ir' is the optimized IR that code generation starts from."""
+    'llvm-ir' is the optimized IR that code generation starts from. `rename` maps
+    functions to new names (their uses follow)."""
     with LLVMModule(mlir_modules, target) as m:
+        for old, new in (rename or {}).items():
+            m.rename_function(old, new)
         m.verify()
         m.optimize(opt_level)
         declared = m.declared_functions()

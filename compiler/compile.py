@@ -3,8 +3,8 @@
 Every target starts with the CPU pipeline (`pipelines.CPU`: mlax -> linalg -> the LLVM
 dialect, bare-pointer calling convention, results as out-parameters). Then either
 
-- in process: MLIR's ExecutionEngine JIT-compiles the LLVM dialect (`compile_module`
-  when no persistent cache is configured), or
+- in process: codegen.py generates object code, linked into the process's JIT
+  (mlax/runtime/cpu.py: `compile_module` when no persistent cache is configured), or
 - ahead of time: codegen.py generates object code and links a shared library, written
   as a compiled module directory (format: mlax/runtime/aot.py). `save_module` writes one
   for mlax-compile and `Compiled.save`; the persistent compilation cache (cache.py)
@@ -26,7 +26,7 @@ from mlir import ir
 
 from mlax import pipelines
 from mlax.passes import run_pipeline
-from mlax.runtime import CpuExecutable
+from mlax.runtime.cpu import CpuExecutable, JitCode, unique_symbol
 from mlax.runtime import aot
 
 
@@ -211,7 +211,8 @@ def write_module_files(directory, llvm_modules, entries: dict, target, opt_level
     name = name or os.path.basename(os.path.normpath(directory))
     lib_name = f"lib{_c_name(name)}.so"
     with timer("codegen"):
-        obj, declared = codegen.emit(llvm_modules, target, "obj", opt_level)
+        obj, declared = codegen.emit([*llvm_modules, signature_module(entries)], target, "obj",
+                                     opt_level)
     with timer("link"):
         shims, libraries = codegen.runtime_needs(declared)
         codegen.link_shared([obj], os.path.join(directory, lib_name), libraries, shims)
@@ -237,6 +238,18 @@ def write_module_files(directory, llvm_modules, entries: dict, target, opt_level
         with open(os.path.join(directory, "__init__.py"), "w", encoding="utf-8") as f:
             f.write(_init_py(name, list(entries), creator))
     return meta
+
+
+def signature_module(entries: dict) -> ir.Module:
+    """An LLVM-dialect module defining the string the loader checks the metadata against
+    (aot.SIGNATURES: the buffers of every entry point, aot.library_signatures)."""
+    data = aot.library_signatures(entries).encode() + b"\0"
+    text = "".join(chr(b) if 32 <= b < 127 and chr(b) not in '"\\' else f"\\{b:02X}"
+                   for b in data)
+    with ir.Context(), ir.Location.unknown():
+        return ir.Module.parse(
+            f'llvm.mlir.global external constant @{aot.SIGNATURES}("{text}") '
+            f'{{addr_space = 0 : i32}} : !llvm.array<{len(data)} x i8>')
 
 
 def _c_name(name) -> str:
@@ -295,18 +308,6 @@ class AotExecutable:
         return self.call(inputs)
 
 
-class _EngineEntry:
-    """A further entry point of an ExecutionEngine that a CpuExecutable owns."""
-
-    def __init__(self, exe: CpuExecutable, name, out_specs):
-        from mlax.runtime.cpu import PreparedCall
-        self.engine = exe.engine
-        self.call = PreparedCall(exe.engine.raw_lookup(name), out_specs)
-
-    def __call__(self, inputs):
-        return self.call(inputs)
-
-
 def _all_pointer_args(module, names) -> bool:
     """Whether the llvm.funcs `names` take only pointers (the bare-pointer convention)."""
     op = module.operation if hasattr(module, "operation") else module
@@ -318,17 +319,19 @@ def _all_pointer_args(module, names) -> bool:
     return True
 
 
-def _jit(module, entries: dict, opt_level):
+def _jit(module, entries: dict, signatures: dict, opt_level):
+    """Object code for `module` (LLVM dialect) linked into this process: {name: executable}.
+    Entry points get process-unique symbols (every eager `add` is named add)."""
+    from mlax import codegen
     names = list(entries)
     if opt_level < 3 and not _all_pointer_args(module, names):
         # A signature that kept memref descriptors reads more arguments than the runtime
         # passes; only optimized code (which drops the unused reads) runs it safely.
         opt_level = 3
-    first = CpuExecutable(module, names[0], entries[names[0]], opt_level=opt_level)
-    exes = {names[0]: first}
-    for n in names[1:]:
-        exes[n] = _EngineEntry(first, n, entries[n])
-    return exes
+    symbols = {n: unique_symbol(n) for n in names}
+    obj, _ = codegen.emit([module], codegen.Target.host(), "obj", opt_level, rename=symbols)
+    code = JitCode(obj)
+    return {n: CpuExecutable(code, symbols[n], len(signatures[n][0]), entries[n]) for n in names}
 
 
 _cache_warned: set = set()
@@ -343,17 +346,17 @@ def compile_module(module, entries: dict, pipeline=pipelines.CPU, opt_level=3):
     was compiled). Executables are called with a list of C-contiguous NumPy arrays."""
     from mlax import cache
     privatize(module, entries)
+    signatures = {n: function_signature(module, n) for n in entries}
     directory = cache.directory()
     if directory is None:
         run_pipeline(module, pipeline)
-        return _jit(module, entries, opt_level), True
+        return _jit(module, entries, signatures, opt_level), True
     from mlax.codegen import Target
     target = Target.host()
     key = cache.key(module, pipeline, opt_level, target)
     loaded = cache.get(directory, key)
     lowered = False
     if loaded is None:
-        signatures = {n: function_signature(module, n) for n in entries}
         run_pipeline(module, pipeline)
         lowered = True
         metas = {n: flat_entry_meta(n, signatures[n][0], entries[n]) for n in entries}
@@ -367,7 +370,7 @@ def compile_module(module, entries: dict, pipeline=pipelines.CPU, opt_level=3):
                 warnings.warn(f"mlax compilation cache: could not store an entry in {directory} "
                               f"({type(e).__name__}: {e}); compiling in process",
                               RuntimeWarning)
-            return _jit(module, entries, opt_level), True
+            return _jit(module, entries, signatures, opt_level), True
     return {n: AotExecutable(loaded.entries[n], loaded) for n in entries}, lowered
 
 

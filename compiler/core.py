@@ -6,6 +6,8 @@ op, attributes and operand types: un-jitted code runs op by op, as in JAX.
 """
 from __future__ import annotations
 
+import collections
+import os
 import threading
 from dataclasses import dataclass
 
@@ -17,21 +19,83 @@ from mlax.dialects import TensorSpec, short_dtype_name
 # Configuration
 
 
+def _flag(name, value):
+    # JAX's boolean options take any value and keep its truth value.
+    return bool(value)
+
+
+def _string_or_none(name, value):
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"mlax config option {name!r} must be None or a string, got {value!r} "
+                         f"of type {type(value).__name__}")
+    return value
+
+
+def _path_or_none(name, value):
+    if value is not None and not isinstance(value, (str, os.PathLike)):
+        raise ValueError(f"mlax config option {name!r} must be None or a directory path (a "
+                         f"string or os.PathLike), got {value!r} of type {type(value).__name__}")
+    return None if value is None else os.fspath(value)
+
+
+def _cache_size(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"mlax config option {name!r} must be a positive integer (a number of "
+                         f"compiled functions), got {value!r}")
+    return value
+
+
 class Config:
-    """`mlax.config.update("jax_enable_x64", True)` as in JAX."""
+    """`mlax.config.update("jax_enable_x64", True)` as in JAX.
+
+    OPTIONS maps each option to (default, check); `check(name, value)` returns the value
+    to store or raises ValueError saying what the option takes. Options are spelled with or
+    without JAX's `jax_` prefix. TRACE_OPTIONS change what tracing produces: they are part
+    of every compiled function's cache key.
+
+    - `compilation_cache_dir`: the persistent compilation cache (mlax/cache.py).
+    - `eager_cache_size`: how many compiled one-op functions eager execution keeps (least
+      recently used dropped first; each holds its machine code, ~10-50 KB for one op).
+    - `jit_cache_size`: how many compiled signatures each jitted function keeps (least
+      recently used dropped first)."""
+
+    OPTIONS = {
+        "jax_enable_x64": (False, _flag),
+        "jax_threefry_partitionable": (True, _flag),
+        "jax_platform_name": ("cpu", _string_or_none),
+        "compilation_cache_dir": (None, _path_or_none),
+        "eager_cache_size": (2048, _cache_size),
+        "jit_cache_size": (256, _cache_size),
+    }
+    TRACE_OPTIONS = ("jax_enable_x64", "jax_threefry_partitionable")
 
     def __init__(self):
-        self.values = {"jax_enable_x64": False, "compilation_cache_dir": None,
-                       "jax_platform_name": "cpu", "jax_threefry_partitionable": True}
+        self.values = {name: default for name, (default, _) in self.OPTIONS.items()}
+        self.generation = 0      # bumped by every update: callers' memos of values expire
+        self._trace_state = self._read_trace_state()
+
+    def _key(self, name):
+        for key in (name, f"jax_{name}", name.removeprefix("jax_")):
+            if key in self.OPTIONS:
+                return key
+        raise AttributeError(f"Unrecognized config option: {name}")
 
     def update(self, name, value):
-        key = name if name in self.values else f"jax_{name}"
-        if key not in self.values:
-            raise KeyError(f"unknown mlax config option {name!r}")
-        self.values[key] = value
+        key = self._key(name)
+        self.values[key] = self.OPTIONS[key][1](key, value)
+        self.generation += 1
+        self._trace_state = self._read_trace_state()
 
     def read(self, name):
-        return self.values[name]
+        return self.values[self._key(name)]
+
+    def trace_state(self) -> tuple:
+        """The values of TRACE_OPTIONS, for cache keys of traced functions (kept up to
+        date by update: this is read on every jit call)."""
+        return self._trace_state
+
+    def _read_trace_state(self):
+        return tuple(self.values[k] for k in self.TRACE_OPTIONS)
 
     @property
     def x64_enabled(self):
@@ -47,6 +111,51 @@ class Config:
 
 config = Config()
 
+
+class LRU:
+    """A bounded cache of compiled functions: past the bound set by the config option
+    `size_option`, the least recently used entries are dropped (`on_evict(value)` is called
+    for each). Safe to use from several threads: a lock guards the bookkeeping only."""
+
+    def __init__(self, size_option: str, on_evict=None):
+        self.size_option = size_option
+        self.on_evict = on_evict
+        self._data = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, default=None):
+        with self._lock:
+            # One hash of the key (jit keys hash pytree structures in Python): move it to
+            # the end, then read the last value.
+            try:
+                self._data.move_to_end(key)
+            except KeyError:
+                return default
+            return next(reversed(self._data.values()))
+
+    def put(self, key, value):
+        bound = config.read(self.size_option)
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            dropped = [self._data.popitem(last=False)[1]
+                       for _ in range(len(self._data) - bound)]
+        if self.on_evict is not None:
+            for v in dropped:
+                self.on_evict(v)
+
+    def clear(self):
+        with self._lock:
+            dropped = list(self._data.values())
+            self._data.clear()
+        if self.on_evict is not None:
+            for v in dropped:
+                self.on_evict(v)
+
+    def __len__(self):
+        return len(self._data)
+
+
 # ---------------------------------------------------------------------------------------
 # dtypes
 
@@ -59,9 +168,12 @@ SUPPORTED = {np.dtype(t) for t in (np.bool_, np.int8, np.int16, np.int32, np.int
 
 def canonicalize_dtype(dtype) -> np.dtype:
     dtype = np.dtype(dtype)
-    if dtype.byteorder not in "=|":   # big-endian data is converted to native order
-        dtype = dtype.newbyteorder("=")
     if dtype not in SUPPORTED:
+        if not dtype.isnative and dtype.newbyteorder("=") in SUPPORTED:
+            # JAX refuses these too; the name alone ("float32") would hide the difference.
+            raise TypeError(f"mlax does not support dtype {dtype.str} ({dtype.name} in "
+                            "non-native byte order), as JAX does not: convert the array with "
+                            f".astype(numpy.{dtype.name})")
         raise TypeError(f"mlax does not support dtype {dtype.name}")
     if not config.x64_enabled:
         return _X64_NARROW.get(dtype, dtype)

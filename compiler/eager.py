@@ -1,5 +1,6 @@
 """Op-by-op execution: each primitive applied to concrete arrays runs as a compiled one-op
-function, cached per (op, attributes, operand types), as JAX does outside jit."""
+function, cached per (op, attributes, operand types), as JAX does outside jit. The cache
+keeps the `eager_cache_size` (config) most recently used functions."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +9,7 @@ from mlax import core
 from mlax.core import ShapedArray
 from mlax.runtime import Array
 
-_cache: dict = {}
+_cache = core.LRU("eager_cache_size")
 
 
 def to_numpy(x) -> np.ndarray:
@@ -47,6 +48,6 @@ def run(name, operands, attrs):
             outs = b.emit(name, args, attrs)
             b.finish(outs)
         exe = compile_builder(tm, b, [o.aval for o in outs])
-        _cache[key] = exe
+        _cache.put(key, exe)
     weak = tracing._result_weak(name, operands)
     return [Array(o, weak) for o in exe(arrays)]

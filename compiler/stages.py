@@ -214,11 +214,15 @@ class Lowered:
     def __str__(self):
         return self.as_text()
 
-    def compile(self, opt_level: int = 3) -> "Compiled":
-        """Compile for this machine (through the persistent cache when it is on)."""
-        from mlax.compile import compile_module
+    def compile(self, opt_level: int | None = None) -> "Compiled":
+        """Compile for this machine (through the persistent cache when it is on).
+        `opt_level` None: the level jit chooses (compile.auto_opt_level), so the compiled
+        code is the code jit runs, rounding included."""
+        from mlax.compile import auto_opt_level, compile_module
         with self._ctx:
             m = clone_module(self._module, self._ctx)
+            if opt_level is None:
+                opt_level = auto_opt_level(m)
             specs = {e.symbol: e.out_specs for e in self.entries}
             exes, lowered = compile_module(m, specs, self._pipeline or pipelines.CPU, opt_level)
         return Compiled(self, exes, m if lowered else None, opt_level)

@@ -16,7 +16,12 @@ point; a call flattens its arguments against the stored pytree structure, checks
 leaf's shape and dtype, runs, and returns mlax Arrays in the stored output structure.
 
 The metadata's "files" map each file to its SHA-256; `load` verifies them, so a truncated
-or corrupt module is an error, never a crash. Everything here imports nothing of the
+or corrupt module is an error, never a crash. The metadata itself is checked field by field
+(a missing or malformed field is an error naming the file and the field), and what in it
+decides how much memory a call reads and writes - each entry's symbol and the shapes and
+dtypes of its buffers - is compared with the signatures the library exports itself (the
+JSON string `mlax_signatures`, written into the code at compile time): an edited metadata
+file cannot make a call write past a buffer. Everything here imports nothing of the
 compiler (this file, `array.py` and NumPy), so a module loads where only the runtime is.
 """
 from __future__ import annotations
@@ -31,9 +36,11 @@ import platform
 import numpy as np
 
 from .array import Array
+from .cpu import DirectCall
 
 FORMAT = "mlax-module"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2          # 2: the library exports SIGNATURES
+SIGNATURES = "mlax_signatures"
 METADATA = "mlax_module.json"
 
 
@@ -140,7 +147,10 @@ def _flatten_into(tree, x, path, out):
 # Leaves
 
 def spec_text(shape, dtype) -> str:
-    return f"{np.dtype(dtype).name}[{','.join(str(d) for d in shape)}]"
+    dtype = np.dtype(dtype)
+    # Byte order is shown when it is not this machine's: the name alone is the same.
+    order = "" if dtype.isnative else "big-endian " if dtype.byteorder == ">" else "little-endian "
+    return f"{order}{dtype.name}[{','.join(str(d) for d in shape)}]"
 
 
 def _spec_text_of(x) -> str:
@@ -192,40 +202,6 @@ class Leaf:
 
 # ---------------------------------------------------------------------------------------
 # Calling compiled code
-
-class DirectCall:
-    """Calls `symbol(in..., out...)` on NumPy buffers: `call(inputs) -> outputs`.
-
-    No checks: callers pass C-contiguous arrays of the compiled shapes and dtypes (the
-    in-process compile cache does; `EntryPoint` checks first)."""
-    __slots__ = ("fn", "out_specs", "address")
-
-    def __init__(self, fn, n_in, out_specs):
-        self.out_specs = [(tuple(s), np.dtype(d)) for s, d in out_specs]
-        fn.argtypes = [ctypes.c_void_p] * (n_in + len(self.out_specs))
-        fn.restype = None
-        self.fn = fn
-        self.address = ctypes.cast(fn, ctypes.c_void_p).value
-
-    def __call__(self, inputs):
-        outs = [np.empty(s, d) for s, d in self.out_specs]
-        self.fn(*[a.ctypes.data for a in inputs], *[o.ctypes.data for o in outs])
-        return outs
-
-    def call_arrays(self, arrays, weak):
-        """mlax Arrays in, mlax Arrays out (runtime.cpu.PreparedCall's fast path)."""
-        ptrs = [a.unsafe_buffer_pointer for a in arrays]
-        outs = []
-        for (shape, dtype), w in zip(self.out_specs, weak):
-            o = np.empty(shape, dtype)
-            p = o.__array_interface__["data"][0]
-            ptrs.append(p)
-            arr = Array(o, w)
-            arr._ptr = p
-            outs.append(arr)
-        self.fn(*ptrs)
-        return outs
-
 
 class EntryPoint:
     """One compiled function of a module, called like the traced Python function (minus
@@ -314,21 +290,204 @@ def file_digest(path) -> str:
 
 
 def read_metadata(path) -> dict:
-    """The metadata of the module at `path` (its directory or its mlax_module.json)."""
+    """The metadata of the module at `path` (its directory or its mlax_module.json),
+    checked field by field (`check_metadata`)."""
     meta_path = path if os.path.isfile(path) else os.path.join(path, METADATA)
     try:
         with open(meta_path, encoding="utf-8") as f:
             meta = json.load(f)
     except FileNotFoundError:
         raise ModuleError(f"{path} is not a compiled mlax module (no {METADATA})") from None
-    except (OSError, ValueError) as e:
+    except (OSError, ValueError, RecursionError) as e:
         raise ModuleError(f"{meta_path}: unreadable metadata ({e})") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ModuleError(f"{meta_path}: not an mlax module metadata file")
     if meta.get("format_version") != FORMAT_VERSION:
         raise ModuleError(f"{meta_path}: module format version {meta.get('format_version')}, "
                           f"this mlax reads version {FORMAT_VERSION}: recompile the module")
+    check_metadata(meta, meta_path)
     return meta
+
+
+# ---------------------------------------------------------------------------------------
+# Checking the metadata
+
+# The dtypes of the buffers mlax compiles functions for.
+DTYPES = frozenset(["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                    "uint64", "float16", "float32", "float64"])
+
+_KIND_TEXT = {str: "a string", dict: "an object", list: "an array", bool: "true or false"}
+
+
+def _json_type(v) -> str:
+    return {str: "a string", dict: "an object", list: "an array", bool: "a boolean",
+            int: "a number", float: "a number", type(None): "null"}.get(type(v), type(v).__name__)
+
+
+class _Fields:
+    """Reads the fields of the metadata file `where`: a missing or malformed field is a
+    ModuleError naming the file and the field."""
+
+    def __init__(self, where):
+        self.where = where
+
+    def fail(self, field, problem):
+        raise ModuleError(f"{self.where}: field '{field}' {problem}: the metadata is corrupt "
+                          "or was edited; recompile the module")
+
+    def get(self, obj, key, kind, field, optional=False, default=None):
+        if key not in obj:
+            if optional:
+                return default
+            self.fail(field, "is missing")
+        value = obj[key]
+        if not isinstance(value, kind):
+            self.fail(field, f"must be {_KIND_TEXT[kind]}, not {_json_type(value)}")
+        return value
+
+    def tree(self, t, field):
+        """Check the pytree structure `t` (JSON, above)."""
+        if t == "*" or t is None:
+            return
+        if not isinstance(t, dict) or len(t) not in (1, 3):
+            self.fail(field, "is not a pytree structure")
+        if len(t) == 1 and ("tuple" in t or "list" in t):
+            kind = next(iter(t))
+            for i, c in enumerate(self.get(t, kind, list, f"{field}.{kind}")):
+                self.tree(c, f"{field}.{kind}[{i}]")
+        elif len(t) == 1 and ("dict" in t or "odict" in t):
+            kind = next(iter(t))
+            for i, pair in enumerate(self.get(t, kind, list, f"{field}.{kind}")):
+                if not (isinstance(pair, list) and len(pair) == 2 and
+                        isinstance(pair[0], (str, int, float, bool, type(None)))):
+                    self.fail(f"{field}.{kind}[{i}]", "must be a [key, structure] pair")
+                self.tree(pair[1], f"{field}.{kind}[{i}][1]")
+        elif set(t) == {"namedtuple", "fields", "children"}:
+            self.get(t, "namedtuple", str, f"{field}.namedtuple")
+            fields = self.get(t, "fields", list, f"{field}.fields")
+            children = self.get(t, "children", list, f"{field}.children")
+            if not all(isinstance(n, str) and n.isidentifier() for n in fields) or \
+                    len(fields) != len(children):
+                self.fail(f"{field}.fields", "must name one field per child")
+            for i, c in enumerate(children):
+                self.tree(c, f"{field}.children[{i}]")
+        else:
+            self.fail(field, "is not a pytree structure")
+
+    def leaves(self, entry, key, field):
+        """Check the list of buffer descriptions entry[key]."""
+        for i, leaf in enumerate(self.get(entry, key, list, field)):
+            at = f"{field}[{i}]"
+            if not isinstance(leaf, dict):
+                self.fail(at, f"must be an object, not {_json_type(leaf)}")
+            shape = self.get(leaf, "shape", list, f"{at}.shape")
+            if not all(type(d) is int and d >= 0 for d in shape):
+                self.fail(f"{at}.shape", f"must be a list of non-negative integers, not {shape}")
+            dtype = self.get(leaf, "dtype", str, f"{at}.dtype")
+            if dtype not in DTYPES:
+                self.fail(f"{at}.dtype", f"is {dtype!r}, which is not a dtype of compiled code "
+                          f"({', '.join(sorted(DTYPES))})")
+            self.get(leaf, "weak", bool, f"{at}.weak", optional=True)
+
+
+def check_metadata(meta: dict, where):
+    """Raise ModuleError naming the first field `load` needs that is missing or malformed."""
+    f = _Fields(where)
+    lib = f.get(meta, "library", str, "library")
+    if os.path.basename(lib) != lib or lib in ("", ".", ".."):
+        f.fail("library", f"must be a file name in the module's directory, not {lib!r}")
+    files = f.get(meta, "files", dict, "files")
+    for name, digest in files.items():
+        if os.path.basename(name) != name or name in ("", ".", ".."):
+            f.fail("files", f"must map file names in the module's directory, not {name!r}")
+        if not (isinstance(digest, str) and len(digest) == 64 and
+                all(c in "0123456789abcdef" for c in digest)):
+            f.fail(f"files.{name}", "must be a SHA-256 digest (64 hexadecimal digits)")
+    if lib not in files:
+        f.fail("files", f"must hold the checksum of the library {lib}")
+    for name, built_at in f.get(meta, "runtime_libraries", dict, "runtime_libraries",
+                                optional=True, default={}).items():
+        if not isinstance(built_at, str):
+            f.fail(f"runtime_libraries.{name}", f"must be a string, not {_json_type(built_at)}")
+    target = f.get(meta, "target", dict, "target", optional=True, default={})
+    for key in ("platform", "triple", "features"):
+        f.get(target, key, str, f"target.{key}", optional=True)
+    for name, entry in f.get(meta, "entries", dict, "entries").items():
+        at = f"entries.{name}"
+        if not isinstance(entry, dict):
+            f.fail(at, f"must be an object, not {_json_type(entry)}")
+        f.get(entry, "symbol", str, f"{at}.symbol")
+        arg_names = f.get(entry, "arg_names", list, f"{at}.arg_names", optional=True,
+                          default=[])
+        if not all(isinstance(n, str) for n in arg_names):
+            f.fail(f"{at}.arg_names", "must be a list of strings")
+        f.get(entry, "static", dict, f"{at}.static", optional=True)
+        f.leaves(entry, "inputs", f"{at}.inputs")
+        f.leaves(entry, "outputs", f"{at}.outputs")
+        in_tree = f.get(entry, "in_tree", dict, f"{at}.in_tree")
+        f.tree(in_tree, f"{at}.in_tree")
+        args_kwargs = in_tree.get("tuple")
+        if not (isinstance(args_kwargs, list) and len(args_kwargs) == 2 and
+                isinstance(args_kwargs[0], dict) and "list" in args_kwargs[0] and
+                isinstance(args_kwargs[1], dict) and "dict" in args_kwargs[1]):
+            f.fail(f"{at}.in_tree", "must be the structure of (positional arguments list, "
+                   "keyword arguments dict)")
+        if "out_tree" not in entry:
+            f.fail(f"{at}.out_tree", "is missing")
+        f.tree(entry["out_tree"], f"{at}.out_tree")
+        for tree, leaves in (("in_tree", "inputs"), ("out_tree", "outputs")):
+            n, m = tree_num_leaves(entry[tree]), len(entry[leaves])
+            if n != m:
+                f.fail(f"{at}.{tree}", f"has {n} leaves, but '{at}.{leaves}' lists {m} buffers")
+
+
+def library_signatures(entries: dict) -> str:
+    """The text a module's library exports as SIGNATURES: JSON mapping each entry
+    symbol to the [dtype, shape] of its input and of its output buffers, in call order.
+    Written from the metadata at compile time, compared with it at load time."""
+    sigs = {}
+    for e in entries.values():
+        sigs[e["symbol"]] = {key: [[leaf["dtype"], [int(d) for d in leaf["shape"]]]
+                                   for leaf in e[key]] for key in ("inputs", "outputs")}
+    return json.dumps(sigs, sort_keys=True, separators=(",", ":"))
+
+
+def check_signatures(meta: dict, library, lib_path, where):
+    """Raise ModuleError unless each entry's symbol, inputs and outputs are what the
+    library says its code was compiled for: those decide how much memory a call reads
+    and writes."""
+    try:
+        head = ctypes.c_char.in_dll(library, SIGNATURES)
+    except ValueError:
+        raise ModuleError(f"{lib_path}: the library exports no {SIGNATURES} (it was not "
+                          "written by this version of mlax): recompile the module") from None
+    try:
+        exported = json.loads(ctypes.string_at(ctypes.addressof(head)).decode())
+        if not isinstance(exported, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, UnicodeDecodeError) as e:
+        raise ModuleError(f"{lib_path}: unreadable {SIGNATURES} ({e}): recompile the module") \
+            from None
+    f = _Fields(where)
+    for name, entry in meta["entries"].items():
+        at, symbol = f"entries.{name}", entry["symbol"]
+        sig = exported.get(symbol)
+        if not isinstance(sig, dict):
+            f.fail(f"{at}.symbol", f"names {symbol!r}, which is not a function compiled into "
+                   f"{os.path.basename(lib_path)} (it has {', '.join(sorted(exported))})")
+        for key in ("inputs", "outputs"):
+            mine = [(leaf["dtype"], leaf["shape"]) for leaf in entry[key]]
+            theirs = [tuple(x) for x in sig.get(key, [])]
+            if len(mine) != len(theirs):
+                f.fail(f"{at}.{key}", f"lists {len(mine)} buffers, but {symbol} was compiled "
+                       f"with {len(theirs)} {key}")
+            for i, ((dtype, shape), (dtype2, shape2)) in enumerate(zip(mine, theirs)):
+                if shape != shape2:
+                    f.fail(f"{at}.{key}[{i}].shape", f"is {shape}, but {symbol} was compiled "
+                           f"for {spec_text(shape2, dtype2)}")
+                if dtype != dtype2:
+                    f.fail(f"{at}.{key}[{i}].dtype", f"is {dtype!r}, but {symbol} was compiled "
+                           f"for {spec_text(shape2, dtype2)}")
 
 
 def verify_files(directory, meta):
@@ -434,9 +593,13 @@ def preload_runtime_libraries(meta, where):
 
 
 def load(path, check_files=True) -> Module:
-    """Load the compiled module at `path` (a module directory, or its mlax_module.json)."""
+    """Load the compiled module at `path` (a module directory, or its mlax_module.json).
+
+    `check_files=False` skips the checksums of the files (not the checks of the metadata
+    against the library)."""
     path = os.fspath(path)
     directory = os.path.dirname(path) if os.path.isfile(path) else path
+    meta_path = os.path.join(directory, METADATA)
     meta = read_metadata(path)
     check_target(meta, directory)
     if check_files:
@@ -447,6 +610,7 @@ def load(path, check_files=True) -> Module:
         library = ctypes.CDLL(lib_path)
     except OSError as e:
         raise ModuleError(f"{lib_path}: cannot load the library: {e}") from None
+    check_signatures(meta, library, lib_path, meta_path)
     try:
         return Module(directory, meta, library)
     except (KeyError, TypeError, ValueError, AttributeError) as e:

@@ -1,18 +1,32 @@
 """Running compiled CPU code in process.
 
 Compiled functions use the bare-pointer calling convention: every argument and result is
-a pointer to a dense row-major buffer, results are out-parameters after the inputs. The
-per-call path is prepared once: an array of pointer slots and the packed-call argument
-vector pointing at them. A call stores the buffers' addresses into the slots and jumps.
+a pointer to a dense row-major buffer, results are out-parameters after the inputs. A call
+is one ctypes call with the buffers' addresses as arguments (`DirectCall`): ctypes builds
+each call's arguments itself, so threads may call one function at once.
+
+Code compiled in process is object code (mlax.codegen makes the same for shared
+libraries), linked into one ORC LLJIT that serves the whole process (`ProcessJit`, LLVM's C
+API through ctypes). Each linked object keeps only its code and data pages (~10 KB for a
+small function), and they are freed when its last executable is: a JIT per function
+(MLIR's ExecutionEngine) kept a target machine and its tables alive for each, ~1.5 MB, and
+took ~30 ms to set up. Undefined symbols resolve in the process, where the runtime
+libraries are loaded once (`load_runtime_libraries`).
 """
 from __future__ import annotations
 
 import ctypes
 import functools
+import itertools
 import os
+import platform
 import sys
+import threading
+import weakref
 
 import numpy as np
+
+from .array import Array
 
 
 def runtime_libraries() -> list[str]:
@@ -88,71 +102,200 @@ def _tune_malloc():
 _MALLOC_TUNED = _tune_malloc()
 
 
-class PreparedCall:
-    """Calls `fn(void** args)` with n_in input and n_out output buffer pointers."""
+@functools.lru_cache(maxsize=None)
+def load_runtime_libraries() -> tuple:
+    """Load the runtime libraries into the process's global symbol scope, once: code
+    linked by `ProcessJit` finds their symbols there."""
+    return tuple(ctypes.CDLL(p, mode=ctypes.RTLD_GLOBAL) for p in runtime_libraries())
 
-    def __init__(self, address: int, out_specs):
-        self._fn = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(address)
+
+# ---------------------------------------------------------------------------------------
+# Calling compiled code
+
+class DirectCall:
+    """Calls `symbol(in..., out...)` on NumPy buffers: `call(inputs) -> outputs`.
+
+    `fn` is a ctypes function (from a shared library) or an address. No checks: callers
+    pass C-contiguous arrays of the compiled shapes and dtypes (the jit caches do;
+    aot.EntryPoint checks first)."""
+    __slots__ = ("fn", "out_specs", "address")
+
+    def __init__(self, fn, n_in, out_specs):
         self.out_specs = [(tuple(s), np.dtype(d)) for s, d in out_specs]
-        self._n_out = len(self.out_specs)
-        self._slots = None
-        self._packed = None
-        self._n_in = None
+        argtypes = [ctypes.c_void_p] * (n_in + len(self.out_specs))
+        if isinstance(fn, int):
+            fn = ctypes.CFUNCTYPE(None, *argtypes)(fn)
+        else:
+            fn.argtypes, fn.restype = argtypes, None
+        self.fn = fn
+        self.address = ctypes.cast(fn, ctypes.c_void_p).value
 
-    def _prepare(self, n_in):
-        n = n_in + self._n_out
-        self._slots = (ctypes.c_void_p * max(n, 1))()
-        base = ctypes.addressof(self._slots)
-        size = ctypes.sizeof(ctypes.c_void_p)
-        self._packed = (ctypes.c_void_p * max(n, 1))(*[base + i * size for i in range(n)])
-        self._n_in = n_in
+    def __call__(self, inputs):
+        outs = [np.empty(s, d) for s, d in self.out_specs]
+        self.fn(*[a.__array_interface__["data"][0] for a in inputs],
+                *[o.__array_interface__["data"][0] for o in outs])
+        return outs
 
     def call_arrays(self, arrays, weak):
-        """Fast path: mlax Arrays in, mlax Arrays out (buffer addresses cached on Arrays)."""
-        from .array import Array
-        if self._n_in != len(arrays):
-            self._prepare(len(arrays))
-        slots = self._slots
-        i = 0
-        for a in arrays:
-            slots[i] = a.unsafe_buffer_pointer
-            i += 1
+        """The hot path of jit: mlax Arrays in (buffer addresses cached on them), mlax
+        Arrays out."""
+        ptrs = [a.unsafe_buffer_pointer for a in arrays]
         outs = []
         for (shape, dtype), w in zip(self.out_specs, weak):
             o = np.empty(shape, dtype)
             p = o.__array_interface__["data"][0]
-            slots[i] = p
-            i += 1
+            ptrs.append(p)
             arr = Array(o, w)
             arr._ptr = p
             outs.append(arr)
-        self._fn(self._packed)
+        self.fn(*ptrs)
         return outs
 
-    def __call__(self, inputs):
-        if self._n_in != len(inputs):
-            self._prepare(len(inputs))
-        outs = [np.empty(shape, dtype) for shape, dtype in self.out_specs]
-        slots = self._slots
-        i = 0
-        for a in inputs:
-            slots[i] = a.ctypes.data
-            i += 1
-        for o in outs:
-            slots[i] = o.ctypes.data
-            i += 1
-        self._fn(self._packed)
-        return outs
+
+# ---------------------------------------------------------------------------------------
+# The process's JIT
+
+def llvm_library() -> str:
+    """The LLVM shared library of the `llvm` package, the one MLIR's bindings link."""
+    import llvm
+    return os.path.join(os.path.dirname(llvm.__file__), "lib", "libLLVM.so")
+
+
+# Held while LLVM targets are initialized (here and by mlax.codegen): their registration
+# is not safe to run from two threads at once.
+LLVM_INIT_LOCK = threading.RLock()
+
+
+class JitError(Exception):
+    """Linking compiled code into the process failed (an undefined symbol, ...)."""
+
+
+_P = ctypes.c_void_p
+# LLVM target name of this machine, for its LLVMInitialize<Name>* functions.
+_NATIVE_TARGETS = {"x86_64": "X86", "amd64": "X86", "aarch64": "AArch64", "arm64": "AArch64"}
+
+
+class ProcessJit:
+    """One ORC LLJIT for the process: `link(object code)` -> a tracker; `lookup`; `remove`.
+
+    Every linked object goes into the main JITDylib under its own resource tracker, so its
+    memory is freed on its own; symbols must be unique across objects (compile.py names
+    entry points uniquely). Undefined symbols resolve in the process. ORC is thread-safe."""
+
+    _instance = None
+
+    @classmethod
+    def get(cls) -> "ProcessJit":
+        with LLVM_INIT_LOCK:
+            if cls._instance is None:
+                cls._instance = cls()
+            return cls._instance
+
+    def __init__(self):
+        L = self.llvm = ctypes.CDLL(llvm_library())
+        sigs = {
+            "LLVMOrcCreateLLJIT": ([ctypes.POINTER(_P), _P], _P),
+            "LLVMOrcLLJITGetMainJITDylib": ([_P], _P),
+            "LLVMOrcLLJITGetGlobalPrefix": ([_P], ctypes.c_char),
+            "LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess":
+                ([ctypes.POINTER(_P), ctypes.c_char, _P, _P], _P),
+            "LLVMOrcJITDylibAddGenerator": ([_P, _P], None),
+            "LLVMOrcJITDylibCreateResourceTracker": ([_P], _P),
+            "LLVMOrcLLJITAddObjectFileWithRT": ([_P, _P, _P], _P),
+            "LLVMOrcLLJITLookup": ([_P, ctypes.POINTER(ctypes.c_uint64), ctypes.c_char_p], _P),
+            "LLVMOrcResourceTrackerRemove": ([_P], _P),
+            "LLVMOrcReleaseResourceTracker": ([_P], None),
+            "LLVMCreateMemoryBufferWithMemoryRangeCopy":
+                ([ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p], _P),
+            "LLVMGetErrorMessage": ([_P], _P),
+            "LLVMDisposeErrorMessage": ([_P], None),
+        }
+        for name, (args, res) in sigs.items():
+            fn = getattr(L, name)
+            fn.argtypes, fn.restype = args, res
+        arch = _NATIVE_TARGETS.get(platform.machine().lower())
+        if arch is None:
+            raise JitError(f"no in-process JIT for this machine ({platform.machine()})")
+        for part in ("TargetInfo", "Target", "TargetMC"):
+            init = getattr(L, f"LLVMInitialize{arch}{part}")
+            init.argtypes, init.restype = [], None
+            init()
+        load_runtime_libraries()
+        self.jit = _P()
+        self._check(L.LLVMOrcCreateLLJIT(ctypes.byref(self.jit), None), "creating the JIT")
+        self.dylib = L.LLVMOrcLLJITGetMainJITDylib(self.jit)
+        process = _P()
+        self._check(L.LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
+            ctypes.byref(process), L.LLVMOrcLLJITGetGlobalPrefix(self.jit), None, None),
+            "searching the process for symbols")
+        L.LLVMOrcJITDylibAddGenerator(self.dylib, process)
+
+    def _check(self, err, doing):
+        if err:
+            msg = self.llvm.LLVMGetErrorMessage(err)
+            text = ctypes.string_at(msg).decode("utf-8", "replace")
+            self.llvm.LLVMDisposeErrorMessage(msg)
+            raise JitError(f"{doing}: {text}")
+
+    def link(self, obj: bytes) -> int:
+        """Add object code; returns its resource tracker (for `lookup`'s sake, nothing
+        is linked until a symbol is looked up)."""
+        L = self.llvm
+        tracker = L.LLVMOrcJITDylibCreateResourceTracker(self.dylib)
+        buf = L.LLVMCreateMemoryBufferWithMemoryRangeCopy(obj, len(obj), b"mlax-object")
+        try:
+            self._check(L.LLVMOrcLLJITAddObjectFileWithRT(self.jit, tracker, buf),
+                        "adding compiled code")
+        except JitError:
+            self.remove(tracker)
+            raise
+        return tracker
+
+    def lookup(self, symbol: str) -> int:
+        addr = ctypes.c_uint64()
+        self._check(self.llvm.LLVMOrcLLJITLookup(self.jit, ctypes.byref(addr), symbol.encode()),
+                    f"linking compiled code (looking up {symbol})")
+        return addr.value
+
+    def remove(self, tracker):
+        """Free the code and data of the object added under `tracker`."""
+        try:
+            self._check(self.llvm.LLVMOrcResourceTrackerRemove(tracker), "freeing compiled code")
+        finally:
+            self.llvm.LLVMOrcReleaseResourceTracker(tracker)
+
+
+_SYMBOL_IDS = itertools.count()
+
+
+def unique_symbol(name: str) -> str:
+    """A process-unique symbol for entry point `name` of code to link into ProcessJit."""
+    return f"{name}.mlax{next(_SYMBOL_IDS)}"
+
+
+class JitCode:
+    """Object code linked into the process JIT; freed when this object is."""
+
+    def __init__(self, obj: bytes):
+        jit = ProcessJit.get()
+        self._tracker = jit.link(obj)
+        self._free = weakref.finalize(self, jit.remove, self._tracker)
+        self._free.atexit = False     # the process's end frees it all at once
+
+    def address(self, symbol: str) -> int:
+        try:
+            return ProcessJit.get().lookup(symbol)
+        except JitError:
+            self._free()
+            raise
 
 
 class CpuExecutable:
-    """An LLVM-dialect module JIT-compiled by MLIR's ExecutionEngine, entry `name`."""
+    """Entry point `symbol` (n_in inputs, outputs of `out_specs`) of linked `code`."""
 
-    def __init__(self, llvm_module, name: str, out_specs, opt_level: int = 3):
-        from mlir.execution_engine import ExecutionEngine
-        self.engine = ExecutionEngine(llvm_module, opt_level=opt_level,
-                                      shared_libs=runtime_libraries())
-        self.call = PreparedCall(self.engine.raw_lookup(name), out_specs)
+    def __init__(self, code: JitCode, symbol: str, n_in: int, out_specs):
+        self.code = code          # keeps the code linked
+        self.call = DirectCall(code.address(symbol), n_in, out_specs)
 
     def __call__(self, inputs):
         return self.call(inputs)

@@ -536,7 +536,7 @@ def test_vmapped_is_cached_per_signature():
     f = vmap(jnp.sin)
     f(_rand(3, 2))
     f(_rand(3, 2))
-    assert len(f._jitted._cache) == 1
+    assert len(f._jits[((), ())]._cache) == 1
 
 
 # ---------------------------------------------------------------------------------------
