@@ -238,16 +238,36 @@ def _logistic(dtype, x):
     return arith.select(arith.cmpf(arith.CmpFPredicate.OLT, x, scalar_const(dtype, 0)), arith.mulf(e, r), r)
 
 
+def _int_divisor(dtype, x, y):
+    """(y == 0, a divisor that cannot trap) for integer x / y: 1 in place of 0 and, for
+    signed types, of the -1 in INT_MIN / -1 (its quotient INT_MIN = INT_MIN / 1)."""
+    zero = arith.cmpi(arith.CmpIPredicate.eq, y, scalar_const(dtype, 0))
+    bad = zero
+    if np.dtype(dtype).kind == "i":
+        overflow = arith.andi(arith.cmpi(arith.CmpIPredicate.eq, x, scalar_const(dtype, np.iinfo(dtype).min)),
+                              arith.cmpi(arith.CmpIPredicate.eq, y, scalar_const(dtype, -1)))
+        bad = arith.ori(zero, overflow)
+    return zero, arith.select(bad, scalar_const(dtype, 1), y)
+
+
 def _rem(dtype, x, y):
+    """lax.rem, XLA's semantics: the sign of x; x % 0 = x and INT_MIN % -1 = 0 for integers
+    (the hardware instruction traps on both)."""
     if is_float(dtype):
         return arith.remf(x, y)
-    return arith.remui(x, y) if is_unsigned(dtype) else arith.remsi(x, y)
+    zero, safe = _int_divisor(dtype, x, y)
+    r = arith.remsi(x, safe) if np.dtype(dtype).kind == "i" else arith.remui(x, safe)
+    return arith.select(zero, x, r)
 
 
 def _div(dtype, x, y):
+    """lax.div, XLA's semantics: rounds toward zero; for integers x / 0 is -1 (all ones
+    unsigned) and INT_MIN / -1 = INT_MIN (the hardware instruction traps on both)."""
     if is_float(dtype):
         return arith.divf(x, y)
-    return arith.divui(x, y) if is_unsigned(dtype) else arith.divsi(x, y)
+    zero, safe = _int_divisor(dtype, x, y)
+    q = arith.divsi(x, safe) if np.dtype(dtype).kind == "i" else arith.divui(x, safe)
+    return arith.select(zero, scalar_const(dtype, -1), q)
 
 
 def _max(dtype, x, y):
@@ -282,7 +302,10 @@ def _integer_pow(dtype, x, y):
             base = mul(base, base)
     acc = one if acc is None else acc
     if y < 0:
-        acc = arith.divf(one, acc) if is_float(dtype) else arith.divsi(one, acc)
+        if not is_float(dtype):   # JAX's rule; the verifier rejects it first
+            raise LoweringError(f"integers cannot be raised to negative powers, got "
+                                f"integer_pow({np.dtype(dtype).name}, {y})")
+        acc = arith.divf(one, acc)
     return acc
 
 
@@ -295,8 +318,25 @@ def _not(dtype, x):
     return arith.xori(x, allones)
 
 
+def _shift_too_far(dtype, y):
+    """Whether shift amount y, read as unsigned (a negative amount is huge), is at least the
+    bit width: LLVM's shifts are poison there, XLA's shift all the bits out."""
+    width = np.dtype(dtype).itemsize * 8
+    return arith.cmpi(arith.CmpIPredicate.uge, y, scalar_const(dtype, width))
+
+
+def _shift_left(dtype, x, y):
+    return arith.select(_shift_too_far(dtype, y), scalar_const(dtype, 0), arith.shli(x, y))
+
+
 def _shift_right_logical(dtype, x, y):
-    return arith.shrui(x, y)
+    return arith.select(_shift_too_far(dtype, y), scalar_const(dtype, 0), arith.shrui(x, y))
+
+
+def _shift_right_arithmetic(dtype, x, y):
+    """Sign fill: shifting by width - 1 already leaves only copies of the sign bit."""
+    width = np.dtype(dtype).itemsize * 8
+    return arith.shrsi(x, arith.select(_shift_too_far(dtype, y), scalar_const(dtype, width - 1), y))
 
 
 def _round(dtype, x):
@@ -525,9 +565,8 @@ for _name, _scalar in {
     "max": _max, "min": _min, "atan2": _float_only("atan2", math.atan2),
     "and": lambda dtype, x, y: arith.andi(x, y), "or": lambda dtype, x, y: arith.ori(x, y),
     "xor": lambda dtype, x, y: arith.xori(x, y),
-    "shift_left": lambda dtype, x, y: arith.shli(x, y),
-    "shift_right_logical": _shift_right_logical,
-    "shift_right_arithmetic": lambda dtype, x, y: arith.shrsi(x, y),
+    "shift_left": _shift_left, "shift_right_logical": _shift_right_logical,
+    "shift_right_arithmetic": _shift_right_arithmetic,
     "integer_pow": _integer_pow, "nextafter": _nextafter,
     "erf_inv": _special("erf_inv", _erf_inv), "lgamma": _special("lgamma", _lgamma),
     "digamma": _special("digamma", _digamma),
@@ -570,13 +609,29 @@ def convert_scalar(x, src, dst):
     if is_float(dst):
         return arith.uitofp(td, x) if (is_unsigned(src) or is_bool(src)) else arith.sitofp(td, x)
     if is_float(src):
-        return arith.fptoui(td, x) if is_unsigned(dst) else arith.fptosi(td, x)
+        return _float_to_int(x, src, dst)
     # int -> int
     if dst.itemsize > src.itemsize:
         return arith.extui(td, x) if (is_unsigned(src) or is_bool(src)) else arith.extsi(td, x)
     if dst.itemsize < src.itemsize:
         return arith.trunci(td, x)
     return x  # same width, signedness only
+
+
+def _float_to_int(x, src, dst):
+    """XLA's float -> integer conversion: toward zero, saturating at the integer type's
+    bounds, NaN to 0. (arith.fptosi / fptoui are poison out of range: the hardware gives
+    INT_MIN, or garbage for unsigned.) The bounds -2**(w-1) and 2**(w-1) (0 and 2**w
+    unsigned) are powers of two, exact in the float type or beyond its range (then inf)."""
+    info = np.iinfo(dst)
+    td = el(dst)
+    with np.errstate(over="ignore"):
+        lo, hi = (float(np.asarray(float(v), src)) for v in (info.min, info.max + 1))
+    lo, hi = arith.constant(el(src), lo), arith.constant(el(src), hi)
+    r = arith.fptoui(td, x) if is_unsigned(dst) else arith.fptosi(td, x)
+    r = arith.select(arith.cmpf(arith.CmpFPredicate.OGE, x, hi), scalar_const(dst, info.max), r)
+    r = arith.select(arith.cmpf(arith.CmpFPredicate.OLE, x, lo), scalar_const(dst, info.min), r)
+    return arith.select(arith.cmpf(arith.CmpFPredicate.UNO, x, x), scalar_const(dst, 0), r)
 
 
 def _convert_rule(op):

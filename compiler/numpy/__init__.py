@@ -568,9 +568,19 @@ def _const(like, value):
     return full(_aval(like).shape, _np.asarray(value, _dt(like)), _dt(like))
 
 
-add = _binary_fn(lax.add, "add")
+def add(x, y):
+    """x + y; for booleans logical or, as in JAX (True + True is True)."""
+    x, y = _broadcast(*_promote(x, y))
+    return lax.bitwise_or(x, y) if _dt(x) == _np.bool_ else lax.add(x, y)
+
+
+def multiply(x, y):
+    """x * y; for booleans logical and, as in JAX."""
+    x, y = _broadcast(*_promote(x, y))
+    return lax.bitwise_and(x, y) if _dt(x) == _np.bool_ else lax.mul(x, y)
+
+
 subtract = _binary_fn(lax.sub, "subtract")
-multiply = _binary_fn(lax.mul, "multiply")
 maximum = _binary_fn(lax.max, "maximum")
 minimum = _binary_fn(lax.min, "minimum")
 equal = _binary_fn(lax.eq, "equal")
@@ -632,38 +642,73 @@ def true_divide(x, y):
 divide = true_divide
 
 
+def _promote_numeric(*args):
+    """_promote, then bool to the default int: JAX's promote_args_numeric, for functions
+    with no boolean meaning (//, %)."""
+    args = _promote(*args)
+    if _dt(args[0]) == _np.bool_:
+        args = [lax.convert_element_type(a, core.default_int()) for a in args]
+    return args
+
+
+def _nonzero_divisor(y):
+    """y with integer zeros replaced by 1: JAX's % and fmod give 0 for x % 0."""
+    if _dt(y).kind not in "iu":
+        return y
+    return lax.select(lax.eq(y, zeros_like(y)), ones_like(y), y)
+
+
 def floor_divide(x, y):
-    x, y = _broadcast(*_promote(x, y))
-    if _np.issubdtype(_aval(x).dtype, _np.floating):
-        return floor(lax.div(x, y))
-    if _aval(x).dtype.kind == "u":
+    """JAX's floor_divide: lax.div (x // 0 = -1) corrected where signs differ, so
+    7 // 0 = -2 as in JAX; floats as Python's float divmod."""
+    x, y = _broadcast(*_promote_numeric(x, y))
+    kind = _dt(x).kind
+    if kind == "u":
         return lax.div(x, y)
-    q = lax.div(x, y)
-    r = lax.rem(x, y)
-    zero = zeros_like(r)
-    fix = logical_and(lax.ne(r, zero), lax.ne(lax.lt(r, zero), lax.lt(y, zeros_like(y))))
-    return where(fix, q - 1, q)
+    if kind == "i":
+        q = lax.div(x, y)
+        fix = logical_and(lax.ne(lax.sign(x), lax.sign(y)), lax.ne(lax.rem(x, y), zeros_like(x)))
+        return lax.select(fix, lax.sub(q, ones_like(q)), q)
+    return _float_divmod(x, y)[0]
+
+
+def _float_divmod(x, y):
+    """(x // y, x % y) for floats as CPython's float_divmod (and JAX) compute them: from
+    the exact remainder, so 1.0 // 0.1 is 9.0 (floor(1.0 / 0.1) would be 10.0)."""
+    mod = lax.rem(x, y)
+    div = lax.div(lax.select(lax.eq(y, zeros_like(y)), x, lax.sub(x, mod)), y)
+    fix = logical_and(lax.ne(mod, zeros_like(mod)), lax.ne(lax.sign(y), lax.sign(mod)))
+    mod = lax.select(fix, lax.add(mod, y), mod)
+    div = lax.select(fix, lax.sub(div, ones_like(div)), div)
+    return lax.round(div), mod
 
 
 def remainder(x, y):
-    x, y = _broadcast(*_promote(x, y))
+    """JAX's remainder: the sign of y, and x % 0 = 0 for integers."""
+    x, y = _broadcast(*_promote_numeric(x, y))
+    y = _nonzero_divisor(y)
     r = lax.rem(x, y)
-    if _aval(x).dtype.kind == "u":
-        return r
     zero = zeros_like(r)
-    fix = logical_and(lax.ne(r, zero), lax.ne(lax.lt(r, zero), lax.lt(y, zeros_like(y))))
-    return where(fix, r + y, r)
+    fix = logical_and(lax.ne(lax.lt(r, zero), lax.lt(y, zeros_like(y))), lax.ne(r, zero))
+    return lax.select(fix, lax.add(r, y), r)
 
 
 mod = remainder
 
 
 def fmod(x, y):
-    return _elementwise(lax.rem, x, y)
+    """lax.rem (the sign of x), with x % 0 = 0 for integers as in JAX (booleans promote to
+    int after that rule, as in JAX: fmod(True, False) is 1)."""
+    x, y = _broadcast(*_promote(x, y))
+    y = _nonzero_divisor(y)
+    return lax.rem(*_promote_numeric(x, y))
 
 
 def divmod(x, y):
-    return floor_divide(x, y), remainder(x, y)
+    x, y = _broadcast(*_promote_numeric(x, y))
+    if _dt(x).kind in "iu":
+        return floor_divide(x, y), remainder(x, y)
+    return _float_divmod(x, y)
 
 
 def _int_power(x, y):
@@ -892,7 +937,10 @@ def rint(x):
 
 
 def square(x):
-    return lax.integer_pow(asarray(x) if not _is_array(x) else x, 2)
+    x = asarray(x) if not _is_array(x) else x
+    if _dt(x) == _np.bool_:   # JAX squares booleans as integers
+        x = lax.convert_element_type(x, core.default_int())
+    return lax.integer_pow(x, 2)
 
 
 def reciprocal(x):
