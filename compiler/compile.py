@@ -320,10 +320,11 @@ def _all_pointer_args(module, names) -> bool:
 
 def _jit(module, entries: dict, opt_level):
     names = list(entries)
-    if opt_level < 3 and not _all_pointer_args(module, names):
-        # A signature that kept memref descriptors reads more arguments than the runtime
-        # passes; only optimized code (which drops the unused reads) runs it safely.
-        opt_level = 3
+    if not _all_pointer_args(module, names):
+        # The runtime passes one pointer per buffer: a signature that kept memref
+        # descriptors would read garbage for its arguments.
+        raise RuntimeError(f"internal error: the compiled entry points {names} do not take bare "
+                           "pointers (a memref in their signature has dynamic strides)")
     first = CpuExecutable(module, names[0], entries[names[0]], opt_level=opt_level)
     exes = {names[0]: first}
     for n in names[1:]:
@@ -460,12 +461,7 @@ def _numel(t):
         return 1
     n = 1
     for d in t.shape:
-        if d == 0:
-            # A function with a zero-size tensor may keep memref descriptors in its
-            # signature (not the bare pointers the runtime passes); only level 3 folds
-            # away its wrapper's reads of them. Keep such functions at level 3.
-            raise _Unknown
-        n *= max(d, 1)
+        n *= d if d >= 0 else 1
     return n
 
 

@@ -144,7 +144,7 @@ def softmax(x, axis=-1, where=None, initial=None):
     """exp(x) / sum(exp(x)) along `axis`, shifted by the (non-differentiated) maximum."""
     x = _f(x)
     xm = _masked(x, where, -_np.inf)
-    xmax = lax.stop_gradient(jnp.max(xm, axis=axis, keepdims=True))
+    xmax = lax.stop_gradient(jnp.max(xm, axis=axis, keepdims=True, initial=-_np.inf))
     xmax = jnp.where(jnp.isfinite(xmax), xmax, jnp.zeros_like(xmax))
     unnormalized = jnp.exp(x - xmax)
     if where is not None:
@@ -156,7 +156,7 @@ def log_softmax(x, axis=-1, where=None, initial=None):
     """x - logsumexp(x) along `axis`."""
     x = _f(x)
     xm = _masked(x, where, -_np.inf)
-    xmax = lax.stop_gradient(jnp.max(xm, axis=axis, keepdims=True))
+    xmax = lax.stop_gradient(jnp.max(xm, axis=axis, keepdims=True, initial=-_np.inf))
     xmax = jnp.where(jnp.isfinite(xmax), xmax, jnp.zeros_like(xmax))
     shifted = x - xmax
     e = jnp.exp(shifted)

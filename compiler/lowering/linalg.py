@@ -719,6 +719,8 @@ def _transpose_rule(op):
 def _slice_rule(op):
     out = op.out_specs[0]
     a = op.attrs
+    if 0 in out.shape:   # no data; extract_slice's verifier rejects its start at the end
+        return [empty(out)]
     return [tensor.ExtractSliceOp(ttype(out), op.operands[0], [], [], [],
                                   ir.DenseI64ArrayAttr.get(list(a["start_indices"])),
                                   ir.DenseI64ArrayAttr.get(list(out.shape)),
@@ -729,6 +731,12 @@ def _concatenate_rule(op):
     out = op.out_specs[0]
     d = op.attrs["dimension"]
     lhs, rhs = op.operands
+    # A zero-size operand adds nothing (and insert_slice's verifier rejects a start at
+    # the end of the result).
+    if 0 in op.in_specs[1].shape or 0 in out.shape:
+        return [lhs] if op.in_specs[0] == out else [empty(out)]
+    if 0 in op.in_specs[0].shape:
+        return [rhs]
     res = insert_slice(lhs, empty(out), [0] * len(out.shape))
     offs = [0] * len(out.shape)
     offs[d] = op.in_specs[0].shape[d]

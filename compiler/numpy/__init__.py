@@ -1385,9 +1385,10 @@ def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
     sizes = {}
     for s, op in zip(terms, operands):
         for c, n in zip(s, op.shape):
-            if sizes.get(c, 1) != 1 and n != 1 and sizes[c] != n:
+            if sizes.get(c, 1) == 1:   # size 1 broadcasts (to any size, 0 included)
+                sizes[c] = n
+            elif n != 1 and sizes[c] != n:
                 raise ValueError(f"einsum: size of label {c!r} differs between operands ({sizes[c]} and {n})")
-            sizes[c] = builtins.max(sizes.get(c, 1), n)
     for c in out_sub:
         if c not in sizes:
             raise ValueError(f"einsum: output label {c!r} does not appear in an input")
@@ -1488,6 +1489,9 @@ def _reduction(prim, name, upcast=False):
         elif upcast and promote_integers:
             a = a.astype(_sum_dtype(_dt(a)))
         axes = _axes(axis, a.ndim)
+        if name not in _IDENTITY and initial is None and _has_zero(a.shape[i] for i in axes):
+            raise ValueError(f"zero-size array to reduction operation {name} which has no "
+                             f"identity (at {user_site()})")
         out_dt = _dt(a)
         if upcast and out_dt == _np.float16:
             a = a.astype(_np.float32)   # accumulate half floats in float32, as JAX does
@@ -1507,6 +1511,10 @@ def _reduction(prim, name, upcast=False):
         return _keep(a, r.astype(out_dt) if out_dt != _dt(r) else r, axes, keepdims)
     f.__name__ = name
     return f
+
+
+def _has_zero(sizes):
+    return builtins.any(n == 0 for n in sizes)
 
 
 def _extreme(dt, lowest):
@@ -1632,6 +1640,8 @@ def argmax(a, axis=None, out=None, keepdims=False):
         r = argmax(ravel(a), axis=0)
         return reshape(r, (1,) * a.ndim) if keepdims else r
     axis = _axes(axis, _aval(a).ndim)[0]
+    if _aval(a).shape[axis] == 0:
+        raise ValueError(f"attempt to get argmax of an empty sequence (at {user_site()})")
     r = lax.argmax(a, axis, core.default_int())
     return _keep(a, r, (axis,), keepdims)
 
@@ -1642,6 +1652,8 @@ def argmin(a, axis=None, out=None, keepdims=False):
         r = argmin(ravel(a), axis=0)
         return reshape(r, (1,) * a.ndim) if keepdims else r
     axis = _axes(axis, _aval(a).ndim)[0]
+    if _aval(a).shape[axis] == 0:
+        raise ValueError(f"attempt to get argmin of an empty sequence (at {user_site()})")
     r = lax.argmin(a, axis, core.default_int())
     return _keep(a, r, (axis,), keepdims)
 
@@ -1788,6 +1800,8 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
         a = concatenate(pieces, axis=axis)
     for _ in range(int(n)):
         m = a.shape[axis]
+        if m == 0:   # nothing left to difference (NumPy's slices clamp: a[1:] is empty)
+            break
         hi = lax.slice_in_dim(a, 1, m, 1, axis)
         lo = lax.slice_in_dim(a, 0, m - 1, 1, axis)
         a = not_equal(hi, lo) if _dt(a) == _np.bool_ else subtract(hi, lo)
@@ -2866,7 +2880,10 @@ def _quantile(a, q, axis, method, keepdims, ignore_nan):
     axes = _axes(axis, nd)
     rest = [d for d in range(nd) if d not in axes]
     a2 = transpose(a, rest + list(axes))
-    a2 = reshape(a2, tuple(a.shape[d] for d in rest) + (-1,))
+    n = 1
+    for d in axes:
+        n *= a.shape[d]
+    a2 = reshape(a2, tuple(a.shape[d] for d in rest) + (n,))   # (n, not -1: n may be 0)
     n = a2.shape[-1]
     s = sort(a2, axis=-1)
     qf = ravel(q)
