@@ -1,7 +1,7 @@
 // RUN: mlax-opt %s --split-input-file --mlax-lower-to-linalg | FileCheck %s
 
-// Long float sums are computed in blocks (their error grows with the block size and the
-// number of levels, not with the length).
+// Long float sums and scans are computed in blocks (their error grows with the block
+// size and the number of levels, not with the length).
 
 // Tests that a long contiguous float sum is split into blocks (a divisor of the length,
 // near 2048) by a reshape: one generic sums each block, the next sums the blocks.
@@ -65,6 +65,31 @@ func.func @sum_of_square_prime(%x: tensor<10007xf32>) -> tensor<f32> {
 func.func @sum_int(%x: tensor<10000xi32>) -> tensor<i32> {
   %0 = "mlax.reduce_sum"(%x) {axes = array<i64: 0>} : (tensor<10000xi32>) -> tensor<i32>
   return %0 : tensor<i32>
+}
+
+// -----
+
+// Tests that a long float cumsum sums each whole block of 64, scans the block totals,
+// and scans each block from 0, adding the total of the blocks before it to each element.
+// CHECK-LABEL: func.func @cumsum
+// CHECK-SAME: (%[[X:.*]]: tensor<200xf32>
+// CHECK: %[[W:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0, 1]] output_shape [3, 64] : tensor<192xf32> into tensor<3x64xf32>
+// CHECK: %[[T:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[W]] : tensor<3x64xf32>) outs(%{{.*}} : tensor<3xf32>)
+// CHECK: %[[TS:.*]]:2 = scf.for {{.*}} -> (f32, tensor<3xf32>)
+// CHECK: %[[SEEDS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<4xf32>)
+// CHECK: linalg.index 0
+// CHECK: tensor.extract %[[TS]]#1
+// CHECK: %[[R:.*]] = scf.for %[[P:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[OUT:.*]] = %[[X]]) -> (tensor<200xf32>)
+// CHECK: %[[SEED:.*]] = tensor.extract %[[SEEDS]][%[[P]]] : tensor<4xf32>
+// CHECK: scf.for %[[K:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[LOCAL:.*]] = %{{.*}}, %[[CUR:.*]] = %[[OUT]]) -> (f32, tensor<200xf32>)
+// CHECK: %[[V:.*]] = tensor.extract %[[X]][%[[K]]] : tensor<200xf32>
+// CHECK: %[[L:.*]] = arith.addf %[[LOCAL]], %[[V]] : f32
+// CHECK: %[[O:.*]] = arith.addf %[[SEED]], %[[L]] : f32
+// CHECK: tensor.insert %[[O]] into %[[CUR]][%[[K]]] : tensor<200xf32>
+// CHECK: return %[[R]]
+func.func @cumsum(%x: tensor<200xf32>) -> tensor<200xf32> {
+  %0 = "mlax.cumsum"(%x) {axis = 0 : i64, reverse = false} : (tensor<200xf32>) -> tensor<200xf32>
+  return %0 : tensor<200xf32>
 }
 
 // -----
