@@ -105,6 +105,16 @@ def _check_not_bool(name, specs):
         _fail(f"mlax.{name} does not accept dtype bool")
 
 
+# Binary ops defined on floats only, as in JAX's lax (integer powers are integer_pow).
+FLOAT_ONLY = {"pow", "atan2", "nextafter"}
+
+
+def _check_float(name, specs):
+    if name in FLOAT_ONLY and not all(_is_float(s.dtype) for s in specs):
+        _fail(f"mlax.{name} needs floating-point operands, got "
+              + ", ".join(np.dtype(s.dtype).name for s in specs))
+
+
 def _is_int(dtype):
     return np.dtype(dtype).kind in "iu"
 
@@ -132,6 +142,7 @@ def _unary(name):
 def _binary(name):
     def infer(specs):
         _check_not_bool(name, specs)
+        _check_float(name, specs)
         return [_same_specs(f"mlax.{name}", specs)]
     defop(name, ["lhs", "rhs"], same=[["lhs", "rhs", "out"]], doc=f"elementwise {name}")(infer)
 

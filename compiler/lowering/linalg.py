@@ -284,12 +284,6 @@ def _min(dtype, x, y):
     return arith.minui(x, y) if is_unsigned(dtype) or is_bool(dtype) else arith.minsi(x, y)
 
 
-def _pow(dtype, x, y):
-    if is_float(dtype):
-        return math.powf(x, y)
-    return math.ipowi(x, y)
-
-
 def _integer_pow(dtype, x, y):
     """x**y by repeated squaring, unrolled for the static exponent y."""
     n = abs(int(y))
@@ -563,7 +557,7 @@ for _name, _scalar in {
     "is_finite": _is_finite, "not": _not, "stop_gradient": _copy, "copy": _copy,
     "population_count": lambda dtype, x: math.ctpop(x),
     "add": _fi(arith.addf, arith.addi), "sub": _fi(arith.subf, arith.subi),
-    "mul": _fi(arith.mulf, arith.muli), "div": _div, "rem": _rem, "pow": _pow,
+    "mul": _fi(arith.mulf, arith.muli), "div": _div, "rem": _rem, "pow": _float_only("pow", math.powf),
     "max": _max, "min": _min, "atan2": _float_only("atan2", math.atan2),
     "and": lambda dtype, x, y: arith.andi(x, y), "or": lambda dtype, x, y: arith.ori(x, y),
     "xor": lambda dtype, x, y: arith.xori(x, y),

@@ -247,6 +247,19 @@ def test_boolean_arithmetic_that_jax_rejects(fn):
         mlax.jit(lambda v: fn(mlax_lax, v))(b)
 
 
+@pytest.mark.parametrize("name", ["pow", "atan2", "nextafter"])
+def test_float_only_ops_reject_integers(name):
+    """lax.pow on integers is JAX's TypeError (it failed to compile: math.ipowi)."""
+    jax = _jax()
+    x = np.array([2, 3], np.int32)
+    with pytest.raises(TypeError):
+        getattr(jax.lax, name)(jax.numpy.asarray(x), jax.numpy.asarray(x))
+    with pytest.raises(TypeError, match="needs floating-point operands"):
+        getattr(mlax_lax, name)(mnp.asarray(x), mnp.asarray(x))
+    with pytest.raises(TypeError, match="needs floating-point operands"):
+        mlax.jit(lambda v: getattr(mlax_lax, name)(v, v))(x)
+
+
 # ---------------------------------------------------------------------------------------
 # Float floor division and remainder (CPython's float_divmod, as JAX)
 
