@@ -324,10 +324,11 @@ def _jit(module, entries: dict, signatures: dict, opt_level):
     Entry points get process-unique symbols (every eager `add` is named add)."""
     from mlax import codegen
     names = list(entries)
-    if opt_level < 3 and not _all_pointer_args(module, names):
-        # A signature that kept memref descriptors reads more arguments than the runtime
-        # passes; only optimized code (which drops the unused reads) runs it safely.
-        opt_level = 3
+    if not _all_pointer_args(module, names):
+        # The runtime passes one pointer per buffer: a signature that kept memref
+        # descriptors would read garbage for its arguments.
+        raise RuntimeError(f"internal error: the compiled entry points {names} do not take bare "
+                           "pointers (a memref in their signature has dynamic strides)")
     symbols = {n: unique_symbol(n) for n in names}
     obj, _ = codegen.emit([module], codegen.Target.host(), "obj", opt_level, rename=symbols)
     code = JitCode(obj)
@@ -463,12 +464,7 @@ def _numel(t):
         return 1
     n = 1
     for d in t.shape:
-        if d == 0:
-            # A function with a zero-size tensor may keep memref descriptors in its
-            # signature (not the bare pointers the runtime passes); only level 3 folds
-            # away its wrapper's reads of them. Keep such functions at level 3.
-            raise _Unknown
-        n *= max(d, 1)
+        n *= d if d >= 0 else 1
     return n
 
 

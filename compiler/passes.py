@@ -35,7 +35,7 @@ PASS_MODULES = [
     "mlax.transforms.verify", "mlax.transforms.simplify", "mlax.transforms.expand",
     "mlax.transforms.autodiff", "mlax.transforms.vmap",
     "mlax.lowering.structural", "mlax.lowering.linalg", "mlax.lowering.math_approx",
-    "mlax.lowering.cpu_codegen",
+    "mlax.lowering.cpu_codegen", "mlax.lowering.zero_size",
 ]
 
 

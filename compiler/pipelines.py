@@ -26,7 +26,8 @@ CPU_LINALG = ",".join([
     "canonicalize",
 ])
 
-# linalg on tensors -> LLVM dialect, bare-pointer calling convention, results as
+# linalg on tensors -> LLVM dialect, bare-pointer calling convention (zero-size tensors
+# cross the boundary as tensor<0xT>, see mlax.lowering.zero_size), results as
 # out-parameters written in place. First the CPU schedule (mlax.lowering.cpu_codegen):
 # register-tiled and packed contractions, reassociable reductions, large loops split over
 # threads as scf.forall; then bufferization, vector and OpenMP lowering. The C tile of a
@@ -40,6 +41,7 @@ CPU_LLVM = ",".join([
     "loop-invariant-subset-hoisting",
     "canonicalize",
     "cse",
+    "mlax-flatten-zero-size-boundary",
     "mlax-copy-aliased-results",
     "eliminate-empty-tensors",
     "one-shot-bufferize{bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map}",

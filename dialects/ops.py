@@ -92,6 +92,29 @@ def _is_float(dtype):
     return np.dtype(dtype).kind == "f"
 
 
+# Arithmetic that, as in JAX's lax, has no meaning on booleans (stored as i1, `add` would
+# be xor and True + True False): a TypeError, as jax.lax raises. mlax.numpy gives bools
+# JAX's meaning first (add -> or, multiply -> and, sum -> an integer sum).
+NOT_BOOL = {"add", "sub", "mul", "div", "rem", "pow", "neg", "sign", "integer_pow",
+            "shift_left", "shift_right_logical", "shift_right_arithmetic",
+            "reduce_sum", "reduce_prod", "cumsum", "cumprod"}
+
+
+def _check_not_bool(name, specs):
+    if name in NOT_BOOL and any(s.dtype == np.bool_ for s in specs):
+        _fail(f"mlax.{name} does not accept dtype bool")
+
+
+# Binary ops defined on floats only, as in JAX's lax (integer powers are integer_pow).
+FLOAT_ONLY = {"pow", "atan2", "nextafter"}
+
+
+def _check_float(name, specs):
+    if name in FLOAT_ONLY and not all(_is_float(s.dtype) for s in specs):
+        _fail(f"mlax.{name} needs floating-point operands, got "
+              + ", ".join(np.dtype(s.dtype).name for s in specs))
+
+
 def _is_int(dtype):
     return np.dtype(dtype).kind in "iu"
 
@@ -111,12 +134,15 @@ COMPARE = ["eq", "ne", "lt", "le", "gt", "ge"]
 
 def _unary(name):
     def infer(specs):
+        _check_not_bool(name, specs)
         return [specs[0]]
     defop(name, ["x"], same=[["x", "out"]], doc=f"elementwise {name}")(infer)
 
 
 def _binary(name):
     def infer(specs):
+        _check_not_bool(name, specs)
+        _check_float(name, specs)
         return [_same_specs(f"mlax.{name}", specs)]
     defop(name, ["lhs", "rhs"], same=[["lhs", "rhs", "out"]], doc=f"elementwise {name}")(infer)
 
@@ -145,6 +171,9 @@ def _is_finite(specs):
 @defop("integer_pow", ["x"], attrs={"y": "i64"}, same=[["x", "out"]])
 def _integer_pow(specs, y):
     """x ** y for a static integer y"""
+    _check_not_bool("integer_pow", specs)
+    if _is_int(specs[0].dtype) and y < 0:
+        _fail(f"Integers cannot be raised to negative powers, got integer_pow({specs[0]}, {y})")
     return [specs[0]]
 
 
@@ -340,6 +369,7 @@ def _scatter(specs, kind, update_window_dims, inserted_window_dims, scatter_dims
 def _reduce(name):
     def infer(specs, axes):
         x = specs[0]
+        _check_not_bool(name, specs)
         _check_axes(f"mlax.{name}", axes, len(x.shape))
         return [TensorSpec(tuple(n for i, n in enumerate(x.shape) if i not in axes), x.dtype)]
     defop(name, ["x"], attrs={"axes": "i64s"}, doc=f"{name} over `axes` (removed from the shape)")(infer)
@@ -364,6 +394,7 @@ _argreduce("argmin")
 
 def _cumulative(name):
     def infer(specs, axis, reverse):
+        _check_not_bool(name, specs)
         _check_axes(f"mlax.{name}", [axis], len(specs[0].shape))
         return [specs[0]]
     defop(name, ["x"], attrs={"axis": "i64", "reverse": "bool"}, same=[["x", "out"]],

@@ -523,6 +523,10 @@ def split_prologue(g: Generic):
     if (mul.name, add.name) not in kinds or yld.name != "linalg.yield" or \
             set(add.operands) != {out, mul.results[0]} or yld.operands[0] != add.results[0]:
         return None
+    if mul.operands[0] == mul.operands[1]:
+        # A square (x * x): nothing to split into two prologues. Checked before any op
+        # is built: returning later left an empty-bodied generic behind.
+        return None
     traced = [_trace_operand(v, block, g.n_inputs) for v in mul.operands]
     if any(t is None for t in traced) or any(len(t[1]) == 0 and not t[0] for t in traced):
         return None
@@ -564,8 +568,6 @@ def split_prologue(g: Generic):
         nblock = new.regions[0].blocks.append(*new_types, out.type)
         a, b, acc = nblock.arguments
         mapping = {mul.operands[0]: a, mul.operands[1]: b, out: acc}
-        if mul.operands[0] == mul.operands[1]:
-            return None
         with ir.InsertionPoint(nblock):
             _clone_ops([mul, add, yld], mapping)
     op.results[0].replace_all_uses_with(new.results[0])

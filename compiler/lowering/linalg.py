@@ -31,6 +31,8 @@ bufferization to copy where needed; the pass marks every tensor argument
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from mlir import ir
 from mlir.dialects import arith, bufferization, func, linalg, math, scf, tensor
@@ -238,16 +240,36 @@ def _logistic(dtype, x):
     return arith.select(arith.cmpf(arith.CmpFPredicate.OLT, x, scalar_const(dtype, 0)), arith.mulf(e, r), r)
 
 
+def _int_divisor(dtype, x, y):
+    """(y == 0, a divisor that cannot trap) for integer x / y: 1 in place of 0 and, for
+    signed types, of the -1 in INT_MIN / -1 (its quotient INT_MIN = INT_MIN / 1)."""
+    zero = arith.cmpi(arith.CmpIPredicate.eq, y, scalar_const(dtype, 0))
+    bad = zero
+    if np.dtype(dtype).kind == "i":
+        overflow = arith.andi(arith.cmpi(arith.CmpIPredicate.eq, x, scalar_const(dtype, np.iinfo(dtype).min)),
+                              arith.cmpi(arith.CmpIPredicate.eq, y, scalar_const(dtype, -1)))
+        bad = arith.ori(zero, overflow)
+    return zero, arith.select(bad, scalar_const(dtype, 1), y)
+
+
 def _rem(dtype, x, y):
+    """lax.rem, XLA's semantics: the sign of x; x % 0 = x and INT_MIN % -1 = 0 for integers
+    (the hardware instruction traps on both)."""
     if is_float(dtype):
         return arith.remf(x, y)
-    return arith.remui(x, y) if is_unsigned(dtype) else arith.remsi(x, y)
+    zero, safe = _int_divisor(dtype, x, y)
+    r = arith.remsi(x, safe) if np.dtype(dtype).kind == "i" else arith.remui(x, safe)
+    return arith.select(zero, x, r)
 
 
 def _div(dtype, x, y):
+    """lax.div, XLA's semantics: rounds toward zero; for integers x / 0 is -1 (all ones
+    unsigned) and INT_MIN / -1 = INT_MIN (the hardware instruction traps on both)."""
     if is_float(dtype):
         return arith.divf(x, y)
-    return arith.divui(x, y) if is_unsigned(dtype) else arith.divsi(x, y)
+    zero, safe = _int_divisor(dtype, x, y)
+    q = arith.divsi(x, safe) if np.dtype(dtype).kind == "i" else arith.divui(x, safe)
+    return arith.select(zero, scalar_const(dtype, -1), q)
 
 
 def _max(dtype, x, y):
@@ -260,12 +282,6 @@ def _min(dtype, x, y):
     if is_float(dtype):
         return arith.minimumf(x, y)
     return arith.minui(x, y) if is_unsigned(dtype) or is_bool(dtype) else arith.minsi(x, y)
-
-
-def _pow(dtype, x, y):
-    if is_float(dtype):
-        return math.powf(x, y)
-    return math.ipowi(x, y)
 
 
 def _integer_pow(dtype, x, y):
@@ -282,7 +298,10 @@ def _integer_pow(dtype, x, y):
             base = mul(base, base)
     acc = one if acc is None else acc
     if y < 0:
-        acc = arith.divf(one, acc) if is_float(dtype) else arith.divsi(one, acc)
+        if not is_float(dtype):   # JAX's rule; the verifier rejects it first
+            raise LoweringError(f"integers cannot be raised to negative powers, got "
+                                f"integer_pow({np.dtype(dtype).name}, {y})")
+        acc = arith.divf(one, acc)
     return acc
 
 
@@ -295,8 +314,25 @@ def _not(dtype, x):
     return arith.xori(x, allones)
 
 
+def _shift_too_far(dtype, y):
+    """Whether shift amount y, read as unsigned (a negative amount is huge), is at least the
+    bit width: LLVM's shifts are poison there, XLA's shift all the bits out."""
+    width = np.dtype(dtype).itemsize * 8
+    return arith.cmpi(arith.CmpIPredicate.uge, y, scalar_const(dtype, width))
+
+
+def _shift_left(dtype, x, y):
+    return arith.select(_shift_too_far(dtype, y), scalar_const(dtype, 0), arith.shli(x, y))
+
+
 def _shift_right_logical(dtype, x, y):
-    return arith.shrui(x, y)
+    return arith.select(_shift_too_far(dtype, y), scalar_const(dtype, 0), arith.shrui(x, y))
+
+
+def _shift_right_arithmetic(dtype, x, y):
+    """Sign fill: shifting by width - 1 already leaves only copies of the sign bit."""
+    width = np.dtype(dtype).itemsize * 8
+    return arith.shrsi(x, arith.select(_shift_too_far(dtype, y), scalar_const(dtype, width - 1), y))
 
 
 def _round(dtype, x):
@@ -521,13 +557,12 @@ for _name, _scalar in {
     "is_finite": _is_finite, "not": _not, "stop_gradient": _copy, "copy": _copy,
     "population_count": lambda dtype, x: math.ctpop(x),
     "add": _fi(arith.addf, arith.addi), "sub": _fi(arith.subf, arith.subi),
-    "mul": _fi(arith.mulf, arith.muli), "div": _div, "rem": _rem, "pow": _pow,
+    "mul": _fi(arith.mulf, arith.muli), "div": _div, "rem": _rem, "pow": _float_only("pow", math.powf),
     "max": _max, "min": _min, "atan2": _float_only("atan2", math.atan2),
     "and": lambda dtype, x, y: arith.andi(x, y), "or": lambda dtype, x, y: arith.ori(x, y),
     "xor": lambda dtype, x, y: arith.xori(x, y),
-    "shift_left": lambda dtype, x, y: arith.shli(x, y),
-    "shift_right_logical": _shift_right_logical,
-    "shift_right_arithmetic": lambda dtype, x, y: arith.shrsi(x, y),
+    "shift_left": _shift_left, "shift_right_logical": _shift_right_logical,
+    "shift_right_arithmetic": _shift_right_arithmetic,
     "integer_pow": _integer_pow, "nextafter": _nextafter,
     "erf_inv": _special("erf_inv", _erf_inv), "lgamma": _special("lgamma", _lgamma),
     "digamma": _special("digamma", _digamma),
@@ -570,13 +605,29 @@ def convert_scalar(x, src, dst):
     if is_float(dst):
         return arith.uitofp(td, x) if (is_unsigned(src) or is_bool(src)) else arith.sitofp(td, x)
     if is_float(src):
-        return arith.fptoui(td, x) if is_unsigned(dst) else arith.fptosi(td, x)
+        return _float_to_int(x, src, dst)
     # int -> int
     if dst.itemsize > src.itemsize:
         return arith.extui(td, x) if (is_unsigned(src) or is_bool(src)) else arith.extsi(td, x)
     if dst.itemsize < src.itemsize:
         return arith.trunci(td, x)
     return x  # same width, signedness only
+
+
+def _float_to_int(x, src, dst):
+    """XLA's float -> integer conversion: toward zero, saturating at the integer type's
+    bounds, NaN to 0. (arith.fptosi / fptoui are poison out of range: the hardware gives
+    INT_MIN, or garbage for unsigned.) The bounds -2**(w-1) and 2**(w-1) (0 and 2**w
+    unsigned) are powers of two, exact in the float type or beyond its range (then inf)."""
+    info = np.iinfo(dst)
+    td = el(dst)
+    with np.errstate(over="ignore"):
+        lo, hi = (float(np.asarray(float(v), src)) for v in (info.min, info.max + 1))
+    lo, hi = arith.constant(el(src), lo), arith.constant(el(src), hi)
+    r = arith.fptoui(td, x) if is_unsigned(dst) else arith.fptosi(td, x)
+    r = arith.select(arith.cmpf(arith.CmpFPredicate.OGE, x, hi), scalar_const(dst, info.max), r)
+    r = arith.select(arith.cmpf(arith.CmpFPredicate.OLE, x, lo), scalar_const(dst, info.min), r)
+    return arith.select(arith.cmpf(arith.CmpFPredicate.UNO, x, x), scalar_const(dst, 0), r)
 
 
 def _convert_rule(op):
@@ -616,11 +667,29 @@ def _iota_rule(op):
 
 
 def _broadcast_rule(op):
+    """A generic reading x with a projected-permutation map: the size-1 dims that broadcast
+    are first collapsed away (a view), so that reshapes propagate through the generic
+    (elementwise fusion folds an expand_shape of its result into its loops only when
+    every map is a projected permutation; a map to constant 0 blocks that)."""
     out, x = op.out_specs[0], op.in_specs[0]
     n = len(out.shape)
+    v = op.operands[0]
     dims = op.attrs["broadcast_dimensions"]
-    exprs = [-1 if x.shape[i] == 1 and out.shape[d] != 1 else d for i, d in enumerate(dims)]
-    return generic([out], op.operands, op.in_dtypes, [amap(n, exprs)], [identity(n)],
+    kept = [i for i, d in enumerate(dims) if not (x.shape[i] == 1 and out.shape[d] != 1)]
+    if len(kept) < len(x.shape):
+        # Each kept dim's group takes the dropped unit dims before it (the last group
+        # also those after it).
+        groups, pending = [], []
+        for i in range(len(x.shape)):
+            pending.append(i)
+            if i in kept:
+                groups.append(pending)
+                pending = []
+        if groups:
+            groups[-1] += pending
+        v = tensor.CollapseShapeOp(ttype(TensorSpec(tuple(x.shape[i] for i in kept), x.dtype)),
+                                   v, _reassoc_attr(groups)).result
+    return generic([out], [v], op.in_dtypes, [amap(n, [dims[i] for i in kept])], [identity(n)],
                    ["parallel"] * n, lambda a, _: [a])
 
 
@@ -664,6 +733,8 @@ def _transpose_rule(op):
 def _slice_rule(op):
     out = op.out_specs[0]
     a = op.attrs
+    if 0 in out.shape:   # no data; extract_slice's verifier rejects its start at the end
+        return [empty(out)]
     return [tensor.ExtractSliceOp(ttype(out), op.operands[0], [], [], [],
                                   ir.DenseI64ArrayAttr.get(list(a["start_indices"])),
                                   ir.DenseI64ArrayAttr.get(list(out.shape)),
@@ -674,6 +745,12 @@ def _concatenate_rule(op):
     out = op.out_specs[0]
     d = op.attrs["dimension"]
     lhs, rhs = op.operands
+    # A zero-size operand adds nothing (and insert_slice's verifier rejects a start at
+    # the end of the result).
+    if 0 in op.in_specs[1].shape or 0 in out.shape:
+        return [lhs] if op.in_specs[0] == out else [empty(out)]
+    if 0 in op.in_specs[0].shape:
+        return [rhs]
     res = insert_slice(lhs, empty(out), [0] * len(out.shape))
     offs = [0] * len(out.shape)
     offs[d] = op.in_specs[0].shape[d]
@@ -719,20 +796,198 @@ def _highest(dtype):
     return np.iinfo(dtype).max
 
 
-def _reduce_rule(op):
-    x, out = op.in_specs[0], op.out_specs[0]
-    axes = set(op.attrs["axes"])
-    ident, combine = _REDUCERS[op.name]
+def reduce(name, v, x: TensorSpec, axes):
+    """One linalg.generic reducing `v` (of spec `x`) over `axes` with reducer `name`."""
+    axes = set(axes)
+    ident, combine = _REDUCERS[name]
     n = len(x.shape)
+    out = TensorSpec(tuple(s for i, s in enumerate(x.shape) if i not in axes), x.dtype)
     init = filled(out, ident(x.dtype))
     out_map = amap(n, [i for i in range(n) if i not in axes])
     its = ["reduction" if i in axes else "parallel" for i in range(n)]
-    return generic([out], op.operands, op.in_dtypes, [identity(n)], [out_map], its,
-                   lambda a, acc: [combine(x.dtype, acc, a)], inits=[init])
+    return generic([out], [v], [x.dtype], [identity(n)], [out_map], its,
+                   lambda a, acc: [combine(x.dtype, acc, a)], inits=[init])[0]
+
+
+def _reduce_rule(op):
+    x = op.in_specs[0]
+    if op.name == "mlax.reduce_sum" and is_float(x.dtype):
+        return [sum_in_blocks(op.operands[0], x, op.attrs["axes"])]
+    return [reduce(op.name, op.operands[0], x, op.attrs["axes"])]
 
 
 for _n in _REDUCERS:
     LOWERINGS[_n] = _reduce_rule
+
+
+# Float sums in levels. A sum that adds its elements one after another loses accuracy as
+# it grows (2**25 copies of 0.1f came out 1% off; the mean of 1e7 values near 1000 was
+# off enough to make their var several times too large). NumPy sums pairwise and XLA in a tree; here a long
+# reduced dim is split into blocks: one generic sums each block (its outer dim is
+# parallel), the next level sums the blocks' sums, and so on. The error grows with the
+# block size and the number of levels, not with the length. The splits are reshapes of
+# the reduced operand, which elementwise fusion folds into the producer's loops, so a
+# fused producer (sum(x * x)) is still computed in the same loop as its sum.
+
+
+@dataclass(frozen=True)
+class SumBlocks:
+    block: int          # block size, when no divisor of the dim fits between
+    smallest: int       # these sizes (the nearest to `block` is used then)
+    largest: int
+    sequential: int     # sums of up to this many elements stay one generic
+    multiple: int       # prefer divisors that are multiples of this
+
+
+# A contiguous reduced dim is summed by several interleaved accumulators (vector lanes)
+# within each block, so its blocks can be longer, and a multiple of the lanes leaves no
+# remainder loop; along a strided dim each output element sums its block in sequence.
+SUM_CONTIGUOUS = SumBlocks(block=2048, smallest=512, largest=8192, sequential=8192, multiple=64)
+SUM_STRIDED = SumBlocks(block=256, smallest=64, largest=1024, sequential=1024, multiple=1)
+
+
+def _extent(shape, axes):
+    n = 1
+    for a in axes:
+        n *= shape[a]
+    return n
+
+
+def _drop(x: TensorSpec, axis, size=None):
+    """x's spec without dim `axis`, or with it resized to `size`."""
+    shape = list(x.shape)
+    if size is None:
+        del shape[axis]
+    else:
+        shape[axis] = size
+    return TensorSpec(tuple(shape), x.dtype)
+
+
+def _block_size(n, p: SumBlocks):
+    """The block size for a reduced dim of size n: a divisor of n between p.smallest and
+    p.largest if there is one (a multiple of p.multiple if possible, then the nearest to
+    p.block), else p.block (and the elements after the last whole block are summed
+    apart)."""
+    divisors = [b for b in range(p.smallest, min(p.largest, n) + 1) if n % b == 0]
+    return min(divisors, default=p.block,
+               key=lambda b: (b % p.multiple != 0, abs(np.log2(b / p.block))))
+
+
+def _elementwise_producer(v):
+    """(op, input maps) of the linalg.generic defining `v` if it is elementwise and `v`
+    has no other use: all loops parallel, one result indexed by the identity, its initial
+    value unread, no linalg.index and no nested regions in its body. Else None."""
+    owner = v.owner
+    if isinstance(owner, ir.Block):
+        return None
+    op = owner.operation
+    if op.name != "linalg.generic" or len(op.results) != 1:
+        return None
+    if any(u.owner != next(iter(v.uses)).owner for u in v.uses):   # x * x: one user
+        return None
+    if any("parallel" not in str(a) for a in ir.ArrayAttr(op.attributes["iterator_types"])):
+        return None
+    maps = [ir.AffineMapAttr(a).value for a in ir.ArrayAttr(op.attributes["indexing_maps"])]
+    n_in = len(op.operands) - 1
+    if maps[-1] != identity(maps[-1].n_dims):
+        return None
+    block = op.regions[0].blocks[0]
+    if list(block.arguments[n_in].uses):
+        return None
+    if any(o.name == "linalg.index" or len(o.regions) for o in block.operations):
+        return None
+    return op, maps[:n_in]
+
+
+def slice_of(v, offsets, sizes, done=None):
+    """v[offsets : offsets + sizes] (static). When v comes from an elementwise producer
+    tree (single users), the tree is recomputed on slices of its inputs instead: slicing
+    a producer's result would keep elementwise fusion from fusing the producer into the
+    slice's consumer, and the producer would be computed whole into a buffer.
+    `done` maps (value, offsets, sizes) already sliced to their slices."""
+    shape = list(ir.RankedTensorType(v.type).shape)
+    if list(offsets) == [0] * len(shape) and list(sizes) == shape:
+        return v
+    done = {} if done is None else done
+    key = (v, tuple(offsets), tuple(sizes))
+    if key in done:
+        return done[key]
+    producer = _elementwise_producer(v)
+    if producer is None:
+        done[key] = extract_slice(v, offsets, sizes)
+        return done[key]
+    op, in_maps = producer
+    inputs = []
+    for u, m in zip(list(op.operands)[:-1], in_maps):
+        u_shape = ir.RankedTensorType(u.type).shape
+        u_offsets, u_sizes = [], []
+        for k, e in enumerate(m.results):
+            if isinstance(e, ir.AffineDimExpr):
+                d = e.position
+                u_offsets.append(offsets[d])
+                u_sizes.append(sizes[d])
+            else:   # a broadcast unit dim
+                u_offsets.append(0)
+                u_sizes.append(u_shape[k])
+        inputs.append(slice_of(u, u_offsets, u_sizes, done))
+    et = ir.RankedTensorType(v.type).element_type
+    init = tensor.EmptyOp(list(sizes), et).result
+    new = op.clone()
+    for i, u in enumerate(inputs + [init]):
+        new.operands[i] = u
+    new.results[0].set_type(ir.RankedTensorType.get(list(sizes), et))
+    done[key] = new.results[0]
+    return done[key]
+
+
+def _merge_reduced_runs(v, x: TensorSpec, axes):
+    """Collapse each run of adjacent reduced dims into one dim (a view)."""
+    groups, reduced = [], []
+    for d in range(len(x.shape)):
+        if d in axes and groups and reduced[-1] and groups[-1][-1] == d - 1:
+            groups[-1].append(d)
+        else:
+            groups.append([d])
+            reduced.append(d in axes)
+    if len(groups) == len(x.shape):
+        return v, x, sorted(axes)
+    spec = TensorSpec(tuple(_extent(x.shape, g) for g in groups), x.dtype)
+    v = tensor.CollapseShapeOp(ttype(spec), v, _reassoc_attr(groups)).result
+    return v, spec, [i for i, r in enumerate(reduced) if r]
+
+
+def sum_in_blocks(v, x: TensorSpec, axes):
+    """reduce_sum of float `v` (spec `x`) over `axes`, in levels of short sums."""
+    axes = sorted(axes)
+    if _extent(x.shape, axes) <= SUM_STRIDED.sequential:
+        return reduce("mlax.reduce_sum", v, x, axes)
+    v, x, axes = _merge_reduced_runs(v, x, axes)
+    r = axes[-1]
+    p = SUM_CONTIGUOUS if all(s == 1 for s in x.shape[r + 1:]) else SUM_STRIDED
+    if _extent(x.shape, axes) <= p.sequential:
+        return reduce("mlax.reduce_sum", v, x, axes)
+    n = x.shape[r]
+    if n <= p.sequential:
+        # The innermost run is short but others are left: sum it first, then the rest.
+        return sum_in_blocks(reduce("mlax.reduce_sum", v, x, [r]), _drop(x, r), axes[:-1])
+    b = _block_size(n, p)
+    m = n // b * b
+    head = x if m == n else _drop(x, r, m)
+    blocks = TensorSpec(x.shape[:r] + (m // b, b) + x.shape[r + 1:], x.dtype)
+    groups = [[d] for d in range(r)] + [[r, r + 1]] + [[d + 1] for d in range(r + 1, len(x.shape))]
+    offsets = [0] * len(x.shape)
+    w = tensor.ExpandShapeOp(ttype(blocks), slice_of(v, offsets, head.shape), _reassoc_attr(groups),
+                             [], ir.DenseI64ArrayAttr.get(list(blocks.shape))).result
+    partial = reduce("mlax.reduce_sum", w, blocks, [r + 1])
+    total = sum_in_blocks(partial, _drop(x, r, m // b), axes)
+    if m == n:
+        return total
+    # The elements after the last whole block, summed apart.
+    tail = _drop(x, r, n - m)
+    offsets[r] = m
+    rest = sum_in_blocks(slice_of(v, offsets, tail.shape), tail, axes)
+    out = TensorSpec(tuple(s for i, s in enumerate(x.shape) if i not in axes), x.dtype)
+    return elementwise(out, [total, rest], [x.dtype] * 2, arith.addf)
 
 
 def _argreduce_rule(op):
@@ -807,6 +1062,14 @@ def _dot_general_rule(op):
         # output, so elementwise fusion treats it like any other.
         return generic([out], op.operands, op.in_dtypes, [amap(n, lhs_exprs), amap(n, rhs_exprs)],
                        [out_map], its, lambda x, y, _: [mul(x, y)])
+    k = _extent(a.shape, lc)
+    if is_float(dtype) and nlf == nrf == 0 and k > SUM_STRIDED.sequential:
+        # A long dot product (no free dims: vdot, batched or not) is a sum: the products,
+        # then a sum in blocks (elementwise fusion puts them back in one loop).
+        prod = TensorSpec(tuple(a.shape[i] for i in lb) + tuple(a.shape[i] for i in lc), dtype)
+        p = generic([prod], op.operands, op.in_dtypes, [amap(n, lhs_exprs), amap(n, rhs_exprs)],
+                    [identity(n)], ["parallel"] * n, lambda x, y, _: [mul(x, y)])[0]
+        return [sum_in_blocks(p, prod, range(nb, n))]
     return generic([out], op.operands, op.in_dtypes, [amap(n, lhs_exprs), amap(n, rhs_exprs)],
                    [out_map], its, lambda x, y, acc: [add(acc, mul(x, y))], inits=[filled(out, 0)])
 
@@ -1072,19 +1335,63 @@ _CUMULATIVE = {
 
 
 def _cumulative_rule(op):
-    """out[i] = combine(out[i - 1], x[i]) along `axis`, in place in a copy of x.
-
-    Along the innermost dim: scalar scf.for loops (contiguous, with the running value in a
-    register). Along an outer dim: one scf.for whose step is a linalg.generic over the
-    whole slab (contiguous, so it vectorizes)."""
     x = op.in_specs[0]
     axis, reverse = op.attrs["axis"], op.attrs["reverse"]
-    n = x.shape[axis]
-    if n <= 1 or any(s == 0 for s in x.shape):
+    if x.shape[axis] <= 1 or any(s == 0 for s in x.shape):
         return [op.operands[0]]
-    combine = _CUMULATIVE[op.name]
+    if op.name in _SCAN_IDENTITY and is_float(x.dtype):
+        return [scan_in_blocks(op.name, op.operands[0], x, axis, reverse)]
+    return [scan(op.name, op.operands[0], x, axis, reverse)]
+
+
+def scan(name, v, x: TensorSpec, axis, reverse, block=None, seeds=None):
+    """out[k] = combine(out[k - 1], x[k]) along `axis` (from the end with `reverse`), in
+    place in a copy of x.
+
+    With `block` and `seeds`: the dim is scanned as independent blocks of `block` elements
+    in scan order (the last block may be shorter); in block p, out[k] = combine(seed,
+    the scan of the block up to k) with seed = seeds[..., p, ...] (x's shape with `axis`
+    sized to the number of blocks). The scan within the block starts from the identity,
+    so its roundings are those of small values; the seed is combined in once per element.
+
+    Along the innermost dim: scalar scf.for loops (contiguous, with the running value in a
+    register). Along an outer dim: scf.for loops whose steps are linalg.generics over a
+    whole slab (contiguous, so they vectorize)."""
+    n = x.shape[axis]
+    b = block or n
+    nb = -(-n // b)
+    combine = _CUMULATIVE[name]
+
+    def position(t):
+        """The index along `axis` of the t-th element in scan order."""
+        return arith.subi(index_const(n - 1), t) if reverse else t
+
+    def block_bounds(p):
+        lo = arith.muli(p, index_const(b))
+        return lo, arith.minsi(arith.addi(lo, index_const(b)), index_const(n))
+
     if axis == len(x.shape) - 1:
-        return [_cumulative_rows(op.operands[0], x, n, reverse, combine)]
+        # Values as stored: bool as i8, which the or/and/max/min combines handle as 0/1.
+        def row(ivs, out):
+            ivs = list(ivs)
+            if seeds is None:
+                lo, hi = index_const(1), index_const(n)
+                local, seed = tensor.extract(v, ivs + [position(index_const(0))]), None
+            else:
+                lo, hi = block_bounds(ivs[-1])
+                local = scalar_const(x.dtype, _SCAN_IDENTITY[name], storage=True)
+                seed = tensor.extract(seeds, ivs)
+                ivs = ivs[:-1]
+            loop = scf.ForOp(lo, hi, index_const(1), [local, out])
+            with ir.InsertionPoint(loop.body):
+                k = position(loop.induction_variable)
+                local, cur = loop.inner_iter_args
+                local = combine(x.dtype, local, tensor.extract(v, ivs + [k]))
+                value = local if seed is None else combine(x.dtype, seed, local)
+                scf.YieldOp([local, tensor.insert(value, cur, ivs + [k])])
+            return [loop.results[1]]
+        return loop_nest(x.shape[:-1] + ((nb,) if seeds is not None else ()), [v], row)[0]
+
     slab_shape = tuple(s for d, s in enumerate(x.shape) if d != axis)
     slab = TensorSpec(slab_shape, x.dtype)
     sizes = [1 if d == axis else s for d, s in enumerate(x.shape)]
@@ -1095,40 +1402,90 @@ def _cumulative_rule(op):
         offs[axis] = i
         return offs
 
-    def step(ivs, acc):
-        i = ivs[0]
-        if reverse:   # i runs 1..n-1; walk n-2..0
-            cur = arith.subi(index_const(n - 1), i)
-            prev = arith.addi(cur, index_const(1))
-        else:
-            cur, prev = i, arith.subi(i, index_const(1))
-        prev_slab = extract_slice(acc, at(prev), sizes, result_shape=slab_shape)
-        cur_slab = extract_slice(acc, at(cur), sizes, result_shape=slab_shape)
-        new = generic([slab], [prev_slab], [x.dtype], [identity(r)], [identity(r)], ["parallel"] * r,
-                      lambda p, c: [combine(x.dtype, p, c)], inits=[cur_slab])[0]
-        return [insert_slice(new, acc, at(cur), sizes)]
+    def get(acc, k):
+        return extract_slice(acc, at(k), sizes, result_shape=slab_shape)
 
-    loop = scf.ForOp(index_const(1), index_const(n), index_const(1), [op.operands[0]])
-    with ir.InsertionPoint(loop.body):
-        scf.YieldOp(step([loop.induction_variable], loop.inner_iter_args[0]))
-    return [loop.results[0]]
-
-
-def _cumulative_rows(v, x, n, reverse, combine):
-    """The cumulative op along the last dim with scalar loops (values as stored: bool as i8,
-    which the or/and/max/min combines handle as 0/1)."""
-    def row(ivs, out):
-        first = index_const(n - 1 if reverse else 0)
-        loop = scf.ForOp(index_const(1), index_const(n), index_const(1),
-                         [tensor.extract(v, ivs + [first]), out])
+    if seeds is None:
+        loop = scf.ForOp(index_const(1), index_const(n), index_const(1), [v])
         with ir.InsertionPoint(loop.body):
-            i = loop.induction_variable
-            k = arith.subi(index_const(n - 1), i) if reverse else i
-            acc, cur = loop.inner_iter_args
-            acc = combine(x.dtype, acc, tensor.extract(v, ivs + [k]))
-            scf.YieldOp([acc, tensor.insert(acc, cur, ivs + [k])])
-        return [loop.results[1]]
-    return loop_nest(x.shape[:-1], [v], row)[0]
+            t = loop.induction_variable
+            acc = loop.inner_iter_args[0]
+            k = position(t)
+            prev = arith.addi(k, index_const(1)) if reverse else arith.subi(k, index_const(1))
+            new = generic([slab], [get(acc, prev)], [x.dtype], [identity(r)], [identity(r)],
+                          ["parallel"] * r, lambda p, c: [combine(x.dtype, p, c)],
+                          inits=[get(acc, k)])[0]
+            scf.YieldOp([insert_slice(new, acc, at(k), sizes)])
+        return loop.results[0]
+
+    blocks = scf.ForOp(index_const(0), index_const(nb), index_const(1), [v])
+    with ir.InsertionPoint(blocks.body):
+        lo, hi = block_bounds(blocks.induction_variable)
+        seed = get(seeds, blocks.induction_variable)
+        loop = scf.ForOp(lo, hi, index_const(1),
+                         [blocks.inner_iter_args[0], filled(slab, _SCAN_IDENTITY[name])])
+        with ir.InsertionPoint(loop.body):
+            k = position(loop.induction_variable)
+            acc, local = loop.inner_iter_args
+
+            def body(s, l, c):
+                l = combine(x.dtype, l, c)
+                return [l, combine(x.dtype, s, l)]
+            # In place: the running slab, and the slab at k (read before it is replaced).
+            local, value = generic([slab, slab], [seed], [x.dtype], [identity(r)], [identity(r)] * 2,
+                                   ["parallel"] * r, body, inits=[local, get(acc, k)])
+            scf.YieldOp([insert_slice(value, acc, at(k), sizes), local])
+        scf.YieldOp([loop.results[0]])
+    return blocks.results[0]
+
+
+# Float scans in blocks. A scan that runs along its whole dim loses accuracy as it goes
+# (a cumsum of 2**22 copies of 0.1f ended 4% off; XLA scans in a tree, its error grows
+# with the log of the length). Here the dim is split into blocks of SCAN_BLOCK elements:
+# one reduction gives each block's total, the totals are scanned the same way
+# (recursively), and then each block is scanned on its own, each element combined with
+# the total of the blocks before it. One pass over the data for the totals (it
+# vectorizes) and one for the scan.
+
+SCAN_BLOCK = 64     # a multiple of the vector lanes: the block totals' sums vectorize
+_SCAN_IDENTITY = {"mlax.cumsum": 0.0, "mlax.cumprod": 1.0, "mlax.cumlogsumexp": -np.inf}
+
+
+def scan_in_blocks(name, v, x: TensorSpec, axis, reverse):
+    n = x.shape[axis]
+    if n <= 2 * SCAN_BLOCK:
+        return scan(name, v, x, axis, reverse)
+    combine, b, rank = _CUMULATIVE[name], SCAN_BLOCK, len(x.shape)
+    m = n // b                                    # whole blocks (in scan order, first)
+    nb = -(-n // b)
+    # The whole blocks' totals, in index order.
+    offsets = [0] * rank
+    offsets[axis] = n - m * b if reverse else 0
+    blocks = TensorSpec(x.shape[:axis] + (m, b) + x.shape[axis + 1:], x.dtype)
+    groups = [[d] for d in range(axis)] + [[axis, axis + 1]] + [[d + 1] for d in range(axis + 1, rank)]
+    w = extract_slice(v, offsets, _drop(x, axis, m * b).shape) if m * b < n else v
+    w = tensor.ExpandShapeOp(ttype(blocks), w, _reassoc_attr(groups), [],
+                             ir.DenseI64ArrayAttr.get(list(blocks.shape))).result
+    ident = _SCAN_IDENTITY[name]
+    totals = _drop(blocks, axis + 1)
+    out_map = amap(rank + 1, [d for d in range(rank + 1) if d != axis + 1])
+    its = ["reduction" if d == axis + 1 else "parallel" for d in range(rank + 1)]
+    t = generic([totals], [w], [x.dtype], [identity(rank + 1)], [out_map], its,
+                lambda a, acc: [combine(x.dtype, acc, a)], inits=[filled(totals, ident)])[0]
+    scanned = scan_in_blocks(name, t, totals, axis, reverse)
+    # Block p (in scan order) starts from the total of the blocks before it: scanned[p - 1]
+    # in index order, scanned[m - p] scanning in reverse; the first from the identity.
+    seeds = _drop(x, axis, nb)
+
+    def seed(_):
+        idx = [linalg.IndexOp(d).result for d in range(rank)]
+        p = idx[axis]
+        first = arith.cmpi(arith.CmpIPredicate.eq, p, index_const(0))
+        j = arith.subi(index_const(m), p) if reverse else arith.subi(p, index_const(1))
+        idx[axis] = arith.minsi(arith.maxsi(j, index_const(0)), index_const(m - 1))
+        return [arith.select(first, scalar_const(x.dtype, ident), tensor.extract(scanned, idx))]
+    seeds = generic([seeds], [], [], [], [identity(rank)], ["parallel"] * rank, seed)[0]
+    return scan(name, v, x, axis, reverse, block=b, seeds=seeds)
 
 
 for _n in _CUMULATIVE:

@@ -602,9 +602,19 @@ def _const(like, value):
     return full(_aval(like).shape, _np.asarray(value, _dt(like)), _dt(like))
 
 
-add = _binary_fn(lax.add, "add")
+def add(x, y):
+    """x + y; for booleans logical or, as in JAX (True + True is True)."""
+    x, y = _broadcast(*_promote(x, y))
+    return lax.bitwise_or(x, y) if _dt(x) == _np.bool_ else lax.add(x, y)
+
+
+def multiply(x, y):
+    """x * y; for booleans logical and, as in JAX."""
+    x, y = _broadcast(*_promote(x, y))
+    return lax.bitwise_and(x, y) if _dt(x) == _np.bool_ else lax.mul(x, y)
+
+
 subtract = _binary_fn(lax.sub, "subtract")
-multiply = _binary_fn(lax.mul, "multiply")
 maximum = _binary_fn(lax.max, "maximum")
 minimum = _binary_fn(lax.min, "minimum")
 equal = _binary_fn(lax.eq, "equal")
@@ -666,38 +676,73 @@ def true_divide(x, y):
 divide = true_divide
 
 
+def _promote_numeric(*args):
+    """_promote, then bool to the default int: JAX's promote_args_numeric, for functions
+    with no boolean meaning (//, %)."""
+    args = _promote(*args)
+    if _dt(args[0]) == _np.bool_:
+        args = [lax.convert_element_type(a, core.default_int()) for a in args]
+    return args
+
+
+def _nonzero_divisor(y):
+    """y with integer zeros replaced by 1: JAX's % and fmod give 0 for x % 0."""
+    if _dt(y).kind not in "iu":
+        return y
+    return lax.select(lax.eq(y, zeros_like(y)), ones_like(y), y)
+
+
 def floor_divide(x, y):
-    x, y = _broadcast(*_promote(x, y))
-    if _np.issubdtype(_aval(x).dtype, _np.floating):
-        return floor(lax.div(x, y))
-    if _aval(x).dtype.kind == "u":
+    """JAX's floor_divide: lax.div (x // 0 = -1) corrected where signs differ, so
+    7 // 0 = -2 as in JAX; floats as Python's float divmod."""
+    x, y = _broadcast(*_promote_numeric(x, y))
+    kind = _dt(x).kind
+    if kind == "u":
         return lax.div(x, y)
-    q = lax.div(x, y)
-    r = lax.rem(x, y)
-    zero = zeros_like(r)
-    fix = logical_and(lax.ne(r, zero), lax.ne(lax.lt(r, zero), lax.lt(y, zeros_like(y))))
-    return where(fix, q - 1, q)
+    if kind == "i":
+        q = lax.div(x, y)
+        fix = logical_and(lax.ne(lax.sign(x), lax.sign(y)), lax.ne(lax.rem(x, y), zeros_like(x)))
+        return lax.select(fix, lax.sub(q, ones_like(q)), q)
+    return _float_divmod(x, y)[0]
+
+
+def _float_divmod(x, y):
+    """(x // y, x % y) for floats as CPython's float_divmod (and JAX) compute them: from
+    the exact remainder, so 1.0 // 0.1 is 9.0 (floor(1.0 / 0.1) would be 10.0)."""
+    mod = lax.rem(x, y)
+    div = lax.div(lax.select(lax.eq(y, zeros_like(y)), x, lax.sub(x, mod)), y)
+    fix = logical_and(lax.ne(mod, zeros_like(mod)), lax.ne(lax.sign(y), lax.sign(mod)))
+    mod = lax.select(fix, lax.add(mod, y), mod)
+    div = lax.select(fix, lax.sub(div, ones_like(div)), div)
+    return lax.round(div), mod
 
 
 def remainder(x, y):
-    x, y = _broadcast(*_promote(x, y))
+    """JAX's remainder: the sign of y, and x % 0 = 0 for integers."""
+    x, y = _broadcast(*_promote_numeric(x, y))
+    y = _nonzero_divisor(y)
     r = lax.rem(x, y)
-    if _aval(x).dtype.kind == "u":
-        return r
     zero = zeros_like(r)
-    fix = logical_and(lax.ne(r, zero), lax.ne(lax.lt(r, zero), lax.lt(y, zeros_like(y))))
-    return where(fix, r + y, r)
+    fix = logical_and(lax.ne(lax.lt(r, zero), lax.lt(y, zeros_like(y))), lax.ne(r, zero))
+    return lax.select(fix, lax.add(r, y), r)
 
 
 mod = remainder
 
 
 def fmod(x, y):
-    return _elementwise(lax.rem, x, y)
+    """lax.rem (the sign of x), with x % 0 = 0 for integers as in JAX (booleans promote to
+    int after that rule, as in JAX: fmod(True, False) is 1)."""
+    x, y = _broadcast(*_promote(x, y))
+    y = _nonzero_divisor(y)
+    return lax.rem(*_promote_numeric(x, y))
 
 
 def divmod(x, y):
-    return floor_divide(x, y), remainder(x, y)
+    x, y = _broadcast(*_promote_numeric(x, y))
+    if _dt(x).kind in "iu":
+        return floor_divide(x, y), remainder(x, y)
+    return _float_divmod(x, y)
 
 
 def _int_power(x, y):
@@ -926,7 +971,10 @@ def rint(x):
 
 
 def square(x):
-    return lax.integer_pow(_arr(x), 2)
+    x = _arr(x)
+    if _dt(x) == _np.bool_:   # JAX squares booleans as integers
+        x = lax.convert_element_type(x, core.default_int())
+    return lax.integer_pow(x, 2)
 
 
 def reciprocal(x):
@@ -1373,9 +1421,10 @@ def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
     sizes = {}
     for s, op in zip(terms, operands):
         for c, n in zip(s, op.shape):
-            if sizes.get(c, 1) != 1 and n != 1 and sizes[c] != n:
+            if sizes.get(c, 1) == 1:   # size 1 broadcasts (to any size, 0 included)
+                sizes[c] = n
+            elif n != 1 and sizes[c] != n:
                 raise ValueError(f"einsum: size of label {c!r} differs between operands ({sizes[c]} and {n})")
-            sizes[c] = builtins.max(sizes.get(c, 1), n)
     for c in out_sub:
         if c not in sizes:
             raise ValueError(f"einsum: output label {c!r} does not appear in an input")
@@ -1504,6 +1553,10 @@ def _reduction(prim, name, upcast=False):
         return _keep(a, r.astype(out_dt) if out_dt != _dt(r) else r, axes, keepdims)
     f.__name__ = name
     return f
+
+
+def _has_zero(sizes):
+    return builtins.any(n == 0 for n in sizes)
 
 
 def _extreme(dt, lowest):
@@ -1791,6 +1844,8 @@ def diff(a, n=1, axis=-1, prepend=None, append=None):
         a = concatenate(pieces, axis=axis)
     for _ in range(int(n)):
         m = a.shape[axis]
+        if m == 0:   # nothing left to difference (NumPy's slices clamp: a[1:] is empty)
+            break
         hi = lax.slice_in_dim(a, 1, m, 1, axis)
         lo = lax.slice_in_dim(a, 0, m - 1, 1, axis)
         a = not_equal(hi, lo) if _dt(a) == _np.bool_ else subtract(hi, lo)
@@ -2897,7 +2952,10 @@ def _quantile(a, q, axis, method, keepdims, ignore_nan):
     axes = _axes(axis, nd)
     rest = [d for d in range(nd) if d not in axes]
     a2 = transpose(a, rest + list(axes))
-    a2 = reshape(a2, tuple(a.shape[d] for d in rest) + (-1,))
+    n = 1
+    for d in axes:
+        n *= a.shape[d]
+    a2 = reshape(a2, tuple(a.shape[d] for d in rest) + (n,))   # (n, not -1: n may be 0)
     n = a2.shape[-1]
     if n == 0:   # there is no element to interpolate between (JAX raises a TypeError)
         raise TypeError(f"quantile of an empty array: shape {a.shape}, axis {axis} (at {user_site()})")

@@ -27,7 +27,7 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
     if where is not None:
         mask = jnp.broadcast_to(jnp._as_bool(where), a.shape)
         a = jnp.where(mask, a, -_np.inf)
-    amax = jnp.max(a, axis=axes, keepdims=True)
+    amax = jnp.max(a, axis=axes, keepdims=True, initial=-_np.inf)
     amax = lax.stop_gradient(jnp.where(jnp.isfinite(amax), amax, jnp.zeros_like(amax)))
     e = jnp.exp(a - amax)
     if b is not None:

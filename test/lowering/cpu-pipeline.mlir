@@ -59,11 +59,14 @@ func.func @matmul(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) -> tensor<2x4xf32> {
 
 // -----
 
-// Tests that ui32 arithmetic reaches LLVM as i32 with logical (unsigned) shifts.
+// Tests that ui32 arithmetic reaches LLVM as i32 with logical (unsigned) shifts, shift
+// amounts of 32 or more giving 0.
 // CHECK-LABEL: llvm.func @uint_bits
-// CHECK: %[[X:.*]] = llvm.xor %{{.*}}, %{{.*}} : i32
-// CHECK-NEXT: %[[S:.*]] = llvm.lshr %[[X]], %{{.*}} : i32
-// CHECK: llvm.store %[[S]], %{{.*}} : i32, !llvm.ptr
+// CHECK: %[[X:.*]] = llvm.xor %{{.*}}, %[[B:.*]] : i32
+// CHECK-NEXT: %[[BIG:.*]] = llvm.icmp "uge" %[[B]], %{{.*}} : i32
+// CHECK-NEXT: %[[S:.*]] = llvm.lshr %[[X]], %[[B]] : i32
+// CHECK-NEXT: %[[R:.*]] = llvm.select %[[BIG]], %{{.*}}, %[[S]] : i1, i32
+// CHECK: llvm.store %[[R]], %{{.*}} : i32, !llvm.ptr
 func.func @uint_bits(%a: tensor<4xui32>, %b: tensor<4xui32>) -> tensor<4xui32> {
   %0 = "mlax.xor"(%a, %b) : (tensor<4xui32>, tensor<4xui32>) -> tensor<4xui32>
   %1 = "mlax.shift_right_logical"(%0, %b) : (tensor<4xui32>, tensor<4xui32>) -> tensor<4xui32>
