@@ -1555,10 +1555,6 @@ def _reduction(prim, name, upcast=False):
     return f
 
 
-def _has_zero(sizes):
-    return builtins.any(n == 0 for n in sizes)
-
-
 def _extreme(dt, lowest):
     dt = _np.dtype(dt)
     if dt.kind == "f":
