@@ -32,6 +32,9 @@ CPU_LINALG = ",".join([
 # threads as scf.forall; then bufferization, vector and OpenMP lowering. The C tile of a
 # contraction lives in registers once loop-invariant-subset-hoisting lifts its read/write
 # out of the k loop; vector.contract lowers to outer-product FMAs in convert-vector-to-llvm.
+# convert-vector-to-scf unrolls n-D vector transfers fully: its default lowering goes
+# through a stack temporary (memref.alloca) placed inside the tile loops, and the stack
+# grows on every tile until the process dies.
 # finalize-memref-to-llvm must precede convert-scf-to-cf (alloca_scope of OpenMP regions);
 # convert-openmp-to-llvm runs last, after the ops inside parallel regions are LLVM.
 CPU_LLVM = ",".join([
@@ -49,7 +52,7 @@ CPU_LLVM = ",".join([
     "func.func(convert-linalg-to-loops)",
     "scf-forall-to-parallel",
     "convert-scf-to-openmp",
-    "convert-vector-to-scf",
+    "convert-vector-to-scf{full-unroll=true}",
     "expand-strided-metadata",
     "lower-affine",
     "convert-vector-to-llvm{vector-contract-lowering=outerproduct reassociate-fp-reductions}",
