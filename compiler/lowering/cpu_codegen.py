@@ -290,6 +290,12 @@ class Script:
         self.emit("  transform.apply_patterns.vector.cast_away_vector_leading_one_dim")
         self.emit("} : !transform.any_op")
 
+    def hoist_subsets(self, loops):
+        """Lift the read and write of each loop's accumulator tile out of the loop (the
+        tile then lives in registers across the loop), innermost loop first."""
+        for loop in reversed(loops):
+            self.emit(f"transform.loop.hoist_loop_invariant_subsets {loop} : !transform.any_op")
+
     def text(self):
         body = "\n".join(self.lines)
         return ("module attributes {transform.with_named_sequence} {\n"
@@ -341,8 +347,9 @@ def schedule_contraction(s: Script, g: Generic, c: Contraction, tag, threads):
             if g.sizes[d] % sizes[d]])
     s.canonicalize()
     k_sizes = [1 if g.reduction[d] else 0 for d in range(len(sizes))]
-    t, _ = s.tile_for(s.match(tag), k_sizes)
+    t, k_loops = s.tile_for(s.match(tag), k_sizes)
     s.vectorize(t)
+    s.hoist_subsets(k_loops)
 
 
 def schedule_packed(s: Script, g: Generic, tag, pack_tag, threads, mr, mc):
@@ -361,8 +368,9 @@ def schedule_packed(s: Script, g: Generic, tag, pack_tag, threads, mr, mc):
     h, _ = s.tile_for(h, [mc, 0, 0, 0])
     h, _ = s.tile_for(h, [0, 1, 0, 0])
     h, _ = s.tile_for(h, [mr, 0, 0, 0])
-    h, _ = s.tile_for(h, [0, 0, 1, 0])
+    h, k_loops = s.tile_for(h, [0, 0, 1, 0])
     s.vectorize(h)
+    s.hoist_subsets(k_loops)
 
 
 # ---------------------------------------------------------------------------------------

@@ -4,11 +4,13 @@
 // makes the thread count that of the 2-core machine the schedule is tuned for.
 
 // Tests that a contraction becomes register tiles of 8x32 accumulators updated by a k
-// loop of rank-1 vector.contracts, with the partial tiles (2 rows, 22 columns) peeled off
-// as their own static-shaped loops.
+// loop of rank-1 vector.contracts, the accumulator read before the k loop and carried
+// through it as a vector, with the partial tiles (2 rows, 22 columns) peeled off as their
+// own static-shaped loops.
 // CHECK-LABEL: func.func @register_tiles
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (tensor<10x150xf32>)
-// CHECK: scf.for %{{.*}} iter_args(%{{.*}}) -> (tensor<8x32xf32>)
+// CHECK: %[[ACC:.*]] = vector.transfer_read %{{.*}} : tensor<8x32xf32>, vector<8x32xf32>
+// CHECK: scf.for %{{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[ACC]]) -> (tensor<8x32xf32>, vector<8x32xf32>)
 // CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
 // CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x22xf32> into vector<8x22xf32>
 // CHECK: vector.contract {{.*}} : vector<2x1xf32>, vector<1x32xf32> into vector<2x32xf32>

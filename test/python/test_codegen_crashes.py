@@ -96,3 +96,31 @@ def test_batched_contractions_with_small_k_run():
         print("ok")
     ''')
     assert out.stdout.strip() == "ok"
+
+
+# ---------------------------------------------------------------------------------------
+# Loops that control flow lowering makes
+
+
+def test_scan_stacking_its_carry_compiles():
+    # The scan loop inserts its carry into the stacked output and overwrites the carry in
+    # place (materialize_in_destination); upstream loop-invariant-subset-hoisting, run on
+    # the whole function, compared those two subsets and aborted on their ranks.
+    out = run_case('''
+        import numpy as np
+        import mlax
+        from mlax import lax, numpy as jnp
+        rng = np.random.default_rng(0)
+        w = rng.standard_normal((64, 64)).astype(np.float32) / 8
+        x = rng.standard_normal((10, 64, 8)).astype(np.float32)
+        f = lambda w, x: lax.scan(lambda c, r: (jnp.tanh(w @ c + r), c), x[0], x)
+        carry, stacked = mlax.jit(f)(w, x)
+        c, ref = x[0], []
+        for r in x:
+            ref.append(c)
+            c = np.tanh(w @ c + r)
+        np.testing.assert_allclose(np.asarray(carry), c, rtol=1e-4, atol=1e-5)
+        np.testing.assert_allclose(np.asarray(stacked), np.stack(ref), rtol=1e-4, atol=1e-5)
+        print("ok")
+    ''')
+    assert out.stdout.strip() == "ok"
