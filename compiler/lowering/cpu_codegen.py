@@ -534,6 +534,14 @@ def split_prologue(g: Generic):
     traced = [_trace_operand(v, block, g.n_inputs) for v in mul.operands]
     if any(t is None for t in traced) or any(len(t[1]) == 0 and not t[0] for t in traced):
         return None
+    # Decide everything before building anything: a rewrite abandoned halfway would leave
+    # a generic without a body. A square (x * x) has no two operands to separate, and a
+    # bool producer would need an i1 tensor (bools are stored as bytes).
+    if mul.operands[0] == mul.operands[1]:
+        return None
+    if any(ops and isinstance(v.type, ir.IntegerType) and v.type.width == 1
+           for v, (_, ops) in zip(mul.operands, traced)):
+        return None
     n_loops = len(g.sizes)
     old_maps = list(ir.ArrayAttr(op.attributes["indexing_maps"]))
     new_inputs, new_maps, new_types = [], [], []
@@ -545,9 +553,9 @@ def split_prologue(g: Generic):
                 new_maps.append(old_maps[i])
                 new_types.append(v.type)
                 continue
-            if isinstance(v.type, ir.IntegerType) and v.type.width == 1:
-                return None
-            dims = sorted({d for i in leaves for d in g.maps[i]})
+            # The producer's loops: those its inputs and its linalg.index ops (an iota
+            # fused into the contraction) read.
+            dims = sorted({d for i in leaves for d in g.maps[i]} | _index_dims(ops))
             rank = len(dims)
             t = ir.RankedTensorType.get([g.sizes[d] for d in dims], v.type)
             init = tensor.EmptyOp([g.sizes[d] for d in dims], v.type).result
@@ -560,7 +568,7 @@ def split_prologue(g: Generic):
                 *[list(block.arguments)[i].type for i in leaves], v.type)
             mapping = {list(block.arguments)[i]: a for i, a in zip(leaves, pblock.arguments)}
             with ir.InsertionPoint(pblock):
-                _clone_ops(ops, mapping)
+                _clone_ops(ops, mapping, loops=dims)
                 linalg.YieldOp([mapping[v]])
             new_inputs.append(pro.result)
             new_maps.append(_map(n_loops, dims))
@@ -572,8 +580,6 @@ def split_prologue(g: Generic):
         nblock = new.regions[0].blocks.append(*new_types, out.type)
         a, b, acc = nblock.arguments
         mapping = {mul.operands[0]: a, mul.operands[1]: b, out: acc}
-        if mul.operands[0] == mul.operands[1]:
-            return None
         with ir.InsertionPoint(nblock):
             _clone_ops([mul, add, yld], mapping)
     op.results[0].replace_all_uses_with(new.results[0])
@@ -581,14 +587,23 @@ def split_prologue(g: Generic):
     return new
 
 
-def _clone_ops(ops, mapping):
+def _index_dims(ops):
+    """The loop dims that the linalg.index ops among `ops` read."""
+    return {ir.IntegerAttr(o.attributes["dim"]).value for o in ops if o.name == "linalg.index"}
+
+
+def _clone_ops(ops, mapping, loops=None):
     """Re-create `ops` at the insertion point, operands renamed through `mapping` (which
-    gains their results)."""
+    gains their results). In a generic over a subset of the original loops, `loops` lists
+    them (original numbers, in the new order) and renumbers `linalg.index` ops."""
     for bop in ops:
+        attrs = {a: bop.attributes[a] for a in bop.attributes}
+        if loops is not None and bop.name == "linalg.index":
+            old = ir.IntegerAttr(attrs["dim"]).value
+            attrs["dim"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), loops.index(old))
         new_op = ir.Operation.create(
             bop.name, results=[r.type for r in bop.results],
-            operands=[mapping.get(v, v) for v in bop.operands],
-            attributes={a: bop.attributes[a] for a in bop.attributes})
+            operands=[mapping.get(v, v) for v in bop.operands], attributes=attrs)
         for r_old, r_new in zip(bop.results, new_op.results):
             mapping[r_old] = r_new
 

@@ -176,3 +176,58 @@ func.func @column_sums(%x: tensor<10000x10xf32>) -> tensor<10xf32> {
   } -> tensor<10xf32>
   return %r : tensor<10xf32>
 }
+
+// -----
+
+// Tests that a reduction of a square, sum((x - y)^2) (pairwise squared distances), is left
+// one generic: its multiply has no two operands to compute apart, and nothing is built
+// before that is known (a half-built contraction without a body used to fail to verify).
+// CHECK-LABEL: func.func @sum_of_squares
+// CHECK: linalg.generic
+// CHECK: %[[D:.*]] = arith.subf
+// CHECK: %[[S:.*]] = arith.mulf %[[D]], %[[D]]
+// CHECK: arith.addf %{{.*}}, %[[S]]
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @sum_of_squares(%x: tensor<100x20xf32>, %y: tensor<100x20xf32>) -> tensor<100x100xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<100x100xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<100x100xf32>) -> tensor<100x100xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %y : tensor<100x20xf32>, tensor<100x20xf32>) outs(%init : tensor<100x100xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %d = arith.subf %a, %b : f32
+    %s = arith.mulf %d, %d : f32
+    %t = arith.addf %acc, %s : f32
+    linalg.yield %t : f32
+  } -> tensor<100x100xf32>
+  return %r : tensor<100x100xf32>
+}
+
+// -----
+
+// Tests that an iota fused into a contraction (a * arange(48)) @ b is computed apart over
+// the loops of a, (m, k), its linalg.index renumbered from the contraction's k (2) to the
+// producer's (1).
+// CHECK-LABEL: func.func @iota_prologue
+// CHECK: %[[P:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<64x48xf32>) outs(%{{.*}} : tensor<64x48xf32>)
+// CHECK: linalg.index 1 : index
+// CHECK: tensor.extract_slice %[[P]]
+// CHECK: vector.contract
+func.func @iota_prologue(%a: tensor<64x48xf32>, %b: tensor<48x40xf32>) -> tensor<64x40xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x40xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<64x40xf32>) -> tensor<64x40xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<64x48xf32>, tensor<48x40xf32>) outs(%init : tensor<64x40xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %k = linalg.index 2 : index
+    %ki = arith.index_cast %k : index to i64
+    %kf = arith.sitofp %ki : i64 to f32
+    %xk = arith.mulf %x, %kf : f32
+    %m = arith.mulf %xk, %y : f32
+    %t = arith.addf %acc, %m : f32
+    linalg.yield %t : f32
+  } -> tensor<64x40xf32>
+  return %r : tensor<64x40xf32>
+}

@@ -124,3 +124,43 @@ def test_scan_stacking_its_carry_compiles():
         print("ok")
     ''')
     assert out.stdout.strip() == "ok"
+
+
+# ---------------------------------------------------------------------------------------
+# Elementwise producers fused into a contraction (split_prologue)
+
+
+def test_pairwise_squared_distances(rng):
+    # sum((x - y)^2) fuses into one contraction-shaped generic whose multiply squares one
+    # value; splitting it out used to leave a generic without a body (PassFailure).
+    x = rng.standard_normal((100, 20)).astype(np.float32)
+    f = mlax.vmap(mlax.vmap(lambda a, b: jnp.sum((a - b) ** 2), (None, 0)), (0, None))
+    got = np.asarray(mlax.jit(f)(x, x))
+    ref = ((x[:, None, :].astype(np.float64) - x[None, :, :]) ** 2).sum(-1)
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-4)
+
+
+def test_iota_fused_into_contraction():
+    # An iota (linalg.index) fused into a contraction operand, computed apart over fewer
+    # loops: its index must be renumbered (an out-of-range index aborted in LLVM's fold).
+    out = run_case('''
+        import numpy as np
+        import mlax
+        from mlax import numpy as jnp
+        rng = np.random.default_rng(0)
+        a = rng.standard_normal((64, 48)).astype(np.float32)
+        b = rng.standard_normal((48, 40)).astype(np.float32)
+        k, n = np.arange(48, dtype=np.float32), np.arange(40, dtype=np.float32)
+        cases = [
+            (lambda a, b: (a * jnp.arange(48, dtype=jnp.float32)) @ b, (a * k) @ b),
+            (lambda a, b: a @ (b * jnp.arange(40, dtype=jnp.float32)), a @ (b * n)),
+            (lambda a, b: (a + jnp.arange(64, dtype=jnp.float32)[:, None]) @ b,
+             (a + np.arange(64, dtype=np.float32)[:, None]) @ b),
+            (lambda a, b: a @ (jnp.arange(48, dtype=jnp.float32)[:, None] + jnp.sin(b)),
+             a @ (k[:, None] + np.sin(b))),
+        ]
+        for f, ref in cases:
+            np.testing.assert_allclose(np.asarray(mlax.jit(f)(a, b)), ref, rtol=1e-4, atol=1e-3)
+        print("ok")
+    ''')
+    assert out.stdout.strip() == "ok"
