@@ -279,7 +279,12 @@ class Script:
     def vectorize(self, h):
         """Vectorize, then fold the vectorized multiply and reduction (and the broadcasts
         of its operands) into a vector.contract, before any canonicalization folds the
-        unit-dim reduction away."""
+        unit-dim reduction away.
+
+        The contraction keeps its unit dims (batch dims, each contracting dim, size-1 output
+        dims); convert-vector-to-llvm unrolls them. Folding leading unit dims away first
+        (cast_away_vector_leading_one_dim) can drop a reduction dim from one operand only,
+        a vector.contract the LLVM lowering aborts on."""
         self.emit(f"transform.structured.vectorize {h} : !transform.any_op")
         f = self.fresh()
         self.emit(f'{f} = transform.structured.match ops{{["func.func"]}} in %root '
@@ -287,7 +292,6 @@ class Script:
         self.emit(f"transform.apply_patterns to {f} {{")
         self.emit("  transform.apply_patterns.vector.transfer_permutation_patterns")
         self.emit("  transform.apply_patterns.vector.reduction_to_contract")
-        self.emit("  transform.apply_patterns.vector.cast_away_vector_leading_one_dim")
         self.emit("} : !transform.any_op")
 
     def hoist_subsets(self, loops):

@@ -231,3 +231,43 @@ func.func @iota_prologue(%a: tensor<64x48xf32>, %b: tensor<48x40xf32>) -> tensor
   } -> tensor<64x40xf32>
   return %r : tensor<64x40xf32>
 }
+
+// -----
+
+// Tests that a batched contraction's register tile keeps its unit batch dim in the
+// vector.contract: a rank-1 update of 8x32 accumulators from an 8x1 column and a 1x32 row.
+// CHECK-LABEL: func.func @batched
+// CHECK: vector.contract {{.*}} : vector<1x8x1xf32>, vector<1x1x32xf32> into vector<1x8x32xf32>
+func.func @batched(%a: tensor<4x64x4xf32>, %b: tensor<4x4x32xf32>) -> tensor<4x64x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x64x32xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<4x64x32xf32>) -> tensor<4x64x32xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<4x64x4xf32>, tensor<4x4x32xf32>) outs(%init : tensor<4x64x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<4x64x32xf32>
+  return %r : tensor<4x64x32xf32>
+}
+
+// -----
+
+// Tests that the register tile of a batched contraction over two contracting dims keeps
+// both reduction dims in both operands of its vector.contract.
+// CHECK-LABEL: func.func @two_contracting_dims
+// CHECK: vector.contract {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction"]{{.*}} : vector<1x1x1xf32>, vector<1x1x1x2xf32> into vector<1x2xf32>
+func.func @two_contracting_dims(%a: tensor<16x16x16xf32>, %b: tensor<16x16x16x2xf32>) -> tensor<16x2xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x2xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<16x2xf32>) -> tensor<16x2xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%a, %b : tensor<16x16x16xf32>, tensor<16x16x16x2xf32>) outs(%init : tensor<16x2xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<16x2xf32>
+  return %r : tensor<16x2xf32>
+}

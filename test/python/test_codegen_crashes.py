@@ -164,3 +164,111 @@ def test_iota_fused_into_contraction():
         print("ok")
     ''')
     assert out.stdout.strip() == "ok"
+
+
+# ---------------------------------------------------------------------------------------
+# Contraction shapes the register-tile schedule vectorizes
+#
+# Every dot_general with enough work gets register tiles whose k loops step one element of
+# every contracting dim: the vectorized tile has unit dims (each contracting dim, each batch
+# dim, a size-1 output dim). Folding leading unit dims away (cast_away_vector_leading_one_dim)
+# could leave a vector.contract whose reduction dim is missing from one operand, e.g.
+# vector<1xf32> x vector<1x1x1xf32> with iterators [parallel, reduction, reduction], which
+# convert-vector-to-llvm aborts on (SIGABRT).
+
+# (lhs shape, rhs shape, ((lhs contracting, rhs contracting), (lhs batch, rhs batch)), dtype)
+DOT_GENERALS = [
+    # batch + two contracting dims + a size-1 output dim: the shapes that aborted
+    ((16, 16, 16), (16, 16, 16, 1), (((1, 2), (1, 2)), ((0,), (0,))), "float32"),
+    ((2, 16, 16), (16, 16, 16, 2, 1), (((2, 0), (2, 3)), ((1,), (0,))), "int32"),
+    ((33, 4, 33), (33, 33, 4, 1), (((0, 1), (1, 2)), ((2,), (0,))), "int32"),
+    # batched, contraction dim 1..4 (per-example outer products)
+    ((64, 100, 1), (64, 1, 32), (((2,), (1,)), ((0,), (0,))), "float32"),
+    ((8, 33, 3), (8, 3, 65), (((2,), (1,)), ((0,), (0,))), "float32"),
+    # two contracting dims, no batch; matrix-vector with both
+    ((1, 128), (32, 1, 128), (((0, 1), (1, 2)), ((), ())), "float32"),
+    ((24, 4, 32), (4, 32, 40), (((1, 2), (0, 1)), ((), ())), "float32"),
+    ((32, 16, 16), (16, 16), (((1, 2), (0, 1)), ((), ())), "float32"),
+    # size-1 m, n or k dims
+    ((1, 300), (300, 64), (((1,), (0,)), ((), ())), "float32"),
+    ((300, 64), (64, 1), (((1,), (0,)), ((), ())), "float32"),
+    ((256, 1), (1, 64), (((1,), (0,)), ((), ())), "float32"),
+    ((16, 1, 64), (16, 64, 1), (((2,), (1,)), ((0,), (0,))), "float32"),
+    # contracting dim first in both operands, transposed B, several batch dims
+    ((64, 48), (64, 40), (((0,), (0,)), ((), ())), "float32"),
+    ((4, 4, 65, 2), (4, 4, 2, 3), (((3,), (2,)), ((0, 1), (0, 1))), "float32"),
+    ((32, 8, 2, 12), (12, 8, 32, 2), (((1, 3), (1, 0)), ((0,), (2,))), "int32"),
+]
+
+
+def test_dot_general_shapes_against_numpy():
+    out = run_case(f'''
+        import numpy as np
+        import mlax
+        from mlax import lax
+        rng = np.random.default_rng(0)
+        for i, (ls, rs, dn, dtype) in enumerate({DOT_GENERALS!r}):
+            print("case", i, flush=True)
+            if dtype == "int32":
+                a = rng.integers(-3, 4, ls).astype(np.int32)
+                b = rng.integers(-3, 4, rs).astype(np.int32)
+            else:
+                a = rng.standard_normal(ls).astype(np.float32)
+                b = rng.standard_normal(rs).astype(np.float32)
+            got = np.asarray(mlax.jit(lambda x, y: lax.dot_general(x, y, dn))(a, b))
+            (lc, rc), (lb, rb) = dn
+            # einsum letters: batch dims, then each contracting pair, then free dims
+            la, ra = [None] * a.ndim, [None] * b.ndim
+            letters = iter("abcdefghijklmnop")
+            for x, y in zip(lb, rb):
+                la[x] = ra[y] = next(letters)
+            for x, y in zip(lc, rc):
+                la[x] = ra[y] = next(letters)
+            la = [c or next(letters) for c in la]
+            ra = [c or next(letters) for c in ra]
+            res = [la[x] for x in lb] + [c for j, c in enumerate(la) if j not in lb + lc] \\
+                + [c for j, c in enumerate(ra) if j not in rb + rc]
+            ref = np.einsum(f"{{''.join(la)}},{{''.join(ra)}}->{{''.join(res)}}",
+                            a.astype(np.float64), b.astype(np.float64))
+            np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-3, err_msg=f"case {{i}}")
+        print("ok")
+    ''')
+    assert out.stdout.strip().endswith("ok")
+
+
+def test_vanilla_rnn_gradients_against_jax():
+    # jit(grad) over every parameter of an unrolled tanh RNN, a batch of 4 sequences so
+    # that its contractions get register tiles (hidden 32 x batch 4 x hidden 32). Three
+    # steps keep the compile short; 25 steps behave the same, only slower to compile.
+    pytest.importorskip("jax")
+    out = run_case('''
+        import numpy as np
+        import jax
+        import mlax
+        T, H, I, B = 3, 32, 2, 4
+        rng = np.random.default_rng(0)
+        params = {"Wxh": rng.standard_normal((H, I)) * 0.3,
+                  "Whh": rng.standard_normal((H, H)) * 0.2, "bh": np.zeros((H, 1)),
+                  "Why": rng.standard_normal((1, H)) * 0.3, "by": np.zeros((1, 1))}
+        params = {k: v.astype(np.float32) for k, v in params.items()}
+        xs = rng.standard_normal((T, I, B)).astype(np.float32)
+        ys = rng.standard_normal((T, 1, B)).astype(np.float32)
+
+        def make_loss(np_):
+            def loss(p, xs, ys):
+                h = np_.zeros((H, B))
+                total = 0.0
+                for t in range(T):
+                    h = np_.tanh(p["Wxh"] @ xs[t] + p["Whh"] @ h + p["bh"])
+                    y = p["Why"] @ h + p["by"]
+                    total = total + np_.mean((y - ys[t]) ** 2)
+                return total / T
+            return loss
+        got = mlax.jit(mlax.grad(make_loss(mlax.numpy)))(params, xs, ys)
+        ref = jax.jit(jax.grad(make_loss(jax.numpy)))(params, xs, ys)
+        for k in params:
+            np.testing.assert_allclose(np.asarray(got[k]), np.asarray(ref[k]),
+                                       rtol=2e-4, atol=1e-5, err_msg=k)
+        print("ok")
+    ''')
+    assert out.stdout.strip() == "ok"
