@@ -11,10 +11,11 @@ the generic's shape (its iterators, indexing maps and body) and picks the first 
                  viewed as [M][N/NR][NR] (a reshape), the panels are split over threads,
                  and each thread runs Kc x Mc blocks of register tiles over its panels.
     contraction  two inputs, a multiply-add body, reduction dims (what dot_general lowers
-                 to), B contiguous along C's last dim (else a 2-D one gets a transposed
-                 copy of B): tiles of MR x NR accumulators kept in vector registers across
-                 a k loop of rank-1 updates (vector.contract, lowered to outer-product
-                 FMAs). Partial tiles are peeled off so every tile has a static shape.
+                 to), C's last dim longer than 1 and B contiguous along it (else a 2-D
+                 one gets a transposed copy of B): tiles of MR x NR accumulators kept in
+                 vector registers across a k loop of rank-1 updates (vector.contract,
+                 lowered to outer-product FMAs). Partial tiles are peeled off so every
+                 tile has a static shape.
     reduction    when the innermost (non-unit) loop is a reduction, float combiners get
                  `fastmath<reassoc,contract>` so LLVM vectorizes it (a float sum cannot be
                  reordered without it); an outer reduction (column sums) vectorizes along
@@ -672,7 +673,10 @@ def plan_function(fn, threads, script: Script, next_tag):
             red_extent = g.extent([d for d in range(len(g.sizes)) if g.reduction[d]])
             if red_extent >= MIN_REASSOC_EXTENT:
                 mark_reassociative(g)
-        if c is not None and g.numel >= MIN_VECTOR_MACS:
+        # Register tiles are vectors along C's innermost dim; with one column they would be
+        # vectors of one element. Such a contraction is a set of dot products, which the
+        # reduction path above vectorizes along k (twice as fast for a matrix-vector).
+        if c is not None and g.numel >= MIN_VECTOR_MACS and g.sizes[g.maps[2][-1]] > 1:
             big = g.numel >= MIN_PACKED_MACS
             t = threads if g.numel >= MIN_PARALLEL_MACS else 1
             if (big and _is_2d_matmul(g, c) and _is_float(g.element)

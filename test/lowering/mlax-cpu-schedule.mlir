@@ -271,3 +271,28 @@ func.func @two_contracting_dims(%a: tensor<16x16x16xf32>, %b: tensor<16x16x16x2x
   } -> tensor<16x2xf32>
   return %r : tensor<16x2xf32>
 }
+
+// -----
+
+// Tests that a contraction into one column (a matrix-vector product, C is 300x1) gets no
+// register tiles, which would be vectors of one element: it is scheduled as a reduction
+// along k, reassociable so that LLVM vectorizes it.
+// CHECK-LABEL: func.func @one_column
+// CHECK-NOT: vector.contract
+// CHECK: arith.mulf %{{.*}}, %{{.*}} fastmath<contract>
+// CHECK: arith.addf %{{.*}}, %{{.*}} fastmath<reassoc,contract>
+// CHECK-NOT: vector.contract
+// CHECK: return
+func.func @one_column(%a: tensor<300x64xf32>, %b: tensor<64x1xf32>) -> tensor<300x1xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<300x1xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<300x1xf32>) -> tensor<300x1xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<300x64xf32>, tensor<64x1xf32>) outs(%init : tensor<300x1xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<300x1xf32>
+  return %r : tensor<300x1xf32>
+}
