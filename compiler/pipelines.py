@@ -27,7 +27,9 @@ CPU_LINALG = ",".join([
 ])
 
 # linalg on tensors -> LLVM dialect, bare-pointer calling convention, results as
-# out-parameters written in place. First the CPU schedule (mlax.lowering.cpu_codegen):
+# out-parameters written in place. Arguments and results with no elements become 1-D
+# (the bare-pointer convention cannot take a zero-size dim after the first). Then the CPU
+# schedule (mlax.lowering.cpu_codegen):
 # register-tiled and packed contractions, reassociable reductions, large loops split over
 # threads as scf.forall; then bufferization, vector and OpenMP lowering. The C tile of a
 # contraction lives in registers: the schedule lifts its read/write out of the k loop
@@ -40,6 +42,7 @@ CPU_LINALG = ",".join([
 # finalize-memref-to-llvm must precede convert-scf-to-cf (alloca_scope of OpenMP regions);
 # convert-openmp-to-llvm runs last, after the ops inside parallel regions are LLVM.
 CPU_LLVM = ",".join([
+    "mlax-cpu-empty-buffers",
     "mlax-cpu-schedule",
     "canonicalize",
     "cse",

@@ -870,3 +870,56 @@ def prefer_vector_width(module_op):
         if any("prefer-vector-width" in str(a) for a in old):
             continue
         op.attributes["passthrough"] = ir.ArrayAttr.get(old + [entry])
+
+
+# ---------------------------------------------------------------------------------------
+# Calling convention
+
+
+def _empty_with_late_zero(t) -> bool:
+    """A static tensor type with a zero-size dim after the first: MLIR finds no static
+    strides for it, so the bare-pointer calling convention cannot pass it."""
+    return (isinstance(t, ir.RankedTensorType) and t.has_static_shape
+            and 0 in list(t.shape)[1:])
+
+
+@register("mlax-cpu-empty-buffers",
+          "Pass public functions' arguments and results with no elements as 1-D buffers")
+def empty_buffers(module_op):
+    """A public function's argument or result of a type like tensor<5x0xf32> becomes
+    tensor<0xf32>: an argument's uses read a tensor.empty of the old type instead, a
+    result returns a tensor.empty.
+
+    MLIR computes no static strides for a zero-size dim after the first, so
+    convert-func-to-llvm cannot give such a function the bare-pointer calling convention
+    and falls back to memref descriptors, which the runtime (passing one pointer per
+    buffer) does not speak: the call read garbage and crashed. A buffer with no elements
+    holds no data, so nothing reads or writes it; the caller still passes one pointer."""
+    for fn in _functions(module_op):
+        if "sym_visibility" in fn.attributes and \
+                ir.StringAttr(fn.attributes["sym_visibility"]).value == "private":
+            continue
+        ftype = ir.FunctionType(ir.TypeAttr(fn.attributes["function_type"]).value)
+        entry = fn.regions[0].blocks[0]
+        inputs = list(ftype.inputs)
+        for i, arg in enumerate(entry.arguments):
+            if not _empty_with_late_zero(arg.type):
+                continue
+            t = ir.RankedTensorType(arg.type)
+            with ir.InsertionPoint.at_block_begin(entry), fn.location:
+                arg.replace_all_uses_with(tensor.EmptyOp(list(t.shape), t.element_type).result)
+            inputs[i] = ir.RankedTensorType.get([0], t.element_type)
+            arg.set_type(inputs[i])
+        results = list(ftype.results)
+        for i, t in enumerate(results):
+            if _empty_with_late_zero(t):
+                results[i] = ir.RankedTensorType.get([0], ir.RankedTensorType(t).element_type)
+        returns = []
+        fn.walk(lambda op: (returns.append(op) if op.name == "func.return" else None)
+                or ir.WalkResult.ADVANCE)
+        for ret in returns:
+            for i, v in enumerate(ret.operands):
+                if results[i] != v.type:
+                    with ir.InsertionPoint(ret), ret.location:
+                        ret.operands[i] = tensor.EmptyOp([0], results[i].element_type).result
+        fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(inputs, results))

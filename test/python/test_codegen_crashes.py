@@ -272,3 +272,40 @@ def test_vanilla_rnn_gradients_against_jax():
         print("ok")
     ''')
     assert out.stdout.strip() == "ok"
+
+
+# ---------------------------------------------------------------------------------------
+# Buffers with no elements at the calling convention
+
+
+def test_zero_size_dims_after_the_first():
+    # MLIR finds no static strides for a buffer like 5x0, so the entry point fell back to
+    # memref descriptors while the runtime passes bare pointers: SIGSEGV on the call.
+    out = run_case('''
+        import numpy as np
+        import mlax
+        from mlax import numpy as jnp
+        f32 = np.float32
+        # (mlax function, NumPy reference, arguments)
+        cases = [
+            (lambda x: jnp.sum(x, axis=1), lambda x: np.sum(x, axis=1), (np.ones((5, 0), f32),)),
+            (jnp.matmul, np.matmul, (np.ones((64, 0), f32), np.ones((0, 64), f32))),
+            (jnp.matmul, np.matmul, (np.ones((10, 30, 0), f32), np.ones((10, 0, 30), f32))),
+            (lambda x: jnp.max(x, axis=(1, 2), initial=-1.0),
+             lambda x: np.max(x, axis=(1, 2), initial=-1.0), (np.ones((4, 0, 3), f32),)),
+            (lambda x, y: (x * 2, y + 1), lambda x, y: (x * 2, y + 1),
+             (np.ones((3, 0), f32), np.ones(3, f32))),
+            (lambda x: x, lambda x: x, (np.ones((2, 0, 2), np.int32),)),
+        ]
+        for fn, np_fn, args in cases:
+            ref = np_fn(*args)
+            ref = ref if isinstance(ref, tuple) else (ref,)
+            for f in (mlax.jit(fn), fn):          # compiled, and op by op
+                got = f(*args)
+                got = got if isinstance(got, tuple) else (got,)
+                for g, r in zip(got, ref):
+                    assert np.asarray(g).shape == r.shape, (np.asarray(g).shape, r.shape)
+                    np.testing.assert_array_equal(np.asarray(g), r)
+        print("ok")
+    ''')
+    assert out.stdout.strip() == "ok"
