@@ -915,8 +915,12 @@ def empty_buffers(module_op):
             if _empty_with_late_zero(t):
                 results[i] = ir.RankedTensorType.get([0], ir.RankedTensorType(t).element_type)
         returns = []
-        fn.walk(lambda op: (returns.append(op) if op.name == "func.return" else None)
-                or ir.WalkResult.ADVANCE)
+
+        def collect(op):
+            if op.name == "func.return":
+                returns.append(op)
+            return ir.WalkResult.ADVANCE
+        fn.walk(collect)
         for ret in returns:
             for i, v in enumerate(ret.operands):
                 if results[i] != v.type:
