@@ -31,14 +31,17 @@ CPU_LINALG = ",".join([
 # out-parameters written in place. First the CPU schedule (mlax.lowering.cpu_codegen):
 # register-tiled and packed contractions, reassociable reductions, large loops split over
 # threads as scf.forall; then bufferization, vector and OpenMP lowering. The C tile of a
-# contraction lives in registers once loop-invariant-subset-hoisting lifts its read/write
-# out of the k loop; vector.contract lowers to outer-product FMAs in convert-vector-to-llvm.
+# contraction lives in registers: the schedule lifts its read/write out of the k loop
+# (upstream's whole-function loop-invariant-subset-hoisting asserts on some loops that
+# control flow lowering makes, e.g. a scan carrying a tensor it also stacks);
+# vector.contract lowers to outer-product FMAs in convert-vector-to-llvm.
+# convert-vector-to-scf unrolls n-D vector transfers fully: its default lowering goes
+# through a stack temporary (memref.alloca) placed inside the tile loops, and the stack
+# grows on every tile until the process dies.
 # finalize-memref-to-llvm must precede convert-scf-to-cf (alloca_scope of OpenMP regions);
 # convert-openmp-to-llvm runs last, after the ops inside parallel regions are LLVM.
 CPU_LLVM = ",".join([
     "mlax-cpu-schedule",
-    "canonicalize",
-    "loop-invariant-subset-hoisting",
     "canonicalize",
     "cse",
     "mlax-flatten-zero-size-boundary",
@@ -51,7 +54,7 @@ CPU_LLVM = ",".join([
     "func.func(convert-linalg-to-loops)",
     "scf-forall-to-parallel",
     "convert-scf-to-openmp",
-    "convert-vector-to-scf",
+    "convert-vector-to-scf{full-unroll=true}",
     "expand-strided-metadata",
     "lower-affine",
     "convert-vector-to-llvm{vector-contract-lowering=outerproduct reassociate-fp-reductions}",

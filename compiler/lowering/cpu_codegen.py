@@ -11,10 +11,11 @@ the generic's shape (its iterators, indexing maps and body) and picks the first 
                  viewed as [M][N/NR][NR] (a reshape), the panels are split over threads,
                  and each thread runs Kc x Mc blocks of register tiles over its panels.
     contraction  two inputs, a multiply-add body, reduction dims (what dot_general lowers
-                 to), B contiguous along C's last dim (else a 2-D one gets a transposed
-                 copy of B): tiles of MR x NR accumulators kept in vector registers across
-                 a k loop of rank-1 updates (vector.contract, lowered to outer-product
-                 FMAs). Partial tiles are peeled off so every tile has a static shape.
+                 to), C's last dim longer than 1 and B contiguous along it (else a 2-D
+                 one gets a transposed copy of B): tiles of MR x NR accumulators kept in
+                 vector registers across a k loop of rank-1 updates (vector.contract,
+                 lowered to outer-product FMAs). Partial tiles are peeled off so every
+                 tile has a static shape.
     reduction    when the innermost (non-unit) loop is a reduction, float combiners get
                  `fastmath<reassoc,contract>` so LLVM vectorizes it (a float sum cannot be
                  reordered without it); an outer reduction (column sums) vectorizes along
@@ -279,7 +280,12 @@ class Script:
     def vectorize(self, h):
         """Vectorize, then fold the vectorized multiply and reduction (and the broadcasts
         of its operands) into a vector.contract, before any canonicalization folds the
-        unit-dim reduction away."""
+        unit-dim reduction away.
+
+        The contraction keeps its unit dims (batch dims, each contracting dim, size-1 output
+        dims); convert-vector-to-llvm unrolls them. Folding leading unit dims away first
+        (cast_away_vector_leading_one_dim) can drop a reduction dim from one operand only,
+        a vector.contract the LLVM lowering aborts on."""
         self.emit(f"transform.structured.vectorize {h} : !transform.any_op")
         f = self.fresh()
         self.emit(f'{f} = transform.structured.match ops{{["func.func"]}} in %root '
@@ -287,8 +293,13 @@ class Script:
         self.emit(f"transform.apply_patterns to {f} {{")
         self.emit("  transform.apply_patterns.vector.transfer_permutation_patterns")
         self.emit("  transform.apply_patterns.vector.reduction_to_contract")
-        self.emit("  transform.apply_patterns.vector.cast_away_vector_leading_one_dim")
         self.emit("} : !transform.any_op")
+
+    def hoist_subsets(self, loops):
+        """Lift the read and write of each loop's accumulator tile out of the loop (the
+        tile then lives in registers across the loop), innermost loop first."""
+        for loop in reversed(loops):
+            self.emit(f"transform.loop.hoist_loop_invariant_subsets {loop} : !transform.any_op")
 
     def text(self):
         body = "\n".join(self.lines)
@@ -341,8 +352,9 @@ def schedule_contraction(s: Script, g: Generic, c: Contraction, tag, threads):
             if g.sizes[d] % sizes[d]])
     s.canonicalize()
     k_sizes = [1 if g.reduction[d] else 0 for d in range(len(sizes))]
-    t, _ = s.tile_for(s.match(tag), k_sizes)
+    t, k_loops = s.tile_for(s.match(tag), k_sizes)
     s.vectorize(t)
+    s.hoist_subsets(k_loops)
 
 
 def schedule_packed(s: Script, g: Generic, tag, pack_tag, threads, mr, mc):
@@ -361,8 +373,9 @@ def schedule_packed(s: Script, g: Generic, tag, pack_tag, threads, mr, mc):
     h, _ = s.tile_for(h, [mc, 0, 0, 0])
     h, _ = s.tile_for(h, [0, 1, 0, 0])
     h, _ = s.tile_for(h, [mr, 0, 0, 0])
-    h, _ = s.tile_for(h, [0, 0, 1, 0])
+    h, k_loops = s.tile_for(h, [0, 0, 1, 0])
     s.vectorize(h)
+    s.hoist_subsets(k_loops)
 
 
 # ---------------------------------------------------------------------------------------
@@ -530,6 +543,14 @@ def split_prologue(g: Generic):
     traced = [_trace_operand(v, block, g.n_inputs) for v in mul.operands]
     if any(t is None for t in traced) or any(len(t[1]) == 0 and not t[0] for t in traced):
         return None
+    # Decide everything before building anything: a rewrite abandoned halfway would leave
+    # a generic without a body. A square (x * x) has no two operands to separate, and a
+    # bool producer would need an i1 tensor (bools are stored as bytes).
+    if mul.operands[0] == mul.operands[1]:
+        return None
+    if any(ops and isinstance(v.type, ir.IntegerType) and v.type.width == 1
+           for v, (_, ops) in zip(mul.operands, traced)):
+        return None
     n_loops = len(g.sizes)
     old_maps = list(ir.ArrayAttr(op.attributes["indexing_maps"]))
     new_inputs, new_maps, new_types = [], [], []
@@ -541,9 +562,9 @@ def split_prologue(g: Generic):
                 new_maps.append(old_maps[i])
                 new_types.append(v.type)
                 continue
-            if isinstance(v.type, ir.IntegerType) and v.type.width == 1:
-                return None
-            dims = sorted({d for i in leaves for d in g.maps[i]})
+            # The producer's loops: those its inputs and its linalg.index ops (an iota
+            # fused into the contraction) read.
+            dims = sorted({d for i in leaves for d in g.maps[i]} | _index_dims(ops))
             rank = len(dims)
             t = ir.RankedTensorType.get([g.sizes[d] for d in dims], v.type)
             init = tensor.EmptyOp([g.sizes[d] for d in dims], v.type).result
@@ -556,7 +577,7 @@ def split_prologue(g: Generic):
                 *[list(block.arguments)[i].type for i in leaves], v.type)
             mapping = {list(block.arguments)[i]: a for i, a in zip(leaves, pblock.arguments)}
             with ir.InsertionPoint(pblock):
-                _clone_ops(ops, mapping)
+                _clone_ops(ops, mapping, loops=dims)
                 linalg.YieldOp([mapping[v]])
             new_inputs.append(pro.result)
             new_maps.append(_map(n_loops, dims))
@@ -575,14 +596,23 @@ def split_prologue(g: Generic):
     return new
 
 
-def _clone_ops(ops, mapping):
+def _index_dims(ops):
+    """The loop dims that the linalg.index ops among `ops` read."""
+    return {ir.IntegerAttr(o.attributes["dim"]).value for o in ops if o.name == "linalg.index"}
+
+
+def _clone_ops(ops, mapping, loops=None):
     """Re-create `ops` at the insertion point, operands renamed through `mapping` (which
-    gains their results)."""
+    gains their results). In a generic over a subset of the original loops, `loops` lists
+    them (original numbers, in the new order) and renumbers `linalg.index` ops."""
     for bop in ops:
+        attrs = {a: bop.attributes[a] for a in bop.attributes}
+        if loops is not None and bop.name == "linalg.index":
+            old = ir.IntegerAttr(attrs["dim"]).value
+            attrs["dim"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), loops.index(old))
         new_op = ir.Operation.create(
             bop.name, results=[r.type for r in bop.results],
-            operands=[mapping.get(v, v) for v in bop.operands],
-            attributes={a: bop.attributes[a] for a in bop.attributes})
+            operands=[mapping.get(v, v) for v in bop.operands], attributes=attrs)
         for r_old, r_new in zip(bop.results, new_op.results):
             mapping[r_old] = r_new
 
@@ -647,7 +677,10 @@ def plan_function(fn, threads, script: Script, next_tag):
             red_extent = g.extent([d for d in range(len(g.sizes)) if g.reduction[d]])
             if red_extent >= MIN_REASSOC_EXTENT:
                 mark_reassociative(g)
-        if c is not None and g.numel >= MIN_VECTOR_MACS:
+        # Register tiles are vectors along C's innermost dim; with one column they would be
+        # vectors of one element. Such a contraction is a set of dot products, which the
+        # reduction path above vectorizes along k (twice as fast for a matrix-vector).
+        if c is not None and g.numel >= MIN_VECTOR_MACS and g.sizes[g.maps[2][-1]] > 1:
             big = g.numel >= MIN_PACKED_MACS
             t = threads if g.numel >= MIN_PARALLEL_MACS else 1
             if (big and _is_2d_matmul(g, c) and _is_float(g.element)

@@ -4,11 +4,13 @@
 // makes the thread count that of the 2-core machine the schedule is tuned for.
 
 // Tests that a contraction becomes register tiles of 8x32 accumulators updated by a k
-// loop of rank-1 vector.contracts, with the partial tiles (2 rows, 22 columns) peeled off
-// as their own static-shaped loops.
+// loop of rank-1 vector.contracts, the accumulator read before the k loop and carried
+// through it as a vector, with the partial tiles (2 rows, 22 columns) peeled off as their
+// own static-shaped loops.
 // CHECK-LABEL: func.func @register_tiles
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}} = %{{.*}}) -> (tensor<10x150xf32>)
-// CHECK: scf.for %{{.*}} iter_args(%{{.*}}) -> (tensor<8x32xf32>)
+// CHECK: %[[ACC:.*]] = vector.transfer_read %{{.*}} : tensor<8x32xf32>, vector<8x32xf32>
+// CHECK: scf.for %{{.*}} iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %[[ACC]]) -> (tensor<8x32xf32>, vector<8x32xf32>)
 // CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>
 // CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x22xf32> into vector<8x22xf32>
 // CHECK: vector.contract {{.*}} : vector<2x1xf32>, vector<1x32xf32> into vector<2x32xf32>
@@ -173,4 +175,124 @@ func.func @column_sums(%x: tensor<10000x10xf32>) -> tensor<10xf32> {
     linalg.yield %s : f32
   } -> tensor<10xf32>
   return %r : tensor<10xf32>
+}
+
+// -----
+
+// Tests that a reduction of a square, sum((x - y)^2) (pairwise squared distances), is left
+// one generic: its multiply has no two operands to compute apart, and nothing is built
+// before that is known (a half-built contraction without a body used to fail to verify).
+// CHECK-LABEL: func.func @sum_of_squares
+// CHECK: linalg.generic
+// CHECK: %[[D:.*]] = arith.subf
+// CHECK: %[[S:.*]] = arith.mulf %[[D]], %[[D]]
+// CHECK: arith.addf %{{.*}}, %[[S]]
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @sum_of_squares(%x: tensor<100x20xf32>, %y: tensor<100x20xf32>) -> tensor<100x100xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<100x100xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<100x100xf32>) -> tensor<100x100xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%x, %y : tensor<100x20xf32>, tensor<100x20xf32>) outs(%init : tensor<100x100xf32>) {
+  ^bb0(%a: f32, %b: f32, %acc: f32):
+    %d = arith.subf %a, %b : f32
+    %s = arith.mulf %d, %d : f32
+    %t = arith.addf %acc, %s : f32
+    linalg.yield %t : f32
+  } -> tensor<100x100xf32>
+  return %r : tensor<100x100xf32>
+}
+
+// -----
+
+// Tests that an iota fused into a contraction (a * arange(48)) @ b is computed apart over
+// the loops of a, (m, k), its linalg.index renumbered from the contraction's k (2) to the
+// producer's (1).
+// CHECK-LABEL: func.func @iota_prologue
+// CHECK: %[[P:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<64x48xf32>) outs(%{{.*}} : tensor<64x48xf32>)
+// CHECK: linalg.index 1 : index
+// CHECK: tensor.extract_slice %[[P]]
+// CHECK: vector.contract
+func.func @iota_prologue(%a: tensor<64x48xf32>, %b: tensor<48x40xf32>) -> tensor<64x40xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<64x40xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<64x40xf32>) -> tensor<64x40xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<64x48xf32>, tensor<48x40xf32>) outs(%init : tensor<64x40xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %k = linalg.index 2 : index
+    %ki = arith.index_cast %k : index to i64
+    %kf = arith.sitofp %ki : i64 to f32
+    %xk = arith.mulf %x, %kf : f32
+    %m = arith.mulf %xk, %y : f32
+    %t = arith.addf %acc, %m : f32
+    linalg.yield %t : f32
+  } -> tensor<64x40xf32>
+  return %r : tensor<64x40xf32>
+}
+
+// -----
+
+// Tests that a batched contraction's register tile keeps its unit batch dim in the
+// vector.contract: a rank-1 update of 8x32 accumulators from an 8x1 column and a 1x32 row.
+// CHECK-LABEL: func.func @batched
+// CHECK: vector.contract {{.*}} : vector<1x8x1xf32>, vector<1x1x32xf32> into vector<1x8x32xf32>
+func.func @batched(%a: tensor<4x64x4xf32>, %b: tensor<4x4x32xf32>) -> tensor<4x64x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x64x32xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<4x64x32xf32>) -> tensor<4x64x32xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d3, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<4x64x4xf32>, tensor<4x4x32xf32>) outs(%init : tensor<4x64x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<4x64x32xf32>
+  return %r : tensor<4x64x32xf32>
+}
+
+// -----
+
+// Tests that the register tile of a batched contraction over two contracting dims keeps
+// both reduction dims in both operands of its vector.contract.
+// CHECK-LABEL: func.func @two_contracting_dims
+// CHECK: vector.contract {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction"]{{.*}} : vector<1x1x1xf32>, vector<1x1x1x2xf32> into vector<1x2xf32>
+func.func @two_contracting_dims(%a: tensor<16x16x16xf32>, %b: tensor<16x16x16x2xf32>) -> tensor<16x2xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<16x2xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<16x2xf32>) -> tensor<16x2xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%a, %b : tensor<16x16x16xf32>, tensor<16x16x16x2xf32>) outs(%init : tensor<16x2xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<16x2xf32>
+  return %r : tensor<16x2xf32>
+}
+
+// -----
+
+// Tests that a contraction into one column (a matrix-vector product, C is 300x1) gets no
+// register tiles, which would be vectors of one element: it is scheduled as a reduction
+// along k, reassociable so that LLVM vectorizes it.
+// CHECK-LABEL: func.func @one_column
+// CHECK-NOT: vector.contract
+// CHECK: arith.mulf %{{.*}}, %{{.*}} fastmath<contract>
+// CHECK: arith.addf %{{.*}}, %{{.*}} fastmath<reassoc,contract>
+// CHECK-NOT: vector.contract
+// CHECK: return
+func.func @one_column(%a: tensor<300x64xf32>, %b: tensor<64x1xf32>) -> tensor<300x1xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<300x1xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<300x1xf32>) -> tensor<300x1xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<300x64xf32>, tensor<64x1xf32>) outs(%init : tensor<300x1xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<300x1xf32>
+  return %r : tensor<300x1xf32>
 }
