@@ -1070,9 +1070,23 @@ def _dot_general_rule(op):
         p = generic([prod], op.operands, op.in_dtypes, [amap(n, lhs_exprs), amap(n, rhs_exprs)],
                     [identity(n)], ["parallel"] * n, lambda x, y, _: [mul(x, y)])[0]
         return [sum_in_blocks(p, prod, range(nb, n))]
+    acc_dtype = ACCUMULATOR.get(np.dtype(dtype), dtype)
+    if acc_dtype != dtype:
+        # Half-precision products accumulate in float32, as XLA does, then round once.
+        acc = TensorSpec(out.shape, acc_dtype)
+        wide = generic([acc], op.operands, op.in_dtypes,
+                       [amap(n, lhs_exprs), amap(n, rhs_exprs)], [out_map], its,
+                       lambda x, y, c: [add(c, mul(convert_scalar(x, dtype, acc_dtype),
+                                                   convert_scalar(y, dtype, acc_dtype)))],
+                       inits=[filled(acc, 0)])[0]
+        return [elementwise(out, [wide], [acc_dtype],
+                            lambda c: convert_scalar(c, acc_dtype, dtype))]
     return generic([out], op.operands, op.in_dtypes, [amap(n, lhs_exprs), amap(n, rhs_exprs)],
                    [out_map], its, lambda x, y, acc: [add(acc, mul(x, y))], inits=[filled(out, 0)])
 
+
+# Contractions of these element types accumulate in a wider one.
+ACCUMULATOR = {np.dtype(np.float16): np.dtype(np.float32)}
 
 LOWERINGS["mlax.dot_general"] = _dot_general_rule
 

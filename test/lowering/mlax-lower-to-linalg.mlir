@@ -231,6 +231,22 @@ func.func @batched_dot(%a: tensor<5x2x3xf32>, %b: tensor<5x3x4xf32>) -> tensor<5
 
 // -----
 
+// Tests that a float16 contraction accumulates in float32 and rounds once at the end.
+// CHECK-LABEL: func.func @f16_dot
+// CHECK: %[[WIDE:.*]] = linalg.generic {{.*}} ins(%{{.*}}, %{{.*}} : tensor<3x4xf16>, tensor<4x5xf16>) outs(%{{.*}} : tensor<3x5xf32>)
+// CHECK: arith.extf %{{.*}} : f16 to f32
+// CHECK: arith.extf %{{.*}} : f16 to f32
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : f32
+// CHECK: arith.addf %{{.*}}, %{{.*}} : f32
+// CHECK: linalg.generic {{.*}} ins(%[[WIDE]] : tensor<3x5xf32>) outs(%{{.*}} : tensor<3x5xf16>)
+// CHECK: arith.truncf %{{.*}} : f32 to f16
+func.func @f16_dot(%a: tensor<3x4xf16>, %b: tensor<4x5xf16>) -> tensor<3x5xf16> {
+  %0 = "mlax.dot_general"(%a, %b) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<3x4xf16>, tensor<4x5xf16>) -> tensor<3x5xf16>
+  return %0 : tensor<3x5xf16>
+}
+
+// -----
+
 // Tests that an integer dot_general multiplies and adds with integer ops.
 // CHECK-LABEL: func.func @int_dot
 // CHECK: arith.constant 0 : i32
