@@ -80,7 +80,12 @@ def _normalize_argnums(argnums, nargs, what):
     if not isinstance(nums, (tuple, list)) or not all(isinstance(i, (int, np.integer)) for i in nums):
         raise TypeError(f"{what}: argnums must be an int or a tuple of ints, got {argnums!r}")
     nums = tuple(int(i) for i in nums)
-    if any(i >= nargs or i < -nargs for i in nums):
+    if any(i < -nargs for i in nums):
+        bad = min(nums)
+        raise ValueError(f"Positional argument indices, e.g. for `argnums`, must have value "
+                         f"greater than or equal to -len(args) and less than len(args), but got "
+                         f"value {bad} for len(args) == {nargs} (at {_site()}).")
+    if any(i >= nargs for i in nums):
         need = max(i if i >= 0 else -i - 1 for i in nums) + 1
         raise TypeError(f"differentiating with respect to argnums={argnums} requires at least "
                         f"{need} positional arguments to be passed by the caller, but got only "

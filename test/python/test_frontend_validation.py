@@ -275,3 +275,14 @@ REDUCTIONS = {
 def test_softmax_family_on_non_finite_rows_matches_jax(name):
     jax = pytest.importorskip("jax")
     _assert_close(REDUCTIONS[name](mlax), REDUCTIONS[name](jax), 1e-5)
+
+
+def test_grad_argnums_out_of_range_raise_as_in_jax():
+    """A negative argnums below -len(args) is JAX's ValueError; one past the end its
+    TypeError naming how many arguments are needed."""
+    f = lambda x, y: x * y  # noqa: E731
+    with pytest.raises(ValueError, match="greater than or equal to -len"):
+        mlax.grad(f, argnums=-3)(1.0, 2.0)
+    with pytest.raises(TypeError, match="requires at least 6 positional arguments"):
+        mlax.grad(f, argnums=5)(1.0, 2.0)
+    assert float(mlax.grad(f, argnums=-1)(1.0, 2.0)) == 1.0
