@@ -644,13 +644,19 @@ def _load_mlir(opts, timer, stem):
     from mlax import opt
     from mlax.compile import flat_entry_meta, func_ops, function_signature, symbol_name
     from mlax.dialects import make_context
-    name = opts.path
-    text = sys.stdin.read() if name == "-" else open(name, encoding="utf-8").read()
-    source = opt.Source("<stdin>" if name == "-" else name, text)
+    try:
+        name, text = opt.read_source(opts.path, "mlax-compile")
+    except opt.InputError as e:
+        raise UsageError(str(e).removeprefix("mlax-compile: error: ")) from None
+    except opt.OptError as e:
+        raise CompileError(str(e)) from None
+    source = opt.Source(name, text)
     ctx = make_context()
     with timer("parse"):
         try:
-            module = _parse_mlir(text, source.name, ctx)
+            module, _ = opt.parse_module(text, source.name, ctx)
+        except opt.OptError as e:
+            raise CompileError(str(e)) from None
         except ir.MLIRError as e:
             raise CompileError(opt.format_mlir_error(e, source)) from None
     entries = {}
@@ -670,24 +676,6 @@ def _load_mlir(opts, timer, stem):
     if not entries:
         raise CompileError(f"{source.name}: error: no public function with a body to compile\n")
     return Input(module, ctx, entries, source, stem)
-
-
-def _parse_mlir(text, name, ctx):
-    """A builtin.module from `text`; top-level ops outside one are wrapped, as mlir-opt
-    does (the wrapper starts on line 1, so line numbers hold)."""
-    from mlir import ir
-    try:
-        op = ir.Operation.parse(text, source_name=name, context=ctx)
-    except ir.MLIRError as e:
-        if "single top-level operation" not in str(e):
-            raise
-        return ir.Operation.parse("module {" + text + "\n}", source_name=name, context=ctx)
-    if op.name == "builtin.module":
-        return op
-    with ctx, ir.Location.unknown():
-        module = ir.Module.create()
-    module.body.append(op)
-    return module.operation
 
 
 # ---------------------------------------------------------------------------------------

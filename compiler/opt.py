@@ -251,11 +251,76 @@ def format_pass_error(flag: str, e: Exception, source: Source) -> str:
 _MANY_OPS = "source must contain a single top-level operation"
 
 
+# The deepest nesting of brackets ((, [, {, <) the tools accept. MLIR's parser, verifier,
+# printer and passes recurse once per level of regions, attributes and types, and a C++
+# stack overflow cannot be caught: a module nested 3000 regions deep ends the process. The
+# text is checked before anything recursive sees it; a limit far above what any program
+# (or mlax's own output) nests keeps every later stage well inside the stack.
+MAX_NESTING = 256
+
+# What the nesting check skips (strings, comments, the `>` of `->`) and what it counts.
+_BRACKETS = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|->|[\[({<\])}>]')
+
+
+def _line_col(text: str, pos: int):
+    line = text.count("\n", 0, pos) + 1
+    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
+
+
+def check_nesting(text: str, source: "Source"):
+    """Raise OptError at the first bracket nested deeper than MAX_NESTING."""
+    if sum(text.count(c) for c in "([{<") <= MAX_NESTING:
+        return
+    depth = 0
+    for m in _BRACKETS.finditer(text):
+        c = m.group()[0]
+        if c in "([{<" and m.group() != "->":
+            depth += 1
+            if depth > MAX_NESTING:
+                line, col = _line_col(text, m.start())
+                raise OptError(f"{source.name}:{line}:{col}: error: brackets nested more than "
+                               f"{MAX_NESTING} deep; mlax does not parse input nested this "
+                               "deeply\n" + source.quote(source.name, line, col))
+        elif c in ")]}>":
+            depth = max(depth - 1, 0)
+
+
+def decode_source(data: bytes, name: str, tool: str = "mlax-opt") -> str:
+    """The input's text; input that is not UTF-8 is an OptError at the first bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise OptError(f"{name}:{line}:{col}: error: invalid UTF-8 (byte 0x{data[e.start]:02x}); "
+                       f"{tool} reads UTF-8 text\n") from None
+
+
+def read_source(path, tool: str = "mlax-opt"):
+    """(name, text) of the file `path`, or of stdin when `path` is None or '-'.
+
+    A file that cannot be read is an InputError, text that is not UTF-8 an OptError."""
+    if path in (None, "-"):
+        stdin = getattr(sys.stdin, "buffer", None)
+        if stdin is None:   # a text stream put in sys.stdin's place
+            return "<stdin>", sys.stdin.read()
+        return "<stdin>", decode_source(stdin.read(), "<stdin>", tool)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise InputError(f"{tool}: error: could not open input file '{path}': "
+                         f"{e.strerror}") from None
+    return path, decode_source(data, path, tool)
+
+
 def parse_module(text: str, source_name: str, ctx: ir.Context, path: str | None = None):
     """Parse a builtin.module, wrapping top-level ops in one as mlir-opt does.
 
     Returns (owner, module_op); keep `owner` alive while using the op. Locations name
-    `source_name` with the text's own line numbers."""
+    `source_name` with the text's own line numbers. Raises OptError for input nested too
+    deeply, ir.MLIRError for input MLIR does not parse."""
+    check_nesting(text, Source(source_name, text))
     if path is not None:
         module = ir.Module.parseFile(path, ctx)
         return module, module.operation
@@ -339,21 +404,10 @@ def check_pipeline(opts: Options, ctx: ir.Context):
 # ---------------------------------------------------------------------------------------
 # main
 
-def _read_input(path):
-    if path in (None, "-"):
-        return "<stdin>", sys.stdin.read()
-    try:
-        with open(path, encoding="utf-8") as f:
-            return path, f.read()
-    except OSError as e:
-        raise InputError(f"mlax-opt: error: could not open input file '{path}': "
-                         f"{e.strerror}") from None
-
-
 def run(opts: Options) -> int:
     from mlax.dialects import make_context
 
-    name, text = _read_input(opts.input)
+    name, text = read_source(opts.input)
     ctx = make_context()
     ctx.allow_unregistered_dialects = opts.allow_unregistered
     check_pipeline(opts, ctx)
