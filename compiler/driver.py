@@ -78,11 +78,17 @@ class SpecError(Exception):
                 f"  {self.text}\n  {' ' * self.pos}^\n")
 
 
+# The deepest pytree an argument spec (or --args-json) may nest, far within Python's
+# recursion limit.
+MAX_SPEC_NESTING = 100
+
+
 class _SpecParser:
     """Recursive descent over `f32[2,3]`, `(a, b)`, `[a, b]`, `{"k": a}`, `None`."""
 
     def __init__(self, text):
         self.text, self.pos = text, 0
+        self.depth = 0
 
     def error(self, msg, pos=None):
         raise SpecError(msg, self.text, self.pos if pos is None else pos)
@@ -116,15 +122,28 @@ class _SpecParser:
         return v
 
     def value(self):
-        from mlax.stages import ShapeDtypeStruct
         c = self.peek()
+        if c in "([{" and c:
+            self.depth += 1
+            if self.depth > MAX_SPEC_NESTING:
+                self.error(f"nested more than {MAX_SPEC_NESTING} deep")
+            try:
+                return self.container(c)
+            finally:
+                self.depth -= 1
+        return self.leaf(c)
+
+    def container(self, c):
         if c == "(":
             items, trailing = self.sequence("(", ")")
             return items[0] if len(items) == 1 and not trailing else tuple(items)
         if c == "[":
             return self.sequence("[", "]")[0]
-        if c == "{":
-            return self.mapping()
+        return self.mapping()
+
+    def leaf(self, c):
+        from mlax.dialects import MAX_BYTES, shape_problem
+        from mlax.stages import ShapeDtypeStruct
         if not c:
             self.error("expected a spec such as f32[2,3]")
         w, start = self.word()
@@ -141,15 +160,21 @@ class _SpecParser:
             if self.peek() != "]":
                 while True:
                     d, dpos = self.word()
-                    if not d.isdigit():
+                    if not (d.isascii() and d.isdigit()):
                         self.error("expected a non-negative integer dimension", dpos)
+                    if int(d) > MAX_BYTES:
+                        self.error(f"dimension {d} does not fit in int64", dpos)
                     shape.append(int(d))
                     if self.peek() == ",":
                         self.pos += 1
                         continue
                     break
             self.expect("]")
-        return ShapeDtypeStruct(tuple(shape), np.dtype(_DTYPES[w]))
+        dtype = np.dtype(_DTYPES[w])
+        why = shape_problem(shape, dtype.itemsize)
+        if why is not None:
+            self.error(why, start)
+        return ShapeDtypeStruct(tuple(shape), dtype)
 
     def sequence(self, open_, close):
         self.expect(open_)
@@ -197,17 +222,20 @@ def parse_spec(text: str):
     return _SpecParser(text).parse()
 
 
-def _from_json(v, where):
+def _from_json(v, where, depth=0):
     """JSON args: strings are specs, lists/objects/null are pytree nodes."""
+    if depth > MAX_SPEC_NESTING:
+        raise CompileError(f"mlax-compile: error: {where}: arguments nested more than "
+                           f"{MAX_SPEC_NESTING} deep\n")
     if isinstance(v, str):
         try:
             return parse_spec(v)
         except SpecError as e:
             raise CompileError(e.render(f"spec in {where}")) from None
     if isinstance(v, list):
-        return [_from_json(x, where) for x in v]
+        return [_from_json(x, where, depth + 1) for x in v]
     if isinstance(v, dict):
-        return {k: _from_json(x, where) for k, x in v.items()}
+        return {k: _from_json(x, where, depth + 1) for k, x in v.items()}
     if v is None:
         return None
     raise CompileError(f"mlax-compile: error: {where}: {v!r} is not an argument spec "
@@ -217,7 +245,7 @@ def _from_json(v, where):
 def _static_value(text):
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
         return text
 
 
@@ -510,8 +538,10 @@ def _call_arguments(fn_args: FunctionArgs, fn, path):
                 data = json.load(f)
         except OSError as e:
             raise UsageError(f"cannot open --args-json file '{fn_args.args_json}': {e.strerror}")
-        except ValueError as e:
+        except ValueError as e:   # UnicodeDecodeError included
             raise CompileError(f"{fn_args.args_json}: error: invalid JSON: {e}\n") from None
+        except RecursionError:
+            raise CompileError(f"{fn_args.args_json}: error: JSON nested too deeply\n") from None
         if isinstance(data, list):
             data = {"args": data}
         if not isinstance(data, dict) or set(data) - {"args", "kwargs", "static"}:
