@@ -2,7 +2,7 @@
 // RUN: not mlax-opt %s --split-input-file --pipeline=cpu 2>&1 | FileCheck %s --check-prefix=CPU
 
 // Tests that mlax-verify rejects a dynamic shape on an mlax op, naming the operand.
-// CHECK: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.add' op operand #0 has type tensor<?xf32> of dynamic shape; mlax shapes are static
+// CHECK: mlax-verify-types.mlir:[[@LINE+2]]:8: error: 'mlax.add' op operand #0 has type tensor<?xf32> of dynamic shape; mlax shapes are static
 func.func @dynamic(%x: tensor<?xf32>) -> tensor<?xf32> {
   %0 = "mlax.add"(%x, %x) : (tensor<?xf32>, tensor<?xf32>) -> tensor<?xf32>
   return %0 : tensor<?xf32>
@@ -12,7 +12,7 @@ func.func @dynamic(%x: tensor<?xf32>) -> tensor<?xf32> {
 
 // Tests that element types mlax has no dtype for are errors at the op, not tracebacks.
 // CHECK-NOT: Traceback
-// CHECK: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.neg' op operand #0 has type tensor<3xcomplex<f32>>: mlax has no dtype for MLIR element type complex<f32> (element types: i1, i8,
+// CHECK: mlax-verify-types.mlir:[[@LINE+2]]:8: error: 'mlax.neg' op operand #0 has type tensor<3xcomplex<f32>>: mlax has no dtype for MLIR element type complex<f32> (element types: i1, i8,
 func.func @complex(%x: tensor<3xcomplex<f32>>) -> tensor<3xcomplex<f32>> {
   %0 = "mlax.neg"(%x) : (tensor<3xcomplex<f32>>) -> tensor<3xcomplex<f32>>
   return %0 : tensor<3xcomplex<f32>>
@@ -20,7 +20,7 @@ func.func @complex(%x: tensor<3xcomplex<f32>>) -> tensor<3xcomplex<f32>> {
 
 // -----
 
-// CHECK: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.neg' op operand #0 has type tensor<3xf8E4M3FN>: mlax has no dtype for MLIR element type f8E4M3FN
+// CHECK: mlax-verify-types.mlir:[[@LINE+2]]:8: error: 'mlax.neg' op operand #0 has type tensor<3xf8E4M3FN>: mlax has no dtype for MLIR element type f8E4M3FN
 func.func @f8(%x: tensor<3xf8E4M3FN>) -> tensor<3xf8E4M3FN> {
   %0 = "mlax.neg"(%x) : (tensor<3xf8E4M3FN>) -> tensor<3xf8E4M3FN>
   return %0 : tensor<3xf8E4M3FN>
@@ -28,7 +28,7 @@ func.func @f8(%x: tensor<3xf8E4M3FN>) -> tensor<3xf8E4M3FN> {
 
 // -----
 
-// CHECK: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.neg' op operand #0 has type tensor<3xindex>: mlax has no dtype for MLIR element type index
+// CHECK: mlax-verify-types.mlir:[[@LINE+2]]:8: error: 'mlax.neg' op operand #0 has type tensor<3xindex>: mlax has no dtype for MLIR element type index
 func.func @index(%x: tensor<3xindex>) -> tensor<3xindex> {
   %0 = "mlax.neg"(%x) : (tensor<3xindex>) -> tensor<3xindex>
   return %0 : tensor<3xindex>
@@ -36,7 +36,7 @@ func.func @index(%x: tensor<3xindex>) -> tensor<3xindex> {
 
 // -----
 
-// CHECK: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.neg' op operand #0 has type tensor<3xi7>: mlax has no dtype for MLIR element type i7
+// CHECK: mlax-verify-types.mlir:[[@LINE+2]]:8: error: 'mlax.neg' op operand #0 has type tensor<3xi7>: mlax has no dtype for MLIR element type i7
 func.func @i7(%x: tensor<3xi7>) -> tensor<3xi7> {
   %0 = "mlax.neg"(%x) : (tensor<3xi7>) -> tensor<3xi7>
   return %0 : tensor<3xi7>
@@ -45,7 +45,7 @@ func.func @i7(%x: tensor<3xi7>) -> tensor<3xi7> {
 // -----
 
 // Tests that a result type is checked as well as the operands.
-// CHECK: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.convert_element_type' op result #0 has type tensor<3xbf16>: mlax has no dtype for MLIR element type bf16
+// CHECK: mlax-verify-types.mlir:[[@LINE+2]]:8: error: 'mlax.convert_element_type' op result #0 has type tensor<3xbf16>: mlax has no dtype for MLIR element type bf16
 func.func @bf16_result(%x: tensor<3xf32>) -> tensor<3xbf16> {
   %0 = "mlax.convert_element_type"(%x) {new_dtype = bf16} : (tensor<3xf32>) -> tensor<3xbf16>
   return %0 : tensor<3xbf16>
@@ -55,8 +55,8 @@ func.func @bf16_result(%x: tensor<3xf32>) -> tensor<3xbf16> {
 
 // Tests that an argument whose byte size overflows int64 is an error at the argument,
 // before bufferization computes its layout (which asserts on the overflow).
-// CHECK: mlax-verify.mlir:[[@LINE+2]]:20: error: 'func.func' op argument #0: tensor<4294967296x4294967296xf32> is larger than 2**63 - 1 bytes
-// CPU: mlax-verify.mlir:[[@LINE+1]]:20: error: 'func.func' op argument #0: tensor<4294967296x4294967296xf32> is larger than 2**63 - 1 bytes
+// CHECK: mlax-verify-types.mlir:[[@LINE+2]]:20: error: 'func.func' op argument #0: tensor<4294967296x4294967296xf32> is larger than 2**63 - 1 bytes
+// CPU: mlax-verify-types.mlir:[[@LINE+1]]:20: error: 'func.func' op argument #0: tensor<4294967296x4294967296xf32> is larger than 2**63 - 1 bytes
 func.func @too_big(%x: tensor<4294967296x4294967296xf32>) -> tensor<4294967296x4294967296xf32> {
   %0 = "mlax.add"(%x, %x) : (tensor<4294967296x4294967296xf32>, tensor<4294967296x4294967296xf32>) -> tensor<4294967296x4294967296xf32>
   return %0 : tensor<4294967296x4294967296xf32>
@@ -65,7 +65,7 @@ func.func @too_big(%x: tensor<4294967296x4294967296xf32>) -> tensor<4294967296x4
 // -----
 
 // Tests that zero-size dimensions do not hide an overflowing stride.
-// CHECK: mlax-verify.mlir:[[@LINE+1]]:26: error: 'func.func' op argument #0: tensor<0x4294967296x4294967296xi8> is larger than 2**63 - 1 bytes
+// CHECK: mlax-verify-types.mlir:[[@LINE+1]]:26: error: 'func.func' op argument #0: tensor<0x4294967296x4294967296xi8> is larger than 2**63 - 1 bytes
 func.func @empty_too_big(%x: tensor<0x4294967296x4294967296xi8>) {
   return
 }
@@ -73,9 +73,9 @@ func.func @empty_too_big(%x: tensor<0x4294967296x4294967296xi8>) {
 // -----
 
 // Tests that sizes are checked on upstream ops, memrefs and declarations too.
-// CHECK: mlax-verify.mlir:[[@LINE+3]]:1: error: 'func.func' op attribute 'function_type': tensor<3x3074457345618258603xi8> is larger than 2**63 - 1 bytes
-// CHECK: mlax-verify.mlir:[[@LINE+4]]:8: error: 'tensor.empty' op result #0: tensor<4611686018427387904xi16> is larger than 2**63 - 1 bytes
-// CHECK: mlax-verify.mlir:[[@LINE+6]]:19: error: 'func.func' op argument #0: memref<2305843009213693952xf32> is larger than 2**63 - 1 bytes
+// CHECK: mlax-verify-types.mlir:[[@LINE+3]]:1: error: 'func.func' op attribute 'function_type': tensor<3x3074457345618258603xi8> is larger than 2**63 - 1 bytes
+// CHECK: mlax-verify-types.mlir:[[@LINE+4]]:8: error: 'tensor.empty' op result #0: tensor<4611686018427387904xi16> is larger than 2**63 - 1 bytes
+// CHECK: mlax-verify-types.mlir:[[@LINE+6]]:19: error: 'func.func' op argument #0: memref<2305843009213693952xf32> is larger than 2**63 - 1 bytes
 func.func private @declared(tensor<3x3074457345618258603xi8>)
 func.func @upstream() {
   %e = tensor.empty() : tensor<4611686018427387904xi16>
