@@ -444,7 +444,8 @@ class Files:
             src = linecache.getline(file, line).rstrip("\n")
         if not src:
             return ""
-        return f"{src}\n{' ' * max(col - 1, 0)}^\n"
+        from mlax.opt import quote_line
+        return quote_line(src, col)
 
 
 def _user_frame(tb):

@@ -198,7 +198,23 @@ class Source:
     def quote(self, file, line, col) -> str:
         if file != self.name or not 1 <= line <= len(self.lines):
             return ""
-        return f"{self.lines[line - 1]}\n{' ' * max(col - 1, 0)}^\n"
+        return quote_line(self.lines[line - 1], col)
+
+
+QUOTE_WIDTH = 160
+
+
+def quote_line(text: str, col: int) -> str:
+    """A source line and a caret under column `col`; a long line is cut to a window of
+    QUOTE_WIDTH characters around the column, marked with '...'."""
+    col = max(col, 1)
+    if len(text) > QUOTE_WIDTH:
+        start = max(0, min(col - 1 - QUOTE_WIDTH // 2, len(text) - QUOTE_WIDTH))
+        head = "..." if start > 0 else ""
+        tail = "..." if start + QUOTE_WIDTH < len(text) else ""
+        text = head + text[start:start + QUOTE_WIDTH] + tail
+        col = col - start + len(head)
+    return f"{text}\n{' ' * (col - 1)}^\n"
 
 
 def format_diagnostic(diag, source: Source, severity="error") -> str:
