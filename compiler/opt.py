@@ -283,8 +283,35 @@ def _line_col(text: str, pos: int):
     return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
 
 
-def check_nesting(text: str, source: "Source"):
-    """Raise OptError at the first bracket nested deeper than MAX_NESTING."""
+# Text on which MLIR 22's parser itself crashes (an assertion, which ends the process),
+# found by scripts/fuzz_tools.py, and what to say instead. Checked outside strings and
+# comments, before parsing.
+PARSER_CRASHES = [
+    # The parser takes `index` as a dense array's element type; the attribute's storage
+    # then asks index for a bit width and asserts.
+    (re.compile(r"\barray\s*<\s*index\b"),
+     "array attributes of index elements are not supported (use array<i64: ...>)"),
+]
+
+
+def _code_only(text: str) -> str:
+    """`text` with strings and comments blanked out (same length, same lines)."""
+    return _STRINGS_AND_COMMENTS.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
+
+
+_STRINGS_AND_COMMENTS = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*')
+
+
+def check_text(text: str, source: "Source"):
+    """Raise OptError where MLIR's parser would crash on `text`: brackets nested deeper
+    than MAX_NESTING, or a pattern of PARSER_CRASHES."""
+    for pattern, message in PARSER_CRASHES:
+        if pattern.search(text):
+            m = pattern.search(_code_only(text))
+            if m:
+                line, col = _line_col(text, m.start())
+                raise OptError(f"{source.name}:{line}:{col}: error: {message}\n"
+                               + source.quote(source.name, line, col))
     if sum(text.count(c) for c in "([{<") <= MAX_NESTING:
         return
     depth = 0
@@ -336,7 +363,7 @@ def parse_module(text: str, source_name: str, ctx: ir.Context, path: str | None 
     Returns (owner, module_op); keep `owner` alive while using the op. Locations name
     `source_name` with the text's own line numbers. Raises OptError for input nested too
     deeply, ir.MLIRError for input MLIR does not parse."""
-    check_nesting(text, Source(source_name, text))
+    check_text(text, Source(source_name, text))
     if path is not None:
         module = ir.Module.parseFile(path, ctx)
         return module, module.operation
