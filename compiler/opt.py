@@ -22,6 +22,7 @@ import sys
 from mlir import ir
 
 from mlax import passes, pipelines
+from mlax.dialects import MAX_BYTES
 
 USAGE = """\
 usage: mlax-opt [file|-] [--<pass>[{options}]]... [--pass-pipeline='...'] [--pipeline=<name>]
@@ -283,14 +284,16 @@ def _line_col(text: str, pos: int):
     return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
 
 
-# Text on which MLIR 22's parser itself crashes (an assertion, which ends the process),
-# found by scripts/fuzz_tools.py, and what to say instead. Checked outside strings and
-# comments, before parsing.
+# Text on which MLIR 22's parser or its Python bindings crash (an assertion or an
+# uncaught C++ exception, which end the process), found by scripts/fuzz_tools.py, and
+# what to say instead. Checked outside strings and comments, before parsing.
 PARSER_CRASHES = [
-    # The parser takes `index` as a dense array's element type; the attribute's storage
-    # then asks index for a bit width and asserts.
-    (re.compile(r"\barray\s*<\s*index\b"),
-     "array attributes of index elements are not supported (use array<i64: ...>)"),
+    # The parser takes `index` as a dense array's element type, then asks index for a bit
+    # width and asserts. The bindings cast dense arrays of i1, i8, i16, i32, i64, f32 and
+    # f64 only; reading any other from Python (a pass reading attributes) terminates.
+    (re.compile(r"\barray\s*<\s*(?!(?:i1|i8|i16|i32|i64|f32|f64)\s*[:>])([^\s:>]*)"),
+     "array attributes of {0} elements are not supported (element types: i1, i8, i16, "
+     "i32, i64, f32, f64)"),
 ]
 
 
@@ -302,14 +305,41 @@ def _code_only(text: str) -> str:
 _STRINGS_AND_COMMENTS = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*')
 
 
+# The shape of a tensor, memref or vector type: `tensor<4x?x8xf32>` -> "4x?x8x".
+_SHAPE = re.compile(r"\b(?:tensor|memref|vector)\s*<\s*((?:(?:\d+|\?|\[\d+\])\s*x\s*)+)")
+
+
+def _oversized_shape(text: str):
+    """The first shape in `text` with more than 2**63 - 1 elements (zero-size dimensions
+    counted as 1, as strides are), or None. Verifiers of memref reshapes compute strided
+    layouts while parsing, and assert on the overflow before mlax-verify can run."""
+    for m in _SHAPE.finditer(text):
+        count = 1
+        for d in re.findall(r"\d+", m.group(1)):
+            count *= max(int(d), 1)
+        if count > MAX_BYTES:
+            return m
+    return None
+
+
 def check_text(text: str, source: "Source"):
     """Raise OptError where MLIR's parser would crash on `text`: brackets nested deeper
-    than MAX_NESTING, or a pattern of PARSER_CRASHES."""
+    than MAX_NESTING, a shape with more elements than int64 counts, or a pattern of
+    PARSER_CRASHES."""
+    if _oversized_shape(text):
+        m = _oversized_shape(_code_only(text))
+        if m:
+            line, col = _line_col(text, m.start())
+            dims = re.sub(r"\s", "", m.group(1))[:-1]
+            raise OptError(f"{source.name}:{line}:{col}: error: a shape of {dims} elements: "
+                           "more than 2**63 - 1\n" + source.quote(source.name, line, col))
     for pattern, message in PARSER_CRASHES:
         if pattern.search(text):
             m = pattern.search(_code_only(text))
             if m:
                 line, col = _line_col(text, m.start())
+                message = message.format(*(text[m.start(i + 1):m.end(i + 1)]
+                                           for i in range(len(m.groups()))))
                 raise OptError(f"{source.name}:{line}:{col}: error: {message}\n"
                                + source.quote(source.name, line, col))
     if sum(text.count(c) for c in "([{<") <= MAX_NESTING:

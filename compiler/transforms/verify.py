@@ -20,7 +20,7 @@ class VerifyError(Exception):
 def mlax_type_problem(t: ir.Type) -> str | None:
     """Why an mlax op cannot take or produce a value of type `t`, or None."""
     if not isinstance(t, ir.RankedTensorType):
-        return f"has type {t}; mlax ops take ranked tensors"
+        return f"has type {t}; mlax values are ranked tensors"
     if not t.has_static_shape:
         return f"has type {t} of dynamic shape; mlax shapes are static"
     try:
@@ -51,6 +51,12 @@ def verify_op(op):
                           f"{', '.join(str(g) for g in got)} do not match the inferred {exp}")
 
 
+# Attributes that name the types of values an op declares without a body to hold them
+# (a function declaration's signature, a global's type). Other attributes are not read:
+# the bindings cannot read every attribute back (dense arrays of f16, for one).
+TYPE_ATTRIBUTES = ("function_type", "type")
+
+
 def _types_of_attribute(attr):
     """The types a TypeAttr names (a function type's inputs and results)."""
     if not isinstance(attr, ir.TypeAttr):
@@ -78,7 +84,9 @@ def size_problems(op) -> list[str]:
                                   f"#{arg.arg_number}: {why}")
     if any(len(region.blocks) for region in op.regions):
         return errors   # a function's body holds values of its signature's types
-    for name in op.attributes:
+    for name in TYPE_ATTRIBUTES:
+        if name not in op.attributes:
+            continue
         for t in _types_of_attribute(op.attributes[name]):
             why = type_problem(t)
             if why is not None:
