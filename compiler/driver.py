@@ -699,6 +699,7 @@ def _load_mlir(opts, timer, stem):
             if len(f.regions[0].blocks) == 0:
                 continue
             sym = symbol_name(f)
+            _check_entry_types(f, sym, source)
             try:
                 ins, outs = function_signature(module, sym)
             except TypeError as e:
@@ -707,6 +708,23 @@ def _load_mlir(opts, timer, stem):
     if not entries:
         raise CompileError(f"{source.name}: error: no public function with a body to compile\n")
     return Input(module, ctx, entries, source, stem)
+
+
+def _check_entry_types(fn, sym, source):
+    """Raise CompileError unless entry point `fn` takes and returns mlax arrays (ranked
+    tensors of static shape and a dtype mlax has): what a compiled module passes."""
+    from mlir import ir
+    from mlax import opt
+    from mlax.transforms.verify import mlax_type_problem
+    ftype = ir.FunctionType(ir.TypeAttr(fn.attributes["function_type"]).value)
+    for kind, types in (("argument", ftype.inputs), ("result", ftype.results)):
+        for i, t in enumerate(types):
+            why = mlax_type_problem(t)
+            if why is not None:
+                fl = opt._file_loc(fn.location)
+                where = f"{fl[0]}:{fl[1]}:{fl[2]}" if fl else source.name
+                raise CompileError(f"{where}: error: entry point @{sym}: {kind} #{i} {why}\n"
+                                   + (source.quote(*fl) if fl else ""))
 
 
 # ---------------------------------------------------------------------------------------
