@@ -602,6 +602,9 @@ def _read(workdir, name):
 # Judging results
 
 DIAGNOSTIC = re.compile(r"(^|\s)error: ", re.M)
+# "mlax-opt: internal error: ..." (an exception the tool did not expect) or a pass's own
+# "error: internal error: ..." (a broken invariant).
+INTERNAL = re.compile(r"(^\S+: |error: )internal error", re.M)
 
 
 def failure(result):
@@ -616,8 +619,8 @@ def failure(result):
         return "timeout", "timeout"
     if "Traceback (most recent call last)" in err:
         return "traceback", _first_line(err, r"^\w*(Error|Exception)\b")
-    if "internal error" in err:
-        return "internal-error", _first_line(err, "internal error")
+    if INTERNAL.search(result["stderr"]):
+        return "internal-error", _first_line(result["stderr"], INTERNAL.pattern)
     if rc not in (0, 1, 2):
         return "exit-code", f"exit {rc}"
     if rc != 0 and not DIAGNOSTIC.search(result["stderr"]):

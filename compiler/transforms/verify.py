@@ -9,7 +9,8 @@ pass computes its layout and overflows. Errors name the op or argument and its l
 """
 from mlir import ir
 
-from mlax.dialects import OPS, dtype_of_element, infer, op_attrs, spec_of_type, type_problem
+from mlax.dialects import (OPS, dtype_of_element, infer, op_attrs, spec_of_type, structural,
+                           type_problem)
 from mlax.passes import register
 
 
@@ -57,6 +58,37 @@ def verify_op(op):
 TYPE_ATTRIBUTES = ("function_type", "type")
 
 
+def _cond_problem(ftype) -> str | None:
+    if not ftype.inputs:
+        return "has no index operand"
+    t = ftype.inputs[0]
+    if t.shape or dtype_of_element(t.element_type).kind not in "biu":
+        return f"index operand has type {t}; an index is a 0-d integer tensor"
+    return None
+
+
+# Structural kind -> a check of its declaration's signature beyond mlax types, returning
+# what is wrong or None (see mlax.dialects.structural.KINDS for each kind's signature).
+STRUCTURAL_CHECKS = {
+    "cond": _cond_problem,
+}
+
+
+def structural_problem(fn) -> str | None:
+    """What is wrong with the signature of a structural declaration (transform, control
+    flow), whose operands and results must be mlax values as an op's are."""
+    kind = structural.kind_of(fn)
+    ftype = ir.FunctionType(ir.TypeAttr(fn.attributes["function_type"]).value)
+    for what, types in (("operand", ftype.inputs), ("result", ftype.results)):
+        for i, t in enumerate(types):
+            why = mlax_type_problem(t)
+            if why is not None:
+                return f"mlax.{kind} declaration: {what} #{i} {why}"
+    check = STRUCTURAL_CHECKS.get(kind)
+    why = check(ftype) if check else None
+    return f"mlax.{kind} declaration: {why}" if why else None
+
+
 def _types_of_attribute(attr):
     """The types a TypeAttr names (a function type's inputs and results)."""
     if not isinstance(attr, ir.TypeAttr):
@@ -102,6 +134,11 @@ def run(module_op):
 
     def visit(op):
         found = size_problems(op)
+        if not found and op.name == "func.func" and structural.kind_of(op) is not None:
+            why = structural_problem(op)
+            if why is not None:
+                found = [f"{op.location}: error: @{ir.StringAttr(op.attributes['sym_name']).value}"
+                         f": {why}"]
         if not found and op.name in OPS:
             try:
                 verify_op(op)

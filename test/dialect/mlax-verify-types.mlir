@@ -88,6 +88,33 @@ func.func @memref(%m: memref<2305843009213693952xf32>) {
 
 // -----
 
+// Tests that a structural declaration's operands must be mlax values, like an op's: the
+// lowering of control flow used to assert on a cond index of a float type.
+// CHECK: mlax-verify-types.mlir:[[@LINE+2]]:1: error: @cond: mlax.cond declaration: index operand has type tensor<f32>; an index is a 0-d integer tensor
+// CPU: mlax-verify-types.mlir:[[@LINE+1]]:1: error: @cond: mlax.cond declaration: index operand
+func.func private @cond(tensor<f32>, tensor<f32>) -> tensor<f32> attributes {mlax.cond = {branches = [@b0, @b1]}}
+func.func private @b0(%x: tensor<f32>) -> tensor<f32> {
+  %0 = "mlax.sin"(%x) : (tensor<f32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+func.func private @b1(%x: tensor<f32>) -> tensor<f32> {
+  return %x : tensor<f32>
+}
+func.func @main(%i: tensor<f32>, %x: tensor<f32>) -> tensor<f32> {
+  %0 = func.call @cond(%i, %x) : (tensor<f32>, tensor<f32>) -> tensor<f32>
+  return %0 : tensor<f32>
+}
+
+// -----
+
+// CHECK: mlax-verify-types.mlir:[[@LINE+1]]:1: error: @grad_f: mlax.grad declaration: operand #0 has type tensor<bf16>: mlax has no dtype for MLIR element type bf16
+func.func private @grad_f(tensor<bf16>) -> tensor<bf16> attributes {mlax.grad = {callee = @f, argnums = array<i64: 0>}}
+func.func private @f(%x: tensor<bf16>) -> tensor<bf16> {
+  return %x : tensor<bf16>
+}
+
+// -----
+
 // Tests that the largest f32 array (2**61 - 1 elements, 2**63 - 4 bytes) passes and compiles.
 // CHECK-LABEL: func.func @largest
 // CPU-LABEL: llvm.func @largest
