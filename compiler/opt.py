@@ -291,7 +291,7 @@ PARSER_CRASHES = [
     # The parser takes `index` as a dense array's element type, then asks index for a bit
     # width and asserts. The bindings cast dense arrays of i1, i8, i16, i32, i64, f32 and
     # f64 only; reading any other from Python (a pass reading attributes) terminates.
-    (re.compile(r"\barray\s*<\s*(?!(?:i1|i8|i16|i32|i64|f32|f64)\s*[:>])([^\s:>]*)"),
+    (re.compile(r"\barray\s*<\s*(?!(?:i1|i8|i16|i32|i64|f32|f64)(?![\w<]))([^\s:>]+)"),
      "array attributes of {0} elements are not supported (element types: i1, i8, i16, "
      "i32, i64, f32, f64)"),
 ]
