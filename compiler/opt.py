@@ -263,10 +263,7 @@ def format_pass_error(flag: str, e: Exception, source: Source) -> str:
 
 
 # ---------------------------------------------------------------------------------------
-# Processing one buffer
-
-_MANY_OPS = "source must contain a single top-level operation"
-
+# Checks of the text before MLIR parses it
 
 # The deepest nesting of brackets ((, [, {, <) the tools accept. MLIR's parser, verifier,
 # printer and passes recurse once per level of regions, attributes and types, and a C++
@@ -275,18 +272,9 @@ _MANY_OPS = "source must contain a single top-level operation"
 # (or mlax's own output) nests keeps every later stage well inside the stack.
 MAX_NESTING = 256
 
-# What the nesting check skips (strings, comments, the `>` of `->`) and what it counts.
-_BRACKETS = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*|->|[\[({<\])}>]')
-
-
-def _line_col(text: str, pos: int):
-    line = text.count("\n", 0, pos) + 1
-    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
-
-
 # Text on which MLIR 22's parser or its Python bindings crash (an assertion or an
 # uncaught C++ exception, which end the process), found by scripts/fuzz_tools.py, and
-# what to say instead. Checked outside strings and comments, before parsing.
+# what to say instead ({0}: the pattern's group). Checked outside strings and comments.
 PARSER_CRASHES = [
     # The parser takes `index` as a dense array's element type, then asks index for a bit
     # width and asserts. The bindings cast dense arrays of i1, i8, i16, i32, i64, f32 and
@@ -296,17 +284,23 @@ PARSER_CRASHES = [
      "i32, i64, f32, f64)"),
 ]
 
+_STRINGS_AND_COMMENTS = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*')
+# Brackets, and what the nesting check skips: strings, comments, the `>` of `->`.
+_BRACKETS = re.compile(_STRINGS_AND_COMMENTS.pattern + r'|->|[\[({<\])}>]')
+# The shape of a tensor, memref or vector type: `tensor<4x?x8xf32>` -> "4x?x8x".
+_SHAPE = re.compile(r"\b(?:tensor|memref|vector)\s*<\s*((?:(?:\d+|\?|\[\d+\])\s*x\s*)+)")
+
 
 def _code_only(text: str) -> str:
     """`text` with strings and comments blanked out (same length, same lines)."""
     return _STRINGS_AND_COMMENTS.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
 
 
-_STRINGS_AND_COMMENTS = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*')
-
-
-# The shape of a tensor, memref or vector type: `tensor<4x?x8xf32>` -> "4x?x8x".
-_SHAPE = re.compile(r"\b(?:tensor|memref|vector)\s*<\s*((?:(?:\d+|\?|\[\d+\])\s*x\s*)+)")
+def _error_at(source: "Source", text: str, pos: int, message: str) -> "OptError":
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return OptError(f"{source.name}:{line}:{col}: error: {message}\n"
+                    + source.quote(source.name, line, col))
 
 
 def _oversized_shape(text: str):
@@ -323,39 +317,40 @@ def _oversized_shape(text: str):
 
 
 def check_text(text: str, source: "Source"):
-    """Raise OptError where MLIR's parser would crash on `text`: brackets nested deeper
-    than MAX_NESTING, a shape with more elements than int64 counts, or a pattern of
-    PARSER_CRASHES."""
+    """Raise OptError where MLIR's parser would crash on `text`: a shape with more
+    elements than int64 counts, a pattern of PARSER_CRASHES, or brackets nested deeper
+    than MAX_NESTING. (Strings and comments are blanked only once a raw search finds
+    something: most input has nothing to find.)"""
     if _oversized_shape(text):
         m = _oversized_shape(_code_only(text))
         if m:
-            line, col = _line_col(text, m.start())
             dims = re.sub(r"\s", "", m.group(1))[:-1]
-            raise OptError(f"{source.name}:{line}:{col}: error: a shape of {dims} elements: "
-                           "more than 2**63 - 1\n" + source.quote(source.name, line, col))
+            raise _error_at(source, text, m.start(),
+                            f"a shape of {dims} elements: more than 2**63 - 1")
     for pattern, message in PARSER_CRASHES:
         if pattern.search(text):
             m = pattern.search(_code_only(text))
             if m:
-                line, col = _line_col(text, m.start())
-                message = message.format(*(text[m.start(i + 1):m.end(i + 1)]
-                                           for i in range(len(m.groups()))))
-                raise OptError(f"{source.name}:{line}:{col}: error: {message}\n"
-                               + source.quote(source.name, line, col))
+                raise _error_at(source, text, m.start(), message.format(*m.groups()))
     if sum(text.count(c) for c in "([{<") <= MAX_NESTING:
         return
     depth = 0
     for m in _BRACKETS.finditer(text):
-        c = m.group()[0]
-        if c in "([{<" and m.group() != "->":
+        c = m.group()
+        if c in ("(", "[", "{", "<"):
             depth += 1
             if depth > MAX_NESTING:
-                line, col = _line_col(text, m.start())
-                raise OptError(f"{source.name}:{line}:{col}: error: brackets nested more than "
-                               f"{MAX_NESTING} deep; mlax does not parse input nested this "
-                               "deeply\n" + source.quote(source.name, line, col))
-        elif c in ")]}>":
+                raise _error_at(source, text, m.start(),
+                                f"brackets nested more than {MAX_NESTING} deep; mlax does not "
+                                "parse input nested this deeply")
+        elif c in (")", "]", "}", ">"):
             depth = max(depth - 1, 0)
+
+
+# ---------------------------------------------------------------------------------------
+# Reading and parsing
+
+_MANY_OPS = "source must contain a single top-level operation"
 
 
 def decode_source(data: bytes, name: str, tool: str = "mlax-opt") -> str:
@@ -365,8 +360,8 @@ def decode_source(data: bytes, name: str, tool: str = "mlax-opt") -> str:
     except UnicodeDecodeError as e:
         line = data.count(b"\n", 0, e.start) + 1
         col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
-        raise OptError(f"{name}:{line}:{col}: error: invalid UTF-8 (byte 0x{data[e.start]:02x}); "
-                       f"{tool} reads UTF-8 text\n") from None
+        raise OptError(f"{name}:{line}:{col}: error: invalid UTF-8 (byte "
+                       f"0x{data[e.start]:02x}); {tool} reads UTF-8 text\n") from None
 
 
 def read_source(path, tool: str = "mlax-opt"):
@@ -391,8 +386,8 @@ def parse_module(text: str, source_name: str, ctx: ir.Context, path: str | None 
     """Parse a builtin.module, wrapping top-level ops in one as mlir-opt does.
 
     Returns (owner, module_op); keep `owner` alive while using the op. Locations name
-    `source_name` with the text's own line numbers. Raises OptError for input nested too
-    deeply, ir.MLIRError for input MLIR does not parse."""
+    `source_name` with the text's own line numbers. Raises OptError for text MLIR would
+    crash on (`check_text`), ir.MLIRError for text it does not parse."""
     check_text(text, Source(source_name, text))
     if path is not None:
         module = ir.Module.parseFile(path, ctx)
