@@ -282,6 +282,10 @@ PARSER_CRASHES = [
     (re.compile(r"\barray\s*<\s*(?!(?:i1|i8|i16|i32|i64|f32|f64)(?![\w<]))([^\s:>]+)"),
      "array attributes of {0} elements are not supported (element types: i1, i8, i16, "
      "i32, i64, f32, f64)"),
+    # A use of result number N of a value makes the parser allocate N placeholders first:
+    # `%0#2147483648` runs out of memory (LLVM's "out of memory" ends the process).
+    (re.compile(r"%[\w.$-]+#0*([1-9]\d{6,})"),
+     "result number {0} is out of range (mlax reads at most 999999 results of an op)"),
 ]
 
 _STRINGS_AND_COMMENTS = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*')

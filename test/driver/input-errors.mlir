@@ -37,3 +37,14 @@ func.func @g(%x: memref<4x9223372036854775807xf32>) -> memref<4x9223372036854775
   %e = memref.expand_shape %x [[0], [1, 2]] output_shape [4, 9223372036854775807, 1] : memref<4x9223372036854775807xf32> into memref<4x9223372036854775807x1xf32>
   return %e : memref<4x9223372036854775807x1xf32>
 }
+
+// -----
+
+// Tests that a use of a result number far beyond any op's results is an error at the use,
+// before the parser allocates that many placeholders and runs out of memory.
+// RUN: not mlax-opt %s --split-input-file 2>&1 | FileCheck %s --check-prefix=RESULT
+// RESULT: input-errors.mlir:[[# @LINE + 3]]:10: error: result number 2147483648 is out of range (mlax reads at most 999999 results of an op)
+func.func @h(%x: tensor<2xf32>) -> tensor<2xf32> {
+  %0 = "mlax.neg"(%x) : (tensor<2xf32>) -> tensor<2xf32>
+  return %0#2147483648 : tensor<2xf32>
+}

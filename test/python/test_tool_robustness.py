@@ -172,6 +172,14 @@ def test_array_attribute_of_index_elements_is_an_error_at_the_attribute(tmp_path
                           "supported (element types: i1, i8, i16, i32, i64, f32, f64)")
 
 
+def test_huge_result_number_is_an_error_at_the_use(tmp_path):
+    # The parser allocated 2**31 placeholders first: "LLVM ERROR: out of memory".
+    path = tmp_path / "r.mlir"
+    path.write_text(ADD.format(t="3xf32").replace("return %0 :", "return %0#2147483648 :"))
+    err = child_tool("mlax-opt", [path], expect_rc=1)
+    assert err.startswith(f"{path}:3:10: error: result number 2147483648 is out of range")
+
+
 def test_spec_nested_deeper_than_python_recursion(capsys):
     spec = "(" * 100000 + "f32" + ")" * 100000
     code, _, err = tool(driver.main, [f"{LINREG}:scale", "--arg", spec, "--static",
