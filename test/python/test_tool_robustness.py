@@ -33,11 +33,14 @@ def tool(main, args, capsys):
 
 
 def child_tool(name, args, expect_rc, stdin=None):
-    """Run mlax.opt.main or mlax.driver.main in a child; returns its stderr."""
+    """Run mlax.opt.main or mlax.driver.main in a child; returns its stderr. The child's
+    address space is limited to 8 GiB: a runaway allocation fails there, not the machine."""
     module = {"mlax-opt": "opt", "mlax-compile": "driver"}[name]
     feed = "" if stdin is None else (
         f"sys.stdin = io.TextIOWrapper(io.BytesIO({stdin!r}))\n")
-    r = run_case(f"import io, sys\nfrom mlax import {module}\n{feed}"
+    r = run_case(f"import io, resource, sys\n"
+                 f"resource.setrlimit(resource.RLIMIT_AS, (8 << 30, resource.RLIM_INFINITY))\n"
+                 f"from mlax import {module}\n{feed}"
                  f"sys.exit({module}.main({[str(a) for a in args]!r}))\n", expect_rc=expect_rc)
     assert "Traceback" not in r.stderr and "internal error" not in r.stderr, r.stderr
     return r.stderr
