@@ -123,7 +123,7 @@ class _SpecParser:
 
     def value(self):
         c = self.peek()
-        if c in "([{" and c:
+        if c and c in "([{":
             self.depth += 1
             if self.depth > MAX_SPEC_NESTING:
                 self.error(f"nested more than {MAX_SPEC_NESTING} deep")
