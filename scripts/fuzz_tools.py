@@ -537,7 +537,11 @@ def decode_case(c):
 
 
 class Worker:
-    """A worker process; restarted after a case kills it or runs past the time limit."""
+    """A worker process; restarted after a case kills it or runs past the time limit, and
+    every CASES_PER_WORKER cases (threads and memory grow over thousands of cases in one
+    process, until a case fails to start a thread for want of address space)."""
+
+    CASES_PER_WORKER = 200
 
     def __init__(self):
         self.proc = None
@@ -555,6 +559,8 @@ class Worker:
         """{'rc', 'stdout', 'stderr', 'time'}; rc is None when the case timed out, and
         'died' is the worker's status (-signal, or the code it exited with) when the
         case ended the worker."""
+        if self.proc is not None and self.count % self.CASES_PER_WORKER == 0:
+            self.stop()
         if self.proc is None or self.proc.poll() is not None:
             self.start()
         t0 = time.perf_counter()
