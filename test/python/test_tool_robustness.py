@@ -5,9 +5,7 @@ code 1 (bad input) or 2 (bad usage). Cases that used to kill the process run in 
 (`run_case`). Last, a short seeded session of the mutation fuzzer, scripts/fuzz_tools.py.
 """
 import importlib.util
-import io
 import os
-import sys
 
 import pytest
 
