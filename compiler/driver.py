@@ -78,11 +78,17 @@ class SpecError(Exception):
                 f"  {self.text}\n  {' ' * self.pos}^\n")
 
 
+# The deepest pytree an argument spec (or --args-json) may nest, far within Python's
+# recursion limit.
+MAX_SPEC_NESTING = 100
+
+
 class _SpecParser:
     """Recursive descent over `f32[2,3]`, `(a, b)`, `[a, b]`, `{"k": a}`, `None`."""
 
     def __init__(self, text):
         self.text, self.pos = text, 0
+        self.depth = 0
 
     def error(self, msg, pos=None):
         raise SpecError(msg, self.text, self.pos if pos is None else pos)
@@ -116,15 +122,28 @@ class _SpecParser:
         return v
 
     def value(self):
-        from mlax.stages import ShapeDtypeStruct
         c = self.peek()
+        if c and c in "([{":
+            self.depth += 1
+            if self.depth > MAX_SPEC_NESTING:
+                self.error(f"nested more than {MAX_SPEC_NESTING} deep")
+            try:
+                return self.container(c)
+            finally:
+                self.depth -= 1
+        return self.leaf(c)
+
+    def container(self, c):
         if c == "(":
             items, trailing = self.sequence("(", ")")
             return items[0] if len(items) == 1 and not trailing else tuple(items)
         if c == "[":
             return self.sequence("[", "]")[0]
-        if c == "{":
-            return self.mapping()
+        return self.mapping()
+
+    def leaf(self, c):
+        from mlax.dialects import MAX_BYTES, shape_problem
+        from mlax.stages import ShapeDtypeStruct
         if not c:
             self.error("expected a spec such as f32[2,3]")
         w, start = self.word()
@@ -141,15 +160,21 @@ class _SpecParser:
             if self.peek() != "]":
                 while True:
                     d, dpos = self.word()
-                    if not d.isdigit():
+                    if not (d.isascii() and d.isdigit()):
                         self.error("expected a non-negative integer dimension", dpos)
+                    if int(d) > MAX_BYTES:
+                        self.error(f"dimension {d} does not fit in int64", dpos)
                     shape.append(int(d))
                     if self.peek() == ",":
                         self.pos += 1
                         continue
                     break
             self.expect("]")
-        return ShapeDtypeStruct(tuple(shape), np.dtype(_DTYPES[w]))
+        dtype = np.dtype(_DTYPES[w])
+        why = shape_problem(shape, dtype.itemsize)
+        if why is not None:
+            self.error(why, start)
+        return ShapeDtypeStruct(tuple(shape), dtype)
 
     def sequence(self, open_, close):
         self.expect(open_)
@@ -197,17 +222,20 @@ def parse_spec(text: str):
     return _SpecParser(text).parse()
 
 
-def _from_json(v, where):
+def _from_json(v, where, depth=0):
     """JSON args: strings are specs, lists/objects/null are pytree nodes."""
+    if depth > MAX_SPEC_NESTING:
+        raise CompileError(f"mlax-compile: error: {where}: arguments nested more than "
+                           f"{MAX_SPEC_NESTING} deep\n")
     if isinstance(v, str):
         try:
             return parse_spec(v)
         except SpecError as e:
             raise CompileError(e.render(f"spec in {where}")) from None
     if isinstance(v, list):
-        return [_from_json(x, where) for x in v]
+        return [_from_json(x, where, depth + 1) for x in v]
     if isinstance(v, dict):
-        return {k: _from_json(x, where) for k, x in v.items()}
+        return {k: _from_json(x, where, depth + 1) for k, x in v.items()}
     if v is None:
         return None
     raise CompileError(f"mlax-compile: error: {where}: {v!r} is not an argument spec "
@@ -217,7 +245,7 @@ def _from_json(v, where):
 def _static_value(text):
     try:
         return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
+    except (ValueError, TypeError, SyntaxError, RecursionError, MemoryError):
         return text
 
 
@@ -416,7 +444,8 @@ class Files:
             src = linecache.getline(file, line).rstrip("\n")
         if not src:
             return ""
-        return f"{src}\n{' ' * max(col - 1, 0)}^\n"
+        from mlax.opt import quote_line
+        return quote_line(src, col)
 
 
 def _user_frame(tb):
@@ -510,8 +539,10 @@ def _call_arguments(fn_args: FunctionArgs, fn, path):
                 data = json.load(f)
         except OSError as e:
             raise UsageError(f"cannot open --args-json file '{fn_args.args_json}': {e.strerror}")
-        except ValueError as e:
+        except ValueError as e:   # UnicodeDecodeError included
             raise CompileError(f"{fn_args.args_json}: error: invalid JSON: {e}\n") from None
+        except RecursionError:
+            raise CompileError(f"{fn_args.args_json}: error: JSON nested too deeply\n") from None
         if isinstance(data, list):
             data = {"args": data}
         if not isinstance(data, dict) or set(data) - {"args", "kwargs", "static"}:
@@ -644,13 +675,19 @@ def _load_mlir(opts, timer, stem):
     from mlax import opt
     from mlax.compile import flat_entry_meta, func_ops, function_signature, symbol_name
     from mlax.dialects import make_context
-    name = opts.path
-    text = sys.stdin.read() if name == "-" else open(name, encoding="utf-8").read()
-    source = opt.Source("<stdin>" if name == "-" else name, text)
+    try:
+        name, text = opt.read_source(opts.path, "mlax-compile")
+    except opt.InputError as e:
+        raise UsageError(str(e).removeprefix("mlax-compile: error: ")) from None
+    except opt.OptError as e:
+        raise CompileError(str(e)) from None
+    source = opt.Source(name, text)
     ctx = make_context()
     with timer("parse"):
         try:
-            module = _parse_mlir(text, source.name, ctx)
+            module, _ = opt.parse_module(text, source.name, ctx)
+        except opt.OptError as e:
+            raise CompileError(str(e)) from None
         except ir.MLIRError as e:
             raise CompileError(opt.format_mlir_error(e, source)) from None
     entries = {}
@@ -662,6 +699,7 @@ def _load_mlir(opts, timer, stem):
             if len(f.regions[0].blocks) == 0:
                 continue
             sym = symbol_name(f)
+            _check_entry_types(f, sym, source)
             try:
                 ins, outs = function_signature(module, sym)
             except TypeError as e:
@@ -672,22 +710,21 @@ def _load_mlir(opts, timer, stem):
     return Input(module, ctx, entries, source, stem)
 
 
-def _parse_mlir(text, name, ctx):
-    """A builtin.module from `text`; top-level ops outside one are wrapped, as mlir-opt
-    does (the wrapper starts on line 1, so line numbers hold)."""
+def _check_entry_types(fn, sym, source):
+    """Raise CompileError unless entry point `fn` takes and returns mlax arrays (ranked
+    tensors of static shape and a dtype mlax has): what a compiled module passes."""
     from mlir import ir
-    try:
-        op = ir.Operation.parse(text, source_name=name, context=ctx)
-    except ir.MLIRError as e:
-        if "single top-level operation" not in str(e):
-            raise
-        return ir.Operation.parse("module {" + text + "\n}", source_name=name, context=ctx)
-    if op.name == "builtin.module":
-        return op
-    with ctx, ir.Location.unknown():
-        module = ir.Module.create()
-    module.body.append(op)
-    return module.operation
+    from mlax import opt
+    from mlax.transforms.verify import mlax_type_problem
+    ftype = ir.FunctionType(ir.TypeAttr(fn.attributes["function_type"]).value)
+    for kind, types in (("argument", ftype.inputs), ("result", ftype.results)):
+        for i, t in enumerate(types):
+            why = mlax_type_problem(t)
+            if why is not None:
+                fl = opt._file_loc(fn.location)
+                where = f"{fl[0]}:{fl[1]}:{fl[2]}" if fl else source.name
+                raise CompileError(f"{where}: error: entry point @{sym}: {kind} #{i} {why}\n"
+                                   + (source.quote(*fl) if fl else ""))
 
 
 # ---------------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ import sys
 from mlir import ir
 
 from mlax import passes, pipelines
+from mlax.dialects import MAX_BYTES
 
 USAGE = """\
 usage: mlax-opt [file|-] [--<pass>[{options}]]... [--pass-pipeline='...'] [--pipeline=<name>]
@@ -198,7 +199,23 @@ class Source:
     def quote(self, file, line, col) -> str:
         if file != self.name or not 1 <= line <= len(self.lines):
             return ""
-        return f"{self.lines[line - 1]}\n{' ' * max(col - 1, 0)}^\n"
+        return quote_line(self.lines[line - 1], col)
+
+
+QUOTE_WIDTH = 160
+
+
+def quote_line(text: str, col: int) -> str:
+    """A source line and a caret under column `col`; a long line is cut to a window of
+    QUOTE_WIDTH characters around the column, marked with '...'."""
+    col = max(col, 1)
+    if len(text) > QUOTE_WIDTH:
+        start = max(0, min(col - 1 - QUOTE_WIDTH // 2, len(text) - QUOTE_WIDTH))
+        head = "..." if start > 0 else ""
+        tail = "..." if start + QUOTE_WIDTH < len(text) else ""
+        text = head + text[start:start + QUOTE_WIDTH] + tail
+        col = col - start + len(head)
+    return f"{text}\n{' ' * (col - 1)}^\n"
 
 
 def format_diagnostic(diag, source: Source, severity="error") -> str:
@@ -246,16 +263,136 @@ def format_pass_error(flag: str, e: Exception, source: Source) -> str:
 
 
 # ---------------------------------------------------------------------------------------
-# Processing one buffer
+# Checks of the text before MLIR parses it
+
+# The deepest nesting of brackets ((, [, {, <) the tools accept. MLIR's parser, verifier,
+# printer and passes recurse once per level of regions, attributes and types, and a C++
+# stack overflow cannot be caught: a module nested 3000 regions deep ends the process. The
+# text is checked before anything recursive sees it; a limit far above what any program
+# (or mlax's own output) nests keeps every later stage well inside the stack.
+MAX_NESTING = 256
+
+# Text on which MLIR 22's parser or its Python bindings crash (an assertion or an
+# uncaught C++ exception, which end the process), found by scripts/fuzz_tools.py, and
+# what to say instead ({0}: the pattern's group). Checked outside strings and comments.
+PARSER_CRASHES = [
+    # The parser takes `index` as a dense array's element type, then asks index for a bit
+    # width and asserts. The bindings cast dense arrays of i1, i8, i16, i32, i64, f32 and
+    # f64 only; reading any other from Python (a pass reading attributes) terminates.
+    (re.compile(r"\barray\s*<\s*(?!(?:i1|i8|i16|i32|i64|f32|f64)(?![\w<]))([^\s:>]+)"),
+     "array attributes of {0} elements are not supported (element types: i1, i8, i16, "
+     "i32, i64, f32, f64)"),
+    # A use of result number N of a value makes the parser allocate N placeholders first:
+    # `%0#2147483648` runs out of memory (LLVM's "out of memory" ends the process).
+    (re.compile(r"%[\w.$-]+#0*([1-9]\d{6,})"),
+     "result number {0} is out of range (mlax reads at most 999999 results of an op)"),
+]
+
+_STRINGS_AND_COMMENTS = re.compile(r'"(?:[^"\\\n]|\\.)*"|//[^\n]*')
+# Brackets, and what the nesting check skips: strings, comments, the `>` of `->`.
+_BRACKETS = re.compile(_STRINGS_AND_COMMENTS.pattern + r'|->|[\[({<\])}>]')
+# The shape of a tensor, memref or vector type: `tensor<4x?x8xf32>` -> "4x?x8x".
+_SHAPE = re.compile(r"\b(?:tensor|memref|vector)\s*<\s*((?:(?:\d+|\?|\[\d+\])\s*x\s*)+)")
+
+
+def _code_only(text: str) -> str:
+    """`text` with strings and comments blanked out (same length, same lines)."""
+    return _STRINGS_AND_COMMENTS.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
+
+
+def _error_at(source: "Source", text: str, pos: int, message: str) -> "OptError":
+    line = text.count("\n", 0, pos) + 1
+    col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+    return OptError(f"{source.name}:{line}:{col}: error: {message}\n"
+                    + source.quote(source.name, line, col))
+
+
+def _oversized_shape(text: str):
+    """The first shape in `text` with more than 2**63 - 1 elements (zero-size dimensions
+    counted as 1, as strides are), or None. Verifiers of memref reshapes compute strided
+    layouts while parsing, and assert on the overflow before mlax-verify can run."""
+    for m in _SHAPE.finditer(text):
+        count = 1
+        for d in re.findall(r"\d+", m.group(1)):
+            count *= max(int(d), 1)
+        if count > MAX_BYTES:
+            return m
+    return None
+
+
+def check_text(text: str, source: "Source"):
+    """Raise OptError where MLIR's parser would crash on `text`: a shape with more
+    elements than int64 counts, a pattern of PARSER_CRASHES, or brackets nested deeper
+    than MAX_NESTING. (Strings and comments are blanked only once a raw search finds
+    something: most input has nothing to find.)"""
+    if _oversized_shape(text):
+        m = _oversized_shape(_code_only(text))
+        if m:
+            dims = re.sub(r"\s", "", m.group(1))[:-1]
+            raise _error_at(source, text, m.start(),
+                            f"a shape of {dims} elements: more than 2**63 - 1")
+    for pattern, message in PARSER_CRASHES:
+        if pattern.search(text):
+            m = pattern.search(_code_only(text))
+            if m:
+                raise _error_at(source, text, m.start(), message.format(*m.groups()))
+    if sum(text.count(c) for c in "([{<") <= MAX_NESTING:
+        return
+    depth = 0
+    for m in _BRACKETS.finditer(text):
+        c = m.group()
+        if c in ("(", "[", "{", "<"):
+            depth += 1
+            if depth > MAX_NESTING:
+                raise _error_at(source, text, m.start(),
+                                f"brackets nested more than {MAX_NESTING} deep; mlax does not "
+                                "parse input nested this deeply")
+        elif c in (")", "]", "}", ">"):
+            depth = max(depth - 1, 0)
+
+
+# ---------------------------------------------------------------------------------------
+# Reading and parsing
 
 _MANY_OPS = "source must contain a single top-level operation"
+
+
+def decode_source(data: bytes, name: str, tool: str = "mlax-opt") -> str:
+    """The input's text; input that is not UTF-8 is an OptError at the first bad byte."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise OptError(f"{name}:{line}:{col}: error: invalid UTF-8 (byte "
+                       f"0x{data[e.start]:02x}); {tool} reads UTF-8 text\n") from None
+
+
+def read_source(path, tool: str = "mlax-opt"):
+    """(name, text) of the file `path`, or of stdin when `path` is None or '-'.
+
+    A file that cannot be read is an InputError, text that is not UTF-8 an OptError."""
+    if path in (None, "-"):
+        stdin = getattr(sys.stdin, "buffer", None)
+        if stdin is None:   # a text stream put in sys.stdin's place
+            return "<stdin>", sys.stdin.read()
+        return "<stdin>", decode_source(stdin.read(), "<stdin>", tool)
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        raise InputError(f"{tool}: error: could not open input file '{path}': "
+                         f"{e.strerror}") from None
+    return path, decode_source(data, path, tool)
 
 
 def parse_module(text: str, source_name: str, ctx: ir.Context, path: str | None = None):
     """Parse a builtin.module, wrapping top-level ops in one as mlir-opt does.
 
     Returns (owner, module_op); keep `owner` alive while using the op. Locations name
-    `source_name` with the text's own line numbers."""
+    `source_name` with the text's own line numbers. Raises OptError for text MLIR would
+    crash on (`check_text`), ir.MLIRError for text it does not parse."""
+    check_text(text, Source(source_name, text))
     if path is not None:
         module = ir.Module.parseFile(path, ctx)
         return module, module.operation
@@ -339,21 +476,10 @@ def check_pipeline(opts: Options, ctx: ir.Context):
 # ---------------------------------------------------------------------------------------
 # main
 
-def _read_input(path):
-    if path in (None, "-"):
-        return "<stdin>", sys.stdin.read()
-    try:
-        with open(path, encoding="utf-8") as f:
-            return path, f.read()
-    except OSError as e:
-        raise InputError(f"mlax-opt: error: could not open input file '{path}': "
-                         f"{e.strerror}") from None
-
-
 def run(opts: Options) -> int:
     from mlax.dialects import make_context
 
-    name, text = _read_input(opts.input)
+    name, text = read_source(opts.input)
     ctx = make_context()
     ctx.allow_unregistered_dialects = opts.allow_unregistered
     check_pipeline(opts, ctx)

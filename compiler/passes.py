@@ -7,6 +7,7 @@ its command-line flag.
 """
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import Callable
 
@@ -70,6 +71,29 @@ class PassFailure(Exception):
     pass
 
 
+_CALLBACK_PREFIX = "Exception raised in callback: Traceback"
+
+
+def _unwrap_callback_error(e: Exception) -> Exception:
+    """The exception a pass raised inside `Operation.walk`, without the traceback text.
+
+    The bindings turn an exception in a walk callback into a RuntimeError whose message
+    is the formatted traceback; keep its last part, the exception's own message (with the
+    type name of a builtin exception, which says what went wrong)."""
+    text = str(e)
+    if not isinstance(e, RuntimeError) or not text.startswith(_CALLBACK_PREFIX):
+        return e
+    lines = text.splitlines()
+    start = max((i for i, ln in enumerate(lines) if ln.startswith("  File ")), default=0) + 1
+    while start < len(lines) - 1 and lines[start].startswith("    "):
+        start += 1   # the quoted source line of the innermost frame, and its carets
+    tail = "\n".join(lines[start:])
+    name, sep, message = tail.partition(": ")
+    if sep and not hasattr(builtins, name.split(".")[-1]):
+        tail = message   # a pass's own error class: its message is the diagnostic
+    return PassFailure(tail)
+
+
 def _python_pass(p: MlaxPass):
     def run(op, pass_):
         try:
@@ -77,7 +101,7 @@ def _python_pass(p: MlaxPass):
                 p.run(op)
         except Exception as e:
             # Keep the message; MLIR only learns that the pass failed.
-            run.error = e
+            run.error = _unwrap_callback_error(e)
             pass_.signal_pass_failure()
     run.error = None
     return run

@@ -16,8 +16,9 @@ from mlir import ir
 from mlir.dialects import irdl
 
 from .ops import ATTR_KINDS, OPS, OpDef
-from .types import (TensorSpec, dtype_of_element, element_type, short_dtype_name, signless,
-                    spec_of_type, spec_type, tensor_type)
+from .types import (MAX_BYTES, TensorSpec, check_shape, dtype_of_element, element_type,
+                    shape_problem, short_dtype_name, signless, spec_of_type, spec_type,
+                    tensor_type, type_problem)
 from . import structural
 
 # The bindings look for a Python module of op classes each time they wrap an op of a
@@ -180,4 +181,4 @@ def create(name: str, operands, attrs=None, loc=None) -> list:
 __all__ = ["OPS", "OpDef", "TensorSpec", "make_context", "load_dialect", "irdl_text", "create",
            "infer", "op_attrs", "attr_to_ir", "attr_from_ir", "element_type", "tensor_type",
            "spec_type", "spec_of_type", "dtype_of_element", "short_dtype_name", "signless",
-           "structural"]
+           "structural", "MAX_BYTES", "check_shape", "shape_problem", "type_problem"]

@@ -28,6 +28,13 @@ _ELEMENT_SPELLING = {
 }
 _DTYPE_OF_SPELLING = {v: k for k, v in _ELEMENT_SPELLING.items()}
 
+# The largest array, in bytes. Sizes, strides and byte offsets are 64-bit integers in the
+# generated code, and MLIR asserts when a layout's size computation overflows: an array's
+# byte size must fit in int64, as XLA requires of every shape (JAX compiles f32[2**60] and
+# rejects f32[2**61]). Zero-size dimensions count as 1, since strides are products of
+# the inner dimensions whatever the outer ones are.
+MAX_BYTES = 2**63 - 1
+
 
 class TensorSpec(NamedTuple):
     """The abstract type of a value: a static shape and a NumPy dtype."""
@@ -55,6 +62,7 @@ def element_type(dtype) -> ir.Type:
 
 
 def tensor_type(shape, dtype) -> ir.RankedTensorType:
+    check_shape(shape, dtype)
     return ir.RankedTensorType.get(list(shape), element_type(dtype), loc=ir.Location.unknown())
 
 
@@ -65,8 +73,64 @@ def spec_type(spec: TensorSpec) -> ir.RankedTensorType:
 def dtype_of_element(t: ir.Type) -> np.dtype:
     spelling = str(t)
     if spelling not in _DTYPE_OF_SPELLING:
-        raise TypeError(f"mlax has no dtype for MLIR element type {spelling}")
+        raise TypeError(f"mlax has no dtype for MLIR element type {spelling} (element types: "
+                        f"{', '.join(_DTYPE_OF_SPELLING)})")
     return np.dtype(_DTYPE_OF_SPELLING[spelling])
+
+
+def shape_problem(shape, itemsize: int) -> str | None:
+    """Why no array of `shape` with `itemsize`-byte elements can exist, or None."""
+    count = 1
+    for d in shape:
+        if not isinstance(d, (int, np.integer)) or isinstance(d, bool):
+            return f"dimension {d!r} is not an integer"
+        if d < 0:
+            return f"dimension {d} is negative"
+        count *= max(int(d), 1)
+    if count * itemsize > MAX_BYTES:
+        dims = "x".join(str(int(d)) for d in shape)
+        return (f"an array of {dims} elements of {itemsize} bytes is larger than "
+                f"2**63 - 1 bytes")
+    return None
+
+
+def check_shape(shape, dtype):
+    """Raise ValueError unless `shape` is a valid array shape for `dtype`."""
+    why = shape_problem(shape, np.dtype(dtype).itemsize)
+    if why is not None:
+        raise ValueError(f"invalid shape {tuple(shape)} for {np.dtype(dtype).name}: {why}")
+
+
+def element_bytes(t: ir.Type) -> int:
+    """The storage size of an MLIR element type in bytes (8 for those of no fixed size)."""
+    if isinstance(t, ir.IntegerType):
+        return max(1, (t.width + 7) // 8)
+    if isinstance(t, ir.FloatType):
+        return max(1, (t.width + 7) // 8)
+    if isinstance(t, ir.ComplexType):
+        return 2 * element_bytes(t.element_type)
+    if isinstance(t, ir.VectorType):
+        return max(1, _count(t.shape)) * element_bytes(t.element_type)
+    return 8   # index, pointers, and anything else: 64-bit
+
+
+def _count(shape):
+    n = 1
+    for d in shape:
+        n *= max(d, 1)
+    return n
+
+
+def type_problem(t: ir.Type) -> str | None:
+    """Why a value of type `t` cannot exist (an array larger than MAX_BYTES), or None.
+
+    Ranked tensors, memrefs and vectors have sizes; a dynamic dimension counts as 1."""
+    if not isinstance(t, (ir.RankedTensorType, ir.MemRefType, ir.VectorType)):
+        return None
+    static = [d for d in t.shape if not ir.ShapedType.is_dynamic_size(d)]
+    if _count(static) * element_bytes(t.element_type) > MAX_BYTES:
+        return f"{t} is larger than 2**63 - 1 bytes"
+    return None
 
 
 def spec_of_type(t: ir.Type) -> TensorSpec:

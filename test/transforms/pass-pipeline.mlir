@@ -76,6 +76,6 @@ func.func @f(%a: tensor<4xf32>, %b: tensor<4xf32>) -> tensor<4xf32> {
 // HELP-DAG: --mlax-dce {{.*}}Remove mlax ops whose results are unused
 // HELP-DAG: --mlax-lower-to-linalg {{.*}}Lower mlax ops to linalg
 // HELP-DAG: --mlax-simplify
-// HELP-DAG: --mlax-verify {{.*}}Check mlax ops' result types
+// HELP-DAG: --mlax-verify {{.*}}Check mlax ops' types
 // HELP: named pipelines
 // HELP: cpu {{.*}}mlax-lower-to-linalg
