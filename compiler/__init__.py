@@ -4,34 +4,67 @@
     from mlax import numpy as jnp, random
 
 Functions are traced into the mlax dialect (`make_ir`), transformed by MLIR passes, and
-lowered through linalg to the CPU (`jit`).
-"""
-from mlax.core import config, ConcretizationTypeError, TracerBoolConversionError, \
-    TracerIntegerConversionError, NonConcreteBooleanIndexError, MlaxError
-from mlax.runtime import Array
-from mlax.api import jit, make_ir, device_put, devices, clear_caches
-from mlax import tree_util
-from mlax import numpy
-from mlax import nn, scipy
-from mlax import lax
-from mlax.tree_util import tree_map, tree_leaves, tree_structure, tree_flatten, tree_unflatten
-from mlax.batching import vmap
-from mlax.ad import (grad, value_and_grad, jvp, vjp, linearize, jacfwd, jacrev, jacobian,
-                     hessian, custom_jvp, custom_vjp)
-from mlax import ops, random, tree, runtime, stages
-from mlax.stages import ShapeDtypeStruct
+lowered by a backend (`jit`; the CPU: through linalg to native code).
 
-make_jaxpr = make_ir
+`import mlax` loads only the runtime (arrays, the config, compiled-module loading): the
+public names below are looked up on first use (PEP 562), so a compiled module imports
+with no compiler part loaded, and a program pays for MLIR when it first traces.
+"""
+import importlib
+
+from mlax.runtime import Array
+from mlax.runtime.config import config
 
 __version__ = "0.1.0"
 
+# name -> (module, attribute): the public API, imported on first use.
+_API = {
+    "jit": ("mlax.api", "jit"), "make_ir": ("mlax.api", "make_ir"),
+    "make_jaxpr": ("mlax.api", "make_ir"), "device_put": ("mlax.api", "device_put"),
+    "devices": ("mlax.api", "devices"), "clear_caches": ("mlax.api", "clear_caches"),
+    "vmap": ("mlax.batching", "vmap"),
+    "grad": ("mlax.ad", "grad"), "value_and_grad": ("mlax.ad", "value_and_grad"),
+    "jvp": ("mlax.ad", "jvp"), "vjp": ("mlax.ad", "vjp"), "linearize": ("mlax.ad", "linearize"),
+    "jacfwd": ("mlax.ad", "jacfwd"), "jacrev": ("mlax.ad", "jacrev"),
+    "jacobian": ("mlax.ad", "jacobian"), "hessian": ("mlax.ad", "hessian"),
+    "custom_jvp": ("mlax.ad", "custom_jvp"), "custom_vjp": ("mlax.ad", "custom_vjp"),
+    "ShapeDtypeStruct": ("mlax.stages", "ShapeDtypeStruct"),
+    "tree_map": ("mlax.tree_util", "tree_map"), "tree_leaves": ("mlax.tree_util", "tree_leaves"),
+    "tree_structure": ("mlax.tree_util", "tree_structure"),
+    "tree_flatten": ("mlax.tree_util", "tree_flatten"),
+    "tree_unflatten": ("mlax.tree_util", "tree_unflatten"),
+    "ConcretizationTypeError": ("mlax.core", "ConcretizationTypeError"),
+    "TracerBoolConversionError": ("mlax.core", "TracerBoolConversionError"),
+    "TracerIntegerConversionError": ("mlax.core", "TracerIntegerConversionError"),
+    "NonConcreteBooleanIndexError": ("mlax.core", "NonConcreteBooleanIndexError"),
+    "MlaxError": ("mlax.core", "MlaxError"),
+}
+
+# Subpackages and modules a user reaches as attributes (`mlax.numpy.sum`).
+_MODULES = {"numpy", "lax", "nn", "scipy", "random", "tree_util", "tree", "ops", "stages",
+            "backends", "runtime", "dialects"}
+
+
+def __getattr__(name):
+    if name in _API:
+        module, attr = _API[name]
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    if name in _MODULES:
+        return importlib.import_module(f"mlax.{name}")
+    raise AttributeError(f"module 'mlax' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_API) | _MODULES)
+
 
 def block_until_ready(x):
-    return tree_util.tree_map(lambda l: l.block_until_ready() if hasattr(l, "block_until_ready") else l, x)
+    """Wait for every array in the pytree `x` (mlax computes synchronously: returns x)."""
+    tree_util = importlib.import_module("mlax.tree_util")
+    return tree_util.tree_map(
+        lambda leaf: leaf.block_until_ready() if hasattr(leaf, "block_until_ready") else leaf, x)
 
 
-__all__ = ["jit", "clear_caches", "make_ir", "device_put", "devices", "Array", "numpy", "lax", "tree_util",
-           "config", "tree_map", "tree_leaves", "tree_structure", "tree_flatten",
-           "tree_unflatten", "block_until_ready", "vmap", "ops", "make_jaxpr", "random", "tree", "runtime", "stages", "ShapeDtypeStruct",
-           "grad", "value_and_grad", "jvp", "vjp", "linearize", "jacfwd", "jacrev", "jacobian",
-           "hessian", "custom_jvp", "custom_vjp", "nn", "scipy"]
+__all__ = ["Array", "config", "block_until_ready", *_API, *sorted(_MODULES)]

@@ -22,9 +22,10 @@ import inspect
 import numpy as np
 from mlir import ir
 
-from mlax import core, tracing
-from mlax.api import (Jitted, Transformed, _aval_of, _leaf_signature, declare, emit_call,
-                      untraced_value)
+from mlax import core, lax, tracing
+from mlax import numpy as jnp
+from mlax.api import Jitted, Transformed, declare, emit_call, trace_avals, untraced_value
+from mlax.batching import vmap
 from mlax.tracing import Tracer
 from mlax.tree_util import tree_flatten, tree_map, tree_structure, tree_unflatten
 
@@ -69,7 +70,6 @@ def _site():
 def _trace(fn, avals, in_tree, names, parent, name):
     """Trace `fn(*in_tree.unflatten(args))` on arguments of `avals` into a private function
     of parent's module. Returns (builder, out_leaves, out_tree)."""
-    from mlax.api import trace_avals
     return trace_avals(fn, avals, in_tree, names, parent, name)
 
 
@@ -136,8 +136,7 @@ def _named(f, name):
 
 def _cast_like(x, aval, what):
     """`x` as a value of `aval`'s shape and dtype (weak scalars and same-kind dtypes convert)."""
-    from mlax import lax
-    a = _aval_of(x)
+    a = tracing.aval_of(x)
     if tuple(a.shape) != tuple(aval.shape):
         raise ValueError(f"{what}: got shape {a.str_short()} where {aval.str_short()} was "
                          f"expected (at {_site()}).")
@@ -183,8 +182,8 @@ class _Traced:
         self.avals = []
         for x, n in zip(self.leaves, self.names):
             if not isinstance(x, Tracer):
-                _leaf_signature(x, n or "keyword argument")
-            self.avals.append(_aval_of(x))
+                tracing.leaf_signature(x, n or "keyword argument")
+            self.avals.append(tracing.aval_of(x))
         self.nums = nums
         self.diff = []
         for k in nums:
@@ -244,7 +243,6 @@ class _Traced:
     def per_arg(self, flat_by_leaf, nums, single):
         """The derivative pytrees of the arguments `nums` from {leaf index: value}; leaves
         that were not differentiated get zeros."""
-        from mlax import numpy as jnp
         trees = []
         for k in nums:
             lo, hi = self.ranges[k]
@@ -415,7 +413,7 @@ def jvp(fun, primals, tangents, has_aux=False):
     t = _Traced(fun, primals, {}, tuple(range(len(primals))), has_aux, "jvp")
     t_leaves = tree_flatten(tuple(tangents))[0]
     for i, (p, tl) in enumerate(zip(t.avals, t_leaves)):
-        ta = _aval_of(tl)
+        ta = tracing.aval_of(tl)
         if tuple(ta.shape) != tuple(p.shape):
             raise ValueError("jvp called with different primal and tangent shapes;Got primal "
                              f"shape {p.shape} and tangent shape as {ta.shape} (at {_site()})")
@@ -444,7 +442,7 @@ def linearize(fun, *primals, has_aux=False):
 
 
 def _zeros_like_leaf(x):
-    a = _aval_of(x)
+    a = tracing.aval_of(x)
     return np.zeros(a.shape, a.dtype)
 
 
@@ -569,15 +567,12 @@ def _offsets(sizes):
 
 def _basis(n, dtype):
     """The n x n identity, built from iotas (not an n^2-element constant)."""
-    from mlax import lax
     eq = lax.eq(lax.broadcasted_iota(np.int32, (n, n), 0), lax.broadcasted_iota(np.int32, (n, n), 1))
     return lax.convert_element_type(eq, dtype)
 
 
 def _jacfwd_blocks(t, main_avals):
     """{(output leaf, input leaf): block}: vmap of the JVP over the input basis."""
-    from mlax import numpy as jnp
-    from mlax.batching import vmap
     ins = [t.avals[i] for i in t.diff]
     off = _offsets([a.size for a in ins])
     n = off[-1]
@@ -602,8 +597,6 @@ def _jacfwd_blocks(t, main_avals):
 
 def _jacrev_blocks(t, main_avals):
     """{(output leaf, input leaf): block}: vmap of the VJP over the output basis."""
-    from mlax import numpy as jnp
-    from mlax.batching import vmap
     off = _offsets([o.size for o in main_avals])
     m = off[-1]
     jac = {}
@@ -699,7 +692,7 @@ class _CustomBase:
         nondiff = {i: args[i] for i in self.nondiff_argnums if i < len(args)}
         diff_args = tuple(a for i, a in enumerate(args) if i not in nondiff)
         leaves, in_tree = tree_flatten(diff_args)
-        avals = [_aval_of(x) for x in leaves]
+        avals = [tracing.aval_of(x) for x in leaves]
         pnames = tracing.arg_names_of(self.fun, len(args))
         dnames = [n for i, n in enumerate(pnames) if i not in nondiff]
         names = [dnames[k] for k, a in enumerate(diff_args) for _ in tree_flatten(a)[0]]
@@ -789,7 +782,7 @@ class custom_jvp(_CustomBase):
                        "num_callee_consts": _i64(len(callee.captured))}
         operands = list(leaves) + list(callee.captured) + list(rule_b.captured)
         sym = declare(parent, "custom_jvp", f"custom_jvp_{callee.name}",
-                      [_aval_of(x) for x in operands], out_avals, entries)
+                      [tracing.aval_of(x) for x in operands], out_avals, entries)
         outs = emit_call(tracing.current(), sym, operands, out_avals, _origins(operands))
         return out_tree.unflatten(outs)
 
@@ -882,6 +875,6 @@ class custom_vjp(_CustomBase):
         operands = (list(leaves) + list(callee.captured) + list(fwd_b.captured)
                     + list(bwd_b.captured))
         sym = declare(parent, "custom_vjp", f"custom_vjp_{callee.name}",
-                      [_aval_of(x) for x in operands], out_avals, entries)
+                      [tracing.aval_of(x) for x in operands], out_avals, entries)
         outs = emit_call(tracing.current(), sym, operands, out_avals, _origins(operands))
         return out_tree.unflatten(outs)

@@ -21,34 +21,13 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import func as func_d
 
-from mlax import core, tracing
+from mlax import core, eager, stages, tracing
 from mlax.core import ShapedArray
+from mlax.dialects import structural, tensor_type
 from mlax.eager import to_numpy
-from mlax.runtime import Array
-from mlax.tracing import Tracer
-from mlax.tree_util import tree_flatten, tree_unflatten
-
-
-def _leaf_signature(x, name):
-    if isinstance(x, Array):
-        return (x.shape, x.dtype, x.weak_type)
-    if isinstance(x, np.ndarray):
-        return (x.shape, core.canonicalize_dtype(x.dtype), False)
-    if isinstance(x, np.generic):
-        return ((), core.canonicalize_dtype(x.dtype), False)
-    if core.is_python_scalar(x):
-        a = core.aval_of_python_scalar(x)
-        return ((), a.dtype, a.weak_type)
-    raise TypeError(f"Argument '{name}' of type {type(x).__name__} is not a valid mlax type: "
-                    "pass arrays, Python scalars, or pytrees of them, or mark it static with "
-                    "static_argnums/static_argnames.")
-
-
-def _aval_of(x):
-    if isinstance(x, Tracer):
-        return x.aval
-    shape, dtype, weak = _leaf_signature(x, "output")
-    return ShapedArray(shape, dtype, weak)
+from mlax.runtime import CPU0, Array
+from mlax.tracing import Tracer, aval_of, leaf_names, leaf_signature
+from mlax.tree_util import tree_flatten, tree_map, tree_unflatten
 
 
 class _Entry:
@@ -176,9 +155,11 @@ def _normalize_static(fun, static_argnums, static_argnames, donate_argnums=None)
 class Jitted:
     """The result of `mlax.jit(fun)`."""
 
-    def __init__(self, fun, static_argnums=None, static_argnames=None, donate_argnums=None):
+    def __init__(self, fun, static_argnums=None, static_argnames=None, donate_argnums=None,
+                 backend=None):
         functools.update_wrapper(self, fun)
         self._fun = fun
+        self._backend = backend
         self._static_argnums, self._static_argnames, self._param_names = \
             _normalize_static(fun, static_argnums, static_argnames, donate_argnums)
         self._options = (self._static_argnums, self._static_argnames)
@@ -247,15 +228,15 @@ class Jitted:
         state = core.config.trace_state()
         try:
             key = (self._options, static, treedef,
-                   tuple(_leaf_signature(x, "") for x in leaves), state)
+                   tuple(tracing.leaf_signature(x, "") for x in leaves), state)
             entry = self._cache.get(key)
         except TypeError:
             key, entry = None, None
         exe = entry.exe if entry is not None else None
         if exe is None:
-            names = _leaf_names(dyn_args, dyn_names, dyn_kwargs)
+            names = tracing.leaf_names(dyn_args, dyn_names, dyn_kwargs)
             key = (self._options, static, treedef,
-                   tuple(_leaf_signature(x, n) for x, n in zip(leaves, names)), state)
+                   tuple(tracing.leaf_signature(x, n) for x, n in zip(leaves, names)), state)
             entry = self._compile(static, leaves, treedef, names)
             exe = entry.exe
             self._cache.put(key, entry)
@@ -282,29 +263,28 @@ class Jitted:
         return flat
 
     def _trace(self, static, leaves, treedef, names, tm, parent=None):
-        avals = [_aval_of(x) for x in leaves]
+        avals = [tracing.aval_of(x) for x in leaves]
         builder, out = tracing.trace_function(self._flat_fun(static, treedef), avals, names,
                                               getattr(self._fun, "__name__", "fn"), tm, parent)
         out_leaves, out_tree = tree_flatten(out)
         for o in out_leaves:
             if not isinstance(o, Tracer):
-                _leaf_signature(o, "output")
+                tracing.leaf_signature(o, "output")
         with tm.ctx:
             builder.finish(out_leaves)
         return builder, out_leaves, out_tree
 
     def _compile(self, static, leaves, treedef, names):
-        from mlax.compile import compile_builder
         tm = tracing.TracedModule()
         builder, out_leaves, out_tree = self._trace(static, leaves, treedef, names, tm)
-        out_avals = [_aval_of(o) for o in out_leaves]
-        exe = compile_builder(tm, builder, out_avals)
+        out_avals = [tracing.aval_of(o) for o in out_leaves]
+        exe = tm.compile(builder, out_avals, self._backend)
         return _Entry(exe, out_tree, [a.weak_type for a in out_avals])
 
     def _call_traced(self, static, leaves, treedef, dyn_names, dyn_args):
         parent = tracing.current()
         tm = parent.traced_module
-        names = _leaf_names(dyn_args, dyn_names, {})
+        names = tracing.leaf_names(dyn_args, dyn_names, {})
         names += [""] * (len(leaves) - len(names))
         builder, out_leaves, out_tree = self._trace(static, leaves, treedef, names, tm, parent)
         results = call_function(parent, builder, leaves)
@@ -312,7 +292,6 @@ class Jitted:
 
     def lower(self, *args, **kwargs):
         """Ahead-of-time: trace for these (possibly abstract) arguments -> mlax.stages.Lowered."""
-        from mlax import stages
         return stages.lower(self, *args, **kwargs)
 
     def trace_ir(self, *args, **kwargs):
@@ -320,7 +299,7 @@ class Jitted:
         static, dyn_args, dyn_names, dyn_kwargs = self._split(args, kwargs)
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
         tm = tracing.TracedModule()
-        names = _leaf_names(dyn_args, dyn_names, dyn_kwargs)
+        names = tracing.leaf_names(dyn_args, dyn_names, dyn_kwargs)
         self._trace(static, leaves, treedef, names, tm)
         return tm.module
 
@@ -339,15 +318,6 @@ def call_function(parent, builder, leaves):
     for r, aval in zip(call.results, builder.out_avals):
         outs.append(Tracer(parent, r, aval, origin))
     return outs
-
-
-def _leaf_names(dyn_args, dyn_names, dyn_kwargs):
-    names = []
-    for a, n in zip(dyn_args, dyn_names):
-        names += [n] * len(tree_flatten(a)[0])
-    for k, v in dyn_kwargs.items():
-        names += [k] * len(tree_flatten(v)[0])
-    return names
 
 
 def _hashable(v, name):
@@ -369,7 +339,6 @@ def _hashable(v, name):
 def clear_caches():
     """Drop every compiled function held in memory (jit and eager caches), as
     `jax.clear_caches` does; the persistent compilation cache on disk stays."""
-    from mlax import eager
     with _CACHES_LOCK:
         caches = [cache for _, cache in _CACHES.values()]
     for cache in caches:
@@ -380,16 +349,37 @@ def clear_caches():
 _NO_FUN = object()   # jit(static_argnums=...) without a function: a decorator
 
 
-def jit(fun=_NO_FUN, *, static_argnums=None, static_argnames=None, donate_argnums=None, **_):
-    """Compile `fun` for the CPU; usable as `@jit`, `jit(f, ...)`, `@jit(static_argnums=...)`
-    and with functools.partial."""
+def jit(fun=_NO_FUN, *, static_argnums=None, static_argnames=None, donate_argnums=None,
+        donate_argnames=None, keep_unused=False, device=None, backend=None, inline=False,
+        in_shardings=None, out_shardings=None, compiler_options=None):
+    """Compile `fun`; usable as `@jit`, `jit(f, ...)`, `@jit(static_argnums=...)` and with
+    functools.partial.
+
+    `backend` names the target ("cpu"; None: the default platform's). Accepted as JAX
+    takes them, without effect here: `donate_argnums`/`donate_argnames` (checked; the
+    runtime allocates every result fresh, so no buffer is reused), `keep_unused`
+    (unused arguments are always kept in the signature), `inline` (a jitted function
+    called under a trace is always a function of its own that the inliner inlines),
+    `compiler_options`. `in_shardings`/`out_shardings` and `device` are not implemented
+    yet: they raise."""
     if fun is _NO_FUN:
         return functools.partial(jit, static_argnums=static_argnums,
-                                 static_argnames=static_argnames, donate_argnums=donate_argnums)
+                                 static_argnames=static_argnames, donate_argnums=donate_argnums,
+                                 donate_argnames=donate_argnames, keep_unused=keep_unused,
+                                 device=device, backend=backend, inline=inline,
+                                 in_shardings=in_shardings, out_shardings=out_shardings,
+                                 compiler_options=compiler_options)
     if not callable(fun):
         raise TypeError(f"Expected a callable value, got {fun!r}: jit compiles a function "
                         "(use @jit, jit(f) or jit(f, static_argnums=...))")
-    return Jitted(fun, static_argnums, static_argnames, donate_argnums)
+    for name, value in (("in_shardings", in_shardings), ("out_shardings", out_shardings),
+                        ("device", device)):
+        if value is not None:
+            raise NotImplementedError(f"mlax does not implement jax.jit's {name} yet")
+    _argnames(donate_argnames, "donate_argnames")
+    if backend is not None:
+        tracing.default_backend(backend)    # an unavailable backend is an error here
+    return Jitted(fun, static_argnums, static_argnames, donate_argnums, backend)
 
 
 class IR:
@@ -422,7 +412,6 @@ def device_put(x, device=None):
         return x
     if isinstance(x, Tracer):
         return x
-    from mlax.tree_util import tree_map
     if not isinstance(x, (np.ndarray, np.generic)) and not core.is_python_scalar(x):
         return tree_map(lambda l: device_put(l, device), x)
     weak = core.is_python_scalar(x) and not isinstance(x, bool)
@@ -430,7 +419,8 @@ def device_put(x, device=None):
 
 
 def devices(backend=None):
-    from mlax.runtime import CPU0
+    """The devices of `backend` (None: the default platform's)."""
+    tracing.default_backend(backend)    # raises for a backend that is not available
     return [CPU0]
 
 
@@ -443,7 +433,7 @@ def trace_callee(fun, leaves, in_tree, names, parent, name=None):
     `leaves` are the operands at the call site (Tracers of `parent`, or constants); the
     callee gets one parameter per leaf, plus trailing parameters for the outer tracers it
     closes over (`builder.captured`). Returns (builder, out_leaves, out_tree)."""
-    return trace_avals(fun, [_aval_of(x) for x in leaves], in_tree, names, parent,
+    return trace_avals(fun, [tracing.aval_of(x) for x in leaves], in_tree, names, parent,
                        name or getattr(fun, "__name__", "fn"))
 
 
@@ -457,7 +447,7 @@ def trace_avals(fun, avals, in_tree, names, parent, name):
     out_leaves, out_tree = tree_flatten(out)
     for o in out_leaves:
         if not isinstance(o, Tracer):
-            _leaf_signature(o, "output")
+            tracing.leaf_signature(o, "output")
     with tm.ctx:
         builder.finish(out_leaves)
         builder.func.attributes["sym_visibility"] = ir.StringAttr.get("private")
@@ -466,7 +456,6 @@ def trace_avals(fun, avals, in_tree, names, parent, name):
 
 def emit_call(parent, callee: str, operands, result_avals, origin=frozenset()):
     """Emit `func.call @callee(operands)` in `parent`; returns Tracers of `result_avals`."""
-    from mlax.dialects import tensor_type
     with parent.traced_module.ctx:
         values = [parent.lift(x) for x in operands]
         types = [tensor_type(a.shape, a.dtype) for a in result_avals]
@@ -479,7 +468,6 @@ def declare(parent, kind, name, operand_avals, result_avals, entries: dict):
     """Declare a structural function of `kind` (see mlax.dialects.structural) in parent's module.
 
     `entries` values are ir.Attributes. Returns the declaration's symbol name."""
-    from mlax.dialects import structural, tensor_type
     tm = parent.traced_module
     sym = tm.unique_name(name)
     with tm.ctx, ir.Location.unknown():

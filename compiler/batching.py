@@ -13,7 +13,8 @@ import numpy as np
 from mlir import ir
 
 from mlax import tracing
-from mlax.api import Transformed, _aval_of, declare, emit_call, trace_callee, untraced_value
+from mlax.dialects import dependent_results
+from mlax.api import Transformed, declare, emit_call, trace_callee, untraced_value
 from mlax.core import ShapedArray
 from mlax.tracing import Tracer
 from mlax.tree_util import (flatten_up_to, keystr, tree_flatten, tree_flatten_with_path,
@@ -144,7 +145,6 @@ class Vmapped(Transformed):
         return distinct.pop()
 
     def _traced(self, *args, **kwargs):
-        from mlax.transforms import vmap as vmap_pass
         parent = tracing.current()
         # Unmapped arguments that are plain values are closed over, not traced: `fun`
         # sees them concrete, as under JAX's vmap (a None stands in: it has no leaves).
@@ -152,7 +152,7 @@ class Vmapped(Transformed):
                  if untraced_value(args[i])}
         args = tuple(None if i in fixed else a for i, a in enumerate(args))
         leaves, axes, names = self._arg_axes(args, kwargs)
-        avals = [_aval_of(x) for x in leaves]
+        avals = [tracing.aval_of(x) for x in leaves]
         size = self._axis_size_of(avals, axes, names)
         axes = [None if a is None else a % avals[i].ndim for i, a in enumerate(axes)]
         example = [ShapedArray(a.shape[:ax] + a.shape[ax + 1:], a.dtype, a.weak_type)
@@ -171,7 +171,7 @@ class Vmapped(Transformed):
         out_axes = _broadcast_prefix(self._out_axes, tree_unflatten(out_tree, out_avals),
                                      "out_axes", "the function's output")
         with parent.traced_module.ctx:
-            batched = vmap_pass.batched_results(parent.traced_module.module.operation,
+            batched = dependent_results(parent.traced_module.module.operation,
                                                 builder.name, [a is not None for a in in_axes])
         result_avals = []
         for i, (aval, ax, b) in enumerate(zip(out_avals, out_axes, batched)):

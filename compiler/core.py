@@ -1,9 +1,6 @@
-"""Abstract values, JAX's dtype rules, and `bind`: the one entry point of every primitive.
-
-`bind("mlax.add", x, y)` emits an op when an operand is a Tracer (inside jit, grad, vmap,
-make_ir) and otherwise runs the op at once through a compiled one-op function, cached per
-op, attributes and operand types: un-jitted code runs op by op, as in JAX.
-"""
+"""Abstract values, JAX's dtype rules, the user-facing errors, the trace stack and the
+bounded caches of compiled functions: what every part of the front end shares.
+(`bind`, the entry point of every primitive, is in mlax.dispatch.)"""
 from __future__ import annotations
 
 import collections
@@ -15,101 +12,8 @@ import numpy as np
 
 from mlax.dialects import TensorSpec, short_dtype_name
 
-# ---------------------------------------------------------------------------------------
-# Configuration
+from mlax.runtime.config import config  # noqa: F401  (mlax.core.config, as before)
 
-
-def _flag(name, value):
-    # JAX's boolean options take any value and keep its truth value.
-    return bool(value)
-
-
-def _string_or_none(name, value):
-    if value is not None and not isinstance(value, str):
-        raise ValueError(f"mlax config option {name!r} must be None or a string, got {value!r} "
-                         f"of type {type(value).__name__}")
-    return value
-
-
-def _path_or_none(name, value):
-    if value is not None and not isinstance(value, (str, os.PathLike)):
-        raise ValueError(f"mlax config option {name!r} must be None or a directory path (a "
-                         f"string or os.PathLike), got {value!r} of type {type(value).__name__}")
-    return None if value is None else os.fspath(value)
-
-
-def _cache_size(name, value):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"mlax config option {name!r} must be a positive integer (a number of "
-                         f"compiled functions), got {value!r}")
-    return value
-
-
-class Config:
-    """`mlax.config.update("jax_enable_x64", True)` as in JAX.
-
-    OPTIONS maps each option to (default, check); `check(name, value)` returns the value
-    to store or raises ValueError saying what the option takes. Options are spelled with or
-    without JAX's `jax_` prefix. TRACE_OPTIONS change what tracing produces: they are part
-    of every compiled function's cache key.
-
-    - `compilation_cache_dir`: the persistent compilation cache (mlax/cache.py).
-    - `eager_cache_size`: how many compiled one-op functions eager execution keeps (least
-      recently used dropped first; each holds its machine code, ~10-50 KB for one op).
-    - `jit_cache_size`: how many compiled signatures each jitted function keeps (least
-      recently used dropped first)."""
-
-    OPTIONS = {
-        "jax_enable_x64": (False, _flag),
-        "jax_threefry_partitionable": (True, _flag),
-        "jax_platform_name": ("cpu", _string_or_none),
-        "compilation_cache_dir": (None, _path_or_none),
-        "eager_cache_size": (2048, _cache_size),
-        "jit_cache_size": (256, _cache_size),
-    }
-    TRACE_OPTIONS = ("jax_enable_x64", "jax_threefry_partitionable")
-
-    def __init__(self):
-        self.values = {name: default for name, (default, _) in self.OPTIONS.items()}
-        self.generation = 0      # bumped by every update: callers' memos of values expire
-        self._trace_state = self._read_trace_state()
-
-    def _key(self, name):
-        for key in (name, f"jax_{name}", name.removeprefix("jax_")):
-            if key in self.OPTIONS:
-                return key
-        raise AttributeError(f"Unrecognized config option: {name}")
-
-    def update(self, name, value):
-        key = self._key(name)
-        self.values[key] = self.OPTIONS[key][1](key, value)
-        self.generation += 1
-        self._trace_state = self._read_trace_state()
-
-    def read(self, name):
-        return self.values[self._key(name)]
-
-    def trace_state(self) -> tuple:
-        """The values of TRACE_OPTIONS, for cache keys of traced functions (kept up to
-        date by update: this is read on every jit call)."""
-        return self._trace_state
-
-    def _read_trace_state(self):
-        return tuple(self.values[k] for k in self.TRACE_OPTIONS)
-
-    @property
-    def x64_enabled(self):
-        return self.values["jax_enable_x64"]
-
-    # JAX spells these as attributes too.
-    def __getattr__(self, name):
-        values = self.__dict__.get("values", {})
-        if name in values:
-            return values[name]
-        raise AttributeError(name)
-
-
-config = Config()
 
 
 class LRU:
@@ -295,19 +199,3 @@ def trace_stack():
     if not hasattr(_state, "stack"):
         _state.stack = []
     return _state.stack
-
-
-def bind(name: str, *operands, **attrs):
-    """Apply primitive `name`: emit it into the current trace, or run it now.
-
-    Operands are Tracers, Arrays or NumPy arrays of the exact types the op requires (the
-    numpy layer does broadcasting and promotion). Returns one value or a list when the op
-    has several results."""
-    from mlax import tracing
-    trace = tracing.find_trace(operands)
-    if trace is not None:
-        outs = trace.emit(name, operands, attrs)
-    else:
-        from mlax import eager
-        outs = eager.run(name, operands, attrs)
-    return outs[0] if len(outs) == 1 else outs

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlax import core
+from mlax import core, tracing
 from mlax.core import ShapedArray
 from mlax.runtime import Array
 
@@ -35,8 +35,6 @@ def _freeze(v):
 
 
 def run(name, operands, attrs):
-    from mlax import tracing
-    from mlax.compile import compile_builder
     arrays = [to_numpy(x) for x in operands]
     key = (name, _freeze(attrs), tuple((a.shape, a.dtype.str) for a in arrays))
     exe = _cache.get(key)
@@ -47,7 +45,7 @@ def run(name, operands, attrs):
             args = [b.add_argument(ShapedArray(a.shape, a.dtype)) for a in arrays]
             outs = b.emit(name, args, attrs)
             b.finish(outs)
-        exe = compile_builder(tm, b, [o.aval for o in outs])
+        exe = tm.compile(b, [o.aval for o in outs])
         _cache.put(key, exe)
     weak = tracing._result_weak(name, operands)
     return [Array(o, weak) for o in exe(arrays)]

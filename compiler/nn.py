@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as _np
 
-from mlax import lax
+from mlax import core, lax, random
 from mlax import numpy as jnp
 from mlax.ad import custom_jvp
 from mlax.scipy.special import logsumexp  # noqa: F401  (jax.nn.logsumexp)
@@ -192,7 +192,6 @@ normalize = standardize
 
 def one_hot(x, num_classes, *, dtype=None, axis=-1):
     """x[..., None] == arange(num_classes), placed at `axis`, as `dtype` (default float)."""
-    from mlax import core
     x = jnp._arr(x)
     num_classes = int(num_classes)
     dtype = core.canonicalize_dtype(dtype or core.default_float())
@@ -305,7 +304,6 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
 # -- initializers (jax.nn.initializers) --------------------------------------------------------
 
 def _init_dtype(dtype):
-    from mlax import core
     return core.canonicalize_dtype(dtype or core.default_float())
 
 
@@ -325,21 +323,18 @@ def _constant(value, dtype=None):
 
 def _uniform(scale=1e-2, dtype=None):
     def init(key, shape, dtype=dtype):
-        from mlax import random
         return random.uniform(key, shape, _init_dtype(dtype)) * scale
     return init
 
 
 def _normal(stddev=1e-2, dtype=None):
     def init(key, shape, dtype=dtype):
-        from mlax import random
         return random.normal(key, shape, _init_dtype(dtype)) * stddev
     return init
 
 
 def _truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0):
     def init(key, shape, dtype=dtype):
-        from mlax import random
         return random.truncated_normal(key, lower, upper, shape, _init_dtype(dtype)) * stddev
     return init
 
@@ -359,7 +354,6 @@ def _compute_fans(shape, in_axis=-2, out_axis=-1, batch_axis=()):
 def _variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_axis=(), dtype=None):
     """Samples with variance scale / fan (fan_in, fan_out, their mean or geometric mean)."""
     def init(key, shape, dtype=dtype):
-        from mlax import random
         dt = _init_dtype(dtype)
         fan_in, fan_out = _compute_fans(shape, in_axis, out_axis, batch_axis)
         denom = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,

@@ -182,30 +182,8 @@ def _full(shape, value, dtype=_U32):
 
 def _threefry2x32(k0, k1, x0, x1):
     """Threefry-2x32 (20 rounds) of counters (x0, x1) under key (k0, k1): uint32 arrays of
-    one shape. The `mlax.threefry2x32` op where it has a CPU lowering; the same rounds in
-    uint32 add/xor/shift ops otherwise."""
-    from mlax.lowering import linalg
-    if "mlax.threefry2x32" in linalg.LOWERINGS:
-        return lax.threefry2x32_p(k0, k1, x0, x1)
-    shape = tuple(lax.aval(x0).shape)
-
-    def c(v):
-        return _full(shape, v)
-
-    def rotl(v, d):
-        return lax.bitwise_or(lax.shift_left(v, c(d)), lax.shift_right_logical(v, c(32 - d)))
-
-    rotations = ((13, 15, 26, 6), (17, 29, 16, 24))
-    ks = (k0, k1, lax.bitwise_xor(lax.bitwise_xor(k0, k1), c(0x1BD11BDA)))
-    x0 = lax.add(x0, ks[0])
-    x1 = lax.add(x1, ks[1])
-    for r in range(5):
-        for rot in rotations[r % 2]:
-            x0 = lax.add(x0, x1)
-            x1 = lax.bitwise_xor(x0, rotl(x1, rot))
-        x0 = lax.add(x0, ks[(r + 1) % 3])
-        x1 = lax.add(lax.add(x1, ks[(r + 2) % 3]), c(r + 1))
-    return x0, x1
+    one shape (the `mlax.threefry2x32` op, which every backend lowers)."""
+    return lax.threefry2x32_p(k0, k1, x0, x1)
 
 
 def _key_words(key, shape):

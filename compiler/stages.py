@@ -17,10 +17,14 @@ from __future__ import annotations
 import numpy as np
 from mlir import ir
 
-from mlax import api, core, pipelines, tracing
+from mlax import core, tracing
 from mlax.core import ShapedArray
+from mlax.dialects import privatize
+from mlax.passes import run_pipeline
 from mlax.runtime import Array, aot
+from mlax.runtime.aot import leaf_meta, treedef_to_json
 from mlax.tracing import Tracer
+from mlax.transforms import MLAX_OPT
 from mlax.tree_util import tree_flatten, tree_unflatten
 
 
@@ -53,11 +57,11 @@ def _aval(x, name) -> ShapedArray:
     if isinstance(x, ShapeDtypeStruct):
         return ShapedArray(x.shape, core.canonicalize_dtype(x.dtype), x.weak_type)
     if isinstance(x, (Array, np.ndarray, np.generic)) or core.is_python_scalar(x):
-        shape, dtype, weak = api._leaf_signature(x, name)
+        shape, dtype, weak = tracing.leaf_signature(x, name)
         return ShapedArray(shape, dtype, weak)
     if hasattr(x, "shape") and hasattr(x, "dtype"):   # other arrays (jax.Array, ...)
         return ShapedArray(tuple(x.shape), core.canonicalize_dtype(x.dtype), False)
-    api._leaf_signature(x, name)   # raises the usual "not a valid mlax type" error
+    tracing.leaf_signature(x, name)   # raises the usual "not a valid mlax type" error
     raise TypeError(f"Argument '{name}' is not a valid mlax type")
 
 
@@ -80,7 +84,6 @@ class Entry:
         return [(a.shape, a.dtype) for a in self.out_avals]
 
     def metadata(self, symbol=None) -> dict:
-        from mlax.compile import leaf_meta, treedef_to_json
         return {
             "symbol": symbol or self.symbol,
             "arg_names": list(self.arg_names),
@@ -93,12 +96,11 @@ class Entry:
 
 
 def trace_entry(jitted, args, kwargs, tm, name=None) -> Entry:
-    """Trace `jitted` for `args`/`kwargs` (values or ShapeDtypeStructs) into `tm`."""
-    if not isinstance(jitted, api.Jitted):
-        jitted = api.Jitted(jitted)
+    """Trace `jitted` (an mlax.jit of the function) for `args`/`kwargs` (values or
+    ShapeDtypeStructs) into `tm`."""
     static, dyn_args, dyn_names, dyn_kwargs = jitted._split(args, kwargs)
     leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
-    names = api._leaf_names(dyn_args, dyn_names, dyn_kwargs)
+    names = tracing.leaf_names(dyn_args, dyn_names, dyn_kwargs)
     avals = [_aval(x, n) for x, n in zip(leaves, names)]
     fname = getattr(jitted._fun, "__name__", "fn")
     builder, out = tracing.trace_function(jitted._flat_fun(static, treedef), avals, names,
@@ -106,7 +108,7 @@ def trace_entry(jitted, args, kwargs, tm, name=None) -> Entry:
     out_leaves, out_tree = tree_flatten(out)
     for o in out_leaves:
         if not isinstance(o, Tracer):
-            api._leaf_signature(o, "output")
+            tracing.leaf_signature(o, "output")
     with tm.ctx:
         builder.finish(out_leaves)
     static = tuple((jitted._arg_name(k) if isinstance(k, int) else k, v) for k, v in static)
@@ -118,29 +120,31 @@ def lower(jitted, *args, **kwargs) -> "Lowered":
     """`jit(f).lower(*args, **kwargs)`."""
     tm = tracing.TracedModule()
     entry = trace_entry(jitted, args, kwargs, tm)
-    return Lowered(tm.module, tm.ctx, [entry])
+    return Lowered(tm.module, tm.ctx, [entry], backend=jitted._backend)
 
 
 # ---------------------------------------------------------------------------------------
 # Stages
 
-# The stages of the CPU path, in order; each MLIR stage is the output of its pipeline.
-STAGES = ("mlax", "mlax-opt", "linalg", "llvm", "llvm-ir", "asm")
-MLIR_STAGES = {"mlax-opt": pipelines.MLAX_OPT, "linalg": pipelines.CPU_LINALG,
-               "llvm": pipelines.CPU_LLVM}
-
-
-def stage_pipelines(upto: str, passes: str | None = None):
-    """[(stage, pipeline)] that take a traced module to MLIR stage `upto`. A custom
-    pipeline (`passes`) replaces the whole CPU pipeline and ends at stage 'llvm'."""
+def stage_pipelines(backend, upto: str, passes: str | None = None):
+    """[(stage, pipeline)] that take a traced module to MLIR stage `upto` of `backend`
+    ("mlax", "mlax-opt", then the backend's stages). A custom pipeline (`passes`) replaces
+    the whole path and ends at the backend's last MLIR stage."""
+    if upto == "mlax":
+        return []
     if passes is not None:
-        return [] if upto == "mlax" else [("llvm", passes)]
-    out = []
-    for stage, p in MLIR_STAGES.items():
-        if STAGES.index(stage) > STAGES.index(upto):
+        return [(mlir_stages(backend)[-1], passes)]
+    out = [("mlax-opt", MLAX_OPT)]
+    for st in backend.stages:
+        if out[-1][0] == upto or not st.pipeline:
             break
-        out.append((stage, p))
+        out.append((st.name, st.pipeline))
     return out
+
+
+def mlir_stages(backend) -> tuple[str, ...]:
+    """The MLIR stages of `backend`, in order, mlax and mlax-opt first."""
+    return ("mlax", "mlax-opt") + tuple(st.name for st in backend.stages if st.pipeline)
 
 
 def clone_module(module, ctx) -> ir.Module:
@@ -152,12 +156,12 @@ def clone_module(module, ctx) -> ir.Module:
 class Lowered:
     """Traced functions (one entry point, or several from mlax-compile) ready to compile."""
 
-    def __init__(self, module, ctx, entries, pipeline=None):
+    def __init__(self, module, ctx, entries, pipeline=None, backend=None):
         self._module = module
         self._ctx = ctx
         self.entries = entries
         self._pipeline = pipeline
-        from mlax.compile import privatize
+        self.backend = tracing.default_backend(backend)
         with ctx:
             privatize(module, {e.symbol for e in entries})
 
@@ -188,26 +192,26 @@ class Lowered:
                                           for a in e.in_avals])
 
     def compiler_ir(self, stage: str = "mlax") -> ir.Module:
-        """A copy of the module at MLIR stage `stage` (mlax, mlax-opt, linalg, llvm)."""
-        from mlax.passes import run_pipeline
-        if stage not in ("mlax",) + tuple(MLIR_STAGES):
-            raise ValueError(f"unknown MLIR stage {stage!r}: one of mlax, "
-                             f"{', '.join(MLIR_STAGES)} (as_text also has llvm-ir and asm)")
+        """A copy of the module at MLIR stage `stage` (mlax, mlax-opt, then the backend's:
+        linalg, llvm on the CPU)."""
+        stages = mlir_stages(self.backend)
+        if stage not in stages:
+            text = [st.name for st in self.backend.stages if not st.pipeline]
+            raise ValueError(f"unknown MLIR stage {stage!r}: one of {', '.join(stages)} "
+                             f"(as_text also has {', '.join(text)})")
         with self._ctx:
             m = clone_module(self._module, self._ctx)
-            for _, p in stage_pipelines(stage, self._pipeline):
+            for _, p in stage_pipelines(self.backend, stage, self._pipeline):
                 run_pipeline(m, p)
         return m
 
     def as_text(self, stage: str = "mlax", debug_info: bool = False) -> str:
-        """The module at `stage`: mlax, mlax-opt, linalg, llvm (MLIR), llvm-ir (optimized
-        LLVM IR) or asm (host assembly)."""
-        if stage in ("llvm-ir", "asm"):
-            from mlax import codegen
-            m = self.compiler_ir("llvm")
+        """The module at `stage`: an MLIR stage (`compiler_ir`), or one the backend
+        translates to from its last MLIR stage (llvm-ir, asm on the CPU)."""
+        if stage not in mlir_stages(self.backend):
+            m = self.compiler_ir(mlir_stages(self.backend)[-1])
             with self._ctx:
-                data, _ = codegen.emit([m], codegen.Target.host(), stage)
-            return data.decode()
+                return self.backend.translate(m, stage).decode()
         m = self.compiler_ir(stage)
         return m.operation.get_asm(enable_debug_info=debug_info)
 
@@ -216,15 +220,14 @@ class Lowered:
 
     def compile(self, opt_level: int | None = None) -> "Compiled":
         """Compile for this machine (through the persistent cache when it is on).
-        `opt_level` None: the level jit chooses (compile.auto_opt_level), so the compiled
+        `opt_level` None: the level jit chooses (Backend.default_opt_level), so the compiled
         code is the code jit runs, rounding included."""
-        from mlax.compile import auto_opt_level, compile_module
         with self._ctx:
             m = clone_module(self._module, self._ctx)
             if opt_level is None:
-                opt_level = auto_opt_level(m)
+                opt_level = self.backend.default_opt_level(m)
             specs = {e.symbol: e.out_specs for e in self.entries}
-            exes, lowered = compile_module(m, specs, self._pipeline or pipelines.CPU, opt_level)
+            exes, lowered = self.backend.compile(m, specs, opt_level, self._pipeline)
         return Compiled(self, exes, m if lowered else None, opt_level)
 
 
@@ -251,18 +254,19 @@ class Compiled:
     def llvm_module(self) -> ir.Module:
         """The compiled module in the LLVM dialect."""
         if self._llvm is None:
-            self._llvm = self.lowered.compiler_ir("llvm")
+            self._llvm = self.lowered.compiler_ir(mlir_stages(self.lowered.backend)[-1])
         return self._llvm
 
-    def as_text(self, stage: str = "llvm") -> str:
-        """The compiled code: llvm (the LLVM dialect), llvm-ir or asm."""
-        if stage in ("llvm-ir", "asm"):
-            from mlax import codegen
+    def as_text(self, stage: str | None = None) -> str:
+        """The compiled code: the backend's last MLIR stage (None: llvm on the CPU), or a
+        stage it translates to (llvm-ir, asm)."""
+        backend = self.lowered.backend
+        last = mlir_stages(backend)[-1]
+        stage = stage or last
+        if stage not in mlir_stages(backend):
             with self.lowered._ctx:
-                data, _ = codegen.emit([self.llvm_module()], codegen.Target.host(), stage,
-                                       self._opt_level)
-            return data.decode()
-        if stage != "llvm":
+                return backend.translate(self.llvm_module(), stage, self._opt_level).decode()
+        if stage != last:
             return self.lowered.as_text(stage)
         return self.llvm_module().operation.get_asm()
 
@@ -277,7 +281,7 @@ class Compiled:
             raise TypeError(f"{entry.name}: the arguments' structure {treedef} differs from the "
                             f"compiled one {entry.in_tree} (static arguments are not passed "
                             "to a Compiled)")
-        names = api._leaf_names(list(args), entry.arg_names, dict(kwargs))
+        names = tracing.leaf_names(list(args), entry.arg_names, dict(kwargs))
         arrays = [leaf.convert(x, f"{entry.name}(): argument '{n}'")
                   for leaf, x, n in zip(check, leaves, names)]
         outs = self._exes[entry.symbol](arrays)
@@ -297,9 +301,12 @@ def save_module(path, functions: dict, target=None, opt_level=None):
     """Write Compiled functions as one importable module: {entry point name: Compiled}.
 
     Each function's symbol becomes its entry point's name (functions traced apart may
-    share one, as two lambdas do). A Compiled with several entry points keeps theirs."""
-    from mlax import codegen
-    from mlax.compile import save_module as write
+    share one, as two lambdas do). A Compiled with several entry points keeps theirs.
+    The functions share one backend, which writes its artifact."""
+    backends_ = {c.lowered.backend.name for c in functions.values()}
+    if len(backends_) > 1:
+        raise ValueError(f"cannot save functions of several backends in one module: "
+                         f"{sorted(backends_)}")
     modules, metas = [], {}
     for name, c in functions.items():
         m = c.llvm_module()
@@ -313,10 +320,11 @@ def save_module(path, functions: dict, target=None, opt_level=None):
         else:
             metas.update({e.name: e.metadata() for e in c.entries})
         modules.append(m)
-    target = target or codegen.Target.host()
+    backend = next(iter(functions.values())).lowered.backend
     if opt_level is None:
         opt_level = max(c._opt_level for c in functions.values())
-    return write(path, modules, metas, target, opt_level, creator="mlax.stages.save_module")
+    return backend.save(path, modules, metas, opt_level, target,
+                        creator="mlax.stages.save_module")
 
 
 def _rename_function(module, old, new):

@@ -19,9 +19,13 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, func
 
-from mlax import core
+from mlax import backends, core
 from mlax.core import ShapedArray
-from mlax.dialects import create, make_context, spec_of_type, tensor_type
+from mlax.dialects import create, dense_attr, make_context, spec_of_type, tensor_type
+from mlax.runtime import Array
+from mlax.runtime.array import install_stand_ins
+from mlax.runtime.config import config
+from mlax.tree_util import tree_flatten
 
 _MLAX_DIRS = tuple(os.path.dirname(os.path.abspath(m)) + os.sep for m in (
     __file__,
@@ -115,6 +119,9 @@ class Tracer:
 
     def __hash__(self):
         raise TypeError(f"unhashable type: traced array {self.aval.str_short()}")
+
+
+install_stand_ins(Tracer)    # mlax.numpy replaces them with its operators and methods
 
 
 class FunctionBuilder:
@@ -224,20 +231,42 @@ def _as_numpy(x) -> np.ndarray:
     return arr.astype(core.canonicalize_dtype(arr.dtype), copy=False)
 
 
-def scalar_attr(element: ir.Type, dtype, value) -> ir.Attribute:
-    if np.dtype(dtype).kind == "f":
-        return ir.FloatAttr.get(element, float(value))
-    return ir.IntegerAttr.get(element, int(value))
+# ---------------------------------------------------------------------------------------
+# Arguments
+
+def leaf_signature(x, name):
+    """(shape, dtype, weak_type) of an argument leaf; TypeError naming `name` for a value
+    that is not an array."""
+    if isinstance(x, Array):
+        return (x.shape, x.dtype, x.weak_type)
+    if isinstance(x, np.ndarray):
+        return (x.shape, core.canonicalize_dtype(x.dtype), False)
+    if isinstance(x, np.generic):
+        return ((), core.canonicalize_dtype(x.dtype), False)
+    if core.is_python_scalar(x):
+        a = core.aval_of_python_scalar(x)
+        return ((), a.dtype, a.weak_type)
+    raise TypeError(f"Argument '{name}' of type {type(x).__name__} is not a valid mlax type: "
+                    "pass arrays, Python scalars, or pytrees of them, or mark it static with "
+                    "static_argnums/static_argnames.")
 
 
-def dense_attr(arr: np.ndarray) -> ir.DenseElementsAttr:
-    t = tensor_type(arr.shape, arr.dtype)
-    flat = np.ascontiguousarray(arr).reshape(-1)
-    if flat.size and (flat == flat[0]).all():
-        return ir.DenseElementsAttr.get_splat(t, scalar_attr(t.element_type, arr.dtype, flat[0]))
-    if arr.dtype == np.bool_:
-        return ir.DenseElementsAttr.get(np.packbits(flat, bitorder="little"), type=t)
-    return ir.DenseElementsAttr.get(flat, type=t)
+def aval_of(x):
+    """The abstract value of a Tracer or of a concrete leaf."""
+    if isinstance(x, Tracer):
+        return x.aval
+    shape, dtype, weak = leaf_signature(x, "output")
+    return ShapedArray(shape, dtype, weak)
+
+
+def leaf_names(dyn_args, dyn_names, dyn_kwargs):
+    """The argument name of each leaf of (dyn_args, dyn_kwargs), for error messages."""
+    names = []
+    for a, n in zip(dyn_args, dyn_names):
+        names += [n] * len(tree_flatten(a)[0])
+    for k, v in dyn_kwargs.items():
+        names += [k] * len(tree_flatten(v)[0])
+    return names
 
 
 # ---------------------------------------------------------------------------------------
@@ -246,10 +275,6 @@ def dense_attr(arr: np.ndarray) -> ir.DenseElementsAttr:
 def current():
     stack = core.trace_stack()
     return stack[-1] if stack else None
-
-
-def find_trace(operands):
-    return current()
 
 
 _RESERVED = {
@@ -285,6 +310,21 @@ class TracedModule:
             name = f"{base}_{i}"
         self.names.add(name)
         return name
+
+    def compile(self, builder, out_avals, backend=None, opt_level=None):
+        """Compile this module, `builder`'s function its entry point, on `backend` (a name;
+        None: the default platform's, see `default_backend`); the executable."""
+        with self.ctx:
+            out_specs = [(a.shape, a.dtype) for a in out_avals]
+            exes, _ = default_backend(backend).compile(self.module, {builder.name: out_specs},
+                                                       opt_level)
+            return exes[builder.name]
+
+
+def default_backend(name=None) -> backends.Backend:
+    """The backend `name`, else the one `mlax.config`'s jax_platform_name names, else the
+    default platform's (MLAX_PLATFORMS, or cpu)."""
+    return backends.get(name or config.read("jax_platform_name"))
 
 
 def trace_function(fn, in_avals, arg_names, name, traced_module=None, parent=None,

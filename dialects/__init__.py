@@ -16,10 +16,12 @@ from mlir import ir
 from mlir.dialects import irdl
 
 from .ops import ATTR_KINDS, OPS, OpDef
-from .types import (MAX_BYTES, TensorSpec, check_shape, dtype_of_element, element_type,
-                    shape_problem, short_dtype_name, signless, spec_of_type, spec_type,
+from .types import (MAX_BYTES, TensorSpec, check_shape, dense_attr, dtype_of_element,
+                    element_type, scalar_attr, shape_problem, short_dtype_name, signless, spec_of_type, spec_type,
                     tensor_type, type_problem)
 from . import structural
+from .functions import (dependent_results, func_ops, function_signature, privatize,
+                        symbol_name)
 
 # The bindings look for a Python module of op classes each time they wrap an op of a
 # dialect, and do not remember a miss; an empty module makes wrapping mlax ops cheap.

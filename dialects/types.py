@@ -144,3 +144,20 @@ def signless(t: ir.Type) -> ir.Type:
     if isinstance(t, ir.IntegerType):
         return ir.IntegerType.get_signless(t.width)
     return t
+
+
+def scalar_attr(element: ir.Type, dtype, value) -> ir.Attribute:
+    if np.dtype(dtype).kind == "f":
+        return ir.FloatAttr.get(element, float(value))
+    return ir.IntegerAttr.get(element, int(value))
+
+
+def dense_attr(arr: np.ndarray) -> ir.DenseElementsAttr:
+    """A constant's value as a dense elements attribute (a splat when all are equal)."""
+    t = tensor_type(arr.shape, arr.dtype)
+    flat = np.ascontiguousarray(arr).reshape(-1)
+    if flat.size and (flat == flat[0]).all():
+        return ir.DenseElementsAttr.get_splat(t, scalar_attr(t.element_type, arr.dtype, flat[0]))
+    if arr.dtype == np.bool_:
+        return ir.DenseElementsAttr.get(np.packbits(flat, bitorder="little"), type=t)
+    return ir.DenseElementsAttr.get(flat, type=t)

@@ -616,3 +616,49 @@ def load(path, check_files=True) -> Module:
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise ModuleError(f"{directory}: inconsistent module metadata ({type(e).__name__}: {e})") \
             from None
+
+
+# ---------------------------------------------------------------------------------------
+# Writing metadata (the compilers write what `load` reads)
+
+def leaf_meta(shape, dtype, weak=False) -> dict:
+    return {"shape": [int(d) for d in shape], "dtype": np.dtype(dtype).name, "weak": bool(weak)}
+
+
+def flat_entry_meta(symbol, in_specs, out_specs, out_weak=None) -> dict:
+    """Metadata of an entry point called with flat positional arrays, returning a tuple
+    (one leaf when there is one result): .mlir inputs, and the cache."""
+    out_weak = out_weak or [False] * len(out_specs)
+    return {
+        "symbol": symbol,
+        "arg_names": [f"arg{i}" for i in range(len(in_specs))],
+        "in_tree": {"tuple": [{"list": ["*"] * len(in_specs)}, {"dict": []}]},
+        "out_tree": "*" if len(out_specs) == 1 else {"tuple": ["*"] * len(out_specs)},
+        "inputs": [leaf_meta(s, d) for s, d in in_specs],
+        "outputs": [leaf_meta(s, d, w) for (s, d), w in zip(out_specs, out_weak)],
+    }
+
+
+def treedef_to_json(treedef):
+    """An mlax.tree_util.PyTreeDef in the JSON form of mlax/runtime/aot.py."""
+    t = treedef.node_type
+    if t is None:
+        return "*"
+    kids = [treedef_to_json(c) for c in treedef.children]
+    if t is type(None):
+        return None
+    if t is tuple:
+        return {"tuple": kids}
+    if t is list:
+        return {"list": kids}
+    if t is dict or t is collections.OrderedDict:
+        for k in treedef.aux:
+            if not isinstance(k, (str, int, float, bool)) and k is not None:
+                raise ValueError(f"cannot store the dict key {k!r} in a compiled module: "
+                                 "keys must be strings or numbers")
+        return {"dict" if t is dict else "odict": [[k, c] for k, c in zip(treedef.aux, kids)]}
+    if issubclass(t, tuple) and hasattr(t, "_fields"):
+        return {"namedtuple": t.__name__, "fields": list(t._fields), "children": kids}
+    raise ValueError(f"cannot store the pytree node type {t.__name__} in a compiled module: "
+                     "arguments and results must be arrays in tuples, lists, dicts, "
+                     "namedtuples or None")

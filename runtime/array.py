@@ -2,13 +2,46 @@
 
 The buffer is a read-only, C-contiguous NumPy array; compiled code reads it in place (its
 address goes straight into the call), and results are written by compiled code into
-buffers allocated here. Arithmetic and indexing methods are attached by `mlax` when the
-compiler is imported; this module alone is enough to hold and convert results, which is
-what a loaded AOT module needs.
+buffers allocated here. This module alone holds and converts results, which is what a
+loaded AOT module needs. The methods that compute (operators, reductions, indexing) are
+mlax.numpy's: it attaches them when it is imported (see `COMPUTING`).
 """
 from __future__ import annotations
 
+import importlib
+
 import numpy as np
+
+# The methods and properties mlax.numpy attaches to Array (mlax/numpy/_methods.py). Until
+# it is imported, each is a stand-in that imports it first: computing compiles code, so it
+# needs the compiler anyway, and an Array from a compiled module loaded with the runtime
+# alone still supports `x + 1` once mlax is there.
+METHODS_MODULE = "mlax.numpy"
+_BINARY = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or",
+           "xor", "lshift", "rshift")
+COMPUTING = tuple(f"__{p}{n}__" for n in _BINARY for p in ("", "r")) + (
+    "__neg__", "__pos__", "__abs__", "__invert__", "__eq__", "__ne__", "__lt__", "__le__",
+    "__gt__", "__ge__", "__getitem__", "sum", "mean", "std", "var", "max", "min", "prod",
+    "argmax", "argmin", "any", "all", "ravel", "flatten", "squeeze", "swapaxes", "dot",
+    "clip", "round", "astype", "cumsum", "cumprod", "sort", "argsort", "take", "repeat",
+    "nonzero", "trace", "diagonal", "conj", "conjugate", "ptp", "searchsorted", "compress",
+    "choose", "argpartition", "reshape", "transpose")
+COMPUTING_PROPERTIES = ("T", "mT", "at", "real", "imag")
+
+
+def _stand_in(name):
+    def method(self, *args, **kwargs):
+        importlib.import_module(METHODS_MODULE)      # replaces this stand-in
+        return getattr(self, name)(*args, **kwargs)
+    method.__name__ = name
+    return method
+
+
+def _stand_in_property(name):
+    def get(self):
+        importlib.import_module(METHODS_MODULE)
+        return getattr(self, name)
+    return property(get)
 
 
 class CpuDevice:
@@ -159,3 +192,15 @@ class Array:
 
     def __reduce__(self):
         return (Array, (np.array(self._value), self.weak_type))
+
+
+def install_stand_ins(cls):
+    """Give `cls` the stand-ins of the methods mlax.numpy attaches (Array here; the
+    tracer class of the front end too)."""
+    for name in COMPUTING:
+        setattr(cls, name, _stand_in(name))
+    for name in COMPUTING_PROPERTIES:
+        setattr(cls, name, _stand_in_property(name))
+
+
+install_stand_ins(Array)

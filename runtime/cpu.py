@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import importlib.util
 import itertools
 import os
 import platform
@@ -29,10 +30,20 @@ import numpy as np
 from .array import Array
 
 
+def _package_dir(name) -> str | None:
+    """Where package `name` is installed, found without importing it."""
+    spec = importlib.util.find_spec(name)
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return list(spec.submodule_search_locations)[0]
+    return os.path.dirname(spec.origin)
+
+
 def runtime_libraries() -> list[str]:
-    """Shared libraries compiled code may call into (memref copies, printing, OpenMP)."""
-    from mlir import ir
-    lib = os.path.join(os.path.dirname(ir.__file__), "lib")
+    """Shared libraries compiled code may call into (memref copies, printing, OpenMP):
+    MLIR's runtime support from the `mlir` package, found without importing it."""
+    lib = os.path.join(_package_dir("mlir") or "", "lib")
     names = ["libmlir_c_runner_utils.so"]
     libs = [os.path.join(lib, n) for n in names if os.path.exists(os.path.join(lib, n))]
     omp = openmp_library()
@@ -157,8 +168,7 @@ class DirectCall:
 
 def llvm_library() -> str:
     """The LLVM shared library of the `llvm` package, the one MLIR's bindings link."""
-    import llvm
-    return os.path.join(os.path.dirname(llvm.__file__), "lib", "libLLVM.so")
+    return os.path.join(_package_dir("llvm") or "", "lib", "libLLVM.so")
 
 
 # Held while LLVM targets are initialized (here and by mlax.codegen): their registration

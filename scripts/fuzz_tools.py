@@ -12,7 +12,7 @@ types and op names changed, the text truncated, random bytes inserted, brackets 
 deeply; for mlax-compile also mutated `--arg` specs and options (`--emit`, `--cpu`,
 `--cpu-features`, `--target-triple`, `-O`, `--passes`).
 
-Cases run through the tools' library entry points (`mlax.opt.main`, `mlax.driver.main`)
+Cases run through the tools' library entry points (`mlax.tools.opt.main`, `mlax.tools.driver.main`)
 in a worker process that runs many cases in turn and is restarted when one kills it. A
 case fails when it
   - kills the worker (a signal: an MLIR/LLVM assertion, a stack overflow),
@@ -445,7 +445,8 @@ def _limit_resources():
 
 def run_one(case, workdir):
     """Run one case in this process; returns (exit code, stdout, stderr)."""
-    from mlax import config, driver, opt
+    from mlax import config
+    from mlax.tools import driver, opt
     data = case["input"]
     path = None
     if data is not None and not case["stdin"]:

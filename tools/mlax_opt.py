@@ -1,7 +1,7 @@
-"""`mlax-opt`: mlir-opt for mlax; the logic lives in `mlax.opt`."""
+"""`mlax-opt`: mlir-opt for mlax; the logic lives in `mlax.tools.opt`."""
 import sys
 
-from mlax.opt import main
+from mlax.tools.opt import main
 
 if __name__ == "__main__":
     sys.exit(main())

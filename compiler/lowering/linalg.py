@@ -39,6 +39,7 @@ from mlir.dialects import arith, bufferization, func, linalg, math, scf, tensor
 
 from mlax.dialects import OPS, op_attrs, signless, spec_of_type, element_type
 from mlax.dialects.types import TensorSpec
+from mlax.passes import register
 
 LOWERINGS = {}
 SCALAR = {}
@@ -1774,65 +1775,4 @@ def lower_module(module_op):
         op.erase()
 
 
-def _check_callees_have_bodies(module_op):
-    """Raise LoweringError at a call to a function without a body.
-
-    Such a function cannot be compiled or linked, and bufferization gives the call's
-    results a run-time ownership check (an `i1` dealloc helper) on which MLIR 22's
-    memref-to-LLVM lowering asserts."""
-    top = module_op.regions[0].blocks[0].operations
-    declared = {ir.StringAttr(f.attributes["sym_name"]).value for f in top
-                if f.operation.name == "func.func" and not len(f.regions[0].blocks)}
-    if not declared:
-        return
-    errors = []
-
-    def visit(op):
-        if op.name == "func.call":
-            callee = ir.FlatSymbolRefAttr(op.attributes["callee"]).value
-            if callee in declared:
-                errors.append(f"{op.location}: error: call to @{callee}, a function without "
-                              "a body: only functions defined in the module can be compiled")
-        return ir.WalkResult.ADVANCE
-    module_op.walk(visit)
-    if errors:
-        raise LoweringError("\n".join(errors))
-
-
-def copy_aliased_results(module_op):
-    """Give every result of a function its own buffer, before bufferization.
-
-    With results as out-parameters, a function that returns one value twice, or returns
-    an argument, would have two out-parameters (or an argument and an out-parameter)
-    share a buffer; upstream `buffer-results-to-out-params` crashes on the first. A copy
-    into a fresh tensor separates them. Calls to functions without a body are errors
-    here (see `_check_callees_have_bodies`)."""
-    _check_callees_have_bodies(module_op)
-    for fn in module_op.regions[0].blocks[0].operations:
-        if fn.operation.name != "func.func" or not len(fn.regions[0].blocks):
-            continue
-        args = set(fn.regions[0].blocks[0].arguments)
-        for block in fn.regions[0].blocks:
-            ret = block.operations[len(block.operations) - 1]
-            if ret.operation.name != "func.return":
-                continue
-            seen = set()
-            for i, v in enumerate(list(ret.operands)):
-                if not isinstance(v.type, ir.RankedTensorType):
-                    continue
-                if v in seen or v in args:
-                    with ir.InsertionPoint(ret), ret.location:
-                        # alloc_tensor, not tensor.empty + copy: eliminate-empty-tensors
-                        # would make that copy write in place again.
-                        ret.operands[i] = bufferization.AllocTensorOp(v.type, [], copy=v).result
-                seen.add(v)
-
-
-from mlax.passes import register as _register  # noqa: E402
-
-_register("mlax-lower-to-linalg", "Lower mlax ops to linalg, tensor, arith and math on tensors")(lower_module)
-_register("mlax-copy-aliased-results",
-          "Copy function results that repeat another result or an argument; reject calls "
-          "to functions without a body")(copy_aliased_results)
-
-from mlax.lowering import math_approx as _math_approx  # noqa: E402,F401  (registers --mlax-expand-math)
+register("mlax-lower-to-linalg", "Lower mlax ops to linalg, tensor, arith and math on tensors")(lower_module)

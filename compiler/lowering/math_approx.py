@@ -43,6 +43,8 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, math
 
+from mlax.passes import register
+
 EXPANSIONS = {}
 
 
@@ -497,7 +499,5 @@ def expand_math(module_op):
         op.erase()
 
 
-from mlax.passes import register as _register  # noqa: E402
-
-_register("mlax-expand-math",
+register("mlax-expand-math",
           "Expand exp, log, log1p, expm1, tanh, erf, sin, cos into vectorizable polynomials")(expand_math)

@@ -18,7 +18,7 @@ import string as _string
 import numpy as _np
 from numpy.exceptions import AxisError as _AxisError
 
-from mlax import core, lax
+from mlax import batching, core, lax
 from mlax.core import ShapedArray
 from mlax.runtime import Array
 from mlax.tracing import Tracer, user_site
@@ -3121,14 +3121,13 @@ def interp(x, xp, fp, left=None, right=None, period=None):
 # -- functional helpers (built on vmap) ------------------------------------------------------
 
 def apply_along_axis(func1d, axis, arr, *args, **kwargs):
-    from mlax.batching import vmap
     arr = _arr(arr)
     axis = _axis(axis, arr.ndim)
     f = lambda x: func1d(x, *args, **kwargs)
     for _ in range(arr.ndim - axis - 1):
-        f = vmap(f, in_axes=-1, out_axes=-1)
+        f = batching.vmap(f, in_axes=-1, out_axes=-1)
     for _ in range(axis):
-        f = vmap(f, in_axes=0, out_axes=0)
+        f = batching.vmap(f, in_axes=0, out_axes=0)
     return f(arr)
 
 
@@ -3156,7 +3155,6 @@ def _parse_signature(signature):
 def vectorize(pyfunc, *, excluded=frozenset(), signature=None):
     """NumPy's vectorize as nested vmaps over the broadcast loop dims (core dims from the
     gufunc signature stay with each call)."""
-    from mlax.batching import vmap
     import functools
 
     @functools.wraps(pyfunc)
@@ -3193,7 +3191,7 @@ def vectorize(pyfunc, *, excluded=frozenset(), signature=None):
             return pyfunc(*full_args, **excl_kw)
         f = call
         for _ in range(len(loop_shape)):
-            f = vmap(f)
+            f = batching.vmap(f)
         return f(*arrs)
     return wrapped
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlax import core, lax
+from mlax.dispatch import bind
 from mlax.runtime import Array
 from mlax.tracing import Tracer, user_site
 
@@ -208,7 +209,7 @@ def take_axis(x, index, axis, mode="clip"):
     ind = lax.reshape(index, tuple(index.shape) + (1,))
     offset_dims = tuple(range(axis)) + tuple(range(axis + ni, x.ndim - 1 + ni))
     sizes = tuple(1 if d == axis else n for d, n in enumerate(x.shape))
-    return core.bind("mlax.gather", x, ind, offset_dims=offset_dims, collapsed_slice_dims=(axis,),
+    return bind("mlax.gather", x, ind, offset_dims=offset_dims, collapsed_slice_dims=(axis,),
                      start_index_map=(axis,), operand_batching_dims=(),
                      start_indices_batching_dims=(), slice_sizes=sizes, mode=mode)
 
@@ -365,7 +366,7 @@ def _advanced_get(x, entries, mode, fill_value):
     nb, nrest = len(bshape), y.ndim - len(adv)
     offset_dims = tuple(range(p)) + tuple(range(p + nb, nrest + nb))
     sizes = tuple(1 if d in adv else n for d, n in enumerate(y.shape))
-    out = core.bind("mlax.gather", y, ind, offset_dims=offset_dims, collapsed_slice_dims=tuple(adv),
+    out = bind("mlax.gather", y, ind, offset_dims=offset_dims, collapsed_slice_dims=tuple(adv),
                     start_index_map=tuple(adv), operand_batching_dims=(),
                     start_indices_batching_dims=(), slice_sizes=sizes, mode=mode)
     if mode == "fill" and fill_value is not None:
@@ -481,7 +482,7 @@ def _scatter_windows(x, lead, values, kind, mode):
     if 0 in upd_shape:
         return x
     v = jnp.broadcast_to(_convert(values, x.dtype), upd_shape)
-    return core.bind("mlax.scatter", x, ind, v, kind=kind,
+    return bind("mlax.scatter", x, ind, v, kind=kind,
                      update_window_dims=tuple(range(len(bshape), len(upd_shape))),
                      inserted_window_dims=tuple(range(k)),
                      scatter_dims_to_operand_dims=tuple(range(k)),
@@ -521,7 +522,7 @@ def _scatter_points(x, entries, values, kind, mode):
     ind = jnp.stack(cols, axis=-1)
     v = jnp.broadcast_to(_convert(values, x.dtype), _final_shape(entries, sliced, bshape, adjacent))
     v = lax.reshape(v, grid_shape)
-    return core.bind("mlax.scatter", x, ind, v, kind=kind, update_window_dims=(),
+    return bind("mlax.scatter", x, ind, v, kind=kind, update_window_dims=(),
                      inserted_window_dims=tuple(range(x.ndim)),
                      scatter_dims_to_operand_dims=tuple(range(x.ndim)),
                      operand_batching_dims=(), scatter_indices_batching_dims=(),

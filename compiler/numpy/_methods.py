@@ -50,6 +50,11 @@ def _transpose(self, *axes):
     return jnp.transpose(self, axes or None)
 
 
+# The names _attach sets (mlax.runtime.array lists them too: its stand-ins).
+ATTACHED = ([f"__{p}{n}__" for n in _BINARY for p in ("", "r")] + list(_METHODS)
+            + ["reshape", "transpose", "T", "mT", "at", "real", "imag"])
+
+
 def _attach(cls):
     for name, f in _BINARY.items():
         setattr(cls, f"__{name}__", lambda self, other, f=f: f(self, other))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as _np
 
-from mlax import lax
+from mlax import batching, lax
 from mlax import numpy as jnp
 
 
@@ -21,10 +21,9 @@ def _float(x):
 
 def _batched(fn, x, core_ndim):
     """Apply fn (written for core_ndim-dim inputs) over x's leading batch dims with vmap."""
-    from mlax.batching import vmap
     f = fn
     for _ in range(x.ndim - core_ndim):
-        f = vmap(f)
+        f = batching.vmap(f)
     return f(x)
 
 
@@ -168,10 +167,9 @@ def slogdet(a, *, method=None):
         d = jnp.diagonal(lu)
         sign = parity * jnp.prod(jnp.sign(d))
         return sign, jnp.sum(jnp.log(jnp.abs(d)))
-    from mlax.batching import vmap
     f = one
     for _ in range(a.ndim - 2):
-        f = vmap(f)
+        f = batching.vmap(f)
     return f(a)
 
 
@@ -215,10 +213,9 @@ def solve(a, b):
     def one(m, rhs):
         lu, perm, _ = _lu(m)
         return _lu_solve(lu, perm, rhs)
-    from mlax.batching import vmap
     f = one
     for _ in range(len(batch)):
-        f = vmap(f)
+        f = batching.vmap(f)
     x = f(a, b)
     return x[..., 0] if vector else x
 

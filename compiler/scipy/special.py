@@ -203,14 +203,15 @@ def log_ndtr(x, series_order=3):
 
 
 def softmax(x, axis=None):
-    """SciPy's softmax: over all elements unless `axis` is given."""
-    from mlax import nn
-    return nn.softmax(x, axis=axis)
+    """SciPy's softmax, exp(x - logsumexp(x)): over all elements unless `axis` is given."""
+    return jnp.exp(log_softmax(x, axis=axis))
 
 
 def log_softmax(x, axis=None):
-    from mlax import nn
-    return nn.log_softmax(x, axis=axis)
+    """SciPy's log_softmax, x - logsumexp(x): over all elements unless `axis` is given."""
+    x = jnp.asarray(x)
+    return x - lax.stop_gradient(jnp.max(x, axis=axis, keepdims=True)) - logsumexp(
+        x - lax.stop_gradient(jnp.max(x, axis=axis, keepdims=True)), axis=axis, keepdims=True)
 
 
 def sinc(x):

@@ -46,7 +46,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith
 
-from mlax.dialects import OPS, create, op_attrs, spec_of_type, tensor_type
+from mlax.dialects import OPS, create, dense_attr, op_attrs, spec_of_type, tensor_type
 from mlax.dialects.types import TensorSpec
 
 JVP_RULES: dict[str, Callable] = {}
@@ -119,7 +119,6 @@ class Emitter:
 
     def array(self, value: np.ndarray) -> ir.Value:
         """An arith.constant holding the NumPy array `value`."""
-        from mlax.tracing import dense_attr
         with self.loc or ir.Location.unknown():
             attr = dense_attr(np.asarray(value))
             return arith.ConstantOp(attr.type, attr).result

@@ -5,6 +5,7 @@ keep them. mlax ops are pure, so these passes remove unused ones and merge ident
 (same name, operands, attributes and result types)."""
 from mlir import ir
 
+from mlax.dialects import create
 from mlax.passes import register
 
 
@@ -234,7 +235,6 @@ def _fold_transposed_dot(op):
     swapped = list(range(nb)) + [nb + nl + i for i in range(nr)] + [nb + i for i in range(nl)]
     if not nl or not nr or _dense(op, "permutation") != swapped:
         return None
-    from mlax.dialects import create
     with ir.InsertionPoint(op), op.location:
         new = create("mlax.dot_general", [dot.operands[1], dot.operands[0]], {
             "lhs_contracting_dimensions": rc, "rhs_contracting_dimensions": lc,

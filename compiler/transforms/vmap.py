@@ -29,15 +29,14 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, func as func_d
 
-from mlax.core import MlaxError
 from mlax.dialects import (create, element_type, op_attrs, spec_of_type, structural,
                            tensor_type, OPS)
 from mlax.dialects.ops import BINARY, COMPARE, FLOAT_UNARY
-from mlax.passes import register
+from mlax.passes import PassError, register
 from mlax.transforms import expand as expand_mod
 
 
-class BatchingError(MlaxError):
+class BatchingError(PassError):
     """A program that vmap cannot batch (a bad declaration, an unbatchable call)."""
 
 
@@ -931,39 +930,3 @@ def run(module_op):
 # Which results of a function depend on its batched operands (for tracing-time checks)
 
 
-def batched_results(module_op, fn_name, batched) -> list[bool]:
-    """For each result of @fn_name, whether it depends on an operand marked in `batched`.
-
-    The same dataflow as the pass (a result of an op with a batched operand is batched),
-    with calls followed into ordinary functions and taken whole for declarations."""
-    fns = expand_mod.functions(module_op)
-    memo = {}
-
-    def walk(name, flags):
-        key = (name, tuple(flags))
-        if key in memo:
-            return memo[key]
-        fn = fns[name]
-        block = fn.regions[0].blocks[0]
-        env = {a: f for a, f in zip(block.arguments, flags)}
-        out = None
-        for op in block.operations:
-            op = op.operation
-            ins = [env.get(v, False) for v in op.operands]
-            if op.name == "func.return":
-                out = ins
-                continue
-            if op.name == "func.call" and any(ins):
-                callee = fns.get(structural.callee_of(op))
-                if callee is not None and len(callee.regions[0].blocks):
-                    res = walk(structural.callee_of(op), ins)
-                else:
-                    res = [True] * len(op.results)
-            else:
-                res = [any(ins)] * len(op.results)
-            for r, f in zip(op.results, res):
-                env[r] = f
-        memo[key] = out
-        return out
-
-    return walk(fn_name, list(batched))

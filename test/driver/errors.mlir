@@ -27,9 +27,9 @@
 // VERIFY: invalid.mlir:2:8: error: expected 'tensor<8xf32>' but got 'tensor<4xf32>'
 // VERIFY-NEXT: %0 = "mlax.add"(%x, %y)
 
-// CUDA: mlax-compile: error: target 'cuda' is not available yet in mlax-compile (available: cpu)
+// CUDA: mlax-compile: error: backend 'cuda' is not available: the NVIDIA GPU backend is not built yet
 
-// EMIT: mlax-compile: error: unknown --emit stage 'bitcode' (stages: mlax, mlax-opt, linalg, llvm, llvm-ir, asm, obj, module)
+// EMIT: mlax-compile: error: unknown --emit stage 'bitcode' (stages of target cpu: mlax, mlax-opt, linalg, llvm, llvm-ir, asm, obj, module)
 
 // X64: mlax-compile: error: float64 arguments need --x64
 

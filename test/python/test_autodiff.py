@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import mlax
-from mlax import lax, numpy as jnp, pipelines
+from mlax import lax, numpy as jnp
+from mlax.backends.cpu import pipelines
 from mlax.ad import (custom_jvp, custom_vjp, grad, hessian, jacfwd, jacobian, jacrev, jvp,
                      linearize, value_and_grad, vjp)
 from mlax.passes import run_pipeline
@@ -431,12 +432,12 @@ def test_custom_jvp_closure_over_differentiated_value_is_an_error():
 
 
 # ---------------------------------------------------------------------------------------
-# Control flow (the control-flow constructs come from mlax.control_flow)
+# Control flow (the control-flow constructs come from mlax.lax.control_flow)
 
 
 @CONTROL_FLOW
 def test_grad_and_jvp_through_cond():
-    from mlax.control_flow import cond
+    from mlax.lax.control_flow import cond
     f = lambda x: cond(x > 0, lambda x: jnp.sin(x) * x, lambda x: jnp.cos(x), x)
     close(grad(f)(1.0), np.sin(1) + np.cos(1))
     close(grad(f)(-1.0), np.sin(1))
@@ -445,7 +446,7 @@ def test_grad_and_jvp_through_cond():
 
 @CONTROL_FLOW
 def test_grad_and_jvp_through_scan():
-    from mlax.control_flow import scan
+    from mlax.lax.control_flow import scan
 
     def g(np_, scan_):
         def f(x, w):
@@ -468,14 +469,14 @@ def test_grad_and_jvp_through_scan():
 
 @CONTROL_FLOW
 def test_while_forward_mode_and_fori_reverse_mode():
-    from mlax.control_flow import fori_loop, while_loop
+    from mlax.lax.control_flow import fori_loop, while_loop
     w = lambda x: while_loop(lambda c: c[0] < 5, lambda c: (c[0] + 1, c[1] * x), (0, 1.0))[1]
     close(jvp(w, (1.5,), (1.0,))[1], 5 * 1.5 ** 4)
     close(grad(lambda x: fori_loop(0, 3, lambda i, c: c * x, 1.0))(2.0), 12.0)
 
 
 def test_reverse_mode_through_while_is_an_error():
-    from mlax.control_flow import while_loop
+    from mlax.lax.control_flow import while_loop
     w = lambda x: while_loop(lambda c: c < 10., lambda c: c * x, 1.0)
     with pytest.raises(ValueError, match="Reverse-mode differentiation does not work for "
                                          "lax.while_loop or lax.fori_loop"):

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import mlax
-from mlax import cache, codegen, pipelines
+from mlax.backends import cache
+from mlax.backends.cpu import BACKEND as CPU, codegen, pipelines
 from mlax import numpy as jnp
 from mlax.runtime import aot
 
@@ -81,12 +82,14 @@ def test_key_covers_signature_pipeline_and_target(cache_dir):
     assert len(_entries(cache_dir)) == 3
     m = mlax.jit(f).trace_ir(np.ones((3, 4), F32), np.ones((4, 2), F32))
     host = codegen.Target.host()
-    k = cache.key(m, pipelines.CPU, 3, host)
-    assert k == cache.key(m, pipelines.CPU, 3, host)
-    assert len({k, cache.key(m, pipelines.CPU, 2, host),
-                cache.key(m, pipelines.MLAX_OPT, 3, host),
-                cache.key(m, pipelines.CPU, 3, codegen.Target(host.triple, "x86-64", "")),
-                cache.key(m, pipelines.CPU, 3, codegen.Target(host.triple, host.cpu, "-avx2"))}) == 5
+
+    def key(pipeline, level, target):
+        return cache.key(m, pipeline, level, CPU.cache_key(target))
+    k = key(pipelines.CPU, 3, host)
+    assert k == key(pipelines.CPU, 3, host)
+    assert len({k, key(pipelines.CPU, 2, host), key(pipelines.MLAX_OPT, 3, host),
+                key(pipelines.CPU, 3, codegen.Target(host.triple, "x86-64", "")),
+                key(pipelines.CPU, 3, codegen.Target(host.triple, host.cpu, "-avx2"))}) == 5
 
 
 @pytest.mark.parametrize("damage", ["truncate-library", "garbage-metadata", "missing-library",
@@ -155,7 +158,8 @@ _SCRIPT = textwrap.dedent("""
     import numpy as np
     t0 = time.perf_counter()
     import mlax
-    from mlax import cache, numpy as jnp
+    from mlax import numpy as jnp
+    from mlax.backends import cache
     def f(x, y):
         return jnp.tanh(x @ y) + 1.0
     x = np.arange(12, dtype=np.float32).reshape(3, 4) / 10

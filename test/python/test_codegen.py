@@ -12,10 +12,11 @@ import pytest
 
 import mlax
 from mlax import numpy as jnp
-from mlax import passes, pipelines
-from mlax.lowering.cpu_codegen import ScheduleWarning
+from mlax import passes
+from mlax.backends.cpu import pipelines
+from mlax.backends.cpu.schedule import ScheduleWarning
 
-pytestmark = pytest.mark.filterwarnings("error::mlax.lowering.cpu_codegen.ScheduleWarning")
+pytestmark = pytest.mark.filterwarnings("error::mlax.backends.cpu.schedule.ScheduleWarning")
 
 
 def _check(fn, *args, ref, rtol=1e-5):

@@ -1,5 +1,5 @@
 """Programs and shapes that once crashed or miscompiled CPU code generation
-(mlax.lowering.cpu_codegen and the CPU_LLVM pipeline), run against NumPy.
+(mlax.backends.cpu.schedule and the CPU_LLVM pipeline), run against NumPy.
 
 A case that can kill its process (stack overflow, an LLVM assertion) runs in a child
 process (`child.run_case`), so that it fails its test instead of ending the run.

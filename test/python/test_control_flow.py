@@ -171,7 +171,7 @@ def test_ir_is_functional():
 def test_eager_caches_compiled_loop():
     body = lambda i, v: v + i  # noqa: E731
     lax.fori_loop(0, 4, body, 0.0)
-    from mlax import control_flow
+    from mlax.lax import control_flow
     n = len(control_flow._EAGER)
     assert float(lax.fori_loop(0, 4, body, 1.0)) == 7.0
     assert len(control_flow._EAGER) == n

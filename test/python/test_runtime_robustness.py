@@ -127,7 +127,7 @@ def test_edited_cache_entry_is_recompiled(tmp_path):
 import glob, json, os, sys
 import numpy as np
 import mlax
-from mlax import cache
+from mlax.backends import cache
 f = mlax.jit(lambda x: x * 3)
 x = np.arange(6, dtype=np.float32)
 if sys.argv[1] == "edit":

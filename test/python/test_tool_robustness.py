@@ -10,7 +10,7 @@ import os
 import pytest
 
 from child import run_case
-from mlax import driver, opt
+from mlax.tools import driver, opt
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 LINREG = os.path.join(ROOT, "test", "driver", "Inputs", "linreg.py")
@@ -31,14 +31,14 @@ def tool(main, args, capsys):
 
 
 def child_tool(name, args, expect_rc, stdin=None):
-    """Run mlax.opt.main or mlax.driver.main in a child; returns its stderr. The child's
+    """Run mlax.tools.opt.main or mlax.tools.driver.main in a child; returns its stderr. The child's
     address space is limited to 8 GiB: a runaway allocation fails there, not the machine."""
     module = {"mlax-opt": "opt", "mlax-compile": "driver"}[name]
     feed = "" if stdin is None else (
         f"sys.stdin = io.TextIOWrapper(io.BytesIO({stdin!r}))\n")
     r = run_case(f"import io, resource, sys\n"
                  f"resource.setrlimit(resource.RLIMIT_AS, (8 << 30, resource.RLIM_INFINITY))\n"
-                 f"from mlax import {module}\n{feed}"
+                 f"from mlax.tools import {module}\n{feed}"
                  f"sys.exit({module}.main({[str(a) for a in args]!r}))\n", expect_rc=expect_rc)
     assert "Traceback" not in r.stderr and "internal error" not in r.stderr, r.stderr
     return r.stderr
@@ -121,7 +121,7 @@ def test_bad_target_is_a_usage_error(args, message):
 
 
 def test_unknown_cpu_suggests_close_names():
-    from mlax import codegen
+    from mlax.backends.cpu import codegen
     problem = codegen.probe_target("x86_64-unknown-linux-gnu", "haswel", "")
     assert problem.startswith("unknown CPU 'haswel' for x86_64-unknown-linux-gnu; did you mean "
                               "'haswell'")

@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 import mlax
-from mlax import lax, numpy as jnp, pipelines
+from mlax import lax, numpy as jnp
+from mlax.backends.cpu import pipelines
 from mlax.batching import vmap
 from mlax.passes import run_pipeline
 
@@ -250,7 +251,8 @@ def run_control_flow(f, *args):
     if "mlax-lower-control-flow" in pipelines.CPU:
         out = mlax.jit(f)(*args)
         return list(out) if isinstance(out, (tuple, list)) else [out]
-    from mlax.compile import compile_module, func_ops, function_signature, symbol_name
+    from mlax.backends.cpu.compile import compile_module
+    from mlax.dialects import func_ops, function_signature, symbol_name
     module = mlax.make_ir(f)(*args).module
     name = next(symbol_name(op) for op in func_ops(module) if "sym_visibility" not in op.attributes)
     pipeline = pipelines.CPU.replace("mlax-lower-to-linalg,",
@@ -261,7 +263,7 @@ def run_control_flow(f, *args):
 
 
 def test_cond_batched_predicate():
-    from mlax import control_flow as cf
+    from mlax.lax import control_flow as cf
     x = _rand(4, 3)
     [got] = run_control_flow(vmap(lambda x: cf.cond(x[0] > 0, lambda v: v * 2, lambda v: v - 1, x)), x)
     want = np.stack([e * 2 if e[0] > 0 else e - 1 for e in x])
@@ -269,7 +271,7 @@ def test_cond_batched_predicate():
 
 
 def test_cond_unbatched_predicate_and_switch():
-    from mlax import control_flow as cf
+    from mlax.lax import control_flow as cf
     x = _rand(4, 3)
     [got] = run_control_flow(vmap(lambda x, p: cf.cond(p, lambda v: v * 2, lambda v: v - 1, x),
                                   (0, None)), x, np.array(True))
@@ -282,7 +284,7 @@ def test_cond_unbatched_predicate_and_switch():
 
 
 def test_while_batched_and_unbatched_predicate():
-    from mlax import control_flow as cf
+    from mlax.lax import control_flow as cf
     n = np.array([0.0, 3.0, 1.0, 5.5], np.float32)
 
     def count(n):
@@ -297,7 +299,7 @@ def test_while_batched_and_unbatched_predicate():
 
 
 def test_scan_and_fori_loop():
-    from mlax import control_flow as cf
+    from mlax.lax import control_flow as cf
     xs = _rand(4, 6)
     carry, ys = run_control_flow(vmap(lambda xs: cf.scan(lambda c, x: (c + x, c * x), 0.0, xs)), xs)
     np.testing.assert_allclose(carry, xs.sum(1), rtol=1e-5)

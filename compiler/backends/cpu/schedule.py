@@ -43,9 +43,11 @@ import warnings
 from dataclasses import dataclass, field
 
 from mlir import ir
-from mlir.dialects import linalg, tensor
+from mlir.dialects import linalg, memref, tensor
+from mlir.dialects.transform import interpreter
 
 from mlax.passes import register
+from mlax.runtime.cpu import openmp_library
 
 TAG = "mlax_schedule"
 
@@ -69,7 +71,6 @@ def num_threads() -> int:
 
     `MLAX_NUM_THREADS` sets the count (code compiled for more than one thread needs the
     OpenMP runtime to run)."""
-    from mlax.runtime.cpu import openmp_library
     env = os.environ.get("MLAX_NUM_THREADS")
     if env:
         return max(1, int(env))
@@ -723,7 +724,6 @@ class ScheduleWarning(RuntimeWarning):
 
 
 def run_script(module_op, text):
-    from mlir.dialects.transform import interpreter
     script = ir.Module.parse(text)
     try:
         interpreter.apply_named_sequence(module_op, script.body.operations[0], script.operation)
@@ -798,7 +798,6 @@ def forward_out_params(fn):
     buffer-results-to-out-params); `view` is a chain of expand/collapse_shape, inverted onto
     `out`. The copy is the last thing done with X (only deallocs follow), so X's buffer can
     be `out` itself."""
-    from mlir.dialects import memref
     block = fn.regions[0].blocks[0]
     args = set(block.arguments)
     # Collect first: rewriting erases ops (deallocs) that come later in the block.

@@ -26,7 +26,9 @@ import numpy as np
 from mlir import ir
 
 from mlax import core, tracing
-from mlax.api import Jitted, _aval_of, declare, emit_call
+from mlax.dialects import tensor_type
+from mlax.lax import primitives as lax
+from mlax.api import Jitted, declare, emit_call
 from mlax.core import ShapedArray
 from mlax.tracing import Tracer
 from mlax.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
@@ -108,7 +110,6 @@ def _share_consts(bodies):
 
 
 def _append_params(builder, tracers):
-    from mlax.dialects import tensor_type
     with builder.traced_module.ctx, ir.Location.unknown():
         for t in tracers:
             builder.block.add_argument(tensor_type(t.aval.shape, t.aval.dtype),
@@ -132,7 +133,7 @@ def _emit(kind, name, operands, out_avals, entries):
     parent = tracing.current()
     with parent.traced_module.ctx:
         entries = {k: v() if callable(v) else v for k, v in entries.items()}
-        sym = declare(parent, kind, name, [_aval_of(x) for x in operands], out_avals, entries)
+        sym = declare(parent, kind, name, [tracing.aval_of(x) for x in operands], out_avals, entries)
     return emit_call(parent, sym, operands, out_avals, _origins(operands))
 
 
@@ -196,8 +197,7 @@ def cond(pred, true_fun, false_fun, *operands, operand=_NO_OPERAND):
         return _eager(("cond", true_fun, false_fun),
                       lambda: _named(lambda p, *ops: cond(p, true_fun, false_fun, *ops),
                                      "cond"))(pred, *operands)
-    from mlax import lax
-    dtype = _aval_of(pred).dtype
+    dtype = tracing.aval_of(pred).dtype
     if dtype != np.bool_:
         if dtype.kind not in "iuf":
             raise TypeError(f"Pred type must be either boolean or number, got {dtype}.")
@@ -212,7 +212,7 @@ def switch(index, branches, *operands, operand=_NO_OPERAND):
         operands = operands + (operand,)
     if np.ndim(index) != 0:
         raise TypeError(f"Branch index must be scalar, got {index} of shape {np.shape(index)}.")
-    dtype = _aval_of(index).dtype
+    dtype = tracing.aval_of(index).dtype
     if dtype.kind not in "iu":
         raise TypeError(f"Index type must be an integer, got {index} as {dtype}")
     branches = tuple(branches)
@@ -228,7 +228,6 @@ def switch(index, branches, *operands, operand=_NO_OPERAND):
         return _eager(("switch", branches),
                       lambda: _named(lambda i, *ops: switch(i, branches, *ops), "switch"))(
             index, *operands)
-    from mlax import lax
     index = lax.convert_element_type(index, np.int32)
     index = lax.clamp(np.int32(0), index, np.int32(len(branches) - 1))
     names = tuple(f"branch {i}" for i in range(len(branches)))
@@ -241,13 +240,13 @@ def _named(f, name):
 
 
 def _zero_like(x):
-    a = _aval_of(x)
+    a = tracing.aval_of(x)
     return np.zeros(a.shape, a.dtype)
 
 
 def _switch(index, branches, operands, names, what):
     leaves, in_tree = tree_flatten(operands)
-    avals = [_aval_of(x) for x in leaves]
+    avals = [tracing.aval_of(x) for x in leaves]
     origins = [x.origin if isinstance(x, Tracer) else frozenset() for x in leaves]
     bodies, consts = [], []
     for fun, n in zip(branches, names):
@@ -284,13 +283,12 @@ def _fname(f):
 
 
 def _init_avals(leaves):
-    return [_aval_of(x) for x in leaves]
+    return [tracing.aval_of(x) for x in leaves]
 
 
 def _promote_weak(init_leaves, in_avals, out_avals):
     """JAX's rule: a weakly typed initial value whose type differs from the body's output
     is converted to the promoted type, and the body traced again."""
-    from mlax import lax
     changed = False
     new_leaves, new_avals = [], []
     for x, a, o in zip(init_leaves, in_avals, out_avals):
@@ -375,8 +373,7 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
 
     With concrete bounds this is a scan over the trip count (reverse-differentiable, as in
     JAX); with traced bounds, a while_loop."""
-    from mlax import lax
-    la, ua = _aval_of(lower), _aval_of(upper)
+    la, ua = tracing.aval_of(lower), tracing.aval_of(upper)
     if la.dtype != ua.dtype:
         dtype = None
         if la.dtype.kind == "i" and ua.dtype.kind == "i":
@@ -414,7 +411,7 @@ def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
 
     def step(carry):
         i, hi, x = carry
-        return lax.add(i, np.ones((), _aval_of(i).dtype)), hi, body_fun(i, x)
+        return lax.add(i, np.ones((), tracing.aval_of(i).dtype)), hi, body_fun(i, x)
     test.__name__ = "fori_cond"
     step.__name__ = f"fori_{_fname(body_fun)}"
     return while_loop(test, step, (lower, upper, init_val))[2]

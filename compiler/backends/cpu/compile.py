@@ -1,136 +1,34 @@
-"""From a traced module to something callable.
+"""The CPU backend's compilation: from a traced module to something callable.
 
-Every target starts with the CPU pipeline (`pipelines.CPU`: mlax -> linalg -> the LLVM
-dialect, bare-pointer calling convention, results as out-parameters). Then either
+The CPU pipeline (`pipelines.CPU`: mlax -> linalg -> the LLVM dialect, bare-pointer calling
+convention, results as out-parameters) runs first. Then either
 
 - in process: codegen.py generates object code, linked into the process's JIT
   (mlax/runtime/cpu.py: `compile_module` when no persistent cache is configured), or
 - ahead of time: codegen.py generates object code and links a shared library, written
   as a compiled module directory (format: mlax/runtime/aot.py). `save_module` writes one
-  for mlax-compile and `Compiled.save`; the persistent compilation cache (cache.py)
+  for mlax-compile and `Compiled.save`; the persistent compilation cache (mlax/backends/cache.py)
   stores the same directories, so with a cache directory configured `compile_module`
   loads a stored library instead of compiling, and stores what it compiles.
 """
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import sys
 import tempfile
-import time
 import warnings
 
+import numpy as np
 from mlir import ir
 
-from mlax import pipelines
+from mlax.backends import BackendError, cache, no_timer
+from mlax.backends.cpu import codegen, pipelines
+from mlax.dialects import func_ops, function_signature, privatize, structural, symbol_name
 from mlax.passes import run_pipeline
-from mlax.runtime.cpu import CpuExecutable, JitCode, unique_symbol
 from mlax.runtime import aot
-
-
-# ---------------------------------------------------------------------------------------
-# Timing of compilation stages (mlax-compile --timing)
-
-class Timer:
-    """`with timer("stage"):` records the stage's wall time; `timer.times` lists them."""
-
-    def __init__(self):
-        self.times: list[tuple[str, float]] = []
-
-    @contextlib.contextmanager
-    def __call__(self, name):
-        t0 = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.times.append((name, time.perf_counter() - t0))
-
-
-def no_timer(name):
-    return contextlib.nullcontext()
-
-
-# ---------------------------------------------------------------------------------------
-# Modules and entry points
-
-def func_ops(module):
-    op = module.operation if hasattr(module, "operation") else module
-    for o in op.regions[0].blocks[0].operations:
-        if o.operation.name == "func.func":
-            yield o.operation
-
-
-def symbol_name(op) -> str:
-    return ir.StringAttr(op.attributes["sym_name"]).value
-
-
-def privatize(module, public):
-    """Make every function but those named in `public` private (inlined, then dropped)."""
-    for op in func_ops(module):
-        if symbol_name(op) not in public:
-            op.attributes["sym_visibility"] = ir.StringAttr.get("private")
-
-
-def function_signature(module, name):
-    """([(shape, dtype)] of the inputs, [(shape, dtype)] of the results) of @name."""
-    from mlax.dialects import spec_of_type
-    for op in func_ops(module):
-        if symbol_name(op) == name:
-            ftype = ir.FunctionType(ir.TypeAttr(op.attributes["function_type"]).value)
-            return ([tuple(spec_of_type(t)) for t in ftype.inputs],
-                    [tuple(spec_of_type(t)) for t in ftype.results])
-    raise KeyError(f"no function @{name} in the module")
-
-
-def leaf_meta(shape, dtype, weak=False) -> dict:
-    import numpy as np
-    return {"shape": [int(d) for d in shape], "dtype": np.dtype(dtype).name, "weak": bool(weak)}
-
-
-def flat_entry_meta(symbol, in_specs, out_specs, out_weak=None) -> dict:
-    """Metadata of an entry point called with flat positional arrays, returning a tuple
-    (one leaf when there is one result): .mlir inputs, and the cache."""
-    out_weak = out_weak or [False] * len(out_specs)
-    return {
-        "symbol": symbol,
-        "arg_names": [f"arg{i}" for i in range(len(in_specs))],
-        "in_tree": {"tuple": [{"list": ["*"] * len(in_specs)}, {"dict": []}]},
-        "out_tree": "*" if len(out_specs) == 1 else {"tuple": ["*"] * len(out_specs)},
-        "inputs": [leaf_meta(s, d) for s, d in in_specs],
-        "outputs": [leaf_meta(s, d, w) for (s, d), w in zip(out_specs, out_weak)],
-    }
-
-
-def treedef_to_json(treedef):
-    """An mlax.tree_util.PyTreeDef in the JSON form of mlax/runtime/aot.py."""
-    import collections
-    t = treedef.node_type
-    if t is None:
-        return "*"
-    kids = [treedef_to_json(c) for c in treedef.children]
-    if t is type(None):
-        return None
-    if t is tuple:
-        return {"tuple": kids}
-    if t is list:
-        return {"list": kids}
-    if t is dict or t is collections.OrderedDict:
-        for k in treedef.aux:
-            if not isinstance(k, (str, int, float, bool)) and k is not None:
-                raise ValueError(f"cannot store the dict key {k!r} in a compiled module: "
-                                 "keys must be strings or numbers")
-        return {"dict" if t is dict else "odict": [[k, c] for k, c in zip(treedef.aux, kids)]}
-    if issubclass(t, tuple) and hasattr(t, "_fields"):
-        return {"namedtuple": t.__name__, "fields": list(t._fields), "children": kids}
-    raise ValueError(f"cannot store the pytree node type {t.__name__} in a compiled module: "
-                     "arguments and results must be arrays in tuples, lists, dicts, "
-                     "namedtuples or None")
-
-
-def mlax_version() -> str:
-    return getattr(sys.modules.get("mlax"), "__version__", "unknown")
+from mlax.runtime.aot import flat_entry_meta
+from mlax.runtime.cpu import CpuExecutable, JitCode, unique_symbol
 
 
 # ---------------------------------------------------------------------------------------
@@ -141,52 +39,13 @@ _INIT_TEMPLATE = '''\
 
 Entry points: {entries}.
 Loading runs no tracing and no compilation: mlax.runtime.aot loads the shared library
-next to this file with ctypes and NumPy.
+next to this file with ctypes and NumPy (`import mlax` loads no compiler part).
 """
 import os as _os
-import sys as _sys
 
+from mlax.runtime import aot as _aot
 
-def _runtime_aot():
-    """mlax.runtime.aot, without importing the compiler (`import mlax`) when mlax is not
-    imported yet: mlax.runtime is found and loaded on its own."""
-    if "mlax" in _sys.modules or "mlax.runtime" in _sys.modules:
-        from mlax.runtime import aot
-        return aot
-    import importlib
-    import importlib.util
-    from importlib.machinery import PathFinder
-    spec = None
-    for finder in _sys.meta_path:
-        if finder is PathFinder or not hasattr(finder, "find_spec"):
-            continue
-        try:
-            spec = finder.find_spec("mlax.runtime", None)
-        except ImportError:
-            spec = None
-        if spec is not None:
-            break
-    if spec is None:
-        try:
-            top = importlib.util.find_spec("mlax")
-        except ImportError:
-            top = None
-        if top is not None and top.submodule_search_locations:
-            spec = PathFinder.find_spec("mlax.runtime", list(top.submodule_search_locations))
-    if spec is not None and spec.loader is not None:
-        runtime = importlib.util.module_from_spec(spec)
-        _sys.modules["mlax.runtime"] = runtime
-        try:
-            spec.loader.exec_module(runtime)
-        except BaseException:
-            del _sys.modules["mlax.runtime"]
-            raise
-    # import_module, not `from mlax.runtime import aot`: that form ends by importing
-    # the top-level package, mlax, which is the compiler.
-    return importlib.import_module("mlax.runtime.aot")
-
-
-module = _runtime_aot().load(_os.path.dirname(_os.path.abspath(__file__)))
+module = _aot.load(_os.path.dirname(_os.path.abspath(__file__)))
 {assignments}
 '''
 
@@ -207,7 +66,6 @@ def write_module_files(directory, llvm_modules, entries: dict, target, opt_level
     """Generate code for `llvm_modules` (LLVM dialect; together they define every entry's
     symbol) and write the compiled module into the existing, empty `directory`. `extra`
     adds metadata fields."""
-    from mlax import codegen
     name = name or os.path.basename(os.path.normpath(directory))
     lib_name = f"lib{_c_name(name)}.so"
     with timer("codegen"):
@@ -221,7 +79,7 @@ def write_module_files(directory, llvm_modules, entries: dict, target, opt_level
         "format": aot.FORMAT,
         "format_version": aot.FORMAT_VERSION,
         "name": name,
-        "mlax_version": mlax_version(),
+        "mlax_version": cache.mlax_version(),
         "created_by": creator,
         "target": {"platform": "cpu", **target.describe(), "opt_level": opt_level},
         "library": lib_name,
@@ -256,7 +114,7 @@ def _c_name(name) -> str:
     return "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "module"
 
 
-class OutputError(Exception):
+class OutputError(BackendError):
     """The output path cannot be written."""
 
 
@@ -322,7 +180,6 @@ def _all_pointer_args(module, names) -> bool:
 def _jit(module, entries: dict, signatures: dict, opt_level):
     """Object code for `module` (LLVM dialect) linked into this process: {name: executable}.
     Entry points get process-unique symbols (every eager `add` is named add)."""
-    from mlax import codegen
     names = list(entries)
     if not _all_pointer_args(module, names):
         # The runtime passes one pointer per buffer: a signature that kept memref
@@ -338,23 +195,21 @@ def _jit(module, entries: dict, signatures: dict, opt_level):
 _cache_warned: set = set()
 
 
-def compile_module(module, entries: dict, pipeline=pipelines.CPU, opt_level=3):
+def compile_module(module, entries: dict, pipeline=pipelines.CPU, opt_level=3, key_parts=()):
     """Compile `module` (mlax dialect; in its context) for this machine.
 
     `entries` maps each public function to its results' [(shape, dtype)]; every other
     function becomes private. Returns ({name: executable}, lowered), where `lowered` says
     whether `module` itself now holds the LLVM dialect (False after a cache hit: nothing
     was compiled). Executables are called with a list of C-contiguous NumPy arrays."""
-    from mlax import cache
     privatize(module, entries)
     signatures = {n: function_signature(module, n) for n in entries}
     directory = cache.directory()
     if directory is None:
         run_pipeline(module, pipeline)
         return _jit(module, entries, signatures, opt_level), True
-    from mlax.codegen import Target
-    target = Target.host()
-    key = cache.key(module, pipeline, opt_level, target)
+    target = codegen.Target.host()
+    key = cache.key(module, pipeline, opt_level, key_parts)
     loaded = cache.get(directory, key)
     lowered = False
     if loaded is None:
@@ -390,7 +245,6 @@ def est_work(module) -> int | None:
     multiply-adds; a call costs its callee, a vmap its callee times the batch size, an
     autodiff transform 3x its callee, a cond its costliest branch, a scan its body times
     the length. None when that cannot be told (a while loop, an op with regions)."""
-    from mlax.dialects import structural
     fns = {symbol_name(fn): fn for fn in func_ops(module)}
     memo = {}
 
@@ -475,14 +329,3 @@ def auto_opt_level(module) -> int:
     except Exception:  # noqa: BLE001 - an estimate never stops a compile
         return 3
     return 0 if work is not None and work < SMALL_WORK else 3
-
-
-def compile_builder(tm, builder, out_avals, pipeline=pipelines.CPU, opt_level=None):
-    """Compile the module of `tm` with `builder`'s function as the public entry point.
-    `opt_level` None: chosen by `auto_opt_level`."""
-    with tm.ctx:
-        out_specs = [(a.shape, a.dtype) for a in out_avals]
-        if opt_level is None:
-            opt_level = auto_opt_level(tm.module)
-        exes, _ = compile_module(tm.module, {builder.name: out_specs}, pipeline, opt_level)
-        return exes[builder.name]

@@ -1,14 +1,7 @@
-"""Named pass pipelines, one per target and stage. Pipelines are data: printable strings
-that `mlax-opt --pass-pipeline=...` accepts as they are."""
-
-# Transforms expanded, functions inlined, mlax-level simplification.
-MLAX_OPT = ",".join([
-    "mlax-verify",
-    "mlax-expand-transforms",
-    "mlax-inline",
-    "symbol-dce",
-    "mlax-simplify",
-])
+"""The CPU backend's pipelines, one per stage. Pipelines are data: printable strings that
+`mlax-opt --pass-pipeline=...` accepts as they are (and `mlax-opt --pipeline=<name>` by
+the names in PIPELINES)."""
+from mlax.transforms import MLAX_OPT
 
 # mlax -> linalg on tensors, fused. The upstream inliner cannot inline functions of mlax
 # ops (IRDL ops have no inliner interface); after lowering it can, so fusion reaches across
@@ -75,7 +68,6 @@ CPU_LLVM = ",".join([
 CPU = ",".join([MLAX_OPT, CPU_LINALG, CPU_LLVM])
 
 PIPELINES = {
-    "mlax-opt": MLAX_OPT,
     "cpu-linalg": CPU_LINALG,
     "cpu-llvm": CPU_LLVM,
     "cpu": CPU,

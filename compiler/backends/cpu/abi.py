@@ -16,9 +16,9 @@ still passes (and allocates) its own buffers; nothing is read or written through
 from __future__ import annotations
 
 from mlir import ir
-from mlir.dialects import tensor
+from mlir.dialects import bufferization, tensor
 
-from mlax.passes import register
+from mlax.passes import PassError, register
 
 
 def _needs_flattening(t) -> bool:
@@ -69,3 +69,62 @@ def flatten_zero_size_boundary(module_op):
         fn = fn.operation
         if fn.name == "func.func" and len(fn.regions[0].blocks) and _is_public(fn):
             flatten_boundary(fn)
+
+
+def _check_callees_have_bodies(module_op):
+    """Raise PassError at a call to a function without a body.
+
+    Such a function cannot be compiled or linked, and bufferization gives the call's
+    results a run-time ownership check (an `i1` dealloc helper) on which MLIR 22's
+    memref-to-LLVM lowering asserts."""
+    top = module_op.regions[0].blocks[0].operations
+    declared = {ir.StringAttr(f.attributes["sym_name"]).value for f in top
+                if f.operation.name == "func.func" and not len(f.regions[0].blocks)}
+    if not declared:
+        return
+    errors = []
+
+    def visit(op):
+        if op.name == "func.call":
+            callee = ir.FlatSymbolRefAttr(op.attributes["callee"]).value
+            if callee in declared:
+                errors.append(f"{op.location}: error: call to @{callee}, a function without "
+                              "a body: only functions defined in the module can be compiled")
+        return ir.WalkResult.ADVANCE
+    module_op.walk(visit)
+    if errors:
+        raise PassError("\n".join(errors))
+
+
+def copy_aliased_results(module_op):
+    """Give every result of a function its own buffer, before bufferization.
+
+    With results as out-parameters, a function that returns one value twice, or returns
+    an argument, would have two out-parameters (or an argument and an out-parameter)
+    share a buffer; upstream `buffer-results-to-out-params` crashes on the first. A copy
+    into a fresh tensor separates them. Calls to functions without a body are errors
+    here (see `_check_callees_have_bodies`)."""
+    _check_callees_have_bodies(module_op)
+    for fn in module_op.regions[0].blocks[0].operations:
+        if fn.operation.name != "func.func" or not len(fn.regions[0].blocks):
+            continue
+        args = set(fn.regions[0].blocks[0].arguments)
+        for block in fn.regions[0].blocks:
+            ret = block.operations[len(block.operations) - 1]
+            if ret.operation.name != "func.return":
+                continue
+            seen = set()
+            for i, v in enumerate(list(ret.operands)):
+                if not isinstance(v.type, ir.RankedTensorType):
+                    continue
+                if v in seen or v in args:
+                    with ir.InsertionPoint(ret), ret.location:
+                        # alloc_tensor, not tensor.empty + copy: eliminate-empty-tensors
+                        # would make that copy write in place again.
+                        ret.operands[i] = bufferization.AllocTensorOp(v.type, [], copy=v).result
+                seen.add(v)
+
+
+register("mlax-copy-aliased-results",
+         "Copy function results that repeat another result or an argument; reject calls "
+         "to functions without a body")(copy_aliased_results)

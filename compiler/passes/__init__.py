@@ -32,15 +32,16 @@ def register(flag, summary):
 
 
 # Modules whose import registers passes.
+# Backends register their own passes when they are imported (mlax.backends.get).
 PASS_MODULES = [
     "mlax.transforms.verify", "mlax.transforms.simplify", "mlax.transforms.expand",
     "mlax.transforms.autodiff", "mlax.transforms.vmap",
     "mlax.lowering.structural", "mlax.lowering.linalg", "mlax.lowering.math_approx",
-    "mlax.lowering.cpu_codegen", "mlax.lowering.zero_size",
 ]
 
 
-def _load():
+def load_passes():
+    """Import the modules that register the target-neutral passes (once)."""
     import importlib
     import importlib.util
     for name in PASS_MODULES:
@@ -68,7 +69,12 @@ def split_pipeline(text: str) -> list[str]:
 
 
 class PassFailure(Exception):
-    pass
+    """An upstream pass failed; the message holds MLIR's diagnostics."""
+
+
+class PassError(Exception):
+    """An mlax pass cannot transform the IR it was given; the message names the op and
+    its location (the user's source line, for traced code)."""
 
 
 _CALLBACK_PREFIX = "Exception raised in callback: Traceback"
@@ -108,7 +114,7 @@ def _python_pass(p: MlaxPass):
 
 
 def build_pass_manager(pipeline: str, ctx=None, print_ir_after_all=False, timing=False):
-    _load()
+    load_passes()
     pm = passmanager.PassManager("builtin.module", context=ctx)
     wrappers = []
     for element in split_pipeline(pipeline):

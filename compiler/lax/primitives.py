@@ -1,4 +1,4 @@
-"""mlax.lax: the primitives, one function per mlax op, with lax's strict typing
+"""The primitives of mlax.lax, one function per mlax op, with lax's strict typing
 (operands already of equal shapes and dtypes); jax.numpy-style broadcasting and promotion
 live in mlax.numpy."""
 from __future__ import annotations
@@ -8,14 +8,15 @@ import builtins
 import numpy as np
 
 from mlax import core
-from mlax.core import bind, ShapedArray
+from mlax.core import ShapedArray
+from mlax.dispatch import bind
+from mlax.runtime import Array
+from mlax.tracing import Tracer
+from mlax.tree_util import tree_map
 
-_b = bind
 
 
 def aval(x) -> ShapedArray:
-    from mlax.tracing import Tracer
-    from mlax.runtime import Array
     if isinstance(x, Tracer):
         return x.aval
     if isinstance(x, Array):
@@ -86,7 +87,6 @@ def clamp(min, x, max):
 
 
 def stop_gradient(x):
-    from mlax.tree_util import tree_map
     return tree_map(lambda l: bind("mlax.stop_gradient", l), x)
 
 
@@ -321,5 +321,3 @@ def top_k(operand, k):
 def threefry2x32_p(k0, k1, x0, x1):
     return tuple(bind("mlax.threefry2x32", k0, k1, x0, x1))
 
-
-from mlax.control_flow import cond, switch, while_loop, fori_loop, scan, map  # noqa: E402,F401

@@ -20,7 +20,8 @@ import os
 import re
 from dataclasses import dataclass
 
-from mlax.runtime.cpu import LLVM_INIT_LOCK
+from mlax.backends import BackendError
+from mlax.runtime.cpu import LLVM_INIT_LOCK, llvm_library, runtime_libraries
 
 _P = ctypes.c_void_p
 _LLVM_RELOC_PIC = 2
@@ -34,7 +35,7 @@ _ARCH_TARGETS = {"x86_64": "X86", "i386": "X86", "i686": "X86", "aarch64": "AArc
                  "nvptx64": "NVPTX", "nvptx": "NVPTX"}
 
 
-class CodegenError(Exception):
+class CodegenError(BackendError):
     """Translation, optimization, code generation or linking failed."""
 
 
@@ -44,9 +45,18 @@ class CodegenError(Exception):
 def library_paths() -> tuple[str, str]:
     """The MLIR C API library the Python bindings use, and the LLVM library it links."""
     from mlir._mlir_libs import _mlir
-    from mlax.runtime.cpu import llvm_library
     return (os.path.join(os.path.dirname(_mlir.__file__), "libMLIRPythonCAPI.so"),
             llvm_library())
+
+
+def library_stamps() -> list[str]:
+    """The MLIR and LLVM builds, by their libraries' names, sizes and times (reading
+    versions through importlib.metadata would cost more than a cache hit)."""
+    out = []
+    for p in library_paths():
+        st = os.stat(p)
+        out.append(f"{os.path.basename(p)}:{st.st_size}:{st.st_mtime_ns}")
+    return out
 
 
 class _Libs:
@@ -532,7 +542,6 @@ def runtime_needs(declared):
     libc and libm are always there; memrefCopy comes from a C shim (when a C compiler is
     at hand); anything else must come from mlax's runtime libraries (runtime.cpu): their
     paths are returned, the OpenMP runtime's for parallel code."""
-    from mlax.runtime.cpu import runtime_libraries
     libc = ctypes.CDLL(None)
     rest = [n for n in declared if not hasattr(libc, n)]
     shims = sorted({n for n in rest if n in C_SHIMS}) if _c_compiler() else []

@@ -21,8 +21,28 @@ import sys
 
 from mlir import ir
 
-from mlax import passes, pipelines
-from mlax.dialects import MAX_BYTES
+from mlax import backends, passes
+from mlax.dialects import MAX_BYTES, make_context
+from mlax.transforms import MLAX_OPT
+
+
+def register_passes():
+    """Register every pass mlax-opt can run: the target-neutral ones and each available
+    backend's (importing a backend registers its passes)."""
+    passes.load_passes()
+    named_pipelines()
+
+
+def named_pipelines() -> dict:
+    """`--pipeline=<name>`: mlax-opt (the target-neutral one), then every available
+    backend's (importing a backend registers its passes)."""
+    out = {"mlax-opt": MLAX_OPT}
+    for name in backends.names():
+        try:
+            out.update(backends.get(name).named_pipelines)
+        except backends.BackendUnavailable:
+            pass
+    return out
 
 USAGE = """\
 usage: mlax-opt [file|-] [--<pass>[{options}]]... [--pass-pipeline='...'] [--pipeline=<name>]
@@ -116,10 +136,11 @@ def parse_args(argv) -> Options:
             opts.pipeline += passes.split_pipeline(_strip_anchor(value("--pass-pipeline")))
         elif name in ("--pipeline", "-pipeline"):
             key = value("--pipeline")
-            if key not in pipelines.PIPELINES:
+            named = named_pipelines()
+            if key not in named:
                 raise UsageError(f"unknown pipeline '{key}'; named pipelines: "
-                                 + ", ".join(pipelines.PIPELINES))
-            opts.pipeline += passes.split_pipeline(pipelines.PIPELINES[key])
+                                 + ", ".join(named))
+            opts.pipeline += passes.split_pipeline(named[key])
         elif a in ("--split-input-file", "-split-input-file"):
             opts.split_input_file = True
         elif a in ("--print-ir-after-all", "-print-ir-after-all", "--mlir-print-ir-after-all"):
@@ -159,13 +180,13 @@ def _pass_element(flag: str) -> str:
 
 
 def usage() -> str:
-    passes._load()
+    register_passes()
     width = max(len(f) for f in passes.PASSES) + 4
     lines = [USAGE, "mlax passes:"]
     for flag, p in sorted(passes.PASSES.items()):
         lines.append(f"  --{flag:<{width}}{p.summary}")
     lines.append("\nnamed pipelines (--pipeline=<name>):")
-    for name, text in pipelines.PIPELINES.items():
+    for name, text in named_pipelines().items():
         lines.append(f"  {name:<{width + 2}}{text}")
     return "\n".join(lines) + "\n"
 
@@ -477,9 +498,8 @@ def check_pipeline(opts: Options, ctx: ir.Context):
 # main
 
 def run(opts: Options) -> int:
-    from mlax.dialects import make_context
-
     name, text = read_source(opts.input)
+    register_passes()
     ctx = make_context()
     ctx.allow_unregistered_dialects = opts.allow_unregistered
     check_pipeline(opts, ctx)

@@ -14,10 +14,11 @@ An entry is a compiled module directory (mlax/runtime/aot.py) named after the ke
     <cache_dir>/<key>/mlax_module.json, libmodule.so
 
 The key is the SHA-256 of everything the code depends on: the module as traced (without
-source locations), the pass pipeline, the optimization level, the target triple, CPU and
-CPU features, the mlax version, a fingerprint of the compiler's own sources (their sizes and
-modification times: an edited lowering never reuses stale code), and the identity of the
-MLIR and LLVM libraries.
+source locations), the pass pipeline, the optimization level, the mlax version, a
+fingerprint of the compiler's own sources (their sizes and modification times: an edited
+lowering never reuses stale code), and what the backend names (`Backend.cache_key`: for
+the CPU the target triple, CPU and features, the thread count, and the identity of the
+MLIR and LLVM libraries).
 
 Entries are written in a private temporary directory and renamed into place, so readers
 never see half an entry and concurrent writers of one key leave one complete entry. The
@@ -30,9 +31,11 @@ import hashlib
 import logging
 import os
 import shutil
+import sys
 import tempfile
 
 from mlax.runtime import aot
+from mlax.runtime.config import config
 
 ENV_VAR = "MLAX_COMPILATION_CACHE_DIR"
 KEY_VERSION = "mlax-cache-2"    # 2: module format 2 (signatures in the library)
@@ -45,7 +48,6 @@ stats = {"hits": 0, "misses": 0, "corrupt": 0, "writes": 0}
 
 def directory() -> str | None:
     """The cache directory in use, or None when the cache is off."""
-    from mlax.core import config
     d = config.read("compilation_cache_dir") or os.environ.get(ENV_VAR)
     return os.fspath(d) if d else None
 
@@ -54,10 +56,9 @@ _fingerprint = None
 
 
 def compiler_fingerprint() -> str:
-    """A digest of mlax's compiler sources and of the MLIR/LLVM libraries (by stat)."""
+    """A digest of mlax's compiler sources (by stat)."""
     global _fingerprint
     if _fingerprint is None:
-        import sys
         h = hashlib.sha256()
         roots = sorted({os.path.dirname(os.path.abspath(sys.modules[m].__file__))
                         for m in ("mlax", "mlax.dialects") if m in sys.modules})
@@ -72,29 +73,26 @@ def compiler_fingerprint() -> str:
                         st = os.stat(p)
                         h.update(f"{os.path.relpath(p, root)}:{st.st_size}:{st.st_mtime_ns}\0"
                                  .encode())
-        # The MLIR and LLVM builds, by their libraries' size and time (importing
-        # importlib.metadata to read versions would cost more than a cache hit).
-        from mlax.codegen import library_paths
-        for p in library_paths():
-            st = os.stat(p)
-            h.update(f"{os.path.basename(p)}:{st.st_size}:{st.st_mtime_ns}".encode())
         _fingerprint = h.hexdigest()
     return _fingerprint
 
 
-def key(module, pipeline: str, opt_level: int, target) -> str:
-    """The cache key of compiling `module` (mlax dialect, as traced) this way."""
-    from mlax.compile import mlax_version
+def key(module, pipeline: str, opt_level: int, parts) -> str:
+    """The cache key of compiling `module` (mlax dialect, as traced) with `pipeline` at
+    `opt_level`; `parts` are what else the backend's code depends on (its
+    `Backend.cache_key`: target, thread count, library versions)."""
     op = module.operation if hasattr(module, "operation") else module
-    from mlax.lowering.cpu_codegen import num_threads
     text = op.get_asm(enable_debug_info=False, assume_verified=True)
     h = hashlib.sha256()
-    # The thread count shapes the generated code (which loops are split over threads).
     for part in (KEY_VERSION, mlax_version(), compiler_fingerprint(), pipeline, str(opt_level),
-                 target.triple, target.cpu, target.features, f"threads={num_threads()}", text):
+                 *parts, text):
         h.update(part.encode())
         h.update(b"\0")
     return h.hexdigest()
+
+
+def mlax_version() -> str:
+    return getattr(sys.modules.get("mlax"), "__version__", "unknown")
 
 
 def entry_path(directory_, key_) -> str:

@@ -42,10 +42,18 @@ import time
 import traceback
 
 import numpy as np
+from mlir import ir
 
-TARGETS = ("cpu", "cuda", "tpu")
-AVAILABLE_TARGETS = ("cpu",)
-EMITS = ("mlax", "mlax-opt", "linalg", "llvm", "llvm-ir", "asm", "obj", "module")
+import mlax
+from mlax import api, backends, config, dialects, passes, runtime, tracing
+from mlax.backends import BackendError, BackendUnavailable, Timer, no_timer
+from mlax.dialects import (MAX_BYTES, func_ops, function_signature, make_context, privatize,
+                           shape_problem, symbol_name)
+from mlax.runtime.aot import flat_entry_meta
+from mlax.stages import ShapeDtypeStruct, mlir_stages, stage_pipelines, trace_entry
+from mlax.tools import opt
+from mlax.transforms.verify import mlax_type_problem
+from mlax.tree_util import tree_leaves
 
 
 class UsageError(Exception):
@@ -142,8 +150,6 @@ class _SpecParser:
         return self.mapping()
 
     def leaf(self, c):
-        from mlax.dialects import MAX_BYTES, shape_problem
-        from mlax.stages import ShapeDtypeStruct
         if not c:
             self.error("expected a spec such as f32[2,3]")
         w, start = self.word()
@@ -312,8 +318,11 @@ def make_parser():
                    help="a static argument's value")
     p.add_argument("--args-json", action=_InSection, metavar="FILE",
                    help="arguments from a JSON file")
-    p.add_argument("--target", default="cpu", help="cpu (cuda and tpu: not yet)")
-    p.add_argument("--emit", default="module", help="|".join(EMITS) + " (default: module)")
+    p.add_argument("--target", default="cpu",
+                   help="the backend: " + ", ".join(backends.names()) + " (default: cpu)")
+    p.add_argument("--emit", default="module",
+                   help="a stage of the target (cpu: " + "|".join(emit_stages(backends.get("cpu")))
+                   + "; default: module)")
     p.add_argument("-o", dest="output", metavar="PATH", help="output file or module directory")
     p.add_argument("--passes", metavar="PIPELINE",
                    help="a pass pipeline replacing the CPU pipeline (mlax -> LLVM dialect)")
@@ -345,21 +354,27 @@ def parse_args(argv) -> Options:
         return opts
     if not opts.input:
         raise UsageError("no input: give FILE.py:FUNCTION or FILE.mlir")
-    if opts.target not in TARGETS:
-        raise UsageError(f"unknown target '{opts.target}' (targets: {', '.join(TARGETS)})")
-    if opts.target not in AVAILABLE_TARGETS:
-        raise UsageError(f"target '{opts.target}' is not available yet in mlax-compile "
-                         f"(available: {', '.join(AVAILABLE_TARGETS)})")
-    if opts.emit not in EMITS:
-        raise UsageError(f"unknown --emit stage '{opts.emit}' (stages: {', '.join(EMITS)})")
-    if opts.passes is not None and opts.emit in ("mlax-opt", "linalg"):
+    try:
+        opts.backend = backends.get(opts.target)
+    except BackendUnavailable as e:
+        raise UsageError(str(e)) from None
+    emits = emit_stages(opts.backend)
+    if opts.emit not in emits:
+        raise UsageError(f"unknown --emit stage '{opts.emit}' (stages of target "
+                         f"{opts.target}: {', '.join(emits)})")
+    mlir = mlir_stages(opts.backend)
+    if opts.passes is not None and opts.emit in mlir[1:-1]:
         raise UsageError(f"--emit {opts.emit} names a stage of the default pipeline; with "
-                         "--passes, --emit llvm prints the custom pipeline's output")
-    if opts.target_triple and opts.emit == "module":
-        from mlax.codegen import Target
-        if opts.target_triple.split("-")[0] != Target.host().arch:
-            raise UsageError("a module for another architecture cannot be linked here: "
-                             "use --emit obj or asm with --target-triple")
+                         f"--passes, --emit {mlir[-1]} prints the custom pipeline's output")
+    try:
+        opts.codegen_target = opts.backend.target(opts.target_triple, opts.cpu,
+                                                  opts.cpu_features)
+    except BackendError as e:
+        raise UsageError(str(e)) from None
+    if opts.target_triple and opts.emit == "module" and \
+            opts.codegen_target.arch != opts.backend.target().arch:
+        raise UsageError("a module for another architecture cannot be linked here: "
+                         "use --emit obj or asm with --target-triple")
     path, names = _split_input(opts.input)
     opts.path, opts.names = path, names
     opts.is_mlir = path.endswith(".mlir") or path == "-"
@@ -416,16 +431,8 @@ def _assign_sections(opts):
 # Diagnostics
 
 def _internal_dirs():
-    import mlax
-    import mlax.dialects
-    import mlax.runtime
     dirs = {os.path.dirname(os.path.abspath(m.__file__))
-            for m in (mlax, mlax.dialects, mlax.runtime)}
-    try:
-        import mlax.tools
-        dirs.add(os.path.dirname(os.path.abspath(mlax.tools.__file__)))
-    except ImportError:
-        pass
+            for m in (mlax, dialects, runtime, opt)}
     return tuple(d + os.sep for d in dirs)
 
 
@@ -444,8 +451,7 @@ class Files:
             src = linecache.getline(file, line).rstrip("\n")
         if not src:
             return ""
-        from mlax.opt import quote_line
-        return quote_line(src, col)
+        return opt.quote_line(src, col)
 
 
 def _user_frame(tb):
@@ -500,7 +506,6 @@ def _lookup(module, path, name):
     obj = module
     for part in name.split("."):
         if not hasattr(obj, part):
-            from mlax import api
             candidates = sorted(
                 n for n, v in vars(module).items() if not n.startswith("_") and (
                     isinstance(v, api.Jitted)
@@ -517,7 +522,6 @@ def _lookup(module, path, name):
 
 def _jitted_for(fn, static_names):
     """`fn` as a Jitted whose static arguments include `static_names`."""
-    from mlax import api
     if isinstance(fn, api.Jitted):
         if set(static_names) <= set(fn._static_argnames):
             return fn
@@ -625,12 +629,8 @@ def load_input(opts, timer) -> Input:
     stem = os.path.splitext(os.path.basename(opts.path))[0] if opts.path != "-" else "stdin"
     if opts.is_mlir:
         return _load_mlir(opts, timer, stem)
-    from mlax import tracing
-    from mlax.compile import privatize
-    from mlax.stages import trace_entry
     with timer("import"):
         if opts.x64:
-            from mlax import config
             config.update("jax_enable_x64", True)
         module = load_python(opts.path)
     tm = tracing.TracedModule()
@@ -659,9 +659,6 @@ def load_input(opts, timer) -> Input:
 
 
 def _check_x64(args, kwargs, opts):
-    from mlax import config
-    from mlax.stages import ShapeDtypeStruct
-    from mlax.tree_util import tree_leaves
     if config.x64_enabled:
         return
     for leaf in tree_leaves((args, kwargs)):
@@ -671,10 +668,6 @@ def _check_x64(args, kwargs, opts):
 
 
 def _load_mlir(opts, timer, stem):
-    from mlir import ir
-    from mlax import opt
-    from mlax.compile import flat_entry_meta, func_ops, function_signature, symbol_name
-    from mlax.dialects import make_context
     try:
         name, text = opt.read_source(opts.path, "mlax-compile")
     except opt.InputError as e:
@@ -713,9 +706,6 @@ def _load_mlir(opts, timer, stem):
 def _check_entry_types(fn, sym, source):
     """Raise CompileError unless entry point `fn` takes and returns mlax arrays (ranked
     tensors of static shape and a dtype mlax has): what a compiled module passes."""
-    from mlir import ir
-    from mlax import opt
-    from mlax.transforms.verify import mlax_type_problem
     ftype = ir.FunctionType(ir.TypeAttr(fn.attributes["function_type"]).value)
     for kind, types in (("argument", ftype.inputs), ("result", ftype.results)):
         for i, t in enumerate(types):
@@ -731,8 +721,6 @@ def _check_entry_types(fn, sym, source):
 # Running the stages
 
 def run_stage(inp: Input, stage: str, pipeline: str, opts, timer):
-    from mlir import ir
-    from mlax import opt, passes
     with timer(stage), inp.ctx:
         pm, wrappers = passes.build_pass_manager(pipeline, inp.ctx, opts.print_ir_after_all)
         try:
@@ -751,8 +739,6 @@ def run_stage(inp: Input, stage: str, pipeline: str, opts, timer):
 def check_passes(opts):
     if opts.passes is None:
         return
-    from mlax import passes
-    from mlax.dialects import make_context
     try:
         passes.build_pass_manager(opts.passes, make_context())
     except ValueError as e:
@@ -774,31 +760,29 @@ def _write(opts, data, default=None, binary=False):
         raise CompileError(f"mlax-compile: error: cannot write '{out}': {e.strerror}\n") from None
 
 
+def emit_stages(backend) -> tuple[str, ...]:
+    """What --emit takes for `backend`: its stages, then `module` (its artifact)."""
+    return backend.stage_names() + ("module",)
+
+
 def run(opts) -> int:
-    from mlax import codegen
-    from mlax.compile import OutputError, Timer, no_timer, save_module
-    from mlax.stages import stage_pipelines
     timer = Timer() if opts.timing else no_timer
     t0 = time.perf_counter()
     check_passes(opts)
-    try:
-        target = codegen.Target.make(opts.target_triple, opts.cpu, opts.cpu_features).check()
-    except codegen.CodegenError as e:
-        raise UsageError(str(e)) from None
+    backend, target = opts.backend, opts.codegen_target
     inp = load_input(opts, timer)
     with timer("load passes"):
-        from mlax import passes
-        passes._load()
-    mlir_stage = opts.emit if opts.emit in ("mlax", "mlax-opt", "linalg", "llvm") else "llvm"
-    for stage, pipeline in stage_pipelines(mlir_stage, opts.passes):
+        passes.load_passes()
+    mlir = mlir_stages(backend)
+    mlir_stage = opts.emit if opts.emit in mlir else mlir[-1]
+    for stage, pipeline in stage_pipelines(backend, mlir_stage, opts.passes):
         run_stage(inp, stage, pipeline, opts, timer)
     try:
-        if opts.emit in ("mlax", "mlax-opt", "linalg", "llvm"):
+        if opts.emit in mlir:
             _write(opts, inp.module.operation.get_asm(enable_debug_info=opts.mlir_print_debuginfo))
-        elif opts.emit in ("llvm-ir", "asm", "obj"):
-            name = {"llvm-ir": "translate+optimize", "asm": "codegen", "obj": "codegen"}[opts.emit]
-            with timer(name), inp.ctx:
-                data, _ = codegen.emit([inp.module], target, opts.emit, opts.opt_level)
+        elif opts.emit != "module":
+            with timer(opts.emit), inp.ctx:
+                data = backend.translate(inp.module, opts.emit, opts.opt_level, target)
             if opts.emit == "obj":
                 _write(opts, data, default=f"{inp.stem}.o", binary=True)
             else:
@@ -806,11 +790,9 @@ def run(opts) -> int:
         else:
             out = opts.output or f"{inp.stem}_compiled"
             with inp.ctx:
-                save_module(out, [inp.module], inp.entries_meta, target, opts.opt_level,
-                            creator="mlax-compile", timer=timer)
-    except codegen.CodegenError as e:
-        raise CompileError(f"mlax-compile: error: {e}\n") from None
-    except OutputError as e:
+                backend.save(out, [inp.module], inp.entries_meta, opts.opt_level, target,
+                             creator="mlax-compile", timer=timer)
+    except BackendError as e:
         raise CompileError(f"mlax-compile: error: {e}\n") from None
     if opts.timing:
         total = time.perf_counter() - t0

@@ -1,0 +1,63 @@
+"""The CPU backend: mlax -> linalg -> the LLVM dialect -> native code for this machine
+(linked into the process) or for a named target (a shared library).
+
+Files:
+- pipelines.py: the stages' pipelines (CPU_LINALG, CPU_LLVM), named for `mlax-opt`.
+- schedule.py: `--mlax-cpu-schedule` (tiling, vectorization, threads), the buffer cleanup
+  and vector-width passes.
+- abi.py: the calling convention's passes (zero-size boundaries, aliased results).
+- codegen.py: LLVM IR, assembly, object code and shared libraries, in process.
+- compile.py: compiling for this process (with the persistent cache), compiled module
+  directories (the artifact), and the opt level jit chooses.
+"""
+from __future__ import annotations
+
+from mlax.backends import Backend, Stage, no_timer
+from mlax.backends.cpu import abi, codegen, compile, pipelines, schedule  # noqa: F401 (passes)
+from mlax.transforms import MLAX_OPT
+
+
+class CpuBackend(Backend):
+    name = "cpu"
+    platform = "cpu"
+    stages = (
+        Stage("linalg", pipelines.CPU_LINALG, "linalg, tensor, arith and math on tensors, fused"),
+        Stage("llvm", pipelines.CPU_LLVM, "the LLVM dialect, scheduled and bufferized"),
+        Stage("llvm-ir", None, "optimized LLVM IR"),
+        Stage("asm", None, "assembly"),
+        Stage("obj", None, "an object file"),
+    )
+    artifact = "a compiled module directory: a shared library, mlax_module.json, __init__.py"
+    named_pipelines = pipelines.PIPELINES
+
+    def compile(self, module, entries, opt_level=None, pipeline=None):
+        if opt_level is None:
+            opt_level = self.default_opt_level(module)
+        full = pipeline if pipeline is not None else ",".join([MLAX_OPT, self.pipeline()])
+        target = codegen.Target.host()
+        return compile.compile_module(module, entries, full, opt_level,
+                                      key_parts=self.cache_key(target))
+
+    def translate(self, module, stage, opt_level=3, target=None):
+        data, _ = codegen.emit([module], target or codegen.Target.host(), stage, opt_level)
+        return data
+
+    def save(self, path, modules, entries, opt_level=3, target=None, creator="mlax",
+             timer=no_timer):
+        return compile.save_module(path, modules, entries, target or codegen.Target.host(),
+                                   opt_level, creator=creator, timer=timer)
+
+    def default_opt_level(self, module):
+        return compile.auto_opt_level(module)
+
+    def target(self, triple=None, cpu=None, features=None):
+        return codegen.Target.make(triple, cpu, features).check()
+
+    def cache_key(self, target):
+        # The thread count shapes the generated code (which loops are split over threads);
+        # the MLIR and LLVM builds, by their libraries' size and time.
+        return [target.triple, target.cpu, target.features,
+                f"threads={schedule.num_threads()}", *codegen.library_stamps()]
+
+
+BACKEND = CpuBackend()

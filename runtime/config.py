@@ -1,0 +1,102 @@
+"""`mlax.config`: process-wide options, as JAX's `jax.config`.
+
+It sits with the runtime, at the bottom of the layers, because every layer reads it: the
+front end (x64, key layout), the backends (the persistent cache's directory) and the
+runtime (cache sizes).
+"""
+from __future__ import annotations
+
+import os
+
+
+def _flag(name, value):
+    # JAX's boolean options take any value and keep its truth value.
+    return bool(value)
+
+
+def _string_or_none(name, value):
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"mlax config option {name!r} must be None or a string, got {value!r} "
+                         f"of type {type(value).__name__}")
+    return value
+
+
+def _path_or_none(name, value):
+    if value is not None and not isinstance(value, (str, os.PathLike)):
+        raise ValueError(f"mlax config option {name!r} must be None or a directory path (a "
+                         f"string or os.PathLike), got {value!r} of type {type(value).__name__}")
+    return None if value is None else os.fspath(value)
+
+
+def _cache_size(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"mlax config option {name!r} must be a positive integer (a number of "
+                         f"compiled functions), got {value!r}")
+    return value
+
+
+class Config:
+    """`mlax.config.update("jax_enable_x64", True)` as in JAX.
+
+    OPTIONS maps each option to (default, check); `check(name, value)` returns the value
+    to store or raises ValueError saying what the option takes. Options are spelled with or
+    without JAX's `jax_` prefix. TRACE_OPTIONS change what tracing produces: they are part
+    of every compiled function's cache key.
+
+    - `compilation_cache_dir`: the persistent compilation cache (mlax/cache.py).
+    - `eager_cache_size`: how many compiled one-op functions eager execution keeps (least
+      recently used dropped first; each holds its machine code, ~10-50 KB for one op).
+    - `jit_cache_size`: how many compiled signatures each jitted function keeps (least
+      recently used dropped first)."""
+
+    OPTIONS = {
+        "jax_enable_x64": (False, _flag),
+        "jax_threefry_partitionable": (True, _flag),
+        "jax_platform_name": (None, _string_or_none),
+        "compilation_cache_dir": (None, _path_or_none),
+        "eager_cache_size": (2048, _cache_size),
+        "jit_cache_size": (256, _cache_size),
+    }
+    TRACE_OPTIONS = ("jax_enable_x64", "jax_threefry_partitionable")
+
+    def __init__(self):
+        self.values = {name: default for name, (default, _) in self.OPTIONS.items()}
+        self.generation = 0      # bumped by every update: callers' memos of values expire
+        self._trace_state = self._read_trace_state()
+
+    def _key(self, name):
+        for key in (name, f"jax_{name}", name.removeprefix("jax_")):
+            if key in self.OPTIONS:
+                return key
+        raise AttributeError(f"Unrecognized config option: {name}")
+
+    def update(self, name, value):
+        key = self._key(name)
+        self.values[key] = self.OPTIONS[key][1](key, value)
+        self.generation += 1
+        self._trace_state = self._read_trace_state()
+
+    def read(self, name):
+        return self.values[self._key(name)]
+
+    def trace_state(self) -> tuple:
+        """The values of TRACE_OPTIONS, for cache keys of traced functions (kept up to
+        date by update: this is read on every jit call)."""
+        return self._trace_state
+
+    def _read_trace_state(self):
+        return tuple(self.values[k] for k in self.TRACE_OPTIONS)
+
+    @property
+    def x64_enabled(self):
+        return self.values["jax_enable_x64"]
+
+    # JAX spells these as attributes too.
+    def __getattr__(self, name):
+        values = self.__dict__.get("values", {})
+        if name in values:
+            return values[name]
+        raise AttributeError(name)
+
+
+config = Config()
