@@ -323,3 +323,5 @@ def threefry2x32_p(k0, k1, x0, x1):
 
 
 from mlax.control_flow import cond, switch, while_loop, fori_loop, scan, map  # noqa: E402,F401
+from mlax.lax_special import (betainc, igamma, igammac, igamma_grad_a,  # noqa: E402,F401
+                              random_gamma_grad)
