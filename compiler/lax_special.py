@@ -368,10 +368,14 @@ def _random_gamma_grad_impl(a, x, *, dtype):
     return _igamma_derivative_impl(a, x, dtype=dtype, mode=_Mode.SAMPLE_DERIVATIVE)
 
 
-igamma_grad_a = _upcast(_igamma_grad_a_impl, "igamma_grad_a")
-igamma_grad_a.__doc__ = "The derivative of igamma(a, x) with respect to a."
+# Called outside a trace, each function below runs as one compiled function (not op by op).
+@jit
+def igamma_grad_a(a, x):
+    """The derivative of igamma(a, x) with respect to a."""
+    return _upcast(_igamma_grad_a_impl, "igamma_grad_a")(a, x)
 
 
+@jit
 def random_gamma_grad(a, x):
     """The derivative of a gamma sample x with respect to its shape a (implicit
     reparameterization, as jax.lax.random_gamma_grad)."""

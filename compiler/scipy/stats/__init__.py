@@ -1,0 +1,8 @@
+"""mlax.scipy.stats: probability distributions as in jax.scipy.stats.
+
+Each distribution is a module of functions (`norm.logpdf(x, loc, scale)`, ...) with JAX's
+signatures and formulas, built from mlax.numpy and mlax.scipy.special, so they run eagerly
+and under jit, grad and vmap."""
+from mlax.scipy.stats import (bernoulli, beta, cauchy, dirichlet, expon, gamma,  # noqa: F401
+                              laplace, logistic, multivariate_normal, norm, poisson, t,
+                              uniform)
