@@ -8,7 +8,8 @@ lowered through linalg to the CPU (`jit`).
 """
 from mlax.core import config, ConcretizationTypeError, TracerBoolConversionError, \
     TracerIntegerConversionError, NonConcreteBooleanIndexError, MlaxError
-from mlax.runtime import Array
+from mlax.basearray import Array
+from mlax.runtime import CpuDevice as Device
 from mlax.api import jit, make_ir, device_put, devices, clear_caches
 from mlax import tree_util
 from mlax import numpy
@@ -20,6 +21,13 @@ from mlax.ad import (grad, value_and_grad, jvp, vjp, linearize, jacfwd, jacrev, 
                      hessian, custom_jvp, custom_vjp)
 from mlax import ops, random, tree, runtime, stages
 from mlax.stages import ShapeDtypeStruct
+from mlax import dtypes, typing, flatten_util, test_util, ad_checkpoint
+from mlax.dtypes import float0
+from mlax.ad_checkpoint import checkpoint, remat, checkpoint_policies
+from mlax.api_extensions import eval_shape, linear_transpose, named_call
+from mlax.config_contexts import (threefry_partitionable, numpy_rank_promotion,
+                                  numpy_dtype_promotion, enable_x64, default_matmul_precision)
+from mlax import api_names as _api_names
 
 make_jaxpr = make_ir
 
@@ -34,4 +42,11 @@ __all__ = ["jit", "clear_caches", "make_ir", "device_put", "devices", "Array", "
            "config", "tree_map", "tree_leaves", "tree_structure", "tree_flatten",
            "tree_unflatten", "block_until_ready", "vmap", "ops", "make_jaxpr", "random", "tree", "runtime", "stages", "ShapeDtypeStruct",
            "grad", "value_and_grad", "jvp", "vjp", "linearize", "jacfwd", "jacrev", "jacobian",
-           "hessian", "custom_jvp", "custom_vjp", "nn", "scipy"]
+           "hessian", "custom_jvp", "custom_vjp", "nn", "scipy", "Device", "dtypes", "typing",
+           "flatten_util", "test_util", "ad_checkpoint", "float0", "checkpoint", "remat",
+           "checkpoint_policies", "eval_shape", "linear_transpose", "named_call",
+           "threefry_partitionable", "numpy_rank_promotion", "numpy_dtype_promotion",
+           "enable_x64", "default_matmul_precision"]
+
+# Names JAX has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+__getattr__ = _api_names.module_getattr("jax", __name__)

@@ -38,6 +38,15 @@ def _path_or_none(name, value):
     return None if value is None else os.fspath(value)
 
 
+def _choice(*allowed):
+    def check(name, value):
+        if value not in allowed:
+            raise ValueError(f"new enum value must be in {list(allowed)}, got {value!r} of type "
+                             f"{type(value)} (config option {name!r})")
+        return value
+    return check
+
+
 def _cache_size(name, value):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"mlax config option {name!r} must be a positive integer (a number of "
@@ -57,7 +66,10 @@ class Config:
     - `eager_cache_size`: how many compiled one-op functions eager execution keeps (least
       recently used dropped first; each holds its machine code, ~10-50 KB for one op).
     - `jit_cache_size`: how many compiled signatures each jitted function keeps (least
-      recently used dropped first)."""
+      recently used dropped first).
+    - `jax_numpy_rank_promotion` ('allow', 'warn', 'raise'), `jax_numpy_dtype_promotion`
+      ('standard', 'strict'): JAX's checks of implicit rank and dtype promotion in
+      mlax.numpy; `jax_default_matmul_precision`: validated, no effect on CPU code."""
 
     OPTIONS = {
         "jax_enable_x64": (False, _flag),
@@ -66,8 +78,12 @@ class Config:
         "compilation_cache_dir": (None, _path_or_none),
         "eager_cache_size": (2048, _cache_size),
         "jit_cache_size": (256, _cache_size),
+        "jax_numpy_rank_promotion": ("allow", _choice("allow", "warn", "raise")),
+        "jax_numpy_dtype_promotion": ("standard", _choice("standard", "strict")),
+        "jax_default_matmul_precision": (None, _string_or_none),
     }
-    TRACE_OPTIONS = ("jax_enable_x64", "jax_threefry_partitionable")
+    TRACE_OPTIONS = ("jax_enable_x64", "jax_threefry_partitionable", "jax_numpy_rank_promotion",
+                     "jax_numpy_dtype_promotion", "jax_default_matmul_precision")
 
     def __init__(self):
         self.values = {name: default for name, (default, _) in self.OPTIONS.items()}
@@ -208,6 +224,8 @@ def result_type(*avals) -> tuple[np.dtype, bool]:
     """(dtype, weak_type) of combining values, as jax.numpy does with weak Python scalars."""
     strong = [a for a in avals if not a.weak_type]
     weak = [a for a in avals if a.weak_type]
+    if config.values["jax_numpy_dtype_promotion"] == "strict":
+        _check_strict_promotion(avals, strong, weak)
     if not strong:
         cat = max(_category(a.dtype) for a in weak)
         dtype = {0: np.dtype(np.bool_), 1: default_int(), 2: default_float()}[cat]
@@ -219,6 +237,23 @@ def result_type(*avals) -> tuple[np.dtype, bool]:
     if wcat > _category(dtype):
         return ({1: default_int(), 2: default_float()}[wcat]), False
     return dtype, False
+
+
+def _check_strict_promotion(avals, strong, weak):
+    """JAX's 'strict' dtype promotion: strong dtypes must agree, and a weak (Python)
+    scalar may only join a dtype of its own kind or a higher one (1 into float32, not
+    1.0 into int32)."""
+    dtypes = {np.dtype(a.dtype) for a in strong}
+    ok = len(dtypes) <= 1
+    if ok and dtypes and weak:
+        ok = max(_category(a.dtype) for a in weak) <= _category(next(iter(dtypes)))
+    if not ok:
+        names = tuple(f"<class '{'int' if np.dtype(a.dtype).kind in 'iu' else 'float'}'>"
+                      if a.weak_type else np.dtype(a.dtype).name for a in avals)
+        raise TypePromotionError(
+            f"Input dtypes {names} have no available implicit dtype promotion path when "
+            "jax_numpy_dtype_promotion=strict. Try explicitly casting inputs to the desired "
+            "output type, or set jax_numpy_dtype_promotion=standard.")
 
 
 @dataclass(frozen=True)
@@ -283,6 +318,11 @@ class TracerIntegerConversionError(ConcretizationTypeError):
 
 class NonConcreteBooleanIndexError(MlaxError, IndexError):
     pass
+
+
+class TypePromotionError(MlaxError, ValueError):
+    """An implicit dtype promotion that `jax_numpy_dtype_promotion='strict'` forbids
+    (`jax.dtypes.TypePromotionError`)."""
 
 
 # ---------------------------------------------------------------------------------------

@@ -311,3 +311,9 @@ from mlax import nn_initializers as initializers  # noqa: E402
 # `import mlax.nn.initializers` and `from mlax.nn.initializers import ...` find it as a
 # submodule, as in JAX.
 _sys.modules[__name__ + ".initializers"] = initializers
+
+
+# Names jax.nn has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.nn", __name__)

@@ -174,3 +174,8 @@ def delta_orthogonal(scale=1.0, column_axis=-1, dtype=None):
         _needs_qr("delta_orthogonal")
     return init
 
+
+# Names jax.nn.initializers has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.nn.initializers", __name__)

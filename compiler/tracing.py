@@ -117,6 +117,10 @@ class Tracer:
         raise TypeError(f"unhashable type: traced array {self.aval.str_short()}")
 
 
+# jax.core.Tracer: the tracer class is public under mlax.core too.
+core.Tracer = Tracer
+
+
 class FunctionBuilder:
     """Builds one func.func in a shared module; `parent` is the enclosing builder."""
 

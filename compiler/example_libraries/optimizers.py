@@ -622,3 +622,9 @@ def pack_optimizer_state(marked_pytree):
   subtrees = [s.subtree for s in sentinels]
   states_flat, subtree_defs = unzip2(map(jax.tree.flatten, subtrees))
   return OptimizerState(states_flat, tree_def, subtree_defs)
+
+
+# Names jax.example_libraries.optimizers has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.example_libraries.optimizers", __name__)

@@ -372,3 +372,9 @@ def shape_dependent(make_layer):
   def apply_fun(params, inputs, **kwargs):
     return make_layer(inputs.shape)[1](params, inputs, **kwargs)
   return init_fun, apply_fun
+
+
+# Names jax.example_libraries.stax has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.example_libraries.stax", __name__)

@@ -366,3 +366,9 @@ def boxcox1p(x, lmbda):
     zero = lmbda == 0
     safe = jnp.where(zero, 1.0, lmbda)
     return jnp.where(zero, jnp.log1p(x), jnp.expm1(safe * jnp.log1p(x)) / safe)
+
+
+# Names jax.scipy.special has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.scipy.special", __name__)

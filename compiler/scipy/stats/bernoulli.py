@@ -35,3 +35,9 @@ def ppf(q, p):
     zero, one = np.asarray(0, q.dtype), np.asarray(1, q.dtype)
     return jnp.where(jnp.isnan(q) | jnp.isnan(p) | (p < zero) | (p > one) | (q < zero) | (q > one),
                      np.nan, jnp.where(q <= one - p, zero, one))
+
+
+# Names jax.scipy.stats.bernoulli has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.scipy.stats.bernoulli", __name__)

@@ -38,3 +38,9 @@ def sf(x, a, b, loc=0, scale=1):
 
 def logsf(x, a, b, loc=0, scale=1):
     return jnp.log(sf(x, a, b, loc, scale))
+
+
+# Names jax.scipy.stats.beta has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.scipy.stats.beta", __name__)

@@ -48,3 +48,9 @@ def ppf(q, loc=0, scale=1):
     q, loc, scale = promote_args_inexact(q, loc, scale)
     unscaled = jnp.tan(np.asarray(np.pi, q.dtype) * q - np.asarray(np.pi / 2, q.dtype))
     return unscaled * scale + loc
+
+
+# Names jax.scipy.stats.cauchy has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.scipy.stats.cauchy", __name__)

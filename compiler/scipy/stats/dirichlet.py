@@ -32,3 +32,9 @@ def logpdf(x, alpha):
 
 def pdf(x, alpha):
     return jnp.exp(logpdf(x, alpha))
+
+
+# Names jax.scipy.stats.dirichlet has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.scipy.stats.dirichlet", __name__)

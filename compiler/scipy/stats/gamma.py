@@ -39,3 +39,9 @@ def sf(x, a, loc=0, scale=1):
 
 def logsf(x, a, loc=0, scale=1):
     return jnp.log(sf(x, a, loc, scale))
+
+
+# Names jax.scipy.stats.gamma has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.scipy.stats.gamma", __name__)

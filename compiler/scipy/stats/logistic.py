@@ -35,3 +35,9 @@ def isf(x, loc=0, scale=1):
 def cdf(x, loc=0, scale=1):
     x, loc, scale = promote_args_inexact(x, loc, scale)
     return expit((x - loc) / scale)
+
+
+# Names jax.scipy.stats.logistic has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.scipy.stats.logistic", __name__)

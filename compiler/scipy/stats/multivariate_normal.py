@@ -42,3 +42,9 @@ def logpdf(x, mean, cov, allow_singular=None):
 
 def pdf(x, mean, cov):
     return jnp.exp(logpdf(x, mean, cov))
+
+
+# Names jax.scipy.stats.multivariate_normal has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.scipy.stats.multivariate_normal", __name__)

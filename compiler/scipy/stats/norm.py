@@ -47,3 +47,9 @@ def sf(x, loc=0, scale=1):
 def isf(q, loc=0, scale=1):
     q = jnp.asarray(q)
     return ppf(np.asarray(1, q.dtype) - q, loc, scale)
+
+
+# Names jax.scipy.stats.norm has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.scipy.stats.norm", __name__)

@@ -49,3 +49,9 @@ def entropy(mu, loc=0):
     result = jnp.where(flat == 0, jnp.zeros_like(flat),
                        jnp.where(flat < 10, small, jnp.where(flat < 100, medium, large)))
     return jnp.broadcast_to(jnp.reshape(result, mu.shape), shape)
+
+
+# Names jax.scipy.stats.poisson has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.scipy.stats.poisson", __name__)

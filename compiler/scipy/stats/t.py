@@ -22,3 +22,9 @@ def logpdf(x, df, loc=0, scale=1):
 
 def pdf(x, df, loc=0, scale=1):
     return jnp.exp(logpdf(x, df, loc, scale))
+
+
+# Names jax.scipy.stats.t has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.scipy.stats.t", __name__)
