@@ -70,10 +70,6 @@ def _any(pred):
     return lax.reduce_or(pred, tuple(range(pred.ndim)))
 
 
-def _finfo(dtype):
-    return np.finfo(dtype)
-
-
 # -- the incomplete beta function --------------------------------------------------------
 
 def _lentz_thompson_barnett(num_iterations, small, threshold, nth_partial_numerator,
@@ -140,11 +136,11 @@ def _betainc_impl(a, b, x, *, dtype):
     a, b = jnp.where(converges_rapidly, a, b), jnp.where(converges_rapidly, b, a)
     x = jnp.where(converges_rapidly, x, 1 - x)
 
-    eps_half = np.array(_finfo(dtype).eps / 2, dtype)
+    eps_half = np.array(np.finfo(dtype).eps / 2, dtype)
     fraction = _lentz_thompson_barnett(200 if dtype == np.float32 else 600, eps_half, eps_half,
                                        numerator, denominator, (a, b, x))
     # For very small a, a * gamma(a) = gamma(a + 1) -> 1 avoids dividing by a.
-    very_small = np.array(_finfo(dtype).tiny * 2, dtype)
+    very_small = np.array(np.finfo(dtype).tiny * 2, dtype)
     lbeta_small_a = lax.lgamma(b) - lax.lgamma(a + b)
     lbeta = lax.lgamma(a) + lbeta_small_a
     factor = jnp.where(a < very_small, jnp.exp(jnp.log1p(-x) * b - lbeta_small_a),
@@ -199,7 +195,7 @@ class _Mode(enum.Enum):
 
 
 def _igamma_series(ax, x, a, enabled, dtype, mode):
-    eps = np.array(_finfo(dtype).eps, dtype)
+    eps = np.array(np.finfo(dtype).eps, dtype)
 
     def cond(vals):
         return _any(vals[0])
@@ -231,7 +227,7 @@ def _igamma_series(ax, x, a, enabled, dtype, mode):
 
 
 def _igammac_continued_fraction(ax, x, a, enabled, dtype, mode):
-    eps = np.array(_finfo(dtype).eps, dtype)
+    eps = np.array(np.finfo(dtype).eps, dtype)
 
     def cond(vals):
         enabled, c = vals[0], vals[5]
@@ -299,7 +295,7 @@ def _igammac_continued_fraction(ax, x, a, enabled, dtype, mode):
 
 
 def _log_max(dtype):
-    return np.array(np.log(_finfo(dtype).max), dtype)
+    return np.array(np.log(np.finfo(dtype).max), dtype)
 
 
 def _igamma_impl(a, x, *, dtype):

@@ -23,7 +23,7 @@ import operator
 
 import numpy as np
 
-from mlax import core, dtypes, lax
+from mlax import basearray, core, dtypes, lax
 from mlax import numpy as jnp
 from mlax.api import Jitted
 from mlax.runtime import Array
@@ -124,6 +124,7 @@ class PRNGKeyArray:
 
 
 register_pytree_node(PRNGKeyArray, lambda k: ([k._base], None), lambda _, c: PRNGKeyArray(c[0]))
+basearray.Array.register(PRNGKeyArray)     # a typed key array is a jax.Array in JAX
 
 
 def _check_key(name, key, allow_batched=False):

@@ -382,3 +382,40 @@ def test_select_with_scalar_predicate_matches_jax():
         lax.select(np.array([True, False]), np.ones(3), np.zeros(3))
     with pytest.raises(TypeError, match="does not accept dtype bool"):
         lax.add(np.ones(2, bool), np.ones(2, bool))
+
+
+# -- jax.nn.initializers -------------------------------------------------------------------
+
+def test_nn_initializers_module_matches_jax():
+    J = pytest.importorskip("jax")
+    import jax.nn.initializers as jinit
+    import mlax.nn.initializers as init
+    from mlax.nn.initializers import glorot_normal  # noqa: F401  (a submodule, as in JAX)
+    assert init is mlax.nn.initializers
+    old, old_jax = mlax.config.read("jax_threefry_partitionable"), J.config.jax_threefry_partitionable
+    try:
+        mlax.config.update("jax_threefry_partitionable", True)
+        J.config.update("jax_threefry_partitionable", True)
+        key, jkey = mlax.random.PRNGKey(3), J.random.PRNGKey(3)
+        for make in [lambda m: m.zeros, lambda m: m.ones, lambda m: m.constant(-2.5),
+                     lambda m: m.uniform(0.3), lambda m: m.normal(2.0),
+                     lambda m: m.truncated_normal(0.5, lower=-1.0, upper=3.0),
+                     lambda m: m.variance_scaling(0.7, "fan_out", "uniform", in_axis=(0, 1)),
+                     lambda m: m.variance_scaling(1.3, "fan_avg", "normal", batch_axis=0),
+                     lambda m: m.xavier_uniform(), lambda m: m.kaiming_normal(),
+                     lambda m: m.lecun_uniform(dtype=np.float16)]:
+            got, want = make(init)(key, (4, 3, 5)), make(jinit)(jkey, (4, 3, 5))
+            assert got.dtype == want.dtype
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+        assert isinstance(init.glorot_uniform(), init.Initializer)
+    finally:
+        mlax.config.update("jax_threefry_partitionable", old)
+        J.config.update("jax_threefry_partitionable", old_jax)
+    with pytest.raises(ValueError, match="in_axis explicitly"):
+        init.he_uniform()(key, (5,))
+    with pytest.raises(ValueError, match="invalid mode"):
+        init.variance_scaling(1.0, "fan_sideways", "normal")(key, (2, 2))
+    for make in (init.orthogonal, init.delta_orthogonal):
+        make()                                   # defining one works; using it does not yet
+        with pytest.raises(NotImplementedError, match=r"jax\.nn\.initializers\.\w*orthogonal"):
+            make()(key, (3, 3, 3))
