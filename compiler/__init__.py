@@ -12,7 +12,7 @@ with no compiler part loaded, and a program pays for MLIR when it first traces.
 """
 import importlib
 
-from mlax.runtime import Array
+from mlax.runtime.basearray import Array
 from mlax.runtime.config import config
 
 __version__ = "0.1.0"
@@ -38,11 +38,25 @@ _API = {
     "TracerIntegerConversionError": ("mlax.core", "TracerIntegerConversionError"),
     "NonConcreteBooleanIndexError": ("mlax.core", "NonConcreteBooleanIndexError"),
     "MlaxError": ("mlax.core", "MlaxError"),
+    "Device": ("mlax.runtime", "CpuDevice"),
+    "float0": ("mlax.dtypes", "float0"),
+    "checkpoint": ("mlax.ad_checkpoint", "checkpoint"),
+    "remat": ("mlax.ad_checkpoint", "remat"),
+    "checkpoint_policies": ("mlax.ad_checkpoint", "checkpoint_policies"),
+    "eval_shape": ("mlax.api_extensions", "eval_shape"),
+    "linear_transpose": ("mlax.api_extensions", "linear_transpose"),
+    "named_call": ("mlax.api_extensions", "named_call"),
+    "threefry_partitionable": ("mlax.config_contexts", "threefry_partitionable"),
+    "numpy_rank_promotion": ("mlax.config_contexts", "numpy_rank_promotion"),
+    "numpy_dtype_promotion": ("mlax.config_contexts", "numpy_dtype_promotion"),
+    "enable_x64": ("mlax.config_contexts", "enable_x64"),
+    "default_matmul_precision": ("mlax.config_contexts", "default_matmul_precision"),
 }
 
 # Subpackages and modules a user reaches as attributes (`mlax.numpy.sum`).
 _MODULES = {"numpy", "lax", "nn", "scipy", "random", "tree_util", "tree", "ops", "stages",
-            "backends", "runtime", "dialects"}
+            "backends", "runtime", "dialects", "dtypes", "typing", "flatten_util", "test_util",
+            "ad_checkpoint", "example_libraries"}
 
 
 def __getattr__(name):
@@ -53,7 +67,8 @@ def __getattr__(name):
         return value
     if name in _MODULES:
         return importlib.import_module(f"mlax.{name}")
-    raise AttributeError(f"module 'mlax' has no attribute {name!r}")
+    # A name JAX has and mlax does not yet: NotImplementedError naming it (mlax.api_names).
+    return importlib.import_module("mlax.api_names").module_getattr("jax", __name__)(name)
 
 
 def __dir__():

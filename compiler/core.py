@@ -112,6 +112,8 @@ def result_type(*avals) -> tuple[np.dtype, bool]:
     """(dtype, weak_type) of combining values, as jax.numpy does with weak Python scalars."""
     strong = [a for a in avals if not a.weak_type]
     weak = [a for a in avals if a.weak_type]
+    if config.values["jax_numpy_dtype_promotion"] == "strict":
+        _check_strict_promotion(avals, strong, weak)
     if not strong:
         cat = max(_category(a.dtype) for a in weak)
         dtype = {0: np.dtype(np.bool_), 1: default_int(), 2: default_float()}[cat]
@@ -123,6 +125,23 @@ def result_type(*avals) -> tuple[np.dtype, bool]:
     if wcat > _category(dtype):
         return ({1: default_int(), 2: default_float()}[wcat]), False
     return dtype, False
+
+
+def _check_strict_promotion(avals, strong, weak):
+    """JAX's 'strict' dtype promotion: strong dtypes must agree, and a weak (Python)
+    scalar may only join a dtype of its own kind or a higher one (1 into float32, not
+    1.0 into int32)."""
+    dtypes = {np.dtype(a.dtype) for a in strong}
+    ok = len(dtypes) <= 1
+    if ok and dtypes and weak:
+        ok = max(_category(a.dtype) for a in weak) <= _category(next(iter(dtypes)))
+    if not ok:
+        names = tuple(f"<class '{'int' if np.dtype(a.dtype).kind in 'iu' else 'float'}'>"
+                      if a.weak_type else np.dtype(a.dtype).name for a in avals)
+        raise TypePromotionError(
+            f"Input dtypes {names} have no available implicit dtype promotion path when "
+            "jax_numpy_dtype_promotion=strict. Try explicitly casting inputs to the desired "
+            "output type, or set jax_numpy_dtype_promotion=standard.")
 
 
 @dataclass(frozen=True)
@@ -187,6 +206,11 @@ class TracerIntegerConversionError(ConcretizationTypeError):
 
 class NonConcreteBooleanIndexError(MlaxError, IndexError):
     pass
+
+
+class TypePromotionError(MlaxError, ValueError):
+    """An implicit dtype promotion that `jax_numpy_dtype_promotion='strict'` forbids
+    (`jax.dtypes.TypePromotionError`)."""
 
 
 # ---------------------------------------------------------------------------------------

@@ -31,3 +31,9 @@ def index_min(x, idx, y):
 
 def index_max(x, idx, y):
     return update(x, idx, y, "max")
+
+
+# Names jax.ops has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.ops", __name__)

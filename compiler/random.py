@@ -23,7 +23,8 @@ import operator
 
 import numpy as np
 
-from mlax import core, lax
+from mlax import core, dtypes, lax
+from mlax.runtime import basearray
 from mlax import numpy as jnp
 from mlax.api import Jitted
 from mlax.runtime import Array
@@ -48,8 +49,10 @@ _U32 = np.dtype(np.uint32)
 
 
 class KeyDType:
-    """The dtype of typed threefry keys: prints as `key<fry>`."""
+    """The dtype of typed threefry keys: prints as `key<fry>`; its scalar type is
+    `mlax.dtypes.prng_key` (`jnp.issubdtype(key.dtype, mlax.dtypes.prng_key)`)."""
     name = "key<fry>"
+    type = dtypes.prng_key
 
     def __repr__(self):
         return self.name
@@ -122,6 +125,7 @@ class PRNGKeyArray:
 
 
 register_pytree_node(PRNGKeyArray, lambda k: ([k._base], None), lambda _, c: PRNGKeyArray(c[0]))
+basearray.Array.register(PRNGKeyArray)     # a typed key array is a jax.Array in JAX
 
 
 def _check_key(name, key, allow_batched=False):
@@ -837,3 +841,9 @@ def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
         shape = _shape(shape, "categorical")
         _check_shape("categorical", shape, batch_shape)
     return _categorical_jit(k, logits, axis, shape, batch_shape, bool(replace), mode or "low")
+
+
+# Names jax.random has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.random", __name__)

@@ -23,6 +23,7 @@ from mlax import backends, core
 from mlax.core import ShapedArray
 from mlax.dialects import create, dense_attr, make_context, spec_of_type, tensor_type
 from mlax.runtime import Array
+from mlax.runtime import basearray
 from mlax.runtime.array import install_stand_ins
 from mlax.runtime.config import config
 from mlax.tree_util import tree_flatten
@@ -122,6 +123,9 @@ class Tracer:
 
 
 install_stand_ins(Tracer)    # mlax.numpy replaces them with its operators and methods
+basearray.Array.register(Tracer)     # isinstance(tracer, mlax.Array), as with jax.Array
+# jax.core.Tracer: the tracer class is public under mlax.core too.
+core.Tracer = Tracer
 
 
 class FunctionBuilder:

@@ -12,3 +12,9 @@ from mlax.tree_util import (tree_all as all, tree_broadcast as broadcast,  # noq
 __all__ = ["all", "broadcast", "flatten", "flatten_with_path", "leaves", "leaves_with_path",
            "map", "map_with_path", "reduce", "reduce_associative", "structure", "transpose",
            "unflatten"]
+
+
+# Names jax.tree has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.tree", __name__)

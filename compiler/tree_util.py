@@ -490,3 +490,9 @@ class Partial(functools.partial):
 
 register_pytree_node(Partial, lambda p: ((p.args, p.keywords), p.func),
                      lambda func, c: Partial(func, *c[0], **c[1]))
+
+
+# Names jax.tree_util has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.tree_util", __name__)

@@ -28,6 +28,15 @@ def _path_or_none(name, value):
     return None if value is None else os.fspath(value)
 
 
+def _choice(*allowed):
+    def check(name, value):
+        if value not in allowed:
+            raise ValueError(f"new enum value must be in {list(allowed)}, got {value!r} of type "
+                             f"{type(value)} (config option {name!r})")
+        return value
+    return check
+
+
 def _cache_size(name, value):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"mlax config option {name!r} must be a positive integer (a number of "
@@ -47,7 +56,10 @@ class Config:
     - `eager_cache_size`: how many compiled one-op functions eager execution keeps (least
       recently used dropped first; each holds its machine code, ~10-50 KB for one op).
     - `jit_cache_size`: how many compiled signatures each jitted function keeps (least
-      recently used dropped first)."""
+      recently used dropped first).
+    - `jax_numpy_rank_promotion` ('allow', 'warn', 'raise'), `jax_numpy_dtype_promotion`
+      ('standard', 'strict'): JAX's checks of implicit rank and dtype promotion in
+      mlax.numpy; `jax_default_matmul_precision`: validated, no effect on CPU code."""
 
     OPTIONS = {
         "jax_enable_x64": (False, _flag),
@@ -56,8 +68,12 @@ class Config:
         "compilation_cache_dir": (None, _path_or_none),
         "eager_cache_size": (2048, _cache_size),
         "jit_cache_size": (256, _cache_size),
+        "jax_numpy_rank_promotion": ("allow", _choice("allow", "warn", "raise")),
+        "jax_numpy_dtype_promotion": ("standard", _choice("standard", "strict")),
+        "jax_default_matmul_precision": (None, _string_or_none),
     }
-    TRACE_OPTIONS = ("jax_enable_x64", "jax_threefry_partitionable")
+    TRACE_OPTIONS = ("jax_enable_x64", "jax_threefry_partitionable", "jax_numpy_rank_promotion",
+                     "jax_numpy_dtype_promotion", "jax_default_matmul_precision")
 
     def __init__(self):
         self.values = {name: default for name, (default, _) in self.OPTIONS.items()}

@@ -5,7 +5,7 @@ a pointer to a dense row-major buffer, results are out-parameters after the inpu
 is one ctypes call with the buffers' addresses as arguments (`DirectCall`): ctypes builds
 each call's arguments itself, so threads may call one function at once.
 
-Code compiled in process is object code (mlax.codegen makes the same for shared
+Code compiled in process is object code (the CPU backend's codegen makes the same for shared
 libraries), linked into one ORC LLJIT that serves the whole process (`ProcessJit`, LLVM's C
 API through ctypes). Each linked object keeps only its code and data pages (~10 KB for a
 small function), and they are freed when its last executable is: a JIT per function
@@ -171,7 +171,7 @@ def llvm_library() -> str:
     return os.path.join(_package_dir("llvm") or "", "lib", "libLLVM.so")
 
 
-# Held while LLVM targets are initialized (here and by mlax.codegen): their registration
+# Held while LLVM targets are initialized (here and by the CPU backend's codegen): their registration
 # is not safe to run from two threads at once.
 LLVM_INIT_LOCK = threading.RLock()
 

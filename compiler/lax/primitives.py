@@ -10,6 +10,7 @@ import numpy as np
 from mlax import core
 from mlax.core import ShapedArray
 from mlax.dispatch import bind
+from mlax.precision import Precision, canonicalize_precision  # noqa: F401
 from mlax.runtime import Array
 from mlax.tracing import Tracer
 from mlax.tree_util import tree_map
@@ -79,6 +80,14 @@ def square(x):
 
 
 def select(pred, on_true, on_false):
+    """on_true where pred, else on_false; a scalar pred chooses for every element (JAX
+    broadcasts it), any other must have the cases' shape."""
+    pshape, cshape = aval(pred).shape, aval(on_true).shape
+    if pshape != cshape:
+        if pshape != ():
+            raise TypeError("select `which` must be scalar or have the same shape as cases, got "
+                            f"`which` shape {pshape} but case shape {cshape}.")
+        pred = broadcast_in_dim(pred, cshape, ())
     return bind("mlax.select", pred, on_true, on_false)
 
 
@@ -291,6 +300,7 @@ cummin = _cumulative("cummin"); cumlogsumexp = _cumulative("cumlogsumexp")
 
 
 def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
+    canonicalize_precision(precision)    # validated as JAX does; no effect on CPU code
     (lc, rc), (lb, rb) = dimension_numbers
     return bind("mlax.dot_general", lhs, rhs, lhs_contracting_dimensions=tuple(lc),
                 rhs_contracting_dimensions=tuple(rc), lhs_batch_dimensions=tuple(lb),
@@ -298,6 +308,7 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
 
 
 def dot(lhs, rhs, precision=None, preferred_element_type=None):
+    canonicalize_precision(precision)
     la, ra = aval(lhs), aval(rhs)
     return dot_general(lhs, rhs, (([la.ndim - 1], [0]), ([], [])))
 

@@ -14,6 +14,7 @@ import builtins
 import math as _math
 import operator as _operator
 import string as _string
+import warnings as _warnings
 
 import numpy as _np
 from numpy.exceptions import AxisError as _AxisError
@@ -23,7 +24,7 @@ from mlax.core import ShapedArray
 from mlax.runtime import Array
 from mlax.tracing import Tracer, user_site
 
-ndarray = Array
+from mlax.runtime.basearray import Array as ndarray  # noqa: E402  (arrays and tracers, as jnp.ndarray)
 pi = _np.pi
 e = _np.e
 euler_gamma = _np.euler_gamma
@@ -31,15 +32,13 @@ inf = _np.inf
 nan = _np.nan
 newaxis = None
 
-float16, float32, float64 = _np.float16, _np.float32, _np.float64
-int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
-uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
-bool_ = _np.bool_
-int_, uint, float_ = _np.int64, _np.uint64, _np.float64
+from mlax.numpy.scalar_types import (bool_, float16, float32, float64, float_,  # noqa: E402
+                                     int8, int16, int32, int64, int_, uint, uint8, uint16,
+                                     uint32, uint64)
+from mlax.dtypes import issubdtype  # noqa: E402
 dtype = _np.dtype
 iinfo = _np.iinfo
 finfo = _np.finfo
-issubdtype = _np.issubdtype
 generic = _np.generic
 floating, integer, signedinteger, unsignedinteger, number, inexact = (
     _np.floating, _np.integer, _np.signedinteger, _np.unsignedinteger, _np.number, _np.inexact)
@@ -561,13 +560,35 @@ def broadcast_to(x, shape):
 
 
 def _broadcast(*args):
+    """The operands of an elementwise function broadcast to one shape (JAX's implicit
+    rank promotion, checked as the jax_numpy_rank_promotion option says)."""
     shapes = [_aval(a).shape for a in args]
+    if core.config.values["jax_numpy_rank_promotion"] != "allow":
+        _check_rank_promotion(shapes)
     shape = broadcast_shapes(*shapes)
     return [broadcast_to(a, shape) for a in args]
 
 
+def _check_rank_promotion(shapes):
+    if len({len(s) for s in shapes if s}) < 2:
+        return       # equal ranks, or scalars: no rank promotion
+    shapes = " ".join(map(str, shapes))
+    url = "https://docs.jax.dev/en/latest/rank_promotion_warning.html"
+    if core.config.values["jax_numpy_rank_promotion"] == "warn":
+        _warnings.warn(f"Following NumPy automatic rank promotion on shapes {shapes} (at "
+                       f"{user_site()}). Set the jax_numpy_rank_promotion config option to "
+                       f"'allow' to disable this warning; for more information, see {url}.",
+                       stacklevel=3)
+    else:
+        raise ValueError(f"Operands could not be broadcast together on shapes {shapes} and "
+                         "with the config option jax_numpy_rank_promotion='raise' (at "
+                         f"{user_site()}). For more information, see {url}.")
+
+
 def broadcast_arrays(*args):
-    return _broadcast(*[_arr(a) for a in args])
+    args = [_arr(a) for a in args]
+    shape = broadcast_shapes(*[_aval(a).shape for a in args])
+    return [broadcast_to(a, shape) for a in args]
 
 
 def _elementwise(prim, *args):
@@ -1228,6 +1249,7 @@ def array_equiv(a1, a2):
 # -- linear algebra ----------------------------------------------------------------------
 
 def dot(a, b, precision=None, preferred_element_type=None):
+    lax.canonicalize_precision(precision)   # validated; no effect on CPU code
     a, b = _promote(a, b)
     av, bv = _aval(a), _aval(b)
     if av.ndim == 0 or bv.ndim == 0:
@@ -1246,6 +1268,7 @@ def _check_contract(av, bv, i, j):
 
 
 def matmul(a, b, precision=None, preferred_element_type=None):
+    lax.canonicalize_precision(precision)   # validated; no effect on CPU code
     a, b = _promote(a, b)
     av, bv = _aval(a), _aval(b)
     if av.ndim == 0 or bv.ndim == 0:
@@ -1303,10 +1326,12 @@ def outer(a, b, out=None):
 
 
 def vdot(a, b, precision=None):
+    lax.canonicalize_precision(precision)   # validated; no effect on CPU code
     return dot(ravel(a), ravel(b))
 
 
 def tensordot(a, b, axes=2, precision=None, preferred_element_type=None):
+    lax.canonicalize_precision(precision)   # validated; no effect on CPU code
     a, b = _promote(a, b)
     av, bv = _aval(a), _aval(b)
     if isinstance(axes, (int, _np.integer)):
@@ -1414,6 +1439,7 @@ def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
            preferred_element_type=None, _dot_general=None):
     """Einstein summation: repeated indices in one operand take diagonals, indices found in
     one operand only are summed, operands are contracted left to right with dot_general."""
+    lax.canonicalize_precision(precision)   # validated; no effect on CPU code
     if not isinstance(subscripts, str):
         subscripts, operands = _einsum_interleaved((subscripts,) + operands)
     operands = _promote(*[_arr(o) for o in operands])
@@ -3455,3 +3481,9 @@ from mlax.numpy import linalg  # noqa: E402,F401
 
 # `jnp.bool` (set last: the functions above use the builtin)
 bool = bool_  # noqa: A001
+
+
+# Names jax.numpy has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.numpy", __name__)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from mlax import numpy as jnp
+from mlax.core import ShapedArray
 from mlax.numpy import _indexing
 from mlax.runtime import Array
 from mlax.tracing import Tracer
@@ -73,4 +74,6 @@ def _attach(cls):
 
 _attach(Array)
 _attach(Tracer)
+# A concrete array's abstract value, as a Tracer's (`x.aval`, as in JAX).
+Array.aval = property(lambda self: ShapedArray(self.shape, self.dtype, self.weak_type))
 Array.__hash__ = lambda self: (_ for _ in ()).throw(TypeError("unhashable type: 'Array'"))

@@ -337,3 +337,9 @@ def tensorsolve(a, b, axes=None):
     if n != m:
         raise ValueError(f"tensorsolve: b's {n} elements do not match the {m} unknowns")
     return jnp.reshape(solve(jnp.reshape(a, (n, m)), jnp.ravel(b)), x_shape)
+
+
+# Names jax.numpy.linalg has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.numpy.linalg", __name__)

@@ -1,7 +1,7 @@
 """CPU lowering of every mlax op (compiler/lowering/linalg.py) and `--mlax-expand-math`
 (compiler/lowering/math_approx.py), checked numerically.
 
-Each op is built with `mlax.core.bind("mlax.<op>", ...)` and run eagerly (a compiled one-op
+Each op is built with `mlax.dispatch.bind("mlax.<op>", ...)` and run eagerly (a compiled one-op
 function) and under `mlax.jit`; results are compared with NumPy, and with JAX where it is
 installed (jax.lax has the same primitives, so it is the exact oracle for gather/scatter
 dimension numbers, sort order, top_k ties and threefry bits).

@@ -533,5 +533,6 @@ def test_functions_with_jnp_namespace_entry_points():
     assert jnp.linalg.norm is not None and jnp.linalg.det is not None
     assert jnp.concat is jnp.concatenate and jnp.permute_dims(X, (1, 0)).shape == (4, 3)
     assert jnp.acos is jnp.arccos and jnp.atan2 is jnp.arctan2
-    assert jnp.bool is np.bool_ and jnp.array([1, 0], dtype=jnp.bool).dtype == np.bool_
+    assert jnp.bool is jnp.bool_ and jnp.bool_ == np.bool_   # JAX's scalar type, not NumPy's
+    assert jnp.array([1, 0], dtype=jnp.bool).dtype == np.bool_
     assert jnp.s_[1:2] == np.s_[1:2] and jnp.iterable([1]) and not jnp.iterable(1)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import numpy as _np
 
-from mlax import core, lax, random
+from mlax import api_names as _api_names
+from mlax import core, lax
 from mlax import numpy as jnp
+from mlax.nn import initializers  # noqa: F401  (jax.nn.initializers)
 from mlax.ad import custom_jvp
 from mlax.scipy.special import logsumexp  # noqa: F401  (jax.nn.logsumexp)
 
@@ -301,93 +303,5 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
     return out[0] if unbatched else out
 
 
-# -- initializers (jax.nn.initializers) --------------------------------------------------------
-
-def _init_dtype(dtype):
-    return core.canonicalize_dtype(dtype or core.default_float())
-
-
-def _zeros_init(key, shape, dtype=None):
-    return jnp.zeros(shape, _init_dtype(dtype))
-
-
-def _ones_init(key, shape, dtype=None):
-    return jnp.ones(shape, _init_dtype(dtype))
-
-
-def _constant(value, dtype=None):
-    def init(key, shape, dtype=dtype):
-        return jnp.full(shape, value, _init_dtype(dtype))
-    return init
-
-
-def _uniform(scale=1e-2, dtype=None):
-    def init(key, shape, dtype=dtype):
-        return random.uniform(key, shape, _init_dtype(dtype)) * scale
-    return init
-
-
-def _normal(stddev=1e-2, dtype=None):
-    def init(key, shape, dtype=dtype):
-        return random.normal(key, shape, _init_dtype(dtype)) * stddev
-    return init
-
-
-def _truncated_normal(stddev=1e-2, dtype=None, lower=-2.0, upper=2.0):
-    def init(key, shape, dtype=dtype):
-        return random.truncated_normal(key, lower, upper, shape, _init_dtype(dtype)) * stddev
-    return init
-
-
-def _compute_fans(shape, in_axis=-2, out_axis=-1, batch_axis=()):
-    shape = tuple(shape)
-    if len(shape) <= 1:
-        raise ValueError(f"Can't compute input and output sizes of a {len(shape)}-dimensional weights "
-                         "tensor. Must be at least 2D.")
-    in_axis, out_axis = in_axis % len(shape), out_axis % len(shape)
-    batch = (batch_axis,) if isinstance(batch_axis, int) else tuple(batch_axis)
-    batch_size = int(_np.prod([shape[b % len(shape)] for b in batch])) if batch else 1
-    receptive = int(_np.prod(shape)) / shape[in_axis] / shape[out_axis] / batch_size
-    return shape[in_axis] * receptive, shape[out_axis] * receptive
-
-
-def _variance_scaling(scale, mode, distribution, in_axis=-2, out_axis=-1, batch_axis=(), dtype=None):
-    """Samples with variance scale / fan (fan_in, fan_out, their mean or geometric mean)."""
-    def init(key, shape, dtype=dtype):
-        dt = _init_dtype(dtype)
-        fan_in, fan_out = _compute_fans(shape, in_axis, out_axis, batch_axis)
-        denom = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2,
-                 "fan_geo_avg": _np.sqrt(fan_in * fan_out)}.get(mode)
-        if denom is None:
-            raise ValueError(f"invalid mode for variance scaling initializer: {mode}")
-        variance = scale / denom
-        if distribution == "truncated_normal":
-            stddev = _np.sqrt(variance) / .87962566103423978
-            return random.truncated_normal(key, -2, 2, shape, dt) * stddev
-        if distribution == "normal":
-            return random.normal(key, shape, dt) * _np.sqrt(variance)
-        if distribution == "uniform":
-            return random.uniform(key, shape, dt, -1, 1) * _np.sqrt(3 * variance)
-        raise ValueError(f"invalid distribution for variance scaling initializer: {distribution}")
-    return init
-
-
-def _scaling(scale, mode, distribution):
-    def make(in_axis=-2, out_axis=-1, batch_axis=(), dtype=None):
-        return _variance_scaling(scale, mode, distribution, in_axis, out_axis, batch_axis, dtype)
-    return make
-
-
-import types as _types  # noqa: E402
-
-initializers = _types.SimpleNamespace(
-    zeros=_zeros_init, ones=_ones_init, constant=_constant, uniform=_uniform, normal=_normal,
-    truncated_normal=_truncated_normal, variance_scaling=_variance_scaling,
-    glorot_uniform=_scaling(1.0, "fan_avg", "uniform"), glorot_normal=_scaling(1.0, "fan_avg", "truncated_normal"),
-    lecun_uniform=_scaling(1.0, "fan_in", "uniform"), lecun_normal=_scaling(1.0, "fan_in", "truncated_normal"),
-    he_uniform=_scaling(2.0, "fan_in", "uniform"), he_normal=_scaling(2.0, "fan_in", "truncated_normal"),
-)
-initializers.xavier_uniform = initializers.glorot_uniform
-initializers.xavier_normal = initializers.glorot_normal
-initializers.kaiming_uniform = initializers.he_uniform
-initializers.kaiming_normal = initializers.he_normal
+# Names jax.nn has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+__getattr__ = _api_names.module_getattr("jax.nn", __name__)

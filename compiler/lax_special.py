@@ -1,0 +1,419 @@
+# Copyright 2018 The JAX Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     https://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""The incomplete gamma and beta functions of `jax.lax` (`igamma`, `igammac`, `betainc`,
+`igamma_grad_a`, `random_gamma_grad`), ported from JAX's `jax/_src/lax/special.py`, which
+ports XLA's `math.cc`: a power series and a continued fraction for the incomplete gamma
+function, the Lentz-Thompson-Barnett evaluation of the incomplete beta function's continued
+fraction. Each loop is a `lax.while_loop` that runs until every element has converged, the
+converged elements masked, as XLA does; so the values follow JAX's within rounding.
+
+The derivatives are JAX's: `igamma` / `igammac` are `custom_jvp` functions whose rules use
+the closed form in x and `igamma_grad_a` in a; `betainc` is differentiable in x only (its
+a and b are fixed arguments of the custom_jvp function: differentiating with respect to
+them is an error, as in JAX).
+
+As the lax functions, these take floating-point operands of one dtype and shape (float16
+is computed in float32, as JAX does)."""
+from __future__ import annotations
+
+import enum
+
+import numpy as np
+
+from mlax import lax
+from mlax import numpy as jnp
+from mlax.ad import custom_jvp
+from mlax.api import jit
+from mlax.lax.control_flow import while_loop
+
+
+def _check(name, *args):
+    """The operands as float arrays of one dtype and shape, as lax requires."""
+    avals = [lax.aval(a) for a in args]
+    dtypes = {np.dtype(a.dtype) for a in avals}
+    if len(dtypes) != 1 or next(iter(dtypes)).kind != "f":
+        raise TypeError(f"lax.{name} requires floating-point arguments of one dtype, got "
+                        f"{', '.join(a.str_short() for a in avals)}")
+    shapes = {tuple(a.shape) for a in avals}
+    if len(shapes) != 1:
+        raise TypeError(f"lax.{name} requires arguments of one shape, got "
+                        f"{', '.join(a.str_short() for a in avals)}")
+    return [jnp.asarray(a) for a in args]
+
+
+def _upcast(impl, name):
+    """`impl(*args, dtype=...)` on the operands, float16 computed in float32 (the constants
+    of the series need float32's range, as in JAX's lowering)."""
+    def f(*args):
+        args = _check(name, *args)
+        dtype = args[0].dtype
+        if dtype == np.float16:
+            out = impl(*[a.astype(np.float32) for a in args], dtype=np.dtype(np.float32))
+            return out.astype(dtype)
+        return impl(*args, dtype=dtype)
+    f.__name__ = name
+    return f
+
+
+def _any(pred):
+    return lax.reduce_or(pred, tuple(range(pred.ndim)))
+
+
+# -- the incomplete beta function --------------------------------------------------------
+
+def _lentz_thompson_barnett(num_iterations, small, threshold, nth_partial_numerator,
+                            nth_partial_denominator, inputs):
+    """The continued fraction b0 + a1 / (b1 + a2 / (b2 + ...)) by the modified Lentz
+    method, until every element's last factor is within `threshold` of 1."""
+    def cond(values):
+        iteration, unconverged = values[0], values[1]
+        return (iteration < num_iterations) & unconverged
+
+    def body(values):
+        iteration, _, c, d, h = values
+        num = nth_partial_numerator(iteration, *inputs)
+        den = nth_partial_denominator(iteration, *inputs)
+        c = den + num / c
+        c = jnp.where(jnp.abs(c) < small, small, c).astype(h.dtype)
+        d = den + num * d
+        d = jnp.where(jnp.abs(d) < small, small, d).astype(h.dtype)
+        d = 1 / d
+        delta = c * d
+        h = h * delta
+        unconverged = _any(jnp.abs(delta - 1) >= threshold)
+        return iteration + 1, unconverged, c, d, h
+
+    den = nth_partial_denominator(0, *inputs)
+    h = jnp.where(jnp.abs(den) < small, small, den).astype(den.dtype)
+    values = (np.int32(1), np.bool_(True), h, jnp.zeros_like(h), h)
+    return while_loop(cond, body, values)[4]
+
+
+def _betainc_impl(a, b, x, *, dtype):
+    def numerator(iteration, a, b, x):
+        # The partial numerators of DLMF 8.17.23; the first one is 1.
+        iteration = jnp.broadcast_to(iteration, a.shape)
+        is_even = iteration % 2 == 0
+        is_one = iteration == 1
+        m_int = (iteration - 1) // 2
+        m_is_zero = m_int == 0
+        m = m_int.astype(dtype)
+        # For a near zero and m == 0 this form avoids flushing denormals (as XLA).
+        zero_numerator = -(a + b) * x / (a + 1)
+        even = jnp.where(m_is_zero, zero_numerator,
+                         -(a + m) * (a + b + m) * x / ((a + 2 * m) * (a + 2 * m + 1)))
+        odd = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m))
+        return jnp.where(is_one, jnp.ones_like(x), jnp.where(is_even, even, odd))
+
+    def denominator(iteration, a, b, x):
+        iteration = jnp.broadcast_to(iteration, a.shape)
+        return jnp.where(iteration == 0, jnp.zeros_like(x), jnp.ones_like(x))
+
+    inf = np.array(np.inf, dtype)
+    a_is_zero = (a == 0) | (b == inf)
+    b_is_zero = (b == 0) | (a == inf)
+    x_is_zero = x == 0
+    x_is_one = x == 1
+    is_nan = jnp.isnan(a) | jnp.isnan(b) | jnp.isnan(x)
+    result_is_zero = (b_is_zero & ~x_is_one) | (a_is_zero & x_is_zero)
+    result_is_one = (a_is_zero & ~x_is_zero) | (b_is_zero & x_is_one)
+    result_is_nan = (a < 0) | (b < 0) | (x < 0) | (x > 1) | (a_is_zero & b_is_zero) | is_nan
+
+    # The fraction converges fast for x < (a + 1) / (a + b + 2) (DLMF 8.17.23); otherwise
+    # use I_x(a, b) = 1 - I_{1-x}(b, a) (DLMF 8.17.4).
+    converges_rapidly = x < (a + 1) / (a + b + 2)
+    a, b = jnp.where(converges_rapidly, a, b), jnp.where(converges_rapidly, b, a)
+    x = jnp.where(converges_rapidly, x, 1 - x)
+
+    eps_half = np.array(np.finfo(dtype).eps / 2, dtype)
+    fraction = _lentz_thompson_barnett(200 if dtype == np.float32 else 600, eps_half, eps_half,
+                                       numerator, denominator, (a, b, x))
+    # For very small a, a * gamma(a) = gamma(a + 1) -> 1 avoids dividing by a.
+    very_small = np.array(np.finfo(dtype).tiny * 2, dtype)
+    lbeta_small_a = lax.lgamma(b) - lax.lgamma(a + b)
+    lbeta = lax.lgamma(a) + lbeta_small_a
+    factor = jnp.where(a < very_small, jnp.exp(jnp.log1p(-x) * b - lbeta_small_a),
+                       jnp.exp(jnp.log(x) * a + jnp.log1p(-x) * b - lbeta) / a)
+    result = fraction * factor
+    result = jnp.where(converges_rapidly, result, 1 - result)
+    result = jnp.where(result_is_zero, 0, result)
+    result = jnp.where(result_is_one, 1, result)
+    result = jnp.where(result_is_nan, np.nan, result)
+    return result.astype(dtype)
+
+
+def _betainc_gradx(a, b, x):
+    lbeta = lax.lgamma(a) + lax.lgamma(b) - lax.lgamma(a + b)
+    return jnp.exp((b - 1) * jnp.log1p(-x) + (a - 1) * jnp.log(x) - lbeta)
+
+
+def _betainc_in_x(a, b, x):
+    return _upcast(_betainc_impl, "betainc")(a, b, x)
+
+
+# a and b are fixed (nondiff) arguments: JAX defines no derivative in them.
+_betainc = custom_jvp(_betainc_in_x, nondiff_argnums=(0, 1))
+
+
+@_betainc.defjvp
+def _betainc_jvp(a, b, primals, tangents):
+    x, = primals
+    tx, = tangents
+    return _betainc(a, b, x), tx * _betainc_gradx(a, b, x)
+
+
+@jit
+def _betainc_jit(a, b, x):
+    # Traced as one function, so a and b are traced values at the custom_jvp call (its
+    # eager path would take them as static arguments, which arrays cannot be).
+    return _betainc(a, b, x)
+
+
+def betainc(a, b, x):
+    """The regularized incomplete beta function I_x(a, b), differentiable in x."""
+    a, b, x = _check("betainc", a, b, x)
+    return _betainc_jit(a, b, x)
+
+
+# -- the incomplete gamma function -------------------------------------------------------
+
+class _Mode(enum.Enum):
+    VALUE = 1
+    DERIVATIVE = 2
+    SAMPLE_DERIVATIVE = 3
+
+
+def _igamma_series(ax, x, a, enabled, dtype, mode):
+    eps = np.array(np.finfo(dtype).eps, dtype)
+
+    def cond(vals):
+        return _any(vals[0])
+
+    def body(vals):
+        enabled, r, c, ans, x, dc_da, dans_da = vals
+        r = r + 1
+        dc_da = dc_da * (x / r) - (c * x) / (r * r)
+        dans_da = dans_da + dc_da
+        c = c * (x / r)
+        ans = ans + c
+        if mode == _Mode.VALUE:
+            conditional = enabled & (c / ans > eps)
+        else:
+            conditional = enabled & (jnp.abs(dc_da / dans_da) > eps)
+        return (conditional,) + tuple(jnp.where(enabled, new, old) for new, old in
+                                      zip((r, c, ans, x, dc_da, dans_da), vals[1:]))
+
+    init = (enabled, a, jnp.ones_like(a), jnp.ones_like(a), x, jnp.zeros_like(a),
+            jnp.zeros_like(a))
+    vals = while_loop(cond, body, init)
+    ans, dans_da = vals[3], vals[6]
+    if mode == _Mode.VALUE:
+        return (ans * ax) / a
+    dlogax_da = jnp.log(x) - lax.digamma(a + 1)
+    if mode == _Mode.DERIVATIVE:
+        return ax * (ans * dlogax_da + dans_da) / a
+    return -(dans_da + ans * dlogax_da) * x / a
+
+
+def _igammac_continued_fraction(ax, x, a, enabled, dtype, mode):
+    eps = np.array(np.finfo(dtype).eps, dtype)
+
+    def cond(vals):
+        enabled, c = vals[0], vals[5]
+        return (c < 2000) & _any(enabled)
+
+    def body(vals):
+        (enabled, ans, t, y, z, c, pkm1, qkm1, pkm2, qkm2,
+         dpkm2_da, dqkm2_da, dpkm1_da, dqkm1_da, dans_da) = vals
+        c = c + 1
+        y = y + 1
+        z = z + 2
+        yc = y * c
+        pk = pkm1 * z - pkm2 * yc
+        qk = qkm1 * z - qkm2 * yc
+        qk_is_nonzero = qk != 0
+        r = pk / qk
+        t = jnp.where(qk_is_nonzero, jnp.abs((ans - r) / r), jnp.ones_like(r))
+        ans = jnp.where(qk_is_nonzero, r, ans)
+        dpk_da = dpkm1_da * z - pkm1 - dpkm2_da * yc + pkm2 * c
+        dqk_da = dqkm1_da * z - qkm1 - dqkm2_da * yc + qkm2 * c
+        dans_da_new = jnp.where(qk_is_nonzero, (dpk_da - ans * dqk_da) / qk, dans_da)
+        grad_conditional = jnp.where(qk_is_nonzero, jnp.abs(dans_da_new - dans_da),
+                                     jnp.ones_like(dans_da))
+        pkm2, pkm1, qkm2, qkm1 = pkm1, pk, qkm1, qk
+        dpkm2_da, dqkm2_da, dpkm1_da, dqkm1_da = dpkm1_da, dqkm1_da, dpk_da, dqk_da
+        rescale = jnp.abs(pk) > 1 / eps
+        pkm2, pkm1, qkm2, qkm1, dpkm2_da, dqkm2_da, dpkm1_da, dqkm1_da = (
+            jnp.where(rescale, v * eps, v)
+            for v in (pkm2, pkm1, qkm2, qkm1, dpkm2_da, dqkm2_da, dpkm1_da, dqkm1_da))
+        if mode == _Mode.VALUE:
+            conditional = enabled & (t > eps)
+        else:
+            conditional = enabled & (grad_conditional > eps)
+        new = (ans, t, y, z)
+        kept = tuple(jnp.where(enabled, n, o) for n, o in zip(new, vals[1:5]))
+        new2 = (pkm1, qkm1, pkm2, qkm2, dpkm2_da, dqkm2_da, dpkm1_da, dqkm1_da, dans_da_new)
+        kept2 = tuple(jnp.where(enabled, n, o) for n, o in zip(new2, vals[6:]))
+        return (conditional,) + kept + (c,) + kept2
+
+    y = 1 - a
+    z = x + y + 1
+    c = np.array(0, dtype)
+    pkm2 = jnp.ones_like(x)
+    qkm2 = x
+    pkm1 = x + 1
+    qkm1 = z * x
+    ans = pkm1 / qkm1
+    t = jnp.ones_like(x)
+    dpkm2_da = jnp.zeros_like(x)
+    dqkm2_da = jnp.zeros_like(x)
+    dpkm1_da = jnp.zeros_like(x)
+    dqkm1_da = -x
+    dans_da = (dpkm1_da - ans * dqkm1_da) / qkm1
+    init = (enabled, ans, t, y, z, c, pkm1, qkm1, pkm2, qkm2,
+            dpkm2_da, dqkm2_da, dpkm1_da, dqkm1_da, dans_da)
+    vals = while_loop(cond, body, init)
+    ans = vals[1]
+    if mode == _Mode.VALUE:
+        return ans * ax
+    dans_da = vals[14]
+    dlogax_da = jnp.log(x) - lax.digamma(a)
+    if mode == _Mode.DERIVATIVE:
+        return ax * (ans * dlogax_da + dans_da)
+    return -(dans_da + ans * dlogax_da) * x
+
+
+def _log_max(dtype):
+    return np.array(np.log(np.finfo(dtype).max), dtype)
+
+
+def _igamma_impl(a, x, *, dtype):
+    is_nan = jnp.isnan(a) | jnp.isnan(x)
+    x_is_infinity = x == np.inf
+    a_is_zero = a == 0
+    x_is_zero = x == 0
+    domain_error = (x < 0) | (a < 0) | (a_is_zero & x_is_zero) | is_nan
+    use_igammac = (x >= 1) & (x > a)
+    ax = a * jnp.log(x) - x - lax.lgamma(a)
+    underflow = ax < -_log_max(dtype)
+    ax = jnp.exp(ax)
+    enabled = ~(x_is_zero | domain_error | underflow | x_is_infinity)
+    output = jnp.where(
+        use_igammac,
+        1 - _igammac_continued_fraction(ax, x, a, enabled & use_igammac, dtype, _Mode.VALUE),
+        _igamma_series(ax, x, a, enabled & ~use_igammac, dtype, _Mode.VALUE))
+    output = jnp.where(x_is_zero, 0, output)
+    output = jnp.where(x_is_infinity, 1, output)
+    output = jnp.where(domain_error, np.nan, output)
+    return output.astype(dtype)
+
+
+def _igammac_impl(a, x, *, dtype):
+    is_nan = jnp.isnan(a) | jnp.isnan(x)
+    a_is_zero = a == 0
+    x_is_zero = x == 0
+    x_is_infinity = x == np.inf
+    domain_error = (x < 0) | (a < 0) | (a_is_zero & x_is_zero) | is_nan
+    use_igamma = (x < 1) | (x < a)
+    ax = a * jnp.log(x) - x - lax.lgamma(a)
+    underflow = ax < -_log_max(dtype)
+    enabled = ~(domain_error | underflow | x_is_infinity | a_is_zero)
+    ax = jnp.exp(ax)
+    series = _igamma_series(ax, x, a, enabled & use_igamma, dtype, _Mode.VALUE)
+    fraction = _igammac_continued_fraction(ax, x, a, enabled & ~use_igamma, dtype, _Mode.VALUE)
+    output = jnp.where(use_igamma, 1 - series, fraction)
+    output = jnp.where(x_is_infinity | a_is_zero, 0, output)
+    output = jnp.where(domain_error, np.nan, output)
+    return output.astype(dtype)
+
+
+def _igamma_derivative_impl(a, x, *, dtype, mode):
+    is_nan = jnp.isnan(a) | jnp.isnan(x)
+    x_is_zero = x == 0
+    domain_error = (x < 0) | (a <= 0)
+    use_igammac = (x > 1) & (x > a)
+    ax = a * jnp.log(x) - x - lax.lgamma(a)
+    underflow = ax < -_log_max(dtype)
+    ax = jnp.exp(ax)
+    enabled = ~(x_is_zero | domain_error | underflow | is_nan)
+    output = jnp.where(
+        use_igammac,
+        -_igammac_continued_fraction(ax, x, a, enabled & use_igammac, dtype, mode),
+        _igamma_series(ax, x, a, enabled & ~use_igammac, dtype, mode))
+    output = jnp.where(x_is_zero, 0, output)
+    output = jnp.where(domain_error | is_nan, np.nan, output)
+    return output.astype(dtype)
+
+
+def _igamma_grad_a_impl(a, x, *, dtype):
+    return _igamma_derivative_impl(a, x, dtype=dtype, mode=_Mode.DERIVATIVE)
+
+
+def _random_gamma_grad_impl(a, x, *, dtype):
+    return _igamma_derivative_impl(a, x, dtype=dtype, mode=_Mode.SAMPLE_DERIVATIVE)
+
+
+# Called outside a trace, each function below runs as one compiled function (not op by op).
+@jit
+def igamma_grad_a(a, x):
+    """The derivative of igamma(a, x) with respect to a."""
+    return _upcast(_igamma_grad_a_impl, "igamma_grad_a")(a, x)
+
+
+@jit
+def random_gamma_grad(a, x):
+    """The derivative of a gamma sample x with respect to its shape a (implicit
+    reparameterization, as jax.lax.random_gamma_grad)."""
+    return _upcast(_random_gamma_grad_impl, "random_gamma_grad")(a, x)
+
+
+def _igamma_gradx(a, x):
+    return jnp.exp(-x + (a - 1) * jnp.log(x) - lax.lgamma(a))
+
+
+@custom_jvp
+def _igamma(a, x):
+    return _upcast(_igamma_impl, "igamma")(a, x)
+
+
+@_igamma.defjvp
+def _igamma_jvp(primals, tangents):
+    a, x = primals
+    ta, tx = tangents
+    return _igamma(a, x), ta * igamma_grad_a(a, x) + tx * _igamma_gradx(a, x)
+
+
+@custom_jvp
+def _igammac(a, x):
+    return _upcast(_igammac_impl, "igammac")(a, x)
+
+
+@_igammac.defjvp
+def _igammac_jvp(primals, tangents):
+    a, x = primals
+    ta, tx = tangents
+    return _igammac(a, x), -(ta * igamma_grad_a(a, x) + tx * _igamma_gradx(a, x))
+
+
+def igamma(a, x):
+    """The regularized lower incomplete gamma function P(a, x)."""
+    a, x = _check("igamma", a, x)
+    return _igamma(a, x)
+
+
+def igammac(a, x):
+    """The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x)."""
+    a, x = _check("igammac", a, x)
+    return _igammac(a, x)
+

@@ -1,0 +1,59 @@
+"""The scalar types of mlax.numpy (`jnp.float32`, ...), as JAX's.
+
+Each is a class whose `dtype` is the NumPy dtype; calling it makes an mlax array of that
+dtype (`jnp.float32(3)` is `Array(3., dtype=float32)`, not a NumPy scalar); it compares
+and hashes equal to the NumPy scalar type, converts with `np.dtype`, and `isinstance`
+checks against the NumPy type. So it serves wherever a dtype is expected."""
+from __future__ import annotations
+
+import numpy as np
+
+from mlax import numpy as _jnp   # the package that imports this module: used at call time
+
+
+class _ScalarMeta(type):
+    dtype: np.dtype
+
+    @property
+    def __numpy_dtype__(cls):
+        return cls.dtype        # NumPy 2.4's protocol for np.dtype(cls)
+
+    def __hash__(cls):
+        return hash(cls.dtype.type)
+
+    def __eq__(cls, other):
+        return cls is other or cls.dtype.type == other
+
+    def __ne__(cls, other):
+        return not (cls == other)
+
+    def __call__(cls, x):
+        return _jnp.asarray(x, dtype=cls.dtype)
+
+    def __instancecheck__(cls, instance):
+        return isinstance(instance, cls.dtype.type)
+
+
+def _make_scalar_type(np_scalar_type):
+    meta = _ScalarMeta(np_scalar_type.__name__, (object,), {"dtype": np.dtype(np_scalar_type)})
+    meta.__module__ = "mlax.numpy"
+    meta.__doc__ = (f"An mlax scalar constructor of type {np_scalar_type.__name__}: mlax "
+                    "represents scalars as zero-dimensional arrays.")
+    return meta
+
+
+bool_ = _make_scalar_type(np.bool_)
+uint8 = _make_scalar_type(np.uint8)
+uint16 = _make_scalar_type(np.uint16)
+uint32 = _make_scalar_type(np.uint32)
+uint64 = _make_scalar_type(np.uint64)
+int8 = _make_scalar_type(np.int8)
+int16 = _make_scalar_type(np.int16)
+int32 = _make_scalar_type(np.int32)
+int64 = _make_scalar_type(np.int64)
+float16 = _make_scalar_type(np.float16)
+float32 = single = _make_scalar_type(np.float32)
+float64 = double = _make_scalar_type(np.float64)
+int_ = int64
+uint = uint64
+float_ = float64

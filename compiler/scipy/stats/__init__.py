@@ -1,0 +1,14 @@
+"""mlax.scipy.stats: probability distributions as in jax.scipy.stats.
+
+Each distribution is a module of functions (`norm.logpdf(x, loc, scale)`, ...) with JAX's
+signatures and formulas, built from mlax.numpy and mlax.scipy.special, so they run eagerly
+and under jit, grad and vmap."""
+from mlax.scipy.stats import (bernoulli, beta, cauchy, dirichlet, expon, gamma,  # noqa: F401
+                              laplace, logistic, multivariate_normal, norm, poisson, t,
+                              uniform)
+
+
+# Names jax.scipy.stats has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+from mlax import api_names as _api_names  # noqa: E402
+
+__getattr__ = _api_names.module_getattr("jax.scipy.stats", __name__)
