@@ -3,8 +3,10 @@
 
 Files:
 - pipelines.py: the stages' pipelines (CPU_LINALG, CPU_LLVM), named for `mlax-opt`.
-- schedule.py: `--mlax-cpu-schedule` (tiling, vectorization, threads), the buffer cleanup
-  and vector-width passes.
+- schedule.py: `--mlax-cpu-schedule` (tiling, vectorization, threads), built on
+  generics.py (reading linalg.generics), rewrites.py (rewrites made in Python) and
+  script.py (the transform script and the schedules).
+- after_bufferization.py: `--mlax-cpu-buffer-cleanup` and `--mlax-cpu-vector-width`.
 - abi.py: the calling convention's passes (zero-size boundaries, aliased results).
 - codegen.py: LLVM IR, assembly, object code and shared libraries, in process.
 - compile.py: compiling for this process (with the persistent cache), compiled module
@@ -13,7 +15,8 @@ Files:
 from __future__ import annotations
 
 from mlax.backends import Backend, Stage, no_timer
-from mlax.backends.cpu import abi, codegen, compile, pipelines, schedule  # noqa: F401 (passes)
+from mlax.backends.cpu import (abi, after_bufferization, codegen, compile,  # noqa: F401 (passes)
+                               pipelines, schedule)
 from mlax.transforms import MLAX_OPT
 
 
