@@ -169,10 +169,8 @@ def split_prologue(g: Generic):
     if any(t is None for t in traced) or any(len(t[1]) == 0 and not t[0] for t in traced):
         return None
     # Decide everything before building anything: a rewrite abandoned halfway would leave
-    # a generic without a body. A square (x * x) has no two operands to separate, and a
-    # bool producer would need an i1 tensor (bools are stored as bytes).
-    if mul.operands[0] == mul.operands[1]:
-        return None
+    # a generic without a body. A bool producer would need an i1 tensor (bools are stored
+    # as bytes).
     if any(ops and isinstance(v.type, ir.IntegerType) and v.type.width == 1
            for v, (_, ops) in zip(mul.operands, traced)):
         return None
