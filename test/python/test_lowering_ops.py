@@ -52,6 +52,10 @@ def test_every_op_has_a_linalg_lowering():
     assert not missing, f"ops without a linalg lowering: {missing}"
 
 
+def test_the_cpu_backend_claims_every_op():
+    assert set(backends.get("cpu").lowerings) >= set(OPS)
+
+
 def test_a_rule_that_cannot_lower_its_op_is_a_pass_error_at_the_op():
     with make_context() as ctx, ir.Location.unknown():
         module = ir.Module.parse('''

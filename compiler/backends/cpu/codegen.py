@@ -7,10 +7,11 @@ link the LLVM shared library, whose C API optimizes (`LLVMRunPasses`) and genera
 starting three processes that each load LLVM (mlir-translate alone takes ~140 ms to
 start). Only the final link runs a tool: `cc -shared`.
 
-Code is position independent (it goes into shared libraries) and tuned for a `Target`:
-a triple, a CPU name and a feature string, as llc's -mtriple/-mcpu/-mattr take them;
-`Target.host()` is the machine we run on, what code linked into this process is
-compiled for (mlax/runtime/cpu.py).
+Code is position independent (it goes into shared libraries) and tuned for a
+`MachineTarget`: an LLVM triple, a CPU name and a feature string, as llc's
+-mtriple/-mcpu/-mattr take them; `MachineTarget.host()` is the machine we run on, what
+code linked into this process is compiled for (mlax/runtime/cpu.py). (A target alone, in
+mlax, is a backend: `mlax-compile --target cpu`.)
 """
 from __future__ import annotations
 
@@ -154,11 +155,11 @@ class _Libs:
 
 
 # ---------------------------------------------------------------------------------------
-# Targets
+# Machine targets
 
 @dataclass(frozen=True)
-class Target:
-    """What code is generated for: llc's -mtriple, -mcpu and -mattr."""
+class MachineTarget:
+    """The machine code is generated for: llc's -mtriple, -mcpu and -mattr."""
     triple: str
     cpu: str
     features: str = ""
@@ -166,7 +167,7 @@ class Target:
     _host = None
 
     @classmethod
-    def host(cls) -> "Target":
+    def host(cls) -> "MachineTarget":
         if cls._host is None:
             libs = _Libs.get()
             L = libs.llvm
@@ -177,8 +178,8 @@ class Target:
         return cls._host
 
     @classmethod
-    def make(cls, triple=None, cpu=None, features=None) -> "Target":
-        """The host, with any of triple/cpu/features overridden (a cross target).
+    def make(cls, triple=None, cpu=None, features=None) -> "MachineTarget":
+        """The host, with any of triple/cpu/features overridden (another machine).
 
         A CPU given alone brings its own default features; features given alone apply on
         top of the host CPU's defaults (`-avx512f`: this machine without AVX-512)."""
@@ -199,7 +200,7 @@ class Target:
         LLVM takes an unknown CPU or feature name with a warning, a malformed feature
         string with an assertion, and a CPU that cannot run the triple's code (`i386` for
         x86_64) or features that remove what code generation needs (`-sse2` on x86_64)
-        with a fatal error that ends the process. So a target other than the host is
+        with a fatal error that ends the process. So a machine other than the host is
         first compiled once, a small function using floats, vectors and calls, by `llc`
         in a child process (see `probe_target`); the host needs no check."""
         libs = _Libs.get()
@@ -209,7 +210,7 @@ class Target:
                                              ctypes.byref(err)):
             raise CodegenError(f"unknown target triple '{self.triple}': "
                                f"{libs.message(err.value)}")
-        if self != Target.host():
+        if self != MachineTarget.host():
             check_feature_syntax(self.features)
             problem = probe_target(self.triple, self.cpu, self.features)
             if problem is not None:
@@ -339,11 +340,11 @@ class LLVMModule:
     Several modules are linked into one (private functions are internal and never
     clash). Use as a context manager: the LLVM context is freed at exit."""
 
-    def __init__(self, mlir_modules, target: Target):
+    def __init__(self, mlir_modules, machine: MachineTarget):
         self.libs = _Libs.get()
         L = self.libs.llvm
-        self.target = target
-        self.libs.init_target(target.triple)
+        self.machine = machine
+        self.libs.init_target(machine.triple)
         self.ctx = L.LLVMContextCreate()
         self.module = None
         self.tm = None
@@ -381,7 +382,7 @@ class LLVMModule:
 
     def _make_target_machine(self, opt_level=3):
         L = self.libs.llvm
-        t = self.target
+        t = self.machine
         target, err = _P(), _P()
         if L.LLVMGetTargetFromTriple(t.triple.encode(), ctypes.byref(target), ctypes.byref(err)):
             raise CodegenError(f"unknown target triple '{t.triple}': "
@@ -475,12 +476,12 @@ class LLVMModule:
         self.close()
 
 
-def emit(mlir_modules, target: Target, kind: str, opt_level: int = 3, rename=None):
+def emit(mlir_modules, machine: MachineTarget, kind: str, opt_level: int = 3, rename=None):
     """LLVM-dialect module(s) -> ('llvm-ir' text | 'asm' text | 'obj' bytes, declared functions).
 
     'llvm-ir' is the optimized IR that code generation starts from. `rename` maps
     functions to new names (their uses follow)."""
-    with LLVMModule(mlir_modules, target) as m:
+    with LLVMModule(mlir_modules, machine) as m:
         for old, new in (rename or {}).items():
             m.rename_function(old, new)
         m.verify()
@@ -493,7 +494,7 @@ def emit(mlir_modules, target: Target, kind: str, opt_level: int = 3, rename=Non
 
 def translate(mlir_module) -> str:
     """The LLVM IR of an LLVM-dialect module, unoptimized (`mlir-translate --mlir-to-llvmir`)."""
-    with LLVMModule([mlir_module], Target.host()) as m:
+    with LLVMModule([mlir_module], MachineTarget.host()) as m:
         return m.text()
 
 
