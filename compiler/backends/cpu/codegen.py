@@ -16,10 +16,17 @@ mlax, is a backend: `mlax-compile --target cpu`.)
 from __future__ import annotations
 
 import ctypes
+import difflib
 import functools
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass
+
+import llvm
+from mlir._mlir_libs import _mlir
 
 from mlax.backends import BackendError
 from mlax.runtime.cpu import LLVM_INIT_LOCK, llvm_library, runtime_libraries
@@ -45,7 +52,6 @@ class CodegenError(BackendError):
 
 def library_paths() -> tuple[str, str]:
     """The MLIR C API library the Python bindings use, and the LLVM library it links."""
-    from mlir._mlir_libs import _mlir
     return (os.path.join(os.path.dirname(_mlir.__file__), "libMLIRPythonCAPI.so"),
             llvm_library())
 
@@ -237,7 +243,6 @@ def check_feature_syntax(features: str):
 
 
 def _llc() -> str:
-    import llvm
     path = os.path.join(os.path.dirname(llvm.__file__), "bin", "llc")
     if not os.path.exists(path):
         raise CodegenError(f"cannot check a target other than the host without LLVM's llc "
@@ -268,7 +273,6 @@ define float @probe(float %a, double %b, <8 x float> %v, i64 %i, ptr %p) {
 @functools.lru_cache(maxsize=None)
 def known_names(triple: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(CPU names, feature names) that LLVM knows for `triple` (`llc -mcpu=help`)."""
-    import subprocess
     r = subprocess.run([_llc(), f"-mtriple={triple}", "-mcpu=help", "-o", os.devnull],
                        input="", capture_output=True, text=True, timeout=60)
     cpus, features, section = [], [], None
@@ -283,7 +287,6 @@ def known_names(triple: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _unknown(kind: str, name: str, known, triple: str, flag: str) -> str:
-    import difflib
     close = difflib.get_close_matches(name, known, n=3)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return (f"unknown {kind} '{name}' for {triple}{hint} "
@@ -296,7 +299,6 @@ def probe_target(triple: str, cpu: str, features: str) -> str | None:
 
     `llc` compiles `_PROBE_IR` in a child process, where LLVM's fatal errors and
     assertions cannot end this one; its warnings about unknown names become errors."""
-    import subprocess
     cmd = [_llc(), f"-mtriple={triple}", "-O2", "-relocation-model=pic", "-filetype=asm",
            "-o", os.devnull]
     if cpu:
@@ -561,7 +563,6 @@ def runtime_needs(declared):
 
 
 def _c_compiler():
-    import shutil
     return (os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
             or shutil.which("clang"))
 
@@ -572,9 +573,6 @@ def link_shared(objects: list[bytes], out_path: str, libraries=(), c_sources=())
     Runtime `libraries` are recorded by name (DT_NEEDED) with their directory as rpath; a
     loader preloads them (mlax.runtime.aot), so a module whose libraries moved still
     loads where mlax's environment provides them."""
-    import shutil
-    import subprocess
-    import tempfile
     cc = _c_compiler()
     ld = shutil.which("ld")
     if not cc and not ld:
