@@ -297,12 +297,13 @@ class Compiled:
         return save_module(path, {name or entry.name: self})
 
 
-def save_module(path, functions: dict, target=None, opt_level=None):
+def save_module(path, functions: dict, machine=None, opt_level=None):
     """Write Compiled functions as one importable module: {entry point name: Compiled}.
 
     Each function's symbol becomes its entry point's name (functions traced apart may
     share one, as two lambdas do). A Compiled with several entry points keeps theirs.
-    The functions share one backend, which writes its artifact."""
+    The functions share one backend, which writes its artifact for `machine` (the
+    backend's `machine_target`; None: this machine)."""
     backends_ = {c.lowered.backend.name for c in functions.values()}
     if len(backends_) > 1:
         raise ValueError(f"cannot save functions of several backends in one module: "
@@ -323,7 +324,7 @@ def save_module(path, functions: dict, target=None, opt_level=None):
     backend = next(iter(functions.values())).lowered.backend
     if opt_level is None:
         opt_level = max(c._opt_level for c in functions.values())
-    return backend.save(path, modules, metas, opt_level, target,
+    return backend.save(path, modules, metas, opt_level, machine,
                         creator="mlax.stages.save_module")
 
 

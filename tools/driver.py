@@ -319,19 +319,24 @@ def make_parser():
     p.add_argument("--args-json", action=_InSection, metavar="FILE",
                    help="arguments from a JSON file")
     p.add_argument("--target", default="cpu",
-                   help="the backend: " + ", ".join(backends.names()) + " (default: cpu)")
+                   help="the target, a backend: " + ", ".join(backends.names())
+                   + " (default: cpu)")
     p.add_argument("--emit", default="module",
                    help="a stage of the target (cpu: " + "|".join(emit_stages(backends.get("cpu")))
                    + "; default: module)")
     p.add_argument("-o", dest="output", metavar="PATH", help="output file or module directory")
     p.add_argument("--passes", metavar="PIPELINE",
-                   help="a pass pipeline replacing the CPU pipeline (mlax -> LLVM dialect)")
+                   help="a pass pipeline replacing the target's own (mlax -> its last MLIR "
+                   "stage)")
     p.add_argument("--print-ir-after-all", action="store_true",
                    help="print the IR after every pass (stderr)")
     p.add_argument("--timing", action="store_true", help="print each stage's time (stderr)")
-    p.add_argument("--cpu", help="target CPU, as llc -mcpu (default: this machine's)")
-    p.add_argument("--cpu-features", help="target features, as llc -mattr (e.g. -avx512f)")
-    p.add_argument("--target-triple", help="target triple for llvm-ir/asm/obj (default: host)")
+    p.add_argument("--cpu", help="the CPU to generate code for, as llc -mcpu (default: this "
+                   "machine's)")
+    p.add_argument("--cpu-features", help="CPU features to generate code for, as llc -mattr "
+                   "(e.g. -avx512f)")
+    p.add_argument("--target-triple", help="the LLVM triple to generate code for (llvm-ir, asm, "
+                   "obj; default: this machine's)")
     p.add_argument("-O", dest="opt_level", type=int, choices=(0, 1, 2, 3), default=3,
                    help="LLVM optimization level (default 3)")
     p.add_argument("--x64", action="store_true", help="enable 64-bit dtypes (jax_enable_x64)")
@@ -367,12 +372,12 @@ def parse_args(argv) -> Options:
         raise UsageError(f"--emit {opts.emit} names a stage of the default pipeline; with "
                          f"--passes, --emit {mlir[-1]} prints the custom pipeline's output")
     try:
-        opts.codegen_target = opts.backend.target(opts.target_triple, opts.cpu,
-                                                  opts.cpu_features)
+        opts.machine = opts.backend.machine_target(opts.target_triple, opts.cpu,
+                                                   opts.cpu_features)
     except BackendError as e:
         raise UsageError(str(e)) from None
     if opts.target_triple and opts.emit == "module" and \
-            opts.codegen_target.arch != opts.backend.target().arch:
+            opts.machine.arch != opts.backend.machine_target().arch:
         raise UsageError("a module for another architecture cannot be linked here: "
                          "use --emit obj or asm with --target-triple")
     path, names = _split_input(opts.input)
@@ -573,9 +578,9 @@ def _call_arguments(fn_args: FunctionArgs, fn, path):
     parsed = json_args + parsed
     pkw.update(json_kwargs)
     # Static values go where the signature puts them; dynamic specs fill the rest in order.
-    target = fn._fun if hasattr(fn, "_fun") else fn
+    wrapped = fn._fun if hasattr(fn, "_fun") else fn
     try:
-        params = list(inspect.signature(target).parameters.values())
+        params = list(inspect.signature(wrapped).parameters.values())
     except (TypeError, ValueError):
         params = []
     positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
@@ -769,7 +774,7 @@ def run(opts) -> int:
     timer = Timer() if opts.timing else no_timer
     t0 = time.perf_counter()
     check_passes(opts)
-    backend, target = opts.backend, opts.codegen_target
+    backend, machine = opts.backend, opts.machine
     inp = load_input(opts, timer)
     with timer("load passes"):
         passes.load_passes()
@@ -782,7 +787,7 @@ def run(opts) -> int:
             _write(opts, inp.module.operation.get_asm(enable_debug_info=opts.mlir_print_debuginfo))
         elif opts.emit != "module":
             with timer(opts.emit), inp.ctx:
-                data = backend.translate(inp.module, opts.emit, opts.opt_level, target)
+                data = backend.translate(inp.module, opts.emit, opts.opt_level, machine)
             if opts.emit == "obj":
                 _write(opts, data, default=f"{inp.stem}.o", binary=True)
             else:
@@ -790,7 +795,7 @@ def run(opts) -> int:
         else:
             out = opts.output or f"{inp.stem}_compiled"
             with inp.ctx:
-                backend.save(out, [inp.module], inp.entries_meta, opts.opt_level, target,
+                backend.save(out, [inp.module], inp.entries_meta, opts.opt_level, machine,
                              creator="mlax-compile", timer=timer)
     except BackendError as e:
         raise CompileError(f"mlax-compile: error: {e}\n") from None

@@ -1,24 +1,28 @@
-"""Backends: one package per target, behind one contract.
+"""Backends: one package per target, behind one contract (`Backend`).
 
-A backend takes a module of mlax ops, as traced, to something that runs on its target:
+A target (`jit(f, backend="cpu")`, `mlax-compile --target cpu`, MLAX_PLATFORMS) is a
+backend. It takes a module of mlax ops, as traced, to something that runs there:
 
     backend = mlax.backends.get("cpu")
-    exes = backend.compile(module, {"f": out_specs})       # {"f": Executable}
-    backend.stages                                          # the stages after mlax-opt
-    backend.translate(llvm_module, "asm")                   # a text or binary stage
+    exes, _ = backend.compile(module, {"f": out_specs})    # {"f": executable}
+    backend.stages                                          # its stages after mlax-opt
+    backend.translate(llvm_module, "asm")                   # a non-MLIR stage
     backend.save(path, [llvm_module], metas)                # its artifact (an importable module)
 
-The shared part of every path is the target-neutral pipeline `mlax.transforms.MLAX_OPT`
-(verify, expand transforms, inline, simplify). A backend's own pipelines follow it, one
-per stage (`Stage`); they are data, printable and runnable by `mlax-opt --pipeline=<name>`.
+Every path starts with the target-neutral pipeline `mlax.transforms.MLAX_OPT` (verify,
+expand transforms, inline, simplify). A backend's own pipelines follow it, one per stage
+(`Stage`); they are data, printable and runnable by `mlax-opt --pipeline=<name>`. A
+backend that goes through linalg starts its first pipeline with `mlax-lower-to-linalg`
+(mlax.lowering.linalg); its own passes (the CPU schedule, ...) live in its package and
+are registered in mlax.passes when the package is imported.
 
-Backends are found by name (`get`), so the front end (`jit(f, backend=...)`, eager ops,
-`Lowered.compile`) and the driver (`mlax-compile --target ...`) never test for a target.
-A target that is not built yet, or whose optional packages are missing, is registered as
-`Unavailable` with the reason, and `get` raises `BackendUnavailable` saying it.
+Backends are found by name (`get`), so the front end (`jit`, eager ops, `Lowered.compile`)
+and the driver never test for a target. A target that is not built yet, or whose optional
+packages are missing, is registered as `Unavailable` with the reason, and `get` raises
+`BackendUnavailable` saying it.
 
-A new target is a package beside `cpu/` that defines a `Backend` subclass and registers
-it in `_BACKENDS` below; see docs/design.md, "Adding a target".
+A new target is a package beside `cpu/` that defines a `Backend` subclass as `BACKEND`
+and is named in `_BACKENDS` below; see docs/design.md, "Adding a target".
 """
 from __future__ import annotations
 
@@ -67,16 +71,41 @@ class Stage:
 
 
 class Backend:
-    """The contract of a target. Subclasses set the class attributes and implement the
-    methods; executables are called with a list of C-contiguous NumPy arrays and return
-    a list of NumPy arrays (an executable may also offer `call_arrays(arrays, weak)`, the
-    jit hot path taking and returning mlax Arrays)."""
+    """The contract of a target: what a new backend implements.
 
-    name: str = ""              # "cpu", "cuda", "tpu": what jit(backend=) and --target take
-    platform: str = ""          # the platform of its devices, as JAX names it
-    stages: tuple = ()          # Stage, in order, after the shared mlax-opt stage
-    artifact: str = ""          # what `save` writes, in words
-    named_pipelines: dict = {}  # name -> pipeline, for `mlax-opt --pipeline=<name>`
+    Class attributes:
+
+        name             what jit(backend=...), mlax-compile --target and MLAX_PLATFORMS
+                         take: "cpu", "cuda", "tpu"
+        platform         the platform of its devices, as JAX names it
+        stages           its `Stage`s after the shared mlax-opt stage, in order: the MLIR
+                         stages (one pipeline each), then those `translate` makes
+        artifact         what `save` writes, in words
+        named_pipelines  name -> pipeline, for `mlax-opt --pipeline=<name>`
+        lowerings        op name -> lowering rule, for every mlax op the backend claims
+                         (mlax.lowering.linalg.LOWERINGS for one that goes through linalg);
+                         the coverage test checks that the cpu backend claims every op
+
+    `compile` is what jit and eager ops use; `translate` and `save` serve mlax-compile and
+    `Compiled.save`; `machine_target` and `cache_key` say what code is generated for.
+
+    Executables, one per entry point, share one calling convention:
+
+        exe(inputs) -> outputs
+            `inputs`: C-contiguous NumPy arrays of the entry's argument shapes and dtypes,
+            in order; `outputs`: new NumPy arrays of its result specs, in order. The
+            executable reads its inputs and never keeps them, and it may be called from
+            several threads at once.
+        exe.call.call_arrays(arrays, weak) -> list of mlax Arrays
+            jit's hot path: `arrays` are mlax Arrays, `weak` the results' weak types.
+    """
+
+    name: str = ""
+    platform: str = ""
+    stages: tuple = ()
+    artifact: str = ""
+    named_pipelines: dict = {}
+    lowerings: dict = {}
 
     def pipeline(self) -> str:
         """The MLIR pipeline from mlax-opt's output to the last MLIR stage."""
@@ -84,37 +113,47 @@ class Backend:
 
     def compile(self, module, entries: dict, opt_level: int | None = None,
                 pipeline: str | None = None):
-        """Compile `module` (mlax ops, as traced: the backend runs MLAX_OPT first) for this
-        process. `entries` maps each public function to its
-        results' [(shape, dtype)]. Returns ({name: executable}, lowered), `lowered` telling
-        whether `module` now holds the last MLIR stage (False when a cached artifact was
-        loaded). `pipeline` replaces the backend's own MLIR pipeline."""
+        """Compile `module` (mlax ops, as traced, in its context) to run in this process.
+
+        `entries` maps each public function to its results' [(shape, dtype)]; other
+        functions may be made private. Runs MLAX_OPT and then `self.pipeline()` on
+        `module` in place (`pipeline`, when given, replaces both), then generates code at
+        `opt_level` (None: `default_opt_level`). Returns ({name: executable}, lowered):
+        `lowered` tells whether `module` now holds the last MLIR stage (False when a
+        cached artifact was loaded instead). Raises BackendError (or a pass's error)."""
         raise NotImplementedError
 
-    def translate(self, module, stage: str, opt_level: int = 3, target=None) -> bytes:
-        """A non-MLIR stage (e.g. llvm-ir, asm, obj) from the last MLIR stage. Raises
+    def translate(self, module, stage: str, opt_level: int = 3, machine=None) -> bytes:
+        """The non-MLIR `stage` (e.g. llvm-ir, asm, obj) of `module`, which holds the last
+        MLIR stage, for `machine` (a `machine_target`; None: this machine). Raises
         BackendError."""
         raise NotImplementedError
 
-    def save(self, path, modules, entries: dict, opt_level: int = 3, target=None,
+    def save(self, path, modules, entries: dict, opt_level: int = 3, machine=None,
              creator: str = "mlax", timer=no_timer) -> dict:
-        """Write the artifact of `modules` (last MLIR stage) at `path`; its metadata.
-        `entries` maps each entry point to its metadata (mlax.runtime.aot's format)."""
+        """Write the artifact of `modules` (each at the last MLIR stage) at `path`, for
+        `machine` (None: this machine), and return its metadata. `entries` maps each
+        entry point to its metadata (mlax.runtime.aot's format); `timer(name)` times the
+        steps. Raises BackendError."""
         raise NotImplementedError
 
     def default_opt_level(self, module) -> int:
         """The optimization level jit uses for `module` (mlax ops)."""
         return 3
 
-    def target(self, triple=None, cpu=None, features=None):
-        """The code generation target: the host, or the one these name."""
+    def machine_target(self, triple=None, cpu=None, features=None):
+        """The machine code is generated for: this one, or the one these name (an LLVM
+        triple, a CPU or chip, features). Raises BackendError if the backend cannot
+        generate code for it."""
         raise NotImplementedError
 
-    def cache_key(self, target) -> list[str]:
-        """What, besides the module and the pipeline, the generated code depends on."""
+    def cache_key(self, machine) -> list[str]:
+        """What, besides the module and the pipeline, the code generated for `machine`
+        depends on (the persistent cache's key includes it)."""
         raise NotImplementedError
 
     def stage_names(self) -> tuple[str, ...]:
+        """Every stage's name: mlax (as traced), mlax-opt, then the backend's own."""
         return ("mlax", "mlax-opt") + tuple(s.name for s in self.stages)
 
 

@@ -17,8 +17,8 @@ The key is the SHA-256 of everything the code depends on: the module as traced (
 source locations), the pass pipeline, the optimization level, the mlax version, a
 fingerprint of the compiler's own sources (their sizes and modification times: an edited
 lowering never reuses stale code), and what the backend names (`Backend.cache_key`: for
-the CPU the target triple, CPU and features, the thread count, and the identity of the
-MLIR and LLVM libraries).
+the CPU the machine target (LLVM triple, CPU and features), the thread count, and the
+identity of the MLIR and LLVM libraries).
 
 Entries are written in a private temporary directory and renamed into place, so readers
 never see half an entry and concurrent writers of one key leave one complete entry. The
@@ -80,7 +80,7 @@ def compiler_fingerprint() -> str:
 def key(module, pipeline: str, opt_level: int, parts) -> str:
     """The cache key of compiling `module` (mlax dialect, as traced) with `pipeline` at
     `opt_level`; `parts` are what else the backend's code depends on (its
-    `Backend.cache_key`: target, thread count, library versions)."""
+    `Backend.cache_key`: machine target, thread count, library versions)."""
     op = module.operation if hasattr(module, "operation") else module
     text = op.get_asm(enable_debug_info=False, assume_verified=True)
     h = hashlib.sha256()

@@ -39,6 +39,8 @@ which lose all precision near 0: this pass is needed for accuracy, not only for 
 """
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 from mlir import ir
 from mlir.dialects import arith, math
@@ -327,7 +329,6 @@ def erf(f: Float, x):
 
 def _machin_half_pi():
     """pi/2 as an exact fraction, good to ~400 bits (Machin's formula)."""
-    from fractions import Fraction
 
     def arctan_inv(m, terms):
         return sum(Fraction((-1) ** i, (2 * i + 1) * m ** (2 * i + 1)) for i in range(terms))
@@ -337,7 +338,6 @@ def _machin_half_pi():
 def _pio2_parts(n, bits):
     """pi/2 as n doubles of `bits` significant bits each (the last one full), so that
     k * part is exact for k < 2**(53 - bits)."""
-    from fractions import Fraction
     parts, rest = [], _machin_half_pi()
     for i in range(n):
         if i == n - 1:

@@ -23,11 +23,12 @@ from mlir import ir
 from mlir.dialects import arith, bufferization, func, scf, tensor
 
 from mlax.dialects import structural
-from mlax.passes import register
+from mlax.passes import PassError, register
 
 
-class ControlFlowLoweringError(Exception):
-    pass
+class ControlFlowLoweringError(PassError):
+    """A control-flow declaration that cannot be lowered; the message names it and its
+    location."""
 
 
 def _int(attr) -> int:
@@ -182,7 +183,8 @@ def _cond_result_type(decl, name):
     callee = _lookup(decl, name)
     ftype = ir.FunctionType(ir.TypeAttr(callee.attributes["function_type"]).value)
     if len(ftype.results) != 1:
-        raise ControlFlowLoweringError(f"while condition @{name} must return one 0-d bool tensor")
+        raise ControlFlowLoweringError(f"while condition @{name} of @{_name(decl)} must return "
+                                       f"one 0-d bool tensor (at {decl.location})")
     return ftype.results[0]
 
 

@@ -1,6 +1,6 @@
 // RUN: mlax-opt %s --split-input-file --mlax-cpu-buffer-cleanup | FileCheck %s
 
-// After bufferization (mlax.lowering.cpu_codegen): results computed in a temporary and
+// After bufferization (mlax.backends.cpu.after_bufferization): results computed in a temporary and
 // copied into their out-parameter are computed in the out-parameter; strided copies
 // become linalg.copy loop nests.
 

@@ -1,6 +1,6 @@
 // RUN: env MLAX_NUM_THREADS=2 mlax-opt %s --split-input-file --mlax-cpu-schedule | FileCheck %s
 
-// The CPU schedule (mlax.lowering.cpu_codegen) on linalg on tensors. MLAX_NUM_THREADS=2
+// The CPU schedule (mlax.backends.cpu.schedule) on linalg on tensors. MLAX_NUM_THREADS=2
 // makes the thread count that of the 2-core machine the schedule is tuned for.
 
 // Tests that a contraction becomes register tiles of 8x32 accumulators updated by a k

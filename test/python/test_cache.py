@@ -75,21 +75,21 @@ def test_compile_stores_then_hits(cache_dir):
     np.testing.assert_array_equal(np.asarray(j(xa, ya)), np.asarray(r1))
 
 
-def test_key_covers_signature_pipeline_and_target(cache_dir):
+def test_key_covers_signature_pipeline_and_machine(cache_dir):
     mlax.jit(f)(np.ones((3, 4), F32), np.ones((4, 2), F32))
     mlax.jit(f)(np.ones((3, 4), F32), np.ones((4, 5), F32))      # another shape
     mlax.jit(f)(np.ones((3, 4), np.int32), np.ones((4, 5), np.int32))  # another dtype
     assert len(_entries(cache_dir)) == 3
     m = mlax.jit(f).trace_ir(np.ones((3, 4), F32), np.ones((4, 2), F32))
-    host = codegen.Target.host()
+    host = codegen.MachineTarget.host()
 
-    def key(pipeline, level, target):
-        return cache.key(m, pipeline, level, CPU.cache_key(target))
+    def key(pipeline, level, machine):
+        return cache.key(m, pipeline, level, CPU.cache_key(machine))
     k = key(pipelines.CPU, 3, host)
     assert k == key(pipelines.CPU, 3, host)
     assert len({k, key(pipelines.CPU, 2, host), key(pipelines.MLAX_OPT, 3, host),
-                key(pipelines.CPU, 3, codegen.Target(host.triple, "x86-64", "")),
-                key(pipelines.CPU, 3, codegen.Target(host.triple, host.cpu, "-avx2"))}) == 5
+                key(pipelines.CPU, 3, codegen.MachineTarget(host.triple, "x86-64", "")),
+                key(pipelines.CPU, 3, codegen.MachineTarget(host.triple, host.cpu, "-avx2"))}) == 5
 
 
 @pytest.mark.parametrize("damage", ["truncate-library", "garbage-metadata", "missing-library",

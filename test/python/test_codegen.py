@@ -1,4 +1,4 @@
-"""Numerics of the CPU schedule (mlax.lowering.cpu_codegen) against NumPy.
+"""Numerics of the CPU schedule (mlax.backends.cpu.schedule) against NumPy.
 
 Shapes are chosen to hit every path of the schedule: register tiles with partial tiles in
 one or both dims (sizes not multiples of 8 or of the 32-wide vector tile), packed B panels

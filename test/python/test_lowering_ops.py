@@ -1,5 +1,5 @@
-"""CPU lowering of every mlax op (compiler/lowering/linalg.py) and `--mlax-expand-math`
-(compiler/lowering/math_approx.py), checked numerically.
+"""The linalg lowering of every mlax op (compiler/lowering/linalg/) and `--mlax-expand-math`
+(compiler/lowering/math_approx.py), checked numerically on the CPU backend.
 
 Each op is built with `mlax.dispatch.bind("mlax.<op>", ...)` and run eagerly (a compiled one-op
 function) and under `mlax.jit`; results are compared with NumPy, and with JAX where it is
@@ -10,14 +10,16 @@ import math as pymath
 
 import numpy as np
 import pytest
+from mlir import ir
 
 import mlax
 from mlax import backends, core, dispatch, tracing
 from mlax.backends.cpu import pipelines
 from mlax.core import ShapedArray
-from mlax.dialects import OPS
+from mlax.dialects import OPS, make_context
 from mlax.lowering.linalg import LOWERINGS
 from mlax.lowering.math_approx import EXPANSIONS
+from mlax.passes import PassError, run_pipeline
 
 try:
     import jax
@@ -45,9 +47,25 @@ def both(name, *operands, **attrs):
     return eager
 
 
-def test_every_op_has_a_cpu_lowering():
+def test_every_op_has_a_linalg_lowering():
     missing = [name for name in OPS if name not in LOWERINGS]
-    assert not missing, f"ops without a CPU lowering: {missing}"
+    assert not missing, f"ops without a linalg lowering: {missing}"
+
+
+def test_the_cpu_backend_claims_every_op():
+    assert set(backends.get("cpu").lowerings) >= set(OPS)
+
+
+def test_a_rule_that_cannot_lower_its_op_is_a_pass_error_at_the_op():
+    with make_context() as ctx, ir.Location.unknown():
+        module = ir.Module.parse('''
+            func.func @f(%x: tensor<3xi32>) -> tensor<3xi32> {
+              %0 = "mlax.exp"(%x) : (tensor<3xi32>) -> tensor<3xi32> loc("user.py":7:3)
+              return %0 : tensor<3xi32>
+            }''', ctx)
+        with pytest.raises(PassError, match=r'^mlax.exp needs floating-point operands, got int32 '
+                                            r'\(at loc\("user.py":7:3\)\)$'):
+            run_pipeline(module, "mlax-lower-to-linalg")
 
 
 # ---------------------------------------------------------------------------------------
@@ -712,8 +730,6 @@ def test_expand_math_fixes_log1p_expm1_near_zero():
 
 
 def test_expand_math_removes_the_calls():
-    from mlir import ir
-    from mlax.passes import run_pipeline
     tm = tracing.TracedModule()
     with tm.ctx:
         b = tracing.FunctionBuilder(tm.module, "f", None, tm)

@@ -1,10 +1,12 @@
 """The CPU backend: mlax -> linalg -> the LLVM dialect -> native code for this machine
-(linked into the process) or for a named target (a shared library).
+(linked into the process) or for another machine (a shared library).
 
 Files:
 - pipelines.py: the stages' pipelines (CPU_LINALG, CPU_LLVM), named for `mlax-opt`.
-- schedule.py: `--mlax-cpu-schedule` (tiling, vectorization, threads), the buffer cleanup
-  and vector-width passes.
+- schedule.py: `--mlax-cpu-schedule` (tiling, vectorization, threads), built on
+  generics.py (reading linalg.generics), rewrites.py (rewrites made in Python) and
+  script.py (the transform script and the schedules).
+- after_bufferization.py: `--mlax-cpu-buffer-cleanup` and `--mlax-cpu-vector-width`.
 - abi.py: the calling convention's passes (zero-size boundaries, aliased results).
 - codegen.py: LLVM IR, assembly, object code and shared libraries, in process.
 - compile.py: compiling for this process (with the persistent cache), compiled module
@@ -13,11 +15,15 @@ Files:
 from __future__ import annotations
 
 from mlax.backends import Backend, Stage, no_timer
-from mlax.backends.cpu import abi, codegen, compile, pipelines, schedule  # noqa: F401 (passes)
+from mlax.backends.cpu import (abi, after_bufferization, codegen, compile,  # noqa: F401 (passes)
+                               pipelines, schedule)
+from mlax.lowering import linalg
 from mlax.transforms import MLAX_OPT
 
 
 class CpuBackend(Backend):
+    """Code for this machine's CPU (or another machine's, named by an LLVM triple, CPU and
+    features), through linalg and LLVM."""
     name = "cpu"
     platform = "cpu"
     stages = (
@@ -29,34 +35,37 @@ class CpuBackend(Backend):
     )
     artifact = "a compiled module directory: a shared library, mlax_module.json, __init__.py"
     named_pipelines = pipelines.PIPELINES
+    lowerings = linalg.LOWERINGS
 
     def compile(self, module, entries, opt_level=None, pipeline=None):
         if opt_level is None:
             opt_level = self.default_opt_level(module)
         full = pipeline if pipeline is not None else ",".join([MLAX_OPT, self.pipeline()])
-        target = codegen.Target.host()
+        machine = codegen.MachineTarget.host()
         return compile.compile_module(module, entries, full, opt_level,
-                                      key_parts=self.cache_key(target))
+                                      key_parts=self.cache_key(machine))
 
-    def translate(self, module, stage, opt_level=3, target=None):
-        data, _ = codegen.emit([module], target or codegen.Target.host(), stage, opt_level)
+    def translate(self, module, stage, opt_level=3, machine=None):
+        data, _ = codegen.emit([module], machine or codegen.MachineTarget.host(), stage,
+                               opt_level)
         return data
 
-    def save(self, path, modules, entries, opt_level=3, target=None, creator="mlax",
+    def save(self, path, modules, entries, opt_level=3, machine=None, creator="mlax",
              timer=no_timer):
-        return compile.save_module(path, modules, entries, target or codegen.Target.host(),
-                                   opt_level, creator=creator, timer=timer)
+        return compile.save_module(path, modules, entries,
+                                   machine or codegen.MachineTarget.host(), opt_level,
+                                   creator=creator, timer=timer)
 
     def default_opt_level(self, module):
         return compile.auto_opt_level(module)
 
-    def target(self, triple=None, cpu=None, features=None):
-        return codegen.Target.make(triple, cpu, features).check()
+    def machine_target(self, triple=None, cpu=None, features=None):
+        return codegen.MachineTarget.make(triple, cpu, features).check()
 
-    def cache_key(self, target):
+    def cache_key(self, machine):
         # The thread count shapes the generated code (which loops are split over threads);
         # the MLIR and LLVM builds, by their libraries' size and time.
-        return [target.triple, target.cpu, target.features,
+        return [machine.triple, machine.cpu, machine.features,
                 f"threads={schedule.num_threads()}", *codegen.library_stamps()]
 
 

@@ -7,18 +7,26 @@ link the LLVM shared library, whose C API optimizes (`LLVMRunPasses`) and genera
 starting three processes that each load LLVM (mlir-translate alone takes ~140 ms to
 start). Only the final link runs a tool: `cc -shared`.
 
-Code is position independent (it goes into shared libraries) and tuned for a `Target`:
-a triple, a CPU name and a feature string, as llc's -mtriple/-mcpu/-mattr take them;
-`Target.host()` is the machine we run on, what code linked into this process is
-compiled for (mlax/runtime/cpu.py).
+Code is position independent (it goes into shared libraries) and tuned for a
+`MachineTarget`: an LLVM triple, a CPU name and a feature string, as llc's
+-mtriple/-mcpu/-mattr take them; `MachineTarget.host()` is the machine we run on, what
+code linked into this process is compiled for (mlax/runtime/cpu.py). (A target alone, in
+mlax, is a backend: `mlax-compile --target cpu`.)
 """
 from __future__ import annotations
 
 import ctypes
+import difflib
 import functools
 import os
 import re
+import shutil
+import subprocess
+import tempfile
 from dataclasses import dataclass
+
+import llvm
+from mlir._mlir_libs import _mlir
 
 from mlax.backends import BackendError
 from mlax.runtime.cpu import LLVM_INIT_LOCK, llvm_library, runtime_libraries
@@ -44,7 +52,6 @@ class CodegenError(BackendError):
 
 def library_paths() -> tuple[str, str]:
     """The MLIR C API library the Python bindings use, and the LLVM library it links."""
-    from mlir._mlir_libs import _mlir
     return (os.path.join(os.path.dirname(_mlir.__file__), "libMLIRPythonCAPI.so"),
             llvm_library())
 
@@ -154,11 +161,11 @@ class _Libs:
 
 
 # ---------------------------------------------------------------------------------------
-# Targets
+# Machine targets
 
 @dataclass(frozen=True)
-class Target:
-    """What code is generated for: llc's -mtriple, -mcpu and -mattr."""
+class MachineTarget:
+    """The machine code is generated for: llc's -mtriple, -mcpu and -mattr."""
     triple: str
     cpu: str
     features: str = ""
@@ -166,7 +173,7 @@ class Target:
     _host = None
 
     @classmethod
-    def host(cls) -> "Target":
+    def host(cls) -> "MachineTarget":
         if cls._host is None:
             libs = _Libs.get()
             L = libs.llvm
@@ -177,8 +184,8 @@ class Target:
         return cls._host
 
     @classmethod
-    def make(cls, triple=None, cpu=None, features=None) -> "Target":
-        """The host, with any of triple/cpu/features overridden (a cross target).
+    def make(cls, triple=None, cpu=None, features=None) -> "MachineTarget":
+        """The host, with any of triple/cpu/features overridden (another machine).
 
         A CPU given alone brings its own default features; features given alone apply on
         top of the host CPU's defaults (`-avx512f`: this machine without AVX-512)."""
@@ -199,7 +206,7 @@ class Target:
         LLVM takes an unknown CPU or feature name with a warning, a malformed feature
         string with an assertion, and a CPU that cannot run the triple's code (`i386` for
         x86_64) or features that remove what code generation needs (`-sse2` on x86_64)
-        with a fatal error that ends the process. So a target other than the host is
+        with a fatal error that ends the process. So a machine other than the host is
         first compiled once, a small function using floats, vectors and calls, by `llc`
         in a child process (see `probe_target`); the host needs no check."""
         libs = _Libs.get()
@@ -209,7 +216,7 @@ class Target:
                                              ctypes.byref(err)):
             raise CodegenError(f"unknown target triple '{self.triple}': "
                                f"{libs.message(err.value)}")
-        if self != Target.host():
+        if self != MachineTarget.host():
             check_feature_syntax(self.features)
             problem = probe_target(self.triple, self.cpu, self.features)
             if problem is not None:
@@ -236,7 +243,6 @@ def check_feature_syntax(features: str):
 
 
 def _llc() -> str:
-    import llvm
     path = os.path.join(os.path.dirname(llvm.__file__), "bin", "llc")
     if not os.path.exists(path):
         raise CodegenError(f"cannot check a target other than the host without LLVM's llc "
@@ -267,7 +273,6 @@ define float @probe(float %a, double %b, <8 x float> %v, i64 %i, ptr %p) {
 @functools.lru_cache(maxsize=None)
 def known_names(triple: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(CPU names, feature names) that LLVM knows for `triple` (`llc -mcpu=help`)."""
-    import subprocess
     r = subprocess.run([_llc(), f"-mtriple={triple}", "-mcpu=help", "-o", os.devnull],
                        input="", capture_output=True, text=True, timeout=60)
     cpus, features, section = [], [], None
@@ -282,7 +287,6 @@ def known_names(triple: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
 
 
 def _unknown(kind: str, name: str, known, triple: str, flag: str) -> str:
-    import difflib
     close = difflib.get_close_matches(name, known, n=3)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return (f"unknown {kind} '{name}' for {triple}{hint} "
@@ -295,7 +299,6 @@ def probe_target(triple: str, cpu: str, features: str) -> str | None:
 
     `llc` compiles `_PROBE_IR` in a child process, where LLVM's fatal errors and
     assertions cannot end this one; its warnings about unknown names become errors."""
-    import subprocess
     cmd = [_llc(), f"-mtriple={triple}", "-O2", "-relocation-model=pic", "-filetype=asm",
            "-o", os.devnull]
     if cpu:
@@ -339,11 +342,11 @@ class LLVMModule:
     Several modules are linked into one (private functions are internal and never
     clash). Use as a context manager: the LLVM context is freed at exit."""
 
-    def __init__(self, mlir_modules, target: Target):
+    def __init__(self, mlir_modules, machine: MachineTarget):
         self.libs = _Libs.get()
         L = self.libs.llvm
-        self.target = target
-        self.libs.init_target(target.triple)
+        self.machine = machine
+        self.libs.init_target(machine.triple)
         self.ctx = L.LLVMContextCreate()
         self.module = None
         self.tm = None
@@ -381,7 +384,7 @@ class LLVMModule:
 
     def _make_target_machine(self, opt_level=3):
         L = self.libs.llvm
-        t = self.target
+        t = self.machine
         target, err = _P(), _P()
         if L.LLVMGetTargetFromTriple(t.triple.encode(), ctypes.byref(target), ctypes.byref(err)):
             raise CodegenError(f"unknown target triple '{t.triple}': "
@@ -475,12 +478,12 @@ class LLVMModule:
         self.close()
 
 
-def emit(mlir_modules, target: Target, kind: str, opt_level: int = 3, rename=None):
+def emit(mlir_modules, machine: MachineTarget, kind: str, opt_level: int = 3, rename=None):
     """LLVM-dialect module(s) -> ('llvm-ir' text | 'asm' text | 'obj' bytes, declared functions).
 
     'llvm-ir' is the optimized IR that code generation starts from. `rename` maps
     functions to new names (their uses follow)."""
-    with LLVMModule(mlir_modules, target) as m:
+    with LLVMModule(mlir_modules, machine) as m:
         for old, new in (rename or {}).items():
             m.rename_function(old, new)
         m.verify()
@@ -493,7 +496,7 @@ def emit(mlir_modules, target: Target, kind: str, opt_level: int = 3, rename=Non
 
 def translate(mlir_module) -> str:
     """The LLVM IR of an LLVM-dialect module, unoptimized (`mlir-translate --mlir-to-llvmir`)."""
-    with LLVMModule([mlir_module], Target.host()) as m:
+    with LLVMModule([mlir_module], MachineTarget.host()) as m:
         return m.text()
 
 
@@ -560,7 +563,6 @@ def runtime_needs(declared):
 
 
 def _c_compiler():
-    import shutil
     return (os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
             or shutil.which("clang"))
 
@@ -571,9 +573,6 @@ def link_shared(objects: list[bytes], out_path: str, libraries=(), c_sources=())
     Runtime `libraries` are recorded by name (DT_NEEDED) with their directory as rpath; a
     loader preloads them (mlax.runtime.aot), so a module whose libraries moved still
     loads where mlax's environment provides them."""
-    import shutil
-    import subprocess
-    import tempfile
     cc = _c_compiler()
     ld = shutil.which("ld")
     if not cc and not ld:

@@ -61,15 +61,15 @@ def _init_py(name, entries, creator) -> str:
                                  assignments="\n".join(lines))
 
 
-def write_module_files(directory, llvm_modules, entries: dict, target, opt_level=3, name=None,
+def write_module_files(directory, llvm_modules, entries: dict, machine, opt_level=3, name=None,
                        package=True, creator="mlax", timer=no_timer, extra=None):
     """Generate code for `llvm_modules` (LLVM dialect; together they define every entry's
-    symbol) and write the compiled module into the existing, empty `directory`. `extra`
+    symbol) for `machine` (a codegen.MachineTarget) and write the compiled module into the existing, empty `directory`. `extra`
     adds metadata fields."""
     name = name or os.path.basename(os.path.normpath(directory))
     lib_name = f"lib{_c_name(name)}.so"
     with timer("codegen"):
-        obj, declared = codegen.emit([*llvm_modules, signature_module(entries)], target, "obj",
+        obj, declared = codegen.emit([*llvm_modules, signature_module(entries)], machine, "obj",
                                      opt_level)
     with timer("link"):
         shims, libraries = codegen.runtime_needs(declared)
@@ -81,7 +81,7 @@ def write_module_files(directory, llvm_modules, entries: dict, target, opt_level
         "name": name,
         "mlax_version": cache.mlax_version(),
         "created_by": creator,
-        "target": {"platform": "cpu", **target.describe(), "opt_level": opt_level},
+        "target": {"platform": "cpu", **machine.describe(), "opt_level": opt_level},
         "library": lib_name,
         # Loaded before the library: name -> where it was at build time.
         "runtime_libraries": {os.path.basename(p): os.path.abspath(p) for p in libraries},
@@ -118,7 +118,7 @@ class OutputError(BackendError):
     """The output path cannot be written."""
 
 
-def save_module(path, llvm_modules, entries: dict, target, opt_level=3, creator="mlax",
+def save_module(path, llvm_modules, entries: dict, machine, opt_level=3, creator="mlax",
                 timer=no_timer):
     """Write a compiled module (an importable package) at directory `path`, atomically:
     built beside it, then renamed into place. An existing `path` is replaced only if it is
@@ -136,7 +136,7 @@ def save_module(path, llvm_modules, entries: dict, target, opt_level=3, creator=
     except OSError as e:
         raise OutputError(f"cannot write {path}: {e.strerror}") from None
     try:
-        meta = write_module_files(tmp, llvm_modules, entries, target, opt_level,
+        meta = write_module_files(tmp, llvm_modules, entries, machine, opt_level,
                                   name=os.path.basename(path), creator=creator, timer=timer)
         os.chmod(tmp, 0o755)
         old = None
@@ -187,7 +187,7 @@ def _jit(module, entries: dict, signatures: dict, opt_level):
         raise RuntimeError(f"internal error: the compiled entry points {names} do not take bare "
                            "pointers (a memref in their signature has dynamic strides)")
     symbols = {n: unique_symbol(n) for n in names}
-    obj, _ = codegen.emit([module], codegen.Target.host(), "obj", opt_level, rename=symbols)
+    obj, _ = codegen.emit([module], codegen.MachineTarget.host(), "obj", opt_level, rename=symbols)
     code = JitCode(obj)
     return {n: CpuExecutable(code, symbols[n], len(signatures[n][0]), entries[n]) for n in names}
 
@@ -208,7 +208,7 @@ def compile_module(module, entries: dict, pipeline=pipelines.CPU, opt_level=3, k
     if directory is None:
         run_pipeline(module, pipeline)
         return _jit(module, entries, signatures, opt_level), True
-    target = codegen.Target.host()
+    machine = codegen.MachineTarget.host()
     key = cache.key(module, pipeline, opt_level, key_parts)
     loaded = cache.get(directory, key)
     lowered = False
@@ -218,7 +218,7 @@ def compile_module(module, entries: dict, pipeline=pipelines.CPU, opt_level=3, k
         metas = {n: flat_entry_meta(n, signatures[n][0], entries[n]) for n in entries}
         try:
             loaded = cache.put(directory, key, lambda d: write_module_files(
-                d, [module], metas, target, opt_level, name="module", package=False,
+                d, [module], metas, machine, opt_level, name="module", package=False,
                 creator="mlax compilation cache", extra={"cache_key": key}))
         except Exception as e:  # a cache that cannot be written never stops a compile
             if directory not in _cache_warned:

@@ -20,8 +20,8 @@ CPU_LINALG = ",".join([
 ])
 
 # linalg on tensors -> LLVM dialect, bare-pointer calling convention (zero-size tensors
-# cross the boundary as tensor<0xT>, see mlax.lowering.zero_size), results as
-# out-parameters written in place. First the CPU schedule (mlax.lowering.cpu_codegen):
+# cross the boundary as tensor<0xT>, see abi.py), results as
+# out-parameters written in place. First the CPU schedule (schedule.py):
 # register-tiled and packed contractions, reassociable reductions, large loops split over
 # threads as scf.forall; then bufferization, vector and OpenMP lowering. The C tile of a
 # contraction lives in registers: the schedule lifts its read/write out of the k loop

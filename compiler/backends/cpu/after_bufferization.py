@@ -1,0 +1,125 @@
+"""The CPU pipeline's passes after bufferization.
+
+`--mlax-cpu-buffer-cleanup`: strided `memref.copy` becomes `linalg.copy` (a loop nest LLVM
+vectorizes, not a call to the generic runtime copy), and a result computed in a temporary
+buffer and then copied into its out-parameter is computed in the out-parameter directly.
+
+`--mlax-cpu-vector-width`: LLVM's loop vectorizer may use the widest vector registers.
+"""
+from __future__ import annotations
+
+from mlir import ir
+from mlir.dialects import linalg, memref
+
+from mlax.backends.cpu.generics import defined_functions, producer
+from mlax.passes import register
+
+
+def _is_identity_layout(t):
+    return "strided" not in str(t) and "affine_map" not in str(t)
+
+
+def _uses(v):
+    return [u.owner for u in v.uses]
+
+
+def strided_copies_to_linalg(fn):
+    """memref.copy between strided views -> linalg.copy (a vectorizable loop nest)."""
+    copies = []
+
+    def walk(op):
+        if op.name == "memref.copy":
+            copies.append(op)
+        return ir.WalkResult.ADVANCE
+    fn.walk(walk)
+    for op in copies:
+        src, dst = op.operands
+        if _is_identity_layout(src.type) and _is_identity_layout(dst.type):
+            continue
+        with ir.InsertionPoint(op), op.location:
+            linalg.copy(src, outs=[dst])
+        op.erase()
+
+
+def forward_out_params(fn):
+    """`X = alloc; ...; copy(view(X), out); dealloc X` -> the same code writing `out`.
+
+    `out` is a function argument used only by that copy (an out-parameter made by
+    buffer-results-to-out-params); `view` is a chain of expand/collapse_shape, inverted onto
+    `out`. The copy is the last thing done with X (only deallocs follow), so X's buffer can
+    be `out` itself."""
+    block = fn.regions[0].blocks[0]
+    args = set(block.arguments)
+    # Collect first: rewriting erases ops (deallocs) that come later in the block.
+    for op in [op for op in block.operations if op.name == "memref.copy"]:
+        src, dst = op.operands
+        if dst not in args or len(list(dst.uses)) != 1:
+            continue
+        chain, v = [], src
+        while producer(v) is not None and producer(v).name in ("memref.expand_shape",
+                                                                 "memref.collapse_shape"):
+            chain.append(producer(v))
+            v = producer(v).operands[0]
+        alloc = producer(v)
+        if alloc is None or alloc.name != "memref.alloc" or len(alloc.operands) \
+                or alloc.operation.parent.operation != fn.operation:
+            continue
+        if not all(_is_identity_layout(x.type) for x in (src, dst, v)):
+            continue
+        later = [u for u in _uses(v) if u.name == "memref.dealloc"]
+        with ir.InsertionPoint(alloc), alloc.location:
+            new = dst
+            for view in chain:   # the view producing src first, inverted from dst inwards
+                inner_t = view.operands[0].type
+                reassoc = view.attributes["reassociation"]
+                if view.name == "memref.collapse_shape":
+                    new = memref.ExpandShapeOp(inner_t, new, reassoc, [], ir.DenseI64ArrayAttr.get(
+                        ir.MemRefType(inner_t).shape)).result
+                else:
+                    new = memref.CollapseShapeOp(inner_t, new, reassoc).result
+        if new.type != v.type:
+            continue
+        for d in later:
+            d.erase()
+        op.erase()
+        v.replace_all_uses_with(new)
+        alloc.erase()
+
+
+@register("mlax-cpu-buffer-cleanup",
+          "After bufferization: strided copies as loops, results written into out-params")
+def buffer_cleanup(module_op):
+    for fn in defined_functions(module_op):
+        strided_copies_to_linalg(fn)
+        forward_out_params(fn)
+
+
+# ---------------------------------------------------------------------------------------
+# LLVM function attributes
+
+
+PREFER_VECTOR_WIDTH = 512   # bits; LLVM's x86 default is 256 even where AVX-512 exists
+
+
+@register("mlax-cpu-vector-width",
+          "Let LLVM's loop vectorizer use the widest vector registers (prefer-vector-width)")
+def prefer_vector_width(module_op):
+    """`passthrough = [["prefer-vector-width", "512"]]` on every defined llvm.func.
+
+    Contractions are vectorized by the CPU schedule with explicit 512-bit vectors; the
+    elementwise loops and reductions are left to LLVM's loop vectorizer, which on x86
+    holds to 256-bit vectors unless a function prefers wider ones: half the instructions
+    for the same work on AVX-512 machines. A target without AVX-512 ignores it."""
+    if not PREFER_VECTOR_WIDTH:
+        return
+    entry = ir.ArrayAttr.get([ir.StringAttr.get("prefer-vector-width"),
+                              ir.StringAttr.get(str(PREFER_VECTOR_WIDTH))])
+    for op in module_op.regions[0].blocks[0].operations:
+        op = op.operation
+        if op.name != "llvm.func" or not len(op.regions[0].blocks):
+            continue
+        old = list(ir.ArrayAttr(op.attributes["passthrough"])) \
+            if "passthrough" in op.attributes else []
+        if any("prefer-vector-width" in str(a) for a in old):
+            continue
+        op.attributes["passthrough"] = ir.ArrayAttr.get(old + [entry])

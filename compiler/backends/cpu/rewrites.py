@@ -1,0 +1,240 @@
+"""Rewrites of linalg.generics that `--mlax-cpu-schedule` makes in Python before its
+script runs: fastmath flags on reductions, B copied into packed panels or transposed, and
+elementwise producers that fusion pushed into a contraction split back out."""
+from __future__ import annotations
+
+from mlir import ir
+from mlir.dialects import linalg, tensor
+
+from mlax.backends.cpu.generics import Contraction, Generic, producer
+from mlax.backends.cpu.script import TAG
+
+
+FASTMATH_REDUCE = "#arith.fastmath<reassoc,contract>"
+FLOAT_COMBINERS = {"arith.addf", "arith.mulf", "arith.maximumf", "arith.minimumf",
+                   "arith.maxnumf", "arith.minnumf"}
+
+
+def mark_reassociative(g: Generic):
+    """fastmath<reassoc,contract> on float ops that combine into an output (the
+    accumulator), and `contract` on a multiply feeding one, so LLVM may vectorize the
+    reduction and fuse multiply-adds."""
+    block = g.op.regions[0].blocks[0]
+    outs = {a for a in list(block.arguments)[g.n_inputs:]}
+    attr = ir.Attribute.parse(FASTMATH_REDUCE)
+    for op in block.operations:
+        if op.name in FLOAT_COMBINERS and any(v in outs for v in op.operands):
+            op.attributes["fastmath"] = attr
+            for v in op.operands:
+                p = producer(v)
+                if p is not None and p.name == "arith.mulf":
+                    p.attributes["fastmath"] = ir.Attribute.parse("#arith.fastmath<contract>")
+
+
+def _reassoc(groups):
+    i64 = ir.IntegerType.get_signless(64)
+    return ir.ArrayAttr.get([ir.ArrayAttr.get([ir.IntegerAttr.get(i64, i) for i in g]) for g in groups])
+
+
+def _map(ndims, dims):
+    return ir.AffineMapAttr.get(ir.AffineMap.get(ndims, 0, [ir.AffineDimExpr.get(d) for d in dims]))
+
+
+def pack_b(g: Generic, c: Contraction, nr, tag, pack_tag):
+    """Rewrite C[m,n] += A * B as a 4-d generic over (m, no, k, ni) reading B packed into
+    panels Bp[no][k][ni] = B[k][no*nr+ni] by a linalg.transpose. C is viewed as [m][no][ni]
+    (a reshape, no copy). Returns the new generic."""
+    op = g.op
+    (m,), (n,), (k,) = c.m, c.n, c.k
+    M, N, K = g.sizes[m], g.sizes[n], g.sizes[k]
+    no = N // nr
+    a_val, b_val = op.operands[c.a], op.operands[c.b]
+    c_val = op.operands[2]
+    el = g.element
+    with ir.InsertionPoint(op), op.location:
+        b_dims = g.maps[c.b]
+        if b_dims == [k, n]:
+            b3 = tensor.ExpandShapeOp(ir.RankedTensorType.get([K, no, nr], el), b_val,
+                                      _reassoc([[0], [1, 2]]), [],
+                                      ir.DenseI64ArrayAttr.get([K, no, nr])).result
+            perm = [1, 0, 2]
+        else:
+            b3 = tensor.ExpandShapeOp(ir.RankedTensorType.get([no, nr, K], el), b_val,
+                                      _reassoc([[0, 1], [2]]), [],
+                                      ir.DenseI64ArrayAttr.get([no, nr, K])).result
+            perm = [0, 2, 1]
+        empty = tensor.EmptyOp([no, K, nr], el).result
+        bp_op = linalg.transpose(b3, outs=[empty], permutation=perm)
+        bp_op = bp_op.owner if isinstance(bp_op, ir.Value) else bp_op
+        bp = bp_op.results[0]
+        bp_op.attributes[TAG] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), pack_tag)
+        c3_t = ir.RankedTensorType.get([M, no, nr], el)
+        c3 = tensor.ExpandShapeOp(c3_t, c_val, _reassoc([[0], [1, 2]]), [],
+                                  ir.DenseI64ArrayAttr.get([M, no, nr])).result
+        # new loop dims: 0 = m, 1 = no, 2 = k, 3 = ni
+        old_to_new = {m: 0, k: 2}
+        a_map = _map(4, [old_to_new[d] for d in g.maps[c.a]])
+        maps = [a_map, _map(4, [1, 2, 3])]
+        if c.a == 1:
+            maps.reverse()
+        maps.append(_map(4, [0, 1, 3]))
+        its = ir.ArrayAttr.get([ir.Attribute.parse(f"#linalg.iterator_type<{x}>")
+                                for x in ("parallel", "parallel", "reduction", "parallel")])
+        inputs = [a_val, bp] if c.a == 0 else [bp, a_val]
+        new = linalg.GenericOp([c3_t], inputs, [c3], ir.ArrayAttr.get(maps), its)
+        old_block = op.regions[0].blocks[0]
+        block = new.regions[0].blocks.append(*[a.type for a in old_block.arguments])
+        mapping = {o: n_ for o, n_ in zip(old_block.arguments, block.arguments)}
+        with ir.InsertionPoint(block):
+            _clone_ops(list(old_block.operations), mapping)
+        new.attributes[TAG] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), tag)
+        res = tensor.CollapseShapeOp(op.results[0].type, new.result, _reassoc([[0], [1, 2]])).result
+    op.results[0].replace_all_uses_with(res)
+    op.erase()
+    return new
+
+
+def transpose_b(g: Generic, c: Contraction):
+    """Give a 2-d contraction a copy of B transposed to [k, n], so that register tiles
+    read rows of B (contiguous along n). Returns the rewritten generic's op."""
+    op = g.op
+    b_val = op.operands[c.b]
+    shape = ir.RankedTensorType(b_val.type).shape
+    with ir.InsertionPoint(op), op.location:
+        empty = tensor.EmptyOp([shape[1], shape[0]], g.element).result
+        t = linalg.transpose(b_val, outs=[empty], permutation=[1, 0])
+        t = t.owner if isinstance(t, ir.Value) else t
+    op.operands[c.b] = t.results[0]
+    maps = list(ir.ArrayAttr(op.attributes["indexing_maps"]))
+    n_loops = len(g.sizes)
+    maps[c.b] = _map(n_loops, [c.k[0], c.n[0]])
+    op.attributes["indexing_maps"] = ir.ArrayAttr.get(maps)
+    return op
+
+
+# ---------------------------------------------------------------------------------------
+# Elementwise producers fused into a contraction
+
+
+def _trace_operand(v, block, n_in):
+    """The input args (indices) and body ops (in order) that body value `v` is computed
+    from, or None if it reads the accumulator. Values from above the generic are captured
+    as they are."""
+    args = list(block.arguments)
+    body = {o.operation for o in block.operations}
+    leaves, ops, seen = set(), [], set()
+
+    def visit(x):
+        p = producer(x)
+        if p is None:
+            if x not in args:
+                return True
+            i = args.index(x)
+            if i >= n_in:
+                return False
+            leaves.add(i)
+            return True
+        if p.operation not in body or p.operation in seen:
+            return True
+        if not all(visit(o) for o in p.operands):
+            return False
+        seen.add(p.operation)
+        ops.append(p)
+        return True
+    return (sorted(leaves), ops) if visit(v) else None
+
+
+def split_prologue(g: Generic):
+    """C += f(A, ..) * h(B, ..) with the elementwise producers f and h fused into the
+    contraction (linalg-fuse-elementwise-ops does that, e.g. bias and relu into the next
+    layer's matmul) evaluates f once per output column. Compute f(A, ..) and h(B, ..) as
+    their own elementwise generics instead, leaving a plain multiply-add contraction.
+    Returns the new contraction op, or None when `g` is not of that form."""
+    op = g.op
+    block = op.regions[0].blocks[0]
+    body = list(block.operations)
+    if len(body) <= 3 or len(op.results) != 1 or any(m is None for m in g.maps):
+        return None
+    mul, add, yld = body[-3:]
+    kinds = {("arith.mulf", "arith.addf"), ("arith.muli", "arith.addi")}
+    out = list(block.arguments)[g.n_inputs]
+    if (mul.name, add.name) not in kinds or yld.name != "linalg.yield" or \
+            set(add.operands) != {out, mul.results[0]} or yld.operands[0] != add.results[0]:
+        return None
+    if mul.operands[0] == mul.operands[1]:
+        # A square (x * x): nothing to split into two prologues. Checked before any op
+        # is built: returning later left an empty-bodied generic behind.
+        return None
+    traced = [_trace_operand(v, block, g.n_inputs) for v in mul.operands]
+    if any(t is None for t in traced) or any(len(t[1]) == 0 and not t[0] for t in traced):
+        return None
+    # Decide everything before building anything: a rewrite abandoned halfway would leave
+    # a generic without a body. A bool producer would need an i1 tensor (bools are stored
+    # as bytes).
+    if any(ops and isinstance(v.type, ir.IntegerType) and v.type.width == 1
+           for v, (_, ops) in zip(mul.operands, traced)):
+        return None
+    n_loops = len(g.sizes)
+    old_maps = list(ir.ArrayAttr(op.attributes["indexing_maps"]))
+    new_inputs, new_maps, new_types = [], [], []
+    with ir.InsertionPoint(op), op.location:
+        for v, (leaves, ops) in zip(mul.operands, traced):
+            if not ops:                       # a plain input
+                i = leaves[0]
+                new_inputs.append(op.operands[i])
+                new_maps.append(old_maps[i])
+                new_types.append(v.type)
+                continue
+            # The producer's loops: those its inputs and its linalg.index ops (an iota
+            # fused into the contraction) read.
+            dims = sorted({d for i in leaves for d in g.maps[i]} | _index_dims(ops))
+            rank = len(dims)
+            t = ir.RankedTensorType.get([g.sizes[d] for d in dims], v.type)
+            init = tensor.EmptyOp([g.sizes[d] for d in dims], v.type).result
+            maps = [_map(rank, [dims.index(d) for d in g.maps[i]]) for i in leaves]
+            maps.append(_map(rank, list(range(rank))))
+            its = ir.ArrayAttr.get([ir.Attribute.parse("#linalg.iterator_type<parallel>")] * rank)
+            pro = linalg.GenericOp([t], [op.operands[i] for i in leaves], [init],
+                                   ir.ArrayAttr.get(maps), its)
+            pblock = pro.regions[0].blocks.append(
+                *[list(block.arguments)[i].type for i in leaves], v.type)
+            mapping = {list(block.arguments)[i]: a for i, a in zip(leaves, pblock.arguments)}
+            with ir.InsertionPoint(pblock):
+                _clone_ops(ops, mapping, loops=dims)
+                linalg.YieldOp([mapping[v]])
+            new_inputs.append(pro.result)
+            new_maps.append(_map(n_loops, dims))
+            new_types.append(v.type)
+        out_val = op.operands[g.n_inputs]
+        new = linalg.GenericOp([r.type for r in op.results], new_inputs, [out_val],
+                               ir.ArrayAttr.get(new_maps + [old_maps[g.n_inputs]]),
+                               op.attributes["iterator_types"])
+        nblock = new.regions[0].blocks.append(*new_types, out.type)
+        a, b, acc = nblock.arguments
+        mapping = {mul.operands[0]: a, mul.operands[1]: b, out: acc}
+        with ir.InsertionPoint(nblock):
+            _clone_ops([mul, add, yld], mapping)
+    op.results[0].replace_all_uses_with(new.results[0])
+    op.erase()
+    return new
+
+
+def _index_dims(ops):
+    """The loop dims that the linalg.index ops among `ops` read."""
+    return {ir.IntegerAttr(o.attributes["dim"]).value for o in ops if o.name == "linalg.index"}
+
+
+def _clone_ops(ops, mapping, loops=None):
+    """Re-create `ops` at the insertion point, operands renamed through `mapping` (which
+    gains their results). In a generic over a subset of the original loops, `loops` lists
+    them (original numbers, in the new order) and renumbers `linalg.index` ops."""
+    for bop in ops:
+        attrs = {a: bop.attributes[a] for a in bop.attributes}
+        if loops is not None and bop.name == "linalg.index":
+            old = ir.IntegerAttr(attrs["dim"]).value
+            attrs["dim"] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), loops.index(old))
+        new_op = ir.Operation.create(
+            bop.name, results=[r.type for r in bop.results],
+            operands=[mapping.get(v, v) for v in bop.operands], attributes=attrs)
+        for r_old, r_new in zip(bop.results, new_op.results):
+            mapping[r_old] = r_new

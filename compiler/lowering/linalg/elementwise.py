@@ -1,0 +1,326 @@
+"""Elementwise ops: one `linalg.generic` each, so that upstream
+`linalg-fuse-elementwise-ops` fuses chains of them into one loop nest.
+
+`SCALAR` maps an op name to its scalar body, `body(dtype, *scalars, **attrs)` (the dtype
+of the last operand, unsigned intact: bodies pick signed or unsigned arith ops from it).
+Where the hardware traps or LLVM's result is poison, the bodies give XLA's values:
+integer `x / 0 = -1`, `x % 0 = x`, `INT_MIN / -1 = INT_MIN`; shifts by the bit width or
+more give 0 (the sign for arithmetic right shifts); float -> integer conversion
+saturates, NaN -> 0. Comparisons, select, clamp and the two conversions complete the
+family; special functions (erf_inv, lgamma, ...) are in special.py.
+"""
+from __future__ import annotations
+
+import numpy as np
+from mlir.dialects import arith, math
+
+from mlax.lowering.linalg.builders import (el, elementwise, is_bool, is_float, is_unsigned,
+                                           scalar_const, ttype)
+from mlax.passes import PassError
+
+
+def elementwise_rule(scalar):
+    """The rule of an elementwise op whose scalar body is scalar(dtype, *xs, **attrs)."""
+    def rule(op):
+        dtype = op.in_specs[-1].dtype if op.in_specs else op.out_specs[0].dtype
+        return [elementwise(op.out_specs[0], op.operands, op.in_dtypes,
+                            lambda *xs: scalar(dtype, *xs, **op.attrs))]
+    return rule
+
+
+def elementwise_rules(scalars: dict) -> dict:
+    """{op name: rule} for a table of scalar bodies {op name: body}."""
+    return {name: elementwise_rule(body) for name, body in scalars.items()}
+
+
+def by_dtype(f_op, i_op, u_op=None):
+    """Pick the float, signed-int or unsigned-int arith op by dtype."""
+    def scalar(dtype, *xs):
+        if is_float(dtype):
+            return f_op(*xs)
+        if is_unsigned(dtype) or is_bool(dtype):
+            return (u_op or i_op)(*xs)
+        return i_op(*xs)
+    return scalar
+
+
+def float_only(name, f):
+    """A scalar body f(*xs) for float operands; other dtypes are an error naming mlax.<name>."""
+    def scalar(dtype, *xs):
+        if not is_float(dtype):
+            raise PassError(f"mlax.{name} needs floating-point operands, got {np.dtype(dtype).name}")
+        return f(*xs)
+    return scalar
+
+
+def _neg(dtype, x):
+    if is_float(dtype):
+        return arith.negf(x)
+    return arith.subi(scalar_const(dtype, 0), x)
+
+
+def _abs(dtype, x):
+    if is_float(dtype):
+        return math.absf(x)
+    if is_unsigned(dtype):
+        return x
+    return math.absi(x)
+
+
+def _sign(dtype, x):
+    if is_float(dtype):
+        zero = scalar_const(dtype, 0)
+        one = scalar_const(dtype, 1)
+        pos = arith.select(arith.cmpf(arith.CmpFPredicate.OGT, x, zero), one, zero)
+        neg = arith.select(arith.cmpf(arith.CmpFPredicate.OLT, x, zero), one, zero)
+        s = arith.subf(pos, neg)
+        # sign(nan) = nan, sign(-0.) = -0.
+        isnan = arith.cmpf(arith.CmpFPredicate.UNO, x, x)
+        return arith.select(isnan, x, arith.select(arith.cmpf(arith.CmpFPredicate.OEQ, x, zero), x, s))
+    zero = scalar_const(dtype, 0)
+    one = scalar_const(dtype, 1)
+    if is_unsigned(dtype):
+        return arith.select(arith.cmpi(arith.CmpIPredicate.ne, x, zero), one, zero)
+    pos = arith.select(arith.cmpi(arith.CmpIPredicate.sgt, x, zero), one, zero)
+    neg = arith.select(arith.cmpi(arith.CmpIPredicate.slt, x, zero), one, zero)
+    return arith.subi(pos, neg)
+
+
+def _logistic(dtype, x):
+    # 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0, e = exp(-|x|): no overflow, and
+    # tiny results for very negative x keep their precision.
+    one = scalar_const(dtype, 1)
+    e = math.exp(arith.negf(math.absf(x)))
+    r = arith.divf(one, arith.addf(one, e))
+    return arith.select(arith.cmpf(arith.CmpFPredicate.OLT, x, scalar_const(dtype, 0)), arith.mulf(e, r), r)
+
+
+def _int_divisor(dtype, x, y):
+    """(y == 0, a divisor that cannot trap) for integer x / y: 1 in place of 0 and, for
+    signed types, of the -1 in INT_MIN / -1 (its quotient INT_MIN = INT_MIN / 1)."""
+    zero = arith.cmpi(arith.CmpIPredicate.eq, y, scalar_const(dtype, 0))
+    bad = zero
+    if np.dtype(dtype).kind == "i":
+        overflow = arith.andi(arith.cmpi(arith.CmpIPredicate.eq, x, scalar_const(dtype, np.iinfo(dtype).min)),
+                              arith.cmpi(arith.CmpIPredicate.eq, y, scalar_const(dtype, -1)))
+        bad = arith.ori(zero, overflow)
+    return zero, arith.select(bad, scalar_const(dtype, 1), y)
+
+
+def _rem(dtype, x, y):
+    """lax.rem, XLA's semantics: the sign of x; x % 0 = x and INT_MIN % -1 = 0 for integers
+    (the hardware instruction traps on both)."""
+    if is_float(dtype):
+        return arith.remf(x, y)
+    zero, safe = _int_divisor(dtype, x, y)
+    r = arith.remsi(x, safe) if np.dtype(dtype).kind == "i" else arith.remui(x, safe)
+    return arith.select(zero, x, r)
+
+
+def _div(dtype, x, y):
+    """lax.div, XLA's semantics: rounds toward zero; for integers x / 0 is -1 (all ones
+    unsigned) and INT_MIN / -1 = INT_MIN (the hardware instruction traps on both)."""
+    if is_float(dtype):
+        return arith.divf(x, y)
+    zero, safe = _int_divisor(dtype, x, y)
+    q = arith.divsi(x, safe) if np.dtype(dtype).kind == "i" else arith.divui(x, safe)
+    return arith.select(zero, scalar_const(dtype, -1), q)
+
+
+def maximum(dtype, x, y):
+    if is_float(dtype):
+        return arith.maximumf(x, y)   # NaN-propagating, like lax.max
+    return arith.maxui(x, y) if is_unsigned(dtype) or is_bool(dtype) else arith.maxsi(x, y)
+
+
+def minimum(dtype, x, y):
+    if is_float(dtype):
+        return arith.minimumf(x, y)
+    return arith.minui(x, y) if is_unsigned(dtype) or is_bool(dtype) else arith.minsi(x, y)
+
+
+def _integer_pow(dtype, x, y):
+    """x**y by repeated squaring, unrolled for the static exponent y."""
+    n = abs(int(y))
+    one = scalar_const(dtype, 1)
+    mul = arith.mulf if is_float(dtype) else arith.muli
+    acc, base = None, x
+    while n:
+        if n & 1:
+            acc = base if acc is None else mul(acc, base)
+        n >>= 1
+        if n:
+            base = mul(base, base)
+    acc = one if acc is None else acc
+    if y < 0:
+        if not is_float(dtype):   # JAX's rule; the verifier rejects it first
+            raise PassError(f"integers cannot be raised to negative powers, got "
+                                f"integer_pow({np.dtype(dtype).name}, {y})")
+        acc = arith.divf(one, acc)
+    return acc
+
+
+def _is_finite(dtype, x):
+    return arith.cmpf(arith.CmpFPredicate.ONE, math.absf(x), scalar_const(dtype, np.inf))
+
+
+def _not(dtype, x):
+    allones = scalar_const(dtype, -1 if not is_bool(dtype) else 1)
+    return arith.xori(x, allones)
+
+
+def _shift_too_far(dtype, y):
+    """Whether shift amount y, read as unsigned (a negative amount is huge), is at least the
+    bit width: LLVM's shifts are poison there, XLA's shift all the bits out."""
+    width = np.dtype(dtype).itemsize * 8
+    return arith.cmpi(arith.CmpIPredicate.uge, y, scalar_const(dtype, width))
+
+
+def _shift_left(dtype, x, y):
+    return arith.select(_shift_too_far(dtype, y), scalar_const(dtype, 0), arith.shli(x, y))
+
+
+def _shift_right_logical(dtype, x, y):
+    return arith.select(_shift_too_far(dtype, y), scalar_const(dtype, 0), arith.shrui(x, y))
+
+
+def _shift_right_arithmetic(dtype, x, y):
+    """Sign fill: shifting by width - 1 already leaves only copies of the sign bit."""
+    width = np.dtype(dtype).itemsize * 8
+    return arith.shrsi(x, arith.select(_shift_too_far(dtype, y), scalar_const(dtype, width - 1), y))
+
+
+def _round(dtype, x):
+    """lax.round: half away from zero (jnp.round's half-to-even is built from other ops).
+
+    trunc and a compare instead of math.round, which LLVM cannot vectorize on x86."""
+    if not is_float(dtype):
+        return x
+    t = math.trunc(x)
+    half = arith.cmpf(arith.CmpFPredicate.OGE, math.absf(arith.subf(x, t)), scalar_const(dtype, 0.5))
+    return arith.select(half, arith.addf(t, math.copysign(scalar_const(dtype, 1), x)), t)
+
+
+def _copy(dtype, x):
+    return x
+
+
+CMP_FLOAT = {"eq": "OEQ", "ne": "UNE", "lt": "OLT", "le": "OLE", "gt": "OGT", "ge": "OGE"}
+CMP_SIGNED = {"eq": "eq", "ne": "ne", "lt": "slt", "le": "sle", "gt": "sgt", "ge": "sge"}
+CMP_UNSIGNED = {"eq": "eq", "ne": "ne", "lt": "ult", "le": "ule", "gt": "ugt", "ge": "uge"}
+
+
+def _compare(kind):
+    def scalar(dtype, x, y):
+        if is_float(dtype):
+            return arith.cmpf(getattr(arith.CmpFPredicate, CMP_FLOAT[kind]), x, y)
+        table = CMP_UNSIGNED if (is_unsigned(dtype) or is_bool(dtype)) else CMP_SIGNED
+        return arith.cmpi(getattr(arith.CmpIPredicate, table[kind]), x, y)
+    return scalar
+
+
+# Float-only ops that are one op of the math dialect.
+_MATH = {
+    "exp": math.exp, "exp2": math.exp2, "log": math.log, "log1p": math.log1p,
+    "expm1": math.expm1, "tanh": math.tanh, "sin": math.sin, "cos": math.cos,
+    "tan": math.tan, "asin": math.asin, "acos": math.acos, "atan": math.atan,
+    "sinh": math.sinh, "cosh": math.cosh, "asinh": math.asinh, "acosh": math.acosh,
+    "atanh": math.atanh, "sqrt": math.sqrt, "rsqrt": math.rsqrt, "cbrt": math.cbrt,
+    "floor": math.floor, "ceil": math.ceil, "erf": math.erf, "erfc": math.erfc,
+    "pow": math.powf, "atan2": math.atan2,
+}
+
+# Op name -> scalar body(dtype, *xs, **attrs).
+SCALAR = {
+    **{f"mlax.{name}": float_only(name, fn) for name, fn in _MATH.items()},
+    **{f"mlax.{kind}": _compare(kind) for kind in CMP_FLOAT},
+    "mlax.neg": _neg, "mlax.abs": _abs, "mlax.sign": _sign, "mlax.logistic": _logistic,
+    "mlax.round": _round, "mlax.is_finite": _is_finite,
+    "mlax.not": _not, "mlax.population_count": lambda dtype, x: math.ctpop(x),
+    "mlax.stop_gradient": _copy, "mlax.copy": _copy,
+    "mlax.add": by_dtype(arith.addf, arith.addi), "mlax.sub": by_dtype(arith.subf, arith.subi),
+    "mlax.mul": by_dtype(arith.mulf, arith.muli), "mlax.div": _div, "mlax.rem": _rem,
+    "mlax.max": maximum, "mlax.min": minimum, "mlax.integer_pow": _integer_pow,
+    "mlax.and": lambda dtype, x, y: arith.andi(x, y),
+    "mlax.or": lambda dtype, x, y: arith.ori(x, y),
+    "mlax.xor": lambda dtype, x, y: arith.xori(x, y),
+    "mlax.shift_left": _shift_left, "mlax.shift_right_logical": _shift_right_logical,
+    "mlax.shift_right_arithmetic": _shift_right_arithmetic,
+}
+
+
+def _select_rule(op):
+    return [elementwise(op.out_specs[0], op.operands, op.in_dtypes, lambda p, t, f: arith.select(p, t, f))]
+
+
+def _clamp_rule(op):
+    dtype = op.out_specs[0].dtype
+    return [elementwise(op.out_specs[0], op.operands, op.in_dtypes,
+                        lambda lo, x, hi: minimum(dtype, maximum(dtype, x, lo), hi))]
+
+
+def convert_scalar(x, src, dst):
+    """Convert scalar x from dtype src to dtype dst with JAX's semantics."""
+    src, dst = np.dtype(src), np.dtype(dst)
+    if src == dst:
+        return x
+    ts, td = el(src), el(dst)
+    if is_bool(dst):
+        zero = scalar_const(src, 0)
+        if is_float(src):
+            return arith.cmpf(arith.CmpFPredicate.UNE, x, zero)
+        return arith.cmpi(arith.CmpIPredicate.ne, x, zero)
+    if is_bool(src) and not is_float(dst):
+        return arith.extui(td, x)
+    if is_float(src) and is_float(dst):
+        return arith.extf(td, x) if dst.itemsize > src.itemsize else arith.truncf(td, x)
+    if is_float(dst):
+        return arith.uitofp(td, x) if (is_unsigned(src) or is_bool(src)) else arith.sitofp(td, x)
+    if is_float(src):
+        return _float_to_int(x, src, dst)
+    # int -> int
+    if dst.itemsize > src.itemsize:
+        return arith.extui(td, x) if (is_unsigned(src) or is_bool(src)) else arith.extsi(td, x)
+    if dst.itemsize < src.itemsize:
+        return arith.trunci(td, x)
+    return x  # same width, signedness only
+
+
+def _float_to_int(x, src, dst):
+    """XLA's float -> integer conversion: toward zero, saturating at the integer type's
+    bounds, NaN to 0. (arith.fptosi / fptoui are poison out of range: the hardware gives
+    INT_MIN, or garbage for unsigned.) The bounds -2**(w-1) and 2**(w-1) (0 and 2**w
+    unsigned) are powers of two, exact in the float type or beyond its range (then inf)."""
+    info = np.iinfo(dst)
+    td = el(dst)
+    with np.errstate(over="ignore"):
+        lo, hi = (float(np.asarray(float(v), src)) for v in (info.min, info.max + 1))
+    lo, hi = arith.constant(el(src), lo), arith.constant(el(src), hi)
+    r = arith.fptoui(td, x) if is_unsigned(dst) else arith.fptosi(td, x)
+    r = arith.select(arith.cmpf(arith.CmpFPredicate.OGE, x, hi), scalar_const(dst, info.max), r)
+    r = arith.select(arith.cmpf(arith.CmpFPredicate.OLE, x, lo), scalar_const(dst, info.min), r)
+    return arith.select(arith.cmpf(arith.CmpFPredicate.UNO, x, x), scalar_const(dst, 0), r)
+
+
+def _convert_rule(op):
+    src, dst = op.in_specs[0].dtype, op.out_specs[0].dtype
+    if src == dst or (el(src) == el(dst) and not is_bool(src) and not is_bool(dst)):
+        return [op.operands[0]] if ttype(op.in_specs[0]) == ttype(op.out_specs[0]) else \
+            [elementwise(op.out_specs[0], op.operands, op.in_dtypes, lambda x: x)]
+    return [elementwise(op.out_specs[0], op.operands, op.in_dtypes, lambda x: convert_scalar(x, src, dst))]
+
+
+def _bitcast_rule(op):
+    td = el(op.out_specs[0].dtype)
+    if el(op.in_specs[0].dtype) == td:
+        return [op.operands[0]]
+    return [elementwise(op.out_specs[0], op.operands, op.in_dtypes, lambda x: arith.bitcast(td, x))]
+
+
+LOWERINGS = {
+    **elementwise_rules(SCALAR),
+    "mlax.select": _select_rule,
+    "mlax.clamp": _clamp_rule,
+    "mlax.convert_element_type": _convert_rule,
+    "mlax.bitcast_convert_type": _bitcast_rule,
+}
