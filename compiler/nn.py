@@ -10,7 +10,7 @@ import numpy as _np
 
 from mlax import core, lax, random
 from mlax import numpy as jnp
-from mlax.ad import custom_jvp
+from mlax.custom_derivatives import custom_jvp
 from mlax.scipy.special import logsumexp  # noqa: F401  (jax.nn.logsumexp)
 
 

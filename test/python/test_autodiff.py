@@ -10,8 +10,9 @@ import pytest
 import mlax
 from mlax import lax, numpy as jnp
 from mlax.backends.cpu import pipelines
-from mlax.ad import (custom_jvp, custom_vjp, grad, hessian, jacfwd, jacobian, jacrev, jvp,
-                     linearize, value_and_grad, vjp)
+from mlax.ad import grad, jvp, linearize, value_and_grad, vjp
+from mlax.custom_derivatives import custom_jvp, custom_vjp
+from mlax.jacobians import hessian, jacfwd, jacobian, jacrev
 from mlax.passes import run_pipeline
 
 from optable import ROWS
