@@ -205,9 +205,6 @@ def test_mlir_input_module(capsys, tmp_path):
 
 @pytest.mark.parametrize("update", ["update_params", "update_params_seed"])
 def test_train_linear_regression_with_a_compiled_module(capsys, tmp_path, update):
-    import mlax
-    if update == "update_params_seed" and not (hasattr(mlax, "grad") and hasattr(mlax, "vmap")):
-        pytest.skip("the seeds' update_params needs mlax.grad and mlax.vmap")
     code, _, err = run([LINREG + ":predict," + update,
                         "--fn", "predict", "--arg", "f32[10,5]", "--arg", "f32[5]",
                         "--arg", "f32[20,10]",
