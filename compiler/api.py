@@ -22,11 +22,10 @@ from mlir import ir
 from mlir.dialects import func as func_d
 
 from mlax import core, eager, stages, tracing
-from mlax.core import ShapedArray
 from mlax.dialects import structural, tensor_type
 from mlax.eager import to_numpy
 from mlax.runtime import CPU0, Array
-from mlax.tracing import Tracer, aval_of, leaf_names, leaf_signature
+from mlax.tracing import Tracer
 from mlax.tree_util import tree_flatten, tree_map, tree_unflatten
 
 

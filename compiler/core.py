@@ -4,7 +4,6 @@ bounded caches of compiled functions: what every part of the front end shares.
 from __future__ import annotations
 
 import collections
-import os
 import threading
 from dataclasses import dataclass
 

@@ -331,8 +331,7 @@ def default_backend(name=None) -> backends.Backend:
     return backends.get(name or config.read("jax_platform_name"))
 
 
-def trace_function(fn, in_avals, arg_names, name, traced_module=None, parent=None,
-                   in_origins=None):
+def trace_function(fn, in_avals, arg_names, name, traced_module=None, parent=None):
     """Trace `fn` on tracers of `in_avals` into a new func.func.
 
     Returns (builder, outputs), where outputs is what `fn` returned (a pytree whose

@@ -309,7 +309,7 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
 
 def dot(lhs, rhs, precision=None, preferred_element_type=None):
     canonicalize_precision(precision)
-    la, ra = aval(lhs), aval(rhs)
+    la = aval(lhs)
     return dot_general(lhs, rhs, (([la.ndim - 1], [0]), ([], [])))
 
 

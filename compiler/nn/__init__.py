@@ -12,7 +12,7 @@ from mlax import api_names as _api_names
 from mlax import core, lax
 from mlax import numpy as jnp
 from mlax.nn import initializers  # noqa: F401  (jax.nn.initializers)
-from mlax.ad import custom_jvp
+from mlax.custom_derivatives import custom_jvp
 from mlax.scipy.special import logsumexp  # noqa: F401  (jax.nn.logsumexp)
 
 

@@ -334,10 +334,26 @@ def _trigamma(ctx, x):
 
 defunary("digamma", lambda ctx, g, x, y: ctx.mul(g, _trigamma(ctx, x)))
 
-defzero("sign", "floor", "ceil", "round", "stop_gradient", "not", "population_count",
-        "is_finite", "nextafter", "and", "or", "xor", "shift_left", "shift_right_logical",
-        "shift_right_arithmetic", "eq", "ne", "lt", "le", "gt", "ge", "iota", "argmax",
-        "argmin", "reduce_and", "reduce_or", "threefry2x32", "bitcast_convert_type")
+# Ops with no derivative to propagate, and why: each gets zero rules (defzero), so a
+# tangent or cotangent stops there, as JAX's float0 tangents do.
+NON_DIFFERENTIABLE = {
+    **dict.fromkeys(["mlax.sign", "mlax.floor", "mlax.ceil", "mlax.round"],
+                    "piecewise constant: the derivative is zero wherever it exists"),
+    "mlax.nextafter": "steps between adjacent floats: zero derivative wherever it exists",
+    "mlax.stop_gradient": "blocks derivatives by definition",
+    **dict.fromkeys(["mlax.not", "mlax.and", "mlax.or", "mlax.xor", "mlax.population_count",
+                     "mlax.shift_left", "mlax.shift_right_logical",
+                     "mlax.shift_right_arithmetic"],
+                    "bitwise: integer or boolean values"),
+    **dict.fromkeys(["mlax.eq", "mlax.ne", "mlax.lt", "mlax.le", "mlax.gt", "mlax.ge",
+                     "mlax.is_finite", "mlax.reduce_and", "mlax.reduce_or"],
+                    "boolean output"),
+    **dict.fromkeys(["mlax.argmax", "mlax.argmin"], "integer output (an index)"),
+    "mlax.iota": "no operands: a constant",
+    "mlax.threefry2x32": "integer output (random bits)",
+    "mlax.bitcast_convert_type": "reinterprets bits: no continuous relation to the input",
+}
+defzero(*[name.removeprefix("mlax.") for name in NON_DIFFERENTIABLE])
 
 
 # ---------------------------------------------------------------------------------------

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
 import mlax
 from mlax import lax, numpy as jnp
-from mlax.ad import jacfwd, jacrev, jvp, vjp
+from mlax.ad import jvp, vjp
+from mlax.jacobians import jacfwd, jacrev
 
 SETTINGS = settings(max_examples=3, deadline=None, derandomize=True,
                     phases=[Phase.explicit, Phase.generate],

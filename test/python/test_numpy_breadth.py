@@ -9,9 +9,14 @@ import pytest
 import mlax
 from mlax import numpy as jnp
 
-jax = pytest.importorskip("jax")
-jax.config.update("jax_platforms", "cpu")
-J = jax.numpy
+try:
+    import jax
+    jax.config.update("jax_platforms", "cpu")
+    J = jax.numpy
+except ImportError:  # JAX is an optional oracle: only the tests comparing with it need it
+    jax = J = None
+
+needs_jax = pytest.mark.skipif(jax is None, reason="jax is not installed (optional test oracle)")
 
 _rng = np.random.default_rng(0)
 X = _rng.normal(size=(3, 4)).astype(np.float32)
@@ -308,6 +313,7 @@ def _jax_reference(fn):
         return fn(J)
 
 
+@needs_jax
 @pytest.mark.parametrize("name", _case_params())
 def test_eager_matches_jax(name):
     fn, _ = CASES[name]
@@ -315,6 +321,7 @@ def test_eager_matches_jax(name):
     assert_same(fn(jnp), want)
 
 
+@needs_jax
 @pytest.mark.parametrize("name", _case_params(jit_only=True))
 def test_jit_matches_jax(name):
     fn, _ = CASES[name]
@@ -380,6 +387,7 @@ def test_at_combining_updates_with_repeated_indices(kind, ufunc):
     np.testing.assert_array_equal(np.asarray(got), want)
 
 
+@needs_jax
 def test_at_get_modes_and_apply():
     x = jnp.asarray(V)
     assert_same(x.at[np.array([0, 9, -1])].get(mode="fill", fill_value=-7.0),
@@ -393,6 +401,7 @@ def test_at_get_modes_and_apply():
     assert_same(x.at[np.array([0, 0])].subtract(1.0), J.asarray(V).at[np.array([0, 0])].subtract(1.0))
 
 
+@needs_jax
 def test_traced_index_arrays_and_scalars():
     f = mlax.jit(lambda a, i, j: (a[i, :, j], a[::-1][j], a.at[i, j].add(1.0)))
     i, j = np.array([2, 0, -1], np.int32), np.int32(1)
@@ -430,6 +439,7 @@ def test_value_dependent_shapes_need_concrete_values(fn):
         mlax.jit(fn)(np.array([1, 0, 2], np.int32))
 
 
+@needs_jax
 def test_static_size_versions_under_jit_and_vmap():
     a = np.array([[3, 1, 1, 2], [0, 0, 5, 5]], np.int32)
     f = lambda r: jnp.unique(r, size=3, fill_value=-1)
@@ -443,6 +453,7 @@ def test_static_size_versions_under_jit_and_vmap():
 # dtype helpers
 
 
+@needs_jax
 def test_dtype_helpers_follow_jax():
     for args in [(int, jnp.float16), (jnp.int8, 2.0), (jnp.int8, jnp.uint8), (jnp.bool_, 1),
                  (np.ones(2, np.int16), 1.0), (jnp.float32, jnp.int32)]:
@@ -488,6 +499,7 @@ def test_linalg_batched_against_numpy():
     np.testing.assert_allclose(jnp.linalg.det(np.ones((3, 3), np.float32)), 0.0)
 
 
+@needs_jax
 def test_linalg_pivoting_and_grad_against_jax():
     a = np.array([[0.0, 2.0, 1.0], [1.0, 1.0, 0.0], [3.0, 0.0, 1.0]], np.float32)   # needs a row swap
     np.testing.assert_allclose(jnp.linalg.det(a), np.linalg.det(a), rtol=1e-5)
@@ -503,6 +515,7 @@ def test_norm_against_numpy(ord_, axis):
     np.testing.assert_allclose(jnp.linalg.norm(X, ord_, axis), np.linalg.norm(X, ord_, axis), rtol=1e-5)
 
 
+@needs_jax
 def test_norm_errors_name_the_missing_piece():
     with pytest.raises(NotImplementedError, match="svd"):
         jnp.linalg.norm(X, 2)
@@ -516,6 +529,7 @@ def test_norm_errors_name_the_missing_piece():
 # Transforms through the new functions beyond the table
 
 
+@needs_jax
 def test_grad_and_vmap_through_sorting_and_searching():
     x = np.array([0.3, -1.2, 2.5, 0.7, 1.1], np.float32)
     f = lambda v: jnp.sum(jnp.quantile(v, np.array([0.25, 0.5])) * 2 + jnp.sort(v)[::-1][0])
@@ -530,8 +544,10 @@ def test_grad_and_vmap_through_sorting_and_searching():
 
 def test_functions_with_jnp_namespace_entry_points():
     # jnp.linalg is reachable as an attribute, as in JAX.
-    assert jnp.linalg.norm is not None and jnp.linalg.det is not None
-    assert jnp.concat is jnp.concatenate and jnp.permute_dims(X, (1, 0)).shape == (4, 3)
+    np.testing.assert_allclose(jnp.linalg.norm(X), np.linalg.norm(X), rtol=1e-6)
+    np.testing.assert_allclose(jnp.linalg.det(SQ), np.linalg.det(SQ), rtol=1e-5)
+    assert jnp.concat is jnp.concatenate
+    np.testing.assert_array_equal(jnp.permute_dims(X, (1, 0)), X.T)
     assert jnp.acos is jnp.arccos and jnp.atan2 is jnp.arctan2
     assert jnp.bool is jnp.bool_ and jnp.bool_ == np.bool_   # JAX's scalar type, not NumPy's
     assert jnp.array([1, 0], dtype=jnp.bool).dtype == np.bool_

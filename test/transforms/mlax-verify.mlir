@@ -2,14 +2,17 @@
 // RUN: FileCheck %s --input-file=%t
 
 // mlax-verify checks what IRDL cannot: each op's result types against its type rule.
-// Valid cases print (CHECK); invalid ones report `file:line:col: error: 'op' op ...` (ERR).
+// Valid cases print (CHECK); invalid ones report `file:line:col: error: 'op' op ...` (ERR),
+// then the source line and a caret under the op.
 
 // Tests that valid ops of several families pass unchanged.
-// CHECK-LABEL: func.func @valid
-// CHECK: "mlax.broadcast_in_dim"
-// CHECK: "mlax.dot_general"
-// CHECK: "mlax.reduce_max"
-// CHECK: "mlax.transpose"
+// CHECK-LABEL: func.func @valid(
+// CHECK-SAME: %[[X:.*]]: tensor<3xf32>, %[[M:.*]]: tensor<3x4xf32>)
+// CHECK-NEXT: %[[B:.*]] = "mlax.broadcast_in_dim"(%[[X]]) {broadcast_dimensions = array<i64: 1>, shape = array<i64: 2, 3>} : (tensor<3xf32>) -> tensor<2x3xf32>
+// CHECK-NEXT: %[[D:.*]] = "mlax.dot_general"(%[[B]], %[[M]]) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+// CHECK-NEXT: %[[R:.*]] = "mlax.reduce_max"(%[[D]]) {axes = array<i64>} : (tensor<2x4xf32>) -> tensor<2x4xf32>
+// CHECK-NEXT: %[[T:.*]] = "mlax.transpose"(%[[R]]) {permutation = array<i64: 1, 0>} : (tensor<2x4xf32>) -> tensor<4x2xf32>
+// CHECK-NEXT: return %[[R]], %[[T]] : tensor<2x4xf32>, tensor<4x2xf32>
 func.func @valid(%x: tensor<3xf32>, %m: tensor<3x4xf32>) -> (tensor<2x4xf32>, tensor<4x2xf32>) {
   %0 = "mlax.broadcast_in_dim"(%x) {broadcast_dimensions = array<i64: 1>, shape = array<i64: 2, 3>} : (tensor<3xf32>) -> tensor<2x3xf32>
   %1 = "mlax.dot_general"(%0, %m) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
@@ -21,7 +24,9 @@ func.func @valid(%x: tensor<3xf32>, %m: tensor<3x4xf32>) -> (tensor<2x4xf32>, te
 // -----
 
 // Tests that a reduction whose result keeps the reduced axis is rejected.
-// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.reduce_sum' op result types f32[2,3] do not match the inferred f32[2]
+// ERR: mlax-verify.mlir:[[@LINE+4]]:8: error: 'mlax.reduce_sum' op result types f32[2,3] do not match the inferred f32[2]
+// ERR-NEXT: {{^}}  %0 = "mlax.reduce_sum"(%x) {axes = array<i64: 1>} : (tensor<2x3xf32>) -> tensor<2x3xf32>{{$}}
+// ERR-NEXT: {{^}}       ^{{$}}
 func.func @reduce_shape(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %0 = "mlax.reduce_sum"(%x) {axes = array<i64: 1>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
@@ -30,7 +35,7 @@ func.func @reduce_shape(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
 // -----
 
 // Tests that a reduction over an axis beyond the rank is rejected.
-// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.reduce_sum' op {{.*}}axis 2 is out of range for rank 2
+// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.reduce_sum' op axis 2 is out of range for rank 2{{$}}
 func.func @reduce_axis(%x: tensor<2x3xf32>) -> tensor<2x3xf32> {
   %0 = "mlax.reduce_sum"(%x) {axes = array<i64: 2>} : (tensor<2x3xf32>) -> tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
@@ -48,7 +53,7 @@ func.func @convert_dtype(%x: tensor<4xf32>) -> tensor<4xi32> {
 // -----
 
 // Tests that broadcast_in_dim cannot map a dim onto a different size.
-// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.broadcast_in_dim' op {{.*}}cannot broadcast
+// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.broadcast_in_dim' op operand f32[3] dim 0 cannot broadcast to [3, 2] dim 1{{$}}
 func.func @broadcast_size(%x: tensor<3xf32>) -> tensor<3x2xf32> {
   %0 = "mlax.broadcast_in_dim"(%x) {broadcast_dimensions = array<i64: 1>, shape = array<i64: 3, 2>} : (tensor<3xf32>) -> tensor<3x2xf32>
   return %0 : tensor<3x2xf32>
@@ -57,7 +62,7 @@ func.func @broadcast_size(%x: tensor<3xf32>) -> tensor<3x2xf32> {
 // -----
 
 // Tests that a slice past the end of its operand is rejected.
-// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.slice' op {{.*}}out of bounds
+// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.slice' op [3:6:1] is out of bounds for a dim of size 4 in f32[4]{{$}}
 func.func @slice_bounds(%x: tensor<4xf32>) -> tensor<3xf32> {
   %0 = "mlax.slice"(%x) {limit_indices = array<i64: 6>, start_indices = array<i64: 3>, strides = array<i64: 1>} : (tensor<4xf32>) -> tensor<3xf32>
   return %0 : tensor<3xf32>
@@ -66,7 +71,7 @@ func.func @slice_bounds(%x: tensor<4xf32>) -> tensor<3xf32> {
 // -----
 
 // Tests that threefry2x32 requires uint32 (IRDL only checks that the types agree).
-// ERR: mlax-verify.mlir:[[@LINE+2]]:10: error: 'mlax.threefry2x32' op {{.*}}operands must be uint32
+// ERR: mlax-verify.mlir:[[@LINE+2]]:10: error: 'mlax.threefry2x32' op operands must be uint32, got i32[2]{{$}}
 func.func @threefry_dtype(%k: tensor<2xi32>) -> tensor<2xi32> {
   %0:2 = "mlax.threefry2x32"(%k, %k, %k, %k) : (tensor<2xi32>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32>) -> (tensor<2xi32>, tensor<2xi32>)
   return %0#0 : tensor<2xi32>
@@ -76,7 +81,7 @@ func.func @threefry_dtype(%k: tensor<2xi32>) -> tensor<2xi32> {
 
 // Tests that every bad op of a function is reported, not only the first.
 // ERR: mlax-verify.mlir:[[@LINE+3]]:8: error: 'mlax.iota' op result types f32[4] do not match the inferred i32[4]
-// ERR: mlax-verify.mlir:[[@LINE+3]]:8: error: 'mlax.reshape' op {{.*}}cannot reshape
+// ERR: mlax-verify.mlir:[[@LINE+3]]:8: error: 'mlax.reshape' op cannot reshape f32[4] to [5]{{$}}
 func.func @two_errors() -> tensor<5xf32> {
   %0 = "mlax.iota"() {dimension = 0 : i64, dtype = i32, shape = array<i64: 4>} : () -> tensor<4xf32>
   %1 = "mlax.reshape"(%0) {new_sizes = array<i64: 5>} : (tensor<4xf32>) -> tensor<5xf32>
@@ -86,7 +91,7 @@ func.func @two_errors() -> tensor<5xf32> {
 // -----
 
 // Tests that ops nested in regions are verified too.
-// ERR: mlax-verify.mlir:[[@LINE+3]]:12: error: 'mlax.top_k' op {{.*}}k=5 does not fit the last dim of f32[4]
+// ERR: mlax-verify.mlir:[[@LINE+3]]:12: error: 'mlax.top_k' op k=5 does not fit the last dim of f32[4]{{$}}
 func.func @nested(%p: i1, %x: tensor<4xf32>) -> tensor<5xf32> {
   %r = scf.if %p -> tensor<5xf32> {
     %0:2 = "mlax.top_k"(%x) {k = 5 : i64} : (tensor<4xf32>) -> (tensor<5xf32>, tensor<5xi32>)
@@ -102,8 +107,10 @@ func.func @nested(%p: i1, %x: tensor<4xf32>) -> tensor<5xf32> {
 // -----
 
 // Tests that a module with only valid ops still prints after invalid chunks.
-// CHECK-LABEL: func.func @valid_after_errors
-// CHECK: "mlax.select"
+// CHECK-LABEL: func.func @valid_after_errors(
+// CHECK-SAME: %[[P:.*]]: tensor<2xi1>, %[[A:.*]]: tensor<2xf32>)
+// CHECK-NEXT: %[[S:.*]] = "mlax.select"(%[[P]], %[[A]], %[[A]]) : (tensor<2xi1>, tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+// CHECK-NEXT: return %[[S]] : tensor<2xf32>
 func.func @valid_after_errors(%p: tensor<2xi1>, %a: tensor<2xf32>) -> tensor<2xf32> {
   %0 = "mlax.select"(%p, %a, %a) : (tensor<2xi1>, tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
   return %0 : tensor<2xf32>
@@ -112,10 +119,12 @@ func.func @valid_after_errors(%p: tensor<2xi1>, %a: tensor<2xf32>) -> tensor<2xf
 // -----
 
 // Tests that gathers in each out-of-bounds mode, and a scatter that drops, pass unchanged.
-// CHECK-LABEL: func.func @gather_scatter_modes
-// CHECK: "mlax.gather"(%{{.*}}, %{{.*}}) {{.*}}mode = "promise_in_bounds"
-// CHECK: "mlax.gather"(%{{.*}}, %{{.*}}) {{.*}}mode = "fill"
-// CHECK: "mlax.scatter"(%{{.*}}, %{{.*}}, %{{.*}}) {{.*}}mode = "drop"
+// CHECK-LABEL: func.func @gather_scatter_modes(
+// CHECK-SAME: %[[X:.*]]: tensor<5x3xf32>, %[[I:.*]]: tensor<2x1xi32>, %[[U:.*]]: tensor<2x3xf32>)
+// CHECK-NEXT: %[[G0:.*]] = "mlax.gather"(%[[X]], %[[I]]) {{.*}}mode = "promise_in_bounds"{{.*}} -> tensor<2x3xf32>
+// CHECK-NEXT: %[[G1:.*]] = "mlax.gather"(%[[X]], %[[I]]) {{.*}}mode = "fill"{{.*}} -> tensor<2x3xf32>
+// CHECK-NEXT: %[[S:.*]] = "mlax.scatter"(%[[X]], %[[I]], %[[U]]) {{.*}}mode = "drop"{{.*}} -> tensor<5x3xf32>
+// CHECK-NEXT: return %[[G0]], %[[G1]], %[[S]]
 func.func @gather_scatter_modes(%x: tensor<5x3xf32>, %i: tensor<2x1xi32>, %u: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<2x3xf32>, tensor<5x3xf32>) {
   %0 = "mlax.gather"(%x, %i) {collapsed_slice_dims = array<i64: 0>, mode = "promise_in_bounds", offset_dims = array<i64: 1>, operand_batching_dims = array<i64>, slice_sizes = array<i64: 1, 3>, start_index_map = array<i64: 0>, start_indices_batching_dims = array<i64>} : (tensor<5x3xf32>, tensor<2x1xi32>) -> tensor<2x3xf32>
   %1 = "mlax.gather"(%x, %i) {collapsed_slice_dims = array<i64: 0>, mode = "fill", offset_dims = array<i64: 1>, operand_batching_dims = array<i64>, slice_sizes = array<i64: 1, 3>, start_index_map = array<i64: 0>, start_indices_batching_dims = array<i64>} : (tensor<5x3xf32>, tensor<2x1xi32>) -> tensor<2x3xf32>
@@ -127,7 +136,7 @@ func.func @gather_scatter_modes(%x: tensor<5x3xf32>, %i: tensor<2x1xi32>, %u: te
 
 // Tests that a gather whose slice sizes exceed the operand is rejected (an empty axis has no
 // window to read).
-// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.gather' op {{.*}}slice sizes [1, 3] do not fit f32[0,3]
+// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.gather' op slice sizes [1, 3] do not fit f32[0,3]{{$}}
 func.func @gather_slice_too_big(%x: tensor<0x3xf32>, %i: tensor<2x1xi32>) -> tensor<2x3xf32> {
   %0 = "mlax.gather"(%x, %i) {collapsed_slice_dims = array<i64: 0>, mode = "clip", offset_dims = array<i64: 1>, operand_batching_dims = array<i64>, slice_sizes = array<i64: 1, 3>, start_index_map = array<i64: 0>, start_indices_batching_dims = array<i64>} : (tensor<0x3xf32>, tensor<2x1xi32>) -> tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
@@ -136,7 +145,7 @@ func.func @gather_slice_too_big(%x: tensor<0x3xf32>, %i: tensor<2x1xi32>) -> ten
 // -----
 
 // Tests that a gather mode outside clip / fill / promise_in_bounds is rejected.
-// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.gather' op {{.*}}unknown mode 'wrap'
+// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.gather' op unknown mode 'wrap' (expected clip, fill or promise_in_bounds){{$}}
 func.func @gather_unknown_mode(%x: tensor<5x3xf32>, %i: tensor<2x1xi32>) -> tensor<2x3xf32> {
   %0 = "mlax.gather"(%x, %i) {collapsed_slice_dims = array<i64: 0>, mode = "wrap", offset_dims = array<i64: 1>, operand_batching_dims = array<i64>, slice_sizes = array<i64: 1, 3>, start_index_map = array<i64: 0>, start_indices_batching_dims = array<i64>} : (tensor<5x3xf32>, tensor<2x1xi32>) -> tensor<2x3xf32>
   return %0 : tensor<2x3xf32>
@@ -145,7 +154,7 @@ func.func @gather_unknown_mode(%x: tensor<5x3xf32>, %i: tensor<2x1xi32>) -> tens
 // -----
 
 // Tests that a scatter mode outside drop / clip / fill / promise_in_bounds is rejected.
-// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.scatter' op {{.*}}unknown mode 'wrap'
+// ERR: mlax-verify.mlir:[[@LINE+2]]:8: error: 'mlax.scatter' op unknown mode 'wrap' (expected drop, clip, fill or promise_in_bounds){{$}}
 func.func @scatter_unknown_mode(%x: tensor<5x3xf32>, %i: tensor<2x1xi32>, %u: tensor<2x3xf32>) -> tensor<5x3xf32> {
   %0 = "mlax.scatter"(%x, %i, %u) {inserted_window_dims = array<i64: 0>, kind = "add", mode = "wrap", operand_batching_dims = array<i64>, scatter_dims_to_operand_dims = array<i64: 0>, scatter_indices_batching_dims = array<i64>, update_window_dims = array<i64: 1>} : (tensor<5x3xf32>, tensor<2x1xi32>, tensor<2x3xf32>) -> tensor<5x3xf32>
   return %0 : tensor<5x3xf32>
