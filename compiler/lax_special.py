@@ -33,7 +33,7 @@ import numpy as np
 
 from mlax import lax
 from mlax import numpy as jnp
-from mlax.ad import custom_jvp
+from mlax.custom_derivatives import custom_jvp
 from mlax.api import jit
 from mlax.lax.control_flow import while_loop
 

@@ -12,7 +12,7 @@ import numpy as _np
 
 from mlax import lax
 from mlax import numpy as jnp
-from mlax.ad import custom_jvp
+from mlax.custom_derivatives import custom_jvp
 
 
 def _float(*args):

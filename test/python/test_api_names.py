@@ -47,8 +47,9 @@ def test_names_file_matches_installed_jax():
     scripts/jax_api_names.py finds the same names."""
     J = pytest.importorskip("jax")
     assert api_names.JAX_VERSION == J.__version__ == "0.10.2"
+    import os
     import sys
-    sys.path.insert(0, "scripts")
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "scripts"))
     try:
         gen = importlib.import_module("jax_api_names")
     finally:
