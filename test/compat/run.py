@@ -9,9 +9,9 @@ JAX run's, in order: kinds, dtypes, shapes, ints, bools, strings and the builtin
 an exception exactly, floats with
 |mlax - jax| <= atol * max(1, max|jax|) + rtol * |jax| (rtol 1e-4 and atol 1e-5 unless the
 report says otherwise). It prints one table row per program: whether the mlax run ran to the
-end, whether every report matched, both run times, the program's mark, and the first error
-(the first mismatching report, else the exception that ended the run, with the program line
-it came through).
+end, whether every report matched, both run times, the program's mark, and the first error:
+the first mismatching report (with the count of later ones), and the exception that ended
+the run with the program line it came through.
 
 A program that fails on mlax today carries a header line `# compat: xfail <reason>`. The exit
 status is 0 when every program did what its mark says (unmarked programs run and match,
@@ -194,16 +194,18 @@ def compare_values(ref: dict, got: dict, rtol: float, atol: float) -> str | None
     return None
 
 
-def compare(ref_reports: list, got_reports: list) -> str | None:
-    """The first report of the mlax run that differs from the jax run's, described; else None."""
+def compare(ref_reports: list, got_reports: list) -> list[str]:
+    """The reports of the mlax run that differ from the jax run's, each described."""
+    mismatches = []
     for ref, got in zip(ref_reports, got_reports):
         if ref["name"] != got["name"]:
-            return f"report {got['name']!r} where jax reports {ref['name']!r}"
+            mismatches.append(f"report {got['name']!r} where jax reports {ref['name']!r}")
+            break  # the runs have diverged: later reports do not correspond
         why = compare_values(ref["value"], got["value"], ref.get("rtol", RTOL),
                              ref.get("atol", ATOL))
         if why:
-            return f"{ref['name']}: {why}"
-    return None
+            mismatches.append(f"{ref['name']}: {why}")
+    return mismatches
 
 
 def run_program(path: Path, timeout: float) -> Outcome:
@@ -215,11 +217,18 @@ def run_program(path: Path, timeout: float) -> Outcome:
         outcome.first_error = f"the program fails under jax itself: {ref.error}"
         return outcome
     outcome.ran = got.error is None
-    mismatch = compare(ref.reports, got.reports)
-    if mismatch is None and got.error is None and len(got.reports) != len(ref.reports):
-        mismatch = f"{len(got.reports)} reports where jax gives {len(ref.reports)}"
-    outcome.matched = outcome.ran and mismatch is None
-    outcome.first_error = mismatch or got.error or ""
+    mismatches = compare(ref.reports, got.reports)
+    if not mismatches and got.error is None and len(got.reports) != len(ref.reports):
+        mismatches = [f"{len(got.reports)} reports where jax gives {len(ref.reports)}"]
+    outcome.matched = outcome.ran and not mismatches
+    if mismatches:
+        more = f" (+{len(mismatches) - 1} more mismatches)" if len(mismatches) > 1 else ""
+        then = f"; then {got.error}" if got.error else ""
+        outcome.first_error = mismatches[0] + more + then
+    else:
+        outcome.first_error = got.error or ""
+    # Messages name the program by its path; the table needs only its name.
+    outcome.first_error = outcome.first_error.replace(str(PROGRAMS) + os.sep, "")
     return outcome
 
 

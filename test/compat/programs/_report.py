@@ -37,6 +37,8 @@ def _encode(value):
         values = np.stack([a.real, a.imag], axis=-1).astype(np.float64).tolist()
     elif a.dtype.kind == "f" or dtype == "bfloat16":
         values = a.astype(np.float64).tolist()
+    elif a.dtype.kind == "V":  # JAX's float0, the tangent type of integers: no values
+        values = None
     else:
         values = a.tolist()
     return {"kind": kind, "dtype": dtype, "shape": list(a.shape), "values": values}
