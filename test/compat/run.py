@@ -1,6 +1,7 @@
 """Runs the compat corpus under JAX and under mlax and compares what each program reports.
 
     python test/compat/run.py [--only NAME ...] [--jobs N] [--timeout S] [--report-only]
+                              [--fresh-oracle]
 
 Each program in `programs/` runs twice in child processes: once with the real `jax`, once with
 `shim/` first on PYTHONPATH, where `import jax` gives mlax. A program prints its results with
@@ -13,6 +14,9 @@ end, whether every report matched, both run times, the program's mark, and the f
 the first mismatching report (with the count of later ones), and the exception that ended
 the run with the program line it came through.
 
+JAX's results are cached (in ~/.cache/mlax/compat-oracle, keyed by the program, the runner's
+files and the versions of JAX and NumPy); `--fresh-oracle` reruns JAX.
+
 A program that fails on mlax today carries a header line `# compat: xfail <reason>`. The exit
 status is 0 when every program did what its mark says (unmarked programs run and match,
 marked ones do not), and always with `--report-only`.
@@ -20,9 +24,13 @@ marked ones do not), and always with `--report-only`.
 from __future__ import annotations
 
 import argparse
+import hashlib
+import importlib.metadata
+import importlib.util
 import json
 import math
 import os
+import platform
 import signal
 import subprocess
 import sys
@@ -39,6 +47,9 @@ BOOTSTRAP = HERE / "_bootstrap.py"
 RTOL = 1e-4
 ATOL = 1e-5
 XFAIL_MARK = "# compat: xfail"
+# JAX's reports depend only on the program, the files that run it, and JAX's version: they
+# are kept here between runs, so iterating on mlax reruns only the mlax side.
+ORACLE_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mlax" / "compat-oracle"
 
 
 @dataclass
@@ -59,6 +70,8 @@ class Outcome:
     first_error: str = ""
     jax_seconds: float = 0.0
     mlax_seconds: float = 0.0
+    mismatches: list = field(default_factory=list)
+    error: str | None = None       # what ended the mlax run early, if something did
 
     @property
     def as_marked(self) -> bool:
@@ -143,9 +156,10 @@ def _short(value, limit=60) -> str:
 
 def compare_values(ref: dict, got: dict, rtol: float, atol: float) -> str | None:
     """Why `got` (mlax) differs from `ref` (jax), or None when they agree."""
-    if {ref["kind"], got["kind"]} == {"error", "no-error"}:
-        return (f"raised {got.get('type', 'nothing')} where jax raises "
-                f"{ref.get('type', 'nothing')}")
+    if got["kind"] == "error" and ref["kind"] != "error":
+        return f"raised {got['type']}: {got['message']}"
+    if ref["kind"] == "error" and got["kind"] != "error":
+        return f"raised nothing where jax raises {ref['type']}: {ref['message']}"
     if ref["kind"] != got["kind"]:
         return f"kind {got['kind']} where jax gives {ref['kind']}"
     kind = ref["kind"]
@@ -162,10 +176,10 @@ def compare_values(ref: dict, got: dict, rtol: float, atol: float) -> str | None
         return None
     if kind == "error":
         # Programs catch exceptions by their builtin classes (`except TypeError`); JAX's own
-        # subclasses are named in the message only.
+        # subclasses and the messages are shown, not compared.
         if ref["builtin"] != got["builtin"]:
-            return (f"raised {got['type']} ({got['builtin']}) where jax raises {ref['type']} "
-                    f"({ref['builtin']})")
+            return (f"raised {got['type']} ({got['builtin']}): {got['message']} where jax "
+                    f"raises {ref['type']} ({ref['builtin']}): {ref['message']}")
         return None
     if kind == "no-error":
         return None
@@ -208,27 +222,57 @@ def compare(ref_reports: list, got_reports: list) -> list[str]:
     return mismatches
 
 
-def run_program(path: Path, timeout: float) -> Outcome:
+def _oracle_key(path: Path) -> str:
+    h = hashlib.sha256()
+    for f in (path, PROGRAMS / "_report.py", BOOTSTRAP):
+        h.update(f.read_bytes())
+    versions = [importlib.metadata.version(p) for p in ("jax", "jaxlib", "numpy")]
+    env = sorted((k, v) for k, v in os.environ.items() if k.startswith(("JAX_", "XLA_")))
+    h.update(json.dumps([versions, platform.python_version(), platform.machine(), env]).encode())
+    return h.hexdigest()
+
+
+def run_oracle(path: Path, timeout: float, use_cache: bool) -> Run:
+    """The program's run under JAX, from the cache when an identical run is recorded there."""
+    cached = ORACLE_CACHE / f"{path.stem}-{_oracle_key(path)}.json"
+    if use_cache and cached.exists():
+        return Run(**json.loads(cached.read_text()))
+    run = run_child(path, use_mlax=False, timeout=timeout)
+    if run.error is None:
+        ORACLE_CACHE.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(run.__dict__))
+        tmp.replace(cached)
+    return run
+
+
+def _local(message: str) -> str:
+    """`message` naming corpus programs by file name instead of full path."""
+    return message.replace(str(PROGRAMS) + os.sep, "")
+
+
+def run_program(path: Path, timeout: float, use_cache: bool = True) -> Outcome:
     outcome = Outcome(path.stem, xfail_reason(path))
-    ref = run_child(path, use_mlax=False, timeout=timeout)
+    ref = run_oracle(path, timeout, use_cache)
     got = run_child(path, use_mlax=True, timeout=timeout)
     outcome.jax_seconds, outcome.mlax_seconds = ref.seconds, got.seconds
     if ref.error:
         outcome.first_error = f"the program fails under jax itself: {ref.error}"
         return outcome
     outcome.ran = got.error is None
+    outcome.error = got.error and _local(got.error)
     mismatches = compare(ref.reports, got.reports)
     if not mismatches and got.error is None and len(got.reports) != len(ref.reports):
         mismatches = [f"{len(got.reports)} reports where jax gives {len(ref.reports)}"]
+    outcome.mismatches = [_local(m) for m in mismatches]
     outcome.matched = outcome.ran and not mismatches
+    parts = []
     if mismatches:
         more = f" (+{len(mismatches) - 1} more mismatches)" if len(mismatches) > 1 else ""
-        then = f"; then {got.error}" if got.error else ""
-        outcome.first_error = mismatches[0] + more + then
-    else:
-        outcome.first_error = got.error or ""
-    # Messages name the program by its path; the table needs only its name.
-    outcome.first_error = outcome.first_error.replace(str(PROGRAMS) + os.sep, "")
+        parts.append(outcome.mismatches[0] + more)
+    if outcome.error:
+        parts.append(outcome.error)
+    outcome.first_error = "; then ".join(parts)
     return outcome
 
 
@@ -262,16 +306,18 @@ def main(argv=None) -> int:
                         help="seconds each run of a program may take (default 180)")
     parser.add_argument("--report-only", action="store_true",
                         help="print the table and exit 0 whatever it says")
+    parser.add_argument("--details", action="store_true",
+                        help="after the table, list every mismatching report of each program")
+    parser.add_argument("--fresh-oracle", action="store_true",
+                        help=f"rerun JAX even where its results are cached in {ORACLE_CACHE}")
     args = parser.parse_args(argv)
-    try:
-        import jax  # noqa: F401 - the oracle must be importable in the children too
-    except ImportError:
+    if importlib.util.find_spec("jax") is None:
         print("run.py compares with JAX: install it (pip install 'mlax[jax]')", file=sys.stderr)
         return 2
     paths = programs(args.only)
 
     def one(path):
-        outcome = run_program(path, args.timeout)
+        outcome = run_program(path, args.timeout, use_cache=not args.fresh_oracle)
         print(f"{outcome.name}: {'ok' if outcome.ran and outcome.matched else outcome.first_error}",
               file=sys.stderr, flush=True)
         return outcome
@@ -279,6 +325,14 @@ def main(argv=None) -> int:
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         outcomes = list(pool.map(one, paths))
     print(format_table(outcomes))
+    if args.details:
+        for o in outcomes:
+            if o.mismatches or not o.ran:
+                print(f"\n{o.name}:")
+                for m in o.mismatches:
+                    print(f"  {m}")
+                if o.error:
+                    print(f"  ended by {o.error}")
     return 0 if args.report_only or all(o.as_marked for o in outcomes) else 1
 
 

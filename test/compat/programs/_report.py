@@ -4,6 +4,7 @@
                                             # or a list / tuple / dict of them
     report("losses", losses, rtol=1e-3)     # a looser tolerance where iteration amplifies rounding
     report_error("mask under jit", lambda: jit(f)(x))   # the exception a call raises
+    report_call("sort", lambda: jnp.sort(x))            # the value, or the exception if it raises
 
 Each call prints one line, `@report <json>`, to stdout; other printing is free. This module
 imports neither jax nor mlax: it sees values only through NumPy, so it reads the same under
@@ -54,13 +55,30 @@ def report(name, value, rtol=None, atol=None):
     print("@report " + json.dumps(line), flush=True)
 
 
+def _error(e):
+    builtin = next(c.__name__ for c in type(e).__mro__ if c.__module__ == "builtins")
+    message = str(e).strip().splitlines()
+    return {"kind": "error", "type": type(e).__name__, "builtin": builtin,
+            "message": message[0] if message else ""}
+
+
 def report_error(name, thunk):
     """Call `thunk` and report the type of the exception it raises (or that it raised none)."""
     try:
         thunk()
     except Exception as e:  # noqa: BLE001 - the exception is what is reported
-        builtin = next(c.__name__ for c in type(e).__mro__ if c.__module__ == "builtins")
-        value = {"kind": "error", "type": type(e).__name__, "builtin": builtin}
+        value = _error(e)
     else:
         value = {"kind": "no-error"}
     print("@report " + json.dumps({"name": name, "value": value}), flush=True)
+
+
+def report_call(name, thunk, rtol=None, atol=None):
+    """Report `thunk()`, or the exception it raises: in a program made of independent API
+    examples, one that fails does not hide the others."""
+    try:
+        value = thunk()
+    except Exception as e:  # noqa: BLE001 - the exception is what is reported
+        print("@report " + json.dumps({"name": name, "value": _error(e)}), flush=True)
+        return
+    report(name, value, rtol, atol)

@@ -15,8 +15,7 @@ from _report import report
 def captured(thunk):
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        result = thunk()
-        jax.effects_barrier()
+        result = jax.block_until_ready(thunk())
     return result, out.getvalue().splitlines()
 
 
@@ -89,10 +88,7 @@ def f(x):
     return x
 
 
-f(1.0)
-jax.vmap(f)(jnp.arange(5.0))
-jax.grad(f)(1.0)
-jax.effects_barrier()
+jax.block_until_ready((f(1.0), jax.vmap(f)(jnp.arange(5.0)), jax.grad(f)(1.0)))
 report("debug.callback values", sorted(logged))
 
 

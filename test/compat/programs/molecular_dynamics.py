@@ -3,7 +3,7 @@
 #   https://github.com/jax-md/jax-md
 # Changed: written from scratch with jax.numpy only (no jax_md); 27 Lennard-Jones particles
 # on a cubic lattice in a periodic box, 50 NVE steps with lax.fori_loop and 20 with lax.scan;
-# a FIRE-free steepest-descent minimization; energies and forces are reported.
+# a few steps of clipped steepest descent; energies and forces are reported.
 import jax
 import jax.numpy as jnp
 from jax import lax
@@ -75,7 +75,9 @@ _, energies = jax.jit(lambda s: lax.scan(scan_step, s, None, length=20))(state)
 report("energies along the trajectory", energies[::5], rtol=1e-3)
 
 
-def minimize(R, steps=100, lr=0.01):
+# Few enough steps that no pair comes close: past that the clipped descent is chaotic, and
+# the rounding of any two correct implementations sends it to different minima.
+def minimize(R, steps=20, lr=0.01):
     def body(i, R):
         return R + lr * jnp.clip(force_fn(R), -10., 10.)
     return lax.fori_loop(0, steps, body, R)
