@@ -3,16 +3,15 @@
     python test/compat/run.py [--only NAME ...] [--jobs N] [--timeout S] [--report-only]
                               [--fresh-oracle]
 
-Each program in `programs/` runs twice in child processes: once with the real `jax`, once with
-`shim/` first on PYTHONPATH, where `import jax` gives mlax. A program prints its results with
-`_report.report` (`@report <json>` lines); the runner compares the mlax run's reports with the
-JAX run's, in order: kinds, dtypes, shapes, ints, bools, strings and the builtin class of
-an exception exactly, floats with
-|mlax - jax| <= atol * max(1, max|jax|) + rtol * |jax| (rtol 1e-4 and atol 1e-5 unless the
-report says otherwise). It prints one table row per program: whether the mlax run ran to the
-end, whether every report matched, both run times, the program's mark, and the first error:
-the first mismatching report (with the count of later ones), and the exception that ended
-the run with the program line it came through.
+Each program in `programs/` runs twice in child processes: once with the real `jax`, once
+with `shim/` first on PYTHONPATH, where `import jax` gives mlax. A program prints its results
+with `_report.report` (`@report <json>` lines); the runner compares the mlax run's reports
+with the JAX run's, in order: kinds, dtypes, shapes, ints, bools, strings and the builtin
+class of an exception exactly, floats with |mlax - jax| <= atol * max(1, max|jax|) +
+rtol * |jax| (rtol 1e-4 and atol 1e-5 unless the report says otherwise). It prints one table
+row per program: whether the mlax run ran to its end, whether every report matched, both run
+times, the program's mark, and the first error: the first mismatching report (with the count
+of later ones), and the exception that ended the run with the program line it came through.
 
 JAX's results are cached (in ~/.cache/mlax/compat-oracle, keyed by the program, the runner's
 files and the versions of JAX and NumPy); `--fresh-oracle` reruns JAX.
@@ -49,7 +48,8 @@ ATOL = 1e-5
 XFAIL_MARK = "# compat: xfail"
 # JAX's reports depend only on the program, the files that run it, and JAX's version: they
 # are kept here between runs, so iterating on mlax reruns only the mlax side.
-ORACLE_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mlax" / "compat-oracle"
+ORACLE_CACHE = (Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+                / "mlax" / "compat-oracle")
 
 
 @dataclass
@@ -137,8 +137,14 @@ def run_child(path: Path, use_mlax: bool, timeout: float) -> Run:
 
 
 def _reports(stdout: str) -> list:
-    return [json.loads(l[len("@report "):]) for l in stdout.splitlines()
-            if l.startswith("@report ")]
+    reports = []
+    for line in stdout.splitlines():
+        if line.startswith("@report "):
+            try:
+                reports.append(json.loads(line[len("@report "):]))
+            except ValueError:  # the last line of a run killed while printing it
+                break
+    return reports
 
 
 def _flat(values):

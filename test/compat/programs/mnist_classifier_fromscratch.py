@@ -87,6 +87,7 @@ if __name__ == "__main__":
         train_acc = accuracy(params, (train_images, train_labels))
         test_acc = accuracy(params, (test_images, test_labels))
         print(f"Epoch {epoch} in {epoch_time:0.2f} sec")
-        report(f"epoch {epoch} training loss", loss(params, (train_images, train_labels)), rtol=1e-3)
+        report(f"epoch {epoch} training loss", loss(params, (train_images, train_labels)),
+               rtol=1e-3)
         report(f"epoch {epoch} training accuracy", train_acc, atol=2e-3)
         report(f"epoch {epoch} test accuracy", test_acc, atol=5e-3)

@@ -5,6 +5,7 @@
 # Changed: written from scratch; a harmonic oscillator and a small neural vector field fit
 # to a synthetic spiral trajectory for 40 steps; odeint (adaptive, with its adjoint
 # gradient) is used last.
+# compat: xfail jax.experimental.ode.odeint is missing
 import jax
 import jax.numpy as jnp
 from jax import lax, random
@@ -38,8 +39,8 @@ ys = integrate(oscillator, jnp.array([1., 0.]), ts, 1.0)
 report("oscillator positions", ys[::10, 0], atol=1e-4)
 report("oscillator energy drift", jnp.max(jnp.abs(0.5 * ys[:, 1] ** 2 + 0.5 * ys[:, 0] ** 2 - 0.5)),
        atol=1e-5)
-report("d x(T) / d omega", jax.grad(lambda w: integrate(oscillator, jnp.array([1., 0.]), ts, w)[-1, 0])(1.0),
-       rtol=1e-3)
+report("d x(T) / d omega",
+       jax.grad(lambda w: integrate(oscillator, jnp.array([1., 0.]), ts, w)[-1, 0])(1.0), rtol=1e-3)
 
 
 def euler_fori(f, y0, t0, t1, n, params):
