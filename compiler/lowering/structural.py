@@ -120,6 +120,13 @@ def _next_state(values, state, aliases) -> list:
             for i, v in enumerate(staged)]
 
 
+def _own_copies(values) -> list:
+    """Copies of the loop's initial state, which the loop then updates in place. The
+    state starts as the function's arguments, which bufferize read-only: when a loop of
+    one trip folds away, its update would otherwise be written into an argument."""
+    return [bufferization.AllocTensorOp(v.type, [], copy=v).result for v in values]
+
+
 def _empty_like(types) -> list:
     """Fresh destination tensors, one buffer each (bufferization.alloc_tensor is an
     allocation, which CSE does not merge as it merges equal tensor.empty ops)."""
@@ -165,7 +172,7 @@ def _lower_while(fn, entries, ftype):
     state, consts = args[:n], args[n:]
     types = list(ftype.results)
     with ir.InsertionPoint(block):
-        op = scf.WhileOp(types, state)
+        op = scf.WhileOp(types, _own_copies(state))
         before = op.before.blocks.append(*types)
         with ir.InsertionPoint(before):
             cur = list(before.arguments)
@@ -224,7 +231,7 @@ def _lower_scan(fn, entries, ftype):
     y_types = [ir.RankedTensorType.get(list(t.shape)[1:], t.element_type) for t in ys_types]
     with ir.InsertionPoint(block):
         ys_init = _empty_like(ys_types)
-        loop = scf.ForOp(_index(0), _index(length), _index(1), carry + ys_init)
+        loop = scf.ForOp(_index(0), _index(length), _index(1), _own_copies(carry) + ys_init)
         with ir.InsertionPoint(loop.body):
             iv = loop.induction_variable
             if reverse:

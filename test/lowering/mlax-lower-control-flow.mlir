@@ -72,12 +72,14 @@ func.func private @one(tensor<i32>, tensor<f32>) -> tensor<f32> attributes {mlax
 
 // -----
 
-// Tests that while becomes scf.while over the state (not the trailing consts), testing
-// the i1 the cond function returns; a state element the body returns unchanged is
+// Tests that while becomes scf.while over copies of the state (not the trailing consts),
+// testing the i1 the cond function returns; a state element the body returns unchanged is
 // yielded as it is, a new one is written over the old one.
 // CHECK-LABEL: func.func private @while
 // CHECK-SAME: (%[[I0:.*]]: tensor<i32>, %[[X0:.*]]: tensor<2xui32>, %[[N:.*]]: tensor<i32>)
-// CHECK: %[[R:.*]]:2 = scf.while (%[[I:.*]] = %[[I0]], %[[X:.*]] = %[[X0]])
+// CHECK: %[[IC:.*]] = bufferization.alloc_tensor() copy(%[[I0]]) : tensor<i32>
+// CHECK: %[[XC:.*]] = bufferization.alloc_tensor() copy(%[[X0]]) : tensor<2xui32>
+// CHECK: %[[R:.*]]:2 = scf.while (%[[I:.*]] = %[[IC]], %[[X:.*]] = %[[XC]])
 // CHECK:   %[[C:.*]] = func.call @less(%[[I]], %[[X]], %[[N]])
 // CHECK:   %[[B:.*]] = tensor.extract %[[C]][] : tensor<i1>
 // CHECK:   scf.condition(%[[B]]) %[[I]], %[[X]]
@@ -131,7 +133,8 @@ func.func private @while_swap(tensor<3xf32>, tensor<3xf32>) -> (tensor<3xf32>, t
 // CHECK-LABEL: func.func private @scan
 // CHECK-SAME: (%[[C0:.*]]: tensor<f32>, %[[XS:.*]]: tensor<5xf32>, %[[RS:.*]]: tensor<5x2xf32>, %[[K:.*]]: tensor<2xf32>)
 // CHECK: %[[YS0:.*]] = bufferization.alloc_tensor() : tensor<5x2xf32>
-// CHECK: %[[R:.*]]:2 = scf.for %[[IV:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[C:.*]] = %[[C0]], %[[YS:.*]] = %[[YS0]])
+// CHECK: %[[CC:.*]] = bufferization.alloc_tensor() copy(%[[C0]]) : tensor<f32>
+// CHECK: %[[R:.*]]:2 = scf.for %[[IV:.*]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[C:.*]] = %[[CC]], %[[YS:.*]] = %[[YS0]])
 // CHECK:   %[[J:.*]] = arith.subi %{{.*}}, %[[IV]] : index
 // CHECK:   %[[X:.*]] = tensor.extract_slice %[[XS]][%[[J]]] [1] [1] : tensor<5xf32> to tensor<f32>
 // CHECK:   %[[ROW:.*]] = tensor.extract_slice %[[RS]][%[[J]], 0] [1, 2] [1, 1] : tensor<5x2xf32> to tensor<2xf32>

@@ -206,3 +206,18 @@ def test_loop_errors():
         lax.scan(lambda c, x: c, 0.0, jnp.zeros(3))
     with pytest.raises(TypeError, match="equal types"):
         lax.scan(lambda c, x: (c.astype(jnp.int32), x), jnp.float32(0), jnp.zeros(3))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: (lambda r: lax.fori_loop(0, 1, lambda i, r: r + 1.0, r)),
+    lambda: (lambda r: lax.scan(lambda c, x: (c + x, c * 2), r, jnp.ones((1, 3)))[0]),
+    lambda: (lambda r: lax.while_loop(lambda r: r[0] < 2, lambda r: r + 1.0, r)),
+], ids=["fori_loop", "scan", "while_loop"])
+def test_single_trip_loops_under_jit(make):
+    """A loop of one trip folds away; its state update must not be written into the
+    function's (read-only) argument. It used to fail to bufferize ("would write to
+    read-only buffer")."""
+    f = make()
+    x = np.ones(3, np.float32)
+    np.testing.assert_array_equal(np.asarray(mlax.jit(f)(x)), np.asarray(f(x)))
+    np.testing.assert_array_equal(np.asarray(mlax.jit(f)(x)), np.full(3, 2.0, np.float32))
