@@ -39,7 +39,7 @@ from mlir.dialects import arith, bufferization, func, linalg, math, scf, tensor
 
 from mlax.dialects import OPS, op_attrs, signless, spec_of_type, element_type
 from mlax.dialects.types import TensorSpec
-from mlax.passes import register
+from mlax.passes import ModulePass, register
 
 LOWERINGS = {}
 SCALAR = {}
@@ -1775,4 +1775,10 @@ def lower_module(module_op):
         op.erase()
 
 
-register("mlax-lower-to-linalg", "Lower mlax ops to linalg, tensor, arith and math on tensors")(lower_module)
+@register
+class LowerToLinalgPass(ModulePass):
+    """Lower mlax ops to linalg, tensor, arith and math on tensors."""
+    name = "mlax-lower-to-linalg"
+
+    def run(self, module_op):
+        lower_module(module_op)

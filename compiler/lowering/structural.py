@@ -23,7 +23,7 @@ from mlir import ir
 from mlir.dialects import arith, bufferization, func, scf, tensor
 
 from mlax.dialects import structural
-from mlax.passes import register
+from mlax.passes import ModulePass, register
 
 
 class ControlFlowLoweringError(Exception):
@@ -273,10 +273,13 @@ def lower_declaration(fn):
     del fn.attributes["mlax." + kind]
 
 
-@register("mlax-lower-control-flow",
-          "Lower mlax.cond/while/scan declarations to scf ops calling their bodies")
-def run(module_op):
-    for op in list(module_op.regions[0].blocks[0].operations):
-        if op.operation.name == "func.func" and not len(op.regions[0].blocks) \
-                and structural.kind_of(op) in LOWER_KINDS:
-            lower_declaration(op)
+@register
+class LowerControlFlowPass(ModulePass):
+    """Lower mlax.cond/while/scan declarations to scf ops calling their bodies."""
+    name = "mlax-lower-control-flow"
+
+    def run(self, module_op):
+        for op in list(module_op.regions[0].blocks[0].operations):
+            if op.operation.name == "func.func" and not len(op.regions[0].blocks) \
+                    and structural.kind_of(op) in LOWER_KINDS:
+                lower_declaration(op)

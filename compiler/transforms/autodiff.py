@@ -54,7 +54,7 @@ from mlir import ir
 from mlir.dialects import func as func_d
 
 from mlax.dialects import spec_of_type, structural
-from mlax.passes import register
+from mlax.passes import ModulePass, register
 from mlax.transforms import expand as expand_mod
 from mlax.transforms import simplify
 from mlax.transforms.ad_rules import (JVP_RULES, VJP_RULES, Emitter, RuleContext,
@@ -1117,27 +1117,46 @@ expand_mod.EXPANDERS["custom_jvp"] = expand_custom
 expand_mod.EXPANDERS["custom_vjp"] = expand_custom
 
 
-@register("mlax-jvp", "Forward-mode differentiation: expand mlax.jvp declarations")
-def run_jvp(module_op):
-    expand_mod.expand(module_op, kinds=("jvp",))
+@register
+class JvpPass(ModulePass):
+    """Forward-mode differentiation: expand mlax.jvp declarations."""
+    name = "mlax-jvp"
+
+    def run(self, module_op):
+        expand_mod.expand(module_op, kinds=("jvp",))
 
 
-@register("mlax-vjp", "Reverse-mode differentiation: expand mlax.vjp declarations")
-def run_vjp(module_op):
-    expand_mod.expand(module_op, kinds=("vjp",))
+@register
+class VjpPass(ModulePass):
+    """Reverse-mode differentiation: expand mlax.vjp declarations."""
+    name = "mlax-vjp"
+
+    def run(self, module_op):
+        expand_mod.expand(module_op, kinds=("vjp",))
 
 
-@register("mlax-grad", "Reverse-mode differentiation: expand mlax.grad declarations")
-def run_grad(module_op):
-    expand_mod.expand(module_op, kinds=("grad",))
+@register
+class GradPass(ModulePass):
+    """Reverse-mode differentiation: expand mlax.grad declarations."""
+    name = "mlax-grad"
+
+    def run(self, module_op):
+        expand_mod.expand(module_op, kinds=("grad",))
 
 
-@register("mlax-autodiff", "Expand every jvp, vjp and grad declaration, innermost first")
-def run_autodiff(module_op):
-    expand_mod.expand(module_op, kinds=("jvp", "vjp", "grad"))
+@register
+class AutodiffPass(ModulePass):
+    """Expand every jvp, vjp and grad declaration, innermost first."""
+    name = "mlax-autodiff"
+
+    def run(self, module_op):
+        expand_mod.expand(module_op, kinds=("jvp", "vjp", "grad"))
 
 
-@register("mlax-expand-custom-derivatives",
-          "Turn custom_jvp / custom_vjp declarations into calls of their primal function")
-def run_custom(module_op):
-    expand_mod.expand(module_op, kinds=("custom_jvp", "custom_vjp"))
+@register
+class ExpandCustomDerivativesPass(ModulePass):
+    """Turn custom_jvp / custom_vjp declarations into calls of their primal function."""
+    name = "mlax-expand-custom-derivatives"
+
+    def run(self, module_op):
+        expand_mod.expand(module_op, kinds=("custom_jvp", "custom_vjp"))

@@ -18,7 +18,7 @@ from __future__ import annotations
 from mlir import ir
 
 from mlax.dialects import structural
-from mlax.passes import register
+from mlax.passes import ModulePass, register
 
 EXPANDERS = {}
 TRANSFORM_KINDS = ("jvp", "vjp", "grad", "vmap")
@@ -109,7 +109,11 @@ def expand(module_op, kinds=TRANSFORM_KINDS):
 LATE_KINDS = ("custom_jvp", "custom_vjp")
 
 
-@register("mlax-expand-transforms", "Expand all transform declarations (jvp, vjp, grad, vmap), innermost first")
-def run(module_op):
-    expand(module_op)
-    expand(module_op, kinds=LATE_KINDS)
+@register
+class ExpandTransformsPass(ModulePass):
+    """Expand all transform declarations (jvp, vjp, grad, vmap), innermost first."""
+    name = "mlax-expand-transforms"
+
+    def run(self, module_op):
+        expand(module_op)
+        expand(module_op, kinds=LATE_KINDS)

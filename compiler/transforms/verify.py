@@ -11,7 +11,7 @@ from mlir import ir
 
 from mlax.dialects import (OPS, dtype_of_element, infer, op_attrs, spec_of_type, structural,
                            type_problem)
-from mlax.passes import register
+from mlax.passes import ModulePass, register
 
 
 class VerifyError(Exception):
@@ -128,8 +128,7 @@ def size_problems(op) -> list[str]:
     return errors
 
 
-@register("mlax-verify", "Check mlax ops' types against their type rules, and array sizes")
-def run(module_op):
+def verify(module_op):
     errors = []
 
     def visit(op):
@@ -149,3 +148,12 @@ def run(module_op):
     module_op.walk(visit, ir.WalkOrder.PRE_ORDER)
     if errors:
         raise VerifyError("\n".join(dict.fromkeys(errors)))
+
+
+@register
+class VerifyPass(ModulePass):
+    """Check mlax ops' types against their type rules, and array sizes."""
+    name = "mlax-verify"
+
+    def run(self, module_op):
+        verify(module_op)

@@ -32,7 +32,7 @@ from mlir.dialects import arith, func as func_d
 from mlax.dialects import (create, element_type, op_attrs, spec_of_type, structural,
                            tensor_type, OPS)
 from mlax.dialects.ops import BINARY, COMPARE, FLOAT_UNARY
-from mlax.passes import PassError, register
+from mlax.passes import ModulePass, PassError, register
 from mlax.transforms import expand as expand_mod
 
 
@@ -921,9 +921,13 @@ def expand_vmap(module_op, decl):
 expand_mod.EXPANDERS["vmap"] = expand_vmap
 
 
-@register("mlax-vmap", "Expand mlax.vmap declarations into batched functions")
-def run(module_op):
-    expand_mod.expand(module_op, kinds=("vmap",))
+@register
+class VmapPass(ModulePass):
+    """Expand mlax.vmap declarations into batched functions."""
+    name = "mlax-vmap"
+
+    def run(self, module_op):
+        expand_mod.expand(module_op, kinds=("vmap",))
 
 
 # ---------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from mlir import ir
 from mlir.dialects import linalg, memref, tensor
 from mlir.dialects.transform import interpreter
 
-from mlax.passes import register
+from mlax.passes import ModulePass, option, register
 from mlax.runtime.cpu import openmp_library
 
 TAG = "mlax_schedule"
@@ -731,10 +731,19 @@ def run_script(module_op, text):
         raise ScheduleError(str(e)) from None
 
 
-@register("mlax-cpu-schedule",
-          "Tile, vectorize and parallelize linalg ops on tensors for the host CPU")
-def schedule(module_op):
-    threads = num_threads()
+@register
+class CpuSchedulePass(ModulePass):
+    """Tile, vectorize and parallelize linalg ops on tensors for the host CPU."""
+    name = "mlax-cpu-schedule"
+    threads: int = option(0, "threads a parallel loop is split over (0: MLAX_NUM_THREADS, "
+                          "else the usable cores)")
+
+    def run(self, module_op):
+        schedule(module_op, self.threads)
+
+
+def schedule(module_op, threads=0):
+    threads = threads or num_threads()
     tag = 0
     for fn in list(_functions(module_op)):
         backup = fn.clone()
@@ -836,8 +845,15 @@ def forward_out_params(fn):
         alloc.erase()
 
 
-@register("mlax-cpu-buffer-cleanup",
-          "After bufferization: strided copies as loops, results written into out-params")
+@register
+class CpuBufferCleanupPass(ModulePass):
+    """After bufferization: strided copies as loops, results written into out-params."""
+    name = "mlax-cpu-buffer-cleanup"
+
+    def run(self, module_op):
+        buffer_cleanup(module_op)
+
+
 def buffer_cleanup(module_op):
     for fn in _functions(module_op):
         strided_copies_to_linalg(fn)
@@ -851,8 +867,15 @@ def buffer_cleanup(module_op):
 PREFER_VECTOR_WIDTH = 512   # bits; LLVM's x86 default is 256 even where AVX-512 exists
 
 
-@register("mlax-cpu-vector-width",
-          "Let LLVM's loop vectorizer use the widest vector registers (prefer-vector-width)")
+@register
+class CpuVectorWidthPass(ModulePass):
+    """Let LLVM's loop vectorizer use the widest vector registers (prefer-vector-width)."""
+    name = "mlax-cpu-vector-width"
+
+    def run(self, module_op):
+        prefer_vector_width(module_op)
+
+
 def prefer_vector_width(module_op):
     """`passthrough = [["prefer-vector-width", "512"]]` on every defined llvm.func.
 
