@@ -15,7 +15,8 @@ into an ordinary function:
 and drops the `mlax.<kind>` attribute, after which `inline` inlines the call sites and the
 bodies into the scf regions. The pass only reads the entries and the declared types, so it
 works before or after `--mlax-lower-to-linalg` (a bool predicate may be `i1` or its `i8`
-storage type). `LOWER_KINDS[kind](decl, entries)` builds the body of one declaration.
+storage type). `LOWER_KINDS[kind](fn, decl, ftype)` builds the body of the declaration
+`fn` from its entries `decl` (mlax.dialects.structural) and its function type.
 """
 from __future__ import annotations
 
@@ -28,22 +29,6 @@ from mlax.passes import ModulePass, register
 
 class ControlFlowLoweringError(Exception):
     pass
-
-
-def _int(attr) -> int:
-    return int(ir.IntegerAttr(attr).value)
-
-
-def _bool(attr) -> bool:
-    return bool(ir.BoolAttr(attr).value)
-
-
-def _symbols(attr) -> list[str]:
-    return [ir.FlatSymbolRefAttr(a).value for a in ir.ArrayAttr(attr)]
-
-
-def _symbol(attr) -> str:
-    return ir.FlatSymbolRefAttr(attr).value
 
 
 def _call(callee: str, result_types, operands) -> list:
@@ -125,9 +110,9 @@ def _empty_like(types) -> list:
     return [bufferization.AllocTensorOp(t, []).result for t in types]
 
 
-def _lower_cond(fn, entries, ftype):
+def _lower_cond(fn, decl: structural.Cond, ftype):
     """(index, operands...) -> branch[index](operands...)."""
-    branches = _symbols(entries["branches"])
+    branches = list(decl.branches)
     block = fn.regions[0].blocks[0]
     index, operands = block.arguments[0], list(block.arguments[1:])
     results = list(ftype.results)
@@ -155,9 +140,9 @@ def _lower_cond(fn, entries, ftype):
         func.ReturnOp(list(op.results))
 
 
-def _lower_while(fn, entries, ftype):
+def _lower_while(fn, decl: structural.While, ftype):
     """(state..., consts...) -> state: while cond(state, consts): state = body(state, consts)."""
-    cond_fn, body_fn = _symbol(entries["cond"]), _symbol(entries["body"])
+    cond_fn, body_fn = decl.cond, decl.body
     block = fn.regions[0].blocks[0]
     args = list(block.arguments)
     n = len(ftype.results)
@@ -204,14 +189,14 @@ def _slice_offsets(i, rank):
     return [i], [dyn] + [0] * (rank - 1)
 
 
-def _lower_scan(fn, entries, ftype):
+def _lower_scan(fn, decl: structural.Scan, ftype):
     """(carry..., xs..., consts...) -> (carry..., ys...), stepping i over [0, length)
     (backwards when reverse): carry, y_i = body(carry, xs[i], consts)."""
-    body = _symbol(entries["body"])
-    length = _int(entries["length"])
-    reverse = _bool(entries["reverse"])
-    num_carry = _int(entries["num_carry"])
-    num_consts = _int(entries["num_consts"])
+    body = decl.body
+    length = decl.length
+    reverse = decl.reverse
+    num_carry = decl.num_carry
+    num_consts = decl.num_consts
     block = fn.regions[0].blocks[0]
     args = list(block.arguments)
     num_xs = len(args) - num_carry - num_consts
@@ -260,17 +245,12 @@ LOWER_KINDS = {
 
 def lower_declaration(fn):
     """Give the control-flow declaration `fn` a body; it becomes an ordinary function."""
-    kind = structural.kind_of(fn)
-    entries = structural.entries(fn)
+    decl = structural.read(fn)
     ftype = ir.FunctionType(ir.TypeAttr(fn.attributes["function_type"]).value)
     fn.regions[0].blocks.append(*ftype.inputs)
     with fn.location:
-        try:
-            LOWER_KINDS[kind](fn, entries, ftype)
-        except KeyError as e:
-            raise ControlFlowLoweringError(
-                f"@{_name(fn)}: mlax.{kind} declaration lacks entry {e} (at {fn.location})") from None
-    del fn.attributes["mlax." + kind]
+        LOWER_KINDS[decl.kind](fn, decl, ftype)
+    structural.undeclare(fn)
 
 
 @register

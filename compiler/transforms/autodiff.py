@@ -49,6 +49,8 @@ Consts are the outer values the traced functions close over; they are not differ
 """
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from mlir import ir
 from mlir.dialects import func as func_d
@@ -144,12 +146,11 @@ class Module:
         self.created.add(name)
         return name, fn, block
 
-    def declare(self, kind, base, arg_types, result_types, entries, loc=None) -> str:
-        """Add a structural declaration (mlax.dialects.structural) of `kind`."""
+    def declare(self, decl, base, arg_types, result_types, loc=None) -> str:
+        """Add the structural declaration `decl` (mlax.dialects.structural) under a fresh
+        symbol made from `base`."""
         name = self.unique(base)
-        with ir.InsertionPoint(self.body), loc or ir.Location.unknown():
-            fn = func_d.FuncOp(name, (list(arg_types), list(result_types)), visibility="private")
-            fn.attributes["mlax." + kind] = ir.DictAttr.get(entries)
+        fn = decl.declare(self.body, name, arg_types, result_types, loc)
         self.fns[name] = fn
         self.created.add(name)
         return name
@@ -532,32 +533,9 @@ VJP_RULES["func.call"] = _call_vjp
 # Call rules: control flow
 
 
-def _i64(v):
-    return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), int(v))
-
-
-def _sym(name):
-    return ir.FlatSymbolRefAttr.get(name)
-
-
-def _entry_int(e, k):
-    return int(ir.IntegerAttr(e[k]).value)
-
-
-def _entry_bool(e, k):
-    return bool(ir.BoolAttr(e[k]).value)
-
-
-def _entry_sym(e, k):
-    return ir.FlatSymbolRefAttr(e[k]).value
-
-
-def _entry_syms(e, k):
-    return [ir.FlatSymbolRefAttr(a).value for a in ir.ArrayAttr(e[k])]
-
-
-def _decl_entries(ctx):
-    return structural.entries(ctx.driver.mod.lookup(callee_of(ctx.op)))
+def _declaration(ctx):
+    """The declaration (mlax.dialects.structural) that ctx's op calls."""
+    return structural.read(ctx.driver.mod.lookup(callee_of(ctx.op)))
 
 
 def _wrapper(mod, base, arg_types, body):
@@ -573,8 +551,7 @@ def _wrapper(mod, base, arg_types, body):
 
 def _cond_jvp(ctx, ts):
     mod = ctx.driver.mod
-    e = _decl_entries(ctx)
-    branches = _entry_syms(e, "branches")
+    branches = _declaration(ctx).branches
     mask = [t is not None for t in ts[1:]]
     out_mask = [False] * len(ctx.op.results)
     for b in branches:
@@ -583,8 +560,8 @@ def _cond_jvp(ctx, ts):
     types = [r.type for r in ctx.op.results]
     t_types = [t for t, m in zip(types, out_mask) if m]
     operands = ctx.args + [t for t in ts[1:] if t is not None]
-    sym = mod.declare("cond", "cond_jvp", [v.type for v in operands], types + t_types,
-                      {"branches": ir.ArrayAttr.get([_sym(b) for b in jbranches])})
+    sym = mod.declare(structural.Cond(branches=tuple(jbranches)), "cond_jvp",
+                      [v.type for v in operands], types + t_types)
     res = call(sym, types + t_types, operands, ctx.loc)
     ctx.driver.replace_primal(ctx, res[:len(types)])
     touts = iter(res[len(types):])
@@ -594,8 +571,7 @@ def _cond_jvp(ctx, ts):
 def _cond_vjp(ctx, cts):
     drv = ctx.driver
     mod = drv.mod
-    e = _decl_entries(ctx)
-    branches = _entry_syms(e, "branches")
+    branches = _declaration(ctx).branches
     ct_mask = [c is not None for c in cts]
     splits = [vjp_split(mod, b, ctx.active[1:], ct_mask) for b in branches]
     op_types = [v.type for v in ctx.op.operands][1:]
@@ -620,9 +596,8 @@ def _cond_vjp(ctx, cts):
         return body
     fwd_names = [_wrapper(mod, f"{b}_cond_fwd", op_types, fwd_branch(k))
                  for k, b in enumerate(branches)]
-    fsym = mod.declare("cond", "cond_fwd", [ctx.op.operands[0].type] + op_types,
-                       out_types + res_types,
-                       {"branches": ir.ArrayAttr.get([_sym(n) for n in fwd_names])})
+    fsym = mod.declare(structural.Cond(branches=tuple(fwd_names)), "cond_fwd",
+                       [ctx.op.operands[0].type] + op_types, out_types + res_types)
     with drv.forward_point(ctx.op):
         fres = call(fsym, out_types + res_types, ctx.fwd_args, ctx.loc)
     drv.replace_forward(ctx.op, fres[:n_out])
@@ -651,9 +626,8 @@ def _cond_vjp(ctx, cts):
     bwd_types = ct_types + res_types + extra_types
     bwd_names = [_wrapper(mod, f"{b}_cond_bwd", bwd_types, bwd_branch(k))
                  for k, b in enumerate(branches)]
-    bsym = mod.declare("cond", "cond_bwd", [ctx.op.operands[0].type] + bwd_types,
-                       [op_types[i] for i in in_union],
-                       {"branches": ir.ArrayAttr.get([_sym(n) for n in bwd_names])})
+    bsym = mod.declare(structural.Cond(branches=tuple(bwd_names)), "cond_bwd",
+                       [ctx.op.operands[0].type] + bwd_types, [op_types[i] for i in in_union])
     index = drv.lift(ctx.fwd_args[0])
     res = [drv.lift(v) for v in fres[n_out:]]
     extra = ([drv.lift(ctx.fwd_args[1 + i]) for i in used_args]
@@ -666,15 +640,10 @@ def _cond_vjp(ctx, cts):
 
 
 def _scan_layout(ctx):
-    e = _decl_entries(ctx)
-    nc, nk = _entry_int(e, "num_carry"), _entry_int(e, "num_consts")
+    e = _declaration(ctx)
+    nc, nk = e.num_carry, e.num_consts
     n = len(ctx.op.operands)
     return e, nc, n - nc - nk, nk
-
-
-def _scan_entries(e, body, num_carry, num_consts):
-    return {"body": _sym(body), "length": e["length"], "reverse": e["reverse"],
-            "num_carry": _i64(num_carry), "num_consts": _i64(num_consts)}
 
 
 def _where_true(flags, offset):
@@ -685,7 +654,7 @@ def _where_true(flags, offset):
 def _scan_jvp(ctx, ts):
     mod = ctx.driver.mod
     e, nc, nx, nk = _scan_layout(ctx)
-    body = _entry_sym(e, "body")
+    body = e.body
     ny = len(ctx.op.results) - nc
     mask = [t is not None for t in ts]
     carry_mask = mask[:nc]
@@ -728,8 +697,8 @@ def _scan_jvp(ctx, ts):
     out_types = [r.type for r in ctx.op.results]
     res_types = (out_types[:nc] + [out_types[i] for i in tc] + out_types[nc:]
                  + [out_types[nc + j] for j, m_ in enumerate(y_mask) if m_])
-    sym = mod.declare("scan", "scan_jvp", [v.type for v in operands], res_types,
-                      _scan_entries(e, wname, nc + len(tc), nk + len(tk)))
+    sym = mod.declare(replace(e, body=wname, num_carry=nc + len(tc), num_consts=nk + len(tk)),
+                      "scan_jvp", [v.type for v in operands], res_types)
     res = call(sym, res_types, operands, ctx.loc)
     prim = res[:nc] + res[nc + len(tc):nc + len(tc) + ny]
     ctx.driver.replace_primal(ctx, prim)
@@ -743,8 +712,8 @@ def _scan_vjp(ctx, cts):
     drv = ctx.driver
     mod = drv.mod
     e, nc, nx, nk = _scan_layout(ctx)
-    body = _entry_sym(e, "body")
-    length = _entry_int(e, "length")
+    body = e.body
+    length = e.length
     ny = len(ctx.op.results) - nc
     b_in, b_out = mod.signature(body)
     act = list(ctx.active)
@@ -768,8 +737,7 @@ def _scan_vjp(ctx, cts):
     stacked = [_stacked(t, length) for t in ret_types]
     fwd_body = _wrapper(mod, f"{body}_scan_fwd", b_in,
                         lambda args: call(split.fwd, b_out + ret_types, args))
-    fsym = mod.declare("scan", "scan_fwd", op_types, out_types + stacked,
-                       _scan_entries(e, fwd_body, nc, nk))
+    fsym = mod.declare(replace(e, body=fwd_body), "scan_fwd", op_types, out_types + stacked)
     with drv.forward_point(ctx.op):
         fres = call(fsym, out_types + stacked, ctx.fwd_args, ctx.loc)
     drv.replace_forward(ctx.op, fres[:n_out])
@@ -817,9 +785,9 @@ def _scan_vjp(ctx, cts):
     b_results = ([b_out[i] for i in ac] + [b_in[i] for i in ak]
                  + [_stacked(b_in[i], length) for i in ax])
     operands = init_c + init_acc + x_ops + k_ops
-    be = dict(_scan_entries(e, bname, len(ac) + len(ak), len(k_ops)))
-    be["reverse"] = ir.BoolAttr.get(not _entry_bool(e, "reverse"))
-    bsym = mod.declare("scan", "scan_bwd", [v.type for v in operands], b_results, be)
+    be = replace(e, body=bname, reverse=not e.reverse, num_carry=len(ac) + len(ak),
+                 num_consts=len(k_ops))
+    bsym = mod.declare(be, "scan_bwd", [v.type for v in operands], b_results)
     got = call(bsym, b_results, operands, ctx.loc)
     out = [None] * len(ctx.op.operands)
     for i, c in zip(ac + ak + ax, got):
@@ -838,9 +806,9 @@ def _stacked(t, length):
 
 def _while_jvp(ctx, ts):
     mod = ctx.driver.mod
-    e = _decl_entries(ctx)
-    cond, body = _entry_sym(e, "cond"), _entry_sym(e, "body")
-    nk = _entry_int(e, "num_consts")
+    e = _declaration(ctx)
+    cond, body = e.cond, e.body
+    nk = e.num_consts
     n = len(ctx.op.operands) - nk
     mask = [t is not None for t in ts]
     state_mask = mask[:n]
@@ -875,9 +843,8 @@ def _while_jvp(ctx, ts):
     operands = (ctx.args[:n] + [_or_zeros(ts[i], types[i]) for i in ts_idx] + ctx.args[n:]
                 + [ts[i] for i in tk_idx])
     res_types = types[:n] + [types[i] for i in ts_idx]
-    sym = mod.declare("while", "while_jvp", [v.type for v in operands], res_types,
-                      {"cond": _sym(cname), "body": _sym(bname),
-                       "num_consts": _i64(nk + len(tk_idx))})
+    sym = mod.declare(structural.While(cond=cname, body=bname, num_consts=nk + len(tk_idx)),
+                      "while_jvp", [v.type for v in operands], res_types)
     res = call(sym, res_types, operands, ctx.loc)
     ctx.driver.replace_primal(ctx, res[:n])
     t = dict(zip(ts_idx, res[n:]))
@@ -901,10 +868,8 @@ VJP_RULES["mlax.while"] = _while_vjp
 
 
 def _custom_jvp_layout(ctx):
-    e = _decl_entries(ctx)
-    n = _entry_int(e, "num_args")
-    ncc = _entry_int(e, "num_callee_consts")
-    return e, n, ncc
+    e = _declaration(ctx)
+    return e, e.num_args, e.num_callee_consts
 
 
 def _no_closure_derivative(ctx, flags, n, kind, what):
@@ -916,7 +881,7 @@ def _custom_jvp_jvp(ctx, ts):
     mod = ctx.driver.mod
     e, n, ncc = _custom_jvp_layout(ctx)
     _no_closure_derivative(ctx, [t is not None for t in ts], n, "custom_jvp", "JVP")
-    rule = _entry_sym(e, "jvp")
+    rule = e.jvp
     args = ctx.args[:n]
     tangents = [t if t is not None else zeros(a.type, ctx.loc) for t, a in zip(ts[:n], args)]
     types = [r.type for r in ctx.op.results]
@@ -929,7 +894,7 @@ def _custom_jvp_vjp(ctx, cts):
     drv = ctx.driver
     e, n, ncc = _custom_jvp_layout(ctx)
     _no_closure_derivative(ctx, ctx.active, n, "custom_jvp", "JVP")
-    rule = _entry_sym(e, "jvp")
+    rule = e.jvp
     n_out = len(ctx.op.results)
     consts = list(ctx.fwd_args[n + ncc:])
     # The rule's tangent outputs are linear in its tangent inputs, so their VJP with
@@ -951,11 +916,11 @@ def _custom_vjp_jvp(ctx, ts):
 def _custom_vjp_vjp(ctx, cts):
     drv = ctx.driver
     mod = drv.mod
-    e = _decl_entries(ctx)
-    n = _entry_int(e, "num_args")
-    ncc, nfc, nres = (_entry_int(e, k) for k in ("num_callee_consts", "num_fwd_consts", "num_res"))
+    e = _declaration(ctx)
+    n = e.num_args
+    ncc, nfc, nres = e.num_callee_consts, e.num_fwd_consts, e.num_res
     _no_closure_derivative(ctx, ctx.active, n, "custom_vjp", "VJP")
-    fwd, bwd = _entry_sym(e, "fwd"), _entry_sym(e, "bwd")
+    fwd, bwd = e.fwd, e.bwd
     out_types = [r.type for r in ctx.op.results]
     fa = ctx.fwd_args
     with drv.forward_point(ctx.op):
@@ -983,9 +948,7 @@ def _symbol_of(fn) -> str:
 
 
 def _argnums(e, n_in, kind, name):
-    if "argnums" not in e:
-        raise ADError(f"mlax.{kind} declaration @{name} has no argnums entry")
-    nums = [int(i) for i in ir.DenseI64ArrayAttr(e["argnums"])]
+    nums = list(e.argnums)
     if sorted(set(nums)) != nums:
         raise ADError(f"mlax.{kind} declaration @{name}: argnums {nums} must be increasing")
     for i in nums:
@@ -998,15 +961,13 @@ def _argnums(e, n_in, kind, name):
 class _Decl:
     """A transform declaration being expanded: its entries, callee and types, checked."""
 
-    def __init__(self, module_op, decl, kind, required=("callee",)):
+    def __init__(self, module_op, decl):
         self.mod = Module(module_op)
-        self.decl, self.kind = decl, kind
+        self.decl = decl
+        self.e = structural.read(decl)
+        self.kind = self.e.kind
         self.name = _symbol_of(decl)
-        self.e = structural.entries(decl)
-        for k in required:
-            if k not in self.e:
-                raise ADError(f"mlax.{kind} declaration @{self.name} has no {k} entry")
-        self.callee = _entry_sym(self.e, "callee")
+        self.callee = self.e.callee
         self.c_in, self.c_out = self.mod.signature(self.callee)
         self.d_in, self.d_out = self.mod.signature(self.name)
 
@@ -1024,7 +985,7 @@ class _Decl:
         with ir.InsertionPoint(block), self.decl.location:
             outs = body(list(block.arguments))
             func_d.ReturnOp(outs)
-        del self.decl.attributes["mlax." + self.kind]
+        structural.undeclare(self.decl)
         # The derivative is built as calls of fwd/bwd/jvp functions; bring them into the
         # body, so the result is one function (and no helper returns a value twice).
         simplify.inline_calls_in(self.decl, self.mod.fns)
@@ -1032,7 +993,7 @@ class _Decl:
 
 
 def expand_jvp(module_op, decl):
-    d = _Decl(module_op, decl, "jvp")
+    d = _Decl(module_op, decl)
     nums = _argnums(d.e, len(d.c_in), "jvp", d.name)
     d.expect(d.c_in + [d.c_in[i] for i in nums], d.c_out + d.c_out)
     mask = [i in nums for i in range(len(d.c_in))]
@@ -1050,7 +1011,7 @@ def expand_jvp(module_op, decl):
 
 
 def expand_vjp(module_op, decl):
-    d = _Decl(module_op, decl, "vjp")
+    d = _Decl(module_op, decl)
     nums = _argnums(d.e, len(d.c_in), "vjp", d.name)
     d.expect(d.c_in + d.c_out, [d.c_in[i] for i in nums])
     split = vjp_split(d.mod, d.callee, [i in nums for i in range(len(d.c_in))],
@@ -1067,10 +1028,9 @@ def expand_vjp(module_op, decl):
 
 
 def expand_grad(module_op, decl):
-    d = _Decl(module_op, decl, "grad", ("callee", "argnums"))
+    d = _Decl(module_op, decl)
     nums = _argnums(d.e, len(d.c_in), "grad", d.name)
-    has_aux = _entry_bool(d.e, "has_aux") if "has_aux" in d.e else False
-    value = _entry_bool(d.e, "value") if "value" in d.e else False
+    has_aux, value = d.e.has_aux, d.e.value
     if not d.c_out:
         raise ADError(f"mlax.grad declaration @{d.name}: @{d.callee} returns nothing")
     out0 = spec_of_type(d.c_out[0])
@@ -1102,9 +1062,8 @@ def expand_grad(module_op, decl):
 
 def expand_custom(module_op, decl):
     """custom_jvp / custom_vjp outside differentiation: a call of the primal function."""
-    kind = structural.kind_of(decl)
-    d = _Decl(module_op, decl, kind, ("callee", "num_args", "num_callee_consts"))
-    n, ncc = _entry_int(d.e, "num_args"), _entry_int(d.e, "num_callee_consts")
+    d = _Decl(module_op, decl)
+    n, ncc = d.e.num_args, d.e.num_callee_consts
     if d.d_in[:n] + d.d_in[n:n + ncc] != d.c_in or d.d_out != d.c_out:
         d.expect(d.c_in, d.c_out)
     d.define(lambda args: call(d.callee, d.c_out, args[:n + ncc]))

@@ -39,10 +39,9 @@ def functions(module_op):
 def callees(fn) -> set:
     """Symbols referenced from fn: call targets and the symbols in structural entries."""
     out = set()
-    kind = structural.kind_of(fn)
-    if kind is not None:
-        for v in structural.entries(fn).values():
-            out |= _symbols_in(v)
+    decl = structural.read(fn)
+    if decl is not None:
+        out |= set(decl.symbols())
     if len(fn.regions[0].blocks):
         def visit(op):
             if op.name == "func.call":
@@ -50,17 +49,6 @@ def callees(fn) -> set:
             return ir.WalkResult.ADVANCE
         fn.walk(visit)
     return out
-
-
-def _symbols_in(attr):
-    if isinstance(attr, ir.FlatSymbolRefAttr):
-        return {attr.value}
-    if isinstance(attr, ir.ArrayAttr):
-        out = set()
-        for a in attr:
-            out |= _symbols_in(a)
-        return out
-    return set()
 
 
 def _pending(fns, kinds):

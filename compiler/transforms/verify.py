@@ -75,9 +75,14 @@ STRUCTURAL_CHECKS = {
 
 
 def structural_problem(fn) -> str | None:
-    """What is wrong with the signature of a structural declaration (transform, control
-    flow), whose operands and results must be mlax values as an op's are."""
+    """What is wrong with a structural declaration (transform, control flow): its entries
+    must fit its kind (mlax.dialects.structural), and its operands and results must be
+    mlax values, as an op's are."""
     kind = structural.kind_of(fn)
+    try:
+        structural.read(fn)
+    except structural.DeclarationError as e:
+        return str(e)
     ftype = ir.FunctionType(ir.TypeAttr(fn.attributes["function_type"]).value)
     for what, types in (("operand", ftype.inputs), ("result", ftype.results)):
         for i, t in enumerate(types):

@@ -23,6 +23,7 @@ so `vmap(vmap(f))` and `vmap(grad(f))` only meet ordinary functions here.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable
 
 import numpy as np
@@ -185,9 +186,10 @@ class BatchContext:
         sym, out_dims = self.batched_function(name, dims, out_request)
         return self.call(sym, args, self.batcher.result_types(sym)), out_dims
 
-    def declaration(self, kind, name, arg_types, result_types, entries) -> str:
-        """Add a structural declaration of `kind`; returns its (unique) symbol."""
-        return self.batcher.declare(kind, name, arg_types, result_types, entries)
+    def declaration(self, decl, name, arg_types, result_types) -> str:
+        """Add the structural declaration `decl` (mlax.dialects.structural); returns its
+        (unique) symbol."""
+        return self.batcher.declare(decl, name, arg_types, result_types)
 
 
 # ---------------------------------------------------------------------------------------
@@ -503,10 +505,6 @@ def _call_rule(ctx, args, dims):
     return outs, out_dims
 
 
-def _symbol(attr) -> str:
-    return ir.FlatSymbolRefAttr(attr).value
-
-
 def _batched_type(t, dim, size):
     t = ir.RankedTensorType(t)
     if dim is None:
@@ -514,8 +512,9 @@ def _batched_type(t, dim, size):
     return ir.RankedTensorType.get(list(_insert(t.shape, dim, size)), t.element_type)
 
 
-def _decl_entries(ctx):
-    return structural.entries(ctx.batcher.fns[structural.callee_of(ctx.op)])
+def _declaration(ctx):
+    """The declaration (mlax.dialects.structural) that ctx's op calls."""
+    return structural.read(ctx.batcher.fns[structural.callee_of(ctx.op)])
 
 
 def _cond_rule(ctx, args, dims):
@@ -523,17 +522,16 @@ def _cond_rule(ctx, args, dims):
 
     With an unbatched index, a cond of the batched branches. With a batched index, every
     branch runs on the whole batch and a select per example picks the results."""
-    entries = _decl_entries(ctx)
-    branches = [_symbol(a) for a in ir.ArrayAttr(entries["branches"])]
+    decl = _declaration(ctx)
+    branches = decl.branches
     (index, *ops), (bidx, *odims) = args, dims
     n_out = len(ctx.op.results)
     request = [0] * n_out   # branches must agree: every result batched along axis 0
     batched = [ctx.batched_function(b, odims, request)[0] for b in branches]
     result_types = ctx.batcher.result_types(batched[0])
     if bidx is None:
-        sym = ctx.declaration("cond", "cond_batched", [a.type for a in args], result_types,
-                              {**entries, "branches": ir.ArrayAttr.get(
-                                  [ir.FlatSymbolRefAttr.get(b) for b in batched])})
+        sym = ctx.declaration(replace(decl, branches=tuple(batched)), "cond_batched",
+                              [a.type for a in args], result_types)
         return ctx.call(sym, args, result_types), [0] * n_out
     index = ctx.moveaxis(index, bidx, 0)
     results = [ctx.call(b, ops, result_types) for b in batched]
@@ -566,8 +564,8 @@ def _while_rule(ctx, args, dims):
     The state is batched wherever the body makes it batched. With a batched predicate the
     loop runs while any example's predicate holds, and the examples that are done keep
     their state (a select per step)."""
-    entries = _decl_entries(ctx)
-    cond, body = _symbol(entries["cond"]), _symbol(entries["body"])
+    decl = _declaration(ctx)
+    cond, body = decl.cond, decl.body
     n = len(ctx.op.results)
     state, consts = args[:n], args[n:]
     sdims, cdims = dims[:n], dims[n:]
@@ -584,9 +582,8 @@ def _while_rule(ctx, args, dims):
     arg_types = state_types + [c.type for c in consts]
     if pred_dims[0] is not None:
         cond_b, body_b = _while_any(ctx, cond_b, body_b, arg_types, n)
-    sym = ctx.declaration("while", "while_batched", arg_types, state_types,
-                          {**entries, "cond": ir.FlatSymbolRefAttr.get(cond_b),
-                           "body": ir.FlatSymbolRefAttr.get(body_b)})
+    sym = ctx.declaration(replace(decl, cond=cond_b, body=body_b), "while_batched", arg_types,
+                          state_types)
     return ctx.call(sym, state + list(consts), state_types), sd
 
 
@@ -621,10 +618,9 @@ def _scan_rule(ctx, args, dims):
 
     xs are scanned along axis 0, so their batch axis is kept off axis 0; the carry is
     batched (at 0) wherever the body makes it so; ys come back batched at axis 1."""
-    entries = _decl_entries(ctx)
-    body = _symbol(entries["body"])
-    n_carry = int(ir.IntegerAttr(entries["num_carry"]).value)
-    n_consts = int(ir.IntegerAttr(entries["num_consts"]).value)
+    decl = _declaration(ctx)
+    body = decl.body
+    n_carry, n_consts = decl.num_carry, decl.num_consts
     n_xs = len(args) - n_carry - n_consts
     carry, xs, consts = args[:n_carry], args[n_carry:n_carry + n_xs], args[n_carry + n_xs:]
     kd, xd, cd = dims[:n_carry], dims[n_carry:n_carry + n_xs], dims[n_carry + n_xs:]
@@ -637,21 +633,17 @@ def _scan_rule(ctx, args, dims):
     n_ys = len(ctx.op.results) - n_carry
     body_b, out_dims = ctx.batched_function(body, sd + slice_dims + list(cd), sd + [ANY] * n_ys)
     y_dims = out_dims[n_carry:]
-    length = int(ir.IntegerAttr(entries["length"]).value)
+    length = decl.length
     body_types = ctx.batcher.result_types(body_b)
     result_types = body_types[:n_carry] + [
         ir.RankedTensorType.get([length] + list(ir.RankedTensorType(t).shape),
                                 ir.RankedTensorType(t).element_type)
         for t in body_types[n_carry:]]
     operands = carry + xs + list(consts)
-    sym = ctx.declaration("scan", "scan_batched", [a.type for a in operands], result_types,
-                          {**entries, "body": ir.FlatSymbolRefAttr.get(body_b)})
+    sym = ctx.declaration(replace(decl, body=body_b), "scan_batched",
+                          [a.type for a in operands], result_types)
     outs = ctx.call(sym, operands, result_types)
     return outs, sd + [None if d is None else d + 1 for d in y_dims]
-
-
-def _entry_int(entries, key):
-    return int(ir.IntegerAttr(entries[key]).value)
 
 
 def _custom_jvp_rule(ctx, args, dims):
@@ -661,16 +653,15 @@ def _custom_jvp_rule(ctx, args, dims):
     Operands (args[N], callee consts[C], rule consts...); the rule takes (args, tangents of
     args, rule consts) and returns (results, tangents of results): tangents are batched like
     their primals, all results along axis 0."""
-    e = _decl_entries(ctx)
-    n, ncc = _entry_int(e, "num_args"), _entry_int(e, "num_callee_consts")
+    e = _declaration(ctx)
+    n, ncc = e.num_args, e.num_callee_consts
     n_out = len(ctx.op.results)
     ad, cd, jd = list(dims[:n]), list(dims[n:n + ncc]), list(dims[n + ncc:])
-    callee, _ = ctx.batched_function(_symbol(e["callee"]), ad + cd, [0] * n_out)
-    jvp, _ = ctx.batched_function(_symbol(e["jvp"]), ad + ad + jd, [0] * (2 * n_out))
+    callee, _ = ctx.batched_function(e.callee, ad + cd, [0] * n_out)
+    jvp, _ = ctx.batched_function(e.jvp, ad + ad + jd, [0] * (2 * n_out))
     result_types = ctx.batcher.result_types(callee)
-    sym = ctx.declaration("custom_jvp", "custom_jvp_batched", [a.type for a in args], result_types,
-                          {**e, "callee": ir.FlatSymbolRefAttr.get(callee),
-                           "jvp": ir.FlatSymbolRefAttr.get(jvp)})
+    sym = ctx.declaration(replace(e, callee=callee, jvp=jvp), "custom_jvp_batched",
+                          [a.type for a in args], result_types)
     return ctx.call(sym, args, result_types), [0] * n_out
 
 
@@ -680,20 +671,18 @@ def _custom_vjp_rule(ctx, args, dims):
     Operands (args[N], callee consts[C], fwd consts[F], bwd consts...). Every arg is
     batched (along axis 0) so that the backward function returns one cotangent per example
     for each; a later grad sums those of an unbatched arg through the broadcast."""
-    e = _decl_entries(ctx)
-    n, ncc, nfc = (_entry_int(e, k) for k in ("num_args", "num_callee_consts", "num_fwd_consts"))
-    nres = _entry_int(e, "num_res")
+    e = _declaration(ctx)
+    n, ncc, nfc, nres = e.num_args, e.num_callee_consts, e.num_fwd_consts, e.num_res
     n_out = len(ctx.op.results)
     args = [ctx.materialize(a, d, 0) for a, d in zip(args[:n], dims[:n])] + list(args[n:])
     ad = [0] * n
     cd, fd, bd = dims[n:n + ncc], dims[n + ncc:n + ncc + nfc], dims[n + ncc + nfc:]
-    callee, _ = ctx.batched_function(_symbol(e["callee"]), ad + list(cd), [0] * n_out)
-    fwd, _ = ctx.batched_function(_symbol(e["fwd"]), ad + list(fd), [0] * (n_out + nres))
-    bwd, _ = ctx.batched_function(_symbol(e["bwd"]), [0] * (nres + n_out) + list(bd), ad)
+    callee, _ = ctx.batched_function(e.callee, ad + list(cd), [0] * n_out)
+    fwd, _ = ctx.batched_function(e.fwd, ad + list(fd), [0] * (n_out + nres))
+    bwd, _ = ctx.batched_function(e.bwd, [0] * (nres + n_out) + list(bd), ad)
     result_types = ctx.batcher.result_types(callee)
-    sym = ctx.declaration("custom_vjp", "custom_vjp_batched", [a.type for a in args], result_types,
-                          {**e, "callee": ir.FlatSymbolRefAttr.get(callee),
-                           "fwd": ir.FlatSymbolRefAttr.get(fwd), "bwd": ir.FlatSymbolRefAttr.get(bwd)})
+    sym = ctx.declaration(replace(e, callee=callee, fwd=fwd, bwd=bwd), "custom_vjp_batched",
+                          [a.type for a in args], result_types)
     return ctx.call(sym, args, result_types), [0] * n_out
 
 
@@ -733,12 +722,9 @@ class Batcher:
             name = f"{base}_{i}"
         return name
 
-    def declare(self, kind, base, arg_types, result_types, entries):
+    def declare(self, decl, base, arg_types, result_types):
         name = self.unique(base)
-        with ir.InsertionPoint(self.body), ir.Location.unknown():
-            fn = func_d.FuncOp(name, (list(arg_types), list(result_types)), visibility="private")
-            fn.attributes["mlax." + kind] = ir.DictAttr.get(entries)
-        self.fns[name] = fn
+        self.fns[name] = decl.declare(self.body, name, arg_types, result_types)
         return name
 
     def new_function(self, base, arg_types, result_types, build):
@@ -874,20 +860,11 @@ def _fn_name(fn) -> str:
 # The expander of `mlax.vmap` declarations
 
 
-def vmap_entries(decl):
-    e = structural.entries(decl)
-    try:
-        return (_symbol(e["callee"]), [int(a) for a in ir.DenseI64ArrayAttr(e["in_axes"])],
-                [int(a) for a in ir.DenseI64ArrayAttr(e["out_axes"])],
-                int(ir.IntegerAttr(e["axis_size"]).value))
-    except KeyError as missing:
-        raise BatchingError(f"@{_fn_name(decl)}: mlax.vmap declaration lacks entry {missing}") from None
-
-
 def expand_vmap(module_op, decl):
     """Give the `mlax.vmap` declaration `decl` the batched body of its callee."""
     name = _fn_name(decl)
-    callee, in_axes, out_axes, size = vmap_entries(decl)
+    v = structural.read(decl)
+    callee, in_axes, out_axes, size = v.callee, v.in_axes, v.out_axes, v.axis_size
     batcher = Batcher(module_op)
     src = batcher.fns.get(callee)
     if src is None:
@@ -915,7 +892,7 @@ def expand_vmap(module_op, decl):
         if o.type != t:
             raise BatchingError(f"@{name}: result {i} is declared {t} but batching @{callee} "
                                 f"gives {o.type}")
-    del decl.attributes["mlax.vmap"]
+    structural.undeclare(decl)
 
 
 expand_mod.EXPANDERS["vmap"] = expand_vmap
