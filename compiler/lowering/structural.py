@@ -24,11 +24,7 @@ from mlir import ir
 from mlir.dialects import arith, bufferization, func, scf, tensor
 
 from mlax.dialects import structural
-from mlax.passes import ModulePass, register
-
-
-class ControlFlowLoweringError(Exception):
-    pass
+from mlax.passes import ModulePass, PassError, register
 
 
 def _call(callee: str, result_types, operands) -> list:
@@ -167,7 +163,7 @@ def _cond_result_type(decl, name):
     callee = _lookup(decl, name)
     ftype = ir.FunctionType(ir.TypeAttr(callee.attributes["function_type"]).value)
     if len(ftype.results) != 1:
-        raise ControlFlowLoweringError(f"while condition @{name} must return one 0-d bool tensor")
+        raise PassError(f"while condition @{name} must return one 0-d bool tensor", at=decl)
     return ftype.results[0]
 
 
@@ -176,8 +172,8 @@ def _lookup(decl, name):
     try:
         return table[name]
     except KeyError:
-        raise ControlFlowLoweringError(f"symbol @{name} named by @{_name(decl)} is not defined "
-                                       f"(at {decl.location})") from None
+        raise PassError(f"symbol @{name} named by @{_name(decl)} is not defined",
+                        at=decl) from None
 
 
 def _name(fn) -> str:

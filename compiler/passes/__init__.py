@@ -71,15 +71,19 @@ def _file_location(loc):
 class PassError(Exception):
     """An mlax pass cannot transform the IR it was given.
 
-    `PassError(message, at=op)` (an op or a Location) appends the location to the
-    message, ` (at file:line:col)`, which mlax-opt moves to the front of its diagnostic;
-    `location` keeps it (`file:line:col`, or None). The message names the op."""
+    `PassError(message, at=op)` (an op or a Location) adds the location to the message,
+    ` (at file:line:col)` at its end (before a final period, as JAX writes it), which
+    mlax-opt moves to the front of its diagnostic; `location` keeps it (`file:line:col`, or
+    None). The message names the op."""
 
     def __init__(self, message: str, at=None):
         self.location = None
         if at is not None:
             self.location = location_text(getattr(at, "location", at))
-            message = f"{message} (at {self.location})"
+            if message.endswith("."):
+                message = f"{message[:-1]} (at {self.location})."
+            else:
+                message = f"{message} (at {self.location})"
         super().__init__(message)
 
 

@@ -13,9 +13,10 @@
     ctx (a `RuleContext`): `ctx.args` / `ctx.outs` are the op's primal operands and results
     as Values of the function being built, `ctx.attrs` its attributes as Python values
     (`mlax.dialects.op_attrs`), `ctx.active[i]` whether operand i carries a tangent (JVP)
-    or needs a cotangent (VJP). New ops are built with `ctx.<op>(*operands, **attrs)`
-    (`ctx.mul(g, ctx.cos(x))`), at the current insertion point and with the location of
-    the op being differentiated, so a derivative op points at the user's line.
+    or needs a cotangent (VJP). The context is a `mlax.transforms.builder.Builder`: new
+    ops are built with `ctx.<op>(*operands, **attrs)` (`ctx.mul(g, ctx.cos(x))`), at the
+    current insertion point and with the location of the op being differentiated, so a
+    derivative op points at the user's line.
 
 Reverse mode is built from reverse rules written beside the forward ones (micrograd,
 PyTorch) rather than from JVP + partial evaluation + transposition: the passes in
@@ -44,17 +45,18 @@ from typing import Callable
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith
 
-from mlax.dialects import OPS, create, dense_attr, op_attrs, spec_of_type, tensor_type
+from mlax.dialects import OPS, op_attrs, spec_of_type
 from mlax.dialects.types import TensorSpec
+from mlax.passes import PassNotImplementedError
+from mlax.transforms.builder import Builder
 
 JVP_RULES: dict[str, Callable] = {}
 VJP_RULES: dict[str, Callable] = {}
 
 
 # ---------------------------------------------------------------------------------------
-# Building ops
+# The context of a rule
 
 
 def spec(v: ir.Value) -> TensorSpec:
@@ -66,76 +68,30 @@ def is_float(v_or_dtype) -> bool:
     return dtype.kind == "f"
 
 
-def splat(shape, dtype, value) -> ir.Value:
-    """An arith.constant of `shape` and `dtype` holding `value` everywhere."""
-    t = tensor_type(shape, dtype)
-    dtype = np.dtype(dtype)
-    if dtype.kind == "f":
-        elt = ir.FloatAttr.get(t.element_type, float(value))
-    else:
-        elt = ir.IntegerAttr.get(t.element_type, int(value))
-    attr = ir.DenseElementsAttr.get_splat(t, elt)
-    return arith.ConstantOp(t, attr).result
+class RuleContext(Builder):
+    """What a rule sees of the op it differentiates (see the module docstring), and a
+    Builder of ops at its location, with the compositions derivative rules share."""
 
+    def __init__(self, op, args, outs, active, transform, driver=None):
+        super().__init__(op.location, f"the {transform} rule of '{op.name}'")
+        self.op = op
+        self.op_name = op.name
+        self.attrs = op_attrs(op) if op.name in OPS else {}
+        self.args = list(args)
+        self.outs = list(outs)
+        self.active = list(active)
+        self.transform = transform
+        self.driver = driver
 
-class Emitter:
-    """Builds mlax ops at the current insertion point, all at one location.
+    @property
+    def in_specs(self):
+        return [spec_of_type(v.type) for v in self.op.operands]
 
-    `e.sin(x)`, `e.reduce_sum(x, axes=(0,))`: any op of mlax.dialects.OPS by its short name
-    (`e.emit("mlax.and", ...)` for the names Python reserves); one result comes back as a
-    Value, several as a list."""
+    @property
+    def out_specs(self):
+        return [spec_of_type(r.type) for r in self.op.results]
 
-    def __init__(self, loc=None):
-        self.loc = loc
-
-    def emit(self, name, operands, **attrs):
-        return create(name, list(operands), attrs, loc=self.loc)
-
-    def __getattr__(self, name):
-        full = "mlax." + name
-        if full not in OPS:
-            raise AttributeError(name)
-
-        def build(*operands, **attrs):
-            results = create(full, list(operands), attrs, loc=self.loc)
-            return results[0] if len(results) == 1 else results
-        build.__name__ = name
-        return build
-
-    # -- constants -----------------------------------------------------------------------
-    def full(self, shape, dtype, value) -> ir.Value:
-        with self.loc or ir.Location.unknown():
-            return splat(shape, dtype, value)
-
-    def full_like(self, v, value) -> ir.Value:
-        s = spec(v)
-        return self.full(s.shape, s.dtype, value)
-
-    def zeros_like(self, v) -> ir.Value:
-        return self.full_like(v, 0)
-
-    def ones_like(self, v) -> ir.Value:
-        return self.full_like(v, 1)
-
-    def array(self, value: np.ndarray) -> ir.Value:
-        """An arith.constant holding the NumPy array `value`."""
-        with self.loc or ir.Location.unknown():
-            attr = dense_attr(np.asarray(value))
-            return arith.ConstantOp(attr.type, attr).result
-
-    def scalar(self, v, value) -> ir.Value:
-        """A 0-d constant of v's dtype."""
-        return self.full((), spec(v).dtype, value)
-
-    # -- small compositions --------------------------------------------------------------
-    def add_any(self, a, b):
-        """a + b where None is a symbolic zero."""
-        if a is None:
-            return b
-        if b is None:
-            return a
-        return self.add(a, b)
-
+    # -- compositions ----------------------------------------------------------------------
     def or_zeros(self, t, like):
         """`t`, or zeros of like's type where t is a symbolic zero."""
         return self.zeros_like(like) if t is None else t
@@ -156,46 +112,11 @@ class Emitter:
         return self.select(pred, a, b)
 
 
-class RuleContext(Emitter):
-    """What a rule sees of the op it differentiates; see the module docstring."""
-
-    def __init__(self, op, args, outs, active, transform, driver=None):
-        super().__init__(op.location)
-        self.op = op
-        self.op_name = op.name
-        self.attrs = op_attrs(op) if op.name in OPS else {}
-        self.args = list(args)
-        self.outs = list(outs)
-        self.active = list(active)
-        self.transform = transform
-        self.driver = driver
-
-    @property
-    def in_specs(self):
-        return [spec_of_type(v.type) for v in self.op.operands]
-
-    @property
-    def out_specs(self):
-        return [spec_of_type(r.type) for r in self.op.results]
-
-
-class MissingRule(NotImplementedError):
-    pass
-
-
-def location_text(loc) -> str:
-    """`file:line:col` of a Location (or of a string already in that form)."""
-    text = str(loc)
-    if text.startswith("loc(") and text.endswith(")"):
-        text = text[4:-1]
-    return text.replace('"', "")
-
-
-def missing_rule(name, transform, where):
-    return MissingRule(f"Differentiation rule for '{name}' not implemented in {transform} mode "
-                       f"(at {location_text(where)}). Mark the value with "
-                       "mlax.lax.stop_gradient, or define the derivative with mlax.custom_jvp / "
-                       "mlax.custom_vjp.")
+def missing_rule(name, transform, op) -> PassNotImplementedError:
+    return PassNotImplementedError(
+        f"Differentiation rule for '{name}' not implemented in {transform} mode. Mark the "
+        "value with mlax.lax.stop_gradient, or define the derivative with mlax.custom_jvp / "
+        "mlax.custom_vjp.", at=op)
 
 
 # ---------------------------------------------------------------------------------------

@@ -56,15 +56,11 @@ from mlir import ir
 from mlir.dialects import func as func_d
 
 from mlax.dialects import spec_of_type, structural
-from mlax.passes import ModulePass, register
+from mlax.passes import ModulePass, PassError, PassTypeError, PassValueError, register
 from mlax.transforms import expand as expand_mod
 from mlax.transforms import simplify
-from mlax.transforms.ad_rules import (JVP_RULES, VJP_RULES, Emitter, RuleContext,
-                                      location_text, missing_rule, splat)
-
-
-class ADError(TypeError):
-    """A program or declaration that cannot be differentiated as asked."""
+from mlax.transforms.ad_rules import JVP_RULES, VJP_RULES, RuleContext, missing_rule
+from mlax.transforms.builder import Builder, call, splat
 
 
 WHILE_REVERSE_MESSAGE = (
@@ -77,12 +73,7 @@ CLOSURE_MESSAGE = (
     "Detected differentiation of a {kind} function with respect to a closed-over value. "
     "That isn't supported because the custom {what} rule only specifies how to "
     "differentiate the {kind} function with respect to explicit input parameters. Pass the "
-    "value as an explicit argument instead (at {where}).")
-
-
-def where(op) -> str:
-    """The user's source position of an op, for messages: `file:line:col`."""
-    return location_text(op.location)
+    "value as an explicit argument instead.")
 
 
 def _float_type(t: ir.Type) -> bool:
@@ -116,7 +107,7 @@ class Module:
     def lookup(self, name: str):
         fn = self.fns.get(name)
         if fn is None:
-            raise ADError(f"no function @{name} in the module")
+            raise PassError(f"no function @{name} in the module")
         return fn
 
     def body_of(self, name: str, what: str):
@@ -125,9 +116,9 @@ class Module:
         kind = structural.kind_of(fn)
         if kind is not None or not len(fn.regions[0].blocks):
             desc = f"an unexpanded mlax.{kind} declaration" if kind else "an external declaration"
-            raise ADError(f"cannot differentiate @{name} ({what}): it is {desc}")
+            raise PassTypeError(f"cannot differentiate @{name} ({what}): it is {desc}")
         if len(fn.regions[0].blocks) != 1:
-            raise ADError(f"cannot differentiate @{name}: mlax functions have one block")
+            raise PassTypeError(f"cannot differentiate @{name}: mlax functions have one block")
         block = fn.regions[0].blocks[0]
         ops = [op.operation for op in block.operations]
         return block, ops[:-1], ops[-1]
@@ -177,11 +168,6 @@ def finish(fn, block, values):
         [a.type for a in block.arguments], [v.type for v in values]))
 
 
-def call(callee: str, result_types, operands, loc=None) -> list:
-    with loc or ir.Location.unknown():
-        return list(func_d.CallOp(list(result_types), callee, list(operands)).results)
-
-
 def clone(op, env):
     """Copy `op` at the current insertion point with its operands mapped through env."""
     new = op.clone()
@@ -212,8 +198,8 @@ def rule_key(mod: Module, op) -> str:
 
 def _check_type(op, what, value, expected_type, transform):
     if value is not None and value.type != expected_type:
-        raise ADError(f"internal error: the {transform} rule of '{op.name}' returned a {what} "
-                      f"of type {value.type}, expected {expected_type} (at {where(op)})")
+        raise PassError(f"internal error: the {transform} rule of '{op.name}' returned a "
+                        f"{what} of type {value.type}, expected {expected_type}", at=op)
 
 
 def activity(mod: Module, name: str, in_mask) -> list:
@@ -275,7 +261,7 @@ class Jvp:
         key = rule_key(self.mod, op)
         rule = JVP_RULES.get(key)
         if rule is None:
-            raise missing_rule(key, "jvp", where(op))
+            raise missing_rule(key, "jvp", op)
         ctx = RuleContext(op, [self.env[v] for v in op.operands], list(new.results),
                           [t is not None for t in ts], "jvp", self)
         ctx.primal_op = new
@@ -284,8 +270,8 @@ class Jvp:
             touts = [touts]
         touts = list(touts)
         if len(touts) != len(op.results):
-            raise ADError(f"internal error: the jvp rule of '{key}' returned {len(touts)} "
-                          f"tangents for {len(op.results)} results (at {where(op)})")
+            raise PassError(f"internal error: the jvp rule of '{key}' returned {len(touts)} "
+                            f"tangents for {len(op.results)} results", at=op)
         for r, t in zip(op.results, touts):
             if t is not None and _float_type(r.type):
                 _check_type(op, "tangent", t, r.type, "jvp")
@@ -383,7 +369,7 @@ class Vjp:
                 if m:
                     c = next(bargs)
                     if v in active:
-                        ct[v] = Emitter(ret.location).add_any(ct.get(v), c)
+                        ct[v] = Builder(ret.location).add_any(ct.get(v), c)
             for op in reversed(tape):
                 self.op(op, ct)
             in_cts = [i for i, a in enumerate(block.arguments) if ct.get(a) is not None
@@ -417,7 +403,7 @@ class Vjp:
         key = rule_key(self.mod, op)
         rule = VJP_RULES.get(key)
         if rule is None:
-            raise missing_rule(key, "vjp", where(op))
+            raise missing_rule(key, "vjp", op)
         ctx = RuleContext(op, [self.lift(self.fenv[v]) for v in op.operands],
                           [self.lift(self.fenv[r]) for r in op.results],
                           [v in self.active for v in op.operands], "vjp", self)
@@ -427,9 +413,9 @@ class Vjp:
             cts_in = [cts_in]
         cts_in = list(cts_in)
         if len(cts_in) != len(op.operands):
-            raise ADError(f"internal error: the vjp rule of '{key}' returned {len(cts_in)} "
-                          f"cotangents for {len(op.operands)} operands (at {where(op)})")
-        e = Emitter(op.location)
+            raise PassError(f"internal error: the vjp rule of '{key}' returned {len(cts_in)} "
+                            f"cotangents for {len(op.operands)} operands", at=op)
+        e = Builder(op.location)
         for v, c in zip(op.operands, cts_in):
             if c is not None and v in self.active:
                 _check_type(op, "cotangent", c, v.type, "vjp")
@@ -769,7 +755,7 @@ def _scan_vjp(ctx, cts):
                      for k, i in split.res]
         got = call(split.bwd, [b_in[i] for i in split.in_cts], ct_c + ct_y + residuals)
         by = dict(zip(split.in_cts, got))
-        em = Emitter()
+        em = Builder()
         new_c = [by[i] if i in by else zeros(b_in[i]) for i in ac]
         new_acc = [em.add(s_, by[i]) if i in by else s_ for s_, i in zip(acc, ak)]
         ct_x = [by[i] if i in by else zeros(b_in[i]) for i in ax]
@@ -852,7 +838,7 @@ def _while_jvp(ctx, ts):
 
 
 def _while_vjp(ctx, cts):
-    raise ValueError(f"{WHILE_REVERSE_MESSAGE} (at {where(ctx.op)})")
+    raise PassValueError(WHILE_REVERSE_MESSAGE, at=ctx.op)
 
 
 JVP_RULES["mlax.cond"] = _cond_jvp
@@ -874,7 +860,7 @@ def _custom_jvp_layout(ctx):
 
 def _no_closure_derivative(ctx, flags, n, kind, what):
     if any(flags[n:]):
-        raise ADError(CLOSURE_MESSAGE.format(kind=kind, what=what, where=where(ctx.op)))
+        raise PassTypeError(CLOSURE_MESSAGE.format(kind=kind, what=what), at=ctx.op)
 
 
 def _custom_jvp_jvp(ctx, ts):
@@ -910,7 +896,7 @@ def _custom_jvp_vjp(ctx, cts):
 
 
 def _custom_vjp_jvp(ctx, ts):
-    raise ADError(f"{CUSTOM_VJP_JVP_MESSAGE} (at {where(ctx.op)})")
+    raise PassTypeError(CUSTOM_VJP_JVP_MESSAGE, at=ctx.op)
 
 
 def _custom_vjp_vjp(ctx, cts):
@@ -947,17 +933,6 @@ def _symbol_of(fn) -> str:
     return ir.StringAttr(fn.attributes["sym_name"]).value
 
 
-def _argnums(e, n_in, kind, name):
-    nums = list(e.argnums)
-    if sorted(set(nums)) != nums:
-        raise ADError(f"mlax.{kind} declaration @{name}: argnums {nums} must be increasing")
-    for i in nums:
-        if not 0 <= i < n_in:
-            raise ADError(f"mlax.{kind} declaration @{name}: argnum {i} is out of range for a "
-                          f"callee of {n_in} operands")
-    return nums
-
-
 class _Decl:
     """A transform declaration being expanded: its entries, callee and types, checked."""
 
@@ -971,13 +946,23 @@ class _Decl:
         self.c_in, self.c_out = self.mod.signature(self.callee)
         self.d_in, self.d_out = self.mod.signature(self.name)
 
+    def error(self, message) -> PassTypeError:
+        return PassTypeError(f"mlax.{self.kind} declaration @{self.name}{message}", at=self.decl)
+
+    def argnums(self) -> list:
+        """The argnums (increasing, as the schema checks), each an operand of the callee."""
+        for i in self.e.argnums:
+            if i >= len(self.c_in):
+                raise self.error(f": argnum {i} is out of range for a callee of "
+                                 f"{len(self.c_in)} operands")
+        return list(self.e.argnums)
+
     def expect(self, ins, outs):
         def fmt(ts):
             return "(" + ", ".join(str(t) for t in ts) + ")"
         if list(ins) != self.d_in or list(outs) != self.d_out:
-            raise ADError(f"mlax.{self.kind} declaration @{self.name} has type {fmt(self.d_in)} -> "
-                          f"{fmt(self.d_out)}, but for @{self.callee} it must be {fmt(ins)} -> "
-                          f"{fmt(outs)}")
+            raise self.error(f" has type {fmt(self.d_in)} -> {fmt(self.d_out)}, but for "
+                             f"@{self.callee} it must be {fmt(ins)} -> {fmt(outs)}")
 
     def define(self, body):
         """Give the declaration the body `body(args) -> results` and drop its kind."""
@@ -994,7 +979,7 @@ class _Decl:
 
 def expand_jvp(module_op, decl):
     d = _Decl(module_op, decl)
-    nums = _argnums(d.e, len(d.c_in), "jvp", d.name)
+    nums = d.argnums()
     d.expect(d.c_in + [d.c_in[i] for i in nums], d.c_out + d.c_out)
     mask = [i in nums for i in range(len(d.c_in))]
     jname, out_mask = jvp_function(d.mod, d.callee, mask)
@@ -1012,7 +997,7 @@ def expand_jvp(module_op, decl):
 
 def expand_vjp(module_op, decl):
     d = _Decl(module_op, decl)
-    nums = _argnums(d.e, len(d.c_in), "vjp", d.name)
+    nums = d.argnums()
     d.expect(d.c_in + d.c_out, [d.c_in[i] for i in nums])
     split = vjp_split(d.mod, d.callee, [i in nums for i in range(len(d.c_in))],
                       [True] * len(d.c_out))
@@ -1029,21 +1014,21 @@ def expand_vjp(module_op, decl):
 
 def expand_grad(module_op, decl):
     d = _Decl(module_op, decl)
-    nums = _argnums(d.e, len(d.c_in), "grad", d.name)
+    nums = d.argnums()
     has_aux, value = d.e.has_aux, d.e.value
     if not d.c_out:
-        raise ADError(f"mlax.grad declaration @{d.name}: @{d.callee} returns nothing")
+        raise d.error(f": @{d.callee} returns nothing")
     out0 = spec_of_type(d.c_out[0])
     if out0.shape != () or out0.dtype.kind != "f":
-        raise ADError(f"mlax.grad declaration @{d.name}: gradient only defined for "
-                      f"scalar-output functions, but @{d.callee} returns {d.c_out[0]} first")
+        raise d.error(f": gradient only defined for scalar-output functions, but @{d.callee} "
+                      f"returns {d.c_out[0]} first")
     if len(d.c_out) > 1 and not has_aux:
-        raise ADError(f"mlax.grad declaration @{d.name}: @{d.callee} returns {len(d.c_out)} "
-                      "results; without has_aux it must return one")
+        raise d.error(f": @{d.callee} returns {len(d.c_out)} results; without has_aux it must "
+                      "return one")
     for i in nums:
         if not _float_type(d.c_in[i]):
-            raise ADError(f"mlax.grad declaration @{d.name}: grad requires real-valued inputs, "
-                          f"but operand {i} of @{d.callee} is {d.c_in[i]}")
+            raise d.error(f": grad requires real-valued inputs, but operand {i} of @{d.callee} "
+                          f"is {d.c_in[i]}")
     d.expect(d.c_in, ([d.c_out[0]] if value else []) + (d.c_out[1:] if has_aux else [])
              + [d.c_in[i] for i in nums])
     split = vjp_split(d.mod, d.callee, [i in nums for i in range(len(d.c_in))],

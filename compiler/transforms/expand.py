@@ -18,14 +18,10 @@ from __future__ import annotations
 from mlir import ir
 
 from mlax.dialects import structural
-from mlax.passes import ModulePass, register
+from mlax.passes import ModulePass, PassError, register
 
 EXPANDERS = {}
 TRANSFORM_KINDS = ("jvp", "vjp", "grad", "vmap")
-
-
-class TransformError(Exception):
-    pass
 
 
 def functions(module_op):
@@ -82,13 +78,16 @@ def expand(module_op, kinds=TRANSFORM_KINDS):
             outside = {n: b for n, b in blockers.items() if structural.kind_of(fns[b]) not in kinds}
             if outside:
                 n, b = sorted(outside.items())[0]
-                raise TransformError(
+                raise PassError(
                     f"@{n} needs @{b} (mlax.{structural.kind_of(fns[b])}) expanded first: run "
-                    f"--mlax-expand-transforms, or the pass of that transform before this one")
-            raise TransformError("transform declarations form a cycle: " + ", ".join(sorted(pending)))
+                    f"--mlax-expand-transforms, or the pass of that transform before this one",
+                    at=fns[n])
+            first = sorted(pending)[0]
+            raise PassError("transform declarations form a cycle: " + ", ".join(sorted(pending)),
+                            at=fns[first])
         kind = structural.kind_of(fns[ready])
         if kind not in EXPANDERS:
-            raise TransformError(f"no expander for mlax.{kind} (declaration @{ready})")
+            raise PassError(f"no expander for mlax.{kind} (declaration @{ready})", at=fns[ready])
         EXPANDERS[kind](module_op, fns[ready])
 
 

@@ -5,8 +5,8 @@ keep them. mlax ops are pure, so these passes remove unused ones and merge ident
 (same name, operands, attributes and result types)."""
 from mlir import ir
 
-from mlax.dialects import create
 from mlax.passes import ModulePass, register
+from mlax.transforms.builder import Builder
 
 
 def _is_pure(op):
@@ -268,10 +268,10 @@ def _fold_transposed_dot(op):
     swapped = list(range(nb)) + [nb + nl + i for i in range(nr)] + [nb + i for i in range(nl)]
     if not nl or not nr or _dense(op, "permutation") != swapped:
         return None
-    with ir.InsertionPoint(op), op.location:
-        new = create("mlax.dot_general", [dot.operands[1], dot.operands[0]], {
-            "lhs_contracting_dimensions": rc, "rhs_contracting_dimensions": lc,
-            "lhs_batch_dimensions": rb, "rhs_batch_dimensions": lb}, loc=op.location)[0]
+    with ir.InsertionPoint(op):
+        new = Builder(op.location).dot_general(
+            dot.operands[1], dot.operands[0], lhs_contracting_dimensions=rc,
+            rhs_contracting_dimensions=lc, lhs_batch_dimensions=rb, rhs_batch_dimensions=lb)
     if new.type != op.results[0].type:
         new.owner.erase()
         return None

@@ -11,11 +11,7 @@ from mlir import ir
 
 from mlax.dialects import (OPS, dtype_of_element, infer, op_attrs, spec_of_type, structural,
                            type_problem)
-from mlax.passes import ModulePass, register
-
-
-class VerifyError(Exception):
-    pass
+from mlax.passes import ModulePass, PassError, register
 
 
 def mlax_type_problem(t: ir.Type) -> str | None:
@@ -36,7 +32,7 @@ def verify_op(op):
         for i, v in enumerate(values):
             why = mlax_type_problem(v.type)
             if why is not None:
-                raise VerifyError(f"{op.location}: error: '{op.name}' op {kind} #{i} {why}")
+                raise PassError(f"{op.location}: error: '{op.name}' op {kind} #{i} {why}")
     specs = [spec_of_type(v.type) for v in op.operands]
     try:
         expected = infer(op.name, specs, op_attrs(op))
@@ -44,11 +40,11 @@ def verify_op(op):
         msg = str(e)
         if msg.startswith(op.name + ": "):
             msg = msg[len(op.name) + 2:]
-        raise VerifyError(f"{op.location}: error: '{op.name}' op {msg}") from None
+        raise PassError(f"{op.location}: error: '{op.name}' op {msg}") from None
     got = [spec_of_type(r.type) for r in op.results]
     if [tuple(e) for e in expected] != [tuple(g) for g in got]:
         exp = ", ".join(str(e) for e in expected)
-        raise VerifyError(f"{op.location}: error: '{op.name}' op result types "
+        raise PassError(f"{op.location}: error: '{op.name}' op result types "
                           f"{', '.join(str(g) for g in got)} do not match the inferred {exp}")
 
 
@@ -146,13 +142,13 @@ def verify(module_op):
         if not found and op.name in OPS:
             try:
                 verify_op(op)
-            except VerifyError as e:
+            except PassError as e:
                 found = [str(e)]
         errors.extend(found)
         return ir.WalkResult.ADVANCE
     module_op.walk(visit, ir.WalkOrder.PRE_ORDER)
     if errors:
-        raise VerifyError("\n".join(dict.fromkeys(errors)))
+        raise PassError("\n".join(dict.fromkeys(errors)))
 
 
 @register

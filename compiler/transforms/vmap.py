@@ -28,21 +28,13 @@ from typing import Callable
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, func as func_d
+from mlir.dialects import func as func_d
 
-from mlax.dialects import (create, element_type, op_attrs, spec_of_type, structural,
-                           tensor_type, OPS)
+from mlax.dialects import OPS, op_attrs, spec_of_type, structural, tensor_type
 from mlax.dialects.ops import BINARY, COMPARE, FLOAT_UNARY
-from mlax.passes import ModulePass, PassError, register
+from mlax.passes import ModulePass, PassError, PassNotImplementedError, register
 from mlax.transforms import expand as expand_mod
-
-
-class BatchingError(PassError):
-    """A program that vmap cannot batch (a bad declaration, an unbatchable call)."""
-
-
-class MissingBatchingRule(BatchingError, NotImplementedError):
-    pass
+from mlax.transforms.builder import Builder
 
 
 ANY = "any"   # an out request: keep each result's batch axis where the rules put it
@@ -61,18 +53,6 @@ rule only runs when at least one is). `attrs` are the op's attributes as Python 
 results standing for the op's results and the position of each one's batch axis (None:
 not batched). Calls to control-flow declarations are keyed `"mlax.cond"`, `"mlax.while"`,
 `"mlax.scan"`; calls to ordinary functions `"func.call"`."""
-
-
-def _where(loc) -> str:
-    """`file:line:col` of a location, for messages (mlax-opt moves it to the front)."""
-    text = str(loc)
-    if text.startswith('loc("'):
-        inner = text[5:]
-        file, _, rest = inner.partition('"')
-        parts = rest.lstrip(":").split(" ")[0].rstrip(")").split(":")
-        if len(parts) >= 2:
-            return f"{file}:{parts[0]}:{parts[1]}"
-    return text
 
 
 def _shift(d, b):
@@ -102,45 +82,16 @@ def _insert(seq, pos, item) -> tuple:
 # The context a rule works in
 
 
-class BatchContext:
-    """What a rule may use: the batch size, the op being batched, and builders that emit
-    ops at the current insertion point with the op's location."""
+class BatchContext(Builder):
+    """What a rule may use: the batch size, the op being batched, and a Builder of ops at
+    the current insertion point with the op's location (`ctx.transpose(x, permutation=...)`,
+    `ctx.full(shape, dtype, 0)`, `ctx.call(...)`; see mlax.transforms.builder)."""
 
     def __init__(self, batcher: "Batcher", op, size: int):
+        super().__init__(op.location, f"batching '{op.name}'")
         self.batcher = batcher
         self.op = op
         self.size = size
-        self.loc = op.location
-
-    # -- emitting ops
-    def emit(self, name, operands, **attrs) -> list:
-        try:
-            return create(name, list(operands), attrs, loc=self.loc)
-        except TypeError as e:
-            raise BatchingError(f"batching '{self.op.name}' built an ill-typed {name}: {e} "
-                                f"(at {_where(self.loc)})") from None
-
-    def emit1(self, name, operands, **attrs):
-        return self.emit(name, operands, **attrs)[0]
-
-    def constant(self, value, shape, dtype) -> ir.Value:
-        """A splat constant tensor."""
-        t = tensor_type(shape, dtype)
-        el = element_type(dtype)
-        if np.dtype(dtype).kind == "f":
-            scalar = ir.FloatAttr.get(el, float(value))
-        else:
-            scalar = ir.IntegerAttr.get(el, int(value))
-        with self.loc:
-            return arith.ConstantOp(t, ir.DenseElementsAttr.get_splat(t, scalar)).result
-
-    def iota(self, shape, dimension, dtype) -> ir.Value:
-        return self.emit1("mlax.iota", [], dtype=np.dtype(dtype), shape=tuple(shape),
-                          dimension=dimension)
-
-    def call(self, callee: str, args, result_types) -> list:
-        with self.loc:
-            return list(func_d.CallOp(list(result_types), callee, list(args)).results)
 
     # -- moving the batch axis
     def moveaxis(self, v, src, dst):
@@ -149,20 +100,21 @@ class BatchContext:
         perm = list(range(_rank(v)))
         perm.pop(src)
         perm.insert(dst, src)
-        return self.emit1("mlax.transpose", [v], permutation=tuple(perm))
+        return self.transpose(v, permutation=tuple(perm))
 
     def broadcast_batch(self, v, at):
         """The unbatched `v` repeated along a new batch axis at position `at`."""
         shape = _shape(v)
-        return self.emit1("mlax.broadcast_in_dim", [v], shape=_insert(shape, at, self.size),
-                          broadcast_dimensions=tuple(_shift(i, at) for i in range(len(shape))))
+        return self.broadcast_in_dim(
+            v, shape=_insert(shape, at, self.size),
+            broadcast_dimensions=tuple(_shift(i, at) for i in range(len(shape))))
 
     def broadcast_to(self, v, shape, dims):
         """`v` broadcast to `shape`, its dims becoming `dims` (no op when nothing changes)."""
         if _shape(v) == tuple(shape):
             return v
-        return self.emit1("mlax.broadcast_in_dim", [v], shape=tuple(shape),
-                          broadcast_dimensions=tuple(dims))
+        return self.broadcast_in_dim(v, shape=tuple(shape),
+                                     broadcast_dimensions=tuple(dims))
 
     def materialize(self, v, dim, at):
         """`v` (batch axis at `dim`, or None) with its batch axis at `at`."""
@@ -211,7 +163,7 @@ def defvectorized(*names):
 
 def _reducer_rule(ctx, args, dims, axes):
     (x,), (b,) = args, dims
-    out = ctx.emit1(ctx.op.name, [x], axes=tuple(sorted(_shift(a, b) for a in axes)))
+    out = ctx.emit(ctx.op.name, [x], axes=tuple(sorted(_shift(a, b) for a in axes)))[0]
     return [out], [b - sum(1 for a in axes if a < b)]
 
 
@@ -252,25 +204,25 @@ def _broadcast_in_dim_rule(ctx, args, dims, shape, broadcast_dimensions):
     (x,), (b,) = args, dims
     bd = [0 if j == b else broadcast_dimensions[j if j < b else j - 1] + 1
           for j in range(_rank(x))]
-    out = ctx.emit1("mlax.broadcast_in_dim", [x], shape=(ctx.size,) + tuple(shape),
-                    broadcast_dimensions=tuple(bd))
+    out = ctx.broadcast_in_dim(x, shape=(ctx.size,) + tuple(shape),
+                               broadcast_dimensions=tuple(bd))
     return [out], [0]
 
 
 def _reshape_rule(ctx, args, dims, new_sizes):
     x = ctx.moveaxis(args[0], dims[0], 0)
-    return [ctx.emit1("mlax.reshape", [x], new_sizes=(ctx.size,) + tuple(new_sizes))], [0]
+    return [ctx.reshape(x, new_sizes=(ctx.size,) + tuple(new_sizes))], [0]
 
 
 def _transpose_rule(ctx, args, dims, permutation):
     (x,), (b,) = args, dims
     perm = (b,) + tuple(_shift(p, b) for p in permutation)
-    return [ctx.emit1("mlax.transpose", [x], permutation=perm)], [0]
+    return [ctx.transpose(x, permutation=perm)], [0]
 
 
 def _slice_rule(ctx, args, dims, start_indices, limit_indices, strides):
     (x,), (b,) = args, dims
-    out = ctx.emit1("mlax.slice", [x], start_indices=_insert(start_indices, b, 0),
+    out = ctx.slice(x, start_indices=_insert(start_indices, b, 0),
                     limit_indices=_insert(limit_indices, b, ctx.size),
                     strides=_insert(strides, b, 1))
     return [out], [b]
@@ -279,22 +231,22 @@ def _slice_rule(ctx, args, dims, start_indices, limit_indices, strides):
 def _pad_rule(ctx, args, dims, low, high, interior):
     (x, pv), (bx, bv) = args, dims
     if bv is None:
-        out = ctx.emit1("mlax.pad", [x, pv], low=_insert(low, bx, 0), high=_insert(high, bx, 0),
-                        interior=_insert(interior, bx, 0))
+        out = ctx.pad(x, pv, low=_insert(low, bx, 0), high=_insert(high, bx, 0),
+                      interior=_insert(interior, bx, 0))
         return [out], [bx]
     # A batched padding value: pad with anything, then select the padding per example.
     x = ctx.materialize(x, bx, 0)
     shape, dtype = _shape(x)[1:], _dtype(x)
-    zero = ctx.constant(0, (), dtype)
-    padded = ctx.emit1("mlax.pad", [x, zero], low=(0,) + tuple(low), high=(0,) + tuple(high),
-                       interior=(0,) + tuple(interior))
-    ones = ctx.constant(1, shape, np.bool_)
-    mask = ctx.emit1("mlax.pad", [ones, ctx.constant(0, (), np.bool_)], low=tuple(low),
-                     high=tuple(high), interior=tuple(interior))
+    zero = ctx.full((), dtype, 0)
+    padded = ctx.pad(x, zero, low=(0,) + tuple(low), high=(0,) + tuple(high),
+                     interior=(0,) + tuple(interior))
+    ones = ctx.full(shape, np.bool_, 1)
+    mask = ctx.pad(ones, ctx.full((), np.bool_, 0), low=tuple(low),
+                   high=tuple(high), interior=tuple(interior))
     out_shape = _shape(padded)
     mask = ctx.broadcast_to(mask, out_shape, range(1, len(out_shape)))
     fill = ctx.broadcast_to(ctx.moveaxis(pv, bv, 0), out_shape, (0,))
-    return [ctx.emit1("mlax.select", [mask, padded, fill])], [0]
+    return [ctx.select(mask, padded, fill)], [0]
 
 
 def _dot_general_rule(ctx, args, dims, lhs_contracting_dimensions, rhs_contracting_dimensions,
@@ -304,9 +256,9 @@ def _dot_general_rule(ctx, args, dims, lhs_contracting_dimensions, rhs_contracti
     lb, rb = lhs_batch_dimensions, rhs_batch_dimensions
 
     def dot(a, b_, ac, bc, ab, bb):
-        return ctx.emit1("mlax.dot_general", [a, b_], lhs_contracting_dimensions=tuple(ac),
-                         rhs_contracting_dimensions=tuple(bc), lhs_batch_dimensions=tuple(ab),
-                         rhs_batch_dimensions=tuple(bb))
+        return ctx.dot_general(a, b_, lhs_contracting_dimensions=tuple(ac),
+                               rhs_contracting_dimensions=tuple(bc), lhs_batch_dimensions=tuple(ab),
+                               rhs_batch_dimensions=tuple(bb))
 
     def free(rank, contracting, batch):
         return [i for i in range(rank) if i not in contracting and i not in batch]
@@ -348,23 +300,24 @@ def _index_column(ctx, indices, dims, bounds, sizes):
     dtype = _dtype(indices[0])
     cols = []
     for i, d, n, s in zip(indices, dims, bounds, sizes):
-        i = ctx.emit1("mlax.clamp", [ctx.constant(0, _shape(i), dtype), i,
-                                     ctx.constant(max(n - s, 0), _shape(i), dtype)])
+        i = ctx.clamp(ctx.full(_shape(i), dtype, 0), i,
+                      ctx.full(_shape(i), dtype, max(n - s, 0)))
         i = ctx.materialize(i, d, 0)
-        cols.append(ctx.emit1("mlax.reshape", [i], new_sizes=(ctx.size, 1)))
+        cols.append(ctx.reshape(i, new_sizes=(ctx.size, 1)))
     return cols
 
 
 def _with_batch_index(ctx, cols, dtype):
     """Prepend the iota column (the example's own position in the batch) to index columns."""
-    return _concat_columns(ctx, [ctx.iota((ctx.size, 1), 0, dtype)] + cols)
+    iota = ctx.iota(dtype=np.dtype(dtype), shape=(ctx.size, 1), dimension=0)
+    return _concat_columns(ctx, [iota] + cols)
 
 
 def _concat_columns(ctx, cols):
     """(B, 1) index columns side by side: a (B, n) index array."""
     out = cols[0]
     for c in cols[1:]:
-        out = ctx.emit1("mlax.concatenate", [out, c], dimension=1)
+        out = ctx.concatenate(out, c, dimension=1)
     return out
 
 
@@ -372,9 +325,9 @@ def _dynamic_slice_rule(ctx, args, dims, slice_sizes):
     x, indices = args[0], args[1:]
     bx, bidx = dims[0], dims[1:]
     if all(d is None for d in bidx):
-        zero = ctx.constant(0, (), _dtype(indices[0]) if indices else np.int32)
-        out = ctx.emit1("mlax.dynamic_slice", [x, *_insert(indices, bx, zero)],
-                        slice_sizes=_insert(slice_sizes, bx, ctx.size))
+        zero = ctx.full((), _dtype(indices[0]) if indices else np.int32, 0)
+        out = ctx.dynamic_slice(x, *_insert(indices, bx, zero),
+                                slice_sizes=_insert(slice_sizes, bx, ctx.size))
         return [out], [bx]
     # Batched start indices: one gather of B slices.
     nd = len(indices)
@@ -383,17 +336,17 @@ def _dynamic_slice_rule(ctx, args, dims, slice_sizes):
     cols = _index_column(ctx, indices, bidx, bounds, slice_sizes)
     offset_dims = tuple(range(1, nd + 1))
     if bx is None:
-        out = ctx.emit1("mlax.gather", [x, _concat_columns(ctx, cols)], offset_dims=offset_dims,
-                        collapsed_slice_dims=(), start_index_map=tuple(range(nd)),
-                        operand_batching_dims=(), start_indices_batching_dims=(),
-                        slice_sizes=tuple(slice_sizes), mode="clip")
+        out = ctx.gather(x, _concat_columns(ctx, cols), offset_dims=offset_dims,
+                         collapsed_slice_dims=(), start_index_map=tuple(range(nd)),
+                         operand_batching_dims=(), start_indices_batching_dims=(),
+                         slice_sizes=tuple(slice_sizes), mode="clip")
     else:
         x = ctx.moveaxis(x, bx, 0)
-        out = ctx.emit1("mlax.gather", [x, _with_batch_index(ctx, cols, dtype)],
-                        offset_dims=offset_dims, collapsed_slice_dims=(0,),
-                        start_index_map=tuple(range(nd + 1)), operand_batching_dims=(),
-                        start_indices_batching_dims=(), slice_sizes=(1,) + tuple(slice_sizes),
-                        mode="clip")
+        out = ctx.gather(x, _with_batch_index(ctx, cols, dtype),
+                         offset_dims=offset_dims, collapsed_slice_dims=(0,),
+                         start_index_map=tuple(range(nd + 1)), operand_batching_dims=(),
+                         start_indices_batching_dims=(), slice_sizes=(1,) + tuple(slice_sizes),
+                         mode="clip")
     return [out], [0]
 
 
@@ -402,17 +355,17 @@ def _dynamic_update_slice_rule(ctx, args, dims):
     (bx, bu), bidx = dims[:2], dims[2:]
     if all(d is None for d in bidx):
         (x, upd), b = ctx.align([x, upd], [bx, bu])
-        zero = ctx.constant(0, (), _dtype(indices[0]) if indices else np.int32)
-        return [ctx.emit1("mlax.dynamic_update_slice", [x, upd, *_insert(indices, b, zero)])], [b]
+        zero = ctx.full((), _dtype(indices[0]) if indices else np.int32, 0)
+        return [ctx.dynamic_update_slice(x, upd, *_insert(indices, b, zero))], [b]
     # Batched start indices: one scatter of B windows, each into its own example.
     x = ctx.materialize(x, bx, 0)
     upd = ctx.materialize(upd, bu, 0)
     nd = len(indices)
     cols = _index_column(ctx, indices, bidx, _shape(x)[1:], _shape(upd)[1:])
-    out = ctx.emit1("mlax.scatter", [x, _with_batch_index(ctx, cols, _dtype(indices[0])), upd],
-                    kind="set", update_window_dims=tuple(range(1, nd + 1)),
-                    inserted_window_dims=(0,), scatter_dims_to_operand_dims=tuple(range(nd + 1)),
-                    operand_batching_dims=(), scatter_indices_batching_dims=(), mode="drop")
+    out = ctx.scatter(x, _with_batch_index(ctx, cols, _dtype(indices[0])), upd,
+                      kind="set", update_window_dims=tuple(range(1, nd + 1)),
+                      inserted_window_dims=(0,), scatter_dims_to_operand_dims=tuple(range(nd + 1)),
+                      operand_batching_dims=(), scatter_indices_batching_dims=(), mode="drop")
     return [out], [0]
 
 
@@ -423,41 +376,41 @@ def _gather_rule(ctx, args, dims, offset_dims, collapsed_slice_dims, start_index
     if bi is None:
         # The batch axis is one more slice dim, taken whole, and the first offset dim.
         operand = ctx.moveaxis(operand, bo, 0)
-        out = ctx.emit1("mlax.gather", [operand, indices], offset_dims=(0,) + plus1(offset_dims),
-                        collapsed_slice_dims=plus1(collapsed_slice_dims),
-                        start_index_map=plus1(start_index_map),
-                        operand_batching_dims=plus1(operand_batching_dims),
-                        start_indices_batching_dims=tuple(start_indices_batching_dims),
-                        slice_sizes=(ctx.size,) + tuple(slice_sizes), mode=mode)
+        out = ctx.gather(operand, indices, offset_dims=(0,) + plus1(offset_dims),
+                         collapsed_slice_dims=plus1(collapsed_slice_dims),
+                         start_index_map=plus1(start_index_map),
+                         operand_batching_dims=plus1(operand_batching_dims),
+                         start_indices_batching_dims=tuple(start_indices_batching_dims),
+                         slice_sizes=(ctx.size,) + tuple(slice_sizes), mode=mode)
         return [out], [0]
     # Batched indices: their batch axis leads the index batch dims, so the result's.
     indices = ctx.moveaxis(indices, bi, 0)
     if bo is None:
-        out = ctx.emit1("mlax.gather", [operand, indices], offset_dims=plus1(offset_dims),
-                        collapsed_slice_dims=tuple(collapsed_slice_dims),
-                        start_index_map=tuple(start_index_map),
-                        operand_batching_dims=tuple(operand_batching_dims),
-                        start_indices_batching_dims=plus1(start_indices_batching_dims),
-                        slice_sizes=tuple(slice_sizes), mode=mode)
+        out = ctx.gather(operand, indices, offset_dims=plus1(offset_dims),
+                         collapsed_slice_dims=tuple(collapsed_slice_dims),
+                         start_index_map=tuple(start_index_map),
+                         operand_batching_dims=tuple(operand_batching_dims),
+                         start_indices_batching_dims=plus1(start_indices_batching_dims),
+                         slice_sizes=tuple(slice_sizes), mode=mode)
         return [out], [0]
     # Both: each example gathers from its own operand, through an extra index that is
     # its position in the batch.
     operand = ctx.moveaxis(operand, bo, 0)
     indices = _prepend_batch_index(ctx, indices)
-    out = ctx.emit1("mlax.gather", [operand, indices], offset_dims=plus1(offset_dims),
-                    collapsed_slice_dims=(0,) + plus1(collapsed_slice_dims),
-                    start_index_map=(0,) + plus1(start_index_map),
-                    operand_batching_dims=plus1(operand_batching_dims),
-                    start_indices_batching_dims=plus1(start_indices_batching_dims),
-                    slice_sizes=(1,) + tuple(slice_sizes), mode=mode)
+    out = ctx.gather(operand, indices, offset_dims=plus1(offset_dims),
+                     collapsed_slice_dims=(0,) + plus1(collapsed_slice_dims),
+                     start_index_map=(0,) + plus1(start_index_map),
+                     operand_batching_dims=plus1(operand_batching_dims),
+                     start_indices_batching_dims=plus1(start_indices_batching_dims),
+                     slice_sizes=(1,) + tuple(slice_sizes), mode=mode)
     return [out], [0]
 
 
 def _prepend_batch_index(ctx, indices):
     """indices (B, ..., n) -> (B, ..., n + 1), index 0 being the position in the batch."""
     shape = _shape(indices)
-    iota = ctx.iota(shape[:-1] + (1,), 0, _dtype(indices))
-    return ctx.emit1("mlax.concatenate", [iota, indices], dimension=len(shape) - 1)
+    iota = ctx.iota(dtype=_dtype(indices), shape=shape[:-1] + (1,), dimension=0)
+    return ctx.concatenate(iota, indices, dimension=len(shape) - 1)
 
 
 def _scatter_rule(ctx, args, dims, kind, update_window_dims, inserted_window_dims,
@@ -470,13 +423,13 @@ def _scatter_rule(ctx, args, dims, kind, update_window_dims, inserted_window_dim
     operand = ctx.materialize(operand, bo, 0)
     indices = _prepend_batch_index(ctx, ctx.materialize(indices, bi, 0))
     updates = ctx.materialize(updates, bu, 0)
-    out = ctx.emit1("mlax.scatter", [operand, indices, updates], kind=kind,
-                    update_window_dims=plus1(update_window_dims),
-                    inserted_window_dims=(0,) + plus1(inserted_window_dims),
-                    scatter_dims_to_operand_dims=(0,) + plus1(scatter_dims_to_operand_dims),
-                    operand_batching_dims=plus1(operand_batching_dims),
-                    scatter_indices_batching_dims=plus1(scatter_indices_batching_dims),
-                    mode=mode)
+    out = ctx.scatter(operand, indices, updates, kind=kind,
+                      update_window_dims=plus1(update_window_dims),
+                      inserted_window_dims=(0,) + plus1(inserted_window_dims),
+                      scatter_dims_to_operand_dims=(0,) + plus1(scatter_dims_to_operand_dims),
+                      operand_batching_dims=plus1(operand_batching_dims),
+                      scatter_indices_batching_dims=plus1(scatter_indices_batching_dims),
+                      mode=mode)
     return [out], [0]
 
 
@@ -539,10 +492,10 @@ def _cond_rule(ctx, args, dims):
     idt = _dtype(index)
     for k in range(1, len(branches)):
         # index >= k picks branch k over the lower ones: out-of-range indices clamp.
-        pick = ctx.emit1("mlax.ge", [index, ctx.constant(k, (ctx.size,), idt)])
+        pick = ctx.ge(index, ctx.full((ctx.size,), idt, k))
         for j, r in enumerate(results[k]):
             p = ctx.broadcast_to(pick, _shape(r), (0,))
-            outs[j] = ctx.emit1("mlax.select", [p, r, outs[j]])
+            outs[j] = ctx.select(p, r, outs[j])
     return outs, [0] * n_out
 
 
@@ -596,7 +549,7 @@ def _while_any(ctx, cond_b, body_b, arg_types, n):
     def cond_any(block_args):
         p = ctx.call(cond_b, block_args, [pred_type])[0]
         p = ctx.moveaxis(p, bt.out_dims[cond_b][0], 0)
-        return [ctx.emit1("mlax.reduce_or", [p], axes=(0,))]
+        return [ctx.reduce_or(p, axes=(0,))]
 
     def body_masked(block_args):
         p = ctx.call(cond_b, block_args, [pred_type])[0]
@@ -605,7 +558,7 @@ def _while_any(ctx, cond_b, body_b, arg_types, n):
         outs = []
         for old, nw in zip(block_args[:n], new):
             m = ctx.broadcast_to(p, _shape(nw), (0,))
-            outs.append(ctx.emit1("mlax.select", [m, nw, old]))
+            outs.append(ctx.select(m, nw, old))
         return outs
 
     c = bt.new_function("while_cond_any", arg_types, [bool0], cond_any)
@@ -742,11 +695,11 @@ class Batcher:
         """(symbol, out_dims): function @name batched for operands batched at `dims`."""
         src = self.fns.get(name)
         if src is None:
-            raise BatchingError(f"vmap: call to undefined function @{name}")
+            raise PassError(f"vmap: call to undefined function @{name}")
         if not len(src.regions[0].blocks):
             kind = structural.kind_of(src)
             what = f"an unexpanded mlax.{kind} declaration" if kind else "an external function"
-            raise BatchingError(f"vmap cannot batch a call to @{name}: it is {what}")
+            raise PassError(f"vmap cannot batch a call to @{name}: it is {what}")
         n_out = len(self.result_types(name))
         request = tuple([ANY] * n_out if out_request == ANY else out_request)
         key = (name, tuple(dims), size, request)
@@ -810,10 +763,9 @@ class Batcher:
                     pass
                 elif req is None:
                     if d is not None:
-                        raise BatchingError(
+                        raise PassError(
                             f"vmap has mapped output but out_axes is None (result {i} of "
-                            f"@{_fn_name(src)} depends on a batched operand) "
-                            f"(at {_where(ret.location)})")
+                            f"@{_fn_name(src)} depends on a batched operand)", at=ret)
                 else:
                     v, d = ctx.materialize(v, d, req), req
                 final.append(v)
@@ -831,24 +783,23 @@ class Batcher:
                 name = "mlax." + kind
         rule = BATCHING_RULES.get(name)
         if rule is None:
-            raise MissingBatchingRule(
-                f"Batching rule for '{name}' not implemented (at {_where(op.location)})")
+            raise PassNotImplementedError(f"Batching rule for '{name}' not implemented", at=op)
         attrs = op_attrs(op) if name in OPS else {}
         ctx = BatchContext(self, op, size)
         try:
             outs, out_dims = rule(ctx, [v for v, _ in ins], [d for _, d in ins], **attrs)
-        except BatchingError as e:
-            if "(at " in str(e):
+        except PassError as e:
+            if e.location is not None:
                 raise
-            raise type(e)(f"{e} (at {_where(op.location)})") from None
+            raise type(e)(str(e), at=op) from None
         if len(outs) != len(op.results):
-            raise BatchingError(f"batching rule for '{name}' returned {len(outs)} results "
-                                f"for {len(op.results)}")
+            raise PassError(f"batching rule for '{name}' returned {len(outs)} results "
+                            f"for {len(op.results)}", at=op)
         for old, new, d in zip(op.results, outs, out_dims):
             want = _batched_type(old.type, d, size)
             if new.type != want:
-                raise BatchingError(f"batching rule for '{name}' gave {new.type} where "
-                                    f"{want} was expected (at {_where(op.location)})")
+                raise PassError(f"batching rule for '{name}' gave {new.type} where "
+                                f"{want} was expected", at=op)
         return outs, out_dims
 
 
@@ -867,31 +818,32 @@ def expand_vmap(module_op, decl):
     callee, in_axes, out_axes, size = v.callee, v.in_axes, v.out_axes, v.axis_size
     batcher = Batcher(module_op)
     src = batcher.fns.get(callee)
+
+    def error(message):
+        return PassError(f"@{name}: {message}", at=decl)
     if src is None:
-        raise BatchingError(f"@{name}: mlax.vmap callee @{callee} is not defined")
+        raise error(f"mlax.vmap callee @{callee} is not defined")
     dtype = ir.FunctionType(ir.TypeAttr(decl.attributes["function_type"]).value)
     ctype = ir.FunctionType(ir.TypeAttr(src.attributes["function_type"]).value)
     if len(in_axes) != len(dtype.inputs) or len(ctype.inputs) != len(dtype.inputs):
-        raise BatchingError(f"@{name}: {len(in_axes)} in_axes and {len(dtype.inputs)} operands "
-                            f"for @{callee} of {len(ctype.inputs)} parameters")
+        raise error(f"{len(in_axes)} in_axes and {len(dtype.inputs)} operands for @{callee} "
+                    f"of {len(ctype.inputs)} parameters")
     if len(out_axes) != len(dtype.results) or len(ctype.results) != len(dtype.results):
-        raise BatchingError(f"@{name}: {len(out_axes)} out_axes and {len(dtype.results)} "
-                            f"results for @{callee} of {len(ctype.results)} results")
+        raise error(f"{len(out_axes)} out_axes and {len(dtype.results)} results for @{callee} "
+                    f"of {len(ctype.results)} results")
     dims = [None if a < 0 else a for a in in_axes]
     for i, (t, ct, d) in enumerate(zip(dtype.inputs, ctype.inputs, dims)):
         if d is not None and d > len(ir.RankedTensorType(ct).shape):
-            raise BatchingError(f"@{name}: in_axes[{i}] = {d} is out of range for {ct}")
+            raise error(f"in_axes[{i}] = {d} is out of range for {ct}")
         if t != _batched_type(ct, d, size):
-            raise BatchingError(f"@{name}: operand {i} has type {t}, but {ct} of @{callee} "
-                                f"batched along axis {d} with size {size} is "
-                                f"{_batched_type(ct, d, size)}")
+            raise error(f"operand {i} has type {t}, but {ct} of @{callee} batched along axis "
+                        f"{d} with size {size} is {_batched_type(ct, d, size)}")
     request = [None if a < 0 else a for a in out_axes]
     block = decl.add_entry_block()
     outs, _ = batcher.batch_body(src, block, list(block.arguments), dims, size, request)
     for i, (o, t) in enumerate(zip(outs, dtype.results)):
         if o.type != t:
-            raise BatchingError(f"@{name}: result {i} is declared {t} but batching @{callee} "
-                                f"gives {o.type}")
+            raise error(f"result {i} is declared {t} but batching @{callee} gives {o.type}")
     structural.undeclare(decl)
 
 
