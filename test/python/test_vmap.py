@@ -547,7 +547,7 @@ def test_vmapped_is_cached_per_signature():
 
 def test_every_op_with_operands_has_a_batching_rule():
     from mlax.dialects import OPS
-    from mlax.transforms.vmap import BATCHING_RULES
+    from mlax.transforms.vmap_rules import BATCHING_RULES
     missing = [n for n, d in OPS.items() if d.operands and n not in BATCHING_RULES]
     assert not missing
     for kind in ("cond", "while", "scan", "custom_jvp", "custom_vjp"):
