@@ -46,7 +46,7 @@ from typing import Callable
 import numpy as np
 from mlir import ir
 
-from mlax.dialects import OPS, op_attrs, spec_of_type
+from mlax.dialects import OPS, op_attrs, spec_of_type, structural
 from mlax.dialects.types import TensorSpec
 from mlax.passes import PassNotImplementedError
 from mlax.transforms.builder import Builder
@@ -82,6 +82,11 @@ class RuleContext(Builder):
         self.active = list(active)
         self.transform = transform
         self.driver = driver
+
+    def declaration(self):
+        """The structural declaration (mlax.dialects.structural) that a call op calls."""
+        callee = ir.FlatSymbolRefAttr(self.op.attributes["callee"]).value
+        return structural.read(self.driver.mod.lookup(callee))
 
     @property
     def in_specs(self):

@@ -40,6 +40,13 @@ def splat(shape, dtype, value) -> ir.Value:
     return arith.ConstantOp(t, attr).result
 
 
+def zeros(t: ir.Type, loc=None) -> ir.Value:
+    """A splat constant 0 of the tensor type `t`."""
+    s = spec_of_type(t)
+    with loc or ir.Location.unknown():
+        return splat(s.shape, s.dtype, 0)
+
+
 def call(callee: str, result_types, operands, loc=None) -> list:
     """`func.call @callee(operands)` at the current insertion point; its results."""
     with loc or ir.Location.unknown():
