@@ -30,7 +30,7 @@ import numpy as np
 from mlir import ir
 
 from mlax.dialects import spec_of_type, structural, tensor_type
-from mlax.dialects.ops import BINARY, COMPARE, FLOAT_UNARY
+from mlax.dialects.ops import BINARY, COMPARE, UNARY
 from mlax.transforms.builder import Builder
 
 
@@ -180,7 +180,7 @@ def defalongaxis(axis_attr, removes_axis, *names):
 # Rules
 
 
-defvectorized(*FLOAT_UNARY, *BINARY, *COMPARE, "is_finite", "integer_pow", "select", "clamp",
+defvectorized(*UNARY, *BINARY, *COMPARE, "is_finite", "integer_pow", "select", "clamp",
               "convert_element_type", "bitcast_convert_type", "threefry2x32")
 defreducer("reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and", "reduce_or")
 defalongaxis("axis", True, "argmax", "argmin")
