@@ -25,6 +25,7 @@ one of the wrong type, or one its kind does not have is a `DeclarationError`, wh
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from typing import ClassVar
 
@@ -98,10 +99,12 @@ class Declaration:
     signature: ClassVar[str]
 
     @classmethod
-    def entries(cls) -> list[tuple[str, EntryType, object]]:
+    @functools.cache
+    def entries(cls) -> tuple[tuple[str, EntryType, object], ...]:
         """(name, EntryType, default or MISSING) of each entry, in field order."""
         hints = typing.get_type_hints(cls)
-        return [(f.name, ENTRY_TYPES[hints[f.name]], f.default) for f in dataclasses.fields(cls)]
+        return tuple((f.name, ENTRY_TYPES[hints[f.name]], f.default)
+                     for f in dataclasses.fields(cls))
 
     def to_attr(self) -> ir.DictAttr:
         """The `mlax.<kind>` dictionary (in the current Context)."""

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
+import functools
 import typing
 from typing import ClassVar
 
@@ -142,10 +143,11 @@ class ModulePass:
         return " ".join(line.strip() for line in first.splitlines()).rstrip(".")
 
     @classmethod
-    def options(cls) -> list[Option]:
+    @functools.cache
+    def options(cls) -> tuple[Option, ...]:
         hints = typing.get_type_hints(cls)
-        return [Option(f.name.replace("_", "-"), hints[f.name], f.default, f.metadata["help"])
-                for f in dataclasses.fields(cls)]
+        return tuple(Option(f.name.replace("_", "-"), hints[f.name], f.default,
+                            f.metadata["help"]) for f in dataclasses.fields(cls))
 
     @classmethod
     def from_text(cls, text: str) -> "ModulePass":

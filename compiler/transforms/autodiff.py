@@ -231,6 +231,17 @@ def rule_key(mod: Module, op) -> str:
     return "func.call" if kind is None else "mlax." + kind
 
 
+def _apply(rule, ctx, values):
+    """rule(ctx, values); a PassError raised without a location (a callee that cannot be
+    differentiated, say) gets the location of the op being differentiated."""
+    try:
+        return rule(ctx, values)
+    except PassError as e:
+        if e.location is not None:
+            raise
+        raise type(e)(str(e), at=ctx.op) from None
+
+
 def _check_type(op, what, value, expected_type, transform):
     if value is not None and value.type != expected_type:
         raise PassError(f"internal error: the {transform} rule of '{op.name}' returned a "
@@ -284,7 +295,7 @@ class Jvp:
         ctx = RuleContext(op, [self.env[v] for v in op.operands], list(new.results),
                           [t is not None for t in ts], "jvp", self)
         ctx.primal_op = new
-        touts = rule(ctx, ts)
+        touts = _apply(rule, ctx, ts)
         if isinstance(touts, ir.Value):
             touts = [touts]
         touts = list(touts)
@@ -418,7 +429,7 @@ class Vjp:
                           [self.lift(self.fenv[r]) for r in op.results],
                           [v in self.active for v in op.operands], "vjp", self)
         ctx.fwd_args = [self.fenv[v] for v in op.operands]
-        cts_in = rule(ctx, cts)
+        cts_in = _apply(rule, ctx, cts)
         if isinstance(cts_in, ir.Value):
             cts_in = [cts_in]
         cts_in = list(cts_in)
