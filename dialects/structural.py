@@ -204,7 +204,8 @@ class Jvp(Declaration):
 class Vjp(Declaration):
     """Reverse-mode derivative of `callee`: cotangents of the `argnums` operands."""
     kind = "vjp"
-    signature = "(operands..., a cotangent per result...) -> (cotangents of the argnums operands...)"
+    signature = ("(operands..., a cotangent per result...) -> "
+                 "(cotangents of the argnums operands...)")
     callee: str
     argnums: tuple[int, ...]
 

@@ -9,7 +9,7 @@ options, each declared once with its type, default and help:
     class CpuSchedule(ModulePass):
         \"\"\"Tile, vectorize and parallelize linalg ops on tensors for the host CPU.\"\"\"
         name = "mlax-cpu-schedule"
-        threads: int = option(0, "threads of parallel loops (0: MLAX_NUM_THREADS, else the CPU count)")
+        threads: int = option(0, "threads a parallel loop is split over (0: the default)")
 
         def run(self, module_op):
             schedule(module_op, self.threads)
@@ -30,6 +30,8 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import functools
+import importlib
+import importlib.util
 import typing
 from typing import ClassVar
 
@@ -162,12 +164,11 @@ class ModulePass:
                 have = (f"its options: {', '.join(known)}" if known
                         else "it has no options")
                 raise PassOptionError(f"{cls.name}: unknown option '{key}' ({have})")
-            opt = known[key]
-            values[key.replace("-", "_")] = _parse_value(cls.name, opt, value.strip() if eq else None)
+            text = value.strip() if eq else None
+            values[key.replace("-", "_")] = _parse_value(cls.name, known[key], text)
         return cls(**values)
 
 
-# Option types -> (name in messages, parser of the text; ValueError when it does not fit).
 def _parse_bool(text):
     if text in ("true", "1"):
         return True
@@ -176,6 +177,8 @@ def _parse_bool(text):
     raise ValueError(text)
 
 
+# Option types -> (their name in messages, a parser of their text that raises ValueError
+# when the text does not fit).
 OPTION_TYPES = {
     int: ("an integer", int),
     float: ("a number", float),
@@ -250,8 +253,6 @@ PASS_MODULES = [
 
 def load_passes():
     """Import the modules that register the target-neutral passes (once)."""
-    import importlib
-    import importlib.util
     for name in PASS_MODULES:
         if importlib.util.find_spec(name) is not None:
             importlib.import_module(name)

@@ -13,7 +13,8 @@ calling them:
     scan  jvp: a scan of the body's JVP function, tangent carries where the body makes
           them; vjp: a forward scan stacking the residuals, and a backward scan running
           the other way, summing the cotangents of the consts.
-    while jvp: a while loop of the body's JVP function and the unchanged condition.
+    while jvp: a while loop of the body's JVP function, tested by the condition on the primal
+          state.
 """
 from __future__ import annotations
 

@@ -13,15 +13,16 @@ The declarations (see mlax.dialects.structural) name the function to differentia
 Each pass turns its declarations into ordinary functions, innermost first
 (mlax.transforms.expand), reading IR only, so `mlax-opt --mlax-grad` works on hand-written IR.
 
-Forward mode (`Module.jvp_function`, built by `Jvp`) walks the callee once in program order, copying each op and
-calling its rule in `JVP_RULES` when an operand has a non-zero tangent. Tangents are
-symbolic: None stands for zero and costs no op, so only what depends on the
-differentiated operands gets derivative code.
+Forward mode (`Module.jvp_function`, built by `Jvp`) walks the callee once in program
+order, copying each op and calling its rule in `JVP_RULES` when an operand has a non-zero
+tangent. Tangents are symbolic: None stands for zero and costs no op, so only what depends
+on the differentiated operands gets derivative code.
 
-Reverse mode (`Module.vjp_split`, built by `Vjp`) builds two functions from a callee f: `f_fwd` replays f's ops
-once and also returns the values the backward pass needs (residuals), and `f_bwd` takes
-the output cotangents and the residuals and walks the ops that depend on the
-differentiated operands (the active ops) backwards, calling their rules in `VJP_RULES`.
+Reverse mode (`Module.vjp_split`, built by `Vjp`) builds two functions from a callee f:
+`f_fwd` replays f's ops once and also returns the values the backward pass needs
+(residuals), and `f_bwd` takes the output cotangents and the residuals and walks the ops
+that depend on the differentiated operands (the active ops) backwards, calling their rules
+in `VJP_RULES`.
 The forward pass is computed once; after `inline` a gradient is one straight-line
 function, and `mlax-simplify` removes the primal ops the gradient does not use.
 
