@@ -20,11 +20,11 @@ import collections
 import functools
 
 import numpy as np
-from mlir import ir
 
 from mlax import core, lax, tracing
 from mlax import numpy as jnp
 from mlax.api import Jitted, Transformed, declare, emit_call, trace_avals, untraced_value
+from mlax.dialects import structural
 from mlax.tracing import Tracer
 from mlax.tree_util import tree_flatten, tree_map, tree_structure
 
@@ -47,18 +47,6 @@ def _is_float(aval):
 def _origins(leaves):
     return frozenset().union(*[x.origin for x in leaves if isinstance(x, Tracer)]) \
         if leaves else frozenset()
-
-
-def _sym(name):
-    return ir.FlatSymbolRefAttr.get(name)
-
-
-def _i64s(vals):
-    return ir.DenseI64ArrayAttr.get([int(v) for v in vals])
-
-
-def _i64(v):
-    return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), int(v))
 
 
 def _site():
@@ -226,9 +214,6 @@ class _Traced:
     def operand_avals(self):
         return self.avals + [c.aval for c in self.captured]
 
-    def ctx(self):
-        return self.parent.traced_module.ctx
-
     def origin(self):
         return _origins(self.operands)
 
@@ -262,11 +247,11 @@ class _Traced:
     def push(self, tangents):
         """(outputs, output tangents) for tangents of the `diff` leaves."""
         if self._jvp_sym is None:
-            with self.ctx():
-                entries = {"callee": _sym(self.callee), "argnums": _i64s(self.diff)}
-            self._jvp_sym = declare(self.parent, "jvp", f"jvp_{self.callee}",
+            self._jvp_sym = declare(self.parent,
+                                    structural.Jvp(callee=self.callee, argnums=tuple(self.diff)),
+                                    f"jvp_{self.callee}",
                                     self.operand_avals() + [self.avals[i] for i in self.diff],
-                                    self.out_avals + self.out_avals, entries)
+                                    self.out_avals + self.out_avals)
         tangents = [_cast_like(t, self.avals[i], f"{self.what} tangent")
                     for t, i in zip(tangents, self.diff)]
         res = emit_call(tracing.current(), self._jvp_sym, self.operands + tangents,
@@ -276,11 +261,10 @@ class _Traced:
     def pull(self, cts):
         """{leaf index: cotangent} of the `diff` leaves, for one cotangent per output leaf."""
         if self._vjp_sym is None:
-            with self.ctx():
-                entries = {"callee": _sym(self.callee), "argnums": _i64s(self.diff)}
-            self._vjp_sym = declare(self.parent, "vjp", f"vjp_{self.callee}",
-                                    self.operand_avals() + self.out_avals,
-                                    [self.avals[i] for i in self.diff], entries)
+            self._vjp_sym = declare(self.parent,
+                                    structural.Vjp(callee=self.callee, argnums=tuple(self.diff)),
+                                    f"vjp_{self.callee}", self.operand_avals() + self.out_avals,
+                                    [self.avals[i] for i in self.diff])
         res = emit_call(tracing.current(), self._vjp_sym, self.operands + list(cts),
                         [self.avals[i] for i in self.diff], self.origin() | _origins(cts))
         return dict(zip(self.diff, res))
@@ -338,14 +322,11 @@ class Grad(Transformed):
                             f"{np.dtype(out_aval.dtype).name}. For differentiation of functions "
                             f"with integer outputs, use jax.vjp directly. (function "
                             f"{_fname(self._fun)}, at {_site()})")
-        with t.ctx():
-            entries = {"callee": _sym(t.callee), "argnums": _i64s(t.diff),
-                       "has_aux": ir.BoolAttr.get(self._has_aux),
-                       "value": ir.BoolAttr.get(self._value)}
+        decl = structural.Grad(callee=t.callee, argnums=tuple(t.diff), has_aux=self._has_aux,
+                               value=self._value)
         aux_avals = t.out_avals[1:] if self._has_aux else []
         res_avals = ([out_aval] if self._value else []) + aux_avals + [t.avals[i] for i in t.diff]
-        sym = declare(t.parent, "grad", f"{self._what}_{t.callee}", t.operand_avals(),
-                      res_avals, entries)
+        sym = declare(t.parent, decl, f"{self._what}_{t.callee}", t.operand_avals(), res_avals)
         res = emit_call(tracing.current(), sym, t.operands, res_avals, t.origin())
         value = res[0] if self._value else None
         res = res[1:] if self._value else res

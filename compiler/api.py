@@ -463,16 +463,15 @@ def emit_call(parent, callee: str, operands, result_avals, origin=frozenset()):
     return [Tracer(parent, r, a, origin) for r, a in zip(call.results, result_avals)]
 
 
-def declare(parent, kind, name, operand_avals, result_avals, entries: dict):
-    """Declare a structural function of `kind` (see mlax.dialects.structural) in parent's module.
-
-    `entries` values are ir.Attributes. Returns the declaration's symbol name."""
+def declare(parent, decl: structural.Declaration, name, operand_avals, result_avals):
+    """Declare `decl` (a structural kind of mlax.dialects.structural: `Grad(...)`,
+    `Scan(...)`, ...) as a function named after `name` in parent's module. Returns the
+    declaration's symbol name."""
     tm = parent.traced_module
     sym = tm.unique_name(name)
     with tm.ctx, ir.Location.unknown():
-        structural.declare(tm.module, kind, sym,
-                           [tensor_type(a.shape, a.dtype) for a in operand_avals],
-                           [tensor_type(a.shape, a.dtype) for a in result_avals], entries)
+        decl.declare(tm.module, sym, [tensor_type(a.shape, a.dtype) for a in operand_avals],
+                     [tensor_type(a.shape, a.dtype) for a in result_avals])
     return sym
 
 

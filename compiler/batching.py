@@ -10,10 +10,9 @@ vmapped function runs as `jit` of itself.
 from __future__ import annotations
 
 import numpy as np
-from mlir import ir
 
 from mlax import tracing
-from mlax.dialects import dependent_results
+from mlax.dialects import dependent_results, structural
 from mlax.api import Transformed, declare, emit_call, trace_callee, untraced_value
 from mlax.core import ShapedArray
 from mlax.tracing import Tracer
@@ -193,15 +192,11 @@ class Vmapped(Transformed):
         operands = leaves + captured
         operand_avals = [ShapedArray(a.shape, a.dtype, a.weak_type) for a in avals] + \
             [c.aval for c in captured]
-        with parent.traced_module.ctx:
-            i64 = ir.IntegerType.get_signless(64)
-            entries = {
-                "callee": ir.FlatSymbolRefAttr.get(builder.name),
-                "in_axes": ir.DenseI64ArrayAttr.get([-1 if a is None else a for a in in_axes]),
-                "out_axes": ir.DenseI64ArrayAttr.get([-1 if a is None else a for a in out_axes]),
-                "axis_size": ir.IntegerAttr.get(i64, size),
-            }
-        sym = declare(parent, "vmap", self._name(), operand_avals, result_avals, entries)
+        decl = structural.Vmap(callee=builder.name,
+                               in_axes=tuple(-1 if a is None else a for a in in_axes),
+                               out_axes=tuple(-1 if a is None else a for a in out_axes),
+                               axis_size=size)
+        sym = declare(parent, decl, self._name(), operand_avals, result_avals)
         origin = frozenset().union(*[x.origin for x in operands if isinstance(x, Tracer)])
         outs = emit_call(parent, sym, operands, result_avals, origin)
         return tree_unflatten(out_tree, outs)

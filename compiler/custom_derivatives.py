@@ -12,9 +12,10 @@ import functools
 import inspect
 
 from mlax import core, tracing
-from mlax.ad import (_cast_like, _fname, _i64, _named, _origins, _site, _sym, _trace,
-                     _zeros_like_leaf, _zeros_of)
+from mlax.ad import (_cast_like, _fname, _named, _origins, _site, _trace, _zeros_like_leaf,
+                     _zeros_of)
 from mlax.api import Jitted, declare, emit_call
+from mlax.dialects import structural
 from mlax.tree_util import tree_flatten, tree_map, tree_structure
 
 __all__ = ["custom_jvp", "custom_vjp"]
@@ -152,13 +153,11 @@ class custom_jvp(_CustomBase):
         pair_tree = tree_structure((in_tree.unflatten(leaves), in_tree.unflatten(leaves)))
         rule_b, _, _ = _trace(rule, avals + avals, pair_tree, names + names, parent,
                               f"{_fname(self.fun)}_jvp")
-        with parent.traced_module.ctx:
-            entries = {"callee": _sym(callee.name), "jvp": _sym(rule_b.name),
-                       "num_args": _i64(len(leaves)),
-                       "num_callee_consts": _i64(len(callee.captured))}
+        decl = structural.CustomJvp(callee=callee.name, jvp=rule_b.name, num_args=len(leaves),
+                                    num_callee_consts=len(callee.captured))
         operands = list(leaves) + list(callee.captured) + list(rule_b.captured)
-        sym = declare(parent, "custom_jvp", f"custom_jvp_{callee.name}",
-                      [tracing.aval_of(x) for x in operands], out_avals, entries)
+        sym = declare(parent, decl, f"custom_jvp_{callee.name}",
+                      [tracing.aval_of(x) for x in operands], out_avals)
         outs = emit_call(tracing.current(), sym, operands, out_avals, _origins(operands))
         return out_tree.unflatten(outs)
 
@@ -242,15 +241,12 @@ class custom_vjp(_CustomBase):
         bwd_b, _, _ = _trace(bwd, res_avals + out_avals, bwd_tree,
                              [""] * (len(res_avals) + len(out_avals)), parent,
                              f"{_fname(self.fun)}_bwd")
-        with parent.traced_module.ctx:
-            entries = {"callee": _sym(callee.name), "fwd": _sym(fwd_b.name),
-                       "bwd": _sym(bwd_b.name), "num_args": _i64(len(leaves)),
-                       "num_callee_consts": _i64(len(callee.captured)),
-                       "num_fwd_consts": _i64(len(fwd_b.captured)),
-                       "num_res": _i64(len(res_avals))}
+        decl = structural.CustomVjp(callee=callee.name, fwd=fwd_b.name, bwd=bwd_b.name,
+                                    num_args=len(leaves), num_callee_consts=len(callee.captured),
+                                    num_fwd_consts=len(fwd_b.captured), num_res=len(res_avals))
         operands = (list(leaves) + list(callee.captured) + list(fwd_b.captured)
                     + list(bwd_b.captured))
-        sym = declare(parent, "custom_vjp", f"custom_vjp_{callee.name}",
-                      [tracing.aval_of(x) for x in operands], out_avals, entries)
+        sym = declare(parent, decl, f"custom_vjp_{callee.name}",
+                      [tracing.aval_of(x) for x in operands], out_avals)
         outs = emit_call(tracing.current(), sym, operands, out_avals, _origins(operands))
         return out_tree.unflatten(outs)

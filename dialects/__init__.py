@@ -86,8 +86,8 @@ def docs_text() -> str:
              "be equal (checked by IRDL); every other shape rule is checked by `--mlax-verify`.", "",
              "Transforms, control flow and custom derivatives are not ops but annotated function",
              "declarations called with `func.call` (see `dialects/structural.py`):", ""]
-    for kind, doc in structural.KINDS.items():
-        lines.append(f"- `mlax.{kind}`: {doc}")
+    for kind, cls in structural.KINDS.items():
+        lines.append(f"- `mlax.{kind}` {cls.doc()}")
     lines += ["", "| op | operands | results | attributes | same type | semantics |",
               "|---|---|---|---|---|---|"]
     for op in sorted(OPS.values(), key=lambda o: o.name):

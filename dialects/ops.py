@@ -122,11 +122,16 @@ def _is_int(dtype):
 # ---------------------------------------------------------------------------------------
 # Elementwise families
 
-FLOAT_UNARY = ["neg", "exp", "exp2", "log", "log1p", "expm1", "tanh", "logistic", "sin",
-               "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
-               "atanh", "sqrt", "rsqrt", "cbrt", "abs", "sign", "floor", "ceil", "round",
-               "erf", "erfc", "erf_inv", "lgamma", "digamma", "not", "population_count",
-               "stop_gradient", "copy"]
+# Elementwise ops of one operand whose result has the operand's type, by family: arithmetic
+# (negation, absolute value, sign, rounding), math functions, bitwise ops, and identities.
+UNARY_ARITHMETIC = ["neg", "abs", "sign", "floor", "ceil", "round"]
+UNARY_MATH = ["exp", "exp2", "log", "log1p", "expm1", "tanh", "logistic", "sin", "cos", "tan",
+              "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "sqrt",
+              "rsqrt", "cbrt", "erf", "erfc", "erf_inv", "lgamma", "digamma"]
+UNARY_BITWISE = ["not", "population_count"]
+UNARY_IDENTITY = ["stop_gradient", "copy"]   # the value itself (a gradient barrier, a copy)
+UNARY = UNARY_ARITHMETIC + UNARY_MATH + UNARY_BITWISE + UNARY_IDENTITY
+# Elementwise ops of two operands of one type, and comparisons (bool results).
 BINARY = ["add", "sub", "mul", "div", "rem", "pow", "max", "min", "atan2", "and", "or",
           "xor", "shift_left", "shift_right_logical", "shift_right_arithmetic", "nextafter"]
 COMPARE = ["eq", "ne", "lt", "le", "gt", "ge"]
@@ -154,7 +159,7 @@ def _compare(name):
     defop(name, ["lhs", "rhs"], same=[["lhs", "rhs"]], doc=f"elementwise comparison {name}, i1 result")(infer)
 
 
-for _n in FLOAT_UNARY:
+for _n in UNARY:
     _unary(_n)
 for _n in BINARY:
     _binary(_n)

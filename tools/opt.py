@@ -8,7 +8,8 @@ first), runs the passes named on the command line in order, and prints the resul
     mlax-opt in.mlir --pass-pipeline='builtin.module(mlax-dce,func.func(cse))'
 
 Every `--flag` that is not one of the options below names a pass: an mlax pass from
-`mlax.passes.PASSES` or any upstream pass (`--name`, `--name{opts}`, `--name=opts`).
+`mlax.passes.PASSES` or any upstream pass (`--name`, `--name{opts}`, `--name=opts`). An
+option an mlax pass does not declare, or a value of the wrong type, is an error.
 Errors (parse, verify, unknown pass, failing pass) print as `file:line:col: error: ...`
 and exit 1; a missing input file exits 2. A Python traceback is a bug in mlax-opt:
 `--debug` shows it.
@@ -67,7 +68,7 @@ options:
                               accept ops of unknown dialects
   --debug                     let internal errors raise with a traceback
   -h, --help                  show this message
-  --<pass>[{opts}|=opts]      any mlax pass (below) or upstream MLIR pass
+  --<pass>[{opts}|=opts]      any mlax pass (below, with its options) or upstream MLIR pass
 """
 
 SPLIT_MARKER = re.compile(r"^\s*// -----\s*$")
@@ -184,7 +185,10 @@ def usage() -> str:
     width = max(len(f) for f in passes.PASSES) + 4
     lines = [USAGE, "mlax passes:"]
     for flag, p in sorted(passes.PASSES.items()):
-        lines.append(f"  --{flag:<{width}}{p.summary}")
+        lines.append(f"  --{flag:<{width}}{p.summary()}")
+        for o in p.options():
+            what = f"{o.name}=<{o.type.__name__}>"
+            lines.append(f"      {what:<{width - 2}}{o.help} (default: {o.default})")
     lines.append("\nnamed pipelines (--pipeline=<name>):")
     for name, text in named_pipelines().items():
         lines.append(f"  {name:<{width + 2}}{text}")

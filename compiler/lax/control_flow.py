@@ -26,7 +26,7 @@ import numpy as np
 from mlir import ir
 
 from mlax import core, tracing
-from mlax.dialects import tensor_type
+from mlax.dialects import structural, tensor_type
 from mlax.lax import primitives as lax
 from mlax.api import Jitted, declare, emit_call
 from mlax.core import ShapedArray
@@ -120,20 +120,11 @@ def _append_params(builder, tracers):
             [a.type for a in builder.block.arguments], list(ftype.results)))
 
 
-def _symbol(name):
-    return ir.FlatSymbolRefAttr.get(name)
-
-
-def _i64(v):
-    return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), int(v))
-
-
-def _emit(kind, name, operands, out_avals, entries):
-    """Declare `kind` with `entries` and call it on `operands`; returns result Tracers."""
+def _emit(decl, name, operands, out_avals):
+    """Declare `decl` (mlax.dialects.structural) and call it on `operands`; returns result
+    Tracers."""
     parent = tracing.current()
-    with parent.traced_module.ctx:
-        entries = {k: v() if callable(v) else v for k, v in entries.items()}
-        sym = declare(parent, kind, name, [tracing.aval_of(x) for x in operands], out_avals, entries)
+    sym = declare(parent, decl, name, [tracing.aval_of(x) for x in operands], out_avals)
     return emit_call(parent, sym, operands, out_avals, _origins(operands))
 
 
@@ -268,8 +259,8 @@ def _switch(index, branches, operands, names, what):
                             f"(at {tracing.user_site()}).")
     consts = _share_consts(bodies)
     out_avals = _join_weak([b.out_avals for b in bodies])
-    outs = _emit("cond", what, [index] + leaves + consts, out_avals,
-                 {"branches": lambda: ir.ArrayAttr.get([_symbol(b.name) for b in bodies])})
+    outs = _emit(structural.Cond(branches=tuple(b.name for b in bodies)), what,
+                 [index] + leaves + consts, out_avals)
     return bodies[0].out_tree.unflatten(outs)
 
 
@@ -362,9 +353,8 @@ def while_loop(cond_fun, body_fun, init_val):
     consts = _share_consts([body, test])
     state_avals = [ShapedArray(a.shape, a.dtype, a.weak_type and o.weak_type)
                    for a, o in zip(avals, body.out_avals)]
-    outs = _emit("while", "while", leaves + consts, state_avals,
-                 {"cond": lambda: _symbol(test.name), "body": lambda: _symbol(body.name),
-                  "num_consts": lambda: _i64(len(consts))})
+    outs = _emit(structural.While(cond=test.name, body=body.name, num_consts=len(consts)),
+                 "while", leaves + consts, state_avals)
     return in_tree.unflatten(outs)
 
 
@@ -481,11 +471,9 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
                for a in body.out_avals[num_carry:]]
     carry_avals = [ShapedArray(a.shape, a.dtype, a.weak_type and o.weak_type)
                    for a, o in zip(init_avals, carry_out)]
-    outs = _emit("scan", "scan", init_leaves + xs_leaves + consts, carry_avals + y_avals,
-                 {"body": lambda: _symbol(body.name), "length": lambda: _i64(length),
-                  "reverse": lambda: ir.BoolAttr.get(bool(reverse)),
-                  "num_carry": lambda: _i64(num_carry),
-                  "num_consts": lambda: _i64(len(consts))})
+    decl = structural.Scan(body=body.name, length=length, reverse=bool(reverse),
+                           num_carry=num_carry, num_consts=len(consts))
+    outs = _emit(decl, "scan", init_leaves + xs_leaves + consts, carry_avals + y_avals)
     return carry_tree.unflatten(outs[:num_carry]), y_tree.unflatten(outs[num_carry:])
 
 

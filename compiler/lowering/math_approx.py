@@ -45,7 +45,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, math
 
-from mlax.passes import register
+from mlax.passes import ModulePass, register
 
 EXPANSIONS = {}
 
@@ -499,5 +499,10 @@ def expand_math(module_op):
         op.erase()
 
 
-register("mlax-expand-math",
-          "Expand exp, log, log1p, expm1, tanh, erf, sin, cos into vectorizable polynomials")(expand_math)
+@register
+class ExpandMathPass(ModulePass):
+    """Expand exp, log, log1p, expm1, tanh, erf, sin, cos into vectorizable polynomials."""
+    name = "mlax-expand-math"
+
+    def run(self, module_op):
+        expand_math(module_op)

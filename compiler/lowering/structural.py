@@ -15,7 +15,8 @@ into an ordinary function:
 and drops the `mlax.<kind>` attribute, after which `inline` inlines the call sites and the
 bodies into the scf regions. The pass only reads the entries and the declared types, so it
 works before or after `--mlax-lower-to-linalg` (a bool predicate may be `i1` or its `i8`
-storage type). `LOWER_KINDS[kind](decl, entries)` builds the body of one declaration.
+storage type). `LOWER_KINDS[kind](fn, decl, ftype)` builds the body of the declaration
+`fn` from its entries `decl` (mlax.dialects.structural) and its function type.
 """
 from __future__ import annotations
 
@@ -23,28 +24,7 @@ from mlir import ir
 from mlir.dialects import arith, bufferization, func, scf, tensor
 
 from mlax.dialects import structural
-from mlax.passes import PassError, register
-
-
-class ControlFlowLoweringError(PassError):
-    """A control-flow declaration that cannot be lowered; the message names it and its
-    location."""
-
-
-def _int(attr) -> int:
-    return int(ir.IntegerAttr(attr).value)
-
-
-def _bool(attr) -> bool:
-    return bool(ir.BoolAttr(attr).value)
-
-
-def _symbols(attr) -> list[str]:
-    return [ir.FlatSymbolRefAttr(a).value for a in ir.ArrayAttr(attr)]
-
-
-def _symbol(attr) -> str:
-    return ir.FlatSymbolRefAttr(attr).value
+from mlax.passes import ModulePass, PassError, register
 
 
 def _call(callee: str, result_types, operands) -> list:
@@ -133,9 +113,9 @@ def _empty_like(types) -> list:
     return [bufferization.AllocTensorOp(t, []).result for t in types]
 
 
-def _lower_cond(fn, entries, ftype):
+def _lower_cond(fn, decl: structural.Cond, ftype):
     """(index, operands...) -> branch[index](operands...)."""
-    branches = _symbols(entries["branches"])
+    branches = list(decl.branches)
     block = fn.regions[0].blocks[0]
     index, operands = block.arguments[0], list(block.arguments[1:])
     results = list(ftype.results)
@@ -163,9 +143,9 @@ def _lower_cond(fn, entries, ftype):
         func.ReturnOp(list(op.results))
 
 
-def _lower_while(fn, entries, ftype):
+def _lower_while(fn, decl: structural.While, ftype):
     """(state..., consts...) -> state: while cond(state, consts): state = body(state, consts)."""
-    cond_fn, body_fn = _symbol(entries["cond"]), _symbol(entries["body"])
+    cond_fn, body_fn = decl.cond, decl.body
     block = fn.regions[0].blocks[0]
     args = list(block.arguments)
     n = len(ftype.results)
@@ -190,8 +170,8 @@ def _cond_result_type(decl, name):
     callee = _lookup(decl, name)
     ftype = ir.FunctionType(ir.TypeAttr(callee.attributes["function_type"]).value)
     if len(ftype.results) != 1:
-        raise ControlFlowLoweringError(f"while condition @{name} of @{_name(decl)} must return "
-                                       f"one 0-d bool tensor (at {decl.location})")
+        raise PassError(f"while condition @{name} of @{_name(decl)} must return one 0-d bool "
+                        "tensor", at=decl)
     return ftype.results[0]
 
 
@@ -200,8 +180,8 @@ def _lookup(decl, name):
     try:
         return table[name]
     except KeyError:
-        raise ControlFlowLoweringError(f"symbol @{name} named by @{_name(decl)} is not defined "
-                                       f"(at {decl.location})") from None
+        raise PassError(f"symbol @{name} named by @{_name(decl)} is not defined",
+                        at=decl) from None
 
 
 def _name(fn) -> str:
@@ -213,14 +193,14 @@ def _slice_offsets(i, rank):
     return [i], [dyn] + [0] * (rank - 1)
 
 
-def _lower_scan(fn, entries, ftype):
+def _lower_scan(fn, decl: structural.Scan, ftype):
     """(carry..., xs..., consts...) -> (carry..., ys...), stepping i over [0, length)
     (backwards when reverse): carry, y_i = body(carry, xs[i], consts)."""
-    body = _symbol(entries["body"])
-    length = _int(entries["length"])
-    reverse = _bool(entries["reverse"])
-    num_carry = _int(entries["num_carry"])
-    num_consts = _int(entries["num_consts"])
+    body = decl.body
+    length = decl.length
+    reverse = decl.reverse
+    num_carry = decl.num_carry
+    num_consts = decl.num_consts
     block = fn.regions[0].blocks[0]
     args = list(block.arguments)
     num_xs = len(args) - num_carry - num_consts
@@ -269,23 +249,21 @@ LOWER_KINDS = {
 
 def lower_declaration(fn):
     """Give the control-flow declaration `fn` a body; it becomes an ordinary function."""
-    kind = structural.kind_of(fn)
-    entries = structural.entries(fn)
+    decl = structural.read(fn)
     ftype = ir.FunctionType(ir.TypeAttr(fn.attributes["function_type"]).value)
     fn.regions[0].blocks.append(*ftype.inputs)
     with fn.location:
-        try:
-            LOWER_KINDS[kind](fn, entries, ftype)
-        except KeyError as e:
-            raise ControlFlowLoweringError(
-                f"@{_name(fn)}: mlax.{kind} declaration lacks entry {e} (at {fn.location})") from None
-    del fn.attributes["mlax." + kind]
+        LOWER_KINDS[decl.kind](fn, decl, ftype)
+    structural.undeclare(fn)
 
 
-@register("mlax-lower-control-flow",
-          "Lower mlax.cond/while/scan declarations to scf ops calling their bodies")
-def run(module_op):
-    for op in list(module_op.regions[0].blocks[0].operations):
-        if op.operation.name == "func.func" and not len(op.regions[0].blocks) \
-                and structural.kind_of(op) in LOWER_KINDS:
-            lower_declaration(op)
+@register
+class LowerControlFlowPass(ModulePass):
+    """Lower mlax.cond/while/scan declarations to scf ops calling their bodies."""
+    name = "mlax-lower-control-flow"
+
+    def run(self, module_op):
+        for op in list(module_op.regions[0].blocks[0].operations):
+            if op.operation.name == "func.func" and not len(op.regions[0].blocks) \
+                    and structural.kind_of(op) in LOWER_KINDS:
+                lower_declaration(op)

@@ -13,23 +13,24 @@ The declarations (see mlax.dialects.structural) name the function to differentia
 Each pass turns its declarations into ordinary functions, innermost first
 (mlax.transforms.expand), reading IR only, so `mlax-opt --mlax-grad` works on hand-written IR.
 
-Forward mode (`jvp_function`) walks the callee once in program order, copying each op and
-calling its rule in `JVP_RULES` when an operand has a non-zero tangent. Tangents are
-symbolic: None stands for zero and costs no op, so only what depends on the
-differentiated operands gets derivative code.
+Forward mode (`Module.jvp_function`, built by `Jvp`) walks the callee once in program
+order, copying each op and calling its rule in `JVP_RULES` when an operand has a non-zero
+tangent. Tangents are symbolic: None stands for zero and costs no op, so only what depends
+on the differentiated operands gets derivative code.
 
-Reverse mode (`vjp_split`) builds two functions from a callee f: `f_fwd` replays f's ops
-once and also returns the values the backward pass needs (residuals), and `f_bwd` takes
-the output cotangents and the residuals and walks the ops that depend on the
-differentiated operands (the active ops) backwards, calling their rules in `VJP_RULES`.
+Reverse mode (`Module.vjp_split`, built by `Vjp`) builds two functions from a callee f:
+`f_fwd` replays f's ops once and also returns the values the backward pass needs
+(residuals), and `f_bwd` takes the output cotangents and the residuals and walks the ops
+that depend on the differentiated operands (the active ops) backwards, calling their rules
+in `VJP_RULES`.
 The forward pass is computed once; after `inline` a gradient is one straight-line
 function, and `mlax-simplify` removes the primal ops the gradient does not use.
 
 Calls are differentiated by differentiating the callee (one derivative function per callee
 and tangent/cotangent pattern, cached during one expansion). Calls to control-flow and
 custom-derivative declarations have rules keyed "mlax.<kind>" in the same tables:
-`cond` and `scan` in both modes, `while` in forward mode only (as in JAX),
-`custom_jvp` in both modes (reverse mode transposes the user's JVP rule by reverse-mode
+`cond` and `scan` in both modes, `while` in forward mode only (as in JAX), in
+mlax.transforms.ad_control_flow; here, `custom_jvp` in both modes (reverse mode transposes the user's JVP rule by reverse-mode
 differentiating it with respect to its tangent inputs, which it is linear in), and
 `custom_vjp` in reverse mode only:
 
@@ -49,25 +50,17 @@ Consts are the outer values the traced functions close over; they are not differ
 """
 from __future__ import annotations
 
-import numpy as np
 from mlir import ir
 from mlir.dialects import func as func_d
 
 from mlax.dialects import spec_of_type, structural
-from mlax.passes import register
+from mlax.passes import ModulePass, PassError, PassTypeError, register
+from mlax.transforms import ad_control_flow  # noqa: F401 (registers the cond, scan, while rules)
 from mlax.transforms import expand as expand_mod
 from mlax.transforms import simplify
-from mlax.transforms.ad_rules import (JVP_RULES, VJP_RULES, Emitter, RuleContext,
-                                      location_text, missing_rule, splat)
+from mlax.transforms.ad_rules import JVP_RULES, VJP_RULES, RuleContext, missing_rule
+from mlax.transforms.builder import Builder, call, splat, zeros
 
-
-class ADError(TypeError):
-    """A program or declaration that cannot be differentiated as asked."""
-
-
-WHILE_REVERSE_MESSAGE = (
-    "Reverse-mode differentiation does not work for lax.while_loop or lax.fori_loop with "
-    "dynamic start/stop values. Try using lax.scan, or using fori_loop with static start/stop.")
 
 CUSTOM_VJP_JVP_MESSAGE = "can't apply forward-mode autodiff (jvp) to a custom_vjp function."
 
@@ -75,12 +68,7 @@ CLOSURE_MESSAGE = (
     "Detected differentiation of a {kind} function with respect to a closed-over value. "
     "That isn't supported because the custom {what} rule only specifies how to "
     "differentiate the {kind} function with respect to explicit input parameters. Pass the "
-    "value as an explicit argument instead (at {where}).")
-
-
-def where(op) -> str:
-    """The user's source position of an op, for messages: `file:line:col`."""
-    return location_text(op.location)
+    "value as an explicit argument instead.")
 
 
 def _float_type(t: ir.Type) -> bool:
@@ -114,7 +102,7 @@ class Module:
     def lookup(self, name: str):
         fn = self.fns.get(name)
         if fn is None:
-            raise ADError(f"no function @{name} in the module")
+            raise PassError(f"no function @{name} in the module")
         return fn
 
     def body_of(self, name: str, what: str):
@@ -123,9 +111,9 @@ class Module:
         kind = structural.kind_of(fn)
         if kind is not None or not len(fn.regions[0].blocks):
             desc = f"an unexpanded mlax.{kind} declaration" if kind else "an external declaration"
-            raise ADError(f"cannot differentiate @{name} ({what}): it is {desc}")
+            raise PassTypeError(f"cannot differentiate @{name} ({what}): it is {desc}")
         if len(fn.regions[0].blocks) != 1:
-            raise ADError(f"cannot differentiate @{name}: mlax functions have one block")
+            raise PassTypeError(f"cannot differentiate @{name}: mlax functions have one block")
         block = fn.regions[0].blocks[0]
         ops = [op.operation for op in block.operations]
         return block, ops[:-1], ops[-1]
@@ -144,12 +132,11 @@ class Module:
         self.created.add(name)
         return name, fn, block
 
-    def declare(self, kind, base, arg_types, result_types, entries, loc=None) -> str:
-        """Add a structural declaration (mlax.dialects.structural) of `kind`."""
+    def declare(self, decl, base, arg_types, result_types, loc=None) -> str:
+        """Add the structural declaration `decl` (mlax.dialects.structural) under a fresh
+        symbol made from `base`."""
         name = self.unique(base)
-        with ir.InsertionPoint(self.body), loc or ir.Location.unknown():
-            fn = func_d.FuncOp(name, (list(arg_types), list(result_types)), visibility="private")
-            fn.attributes["mlax." + kind] = ir.DictAttr.get(entries)
+        fn = decl.declare(self.body, name, arg_types, result_types, loc)
         self.fns[name] = fn
         self.created.add(name)
         return name
@@ -167,6 +154,53 @@ class Module:
                 self.fns.pop(n).operation.erase()
                 self.created.discard(n)
 
+    # -- derivative functions, for the expanders and the call rules -----------------------
+    def activity(self, name: str, in_mask) -> list:
+        """Which results of @name depend on the operands in `in_mask` (float values only;
+        calls to declarations are taken to depend on all their operands)."""
+        block, ops, ret = self.body_of(name, "activity")
+        active = {a for a, m in zip(block.arguments, in_mask) if m and _float_type(a.type)}
+        for op in ops:
+            ins = [v in active for v in op.operands]
+            if not any(ins):
+                continue
+            outs = [True] * len(op.results)
+            if op.name == "func.call" and structural.kind_of(self.lookup(callee_of(op))) is None:
+                outs = self.activity(callee_of(op), ins)
+            for r, a in zip(op.results, outs):
+                if a and _float_type(r.type):
+                    active.add(r)
+        return [v in active for v in ret.operands]
+
+    def jvp_function(self, name: str, in_mask, force=None):
+        """(symbol, out_mask) of the JVP function of @name; see `Jvp`."""
+        n_out = len(self.signature(name)[1])
+        force = tuple(bool(f) for f in (force or [False] * n_out))
+        key = (name, tuple(bool(m) for m in in_mask), force)
+        if key not in self.jvp_cache:
+            j = Jvp(self, name, in_mask, force)
+            self.jvp_cache[key] = (j.name, j.out_mask)
+        return self.jvp_cache[key]
+
+    def vjp_split(self, name: str, in_mask, ct_mask, direct=None, reuse_outs=None) -> "Split":
+        """The Split of @name (fwd and bwd functions); see `Vjp`."""
+        key = (name, tuple(bool(m) for m in in_mask), tuple(bool(m) for m in ct_mask),
+               None if direct is None else tuple(sorted(direct)),
+               None if reuse_outs is None else tuple(sorted(reuse_outs)))
+        if key not in self.vjp_cache:
+            self.vjp_cache[key] = Vjp(self, name, in_mask, ct_mask, direct, reuse_outs).split
+        return self.vjp_cache[key]
+
+    def wrapper(self, base, arg_types, body):
+        """A new function of `arg_types` whose body `body(args) -> results` builds (with the
+        calls it makes inlined): a branch or loop body of a control-flow declaration."""
+        name, fn, block = self.new_function(base, arg_types)
+        with ir.InsertionPoint(block), ir.Location.unknown():
+            outs = body(list(block.arguments))
+        finish(fn, block, outs)
+        simplify.inline_calls_in(fn, self.fns)
+        return name
+
 
 def finish(fn, block, values):
     """Return `values` from `fn` and set its type from its block."""
@@ -174,11 +208,6 @@ def finish(fn, block, values):
         func_d.ReturnOp(list(values))
     fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(
         [a.type for a in block.arguments], [v.type for v in values]))
-
-
-def call(callee: str, result_types, operands, loc=None) -> list:
-    with loc or ir.Location.unknown():
-        return list(func_d.CallOp(list(result_types), callee, list(operands)).results)
 
 
 def clone(op, env):
@@ -189,12 +218,6 @@ def clone(op, env):
     for r, n in zip(op.results, new.results):
         env[r] = n
     return new
-
-
-def zeros(t: ir.Type, loc=None) -> ir.Value:
-    s = spec_of_type(t)
-    with loc or ir.Location.unknown():
-        return splat(s.shape, s.dtype, 0)
 
 
 def callee_of(op) -> str:
@@ -209,28 +232,23 @@ def rule_key(mod: Module, op) -> str:
     return "func.call" if kind is None else "mlax." + kind
 
 
+def _apply(rule, ctx, values):
+    """rule(ctx, values); a PassError raised without a location (a callee that cannot be
+    differentiated, say) gets the location of the op being differentiated."""
+    try:
+        return rule(ctx, values)
+    except PassError as e:
+        if e.location is not None:
+            raise
+        raise type(e)(str(e), at=ctx.op) from None
+
+
 def _check_type(op, what, value, expected_type, transform):
     if value is not None and value.type != expected_type:
-        raise ADError(f"internal error: the {transform} rule of '{op.name}' returned a {what} "
-                      f"of type {value.type}, expected {expected_type} (at {where(op)})")
+        raise PassError(f"internal error: the {transform} rule of '{op.name}' returned a "
+                        f"{what} of type {value.type}, expected {expected_type}", at=op)
 
 
-def activity(mod: Module, name: str, in_mask) -> list:
-    """Which results of @name depend on the operands in `in_mask` (float values only;
-    calls to declarations are taken to depend on all their operands)."""
-    block, ops, ret = mod.body_of(name, "activity")
-    active = {a for a, m in zip(block.arguments, in_mask) if m and _float_type(a.type)}
-    for op in ops:
-        ins = [v in active for v in op.operands]
-        if not any(ins):
-            continue
-        outs = [True] * len(op.results)
-        if op.name == "func.call" and structural.kind_of(mod.lookup(callee_of(op))) is None:
-            outs = activity(mod, callee_of(op), ins)
-        for r, a in zip(op.results, outs):
-            if a and _float_type(r.type):
-                active.add(r)
-    return [v in active for v in ret.operands]
 
 
 # ---------------------------------------------------------------------------------------
@@ -274,17 +292,17 @@ class Jvp:
         key = rule_key(self.mod, op)
         rule = JVP_RULES.get(key)
         if rule is None:
-            raise missing_rule(key, "jvp", where(op))
+            raise missing_rule(key, "jvp", op)
         ctx = RuleContext(op, [self.env[v] for v in op.operands], list(new.results),
                           [t is not None for t in ts], "jvp", self)
         ctx.primal_op = new
-        touts = rule(ctx, ts)
+        touts = _apply(rule, ctx, ts)
         if isinstance(touts, ir.Value):
             touts = [touts]
         touts = list(touts)
         if len(touts) != len(op.results):
-            raise ADError(f"internal error: the jvp rule of '{key}' returned {len(touts)} "
-                          f"tangents for {len(op.results)} results (at {where(op)})")
+            raise PassError(f"internal error: the jvp rule of '{key}' returned {len(touts)} "
+                            f"tangents for {len(op.results)} results", at=op)
         for r, t in zip(op.results, touts):
             if t is not None and _float_type(r.type):
                 _check_type(op, "tangent", t, r.type, "jvp")
@@ -299,15 +317,6 @@ class Jvp:
         ctx.outs = list(new_values)
 
 
-def jvp_function(mod: Module, name: str, in_mask, force=None):
-    """(symbol, out_mask) of the JVP function of @name; see `Jvp`."""
-    n_out = len(mod.signature(name)[1])
-    force = tuple(bool(f) for f in (force or [False] * n_out))
-    key = (name, tuple(bool(m) for m in in_mask), force)
-    if key not in mod.jvp_cache:
-        j = Jvp(mod, name, in_mask, force)
-        mod.jvp_cache[key] = (j.name, j.out_mask)
-    return mod.jvp_cache[key]
 
 
 # ---------------------------------------------------------------------------------------
@@ -382,7 +391,7 @@ class Vjp:
                 if m:
                     c = next(bargs)
                     if v in active:
-                        ct[v] = Emitter(ret.location).add_any(ct.get(v), c)
+                        ct[v] = Builder(ret.location).add_any(ct.get(v), c)
             for op in reversed(tape):
                 self.op(op, ct)
             in_cts = [i for i, a in enumerate(block.arguments) if ct.get(a) is not None
@@ -416,19 +425,19 @@ class Vjp:
         key = rule_key(self.mod, op)
         rule = VJP_RULES.get(key)
         if rule is None:
-            raise missing_rule(key, "vjp", where(op))
+            raise missing_rule(key, "vjp", op)
         ctx = RuleContext(op, [self.lift(self.fenv[v]) for v in op.operands],
                           [self.lift(self.fenv[r]) for r in op.results],
                           [v in self.active for v in op.operands], "vjp", self)
         ctx.fwd_args = [self.fenv[v] for v in op.operands]
-        cts_in = rule(ctx, cts)
+        cts_in = _apply(rule, ctx, cts)
         if isinstance(cts_in, ir.Value):
             cts_in = [cts_in]
         cts_in = list(cts_in)
         if len(cts_in) != len(op.operands):
-            raise ADError(f"internal error: the vjp rule of '{key}' returned {len(cts_in)} "
-                          f"cotangents for {len(op.operands)} operands (at {where(op)})")
-        e = Emitter(op.location)
+            raise PassError(f"internal error: the vjp rule of '{key}' returned {len(cts_in)} "
+                            f"cotangents for {len(op.operands)} operands", at=op)
+        e = Builder(op.location)
         for v, c in zip(op.operands, cts_in):
             if c is not None and v in self.active:
                 _check_type(op, "cotangent", c, v.type, "vjp")
@@ -468,19 +477,28 @@ class Vjp:
                 self.residuals[self.residuals.index(old)] = new
         old_op.erase()
 
+    def run_split(self, ctx, split, fwd_operands, cts, n_primal) -> dict:
+        """Compute ctx's op in the forward pass with split.fwd (called on `fwd_operands`; its
+        first `n_primal` results replace the op's), and call split.bwd in the backward pass
+        with `cts` (one per result of the split function, None for zero). Returns
+        {argument index of the split function: cotangent}."""
+        mod = self.mod
+        with self.forward_point(ctx.op):
+            fres = call(split.fwd, mod.signature(split.fwd)[1], fwd_operands, ctx.loc)
+        self.replace_forward(ctx.op, fres[:n_primal])
+        res = [self.lift(v) for v in split.residuals(list(fwd_operands), fres)]
+        out_types = mod.signature(split.fwd)[1][:split.n_out]
+        ct_in = [c if c is not None else zeros(t, ctx.loc)
+                 for c, t, m in zip(cts, out_types, split.ct_mask) if m]
+        got = call(split.bwd, mod.signature(split.bwd)[1], ct_in + res, ctx.loc)
+        return dict(zip(split.in_cts, got))
+
 
 def _owner(v):
     o = v.owner
     return o.operation if hasattr(o, "operation") else o
 
 
-def vjp_split(mod: Module, name: str, in_mask, ct_mask, direct=None, reuse_outs=None) -> Split:
-    key = (name, tuple(bool(m) for m in in_mask), tuple(bool(m) for m in ct_mask),
-           None if direct is None else tuple(sorted(direct)),
-           None if reuse_outs is None else tuple(sorted(reuse_outs)))
-    if key not in mod.vjp_cache:
-        mod.vjp_cache[key] = Vjp(mod, name, in_mask, ct_mask, direct, reuse_outs).split
-    return mod.vjp_cache[key]
 
 
 # ---------------------------------------------------------------------------------------
@@ -490,7 +508,7 @@ def vjp_split(mod: Module, name: str, in_mask, ct_mask, direct=None, reuse_outs=
 def _call_jvp(ctx, ts):
     mod = ctx.driver.mod
     g = callee_of(ctx.op)
-    jname, out_mask = jvp_function(mod, g, [t is not None for t in ts])
+    jname, out_mask = mod.jvp_function(g, [t is not None for t in ts])
     types = [r.type for r in ctx.op.results]
     res = call(jname, types + [t for t, m in zip(types, out_mask) if m],
                ctx.args + [t for t in ts if t is not None], ctx.loc)
@@ -501,27 +519,11 @@ def _call_jvp(ctx, ts):
 
 def _call_vjp(ctx, cts):
     g = callee_of(ctx.op)
-    split = vjp_split(ctx.driver.mod, g, ctx.active, [c is not None for c in cts])
-    got = run_split(ctx, split, ctx.fwd_args, cts, len(ctx.op.results))
+    split = ctx.driver.mod.vjp_split(g, ctx.active, [c is not None for c in cts])
+    got = ctx.driver.run_split(ctx, split, ctx.fwd_args, cts, len(ctx.op.results))
     return [got.get(i) for i in range(len(ctx.op.operands))]
 
 
-def run_split(ctx, split, fwd_operands, cts, n_primal) -> dict:
-    """Compute ctx's op in the forward pass with split.fwd (called on `fwd_operands`; its
-    first `n_primal` results replace the op's), and call split.bwd in the backward pass
-    with `cts` (one per result of the split function, None for zero). Returns
-    {argument index of the split function: cotangent}."""
-    drv = ctx.driver
-    mod = drv.mod
-    with drv.forward_point(ctx.op):
-        fres = call(split.fwd, mod.signature(split.fwd)[1], fwd_operands, ctx.loc)
-    drv.replace_forward(ctx.op, fres[:n_primal])
-    res = [drv.lift(v) for v in split.residuals(list(fwd_operands), fres)]
-    out_types = mod.signature(split.fwd)[1][:split.n_out]
-    ct_in = [c if c is not None else zeros(t, ctx.loc)
-             for c, t, m in zip(cts, out_types, split.ct_mask) if m]
-    got = call(split.bwd, mod.signature(split.bwd)[1], ct_in + res, ctx.loc)
-    return dict(zip(split.in_cts, got))
 
 
 JVP_RULES["func.call"] = _call_jvp
@@ -529,394 +531,23 @@ VJP_RULES["func.call"] = _call_vjp
 
 
 # ---------------------------------------------------------------------------------------
-# Call rules: control flow
-
-
-def _i64(v):
-    return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), int(v))
-
-
-def _sym(name):
-    return ir.FlatSymbolRefAttr.get(name)
-
-
-def _entry_int(e, k):
-    return int(ir.IntegerAttr(e[k]).value)
-
-
-def _entry_bool(e, k):
-    return bool(ir.BoolAttr(e[k]).value)
-
-
-def _entry_sym(e, k):
-    return ir.FlatSymbolRefAttr(e[k]).value
-
-
-def _entry_syms(e, k):
-    return [ir.FlatSymbolRefAttr(a).value for a in ir.ArrayAttr(e[k])]
-
-
-def _decl_entries(ctx):
-    return structural.entries(ctx.driver.mod.lookup(callee_of(ctx.op)))
-
-
-def _wrapper(mod, base, arg_types, body):
-    """A new function of `arg_types` whose body `body(args) -> results` builds (with the
-    calls it makes inlined): a branch or loop body of a control-flow declaration."""
-    name, fn, block = mod.new_function(base, arg_types)
-    with ir.InsertionPoint(block), ir.Location.unknown():
-        outs = body(list(block.arguments))
-    finish(fn, block, outs)
-    simplify.inline_calls_in(fn, mod.fns)
-    return name
-
-
-def _cond_jvp(ctx, ts):
-    mod = ctx.driver.mod
-    e = _decl_entries(ctx)
-    branches = _entry_syms(e, "branches")
-    mask = [t is not None for t in ts[1:]]
-    out_mask = [False] * len(ctx.op.results)
-    for b in branches:
-        out_mask = [a or b_ for a, b_ in zip(out_mask, jvp_function(mod, b, mask)[1])]
-    jbranches = [jvp_function(mod, b, mask, force=out_mask)[0] for b in branches]
-    types = [r.type for r in ctx.op.results]
-    t_types = [t for t, m in zip(types, out_mask) if m]
-    operands = ctx.args + [t for t in ts[1:] if t is not None]
-    sym = mod.declare("cond", "cond_jvp", [v.type for v in operands], types + t_types,
-                      {"branches": ir.ArrayAttr.get([_sym(b) for b in jbranches])})
-    res = call(sym, types + t_types, operands, ctx.loc)
-    ctx.driver.replace_primal(ctx, res[:len(types)])
-    touts = iter(res[len(types):])
-    return [next(touts) if m else None for m in out_mask]
-
-
-def _cond_vjp(ctx, cts):
-    drv = ctx.driver
-    mod = drv.mod
-    e = _decl_entries(ctx)
-    branches = _entry_syms(e, "branches")
-    ct_mask = [c is not None for c in cts]
-    splits = [vjp_split(mod, b, ctx.active[1:], ct_mask) for b in branches]
-    op_types = [v.type for v in ctx.op.operands][1:]
-    out_types = [r.type for r in ctx.op.results]
-    n_out = len(out_types)
-    # The forward cond returns the union of the residuals the branches return (zeros for
-    # those of the branches not taken). Operands and results of the cond that a branch
-    # uses as residuals go to the backward cond directly.
-    returned = [s.returned_types for s in splits]
-    res_types = [t for r in returned for t in r]
-    offsets = np.cumsum([0] + [len(r) for r in returned]).tolist()
-    used_args = sorted({i for s in splits for k, i in s.res if k == "arg"})
-    used_outs = sorted({j for s in splits for k, j in s.res if k == "out" and j < n_out})
-
-    def fwd_branch(k):
-        def body(args):
-            s = splits[k]
-            r = call(s.fwd, mod.signature(s.fwd)[1], args)
-            res = [zeros(t) for t in res_types]
-            res[offsets[k]:offsets[k + 1]] = r[n_out:]
-            return r[:n_out] + res
-        return body
-    fwd_names = [_wrapper(mod, f"{b}_cond_fwd", op_types, fwd_branch(k))
-                 for k, b in enumerate(branches)]
-    fsym = mod.declare("cond", "cond_fwd", [ctx.op.operands[0].type] + op_types,
-                       out_types + res_types,
-                       {"branches": ir.ArrayAttr.get([_sym(n) for n in fwd_names])})
-    with drv.forward_point(ctx.op):
-        fres = call(fsym, out_types + res_types, ctx.fwd_args, ctx.loc)
-    drv.replace_forward(ctx.op, fres[:n_out])
-
-    in_union = sorted(set().union(*[set(s.in_cts) for s in splits]))
-    ct_types = [t for t, m in zip(out_types, splits[0].ct_mask) if m]
-    cts_in = [c if c is not None else zeros(t, ctx.loc)
-              for c, t, m in zip(cts, out_types, splits[0].ct_mask) if m]
-    extra_types = [op_types[i] for i in used_args] + [out_types[j] for j in used_outs]
-
-    def bwd_branch(k):
-        def body(args):
-            n_ct, n_res = len(ct_types), len(res_types)
-            c, res, extra = args[:n_ct], args[n_ct:n_ct + n_res], args[n_ct + n_res:]
-            s = splits[k]
-            mine = res[offsets[k]:offsets[k + 1]]
-            by_arg = dict(zip(used_args, extra))
-            by_out = dict(zip(used_outs, extra[len(used_args):]))
-            residuals = [by_arg[i] if kind == "arg" else
-                         (by_out[i] if i < n_out else mine[i - n_out])
-                         for kind, i in s.res]
-            got = call(s.bwd, [op_types[i] for i in s.in_cts], c + residuals)
-            by_index = dict(zip(s.in_cts, got))
-            return [by_index[i] if i in by_index else zeros(op_types[i]) for i in in_union]
-        return body
-    bwd_types = ct_types + res_types + extra_types
-    bwd_names = [_wrapper(mod, f"{b}_cond_bwd", bwd_types, bwd_branch(k))
-                 for k, b in enumerate(branches)]
-    bsym = mod.declare("cond", "cond_bwd", [ctx.op.operands[0].type] + bwd_types,
-                       [op_types[i] for i in in_union],
-                       {"branches": ir.ArrayAttr.get([_sym(n) for n in bwd_names])})
-    index = drv.lift(ctx.fwd_args[0])
-    res = [drv.lift(v) for v in fres[n_out:]]
-    extra = ([drv.lift(ctx.fwd_args[1 + i]) for i in used_args]
-             + [drv.lift(fres[j]) for j in used_outs])
-    got = call(bsym, [op_types[i] for i in in_union], [index] + cts_in + res + extra, ctx.loc)
-    out = [None] * len(ctx.op.operands)
-    for i, c in zip(in_union, got):
-        out[i + 1] = c
-    return out
-
-
-def _scan_layout(ctx):
-    e = _decl_entries(ctx)
-    nc, nk = _entry_int(e, "num_carry"), _entry_int(e, "num_consts")
-    n = len(ctx.op.operands)
-    return e, nc, n - nc - nk, nk
-
-
-def _scan_entries(e, body, num_carry, num_consts):
-    return {"body": _sym(body), "length": e["length"], "reverse": e["reverse"],
-            "num_carry": _i64(num_carry), "num_consts": _i64(num_consts)}
-
-
-def _where_true(flags, offset):
-    """offset + i for each true flags[i]."""
-    return [offset + i for i, f in enumerate(flags) if f]
-
-
-def _scan_jvp(ctx, ts):
-    mod = ctx.driver.mod
-    e, nc, nx, nk = _scan_layout(ctx)
-    body = _entry_sym(e, "body")
-    ny = len(ctx.op.results) - nc
-    mask = [t is not None for t in ts]
-    carry_mask = mask[:nc]
-    while True:
-        m = carry_mask + mask[nc:]
-        jname, out_mask = jvp_function(mod, body, m, force=carry_mask + [False] * ny)
-        grown = [a or b for a, b in zip(carry_mask, out_mask[:nc])]
-        if grown == carry_mask:
-            break
-        carry_mask = grown
-    y_mask = list(out_mask[nc:])
-    in_types = [v.type for v in ctx.op.operands]
-    b_in, b_out = mod.signature(body)
-    tc, tx, tk = (_where_true(carry_mask, 0), _where_true(mask[nc:nc + nx], nc),
-                  _where_true(mask[nc + nx:], nc + nx))
-
-    # The scan body wants (carry, tangent carry, xs, tangent xs, consts, tangent consts)
-    # -> (carry, tangent carry, ys, tangent ys); the JVP function orders them
-    # (carry, xs, consts, tangents of the masked ones) -> (carry, ys, tangents).
-    w_types = (b_in[:nc] + [b_in[i] for i in tc] + b_in[nc:nc + nx] + [b_in[i] for i in tx]
-               + b_in[nc + nx:] + [b_in[i] for i in tk])
-
-    def wrap(args):
-        a = iter(args)
-        carry = [next(a) for _ in range(nc)]
-        t_c = [next(a) for _ in tc]
-        xs = [next(a) for _ in range(nx)]
-        t_x = [next(a) for _ in tx]
-        consts = [next(a) for _ in range(nk)]
-        t_k = [next(a) for _ in tk]
-        r = call(jname, b_out + [t for t, m_ in zip(b_out, out_mask) if m_],
-                 carry + xs + consts + t_c + t_x + t_k)
-        prim, tans = r[:len(b_out)], r[len(b_out):]
-        t_carry, t_ys = tans[:len(tc)], tans[len(tc):]
-        return prim[:nc] + t_carry + prim[nc:] + t_ys
-    wname = _wrapper(mod, f"{body}_scan_jvp", w_types, wrap)
-    operands = (ctx.args[:nc] + [_or_zeros(ts[i], in_types[i]) for i in tc]
-                + ctx.args[nc:nc + nx] + [ts[i] for i in tx]
-                + ctx.args[nc + nx:] + [ts[i] for i in tk])
-    out_types = [r.type for r in ctx.op.results]
-    res_types = (out_types[:nc] + [out_types[i] for i in tc] + out_types[nc:]
-                 + [out_types[nc + j] for j, m_ in enumerate(y_mask) if m_])
-    sym = mod.declare("scan", "scan_jvp", [v.type for v in operands], res_types,
-                      _scan_entries(e, wname, nc + len(tc), nk + len(tk)))
-    res = call(sym, res_types, operands, ctx.loc)
-    prim = res[:nc] + res[nc + len(tc):nc + len(tc) + ny]
-    ctx.driver.replace_primal(ctx, prim)
-    t_carry = dict(zip(tc, res[nc:nc + len(tc)]))
-    t_ys = iter(res[nc + len(tc) + ny:])
-    return ([t_carry.get(i) for i in range(nc)]
-            + [next(t_ys) if m_ else None for m_ in y_mask])
-
-
-def _scan_vjp(ctx, cts):
-    drv = ctx.driver
-    mod = drv.mod
-    e, nc, nx, nk = _scan_layout(ctx)
-    body = _entry_sym(e, "body")
-    length = _entry_int(e, "length")
-    ny = len(ctx.op.results) - nc
-    b_in, b_out = mod.signature(body)
-    act = list(ctx.active)
-    carry_act = act[:nc]
-    while True:
-        out_act = activity(mod, body, carry_act + act[nc:])
-        grown = [a or b for a, b in zip(carry_act, out_act[:nc])]
-        if grown == carry_act:
-            break
-        carry_act = grown
-    y_ct = [c is not None for c in cts[nc:]]
-    # Residuals: xs and consts are passed to the backward scan as they are, ys come stacked
-    # from the forward scan, anything else is stacked as extra ys of the forward scan.
-    split = vjp_split(mod, body, carry_act + act[nc:], carry_act + y_ct,
-                      direct=range(nc, nc + nx + nk), reuse_outs=range(nc, nc + ny))
-    out_types = [r.type for r in ctx.op.results]
-    op_types = [v.type for v in ctx.op.operands]
-    n_out = nc + ny
-
-    ret_types = split.returned_types
-    stacked = [_stacked(t, length) for t in ret_types]
-    fwd_body = _wrapper(mod, f"{body}_scan_fwd", b_in,
-                        lambda args: call(split.fwd, b_out + ret_types, args))
-    fsym = mod.declare("scan", "scan_fwd", op_types, out_types + stacked,
-                       _scan_entries(e, fwd_body, nc, nk))
-    with drv.forward_point(ctx.op):
-        fres = call(fsym, out_types + stacked, ctx.fwd_args, ctx.loc)
-    drv.replace_forward(ctx.op, fres[:n_out])
-
-    # Backward: a scan in the other direction. Carry: cotangents of the active carries and
-    # running sums of the const cotangents; xs: the ys' cotangents, then the per-step
-    # residuals (stacked ys and extra ys of the forward scan, xs); consts: the consts
-    # used as residuals.
-    ac = [i for i in range(nc) if split.ct_mask[i]]
-    ak = [i for i in range(nc + nx, nc + nx + nk) if act[i]]
-    ax = [i for i in range(nc, nc + nx) if act[i]]
-    yc = [j for j in range(ny) if split.ct_mask[nc + j]]
-    step_res = [(k, i) for k, i in split.res if not (k == "arg" and i >= nc + nx)]
-    const_res = [i for k, i in split.res if k == "arg" and i >= nc + nx]
-
-    def step_type(k, i):
-        return b_in[i] if k == "arg" else (b_out[i] if i < n_out else ret_types[i - n_out])
-    bw_types = ([b_out[i] for i in ac] + [b_in[i] for i in ak] + [b_out[nc + j] for j in yc]
-                + [step_type(k, i) for k, i in step_res] + [b_in[i] for i in const_res])
-
-    def bwd_body(args):
-        a = iter(args)
-        ct_c = [next(a) for _ in ac]
-        acc = [next(a) for _ in ak]
-        ct_y = [next(a) for _ in yc]
-        per_step = {r: next(a) for r in step_res}
-        consts = {i: next(a) for i in const_res}
-        residuals = [consts[i] if k == "arg" and i in consts else per_step[(k, i)]
-                     for k, i in split.res]
-        got = call(split.bwd, [b_in[i] for i in split.in_cts], ct_c + ct_y + residuals)
-        by = dict(zip(split.in_cts, got))
-        em = Emitter()
-        new_c = [by[i] if i in by else zeros(b_in[i]) for i in ac]
-        new_acc = [em.add(s_, by[i]) if i in by else s_ for s_, i in zip(acc, ak)]
-        ct_x = [by[i] if i in by else zeros(b_in[i]) for i in ax]
-        return new_c + new_acc + ct_x
-    bname = _wrapper(mod, f"{body}_scan_bwd", bw_types, bwd_body)
-
-    def step_operand(k, i):
-        return drv.lift(ctx.fwd_args[i] if k == "arg" else fres[i])
-    init_c = [cts[i] if cts[i] is not None else zeros(out_types[i], ctx.loc) for i in ac]
-    init_acc = [zeros(op_types[i], ctx.loc) for i in ak]
-    x_ops = [cts[nc + j] for j in yc] + [step_operand(k, i) for k, i in step_res]
-    k_ops = [drv.lift(ctx.fwd_args[i]) for i in const_res]
-    b_results = ([b_out[i] for i in ac] + [b_in[i] for i in ak]
-                 + [_stacked(b_in[i], length) for i in ax])
-    operands = init_c + init_acc + x_ops + k_ops
-    be = dict(_scan_entries(e, bname, len(ac) + len(ak), len(k_ops)))
-    be["reverse"] = ir.BoolAttr.get(not _entry_bool(e, "reverse"))
-    bsym = mod.declare("scan", "scan_bwd", [v.type for v in operands], b_results, be)
-    got = call(bsym, b_results, operands, ctx.loc)
-    out = [None] * len(ctx.op.operands)
-    for i, c in zip(ac + ak + ax, got):
-        out[i] = c
-    return out
-
-
-def _or_zeros(t, type_):
-    return t if t is not None else zeros(type_)
-
-
-def _stacked(t, length):
-    s = spec_of_type(t)
-    return ir.RankedTensorType.get([length] + list(s.shape), ir.RankedTensorType(t).element_type)
-
-
-def _while_jvp(ctx, ts):
-    mod = ctx.driver.mod
-    e = _decl_entries(ctx)
-    cond, body = _entry_sym(e, "cond"), _entry_sym(e, "body")
-    nk = _entry_int(e, "num_consts")
-    n = len(ctx.op.operands) - nk
-    mask = [t is not None for t in ts]
-    state_mask = mask[:n]
-    while True:
-        jname, out_mask = jvp_function(mod, body, state_mask + mask[n:], force=state_mask)
-        grown = [a or b for a, b in zip(state_mask, out_mask)]
-        if grown == state_mask:
-            break
-        state_mask = grown
-    types = [v.type for v in ctx.op.operands]
-    ts_idx = [i for i in range(n) if state_mask[i]]
-    tk_idx = [n + i for i in range(nk) if mask[n + i]]
-    w_types = types[:n] + [types[i] for i in ts_idx] + types[n:] + [types[i] for i in tk_idx]
-
-    def split_args(args):
-        a = iter(args)
-        state = [next(a) for _ in range(n)]
-        t_s = [next(a) for _ in ts_idx]
-        consts = [next(a) for _ in range(nk)]
-        t_k = [next(a) for _ in tk_idx]
-        return state, t_s, consts, t_k
-
-    def wbody(args):
-        state, t_s, consts, t_k = split_args(args)
-        return call(jname, types[:n] + [types[i] for i in ts_idx], state + consts + t_s + t_k)
-
-    def wcond(args):
-        state, _, consts, _ = split_args(args)
-        return call(cond, mod.signature(cond)[1], state + consts)
-    bname = _wrapper(mod, f"{body}_while_jvp", w_types, wbody)
-    cname = _wrapper(mod, f"{cond}_while_jvp", w_types, wcond)
-    operands = (ctx.args[:n] + [_or_zeros(ts[i], types[i]) for i in ts_idx] + ctx.args[n:]
-                + [ts[i] for i in tk_idx])
-    res_types = types[:n] + [types[i] for i in ts_idx]
-    sym = mod.declare("while", "while_jvp", [v.type for v in operands], res_types,
-                      {"cond": _sym(cname), "body": _sym(bname),
-                       "num_consts": _i64(nk + len(tk_idx))})
-    res = call(sym, res_types, operands, ctx.loc)
-    ctx.driver.replace_primal(ctx, res[:n])
-    t = dict(zip(ts_idx, res[n:]))
-    return [t.get(i) for i in range(n)]
-
-
-def _while_vjp(ctx, cts):
-    raise ValueError(f"{WHILE_REVERSE_MESSAGE} (at {where(ctx.op)})")
-
-
-JVP_RULES["mlax.cond"] = _cond_jvp
-VJP_RULES["mlax.cond"] = _cond_vjp
-JVP_RULES["mlax.scan"] = _scan_jvp
-VJP_RULES["mlax.scan"] = _scan_vjp
-JVP_RULES["mlax.while"] = _while_jvp
-VJP_RULES["mlax.while"] = _while_vjp
-
-
-# ---------------------------------------------------------------------------------------
 # Call rules: custom derivatives
 
 
 def _custom_jvp_layout(ctx):
-    e = _decl_entries(ctx)
-    n = _entry_int(e, "num_args")
-    ncc = _entry_int(e, "num_callee_consts")
-    return e, n, ncc
+    e = ctx.declaration()
+    return e, e.num_args, e.num_callee_consts
 
 
 def _no_closure_derivative(ctx, flags, n, kind, what):
     if any(flags[n:]):
-        raise ADError(CLOSURE_MESSAGE.format(kind=kind, what=what, where=where(ctx.op)))
+        raise PassTypeError(CLOSURE_MESSAGE.format(kind=kind, what=what), at=ctx.op)
 
 
 def _custom_jvp_jvp(ctx, ts):
-    mod = ctx.driver.mod
     e, n, ncc = _custom_jvp_layout(ctx)
     _no_closure_derivative(ctx, [t is not None for t in ts], n, "custom_jvp", "JVP")
-    rule = _entry_sym(e, "jvp")
+    rule = e.jvp
     args = ctx.args[:n]
     tangents = [t if t is not None else zeros(a.type, ctx.loc) for t, a in zip(ts[:n], args)]
     types = [r.type for r in ctx.op.results]
@@ -929,33 +560,33 @@ def _custom_jvp_vjp(ctx, cts):
     drv = ctx.driver
     e, n, ncc = _custom_jvp_layout(ctx)
     _no_closure_derivative(ctx, ctx.active, n, "custom_jvp", "JVP")
-    rule = _entry_sym(e, "jvp")
+    rule = e.jvp
     n_out = len(ctx.op.results)
     consts = list(ctx.fwd_args[n + ncc:])
     # The rule's tangent outputs are linear in its tangent inputs, so their VJP with
     # respect to the tangents (at any tangent: take zeros) is the transpose reverse mode
     # needs. The forward pass runs the rule, whose primal outputs replace the call's.
     in_mask = [False] * n + list(ctx.active[:n]) + [False] * len(consts)
-    split = vjp_split(drv.mod, rule, in_mask, [False] * n_out + [c is not None for c in cts])
+    split = drv.mod.vjp_split(rule, in_mask, [False] * n_out + [c is not None for c in cts])
     with drv.forward_point(ctx.op):
         zs = [zeros(a.type, ctx.loc) for a in ctx.fwd_args[:n]]
-    got = run_split(ctx, split, list(ctx.fwd_args[:n]) + zs + consts,
+    got = ctx.driver.run_split(ctx, split, list(ctx.fwd_args[:n]) + zs + consts,
                     [None] * n_out + list(cts), n_out)
     return [got.get(n + i) for i in range(n)] + [None] * (len(ctx.op.operands) - n)
 
 
 def _custom_vjp_jvp(ctx, ts):
-    raise ADError(f"{CUSTOM_VJP_JVP_MESSAGE} (at {where(ctx.op)})")
+    raise PassTypeError(CUSTOM_VJP_JVP_MESSAGE, at=ctx.op)
 
 
 def _custom_vjp_vjp(ctx, cts):
     drv = ctx.driver
     mod = drv.mod
-    e = _decl_entries(ctx)
-    n = _entry_int(e, "num_args")
-    ncc, nfc, nres = (_entry_int(e, k) for k in ("num_callee_consts", "num_fwd_consts", "num_res"))
+    e = ctx.declaration()
+    n = e.num_args
+    ncc, nfc, nres = e.num_callee_consts, e.num_fwd_consts, e.num_res
     _no_closure_derivative(ctx, ctx.active, n, "custom_vjp", "VJP")
-    fwd, bwd = _entry_sym(e, "fwd"), _entry_sym(e, "bwd")
+    fwd, bwd = e.fwd, e.bwd
     out_types = [r.type for r in ctx.op.results]
     fa = ctx.fwd_args
     with drv.forward_point(ctx.op):
@@ -982,41 +613,36 @@ def _symbol_of(fn) -> str:
     return ir.StringAttr(fn.attributes["sym_name"]).value
 
 
-def _argnums(e, n_in, kind, name):
-    if "argnums" not in e:
-        raise ADError(f"mlax.{kind} declaration @{name} has no argnums entry")
-    nums = [int(i) for i in ir.DenseI64ArrayAttr(e["argnums"])]
-    if sorted(set(nums)) != nums:
-        raise ADError(f"mlax.{kind} declaration @{name}: argnums {nums} must be increasing")
-    for i in nums:
-        if not 0 <= i < n_in:
-            raise ADError(f"mlax.{kind} declaration @{name}: argnum {i} is out of range for a "
-                          f"callee of {n_in} operands")
-    return nums
-
-
 class _Decl:
     """A transform declaration being expanded: its entries, callee and types, checked."""
 
-    def __init__(self, module_op, decl, kind, required=("callee",)):
+    def __init__(self, module_op, decl):
         self.mod = Module(module_op)
-        self.decl, self.kind = decl, kind
+        self.decl = decl
+        self.e = structural.read(decl)
+        self.kind = self.e.kind
         self.name = _symbol_of(decl)
-        self.e = structural.entries(decl)
-        for k in required:
-            if k not in self.e:
-                raise ADError(f"mlax.{kind} declaration @{self.name} has no {k} entry")
-        self.callee = _entry_sym(self.e, "callee")
+        self.callee = self.e.callee
         self.c_in, self.c_out = self.mod.signature(self.callee)
         self.d_in, self.d_out = self.mod.signature(self.name)
+
+    def error(self, message) -> PassTypeError:
+        return PassTypeError(f"mlax.{self.kind} declaration @{self.name}{message}", at=self.decl)
+
+    def argnums(self) -> list:
+        """The argnums (increasing, as the schema checks), each an operand of the callee."""
+        for i in self.e.argnums:
+            if i >= len(self.c_in):
+                raise self.error(f": argnum {i} is out of range for a callee of "
+                                 f"{len(self.c_in)} operands")
+        return list(self.e.argnums)
 
     def expect(self, ins, outs):
         def fmt(ts):
             return "(" + ", ".join(str(t) for t in ts) + ")"
         if list(ins) != self.d_in or list(outs) != self.d_out:
-            raise ADError(f"mlax.{self.kind} declaration @{self.name} has type {fmt(self.d_in)} -> "
-                          f"{fmt(self.d_out)}, but for @{self.callee} it must be {fmt(ins)} -> "
-                          f"{fmt(outs)}")
+            raise self.error(f" has type {fmt(self.d_in)} -> {fmt(self.d_out)}, but for "
+                             f"@{self.callee} it must be {fmt(ins)} -> {fmt(outs)}")
 
     def define(self, body):
         """Give the declaration the body `body(args) -> results` and drop its kind."""
@@ -1024,7 +650,7 @@ class _Decl:
         with ir.InsertionPoint(block), self.decl.location:
             outs = body(list(block.arguments))
             func_d.ReturnOp(outs)
-        del self.decl.attributes["mlax." + self.kind]
+        structural.undeclare(self.decl)
         # The derivative is built as calls of fwd/bwd/jvp functions; bring them into the
         # body, so the result is one function (and no helper returns a value twice).
         simplify.inline_calls_in(self.decl, self.mod.fns)
@@ -1032,11 +658,11 @@ class _Decl:
 
 
 def expand_jvp(module_op, decl):
-    d = _Decl(module_op, decl, "jvp")
-    nums = _argnums(d.e, len(d.c_in), "jvp", d.name)
+    d = _Decl(module_op, decl)
+    nums = d.argnums()
     d.expect(d.c_in + [d.c_in[i] for i in nums], d.c_out + d.c_out)
     mask = [i in nums for i in range(len(d.c_in))]
-    jname, out_mask = jvp_function(d.mod, d.callee, mask)
+    jname, out_mask = d.mod.jvp_function(d.callee, mask)
     used = [i for i in nums if _float_type(d.c_in[i])]
 
     def body(args):
@@ -1050,10 +676,10 @@ def expand_jvp(module_op, decl):
 
 
 def expand_vjp(module_op, decl):
-    d = _Decl(module_op, decl, "vjp")
-    nums = _argnums(d.e, len(d.c_in), "vjp", d.name)
+    d = _Decl(module_op, decl)
+    nums = d.argnums()
     d.expect(d.c_in + d.c_out, [d.c_in[i] for i in nums])
-    split = vjp_split(d.mod, d.callee, [i in nums for i in range(len(d.c_in))],
+    split = d.mod.vjp_split(d.callee, [i in nums for i in range(len(d.c_in))],
                       [True] * len(d.c_out))
 
     def body(args):
@@ -1067,26 +693,25 @@ def expand_vjp(module_op, decl):
 
 
 def expand_grad(module_op, decl):
-    d = _Decl(module_op, decl, "grad", ("callee", "argnums"))
-    nums = _argnums(d.e, len(d.c_in), "grad", d.name)
-    has_aux = _entry_bool(d.e, "has_aux") if "has_aux" in d.e else False
-    value = _entry_bool(d.e, "value") if "value" in d.e else False
+    d = _Decl(module_op, decl)
+    nums = d.argnums()
+    has_aux, value = d.e.has_aux, d.e.value
     if not d.c_out:
-        raise ADError(f"mlax.grad declaration @{d.name}: @{d.callee} returns nothing")
+        raise d.error(f": @{d.callee} returns nothing")
     out0 = spec_of_type(d.c_out[0])
     if out0.shape != () or out0.dtype.kind != "f":
-        raise ADError(f"mlax.grad declaration @{d.name}: gradient only defined for "
-                      f"scalar-output functions, but @{d.callee} returns {d.c_out[0]} first")
+        raise d.error(f": gradient only defined for scalar-output functions, but @{d.callee} "
+                      f"returns {d.c_out[0]} first")
     if len(d.c_out) > 1 and not has_aux:
-        raise ADError(f"mlax.grad declaration @{d.name}: @{d.callee} returns {len(d.c_out)} "
-                      "results; without has_aux it must return one")
+        raise d.error(f": @{d.callee} returns {len(d.c_out)} results; without has_aux it must "
+                      "return one")
     for i in nums:
         if not _float_type(d.c_in[i]):
-            raise ADError(f"mlax.grad declaration @{d.name}: grad requires real-valued inputs, "
-                          f"but operand {i} of @{d.callee} is {d.c_in[i]}")
+            raise d.error(f": grad requires real-valued inputs, but operand {i} of @{d.callee} "
+                          f"is {d.c_in[i]}")
     d.expect(d.c_in, ([d.c_out[0]] if value else []) + (d.c_out[1:] if has_aux else [])
              + [d.c_in[i] for i in nums])
-    split = vjp_split(d.mod, d.callee, [i in nums for i in range(len(d.c_in))],
+    split = d.mod.vjp_split(d.callee, [i in nums for i in range(len(d.c_in))],
                       [True] + [False] * (len(d.c_out) - 1))
 
     def body(args):
@@ -1102,9 +727,8 @@ def expand_grad(module_op, decl):
 
 def expand_custom(module_op, decl):
     """custom_jvp / custom_vjp outside differentiation: a call of the primal function."""
-    kind = structural.kind_of(decl)
-    d = _Decl(module_op, decl, kind, ("callee", "num_args", "num_callee_consts"))
-    n, ncc = _entry_int(d.e, "num_args"), _entry_int(d.e, "num_callee_consts")
+    d = _Decl(module_op, decl)
+    n, ncc = d.e.num_args, d.e.num_callee_consts
     if d.d_in[:n] + d.d_in[n:n + ncc] != d.c_in or d.d_out != d.c_out:
         d.expect(d.c_in, d.c_out)
     d.define(lambda args: call(d.callee, d.c_out, args[:n + ncc]))
@@ -1117,27 +741,46 @@ expand_mod.EXPANDERS["custom_jvp"] = expand_custom
 expand_mod.EXPANDERS["custom_vjp"] = expand_custom
 
 
-@register("mlax-jvp", "Forward-mode differentiation: expand mlax.jvp declarations")
-def run_jvp(module_op):
-    expand_mod.expand(module_op, kinds=("jvp",))
+@register
+class JvpPass(ModulePass):
+    """Forward-mode differentiation: expand mlax.jvp declarations."""
+    name = "mlax-jvp"
+
+    def run(self, module_op):
+        expand_mod.expand(module_op, kinds=("jvp",))
 
 
-@register("mlax-vjp", "Reverse-mode differentiation: expand mlax.vjp declarations")
-def run_vjp(module_op):
-    expand_mod.expand(module_op, kinds=("vjp",))
+@register
+class VjpPass(ModulePass):
+    """Reverse-mode differentiation: expand mlax.vjp declarations."""
+    name = "mlax-vjp"
+
+    def run(self, module_op):
+        expand_mod.expand(module_op, kinds=("vjp",))
 
 
-@register("mlax-grad", "Reverse-mode differentiation: expand mlax.grad declarations")
-def run_grad(module_op):
-    expand_mod.expand(module_op, kinds=("grad",))
+@register
+class GradPass(ModulePass):
+    """Reverse-mode differentiation: expand mlax.grad declarations."""
+    name = "mlax-grad"
+
+    def run(self, module_op):
+        expand_mod.expand(module_op, kinds=("grad",))
 
 
-@register("mlax-autodiff", "Expand every jvp, vjp and grad declaration, innermost first")
-def run_autodiff(module_op):
-    expand_mod.expand(module_op, kinds=("jvp", "vjp", "grad"))
+@register
+class AutodiffPass(ModulePass):
+    """Expand every jvp, vjp and grad declaration, innermost first."""
+    name = "mlax-autodiff"
+
+    def run(self, module_op):
+        expand_mod.expand(module_op, kinds=("jvp", "vjp", "grad"))
 
 
-@register("mlax-expand-custom-derivatives",
-          "Turn custom_jvp / custom_vjp declarations into calls of their primal function")
-def run_custom(module_op):
-    expand_mod.expand(module_op, kinds=("custom_jvp", "custom_vjp"))
+@register
+class ExpandCustomDerivativesPass(ModulePass):
+    """Turn custom_jvp / custom_vjp declarations into calls of their primal function."""
+    name = "mlax-expand-custom-derivatives"
+
+    def run(self, module_op):
+        expand_mod.expand(module_op, kinds=("custom_jvp", "custom_vjp"))

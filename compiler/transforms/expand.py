@@ -18,14 +18,10 @@ from __future__ import annotations
 from mlir import ir
 
 from mlax.dialects import structural
-from mlax.passes import register
+from mlax.passes import ModulePass, PassError, register
 
 EXPANDERS = {}
 TRANSFORM_KINDS = ("jvp", "vjp", "grad", "vmap")
-
-
-class TransformError(Exception):
-    pass
 
 
 def functions(module_op):
@@ -39,10 +35,9 @@ def functions(module_op):
 def callees(fn) -> set:
     """Symbols referenced from fn: call targets and the symbols in structural entries."""
     out = set()
-    kind = structural.kind_of(fn)
-    if kind is not None:
-        for v in structural.entries(fn).values():
-            out |= _symbols_in(v)
+    decl = structural.read(fn)
+    if decl is not None:
+        out |= set(decl.symbols())
     if len(fn.regions[0].blocks):
         def visit(op):
             if op.name == "func.call":
@@ -50,17 +45,6 @@ def callees(fn) -> set:
             return ir.WalkResult.ADVANCE
         fn.walk(visit)
     return out
-
-
-def _symbols_in(attr):
-    if isinstance(attr, ir.FlatSymbolRefAttr):
-        return {attr.value}
-    if isinstance(attr, ir.ArrayAttr):
-        out = set()
-        for a in attr:
-            out |= _symbols_in(a)
-        return out
-    return set()
 
 
 def _pending(fns, kinds):
@@ -94,13 +78,16 @@ def expand(module_op, kinds=TRANSFORM_KINDS):
             outside = {n: b for n, b in blockers.items() if structural.kind_of(fns[b]) not in kinds}
             if outside:
                 n, b = sorted(outside.items())[0]
-                raise TransformError(
+                raise PassError(
                     f"@{n} needs @{b} (mlax.{structural.kind_of(fns[b])}) expanded first: run "
-                    f"--mlax-expand-transforms, or the pass of that transform before this one")
-            raise TransformError("transform declarations form a cycle: " + ", ".join(sorted(pending)))
+                    f"--mlax-expand-transforms, or the pass of that transform before this one",
+                    at=fns[n])
+            first = sorted(pending)[0]
+            raise PassError("transform declarations form a cycle: " + ", ".join(sorted(pending)),
+                            at=fns[first])
         kind = structural.kind_of(fns[ready])
         if kind not in EXPANDERS:
-            raise TransformError(f"no expander for mlax.{kind} (declaration @{ready})")
+            raise PassError(f"no expander for mlax.{kind} (declaration @{ready})", at=fns[ready])
         EXPANDERS[kind](module_op, fns[ready])
 
 
@@ -109,7 +96,11 @@ def expand(module_op, kinds=TRANSFORM_KINDS):
 LATE_KINDS = ("custom_jvp", "custom_vjp")
 
 
-@register("mlax-expand-transforms", "Expand all transform declarations (jvp, vjp, grad, vmap), innermost first")
-def run(module_op):
-    expand(module_op)
-    expand(module_op, kinds=LATE_KINDS)
+@register
+class ExpandTransformsPass(ModulePass):
+    """Expand all transform declarations (jvp, vjp, grad, vmap), innermost first."""
+    name = "mlax-expand-transforms"
+
+    def run(self, module_op):
+        expand(module_op)
+        expand(module_op, kinds=LATE_KINDS)

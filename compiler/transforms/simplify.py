@@ -5,8 +5,8 @@ keep them. mlax ops are pure, so these passes remove unused ones and merge ident
 (same name, operands, attributes and result types)."""
 from mlir import ir
 
-from mlax.dialects import create
-from mlax.passes import register
+from mlax.passes import ModulePass, register
+from mlax.transforms.builder import Builder
 
 
 def _is_pure(op):
@@ -30,11 +30,19 @@ def dce_block(block):
                 changed = True
 
 
-@register("mlax-dce", "Remove mlax ops whose results are unused")
 def dce(module_op):
     for fn in _functions(module_op):
         for block in fn.regions[0].blocks:
             dce_block(block)
+
+
+@register
+class DcePass(ModulePass):
+    """Remove mlax ops whose results are unused."""
+    name = "mlax-dce"
+
+    def run(self, module_op):
+        dce(module_op)
 
 
 def _key(op):
@@ -43,7 +51,6 @@ def _key(op):
     return (op.name, tuple(op.operands), attrs, tuple(str(r.type) for r in op.results))
 
 
-@register("mlax-cse", "Merge identical mlax ops and constants")
 def cse(module_op):
     for fn in _functions(module_op):
         for block in fn.regions[0].blocks:
@@ -64,11 +71,28 @@ def cse(module_op):
                     seen[k] = op
 
 
-@register("mlax-simplify", "mlax-cse, algebraic identities (mlax-algebraic), then mlax-dce")
+@register
+class CsePass(ModulePass):
+    """Merge identical mlax ops and constants."""
+    name = "mlax-cse"
+
+    def run(self, module_op):
+        cse(module_op)
+
+
 def simplify(module_op):
     cse(module_op)
     algebraic(module_op)
     dce(module_op)
+
+
+@register
+class SimplifyPass(ModulePass):
+    """mlax-cse, algebraic identities (mlax-algebraic), then mlax-dce."""
+    name = "mlax-simplify"
+
+    def run(self, module_op):
+        simplify(module_op)
 
 
 # ---------------------------------------------------------------------------------------
@@ -128,13 +152,22 @@ def inline_calls_in(fn, fns: dict, limit=100000) -> int:
             return count
 
 
-@register("mlax-inline", "Inline calls to ordinary functions of mlax ops (those with no mlax.<kind> attribute)")
 def inline(module_op):
     fns = {_symbol(op): op for op in module_op.regions[0].blocks[0].operations
            if op.operation.name == "func.func"}
     for fn in fns.values():
         if len(fn.regions[0].blocks):
             inline_calls_in(fn, fns)
+
+
+@register
+class InlinePass(ModulePass):
+    """Inline calls to ordinary functions of mlax ops (those with no mlax.<kind>
+    attribute)."""
+    name = "mlax-inline"
+
+    def run(self, module_op):
+        inline(module_op)
 
 
 # ---------------------------------------------------------------------------------------
@@ -235,17 +268,16 @@ def _fold_transposed_dot(op):
     swapped = list(range(nb)) + [nb + nl + i for i in range(nr)] + [nb + i for i in range(nl)]
     if not nl or not nr or _dense(op, "permutation") != swapped:
         return None
-    with ir.InsertionPoint(op), op.location:
-        new = create("mlax.dot_general", [dot.operands[1], dot.operands[0]], {
-            "lhs_contracting_dimensions": rc, "rhs_contracting_dimensions": lc,
-            "lhs_batch_dimensions": rb, "rhs_batch_dimensions": lb}, loc=op.location)[0]
+    with ir.InsertionPoint(op):
+        new = Builder(op.location).dot_general(
+            dot.operands[1], dot.operands[0], lhs_contracting_dimensions=rc,
+            rhs_contracting_dimensions=lc, lhs_batch_dimensions=rb, rhs_batch_dimensions=lb)
     if new.type != op.results[0].type:
         new.owner.erase()
         return None
     return new
 
 
-@register("mlax-algebraic", "Fold x*1, 1*x, x+0, 0+x, x-0, x/1 (also with broadcast units), -(-x), shape ops that change nothing, and transposed dot_generals")
 def algebraic(module_op):
     for fn in _functions(module_op):
         for block in fn.regions[0].blocks:
@@ -259,3 +291,13 @@ def algebraic(module_op):
                     or op.name in _NO_OPS else None
                 if v is not None:
                     op.results[0].replace_all_uses_with(v)
+
+
+@register
+class AlgebraicPass(ModulePass):
+    """Fold x*1, 1*x, x+0, 0+x, x-0, x/1 (also with broadcast units), -(-x), shape ops
+    that change nothing, and transposed dot_generals."""
+    name = "mlax-algebraic"
+
+    def run(self, module_op):
+        algebraic(module_op)

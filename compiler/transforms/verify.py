@@ -11,11 +11,7 @@ from mlir import ir
 
 from mlax.dialects import (OPS, dtype_of_element, infer, op_attrs, spec_of_type, structural,
                            type_problem)
-from mlax.passes import register
-
-
-class VerifyError(Exception):
-    pass
+from mlax.passes import ModulePass, PassError, register
 
 
 def mlax_type_problem(t: ir.Type) -> str | None:
@@ -36,7 +32,7 @@ def verify_op(op):
         for i, v in enumerate(values):
             why = mlax_type_problem(v.type)
             if why is not None:
-                raise VerifyError(f"{op.location}: error: '{op.name}' op {kind} #{i} {why}")
+                raise PassError(f"{op.location}: error: '{op.name}' op {kind} #{i} {why}")
     specs = [spec_of_type(v.type) for v in op.operands]
     try:
         expected = infer(op.name, specs, op_attrs(op))
@@ -44,11 +40,11 @@ def verify_op(op):
         msg = str(e)
         if msg.startswith(op.name + ": "):
             msg = msg[len(op.name) + 2:]
-        raise VerifyError(f"{op.location}: error: '{op.name}' op {msg}") from None
+        raise PassError(f"{op.location}: error: '{op.name}' op {msg}") from None
     got = [spec_of_type(r.type) for r in op.results]
     if [tuple(e) for e in expected] != [tuple(g) for g in got]:
         exp = ", ".join(str(e) for e in expected)
-        raise VerifyError(f"{op.location}: error: '{op.name}' op result types "
+        raise PassError(f"{op.location}: error: '{op.name}' op result types "
                           f"{', '.join(str(g) for g in got)} do not match the inferred {exp}")
 
 
@@ -75,9 +71,14 @@ STRUCTURAL_CHECKS = {
 
 
 def structural_problem(fn) -> str | None:
-    """What is wrong with the signature of a structural declaration (transform, control
-    flow), whose operands and results must be mlax values as an op's are."""
+    """What is wrong with a structural declaration (transform, control flow): its entries
+    must fit its kind (mlax.dialects.structural), and its operands and results must be
+    mlax values, as an op's are."""
     kind = structural.kind_of(fn)
+    try:
+        structural.read(fn)
+    except structural.DeclarationError as e:
+        return str(e)
     ftype = ir.FunctionType(ir.TypeAttr(fn.attributes["function_type"]).value)
     for what, types in (("operand", ftype.inputs), ("result", ftype.results)):
         for i, t in enumerate(types):
@@ -128,8 +129,7 @@ def size_problems(op) -> list[str]:
     return errors
 
 
-@register("mlax-verify", "Check mlax ops' types against their type rules, and array sizes")
-def run(module_op):
+def verify(module_op):
     errors = []
 
     def visit(op):
@@ -142,10 +142,19 @@ def run(module_op):
         if not found and op.name in OPS:
             try:
                 verify_op(op)
-            except VerifyError as e:
+            except PassError as e:
                 found = [str(e)]
         errors.extend(found)
         return ir.WalkResult.ADVANCE
     module_op.walk(visit, ir.WalkOrder.PRE_ORDER)
     if errors:
-        raise VerifyError("\n".join(dict.fromkeys(errors)))
+        raise PassError("\n".join(dict.fromkeys(errors)))
+
+
+@register
+class VerifyPass(ModulePass):
+    """Check mlax ops' types against their type rules, and array sizes."""
+    name = "mlax-verify"
+
+    def run(self, module_op):
+        verify(module_op)

@@ -11,700 +11,24 @@ says where the batch axis of each operand and result is:
 program order, and keeps for every value its batched counterpart and the position of its
 batch axis, or None when the value does not depend on a batched operand. Ops none of whose
 operands are batched are copied unchanged; the others go through their rule in
-`BATCHING_RULES`. A rule moves a batch axis only when the op needs it somewhere
-particular, so a chain of elementwise ops on operands batched along axis 1 stays along
-axis 1, and the axis moves once, where the declaration's out_axes asks for it.
+`BATCHING_RULES` (mlax.transforms.vmap_rules), which keeps a batch axis where it is until
+an op needs it elsewhere: the axis moves once, where the declaration's out_axes asks.
 
 Calls to ordinary functions are batched by batching the callee (one copy per callee and
-batch signature). Calls to control-flow declarations (`mlax.cond`, `mlax.while`,
-`mlax.scan`) have rules like ops, keyed `"mlax.<kind>"`. Transform declarations inside
+batch signature). Calls to control-flow and custom-derivative declarations have rules
+like ops, keyed `"mlax.<kind>"`. Transform declarations inside
 the callee are expanded before this one (mlax.transforms.expand goes innermost first),
 so `vmap(vmap(f))` and `vmap(grad(f))` only meet ordinary functions here.
 """
 from __future__ import annotations
 
-from typing import Callable
-
-import numpy as np
 from mlir import ir
-from mlir.dialects import arith, func as func_d
+from mlir.dialects import func as func_d
 
-from mlax.dialects import (create, element_type, op_attrs, spec_of_type, structural,
-                           tensor_type, OPS)
-from mlax.dialects.ops import BINARY, COMPARE, FLOAT_UNARY
-from mlax.passes import PassError, register
+from mlax.dialects import OPS, op_attrs, structural
+from mlax.passes import ModulePass, PassError, PassNotImplementedError, register
 from mlax.transforms import expand as expand_mod
-
-
-class BatchingError(PassError):
-    """A program that vmap cannot batch (a bad declaration, an unbatchable call)."""
-
-
-class MissingBatchingRule(BatchingError, NotImplementedError):
-    pass
-
-
-ANY = "any"   # an out request: keep each result's batch axis where the rules put it
-
-# ---------------------------------------------------------------------------------------
-# The rule table
-
-BATCHING_RULES: dict[str, Callable] = {}
-"""op name -> rule(ctx, args, dims, **attrs) -> (outs, out_dims)
-
-`args` are the op's operands in the batched function (ir.Values); `dims[i]` is the
-position of the batch axis of `args[i]`, or None where that operand is not batched (a
-rule only runs when at least one is). `attrs` are the op's attributes as Python values
-(`mlax.dialects.op_attrs`; none for calls). The rule emits ops through `ctx` (a
-`BatchContext`: at the current insertion point, with the op's location) and returns the
-results standing for the op's results and the position of each one's batch axis (None:
-not batched). Calls to control-flow declarations are keyed `"mlax.cond"`, `"mlax.while"`,
-`"mlax.scan"`; calls to ordinary functions `"func.call"`."""
-
-
-def _where(loc) -> str:
-    """`file:line:col` of a location, for messages (mlax-opt moves it to the front)."""
-    text = str(loc)
-    if text.startswith('loc("'):
-        inner = text[5:]
-        file, _, rest = inner.partition('"')
-        parts = rest.lstrip(":").split(" ")[0].rstrip(")").split(":")
-        if len(parts) >= 2:
-            return f"{file}:{parts[0]}:{parts[1]}"
-    return text
-
-
-def _shift(d, b):
-    """Position in the batched value of dim `d` of the unbatched one (batch axis at b)."""
-    return d if d < b else d + 1
-
-
-def _shape(v) -> tuple:
-    return tuple(ir.RankedTensorType(v.type).shape)
-
-
-def _rank(v) -> int:
-    return len(_shape(v))
-
-
-def _dtype(v) -> np.dtype:
-    return spec_of_type(v.type).dtype
-
-
-def _insert(seq, pos, item) -> tuple:
-    out = list(seq)
-    out.insert(pos, item)
-    return tuple(out)
-
-
-# ---------------------------------------------------------------------------------------
-# The context a rule works in
-
-
-class BatchContext:
-    """What a rule may use: the batch size, the op being batched, and builders that emit
-    ops at the current insertion point with the op's location."""
-
-    def __init__(self, batcher: "Batcher", op, size: int):
-        self.batcher = batcher
-        self.op = op
-        self.size = size
-        self.loc = op.location
-
-    # -- emitting ops
-    def emit(self, name, operands, **attrs) -> list:
-        try:
-            return create(name, list(operands), attrs, loc=self.loc)
-        except TypeError as e:
-            raise BatchingError(f"batching '{self.op.name}' built an ill-typed {name}: {e} "
-                                f"(at {_where(self.loc)})") from None
-
-    def emit1(self, name, operands, **attrs):
-        return self.emit(name, operands, **attrs)[0]
-
-    def constant(self, value, shape, dtype) -> ir.Value:
-        """A splat constant tensor."""
-        t = tensor_type(shape, dtype)
-        el = element_type(dtype)
-        if np.dtype(dtype).kind == "f":
-            scalar = ir.FloatAttr.get(el, float(value))
-        else:
-            scalar = ir.IntegerAttr.get(el, int(value))
-        with self.loc:
-            return arith.ConstantOp(t, ir.DenseElementsAttr.get_splat(t, scalar)).result
-
-    def iota(self, shape, dimension, dtype) -> ir.Value:
-        return self.emit1("mlax.iota", [], dtype=np.dtype(dtype), shape=tuple(shape),
-                          dimension=dimension)
-
-    def call(self, callee: str, args, result_types) -> list:
-        with self.loc:
-            return list(func_d.CallOp(list(result_types), callee, list(args)).results)
-
-    # -- moving the batch axis
-    def moveaxis(self, v, src, dst):
-        if src == dst:
-            return v
-        perm = list(range(_rank(v)))
-        perm.pop(src)
-        perm.insert(dst, src)
-        return self.emit1("mlax.transpose", [v], permutation=tuple(perm))
-
-    def broadcast_batch(self, v, at):
-        """The unbatched `v` repeated along a new batch axis at position `at`."""
-        shape = _shape(v)
-        return self.emit1("mlax.broadcast_in_dim", [v], shape=_insert(shape, at, self.size),
-                          broadcast_dimensions=tuple(_shift(i, at) for i in range(len(shape))))
-
-    def broadcast_to(self, v, shape, dims):
-        """`v` broadcast to `shape`, its dims becoming `dims` (no op when nothing changes)."""
-        if _shape(v) == tuple(shape):
-            return v
-        return self.emit1("mlax.broadcast_in_dim", [v], shape=tuple(shape),
-                          broadcast_dimensions=tuple(dims))
-
-    def materialize(self, v, dim, at):
-        """`v` (batch axis at `dim`, or None) with its batch axis at `at`."""
-        if dim is None:
-            return self.broadcast_batch(v, at)
-        return self.moveaxis(v, dim, at)
-
-    def align(self, args, dims, at=None):
-        """All of `args` batched at one position (the first batched operand's, or `at`)."""
-        if at is None:
-            at = next(d for d in dims if d is not None)
-        return [self.materialize(a, d, at) for a, d in zip(args, dims)], at
-
-    # -- batching functions
-    def batched_function(self, name, dims, out_request=ANY):
-        """(symbol, out_dims) of function @name batched for operands batched at `dims`."""
-        return self.batcher.batched_function(name, dims, self.size, out_request)
-
-    def batched_call(self, name, args, dims, out_request=ANY):
-        """Call the batched version of ordinary function @name on `args`."""
-        sym, out_dims = self.batched_function(name, dims, out_request)
-        return self.call(sym, args, self.batcher.result_types(sym)), out_dims
-
-    def declaration(self, kind, name, arg_types, result_types, entries) -> str:
-        """Add a structural declaration of `kind`; returns its (unique) symbol."""
-        return self.batcher.declare(kind, name, arg_types, result_types, entries)
-
-
-# ---------------------------------------------------------------------------------------
-# Family helpers: most ops are one line
-
-
-def _vectorized_rule(ctx, args, dims, **attrs):
-    """Elementwise ops (operands and results of one shape): align the operands' batch
-    axes (unbatched operands are broadcast) and apply the op."""
-    args, b = ctx.align(args, dims)
-    outs = ctx.emit(ctx.op.name, args, **attrs)
-    return outs, [b] * len(outs)
-
-
-def defvectorized(*names):
-    for n in names:
-        BATCHING_RULES["mlax." + n] = _vectorized_rule
-
-
-def _reducer_rule(ctx, args, dims, axes):
-    (x,), (b,) = args, dims
-    out = ctx.emit1(ctx.op.name, [x], axes=tuple(sorted(_shift(a, b) for a in axes)))
-    return [out], [b - sum(1 for a in axes if a < b)]
-
-
-def defreducer(*names):
-    for n in names:
-        BATCHING_RULES["mlax." + n] = _reducer_rule
-
-
-def _along_axis_rule(axis_attr, removes_axis):
-    """Ops that work along one axis named by `axis_attr` and map over the others."""
-    def rule(ctx, args, dims, **attrs):
-        args, b = ctx.align(args, dims)
-        axis = attrs[axis_attr]
-        outs = ctx.emit(ctx.op.name, args, **{**attrs, axis_attr: _shift(axis, b)})
-        out_b = b - 1 if removes_axis and axis < b else b
-        return outs, [out_b] * len(outs)
-    return rule
-
-
-def defalongaxis(axis_attr, removes_axis, *names):
-    for n in names:
-        BATCHING_RULES["mlax." + n] = _along_axis_rule(axis_attr, removes_axis)
-
-
-# ---------------------------------------------------------------------------------------
-# Rules
-
-
-defvectorized(*FLOAT_UNARY, *BINARY, *COMPARE, "is_finite", "integer_pow", "select", "clamp",
-              "convert_element_type", "bitcast_convert_type", "threefry2x32")
-defreducer("reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and", "reduce_or")
-defalongaxis("axis", True, "argmax", "argmin")
-defalongaxis("axis", False, "cumsum", "cumprod", "cummax", "cummin", "cumlogsumexp")
-defalongaxis("dimension", False, "sort", "concatenate")
-
-
-def _broadcast_in_dim_rule(ctx, args, dims, shape, broadcast_dimensions):
-    (x,), (b,) = args, dims
-    bd = [0 if j == b else broadcast_dimensions[j if j < b else j - 1] + 1
-          for j in range(_rank(x))]
-    out = ctx.emit1("mlax.broadcast_in_dim", [x], shape=(ctx.size,) + tuple(shape),
-                    broadcast_dimensions=tuple(bd))
-    return [out], [0]
-
-
-def _reshape_rule(ctx, args, dims, new_sizes):
-    x = ctx.moveaxis(args[0], dims[0], 0)
-    return [ctx.emit1("mlax.reshape", [x], new_sizes=(ctx.size,) + tuple(new_sizes))], [0]
-
-
-def _transpose_rule(ctx, args, dims, permutation):
-    (x,), (b,) = args, dims
-    perm = (b,) + tuple(_shift(p, b) for p in permutation)
-    return [ctx.emit1("mlax.transpose", [x], permutation=perm)], [0]
-
-
-def _slice_rule(ctx, args, dims, start_indices, limit_indices, strides):
-    (x,), (b,) = args, dims
-    out = ctx.emit1("mlax.slice", [x], start_indices=_insert(start_indices, b, 0),
-                    limit_indices=_insert(limit_indices, b, ctx.size),
-                    strides=_insert(strides, b, 1))
-    return [out], [b]
-
-
-def _pad_rule(ctx, args, dims, low, high, interior):
-    (x, pv), (bx, bv) = args, dims
-    if bv is None:
-        out = ctx.emit1("mlax.pad", [x, pv], low=_insert(low, bx, 0), high=_insert(high, bx, 0),
-                        interior=_insert(interior, bx, 0))
-        return [out], [bx]
-    # A batched padding value: pad with anything, then select the padding per example.
-    x = ctx.materialize(x, bx, 0)
-    shape, dtype = _shape(x)[1:], _dtype(x)
-    zero = ctx.constant(0, (), dtype)
-    padded = ctx.emit1("mlax.pad", [x, zero], low=(0,) + tuple(low), high=(0,) + tuple(high),
-                       interior=(0,) + tuple(interior))
-    ones = ctx.constant(1, shape, np.bool_)
-    mask = ctx.emit1("mlax.pad", [ones, ctx.constant(0, (), np.bool_)], low=tuple(low),
-                     high=tuple(high), interior=tuple(interior))
-    out_shape = _shape(padded)
-    mask = ctx.broadcast_to(mask, out_shape, range(1, len(out_shape)))
-    fill = ctx.broadcast_to(ctx.moveaxis(pv, bv, 0), out_shape, (0,))
-    return [ctx.emit1("mlax.select", [mask, padded, fill])], [0]
-
-
-def _dot_general_rule(ctx, args, dims, lhs_contracting_dimensions, rhs_contracting_dimensions,
-                      lhs_batch_dimensions, rhs_batch_dimensions):
-    (lhs, rhs), (bl, br) = args, dims
-    lc, rc = lhs_contracting_dimensions, rhs_contracting_dimensions
-    lb, rb = lhs_batch_dimensions, rhs_batch_dimensions
-
-    def dot(a, b_, ac, bc, ab, bb):
-        return ctx.emit1("mlax.dot_general", [a, b_], lhs_contracting_dimensions=tuple(ac),
-                         rhs_contracting_dimensions=tuple(bc), lhs_batch_dimensions=tuple(ab),
-                         rhs_batch_dimensions=tuple(bb))
-
-    def free(rank, contracting, batch):
-        return [i for i in range(rank) if i not in contracting and i not in batch]
-
-    if bl is not None and br is not None:
-        # Both batched: the batch axis becomes the first batch dimension of the dot.
-        out = dot(lhs, rhs, [_shift(c, bl) for c in lc], [_shift(c, br) for c in rc],
-                  [bl] + [_shift(d, bl) for d in lb], [br] + [_shift(d, br) for d in rb])
-        return [out], [0]
-    if bl is not None:
-        # The batch axis is one more free dim of lhs: the matrix-vector products of the
-        # batch become one matrix-matrix product.
-        lc2, lb2 = [_shift(c, bl) for c in lc], [_shift(d, bl) for d in lb]
-        out = dot(lhs, rhs, lc2, rc, lb2, rb)
-        return [out], [len(lb) + free(_rank(lhs), lc2, lb2).index(bl)]
-    rc2, rb2 = [_shift(c, br) for c in rc], [_shift(d, br) for d in rb]
-    rhs_free = free(_rank(rhs), rc2, rb2)
-    if rhs_free == [br]:
-        # Only the batch axis is free in rhs: swapping the operands puts it right after
-        # the dot's batch dims, where the unbatched result had nothing, so no transpose.
-        out = dot(rhs, lhs, rc2, lc, rb2, lb)
-        return [out], [len(rb)]
-    out = dot(lhs, rhs, lc, rc2, lb, rb2)
-    lhs_free = free(_rank(lhs), lc, lb)
-    return [out], [len(lb) + len(lhs_free) + rhs_free.index(br)]
-
-
-def _top_k_rule(ctx, args, dims, k):
-    (x,), (b,) = args, dims
-    if b == _rank(x) - 1:          # top_k works along the last axis
-        x, b = ctx.moveaxis(x, b, 0), 0
-    outs = ctx.emit("mlax.top_k", [x], k=k)
-    return outs, [b, b]
-
-
-def _index_column(ctx, indices, dims, bounds, sizes):
-    """Batched scalar start indices -> a (B, n) index array, each clamped to
-    [0, bound - size] as dynamic_slice does."""
-    dtype = _dtype(indices[0])
-    cols = []
-    for i, d, n, s in zip(indices, dims, bounds, sizes):
-        i = ctx.emit1("mlax.clamp", [ctx.constant(0, _shape(i), dtype), i,
-                                     ctx.constant(max(n - s, 0), _shape(i), dtype)])
-        i = ctx.materialize(i, d, 0)
-        cols.append(ctx.emit1("mlax.reshape", [i], new_sizes=(ctx.size, 1)))
-    return cols
-
-
-def _with_batch_index(ctx, cols, dtype):
-    """Prepend the iota column (the example's own position in the batch) to index columns."""
-    return _concat_columns(ctx, [ctx.iota((ctx.size, 1), 0, dtype)] + cols)
-
-
-def _concat_columns(ctx, cols):
-    """(B, 1) index columns side by side: a (B, n) index array."""
-    out = cols[0]
-    for c in cols[1:]:
-        out = ctx.emit1("mlax.concatenate", [out, c], dimension=1)
-    return out
-
-
-def _dynamic_slice_rule(ctx, args, dims, slice_sizes):
-    x, indices = args[0], args[1:]
-    bx, bidx = dims[0], dims[1:]
-    if all(d is None for d in bidx):
-        zero = ctx.constant(0, (), _dtype(indices[0]) if indices else np.int32)
-        out = ctx.emit1("mlax.dynamic_slice", [x, *_insert(indices, bx, zero)],
-                        slice_sizes=_insert(slice_sizes, bx, ctx.size))
-        return [out], [bx]
-    # Batched start indices: one gather of B slices.
-    nd = len(indices)
-    dtype = _dtype(indices[0])
-    bounds = _shape(x) if bx is None else _shape(x)[:bx] + _shape(x)[bx + 1:]
-    cols = _index_column(ctx, indices, bidx, bounds, slice_sizes)
-    offset_dims = tuple(range(1, nd + 1))
-    if bx is None:
-        out = ctx.emit1("mlax.gather", [x, _concat_columns(ctx, cols)], offset_dims=offset_dims,
-                        collapsed_slice_dims=(), start_index_map=tuple(range(nd)),
-                        operand_batching_dims=(), start_indices_batching_dims=(),
-                        slice_sizes=tuple(slice_sizes), mode="clip")
-    else:
-        x = ctx.moveaxis(x, bx, 0)
-        out = ctx.emit1("mlax.gather", [x, _with_batch_index(ctx, cols, dtype)],
-                        offset_dims=offset_dims, collapsed_slice_dims=(0,),
-                        start_index_map=tuple(range(nd + 1)), operand_batching_dims=(),
-                        start_indices_batching_dims=(), slice_sizes=(1,) + tuple(slice_sizes),
-                        mode="clip")
-    return [out], [0]
-
-
-def _dynamic_update_slice_rule(ctx, args, dims):
-    (x, upd), indices = args[:2], args[2:]
-    (bx, bu), bidx = dims[:2], dims[2:]
-    if all(d is None for d in bidx):
-        (x, upd), b = ctx.align([x, upd], [bx, bu])
-        zero = ctx.constant(0, (), _dtype(indices[0]) if indices else np.int32)
-        return [ctx.emit1("mlax.dynamic_update_slice", [x, upd, *_insert(indices, b, zero)])], [b]
-    # Batched start indices: one scatter of B windows, each into its own example.
-    x = ctx.materialize(x, bx, 0)
-    upd = ctx.materialize(upd, bu, 0)
-    nd = len(indices)
-    cols = _index_column(ctx, indices, bidx, _shape(x)[1:], _shape(upd)[1:])
-    out = ctx.emit1("mlax.scatter", [x, _with_batch_index(ctx, cols, _dtype(indices[0])), upd],
-                    kind="set", update_window_dims=tuple(range(1, nd + 1)),
-                    inserted_window_dims=(0,), scatter_dims_to_operand_dims=tuple(range(nd + 1)),
-                    operand_batching_dims=(), scatter_indices_batching_dims=(), mode="drop")
-    return [out], [0]
-
-
-def _gather_rule(ctx, args, dims, offset_dims, collapsed_slice_dims, start_index_map,
-                 operand_batching_dims, start_indices_batching_dims, slice_sizes, mode):
-    (operand, indices), (bo, bi) = args, dims
-    plus1 = lambda ds: tuple(d + 1 for d in ds)   # noqa: E731
-    if bi is None:
-        # The batch axis is one more slice dim, taken whole, and the first offset dim.
-        operand = ctx.moveaxis(operand, bo, 0)
-        out = ctx.emit1("mlax.gather", [operand, indices], offset_dims=(0,) + plus1(offset_dims),
-                        collapsed_slice_dims=plus1(collapsed_slice_dims),
-                        start_index_map=plus1(start_index_map),
-                        operand_batching_dims=plus1(operand_batching_dims),
-                        start_indices_batching_dims=tuple(start_indices_batching_dims),
-                        slice_sizes=(ctx.size,) + tuple(slice_sizes), mode=mode)
-        return [out], [0]
-    # Batched indices: their batch axis leads the index batch dims, so the result's.
-    indices = ctx.moveaxis(indices, bi, 0)
-    if bo is None:
-        out = ctx.emit1("mlax.gather", [operand, indices], offset_dims=plus1(offset_dims),
-                        collapsed_slice_dims=tuple(collapsed_slice_dims),
-                        start_index_map=tuple(start_index_map),
-                        operand_batching_dims=tuple(operand_batching_dims),
-                        start_indices_batching_dims=plus1(start_indices_batching_dims),
-                        slice_sizes=tuple(slice_sizes), mode=mode)
-        return [out], [0]
-    # Both: each example gathers from its own operand, through an extra index that is
-    # its position in the batch.
-    operand = ctx.moveaxis(operand, bo, 0)
-    indices = _prepend_batch_index(ctx, indices)
-    out = ctx.emit1("mlax.gather", [operand, indices], offset_dims=plus1(offset_dims),
-                    collapsed_slice_dims=(0,) + plus1(collapsed_slice_dims),
-                    start_index_map=(0,) + plus1(start_index_map),
-                    operand_batching_dims=plus1(operand_batching_dims),
-                    start_indices_batching_dims=plus1(start_indices_batching_dims),
-                    slice_sizes=(1,) + tuple(slice_sizes), mode=mode)
-    return [out], [0]
-
-
-def _prepend_batch_index(ctx, indices):
-    """indices (B, ..., n) -> (B, ..., n + 1), index 0 being the position in the batch."""
-    shape = _shape(indices)
-    iota = ctx.iota(shape[:-1] + (1,), 0, _dtype(indices))
-    return ctx.emit1("mlax.concatenate", [iota, indices], dimension=len(shape) - 1)
-
-
-def _scatter_rule(ctx, args, dims, kind, update_window_dims, inserted_window_dims,
-                  scatter_dims_to_operand_dims, operand_batching_dims,
-                  scatter_indices_batching_dims, mode):
-    (operand, indices, updates), (bo, bi, bu) = args, dims
-    plus1 = lambda ds: tuple(d + 1 for d in ds)   # noqa: E731
-    # Every example scatters into its own operand: batch all three at axis 0 and index
-    # the batch axis with the example's position.
-    operand = ctx.materialize(operand, bo, 0)
-    indices = _prepend_batch_index(ctx, ctx.materialize(indices, bi, 0))
-    updates = ctx.materialize(updates, bu, 0)
-    out = ctx.emit1("mlax.scatter", [operand, indices, updates], kind=kind,
-                    update_window_dims=plus1(update_window_dims),
-                    inserted_window_dims=(0,) + plus1(inserted_window_dims),
-                    scatter_dims_to_operand_dims=(0,) + plus1(scatter_dims_to_operand_dims),
-                    operand_batching_dims=plus1(operand_batching_dims),
-                    scatter_indices_batching_dims=plus1(scatter_indices_batching_dims),
-                    mode=mode)
-    return [out], [0]
-
-
-BATCHING_RULES.update({
-    "mlax.broadcast_in_dim": _broadcast_in_dim_rule,
-    "mlax.reshape": _reshape_rule,
-    "mlax.transpose": _transpose_rule,
-    "mlax.slice": _slice_rule,
-    "mlax.pad": _pad_rule,
-    "mlax.dot_general": _dot_general_rule,
-    "mlax.top_k": _top_k_rule,
-    "mlax.dynamic_slice": _dynamic_slice_rule,
-    "mlax.dynamic_update_slice": _dynamic_update_slice_rule,
-    "mlax.gather": _gather_rule,
-    "mlax.scatter": _scatter_rule,
-})
-
-
-# ---------------------------------------------------------------------------------------
-# Calls and control flow
-
-
-def _call_rule(ctx, args, dims):
-    """A call to an ordinary function: call the function batched for these operands."""
-    outs, out_dims = ctx.batched_call(structural.callee_of(ctx.op), args, dims)
-    return outs, out_dims
-
-
-def _symbol(attr) -> str:
-    return ir.FlatSymbolRefAttr(attr).value
-
-
-def _batched_type(t, dim, size):
-    t = ir.RankedTensorType(t)
-    if dim is None:
-        return t
-    return ir.RankedTensorType.get(list(_insert(t.shape, dim, size)), t.element_type)
-
-
-def _decl_entries(ctx):
-    return structural.entries(ctx.batcher.fns[structural.callee_of(ctx.op)])
-
-
-def _cond_rule(ctx, args, dims):
-    """`mlax.cond`: (index, operands...) -> branches[index](operands...).
-
-    With an unbatched index, a cond of the batched branches. With a batched index, every
-    branch runs on the whole batch and a select per example picks the results."""
-    entries = _decl_entries(ctx)
-    branches = [_symbol(a) for a in ir.ArrayAttr(entries["branches"])]
-    (index, *ops), (bidx, *odims) = args, dims
-    n_out = len(ctx.op.results)
-    request = [0] * n_out   # branches must agree: every result batched along axis 0
-    batched = [ctx.batched_function(b, odims, request)[0] for b in branches]
-    result_types = ctx.batcher.result_types(batched[0])
-    if bidx is None:
-        sym = ctx.declaration("cond", "cond_batched", [a.type for a in args], result_types,
-                              {**entries, "branches": ir.ArrayAttr.get(
-                                  [ir.FlatSymbolRefAttr.get(b) for b in batched])})
-        return ctx.call(sym, args, result_types), [0] * n_out
-    index = ctx.moveaxis(index, bidx, 0)
-    results = [ctx.call(b, ops, result_types) for b in batched]
-    outs = list(results[0])
-    idt = _dtype(index)
-    for k in range(1, len(branches)):
-        # index >= k picks branch k over the lower ones: out-of-range indices clamp.
-        pick = ctx.emit1("mlax.ge", [index, ctx.constant(k, (ctx.size,), idt)])
-        for j, r in enumerate(results[k]):
-            p = ctx.broadcast_to(pick, _shape(r), (0,))
-            outs[j] = ctx.emit1("mlax.select", [p, r, outs[j]])
-    return outs, [0] * n_out
-
-
-def _fixpoint_carry(ctx, fn, carry_dims, other_dims, n_carry):
-    """Batch axes of a loop carry: batched (at 0) wherever the loop body makes it so."""
-    carry_b = [d is not None for d in carry_dims]
-    while True:
-        in_dims = [0 if b else None for b in carry_b] + list(other_dims)
-        _, out_dims = ctx.batched_function(fn, in_dims)
-        new = [b or d is not None for b, d in zip(carry_b, out_dims[:n_carry])]
-        if new == carry_b:
-            return carry_b
-        carry_b = new
-
-
-def _while_rule(ctx, args, dims):
-    """`mlax.while`: (state..., consts...) -> state.
-
-    The state is batched wherever the body makes it batched. With a batched predicate the
-    loop runs while any example's predicate holds, and the examples that are done keep
-    their state (a select per step)."""
-    entries = _decl_entries(ctx)
-    cond, body = _symbol(entries["cond"]), _symbol(entries["body"])
-    n = len(ctx.op.results)
-    state, consts = args[:n], args[n:]
-    sdims, cdims = dims[:n], dims[n:]
-    carry_b = _fixpoint_carry(ctx, body, sdims, cdims, n)
-    _, pred_dims = ctx.batched_function(cond, [0 if b else None for b in carry_b] + list(cdims))
-    if pred_dims[0] is not None:
-        carry_b = [True] * n
-    sd = [0 if b else None for b in carry_b]
-    state = [ctx.materialize(s, d, 0) if b else s for s, d, b in zip(state, sdims, carry_b)]
-    in_dims = sd + list(cdims)
-    body_b, _ = ctx.batched_function(body, in_dims, sd)
-    cond_b, _ = ctx.batched_function(cond, in_dims, [ANY])
-    state_types = [s.type for s in state]
-    arg_types = state_types + [c.type for c in consts]
-    if pred_dims[0] is not None:
-        cond_b, body_b = _while_any(ctx, cond_b, body_b, arg_types, n)
-    sym = ctx.declaration("while", "while_batched", arg_types, state_types,
-                          {**entries, "cond": ir.FlatSymbolRefAttr.get(cond_b),
-                           "body": ir.FlatSymbolRefAttr.get(body_b)})
-    return ctx.call(sym, state + list(consts), state_types), sd
-
-
-def _while_any(ctx, cond_b, body_b, arg_types, n):
-    """cond and body of a loop over the batch with per-example predicates."""
-    bt = ctx.batcher
-    pred_type = bt.result_types(cond_b)[0]
-    bool0 = tensor_type((), np.bool_)
-
-    def cond_any(block_args):
-        p = ctx.call(cond_b, block_args, [pred_type])[0]
-        p = ctx.moveaxis(p, bt.out_dims[cond_b][0], 0)
-        return [ctx.emit1("mlax.reduce_or", [p], axes=(0,))]
-
-    def body_masked(block_args):
-        p = ctx.call(cond_b, block_args, [pred_type])[0]
-        p = ctx.moveaxis(p, bt.out_dims[cond_b][0], 0)
-        new = ctx.call(body_b, block_args, arg_types[:n])
-        outs = []
-        for old, nw in zip(block_args[:n], new):
-            m = ctx.broadcast_to(p, _shape(nw), (0,))
-            outs.append(ctx.emit1("mlax.select", [m, nw, old]))
-        return outs
-
-    c = bt.new_function("while_cond_any", arg_types, [bool0], cond_any)
-    b = bt.new_function("while_body_masked", arg_types, arg_types[:n], body_masked)
-    return c, b
-
-
-def _scan_rule(ctx, args, dims):
-    """`mlax.scan`: (carry..., xs..., consts...) -> (carry..., ys...).
-
-    xs are scanned along axis 0, so their batch axis is kept off axis 0; the carry is
-    batched (at 0) wherever the body makes it so; ys come back batched at axis 1."""
-    entries = _decl_entries(ctx)
-    body = _symbol(entries["body"])
-    n_carry = int(ir.IntegerAttr(entries["num_carry"]).value)
-    n_consts = int(ir.IntegerAttr(entries["num_consts"]).value)
-    n_xs = len(args) - n_carry - n_consts
-    carry, xs, consts = args[:n_carry], args[n_carry:n_carry + n_xs], args[n_carry + n_xs:]
-    kd, xd, cd = dims[:n_carry], dims[n_carry:n_carry + n_xs], dims[n_carry + n_xs:]
-    xs = [ctx.moveaxis(x, 0, 1) if d == 0 else x for x, d in zip(xs, xd)]
-    xd = [1 if d == 0 else d for d in xd]
-    slice_dims = [None if d is None else d - 1 for d in xd]
-    carry_b = _fixpoint_carry(ctx, body, kd, slice_dims + list(cd), n_carry)
-    sd = [0 if b else None for b in carry_b]
-    carry = [ctx.materialize(c, d, 0) if b else c for c, d, b in zip(carry, kd, carry_b)]
-    n_ys = len(ctx.op.results) - n_carry
-    body_b, out_dims = ctx.batched_function(body, sd + slice_dims + list(cd), sd + [ANY] * n_ys)
-    y_dims = out_dims[n_carry:]
-    length = int(ir.IntegerAttr(entries["length"]).value)
-    body_types = ctx.batcher.result_types(body_b)
-    result_types = body_types[:n_carry] + [
-        ir.RankedTensorType.get([length] + list(ir.RankedTensorType(t).shape),
-                                ir.RankedTensorType(t).element_type)
-        for t in body_types[n_carry:]]
-    operands = carry + xs + list(consts)
-    sym = ctx.declaration("scan", "scan_batched", [a.type for a in operands], result_types,
-                          {**entries, "body": ir.FlatSymbolRefAttr.get(body_b)})
-    outs = ctx.call(sym, operands, result_types)
-    return outs, sd + [None if d is None else d + 1 for d in y_dims]
-
-
-def _entry_int(entries, key):
-    return int(ir.IntegerAttr(entries[key]).value)
-
-
-def _custom_jvp_rule(ctx, args, dims):
-    """`mlax.custom_jvp` (see mlax.transforms.autodiff): a custom_jvp of the batched function
-    and the batched rule, so that a later jvp/grad still uses the user's rule.
-
-    Operands (args[N], callee consts[C], rule consts...); the rule takes (args, tangents of
-    args, rule consts) and returns (results, tangents of results): tangents are batched like
-    their primals, all results along axis 0."""
-    e = _decl_entries(ctx)
-    n, ncc = _entry_int(e, "num_args"), _entry_int(e, "num_callee_consts")
-    n_out = len(ctx.op.results)
-    ad, cd, jd = list(dims[:n]), list(dims[n:n + ncc]), list(dims[n + ncc:])
-    callee, _ = ctx.batched_function(_symbol(e["callee"]), ad + cd, [0] * n_out)
-    jvp, _ = ctx.batched_function(_symbol(e["jvp"]), ad + ad + jd, [0] * (2 * n_out))
-    result_types = ctx.batcher.result_types(callee)
-    sym = ctx.declaration("custom_jvp", "custom_jvp_batched", [a.type for a in args], result_types,
-                          {**e, "callee": ir.FlatSymbolRefAttr.get(callee),
-                           "jvp": ir.FlatSymbolRefAttr.get(jvp)})
-    return ctx.call(sym, args, result_types), [0] * n_out
-
-
-def _custom_vjp_rule(ctx, args, dims):
-    """`mlax.custom_vjp`: a custom_vjp of the batched function, forward and backward.
-
-    Operands (args[N], callee consts[C], fwd consts[F], bwd consts...). Every arg is
-    batched (along axis 0) so that the backward function returns one cotangent per example
-    for each; a later grad sums those of an unbatched arg through the broadcast."""
-    e = _decl_entries(ctx)
-    n, ncc, nfc = (_entry_int(e, k) for k in ("num_args", "num_callee_consts", "num_fwd_consts"))
-    nres = _entry_int(e, "num_res")
-    n_out = len(ctx.op.results)
-    args = [ctx.materialize(a, d, 0) for a, d in zip(args[:n], dims[:n])] + list(args[n:])
-    ad = [0] * n
-    cd, fd, bd = dims[n:n + ncc], dims[n + ncc:n + ncc + nfc], dims[n + ncc + nfc:]
-    callee, _ = ctx.batched_function(_symbol(e["callee"]), ad + list(cd), [0] * n_out)
-    fwd, _ = ctx.batched_function(_symbol(e["fwd"]), ad + list(fd), [0] * (n_out + nres))
-    bwd, _ = ctx.batched_function(_symbol(e["bwd"]), [0] * (nres + n_out) + list(bd), ad)
-    result_types = ctx.batcher.result_types(callee)
-    sym = ctx.declaration("custom_vjp", "custom_vjp_batched", [a.type for a in args], result_types,
-                          {**e, "callee": ir.FlatSymbolRefAttr.get(callee),
-                           "fwd": ir.FlatSymbolRefAttr.get(fwd), "bwd": ir.FlatSymbolRefAttr.get(bwd)})
-    return ctx.call(sym, args, result_types), [0] * n_out
-
-
-BATCHING_RULES.update({
-    "func.call": _call_rule,
-    "mlax.cond": _cond_rule,
-    "mlax.while": _while_rule,
-    "mlax.scan": _scan_rule,
-    "mlax.custom_jvp": _custom_jvp_rule,
-    "mlax.custom_vjp": _custom_vjp_rule,
-})
+from mlax.transforms.vmap_rules import ANY, BATCHING_RULES, BatchContext, batched_type
 
 
 # ---------------------------------------------------------------------------------------
@@ -733,12 +57,9 @@ class Batcher:
             name = f"{base}_{i}"
         return name
 
-    def declare(self, kind, base, arg_types, result_types, entries):
+    def declare(self, decl, base, arg_types, result_types):
         name = self.unique(base)
-        with ir.InsertionPoint(self.body), ir.Location.unknown():
-            fn = func_d.FuncOp(name, (list(arg_types), list(result_types)), visibility="private")
-            fn.attributes["mlax." + kind] = ir.DictAttr.get(entries)
-        self.fns[name] = fn
+        self.fns[name] = decl.declare(self.body, name, arg_types, result_types)
         return name
 
     def new_function(self, base, arg_types, result_types, build):
@@ -756,11 +77,11 @@ class Batcher:
         """(symbol, out_dims): function @name batched for operands batched at `dims`."""
         src = self.fns.get(name)
         if src is None:
-            raise BatchingError(f"vmap: call to undefined function @{name}")
+            raise PassError(f"vmap: call to undefined function @{name}")
         if not len(src.regions[0].blocks):
             kind = structural.kind_of(src)
             what = f"an unexpanded mlax.{kind} declaration" if kind else "an external function"
-            raise BatchingError(f"vmap cannot batch a call to @{name}: it is {what}")
+            raise PassError(f"vmap cannot batch a call to @{name}: it is {what}")
         n_out = len(self.result_types(name))
         request = tuple([ANY] * n_out if out_request == ANY else out_request)
         key = (name, tuple(dims), size, request)
@@ -774,7 +95,7 @@ class Batcher:
                 self.cache[key] = found
                 return found
         ftype = ir.FunctionType(ir.TypeAttr(src.attributes["function_type"]).value)
-        arg_types = [_batched_type(t, d, size) for t, d in zip(ftype.inputs, dims)]
+        arg_types = [batched_type(t, d, size) for t, d in zip(ftype.inputs, dims)]
         sym = self.unique(f"{name}_batched")
         with ir.InsertionPoint(self.body), ir.Location.unknown():
             fn = func_d.FuncOp(sym, (arg_types, []), visibility="private")
@@ -824,10 +145,9 @@ class Batcher:
                     pass
                 elif req is None:
                     if d is not None:
-                        raise BatchingError(
+                        raise PassError(
                             f"vmap has mapped output but out_axes is None (result {i} of "
-                            f"@{_fn_name(src)} depends on a batched operand) "
-                            f"(at {_where(ret.location)})")
+                            f"@{_fn_name(src)} depends on a batched operand)", at=ret)
                 else:
                     v, d = ctx.materialize(v, d, req), req
                 final.append(v)
@@ -845,24 +165,23 @@ class Batcher:
                 name = "mlax." + kind
         rule = BATCHING_RULES.get(name)
         if rule is None:
-            raise MissingBatchingRule(
-                f"Batching rule for '{name}' not implemented (at {_where(op.location)})")
+            raise PassNotImplementedError(f"Batching rule for '{name}' not implemented", at=op)
         attrs = op_attrs(op) if name in OPS else {}
         ctx = BatchContext(self, op, size)
         try:
             outs, out_dims = rule(ctx, [v for v, _ in ins], [d for _, d in ins], **attrs)
-        except BatchingError as e:
-            if "(at " in str(e):
+        except PassError as e:
+            if e.location is not None:
                 raise
-            raise type(e)(f"{e} (at {_where(op.location)})") from None
+            raise type(e)(str(e), at=op) from None
         if len(outs) != len(op.results):
-            raise BatchingError(f"batching rule for '{name}' returned {len(outs)} results "
-                                f"for {len(op.results)}")
+            raise PassError(f"batching rule for '{name}' returned {len(outs)} results "
+                            f"for {len(op.results)}", at=op)
         for old, new, d in zip(op.results, outs, out_dims):
-            want = _batched_type(old.type, d, size)
+            want = batched_type(old.type, d, size)
             if new.type != want:
-                raise BatchingError(f"batching rule for '{name}' gave {new.type} where "
-                                    f"{want} was expected (at {_where(op.location)})")
+                raise PassError(f"batching rule for '{name}' gave {new.type} where "
+                                f"{want} was expected", at=op)
         return outs, out_dims
 
 
@@ -874,59 +193,49 @@ def _fn_name(fn) -> str:
 # The expander of `mlax.vmap` declarations
 
 
-def vmap_entries(decl):
-    e = structural.entries(decl)
-    try:
-        return (_symbol(e["callee"]), [int(a) for a in ir.DenseI64ArrayAttr(e["in_axes"])],
-                [int(a) for a in ir.DenseI64ArrayAttr(e["out_axes"])],
-                int(ir.IntegerAttr(e["axis_size"]).value))
-    except KeyError as missing:
-        raise BatchingError(f"@{_fn_name(decl)}: mlax.vmap declaration lacks entry {missing}") from None
-
-
 def expand_vmap(module_op, decl):
     """Give the `mlax.vmap` declaration `decl` the batched body of its callee."""
     name = _fn_name(decl)
-    callee, in_axes, out_axes, size = vmap_entries(decl)
+    v = structural.read(decl)
+    callee, in_axes, out_axes, size = v.callee, v.in_axes, v.out_axes, v.axis_size
     batcher = Batcher(module_op)
     src = batcher.fns.get(callee)
+
+    def error(message):
+        return PassError(f"@{name}: {message}", at=decl)
     if src is None:
-        raise BatchingError(f"@{name}: mlax.vmap callee @{callee} is not defined")
+        raise error(f"mlax.vmap callee @{callee} is not defined")
     dtype = ir.FunctionType(ir.TypeAttr(decl.attributes["function_type"]).value)
     ctype = ir.FunctionType(ir.TypeAttr(src.attributes["function_type"]).value)
     if len(in_axes) != len(dtype.inputs) or len(ctype.inputs) != len(dtype.inputs):
-        raise BatchingError(f"@{name}: {len(in_axes)} in_axes and {len(dtype.inputs)} operands "
-                            f"for @{callee} of {len(ctype.inputs)} parameters")
+        raise error(f"{len(in_axes)} in_axes and {len(dtype.inputs)} operands for @{callee} "
+                    f"of {len(ctype.inputs)} parameters")
     if len(out_axes) != len(dtype.results) or len(ctype.results) != len(dtype.results):
-        raise BatchingError(f"@{name}: {len(out_axes)} out_axes and {len(dtype.results)} "
-                            f"results for @{callee} of {len(ctype.results)} results")
+        raise error(f"{len(out_axes)} out_axes and {len(dtype.results)} results for @{callee} "
+                    f"of {len(ctype.results)} results")
     dims = [None if a < 0 else a for a in in_axes]
     for i, (t, ct, d) in enumerate(zip(dtype.inputs, ctype.inputs, dims)):
         if d is not None and d > len(ir.RankedTensorType(ct).shape):
-            raise BatchingError(f"@{name}: in_axes[{i}] = {d} is out of range for {ct}")
-        if t != _batched_type(ct, d, size):
-            raise BatchingError(f"@{name}: operand {i} has type {t}, but {ct} of @{callee} "
-                                f"batched along axis {d} with size {size} is "
-                                f"{_batched_type(ct, d, size)}")
+            raise error(f"in_axes[{i}] = {d} is out of range for {ct}")
+        if t != batched_type(ct, d, size):
+            raise error(f"operand {i} has type {t}, but {ct} of @{callee} batched along axis "
+                        f"{d} with size {size} is {batched_type(ct, d, size)}")
     request = [None if a < 0 else a for a in out_axes]
     block = decl.add_entry_block()
     outs, _ = batcher.batch_body(src, block, list(block.arguments), dims, size, request)
     for i, (o, t) in enumerate(zip(outs, dtype.results)):
         if o.type != t:
-            raise BatchingError(f"@{name}: result {i} is declared {t} but batching @{callee} "
-                                f"gives {o.type}")
-    del decl.attributes["mlax.vmap"]
+            raise error(f"result {i} is declared {t} but batching @{callee} gives {o.type}")
+    structural.undeclare(decl)
 
 
 expand_mod.EXPANDERS["vmap"] = expand_vmap
 
 
-@register("mlax-vmap", "Expand mlax.vmap declarations into batched functions")
-def run(module_op):
-    expand_mod.expand(module_op, kinds=("vmap",))
+@register
+class VmapPass(ModulePass):
+    """Expand mlax.vmap declarations into batched functions."""
+    name = "mlax-vmap"
 
-
-# ---------------------------------------------------------------------------------------
-# Which results of a function depend on its batched operands (for tracing-time checks)
-
-
+    def run(self, module_op):
+        expand_mod.expand(module_op, kinds=("vmap",))

@@ -255,8 +255,8 @@ def test_long_lines_are_quoted_around_the_caret():
 def test_exception_in_a_walk_callback_keeps_only_its_message():
     from mlax.passes import _unwrap_callback_error
     e = RuntimeError('Exception raised in callback: Traceback (most recent call last):\n'
-                     '  File "x.py", line 3, in visit\n    raise VerifyError(msg)\n'
-                     'mlax.transforms.verify.VerifyError: f.mlir:2:8: error: bad\n  detail')
+                     '  File "x.py", line 3, in visit\n    raise PassError(msg)\n'
+                     'mlax.passes.PassError: f.mlir:2:8: error: bad\n  detail')
     assert str(_unwrap_callback_error(e)) == "f.mlir:2:8: error: bad\n  detail"
     e = RuntimeError('Exception raised in callback: Traceback (most recent call last):\n'
                      '  File "x.py", line 3, in visit\nKeyError: \'x\'')

@@ -298,7 +298,7 @@ func.func private @b(%x: tensor<f32>) -> tensor<f32> {
 // -----
 
 // Tests that grad of a function whose first result is not a real scalar is refused.
-// ERR: error: mlax-grad: mlax.grad declaration @grad_f: gradient only defined for scalar-output functions, but @f returns tensor<3xf32> first
+// ERR: mlax-grad.mlir:[[@LINE+1]]:1: error: mlax.grad declaration @grad_f: gradient only defined for scalar-output functions, but @f returns tensor<3xf32> first
 func.func private @grad_f(tensor<3xf32>) -> tensor<3xf32> attributes {mlax.grad = {callee = @f, argnums = array<i64: 0>}}
 func.func private @f(%x: tensor<3xf32>) -> tensor<3xf32> {
   %0 = "mlax.sin"(%x) : (tensor<3xf32>) -> tensor<3xf32>
@@ -308,7 +308,7 @@ func.func private @f(%x: tensor<3xf32>) -> tensor<3xf32> {
 // -----
 
 // Tests that grad with respect to an integer operand is refused.
-// ERR: error: mlax-grad: mlax.grad declaration @grad_f: grad requires real-valued inputs, but operand 0 of @f is tensor<i32>
+// ERR: mlax-grad.mlir:[[@LINE+1]]:1: error: mlax.grad declaration @grad_f: grad requires real-valued inputs, but operand 0 of @f is tensor<i32>
 func.func private @grad_f(tensor<i32>) -> tensor<i32> attributes {mlax.grad = {callee = @f, argnums = array<i64: 0>}}
 func.func private @f(%x: tensor<i32>) -> tensor<f32> {
   %0 = "mlax.convert_element_type"(%x) {new_dtype = f32} : (tensor<i32>) -> tensor<f32>
@@ -318,7 +318,7 @@ func.func private @f(%x: tensor<i32>) -> tensor<f32> {
 // -----
 
 // Tests that an argnum out of range is refused.
-// ERR: error: mlax-grad: mlax.grad declaration @grad_f: argnum 2 is out of range for a callee of 1 operands
+// ERR: mlax-grad.mlir:[[@LINE+1]]:1: error: mlax.grad declaration @grad_f: argnum 2 is out of range for a callee of 1 operands
 func.func private @grad_f(tensor<f32>) -> tensor<f32> attributes {mlax.grad = {callee = @f, argnums = array<i64: 2>}}
 func.func private @f(%x: tensor<f32>) -> tensor<f32> {
   return %x : tensor<f32>

@@ -204,8 +204,8 @@ func.func private @f(%x: tensor<3xf32>) -> tensor<3xf32> {
 
 // -----
 
-// Tests that a declaration whose type does not fit its callee is refused.
-// ERR: error: mlax-jvp: mlax.jvp declaration @jvp_f has type (tensor<f32>) -> (tensor<f32>, tensor<f32>), but for @f it must be (tensor<f32>, tensor<f32>) -> (tensor<f32>, tensor<f32>)
+// Tests that a declaration whose type does not fit its callee is refused, at its line.
+// ERR: mlax-jvp.mlir:[[@LINE+1]]:1: error: mlax.jvp declaration @jvp_f has type (tensor<f32>) -> (tensor<f32>, tensor<f32>), but for @f it must be (tensor<f32>, tensor<f32>) -> (tensor<f32>, tensor<f32>)
 func.func private @jvp_f(tensor<f32>) -> (tensor<f32>, tensor<f32>) attributes {mlax.jvp = {callee = @f, argnums = array<i64: 0>}}
 func.func private @f(%x: tensor<f32>) -> tensor<f32> {
   return %x : tensor<f32>

@@ -159,3 +159,64 @@ func.func @scatter_unknown_mode(%x: tensor<5x3xf32>, %i: tensor<2x1xi32>, %u: te
   %0 = "mlax.scatter"(%x, %i, %u) {inserted_window_dims = array<i64: 0>, kind = "add", mode = "wrap", operand_batching_dims = array<i64>, scatter_dims_to_operand_dims = array<i64: 0>, scatter_indices_batching_dims = array<i64>, update_window_dims = array<i64: 1>} : (tensor<5x3xf32>, tensor<2x1xi32>, tensor<2x3xf32>) -> tensor<5x3xf32>
   return %0 : tensor<5x3xf32>
 }
+
+// -----
+
+// Tests that structural declarations whose entries fit their kind pass unchanged, a
+// grad's optional entries (has_aux, value) included.
+// CHECK-LABEL: func.func private @grad_f
+// CHECK-SAME: mlax.grad = {argnums = array<i64: 0>, callee = @f}
+// CHECK-LABEL: func.func private @scan_f
+// CHECK-SAME: mlax.scan = {body = @f, length = 3 : i64, num_carry = 1 : i64, num_consts = 0 : i64, reverse = false}
+func.func private @f(%x: tensor<f32>) -> tensor<f32> {
+  return %x : tensor<f32>
+}
+func.func private @grad_f(tensor<f32>) -> tensor<f32> attributes {mlax.grad = {callee = @f, argnums = array<i64: 0>}}
+func.func private @scan_f(tensor<f32>) -> tensor<f32> attributes {mlax.scan = {body = @f, length = 3 : i64, reverse = false, num_carry = 1 : i64, num_consts = 0 : i64}}
+
+// -----
+
+// Tests that a declaration lacking an entry of its kind is reported at the declaration,
+// with what the entry must be.
+// ERR: mlax-verify.mlir:[[@LINE+4]]:1: error: @while_f: mlax.while declaration lacks entry 'num_consts', an integer (`3 : i64`)
+func.func private @f(%x: tensor<f32>) -> tensor<f32> {
+  return %x : tensor<f32>
+}
+func.func private @while_f(tensor<f32>) -> tensor<f32> attributes {mlax.while = {cond = @f, body = @f}}
+
+// -----
+
+// Tests that an entry of the wrong type is reported, naming the entry and its type.
+// ERR: mlax-verify.mlir:[[@LINE+4]]:1: error: @grad_f: mlax.grad declaration: entry 'has_aux' must be a bool (`true`, `false`), got 1 : i64
+func.func private @f(%x: tensor<f32>) -> tensor<f32> {
+  return %x : tensor<f32>
+}
+func.func private @grad_f(tensor<f32>) -> tensor<f32> attributes {mlax.grad = {callee = @f, argnums = array<i64: 0>, has_aux = 1 : i64}}
+
+// -----
+
+// Tests that a callee given as a string, not a symbol, is reported.
+// ERR: mlax-verify.mlir:[[@LINE+4]]:1: error: @vjp_f: mlax.vjp declaration: entry 'callee' must be a symbol (`@f`), got "f"
+func.func private @f(%x: tensor<f32>) -> tensor<f32> {
+  return %x : tensor<f32>
+}
+func.func private @vjp_f(tensor<f32>, tensor<f32>) -> tensor<f32> attributes {mlax.vjp = {callee = "f", argnums = array<i64: 0>}}
+
+// -----
+
+// Tests that an entry the kind does not have (a misspelt one) is reported with the
+// kind's entries.
+// ERR: mlax-verify.mlir:[[@LINE+4]]:1: error: @grad_f: mlax.grad declaration has no entry 'hasaux' (its entries: callee, argnums, has_aux, value)
+func.func private @f(%x: tensor<f32>) -> tensor<f32> {
+  return %x : tensor<f32>
+}
+func.func private @grad_f(tensor<f32>) -> tensor<f32> attributes {mlax.grad = {callee = @f, argnums = array<i64: 0>, hasaux = true}}
+
+// -----
+
+// Tests that entry values are checked beyond their types: batch axes are >= 0 or -1.
+// ERR: mlax-verify.mlir:[[@LINE+4]]:1: error: @vmap_f: mlax.vmap declaration: in_axes [-2]: an axis is >= 0, or -1 for not batched
+func.func private @f(%x: tensor<f32>) -> tensor<f32> {
+  return %x : tensor<f32>
+}
+func.func private @vmap_f(tensor<4xf32>) -> tensor<4xf32> attributes {mlax.vmap = {callee = @f, in_axes = array<i64: -2>, out_axes = array<i64: 0>, axis_size = 4 : i64}}

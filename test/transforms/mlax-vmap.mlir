@@ -433,7 +433,7 @@ func.func private @f(%x: tensor<3xf32>) -> tensor<3xf32> {
 // -----
 
 // Tests that a declaration whose operand types do not fit its callee and in_axes is an error.
-// ERR: error: mlax-vmap: @vmap_f: operand 0 has type tensor<3x4xf32>, but tensor<3xf32> of @f batched along axis 0 with size 4 is tensor<4x3xf32>
+// ERR: mlax-vmap.mlir:[[@LINE+1]]:1: error: @vmap_f: operand 0 has type tensor<3x4xf32>, but tensor<3xf32> of @f batched along axis 0 with size 4 is tensor<4x3xf32>
 func.func private @vmap_f(tensor<3x4xf32>) -> tensor<4x3xf32> attributes {mlax.vmap = {callee = @f, in_axes = array<i64: 0>, out_axes = array<i64: 0>, axis_size = 4 : i64}}
 func.func private @f(%x: tensor<3xf32>) -> tensor<3xf32> {
   return %x : tensor<3xf32>
@@ -453,7 +453,7 @@ func.func private @ext(tensor<3xf32>) -> tensor<3xf32>
 // -----
 
 // Tests that a vmap of another transform needs that transform expanded first.
-// ERR: error: mlax-vmap: @vmap_g needs @g (mlax.grad) expanded first
+// ERR: mlax-vmap.mlir:[[@LINE+1]]:1: error: @vmap_g needs @g (mlax.grad) expanded first
 func.func private @vmap_g(tensor<4x3xf32>) -> tensor<4x3xf32> attributes {mlax.vmap = {callee = @g, in_axes = array<i64: 0>, out_axes = array<i64: 0>, axis_size = 4 : i64}}
 func.func private @g(tensor<3xf32>) -> tensor<3xf32> attributes {mlax.grad = {callee = @f, argnums = array<i64: 0>, has_aux = false, value = false}}
 func.func private @f(%x: tensor<3xf32>) -> tensor<f32> {

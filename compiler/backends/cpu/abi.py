@@ -18,7 +18,7 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import bufferization, tensor
 
-from mlax.passes import PassError, register
+from mlax.passes import ModulePass, PassError, register
 
 
 def _needs_flattening(t) -> bool:
@@ -62,8 +62,15 @@ def flatten_boundary(fn):
     fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(ins, outs))
 
 
-@register("mlax-flatten-zero-size-boundary",
-          "Pass zero-size tensors across public function boundaries as tensor<0xT>")
+@register
+class FlattenZeroSizeBoundaryPass(ModulePass):
+    """Pass zero-size tensors across public function boundaries as tensor<0xT>."""
+    name = "mlax-flatten-zero-size-boundary"
+
+    def run(self, module_op):
+        flatten_zero_size_boundary(module_op)
+
+
 def flatten_zero_size_boundary(module_op):
     for fn in module_op.regions[0].blocks[0].operations:
         fn = fn.operation
@@ -125,6 +132,11 @@ def copy_aliased_results(module_op):
                 seen.add(v)
 
 
-register("mlax-copy-aliased-results",
-         "Copy function results that repeat another result or an argument; reject calls "
-         "to functions without a body")(copy_aliased_results)
+@register
+class CopyAliasedResultsPass(ModulePass):
+    """Copy function results that repeat another result or an argument; reject calls to
+    functions without a body."""
+    name = "mlax-copy-aliased-results"
+
+    def run(self, module_op):
+        copy_aliased_results(module_op)

@@ -12,7 +12,7 @@ from mlir import ir
 from mlir.dialects import linalg, memref
 
 from mlax.backends.cpu.generics import defined_functions, producer
-from mlax.passes import register
+from mlax.passes import ModulePass, register
 
 
 def _is_identity_layout(t):
@@ -86,8 +86,15 @@ def forward_out_params(fn):
         alloc.erase()
 
 
-@register("mlax-cpu-buffer-cleanup",
-          "After bufferization: strided copies as loops, results written into out-params")
+@register
+class CpuBufferCleanupPass(ModulePass):
+    """After bufferization: strided copies as loops, results written into out-params."""
+    name = "mlax-cpu-buffer-cleanup"
+
+    def run(self, module_op):
+        buffer_cleanup(module_op)
+
+
 def buffer_cleanup(module_op):
     for fn in defined_functions(module_op):
         strided_copies_to_linalg(fn)
@@ -101,8 +108,15 @@ def buffer_cleanup(module_op):
 PREFER_VECTOR_WIDTH = 512   # bits; LLVM's x86 default is 256 even where AVX-512 exists
 
 
-@register("mlax-cpu-vector-width",
-          "Let LLVM's loop vectorizer use the widest vector registers (prefer-vector-width)")
+@register
+class CpuVectorWidthPass(ModulePass):
+    """Let LLVM's loop vectorizer use the widest vector registers (prefer-vector-width)."""
+    name = "mlax-cpu-vector-width"
+
+    def run(self, module_op):
+        prefer_vector_width(module_op)
+
+
 def prefer_vector_width(module_op):
     """`passthrough = [["prefer-vector-width", "512"]]` on every defined llvm.func.
 

@@ -260,21 +260,19 @@ def est_work(module) -> int | None:
         fn = fns.get(name)
         if fn is None:
             raise _Unknown
-        kind = structural.kind_of(fn)
-        if kind is None:
+        d = structural.read(fn)
+        if d is None:
             w = body_work(fn)
+        elif d.kind == "vmap":
+            w = fn_work(d.callee) * d.axis_size
+        elif d.kind in ("grad", "vjp", "jvp", "custom_jvp", "custom_vjp"):
+            w = 3 * fn_work(d.callee)
+        elif d.kind == "cond":
+            w = max(fn_work(b) for b in d.branches)
+        elif d.kind == "scan":
+            w = fn_work(d.body) * d.length
         else:
-            e = structural.entries(fn)
-            if kind == "vmap":
-                w = fn_work(sym(e["callee"])) * ir.IntegerAttr(e["axis_size"]).value
-            elif kind in ("grad", "vjp", "jvp", "custom_jvp", "custom_vjp"):
-                w = 3 * fn_work(sym(e["callee"]))
-            elif kind == "cond":
-                w = max(fn_work(sym(b)) for b in ir.ArrayAttr(e["branches"]))
-            elif kind == "scan":
-                w = fn_work(sym(e["body"])) * ir.IntegerAttr(e["length"]).value
-            else:
-                raise _Unknown
+            raise _Unknown
         memo[name] = w
         return w
 

@@ -48,7 +48,7 @@ from mlax.backends.cpu.rewrites import mark_reassociative, pack_b, split_prologu
 from mlax.backends.cpu.script import (MR, TAG, Script, packed_tiles, run_script,
                                       schedule_contraction, schedule_packed, schedule_parallel,
                                       set_tag, strip_tags)
-from mlax.passes import register
+from mlax.passes import ModulePass, option, register
 from mlax.runtime.cpu import openmp_library
 
 # When a schedule pays off, measured on the 2-core AVX-512 machine (DESIGN.md).
@@ -134,10 +134,19 @@ class ScheduleWarning(RuntimeWarning):
     """A function's schedule failed; it was compiled unscheduled (correct, slower)."""
 
 
-@register("mlax-cpu-schedule",
-          "Tile, vectorize and parallelize linalg ops on tensors for the host CPU")
-def schedule(module_op):
-    threads = num_threads()
+@register
+class CpuSchedulePass(ModulePass):
+    """Tile, vectorize and parallelize linalg ops on tensors for the host CPU."""
+    name = "mlax-cpu-schedule"
+    threads: int = option(0, "threads a parallel loop is split over (0: MLAX_NUM_THREADS, "
+                          "else the usable cores)")
+
+    def run(self, module_op):
+        schedule(module_op, self.threads)
+
+
+def schedule(module_op, threads=0):
+    threads = threads or num_threads()
     tag = 0
     for fn in list(defined_functions(module_op)):
         backup = fn.clone()

@@ -43,7 +43,7 @@ from mlax.dialects import op_attrs, spec_of_type
 from mlax.lowering.linalg import (cumulative, elementwise, indexing, random_bits, reductions,
                                   shape, sort, special)
 from mlax.lowering.linalg.builders import storage_type, wrap
-from mlax.passes import PassError, register
+from mlax.passes import ModulePass, PassError, register
 
 
 class Op:
@@ -187,4 +187,10 @@ def lower_module(module_op):
         op.erase()
 
 
-register("mlax-lower-to-linalg", "Lower mlax ops to linalg, tensor, arith and math on tensors")(lower_module)
+@register
+class LowerToLinalgPass(ModulePass):
+    """Lower mlax ops to linalg, tensor, arith and math on tensors."""
+    name = "mlax-lower-to-linalg"
+
+    def run(self, module_op):
+        lower_module(module_op)
