@@ -1,0 +1,52 @@
+"""mlax.numpy's public names: the namespace keeps every name it had when the module was one
+file, whichever module of the package now defines it."""
+import mlax.numpy as jnp
+
+# The public names of `mlax.numpy`, recorded once from the single-file module.
+NAMES = frozenset("""
+    Array ShapedArray Tracer abs absolute acos acosh add all allclose amax amin angle
+    annotations any append apply_along_axis apply_over_axes arange arccos arccosh arcsin
+    arcsinh arctan arctan2 arctanh argmax argmin argpartition argsort argwhere around array
+    array_equal array_equiv array_repr array_split array_str asarray asin asinh astype atan
+    atan2 atanh atleast_1d atleast_2d atleast_3d average bartlett batching bincount bitwise_and
+    bitwise_count bitwise_invert bitwise_left_shift bitwise_not bitwise_or bitwise_right_shift
+    bitwise_xor blackman block bool bool_ broadcast_arrays broadcast_shapes broadcast_to
+    builtins c_ can_cast cbrt ceil choose clip column_stack compress concat concatenate conj
+    conjugate convolve copy copysign core corrcoef correlate cos cosh count_nonzero cov cross
+    cumprod cumproduct cumsum cumulative_prod cumulative_sum deg2rad degrees delete diag
+    diag_indices diag_indices_from diagflat diagonal diff digitize divide divmod dot double
+    dsplit dstack dtype e ediff1d einsum empty empty_like equal euler_gamma exp exp2
+    expand_dims expm1 extract eye fabs fill_diagonal finfo fix flatnonzero flip fliplr flipud
+    float16 float32 float64 float_ float_power floating floor floor_divide fmax fmin fmod frexp
+    fromfunction frompyfunc full full_like gcd generic geomspace gradient greater greater_equal
+    hamming hanning heaviside histogram histogram_bin_edges hsplit hstack hypot identity iinfo
+    imag index_exp indices inexact inf inner insert int16 int32 int64 int8 int_ integer interp
+    intersect1d invert isclose iscomplex iscomplexobj isdtype isfinite isin isinf isnan
+    isneginf isposinf isreal isrealobj isscalar issubdtype iterable ix_ kaiser kron lax lcm
+    ldexp left_shift less less_equal lexsort linalg linspace log log10 log1p log2 logaddexp
+    logaddexp2 logical_and logical_not logical_or logical_xor logspace mask_indices matmul
+    matrix_transpose matvec max maximum mean median meshgrid mgrid min minimum mod modf
+    moveaxis multiply nan nan_to_num nanargmax nanargmin nancumprod nancumsum nanmax nanmean
+    nanmedian nanmin nanpercentile nanprod nanquantile nanstd nansum nanvar ndarray ndim
+    negative newaxis nextafter nonzero not_equal number ogrid ones ones_like outer pad
+    partition percentile permute_dims pi piecewise place poly polyadd polyder polydiv polyint
+    polymul polysub polyval positive pow power prod promote_types ptp put put_along_axis
+    quantile r_ rad2deg radians ravel ravel_multi_index real reciprocal remainder repeat
+    reshape resize result_type right_shift rint roll rollaxis rot90 round row_stack s_
+    searchsorted select setdiff1d setxor1d shape sign signbit signedinteger sin sinc single
+    sinh size sort sort_complex spacing split sqrt square squeeze stack std subtract sum
+    swapaxes take take_along_axis tan tanh tensordot tile trace transpose trapezoid trapz tri
+    tril tril_indices tril_indices_from trim_zeros triu triu_indices triu_indices_from
+    true_divide trunc uint uint16 uint32 uint64 uint8 union1d unique unique_all unique_counts
+    unique_inverse unique_values unravel_index unsignedinteger unstack unwrap user_site vander
+    var vdot vecdot vecmat vectorize vsplit vstack where zeros zeros_like
+""".split())
+
+
+def public_names(module):
+    return {n for n in dir(module) if not n.startswith("_")}
+
+
+def test_public_names_are_those_recorded():
+    got = public_names(jnp)
+    assert got == NAMES, f"missing: {sorted(NAMES - got)}; new: {sorted(got - NAMES)}"
