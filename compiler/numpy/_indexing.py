@@ -28,6 +28,8 @@ from mlax.dispatch import bind
 from mlax.runtime import Array
 from mlax.tracing import Tracer, user_site
 
+from mlax.numpy._util import _reverse
+
 
 def _is_traced_or_array(i):
     return isinstance(i, (Array, Tracer))
@@ -191,29 +193,6 @@ def _where_neg(i, n):
 # Reading
 
 
-def reverse(x, axes):
-    """x with `axes` reversed (a gather at a descending iota; lax has no rev op here)."""
-    for d in sorted({a % x.ndim for a in axes}):
-        n = x.shape[d]
-        if n <= 1:
-            continue
-        take_index = Array(np.arange(n - 1, -1, -1, dtype=np.int32))
-        x = take_axis(x, take_index, d)
-    return x
-
-
-def take_axis(x, index, axis, mode="clip"):
-    """x indexed along `axis` by an int32 array `index` (in range after wrapping): the result has
-    index.shape in place of that axis."""
-    ni = index.ndim
-    ind = lax.reshape(index, tuple(index.shape) + (1,))
-    offset_dims = tuple(range(axis)) + tuple(range(axis + ni, x.ndim - 1 + ni))
-    sizes = tuple(1 if d == axis else n for d, n in enumerate(x.shape))
-    return bind("mlax.gather", x, ind, offset_dims=offset_dims, collapsed_slice_dims=(axis,),
-                     start_index_map=(axis,), operand_batching_dims=(),
-                     start_indices_batching_dims=(), slice_sizes=sizes, mode=mode)
-
-
 # JAX's out-of-bounds modes (`lax.GatherScatterMode`) by the names `.at[]` accepts, to the
 # mlax.gather / mlax.scatter `mode` attribute. Reads default to "promise_in_bounds": the window
 # is clamped into bounds, and the gradient of an out-of-bounds read is dropped (what JAX gives).
@@ -306,7 +285,7 @@ def _basic_get(x, entries):
     else:
         out = lax.slice(x, starts, [s + n for s, n in zip(starts, sizes)], strides)
     if rev:
-        out = reverse(out, rev)
+        out = _reverse(out, rev)
     return lax.reshape(out, out_shape)
 
 

@@ -13,10 +13,11 @@ import numpy as _np
 
 from mlax import batching, lax
 from mlax import numpy as jnp
+from mlax.numpy._util import _arr, _axes, _axis, _float_args, _promote
 
 
 def _float(x):
-    return jnp._float_args(x)[0]
+    return _float_args(x)[0]
 
 
 def _batched(fn, x, core_ndim):
@@ -34,7 +35,7 @@ def vector_norm(x, axis=None, keepdims=False, ord=2):
     if axis is None:
         out = _vector_norm(jnp.ravel(x), ord, (0,))
         return jnp.reshape(out, (1,) * x.ndim) if keepdims else out
-    axes = jnp._axes(axis, x.ndim)
+    axes = _axes(axis, x.ndim)
     return _vector_norm(x, ord, axes, keepdims)
 
 
@@ -93,8 +94,8 @@ def norm(x, ord=None, axis=None, keepdims=False):
             raise ValueError("Improper number of dimensions to norm.")
         axis = tuple(range(x.ndim))
     axes = (axis,) if isinstance(axis, (int, _np.integer)) else tuple(axis)
-    jnp._axes(axes, x.ndim)   # raises for an axis out of range or repeated
-    axes = tuple(jnp._axis(a, x.ndim) for a in axes)
+    _axes(axes, x.ndim)   # raises for an axis out of range or repeated
+    axes = tuple(_axis(a, x.ndim) for a in axes)
     if len(axes) == 1:
         return _vector_norm(x, ord, axes, keepdims)
     if len(axes) == 2:
@@ -200,7 +201,7 @@ def solve(a, b):
     """x with a @ x == b; b is (..., n) or (..., n, m) (NumPy 2 rules: b is a vector only
     when it is 1-d)."""
     a = _square(a, "solve")
-    a, b = jnp._promote(a, _float(b))
+    a, b = _promote(a, _float(b))
     vector = b.ndim == 1
     if vector:
         b = b[:, None]
@@ -251,7 +252,7 @@ def cholesky(a, *, upper=False, symmetrize_input=True):
 
 
 def matrix_power(a, n):
-    a = jnp._arr(a)
+    a = _arr(a)
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise ValueError(f"matrix_power: expected square matrices, got shape {a.shape}")
     n = int(n)
@@ -315,7 +316,7 @@ def matrix_transpose(x, /):
 
 def tensorinv(a, ind=2):
     """The inverse of `a` viewed as a square matrix of its first `ind` dims by the rest."""
-    a = jnp._arr(a)
+    a = _arr(a)
     ind = int(ind)
     out_shape = a.shape[ind:] + a.shape[:ind]
     n = int(_np.prod(a.shape[:ind]))
@@ -327,9 +328,9 @@ def tensorinv(a, ind=2):
 
 def tensorsolve(a, b, axes=None):
     """x with tensordot(a, x, x.ndim) == b."""
-    a, b = jnp._arr(a), jnp._arr(b)
+    a, b = _arr(a), _arr(b)
     if axes is not None:
-        axes = [jnp._axis(ax, a.ndim) for ax in axes]
+        axes = [_axis(ax, a.ndim) for ax in axes]
         a = jnp.moveaxis(a, axes, list(range(a.ndim - len(axes), a.ndim)))
     x_shape = a.shape[b.ndim:]
     n = int(_np.prod(b.shape))
