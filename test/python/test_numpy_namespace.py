@@ -1,5 +1,7 @@
-"""mlax.numpy's public names: the namespace keeps every name it had when the module was one
-file, whichever module of the package now defines it."""
+"""mlax.numpy's namespace keeps every public name it had when the package was one file, and
+the package's modules import one another in one direction only."""
+import ast
+import os
 import types
 
 import mlax.numpy as jnp
@@ -48,6 +50,12 @@ NAMES = frozenset("""
 # has none of them), and the package no longer has them.
 LEAKED_IMPORTS = frozenset({"Array", "ShapedArray", "Tracer", "annotations", "batching", "builtins",
                             "core", "lax", "user_site"})
+# The package's modules from the bottom up, as its docstring lists them: each imports only
+# modules before it, never the package itself.
+LAYERS = ["_util", "_dtypes", "_shapes", "_creation", "_ufuncs", "_reductions", "_index_routines",
+          "_sorting", "_rearrange", "_products", "_math", "_statistics", "_polynomial",
+          "_functional", "_indexing", "linalg", "_methods"]
+
 
 def public_names(module):
     return {n for n in dir(module) if not n.startswith("_")}
@@ -62,3 +70,30 @@ def test_public_names_are_those_recorded():
 def test_the_only_public_submodule_is_linalg():
     """A family module imported as a public name would hide a function (`jnp.shape`)."""
     assert {n for n in public_names(jnp) if isinstance(getattr(jnp, n), types.ModuleType)} == {"linalg"}
+
+
+def imported_modules(tree):
+    """(line, module) of every import in `tree`, inside functions too."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from ((node.lineno, a.name) for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module in ("mlax", "mlax.numpy"):
+            yield from ((node.lineno, f"{node.module}.{a.name}") for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            yield node.lineno, node.module
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "__import__":
+            yield node.lineno, "__import__"
+
+
+def test_modules_import_only_the_ones_below_them():
+    root = os.path.dirname(jnp.__file__)
+    assert sorted(LAYERS) == sorted(f[:-3] for f in os.listdir(root)
+                                    if f.endswith(".py") and f != "__init__.py")
+    for name in LAYERS:
+        tree = ast.parse(open(os.path.join(root, name + ".py"), encoding="utf-8").read())
+        for line, module in imported_modules(tree):
+            assert module not in ("mlax.numpy", "__import__"), f"{name}:{line} imports the package"
+            if module.startswith("mlax.numpy."):
+                dep = module.split(".")[2]
+                assert LAYERS.index(dep) < LAYERS.index(name), \
+                    f"{name}:{line} imports {dep}, which is not below it"
