@@ -12,12 +12,13 @@ from mlax import api_names as _api_names
 from mlax import core, lax
 from mlax import numpy as jnp
 from mlax.nn import initializers  # noqa: F401  (jax.nn.initializers)
+from mlax.numpy._util import _arr, _axes, _dt, _float_args, _promote
 from mlax.custom_derivatives import custom_jvp
 from mlax.scipy.special import logsumexp  # noqa: F401  (jax.nn.logsumexp)
 
 
 def _f(x):
-    return jnp._float_args(x)[0]
+    return _float_args(x)[0]
 
 
 # relu and relu6 are JAX's: max/min (NaN in, NaN out) with a rule giving derivative 1 strictly
@@ -194,19 +195,19 @@ normalize = standardize
 
 def one_hot(x, num_classes, *, dtype=None, axis=-1):
     """x[..., None] == arange(num_classes), placed at `axis`, as `dtype` (default float)."""
-    x = jnp._arr(x)
+    x = _arr(x)
     num_classes = int(num_classes)
     dtype = core.canonicalize_dtype(dtype or core.default_float())
     out_nd = x.ndim + 1
     axis = axis % out_nd
     shape = x.shape[:axis] + (num_classes,) + x.shape[axis:]
     lhs = lax.broadcast_in_dim(x, shape, tuple(d for d in range(out_nd) if d != axis))
-    rhs = lax.broadcasted_iota(jnp._dt(x), shape, axis)
+    rhs = lax.broadcasted_iota(_dt(x), shape, axis)
     return lax.convert_element_type(lax.eq(lhs, rhs), dtype)
 
 
 def identity(x):
-    return jnp._arr(x)
+    return _arr(x)
 
 
 def sparse_sigmoid(x):
@@ -231,7 +232,7 @@ def log1mexp(x):
 def logmeanexp(x, axis=None, where=None, keepdims=False):
     """log(mean(exp(x))) along `axis`."""
     x = _f(x)
-    axes = jnp._axes(axis, x.ndim)
+    axes = _axes(axis, x.ndim)
     if where is None:
         n = 1
         for a in axes:
@@ -249,7 +250,7 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
     grouped-query attention when key/value have fewer heads (the XLA formulation of jax.nn)."""
     if implementation not in (None, "xla"):
         raise NotImplementedError(f"dot_product_attention(implementation={implementation!r})")
-    q, k, v = jnp._promote(_f(query), _f(key), _f(value))
+    q, k, v = _promote(_f(query), _f(key), _f(value))
     unbatched = q.ndim == 3
     if unbatched:
         q, k, v = q[None], k[None], v[None]
@@ -265,7 +266,7 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
     logits = jnp.einsum("btkgh,bskh->bkgts", qg, k) * scale
 
     def per_head(a):   # (B or 1, N or 1, T or 1, S or 1) -> broadcast to (B, K, G, T, S)
-        a = jnp._arr(a)
+        a = _arr(a)
         if unbatched and a.ndim == 3:
             a = a[None]
         a = jnp.broadcast_to(a, (B, N, T, S))
@@ -287,11 +288,11 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
     for m in extra:
         keep = m if keep is None else keep & m
     if key_value_seq_lengths is not None:
-        kv = jnp._arr(key_value_seq_lengths).astype(_np.int32)
+        kv = _arr(key_value_seq_lengths).astype(_np.int32)
         m = lax.broadcasted_iota(_np.int32, (B, 1, 1, 1, S), 4) < kv[:, None, None, None, None]
         keep = m if keep is None else keep & m
     if query_seq_lengths is not None:
-        ql = jnp._arr(query_seq_lengths).astype(_np.int32)
+        ql = _arr(query_seq_lengths).astype(_np.int32)
         m = lax.broadcasted_iota(_np.int32, (B, 1, 1, T, 1), 3) < ql[:, None, None, None, None]
         keep = m if keep is None else keep & m
     if keep is not None:

@@ -28,6 +28,13 @@ from mlax.dispatch import bind
 from mlax.runtime import Array
 from mlax.tracing import Tracer, user_site
 
+from mlax.numpy._util import _reverse
+from mlax.numpy._shapes import broadcast_shapes, broadcast_to, stack
+from mlax.numpy._creation import asarray, zeros
+from mlax.numpy._ufuncs import (clip, greater_equal, less, logical_and, maximum, minimum, negative,
+                                power, true_divide)
+from mlax.numpy._index_routines import where
+
 
 def _is_traced_or_array(i):
     return isinstance(i, (Array, Tracer))
@@ -43,8 +50,7 @@ class _Mask:
 def _list_index(i):
     """A Python list (or nested list) used as an index: an integer array or a boolean mask."""
     if any(_is_traced_or_array(v) for v in _flat(i)):
-        from mlax import numpy as jnp
-        return jnp.asarray(i)
+        return asarray(i)
     arr = np.asarray(i)
     if arr.size == 0:
         return arr.astype(np.int32)
@@ -176,42 +182,17 @@ def _index_array(i, n):
         return Array(np.array(np.where(a < 0, a + n, a), dtype=np.int32, order="C"))
     dt = np.dtype(i.dtype)
     if np.iinfo(dt).max > np.iinfo(np.int32).max:
-        from mlax import numpy as jnp
-        i = jnp.clip(i, np.array(0 if dt.kind == "u" else -n - 1, dt), np.array(n, dt))
+        i = clip(i, np.array(0 if dt.kind == "u" else -n - 1, dt), np.array(n, dt))
     i = lax.convert_element_type(i, np.int32) if dt != np.int32 else i
     return i if dt.kind == "u" else _where_neg(i, n)
 
 
 def _where_neg(i, n):
-    from mlax import numpy as jnp
-    return jnp.where(jnp.less(i, 0), i + n, i)
+    return where(less(i, 0), i + n, i)
 
 
 # ---------------------------------------------------------------------------------------
 # Reading
-
-
-def reverse(x, axes):
-    """x with `axes` reversed (a gather at a descending iota; lax has no rev op here)."""
-    for d in sorted({a % x.ndim for a in axes}):
-        n = x.shape[d]
-        if n <= 1:
-            continue
-        take_index = Array(np.arange(n - 1, -1, -1, dtype=np.int32))
-        x = take_axis(x, take_index, d)
-    return x
-
-
-def take_axis(x, index, axis, mode="clip"):
-    """x indexed along `axis` by an int32 array `index` (in range after wrapping): the result has
-    index.shape in place of that axis."""
-    ni = index.ndim
-    ind = lax.reshape(index, tuple(index.shape) + (1,))
-    offset_dims = tuple(range(axis)) + tuple(range(axis + ni, x.ndim - 1 + ni))
-    sizes = tuple(1 if d == axis else n for d, n in enumerate(x.shape))
-    return bind("mlax.gather", x, ind, offset_dims=offset_dims, collapsed_slice_dims=(axis,),
-                     start_index_map=(axis,), operand_batching_dims=(),
-                     start_indices_batching_dims=(), slice_sizes=sizes, mode=mode)
 
 
 # JAX's out-of-bounds modes (`lax.GatherScatterMode`) by the names `.at[]` accepts, to the
@@ -306,7 +287,7 @@ def _basic_get(x, entries):
     else:
         out = lax.slice(x, starts, [s + n for s, n in zip(starts, sizes)], strides)
     if rev:
-        out = reverse(out, rev)
+        out = _reverse(out, rev)
     return lax.reshape(out, out_shape)
 
 
@@ -318,8 +299,7 @@ def _layout(entries, shape):
     (None and slices break adjacency); and where the broadcast dims go among the sliced dims."""
     dims = [e for e in entries if e is not None]
     adv = [d for d, e in enumerate(dims) if not isinstance(e, slice)]
-    from mlax import numpy as jnp
-    bshape = jnp.broadcast_shapes(*[np.shape(dims[d]) for d in adv])
+    bshape = broadcast_shapes(*[np.shape(dims[d]) for d in adv])
     where = [k for k, e in enumerate(entries) if e is not None and not isinstance(e, slice)]
     adjacent = where == list(range(where[0], where[-1] + 1))
     p = sum(1 for d, e in enumerate(dims) if isinstance(e, slice) and d < adv[0]) if adjacent else 0
@@ -343,14 +323,12 @@ def _final_shape(entries, sliced_sizes, bshape, adjacent):
 
 
 def _broadcast_index(dims, adv, shape, bshape):
-    from mlax import numpy as jnp
-    return [jnp.broadcast_to(_index_array(dims[d], shape[d]), bshape) for d in adv]
+    return [broadcast_to(_index_array(dims[d], shape[d]), bshape) for d in adv]
 
 
 def _advanced_get(x, entries, mode, fill_value):
     """One gather over the array- (and scalar-) indexed dims, in gather mode `mode`; in mode
     "fill", out-of-bounds positions read `fill_value` (NaN / the integer minimum by default)."""
-    from mlax import numpy as jnp
     dims, adv, bshape, adjacent, p = _layout(entries, x.shape)
     for d in adv:
         if x.shape[d] == 0 and 0 not in bshape:
@@ -360,9 +338,9 @@ def _advanced_get(x, entries, mode, fill_value):
     y = _basic_get(x, [e if isinstance(e, slice) else slice(None) for e in dims])
     sliced = [y.shape[d] for d in range(y.ndim) if d not in adv]
     if 0 in bshape:   # an empty index reads nothing (and may index an empty axis)
-        return jnp.zeros(_final_shape(entries, sliced, bshape, adjacent), x.dtype)
+        return zeros(_final_shape(entries, sliced, bshape, adjacent), x.dtype)
     arrays = _broadcast_index(dims, adv, x.shape, bshape)
-    ind = jnp.stack(arrays, axis=-1)
+    ind = stack(arrays, axis=-1)
     nb, nrest = len(bshape), y.ndim - len(adv)
     offset_dims = tuple(range(p)) + tuple(range(p + nb, nrest + nb))
     sizes = tuple(1 if d in adv else n for d, n in enumerate(y.shape))
@@ -372,10 +350,10 @@ def _advanced_get(x, entries, mode, fill_value):
     if mode == "fill" and fill_value is not None:
         ok = None
         for d, a in zip(adv, arrays):
-            v = jnp.logical_and(jnp.greater_equal(a, 0), jnp.less(a, x.shape[d]))
-            ok = v if ok is None else jnp.logical_and(ok, v)
+            v = logical_and(greater_equal(a, 0), less(a, x.shape[d]))
+            ok = v if ok is None else logical_and(ok, v)
         ok = lax.broadcast_in_dim(ok, out.shape, tuple(range(p, p + nb)))
-        out = jnp.where(ok, out, jnp.asarray(fill_value, out.dtype))
+        out = where(ok, out, asarray(fill_value, out.dtype))
     return lax.reshape(out, _final_shape(entries, sliced, bshape, adjacent))
 
 
@@ -386,15 +364,14 @@ _COMBINE = {
     "set": lambda old, v: v,
     "add": lambda old, v: old + v,
     "mul": lambda old, v: old * v,
-    "min": lambda old, v: __import__("mlax.numpy", fromlist=["minimum"]).minimum(old, v),
-    "max": lambda old, v: __import__("mlax.numpy", fromlist=["maximum"]).maximum(old, v),
+    "min": minimum,
+    "max": maximum,
 }
 
 
 def update(x, idx, values, kind, mode=None):
-    from mlax import numpy as jnp
     smode = _mode(mode, _SCATTER_MODES, "scatter")
-    values = jnp.asarray(values) if not _is_traced_or_array(values) else values
+    values = asarray(values) if not _is_traced_or_array(values) else values
     entries = _parse(x.shape, idx)
     _check_scalar_axes(x, entries)
     dims = [e for e in entries if e is not None]
@@ -432,7 +409,6 @@ def _update_slice(x, entries, values, kind, mode):
     one window with dynamic_update_slice. An out-of-bounds integer index drops the update
     (JAX's scatter default) or is clamped (mode "clip"); at an out-of-bounds dynamic index the
     window is written back unchanged."""
-    from mlax import numpy as jnp
     starts, sizes, out_shape, in_bounds, d = [], [], [], [], 0
     dropped = False
     for e in entries:
@@ -455,7 +431,7 @@ def _update_slice(x, entries, values, kind, mode):
                 in_bounds.append(_in_bounds(e, n))
             sizes.append(1)
         d += 1
-    v = jnp.broadcast_to(_convert(values, x.dtype), out_shape)
+    v = broadcast_to(_convert(values, x.dtype), out_shape)
     if 0 in sizes or dropped:
         return x
     v = lax.reshape(v, sizes)
@@ -473,15 +449,14 @@ def _update_slice(x, entries, values, kind, mode):
 
 def _scatter_windows(x, lead, values, kind, mode):
     """x.at[i0, i1, ..., :, :]: integer arrays/scalars on the leading axes, whole trailing windows."""
-    from mlax import numpy as jnp
     k = len(lead)
-    bshape = jnp.broadcast_shapes(*[np.shape(e) for e in lead])
-    arrays = [jnp.broadcast_to(_index_array(e, x.shape[d]), bshape) for d, e in enumerate(lead)]
-    ind = jnp.stack(arrays, axis=-1)
+    bshape = broadcast_shapes(*[np.shape(e) for e in lead])
+    arrays = [broadcast_to(_index_array(e, x.shape[d]), bshape) for d, e in enumerate(lead)]
+    ind = stack(arrays, axis=-1)
     upd_shape = tuple(bshape) + tuple(x.shape[k:])
     if 0 in upd_shape:
         return x
-    v = jnp.broadcast_to(_convert(values, x.dtype), upd_shape)
+    v = broadcast_to(_convert(values, x.dtype), upd_shape)
     return bind("mlax.scatter", x, ind, v, kind=kind,
                      update_window_dims=tuple(range(len(bshape), len(upd_shape))),
                      inserted_window_dims=tuple(range(k)),
@@ -493,7 +468,6 @@ def _scatter_windows(x, lead, values, kind, mode):
 def _scatter_points(x, entries, values, kind, mode):
     """Any index: the operand position of every result element as an index grid, one point
     scattered per element."""
-    from mlax import numpy as jnp
     dims = [e for e in entries if e is not None]
     if not any(not isinstance(e, slice) for e in dims):
         adv, bshape, adjacent, p = [], (), True, 0
@@ -519,8 +493,8 @@ def _scatter_points(x, entries, values, kind, mode):
             col = lax.broadcast_in_dim(arrays[a], grid_shape, tuple(range(p, p + nb)))
             a += 1
         cols.append(col)
-    ind = jnp.stack(cols, axis=-1)
-    v = jnp.broadcast_to(_convert(values, x.dtype), _final_shape(entries, sliced, bshape, adjacent))
+    ind = stack(cols, axis=-1)
+    v = broadcast_to(_convert(values, x.dtype), _final_shape(entries, sliced, bshape, adjacent))
     v = lax.reshape(v, grid_shape)
     return bind("mlax.scatter", x, ind, v, kind=kind, update_window_dims=(),
                      inserted_window_dims=tuple(range(x.ndim)),
@@ -550,16 +524,13 @@ class _IndexUpdateRef:
     mul = multiply
 
     def subtract(self, values, indices_are_sorted=False, unique_indices=False, mode=None):
-        from mlax import numpy as jnp
-        return update(self.x, self.idx, jnp.negative(values), "add", mode)
+        return update(self.x, self.idx, negative(values), "add", mode)
 
     def divide(self, values, indices_are_sorted=False, unique_indices=False, mode=None):
-        from mlax import numpy as jnp
-        return update(self.x, self.idx, jnp.true_divide(1, values), "mul", mode)
+        return update(self.x, self.idx, true_divide(1, values), "mul", mode)
 
     def power(self, values, indices_are_sorted=False, unique_indices=False, mode=None):
-        from mlax import numpy as jnp
-        return self.apply(lambda old: jnp.power(old, values), mode=mode)
+        return self.apply(lambda old: power(old, values), mode=mode)   # mlax.numpy's power
 
     def min(self, values, indices_are_sorted=False, unique_indices=False, mode=None):
         return update(self.x, self.idx, values, "min", mode)

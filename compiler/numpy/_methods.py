@@ -1,54 +1,62 @@
 """Operators and methods shared by `mlax.Array` and `Tracer`, attached once at import."""
 from __future__ import annotations
 
-from mlax import numpy as jnp
 from mlax.core import ShapedArray
-from mlax.numpy import _indexing
 from mlax.runtime import Array
 from mlax.tracing import Tracer
 
-
-def _swap(f):
-    return lambda self, other: f(other, self)
+from mlax.numpy._shapes import ravel, reshape, squeeze, swapaxes, transpose
+from mlax.numpy._creation import astype, diagonal
+from mlax.numpy._ufuncs import (abs, add, bitwise_and, bitwise_or, bitwise_xor, clip, conj, equal,
+                                floor_divide, greater, greater_equal, imag, invert, left_shift,
+                                less, less_equal, multiply, negative, not_equal, positive, power,
+                                real, remainder, right_shift, round, subtract, true_divide)
+from mlax.numpy._reductions import (all, any, argmax, argmin, cumprod, cumsum, max, mean, min,
+                                    prod, ptp, std, sum, var)
+from mlax.numpy._index_routines import choose, compress, nonzero, take
+from mlax.numpy._sorting import argpartition, argsort, searchsorted, sort
+from mlax.numpy._rearrange import repeat
+from mlax.numpy._products import dot, matmul, trace
+from mlax.numpy import _indexing
 
 
 _BINARY = {
-    "add": jnp.add, "sub": jnp.subtract, "mul": jnp.multiply, "truediv": jnp.true_divide,
-    "floordiv": jnp.floor_divide, "mod": jnp.remainder, "pow": jnp.power,
-    "matmul": jnp.matmul, "and": jnp.bitwise_and, "or": jnp.bitwise_or, "xor": jnp.bitwise_xor,
-    "lshift": jnp.left_shift, "rshift": jnp.right_shift,
+    "add": add, "sub": subtract, "mul": multiply, "truediv": true_divide,
+    "floordiv": floor_divide, "mod": remainder, "pow": power,
+    "matmul": matmul, "and": bitwise_and, "or": bitwise_or, "xor": bitwise_xor,
+    "lshift": left_shift, "rshift": right_shift,
 }
 
 _METHODS = {
-    "__neg__": jnp.negative, "__pos__": jnp.positive, "__abs__": jnp.abs,
-    "__invert__": jnp.invert,
-    "__eq__": jnp.equal, "__ne__": jnp.not_equal, "__lt__": jnp.less, "__le__": jnp.less_equal,
-    "__gt__": jnp.greater, "__ge__": jnp.greater_equal,
+    "__neg__": negative, "__pos__": positive, "__abs__": abs,
+    "__invert__": invert,
+    "__eq__": equal, "__ne__": not_equal, "__lt__": less, "__le__": less_equal,
+    "__gt__": greater, "__ge__": greater_equal,
     "__getitem__": _indexing.getitem,
-    "sum": jnp.sum, "mean": jnp.mean, "std": jnp.std, "var": jnp.var, "max": jnp.max,
-    "min": jnp.min, "prod": jnp.prod, "argmax": jnp.argmax, "argmin": jnp.argmin,
-    "any": jnp.any, "all": jnp.all, "ravel": jnp.ravel, "flatten": jnp.ravel,
-    "squeeze": jnp.squeeze, "swapaxes": jnp.swapaxes, "dot": jnp.dot, "clip": jnp.clip,
-    "round": jnp.round, "astype": jnp.astype,
-    "cumsum": jnp.cumsum, "cumprod": jnp.cumprod, "sort": jnp.sort, "argsort": jnp.argsort,
-    "take": jnp.take, "repeat": jnp.repeat, "nonzero": jnp.nonzero, "trace": jnp.trace,
-    "diagonal": jnp.diagonal, "conj": jnp.conj, "conjugate": jnp.conj, "ptp": jnp.ptp,
-    "searchsorted": jnp.searchsorted, "compress": lambda self, c, axis=None: jnp.compress(c, self, axis),
-    "choose": lambda self, choices, mode="raise": jnp.choose(self, choices, mode=mode),
-    "argpartition": jnp.argpartition,
+    "sum": sum, "mean": mean, "std": std, "var": var, "max": max,
+    "min": min, "prod": prod, "argmax": argmax, "argmin": argmin,
+    "any": any, "all": all, "ravel": ravel, "flatten": ravel,
+    "squeeze": squeeze, "swapaxes": swapaxes, "dot": dot, "clip": clip,
+    "round": round, "astype": astype,
+    "cumsum": cumsum, "cumprod": cumprod, "sort": sort, "argsort": argsort,
+    "take": take, "repeat": repeat, "nonzero": nonzero, "trace": trace,
+    "diagonal": diagonal, "conj": conj, "conjugate": conj, "ptp": ptp,
+    "searchsorted": searchsorted, "compress": lambda self, c, axis=None: compress(c, self, axis),
+    "choose": lambda self, choices, mode="raise": choose(self, choices, mode=mode),
+    "argpartition": argpartition,
 }
 
 
 def _reshape(self, *shape, order="C"):
     if len(shape) == 1 and not isinstance(shape[0], int):
         shape = shape[0]
-    return jnp.reshape(self, shape)
+    return reshape(self, shape)
 
 
 def _transpose(self, *axes):
     if len(axes) == 1 and not isinstance(axes[0], int):
         axes = axes[0]
-    return jnp.transpose(self, axes or None)
+    return transpose(self, axes or None)
 
 
 # The names _attach sets (mlax.runtime.array lists them too: its stand-ins).
@@ -64,16 +72,14 @@ def _attach(cls):
         setattr(cls, name, f)
     cls.reshape = _reshape
     cls.transpose = _transpose
-    cls.T = property(lambda self: jnp.transpose(self))
-    cls.mT = property(lambda self: jnp.swapaxes(self, -1, -2))
+    cls.T = property(lambda self: transpose(self))
+    cls.mT = property(lambda self: swapaxes(self, -1, -2))
     cls.at = property(lambda self: _indexing._IndexUpdateHelper(self))
-    cls.real = property(lambda self: jnp.real(self))
-    cls.imag = property(lambda self: jnp.imag(self))
-    cls.__hash__ = None if cls is Array else cls.__hash__
+    cls.real = property(lambda self: real(self))
+    cls.imag = property(lambda self: imag(self))
 
 
 _attach(Array)
 _attach(Tracer)
 # A concrete array's abstract value, as a Tracer's (`x.aval`, as in JAX).
 Array.aval = property(lambda self: ShapedArray(self.shape, self.dtype, self.weak_type))
-Array.__hash__ = lambda self: (_ for _ in ()).throw(TypeError("unhashable type: 'Array'"))

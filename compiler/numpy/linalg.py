@@ -11,12 +11,24 @@ from __future__ import annotations
 
 import numpy as _np
 
+from mlax import api_names as _api_names
 from mlax import batching, lax
-from mlax import numpy as jnp
+
+# Called through their modules: the functions this module defines again (matmul, diagonal,
+# ...) and sign, a local name in slogdet.
+from mlax.numpy import _shapes, _creation, _ufuncs, _products
+from mlax.numpy._util import _arr, _axes, _axis, _float_args, _promote
+from mlax.numpy._shapes import (broadcast_shapes, broadcast_to, moveaxis, ravel, reshape, squeeze,
+                                swapaxes)
+from mlax.numpy._creation import eye, ones, zeros_like
+from mlax.numpy._ufuncs import abs, equal, log, not_equal, power, sqrt
+from mlax.numpy._reductions import argmax, max, min, prod, sum
+from mlax.numpy._index_routines import take, where
+from mlax.numpy._products import dot
 
 
 def _float(x):
-    return jnp._float_args(x)[0]
+    return _float_args(x)[0]
 
 
 def _batched(fn, x, core_ndim):
@@ -32,28 +44,28 @@ def _batched(fn, x, core_ndim):
 def vector_norm(x, axis=None, keepdims=False, ord=2):
     x = _float(x)
     if axis is None:
-        out = _vector_norm(jnp.ravel(x), ord, (0,))
-        return jnp.reshape(out, (1,) * x.ndim) if keepdims else out
-    axes = jnp._axes(axis, x.ndim)
+        out = _vector_norm(ravel(x), ord, (0,))
+        return reshape(out, (1,) * x.ndim) if keepdims else out
+    axes = _axes(axis, x.ndim)
     return _vector_norm(x, ord, axes, keepdims)
 
 
 def _vector_norm(x, ord, axes, keepdims=False):
-    a = jnp.abs(x)
+    a = abs(x)
     if ord is None or ord == 2:
-        return jnp.sqrt(jnp.sum(x * x, axis=axes, keepdims=keepdims))
+        return sqrt(sum(x * x, axis=axes, keepdims=keepdims))
     if ord == _np.inf:
-        return jnp.max(a, axis=axes, keepdims=keepdims)
+        return max(a, axis=axes, keepdims=keepdims)
     if ord == -_np.inf:
-        return jnp.min(a, axis=axes, keepdims=keepdims)
+        return min(a, axis=axes, keepdims=keepdims)
     if ord == 0:
-        return jnp.sum(jnp.not_equal(x, 0), axis=axes, keepdims=keepdims).astype(x.dtype)
+        return sum(not_equal(x, 0), axis=axes, keepdims=keepdims).astype(x.dtype)
     if ord == 1:
-        return jnp.sum(a, axis=axes, keepdims=keepdims)
+        return sum(a, axis=axes, keepdims=keepdims)
     if isinstance(ord, str):
         raise ValueError(f"Invalid order {ord!r} for vector norm")
     p = float(ord)
-    return jnp.power(jnp.sum(jnp.power(a, p), axis=axes, keepdims=keepdims), 1.0 / p)
+    return power(sum(power(a, p), axis=axes, keepdims=keepdims), 1.0 / p)
 
 
 def matrix_norm(x, ord="fro", keepdims=False):
@@ -63,23 +75,23 @@ def matrix_norm(x, ord="fro", keepdims=False):
 
 def _matrix_norm(x, ord, axes, keepdims=False):
     r, c = axes
-    a = jnp.abs(x)
+    a = abs(x)
     if ord is None or ord == "fro":
-        return jnp.sqrt(jnp.sum(x * x, axis=axes, keepdims=keepdims))
+        return sqrt(sum(x * x, axis=axes, keepdims=keepdims))
     if ord in (1, -1):
-        s = jnp.sum(a, axis=r, keepdims=True)
-        red = jnp.max if ord == 1 else jnp.min
+        s = sum(a, axis=r, keepdims=True)
+        red = max if ord == 1 else min
         out = red(s, axis=c, keepdims=True)
     elif ord in (_np.inf, -_np.inf):
-        s = jnp.sum(a, axis=c, keepdims=True)
-        red = jnp.max if ord == _np.inf else jnp.min
+        s = sum(a, axis=c, keepdims=True)
+        red = max if ord == _np.inf else min
         out = red(s, axis=r, keepdims=True)
     elif ord in (2, -2, "nuc"):
         raise NotImplementedError(f"matrix norm ord={ord!r} needs singular values (svd), which mlax "
                                   "does not provide yet")
     else:
         raise ValueError(f"Invalid order {ord!r} for matrix norm")
-    return out if keepdims else jnp.squeeze(out, axes)
+    return out if keepdims else squeeze(out, axes)
 
 
 def norm(x, ord=None, axis=None, keepdims=False):
@@ -87,14 +99,14 @@ def norm(x, ord=None, axis=None, keepdims=False):
     x = _float(x)
     if axis is None:
         if ord is None:
-            out = jnp.sqrt(jnp.sum(x * x))
-            return jnp.reshape(out, (1,) * x.ndim) if keepdims else out
+            out = sqrt(sum(x * x))
+            return reshape(out, (1,) * x.ndim) if keepdims else out
         if x.ndim not in (1, 2):
             raise ValueError("Improper number of dimensions to norm.")
         axis = tuple(range(x.ndim))
     axes = (axis,) if isinstance(axis, (int, _np.integer)) else tuple(axis)
-    jnp._axes(axes, x.ndim)   # raises for an axis out of range or repeated
-    axes = tuple(jnp._axis(a, x.ndim) for a in axes)
+    _axes(axes, x.ndim)   # raises for an axis out of range or repeated
+    axes = tuple(_axis(a, x.ndim) for a in axes)
     if len(axes) == 1:
         return _vector_norm(x, ord, axes, keepdims)
     if len(axes) == 2:
@@ -122,26 +134,26 @@ def _lu(a):
     def body(k, carry):
         lu, perm, parity = carry
         k = lax.convert_element_type(k, _np.int32)
-        col = jnp.take(lu, k, axis=1, mode="clip")
-        cand = jnp.where(ridx >= k, jnp.abs(col), -1.0)
-        p = jnp.argmax(cand).astype(_np.int32)
-        row_k = jnp.take(lu, k, axis=0, mode="clip")
-        row_p = jnp.take(lu, p, axis=0, mode="clip")
-        is_k, is_p = jnp.equal(rows, k), jnp.equal(rows, p)
-        lu = jnp.where(is_k, row_p[None, :], jnp.where(is_p, row_k[None, :], lu))
-        pk, pp = jnp.take(perm, k, mode="clip"), jnp.take(perm, p, mode="clip")
-        perm = jnp.where(ridx == k, pp, jnp.where(ridx == p, pk, perm))
-        parity = jnp.where(p != k, -parity, parity)
-        pivot_row = jnp.take(lu, k, axis=0, mode="clip")
-        pivot = jnp.take(pivot_row, k, mode="clip")
-        safe = jnp.where(pivot == 0, 1.0, pivot)
-        col = jnp.take(lu, k, axis=1, mode="clip")
-        l = jnp.where(ridx > k, col / safe, 0.0)
-        upd = jnp.where(cols > k, pivot_row[None, :], 0.0)
+        col = take(lu, k, axis=1, mode="clip")
+        cand = where(ridx >= k, abs(col), -1.0)
+        p = argmax(cand).astype(_np.int32)
+        row_k = take(lu, k, axis=0, mode="clip")
+        row_p = take(lu, p, axis=0, mode="clip")
+        is_k, is_p = equal(rows, k), equal(rows, p)
+        lu = where(is_k, row_p[None, :], where(is_p, row_k[None, :], lu))
+        pk, pp = take(perm, k, mode="clip"), take(perm, p, mode="clip")
+        perm = where(ridx == k, pp, where(ridx == p, pk, perm))
+        parity = where(p != k, -parity, parity)
+        pivot_row = take(lu, k, axis=0, mode="clip")
+        pivot = take(pivot_row, k, mode="clip")
+        safe = where(pivot == 0, 1.0, pivot)
+        col = take(lu, k, axis=1, mode="clip")
+        l = where(ridx > k, col / safe, 0.0)
+        upd = where(cols > k, pivot_row[None, :], 0.0)
         lu = lu - l[:, None] * upd
-        lu = jnp.where((rows > k) & (cols == k), l[:, None], lu)
+        lu = where((rows > k) & (cols == k), l[:, None], lu)
         return lu, perm, parity
-    init = (a, lax.iota(_np.int32, n), jnp.ones((), a.dtype))
+    init = (a, lax.iota(_np.int32, n), ones((), a.dtype))
     return lax.fori_loop(0, n, body, init)
 
 
@@ -155,7 +167,7 @@ def det(a):
 
     def one(m):
         lu, _, parity = _lu(m)
-        return parity * jnp.prod(jnp.diagonal(lu))
+        return parity * prod(_creation.diagonal(lu))
     return _batched(one, a, 2)
 
 
@@ -164,9 +176,9 @@ def slogdet(a, *, method=None):
 
     def one(m):
         lu, _, parity = _lu(m)
-        d = jnp.diagonal(lu)
-        sign = parity * jnp.prod(jnp.sign(d))
-        return sign, jnp.sum(jnp.log(jnp.abs(d)))
+        d = _creation.diagonal(lu)
+        sign = parity * prod(_ufuncs.sign(d))
+        return sign, sum(log(abs(d)))
     f = one
     for _ in range(a.ndim - 2):
         f = batching.vmap(f)
@@ -177,22 +189,22 @@ def _lu_solve(lu, perm, b):
     """Solve (P^T L U) x = b for a matrix b (n, m) by forward and back substitution."""
     n = lu.shape[0]
     ridx = lax.iota(_np.int32, n)
-    y0 = jnp.take(b, perm, axis=0, mode="clip")
+    y0 = take(b, perm, axis=0, mode="clip")
 
     def fwd(k, y):
         k = lax.convert_element_type(k, _np.int32)
-        lrow = jnp.where(ridx < k, jnp.take(lu, k, axis=0, mode="clip"), 0.0)
-        yk = jnp.take(y, k, axis=0, mode="clip") - lrow @ y
-        return jnp.where((ridx == k)[:, None], yk[None, :], y)
+        lrow = where(ridx < k, take(lu, k, axis=0, mode="clip"), 0.0)
+        yk = take(y, k, axis=0, mode="clip") - lrow @ y
+        return where((ridx == k)[:, None], yk[None, :], y)
     y = lax.fori_loop(0, n, fwd, y0)
 
     def bwd(i, x):
         k = lax.convert_element_type(n - 1 - i, _np.int32)
-        urow = jnp.take(lu, k, axis=0, mode="clip")
-        diag = jnp.take(urow, k, mode="clip")
-        urow = jnp.where(ridx > k, urow, 0.0)
-        xk = (jnp.take(x, k, axis=0, mode="clip") - urow @ x) / diag
-        return jnp.where((ridx == k)[:, None], xk[None, :], x)
+        urow = take(lu, k, axis=0, mode="clip")
+        diag = take(urow, k, mode="clip")
+        urow = where(ridx > k, urow, 0.0)
+        xk = (take(x, k, axis=0, mode="clip") - urow @ x) / diag
+        return where((ridx == k)[:, None], xk[None, :], x)
     return lax.fori_loop(0, n, bwd, y)
 
 
@@ -200,13 +212,13 @@ def solve(a, b):
     """x with a @ x == b; b is (..., n) or (..., n, m) (NumPy 2 rules: b is a vector only
     when it is 1-d)."""
     a = _square(a, "solve")
-    a, b = jnp._promote(a, _float(b))
+    a, b = _promote(a, _float(b))
     vector = b.ndim == 1
     if vector:
         b = b[:, None]
-    batch = jnp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
-    a = jnp.broadcast_to(a, batch + a.shape[-2:])
-    b = jnp.broadcast_to(b, batch + b.shape[-2:])
+    batch = broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    a = broadcast_to(a, batch + a.shape[-2:])
+    b = broadcast_to(b, batch + b.shape[-2:])
     if b.shape[-2] != a.shape[-1]:
         raise ValueError(f"solve: shapes {a.shape} and {b.shape} do not fit")
 
@@ -223,7 +235,7 @@ def solve(a, b):
 def inv(a):
     a = _square(a, "inv")
     n = a.shape[-1]
-    return solve(a, jnp.broadcast_to(jnp.eye(n, dtype=a.dtype), a.shape))
+    return solve(a, broadcast_to(eye(n, dtype=a.dtype), a.shape))
 
 
 def cholesky(a, *, upper=False, symmetrize_input=True):
@@ -231,7 +243,7 @@ def cholesky(a, *, upper=False, symmetrize_input=True):
     where the matrix is not positive definite, as in JAX."""
     a = _square(a, "cholesky")
     if symmetrize_input:
-        a = (a + jnp.swapaxes(a, -1, -2)) / 2.0
+        a = (a + swapaxes(a, -1, -2)) / 2.0
 
     def one(m):
         n = m.shape[0]
@@ -240,18 +252,18 @@ def cholesky(a, *, upper=False, symmetrize_input=True):
 
         def body(j, L):
             j = lax.convert_element_type(j, _np.int32)
-            lrow = jnp.take(L, j, axis=0, mode="clip")
-            v = jnp.take(m, j, axis=1, mode="clip") - L @ lrow
-            d = jnp.sqrt(jnp.take(v, j, mode="clip"))
-            col = jnp.where(ridx > j, v / d, jnp.where(ridx == j, d, 0.0))
-            return jnp.where(cols == j, col[:, None], L)
-        return lax.fori_loop(0, n, body, jnp.zeros_like(m))
+            lrow = take(L, j, axis=0, mode="clip")
+            v = take(m, j, axis=1, mode="clip") - L @ lrow
+            d = sqrt(take(v, j, mode="clip"))
+            col = where(ridx > j, v / d, where(ridx == j, d, 0.0))
+            return where(cols == j, col[:, None], L)
+        return lax.fori_loop(0, n, body, zeros_like(m))
     L = _batched(one, a, 2)
-    return jnp.swapaxes(L, -1, -2) if upper else L
+    return swapaxes(L, -1, -2) if upper else L
 
 
 def matrix_power(a, n):
-    a = jnp._arr(a)
+    a = _arr(a)
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
         raise ValueError(f"matrix_power: expected square matrices, got shape {a.shape}")
     n = int(n)
@@ -262,12 +274,12 @@ def matrix_power(a, n):
     base = a
     while n:
         if n & 1:
-            result = base if result is None else jnp.matmul(result, base)
+            result = base if result is None else _products.matmul(result, base)
         n >>= 1
         if n:
-            base = jnp.matmul(base, base)
+            base = _products.matmul(base, base)
     if result is None:
-        return jnp.broadcast_to(jnp.eye(a.shape[-1], dtype=a.dtype), a.shape)
+        return broadcast_to(eye(a.shape[-1], dtype=a.dtype), a.shape)
     return result
 
 
@@ -277,69 +289,67 @@ def multi_dot(arrays, *, precision=None):
         raise ValueError("multi_dot expects at least two arrays")
     out = arrays[0]
     for b in arrays[1:]:
-        out = jnp.dot(out, b)
+        out = dot(out, b)
     return out
 
 
 def matmul(x1, x2, /):
-    return jnp.matmul(x1, x2)
+    return _products.matmul(x1, x2)
 
 
 def outer(x1, x2, /):
-    return jnp.outer(x1, x2)
+    return _products.outer(x1, x2)
 
 
 def cross(x1, x2, /, *, axis=-1):
-    return jnp.cross(x1, x2, axis=axis)
+    return _products.cross(x1, x2, axis=axis)
 
 
 def trace(x, /, *, offset=0, dtype=None):
-    return jnp.trace(x, offset=offset, axis1=-2, axis2=-1, dtype=dtype)
+    return _products.trace(x, offset=offset, axis1=-2, axis2=-1, dtype=dtype)
 
 
 def diagonal(x, /, *, offset=0):
-    return jnp.diagonal(x, offset=offset, axis1=-2, axis2=-1)
+    return _creation.diagonal(x, offset=offset, axis1=-2, axis2=-1)
 
 
 def tensordot(x1, x2, /, *, axes=2):
-    return jnp.tensordot(x1, x2, axes=axes)
+    return _products.tensordot(x1, x2, axes=axes)
 
 
 def vecdot(x1, x2, /, *, axis=-1):
-    return jnp.vecdot(x1, x2, axis=axis)
+    return _products.vecdot(x1, x2, axis=axis)
 
 
 def matrix_transpose(x, /):
-    return jnp.matrix_transpose(x)
+    return _shapes.matrix_transpose(x)
 
 
 def tensorinv(a, ind=2):
     """The inverse of `a` viewed as a square matrix of its first `ind` dims by the rest."""
-    a = jnp._arr(a)
+    a = _arr(a)
     ind = int(ind)
     out_shape = a.shape[ind:] + a.shape[:ind]
     n = int(_np.prod(a.shape[:ind]))
     m = int(_np.prod(a.shape[ind:]))
     if n != m:
         raise ValueError(f"tensorinv: the first {ind} dims ({n} elements) and the rest ({m}) must match")
-    return jnp.reshape(inv(jnp.reshape(a, (n, m))), out_shape)
+    return reshape(inv(reshape(a, (n, m))), out_shape)
 
 
 def tensorsolve(a, b, axes=None):
     """x with tensordot(a, x, x.ndim) == b."""
-    a, b = jnp._arr(a), jnp._arr(b)
+    a, b = _arr(a), _arr(b)
     if axes is not None:
-        axes = [jnp._axis(ax, a.ndim) for ax in axes]
-        a = jnp.moveaxis(a, axes, list(range(a.ndim - len(axes), a.ndim)))
+        axes = [_axis(ax, a.ndim) for ax in axes]
+        a = moveaxis(a, axes, list(range(a.ndim - len(axes), a.ndim)))
     x_shape = a.shape[b.ndim:]
     n = int(_np.prod(b.shape))
     m = int(_np.prod(x_shape))
     if n != m:
         raise ValueError(f"tensorsolve: b's {n} elements do not match the {m} unknowns")
-    return jnp.reshape(solve(jnp.reshape(a, (n, m)), jnp.ravel(b)), x_shape)
+    return reshape(solve(reshape(a, (n, m)), ravel(b)), x_shape)
 
 
 # Names jax.numpy.linalg has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
-from mlax import api_names as _api_names  # noqa: E402
-
 __getattr__ = _api_names.module_getattr("jax.numpy.linalg", __name__)

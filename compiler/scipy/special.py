@@ -13,22 +13,25 @@ import numpy as _np
 from mlax import lax
 from mlax import numpy as jnp
 from mlax.custom_derivatives import custom_jvp
+from mlax.numpy._util import _axes, _float_args
+from mlax.numpy._shapes import _broadcast
+from mlax.numpy._ufuncs import _as_bool
 
 
 def _float(*args):
-    return jnp._broadcast(*jnp._float_args(*args))
+    return _broadcast(*_float_args(*args))
 
 
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=None):
     """log(sum(b * exp(a))) over `axis`, computed around the maximum; with return_sign, the
     log of the absolute value and the sign (for negative weights b)."""
-    a = jnp._float_args(a)[0]
+    a = _float_args(a)[0]
     if b is not None:
         a, b = _float(a, b)
         a = jnp.where(b != 0, a, -_np.inf)   # a zero weight drops its term, even an infinite one
-    axes = jnp._axes(axis, a.ndim)
+    axes = _axes(axis, a.ndim)
     if where is not None:
-        mask = jnp.broadcast_to(jnp._as_bool(where), a.shape)
+        mask = jnp.broadcast_to(_as_bool(where), a.shape)
         a = jnp.where(mask, a, -_np.inf)
     amax = jnp.max(a, axis=axes, keepdims=True, initial=-_np.inf)
     amax = lax.stop_gradient(jnp.where(jnp.isfinite(amax), amax, jnp.zeros_like(amax)))
@@ -50,39 +53,39 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False, where=Non
 
 def expit(x):
     """The logistic sigmoid 1 / (1 + exp(-x))."""
-    return lax.logistic(jnp._float_args(x)[0])
+    return lax.logistic(_float_args(x)[0])
 
 
 def logit(x):
-    x = jnp._float_args(x)[0]
+    x = _float_args(x)[0]
     return jnp.log(x / (1 - x))
 
 
 def log_expit(x):
     """log(expit(x)) = -softplus(-x), stable for large |x|."""
-    x = jnp._float_args(x)[0]
+    x = _float_args(x)[0]
     return -jnp.logaddexp(-x, 0.0)
 
 
 def erf(x):
-    return lax.erf(jnp._float_args(x)[0])
+    return lax.erf(_float_args(x)[0])
 
 
 def erfc(x):
-    return lax.erfc(jnp._float_args(x)[0])
+    return lax.erfc(_float_args(x)[0])
 
 
 def erfinv(x):
-    return lax.erf_inv(jnp._float_args(x)[0])
+    return lax.erf_inv(_float_args(x)[0])
 
 
 def gammaln(x):
-    return lax.lgamma(jnp._float_args(x)[0])
+    return lax.lgamma(_float_args(x)[0])
 
 
 def gammasgn(x):
     """The sign of the gamma function (for the real line: negative on (-2k-1, -2k))."""
-    x = jnp._float_args(x)[0]
+    x = _float_args(x)[0]
     floor_x = jnp.floor(x)
     neg_odd = jnp.remainder(floor_x, 2.0) == 1.0
     out = jnp.where((x < 0) & neg_odd, -1.0, 1.0).astype(x.dtype)
@@ -91,7 +94,7 @@ def gammasgn(x):
 
 
 def gamma(x):
-    x = jnp._float_args(x)[0]
+    x = _float_args(x)[0]
     return gammasgn(x) * jnp.exp(gammaln(x))
 
 
@@ -149,7 +152,7 @@ def beta(a, b):
 
 
 def digamma(x):
-    return lax.digamma(jnp._float_args(x)[0])
+    return lax.digamma(_float_args(x)[0])
 
 
 psi = digamma
@@ -157,7 +160,7 @@ psi = digamma
 
 def multigammaln(a, d):
     """The log of the multivariate gamma function of dimension d (static int)."""
-    a = jnp._float_args(a)[0]
+    a = _float_args(a)[0]
     d = int(d)
     const = (d * (d - 1) / 4.0) * _np.log(_np.pi)
     terms = [gammaln(a - j / 2.0) for j in range(d)]
@@ -212,7 +215,7 @@ def _xlogx_jvp(primals, tangents):
 
 def entr(x):
     """-x log x for x > 0, 0 at 0, -inf for x < 0 (derivative -(log x + 1), as JAX)."""
-    x = jnp._float_args(x)[0]
+    x = _float_args(x)[0]
     return jnp.where(x < 0, -_np.inf, -_xlogx(x))
 
 
@@ -240,7 +243,7 @@ _LOG_SQRT_2PI = 0.5 * _np.log(2 * _np.pi)
 
 def ndtr(x):
     """The standard normal CDF: erfc(-x / sqrt 2) / 2."""
-    x = jnp._float_args(jnp.asarray(x))[0]   # lists are accepted here, as in JAX
+    x = _float_args(jnp.asarray(x))[0]   # lists are accepted here, as in JAX
     return 0.5 * lax.erfc(-x / _SQRT2)
 
 
@@ -301,7 +304,7 @@ def ndtri(p):
 def log_ndtr(x, series_order=3):
     """log(ndtr(x)), accurate in both tails: log1p(-ndtr(-x)) on the right, log(ndtr(x)) in
     the middle, and the asymptotic series of the Mills ratio on the far left (as JAX)."""
-    x = jnp._float_args(jnp.asarray(x))[0]   # lists are accepted here, as in JAX
+    x = _float_args(jnp.asarray(x))[0]   # lists are accepted here, as in JAX
     if x.dtype == _np.float64:
         lower, upper = -20.0, 8.0
     else:
@@ -338,14 +341,14 @@ def sinc(x):
 
 def loggamma(x):
     """log(gamma(x)) for real x > 0 (NaN for x <= 0, as jax.scipy.special.loggamma)."""
-    x = jnp._float_args(x)[0]
+    x = _float_args(x)[0]
     return jnp.where(x > 0, gammaln(x), jnp.nan)
 
 
 def factorial(n, exact=False):
     if exact:
         raise NotImplementedError("factorial(exact=True)")
-    n = jnp._float_args(n)[0]
+    n = _float_args(n)[0]
     return jnp.where(n < 0, 0.0, jnp.exp(gammaln(n + 1))).astype(n.dtype)
 
 

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 from mlax import lax
 from mlax import numpy as jnp
+from mlax.numpy._util import _float_args
+from mlax.numpy._shapes import _broadcast
 
 
 def promote_args_inexact(*args):
     """The arguments at their common floating dtype (integers and bools become the default
     float) and broadcast to one shape, as JAX's `promote_args_inexact` leaves them for lax
     ops. Lists are refused, as in JAX."""
-    return jnp._broadcast(*jnp._float_args(*args))
+    return _broadcast(*_float_args(*args))
 
 
 def clamp(lo, x, hi):

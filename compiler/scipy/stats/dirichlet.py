@@ -6,6 +6,7 @@ import numpy as np
 
 from mlax import lax
 from mlax import numpy as jnp
+from mlax.numpy._util import _float_args
 from mlax.scipy.special import gammaln, xlogy
 
 
@@ -15,7 +16,7 @@ def _is_simplex(x):
 
 
 def logpdf(x, alpha):
-    x, alpha = jnp._float_args(x, alpha)
+    x, alpha = _float_args(x, alpha)
     if alpha.ndim != 1:
         raise ValueError(f"`alpha` must be one-dimensional; got alpha.shape={alpha.shape}")
     if x.ndim == 0 or x.shape[0] not in (alpha.shape[0], alpha.shape[0] - 1):

@@ -5,6 +5,7 @@ import numpy as np
 
 from mlax import lax
 from mlax import numpy as jnp
+from mlax.numpy._util import _float_args
 
 
 def _solve_lower(L, b):
@@ -23,7 +24,7 @@ def _solve_lower(L, b):
 def logpdf(x, mean, cov, allow_singular=None):
     if allow_singular is not None:
         raise NotImplementedError("allow_singular argument of multivariate_normal.logpdf")
-    x, mean, cov = jnp._float_args(x, mean, cov)
+    x, mean, cov = _float_args(x, mean, cov)
     if not mean.shape:
         return (-1 / 2 * jnp.square(x - mean) / cov
                 - 1 / 2 * (jnp.log(2 * np.pi) + jnp.log(cov)))

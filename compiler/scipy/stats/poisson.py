@@ -4,6 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlax import numpy as jnp
+from mlax.numpy._util import _float_args
 from mlax.api import jit
 from mlax.scipy.special import entr, gammaincc, gammaln, xlogy
 from mlax.scipy.stats._util import promote_args_inexact
@@ -39,7 +40,7 @@ def _entropy_truncated_sum(mu, max_k, upper_bounds):
 def entropy(mu, loc=0):
     """The entropy, as JAX computes it: an explicit sum for mu < 100, the asymptotic
     expansion beyond (loc shifts the distribution and does not change it)."""
-    mu, loc = jnp._float_args(mu, loc)
+    mu, loc = _float_args(mu, loc)
     shape = jnp.broadcast_shapes(mu.shape, loc.shape)
     flat = jnp.ravel(mu)
     small = _entropy_truncated_sum(flat, 35, jnp.ceil(flat + 20).astype(flat.dtype))

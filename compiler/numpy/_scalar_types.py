@@ -1,4 +1,5 @@
-"""The scalar types of mlax.numpy (`jnp.float32`, ...), as JAX's.
+"""The scalar types of mlax.numpy (`jnp.float32`, ...), as JAX's. (mlax.numpy's own modules
+use NumPy's scalar types, `_dtypes`; these are what the package exports.)
 
 Each is a class whose `dtype` is the NumPy dtype; calling it makes an mlax array of that
 dtype (`jnp.float32(3)` is `Array(3., dtype=float32)`, not a NumPy scalar); it compares
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlax import numpy as _jnp   # the package that imports this module: used at call time
+from mlax.numpy._creation import asarray
 
 
 class _ScalarMeta(type):
@@ -28,7 +29,7 @@ class _ScalarMeta(type):
         return not (cls == other)
 
     def __call__(cls, x):
-        return _jnp.asarray(x, dtype=cls.dtype)
+        return asarray(x, dtype=cls.dtype)
 
     def __instancecheck__(cls, instance):
         return isinstance(instance, cls.dtype.type)
