@@ -17,7 +17,7 @@ import lit.formats
 config.name = "mlax"
 config.test_format = lit.formats.ShTest(execute_external=False)
 config.suffixes = [".mlir", ".py"]
-config.excludes = ["python", "data", "Output", "Inputs", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["python", "compat", "data", "Output", "Inputs", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 
 bin_dir = os.path.dirname(sys.executable)   # the venv's bin/, not resolved through links
