@@ -4,7 +4,6 @@
 # Changed: print_saved_residuals / print_fwd_bwd (which print JAX's internal residual lists)
 # are left out; the gradients of every checkpointed variant are reported instead, and
 # checked against the gradient without checkpointing.
-# compat: xfail jax.checkpoint, jax.remat and jax.ad_checkpoint are missing
 import jax
 import jax.numpy as jnp
 from jax.ad_checkpoint import checkpoint_name

@@ -3,7 +3,6 @@
 # Changed: make_jaxpr output is not compared (it is mlax IR under mlax), only what the traced
 # functions do; %timeit left out; 10000 instead of 1000000 elements; loops of 5 instead of
 # 20 iterations; errors are caught and their types reported.
-# compat: xfail jax.eval_shape is missing
 from functools import partial
 
 import jax

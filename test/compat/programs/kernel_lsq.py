@@ -4,7 +4,6 @@
 #   (removed from the repository in commit c856560f)
 # Changed: n=40, d=8 instead of 100, 20; 300 momentum steps with step size 1e-5 instead of
 # 10000; the jaxprs are not printed (only computed).
-# compat: xfail jax.example_libraries (optimizers) is missing
 from functools import partial
 
 import numpy.random as npr

@@ -3,7 +3,6 @@
 #   https://github.com/jax-ml/jax/blob/main/examples/mnist_classifier.py
 # Changed: synthetic MNIST-shaped data instead of datasets.mnist(); Dense(128) layers instead
 # of Dense(1024); 2 epochs of 8 batches; timing printed, not compared.
-# compat: xfail jax.example_libraries (stax, optimizers) is missing
 import time
 import itertools
 

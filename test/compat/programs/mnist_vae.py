@@ -3,7 +3,6 @@
 # Changed: synthetic images instead of datasets.mnist(); Dense(64) instead of Dense(512);
 # 256 training images in batches of 32, 2 epochs; the sampled image grid is summarized
 # instead of saved as a PNG.
-# compat: xfail jax.example_libraries (stax, optimizers) is missing
 import jax
 import jax.numpy as jnp
 from jax import jit, grad, lax, random

@@ -2,7 +2,6 @@
 #   https://docs.jax.dev/en/latest/notebooks/vmapped_log_probs.html
 # Changed: scipy.special.expit replaced by its NumPy formula; the plot left out; 300 ADVI
 # steps instead of 1000, reported every 100.
-# compat: xfail jax.scipy.stats is missing
 import jax
 import jax.numpy as jnp
 import jax.scipy as jsp
