@@ -95,6 +95,11 @@ irdl.dialect @mlax {
     irdl.operands(x: %t0)
     irdl.results(out: %t0)
   }
+  irdl.operation @cholesky {
+    %t0 = irdl.base "!builtin.tensor"
+    irdl.operands(x: %t0)
+    irdl.results(out: %t0)
+  }
   irdl.operation @clamp {
     %t0 = irdl.base "!builtin.tensor"
     irdl.operands(lo: %t0, x: %t0, hi: %t0)
@@ -209,6 +214,15 @@ irdl.dialect @mlax {
     %t2 = irdl.base "!builtin.tensor"
     irdl.operands(x: %t0, update: %t1, indices: variadic %t2)
     irdl.results(out: %t0)
+  }
+  irdl.operation @eigh {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %t2 = irdl.base "!builtin.tensor"
+    %a_lower = irdl.base "#builtin.integer"
+    irdl.attributes {"lower" = %a_lower}
+    irdl.operands(x: %t0)
+    irdl.results(v: %t1, w: %t2)
   }
   irdl.operation @eq {
     %t0 = irdl.base "!builtin.tensor"
@@ -331,6 +345,13 @@ irdl.dialect @mlax {
     irdl.operands(lhs: %t0, rhs: %t0)
     irdl.results(out: %t1)
   }
+  irdl.operation @lu {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %t2 = irdl.base "!builtin.tensor"
+    irdl.operands(x: %t0)
+    irdl.results(lu: %t0, pivots: %t1, permutation: %t2)
+  }
   irdl.operation @max {
     %t0 = irdl.base "!builtin.tensor"
     irdl.operands(lhs: %t0, rhs: %t0)
@@ -392,6 +413,15 @@ irdl.dialect @mlax {
     %t0 = irdl.base "!builtin.tensor"
     irdl.operands(lhs: %t0, rhs: %t0)
     irdl.results(out: %t0)
+  }
+  irdl.operation @qr {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %t2 = irdl.base "!builtin.tensor"
+    %a_full_matrices = irdl.base "#builtin.integer"
+    irdl.attributes {"full_matrices" = %a_full_matrices}
+    irdl.operands(x: %t0)
+    irdl.results(q: %t1, r: %t2)
   }
   irdl.operation @reduce_and {
     %t0 = irdl.base "!builtin.tensor"
@@ -549,6 +579,16 @@ irdl.dialect @mlax {
     irdl.operands(lhs: %t0, rhs: %t0)
     irdl.results(out: %t0)
   }
+  irdl.operation @svd {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %t2 = irdl.base "!builtin.tensor"
+    %t3 = irdl.base "!builtin.tensor"
+    %a_full_matrices = irdl.base "#builtin.integer"
+    irdl.attributes {"full_matrices" = %a_full_matrices}
+    irdl.operands(x: %t0)
+    irdl.results(s: %t1, u: %t2, vt: %t3)
+  }
   irdl.operation @tan {
     %t0 = irdl.base "!builtin.tensor"
     irdl.operands(x: %t0)
@@ -580,6 +620,17 @@ irdl.dialect @mlax {
     irdl.attributes {"permutation" = %a_permutation}
     irdl.operands(x: %t0)
     irdl.results(out: %t1)
+  }
+  irdl.operation @triangular_solve {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %a_left_side = irdl.base "#builtin.integer"
+    %a_lower = irdl.base "#builtin.integer"
+    %a_transpose_a = irdl.base "#builtin.integer"
+    %a_unit_diagonal = irdl.base "#builtin.integer"
+    irdl.attributes {"left_side" = %a_left_side, "lower" = %a_lower, "transpose_a" = %a_transpose_a, "unit_diagonal" = %a_unit_diagonal}
+    irdl.operands(a: %t1, b: %t0)
+    irdl.results(out: %t0)
   }
   irdl.operation @xor {
     %t0 = irdl.base "!builtin.tensor"

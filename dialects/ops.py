@@ -467,3 +467,74 @@ def _threefry(specs):
     if specs[0].dtype != np.uint32:
         _fail(f"mlax.threefry2x32: operands must be uint32, got {specs[0]}")
     return [specs[0], specs[0]]
+
+
+# ---------------------------------------------------------------------------------------
+# Linear algebra (JAX's lax.linalg primitives): leading dims are batch dims, the last two
+# a matrix; float32 and float64 only.
+
+def _matrix(name, x, square=False):
+    if len(x.shape) < 2:
+        _fail(f"mlax.{name} needs a matrix or a batch of matrices, got {x}")
+    if x.dtype not in (np.float32, np.float64):
+        _fail(f"mlax.{name} supports float32 and float64, got {x}")
+    if square and x.shape[-1] != x.shape[-2]:
+        _fail(f"mlax.{name} needs square matrices, got {x}")
+    return x.shape[:-2], x.shape[-2], x.shape[-1]
+
+
+@defop("cholesky", ["x"], same=[["x", "out"]])
+def _cholesky(specs):
+    """lower Cholesky factor L (x = L L^T) from the lower triangle of x; all NaN for a matrix that is not positive definite"""
+    _matrix("cholesky", specs[0], square=True)
+    return [specs[0]]
+
+
+@defop("lu", ["x"], results=("lu", "pivots", "permutation"), same=[["x", "lu"]])
+def _lu(specs):
+    """LU with partial pivoting: L (unit, below the diagonal) and U packed in `lu`; int32 `pivots` (row i swapped with pivots[i]) and the row `permutation` they make"""
+    x = specs[0]
+    batch, m, n = _matrix("lu", x)
+    i32 = np.dtype(np.int32)
+    return [x, TensorSpec(batch + (min(m, n),), i32), TensorSpec(batch + (m,), i32)]
+
+
+@defop("triangular_solve", ["a", "b"], same=[["b", "out"]],
+       attrs={"left_side": "bool", "lower": "bool", "transpose_a": "bool", "unit_diagonal": "bool"})
+def _triangular_solve(specs, left_side, lower, transpose_a, unit_diagonal):
+    """x with op(a) x = b (left_side) or x op(a) = b, op(a) = a or a^T; only the triangle of a named by `lower` is read"""
+    a, b = specs
+    batch, m, _ = _matrix("triangular_solve", a, square=True)
+    bbatch, bm, bn = _matrix("triangular_solve", b)
+    if a.dtype != b.dtype or batch != bbatch or (bm if left_side else bn) != m:
+        _fail(f"mlax.triangular_solve: a {a} does not fit b {b} "
+              f"({'left' if left_side else 'right'} side)")
+    return [b]
+
+
+@defop("qr", ["x"], results=("q", "r"), attrs={"full_matrices": "bool"})
+def _qr(specs, full_matrices):
+    """x = q r, q with orthonormal columns (m x m when full_matrices, else m x min(m, n)), r upper triangular"""
+    x = specs[0]
+    batch, m, n = _matrix("qr", x)
+    k = m if full_matrices else min(m, n)
+    return [TensorSpec(batch + (m, k), x.dtype), TensorSpec(batch + (k, n), x.dtype)]
+
+
+@defop("eigh", ["x"], results=("v", "w"), attrs={"lower": "bool"})
+def _eigh(specs, lower):
+    """eigenvectors (columns of v) and ascending eigenvalues w of a symmetric matrix, from its lower (or upper) triangle; NaN where the solver fails"""
+    x = specs[0]
+    batch, n, _ = _matrix("eigh", x, square=True)
+    return [x, TensorSpec(batch + (n,), x.dtype)]
+
+
+@defop("svd", ["x"], results=("s", "u", "vt"), attrs={"full_matrices": "bool"})
+def _svd(specs, full_matrices):
+    """x = u diag(s) vt, s descending; u m x m and vt n x n when full_matrices, else m x k and k x n (k = min(m, n)); NaN where the solver fails"""
+    x = specs[0]
+    batch, m, n = _matrix("svd", x)
+    k = min(m, n)
+    uc, vr = (m, n) if full_matrices else (k, k)
+    return [TensorSpec(batch + (k,), x.dtype), TensorSpec(batch + (m, uc), x.dtype),
+            TensorSpec(batch + (vr, n), x.dtype)]

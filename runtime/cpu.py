@@ -41,13 +41,22 @@ def _package_dir(name) -> str | None:
 
 
 def runtime_libraries() -> list[str]:
-    """Shared libraries compiled code may call into (memref copies, printing, OpenMP):
-    MLIR's runtime support from the `mlir` package, found without importing it."""
+    """Shared libraries compiled code may call into (memref copies, printing, LAPACK,
+    OpenMP): MLIR's runtime support from the `mlir` package and OpenBLAS from the
+    `scipy-openblas32` package, found without importing them."""
     lib = os.path.join(_package_dir("mlir") or "", "lib")
     names = ["libmlir_c_runner_utils.so"]
     libs = [os.path.join(lib, n) for n in names if os.path.exists(os.path.join(lib, n))]
+    lapack = lapack_library()
     omp = openmp_library()
-    return libs + ([omp] if omp else [])
+    return libs + ([lapack] if lapack else []) + ([omp] if omp else [])
+
+
+def lapack_library() -> str | None:
+    """Path of the OpenBLAS build whose LAPACK routines (`scipy_dpotrf_`, ...) the linear
+    algebra ops call, or None when the `scipy-openblas32` package is missing."""
+    lib = os.path.join(_package_dir("scipy_openblas32") or "", "lib", "libscipy_openblas.so")
+    return lib if os.path.exists(lib) else None
 
 
 # An OpenMP runtime with LLVM's ABI (`__kmpc_*`), for code lowered by convert-scf-to-openmp:
