@@ -167,18 +167,19 @@ def _batch_tensor(buf, batch, inner, dtype) -> ir.Value:
 
 def _nan_where_failed(v, spec: TensorSpec, info, batch, mask_lower=None):
     """v where its matrix's `info` is 0, else NaN; with `mask_lower` (True: keep the lower
-    triangle, False: the upper) zeros elsewhere."""
+    triangle, False: the upper) zeros outside that triangle (JAX's values, NaN or not)."""
     r = len(spec.shape)
     nb = len(batch)
     def body(x, ok, _):
         zero = arith.constant(ir.IntegerType.get_signless(32), 0)
         good = arith.cmpi(arith.CmpIPredicate.eq, ok, zero)
+        x = arith.select(good, x, scalar_const(spec.dtype, np.nan))
         if mask_lower is not None:
             i = linalg.IndexOp(r - 2).result
             j = linalg.IndexOp(r - 1).result
             pred = arith.CmpIPredicate.sge if mask_lower else arith.CmpIPredicate.sle
             x = arith.select(arith.cmpi(pred, i, j), x, scalar_const(spec.dtype, 0))
-        return [arith.select(good, x, scalar_const(spec.dtype, np.nan))]
+        return [x]
     return generic([spec], [v, info], [spec.dtype, _I32], [identity(r), amap(r, range(nb))],
                    [identity(r)], ["parallel"] * r, body)[0]
 
@@ -324,7 +325,8 @@ def _qr_rule(op):
     packed = _to_tensor(a, (count, n, m), x.dtype)
     rr = r_spec.shape[-2]
     flat_r = TensorSpec((count, rr, n), x.dtype)
-    r = generic([flat_r], [packed], [x.dtype], [amap(3, [0, 2, 1])], [identity(3)],
+    top = packed if rr == m else extract_slice(packed, [0, 0, 0], [count, n, rr])
+    r = generic([flat_r], [top], [x.dtype], [amap(3, [0, 2, 1])], [identity(3)],
                 ["parallel"] * 3,
                 lambda v, _: [arith.select(arith.cmpi(arith.CmpIPredicate.sle,
                                                       linalg.IndexOp(1).result,
