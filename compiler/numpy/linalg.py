@@ -1,18 +1,22 @@
-"""mlax.numpy.linalg: norms, and the dense solvers that elimination loops give cheaply.
+"""mlax.numpy.linalg: norms, solvers and decompositions, as jax.numpy.linalg computes them.
 
-`det`, `slogdet`, `solve` and `inv` use an LU factorization with partial pivoting and
-`cholesky` the Cholesky-Banachiewicz recurrence, each a `lax.fori_loop` over the columns whose
-body updates the whole matrix with masks (O(n^3) work, no data-dependent shapes), so they run
-eagerly and under jit, grad and vmap. Batch dims are mapped with vmap. Factorizations that
-need iterative eigen/singular-value solvers (svd, svdvals, eigh, eigvalsh, eig, eigvals, qr,
-lstsq, pinv, matrix_rank, cond, norm(ord=2 / -2 / 'nuc' on matrices)) are not provided yet.
+The decompositions are the ops of mlax.lax.linalg (LAPACK on CPU): `det`, `slogdet`,
+`solve` and `inv` go through LU with partial pivoting, `lstsq`, `pinv`, `matrix_rank`,
+`cond` and the 2 / -2 / 'nuc' matrix norms through the SVD. The ops take leading batch
+dims, and have derivative and batching rules, so all of these run eagerly and under jit,
+grad and vmap. `eig` / `eigvals` (complex results) are not provided yet.
 """
 from __future__ import annotations
+
+import builtins as _builtins
 
 import numpy as _np
 
 from mlax import api_names as _api_names
+from typing import NamedTuple
+
 from mlax import batching, lax
+from mlax.lax import linalg as lax_linalg
 
 # Called through their modules: the functions this module defines again (matmul, diagonal,
 # ...) and sign, a local name in slogdet.
@@ -23,7 +27,8 @@ from mlax.numpy._shapes import (broadcast_shapes, broadcast_to, moveaxis, ravel,
 from mlax.numpy._creation import eye, ones, zeros_like
 from mlax.numpy._ufuncs import abs, equal, log, not_equal, power, sqrt
 from mlax.numpy._reductions import argmax, max, min, prod, sum
-from mlax.numpy._index_routines import take, where
+from mlax.numpy._index_routines import take, take_along_axis as _take_along_axis, where
+from mlax.numpy._reductions import any as _reductions_any
 from mlax.numpy._products import dot
 
 
@@ -87,8 +92,11 @@ def _matrix_norm(x, ord, axes, keepdims=False):
         red = max if ord == _np.inf else min
         out = red(s, axis=r, keepdims=True)
     elif ord in (2, -2, "nuc"):
-        raise NotImplementedError(f"matrix norm ord={ord!r} needs singular values (svd), which mlax "
-                                  "does not provide yet")
+        s = svdvals(moveaxis(x, (r, c), (-2, -1)))
+        out = {2: max, -2: min, "nuc": sum}[ord](s, axis=-1)
+        if keepdims:
+            out = _shapes.expand_dims(out, axes)
+        return out
     else:
         raise ValueError(f"Invalid order {ord!r} for matrix norm")
     return out if keepdims else squeeze(out, axes)
@@ -114,7 +122,28 @@ def norm(x, ord=None, axis=None, keepdims=False):
     raise ValueError(f"Invalid axis {axis!r} for norm")
 
 
-# -- LU with partial pivoting -----------------------------------------------------------------
+# -- factorizations: the lax.linalg ops (LAPACK on CPU) -----------------------------------------
+
+class EighResult(NamedTuple):
+    eigenvalues: object
+    eigenvectors: object
+
+
+class QRResult(NamedTuple):
+    Q: object
+    R: object
+
+
+class SVDResult(NamedTuple):
+    U: object
+    S: object
+    Vh: object
+
+
+class SlogdetResult(NamedTuple):
+    sign: object
+    logabsdet: object
+
 
 def _square(a, what):
     a = _float(a)
@@ -123,89 +152,46 @@ def _square(a, what):
     return a
 
 
-def _lu(a):
-    """(lu, perm, parity) of an n x n matrix: L (unit, below the diagonal) and U packed in
-    `lu`, rows permuted by `perm`, parity = (-1)**(number of row swaps)."""
-    n = a.shape[0]
-    rows = lax.broadcasted_iota(_np.int32, (n, n), 0)
-    cols = lax.broadcasted_iota(_np.int32, (n, n), 1)
-    ridx = lax.iota(_np.int32, n)
-
-    def body(k, carry):
-        lu, perm, parity = carry
-        k = lax.convert_element_type(k, _np.int32)
-        col = take(lu, k, axis=1, mode="clip")
-        cand = where(ridx >= k, abs(col), -1.0)
-        p = argmax(cand).astype(_np.int32)
-        row_k = take(lu, k, axis=0, mode="clip")
-        row_p = take(lu, p, axis=0, mode="clip")
-        is_k, is_p = equal(rows, k), equal(rows, p)
-        lu = where(is_k, row_p[None, :], where(is_p, row_k[None, :], lu))
-        pk, pp = take(perm, k, mode="clip"), take(perm, p, mode="clip")
-        perm = where(ridx == k, pp, where(ridx == p, pk, perm))
-        parity = where(p != k, -parity, parity)
-        pivot_row = take(lu, k, axis=0, mode="clip")
-        pivot = take(pivot_row, k, mode="clip")
-        safe = where(pivot == 0, 1.0, pivot)
-        col = take(lu, k, axis=1, mode="clip")
-        l = where(ridx > k, col / safe, 0.0)
-        upd = where(cols > k, pivot_row[None, :], 0.0)
-        lu = lu - l[:, None] * upd
-        lu = where((rows > k) & (cols == k), l[:, None], lu)
-        return lu, perm, parity
-    init = (a, lax.iota(_np.int32, n), ones((), a.dtype))
-    return lax.fori_loop(0, n, body, init)
+def _matrices(a, what):
+    a = _float(a)
+    if a.ndim < 2:
+        raise ValueError(f"{what}: expected an array of rank >= 2, got shape {a.shape}")
+    return a
 
 
-def lu_factor(a):
-    a = _square(a, "lu_factor")
-    return _batched(lambda m: _lu(m)[:2], a, 2)
+def _parity(pivots):
+    """(-1) ** (the number of row swaps pivots make), of the dtype of the matrices."""
+    k = pivots.shape[-1]
+    swaps = sum(not_equal(pivots, lax.iota(_np.int32, k)), axis=-1)
+    return 1 - 2 * (swaps % 2)
 
 
 def det(a):
     a = _square(a, "det")
-
-    def one(m):
-        lu, _, parity = _lu(m)
-        return parity * prod(_creation.diagonal(lu))
-    return _batched(one, a, 2)
+    lu, pivots, _ = lax_linalg.lu(a)
+    return _parity(pivots).astype(a.dtype) * prod(_creation.diagonal(lu, axis1=-2, axis2=-1), axis=-1)
 
 
 def slogdet(a, *, method=None):
     a = _square(a, "slogdet")
-
-    def one(m):
-        lu, _, parity = _lu(m)
-        d = _creation.diagonal(lu)
-        sign = parity * prod(_ufuncs.sign(d))
-        return sign, sum(log(abs(d)))
-    f = one
-    for _ in range(a.ndim - 2):
-        f = batching.vmap(f)
-    return f(a)
+    if method not in (None, "lu"):
+        raise NotImplementedError(f"mlax.numpy.linalg.slogdet does not implement method={method!r}")
+    lu, pivots, _ = lax_linalg.lu(a)
+    d = _creation.diagonal(lu, axis1=-2, axis2=-1)
+    sign = _parity(pivots).astype(a.dtype) * prod(_ufuncs.sign(d), axis=-1)
+    return SlogdetResult(sign, sum(log(abs(d)), axis=-1))
 
 
-def _lu_solve(lu, perm, b):
-    """Solve (P^T L U) x = b for a matrix b (n, m) by forward and back substitution."""
-    n = lu.shape[0]
-    ridx = lax.iota(_np.int32, n)
-    y0 = take(b, perm, axis=0, mode="clip")
+def _lu_solve(lu, permutation, b):
+    """x with a x = b for a = P^T L U (lu packed, P from the row permutation); b (..., n, m)."""
+    b = _indexing_take_rows(b, permutation)
+    x = lax_linalg.triangular_solve(lu, b, left_side=True, lower=True, unit_diagonal=True)
+    return lax_linalg.triangular_solve(lu, x, left_side=True, lower=False)
 
-    def fwd(k, y):
-        k = lax.convert_element_type(k, _np.int32)
-        lrow = where(ridx < k, take(lu, k, axis=0, mode="clip"), 0.0)
-        yk = take(y, k, axis=0, mode="clip") - lrow @ y
-        return where((ridx == k)[:, None], yk[None, :], y)
-    y = lax.fori_loop(0, n, fwd, y0)
 
-    def bwd(i, x):
-        k = lax.convert_element_type(n - 1 - i, _np.int32)
-        urow = take(lu, k, axis=0, mode="clip")
-        diag = take(urow, k, mode="clip")
-        urow = where(ridx > k, urow, 0.0)
-        xk = (take(x, k, axis=0, mode="clip") - urow @ x) / diag
-        return where((ridx == k)[:, None], xk[None, :], x)
-    return lax.fori_loop(0, n, bwd, y)
+def _indexing_take_rows(b, permutation):
+    """b[..., permutation, :] with permutation (..., n) batched like b (..., n, m)."""
+    return _take_along_axis(b, permutation[..., :, None], axis=-2)
 
 
 def solve(a, b):
@@ -221,14 +207,8 @@ def solve(a, b):
     b = broadcast_to(b, batch + b.shape[-2:])
     if b.shape[-2] != a.shape[-1]:
         raise ValueError(f"solve: shapes {a.shape} and {b.shape} do not fit")
-
-    def one(m, rhs):
-        lu, perm, _ = _lu(m)
-        return _lu_solve(lu, perm, rhs)
-    f = one
-    for _ in range(len(batch)):
-        f = batching.vmap(f)
-    x = f(a, b)
+    lu, _, permutation = lax_linalg.lu(a)
+    x = _lu_solve(lu, permutation, broadcast_to(b, batch + b.shape[-2:]))
     return x[..., 0] if vector else x
 
 
@@ -242,24 +222,138 @@ def cholesky(a, *, upper=False, symmetrize_input=True):
     """The lower Cholesky factor L (a = L L^T) of a symmetric positive-definite matrix; NaNs
     where the matrix is not positive definite, as in JAX."""
     a = _square(a, "cholesky")
-    if symmetrize_input:
-        a = (a + swapaxes(a, -1, -2)) / 2.0
-
-    def one(m):
-        n = m.shape[0]
-        ridx = lax.iota(_np.int32, n)
-        cols = lax.broadcasted_iota(_np.int32, (n, n), 1)
-
-        def body(j, L):
-            j = lax.convert_element_type(j, _np.int32)
-            lrow = take(L, j, axis=0, mode="clip")
-            v = take(m, j, axis=1, mode="clip") - L @ lrow
-            d = sqrt(take(v, j, mode="clip"))
-            col = where(ridx > j, v / d, where(ridx == j, d, 0.0))
-            return where(cols == j, col[:, None], L)
-        return lax.fori_loop(0, n, body, zeros_like(m))
-    L = _batched(one, a, 2)
+    L = lax_linalg.cholesky(a, symmetrize_input=symmetrize_input)
     return swapaxes(L, -1, -2) if upper else L
+
+
+def qr(a, mode="reduced"):
+    a = _matrices(a, "qr")
+    if mode == "raw":
+        raise NotImplementedError("mlax.numpy.linalg.qr does not implement mode='raw'")
+    if mode not in ("reduced", "complete", "r"):
+        raise ValueError(f"Unsupported QR decomposition mode '{mode}'")
+    q, r = lax_linalg.qr(a, full_matrices=mode == "complete")
+    return r if mode == "r" else QRResult(q, r)
+
+
+def eigh(a, UPLO=None, symmetrize_input=True):
+    a = _square(a, "eigh")
+    if UPLO not in (None, "L", "U"):
+        raise ValueError(f"UPLO must be one of None, 'L', or 'U', got {UPLO}")
+    v, w = lax_linalg.eigh(a, lower=UPLO != "U", symmetrize_input=symmetrize_input)
+    return EighResult(w, v)
+
+
+def eigvalsh(a, UPLO="L", *, symmetrize_input=True):
+    return eigh(a, UPLO, symmetrize_input=symmetrize_input).eigenvalues
+
+
+def svd(a, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index=None):
+    a = _matrices(a, "svd")
+    if hermitian:
+        raise NotImplementedError("mlax.numpy.linalg.svd does not implement hermitian=True")
+    if subset_by_index is not None:
+        raise NotImplementedError("mlax.numpy.linalg.svd does not implement subset_by_index")
+    if not compute_uv:
+        return lax_linalg.svd(a, full_matrices=False, compute_uv=False)
+    u, s, vh = lax_linalg.svd(a, full_matrices=full_matrices)
+    return SVDResult(u, s, vh)
+
+
+def svdvals(x, /):
+    return svd(x, compute_uv=False)
+
+
+def pinv(a, rtol=None, hermitian=False, *, rcond=None):
+    """The pseudo-inverse from the SVD: singular values at most rtol * the largest count as
+    zero (rtol = 10 * max(m, n) * eps by default), as in JAX."""
+    a = _matrices(a, "pinv")
+    if rcond is not None:
+        if rtol is not None:
+            raise ValueError("pinv: only one of rtol and rcond may be specified.")
+        rtol = rcond
+    m, n = a.shape[-2:]
+    if m == 0 or n == 0:
+        return _creation.empty(a.shape[:-2] + (n, m), a.dtype)
+    if rtol is None:
+        rtol = 10.0 * _builtins.max(m, n) * float(_np.finfo(a.dtype).eps)
+    u, s, vh = svd(a, full_matrices=False, hermitian=hermitian)
+    cutoff = _creation.asarray(rtol, a.dtype)[..., None] * s[..., 0:1]
+    s = where(s > cutoff, s, _np.inf)
+    return _products.matmul(swapaxes(vh, -1, -2), swapaxes(u, -1, -2) / s[..., None])
+
+
+def lstsq(a, b, rcond=None, *, numpy_resid=False):
+    """(x, residuals, rank, s): the least-squares solution through the SVD, as JAX computes it."""
+    a, b = _promote(_float(a), _float(b))
+    if a.shape[0] != b.shape[0]:
+        raise ValueError("Leading dimensions of input arrays must match")
+    vector = b.ndim == 1
+    if vector:
+        b = b[:, None]
+    if a.ndim != 2:
+        raise TypeError(f"{a.ndim}-dimensional array given. Array must be two-dimensional")
+    if b.ndim != 2:
+        raise TypeError(f"{b.ndim}-dimensional array given. Array must be one or two-dimensional")
+    m, n = a.shape
+    if a.size == 0:
+        s = _creation.empty((0,), a.dtype)
+        rank = _creation.asarray(0, _np.int32)
+        x = _creation.zeros((n,) + b.shape[1:], a.dtype)
+    else:
+        if rcond is None:
+            rcond = float(_np.finfo(a.dtype).eps) * _builtins.max(n, m)
+        else:
+            rcond = where(_arr(rcond) < 0, float(_np.finfo(a.dtype).eps), rcond)
+        u, s, vt = svd(a, full_matrices=False)
+        mask = (s > 0) & (s >= _creation.asarray(rcond, s.dtype) * s[0])
+        rank = sum(mask)
+        safe_s = where(mask, s, 1).astype(a.dtype)
+        s_inv = where(mask, 1 / safe_s, 0)[:, None]
+        x = _products.matmul(vt.T, s_inv * _products.matmul(u.T, b))
+    if numpy_resid and (int(rank) < n or m <= n):
+        resid = _creation.empty((0,), a.dtype)
+    else:
+        resid = norm(b - _products.matmul(a, x), axis=0) ** 2
+    if vector:
+        x = ravel(x)
+    return x, resid, rank, s
+
+
+def matrix_rank(M, rtol=None, *, hermitian=False, tol=None):
+    if tol is not None:
+        if rtol is not None:
+            raise ValueError("matrix_rank: only one of tol or rtol may be specified.")
+        rtol = tol
+    M = _float(M)
+    if M.ndim < 2:
+        return _reductions_any(not_equal(M, 0)).astype(_np.int32)
+    S = svd(M, full_matrices=False, compute_uv=False, hermitian=hermitian)
+    if rtol is None:
+        rtol = max(S, axis=-1) * _np.asarray(_np.max(M.shape[-2:]), S.dtype) * _np.finfo(S.dtype).eps
+    rtol = _arr(rtol)
+    rtol = rtol[..., None]
+    return sum(S > rtol, axis=-1)
+
+
+def cond(x, p=None):
+    x = _float(x)
+    if x.ndim < 2:
+        raise ValueError(f"jnp.linalg.cond: input array must be at least 2D; got arr.shape={x.shape}")
+    if x.shape[-1] == 0 or x.shape[-2] == 0:
+        raise ValueError(f"jnp.linalg.cond: input array must not be empty; got arr.shape={x.shape}")
+    if p is None or p == 2:
+        s = svdvals(x)
+        return s[..., 0] / s[..., -1]
+    if p == -2:
+        s = svdvals(x)
+        r = s[..., -1] / s[..., 0]
+    else:
+        if x.shape[-2] != x.shape[-1]:
+            raise ValueError(f"jnp.linalg.cond: for p={p!r}, array must be square; got arr.shape={x.shape}")
+        r = norm(x, ord=p, axis=(-2, -1)) * norm(inv(x), ord=p, axis=(-2, -1))
+    nan_in = _reductions_any(_ufuncs.isnan(x), axis=(-2, -1))
+    return where(_ufuncs.isnan(r) & ~nan_in, _np.inf, r)
 
 
 def matrix_power(a, n):

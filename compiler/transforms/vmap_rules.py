@@ -282,6 +282,14 @@ def _top_k_rule(ctx, args, dims, k):
     return outs, [b, b]
 
 
+def _matrix_rule(ctx, args, dims, **attrs):
+    """Linear algebra ops (cholesky, lu, triangular_solve, qr, eigh, svd) take leading
+    batch dims: every operand batched at axis 0."""
+    args, _ = ctx.align(args, dims, at=0)
+    outs = ctx.emit(ctx.op.name, args, **attrs)
+    return outs, [0] * len(outs)
+
+
 def _index_column(ctx, indices, dims, bounds, sizes):
     """Batched scalar start indices -> a (B, n) index array, each clamped to
     [0, bound - size] as dynamic_slice does."""
@@ -429,6 +437,8 @@ BATCHING_RULES.update({
     "mlax.pad": _pad_rule,
     "mlax.dot_general": _dot_general_rule,
     "mlax.top_k": _top_k_rule,
+    **{f"mlax.{name}": _matrix_rule
+       for name in ("cholesky", "lu", "triangular_solve", "qr", "eigh", "svd")},
     "mlax.dynamic_slice": _dynamic_slice_rule,
     "mlax.dynamic_update_slice": _dynamic_update_slice_rule,
     "mlax.gather": _gather_rule,

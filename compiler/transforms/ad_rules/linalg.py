@@ -1,0 +1,346 @@
+"""Derivative rules of the linear algebra ops (cholesky, lu, triangular_solve, qr, eigh,
+svd): the JVP rules of JAX's jax/_src/lax/linalg.py for real matrices, and beside each the
+reverse rule, the transpose of that JVP (a linear map of the tangent) worked out by hand.
+
+Matrices are the last two dims; leading dims are batch dims, carried through every
+product as dot_general batch dimensions. LU, QR and SVD have JAX's limits: LU's
+derivative is for square matrices, QR's for m >= n (and full_matrices only when square),
+SVD's not with full_matrices; other cases raise NotImplementedError, as JAX does."""
+from __future__ import annotations
+
+import numpy as np
+
+from mlax.passes import PassNotImplementedError
+from mlax.transforms.ad_rules.table import defrule, spec
+
+
+# ---------------------------------------------------------------------------------------
+# Matrix helpers over the last two dims
+
+
+def _mT(ctx, x):
+    r = len(spec(x).shape)
+    return ctx.transpose(x, permutation=tuple(range(r - 2)) + (r - 1, r - 2))
+
+
+def _mm(ctx, a, b):
+    """a @ b, batched over the leading dims."""
+    r = len(spec(a).shape)
+    batch = tuple(range(r - 2))
+    return ctx.dot_general(a, b, lhs_contracting_dimensions=(r - 1,),
+                           rhs_contracting_dimensions=(r - 2,), lhs_batch_dimensions=batch,
+                           rhs_batch_dimensions=batch)
+
+
+def _const_matrix(ctx, like, matrix):
+    """The (rows, cols) NumPy `matrix` of like's dtype broadcast to like's shape."""
+    s = spec(like)
+    r = len(s.shape)
+    c = ctx.array(np.asarray(matrix, s.dtype))
+    return ctx.broadcast_in_dim(c, shape=s.shape, broadcast_dimensions=(r - 2, r - 1))
+
+
+def _mask(ctx, x, keep):
+    """x where the boolean (rows, cols) matrix `keep` holds, 0 elsewhere."""
+    return ctx.mul(x, _const_matrix(ctx, x, keep))
+
+
+def _tril(ctx, x, k=0):
+    rows, cols = spec(x).shape[-2:]
+    return _mask(ctx, x, np.tri(rows, cols, k, dtype=bool))
+
+
+def _triu(ctx, x, k=0):
+    rows, cols = spec(x).shape[-2:]
+    return _mask(ctx, x, ~np.tri(rows, cols, k - 1, dtype=bool))
+
+
+def _eye_like(ctx, x):
+    rows, cols = spec(x).shape[-2:]
+    return _const_matrix(ctx, x, np.eye(rows, cols))
+
+
+def _trsm(ctx, a, b, left_side, lower, transpose_a=False, unit_diagonal=False):
+    return ctx.triangular_solve(a, b, left_side=left_side, lower=lower, transpose_a=transpose_a,
+                                unit_diagonal=unit_diagonal)
+
+
+def _row(ctx, v):
+    """v (..., n) as (..., n, n), each row a copy of v: v[..., None, :]."""
+    s = spec(v).shape
+    r = len(s)
+    return ctx.broadcast_in_dim(v, shape=s + (s[-1],),
+                                broadcast_dimensions=tuple(range(r - 1)) + (r,))
+
+
+def _col(ctx, v):
+    """v (..., n) as (..., n, n), each column a copy of v: v[..., :, None]."""
+    s = spec(v).shape
+    r = len(s)
+    return ctx.broadcast_in_dim(v, shape=s + (s[-1],), broadcast_dimensions=tuple(range(r)))
+
+
+def _diag(ctx, x):
+    """The diagonal (..., n) of square matrices x."""
+    r = len(spec(x).shape)
+    return ctx.reduce_sum(ctx.mul(x, _eye_like(ctx, x)), axes=(r - 1,))
+
+
+def _diag_embed(ctx, v):
+    m = _row(ctx, v)
+    return ctx.mul(m, _eye_like(ctx, m))
+
+
+def _unsupported(ctx, what):
+    return PassNotImplementedError(f"the derivative of '{ctx.op_name}' {what} is not implemented "
+                                   "(as in JAX)", at=ctx.op)
+
+
+# ---------------------------------------------------------------------------------------
+# cholesky: L_dot = L phi(L^-1 S_dot L^-T), phi = the lower triangle, halved diagonal
+
+
+def _phi(ctx, x):
+    n = spec(x).shape[-1]
+    return ctx.mul(x, _const_matrix(ctx, x, np.tril(np.ones((n, n))) - 0.5 * np.eye(n)))
+
+
+def _cholesky_jvp(ctx, ts):
+    L = ctx.outs[0]
+    tmp = _trsm(ctx, L, ts[0], left_side=False, lower=True, transpose_a=True)
+    inner = _trsm(ctx, L, tmp, left_side=True, lower=True)
+    return [_mm(ctx, L, _phi(ctx, inner))]
+
+
+def _cholesky_vjp(ctx, cts):
+    L = ctx.outs[0]
+    p = _phi(ctx, _mm(ctx, _mT(ctx, L), cts[0]))
+    left = _trsm(ctx, L, p, left_side=True, lower=True, transpose_a=True)
+    return [_trsm(ctx, L, left, left_side=False, lower=True)]
+
+
+defrule("cholesky", _cholesky_jvp, _cholesky_vjp)
+
+
+# ---------------------------------------------------------------------------------------
+# triangular_solve: linear in b; in a, dx = -op(a)^-1 op(da) x (left) or -x op(da) op(a)^-1
+
+
+def _triangle_of(ctx, g, attrs):
+    k = 1 if attrs["unit_diagonal"] else 0
+    return _tril(ctx, g, -k) if attrs["lower"] else _triu(ctx, g, k)
+
+
+def _triangular_solve_jvp(ctx, ts):
+    a, _ = ctx.args
+    x = ctx.outs[0]
+    at = ctx.attrs
+    out = None
+    if ts[1] is not None:
+        out = ctx.triangular_solve(a, ts[1], **at)
+    if ts[0] is not None:
+        g = ctx.neg(_triangle_of(ctx, ts[0], at))
+        if at["transpose_a"]:
+            g = _mT(ctx, g)
+        rhs = _mm(ctx, g, x) if at["left_side"] else _mm(ctx, x, g)
+        out = ctx.add_any(out, ctx.triangular_solve(a, rhs, **at))
+    return [out]
+
+
+def _triangular_solve_vjp(ctx, cts):
+    a, _ = ctx.args
+    x = ctx.outs[0]
+    at = ctx.attrs
+    b_bar = ctx.triangular_solve(a, cts[0], **{**at, "transpose_a": not at["transpose_a"]})
+    a_bar = None
+    if ctx.active[0]:
+        g = _mm(ctx, b_bar, _mT(ctx, x)) if at["left_side"] else _mm(ctx, _mT(ctx, x), b_bar)
+        if at["transpose_a"]:
+            g = _mT(ctx, g)
+        a_bar = ctx.neg(_triangle_of(ctx, g, at))
+    return [a_bar, b_bar if ctx.active[1] else None]
+
+
+defrule("triangular_solve", _triangular_solve_jvp, _triangular_solve_vjp)
+
+
+# ---------------------------------------------------------------------------------------
+# lu: with P a = L U, lau = L^-1 P a_dot U^-1; lu_dot = L tril(lau, -1) + triu(lau) U
+
+
+def _lu_parts(ctx):
+    a = ctx.args[0]
+    m, n = spec(a).shape[-2:]
+    if m != n:
+        raise _unsupported(ctx, "for non-square matrices")
+    lu, _, perm = ctx.outs
+    l = ctx.add(_tril(ctx, lu, -1), _eye_like(ctx, lu))
+    u = _triu(ctx, lu)
+    # P[i, j] = 1 where perm[i] == j.
+    shape = spec(lu).shape
+    r = len(shape)
+    cols = ctx.iota(dtype=np.dtype(np.int32), shape=shape, dimension=r - 1)
+    p = ctx.convert_element_type(ctx.eq(_col(ctx, perm), cols), new_dtype=spec(lu).dtype)
+    return l, u, p
+
+
+def _lu_jvp(ctx, ts):
+    l, u, p = _lu_parts(ctx)
+    la = _trsm(ctx, l, _mm(ctx, p, ts[0]), left_side=True, lower=True, unit_diagonal=True)
+    lau = _trsm(ctx, u, la, left_side=False, lower=False)
+    return [ctx.add(_mm(ctx, l, _tril(ctx, lau, -1)), _mm(ctx, _triu(ctx, lau), u)), None, None]
+
+
+def _lu_vjp(ctx, cts):
+    if cts[0] is None:
+        return [None]
+    l, u, p = _lu_parts(ctx)
+    c = cts[0]
+    lau_bar = ctx.add(_tril(ctx, _mm(ctx, _mT(ctx, l), c), -1), _triu(ctx, _mm(ctx, c, _mT(ctx, u))))
+    la_bar = _trsm(ctx, u, lau_bar, left_side=False, lower=False, transpose_a=True)
+    x_bar = _trsm(ctx, l, la_bar, left_side=True, lower=True, transpose_a=True, unit_diagonal=True)
+    return [_mm(ctx, _mT(ctx, p), x_bar)]
+
+
+defrule("lu", _lu_jvp, _lu_vjp)
+
+
+# ---------------------------------------------------------------------------------------
+# qr (j-towns.github.io/papers/qr-derivative.pdf): D = dx R^-1, Z = Q^T D,
+# do = tril(Z, -1) - tril(Z, -1)^T; dq = Q (do - Z) + D, dr = (Z - do) R
+
+
+def _qr_check(ctx):
+    m, n = spec(ctx.args[0]).shape[-2:]
+    if m < n or (ctx.attrs["full_matrices"] and m != n):
+        raise _unsupported(ctx, "for m < n, or full_matrices with m != n,")
+
+
+def _qr_jvp(ctx, ts):
+    _qr_check(ctx)
+    q, r = ctx.outs
+    d = _trsm(ctx, r, ts[0], left_side=False, lower=False)
+    z = _mm(ctx, _mT(ctx, q), d)
+    low = _tril(ctx, z, -1)
+    do = ctx.sub(low, _mT(ctx, low))
+    dq = ctx.add(_mm(ctx, q, ctx.sub(do, z)), d)
+    dr = _mm(ctx, ctx.sub(z, do), r)
+    return [dq, dr]
+
+
+def _qr_vjp(ctx, cts):
+    _qr_check(ctx)
+    q, r = ctx.outs
+    q_bar, r_bar = ctx.or_zeros(cts[0], q), ctx.or_zeros(cts[1], r)
+    a = _mm(ctx, _mT(ctx, q), q_bar)           # the cotangent of (do - Z) through dq
+    b = _mm(ctx, r_bar, _mT(ctx, r))           # the cotangent of (Z - do) through dr
+    do_bar = ctx.sub(a, b)
+    z_bar = ctx.add(ctx.sub(b, a), _tril(ctx, ctx.sub(do_bar, _mT(ctx, do_bar)), -1))
+    d_bar = ctx.add(q_bar, _mm(ctx, q, z_bar))
+    return [_trsm(ctx, r, d_bar, left_side=False, lower=False, transpose_a=True)]
+
+
+defrule("qr", _qr_jvp, _qr_vjp)
+
+
+# ---------------------------------------------------------------------------------------
+# eigh: M = V^T a_dot V; dv = V (F * M), dw = diag(M), F[i, j] = 1 / (w[j] - w[i]) off
+# the diagonal, 0 on it
+
+
+def _eigh_f(ctx, v, w):
+    eye = _eye_like(ctx, v)
+    diff = ctx.add(eye, ctx.sub(_row(ctx, w), _col(ctx, w)))
+    return ctx.sub(ctx.div(ctx.full_like(diff, 1), diff), eye)
+
+
+def _eigh_jvp(ctx, ts):
+    v, w = ctx.outs
+    m = _mm(ctx, _mm(ctx, _mT(ctx, v), ts[0]), v)
+    dv = _mm(ctx, v, ctx.mul(_eigh_f(ctx, v, w), m))
+    return [dv, _diag(ctx, m)]
+
+
+def _eigh_vjp(ctx, cts):
+    v, w = ctx.outs
+    m_bar = None
+    if cts[0] is not None:
+        m_bar = ctx.mul(_eigh_f(ctx, v, w), _mm(ctx, _mT(ctx, v), cts[0]))
+    if cts[1] is not None:
+        m_bar = ctx.add_any(m_bar, _diag_embed(ctx, cts[1]))
+    return [_mm(ctx, _mm(ctx, v, m_bar), _mT(ctx, v))]
+
+
+defrule("eigh", _eigh_jvp, _eigh_vjp)
+
+
+# ---------------------------------------------------------------------------------------
+# svd: dS = U^T dA V; ds = diag(dS); dU = U (F * (dS S + S dS^T)), dV = V (F * (S dS + dS^T S)),
+# F[i, j] = 1 / (s[j]^2 - s[i]^2) off the diagonal; plus, for tall (wide) matrices, the
+# part of dA V / s (dA^T U / s) outside the span of U (V)
+
+
+def _svd_parts(ctx):
+    if ctx.attrs["full_matrices"]:
+        raise _unsupported(ctx, "with full_matrices=True")
+    s, u, vt = ctx.outs
+    s_row = _row(ctx, s)                       # [i, j] = s[j]
+    s_col = _mT(ctx, s_row)                    # [i, j] = s[i]
+    eye = _eye_like(ctx, s_row)
+    diffs = ctx.mul(ctx.add(s_row, s_col), ctx.sub(s_row, s_col))
+    f = ctx.sub(ctx.div(ctx.full_like(eye, 1), ctx.add(diffs, eye)), eye)
+    return s, u, _mT(ctx, vt), s_row, s_col, f
+
+
+def _svd_jvp(ctx, ts):
+    s, u, v, s_row, s_col, f = _svd_parts(ctx)
+    da = ts[0]
+    m, n = spec(da).shape[-2:]
+    ut = _mT(ctx, u)
+    ds_mat = _mm(ctx, _mm(ctx, ut, da), v)
+    dss = ctx.mul(ds_mat, s_row)
+    sds = ctx.mul(s_col, ds_mat)
+    du = _mm(ctx, u, ctx.mul(f, ctx.add(dss, _mT(ctx, dss))))
+    dv = _mm(ctx, v, ctx.mul(f, ctx.add(sds, _mT(ctx, sds))))
+    if m > n:
+        dav = _mm(ctx, da, v)
+        du = ctx.add(du, ctx.div(ctx.sub(dav, _mm(ctx, u, _mm(ctx, ut, dav))), _row_of(ctx, s, dav)))
+    if n > m:
+        dahu = _mm(ctx, _mT(ctx, da), u)
+        dv = ctx.add(dv, ctx.div(ctx.sub(dahu, _mm(ctx, v, _mm(ctx, _mT(ctx, v), dahu))),
+                                 _row_of(ctx, s, dahu)))
+    return [_diag(ctx, ds_mat), du, _mT(ctx, dv)]
+
+
+def _row_of(ctx, s, like):
+    """s (..., k) broadcast over the rows of `like` (..., rows, k)."""
+    shape = spec(like).shape
+    r = len(shape)
+    return ctx.broadcast_in_dim(s, shape=shape, broadcast_dimensions=tuple(range(r - 2)) + (r - 1,))
+
+
+def _svd_vjp(ctx, cts):
+    s, u, v, s_row, s_col, f = _svd_parts(ctx)
+    m, n = spec(ctx.args[0]).shape[-2:]
+    ds_bar = _diag_embed(ctx, cts[0]) if cts[0] is not None else None
+    extra = None
+    if cts[1] is not None:
+        g = ctx.mul(f, _mm(ctx, _mT(ctx, u), cts[1]))
+        ds_bar = ctx.add_any(ds_bar, ctx.mul(ctx.add(g, _mT(ctx, g)), s_row))
+        if m > n:
+            us = ctx.div(cts[1], _row_of(ctx, s, cts[1]))
+            proj = ctx.sub(us, _mm(ctx, u, _mm(ctx, _mT(ctx, u), us)))
+            extra = _mm(ctx, proj, _mT(ctx, v))
+    if cts[2] is not None:
+        v_bar = _mT(ctx, cts[2])
+        h = ctx.mul(f, _mm(ctx, _mT(ctx, v), v_bar))
+        ds_bar = ctx.add_any(ds_bar, ctx.mul(ctx.add(h, _mT(ctx, h)), s_col))
+        if n > m:
+            vs = ctx.div(v_bar, _row_of(ctx, s, v_bar))
+            proj = ctx.sub(vs, _mm(ctx, v, _mm(ctx, _mT(ctx, v), vs)))
+            extra = ctx.add_any(extra, _mm(ctx, u, _mT(ctx, proj)))
+    a_bar = _mm(ctx, _mm(ctx, u, ds_bar), _mT(ctx, v)) if ds_bar is not None else None
+    return [ctx.add_any(a_bar, extra)]
+
+
+defrule("svd", _svd_jvp, _svd_vjp)
