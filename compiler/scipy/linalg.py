@@ -1,0 +1,288 @@
+# Copyright 2018 The JAX Authors.
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     https://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+"""mlax.scipy.linalg: SciPy's linear algebra over the mlax.lax.linalg ops, as
+jax.scipy.linalg computes it (`expm` is JAX's Padé approximation with scaling and squaring,
+ported from jax/_src/scipy/linalg.py). SciPy's in-place and input-checking options
+(`overwrite_a`, `check_finite`, ...) are accepted and have no effect, as in JAX."""
+from __future__ import annotations
+
+import numpy as np
+
+from mlax import api_names as _api_names
+from mlax import lax
+from mlax import numpy as jnp
+from mlax.lax import linalg as lax_linalg
+
+
+def _T(x):
+    return jnp.swapaxes(x, -1, -2)
+
+
+def _float_args(*xs):
+    xs = [jnp.asarray(x) for x in xs]
+    dtype = jnp.result_type(*xs, jnp.float32)
+    return [x.astype(dtype) for x in xs]
+
+
+def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
+    a, = _float_args(a)
+    L = lax_linalg.cholesky(a)
+    return L if lower else _T(L)
+
+
+def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
+    return cholesky(a, lower=lower), lower
+
+
+def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
+    c, lower = c_and_lower
+    c, b = _float_args(c, b)
+    vector = b.ndim == c.ndim - 1
+    if vector:
+        b = b[..., None]
+    if b.shape[-2] != c.shape[-1]:
+        raise ValueError(f"cho_solve: shapes {c.shape} and {b.shape} do not fit")
+    b = lax_linalg.triangular_solve(c, b, left_side=True, lower=lower, transpose_a=not lower)
+    b = lax_linalg.triangular_solve(c, b, left_side=True, lower=lower, transpose_a=lower)
+    return b[..., 0] if vector else b
+
+
+def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False,
+                     debug=None, check_finite=True):
+    a, b = _float_args(a, b)
+    if trans in (0, "N"):
+        transpose_a = False
+    elif trans in (1, "T", 2, "C"):
+        transpose_a = True
+    else:
+        raise ValueError(f"Invalid 'trans' value {trans}")
+    vector = b.ndim == a.ndim - 1
+    if vector:
+        b = b[..., None]
+    out = lax_linalg.triangular_solve(a, b, left_side=True, lower=lower, transpose_a=transpose_a,
+                                      unit_diagonal=unit_diagonal)
+    return out[..., 0] if vector else out
+
+
+def lu(a, permute_l=False, overwrite_a=False, check_finite=True):
+    a, = _float_args(a)
+    lu_, _, permutation = lax_linalg.lu(a)
+    m, n = a.shape[-2:]
+    k = min(m, n)
+    p = _T((permutation[..., None] == jnp.arange(m)).astype(a.dtype))
+    l = jnp.tril(lu_, -1)[..., :, :k] + jnp.eye(m, k, dtype=a.dtype)
+    u = jnp.triu(lu_)[..., :k, :]
+    if permute_l:
+        return jnp.matmul(p, l), u
+    return p, l, u
+
+
+def lu_factor(a, overwrite_a=False, check_finite=True):
+    a, = _float_args(a)
+    lu_, pivots, _ = lax_linalg.lu(a)
+    return lu_, pivots
+
+
+def _pivots_to_permutation(pivots, m):
+    """The row permutation of swapping rows i and pivots[i], for i in order."""
+    k = pivots.shape[-1]
+    iota = jnp.broadcast_to(jnp.arange(m, dtype=jnp.int32), pivots.shape[:-1] + (m,))
+
+    def swap(i, perm):
+        j = lax.dynamic_slice_in_dim(pivots, i, 1, axis=pivots.ndim - 1)
+        pi = lax.dynamic_slice_in_dim(perm, i, 1, axis=perm.ndim - 1)
+        pj = jnp.take_along_axis(perm, j, axis=-1)
+        perm = jnp.where(iota == i, pj, perm)
+        return jnp.where(iota == j, pi, perm)
+    return lax.fori_loop(0, k, swap, iota)
+
+
+def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    lu_, pivots = lu_and_piv
+    lu_, b = _float_args(lu_, b)
+    m = lu_.shape[-2]
+    perm = _pivots_to_permutation(jnp.asarray(pivots).astype(jnp.int32), m)
+    vector = b.ndim == lu_.ndim - 1
+    if vector:
+        b = b[..., None]
+    if trans == 0:
+        x = jnp.take_along_axis(b, jnp.broadcast_to(perm[..., None], b.shape), axis=-2)
+        x = lax_linalg.triangular_solve(lu_, x, left_side=True, lower=True, unit_diagonal=True)
+        x = lax_linalg.triangular_solve(lu_, x, left_side=True, lower=False)
+    elif trans in (1, 2):
+        x = lax_linalg.triangular_solve(lu_, b, left_side=True, lower=False, transpose_a=True)
+        x = lax_linalg.triangular_solve(lu_, x, left_side=True, lower=True, transpose_a=True,
+                                        unit_diagonal=True)
+        inverse = jnp.argsort(perm, axis=-1)
+        x = jnp.take_along_axis(x, jnp.broadcast_to(inverse[..., None], x.shape), axis=-2)
+    else:
+        raise ValueError(f"'trans' value must be 0, 1, or 2, got {trans}")
+    return x[..., 0] if vector else x
+
+
+def solve(a, b, lower=False, overwrite_a=False, overwrite_b=False, debug=False,
+          check_finite=True, assume_a="gen"):
+    if assume_a not in ("gen", "sym", "her", "pos"):
+        raise ValueError(f"Expected assume_a to be one of ['gen', 'sym', 'her', 'pos'], got {assume_a}")
+    if assume_a != "pos":
+        return jnp.linalg.solve(a, b)
+    return cho_solve(cho_factor(a, lower=lower), b)
+
+
+def inv(a, overwrite_a=False, check_finite=True):
+    return jnp.linalg.inv(a)
+
+
+def det(a, overwrite_a=False, check_finite=True):
+    return jnp.linalg.det(a)
+
+
+def eigh(a, b=None, lower=True, eigvals_only=False, overwrite_a=False, overwrite_b=False,
+         type=1, check_finite=True, eigvals=None, subset_by_index=None):
+    if b is not None:
+        raise NotImplementedError("mlax.scipy.linalg.eigh does not implement the generalized "
+                                  "problem (b is not None)")
+    if type != 1:
+        raise NotImplementedError("mlax.scipy.linalg.eigh does not implement type != 1")
+    if eigvals is not None or subset_by_index is not None:
+        raise NotImplementedError("mlax.scipy.linalg.eigh does not implement eigenvalue subsets")
+    w, v = jnp.linalg.eigh(a, UPLO="L" if lower else "U")
+    return w if eigvals_only else (w, v)
+
+
+def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
+    if pivoting:
+        raise NotImplementedError("mlax.scipy.linalg.qr does not implement pivoting=True")
+    if mode == "raw":
+        raise NotImplementedError("mlax.scipy.linalg.qr does not implement mode='raw'")
+    if mode not in ("full", "r", "economic"):
+        raise ValueError(f"Unsupported QR decomposition mode '{mode}'")
+    a, = _float_args(a)
+    q, r = lax_linalg.qr(a, full_matrices=mode != "economic")
+    return (r,) if mode == "r" else (q, r)
+
+
+def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True,
+        lapack_driver="gesdd"):
+    a, = _float_args(a)
+    return lax_linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
+
+
+# -- expm: Padé approximation with scaling and squaring (JAX's) ---------------------------
+
+def expm(A, *, upper_triangular=False, max_squarings=16):
+    A, = _float_args(A)
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise ValueError(f"Expected A to be a (batched) square matrix, got A.shape={A.shape}.")
+    if A.ndim > 2:
+        return jnp.vectorize(lambda m: expm(m, upper_triangular=upper_triangular,
+                                            max_squarings=max_squarings),
+                             signature="(n,n)->(n,n)")(A)
+    P, Q, n_squarings = _calc_P_Q(A)
+
+    def _nan(args):
+        return jnp.full_like(args[0], np.nan)
+
+    def _compute(args):
+        _, P, Q = args
+        R = solve_triangular(Q, P) if upper_triangular else jnp.linalg.solve(Q, P)
+        return _squaring(R, n_squarings, max_squarings)
+    return lax.cond(n_squarings > max_squarings, _nan, _compute, (A, P, Q))
+
+
+def _calc_P_Q(A):
+    A_L1 = jnp.linalg.norm(A, 1)
+    if A.dtype == np.float64:
+        maxnorm = 5.371920351148152
+        conds = [1.495585217958292e-002, 2.539398330063230e-001, 9.504178996162932e-001,
+                 2.097847961257068e+000]
+        pades = [_pade3, _pade5, _pade7, _pade9, _pade13]
+    else:
+        maxnorm = 3.925724783138660
+        conds = [4.258730016922831e-001, 1.880152677804762e+000]
+        pades = [_pade3, _pade5, _pade7]
+    n_squarings = jnp.maximum(0, jnp.floor(jnp.log2(A_L1 / maxnorm)))
+    A = A / (2 ** n_squarings).astype(A.dtype)
+    idx = jnp.digitize(A_L1, jnp.array(conds, dtype=A_L1.dtype))
+    U, V = lax.switch(idx, pades, A)
+    return U + V, -U + V, n_squarings
+
+
+def _squaring(R, n_squarings, max_squarings):
+    def step(c, i):
+        return lax.cond(i < n_squarings, lambda x: jnp.dot(x, x), lambda x: x, c), None
+    res, _ = lax.scan(step, R, jnp.arange(max_squarings, dtype=n_squarings.dtype))
+    return res
+
+
+def _pade3(A):
+    b = (120., 60., 12., 1.)
+    ident = jnp.eye(*A.shape, dtype=A.dtype)
+    A2 = jnp.dot(A, A)
+    U = jnp.dot(A, b[3] * A2 + b[1] * ident)
+    V = b[2] * A2 + b[0] * ident
+    return U, V
+
+
+def _pade5(A):
+    b = (30240., 15120., 3360., 420., 30., 1.)
+    ident = jnp.eye(*A.shape, dtype=A.dtype)
+    A2 = jnp.dot(A, A)
+    A4 = jnp.dot(A2, A2)
+    U = jnp.dot(A, b[5] * A4 + b[3] * A2 + b[1] * ident)
+    V = b[4] * A4 + b[2] * A2 + b[0] * ident
+    return U, V
+
+
+def _pade7(A):
+    b = (17297280., 8648640., 1995840., 277200., 25200., 1512., 56., 1.)
+    ident = jnp.eye(*A.shape, dtype=A.dtype)
+    A2 = jnp.dot(A, A)
+    A4 = jnp.dot(A2, A2)
+    A6 = jnp.dot(A4, A2)
+    U = jnp.dot(A, b[7] * A6 + b[5] * A4 + b[3] * A2 + b[1] * ident)
+    V = b[6] * A6 + b[4] * A4 + b[2] * A2 + b[0] * ident
+    return U, V
+
+
+def _pade9(A):
+    b = (17643225600., 8821612800., 2075673600., 302702400., 30270240., 2162160., 110880.,
+         3960., 90., 1.)
+    ident = jnp.eye(*A.shape, dtype=A.dtype)
+    A2 = jnp.dot(A, A)
+    A4 = jnp.dot(A2, A2)
+    A6 = jnp.dot(A4, A2)
+    A8 = jnp.dot(A6, A2)
+    U = jnp.dot(A, b[9] * A8 + b[7] * A6 + b[5] * A4 + b[3] * A2 + b[1] * ident)
+    V = b[8] * A8 + b[6] * A6 + b[4] * A4 + b[2] * A2 + b[0] * ident
+    return U, V
+
+
+def _pade13(A):
+    b = (64764752532480000., 32382376266240000., 7771770303897600., 1187353796428800.,
+         129060195264000., 10559470521600., 670442572800., 33522128640., 1323241920.,
+         40840800., 960960., 16380., 182., 1.)
+    ident = jnp.eye(*A.shape, dtype=A.dtype)
+    A2 = jnp.dot(A, A)
+    A4 = jnp.dot(A2, A2)
+    A6 = jnp.dot(A4, A2)
+    U = jnp.dot(A, jnp.dot(A6, b[13] * A6 + b[11] * A4 + b[9] * A2) + b[7] * A6 + b[5] * A4
+                + b[3] * A2 + b[1] * ident)
+    V = jnp.dot(A6, b[12] * A6 + b[10] * A4 + b[8] * A2) + b[6] * A6 + b[4] * A4 + b[2] * A2 \
+        + b[0] * ident
+    return U, V
+
+
+# Names jax.scipy.linalg has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
+__getattr__ = _api_names.module_getattr("jax.scipy.linalg", __name__)
