@@ -149,29 +149,49 @@ xavier_uniform, xavier_normal = glorot_uniform, glorot_normal
 kaiming_uniform, kaiming_normal = he_uniform, he_normal
 
 
-def _needs_qr(name):
-    raise NotImplementedError(f"mlax does not implement jax.nn.initializers.{name} yet: it "
-                              "needs a QR decomposition (jax.numpy.linalg.qr), which mlax "
-                              "does not have")
+def _orthogonal_matrix(key, n, m, dtype):
+    """An n x m matrix with orthonormal columns (or rows), uniformly distributed: the Q of
+    a normal matrix's QR with the signs of R's diagonal moved into it, as
+    jax.random.orthogonal draws it."""
+    z = random.normal(key, (max(n, m), min(n, m)), dtype)
+    q, r = jnp.linalg.qr(z)
+    x = q * jnp.sign(jnp.diagonal(r))[None, :]
+    return x.T if n < m else x
 
 
 def orthogonal(scale=1.0, column_axis=-1, dtype=None):
-    """JAX's orthogonal initializer; its init raises NotImplementedError (no QR yet)."""
+    """JAX's orthogonal initializer: the columns along `column_axis` are orthonormal."""
     def init(key, shape, dtype=dtype, out_sharding=None):
+        if out_sharding is not None:
+            raise NotImplementedError("mlax initializers do not implement out_sharding")
+        dtype = _dtype(dtype)
         if len(shape) < 2:
             raise ValueError("orthogonal initializer requires at least a 2D shape")
-        _needs_qr("orthogonal")
+        if any(d == 0 for d in shape):
+            return jnp.zeros(shape, dtype)
+        n_rows, n_cols = math.prod(shape) // shape[column_axis], shape[column_axis]
+        q = _orthogonal_matrix(key, n_rows, n_cols, dtype)
+        q = jnp.reshape(q, tuple(d for i, d in enumerate(shape) if i != column_axis % len(shape))
+                        + (shape[column_axis],))
+        q = jnp.moveaxis(q, -1, column_axis)
+        return jnp.array(scale, dtype) * q
     return init
 
 
 def delta_orthogonal(scale=1.0, column_axis=-1, dtype=None):
-    """JAX's delta-orthogonal initializer; its init raises NotImplementedError (no QR yet)."""
+    """JAX's delta-orthogonal initializer: an orthogonal matrix at the centre of the kernel's
+    spatial dims, zeros elsewhere."""
     def init(key, shape, dtype=dtype, out_sharding=None):
+        if out_sharding is not None:
+            raise NotImplementedError("mlax initializers do not implement out_sharding")
+        dtype = _dtype(dtype)
         if len(shape) not in [3, 4, 5]:
             raise ValueError("Delta orthogonal initializer requires a 3D, 4D or 5D shape.")
         if shape[-1] < shape[-2]:
             raise ValueError("`fan_in` must be less or equal than `fan_out`. ")
-        _needs_qr("delta_orthogonal")
+        ortho = orthogonal(scale=scale, column_axis=column_axis, dtype=dtype)(key, shape[-2:])
+        centre = tuple((k - 1) // 2 for k in shape[:-2])
+        return jnp.zeros(shape, dtype).at[centre].set(ortho)
     return init
 
 

@@ -4,7 +4,6 @@
 #   (removed from the repository in commit c856560f)
 # Changed: absl app and the plot left out; 200 training steps instead of 1000, 20 test
 # points instead of 200.
-# compat: xfail jax.scipy.linalg is missing
 from functools import partial
 
 import jax

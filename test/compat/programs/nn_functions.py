@@ -4,7 +4,6 @@
 # Changed: values reported instead of printed; initializers reported through their shapes
 # and moments where exact draws depend on the key.
 # Each example is reported with report_call: one that raises is reported, not fatal.
-# compat: xfail jax.nn.initializers.orthogonal is missing
 import jax
 import jax.numpy as jnp
 from jax import random
