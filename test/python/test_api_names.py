@@ -416,7 +416,8 @@ def test_nn_initializers_module_matches_jax():
         init.he_uniform()(key, (5,))
     with pytest.raises(ValueError, match="invalid mode"):
         init.variance_scaling(1.0, "fan_sideways", "normal")(key, (2, 2))
-    for make in (init.orthogonal, init.delta_orthogonal):
-        make()                                   # defining one works; using it does not yet
-        with pytest.raises(NotImplementedError, match=r"jax\.nn\.initializers\.\w*orthogonal"):
-            make()(key, (3, 3, 3))
+    for make, jmake, shape in ((init.orthogonal, jinit.orthogonal, (4, 3, 5)),
+                               (init.delta_orthogonal, jinit.delta_orthogonal, (3, 4, 4))):
+        np.testing.assert_allclose(make()(key, shape), jmake()(jkey, shape), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="at least a 2D shape"):
+        init.orthogonal()(key, (3,))

@@ -74,6 +74,13 @@ EXAMPLES = {
     "mlax.sort": ([F, I], {"dimension": 1, "is_stable": True}),
     "mlax.top_k": (["f32[2,5]"], {"k": 3}),
     "mlax.threefry2x32": ([U, U, U, U], {}),
+    "mlax.cholesky": (["f32[2,3,3]"], {}),
+    "mlax.lu": (["f32[4,3]"], {}),
+    "mlax.triangular_solve": (["f32[3,3]", "f32[3,2]"], {"left_side": True, "lower": True,
+                                                        "transpose_a": False, "unit_diagonal": False}),
+    "mlax.qr": (["f32[4,3]"], {"full_matrices": True}),
+    "mlax.eigh": (["f32[3,3]"], {"lower": True}),
+    "mlax.svd": (["f32[2,3,4]"], {"full_matrices": False}),
 }
 
 _DTYPES = {"f32": np.float32, "i32": np.int32, "u32": np.uint32, "bool": np.bool_}
