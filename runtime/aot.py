@@ -36,7 +36,7 @@ import platform
 import numpy as np
 
 from .array import Array
-from .cpu import DirectCall
+from .cpu import DirectCall, runtime_libraries
 
 FORMAT = "mlax-module"
 FORMAT_VERSION = 2          # 2: the library exports SIGNATURES
@@ -573,12 +573,14 @@ class Module:
 
 
 def preload_runtime_libraries(meta, where):
-    """Load the runtime libraries the module needs (the OpenMP runtime for parallel code)
-    before it: from where they were at build time, else from this environment's lib/.
+    """Load the runtime libraries the module needs (the OpenMP runtime for parallel code,
+    OpenBLAS for LAPACK calls) before it: from where they were at build time, else from
+    this environment's (mlax.runtime.cpu.runtime_libraries, lib/).
     A library of that name already loaded in this process is the one used."""
     import sys
     for name, built_at in meta.get("runtime_libraries", {}).items():
-        candidates = [built_at, os.path.join(sys.prefix, "lib", name),
+        here = [p for p in runtime_libraries() if os.path.basename(p) == name]
+        candidates = [built_at, *here, os.path.join(sys.prefix, "lib", name),
                       os.path.join(sys.base_prefix, "lib", name), name]
         for c in candidates:
             try:

@@ -16,6 +16,7 @@ mlax, is a backend: `mlax-compile --target cpu`.)
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import difflib
 import functools
 import os
@@ -544,9 +545,12 @@ def runtime_needs(declared):
 
     libc and libm are always there; memrefCopy comes from a C shim (when a C compiler is
     at hand); anything else must come from mlax's runtime libraries (runtime.cpu): their
-    paths are returned, the OpenMP runtime's for parallel code."""
-    libc = ctypes.CDLL(None)
-    rest = [n for n in declared if not hasattr(libc, n)]
+    paths are returned, the OpenMP runtime's for parallel code, OpenBLAS's for LAPACK
+    calls. libc and libm are asked by their own handles: the process's global scope
+    also holds the runtime libraries once code has run here, and a symbol found there
+    would not be recorded as a library's."""
+    system = [ctypes.CDLL(ctypes.util.find_library(n) or f"lib{n}.so.6") for n in ("c", "m")]
+    rest = [n for n in declared if not any(hasattr(lib, n) for lib in system)]
     shims = sorted({n for n in rest if n in C_SHIMS}) if _c_compiler() else []
     rest = [n for n in rest if n not in shims]
     libs = []

@@ -1,0 +1,293 @@
+"""The linear algebra ops (mlax.lax.linalg: LAPACK calls on CPU) and what is built on them
+(jnp.linalg, mlax.scipy.linalg): values against JAX, derivatives against finite
+differences, vmap against a Python loop, batch shapes, singular and non-square inputs."""
+import numpy as np
+import pytest
+
+import mlax
+from mlax import numpy as jnp
+from mlax.lax import linalg as L
+from mlax.test_util import check_grads
+
+jax = pytest.importorskip("jax")
+jax.config.update("jax_platforms", "cpu")
+J = jax.numpy
+JL = jax.lax.linalg
+jsp = pytest.importorskip("jax.scipy.linalg")
+
+RNG = np.random.default_rng(0)
+
+
+def _m(*shape, dtype=np.float32):
+    return RNG.standard_normal(shape).astype(dtype)
+
+
+def _spd(*shape, dtype=np.float32):
+    a = _m(*shape, dtype=dtype)
+    return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1], dtype=dtype)
+
+
+def _close(got, want, rtol=1e-4, atol=1e-5):
+    got = got if isinstance(got, (tuple, list)) else (got,)
+    want = want if isinstance(want, (tuple, list)) else (want,)
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.shape == w.shape and g.dtype == w.dtype, (g.shape, g.dtype, w.shape, w.dtype)
+        np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
+
+
+# ---------------------------------------------------------------------------------------
+# The ops against JAX's: (name, mlax call, jax call, argument shapes)
+
+SHAPES = [(4, 4), (2, 3, 3), (1, 1)]
+RECT = [(5, 3), (3, 5), (2, 4, 2), (4, 4)]
+
+OP_ROWS = [
+    *[("cholesky", L.cholesky, JL.cholesky, s, _spd) for s in SHAPES],
+    *[("lu", L.lu, JL.lu, s, _m) for s in SHAPES + RECT],
+    *[(f"qr_full{f}", lambda x, f=f: L.qr(x, full_matrices=f),
+       lambda x, f=f: JL.qr(x, full_matrices=f), s, _m) for s in RECT for f in (True, False)],
+    *[("eigh", L.eigh, JL.eigh, s, _spd) for s in SHAPES],
+    *[("eigh_upper", lambda x: L.eigh(x, lower=False, symmetrize_input=False),
+       lambda x: JL.eigh(x, lower=False, symmetrize_input=False), (4, 4), _m)],
+    *[(f"svd_full{f}", lambda x, f=f: L.svd(x, full_matrices=f),
+       lambda x, f=f: JL.svd(x, full_matrices=f), s, _m) for s in RECT for f in (True, False)],
+    *[("svd_s", lambda x: L.svd(x, compute_uv=False), lambda x: JL.svd(x, compute_uv=False), s, _m)
+      for s in RECT],
+]
+
+
+@pytest.mark.parametrize("name,f,jf,shape,make", OP_ROWS, ids=[f"{r[0]}-{r[3]}" for r in OP_ROWS])
+def test_op_matches_jax(name, f, jf, shape, make):
+    x = make(*shape)
+    _close(f(x), jf(x))
+
+
+@pytest.mark.parametrize("left", [True, False])
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("transpose_a", [True, False])
+@pytest.mark.parametrize("unit", [True, False])
+def test_triangular_solve_matches_jax(left, lower, transpose_a, unit):
+    a = _spd(2, 4, 4)
+    b = _m(2, 4, 3) if left else _m(2, 3, 4)
+    kw = dict(left_side=left, lower=lower, transpose_a=transpose_a, unit_diagonal=unit)
+    _close(L.triangular_solve(a, b, **kw), JL.triangular_solve(a, b, **kw))
+
+
+def test_float64(x64):
+    x = _spd(2, 3, 3, dtype=np.float64)
+    _close(L.cholesky(x), np.linalg.cholesky(x), rtol=1e-12, atol=1e-12)
+    u, s, vt = L.svd(x[0])
+    _close(s, np.linalg.svd(x[0], compute_uv=False), rtol=1e-12, atol=1e-12)
+    _close(np.asarray(u) * np.asarray(s) @ np.asarray(vt), x[0], rtol=1e-12, atol=1e-12)
+
+
+def test_zero_size():
+    q, r = L.qr(np.zeros((3, 0), np.float32), full_matrices=True)
+    np.testing.assert_array_equal(q, np.eye(3, dtype=np.float32))
+    assert r.shape == (3, 0)
+    assert L.cholesky(np.zeros((0, 2, 2), np.float32)).shape == (0, 2, 2)
+    assert jnp.linalg.solve(np.zeros((0, 0), np.float32), np.zeros(0, np.float32)).shape == (0,)
+
+
+# ---------------------------------------------------------------------------------------
+# Failures give JAX's values; bad input JAX's errors
+
+
+def test_failures_give_jax_values():
+    not_pd = -np.eye(3, dtype=np.float32)
+    _close(L.cholesky(not_pd), JL.cholesky(not_pd))
+    batch = np.stack([not_pd, _spd(3, 3)])
+    _close(jnp.linalg.cholesky(batch), J.linalg.cholesky(batch))
+    singular = np.ones((3, 3), np.float32)
+    _close(jnp.linalg.det(singular), J.linalg.det(singular))
+    _close(tuple(jnp.linalg.slogdet(singular)), tuple(J.linalg.slogdet(singular)))
+    assert not np.isfinite(np.asarray(jnp.linalg.inv(singular))).all()
+    assert not np.isfinite(np.asarray(jnp.linalg.solve(singular, np.ones(3, np.float32)))).all()
+
+
+def test_bad_input_errors():
+    with pytest.raises(ValueError, match="square"):
+        jnp.linalg.cholesky(_m(3, 4))
+    with pytest.raises(ValueError, match="square"):
+        jnp.linalg.inv(_m(3, 4))
+    with pytest.raises(ValueError, match="square"):
+        jnp.linalg.det(_m(2, 3))
+    with pytest.raises(ValueError, match="rank >= 2"):
+        jnp.linalg.svd(_m(3))
+    with pytest.raises(TypeError, match="float32 and float64"):
+        L.cholesky(np.eye(3, dtype=np.int32))
+    with pytest.raises(NotImplementedError, match="pivoting"):
+        L.qr(_m(3, 3), pivoting=True)
+    with pytest.raises(NotImplementedError, match="eigvals"):
+        jnp.linalg.eigvals(_m(3, 3))
+
+
+# ---------------------------------------------------------------------------------------
+# jnp.linalg and mlax.scipy.linalg against JAX
+
+A = _m(4, 4)
+S = _spd(4, 4)
+B = _m(4)
+B2 = _m(2, 4, 3)
+
+FRONT_ROWS = [
+    ("solve", lambda m, s: m.linalg.solve(A, B)),
+    ("solve_batched", lambda m, s: m.linalg.solve(np.stack([S, 2 * S]), B2)),
+    ("solve_1x1", lambda m, s: m.linalg.solve(A[:1, :1], B[:1])),
+    ("inv", lambda m, s: m.linalg.inv(S)),
+    ("det", lambda m, s: m.linalg.det(np.stack([A, S]))),
+    ("slogdet", lambda m, s: tuple(m.linalg.slogdet(A))),
+    ("cholesky_upper", lambda m, s: m.linalg.cholesky(S, upper=True)),
+    ("qr", lambda m, s: tuple(m.linalg.qr(A[:, :3]))),
+    ("qr_complete", lambda m, s: tuple(m.linalg.qr(A[:, :3], mode="complete"))),
+    ("qr_r", lambda m, s: m.linalg.qr(A[:3], mode="r")),
+    ("eigh", lambda m, s: tuple(m.linalg.eigh(S))),
+    ("eigh_U", lambda m, s: tuple(m.linalg.eigh(S, UPLO="U"))),
+    ("eigvalsh", lambda m, s: m.linalg.eigvalsh(S)),
+    ("svd", lambda m, s: tuple(m.linalg.svd(A[:3]))),
+    ("svd_reduced", lambda m, s: tuple(m.linalg.svd(A[:, :3], full_matrices=False))),
+    ("svdvals", lambda m, s: m.linalg.svd(A, compute_uv=False)),
+    ("pinv", lambda m, s: m.linalg.pinv(A[:, :3])),
+    ("lstsq", lambda m, s: m.linalg.lstsq(A[:, :2], B)),
+    ("matrix_rank", lambda m, s: m.linalg.matrix_rank(A[:, :2] @ A[:2, :])),
+    ("norms", lambda m, s: (m.linalg.norm(A, 2), m.linalg.norm(A, -2), m.linalg.norm(A, "nuc"),
+                            m.linalg.norm(B2, 2, axis=(0, 2)))),
+    ("cond", lambda m, s: (m.linalg.cond(S), m.linalg.cond(A, -2), m.linalg.cond(A, 1))),
+    ("sp_cholesky", lambda m, s: (s.cholesky(S), s.cholesky(S, lower=True))),
+    ("sp_cho_solve", lambda m, s: s.cho_solve(s.cho_factor(S), B)),
+    ("sp_cho_solve_lower", lambda m, s: s.cho_solve(s.cho_factor(S, lower=True), B2[0])),
+    ("sp_solve_triangular", lambda m, s: (s.solve_triangular(S, B, lower=True),
+                                          s.solve_triangular(S, B2[0], trans=1),
+                                          s.solve_triangular(S, B, unit_diagonal=True))),
+    ("sp_lu", lambda m, s: s.lu(A)),
+    ("sp_lu_rect", lambda m, s: s.lu(A[:, :3])),
+    ("sp_lu_permute_l", lambda m, s: s.lu(A, permute_l=True)),
+    ("sp_lu_factor", lambda m, s: s.lu_factor(A)),
+    ("sp_lu_solve", lambda m, s: (s.lu_solve(s.lu_factor(A), B), s.lu_solve(s.lu_factor(A), B2[0], trans=1))),
+    ("sp_solve", lambda m, s: (s.solve(A, B), s.solve(S, B, assume_a="pos"))),
+    ("sp_inv_det", lambda m, s: (s.inv(S), s.det(A))),
+    ("sp_eigh", lambda m, s: (s.eigh(S), s.eigh(S, eigvals_only=True))),
+    ("sp_qr", lambda m, s: (s.qr(A[:, :3]), s.qr(A[:, :3], mode="economic"), s.qr(A, mode="r"))),
+    ("sp_svd", lambda m, s: (s.svd(A[:3]), s.svd(A, compute_uv=False))),
+    ("sp_expm", lambda m, s: (s.expm(S / 10), s.expm(A * 3), s.expm(np.stack([A, S / 20])))),
+]
+
+
+def _flatten(x):
+    if isinstance(x, (tuple, list)):
+        return tuple(y for v in x for y in _flatten(v))
+    return (x,)
+
+
+@pytest.mark.parametrize("name,f", FRONT_ROWS, ids=[r[0] for r in FRONT_ROWS])
+def test_front_end_matches_jax(name, f):
+    got, want = _flatten(f(jnp, mlax.scipy.linalg)), _flatten(f(J, jsp))
+    got = tuple(np.asarray(g) for g in got)
+    want = tuple(np.asarray(w) for w in want)
+    _close(got, want, rtol=2e-4, atol=2e-5)
+
+
+def test_solve_1x1_under_jit_and_scan():
+    a, b = A[:1, :1], B[:1]
+    want = np.asarray(J.linalg.solve(a, b))
+    _close(mlax.jit(jnp.linalg.solve)(a, b), want)
+    out = mlax.lax.scan(lambda c, _: (c, jnp.linalg.solve(a, c)), b, None, length=2)[1]
+    _close(out, np.stack([want, want]))
+
+
+# ---------------------------------------------------------------------------------------
+# Derivatives against finite differences
+
+
+def _sym(f):
+    return lambda x: f((x + x.T) / 2 + 4 * jnp.eye(x.shape[-1]))
+
+
+GRAD_ROWS = [
+    ("cholesky", _sym(jnp.linalg.cholesky), [(3, 3)]),
+    ("lu", lambda x: L.lu(x)[0], [(3, 3)]),
+    ("triangular_solve", lambda a, b: L.triangular_solve(a + 4 * jnp.eye(3), b, left_side=True,
+                                                         lower=True), [(3, 3), (3, 2)]),
+    ("triangular_solve_right_t", lambda a, b: L.triangular_solve(
+        a + 4 * jnp.eye(3), b, left_side=False, lower=False, transpose_a=True, unit_diagonal=True),
+     [(3, 3), (2, 3)]),
+    ("qr", lambda x: L.qr(x, full_matrices=False), [(4, 3)]),
+    ("qr_square", lambda x: L.qr(x), [(3, 3)]),
+    ("eigh", _sym(lambda x: jnp.linalg.eigh(x)), [(3, 3)]),
+    ("svd_tall", lambda x: jnp.linalg.svd(x, full_matrices=False), [(4, 3)]),
+    ("svd_wide", lambda x: jnp.linalg.svd(x, full_matrices=False), [(2, 4)]),
+    ("svdvals", lambda x: jnp.linalg.svd(x, compute_uv=False), [(3, 4)]),
+    ("solve", lambda a, b: jnp.linalg.solve(a + 4 * jnp.eye(3), b), [(3, 3), (3,)]),
+    ("slogdet", lambda a: jnp.linalg.slogdet(a + 4 * jnp.eye(3))[1], [(3, 3)]),
+    ("det_inv", lambda a: jnp.linalg.det(jnp.linalg.inv(a + 4 * jnp.eye(3))), [(3, 3)]),
+    ("pinv", lambda a: jnp.linalg.pinv(a), [(4, 3)]),
+    ("cho_solve", lambda a, b: mlax.scipy.linalg.cho_solve(
+        mlax.scipy.linalg.cho_factor(a @ a.T + 3 * jnp.eye(3)), b), [(3, 3), (3,)]),
+]
+
+
+@pytest.mark.parametrize("name,f,shapes", GRAD_ROWS, ids=[r[0] for r in GRAD_ROWS])
+def test_grads_match_finite_differences(name, f, shapes, x64):
+    rng = np.random.default_rng(1)
+    args = [rng.uniform(-1, 1, s) for s in shapes]
+    check_grads(f, args, order=1, modes=("fwd", "rev"), atol=1e-4, rtol=1e-4)
+
+
+def test_grads_match_jax():
+    g = mlax.grad(lambda s: jnp.sum(jnp.linalg.cholesky(s)))(S)
+    _close(g, jax.grad(lambda s: J.sum(J.linalg.cholesky(s)))(S), rtol=1e-3, atol=1e-4)
+    g = mlax.grad(lambda a: jnp.sum(jnp.linalg.svd(a, compute_uv=False)))(A)
+    _close(g, jax.grad(lambda a: J.sum(J.linalg.svd(a, compute_uv=False)))(A), rtol=1e-3, atol=1e-4)
+    g = mlax.grad(lambda s: jnp.linalg.eigh(s)[0][-1])(S)
+    _close(g, jax.grad(lambda s: J.linalg.eigh(s)[0][-1])(S), rtol=1e-3, atol=1e-4)
+
+
+def test_unsupported_derivatives_raise():
+    with pytest.raises(NotImplementedError, match="full_matrices"):
+        mlax.grad(lambda a: jnp.sum(jnp.linalg.svd(a)[0]))(A)
+    with pytest.raises(NotImplementedError, match="m < n"):
+        mlax.grad(lambda a: jnp.sum(jnp.linalg.qr(a)[1]))(A[:2])
+
+
+# ---------------------------------------------------------------------------------------
+# vmap against a Python loop
+
+
+VMAP_ROWS = [
+    ("cholesky", lambda x: L.cholesky(x), [_spd(3, 4, 4)], (0,)),
+    ("lu", lambda x: L.lu(x), [_m(4, 3, 5)], (0,)),
+    ("qr", lambda x: L.qr(x), [np.moveaxis(_m(4, 3, 2), 1, 0)], (1,)),
+    ("eigh", lambda x: L.eigh(x), [_spd(2, 3, 3)], (0,)),
+    ("svd", lambda x: L.svd(x, full_matrices=False), [np.moveaxis(_m(3, 2, 4), 0, 2)], (2,)),
+    ("triangular_solve", lambda a, b: L.triangular_solve(a, b, left_side=True, lower=True),
+     [_spd(3, 4, 4), _m(4, 2)], (0, None)),
+    ("triangular_solve_b", lambda a, b: L.triangular_solve(a, b, left_side=True, lower=True),
+     [_spd(4, 4), _m(4, 3, 2)], (None, 1)),
+    ("solve", jnp.linalg.solve, [_spd(2, 3, 3), _m(2, 3)], (0, 0)),
+]
+
+
+@pytest.mark.parametrize("name,f,args,in_axes", VMAP_ROWS, ids=[r[0] for r in VMAP_ROWS])
+def test_vmap_matches_loop(name, f, args, in_axes):
+    n = next(a.shape[ax] for a, ax in zip(args, in_axes) if ax is not None)
+    got = _flatten(mlax.vmap(f, in_axes=in_axes)(*args))
+    rows = [_flatten(f(*[a if ax is None else np.take(a, i, axis=ax) for a, ax in zip(args, in_axes)]))
+            for i in range(n)]
+    want = tuple(np.stack([np.asarray(r[k]) for r in rows]) for k in range(len(rows[0])))
+    _close(tuple(np.asarray(g) for g in got), want)
+
+
+# ---------------------------------------------------------------------------------------
+# A saved module calls LAPACK too
+
+
+def test_saved_module_loads_and_runs(tmp_path):
+    from mlax.runtime import aot
+    f = mlax.jit(lambda a, b: jnp.linalg.solve(a, b))
+    f.lower(S, B).compile().save(str(tmp_path / "solver"), name="solve")
+    meta = (tmp_path / "solver" / "mlax_module.json").read_text()
+    assert "libscipy_openblas" in meta
+    mod = aot.load(str(tmp_path / "solver"))
+    _close(mod.solve(S, B), np.asarray(J.linalg.solve(S, B)))
