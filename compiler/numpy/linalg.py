@@ -15,7 +15,7 @@ import numpy as _np
 from mlax import api_names as _api_names
 from typing import NamedTuple
 
-from mlax import batching, lax
+from mlax import lax
 from mlax.lax import linalg as lax_linalg
 
 # Called through their modules: the functions this module defines again (matmul, diagonal,
@@ -24,24 +24,16 @@ from mlax.numpy import _shapes, _creation, _ufuncs, _products
 from mlax.numpy._util import _arr, _axes, _axis, _float_args, _promote
 from mlax.numpy._shapes import (broadcast_shapes, broadcast_to, moveaxis, ravel, reshape, squeeze,
                                 swapaxes)
-from mlax.numpy._creation import eye, ones, zeros_like
-from mlax.numpy._ufuncs import abs, equal, log, not_equal, power, sqrt
-from mlax.numpy._reductions import argmax, max, min, prod, sum
-from mlax.numpy._index_routines import take, take_along_axis as _take_along_axis, where
+from mlax.numpy._creation import eye
+from mlax.numpy._ufuncs import abs, log, not_equal, power, sqrt
+from mlax.numpy._reductions import max, min, prod, sum
+from mlax.numpy._index_routines import take_along_axis as _take_along_axis, where
 from mlax.numpy._reductions import any as _reductions_any
 from mlax.numpy._products import dot
 
 
 def _float(x):
     return _float_args(x)[0]
-
-
-def _batched(fn, x, core_ndim):
-    """Apply fn (written for core_ndim-dim inputs) over x's leading batch dims with vmap."""
-    f = fn
-    for _ in range(x.ndim - core_ndim):
-        f = batching.vmap(f)
-    return f(x)
 
 
 # -- norms -----------------------------------------------------------------------------------
