@@ -1,0 +1,48 @@
+// RUN: mlax-opt %s --split-input-file --mlax-lower-to-linalg --canonicalize --cse | FileCheck %s
+
+// The linear algebra ops become calls of OpenBLAS's LAPACK (symbols prefixed scipy_), one
+// per matrix of the batch: each matrix operand is copied, transposed (LAPACK is
+// column-major), into a fresh buffer whose address the call takes, as it takes every
+// argument by reference.
+
+// Tests that cholesky calls spotrf on each matrix with uplo 'L' (76), its info buffer
+// giving NaN for a failed factorization, and zeros above the diagonal.
+// CHECK: func.func private @scipy_spotrf_(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64)
+// CHECK-LABEL: func.func @cholesky
+// CHECK-DAG: %[[L:.*]] = arith.constant 76 : i8
+// CHECK-DAG: %[[NAN:.*]] = arith.constant 0x7FC00000 : f32
+// CHECK: %[[T:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<2x3x3xf32>)
+// CHECK: %[[A:.*]] = memref.alloc() : memref<2x3x3xf32>
+// CHECK: bufferization.materialize_in_destination %[[T]] in restrict writable %[[A]]
+// CHECK: %[[INFO:.*]] = memref.alloc() : memref<2xi32>
+// CHECK: memref.store %[[L]]
+// CHECK: scf.for %[[B:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: memref.extract_aligned_pointer_as_index %[[A]]
+// CHECK: llvm.inttoptr
+// CHECK: func.call @scipy_spotrf_(
+// CHECK: bufferization.to_tensor %[[A]] restrict writable
+// CHECK: bufferization.to_tensor %[[INFO]] restrict writable
+// CHECK: arith.select %{{.*}}, %{{.*}}, %[[NAN]] : f32
+// CHECK: linalg.index 1
+// CHECK: linalg.index 2
+func.func @cholesky(%x: tensor<2x3x3xf32>) -> tensor<2x3x3xf32> {
+  %0 = "mlax.cholesky"(%x) : (tensor<2x3x3xf32>) -> tensor<2x3x3xf32>
+  return %0 : tensor<2x3x3xf32>
+}
+
+// -----
+
+// Tests that a float64 triangular solve calls dtrsm with side, uplo, transa and diag
+// ('R' 82, 'U' 85, 'T' 84, 'N' 78) and four hidden character lengths.
+// CHECK: func.func private @scipy_dtrsm_(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64, i64, i64)
+// CHECK-LABEL: func.func @triangular_solve
+// CHECK-DAG: arith.constant 82 : i8
+// CHECK-DAG: arith.constant 85 : i8
+// CHECK-DAG: arith.constant 84 : i8
+// CHECK-DAG: arith.constant 78 : i8
+// CHECK: call @scipy_dtrsm_(
+// CHECK: return %{{.*}} : tensor<2x3xf64>
+func.func @triangular_solve(%a: tensor<3x3xf64>, %b: tensor<2x3xf64>) -> tensor<2x3xf64> {
+  %0 = "mlax.triangular_solve"(%a, %b) {left_side = false, lower = false, transpose_a = true, unit_diagonal = false} : (tensor<3x3xf64>, tensor<2x3xf64>) -> tensor<2x3xf64>
+  return %0 : tensor<2x3xf64>
+}
