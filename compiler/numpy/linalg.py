@@ -20,7 +20,7 @@ from mlax.lax import linalg as lax_linalg
 
 # Called through their modules: the functions this module defines again (matmul, diagonal,
 # ...) and sign, a local name in slogdet.
-from mlax.numpy import _shapes, _creation, _ufuncs, _products
+from mlax.numpy import _shapes, _creation, _sorting, _ufuncs, _products
 from mlax.numpy._util import _arr, _axes, _axis, _float_args, _promote
 from mlax.numpy._shapes import (broadcast_shapes, broadcast_to, moveaxis, ravel, reshape, squeeze,
                                 swapaxes)
@@ -242,14 +242,29 @@ def eigvalsh(a, UPLO="L", *, symmetrize_input=True):
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index=None):
     a = _matrices(a, "svd")
-    if hermitian:
-        raise NotImplementedError("mlax.numpy.linalg.svd does not implement hermitian=True")
     if subset_by_index is not None:
         raise NotImplementedError("mlax.numpy.linalg.svd does not implement subset_by_index")
+    if hermitian:
+        return _hermitian_svd(a, compute_uv)
     if not compute_uv:
         return lax_linalg.svd(a, full_matrices=False, compute_uv=False)
     u, s, vh = lax_linalg.svd(a, full_matrices=full_matrices)
     return SVDResult(u, s, vh)
+
+
+def _hermitian_svd(a, compute_uv):
+    """The SVD of symmetric matrices from their eigendecomposition, as JAX computes it:
+    s = |w| in descending order (ties: the later eigenvalue first), u the eigenvectors in
+    that order, vh = (u * sign(w))^T."""
+    v, w = lax_linalg.eigh(a)
+    s = abs(w)
+    order = _shapes.flip(_sorting.argsort(s, axis=-1, stable=True), axis=-1)
+    s = _take_along_axis(s, order, axis=-1)
+    if not compute_uv:
+        return s
+    sign = _take_along_axis(_ufuncs.sign(w), order, axis=-1)
+    u = _take_along_axis(v, broadcast_to(order[..., None, :], v.shape), axis=-1)
+    return SVDResult(u, s, swapaxes(u * sign[..., None, :], -1, -2))
 
 
 def svdvals(x, /):
