@@ -58,13 +58,11 @@ def triangular_solve(a, b, *, left_side: bool = False, lower: bool = False,
     """x with op(a) x = b (left_side) or x op(a) = b, a triangular (op: transpose_a)."""
     _float_matrix(a, "triangular_solve", square=True)
     b_aval = _lax.aval(b)
-    if b_aval.ndim == _lax.aval(a).ndim - 1:   # a vector b, as JAX accepts
-        b = _lax.broadcast_in_dim(b, b_aval.shape[:-1] + (1, b_aval.shape[-1]) if not left_side
-                                  else b_aval.shape + (1,),
-                                  tuple(range(b_aval.ndim - 1)) + ((b_aval.ndim,) if not left_side
-                                                                   else (b_aval.ndim - 1,)))
-        x = triangular_solve(a, b, left_side=left_side, lower=lower, transpose_a=transpose_a,
-                             conjugate_a=conjugate_a, unit_diagonal=unit_diagonal)
+    if b_aval.ndim == _lax.aval(a).ndim - 1:   # vectors b, as JAX accepts them
+        as_matrix = b_aval.shape + (1,) if left_side else b_aval.shape[:-1] + (1, b_aval.shape[-1])
+        x = triangular_solve(a, _lax.reshape(b, as_matrix), left_side=left_side, lower=lower,
+                             transpose_a=transpose_a, conjugate_a=conjugate_a,
+                             unit_diagonal=unit_diagonal)
         return _lax.reshape(x, b_aval.shape)
     _float_matrix(b, "triangular_solve")
     return bind("mlax.triangular_solve", a, b, left_side=bool(left_side), lower=bool(lower),

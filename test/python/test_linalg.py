@@ -75,6 +75,13 @@ def test_triangular_solve_matches_jax(left, lower, transpose_a, unit):
     _close(L.triangular_solve(a, b, **kw), JL.triangular_solve(a, b, **kw))
 
 
+def test_triangular_solve_of_vectors():
+    a, b = _spd(2, 3, 3), _m(2, 3)
+    for left in (True, False):
+        _close(L.triangular_solve(a, b, left_side=left, lower=True),
+               JL.triangular_solve(a, b, left_side=left, lower=True))
+
+
 def test_float64(x64):
     x = _spd(2, 3, 3, dtype=np.float64)
     _close(L.cholesky(x), np.linalg.cholesky(x), rtol=1e-12, atol=1e-12)
