@@ -11,6 +11,7 @@ import numpy as np
 from mlax import api_names as _api_names
 from mlax.dispatch import bind
 from mlax.lax import primitives as _lax
+from mlax.lax.control_flow import fori_loop
 
 
 def _float_matrix(x, what, square=False):
@@ -98,6 +99,31 @@ def svd(x, *, full_matrices: bool = True, compute_uv: bool = True, subset_by_ind
     _float_matrix(x, "svd")
     s, u, vt = bind("mlax.svd", x, full_matrices=bool(full_matrices) and bool(compute_uv))
     return (u, s, vt) if compute_uv else s
+
+
+def lu_pivots_to_permutation(pivots, permutation_size: int):
+    """The permutation of range(permutation_size) that swapping entries i and pivots[i],
+    for i in order, makes (leading dims of pivots are batch dims)."""
+    pivots = _lax.convert_element_type(pivots, np.int32)
+    batch = _lax.aval(pivots).shape[:-1]
+    shape = batch + (int(permutation_size),)
+    last = len(shape) - 1
+    iota = _lax.broadcasted_iota(np.int32, shape, last)
+    zeros = _lax.broadcast_in_dim(np.int32(0), shape, ())
+
+    def spread(v):   # (..., 1) -> (..., size)
+        return _lax.broadcast_in_dim(_lax.reshape(v, batch), shape, tuple(range(len(batch))))
+
+    def entry(perm, at):   # perm where `at` holds (one place per row), as (..., 1)
+        return _lax.reshape(_lax.reduce_sum(_lax.select(at, perm, zeros), (last,)), batch + (1,))
+
+    def swap(i, perm):
+        i = _lax.convert_element_type(i, np.int32)
+        at_i = _lax.eq(iota, _lax.broadcast_in_dim(i, shape, ()))
+        at_j = _lax.eq(iota, spread(_lax.dynamic_slice_in_dim(pivots, i, 1, axis=last)))
+        pi, pj = entry(perm, at_i), entry(perm, at_j)
+        return _lax.select(at_j, spread(pi), _lax.select(at_i, spread(pj), perm))
+    return fori_loop(0, _lax.aval(pivots).shape[-1], swap, iota)
 
 
 __getattr__ = _api_names.module_getattr("jax.lax.linalg", __name__)

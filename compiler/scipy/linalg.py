@@ -94,25 +94,11 @@ def lu_factor(a, overwrite_a=False, check_finite=True):
     return lu_, pivots
 
 
-def _pivots_to_permutation(pivots, m):
-    """The row permutation of swapping rows i and pivots[i], for i in order."""
-    k = pivots.shape[-1]
-    iota = jnp.broadcast_to(jnp.arange(m, dtype=jnp.int32), pivots.shape[:-1] + (m,))
-
-    def swap(i, perm):
-        j = lax.dynamic_slice_in_dim(pivots, i, 1, axis=pivots.ndim - 1)
-        pi = lax.dynamic_slice_in_dim(perm, i, 1, axis=perm.ndim - 1)
-        pj = jnp.take_along_axis(perm, j, axis=-1)
-        perm = jnp.where(iota == i, pj, perm)
-        return jnp.where(iota == j, pi, perm)
-    return lax.fori_loop(0, k, swap, iota)
-
-
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     lu_, pivots = lu_and_piv
     lu_, b = _float_args(lu_, b)
     m = lu_.shape[-2]
-    perm = _pivots_to_permutation(jnp.asarray(pivots).astype(jnp.int32), m)
+    perm = lax_linalg.lu_pivots_to_permutation(pivots, m)
     vector = b.ndim == lu_.ndim - 1
     if vector:
         b = b[..., None]

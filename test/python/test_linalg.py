@@ -82,6 +82,13 @@ def test_triangular_solve_of_vectors():
                JL.triangular_solve(a, b, left_side=left, lower=True))
 
 
+def test_lu_pivots_to_permutation():
+    piv = np.array([[2, 2, 3], [0, 1, 2]], np.int32)
+    _close(L.lu_pivots_to_permutation(piv, 4), JL.lu_pivots_to_permutation(piv, 4))
+    _close(mlax.jit(lambda p: L.lu_pivots_to_permutation(p, 5))(piv[0]),
+           JL.lu_pivots_to_permutation(piv[0], 5))
+
+
 def test_float64(x64):
     x = _spd(2, 3, 3, dtype=np.float64)
     _close(L.cholesky(x), np.linalg.cholesky(x), rtol=1e-12, atol=1e-12)
