@@ -165,6 +165,60 @@ def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=
     return lax_linalg.svd(a, full_matrices=full_matrices, compute_uv=compute_uv)
 
 
+def polar(a, side="right", *, method="qdwh", eps=None, max_iterations=None):
+    """(u, p) with a = u p (side 'right') or p u ('left'), u with orthonormal columns, p
+    symmetric positive semi-definite. Computed from the SVD for either `method` (JAX's
+    default, QDWH, converges to the same factors)."""
+    if side not in ("left", "right"):
+        raise ValueError(f"side={side} is not implemented.")
+    if method not in ("qdwh", "svd"):
+        raise ValueError(f"Unknown polar decomposition method {method}.")
+    a, = _float_args(a)
+    if a.ndim != 2:
+        raise ValueError("The input `a` must be a 2-D array.")
+    u, s, vh = svd(a, full_matrices=False)
+    unitary = jnp.matmul(u, vh)
+    if side == "right":
+        posdef = jnp.matmul(_T(vh) * s[None, :], vh)
+    else:
+        posdef = jnp.matmul(u * s[None, :], _T(u))
+    return unitary, posdef
+
+
+def block_diag(*arrs):
+    """The arrays (each at most 2-D) on the diagonal of one matrix, zeros elsewhere."""
+    if len(arrs) == 0:
+        arrs = (jnp.zeros((1, 0)),)
+    arrs = [jnp.asarray(a) for a in arrs]
+    dtype = jnp.result_type(*arrs)
+    arrs = [jnp.atleast_2d(a).astype(dtype) for a in arrs]
+    if any(a.ndim != 2 for a in arrs):
+        raise ValueError("Arguments to jax.scipy.linalg.block_diag must have at most 2 dimensions, "
+                         f"got {[a.ndim for a in arrs]}.")
+    cols = sum(a.shape[1] for a in arrs)
+    rows, left = [], 0
+    for a in arrs:
+        rows.append(jnp.pad(a, ((0, 0), (left, cols - left - a.shape[1]))))
+        left += a.shape[1]
+    return jnp.concatenate(rows, axis=0)
+
+
+def toeplitz(c, r=None):
+    """The Toeplitz matrix with first column c and first row r (r[0] is ignored; r = c by
+    default); leading dims of c and r are batch dims."""
+    c = jnp.asarray(c)
+    r = c if r is None else jnp.asarray(r)
+    c, r = jnp.atleast_1d(c), jnp.atleast_1d(r)
+    m, n = c.shape[-1], r.shape[-1]
+    batch = jnp.broadcast_shapes(c.shape[:-1], r.shape[:-1])
+    dtype = jnp.result_type(c, r)
+    c = jnp.broadcast_to(c, batch + (m,)).astype(dtype)
+    r = jnp.broadcast_to(r, batch + (n,)).astype(dtype)
+    values = jnp.concatenate([jnp.flip(r[..., 1:], axis=-1), c], axis=-1)
+    index = (n - 1) + np.arange(m)[:, None] - np.arange(n)[None, :]
+    return values[..., index]
+
+
 # -- expm: Padé approximation with scaling and squaring (JAX's) ---------------------------
 
 def expm(A, *, upper_triangular=False, max_squarings=16):

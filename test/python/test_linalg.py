@@ -188,6 +188,9 @@ FRONT_ROWS = [
     ("sp_eigh", lambda m, s: (s.eigh(S), s.eigh(S, eigvals_only=True))),
     ("sp_qr", lambda m, s: (s.qr(A[:, :3]), s.qr(A[:, :3], mode="economic"), s.qr(A, mode="r"))),
     ("sp_svd", lambda m, s: (s.svd(A[:3]), s.svd(A, compute_uv=False))),
+    ("sp_polar", lambda m, s: (s.polar(A), s.polar(A[:, :3], side="left", method="svd"))),
+    ("sp_block_diag", lambda m, s: (s.block_diag(A[:2, :3], np.float32(2), B), s.block_diag())),
+    ("sp_toeplitz", lambda m, s: (s.toeplitz(B), s.toeplitz(B, B2[0, 0]), s.toeplitz(B2[0]))),
     ("sp_expm", lambda m, s: (s.expm(S / 10), s.expm(A * 3), s.expm(np.stack([A, S / 20])))),
 ]
 
