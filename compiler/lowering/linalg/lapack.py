@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, bufferization, func, linalg, llvm, memref, scf
+from mlir.dialects import arith, bufferization, func, linalg, llvm, memref, scf, tensor
 
 from mlax.dialects.types import TensorSpec
 from mlax.lowering.linalg.builders import (amap, el, extract_slice, filled, generic, identity,
-                                           index_const, insert_slice, loop_nest, scalar_const)
-from mlax.lowering.linalg.shape import _reshape_rule
+                                           index_const, insert_slice, loop_nest, reassoc_attr,
+                                           scalar_const, ttype)
 from mlax.passes import PassError
 
 PREFIX = "scipy_"
@@ -122,12 +122,35 @@ def _swap_last(v, spec: TensorSpec) -> ir.Value:
                    ["parallel"] * r, lambda a, _: [a])[0]
 
 
-def _reshape(v, dtype, shape, new_shape) -> ir.Value:
-    class _Reshape:   # the shape family's rule, on a value of this rule
-        in_specs = [TensorSpec(tuple(shape), np.dtype(dtype))]
-        out_specs = [TensorSpec(tuple(new_shape), np.dtype(dtype))]
-        operands = [v]
-    return _reshape_rule(_Reshape)[0]
+def _batch_groups(nb, inner):
+    """The reassociation of (*batch, *inner) with (count, *inner): the batch dims in one."""
+    if nb == 0:   # the unit count dim joins the first inner dim (a scalar has none)
+        return reassoc_attr([[0, 1]] + [[i + 1] for i in range(1, inner)] if inner else [])
+    return reassoc_attr([list(range(nb))] + [[nb + i] for i in range(inner)])
+
+
+def _flatten_batch(v, batch, inner, dtype) -> ir.Value:
+    """v (*batch, *inner) as (count, *inner): the batch dims collapsed into one."""
+    batch, inner = tuple(batch), tuple(inner)
+    if len(batch) == 1:
+        return v
+    out = ttype(TensorSpec((_count(batch),) + inner, np.dtype(dtype)))
+    if not batch:
+        return tensor.ExpandShapeOp(out, v, _batch_groups(0, len(inner)), [],
+                                    ir.DenseI64ArrayAttr.get([1, *inner])).result
+    return tensor.CollapseShapeOp(out, v, _batch_groups(len(batch), len(inner))).result
+
+
+def _unflatten_batch(v, batch, inner, dtype) -> ir.Value:
+    """v (count, *inner) as (*batch, *inner)."""
+    batch, inner = tuple(batch), tuple(inner)
+    if len(batch) == 1:
+        return v
+    out = ttype(TensorSpec(batch + inner, np.dtype(dtype)))
+    if not batch:
+        return tensor.CollapseShapeOp(out, v, _batch_groups(0, len(inner))).result
+    return tensor.ExpandShapeOp(out, v, _batch_groups(len(batch), len(inner)), [],
+                                ir.DenseI64ArrayAttr.get([*batch, *inner])).result
 
 
 def _to_buffer(t, shape, dtype) -> ir.Value:
@@ -146,7 +169,7 @@ def _column_major(v, spec: TensorSpec, count):
     """A buffer (count, cols, rows) holding the matrices of `v` (..., rows, cols) column-major."""
     rows, cols = spec.shape[-2:]
     t = _swap_last(v, spec)
-    t = _reshape(t, spec.dtype, spec.shape[:-2] + (cols, rows), (count, cols, rows))
+    t = _flatten_batch(t, spec.shape[:-2], (cols, rows), spec.dtype)
     return _to_buffer(t, (count, cols, rows), spec.dtype)
 
 
@@ -155,14 +178,14 @@ def _row_major(buf, batch, rows, cols, dtype) -> ir.Value:
     count = int(np.prod(batch, dtype=np.int64))
     t = _to_tensor(buf, (count, cols, rows), dtype)
     t = _swap_last(t, TensorSpec((count, cols, rows), np.dtype(dtype)))
-    return _reshape(t, dtype, (count, rows, cols), tuple(batch) + (rows, cols))
+    return _unflatten_batch(t, batch, (rows, cols), dtype)
 
 
 def _batch_tensor(buf, batch, inner, dtype) -> ir.Value:
     """The tensor (*batch, *inner) of a buffer (count, *inner)."""
     count = int(np.prod(batch, dtype=np.int64))
     t = _to_tensor(buf, (count,) + tuple(inner), dtype)
-    return _reshape(t, dtype, (count,) + tuple(inner), tuple(batch) + tuple(inner))
+    return _unflatten_batch(t, batch, inner, dtype)
 
 
 def _nan_where_failed(v, spec: TensorSpec, info, batch, mask_lower=None):
@@ -341,7 +364,7 @@ def _qr_rule(op):
                                         _ptr(tau, _at(b, k)), _ptr(work), size_w,
                                         _ptr(info, b)], 0))
     return [_row_major(q, batch, m, qc, x.dtype),
-            _reshape(r, x.dtype, (count, rr, n), r_spec.shape)]
+            _unflatten_batch(r, batch, (rr, n), x.dtype)]
 
 
 def _eigh_rule(op):
