@@ -2,8 +2,9 @@
 (`mlax.cholesky`, `mlax.lu`, `mlax.triangular_solve`, `mlax.qr`, `mlax.eigh`, `mlax.svd`).
 
 Leading dims are batch dims and the last two a matrix, as in JAX; float32 and float64 only
-(mlax has no complex dtypes). Options JAX has and mlax does not (pivoted QR, eigenvalue
-subsets, SVD algorithms, conjugation of complex matrices) raise NotImplementedError."""
+(mlax has no complex dtypes). `lu_pivots_to_permutation` is a loop of swaps over lax ops.
+Options JAX has and mlax does not (pivoted QR, eigenvalue subsets, SVD algorithms) raise
+NotImplementedError; `conjugate_a` has no effect on real matrices."""
 from __future__ import annotations
 
 import numpy as np
