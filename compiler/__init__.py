@@ -52,6 +52,13 @@ _API = {
     "numpy_dtype_promotion": ("mlax.config_contexts", "numpy_dtype_promotion"),
     "enable_x64": ("mlax.config_contexts", "enable_x64"),
     "default_matmul_precision": ("mlax.config_contexts", "default_matmul_precision"),
+    "disable_jit": ("mlax.config_contexts", "disable_jit"),
+    "debug_nans": ("mlax.config_contexts", "debug_nans"),
+    "debug_infs": ("mlax.config_contexts", "debug_infs"),
+    **{name: ("mlax.device_queries", name) for name in (
+        "default_backend", "device_count", "local_device_count", "local_devices",
+        "process_index", "process_count", "device_get", "named_scope",
+        "print_environment_info")},
 }
 
 # Subpackages and modules a user reaches as attributes (`mlax.numpy.sum`).
