@@ -22,7 +22,7 @@ _API = {
     "jit": ("mlax.api", "jit"), "make_ir": ("mlax.api", "make_ir"),
     "make_jaxpr": ("mlax.api", "make_ir"), "device_put": ("mlax.api", "device_put"),
     "devices": ("mlax.api", "devices"), "clear_caches": ("mlax.api", "clear_caches"),
-    "vmap": ("mlax.batching", "vmap"),
+    "vmap": ("mlax.batching", "vmap"), "pmap": ("mlax.pmapping", "pmap"),
     "grad": ("mlax.ad", "grad"), "value_and_grad": ("mlax.ad", "value_and_grad"),
     "jvp": ("mlax.ad", "jvp"), "vjp": ("mlax.ad", "vjp"), "linearize": ("mlax.ad", "linearize"),
     "jacfwd": ("mlax.jacobians", "jacfwd"), "jacrev": ("mlax.jacobians", "jacrev"),

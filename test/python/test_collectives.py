@@ -119,3 +119,16 @@ def test_what_is_not_implemented_says_so():
                   axis_name="i")(X)
     with pytest.raises(NotImplementedError, match="spmd_axis_name"):
         mlax.vmap(lambda v: v, spmd_axis_name="x")(X)
+
+
+def test_pmap_over_the_one_device():
+    x = np.arange(6, dtype=np.float32).reshape(1, 6)
+    f = mlax.pmap(lambda v: v / lax.psum(jnp.sum(v), "d"), axis_name="d")
+    jf = jax.pmap(lambda v: v / jlax.psum(jjnp.sum(v), "d"), axis_name="d")
+    np.testing.assert_allclose(f(x), jf(x), rtol=1e-6)
+    g = mlax.pmap(lambda v, k: v * k, static_broadcasted_argnums=1)
+    np.testing.assert_allclose(g(x, 3), 3 * x)
+    np.testing.assert_allclose(g(x, 3), 3 * x)
+    assert len(g._programs) == 1
+    with pytest.raises(ValueError, match="requires 2 logical devices, but only 1"):
+        mlax.pmap(lambda v: v)(np.ones((2, 3), np.float32))
