@@ -64,7 +64,7 @@ _API = {
 # Subpackages and modules a user reaches as attributes (`mlax.numpy.sum`).
 _MODULES = {"numpy", "lax", "nn", "scipy", "random", "tree_util", "tree", "ops", "stages",
             "backends", "runtime", "dialects", "dtypes", "typing", "flatten_util", "test_util",
-            "ad_checkpoint", "example_libraries"}
+            "ad_checkpoint", "example_libraries", "sharding"}
 
 
 def __getattr__(name):

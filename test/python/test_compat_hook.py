@@ -5,6 +5,7 @@ import subprocess
 import sys
 import textwrap
 
+import numpy as np
 import pytest
 
 
@@ -73,3 +74,39 @@ def test_run_a_script_with_the_hook(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "mlax.compat"], capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 2 and "usage" in proc.stderr
+
+
+OPTAX_PROGRAM = """
+import jax, jax.numpy as jnp, numpy as np, optax
+rng = np.random.default_rng(0)
+X = jnp.asarray(rng.standard_normal((64, 5)).astype(np.float32))
+y = X @ jnp.arange(5.0)
+def loss(p):
+    return jnp.mean((X @ p["w"] + p["b"] - y) ** 2)
+for opt in [optax.adam(0.1), optax.sgd(0.05, momentum=0.9, nesterov=True),
+            optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(0.05)),
+            optax.rmsprop(0.01), optax.lion(0.01)]:
+    p = {"w": jnp.zeros(5), "b": jnp.zeros(())}
+    state = opt.init(p)
+    @jax.jit
+    def step(p, s):
+        l, g = jax.value_and_grad(loss)(p)
+        u, s = opt.update(g, s, p)
+        return optax.apply_updates(p, u), s, l
+    for i in range(50):
+        p, state, l = step(p, state)
+    print(float(l))
+"""
+
+
+def test_optax_trains_under_the_hook_as_under_jax(tmp_path):
+    pytest.importorskip("optax")
+    pytest.importorskip("jax")
+    script = tmp_path / "optax_prog.py"
+    script.write_text(OPTAX_PROGRAM)
+    outs = []
+    for cmd in ([sys.executable, str(script)], [sys.executable, "-m", "mlax.compat", str(script)]):
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        outs.append([float(v) for v in proc.stdout.split()])
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-4)
