@@ -81,6 +81,8 @@ EXAMPLES = {
     "mlax.qr": (["f32[4,3]"], {"full_matrices": True}),
     "mlax.eigh": (["f32[3,3]"], {"lower": True}),
     "mlax.svd": (["f32[2,3,4]"], {"full_matrices": False}),
+    "mlax.collective": (["f32[3]", "i32[]"], {"kind": "all_gather", "axis_name": "i",
+                                              "axis_size": 4}),
 }
 
 _DTYPES = {"f32": np.float32, "i32": np.int32, "u32": np.uint32, "bool": np.bool_}
