@@ -53,10 +53,12 @@ def _site():
     return tracing.user_site()
 
 
-def _trace(fn, avals, in_tree, names, parent, name):
+def _trace(fn, avals, in_tree, names, parent, name, sources=None):
     """Trace `fn(*in_tree.unflatten(args))` on arguments of `avals` into a private function
-    of parent's module. Returns (builder, out_leaves, out_tree)."""
-    return trace_avals(fn, avals, in_tree, names, parent, name)
+    of parent's module. `sources`: the values of `parent` the arguments stand for (None
+    for one that is unknown, as a tangent), so that `fn` sees them concrete where JAX's
+    would be (mlax.concrete). Returns (builder, out_leaves, out_tree)."""
+    return trace_avals(fn, avals, in_tree, names, parent, name, sources)
 
 
 def _normalize_argnums(argnums, nargs, what):
@@ -89,9 +91,9 @@ def _eager(cache_key, make, static=((), ())):
     try:
         j = _EAGER.get(cache_key)
     except TypeError:
-        return Jitted(make(), *static)
+        return Jitted(make(), *static, concrete=True)
     if j is None:
-        j = Jitted(make(), *static)
+        j = Jitted(make(), *static, concrete=True)
         _EAGER[cache_key] = j
         if len(_EAGER) > 256:
             _EAGER.popitem(last=False)
@@ -195,7 +197,7 @@ class _Traced:
                                 f"{_site()}).")
             return out
         self.builder, out_leaves, self.out_tree = _trace(
-            flat, self.avals, self.in_tree, self.names, self.parent, _fname(fun))
+            flat, self.avals, self.in_tree, self.names, self.parent, _fname(fun), self.leaves)
         self.callee = self.builder.name
         self.out_avals = list(self.builder.out_avals)
         self.captured = list(self.builder.captured)
@@ -449,7 +451,8 @@ class VjpFunction:
             if self._jitted is None:
                 fun, has_aux = self._fun, self._has_aux
                 self._jitted = Jitted(_named(
-                    lambda p, c: vjp(fun, *p, has_aux=has_aux)[1](c), self.__name__))
+                    lambda p, c: vjp(fun, *p, has_aux=has_aux)[1](c), self.__name__),
+                    concrete=True)
             return self._jitted(self._primals, ct)
         t = self._t
         if t is None or t.parent.traced_module is not tracing.current().traced_module:

@@ -21,7 +21,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import func as func_d
 
-from mlax import core, eager, stages, tracing
+from mlax import concrete, core, eager, stages, tracing
 from mlax.dialects import structural, tensor_type
 from mlax.eager import to_numpy
 from mlax.runtime import CPU0, Array
@@ -30,14 +30,39 @@ from mlax.tree_util import tree_flatten, tree_map, tree_unflatten
 
 
 class _Entry:
-    __slots__ = ("exe", "out_tree", "out_weak", "module_text")
+    """One compiled signature. `guards` are the concrete values its trace branched on
+    (mlax.concrete): it serves only calls whose arguments give the same; `other` is the
+    entry traced for other branches, tried next."""
+    __slots__ = ("exe", "out_tree", "out_weak", "module_text", "guards", "other")
 
-    def __init__(self, exe, out_tree, out_weak):
+    def __init__(self, exe, out_tree, out_weak, guards=()):
         self.exe, self.out_tree, self.out_weak = exe, out_tree, out_weak
+        self.guards, self.other = guards, None
+
+    def for_inputs(self, inputs):
+        """The entry of this chain whose guards hold for `inputs` (NumPy arrays), or None."""
+        entry = self
+        while entry is not None and entry.guards and not concrete.holds(entry.guards, inputs):
+            entry = entry.other
+        return entry
+
+    def chain(self, head, bound):
+        """Put this entry in front of `head`'s chain, keeping at most `bound` entries."""
+        self.other = head
+        entry, n = self, 1
+        while entry.other is not None:
+            if n >= bound:
+                entry.other.release()
+                entry.other = None
+                break
+            entry, n = entry.other, n + 1
+        return self
 
     def release(self):
-        """Evicted from its cache: drop the executable (freed once no call holds it)."""
+        """Evicted from its cache: drop the executables (freed once no call holds them)."""
         self.exe = None
+        if self.other is not None:
+            self.other.release()
 
 
 # id(function) -> (weak reference to it, the LRU of its compiled entries)
@@ -155,10 +180,13 @@ class Jitted:
     """The result of `mlax.jit(fun)`."""
 
     def __init__(self, fun, static_argnums=None, static_argnames=None, donate_argnums=None,
-                 backend=None):
+                 backend=None, concrete=False):
         functools.update_wrapper(self, fun)
         self._fun = fun
         self._backend = backend
+        # A transform run as a jit of itself: its function sees the arguments' values
+        # where JAX's would (mlax.concrete). Not for the user's jit, which abstracts them.
+        self._concrete = concrete
         self._static_argnums, self._static_argnames, self._param_names = \
             _normalize_static(fun, static_argnums, static_argnames, donate_argnums)
         self._options = (self._static_argnums, self._static_argnames)
@@ -231,18 +259,25 @@ class Jitted:
             entry = self._cache.get(key)
         except TypeError:
             key, entry = None, None
+        inputs = [to_numpy(x) for x in leaves]
+        head = entry
+        if entry is not None and entry.guards:
+            entry = entry.for_inputs(inputs)
         exe = entry.exe if entry is not None else None
         if exe is None:
             names = tracing.leaf_names(dyn_args, dyn_names, dyn_kwargs)
             key = (self._options, static, treedef,
                    tuple(tracing.leaf_signature(x, n) for x, n in zip(leaves, names)), state)
-            entry = self._compile(static, leaves, treedef, names)
+            entry = self._compile(static, leaves, treedef, names, inputs)
             exe = entry.exe
+            if entry.guards and head is not None and head.guards and head.exe is not None:
+                entry.chain(head, core.config.read("jit_cache_size"))
             self._cache.put(key, entry)
-        if not kwargs and not static and all(type(a) is Array for a in args) \
+        if not entry.guards and not kwargs and not static \
+                and all(type(a) is Array for a in args) \
                 and treedef == tree_flatten((list(args), {}))[1]:
             self._index(tuple((a.shape, a.dtype, a.weak_type) for a in args), entry)
-        outs = exe([to_numpy(x) for x in leaves])
+        outs = exe(inputs)
         return entry.out_tree.unflatten([Array(o, w) for o, w in zip(outs, entry.out_weak)])
 
     def _index(self, sig, entry):
@@ -261,10 +296,11 @@ class Jitted:
             return self._fun(*args, **kwargs)
         return flat
 
-    def _trace(self, static, leaves, treedef, names, tm, parent=None):
+    def _trace(self, static, leaves, treedef, names, tm, parent=None, inputs=None):
         avals = [tracing.aval_of(x) for x in leaves]
         builder, out = tracing.trace_function(self._flat_fun(static, treedef), avals, names,
-                                              getattr(self._fun, "__name__", "fn"), tm, parent)
+                                              getattr(self._fun, "__name__", "fn"), tm, parent,
+                                              inputs=inputs, backend=self._backend)
         out_leaves, out_tree = tree_flatten(out)
         for o in out_leaves:
             if not isinstance(o, Tracer):
@@ -273,12 +309,14 @@ class Jitted:
             builder.finish(out_leaves)
         return builder, out_leaves, out_tree
 
-    def _compile(self, static, leaves, treedef, names):
+    def _compile(self, static, leaves, treedef, names, inputs):
         tm = tracing.TracedModule()
-        builder, out_leaves, out_tree = self._trace(static, leaves, treedef, names, tm)
+        builder, out_leaves, out_tree = self._trace(static, leaves, treedef, names, tm,
+                                                    inputs=inputs if self._concrete else None)
         out_avals = [tracing.aval_of(o) for o in out_leaves]
+        guards = tuple(builder.concrete.guards) if builder.concrete is not None else ()
         exe = tm.compile(builder, out_avals, self._backend)
-        return _Entry(exe, out_tree, [a.weak_type for a in out_avals])
+        return _Entry(exe, out_tree, [a.weak_type for a in out_avals], guards)
 
     def _call_traced(self, static, leaves, treedef, dyn_names, dyn_args):
         parent = tracing.current()
@@ -436,13 +474,16 @@ def trace_callee(fun, leaves, in_tree, names, parent, name=None):
                        name or getattr(fun, "__name__", "fn"))
 
 
-def trace_avals(fun, avals, in_tree, names, parent, name):
-    """Like `trace_callee`, with the parameters given by their abstract values."""
+def trace_avals(fun, avals, in_tree, names, parent, name, sources=None):
+    """Like `trace_callee`, with the parameters given by their abstract values. `sources`
+    (a derivative's function: see mlax.concrete) are the values of `parent` that the
+    parameters stand for, where the function sees them as JAX's transforms do."""
     tm = parent.traced_module
 
     def flat(*xs):
         return fun(*tree_unflatten(in_tree, xs))
-    builder, out = tracing.trace_function(flat, avals, names, name, tm, parent)
+    builder, out = tracing.trace_function(flat, avals, names, name, tm, parent,
+                                          sources=sources)
     out_leaves, out_tree = tree_flatten(out)
     for o in out_leaves:
         if not isinstance(o, Tracer):
@@ -516,7 +557,7 @@ class Transformed:
             def run(*a, **k):
                 return self._traced(*a, **k)
             run.__name__ = self._name()
-            j = self._jits[static] = Jitted(run, *static)
+            j = self._jits[static] = Jitted(run, *static, concrete=True)
         return j(*args, **kwargs)
 
     def _static_options(self, args, kwargs):

@@ -80,7 +80,7 @@ class _CustomBase:
         self._merge, self._nondiff = merge, [nondiff[i] for i in sorted(nondiff)]
         parent = tracing.current()
         callee, _, out_tree = _trace(lambda *d: self.fun(*merge(d)), avals, in_tree, names,
-                                     parent, _fname(self.fun))
+                                     parent, _fname(self.fun), leaves)
         self._depth += 1
         try:
             return self._emit(parent, leaves, avals, in_tree, names, diff_args, callee, out_tree)
@@ -152,7 +152,7 @@ class custom_jvp(_CustomBase):
             return p_leaves, t_leaves
         pair_tree = tree_structure((in_tree.unflatten(leaves), in_tree.unflatten(leaves)))
         rule_b, _, _ = _trace(rule, avals + avals, pair_tree, names + names, parent,
-                              f"{_fname(self.fun)}_jvp")
+                              f"{_fname(self.fun)}_jvp", list(leaves) + [None] * len(leaves))
         decl = structural.CustomJvp(callee=callee.name, jvp=rule_b.name, num_args=len(leaves),
                                     num_callee_consts=len(callee.captured))
         operands = list(leaves) + list(callee.captured) + list(rule_b.captured)
@@ -204,7 +204,8 @@ class custom_vjp(_CustomBase):
             r_leaves, r_tree = tree_flatten(r)
             res_tree_box.append(r_tree)
             return o_leaves, r_leaves
-        fwd_b, _, _ = _trace(fwd, avals, in_tree, names, parent, f"{_fname(self.fun)}_fwd")
+        fwd_b, fwd_outs, _ = _trace(fwd, avals, in_tree, names, parent,
+                                    f"{_fname(self.fun)}_fwd", leaves)
         res_tree = res_tree_box[0]
         res_avals = list(fwd_b.out_avals[len(out_avals):])
         n_args = len(diff_args)
@@ -238,9 +239,12 @@ class custom_vjp(_CustomBase):
                          for x, a in zip(g_leaves, av)]
             return flat
         bwd_tree = tree_structure((res_tree.unflatten(res_avals), out_tree.unflatten(out_avals)))
+        # The residuals are known where the arguments are (JAX calls bwd with their
+        # values outside jit); the cotangents are not.
         bwd_b, _, _ = _trace(bwd, res_avals + out_avals, bwd_tree,
                              [""] * (len(res_avals) + len(out_avals)), parent,
-                             f"{_fname(self.fun)}_bwd")
+                             f"{_fname(self.fun)}_bwd",
+                             list(fwd_outs[len(out_avals):]) + [None] * len(out_avals))
         decl = structural.CustomVjp(callee=callee.name, fwd=fwd_b.name, bwd=bwd_b.name,
                                     num_args=len(leaves), num_callee_consts=len(callee.captured),
                                     num_fwd_consts=len(fwd_b.captured), num_res=len(res_avals))
