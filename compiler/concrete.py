@@ -64,7 +64,7 @@ class Evaluation:
                 if _complete(op):
                     op.clone(ip=ir.InsertionPoint(module.body))
             name = tm.unique_name("concrete_value")
-            arg_types = [a.type for a in self.root.block.arguments]
+            arg_types = [a.type for a in self.root.block.arguments][:len(self.inputs)]
             fn = func.FuncOp(name, (arg_types, [value.type]), ip=ir.InsertionPoint(module.body))
             entry = fn.add_entry_block()
             mapped = {}
@@ -131,6 +131,8 @@ def _steps(builder, value):
         if arg is None:
             deps = [(b, operand) for operand in ir.OpResult(v).owner.operation.operands]
         elif b.concrete.root is b:
+            if arg >= len(b.concrete.inputs):
+                return None       # a closure of a root inside another trace
             deps = []
         else:
             src = _source(b, arg)

@@ -4,7 +4,7 @@ Inside a trace, calling such a function traces it and its rules into private fun
 of the current module and calls an `mlax.custom_jvp` / `mlax.custom_vjp` declaration
 naming them (see mlax.dialects.structural); mlax.transforms.autodiff uses the rules when
 it differentiates the call, and the primal function otherwise. Outside a trace, the
-function runs as a jit of itself.
+function runs as it is, op by op, as in JAX.
 """
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import functools
 import inspect
 
 from mlax import core, tracing
-from mlax.ad import (_cast_like, _fname, _named, _origins, _site, _trace, _zeros_like_leaf,
+from mlax.ad import (_cast_like, _fname, _origins, _site, _trace, _zeros_like_leaf,
                      _zeros_of)
-from mlax.api import Jitted, declare, emit_call
+from mlax.api import declare, emit_call
 from mlax.dialects import structural
 from mlax.tree_util import tree_flatten, tree_map, tree_structure
 
@@ -46,7 +46,6 @@ class _CustomBase:
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.nondiff_argnums = tuple(int(i) for i in nondiff_argnums)
-        self._jitted = None
         self._depth = 0           # how many of this function's rules are being traced
 
     def __get__(self, obj, objtype=None):
@@ -58,10 +57,10 @@ class _CustomBase:
         args = _resolve_args(self.fun, args, kwargs)
         self._check_defined()
         if not core.trace_stack():
-            if self._jitted is None:
-                self._jitted = Jitted(_named(lambda *a: self(*a), _fname(self.fun)),
-                                      static_argnums=self.nondiff_argnums)
-            return self._jitted(*args)
+            # As in JAX, outside any transform the function just runs, op by op, on the
+            # arguments as given (Python floats in, a Python float may come out); the
+            # rules are not called.
+            return self.fun(*args)
         if self._depth >= _CUSTOM_NESTING:
             # Called inside its own rule (as in `ans = f(x)` in a JVP rule), past the depth
             # that higher derivatives use: the primal function, without the rule.

@@ -389,16 +389,21 @@ def trace_function(fn, in_avals, arg_names, name, traced_module=None, parent=Non
     tracers convertible to Python values (`bool`, `int`, ...) by evaluating them (a
     transform called outside jit, compiled on `backend`); `sources`, one per parameter,
     the values of `parent` (or constants; None: unknown) that the parameters stand for,
-    make them convertible where the parent's are (the function of a derivative)."""
+    make them convertible where the parent's are (the function of a derivative), or where
+    they are all constants."""
     tm = traced_module
     builder = FunctionBuilder(tm.module, tm.unique_name(name), parent, tm)
     if inputs is not None:
         builder.concrete = concrete.Evaluation(builder, list(inputs),
                                                default_backend(backend))
-    elif sources is not None and parent is not None and parent.concrete is not None:
-        builder.concrete = parent.concrete
-        builder.sources = [s if s is None or isinstance(s, Tracer) else _as_numpy(s)
-                           for s in sources]
+    elif sources is not None:
+        sources = [s if s is None or isinstance(s, Tracer) else _as_numpy(s) for s in sources]
+        if parent is not None and parent.concrete is not None:
+            builder.concrete = parent.concrete
+            builder.sources = sources
+        elif sources and all(isinstance(s, np.ndarray) for s in sources):
+            # Constants (`grad(f)(3.0)` under jit): known whatever the enclosing trace.
+            builder.concrete = concrete.Evaluation(builder, sources, default_backend(backend))
     with tm.ctx, ir.Location.unknown():
         args = [builder.add_argument(a, frozenset([n]) if n else frozenset())
                 for a, n in zip(in_avals, arg_names)]
