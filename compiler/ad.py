@@ -21,7 +21,7 @@ import functools
 
 import numpy as np
 
-from mlax import core, lax, tracing
+from mlax import core, dtypes, lax, tracing
 from mlax import numpy as jnp
 from mlax.api import Jitted, Transformed, declare, emit_call, trace_avals, untraced_value
 from mlax.dialects import structural
@@ -225,9 +225,10 @@ class _Traced:
         aux = self.aux_tree.unflatten(outs[self.n_main:]) if self.has_aux else None
         return main, aux
 
-    def per_arg(self, flat_by_leaf, nums, single):
+    def per_arg(self, flat_by_leaf, nums, single, float0=False):
         """The derivative pytrees of the arguments `nums` from {leaf index: value}; leaves
-        that were not differentiated get zeros."""
+        that were not differentiated get zeros (with `float0`, integer and boolean leaves
+        get JAX's float0 zeros, NumPy arrays, as grad and vjp give them)."""
         trees = []
         for k in nums:
             lo, hi = self.ranges[k]
@@ -236,7 +237,10 @@ class _Traced:
                 v = flat_by_leaf.get(i)
                 if v is None:
                     a = self.avals[i]
-                    v = jnp.zeros(a.shape, a.dtype)
+                    if float0 and not _is_float(a):
+                        v = np.zeros(a.shape, dtypes.float0)
+                    else:
+                        v = jnp.zeros(a.shape, a.dtype)
                 vals.append(v)
             trees.append(self.arg_trees[k].unflatten(vals))
         return trees[0] if single else tuple(trees)
@@ -333,7 +337,7 @@ class Grad(Transformed):
         value = res[0] if self._value else None
         res = res[1:] if self._value else res
         aux = t.aux_tree.unflatten(res[:len(aux_avals)]) if self._has_aux else None
-        grads = t.per_arg(dict(zip(t.diff, res[len(aux_avals):])), nums, single)
+        grads = t.per_arg(dict(zip(t.diff, res[len(aux_avals):])), nums, single, float0=True)
         if self._value:
             return ((value, aux), grads) if self._has_aux else (value, grads)
         return (grads, aux) if self._has_aux else grads
@@ -465,7 +469,7 @@ class VjpFunction:
         c_leaves = [_cast_like(c, a, "vjp cotangent") for c, a in zip(c_leaves, t.out_avals)]
         aux_zeros = [_zeros_of(a) for a in t.out_avals[t.n_main:]]
         got = t.pull(c_leaves + aux_zeros)
-        return t.per_arg(got, tuple(range(len(self._primals))), single=False)
+        return t.per_arg(got, tuple(range(len(self._primals))), single=False, float0=True)
 
 
 def vjp(fun, *primals, has_aux=False, reduce_axes=()):

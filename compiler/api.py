@@ -21,7 +21,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import func as func_d
 
-from mlax import concrete, core, eager, stages, tracing
+from mlax import concrete, core, dtypes, eager, stages, tracing
 from mlax.dialects import structural, tensor_type
 from mlax.eager import to_numpy
 from mlax.runtime import CPU0, Array
@@ -302,6 +302,10 @@ class Jitted:
                                               getattr(self._fun, "__name__", "fn"), tm, parent,
                                               inputs=inputs, backend=self._backend)
         out_leaves, out_tree = tree_flatten(out)
+        fixed = {i: o for i, o in enumerate(out_leaves) if _is_float0(o)}
+        if fixed:
+            out_tree = _WithFixed(out_tree, fixed)
+            out_leaves = [o for i, o in enumerate(out_leaves) if i not in fixed]
         for o in out_leaves:
             if not isinstance(o, Tracer):
                 tracing.leaf_signature(o, "output")
@@ -339,6 +343,24 @@ class Jitted:
         names = tracing.leaf_names(dyn_args, dyn_names, dyn_kwargs)
         self._trace(static, leaves, treedef, names, tm)
         return tm.module
+
+
+def _is_float0(x):
+    return isinstance(x, np.ndarray) and x.dtype == dtypes.float0
+
+
+class _WithFixed:
+    """The output structure of a function some of whose results are fixed values the
+    compiled function does not compute: the float0 cotangents of integer inputs, which
+    JAX returns as NumPy arrays."""
+
+    def __init__(self, treedef, fixed):
+        self.treedef, self.fixed = treedef, fixed
+
+    def unflatten(self, outs):
+        it = iter(outs)
+        return self.treedef.unflatten([self.fixed[i] if i in self.fixed else next(it)
+                                       for i in range(self.treedef.num_leaves)])
 
 
 def call_function(parent, builder, leaves):

@@ -18,7 +18,7 @@ from mlax.api import declare, emit_call
 from mlax.dialects import structural
 from mlax.tree_util import tree_flatten, tree_map, tree_structure
 
-__all__ = ["custom_jvp", "custom_vjp"]
+__all__ = ["custom_gradient", "custom_jvp", "custom_vjp"]
 
 
 
@@ -253,3 +253,45 @@ class custom_vjp(_CustomBase):
                       [tracing.aval_of(x) for x in operands], out_avals)
         outs = emit_call(tracing.current(), sym, operands, out_avals, _origins(operands))
         return out_tree.unflatten(outs)
+
+
+def custom_gradient(fun):
+    """JAX's `custom_gradient`: `fun(*args)` returns `(value, vjp_fn)`, where
+    `vjp_fn(cotangent)` gives a tuple of one cotangent per argument. A custom_vjp whose
+    fwd traces `vjp_fn` at once, on cotangents like the value: the values it closes over
+    are the residuals, and bwd calls the traced function on them."""
+    traced = []          # (function builder, output structure) of each fwd traced
+
+    @custom_vjp
+    def wrapped(*args):
+        return _value_and_rule(fun, args)[0]
+
+    def fwd(*args):
+        ans, rule = _value_and_rule(fun, args)
+        leaves, tree = tree_flatten(ans)
+        avals = [tracing.aval_of(x) for x in leaves]
+        builder, _, out_tree = _trace(lambda *cts: rule(*cts), avals,
+                                      tree_structure((tree.unflatten(leaves),)),
+                                      [""] * len(avals), tracing.current(),
+                                      f"{_fname(fun)}_vjp")
+        traced.append((builder, out_tree))
+        return ans, list(builder.captured)
+
+    def bwd(res, ct):
+        builder, out_tree = traced[-1]
+        outs = emit_call(tracing.current(), builder.name, tree_flatten(ct)[0] + list(res),
+                         builder.out_avals, _origins(res))
+        cts = out_tree.unflatten(outs)
+        return cts if isinstance(cts, (tuple, list)) else (cts,)
+
+    wrapped.defvjp(fwd, bwd)
+    functools.update_wrapper(wrapped, fun)
+    return wrapped
+
+
+def _value_and_rule(fun, args):
+    res = fun(*args)
+    if not (isinstance(res, (tuple, list)) and len(res) == 2 and callable(res[1])):
+        raise TypeError(f"custom_gradient function {_fname(fun)} must return a pair "
+                        f"(value, vjp_fn) with vjp_fn callable, got {res!r} (at {_site()}).")
+    return res
