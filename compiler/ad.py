@@ -23,7 +23,7 @@ import numpy as np
 
 from mlax import core, dtypes, lax, tracing
 from mlax import numpy as jnp
-from mlax.api import Jitted, Transformed, declare, emit_call, trace_avals, untraced_value
+from mlax.api import Jitted, Transformed, closed_over, declare, emit_call, trace_avals
 from mlax.dialects import structural
 from mlax.tracing import Tracer
 from mlax.tree_util import tree_flatten, tree_map, tree_structure
@@ -153,8 +153,8 @@ class _Traced:
         # The arguments not differentiated that are plain values are closed over, not
         # traced: `fun` sees them concrete, as under JAX's transforms (a None stands in
         # for each: it has no leaves).
-        fixed = {i: a for i, a in enumerate(args) if i not in nums and untraced_value(a)}
-        fixed_kwargs = {k: v for k, v in kwargs.items() if untraced_value(v)}
+        fixed = {i: a for i, a in enumerate(args) if i not in nums and closed_over(a)}
+        fixed_kwargs = {k: v for k, v in kwargs.items() if closed_over(v)}
         args = tuple(None if i in fixed else a for i, a in enumerate(args))
         kwargs = {k: v for k, v in kwargs.items() if k not in fixed_kwargs}
         self.leaves, self.in_tree = tree_flatten((args, dict(kwargs)))
@@ -300,6 +300,8 @@ class Grad(Transformed):
     def __call__(self, *args, **kwargs):
         if core.trace_stack():
             return self._traced(*args, **kwargs)
+        if self._has_opaque(args, kwargs):
+            return self._call_closed(args, kwargs)
         # Eagerly, `grad(f)(x)` in a loop makes a new Grad each time: share the compiled
         # function between equal transforms of the same function.
         key = ("grad", self._fun, _hashable_argnums(self._argnums), self._has_aux,

@@ -554,6 +554,22 @@ def untraced_value(x) -> bool:
     return True
 
 
+def opaque_value(x) -> bool:
+    """Whether `x`, an argument a transform passes through untouched, has a leaf that is no
+    array nor number (an object, a function) and cannot be a static argument (it is not
+    hashable: a dict or list holding one)."""
+    if untraced_value(x):
+        return False
+    return any(not isinstance(leaf, (Tracer, Array, np.ndarray, np.generic))
+               and not core.is_python_scalar(leaf) for leaf in tree_flatten(x)[0])
+
+
+def closed_over(x) -> bool:
+    """Whether a transform gives `x`, an argument it passes through untouched, to its
+    function as it is (closed over) instead of tracing it."""
+    return untraced_value(x) or opaque_value(x)
+
+
 class Transformed:
     """Base of the callables that transforms return (`grad(f)`, `vmap(f)`, ...).
 
@@ -573,6 +589,8 @@ class Transformed:
     def __call__(self, *args, **kwargs):
         if core.trace_stack():
             return self._traced(*args, **kwargs)
+        if self._has_opaque(args, kwargs):
+            return self._call_closed(args, kwargs)
         static = self._static_options(args, kwargs)
         j = self._jits.get(static)
         if j is None:
@@ -587,6 +605,28 @@ class Transformed:
         nums, names = self._passed_through(args, kwargs)
         return (tuple(i for i in sorted(nums) if untraced_value(args[i])),
                 tuple(sorted(k for k in names if untraced_value(kwargs[k]))))
+
+    def _has_opaque(self, args, kwargs):
+        """Whether a passed-through argument is an `opaque_value` (see `_call_closed`)."""
+        nums, names = self._passed_through(args, kwargs)
+        return any(opaque_value(args[i]) for i in nums) or \
+            any(opaque_value(kwargs[k]) for k in names)
+
+    def _call_closed(self, args, kwargs):
+        """Call with the passed-through arguments that are not arrays closed over, as JAX's
+        transforms close over them. Where one is an `opaque_value` (a dict of objects)
+        nothing identifies it for a cache, so this traces afresh on every call."""
+        nums, names = self._passed_through(args, kwargs)
+        fixed = {i: args[i] for i in nums if closed_over(args[i])}
+        fixed_kw = {k: kwargs[k] for k in names if closed_over(kwargs[k])}
+
+        def run(*a, **k):
+            it = iter(a)
+            full = [fixed[i] if i in fixed else next(it) for i in range(len(args))]
+            return self._traced(*full, **k, **fixed_kw)
+        run.__name__ = self._name()
+        return Jitted(run, concrete=True)(*[a for i, a in enumerate(args) if i not in fixed],
+                                          **{k: v for k, v in kwargs.items() if k not in fixed_kw})
 
     def _passed_through(self, args, kwargs):
         return (), ()

@@ -13,7 +13,7 @@ import numpy as np
 
 from mlax import tracing
 from mlax.dialects import dependent_results, structural
-from mlax.api import Transformed, declare, emit_call, trace_callee, untraced_value
+from mlax.api import Transformed, closed_over, declare, emit_call, trace_callee
 from mlax.core import ShapedArray
 from mlax.tracing import Tracer
 from mlax.tree_util import (flatten_up_to, keystr, tree_flatten, tree_flatten_with_path,
@@ -148,7 +148,7 @@ class Vmapped(Transformed):
         # Unmapped arguments that are plain values are closed over, not traced: `fun`
         # sees them concrete, as under JAX's vmap (a None stands in: it has no leaves).
         fixed = {i: args[i] for i in self._passed_through(args, kwargs)[0]
-                 if untraced_value(args[i])}
+                 if closed_over(args[i])}
         args = tuple(None if i in fixed else a for i, a in enumerate(args))
         leaves, axes, names = self._arg_axes(args, kwargs)
         avals = [tracing.aval_of(x) for x in leaves]
