@@ -259,16 +259,16 @@ class Jitted:
             entry = self._cache.get(key)
         except TypeError:
             key, entry = None, None
-        inputs = [to_numpy(x) for x in leaves]
         head = entry
         if entry is not None and entry.guards:
-            entry = entry.for_inputs(inputs)
+            entry = entry.for_inputs([to_numpy(x) for x in leaves])
         exe = entry.exe if entry is not None else None
         if exe is None:
             names = tracing.leaf_names(dyn_args, dyn_names, dyn_kwargs)
             key = (self._options, static, treedef,
                    tuple(tracing.leaf_signature(x, n) for x, n in zip(leaves, names)), state)
-            entry = self._compile(static, leaves, treedef, names, inputs)
+            entry = self._compile(static, leaves, treedef, names,
+                                  [to_numpy(x) for x in leaves])
             exe = entry.exe
             if entry.guards and head is not None and head.guards and head.exe is not None:
                 entry.chain(head, core.config.read("jit_cache_size"))
@@ -277,7 +277,7 @@ class Jitted:
                 and all(type(a) is Array for a in args) \
                 and treedef == tree_flatten((list(args), {}))[1]:
             self._index(tuple((a.shape, a.dtype, a.weak_type) for a in args), entry)
-        outs = exe(inputs)
+        outs = exe([to_numpy(x) for x in leaves])
         return entry.out_tree.unflatten([Array(o, w) for o, w in zip(outs, entry.out_weak)])
 
     def _index(self, sig, entry):
