@@ -53,12 +53,12 @@ def _site():
     return tracing.user_site()
 
 
-def _trace(fn, avals, in_tree, names, parent, name, sources=None):
+def _trace(fn, avals, in_tree, names, parent, name, sources=None, differentiated=()):
     """Trace `fn(*in_tree.unflatten(args))` on arguments of `avals` into a private function
     of parent's module. `sources`: the values of `parent` the arguments stand for (None
     for one that is unknown, as a tangent), so that `fn` sees them concrete where JAX's
     would be (mlax.concrete). Returns (builder, out_leaves, out_tree)."""
-    return trace_avals(fn, avals, in_tree, names, parent, name, sources)
+    return trace_avals(fn, avals, in_tree, names, parent, name, sources, differentiated)
 
 
 def _normalize_argnums(argnums, nargs, what):
@@ -197,7 +197,8 @@ class _Traced:
                                 f"{_site()}).")
             return out
         self.builder, out_leaves, self.out_tree = _trace(
-            flat, self.avals, self.in_tree, self.names, self.parent, _fname(fun), self.leaves)
+            flat, self.avals, self.in_tree, self.names, self.parent, _fname(fun), self.leaves,
+            self.diff)
         self.callee = self.builder.name
         self.out_avals = list(self.builder.out_avals)
         self.captured = list(self.builder.captured)

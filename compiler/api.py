@@ -496,7 +496,7 @@ def trace_callee(fun, leaves, in_tree, names, parent, name=None):
                        name or getattr(fun, "__name__", "fn"))
 
 
-def trace_avals(fun, avals, in_tree, names, parent, name, sources=None):
+def trace_avals(fun, avals, in_tree, names, parent, name, sources=None, differentiated=()):
     """Like `trace_callee`, with the parameters given by their abstract values. `sources`
     (a derivative's function: see mlax.concrete) are the values of `parent` that the
     parameters stand for, where the function sees them as JAX's transforms do."""
@@ -505,7 +505,7 @@ def trace_avals(fun, avals, in_tree, names, parent, name, sources=None):
     def flat(*xs):
         return fun(*tree_unflatten(in_tree, xs))
     builder, out = tracing.trace_function(flat, avals, names, name, tm, parent,
-                                          sources=sources)
+                                          sources=sources, differentiated=differentiated)
     out_leaves, out_tree = tree_flatten(out)
     for o in out_leaves:
         if not isinstance(o, Tracer):

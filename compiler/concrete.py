@@ -55,6 +55,28 @@ class Evaluation:
         known = self._known[tracer.value] = Array(out, tracer.aval.weak_type)
         return known
 
+    def differentiated(self, tracer) -> bool:
+        """Whether `tracer` carries a derivative: a float value computed, through float
+        values, from a parameter a transform differentiates. JAX's `float()`,
+        `complex()` and `tolist()` refuse such values (`bool`, `int`, `item` take them)."""
+        steps = _steps(tracer.builder, tracer.value)
+        if steps is None:
+            return False
+        flags = {}
+        for b, v in steps:
+            if spec_of_type(v.type).dtype.kind != "f":
+                flags[v] = False
+                continue
+            arg = _argument(b, v)
+            if arg is None:
+                flags[v] = any(flags.get(o, False)
+                               for o in ir.OpResult(v).owner.operation.operands)
+            else:
+                src = None if b is self.root else _source(b, arg)
+                flags[v] = arg in b.differentiated or (
+                    src is not None and not isinstance(src, np.ndarray) and flags[src.value])
+        return flags[tracer.value]
+
     def _compile(self, steps, value):
         """A function of the root's parameters returning `value`, compiled."""
         tm = self.root.traced_module

@@ -88,11 +88,14 @@ class Tracer:
         raise cls(f"{what} of traced array with shape {self.aval.str_short()} at {user_site()}. "
                   f"{self._origin_text()} {fix}")
 
-    def concrete(self):
+    def concrete(self, derivative_ok=True):
         """This value as an Array where it is known while tracing (the function of a
-        transform called outside jit, see mlax.concrete), else None."""
+        transform called outside jit, see mlax.concrete), else None. Not where it carries
+        a derivative unless `derivative_ok` (JAX's float() refuses those)."""
         known = self.builder.concrete
-        return None if known is None else known.value(self)
+        if known is None or (not derivative_ok and known.differentiated(self)):
+            return None
+        return known.value(self)
 
     def __bool__(self):
         v = self.concrete()
@@ -119,14 +122,14 @@ class Tracer:
                              "or use lax.fori_loop / lax.dynamic_slice.")
 
     def __float__(self):
-        v = self.concrete()
+        v = self.concrete(derivative_ok=False)
         if v is not None:
             return float(v)
         self._concretization(core.ConcretizationTypeError, "Attempted float conversion",
                              "Mark the argument static with static_argnums/static_argnames.")
 
     def __complex__(self):
-        v = self.concrete()
+        v = self.concrete(derivative_ok=False)
         if v is not None:
             return complex(v)
         self._concretization(core.ConcretizationTypeError, "Attempted complex conversion",
@@ -140,7 +143,7 @@ class Tracer:
                              "Mark the argument static with static_argnums/static_argnames.")
 
     def tolist(self):
-        v = self.concrete()
+        v = self.concrete(derivative_ok=False)
         if v is not None:
             return v.tolist()
         self._concretization(core.ConcretizationTypeError, "Attempted tolist() conversion",
@@ -190,6 +193,7 @@ class FunctionBuilder:
         # Evaluation that computes its tracers' values, and what each parameter stands for.
         self.concrete = None
         self.sources = None
+        self.differentiated = frozenset()   # the parameters a transform differentiates
 
     def add_argument(self, aval: ShapedArray, origin=frozenset()) -> Tracer:
         v = self.block.add_argument(tensor_type(aval.shape, aval.dtype), ir.Location.unknown())
@@ -378,7 +382,7 @@ def default_backend(name=None) -> backends.Backend:
 
 
 def trace_function(fn, in_avals, arg_names, name, traced_module=None, parent=None,
-                   inputs=None, sources=None, backend=None):
+                   inputs=None, sources=None, backend=None, differentiated=()):
     """Trace `fn` on tracers of `in_avals` into a new func.func.
 
     Returns (builder, outputs), where outputs is what `fn` returned (a pytree whose
@@ -390,13 +394,15 @@ def trace_function(fn, in_avals, arg_names, name, traced_module=None, parent=Non
     transform called outside jit, compiled on `backend`); `sources`, one per parameter,
     the values of `parent` (or constants; None: unknown) that the parameters stand for,
     make them convertible where the parent's are (the function of a derivative), or where
-    they are all constants."""
+    they are all constants. `differentiated`: the parameters the derivative is taken
+    with respect to (JAX's float() refuses values computed from them)."""
     tm = traced_module
     builder = FunctionBuilder(tm.module, tm.unique_name(name), parent, tm)
     if inputs is not None:
         builder.concrete = concrete.Evaluation(builder, list(inputs),
                                                default_backend(backend))
     elif sources is not None:
+        builder.differentiated = frozenset(differentiated)
         sources = [s if s is None or isinstance(s, Tracer) else _as_numpy(s) for s in sources]
         if parent is not None and parent.concrete is not None:
             builder.concrete = parent.concrete
