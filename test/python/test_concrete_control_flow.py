@@ -330,3 +330,14 @@ def test_plain_python_objects_pass_through():
             (lambda m: m.vmap(lambda v, f: f(v), in_axes=(0, None)), (x, lambda v: v * 2.0)),
             (lambda m: m.jacfwd(lambda v, c: v * c.scale), (x, Config(2.0)))]:
         same(make, *args)
+
+
+def test_numpy_functions_that_need_concrete_values():
+    # A boolean mask, a slice bound, a size: known values work as in JAX.
+    x = np.array([1.0, -2.0, 3.0], np.float32)
+    same(lambda m: m.grad(lambda v: m.numpy.sum(v[v > 0] ** 2)), x)
+    same(lambda m: m.grad(lambda v: m.numpy.sum(v[:m.numpy.int32(v[0]) + 1] ** 2)), x)
+    same(lambda m: m.grad(lambda v: m.numpy.sum(m.numpy.arange(m.numpy.int32(v[2])) * v[0])), x)
+    same(lambda m: m.grad(lambda v: m.numpy.sum(m.numpy.zeros(m.numpy.int32(v[2])) + v[0])), x)
+    got = _error(mlax.jit(mlax.grad(lambda v: jnp.sum(v[v > 0] ** 2))), x)
+    assert type(got).__name__ == "NonConcreteBooleanIndexError"
