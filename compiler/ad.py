@@ -301,15 +301,16 @@ class Grad(Transformed):
     def __call__(self, *args, **kwargs):
         if core.trace_stack():
             return self._traced(*args, **kwargs)
-        if self._has_opaque(args, kwargs):
-            return self._call_closed(args, kwargs)
         # Eagerly, `grad(f)(x)` in a loop makes a new Grad each time: share the compiled
         # function between equal transforms of the same function.
         key = ("grad", self._fun, _hashable_argnums(self._argnums), self._has_aux,
                self._value, self._allow_int)
+        static = self._static_options(args, kwargs)
+        if static is None:
+            return self._call_closed(args, kwargs)
         return _eager(key, lambda: _named(lambda *a, **k: self._traced(*a, **k),
                                           self._name()),
-                      self._static_options(args, kwargs))(*args, **kwargs)
+                      static)(*args, **kwargs)
 
     def _passed_through(self, args, kwargs):
         return _not_differentiated(self, args, kwargs)

@@ -538,36 +538,36 @@ def declare(parent, decl: structural.Declaration, name, operand_avals, result_av
     return sym
 
 
-def untraced_value(x) -> bool:
-    """Whether `x`, an argument that a transform passes to its function untouched, can be
-    given to the function as it is instead of being traced: a hashable value with no
-    array in it (a Python number, a string, a tuple of them, a frozen dataclass...). Under
-    JAX's transforms the function sees such arguments concrete, usable as a jit's static
-    argument or in Python control flow; so it does here."""
-    if any(isinstance(leaf, (Tracer, Array, np.ndarray, np.generic))
-           for leaf in tree_flatten(x)[0]):
-        return False
-    try:
-        hash(x)
-    except TypeError:
-        return False
-    return True
+_ARRAYS = (Tracer, Array, np.ndarray, np.generic)
 
 
-def opaque_value(x) -> bool:
-    """Whether `x`, an argument a transform passes through untouched, has a leaf that is no
-    array nor number (an object, a function) and cannot be a static argument (it is not
-    hashable: a dict or list holding one)."""
-    if untraced_value(x):
-        return False
-    return any(not isinstance(leaf, (Tracer, Array, np.ndarray, np.generic))
-               and not core.is_python_scalar(leaf) for leaf in tree_flatten(x)[0])
+def pass_kind(x) -> str:
+    """How a transform gives its function `x`, an argument it passes through untouched.
+    Under JAX's transforms the function sees such arguments as they are (usable as a jit's
+    static argument, in Python control flow); so it does here, except for arrays:
+    - "traced": arrays and numbers (a pytree of them that is not hashable), parameters;
+    - "static": a hashable value with no array in it (a Python number, a string, a tuple
+      of them, a frozen dataclass): closed over, a static argument of the transform's jit;
+    - "closed": any other value holding something that is no array nor number (a dict of
+      objects): closed over; nothing identifies it for a cache, so it is traced afresh."""
+    if isinstance(x, _ARRAYS):
+        return "traced"
+    leaves = tree_flatten(x)[0]
+    if not any(isinstance(leaf, _ARRAYS) for leaf in leaves):
+        try:
+            hash(x)
+            return "static"
+        except TypeError:
+            pass
+    if all(isinstance(leaf, _ARRAYS) or core.is_python_scalar(leaf) for leaf in leaves):
+        return "traced"
+    return "closed"
 
 
 def closed_over(x) -> bool:
     """Whether a transform gives `x`, an argument it passes through untouched, to its
-    function as it is (closed over) instead of tracing it."""
-    return untraced_value(x) or opaque_value(x)
+    function as it is instead of tracing it (see `pass_kind`)."""
+    return pass_kind(x) != "traced"
 
 
 class Transformed:
@@ -578,7 +578,7 @@ class Transformed:
     positions and keyword names of the arguments the transform hands to the function
     untouched. Called outside any trace, the transform runs as `jit` of itself: traced and
     compiled once per signature, like every transform in mlax; the passed-through
-    arguments that are `untraced_value`s are that jit's static arguments (concrete inside,
+    arguments of `pass_kind` "static" are that jit's static arguments (concrete inside,
     as in JAX; a new value compiles again)."""
 
     def __init__(self, fun):
@@ -589,9 +589,9 @@ class Transformed:
     def __call__(self, *args, **kwargs):
         if core.trace_stack():
             return self._traced(*args, **kwargs)
-        if self._has_opaque(args, kwargs):
-            return self._call_closed(args, kwargs)
         static = self._static_options(args, kwargs)
+        if static is None:
+            return self._call_closed(args, kwargs)
         j = self._jits.get(static)
         if j is None:
             def run(*a, **k):
@@ -601,21 +601,19 @@ class Transformed:
         return j(*args, **kwargs)
 
     def _static_options(self, args, kwargs):
-        """(static_argnums, static_argnames) of this call run as a jit (see above)."""
+        """(static_argnums, static_argnames) of this call run as a jit (see above); None
+        where a passed-through argument must be closed over (`pass_kind` "closed")."""
         nums, names = self._passed_through(args, kwargs)
-        return (tuple(i for i in sorted(nums) if untraced_value(args[i])),
-                tuple(sorted(k for k in names if untraced_value(kwargs[k]))))
-
-    def _has_opaque(self, args, kwargs):
-        """Whether a passed-through argument is an `opaque_value` (see `_call_closed`)."""
-        nums, names = self._passed_through(args, kwargs)
-        return any(opaque_value(args[i]) for i in nums) or \
-            any(opaque_value(kwargs[k]) for k in names)
+        kinds = {i: pass_kind(args[i]) for i in nums}
+        kinds.update({k: pass_kind(kwargs[k]) for k in names})
+        if "closed" in kinds.values():
+            return None
+        return (tuple(i for i in sorted(nums) if kinds[i] == "static"),
+                tuple(sorted(k for k in names if kinds[k] == "static")))
 
     def _call_closed(self, args, kwargs):
         """Call with the passed-through arguments that are not arrays closed over, as JAX's
-        transforms close over them. Where one is an `opaque_value` (a dict of objects)
-        nothing identifies it for a cache, so this traces afresh on every call."""
+        transforms close over them, traced and compiled afresh (see `pass_kind`)."""
         nums, names = self._passed_through(args, kwargs)
         fixed = {i: args[i] for i in nums if closed_over(args[i])}
         fixed_kw = {k: kwargs[k] for k in names if closed_over(kwargs[k])}
