@@ -486,14 +486,15 @@ def devices(backend=None):
 # ---------------------------------------------------------------------------------------
 # Shared machinery of the function transforms (grad, jvp, vjp, vmap, ...)
 
-def trace_callee(fun, leaves, in_tree, names, parent, name=None):
+def trace_callee(fun, leaves, in_tree, names, parent, name=None, sources=None):
     """Trace `fun(*in_tree.unflatten(leaves))` into a private func.func of `parent`'s module.
 
     `leaves` are the operands at the call site (Tracers of `parent`, or constants); the
     callee gets one parameter per leaf, plus trailing parameters for the outer tracers it
-    closes over (`builder.captured`). Returns (builder, out_leaves, out_tree)."""
+    closes over (`builder.captured`). `sources`: see `trace_avals`. Returns (builder,
+    out_leaves, out_tree)."""
     return trace_avals(fun, [tracing.aval_of(x) for x in leaves], in_tree, names, parent,
-                       name or getattr(fun, "__name__", "fn"))
+                       name or getattr(fun, "__name__", "fn"), sources)
 
 
 def trace_avals(fun, avals, in_tree, names, parent, name, sources=None, differentiated=()):

@@ -163,7 +163,10 @@ class Vmapped(Transformed):
         def per_example(a, k):
             return self._fun(*[fixed[i] if i in fixed else x for i, x in enumerate(a)], **k)
         per_example.__name__ = getattr(self._fun, "__name__", "fn")
-        builder, out_leaves, out_tree = trace_callee(per_example, stand_ins, in_tree, names, parent)
+        # The unmapped arguments keep their values (known outside jit, as under JAX).
+        sources = [x if ax is None else None for x, ax in zip(leaves, axes)]
+        builder, out_leaves, out_tree = trace_callee(per_example, stand_ins, in_tree, names,
+                                                     parent, sources=sources)
         captured = list(builder.captured)
         in_axes = axes + [None] * len(captured)
         out_avals = builder.out_avals

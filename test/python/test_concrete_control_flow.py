@@ -341,3 +341,16 @@ def test_numpy_functions_that_need_concrete_values():
     same(lambda m: m.grad(lambda v: m.numpy.sum(m.numpy.zeros(m.numpy.int32(v[2])) + v[0])), x)
     got = _error(mlax.jit(mlax.grad(lambda v: jnp.sum(v[v > 0] ** 2))), x)
     assert type(got).__name__ == "NonConcreteBooleanIndexError"
+
+
+def test_vmap_unmapped_arguments_keep_their_values():
+    def make(m):
+        return m.vmap(lambda v, s: v * s if s > 0 else -v * s, in_axes=(0, None))
+    xs = np.arange(3.0, dtype=np.float32)
+    same(make, xs, np.float32(-1.0))
+    same(make, xs, np.float32(2.0))
+    same(lambda m: m.grad(lambda s: make(m)(xs, s).sum()), -1.0)
+    mapped = _error(mlax.vmap(lambda v, s: v if v > 0 else -v, in_axes=(0, None)), xs, 1.0)
+    assert type(mapped).__name__ == "TracerBoolConversionError"
+    jitted = _error(mlax.jit(make(mlax)), xs, np.float32(1.0))
+    assert type(jitted).__name__ == "TracerBoolConversionError"
