@@ -354,3 +354,23 @@ def test_vmap_unmapped_arguments_keep_their_values():
     assert type(mapped).__name__ == "TracerBoolConversionError"
     jitted = _error(mlax.jit(make(mlax)), xs, np.float32(1.0))
     assert type(jitted).__name__ == "TracerBoolConversionError"
+
+
+@pytest.mark.parametrize("case", ["jit", "cond", "while", "fori", "scan", "grad", "vmap"])
+def test_values_computed_through_nested_functions_are_known(case):
+    # The evaluated prefix crosses calls: a jitted function, control flow bodies, another
+    # transform's declaration.
+    def make(m):
+        lax, np_ = m.lax, m.numpy
+        inner = {
+            "jit": lambda x: m.jit(np_.sin)(x),
+            "cond": lambda x: lax.cond(x > 0, lambda v: v, lambda v: -v, x),
+            "while": lambda x: lax.while_loop(lambda v: v < 10, lambda v: v * 2, x),
+            "fori": lambda x: lax.fori_loop(0, 3, lambda i, v: v * x, x),
+            "scan": lambda x: lax.scan(lambda c, a: (c + a * x, None), 0.0, np_.arange(3.0))[0],
+            "grad": lambda x: m.grad(np_.sin)(x),
+            "vmap": lambda x: np_.sum(m.vmap(lambda v: v * x)(np_.arange(3.0))),
+        }[case]
+        return m.grad(lambda x: x * 2 if inner(x) > 0.5 else x * 3)
+    same(make, 1.0)
+    same(make, 0.1)
