@@ -92,7 +92,7 @@ class Tracer:
         """This value as an Array where it is known while tracing (the function of a
         transform called outside jit, see mlax.concrete), else None. Not where it carries
         a derivative unless `derivative_ok` (JAX's float() refuses those)."""
-        known = self.builder.concrete
+        known = getattr(self.builder, "concrete", None)     # None: a stand-in (vmap)
         if known is None or (not derivative_ok and known.differentiated(self)):
             return None
         return known.value(self)
