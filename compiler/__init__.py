@@ -29,6 +29,7 @@ _API = {
     "jacobian": ("mlax.jacobians", "jacobian"), "hessian": ("mlax.jacobians", "hessian"),
     "custom_jvp": ("mlax.custom_derivatives", "custom_jvp"),
     "custom_vjp": ("mlax.custom_derivatives", "custom_vjp"),
+    "custom_gradient": ("mlax.custom_derivatives", "custom_gradient"),
     "ShapeDtypeStruct": ("mlax.stages", "ShapeDtypeStruct"),
     "tree_map": ("mlax.tree_util", "tree_map"), "tree_leaves": ("mlax.tree_util", "tree_leaves"),
     "tree_structure": ("mlax.tree_util", "tree_structure"),

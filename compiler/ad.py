@@ -21,9 +21,9 @@ import functools
 
 import numpy as np
 
-from mlax import core, lax, tracing
+from mlax import core, dtypes, lax, tracing
 from mlax import numpy as jnp
-from mlax.api import Jitted, Transformed, declare, emit_call, trace_avals, untraced_value
+from mlax.api import Jitted, Transformed, closed_over, declare, emit_call, trace_avals
 from mlax.dialects import structural
 from mlax.tracing import Tracer
 from mlax.tree_util import tree_flatten, tree_map, tree_structure
@@ -53,10 +53,12 @@ def _site():
     return tracing.user_site()
 
 
-def _trace(fn, avals, in_tree, names, parent, name):
+def _trace(fn, avals, in_tree, names, parent, name, sources=None, differentiated=()):
     """Trace `fn(*in_tree.unflatten(args))` on arguments of `avals` into a private function
-    of parent's module. Returns (builder, out_leaves, out_tree)."""
-    return trace_avals(fn, avals, in_tree, names, parent, name)
+    of parent's module. `sources`: the values of `parent` the arguments stand for (None
+    for one that is unknown, as a tangent), so that `fn` sees them concrete where JAX's
+    would be (mlax.concrete). Returns (builder, out_leaves, out_tree)."""
+    return trace_avals(fn, avals, in_tree, names, parent, name, sources, differentiated)
 
 
 def _normalize_argnums(argnums, nargs, what):
@@ -89,9 +91,9 @@ def _eager(cache_key, make, static=((), ())):
     try:
         j = _EAGER.get(cache_key)
     except TypeError:
-        return Jitted(make(), *static)
+        return Jitted(make(), *static, concrete=True)
     if j is None:
-        j = Jitted(make(), *static)
+        j = Jitted(make(), *static, concrete=True)
         _EAGER[cache_key] = j
         if len(_EAGER) > 256:
             _EAGER.popitem(last=False)
@@ -151,8 +153,8 @@ class _Traced:
         # The arguments not differentiated that are plain values are closed over, not
         # traced: `fun` sees them concrete, as under JAX's transforms (a None stands in
         # for each: it has no leaves).
-        fixed = {i: a for i, a in enumerate(args) if i not in nums and untraced_value(a)}
-        fixed_kwargs = {k: v for k, v in kwargs.items() if untraced_value(v)}
+        fixed = {i: a for i, a in enumerate(args) if i not in nums and closed_over(a)}
+        fixed_kwargs = {k: v for k, v in kwargs.items() if closed_over(v)}
         args = tuple(None if i in fixed else a for i, a in enumerate(args))
         kwargs = {k: v for k, v in kwargs.items() if k not in fixed_kwargs}
         self.leaves, self.in_tree = tree_flatten((args, dict(kwargs)))
@@ -195,7 +197,8 @@ class _Traced:
                                 f"{_site()}).")
             return out
         self.builder, out_leaves, self.out_tree = _trace(
-            flat, self.avals, self.in_tree, self.names, self.parent, _fname(fun))
+            flat, self.avals, self.in_tree, self.names, self.parent, _fname(fun), self.leaves,
+            self.diff)
         self.callee = self.builder.name
         self.out_avals = list(self.builder.out_avals)
         self.captured = list(self.builder.captured)
@@ -223,9 +226,10 @@ class _Traced:
         aux = self.aux_tree.unflatten(outs[self.n_main:]) if self.has_aux else None
         return main, aux
 
-    def per_arg(self, flat_by_leaf, nums, single):
+    def per_arg(self, flat_by_leaf, nums, single, float0=False):
         """The derivative pytrees of the arguments `nums` from {leaf index: value}; leaves
-        that were not differentiated get zeros."""
+        that were not differentiated get zeros (with `float0`, integer and boolean leaves
+        get JAX's float0 zeros, NumPy arrays, as grad and vjp give them)."""
         trees = []
         for k in nums:
             lo, hi = self.ranges[k]
@@ -234,7 +238,10 @@ class _Traced:
                 v = flat_by_leaf.get(i)
                 if v is None:
                     a = self.avals[i]
-                    v = jnp.zeros(a.shape, a.dtype)
+                    if float0 and not _is_float(a):
+                        v = np.zeros(a.shape, dtypes.float0)
+                    else:
+                        v = jnp.zeros(a.shape, a.dtype)
                 vals.append(v)
             trees.append(self.arg_trees[k].unflatten(vals))
         return trees[0] if single else tuple(trees)
@@ -298,9 +305,12 @@ class Grad(Transformed):
         # function between equal transforms of the same function.
         key = ("grad", self._fun, _hashable_argnums(self._argnums), self._has_aux,
                self._value, self._allow_int)
+        static = self._static_options(args, kwargs)
+        if static is None:
+            return self._call_closed(args, kwargs)
         return _eager(key, lambda: _named(lambda *a, **k: self._traced(*a, **k),
                                           self._name()),
-                      self._static_options(args, kwargs))(*args, **kwargs)
+                      static)(*args, **kwargs)
 
     def _passed_through(self, args, kwargs):
         return _not_differentiated(self, args, kwargs)
@@ -331,7 +341,7 @@ class Grad(Transformed):
         value = res[0] if self._value else None
         res = res[1:] if self._value else res
         aux = t.aux_tree.unflatten(res[:len(aux_avals)]) if self._has_aux else None
-        grads = t.per_arg(dict(zip(t.diff, res[len(aux_avals):])), nums, single)
+        grads = t.per_arg(dict(zip(t.diff, res[len(aux_avals):])), nums, single, float0=True)
         if self._value:
             return ((value, aux), grads) if self._has_aux else (value, grads)
         return (grads, aux) if self._has_aux else grads
@@ -449,7 +459,8 @@ class VjpFunction:
             if self._jitted is None:
                 fun, has_aux = self._fun, self._has_aux
                 self._jitted = Jitted(_named(
-                    lambda p, c: vjp(fun, *p, has_aux=has_aux)[1](c), self.__name__))
+                    lambda p, c: vjp(fun, *p, has_aux=has_aux)[1](c), self.__name__),
+                    concrete=True)
             return self._jitted(self._primals, ct)
         t = self._t
         if t is None or t.parent.traced_module is not tracing.current().traced_module:
@@ -462,7 +473,7 @@ class VjpFunction:
         c_leaves = [_cast_like(c, a, "vjp cotangent") for c, a in zip(c_leaves, t.out_avals)]
         aux_zeros = [_zeros_of(a) for a in t.out_avals[t.n_main:]]
         got = t.pull(c_leaves + aux_zeros)
-        return t.per_arg(got, tuple(range(len(self._primals))), single=False)
+        return t.per_arg(got, tuple(range(len(self._primals))), single=False, float0=True)
 
 
 def vjp(fun, *primals, has_aux=False, reduce_axes=()):

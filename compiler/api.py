@@ -21,7 +21,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import func as func_d
 
-from mlax import core, eager, stages, tracing
+from mlax import concrete, core, dtypes, eager, stages, tracing
 from mlax.dialects import structural, tensor_type
 from mlax.eager import to_numpy
 from mlax.runtime import CPU0, Array
@@ -30,14 +30,39 @@ from mlax.tree_util import tree_flatten, tree_map, tree_unflatten
 
 
 class _Entry:
-    __slots__ = ("exe", "out_tree", "out_weak", "module_text")
+    """One compiled signature. `guards` are the concrete values its trace branched on
+    (mlax.concrete): it serves only calls whose arguments give the same; `other` is the
+    entry traced for other branches, tried next."""
+    __slots__ = ("exe", "out_tree", "out_weak", "module_text", "guards", "other")
 
-    def __init__(self, exe, out_tree, out_weak):
+    def __init__(self, exe, out_tree, out_weak, guards=()):
         self.exe, self.out_tree, self.out_weak = exe, out_tree, out_weak
+        self.guards, self.other = guards, None
+
+    def for_inputs(self, inputs):
+        """The entry of this chain whose guards hold for `inputs` (NumPy arrays), or None."""
+        entry = self
+        while entry is not None and entry.guards and not concrete.holds(entry.guards, inputs):
+            entry = entry.other
+        return entry
+
+    def chain(self, head, bound):
+        """Put this entry in front of `head`'s chain, keeping at most `bound` entries."""
+        self.other = head
+        entry, n = self, 1
+        while entry.other is not None:
+            if n >= bound:
+                entry.other.release()
+                entry.other = None
+                break
+            entry, n = entry.other, n + 1
+        return self
 
     def release(self):
-        """Evicted from its cache: drop the executable (freed once no call holds it)."""
+        """Evicted from its cache: drop the executables (freed once no call holds them)."""
         self.exe = None
+        if self.other is not None:
+            self.other.release()
 
 
 # id(function) -> (weak reference to it, the LRU of its compiled entries)
@@ -155,10 +180,13 @@ class Jitted:
     """The result of `mlax.jit(fun)`."""
 
     def __init__(self, fun, static_argnums=None, static_argnames=None, donate_argnums=None,
-                 backend=None):
+                 backend=None, concrete=False):
         functools.update_wrapper(self, fun)
         self._fun = fun
         self._backend = backend
+        # A transform run as a jit of itself: its function sees the arguments' values
+        # where JAX's would (mlax.concrete). Not for the user's jit, which abstracts them.
+        self._concrete = concrete
         self._static_argnums, self._static_argnames, self._param_names = \
             _normalize_static(fun, static_argnums, static_argnames, donate_argnums)
         self._options = (self._static_argnums, self._static_argnames)
@@ -220,8 +248,8 @@ class Jitted:
                     if exe is not None:
                         outs = exe.call.call_arrays(args, entry.out_weak)
                         return entry.out_tree.unflatten(outs)
-        if core.config.values["jax_disable_jit"]:
-            return self._fun(*args, **kwargs)
+        if core.config.values["jax_disable_jit"] and not self._concrete:
+            return self._fun(*args, **kwargs)   # a transform's jit is not the user's
         static, dyn_args, dyn_names, dyn_kwargs = self._split(args, kwargs)
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
         if core.trace_stack():
@@ -233,15 +261,22 @@ class Jitted:
             entry = self._cache.get(key)
         except TypeError:
             key, entry = None, None
+        head = entry
+        if entry is not None and entry.guards:
+            entry = entry.for_inputs([to_numpy(x) for x in leaves])
         exe = entry.exe if entry is not None else None
         if exe is None:
             names = tracing.leaf_names(dyn_args, dyn_names, dyn_kwargs)
             key = (self._options, static, treedef,
                    tuple(tracing.leaf_signature(x, n) for x, n in zip(leaves, names)), state)
-            entry = self._compile(static, leaves, treedef, names)
+            entry = self._compile(static, leaves, treedef, names,
+                                  [to_numpy(x) for x in leaves])
             exe = entry.exe
+            if entry.guards and head is not None and head.guards and head.exe is not None:
+                entry.chain(head, core.config.read("jit_cache_size"))
             self._cache.put(key, entry)
-        if not kwargs and not static and all(type(a) is Array for a in args) \
+        if not entry.guards and not kwargs and not static \
+                and all(type(a) is Array for a in args) \
                 and treedef == tree_flatten((list(args), {}))[1]:
             self._index(tuple((a.shape, a.dtype, a.weak_type) for a in args), entry)
         outs = exe([to_numpy(x) for x in leaves])
@@ -267,11 +302,16 @@ class Jitted:
             return self._fun(*args, **kwargs)
         return flat
 
-    def _trace(self, static, leaves, treedef, names, tm, parent=None):
+    def _trace(self, static, leaves, treedef, names, tm, parent=None, inputs=None):
         avals = [tracing.aval_of(x) for x in leaves]
         builder, out = tracing.trace_function(self._flat_fun(static, treedef), avals, names,
-                                              getattr(self._fun, "__name__", "fn"), tm, parent)
+                                              getattr(self._fun, "__name__", "fn"), tm, parent,
+                                              inputs=inputs, backend=self._backend)
         out_leaves, out_tree = tree_flatten(out)
+        fixed = {i: o for i, o in enumerate(out_leaves) if _is_float0(o)}
+        if fixed:
+            out_tree = _WithFixed(out_tree, fixed)
+            out_leaves = [o for i, o in enumerate(out_leaves) if i not in fixed]
         for o in out_leaves:
             if not isinstance(o, Tracer):
                 tracing.leaf_signature(o, "output")
@@ -279,12 +319,14 @@ class Jitted:
             builder.finish(out_leaves)
         return builder, out_leaves, out_tree
 
-    def _compile(self, static, leaves, treedef, names):
+    def _compile(self, static, leaves, treedef, names, inputs):
         tm = tracing.TracedModule()
-        builder, out_leaves, out_tree = self._trace(static, leaves, treedef, names, tm)
+        builder, out_leaves, out_tree = self._trace(static, leaves, treedef, names, tm,
+                                                    inputs=inputs if self._concrete else None)
         out_avals = [tracing.aval_of(o) for o in out_leaves]
+        guards = tuple(builder.concrete.guards) if builder.concrete is not None else ()
         exe = tm.compile(builder, out_avals, self._backend)
-        return _Entry(exe, out_tree, [a.weak_type for a in out_avals])
+        return _Entry(exe, out_tree, [a.weak_type for a in out_avals], guards)
 
     def _call_traced(self, static, leaves, treedef, dyn_names, dyn_args):
         parent = tracing.current()
@@ -307,6 +349,24 @@ class Jitted:
         names = tracing.leaf_names(dyn_args, dyn_names, dyn_kwargs)
         self._trace(static, leaves, treedef, names, tm)
         return tm.module
+
+
+def _is_float0(x):
+    return isinstance(x, np.ndarray) and x.dtype == dtypes.float0
+
+
+class _WithFixed:
+    """The output structure of a function some of whose results are fixed values the
+    compiled function does not compute: the float0 cotangents of integer inputs, which
+    JAX returns as NumPy arrays."""
+
+    def __init__(self, treedef, fixed):
+        self.treedef, self.fixed = treedef, fixed
+
+    def unflatten(self, outs):
+        it = iter(outs)
+        return self.treedef.unflatten([self.fixed[i] if i in self.fixed else next(it)
+                                       for i in range(self.treedef.num_leaves)])
 
 
 def call_function(parent, builder, leaves):
@@ -432,23 +492,27 @@ def devices(backend=None):
 # ---------------------------------------------------------------------------------------
 # Shared machinery of the function transforms (grad, jvp, vjp, vmap, ...)
 
-def trace_callee(fun, leaves, in_tree, names, parent, name=None):
+def trace_callee(fun, leaves, in_tree, names, parent, name=None, sources=None):
     """Trace `fun(*in_tree.unflatten(leaves))` into a private func.func of `parent`'s module.
 
     `leaves` are the operands at the call site (Tracers of `parent`, or constants); the
     callee gets one parameter per leaf, plus trailing parameters for the outer tracers it
-    closes over (`builder.captured`). Returns (builder, out_leaves, out_tree)."""
+    closes over (`builder.captured`). `sources`: see `trace_avals`. Returns (builder,
+    out_leaves, out_tree)."""
     return trace_avals(fun, [tracing.aval_of(x) for x in leaves], in_tree, names, parent,
-                       name or getattr(fun, "__name__", "fn"))
+                       name or getattr(fun, "__name__", "fn"), sources)
 
 
-def trace_avals(fun, avals, in_tree, names, parent, name):
-    """Like `trace_callee`, with the parameters given by their abstract values."""
+def trace_avals(fun, avals, in_tree, names, parent, name, sources=None, differentiated=()):
+    """Like `trace_callee`, with the parameters given by their abstract values. `sources`
+    (a derivative's function: see mlax.concrete) are the values of `parent` that the
+    parameters stand for, where the function sees them as JAX's transforms do."""
     tm = parent.traced_module
 
     def flat(*xs):
         return fun(*tree_unflatten(in_tree, xs))
-    builder, out = tracing.trace_function(flat, avals, names, name, tm, parent)
+    builder, out = tracing.trace_function(flat, avals, names, name, tm, parent,
+                                          sources=sources, differentiated=differentiated)
     out_leaves, out_tree = tree_flatten(out)
     for o in out_leaves:
         if not isinstance(o, Tracer):
@@ -481,20 +545,36 @@ def declare(parent, decl: structural.Declaration, name, operand_avals, result_av
     return sym
 
 
-def untraced_value(x) -> bool:
-    """Whether `x`, an argument that a transform passes to its function untouched, can be
-    given to the function as it is instead of being traced: a hashable value with no
-    array in it (a Python number, a string, a tuple of them, a frozen dataclass...). Under
-    JAX's transforms the function sees such arguments concrete, usable as a jit's static
-    argument or in Python control flow; so it does here."""
-    if any(isinstance(leaf, (Tracer, Array, np.ndarray, np.generic))
-           for leaf in tree_flatten(x)[0]):
-        return False
-    try:
-        hash(x)
-    except TypeError:
-        return False
-    return True
+_ARRAYS = (Tracer, Array, np.ndarray, np.generic)
+
+
+def pass_kind(x) -> str:
+    """How a transform gives its function `x`, an argument it passes through untouched.
+    Under JAX's transforms the function sees such arguments as they are (usable as a jit's
+    static argument, in Python control flow); so it does here, except for arrays:
+    - "traced": arrays and numbers (a pytree of them that is not hashable), parameters;
+    - "static": a hashable value with no array in it (a Python number, a string, a tuple
+      of them, a frozen dataclass): closed over, a static argument of the transform's jit;
+    - "closed": any other value holding something that is no array nor number (a dict of
+      objects): closed over; nothing identifies it for a cache, so it is traced afresh."""
+    if isinstance(x, _ARRAYS):
+        return "traced"
+    leaves = tree_flatten(x)[0]
+    if not any(isinstance(leaf, _ARRAYS) for leaf in leaves):
+        try:
+            hash(x)
+            return "static"
+        except TypeError:
+            pass
+    if all(isinstance(leaf, _ARRAYS) or core.is_python_scalar(leaf) for leaf in leaves):
+        return "traced"
+    return "closed"
+
+
+def closed_over(x) -> bool:
+    """Whether a transform gives `x`, an argument it passes through untouched, to its
+    function as it is instead of tracing it (see `pass_kind`)."""
+    return pass_kind(x) != "traced"
 
 
 class Transformed:
@@ -505,7 +585,7 @@ class Transformed:
     positions and keyword names of the arguments the transform hands to the function
     untouched. Called outside any trace, the transform runs as `jit` of itself: traced and
     compiled once per signature, like every transform in mlax; the passed-through
-    arguments that are `untraced_value`s are that jit's static arguments (concrete inside,
+    arguments of `pass_kind` "static" are that jit's static arguments (concrete inside,
     as in JAX; a new value compiles again)."""
 
     def __init__(self, fun):
@@ -517,19 +597,41 @@ class Transformed:
         if core.trace_stack():
             return self._traced(*args, **kwargs)
         static = self._static_options(args, kwargs)
+        if static is None:
+            return self._call_closed(args, kwargs)
         j = self._jits.get(static)
         if j is None:
             def run(*a, **k):
                 return self._traced(*a, **k)
             run.__name__ = self._name()
-            j = self._jits[static] = Jitted(run, *static)
+            j = self._jits[static] = Jitted(run, *static, concrete=True)
         return j(*args, **kwargs)
 
     def _static_options(self, args, kwargs):
-        """(static_argnums, static_argnames) of this call run as a jit (see above)."""
+        """(static_argnums, static_argnames) of this call run as a jit (see above); None
+        where a passed-through argument must be closed over (`pass_kind` "closed")."""
         nums, names = self._passed_through(args, kwargs)
-        return (tuple(i for i in sorted(nums) if untraced_value(args[i])),
-                tuple(sorted(k for k in names if untraced_value(kwargs[k]))))
+        kinds = {i: pass_kind(args[i]) for i in nums}
+        kinds.update({k: pass_kind(kwargs[k]) for k in names})
+        if "closed" in kinds.values():
+            return None
+        return (tuple(i for i in sorted(nums) if kinds[i] == "static"),
+                tuple(sorted(k for k in names if kinds[k] == "static")))
+
+    def _call_closed(self, args, kwargs):
+        """Call with the passed-through arguments that are not arrays closed over, as JAX's
+        transforms close over them, traced and compiled afresh (see `pass_kind`)."""
+        nums, names = self._passed_through(args, kwargs)
+        fixed = {i: args[i] for i in nums if closed_over(args[i])}
+        fixed_kw = {k: kwargs[k] for k in names if closed_over(kwargs[k])}
+
+        def run(*a, **k):
+            it = iter(a)
+            full = [fixed[i] if i in fixed else next(it) for i in range(len(args))]
+            return self._traced(*full, **k, **fixed_kw)
+        run.__name__ = self._name()
+        return Jitted(run, concrete=True)(*[a for i, a in enumerate(args) if i not in fixed],
+                                          **{k: v for k, v in kwargs.items() if k not in fixed_kw})
 
     def _passed_through(self, args, kwargs):
         return (), ()

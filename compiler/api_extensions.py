@@ -91,6 +91,12 @@ def _check_linear(module, func_op, linear_args, seen=()):
             callee = structural.callee_of(op)
             fn = _lookup(module, callee)
             kind = structural.kind_of(fn) if fn is not None else None
+            if kind == "jvp":
+                out = _jvp_linear(op, structural.read(fn), flags)
+                if out is not None:
+                    for r, f in zip(op.results, out):
+                        linear[r] = f
+                    continue
             if fn is None or kind is not None or callee in seen:
                 raise NotImplementedError(
                     f"mlax does not implement linear_transpose through {kind or 'calls'} "
@@ -111,6 +117,18 @@ def _check_linear(module, func_op, linear_args, seen=()):
         for r, f in zip(op.results, out):
             linear[r] = f
     return []
+
+
+def _jvp_linear(op, decl, flags):
+    """The flags of a JVP's results (`linearize`'s function) where only its tangent
+    operands depend on the inputs: its tangent results are linear in them and its primal
+    results do not depend on them. None otherwise."""
+    n_tangents = len(decl.argnums)
+    n_primal = len(op.operands) - n_tangents
+    if any(flags[:n_primal]):
+        return None
+    n_out = len(op.results) // 2
+    return [False] * n_out + [True] * n_out
 
 
 def _lookup(module, name):

@@ -13,7 +13,7 @@ import numpy as np
 
 from mlax import core, tracing
 from mlax.dialects import dependent_results, structural
-from mlax.api import Transformed, declare, emit_call, trace_callee, untraced_value
+from mlax.api import Transformed, closed_over, declare, emit_call, trace_callee
 from mlax.core import ShapedArray
 from mlax.runtime import Array
 from mlax.tracing import Tracer
@@ -155,7 +155,7 @@ class Vmapped(Transformed):
         # Unmapped arguments that are plain values are closed over, not traced: `fun`
         # sees them concrete, as under JAX's vmap (a None stands in: it has no leaves).
         fixed = {i: args[i] for i in self._passed_through(args, kwargs)[0]
-                 if untraced_value(args[i])}
+                 if closed_over(args[i])}
         args = tuple(None if i in fixed else a for i, a in enumerate(args))
         leaves, axes, names = self._arg_axes(args, kwargs)
         avals = [tracing.aval_of(x) for x in leaves]
@@ -188,7 +188,10 @@ class Vmapped(Transformed):
             finally:
                 env.pop()
         per_example.__name__ = getattr(self._fun, "__name__", "fn")
-        builder, out_leaves, out_tree = trace_callee(per_example, stand_ins, in_tree, names, parent)
+        # The unmapped arguments keep their values (known outside jit, as under JAX).
+        sources = [x if ax is None else None for x, ax in zip(leaves, axes)]
+        builder, out_leaves, out_tree = trace_callee(per_example, stand_ins, in_tree, names,
+                                                     parent, sources=sources)
         captured = list(builder.captured)
         in_axes = axes + [None] * len(captured)
         out_avals = builder.out_avals

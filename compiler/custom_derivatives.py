@@ -4,7 +4,7 @@ Inside a trace, calling such a function traces it and its rules into private fun
 of the current module and calls an `mlax.custom_jvp` / `mlax.custom_vjp` declaration
 naming them (see mlax.dialects.structural); mlax.transforms.autodiff uses the rules when
 it differentiates the call, and the primal function otherwise. Outside a trace, the
-function runs as a jit of itself.
+function runs as it is, op by op, as in JAX.
 """
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ import functools
 import inspect
 
 from mlax import core, tracing
-from mlax.ad import (_cast_like, _fname, _named, _origins, _site, _trace, _zeros_like_leaf,
+from mlax.ad import (_cast_like, _fname, _origins, _site, _trace, _zeros_like_leaf,
                      _zeros_of)
-from mlax.api import Jitted, declare, emit_call
+from mlax.api import declare, emit_call
 from mlax.dialects import structural
 from mlax.tree_util import tree_flatten, tree_map, tree_structure
 
-__all__ = ["custom_jvp", "custom_vjp"]
+__all__ = ["custom_gradient", "custom_jvp", "custom_vjp"]
 
 
 
@@ -46,7 +46,6 @@ class _CustomBase:
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.nondiff_argnums = tuple(int(i) for i in nondiff_argnums)
-        self._jitted = None
         self._depth = 0           # how many of this function's rules are being traced
 
     def __get__(self, obj, objtype=None):
@@ -58,10 +57,10 @@ class _CustomBase:
         args = _resolve_args(self.fun, args, kwargs)
         self._check_defined()
         if not core.trace_stack():
-            if self._jitted is None:
-                self._jitted = Jitted(_named(lambda *a: self(*a), _fname(self.fun)),
-                                      static_argnums=self.nondiff_argnums)
-            return self._jitted(*args)
+            # As in JAX, outside any transform the function just runs, op by op, on the
+            # arguments as given (Python floats in, a Python float may come out); the
+            # rules are not called.
+            return self.fun(*args)
         if self._depth >= _CUSTOM_NESTING:
             # Called inside its own rule (as in `ans = f(x)` in a JVP rule), past the depth
             # that higher derivatives use: the primal function, without the rule.
@@ -80,7 +79,7 @@ class _CustomBase:
         self._merge, self._nondiff = merge, [nondiff[i] for i in sorted(nondiff)]
         parent = tracing.current()
         callee, _, out_tree = _trace(lambda *d: self.fun(*merge(d)), avals, in_tree, names,
-                                     parent, _fname(self.fun))
+                                     parent, _fname(self.fun), leaves)
         self._depth += 1
         try:
             return self._emit(parent, leaves, avals, in_tree, names, diff_args, callee, out_tree)
@@ -152,7 +151,7 @@ class custom_jvp(_CustomBase):
             return p_leaves, t_leaves
         pair_tree = tree_structure((in_tree.unflatten(leaves), in_tree.unflatten(leaves)))
         rule_b, _, _ = _trace(rule, avals + avals, pair_tree, names + names, parent,
-                              f"{_fname(self.fun)}_jvp")
+                              f"{_fname(self.fun)}_jvp", list(leaves) + [None] * len(leaves))
         decl = structural.CustomJvp(callee=callee.name, jvp=rule_b.name, num_args=len(leaves),
                                     num_callee_consts=len(callee.captured))
         operands = list(leaves) + list(callee.captured) + list(rule_b.captured)
@@ -204,7 +203,8 @@ class custom_vjp(_CustomBase):
             r_leaves, r_tree = tree_flatten(r)
             res_tree_box.append(r_tree)
             return o_leaves, r_leaves
-        fwd_b, _, _ = _trace(fwd, avals, in_tree, names, parent, f"{_fname(self.fun)}_fwd")
+        fwd_b, fwd_outs, _ = _trace(fwd, avals, in_tree, names, parent,
+                                    f"{_fname(self.fun)}_fwd", leaves)
         res_tree = res_tree_box[0]
         res_avals = list(fwd_b.out_avals[len(out_avals):])
         n_args = len(diff_args)
@@ -238,9 +238,12 @@ class custom_vjp(_CustomBase):
                          for x, a in zip(g_leaves, av)]
             return flat
         bwd_tree = tree_structure((res_tree.unflatten(res_avals), out_tree.unflatten(out_avals)))
+        # The residuals are known where the arguments are (JAX calls bwd with their
+        # values outside jit); the cotangents are not.
         bwd_b, _, _ = _trace(bwd, res_avals + out_avals, bwd_tree,
                              [""] * (len(res_avals) + len(out_avals)), parent,
-                             f"{_fname(self.fun)}_bwd")
+                             f"{_fname(self.fun)}_bwd",
+                             list(fwd_outs[len(out_avals):]) + [None] * len(out_avals))
         decl = structural.CustomVjp(callee=callee.name, fwd=fwd_b.name, bwd=bwd_b.name,
                                     num_args=len(leaves), num_callee_consts=len(callee.captured),
                                     num_fwd_consts=len(fwd_b.captured), num_res=len(res_avals))
@@ -250,3 +253,45 @@ class custom_vjp(_CustomBase):
                       [tracing.aval_of(x) for x in operands], out_avals)
         outs = emit_call(tracing.current(), sym, operands, out_avals, _origins(operands))
         return out_tree.unflatten(outs)
+
+
+def custom_gradient(fun):
+    """JAX's `custom_gradient`: `fun(*args)` returns `(value, vjp_fn)`, where
+    `vjp_fn(cotangent)` gives a tuple of one cotangent per argument. A custom_vjp whose
+    fwd traces `vjp_fn` at once, on cotangents like the value: the values it closes over
+    are the residuals, and bwd calls the traced function on them."""
+    traced = []          # (function builder, output structure) of each fwd traced
+
+    @custom_vjp
+    def wrapped(*args):
+        return _value_and_rule(fun, args)[0]
+
+    def fwd(*args):
+        ans, rule = _value_and_rule(fun, args)
+        leaves, tree = tree_flatten(ans)
+        avals = [tracing.aval_of(x) for x in leaves]
+        builder, _, out_tree = _trace(lambda *cts: rule(*cts), avals,
+                                      tree_structure((tree.unflatten(leaves),)),
+                                      [""] * len(avals), tracing.current(),
+                                      f"{_fname(fun)}_vjp")
+        traced.append((builder, out_tree))
+        return ans, list(builder.captured)
+
+    def bwd(res, ct):
+        builder, out_tree = traced[-1]
+        outs = emit_call(tracing.current(), builder.name, tree_flatten(ct)[0] + list(res),
+                         builder.out_avals, _origins(res))
+        cts = out_tree.unflatten(outs)
+        return cts if isinstance(cts, (tuple, list)) else (cts,)
+
+    wrapped.defvjp(fwd, bwd)
+    functools.update_wrapper(wrapped, fun)
+    return wrapped
+
+
+def _value_and_rule(fun, args):
+    res = fun(*args)
+    if not (isinstance(res, (tuple, list)) and len(res) == 2 and callable(res[1])):
+        raise TypeError(f"custom_gradient function {_fname(fun)} must return a pair "
+                        f"(value, vjp_fn) with vjp_fn callable, got {res!r} (at {_site()}).")
+    return res

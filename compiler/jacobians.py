@@ -39,9 +39,12 @@ class Jacobian(Transformed):
         if core.trace_stack():
             return self._traced(*args, **kwargs)
         key = (self._mode, self._fun, _hashable_argnums(self._argnums), self._has_aux)
+        static = self._static_options(args, kwargs)
+        if static is None:
+            return self._call_closed(args, kwargs)
         return _eager(key, lambda: _named(lambda *a, **k: self._traced(*a, **k),
                                           self._name()),
-                      self._static_options(args, kwargs))(*args, **kwargs)
+                      static)(*args, **kwargs)
 
     def _passed_through(self, args, kwargs):
         return _not_differentiated(self, args, kwargs)

@@ -19,7 +19,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, func
 
-from mlax import backends, core
+from mlax import backends, concrete, core
 from mlax.core import ShapedArray
 from mlax.dialects import create, dense_attr, make_context, spec_of_type, tensor_type
 from mlax.runtime import Array
@@ -88,20 +88,65 @@ class Tracer:
         raise cls(f"{what} of traced array with shape {self.aval.str_short()} at {user_site()}. "
                   f"{self._origin_text()} {fix}")
 
+    def concrete(self, derivative_ok=True):
+        """This value as an Array where it is known while tracing (the function of a
+        transform called outside jit, see mlax.concrete), else None. Not where it carries
+        a derivative unless `derivative_ok` (JAX's float() refuses those)."""
+        known = getattr(self.builder, "concrete", None)     # None: a stand-in (vmap)
+        if known is None or (not derivative_ok and known.differentiated(self)):
+            return None
+        return known.value(self)
+
     def __bool__(self):
+        v = self.concrete()
+        if v is not None:
+            return bool(v)
         self._concretization(core.TracerBoolConversionError, "Attempted boolean conversion",
                              "Mark the argument static with static_argnums/static_argnames, "
                              "or use lax.cond / jnp.where for value-dependent choices.")
 
     def __int__(self):
+        v = self.concrete()
+        if v is not None:
+            return int(v)
         self._concretization(core.TracerIntegerConversionError, "Attempted integer conversion",
                              "Mark the argument static with static_argnums/static_argnames, "
                              "or use lax.fori_loop / lax.dynamic_slice.")
 
-    __index__ = __int__
+    def __index__(self):
+        v = self.concrete()
+        if v is not None:
+            return v.__index__()
+        self._concretization(core.TracerIntegerConversionError, "Attempted integer conversion",
+                             "Mark the argument static with static_argnums/static_argnames, "
+                             "or use lax.fori_loop / lax.dynamic_slice.")
 
     def __float__(self):
+        v = self.concrete(derivative_ok=False)
+        if v is not None:
+            return float(v)
         self._concretization(core.ConcretizationTypeError, "Attempted float conversion",
+                             "Mark the argument static with static_argnums/static_argnames.")
+
+    def __complex__(self):
+        v = self.concrete(derivative_ok=False)
+        if v is not None:
+            return complex(v)
+        self._concretization(core.ConcretizationTypeError, "Attempted complex conversion",
+                             "Mark the argument static with static_argnums/static_argnames.")
+
+    def item(self, *args):
+        v = self.concrete()
+        if v is not None:
+            return v.item(*args)
+        self._concretization(core.ConcretizationTypeError, "Attempted item() conversion",
+                             "Mark the argument static with static_argnums/static_argnames.")
+
+    def tolist(self):
+        v = self.concrete(derivative_ok=False)
+        if v is not None:
+            return v.tolist()
+        self._concretization(core.ConcretizationTypeError, "Attempted tolist() conversion",
                              "Mark the argument static with static_argnums/static_argnames.")
 
     def __array__(self, dtype=None, copy=None):
@@ -144,6 +189,11 @@ class FunctionBuilder:
         self._captured_args = {}  # id(outer tracer) -> Tracer in this builder
         self._constants = {}
         self.finished = False
+        # Where the values of this function's arguments are known (mlax.concrete): the
+        # Evaluation that computes its tracers' values, and what each parameter stands for.
+        self.concrete = None
+        self.sources = None
+        self.differentiated = frozenset()   # the parameters a transform differentiates
 
     def add_argument(self, aval: ShapedArray, origin=frozenset()) -> Tracer:
         v = self.block.add_argument(tensor_type(aval.shape, aval.dtype), ir.Location.unknown())
@@ -331,14 +381,35 @@ def default_backend(name=None) -> backends.Backend:
     return backends.get(name or config.read("jax_platform_name"))
 
 
-def trace_function(fn, in_avals, arg_names, name, traced_module=None, parent=None):
+def trace_function(fn, in_avals, arg_names, name, traced_module=None, parent=None,
+                   inputs=None, sources=None, backend=None, differentiated=()):
     """Trace `fn` on tracers of `in_avals` into a new func.func.
 
     Returns (builder, outputs), where outputs is what `fn` returned (a pytree whose
     leaves are Tracers or constants); the caller flattens it and calls `finish`.
-    `parent` is the builder of an enclosing trace, for closures."""
+    `parent` is the builder of an enclosing trace, for closures.
+
+    Concrete values (mlax.concrete): `inputs`, the arguments' values, make the function's
+    tracers convertible to Python values (`bool`, `int`, ...) by evaluating them (a
+    transform called outside jit, compiled on `backend`); `sources`, one per parameter,
+    the values of `parent` (or constants; None: unknown) that the parameters stand for,
+    make them convertible where the parent's are (the function of a derivative), or where
+    they are all constants. `differentiated`: the parameters the derivative is taken
+    with respect to (JAX's float() refuses values computed from them)."""
     tm = traced_module
     builder = FunctionBuilder(tm.module, tm.unique_name(name), parent, tm)
+    if inputs is not None:
+        builder.concrete = concrete.Evaluation(builder, list(inputs),
+                                               default_backend(backend))
+    elif sources is not None:
+        builder.differentiated = frozenset(differentiated)
+        sources = [s if s is None or isinstance(s, Tracer) else _as_numpy(s) for s in sources]
+        if parent is not None and parent.concrete is not None:
+            builder.concrete = parent.concrete
+            builder.sources = sources
+        elif sources and all(isinstance(s, np.ndarray) for s in sources):
+            # Constants (`grad(f)(3.0)` under jit): known whatever the enclosing trace.
+            builder.concrete = concrete.Evaluation(builder, sources, default_backend(backend))
     with tm.ctx, ir.Location.unknown():
         args = [builder.add_argument(a, frozenset([n]) if n else frozenset())
                 for a, n in zip(in_avals, arg_names)]

@@ -125,8 +125,7 @@ def _const(like, value):
 # -- ranges ------------------------------------------------------------------------------
 
 def arange(start, stop=None, step=None, dtype=None, *, device=None):
-    for v in (start, stop, step):
-        _concrete(v, "arange")
+    start, stop, step = (_concrete(v, "arange") for v in (start, stop, step))
     start = _np.asarray(start).item() if isinstance(start, Array) else start
     stop = _np.asarray(stop).item() if isinstance(stop, Array) else stop
     step = _np.asarray(step).item() if isinstance(step, Array) else step

@@ -88,6 +88,9 @@ def _parse(shape, idx):
             continue
         if isinstance(i, list):
             i = _list_index(i)
+        if isinstance(i, Tracer) and np.dtype(i.dtype) == np.bool_:
+            known = i.concrete()      # a mask whose values are known (mlax.concrete)
+            i = i if known is None else known
         if isinstance(i, (np.ndarray, Array, Tracer)):
             dt = np.dtype(i.dtype)
             if dt == np.bool_ and i.ndim == 0 and not isinstance(i, Tracer):
@@ -158,6 +161,9 @@ def _is_scalar_entry(e):
 
 def _static(v, what):
     if isinstance(v, Tracer):
+        known = v.concrete()
+        if known is not None:
+            return int(known)
         v._concretization(core.ConcretizationTypeError, f"{what} needs a static value; got a traced value",
                           "Use lax.dynamic_slice for slices at traced positions.")
     return None if v is None else int(v)

@@ -88,7 +88,11 @@ def _shape(shape, unknown_ok=False):
 
 
 def _concrete(x, what):
+    """`x`, or the value of a tracer whose value is known (mlax.concrete)."""
     if isinstance(x, Tracer):
+        known = x.concrete()
+        if known is not None:
+            return known
         x._concretization(core.ConcretizationTypeError, f"{what} needs a concrete value; got a traced value",
                           "Pass it as a static argument.")
     return x

@@ -4,7 +4,6 @@
 #   https://docs.jax.dev/en/latest/advanced-autodiff.html
 #   https://docs.jax.dev/en/latest/new_docs/301/cookbook.html
 # Changed: printed values go through report_call(): an example that raises is reported, not fatal.
-# compat: xfail jax.linear_transpose, jax.custom_gradient missing; grad(allow_int) float0 differs
 import jax
 import jax.numpy as jnp
 from jax import grad, jit, vmap, lax, random, jvp, vjp, linearize

@@ -3,7 +3,6 @@
 #   https://docs.jax.dev/en/latest/notebooks/autodiff_cookbook.html
 # Changed: %timeit cells left out, 16 instead of 128 covectors, 6x8 instead of 30x40 for the
 # Hessian-vector products; the asserts report their values; check_grads moved to the end.
-# compat: xfail vjp of Python control flow on concrete inputs raises; jax.test_util missing
 import jax.numpy as jnp
 from jax import grad, jit, vmap, jvp, vjp, jacfwd, jacrev
 from jax import random

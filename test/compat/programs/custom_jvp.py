@@ -3,7 +3,6 @@
 #   pytrees, nondiff_argnums, Python control flow in rules)
 #   https://docs.jax.dev/en/latest/notebooks/Custom_derivative_rules_for_Python_code.html
 # Changed: printed values go through report(); the side-effect prints are counted.
-# compat: xfail Python control flow in a custom_jvp rule raises under grad; eager results differ
 from functools import partial
 
 import jax.numpy as jnp

@@ -3,7 +3,6 @@
 #   pytrees, the jvp-of-custom_vjp error)
 #   https://docs.jax.dev/en/latest/notebooks/Custom_derivative_rules_for_Python_code.html
 # Changed: plots left out (their data is reported); printed values go through report().
-# compat: xfail custom_vjp called eagerly returns Arrays where JAX returns Python floats
 from functools import partial
 
 import jax.numpy as jnp
