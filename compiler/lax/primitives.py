@@ -332,3 +332,15 @@ def top_k(operand, k):
 def threefry2x32_p(k0, k1, x0, x1):
     return tuple(bind("mlax.threefry2x32", k0, k1, x0, x1))
 
+
+
+def rev(operand, dimensions):
+    """operand with the order of its elements reversed along `dimensions`."""
+    nd = aval(operand).ndim
+    dims = tuple(sorted({int(d) for d in dimensions}))
+    if any(not 0 <= d < nd for d in dims):
+        raise ValueError(f"rev dimensions {tuple(dimensions)} out of range for an operand of "
+                         f"rank {nd}")
+    if not dims:
+        return operand
+    return bind("mlax.rev", operand, dimensions=dims)

@@ -1,0 +1,85 @@
+"""Windowed reductions, as in JAX's lax windowed_reductions.py: `reduce_window` with one of
+lax's monoids (add, max, min, mul) is one `mlax.reduce_window` op carrying XLA's
+ReduceWindow attributes and its init value as a scalar operand."""
+from __future__ import annotations
+
+import numpy as np
+
+from mlax.dispatch import bind
+from mlax.lax import primitives as prims
+from mlax.lax.convolution import _dilate_dim, padtype_to_pads
+from mlax.tracing import user_site
+
+# The computations reduce_window knows, by the lax function the user passes.
+_COMPUTATIONS = {prims.add: "add", prims.max: "max", prims.min: "min", prims.mul: "mul"}
+
+
+def reduce_window_shape_tuple(operand_shape, window_dimensions, window_strides, padding,
+                              base_dilation=None, window_dilation=None):
+    if base_dilation is not None:
+        operand_shape = [_dilate_dim(n, d) for n, d in zip(operand_shape, base_dilation)]
+    if window_dilation is not None:
+        window_dimensions = [_dilate_dim(w, d) for w, d in zip(window_dimensions, window_dilation)]
+    padded = [n + lo + hi for n, (lo, hi) in zip(operand_shape, padding)]
+    return tuple(0 if p < w else (p - w) // s + 1
+                 for p, w, s in zip(padded, window_dimensions, window_strides))
+
+
+def reduce_window(operand, init_value, computation, window_dimensions, window_strides=None,
+                  padding="VALID", base_dilation=None, window_dilation=None):
+    """`computation` over padded windows of `operand` (XLA's ReduceWindow), as
+    jax.lax.reduce_window; `computation` is one of lax.add, lax.max, lax.min, lax.mul."""
+    if isinstance(operand, (list, tuple, dict)):
+        raise NotImplementedError("mlax's lax.reduce_window takes one array operand; pytrees "
+                                  f"of operands are not implemented (at {user_site()})")
+    kind = _COMPUTATIONS.get(computation)
+    if kind is None:
+        raise NotImplementedError(
+            f"mlax's lax.reduce_window implements the computations lax.add, lax.max, lax.min "
+            f"and lax.mul, not {getattr(computation, '__name__', computation)!r} "
+            f"(at {user_site()})")
+    a = prims.aval(operand)
+    n = a.ndim
+    window_dimensions = tuple(int(w) for w in window_dimensions)
+    window_strides = (1,) * n if window_strides is None else tuple(int(s) for s in window_strides)
+    base_dilation = (1,) * n if base_dilation is None else tuple(int(d) for d in base_dilation)
+    window_dilation = (1,) * n if window_dilation is None else \
+        tuple(int(d) for d in window_dilation)
+    for key, value in (("window_dimensions", window_dimensions),
+                       ("window_strides", window_strides), ("base_dilation", base_dilation),
+                       ("window_dilation", window_dilation)):
+        if len(value) != n:
+            raise TypeError(f"reduce_window: {key} {value} must have one entry per dimension "
+                            f"of the operand {a.str_short()} (at {user_site()})")
+        if any(v < 1 for v in value):
+            raise TypeError(f"reduce_window: {key} must be positive, got {value} "
+                            f"(at {user_site()})")
+    if isinstance(padding, str):
+        dilated = [_dilate_dim(w, d) for w, d in zip(window_dimensions, window_dilation)]
+        padding = padtype_to_pads(a.shape, dilated, window_strides, padding)
+    padding = tuple((int(lo), int(hi)) for lo, hi in padding)
+    if len(padding) != n:
+        raise TypeError(f"reduce_window: padding {padding} must have one pair per dimension "
+                        f"of the operand {a.str_short()} (at {user_site()})")
+    init = init_value
+    if isinstance(init, (bool, int, float, np.generic, np.ndarray)):
+        init = np.asarray(init)
+        if init.shape != ():
+            raise TypeError(f"reduce_window: init_value must be a scalar, got shape "
+                            f"{init.shape} (at {user_site()})")
+        init = init.astype(a.dtype)
+    else:
+        ia = prims.aval(init)
+        if ia.shape != ():
+            raise TypeError(f"reduce_window: init_value must be a scalar, got "
+                            f"{ia.str_short()} (at {user_site()})")
+        if ia.dtype != a.dtype:
+            if not ia.weak_type:
+                raise TypeError(f"reduce_window: init_value dtype {ia.dtype.name} differs "
+                                f"from the operand's {a.dtype.name} (at {user_site()})")
+            init = prims.convert_element_type(init, a.dtype)
+    return bind("mlax.reduce_window", operand, init, computation=kind,
+                window_dimensions=window_dimensions, window_strides=window_strides,
+                padding_low=tuple(lo for lo, _ in padding),
+                padding_high=tuple(hi for _, hi in padding), base_dilation=base_dilation,
+                window_dilation=window_dilation)
