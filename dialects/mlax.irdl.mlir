@@ -462,7 +462,6 @@ irdl.dialect @mlax {
   irdl.operation @reduce_window {
     %t0 = irdl.base "!builtin.tensor"
     %t1 = irdl.base "!builtin.tensor"
-    %t2 = irdl.base "!builtin.tensor"
     %a_computation = irdl.base "#builtin.string"
     %a_window_dimensions = irdl.base "#builtin.dense_array"
     %a_window_strides = irdl.base "#builtin.dense_array"
@@ -471,8 +470,8 @@ irdl.dialect @mlax {
     %a_base_dilation = irdl.base "#builtin.dense_array"
     %a_window_dilation = irdl.base "#builtin.dense_array"
     irdl.attributes {"computation" = %a_computation, "window_dimensions" = %a_window_dimensions, "window_strides" = %a_window_strides, "padding_low" = %a_padding_low, "padding_high" = %a_padding_high, "base_dilation" = %a_base_dilation, "window_dilation" = %a_window_dilation}
-    irdl.operands(x: %t0, init: %t1)
-    irdl.results(out: %t2)
+    irdl.operands(x: %t0)
+    irdl.results(out: %t1)
   }
   irdl.operation @rem {
     %t0 = irdl.base "!builtin.tensor"

@@ -566,13 +566,12 @@ def _window_shape(name, x, window_dimensions, window_strides, padding_low, paddi
     return tuple(shape)
 
 
-@defop("reduce_window", ["x", "init"], attrs={"computation": "str", **WINDOW_ATTRS})
+@defop("reduce_window", ["x"], attrs={"computation": "str", **WINDOW_ATTRS})
 def _reduce_window(specs, computation, **window):
-    """`computation` (add, max, min, mul) over the elements of x in each window, starting
-    from `init` (a scalar); padding and base dilation holes take no part (XLA's ReduceWindow)"""
-    x, init = specs
-    if init.shape != () or init.dtype != x.dtype:
-        _fail(f"mlax.reduce_window: init must be a scalar of x's dtype, got {init} for {x}")
+    """`computation` (add, max, min, mul) over the elements of x in each window, from the
+    computation's identity; padding and base dilation holes take no part (XLA's
+    ReduceWindow with the monoid's identity as its init value)"""
+    x = specs[0]
     if computation not in WINDOW_COMPUTATIONS:
         _fail(f"mlax.reduce_window: computation must be one of {WINDOW_COMPUTATIONS}, "
               f"got {computation!r}")

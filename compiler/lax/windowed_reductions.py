@@ -1,6 +1,8 @@
 """Windowed reductions, as in JAX's lax windowed_reductions.py: `reduce_window` with one of
 lax's monoids (add, max, min, mul) is one `mlax.reduce_window` op carrying XLA's
-ReduceWindow attributes and its init value as a scalar operand."""
+ReduceWindow attributes; it starts each window from the monoid's identity, and an init
+value other than that combines with its result elementwise (XLA leaves padding out of
+the windows, so the two agree)."""
 from __future__ import annotations
 
 import numpy as np
@@ -61,6 +63,14 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
     if len(padding) != n:
         raise TypeError(f"reduce_window: padding {padding} must have one pair per dimension "
                         f"of the operand {a.str_short()} (at {user_site()})")
+    out = bind("mlax.reduce_window", operand, computation=kind,
+               window_dimensions=window_dimensions, window_strides=window_strides,
+               padding_low=tuple(lo for lo, _ in padding),
+               padding_high=tuple(hi for _, hi in padding), base_dilation=base_dilation,
+               window_dilation=window_dilation)
+    if _is_identity(kind, init_value, a.dtype):
+        return out
+    # Any other init value starts each window: it combines with the window's result.
     init = init_value
     if isinstance(init, (bool, int, float, np.generic, np.ndarray)):
         init = np.asarray(init)
@@ -78,8 +88,25 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
                 raise TypeError(f"reduce_window: init_value dtype {ia.dtype.name} differs "
                                 f"from the operand's {a.dtype.name} (at {user_site()})")
             init = prims.convert_element_type(init, a.dtype)
-    return bind("mlax.reduce_window", operand, init, computation=kind,
-                window_dimensions=window_dimensions, window_strides=window_strides,
-                padding_low=tuple(lo for lo, _ in padding),
-                padding_high=tuple(hi for _, hi in padding), base_dilation=base_dilation,
-                window_dilation=window_dilation)
+    shape = prims.aval(out).shape
+    return computation(out, prims.broadcast_in_dim(init, shape, ()))
+
+
+def _identity(kind, dtype):
+    dtype = np.dtype(dtype)
+    if kind in ("add", "mul"):
+        return 0 if kind == "add" else 1
+    if dtype.kind == "f":
+        return -np.inf if kind == "max" else np.inf
+    if dtype == np.bool_:
+        return kind == "min"
+    info = np.iinfo(dtype)
+    return info.min if kind == "max" else info.max
+
+
+def _is_identity(kind, init, dtype):
+    """Whether `init` is known (a concrete scalar) to be the computation's identity."""
+    if not isinstance(init, (bool, int, float, np.generic, np.ndarray)):
+        return False
+    value = np.asarray(init)
+    return value.shape == () and bool(value.astype(dtype) == _identity(kind, dtype))

@@ -252,10 +252,9 @@ def _reduce_window_rule(op):
     a = op.attrs
     if 0 in out.shape:
         return [empty(out)]
-    init = tensor.extract(op.operands[1], [])
     # Padding and holes take no part (XLA skips them): they hold the identity.
-    identity_value = _IDENTITY[a["computation"]](x.dtype)
-    padded, _, _ = _padded_operand(op.operands[0], x, scalar_const(x.dtype, identity_value, True), a)
+    init = scalar_const(x.dtype, _IDENTITY[a["computation"]](x.dtype), storage=True)
+    padded, _, _ = _padded_operand(op.operands[0], x, init, a)
     read, shape_only, kmap, omap = _window_loops(x, a)
     n = len(x.shape)
     start = linalg.fill(init, outs=[empty(out)])
