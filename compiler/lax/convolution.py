@@ -240,9 +240,10 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
     if preferred_element_type is not None:
         preferred = core.canonicalize_dtype(preferred_element_type)
         if preferred != la.dtype:
-            if np.promote_types(la.dtype, preferred) != preferred:
-                raise TypeError(f"`preferred_element_type` {preferred.name} is narrower than "
-                                f"the input type {la.dtype.name} (at {user_site()})")
+            narrower = preferred.kind == la.dtype.kind and preferred.itemsize < la.dtype.itemsize
+            if narrower or (la.dtype.kind == "f" and preferred.kind != "f"):
+                raise TypeError(f"`preferred_element_type` {preferred.name} does not fit the "
+                                f"input type {la.dtype.name} (at {user_site()})")
             # Accumulating in the wider type is computing in it: the inputs convert exactly.
             lhs = convert_element_type(lhs, preferred)
             rhs = convert_element_type(rhs, preferred)
