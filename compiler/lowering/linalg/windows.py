@@ -28,9 +28,9 @@ from mlir import ir
 from mlir.dialects import arith, linalg, tensor
 
 from mlax.dialects.types import TensorSpec
-from mlax.lowering.linalg.builders import (amap, el, empty, extract_slice, filled, generic,
-                                           identity, insert_slice, is_float, is_unsigned,
-                                           reassoc_attr, scalar_const, ttype)
+from mlax.lowering.linalg.builders import (el, empty, extract_slice, filled, generic, identity,
+                                           index_const, insert_slice, is_float, is_unsigned,
+                                           loop_nest, reassoc_attr, scalar_const, ttype)
 from mlax.lowering.linalg.elementwise import CMP_FLOAT, CMP_SIGNED, CMP_UNSIGNED, by_dtype, \
     maximum, minimum
 from mlax.lowering.linalg.reductions import _dot_general_rule, _highest, _lowest
@@ -119,16 +119,72 @@ class _Contraction:
         self.out_specs = [out_spec]
         self.in_dtypes = [lhs_spec.dtype, rhs_spec.dtype]
         nb = 1 if batch else 0
-        self.attrs = {"lhs_contracting_dimensions": (nb + 1,),
+        self.attrs = {"lhs_contracting_dimensions": (len(lhs_spec.shape) - 1,),
                       "rhs_contracting_dimensions": (nb,),
                       "lhs_batch_dimensions": (0,) if batch else (),
                       "rhs_batch_dimensions": (0,) if batch else ()}
 
 
-def _collapse(v, spec, groups):
-    shape = tuple(int(np.prod([spec.shape[i] for i in g], dtype=np.int64)) for g in groups)
-    out = TensorSpec(shape, spec.dtype)
-    return tensor.CollapseShapeOp(ttype(out), v, reassoc_attr(groups)).result, out
+def _flat(ivs, sizes):
+    """The row-major flat index (an index Value) of loop position `ivs` in `sizes`."""
+    flat = ivs[0]
+    for iv, n in zip(ivs[1:], sizes[1:]):
+        flat = arith.addi(arith.muli(flat, index_const(n)), iv)
+    return flat
+
+
+def _im2col(src, spec, g0, space, window, strides, dilation):
+    """The windows of `src` ([group?, batch, padded spatial..., feature]) as
+    [group?, batch, out spatial..., window * feature]: strided slices copied in a loop
+    over the window's positions, or over the out positions where there are fewer.
+
+    Slices, not a generic, and no reshape: elementwise fusion would fold a copying generic
+    into the contraction (its reads then no longer permutations), and reshape propagation
+    would split the contraction's k loop, both of which leave the CPU schedule only scalar
+    loops."""
+    nsp = len(space)
+    lead = list(spec.shape[:g0 + 1])
+    feat = spec.shape[-1]
+    kc = int(np.prod(window)) * feat
+    out_spec = TensorSpec(tuple(lead) + tuple(space) + (kc,), spec.dtype)
+    zeros = [0] * (g0 + 1)
+
+    def by_window(ivs, acc):
+        starts = [arith.muli(iv, index_const(d)) for iv, d in zip(ivs, dilation)]
+        part = extract_slice(src, zeros + starts + [0], lead + list(space) + [feat],
+                             [1] * (g0 + 1) + list(strides) + [1])
+        col = arith.muli(_flat(ivs, window), index_const(feat))
+        return [insert_slice(part, acc, zeros + [0] * nsp + [col])]
+
+    def by_position(ivs, acc):
+        starts = [arith.muli(iv, index_const(st)) for iv, st in zip(ivs, strides)]
+        block = lead + list(window) + [feat]
+        part = extract_slice(src, zeros + starts + [0], block,
+                             [1] * (g0 + 1) + list(dilation) + [1])
+        flat_spec = TensorSpec(tuple(lead) + (kc,), spec.dtype)
+        part = tensor.CollapseShapeOp(ttype(flat_spec), part, reassoc_attr(
+            [[i] for i in range(g0 + 1)] + [list(range(g0 + 1, g0 + 2 + nsp))])).result
+        return [insert_slice(part, acc, zeros + list(ivs) + [0],
+                             sizes=lead + [1] * nsp + [kc])]
+    if np.prod(window) <= np.prod(space):
+        return loop_nest(window, [empty(out_spec)], by_window)[0], out_spec
+    return loop_nest(space, [empty(out_spec)], by_position)[0], out_spec
+
+
+def _kernel_rows(src, spec, g0, window):
+    """`src` ([group?, window..., in feature, out feature]) as
+    [group?, window * in feature, out feature], by slices (see _im2col)."""
+    lead = list(spec.shape[:g0])
+    cg, og = spec.shape[-2:]
+    out_spec = TensorSpec(tuple(lead) + (int(np.prod(window)) * cg, og), spec.dtype)
+    nsp = len(window)
+
+    def body(ivs, acc):
+        part = extract_slice(src, [0] * g0 + list(ivs) + [0, 0], lead + [1] * nsp + [cg, og],
+                             result_shape=lead + [cg, og])
+        row = arith.muli(_flat(ivs, window), index_const(cg))
+        return [insert_slice(part, acc, [0] * g0 + [row, 0])]
+    return loop_nest(window, [empty(out_spec)], body)[0], out_spec
 
 
 def _conv_rule(op):
@@ -159,26 +215,26 @@ def _conv_rule(op):
     zero = scalar_const(dtype, 0, storage=True)
     padded, padded_shape, _ = _pad(op.operands[0], lhs_t, zero, low, high, interior)
 
-    # Patches: loops [group?, batch, out spatial..., window..., in feature].
+    # The padded lhs as [group?, batch, spatial..., in feature] (a copy unless it is).
     g0 = 1 if groups > 1 else 0
-    nloops = g0 + 1 + 2 * nsp + 1
-    bdim, odims = g0, list(range(g0 + 1, g0 + 1 + nsp))
-    kdims = list(range(g0 + 1 + nsp, g0 + 1 + 2 * nsp))
-    cdim = nloops - 1
+    canon_rank = g0 + nsp + 2
     exprs = [None] * len(ls)
-    exprs[ls[0]] = _add(_mul(_d(0), nb), _d(bdim)) if by_batch else _d(bdim)
-    exprs[ls[1]] = _add(_mul(_d(0), cg), _d(cdim)) if groups > 1 and not by_batch else _d(cdim)
+    exprs[ls[0]] = _add(_mul(_d(0), nb), _d(g0)) if by_batch else _d(g0)
+    exprs[ls[1]] = (_add(_mul(_d(0), cg), _d(canon_rank - 1)) if g0 and not by_batch
+                    else _d(canon_rank - 1))
     for i, d in enumerate(ls[2:]):
-        exprs[d] = _window_expr(odims[i], kdims[i], a["window_strides"][i], a["rhs_dilation"][i])
-    patch_shape = ((groups,) if g0 else ()) + (nb,) + tuple(space) + tuple(window) + (cg,)
-    patch_spec = TensorSpec(patch_shape, dtype)
-    patches = generic([patch_spec], [padded], [dtype], [_amap(nloops, exprs)],
-                      [identity(nloops)], ["parallel"] * nloops, lambda x, _: [x])[0]
-    m_group = list(range(g0, g0 + 1 + nsp))
-    k_group = list(range(g0 + 1 + nsp, nloops))
-    lhs2, lhs2_spec = _collapse(patches, patch_spec, ([[0]] if g0 else []) + [m_group, k_group])
+        exprs[d] = _d(g0 + 1 + i)
+    canon_spec = TensorSpec(((groups,) if g0 else ()) + (nb,)
+                            + tuple(padded_shape[d] for d in ls[2:]) + (cg,), dtype)
+    if g0 or list(ls) != [0, len(ls) - 1] + list(range(1, len(ls) - 1)):
+        padded = generic([canon_spec], [padded], [dtype], [_amap(canon_rank, exprs)],
+                         [identity(canon_rank)], ["parallel"] * canon_rank,
+                         lambda x, _: [x])[0]
+    patches, patch_spec = _im2col(padded, canon_spec, g0, space, window, a["window_strides"],
+                                  a["rhs_dilation"])
 
-    # The kernel as [group?, window..., in feature, out feature].
+    # The kernel as [group?, window..., in feature, out feature] (a copy unless it is),
+    # then as rows [group?, window * in feature, out feature].
     rloops = g0 + nsp + 2
     rexprs = [None] * len(rs)
     rexprs[rs[0]] = _add(_mul(_d(0), og), _d(rloops - 1)) if g0 else _d(rloops - 1)
@@ -186,25 +242,18 @@ def _conv_rule(op):
     for i, d in enumerate(rs[2:]):
         rexprs[d] = _d(g0 + i)
     kern_spec = TensorSpec(((groups,) if g0 else ()) + tuple(window) + (cg, og), dtype)
-    kern = generic([kern_spec], [op.operands[1]], [dtype], [_amap(rloops, rexprs)],
-                   [identity(rloops)], ["parallel"] * rloops, lambda x, _: [x])[0]
-    rhs2, rhs2_spec = _collapse(kern, kern_spec,
-                                ([[0]] if g0 else []) + [list(range(g0, rloops - 1)),
-                                                          [rloops - 1]])
+    kern = op.operands[1]
+    if g0 or list(rs) != [len(rs) - 1, len(rs) - 2] + list(range(nsp)):
+        kern = generic([kern_spec], [kern], [dtype], [_amap(rloops, rexprs)],
+                       [identity(rloops)], ["parallel"] * rloops, lambda x, _: [x])[0]
+    rows, rows_spec = _kernel_rows(kern, kern_spec, g0, window)
 
-    # The product [group?, batch * out spatial, out feature].
-    prod_spec = TensorSpec(((groups,) if g0 else ()) + (lhs2_spec.shape[g0], og), dtype)
-    prod = _dot_general_rule(_Contraction(lhs2, rhs2, lhs2_spec, rhs2_spec, prod_spec, g0))[0]
-    res_shape = ((groups,) if g0 else ()) + (nb,) + tuple(space) + (og,)
-    res_spec = TensorSpec(res_shape, dtype)
-    res = tensor.ExpandShapeOp(ttype(res_spec), prod,
-                               reassoc_attr(([[0]] if g0 else [])
-                                            + [list(range(g0, g0 + 1 + nsp)),
-                                               [g0 + 1 + nsp]]),
-                               [], ir.DenseI64ArrayAttr.get(list(res_shape))).result
+    # The product [group?, batch, out spatial..., out feature]: the dot_general lowering.
+    res_spec = TensorSpec(patch_spec.shape[:-1] + (og,), dtype)
+    res = _dot_general_rule(_Contraction(patches, rows, patch_spec, rows_spec, res_spec, g0))[0]
     # The result's dims in the order of out_spec: loops over the result's dims.
     n = len(os_)
-    if not g0 and list(os_) == [0] + list(range(2, n)) + [1]:
+    if not g0 and list(os_) == [0, n - 1] + list(range(1, n - 1)):
         return [res]
     rexprs = []
     if g0:
