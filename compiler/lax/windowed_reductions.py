@@ -10,7 +10,7 @@ import numpy as np
 from mlax.dispatch import bind
 from mlax.lax import primitives as prims
 from mlax.lax.convolution import _dilate_dim, padtype_to_pads
-from mlax.tracing import user_site
+from mlax.tracing import Tracer, user_site
 
 # The computations reduce_window knows, by the lax function the user passes.
 _COMPUTATIONS = {prims.add: "add", prims.max: "max", prims.min: "min", prims.mul: "mul"}
@@ -68,26 +68,18 @@ def reduce_window(operand, init_value, computation, window_dimensions, window_st
                padding_low=tuple(lo for lo, _ in padding),
                padding_high=tuple(hi for _, hi in padding), base_dilation=base_dilation,
                window_dilation=window_dilation)
-    if _is_identity(kind, init_value, a.dtype):
+    if _is_identity(kind, init_value):
         return out
     # Any other init value starts each window: it combines with the window's result.
     init = init_value
-    if isinstance(init, (bool, int, float, np.generic, np.ndarray)):
-        init = np.asarray(init)
-        if init.shape != ():
-            raise TypeError(f"reduce_window: init_value must be a scalar, got shape "
-                            f"{init.shape} (at {user_site()})")
-        init = init.astype(a.dtype)
-    else:
-        ia = prims.aval(init)
-        if ia.shape != ():
-            raise TypeError(f"reduce_window: init_value must be a scalar, got "
-                            f"{ia.str_short()} (at {user_site()})")
-        if ia.dtype != a.dtype:
-            if not ia.weak_type:
-                raise TypeError(f"reduce_window: init_value dtype {ia.dtype.name} differs "
-                                f"from the operand's {a.dtype.name} (at {user_site()})")
-            init = prims.convert_element_type(init, a.dtype)
+    ia = prims.aval(init)
+    if ia.shape != ():
+        raise TypeError(f"reduce_window: init_value must be a scalar, got {ia.str_short()} "
+                        f"(at {user_site()})")
+    if ia.dtype != a.dtype:
+        raise TypeError("reduce_window got inconsistent dtypes for operands and init_values: "
+                        f"got operand dtypes [{a.dtype.name}] and init_value dtypes "
+                        f"[{ia.dtype.name}] (at {user_site()})")
     shape = prims.aval(out).shape
     return computation(out, prims.broadcast_in_dim(init, shape, ()))
 
@@ -104,9 +96,12 @@ def _identity(kind, dtype):
     return info.min if kind == "max" else info.max
 
 
-def _is_identity(kind, init, dtype):
-    """Whether `init` is known (a concrete scalar) to be the computation's identity."""
-    if not isinstance(init, (bool, int, float, np.generic, np.ndarray)):
+def _is_identity(kind, init):
+    """Whether `init` is known (a concrete scalar) to be the computation's identity in its
+    own dtype (JAX's test: a float -inf is max's identity for an integer operand too; JAX
+    knows add, max and min as monoids, not mul)."""
+    if isinstance(init, Tracer) or kind == "mul":
         return False
     value = np.asarray(init)
-    return value.shape == () and bool(value.astype(dtype) == _identity(kind, dtype))
+    dtype = prims.aval(init).dtype
+    return value.shape == () and bool(value == _identity(kind, dtype))
