@@ -78,6 +78,8 @@ def _pad(v, spec, value, low, high, interior):
     elements before / after each dim (negative: removed), `interior` between neighbours.
     Returns the padded tensor and, per dim, where the result starts in the tensor that
     the non-negative padding alone makes (`full`, also returned)."""
+    if not any(low) and not any(high) and not any(interior):
+        return v, list(spec.shape), [0] * len(spec.shape)
     lo = [max(p, 0) for p in low]
     hi = [max(p, 0) for p in high]
     full_shape = [l + h + _dilate(n, i + 1) for l, h, n, i in zip(lo, hi, spec.shape, interior)]
