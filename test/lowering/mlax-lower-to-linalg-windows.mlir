@@ -73,14 +73,16 @@ func.func @rev(%x: tensor<3x4xf32>) -> tensor<3x4xf32> {
 // -----
 
 // Tests that select_and_scatter_add finds each window's first maximum as a flat window
-// index, then adds the source there with one strided slice per window position.
+// index, then adds the source there in a loop over the window positions, each into one
+// strided slice.
 // CHECK-LABEL: func.func @select_and_scatter_add
 // CHECK: %[[SEL:.*]]:2 = linalg.generic {{.*}} outs(%{{.*}}, %{{.*}} : tensor<2x3xf32>, tensor<2x3xi64>)
 // CHECK: arith.cmpf oge
-// CHECK: %[[A0:.*]] = tensor.extract_slice %{{.*}}[0, 0] [2, 3] [2, 2] : tensor<4x6xf32> to tensor<2x3xf32>
+// CHECK: scf.for
+// CHECK: scf.for
+// CHECK: %[[A0:.*]] = tensor.extract_slice %{{.*}}[%{{.*}}, %{{.*}}] [2, 3] [2, 2] : tensor<4x6xf32> to tensor<2x3xf32>
 // CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[SEL]]#1, %[[A0]] : tensor<2x3xf32>, tensor<2x3xi64>, tensor<2x3xf32>)
-// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[0, 0] [2, 3] [2, 2]
-// CHECK: tensor.extract_slice %{{.*}}[1, 1] [2, 3] [2, 2]
+// CHECK: tensor.insert_slice %{{.*}} into %{{.*}}[%{{.*}}, %{{.*}}] [2, 3] [2, 2]
 func.func @select_and_scatter_add(%s: tensor<2x3xf32>, %x: tensor<4x6xf32>) -> tensor<4x6xf32> {
   %0 = "mlax.select_and_scatter_add"(%s, %x) {select = "ge", window_dimensions = array<i64: 2, 2>, window_strides = array<i64: 2, 2>, padding_low = array<i64: 0, 0>, padding_high = array<i64: 0, 0>, base_dilation = array<i64: 1, 1>, window_dilation = array<i64: 1, 1>} : (tensor<2x3xf32>, tensor<4x6xf32>) -> tensor<4x6xf32>
   return %0 : tensor<4x6xf32>

@@ -17,11 +17,10 @@ they are not already.
 
 The gradient of a max / min window (select_and_scatter_add) finds each window's
 selected position (its first maximum or minimum), then adds each window's source value
-there: one strided slice of the padded result per window position.
+there: an scf.for over the window positions, each adding into one strided slice of the
+padded result.
 """
 from __future__ import annotations
-
-import itertools
 
 import numpy as np
 from mlir import ir
@@ -129,6 +128,8 @@ class _Contraction:
 
 def _flat(ivs, sizes):
     """The row-major flat index (an index Value) of loop position `ivs` in `sizes`."""
+    if not ivs:
+        return index_const(0)
     flat = ivs[0]
     for iv, n in zip(ivs[1:], sizes[1:]):
         flat = arith.addi(arith.muli(flat, index_const(n)), iv)
@@ -381,19 +382,24 @@ def _select_and_scatter_add_rule(op):
     hi = [max(p, 0) for p in a["padding_high"]]
     full_shape = [l + h + _dilate(m, d) for l, h, m, d in zip(lo, hi, x.shape, a["base_dilation"])]
     full_spec = TensorSpec(tuple(full_shape), dtype)
-    acc = filled(full_spec, 0)
     add = by_dtype(arith.addf, arith.addi)
-    for flat, k in enumerate(itertools.product(*[range(w) for w in window])):
-        offsets = [c + ki * wd for c, ki, wd in zip(crop, k, a["window_dilation"])]
-        part = extract_slice(acc, offsets, s_spec.shape, a["window_strides"])
-        ident = identity(n)
+    ident = identity(n)
 
-        def body(src, pos, cur, _, flat=flat):
-            hit = arith.cmpi(arith.CmpIPredicate.eq, pos, arith.constant(i64, flat))
+    def add_at(ivs, acc):
+        # The windows' sums at window position k: a strided slice of the result.
+        offsets = [arith.addi(index_const(c), arith.muli(iv, index_const(wd)))
+                   for c, iv, wd in zip(crop, ivs, a["window_dilation"])]
+        part = extract_slice(acc, offsets, s_spec.shape, a["window_strides"])
+        flat = arith.index_cast(i64, _flat(ivs, window))
+
+        def body(src, pos, cur, _):
+            hit = arith.cmpi(arith.CmpIPredicate.eq, pos, flat)
             return [arith.select(hit, add(dtype, cur, src), cur)]
-        part = generic([s_spec], [op.operands[0], chosen, part], [dtype, np.dtype(np.int64), dtype],
-                       [ident] * 3, [ident], ["parallel"] * n, body)[0]
-        acc = insert_slice(part, acc, offsets, strides=a["window_strides"])
+        part = generic([s_spec], [op.operands[0], chosen, part],
+                       [dtype, np.dtype(np.int64), dtype], [ident] * 3, [ident],
+                       ["parallel"] * n, body)[0]
+        return [insert_slice(part, acc, offsets, strides=a["window_strides"])]
+    acc = loop_nest(window, [filled(full_spec, 0)], add_at)[0]
     return [extract_slice(acc, lo, x.shape, a["base_dilation"])]
 
 
