@@ -255,6 +255,94 @@ def _l1_numpy(d):
     return (lambda x1, y1: np.abs(x1[None, :] - y1[:, None])), (d["x1"], d["y1"])
 
 
+# -- small CNN training step: conv 3x3 1->8, relu, conv 3x3 8->16, relu, max pool 2x2, dense ---------
+
+_CNN_BATCH = 8
+_CNN_LR = 0.05
+
+
+def _cnn_data(rng):
+    params = [(_normal(rng, (3, 3, 1, 8), np.sqrt(2.0 / 9)), _normal(rng, (8,), 0.01)),
+              (_normal(rng, (3, 3, 8, 16), np.sqrt(2.0 / 72)), _normal(rng, (16,), 0.01)),
+              (_normal(rng, (12 * 12 * 16, 10), np.sqrt(1.0 / 2304)), _normal(rng, (10,), 0.01))]
+    x = _normal(rng, (_CNN_BATCH, 28, 28, 1))
+    labels = rng.integers(0, 10, _CNN_BATCH)
+    return {"params": params, "x": x, "onehot": np.eye(10, dtype=np.float32)[labels]}
+
+
+def _cnn_step(jax, jnp, d):
+    dn = ("NHWC", "HWIO", "NHWC")
+
+    def loss(params, x, onehot):
+        (W1, b1), (W2, b2), (W3, b3) = params
+        h = jax.nn.relu(jax.lax.conv_general_dilated(x, W1, (1, 1), "VALID",
+                                                     dimension_numbers=dn) + b1)
+        h = jax.nn.relu(jax.lax.conv_general_dilated(h, W2, (1, 1), "VALID",
+                                                     dimension_numbers=dn) + b2)
+        h = jax.lax.reduce_window(h, -jnp.inf, jax.lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+        logits = jnp.dot(h.reshape(h.shape[0], -1), W3) + b3
+        z = logits - jnp.max(logits, axis=1, keepdims=True)
+        log_probs = z - jnp.log(jnp.sum(jnp.exp(z), axis=1, keepdims=True))
+        return -jnp.mean(jnp.sum(onehot * log_probs, axis=1))
+
+    @jax.jit
+    def train_step(params, x, onehot):
+        grads = jax.grad(loss)(params, x, onehot)
+        return jax.tree_util.tree_map(lambda p, g: p - _CNN_LR * g, params, grads)
+
+    return train_step, (d["params"], d["x"], d["onehot"])
+
+
+def _cnn_numpy(d):
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    def im2col(x):           # (N, H, W, C) -> (N, H-2, W-2, 3 * 3 * C)
+        p = sliding_window_view(x, (3, 3), axis=(1, 2))          # N, H-2, W-2, C, 3, 3
+        p = p.transpose(0, 1, 2, 4, 5, 3)
+        return p.reshape(p.shape[:3] + (-1,))
+
+    def conv(x, W):
+        return im2col(x) @ W.reshape(-1, W.shape[-1])
+
+    def conv_back(x, W, dz):   # gradients of conv(x, W) w.r.t. x and W
+        cols = im2col(x)
+        dW = (cols.reshape(-1, cols.shape[-1]).T @ dz.reshape(-1, dz.shape[-1])).reshape(W.shape)
+        dcols = (dz @ W.reshape(-1, W.shape[-1]).T).reshape(dz.shape[:3] + (3, 3, x.shape[-1]))
+        dx = np.zeros_like(x)
+        for i in range(3):
+            for j in range(3):
+                dx[:, i:i + dz.shape[1], j:j + dz.shape[2]] += dcols[:, :, :, i, j]
+        return dx, dW
+
+    def train_step(params, x, onehot):
+        (W1, b1), (W2, b2), (W3, b3) = params
+        n = x.shape[0]
+        z1 = conv(x, W1) + b1
+        h1 = np.maximum(z1, 0)
+        z2 = conv(h1, W2) + b2
+        h2 = np.maximum(z2, 0)
+        win = h2.reshape(n, 12, 2, 12, 2, 16).transpose(0, 1, 3, 5, 2, 4).reshape(n, 12, 12, 16, 4)
+        first = win.argmax(-1)                       # the first maximum, as XLA selects
+        pooled = np.take_along_axis(win, first[..., None], -1)[..., 0]
+        flat = pooled.reshape(n, -1)
+        logits = flat @ W3 + b3
+        e = np.exp(logits - logits.max(1, keepdims=True))
+        g3 = (e / e.sum(1, keepdims=True) - onehot) / n
+        dflat = g3 @ W3.T
+        dwin = np.zeros_like(win)
+        np.put_along_axis(dwin, first[..., None], dflat.reshape(n, 12, 12, 16, 1), -1)
+        dh2 = dwin.reshape(n, 12, 12, 16, 2, 2).transpose(0, 1, 4, 2, 5, 3).reshape(h2.shape)
+        dz2 = dh2 * (z2 > 0)
+        dh1, dW2 = conv_back(h1, W2, dz2)
+        dz1 = dh1 * (z1 > 0)
+        _, dW1 = conv_back(x, W1, dz1)
+        lr = _CNN_LR
+        return [(W1 - lr * dW1, b1 - lr * dz1.sum((0, 1, 2))),
+                (W2 - lr * dW2, b2 - lr * dz2.sum((0, 1, 2))),
+                (W3 - lr * (flat.T @ g3), b3 - lr * g3.sum(0))]
+    return train_step, (d["params"], d["x"], d["onehot"])
+
+
 WORKLOADS = [
     Workload("selu", "selu on 1M f32, jitted", _selu_data, _selu_jit, _selu_numpy),
     Workload("row_normalize", "(X - X.mean(0)) / X.std(0), X 10000x10", _norm_data, _norm_jit,
@@ -268,6 +356,8 @@ WORKLOADS = [
              atol=1e-5),
     Workload("mlp_step", "MLP 784-512-512-10 SGD step, batch 256", _mlp_data, _mlp_step,
              _mlp_numpy, delta_of="params", rtol=1e-3, atol=1e-4),
+    Workload("cnn_step", "CNN conv3x3(8)-conv3x3(16)-maxpool-dense SGD step, 8x28x28x1",
+             _cnn_data, _cnn_step, _cnn_numpy, delta_of="params", rtol=1e-3, atol=1e-4),
     Workload("matmul_1024", "1024x1024 @ 1024x1024 f32", _matmul_data, _matmul, _matmul_numpy,
              rtol=1e-4, atol=1e-5),
     Workload("pairwise_l1", "vmap(vmap(l1dist,(0,None)),(None,0)), 100 x 20", _l1_data,

@@ -125,6 +125,24 @@ irdl.dialect @mlax {
     irdl.operands(lhs: %t0, rhs: %t1)
     irdl.results(out: %t2)
   }
+  irdl.operation @conv {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %t2 = irdl.base "!builtin.tensor"
+    %a_window_strides = irdl.base "#builtin.dense_array"
+    %a_padding_low = irdl.base "#builtin.dense_array"
+    %a_padding_high = irdl.base "#builtin.dense_array"
+    %a_lhs_dilation = irdl.base "#builtin.dense_array"
+    %a_rhs_dilation = irdl.base "#builtin.dense_array"
+    %a_lhs_spec = irdl.base "#builtin.dense_array"
+    %a_rhs_spec = irdl.base "#builtin.dense_array"
+    %a_out_spec = irdl.base "#builtin.dense_array"
+    %a_feature_group_count = irdl.base "#builtin.integer"
+    %a_batch_group_count = irdl.base "#builtin.integer"
+    irdl.attributes {"window_strides" = %a_window_strides, "padding_low" = %a_padding_low, "padding_high" = %a_padding_high, "lhs_dilation" = %a_lhs_dilation, "rhs_dilation" = %a_rhs_dilation, "lhs_spec" = %a_lhs_spec, "rhs_spec" = %a_rhs_spec, "out_spec" = %a_out_spec, "feature_group_count" = %a_feature_group_count, "batch_group_count" = %a_batch_group_count}
+    irdl.operands(lhs: %t0, rhs: %t1)
+    irdl.results(out: %t2)
+  }
   irdl.operation @convert_element_type {
     %t0 = irdl.base "!builtin.tensor"
     %t1 = irdl.base "!builtin.tensor"
@@ -482,6 +500,20 @@ irdl.dialect @mlax {
     irdl.operands(x: %t0)
     irdl.results(out: %t1)
   }
+  irdl.operation @reduce_window {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %a_computation = irdl.base "#builtin.string"
+    %a_window_dimensions = irdl.base "#builtin.dense_array"
+    %a_window_strides = irdl.base "#builtin.dense_array"
+    %a_padding_low = irdl.base "#builtin.dense_array"
+    %a_padding_high = irdl.base "#builtin.dense_array"
+    %a_base_dilation = irdl.base "#builtin.dense_array"
+    %a_window_dilation = irdl.base "#builtin.dense_array"
+    irdl.attributes {"computation" = %a_computation, "window_dimensions" = %a_window_dimensions, "window_strides" = %a_window_strides, "padding_low" = %a_padding_low, "padding_high" = %a_padding_high, "base_dilation" = %a_base_dilation, "window_dilation" = %a_window_dilation}
+    irdl.operands(x: %t0)
+    irdl.results(out: %t1)
+  }
   irdl.operation @rem {
     %t0 = irdl.base "!builtin.tensor"
     irdl.operands(lhs: %t0, rhs: %t0)
@@ -494,6 +526,13 @@ irdl.dialect @mlax {
     irdl.attributes {"new_sizes" = %a_new_sizes}
     irdl.operands(x: %t0)
     irdl.results(out: %t1)
+  }
+  irdl.operation @rev {
+    %t0 = irdl.base "!builtin.tensor"
+    %a_dimensions = irdl.base "#builtin.dense_array"
+    irdl.attributes {"dimensions" = %a_dimensions}
+    irdl.operands(x: %t0)
+    irdl.results(out: %t0)
   }
   irdl.operation @round {
     %t0 = irdl.base "!builtin.tensor"
@@ -524,6 +563,34 @@ irdl.dialect @mlax {
     %t0 = irdl.base "!builtin.tensor"
     %t1 = irdl.base "!builtin.tensor"
     irdl.operands(pred: %t1, on_true: %t0, on_false: %t0)
+    irdl.results(out: %t0)
+  }
+  irdl.operation @select_and_gather_add {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %a_select = irdl.base "#builtin.string"
+    %a_window_dimensions = irdl.base "#builtin.dense_array"
+    %a_window_strides = irdl.base "#builtin.dense_array"
+    %a_padding_low = irdl.base "#builtin.dense_array"
+    %a_padding_high = irdl.base "#builtin.dense_array"
+    %a_base_dilation = irdl.base "#builtin.dense_array"
+    %a_window_dilation = irdl.base "#builtin.dense_array"
+    irdl.attributes {"select" = %a_select, "window_dimensions" = %a_window_dimensions, "window_strides" = %a_window_strides, "padding_low" = %a_padding_low, "padding_high" = %a_padding_high, "base_dilation" = %a_base_dilation, "window_dilation" = %a_window_dilation}
+    irdl.operands(tangents: %t0, operand: %t0)
+    irdl.results(out: %t1)
+  }
+  irdl.operation @select_and_scatter_add {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %a_select = irdl.base "#builtin.string"
+    %a_window_dimensions = irdl.base "#builtin.dense_array"
+    %a_window_strides = irdl.base "#builtin.dense_array"
+    %a_padding_low = irdl.base "#builtin.dense_array"
+    %a_padding_high = irdl.base "#builtin.dense_array"
+    %a_base_dilation = irdl.base "#builtin.dense_array"
+    %a_window_dilation = irdl.base "#builtin.dense_array"
+    irdl.attributes {"select" = %a_select, "window_dimensions" = %a_window_dimensions, "window_strides" = %a_window_strides, "padding_low" = %a_padding_low, "padding_high" = %a_padding_high, "base_dilation" = %a_base_dilation, "window_dilation" = %a_window_dilation}
+    irdl.operands(source: %t1, operand: %t0)
     irdl.results(out: %t0)
   }
   irdl.operation @shift_left {

@@ -562,3 +562,137 @@ def _collective(specs, kind, axis_name, axis_size):
     if kind == "all_gather":
         return [TensorSpec((axis_size,) + tuple(x.shape), x.dtype)]
     return [x]
+
+
+# Convolutions and windows
+
+def _dilate(n, d):
+    """The size of a dim of n elements with d - 1 holes between neighbours."""
+    return 0 if n == 0 else 1 + d * (n - 1)
+
+
+def _window_out(n, window, stride):
+    """Positions of a window of `window` elements moved by `stride` over `n` elements."""
+    return 0 if n < window else (n - window) // stride + 1
+
+
+def _check_lengths(name, n, **lists):
+    for key, value in lists.items():
+        if len(value) != n:
+            _fail(f"mlax.{name}: {key} has {len(value)} entries, expected {n}")
+        if key not in ("padding_low", "padding_high") and any(v < 1 for v in value):
+            _fail(f"mlax.{name}: {key} must be positive, got {tuple(value)}")
+
+
+@defop("conv", ["lhs", "rhs"],
+       attrs={"window_strides": "i64s", "padding_low": "i64s", "padding_high": "i64s",
+              "lhs_dilation": "i64s", "rhs_dilation": "i64s", "lhs_spec": "i64s",
+              "rhs_spec": "i64s", "out_spec": "i64s", "feature_group_count": "i64",
+              "batch_group_count": "i64"})
+def _conv(specs, window_strides, padding_low, padding_high, lhs_dilation, rhs_dilation,
+          lhs_spec, rhs_spec, out_spec, feature_group_count, batch_group_count):
+    """XLA's ConvGeneralDilated. The specs list dims as (batch, feature, spatial...) of lhs
+    and out, (out feature, in feature, spatial...) of rhs (JAX's ConvDimensionNumbers)"""
+    lhs, rhs = specs
+    n = len(lhs.shape)
+    if len(rhs.shape) != n or n < 2:
+        _fail(f"mlax.conv: lhs {lhs} and rhs {rhs} must have one rank of at least 2")
+    if lhs.dtype != rhs.dtype or lhs.dtype == np.bool_:
+        _fail(f"mlax.conv: operands must have one dtype other than bool, got {lhs} and {rhs}")
+    for key, spec in (("lhs_spec", lhs_spec), ("rhs_spec", rhs_spec), ("out_spec", out_spec)):
+        if sorted(spec) != list(range(n)):
+            _fail(f"mlax.conv: {key} {tuple(spec)} is not a permutation of the {n} dims")
+    _check_lengths("conv", n - 2, window_strides=window_strides, padding_low=padding_low,
+                   padding_high=padding_high, lhs_dilation=lhs_dilation,
+                   rhs_dilation=rhs_dilation)
+    g, b = feature_group_count, batch_group_count
+    if g < 1 or b < 1 or (g > 1 and b > 1):
+        _fail(f"mlax.conv: feature_group_count {g} and batch_group_count {b} must be "
+              "positive, at most one above 1")
+    batch, feature = lhs.shape[lhs_spec[0]], lhs.shape[lhs_spec[1]]
+    out_feature, in_feature = rhs.shape[rhs_spec[0]], rhs.shape[rhs_spec[1]]
+    if feature % g or feature // g != in_feature or out_feature % g:
+        _fail(f"mlax.conv: lhs features {feature} / feature_group_count {g} must equal the "
+              f"rhs input features {in_feature}, and divide the rhs output features "
+              f"{out_feature}")
+    if batch % b or out_feature % b:
+        _fail(f"mlax.conv: batch_group_count {b} must divide the lhs batch {batch} and the "
+              f"rhs output features {out_feature}")
+    shape = [0] * n
+    shape[out_spec[0]] = batch // b
+    shape[out_spec[1]] = out_feature
+    for i in range(n - 2):
+        padded = (_dilate(lhs.shape[lhs_spec[2 + i]], lhs_dilation[i]) + padding_low[i]
+                  + padding_high[i])
+        if padded < 0:
+            _fail(f"mlax.conv: negative padding removes more than spatial dim {i} has")
+        window = _dilate(rhs.shape[rhs_spec[2 + i]], rhs_dilation[i])
+        shape[out_spec[2 + i]] = _window_out(padded, window, window_strides[i])
+    return [TensorSpec(tuple(shape), lhs.dtype)]
+
+
+@defop("rev", ["x"], attrs={"dimensions": "i64s"}, same=[["x", "out"]])
+def _rev(specs, dimensions):
+    """x with the order of its elements reversed along `dimensions`"""
+    _check_axes("mlax.rev", dimensions, len(specs[0].shape))
+    return [specs[0]]
+
+
+WINDOW_ATTRS = {"window_dimensions": "i64s", "window_strides": "i64s", "padding_low": "i64s",
+                "padding_high": "i64s", "base_dilation": "i64s", "window_dilation": "i64s"}
+# reduce_window's combiners (XLA's computation, one of lax's monoids).
+WINDOW_COMPUTATIONS = ("add", "max", "min", "mul")
+
+
+def _window_shape(name, x, window_dimensions, window_strides, padding_low, padding_high,
+                  base_dilation, window_dilation):
+    _check_lengths(name, len(x.shape), window_dimensions=window_dimensions,
+                   window_strides=window_strides, padding_low=padding_low,
+                   padding_high=padding_high, base_dilation=base_dilation,
+                   window_dilation=window_dilation)
+    shape = []
+    for i, n in enumerate(x.shape):
+        padded = _dilate(n, base_dilation[i]) + padding_low[i] + padding_high[i]
+        if padded < 0:
+            _fail(f"mlax.{name}: negative padding removes more than dim {i} has")
+        shape.append(_window_out(padded, _dilate(window_dimensions[i], window_dilation[i]),
+                                 window_strides[i]))
+    return tuple(shape)
+
+
+@defop("reduce_window", ["x"], attrs={"computation": "str", **WINDOW_ATTRS})
+def _reduce_window(specs, computation, **window):
+    """`computation` (add, max, min, mul) over the elements of x in each window, from the
+    computation's identity; padding and base dilation holes take no part (XLA's
+    ReduceWindow with the monoid's identity as its init value)"""
+    x = specs[0]
+    if computation not in WINDOW_COMPUTATIONS:
+        _fail(f"mlax.reduce_window: computation must be one of {WINDOW_COMPUTATIONS}, "
+              f"got {computation!r}")
+    if computation in ("add", "mul") and x.dtype == np.bool_:
+        _fail(f"mlax.reduce_window: computation {computation} does not accept dtype bool")
+    return [TensorSpec(_window_shape("reduce_window", x, **window), x.dtype)]
+
+
+@defop("select_and_gather_add", ["tangents", "operand"], attrs={"select": "str", **WINDOW_ATTRS},
+       same=[["tangents", "operand"]])
+def _select_and_gather_add(specs, select, **window):
+    """per window, the tangent at the operand's first maximum (select "ge") or minimum
+    ("le"): the JVP of a max or min reduce_window"""
+    t, x = specs
+    if t.shape != x.shape or select not in ("ge", "le"):
+        _fail(f"mlax.select_and_gather_add: operands {t}, {x} and select {select!r}")
+    return [TensorSpec(_window_shape("select_and_gather_add", x, **window), x.dtype)]
+
+
+@defop("select_and_scatter_add", ["source", "operand"], attrs={"select": "str", **WINDOW_ATTRS},
+       same=[["operand", "out"]])
+def _select_and_scatter_add(specs, select, **window):
+    """each window's source value added at the operand's first maximum (select "ge") or
+    minimum ("le") of the window: the transpose of select_and_gather_add"""
+    s, x = specs
+    if s.dtype != x.dtype or s.shape != _window_shape("select_and_scatter_add", x, **window) or \
+            select not in ("ge", "le"):
+        _fail(f"mlax.select_and_scatter_add: source {s} does not fit the windows of {x}, "
+              f"or select {select!r} is not ge / le")
+    return [x]

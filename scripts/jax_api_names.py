@@ -19,7 +19,8 @@ import types
 MODULES = [
     "jax", "jax.numpy", "jax.numpy.linalg", "jax.lax", "jax.lax.linalg", "jax.nn",
     "jax.nn.initializers",
-    "jax.random", "jax.scipy", "jax.scipy.linalg", "jax.scipy.special", "jax.scipy.stats",
+    "jax.random", "jax.scipy", "jax.scipy.linalg", "jax.scipy.signal", "jax.scipy.special",
+    "jax.scipy.stats",
     *[f"jax.scipy.stats.{d}" for d in (
         "bernoulli", "beta", "cauchy", "dirichlet", "expon", "gamma", "laplace", "logistic",
         "multivariate_normal", "norm", "poisson", "t", "uniform")],

@@ -13,9 +13,7 @@
 # limitations under the License.
 #
 # Modified for mlax: JAX's jax/example_libraries/stax.py (jax 0.10.2) with its imports
-# pointed at mlax. The convolution and pooling layers need lax.conv_general_dilated and
-# lax.reduce_window, which mlax does not have yet: their init and apply functions raise
-# NotImplementedError naming what is missing (`_require`).
+# pointed at mlax.
 
 """Stax is a small but flexible neural net specification library from scratch.
 
@@ -39,12 +37,6 @@ from mlax.nn import (relu, log_softmax, softmax, softplus, sigmoid, elu,
                      leaky_relu, selu, gelu, standardize)
 from mlax.nn.initializers import glorot_normal, normal, ones, zeros
 
-
-def _require(*names):
-  """Raise NotImplementedError naming the first of jax.lax's `names` mlax.lax lacks."""
-  for name in names:
-    if name not in vars(lax):
-      raise NotImplementedError(f"mlax does not implement jax.lax.{name} yet")
 
 # aliases for backwards compatibility
 glorot = glorot_normal
@@ -83,7 +75,6 @@ def GeneralConv(dimension_numbers, out_chan, filter_shape,
   strides = strides or one
   W_init = W_init or glorot_normal(rhs_spec.index('I'), rhs_spec.index('O'))
   def init_fun(rng, input_shape):
-    _require('conv_general_dilated', 'conv_general_shape_tuple')
     filter_shape_iter = iter(filter_shape)
     kernel_shape = [out_chan if c == 'O' else
                     input_shape[lhs_spec.index('C')] if c == 'I' else
@@ -95,7 +86,6 @@ def GeneralConv(dimension_numbers, out_chan, filter_shape,
     W, b = W_init(k1, kernel_shape), b_init(k2, bias_shape)
     return output_shape, (W, b)
   def apply_fun(params, inputs, **kwargs):
-    _require('conv_general_dilated')
     W, b = params
     return lax.conv_general_dilated(inputs, W, strides, padding, one, one,
                                     dimension_numbers=dimension_numbers) + b
@@ -112,7 +102,6 @@ def GeneralConvTranspose(dimension_numbers, out_chan, filter_shape,
   strides = strides or one
   W_init = W_init or glorot_normal(rhs_spec.index('I'), rhs_spec.index('O'))
   def init_fun(rng, input_shape):
-    _require('conv_general_dilated', 'conv_transpose_shape_tuple')
     filter_shape_iter = iter(filter_shape)
     kernel_shape = [out_chan if c == 'O' else
                     input_shape[lhs_spec.index('C')] if c == 'I' else
@@ -124,7 +113,6 @@ def GeneralConvTranspose(dimension_numbers, out_chan, filter_shape,
     W, b = W_init(k1, kernel_shape), b_init(k2, bias_shape)
     return output_shape, (W, b)
   def apply_fun(params, inputs, **kwargs):
-    _require('conv_general_dilated', 'conv_transpose')
     W, b = params
     return lax.conv_transpose(inputs, W, strides, padding,
                               dimension_numbers=dimension_numbers) + b
@@ -192,7 +180,6 @@ def _pooling_layer(reducer, init_val, rescaler=None):
       strides = strides[:i] + (1,) + strides[i:]
 
     def init_fun(rng, input_shape):
-      _require('reduce_window', 'padtype_to_pads', 'reduce_window_shape_tuple')
       padding_vals = lax.padtype_to_pads(input_shape, window_shape,
                                          strides, padding)
       ones = (1,) * len(window_shape)
@@ -200,7 +187,6 @@ def _pooling_layer(reducer, init_val, rescaler=None):
         input_shape, window_shape, strides, padding_vals, ones, ones)
       return out_shape, ()
     def apply_fun(params, inputs, **kwargs):
-      _require('reduce_window')
       out = lax.reduce_window(inputs, init_val, reducer, window_shape,
                               strides, padding)
       return rescale(out, inputs, spec) if rescale else out

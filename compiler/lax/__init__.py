@@ -1,6 +1,7 @@
 """mlax.lax: the primitives, one function per mlax op, with lax's strict typing
-(primitives.py), and structured control flow whose bodies become functions in the IR
-(control_flow.py).
+(primitives.py), structured control flow whose bodies become functions in the IR
+(control_flow.py), convolutions (convolution.py) and windowed reductions
+(windowed_reductions.py).
 
 `igamma`, `igammac`, `igamma_grad_a`, `random_gamma_grad` and `betainc` are compositions
 written with mlax.numpy (mlax.lax_special), which sits above mlax.lax: they load on first
@@ -11,6 +12,12 @@ from mlax.lax.primitives import *  # noqa: F401,F403
 from mlax.lax.convenience import *  # noqa: F401,F403
 from mlax.lax.parallel import *  # noqa: F401,F403
 from mlax.lax.control_flow import cond, switch, while_loop, fori_loop, scan, map  # noqa: F401
+from mlax.lax.convolution import (ConvDimensionNumbers, conv, conv_dimension_numbers,  # noqa: F401
+                                  conv_general_dilated, conv_general_permutations,
+                                  conv_general_shape_tuple, conv_shape_tuple, conv_transpose,
+                                  conv_transpose_shape_tuple, conv_with_general_padding,
+                                  padtype_to_pads)
+from mlax.lax.windowed_reductions import reduce_window, reduce_window_shape_tuple  # noqa: F401
 from mlax.precision import Precision, canonicalize_precision  # noqa: F401
 
 _SPECIAL = {"igamma", "igammac", "igamma_grad_a", "random_gamma_grad", "betainc"}

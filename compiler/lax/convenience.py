@@ -21,7 +21,7 @@ from mlax.lax.primitives import (aval, broadcast, broadcast_in_dim, concatenate,
 from mlax.runtime import Array
 from mlax.tracing import Tracer
 
-__all__ = ["full", "full_like", "rev", "reciprocal", "split", "stack", "unstack", "tile",
+__all__ = ["full", "full_like", "reciprocal", "split", "stack", "unstack", "tile",
            "broadcast_to_rank", "broadcast_shapes", "collapse", "batch_matmul", "index_in_dim",
            "index_take", "dynamic_update_slice_in_dim", "dynamic_update_index_in_dim",
            "sort_key_val", "optimization_barrier", "reduce", "RoundingMethod",
@@ -73,23 +73,6 @@ def full_like(x, fill_value, dtype=None, shape=None, sharding=None):
 
 
 # -- shapes ------------------------------------------------------------------------------
-
-def rev(operand, dimensions):
-    """`operand` reversed along `dimensions`."""
-    x = _asarray(operand)
-    a = aval(x)
-    for d in sorted({int(d) % builtins.max(a.ndim, 1) for d in dimensions}):
-        n = a.shape[d]
-        if n <= 1:
-            continue
-        index = Array(np.arange(n - 1, -1, -1, dtype=np.int32).reshape(n, 1))
-        offset_dims = tuple(range(d)) + tuple(range(d + 1, a.ndim))
-        sizes = tuple(1 if i == d else s for i, s in enumerate(a.shape))
-        x = bind("mlax.gather", x, index, offset_dims=offset_dims, collapsed_slice_dims=(d,),
-                 start_index_map=(d,), operand_batching_dims=(), start_indices_batching_dims=(),
-                 slice_sizes=sizes, mode="promise_in_bounds")
-    return x
-
 
 def split(operand, sizes, axis=0):
     """`operand` cut along `axis` into pieces of `sizes` (which must sum to its length)."""

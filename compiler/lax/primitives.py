@@ -339,3 +339,15 @@ def _moveaxis_perm(ndim, src, dst):
     perm = list(range(ndim))
     perm.insert(dst, perm.pop(src))
     return tuple(perm)
+
+
+def rev(operand, dimensions):
+    """operand with the order of its elements reversed along `dimensions`."""
+    nd = aval(operand).ndim
+    dims = tuple(sorted({int(d) for d in dimensions}))
+    if any(not 0 <= d < nd for d in dims):
+        raise ValueError(f"rev dimensions {tuple(dimensions)} out of range for an operand of "
+                         f"rank {nd}")
+    if not dims:
+        return operand
+    return bind("mlax.rev", operand, dimensions=dims)

@@ -15,7 +15,6 @@ from mlax.numpy._dtypes import result_type
 from mlax.numpy._shapes import atleast_1d, concatenate, flip, ravel, stack
 from mlax.numpy._creation import asarray, ones, zeros
 from mlax.numpy._ufuncs import add, power, subtract
-from mlax.numpy._products import matmul
 
 
 def polyval(p, x, *, unroll=16):
@@ -29,43 +28,47 @@ def polyval(p, x, *, unroll=16):
 
 # -- 1-d convolution (polymul and poly multiply with it) ---------------------------------
 
-def _conv1d(a, v, mode):
-    """1-d convolution of a and v (the longer one is slid over by the shorter one)."""
-    a, v = _float_args(_arr(a), _arr(v))
-    if a.ndim != 1 or v.ndim != 1:
-        raise ValueError("convolve/correlate only support 1-dimensional inputs")
-    n, m = a.shape[0], v.shape[0]
-    if n == 0 or m == 0:
-        raise ValueError("convolve/correlate: inputs cannot be empty")
-    if m > n:
-        a, v, n, m = v, a, m, n
-    # full[k] = sum_j apad[k + j] * v[m-1-j]: one gather of sliding windows, one dot.
-    zero = Array(_np.zeros((), a.dtype))
-    apad = lax.pad(a, zero, [(m - 1, m - 1, 0)])
-    L = n + m - 1
-    windows = _np.arange(L)[:, None] + _np.arange(m)[None, :]
-    w = apad[windows.astype(_np.int32)]
-    full_out = matmul(w, flip(v, 0))
-    if mode == "full":
-        return full_out
-    if mode == "same":
-        start = (m - 1) // 2
-        return lax.slice_in_dim(full_out, start, start + n)
+def _conv(x, y, mode, op, precision, preferred_element_type):
+    """JAX's 1-d convolve / correlate: one lax.conv_general_dilated, the longer input slid
+    over by the shorter one."""
+    x, y = _arr(x), _arr(y)
+    if x.ndim != 1 or y.ndim != 1:
+        raise ValueError(f"{op}() only support 1-dimensional inputs.")
+    x, y = _float_args(x, y) if preferred_element_type is None else _promote(x, y)
+    if x.shape[0] == 0 or y.shape[0] == 0:
+        raise ValueError(f"{op}: inputs cannot be empty, got shapes {x.shape} and {y.shape}.")
+    reverse_out = False
+    if op == "correlate":
+        if x.shape[0] < y.shape[0]:
+            x, y = y, x
+            reverse_out = True
+    else:
+        if x.shape[0] < y.shape[0]:
+            x, y = y, x
+        y = flip(y, 0)
+    m = y.shape[0]
     if mode == "valid":
-        return lax.slice_in_dim(full_out, m - 1, n)
-    raise ValueError(f"mode must be one of 'full', 'same' or 'valid', got {mode!r}")
+        padding = [(0, 0)]
+    elif mode == "same":
+        padding = [(m // 2, m - m // 2 - 1)]
+    elif mode == "full":
+        padding = [(m - 1, m - 1)]
+    else:
+        raise ValueError("mode must be one of ['full', 'same', 'valid']")
+    out = lax.conv_general_dilated(lax.reshape(x, (1, 1, x.shape[0])),
+                                   lax.reshape(y, (1, 1, m)), (1,), padding,
+                                   precision=precision,
+                                   preferred_element_type=preferred_element_type)
+    out = lax.reshape(out, (out.shape[2],))
+    return flip(out, 0) if reverse_out else out
 
 
 def convolve(a, v, mode="full", *, precision=None, preferred_element_type=None):
-    return _conv1d(a, v, mode)
+    return _conv(a, v, mode, "convolve", precision, preferred_element_type)
 
 
 def correlate(a, v, mode="valid", *, precision=None, preferred_element_type=None):
-    a, v = _arr(a), _arr(v)
-    if v.ndim == 1 and a.ndim == 1 and v.shape[0] > a.shape[0]:
-        # NumPy slides the longer input: correlate(v, a) reversed.
-        return flip(_conv1d(v, flip(a, 0), mode), 0)
-    return _conv1d(a, flip(v, 0), mode)
+    return _conv(a, v, mode, "correlate", precision, preferred_element_type)
 
 
 # Polynomials (coefficients highest power first, as NumPy).

@@ -33,6 +33,7 @@ from mlax.dialects import spec_of_type, structural, tensor_type
 from mlax.dialects.ops import BINARY, COMPARE, UNARY
 from mlax.passes import PassError
 from mlax.transforms.builder import Builder
+from mlax.transforms.conv_shapes import reshape_axis_into, reshape_axis_out_of
 
 
 ANY = "any"   # an out request: keep each result's batch axis where the rules put it
@@ -680,3 +681,84 @@ def _collective_rule(ctx, args, dims, kind, axis_name, axis_size):
 
 
 BATCHING_RULES["mlax.collective"] = _collective_rule
+
+
+# ---------------------------------------------------------------------------------------
+# Convolutions and windows
+
+
+def _conv_rule(ctx, args, dims, **attrs):
+    """JAX's _conv_general_dilated_batch_rule: the batch axis joins lhs's batch dim, or
+    rhs's output features, or (both batched) becomes more feature groups."""
+    (lhs, rhs), (bl, br) = args, dims
+    ls, rs, os_ = attrs["lhs_spec"], attrs["rhs_spec"], attrs["out_spec"]
+    fgc, bgc = attrs["feature_group_count"], attrs["batch_group_count"]
+    size = ctx.size
+
+    def conv(l_, r_, **changes):
+        return ctx.conv(l_, r_, **{**attrs, **changes})
+
+    if bl is not None and br is not None:
+        if bgc > 1:
+            new_lhs = reshape_axis_into(ctx, bl, ls[0], lhs)
+            changes = {"batch_group_count": bgc * size}
+        else:
+            new_lhs = reshape_axis_into(ctx, bl, ls[1], lhs)
+            changes = {"feature_group_count": fgc * size}
+        new_rhs = reshape_axis_into(ctx, br, rs[0], rhs)
+        out = conv(new_lhs, new_rhs, **changes)
+        return [reshape_axis_out_of(ctx, os_[1], size, out)], [os_[1]]
+    if bl is not None:
+        if bgc == 1:
+            out = conv(reshape_axis_into(ctx, bl, ls[0], lhs), rhs)
+            return [reshape_axis_out_of(ctx, os_[0], size, out)], [os_[0]]
+        new_lhs = reshape_axis_out_of(ctx, ls[0] + int(bl <= ls[0]), bgc, lhs)
+        new_lhs = reshape_axis_into(ctx, bl + int(ls[0] < bl), ls[0] + 1, new_lhs)
+        new_lhs = reshape_axis_into(ctx, ls[0], ls[0], new_lhs)
+        out = conv(new_lhs, rhs)
+        return [reshape_axis_out_of(ctx, os_[0], size, out)], [os_[0]]
+    if fgc == 1 and bgc == 1:
+        out = conv(lhs, reshape_axis_into(ctx, br, rs[0], rhs))
+        return [reshape_axis_out_of(ctx, os_[1], size, out)], [os_[1]]
+    groups = max(fgc, bgc)
+    new_rhs = reshape_axis_out_of(ctx, rs[0] + int(br <= rs[0]), groups, rhs)
+    new_rhs = reshape_axis_into(ctx, br + int(rs[0] < br), rs[0] + 1, new_rhs)
+    new_rhs = reshape_axis_into(ctx, rs[0], rs[0], new_rhs)
+    out = conv(lhs, new_rhs)
+    out = reshape_axis_out_of(ctx, os_[1], groups, out)
+    out = reshape_axis_out_of(ctx, os_[1] + 1, size, out)
+    out = reshape_axis_into(ctx, os_[1], os_[1] + 1, out)
+    return [out], [os_[1]]
+
+
+def _rev_rule(ctx, args, dims, dimensions):
+    (x,), (b,) = args, dims
+    return [ctx.rev(x, dimensions=tuple(_shift(d, b) for d in dimensions))], [b]
+
+
+def _with_batch_window(attrs, b):
+    """Window attributes with a window of one element along a new batch axis at b."""
+    one = {"window_dimensions": 1, "window_strides": 1, "padding_low": 0, "padding_high": 0,
+           "base_dilation": 1, "window_dilation": 1}
+    return {k: (_insert(v, b, one[k]) if k in one else v) for k, v in attrs.items()}
+
+
+def _reduce_window_rule(ctx, args, dims, **attrs):
+    (x,), (b,) = args, dims
+    return [ctx.reduce_window(x, **_with_batch_window(attrs, b))], [b]
+
+
+def _select_window_rule(name):
+    def rule(ctx, args, dims, **attrs):
+        (first, operand), b = ctx.align(args, dims)
+        return [ctx.emit(name, [first, operand], **_with_batch_window(attrs, b))[0]], [b]
+    return rule
+
+
+BATCHING_RULES.update({
+    "mlax.conv": _conv_rule,
+    "mlax.rev": _rev_rule,
+    "mlax.reduce_window": _reduce_window_rule,
+    "mlax.select_and_gather_add": _select_window_rule("mlax.select_and_gather_add"),
+    "mlax.select_and_scatter_add": _select_window_rule("mlax.select_and_scatter_add"),
+})

@@ -33,6 +33,8 @@ _FLOAT_BINARY = ["add", "sub", "mul", "div", "rem", "pow", "max", "min", "atan2"
                  "eq", "ne", "lt", "le", "gt", "ge"]
 _INT_BINARY = ["and", "or", "xor", "shift_left", "shift_right_logical", "shift_right_arithmetic"]
 _AXIS = {"axis": 1, "reverse": False}
+_WINDOW = {"window_dimensions": (2, 2), "window_strides": (2, 2), "padding_low": (0, 0),
+           "padding_high": (0, 0), "base_dilation": (1, 1), "window_dilation": (1, 1)}
 EXAMPLES = {
     **{f"mlax.{n}": ([F], {}) for n in _FLOAT_UNARY},
     **{f"mlax.{n}": ([F, F], {}) for n in _FLOAT_BINARY},
@@ -83,6 +85,15 @@ EXAMPLES = {
     "mlax.svd": (["f32[2,3,4]"], {"full_matrices": False}),
     "mlax.collective": (["f32[3]", "i32[]"], {"kind": "all_gather", "axis_name": "i",
                                               "axis_size": 4}),
+    "mlax.conv": (["f32[2,3,9,8]", "f32[4,3,3,2]"], {
+        "window_strides": (2, 1), "padding_low": (1, 0), "padding_high": (1, -1),
+        "lhs_dilation": (1, 2), "rhs_dilation": (2, 1), "lhs_spec": (0, 1, 2, 3),
+        "rhs_spec": (0, 1, 2, 3), "out_spec": (0, 1, 2, 3), "feature_group_count": 1,
+        "batch_group_count": 1}),
+    "mlax.rev": ([F], {"dimensions": (1,)}),
+    "mlax.reduce_window": (["f32[4,6]"], {"computation": "max", **_WINDOW}),
+    "mlax.select_and_gather_add": (["f32[4,6]", "f32[4,6]"], {"select": "ge", **_WINDOW}),
+    "mlax.select_and_scatter_add": (["f32[2,3]", "f32[4,6]"], {"select": "le", **_WINDOW}),
 }
 
 _DTYPES = {"f32": np.float32, "i32": np.int32, "u32": np.uint32, "bool": np.bool_}

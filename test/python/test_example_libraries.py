@@ -162,15 +162,47 @@ def test_dropout_and_shape_dependent_match_jax():
     _close(make(stax)[1](p, x), make(jstax)[1](jp, x))
 
 
-@pytest.mark.parametrize("layer", [
-    lambda: stax.Conv(4, (3, 3)), lambda: stax.ConvTranspose(4, (3, 3)),
-    lambda: stax.Conv1DTranspose(4, (3,)), lambda: stax.GeneralConv(("NHWC", "HWIO", "NHWC"), 4, (3, 3)),
-    lambda: stax.MaxPool((2, 2)), lambda: stax.AvgPool((2, 2)), lambda: stax.SumPool((2, 2))],
-    ids=["Conv", "ConvTranspose", "Conv1DTranspose", "GeneralConv", "MaxPool", "AvgPool", "SumPool"])
-def test_conv_and_pooling_layers_raise_not_implemented(layer):
-    init, apply = layer()          # defining the layer works; using it names what is missing
-    name = "reduce_window" if "Pool" in repr(init) else "conv_general_dilated"
-    with pytest.raises(NotImplementedError, match=f"mlax does not implement jax.lax.{name} yet"):
-        init(random.PRNGKey(0), (1, 8, 8, 2))
-    with pytest.raises(NotImplementedError, match=f"mlax does not implement jax.lax.{name} yet"):
-        apply((), jnp.ones((1, 8, 8, 2)))
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.Conv(4, (3, 3), strides=(2, 1), padding="SAME"),
+    lambda lib: lib.ConvTranspose(4, (3, 3), strides=(2, 2), padding="SAME"),
+    lambda lib: lib.GeneralConv(("NCHW", "OIHW", "NCHW"), 4, (2, 3)),
+    lambda lib: lib.MaxPool((2, 2)), lambda lib: lib.AvgPool((3, 3), (2, 2), "SAME"),
+    lambda lib: lib.SumPool((2, 2), (1, 2))],
+    ids=["Conv", "ConvTranspose", "GeneralConv", "MaxPool", "AvgPool", "SumPool"])
+def test_conv_and_pooling_layers_match_jax(make):
+    x = np.random.default_rng(3).normal(size=(2, 8, 7, 3)).astype(np.float32)
+    (shape, params), (jshape, jparams) = (make(stax)[0](random.PRNGKey(0), x.shape),
+                                          make(jstax)[0](J.random.PRNGKey(0), x.shape))
+    assert tuple(shape) == tuple(jshape)
+    params = J.tree_util.tree_map(np.asarray, jparams)   # JAX's initial values for both
+    out = make(stax)[1](params, x)
+    assert out.shape == tuple(shape)
+    _close(out, make(jstax)[1](jparams, x), rtol=1e-4, atol=1e-5)
+
+
+def test_small_cnn_trains_under_jit_grad_and_vmap_grad():
+    init, apply = stax.serial(stax.Conv(4, (3, 3)), stax.Relu, stax.MaxPool((2, 2)),
+                              stax.Flatten, stax.Dense(3), stax.LogSoftmax)
+    _, params = init(random.PRNGKey(1), (-1, 8, 8, 1))
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(6, 8, 8, 1)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, 6)]
+
+    def loss(p, x, y):
+        return -jnp.mean(jnp.sum(apply(p, x) * y, axis=-1))
+
+    @mlax.jit
+    def step(p, x, y):
+        g = mlax.grad(loss)(p, x, y)
+        return mlax.tree_util.tree_map(lambda a, b: a - 0.1 * b, p, g)
+
+    first = float(loss(params, x, y))
+    for _ in range(20):
+        params = step(params, x, y)
+    assert float(loss(params, x, y)) < 0.5 * first
+    # Per-example gradients: vmap(grad) against a loop.
+    per = mlax.vmap(mlax.grad(loss), in_axes=(None, 0, 0))(params, x[:, None], y[:, None])
+    for i in range(3):
+        one = mlax.grad(loss)(params, x[i:i + 1], y[i:i + 1])
+        for a, b in zip(mlax.tree_util.tree_leaves(per), mlax.tree_util.tree_leaves(one)):
+            np.testing.assert_allclose(np.asarray(a)[i], np.asarray(b), rtol=1e-4, atol=1e-5)

@@ -293,6 +293,16 @@ def est_work(module) -> int | None:
                 lhs = ir.RankedTensorType(op.operands[0].type).shape
                 for d in ir.DenseI64ArrayAttr(op.attributes["lhs_contracting_dimensions"]):
                     n *= lhs[d]
+            elif op.name == "mlax.conv":
+                # Each result element is a dot product over the window and input features.
+                rhs = ir.RankedTensorType(op.operands[1].type).shape
+                out_features = rhs[ir.DenseI64ArrayAttr(op.attributes["rhs_spec"])[0]]
+                n = _numel(op.results[0].type) * (_numel(op.operands[1].type)
+                                                   // max(out_features, 1))
+            elif op.name in ("mlax.reduce_window", "mlax.select_and_gather_add",
+                             "mlax.select_and_scatter_add"):
+                window = ir.DenseI64ArrayAttr(op.attributes["window_dimensions"])
+                n *= int(np.prod(list(window), dtype=np.int64))
             total += n
         return total
 

@@ -28,6 +28,8 @@ this driver's table is their union:
     lapack.py        cholesky, lu, triangular_solve, qr, eigh, svd (calls of LAPACK)
     random_bits.py   threefry2x32
     collectives.py   collective: an error (vmap of its named axis replaces it)
+    windows.py       conv (im2col + the dot_general contraction), reduce_window,
+                     select_and_gather_add / select_and_scatter_add, rev
 
 Besides the ops, the pass gives functions, calls and constants their storage types
 (unsigned -> signless, bool -> i8). Ops that update a tensor in place (indexing,
@@ -43,7 +45,7 @@ from mlir.dialects import arith, func
 
 from mlax.dialects import op_attrs, spec_of_type
 from mlax.lowering.linalg import (collectives, cumulative, elementwise, indexing, lapack,
-                                  random_bits, reductions, shape, sort, special)
+                                  random_bits, reductions, shape, sort, special, windows)
 from mlax.lowering.linalg.builders import storage_type, wrap
 from mlax.passes import ModulePass, PassError, register
 
@@ -80,7 +82,7 @@ def _union(*families):
 
 # Op name -> rule(op: Op) -> list[ir.Value] (see the module's docstring).
 LOWERINGS = _union(elementwise, special, shape, reductions, indexing, cumulative, sort,
-                   random_bits, lapack, collectives)
+                   random_bits, lapack, collectives, windows)
 
 
 # ---------------------------------------------------------------------------------------

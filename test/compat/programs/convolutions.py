@@ -2,7 +2,6 @@
 #   https://docs.jax.dev/en/latest/notebooks/convolutions.html (docs/notebooks/convolutions.md)
 # Changed: plots left out (output statistics reported instead); a random 64x64 image instead
 # of scipy.datasets.face(); a 40x36 image instead of 200x198 for lax.conv*.
-# compat: xfail jax.scipy.stats, jax.scipy.signal and lax.conv* are missing
 from jax import random
 from jax import lax
 import jax.numpy as jnp
