@@ -47,6 +47,7 @@ _API = {
     "eval_shape": ("mlax.api_extensions", "eval_shape"),
     "linear_transpose": ("mlax.api_extensions", "linear_transpose"),
     "named_call": ("mlax.api_extensions", "named_call"),
+    "typeof": ("mlax.api_extensions", "typeof"),
     "threefry_partitionable": ("mlax.config_contexts", "threefry_partitionable"),
     "numpy_rank_promotion": ("mlax.config_contexts", "numpy_rank_promotion"),
     "numpy_dtype_promotion": ("mlax.config_contexts", "numpy_dtype_promotion"),

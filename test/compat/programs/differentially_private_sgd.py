@@ -4,7 +4,7 @@
 # Changed: synthetic 28x28 images instead of datasets.mnist(); absl flags replaced by
 # constants; 8 and 16 conv features instead of 16 and 32; batches of 16, 4 steps per epoch,
 # 2 epochs; the privacy accountant (dp_accounting) is left out.
-# compat: xfail jax.example_libraries (stax, optimizers) is missing
+# compat: xfail lax.conv_general_dilated is missing (stax.Conv)
 import itertools
 
 from jax import grad
