@@ -29,6 +29,7 @@ _API = {
     "jacobian": ("mlax.jacobians", "jacobian"), "hessian": ("mlax.jacobians", "hessian"),
     "custom_jvp": ("mlax.custom_derivatives", "custom_jvp"),
     "custom_vjp": ("mlax.custom_derivatives", "custom_vjp"),
+    "closure_convert": ("mlax.custom_derivatives", "closure_convert"),
     "ShapeDtypeStruct": ("mlax.stages", "ShapeDtypeStruct"),
     "tree_map": ("mlax.tree_util", "tree_map"), "tree_leaves": ("mlax.tree_util", "tree_leaves"),
     "tree_structure": ("mlax.tree_util", "tree_structure"),
@@ -58,7 +59,7 @@ _API = {
 # Subpackages and modules a user reaches as attributes (`mlax.numpy.sum`).
 _MODULES = {"numpy", "lax", "nn", "scipy", "random", "tree_util", "tree", "ops", "stages",
             "backends", "runtime", "dialects", "dtypes", "typing", "flatten_util", "test_util",
-            "ad_checkpoint", "example_libraries"}
+            "ad_checkpoint", "example_libraries", "experimental"}
 
 
 def __getattr__(name):

@@ -1,0 +1,1 @@
+"""`mlax.experimental`: JAX's experimental names mlax implements (`ode.odeint`)."""
