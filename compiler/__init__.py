@@ -49,6 +49,7 @@ _API = {
     "linear_transpose": ("mlax.api_extensions", "linear_transpose"),
     "named_call": ("mlax.api_extensions", "named_call"),
     "typeof": ("mlax.api_extensions", "typeof"),
+    "pure_callback": ("mlax.callbacks", "pure_callback"),
     "threefry_partitionable": ("mlax.config_contexts", "threefry_partitionable"),
     "numpy_rank_promotion": ("mlax.config_contexts", "numpy_rank_promotion"),
     "numpy_dtype_promotion": ("mlax.config_contexts", "numpy_dtype_promotion"),
@@ -59,7 +60,7 @@ _API = {
 # Subpackages and modules a user reaches as attributes (`mlax.numpy.sum`).
 _MODULES = {"numpy", "lax", "nn", "scipy", "random", "tree_util", "tree", "ops", "stages",
             "backends", "runtime", "dialects", "dtypes", "typing", "flatten_util", "test_util",
-            "ad_checkpoint", "example_libraries", "experimental"}
+            "ad_checkpoint", "example_libraries", "experimental", "debug"}
 
 
 def __getattr__(name):

@@ -83,10 +83,19 @@ def _check_callees_have_bodies(module_op):
 
     Such a function cannot be compiled or linked, and bufferization gives the call's
     results a run-time ownership check (an `i1` dealloc helper) on which MLIR 22's
-    memref-to-LLVM lowering asserts."""
+    memref-to-LLVM lowering asserts. A declaration that takes and returns only scalars
+    (the runtime's entry points, as `mlax_host_callback`) links in the process and needs
+    no ownership: calls to it are fine."""
     top = module_op.regions[0].blocks[0].operations
+
+    def scalars_only(f):
+        t = ir.FunctionType(ir.TypeAttr(f.attributes["function_type"]).value)
+        return not any(isinstance(x, (ir.RankedTensorType, ir.UnrankedTensorType, ir.MemRefType,
+                                      ir.UnrankedMemRefType))
+                       for x in list(t.inputs) + list(t.results))
     declared = {ir.StringAttr(f.attributes["sym_name"]).value for f in top
-                if f.operation.name == "func.func" and not len(f.regions[0].blocks)}
+                if f.operation.name == "func.func" and not len(f.regions[0].blocks)
+                and not scalars_only(f)}
     if not declared:
         return
     errors = []
