@@ -151,8 +151,8 @@ def debug_callback(callback=None, *args, ordered=False, partitioned=False, **kwa
 class _FormatChecker(string.Formatter):
     """JAX's check that every argument of `jax.debug.print` is used by the format."""
 
-    def format(self, fmt, *args, **kwargs):
-        return self.vformat(fmt, args, kwargs)
+    def format_field(self, value, format_spec):
+        return ""    # no formatting: only which arguments the format uses
 
     def check_unused_args(self, used_args, args, kwargs):
         unused_args = [arg for i, arg in enumerate(args) if i not in used_args]
