@@ -154,7 +154,8 @@ class Declaration:
     def doc(cls) -> str:
         """One line for docs/dialect.md: the entries, what the kind is, its signature."""
         entries = ", ".join(
-            f"{name}: {t.name}" + ("" if d is dataclasses.MISSING else f" = {str(d).lower()}")
+            f"{name}: {t.name}" + ("" if d is dataclasses.MISSING else
+                                   f' = "{d}"' if isinstance(d, str) else f" = {str(d).lower()}")
             for name, t, d in cls.entries())
         what = " ".join(cls.__doc__.split())
         return f"{{{entries}}}: {what} {cls.signature}"
