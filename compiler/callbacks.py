@@ -28,7 +28,7 @@ from mlax.dialects import structural
 from mlax.runtime import Array
 from mlax.runtime import callbacks as rt
 from mlax.tracing import Tracer
-from mlax.tree_util import tree_flatten, tree_map, tree_unflatten
+from mlax.tree_util import tree_flatten, tree_unflatten
 
 __all__ = ["pure_callback", "io_callback", "debug_callback", "debug_print", "breakpoint"]
 
@@ -65,23 +65,17 @@ def _result_avals(result_shape_dtypes):
     return avals, tree
 
 
-def _host(callback, in_tree, static, n_leaves, out_tree=None):
+def _host(callback, in_tree, static, n_leaves, returns):
     """The registered host function: flat arrays in; `callback` called on the pytree of
-    Arrays (static leaves put back); its results flattened (checked against `out_tree`)."""
+    Arrays (static leaves put back); the leaves of its result out (when it `returns`;
+    mlax.runtime.callbacks checks their number, shapes and dtypes)."""
     def host(*arrays):
         it = iter(arrays)
         leaves = [static[i] if i in static else Array(np.require(next(it), requirements="C"))
                   for i in range(n_leaves)]
         args, kwargs = tree_unflatten(in_tree, leaves)
         out = callback(*args, **kwargs)
-        if out_tree is None:
-            return []
-        leaves, tree = tree_flatten(out)
-        if tree != out_tree:
-            raise TypeError(f"Callback {getattr(callback, '__name__', callback)!r} returned "
-                            f"a result of structure {tree}, expected {out_tree} (the "
-                            "structure of result_shape_dtypes)")
-        return [np.asarray(x) for x in leaves]
+        return [np.asarray(x) for x in tree_flatten(out)[0]] if returns else []
     return host
 
 
@@ -94,7 +88,7 @@ def _emit(callback, args, kwargs, result_avals, out_tree, effect, ordered, vmap_
         if not _is_dynamic(x):
             raise TypeError(f"Arguments of a callback must be arrays or scalars, got {x!r} "
                             f"(at {tracing.user_site()})")
-    host = _host(callback, in_tree, static, len(leaves), out_tree)
+    host = _host(callback, in_tree, static, len(leaves), out_tree is not None)
     parent = tracing.current()
     if parent is None:
         arrays = [np.asarray(_as_array(x)) for x in dyn]
