@@ -56,8 +56,13 @@ def _descriptor_global(fn, decl: structural.Callback, ftype) -> tuple[str, ir.Me
                                 decl.batched, decl.vmap_method).encode() + b"\0"
     data = np.frombuffer(text, np.int8)
     gtype = ir.MemRefType.get([len(data)], ir.IntegerType.get_signless(8))
-    name = ir.StringAttr(fn.attributes["sym_name"]).value + "_descriptor"
     module_block = fn.operation.parent.regions[0].blocks[0]
+    table = ir.SymbolTable(module_block.owner)
+    name = base = ir.StringAttr(fn.attributes["sym_name"]).value + "_descriptor"
+    k = 0
+    while name in table:
+        k += 1
+        name = f"{base}_{k}"
     with ir.InsertionPoint.at_block_begin(module_block):
         g = memref.GlobalOp(name, ir.TypeAttr.get(gtype), sym_visibility="private",
                             initial_value=ir.DenseElementsAttr.get(
