@@ -60,11 +60,16 @@ class EntryType:
     from_attr: typing.Callable
 
 
-# A plain string entry (`str` fields are symbols).
-Text = typing.NewType("Text", str)
+Name = typing.NewType("Name", str)
+"""A field holding a plain string (an axis name, a callback's effect), written as a string
+attribute."""
 
 # Field annotation -> its EntryType.
 ENTRY_TYPES = {
+    Name: EntryType(
+        "string", "a string (`\"i\"`)", lambda a: isinstance(a, ir.StringAttr),
+        lambda v: ir.StringAttr.get(v),
+        lambda a: ir.StringAttr(a).value),
     str: EntryType(
         "symbol", "a symbol (`@f`)", _is_symbol,
         lambda v: ir.FlatSymbolRefAttr.get(v),
@@ -87,10 +92,6 @@ ENTRY_TYPES = {
         "bool", "a bool (`true`, `false`)", lambda a: isinstance(a, ir.BoolAttr),
         lambda v: ir.BoolAttr.get(bool(v)),
         lambda a: bool(a.value)),
-    Text: EntryType(
-        "string", "a string (`\"text\"`)", lambda a: isinstance(a, ir.StringAttr),
-        lambda v: ir.StringAttr.get(str(v)),
-        lambda a: a.value),
 }
 
 
@@ -114,9 +115,11 @@ class Declaration:
                      for f in dataclasses.fields(cls))
 
     def to_attr(self) -> ir.DictAttr:
-        """The `mlax.<kind>` dictionary (in the current Context)."""
+        """The `mlax.<kind>` dictionary (in the current Context); an entry at its default
+        value is left out."""
         return ir.DictAttr.get({name: t.to_attr(getattr(self, name))
-                                for name, t, _ in self.entries()})
+                                for name, t, default in self.entries()
+                                if getattr(self, name) != default})
 
     @classmethod
     def from_attr(cls, attr: ir.Attribute):
@@ -154,8 +157,8 @@ class Declaration:
     def doc(cls) -> str:
         """One line for docs/dialect.md: the entries, what the kind is, its signature."""
         entries = ", ".join(
-            f"{name}: {t.name}" + ("" if d is dataclasses.MISSING else
-                                   f' = "{d}"' if isinstance(d, str) else f" = {str(d).lower()}")
+            f"{name}: {t.name}" + ("" if d is dataclasses.MISSING else f" = {d!r}" if
+                                   isinstance(d, str) else f" = {str(d).lower()}")
             for name, t, d in cls.entries())
         what = " ".join(cls.__doc__.split())
         return f"{{{entries}}}: {what} {cls.signature}"
@@ -241,13 +244,15 @@ class Grad(Declaration):
 class Vmap(Declaration):
     """`callee` mapped over a batch of `axis_size`: `in_axes` / `out_axes` give the batch
     axis of each operand / result (-1: not batched; a result must then not depend on a
-    batched operand)."""
+    batched operand). `axis_name`, when not empty, names the mapped axis for the
+    mlax.collective ops of the callee that refer to it."""
     kind = "vmap"
     signature = "(operands, batched per in_axes...) -> (results, batched per out_axes...)"
     callee: str
     in_axes: tuple[int, ...]
     out_axes: tuple[int, ...]
     axis_size: int
+    axis_name: Name = ""
 
     def problem(self):
         for what, axes in (("in_axes", self.in_axes), ("out_axes", self.out_axes)):
@@ -351,10 +356,10 @@ class Callback(Declaration):
     kind = "callback"
     signature = "(operands...) -> results, each result with a leading dim per batch level"
     callback_id: int
-    effect: Text
+    effect: Name
     ordered: bool
-    dtypes: Text
-    vmap_method: Text = ""
+    dtypes: Name
+    vmap_method: Name = ""
     batch_sizes: tuple[int, ...] = ()
     batched: tuple[int, ...] = ()
 
