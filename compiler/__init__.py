@@ -30,6 +30,7 @@ _API = {
     "custom_jvp": ("mlax.custom_derivatives", "custom_jvp"),
     "custom_vjp": ("mlax.custom_derivatives", "custom_vjp"),
     "custom_gradient": ("mlax.custom_derivatives", "custom_gradient"),
+    "closure_convert": ("mlax.custom_derivatives", "closure_convert"),
     "ShapeDtypeStruct": ("mlax.stages", "ShapeDtypeStruct"),
     "tree_map": ("mlax.tree_util", "tree_map"), "tree_leaves": ("mlax.tree_util", "tree_leaves"),
     "tree_structure": ("mlax.tree_util", "tree_structure"),
@@ -48,6 +49,8 @@ _API = {
     "eval_shape": ("mlax.api_extensions", "eval_shape"),
     "linear_transpose": ("mlax.api_extensions", "linear_transpose"),
     "named_call": ("mlax.api_extensions", "named_call"),
+    "typeof": ("mlax.api_extensions", "typeof"),
+    "pure_callback": ("mlax.callbacks", "pure_callback"),
     "threefry_partitionable": ("mlax.config_contexts", "threefry_partitionable"),
     "numpy_rank_promotion": ("mlax.config_contexts", "numpy_rank_promotion"),
     "numpy_dtype_promotion": ("mlax.config_contexts", "numpy_dtype_promotion"),
@@ -65,7 +68,8 @@ _API = {
 # Subpackages and modules a user reaches as attributes (`mlax.numpy.sum`).
 _MODULES = {"numpy", "lax", "nn", "scipy", "random", "tree_util", "tree", "ops", "stages",
             "backends", "runtime", "dialects", "dtypes", "typing", "flatten_util", "test_util",
-            "ad_checkpoint", "example_libraries", "sharding"}
+            "ad_checkpoint", "example_libraries", "sharding",
+            "experimental", "debug"}
 
 
 def __getattr__(name):

@@ -1,5 +1,5 @@
 """JAX's top-level functions built on tracing and the transforms: `eval_shape`,
-`linear_transpose`, `named_call`.
+`linear_transpose`, `named_call`, `typeof`.
 
 - `eval_shape(f, *args)` traces f on the arguments' shapes and dtypes (arrays, scalars,
   ShapeDtypeStructs) and returns ShapeDtypeStructs of its outputs; nothing is compiled.
@@ -10,6 +10,8 @@
   which for a linear f is its transpose at any point.
 - `named_call(f, name=...)` traces f as a function of that name in the IR (the name
   shows in `make_ir`); values are f's.
+- `typeof(x)` is x's abstract value, as JAX 0.10 gives it: a `ShapedArray` (shape, dtype,
+  weak_type), printed `float32[3]` (`~float32[]` when weakly typed).
 """
 from __future__ import annotations
 
@@ -18,12 +20,12 @@ import functools
 import numpy as np
 from mlir import ir
 
-from mlax import ad, core, stages, tracing
+from mlax import ad, core, prng, stages, tracing
 from mlax.api import Jitted
 from mlax.dialects import structural
 from mlax.tree_util import tree_flatten, tree_unflatten
 
-__all__ = ["eval_shape", "linear_transpose", "named_call"]
+__all__ = ["eval_shape", "linear_transpose", "named_call", "typeof"]
 
 
 # -- eval_shape -----------------------------------------------------------------------------
@@ -36,6 +38,19 @@ def eval_shape(fun, *args, **kwargs):
     structs = [stages.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
                for a in entry.out_avals]
     return tree_unflatten(entry.out_tree, structs)
+
+
+# -- typeof ---------------------------------------------------------------------------------
+
+def typeof(x) -> core.ShapedArray:
+    """The abstract value of `x` (an array, a tracer, a typed key or a scalar)."""
+    if isinstance(x, tracing.Tracer):
+        return x.aval
+    if isinstance(x, prng.PRNGKeyArray):
+        return core.ShapedArray(tuple(x.shape), x.dtype, False)
+    if isinstance(x, stages.ShapeDtypeStruct):
+        raise TypeError(f"Argument {x!r} of type {type(x)} is not a valid JAX type")
+    return stages._aval(x, repr(x))
 
 
 # -- linear_transpose -----------------------------------------------------------------------

@@ -166,7 +166,12 @@ class ShapedArray:
         return f"{short_dtype_name(self.dtype)}[{','.join(map(str, self.shape))}]"
 
     def __str__(self):
-        return self.str_short()
+        """JAX's spelling (`jax.typeof(x)` prints it): `float32[3]`, `~float32[]` if weak."""
+        return f"{'~' if self.weak_type else ''}{self.dtype.name}[{','.join(map(str, self.shape))}]"
+
+    def __repr__(self):
+        weak = ", weak_type=True" if self.weak_type else ""
+        return f"ShapedArray({self.dtype.name}[{','.join(map(str, self.shape))}]{weak})"
 
 
 def aval_of_python_scalar(x) -> ShapedArray:

@@ -1,4 +1,6 @@
-"""Functions with user-defined derivatives, as in JAX: custom_jvp, custom_vjp.
+"""Functions with user-defined derivatives, as in JAX: custom_jvp, custom_vjp, and
+closure_convert (the traced float values a function closes over, made explicit arguments,
+so a custom rule can differentiate them).
 
 Inside a trace, calling such a function traces it and its rules into private functions
 of the current module and calls an `mlax.custom_jvp` / `mlax.custom_vjp` declaration
@@ -11,14 +13,16 @@ from __future__ import annotations
 import functools
 import inspect
 
+import numpy as np
+
 from mlax import core, tracing
 from mlax.ad import (_cast_like, _fname, _origins, _site, _trace, _zeros_like_leaf,
                      _zeros_of)
-from mlax.api import declare, emit_call
+from mlax.api import Jitted, declare, emit_call, trace_callee
 from mlax.dialects import structural
 from mlax.tree_util import tree_flatten, tree_map, tree_structure
 
-__all__ = ["custom_gradient", "custom_jvp", "custom_vjp"]
+__all__ = ["closure_convert", "custom_gradient", "custom_jvp", "custom_vjp"]
 
 
 
@@ -295,3 +299,45 @@ def _value_and_rule(fun, args):
         raise TypeError(f"custom_gradient function {_fname(fun)} must return a pair "
                         f"(value, vjp_fn) with vjp_fn callable, got {res!r} (at {_site()}).")
     return res
+
+
+class _ClosureConverted:
+    """`fun` taking the values it closes over as trailing arguments (closure_convert)."""
+
+    def __init__(self, fun, closed):
+        self.fun, self.closed = fun, closed
+        functools.update_wrapper(self, fun)
+
+    def __call__(self, *args):
+        n = len(args) - len(self.closed)
+        pairs = list(zip(self.closed, args[n:]))
+        with tracing.substituting(pairs):
+            out = self.fun(*args[:n])
+        # A closed-over value returned as it is is replaced too.
+        return tree_map(lambda o: next((new for old, new in pairs if o is old), o), out)
+
+    # Equal for one function closing over as many values, so a jit given it as a static
+    # argument traces once: the closed-over values are its arguments, not part of the trace.
+    def __eq__(self, other):
+        return isinstance(other, _ClosureConverted) and self.fun == other.fun and \
+            [c.aval for c in self.closed] == [c.aval for c in other.closed]
+
+    def __hash__(self):
+        return hash((self.fun, len(self.closed)))
+
+
+def closure_convert(fun, *example_args):
+    """JAX's `closure_convert`: `(converted, consts)` where `converted(*args, *consts)` is
+    `fun(*args)` and `consts` are the traced floating-point values `fun` closes over (found
+    by tracing `fun` on `example_args`). Outside a trace nothing is traced: `(fun, [])`."""
+    parent = tracing.current()
+    if parent is None:
+        return fun, []
+    leaves, in_tree = tree_flatten(example_args)
+    builder, _, _ = trace_callee(lambda *a: fun(*a), leaves, in_tree, [""] * len(leaves),
+                                 parent, f"{_fname(fun)}_closure")
+    builder.func.operation.erase()
+    closed = [c for c in builder.captured if np.issubdtype(c.aval.dtype, np.inexact)]
+    if not closed:
+        return fun, []
+    return _ClosureConverted(fun, closed), closed

@@ -5,15 +5,18 @@ while another is being traced, as `vmap` inside `jit`) and share one module. A `
 stands for an SSA value of one builder. When an inner function uses a tracer of an outer
 one (a closure), the inner function gets an extra parameter for it and every call site
 passes the outer value: closures become explicit arguments, so each function in the
-module is closed and a pass can transform it alone.
+module is closed and a pass can transform it alone. Inside `substituting({outer: new})`
+(closure_convert), an outer tracer is lifted as `new` instead.
 
 Every op is emitted with the user's file:line as its location.
 """
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import sys
+import threading
 
 import numpy as np
 from mlir import ir
@@ -201,6 +204,8 @@ class FunctionBuilder:
 
     def lift(self, x) -> ir.Value:
         """The ir.Value of operand `x` in this function (closures become parameters)."""
+        if isinstance(x, Tracer) and getattr(_subst, "table", None):
+            x = _substitute(x)
         if isinstance(x, Tracer):
             if x.builder is self:
                 return x.value
@@ -321,6 +326,30 @@ def leaf_names(dyn_args, dyn_names, dyn_kwargs):
     for k, v in dyn_kwargs.items():
         names += [k] * len(tree_flatten(v)[0])
     return names
+
+
+# ---------------------------------------------------------------------------------------
+# Substituted closures (closure_convert)
+
+_subst = threading.local()
+
+
+@contextlib.contextmanager
+def substituting(pairs):
+    """While active (in this thread), a closure over the tracer `old` of each pair
+    `(old, new)` uses `new` instead: how `closure_convert` makes closed-over values
+    explicit arguments."""
+    table = getattr(_subst, "table", {})
+    _subst.table = {**table, **{id(old): (old, new) for old, new in pairs}}
+    try:
+        yield
+    finally:
+        _subst.table = table
+
+
+def _substitute(x):
+    hit = getattr(_subst, "table", {}).get(id(x))
+    return hit[1] if hit is not None and hit[0] is x else x
 
 
 # ---------------------------------------------------------------------------------------

@@ -61,7 +61,8 @@ class EntryType:
 
 
 Name = typing.NewType("Name", str)
-"""A field holding a plain string (an axis name), written as a string attribute."""
+"""A field holding a plain string (an axis name, a callback's effect), written as a string
+attribute."""
 
 # Field annotation -> its EntryType.
 ENTRY_TYPES = {
@@ -342,9 +343,42 @@ class CustomVjp(Declaration):
                                      "num_res"])
 
 
+@dataclasses.dataclass(frozen=True)
+class Callback(Declaration):
+    """A call of the host (Python) function registered under `callback_id` in
+    mlax.runtime.callbacks (jax.pure_callback, io_callback, debug.callback / print).
+    `effect` is "pure", "io" or "debug"; `dtypes` names the operands' and then the results'
+    mlax dtypes, comma-separated (storage types after lowering do not tell bool from i8).
+    Under vmap the host function sees batched operands: `batch_sizes` has one size per
+    vmap level (outermost first) and `batched` one flag per level and operand (level-major),
+    and `vmap_method` (JAX's: sequential, expand_dims, broadcast_all, legacy_vectorized)
+    says how the host function is applied to them."""
+    kind = "callback"
+    signature = "(operands...) -> results, each result with a leading dim per batch level"
+    callback_id: int
+    effect: Name
+    ordered: bool
+    dtypes: Name
+    vmap_method: Name = ""
+    batch_sizes: tuple[int, ...] = ()
+    batched: tuple[int, ...] = ()
+
+    def problem(self):
+        if self.effect not in ("pure", "io", "debug"):
+            return f"effect {self.effect!r} is not pure, io or debug"
+        if self.vmap_method not in ("", "sequential", "sequential_unrolled", "expand_dims",
+                                    "broadcast_all", "legacy_vectorized"):
+            return f"unknown vmap_method {self.vmap_method!r}"
+        levels = len(self.batch_sizes)
+        if levels and len(self.batched) % levels:
+            return "batched must hold one flag per batch level and operand"
+        return _count_problem(self, ["callback_id"])
+
+
 # kind -> its dataclass.
 KINDS: dict[str, type[Declaration]] = {
     cls.kind: cls for cls in (Jvp, Vjp, Grad, Vmap, Cond, While, Scan, CustomJvp, CustomVjp)}
+KINDS[Callback.kind] = Callback
 
 
 # ---------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import weakref
 
 import numpy as np
 
+from . import callbacks
 from .array import Array
 
 
@@ -154,6 +155,7 @@ class DirectCall:
         outs = [np.empty(s, d) for s, d in self.out_specs]
         self.fn(*[a.__array_interface__["data"][0] for a in inputs],
                 *[o.__array_interface__["data"][0] for o in outs])
+        callbacks.raise_pending()
         return outs
 
     def call_arrays(self, arrays, weak):
@@ -169,6 +171,7 @@ class DirectCall:
             arr._ptr = p
             outs.append(arr)
         self.fn(*ptrs)
+        callbacks.raise_pending()
         return outs
 
 
@@ -226,6 +229,9 @@ class ProcessJit:
             "LLVMOrcReleaseResourceTracker": ([_P], None),
             "LLVMCreateMemoryBufferWithMemoryRangeCopy":
                 ([ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p], _P),
+            "LLVMOrcLLJITMangleAndIntern": ([_P, ctypes.c_char_p], _P),
+            "LLVMOrcAbsoluteSymbols": ([ctypes.POINTER(_SymbolMapPair), ctypes.c_size_t], _P),
+            "LLVMOrcJITDylibDefine": ([_P, _P], _P),
             "LLVMGetErrorMessage": ([_P], _P),
             "LLVMDisposeErrorMessage": ([_P], None),
         }
@@ -248,6 +254,15 @@ class ProcessJit:
             ctypes.byref(process), L.LLVMOrcLLJITGetGlobalPrefix(self.jit), None, None),
             "searching the process for symbols")
         L.LLVMOrcJITDylibAddGenerator(self.dylib, process)
+        self.define(callbacks.SYMBOL, callbacks.ENTRY_ADDRESS)
+
+    def define(self, symbol: str, address: int):
+        """Define `symbol` at `address` (a function of this process) for linked code."""
+        L = self.llvm
+        pair = _SymbolMapPair(L.LLVMOrcLLJITMangleAndIntern(self.jit, symbol.encode()),
+                              _EvaluatedSymbol(address, _SymbolFlags(_EXPORTED_CALLABLE, 0)))
+        unit = L.LLVMOrcAbsoluteSymbols(ctypes.byref(pair), 1)
+        self._check(L.LLVMOrcJITDylibDefine(self.dylib, unit), f"defining {symbol}")
 
     def _check(self, err, doing):
         if err:
@@ -282,6 +297,21 @@ class ProcessJit:
             self._check(self.llvm.LLVMOrcResourceTrackerRemove(tracker), "freeing compiled code")
         finally:
             self.llvm.LLVMOrcReleaseResourceTracker(tracker)
+
+
+class _SymbolFlags(ctypes.Structure):
+    _fields_ = [("generic", ctypes.c_uint8), ("target", ctypes.c_uint8)]
+
+
+class _EvaluatedSymbol(ctypes.Structure):
+    _fields_ = [("address", ctypes.c_uint64), ("flags", _SymbolFlags)]
+
+
+class _SymbolMapPair(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_void_p), ("symbol", _EvaluatedSymbol)]
+
+
+_EXPORTED_CALLABLE = 1 | 4    # LLVMJITSymbolGenericFlagsExported | ...Callable
 
 
 _SYMBOL_IDS = itertools.count()

@@ -26,7 +26,8 @@ MODULES = [
         "multivariate_normal", "norm", "poisson", "t", "uniform")],
     "jax.tree_util", "jax.tree", "jax.dtypes", "jax.typing", "jax.flatten_util", "jax.test_util",
     "jax.ad_checkpoint", "jax.ops", "jax.example_libraries.optimizers",
-    "jax.example_libraries.stax", "jax.sharding",
+    "jax.example_libraries.stax", "jax.sharding", "jax.debug",
+    "jax.experimental",
 ]
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "compiler",

@@ -5,7 +5,8 @@
 
 `igamma`, `igammac`, `igamma_grad_a`, `random_gamma_grad` and `betainc` are compositions
 written with mlax.numpy (mlax.lax_special), which sits above mlax.lax: they load on first
-use, like the names JAX has and mlax does not yet (NotImplementedError, mlax.api_names)."""
+use, like the names JAX has and mlax does not yet (NotImplementedError, mlax.api_names).
+So is `associative_scan` (mlax.associative_scan), a composition of lax ops and jnp.flip."""
 import importlib
 
 from mlax.lax.primitives import *  # noqa: F401,F403
@@ -21,9 +22,12 @@ from mlax.lax.windowed_reductions import reduce_window, reduce_window_shape_tupl
 from mlax.precision import Precision, canonicalize_precision  # noqa: F401
 
 _SPECIAL = {"igamma", "igammac", "igamma_grad_a", "random_gamma_grad", "betainc"}
+_COMPOSITIONS = {"associative_scan": "mlax.associative_scan"}
 
 
 def __getattr__(name):
     if name in _SPECIAL:
         return getattr(importlib.import_module("mlax.lax_special"), name)
+    if name in _COMPOSITIONS:
+        return getattr(importlib.import_module(_COMPOSITIONS[name]), name)
     return importlib.import_module("mlax.api_names").module_getattr("jax.lax", __name__)(name)

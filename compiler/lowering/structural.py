@@ -1,5 +1,6 @@
 """`--mlax-lower-control-flow`: give `mlax.cond`, `mlax.while` and `mlax.scan` declarations
-a body made of scf ops on tensors that call the branch/body functions.
+a body made of scf ops on tensors that call the branch/body functions, and `mlax.callback`
+declarations one that calls the runtime's host-callback entry point (callbacks.py).
 
 Control flow is functional in mlax IR (see mlax.dialects.structural): a call site is a
 `func.call` to a private declaration carrying the kind's entries, and the branches and
@@ -24,6 +25,7 @@ from mlir import ir
 from mlir.dialects import arith, bufferization, func, scf, tensor
 
 from mlax.dialects import structural
+from mlax.lowering.callbacks import lower_callback
 from mlax.passes import ModulePass, PassError, register
 
 
@@ -244,6 +246,7 @@ LOWER_KINDS = {
     "cond": _lower_cond,
     "while": _lower_while,
     "scan": _lower_scan,
+    "callback": lower_callback,
 }
 
 
@@ -259,7 +262,8 @@ def lower_declaration(fn):
 
 @register
 class LowerControlFlowPass(ModulePass):
-    """Lower mlax.cond/while/scan declarations to scf ops calling their bodies."""
+    """Lower mlax.cond/while/scan declarations to scf ops calling their bodies, and
+    mlax.callback declarations to calls of the host-callback entry point."""
     name = "mlax-lower-control-flow"
 
     def run(self, module_op):

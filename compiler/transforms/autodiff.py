@@ -54,7 +54,7 @@ from mlir import ir
 from mlir.dialects import func as func_d
 
 from mlax.dialects import spec_of_type, structural
-from mlax.passes import ModulePass, PassError, PassTypeError, register
+from mlax.passes import ModulePass, PassError, PassTypeError, PassValueError, register
 from mlax.transforms import ad_control_flow  # noqa: F401 (registers the cond, scan, while rules)
 from mlax.transforms import expand as expand_mod
 from mlax.transforms import simplify
@@ -599,6 +599,33 @@ def _custom_vjp_vjp(ctx, cts):
     return [g if a else None for g, a in zip(got, ctx.active[:n])] + [None] * (len(fa) - n)
 
 
+# ---------------------------------------------------------------------------------------
+# Call rules: host callbacks (JAX's: a debug callback sees the primal values and has no
+# derivative; pure and io callbacks cannot be differentiated)
+
+
+def _callback_error(ctx):
+    e = ctx.declaration()
+    if e.effect == "pure":
+        return PassValueError("Pure callbacks do not support JVP. Please use `jax.custom_jvp` "
+                              "to use callbacks while taking gradients.", at=ctx.op)
+    return PassValueError("IO callbacks do not support JVP.", at=ctx.op)
+
+
+def _callback_jvp(ctx, ts):
+    if ctx.declaration().effect != "debug":
+        raise _callback_error(ctx)
+    return [None] * len(ctx.op.results)
+
+
+def _callback_vjp(ctx, cts):
+    if ctx.declaration().effect != "debug":
+        raise _callback_error(ctx)
+    return [None] * len(ctx.op.operands)
+
+
+JVP_RULES["mlax.callback"] = _callback_jvp
+VJP_RULES["mlax.callback"] = _callback_vjp
 JVP_RULES["mlax.custom_jvp"] = _custom_jvp_jvp
 VJP_RULES["mlax.custom_jvp"] = _custom_jvp_vjp
 JVP_RULES["mlax.custom_vjp"] = _custom_vjp_jvp

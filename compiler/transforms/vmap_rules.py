@@ -31,7 +31,7 @@ from mlir import ir
 
 from mlax.dialects import spec_of_type, structural, tensor_type
 from mlax.dialects.ops import BINARY, COMPARE, UNARY
-from mlax.passes import PassError
+from mlax.passes import PassError, PassNotImplementedError, PassValueError
 from mlax.transforms.builder import Builder
 from mlax.transforms.conv_shapes import reshape_axis_into, reshape_axis_out_of
 
@@ -639,8 +639,31 @@ def _custom_vjp_rule(ctx, args, dims):
     return ctx.call(sym, args, result_types), [0] * n_out
 
 
+def _callback_rule(ctx, args, dims):
+    """`mlax.callback`: the same host function with one more batch level. Batched operands
+    get their batch axis first; the declaration records which operands are batched at the
+    new (outermost) level, and the runtime applies the function per example or to the batch
+    as the vmap method says (mlax.runtime.callbacks.apply). Every result gets the batch
+    axis first."""
+    e = _declaration(ctx)
+    if e.effect == "pure" and not e.vmap_method:
+        raise PassNotImplementedError(
+            "vmap is only supported for the pure_callback primitive when vmap_method is one "
+            "of 'sequential', 'sequential_unrolled', 'expand_dims', 'broadcast_all', or "
+            "'legacy_vectorized'. Got vmap_method=None.", at=ctx.op)
+    if e.effect == "io" and e.ordered:
+        raise PassValueError("Cannot `vmap` ordered IO callback.", at=ctx.op)
+    args = [a if d is None else ctx.moveaxis(a, d, 0) for a, d in zip(args, dims)]
+    flags = tuple(int(d is not None) for d in dims)
+    result_types = [tensor_type((ctx.size,) + _shape(r), _dtype(r)) for r in ctx.op.results]
+    decl = replace(e, batch_sizes=(ctx.size,) + e.batch_sizes, batched=flags + e.batched)
+    sym = ctx.declaration(decl, "callback_batched", [a.type for a in args], result_types)
+    return ctx.call(sym, args, result_types), [0] * len(result_types)
+
+
 BATCHING_RULES.update({
     "func.call": _call_rule,
+    "mlax.callback": _callback_rule,
     "mlax.cond": _cond_rule,
     "mlax.while": _while_rule,
     "mlax.scan": _scan_rule,

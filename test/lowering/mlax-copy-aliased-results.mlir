@@ -21,3 +21,15 @@ func.func @argument(%x: tensor<3xf32>, %y: tensor<3xf32>) -> (tensor<3xf32>, ten
   %0 = arith.subf %x, %y : tensor<3xf32>
   return %x, %0 : tensor<3xf32>, tensor<3xf32>
 }
+
+// -----
+
+// Tests that a call to a declaration taking only scalars (a runtime entry point, as the
+// host-callback one) is accepted: it links in the process and needs no buffer ownership.
+// CHECK-LABEL: func.func @runtime_entry
+// CHECK: call @mlax_host_callback(%{{.*}}, %{{.*}}) : (i64, i64) -> ()
+func.func private @mlax_host_callback(i64, i64)
+func.func @runtime_entry(%a: i64, %b: i64) {
+  func.call @mlax_host_callback(%a, %b) : (i64, i64) -> ()
+  return
+}

@@ -149,3 +149,34 @@ func.func private @body(%c: tensor<f32>, %x: tensor<f32>, %r: tensor<2xf32>, %k:
   return %0, %1 : tensor<f32>, tensor<2xf32>
 }
 func.func private @scan(tensor<f32>, tensor<5xf32>, tensor<5x2xf32>, tensor<2xf32>) -> (tensor<f32>, tensor<5x2xf32>) attributes {mlax.scan = {body = @body, length = 5 : i64, reverse = true, num_carry = 1 : i64, num_consts = 1 : i64}}
+
+// -----
+
+// Tests that a host callback's declaration gets a body that writes its operand's and
+// result's addresses into a table and calls the runtime's entry point with the address of
+// its descriptor (a constant global) and of the table; the function is never inlined and
+// has internal linkage.
+// CHECK: memref.global "private" constant @[[DESC:.*]] : memref<{{[0-9]+}}xi8> = dense<
+// CHECK: func.func private @mlax_host_callback(i64, i64)
+// CHECK-LABEL: func.func private @pure_callback
+// CHECK-SAME: (%[[X:.*]]: tensor<3xf32>) -> tensor<2xi32>
+// CHECK-SAME: llvm.linkage = #llvm.linkage<internal>
+// CHECK-SAME: no_inline
+// CHECK-NOT: mlax.callback
+// CHECK: %[[TABLE:.*]] = memref.alloca() : memref<2xi64>
+// CHECK: %[[XB:.*]] = bufferization.to_buffer %[[X]] read_only : tensor<3xf32> to memref<3xf32>
+// CHECK: %[[XP:.*]] = memref.extract_aligned_pointer_as_index %[[XB]]
+// CHECK: %[[XI:.*]] = arith.index_cast %[[XP]] : index to i64
+// CHECK: memref.store %[[XI]], %[[TABLE]]
+// CHECK: %[[R:.*]] = memref.alloc() : memref<2xi32>
+// CHECK: %[[G:.*]] = memref.get_global @[[DESC]]
+// CHECK: call @mlax_host_callback(%{{.*}}, %{{.*}}) : (i64, i64) -> ()
+// CHECK: %[[T:.*]] = bufferization.to_tensor %[[R]] restrict writable
+// CHECK: return %[[T]] : tensor<2xi32>
+// CHECK-LABEL: func.func @calls_host
+// CHECK: call @pure_callback(
+func.func private @pure_callback(tensor<3xf32>) -> tensor<2xi32> attributes {mlax.callback = {callback_id = 7 : i64, effect = "pure", ordered = false, dtypes = "float32,int32"}}
+func.func @calls_host(%x: tensor<3xf32>) -> tensor<2xi32> {
+  %0 = func.call @pure_callback(%x) : (tensor<3xf32>) -> tensor<2xi32>
+  return %0 : tensor<2xi32>
+}

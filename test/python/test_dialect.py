@@ -202,6 +202,8 @@ DECLARATIONS = [
     structural.CustomJvp(callee="f", jvp="f_jvp", num_args=2, num_callee_consts=1),
     structural.CustomVjp(callee="f", fwd="f_fwd", bwd="f_bwd", num_args=2, num_callee_consts=1,
                          num_fwd_consts=0, num_res=4),
+    structural.Callback(callback_id=3, effect="pure", ordered=False, dtypes="float32,bool",
+                        vmap_method="sequential", batch_sizes=(4,), batched=(1,)),
 ]
 
 
@@ -220,7 +222,7 @@ def test_declaration_round_trips_through_its_attribute(decl):
         again = ir.Module.parse(str(module))
         assert structural.read(again.body.operations[0]) == decl
         assert set(decl.symbols()) <= {"f", "f_jvp", "f_fwd", "f_bwd", "b", "c", "b0", "b1", "b2"}
-        assert decl.symbols()
+        assert decl.symbols() or decl.kind == "callback"   # a callback names a host function
 
 
 @pytest.mark.parametrize("text, message", [

@@ -84,9 +84,12 @@ def _check_callees_have_bodies(module_op):
 
     Such a function cannot be compiled or linked, and bufferization gives the call's
     results a run-time ownership check (an `i1` dealloc helper) on which MLIR 22's
-    memref-to-LLVM lowering asserts. External functions of pointers and scalars (the
-    LAPACK routines the linear algebra ops call) are linked from the runtime libraries."""
+    memref-to-LLVM lowering asserts. External functions of pointers and scalars only (the
+    LAPACK routines the linear algebra ops call, the runtime's entry points such as
+    `mlax_host_callback`) are linked from the runtime libraries or the process: calls to
+    them are fine."""
     top = module_op.regions[0].blocks[0].operations
+
     declared = {ir.StringAttr(f.attributes["sym_name"]).value for f in top
                 if f.operation.name == "func.func" and not len(f.regions[0].blocks)
                 and _has_shaped_types(f)}

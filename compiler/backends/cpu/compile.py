@@ -26,7 +26,7 @@ from mlax.backends import BackendError, cache, no_timer
 from mlax.backends.cpu import codegen, pipelines
 from mlax.dialects import func_ops, function_signature, privatize, structural, symbol_name
 from mlax.passes import run_pipeline
-from mlax.runtime import aot
+from mlax.runtime import aot, callbacks
 from mlax.runtime.aot import flat_entry_meta
 from mlax.runtime.cpu import CpuExecutable, JitCode, unique_symbol
 
@@ -66,6 +66,12 @@ def write_module_files(directory, llvm_modules, entries: dict, machine, opt_leve
     """Generate code for `llvm_modules` (LLVM dialect; together they define every entry's
     symbol) for `machine` (a codegen.MachineTarget) and write the compiled module into the existing, empty `directory`. `extra`
     adds metadata fields."""
+    if any(_calls_host(m) for m in llvm_modules):
+        raise HostCallbackError(
+            "this module calls host callbacks (jax.pure_callback, io_callback, "
+            "jax.debug.print or jax.debug.callback), which are Python functions of the "
+            "process that traced it: it can run in this process (jit), not be saved as a "
+            "compiled module")
     name = name or os.path.basename(os.path.normpath(directory))
     lib_name = f"lib{_c_name(name)}.so"
     with timer("codegen"):
@@ -116,6 +122,22 @@ def _c_name(name) -> str:
 
 class OutputError(BackendError):
     """The output path cannot be written."""
+
+
+class HostCallbackError(BackendError):
+    """A module that calls host callbacks cannot be saved: they are Python functions of the
+    process that compiled it (mlax.runtime.callbacks)."""
+
+
+def _calls_host(module) -> bool:
+    """Whether `module` (mlax dialect or lowered) calls host callbacks."""
+    op = module.operation if hasattr(module, "operation") else module
+    for o in op.regions[0].blocks[0].operations:
+        o = o.operation
+        if o.name in ("func.func", "llvm.func") and (
+                symbol_name(o) == callbacks.SYMBOL or "mlax.callback" in o.attributes):
+            return True
+    return False
 
 
 def save_module(path, llvm_modules, entries: dict, machine, opt_level=3, creator="mlax",
@@ -205,7 +227,8 @@ def compile_module(module, entries: dict, pipeline=pipelines.CPU, opt_level=3, k
     privatize(module, entries)
     signatures = {n: function_signature(module, n) for n in entries}
     directory = cache.directory()
-    if directory is None:
+    if directory is None or _calls_host(module):
+        # Host callbacks are Python functions of this process: such code is not cached.
         run_pipeline(module, pipeline)
         return _jit(module, entries, signatures, opt_level), True
     machine = codegen.MachineTarget.host()

@@ -3,7 +3,6 @@
 #   (jax.pure_callback) https://docs.jax.dev/en/latest/external-callbacks.html
 # Changed: the printed lines are captured and reported (sorted where the page says the order
 # is not guaranteed); breakpoints are left out; the logging callback appends to a list.
-# compat: xfail jax.debug and jax.pure_callback are missing
 import contextlib
 import io
 

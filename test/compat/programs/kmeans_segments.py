@@ -4,7 +4,6 @@
 #   https://docs.jax.dev/en/latest/_autosummary/jax.ops.segment_sum.html
 # Changed: written from scratch; three synthetic Gaussian blobs of 50 points. The segment
 # examples are reported with report_call: one that raises is reported, not fatal.
-# compat: xfail jax.ops.segment_sum / segment_max / segment_min / segment_prod are missing
 import jax
 import jax.numpy as jnp
 from jax import lax, random

@@ -5,7 +5,6 @@
 # Changed: written from scratch; a harmonic oscillator and a small neural vector field fit
 # to a synthetic spiral trajectory for 40 steps; odeint (adaptive, with its adjoint
 # gradient) is used last.
-# compat: xfail jax.experimental.ode.odeint is missing
 import jax
 import jax.numpy as jnp
 from jax import lax, random

@@ -4,7 +4,6 @@
 # Changed: written from scratch as pure functions; synthetic sine-wave data; an Elman RNN and
 # an LSTM trained for 30 steps each on next-value prediction with SGD; gradients through
 # lax.scan, vmap over sequences, reverse scan and unroll.
-# compat: xfail lax.associative_scan is missing
 import jax
 import jax.numpy as jnp
 from jax import lax, random
