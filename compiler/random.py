@@ -85,7 +85,10 @@ def _uniform_impl(key, minval, maxval, shape, dtype):
         lax.shift_right_logical(bits, _full(shape, nbits - nmant, uint)),
         _full(shape, np.array(1.0, dtype).view(uint), uint))
     floats = lax.sub(lax.bitcast_convert_type(float_bits, dtype), _full(shape, 1.0, dtype))
-    scaled = jnp.add(jnp.multiply(floats, jnp.subtract(maxval, minval)), minval)
+    # floats * (maxval - minval) + minval, fused into one FMA as XLA does on the CPU (f16
+    # computes it in f32 as XLA does, where the product is exact).
+    scaled = lax.fma(floats, jnp.broadcast_to(jnp.subtract(maxval, minval), shape),
+                     jnp.broadcast_to(minval, shape))
     return jnp.maximum(minval, jnp.broadcast_to(scaled, shape))
 
 
@@ -139,8 +142,10 @@ def _truncated_normal_impl(key, lower, upper, shape, dtype):
     sqrt2 = np.array(np.sqrt(2), dtype)
     lower = lax.convert_element_type(lower, dtype)
     upper = lax.convert_element_type(upper, dtype)
-    a = lax.erf(jnp.divide(lower, sqrt2))
-    b = lax.erf(jnp.divide(upper, sqrt2))
+    # lower / sqrt(2) as XLA's simplifier rewrites it: times the rounded reciprocal.
+    inv_sqrt2 = np.array(1 / np.sqrt(2), dtype)
+    a = lax.xla_erf(jnp.multiply(lower, inv_sqrt2))
+    b = lax.xla_erf(jnp.multiply(upper, inv_sqrt2))
     u = _uniform_impl(key, a, b, shape, dtype)
     out = jnp.multiply(sqrt2, lax.erf_inv(u))
     lo = _next_float(lax.stop_gradient(lower), True)
@@ -267,9 +272,9 @@ def _gumbel_impl(key, shape, dtype, mode):
         x = jnp.where(jnp.greater_equal(high, 0.5), high,
                       jnp.add(jnp.add(high, jnp.multiply(np.array(2. ** -info.nmant, dtype), low)),
                               np.array(info.tiny, dtype)))
-        return jnp.negative(jnp.log(jnp.negative(lax.log1p(jnp.negative(x)))))
+        return jnp.negative(lax.xla_log(jnp.negative(lax.xla_log1p(jnp.negative(x)))))
     u = _uniform_impl(key, np.array(info.tiny, dtype), 1., shape, dtype)
-    return jnp.negative(jnp.log(jnp.negative(jnp.log(u))))
+    return jnp.negative(lax.xla_log(jnp.negative(lax.xla_log(u))))
 
 
 _gumbel_jit = _jit((1, 2, 3))(_gumbel_impl)
@@ -286,7 +291,7 @@ def gumbel(key, shape=(), dtype=None, mode=None):
 
 def _exponential_impl(key, shape, dtype):
     u = _uniform_impl(key, 0., 1., shape, dtype)
-    return jnp.negative(lax.log1p(jnp.negative(u)))
+    return jnp.negative(lax.xla_log1p(jnp.negative(u)))
 
 
 _exponential_jit = _jit((1, 2))(_exponential_impl)
@@ -418,7 +423,7 @@ _choice_p_replace_jit = _jit((2,))(_choice_p_replace)
 
 def _choice_p_noreplace(key, p, n_draws, mode):
     dtype = lax.aval(p).dtype
-    g = jnp.add(_gumbel_impl(key, (p.shape[0],), dtype, mode), jnp.log(p))
+    g = jnp.add(_gumbel_impl(key, (p.shape[0],), dtype, mode), lax.xla_log(p))
     return lax.top_k(g, n_draws)[1].astype(core.default_int())
 
 
@@ -492,7 +497,7 @@ def _as_dtype(x, dtype):
 
 def _laplace_impl(key, shape, dtype):
     u = _uniform_impl(key, -1. + np.finfo(dtype).epsneg, 1., shape, dtype)
-    return lax.mul(lax.sign(u), lax.log1p(lax.neg(lax.abs(u))))
+    return lax.mul(lax.sign(u), lax.xla_log1p(lax.neg(lax.abs(u))))
 
 
 _laplace_jit = _jit((1, 2))(_laplace_impl)
@@ -508,7 +513,7 @@ def laplace(key, shape=(), dtype=None):
 
 def _logistic_impl(key, shape, dtype):
     x = _uniform_impl(key, np.finfo(dtype).tiny, 1., shape, dtype)
-    return lax.sub(lax.log(x), lax.log1p(lax.neg(x)))
+    return lax.sub(lax.xla_log(x), lax.xla_log1p(lax.neg(x)))
 
 
 _logistic_jit = _jit((1, 2))(_logistic_impl)
@@ -570,7 +575,7 @@ def pareto(key, b, shape=None, dtype=None):
 
 def _weibull_min_impl(key, scale, concentration, shape, dtype):
     u = _uniform_impl(key, 0., 1., shape, dtype)
-    return jnp.multiply(jnp.power(jnp.negative(jnp.log1p(jnp.negative(u))),
+    return jnp.multiply(jnp.power(jnp.negative(lax.xla_log1p(jnp.negative(u))),
                                   jnp.divide(1.0, concentration)), scale)
 
 
@@ -620,7 +625,7 @@ def double_sided_maxwell(key, loc, scale, shape=(), dtype=None):
 def _rayleigh_impl(key, scale, shape, dtype):
     u = _uniform_impl(key, 0., 1., shape, dtype)
     scale = jnp.broadcast_to(_as_dtype(scale, dtype), shape)
-    return lax.mul(scale, lax.sqrt(lax.mul(lax.log(u), np.full(shape, -2, dtype))))
+    return lax.mul(scale, lax.sqrt(lax.mul(lax.xla_log(u), np.full(shape, -2, dtype))))
 
 
 _rayleigh_jit = _jit((2, 3))(_rayleigh_impl)
@@ -659,8 +664,8 @@ def wald(key, mean, shape=None, dtype=None):
 def _geometric_impl(key, p, shape, dtype):
     u = _uniform_impl(key, 0., 1., shape, lax.aval(p).dtype)
     u = jnp.where(jnp.equal(u, 0), np.ones(shape, lax.aval(u).dtype), u)
-    log_one_minus_p = jnp.broadcast_to(lax.log1p(lax.neg(p)), shape)
-    g = jnp.add(lax.floor(lax.div(lax.log(u), log_one_minus_p)), 1)
+    log_one_minus_p = jnp.broadcast_to(lax.xla_log1p(lax.neg(p)), shape)
+    g = jnp.add(lax.floor(lax.div(lax.xla_log(u), log_one_minus_p)), 1)
     return g.astype(dtype)
 
 
@@ -797,8 +802,8 @@ def _gamma_one(key, alpha, log_space):
         _, X, V, U = state
         return lax.bitwise_and(
             lax.ge(U, lax.sub(one, lax.mul(c_(0.0331), lax.mul(X, X)))),
-            lax.ge(lax.log(U), lax.add(lax.mul(X, c_(0.5)),
-                                       lax.mul(d, lax.add(lax.sub(one, V), lax.log(V))))))
+            lax.ge(lax.xla_log(U), lax.add(lax.mul(X, c_(0.5)),
+                                           lax.mul(d, lax.add(lax.sub(one, V), lax.xla_log(V))))))
 
     def body_fn(state):
         def next_xv(kxv):
@@ -820,7 +825,7 @@ def _gamma_one(key, alpha, log_space):
         log_samples = lax.neg(_exponential_impl(subkey, (), dtype))
         log_boost = lax.select(lax.bitwise_or(boost_mask, lax.eq(log_samples, zero)), zero,
                                lax.mul(log_samples, lax.div(one, alpha_orig)))
-        return lax.add(lax.add(lax.log(d), lax.log(V)), log_boost)
+        return lax.add(lax.add(lax.xla_log(d), lax.xla_log(V)), log_boost)
     samples = lax.sub(one, _uniform_impl(subkey, 0., 1., (), dtype))
     boost = lax.select(boost_mask, one, lax.pow(samples, lax.div(one, alpha_orig)))
     return lax.mul(lax.mul(d, V), boost)

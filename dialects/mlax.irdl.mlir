@@ -251,6 +251,11 @@ irdl.dialect @mlax {
     irdl.operands(x: %t0)
     irdl.results(out: %t0)
   }
+  irdl.operation @fma {
+    %t0 = irdl.base "!builtin.tensor"
+    irdl.operands(a: %t0, b: %t0, c: %t0)
+    irdl.results(out: %t0)
+  }
   irdl.operation @gather {
     %t0 = irdl.base "!builtin.tensor"
     %t1 = irdl.base "!builtin.tensor"
@@ -580,6 +585,21 @@ irdl.dialect @mlax {
     irdl.attributes {"permutation" = %a_permutation}
     irdl.operands(x: %t0)
     irdl.results(out: %t1)
+  }
+  irdl.operation @xla_erf {
+    %t0 = irdl.base "!builtin.tensor"
+    irdl.operands(x: %t0)
+    irdl.results(out: %t0)
+  }
+  irdl.operation @xla_log {
+    %t0 = irdl.base "!builtin.tensor"
+    irdl.operands(x: %t0)
+    irdl.results(out: %t0)
+  }
+  irdl.operation @xla_log1p {
+    %t0 = irdl.base "!builtin.tensor"
+    irdl.operands(x: %t0)
+    irdl.results(out: %t0)
   }
   irdl.operation @xor {
     %t0 = irdl.base "!builtin.tensor"
