@@ -52,7 +52,10 @@ def _float_dtype(name, dtype):
 def _check_shape(name, shape, *param_shapes):
     shape = _shape(shape, name)
     if param_shapes:
-        full = np.broadcast_shapes(shape, *param_shapes)
+        try:
+            full = np.broadcast_shapes(shape, *param_shapes)
+        except ValueError:
+            full = None
         if full != tuple(shape):
             raise ValueError(f"{name} parameter shapes must be broadcast-compatible with shape "
                              "argument, and the result of broadcasting the shapes must equal "
@@ -843,17 +846,22 @@ def _gamma_samples(key, a, log_space):
     return lax.reshape(samples, shape)
 
 
-@custom_jvp
-def _gamma_differentiable(key, a, log_space):
-    return _gamma_samples(key, a, log_space)
+_gamma_differentiable = custom_jvp(_gamma_samples, nondiff_argnums=(2,))
 
 
 @_gamma_differentiable.defjvp
-def _gamma_jvp(primals, tangents):
-    raise NotImplementedError(
-        "differentiating random.gamma (and the samplers built on it) with respect to its "
-        "shape parameter: JAX's implicit reparameterization gradient (random_gamma_grad) "
-        "is not implemented in mlax; wrap the parameter in lax.stop_gradient.")
+def _gamma_jvp(log_space, primals, tangents):
+    """JAX's implicit reparameterization gradient: d sample / d a = random_gamma_grad."""
+    key, a = primals
+    a_dot = tangents[1]
+    sample = _gamma_samples(key, a, log_space)
+    if log_space:   # d log(s) = ds / s, with s = 0 taken as the smallest normal float
+        s = jnp.exp(sample)
+        s = jnp.where(jnp.equal(s, 0), np.finfo(lax.aval(s).dtype).tiny, s)
+        grad = jnp.divide(lax.random_gamma_grad(a, s), s)
+    else:
+        grad = lax.random_gamma_grad(a, sample)
+    return sample, jnp.multiply(a_dot, grad)
 
 
 def _gamma_impl(key, a, shape, dtype, log_space):
@@ -862,7 +870,7 @@ def _gamma_impl(key, a, shape, dtype, log_space):
     else:
         _check_shape("gamma", shape, np.shape(a))
     a = jnp.broadcast_to(_as_dtype(a, dtype), shape)
-    return _gamma_samples(key, a, log_space)
+    return _gamma_differentiable(key, a, log_space)
 
 
 _gamma_jit = _jit((2, 3, 4))(_gamma_impl)
