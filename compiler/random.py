@@ -3,10 +3,12 @@
 Keys and the threefry2x32 hash are in mlax.prng (`PRNGKey`, `key`, `split`, `fold_in`,
 ... are re-exported here); this module holds the samplers. Every sampler derives its
 random bits by hashing counters with threefry2x32, exactly as JAX's default
-implementation does, so keys, bits, `randint`, `permutation`, `choice` and `uniform`
-samples over [0, 1) are bit-identical to JAX's for the same seed. `normal` agrees to a
-few ulps (its erf_inv is mlax's), and `uniform` over another range to an ulp of the range
-(XLA fuses `u * (maxval - minval) + minval` into one FMA; mlax rounds twice).
+implementation does, and draws from the same keys in the same order. The transcendental
+functions on the samplers' paths are XLA's CPU algorithms (`lax.xla_log`, `xla_log1p`,
+`xla_erf`, `erf_inv`, and `lax.fma` where XLA fuses a multiply-add), so keys, bits,
+`uniform`, `normal`, `truncated_normal`, `exponential`, `gumbel` and the samplers built
+only on them are bit-identical to JAX's for the same seed; the rest (through `exp`, `pow`,
+reductions) agree to a few ulps. docs/design.md lists which is which.
 
 Samplers are jitted internally (static shape and dtype), so an eager call compiles once per
 signature and runs as one executable; under a trace they become a nested function.
