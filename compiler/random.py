@@ -37,7 +37,8 @@ __all__ = ["PRNGKey", "key", "key_data", "wrap_key_data", "key_impl", "clone", "
            "rademacher", "pareto", "weibull_min", "maxwell", "double_sided_maxwell",
            "rayleigh", "wald", "geometric", "triangular", "lognormal", "multivariate_normal",
            "orthogonal", "gamma", "loggamma", "beta", "dirichlet", "chisquare", "f", "t",
-           "generalized_normal", "ball", "key_dtype"]
+           "generalized_normal", "ball", "key_dtype", "poisson", "binomial",
+           "multinomial"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -1030,6 +1031,238 @@ def ball(key, d, p=2, shape=(), dtype=None):
     shape = _shape(shape, "ball")
     _check_shape("ball", shape)
     return _ball_jit(k, p, operator.index(d), shape, _float_dtype("ball", dtype))
+
+
+def _poisson_knuth(key, lam, shape, dtype, max_iters):
+    """Knuth's method: multiply uniforms until the product drops below exp(-lam)."""
+    def body(carry):
+        i, k, rng, log_prod = carry
+        rng, subkey = _subkeys(rng, 2)
+        k = lax.select(jnp.greater(log_prod, -lam), k + 1, k)
+        u = _uniform_impl(subkey, 0., 1., shape, np.dtype(np.float32))
+        return i + 1, k, rng, log_prod + lax.xla_log(u)
+
+    def cond(carry):
+        i, log_prod = carry[0], carry[3]
+        return jnp.any(jnp.greater(log_prod, -lam)) & (i < max_iters)
+
+    init = (jnp.asarray(0, dtype), jnp.zeros(shape, dtype), key, jnp.zeros(shape, np.float32))
+    k = lax.while_loop(cond, body, init)[1]
+    return (k - 1).astype(dtype)
+
+
+def _poisson_rejection(key, lam, shape, dtype, max_iters):
+    """Hormann's transformed rejection (lam >= 10)."""
+    log_lam = lax.xla_log(lam)
+    b = 0.931 + 2.53 * lax.sqrt(lam)
+    a = -0.059 + 0.02483 * b
+    inv_alpha = 1.1239 + 1.1328 / (b - 3.4)
+    v_r = 0.9277 - 3.6224 / (b - 2)
+
+    def body(carry):
+        i, k_out, accepted, rng = carry
+        rng, subkey_0, subkey_1 = _subkeys(rng, 3)
+        u = _uniform_impl(subkey_0, 0., 1., shape, lax.aval(lam).dtype) - 0.5
+        v = _uniform_impl(subkey_1, 0., 1., shape, lax.aval(lam).dtype)
+        u_shifted = 0.5 - abs(u)
+        k = lax.floor((2 * a / u_shifted + b) * u + lam + 0.43)
+        s = lax.xla_log(v * inv_alpha / (a / (u_shifted * u_shifted) + b))
+        t = -lam + k * log_lam - lax.lgamma(k + 1)
+        accept1 = (u_shifted >= 0.07) & (v <= v_r)
+        reject = (k < 0) | ((u_shifted < 0.013) & (v > u_shifted))
+        accept = accept1 | (~reject & (s <= t))
+        return i + 1, lax.select(accept, k, k_out), accepted | accept, rng
+
+    def cond(carry):
+        i, _, accepted, _ = carry
+        return jnp.any(~accepted) & (i < max_iters)
+
+    init = (jnp.asarray(0, dtype), jnp.full(shape, -1, lax.aval(lam).dtype),
+            jnp.zeros(shape, bool), key)
+    return lax.while_loop(cond, body, init)[1].astype(dtype)
+
+
+def _poisson_impl(key, lam, shape, dtype):
+    use_knuth = jnp.isnan(lam) | (lam < 10)
+    lam_knuth = lax.select(use_knuth, lam, jnp.zeros_like(lam))
+    lam_rejection = lax.select(use_knuth, jnp.full_like(lam, 1e5), lam)
+    max_iters = np.iinfo(dtype).max
+    result = lax.select(use_knuth, _poisson_knuth(key, lam_knuth, shape, dtype, max_iters),
+                        _poisson_rejection(key, lam_rejection, shape, dtype, max_iters))
+    return lax.select(jnp.equal(lam, 0), jnp.zeros_like(result), result)
+
+
+_poisson_jit = _jit((2, 3))(_poisson_impl)
+
+
+def poisson(key, lam, shape=None, dtype=None):
+    """Poisson samples of rate lam: Knuth's method below 10, Hormann's transformed
+    rejection above (as JAX, NumPy and TensorFlow)."""
+    k, _ = _check_key("poisson", key)
+    dtype = core.canonicalize_dtype(core.default_int() if dtype is None else dtype)
+    if dtype.kind not in "iu":
+        raise ValueError(f"dtype argument to `poisson` must be an int dtype, got {dtype}")
+    shape = tuple(np.shape(lam)) if shape is None else _shape(shape, "poisson")
+    lam = jnp.broadcast_to(jnp.asarray(lam), shape).astype(np.float32)
+    return _poisson_jit(k, lam, shape, dtype)
+
+
+_STIRLING_TAIL = np.array([0.0810614667953272, 0.0413406959554092, 0.0276779256849983,
+                           0.02079067210376509, 0.0166446911898211, 0.0138761288230707,
+                           0.0118967099458917, 0.0104112652619720, 0.00925546218271273,
+                           0.00833056343336287])
+
+
+def _stirling_approx_tail(k):
+    """log(k!) - (Stirling's approximation of it): a table below 10, a series beyond."""
+    dtype = lax.aval(k).dtype
+    use_table = k <= 9
+    k = jnp.clip(k, 0.0, 9.0)
+    kp1sq = (k + 1) * (k + 1)
+    approx = (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / kp1sq) / kp1sq) / (k + 1)
+    table = jnp.asarray(_STIRLING_TAIL.astype(dtype))[jnp.floor(k).astype(np.int32)]
+    return lax.select(use_table, table, approx)
+
+
+def _binomial_inversion(key, count, prob, shape, dtype, max_iters):
+    """Counts geometric waiting times until they pass count (count * p <= 10)."""
+    log1minusprob = lax.xla_log1p(-prob)
+
+    def body(carry):
+        i, num_geom, geom_sum, rng = carry
+        subkey, rng = _subkeys(rng, 2)
+        num_geom_out = lax.select(geom_sum <= count, num_geom + 1, num_geom)
+        u = _uniform_impl(subkey, 0., 1., shape, lax.aval(prob).dtype)
+        geom = jnp.ceil(lax.xla_log(u) / log1minusprob)
+        return i + 1, num_geom_out, geom_sum + geom, rng
+
+    def cond(carry):
+        i, geom_sum = carry[0], carry[2]
+        return jnp.any(geom_sum <= count) & (i < max_iters)
+
+    zeros = jnp.zeros(shape, lax.aval(prob).dtype)
+    k = lax.while_loop(cond, body, (jnp.asarray(0, dtype), zeros, zeros, key))[1]
+    return (k - 1).astype(dtype)
+
+
+def _btrs(key, count, prob, shape, dtype, max_iters):
+    """Hormann's transformed rejection with squeeze (BTRS)."""
+    stddev = jnp.sqrt(count * prob * (1 - prob))
+    b = 1.15 + 2.53 * stddev
+    a = -0.0873 + 0.0248 * b + 0.01 * prob
+    c = count * prob + 0.5
+    v_r = 0.92 - 4.2 / b
+    r = prob / (1 - prob)
+    alpha = (2.83 + 5.1 / b) * stddev
+    m = jnp.floor((count + 1) * prob)
+    log = lax.xla_log
+
+    def body(carry):
+        i, k_out, accepted, rng = carry
+        rng, subkey_0, subkey_1 = _subkeys(rng, 3)
+        u = _uniform_impl(subkey_0, 0., 1., shape, lax.aval(prob).dtype)
+        v = _uniform_impl(subkey_1, 0., 1., shape, lax.aval(prob).dtype)
+        u = u - 0.5
+        us = 0.5 - jnp.abs(u)
+        accept1 = (us >= 0.07) & (v <= v_r)
+        k = jnp.floor((2 * a / us + b) * u + c)
+        reject = (k < 0) | (k > count)
+        v = log(v * alpha / (a / (us * us) + b))
+        ub = ((m + 0.5) * log((m + 1) / (r * (count - m + 1)))
+              + (count + 1) * log((count - m + 1) / (count - k + 1))
+              + (k + 0.5) * log(r * (count - k + 1) / (k + 1))
+              + _stirling_approx_tail(m) + _stirling_approx_tail(count - m)
+              - _stirling_approx_tail(k) - _stirling_approx_tail(count - k))
+        accept = accept1 | (~reject & (v <= ub))
+        return i + 1, lax.select(accept, k, k_out), accepted | accept, rng
+
+    def cond(carry):
+        i, accepted = carry[0], carry[2]
+        return jnp.any(~accepted) & (i < max_iters)
+
+    init = (jnp.asarray(0, dtype), jnp.full(shape, -1, lax.aval(prob).dtype),
+            jnp.zeros(shape, bool), key)
+    return lax.while_loop(cond, body, init)[1].astype(dtype)
+
+
+def _binomial_impl(key, count, prob, shape, dtype):
+    if shape is None:
+        shape = tuple(np.broadcast_shapes(np.shape(count), np.shape(prob)))
+    else:
+        _check_shape("binomial", shape, np.shape(count), np.shape(prob))
+    count = jnp.broadcast_to(count.astype(lax.aval(prob).dtype), shape)
+    prob = jnp.broadcast_to(prob, shape)
+    p_lt_half = prob < 0.5
+    q = lax.select(p_lt_half, prob, 1.0 - prob)
+    count_nan_or_neg = jnp.isnan(count) | (count < 0.0)
+    count_inf = jnp.isinf(count)
+    q_is_nan = jnp.isnan(q)
+    q_l_0 = q < 0.0
+    q = lax.select(q_is_nan | q_l_0, jnp.full_like(q, 0.01), q)
+    use_inversion = count_nan_or_neg | (count * q <= 10.0)
+    count = jnp.floor(count)
+    count_inv = lax.select(use_inversion, count, jnp.zeros_like(count))
+    count_btrs = lax.select(use_inversion, jnp.full_like(count, 1e4), count)
+    q_btrs = lax.select(use_inversion, jnp.full_like(q, 0.5), q)
+    max_iters = np.finfo(dtype).max
+    samples = lax.select(use_inversion,
+                         _binomial_inversion(key, count_inv, q, shape, dtype, max_iters),
+                         _btrs(key, count_btrs, q_btrs, shape, dtype, max_iters))
+    invalid = q_l_0 | q_is_nan | count_nan_or_neg
+    samples = lax.select(invalid, jnp.full_like(samples, np.nan), samples)
+    samples = lax.select(count_inf & ~invalid, jnp.full_like(samples, np.inf), samples)
+    return lax.select(p_lt_half | count_nan_or_neg | q_is_nan | count_inf, samples,
+                      count.astype(dtype) - samples)
+
+
+_binomial_jit = _jit((3, 4))(_binomial_impl)
+
+
+def _inexact(*xs):
+    """xs as arrays of one float dtype (JAX's promote_dtypes_inexact)."""
+    xs = [jnp.asarray(x) for x in xs]
+    dtype = jnp.result_type(*xs)
+    if dtype.kind != "f":
+        dtype = np.dtype(core.default_float())
+    return [x.astype(dtype) for x in xs]
+
+
+def binomial(key, n, p, shape=None, dtype=None):
+    """Binomial samples (as floats) of n trials with success probability p: inversion for
+    n * min(p, 1 - p) <= 10, BTRS beyond."""
+    k, _ = _check_key("binomial", key)
+    dtype = _float_dtype("binomial", dtype)
+    shape = None if shape is None else _shape(shape, "binomial")
+    (p,) = _inexact(p)
+    return _binomial_jit(k, jnp.asarray(n), p, shape, dtype)
+
+
+def _multinomial_impl(key, n, p, shape, dtype, unroll):
+    n = jnp.broadcast_to(n, shape[:-1])
+    p = jnp.moveaxis(jnp.broadcast_to(p, shape), -1, 0)
+    remaining = lax.cumsum(p, axis=0, reverse=True)
+    ratios = p / jnp.where(jnp.equal(remaining, 0), 1, remaining)
+    keys = _split_impl(key, (ratios.shape[0],))
+
+    def step(remainder, ratio_key):
+        ratio, k = ratio_key
+        count = _binomial_impl(k, remainder, jnp.clip(ratio, 0, 1), None,
+                               lax.aval(remainder).dtype)
+        return remainder - count, count
+
+    _, counts = lax.scan(step, n, (ratios, keys), unroll=unroll)
+    return jnp.moveaxis(counts, 0, -1).astype(dtype)
+
+
+_multinomial_jit = _jit((3, 4, 5))(_multinomial_impl)
+
+
+def multinomial(key, n, p, *, shape=None, dtype=None, unroll=1):
+    """Counts of n trials over the outcomes of p (last axis), one binomial per outcome."""
+    k, _ = _check_key("multinomial", key)
+    n, p = _inexact(n, p)
+    shape = tuple(p.shape) if shape is None else _shape(shape, "multinomial")
+    return _multinomial_jit(k, n, p, shape, _float_dtype("multinomial", dtype), unroll)
 
 
 def key_dtype(impl=None):

@@ -373,6 +373,12 @@ EXACT = {
     "triangular": lambda r, k, dt: r.triangular(k, 0., 1., 3., (50,), dt),
     "categorical": lambda r, k, dt: r.categorical(k, np.log(np.array([.1, .2, .3, .4], dt)),
                                                   shape=(60,)),
+    "poisson": lambda r, k, dt: r.poisson(k, np.array([0., 0.5, 4., 9.9, 10., 25., 300.]),
+                                          (20, 7)),
+    "binomial": lambda r, k, dt: r.binomial(k, np.array([0., 3., 20., 100., 1000.], dt),
+                                            np.array([0.1, 0.5, 0.9, 0.3, 0.02], dt), (20, 5), dt),
+    "multinomial": lambda r, k, dt: r.multinomial(k, dt(50.), np.array([0.2, 0.3, 0.5], dt),
+                                                  shape=(10, 3), dtype=dt),
 }
 # Distributions that compose JAX's samplers with exp, pow, norms or multiply-adds XLA fuses
 # differently: the same draws to a few ulps (key use and algorithm are JAX's).
@@ -462,6 +468,10 @@ def test_new_distribution_moments():
         (random.triangular(key, 0., 1., 3., (n,)), 4 / 3, (1 + 9 - 3) / 18),
         (random.t(key, 6.0, (n,)), 0.0, 1.5),
         (random.lognormal(key, 0.5, (n,)), np.exp(0.125), (np.exp(0.25) - 1) * np.exp(0.25)),
+        (random.poisson(key, 3.5, (n,)).astype(np.float32), 3.5, 3.5),
+        (random.poisson(key, 40.0, (n,)).astype(np.float32), 40.0, 40.0),
+        (random.binomial(key, 30.0, 0.2, (n,)), 6.0, 4.8),
+        (random.binomial(key, 500.0, 0.4, (n,)), 200.0, 120.0),
     ]
     for x, mean, var in cases:
         x = np.asarray(x, np.float64)
