@@ -558,3 +558,14 @@ def test_new_sampler_errors():
     assert str(random.key_dtype()) == "key<fry>"
     with pytest.raises(NotImplementedError, match="rbg"):
         random.key_dtype("rbg")
+
+
+def test_new_samplers_under_vmap():
+    """vmap over keys draws what a Python loop over the keys draws."""
+    keys = random.split(random.key(0), 3)
+    for f in (lambda k: random.gamma(k, 2.0, (3,)), lambda k: random.poisson(k, 4.0, (3,)),
+              lambda k: random.laplace(k, (3,)), lambda k: random.truncated_normal(k, -1., 1., (3,)),
+              lambda k: random.binomial(k, 20.0, 0.3, (3,))):
+        got = np.asarray(mlax.vmap(f)(keys))
+        want = np.stack([np.asarray(f(k)) for k in keys])
+        np.testing.assert_array_equal(got, want)
