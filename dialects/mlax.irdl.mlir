@@ -294,6 +294,11 @@ irdl.dialect @mlax {
     irdl.operands(x: %t0)
     irdl.results(out: %t0)
   }
+  irdl.operation @fma {
+    %t0 = irdl.base "!builtin.tensor"
+    irdl.operands(a: %t0, b: %t0, c: %t0)
+    irdl.results(out: %t0)
+  }
   irdl.operation @gather {
     %t0 = irdl.base "!builtin.tensor"
     %t1 = irdl.base "!builtin.tensor"
@@ -708,6 +713,21 @@ irdl.dialect @mlax {
     %a_unit_diagonal = irdl.base "#builtin.integer"
     irdl.attributes {"left_side" = %a_left_side, "lower" = %a_lower, "transpose_a" = %a_transpose_a, "unit_diagonal" = %a_unit_diagonal}
     irdl.operands(a: %t1, b: %t0)
+    irdl.results(out: %t0)
+  }
+  irdl.operation @xla_erf {
+    %t0 = irdl.base "!builtin.tensor"
+    irdl.operands(x: %t0)
+    irdl.results(out: %t0)
+  }
+  irdl.operation @xla_log {
+    %t0 = irdl.base "!builtin.tensor"
+    irdl.operands(x: %t0)
+    irdl.results(out: %t0)
+  }
+  irdl.operation @xla_log1p {
+    %t0 = irdl.base "!builtin.tensor"
+    irdl.operands(x: %t0)
     irdl.results(out: %t0)
   }
   irdl.operation @xor {

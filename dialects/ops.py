@@ -127,7 +127,9 @@ def _is_int(dtype):
 UNARY_ARITHMETIC = ["neg", "abs", "sign", "floor", "ceil", "round"]
 UNARY_MATH = ["exp", "exp2", "log", "log1p", "expm1", "tanh", "logistic", "sin", "cos", "tan",
               "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "sqrt",
-              "rsqrt", "cbrt", "erf", "erfc", "erf_inv", "lgamma", "digamma"]
+              "rsqrt", "cbrt", "erf", "erfc", "erf_inv", "lgamma", "digamma",
+              # log, log1p and erf by XLA's CPU algorithms, bit for bit (mlax.random's samplers)
+              "xla_log", "xla_log1p", "xla_erf"]
 UNARY_BITWISE = ["not", "population_count"]
 UNARY_IDENTITY = ["stop_gradient", "copy"]   # the value itself (a gradient barrier, a copy)
 UNARY = UNARY_ARITHMETIC + UNARY_MATH + UNARY_BITWISE + UNARY_IDENTITY
@@ -195,6 +197,14 @@ def _select(specs):
 def _clamp(specs):
     """min(max(x, lo), hi)"""
     return [specs[1]]
+
+
+@defop("fma", ["a", "b", "c"], same=[["a", "b", "c", "out"]])
+def _fma(specs):
+    """a * b + c rounded once (fused multiply-add), elementwise on floats"""
+    if specs[0].dtype.kind != "f":
+        _fail(f"mlax.fma needs floating-point operands, got {specs[0]}")
+    return [specs[0]]
 
 
 @defop("convert_element_type", ["x"], attrs={"new_dtype": "dtype"})

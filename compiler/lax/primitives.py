@@ -56,6 +56,15 @@ sign = _unary("sign"); floor = _unary("floor"); ceil = _unary("ceil"); erf = _un
 erfc = _unary("erfc"); erf_inv = _unary("erf_inv"); lgamma = _unary("lgamma")
 digamma = _unary("digamma"); bitwise_not = _unary("not"); population_count = _unary("population_count")
 is_finite = _unary("is_finite")
+# log, log1p and erf computed as XLA's CPU backend computes them, bit for bit (not JAX
+# names: mlax.random's samplers use them so that their draws are JAX's).
+xla_log = _unary("xla_log"); xla_log1p = _unary("xla_log1p"); xla_erf = _unary("xla_erf")
+
+
+def fma(a, b, c):
+    """a * b + c with one rounding (mlax.fma; not a JAX name: XLA forms these on the CPU,
+    and mlax.random's samplers spell them out to draw JAX's values)."""
+    return bind("mlax.fma", a, b, c)
 
 add = _binary("add"); sub = _binary("sub"); mul = _binary("mul"); div = _binary("div")
 rem = _binary("rem"); pow = _binary("pow"); max = _binary("max"); min = _binary("min")

@@ -29,6 +29,8 @@ subnormals, huge and special values; test/python/test_lowering_ops.py keeps the 
     sin/cos  f64 argument reduction, exact for every finite f32     1.5     (libm)
              (Cody-Waite below 2**24, Payne-Hanek above), Cephes polynomials
 
+An op carrying the unit attribute `mlax.libm` is left alone, to be a libm call (the f64 log
+and erf of `mlax.xla_log` and `mlax.xla_erf`, which must be the very functions XLA calls).
 Subnormal results, signed zeros, infinities and NaNs follow libm. f16 and bf16 compute
 in f32; f64 sin and cos, and other math ops, are left as they are. The pass reads and
 writes scalar ops only, so it runs on tensors or buffers; in the CPU pipeline it belongs
@@ -477,7 +479,7 @@ def expand_math(module_op):
     pending = []
 
     def collect(op):
-        if op.name in EXPANSIONS and len(op.results) == 1:
+        if op.name in EXPANSIONS and len(op.results) == 1 and "mlax.libm" not in op.attributes:
             t = op.results[0].type
             if isinstance(t, (ir.F16Type, ir.BF16Type, ir.F32Type, ir.F64Type)):
                 pending.append(op)

@@ -182,7 +182,7 @@ def defalongaxis(axis_attr, removes_axis, *names):
 # Rules
 
 
-defvectorized(*UNARY, *BINARY, *COMPARE, "is_finite", "integer_pow", "select", "clamp",
+defvectorized(*UNARY, *BINARY, *COMPARE, "is_finite", "integer_pow", "select", "clamp", "fma",
               "convert_element_type", "bitcast_convert_type", "threefry2x32")
 defreducer("reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and", "reduce_or")
 defalongaxis("axis", True, "argmax", "argmin")

@@ -154,3 +154,17 @@ func.func @f16_and_others(%h: f16, %x: f32) -> (f16, f32) {
   %1 = math.powf %x, %x : f32
   return %0, %1 : f16, f32
 }
+
+// -----
+
+// Tests that an op marked mlax.libm is left to libm (mlax.xla_log's f64 log).
+// CHECK-LABEL: func.func @libm
+// CHECK-SAME: (%[[X:.*]]: f64)
+// CHECK: %[[L:.*]] = math.log %[[X]] {mlax.libm} : f64
+// CHECK: %[[E:.*]] = math.erf %[[X]] {mlax.libm} : f64
+// CHECK: return %[[L]], %[[E]]
+func.func @libm(%x: f64) -> (f64, f64) {
+  %0 = math.log %x {mlax.libm} : f64
+  %1 = math.erf %x {mlax.libm} : f64
+  return %0, %1 : f64, f64
+}

@@ -28,21 +28,79 @@ func.func @threefry(%k0: tensor<2xui32>, %k1: tensor<2xui32>, %x0: tensor<2xui32
 
 // -----
 
-// Tests that erf_inv follows Giles' approximation: w = -log1p(-x*x), two polynomial
-// branches chosen with w < 5, +-inf at +-1.
+// Tests that erf_inv follows Giles' approximation as XLA's CPU code computes it:
+// w = -log1p(-x*x) by XLA's log1p (Cephes' rational below sqrt(2) - 1, its f32 log
+// beyond), two branches chosen with w < 5, each Horner step one math.fma, +-inf at +-1.
 // CHECK-LABEL: func.func @erf_inv
 // CHECK: linalg.generic
-// CHECK: %[[XX:.*]] = arith.mulf %[[X:.*]], %[[X]] : f32
-// CHECK: %[[NXX:.*]] = arith.negf %[[XX]] : f32
-// CHECK: %[[L:.*]] = math.log1p %[[NXX]] : f32
-// CHECK: %[[W:.*]] = arith.negf %[[L]] : f32
-// CHECK: %[[C5:.*]] = arith.constant 5.000000e+00 : f32
-// CHECK: %[[LT:.*]] = arith.cmpf olt, %[[W]], %[[C5]] : f32
-// CHECK: math.sqrt %[[W]] : f32
+// CHECK: %[[NX:.*]] = arith.negf %[[X:.*]] : f32
+// CHECK: %[[XX:.*]] = arith.mulf %[[X]], %[[NX]] : f32
+// CHECK: arith.addf %[[XX]], %{{.*}} : f32
+// CHECK: math.fma
+// CHECK: %[[C:.*]] = arith.constant 0.414213568 : f32
+// CHECK: %[[SMALL:.*]] = arith.cmpf olt, %{{.*}}, %[[C]] : f32
+// CHECK: %[[L:.*]] = arith.select %[[SMALL]], %{{.*}}, %{{.*}} : f32
+// CHECK: %[[CM5:.*]] = arith.constant -5.000000e+00 : f32
+// CHECK: arith.cmpf ogt, %[[L]], %[[CM5]] : f32
+// CHECK: math.sqrt
+// CHECK-COUNT-8: math.fma
 // CHECK: %[[INF:.*]] = arith.constant 0x7F800000 : f32
-// CHECK: arith.mulf %[[X]], %[[INF]] : f32
+// CHECK: %[[P:.*]] = arith.select %{{.*}}, %[[INF]], %{{.*}} : f32
+// CHECK: arith.mulf %[[X]], %[[P]] : f32
 func.func @erf_inv(%x: tensor<3xf32>) -> tensor<3xf32> {
   %0 = "mlax.erf_inv"(%x) : (tensor<3xf32>) -> tensor<3xf32>
+  return %0 : tensor<3xf32>
+}
+
+// -----
+
+// Tests that xla_log in f32 is Cephes' polynomial on the mantissa with XLA's FMAs, and that
+// in f64 it is math.log marked to stay a libm call.
+// CHECK-LABEL: func.func @xla_log
+// CHECK: linalg.generic
+// CHECK: arith.bitcast %{{.*}} : f32 to i32
+// CHECK: %[[SQRTHALF:.*]] = arith.constant 0.707106769 : f32
+// CHECK: arith.cmpf olt, %{{.*}}, %[[SQRTHALF]] : f32
+// CHECK-COUNT-9: math.fma
+// CHECK: %[[LN2HI:.*]] = arith.constant 0.693359375 : f32
+// CHECK: math.fma %{{.*}}, %[[LN2HI]], %{{.*}} : f32
+// CHECK: linalg.generic
+// CHECK: math.log %{{.*}} {mlax.libm} : f64
+func.func @xla_log(%x: tensor<3xf32>, %y: tensor<3xf64>) -> (tensor<3xf32>, tensor<3xf64>) {
+  %0 = "mlax.xla_log"(%x) : (tensor<3xf32>) -> tensor<3xf32>
+  %1 = "mlax.xla_log"(%y) : (tensor<3xf64>) -> tensor<3xf64>
+  return %0, %1 : tensor<3xf32>, tensor<3xf64>
+}
+
+// -----
+
+// Tests that xla_erf in f32 is a rational function of x^2 (FMAs), saturating to +-1 at
+// |x| >= 3.8325, and in f64 a libm call.
+// CHECK-LABEL: func.func @xla_erf
+// CHECK: linalg.generic
+// CHECK-COUNT-10: math.fma
+// CHECK: arith.divf
+// CHECK: %[[CLAMP:.*]] = arith.constant 3.8325069 : f32
+// CHECK: arith.cmpf oge, %{{.*}}, %[[CLAMP]] : f32
+// CHECK: math.copysign
+// CHECK: linalg.generic
+// CHECK: math.erf %{{.*}} {mlax.libm} : f64
+func.func @xla_erf(%x: tensor<3xf32>, %y: tensor<3xf64>) -> (tensor<3xf32>, tensor<3xf64>) {
+  %0 = "mlax.xla_erf"(%x) : (tensor<3xf32>) -> tensor<3xf32>
+  %1 = "mlax.xla_erf"(%y) : (tensor<3xf64>) -> tensor<3xf64>
+  return %0, %1 : tensor<3xf32>, tensor<3xf64>
+}
+
+// -----
+
+// Tests that fma is one math.fma per element.
+// CHECK-LABEL: func.func @fma
+// CHECK: linalg.generic
+// CHECK: ^bb0(%[[A:.*]]: f32, %[[B:.*]]: f32, %[[C:.*]]: f32, %{{.*}}: f32):
+// CHECK: %[[R:.*]] = math.fma %[[A]], %[[B]], %[[C]] : f32
+// CHECK: linalg.yield %[[R]] : f32
+func.func @fma(%a: tensor<3xf32>, %b: tensor<3xf32>, %c: tensor<3xf32>) -> tensor<3xf32> {
+  %0 = "mlax.fma"(%a, %b, %c) : (tensor<3xf32>, tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
   return %0 : tensor<3xf32>
 }
 

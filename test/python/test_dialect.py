@@ -28,7 +28,7 @@ _FLOAT_UNARY = ["neg", "exp", "exp2", "log", "log1p", "expm1", "tanh", "logistic
                 "cos", "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh",
                 "atanh", "sqrt", "rsqrt", "cbrt", "abs", "sign", "floor", "ceil", "round",
                 "erf", "erfc", "erf_inv", "lgamma", "digamma", "stop_gradient", "copy",
-                "is_finite"]
+                "is_finite", "xla_log", "xla_log1p", "xla_erf"]
 _FLOAT_BINARY = ["add", "sub", "mul", "div", "rem", "pow", "max", "min", "atan2", "nextafter",
                  "eq", "ne", "lt", "le", "gt", "ge"]
 _INT_BINARY = ["and", "or", "xor", "shift_left", "shift_right_logical", "shift_right_arithmetic"]
@@ -40,6 +40,7 @@ EXAMPLES = {
     **{f"mlax.{n}": ([F, F], {}) for n in _FLOAT_BINARY},
     **{f"mlax.{n}": ([I, I], {}) for n in _INT_BINARY},
     "mlax.not": ([B], {}),
+    "mlax.fma": ([F, F, F], {}),
     "mlax.population_count": ([I], {}),
     "mlax.integer_pow": ([F], {"y": 3}),
     "mlax.select": ([B, F, F], {}),

@@ -347,3 +347,225 @@ def test_keys_in_loops():
     samples = lax.map(lambda k: random.uniform(k, (3,)), keys)
     for k, s in zip(keys, samples):
         np.testing.assert_array_equal(s, random.uniform(k, (3,)))
+
+
+# -- bit-exact samplers and the distributions built on them --------------------------------
+
+COV = np.array([[2., 0.5], [0.5, 1.]])
+# name -> call(random module, key, dtype): samplers whose draws are JAX's bit for bit (their
+# transcendentals are XLA's CPU algorithms: mlax.xla_log, xla_log1p, xla_erf, erf_inv, fma).
+EXACT = {
+    "normal": lambda r, k, dt: r.normal(k, (3, 37), dt),
+    "uniform_range": lambda r, k, dt: r.uniform(k, (41,), dt, -2.5, 7.0),
+    "truncated_normal": lambda r, k, dt: r.truncated_normal(k, -1.5, 2.0, (40,), dt),
+    "truncated_normal_arrays": lambda r, k, dt: r.truncated_normal(
+        k, np.array([-3., 0.5, -0.2]), np.array([1., 2.5, 0.1]), (5, 3), dt),
+    "exponential": lambda r, k, dt: r.exponential(k, (50,), dt),
+    "gumbel": lambda r, k, dt: r.gumbel(k, (50,), dt),
+    "gumbel_high": lambda r, k, dt: r.gumbel(k, (50,), dt, mode="high"),
+    "laplace": lambda r, k, dt: r.laplace(k, (50,), dt),
+    "logistic": lambda r, k, dt: r.logistic(k, (50,), dt),
+    "cauchy": lambda r, k, dt: r.cauchy(k, (50,), dt),
+    "rademacher": lambda r, k, dt: r.rademacher(k, (50,)),
+    "weibull_min": lambda r, k, dt: r.weibull_min(k, 2.0, 1.5, (50,), dt),
+    "rayleigh": lambda r, k, dt: r.rayleigh(k, 2.0, (50,), dt),
+    "geometric": lambda r, k, dt: r.geometric(k, 0.3, (50,)),
+    "triangular": lambda r, k, dt: r.triangular(k, 0., 1., 3., (50,), dt),
+    "categorical": lambda r, k, dt: r.categorical(k, np.log(np.array([.1, .2, .3, .4], dt)),
+                                                  shape=(60,)),
+    "poisson": lambda r, k, dt: r.poisson(k, np.array([0., 0.5, 4., 9.9, 10., 25., 300.]),
+                                          (20, 7)),
+    "binomial": lambda r, k, dt: r.binomial(k, np.array([0., 3., 20., 100., 1000.], dt),
+                                            np.array([0.1, 0.5, 0.9, 0.3, 0.02], dt), (20, 5), dt),
+    "multinomial": lambda r, k, dt: r.multinomial(k, dt(50.), np.array([0.2, 0.3, 0.5], dt),
+                                                  shape=(10, 3), dtype=dt),
+}
+# Distributions that compose JAX's samplers with exp, pow, norms or multiply-adds XLA fuses
+# differently: the same draws to a few ulps (key use and algorithm are JAX's).
+CLOSE = {
+    "multivariate_normal": lambda r, k, dt: r.multivariate_normal(
+        k, np.zeros(2, dt), COV.astype(dt), (30,), dt),
+    "pareto": lambda r, k, dt: r.pareto(k, 3.0, (50,), dt),
+    "lognormal": lambda r, k, dt: r.lognormal(k, 0.5, (50,), dt),
+    "maxwell": lambda r, k, dt: r.maxwell(k, (50,), dt),
+    "double_sided_maxwell": lambda r, k, dt: r.double_sided_maxwell(k, 1.0, 2.0, (20,), dt),
+    "wald": lambda r, k, dt: r.wald(k, 1.5, (50,), dt),
+    "gamma": lambda r, k, dt: r.gamma(k, np.array([0.3, 1.0, 2.5, 7.0], dt), (10, 4), dt),
+    "loggamma": lambda r, k, dt: r.loggamma(k, 0.5, (30,), dt),
+    "beta": lambda r, k, dt: r.beta(k, 2.0, 3.0, (30,), dt),
+    "dirichlet": lambda r, k, dt: r.dirichlet(k, np.array([1., 2., 3.], dt), (10,), dt),
+    "chisquare": lambda r, k, dt: r.chisquare(k, 3.0, (30,), dt),
+    "f": lambda r, k, dt: r.f(k, 3.0, 5.0, (30,), dt),
+    "t": lambda r, k, dt: r.t(k, 4.0, (30,), dt),
+    "generalized_normal": lambda r, k, dt: r.generalized_normal(k, 1.5, (30,), dt),
+    "ball": lambda r, k, dt: r.ball(k, 3, shape=(20,), dtype=dt),
+}
+
+
+@pytest.fixture(params=["f32", "f64"])
+def float_dtype(request):
+    if request.param == "f64":
+        request.getfixturevalue("x64")
+        return np.float64
+    return np.float32
+
+
+def _draws(call, dtype, seed):
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", dtype == np.float64)
+    try:
+        want = np.asarray(call(jax.random, jax.random.key(seed), dtype))
+    finally:
+        jax.config.update("jax_enable_x64", False)
+    got = np.asarray(call(random, random.key(seed), dtype))
+    assert got.shape == want.shape and got.dtype == want.dtype
+    return got, want
+
+
+@pytest.mark.parametrize("name", list(EXACT))
+def test_samplers_bit_exact_with_jax(name, float_dtype):
+    for seed in (0, 7, 2 ** 31 - 1):
+        got, want = _draws(EXACT[name], float_dtype, seed)
+        np.testing.assert_array_equal(got.view(f"u{got.itemsize}"), want.view(f"u{want.itemsize}"),
+                                      err_msg=f"{name} seed {seed}")
+
+
+@pytest.mark.parametrize("name", list(CLOSE))
+def test_distributions_match_jax(name, float_dtype):
+    rtol = 1e-5 if float_dtype == np.float32 else 1e-12
+    for seed in (0, 7):
+        got, want = _draws(CLOSE[name], float_dtype, seed)
+        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol, err_msg=f"{name} seed {seed}")
+
+
+def test_normal_bit_exact_many_draws(float_dtype):
+    """The draws of the transcendental-heavy paths agree bit for bit over 10^5 samples."""
+    for name in ("normal", "truncated_normal", "exponential", "gumbel"):
+        def call(r, k, dt):
+            if name == "truncated_normal":
+                return r.truncated_normal(k, -0.3, 4.0, (100_000,), dt)
+            return getattr(r, name)(k, (100_000,), dt)
+        got, want = _draws(call, float_dtype, 3)
+        assert np.array_equal(got.view(f"u{got.itemsize}"), want.view(f"u{want.itemsize}")), name
+
+
+def test_new_distribution_moments():
+    key = random.key(5)
+    n = 20_000
+    cases = [  # (samples, mean, variance)
+        (random.laplace(key, (n,)), 0.0, 2.0),
+        (random.logistic(key, (n,)), 0.0, np.pi ** 2 / 3),
+        (random.rademacher(key, (n,)).astype(np.float32), 0.0, 1.0),
+        (random.gamma(key, 2.5, (n,)), 2.5, 2.5),
+        (random.beta(key, 2.0, 3.0, (n,)), 0.4, 0.04),
+        (random.chisquare(key, 3.0, (n,)), 3.0, 6.0),
+        (random.pareto(key, 5.0, (n,)), 1.25, 5 / 16 / 3),
+        (random.weibull_min(key, 2.0, 1.0, (n,)), 2.0, 4.0),
+        (random.rayleigh(key, 1.0, (n,)), np.sqrt(np.pi / 2), (4 - np.pi) / 2),
+        (random.maxwell(key, (n,)), 2 * np.sqrt(2 / np.pi), 3 - 8 / np.pi),
+        (random.wald(key, 1.5, (n,)), 1.5, 1.5 ** 3),
+        (random.geometric(key, 0.25, (n,)).astype(np.float32), 4.0, 12.0),
+        (random.triangular(key, 0., 1., 3., (n,)), 4 / 3, (1 + 9 - 3) / 18),
+        (random.t(key, 6.0, (n,)), 0.0, 1.5),
+        (random.lognormal(key, 0.5, (n,)), np.exp(0.125), (np.exp(0.25) - 1) * np.exp(0.25)),
+        (random.poisson(key, 3.5, (n,)).astype(np.float32), 3.5, 3.5),
+        (random.poisson(key, 40.0, (n,)).astype(np.float32), 40.0, 40.0),
+        (random.binomial(key, 30.0, 0.2, (n,)), 6.0, 4.8),
+        (random.binomial(key, 500.0, 0.4, (n,)), 200.0, 120.0),
+    ]
+    for x, mean, var in cases:
+        x = np.asarray(x, np.float64)
+        assert abs(x.mean() - mean) < 5 * np.sqrt(var / n) + 1e-3, (mean, x.mean())
+        assert abs(x.var() - var) < 0.1 * var, (var, x.var())
+    c = np.median(np.asarray(random.cauchy(key, (n,))))
+    assert abs(c) < 0.05
+    mvn = np.asarray(random.multivariate_normal(key, np.array([1., -1.]), COV, (n,)))
+    np.testing.assert_allclose(mvn.mean(0), [1., -1.], atol=0.05)
+    np.testing.assert_allclose(np.cov(mvn.T), COV, atol=0.08)
+    d = np.asarray(random.dirichlet(key, np.array([1., 2., 3.]), (n,)))
+    np.testing.assert_allclose(d.sum(-1), 1, rtol=1e-5)
+    np.testing.assert_allclose(d.mean(0), [1 / 6, 2 / 6, 3 / 6], atol=0.01)
+    b = np.asarray(random.ball(key, 3, shape=(n,)))
+    assert np.all(np.linalg.norm(b, axis=-1) <= 1 + 1e-6)
+    np.testing.assert_allclose(np.mean(np.linalg.norm(b, axis=-1) ** 3), 0.5, atol=0.02)
+
+
+def test_reparameterized_gradients():
+    """Gradients through samplers that are differentiable in their parameters, against
+    JAX's and finite differences."""
+    jax = pytest.importorskip("jax")
+    from mlax.test_util import check_grads
+    key, jkey = random.key(2), jax.random.key(2)
+
+    def f(r, k):
+        return lambda mu, sigma: (mu + sigma * r.normal(k, (5,))).sum() + \
+            (sigma * r.truncated_normal(k, -1., 1., (5,))).sum() + \
+            r.weibull_min(k, sigma, 1.5, (5,)).sum() + r.rayleigh(k, sigma, (5,)).sum()
+    args = (np.float32(0.3), np.float32(1.7))
+    got = mlax.grad(f(random, key), argnums=(0, 1))(*args)
+    want = jax.grad(f(jax.random, jkey), argnums=(0, 1))(*args)
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    check_grads(f(random, key), args, order=1, modes=["rev"], atol=1e-2, rtol=1e-2)
+    mean = np.array([0.5, -1.], np.float32)
+    g = mlax.grad(lambda m: random.multivariate_normal(key, m, COV.astype(np.float32), (4,)).sum())(mean)
+    np.testing.assert_allclose(g, [4., 4.])
+
+
+def test_gamma_reparameterized_gradient():
+    """d gamma / d a is JAX's implicit gradient (random_gamma_grad), for gamma, loggamma and
+    the samplers built on them."""
+    jax = pytest.importorskip("jax")
+    a = np.array([0.4, 1.0, 3.5], np.float32)
+
+    def f(r, k):
+        return lambda a: (r.gamma(k, a).sum() + r.loggamma(k, a).sum()
+                          + r.beta(k, a, 2.0).sum() + r.chisquare(k, a).sum())
+    got = mlax.grad(f(random, random.key(4)))(a)
+    want = jax.grad(f(jax.random, jax.random.key(4)))(a)
+    np.testing.assert_allclose(got, want, rtol=2e-4)
+
+
+def test_threefry_partitionable_context_manager():
+    """`mlax.threefry_partitionable(False)` selects the original counter layout for the
+    block, as JAX's does; 0.10's default is the partitionable layout."""
+    jax = pytest.importorskip("jax")
+    assert mlax.threefry_partitionable.value is True
+    for flag in (False, True):
+        with mlax.threefry_partitionable(flag), jax.threefry_partitionable(flag):
+            got = [np.asarray(random.key_data(random.split(random.key(3), 3))),
+                   np.asarray(random.bits(random.key(3), (5,))),
+                   np.asarray(random.normal(random.key(3), (4,)))]
+            want = [np.asarray(jax.random.key_data(jax.random.split(jax.random.key(3), 3))),
+                    np.asarray(jax.random.bits(jax.random.key(3), (5,))),
+                    np.asarray(jax.random.normal(jax.random.key(3), (4,)))]
+            for g, w in zip(got, want):
+                np.testing.assert_array_equal(g, w)
+    assert mlax.threefry_partitionable.value is True
+
+
+def test_new_sampler_errors():
+    key = random.key(0)
+    with pytest.raises(ValueError, match="method must be one of"):
+        random.multivariate_normal(key, np.zeros(2), np.eye(2), method="lu")
+    with pytest.raises(ValueError, match=r"cov.shape == \(..., n, n\)"):
+        random.multivariate_normal(key, np.zeros(2), np.eye(3))
+    with pytest.raises(ValueError, match="must be broadcast-compatible"):
+        random.pareto(key, np.ones(3), (4,))
+    with pytest.raises(ValueError, match="int dtype"):
+        random.geometric(key, 0.5, (3,), dtype=np.float32)
+    with pytest.raises(ValueError, match="alpha.ndim >= 1"):
+        random.dirichlet(key, 1.0)
+    assert str(random.key_dtype()) == "key<fry>"
+    with pytest.raises(NotImplementedError, match="rbg"):
+        random.key_dtype("rbg")
+
+
+def test_new_samplers_under_vmap():
+    """vmap over keys draws what a Python loop over the keys draws."""
+    keys = random.split(random.key(0), 3)
+    for f in (lambda k: random.gamma(k, 2.0, (3,)), lambda k: random.poisson(k, 4.0, (3,)),
+              lambda k: random.laplace(k, (3,)), lambda k: random.truncated_normal(k, -1., 1., (3,)),
+              lambda k: random.binomial(k, 20.0, 0.3, (3,))):
+        got = np.asarray(mlax.vmap(f)(keys))
+        want = np.stack([np.asarray(f(k)) for k in keys])
+        np.testing.assert_array_equal(got, want)

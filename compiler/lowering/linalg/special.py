@@ -1,8 +1,10 @@
 """Special functions: elementwise ops whose scalar bodies follow XLA's client library
 (xla/hlo/builder/lib/math.cc), so that mlax's values match jax.jit's: Giles' erf_inv,
-Lanczos lgamma and digamma, and nextafter on the bits. They use
+Lanczos lgamma and digamma, and nextafter on the bits. lgamma and digamma use
 math.log1p/log/sin/cos/sqrt, which `--mlax-expand-math` turns into vectorizable
-polynomials.
+polynomials; erf_inv and the `xla_` ops (log, log1p, erf, which mlax.random's samplers
+use) spell out XLA's CPU algorithms with their FMAs, so they agree with JAX bit for bit.
+`mlax.fma` (a * b + c, one rounding) is here too.
 """
 from __future__ import annotations
 
@@ -73,20 +75,125 @@ def _fops(dtype):
     return c, lt
 
 
-def _erf_inv(dtype, x):
+# ---------------------------------------------------------------------------------------
+# log, log1p, erf and erf_inv as XLA's CPU backend computes them, bit for bit.
+#
+# XLA emits f32 log inline as Eigen's Cephes-based plog, f64 log and erf as calls to libm,
+# and log1p (xla/codegen/intrinsic/log1p.cc) as Cephes' rational approximation for
+# |x| < sqrt(2) - 1, log(1 + x) beyond. LLVM contracts each multiply whose product has no
+# other use into the add after it (XLA compiles with fp-contract=fast), so these bodies
+# spell those FMAs out with math.fma and leave every other multiply and add apart:
+# the bits depend on exactly which pairs are fused.
+
+_LOG_F32_P = (0x3D9021BB, 0xBDEBD1B8, 0x3DEF251A, 0xBDFE5D4F, 0x3E11E9BF, 0xBE2AAE50,
+              0x3E4CCEAC, 0xBE7FFFFC, 0x3EAAAAAA)   # Cephes logf's P0..P8, as f32 bits
+_LOG_F32_Q1, _LOG_F32_Q2 = 0xB95E8083, 0x3F318000      # ln 2 = Q2 - Q1, split
+_LOG1P_DEN = (1., 1.5062909083469192043167E1, 8.3047565967967209469434E1,
+              2.2176239823732856465394E2, 3.0909872225312059774938E2,
+              2.1642788614495947685003E2, 6.0118660497603843919306E1)
+_LOG1P_NUM = (4.5270000862445199635215E-5, 4.9854102823193375972212E-1,
+              6.5787325942061044846969E0, 2.9911919328553073277375E1,
+              6.0949667980987787057556E1, 5.7112963590585538103336E1,
+              2.0039553499201281259648E1)
+
+
+def _f32_bits(v):
+    return float(np.array(v, np.uint32).view(np.float32))
+
+
+def _xla_log(dtype, x):
+    """XLA CPU's log: libm for f64; for f32, Cephes' polynomial on the mantissa m in
+    [sqrt(1/2), sqrt(2)) with the exponent e, as Eigen's plog_float writes it."""
+    if np.dtype(dtype) == np.float64:
+        return _libm(math.log(x))
     c, lt = _fops(dtype)
-    w = arith.negf(math.log1p(arith.negf(arith.mulf(x, x))))
+    i32 = ir.IntegerType.get_signless(32)
+    ic = lambda v: arith.constant(i32, wrap(v, np.dtype(np.int32)))
+    fma = math.fma
+    tiny = c(_f32_bits(0x00800000))
+    b = arith.bitcast(i32, arith.select(arith.cmpf(arith.CmpFPredicate.OGT, x, tiny), x, tiny))
+    m = arith.bitcast(el(dtype), arith.ori(arith.andi(b, ic(0x807FFFFF)), ic(0x3F000000)))
+    e = arith.addf(arith.sitofp(el(dtype), arith.subi(arith.shrui(b, ic(23)), ic(127))), c(1.0))
+    below = lt(m, c(_f32_bits(0x3F3504F3)))
+    e = arith.subf(e, arith.select(below, c(1.0), c(0.0)))
+    f = arith.addf(arith.addf(m, c(-1.0)), arith.select(below, m, c(0.0)))
+    f2 = arith.mulf(f, f)
+    f3 = arith.mulf(f2, f)
+    p = [c(_f32_bits(v)) for v in _LOG_F32_P]
+    y0 = fma(fma(f, p[0], p[1]), f, p[2])
+    y1 = fma(fma(f, p[3], p[4]), f, p[5])
+    y2 = fma(fma(f, p[6], p[7]), f, p[8])
+    y = fma(fma(fma(y0, f3, y1), f3, y2), f3, arith.mulf(e, c(_f32_bits(_LOG_F32_Q1))))
+    r = arith.addf(fma(arith.negf(f2), c(0.5), f), y)
+    r = fma(e, c(_f32_bits(_LOG_F32_Q2)), r)
+    invalid = arith.cmpf(arith.CmpFPredicate.ULE, x, c(0.0))          # x <= 0 or NaN
+    r = arith.select(invalid, c(np.nan), r)
+    r = arith.select(arith.cmpf(arith.CmpFPredicate.OEQ, x, c(0.0)), c(-np.inf), r)
+    return arith.select(arith.cmpf(arith.CmpFPredicate.OEQ, x, c(np.inf)), x, r)
+
+
+def _libm(op_value):
+    """Mark a math op to stay a libm call (--mlax-expand-math skips it)."""
+    op_value.owner.attributes["mlax.libm"] = ir.UnitAttr.get()
+    return op_value
+
+
+# XLA's f32 erf (Eigen's rational minimax approximation): x P(x^2) / Q(x^2), +-1 beyond
+# |x| = 3.8325, each Horner step one FMA. Coefficients as f32 bits.
+_ERF_F32_P = (0x39702D51, 0x3B5F5DA2, 0x3D50B6EB, 0x3E3DA740, 0x3F906EBA)
+_ERF_F32_Q = (0xB3FD3906, 0x37C588DF, 0x3A856D28, 0x3C6687D4, 0x3DE34C21, 0x3EFEB44A, 0x3F800000)
+_ERF_F32_CLAMP = 0x407547CB
+
+
+def _xla_erf(dtype, x):
+    """XLA CPU's erf: libm for f64; for f32 the rational approximation above."""
+    if np.dtype(dtype) == np.float64:
+        return _libm(math.erf(x))
+    c, lt = _fops(dtype)
+    z = arith.mulf(x, x)
+
+    def horner(coeffs):
+        p = math.fma(z, c(_f32_bits(coeffs[0])), c(_f32_bits(coeffs[1])))
+        for k in coeffs[2:]:
+            p = math.fma(z, p, c(_f32_bits(k)))
+        return p
+    r = arith.divf(arith.mulf(x, horner(_ERF_F32_P)), horner(_ERF_F32_Q))
+    saturated = arith.cmpf(arith.CmpFPredicate.OGE, math.absf(x), c(_f32_bits(_ERF_F32_CLAMP)))
+    return arith.select(saturated, math.copysign(c(1.0), x), r)
+
+
+def _xla_log1p(dtype, x):
+    """XLA's log1p: x - x^2/2 + x^3 P(x)/Q(x) (Cephes) for |x| < sqrt(2) - 1, else
+    log(1 + x) by _xla_log."""
+    c, lt = _fops(dtype)
+    large = _xla_log(dtype, arith.addf(x, c(1.0)))
+    x2 = arith.mulf(x, x)
+    den, num = c(_LOG1P_DEN[0]), c(_LOG1P_NUM[0])
+    for d, n in zip(_LOG1P_DEN[1:], _LOG1P_NUM[1:]):
+        den, num = math.fma(den, x, c(d)), math.fma(num, x, c(n))
+    tail = arith.mulf(arith.mulf(x, x2), arith.divf(num, den))
+    small = arith.addf(x, math.fma(x2, c(-0.5), tail))
+    return arith.select(lt(math.absf(x), c(0.41421356237309504880)), small, large)
+
+
+def _erf_inv(dtype, x):
+    """Giles' approximation in w = -log1p(-x^2), as XLA's ErfInv (xla/hlo/builder/lib/math.cc):
+    Horner steps are FMAs on the CPU."""
+    c, lt = _fops(dtype)
+    gt = lambda a, b: arith.cmpf(arith.CmpFPredicate.OGT, a, b)
+    fma = math.fma
+    l = _xla_log1p(dtype, arith.mulf(x, arith.negf(x)))     # l = -w
     if np.dtype(dtype) == np.float32:
         small, large = _ERF_INV_F32
-        lt5 = lt(w, c(5.0))
+        lt5 = gt(l, c(-5.0))
         coef = lambda i: arith.select(lt5, c(small[i]), c(large[i]))
-        w = arith.select(lt5, arith.subf(w, c(2.5)), arith.subf(math.sqrt(w), c(3.0)))
-        p = coef(0)
-        for i in range(1, 9):
-            p = arith.addf(coef(i), arith.mulf(p, w))
+        w = arith.select(lt5, arith.subf(c(-2.5), l), arith.subf(math.sqrt(arith.negf(l)), c(3.0)))
+        p = fma(coef(0), w, coef(1))
+        for i in range(2, 9):
+            p = fma(w, p, coef(i))
     else:
         a, b, d = _ERF_INV_F64
-        lt6, lt16 = lt(w, c(6.25)), lt(w, c(16.0))
+        lt6, lt16 = gt(l, c(-6.25)), gt(l, c(-16.0))
 
         def coef(i):
             v = c(a[i])
@@ -95,18 +202,18 @@ def _erf_inv(dtype, x):
             if i < 17:
                 v = arith.select(lt16, v, c(d[i]))
             return v
-        w = arith.select(lt6, arith.subf(w, c(3.125)),
-                         arith.subf(math.sqrt(w), arith.select(lt16, c(3.25), c(5.0))))
-        p = coef(0)
-        for i in range(1, 17):
-            p = arith.addf(coef(i), arith.mulf(p, w))
+        w = arith.select(lt6, arith.subf(c(-3.125), l),
+                         arith.subf(math.sqrt(arith.negf(l)),
+                                    arith.select(lt16, c(3.25), c(5.0))))
+        p = fma(coef(0), w, coef(1))
+        for i in range(2, 17):
+            p = fma(w, p, coef(i))
         for i in range(17, 19):
-            p = arith.select(lt16, arith.addf(coef(i), arith.mulf(p, w)), p)
+            p = arith.select(lt16, fma(w, p, coef(i)), p)
         for i in range(19, 23):
-            p = arith.select(lt6, arith.addf(coef(i), arith.mulf(p, w)), p)
-    result = arith.mulf(p, x)
+            p = arith.select(lt6, fma(w, p, coef(i)), p)
     at_one = arith.cmpf(arith.CmpFPredicate.OEQ, math.absf(x), c(1.0))
-    return arith.select(at_one, arith.mulf(x, c(np.inf)), result)
+    return arith.mulf(x, arith.select(at_one, c(np.inf), p))
 
 
 _LANCZOS_G = 7.0
@@ -186,6 +293,10 @@ def _special(name, f):
 SCALAR = {
     "mlax.nextafter": _nextafter,
     "mlax.erf_inv": _special("erf_inv", _erf_inv),
+    "mlax.xla_log": _special("xla_log", _xla_log),
+    "mlax.xla_log1p": _special("xla_log1p", _xla_log1p),
+    "mlax.xla_erf": _special("xla_erf", _xla_erf),
+    "mlax.fma": _special("fma", lambda dtype, a, b, c: math.fma(a, b, c)),
     "mlax.lgamma": _special("lgamma", _lgamma),
     "mlax.digamma": _special("digamma", _digamma),
 }

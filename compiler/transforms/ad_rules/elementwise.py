@@ -24,6 +24,8 @@ defunary("exp", lambda ctx, g, x, y: ctx.mul(g, y))
 defunary("exp2", lambda ctx, g, x, y: ctx.mul(g, ctx.mul(y, _c(ctx, x, math.log(2)))))
 defunary("log", lambda ctx, g, x, y: ctx.div(g, x))
 defunary("log1p", lambda ctx, g, x, y: ctx.div(g, ctx.add(x, _c(ctx, x, 1))))
+defunary("xla_log", lambda ctx, g, x, y: ctx.div(g, x))
+defunary("xla_log1p", lambda ctx, g, x, y: ctx.div(g, ctx.add(x, _c(ctx, x, 1))))
 defunary("expm1", lambda ctx, g, x, y: ctx.mul(g, ctx.add(y, _c(ctx, y, 1))))
 defunary("tanh", lambda ctx, g, x, y: ctx.mul(g, _one_minus_sq(ctx, y)))
 defunary("logistic", lambda ctx, g, x, y: ctx.mul(g, ctx.mul(y, ctx.sub(_c(ctx, y, 1), y))))
@@ -51,6 +53,8 @@ defunary("erfc", lambda ctx, g, x, y: ctx.mul(g, ctx.mul(
     _c(ctx, x, -2 / math.sqrt(math.pi)), ctx.exp(ctx.neg(ctx.sq(x))))))
 defunary("erf_inv", lambda ctx, g, x, y: ctx.mul(g, ctx.mul(
     _c(ctx, x, math.sqrt(math.pi) / 2), ctx.exp(ctx.sq(y)))))
+defunary("xla_erf", lambda ctx, g, x, y: ctx.mul(g, ctx.mul(
+    _c(ctx, x, 2 / math.sqrt(math.pi)), ctx.exp(ctx.neg(ctx.sq(x))))))
 defunary("lgamma", lambda ctx, g, x, y: ctx.mul(g, ctx.digamma(x)))
 
 
@@ -183,6 +187,26 @@ def _select_vjp(ctx, cts):
 
 
 defrule("select", _select_jvp, _select_vjp)
+
+
+def _fma_jvp(ctx, ts):
+    a, b, _ = ctx.args
+    out = None
+    for t, other in zip(ts, (b, a, None)):
+        if t is not None:
+            out = ctx.add_any(out, t if other is None else ctx.mul(t, other))
+    return [out]
+
+
+def _fma_vjp(ctx, cts):
+    a, b, _ = ctx.args
+    ct = cts[0]
+    return [ctx.mul(ct, other) if active else None
+            for other, active in zip((b, a), ctx.active[:2])] + \
+        [ct if ctx.active[2] else None]
+
+
+defrule("fma", _fma_jvp, _fma_vjp)
 
 
 def _clamp_masks(ctx):

@@ -4,7 +4,6 @@
 # Changed: the NumPy half of the page is left out; printed values go through report();
 # draws of the common samplers are added to check the bits, not only the moments.
 # Each example is reported with report_call: one that raises is reported, not fatal.
-# compat: xfail random.ball/rademacher/laplace/logistic/cauchy/multivariate_normal missing
 import numpy as np
 import jax
 from jax import random
