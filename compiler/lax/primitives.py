@@ -67,6 +67,22 @@ eq = _binary("eq"); ne = _binary("ne"); lt = _binary("lt"); le = _binary("le")
 gt = _binary("gt"); ge = _binary("ge")
 
 
+real = _unary("real"); imag = _unary("imag")
+
+
+def complex(x, y):
+    """x + i y from two float arrays of one dtype (lax.complex)."""
+    return bind("mlax.complex", x, y)
+
+
+def conj(x):
+    """The complex conjugate; of a real array, the array as complex (as lax.conj)."""
+    if np.dtype(aval(x).dtype).kind != "c":
+        x = convert_element_type(x, core.default_complex() if np.dtype(aval(x).dtype) != np.float64
+                                 else np.complex128)
+    return bind("mlax.conj", x)
+
+
 def round(x, rounding_method=0):
     return bind("mlax.round", x)
 

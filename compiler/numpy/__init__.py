@@ -27,7 +27,8 @@ re-exports their public names. From the bottom up:
 
 A module imports only from the modules before it in this list, never from the package itself.
 """
-from mlax.numpy._dtypes import (array_repr, array_str, bool, bool_, can_cast, double, dtype, e,
+from mlax.numpy._dtypes import (array_repr, array_str, bool, bool_, can_cast, complexfloating,
+                                double, dtype, e,
                                 euler_gamma, finfo, float16, float32, float64, float_, floating,
                                 generic, iinfo, inexact, inf, int16, int32, int64, int8, int_,
                                 integer, iscomplexobj, isdtype, isrealobj, isscalar, issubdtype,
@@ -90,7 +91,8 @@ from mlax.numpy._polynomial import (convolve, correlate, poly, polyadd, polyder,
                                     polymul, polysub, polyval, vander)
 from mlax.numpy._functional import (apply_along_axis, apply_over_axes, frompyfunc, piecewise,
                                     vectorize)
-from mlax.numpy._scalar_types import (bool_, double, float16, float32, float64,  # noqa: F811
+from mlax.numpy._scalar_types import (bool_, cdouble, complex64, complex128, complex_,  # noqa: F811
+                                      csingle, double, float16, float32, float64,
                                       float_, int8, int16, int32, int64, int_, single, uint,
                                       uint8, uint16, uint32, uint64)
 from mlax.numpy import linalg

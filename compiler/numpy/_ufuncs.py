@@ -510,35 +510,48 @@ def spacing(x):
     return lax.sub(lax.nextafter(x, away), x)
 
 
-# -- complex parts (mlax arrays are real) ------------------------------------------------
+# -- complex parts -----------------------------------------------------------------------
+
+def _is_complex(x):
+    return _aval(x).dtype.kind == "c"
+
 
 def conjugate(x):
-    return _arr(x)
+    x = _arr(x)
+    return lax.conj(x) if _is_complex(x) else x
 
 
 conj = conjugate
 
 
-def real(x):
-    return _arr(x)
+def real(val):
+    val = _arr(val)
+    return lax.real(val) if _is_complex(val) else val
 
 
-def imag(x):
-    return zeros_like(_arr(x))
+def imag(val):
+    val = _arr(val)
+    return lax.imag(val) if _is_complex(val) else zeros_like(val)
 
 
 def angle(z, deg=False):
-    z = _float_args(z)[0]
-    out = lax.select(signbit(z), full_like(z, _np.pi), zeros_like(z))
+    z = _arr(z)
+    if _is_complex(z):
+        out = lax.atan2(lax.imag(z), lax.real(z))
+    else:
+        z = _float_args(z)[0]
+        out = lax.atan2(zeros_like(z), z)
     return rad2deg(out) if deg else out
 
 
 def isreal(x):
-    return full_like(_arr(x), True, _np.bool_)
+    x = _arr(x)
+    return lax.eq(lax.imag(x), zeros_like(lax.imag(x))) if _is_complex(x) else full_like(x, True, _np.bool_)
 
 
 def iscomplex(x):
-    return full_like(_arr(x), False, _np.bool_)
+    x = _arr(x)
+    return lax.ne(lax.imag(x), zeros_like(lax.imag(x))) if _is_complex(x) else full_like(x, False, _np.bool_)
 
 
 # -- clipping and selecting --------------------------------------------------------------
@@ -583,6 +596,8 @@ def isnan(x):
 
 def isfinite(x):
     x = _arr(x)
+    if _is_complex(x):
+        return logical_and(isfinite(lax.real(x)), isfinite(lax.imag(x)))
     if _aval(x).dtype.kind != "f":
         return full_like(x, True, bool_)
     return lax.is_finite(x)
@@ -590,6 +605,8 @@ def isfinite(x):
 
 def isinf(x):
     x = _arr(x)
+    if _is_complex(x):
+        return logical_or(isinf(lax.real(x)), isinf(lax.imag(x)))
     if _aval(x).dtype.kind != "f":
         return full_like(x, False, bool_)
     return lax.eq(lax.abs(x), full_like(x, _np.inf))

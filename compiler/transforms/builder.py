@@ -32,6 +32,14 @@ def splat(shape, dtype, value) -> ir.Value:
     insertion point and location)."""
     t = tensor_type(shape, dtype)
     dtype = np.dtype(dtype)
+    if dtype.kind == "c":
+        # The bindings make no complex splat: a 0-d constant, broadcast.
+        scalar = arith.ConstantOp(tensor_type((), dtype),
+                                  dense_attr(np.array(value, dtype))).result
+        if not shape:
+            return scalar
+        return create("mlax.broadcast_in_dim", [scalar],
+                      {"shape": tuple(shape), "broadcast_dimensions": ()})[0]
     if dtype.kind == "f":
         elt = ir.FloatAttr.get(t.element_type, float(value))
     else:

@@ -181,7 +181,8 @@ def defalongaxis(axis_attr, removes_axis, *names):
 
 
 defvectorized(*UNARY, *BINARY, *COMPARE, "is_finite", "integer_pow", "select", "clamp",
-              "convert_element_type", "bitcast_convert_type", "threefry2x32")
+              "convert_element_type", "bitcast_convert_type", "threefry2x32",
+              "real", "imag", "conj", "complex")
 defreducer("reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and", "reduce_or")
 defalongaxis("axis", True, "argmax", "argmin")
 defalongaxis("axis", False, "cumsum", "cumprod", "cummax", "cummin", "cumlogsumexp")
