@@ -2,8 +2,9 @@
 irdl.dialect @mlax {
   irdl.operation @abs {
     %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
     irdl.operands(x: %t0)
-    irdl.results(out: %t0)
+    irdl.results(out: %t1)
   }
   irdl.operation @acos {
     %t0 = irdl.base "!builtin.tensor"
@@ -100,6 +101,12 @@ irdl.dialect @mlax {
     irdl.operands(lo: %t0, x: %t0, hi: %t0)
     irdl.results(out: %t0)
   }
+  irdl.operation @complex {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    irdl.operands(re: %t0, im: %t0)
+    irdl.results(out: %t1)
+  }
   irdl.operation @concatenate {
     %t0 = irdl.base "!builtin.tensor"
     %t1 = irdl.base "!builtin.tensor"
@@ -108,6 +115,11 @@ irdl.dialect @mlax {
     irdl.attributes {"dimension" = %a_dimension}
     irdl.operands(lhs: %t0, rhs: %t1)
     irdl.results(out: %t2)
+  }
+  irdl.operation @conj {
+    %t0 = irdl.base "!builtin.tensor"
+    irdl.operands(x: %t0)
+    irdl.results(out: %t0)
   }
   irdl.operation @convert_element_type {
     %t0 = irdl.base "!builtin.tensor"
@@ -246,6 +258,15 @@ irdl.dialect @mlax {
     irdl.operands(x: %t0)
     irdl.results(out: %t0)
   }
+  irdl.operation @fft {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %a_fft_type = irdl.base "#builtin.string"
+    %a_fft_lengths = irdl.base "#builtin.dense_array"
+    irdl.attributes {"fft_type" = %a_fft_type, "fft_lengths" = %a_fft_lengths}
+    irdl.operands(x: %t0)
+    irdl.results(out: %t1)
+  }
   irdl.operation @floor {
     %t0 = irdl.base "!builtin.tensor"
     irdl.operands(x: %t0)
@@ -276,6 +297,12 @@ irdl.dialect @mlax {
     %t0 = irdl.base "!builtin.tensor"
     %t1 = irdl.base "!builtin.tensor"
     irdl.operands(lhs: %t0, rhs: %t0)
+    irdl.results(out: %t1)
+  }
+  irdl.operation @imag {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    irdl.operands(x: %t0)
     irdl.results(out: %t1)
   }
   irdl.operation @integer_pow {
@@ -392,6 +419,12 @@ irdl.dialect @mlax {
     %t0 = irdl.base "!builtin.tensor"
     irdl.operands(lhs: %t0, rhs: %t0)
     irdl.results(out: %t0)
+  }
+  irdl.operation @real {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    irdl.operands(x: %t0)
+    irdl.results(out: %t1)
   }
   irdl.operation @reduce_and {
     %t0 = irdl.base "!builtin.tensor"

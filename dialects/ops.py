@@ -523,6 +523,40 @@ def _dot_general(specs, lhs_contracting_dimensions, rhs_contracting_dimensions,
 
 
 # ---------------------------------------------------------------------------------------
+# Fourier transforms
+
+FFT_TYPES = ("FFT", "IFFT", "RFFT", "IRFFT")
+
+
+@defop("fft", ["x"], attrs={"fft_type": "str", "fft_lengths": "i64s"})
+def _fft(specs, fft_type, fft_lengths):
+    """XLA's Fft over the last len(fft_lengths) dims: FFT / IFFT (normalized by 1/n) complex -> complex, RFFT real -> complex (last dim n // 2 + 1), IRFFT its inverse"""
+    x = specs[0]
+    if fft_type not in FFT_TYPES:
+        _fail(f"mlax.fft: unknown fft_type {fft_type!r} (expected one of {', '.join(FFT_TYPES)})")
+    lengths = tuple(fft_lengths)
+    if not 1 <= len(lengths) <= 3 or len(lengths) > len(x.shape):
+        _fail(f"mlax.fft: {len(lengths)} fft lengths for {x} (1 to 3, at most its rank)")
+    batch, tail = x.shape[:len(x.shape) - len(lengths)], x.shape[len(x.shape) - len(lengths):]
+    if fft_type == "RFFT":
+        if x.dtype not in (np.float32, np.float64):
+            _fail(f"mlax.fft: RFFT needs a float32 or float64 operand, got {x}")
+        if tail != lengths:
+            _fail(f"mlax.fft: RFFT lengths {list(lengths)} do not match the last dims of {x}")
+        return [TensorSpec(batch + lengths[:-1] + (lengths[-1] // 2 + 1,), complex_dtype(x.dtype))]
+    if not _is_complex(x.dtype):
+        _fail(f"mlax.fft: {fft_type} needs a complex operand, got {x}")
+    if fft_type == "IRFFT":
+        if tail != lengths[:-1] + (lengths[-1] // 2 + 1,):
+            _fail(f"mlax.fft: IRFFT lengths {list(lengths)} need last dims "
+                  f"{list(lengths[:-1]) + [lengths[-1] // 2 + 1]}, got {x}")
+        return [TensorSpec(batch + lengths, real_dtype(x.dtype))]
+    if tail != lengths:
+        _fail(f"mlax.fft: {fft_type} lengths {list(lengths)} do not match the last dims of {x}")
+    return [x]
+
+
+# ---------------------------------------------------------------------------------------
 # Sorting and random bits
 
 @defop("sort", ["keys", "*values"], results=("sorted_keys", "*sorted_values"),

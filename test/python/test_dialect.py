@@ -74,9 +74,15 @@ EXAMPLES = {
     "mlax.sort": ([F, I], {"dimension": 1, "is_stable": True}),
     "mlax.top_k": (["f32[2,5]"], {"k": 3}),
     "mlax.threefry2x32": ([U, U, U, U], {}),
+    "mlax.real": (["c64[2,3]"], {}),
+    "mlax.imag": (["c64[2,3]"], {}),
+    "mlax.conj": (["c64[2,3]"], {}),
+    "mlax.complex": ([F, F], {}),
+    "mlax.fft": (["c64[2,3]"], {"fft_type": "FFT", "fft_lengths": (3,)}),
 }
 
-_DTYPES = {"f32": np.float32, "i32": np.int32, "u32": np.uint32, "bool": np.bool_}
+_DTYPES = {"f32": np.float32, "i32": np.int32, "u32": np.uint32, "bool": np.bool_,
+           "c64": np.complex64}
 
 
 def spec(text):

@@ -44,6 +44,7 @@ NAMES = frozenset("""
     true_divide trunc uint uint16 uint32 uint64 uint8 union1d unique unique_all unique_counts
     unique_inverse unique_values unravel_index unsignedinteger unstack unwrap user_site vander
     var vdot vecdot vecmat vectorize vsplit vstack where zeros zeros_like
+    cdouble complex128 complex64 complex_ complexfloating csingle
 """.split())
 
 # Names the single-file module leaked by importing them; they were never NumPy's API (jax.numpy
