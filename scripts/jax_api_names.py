@@ -17,7 +17,7 @@ import types
 
 # The JAX modules whose names mlax mirrors, each with the mlax module that answers for it.
 MODULES = [
-    "jax", "jax.numpy", "jax.numpy.linalg", "jax.lax", "jax.nn", "jax.nn.initializers",
+    "jax", "jax.numpy", "jax.numpy.linalg", "jax.numpy.fft", "jax.lax", "jax.nn", "jax.nn.initializers",
     "jax.random", "jax.scipy", "jax.scipy.special", "jax.scipy.stats",
     *[f"jax.scipy.stats.{d}" for d in (
         "bernoulli", "beta", "cauchy", "dirichlet", "expon", "gamma", "laplace", "logistic",

@@ -22,7 +22,8 @@ re-exports their public names. From the bottom up:
   vectorize, apply_along_axis.
 - `_scalar_types`: `jnp.float32` and its kin, the scalar types the package exports (calling
   one makes an array), after `_creation` whose `asarray` they call.
-- `_indexing`: `x[idx]` and `x.at[idx]`. `linalg`: `mlax.numpy.linalg`. `_methods`: attaches
+- `_indexing`: `x[idx]` and `x.at[idx]`. `linalg`: `mlax.numpy.linalg`. `fft`:
+  `mlax.numpy.fft`. `_methods`: attaches
   the operators and methods of `mlax.Array` and of tracers.
 
 A module imports only from the modules before it in this list, never from the package itself.
@@ -96,6 +97,7 @@ from mlax.numpy._scalar_types import (bool_, cdouble, complex64, complex128, com
                                       float_, int8, int16, int32, int64, int_, single, uint,
                                       uint8, uint16, uint32, uint64)
 from mlax.numpy import linalg
+from mlax.numpy import fft
 from mlax.numpy import _methods  # attaches the operators and methods of Array and Tracer
 from mlax import api_names as _api_names
 

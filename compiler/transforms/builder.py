@@ -96,6 +96,11 @@ class Builder:
         with self.loc or ir.Location.unknown():
             return splat(shape, dtype, value)
 
+    def constant(self, arr: np.ndarray) -> ir.Value:
+        """An arith.constant holding the NumPy array `arr`."""
+        with self.loc or ir.Location.unknown():
+            return arith.ConstantOp(tensor_type(arr.shape, arr.dtype), dense_attr(arr)).result
+
     def full_like(self, v, value) -> ir.Value:
         s = spec_of_type(v.type)
         return self.full(s.shape, s.dtype, value)

@@ -283,6 +283,13 @@ def _top_k_rule(ctx, args, dims, k):
     return outs, [b, b]
 
 
+def _fft_rule(ctx, args, dims, fft_type, fft_lengths):
+    (x,), (b,) = args, dims
+    if b >= _rank(x) - len(fft_lengths):     # fft transforms the last dims
+        x, b = ctx.moveaxis(x, b, 0), 0
+    return ctx.emit("mlax.fft", [x], fft_type=fft_type, fft_lengths=fft_lengths), [b]
+
+
 def _index_column(ctx, indices, dims, bounds, sizes):
     """Batched scalar start indices -> a (B, n) index array, each clamped to
     [0, bound - size] as dynamic_slice does."""
@@ -430,6 +437,7 @@ BATCHING_RULES.update({
     "mlax.pad": _pad_rule,
     "mlax.dot_general": _dot_general_rule,
     "mlax.top_k": _top_k_rule,
+    "mlax.fft": _fft_rule,
     "mlax.dynamic_slice": _dynamic_slice_rule,
     "mlax.dynamic_update_slice": _dynamic_update_slice_rule,
     "mlax.gather": _gather_rule,
