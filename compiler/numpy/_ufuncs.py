@@ -642,7 +642,8 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|a - b| <= atol + rtol * |b| in floating point (integers are converted, as in JAX);
     infinities are close only to themselves, NaNs never unless equal_nan."""
     a, b = _broadcast(*_float_args(a, b))
-    out = lax.le(lax.abs(lax.sub(a, b)), lax.add(_const(a, atol), lax.mul(_const(a, rtol), lax.abs(b))))
+    mag = lax.abs(b)     # real for complex b
+    out = lax.le(lax.abs(lax.sub(a, b)), lax.add(_const(mag, atol), lax.mul(_const(mag, rtol), mag)))
     a_inf, b_inf = isinf(a), isinf(b)
     out = logical_and(out, logical_not(logical_or(a_inf, b_inf)))
     out = logical_or(out, logical_and(logical_and(a_inf, b_inf), lax.eq(a, b)))

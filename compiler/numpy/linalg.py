@@ -31,6 +31,13 @@ def _float(x):
     return _float_args(x)[0]
 
 
+def _abs_sq(x):
+    """|x|**2: x * x, or for complex x |x| * |x|."""
+    if _np.dtype(x.dtype).kind == "c":
+        x = abs(x)
+    return x * x
+
+
 def _batched(fn, x, core_ndim):
     """Apply fn (written for core_ndim-dim inputs) over x's leading batch dims with vmap."""
     f = fn
@@ -53,7 +60,7 @@ def vector_norm(x, axis=None, keepdims=False, ord=2):
 def _vector_norm(x, ord, axes, keepdims=False):
     a = abs(x)
     if ord is None or ord == 2:
-        return sqrt(sum(x * x, axis=axes, keepdims=keepdims))
+        return sqrt(sum(_abs_sq(x), axis=axes, keepdims=keepdims))
     if ord == _np.inf:
         return max(a, axis=axes, keepdims=keepdims)
     if ord == -_np.inf:
@@ -77,7 +84,7 @@ def _matrix_norm(x, ord, axes, keepdims=False):
     r, c = axes
     a = abs(x)
     if ord is None or ord == "fro":
-        return sqrt(sum(x * x, axis=axes, keepdims=keepdims))
+        return sqrt(sum(_abs_sq(x), axis=axes, keepdims=keepdims))
     if ord in (1, -1):
         s = sum(a, axis=r, keepdims=True)
         red = max if ord == 1 else min
@@ -99,7 +106,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     x = _float(x)
     if axis is None:
         if ord is None:
-            out = sqrt(sum(x * x))
+            out = sqrt(sum(_abs_sq(x)))
             return reshape(out, (1,) * x.ndim) if keepdims else out
         if x.ndim not in (1, 2):
             raise ValueError("Improper number of dimensions to norm.")
@@ -239,11 +246,13 @@ def inv(a):
 
 
 def cholesky(a, *, upper=False, symmetrize_input=True):
-    """The lower Cholesky factor L (a = L L^T) of a symmetric positive-definite matrix; NaNs
+    """The lower Cholesky factor L (a = L L^H) of a Hermitian positive-definite matrix; NaNs
     where the matrix is not positive definite, as in JAX."""
     a = _square(a, "cholesky")
+    complex_ = _np.dtype(a.dtype).kind == "c"
+    conj = _ufuncs.conj if complex_ else (lambda x: x)
     if symmetrize_input:
-        a = (a + swapaxes(a, -1, -2)) / 2.0
+        a = (a + conj(swapaxes(a, -1, -2))) / 2.0
 
     def one(m):
         n = m.shape[0]
@@ -253,13 +262,14 @@ def cholesky(a, *, upper=False, symmetrize_input=True):
         def body(j, L):
             j = lax.convert_element_type(j, _np.int32)
             lrow = take(L, j, axis=0, mode="clip")
-            v = take(m, j, axis=1, mode="clip") - L @ lrow
-            d = sqrt(take(v, j, mode="clip"))
+            v = take(m, j, axis=1, mode="clip") - L @ conj(lrow)
+            pivot = take(v, j, mode="clip")
+            d = sqrt(_ufuncs.real(pivot)).astype(pivot.dtype) if complex_ else sqrt(pivot)
             col = where(ridx > j, v / d, where(ridx == j, d, 0.0))
             return where(cols == j, col[:, None], L)
         return lax.fori_loop(0, n, body, zeros_like(m))
     L = _batched(one, a, 2)
-    return swapaxes(L, -1, -2) if upper else L
+    return conj(swapaxes(L, -1, -2)) if upper else L
 
 
 def matrix_power(a, n):
