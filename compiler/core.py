@@ -182,11 +182,17 @@ class ShapedArray:
     def spec(self):
         return TensorSpec(self.shape, self.dtype)
 
-    def str_short(self):
-        return f"{short_dtype_name(self.dtype)}[{','.join(map(str, self.shape))}]"
+    def str_short(self, short_dtypes=True):
+        name = short_dtype_name(self.dtype) if short_dtypes else np.dtype(self.dtype).name
+        return f"{name}[{','.join(map(str, self.shape))}]"
 
     def __str__(self):
-        return self.str_short()
+        """As JAX prints an aval (`jax.typeof(x)`): `float32[3]`, `~` for a weak type."""
+        return ("~" if self.weak_type else "") + self.str_short(short_dtypes=False)
+
+    def __repr__(self):
+        weak = ", weak_type=True" if self.weak_type else ""
+        return f"ShapedArray({self.str_short(short_dtypes=False)}{weak})"
 
 
 def aval_of_python_scalar(x) -> ShapedArray:
