@@ -98,11 +98,14 @@ def isscalar(element):
 
 
 def iscomplexobj(x):
-    return False
+    if x is None:
+        return False
+    dtype = getattr(x, "dtype", None)
+    return _np.dtype(dtype if dtype is not None else _np.asarray(x).dtype).kind == "c"
 
 
 def isrealobj(x):
-    return True
+    return not iscomplexobj(x)
 
 
 def iterable(y):
