@@ -372,8 +372,16 @@ def abs(x):
 absolute = abs
 
 
+def _real_only(x, name, error=TypeError):
+    """x, unless it is complex: `name` is not defined for complex values (JAX's error)."""
+    x = _arr(x)
+    if _aval(x).dtype.kind == "c":
+        raise error(f"{name} does not support complex-valued inputs (got {_aval(x).dtype})")
+    return x
+
+
 def fabs(x):
-    return lax.abs(_float_args(x)[0])
+    return lax.abs(_float_args(_real_only(x, "fabs"))[0])
 
 
 def sign(x):
@@ -381,17 +389,17 @@ def sign(x):
 
 
 def floor(x):
-    x = _arr(x)
+    x = _real_only(x, "floor")
     return lax.floor(x) if _aval(x).dtype.kind == "f" else x
 
 
 def ceil(x):
-    x = _arr(x)
+    x = _real_only(x, "ceil")
     return lax.ceil(x) if _aval(x).dtype.kind == "f" else x
 
 
 def trunc(x):
-    x = _arr(x)
+    x = _real_only(x, "trunc")
     if not _is_float(x):
         return x
     return lax.select(lax.lt(x, zeros_like(x)), lax.ceil(x), lax.floor(x))
@@ -401,13 +409,15 @@ fix = trunc
 
 
 def modf(x):
-    x = _float_args(x)[0]
+    x = _float_args(_real_only(x, "modf"))[0]
     t = trunc(x)
     return lax.sub(x, t), t
 
 
 def round(x, decimals=0, out=None):
     x = _arr(x)
+    if _aval(x).dtype.kind == "c":   # each part, as JAX
+        return lax.complex(round(lax.real(x), decimals), round(lax.imag(x), decimals))
     if _aval(x).dtype.kind != "f":
         return x
     if decimals:
@@ -435,7 +445,7 @@ def rint(x):
 
 def signbit(x):
     """True where the sign bit is set (also for -0.0 and negative NaNs)."""
-    x = _arr(x)
+    x = _real_only(x, "signbit", ValueError)
     dt = _dt(x)
     if dt.kind == "f":
         bits = lax.bitcast_convert_type(x, {2: _np.int16, 4: _np.int32, 8: _np.int64}[dt.itemsize])
@@ -560,6 +570,9 @@ def clip(a=None, a_min=None, a_max=None, *, min=None, max=None, arr=None):
     a = _arr(arr if a is None else a)
     lo = a_min if a_min is not None else min
     hi = a_max if a_max is not None else max
+    if any(v is not None and _aval(v).dtype.kind == "c" for v in (a, lo, hi)):
+        raise ValueError("Clip received a complex value either through the input or the min/max "
+                         "keywords. Complex values have no ordering and cannot be clipped.")
     if lo is not None:
         a = maximum(a, lo)
     if hi is not None:
@@ -613,14 +626,14 @@ def isinf(x):
 
 
 def isposinf(x):
-    x = _arr(x)
+    x = _real_only(x, "isposinf", ValueError)
     if not _is_float(x):
         return full_like(x, False, bool_)
     return lax.eq(x, full_like(x, _np.inf))
 
 
 def isneginf(x):
-    x = _arr(x)
+    x = _real_only(x, "isneginf", ValueError)
     if not _is_float(x):
         return full_like(x, False, bool_)
     return lax.eq(x, full_like(x, -_np.inf))

@@ -265,6 +265,24 @@ def _cosh(z):
                              arith.mulf(math.sinh(x), math.sin(y)))
 
 
+def _complex_const(like, value):
+    """A complex constant of the type of the complex scalar `like`."""
+    part = ir.ComplexType(like.type).element_type
+    return complex_d.constant(like.type, ir.ArrayAttr.get([
+        ir.FloatAttr.get(part, value.real), ir.FloatAttr.get(part, value.imag)]))
+
+
+def _exp2(z):
+    """2**z = exp(z ln 2)."""
+    return complex_d.exp(complex_d.mul(z, _complex_const(z, complex(np.log(2)))))
+
+
+def _complex_logistic(z):
+    """1 / (1 + exp(-z))."""
+    one = _complex_const(z, 1 + 0j)
+    return complex_d.div(one, complex_d.add(one, complex_d.exp(complex_d.neg(z))))
+
+
 def _complex_compare(kind):
     def scalar(x, y):
         return complex_d.eq(x, y) if kind == "eq" else complex_d.neq(x, y)
@@ -275,7 +293,8 @@ def _complex_compare(kind):
 # the ops that accept them.
 COMPLEX_SCALAR = {
     "mlax.neg": complex_d.neg, "mlax.abs": complex_d.abs, "mlax.sign": complex_d.sign,
-    "mlax.exp": complex_d.exp, "mlax.log": complex_d.log, "mlax.log1p": complex_d.log1p,
+    "mlax.exp": complex_d.exp, "mlax.exp2": _exp2, "mlax.logistic": _complex_logistic,
+    "mlax.log": complex_d.log, "mlax.log1p": complex_d.log1p,
     "mlax.expm1": complex_d.expm1, "mlax.tanh": complex_d.tanh, "mlax.sin": complex_d.sin,
     "mlax.cos": complex_d.cos, "mlax.tan": complex_d.tan, "mlax.sqrt": complex_d.sqrt,
     "mlax.rsqrt": complex_d.rsqrt, "mlax.sinh": _sinh, "mlax.cosh": _cosh,
