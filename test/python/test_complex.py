@@ -35,6 +35,9 @@ VALUES = [
     ("angle", lambda n, a: n.angle(a), (Z,)),
     ("angle_deg", lambda n, a: n.angle(a, deg=True), (Z,)),
     ("exp", lambda n, a: n.exp(a), (Z,)),
+    ("exp2", lambda n, a: n.exp2(a), (Z,)),
+    ("round", lambda n, a: n.round(a * 1.7), (Z,)),
+    ("round_decimals", lambda n, a: n.round(a * 1.77, 1), (Z,)),
     ("log", lambda n, a: n.log(a), (Z,)),
     ("log1p", lambda n, a: n.log1p(a), (Z,)),
     ("expm1", lambda n, a: n.expm1(a), (Z,)),
@@ -154,6 +157,21 @@ def test_ordering_raises(f):
     z = mnp.asarray(Z)
     with pytest.raises(TypeError, match="complex"):
         f(z, z)
+
+
+@pytest.mark.parametrize("name,error", [("floor", TypeError), ("ceil", TypeError),
+                                        ("trunc", TypeError), ("fabs", TypeError),
+                                        ("signbit", ValueError), ("isposinf", ValueError),
+                                        ("clip", ValueError)])
+def test_real_only_functions_raise_as_jax(name, error):
+    with pytest.raises(error):
+        getattr(jnp, name)(jnp.asarray(Z))
+    with pytest.raises(error, match="complex"):
+        getattr(mnp, name)(mnp.asarray(Z))
+
+
+def test_sigmoid_of_complex_matches_jax():
+    _close(mlax.nn.sigmoid(mnp.asarray(Z)), jax.nn.sigmoid(jnp.asarray(Z)), "sigmoid")
 
 
 def test_lax_parts_check_their_operands():
