@@ -156,3 +156,12 @@ def test_spectral_derivative_under_jit():
     def deriv(u):
         return mnp.fft.irfft(1j * k * mnp.fft.rfft(u), n)
     np.testing.assert_allclose(np.asarray(deriv(mnp.sin(x))), np.cos(x), atol=1e-5)
+
+
+def test_float64_transforms_with_x64(x64):
+    x = np.random.default_rng(1).standard_normal((2, 1000))
+    y = mnp.fft.rfft(x)
+    assert y.dtype == np.complex128
+    np.testing.assert_allclose(np.asarray(y), np.fft.rfft(x), atol=1e-12)
+    np.testing.assert_allclose(np.asarray(mnp.fft.irfft(y, 1000)), x, atol=1e-13)
+    np.testing.assert_allclose(np.asarray(mnp.fft.fft2(x + 1j * x)), np.fft.fft2(x + 1j * x), atol=1e-11)
