@@ -303,6 +303,7 @@ def _bitcast(specs, new_dtype):
 @defop("iota", [], attrs={"dtype": "dtype", "shape": "i64s", "dimension": "i64"})
 def _iota(specs, dtype, shape, dimension):
     """index along `dimension`, broadcast to `shape`"""
+    _check_complex("iota", [TensorSpec((), np.dtype(dtype))])
     _check_axes("mlax.iota", [dimension], len(shape))
     return [TensorSpec(tuple(shape), np.dtype(dtype))]
 
