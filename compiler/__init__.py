@@ -23,7 +23,7 @@ _API = {
     "make_jaxpr": ("mlax.api", "make_ir"), "device_put": ("mlax.api", "device_put"),
     "typeof": ("mlax.api", "typeof"),
     "devices": ("mlax.api", "devices"), "clear_caches": ("mlax.api", "clear_caches"),
-    "vmap": ("mlax.batching", "vmap"),
+    "vmap": ("mlax.batching", "vmap"), "pmap": ("mlax.pmapping", "pmap"),
     "grad": ("mlax.ad", "grad"), "value_and_grad": ("mlax.ad", "value_and_grad"),
     "jvp": ("mlax.ad", "jvp"), "vjp": ("mlax.ad", "vjp"), "linearize": ("mlax.ad", "linearize"),
     "jacfwd": ("mlax.jacobians", "jacfwd"), "jacrev": ("mlax.jacobians", "jacrev"),
@@ -53,12 +53,19 @@ _API = {
     "numpy_dtype_promotion": ("mlax.config_contexts", "numpy_dtype_promotion"),
     "enable_x64": ("mlax.config_contexts", "enable_x64"),
     "default_matmul_precision": ("mlax.config_contexts", "default_matmul_precision"),
+    "disable_jit": ("mlax.config_contexts", "disable_jit"),
+    "debug_nans": ("mlax.config_contexts", "debug_nans"),
+    "debug_infs": ("mlax.config_contexts", "debug_infs"),
+    **{name: ("mlax.device_queries", name) for name in (
+        "default_backend", "device_count", "local_device_count", "local_devices",
+        "process_index", "process_count", "device_get", "named_scope",
+        "print_environment_info")},
 }
 
 # Subpackages and modules a user reaches as attributes (`mlax.numpy.sum`).
 _MODULES = {"numpy", "lax", "nn", "scipy", "random", "tree_util", "tree", "ops", "stages",
             "backends", "runtime", "dialects", "dtypes", "typing", "flatten_util", "test_util",
-            "ad_checkpoint", "example_libraries"}
+            "ad_checkpoint", "example_libraries", "sharding"}
 
 
 def __getattr__(name):

@@ -220,6 +220,8 @@ class Jitted:
                     if exe is not None:
                         outs = exe.call.call_arrays(args, entry.out_weak)
                         return entry.out_tree.unflatten(outs)
+        if core.config.values["jax_disable_jit"]:
+            return self._fun(*args, **kwargs)
         static, dyn_args, dyn_names, dyn_kwargs = self._split(args, kwargs)
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
         if core.trace_stack():
@@ -243,10 +245,14 @@ class Jitted:
                 and treedef == tree_flatten((list(args), {}))[1]:
             self._index(tuple((a.shape, a.dtype, a.weak_type) for a in args), entry)
         outs = exe([to_numpy(x) for x in leaves])
+        eager.check_finite(outs, f"jit({getattr(self._fun, '__name__', 'fn')})")
         return entry.out_tree.unflatten([Array(o, w) for o, w in zip(outs, entry.out_weak)])
 
     def _index(self, sig, entry):
         """Make `entry` the hot path's for calls with Arrays of signature `sig`."""
+        values = core.config.values
+        if values["jax_debug_nans"] or values["jax_debug_infs"]:
+            return      # the hot path does not check results
         generation = core.config.generation
         if self._fast_generation != generation or \
                 len(self._fast) >= core.config.read("jit_cache_size"):

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlax import tracing
+from mlax import core, tracing
 from mlax.dialects import dependent_results, structural
 from mlax.api import Transformed, declare, emit_call, trace_callee, untraced_value
 from mlax.core import ShapedArray
+from mlax.runtime import Array
 from mlax.tracing import Tracer
 from mlax.tree_util import (flatten_up_to, keystr, tree_flatten, tree_flatten_with_path,
                             tree_unflatten)
@@ -61,8 +62,14 @@ def _at() -> str:
 class Vmapped(Transformed):
     """The result of `mlax.vmap(fun, in_axes, out_axes, axis_size)`."""
 
-    def __init__(self, fun, in_axes=0, out_axes=0, axis_size=None):
+    def __init__(self, fun, in_axes=0, out_axes=0, axis_size=None, axis_name=None):
         super().__init__(fun)
+        if axis_name is not None:
+            try:
+                hash(axis_name)
+            except TypeError:
+                raise TypeError(f"vmap axis_name must be hashable, got {axis_name!r}") from None
+        self._axis_name = axis_name
         if isinstance(in_axes, list):
             # JAX reads a top-level list as the tuple of per-argument specs.
             in_axes = tuple(in_axes)
@@ -157,11 +164,29 @@ class Vmapped(Transformed):
         example = [ShapedArray(a.shape[:ax] + a.shape[ax + 1:], a.dtype, a.weak_type)
                    if ax is not None else a for a, ax in zip(avals, axes)]
         # trace_callee reads only the avals of its leaves: stand-ins of one example.
+        name = self._axis_name
+        if name is not None:
+            # The member's index on the named axis: a hidden operand mapped along axis 0,
+            # which the collectives of `fun` (mlax.lax.parallel) take as an operand.
+            leaves.append(Array(np.arange(size, dtype=np.int32)))
+            axes.append(0)
+            names.append(f"axis_index({name})")
+            avals.append(ShapedArray((size,), np.dtype(np.int32)))
+            example.append(ShapedArray((), np.dtype(np.int32)))
         stand_ins = [Tracer(None, None, e) for e in example]
-        in_tree = tree_flatten((args, kwargs))[1]
+        in_tree = tree_flatten(((args, kwargs), 0 if name is not None else None))[1]
 
-        def per_example(a, k):
-            return self._fun(*[fixed[i] if i in fixed else x for i, x in enumerate(a)], **k)
+        def per_example(ak, index):
+            a, k = ak
+            if name is None:
+                return self._fun(*[fixed[i] if i in fixed else x for i, x in enumerate(a)], **k)
+            env = core.axis_env()
+            env.append((name, size, index))
+            try:
+                return self._fun(*[fixed[i] if i in fixed else x for i, x in enumerate(a)],
+                                 **k)
+            finally:
+                env.pop()
         per_example.__name__ = getattr(self._fun, "__name__", "fn")
         builder, out_leaves, out_tree = trace_callee(per_example, stand_ins, in_tree, names, parent)
         captured = list(builder.captured)
@@ -195,7 +220,7 @@ class Vmapped(Transformed):
         decl = structural.Vmap(callee=builder.name,
                                in_axes=tuple(-1 if a is None else a for a in in_axes),
                                out_axes=tuple(-1 if a is None else a for a in out_axes),
-                               axis_size=size)
+                               axis_size=size, axis_name="" if name is None else str(name))
         sym = declare(parent, decl, self._name(), operand_avals, result_avals)
         origin = frozenset().union(*[x.origin for x in operands if isinstance(x, Tracer)])
         outs = emit_call(parent, sym, operands, result_avals, origin)
@@ -208,13 +233,16 @@ def vmap(fun=None, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_a
     in_axes: an int, None (not mapped), or a tuple with one entry per positional argument,
     each a pytree prefix of that argument; keyword arguments are mapped along axis 0.
     out_axes: where the mapped axis goes in each output (None: the output must not depend
-    on a mapped argument). axis_size: the batch size when no argument is mapped."""
-    if axis_name is not None or spmd_axis_name is not None:
-        raise NotImplementedError("vmap axis_name/spmd_axis_name (collectives over the mapped "
-                                  "axis) are not supported by mlax")
+    on a mapped argument). axis_size: the batch size when no argument is mapped.
+    axis_name: names the mapped axis for the collectives of mlax.lax (psum, pmean, pmax,
+    pmin, all_gather, axis_index) called inside `fun`."""
+    if spmd_axis_name is not None:
+        raise NotImplementedError("mlax does not implement vmap(spmd_axis_name=...) yet: it "
+                                  "names mesh axes for sharding")
     if fun is None:
         import functools
-        return functools.partial(vmap, in_axes=in_axes, out_axes=out_axes, axis_size=axis_size)
+        return functools.partial(vmap, in_axes=in_axes, out_axes=out_axes, axis_size=axis_size,
+                                 axis_name=axis_name)
     if not callable(fun):
         raise TypeError(f"vmap requires a callable as its first argument, got {fun!r}")
-    return Vmapped(fun, in_axes, out_axes, axis_size)
+    return Vmapped(fun, in_axes, out_axes, axis_size, axis_name)

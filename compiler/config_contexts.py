@@ -8,8 +8,8 @@ import contextlib
 
 from mlax.core import config
 
-__all__ = ["default_matmul_precision", "enable_x64", "numpy_dtype_promotion",
-           "numpy_rank_promotion", "threefry_partitionable"]
+__all__ = ["debug_infs", "debug_nans", "default_matmul_precision", "disable_jit", "enable_x64",
+           "numpy_dtype_promotion", "numpy_rank_promotion", "threefry_partitionable"]
 
 
 class _OptionContext:
@@ -41,3 +41,6 @@ numpy_rank_promotion = _OptionContext("jax_numpy_rank_promotion")
 numpy_dtype_promotion = _OptionContext("jax_numpy_dtype_promotion")
 enable_x64 = _OptionContext("jax_enable_x64")
 default_matmul_precision = _OptionContext("jax_default_matmul_precision")
+disable_jit = _OptionContext("jax_disable_jit")
+debug_nans = _OptionContext("jax_debug_nans")
+debug_infs = _OptionContext("jax_debug_infs")

@@ -250,3 +250,11 @@ def trace_stack():
     if not hasattr(_state, "stack"):
         _state.stack = []
     return _state.stack
+
+
+def axis_env():
+    """The named mapped axes being traced, innermost last: (name, size, index) where
+    `index` is the tracer of the member's position on the axis (vmap(axis_name=...))."""
+    if not hasattr(_state, "axes"):
+        _state.axes = []
+    return _state.axes

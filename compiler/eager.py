@@ -34,6 +34,22 @@ def _freeze(v):
     return v
 
 
+def check_finite(arrays, where: str):
+    """With `jax_debug_nans` / `jax_debug_infs` on, raise FloatingPointError, as JAX does, when
+    an array of `arrays` (NumPy) holds a NaN / an infinity; `where` names the op or function."""
+    values = core.config.values
+    nans, infs = values["jax_debug_nans"], values["jax_debug_infs"]
+    if not (nans or infs):
+        return
+    for a in arrays:
+        if a.dtype.kind not in "fc":
+            continue
+        if nans and np.isnan(a).any():
+            raise FloatingPointError(f"invalid value (nan) encountered in {where}")
+        if infs and np.isinf(a).any():
+            raise FloatingPointError(f"divide by zero (inf) encountered in {where}")
+
+
 def run(name, operands, attrs):
     arrays = [to_numpy(x) for x in operands]
     key = (name, _freeze(attrs), tuple((a.shape, a.dtype.str) for a in arrays))
@@ -48,4 +64,6 @@ def run(name, operands, attrs):
         exe = tm.compile(b, [o.aval for o in outs])
         _cache.put(key, exe)
     weak = tracing._result_weak(name, operands)
-    return [Array(o, weak) for o in exe(arrays)]
+    outs = exe(arrays)
+    check_finite(outs, name.removeprefix("mlax."))
+    return [Array(o, weak) for o in outs]

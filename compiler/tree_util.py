@@ -15,7 +15,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import functools
-from typing import Any, Callable, NamedTuple
+from typing import Any, Callable, NamedTuple, TypeVar
 
 
 class _Node(NamedTuple):
@@ -356,6 +356,21 @@ def flatten_one_level(tree):
         raise ValueError(f"flatten_one_level: {type(tree).__name__} is a leaf, not a node")
     children, aux = node.flatten(tree)
     return list(children), aux
+
+
+def flatten_one_level_with_keys(tree):
+    """(((key, child), ...), aux) of a node; ValueError for a leaf."""
+    t, node = _node_of(tree)
+    if node is None:
+        raise ValueError(f"can't tree-flatten type: {type(tree)}")
+    children, aux = node.flatten(tree)
+    children = list(children)
+    return tuple(zip(node.keys(tree, aux, len(children)), children)), aux
+
+
+KeyEntry = TypeVar("KeyEntry", bound=Any)
+KeyLeafPair = tuple[KeyEntry, Any]
+KeyPath = tuple[KeyEntry, ...]
 
 
 def _type_name(t):

@@ -101,6 +101,17 @@ irdl.dialect @mlax {
     irdl.operands(lo: %t0, x: %t0, hi: %t0)
     irdl.results(out: %t0)
   }
+  irdl.operation @collective {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %t2 = irdl.base "!builtin.tensor"
+    %a_kind = irdl.base "#builtin.string"
+    %a_axis_name = irdl.base "#builtin.string"
+    %a_axis_size = irdl.base "#builtin.integer"
+    irdl.attributes {"kind" = %a_kind, "axis_name" = %a_axis_name, "axis_size" = %a_axis_size}
+    irdl.operands(x: %t0, axis_index: %t1)
+    irdl.results(out: %t2)
+  }
   irdl.operation @complex {
     %t0 = irdl.base "!builtin.tensor"
     %t1 = irdl.base "!builtin.tensor"

@@ -593,3 +593,27 @@ def _threefry(specs):
     if specs[0].dtype != np.uint32:
         _fail(f"mlax.threefry2x32: operands must be uint32, got {specs[0]}")
     return [specs[0], specs[0]]
+
+
+COLLECTIVE_KINDS = ("sum", "mean", "max", "min", "all_gather")
+
+
+@defop("collective", ["x", "axis_index"],
+       attrs={"kind": "str", "axis_name": "str", "axis_size": "i64"})
+def _collective(specs, kind, axis_name, axis_size):
+    """a collective over the members of the named mapped axis (JAX's psum, pmean, pmax, pmin, all_gather): `axis_index` is the member's position on that axis; all_gather stacks the members' `x` along a new leading dim of `axis_size`; `--mlax-vmap` of the axis named `axis_name` replaces it"""
+    x, index = specs
+    if kind not in COLLECTIVE_KINDS:
+        _fail(f"mlax.collective: unknown kind {kind!r} (expected one of "
+              f"{', '.join(COLLECTIVE_KINDS)})")
+    if not axis_name:
+        _fail("mlax.collective: axis_name is empty")
+    if axis_size < 0:
+        _fail(f"mlax.collective: axis_size {axis_size} is negative")
+    if index.shape != () or np.dtype(index.dtype) != np.int32:
+        _fail(f"mlax.collective: axis_index must be a scalar int32, got {index}")
+    if kind == "mean" and not _is_float(x.dtype):
+        _fail(f"mlax.collective: mean needs floats, got {x}")
+    if kind == "all_gather":
+        return [TensorSpec((axis_size,) + tuple(x.shape), x.dtype)]
+    return [x]

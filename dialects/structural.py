@@ -60,8 +60,15 @@ class EntryType:
     from_attr: typing.Callable
 
 
+Name = typing.NewType("Name", str)
+"""A field holding a plain string (an axis name), written as a string attribute."""
+
 # Field annotation -> its EntryType.
 ENTRY_TYPES = {
+    Name: EntryType(
+        "string", "a string (`\"i\"`)", lambda a: isinstance(a, ir.StringAttr),
+        lambda v: ir.StringAttr.get(v),
+        lambda a: ir.StringAttr(a).value),
     str: EntryType(
         "symbol", "a symbol (`@f`)", _is_symbol,
         lambda v: ir.FlatSymbolRefAttr.get(v),
@@ -107,9 +114,11 @@ class Declaration:
                      for f in dataclasses.fields(cls))
 
     def to_attr(self) -> ir.DictAttr:
-        """The `mlax.<kind>` dictionary (in the current Context)."""
+        """The `mlax.<kind>` dictionary (in the current Context); an entry at its default
+        value is left out."""
         return ir.DictAttr.get({name: t.to_attr(getattr(self, name))
-                                for name, t, _ in self.entries()})
+                                for name, t, default in self.entries()
+                                if getattr(self, name) != default})
 
     @classmethod
     def from_attr(cls, attr: ir.Attribute):
@@ -147,7 +156,8 @@ class Declaration:
     def doc(cls) -> str:
         """One line for docs/dialect.md: the entries, what the kind is, its signature."""
         entries = ", ".join(
-            f"{name}: {t.name}" + ("" if d is dataclasses.MISSING else f" = {str(d).lower()}")
+            f"{name}: {t.name}" + ("" if d is dataclasses.MISSING else f" = {d!r}" if
+                                   isinstance(d, str) else f" = {str(d).lower()}")
             for name, t, d in cls.entries())
         what = " ".join(cls.__doc__.split())
         return f"{{{entries}}}: {what} {cls.signature}"
@@ -233,13 +243,15 @@ class Grad(Declaration):
 class Vmap(Declaration):
     """`callee` mapped over a batch of `axis_size`: `in_axes` / `out_axes` give the batch
     axis of each operand / result (-1: not batched; a result must then not depend on a
-    batched operand)."""
+    batched operand). `axis_name`, when not empty, names the mapped axis for the
+    mlax.collective ops of the callee that refer to it."""
     kind = "vmap"
     signature = "(operands, batched per in_axes...) -> (results, batched per out_axes...)"
     callee: str
     in_axes: tuple[int, ...]
     out_axes: tuple[int, ...]
     axis_size: int
+    axis_name: Name = ""
 
     def problem(self):
         for what, axes in (("in_axes", self.in_axes), ("out_axes", self.out_axes)):

@@ -64,12 +64,53 @@ class CpuDevice:
 CPU0 = CpuDevice(0)
 
 
-class SingleDeviceSharding:
-    def __init__(self, device):
+class Sharding:
+    """How an array is laid out over devices (`jax.sharding.Sharding`)."""
+
+    @property
+    def device_set(self) -> set:
+        raise NotImplementedError
+
+    @property
+    def is_fully_replicated(self) -> bool:
+        raise NotImplementedError
+
+    @property
+    def is_fully_addressable(self) -> bool:
+        return True
+
+    @property
+    def num_devices(self) -> int:
+        return len(self.device_set)
+
+    @property
+    def addressable_devices(self) -> set:
+        return self.device_set
+
+
+class SingleDeviceSharding(Sharding):
+    """The whole array on one device."""
+
+    def __init__(self, device, *, memory_kind=None):
         self.device = device
+        self.memory_kind = memory_kind or "unpinned_host"
+
+    @property
+    def device_set(self) -> set:
+        return {self.device}
+
+    @property
+    def is_fully_replicated(self) -> bool:
+        return True
+
+    def __eq__(self, other):
+        return isinstance(other, SingleDeviceSharding) and other.device == self.device
+
+    def __hash__(self):
+        return hash(("SingleDeviceSharding", self.device))
 
     def __repr__(self):
-        return f"SingleDeviceSharding(device={self.device!r}, memory_kind=unpinned_host)"
+        return f"SingleDeviceSharding(device={self.device!r}, memory_kind={self.memory_kind})"
 
 
 class Array:

@@ -59,7 +59,10 @@ class Config:
       recently used dropped first).
     - `jax_numpy_rank_promotion` ('allow', 'warn', 'raise'), `jax_numpy_dtype_promotion`
       ('standard', 'strict'): JAX's checks of implicit rank and dtype promotion in
-      mlax.numpy; `jax_default_matmul_precision`: validated, no effect on CPU code."""
+      mlax.numpy; `jax_default_matmul_precision`: validated, no effect on CPU code.
+    - `jax_disable_jit`: `jit(f)(x)` calls `f(x)` op by op. `jax_debug_nans`/`jax_debug_infs`:
+      a NaN/inf in the result of a jitted call or of an op run eagerly raises
+      FloatingPointError naming the function or op."""
 
     OPTIONS = {
         "jax_enable_x64": (False, _flag),
@@ -71,6 +74,9 @@ class Config:
         "jax_numpy_rank_promotion": ("allow", _choice("allow", "warn", "raise")),
         "jax_numpy_dtype_promotion": ("standard", _choice("standard", "strict")),
         "jax_default_matmul_precision": (None, _string_or_none),
+        "jax_disable_jit": (False, _flag),
+        "jax_debug_nans": (False, _flag),
+        "jax_debug_infs": (False, _flag),
     }
     TRACE_OPTIONS = ("jax_enable_x64", "jax_threefry_partitionable", "jax_numpy_rank_promotion",
                      "jax_numpy_dtype_promotion", "jax_default_matmul_precision")

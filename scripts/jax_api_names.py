@@ -24,7 +24,7 @@ MODULES = [
         "multivariate_normal", "norm", "poisson", "t", "uniform")],
     "jax.tree_util", "jax.tree", "jax.dtypes", "jax.typing", "jax.flatten_util", "jax.test_util",
     "jax.ad_checkpoint", "jax.ops", "jax.example_libraries.optimizers",
-    "jax.example_libraries.stax",
+    "jax.example_libraries.stax", "jax.sharding",
 ]
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "compiler",

@@ -8,6 +8,8 @@ use, like the names JAX has and mlax does not yet (NotImplementedError, mlax.api
 import importlib
 
 from mlax.lax.primitives import *  # noqa: F401,F403
+from mlax.lax.convenience import *  # noqa: F401,F403
+from mlax.lax.parallel import *  # noqa: F401,F403
 from mlax.lax.control_flow import cond, switch, while_loop, fori_loop, scan, map  # noqa: F401
 from mlax.precision import Precision, canonicalize_precision  # noqa: F401
 

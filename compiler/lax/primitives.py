@@ -376,3 +376,10 @@ def top_k(operand, k):
 def threefry2x32_p(k0, k1, x0, x1):
     return tuple(bind("mlax.threefry2x32", k0, k1, x0, x1))
 
+
+
+def _moveaxis_perm(ndim, src, dst):
+    """The permutation moving dim `src` of a rank-`ndim` array to position `dst`."""
+    perm = list(range(ndim))
+    perm.insert(dst, perm.pop(src))
+    return tuple(perm)

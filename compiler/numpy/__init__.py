@@ -14,6 +14,7 @@ re-exports their public names. From the bottom up:
 - `_util`: the helpers every module shares (array arguments, promotion, axes, one-axis gathers).
 - `_dtypes`: dtype names, constants, dtype rules. `_shapes`: reshaping, joining, splitting,
   flipping, broadcasting. `_creation`: asarray, zeros, arange, eye, grids.
+  `_io`: NumPy's readers (results as arrays) and print options.
 - `_ufuncs`: elementwise functions. `_reductions`: sums, means, their NaN-ignoring and
   cumulative forms. `_index_routines`: where, nonzero, take, put. `_sorting`: sort,
   searchsorted, unique, set operations. `_rearrange`: roll, repeat, pad.
@@ -84,10 +85,12 @@ from mlax.numpy._rearrange import (pad, repeat, roll)
 from mlax.numpy._products import (cross, dot, einsum, inner, kron, matmul, matvec, outer,
                                   tensordot, trace, vdot, vecdot, vecmat)
 from mlax.numpy._math import (diff, ediff1d, gcd, geomspace, gradient, interp, lcm, logspace,
-                              trapezoid, trapz, unwrap)
-from mlax.numpy._statistics import (bincount, corrcoef, cov, histogram, histogram_bin_edges,
-                                    median, nanmedian, nanpercentile, nanquantile, percentile,
-                                    quantile)
+                              packbits, trapezoid, trapz, unpackbits, unwrap)
+from mlax.numpy._statistics import (bincount, corrcoef, cov, histogram, histogram2d,
+                                    histogram_bin_edges, histogramdd, median, nanmedian,
+                                    nanpercentile, nanquantile, percentile, quantile)
+from mlax.numpy._io import (frombuffer, fromfile, fromiter, fromstring, get_printoptions, load,
+                            printoptions, save, savez, set_printoptions)
 from mlax.numpy._polynomial import (convolve, correlate, poly, polyadd, polyder, polydiv, polyint,
                                     polymul, polysub, polyval, vander)
 from mlax.numpy._functional import (apply_along_axis, apply_over_axes, frompyfunc, piecewise,

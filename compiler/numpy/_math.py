@@ -198,3 +198,55 @@ def lcm(x1, x2):
     safe = lax.select(lax.eq(d, zeros_like(d)), ones_like(d), d)
     out = abs(lax.mul(x1, lax.div(x2, safe)))
     return lax.select(lax.eq(d, zeros_like(d)), zeros_like(d), out)
+
+
+# -- bits ---------------------------------------------------------------------------------
+
+def packbits(a, axis=None, bitorder="big"):
+    """The nonzero-ness of `a`'s elements packed eight to a uint8, as jnp.packbits."""
+    from mlax.numpy._shapes import swapaxes
+    arr = _arr(a)
+    if _dt(arr).kind not in "iub":
+        raise TypeError("Expected an input array of integer or boolean data type")
+    if bitorder not in ("little", "big"):
+        raise ValueError("'order' must be either 'little' or 'big'")
+    arr = lax.ne(arr, _const(arr, 0)).astype("uint8")
+    bits = asarray(_np.arange(8, dtype=_np.uint8)[::-1 if bitorder == "big" else 1])
+    if axis is None:
+        arr, axis = ravel(arr), 0
+    arr = swapaxes(arr, axis, -1)
+    remainder = arr.shape[-1] % 8
+    if remainder:
+        arr = lax.pad(arr, _np.uint8(0), [(0, 0, 0)] * (arr.ndim - 1) + [(0, 8 - remainder, 0)])
+    arr = reshape(arr, arr.shape[:-1] + (arr.shape[-1] // 8, 8))
+    bits = reshape(bits, (1,) * (arr.ndim - 1) + (8,))
+    packed = sum(lax.shift_left(arr, broadcast_to(bits, arr.shape)), axis=-1).astype("uint8")
+    return swapaxes(packed, axis, -1)
+
+
+def unpackbits(a, axis=None, count=None, bitorder="big"):
+    """The bits of the uint8 array `a`, one uint8 0/1 per bit, as jnp.unpackbits."""
+    from mlax.numpy._shapes import swapaxes
+    from mlax.numpy._rearrange import pad
+    arr = _arr(a)
+    if _dt(arr) != _np.uint8:
+        raise TypeError("Expected an input array of unsigned byte data type")
+    if bitorder not in ("little", "big"):
+        raise ValueError("'order' must be either 'little' or 'big'")
+    bits = asarray((_np.uint8(1) << _np.arange(8, dtype=_np.uint8))[::-1 if bitorder == "big"
+                                                                     else 1])
+    if axis is None:
+        arr, axis = ravel(arr), 0
+    arr = swapaxes(arr, axis, -1)
+    x = reshape(arr, arr.shape + (1,))
+    unpacked = greater(lax.bitwise_and(broadcast_to(x, x.shape[:-1] + (8,)),
+                                       broadcast_to(bits, x.shape[:-1] + (8,))),
+                       _np.uint8(0)).astype("uint8")
+    unpacked = reshape(unpacked, unpacked.shape[:-2] + (-1,))
+    if count is not None:
+        if count > unpacked.shape[-1]:
+            unpacked = pad(unpacked, [(0, 0)] * (unpacked.ndim - 1)
+                           + [(0, count - unpacked.shape[-1])])
+        else:
+            unpacked = unpacked[..., :count]
+    return swapaxes(unpacked, axis, -1)

@@ -201,3 +201,57 @@ def bincount(x, weights=None, minlength=0, *, length=None):
     out = zeros((length,), _dt(w))
     idx = clip(x.astype(_np.int32), 0)
     return out.at[idx].add(w, mode="drop")
+
+
+def histogramdd(sample, bins=10, range=None, weights=None, density=None):
+    """The D-dimensional histogram of the (N, D) `sample`, as jnp.histogramdd."""
+    import math
+    from mlax.numpy._index_routines import ix_, ravel_multi_index, where
+    sample = _arr(sample)
+    if weights is not None:
+        if _np.shape(weights) != _np.shape(sample)[:1]:
+            raise ValueError("should have one weight for each sample.")
+        sample, weights = _float_args(sample, weights)
+    n, d = _np.shape(sample)
+    if range is not None and (len(range) != d or builtins.any(
+            r is not None and _np.shape(r)[0] != 2 for r in range)):
+        raise ValueError(f"For sample.shape={(n, d)}, range must be a sequence of {d} pairs "
+                         f"or Nones; got {range=}")
+    try:
+        per_dim = list(bins)
+    except TypeError:
+        per_dim = d * [bins]
+    else:
+        if len(per_dim) != d:
+            raise ValueError("should be a bin for each dimension.")
+    idx_by_dim, edges_by_dim = [], []
+    for i in builtins.range(d):
+        edges = histogram_bin_edges(sample[:, i], per_dim[i], None if range is None else
+                                    range[i], weights)
+        idx = searchsorted(edges, sample[:, i], side="right")
+        idx = where(equal(sample[:, i], edges[-1]), idx - 1, idx)
+        idx_by_dim.append(idx)
+        edges_by_dim.append(edges)
+    nbins = tuple(len(e) + 1 for e in edges_by_dim)
+    xy = ravel_multi_index(tuple(idx_by_dim), nbins, mode="clip")
+    hist = reshape(bincount(xy, weights, length=math.prod(nbins)), nbins)
+    hist = hist[d * (builtins.slice(1, -1),)]
+    if density:
+        hist = hist.astype(sample.dtype)
+        hist = hist / sum(hist)
+        for norm in ix_(*[diff(e) for e in edges_by_dim]):
+            hist = hist / norm
+    return hist, edges_by_dim
+
+
+def histogram2d(x, y, bins=10, range=None, weights=None, density=None):
+    """The 2-D histogram of the points (x, y), as jnp.histogram2d."""
+    from mlax.numpy._shapes import stack
+    try:
+        nb = len(bins)
+    except TypeError:
+        nb = 1
+    if nb != 1 and nb != 2:
+        bins = [asarray(bins), asarray(bins)]
+    hist, edges = histogramdd(stack([_arr(x), _arr(y)], axis=1), bins, range, weights, density)
+    return hist, edges[0], edges[1]

@@ -39,8 +39,9 @@ class Batcher:
     """Batches functions of one module; keeps one batched copy per (function, batch axes
     of the operands, size, out request)."""
 
-    def __init__(self, module_op):
+    def __init__(self, module_op, axis_name=""):
         self.module_op = module_op
+        self.axis_name = axis_name      # the name of the axis being mapped ("": none)
         self.body = module_op.regions[0].blocks[0]
         self.fns = expand_mod.functions(module_op)
         self.cache = {}
@@ -198,7 +199,7 @@ def expand_vmap(module_op, decl):
     name = _fn_name(decl)
     v = structural.read(decl)
     callee, in_axes, out_axes, size = v.callee, v.in_axes, v.out_axes, v.axis_size
-    batcher = Batcher(module_op)
+    batcher = Batcher(module_op, v.axis_name)
     src = batcher.fns.get(callee)
 
     def error(message):

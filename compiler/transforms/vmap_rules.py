@@ -31,6 +31,7 @@ from mlir import ir
 
 from mlax.dialects import spec_of_type, structural, tensor_type
 from mlax.dialects.ops import BINARY, COMPARE, UNARY
+from mlax.passes import PassError
 from mlax.transforms.builder import Builder
 
 
@@ -644,3 +645,37 @@ BATCHING_RULES.update({
     "mlax.custom_jvp": _custom_jvp_rule,
     "mlax.custom_vjp": _custom_vjp_rule,
 })
+
+
+# ---------------------------------------------------------------------------------------
+# Collectives over a named mapped axis
+
+_COLLECTIVE_REDUCERS = {"sum": "reduce_sum", "mean": "reduce_sum", "max": "reduce_max",
+                        "min": "reduce_min"}
+
+
+def _collective_rule(ctx, args, dims, kind, axis_name, axis_size):
+    """`mlax.collective`: over this vmap's axis (the declaration's axis_name) the members
+    are the batch, so the collective becomes a reduction over the batch axis (all_gather:
+    the batch axis itself) and its result is no longer batched. A collective over another
+    (outer) axis applies to each member of this batch alike: the op stays, on the batched
+    operand."""
+    x, index = args
+    dx, di = dims
+    if axis_name == ctx.batcher.axis_name:
+        if dx is None:
+            x, dx = ctx.broadcast_batch(x, 0), 0
+        if kind == "all_gather":
+            return [ctx.moveaxis(x, dx, 0)], [None]
+        out = ctx.emit("mlax." + _COLLECTIVE_REDUCERS[kind], [x], axes=(dx,))[0]
+        if kind == "mean":
+            out = ctx.div(out, ctx.full_like(out, ctx.size))
+        return [out], [None]
+    if di is not None:
+        raise PassError(f"mlax.collective over axis '{axis_name}': its axis index is batched "
+                        f"by the vmap of axis '{ctx.batcher.axis_name or '(unnamed)'}'")
+    out = ctx.collective(x, index, kind=kind, axis_name=axis_name, axis_size=axis_size)
+    return [out], [dx + 1 if kind == "all_gather" else dx]
+
+
+BATCHING_RULES["mlax.collective"] = _collective_rule

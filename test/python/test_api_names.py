@@ -64,8 +64,8 @@ def test_missing_names_in_code():
         from mlax.numpy import packbits  # noqa: F401
     with pytest.raises(NotImplementedError, match=r"jax\.lax\.conv_general_dilated"):
         lax.conv_general_dilated
-    with pytest.raises(NotImplementedError, match=r"jax\.pmap"):
-        mlax.pmap(lambda x: x)
+    with pytest.raises(NotImplementedError, match=r"jax\.shard_map"):
+        mlax.shard_map(lambda x: x)
     # Submodules load on first use, as `import jax` makes jax.flatten_util usable.
     assert mlax.flatten_util.ravel_pytree is not None
     assert "mlax.example_libraries" in str(mlax.example_libraries)

@@ -74,6 +74,8 @@ EXAMPLES = {
     "mlax.sort": ([F, I], {"dimension": 1, "is_stable": True}),
     "mlax.top_k": (["f32[2,5]"], {"k": 3}),
     "mlax.threefry2x32": ([U, U, U, U], {}),
+    "mlax.collective": (["f32[3]", "i32[]"], {"kind": "all_gather", "axis_name": "i",
+                                              "axis_size": 4}),
     "mlax.real": (["c64[2,3]"], {}),
     "mlax.imag": (["c64[2,3]"], {}),
     "mlax.conj": (["c64[2,3]"], {}),

@@ -215,3 +215,16 @@ def test_treedef_helpers():
         td.unflatten([1, 2])
     with pytest.raises(ValueError, match="Too many leaves"):
         td.unflatten([1, 2, 3, 4])
+
+
+def test_flatten_one_level_with_keys_as_jax():
+    jtu = pytest.importorskip("jax").tree_util
+    from mlax import tree_util as mtu
+    for tree in ({"a": [1, 2], "b": 3}, [1, (2,)], (None, {"x": 1})):
+        (mk, maux), (jk, jaux) = mtu.flatten_one_level_with_keys(tree), \
+            jtu.flatten_one_level_with_keys(tree)
+        assert [str(k) for k, _ in mk] == [str(k) for k, _ in jk]
+        assert [c for _, c in mk] == [c for _, c in jk] and maux == jaux
+    with pytest.raises(ValueError, match="tree-flatten"):
+        mtu.flatten_one_level_with_keys(3)
+    assert str(mtu.KeyPath) == str(jtu.KeyPath)

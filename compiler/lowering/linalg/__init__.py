@@ -27,6 +27,7 @@ this driver's table is their union:
     sort.py          sort, top_k
     random_bits.py   threefry2x32
     fft.py           fft (mixed-radix Cooley-Tukey over constant DFT matrices)
+    collectives.py   collective: an error (vmap of its named axis replaces it)
 
 Besides the ops, the pass gives functions, calls and constants their storage types
 (unsigned -> signless, bool -> i8). Ops that update a tensor in place (indexing,
@@ -41,8 +42,8 @@ from mlir import ir
 from mlir.dialects import arith, func
 
 from mlax.dialects import op_attrs, spec_of_type
-from mlax.lowering.linalg import (cumulative, elementwise, fft, indexing, random_bits,
-                                  reductions, shape, sort, special)
+from mlax.lowering.linalg import (collectives, cumulative, elementwise, fft, indexing,
+                                  random_bits, reductions, shape, sort, special)
 from mlax.lowering.linalg.builders import storage_type, wrap
 from mlax.passes import ModulePass, PassError, register
 
@@ -79,7 +80,7 @@ def _union(*families):
 
 # Op name -> rule(op: Op) -> list[ir.Value] (see the module's docstring).
 LOWERINGS = _union(elementwise, special, shape, reductions, indexing, cumulative, sort,
-                   random_bits, fft)
+                   random_bits, collectives, fft)
 
 
 # ---------------------------------------------------------------------------------------

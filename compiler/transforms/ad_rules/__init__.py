@@ -37,13 +37,15 @@ Ops with no entry raise a NotImplementedError naming the op and the transform.
 
 The rules of the mlax ops are grouped by family, one module each: `elementwise` (unary,
 binary, select, clamp, conversions), `shape` (linear shape ops, gather, scatter),
-`reductions` (reductions, cumulative ops, sort, top_k), `dot_general` and `fft`; `table` holds
+`reductions` (reductions, cumulative ops, sort, top_k), `dot_general`, `fft` and
+`collectives` (psum and its kin over a named axis); `table` holds
 the tables, the context and the family helpers. Calls (`func.call`, and calls to
 control-flow / custom-derivative declarations, keyed "mlax.<kind>") get their rules in
 mlax.transforms.autodiff and mlax.transforms.ad_control_flow: they build derivative
 functions.
 """
-from mlax.transforms.ad_rules import dot_general, elementwise, fft, reductions, shape  # noqa: F401
+from mlax.transforms.ad_rules import (collectives, dot_general, elementwise, fft,  # noqa: F401
+                                      reductions, shape)
 from mlax.transforms.ad_rules.elementwise import NON_DIFFERENTIABLE
 from mlax.transforms.ad_rules.table import JVP_RULES, VJP_RULES, RuleContext, missing_rule
 

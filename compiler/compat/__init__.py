@@ -1,0 +1,123 @@
+"""Run code written against JAX on mlax, in one process: an explicit, opt-in import hook.
+
+    import mlax.compat
+    mlax.compat.install()          # from here on, `import jax` gives mlax
+    import optax                   # optax's `import jax` resolves to mlax
+    ...
+    mlax.compat.uninstall()        # the real jax (if it was imported) is back
+
+or, for a whole script: `python -m mlax.compat script.py [args]` (`-m module` too).
+
+While installed, `jax` is the module `mlax` and `jax.X` is `mlax.X` itself (one copy, one
+state: `jax.config` is `mlax.config`); a module mlax does not have fails to import with a
+ModuleNotFoundError naming both. `jaxlib` is not touched. Nothing is installed by default:
+real JAX in the same environment keeps working (the test suite uses it as an oracle).
+
+Limits: modules imported before `install()` keep the jax they imported (install first,
+then import the libraries); arrays made by the real jax are not mlax arrays; JAX's
+private modules (`jax._src...`) are not aliased, so a library importing one fails at that
+import, naming it.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+
+__all__ = ["install", "uninstall", "installed", "is_installed"]
+
+
+def _alias(name: str) -> str:
+    """`jax.X` -> `mlax.X`."""
+    return "mlax" + name[len("jax"):]
+
+
+def _is_jax_name(name: str) -> bool:
+    return name == "jax" or name.startswith("jax.")
+
+
+class _AliasLoader(importlib.abc.Loader):
+    """Loads `jax.X` as the (imported) module `mlax.X`."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def create_module(self, spec):
+        return self.module
+
+    def exec_module(self, module):
+        # The import system set the alias's spec on the module: give it back its own.
+        module.__spec__ = self.spec
+
+
+class _AliasFinder(importlib.abc.MetaPathFinder):
+    """Finds `jax` and `jax.X` as mlax's modules."""
+
+    def find_spec(self, name, path, target=None):
+        if not _is_jax_name(name):
+            return None
+        real = _alias(name)
+        if real.split(".")[1:2] == ["_src"]:
+            raise ModuleNotFoundError(f"No module named {name!r}: mlax.compat does not alias "
+                                      "JAX's private modules", name=name)
+        try:
+            module = importlib.import_module(real)
+        except ModuleNotFoundError as e:
+            if e.name is not None and real.startswith(e.name):
+                raise ModuleNotFoundError(f"No module named {name!r} (mlax has no {real!r})",
+                                          name=name) from None
+            raise
+        loader = _AliasLoader(module)
+        loader.spec = module.__spec__
+        return importlib.util.spec_from_loader(name, loader)
+
+
+_state = {"finder": None, "saved": {}}
+
+
+def is_installed() -> bool:
+    return _state["finder"] is not None
+
+
+def install() -> None:
+    """Make `import jax` (and `jax.X`) resolve to mlax from now on; idempotent."""
+    if is_installed():
+        return
+    import mlax
+    saved = {n: m for n, m in sys.modules.items() if _is_jax_name(n)}
+    for n in saved:
+        del sys.modules[n]
+    finder = _AliasFinder()
+    sys.meta_path.insert(0, finder)
+    _state.update(finder=finder, saved=saved)
+    for name, module in list(sys.modules.items()):
+        if name.startswith("mlax."):
+            sys.modules["jax" + name[len("mlax"):]] = module
+    sys.modules["jax"] = mlax
+
+
+def uninstall() -> None:
+    """Undo `install()`: `jax` names leave sys.modules, the real jax modules imported before
+    install come back."""
+    finder = _state["finder"]
+    if finder is None:
+        return
+    sys.meta_path.remove(finder)
+    for n in [n for n in sys.modules if _is_jax_name(n)]:
+        del sys.modules[n]
+    sys.modules.update(_state["saved"])
+    _state.update(finder=None, saved={})
+
+
+@contextlib.contextmanager
+def installed():
+    """`with mlax.compat.installed(): ...`: install for the block, uninstall after."""
+    was = is_installed()
+    install()
+    try:
+        yield
+    finally:
+        if not was:
+            uninstall()

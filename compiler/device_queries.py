@@ -1,0 +1,95 @@
+"""JAX's device and process queries, answered for mlax's single process and its backends.
+
+mlax runs in one process with one device per backend (the CPU backend's device is the whole
+machine: its code is multithreaded inside each call), so `device_count()` is 1 and
+`process_index()` is 0, as JAX reports on a one-CPU host."""
+from __future__ import annotations
+
+import contextlib
+import platform
+import sys
+
+import numpy as np
+
+from mlax import tracing
+from mlax.runtime import CPU0, Array
+from mlax.tree_util import tree_map
+
+__all__ = ["default_backend", "device_count", "local_device_count", "local_devices",
+           "process_index", "process_count", "device_get", "named_scope",
+           "print_environment_info"]
+
+
+def default_backend() -> str:
+    """The name of the default backend ('cpu' unless jax_platform_name says otherwise)."""
+    return tracing.default_backend().name
+
+
+def _devices(backend=None):
+    tracing.default_backend(backend)    # raises for a backend that is not available
+    return [CPU0]
+
+
+def device_count(backend=None) -> int:
+    return len(_devices(backend))
+
+
+def local_device_count(backend=None) -> int:
+    return len(_devices(backend))
+
+
+def local_devices(process_index=None, backend=None, host_id=None):
+    index = process_index if process_index is not None else host_id
+    if index not in (None, 0):
+        raise ValueError(f"Unknown process_index {index}: mlax runs in one process (index 0)")
+    return _devices(backend)
+
+
+def process_index(backend=None) -> int:
+    return 0
+
+
+def process_count(backend=None) -> int:
+    return 1
+
+
+def device_get(x):
+    """Copy the arrays of the pytree `x` to the host: mlax Arrays become NumPy arrays (as
+    JAX's device_get does); other leaves are returned unchanged."""
+    def get(leaf):
+        if isinstance(leaf, Array):
+            return np.asarray(leaf)
+        if hasattr(leaf, "__array__") and hasattr(leaf, "block_until_ready"):
+            return np.asarray(leaf)
+        return leaf
+    return tree_map(get, x)
+
+
+@contextlib.contextmanager
+def named_scope(name: str):
+    """JAX's named_scope: names the ops of the block in the compiler's metadata. mlax's IR
+    carries the user's source locations instead, so the scope has no other effect."""
+    if not isinstance(name, str):
+        raise TypeError(f"named_scope name must be a string, got {type(name).__name__}")
+    yield
+
+
+def print_environment_info(return_string: bool = False):
+    """The versions of mlax and its compiler parts, as JAX prints its own."""
+    import importlib.metadata as md
+
+    def version(dist):
+        try:
+            return md.version(dist)
+        except md.PackageNotFoundError:
+            return "not installed"
+    lines = [f"mlax:    {version('mlax')}",
+             f"numpy:   {np.__version__}",
+             f"mlir:    {version('xtc-mlir-python-bindings')}",
+             f"python:  {sys.version}",
+             f"machine: {platform.machine()} {platform.system()} {platform.release()}",
+             f"backend: {default_backend()}, {device_count()} device"]
+    text = "\n".join(lines) + "\n"
+    if return_string:
+        return text
+    print(text, end="")

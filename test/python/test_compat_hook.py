@@ -1,0 +1,112 @@
+"""mlax.compat: the opt-in hook under which `import jax` gives mlax. Each case runs in a child
+interpreter, since this test process uses the real jax as its oracle."""
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+
+def run(code, *args):
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_install_aliases_jax_and_its_modules():
+    out = run("""
+        import mlax, mlax.compat
+        mlax.compat.install()
+        import jax, jax.numpy as jnp
+        from jax import lax, random
+        from jax.scipy.special import logsumexp
+        import jax.tree_util
+        assert jax is mlax and jnp is mlax.numpy and lax is mlax.lax
+        assert jax.tree_util is mlax.tree_util and jax.config is mlax.config
+        print(float(logsumexp(jnp.zeros(4))), jax.jit(lambda x: x * 2)(jnp.ones(2)).tolist())
+    """)
+    assert out.split() == ["1.3862943649291992", "[2.0,", "2.0]"]
+
+
+def test_missing_and_private_modules_name_themselves():
+    run("""
+        import mlax.compat
+        mlax.compat.install()
+        for name, named in (("jax.no_such_module", "jax.no_such_module"),
+                            ("jax._src.core", "jax._src")):
+            try:
+                __import__(name)
+            except ModuleNotFoundError as e:
+                assert named in str(e), e
+            else:
+                raise AssertionError(name)
+    """)
+
+
+def test_uninstall_restores_the_real_jax():
+    pytest.importorskip("jax")
+    run("""
+        import jax as real, jax.numpy as real_jnp
+        import mlax, mlax.compat
+        with mlax.compat.installed():
+            import jax
+            assert jax is mlax and mlax.compat.is_installed()
+        import jax, jax.numpy
+        assert jax is real and jax.numpy is real_jnp and not mlax.compat.is_installed()
+        mlax.compat.install(); mlax.compat.install()      # idempotent
+        mlax.compat.uninstall(); mlax.compat.uninstall()
+        import jax
+        assert jax is real
+    """)
+
+
+def test_run_a_script_with_the_hook(tmp_path):
+    script = tmp_path / "prog.py"
+    script.write_text("import sys, jax, jax.numpy as jnp\n"
+                      "print(jax.__name__, int(jnp.sum(jnp.arange(4))), sys.argv[1:])\n")
+    proc = subprocess.run([sys.executable, "-m", "mlax.compat", str(script), "a", "b"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["mlax", "6", "['a',", "'b']"]
+    proc = subprocess.run([sys.executable, "-m", "mlax.compat"], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 2 and "usage" in proc.stderr
+
+
+OPTAX_PROGRAM = """
+import jax, jax.numpy as jnp, numpy as np, optax
+rng = np.random.default_rng(0)
+X = jnp.asarray(rng.standard_normal((64, 5)).astype(np.float32))
+y = X @ jnp.arange(5.0)
+def loss(p):
+    return jnp.mean((X @ p["w"] + p["b"] - y) ** 2)
+for opt in [optax.adam(0.1), optax.sgd(0.05, momentum=0.9, nesterov=True),
+            optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(0.05)),
+            optax.rmsprop(0.01), optax.lion(0.01)]:
+    p = {"w": jnp.zeros(5), "b": jnp.zeros(())}
+    state = opt.init(p)
+    @jax.jit
+    def step(p, s):
+        l, g = jax.value_and_grad(loss)(p)
+        u, s = opt.update(g, s, p)
+        return optax.apply_updates(p, u), s, l
+    for i in range(50):
+        p, state, l = step(p, state)
+    print(float(l))
+"""
+
+
+def test_optax_trains_under_the_hook_as_under_jax(tmp_path):
+    pytest.importorskip("optax")
+    pytest.importorskip("jax")
+    script = tmp_path / "optax_prog.py"
+    script.write_text(OPTAX_PROGRAM)
+    outs = []
+    for cmd in ([sys.executable, str(script)], [sys.executable, "-m", "mlax.compat", str(script)]):
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        outs.append([float(v) for v in proc.stdout.split()])
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-4)

@@ -1,0 +1,129 @@
+"""jax.lax's composite functions and its gather/scatter interface, against jax.lax."""
+import numpy as np
+import pytest
+
+import mlax
+from mlax import lax
+from mlax import numpy as jnp
+from mlax.test_util import check_grads
+
+jax = pytest.importorskip("jax")
+jlax = jax.lax
+
+rng = np.random.default_rng(0)
+X = rng.standard_normal((3, 4, 5)).astype(np.float32)
+I = np.arange(24, dtype=np.int32).reshape(4, 6)
+
+
+def same(m, j):
+    ml, jl = jax.tree_util.tree_leaves(m), jax.tree_util.tree_leaves(j)
+    assert len(ml) == len(jl)
+    for a, b in zip(ml, jl):
+        a, b = np.asarray(a), np.asarray(b)
+        assert a.shape == b.shape and a.dtype == b.dtype, (a.shape, a.dtype, b.shape, b.dtype)
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+CASES = [
+    ("full", lambda L: L.full((2, 3), 1.5)),
+    ("full_dtype", lambda L: L.full((2,), 7, np.int8)),
+    ("full_like", lambda L: L.full_like(I, 2.7)),
+    ("rev", lambda L: L.rev(X, (0, 2))),
+    ("reciprocal", lambda L: L.reciprocal(X)),
+    ("split", lambda L: L.split(I, (1, 2, 3), axis=1)),
+    ("stack", lambda L: L.stack([I, I + 1], axis=-1)),
+    ("unstack", lambda L: L.unstack(X, axis=1)),
+    ("tile", lambda L: L.tile(I, (2, 3))),
+    ("broadcast_to_rank", lambda L: L.broadcast_to_rank(I, 4)),
+    ("collapse", lambda L: L.collapse(X, 1)),
+    ("collapse_range", lambda L: L.collapse(X, 0, 2)),
+    ("batch_matmul", lambda L: L.batch_matmul(X, np.swapaxes(X, 1, 2))),
+    ("index_in_dim", lambda L: L.index_in_dim(X, -1, axis=1, keepdims=False)),
+    ("dynamic_update_slice_in_dim",
+     lambda L: L.dynamic_update_slice_in_dim(I, np.zeros((4, 2), np.int32), 5, axis=1)),
+    ("dynamic_update_index_in_dim",
+     lambda L: L.dynamic_update_index_in_dim(I, np.full((6,), -1, np.int32), 2, 0)),
+    ("index_take", lambda L: L.index_take(I, (np.array([0, 3, -1]), np.array([1, 7, 2])),
+                                          (0, 1))),
+    ("sort_key_val", lambda L: L.sort_key_val(np.array([3, 1, 2, 1]), np.arange(4.0))),
+    ("reduce_add", lambda L: L.reduce(X, np.float32(0), L.add, (0, 2))),
+    ("reduce_max", lambda L: L.reduce(I, np.int32(np.iinfo(np.int32).min), L.max, (1,))),
+    ("reduce_mul", lambda L: L.reduce(X, np.float32(1), L.mul, (1,))),
+    ("broadcast_shapes", lambda L: np.array(L.broadcast_shapes((3, 1), (1, 4), (4,)))),
+    ("optimization_barrier", lambda L: L.optimization_barrier((X, I))),
+]
+
+
+@pytest.mark.parametrize("name, fn", CASES, ids=[c[0] for c in CASES])
+def test_matches_jax_lax(name, fn):
+    same(fn(lax), fn(jlax))
+
+
+@pytest.mark.parametrize("name, fn", CASES[:3], ids=[c[0] for c in CASES[:3]])
+def test_under_jit(name, fn):
+    same(mlax.jit(lambda: fn(lax))(), fn(jlax))
+
+
+def test_errors_as_jax():
+    with pytest.raises(ValueError, match="Sum of sizes"):
+        lax.split(I, (1, 2), axis=1)
+    with pytest.raises(TypeError, match="scalar fill_value"):
+        lax.full((2,), np.ones(2))
+    with pytest.raises(ValueError, match="at least 2D"):
+        lax.batch_matmul(np.ones(3), np.ones(3))
+    with pytest.raises(NotImplementedError, match="lax.reduce"):
+        lax.reduce(X, np.float32(3), lax.add, (0,))
+    with pytest.raises(NotImplementedError, match="several operands"):
+        lax.reduce((X, X), (np.float32(0), np.float32(0)), lambda a, b: a, (0,))
+
+
+# -- gather / scatter through lax's interface --------------------------------------------
+
+GDN = dict(offset_dims=(1,), collapsed_slice_dims=(0,), start_index_map=(0,))
+SDN = dict(update_window_dims=(1,), inserted_window_dims=(0,), scatter_dims_to_operand_dims=(0,))
+IDX = np.array([[0], [2], [5], [-1]], np.int32)          # two out of bounds
+M = rng.standard_normal((4, 3)).astype(np.float32)
+
+
+@pytest.mark.parametrize("mode", [None, "clip", "fill", "promise_in_bounds"])
+def test_gather_modes(mode):
+    idx = IDX if mode != "promise_in_bounds" else IDX[:2]
+    m = lax.gather(M, idx, lax.GatherDimensionNumbers(**GDN), (1, 3), mode=mode)
+    j = jlax.gather(M, idx, jlax.GatherDimensionNumbers(**GDN), (1, 3), mode=mode)
+    same(m, j)
+
+
+@pytest.mark.parametrize("kind", ["scatter", "scatter_add", "scatter_sub", "scatter_mul",
+                                  "scatter_min", "scatter_max"])
+@pytest.mark.parametrize("mode", [None, "clip"])
+def test_scatter_kinds(kind, mode):
+    upd = rng.standard_normal((4, 3)).astype(np.float32)
+    m = getattr(lax, kind)(M, IDX, upd, lax.ScatterDimensionNumbers(**SDN), mode=mode)
+    j = getattr(jlax, kind)(M, IDX, upd, jlax.ScatterDimensionNumbers(**SDN), mode=mode)
+    same(m, j)
+
+
+def test_gather_scatter_grads_and_vmap():
+    dn = lax.GatherDimensionNumbers(**GDN)
+    sdn = lax.ScatterDimensionNumbers(**SDN)
+    idx = IDX[:2]
+    check_grads(lambda x: lax.gather(x, idx, dn, (1, 3), mode="clip"), (M,), order=1,
+                modes=["fwd", "rev"])
+    upd = rng.standard_normal((2, 3)).astype(np.float32)
+    check_grads(lambda x, u: lax.scatter_add(x, idx, u, sdn), (M, upd), order=1,
+                modes=["fwd", "rev"])
+    batch = rng.standard_normal((5, 4, 3)).astype(np.float32)
+    out = mlax.vmap(lambda x: lax.gather(x, idx, dn, (1, 3)))(batch)
+    loop = np.stack([np.asarray(lax.gather(b, idx, dn, (1, 3))) for b in batch])
+    np.testing.assert_array_equal(out, loop)
+
+
+def test_gather_rejects_what_it_does_not_do():
+    with pytest.raises(NotImplementedError, match="fill_value"):
+        lax.gather(M, IDX, lax.GatherDimensionNumbers(**GDN), (1, 3), mode="fill",
+                   fill_value=0.0)
+    with pytest.raises(NotImplementedError, match="one_hot"):
+        lax.gather(M, IDX, lax.GatherDimensionNumbers(**GDN), (1, 3), mode="one_hot")
+    with pytest.raises(TypeError, match="integer"):
+        lax.gather(M, IDX.astype(np.float32), lax.GatherDimensionNumbers(**GDN), (1, 3))
+    assert lax.GatherScatterMode.from_any("drop") is lax.GatherScatterMode.FILL_OR_DROP
