@@ -21,6 +21,7 @@ __version__ = "0.1.0"
 _API = {
     "jit": ("mlax.api", "jit"), "make_ir": ("mlax.api", "make_ir"),
     "make_jaxpr": ("mlax.api", "make_ir"), "device_put": ("mlax.api", "device_put"),
+    "typeof": ("mlax.api", "typeof"),
     "devices": ("mlax.api", "devices"), "clear_caches": ("mlax.api", "clear_caches"),
     "vmap": ("mlax.batching", "vmap"), "pmap": ("mlax.pmapping", "pmap"),
     "grad": ("mlax.ad", "grad"), "value_and_grad": ("mlax.ad", "value_and_grad"),

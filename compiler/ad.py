@@ -41,7 +41,12 @@ def _fname(f):
 
 
 def _is_float(aval):
-    return np.dtype(aval.dtype).kind == "f"
+    """Whether values of `aval` are differentiated: real or complex floating point."""
+    return np.dtype(aval.dtype).kind in "fc"
+
+
+def _is_complex(aval):
+    return np.dtype(aval.dtype).kind == "c"
 
 
 def _origins(leaves):
@@ -288,10 +293,11 @@ def _zeros_of(aval):
 class Grad(Transformed):
     """The result of `grad(fun, ...)` / `value_and_grad(fun, ...)`."""
 
-    def __init__(self, fun, argnums=0, has_aux=False, value=False, allow_int=False):
+    def __init__(self, fun, argnums=0, has_aux=False, value=False, allow_int=False,
+                 holomorphic=False):
         super().__init__(fun)
         self._argnums, self._has_aux, self._value = argnums, has_aux, value
-        self._allow_int = allow_int
+        self._allow_int, self._holomorphic = allow_int, holomorphic
         self._what = "value_and_grad" if value else "grad"
         _normalize_argnums(argnums, 1 << 30, self._what)   # type check now, range at call
 
@@ -304,7 +310,7 @@ class Grad(Transformed):
         # Eagerly, `grad(f)(x)` in a loop makes a new Grad each time: share the compiled
         # function between equal transforms of the same function.
         key = ("grad", self._fun, _hashable_argnums(self._argnums), self._has_aux,
-               self._value, self._allow_int)
+               self._value, self._allow_int, self._holomorphic)
         static = self._static_options(args, kwargs)
         if static is None:
             return self._call_closed(args, kwargs)
@@ -314,6 +320,18 @@ class Grad(Transformed):
 
     def _passed_through(self, args, kwargs):
         return _not_differentiated(self, args, kwargs)
+
+    def _check_holomorphic(self, t, out_aval):
+        """JAX's checks of holomorphic=True: complex inputs and a complex output."""
+        for i in t.diff:
+            if not _is_complex(t.avals[i]):
+                raise TypeError(f"{self._what} with holomorphic=True requires inputs with "
+                                f"complex dtype, but got {np.dtype(t.avals[i].dtype).name}. "
+                                f"(function {_fname(self._fun)}, at {_site()})")
+        if not _is_complex(out_aval):
+            raise TypeError(f"{self._what} with holomorphic=True requires outputs with complex "
+                            f"dtype, but got {np.dtype(out_aval.dtype).name}. (function "
+                            f"{_fname(self._fun)}, at {_site()})")
 
     def _traced(self, *args, **kwargs):
         nums, single = _normalize_argnums(self._argnums, len(args), self._what)
@@ -325,6 +343,15 @@ class Grad(Transformed):
             what = f"Output had shape: {shape}" if shape is not None else \
                 f"Output was a {t.main_tree}"
             raise TypeError(f"Gradient only defined for scalar-output functions. {what}. "
+                            f"(function {_fname(self._fun)}, at {_site()})")
+        if self._holomorphic:
+            self._check_holomorphic(t, out_aval)
+        elif _is_complex(out_aval):
+            raise TypeError(f"{self._what} requires real-valued outputs (output dtype that is a "
+                            "sub-dtype of np.floating), but got "
+                            f"{np.dtype(out_aval.dtype).name}. For holomorphic differentiation, "
+                            "pass holomorphic=True. For differentiation of non-holomorphic "
+                            "functions involving complex outputs, use jax.vjp directly. "
                             f"(function {_fname(self._fun)}, at {_site()})")
         if not _is_float(out_aval):
             raise TypeError(f"{self._what} requires real-valued outputs (output dtype that is a "
@@ -348,13 +375,15 @@ class Grad(Transformed):
 
 
 def grad(fun=None, argnums=0, has_aux=False, holomorphic=False, allow_int=False, reduce_axes=()):
-    """The gradient of the scalar function `fun` with respect to its `argnums` arguments."""
+    """The gradient of the scalar function `fun` with respect to its `argnums` arguments.
+
+    As in JAX, the cotangent convention is not conjugated: for a real `fun` of complex `z`
+    the result is df/dx - i df/dy, and with holomorphic=True, f'(z)."""
     if fun is None:
-        return functools.partial(grad, argnums=argnums, has_aux=has_aux, allow_int=allow_int)
+        return functools.partial(grad, argnums=argnums, has_aux=has_aux, allow_int=allow_int,
+                                 holomorphic=holomorphic)
     _check_callable(fun, "grad")
-    if holomorphic:
-        raise NotImplementedError("mlax has no complex dtypes: holomorphic=True is not supported")
-    return Grad(fun, argnums, has_aux, value=False, allow_int=allow_int)
+    return Grad(fun, argnums, has_aux, value=False, allow_int=allow_int, holomorphic=holomorphic)
 
 
 def value_and_grad(fun=None, argnums=0, has_aux=False, holomorphic=False, allow_int=False,
@@ -362,11 +391,9 @@ def value_and_grad(fun=None, argnums=0, has_aux=False, holomorphic=False, allow_
     """`fun`'s value and its gradient, computed together (one forward pass)."""
     if fun is None:
         return functools.partial(value_and_grad, argnums=argnums, has_aux=has_aux,
-                                 allow_int=allow_int)
+                                 allow_int=allow_int, holomorphic=holomorphic)
     _check_callable(fun, "value_and_grad")
-    if holomorphic:
-        raise NotImplementedError("mlax has no complex dtypes: holomorphic=True is not supported")
-    return Grad(fun, argnums, has_aux, value=True, allow_int=allow_int)
+    return Grad(fun, argnums, has_aux, value=True, allow_int=allow_int, holomorphic=holomorphic)
 
 
 def _check_callable(fun, what):

@@ -483,6 +483,11 @@ def device_put(x, device=None):
     return Array(np.array(to_numpy(x)), weak)
 
 
+def typeof(x) -> core.ShapedArray:
+    """The abstract value of `x` (jax.typeof): its shape, dtype and weak type."""
+    return tracing.aval_of(x)
+
+
 def devices(backend=None):
     """The devices of `backend` (None: the default platform's)."""
     tracing.default_backend(backend)    # raises for a backend that is not available

@@ -63,10 +63,11 @@ class LRU:
 # dtypes
 
 _X64_NARROW = {np.dtype(np.float64): np.dtype(np.float32), np.dtype(np.int64): np.dtype(np.int32),
-               np.dtype(np.uint64): np.dtype(np.uint32)}
+               np.dtype(np.uint64): np.dtype(np.uint32),
+               np.dtype(np.complex128): np.dtype(np.complex64)}
 SUPPORTED = {np.dtype(t) for t in (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
                                     np.uint16, np.uint32, np.uint64, np.float16, np.float32,
-                                    np.float64)}
+                                    np.float64, np.complex64, np.complex128)}
 
 
 def canonicalize_dtype(dtype) -> np.dtype:
@@ -91,16 +92,29 @@ def default_int():
     return np.dtype(np.int64 if config.x64_enabled else np.int32)
 
 
+def default_complex():
+    return np.dtype(np.complex128 if config.x64_enabled else np.complex64)
+
+
 def _category(dtype):
-    return {"b": 0, "i": 1, "u": 1, "f": 2}[np.dtype(dtype).kind]
+    return {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}[np.dtype(dtype).kind]
+
+
+def _complex_of(dtype) -> np.dtype:
+    """The complex dtype whose parts have (at least) float `dtype`'s precision."""
+    return np.dtype(np.complex128 if np.dtype(dtype).itemsize == 8 else np.complex64)
 
 
 def promote_types(a, b) -> np.dtype:
-    """JAX's promotion of two strong dtypes (ints and floats meet at the float)."""
+    """JAX's promotion of two strong dtypes (ints and floats meet at the float, floats and
+    complex numbers at the complex type with the wider parts)."""
     a, b = np.dtype(a), np.dtype(b)
     if a == b:
         return a
     ca, cb = _category(a), _category(b)
+    if {ca, cb} == {2, 3}:
+        return canonicalize_dtype(np.promote_types(_complex_of(a if ca == 2 else b),
+                                                   a if ca == 3 else b))
     if ca != cb:
         hi = a if ca > cb else b
         return canonicalize_dtype(hi)
@@ -115,15 +129,21 @@ def result_type(*avals) -> tuple[np.dtype, bool]:
         _check_strict_promotion(avals, strong, weak)
     if not strong:
         cat = max(_category(a.dtype) for a in weak)
-        dtype = {0: np.dtype(np.bool_), 1: default_int(), 2: default_float()}[cat]
+        dtype = {0: np.dtype(np.bool_), 1: default_int(), 2: default_float(),
+                 3: default_complex()}[cat]
         return dtype, cat != 0
     dtype = strong[0].dtype
     for a in strong[1:]:
         dtype = promote_types(dtype, a.dtype)
     wcat = max((_category(a.dtype) for a in weak), default=-1)
+    if wcat == 3 and _category(dtype) == 2:
+        return canonicalize_dtype(_complex_of(dtype)), False
     if wcat > _category(dtype):
-        return ({1: default_int(), 2: default_float()}[wcat]), False
+        return ({1: default_int(), 2: default_float(), 3: default_complex()}[wcat]), False
     return dtype, False
+
+
+_PYTHON_TYPE_OF_KIND = {"b": "bool", "i": "int", "u": "int", "f": "float", "c": "complex"}
 
 
 def _check_strict_promotion(avals, strong, weak):
@@ -135,7 +155,7 @@ def _check_strict_promotion(avals, strong, weak):
     if ok and dtypes and weak:
         ok = max(_category(a.dtype) for a in weak) <= _category(next(iter(dtypes)))
     if not ok:
-        names = tuple(f"<class '{'int' if np.dtype(a.dtype).kind in 'iu' else 'float'}'>"
+        names = tuple(f"<class '{_PYTHON_TYPE_OF_KIND[np.dtype(a.dtype).kind]}'>"
                       if a.weak_type else np.dtype(a.dtype).name for a in avals)
         raise TypePromotionError(
             f"Input dtypes {names} have no available implicit dtype promotion path when "
@@ -162,8 +182,9 @@ class ShapedArray:
     def spec(self):
         return TensorSpec(self.shape, self.dtype)
 
-    def str_short(self):
-        return f"{short_dtype_name(self.dtype)}[{','.join(map(str, self.shape))}]"
+    def str_short(self, short_dtypes=True):
+        name = short_dtype_name(self.dtype) if short_dtypes else np.dtype(self.dtype).name
+        return f"{name}[{','.join(map(str, self.shape))}]"
 
     def __str__(self):
         """JAX's spelling (`jax.typeof(x)` prints it): `float32[3]`, `~float32[]` if weak."""
@@ -181,11 +202,13 @@ def aval_of_python_scalar(x) -> ShapedArray:
         return ShapedArray((), default_int(), True)
     if isinstance(x, float):
         return ShapedArray((), default_float(), True)
+    if isinstance(x, complex):
+        return ShapedArray((), default_complex(), True)
     raise TypeError(f"unsupported Python scalar {x!r}")
 
 
 def is_python_scalar(x):
-    return isinstance(x, (bool, int, float)) and not isinstance(x, np.generic)
+    return isinstance(x, (bool, int, float, complex)) and not isinstance(x, np.generic)
 
 
 # ---------------------------------------------------------------------------------------

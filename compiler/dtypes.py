@@ -1,7 +1,7 @@
 """mlax.dtypes: JAX's `jax.dtypes` (dtype promotion, canonicalization, the `float0`
 tangent dtype and the extended dtype of typed PRNG keys).
 
-mlax supports bool, (u)int8-64, float16/32/64; `bfloat16` and the other ml_dtypes types
+mlax supports bool, (u)int8-64, float16/32/64, complex64/128; `bfloat16` and the other ml_dtypes types
 are not supported, so `mlax.dtypes.bfloat16` raises NotImplementedError.
 """
 from __future__ import annotations
@@ -61,8 +61,9 @@ def canonicalize_dtype(dtype, allow_extended_dtype=False):
 def _aval(a) -> core.ShapedArray:
     """What result_type sees of an argument: Python types and scalars are weak, dtypes and
     scalar types strong, arrays (and tracers) their dtype and weak type."""
-    if a is int or a is float:
-        return core.ShapedArray((), core.default_int() if a is int else core.default_float(), True)
+    if a is int or a is float or a is complex:
+        default = {int: core.default_int, float: core.default_float, complex: core.default_complex}[a]
+        return core.ShapedArray((), default(), True)
     if a is bool:
         return core.ShapedArray((), np.dtype(np.bool_), False)
     if isinstance(a, (type, np.dtype, str)) or (hasattr(a, "dtype") and not hasattr(a, "shape")):

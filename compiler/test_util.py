@@ -158,7 +158,11 @@ def scalar_mul(xs, a):
 
 def rand_like(rng, x):
     shape, dtype = np.shape(x), _dtype(x)
-    result = np.asarray(rng.randn(*shape), dtype=dtype)
+    randn = lambda: np.asarray(rng.randn(*shape), dtype=dtype)
+    if np.issubdtype(dtype, np.complexfloating):
+        result = randn() + dtype.type(1.0j) * randn()
+    else:
+        result = randn()
     return result.item() if is_python_scalar(x) else result
 
 

@@ -2,8 +2,9 @@
 irdl.dialect @mlax {
   irdl.operation @abs {
     %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
     irdl.operands(x: %t0)
-    irdl.results(out: %t0)
+    irdl.results(out: %t1)
   }
   irdl.operation @acos {
     %t0 = irdl.base "!builtin.tensor"
@@ -116,6 +117,12 @@ irdl.dialect @mlax {
     irdl.operands(x: %t0, axis_index: %t1)
     irdl.results(out: %t2)
   }
+  irdl.operation @complex {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    irdl.operands(re: %t0, im: %t0)
+    irdl.results(out: %t1)
+  }
   irdl.operation @concatenate {
     %t0 = irdl.base "!builtin.tensor"
     %t1 = irdl.base "!builtin.tensor"
@@ -124,6 +131,11 @@ irdl.dialect @mlax {
     irdl.attributes {"dimension" = %a_dimension}
     irdl.operands(lhs: %t0, rhs: %t1)
     irdl.results(out: %t2)
+  }
+  irdl.operation @conj {
+    %t0 = irdl.base "!builtin.tensor"
+    irdl.operands(x: %t0)
+    irdl.results(out: %t0)
   }
   irdl.operation @conv {
     %t0 = irdl.base "!builtin.tensor"
@@ -289,6 +301,15 @@ irdl.dialect @mlax {
     irdl.operands(x: %t0)
     irdl.results(out: %t0)
   }
+  irdl.operation @fft {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %a_fft_type = irdl.base "#builtin.string"
+    %a_fft_lengths = irdl.base "#builtin.dense_array"
+    irdl.attributes {"fft_type" = %a_fft_type, "fft_lengths" = %a_fft_lengths}
+    irdl.operands(x: %t0)
+    irdl.results(out: %t1)
+  }
   irdl.operation @floor {
     %t0 = irdl.base "!builtin.tensor"
     irdl.operands(x: %t0)
@@ -324,6 +345,12 @@ irdl.dialect @mlax {
     %t0 = irdl.base "!builtin.tensor"
     %t1 = irdl.base "!builtin.tensor"
     irdl.operands(lhs: %t0, rhs: %t0)
+    irdl.results(out: %t1)
+  }
+  irdl.operation @imag {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    irdl.operands(x: %t0)
     irdl.results(out: %t1)
   }
   irdl.operation @integer_pow {
@@ -456,6 +483,12 @@ irdl.dialect @mlax {
     irdl.attributes {"full_matrices" = %a_full_matrices}
     irdl.operands(x: %t0)
     irdl.results(q: %t1, r: %t2)
+  }
+  irdl.operation @real {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    irdl.operands(x: %t0)
+    irdl.results(out: %t1)
   }
   irdl.operation @reduce_and {
     %t0 = irdl.base "!builtin.tensor"

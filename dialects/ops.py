@@ -110,6 +110,8 @@ FLOAT_ONLY = {"pow", "atan2", "nextafter"}
 
 
 def _check_float(name, specs):
+    if name == "pow" and all(_is_complex(s.dtype) for s in specs):
+        return
     if name in FLOAT_ONLY and not all(_is_float(s.dtype) for s in specs):
         _fail(f"mlax.{name} needs floating-point operands, got "
               + ", ".join(np.dtype(s.dtype).name for s in specs))
@@ -117,6 +119,43 @@ def _check_float(name, specs):
 
 def _is_int(dtype):
     return np.dtype(dtype).kind in "iu"
+
+
+def _is_complex(dtype):
+    return np.dtype(dtype).kind == "c"
+
+
+def real_dtype(dtype) -> np.dtype:
+    """The dtype of the parts of a complex `dtype` (float32 for complex64)."""
+    return np.dtype(np.float64 if np.dtype(dtype) == np.complex128 else np.float32)
+
+
+def complex_dtype(dtype) -> np.dtype:
+    """The complex dtype whose parts are float `dtype` (complex64 for float32)."""
+    return np.dtype(np.complex128 if np.dtype(dtype) == np.float64 else np.complex64)
+
+
+# The elementwise, reduction and cumulative ops that take complex operands (JAX's set, less
+# the inverse trigonometric and hyperbolic functions mlax does not lower for complex yet).
+# abs of a complex number is real; comparisons are eq and ne only, as in JAX.
+COMPLEX_OK = {"neg", "abs", "sign", "exp", "exp2", "log", "log1p", "expm1", "tanh", "logistic",
+              "sin", "cos", "tan",
+              "sinh", "cosh", "sqrt", "rsqrt", "stop_gradient", "copy",
+              "add", "sub", "mul", "div", "pow", "eq", "ne", "integer_pow",
+              "reduce_sum", "reduce_prod", "cumsum", "cumprod"}
+
+
+def _check_complex(name, specs):
+    if name not in COMPLEX_OK and any(_is_complex(s.dtype) for s in specs):
+        dtype = next(np.dtype(s.dtype).name for s in specs if _is_complex(s.dtype))
+        _fail(f"mlax.{name} does not accept complex operands (got {dtype})"
+              + ("; complex numbers are not ordered" if name in ORDERED else ""))
+
+
+# Ops that order their operands: undefined for complex numbers, as in JAX.
+ORDERED = {"lt", "le", "gt", "ge", "max", "min", "reduce_max", "reduce_min", "cummax",
+           "cummin", "argmax", "argmin", "sort", "top_k", "clamp", "floor", "ceil", "round",
+           "rem", "nextafter", "atan2"}
 
 
 # ---------------------------------------------------------------------------------------
@@ -142,6 +181,7 @@ COMPARE = ["eq", "ne", "lt", "le", "gt", "ge"]
 def _unary(name):
     def infer(specs):
         _check_not_bool(name, specs)
+        _check_complex(name, specs)
         return [specs[0]]
     defop(name, ["x"], same=[["x", "out"]], doc=f"elementwise {name}")(infer)
 
@@ -150,6 +190,7 @@ def _binary(name):
     def infer(specs):
         _check_not_bool(name, specs)
         _check_float(name, specs)
+        _check_complex(name, specs)
         return [_same_specs(f"mlax.{name}", specs)]
     defop(name, ["lhs", "rhs"], same=[["lhs", "rhs", "out"]], doc=f"elementwise {name}")(infer)
 
@@ -157,21 +198,65 @@ def _binary(name):
 def _compare(name):
     def infer(specs):
         s = _same_specs(f"mlax.{name}", specs)
+        _check_complex(name, specs)
         return [TensorSpec(s.shape, np.dtype(np.bool_))]
     defop(name, ["lhs", "rhs"], same=[["lhs", "rhs"]], doc=f"elementwise comparison {name}, i1 result")(infer)
 
 
 for _n in UNARY:
-    _unary(_n)
+    if _n != "abs":
+        _unary(_n)
 for _n in BINARY:
     _binary(_n)
 for _n in COMPARE:
     _compare(_n)
 
 
+@defop("abs", ["x"])
+def _abs(specs):
+    """elementwise absolute value; of a complex number, its (real) modulus"""
+    x = specs[0]
+    _check_not_bool("abs", specs)
+    return [TensorSpec(x.shape, real_dtype(x.dtype)) if _is_complex(x.dtype) else x]
+
+
+# ---------------------------------------------------------------------------------------
+# Complex numbers
+
+def _complex_part(name, doc):
+    def infer(specs):
+        x = specs[0]
+        if not _is_complex(x.dtype):
+            _fail(f"mlax.{name} needs a complex operand, got {x}")
+        return [TensorSpec(x.shape, real_dtype(x.dtype))]
+    defop(name, ["x"], doc=doc)(infer)
+
+
+_complex_part("real", "the real part of each complex element")
+_complex_part("imag", "the imaginary part of each complex element")
+
+
+@defop("conj", ["x"], same=[["x", "out"]])
+def _conj(specs):
+    """the complex conjugate of each element"""
+    if not _is_complex(specs[0].dtype):
+        _fail(f"mlax.conj needs a complex operand, got {specs[0]}")
+    return [specs[0]]
+
+
+@defop("complex", ["re", "im"], same=[["re", "im"]])
+def _complex(specs):
+    """re + i im, elementwise, from two float32 (float64) operands: complex64 (complex128)"""
+    s = _same_specs("mlax.complex", specs)
+    if s.dtype not in (np.float32, np.float64):
+        _fail(f"mlax.complex needs float32 or float64 operands, got {s}")
+    return [TensorSpec(s.shape, complex_dtype(s.dtype))]
+
+
 @defop("is_finite", ["x"])
 def _is_finite(specs):
     """true where x is neither infinite nor NaN"""
+    _check_complex("is_finite", specs)
     return [TensorSpec(specs[0].shape, np.dtype(np.bool_))]
 
 
@@ -196,6 +281,7 @@ def _select(specs):
 @defop("clamp", ["lo", "x", "hi"], same=[["lo", "x", "hi", "out"]])
 def _clamp(specs):
     """min(max(x, lo), hi)"""
+    _check_complex("clamp", specs)
     return [specs[1]]
 
 
@@ -227,6 +313,7 @@ def _bitcast(specs, new_dtype):
 @defop("iota", [], attrs={"dtype": "dtype", "shape": "i64s", "dimension": "i64"})
 def _iota(specs, dtype, shape, dimension):
     """index along `dimension`, broadcast to `shape`"""
+    _check_complex("iota", [TensorSpec((), np.dtype(dtype))])
     _check_axes("mlax.iota", [dimension], len(shape))
     return [TensorSpec(tuple(shape), np.dtype(dtype))]
 
@@ -385,6 +472,7 @@ def _reduce(name):
     def infer(specs, axes):
         x = specs[0]
         _check_not_bool(name, specs)
+        _check_complex(name, specs)
         _check_axes(f"mlax.{name}", axes, len(x.shape))
         return [TensorSpec(tuple(n for i, n in enumerate(x.shape) if i not in axes), x.dtype)]
     defop(name, ["x"], attrs={"axes": "i64s"}, doc=f"{name} over `axes` (removed from the shape)")(infer)
@@ -397,6 +485,7 @@ for _n in ["reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and"
 def _argreduce(name):
     def infer(specs, axis, index_dtype):
         x = specs[0]
+        _check_complex(name, specs)
         _check_axes(f"mlax.{name}", [axis], len(x.shape))
         return [TensorSpec(tuple(n for i, n in enumerate(x.shape) if i != axis), np.dtype(index_dtype))]
     defop(name, ["x"], attrs={"axis": "i64", "index_dtype": "dtype"},
@@ -410,6 +499,7 @@ _argreduce("argmin")
 def _cumulative(name):
     def infer(specs, axis, reverse):
         _check_not_bool(name, specs)
+        _check_complex(name, specs)
         _check_axes(f"mlax.{name}", [axis], len(specs[0].shape))
         return [specs[0]]
     defop(name, ["x"], attrs={"axis": "i64", "reverse": "bool"}, same=[["x", "out"]],
@@ -445,6 +535,40 @@ def _dot_general(specs, lhs_contracting_dimensions, rhs_contracting_dimensions,
 
 
 # ---------------------------------------------------------------------------------------
+# Fourier transforms
+
+FFT_TYPES = ("FFT", "IFFT", "RFFT", "IRFFT")
+
+
+@defop("fft", ["x"], attrs={"fft_type": "str", "fft_lengths": "i64s"})
+def _fft(specs, fft_type, fft_lengths):
+    """XLA's Fft over the last len(fft_lengths) dims: FFT / IFFT (normalized by 1/n) complex -> complex, RFFT real -> complex (last dim n // 2 + 1), IRFFT its inverse"""
+    x = specs[0]
+    if fft_type not in FFT_TYPES:
+        _fail(f"mlax.fft: unknown fft_type {fft_type!r} (expected one of {', '.join(FFT_TYPES)})")
+    lengths = tuple(fft_lengths)
+    if not 1 <= len(lengths) <= 3 or len(lengths) > len(x.shape):
+        _fail(f"mlax.fft: {len(lengths)} fft lengths for {x} (1 to 3, at most its rank)")
+    batch, tail = x.shape[:len(x.shape) - len(lengths)], x.shape[len(x.shape) - len(lengths):]
+    if fft_type == "RFFT":
+        if x.dtype not in (np.float32, np.float64):
+            _fail(f"mlax.fft: RFFT needs a float32 or float64 operand, got {x}")
+        if tail != lengths:
+            _fail(f"mlax.fft: RFFT lengths {list(lengths)} do not match the last dims of {x}")
+        return [TensorSpec(batch + lengths[:-1] + (lengths[-1] // 2 + 1,), complex_dtype(x.dtype))]
+    if not _is_complex(x.dtype):
+        _fail(f"mlax.fft: {fft_type} needs a complex operand, got {x}")
+    if fft_type == "IRFFT":
+        if tail != lengths[:-1] + (lengths[-1] // 2 + 1,):
+            _fail(f"mlax.fft: IRFFT lengths {list(lengths)} need last dims "
+                  f"{list(lengths[:-1]) + [lengths[-1] // 2 + 1]}, got {x}")
+        return [TensorSpec(batch + lengths, real_dtype(x.dtype))]
+    if tail != lengths:
+        _fail(f"mlax.fft: {fft_type} lengths {list(lengths)} do not match the last dims of {x}")
+    return [x]
+
+
+# ---------------------------------------------------------------------------------------
 # Sorting and random bits
 
 @defop("sort", ["keys", "*values"], results=("sorted_keys", "*sorted_values"),
@@ -453,6 +577,7 @@ def _dot_general(specs, lhs_contracting_dimensions, rhs_contracting_dimensions,
 def _sort(specs, dimension, is_stable):
     """ascending sort of `keys` along `dimension`, permuting `values` alike (NaNs last)"""
     keys = specs[0]
+    _check_complex("sort", specs[:1])
     _check_axes("mlax.sort", [dimension], len(keys.shape))
     for v in specs[1:]:
         if v.shape != keys.shape:
@@ -464,6 +589,7 @@ def _sort(specs, dimension, is_stable):
 def _top_k(specs, k):
     """the k largest entries along the last dim, descending, and their int32 indices"""
     x = specs[0]
+    _check_complex("top_k", specs)
     if not x.shape or not 0 <= k <= x.shape[-1]:
         _fail(f"mlax.top_k: k={k} does not fit the last dim of {x}")
     shape = x.shape[:-1] + (k,)

@@ -25,6 +25,8 @@ _ELEMENT_SPELLING = {
     "float16": "f16",
     "float32": "f32",
     "float64": "f64",
+    "complex64": "complex<f32>",
+    "complex128": "complex<f64>",
 }
 _DTYPE_OF_SPELLING = {v: k for k, v in _ELEMENT_SPELLING.items()}
 
@@ -50,7 +52,7 @@ def short_dtype_name(dtype) -> str:
     dtype = np.dtype(dtype)
     if dtype == np.bool_:
         return "bool"
-    kind = {"f": "f", "i": "i", "u": "u"}[dtype.kind]
+    kind = {"f": "f", "i": "i", "u": "u", "c": "c"}[dtype.kind]
     return f"{kind}{dtype.itemsize * 8}"
 
 
@@ -147,6 +149,10 @@ def signless(t: ir.Type) -> ir.Type:
 
 
 def scalar_attr(element: ir.Type, dtype, value) -> ir.Attribute:
+    if np.dtype(dtype).kind == "c":
+        part = ir.ComplexType(element).element_type
+        return ir.ArrayAttr.get([ir.FloatAttr.get(part, float(value.real)),
+                                 ir.FloatAttr.get(part, float(value.imag))])
     if np.dtype(dtype).kind == "f":
         return ir.FloatAttr.get(element, float(value))
     return ir.IntegerAttr.get(element, int(value))
@@ -156,7 +162,8 @@ def dense_attr(arr: np.ndarray) -> ir.DenseElementsAttr:
     """A constant's value as a dense elements attribute (a splat when all are equal)."""
     t = tensor_type(arr.shape, arr.dtype)
     flat = np.ascontiguousarray(arr).reshape(-1)
-    if flat.size and (flat == flat[0]).all():
+    # (The bindings make no complex splat, and give a parsed one back as a plain Attribute.)
+    if flat.size and (flat == flat[0]).all() and arr.dtype.kind != "c":
         return ir.DenseElementsAttr.get_splat(t, scalar_attr(t.element_type, arr.dtype, flat[0]))
     if arr.dtype == np.bool_:
         return ir.DenseElementsAttr.get(np.packbits(flat, bitorder="little"), type=t)

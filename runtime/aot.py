@@ -164,9 +164,11 @@ def _scalar_fits(x, dtype: np.dtype) -> bool:
     if isinstance(x, bool):
         return True
     if isinstance(x, int):
-        return dtype.kind in "iuf"
+        return dtype.kind in "iufc"
     if isinstance(x, float):
-        return dtype.kind == "f"
+        return dtype.kind in "fc"
+    if isinstance(x, complex):
+        return dtype.kind == "c"
     return False
 
 
@@ -314,7 +316,7 @@ def read_metadata(path) -> dict:
 
 # The dtypes of the buffers mlax compiles functions for.
 DTYPES = frozenset(["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-                    "uint64", "float16", "float32", "float64"])
+                    "uint64", "float16", "float32", "float64", "complex64", "complex128"])
 
 _KIND_TEXT = {str: "a string", dict: "an object", list: "an array", bool: "true or false"}
 

@@ -17,7 +17,7 @@ import types
 
 # The JAX modules whose names mlax mirrors, each with the mlax module that answers for it.
 MODULES = [
-    "jax", "jax.numpy", "jax.numpy.linalg", "jax.lax", "jax.lax.linalg", "jax.nn",
+    "jax", "jax.numpy", "jax.numpy.linalg", "jax.numpy.fft", "jax.lax", "jax.lax.linalg", "jax.nn",
     "jax.nn.initializers",
     "jax.random", "jax.scipy", "jax.scipy.linalg", "jax.scipy.signal", "jax.scipy.special",
     "jax.scipy.stats",

@@ -4,6 +4,7 @@ live in mlax.numpy."""
 from __future__ import annotations
 
 import builtins
+import enum
 
 import numpy as np
 
@@ -74,6 +75,49 @@ shift_right_logical = _binary("shift_right_logical")
 shift_right_arithmetic = _binary("shift_right_arithmetic"); nextafter = _binary("nextafter")
 eq = _binary("eq"); ne = _binary("ne"); lt = _binary("lt"); le = _binary("le")
 gt = _binary("gt"); ge = _binary("ge")
+
+
+real = _unary("real"); imag = _unary("imag")
+
+
+def complex(x, y):
+    """x + i y from two float arrays of one dtype (lax.complex)."""
+    return bind("mlax.complex", x, y)
+
+
+def conj(x):
+    """The complex conjugate; of a real array, the array as complex (as lax.conj)."""
+    if np.dtype(aval(x).dtype).kind != "c":
+        x = convert_element_type(x, core.default_complex() if np.dtype(aval(x).dtype) != np.float64
+                                 else np.complex128)
+    return bind("mlax.conj", x)
+
+
+class FftType(enum.IntEnum):
+    """The kind of a `fft` (jax.lax.FftType)."""
+    FFT = 0
+    IFFT = 1
+    RFFT = 2
+    IRFFT = 3
+
+
+def fft(x, fft_type, fft_lengths):
+    """XLA's Fft over the last len(fft_lengths) dims of x (lax.fft). `fft_type` is a
+    FftType or its name: FFT / IFFT (scaled by 1/n) of complex x, RFFT of real x (last
+    dim n // 2 + 1 of the result), IRFFT its inverse."""
+    if isinstance(fft_type, str):
+        if fft_type.upper() not in FftType.__members__:
+            raise ValueError(f"Unknown FFT type '{fft_type}'")
+        fft_type = FftType[fft_type.upper()]
+    fft_type = FftType(fft_type)
+    lengths = (int(fft_lengths),) if np.ndim(fft_lengths) == 0 else tuple(int(n) for n in fft_lengths)
+    dtype = aval(x).dtype
+    if fft_type == FftType.RFFT:
+        if np.dtype(dtype).kind != "f":
+            raise TypeError(f"lax.fft: RFFT needs a real floating-point operand, got {np.dtype(dtype).name}")
+    elif np.dtype(dtype).kind != "c":
+        x = convert_element_type(x, np.complex128 if dtype == np.float64 else core.default_complex())
+    return bind("mlax.fft", x, fft_type=fft_type.name, fft_lengths=lengths)
 
 
 def round(x, rounding_method=0):

@@ -23,12 +23,14 @@ re-exports their public names. From the bottom up:
   vectorize, apply_along_axis.
 - `_scalar_types`: `jnp.float32` and its kin, the scalar types the package exports (calling
   one makes an array), after `_creation` whose `asarray` they call.
-- `_indexing`: `x[idx]` and `x.at[idx]`. `linalg`: `mlax.numpy.linalg`. `_methods`: attaches
+- `_indexing`: `x[idx]` and `x.at[idx]`. `linalg`: `mlax.numpy.linalg`. `fft`:
+  `mlax.numpy.fft`. `_methods`: attaches
   the operators and methods of `mlax.Array` and of tracers.
 
 A module imports only from the modules before it in this list, never from the package itself.
 """
-from mlax.numpy._dtypes import (array_repr, array_str, bool, bool_, can_cast, double, dtype, e,
+from mlax.numpy._dtypes import (array_repr, array_str, bool, bool_, can_cast, complexfloating,
+                                double, dtype, e,
                                 euler_gamma, finfo, float16, float32, float64, float_, floating,
                                 generic, iinfo, inexact, inf, int16, int32, int64, int8, int_,
                                 integer, iscomplexobj, isdtype, isrealobj, isscalar, issubdtype,
@@ -93,10 +95,12 @@ from mlax.numpy._polynomial import (convolve, correlate, poly, polyadd, polyder,
                                     polymul, polysub, polyval, vander)
 from mlax.numpy._functional import (apply_along_axis, apply_over_axes, frompyfunc, piecewise,
                                     vectorize)
-from mlax.numpy._scalar_types import (bool_, double, float16, float32, float64,  # noqa: F811
+from mlax.numpy._scalar_types import (bool_, cdouble, complex64, complex128, complex_,  # noqa: F811
+                                      csingle, double, float16, float32, float64,
                                       float_, int8, int16, int32, int64, int_, single, uint,
                                       uint8, uint16, uint32, uint64)
 from mlax.numpy import linalg
+from mlax.numpy import fft
 from mlax.numpy import _methods  # attaches the operators and methods of Array and Tracer
 from mlax import api_names as _api_names
 

@@ -143,7 +143,9 @@ def arange(start, stop=None, step=None, dtype=None, *, device=None):
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None):
-    dtype = core.canonicalize_dtype(dtype or core.default_float())
+    complex_ends = _np.iscomplexobj(start) or _np.iscomplexobj(stop)
+    dtype = core.canonicalize_dtype(dtype or (core.default_complex() if complex_ends
+                                              else core.default_float()))
     num = int(num)
     div = (num - 1) if endpoint else num
     _check_arraylike(start)
@@ -153,8 +155,9 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
         stop = asarray(stop, dtype)
         start, stop = _broadcast(start, stop)
         step = (stop - start) / builtins.max(div, 1)
-        i = lax.broadcasted_iota(dtype, (num,) + start.shape, 0)
-        out = start[None] + i * step[None]
+        i = lax.broadcasted_iota(dtype if dtype.kind != "c" else core.default_float(),
+                                 (num,) + start.shape, 0)
+        out = start[None] + lax.convert_element_type(i, dtype) * step[None]
         if endpoint and num > 1:
             out = out.at[-1].set(stop)
         out = moveaxis(out, 0, axis)

@@ -38,6 +38,7 @@ issubdtype = dtypes.issubdtype
 generic = _np.generic
 floating, integer, signedinteger, unsignedinteger, number, inexact = (
     _np.floating, _np.integer, _np.signedinteger, _np.unsignedinteger, _np.number, _np.inexact)
+complexfloating = _np.complexfloating
 
 
 # -- dtype rules -------------------------------------------------------------------------
@@ -48,6 +49,8 @@ def _as_aval(a):
         return ShapedArray((), core.default_int(), True)
     if a is float:
         return ShapedArray((), core.default_float(), True)
+    if a is complex:
+        return ShapedArray((), core.default_complex(), True)
     if a is builtins.bool:
         return ShapedArray((), _np.dtype(_np.bool_), False)
     if isinstance(a, (type, _np.dtype, str)):
@@ -95,11 +98,14 @@ def isscalar(element):
 
 
 def iscomplexobj(x):
-    return False
+    if x is None:
+        return False
+    dtype = getattr(x, "dtype", None)
+    return _np.dtype(dtype if dtype is not None else _np.asarray(x).dtype).kind == "c"
 
 
 def isrealobj(x):
-    return True
+    return not iscomplexobj(x)
 
 
 def iterable(y):

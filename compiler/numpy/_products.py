@@ -69,9 +69,14 @@ def vecmat(x1, x2):
     return einsum("...i,...ij->...j", x1, x2)
 
 
+def _conj_if_complex(x):
+    return lax.conj(x) if _aval(x).dtype.kind == "c" else x
+
+
 def vecdot(x1, x2, axis=-1):
+    """sum(conj(x1) * x2) along `axis`."""
     x1, x2 = _broadcast(*_promote(x1, x2))
-    return sum(multiply(x1, x2), axis=axis)
+    return sum(multiply(_conj_if_complex(x1), x2), axis=axis)
 
 
 def inner(a, b):
@@ -90,7 +95,8 @@ def outer(a, b, out=None):
 
 def vdot(a, b, precision=None):
     lax.canonicalize_precision(precision)   # validated; no effect on CPU code
-    return dot(ravel(a), ravel(b))
+    a, b = _promote(a, b)
+    return dot(_conj_if_complex(ravel(a)), ravel(b))
 
 
 def tensordot(a, b, axes=2, precision=None, preferred_element_type=None):

@@ -114,7 +114,7 @@ def all(a, axis=None, out=None, keepdims=False, *, where=None):
 def _mean_dtype(a, dtype):
     if dtype is not None:
         return core.canonicalize_dtype(dtype)
-    return _dt(a) if _is_float(a) else core.default_float()
+    return _dt(a) if _dt(a).kind in "fc" else core.default_float()
 
 
 def _count(a, axes, keepdims, where, dt):
@@ -152,6 +152,10 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     d = subtract(a, m)
     if where is not None:
         d = _where3(where, d, zeros_like(d))
+    if _dt(d).kind == "c":
+        # |d|**2: the variance of complex values is real, as in NumPy and JAX.
+        d = lax.abs(d)
+        dt = d.dtype
     n = _count(a, axes, keepdims, where, dt)
     denom = builtins.max(n - ddof, 0) if isinstance(n, float) else maximum(n - ddof, 0)
     return true_divide(sum(multiply(d, d), axis=axes, keepdims=keepdims), denom).astype(dt)

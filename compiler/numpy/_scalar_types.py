@@ -55,6 +55,9 @@ int64 = _make_scalar_type(np.int64)
 float16 = _make_scalar_type(np.float16)
 float32 = single = _make_scalar_type(np.float32)
 float64 = double = _make_scalar_type(np.float64)
+complex64 = csingle = _make_scalar_type(np.complex64)
+complex128 = cdouble = _make_scalar_type(np.complex128)
+complex_ = complex128
 int_ = int64
 uint = uint64
 float_ = float64

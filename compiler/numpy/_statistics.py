@@ -122,6 +122,8 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     if fweights is not None or aweights is not None:
         raise NotImplementedError("cov with fweights/aweights")
     X = atleast_2d(_float_args(m)[0])
+    if X.dtype.kind == "c" or (y is not None and _float_args(y)[0].dtype.kind == "c"):
+        raise NotImplementedError("mlax.numpy.cov does not support complex inputs yet")
     if not rowvar and X.shape[0] != 1:
         X = X.T
     if y is not None:

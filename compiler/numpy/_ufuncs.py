@@ -372,8 +372,16 @@ def abs(x):
 absolute = abs
 
 
+def _real_only(x, name, error=TypeError):
+    """x, unless it is complex: `name` is not defined for complex values (JAX's error)."""
+    x = _arr(x)
+    if _aval(x).dtype.kind == "c":
+        raise error(f"{name} does not support complex-valued inputs (got {_aval(x).dtype})")
+    return x
+
+
 def fabs(x):
-    return lax.abs(_float_args(x)[0])
+    return lax.abs(_float_args(_real_only(x, "fabs"))[0])
 
 
 def sign(x):
@@ -381,17 +389,17 @@ def sign(x):
 
 
 def floor(x):
-    x = _arr(x)
+    x = _real_only(x, "floor")
     return lax.floor(x) if _aval(x).dtype.kind == "f" else x
 
 
 def ceil(x):
-    x = _arr(x)
+    x = _real_only(x, "ceil")
     return lax.ceil(x) if _aval(x).dtype.kind == "f" else x
 
 
 def trunc(x):
-    x = _arr(x)
+    x = _real_only(x, "trunc")
     if not _is_float(x):
         return x
     return lax.select(lax.lt(x, zeros_like(x)), lax.ceil(x), lax.floor(x))
@@ -401,13 +409,15 @@ fix = trunc
 
 
 def modf(x):
-    x = _float_args(x)[0]
+    x = _float_args(_real_only(x, "modf"))[0]
     t = trunc(x)
     return lax.sub(x, t), t
 
 
 def round(x, decimals=0, out=None):
     x = _arr(x)
+    if _aval(x).dtype.kind == "c":   # each part, as JAX
+        return lax.complex(round(lax.real(x), decimals), round(lax.imag(x), decimals))
     if _aval(x).dtype.kind != "f":
         return x
     if decimals:
@@ -435,7 +445,7 @@ def rint(x):
 
 def signbit(x):
     """True where the sign bit is set (also for -0.0 and negative NaNs)."""
-    x = _arr(x)
+    x = _real_only(x, "signbit", ValueError)
     dt = _dt(x)
     if dt.kind == "f":
         bits = lax.bitcast_convert_type(x, {2: _np.int16, 4: _np.int32, 8: _np.int64}[dt.itemsize])
@@ -510,35 +520,48 @@ def spacing(x):
     return lax.sub(lax.nextafter(x, away), x)
 
 
-# -- complex parts (mlax arrays are real) ------------------------------------------------
+# -- complex parts -----------------------------------------------------------------------
+
+def _is_complex(x):
+    return _aval(x).dtype.kind == "c"
+
 
 def conjugate(x):
-    return _arr(x)
+    x = _arr(x)
+    return lax.conj(x) if _is_complex(x) else x
 
 
 conj = conjugate
 
 
-def real(x):
-    return _arr(x)
+def real(val):
+    val = _arr(val)
+    return lax.real(val) if _is_complex(val) else val
 
 
-def imag(x):
-    return zeros_like(_arr(x))
+def imag(val):
+    val = _arr(val)
+    return lax.imag(val) if _is_complex(val) else zeros_like(val)
 
 
 def angle(z, deg=False):
-    z = _float_args(z)[0]
-    out = lax.select(signbit(z), full_like(z, _np.pi), zeros_like(z))
+    z = _arr(z)
+    if _is_complex(z):
+        out = lax.atan2(lax.imag(z), lax.real(z))
+    else:
+        z = _float_args(z)[0]
+        out = lax.atan2(zeros_like(z), z)
     return rad2deg(out) if deg else out
 
 
 def isreal(x):
-    return full_like(_arr(x), True, _np.bool_)
+    x = _arr(x)
+    return lax.eq(lax.imag(x), zeros_like(lax.imag(x))) if _is_complex(x) else full_like(x, True, _np.bool_)
 
 
 def iscomplex(x):
-    return full_like(_arr(x), False, _np.bool_)
+    x = _arr(x)
+    return lax.ne(lax.imag(x), zeros_like(lax.imag(x))) if _is_complex(x) else full_like(x, False, _np.bool_)
 
 
 # -- clipping and selecting --------------------------------------------------------------
@@ -547,6 +570,9 @@ def clip(a=None, a_min=None, a_max=None, *, min=None, max=None, arr=None):
     a = _arr(arr if a is None else a)
     lo = a_min if a_min is not None else min
     hi = a_max if a_max is not None else max
+    if any(v is not None and _aval(v).dtype.kind == "c" for v in (a, lo, hi)):
+        raise ValueError("Clip received a complex value either through the input or the min/max "
+                         "keywords. Complex values have no ordering and cannot be clipped.")
     if lo is not None:
         a = maximum(a, lo)
     if hi is not None:
@@ -583,6 +609,8 @@ def isnan(x):
 
 def isfinite(x):
     x = _arr(x)
+    if _is_complex(x):
+        return logical_and(isfinite(lax.real(x)), isfinite(lax.imag(x)))
     if _aval(x).dtype.kind != "f":
         return full_like(x, True, bool_)
     return lax.is_finite(x)
@@ -590,20 +618,22 @@ def isfinite(x):
 
 def isinf(x):
     x = _arr(x)
+    if _is_complex(x):
+        return logical_or(isinf(lax.real(x)), isinf(lax.imag(x)))
     if _aval(x).dtype.kind != "f":
         return full_like(x, False, bool_)
     return lax.eq(lax.abs(x), full_like(x, _np.inf))
 
 
 def isposinf(x):
-    x = _arr(x)
+    x = _real_only(x, "isposinf", ValueError)
     if not _is_float(x):
         return full_like(x, False, bool_)
     return lax.eq(x, full_like(x, _np.inf))
 
 
 def isneginf(x):
-    x = _arr(x)
+    x = _real_only(x, "isneginf", ValueError)
     if not _is_float(x):
         return full_like(x, False, bool_)
     return lax.eq(x, full_like(x, -_np.inf))
@@ -625,7 +655,8 @@ def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
     """|a - b| <= atol + rtol * |b| in floating point (integers are converted, as in JAX);
     infinities are close only to themselves, NaNs never unless equal_nan."""
     a, b = _broadcast(*_float_args(a, b))
-    out = lax.le(lax.abs(lax.sub(a, b)), lax.add(_const(a, atol), lax.mul(_const(a, rtol), lax.abs(b))))
+    mag = lax.abs(b)     # real for complex b
+    out = lax.le(lax.abs(lax.sub(a, b)), lax.add(_const(mag, atol), lax.mul(_const(mag, rtol), mag)))
     a_inf, b_inf = isinf(a), isinf(b)
     out = logical_and(out, logical_not(logical_or(a_inf, b_inf)))
     out = logical_or(out, logical_and(logical_and(a_inf, b_inf), lax.eq(a, b)))

@@ -50,6 +50,8 @@ def _host_array(a, dtype=None):
         arr = _np.asarray(a)
         if arr.dtype == _np.float64 and not isinstance(a, _np.ndarray) and not isinstance(a, _np.generic):
             arr = arr.astype(core.default_float())
+        elif arr.dtype == _np.complex128 and not isinstance(a, (_np.ndarray, _np.generic)):
+            arr = arr.astype(core.default_complex())
         elif arr.dtype.kind == "i" and not isinstance(a, (_np.ndarray, _np.generic)):
             arr = arr.astype(core.default_int())
         arr = arr.astype(core.canonicalize_dtype(arr.dtype), copy=False)

@@ -15,7 +15,7 @@ import numpy as _np
 from mlax import api_names as _api_names
 from typing import NamedTuple
 
-from mlax import lax
+from mlax import batching, lax
 from mlax.lax import linalg as lax_linalg
 
 # Called through their modules: the functions this module defines again (matmul, diagonal,
@@ -24,16 +24,31 @@ from mlax.numpy import _shapes, _creation, _sorting, _ufuncs, _products
 from mlax.numpy._util import _arr, _axes, _axis, _float_args, _promote
 from mlax.numpy._shapes import (broadcast_shapes, broadcast_to, moveaxis, ravel, reshape, squeeze,
                                 swapaxes)
-from mlax.numpy._creation import eye
+from mlax.numpy._creation import eye, zeros_like
 from mlax.numpy._ufuncs import abs, log, not_equal, power, sqrt
 from mlax.numpy._reductions import max, min, prod, sum
-from mlax.numpy._index_routines import take_along_axis as _take_along_axis, where
+from mlax.numpy._index_routines import take, take_along_axis as _take_along_axis, where
 from mlax.numpy._reductions import any as _reductions_any
 from mlax.numpy._products import dot
 
 
 def _float(x):
     return _float_args(x)[0]
+
+
+def _abs_sq(x):
+    """|x|**2: x * x, or for complex x |x| * |x|."""
+    if _np.dtype(x.dtype).kind == "c":
+        x = abs(x)
+    return x * x
+
+
+def _batched(fn, x, core_ndim):
+    """Apply fn (written for core_ndim-dim inputs) over x's leading batch dims with vmap."""
+    f = fn
+    for _ in range(x.ndim - core_ndim):
+        f = batching.vmap(f)
+    return f(x)
 
 
 # -- norms -----------------------------------------------------------------------------------
@@ -50,7 +65,7 @@ def vector_norm(x, axis=None, keepdims=False, ord=2):
 def _vector_norm(x, ord, axes, keepdims=False):
     a = abs(x)
     if ord is None or ord == 2:
-        return sqrt(sum(x * x, axis=axes, keepdims=keepdims))
+        return sqrt(sum(_abs_sq(x), axis=axes, keepdims=keepdims))
     if ord == _np.inf:
         return max(a, axis=axes, keepdims=keepdims)
     if ord == -_np.inf:
@@ -74,7 +89,7 @@ def _matrix_norm(x, ord, axes, keepdims=False):
     r, c = axes
     a = abs(x)
     if ord is None or ord == "fro":
-        return sqrt(sum(x * x, axis=axes, keepdims=keepdims))
+        return sqrt(sum(_abs_sq(x), axis=axes, keepdims=keepdims))
     if ord in (1, -1):
         s = sum(a, axis=r, keepdims=True)
         red = max if ord == 1 else min
@@ -99,7 +114,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
     x = _float(x)
     if axis is None:
         if ord is None:
-            out = sqrt(sum(x * x))
+            out = sqrt(sum(_abs_sq(x)))
             return reshape(out, (1,) * x.ndim) if keepdims else out
         if x.ndim not in (1, 2):
             raise ValueError("Improper number of dimensions to norm.")
@@ -211,11 +226,33 @@ def inv(a):
 
 
 def cholesky(a, *, upper=False, symmetrize_input=True):
-    """The lower Cholesky factor L (a = L L^T) of a symmetric positive-definite matrix; NaNs
+    """The lower Cholesky factor L (a = L L^H) of a Hermitian positive-definite matrix; NaNs
     where the matrix is not positive definite, as in JAX."""
     a = _square(a, "cholesky")
-    L = lax_linalg.cholesky(a, symmetrize_input=symmetrize_input)
-    return swapaxes(L, -1, -2) if upper else L
+    if _np.dtype(a.dtype).kind != "c":
+        L = lax_linalg.cholesky(a, symmetrize_input=symmetrize_input)
+        return swapaxes(L, -1, -2) if upper else L
+    # Complex matrices (L L^H; the LAPACK ops take real ones): column by column.
+    conj = _ufuncs.conj
+    if symmetrize_input:
+        a = (a + conj(swapaxes(a, -1, -2))) / 2.0
+
+    def one(m):
+        n = m.shape[0]
+        ridx = lax.iota(_np.int32, n)
+        cols = lax.broadcasted_iota(_np.int32, (n, n), 1)
+
+        def body(j, L):
+            j = lax.convert_element_type(j, _np.int32)
+            lrow = take(L, j, axis=0, mode="clip")
+            v = take(m, j, axis=1, mode="clip") - L @ conj(lrow)
+            pivot = take(v, j, mode="clip")
+            d = sqrt(_ufuncs.real(pivot)).astype(pivot.dtype)
+            col = where(ridx > j, v / d, where(ridx == j, d, 0.0))
+            return where(cols == j, col[:, None], L)
+        return lax.fori_loop(0, n, body, zeros_like(m))
+    L = _batched(one, a, 2)
+    return conj(swapaxes(L, -1, -2)) if upper else L
 
 
 def qr(a, mode="reduced"):

@@ -72,7 +72,8 @@ CLOSURE_MESSAGE = (
 
 
 def _float_type(t: ir.Type) -> bool:
-    return spec_of_type(t).dtype.kind == "f"
+    """Whether values of type `t` are differentiated: real or complex floating point."""
+    return spec_of_type(t).dtype.kind in "fc"
 
 
 # ---------------------------------------------------------------------------------------
@@ -726,7 +727,7 @@ def expand_grad(module_op, decl):
     if not d.c_out:
         raise d.error(f": @{d.callee} returns nothing")
     out0 = spec_of_type(d.c_out[0])
-    if out0.shape != () or out0.dtype.kind != "f":
+    if out0.shape != () or out0.dtype.kind not in "fc":
         raise d.error(f": gradient only defined for scalar-output functions, but @{d.callee} "
                       f"returns {d.c_out[0]} first")
     if len(d.c_out) > 1 and not has_aux:

@@ -32,6 +32,14 @@ def splat(shape, dtype, value) -> ir.Value:
     insertion point and location)."""
     t = tensor_type(shape, dtype)
     dtype = np.dtype(dtype)
+    if dtype.kind == "c":
+        # The bindings make no complex splat: a 0-d constant, broadcast.
+        scalar = arith.ConstantOp(tensor_type((), dtype),
+                                  dense_attr(np.array(value, dtype))).result
+        if not shape:
+            return scalar
+        return create("mlax.broadcast_in_dim", [scalar],
+                      {"shape": tuple(shape), "broadcast_dimensions": ()})[0]
     if dtype.kind == "f":
         elt = ir.FloatAttr.get(t.element_type, float(value))
     else:
@@ -87,6 +95,11 @@ class Builder:
     def full(self, shape, dtype, value) -> ir.Value:
         with self.loc or ir.Location.unknown():
             return splat(shape, dtype, value)
+
+    def constant(self, arr: np.ndarray) -> ir.Value:
+        """An arith.constant holding the NumPy array `arr`."""
+        with self.loc or ir.Location.unknown():
+            return arith.ConstantOp(tensor_type(arr.shape, arr.dtype), dense_attr(arr)).result
 
     def full_like(self, v, value) -> ir.Value:
         s = spec_of_type(v.type)

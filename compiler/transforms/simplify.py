@@ -188,7 +188,10 @@ def _splat_value(v):
         op = getattr(owner, "operation", owner)
     if not isinstance(op, ir.Operation) or op.name != "arith.constant":
         return None
-    attr = op.attributes["value"]
+    try:
+        attr = op.attributes["value"]
+    except TypeError:   # the bindings cannot read complex constants back
+        return None
     if not isinstance(attr, ir.DenseElementsAttr) or not attr.is_splat:
         try:
             attr = ir.DenseElementsAttr(attr)

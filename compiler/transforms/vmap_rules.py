@@ -183,7 +183,8 @@ def defalongaxis(axis_attr, removes_axis, *names):
 
 
 defvectorized(*UNARY, *BINARY, *COMPARE, "is_finite", "integer_pow", "select", "clamp", "fma",
-              "convert_element_type", "bitcast_convert_type", "threefry2x32")
+              "convert_element_type", "bitcast_convert_type", "threefry2x32",
+              "real", "imag", "conj", "complex")
 defreducer("reduce_sum", "reduce_max", "reduce_min", "reduce_prod", "reduce_and", "reduce_or")
 defalongaxis("axis", True, "argmax", "argmin")
 defalongaxis("axis", False, "cumsum", "cumprod", "cummax", "cummin", "cumlogsumexp")
@@ -290,6 +291,13 @@ def _matrix_rule(ctx, args, dims, **attrs):
     args, _ = ctx.align(args, dims, at=0)
     outs = ctx.emit(ctx.op.name, args, **attrs)
     return outs, [0] * len(outs)
+
+
+def _fft_rule(ctx, args, dims, fft_type, fft_lengths):
+    (x,), (b,) = args, dims
+    if b >= _rank(x) - len(fft_lengths):     # fft transforms the last dims
+        x, b = ctx.moveaxis(x, b, 0), 0
+    return ctx.emit("mlax.fft", [x], fft_type=fft_type, fft_lengths=fft_lengths), [b]
 
 
 def _index_column(ctx, indices, dims, bounds, sizes):
@@ -441,6 +449,7 @@ BATCHING_RULES.update({
     "mlax.top_k": _top_k_rule,
     **{f"mlax.{name}": _matrix_rule
        for name in ("cholesky", "lu", "triangular_solve", "qr", "eigh", "svd")},
+    "mlax.fft": _fft_rule,
     "mlax.dynamic_slice": _dynamic_slice_rule,
     "mlax.dynamic_update_slice": _dynamic_update_slice_rule,
     "mlax.gather": _gather_rule,

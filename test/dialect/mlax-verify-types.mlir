@@ -12,10 +12,10 @@ func.func @dynamic(%x: tensor<?xf32>) -> tensor<?xf32> {
 
 // Tests that element types mlax has no dtype for are errors at the op, not tracebacks.
 // CHECK-NOT: Traceback
-// CHECK: mlax-verify-types.mlir:[[@LINE+2]]:8: error: 'mlax.neg' op operand #0 has type tensor<3xcomplex<f32>>: mlax has no dtype for MLIR element type complex<f32> (element types: i1, i8,
-func.func @complex(%x: tensor<3xcomplex<f32>>) -> tensor<3xcomplex<f32>> {
-  %0 = "mlax.neg"(%x) : (tensor<3xcomplex<f32>>) -> tensor<3xcomplex<f32>>
-  return %0 : tensor<3xcomplex<f32>>
+// CHECK: mlax-verify-types.mlir:[[@LINE+2]]:8: error: 'mlax.neg' op operand #0 has type tensor<3xcomplex<f16>>: mlax has no dtype for MLIR element type complex<f16> (element types: i1, i8,
+func.func @complex_f16(%x: tensor<3xcomplex<f16>>) -> tensor<3xcomplex<f16>> {
+  %0 = "mlax.neg"(%x) : (tensor<3xcomplex<f16>>) -> tensor<3xcomplex<f16>>
+  return %0 : tensor<3xcomplex<f16>>
 }
 
 // -----

@@ -101,3 +101,24 @@ func.func @batched_small_k(%a: tensor<4x64x4xf32>, %b: tensor<4x4x32xf32>) -> te
   %0 = "mlax.dot_general"(%a, %b) {lhs_batch_dimensions = array<i64: 0>, lhs_contracting_dimensions = array<i64: 2>, rhs_batch_dimensions = array<i64: 0>, rhs_contracting_dimensions = array<i64: 1>} : (tensor<4x64x4xf32>, tensor<4x4x32xf32>) -> tensor<4x64x32xf32>
   return %0 : tensor<4x64x32xf32>
 }
+
+// -----
+
+// Tests that complex elements are {f32, f32} structs in memory and a complex multiply
+// is real arithmetic on their parts (convert-complex-to-standard, convert-complex-to-llvm).
+// CHECK-LABEL: llvm.func @complex_mul
+// CHECK: %[[A:.*]] = llvm.load %{{.*}} : !llvm.ptr -> !llvm.struct<(f32, f32)>
+// CHECK: %[[B:.*]] = llvm.load %{{.*}} : !llvm.ptr -> !llvm.struct<(f32, f32)>
+// CHECK: %[[AR:.*]] = llvm.extractvalue %[[A]][0] : !llvm.struct<(f32, f32)>
+// CHECK: %[[AI:.*]] = llvm.extractvalue %[[A]][1] : !llvm.struct<(f32, f32)>
+// CHECK: %[[BR:.*]] = llvm.extractvalue %[[B]][0] : !llvm.struct<(f32, f32)>
+// CHECK: %[[BI:.*]] = llvm.extractvalue %[[B]][1] : !llvm.struct<(f32, f32)>
+// CHECK: %[[RR:.*]] = llvm.fmul %[[AR]], %[[BR]] : f32
+// CHECK: %[[II:.*]] = llvm.fmul %[[AI]], %[[BI]] : f32
+// CHECK: llvm.fsub %[[RR]], %[[II]] : f32
+// CHECK: llvm.store %{{.*}}, %{{.*}} : !llvm.struct<(f32, f32)>, !llvm.ptr
+// CHECK-NOT: complex.
+func.func @complex_mul(%a: tensor<4xcomplex<f32>>, %b: tensor<4xcomplex<f32>>) -> tensor<4xcomplex<f32>> {
+  %0 = "mlax.mul"(%a, %b) : (tensor<4xcomplex<f32>>, tensor<4xcomplex<f32>>) -> tensor<4xcomplex<f32>>
+  return %0 : tensor<4xcomplex<f32>>
+}

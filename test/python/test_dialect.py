@@ -95,9 +95,15 @@ EXAMPLES = {
     "mlax.reduce_window": (["f32[4,6]"], {"computation": "max", **_WINDOW}),
     "mlax.select_and_gather_add": (["f32[4,6]", "f32[4,6]"], {"select": "ge", **_WINDOW}),
     "mlax.select_and_scatter_add": (["f32[2,3]", "f32[4,6]"], {"select": "le", **_WINDOW}),
+    "mlax.real": (["c64[2,3]"], {}),
+    "mlax.imag": (["c64[2,3]"], {}),
+    "mlax.conj": (["c64[2,3]"], {}),
+    "mlax.complex": ([F, F], {}),
+    "mlax.fft": (["c64[2,3]"], {"fft_type": "FFT", "fft_lengths": (3,)}),
 }
 
-_DTYPES = {"f32": np.float32, "i32": np.int32, "u32": np.uint32, "bool": np.bool_}
+_DTYPES = {"f32": np.float32, "i32": np.int32, "u32": np.uint32, "bool": np.bool_,
+           "c64": np.complex64}
 
 
 def spec(text):

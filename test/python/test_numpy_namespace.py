@@ -44,6 +44,7 @@ NAMES = frozenset("""
     true_divide trunc uint uint16 uint32 uint64 uint8 union1d unique unique_all unique_counts
     unique_inverse unique_values unravel_index unsignedinteger unstack unwrap user_site vander
     var vdot vecdot vecmat vectorize vsplit vstack where zeros zeros_like
+    cdouble complex128 complex64 complex_ complexfloating csingle fft
 """.split())
 
 # Names the single-file module leaked by importing them; they were never NumPy's API (jax.numpy
@@ -54,7 +55,7 @@ LEAKED_IMPORTS = frozenset({"Array", "ShapedArray", "Tracer", "annotations", "ba
 # modules before it, never the package itself.
 LAYERS = ["_util", "_dtypes", "_shapes", "_creation", "_io", "_scalar_types", "_ufuncs", "_reductions", "_index_routines",
           "_sorting", "_rearrange", "_products", "_math", "_statistics", "_polynomial",
-          "_functional", "_indexing", "linalg", "_methods"]
+          "_functional", "_indexing", "linalg", "fft", "_methods"]
 
 
 def public_names(module):
@@ -71,9 +72,10 @@ def test_public_names_are_those_recorded():
     assert new <= JAX_NAMES["jax.numpy"], f"not jax.numpy names: {sorted(new - JAX_NAMES['jax.numpy'])}"
 
 
-def test_the_only_public_submodule_is_linalg():
+def test_the_only_public_submodules_are_linalg_and_fft():
     """A family module imported as a public name would hide a function (`jnp.shape`)."""
-    assert {n for n in public_names(jnp) if isinstance(getattr(jnp, n), types.ModuleType)} == {"linalg"}
+    assert {n for n in public_names(jnp) if isinstance(getattr(jnp, n), types.ModuleType)} == \
+        {"linalg", "fft"}
 
 
 def imported_modules(tree):

@@ -3,7 +3,8 @@
 the names in PIPELINES)."""
 from mlax.transforms import MLAX_OPT
 
-# mlax -> linalg on tensors, fused. The upstream inliner cannot inline functions of mlax
+# mlax -> linalg on tensors, fused. Complex arithmetic becomes arith and math on the parts
+# (convert-complex-to-standard) before mlax-expand-math, so it vectorizes as real code. The upstream inliner cannot inline functions of mlax
 # ops (IRDL ops have no inliner interface); after lowering it can, so fusion reaches across
 # the function boundaries that jit, grad and vmap leave.
 CPU_LINALG = ",".join([
@@ -15,6 +16,7 @@ CPU_LINALG = ",".join([
     "cse",
     "func.func(linalg-fuse-elementwise-ops)",
     "canonicalize",
+    "convert-complex-to-standard",
     "mlax-expand-math",
     "canonicalize",
 ])
@@ -53,6 +55,7 @@ CPU_LLVM = ",".join([
     "convert-vector-to-llvm{vector-contract-lowering=outerproduct reassociate-fp-reductions}",
     "finalize-memref-to-llvm",
     "convert-scf-to-cf",
+    "convert-complex-to-llvm",
     "convert-math-to-llvm",
     "convert-math-to-libm",
     "convert-cf-to-llvm",

@@ -27,6 +27,7 @@ this driver's table is their union:
     sort.py          sort, top_k
     lapack.py        cholesky, lu, triangular_solve, qr, eigh, svd (calls of LAPACK)
     random_bits.py   threefry2x32
+    fft.py           fft (mixed-radix Cooley-Tukey over constant DFT matrices)
     collectives.py   collective: an error (vmap of its named axis replaces it)
     windows.py       conv (im2col + the dot_general contraction), reduce_window,
                      select_and_gather_add / select_and_scatter_add, rev
@@ -44,8 +45,9 @@ from mlir import ir
 from mlir.dialects import arith, func
 
 from mlax.dialects import op_attrs, spec_of_type
-from mlax.lowering.linalg import (collectives, cumulative, elementwise, indexing, lapack,
-                                  random_bits, reductions, shape, sort, special, windows)
+from mlax.lowering.linalg import (collectives, cumulative, elementwise, fft, indexing,
+                                  lapack, random_bits, reductions, shape, sort, special,
+                                  windows)
 from mlax.lowering.linalg.builders import storage_type, wrap
 from mlax.passes import ModulePass, PassError, register
 
@@ -82,7 +84,7 @@ def _union(*families):
 
 # Op name -> rule(op: Op) -> list[ir.Value] (see the module's docstring).
 LOWERINGS = _union(elementwise, special, shape, reductions, indexing, cumulative, sort,
-                   random_bits, lapack, collectives, windows)
+                   random_bits, lapack, collectives, windows, fft)
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, linalg, scf, tensor
+from mlir.dialects import arith, complex as complex_d, linalg, scf, tensor
 
 from mlax.dialects import element_type, signless
 from mlax.dialects.types import TensorSpec
@@ -47,6 +47,10 @@ def is_float(dtype):
     return np.dtype(dtype).kind == "f"
 
 
+def is_complex(dtype):
+    return np.dtype(dtype).kind == "c"
+
+
 def is_unsigned(dtype):
     return np.dtype(dtype).kind == "u"
 
@@ -71,6 +75,11 @@ def scalar_const(dtype, value, storage=False) -> ir.Value:
     """An arith.constant of `dtype`: of its body type (i1 for bool), or with `storage`
     its stored type."""
     t = el(dtype) if storage else scalar_type(dtype)
+    if is_complex(dtype):
+        part = ir.ComplexType(t).element_type
+        value = complex(value)
+        return complex_d.constant(t, ir.ArrayAttr.get([ir.FloatAttr.get(part, value.real),
+                                                       ir.FloatAttr.get(part, value.imag)]))
     if is_float(dtype):
         return arith.constant(t, float(value))
     if is_bool(dtype):

@@ -12,10 +12,12 @@ family; special functions (erf_inv, lgamma, ...) are in special.py.
 from __future__ import annotations
 
 import numpy as np
-from mlir.dialects import arith, math
+from mlir import ir
+from mlir.dialects import arith, complex as complex_d, math
 
-from mlax.lowering.linalg.builders import (el, elementwise, is_bool, is_float, is_unsigned,
-                                           scalar_const, ttype)
+from mlax.dialects.ops import real_dtype
+from mlax.lowering.linalg.builders import (el, elementwise, is_bool, is_complex, is_float,
+                                           is_unsigned, scalar_const, ttype)
 from mlax.passes import PassError
 
 
@@ -33,9 +35,16 @@ def elementwise_rules(scalars: dict) -> dict:
     return {name: elementwise_rule(body) for name, body in scalars.items()}
 
 
+# The complex op of each float arith op that has one.
+_COMPLEX_OF_FLOAT = {arith.addf: complex_d.add, arith.subf: complex_d.sub,
+                     arith.mulf: complex_d.mul, arith.divf: complex_d.div}
+
+
 def by_dtype(f_op, i_op, u_op=None):
-    """Pick the float, signed-int or unsigned-int arith op by dtype."""
+    """Pick the float (complex), signed-int or unsigned-int arith op by dtype."""
     def scalar(dtype, *xs):
+        if is_complex(dtype):
+            return _COMPLEX_OF_FLOAT[f_op](*xs)
         if is_float(dtype):
             return f_op(*xs)
         if is_unsigned(dtype) or is_bool(dtype):
@@ -143,7 +152,7 @@ def _integer_pow(dtype, x, y):
     """x**y by repeated squaring, unrolled for the static exponent y."""
     n = abs(int(y))
     one = scalar_const(dtype, 1)
-    mul = arith.mulf if is_float(dtype) else arith.muli
+    mul = complex_d.mul if is_complex(dtype) else arith.mulf if is_float(dtype) else arith.muli
     acc, base = None, x
     while n:
         if n & 1:
@@ -156,7 +165,7 @@ def _integer_pow(dtype, x, y):
         if not is_float(dtype):   # JAX's rule; the verifier rejects it first
             raise PassError(f"integers cannot be raised to negative powers, got "
                                 f"integer_pow({np.dtype(dtype).name}, {y})")
-        acc = arith.divf(one, acc)
+        acc = complex_d.div(one, acc) if is_complex(dtype) else arith.divf(one, acc)
     return acc
 
 
@@ -230,6 +239,84 @@ _MATH = {
     "pow": math.powf, "atan2": math.atan2,
 }
 
+# ---------------------------------------------------------------------------------------
+# Complex numbers: ops of the `complex` dialect, which `convert-complex-to-standard` turns
+# into arith and math on the parts.
+
+def _parts(z):
+    return complex_d.re(z), complex_d.im(z)
+
+
+def _complex_type(x):
+    return ir.ComplexType.get(x.type)
+
+
+def _sinh(z):
+    """sinh(x + iy) = sinh x cos y + i cosh x sin y (no cancellation near 0)."""
+    x, y = _parts(z)
+    return complex_d.create_(z.type, arith.mulf(math.sinh(x), math.cos(y)),
+                             arith.mulf(math.cosh(x), math.sin(y)))
+
+
+def _cosh(z):
+    """cosh(x + iy) = cosh x cos y + i sinh x sin y."""
+    x, y = _parts(z)
+    return complex_d.create_(z.type, arith.mulf(math.cosh(x), math.cos(y)),
+                             arith.mulf(math.sinh(x), math.sin(y)))
+
+
+def _complex_const(like, value):
+    """A complex constant of the type of the complex scalar `like`."""
+    part = ir.ComplexType(like.type).element_type
+    return complex_d.constant(like.type, ir.ArrayAttr.get([
+        ir.FloatAttr.get(part, value.real), ir.FloatAttr.get(part, value.imag)]))
+
+
+def _exp2(z):
+    """2**z = exp(z ln 2)."""
+    return complex_d.exp(complex_d.mul(z, _complex_const(z, complex(np.log(2)))))
+
+
+def _complex_logistic(z):
+    """1 / (1 + exp(-z))."""
+    one = _complex_const(z, 1 + 0j)
+    return complex_d.div(one, complex_d.add(one, complex_d.exp(complex_d.neg(z))))
+
+
+def _complex_compare(kind):
+    def scalar(x, y):
+        return complex_d.eq(x, y) if kind == "eq" else complex_d.neq(x, y)
+    return scalar
+
+
+# Op name -> scalar body(*xs) for complex operands; COMPLEX_OK (dialects/ops.py) lists
+# the ops that accept them.
+COMPLEX_SCALAR = {
+    "mlax.neg": complex_d.neg, "mlax.abs": complex_d.abs, "mlax.sign": complex_d.sign,
+    "mlax.exp": complex_d.exp, "mlax.exp2": _exp2, "mlax.logistic": _complex_logistic,
+    "mlax.log": complex_d.log, "mlax.log1p": complex_d.log1p,
+    "mlax.expm1": complex_d.expm1, "mlax.tanh": complex_d.tanh, "mlax.sin": complex_d.sin,
+    "mlax.cos": complex_d.cos, "mlax.tan": complex_d.tan, "mlax.sqrt": complex_d.sqrt,
+    "mlax.rsqrt": complex_d.rsqrt, "mlax.sinh": _sinh, "mlax.cosh": _cosh,
+    "mlax.add": complex_d.add, "mlax.sub": complex_d.sub, "mlax.mul": complex_d.mul,
+    "mlax.div": complex_d.div, "mlax.pow": complex_d.pow,
+    "mlax.eq": _complex_compare("eq"), "mlax.ne": _complex_compare("ne"),
+    "mlax.stop_gradient": lambda x: x, "mlax.copy": lambda x: x,
+}
+
+
+def _or_complex(name, body):
+    """`body`, or for complex operands the op's complex body (an error if it has none)."""
+    def scalar(dtype, *xs, **attrs):
+        if is_complex(dtype) and name != "mlax.integer_pow":
+            if name not in COMPLEX_SCALAR:
+                raise PassError(f"{name} does not accept complex operands, got "
+                                f"{np.dtype(dtype).name}")
+            return COMPLEX_SCALAR[name](*xs)
+        return body(dtype, *xs, **attrs)
+    return scalar
+
+
 # Op name -> scalar body(dtype, *xs, **attrs).
 SCALAR = {
     **{f"mlax.{name}": float_only(name, fn) for name, fn in _MATH.items()},
@@ -247,6 +334,23 @@ SCALAR = {
     "mlax.shift_left": _shift_left, "mlax.shift_right_logical": _shift_right_logical,
     "mlax.shift_right_arithmetic": _shift_right_arithmetic,
 }
+SCALAR = {name: _or_complex(name, body) for name, body in SCALAR.items()}
+
+
+def _real(dtype, z):
+    return complex_d.re(z)
+
+
+def _imag(dtype, z):
+    return complex_d.im(z)
+
+
+def _conj(dtype, z):
+    return complex_d.conj(z)
+
+
+def _complex(dtype, re, im):
+    return complex_d.create_(_complex_type(re), re, im)
 
 
 def _select_rule(op):
@@ -264,6 +368,8 @@ def convert_scalar(x, src, dst):
     src, dst = np.dtype(src), np.dtype(dst)
     if src == dst:
         return x
+    if is_complex(src) or is_complex(dst):
+        return _convert_complex(x, src, dst)
     ts, td = el(src), el(dst)
     if is_bool(dst):
         zero = scalar_const(src, 0)
@@ -284,6 +390,22 @@ def convert_scalar(x, src, dst):
     if dst.itemsize < src.itemsize:
         return arith.trunci(td, x)
     return x  # same width, signedness only
+
+
+def _convert_complex(x, src, dst):
+    """Conversions from and to complex types, as JAX's: a real value becomes the real part
+    (imaginary part 0); a complex value converts its real part to a real type (bool: z != 0)."""
+    if is_complex(src) and is_complex(dst):
+        part = real_dtype(dst)
+        re, im = _parts(x)
+        return complex_d.create_(el(dst), convert_scalar(re, real_dtype(src), part),
+                                 convert_scalar(im, real_dtype(src), part))
+    if is_complex(dst):
+        part = real_dtype(dst)
+        return complex_d.create_(el(dst), convert_scalar(x, src, part), scalar_const(part, 0))
+    if is_bool(dst):
+        return complex_d.neq(x, scalar_const(src, 0))
+    return convert_scalar(complex_d.re(x), real_dtype(src), dst)
 
 
 def _float_to_int(x, src, dst):
@@ -323,4 +445,6 @@ LOWERINGS = {
     "mlax.clamp": _clamp_rule,
     "mlax.convert_element_type": _convert_rule,
     "mlax.bitcast_convert_type": _bitcast_rule,
+    **elementwise_rules({"mlax.real": _real, "mlax.imag": _imag, "mlax.conj": _conj,
+                         "mlax.complex": _complex}),
 }

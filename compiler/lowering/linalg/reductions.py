@@ -11,12 +11,12 @@ from dataclasses import dataclass
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, linalg, tensor
+from mlir.dialects import arith, complex as complex_d, linalg, tensor
 
 from mlax.dialects.types import TensorSpec
 from mlax.lowering.linalg.builders import (amap, drop_dim, el, elementwise, extent,
                                            extract_slice, filled, generic, identity, is_bool,
-                                           is_float, is_unsigned, reassoc_attr, scalar_const,
+                                           is_complex, is_float, is_unsigned, reassoc_attr, scalar_const,
                                            ttype)
 from mlax.lowering.linalg.elementwise import (CMP_SIGNED, CMP_UNSIGNED, by_dtype,
                                               convert_scalar, maximum, minimum)
@@ -286,6 +286,7 @@ def _dot_general_rule(op):
     its = ["parallel"] * (nb + nlf + nrf) + ["reduction"] * nc
     dtype = out.dtype
     mul, add = ((arith.andi, arith.ori) if is_bool(dtype) else
+                (complex_d.mul, complex_d.add) if is_complex(dtype) else
                 (arith.mulf, arith.addf) if is_float(dtype) else (arith.muli, arith.addi))
     if nc == 0:
         # No contraction (an outer product): an elementwise generic that does not read its

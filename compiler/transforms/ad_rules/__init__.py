@@ -39,14 +39,14 @@ The rules of the mlax ops are grouped by family, one module each: `elementwise` 
 binary, select, clamp, conversions), `shape` (linear shape ops, gather, scatter),
 `reductions` (reductions, cumulative ops, sort, top_k), `dot_general`, `linalg`
 (cholesky, lu, triangular_solve, qr, eigh, svd), `windows` (conv, rev, reduce_window and
-the max / min window gradient ops) and `collectives` (psum and its kin over a named axis);
+the max / min window gradient ops), `fft` and `collectives` (psum and its kin over a named axis);
 `table` holds the tables, the context and the family helpers. Calls (`func.call`, and calls to
 control-flow / custom-derivative declarations, keyed "mlax.<kind>") get their rules in
 mlax.transforms.autodiff and mlax.transforms.ad_control_flow: they build derivative
 functions.
 """
 from mlax.transforms.ad_rules import (collectives, dot_general, elementwise,  # noqa: F401
-                                      linalg, reductions, shape, windows)
+                                      fft, linalg, reductions, shape, windows)
 from mlax.transforms.ad_rules.elementwise import NON_DIFFERENTIABLE
 from mlax.transforms.ad_rules.table import JVP_RULES, VJP_RULES, RuleContext, missing_rule
 

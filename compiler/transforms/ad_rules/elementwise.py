@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import math
 
-from mlax.transforms.ad_rules.table import (defbinary, defrule, defunary, defzero, is_float,
-                                            spec)
+from mlax.transforms.ad_rules.table import (defbinary, deflinear, defrule, defunary, defzero,
+                                            is_complex, is_float, spec)
 
 
 # ---------------------------------------------------------------------------------------
@@ -45,8 +45,32 @@ defunary("atanh", lambda ctx, g, x, y: ctx.div(g, ctx.mul(
 defunary("sqrt", lambda ctx, g, x, y: ctx.div(g, ctx.mul(_c(ctx, y, 2), y)))
 defunary("rsqrt", lambda ctx, g, x, y: ctx.mul(g, ctx.mul(_c(ctx, x, -0.5), ctx.div(y, x))))
 defunary("cbrt", lambda ctx, g, x, y: ctx.div(g, ctx.mul(_c(ctx, y, 3), ctx.sq(y))))
-# JAX's convention: the derivative of |x| at 0 is +1.
-defunary("abs", lambda ctx, g, x, y: ctx.select(ctx.ge(x, ctx.zeros_like(x)), g, ctx.neg(g)))
+def _abs_jvp(ctx, ts):
+    # JAX's convention: the derivative of |x| at 0 is +1. For complex x, d|x| =
+    # re(conj(x) / |x| dx), with |x| = 0 read as 1 (so the derivative at 0 is 0).
+    x, y = ctx.args[0], ctx.outs[0]
+    if not is_complex(x):
+        return [ctx.select(ctx.ge(x, ctx.zeros_like(x)), ts[0], ctx.neg(ts[0]))]
+    return [ctx.real(ctx.mul(ts[0], _conj_over_abs(ctx, x, y)))]
+
+
+def _abs_vjp(ctx, cts):
+    x, y = ctx.args[0], ctx.outs[0]
+    if not is_complex(x):
+        return [ctx.select(ctx.ge(x, ctx.zeros_like(x)), cts[0], ctx.neg(cts[0]))]
+    return [ctx.mul(_as_complex(ctx, cts[0]), _conj_over_abs(ctx, x, y))]
+
+
+def _conj_over_abs(ctx, x, y):
+    safe = ctx.select(ctx.eq(y, ctx.zeros_like(y)), _c(ctx, y, 1), y)
+    return ctx.div(ctx.conj(x), _as_complex(ctx, safe))
+
+
+def _as_complex(ctx, v):
+    return ctx.complex(v, ctx.zeros_like(v))
+
+
+defrule("abs", _abs_jvp, _abs_vjp)
 defunary("erf", lambda ctx, g, x, y: ctx.mul(g, ctx.mul(
     _c(ctx, x, 2 / math.sqrt(math.pi)), ctx.exp(ctx.neg(ctx.sq(x))))))
 defunary("erfc", lambda ctx, g, x, y: ctx.mul(g, ctx.mul(
@@ -231,6 +255,18 @@ def _clamp_vjp(ctx, cts):
 
 
 defrule("clamp", _clamp_jvp, _clamp_vjp)
+
+
+# ---------------------------------------------------------------------------------------
+# Complex parts. Cotangents are not conjugated (JAX's convention): the transpose of
+# `imag` is ct -> -i ct, that of `complex(x, y)` is ct -> (re ct, -im ct).
+
+deflinear("real", lambda ctx, cts: [_as_complex(ctx, cts[0])])
+deflinear("imag", lambda ctx, cts: [ctx.complex(ctx.zeros_like(cts[0]), ctx.neg(cts[0]))])
+deflinear("conj", lambda ctx, cts: [ctx.conj(cts[0])])
+deflinear("complex", lambda ctx, cts: [ctx.real(cts[0]) if ctx.active[0] else None,
+                                       ctx.neg(ctx.imag(cts[0])) if ctx.active[1] else None],
+          linear=(0, 1))
 
 
 def _convert_jvp(ctx, ts):

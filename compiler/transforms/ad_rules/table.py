@@ -25,8 +25,14 @@ def spec(v: ir.Value) -> TensorSpec:
 
 
 def is_float(v_or_dtype) -> bool:
+    """Real or complex floating point: the dtypes that carry derivatives."""
     dtype = spec(v_or_dtype).dtype if isinstance(v_or_dtype, ir.Value) else np.dtype(v_or_dtype)
-    return dtype.kind == "f"
+    return dtype.kind in "fc"
+
+
+def is_complex(v_or_dtype) -> bool:
+    dtype = spec(v_or_dtype).dtype if isinstance(v_or_dtype, ir.Value) else np.dtype(v_or_dtype)
+    return dtype.kind == "c"
 
 
 class RuleContext(Builder):

@@ -5,7 +5,6 @@
 # a tour of common jax.numpy functions (creation, shape manipulation, indexing, reductions,
 # sorting, set operations, math) in the way their docstring examples use them is added.
 # Each example is reported with report_call: one that raises is reported, not fatal.
-# compat: xfail jax.numpy.fft is missing
 import jax
 import jax.numpy as jnp
 import numpy as np

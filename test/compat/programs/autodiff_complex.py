@@ -2,7 +2,6 @@
 #   https://docs.jax.dev/en/latest/notebooks/autodiff_cookbook.html
 # Changed: the checks report their values instead of printing them; the complex Cholesky
 # gradient is reported.
-# compat: xfail complex dtypes are not supported
 import jax.numpy as jnp
 from jax import grad, jvp, vjp
 from jax import random

@@ -3,7 +3,6 @@
 #   https://docs.jax.dev/en/latest/jax.numpy.html#module-jax.numpy.fft
 # Changed: written from scratch; a 64-point periodic grid.
 # Each example is reported with report_call: one that raises is reported, not fatal.
-# compat: xfail jax.numpy.fft is missing
 import jax
 import jax.numpy as jnp
 

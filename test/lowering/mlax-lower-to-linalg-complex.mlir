@@ -1,0 +1,54 @@
+// RUN: mlax-opt %s --split-input-file --mlax-lower-to-linalg --canonicalize --cse | FileCheck %s
+
+// Complex elementwise ops lower to ops of the `complex` dialect inside linalg.generic
+// bodies; convert-complex-to-standard (in the cpu pipeline) takes them to arith and math.
+
+// Tests that real, imag, conj and abs read complex elements and abs yields a real one.
+// CHECK-LABEL: func.func @parts
+// CHECK: complex.re %{{.*}} : complex<f32>
+// CHECK: complex.im %{{.*}} : complex<f32>
+// CHECK: complex.conj %{{.*}} : complex<f32>
+// CHECK: %[[A:.*]] = complex.abs %{{.*}} : complex<f32>
+// CHECK-NEXT: linalg.yield %[[A]] : f32
+func.func @parts(%z: tensor<4xcomplex<f32>>) -> (tensor<4xf32>, tensor<4xf32>, tensor<4xcomplex<f32>>, tensor<4xf32>) {
+  %0 = "mlax.real"(%z) : (tensor<4xcomplex<f32>>) -> tensor<4xf32>
+  %1 = "mlax.imag"(%z) : (tensor<4xcomplex<f32>>) -> tensor<4xf32>
+  %2 = "mlax.conj"(%z) : (tensor<4xcomplex<f32>>) -> tensor<4xcomplex<f32>>
+  %3 = "mlax.abs"(%z) : (tensor<4xcomplex<f32>>) -> tensor<4xf32>
+  return %0, %1, %2, %3 : tensor<4xf32>, tensor<4xf32>, tensor<4xcomplex<f32>>, tensor<4xf32>
+}
+
+// -----
+
+// Tests that complex(re, im) builds each element with complex.create and a real ->
+// complex conversion puts a zero imaginary part beside the converted real one.
+// CHECK-LABEL: func.func @create
+// CHECK: %[[Z:.*]] = arith.constant 0.000000e+00 : f32
+// CHECK: complex.create %{{.*}}, %{{.*}} : complex<f32>
+// CHECK: %[[E:.*]] = arith.extf %{{.*}} : f16 to f32
+// CHECK: complex.create %[[E]], %[[Z]] : complex<f32>
+func.func @create(%a: tensor<3xf32>, %b: tensor<3xf32>, %h: tensor<3xf16>) -> (tensor<3xcomplex<f32>>, tensor<3xcomplex<f32>>) {
+  %0 = "mlax.complex"(%a, %b) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xcomplex<f32>>
+  %1 = "mlax.convert_element_type"(%h) {new_dtype = complex<f32>} : (tensor<3xf16>) -> tensor<3xcomplex<f32>>
+  return %0, %1 : tensor<3xcomplex<f32>>, tensor<3xcomplex<f32>>
+}
+
+// -----
+
+// Tests that complex arithmetic, comparisons and a contraction use complex ops: the
+// dot_general accumulates complex.mul products with complex.add from a complex zero.
+// CHECK-LABEL: func.func @arith
+// CHECK: %[[ZERO:.*]] = complex.constant [0.000000e+00 : f32, 0.000000e+00 : f32] : complex<f32>
+// CHECK: complex.mul
+// CHECK: complex.div
+// CHECK: complex.eq
+// CHECK: linalg.fill ins(%[[ZERO]] : complex<f32>)
+// CHECK: %[[P:.*]] = complex.mul %{{.*}}, %{{.*}} : complex<f32>
+// CHECK-NEXT: complex.add %{{.*}}, %[[P]] : complex<f32>
+func.func @arith(%a: tensor<3xcomplex<f32>>, %b: tensor<3xcomplex<f32>>) -> (tensor<3xcomplex<f32>>, tensor<3xi1>, tensor<complex<f32>>) {
+  %0 = "mlax.mul"(%a, %b) : (tensor<3xcomplex<f32>>, tensor<3xcomplex<f32>>) -> tensor<3xcomplex<f32>>
+  %1 = "mlax.div"(%0, %b) : (tensor<3xcomplex<f32>>, tensor<3xcomplex<f32>>) -> tensor<3xcomplex<f32>>
+  %2 = "mlax.eq"(%1, %a) : (tensor<3xcomplex<f32>>, tensor<3xcomplex<f32>>) -> tensor<3xi1>
+  %3 = "mlax.dot_general"(%a, %b) {lhs_contracting_dimensions = array<i64: 0>, rhs_contracting_dimensions = array<i64: 0>, lhs_batch_dimensions = array<i64>, rhs_batch_dimensions = array<i64>} : (tensor<3xcomplex<f32>>, tensor<3xcomplex<f32>>) -> tensor<complex<f32>>
+  return %1, %2, %3 : tensor<3xcomplex<f32>>, tensor<3xi1>, tensor<complex<f32>>
+}

@@ -1,0 +1,273 @@
+"""Complex numbers: values against JAX (eagerly, under jit and under vmap), JAX's dtype
+promotion, the ordering ops JAX refuses, derivatives in JAX's convention (against JAX and
+finite differences), conversions and printing."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import mlax
+from mlax import lax
+from mlax import numpy as mnp
+from mlax.test_util import check_grads
+
+jax = pytest.importorskip("jax")
+jnp = jax.numpy
+
+Z = np.array([1.5 - 0.7j, -0.3 + 2.0j, 0.25 + 0.1j, -1.2 - 0.4j], np.complex64)
+W = np.array([0.5 + 0.5j, 1.0 - 2.0j, -0.75 + 0.2j, 2.0 + 0.0j], np.complex64)
+X = np.array([0.5, -1.0, 2.0, 0.1], np.float32)
+
+# (name, f(np_namespace, *args), args): each row runs eagerly, under jit and under vmap.
+VALUES = [
+    ("add", lambda n, a, b: a + b, (Z, W)),
+    ("sub", lambda n, a, b: a - b, (Z, W)),
+    ("mul", lambda n, a, b: a * b, (Z, W)),
+    ("div", lambda n, a, b: a / b, (Z, W)),
+    ("pow", lambda n, a, b: a ** b, (Z, W)),
+    ("integer_pow", lambda n, a: a ** 3, (Z,)),
+    ("neg", lambda n, a: -a, (Z,)),
+    ("abs", lambda n, a: n.abs(a), (Z,)),
+    ("sign", lambda n, a: n.sign(a), (Z,)),
+    ("conj", lambda n, a: n.conj(a), (Z,)),
+    ("real", lambda n, a: n.real(a), (Z,)),
+    ("imag", lambda n, a: n.imag(a), (Z,)),
+    ("angle", lambda n, a: n.angle(a), (Z,)),
+    ("angle_deg", lambda n, a: n.angle(a, deg=True), (Z,)),
+    ("exp", lambda n, a: n.exp(a), (Z,)),
+    ("exp2", lambda n, a: n.exp2(a), (Z,)),
+    ("round", lambda n, a: n.round(a * 1.7), (Z,)),
+    ("round_decimals", lambda n, a: n.round(a * 1.77, 1), (Z,)),
+    ("log", lambda n, a: n.log(a), (Z,)),
+    ("log1p", lambda n, a: n.log1p(a), (Z,)),
+    ("expm1", lambda n, a: n.expm1(a), (Z,)),
+    ("sqrt", lambda n, a: n.sqrt(a), (Z,)),
+    ("sin", lambda n, a: n.sin(a), (Z,)),
+    ("cos", lambda n, a: n.cos(a), (Z,)),
+    ("tan", lambda n, a: n.tan(a), (Z,)),
+    ("tanh", lambda n, a: n.tanh(a), (Z,)),
+    ("sinh", lambda n, a: n.sinh(a), (Z,)),
+    ("cosh", lambda n, a: n.cosh(a), (Z,)),
+    ("eq", lambda n, a, b: a == b, (Z, Z)),
+    ("ne", lambda n, a, b: a != b, (Z, W)),
+    ("isfinite", lambda n, a: n.isfinite(a / n.real(a - a)), (Z,)),
+    ("imag_unit", lambda n, a: 1j * a + 2, (X,)),
+    ("complex_of_parts", lambda n, a: lax_complex(n)(a, 2 * a), (X,)),
+    ("float_promotes", lambda n, a, b: a * b, (Z, X)),
+    ("where", lambda n, a, b: n.where(n.real(a) > 0, a, b), (Z, W)),
+    ("astype_float", lambda n, a: n.real(a.astype(n.complex64)) + 1, (X,)),
+]
+
+
+def lax_complex(n):
+    return (jax.lax if n is jnp else lax).complex
+
+
+def _close(got, want, msg):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.dtype == want.dtype, f"{msg}: dtype {got.dtype}, JAX gives {want.dtype}"
+    np.testing.assert_allclose(got, want, rtol=2e-6, atol=2e-6, err_msg=msg)
+
+
+@pytest.mark.parametrize("name,f,args", VALUES, ids=[r[0] for r in VALUES])
+def test_values_match_jax(name, f, args):
+    want = f(jnp, *[jnp.asarray(a) for a in args])
+    margs = [mnp.asarray(a) for a in args]
+    g = lambda *a: f(mnp, *a)
+    _close(g(*margs), want, f"{name} eagerly")
+    _close(mlax.jit(g)(*margs), want, f"{name} under jit")
+    _close(mlax.vmap(g)(*margs), want, f"{name} under vmap")
+
+
+@pytest.mark.parametrize("name,f", [
+    ("sum", lambda n, a: n.sum(a)),
+    ("sum_axis", lambda n, a: n.sum(a.reshape(2, 2), axis=1)),
+    ("prod", lambda n, a: n.prod(a)),
+    ("mean", lambda n, a: n.mean(a)),
+    ("var", lambda n, a: n.var(a)),
+    ("cumsum", lambda n, a: n.cumsum(a)),
+    ("cumprod", lambda n, a: n.cumprod(a)),
+    ("dot", lambda n, a: n.dot(a, a)),
+    ("vdot", lambda n, a: n.vdot(a, 2 * a + 1j)),
+    ("matmul", lambda n, a: a.reshape(2, 2) @ n.conj(a.reshape(2, 2))),
+    ("einsum", lambda n, a: n.einsum("ij,jk->ik", a.reshape(2, 2), a.reshape(2, 2) * 1j)),
+    ("norm", lambda n, a: n.linalg.norm(a)),
+])
+def test_reductions_and_products_match_jax(name, f):
+    want = f(jnp, jnp.asarray(Z))
+    _close(f(mnp, mnp.asarray(Z)), want, f"{name} eagerly")
+    _close(mlax.jit(lambda a: f(mnp, a))(mnp.asarray(Z)), want, f"{name} under jit")
+
+
+PROMOTION_TYPES = [np.bool_, np.int8, np.uint8, np.int32, np.float16, np.float32,
+                   np.complex64, int, float, complex]
+
+
+@pytest.mark.parametrize("a", PROMOTION_TYPES, ids=lambda t: t.__name__)
+def test_result_type_matches_jax(a):
+    for b in PROMOTION_TYPES:
+        assert mnp.result_type(a, b) == jnp.result_type(a, b), (a, b)
+        if a not in (int, float, complex) and b not in (int, float, complex):
+            assert mnp.promote_types(a, b) == jnp.promote_types(a, b), (a, b)
+
+
+def test_result_type_with_x64_matches_jax(x64):
+    jax.config.update("jax_enable_x64", True)
+    try:
+        types = [np.float32, np.float64, np.complex64, np.complex128, np.int64, complex]
+        for a in types:
+            for b in types:
+                assert mnp.result_type(a, b) == jnp.result_type(a, b), (a, b)
+    finally:
+        jax.config.update("jax_enable_x64", False)
+
+
+def test_complex128_with_x64(x64):
+    z = mnp.asarray(np.array([1 + 1e-12j, 2 - 3j]))
+    assert z.dtype == np.complex128
+    got = np.asarray(mnp.exp(z) * z)
+    np.testing.assert_allclose(got, np.exp(z._value) * z._value, rtol=1e-14)
+    assert mnp.imag(z).dtype == np.float64
+    assert float(mnp.imag(z)[0]) == 1e-12
+
+
+def test_scalars_and_creation():
+    assert mnp.asarray(1 + 2j).dtype == np.complex64
+    assert mnp.asarray([1, 2j]).dtype == np.complex64
+    assert mnp.asarray(np.complex128(1j)).dtype == np.complex64   # x64 off narrows, as JAX
+    assert mnp.complex64(1 + 2j).dtype == np.complex64
+    assert mnp.zeros(3, mnp.complex64).dtype == np.complex64
+    x = mnp.arange(3.0)
+    assert (1j * x).dtype == np.complex64 and (1j * x).weak_type is False
+    assert mnp.iscomplexobj(1j * x) and not mnp.iscomplexobj(x)
+
+
+def test_printing_and_conversion():
+    z = mnp.asarray(np.array([1 + 2j, 3 - 1j], np.complex64))
+    assert repr(z) == repr(jnp.asarray(np.array([1 + 2j, 3 - 1j], np.complex64)))
+    assert str(z) == str(jnp.asarray(np.array([1 + 2j, 3 - 1j], np.complex64)))
+    assert np.asarray(z).dtype == np.complex64
+    assert complex(z[1]) == 3 - 1j
+    assert str(mlax.typeof(z)) == str(jax.typeof(jnp.asarray(z._value))) == "complex64[2]"
+
+
+@pytest.mark.parametrize("f", [lambda a, b: a < b, lambda a, b: a >= b,
+                               lambda a, b: lax.max(a, b), lambda a, b: mnp.sort(a)])
+def test_ordering_raises(f):
+    z = mnp.asarray(Z)
+    with pytest.raises(TypeError, match="complex"):
+        f(z, z)
+
+
+@pytest.mark.parametrize("name,error", [("floor", TypeError), ("ceil", TypeError),
+                                        ("trunc", TypeError), ("fabs", TypeError),
+                                        ("signbit", ValueError), ("isposinf", ValueError),
+                                        ("clip", ValueError)])
+def test_real_only_functions_raise_as_jax(name, error):
+    with pytest.raises(error):
+        getattr(jnp, name)(jnp.asarray(Z))
+    with pytest.raises(error, match="complex"):
+        getattr(mnp, name)(mnp.asarray(Z))
+
+
+def test_sigmoid_of_complex_matches_jax():
+    _close(mlax.nn.sigmoid(mnp.asarray(Z)), jax.nn.sigmoid(jnp.asarray(Z)), "sigmoid")
+
+
+def test_lax_parts_check_their_operands():
+    with pytest.raises(TypeError, match="mlax.real needs a complex operand"):
+        lax.real(mnp.asarray(X))
+    with pytest.raises(TypeError, match="mlax.complex needs float32 or float64"):
+        lax.complex(mnp.arange(3), mnp.arange(3))
+    assert lax.conj(mnp.asarray(X)).dtype == jax.lax.conj(jnp.asarray(X)).dtype
+
+
+# -- derivatives ------------------------------------------------------------------------
+
+z0 = np.complex64(1.5 - 0.7j)
+
+# (name, f(np_namespace, z)) for real-valued losses of a complex argument: grad gives
+# df/dx - i df/dy, as JAX does.
+REAL_LOSSES = [
+    ("abs_sq", lambda n, z: n.abs(z) ** 2),
+    ("abs", lambda n, z: n.abs(z)),
+    ("real_sin", lambda n, z: n.real(n.sin(z)) + n.imag(z * z)),
+    ("z_conj_z", lambda n, z: n.real(z * n.conj(z))),
+    ("angle", lambda n, z: n.angle(z)),
+    ("exp_log", lambda n, z: n.imag(n.exp(z) * n.log(z))),
+    ("sum_matmul", lambda n, z: n.real(n.sum(n.outer(z, n.conj(z)) @ n.ones(1)))),
+]
+
+HOLOMORPHIC = [
+    ("sin_z", lambda n, z: n.sin(z) * z),
+    ("rational", lambda n, z: n.exp(z) / (z + 1) + n.sqrt(z)),
+    ("powers", lambda n, z: z ** 3 + z ** 2.5 + 1 / z),
+    ("tanh", lambda n, z: n.tanh(z) - n.cosh(z)),
+]
+
+
+@pytest.mark.parametrize("name,f", REAL_LOSSES, ids=[r[0] for r in REAL_LOSSES])
+def test_grad_of_real_loss_matches_jax(name, f):
+    want = jax.grad(lambda z: f(jnp, z))(z0)
+    _close(mlax.grad(lambda z: f(mnp, z))(z0), want, name)
+
+
+@pytest.mark.parametrize("name,f", HOLOMORPHIC, ids=[r[0] for r in HOLOMORPHIC])
+def test_holomorphic_grad_matches_jax(name, f):
+    want = jax.grad(lambda z: f(jnp, z), holomorphic=True)(z0)
+    got = mlax.grad(lambda z: f(mnp, z), holomorphic=True)(z0)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5)
+
+
+@pytest.mark.parametrize("name,f", REAL_LOSSES + HOLOMORPHIC,
+                         ids=[r[0] for r in REAL_LOSSES + HOLOMORPHIC])
+def test_derivatives_match_finite_differences(name, f):
+    check_grads(lambda z: f(mnp, z), (np.complex64(0.8 - 0.6j),), order=1, rtol=2e-2, atol=2e-2)
+
+
+def test_vjp_and_jvp_of_complex_functions_match_jax():
+    f = lambda n, z: n.sin(z) * n.conj(z) + n.abs(z)
+    t = np.complex64(0.3 + 2j)
+    _, jt = jax.jvp(lambda z: f(jnp, z), (z0,), (t,))
+    _, mt = mlax.jvp(lambda z: f(mnp, z), (z0,), (t,))
+    np.testing.assert_allclose(np.asarray(mt), np.asarray(jt), rtol=1e-5)
+    _, jv = jax.vjp(lambda z: f(jnp, z), z0)
+    _, mv = mlax.vjp(lambda z: f(mnp, z), z0)
+    np.testing.assert_allclose(np.asarray(mv(t)[0]), np.asarray(jv(t)[0]), rtol=1e-5)
+
+
+def test_grad_of_real_input_through_complex_values():
+    f = lambda n, x: n.sum(n.abs(n.exp(1j * x) * (x + 2j))) + n.real(n.fft.fft(x * (1 + 1j)))[1]
+    x = np.array([0.7, -0.2, 1.1, 0.4], np.float32)
+    want = jax.grad(lambda a: f(jnp, a))(x)
+    np.testing.assert_allclose(np.asarray(mlax.grad(lambda a: f(mnp, a))(x)), want, rtol=1e-5)
+
+
+def test_grad_errors_as_jax():
+    with pytest.raises(TypeError, match="For holomorphic differentiation, pass holomorphic=True"):
+        mlax.grad(lambda z: z * z)(z0)
+    with pytest.raises(TypeError, match="holomorphic=True requires inputs with complex dtype"):
+        mlax.grad(lambda x: x * 1j, holomorphic=True)(np.float32(1.0))
+    with pytest.raises(TypeError, match="holomorphic=True requires outputs with complex dtype"):
+        mlax.grad(lambda z: mnp.abs(z), holomorphic=True)(z0)
+
+
+def test_grad_under_vmap_matches_a_loop():
+    zs = mnp.asarray(Z)
+    g = mlax.grad(lambda z: mnp.abs(mnp.sin(z)) ** 2)
+    got = np.asarray(mlax.vmap(g)(zs))
+    want = np.array([np.asarray(g(z)) for z in Z])
+    np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_complex_cholesky_and_its_holomorphic_gradient_match_jax():
+    a = np.array([[5., 2. + 3j, 5j], [2. - 3j, 7., 1. + 7j], [-5j, 1. - 7j, 12.]], np.complex64)
+    np.testing.assert_allclose(np.asarray(mnp.linalg.cholesky(a)), np.linalg.cholesky(a),
+                               rtol=1e-5, atol=1e-6)
+
+    def f(n, m):
+        L = n.linalg.cholesky(m)
+        return n.sum((L - n.sin(L)) ** 2)
+    want = jax.grad(lambda m: f(jnp, m), holomorphic=True)(a)
+    got = mlax.grad(lambda m: f(mnp, m), holomorphic=True)(a)
+    np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-4, atol=1e-4)
