@@ -2,7 +2,8 @@
 (primitives.py), and structured control flow whose bodies become functions in the IR
 (control_flow.py).
 
-`igamma`, `igammac`, `igamma_grad_a`, `random_gamma_grad` and `betainc` are compositions
+`igamma`, `igammac`, `igamma_grad_a`, `random_gamma_grad`, `betainc`, `bessel_i0e`,
+`bessel_i1e`, `zeta` and `polygamma` are compositions
 written with mlax.numpy (mlax.lax_special), which sits above mlax.lax: they load on first
 use, like the names JAX has and mlax does not yet (NotImplementedError, mlax.api_names)."""
 import importlib
@@ -13,7 +14,8 @@ from mlax.lax.parallel import *  # noqa: F401,F403
 from mlax.lax.control_flow import cond, switch, while_loop, fori_loop, scan, map  # noqa: F401
 from mlax.precision import Precision, canonicalize_precision  # noqa: F401
 
-_SPECIAL = {"igamma", "igammac", "igamma_grad_a", "random_gamma_grad", "betainc"}
+_SPECIAL = {"igamma", "igammac", "igamma_grad_a", "random_gamma_grad", "betainc", "bessel_i0e",
+            "bessel_i1e", "zeta", "polygamma"}
 
 
 def __getattr__(name):
