@@ -596,7 +596,9 @@ _ZETA_COEFFS = [-7.1661652561756670113e18, 1.8152105401943546773e17, -4.59797872
 
 def _zeta_impl(x, q, *, dtype):
     """XLA's (CHLO's) Hurwitz zeta: ten terms of the series, then the Euler-Maclaurin
-    correction with twelve terms, summed by Horner's rule."""
+    correction with twelve terms, summed by Horner's rule: the k-th term's factor is
+    x (x + 1) ... (x + 2k - 2) / a^(2k - 1), so the pairs multiplied in are (x + 2j - 1)
+    (x + 2j)."""
     def c(v):
         return np.array(v, dtype)
 
@@ -613,7 +615,7 @@ def _zeta_impl(x, q, *, dtype):
     a_inverse_square = one / (a * a)
     horner_sum = jnp.zeros_like(a)
     for i in range(11):
-        factor = (x - c(22 - 2 * i)) * (x - c(21 - 2 * i))
+        factor = (x + c(22 - 2 * i)) * (x + c(21 - 2 * i))
         horner_sum = factor * (a_inverse_square * (horner_sum + c(1 / _ZETA_COEFFS[i])))
     s = s + neg_power * (c(0.5) + (x / a) * (c(1 / _ZETA_COEFFS[11]) + horner_sum))
     # The plain sum where the correction is below its rounding.
