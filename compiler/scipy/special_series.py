@@ -688,7 +688,8 @@ _hyp1f1.defjvps(
 
 def hyp1f1(a, b, x):
     """Kummer's confluent hypergeometric function 1F1(a; b; x) (real arguments): its power
-    series for |x| < 100, the asymptotic series beyond."""
+    series for |x| < 100, the asymptotic series beyond. As JAX's, large values and series
+    that cancel (x << 0) lose float32's precision: use float64 there."""
     return _hyp1f1(*_float("hyp1f1", a, b, x))
 
 
@@ -853,7 +854,9 @@ _hyp2f1.defjvps(
 
 
 def hyp2f1(a, b, c, x):
-    """The Gauss hypergeometric function 2F1(a, b; c; x) for real arguments and x <= 1."""
+    """The Gauss hypergeometric function 2F1(a, b; c; x) for real arguments and -1 <= x <= 1
+    (JAX's series: as JAX's, it diverges for x < -1 and loses float32's precision on large
+    values)."""
     return _hyp2f1(*_float("hyp2f1", a, b, c, x))
 
 
