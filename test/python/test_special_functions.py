@@ -259,5 +259,7 @@ def test_under_jit():
     _check(mlax.jit(msp.dawsn)(x), jsp.dawsn(x), 5e-7)
     _check(mlax.jit(lambda x: msp.zeta(x + 1, x))(x), jsp.zeta(x + 1, x), 1e-6)
     _check(mlax.jit(lambda x: msp.bessel_jn(x, v=2))(x), jsp.bessel_jn(x, v=2), 5e-7)
+    z = np.array([[0.5, 2.0, 7.0], [1.0, 3.0, 20.0]], f32)
+    _check(msp.bessel_jn(z, v=3, n_iter=60), jsp.bessel_jn(z, v=3, n_iter=60), 5e-7)
     _check(mlax.jit(lambda x: msp.hyp2f1(x, x, x + 2, x / 10))(x),
            jsp.hyp2f1(x, x, x + 2, x / 10), 1e-6)
