@@ -417,3 +417,266 @@ def igammac(a, x):
     a, x = _check("igammac", a, x)
     return _igammac(a, x)
 
+
+
+# -- the Bessel functions i0e, i1e ------------------------------------------------------
+# Cephes' Chebyshev expansions, as JAX's `bessel_i0e` lowering and XLA's (CHLO's)
+# `bessel_i1e` decomposition evaluate them: on [0, 8] in x / 2 - 2, beyond in 32 / x - 2.
+
+_I0E_A = {
+    np.dtype(np.float32): [
+        -1.30002500998624804212E-8, 6.04699502254191894932E-8,
+        -2.67079385394061173391E-7, 1.11738753912010371815E-6,
+        -4.41673835845875056359E-6, 1.64484480707288970893E-5,
+        -5.75419501008210370398E-5, 1.88502885095841655729E-4,
+        -5.76375574538582365885E-4, 1.63947561694133579842E-3,
+        -4.32430999505057594430E-3, 1.05464603945949983183E-2,
+        -2.37374148058994688156E-2, 4.93052842396707084878E-2,
+        -9.49010970480476444210E-2, 1.71620901522208775349E-1,
+        -3.04682672343198398683E-1, 6.76795274409476084995E-1],
+    np.dtype(np.float64): [
+        -4.41534164647933937950E-18, 3.33079451882223809783E-17,
+        -2.43127984654795469359E-16, 1.71539128555513303061E-15,
+        -1.16853328779934516808E-14, 7.67618549860493561688E-14,
+        -4.85644678311192946090E-13, 2.95505266312963983461E-12,
+        -1.72682629144155570723E-11, 9.67580903537323691224E-11,
+        -5.18979560163526290666E-10, 2.65982372468238665035E-9,
+        -1.30002500998624804212E-8, 6.04699502254191894932E-8,
+        -2.67079385394061173391E-7, 1.11738753912010371815E-6,
+        -4.41673835845875056359E-6, 1.64484480707288970893E-5,
+        -5.75419501008210370398E-5, 1.88502885095841655729E-4,
+        -5.76375574538582365885E-4, 1.63947561694133579842E-3,
+        -4.32430999505057594430E-3, 1.05464603945949983183E-2,
+        -2.37374148058994688156E-2, 4.93052842396707084878E-2,
+        -9.49010970480476444210E-2, 1.71620901522208775349E-1,
+        -3.04682672343198398683E-1, 6.76795274409476084995E-1]}
+_I0E_B = {
+    np.dtype(np.float32): [
+        3.39623202570838634515E-9, 2.26666899049817806459E-8,
+        2.04891858946906374183E-7, 2.89137052083475648297E-6,
+        6.88975834691682398426E-5, 3.36911647825569408990E-3,
+        8.04490411014108831608E-1],
+    np.dtype(np.float64): [
+        -7.23318048787475395456E-18, -4.83050448594418207126E-18,
+        4.46562142029675999901E-17, 3.46122286769746109310E-17,
+        -2.82762398051658348494E-16, -3.42548561967721913462E-16,
+        1.77256013305652638360E-15, 3.81168066935262242075E-15,
+        -9.55484669882830764870E-15, -4.15056934728722208663E-14,
+        1.54008621752140982691E-14, 3.85277838274214270114E-13,
+        7.18012445138366623367E-13, -1.79417853150680611778E-12,
+        -1.32158118404477131188E-11, -3.14991652796324136454E-11,
+        1.18891471078464383424E-11, 4.94060238822496958910E-10,
+        3.39623202570838634515E-9, 2.26666899049817806459E-8,
+        2.04891858946906374183E-7, 2.89137052083475648297E-6,
+        6.88975834691682398426E-5, 3.36911647825569408990E-3,
+        8.04490411014108831608E-1]}
+_I1E_A = {
+    np.dtype(np.float32): [
+        9.38153738649577178388E-9, -4.44505912879632808065E-8,
+        2.00329475355213526229E-7, -8.56872026469545474066E-7,
+        3.47025130813767847674E-6, -1.32731636560394358279E-5,
+        4.78156510755005422638E-5, -1.61760815825896745588E-4,
+        5.12285956168575772895E-4, -1.51357245063125314899E-3,
+        4.15642294431288815669E-3, -1.05640848946261981558E-2,
+        2.47264490306265168283E-2, -5.29459812080949914269E-2,
+        1.02643658689847095384E-1, -1.76416518357834055153E-1,
+        2.52587186443633654823E-1],
+    np.dtype(np.float64): [
+        2.77791411276104639959E-18, -2.11142121435816608115E-17,
+        1.55363195773620046921E-16, -1.10559694773538630805E-15,
+        7.60068429473540693410E-15, -5.04218550472791168711E-14,
+        3.22379336594557470981E-13, -1.98397439776494371520E-12,
+        1.17361862988909016308E-11, -6.66348972350202774223E-11,
+        3.62559028155211703701E-10, -1.88724975172282928790E-9,
+        9.38153738649577178388E-9, -4.44505912879632808065E-8,
+        2.00329475355213526229E-7, -8.56872026469545474066E-7,
+        3.47025130813767847674E-6, -1.32731636560394358279E-5,
+        4.78156510755005422638E-5, -1.61760815825896745588E-4,
+        5.12285956168575772895E-4, -1.51357245063125314899E-3,
+        4.15642294431288815669E-3, -1.05640848946261981558E-2,
+        2.47264490306265168283E-2, -5.29459812080949914269E-2,
+        1.02643658689847095384E-1, -1.76416518357834055153E-1,
+        2.52587186443633654823E-1]}
+_I1E_B = {
+    np.dtype(np.float32): [
+        -3.83538038596423702205E-9, -2.63146884688951950684E-8,
+        -2.51223623787020892529E-7, -3.88256480887769039346E-6,
+        -1.10588938762623716291E-4, -9.76109749136146840777E-3,
+        7.78576235018280120474E-1],
+    np.dtype(np.float64): [
+        7.51729631084210481353E-18, 4.41434832307170791151E-18,
+        -4.65030536848935832153E-17, -3.20952592199342395980E-17,
+        2.96262899764595013876E-16, 3.30820231092092828324E-16,
+        -1.88035477551078244854E-15, -3.81440307243700780478E-15,
+        1.04202769841288027642E-14, 4.27244001671195135429E-14,
+        -2.10154184277266431302E-14, -4.08355111109219731823E-13,
+        -7.19855177624590851209E-13, 2.03562854414708950722E-12,
+        1.41258074366137813316E-11, 3.25260358301548823856E-11,
+        -1.89749581235054123450E-11, -5.58974346219658380687E-10,
+        -3.83538038596423702205E-9, -2.63146884688951950684E-8,
+        -2.51223623787020892529E-7, -3.88256480887769039346E-6,
+        -1.10588938762623716291E-4, -9.76109749136146840777E-3,
+        7.78576235018280120474E-1]}
+
+
+def _chebyshev(x, coefficients):
+    """The Chebyshev series sum c_i T_i(x / 2) by Clenshaw's recurrence, as Cephes' chbevl."""
+    b0 = b1 = b2 = jnp.zeros_like(x)
+    for c in coefficients:
+        b2 = b1
+        b1 = b0
+        b0 = x * b1 - b2 + np.array(c, x.dtype)
+    return np.array(0.5, x.dtype) * (b0 - b2)
+
+
+def _i0e_impl(x, *, dtype):
+    z = jnp.abs(x)
+    le_8 = _chebyshev(z * np.array(0.5, dtype) - np.array(2, dtype), _I0E_A[dtype])
+    gt_8 = _chebyshev(np.array(32, dtype) / z - np.array(2, dtype), _I0E_B[dtype]) / jnp.sqrt(z)
+    return jnp.where(z <= 8, le_8, gt_8)
+
+
+def _i1e_impl(x, *, dtype):
+    z = jnp.abs(x)
+    le_8 = z * _chebyshev(z * np.array(0.5, dtype) - np.array(2, dtype), _I1E_A[dtype])
+    gt_8 = _chebyshev(np.array(32, dtype) / z - np.array(2, dtype), _I1E_B[dtype]) / jnp.sqrt(z)
+    return jnp.sign(x) * jnp.where(z <= 8, le_8, gt_8)
+
+
+@custom_jvp
+def _bessel_i0e(x):
+    return _upcast(_i0e_impl, "bessel_i0e")(x)
+
+
+@_bessel_i0e.defjvp
+def _bessel_i0e_jvp(primals, tangents):
+    x, = primals
+    g, = tangents
+    y = _bessel_i0e(x)
+    return y, g * (_bessel_i1e(x) - jnp.sign(x) * y)
+
+
+@custom_jvp
+def _bessel_i1e(x):
+    return _upcast(_i1e_impl, "bessel_i1e")(x)
+
+
+@_bessel_i1e.defjvp
+def _bessel_i1e_jvp(primals, tangents):
+    x, = primals
+    g, = tangents
+    y = _bessel_i1e(x)
+    # i1e(x) / x -> 1/2 at 0: the tiny x take the limit, as JAX.
+    eps = np.array(np.finfo(x.dtype).eps, x.dtype)
+    not_tiny = jnp.abs(x) > eps
+    safe_x = jnp.where(not_tiny, x, eps)
+    dy_dx = _bessel_i0e(safe_x) - y * (jnp.sign(safe_x) + 1 / safe_x)
+    return y, g * jnp.where(not_tiny, dy_dx, np.array(0.5, x.dtype))
+
+
+def bessel_i0e(x):
+    """The exponentially scaled modified Bessel function of order 0, exp(-|x|) I0(x)."""
+    x, = _check("bessel_i0e", x)
+    return _bessel_i0e(x)
+
+
+def bessel_i1e(x):
+    """The exponentially scaled modified Bessel function of order 1, exp(-|x|) I1(x)."""
+    x, = _check("bessel_i1e", x)
+    return _bessel_i1e(x)
+
+
+# -- the Hurwitz zeta function and polygamma ---------------------------------------------
+
+# 1 / these are the Euler-Maclaurin coefficients B_2k / (2k)! of Cephes' zeta.c (as XLA).
+_ZETA_COEFFS = [-7.1661652561756670113e18, 1.8152105401943546773e17, -4.5979787224074726105e15,
+                1.1646782814350067249e14, -2.950130727918164224e12, 7.47242496e10,
+                -1.8924375803183791606e9, 47900160.0, -1209600.0, 30240.0, -720.0, 12.0]
+
+
+def _zeta_impl(x, q, *, dtype):
+    """XLA's (CHLO's) Hurwitz zeta: ten terms of the series, then the Euler-Maclaurin
+    correction with twelve terms, summed by Horner's rule: the k-th term's factor is
+    x (x + 1) ... (x + 2k - 2) / a^(2k - 1), so the pairs multiplied in are (x + 2j - 1)
+    (x + 2j)."""
+    def c(v):
+        return np.array(v, dtype)
+
+    one = c(1)
+    a = q
+    neg_x = -x
+    initial_sum = q ** neg_x
+    for _ in range(9):
+        a = a + one
+        initial_sum = initial_sum + a ** neg_x
+    a = a + one
+    neg_power = a ** neg_x
+    s = initial_sum + neg_power * a / (x - one)
+    a_inverse_square = one / (a * a)
+    horner_sum = jnp.zeros_like(a)
+    for i in range(11):
+        factor = (x + c(22 - 2 * i)) * (x + c(21 - 2 * i))
+        horner_sum = factor * (a_inverse_square * (horner_sum + c(1 / _ZETA_COEFFS[i])))
+    s = s + neg_power * (c(0.5) + (x / a) * (c(1 / _ZETA_COEFFS[11]) + horner_sum))
+    # The plain sum where the correction is below its rounding.
+    output = jnp.where(jnp.abs(neg_power) < jnp.abs(initial_sum) * c(np.finfo(dtype).tiny),
+                       initial_sum, s)
+    nan, inf = c(np.nan), c(np.inf)
+    output = jnp.where(x < one, nan, output)                      # undefined for x < 1
+    q_le_zero = q <= 0
+    x_is_int = x == jnp.floor(x)
+    output = jnp.where(q_le_zero & ~x_is_int, nan, output)       # q <= 0 needs integer x
+    at_pole = q_le_zero & (q == jnp.floor(q))                     # poles at integer q <= 0
+    x_is_even_int = x_is_int & (jnp.fmod(x, c(2)) == 0)
+    output = jnp.where(at_pole, jnp.where(x_is_even_int, inf, nan), output)
+    return jnp.where(x == one, inf, output)                       # the harmonic series
+
+
+def _zeta(x, q):
+    return _upcast(_zeta_impl, "zeta")(x, q)
+
+
+def zeta(x, q):
+    """The Hurwitz zeta function sum_n (n + q) ** -x. JAX's lax.zeta has no derivative; this
+    one is differentiated through its Euler-Maclaurin composition (mlax.scipy.special.zeta
+    has JAX's series-expansion derivative)."""
+    x, q = _check("zeta", x, q)
+    return _zeta(x, q)
+
+
+def _polygamma_impl(m, x, *, dtype):
+    one, two = np.array(1, dtype), np.array(2, dtype)
+    sign = two * jnp.fmod(m, two) - one
+    m_plus_one = m + one
+    result = sign * jnp.exp(lax.lgamma(m_plus_one)) * _zeta(m_plus_one, x)
+    result = jnp.where(m == 0, lax.digamma(x), result)
+    not_natural = (m != jnp.floor(m)) | (m < 0)
+    return jnp.where(not_natural, np.array(np.nan, dtype), result)
+
+
+def _polygamma_in_x(m, x):
+    return _upcast(_polygamma_impl, "polygamma")(m, x)
+
+
+# m is a fixed (nondiff) argument: JAX defines no derivative in m.
+_polygamma = custom_jvp(_polygamma_in_x, nondiff_argnums=(0,))
+
+
+@_polygamma.defjvp
+def _polygamma_jvp(m, primals, tangents):
+    x, = primals
+    tx, = tangents
+    return _polygamma(m, x), tx * _polygamma(m + 1, x)
+
+
+@jit
+def _polygamma_jit(m, x):
+    return _polygamma(m, x)
+
+
+def polygamma(m, x):
+    """The polygamma function psi^(m)(x), the (m+1)-th derivative of log gamma: digamma at
+    m = 0, otherwise (-1)^(m+1) m! zeta(m + 1, x); NaN for m not a natural number.
+    Differentiable in x."""
+    m, x = _check("polygamma", m, x)
+    return _polygamma_jit(m, x)

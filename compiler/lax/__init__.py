@@ -3,7 +3,8 @@
 (control_flow.py), convolutions (convolution.py) and windowed reductions
 (windowed_reductions.py).
 
-`igamma`, `igammac`, `igamma_grad_a`, `random_gamma_grad` and `betainc` are compositions
+`igamma`, `igammac`, `igamma_grad_a`, `random_gamma_grad`, `betainc`, `bessel_i0e`,
+`bessel_i1e`, `zeta` and `polygamma` are compositions
 written with mlax.numpy (mlax.lax_special), which sits above mlax.lax: they load on first
 use, like the names JAX has and mlax does not yet (NotImplementedError, mlax.api_names).
 So is `associative_scan` (mlax.associative_scan), a composition of lax ops and jnp.flip."""
@@ -21,7 +22,8 @@ from mlax.lax.convolution import (ConvDimensionNumbers, conv, conv_dimension_num
 from mlax.lax.windowed_reductions import reduce_window, reduce_window_shape_tuple  # noqa: F401
 from mlax.precision import Precision, canonicalize_precision  # noqa: F401
 
-_SPECIAL = {"igamma", "igammac", "igamma_grad_a", "random_gamma_grad", "betainc"}
+_SPECIAL = {"igamma", "igammac", "igamma_grad_a", "random_gamma_grad", "betainc", "bessel_i0e",
+            "bessel_i1e", "zeta", "polygamma"}
 _COMPOSITIONS = {"associative_scan": "mlax.associative_scan"}
 
 

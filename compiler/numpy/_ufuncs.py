@@ -354,6 +354,18 @@ def sinc(x):
     return lax.select(is_zero, ones_like(x), lax.div(lax.sin(safe), safe))
 
 
+def i0(x):
+    """The modified Bessel function of order 0, exp(|x|) * lax.bessel_i0e(|x|), for real x
+    (its derivative is 0 at 0, as JAX's)."""
+    x = _float_args(x)[0]
+    if _aval(x).dtype.kind != "f":
+        raise ValueError(f"Unsupported input type to jax.numpy.i0: {_aval(x).dtype}")
+    # |x| as x * sign(x): the same value, with the derivative sign(x), 0 at 0 (where the
+    # derivative of lax.abs is 1).
+    abs_x = lax.mul(x, lax.sign(x))
+    return lax.mul(lax.exp(abs_x), lax.bessel_i0e(abs_x))
+
+
 def heaviside(x1, x2):
     x1, x2 = _broadcast(*_float_args(x1, x2))
     zero = zeros_like(x1)

@@ -4,7 +4,10 @@ Each function is built from mlax.numpy / mlax.lax, so it runs eagerly and under 
 vmap. Where JAX gives a function a custom derivative (xlogy, xlog1py and entr at x = 0), so
 does mlax, with JAX's rule. The incomplete gamma and beta functions are mlax.lax's (JAX's
 series and continued fractions, see mlax.lax_special); ndtri and betaln use JAX's (Cephes',
-SciPy's) approximations, so values agree with JAX's within rounding.
+SciPy's) approximations, so values agree with JAX's within rounding. The functions that
+are series, continued fractions and rational approximations (erfcx, dawsn, the Bessel
+functions, the exponential integrals, the hypergeometric functions, owens_t, zeta, polygamma,
+bernoulli, comb) are JAX's, ported in mlax.scipy.special_series.
 """
 from __future__ import annotations
 
@@ -371,6 +374,10 @@ def boxcox1p(x, lmbda):
     safe = jnp.where(zero, 1.0, lmbda)
     return jnp.where(zero, jnp.log1p(x), jnp.expm1(safe * jnp.log1p(x)) / safe)
 
+
+from mlax.scipy.special_series import (  # noqa: E402,F401
+    bernoulli, bessel_jn, comb, dawsn, erfcx, exp1, expi, expn, hyp1f1, hyp2f1, i0, i0e, i1,
+    i1e, owens_t, polygamma, sici, spence, zeta)
 
 # Names jax.scipy.special has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
 from mlax import api_names as _api_names  # noqa: E402
