@@ -32,6 +32,8 @@ import os
 import time
 from dataclasses import dataclass
 
+from mlax.runtime import tpu as tpu_runtime
+
 
 class BackendUnavailable(Exception):
     """The named backend does not exist, is not built yet, or lacks its packages."""
@@ -168,7 +170,8 @@ class Unavailable:
 _BACKENDS = {
     "cpu": "mlax.backends.cpu",
     "cuda": Unavailable("cuda", "the NVIDIA GPU backend is not built yet"),
-    "tpu": Unavailable("tpu", "the TPU (StableHLO) backend is not built yet"),
+    "tpu": "mlax.backends.tpu" if tpu_runtime.available() is None
+           else Unavailable("tpu", tpu_runtime.available()),
 }
 
 _loaded: dict[str, Backend] = {}

@@ -248,6 +248,7 @@ PASS_MODULES = [
     "mlax.transforms.verify", "mlax.transforms.simplify", "mlax.transforms.expand",
     "mlax.transforms.autodiff", "mlax.transforms.vmap",
     "mlax.lowering.structural", "mlax.lowering.linalg", "mlax.lowering.math_approx",
+    "mlax.lowering.stablehlo",
 ]
 
 
