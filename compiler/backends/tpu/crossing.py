@@ -109,7 +109,13 @@ def entry_module(text: str, entry: str, ctx: jir.Context) -> jir.Module:
     return module
 
 
+@functools.cache
+def _register_passes():
+    stablehlo.register_stablehlo_passes()
+
+
 def _legalize_chlo(module: jir.Module):
+    _register_passes()
     with module.context:
         pm = jpm.PassManager.parse("builtin.module(func.func(chlo-legalize-to-stablehlo))")
         pm.run(module.operation)

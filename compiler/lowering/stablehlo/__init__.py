@@ -133,7 +133,6 @@ _KEPT = {"builtin.module", "func.func", "func.call", "func.return"}
 
 def lower_module(module_op):
     """Lower every mlax op, constant and control-flow declaration in the module."""
-    module_op.context.allow_unregistered_dialects = True
     pending = []
 
     def collect(op):
@@ -159,6 +158,7 @@ def lower_module(module_op):
 class LowerToStablehloPass(ModulePass):
     """Lower mlax ops to StableHLO (and CHLO) ops in generic form, for XLA."""
     name = "mlax-lower-to-stablehlo"
+    creates_unregistered_ops = True
 
     def run(self, module_op):
         lower_module(module_op)
