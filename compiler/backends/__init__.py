@@ -66,10 +66,13 @@ def no_timer(name):
 class Stage:
     """One stage of a backend's path: `name` (what `--emit` and `Lowered.as_text` take)
     and the pipeline that produces it from the previous stage (None: not MLIR; the
-    backend's `translate` produces it from the last MLIR stage)."""
+    backend's `translate` produces it from the last MLIR stage). `binary_suffix`: for a
+    binary non-MLIR stage, the suffix of the file mlax-compile writes it to by default
+    (None: text)."""
     name: str
     pipeline: str | None
     description: str = ""
+    binary_suffix: str | None = None
 
 
 class Backend:

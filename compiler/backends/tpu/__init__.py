@@ -43,7 +43,8 @@ class TpuBackend(Backend):
     platform = "tpu"
     stages = (
         Stage("stablehlo", TPU_STABLEHLO, "StableHLO and CHLO ops (generic form)"),
-        Stage("stablehlo-bytecode", None, "a portable StableHLO artifact (VHLO bytecode)"),
+        Stage("stablehlo-bytecode", None, "a portable StableHLO artifact (VHLO bytecode)",
+              binary_suffix=".mlirbc"),
     )
     artifact = "not built yet (mlax-compile --target tpu emits stablehlo or stablehlo-bytecode)"
     named_pipelines = {"tpu-stablehlo": TPU_STABLEHLO, "tpu": f"{MLAX_OPT},{TPU_STABLEHLO}"}
