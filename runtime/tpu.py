@@ -40,7 +40,11 @@ def _pjrt():
     """(jax, xla_client, the device, its single-device sharding)."""
     import jax              # optional and slow to import: loaded when first needed
     from jaxlib import xla_client
-    device = jax.devices("cpu")[0]
+    try:
+        device = jax.devices("cpu")[0]
+    except RuntimeError as e:       # e.g. JAX_PLATFORMS names platforms without cpu
+        raise TpuRuntimeError(f"the tpu backend runs on XLA's CPU client, which jax does not "
+                              f"provide here ({e}); set JAX_PLATFORMS=cpu or unset it") from None
     return jax, xla_client, device, jax.sharding.SingleDeviceSharding(device)
 
 
