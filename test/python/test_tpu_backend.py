@@ -189,3 +189,35 @@ def test_mlax_compile_emits_stablehlo_bytecode(tmp_path):
     from mlax.backends.tpu import crossing
     module = stablehlo.deserialize_portable_artifact(crossing.context(), out.read_bytes())
     assert "stablehlo.tanh" in str(module)
+
+
+def test_jit_of_one_function_on_two_backends_compiles_for_each(monkeypatch):
+    """A function's compiled signatures are shared by its jits: the backend is in the key."""
+    from mlax import backends
+    tpu = backends.get("tpu")
+    calls = []
+    real = tpu.compile
+    monkeypatch.setattr(tpu, "compile", lambda *a, **k: calls.append(1) or real(*a, **k))
+
+    def f(x):
+        return x * 3 + 1
+
+    x = np.arange(4, dtype=np.float32)
+    mlax.jit(f)(x)
+    np.testing.assert_array_equal(np.asarray(mlax.jit(f, backend="tpu")(x)), x * 3 + 1)
+    assert len(calls) == 1
+    with _platform("tpu"):
+        np.testing.assert_array_equal(np.asarray(mlax.jit(f)(x)), x * 3 + 1)
+        np.asarray(jnp.sin(x))
+    assert len(calls) == 3        # the jit on the default platform, and the eager sin
+
+
+class _platform:
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        mlax.config.update("jax_platform_name", self.name)
+
+    def __exit__(self, *exc):
+        mlax.config.update("jax_platform_name", None)
