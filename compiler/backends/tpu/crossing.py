@@ -118,7 +118,11 @@ def _legalize_chlo(module: jir.Module):
     _register_passes()
     with module.context:
         pm = jpm.PassManager.parse("builtin.module(func.func(chlo-legalize-to-stablehlo))")
-        pm.run(module.operation)
+        try:
+            pm.run(module.operation)
+        except jir.MLIRError as e:
+            raise StablehloError(f"cannot expand the CHLO ops into StableHLO: "
+                                 f"{_diagnostics(e)}") from None
 
 
 def artifact(module: jir.Module, version: str = TARGET_VERSION) -> bytes:

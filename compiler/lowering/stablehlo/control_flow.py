@@ -60,11 +60,11 @@ def _lower_scan(fn, decl, ftype):
     args = list(entry.arguments)
     nc, nk = decl.num_carry, decl.num_consts
     carry, xs, consts = args[:nc], args[nc:len(args) - nk], args[len(args) - nk:]
+    ys_specs = [spec_of_type(t) for t in list(ftype.results)[nc:]]
     ys_types = list(ftype.results)[nc:]
-    y_slice_types = [ttype(spec_t.shape[1:], spec_t.dtype) for spec_t in map(spec_of_type, ys_types)]
-    x_slice_types = [ttype(spec(x).shape[1:], spec(x).dtype) for x in xs]
+    y_slice_types = [ttype(s.shape[1:], s.dtype) for s in ys_specs]
     with ir.InsertionPoint(entry):
-        ys0 = [const(spec_of_type(t).dtype, 0, spec_of_type(t).shape) for t in ys_types]
+        ys0 = [const(s.dtype, 0, s.shape) for s in ys_specs]
         init = [const(np.int32, 0)] + carry + ys0 + xs + consts
         types = [v.type for v in init]
         loop = hlo("stablehlo.while", init, types, regions=2)
@@ -82,7 +82,7 @@ def _lower_scan(fn, decl, ftype):
                 if decl.reverse else i
             zero = const(np.int32, 0)
             slices = []
-            for x, t in zip(xv, x_slice_types):
+            for x in xv:
                 s = spec(x)
                 piece = hlo("stablehlo.dynamic_slice", [x, at] + [zero] * (len(s.shape) - 1),
                             [ttype((1,) + s.shape[1:], s.dtype)],

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlax.lowering.stablehlo.builders import (compare, const, convert, is_float, is_unsigned,
-                                              op1, same, select, spec, ttype)
+from mlax.lowering.stablehlo.builders import (compare, const, convert, is_unsigned, op1, same,
+                                              select, ttype)
 
 # mlax op -> the one op computing it (same operand and result types).
 ONE_OP = {
