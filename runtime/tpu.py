@@ -63,11 +63,15 @@ def device_list():
     return xc.DeviceList((dev,))
 
 
+@functools.lru_cache(maxsize=1024)
+def _aval(shape, dtype):
+    return _pjrt()[0].core.ShapedArray(shape, dtype)
+
+
 def put(x: np.ndarray):
     """A PJRT buffer holding a copy of the NumPy array `x`."""
-    jax, xc, dev, sharding = _pjrt()
-    aval = jax.core.ShapedArray(x.shape, x.dtype)
-    return xc.batched_device_put(aval, sharding, [x], [dev], True, True)
+    _, xc, dev, sharding = _pjrt()
+    return xc.batched_device_put(_aval(x.shape, x.dtype), sharding, [x], [dev], True, True)
 
 
 class TpuCall:
