@@ -221,3 +221,19 @@ class _platform:
 
     def __exit__(self, *exc):
         mlax.config.update("jax_platform_name", None)
+
+
+def test_zero_size_arrays_match_the_cpu_backend():
+    """Windows and scans of length 0, which StableHLO's verifier rejects if emitted."""
+    def zero_size(x, e):
+        return dict(sum=jnp.sum(e, axis=0), concat=jnp.concatenate([e, e]),
+                    max=jnp.max(e, axis=1, initial=-1.0), cumsum=jnp.cumsum(e, axis=0),
+                    scan=lax.scan(lambda c, r: (c + r.sum(), r * 2), 0.0, e),
+                    sort=jnp.sort(e, axis=0), take=e[jnp.array([], jnp.int32)])
+
+    x, e = np.ones((2, 3), np.float32), np.zeros((0, 3), np.float32)
+    want = mlax.jit(zero_size)(x, e)
+    got = mlax.jit(zero_size, backend="tpu")(x, e)
+    for w, g in zip(mlax.tree_util.tree_leaves(want), mlax.tree_util.tree_leaves(got)):
+        assert np.asarray(g).shape == np.asarray(w).shape
+        np.testing.assert_array_equal(np.asarray(g), np.asarray(w))

@@ -65,6 +65,9 @@ def _lower_scan(fn, decl, ftype):
     y_slice_types = [ttype(s.shape[1:], s.dtype) for s in ys_specs]
     with ir.InsertionPoint(entry):
         ys0 = [const(s.dtype, 0, s.shape) for s in ys_specs]
+        if decl.length == 0:      # no step: no slice of the (empty) xs may be taken
+            func.ReturnOp(carry + ys0)
+            return
         init = [const(np.int32, 0)] + carry + ys0 + xs + consts
         types = [v.type for v in init]
         loop = hlo("stablehlo.while", init, types, regions=2)

@@ -35,6 +35,8 @@ def _cumulative(body, identity):
     def rule(op):
         s = op.in_specs[0]
         axis, n = op.attrs["axis"], s.shape[op.attrs["axis"]]
+        if 0 in s.shape:        # nothing to scan; a window of length 0 is invalid
+            return [op.operands[0]]
         window = [1] * len(s.shape)
         window[axis] = n
         pads = np.zeros((len(s.shape), 2), np.int64)
