@@ -9,10 +9,13 @@ warm-up, outputs blocked on with block_until_ready. Each mlax result is checked 
 NumPy reference (np.allclose); a mismatch marks the row WRONG and gets no ratio. A row that mlax
 cannot run yet (a missing transform, op or lowering) says "unsupported: <reason>" in its column
 and the run goes on. Ratio = mlax median / jax.jit median: below 1 means mlax is faster.
+The tpu column runs mlax with the tpu backend as the default platform (StableHLO run by XLA's
+CPU client, arrays copied at each call); tpu/jax is its median over jax.jit's.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib.metadata
 import json
@@ -70,6 +73,19 @@ def load_mlax():
         return Library("mlax", mlax, mlax.numpy)
     except Exception as e:  # a broken tree must still produce a table
         return Library("mlax", error=short_reason(e))
+
+
+def load_mlax_tpu():
+    """mlax with the tpu backend as the default platform (set around each of its cells):
+    StableHLO run by XLA's CPU client."""
+    lib = load_mlax()
+    if lib.available:
+        try:
+            from mlax import backends
+            backends.get("tpu")
+        except Exception as e:
+            return Library("tpu", error=short_reason(e))
+    return Library("tpu", lib.module, lib.jnp, lib.error)
 
 
 def load_jax():
@@ -211,7 +227,7 @@ def run_column(w, lib, data, settings, verbose):
     if not lib.available:
         return {"status": "n/a", "reason": lib.error}, None
     try:
-        with time_limit(settings.row_limit_s):
+        with time_limit(settings.row_limit_s), default_platform(lib):
             d = convert(data, lib.jnp.asarray)
             fn, args = w.build(lib.module, lib.jnp, d)
             out, stats = measure(fn, args, settings)
@@ -220,8 +236,21 @@ def run_column(w, lib, data, settings, verbose):
         tb = traceback.format_exc()
         if verbose:
             print(f"--- {w.name} on {lib.name}:\n{tb}", file=sys.stderr)
-        status = "unsupported" if lib.name == "mlax" else "error"
+        status = "unsupported" if lib.name in ("mlax", "tpu") else "error"
         return {"status": status, "reason": short_reason(e), "traceback": tb}, None
+
+
+@contextlib.contextmanager
+def default_platform(lib):
+    """The tpu column runs mlax with jax_platform_name = tpu (jit and eager ops)."""
+    if lib.name != "tpu":
+        yield
+        return
+    lib.module.config.update("jax_platform_name", "tpu")
+    try:
+        yield
+    finally:
+        lib.module.config.update("jax_platform_name", None)
 
 
 def run_numpy(w, data, settings):
@@ -248,7 +277,7 @@ def run_row(w, libs, mode, verbose):
             if wrong:
                 result["status"] = "wrong"
                 result["reason"] = wrong
-                if lib.name != "mlax":
+                if lib.name not in ("mlax", "tpu"):
                     notes.append(f"{lib.name} differs from reference: {wrong}")
         row["columns"][lib.name] = result
     if w.kind == "first_call":
@@ -261,11 +290,16 @@ def run_row(w, libs, mode, verbose):
         row["columns"]["numpy"] = result
 
     m, j = row["columns"]["mlax"], row["columns"]["jax"]
-    row["ratio"] = None
+    t = row["columns"].get("tpu", {"status": "n/a"})
+    row["ratio"] = row["tpu_ratio"] = None
     if m["status"] == "wrong":
         notes.insert(0, f"WRONG: {m['reason']}")
     elif m["status"] == "ok" and j["status"] == "ok":
         row["ratio"] = m["median_s"] / j["median_s"]
+    if t["status"] == "wrong":
+        notes.insert(0, f"tpu WRONG: {t['reason']}")
+    elif t["status"] == "ok" and j["status"] == "ok":
+        row["tpu_ratio"] = t["median_s"] / j["median_s"]
     row["note"] = "; ".join(notes)
     return row
 
@@ -292,14 +326,18 @@ def fmt_cell(result):
 
 
 def table(rows):
-    header = ["workload", "mlax median", "jax.jit median", "numpy median", "mlax/jax", "note"]
+    header = ["workload", "mlax median", "tpu median", "jax.jit median", "numpy median",
+              "mlax/jax", "tpu/jax", "note"]
     body = []
     for r in rows:
         c = r["columns"]
         ratio = f"{r['ratio']:.2f}x" if r["ratio"] is not None else \
             ("WRONG" if c["mlax"]["status"] == "wrong" else "-")
-        body.append([r["name"], fmt_cell(c["mlax"]), fmt_cell(c["jax"]), fmt_cell(c["numpy"]),
-                     ratio, r["note"]])
+        tpu = c.get("tpu", {"status": "n/a", "reason": ""})
+        tpu_ratio = f"{r['tpu_ratio']:.2f}x" if r.get("tpu_ratio") is not None else \
+            ("WRONG" if tpu["status"] == "wrong" else "-")
+        body.append([r["name"], fmt_cell(c["mlax"]), fmt_cell(tpu), fmt_cell(c["jax"]),
+                     fmt_cell(c["numpy"]), ratio, tpu_ratio, r["note"]])
     widths = [max(len(x[i]) for x in [header] + body) for i in range(len(header))]
     line = lambda cells: " | ".join(c.ljust(wd) for c, wd in zip(cells, widths)).rstrip()
     out = [line(header), "-+-".join("-" * wd for wd in widths)]
@@ -405,7 +443,7 @@ def main(argv=None):
         selected = [W.BY_NAME[n] for n in names]
     mode = "quick" if args.quick else "full"
 
-    libs = {"mlax": load_mlax(), "jax": load_jax()}
+    libs = {"mlax": load_mlax(), "tpu": load_mlax_tpu(), "jax": load_jax()}
     machine, vers = machine_info(), versions(libs)
     print(header_text(machine, vers, mode, libs), flush=True)
 

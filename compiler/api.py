@@ -189,7 +189,8 @@ class Jitted:
         self._concrete = concrete
         self._static_argnums, self._static_argnames, self._param_names = \
             _normalize_static(fun, static_argnums, static_argnames, donate_argnums)
-        self._options = (self._static_argnums, self._static_argnames)
+        # The cache is the function's, shared by its jits: the backend is part of the key.
+        self._options = (self._static_argnums, self._static_argnames, backend)
         self._cache = _cache_of(fun)
         # Signature of top-level Array args -> _Entry (no pytrees, no statics), an index
         # into the cache that is valid while the config is unchanged.

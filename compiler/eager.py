@@ -52,7 +52,8 @@ def check_finite(arrays, where: str):
 
 def run(name, operands, attrs):
     arrays = [to_numpy(x) for x in operands]
-    key = (name, _freeze(attrs), tuple((a.shape, a.dtype.str) for a in arrays))
+    key = (name, _freeze(attrs), tuple((a.shape, a.dtype.str) for a in arrays),
+           core.config.values["jax_platform_name"])      # the backend that compiled it
     exe = _cache.get(key)
     if exe is None:
         tm = tracing.TracedModule()

@@ -49,8 +49,8 @@ class Config:
 
     OPTIONS maps each option to (default, check); `check(name, value)` returns the value
     to store or raises ValueError saying what the option takes. Options are spelled with or
-    without JAX's `jax_` prefix. TRACE_OPTIONS change what tracing produces: they are part
-    of every compiled function's cache key.
+    without JAX's `jax_` prefix. TRACE_OPTIONS change what tracing (or, for the platform,
+    compiling) produces: they are part of every compiled function's cache key.
 
     - `compilation_cache_dir`: the persistent compilation cache (mlax/cache.py).
     - `eager_cache_size`: how many compiled one-op functions eager execution keeps (least
@@ -79,7 +79,8 @@ class Config:
         "jax_debug_infs": (False, _flag),
     }
     TRACE_OPTIONS = ("jax_enable_x64", "jax_threefry_partitionable", "jax_numpy_rank_promotion",
-                     "jax_numpy_dtype_promotion", "jax_default_matmul_precision")
+                     "jax_numpy_dtype_promotion", "jax_default_matmul_precision",
+                     "jax_platform_name")
 
     def __init__(self):
         self.values = {name: default for name, (default, _) in self.OPTIONS.items()}

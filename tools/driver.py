@@ -282,8 +282,9 @@ def run(opts) -> int:
         elif opts.emit != "module":
             with timer(opts.emit), inp.ctx:
                 data = backend.translate(inp.module, opts.emit, opts.opt_level, machine)
-            if opts.emit == "obj":
-                _write(opts, data, default=f"{inp.stem}.o", binary=True)
+            suffix = {s.name: s.binary_suffix for s in backend.stages}.get(opts.emit)
+            if suffix is not None:
+                _write(opts, data, default=f"{inp.stem}{suffix}", binary=True)
             else:
                 _write(opts, data.decode())
         else:

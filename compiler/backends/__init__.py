@@ -32,6 +32,8 @@ import os
 import time
 from dataclasses import dataclass
 
+from mlax.runtime import tpu as tpu_runtime
+
 
 class BackendUnavailable(Exception):
     """The named backend does not exist, is not built yet, or lacks its packages."""
@@ -64,10 +66,13 @@ def no_timer(name):
 class Stage:
     """One stage of a backend's path: `name` (what `--emit` and `Lowered.as_text` take)
     and the pipeline that produces it from the previous stage (None: not MLIR; the
-    backend's `translate` produces it from the last MLIR stage)."""
+    backend's `translate` produces it from the last MLIR stage). `binary_suffix`: for a
+    binary non-MLIR stage, the suffix of the file mlax-compile writes it to by default
+    (None: text)."""
     name: str
     pipeline: str | None
     description: str = ""
+    binary_suffix: str | None = None
 
 
 class Backend:
@@ -168,7 +173,8 @@ class Unavailable:
 _BACKENDS = {
     "cpu": "mlax.backends.cpu",
     "cuda": Unavailable("cuda", "the NVIDIA GPU backend is not built yet"),
-    "tpu": Unavailable("tpu", "the TPU (StableHLO) backend is not built yet"),
+    "tpu": "mlax.backends.tpu" if tpu_runtime.available() is None
+           else Unavailable("tpu", tpu_runtime.available()),
 }
 
 _loaded: dict[str, Backend] = {}

@@ -132,8 +132,12 @@ class Option:
 @dataclasses.dataclass(frozen=True)
 class ModulePass:
     """Base of every mlax pass; see the module docstring. Subclasses set `name` and
-    define `run(module_op)`, which transforms the module in place."""
+    define `run(module_op)`, which transforms the module in place. A pass that creates
+    ops of dialects mlax's context does not register (StableHLO, in generic form) sets
+    `creates_unregistered_ops`: a pipeline holding it allows unregistered dialects in its
+    context before it runs (MLIR forbids changing that while passes run)."""
     name: ClassVar[str]
+    creates_unregistered_ops: ClassVar[bool] = False
 
     def run(self, module_op) -> None:
         raise NotImplementedError
@@ -248,6 +252,7 @@ PASS_MODULES = [
     "mlax.transforms.verify", "mlax.transforms.simplify", "mlax.transforms.expand",
     "mlax.transforms.autodiff", "mlax.transforms.vmap",
     "mlax.lowering.structural", "mlax.lowering.linalg", "mlax.lowering.math_approx",
+    "mlax.lowering.stablehlo",
 ]
 
 
@@ -337,6 +342,8 @@ def build_pass_manager(pipeline: str, ctx=None, print_ir_after_all=False, timing
         if name in PASSES:
             cls = PASSES[name]
             w = _python_pass(cls.from_text(options))
+            if cls.creates_unregistered_ops:
+                (ctx or ir.Context.current).allow_unregistered_dialects = True
             wrappers.append(w)
             pm.add(w, name=name, argument=name, description=cls.summary())
         else:

@@ -1,5 +1,6 @@
 """Smoke test of the benchmark harness: `benchmarks/run.py --quick --only selu` runs in a
-subprocess, exits 0, and prints a numeric (and checked-correct) mlax time for selu."""
+subprocess, exits 0, and prints a numeric (and checked-correct) mlax time for selu, and a
+tpu time when jax is installed."""
 import json
 import os
 import re
@@ -22,13 +23,13 @@ def test_quick_selu_prints_numeric_mlax_column(tmp_path):
     assert lines[0].startswith("machine: ")
     header = next(ln for ln in lines if ln.startswith("workload"))
     columns = [c.strip() for c in header.split("|")]
-    assert columns[:5] == ["workload", "mlax median", "jax.jit median", "numpy median",
-                           "mlax/jax"]
+    assert columns[:7] == ["workload", "mlax median", "tpu median", "jax.jit median",
+                           "numpy median", "mlax/jax", "tpu/jax"]
     rows = [ln for ln in lines if ln.split("|")[0].strip() == "selu"]
     assert len(rows) == 1, proc.stdout
     cells = [c.strip() for c in rows[0].split("|")]
     assert TIME.match(cells[1]), f"mlax column is not a time: {cells[1]!r}"
-    assert TIME.match(cells[3]), f"numpy column is not a time: {cells[3]!r}"
+    assert TIME.match(cells[4]), f"numpy column is not a time: {cells[4]!r}"
     assert "WRONG" not in rows[0]
 
     report = json.loads(out_json.read_text())
@@ -38,6 +39,9 @@ def test_quick_selu_prints_numeric_mlax_column(tmp_path):
     assert mlax["median_s"] > 0 and mlax["reps"] >= 2
     if row["columns"]["jax"]["status"] == "ok":
         assert row["ratio"] == mlax["median_s"] / row["columns"]["jax"]["median_s"]
+        tpu = row["columns"]["tpu"]     # the tpu backend needs the same jax/jaxlib
+        assert tpu["status"] == "ok" and TIME.match(cells[2]), cells[2]
+        assert row["tpu_ratio"] == tpu["median_s"] / row["columns"]["jax"]["median_s"]
 
 
 def test_unknown_workload_is_a_clear_error():

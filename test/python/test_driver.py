@@ -10,6 +10,7 @@ import pytest
 
 from mlax.tools import driver, driver_specs
 from mlax.runtime import aot
+from mlax.runtime import tpu as tpu_runtime
 from mlax.stages import ShapeDtypeStruct
 
 INPUTS = os.path.join(os.path.dirname(__file__), os.pardir, "driver", "Inputs")
@@ -71,7 +72,9 @@ def test_bad_spec_points_at_the_problem(text, message, pos):
     ([LINREG], "name the function to compile"),
     ([LINREG + ":predict", "--emit", "bitcode"], "unknown --emit stage 'bitcode'"),
     ([LINREG + ":predict", "--target", "cuda"], "backend 'cuda' is not available: the NVIDIA"),
-    ([LINREG + ":predict", "--target", "tpu"], "backend 'tpu' is not available: the TPU"),
+    ([LINREG + ":predict", "--target", "tpu", "--cpu", "znver4"],
+     "the tpu backend takes no --target-triple, --cpu or --cpu-features"
+     if tpu_runtime.available() is None else "pip install 'mlax[tpu]'"),
     ([LINREG + ":predict", "--target", "gpu"], "unknown backend 'gpu'"),
     ([LINREG + ":predict", "--frobnicate"], "unrecognized arguments: --frobnicate"),
     (["missing.py:f"], "cannot open input file 'missing.py'"),

@@ -8,11 +8,15 @@ The tables are read from the modules that own them, by their public names:
   mlax.transforms.vmap: BATCHING_RULES
   mlax.transforms.expand: EXPANDERS
   mlax.lowering.linalg: LOWERINGS; mlax.lowering.structural: LOWER_KINDS
-A new op adds an entry to each table; a new backend adds its row to BACKEND_LOWERINGS."""
+  mlax.lowering.stablehlo: LOWERINGS, LOWER_KINDS, UNSUPPORTED (the tpu backend's)
+A new op adds an entry to each table; a new backend adds its row to BACKEND_LOWERINGS.
+A backend may claim a subset of the ops if it names every other op, with the reason, in
+its table of unsupported ops: a new op fails the test until it is lowered or listed."""
 import pytest
 
 from mlax import backends, passes
 from mlax.dialects import OPS, structural
+from mlax.lowering import stablehlo
 from mlax.lowering.linalg import LOWERINGS
 from mlax.lowering.structural import LOWER_KINDS
 from mlax.transforms.ad_rules import JVP_RULES, NON_DIFFERENTIABLE, VJP_RULES
@@ -28,9 +32,11 @@ TRANSFORM_KINDS = {"jvp", "vjp", "grad", "vmap"}
 CALL_KINDS = sorted(set(structural.KINDS) - TRANSFORM_KINDS)
 
 # backend -> (its lowering of each op, its lowering of each structural kind not expanded
-# by the target-neutral pipeline). The cpu backend claims every op.
+# by the target-neutral pipeline, the ops it does not lower with the reason). The cpu
+# backend claims every op.
 BACKEND_LOWERINGS = {
-    "cpu": (LOWERINGS, LOWER_KINDS),
+    "cpu": (LOWERINGS, LOWER_KINDS, {}),
+    "tpu": (stablehlo.LOWERINGS, stablehlo.LOWER_KINDS, stablehlo.UNSUPPORTED),
 }
 
 # What a rule table may be keyed by besides ops: calls of the structural kinds, and calls
@@ -75,7 +81,7 @@ def test_rule_tables_name_only_ops_and_calls(table):
 def test_every_structural_kind_is_expanded_or_lowered():
     """A transform or custom-derivative declaration gets its body from the target-neutral
     pipeline (EXPANDERS); a control-flow one from each backend (checked below)."""
-    lowered_somewhere = set().union(*(kinds for _, kinds in BACKEND_LOWERINGS.values()))
+    lowered_somewhere = set().union(*(kinds for _, kinds, _ in BACKEND_LOWERINGS.values()))
     missing = [k for k in structural.KINDS if k not in EXPANDERS and k not in lowered_somewhere]
     assert not missing, f"structural kinds nothing gives a body: {missing}"
 
@@ -91,9 +97,18 @@ def test_every_usable_backend_has_a_row():
 
 @pytest.mark.parametrize("backend", sorted(BACKEND_LOWERINGS))
 def test_every_op_and_kind_lowers_on_the_backend(backend):
-    ops, kinds = BACKEND_LOWERINGS[backend]
-    missing = [n for n in OPS if n not in ops]
+    ops, kinds, unsupported = BACKEND_LOWERINGS[backend]
+    missing = [n for n in OPS if n not in ops and n not in unsupported]
     missing += [f"mlax.{k}" for k in structural.KINDS if k not in EXPANDERS and k not in kinds]
-    assert not missing, f"no {backend} lowering for {missing}"
+    assert not missing, f"no {backend} lowering for {missing} (lower them, or list them with the reason among the backend's unsupported ops)"
     stale = sorted(set(ops) - set(OPS)) + sorted(set(kinds) - set(structural.KINDS))
     assert not stale, f"{backend} lowers what is neither an op nor a kind: {stale}"
+
+
+@pytest.mark.parametrize("backend", sorted(BACKEND_LOWERINGS))
+def test_unsupported_ops_are_ops_with_reasons(backend):
+    ops, _, unsupported = BACKEND_LOWERINGS[backend]
+    for name, why in unsupported.items():
+        assert name in OPS, f"{backend} lists {name} as unsupported, which is not an op"
+        assert name not in ops, f"{backend} both lowers {name} and lists it as unsupported"
+        assert isinstance(why, str) and why.strip(), f"{backend}: {name} has no reason"

@@ -31,7 +31,7 @@ class CpuBackend(Backend):
         Stage("llvm", pipelines.CPU_LLVM, "the LLVM dialect, scheduled and bufferized"),
         Stage("llvm-ir", None, "optimized LLVM IR"),
         Stage("asm", None, "assembly"),
-        Stage("obj", None, "an object file"),
+        Stage("obj", None, "an object file", binary_suffix=".o"),
     )
     artifact = "a compiled module directory: a shared library, mlax_module.json, __init__.py"
     named_pipelines = pipelines.PIPELINES

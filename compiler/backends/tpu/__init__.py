@@ -1,0 +1,87 @@
+"""The tpu backend: mlax -> StableHLO -> a portable artifact -> XLA (PJRT).
+
+TPUs run only XLA, and XLA's portable input is StableHLO. `--mlax-lower-to-stablehlo`
+(mlax.lowering.stablehlo) lowers the traced module after the shared MLAX_OPT; the module
+then crosses into jaxlib's MLIR, is verified there and serialized as a versioned
+portable artifact (crossing.py), which XLA compiles. No TPU is attached to these
+machines: XLA's CPU client stands in for the chip (mlax.runtime.tpu), with the CPU's
+numerics. Needs the optional jax/jaxlib packages (`pip install 'mlax[tpu]'`); without
+them the backend is registered Unavailable with that hint.
+
+Files:
+- crossing.py: the module from mlax's context to jaxlib's, verification, the artifact,
+  compiling it with PJRT.
+"""
+from __future__ import annotations
+
+from mlax.backends import Backend, BackendError, Stage, no_timer
+from mlax.backends.tpu import crossing
+from mlax.dialects import privatize
+from mlax.lowering import stablehlo
+from mlax.passes import run_pipeline
+from mlax.runtime.tpu import TpuExecutable
+from mlax.transforms import MLAX_OPT
+
+TPU_STABLEHLO = "mlax-lower-to-stablehlo"
+
+
+class TpuMachine:
+    """What code is generated for: the StableHLO version of the artifact and the PJRT
+    platform that compiles it."""
+    arch = "tpu"
+
+    def __init__(self, version=crossing.TARGET_VERSION):
+        self.version = version
+
+    def describe(self):
+        return {"stablehlo_version": self.version, "executed_by": "XLA CPU (stand-in)"}
+
+
+class TpuBackend(Backend):
+    """StableHLO for XLA; XLA's CPU client stands in for a TPU."""
+    name = "tpu"
+    platform = "tpu"
+    stages = (
+        Stage("stablehlo", TPU_STABLEHLO, "StableHLO and CHLO ops (generic form)"),
+        Stage("stablehlo-bytecode", None, "a portable StableHLO artifact (VHLO bytecode)",
+              binary_suffix=".mlirbc"),
+    )
+    artifact = "not built yet (mlax-compile --target tpu emits stablehlo or stablehlo-bytecode)"
+    named_pipelines = {"tpu-stablehlo": TPU_STABLEHLO, "tpu": f"{MLAX_OPT},{TPU_STABLEHLO}"}
+    lowerings = stablehlo.LOWERINGS
+
+    def compile(self, module, entries, opt_level=None, pipeline=None):
+        privatize(module, entries)
+        run_pipeline(module, pipeline if pipeline is not None else f"{MLAX_OPT},{self.pipeline()}")
+        text = crossing.generic_text(module)
+        exes = {}
+        for name, out_specs in entries.items():
+            ctx = crossing.context()
+            data = crossing.artifact(crossing.entry_module(text, name, ctx))
+            exes[name] = TpuExecutable(crossing.compile_entry(data), out_specs)
+        return exes, True
+
+    def translate(self, module, stage, opt_level=3, machine=None):
+        if stage != "stablehlo-bytecode":
+            raise BackendError(f"the tpu backend has no stage {stage!r}")
+        text = crossing.generic_text(module)
+        ctx = crossing.context()
+        version = (machine or self.machine_target()).version
+        return crossing.artifact(crossing.parse(text, ctx), version)
+
+    def save(self, path, modules, entries, opt_level=3, machine=None, creator="mlax",
+             timer=no_timer):
+        raise BackendError("the tpu backend cannot write a compiled module yet; "
+                           "emit --emit stablehlo or stablehlo-bytecode instead")
+
+    def machine_target(self, triple=None, cpu=None, features=None):
+        if triple or cpu or features:
+            raise BackendError("the tpu backend takes no --target-triple, --cpu or "
+                               "--cpu-features: it writes StableHLO for XLA")
+        return TpuMachine()
+
+    def cache_key(self, machine):
+        return [f"stablehlo={machine.version}"]
+
+
+BACKEND = TpuBackend()

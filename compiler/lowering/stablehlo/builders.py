@@ -1,0 +1,207 @@
+"""Shared builders of the StableHLO lowering: ops in generic form, types, constants,
+attributes, and reducer regions.
+
+The ops are built in mlax's own MLIR context, where the stablehlo and chlo dialects are
+not registered: `hlo("stablehlo.add", ...)` creates an unregistered op (the driver allows
+them), whose attributes are builtin attributes or dialect attributes kept as parsed text
+(`enum_attr`). Nothing here checks StableHLO's rules; the real verifier does, once the
+module is in jaxlib's context (mlax.backends.tpu.crossing).
+"""
+from __future__ import annotations
+
+import numpy as np
+from mlir import ir
+
+from mlax.dialects import spec_of_type, tensor_type
+
+
+def is_float(dtype) -> bool:
+    return np.dtype(dtype).kind == "f"
+
+
+def is_bool(dtype) -> bool:
+    return np.dtype(dtype) == np.bool_
+
+
+def is_unsigned(dtype) -> bool:
+    return np.dtype(dtype).kind == "u"
+
+
+def ttype(shape, dtype) -> ir.RankedTensorType:
+    return tensor_type(tuple(shape), np.dtype(dtype))
+
+
+def spec(v: ir.Value):
+    """The (shape, dtype) TensorSpec of a value."""
+    return spec_of_type(v.type)
+
+
+# ---------------------------------------------------------------------------------------
+# Ops
+
+def hlo(name, operands, result_types, attrs=None, regions=0) -> ir.Operation:
+    """An op `name` (stablehlo.* or chlo.*) at the insertion point and location."""
+    return ir.Operation.create(name, results=list(result_types), operands=list(operands),
+                               attributes=dict(attrs or {}), regions=regions)
+
+
+def op1(name, operands, result_type, **attrs) -> ir.Value:
+    """The one result of op `name`."""
+    return hlo(name, operands, [result_type], attrs).result
+
+
+def same(name, *operands, **attrs) -> ir.Value:
+    """An elementwise op whose result has the type of its first operand."""
+    return op1(name, operands, operands[0].type, **attrs)
+
+
+def block(op: ir.Operation, region: int, arg_types) -> ir.Block:
+    """The entry block of `op`'s region, with arguments of `arg_types`."""
+    return op.regions[region].blocks.append(*arg_types)
+
+
+def ret(values, name="stablehlo.return"):
+    hlo(name, values, [])
+
+
+# ---------------------------------------------------------------------------------------
+# Attributes
+
+def i64s(values) -> ir.Attribute:
+    return ir.DenseI64ArrayAttr.get([int(v) for v in values])
+
+
+def i64(value) -> ir.Attribute:
+    return ir.IntegerAttr.get(ir.IntegerType.get_signless(64), int(value))
+
+
+def boolean(value) -> ir.Attribute:
+    return ir.BoolAttr.get(bool(value))
+
+
+def enum_attr(text) -> ir.Attribute:
+    """A stablehlo dialect attribute from its textual form, e.g.
+    '#stablehlo<comparison_direction LT>' (an opaque attribute in mlax's context)."""
+    return ir.Attribute.parse(text)
+
+
+def dims(values) -> str:
+    return "[" + ", ".join(str(int(v)) for v in values) + "]"
+
+
+# ---------------------------------------------------------------------------------------
+# Constants, conversions, comparisons
+
+def _scalar_attr(dtype, value):
+    dtype = np.dtype(dtype)
+    t = tensor_type((), dtype).element_type
+    if is_float(dtype):
+        return ir.FloatAttr.get(t, float(value))
+    if is_bool(dtype):
+        return ir.IntegerAttr.get(t, int(bool(value)))
+    v = int(value)
+    if is_unsigned(dtype) and v >= 1 << (8 * dtype.itemsize - 1):
+        v -= 1 << (8 * dtype.itemsize)    # the same bits, as the binding wants them
+    return ir.IntegerAttr.get(t, v)
+
+
+def const(dtype, value, shape=()) -> ir.Value:
+    """A splat stablehlo.constant of `shape`."""
+    t = ttype(shape, dtype)
+    return op1("stablehlo.constant", [], t,
+               value=ir.DenseElementsAttr.get_splat(t, _scalar_attr(dtype, value)))
+
+
+def const_array(array) -> ir.Value:
+    """A stablehlo.constant holding `array` (int64 or int32 values)."""
+    array = np.ascontiguousarray(array)
+    t = ttype(array.shape, array.dtype)
+    return op1("stablehlo.constant", [], t, value=ir.DenseElementsAttr.get(array, type=t))
+
+
+def compare_type(dtype) -> str:
+    """stablehlo.compare's compare_type for operands of `dtype`, as JAX chooses it."""
+    if is_float(dtype):
+        return "FLOAT"
+    return "UNSIGNED" if is_unsigned(dtype) or is_bool(dtype) else "SIGNED"
+
+
+def compare(direction, x, y, kind=None) -> ir.Value:
+    """stablehlo.compare (direction EQ, NE, LT, LE, GT, GE), bool result of x's shape."""
+    s = spec(x)
+    kind = kind or compare_type(s.dtype)
+    return op1("stablehlo.compare", [x, y], ttype(s.shape, np.bool_),
+               comparison_direction=enum_attr(f"#stablehlo<comparison_direction {direction}>"),
+               compare_type=enum_attr(f"#stablehlo<comparison_type {kind}>"))
+
+
+def convert(x, dtype) -> ir.Value:
+    """x converted to `dtype` with JAX's semantics (to bool: x != 0)."""
+    s = spec(x)
+    if np.dtype(dtype) == s.dtype:
+        return x
+    if is_bool(dtype):
+        return compare("NE", x, const(s.dtype, 0, s.shape))
+    return op1("stablehlo.convert", [x], ttype(s.shape, dtype))
+
+
+def select(pred, on_true, on_false) -> ir.Value:
+    return op1("stablehlo.select", [pred, on_true, on_false], on_true.type)
+
+
+def broadcast(x, shape, broadcast_dimensions) -> ir.Value:
+    return op1("stablehlo.broadcast_in_dim", [x], ttype(shape, spec(x).dtype),
+               broadcast_dimensions=i64s(broadcast_dimensions))
+
+
+def reshape(x, shape) -> ir.Value:
+    return op1("stablehlo.reshape", [x], ttype(shape, spec(x).dtype))
+
+
+def lowest(dtype):
+    """The identity of max over `dtype`."""
+    if is_float(dtype):
+        return -np.inf
+    return False if is_bool(dtype) else np.iinfo(dtype).min
+
+
+def highest(dtype):
+    """The identity of min over `dtype`."""
+    if is_float(dtype):
+        return np.inf
+    return True if is_bool(dtype) else np.iinfo(dtype).max
+
+
+# ---------------------------------------------------------------------------------------
+# Reducer regions
+
+def scalar_body(op: ir.Operation, region: int, dtypes, body):
+    """Fill `op`'s region with a block of 0-d arguments (two per dtype in `dtypes`, as a
+    reducer's are: all the accumulators, then all the new values) whose results are
+    body(*args), returned with stablehlo.return."""
+    types = [ttype((), d) for d in dtypes] * 2
+    blk = block(op, region, types)
+    with ir.InsertionPoint(blk):
+        ret(body(*blk.arguments))
+
+
+def reduce(xs, inits, axes, body) -> list:
+    """stablehlo.reduce of `xs` over `axes` with the reducer body(accs..., xs...)."""
+    specs = [spec(x) for x in xs]
+    shape = [n for i, n in enumerate(specs[0].shape) if i not in axes]
+    op = hlo("stablehlo.reduce", list(xs) + list(inits),
+             [ttype(shape, s.dtype) for s in specs], {"dimensions": i64s(sorted(axes))},
+             regions=1)
+    scalar_body(op, 0, [s.dtype for s in specs], body)
+    return list(op.results)
+
+
+BINARY_OPS = {
+    "add": "stablehlo.add", "mul": "stablehlo.multiply", "max": "stablehlo.maximum",
+    "min": "stablehlo.minimum", "and": "stablehlo.and", "or": "stablehlo.or",
+}
+
+
+def binary(kind):
+    """A reducer body of one stablehlo op (`kind` as in BINARY_OPS)."""
+    return lambda a, b: [same(BINARY_OPS[kind], a, b)]
