@@ -281,7 +281,8 @@ class Jitted:
                 and treedef == tree_flatten((list(args), {}))[1]:
             self._index(tuple((a.shape, a.dtype, a.weak_type) for a in args), entry)
         outs = exe([to_numpy(x) for x in leaves])
-        eager.check_finite(outs, f"jit({getattr(self._fun, '__name__', 'fn')})")
+        if eager.checking_finite():
+            eager.check_finite(outs, f"jit({getattr(self._fun, '__name__', 'fn')})")
         return entry.out_tree.unflatten([Array(o, w) for o, w in zip(outs, entry.out_weak)])
 
     def _index(self, sig, entry):

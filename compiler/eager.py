@@ -34,6 +34,12 @@ def _freeze(v):
     return v
 
 
+def checking_finite() -> bool:
+    """Whether `jax_debug_nans` or `jax_debug_infs` is on (read on every call: cheap)."""
+    values = core.config.values
+    return values["jax_debug_nans"] or values["jax_debug_infs"]
+
+
 def check_finite(arrays, where: str):
     """With `jax_debug_nans` / `jax_debug_infs` on, raise FloatingPointError, as JAX does, when
     an array of `arrays` (NumPy) holds a NaN / an infinity; `where` names the op or function."""
@@ -66,5 +72,6 @@ def run(name, operands, attrs):
         _cache.put(key, exe)
     weak = tracing._result_weak(name, operands)
     outs = exe(arrays)
-    check_finite(outs, name.removeprefix("mlax."))
+    if checking_finite():
+        check_finite(outs, name.removeprefix("mlax."))
     return [Array(o, weak) for o in outs]
