@@ -191,7 +191,7 @@ def test_spec_nested_deeper_than_python_recursion(capsys):
 # ---------------------------------------------------------------------------------------
 # Element types, dynamic shapes, encodings
 
-@pytest.mark.parametrize("element", ["complex<f32>", "f8E4M3FN", "index", "i7"])
+@pytest.mark.parametrize("element", ["complex<f16>", "f8E4M3FN", "index", "i7"])
 def test_element_type_without_a_dtype_is_an_error_at_the_op(tmp_path, capsys, element):
     # Used to print the walk callback's Python traceback.
     path = tmp_path / "t.mlir"
