@@ -44,47 +44,18 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, func
 
-from mlax.dialects import op_attrs, spec_of_type
+from mlax.dialects import spec_of_type
 from mlax.lowering.linalg import (collectives, cumulative, elementwise, fft, indexing,
                                   lapack, random_bits, reductions, shape, sort, special,
                                   windows)
 from mlax.lowering.linalg.builders import storage_type, wrap
+from mlax.lowering.rules import Op, union
 from mlax.passes import ModulePass, PassError, register
 
 
-class Op:
-    """An mlax op being lowered, with its types as they were before lowering began."""
-
-    def __init__(self, op, in_specs, out_specs):
-        self.op = op
-        self.name = op.name
-        self.in_specs = in_specs
-        self.out_specs = out_specs
-        self.attrs = op_attrs(op)
-
-    @property
-    def operands(self):
-        return list(self.op.operands)
-
-    @property
-    def in_dtypes(self):
-        return [s.dtype for s in self.in_specs]
-
-
-def _union(*families):
-    """The union of the families' tables; no op has two rules."""
-    table = {}
-    for family in families:
-        for name, rule in family.LOWERINGS.items():
-            if name in table:
-                raise ValueError(f"two linalg lowerings of '{name}' (one in {family.__name__})")
-            table[name] = rule
-    return table
-
-
 # Op name -> rule(op: Op) -> list[ir.Value] (see the module's docstring).
-LOWERINGS = _union(elementwise, special, shape, reductions, indexing, cumulative, sort,
-                   random_bits, lapack, collectives, windows, fft)
+LOWERINGS = union("linalg", elementwise, special, shape, reductions, indexing, cumulative,
+                  sort, random_bits, lapack, collectives, windows, fft)
 
 
 # ---------------------------------------------------------------------------------------

@@ -37,45 +37,17 @@ from __future__ import annotations
 
 from mlir import ir
 
-from mlax.dialects import op_attrs, spec_of_type, structural
+from mlax.dialects import spec_of_type, structural
 from mlax.lowering.stablehlo import (control_flow, cumulative, elementwise, indexing,
                                      random_bits, reductions, shape, sort)
 from mlax.lowering.stablehlo.builders import hlo
+from mlax.lowering.rules import Op, union
 from mlax.passes import ModulePass, PassError, register
 
 
-class Op:
-    """An mlax op being lowered, with its operand and result specs."""
-
-    def __init__(self, op, in_specs, out_specs):
-        self.op = op
-        self.name = op.name
-        self.in_specs = in_specs
-        self.out_specs = out_specs
-        self.attrs = op_attrs(op)
-
-    @property
-    def operands(self):
-        return list(self.op.operands)
-
-    @property
-    def in_dtypes(self):
-        return [s.dtype for s in self.in_specs]
-
-
-def _union(*families):
-    """The union of the families' tables; no op has two rules."""
-    table = {}
-    for family in families:
-        for name, rule in family.LOWERINGS.items():
-            if name in table:
-                raise ValueError(f"two StableHLO lowerings of '{name}' (one in {family.__name__})")
-            table[name] = rule
-    return table
-
-
 # Op name -> rule(op: Op) -> list[ir.Value] (see the module's docstring).
-LOWERINGS = _union(elementwise, shape, reductions, indexing, cumulative, sort, random_bits)
+LOWERINGS = union("StableHLO", elementwise, shape, reductions, indexing, cumulative, sort,
+                  random_bits)
 
 # Structural kind -> rule(fn, decl, ftype) giving its declaration a body.
 LOWER_KINDS = control_flow.LOWER_KINDS
