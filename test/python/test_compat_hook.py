@@ -74,6 +74,11 @@ def test_run_a_script_with_the_hook(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "mlax.compat"], capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 2 and "usage" in proc.stderr
+    for args, what in (([str(tmp_path / "missing.py")], "can't open file"),
+                       (["-m", "no_such_module_here"], "no module named")):
+        proc = subprocess.run([sys.executable, "-m", "mlax.compat", *args], capture_output=True,
+                              text=True, timeout=300)
+        assert proc.returncode == 2 and what in proc.stderr and "Traceback" not in proc.stderr
 
 
 OPTAX_PROGRAM = """
