@@ -210,6 +210,8 @@ def placed_executable(exe, placement, out_avals, fname):
     """The backend's executable called with the placement's layouts; results left
     unspecified get the layout XLA chose, over the placement's mesh."""
     placed = getattr(exe, "placed", None)
+    if placed is None and len(placement.devices) == 1:
+        return exe      # one device that holds everything: nothing to place
     if placed is None:
         raise NotImplementedError(f"jit of {fname} is placed on devices "
                                   f"{_ids(placement.devices)}, but its backend cannot run a "

@@ -113,8 +113,8 @@ class PartitionSpec(tuple):
                                 f"tuple of names, got {p!r}")
         return super().__new__(cls, partitions)
 
-    def __repr__(self):
-        return "PartitionSpec(" + ", ".join(repr(p) for p in self) + ")"
+    def __repr__(self):      # as JAX prints it: P('x', 'y'), P('b',), P()
+        return "P" + tuple.__repr__(self)
 
     def axes_of(self, dim) -> tuple:
         """The mesh axes splitting dimension `dim`, in order."""

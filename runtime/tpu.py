@@ -335,8 +335,10 @@ class TpuExecutable:
         """Per output, the layout XLA chose: (tile counts, device ids in tile order)."""
         xc = _pjrt()[1]
         tiles = []
-        for op, (shape, _) in zip(self.call.loaded.get_output_shardings(),
-                                  self.call.out_specs):
+        shardings = self.call.loaded.get_output_shardings()   # None on one device
+        if shardings is None:
+            return [((1,) * len(shape), self.device_ids[:1]) for shape, _ in self.call.out_specs]
+        for op, (shape, _) in zip(shardings, self.call.out_specs):
             hlo = xc.HloSharding.from_proto(op)
             if hlo.is_replicated() or not hlo.is_tiled():
                 tiles.append(((1,) * len(shape) + (len(self.device_ids),), self.device_ids))
