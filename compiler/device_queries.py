@@ -1,8 +1,9 @@
 """JAX's device and process queries, answered for mlax's single process and its backends.
 
-mlax runs in one process with one device per backend (the CPU backend's device is the whole
-machine: its code is multithreaded inside each call), so `device_count()` is 1 and
-`process_index()` is 0, as JAX reports on a one-CPU host."""
+mlax runs in one process; a backend lists its devices (`Backend.devices()`): the CPU
+backend's one device is the whole machine (its code is multithreaded inside each call), the
+tpu backend has one per device of XLA's CPU client (8 with
+`XLA_FLAGS=--xla_force_host_platform_device_count=8`). `process_index()` is 0."""
 from __future__ import annotations
 
 import contextlib
@@ -87,7 +88,7 @@ def print_environment_info(return_string: bool = False):
              f"mlir:    {version('xtc-mlir-python-bindings')}",
              f"python:  {sys.version}",
              f"machine: {platform.machine()} {platform.system()} {platform.release()}",
-             f"backend: {default_backend()}, {device_count()} device"]
+             f"backend: {default_backend()}, {device_count()} device(s)"]
     text = "\n".join(lines) + "\n"
     if return_string:
         return text
