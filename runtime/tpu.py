@@ -103,8 +103,6 @@ def compile_options(ids, propagate=()):
     (it has none of its own)."""
     xc = _pjrt()[1]
     options = xc.CompileOptions()
-    if len(ids) == 1 and ids[0] == 0:
-        return options
     build = options.executable_build_options
     if any(propagate):
         build.allow_spmd_sharding_propagation_to_output = list(propagate)
