@@ -70,7 +70,7 @@ _API = {
 # Subpackages and modules a user reaches as attributes (`mlax.numpy.sum`).
 _MODULES = {"numpy", "lax", "nn", "scipy", "random", "tree_util", "tree", "ops", "stages",
             "backends", "runtime", "dialects", "dtypes", "typing", "flatten_util", "test_util",
-            "ad_checkpoint", "example_libraries", "sharding",
+            "ad_checkpoint", "example_libraries", "sharding", "distributed",
             "experimental", "debug"}
 
 

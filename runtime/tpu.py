@@ -49,17 +49,49 @@ def _pjrt():
     return jax, xla_client, pjrt_devices, jax.sharding.SingleDeviceSharding(pjrt_devices[0])
 
 
+_distributed = {}
+
+
+def initialize_distributed(coordinator_address, num_processes, process_id,
+                           local_device_ids=None):
+    """Join this process to a multi-process run through PJRT's distributed runtime (jax's
+    client of it: `jax.distributed.initialize`); on the CPU stand-in, collectives between
+    processes go through gloo. Must come before the first use of the tpu platform."""
+    if _pjrt.cache_info().currsize:
+        raise TpuRuntimeError("mlax.distributed.initialize must be called before the tpu "
+                              "platform is first used (its PJRT client exists already)")
+    import jax              # optional and slow to import: loaded when first needed
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(coordinator_address, num_processes, process_id,
+                               local_device_ids=local_device_ids)
+    _distributed.update(process_id=process_id, num_processes=num_processes)
+
+
+def shutdown_distributed():
+    import jax
+    jax.distributed.shutdown()
+    _distributed.clear()
+
+
+def process_index() -> int:
+    return _distributed.get("process_id", 0)
+
+
+def process_count() -> int:
+    return _distributed.get("num_processes", 1)
+
+
 class TpuDevice:
     """One device of the tpu platform: here one of XLA's CPU client's devices standing in
     for a chip (`XLA_FLAGS=--xla_force_host_platform_device_count=N` gives N of them, as a
     TPU host has several chips)."""
     platform = "tpu"
     device_kind = "TPU stand-in (XLA CPU)"
-    process_index = 0
 
     def __init__(self, id, pjrt):
         self.id = id
         self.pjrt = pjrt
+        self.process_index = pjrt.process_index
 
     def __repr__(self):
         return f"TpuDevice(id={self.id})"
@@ -79,6 +111,11 @@ class TpuDevice:
 def devices() -> tuple:
     """The tpu platform's devices: one per device of XLA's CPU client."""
     return tuple(TpuDevice(i, d) for i, d in enumerate(_pjrt()[2]))
+
+
+def local_devices() -> list:
+    """The devices of this process (all of them, unless mlax.distributed is initialized)."""
+    return [d for d in devices() if d.process_index == process_index()]
 
 
 def client():
@@ -109,7 +146,9 @@ def compile_options(ids, propagate=()):
     options.num_replicas = build.num_replicas = 1
     options.num_partitions = build.num_partitions = len(ids)
     build.use_spmd_partitioning = len(ids) > 1
-    build.device_assignment = xc.DeviceAssignment.create(np.asarray(ids).reshape(1, -1))
+    pjrt_ids = [devices()[i].pjrt.id for i in ids]      # PJRT's ids (global in a
+    build.device_assignment = xc.DeviceAssignment.create(   # multi-process run)
+        np.asarray(pjrt_ids).reshape(1, -1))
     return options
 
 
@@ -141,8 +180,8 @@ def put_sharded(x: np.ndarray, sharding):
     holding that device's slice (put one by one: `batched_device_put` of the whole
     layout fails for some replicated layouts)."""
     jax, xc, _, _ = _pjrt()
-    index = indices_map(sharding, x.shape)
-    if len(index) == 1:
+    index = local_indices(sharding, x.shape)
+    if len(index) == 1 and len(device_assignment(sharding)) == 1:
         (dev, _), = index.items()
         return xc.batched_device_put(_aval(x.shape, x.dtype), _jax_sharding(sharding), [x],
                                      [dev.pjrt], True, True)
@@ -152,6 +191,12 @@ def put_sharded(x: np.ndarray, sharding):
         bufs.append(xc.batched_device_put(_aval(shard.shape, shard.dtype),
                                           _single(dev), [shard], [dev.pjrt], True, True))
     return jax.make_array_from_single_device_arrays(x.shape, _jax_sharding(sharding), bufs)
+
+
+def local_indices(sharding, shape) -> dict:
+    """indices_map restricted to this process's devices."""
+    me = process_index()
+    return {d: i for d, i in indices_map(sharding, shape).items() if d.process_index == me}
 
 
 @functools.lru_cache(maxsize=None)
@@ -194,7 +239,15 @@ class TpuArray(Array):
     def _value(self):
         host = self._host
         if host is None:
-            host = np.array(self._global, copy=True)
+            if self._global.is_fully_addressable:
+                host = np.array(self._global, copy=True)
+            elif self._sharding.is_fully_replicated:     # every process holds it all
+                host = np.array(self._global.addressable_shards[0].data, copy=True)
+            else:
+                raise TpuRuntimeError(
+                    f"this array ({self._sharding}) spans devices of other processes: read "
+                    f"this process's part from addressable_shards")
+            host.flags.writeable = False
             host.flags.writeable = False
             self._host = host
         return host
@@ -221,7 +274,7 @@ class TpuArray(Array):
 
     @property
     def addressable_shards(self) -> list:
-        index = indices_map(self._sharding, self._shape)
+        index = local_indices(self._sharding, self._shape)
         by_device = {s.device.id: s.data for s in self._global.addressable_shards}
         seen = {}
         shards = []

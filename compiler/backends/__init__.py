@@ -169,6 +169,17 @@ class Backend:
         """The devices of this backend's platform (`mlax.devices(name)`), in id order."""
         return [CPU0]
 
+    def local_devices(self) -> list:
+        """The devices of this process (`mlax.local_devices()`)."""
+        return self.devices()
+
+    def process_index(self) -> int:
+        """This process's index in a multi-process run (mlax.distributed), else 0."""
+        return 0
+
+    def process_count(self) -> int:
+        return 1
+
     def stage_names(self) -> tuple[str, ...]:
         """Every stage's name: mlax (as traced), mlax-opt, then the backend's own."""
         return ("mlax", "mlax-opt") + tuple(s.name for s in self.stages)

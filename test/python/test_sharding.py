@@ -8,6 +8,10 @@ client is made); each prints JSON the test checks.
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 import textwrap
 
 import numpy as np
@@ -334,3 +338,76 @@ def test_bad_input_errors_name_the_argument():
     assert "[4, 5, 6, 7]" in r["mixed"] and "[0, 1, 2, 3]" in r["mixed"], r
     assert "not divisible" in r["put"], r
     assert "needs a mesh" in r["no_mesh"] and "argument 'x'" in r["no_mesh"], r
+
+
+# ---------------------------------------------------------------------------------------
+# Two processes x 4 devices (PJRT's distributed runtime)
+
+DISTRIBUTED = """
+import json, os, sys
+import numpy as np
+import mlax, mlax.numpy as jnp
+from mlax.sharding import NamedSharding, PartitionSpec as P
+pid, port = int(sys.argv[1]), sys.argv[2]
+mlax.distributed.initialize(f"localhost:{port}", 2, pid)
+mesh = mlax.make_mesh((8,), ("b",))
+data, rep = NamedSharding(mesh, P("b")), NamedSharding(mesh, P())
+rng = np.random.default_rng(0)
+X = rng.normal(size=(10, 32, 8)).astype(np.float32)
+Y = rng.normal(size=(10, 32, 2)).astype(np.float32)
+w = rng.normal(size=(8, 2)).astype(np.float32)
+def loss(w, x, y):
+    return jnp.mean((jnp.tanh(x @ w) - y) ** 2)
+step = mlax.jit(lambda w, x, y: (w - 0.1 * mlax.grad(loss)(w, x, y), loss(w, x, y)),
+                in_shardings=(rep, data, data), out_shardings=(rep, rep))
+wd = mlax.device_put(w, rep)
+losses = []
+for i in range(10):
+    wd, l = step(wd, X[i], Y[i])
+    losses.append(float(l))
+print(json.dumps({"pid": pid, "losses": losses, "devices": len(mlax.devices()),
+                  "local": [d.id for d in mlax.local_devices()],
+                  "process": [mlax.process_index(), mlax.process_count()],
+                  "x_local": [list(s.data.shape) for s in
+                              mlax.device_put(X[0], data).addressable_shards]}))
+"""
+
+
+def test_two_processes_of_four_devices_agree_with_one():
+    with socket.socket() as s:
+        s.bind(("localhost", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, MLAX_PLATFORMS="tpu", JAX_PLATFORMS="cpu",
+               XLA_FLAGS="--xla_force_host_platform_device_count=4")
+    procs = [subprocess.Popen([sys.executable, "-c", DISTRIBUTED, str(i), str(port)], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for i in range(2)]
+    outs = []
+    try:
+        for p in procs:
+            out, err = p.communicate(timeout=240)
+            assert p.returncode == 0, err[-3000:]
+            outs.append(json.loads([x for x in out.splitlines() if x.startswith("{")][-1]))
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(10, 32, 8)).astype(np.float32)
+    Y = rng.normal(size=(10, 32, 2)).astype(np.float32)
+    w = rng.normal(size=(8, 2)).astype(np.float32)
+
+    def loss(w, x, y):
+        return jnp.mean((jnp.tanh(x @ w) - y) ** 2)
+    step = mlax.jit(lambda w, x, y: (w - 0.1 * mlax.grad(loss)(w, x, y), loss(w, x, y)))
+    ref = []
+    for i in range(10):
+        w, l = step(w, X[i], Y[i])
+        ref.append(float(l))
+    for o in outs:
+        assert o["devices"] == 8
+        assert o["local"] == [4 * o["pid"] + i for i in range(4)]
+        assert o["process"] == [o["pid"], 2]
+        assert o["x_local"] == [[4, 8]] * 4
+        np.testing.assert_allclose(o["losses"], ref, rtol=2e-5, atol=1e-6)
+    assert outs[0]["losses"] == outs[1]["losses"]

@@ -69,6 +69,15 @@ class TpuBackend(Backend):
     def devices(self):
         return list(tpu_runtime.devices())
 
+    def local_devices(self):
+        return tpu_runtime.local_devices()
+
+    def process_index(self):
+        return tpu_runtime.process_index()
+
+    def process_count(self):
+        return tpu_runtime.process_count()
+
     def translate(self, module, stage, opt_level=3, machine=None):
         if stage != "stablehlo-bytecode":
             raise BackendError(f"the tpu backend has no stage {stage!r}")
