@@ -261,8 +261,10 @@ class Jitted:
         if core.trace_stack():
             return self._call_traced(static, leaves, treedef, dyn_names, dyn_args)
         state = core.config.trace_state()
+        # The arrays' layouts and the mesh PartitionSpecs refer to (mlax.spmd) are part of
+        # the key.
+        layouts = (spmd.current_mesh(), tuple([spmd.committed(x) for x in leaves]))
         try:
-            layouts = tuple([spmd.committed(x) for x in leaves])
             key = (self._options, static, treedef,
                    tuple(tracing.leaf_signature(x, "") for x in leaves), state, layouts)
             entry = self._cache.get(key)
@@ -276,14 +278,14 @@ class Jitted:
             names = tracing.leaf_names(dyn_args, dyn_names, dyn_kwargs)
             key = (self._options, static, treedef,
                    tuple(tracing.leaf_signature(x, n) for x, n in zip(leaves, names)), state,
-                   tuple([spmd.committed(x) for x in leaves]))
+                   layouts)
             entry = self._compile(static, leaves, treedef, names,
                                   [to_numpy(x) for x in leaves])
             exe = entry.exe
             if entry.guards and head is not None and head.guards and head.exe is not None:
                 entry.chain(head, core.config.read("jit_cache_size"))
             self._cache.put(key, entry)
-        if not entry.guards and not kwargs and not static \
+        if not entry.guards and not kwargs and not static and layouts[0] is None \
                 and all(type(a) is Array for a in args) \
                 and treedef == tree_flatten((list(args), {}))[1]:
             self._index(tuple((a.shape, a.dtype, a.weak_type) for a in args), entry)

@@ -6,13 +6,12 @@ them split arrays over several (mlax.runtime.sharding). `jit` hands such layouts
 SPMD partitioner (mlax.spmd)."""
 from mlax import api_names as _api_names
 from mlax.runtime.array import Sharding, SingleDeviceSharding
-from mlax.runtime.sharding import Mesh, NamedSharding, PartitionSpec
+from mlax.runtime.sharding import Mesh, NamedSharding, PartitionSpec, set_mesh
 from mlax.runtime.tpu import Shard
-from mlax.spmd import use_mesh
 
 P = PartitionSpec
 
 __all__ = ["Sharding", "SingleDeviceSharding", "Mesh", "NamedSharding", "PartitionSpec", "P",
-           "Shard", "use_mesh"]
+           "Shard", "set_mesh"]
 
 __getattr__ = _api_names.module_getattr("jax.sharding", __name__)

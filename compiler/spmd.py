@@ -18,8 +18,6 @@ back laid out as XLA chose (read from the executable, expressed over the mesh).
 """
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 from mlir import ir
 
@@ -28,42 +26,10 @@ from mlax.eager import to_numpy
 from mlax.dispatch import bind
 from mlax.runtime import Array
 from mlax.runtime.sharding import (Mesh, NamedSharding, PartitionSpec, Sharding, ShardingError,
-                                   SingleDeviceSharding, device_assignment, named_from_tiles)
+                                   SingleDeviceSharding, current_mesh, device_assignment,
+                                   named_from_tiles)
 from mlax.tracing import Tracer
 from mlax.tree_util import tree_flatten, tree_map, tree_unflatten
-
-_local = threading.local()
-
-
-def current_mesh() -> Mesh | None:
-    """The mesh of the innermost `with mesh:` / `use_mesh(mesh)` block, or None."""
-    stack = getattr(_local, "meshes", None)
-    return stack[-1] if stack else None
-
-
-class use_mesh:
-    """`with use_mesh(mesh):` (or `with mesh:`) lets PartitionSpecs stand for
-    NamedShardings over `mesh` in jit's shardings and with_sharding_constraint."""
-
-    def __init__(self, mesh):
-        if not isinstance(mesh, Mesh):
-            raise TypeError(f"use_mesh needs a Mesh, got {type(mesh).__name__}")
-        self.mesh = mesh
-
-    def __enter__(self):
-        if not hasattr(_local, "meshes"):
-            _local.meshes = []
-        _local.meshes.append(self.mesh)
-        return self.mesh
-
-    def __exit__(self, *exc):
-        _local.meshes.pop()
-        return False
-
-
-Mesh.__enter__ = lambda self: use_mesh(self).__enter__()
-Mesh.__exit__ = lambda self, *exc: use_mesh(self).__exit__(*exc)
-
 
 def resolve(spec, what) -> Sharding | None:
     """`spec` (a Sharding, a PartitionSpec under a mesh, or None) as a Sharding; errors
@@ -74,7 +40,7 @@ def resolve(spec, what) -> Sharding | None:
         mesh = current_mesh()
         if mesh is None:
             raise ValueError(f"{what}: PartitionSpec {spec} needs a mesh: pass "
-                             f"NamedSharding(mesh, spec), or use it inside `with mesh:`")
+                             f"NamedSharding(mesh, spec), or set one (`with set_mesh(mesh):`)")
         try:
             return NamedSharding(mesh, spec)
         except ShardingError as e:

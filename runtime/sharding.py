@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 
 import numpy as np
 
 from .array import Sharding, SingleDeviceSharding
 
 __all__ = ["Mesh", "PartitionSpec", "NamedSharding", "SingleDeviceSharding", "Sharding",
-           "hlo_sharding_text", "ShardingError"]
+           "hlo_sharding_text", "ShardingError", "set_mesh", "current_mesh"]
 
 
 class ShardingError(ValueError):
@@ -93,11 +94,47 @@ class Mesh:
         axes = ", ".join(f"'{n}': {s}" for n, s in zip(self.axis_names, self.devices.shape))
         return f"Mesh({axes})"
 
-    # `with mesh:` (JAX's older context) sets nothing here: pass NamedShardings.
+    # `with mesh:` (JAX's older form of `with set_mesh(mesh):`)
     def __enter__(self):
+        _mesh_stack().append(self)
         return self
 
     def __exit__(self, *exc):
+        _mesh_stack().pop()
+        return False
+
+
+_local = threading.local()
+
+
+def _mesh_stack() -> list:
+    if not hasattr(_local, "meshes"):
+        _local.meshes = []
+    return _local.meshes
+
+
+def current_mesh() -> Mesh | None:
+    """The mesh `set_mesh` or `with mesh:` made current in this thread, or None."""
+    stack = _mesh_stack()
+    return stack[-1] if stack else None
+
+
+class set_mesh:
+    """`jax.sharding.set_mesh`: make `mesh` current in this thread, so PartitionSpecs
+    stand for NamedShardings over it (jit's shardings, with_sharding_constraint); as
+    `with set_mesh(mesh):`, only inside the block."""
+
+    def __init__(self, mesh):
+        if not isinstance(mesh, Mesh):
+            raise TypeError(f"set_mesh needs a Mesh, got {type(mesh).__name__}")
+        self.mesh = mesh
+        _mesh_stack().append(mesh)
+
+    def __enter__(self):
+        return self.mesh
+
+    def __exit__(self, *exc):
+        _mesh_stack().pop()
         return False
 
 

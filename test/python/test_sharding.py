@@ -73,6 +73,16 @@ def test_sharding_constraint_on_one_device_is_the_value():
     assert '"mlax.sharding_constraint"' in ir
 
 
+def test_set_mesh_lets_partition_specs_stand_for_named_shardings():
+    mesh = mlax.make_mesh((1,), ("b",))
+    x = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    f = mlax.jit(lambda a: lax.with_sharding_constraint(a * 2, P("b")))
+    with mlax.sharding.set_mesh(mesh):
+        np.testing.assert_allclose(f(x), x * 2)
+    with pytest.raises(ValueError, match="needs a mesh"):
+        mlax.jit(lambda a: lax.with_sharding_constraint(a * 3, P("b")))(x)
+
+
 def test_partition_spec_errors_name_the_axis():
     mesh = Mesh(np.array(mlax.devices()[:1]), ("x",))
     with pytest.raises(ValueError, match="names mesh axis 'z'"):
