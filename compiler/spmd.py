@@ -125,7 +125,8 @@ def place(tm, builder, fname, leaves, names, in_specs, out_specs, out_avals) -> 
             raise ValueError(
                 f"Received incompatible devices for jitted computation {fname}: {what} is on "
                 f"devices {_ids(devs)} but {first} is on devices {_ids(devices)}; put them on "
-                f"one mesh (device_put with a NamedSharding of the same mesh)")
+                f"one mesh (device_put with a NamedSharding of the same mesh) "
+                f"(at {tracing.user_site()})")
         if mesh is None and isinstance(sharding, NamedSharding):
             mesh = sharding.mesh
 
@@ -153,7 +154,7 @@ def place(tm, builder, fname, leaves, names, in_specs, out_specs, out_avals) -> 
     for x, s, name in zip(leaves, shardings, names):
         if isinstance(s, NamedSharding):
             s.check(np.shape(x) if not isinstance(x, Array) else x.shape,
-                    f"{fname}: argument '{name}'")
+                    f"{fname}: argument '{name}' (at {tracing.user_site()})")
     for i, (s, a) in enumerate(zip(out_specs, out_avals)):
         if isinstance(s, NamedSharding):
             s.check(a.shape, f"{fname}: output {i}")

@@ -343,6 +343,7 @@ def test_bad_input_errors_name_the_argument():
         print(json.dumps(out))
     """, timeout=300)
     assert "argument 'x'" in r["divisible"] and "not divisible by 8" in r["divisible"], r
+    assert "(at <string>:" in r["divisible"] and "(at <string>:" in r["mixed"], r
     assert "argument 'x'" in r["unknown"] and "'z'" in r["unknown"], r
     assert "argument 'second'" in r["mixed"] and "argument 'first'" in r["mixed"], r
     assert "[4, 5, 6, 7]" in r["mixed"] and "[0, 1, 2, 3]" in r["mixed"], r
