@@ -1,10 +1,14 @@
 """Running XLA executables for the tpu platform (the `tpu` backend's runtime).
 
 No TPU is attached here: XLA's CPU client, through jaxlib's PJRT bindings, stands in for
-the chip; on a machine with a TPU the same executables would be compiled by its client.
-This first version copies at the call boundary: the inputs (mlax Arrays, host NumPy
-buffers) are put into PJRT buffers for each call, and the results are copied back into
-NumPy buffers that become mlax Arrays. Arrays do not live on the device between calls.
+the chip (one `TpuDevice` per device of the client: N of them with
+`--xla_force_host_platform_device_count=N`); on a machine with a TPU the same executables
+would be compiled by its client. Unplaced calls copy at the call boundary: the inputs
+(mlax Arrays, host NumPy buffers) are put into PJRT buffers for each call, and the results
+are copied back into NumPy buffers that become mlax Arrays. Arrays placed on devices
+(`device_put` to a device or a sharding, results of placed calls: `TpuArray`) keep one
+PJRT buffer per device between calls (`PlacedCall`). `initialize_distributed` joins a
+multi-process run (mlax.distributed).
 
 jax is imported on first use (it is an optional dependency, ~1 s to import): the PJRT
 client and buffers are jax's (`jax.devices("cpu")`), and inputs are put with
