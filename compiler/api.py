@@ -238,15 +238,16 @@ class Jitted:
 
     def __call__(self, *args, **kwargs):
         if not kwargs:
-            # The hot path: every argument an Array in host memory, the signature seen
-            # before (arrays committed to devices take the path below: their layout is
-            # part of the key).
+            # The hot path: every argument an Array, the signature seen before (the
+            # layouts of arrays committed to devices are part of it: _placed_signature).
             try:
                 sig = tuple([(a._value.shape, a._value.dtype, a.weak_type) for a in args
                              if type(a) is Array])
             except AttributeError:
                 sig = None
-            if sig is not None and len(sig) == len(args):
+            if sig is not None and len(sig) != len(args):
+                sig = self._placed_signature(args)
+            if sig is not None:
                 entry = self._fast.get(sig)
                 if entry is not None and self._fast_generation == core.config.generation \
                         and not core.trace_stack():
@@ -286,9 +287,12 @@ class Jitted:
                 entry.chain(head, core.config.read("jit_cache_size"))
             self._cache.put(key, entry)
         if not entry.guards and not kwargs and not static and layouts[0] is None \
-                and all(type(a) is Array for a in args) \
+                and all(isinstance(a, Array) for a in args) \
                 and treedef == tree_flatten((list(args), {}))[1]:
-            self._index(tuple((a.shape, a.dtype, a.weak_type) for a in args), entry)
+            if all(type(a) is Array for a in args):
+                self._index(tuple((a.shape, a.dtype, a.weak_type) for a in args), entry)
+            elif hasattr(exe, "call_leaves"):     # placed: its call takes the arrays
+                self._index(self._placed_signature(args), entry)
         call_leaves = getattr(exe, "call_leaves", None)
         if call_leaves is not None:      # a placed computation: Arrays on its devices
             outs = call_leaves([x if spmd.committed(x) is not None else to_numpy(x)
@@ -298,6 +302,19 @@ class Jitted:
         if eager.checking_finite():
             eager.check_finite(outs, f"jit({getattr(self._fun, '__name__', 'fn')})")
         return entry.out_tree.unflatten([Array(o, w) for o, w in zip(outs, entry.out_weak)])
+
+    @staticmethod
+    def _placed_signature(args):
+        """The hot path's key for Arrays some of which are committed to devices: their
+        layouts join the signature (mlax.spmd); None if any argument is no Array."""
+        try:
+            return tuple([(a.shape, a.dtype, a.weak_type, a._sharding)
+                          if type(a) is not Array else (a._value.shape, a._value.dtype,
+                                                        a.weak_type)
+                          for a in args if isinstance(a, Array)]) \
+                if all(isinstance(a, Array) for a in args) else None
+        except AttributeError:
+            return None
 
     def _index(self, sig, entry):
         """Make `entry` the hot path's for calls with Arrays of signature `sig`."""

@@ -51,6 +51,7 @@ class Mesh:
         self.devices = devices
         self.axis_names = axis_names
         self.axis_types = axis_types
+        self._identity = (axis_names, devices.shape, tuple(ids), devices.flat[0].platform)
 
     @property
     def shape(self) -> dict:
@@ -80,15 +81,11 @@ class Mesh:
     def empty(self) -> bool:
         return self.devices.size == 0
 
-    def _key(self):
-        return (self.axis_names, self.devices.shape, tuple(d.id for d in self.devices.flat),
-                self.devices.flat[0].platform)
-
     def __eq__(self, other):
-        return isinstance(other, Mesh) and self._key() == other._key()
+        return self is other or (isinstance(other, Mesh) and self._identity == other._identity)
 
     def __hash__(self):
-        return hash(self._key())
+        return hash(self._identity)
 
     def __repr__(self):
         axes = ", ".join(f"'{n}': {s}" for n, s in zip(self.axis_names, self.devices.shape))
@@ -184,6 +181,7 @@ class NamedSharding(Sharding):
         self.mesh = mesh
         self.spec = spec
         self.memory_kind = memory_kind or "device"
+        self._hash = hash((mesh, _trimmed(spec)))
 
     # -- jax.sharding.Sharding -------------------------------------------------------------
     @property
@@ -200,11 +198,11 @@ class NamedSharding(Sharding):
         return self.mesh.devices_flat
 
     def __eq__(self, other):
-        return (isinstance(other, NamedSharding) and self.mesh == other.mesh
-                and _trimmed(self.spec) == _trimmed(other.spec))
+        return self is other or (isinstance(other, NamedSharding) and self.mesh == other.mesh
+                                 and _trimmed(self.spec) == _trimmed(other.spec))
 
     def __hash__(self):
-        return hash((self.mesh, _trimmed(self.spec)))
+        return self._hash
 
     def __repr__(self):
         return f"NamedSharding(mesh={self.mesh!r}, spec={self.spec!r}, memory_kind={self.memory_kind})"
