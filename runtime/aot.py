@@ -37,6 +37,7 @@ import numpy as np
 
 from .array import Array
 from .cpu import DirectCall, runtime_libraries
+from .dtypes import dtype_kind, is_inexact
 
 FORMAT = "mlax-module"
 FORMAT_VERSION = 2          # 2: the library exports SIGNATURES
@@ -164,9 +165,9 @@ def _scalar_fits(x, dtype: np.dtype) -> bool:
     if isinstance(x, bool):
         return True
     if isinstance(x, int):
-        return dtype.kind in "iufc"
+        return dtype_kind(dtype) in "iufc"
     if isinstance(x, float):
-        return dtype.kind in "fc"
+        return is_inexact(dtype)
     if isinstance(x, complex):
         return dtype.kind == "c"
     return False

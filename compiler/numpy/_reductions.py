@@ -21,6 +21,7 @@ from mlax.numpy._creation import _const, asarray, full, full_like, zeros_like
 from mlax.numpy._ufuncs import (_as_bool, _where3, add, equal, isclose, isnan, logical_and,
                                 logical_not, logical_or, maximum, minimum, multiply, sqrt,
                                 subtract, true_divide)
+from mlax.runtime.dtypes import is_float, is_inexact
 
 
 def _keep(x, out, axes, keepdims):
@@ -80,7 +81,7 @@ def _reduction(prim, name, upcast=False):
 
 def _extreme(dt, lowest):
     dt = _np.dtype(dt)
-    if dt.kind == "f":
+    if is_float(dt):
         return -_np.inf if lowest else _np.inf
     if dt == _np.bool_:
         return not lowest
@@ -114,7 +115,7 @@ def all(a, axis=None, out=None, keepdims=False, *, where=None):
 def _mean_dtype(a, dtype):
     if dtype is not None:
         return core.canonicalize_dtype(dtype)
-    return _dt(a) if _dt(a).kind in "fc" else core.default_float()
+    return _dt(a) if is_inexact(_dt(a)) else core.default_float()
 
 
 def _count(a, axes, keepdims, where, dt):
