@@ -36,7 +36,7 @@ from mlax import numpy as jnp
 from mlax.custom_derivatives import custom_jvp
 from mlax.api import jit
 from mlax.lax.control_flow import while_loop
-from mlax.runtime.dtypes import finfo, is_float
+from mlax.runtime.dtypes import finfo, is_float, is_half_float
 
 
 def _check(name, *args):
@@ -54,12 +54,12 @@ def _check(name, *args):
 
 
 def _upcast(impl, name):
-    """`impl(*args, dtype=...)` on the operands, float16 computed in float32 (the constants
-    of the series need float32's range, as in JAX's lowering)."""
+    """`impl(*args, dtype=...)` on the operands, float16 and bfloat16 computed in float32 (the
+    constants of the series need float32's range, as in JAX's lowering)."""
     def f(*args):
         args = _check(name, *args)
         dtype = args[0].dtype
-        if dtype == np.float16:
+        if is_half_float(dtype):
             out = impl(*[a.astype(np.float32) for a in args], dtype=np.dtype(np.float32))
             return out.astype(dtype)
         return impl(*args, dtype=dtype)

@@ -35,3 +35,9 @@ def is_float(dtype) -> bool:
 def is_inexact(dtype) -> bool:
     """True for the real floating and complex dtypes."""
     return dtype_kind(dtype) in "fc"
+
+
+def is_half_float(dtype) -> bool:
+    """True for the 16-bit floats (float16, bfloat16), which JAX sums, and XLA computes
+    special functions in, at float32."""
+    return is_float(dtype) and np.dtype(dtype).itemsize == 2

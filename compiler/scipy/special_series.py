@@ -35,7 +35,7 @@ from mlax.api import jit
 from mlax.custom_derivatives import custom_jvp
 from mlax.numpy._util import _float_args
 from mlax.numpy._shapes import _broadcast
-from mlax.runtime.dtypes import finfo
+from mlax.runtime.dtypes import finfo, is_half_float
 
 
 def _float(name, *args):
@@ -61,8 +61,8 @@ def _polyval(coeffs, x):
 
 
 def _upcast_half(impl, x):
-    """impl(x), float16 computed in float32 (the constants need float32's range)."""
-    if np.dtype(x.dtype) == np.float16:
+    """impl(x), float16 and bfloat16 computed in float32 (the constants need float32's range)."""
+    if is_half_float(x.dtype):
         return impl(x.astype(np.float32)).astype(x.dtype)
     return impl(x)
 

@@ -3,7 +3,7 @@
 A reduction is one generic with reduction iterators. Long float sums are computed in
 levels of blocks (`sum_in_blocks`), so their error stays near NumPy's and XLA's instead of
 growing with the length; long dot products without free dims are such sums too, and
-half-precision contractions accumulate in float32 (`ACCUMULATOR`).
+half-precision (float16, bfloat16) contractions accumulate in float32 (`ACCUMULATOR`).
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from mlir import ir
 from mlir.dialects import arith, complex as complex_d, linalg, tensor
 
 from mlax.dialects.types import TensorSpec
+from mlax.runtime.dtypes import bfloat16
 from mlax.lowering.linalg.builders import (amap, drop_dim, el, elementwise, extent,
                                            extract_slice, filled, generic, identity, is_bool,
                                            is_complex, is_float, is_unsigned, reassoc_attr, scalar_const,
@@ -317,7 +318,7 @@ def _dot_general_rule(op):
 
 
 # Contractions of these element types accumulate in a wider one.
-ACCUMULATOR = {np.dtype(np.float16): np.dtype(np.float32)}
+ACCUMULATOR = {np.dtype(np.float16): np.dtype(np.float32), bfloat16: np.dtype(np.float32)}
 
 
 LOWERINGS = {
