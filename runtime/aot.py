@@ -317,7 +317,8 @@ def read_metadata(path) -> dict:
 
 # The dtypes of the buffers mlax compiles functions for.
 DTYPES = frozenset(["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-                    "uint64", "float16", "float32", "float64", "complex64", "complex128"])
+                    "uint64", "float16", "bfloat16", "float32", "float64", "complex64",
+                    "complex128"])
 
 _KIND_TEXT = {str: "a string", dict: "an object", list: "an array", bool: "true or false"}
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import mlax
-from mlax import numpy as mnp
+from mlax import numpy as mnp, stages
 
 jax = pytest.importorskip("jax")
 jnp = jax.numpy
@@ -325,3 +325,30 @@ def test_vmap_matches_python_loop():
     loop = np.stack([np.asarray(f(x)) for x in xs])
     assert got.dtype == BF16
     np.testing.assert_array_equal(_bits(got), _bits(loop))
+
+
+# -- other targets -------------------------------------------------------------------------
+
+def test_tpu_backend_matches_jax():
+    """The tpu backend (StableHLO through XLA) takes bf16 as XLA does: bit for bit JAX."""
+    def f(n, a, b):
+        return [a + b, a / b, n.exp(a), n.tanh(a), n.sum(a), n.dot(a, b), _lib(n).nn.sigmoid(a),
+                a.astype(n.float32), (a * 3).astype(n.int32)]
+    got = mlax.jit(lambda a, b: f(mnp, a, b), backend="tpu")(X[:64], Y[:64])
+    want = jax.jit(lambda a, b: f(jnp, a, b))(X[:64], Y[:64])
+    for g, w in zip(got, want):
+        g, w = np.asarray(g), np.asarray(w)
+        assert g.dtype == w.dtype
+        np.testing.assert_array_equal(_bits(g), _bits(w))
+    g = mlax.jit(mlax.grad(lambda a: mnp.sum(mnp.sin(a) * a)), backend="tpu")(X)
+    np.testing.assert_array_equal(_bits(g), _bits(jax.grad(lambda a: jnp.sum(jnp.sin(a) * a))(X)))
+
+
+def test_saved_module_takes_bfloat16(tmp_path):
+    f = lambda a, b: mnp.tanh(a @ b) + 1.0
+    a, b = X[:64].reshape(8, 8), Y[:64].reshape(8, 8)
+    stages.save_module(tmp_path / "bf", {"f": mlax.jit(f).lower(a, b).compile()})
+    m = mlax.runtime.aot.load(tmp_path / "bf")
+    got = np.asarray(m.f(a, b))
+    assert got.dtype == BF16
+    np.testing.assert_array_equal(_bits(got), _bits(mlax.jit(f)(a, b)))
