@@ -298,10 +298,17 @@ def _dot_general_rule(op):
     if is_float(dtype) and nlf == nrf == 0 and k > SUM_STRIDED.sequential:
         # A long dot product (no free dims: vdot, batched or not) is a sum: the products,
         # then a sum in blocks (elementwise fusion puts them back in one loop).
-        prod = TensorSpec(tuple(a.shape[i] for i in lb) + tuple(a.shape[i] for i in lc), dtype)
+        # Half-precision products and sums are in float32 (see below), rounded once.
+        acc_dtype = ACCUMULATOR.get(np.dtype(dtype), dtype)
+        prod = TensorSpec(tuple(a.shape[i] for i in lb) + tuple(a.shape[i] for i in lc), acc_dtype)
         p = generic([prod], op.operands, op.in_dtypes, [amap(n, lhs_exprs), amap(n, rhs_exprs)],
-                    [identity(n)], ["parallel"] * n, lambda x, y, _: [mul(x, y)])[0]
-        return [sum_in_blocks(p, prod, range(nb, n))]
+                    [identity(n)], ["parallel"] * n,
+                    lambda x, y, _: [mul(convert_scalar(x, dtype, acc_dtype),
+                                         convert_scalar(y, dtype, acc_dtype))])[0]
+        total = sum_in_blocks(p, prod, range(nb, n))
+        if acc_dtype == dtype:
+            return [total]
+        return [elementwise(out, [total], [acc_dtype], lambda c: convert_scalar(c, acc_dtype, dtype))]
     acc_dtype = ACCUMULATOR.get(np.dtype(dtype), dtype)
     if acc_dtype != dtype:
         # Half-precision products accumulate in float32, as XLA does, then round once.
