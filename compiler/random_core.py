@@ -58,9 +58,13 @@ def _uniform_impl(key, minval, maxval, shape, dtype):
     uint = _UINT[nbits]
     minval = lax.convert_element_type(minval, dtype)
     maxval = lax.convert_element_type(maxval, dtype)
-    bits = _random_bits(key, nbits, shape)
+    # As JAX: a float with fewer than 8 mantissa bits (bfloat16) draws 8 random bits.
+    rng_bits = 8 if nmant < 8 else nbits
+    bits = _random_bits(key, rng_bits, shape)
+    if rng_bits != nbits:
+        bits = lax.convert_element_type(bits, uint)
     float_bits = lax.bitwise_or(
-        lax.shift_right_logical(bits, _full(shape, nbits - nmant, uint)),
+        lax.shift_right_logical(bits, _full(shape, rng_bits - nmant, uint)),
         _full(shape, np.array(1.0, dtype).view(uint), uint))
     floats = lax.sub(lax.bitcast_convert_type(float_bits, dtype), _full(shape, 1.0, dtype))
     # floats * (maxval - minval) + minval, fused into one FMA as XLA does on the CPU (f16

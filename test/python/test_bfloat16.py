@@ -237,6 +237,27 @@ def test_subnormal_results_are_kept():
     np.testing.assert_array_equal(_bits(got), _bits(want))
 
 
+# Creation and sampling: bit for bit JAX.
+CREATION = [
+    ("arange", lambda n: n.arange(-5, 5, 0.1, dtype=n.bfloat16)),
+    ("linspace", lambda n: n.linspace(0, 1, 7, dtype=n.bfloat16)),
+    ("full", lambda n: n.full(3, 0.1, n.bfloat16)),
+    ("scalar type", lambda n: n.bfloat16(3.3)),
+    ("mean of ints as bf16", lambda n: n.mean(n.arange(5), dtype=n.bfloat16)),
+    ("uniform", lambda n: _lib(n).random.uniform(_lib(n).random.PRNGKey(0), (64,), n.bfloat16)),
+    ("normal", lambda n: _lib(n).random.normal(_lib(n).random.PRNGKey(1), (64,), n.bfloat16)),
+    ("scan", lambda n: _lib(n).lax.scan(lambda c, x: (c + x, c * x), n.bfloat16(0),
+                                        n.arange(5.0, dtype=n.bfloat16))[1]),
+]
+
+
+@pytest.mark.parametrize("name,f", CREATION, ids=[r[0] for r in CREATION])
+def test_creation_and_sampling_match_jax(name, f):
+    want, got = np.asarray(f(jnp)), np.asarray(f(mnp))
+    assert got.dtype == want.dtype == BF16 and got.shape == want.shape
+    np.testing.assert_array_equal(_bits(got), _bits(want))
+
+
 # -- promotion -----------------------------------------------------------------------------
 
 _DTYPES = ["bool", "uint8", "uint16", "uint32", "int8", "int16", "int32", "float16",
