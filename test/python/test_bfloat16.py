@@ -333,13 +333,19 @@ def test_mlp_grad_matches_jax(jit):
         jg, mg = jax.jit(jg), mlax.jit(mg)
     want = jax.tree_util.tree_leaves(jg(params))
     got = mlax.tree_util.tree_leaves(mg(params))
+    assert len(want) == len(got) == 4
     for w, g in zip(want, got):
-        g = np.asarray(g)
-        assert g.dtype == BF16
-        # The backward pass sums in bf16 (transposes of broadcasts), in a different order
-        # from XLA's: a few bf16 ulps of the gradient's scale.
-        w32, g32 = np.asarray(w).astype(np.float32), g.astype(np.float32)
-        assert np.max(np.abs(g32 - w32)) <= 2 ** -6 * np.max(np.abs(w32))
+        assert np.asarray(g).dtype == BF16
+        # Bit for bit: the same ops in the same order (tanh's rules are JAX's at 16 bits),
+        # each rounded to bf16, contractions accumulated in f32.
+        assert ulps(w, g) == 0
+
+
+def test_tanh_jvp_and_vjp_match_jax():
+    t = np.ones_like(X)
+    assert ulps(jax.jvp(jnp.tanh, (X,), (t,))[1], mlax.jvp(mnp.tanh, (X,), (t,))[1]) == 0
+    assert ulps(jax.grad(lambda v: jnp.sum(jnp.tanh(v)))(X),
+                mlax.grad(lambda v: mnp.sum(mnp.tanh(v)))(X)) == 0
 
 
 def test_grad_against_float32_finite_differences():
