@@ -392,3 +392,14 @@ def test_saved_module_takes_bfloat16(tmp_path):
     got = np.asarray(m.f(a, b))
     assert got.dtype == BF16
     np.testing.assert_array_equal(_bits(got), _bits(mlax.jit(f)(a, b)))
+
+
+def test_other_ml_dtypes_are_clear_errors():
+    """float8 and the 4-bit types are not supported: JAX's names raise NotImplementedError,
+    arrays of them a TypeError naming the dtype."""
+    with pytest.raises(NotImplementedError, match=r"jax\.numpy\.float8_e4m3fn"):
+        mnp.float8_e4m3fn
+    with pytest.raises(TypeError, match="float8_e4m3fn"):
+        mnp.asarray(np.zeros(3, ml_dtypes.float8_e4m3fn))
+    with pytest.raises(TypeError, match="int4"):
+        mnp.zeros(3, ml_dtypes.int4)
