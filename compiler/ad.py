@@ -27,6 +27,7 @@ from mlax.api import Jitted, Transformed, closed_over, declare, emit_call, trace
 from mlax.dialects import structural
 from mlax.tracing import Tracer
 from mlax.tree_util import tree_flatten, tree_map, tree_structure
+from mlax.runtime.dtypes import is_inexact
 
 __all__ = ["grad", "value_and_grad", "jvp", "vjp", "linearize"]
 
@@ -42,7 +43,7 @@ def _fname(f):
 
 def _is_float(aval):
     """Whether values of `aval` are differentiated: real or complex floating point."""
-    return np.dtype(aval.dtype).kind in "fc"
+    return is_inexact(aval.dtype)
 
 
 def _is_complex(aval):

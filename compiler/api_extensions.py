@@ -24,6 +24,7 @@ from mlax import ad, core, prng, stages, tracing
 from mlax.api import Jitted
 from mlax.dialects import structural
 from mlax.tree_util import tree_flatten, tree_unflatten
+from mlax.runtime.dtypes import is_float
 
 __all__ = ["eval_shape", "linear_transpose", "named_call", "typeof"]
 
@@ -168,8 +169,8 @@ def linear_transpose(fun, *primals, reduce_axes=()):
         return fun(*tree_unflatten(in_tree, xs))
     builder, out_leaves = _trace_flat(flat, in_avals, tm)
     out_avals = [tracing.aval_of(o) for o in out_leaves]
-    in_float = [np.dtype(a.dtype).kind == "f" for a in in_avals]
-    out_float = [np.dtype(a.dtype).kind == "f" for a in out_avals]
+    in_float = [is_float(a.dtype) for a in in_avals]
+    out_float = [is_float(a.dtype) for a in out_avals]
     if not (all(in_float) and all(out_float)):
         in_d = [np.dtype(a.dtype).name for a in in_avals]
         out_d = [np.dtype(a.dtype).name for a in out_avals]

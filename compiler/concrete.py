@@ -28,6 +28,7 @@ from mlir.passmanager import PassManager
 
 from mlax.dialects import dense_attr, spec_of_type
 from mlax.runtime import Array
+from mlax.runtime.dtypes import is_float
 
 
 class Evaluation:
@@ -64,7 +65,7 @@ class Evaluation:
             return False
         flags = {}
         for b, v in steps:
-            if spec_of_type(v.type).dtype.kind != "f":
+            if not is_float(spec_of_type(v.type).dtype):
                 flags[v] = False
                 continue
             arg = _argument(b, v)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mlax.dialects import TensorSpec, short_dtype_name
+from mlax.runtime.dtypes import bfloat16, dtype_kind
 
 from mlax.runtime.config import config  # noqa: F401  (mlax.core.config, as before)
 
@@ -67,7 +68,7 @@ _X64_NARROW = {np.dtype(np.float64): np.dtype(np.float32), np.dtype(np.int64): n
                np.dtype(np.complex128): np.dtype(np.complex64)}
 SUPPORTED = {np.dtype(t) for t in (np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8,
                                     np.uint16, np.uint32, np.uint64, np.float16, np.float32,
-                                    np.float64, np.complex64, np.complex128)}
+                                    np.float64, np.complex64, np.complex128, bfloat16)}
 
 
 def canonicalize_dtype(dtype) -> np.dtype:
@@ -97,7 +98,7 @@ def default_complex():
 
 
 def _category(dtype):
-    return {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}[np.dtype(dtype).kind]
+    return {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}[dtype_kind(dtype)]
 
 
 def _complex_of(dtype) -> np.dtype:
@@ -155,7 +156,7 @@ def _check_strict_promotion(avals, strong, weak):
     if ok and dtypes and weak:
         ok = max(_category(a.dtype) for a in weak) <= _category(next(iter(dtypes)))
     if not ok:
-        names = tuple(f"<class '{_PYTHON_TYPE_OF_KIND[np.dtype(a.dtype).kind]}'>"
+        names = tuple(f"<class '{_PYTHON_TYPE_OF_KIND[dtype_kind(a.dtype)]}'>"
                       if a.weak_type else np.dtype(a.dtype).name for a in avals)
         raise TypePromotionError(
             f"Input dtypes {names} have no available implicit dtype promotion path when "

@@ -21,6 +21,7 @@ from mlax.ad import (_cast_like, _fname, _origins, _site, _trace, _zeros_like_le
 from mlax.api import Jitted, declare, emit_call, trace_callee
 from mlax.dialects import structural
 from mlax.tree_util import tree_flatten, tree_map, tree_structure
+from mlax.runtime.dtypes import is_inexact
 
 __all__ = ["closure_convert", "custom_gradient", "custom_jvp", "custom_vjp"]
 
@@ -337,7 +338,7 @@ def closure_convert(fun, *example_args):
     builder, _, _ = trace_callee(lambda *a: fun(*a), leaves, in_tree, [""] * len(leaves),
                                  parent, f"{_fname(fun)}_closure")
     builder.func.operation.erase()
-    closed = [c for c in builder.captured if np.issubdtype(c.aval.dtype, np.inexact)]
+    closed = [c for c in builder.captured if is_inexact(c.aval.dtype)]
     if not closed:
         return fun, []
     return _ClosureConverted(fun, closed), closed

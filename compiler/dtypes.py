@@ -1,8 +1,8 @@
 """mlax.dtypes: JAX's `jax.dtypes` (dtype promotion, canonicalization, the `float0`
 tangent dtype and the extended dtype of typed PRNG keys).
 
-mlax supports bool, (u)int8-64, float16/32/64, complex64/128; `bfloat16` and the other ml_dtypes types
-are not supported, so `mlax.dtypes.bfloat16` raises NotImplementedError.
+mlax supports bool, (u)int8-64, float16/32/64, complex64/128 and `bfloat16` (ml_dtypes' type, as
+in JAX); the other ml_dtypes types (float8 and the 4-bit types) raise NotImplementedError.
 """
 from __future__ import annotations
 
@@ -10,15 +10,19 @@ import numpy as np
 
 from mlax import core
 from mlax.core import TypePromotionError  # noqa: F401
+from mlax.runtime.dtypes import bfloat16 as _bfloat16_dtype, dtype_kind, finfo, iinfo
 
-__all__ = ["TypePromotionError", "canonicalize_dtype", "extended", "finfo", "float0", "iinfo",
-           "issubdtype", "itemsize_bits", "prng_key", "result_type", "scalar_type_of"]
+__all__ = ["TypePromotionError", "bfloat16", "canonicalize_dtype", "extended", "finfo", "float0",
+           "iinfo", "issubdtype", "itemsize_bits", "prng_key", "result_type", "scalar_type_of"]
+
+bfloat16 = _bfloat16_dtype.type
 
 # The dtype of tangents and cotangents of integer and boolean values, as in JAX.
 float0 = np.dtype([("float0", np.void, 0)])
 
-finfo = np.finfo
-iinfo = np.iinfo
+# The NumPy abstract types bfloat16 counts under, as in JAX: NumPy puts ml_dtypes' scalar
+# types directly under np.generic, so np.issubdtype(bfloat16, np.floating) is False.
+_BFLOAT16_PARENTS = (np.floating, np.inexact, np.number, np.generic)
 
 
 class extended(np.generic):
@@ -45,7 +49,16 @@ def issubdtype(a, b) -> bool:
     ta, tb = _extended_type(a), _extended_type(b)
     if ta is not None or tb is not None:
         return ta is not None and tb is not None and issubclass(ta, tb)
+    if _is_bfloat16(a) and b in _BFLOAT16_PARENTS:
+        return True
     return bool(np.issubdtype(a, b))
+
+
+def _is_bfloat16(a) -> bool:
+    try:
+        return np.dtype(a) == _bfloat16_dtype
+    except TypeError:
+        return False
 
 
 def canonicalize_dtype(dtype, allow_extended_dtype=False):
@@ -86,7 +99,7 @@ def result_type(*args, return_weak_type_flag=False):
 def scalar_type_of(x):
     """The Python scalar type (bool, int, float, complex) matching the dtype of `x`."""
     dtype = np.dtype(getattr(x, "dtype", None) or np.asarray(x).dtype)
-    return {"b": bool, "i": int, "u": int, "f": float, "c": complex}[dtype.kind]
+    return {"b": bool, "i": int, "u": int, "f": float, "c": complex}[dtype_kind(dtype)]
 
 
 def itemsize_bits(dtype) -> int:

@@ -8,6 +8,7 @@ import numpy as np
 from mlax import core, tracing
 from mlax.core import ShapedArray
 from mlax.runtime import Array
+from mlax.runtime.dtypes import is_inexact
 
 _cache = core.LRU("eager_cache_size")
 
@@ -48,7 +49,7 @@ def check_finite(arrays, where: str):
     if not (nans or infs):
         return
     for a in arrays:
-        if a.dtype.kind not in "fc":
+        if not is_inexact(a.dtype):
             continue
         if nans and np.isnan(a).any():
             raise FloatingPointError(f"invalid value (nan) encountered in {where}")

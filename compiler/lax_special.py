@@ -36,13 +36,14 @@ from mlax import numpy as jnp
 from mlax.custom_derivatives import custom_jvp
 from mlax.api import jit
 from mlax.lax.control_flow import while_loop
+from mlax.runtime.dtypes import finfo, is_float, is_half_float
 
 
 def _check(name, *args):
     """The operands as float arrays of one dtype and shape, as lax requires."""
     avals = [lax.aval(a) for a in args]
     dtypes = {np.dtype(a.dtype) for a in avals}
-    if len(dtypes) != 1 or next(iter(dtypes)).kind != "f":
+    if len(dtypes) != 1 or not is_float(next(iter(dtypes))):
         raise TypeError(f"lax.{name} requires floating-point arguments of one dtype, got "
                         f"{', '.join(a.str_short() for a in avals)}")
     shapes = {tuple(a.shape) for a in avals}
@@ -53,12 +54,12 @@ def _check(name, *args):
 
 
 def _upcast(impl, name):
-    """`impl(*args, dtype=...)` on the operands, float16 computed in float32 (the constants
-    of the series need float32's range, as in JAX's lowering)."""
+    """`impl(*args, dtype=...)` on the operands, float16 and bfloat16 computed in float32 (the
+    constants of the series need float32's range, as in JAX's lowering)."""
     def f(*args):
         args = _check(name, *args)
         dtype = args[0].dtype
-        if dtype == np.float16:
+        if is_half_float(dtype):
             out = impl(*[a.astype(np.float32) for a in args], dtype=np.dtype(np.float32))
             return out.astype(dtype)
         return impl(*args, dtype=dtype)
@@ -136,11 +137,11 @@ def _betainc_impl(a, b, x, *, dtype):
     a, b = jnp.where(converges_rapidly, a, b), jnp.where(converges_rapidly, b, a)
     x = jnp.where(converges_rapidly, x, 1 - x)
 
-    eps_half = np.array(np.finfo(dtype).eps / 2, dtype)
+    eps_half = np.array(finfo(dtype).eps / 2, dtype)
     fraction = _lentz_thompson_barnett(200 if dtype == np.float32 else 600, eps_half, eps_half,
                                        numerator, denominator, (a, b, x))
     # For very small a, a * gamma(a) = gamma(a + 1) -> 1 avoids dividing by a.
-    very_small = np.array(np.finfo(dtype).tiny * 2, dtype)
+    very_small = np.array(finfo(dtype).tiny * 2, dtype)
     lbeta_small_a = lax.lgamma(b) - lax.lgamma(a + b)
     lbeta = lax.lgamma(a) + lbeta_small_a
     factor = jnp.where(a < very_small, jnp.exp(jnp.log1p(-x) * b - lbeta_small_a),
@@ -195,7 +196,7 @@ class _Mode(enum.Enum):
 
 
 def _igamma_series(ax, x, a, enabled, dtype, mode):
-    eps = np.array(np.finfo(dtype).eps, dtype)
+    eps = np.array(finfo(dtype).eps, dtype)
 
     def cond(vals):
         return _any(vals[0])
@@ -227,7 +228,7 @@ def _igamma_series(ax, x, a, enabled, dtype, mode):
 
 
 def _igammac_continued_fraction(ax, x, a, enabled, dtype, mode):
-    eps = np.array(np.finfo(dtype).eps, dtype)
+    eps = np.array(finfo(dtype).eps, dtype)
 
     def cond(vals):
         enabled, c = vals[0], vals[5]
@@ -295,7 +296,7 @@ def _igammac_continued_fraction(ax, x, a, enabled, dtype, mode):
 
 
 def _log_max(dtype):
-    return np.array(np.log(np.finfo(dtype).max), dtype)
+    return np.array(np.log(finfo(dtype).max), dtype)
 
 
 def _igamma_impl(a, x, *, dtype):
@@ -567,7 +568,7 @@ def _bessel_i1e_jvp(primals, tangents):
     g, = tangents
     y = _bessel_i1e(x)
     # i1e(x) / x -> 1/2 at 0: the tiny x take the limit, as JAX.
-    eps = np.array(np.finfo(x.dtype).eps, x.dtype)
+    eps = np.array(finfo(x.dtype).eps, x.dtype)
     not_tiny = jnp.abs(x) > eps
     safe_x = jnp.where(not_tiny, x, eps)
     dy_dx = _bessel_i0e(safe_x) - y * (jnp.sign(safe_x) + 1 / safe_x)
@@ -619,7 +620,7 @@ def _zeta_impl(x, q, *, dtype):
         horner_sum = factor * (a_inverse_square * (horner_sum + c(1 / _ZETA_COEFFS[i])))
     s = s + neg_power * (c(0.5) + (x / a) * (c(1 / _ZETA_COEFFS[11]) + horner_sum))
     # The plain sum where the correction is below its rounding.
-    output = jnp.where(jnp.abs(neg_power) < jnp.abs(initial_sum) * c(np.finfo(dtype).tiny),
+    output = jnp.where(jnp.abs(neg_power) < jnp.abs(initial_sum) * c(finfo(dtype).tiny),
                        initial_sum, s)
     nan, inf = c(np.nan), c(np.inf)
     output = jnp.where(x < one, nan, output)                      # undefined for x < 1

@@ -12,13 +12,14 @@ from mlax import numpy as jnp
 from mlax.prng import _UINT, _check_key, _full, _jit, _random_bits, _shape, _split_impl
 from mlax.runtime import Array
 from mlax.tracing import Tracer
+from mlax.runtime.dtypes import finfo, is_float
 # ---------------------------------------------------------------------------------------
 # Samplers
 
 
 def _float_dtype(name, dtype):
     dtype = core.canonicalize_dtype(core.default_float() if dtype is None else dtype)
-    if dtype.kind != "f":
+    if not is_float(dtype):
         raise ValueError(f"dtype argument to `{name}` must be a float dtype, got {dtype}")
     return dtype
 
@@ -52,14 +53,18 @@ _bits_jit = _jit((1, 2))(_random_bits)
 
 def _uniform_impl(key, minval, maxval, shape, dtype):
     _check_shape("uniform", shape)
-    finfo = np.finfo(dtype)
-    nbits, nmant = finfo.bits, finfo.nmant
+    info = finfo(dtype)
+    nbits, nmant = info.bits, info.nmant
     uint = _UINT[nbits]
     minval = lax.convert_element_type(minval, dtype)
     maxval = lax.convert_element_type(maxval, dtype)
-    bits = _random_bits(key, nbits, shape)
+    # As JAX: a float with fewer than 8 mantissa bits (bfloat16) draws 8 random bits.
+    rng_bits = 8 if nmant < 8 else nbits
+    bits = _random_bits(key, rng_bits, shape)
+    if rng_bits != nbits:
+        bits = lax.convert_element_type(bits, uint)
     float_bits = lax.bitwise_or(
-        lax.shift_right_logical(bits, _full(shape, nbits - nmant, uint)),
+        lax.shift_right_logical(bits, _full(shape, rng_bits - nmant, uint)),
         _full(shape, np.array(1.0, dtype).view(uint), uint))
     floats = lax.sub(lax.bitcast_convert_type(float_bits, dtype), _full(shape, 1.0, dtype))
     # floats * (maxval - minval) + minval, fused into one FMA as XLA does on the CPU (f16
@@ -158,7 +163,7 @@ def bernoulli(key, p=0.5, shape=None, mode="low"):
         raise ValueError(f"got mode={mode!r}, expected 'high' or 'low'")
     k, _ = _check_key("bernoulli", key)
     dtype = lax.aval(p).dtype
-    if dtype.kind != "f":
+    if not is_float(dtype):
         raise TypeError(f"bernoulli probability `p` must have a floating dtype, got {dtype}.")
     p = lax.convert_element_type(p, dtype)
     if mode == "high":
@@ -171,7 +176,7 @@ def _bernoulli_high(key, p, shape):
     dtype = lax.aval(p).dtype
     u = _uniform_impl(key, 0., 1., (2, *shape), dtype)
     u1, u2 = u[0], u[1]
-    u2 = jnp.multiply(u2, np.array(2. ** -np.finfo(dtype).nmant, dtype))
+    u2 = jnp.multiply(u2, np.array(2. ** -finfo(dtype).nmant, dtype))
     return jnp.less(u2, jnp.subtract(p, u1))
 
 
@@ -242,7 +247,7 @@ def randint(key, shape, minval, maxval, dtype=None):
 
 def _gumbel_impl(key, shape, dtype, mode):
     _check_shape("gumbel", shape)
-    info = np.finfo(dtype)
+    info = finfo(dtype)
     if mode == "high":
         u = _uniform_impl(key, 0., 1., (2,) + shape, dtype)
         high, low = u[0], u[1]
@@ -370,7 +375,7 @@ def choice(key, a, shape=(), replace=True, p=None, axis=0, mode=None):
             result = perm[slices]
     else:
         p_arr = jnp.asarray(p)
-        if lax.aval(p_arr).dtype.kind != "f":
+        if not is_float(lax.aval(p_arr).dtype):
             p_arr = p_arr.astype(core.default_float())
         if tuple(p_arr.shape) != (n_inputs,):
             raise ValueError("p must be None or a 1D vector with the same size as a.shape[axis]. "
@@ -434,7 +439,7 @@ def categorical(key, logits, axis=-1, shape=None, replace=True, mode=None):
     """Samples from categorical distributions given by unnormalized log-probabilities."""
     k, _ = _check_key("categorical", key)
     logits = logits if isinstance(logits, (Array, Tracer)) else jnp.asarray(logits)
-    if lax.aval(logits).dtype.kind != "f":
+    if not is_float(lax.aval(logits).dtype):
         logits = logits.astype(core.default_float())
     axis = int(axis)
     batch_shape = tuple(np.delete(np.array(logits.shape, dtype=np.int64), axis).tolist())

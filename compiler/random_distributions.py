@@ -14,6 +14,7 @@ from mlax.prng import _check_key, _jit, _shape, _split_impl
 from mlax.tracing import Tracer
 from mlax.random_core import (_bernoulli_impl, _check_shape, _exponential_impl, _float_dtype,
                               _normal_impl, _uniform_impl)
+from mlax.runtime.dtypes import finfo, is_float
 
 # ---------------------------------------------------------------------------------------
 # Each distribution as JAX composes it (same key use, same sequence of operations), so its
@@ -42,7 +43,7 @@ def _as_dtype(x, dtype):
 
 
 def _laplace_impl(key, shape, dtype):
-    u = _uniform_impl(key, -1. + np.finfo(dtype).epsneg, 1., shape, dtype)
+    u = _uniform_impl(key, -1. + finfo(dtype).epsneg, 1., shape, dtype)
     return lax.mul(lax.sign(u), lax.xla_log1p(lax.neg(lax.abs(u))))
 
 
@@ -58,7 +59,7 @@ def laplace(key, shape=(), dtype=None):
 
 
 def _logistic_impl(key, shape, dtype):
-    x = _uniform_impl(key, np.finfo(dtype).tiny, 1., shape, dtype)
+    x = _uniform_impl(key, finfo(dtype).tiny, 1., shape, dtype)
     return lax.sub(lax.xla_log(x), lax.xla_log1p(lax.neg(x)))
 
 
@@ -74,7 +75,7 @@ def logistic(key, shape=(), dtype=None):
 
 
 def _cauchy_impl(key, shape, dtype):
-    u = _uniform_impl(key, np.finfo(dtype).eps, 1., shape, dtype)
+    u = _uniform_impl(key, finfo(dtype).eps, 1., shape, dtype)
     return lax.tan(lax.mul(np.full(shape, np.pi, dtype), lax.sub(u, np.full(shape, 0.5, dtype))))
 
 
@@ -226,7 +227,7 @@ def geometric(key, p, shape=None, dtype=None):
         raise ValueError(f"dtype argument to `geometric` must be an int dtype, got {dtype}")
     shape = _param_shape("geometric", shape, p)
     p = jnp.asarray(p)
-    if lax.aval(p).dtype.kind != "f":
+    if not is_float(lax.aval(p).dtype):
         p = p.astype(core.default_float())
     return _geometric_jit(k, p, shape, dtype)
 
@@ -302,7 +303,7 @@ def multivariate_normal(key, mean, cov, shape=None, dtype=None, method="cholesky
         raise ValueError("method must be one of {'svd', 'eigh', 'cholesky'}")
     mean, cov = jnp.asarray(mean), jnp.asarray(cov)
     common = jnp.result_type(mean, cov, core.default_float() if
-                             jnp.result_type(mean, cov).kind != "f" else jnp.result_type(mean, cov))
+                             not is_float(jnp.result_type(mean, cov)) else jnp.result_type(mean, cov))
     mean, cov = mean.astype(common), cov.astype(common)
     dtype = common if dtype is None else _float_dtype("multivariate_normal", dtype)
     if shape is not None:
@@ -400,7 +401,7 @@ def _gamma_jvp(log_space, primals, tangents):
     sample = _gamma_samples(key, a, log_space)
     if log_space:   # d log(s) = ds / s, with s = 0 taken as the smallest normal float
         s = jnp.exp(sample)
-        s = jnp.where(jnp.equal(s, 0), np.finfo(lax.aval(s).dtype).tiny, s)
+        s = jnp.where(jnp.equal(s, 0), finfo(lax.aval(s).dtype).tiny, s)
         grad = jnp.divide(lax.random_gamma_grad(a, s), s)
     else:
         grad = lax.random_gamma_grad(a, sample)
@@ -744,7 +745,7 @@ def _binomial_impl(key, count, prob, shape, dtype):
     count_inv = lax.select(use_inversion, count, jnp.zeros_like(count))
     count_btrs = lax.select(use_inversion, jnp.full_like(count, 1e4), count)
     q_btrs = lax.select(use_inversion, jnp.full_like(q, 0.5), q)
-    max_iters = np.finfo(dtype).max
+    max_iters = finfo(dtype).max
     samples = lax.select(use_inversion,
                          _binomial_inversion(key, count_inv, q, shape, dtype, max_iters),
                          _btrs(key, count_btrs, q_btrs, shape, dtype, max_iters))
@@ -762,7 +763,7 @@ def _inexact(*xs):
     """xs as arrays of one float dtype (JAX's promote_dtypes_inexact)."""
     xs = [jnp.asarray(x) for x in xs]
     dtype = jnp.result_type(*xs)
-    if dtype.kind != "f":
+    if not is_float(dtype):
         dtype = np.dtype(core.default_float())
     return [x.astype(dtype) for x in xs]
 

@@ -26,6 +26,7 @@ from typing import Callable
 import numpy as np
 
 from .types import TensorSpec, short_dtype_name
+from mlax.runtime.dtypes import is_float
 
 # Attribute kinds -> IRDL base constraint.
 ATTR_KINDS = {
@@ -89,7 +90,7 @@ def _check_axes(name, axes, rank):
 
 
 def _is_float(dtype):
-    return np.dtype(dtype).kind == "f"
+    return is_float(dtype)
 
 
 # Arithmetic that, as in JAX's lax, has no meaning on booleans (stored as i1, `add` would
@@ -288,7 +289,7 @@ def _clamp(specs):
 @defop("fma", ["a", "b", "c"], same=[["a", "b", "c", "out"]])
 def _fma(specs):
     """a * b + c rounded once (fused multiply-add), elementwise on floats"""
-    if specs[0].dtype.kind != "f":
+    if not is_float(specs[0].dtype):
         _fail(f"mlax.fma needs floating-point operands, got {specs[0]}")
     return [specs[0]]
 

@@ -11,6 +11,8 @@ from typing import NamedTuple
 import numpy as np
 from mlir import ir
 
+from mlax.runtime.dtypes import bfloat16, is_float
+
 # dtype name -> MLIR element type spelling
 _ELEMENT_SPELLING = {
     "bool": "i1",
@@ -23,6 +25,7 @@ _ELEMENT_SPELLING = {
     "uint32": "ui32",
     "uint64": "ui64",
     "float16": "f16",
+    "bfloat16": "bf16",
     "float32": "f32",
     "float64": "f64",
     "complex64": "complex<f32>",
@@ -52,6 +55,8 @@ def short_dtype_name(dtype) -> str:
     dtype = np.dtype(dtype)
     if dtype == np.bool_:
         return "bool"
+    if dtype == bfloat16:
+        return "bf16"
     kind = {"f": "f", "i": "i", "u": "u", "c": "c"}[dtype.kind]
     return f"{kind}{dtype.itemsize * 8}"
 
@@ -153,7 +158,7 @@ def scalar_attr(element: ir.Type, dtype, value) -> ir.Attribute:
         part = ir.ComplexType(element).element_type
         return ir.ArrayAttr.get([ir.FloatAttr.get(part, float(value.real)),
                                  ir.FloatAttr.get(part, float(value.imag))])
-    if np.dtype(dtype).kind == "f":
+    if is_float(dtype):
         return ir.FloatAttr.get(element, float(value))
     return ir.IntegerAttr.get(element, int(value))
 

@@ -37,6 +37,7 @@ import numpy as np
 
 from .array import Array
 from .cpu import DirectCall, runtime_libraries
+from .dtypes import dtype_kind, is_inexact
 
 FORMAT = "mlax-module"
 FORMAT_VERSION = 2          # 2: the library exports SIGNATURES
@@ -164,9 +165,9 @@ def _scalar_fits(x, dtype: np.dtype) -> bool:
     if isinstance(x, bool):
         return True
     if isinstance(x, int):
-        return dtype.kind in "iufc"
+        return dtype_kind(dtype) in "iufc"
     if isinstance(x, float):
-        return dtype.kind in "fc"
+        return is_inexact(dtype)
     if isinstance(x, complex):
         return dtype.kind == "c"
     return False
@@ -316,7 +317,8 @@ def read_metadata(path) -> dict:
 
 # The dtypes of the buffers mlax compiles functions for.
 DTYPES = frozenset(["bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-                    "uint64", "float16", "float32", "float64", "complex64", "complex128"])
+                    "uint64", "float16", "bfloat16", "float32", "float64", "complex64",
+                    "complex128"])
 
 _KIND_TEXT = {str: "a string", dict: "an object", list: "an array", bool: "true or false"}
 

@@ -11,7 +11,7 @@ function may be plain or already `mlax.jit`-wrapped (its static arguments are ke
 
 Argument specs: a dtype and a shape, `f32[20,10]`, `i32[]` (or just `i32`), and pytrees
 of them in Python syntax: `'{"W": f32[10,5], "b": f32[5]}'`, `'(f32[3], [i32[], None])'`.
-Dtypes: bool, i8, i16, i32, i64, u8, u16, u32, u64, f16, f32, f64 (or NumPy names;
+Dtypes: bool, i8, i16, i32, i64, u8, u16, u32, u64, f16, bf16, f32, f64 (or NumPy names;
 64-bit types need --x64). `--arg NAME=SPEC` passes a keyword argument. `--static
 NAME=VALUE` fixes a static argument (a Python literal; anything else is a string).
 `--args-json FILE` reads {"args": [...], "kwargs": {...}, "static": {...}} (or a bare

@@ -14,7 +14,7 @@ _DTYPES = {
     "bool": "bool", "pred": "bool", "i1": "bool",
     "i8": "int8", "i16": "int16", "i32": "int32", "i64": "int64",
     "u8": "uint8", "u16": "uint16", "u32": "uint32", "u64": "uint64",
-    "f16": "float16", "f32": "float32", "f64": "float64",
+    "f16": "float16", "bf16": "bfloat16", "f32": "float32", "f64": "float64",
 }
 _DTYPES.update({v: v for v in set(_DTYPES.values())})
 
@@ -102,7 +102,7 @@ class _SpecParser:
             return None
         if w not in _DTYPES:
             self.error(f"unknown dtype '{w}' (dtypes: bool, i8, i16, i32, i64, u8, u16, u32, "
-                       "u64, f16, f32, f64)", start)
+                       "u64, f16, bf16, f32, f64)", start)
         shape = []
         if self.peek() == "[":
             self.pos += 1

@@ -32,6 +32,7 @@ from mlax.api import Jitted, declare, emit_call
 from mlax.core import ShapedArray
 from mlax.tracing import Tracer
 from mlax.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
+from mlax.runtime.dtypes import dtype_kind
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map"]
 
@@ -190,7 +191,7 @@ def cond(pred, true_fun, false_fun, *operands, operand=_NO_OPERAND):
                                      "cond"))(pred, *operands)
     dtype = tracing.aval_of(pred).dtype
     if dtype != np.bool_:
-        if dtype.kind not in "iuf":
+        if dtype_kind(dtype) not in "iuf":
             raise TypeError(f"Pred type must be either boolean or number, got {dtype}.")
         pred = lax.ne(pred, _zero_like(pred))
     index = lax.convert_element_type(pred, np.int32)

@@ -20,6 +20,7 @@ from mlax.lax.primitives import (aval, broadcast, broadcast_in_dim, concatenate,
                                  slice_in_dim, sort)
 from mlax.runtime import Array
 from mlax.tracing import Tracer
+from mlax.runtime.dtypes import is_float
 
 __all__ = ["full", "full_like", "reciprocal", "split", "stack", "unstack", "tile",
            "broadcast_to_rank", "broadcast_shapes", "collapse", "batch_matmul", "index_in_dim",
@@ -247,10 +248,10 @@ def _monoid(computation, init):
         return reduce_sum
     if computation is p.mul and init == 1:
         return reduce_prod
-    if computation is p.max and (init == (-np.inf if dtype.kind == "f" else
+    if computation is p.max and (init == (-np.inf if is_float(dtype) else
                                           np.iinfo(dtype).min if dtype.kind in "iu" else False)):
         return reduce_max
-    if computation is p.min and (init == (np.inf if dtype.kind == "f" else
+    if computation is p.min and (init == (np.inf if is_float(dtype) else
                                           np.iinfo(dtype).max if dtype.kind in "iu" else True)):
         return reduce_min
     if dtype.kind == "b" and computation is p.bitwise_and and init:

@@ -14,6 +14,7 @@ from mlax.dispatch import bind
 from mlax.lax.primitives import aval, convert_element_type, rev, transpose
 from mlax.precision import canonicalize_precision
 from mlax.tracing import user_site
+from mlax.runtime.dtypes import is_float
 
 
 class ConvDimensionNumbers(NamedTuple):
@@ -241,7 +242,7 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
         preferred = core.canonicalize_dtype(preferred_element_type)
         if preferred != la.dtype:
             narrower = preferred.kind == la.dtype.kind and preferred.itemsize < la.dtype.itemsize
-            if narrower or (la.dtype.kind == "f" and preferred.kind != "f"):
+            if narrower or (is_float(la.dtype) and not is_float(preferred)):
                 raise TypeError(f"`preferred_element_type` {preferred.name} does not fit the "
                                 f"input type {la.dtype.name} (at {user_site()})")
             # Accumulating in the wider type is computing in it: the inputs convert exactly.

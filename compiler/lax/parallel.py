@@ -14,6 +14,7 @@ from mlax.dispatch import bind
 from mlax.lax.primitives import aval, convert_element_type, _moveaxis_perm, reshape
 from mlax.runtime import Array
 from mlax.tree_util import tree_map
+from mlax.runtime.dtypes import is_float
 
 __all__ = ["psum", "pmean", "pmax", "pmin", "all_gather", "axis_index", "axis_size"]
 
@@ -70,7 +71,7 @@ def pmean(x, axis_name, *, axis_index_groups=None):
 
     def one(leaf):
         leaf = _operand(leaf)
-        if aval(leaf).dtype.kind not in "f":
+        if not is_float(aval(leaf).dtype):
             leaf = convert_element_type(leaf, core.canonicalize_dtype(np.dtype(np.float64)))
         return _collective("mean", leaf, axis_name)
     return tree_map(one, x)

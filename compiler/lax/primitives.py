@@ -15,6 +15,7 @@ from mlax.precision import Precision, canonicalize_precision  # noqa: F401
 from mlax.runtime import Array
 from mlax.tracing import Tracer
 from mlax.tree_util import tree_map
+from mlax.runtime.dtypes import is_float
 
 
 
@@ -113,7 +114,7 @@ def fft(x, fft_type, fft_lengths):
     lengths = (int(fft_lengths),) if np.ndim(fft_lengths) == 0 else tuple(int(n) for n in fft_lengths)
     dtype = aval(x).dtype
     if fft_type == FftType.RFFT:
-        if np.dtype(dtype).kind != "f":
+        if not is_float(dtype):
             raise TypeError(f"lax.fft: RFFT needs a real floating-point operand, got {np.dtype(dtype).name}")
     elif np.dtype(dtype).kind != "c":
         x = convert_element_type(x, np.complex128 if dtype == np.float64 else core.default_complex())

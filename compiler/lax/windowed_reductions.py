@@ -11,6 +11,7 @@ from mlax.dispatch import bind
 from mlax.lax import primitives as prims
 from mlax.lax.convolution import _dilate_dim, padtype_to_pads
 from mlax.tracing import Tracer, user_site
+from mlax.runtime.dtypes import is_float
 
 # The computations reduce_window knows, by the lax function the user passes.
 _COMPUTATIONS = {prims.add: "add", prims.max: "max", prims.min: "min", prims.mul: "mul"}
@@ -88,7 +89,7 @@ def _identity(kind, dtype):
     dtype = np.dtype(dtype)
     if kind in ("add", "mul"):
         return 0 if kind == "add" else 1
-    if dtype.kind == "f":
+    if is_float(dtype):
         return -np.inf if kind == "max" else np.inf
     if dtype == np.bool_:
         return kind == "min"

@@ -15,6 +15,7 @@ from mlax.nn import initializers  # noqa: F401  (jax.nn.initializers)
 from mlax.numpy._util import _arr, _axes, _dt, _float_args, _promote
 from mlax.custom_derivatives import custom_jvp
 from mlax.scipy.special import logsumexp  # noqa: F401  (jax.nn.logsumexp)
+from mlax.runtime.dtypes import finfo
 
 
 def _f(x):
@@ -296,7 +297,7 @@ def dot_product_attention(query, key, value, bias=None, mask=None, *, scale=None
         m = lax.broadcasted_iota(_np.int32, (B, 1, 1, T, 1), 3) < ql[:, None, None, None, None]
         keep = m if keep is None else keep & m
     if keep is not None:
-        large_negative = -0.7 * float(_np.finfo(logits.dtype).max)
+        large_negative = -0.7 * float(finfo(logits.dtype).max)
         logits = jnp.where(keep, logits, large_negative)
     probs = softmax(logits.astype(_np.float32), axis=-1).astype(q.dtype)
     out = jnp.einsum("bkgts,bskh->btkgh", probs, v)

@@ -95,8 +95,8 @@ from mlax.numpy._polynomial import (convolve, correlate, poly, polyadd, polyder,
                                     polymul, polysub, polyval, vander)
 from mlax.numpy._functional import (apply_along_axis, apply_over_axes, frompyfunc, piecewise,
                                     vectorize)
-from mlax.numpy._scalar_types import (bool_, cdouble, complex64, complex128, complex_,  # noqa: F811
-                                      csingle, double, float16, float32, float64,
+from mlax.numpy._scalar_types import (bfloat16, bool_, cdouble, complex64, complex128,  # noqa: F811
+                                      complex_, csingle, double, float16, float32, float64,
                                       float_, int8, int16, int32, int64, int_, single, uint,
                                       uint8, uint16, uint32, uint64)
 from mlax.numpy import linalg

@@ -13,6 +13,7 @@ import numpy as _np
 
 from mlax import core, lax
 from mlax.runtime import Array
+from mlax.runtime.dtypes import is_half_float
 from mlax.tracing import Tracer, user_site
 
 from mlax.numpy._util import (_arr, _aval, _axis, _check_arraylike, _concrete, _dt, _host_array,
@@ -139,6 +140,10 @@ def arange(start, stop=None, step=None, dtype=None, *, device=None):
     dtype = core.canonicalize_dtype(dtype)
     if start == 0 and step == 1:
         return lax.iota(dtype, n)
+    if is_half_float(dtype):
+        # As JAX: start + step * i computed in float32, then rounded to 16 bits.
+        vals = _np.float32(start) + _np.float32(step) * _np.arange(n, dtype=_np.float32)
+        return Array(vals.astype(dtype))
     return Array(_np.arange(start, stop, step, dtype=dtype))
 
 

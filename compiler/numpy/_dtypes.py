@@ -13,6 +13,7 @@ from mlax.runtime import Array
 from mlax.runtime.basearray import Array as _AbstractArray
 
 from mlax.numpy._util import _arr, _aval, _dt, _is_array
+from mlax.runtime.dtypes import bfloat16 as _bfloat16, dtype_kind as _dtype_kind
 
 
 ndarray = _AbstractArray     # arrays and tracers, as jnp.ndarray
@@ -24,6 +25,7 @@ nan = _np.nan
 newaxis = None
 
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
+bfloat16 = _bfloat16.type
 int8, int16, int32, int64 = _np.int8, _np.int16, _np.int32, _np.int64
 uint8, uint16, uint32, uint64 = _np.uint8, _np.uint16, _np.uint32, _np.uint64
 bool_ = _np.bool_
@@ -32,8 +34,8 @@ int_, uint, float_ = _np.int64, _np.uint64, _np.float64
 single, double = float32, float64
 
 dtype = _np.dtype
-iinfo = _np.iinfo
-finfo = _np.finfo
+iinfo = dtypes.iinfo
+finfo = dtypes.finfo
 issubdtype = dtypes.issubdtype
 generic = _np.generic
 floating, integer, signedinteger, unsignedinteger, number, inexact = (
@@ -82,7 +84,7 @@ def isdtype(dtype, kind):
         if isinstance(k, str):
             if k not in names:
                 raise ValueError(f"unknown dtype kind {k!r}")
-            if dt.kind in names[k]:
+            if _dtype_kind(dt) in names[k]:
                 return True
         elif dt == _np.dtype(k):
             return True

@@ -21,6 +21,7 @@ from mlax.numpy._creation import _const, asarray, full, full_like, zeros_like
 from mlax.numpy._ufuncs import (_as_bool, _where3, add, equal, isclose, isnan, logical_and,
                                 logical_not, logical_or, maximum, minimum, multiply, sqrt,
                                 subtract, true_divide)
+from mlax.runtime.dtypes import is_float, is_half_float, is_inexact
 
 
 def _keep(x, out, axes, keepdims):
@@ -58,7 +59,7 @@ def _reduction(prim, name, upcast=False):
             raise ValueError(f"zero-size array to reduction operation {name} which has no identity: "
                              f"shape {a.shape}, axis {axis} (pass initial= for a value) (at {user_site()})")
         out_dt = _dt(a)
-        if upcast and out_dt == _np.float16:
+        if upcast and is_half_float(out_dt):
             a = a.astype(_np.float32)   # accumulate half floats in float32, as JAX does
         if where is not None:
             if name in _IDENTITY:
@@ -80,7 +81,7 @@ def _reduction(prim, name, upcast=False):
 
 def _extreme(dt, lowest):
     dt = _np.dtype(dt)
-    if dt.kind == "f":
+    if is_float(dt):
         return -_np.inf if lowest else _np.inf
     if dt == _np.bool_:
         return not lowest
@@ -114,7 +115,7 @@ def all(a, axis=None, out=None, keepdims=False, *, where=None):
 def _mean_dtype(a, dtype):
     if dtype is not None:
         return core.canonicalize_dtype(dtype)
-    return _dt(a) if _dt(a).kind in "fc" else core.default_float()
+    return _dt(a) if is_inexact(_dt(a)) else core.default_float()
 
 
 def _count(a, axes, keepdims, where, dt):
@@ -129,7 +130,7 @@ def _count(a, axes, keepdims, where, dt):
 
 
 def _compute_dtype(dt):
-    return _np.dtype(_np.float32) if _np.dtype(dt) == _np.float16 else dt
+    return _np.dtype(_np.float32) if is_half_float(dt) else dt
 
 
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):

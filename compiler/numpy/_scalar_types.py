@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlax.numpy._creation import asarray
+from mlax.runtime.dtypes import bfloat16 as _bfloat16
 
 
 class _ScalarMeta(type):
@@ -53,6 +54,7 @@ int16 = _make_scalar_type(np.int16)
 int32 = _make_scalar_type(np.int32)
 int64 = _make_scalar_type(np.int64)
 float16 = _make_scalar_type(np.float16)
+bfloat16 = _make_scalar_type(_bfloat16.type)
 float32 = single = _make_scalar_type(np.float32)
 float64 = double = _make_scalar_type(np.float64)
 complex64 = csingle = _make_scalar_type(np.complex64)

@@ -19,6 +19,7 @@ from mlax.numpy._util import _arr, _aval, _check_arraylike, _dt, _float_args, _i
 from mlax.numpy._dtypes import bool_
 from mlax.numpy._shapes import _broadcast
 from mlax.numpy._creation import _const, full_like, ones_like, zeros_like
+from mlax.runtime.dtypes import finfo, is_float
 
 
 def _elementwise(prim, *args):
@@ -286,8 +287,9 @@ def log2(x):
 
 
 def log10(x):
+    # JAX's formula (log(x) times 1/log(10) in x's dtype), so results match it bit for bit.
     x = _float_args(x)[0]
-    return lax.div(lax.log(x), full_like(x, _np.log(10)))
+    return lax.mul(lax.log(x), full_like(x, 0.4342944819032518))
 
 
 def arctan2(y, x):
@@ -358,7 +360,7 @@ def i0(x):
     """The modified Bessel function of order 0, exp(|x|) * lax.bessel_i0e(|x|), for real x
     (its derivative is 0 at 0, as JAX's)."""
     x = _float_args(x)[0]
-    if _aval(x).dtype.kind != "f":
+    if not is_float(_aval(x).dtype):
         raise ValueError(f"Unsupported input type to jax.numpy.i0: {_aval(x).dtype}")
     # |x| as x * sign(x): the same value, with the derivative sign(x), 0 at 0 (where the
     # derivative of lax.abs is 1).
@@ -402,12 +404,12 @@ def sign(x):
 
 def floor(x):
     x = _real_only(x, "floor")
-    return lax.floor(x) if _aval(x).dtype.kind == "f" else x
+    return lax.floor(x) if is_float(_aval(x).dtype) else x
 
 
 def ceil(x):
     x = _real_only(x, "ceil")
-    return lax.ceil(x) if _aval(x).dtype.kind == "f" else x
+    return lax.ceil(x) if is_float(_aval(x).dtype) else x
 
 
 def trunc(x):
@@ -430,7 +432,7 @@ def round(x, decimals=0, out=None):
     x = _arr(x)
     if _aval(x).dtype.kind == "c":   # each part, as JAX
         return lax.complex(round(lax.real(x), decimals), round(lax.imag(x), decimals))
-    if _aval(x).dtype.kind != "f":
+    if not is_float(_aval(x).dtype):
         return x
     if decimals:
         f = 10.0 ** decimals
@@ -459,7 +461,7 @@ def signbit(x):
     """True where the sign bit is set (also for -0.0 and negative NaNs)."""
     x = _real_only(x, "signbit", ValueError)
     dt = _dt(x)
-    if dt.kind == "f":
+    if is_float(dt):
         bits = lax.bitcast_convert_type(x, {2: _np.int16, 4: _np.int32, 8: _np.int64}[dt.itemsize])
         return lax.lt(bits, zeros_like(bits))
     if dt.kind == "i":
@@ -508,7 +510,7 @@ def frexp(x):
     dt = _dt(x)
     it, mant, bias = _float_int_type(dt)
     # Scale subnormals into the normal range first.
-    tiny = lax.lt(lax.abs(x), _const(x, _np.finfo(dt).tiny))
+    tiny = lax.lt(lax.abs(x), _const(x, finfo(dt).tiny))
     scale = mant + 1
     xs = lax.select(tiny, lax.mul(x, _const(x, 2.0 ** scale)), x)
     bits = lax.bitcast_convert_type(xs, it)
@@ -623,7 +625,7 @@ def isfinite(x):
     x = _arr(x)
     if _is_complex(x):
         return logical_and(isfinite(lax.real(x)), isfinite(lax.imag(x)))
-    if _aval(x).dtype.kind != "f":
+    if not is_float(_aval(x).dtype):
         return full_like(x, True, bool_)
     return lax.is_finite(x)
 
@@ -632,7 +634,7 @@ def isinf(x):
     x = _arr(x)
     if _is_complex(x):
         return logical_or(isinf(lax.real(x)), isinf(lax.imag(x)))
-    if _aval(x).dtype.kind != "f":
+    if not is_float(_aval(x).dtype):
         return full_like(x, False, bool_)
     return lax.eq(lax.abs(x), full_like(x, _np.inf))
 
@@ -655,7 +657,7 @@ def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     x = _arr(x)
     if not _is_float(x):
         return x
-    info = _np.finfo(_dt(x))
+    info = finfo(_dt(x))
     posinf = info.max if posinf is None else posinf
     neginf = info.min if neginf is None else neginf
     out = lax.select(isnan(x), _const(x, nan), x)

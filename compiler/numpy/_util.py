@@ -17,6 +17,7 @@ from mlax import core, lax
 from mlax.dispatch import bind
 from mlax.runtime import Array
 from mlax.tracing import Tracer, user_site
+from mlax.runtime.dtypes import is_float, is_inexact
 
 
 def _aval(x):
@@ -70,7 +71,7 @@ def _dt(x):
 
 
 def _is_float(x):
-    return _dt(x).kind == "f"
+    return is_float(_dt(x))
 
 
 def _shape(shape, unknown_ok=False):
@@ -124,7 +125,7 @@ def _promote(*args):
 def _float_args(*args):
     """Promote integer inputs of float-only functions to the default float."""
     ps = _promote(*args)
-    if not _np.issubdtype(_aval(ps[0]).dtype, _np.inexact):
+    if not is_inexact(_aval(ps[0]).dtype):
         ps = [lax.convert_element_type(p, core.default_float()) for p in ps]
     return ps
 

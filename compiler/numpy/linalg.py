@@ -30,6 +30,7 @@ from mlax.numpy._reductions import max, min, prod, sum
 from mlax.numpy._index_routines import take, take_along_axis as _take_along_axis, where
 from mlax.numpy._reductions import any as _reductions_any
 from mlax.numpy._products import dot
+from mlax.runtime.dtypes import finfo
 
 
 def _float(x):
@@ -320,7 +321,7 @@ def pinv(a, rtol=None, hermitian=False, *, rcond=None):
     if m == 0 or n == 0:
         return _creation.empty(a.shape[:-2] + (n, m), a.dtype)
     if rtol is None:
-        rtol = 10.0 * _builtins.max(m, n) * float(_np.finfo(a.dtype).eps)
+        rtol = 10.0 * _builtins.max(m, n) * float(finfo(a.dtype).eps)
     u, s, vh = svd(a, full_matrices=False, hermitian=hermitian)
     cutoff = _creation.asarray(rtol, a.dtype)[..., None] * s[..., 0:1]
     s = where(s > cutoff, s, _np.inf)
@@ -346,9 +347,9 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
         x = _creation.zeros((n,) + b.shape[1:], a.dtype)
     else:
         if rcond is None:
-            rcond = float(_np.finfo(a.dtype).eps) * _builtins.max(n, m)
+            rcond = float(finfo(a.dtype).eps) * _builtins.max(n, m)
         else:
-            rcond = where(_arr(rcond) < 0, float(_np.finfo(a.dtype).eps), rcond)
+            rcond = where(_arr(rcond) < 0, float(finfo(a.dtype).eps), rcond)
         u, s, vt = svd(a, full_matrices=False)
         mask = (s > 0) & (s >= _creation.asarray(rcond, s.dtype) * s[0])
         rank = sum(mask)
@@ -374,7 +375,7 @@ def matrix_rank(M, rtol=None, *, hermitian=False, tol=None):
         return _reductions_any(not_equal(M, 0)).astype(_np.int32)
     S = svd(M, full_matrices=False, compute_uv=False, hermitian=hermitian)
     if rtol is None:
-        rtol = max(S, axis=-1) * _np.asarray(_np.max(M.shape[-2:]), S.dtype) * _np.finfo(S.dtype).eps
+        rtol = max(S, axis=-1) * _np.asarray(_np.max(M.shape[-2:]), S.dtype) * finfo(S.dtype).eps
     rtol = _arr(rtol)
     rtol = rtol[..., None]
     return sum(S > rtol, axis=-1)

@@ -35,6 +35,7 @@ from mlax.api import jit
 from mlax.custom_derivatives import custom_jvp
 from mlax.numpy._util import _float_args
 from mlax.numpy._shapes import _broadcast
+from mlax.runtime.dtypes import finfo, is_half_float
 
 
 def _float(name, *args):
@@ -60,8 +61,8 @@ def _polyval(coeffs, x):
 
 
 def _upcast_half(impl, x):
-    """impl(x), float16 computed in float32 (the constants need float32's range)."""
-    if np.dtype(x.dtype) == np.float16:
+    """impl(x), float16 and bfloat16 computed in float32 (the constants need float32's range)."""
+    if is_half_float(x.dtype):
         return impl(x.astype(np.float32)).astype(x.dtype)
     return impl(x)
 
@@ -102,7 +103,7 @@ def _erfcx_impl(x):
     nterms = 9 if np.dtype(x.dtype) == np.float64 else 5
     coeffs = [7918.06640625, -1055.7421875, 162.421875, -29.53125, 6.5625,
               -1.875, .75, -.5, 1.][-nterms:]
-    threshold = np.sqrt(np.log(np.finfo(x.dtype).max))
+    threshold = np.sqrt(np.log(finfo(x.dtype).max))
     large = x > _c(x, threshold)
     safe_x = jnp.where(large, _c(x, 1), x)
     direct = jnp.exp(safe_x * safe_x) * lax.erfc(safe_x)
@@ -345,7 +346,7 @@ _expi_jit = jit(_expi)
 
 def _expn1(x, n):
     # the power series, for x <= 1
-    machep = np.finfo(x.dtype).eps
+    machep = finfo(x.dtype).eps
     zero, one = _c(x, 0.0), _c(x, 1.0)
     psi = -_c(x, np.euler_gamma) - jnp.log(x)
     psi = lax.fori_loop(_c(n, 1), n, lambda i, psi: psi + one / i, psi)
@@ -372,7 +373,7 @@ def _expn1(x, n):
 def _expn2(x, n):
     # the continued fraction, for x > 1
     big = _c(x, 1.44115188075855872e17)
-    machep = np.finfo(x.dtype).eps
+    machep = finfo(x.dtype).eps
     zero, one = _c(x, 0.0), _c(x, 1.0)
     init = dict(k=_c(n, 1) + jnp.zeros_like(n), pkm2=one + jnp.zeros_like(x), qkm2=x,
                 pkm1=one + jnp.zeros_like(x), qkm1=x + n, ans=one / (x + n),
@@ -620,7 +621,7 @@ def bernoulli(n):
 def _series_loop(body_term, init, x):
     """sum of terms until the last one is below eps relative to the sum (250 terms at most):
     `body_term(serie, k, term) -> (serie, term)` advances one step."""
-    precision = np.finfo(x.dtype).eps
+    precision = finfo(x.dtype).eps
 
     def body(state):
         serie, k, term = state
@@ -698,7 +699,7 @@ def hyp1f1(a, b, x):
 def _hyp2f1_terminal(a, b, c, x):
     # The polynomial when a or b is a non-positive integer: its degree is the one of larger
     # magnitude, unless c is a non-positive integer that cuts it short.
-    eps = np.finfo(x.dtype).eps * 50
+    eps = finfo(x.dtype).eps * 50
     ib = jnp.round(b)
     mask = (b < a) & (jnp.abs(b - ib) < eps) & ~((c % 1 == 0) & (c <= 0) & (c > b))
     a, b = jnp.where(mask, b, a), jnp.where(mask, a, b)
@@ -714,7 +715,7 @@ def _hyp2f1_terminal(a, b, c, x):
 
 
 def _hyp2f1_serie(a, b, c, x):
-    rtol = np.finfo(x.dtype).eps
+    rtol = finfo(x.dtype).eps
 
     def body(state):
         serie, k, term = state
@@ -732,7 +733,7 @@ def _hyp2f1_serie(a, b, c, x):
 
 def _hyp2f1_digamma_transform(a, b, c, x):
     # The transformation to 1 - x when c - a - b is an integer (Abramowitz-Stegun 15.3.10-12).
-    rtol = np.finfo(x.dtype).eps
+    rtol = finfo(x.dtype).eps
     d = c - a - b
     s = 1 - x
     rd = jnp.round(d)
@@ -786,7 +787,7 @@ def _hyp2f1_digamma_transform(a, b, c, x):
 
 
 def _hyp2f1_terminal_or_serie(a, b, c, x):
-    eps = np.finfo(x.dtype).eps * 50
+    eps = finfo(x.dtype).eps * 50
     d = c - a - b
     neg_int_a = (a <= 0) & (jnp.abs(a - jnp.round(a)) < eps)
     neg_int_b = (b <= 0) & (jnp.abs(b - jnp.round(b)) < eps)
@@ -816,7 +817,7 @@ _hyp2f1_c_derivative = jit(jnp.vectorize(lambda a, b, c, x: _hyp2f1_param_deriva
 
 
 def _hyp2f1_scalar(a, b, c, x):
-    eps = np.finfo(x.dtype).eps * 50
+    eps = finfo(x.dtype).eps * 50
     d = c - a - b
     s = 1 - x
     ca = c - a
@@ -956,7 +957,7 @@ def _zeta_series_expansion(s, a):
     T0 = (a + N) ** -s
     m = np.arange(2 * M, dtype=dtype)
     T1 = jnp.cumprod((s_ + m) / (a_ + N), -1)[..., ::2]
-    T1 = jnp.clip(T1, max=np.finfo(dtype).max)
+    T1 = jnp.clip(T1, max=finfo(dtype).max)
     T1 = T1 / np.array(_BERNOULLI_COEFS[:T1.shape[-1]], dtype)
     T = T0 * (0.5 + T1.sum(-1))
     return S + I + T

@@ -60,6 +60,7 @@ from mlax.transforms import expand as expand_mod
 from mlax.transforms import simplify
 from mlax.transforms.ad_rules import JVP_RULES, VJP_RULES, RuleContext, missing_rule
 from mlax.transforms.builder import Builder, call, splat, zeros
+from mlax.runtime.dtypes import is_inexact
 
 
 CUSTOM_VJP_JVP_MESSAGE = "can't apply forward-mode autodiff (jvp) to a custom_vjp function."
@@ -73,7 +74,7 @@ CLOSURE_MESSAGE = (
 
 def _float_type(t: ir.Type) -> bool:
     """Whether values of type `t` are differentiated: real or complex floating point."""
-    return spec_of_type(t).dtype.kind in "fc"
+    return is_inexact(spec_of_type(t).dtype)
 
 
 # ---------------------------------------------------------------------------------------
@@ -727,7 +728,7 @@ def expand_grad(module_op, decl):
     if not d.c_out:
         raise d.error(f": @{d.callee} returns nothing")
     out0 = spec_of_type(d.c_out[0])
-    if out0.shape != () or out0.dtype.kind not in "fc":
+    if out0.shape != () or not is_inexact(out0.dtype):
         raise d.error(f": gradient only defined for scalar-output functions, but @{d.callee} "
                       f"returns {d.c_out[0]} first")
     if len(d.c_out) > 1 and not has_aux:

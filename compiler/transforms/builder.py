@@ -25,6 +25,7 @@ from mlir.dialects import func as func_d
 
 from mlax.dialects import OPS, create, dense_attr, spec_of_type, tensor_type
 from mlax.passes import PassTypeError
+from mlax.runtime.dtypes import is_float
 
 
 def splat(shape, dtype, value) -> ir.Value:
@@ -40,7 +41,7 @@ def splat(shape, dtype, value) -> ir.Value:
             return scalar
         return create("mlax.broadcast_in_dim", [scalar],
                       {"shape": tuple(shape), "broadcast_dimensions": ()})[0]
-    if dtype.kind == "f":
+    if is_float(dtype):
         elt = ir.FloatAttr.get(t.element_type, float(value))
     else:
         elt = ir.IntegerAttr.get(t.element_type, int(value))

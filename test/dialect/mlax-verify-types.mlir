@@ -45,10 +45,10 @@ func.func @i7(%x: tensor<3xi7>) -> tensor<3xi7> {
 // -----
 
 // Tests that a result type is checked as well as the operands.
-// CHECK: mlax-verify-types.mlir:[[@LINE+2]]:8: error: 'mlax.convert_element_type' op result #0 has type tensor<3xbf16>: mlax has no dtype for MLIR element type bf16
-func.func @bf16_result(%x: tensor<3xf32>) -> tensor<3xbf16> {
-  %0 = "mlax.convert_element_type"(%x) {new_dtype = bf16} : (tensor<3xf32>) -> tensor<3xbf16>
-  return %0 : tensor<3xbf16>
+// CHECK: mlax-verify-types.mlir:[[@LINE+2]]:8: error: 'mlax.convert_element_type' op result #0 has type tensor<3xf8E5M2>: mlax has no dtype for MLIR element type f8E5M2
+func.func @f8_result(%x: tensor<3xf32>) -> tensor<3xf8E5M2> {
+  %0 = "mlax.convert_element_type"(%x) {new_dtype = f8E5M2} : (tensor<3xf32>) -> tensor<3xf8E5M2>
+  return %0 : tensor<3xf8E5M2>
 }
 
 // -----
@@ -107,10 +107,10 @@ func.func @main(%i: tensor<f32>, %x: tensor<f32>) -> tensor<f32> {
 
 // -----
 
-// CHECK: mlax-verify-types.mlir:[[@LINE+1]]:1: error: @grad_f: mlax.grad declaration: operand #0 has type tensor<bf16>: mlax has no dtype for MLIR element type bf16
-func.func private @grad_f(tensor<bf16>) -> tensor<bf16> attributes {mlax.grad = {callee = @f, argnums = array<i64: 0>}}
-func.func private @f(%x: tensor<bf16>) -> tensor<bf16> {
-  return %x : tensor<bf16>
+// CHECK: mlax-verify-types.mlir:[[@LINE+1]]:1: error: @grad_f: mlax.grad declaration: operand #0 has type tensor<f8E5M2>: mlax has no dtype for MLIR element type f8E5M2
+func.func private @grad_f(tensor<f8E5M2>) -> tensor<f8E5M2> attributes {mlax.grad = {callee = @f, argnums = array<i64: 0>}}
+func.func private @f(%x: tensor<f8E5M2>) -> tensor<f8E5M2> {
+  return %x : tensor<f8E5M2>
 }
 
 // -----

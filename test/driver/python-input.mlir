@@ -5,6 +5,7 @@
 // RUN: mlax-compile %S/Inputs/linreg.py:predict --arg f32[10,5] --arg f32[5] --arg f32[20,10] --emit llvm | FileCheck %s --check-prefix=LLVM
 // RUN: mlax-compile %S/Inputs/linreg.py:scale --arg f32[3] --static factor=2.5 --emit mlax | FileCheck %s --check-prefix=STATIC
 // RUN: mlax-compile %S/Inputs/linreg.py:pytree_fn --args-json %S/Inputs/pytree_args.json --emit mlax | FileCheck %s --check-prefix=PYTREE
+// RUN: mlax-compile %S/Inputs/linreg.py:predict --arg bf16[10,5] --arg bf16[5] --arg bf16[20,10] --emit llvm | FileCheck %s --check-prefix=BF16
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: mlax-compile %S/Inputs/linreg.py:predict,update_params --fn predict --arg f32[2,3] --arg f32[3] --arg f32[4,2] --fn update_params --args-json %S/Inputs/linreg_args.json -o %t/linreg
 // RUN: %PYTHON %S/Inputs/call_module.py %t/linreg | FileCheck %s --check-prefix=MODULE
@@ -20,6 +21,11 @@
 // Tests that the llvm stage is the LLVM dialect with out-parameters.
 // LLVM-LABEL: llvm.func @predict
 // LLVM-SAME: (%{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr, %{{.*}}: !llvm.ptr)
+
+// Tests that bf16 specs trace and compile (bf16 ops rounded in integer code, no bf16 arithmetic left).
+// BF16-LABEL: llvm.func @predict
+// BF16-NOT: llvm.fadd {{.*}} : bf16
+// BF16: llvm.bitcast %{{.*}} : i16 to bf16
 
 // Tests that a static argument is a constant of the traced function, not a parameter.
 // STATIC-LABEL: func.func @scale

@@ -75,3 +75,45 @@ func.func @float_to_int(%a: tensor<4xf32>) -> tensor<4xi32> {
   %0 = "mlax.convert_element_type"(%a) {new_dtype = i32} : (tensor<4xf32>) -> tensor<4xi32>
   return %0 : tensor<4xi32>
 }
+
+// -----
+
+// Tests that bf16 logistic is XLA's expansion 1 / (1 + exp(-x)) in bf16 ops (each rounded
+// to bf16, as XLA's CPU backend rounds them), not the f32 formula with a select.
+// CHECK-LABEL: func.func @logistic_bf16
+// CHECK: ^bb0(%[[X:.*]]: bf16, %{{.*}}: bf16):
+// CHECK: %[[N:.*]] = arith.negf %[[X]] : bf16
+// CHECK: %[[E:.*]] = math.exp %[[N]] : bf16
+// CHECK: %[[D:.*]] = arith.addf %{{.*}}, %[[E]] : bf16
+// CHECK: %[[R:.*]] = arith.divf %{{.*}}, %[[D]] : bf16
+// CHECK: linalg.yield %[[R]] : bf16
+func.func @logistic_bf16(%a: tensor<4xbf16>) -> tensor<4xbf16> {
+  %0 = "mlax.logistic"(%a) : (tensor<4xbf16>) -> tensor<4xbf16>
+  return %0 : tensor<4xbf16>
+}
+
+// -----
+
+// Tests that bf16 exp2 is JAX's lowering exp(log(2) * x), log(2) rounded to bf16.
+// CHECK-LABEL: func.func @exp2_bf16
+// CHECK: ^bb0(%[[X:.*]]: bf16, %{{.*}}: bf16):
+// CHECK: %[[M:.*]] = arith.mulf %{{.*}}, %[[X]] : bf16
+// CHECK: %[[E:.*]] = math.exp %[[M]] : bf16
+// CHECK: linalg.yield %[[E]] : bf16
+func.func @exp2_bf16(%a: tensor<4xbf16>) -> tensor<4xbf16> {
+  %0 = "mlax.exp2"(%a) : (tensor<4xbf16>) -> tensor<4xbf16>
+  return %0 : tensor<4xbf16>
+}
+
+// -----
+
+// Tests that float16 -> bfloat16 (same width) converts through f32.
+// CHECK-LABEL: func.func @f16_to_bf16
+// CHECK: ^bb0(%[[X:.*]]: f16, %{{.*}}: bf16):
+// CHECK: %[[W:.*]] = arith.extf %[[X]] : f16 to f32
+// CHECK: %[[R:.*]] = arith.truncf %[[W]] : f32 to bf16
+// CHECK: linalg.yield %[[R]] : bf16
+func.func @f16_to_bf16(%a: tensor<4xf16>) -> tensor<4xbf16> {
+  %0 = "mlax.convert_element_type"(%a) {new_dtype = bf16} : (tensor<4xf16>) -> tensor<4xbf16>
+  return %0 : tensor<4xbf16>
+}

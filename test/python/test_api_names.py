@@ -219,8 +219,9 @@ def test_dtypes_module_matches_jax():
     assert dtypes.scalar_type_of(jnp.ones(2)) is float and dtypes.scalar_type_of(np.int8(1)) is int
     assert dtypes.itemsize_bits(np.int16) == 16
     assert issubclass(dtypes.TypePromotionError, ValueError)
-    with pytest.raises(NotImplementedError, match=r"jax\.dtypes\.bfloat16"):
-        dtypes.bfloat16
+    assert dtypes.bfloat16 is J.dtypes.bfloat16
+    assert dtypes.issubdtype(dtypes.bfloat16, np.floating) and dtypes.finfo(dtypes.bfloat16).bits == 16
+    assert dtypes.scalar_type_of(jnp.ones(2, jnp.bfloat16)) is float
 
 
 def test_typing():

@@ -7,6 +7,7 @@ Files:
   generics.py (reading linalg.generics), rewrites.py (rewrites made in Python) and
   script.py (the transform script and the schedules).
 - after_bufferization.py: `--mlax-cpu-buffer-cleanup` and `--mlax-cpu-vector-width`.
+- bfloat16.py: `--mlax-cpu-bf16` (bf16 ops computed in f32, each result rounded as XLA's).
 - abi.py: the calling convention's passes (zero-size boundaries, aliased results).
 - codegen.py: LLVM IR, assembly, object code and shared libraries, in process.
 - compile.py: compiling for this process (with the persistent cache), compiled module
@@ -15,8 +16,8 @@ Files:
 from __future__ import annotations
 
 from mlax.backends import Backend, Stage, no_timer
-from mlax.backends.cpu import (abi, after_bufferization, codegen, compile,  # noqa: F401 (passes)
-                               pipelines, schedule)
+from mlax.backends.cpu import (abi, after_bufferization, bfloat16, codegen,  # noqa: F401 (passes)
+                               compile, pipelines, schedule)
 from mlax.lowering import linalg
 from mlax.transforms import MLAX_OPT
 

@@ -33,6 +33,7 @@ CPU_LINALG = ",".join([
 # convert-vector-to-scf unrolls n-D vector transfers fully: its default lowering goes
 # through a stack temporary (memref.alloca) placed inside the tile loops, and the stack
 # grows on every tile until the process dies.
+# mlax-cpu-bf16 runs after the last canonicalize, which would fold its conversions.
 # finalize-memref-to-llvm must precede convert-scf-to-cf (alloca_scope of OpenMP regions);
 # convert-openmp-to-llvm runs last, after the ops inside parallel regions are LLVM.
 CPU_LLVM = ",".join([
@@ -52,6 +53,7 @@ CPU_LLVM = ",".join([
     "convert-vector-to-scf{full-unroll=true}",
     "expand-strided-metadata",
     "lower-affine",
+    "mlax-cpu-bf16",
     "convert-vector-to-llvm{vector-contract-lowering=outerproduct reassociate-fp-reductions}",
     "finalize-memref-to-llvm",
     "convert-scf-to-cf",

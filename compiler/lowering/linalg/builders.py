@@ -12,6 +12,7 @@ from mlir.dialects import arith, complex as complex_d, linalg, scf, tensor
 
 from mlax.dialects import element_type, signless
 from mlax.dialects.types import TensorSpec
+from mlax.runtime.dtypes import is_float  # noqa: F401  (the rule modules take it from here)
 
 
 # ---------------------------------------------------------------------------------------
@@ -41,10 +42,6 @@ def storage_type(t: ir.Type) -> ir.Type:
 
 def ttype(spec: TensorSpec) -> ir.RankedTensorType:
     return ir.RankedTensorType.get(list(spec.shape), el(spec.dtype))
-
-
-def is_float(dtype):
-    return np.dtype(dtype).kind == "f"
 
 
 def is_complex(dtype):

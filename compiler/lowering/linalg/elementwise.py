@@ -19,6 +19,7 @@ from mlax.dialects.ops import real_dtype
 from mlax.lowering.linalg.builders import (el, elementwise, is_bool, is_complex, is_float,
                                            is_unsigned, scalar_const, ttype)
 from mlax.passes import PassError
+from mlax.runtime.dtypes import is_half_float
 
 
 def elementwise_rule(scalar):
@@ -62,6 +63,15 @@ def float_only(name, f):
     return scalar
 
 
+def _float_only_with_dtype(name, f):
+    """A scalar body f(dtype, *xs) for float operands; other dtypes are an error."""
+    def scalar(dtype, *xs):
+        if not is_float(dtype):
+            raise PassError(f"mlax.{name} needs floating-point operands, got {np.dtype(dtype).name}")
+        return f(dtype, *xs)
+    return scalar
+
+
 def _neg(dtype, x):
     if is_float(dtype):
         return arith.negf(x)
@@ -99,6 +109,10 @@ def _logistic(dtype, x):
     # 1 / (1 + e) for x >= 0 and e / (1 + e) for x < 0, e = exp(-|x|): no overflow, and
     # tiny results for very negative x keep their precision.
     one = scalar_const(dtype, 1)
+    if is_half_float(dtype):
+        # XLA's expansion, 1 / (1 + exp(-x)), each op rounded to 16 bits as XLA's CPU
+        # backend rounds it: JAX's float16 / bfloat16 results bit for bit.
+        return arith.divf(one, arith.addf(one, math.exp(arith.negf(x))))
     e = math.exp(arith.negf(math.absf(x)))
     r = arith.divf(one, arith.addf(one, e))
     return arith.select(arith.cmpf(arith.CmpFPredicate.OLT, x, scalar_const(dtype, 0)), arith.mulf(e, r), r)
@@ -228,9 +242,16 @@ def _compare(kind):
     return scalar
 
 
+def _exp2_float(dtype, x):
+    # At 16 bits, JAX's lowering: exp(log(2) * x) with log(2) rounded to the operand type.
+    if is_half_float(dtype):
+        return math.exp(arith.mulf(scalar_const(dtype, np.log(2)), x))
+    return math.exp2(x)
+
+
 # Float-only ops that are one op of the math dialect.
 _MATH = {
-    "exp": math.exp, "exp2": math.exp2, "log": math.log, "log1p": math.log1p,
+    "exp": math.exp, "log": math.log, "log1p": math.log1p,
     "expm1": math.expm1, "tanh": math.tanh, "sin": math.sin, "cos": math.cos,
     "tan": math.tan, "asin": math.asin, "acos": math.acos, "atan": math.atan,
     "sinh": math.sinh, "cosh": math.cosh, "asinh": math.asinh, "acosh": math.acosh,
@@ -322,6 +343,7 @@ SCALAR = {
     **{f"mlax.{name}": float_only(name, fn) for name, fn in _MATH.items()},
     **{f"mlax.{kind}": _compare(kind) for kind in CMP_FLOAT},
     "mlax.neg": _neg, "mlax.abs": _abs, "mlax.sign": _sign, "mlax.logistic": _logistic,
+    "mlax.exp2": _float_only_with_dtype("exp2", _exp2_float),
     "mlax.round": _round, "mlax.is_finite": _is_finite,
     "mlax.not": _not, "mlax.population_count": lambda dtype, x: math.ctpop(x),
     "mlax.stop_gradient": _copy, "mlax.copy": _copy,
@@ -379,6 +401,8 @@ def convert_scalar(x, src, dst):
     if is_bool(src) and not is_float(dst):
         return arith.extui(td, x)
     if is_float(src) and is_float(dst):
+        if dst.itemsize == src.itemsize:    # float16 <-> bfloat16: exact through f32
+            x, src = arith.extf(ir.F32Type.get(), x), np.dtype(np.float32)
         return arith.extf(td, x) if dst.itemsize > src.itemsize else arith.truncf(td, x)
     if is_float(dst):
         return arith.uitofp(td, x) if (is_unsigned(src) or is_bool(src)) else arith.sitofp(td, x)

@@ -3,7 +3,7 @@
 A reduction is one generic with reduction iterators. Long float sums are computed in
 levels of blocks (`sum_in_blocks`), so their error stays near NumPy's and XLA's instead of
 growing with the length; long dot products without free dims are such sums too, and
-half-precision contractions accumulate in float32 (`ACCUMULATOR`).
+half-precision (float16, bfloat16) contractions accumulate in float32 (`ACCUMULATOR`).
 """
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from mlir import ir
 from mlir.dialects import arith, complex as complex_d, linalg, tensor
 
 from mlax.dialects.types import TensorSpec
+from mlax.runtime.dtypes import bfloat16
 from mlax.lowering.linalg.builders import (amap, drop_dim, el, elementwise, extent,
                                            extract_slice, filled, generic, identity, is_bool,
                                            is_complex, is_float, is_unsigned, reassoc_attr, scalar_const,
@@ -297,10 +298,17 @@ def _dot_general_rule(op):
     if is_float(dtype) and nlf == nrf == 0 and k > SUM_STRIDED.sequential:
         # A long dot product (no free dims: vdot, batched or not) is a sum: the products,
         # then a sum in blocks (elementwise fusion puts them back in one loop).
-        prod = TensorSpec(tuple(a.shape[i] for i in lb) + tuple(a.shape[i] for i in lc), dtype)
+        # Half-precision products and sums are in float32 (see below), rounded once.
+        acc_dtype = ACCUMULATOR.get(np.dtype(dtype), dtype)
+        prod = TensorSpec(tuple(a.shape[i] for i in lb) + tuple(a.shape[i] for i in lc), acc_dtype)
         p = generic([prod], op.operands, op.in_dtypes, [amap(n, lhs_exprs), amap(n, rhs_exprs)],
-                    [identity(n)], ["parallel"] * n, lambda x, y, _: [mul(x, y)])[0]
-        return [sum_in_blocks(p, prod, range(nb, n))]
+                    [identity(n)], ["parallel"] * n,
+                    lambda x, y, _: [mul(convert_scalar(x, dtype, acc_dtype),
+                                         convert_scalar(y, dtype, acc_dtype))])[0]
+        total = sum_in_blocks(p, prod, range(nb, n))
+        if acc_dtype == dtype:
+            return [total]
+        return [elementwise(out, [total], [acc_dtype], lambda c: convert_scalar(c, acc_dtype, dtype))]
     acc_dtype = ACCUMULATOR.get(np.dtype(dtype), dtype)
     if acc_dtype != dtype:
         # Half-precision products accumulate in float32, as XLA does, then round once.
@@ -317,7 +325,7 @@ def _dot_general_rule(op):
 
 
 # Contractions of these element types accumulate in a wider one.
-ACCUMULATOR = {np.dtype(np.float16): np.dtype(np.float32)}
+ACCUMULATOR = {np.dtype(np.float16): np.dtype(np.float32), bfloat16: np.dtype(np.float32)}
 
 
 LOWERINGS = {

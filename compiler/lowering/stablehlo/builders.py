@@ -13,10 +13,7 @@ import numpy as np
 from mlir import ir
 
 from mlax.dialects import spec_of_type, tensor_type
-
-
-def is_float(dtype) -> bool:
-    return np.dtype(dtype).kind == "f"
+from mlax.runtime.dtypes import is_float  # noqa: F401  (the rule modules take it from here)
 
 
 def is_bool(dtype) -> bool:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+from mlax.runtime.dtypes import is_half_float
 from mlax.transforms.ad_rules.table import (defbinary, deflinear, defrule, defunary, defzero,
                                             is_complex, is_float, spec)
 
@@ -27,7 +28,22 @@ defunary("log1p", lambda ctx, g, x, y: ctx.div(g, ctx.add(x, _c(ctx, x, 1))))
 defunary("xla_log", lambda ctx, g, x, y: ctx.div(g, x))
 defunary("xla_log1p", lambda ctx, g, x, y: ctx.div(g, ctx.add(x, _c(ctx, x, 1))))
 defunary("expm1", lambda ctx, g, x, y: ctx.mul(g, ctx.add(y, _c(ctx, y, 1))))
-defunary("tanh", lambda ctx, g, x, y: ctx.mul(g, _one_minus_sq(ctx, y)))
+def _tanh_rule(reverse):
+    """g * (1 - y**2); at 16 bits JAX's ops, which round as JAX's do: the JVP is
+    (g + g*y) * (1 - y), and its transpose h + h*y with h = g * (1 - y)."""
+    def rule(ctx, gs):
+        g, y = gs[0], ctx.outs[0]
+        if not is_half_float(spec(y).dtype):
+            return [ctx.mul(g, _one_minus_sq(ctx, y))]
+        one_minus = ctx.sub(_c(ctx, y, 1), y)
+        if reverse:
+            h = ctx.mul(g, one_minus)
+            return [ctx.add(h, ctx.mul(h, y))]
+        return [ctx.mul(ctx.add(g, ctx.mul(g, y)), one_minus)]
+    return rule
+
+
+defrule("tanh", _tanh_rule(False), _tanh_rule(True))
 defunary("logistic", lambda ctx, g, x, y: ctx.mul(g, ctx.mul(y, ctx.sub(_c(ctx, y, 1), y))))
 defunary("sin", lambda ctx, g, x, y: ctx.mul(g, ctx.cos(x)))
 defunary("cos", lambda ctx, g, x, y: ctx.neg(ctx.mul(g, ctx.sin(x))))

@@ -11,6 +11,7 @@ from mlax.dialects import OPS, op_attrs, spec_of_type, structural
 from mlax.dialects.types import TensorSpec
 from mlax.passes import PassNotImplementedError
 from mlax.transforms.builder import Builder
+from mlax.runtime.dtypes import is_inexact
 
 JVP_RULES: dict[str, Callable] = {}
 VJP_RULES: dict[str, Callable] = {}
@@ -27,7 +28,7 @@ def spec(v: ir.Value) -> TensorSpec:
 def is_float(v_or_dtype) -> bool:
     """Real or complex floating point: the dtypes that carry derivatives."""
     dtype = spec(v_or_dtype).dtype if isinstance(v_or_dtype, ir.Value) else np.dtype(v_or_dtype)
-    return dtype.kind in "fc"
+    return is_inexact(dtype)
 
 
 def is_complex(v_or_dtype) -> bool:

@@ -5,7 +5,6 @@
 # Changed: the table is computed (result dtype of x + y for each pair, and with weakly-typed
 # Python scalars) and reported instead of displayed; 64-bit types are left out (x64 is off).
 # Each example is reported with report_call: one that raises is reported, not fatal.
-# compat: xfail jax.numpy.bfloat16 is missing (mlax has no bfloat16 dtype)
 import jax.numpy as jnp
 import numpy as np
 
