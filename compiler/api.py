@@ -492,8 +492,7 @@ def typeof(x) -> core.ShapedArray:
 
 def devices(backend=None):
     """The devices of `backend` (None: the default platform's)."""
-    tracing.default_backend(backend)    # raises for a backend that is not available
-    return [CPU0]
+    return tracing.default_backend(backend).devices()   # raises where it is not available
 
 
 # ---------------------------------------------------------------------------------------

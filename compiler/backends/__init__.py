@@ -33,6 +33,7 @@ import time
 from dataclasses import dataclass
 
 from mlax.runtime import tpu as tpu_runtime
+from mlax.runtime.array import CPU0
 
 
 class BackendUnavailable(Exception):
@@ -157,6 +158,15 @@ class Backend:
         depends on (the persistent cache's key includes it)."""
         raise NotImplementedError
 
+    def unavailable(self) -> str | None:
+        """None when code compiled by `compile` can run here, else why not (a backend
+        whose stages work anywhere may still need a device to run)."""
+        return None
+
+    def devices(self):
+        """The devices `compile`'s code runs on here."""
+        return [CPU0]
+
     def stage_names(self) -> tuple[str, ...]:
         """Every stage's name: mlax (as traced), mlax-opt, then the backend's own."""
         return ("mlax", "mlax-opt") + tuple(s.name for s in self.stages)
@@ -172,7 +182,7 @@ class Unavailable:
 # name -> the module defining the backend's `BACKEND`, or Unavailable.
 _BACKENDS = {
     "cpu": "mlax.backends.cpu",
-    "cuda": Unavailable("cuda", "the NVIDIA GPU backend is not built yet"),
+    "cuda": "mlax.backends.cuda",
     "tpu": "mlax.backends.tpu" if tpu_runtime.available() is None
            else Unavailable("tpu", tpu_runtime.available()),
 }
@@ -199,6 +209,17 @@ def get(name: str | None = None) -> Backend:
     backend = importlib.import_module(entry).BACKEND
     _loaded[name] = backend
     return backend
+
+
+def backend_platforms() -> list[str]:
+    """The backends whose compiled code can run here."""
+    usable = []
+    for name, entry in _BACKENDS.items():
+        if isinstance(entry, Unavailable):
+            continue
+        if get(name).unavailable() is None:
+            usable.append(name)
+    return usable
 
 
 def default_name() -> str:
