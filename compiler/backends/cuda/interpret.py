@@ -273,6 +273,7 @@ def interpret_kernel(gm, gf, ip):
         a.replace_all_uses_with(b)
     with ir.InsertionPoint(entry), gf.location:
         ret = func.ReturnOp([])
+    with ir.InsertionPoint(ret), gf.location:
         c0, c1 = _index(0), _index(1)
         ip = ir.InsertionPoint(ret)
         ivs = []
