@@ -250,6 +250,8 @@ def _kernel_fn(module_body_ip, gm, gf):
     idx = ir.IndexType.get()
     with module_body_ip, gf.location:
         fn = func.FuncOp(name, (list(ftype.inputs) + [idx] * 6, []), visibility="private")
+        # Internal linkage: kernels of every compile share their names in the process's JIT.
+        fn.attributes["llvm.linkage"] = ir.Attribute.parse("#llvm.linkage<internal>")
         fn.add_entry_block()
     return name, fn
 
