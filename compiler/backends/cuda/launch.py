@@ -87,7 +87,7 @@ def _inside(op, group_ops) -> bool:
 
 
 def _wrap_block(block):
-    ops = [o.operation for o in block.operations]
+    ops = [o.operation for o in block.operations][:-1]     # the terminator stays
     groups, run = [], []
     for op in ops:
         kind = _kind(op)

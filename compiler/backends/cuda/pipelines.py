@@ -80,9 +80,11 @@ def nvvm_pipeline(chip=DEFAULT_CHIP):
 CUDA_NVVM = nvvm_pipeline()
 
 # Interpret mode: kernels and launches -> CPU loops, then the CPU pipeline from its
-# deallocation on (bufferization is done).
+# deallocation on (bufferization is done). The kernels' functions are inlined into their
+# launch sites: a kernel's arguments may be strided views, which the bare-pointer calling
+# convention cannot pass.
 _cpu_llvm = CPU_LLVM.split(",")
-CUDA_INTERPRET = ",".join(["mlax-gpu-interpret"]
+CUDA_INTERPRET = ",".join(["mlax-gpu-interpret", "inline", "symbol-dce"]
                           + _cpu_llvm[_cpu_llvm.index("buffer-deallocation-pipeline"):])
 
 PIPELINES = {
