@@ -10,6 +10,7 @@ Files:
   `--mlax-gpu-map-foralls` (forall nests -> gpu.launch).
 - interpret.py: `--mlax-gpu-interpret` (kernels and launches -> CPU loops).
 - ptx.py: PTX from the NVVM stage, ptxas.
+- unsupported.py: the ops it does not lower (LAPACK calls), `--mlax-gpu-check-ops`.
 
 No GPU runtime is built yet: `compile` (jit, eager ops) runs in interpret mode
 (`MLAX_GPU_INTERPRET=1`, mlax.runtime.cuda) through the CPU backend's code generation,
@@ -20,8 +21,8 @@ from __future__ import annotations
 from mlax.backends import Backend, BackendError, Stage, backend_platforms, no_timer
 from mlax.backends.cpu import compile as cpu_compile
 from mlax.backends.cpu import codegen
-from mlax.backends.cuda import interpret, launch, pipelines, ptx, schedule  # noqa: F401 (passes)
-from mlax.lowering import linalg
+from mlax.backends.cuda import (interpret, launch, pipelines, ptx,  # noqa: F401 (passes)
+                                schedule, unsupported)
 from mlax.runtime import cuda as cuda_runtime
 from mlax.transforms import MLAX_OPT
 
@@ -52,7 +53,7 @@ class CudaBackend(Backend):
     )
     artifact = "not built yet (mlax-compile --target cuda emits gpu, nvvm, ptx or cubin)"
     named_pipelines = pipelines.PIPELINES
-    lowerings = linalg.LOWERINGS
+    lowerings = unsupported.CUDA_LOWERINGS
 
     def unavailable(self):
         return cuda_runtime.unavailable_reason()

@@ -24,7 +24,7 @@ from mlir.dialects import linalg, scf
 
 from mlax.backends.cpu.generics import defined_functions
 from mlax.backends.cpu.script import Script, run_script, strip_tags
-from mlax.passes import ModulePass, register
+from mlax.passes import ModulePass, PassNotImplementedError, register
 
 KERNEL_TAG = "mlax_gpu_kernel"
 
@@ -157,12 +157,35 @@ def copies_to_linalg(fn):
         op.erase()
 
 
+def check_no_host_calls(module_op):
+    """Calls of external functions (LAPACK, host callbacks) have no GPU lowering: they
+    run on the host and would read device memory."""
+    body = module_op.regions[0].blocks[0]
+    external = {ir.StringAttr(o.attributes["sym_name"]).value for o in body.operations
+                if o.operation.name == "func.func" and not len(o.regions[0].blocks)}
+    calls = []
+
+    def walk(o):
+        if o.name == "func.call" and \
+                ir.FlatSymbolRefAttr(o.attributes["callee"]).value in external:
+            calls.append(o)
+        return ir.WalkResult.ADVANCE
+    module_op.walk(walk)
+    for o in calls:
+        callee = ir.FlatSymbolRefAttr(o.attributes["callee"]).value
+        raise PassNotImplementedError(
+            f"the cuda backend has no GPU lowering for a call of the host function "
+            f"@{callee} (a LAPACK routine or a host callback): compute it on the cpu "
+            f"backend (jit(..., backend='cpu'))", o.location)
+
+
 @register
 class GpuSingleThreadPass(ModulePass):
     """Run bufferized ops that no GPU schedule placed in a kernel as kernels of one thread."""
     name = "mlax-gpu-single-thread"
 
     def run(self, module_op):
+        check_no_host_calls(module_op)
         for fn in defined_functions(module_op):
             copies_to_linalg(fn)
             _wrap_block(fn.regions[0].blocks[0])

@@ -23,8 +23,10 @@ DEFAULT_CHIP = "sm_80"
 
 # The shared mlax -> linalg lowering and fusion, as the CPU's, without the CPU's
 # polynomial math (`mlax-expand-math`): on the GPU math ops become libdevice calls.
-# Named ops are generalized so the schedule sees only generics.
+# Named ops are generalized so the schedule sees only generics. First, ops the backend
+# does not lower (unsupported.py) are reported at the user's line.
 CUDA_LINALG = ",".join([
+    "mlax-gpu-check-ops",
     "mlax-lower-to-linalg",
     "mlax-lower-control-flow",
     "inline",
@@ -67,12 +69,13 @@ CUDA_GPU = ",".join([
 
 
 def nvvm_pipeline(chip=DEFAULT_CHIP):
-    """Kernels to the NVVM and LLVM dialects (bare pointers for memrefs, as the host
-    passes them), their gpu.modules targeting `chip`."""
+    """Kernels to the NVVM and LLVM dialects, their gpu.modules targeting `chip`. Memref
+    arguments are passed as expanded descriptors: a kernel's arguments may be strided
+    views, which bare pointers cannot carry."""
     return ",".join([
         f"nvvm-attach-target{{chip={chip} features={CHIPS[chip]} O=3}}",
         "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-        "convert-gpu-to-nvvm{use-bare-ptr-memref-call-conv=1},canonicalize,cse,"
+        "convert-gpu-to-nvvm,convert-math-to-llvm,canonicalize,cse,"
         "reconcile-unrealized-casts)",
     ])
 

@@ -34,6 +34,11 @@ def check_chip(chip):
 def ptx(module, chip) -> dict[str, str]:
     """{gpu.module name: PTX text} of `module` (at the NVVM stage), generated for `chip`."""
     check_chip(chip)
+    with module.context:
+        return _ptx(module, chip)
+
+
+def _ptx(module, chip):
     copy = ir.Module.parse(module.operation.get_asm(), module.context)
     target = ir.Attribute.parse(f'[#nvvm.target<O = 3, chip = "{chip}", features = '
                                 f'"{CHIPS[chip]}">]')
