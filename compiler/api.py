@@ -24,7 +24,7 @@ from mlir.dialects import func as func_d
 from mlax import concrete, core, dtypes, eager, stages, tracing
 from mlax.dialects import structural, tensor_type
 from mlax.eager import to_numpy
-from mlax.runtime import CPU0, Array
+from mlax.runtime import Array
 from mlax.tracing import Tracer
 from mlax.tree_util import tree_flatten, tree_map, tree_unflatten
 

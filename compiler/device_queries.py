@@ -12,7 +12,7 @@ import sys
 import numpy as np
 
 from mlax import tracing
-from mlax.runtime import CPU0, Array
+from mlax.runtime import Array
 from mlax.tree_util import tree_map
 
 __all__ = ["default_backend", "device_count", "local_device_count", "local_devices",
@@ -26,8 +26,7 @@ def default_backend() -> str:
 
 
 def _devices(backend=None):
-    tracing.default_backend(backend)    # raises for a backend that is not available
-    return [CPU0]
+    return tracing.default_backend(backend).devices()   # raises where it is not available
 
 
 def device_count(backend=None) -> int:

@@ -234,3 +234,79 @@ def test_linear_regression_tutorial_runs_with_mlax_platforms_cuda():
     cpu = losses({"MLAX_PLATFORMS": "cpu"})
     assert len(cuda) == len(cpu) == 22
     np.testing.assert_allclose(cuda, cpu, rtol=1e-4)
+
+
+TREE_SUM = """
+module attributes {gpu.container_module} {
+  func.func @block_sums(%in: memref<512xf32>, %out: memref<2xf32>) {
+    %c1 = arith.constant 1 : index
+    %c2 = arith.constant 2 : index
+    %c256 = arith.constant 256 : index
+    gpu.launch_func @k::@tree_sum blocks in (%c2, %c1, %c1) threads in (%c256, %c1, %c1) args(%in : memref<512xf32>, %out : memref<2xf32>)
+    return
+  }
+  gpu.module @k {
+    gpu.func @tree_sum(%in: memref<512xf32>, %out: memref<2xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c8 = arith.constant 8 : index
+      %c128 = arith.constant 128 : index
+      %shared = memref.alloca() : memref<256xf32, #gpu.address_space<workgroup>>
+      %t = gpu.thread_id x
+      %b = gpu.block_id x
+      %n = gpu.block_dim x
+      %base = arith.muli %b, %n : index
+      %i = arith.addi %base, %t : index
+      %v = memref.load %in[%i] : memref<512xf32>
+      memref.store %v, %shared[%t] : memref<256xf32, #gpu.address_space<workgroup>>
+      gpu.barrier
+      scf.for %s = %c0 to %c8 step %c1 {
+        %half = arith.shrui %c128, %s : index
+        %lt = arith.cmpi ult, %t, %half : index
+        scf.if %lt {
+          %a = memref.load %shared[%t] : memref<256xf32, #gpu.address_space<workgroup>>
+          %o = arith.addi %t, %half : index
+          %bv = memref.load %shared[%o] : memref<256xf32, #gpu.address_space<workgroup>>
+          %sum = arith.addf %a, %bv : f32
+          memref.store %sum, %shared[%t] : memref<256xf32, #gpu.address_space<workgroup>>
+        }
+        gpu.barrier
+      }
+      %first = arith.cmpi eq, %t, %c0 : index
+      scf.if %first {
+        %r = memref.load %shared[%c0] : memref<256xf32, #gpu.address_space<workgroup>>
+        %d = arith.subf %r, %v : f32
+        memref.store %d, %out[%b] : memref<2xf32>
+      }
+      gpu.return
+    }
+  }
+}
+"""
+
+
+def test_interpreted_barriers_shared_memory_and_values_kept_across_barriers(rng):
+    """A hand-written block tree reduction (shared memory, a uniform loop of barriers, a
+    loaded value used after them) interpreted and run on the CPU: each block's sum
+    minus its first element, as on a GPU."""
+    import ctypes
+
+    from mlir import ir
+    from mlir.execution_engine import ExecutionEngine
+
+    from mlax.backends.cuda.pipelines import CUDA_INTERPRET
+    from mlax.passes import run_pipeline
+    x = rng.standard_normal(512).astype(np.float32)
+    out = np.zeros(2, np.float32)
+    with ir.Context() as ctx, ir.Location.unknown():
+        m = ir.Module.parse(TREE_SUM)
+        run_pipeline(m, CUDA_INTERPRET)
+        ee = ExecutionEngine(m, opt_level=2)
+        # The packed wrapper: one void** to pointers to each (bare pointer) argument.
+        packed = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(ee.raw_lookup("block_sums"))
+        ptrs = [ctypes.c_void_p(a.ctypes.data) for a in (x, out)]
+        argv = (ctypes.c_void_p * 2)(*[ctypes.addressof(p) for p in ptrs])
+        packed(ctypes.addressof(argv))
+        del ctx
+    want = x.reshape(2, 256).sum(1) - x.reshape(2, 256)[:, 0]
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)

@@ -104,7 +104,10 @@ class _Kernel:
                         inner = [o.operation for o in block.operations]
                         self.lower_ops(inner[:-1], inner[-1])
             elif _is_shared_alloc(op):
-                op.move_before(before)
+                # Blocks run one after another: one buffer serves them all, allocated
+                # once (a stack allocation inside the block loop would grow the stack on
+                # every block).
+                op.move_before(self.entry.operations[0] if not len(op.operands) else before)
             else:
                 current.append(op)
         self.thread_phase(current, before)
@@ -170,11 +173,12 @@ class _Kernel:
         if key in self.spills:
             return self.spills[key]
         if _is_pure(op):
-            clone = op.clone()
             if where is None:
-                clone.move_before(owner)
+                clone = op.clone(ip=ir.InsertionPoint(owner))
             else:
-                clone.move_after(self.thread_bodies[where][2])
+                lin = self.thread_bodies[where][2]
+                clone = op.clone(ip=ir.InsertionPoint(lin))
+                clone.move_after(lin)
             value = clone.results[list(op.results).index(r)] if len(op.results) > 1 \
                 else clone.results[0]
         else:
@@ -202,7 +206,7 @@ class _Kernel:
 
     def buffer(self, t):
         """A per-thread buffer of `t` (one element per thread of the block), allocated once
-        for the whole launch."""
+        for the whole launch (the pipeline's deallocation pass frees it)."""
         with ir.InsertionPoint(self.entry.operations[0]), self.fn.location:
             n = arith.MulIOp(self.block[0], arith.MulIOp(self.block[1], self.block[2]).result)
             buf = memref.AllocOp(ir.MemRefType.get([ir.ShapedType.get_dynamic_size()], t),
@@ -295,9 +299,6 @@ def interpret_kernel(gm, gf, ip):
     k.lower_ops(ops[:-1], innermost_yield.operation)
     k.fix_crossings()
     k.replace_ids([ivs[2], ivs[1], ivs[0]])
-    for buf in k.buffers:
-        with ir.InsertionPoint(ret), gf.location:
-            memref.DeallocOp(buf)
     for body, _, _ in k.thread_bodies.values():
         del body.owner.attributes[THREAD_LOOP]
     return name

@@ -11,7 +11,9 @@ writes device memory, so it must run in a kernel too:
   (`#gpu.block<x>`, one iteration) with no thread loop: a kernel of one thread. Correct,
   not fast: the ops it wraps are the ones with no GPU schedule yet. Allocations, views of
   buffers, scalar arithmetic and calls stay on the host; an op whose scalar result the
-  host uses (a loaded index that sizes a view) stays on the host with its run.
+  host uses (a loaded index that offsets a view) stays on the host and splits its run.
+  Interpret mode runs that read as it is; on a GPU it needs a copy to the host, which
+  the device runtime (not built yet) would make.
 - `--mlax-gpu-map-foralls` turns each outermost `scf.forall` mapped to blocks into a
   `gpu.launch` (`transform.gpu.map_forall_to_blocks generate_gpu_launch`) and its nested
   thread foralls into thread ids (`map_nested_forall_to_threads`), with the block's size
@@ -110,15 +112,17 @@ def _wrap_group(run):
         return
     members = [op for op, _ in run]
     # Drop pure ops the host uses (they stay where they are); a device op the host uses
-    # keeps its whole run on the host.
+    # stays on the host and splits the run in two.
     changed = True
     while changed:
         changed = False
-        for op, kind in run:
+        for i, (op, kind) in enumerate(run):
             if op not in members:
                 continue
             if any(not _inside(use.owner, members) for r in op.results for use in r.uses):
                 if kind == "device":
+                    _wrap_group(run[:i])
+                    _wrap_group(run[i + 1:])
                     return
                 members.remove(op)
                 changed = True
