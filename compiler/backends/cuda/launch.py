@@ -1,5 +1,7 @@
 """From bufferized loops to `gpu.launch`: `--mlax-gpu-single-thread` and
-`--mlax-gpu-map-foralls`.
+`--mlax-gpu-map-foralls`; and, after outlining, `--mlax-gpu-shared-attributions`
+(shared-memory allocations as the kernel's workgroup attributions, which NVVM lowers to
+`.shared` arrays).
 
 After bufferization a function holds the `scf.forall` nests of the GPU schedule
 (schedule.py) and whatever the schedule left: copies, fills of ops it does not tile, the
@@ -17,7 +19,8 @@ writes device memory, so it must run in a kernel too:
 - `--mlax-gpu-map-foralls` turns each outermost `scf.forall` mapped to blocks into a
   `gpu.launch` (`transform.gpu.map_forall_to_blocks generate_gpu_launch`) and its nested
   thread foralls into thread ids (`map_nested_forall_to_threads`), with the block's size
-  the largest thread forall's extent along each axis (smaller ones are predicated).
+  the largest thread forall's extent along each axis (smaller ones are predicated) and a
+  barrier after each thread forall (the phases of a tree reduction).
 """
 from __future__ import annotations
 
@@ -253,7 +256,7 @@ class GpuMapForallsPass(ModulePass):
                             f"generate_gpu_launch : (!transform.any_op) -> !transform.any_op")
                 out = script.fresh()
                 script.emit(f"{out} = transform.gpu.map_nested_forall_to_threads {launch} "
-                            f"block_dims = {dims} sync_after_distribute = false : "
+                            f"block_dims = {dims} sync_after_distribute = true : "
                             f"(!transform.any_op) -> !transform.any_op")
                 tag += 1
         if script.lines:
@@ -267,3 +270,42 @@ class GpuMapForallsPass(ModulePass):
                         del o.attributes[KERNEL_TAG]
                     return ir.WalkResult.ADVANCE
                 module_op.walk(walk)
+
+
+@register
+class GpuSharedAttributionsPass(ModulePass):
+    """Turn shared-memory stack allocations of outlined kernels into workgroup attributions."""
+    name = "mlax-gpu-shared-attributions"
+
+    def run(self, module_op):
+        for gm in module_op.regions[0].blocks[0].operations:
+            if gm.operation.name != "gpu.module":
+                continue
+            for gf in gm.operation.regions[0].blocks[0].operations:
+                if gf.operation.name == "gpu.func":
+                    _shared_to_attributions(gf.operation)
+
+
+def _shared_to_attributions(gf):
+    """NVPTX has no stack allocation in shared memory: each static
+    `memref.alloca() : memref<..., #gpu.address_space<workgroup>>` at the kernel's top
+    level becomes a workgroup attribution of the gpu.func (a `.shared` array)."""
+    entry = gf.regions[0].blocks[0]
+    count = ir.IntegerAttr(gf.attributes["workgroup_attributions"]).value \
+        if "workgroup_attributions" in gf.attributes else 0
+    n_private = len(entry.arguments) - count - len(
+        ir.FunctionType(ir.TypeAttr(gf.attributes["function_type"]).value).inputs)
+    for op in [o.operation for o in entry.operations]:
+        if op.name != "memref.alloca" or len(op.operands) or \
+                "#gpu.address_space<workgroup>" not in str(op.results[0].type):
+            continue
+        if n_private:
+            raise PassNotImplementedError("a kernel with private attributions and shared "
+                                          "memory", op.location)
+        arg = entry.add_argument(op.results[0].type, op.location)
+        op.results[0].replace_all_uses_with(arg)
+        op.erase()
+        count += 1
+    if count:
+        gf.attributes["workgroup_attributions"] = ir.IntegerAttr.get(
+            ir.IntegerType.get_signless(64), count)

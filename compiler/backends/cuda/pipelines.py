@@ -40,7 +40,8 @@ CUDA_LINALG = ",".join([
     "canonicalize",
 ])
 
-# Schedule on tensors, bufferize (results as out-parameters), wrap what the schedule left in one-thread kernels,
+# Schedule on tensors, bufferize (results as out-parameters), long and full reductions
+# as block tree reductions, what the schedule left in one-thread kernels,
 # map the foralls to gpu.launch, lower linalg to loops and outline the kernels. Index
 # computations are sunk into the launches before outlining (else every constant becomes
 # a kernel parameter).
@@ -56,6 +57,7 @@ CUDA_GPU = ",".join([
     "buffer-results-to-out-params{hoist-static-allocs modify-public-functions}",
     "canonicalize",
     "cse",
+    "mlax-gpu-tree-reduce",
     "mlax-gpu-single-thread",
     "mlax-gpu-map-foralls",
     "func.func(convert-linalg-to-loops)",
@@ -74,6 +76,7 @@ def nvvm_pipeline(chip=DEFAULT_CHIP):
     views, which bare pointers cannot carry."""
     return ",".join([
         f"nvvm-attach-target{{chip={chip} features={CHIPS[chip]} O=3}}",
+        "mlax-gpu-shared-attributions",
         "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
         "convert-gpu-to-nvvm,convert-math-to-llvm,canonicalize,cse,"
         "reconcile-unrealized-casts)",

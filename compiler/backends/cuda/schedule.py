@@ -14,11 +14,13 @@ The schedules (`plan`), by the generic's loops:
                  so a warp's 32 loads and stores are consecutive addresses (coalesced); the
                  next two parallel loops outwards are one block each along grid y and z.
                  Loops beyond three stay inside each thread.
-    per-output   (a reduction or contraction with parallel loops: row sums, matmul) the
-                 same mapping of the parallel loops; each thread runs the reduction loops
-                 of its output element.
+    per-output   (a contraction, or a reduction of fewer than TREE_MIN_EXTENT elements per
+                 output: matmul, short row sums) the same mapping of the parallel loops;
+                 each thread runs the reduction loops of its output element.
+    tree         (a full reduction, or a long one) left to `--mlax-gpu-tree-reduce`
+                 (reduction.py), after bufferization: a block per output.
 
-A generic with no parallel loop (a full reduction) or dynamic sizes, and every op that is
+A generic with dynamic sizes, and every op that is
 not a generic (copies, pads, loops of the control-flow lowering), is not scheduled here:
 `--mlax-gpu-single-thread` runs it as a kernel of one thread.
 """
@@ -28,6 +30,7 @@ from mlir import ir
 
 from mlax.backends.cpu.generics import defined_functions, read_generic
 from mlax.backends.cpu.script import Script, ScheduleError, run_script, set_tag, strip_tags
+from mlax.backends.cuda.reduction import wants_tree
 from mlax.passes import ModulePass, option, register
 
 # Threads of a block along x: a multiple of the warp size (32), so each warp's accesses to
@@ -105,6 +108,8 @@ class GpuSchedulePass(ModulePass):
         script = Script()
         for fn in defined_functions(module_op):
             for op in _generics_outside_foralls(fn):
+                if wants_tree(op):
+                    continue        # mlax-gpu-tree-reduce, after bufferization
                 g = read_generic(op)
                 p = plan(g, self.block_threads) if g is not None else None
                 if p is None:
