@@ -34,8 +34,8 @@
 // CHECK: memref.load %[[SHARED]][%[[T2]]]
 // Phase 3: the kept value.
 // CHECK: scf.for %[[T3:.*]] = %{{.*}} to %[[BX]]
-// CHECK: %[[VK:.*]] = memref.load %[[KEPT]][%{{.*}}] : memref<?xf32>
 // CHECK: arith.cmpi eq, %[[T3]]
+// CHECK: %[[VK:.*]] = memref.load %[[KEPT]][%{{.*}}] : memref<?xf32>
 // CHECK: arith.subf %{{.*}}, %[[VK]] : f32
 // CHECK: memref.store %{{.*}}, %{{.*}}[%[[B]]] : memref<2xf32>
 // CHECK-NOT: gpu.

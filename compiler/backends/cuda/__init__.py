@@ -8,6 +8,7 @@ Files:
 - schedule.py: `--mlax-gpu-schedule` (linalg generics tiled over blocks and threads).
 - launch.py: `--mlax-gpu-single-thread` (what has no schedule, as one-thread kernels) and
   `--mlax-gpu-map-foralls` (forall nests -> gpu.launch).
+- matmul.py: `--mlax-gpu-tile-matmul` (2-D matmuls tiled through shared memory).
 - reduction.py: `--mlax-gpu-tree-reduce` (long and full reductions, block tree reductions).
 - interpret.py: `--mlax-gpu-interpret` (kernels and launches -> CPU loops).
 - ptx.py: PTX from the NVVM stage, ptxas.
@@ -23,7 +24,7 @@ from mlax.backends import Backend, BackendError, Stage, backend_platforms, no_ti
 from mlax.backends.cpu import compile as cpu_compile
 from mlax.backends.cpu import codegen
 from mlax.backends.cuda import (interpret, launch, pipelines, ptx,  # noqa: F401 (passes)
-                                reduction, schedule, unsupported)
+                                matmul, reduction, schedule, unsupported)
 from mlax.runtime import cuda as cuda_runtime
 from mlax.transforms import MLAX_OPT
 

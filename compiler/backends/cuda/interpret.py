@@ -78,7 +78,7 @@ class _Kernel:
         self.grid = args[-6:-3]
         self.block = args[-3:]
         self.thread_bodies = {}      # id -> (body block, [tx, ty, tz], linear id op)
-        self.spills = {}             # (value, id) -> loaded value
+        self.spills = {}             # value -> its per-thread buffer
         self.buffers = []
 
     # -- structure ------------------------------------------------------------------------
@@ -169,40 +169,30 @@ class _Kernel:
                             changed = True
 
     def value_in(self, op, r, where, owner):
-        key = (r, where)
-        if key in self.spills:
-            return self.spills[key]
+        """`r` (a result of `op`, computed in a thread phase) as a value usable at `owner`,
+        which is in phase `where` (None: block level). Placed right before `owner`, once
+        per use (CSE merges copies later), so that it precedes its user wherever that is."""
         if _is_pure(op):
-            if where is None:
-                clone = op.clone(ip=ir.InsertionPoint(owner))
-            else:
-                lin = self.thread_bodies[where][2]
-                clone = op.clone(ip=ir.InsertionPoint(lin))
-                clone.move_after(lin)
-            value = clone.results[list(op.results).index(r)] if len(op.results) > 1 \
-                else clone.results[0]
-        else:
-            if where is None:
-                raise PassNotImplementedError(
-                    f"interpret mode: a value each thread computes ({op.name}) is used by "
-                    f"code the whole block runs, around a barrier (at {op.location})")
-            if not (isinstance(r.type, (ir.IntegerType, ir.IndexType, ir.F16Type, ir.F32Type,
-                                        ir.F64Type, ir.BF16Type))):
-                raise PassNotImplementedError(
-                    f"interpret mode: a {r.type} value crosses a barrier (at {op.location})")
-            buf = self.buffer(r.type)
+            clone = op.clone(ip=ir.InsertionPoint(owner))
+            return clone.results[list(op.results).index(r)]
+        if where is None:
+            raise PassNotImplementedError(
+                f"interpret mode: a value each thread computes ({op.name}) is used by "
+                f"code the whole block runs, around a barrier", op.location)
+        if not isinstance(r.type, (ir.IntegerType, ir.IndexType, ir.F16Type, ir.F32Type,
+                                   ir.F64Type, ir.BF16Type)):
+            raise PassNotImplementedError(
+                f"interpret mode: a {r.type} value crosses a barrier", op.location)
+        buf = self.spills.get(r)
+        if buf is None:
+            buf = self.spills[r] = self.buffer(r.type)
             src = self.thread_bodies[self.phase_of(op)][2]
             with ir.InsertionPoint(op), op.location:
                 st = memref.StoreOp(r, buf, [src.results[0]])
             st.operation.move_after(op)
-            lin = self.thread_bodies[where][2]
-            with ir.InsertionPoint(lin), lin.location:
-                load = memref.LoadOp(buf, [lin.results[0]])
-            load.operation.move_after(lin)
-            value = load.result
-        if where is not None:
-            self.spills[key] = value
-        return value
+        lin = self.thread_bodies[where][2]
+        with ir.InsertionPoint(owner), owner.location:
+            return memref.LoadOp(buf, [lin.results[0]]).result
 
     def buffer(self, t):
         """A per-thread buffer of `t` (one element per thread of the block), allocated once

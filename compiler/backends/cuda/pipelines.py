@@ -40,8 +40,8 @@ CUDA_LINALG = ",".join([
     "canonicalize",
 ])
 
-# Schedule on tensors, bufferize (results as out-parameters), long and full reductions
-# as block tree reductions, what the schedule left in one-thread kernels,
+# Schedule on tensors, bufferize (results as out-parameters), matmuls tiled through
+# shared memory, long and full reductions as block tree reductions, what the schedule left in one-thread kernels,
 # map the foralls to gpu.launch, lower linalg to loops and outline the kernels. Index
 # computations are sunk into the launches before outlining (else every constant becomes
 # a kernel parameter).
@@ -57,6 +57,7 @@ CUDA_GPU = ",".join([
     "buffer-results-to-out-params{hoist-static-allocs modify-public-functions}",
     "canonicalize",
     "cse",
+    "mlax-gpu-tile-matmul",
     "mlax-gpu-tree-reduce",
     "mlax-gpu-single-thread",
     "mlax-gpu-map-foralls",

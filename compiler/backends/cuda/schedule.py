@@ -14,8 +14,11 @@ The schedules (`plan`), by the generic's loops:
                  so a warp's 32 loads and stores are consecutive addresses (coalesced); the
                  next two parallel loops outwards are one block each along grid y and z.
                  Loops beyond three stay inside each thread.
-    per-output   (a contraction, or a reduction of fewer than TREE_MIN_EXTENT elements per
-                 output: matmul, short row sums) the same mapping of the parallel loops;
+    matmul       (a 2-D matmul, every extent at least 16) left to `--mlax-gpu-tile-matmul`
+                 (matmul.py), after bufferization: tiles through shared memory.
+    per-output   (other contractions, a reduction of fewer than TREE_MIN_EXTENT elements
+                 per output: batched or small matmuls, short row sums) the same mapping
+                 of the parallel loops;
                  each thread runs the reduction loops of its output element.
     tree         (a full reduction, or a long one) left to `--mlax-gpu-tree-reduce`
                  (reduction.py), after bufferization: a block per output.
@@ -30,6 +33,7 @@ from mlir import ir
 
 from mlax.backends.cpu.generics import defined_functions, read_generic
 from mlax.backends.cpu.script import Script, ScheduleError, run_script, set_tag, strip_tags
+from mlax.backends.cuda.matmul import wants_tiled_matmul
 from mlax.backends.cuda.reduction import wants_tree
 from mlax.passes import ModulePass, option, register
 
@@ -108,8 +112,8 @@ class GpuSchedulePass(ModulePass):
         script = Script()
         for fn in defined_functions(module_op):
             for op in _generics_outside_foralls(fn):
-                if wants_tree(op):
-                    continue        # mlax-gpu-tree-reduce, after bufferization
+                if wants_tree(op) or wants_tiled_matmul(op):
+                    continue        # mlax-gpu-tree-reduce / -tile-matmul, after bufferization
                 g = read_generic(op)
                 p = plan(g, self.block_threads) if g is not None else None
                 if p is None:
