@@ -79,7 +79,6 @@ class _Kernel:
         self.block = args[-3:]
         self.thread_bodies = {}      # id -> (body block, [tx, ty, tz], linear id op)
         self.spills = {}             # value -> its per-thread buffer
-        self.buffers = []
 
     # -- structure ------------------------------------------------------------------------
     def lower_ops(self, ops, before):
@@ -97,7 +96,7 @@ class _Kernel:
                 if op.name not in ("scf.for", "scf.if"):
                     raise PassNotImplementedError(
                         f"interpret mode: a barrier inside {op.name} (only scf.for and scf.if "
-                        f"around barriers are interpreted) (at {op.location})")
+                        f"around barriers are interpreted)", op)
                 op.move_before(before)
                 for region in op.regions:
                     for block in region.blocks:
@@ -201,7 +200,6 @@ class _Kernel:
             n = arith.MulIOp(self.block[0], arith.MulIOp(self.block[1], self.block[2]).result)
             buf = memref.AllocOp(ir.MemRefType.get([ir.ShapedType.get_dynamic_size()], t),
                                  [n.result], []).result
-        self.buffers.append(buf)
         return buf
 
     # -- ids ----------------------------------------------------------------------------------
@@ -213,8 +211,7 @@ class _Kernel:
             if o.name in ("gpu.thread_id", "gpu.block_id", "gpu.block_dim", "gpu.grid_dim"):
                 found.append(o)
             elif o.name.startswith("gpu.") and o.name not in ("gpu.return", "gpu.barrier"):
-                raise PassNotImplementedError(f"interpret mode: {o.name} is not interpreted "
-                                              f"(at {o.location})")
+                raise PassNotImplementedError(f"interpret mode: {o.name} is not interpreted", o)
             return ir.WalkResult.ADVANCE
         self.fn.walk(walk)
         for o in found:
@@ -224,7 +221,7 @@ class _Kernel:
                 if tid is None:
                     raise PassError(f"interpret mode: a thread id used by code the whole block "
                                     f"runs (a loop around a barrier with thread-dependent "
-                                    f"bounds) (at {o.location})")
+                                    f"bounds)", o)
                 v = self.thread_bodies[tid][1][d]
             elif o.name == "gpu.block_id":
                 v = block_ivs[d]
@@ -253,13 +250,12 @@ def _kernel_fn(module_body_ip, gm, gf):
 def interpret_kernel(gm, gf, ip):
     """Build the loops of gpu.func `gf` (of gpu.module `gm`); returns the func's name."""
     if len(gf.regions[0].blocks) != 1:
-        raise PassNotImplementedError(f"interpret mode: a kernel with several blocks "
-                                      f"(unstructured control flow) (at {gf.location})")
+        raise PassNotImplementedError("interpret mode: a kernel with several blocks "
+                                      "(unstructured control flow)", gf)
     if "workgroup_attributions" in gf.attributes and \
             ir.IntegerAttr(gf.attributes["workgroup_attributions"]).value:
         raise PassNotImplementedError(f"interpret mode: workgroup attributions (declare shared "
-                                      f"memory as memref.alloc in address space 3) "
-                                      f"(at {gf.location})")
+                                      f"memory as memref.alloca in address space 3)", gf)
     name, fn = _kernel_fn(ip, gm, gf)
     k = _Kernel(gf, fn.operation)
     entry = k.entry
@@ -283,8 +279,7 @@ def interpret_kernel(gm, gf, ip):
         innermost_yield = loop.body.operations[0]
     ops = [o.operation for o in old.operations]
     if ops[-1].name != "gpu.return":
-        raise PassError(f"interpret mode: a kernel that does not end in gpu.return "
-                        f"(at {gf.location})")
+        raise PassError(f"interpret mode: a kernel that does not end in gpu.return", gf)
     ops[-1].erase()
     k.lower_ops(ops[:-1], innermost_yield.operation)
     k.fix_crossings()
@@ -300,8 +295,7 @@ def _launch_to_call(op, names):
     mod, kern = re.findall(r"@\"?([\w$.-]+)\"?", sym)
     callee = names[(mod, kern)]
     if len(lf.asyncDependencies) or lf.asyncToken is not None:
-        raise PassNotImplementedError(f"interpret mode: an asynchronous launch "
-                                      f"(at {op.location})")
+        raise PassNotImplementedError(f"interpret mode: an asynchronous launch", op)
     operands = list(lf.kernelOperands) + [lf.gridSizeX, lf.gridSizeY, lf.gridSizeZ,
                                           lf.blockSizeX, lf.blockSizeY, lf.blockSizeZ]
     with ir.InsertionPoint(op), op.location:
