@@ -77,6 +77,8 @@ FAMILIES = {
     "row_sum": (lambda x: x.sum(axis=1), lambda x: x.sum(axis=1), [(513, 700)]),
     "column_max": (lambda x: x.max(axis=0), lambda x: x.max(axis=0), [(700, 513)]),
     "full_sum": (lambda x: x.sum(), lambda x: x.sum(), [(1000, 300)]),
+    "two_pass_max": (lambda x: x.max(), lambda x: x.max(), [(1 << 17,)]),
+    "long_rows": (lambda x: jnp.min(x, axis=1), lambda x: x.min(axis=1), [(5, 5000)]),
     "matmul": (lambda a, b: a @ b, lambda a, b: a @ b, [(130, 70), (70, 290)]),
     "batched_matmul": (lambda a, b: jnp.einsum("bij,bjk->bik", a, b),
                        lambda a, b: np.einsum("bij,bjk->bik", a, b), [(3, 40, 50), (3, 50, 60)]),
@@ -165,13 +167,18 @@ def test_every_kernel_of_the_table_assembles_with_ptxas(rng, chip):
 
 
 def test_schedules_map_to_blocks_and_threads():
-    """An elementwise kernel: 256 consecutive elements per block, one per thread; a row
-    sum: one thread per row; a full sum: one kernel of one thread."""
-    gpu = mlax.jit(lambda x: (jnp.exp(x), x.sum(axis=1), x.sum()), backend="cuda").lower(
-        np.ones((100, 300), np.float32)).as_text("gpu")
+    """An elementwise kernel: 256 consecutive elements per block, one per thread; a short
+    row sum: one thread per row; a full max: a block tree reduction, in two kernels when
+    long (64 blocks of partials, then one block); a matmul: 16 x 16 tiles."""
+    gpu = mlax.jit(lambda x, y: (jnp.exp(x), x.sum(axis=1), x.max(), y.max(), x @ x.T),
+                   backend="cuda").lower(np.ones((100, 300), np.float32),
+                                         np.ones(1 << 17, np.float32)).as_text("gpu")
     assert "blocks in (%c2, %c100, %c1) threads in (%c256, %c1, %c1)" in gpu
     assert "threads in (%c128, %c1, %c1)" in gpu
-    assert "blocks in (%c1, %c1, %c1) threads in (%c1, %c1, %c1)" in gpu
+    assert "blocks in (%c1, %c1, %c1) threads in (%c256, %c1, %c1)" in gpu
+    assert "blocks in (%c64, %c1, %c1) threads in (%c256, %c1, %c1)" in gpu
+    assert "blocks in (%c7, %c7, %c1) threads in (%c16, %c16, %c1)" in gpu
+    assert "gpu.barrier" in gpu and "#gpu.address_space<workgroup>" in gpu
 
 
 def test_mlax_compile_prints_each_stage(tmp_path):

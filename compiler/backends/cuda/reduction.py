@@ -14,8 +14,9 @@ becomes a forall nest that `--mlax-gpu-map-foralls` turns into a kernel:
       last phase: thread 0 combines the output's initial value with the block's total
 
 Each phase is a thread forall; `--mlax-gpu-map-foralls` puts a barrier after each. A
-full reduction is one block; a second pass over per-block partials (for reductions of
-millions of elements) is not built yet. Float sums are reassociated (the tree's order),
+full reduction of SPLIT_MIN elements or more takes two kernels: up to SPLIT_BLOCKS blocks
+each fold a grid-strided share into a partial, then one block reduces the partials
+(combined with the output's initial value). Float sums are reassociated (the tree's order),
 as XLA's GPU reductions are.
 """
 from __future__ import annotations
@@ -30,6 +31,8 @@ from mlax.passes import ModulePass, register
 
 THREADS = 256              # threads of a reducing block (a power of two)
 TREE_MIN_EXTENT = 1024     # reduced elements per output from which a block per output pays
+SPLIT_MIN = 1 << 16        # a full reduction this long is split over blocks, then combined
+SPLIT_BLOCKS = 1024        # at most this many blocks (partials) in the first pass
 
 # combiner -> its identity, as a function of the element type.
 COMBINERS = {
@@ -118,6 +121,53 @@ def _thread_forall(n):
     return f, term
 
 
+def _tree(elem, comb, acc_index, n_blocks, step, count, fold, finish, grid_strided=False):
+    """A forall nest of `n_blocks` blocks of THREADS threads reducing with `comb`: thread t
+    of block b folds (`fold(acc, r, b) -> acc`) the indices r = t (b * THREADS + t when
+    `grid_strided`), + step, ... below `count`, from the combiner's identity; a tree in
+    shared memory combines the block's partials; thread 0 calls `finish(b, total)`."""
+    steps = int(math.log2(THREADS))
+    block = scf.ForallOp([0], [n_blocks], [1],
+                         mapping=ir.ArrayAttr.get([ir.Attribute.parse("#gpu.block<x>")]))
+    with ir.InsertionPoint(block.regions[0].blocks[0]):
+        bterm = scf.InParallelOp()
+    with ir.InsertionPoint(bterm):
+        b = block.induction_variables[0]
+        shared = memref.AllocaOp(ir.MemRefType.get(
+            [THREADS], elem, memory_space=ir.Attribute.parse("#gpu.address_space<workgroup>")),
+            [], []).result
+        # Phase 1: strided partial folds.
+        f1, t1 = _thread_forall(THREADS)
+        with ir.InsertionPoint(t1):
+            t = f1.induction_variables[0]
+            ident = arith.ConstantOp(elem, COMBINERS[comb.name](elem)).result
+            start = arith.AddIOp(arith.MulIOp(b, _c(THREADS)).result, t).result \
+                if grid_strided else t
+            loop = scf.ForOp(start, _c(count), _c(step), [ident])
+            with ir.InsertionPoint(loop.body):
+                scf.YieldOp([fold(loop.inner_iter_args[0], loop.induction_variable, b)])
+            memref.StoreOp(loop.results[0], shared, [t])
+        # Tree phases.
+        tree = scf.ForOp(_c(0), _c(steps), _c(1))
+        with ir.InsertionPoint(tree.body):
+            f2, t2 = _thread_forall(THREADS)
+            with ir.InsertionPoint(t2):
+                t = f2.induction_variables[0]
+                half = arith.ShRUIOp(_c(THREADS // 2), tree.induction_variable).result
+                active = arith.CmpIOp(arith.CmpIPredicate.ult, t, half).result
+                branch = scf.IfOp(active)
+                with ir.InsertionPoint(branch.then_block):
+                    mine = memref.LoadOp(shared, [t]).result
+                    theirs = memref.LoadOp(shared, [arith.AddIOp(t, half).result]).result
+                    memref.StoreOp(_clone_combiner(comb, acc_index, mine, theirs), shared, [t])
+                    scf.YieldOp([])
+            scf.YieldOp([])
+        # Last phase: thread 0 has the block's total.
+        f3, t3 = _thread_forall(1)
+        with ir.InsertionPoint(t3):
+            finish(b, memref.LoadOp(shared, [_c(0)]).result)
+
+
 def rewrite(op):
     g = read_generic(op)
     comb, acc_index = combiner(op)
@@ -129,73 +179,49 @@ def rewrite(op):
     rdims = [d for d in range(len(g.sizes)) if g.reduction[d]]
     n_out = math.prod(g.sizes[d] for d in pdims)
     n_red = math.prod(g.sizes[d] for d in rdims)
-    steps = int(math.log2(THREADS))
+
+    def fold_body(acc, r, b):
+        """The generic's body at reduction index r of output b, folded into acc."""
+        pidx = _delinearize(b, [g.sizes[d] for d in pdims]) if pdims else []
+        ridx = _delinearize(r, [g.sizes[d] for d in rdims])
+        idx = [None] * len(g.sizes)
+        for d, v in list(zip(pdims, pidx)) + list(zip(rdims, ridx)):
+            idx[d] = v
+        mapping = {body.arguments[n_in]: acc}
+        for i, v in enumerate(ins):
+            mapping[body.arguments[i]] = memref.LoadOp(v, [idx[d] for d in g.maps[i]]).result
+        for bop in list(body.operations)[:-1]:
+            bop = bop.operation
+            new = bop.clone()
+            for k, v in enumerate(new.operands):
+                if v in mapping:
+                    new.operands[k] = mapping[v]
+            for old_r, new_r in zip(bop.results, new.results):
+                mapping[old_r] = new_r
+        yielded = body.operations[len(body.operations) - 1].operands[0]
+        return mapping.get(yielded, yielded)
+
+    def finish_out(b, total):
+        pidx = _delinearize(b, [g.sizes[d] for d in pdims]) if pdims else []
+        out_idx = [pidx[pdims.index(d)] for d in g.maps[n_in]]
+        init = memref.LoadOp(out, out_idx).result
+        memref.StoreOp(_clone_combiner(comb, acc_index, init, total), out, out_idx)
+
     with ir.InsertionPoint(op), op.location:
-        block = scf.ForallOp([0], [n_out], [1],
-                             mapping=ir.ArrayAttr.get([ir.Attribute.parse("#gpu.block<x>")]))
-        with ir.InsertionPoint(block.regions[0].blocks[0]):
-            bterm = scf.InParallelOp()
-        with ir.InsertionPoint(bterm):
-            b = block.induction_variables[0]
-            shared = memref.AllocaOp(ir.MemRefType.get(
-                [THREADS], elem, memory_space=ir.Attribute.parse("#gpu.address_space<workgroup>")),
-                [], []).result
-            pidx = _delinearize(b, [g.sizes[d] for d in pdims])
-            # Phase 1: strided partial folds.
-            f1, t1 = _thread_forall(THREADS)
-            with ir.InsertionPoint(t1):
-                t = f1.induction_variables[0]
-                ident = arith.ConstantOp(elem, COMBINERS[comb.name](elem)).result
-                loop = scf.ForOp(t, _c(n_red), _c(THREADS), [ident])
-                with ir.InsertionPoint(loop.body):
-                    r, acc = loop.induction_variable, loop.inner_iter_args[0]
-                    ridx = _delinearize(r, [g.sizes[d] for d in rdims])
-                    idx = [None] * len(g.sizes)
-                    for d, v in zip(pdims, pidx):
-                        idx[d] = v
-                    for d, v in zip(rdims, ridx):
-                        idx[d] = v
-                    mapping = {}
-                    for i, v in enumerate(ins):
-                        loaded = memref.LoadOp(v, [idx[d] for d in g.maps[i]]).result
-                        mapping[body.arguments[i]] = loaded
-                    mapping[body.arguments[n_in]] = acc
-                    result = None
-                    for bop in list(body.operations)[:-1]:
-                        bop = bop.operation
-                        new = bop.clone()
-                        for k, v in enumerate(new.operands):
-                            if v in mapping:
-                                new.operands[k] = mapping[v]
-                        for old_r, new_r in zip(bop.results, new.results):
-                            mapping[old_r] = new_r
-                    yielded = body.operations[len(body.operations) - 1].operands[0]
-                    result = mapping.get(yielded, yielded)
-                    scf.YieldOp([result])
-                memref.StoreOp(loop.results[0], shared, [t])
-            # Tree phases.
-            tree = scf.ForOp(_c(0), _c(steps), _c(1))
-            with ir.InsertionPoint(tree.body):
-                f2, t2 = _thread_forall(THREADS)
-                with ir.InsertionPoint(t2):
-                    t = f2.induction_variables[0]
-                    half = arith.ShRUIOp(_c(THREADS // 2), tree.induction_variable).result
-                    active = arith.CmpIOp(arith.CmpIPredicate.ult, t, half).result
-                    branch = scf.IfOp(active)
-                    with ir.InsertionPoint(branch.then_block):
-                        mine = memref.LoadOp(shared, [t]).result
-                        theirs = memref.LoadOp(shared, [arith.AddIOp(t, half).result]).result
-                        memref.StoreOp(_clone_combiner(comb, acc_index, mine, theirs),
-                                       shared, [t])
-                        scf.YieldOp([])
-                scf.YieldOp([])
-            # Last phase: the output's initial value and the block's total.
-            f3, t3 = _thread_forall(1)
-            with ir.InsertionPoint(t3):
-                out_idx = [pidx[pdims.index(d)] for d in g.maps[n_in]]
-                init = memref.LoadOp(out, out_idx).result
-                total = memref.LoadOp(shared, [_c(0)]).result
-                memref.StoreOp(_clone_combiner(comb, acc_index, init, total), out, out_idx)
+        if pdims or n_red < SPLIT_MIN:
+            _tree(elem, comb, acc_index, n_out, THREADS, n_red, fold_body, finish_out)
+        else:
+            # Two passes: SPLIT_BLOCKS blocks fold a grid-strided share each into a
+            # partial, then one block reduces the partials into the output.
+            blocks = min(SPLIT_BLOCKS, -(-n_red // (THREADS * 8)))
+            partial = memref.AllocOp(ir.MemRefType.get([blocks], elem), [], []).result
+            _tree(elem, comb, acc_index, blocks, THREADS * blocks, n_red,
+                  lambda acc, r, b: fold_body(acc, r, None),
+                  lambda b, total: memref.StoreOp(total, partial, [b]), grid_strided=True)
+
+            def fold_partial(acc, r, b):
+                return _clone_combiner(comb, acc_index, acc, memref.LoadOp(partial, [r]).result)
+            _tree(elem, comb, acc_index, 1, THREADS, blocks, fold_partial, finish_out)
     op.erase()
 
 
