@@ -75,3 +75,33 @@ func.func @short_rows(%a: memref<4x30xf32>, %out: memref<4xf32>) {
   }
   return
 }
+
+// -----
+
+// Tests that a full sum of 2^17 integers takes two kernels: 64 blocks fold grid-strided
+// shares (thread t of block b starts at b * 256 + t, steps 64 * 256) into a buffer of
+// partials, then one block reduces the 64 partials into the output.
+// CHECK-LABEL: func.func @two_pass
+// CHECK: %[[PARTIAL:.*]] = memref.alloc() : memref<64xi32>
+// CHECK: scf.forall (%[[B:.*]]) in (64) {
+// CHECK: scf.forall (%[[T:.*]]) in (256) {
+// CHECK: %[[START0:.*]] = arith.muli %[[B]], %{{.*}} : index
+// CHECK: %[[START:.*]] = arith.addi %[[START0]], %[[T]] : index
+// CHECK: scf.for %{{.*}} = %[[START]] to %c131072 step %c16384
+// CHECK: memref.store %{{.*}}, %[[PARTIAL]][%[[B]]] : memref<64xi32>
+// CHECK: } {mapping = [#gpu.block<x>]}
+// CHECK: scf.forall (%{{.*}}) in (1) {
+// CHECK: memref.load %[[PARTIAL]]
+// CHECK: memref.store %{{.*}}, %{{.*}}[] : memref<i32>
+// CHECK: } {mapping = [#gpu.block<x>]}
+#vec = affine_map<(d0) -> (d0)>
+#scalar = affine_map<(d0) -> ()>
+func.func @two_pass(%a: memref<131072xi32>, %out: memref<i32>) {
+  linalg.generic {indexing_maps = [#vec, #scalar], iterator_types = ["reduction"]}
+      ins(%a : memref<131072xi32>) outs(%out : memref<i32>) {
+  ^bb0(%x: i32, %o: i32):
+    %y = arith.addi %x, %o : i32
+    linalg.yield %y : i32
+  }
+  return
+}
