@@ -63,3 +63,24 @@ func.func @thin(%a: memref<8x30xf32>, %b: memref<30x20xf32>, %c: memref<8x20xf32
   }
   return
 }
+
+// -----
+
+// Tests that a batched matmul (batch first in C) puts the batch along grid z.
+// CHECK-LABEL: func.func @batched
+// CHECK: scf.forall (%[[Z:.*]], %{{.*}}, %{{.*}}) in (3, 2, 2) {
+// CHECK: memref.load %{{.*}}[%[[Z]], %{{.*}}, %{{.*}}] : memref<3x20x30xf32>
+// CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
+#a = affine_map<(b, m, n, k) -> (b, m, k)>
+#b = affine_map<(b, m, n, k) -> (b, k, n)>
+#c = affine_map<(b, m, n, k) -> (b, m, n)>
+func.func @batched(%a: memref<3x20x30xf32>, %b: memref<3x30x20xf32>, %c: memref<3x20x20xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<3x20x30xf32>, memref<3x30x20xf32>) outs(%c : memref<3x20x20xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}

@@ -1,11 +1,13 @@
 """`--mlax-gpu-tile-matmul`: 2-D matmuls tiled through shared memory.
 
 A bufferized `linalg.generic` computing C[m, n] += A * B (a multiply-add body, two inputs
-in any layout, one m, n and k loop; what `dot_general` of two matrices lowers to) with
-every extent at least TILE becomes a forall nest that `--mlax-gpu-map-foralls` turns into
-a kernel:
+in any layout, one m, n and k loop; what `dot_general` of two matrices lowers to), or
+C[b, m, n] += A * B with one batch loop (C's first dim; `vmap` of a matmul, `einsum
+"bij,bjk"`), with m, n and k at least TILE becomes a forall nest that
+`--mlax-gpu-map-foralls` turns into a kernel:
 
-    a TILE x TILE block of threads per TILE x TILE tile of C (grid: N/TILE x M/TILE);
+    a TILE x TILE block of threads per TILE x TILE tile of C (grid: N/TILE x M/TILE,
+    x the batch along z);
     for each TILE-wide step along k (a loop the whole block runs):
       phase 1: each thread copies one element of A's and one of B's tile into shared
                memory (consecutive threads: consecutive columns, coalesced for
@@ -30,9 +32,10 @@ TILE = 16     # 16 x 16 = 256 threads per block, 2 KB of shared memory per opera
 
 
 def _roles(op):
-    """(m, n, k, a, b) loop dims and input indices of a 2-D matmul generic, or None."""
+    """(g, m, n, k, a, b, batch) of a matmul generic: its m, n, k loop dims, which input is
+    A and which B, and its batch loop dim (None for a 2-D matmul); None for other ops."""
     g = read_generic(op)
-    if g is None or len(g.sizes) != 3 or any(m is None for m in g.maps):
+    if g is None or len(g.sizes) not in (3, 4) or any(m is None for m in g.maps):
         return None
     view = op.opview
     if len(view.inputs) != 2 or len(view.outputs) != 1:
@@ -47,24 +50,28 @@ def _roles(op):
     if set(mul.operands) != {a0, a1} or set(add.operands) != {out, mul.results[0]} \
             or body[2].operands[0] != add.results[0]:
         return None
-    if len(g.maps[2]) != 2 or sum(g.reduction) != 1:
+    if len(g.maps[2]) != len(g.sizes) - 1 or sum(g.reduction) != 1:
         return None
-    m, n = g.maps[2]
+    m, n = g.maps[2][-2:]
+    batch = g.maps[2][0] if len(g.sizes) == 4 else None
     k = g.reduction.index(True)
-    if set(g.maps[0]) == {m, k} and set(g.maps[1]) == {k, n}:
+    extra = {batch} if batch is not None else set()
+    if set(g.maps[0]) == {m, k} | extra and set(g.maps[1]) == {k, n} | extra:
         a, b = 0, 1
-    elif set(g.maps[1]) == {m, k} and set(g.maps[0]) == {k, n}:
+    elif set(g.maps[1]) == {m, k} | extra and set(g.maps[0]) == {k, n} | extra:
         a, b = 1, 0
     else:
         return None
-    return g, m, n, k, a, b
+    if batch is not None and g.sizes[batch] > 65535:
+        return None         # the grid's z extent
+    return g, m, n, k, a, b, batch
 
 
 def wants_tiled_matmul(op) -> bool:
     r = _roles(op)
     if r is None:
         return False
-    g, m, n, k, _, _ = r
+    g, m, n, k = r[:4]
     return min(g.sizes[m], g.sizes[n], g.sizes[k]) >= TILE
 
 
@@ -85,7 +92,7 @@ def _lt(a, b):
 
 
 def rewrite(op):
-    g, m, n, k, a, b = _roles(op)
+    g, m, n, k, a, b, batch = _roles(op)
     view = op.opview
     ins, out = list(view.inputs), view.outputs[0]
     elem = ir.MemRefType(out.type).element_type
@@ -99,10 +106,15 @@ def rewrite(op):
         return memref.LoadOp(ins[i], [dims[d] for d in g.maps[i]]).result
 
     with ir.InsertionPoint(op), op.location:
-        blocks, bterm = _forall([-(-M // TILE), -(-N // TILE)],
-                                ["#gpu.block<y>", "#gpu.block<x>"])
+        grid = [-(-M // TILE), -(-N // TILE)]
+        axes = ["#gpu.block<y>", "#gpu.block<x>"]
+        if batch is not None:
+            grid, axes = [g.sizes[batch]] + grid, ["#gpu.block<z>"] + axes
+        blocks, bterm = _forall(grid, axes)
         with ir.InsertionPoint(bterm):
-            bi, bj = blocks.induction_variables
+            ivs = list(blocks.induction_variables)
+            bi, bj = ivs[-2:]
+            fixed = {batch: ivs[0]} if batch is not None else {}
             tile = _c(TILE)
             row0 = arith.MulIOp(bi, tile).result
             col0 = arith.MulIOp(bj, tile).result
@@ -118,12 +130,12 @@ def rewrite(op):
                     i, kk = arith.AddIOp(row0, ty).result, arith.AddIOp(k0, tx).result
                     guard = scf.IfOp(arith.AndIOp(_lt(i, _c(M)), _lt(kk, _c(K))).result)
                     with ir.InsertionPoint(guard.then_block):
-                        memref.StoreOp(load(a, {m: i, k: kk}), a_s, [ty, tx])
+                        memref.StoreOp(load(a, {m: i, k: kk, **fixed}), a_s, [ty, tx])
                         scf.YieldOp([])
                     kk2, j = arith.AddIOp(k0, ty).result, arith.AddIOp(col0, tx).result
                     guard = scf.IfOp(arith.AndIOp(_lt(kk2, _c(K)), _lt(j, _c(N))).result)
                     with ir.InsertionPoint(guard.then_block):
-                        memref.StoreOp(load(b, {k: kk2, n: j}), b_s, [ty, tx])
+                        memref.StoreOp(load(b, {k: kk2, n: j, **fixed}), b_s, [ty, tx])
                         scf.YieldOp([])
                 # Phase 2: this step's products into C.
                 comp, pterm = _forall([TILE, TILE], ["#gpu.thread<y>", "#gpu.thread<x>"])
@@ -132,7 +144,7 @@ def rewrite(op):
                     i, j = arith.AddIOp(row0, ty).result, arith.AddIOp(col0, tx).result
                     guard = scf.IfOp(arith.AndIOp(_lt(i, _c(M)), _lt(j, _c(N))).result)
                     with ir.InsertionPoint(guard.then_block):
-                        idx = {m: i, n: j}
+                        idx = {m: i, n: j, **fixed}
                         c_idx = [idx[d] for d in g.maps[2]]
                         length = arith.MinUIOp(_c(TILE), arith.SubIOp(_c(K), k0).result).result
                         init = memref.LoadOp(out, c_idx).result
