@@ -135,34 +135,50 @@ def test_cases_match_the_cpu_backend(interpret, rng):
                                        err_msg=name)
 
 
-def _ptx_of(fn, args, chip):
-    from mlax.backends.cuda import ptx
-    lowered = mlax.jit(fn, backend="cuda").lower(*args)
-    return ptx.ptx(lowered.compiler_ir("nvvm"), chip)
+def _nvvm_of(fn, args):
+    return mlax.jit(fn, backend="cuda").lower(*args).compiler_ir("nvvm")
+
+
+@pytest.fixture(scope="module")
+def table_kernels():
+    """The NVVM stage of the table's kernels (one module, every row) and of the kernel
+    families, compiled once for both chips."""
+    rng = np.random.default_rng(0)
+    rows = _table()
+    args = [r.args(rng) for r in rows]
+    modules = {"table": _nvvm_of(lambda a: [_call(r, r.fn, x) for r, x in zip(rows, a)],
+                                 (args,))}
+    for name, (fn, _, shapes) in FAMILIES.items():
+        modules[name] = _nvvm_of(fn, [np.ones(s, np.float32) for s in shapes])
+    return len(rows), modules
 
 
 @pytest.mark.parametrize("chip", ["sm_80", "sm_90"])
-def test_every_kernel_of_the_table_assembles_with_ptxas(rng, chip):
-    """The table's kernels (one module, every row) and the kernel families, through
-    NVVM to PTX, each assembled by ptxas for `chip`."""
+def test_every_kernel_of_the_table_assembles_with_ptxas(table_kernels, chip):
+    """The table's and the kernel families' kernels, through NVVM to PTX for `chip`, each
+    assembled by ptxas."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from mlax.backends.cuda import ptx
     if ptx.ptxas_path() is None:
         pytest.skip("ptxas is not installed: pip install 'mlax[gpu]'")
-    rows = _table()
-    args = [r.args(rng) for r in rows]
-    texts = _ptx_of(lambda a: [_call(r, r.fn, x) for r, x in zip(rows, a)], (args,), chip)
-    for name, (fn, _, shapes) in FAMILIES.items():
-        fam = _ptx_of(fn, [np.ones(s, np.float32) for s in shapes], chip)
-        texts.update({f"{name}/{k}": v for k, v in fam.items()})
-    assert len(texts) > len(rows)
-    failed = []
-    for name, text in texts.items():
+    n_rows, modules = table_kernels
+    texts = {}
+    for group, m in modules.items():
+        texts.update({f"{group}/{k}": v for k, v in ptx.ptx(m, chip).items()})
+    assert len(texts) > n_rows
+    for text in texts.values():
         assert f".target {chip}" in text
+
+    def assemble(item):
+        name, text = item
         try:
-            cubin = ptx.ptxas(text, chip)
-            assert cubin[:4] == b"\x7fELF"
+            assert ptx.ptxas(text, chip)[:4] == b"\x7fELF"
         except backends.BackendError as e:
-            failed.append(f"{name}: {e}")
+            return f"{name}: {e}"
+        return None
+    with ThreadPoolExecutor(4) as pool:       # ptxas runs as a process: overlap them
+        failed = [f for f in pool.map(assemble, texts.items()) if f]
     assert not failed, "\n".join(failed[:20])
 
 
