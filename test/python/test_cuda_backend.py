@@ -116,6 +116,11 @@ CASES = {
     "argmax": lambda x: jnp.argmax(x, axis=1),
     "pad": lambda x: jnp.pad(x, ((1, 2), (0, 1))),
     "concatenate": lambda x: jnp.concatenate([x, 2 * x], axis=1),
+    # An indexing map that is not a projected permutation (not tiled: MLIR asserts).
+    "flip": lambda x: jnp.flip(x, axis=1) * 2,
+    "flip_grad": lambda x: mlax.grad(lambda v: (jnp.convolve(v.ravel(), v[0]) ** 2).sum())(x),
+    # Loops of size 0 (not tiled either).
+    "zero_size": lambda x: (x[:, :0] + 1, x[:0].sum(axis=0), x[:, :0] @ x[:0, :]),
 }
 
 

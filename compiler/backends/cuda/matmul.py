@@ -35,7 +35,8 @@ def _roles(op):
     """(g, m, n, k, a, b, batch) of a matmul generic: its m, n, k loop dims, which input is
     A and which B, and its batch loop dim (None for a 2-D matmul); None for other ops."""
     g = read_generic(op)
-    if g is None or len(g.sizes) not in (3, 4) or any(m is None for m in g.maps):
+    if g is None or len(g.sizes) not in (3, 4) or any(m is None for m in g.maps) \
+            or 0 in g.sizes:
         return None
     view = op.opview
     if len(view.inputs) != 2 or len(view.outputs) != 1:

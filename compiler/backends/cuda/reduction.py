@@ -79,7 +79,7 @@ def combiner(op):
 def wants_tree(op) -> bool:
     """Whether the generic `op` (on tensors or buffers) gets a tree reduction."""
     g = read_generic(op)
-    if g is None or not any(g.reduction) or any(m is None for m in g.maps):
+    if g is None or not any(g.reduction) or any(m is None for m in g.maps) or 0 in g.sizes:
         return False
     if len(op.opview.outputs) != 1 or combiner(op) is None:
         return False

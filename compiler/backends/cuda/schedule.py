@@ -23,7 +23,7 @@ The schedules (`plan`), by the generic's loops:
     tree         (a full reduction, or a long one) left to `--mlax-gpu-tree-reduce`
                  (reduction.py), after bufferization: a block per output.
 
-A generic with dynamic sizes, and every op that is
+A generic with dynamic sizes or an indexing map that is not a projected permutation, and every op that is
 not a generic (copies, pads, loops of the control-flow lowering), is not scheduled here:
 `--mlax-gpu-single-thread` runs it as a kernel of one thread.
 """
@@ -53,9 +53,13 @@ def _next_pow2(n):
 
 def plan(g, block_threads=BLOCK_THREADS):
     """(block tile sizes, block mapping, thread counts, thread mapping) for the generic
-    `g`, or None when it has no parallel loop."""
+    `g`, or None when it has no parallel loop or an operand's indexing map is not a
+    projected permutation."""
     parallel = [d for d in range(len(g.sizes)) if not g.reduction[d]]
-    if not parallel:
+    if not parallel or any(m is None for m in g.maps) or 0 in g.sizes:
+        # An operand indexed by more than a loop index (lax.rev's `n - 1 - i`): MLIR's
+        # tiling asserts on negative coefficients; a loop of size 0: tiling asserts too.
+        # Such generics take the one-thread kernel.
         return None
     n = len(g.sizes)
     tiles, threads = [0] * n, [0] * n
