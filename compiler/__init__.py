@@ -23,6 +23,7 @@ _API = {
     "make_jaxpr": ("mlax.api", "make_ir"), "device_put": ("mlax.api", "device_put"),
     "typeof": ("mlax.api", "typeof"),
     "devices": ("mlax.api", "devices"), "clear_caches": ("mlax.api", "clear_caches"),
+    "make_mesh": ("mlax.spmd", "make_mesh"), "set_mesh": ("mlax.runtime.sharding", "set_mesh"),
     "vmap": ("mlax.batching", "vmap"), "pmap": ("mlax.pmapping", "pmap"),
     "grad": ("mlax.ad", "grad"), "value_and_grad": ("mlax.ad", "value_and_grad"),
     "jvp": ("mlax.ad", "jvp"), "vjp": ("mlax.ad", "vjp"), "linearize": ("mlax.ad", "linearize"),
@@ -69,7 +70,7 @@ _API = {
 # Subpackages and modules a user reaches as attributes (`mlax.numpy.sum`).
 _MODULES = {"numpy", "lax", "nn", "scipy", "random", "tree_util", "tree", "ops", "stages",
             "backends", "runtime", "dialects", "dtypes", "typing", "flatten_util", "test_util",
-            "ad_checkpoint", "example_libraries", "sharding",
+            "ad_checkpoint", "example_libraries", "sharding", "distributed",
             "experimental", "debug"}
 
 

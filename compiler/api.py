@@ -21,7 +21,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import func as func_d
 
-from mlax import concrete, core, dtypes, eager, stages, tracing
+from mlax import concrete, core, dtypes, eager, spmd, stages, tracing
 from mlax.dialects import structural, tensor_type
 from mlax.eager import to_numpy
 from mlax.runtime import Array
@@ -180,17 +180,19 @@ class Jitted:
     """The result of `mlax.jit(fun)`."""
 
     def __init__(self, fun, static_argnums=None, static_argnames=None, donate_argnums=None,
-                 backend=None, concrete=False):
+                 backend=None, concrete=False, in_shardings=None, out_shardings=None):
         functools.update_wrapper(self, fun)
         self._fun = fun
         self._backend = backend
+        self._in_shardings, self._out_shardings = in_shardings, out_shardings
         # A transform run as a jit of itself: its function sees the arguments' values
         # where JAX's would (mlax.concrete). Not for the user's jit, which abstracts them.
         self._concrete = concrete
         self._static_argnums, self._static_argnames, self._param_names = \
             _normalize_static(fun, static_argnums, static_argnames, donate_argnums)
         # The cache is the function's, shared by its jits: the backend is part of the key.
-        self._options = (self._static_argnums, self._static_argnames, backend)
+        self._options = (self._static_argnums, self._static_argnames, backend,
+                         _shardings_key(in_shardings), _shardings_key(out_shardings))
         self._cache = _cache_of(fun)
         # Signature of top-level Array args -> _Entry (no pytrees, no statics), an index
         # into the cache that is valid while the config is unchanged.
@@ -236,11 +238,15 @@ class Jitted:
 
     def __call__(self, *args, **kwargs):
         if not kwargs:
-            # The hot path: every argument an Array, the signature seen before.
+            # The hot path: every argument an Array, the signature seen before (the
+            # layouts of arrays committed to devices are part of it: _placed_signature).
             try:
-                sig = tuple([(a._value.shape, a._value.dtype, a.weak_type) for a in args])
+                sig = tuple([(a._value.shape, a._value.dtype, a.weak_type) for a in args
+                             if type(a) is Array])
             except AttributeError:
                 sig = None
+            if sig is not None and len(sig) != len(args):
+                sig = self._placed_signature(args)
             if sig is not None:
                 entry = self._fast.get(sig)
                 if entry is not None and self._fast_generation == core.config.generation \
@@ -256,9 +262,12 @@ class Jitted:
         if core.trace_stack():
             return self._call_traced(static, leaves, treedef, dyn_names, dyn_args)
         state = core.config.trace_state()
+        # The arrays' layouts and the mesh PartitionSpecs refer to (mlax.spmd) are part of
+        # the key.
+        layouts = (spmd.current_mesh(), tuple([spmd.committed(x) for x in leaves]))
         try:
             key = (self._options, static, treedef,
-                   tuple(tracing.leaf_signature(x, "") for x in leaves), state)
+                   tuple(tracing.leaf_signature(x, "") for x in leaves), state, layouts)
             entry = self._cache.get(key)
         except TypeError:
             key, entry = None, None
@@ -269,21 +278,43 @@ class Jitted:
         if exe is None:
             names = tracing.leaf_names(dyn_args, dyn_names, dyn_kwargs)
             key = (self._options, static, treedef,
-                   tuple(tracing.leaf_signature(x, n) for x, n in zip(leaves, names)), state)
+                   tuple(tracing.leaf_signature(x, n) for x, n in zip(leaves, names)), state,
+                   layouts)
             entry = self._compile(static, leaves, treedef, names,
                                   [to_numpy(x) for x in leaves])
             exe = entry.exe
             if entry.guards and head is not None and head.guards and head.exe is not None:
                 entry.chain(head, core.config.read("jit_cache_size"))
             self._cache.put(key, entry)
-        if not entry.guards and not kwargs and not static \
-                and all(type(a) is Array for a in args) \
+        if not entry.guards and not kwargs and not static and layouts[0] is None \
+                and all(isinstance(a, Array) for a in args) \
                 and treedef == tree_flatten((list(args), {}))[1]:
-            self._index(tuple((a.shape, a.dtype, a.weak_type) for a in args), entry)
+            if all(type(a) is Array for a in args):
+                self._index(tuple((a.shape, a.dtype, a.weak_type) for a in args), entry)
+            elif hasattr(exe, "call_leaves"):     # placed: its call takes the arrays
+                self._index(self._placed_signature(args), entry)
+        call_leaves = getattr(exe, "call_leaves", None)
+        if call_leaves is not None:      # a placed computation: Arrays on its devices
+            outs = call_leaves([x if spmd.committed(x) is not None else to_numpy(x)
+                                for x in leaves], entry.out_weak)
+            return entry.out_tree.unflatten(outs)
         outs = exe([to_numpy(x) for x in leaves])
         if eager.checking_finite():
             eager.check_finite(outs, f"jit({getattr(self._fun, '__name__', 'fn')})")
         return entry.out_tree.unflatten([Array(o, w) for o, w in zip(outs, entry.out_weak)])
+
+    @staticmethod
+    def _placed_signature(args):
+        """The hot path's key for Arrays some of which are committed to devices: their
+        layouts join the signature (mlax.spmd); None if any argument is no Array."""
+        try:
+            return tuple([(a.shape, a.dtype, a.weak_type, a._sharding)
+                          if type(a) is not Array else (a._value.shape, a._value.dtype,
+                                                        a.weak_type)
+                          for a in args if isinstance(a, Array)]) \
+                if all(isinstance(a, Array) for a in args) else None
+        except AttributeError:
+            return None
 
     def _index(self, sig, entry):
         """Make `entry` the hot path's for calls with Arrays of signature `sig`."""
@@ -327,8 +358,44 @@ class Jitted:
                                                     inputs=inputs if self._concrete else None)
         out_avals = [tracing.aval_of(o) for o in out_leaves]
         guards = tuple(builder.concrete.guards) if builder.concrete is not None else ()
-        exe = tm.compile(builder, out_avals, self._backend)
+        placement = self._place(tm, builder, leaves, treedef, names, out_leaves, out_tree,
+                                out_avals)
+        backend = self._backend
+        if placement is not None:
+            backend = self._placed_backend(placement)
+        exe = tm.compile(builder, out_avals, backend)
+        if placement is not None:
+            exe = spmd.placed_executable(exe, placement, out_avals, self._fun_name())
         return _Entry(exe, out_tree, [a.weak_type for a in out_avals], guards)
+
+    def _fun_name(self):
+        return getattr(self._fun, "__name__", "fn")
+
+    def _place(self, tm, builder, leaves, treedef, names, out_leaves, out_tree, out_avals):
+        """The placement of this call on devices (mlax.spmd), written into the module; None
+        for a call on the default device."""
+        dyn_args, dyn_kwargs = tree_unflatten(treedef, leaves)
+        parts = list(dyn_args) + [dyn_kwargs[k] for k in sorted(dyn_kwargs)]
+        in_specs = [None] * len(leaves) if self._in_shardings is None else \
+            spmd.broadcast(self._in_shardings, parts, [f"argument '{n}'" for n in names],
+                           f"jit of {self._fun_name()}: in_shardings")
+        out_specs = [None] * len(out_leaves)
+        if self._out_shardings is not None:
+            out = out_tree.unflatten(list(out_leaves)) if not isinstance(out_tree, _WithFixed) \
+                else out_leaves
+            out_parts = list(out) if isinstance(out, (tuple, list)) else [out]
+            out_specs = spmd.broadcast(self._out_shardings, out_parts,
+                                       [f"output {i}" for i in range(len(out_leaves))],
+                                       f"jit of {self._fun_name()}: out_shardings")
+        return spmd.place(tm, builder, self._fun_name(), leaves, names, in_specs, out_specs,
+                          out_avals)
+
+    def _placed_backend(self, placement):
+        """The backend of the placement's devices (the one named, if it is theirs)."""
+        if self._backend is not None and self._backend != placement.platform:
+            raise ValueError(f"jit of {self._fun_name()}: backend={self._backend!r}, but its "
+                             f"arrays are placed on {placement.platform} devices")
+        return placement.platform
 
     def _call_traced(self, static, leaves, treedef, dyn_names, dyn_args):
         parent = tracing.current()
@@ -351,6 +418,15 @@ class Jitted:
         names = tracing.leaf_names(dyn_args, dyn_names, dyn_kwargs)
         self._trace(static, leaves, treedef, names, tm)
         return tm.module
+
+
+def _shardings_key(specs):
+    """A hashable stand-in for jit's in_shardings / out_shardings (part of cache keys)."""
+    if specs is None:
+        return None
+    leaves, tree = tree_flatten(specs, is_leaf=lambda x: x is None or not isinstance(
+        x, (tuple, list, dict)) or isinstance(x, spmd.PartitionSpec))
+    return (tuple(leaves), str(tree))
 
 
 def _is_float0(x):
@@ -427,8 +503,9 @@ def jit(fun=_NO_FUN, *, static_argnums=None, static_argnames=None, donate_argnum
     runtime allocates every result fresh, so no buffer is reused), `keep_unused`
     (unused arguments are always kept in the signature), `inline` (a jitted function
     called under a trace is always a function of its own that the inliner inlines),
-    `compiler_options`. `in_shardings`/`out_shardings` and `device` are not implemented
-    yet: they raise."""
+    `compiler_options`. `in_shardings` / `out_shardings` (a Sharding for every array, or
+    a pytree prefix of the arguments / results) place the call on a mesh's devices
+    (mlax.spmd); `device` is not implemented (it raises)."""
     if fun is _NO_FUN:
         return functools.partial(jit, static_argnums=static_argnums,
                                  static_argnames=static_argnames, donate_argnums=donate_argnums,
@@ -439,14 +516,14 @@ def jit(fun=_NO_FUN, *, static_argnums=None, static_argnames=None, donate_argnum
     if not callable(fun):
         raise TypeError(f"Expected a callable value, got {fun!r}: jit compiles a function "
                         "(use @jit, jit(f) or jit(f, static_argnums=...))")
-    for name, value in (("in_shardings", in_shardings), ("out_shardings", out_shardings),
-                        ("device", device)):
-        if value is not None:
-            raise NotImplementedError(f"mlax does not implement jax.jit's {name} yet")
+    if device is not None:
+        raise NotImplementedError("mlax does not implement jax.jit's device (deprecated in "
+                                  "JAX): pass in_shardings, or device_put the arguments")
     _argnames(donate_argnames, "donate_argnames")
     if backend is not None:
         tracing.default_backend(backend)    # an unavailable backend is an error here
-    return Jitted(fun, static_argnums, static_argnames, donate_argnums, backend)
+    return Jitted(fun, static_argnums, static_argnames, donate_argnums, backend,
+                  in_shardings=in_shardings, out_shardings=out_shardings)
 
 
 class IR:
@@ -474,7 +551,10 @@ def make_ir(fun, static_argnums=None, static_argnames=None):
 
 
 def device_put(x, device=None):
-    """Place `x` on the (CPU) device as an mlax Array."""
+    """`x` as mlax Arrays: in host memory (no `device`), or on `device`, a device or a
+    Sharding (mlax.spmd)."""
+    if device is not None:
+        return spmd.device_put(x, device)
     if isinstance(x, Array):
         return x
     if isinstance(x, Tracer):

@@ -1,8 +1,10 @@
 """JAX's device and process queries, answered for mlax's single process and its backends.
 
-mlax runs in one process with one device per backend (the CPU backend's device is the whole
-machine: its code is multithreaded inside each call), so `device_count()` is 1 and
-`process_index()` is 0, as JAX reports on a one-CPU host."""
+mlax runs in one process; a backend lists its devices (`Backend.devices()`): the CPU
+backend's one device is the whole machine (its code is multithreaded inside each call), the
+tpu backend has one per device of XLA's CPU client (8 with
+`XLA_FLAGS=--xla_force_host_platform_device_count=8`). `process_index()` is 0 unless
+mlax.distributed joined this process to a multi-process run."""
 from __future__ import annotations
 
 import contextlib
@@ -34,22 +36,26 @@ def device_count(backend=None) -> int:
 
 
 def local_device_count(backend=None) -> int:
-    return len(_devices(backend))
+    return len(tracing.default_backend(backend).local_devices())
 
 
 def local_devices(process_index=None, backend=None, host_id=None):
+    b = tracing.default_backend(backend)
     index = process_index if process_index is not None else host_id
-    if index not in (None, 0):
-        raise ValueError(f"Unknown process_index {index}: mlax runs in one process (index 0)")
-    return _devices(backend)
+    if index is None or index == b.process_index():
+        return b.local_devices()
+    if not 0 <= index < b.process_count():
+        raise ValueError(f"Unknown process_index {index}: this run has {b.process_count()} "
+                         f"process(es)")
+    return [d for d in b.devices() if getattr(d, "process_index", 0) == index]
 
 
 def process_index(backend=None) -> int:
-    return 0
+    return tracing.default_backend(backend).process_index()
 
 
 def process_count(backend=None) -> int:
-    return 1
+    return tracing.default_backend(backend).process_count()
 
 
 def device_get(x):
@@ -87,7 +93,7 @@ def print_environment_info(return_string: bool = False):
              f"mlir:    {version('xtc-mlir-python-bindings')}",
              f"python:  {sys.version}",
              f"machine: {platform.machine()} {platform.system()} {platform.release()}",
-             f"backend: {default_backend()}, {device_count()} device"]
+             f"backend: {default_backend()}, {device_count()} device(s)"]
     text = "\n".join(lines) + "\n"
     if return_string:
         return text

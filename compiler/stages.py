@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from mlir import ir
 
-from mlax import core, tracing
+from mlax import core, spmd, tracing
 from mlax.core import ShapedArray
 from mlax.dialects import privatize
 from mlax.passes import run_pipeline
@@ -112,15 +112,21 @@ def trace_entry(jitted, args, kwargs, tm, name=None) -> Entry:
     with tm.ctx:
         builder.finish(out_leaves)
     static = tuple((jitted._arg_name(k) if isinstance(k, int) else k, v) for k, v in static)
-    return Entry(name or fname, builder.name, avals, treedef, list(dyn_names),
-                 list(builder.out_avals), out_tree, static)
+    entry = Entry(name or fname, builder.name, avals, treedef, list(dyn_names),
+                  list(builder.out_avals), out_tree, static)
+    entry.placement = jitted._place(tm, builder, leaves, treedef, names, out_leaves, out_tree,
+                                    list(builder.out_avals))
+    return entry
 
 
 def lower(jitted, *args, **kwargs) -> "Lowered":
     """`jit(f).lower(*args, **kwargs)`."""
     tm = tracing.TracedModule()
     entry = trace_entry(jitted, args, kwargs, tm)
-    return Lowered(tm.module, tm.ctx, [entry], backend=jitted._backend)
+    backend = jitted._backend
+    if entry.placement is not None:      # on a mesh's devices (mlax.spmd)
+        backend = jitted._placed_backend(entry.placement)
+    return Lowered(tm.module, tm.ctx, [entry], backend=backend)
 
 
 # ---------------------------------------------------------------------------------------
@@ -228,6 +234,10 @@ class Lowered:
                 opt_level = self.backend.default_opt_level(m)
             specs = {e.symbol: e.out_specs for e in self.entries}
             exes, lowered = self.backend.compile(m, specs, opt_level, self._pipeline)
+        for e in self.entries:
+            if getattr(e, "placement", None) is not None:
+                exes[e.symbol] = spmd.placed_executable(exes[e.symbol], e.placement,
+                                                        e.out_avals, e.name)
         return Compiled(self, exes, m if lowered else None, opt_level)
 
 
@@ -263,6 +273,11 @@ class Compiled:
         backend = self.lowered.backend
         last = mlir_stages(backend)[-1]
         stage = stage or last
+        if stage == "hlo":     # XLA's optimized HLO (partitioned, with its collectives)
+            texts = [getattr(exe, "hlo_text", None) for exe in self._exes.values()]
+            if None in texts:
+                raise ValueError(f"the {backend.name} backend compiles no HLO")
+            return "\n".join(t() for t in texts)
         if stage not in mlir_stages(backend):
             with self.lowered._ctx:
                 return backend.translate(self.llvm_module(), stage, self._opt_level).decode()
@@ -282,9 +297,16 @@ class Compiled:
                             f"compiled one {entry.in_tree} (static arguments are not passed "
                             "to a Compiled)")
         names = tracing.leaf_names(list(args), entry.arg_names, dict(kwargs))
+        exe = self._exes[entry.symbol]
+        if hasattr(exe, "call_leaves"):      # placed on devices (mlax.spmd)
+            arrays = [x if spmd.committed(x) is not None else
+                      leaf.convert(x, f"{entry.name}(): argument '{n}'")
+                      for leaf, x, n in zip(check, leaves, names)]
+            return tree_unflatten(entry.out_tree, exe.call_leaves(
+                arrays, [a.weak_type for a in entry.out_avals]))
         arrays = [leaf.convert(x, f"{entry.name}(): argument '{n}'")
                   for leaf, x, n in zip(check, leaves, names)]
-        outs = self._exes[entry.symbol](arrays)
+        outs = exe(arrays)
         return tree_unflatten(entry.out_tree, [Array(o, a.weak_type)
                                                for o, a in zip(outs, entry.out_avals)])
 

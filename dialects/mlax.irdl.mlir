@@ -631,6 +631,14 @@ irdl.dialect @mlax {
     irdl.operands(source: %t1, operand: %t0)
     irdl.results(out: %t0)
   }
+  irdl.operation @sharding_constraint {
+    %t0 = irdl.base "!builtin.tensor"
+    %a_tiles = irdl.base "#builtin.dense_array"
+    %a_devices = irdl.base "#builtin.dense_array"
+    irdl.attributes {"tiles" = %a_tiles, "devices" = %a_devices}
+    irdl.operands(x: %t0)
+    irdl.results(out: %t0)
+  }
   irdl.operation @shift_left {
     %t0 = irdl.base "!builtin.tensor"
     irdl.operands(lhs: %t0, rhs: %t0)

@@ -700,6 +700,21 @@ def _collective(specs, kind, axis_name, axis_size):
     return [x]
 
 
+@defop("sharding_constraint", ["x"], attrs={"tiles": "i64s", "devices": "i64s"},
+       same=[["x", "out"]])
+def _sharding_constraint(specs, tiles, devices):
+    """x itself, laid out over devices as given (JAX's with_sharding_constraint): dim d split into `tiles[d]` pieces, a count past the rank being the number of replicas; `devices` are the device ids in tile order; XLA's SPMD partitioner honours it, and one device ignores it"""
+    x = specs[0]
+    rank = len(x.shape)
+    if len(tiles) not in (rank, rank + 1) or any(t < 1 for t in tiles):
+        _fail(f"mlax.sharding_constraint: tiles {tuple(tiles)} must be {rank} positive counts "
+              f"(one per dim), or {rank + 1} with the replicas last")
+    if len(devices) != int(np.prod(tiles, dtype=np.int64)) or len(set(devices)) != len(devices):
+        _fail(f"mlax.sharding_constraint: devices {tuple(devices)} must be "
+              f"{int(np.prod(tiles, dtype=np.int64))} distinct ids, one per tile")
+    return [x]
+
+
 # Convolutions and windows
 
 def _dilate(n, d):

@@ -1,10 +1,14 @@
 """Running XLA executables for the tpu platform (the `tpu` backend's runtime).
 
 No TPU is attached here: XLA's CPU client, through jaxlib's PJRT bindings, stands in for
-the chip; on a machine with a TPU the same executables would be compiled by its client.
-This first version copies at the call boundary: the inputs (mlax Arrays, host NumPy
-buffers) are put into PJRT buffers for each call, and the results are copied back into
-NumPy buffers that become mlax Arrays. Arrays do not live on the device between calls.
+the chip (one `TpuDevice` per device of the client: N of them with
+`--xla_force_host_platform_device_count=N`); on a machine with a TPU the same executables
+would be compiled by its client. Unplaced calls copy at the call boundary: the inputs
+(mlax Arrays, host NumPy buffers) are put into PJRT buffers for each call, and the results
+are copied back into NumPy buffers that become mlax Arrays. Arrays placed on devices
+(`device_put` to a device or a sharding, results of placed calls: `TpuArray`) keep one
+PJRT buffer per device between calls (`PlacedCall`). `initialize_distributed` joins a
+multi-process run (mlax.distributed).
 
 jax is imported on first use (it is an optional dependency, ~1 s to import): the PJRT
 client and buffers are jax's (`jax.devices("cpu")`), and inputs are put with
@@ -18,7 +22,8 @@ import importlib.util
 
 import numpy as np
 
-from .array import Array
+from .array import Array, SingleDeviceSharding
+from .sharding import NamedSharding, device_assignment, indices_map
 
 PACKAGE_HINT = "pip install 'mlax[tpu]' (jax and jaxlib)"
 
@@ -37,30 +42,118 @@ def available() -> str | None:
 
 @functools.cache
 def _pjrt():
-    """(jax, xla_client, the device, its single-device sharding)."""
+    """(jax, xla_client, the PJRT devices, the first one's single-device sharding)."""
     import jax              # optional and slow to import: loaded when first needed
     from jaxlib import xla_client
     try:
-        device = jax.devices("cpu")[0]
+        pjrt_devices = jax.devices("cpu")
     except RuntimeError as e:       # e.g. JAX_PLATFORMS names platforms without cpu
         raise TpuRuntimeError(f"the tpu backend runs on XLA's CPU client, which jax does not "
                               f"provide here ({e}); set JAX_PLATFORMS=cpu or unset it") from None
-    return jax, xla_client, device, jax.sharding.SingleDeviceSharding(device)
+    return jax, xla_client, pjrt_devices, jax.sharding.SingleDeviceSharding(pjrt_devices[0])
+
+
+_distributed = {}
+
+
+def initialize_distributed(coordinator_address, num_processes, process_id,
+                           local_device_ids=None):
+    """Join this process to a multi-process run through PJRT's distributed runtime (jax's
+    client of it: `jax.distributed.initialize`); on the CPU stand-in, collectives between
+    processes go through gloo. Must come before the first use of the tpu platform."""
+    if _pjrt.cache_info().currsize:
+        raise TpuRuntimeError("mlax.distributed.initialize must be called before the tpu "
+                              "platform is first used (its PJRT client exists already)")
+    import jax              # optional and slow to import: loaded when first needed
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(coordinator_address, num_processes, process_id,
+                               local_device_ids=local_device_ids)
+    _distributed.update(process_id=process_id, num_processes=num_processes)
+
+
+def shutdown_distributed():
+    import jax
+    jax.distributed.shutdown()
+    _distributed.clear()
+
+
+def process_index() -> int:
+    return _distributed.get("process_id", 0)
+
+
+def process_count() -> int:
+    return _distributed.get("num_processes", 1)
+
+
+class TpuDevice:
+    """One device of the tpu platform: here one of XLA's CPU client's devices standing in
+    for a chip (`XLA_FLAGS=--xla_force_host_platform_device_count=N` gives N of them, as a
+    TPU host has several chips)."""
+    platform = "tpu"
+    device_kind = "TPU stand-in (XLA CPU)"
+
+    def __init__(self, id, pjrt):
+        self.id = id
+        self.pjrt = pjrt
+        self.process_index = pjrt.process_index
+
+    def __repr__(self):
+        return f"TpuDevice(id={self.id})"
+
+    def __eq__(self, other):
+        return isinstance(other, TpuDevice) and other.id == self.id
+
+    def __hash__(self):
+        return hash(("tpu", self.id))
+
+    def _put(self, value: np.ndarray, sharding, weak: bool):
+        """`value` placed as `sharding` (whose devices include this one) says."""
+        return TpuArray.put(value, sharding, weak)
+
+
+@functools.cache
+def devices() -> tuple:
+    """The tpu platform's devices: one per device of XLA's CPU client."""
+    return tuple(TpuDevice(i, d) for i, d in enumerate(_pjrt()[2]))
+
+
+def local_devices() -> list:
+    """The devices of this process (all of them, unless mlax.distributed is initialized)."""
+    return [d for d in devices() if d.process_index == process_index()]
 
 
 def client():
     """The PJRT client executables are compiled with and run on."""
-    return _pjrt()[2].client
+    return _pjrt()[2][0].client
 
 
 def device():
-    return _pjrt()[2]
+    return _pjrt()[2][0]
 
 
-def device_list():
+def device_list(ids=(0,)):
     """The devices an executable is compiled for, as `client().compile_and_load` takes."""
-    _, xc, dev, _ = _pjrt()
-    return xc.DeviceList((dev,))
+    xc = _pjrt()[1]
+    return xc.DeviceList(tuple(devices()[i].pjrt for i in ids))
+
+
+def compile_options(ids, propagate=()):
+    """XLA's options for a computation over the devices `ids` (partition order): one
+    partition per device, XLA's SPMD partitioner splitting the module by its
+    `mhlo.sharding` attributes; `propagate`, per result, whether XLA chooses its layout
+    (it has none of its own)."""
+    xc = _pjrt()[1]
+    options = xc.CompileOptions()
+    build = options.executable_build_options
+    if any(propagate):
+        build.allow_spmd_sharding_propagation_to_output = list(propagate)
+    options.num_replicas = build.num_replicas = 1
+    options.num_partitions = build.num_partitions = len(ids)
+    build.use_spmd_partitioning = len(ids) > 1
+    pjrt_ids = [devices()[i].pjrt.id for i in ids]      # PJRT's ids (global in a
+    build.device_assignment = xc.DeviceAssignment.create(   # multi-process run)
+        np.asarray(pjrt_ids).reshape(1, -1))
+    return options
 
 
 @functools.lru_cache(maxsize=1024)
@@ -70,8 +163,142 @@ def _aval(shape, dtype):
 
 def put(x: np.ndarray):
     """A PJRT buffer holding a copy of the NumPy array `x`."""
-    _, xc, dev, sharding = _pjrt()
-    return xc.batched_device_put(_aval(x.shape, x.dtype), sharding, [x], [dev], True, True)
+    _, xc, devs, sharding = _pjrt()
+    return xc.batched_device_put(_aval(x.shape, x.dtype), sharding, [x], [devs[0]], True, True)
+
+
+@functools.lru_cache(maxsize=256)
+def _jax_sharding(sharding):
+    """jax's sharding of the PJRT arrays holding an mlax array of `sharding`."""
+    jax = _pjrt()[0]
+    if isinstance(sharding, SingleDeviceSharding):
+        return jax.sharding.SingleDeviceSharding(sharding.device.pjrt)
+    mesh = sharding.mesh
+    pjrt = np.vectorize(lambda d: d.pjrt, otypes=[object])(mesh.devices)
+    return jax.sharding.NamedSharding(jax.sharding.Mesh(pjrt, mesh.axis_names),
+                                      jax.sharding.PartitionSpec(*sharding.spec))
+
+
+def put_sharded(x: np.ndarray, sharding):
+    """A global PJRT array of `x` laid out as `sharding`: one buffer per device, each
+    holding that device's slice (put one by one: `batched_device_put` of the whole
+    layout fails for some replicated layouts)."""
+    jax, xc, _, _ = _pjrt()
+    index = local_indices(sharding, x.shape)
+    if len(index) == 1 and len(device_assignment(sharding)) == 1:
+        (dev, _), = index.items()
+        return xc.batched_device_put(_aval(x.shape, x.dtype), _jax_sharding(sharding), [x],
+                                     [dev.pjrt], True, True)
+    bufs = []
+    for dev, idx in index.items():
+        shard = np.ascontiguousarray(x[idx])
+        bufs.append(xc.batched_device_put(_aval(shard.shape, shard.dtype),
+                                          _single(dev), [shard], [dev.pjrt], True, True))
+    return jax.make_array_from_single_device_arrays(x.shape, _jax_sharding(sharding), bufs)
+
+
+def local_indices(sharding, shape) -> dict:
+    """indices_map restricted to this process's devices."""
+    me = process_index()
+    return {d: i for d, i in indices_map(sharding, shape).items() if d.process_index == me}
+
+
+@functools.lru_cache(maxsize=None)
+def _single(device):
+    return _pjrt()[0].sharding.SingleDeviceSharding(device.pjrt)
+
+
+class Shard:
+    """One device's part of an array (`jax.Shard`)."""
+
+    def __init__(self, device, index, replica_id, data):
+        self.device, self.index, self.replica_id, self.data = device, index, replica_id, data
+
+    def __repr__(self):
+        return (f"Shard(device={self.device!r}, index={self.index}, "
+                f"replica_id={self.replica_id}, data={self.data!r})")
+
+
+class TpuArray(Array):
+    """An mlax Array resident on tpu devices: one PJRT buffer per device of its sharding
+    (a jax global array holds them). The host copy (`_value`) is made on first use."""
+    __slots__ = ("_global", "_sharding", "_host", "_shape", "_dtype")
+
+    def __init__(self, global_array, sharding, weak_type=False, shape=None, dtype=None):
+        self._global = global_array
+        self._sharding = sharding
+        self._host = None
+        self._shape = tuple(global_array.shape) if shape is None else shape
+        self._dtype = np.dtype(global_array.dtype) if dtype is None else dtype
+        self.weak_type = weak_type
+        self._ptr = None
+
+    @classmethod
+    def put(cls, value: np.ndarray, sharding, weak=False):
+        if isinstance(sharding, NamedSharding):
+            sharding.check(value.shape)
+        return cls(put_sharded(value, sharding), sharding, weak)
+
+    @property
+    def _value(self):
+        host = self._host
+        if host is None:
+            if self._global.is_fully_addressable:
+                host = np.array(self._global, copy=True)
+            elif self._sharding.is_fully_replicated:     # every process holds it all
+                host = np.array(self._global.addressable_shards[0].data, copy=True)
+            else:
+                raise TpuRuntimeError(
+                    f"this array ({self._sharding}) spans devices of other processes: read "
+                    f"this process's part from addressable_shards")
+            host.flags.writeable = False
+            host.flags.writeable = False
+            self._host = host
+        return host
+
+    shape = property(lambda self: self._shape)
+    dtype = property(lambda self: self._dtype)
+    ndim = property(lambda self: len(self._shape))
+    size = property(lambda self: int(np.prod(self._shape, dtype=np.int64)))
+    nbytes = property(lambda self: self.size * self._dtype.itemsize)
+    itemsize = property(lambda self: self._dtype.itemsize)
+
+    def devices(self):
+        return set(device_assignment(self._sharding))
+
+    @property
+    def device(self):
+        if isinstance(self._sharding, SingleDeviceSharding):
+            return self._sharding.device
+        raise ValueError("Length of devices is greater than 1. Please use `.devices()`.")
+
+    @property
+    def sharding(self):
+        return self._sharding
+
+    @property
+    def addressable_shards(self) -> list:
+        index = local_indices(self._sharding, self._shape)
+        by_device = {s.device.id: s.data for s in self._global.addressable_shards}
+        seen = {}
+        shards = []
+        for dev, idx in index.items():
+            key = tuple((s.start, s.stop) for s in idx)
+            replica = seen[key] = seen.get(key, -1) + 1
+            data = TpuArray(by_device[dev.pjrt.id], SingleDeviceSharding(dev), self.weak_type)
+            shards.append(Shard(dev, idx, replica, data))
+        return shards
+
+    def block_until_ready(self):
+        self._global.block_until_ready()
+        return self
+
+    def copy(self):
+        return TpuArray(self._global, self._sharding, self.weak_type)
+
+
+def device_ids_of(sharding) -> tuple:
+    return tuple(d.id for d in device_assignment(sharding))
 
 
 class TpuCall:
@@ -97,11 +324,113 @@ class TpuCall:
         return [Array(o, w) for o, w in zip(outs, weak)]
 
 
+@functools.cache
+def _jax_private():
+    """jax's private array constructor and aval helper (jax is pinned by the extra)."""
+    from jax._src import core   # optional and slow to import: loaded when first needed
+    from jax._src.array import ArrayImpl
+    return core, ArrayImpl
+
+
+@functools.lru_cache(maxsize=1024)
+def _global_layout(shape, dtype, sharding):
+    """(aval, jax sharding) of a global array of `shape`, `dtype` laid out as `sharding`."""
+    core, _ = _jax_private()
+    js = _jax_sharding(sharding)
+    return core.update_aval_with_sharding(core.ShapedArray(shape, dtype), js), js
+
+
+def _assemble(shape, dtype, sharding, bufs):
+    """The global PJRT array of an executable's per-device result buffers: jax's ArrayImpl
+    built directly (XLA laid the buffers out as `sharding`, so jax's checks are skipped;
+    `make_array_from_single_device_arrays` repeats them at ~50 us per array)."""
+    aval, js = _global_layout(shape, dtype, sharding)
+    return _jax_private()[1](aval, js, bufs, committed=True, _skip_checks=True)
+
+
+class PlacedCall:
+    """Calls a loaded XLA executable compiled for several devices (or one chosen device):
+    each input laid out as `in_shardings` says (an array already laid out so is passed as
+    its buffers; anything else is put from the host), outputs as TpuArrays of
+    `out_shardings`."""
+    __slots__ = ("loaded", "in_shardings", "out_shardings", "out_specs")
+
+    def __init__(self, loaded, in_shardings, out_shardings, out_specs):
+        self.loaded = loaded
+        self.in_shardings = tuple(in_shardings)
+        self.out_shardings = tuple(out_shardings)
+        self.out_specs = [(tuple(s), np.dtype(d)) for s, d in out_specs]
+
+    def __call__(self, leaves, weak):
+        args = []
+        for x, s in zip(leaves, self.in_shardings):
+            if isinstance(x, TpuArray) and x._sharding == s:
+                args.append(x._global)
+            else:
+                args.append(put_sharded(np.asarray(x), s))
+        try:
+            outs = self.loaded.execute_sharded(args).disassemble_into_single_device_arrays()
+        except Exception as e:       # jaxlib's JaxRuntimeError and friends
+            raise TpuRuntimeError(f"XLA failed to run the executable: {e}") from None
+        return [TpuArray(_assemble(shape, dtype, s, bufs), s, w, shape, dtype)
+                for bufs, (shape, dtype), s, w in zip(outs, self.out_specs, self.out_shardings,
+                                                      weak)]
+
+    def call_arrays(self, arrays, weak):
+        return self(arrays, weak)
+
+
+class PlacedExecutable:
+    """An executable whose inputs and outputs have shardings: `exe.call_leaves(leaves,
+    weak)` and jit's hot path `exe.call.call_arrays(arrays, weak)` return mlax Arrays."""
+
+    def __init__(self, call):
+        self.call = call
+
+    def call_leaves(self, leaves, weak):
+        return self.call(leaves, weak)
+
+    def hlo_text(self) -> str:
+        """The optimized HLO XLA compiled (after SPMD partitioning: its collectives)."""
+        return _hlo_text(self.call.loaded)
+
+
+def _hlo_text(loaded) -> str:
+    return "\n".join(m.to_string() for m in loaded.hlo_modules())
+
+
 class TpuExecutable:
     """One entry point compiled by XLA: `exe(inputs) -> outputs`, `exe.call.call_arrays`."""
 
-    def __init__(self, loaded, out_specs):
+    def __init__(self, loaded, out_specs, device_ids=(0,)):
         self.call = TpuCall(loaded, out_specs)
+        self.device_ids = tuple(device_ids)
 
     def __call__(self, inputs):
         return self.call(inputs)
+
+    def output_tiles(self):
+        """Per output, the layout XLA chose: (tile counts, device ids in tile order)."""
+        xc = _pjrt()[1]
+        tiles = []
+        shardings = self.call.loaded.get_output_shardings()   # None on one device
+        if shardings is None:
+            return [((1,) * len(shape), self.device_ids[:1]) for shape, _ in self.call.out_specs]
+        for op, (shape, _) in zip(shardings, self.call.out_specs):
+            hlo = xc.HloSharding.from_proto(op)
+            if hlo.is_replicated() or not hlo.is_tiled():
+                tiles.append(((1,) * len(shape) + (len(self.device_ids),), self.device_ids))
+                continue
+            counts = tuple(hlo.tile_assignment_dimensions())
+            ids = tuple(self.device_ids[i] for i in hlo.tile_assignment_devices())
+            tiles.append((counts, ids))
+        return tiles
+
+    def placed(self, in_shardings, out_shardings):
+        """This executable called with inputs and outputs laid out as these say."""
+        return PlacedExecutable(PlacedCall(self.call.loaded, in_shardings, out_shardings,
+                                           self.call.out_specs))
+
+    def hlo_text(self) -> str:
+        """The optimized HLO XLA compiled (after SPMD partitioning: its collectives)."""
+        return _hlo_text(self.call.loaded)

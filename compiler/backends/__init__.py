@@ -32,8 +32,8 @@ import os
 import time
 from dataclasses import dataclass
 
+from mlax.runtime import CPU0
 from mlax.runtime import tpu as tpu_runtime
-from mlax.runtime.array import CPU0
 
 
 class BackendUnavailable(Exception):
@@ -104,6 +104,13 @@ class Backend:
             several threads at once.
         exe.call.call_arrays(arrays, weak) -> list of mlax Arrays
             jit's hot path: `arrays` are mlax Arrays, `weak` the results' weak types.
+
+    A module whose top-level `mlax.device_ids` attribute lists devices (a jit over a mesh
+    or on a chosen device) runs on those devices, its entry points' `mlax.sharding`
+    argument and result attributes saying how each value is split over them; a backend
+    that can run it returns executables with `placed(in_shardings, out_shardings)` (a
+    callable `call_leaves(leaves, weak) -> Arrays` and the hot path's `call`) and
+    `output_tiles()` (the layouts the compiler chose for results left unspecified).
     """
 
     name: str = ""
@@ -163,9 +170,20 @@ class Backend:
         whose stages work anywhere may still need a device to run)."""
         return None
 
-    def devices(self):
-        """The devices `compile`'s code runs on here."""
+    def devices(self) -> list:
+        """The devices of this backend's platform (`mlax.devices(name)`), in id order."""
         return [CPU0]
+
+    def local_devices(self) -> list:
+        """The devices of this process (`mlax.local_devices()`)."""
+        return self.devices()
+
+    def process_index(self) -> int:
+        """This process's index in a multi-process run (mlax.distributed), else 0."""
+        return 0
+
+    def process_count(self) -> int:
+        return 1
 
     def stage_names(self) -> tuple[str, ...]:
         """Every stage's name: mlax (as traced), mlax-opt, then the backend's own."""

@@ -24,7 +24,8 @@ from mlax.precision import Precision, canonicalize_precision  # noqa: F401
 
 _SPECIAL = {"igamma", "igammac", "igamma_grad_a", "random_gamma_grad", "betainc", "bessel_i0e",
             "bessel_i1e", "zeta", "polygamma"}
-_COMPOSITIONS = {"associative_scan": "mlax.associative_scan"}
+_COMPOSITIONS = {"associative_scan": "mlax.associative_scan",
+                 "with_sharding_constraint": "mlax.spmd"}
 
 
 def __getattr__(name):

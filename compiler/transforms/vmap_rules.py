@@ -439,7 +439,16 @@ def _scatter_rule(ctx, args, dims, kind, update_window_dims, inserted_window_dim
     return [out], [0]
 
 
+def _sharding_constraint_rule(ctx, args, dims, tiles, devices):
+    """The batch axis is not split (JAX's rule without spmd_axis_name): one more tile
+    count, 1, at the batch axis."""
+    (x,), (b,) = args, dims
+    tiles = tuple(tiles[:b]) + (1,) + tuple(tiles[b:])
+    return [ctx.sharding_constraint(x, tiles=tiles, devices=tuple(devices))], [b]
+
+
 BATCHING_RULES.update({
+    "mlax.sharding_constraint": _sharding_constraint_rule,
     "mlax.broadcast_in_dim": _broadcast_in_dim_rule,
     "mlax.reshape": _reshape_rule,
     "mlax.transpose": _transpose_rule,

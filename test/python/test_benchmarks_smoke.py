@@ -7,6 +7,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RUN = os.path.join(ROOT, "benchmarks", "run.py")
 TIME = re.compile(r"^\d+(\.\d+)? (us|ms|s)$")
@@ -50,3 +52,18 @@ def test_unknown_workload_is_a_clear_error():
     assert proc.returncode == 2
     assert "unknown workload(s) no_such_row" in proc.stderr and "selu" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_weak_scaling_quick_runs_every_size(tmp_path):
+    """`benchmarks/sharding.py --quick`: a row per device count, the losses of mlax and JAX
+    checked equal (it exits 1 otherwise)."""
+    pytest.importorskip("jax")
+    out_json = tmp_path / "scaling.json"
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "sharding.py"),
+                           "--quick", "--json", str(out_json)],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT,
+                          env={k: v for k, v in os.environ.items() if k != "XLA_FLAGS"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = json.loads(out_json.read_text())
+    assert [r["devices"] for r in rows] == [1, 2, 4, 8]
+    assert all(r["mlax_s"] > 0 and r["jax_s"] > 0 for r in rows)

@@ -92,6 +92,7 @@ EXAMPLES = {
         "rhs_spec": (0, 1, 2, 3), "out_spec": (0, 1, 2, 3), "feature_group_count": 1,
         "batch_group_count": 1}),
     "mlax.rev": ([F], {"dimensions": (1,)}),
+    "mlax.sharding_constraint": (["f32[4,6]"], {"tiles": (2, 1, 2), "devices": (0, 2, 1, 3)}),
     "mlax.reduce_window": (["f32[4,6]"], {"computation": "max", **_WINDOW}),
     "mlax.select_and_gather_add": (["f32[4,6]", "f32[4,6]"], {"select": "ge", **_WINDOW}),
     "mlax.select_and_scatter_add": (["f32[2,3]", "f32[4,6]"], {"select": "le", **_WINDOW}),

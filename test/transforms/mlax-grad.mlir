@@ -24,6 +24,24 @@ func.func private @f(%x: tensor<f32>) -> tensor<f32> {
 
 // -----
 
+// Tests that the cotangent of a sharding constraint gets the same constraint (JAX's rule):
+// grad of sum(c(x) * x) is c(x) (through the product) + c(x) (the cotangent x, constrained).
+// CHECK-LABEL: func.func private @grad_constrained
+// CHECK-SAME: (%[[X:.*]]: tensor<4xf32>)
+// CHECK-NEXT: %[[A:.*]] = "mlax.sharding_constraint"(%[[X]]) {devices = array<i64: 1, 0>, tiles = array<i64: 2>}
+// CHECK-NEXT: %[[B:.*]] = "mlax.sharding_constraint"(%[[X]]) {devices = array<i64: 1, 0>, tiles = array<i64: 2>}
+// CHECK-NEXT: %[[G:.*]] = "mlax.add"(%[[A]], %[[B]])
+// CHECK-NEXT: return %[[G]]
+func.func private @grad_constrained(tensor<4xf32>) -> tensor<4xf32> attributes {mlax.grad = {callee = @constrained, argnums = array<i64: 0>, has_aux = false, value = false}}
+func.func private @constrained(%x: tensor<4xf32>) -> tensor<f32> {
+  %0 = "mlax.sharding_constraint"(%x) {tiles = array<i64: 2>, devices = array<i64: 1, 0>} : (tensor<4xf32>) -> tensor<4xf32>
+  %1 = "mlax.mul"(%0, %x) : (tensor<4xf32>, tensor<4xf32>) -> tensor<4xf32>
+  %2 = "mlax.reduce_sum"(%1) {axes = array<i64: 0>} : (tensor<4xf32>) -> tensor<f32>
+  return %2 : tensor<f32>
+}
+
+// -----
+
 // Tests value_and_grad with aux and argnums = 1: the results are (value, aux, gradient of
 // the second operand); the forward exp is computed once and serves all three.
 // CHECK-LABEL: func.func private @vg

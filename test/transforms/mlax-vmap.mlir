@@ -41,6 +41,18 @@ func.func private @chain(%x: tensor<3xf32>) -> tensor<3xf32> {
 
 // -----
 
+// Tests that a sharding constraint keeps its layout under vmap: the batch axis (here 1) is
+// not split, so its tile count there is 1 and the devices are unchanged.
+// CHECK-LABEL: func.func private @vmap_constrained
+// CHECK: "mlax.sharding_constraint"(%{{.*}}) {devices = array<i64: 0, 1, 2, 3>, tiles = array<i64: 4, 1, 1>} : (tensor<8x5x2xf32>) -> tensor<8x5x2xf32>
+func.func private @vmap_constrained(tensor<8x5x2xf32>) -> tensor<8x5x2xf32> attributes {mlax.vmap = {callee = @constrained, in_axes = array<i64: 1>, out_axes = array<i64: 1>, axis_size = 5 : i64}}
+func.func private @constrained(%x: tensor<8x2xf32>) -> tensor<8x2xf32> {
+  %0 = "mlax.sharding_constraint"(%x) {tiles = array<i64: 4, 1>, devices = array<i64: 0, 1, 2, 3>} : (tensor<8x2xf32>) -> tensor<8x2xf32>
+  return %0 : tensor<8x2xf32>
+}
+
+// -----
+
 // Tests that a matrix-vector product batched over the vector becomes one matrix-matrix
 // dot_general (operands swapped so that the batch axis comes out first), with no
 // transpose.

@@ -19,6 +19,7 @@ from mlax.backends.tpu import crossing
 from mlax.dialects import privatize
 from mlax.lowering import stablehlo
 from mlax.passes import run_pipeline
+from mlax.runtime import tpu as tpu_runtime
 from mlax.runtime.tpu import TpuExecutable
 from mlax.transforms import MLAX_OPT
 
@@ -53,13 +54,29 @@ class TpuBackend(Backend):
     def compile(self, module, entries, opt_level=None, pipeline=None):
         privatize(module, entries)
         run_pipeline(module, pipeline if pipeline is not None else f"{MLAX_OPT},{self.pipeline()}")
+        ids = stablehlo.sharding.device_ids(module.operation) or (0,)
         text = crossing.generic_text(module)
         exes = {}
         for name, out_specs in entries.items():
             ctx = crossing.context()
-            data = crossing.artifact(crossing.entry_module(text, name, ctx))
-            exes[name] = TpuExecutable(crossing.compile_entry(data), out_specs)
+            entry = crossing.entry_module(text, name, ctx)
+            propagate = crossing.unspecified_results(entry)
+            data = crossing.artifact(entry)
+            exes[name] = TpuExecutable(crossing.compile_entry(data, ids, propagate), out_specs,
+                                       ids)
         return exes, True
+
+    def devices(self):
+        return list(tpu_runtime.devices())
+
+    def local_devices(self):
+        return tpu_runtime.local_devices()
+
+    def process_index(self):
+        return tpu_runtime.process_index()
+
+    def process_count(self):
+        return tpu_runtime.process_count()
 
     def translate(self, module, stage, opt_level=3, machine=None):
         if stage != "stablehlo-bytecode":

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import functools
 
-from jaxlib import xla_client
 from jaxlib.mlir import ir as jir
 from jaxlib.mlir import passmanager as jpm
 from jaxlib.mlir._mlir_libs import _jax_mlir_ext
@@ -136,10 +135,23 @@ def artifact(module: jir.Module, version: str = TARGET_VERSION) -> bytes:
                                  f"version {version}: {e}") from None
 
 
-def compile_entry(data: bytes):
+def unspecified_results(module: jir.Module) -> list:
+    """Per result of @main, whether it has no `mhlo.sharding` (XLA chooses its layout)."""
+    with module.context:
+        main = jir.SymbolTable(module.operation)["main"]
+        n = len(jir.FunctionType(jir.TypeAttr(main.attributes["function_type"]).value).results)
+        if "res_attrs" not in main.attributes:
+            return [True] * n
+        return ["mhlo.sharding" not in jir.DictAttr(d)
+                for d in jir.ArrayAttr(main.attributes["res_attrs"])]
+
+
+def compile_entry(data: bytes, device_ids=(0,), propagate=()):
     """XLA's loaded executable of the artifact `data` (its @main), on the tpu platform's
-    device (mlax.runtime.tpu)."""
+    devices `device_ids` (mlax.runtime.tpu): one partition per device, split by XLA's SPMD
+    partitioner when there are several."""
     try:
-        return tpu.client().compile_and_load(data, tpu.device_list(), xla_client.CompileOptions())
+        return tpu.client().compile_and_load(data, tpu.device_list(device_ids),
+                                             tpu.compile_options(device_ids, propagate))
     except Exception as e:     # jaxlib's JaxRuntimeError
         raise StablehloError(f"XLA could not compile the module: {e}") from None

@@ -1,5 +1,6 @@
 """`mlax.collective` has no lowering of its own: `--mlax-vmap` of the axis it names replaces
-it by a reduction over that axis. One that reaches the lowering names no enclosing vmap."""
+it by a reduction over that axis. One that reaches the lowering names no enclosing vmap.
+`mlax.sharding_constraint` lowers to its operand: a linalg target runs on one device."""
 from __future__ import annotations
 
 from mlax.passes import PassError
@@ -10,4 +11,9 @@ def _unbound(op):
                     "enclosing mlax.vmap declaration has that axis_name")
 
 
-LOWERINGS = {"mlax.collective": _unbound}
+def _sharding_constraint(op):
+    """One device holds the whole value: the constraint is the value itself."""
+    return [op.operands[0]]
+
+
+LOWERINGS = {"mlax.collective": _unbound, "mlax.sharding_constraint": _sharding_constraint}

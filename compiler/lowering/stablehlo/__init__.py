@@ -24,6 +24,8 @@ this driver's table is their union:
     cumulative.py    cumsum, cumprod, cummax, cummin, cumlogsumexp (reduce_window)
     sort.py          sort, top_k
     random_bits.py   threefry2x32
+    sharding.py      sharding_constraint (custom_call @Sharding), the entry points'
+                     shardings and the module's partition count (GSPMD attributes)
     control_flow.py  the structural kinds cond, while, scan (LOWER_KINDS)
 
 The ops are built in mlax's MLIR context, which does not register the stablehlo and chlo
@@ -39,7 +41,7 @@ from mlir import ir
 
 from mlax.dialects import spec_of_type, structural
 from mlax.lowering.stablehlo import (control_flow, cumulative, elementwise, indexing,
-                                     random_bits, reductions, shape, sort)
+                                     random_bits, reductions, shape, sharding, sort)
 from mlax.lowering.stablehlo.builders import hlo
 from mlax.lowering.rules import Op, union
 from mlax.passes import ModulePass, PassError, register
@@ -47,7 +49,7 @@ from mlax.passes import ModulePass, PassError, register
 
 # Op name -> rule(op: Op) -> list[ir.Value] (see the module's docstring).
 LOWERINGS = union("StableHLO", elementwise, shape, reductions, indexing, cumulative, sort,
-                  random_bits)
+                  random_bits, sharding)
 
 # Structural kind -> rule(fn, decl, ftype) giving its declaration a body.
 LOWER_KINDS = control_flow.LOWER_KINDS
@@ -76,8 +78,10 @@ def _lower_constant(op):
     op.erase()
 
 
-def _lower_op(op):
+def _lower_op(op, logical):
     rule = LOWERINGS.get(op.name)
+    if op.name == "mlax.sharding_constraint":   # its text depends on the module's devices
+        rule = sharding.constraint_rule(logical)
     if rule is None:
         why = UNSUPPORTED.get(op.name)
         raise PassError(f"'{op.name}' has no StableHLO lowering (tpu backend)"
@@ -120,6 +124,7 @@ def lower_module(module_op):
         return ir.WalkResult.ADVANCE
 
     module_op.walk(collect, ir.WalkOrder.PRE_ORDER)
+    logical = sharding.device_ids(module_op)
     for op in pending:
         name = op.name
         if name == "func.func":
@@ -128,10 +133,11 @@ def lower_module(module_op):
         elif name == "arith.constant":
             _lower_constant(op)
         elif name.startswith("mlax."):
-            _lower_op(op)
+            _lower_op(op, logical)
         elif name not in _KEPT and not name.startswith(("stablehlo.", "chlo.")):
             raise PassError(f"'{name}' has no StableHLO lowering (tpu backend) "
                             f"(at {op.location})")
+    sharding.lower_placement(module_op)
 
 
 @register

@@ -7,7 +7,7 @@ summed cotangents; max/min route the (summed) cotangent to the members that atta
 extremum, shared equally between ties, as JAX's reduce_max does."""
 from __future__ import annotations
 
-from mlax.transforms.ad_rules.table import defrule, spec
+from mlax.transforms.ad_rules.table import deflinear, defrule, spec
 
 
 def _same(ctx, x, index, kind):
@@ -51,3 +51,12 @@ def _vjp(ctx, cts):
 
 
 defrule("collective", _jvp, _vjp)
+
+
+# with_sharding_constraint: the value itself, laid out as given. Linear; as in JAX, its
+# tangent and its cotangent get the same constraint.
+def _constrain(ctx, cts):
+    return [ctx.sharding_constraint(cts[0], **ctx.attrs)]
+
+
+deflinear("sharding_constraint", _constrain)
