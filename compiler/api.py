@@ -572,7 +572,7 @@ def typeof(x) -> core.ShapedArray:
 
 def devices(backend=None):
     """The devices of `backend` (None: the default platform's)."""
-    return tracing.default_backend(backend).devices()
+    return tracing.default_backend(backend).devices()   # raises where it is not available
 
 
 # ---------------------------------------------------------------------------------------

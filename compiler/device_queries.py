@@ -28,7 +28,7 @@ def default_backend() -> str:
 
 
 def _devices(backend=None):
-    return tracing.default_backend(backend).devices()
+    return tracing.default_backend(backend).devices()   # raises where it is not available
 
 
 def device_count(backend=None) -> int:

@@ -3,6 +3,7 @@
     mlax-compile model.py:predict --arg f32[10,5] --arg f32[5] --arg f32[20,10] -o linreg
     mlax-compile model.py:predict,update --fn predict --arg ... --fn update --arg ...
     mlax-compile kernel.mlir --emit asm --cpu x86-64-v3
+    mlax-compile model.py:predict --arg f32[256,784] --target cuda --chip sm_90 --emit ptx
 
 Input: `FILE.py:FUNCTION[,FUNCTION...]` with argument specs, or a `.mlir` file in the mlax
 dialect (every public function with a body is an entry point). The Python file is
@@ -25,6 +26,8 @@ simplified), linalg, llvm (LLVM dialect), llvm-ir (LLVM IR after LLVM's -O pipel
 -O0 gives the plain translation), asm, obj, or module (the default: an importable
 compiled module directory, loaded by `mlax.runtime.load(path)` or `import`). Text goes
 to -o or stdout; obj to -o or FILE.o; a module to -o or FILE_compiled/.
+`--target cuda` has the stages linalg, gpu (host code launching outlined kernels), nvvm,
+ptx and cubin (ptxas), for `--chip` (sm_80 by default).
 
 Exit status: 0 on success, 1 when the input does not compile (with one diagnostic naming
 the source line), 2 for a bad command line. `--debug` shows internal tracebacks.
@@ -117,6 +120,8 @@ def make_parser():
     p.add_argument("--timing", action="store_true", help="print each stage's time (stderr)")
     p.add_argument("--cpu", help="the CPU to generate code for, as llc -mcpu (default: this "
                    "machine's)")
+    p.add_argument("--chip", help="the GPU chip to generate code for (cuda: sm_80 (default), "
+                   "sm_90, ...)")
     p.add_argument("--cpu-features", help="CPU features to generate code for, as llc -mattr "
                    "(e.g. -avx512f)")
     p.add_argument("--target-triple", help="the LLVM triple to generate code for (llvm-ir, asm, "
@@ -156,7 +161,9 @@ def parse_args(argv) -> Options:
         raise UsageError(f"--emit {opts.emit} names a stage of the default pipeline; with "
                          f"--passes, --emit {mlir[-1]} prints the custom pipeline's output")
     try:
-        opts.machine = opts.backend.machine_target(opts.target_triple, opts.cpu,
+        if opts.chip and opts.cpu:
+            raise UsageError("give --cpu (a CPU) or --chip (a GPU), not both")
+        opts.machine = opts.backend.machine_target(opts.target_triple, opts.chip or opts.cpu,
                                                    opts.cpu_features)
     except BackendError as e:
         raise UsageError(str(e)) from None

@@ -165,6 +165,11 @@ class Backend:
         depends on (the persistent cache's key includes it)."""
         raise NotImplementedError
 
+    def unavailable(self) -> str | None:
+        """None when code compiled by `compile` can run here, else why not (a backend
+        whose stages work anywhere may still need a device to run)."""
+        return None
+
     def devices(self) -> list:
         """The devices of this backend's platform (`mlax.devices(name)`), in id order."""
         return [CPU0]
@@ -195,7 +200,7 @@ class Unavailable:
 # name -> the module defining the backend's `BACKEND`, or Unavailable.
 _BACKENDS = {
     "cpu": "mlax.backends.cpu",
-    "cuda": Unavailable("cuda", "the NVIDIA GPU backend is not built yet"),
+    "cuda": "mlax.backends.cuda",
     "tpu": "mlax.backends.tpu" if tpu_runtime.available() is None
            else Unavailable("tpu", tpu_runtime.available()),
 }
@@ -222,6 +227,17 @@ def get(name: str | None = None) -> Backend:
     backend = importlib.import_module(entry).BACKEND
     _loaded[name] = backend
     return backend
+
+
+def backend_platforms() -> list[str]:
+    """The backends whose compiled code can run here."""
+    usable = []
+    for name, entry in _BACKENDS.items():
+        if isinstance(entry, Unavailable):
+            continue
+        if get(name).unavailable() is None:
+            usable.append(name)
+    return usable
 
 
 def default_name() -> str:

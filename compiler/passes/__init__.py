@@ -287,7 +287,11 @@ def split_pipeline(text: str) -> list[str]:
 
 
 def parse_element(element: str) -> tuple[str, str]:
-    """`name{options}` -> (name, options text); `name` -> (name, "")."""
+    """`name{options}` -> (name, options text); `name` -> (name, ""). A nested upstream
+    pipeline, `anchor(pass{options},...)`, is returned whole as its name."""
+    paren, brace = element.find("("), element.find("{")
+    if paren >= 0 and (brace < 0 or paren < brace):
+        return element.strip(), ""
     name, brace, rest = element.partition("{")
     if brace and not rest.rstrip().endswith("}"):
         raise PassOptionError(f"{name.strip()}: options must end with '}}': '{element}'")

@@ -6,7 +6,7 @@
 // RUN: not mlax-compile %S/Inputs/linreg.py:predict --arg q8[2] 2>&1 | FileCheck %s --check-prefix=DTYPE
 // RUN: not mlax-compile %S/Inputs/linreg.py:broken --arg f32[4] 2>&1 | FileCheck %s --check-prefix=TRACE
 // RUN: not mlax-compile %S/Inputs/invalid.mlir 2>&1 | FileCheck %s --check-prefix=VERIFY
-// RUN: not mlax-compile %S/Inputs/linreg.py:predict --target cuda 2>&1 | FileCheck %s --check-prefix=CUDA
+// RUN: not mlax-compile %S/Inputs/linreg.py:predict --target cuda --chip sm_12 2>&1 | FileCheck %s --check-prefix=CUDA
 // RUN: not mlax-compile %S/Inputs/linreg.py:predict --emit bitcode 2>&1 | FileCheck %s --check-prefix=EMIT
 // RUN: not mlax-compile %S/Inputs/linreg.py:predict --arg f64[3] 2>&1 | FileCheck %s --check-prefix=X64
 // RUN: not mlax-compile %S/Inputs/linreg.py:scale --arg f32[3] --static nope=1 2>&1 | FileCheck %s --check-prefix=STATIC
@@ -27,7 +27,7 @@
 // VERIFY: invalid.mlir:2:8: error: expected 'tensor<8xf32>' but got 'tensor<4xf32>'
 // VERIFY-NEXT: %0 = "mlax.add"(%x, %y)
 
-// CUDA: mlax-compile: error: backend 'cuda' is not available: the NVIDIA GPU backend is not built yet
+// CUDA: mlax-compile: error: unknown GPU chip 'sm_12': the cuda backend generates code for sm_70, sm_75, sm_80, sm_86, sm_89, sm_90
 
 // EMIT: mlax-compile: error: unknown --emit stage 'bitcode' (stages of target cpu: mlax, mlax-opt, linalg, llvm, llvm-ir, asm, obj, module)
 

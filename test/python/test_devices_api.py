@@ -15,9 +15,16 @@ def test_device_queries_as_on_a_one_cpu_host():
         mlax.local_devices(process_index=3)
 
 
-def test_device_queries_name_a_missing_backend():
-    with pytest.raises(mlax.backends.BackendUnavailable, match="cuda"):
+def test_device_queries_name_a_missing_backend(monkeypatch):
+    with pytest.raises(mlax.backends.BackendUnavailable, match="unknown backend 'gpu'"):
+        mlax.device_count("gpu")
+    from mlax.runtime import cuda
+    monkeypatch.delenv("MLAX_GPU_INTERPRET", raising=False)
+    monkeypatch.setattr(cuda, "driver_present", lambda: False)
+    with pytest.raises(RuntimeError, match="MLAX_GPU_INTERPRET=1"):
         mlax.device_count("cuda")
+    monkeypatch.setenv("MLAX_GPU_INTERPRET", "1")
+    assert mlax.device_count("cuda") == 1
 
 
 def test_device_get_returns_numpy_leaves():

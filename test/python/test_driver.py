@@ -71,7 +71,7 @@ def test_bad_spec_points_at_the_problem(text, message, pos):
     ([], "no input"),
     ([LINREG], "name the function to compile"),
     ([LINREG + ":predict", "--emit", "bitcode"], "unknown --emit stage 'bitcode'"),
-    ([LINREG + ":predict", "--target", "cuda"], "backend 'cuda' is not available: the NVIDIA"),
+    ([LINREG + ":predict", "--target", "cuda", "--chip", "sm_1"], "unknown GPU chip 'sm_1'"),
     ([LINREG + ":predict", "--target", "tpu", "--cpu", "znver4"],
      "the tpu backend takes no --target-triple, --cpu or --cpu-features"
      if tpu_runtime.available() is None else "pip install 'mlax[tpu]'"),

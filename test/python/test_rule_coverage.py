@@ -9,12 +9,14 @@ The tables are read from the modules that own them, by their public names:
   mlax.transforms.expand: EXPANDERS
   mlax.lowering.linalg: LOWERINGS; mlax.lowering.structural: LOWER_KINDS
   mlax.lowering.stablehlo: LOWERINGS, LOWER_KINDS, UNSUPPORTED (the tpu backend's)
+  mlax.backends.cuda.unsupported: CUDA_LOWERINGS, UNSUPPORTED (the cuda backend's)
 A new op adds an entry to each table; a new backend adds its row to BACKEND_LOWERINGS.
 A backend may claim a subset of the ops if it names every other op, with the reason, in
 its table of unsupported ops: a new op fails the test until it is lowered or listed."""
 import pytest
 
 from mlax import backends, passes
+from mlax.backends.cuda import unsupported as cuda_unsupported
 from mlax.dialects import OPS, structural
 from mlax.lowering import stablehlo
 from mlax.lowering.linalg import LOWERINGS
@@ -37,6 +39,7 @@ CALL_KINDS = sorted(set(structural.KINDS) - TRANSFORM_KINDS)
 BACKEND_LOWERINGS = {
     "cpu": (LOWERINGS, LOWER_KINDS, {}),
     "tpu": (stablehlo.LOWERINGS, stablehlo.LOWER_KINDS, stablehlo.UNSUPPORTED),
+    "cuda": (cuda_unsupported.CUDA_LOWERINGS, LOWER_KINDS, cuda_unsupported.UNSUPPORTED),
 }
 
 # What a rule table may be keyed by besides ops: calls of the structural kinds, and calls

@@ -1,0 +1,108 @@
+"""The cuda backend: mlax -> linalg (shared) -> GPU schedule -> gpu.launch -> outlined
+kernels -> NVVM -> PTX for NVIDIA GPUs, and an interpret mode that runs the same kernels
+on the CPU.
+
+Files:
+- pipelines.py: the stages' pipelines (CUDA_LINALG, CUDA_GPU, CUDA_NVVM) and interpret
+  mode's (CUDA_INTERPRET), the chips.
+- schedule.py: `--mlax-gpu-schedule` (linalg generics tiled over blocks and threads).
+- launch.py: `--mlax-gpu-single-thread` (what has no schedule, as one-thread kernels) and
+  `--mlax-gpu-map-foralls` (forall nests -> gpu.launch).
+- matmul.py: `--mlax-gpu-tile-matmul` (2-D matmuls tiled through shared memory).
+- reduction.py: `--mlax-gpu-tree-reduce` (long and full reductions, block tree reductions).
+- interpret.py: `--mlax-gpu-interpret` (kernels and launches -> CPU loops).
+- ptx.py: PTX from the NVVM stage, ptxas.
+- unsupported.py: the ops it does not lower (LAPACK calls), `--mlax-gpu-check-ops`.
+
+No GPU runtime is built yet: `compile` (jit, eager ops) runs in interpret mode
+(`MLAX_GPU_INTERPRET=1`, mlax.runtime.cuda) through the CPU backend's code generation,
+and is unavailable otherwise; mlax-compile's stages (gpu, nvvm, ptx) work anywhere.
+"""
+from __future__ import annotations
+
+from mlax.backends import Backend, BackendError, Stage, backend_platforms, no_timer
+from mlax.backends.cpu import compile as cpu_compile
+from mlax.backends.cpu import codegen
+from mlax.backends.cuda import (interpret, launch, pipelines, ptx,  # noqa: F401 (passes)
+                                matmul, reduction, schedule, unsupported)
+from mlax.runtime import cuda as cuda_runtime
+from mlax.transforms import MLAX_OPT
+
+
+class GpuMachine:
+    """What code is generated for: an NVIDIA chip (`sm_80`) and its PTX features."""
+    arch = "nvptx64"
+
+    def __init__(self, chip=pipelines.DEFAULT_CHIP):
+        self.chip = ptx.check_chip(chip)
+        self.features = pipelines.CHIPS[chip]
+
+    def describe(self):
+        return {"chip": self.chip, "features": self.features}
+
+
+class CudaBackend(Backend):
+    """NVIDIA GPUs through the gpu and NVVM dialects; kernels interpreted on the CPU where
+    no GPU runtime is available (MLAX_GPU_INTERPRET=1)."""
+    name = "cuda"
+    platform = "gpu"
+    stages = (
+        Stage("linalg", pipelines.CUDA_LINALG, "linalg, tensor, arith and math on tensors, fused"),
+        Stage("gpu", pipelines.CUDA_GPU, "host functions launching outlined gpu.func kernels"),
+        Stage("nvvm", pipelines.CUDA_NVVM, "kernels in the NVVM and LLVM dialects"),
+        Stage("ptx", None, "PTX, one module per kernel"),
+        Stage("cubin", None, "cubin (ptxas), one module per kernel", binary_suffix=".cubin"),
+    )
+    artifact = "not built yet (mlax-compile --target cuda emits gpu, nvvm, ptx or cubin)"
+    named_pipelines = pipelines.PIPELINES
+    lowerings = unsupported.CUDA_LOWERINGS
+
+    def unavailable(self):
+        return cuda_runtime.unavailable_reason()
+
+    def compile(self, module, entries, opt_level=None, pipeline=None):
+        why = cuda_runtime.unavailable_reason(backend_platforms())
+        if why is not None:
+            raise BackendError(why)
+        if opt_level is None:
+            opt_level = cpu_compile.auto_opt_level(module)
+        full = pipeline if pipeline is not None else ",".join(
+            [MLAX_OPT, pipelines.CUDA_LINALG, pipelines.CUDA_GPU, pipelines.CUDA_INTERPRET])
+        machine = codegen.MachineTarget.host()
+        return cpu_compile.compile_module(
+            module, entries, full, opt_level,
+            key_parts=["cuda-interpret", machine.triple, machine.cpu, machine.features,
+                       *codegen.library_stamps()])
+
+    def translate(self, module, stage, opt_level=3, machine=None):
+        machine = machine or self.machine_target()
+        texts = ptx.ptx(module, machine.chip)
+        if stage == "ptx":
+            return "".join(f"// gpu.module @{name}\n{text}\n" for name, text in texts.items()
+                           ).encode()
+        if stage == "cubin":
+            if len(texts) != 1:
+                raise BackendError(f"--emit cubin writes one kernel module; this module has "
+                                   f"{len(texts)}: emit ptx instead")
+            return ptx.ptxas(next(iter(texts.values())), machine.chip)
+        raise BackendError(f"the cuda backend has no stage {stage!r}")
+
+    def save(self, path, modules, entries, opt_level=3, machine=None, creator="mlax",
+             timer=no_timer):
+        raise BackendError("the cuda backend cannot write a compiled module yet (no GPU "
+                           "runtime to load it): emit --emit ptx or cubin instead")
+
+    def machine_target(self, triple=None, cpu=None, features=None):
+        if triple or features:
+            raise BackendError("the cuda backend takes --chip (sm_80, sm_90, ...), not "
+                               "--target-triple or --cpu-features")
+        return GpuMachine(cpu or pipelines.DEFAULT_CHIP)
+
+    def cache_key(self, machine):
+        return [f"chip={machine.chip}"]
+
+    def devices(self):
+        return cuda_runtime.devices(backend_platforms())
+
+
+BACKEND = CudaBackend()

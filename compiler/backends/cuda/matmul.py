@@ -1,0 +1,195 @@
+"""`--mlax-gpu-tile-matmul`: 2-D matmuls tiled through shared memory.
+
+A bufferized `linalg.generic` computing C[m, n] += A * B (a multiply-add body, two inputs
+in any layout, one m, n and k loop; what `dot_general` of two matrices lowers to), or
+C[b, m, n] += A * B with one batch loop (C's first dim; `vmap` of a matmul, `einsum
+"bij,bjk"`), with m, n and k at least TILE becomes a forall nest that
+`--mlax-gpu-map-foralls` turns into a kernel:
+
+    a TILE x TILE block of threads per TILE x TILE tile of C (grid: N/TILE x M/TILE,
+    x the batch along z);
+    for each TILE-wide step along k (a loop the whole block runs):
+      phase 1: each thread copies one element of A's and one of B's tile into shared
+               memory (consecutive threads: consecutive columns, coalesced for
+               row-major operands)
+      phase 2: each thread adds the step's TILE products from shared memory to its
+               element of C (read and written in place: C holds the initial value)
+
+Partial tiles at the edges are guarded (threads outside C copy nothing and compute
+nothing; the last k step runs only its valid length). Each operand element is read from
+global memory M/TILE or N/TILE times instead of N or M times. Register tiles (several
+outputs per thread) and tensor cores are not built yet.
+"""
+from __future__ import annotations
+
+from mlir import ir
+from mlir.dialects import arith, memref, scf
+
+from mlax.backends.cpu.generics import defined_functions, read_generic
+from mlax.passes import ModulePass, register
+
+TILE = 16     # 16 x 16 = 256 threads per block, 2 KB of shared memory per operand (f32)
+
+
+def _roles(op):
+    """(g, m, n, k, a, b, batch) of a matmul generic: its m, n, k loop dims, which input is
+    A and which B, and its batch loop dim (None for a 2-D matmul); None for other ops."""
+    g = read_generic(op)
+    if g is None or len(g.sizes) not in (3, 4) or any(m is None for m in g.maps) \
+            or 0 in g.sizes:
+        return None
+    view = op.opview
+    if len(view.inputs) != 2 or len(view.outputs) != 1:
+        return None
+    block = op.regions[0].blocks[0]
+    body = [o.operation for o in block.operations]
+    if len(body) != 3 or (body[0].name, body[1].name) not in (
+            ("arith.mulf", "arith.addf"), ("arith.muli", "arith.addi")):
+        return None
+    a0, a1, out = block.arguments
+    mul, add = body[0], body[1]
+    if set(mul.operands) != {a0, a1} or set(add.operands) != {out, mul.results[0]} \
+            or body[2].operands[0] != add.results[0]:
+        return None
+    if len(g.maps[2]) != len(g.sizes) - 1 or sum(g.reduction) != 1:
+        return None
+    m, n = g.maps[2][-2:]
+    batch = g.maps[2][0] if len(g.sizes) == 4 else None
+    k = g.reduction.index(True)
+    extra = {batch} if batch is not None else set()
+    if set(g.maps[0]) == {m, k} | extra and set(g.maps[1]) == {k, n} | extra:
+        a, b = 0, 1
+    elif set(g.maps[1]) == {m, k} | extra and set(g.maps[0]) == {k, n} | extra:
+        a, b = 1, 0
+    else:
+        return None
+    if batch is not None and g.sizes[batch] > 65535:
+        return None         # the grid's z extent
+    return g, m, n, k, a, b, batch
+
+
+def wants_tiled_matmul(op) -> bool:
+    r = _roles(op)
+    if r is None:
+        return False
+    g, m, n, k = r[:4]
+    return min(g.sizes[m], g.sizes[n], g.sizes[k]) >= TILE
+
+
+def _c(v):
+    return arith.ConstantOp(ir.IndexType.get(), v).result
+
+
+def _forall(counts, mapping):
+    f = scf.ForallOp([0] * len(counts), counts, [1] * len(counts),
+                     mapping=ir.ArrayAttr.get([ir.Attribute.parse(x) for x in mapping]))
+    with ir.InsertionPoint(f.regions[0].blocks[0]):
+        term = scf.InParallelOp()
+    return f, term
+
+
+def _lt(a, b):
+    return arith.CmpIOp(arith.CmpIPredicate.ult, a, b).result
+
+
+def rewrite(op):
+    g, m, n, k, a, b, batch = _roles(op)
+    view = op.opview
+    ins, out = list(view.inputs), view.outputs[0]
+    elem = ir.MemRefType(out.type).element_type
+    block_args = op.regions[0].blocks[0].arguments
+    mul, add = [o.operation for o in op.regions[0].blocks[0].operations][:2]
+    M, N, K = g.sizes[m], g.sizes[n], g.sizes[k]
+    shared_t = ir.MemRefType.get([TILE, TILE], elem, memory_space=ir.Attribute.parse(
+        "#gpu.address_space<workgroup>"))
+
+    def load(i, dims):
+        return memref.LoadOp(ins[i], [dims[d] for d in g.maps[i]]).result
+
+    with ir.InsertionPoint(op), op.location:
+        grid = [-(-M // TILE), -(-N // TILE)]
+        axes = ["#gpu.block<y>", "#gpu.block<x>"]
+        if batch is not None:
+            grid, axes = [g.sizes[batch]] + grid, ["#gpu.block<z>"] + axes
+        blocks, bterm = _forall(grid, axes)
+        with ir.InsertionPoint(bterm):
+            ivs = list(blocks.induction_variables)
+            bi, bj = ivs[-2:]
+            fixed = {batch: ivs[0]} if batch is not None else {}
+            tile = _c(TILE)
+            row0 = arith.MulIOp(bi, tile).result
+            col0 = arith.MulIOp(bj, tile).result
+            a_s = memref.AllocaOp(shared_t, [], []).result
+            b_s = memref.AllocaOp(shared_t, [], []).result
+            steps = scf.ForOp(_c(0), _c(-(-K // TILE)), _c(1))
+            with ir.InsertionPoint(steps.body):
+                k0 = arith.MulIOp(steps.induction_variable, tile).result
+                # Phase 1: the step's tiles of A and B into shared memory.
+                copy, cterm = _forall([TILE, TILE], ["#gpu.thread<y>", "#gpu.thread<x>"])
+                with ir.InsertionPoint(cterm):
+                    ty, tx = copy.induction_variables
+                    i, kk = arith.AddIOp(row0, ty).result, arith.AddIOp(k0, tx).result
+                    guard = scf.IfOp(arith.AndIOp(_lt(i, _c(M)), _lt(kk, _c(K))).result)
+                    with ir.InsertionPoint(guard.then_block):
+                        memref.StoreOp(load(a, {m: i, k: kk, **fixed}), a_s, [ty, tx])
+                        scf.YieldOp([])
+                    kk2, j = arith.AddIOp(k0, ty).result, arith.AddIOp(col0, tx).result
+                    guard = scf.IfOp(arith.AndIOp(_lt(kk2, _c(K)), _lt(j, _c(N))).result)
+                    with ir.InsertionPoint(guard.then_block):
+                        memref.StoreOp(load(b, {k: kk2, n: j, **fixed}), b_s, [ty, tx])
+                        scf.YieldOp([])
+                # Phase 2: this step's products into C.
+                comp, pterm = _forall([TILE, TILE], ["#gpu.thread<y>", "#gpu.thread<x>"])
+                with ir.InsertionPoint(pterm):
+                    ty, tx = comp.induction_variables
+                    i, j = arith.AddIOp(row0, ty).result, arith.AddIOp(col0, tx).result
+                    guard = scf.IfOp(arith.AndIOp(_lt(i, _c(M)), _lt(j, _c(N))).result)
+                    with ir.InsertionPoint(guard.then_block):
+                        idx = {m: i, n: j, **fixed}
+                        c_idx = [idx[d] for d in g.maps[2]]
+                        length = arith.MinUIOp(_c(TILE), arith.SubIOp(_c(K), k0).result).result
+                        init = memref.LoadOp(out, c_idx).result
+                        loop = scf.ForOp(_c(0), length, _c(1), [init])
+                        with ir.InsertionPoint(loop.body):
+                            kt = loop.induction_variable
+                            av = memref.LoadOp(a_s, [ty, kt]).result
+                            bv = memref.LoadOp(b_s, [kt, tx]).result
+                            vals = {block_args[a]: av, block_args[b]: bv,
+                                    block_args[2]: loop.inner_iter_args[0]}
+                            prod = mul.clone()
+                            for q, v in enumerate(prod.operands):
+                                prod.operands[q] = vals[v]
+                            acc = add.clone()
+                            for q, v in enumerate(acc.operands):
+                                acc.operands[q] = prod.results[0] if v == mul.results[0] \
+                                    else vals[v]
+                            scf.YieldOp([acc.results[0]])
+                        memref.StoreOp(loop.results[0], out, c_idx)
+                        scf.YieldOp([])
+                scf.YieldOp([])
+    op.erase()
+
+
+def _top_level_generics(fn):
+    found = []
+
+    def walk(o):
+        if o.name == "scf.forall":
+            return ir.WalkResult.SKIP
+        if o.name == "linalg.generic" and not len(o.results):
+            found.append(o)
+        return ir.WalkResult.ADVANCE
+    fn.walk(walk, ir.WalkOrder.PRE_ORDER)
+    return found
+
+
+@register
+class GpuTileMatmulPass(ModulePass):
+    """Bufferized 2-D matmuls as kernels tiled through shared memory."""
+    name = "mlax-gpu-tile-matmul"
+
+    def run(self, module_op):
+        for fn in defined_functions(module_op):
+            for op in _top_level_generics(fn):
+                if wants_tiled_matmul(op):
+                    rewrite(op)

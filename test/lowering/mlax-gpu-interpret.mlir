@@ -1,0 +1,87 @@
+// RUN: mlax-opt %s --mlax-gpu-interpret | FileCheck %s
+
+// Interpret mode (mlax.backends.cuda.interpret): a kernel and its launch as CPU loops.
+// test_cuda_backend.py runs the same kernel and checks its numbers.
+
+// Tests that a block tree reduction (shared memory, a barrier, a uniform loop holding a
+// barrier, a loaded value used after the barriers) becomes: the launch a call with the
+// grid and block sizes; in the kernel's function, loops over blocks (z, y, x) and inside,
+// phases of loops over threads (z, y, x) split at each barrier; the shared buffer one
+// allocation for the launch without the workgroup memory space; the uniform loop around
+// its phase; the value crossing barriers stored per thread and loaded in the last phase.
+// CHECK-LABEL: func.func @block_sums
+// CHECK: call @k_tree_sum(%{{.*}}, %{{.*}}, %[[C2:.*]], %[[C1:.*]], %[[C1]], %[[C256:.*]], %[[C1]], %[[C1]])
+// CHECK-NOT: gpu.
+// CHECK-LABEL: func.func private @k_tree_sum
+// CHECK-SAME: %[[GX:[^:]*]]: index, %[[GY:[^:]*]]: index, %[[GZ:[^:]*]]: index, %[[BX:[^:]*]]: index, %[[BY:[^:]*]]: index, %[[BZ:[^:]*]]: index)
+// CHECK-DAG: %[[SHARED:.*]] = memref.alloca() : memref<256xf32>
+// CHECK-DAG: %[[KEPT:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[GZ]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[GY]]
+// CHECK: scf.for %[[B:.*]] = %{{.*}} to %[[GX]]
+// Phase 1: load, keep, store to shared memory.
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[BZ]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %[[BY]]
+// CHECK: scf.for %[[T:.*]] = %{{.*}} to %[[BX]]
+// CHECK: %[[V:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<512xf32>
+// CHECK: memref.store %[[V]], %[[KEPT]][%{{.*}}] : memref<?xf32>
+// CHECK: memref.store %[[V]], %[[SHARED]][%[[T]]] : memref<256xf32>
+// The uniform loop, one phase inside.
+// CHECK: scf.for %[[S:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: scf.for %[[T2:.*]] = %{{.*}} to %[[BX]]
+// CHECK: arith.shrui %{{.*}}, %[[S]] : index
+// CHECK: scf.if
+// CHECK: memref.load %[[SHARED]][%[[T2]]]
+// Phase 3: the kept value.
+// CHECK: scf.for %[[T3:.*]] = %{{.*}} to %[[BX]]
+// CHECK: arith.cmpi eq, %[[T3]]
+// CHECK: %[[VK:.*]] = memref.load %[[KEPT]][%{{.*}}] : memref<?xf32>
+// CHECK: arith.subf %{{.*}}, %[[VK]] : f32
+// CHECK: memref.store %{{.*}}, %{{.*}}[%[[B]]] : memref<2xf32>
+// CHECK-NOT: gpu.
+// CHECK-NOT: workgroup
+module attributes {gpu.container_module} {
+  func.func @block_sums(%in: memref<512xf32>, %out: memref<2xf32>) {
+    %c1 = arith.constant 1 : index
+    %c2 = arith.constant 2 : index
+    %c256 = arith.constant 256 : index
+    gpu.launch_func @k::@tree_sum blocks in (%c2, %c1, %c1) threads in (%c256, %c1, %c1) args(%in : memref<512xf32>, %out : memref<2xf32>)
+    return
+  }
+  gpu.module @k {
+    gpu.func @tree_sum(%in: memref<512xf32>, %out: memref<2xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c8 = arith.constant 8 : index
+      %c128 = arith.constant 128 : index
+      %shared = memref.alloca() : memref<256xf32, #gpu.address_space<workgroup>>
+      %t = gpu.thread_id x
+      %b = gpu.block_id x
+      %n = gpu.block_dim x
+      %base = arith.muli %b, %n : index
+      %i = arith.addi %base, %t : index
+      %v = memref.load %in[%i] : memref<512xf32>
+      memref.store %v, %shared[%t] : memref<256xf32, #gpu.address_space<workgroup>>
+      gpu.barrier
+      scf.for %s = %c0 to %c8 step %c1 {
+        %half = arith.shrui %c128, %s : index
+        %lt = arith.cmpi ult, %t, %half : index
+        scf.if %lt {
+          %a = memref.load %shared[%t] : memref<256xf32, #gpu.address_space<workgroup>>
+          %o = arith.addi %t, %half : index
+          %bv = memref.load %shared[%o] : memref<256xf32, #gpu.address_space<workgroup>>
+          %sum = arith.addf %a, %bv : f32
+          memref.store %sum, %shared[%t] : memref<256xf32, #gpu.address_space<workgroup>>
+        }
+        gpu.barrier
+      }
+      %first = arith.cmpi eq, %t, %c0 : index
+      scf.if %first {
+        %r = memref.load %shared[%c0] : memref<256xf32, #gpu.address_space<workgroup>>
+        %d = arith.subf %r, %v : f32
+        memref.store %d, %out[%b] : memref<2xf32>
+      }
+      gpu.return
+    }
+  }
+}

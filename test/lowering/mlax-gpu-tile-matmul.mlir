@@ -1,0 +1,86 @@
+// RUN: mlax-opt %s --split-input-file --mlax-gpu-tile-matmul | FileCheck %s
+
+// 2-D matmuls tiled through shared memory (mlax.backends.cuda.matmul).
+
+// Tests that C[40, 20] += A[40, 30] * B[30, 20] becomes 3 x 2 blocks of 16 x 16 threads:
+// a k loop of 2 steps the block runs, in each a thread forall copying A's and B's tiles
+// into shared memory (guarded at the edges), then one adding the step's products (at most
+// 16, fewer in the last step) to the thread's element of C.
+// CHECK-LABEL: func.func @matmul
+// CHECK: scf.forall (%[[BI:.*]], %[[BJ:.*]]) in (3, 2) {
+// CHECK-DAG: %[[AS:.*]] = memref.alloca() : memref<16x16xf32, #gpu.address_space<workgroup>>
+// CHECK-DAG: %[[BS:.*]] = memref.alloca() : memref<16x16xf32, #gpu.address_space<workgroup>>
+// CHECK: scf.for %[[S:.*]] = %{{.*}} to %c2{{.*}} step
+// CHECK: scf.forall (%[[TY:.*]], %[[TX:.*]]) in (16, 16) {
+// CHECK: scf.if
+// CHECK: %[[A:.*]] = memref.load %{{.*}} : memref<40x30xf32>
+// CHECK: memref.store %[[A]], %[[AS]][%[[TY]], %[[TX]]]
+// CHECK: scf.if
+// CHECK: %[[B:.*]] = memref.load %{{.*}} : memref<30x20xf32>
+// CHECK: memref.store %[[B]], %[[BS]][%[[TY]], %[[TX]]]
+// CHECK: } {mapping = [#gpu.thread<y>, #gpu.thread<x>]}
+// CHECK: scf.forall (%[[TY2:.*]], %[[TX2:.*]]) in (16, 16) {
+// CHECK: %[[LEN:.*]] = arith.minui
+// CHECK: %[[C0:.*]] = memref.load %{{.*}} : memref<40x20xf32>
+// CHECK: %[[SUM:.*]] = scf.for %[[K:.*]] = %{{.*}} to %[[LEN]] step %{{.*}} iter_args(%[[ACC:.*]] = %[[C0]]) -> (f32)
+// CHECK: %[[X:.*]] = memref.load %[[AS]][%[[TY2]], %[[K]]]
+// CHECK: %[[Y:.*]] = memref.load %[[BS]][%[[K]], %[[TX2]]]
+// CHECK: %[[P:.*]] = arith.mulf %[[X]], %[[Y]] : f32
+// CHECK: arith.addf %[[ACC]], %[[P]] : f32
+// CHECK: memref.store %[[SUM]], %{{.*}} : memref<40x20xf32>
+// CHECK: } {mapping = [#gpu.block<y>, #gpu.block<x>]}
+// CHECK-NOT: linalg.generic
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+func.func @matmul(%a: memref<40x30xf32>, %b: memref<30x20xf32>, %c: memref<40x20xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<40x30xf32>, memref<30x20xf32>) outs(%c : memref<40x20xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Tests that a matmul with an extent under 16 (8 rows) is left to the per-output schedule.
+// CHECK-LABEL: func.func @thin
+// CHECK-NOT: scf.forall
+// CHECK: linalg.generic
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+func.func @thin(%a: memref<8x30xf32>, %b: memref<30x20xf32>, %c: memref<8x20xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<8x30xf32>, memref<30x20xf32>) outs(%c : memref<8x20xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}
+
+// -----
+
+// Tests that a batched matmul (batch first in C) puts the batch along grid z.
+// CHECK-LABEL: func.func @batched
+// CHECK: scf.forall (%[[Z:.*]], %{{.*}}, %{{.*}}) in (3, 2, 2) {
+// CHECK: memref.load %{{.*}}[%[[Z]], %{{.*}}, %{{.*}}] : memref<3x20x30xf32>
+// CHECK: } {mapping = [#gpu.block<z>, #gpu.block<y>, #gpu.block<x>]}
+#a = affine_map<(b, m, n, k) -> (b, m, k)>
+#b = affine_map<(b, m, n, k) -> (b, k, n)>
+#c = affine_map<(b, m, n, k) -> (b, m, n)>
+func.func @batched(%a: memref<3x20x30xf32>, %b: memref<3x30x20xf32>, %c: memref<3x20x20xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<3x20x30xf32>, memref<3x30x20xf32>) outs(%c : memref<3x20x20xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %p = arith.mulf %x, %y : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}

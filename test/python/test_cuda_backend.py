@@ -1,0 +1,340 @@
+"""The cuda backend with no GPU: the numeric table and control flow in interpret mode
+(MLAX_GPU_INTERPRET=1, the outlined kernels run as CPU loops) against NumPy and the cpu
+backend, every kernel of the table assembled by ptxas for sm_80 and sm_90, the stages
+of mlax-compile, and the errors."""
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import mlax
+from mlax import backends, lax
+from mlax import numpy as jnp
+
+from optable import ROWS
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture
+def interpret(monkeypatch):
+    monkeypatch.setenv("MLAX_GPU_INTERPRET", "1")
+
+
+def _call(row, fn, args):
+    if "second" in row.kwargs:
+        return fn(*args, row.kwargs["second"])
+    return fn(*args)
+
+
+def _runnable(row):
+    return not any(m.name == "skipif" and m.args[0] for m in row.marks)
+
+
+def _lowers_on_cuda(row, rng):
+    """Whether the row uses only ops the cuda backend lowers (its UNSUPPORTED lists the
+    others, each with its reason; test_rule_coverage keeps that list complete)."""
+    from mlax.backends.cuda.unsupported import UNSUPPORTED
+    text = mlax.make_ir(lambda a: _call(row, row.fn, a))(row.args(rng)).as_text()
+    return not any(f'"{name}"' in text for name in UNSUPPORTED)
+
+
+def _table():
+    rng = np.random.default_rng(1)
+    return [r for r in ROWS if _runnable(r) and _lowers_on_cuda(r, rng)]
+
+
+def test_table_matches_numpy_in_interpret_mode(interpret, rng):
+    """Every row of the numeric table, in one jitted function, on the cuda platform."""
+    rows = _table()
+    args = [r.args(rng) for r in rows]
+
+    def every_row(args):
+        return [_call(r, r.fn, a) for r, a in zip(rows, args)]
+
+    got = mlax.jit(every_row, backend="cuda")(args)
+    failed = []
+    for r, a, g in zip(rows, args, got):
+        want = _call(r, r.ref, a)
+        try:
+            np.testing.assert_allclose(np.asarray(g), want, rtol=max(r.rtol, 2e-5),
+                                       atol=max(r.atol, 1e-5))
+            assert np.asarray(g).shape == np.shape(want)
+        except AssertionError as e:
+            failed.append(f"{r.name}: {e}")
+    assert not failed, "\n".join(failed)
+
+
+# Each kernel family against NumPy, at sizes that need many blocks, partial blocks and
+# more than one grid dimension.
+FAMILIES = {
+    "elementwise": (lambda x, y: jnp.exp(x) * y + 1.0, lambda x, y: np.exp(x) * y + 1.0,
+                    [(300, 1000), (300, 1000)]),
+    "broadcast": (lambda x, b: jnp.tanh(x + b), lambda x, b: np.tanh(x + b), [(257, 33), (33,)]),
+    "rank4": (lambda x: x * 2 - 1, lambda x: x * 2 - 1, [(3, 4, 5, 300)]),
+    "row_sum": (lambda x: x.sum(axis=1), lambda x: x.sum(axis=1), [(513, 700)]),
+    "column_max": (lambda x: x.max(axis=0), lambda x: x.max(axis=0), [(700, 513)]),
+    "full_sum": (lambda x: x.sum(), lambda x: x.sum(), [(1000, 300)]),
+    "two_pass_max": (lambda x: x.max(), lambda x: x.max(), [(1 << 17,)]),
+    "long_rows": (lambda x: jnp.min(x, axis=1), lambda x: x.min(axis=1), [(5, 5000)]),
+    "matmul": (lambda a, b: a @ b, lambda a, b: a @ b, [(130, 70), (70, 290)]),
+    "batched_matmul": (lambda a, b: jnp.einsum("bij,bjk->bik", a, b),
+                       lambda a, b: np.einsum("bij,bjk->bik", a, b), [(3, 40, 50), (3, 50, 60)]),
+    "matvec": (lambda a, v: a @ v, lambda a, v: a @ v, [(300, 200), (200,)]),
+    "softmax": (lambda x: mlax.nn.softmax(x, axis=-1),
+                lambda x: np.exp(x - x.max(-1, keepdims=True))
+                / np.exp(x - x.max(-1, keepdims=True)).sum(-1, keepdims=True), [(64, 1000)]),
+    "transpose": (lambda x: x.T + 1, lambda x: x.T + 1, [(300, 500)]),
+}
+
+
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_kernel_families_match_numpy(interpret, rng, family):
+    fn, ref, shapes = FAMILIES[family]
+    args = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    got = mlax.jit(fn, backend="cuda")(*args)
+    np.testing.assert_allclose(np.asarray(got), ref(*args), rtol=2e-5, atol=2e-4)
+
+
+CASES = {
+    "cond": lambda x: lax.cond(x.sum() > 0, lambda v: v * 2, lambda v: v - 1, x),
+    "while": lambda x: lax.while_loop(lambda c: c[0] < 5, lambda c: (c[0] + 1, c[1] * 1.1),
+                                      (0, x))[1],
+    "fori": lambda x: lax.fori_loop(0, 4, lambda i, v: v + i, x),
+    "scan": lambda x: lax.scan(lambda c, r: (c + r, c * r), jnp.zeros(4), x),
+    "grad": lambda x: mlax.grad(lambda v: jnp.sum(jnp.tanh(v) ** 2))(x),
+    "vmap": lambda x: mlax.vmap(lambda r: jnp.dot(r, r))(x),
+    "sort": lambda x: jnp.sort(x.ravel()),
+    "argsort": lambda x: jnp.argsort(x.ravel()),
+    "at_add_duplicates": lambda x: x.at[jnp.array([0, 0, 1])].add(1.0),
+    "take": lambda x: jnp.take(x.ravel(), jnp.array([0, 5, 11])),
+    "dynamic_slice": lambda x: lax.dynamic_slice(x, (1, jnp.int32(1)), (2, 2)),
+    "cumsum": lambda x: jnp.cumsum(x, axis=1),
+    "int_ops": lambda x: (x * 10).astype(jnp.int32) // 3 % 4 >> 1,
+    "argmax": lambda x: jnp.argmax(x, axis=1),
+    "pad": lambda x: jnp.pad(x, ((1, 2), (0, 1))),
+    "concatenate": lambda x: jnp.concatenate([x, 2 * x], axis=1),
+    # An indexing map that is not a projected permutation (not tiled: MLIR asserts).
+    "flip": lambda x: jnp.flip(x, axis=1) * 2,
+    "flip_grad": lambda x: mlax.grad(lambda v: (jnp.convolve(v.ravel(), v[0]) ** 2).sum())(x),
+    # Loops of size 0 (not tiled either).
+    "zero_size": lambda x: (x[:, :0] + 1, x[:0].sum(axis=0), x[:, :0] @ x[:0, :]),
+}
+
+
+def test_cases_match_the_cpu_backend(interpret, rng):
+    """Control flow, transforms, sorts and indexing (kernels of one thread where no
+    schedule exists yet) against the cpu backend."""
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+
+    def every_case(x):
+        return [f(x) for f in CASES.values()]
+
+    want = mlax.jit(every_case)(x)
+    got = mlax.jit(every_case, backend="cuda")(x)
+    for name, g, w in zip(CASES, got, want):
+        for gl, wl in zip(mlax.tree_util.tree_leaves(g), mlax.tree_util.tree_leaves(w)):
+            np.testing.assert_allclose(np.asarray(gl), np.asarray(wl), rtol=1e-5, atol=1e-6,
+                                       err_msg=name)
+
+
+def _nvvm_of(fn, args):
+    return mlax.jit(fn, backend="cuda").lower(*args).compiler_ir("nvvm")
+
+
+@pytest.fixture(scope="module")
+def table_kernels():
+    """The NVVM stage of the table's kernels (one module, every row) and of the kernel
+    families, compiled once for both chips."""
+    rng = np.random.default_rng(0)
+    rows = _table()
+    args = [r.args(rng) for r in rows]
+    modules = {"table": _nvvm_of(lambda a: [_call(r, r.fn, x) for r, x in zip(rows, a)],
+                                 (args,))}
+    for name, (fn, _, shapes) in FAMILIES.items():
+        modules[name] = _nvvm_of(fn, [np.ones(s, np.float32) for s in shapes])
+    return len(rows), modules
+
+
+@pytest.mark.parametrize("chip", ["sm_80", "sm_90"])
+def test_every_kernel_of_the_table_assembles_with_ptxas(table_kernels, chip):
+    """The table's and the kernel families' kernels, through NVVM to PTX for `chip`, each
+    assembled by ptxas."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from mlax.backends.cuda import ptx
+    if ptx.ptxas_path() is None:
+        pytest.skip("ptxas is not installed: pip install 'mlax[gpu]'")
+    n_rows, modules = table_kernels
+    texts = {}
+    for group, m in modules.items():
+        texts.update({f"{group}/{k}": v for k, v in ptx.ptx(m, chip).items()})
+    assert len(texts) > n_rows
+    for text in texts.values():
+        assert f".target {chip}" in text
+
+    def assemble(item):
+        name, text = item
+        try:
+            assert ptx.ptxas(text, chip)[:4] == b"\x7fELF"
+        except backends.BackendError as e:
+            return f"{name}: {e}"
+        return None
+    with ThreadPoolExecutor(4) as pool:       # ptxas runs as a process: overlap them
+        failed = [f for f in pool.map(assemble, texts.items()) if f]
+    assert not failed, "\n".join(failed[:20])
+
+
+def test_schedules_map_to_blocks_and_threads():
+    """An elementwise kernel: 256 consecutive elements per block, one per thread; a short
+    row sum: one thread per row; a full max: a block tree reduction, in two kernels when
+    long (64 blocks of partials, then one block); a matmul: 16 x 16 tiles."""
+    gpu = mlax.jit(lambda x, y: (jnp.exp(x), x.sum(axis=1), x.max(), y.max(), x @ x.T),
+                   backend="cuda").lower(np.ones((100, 300), np.float32),
+                                         np.ones(1 << 17, np.float32)).as_text("gpu")
+    assert "blocks in (%c2, %c100, %c1) threads in (%c256, %c1, %c1)" in gpu
+    assert "threads in (%c128, %c1, %c1)" in gpu
+    assert "blocks in (%c1, %c1, %c1) threads in (%c256, %c1, %c1)" in gpu
+    assert "blocks in (%c64, %c1, %c1) threads in (%c256, %c1, %c1)" in gpu
+    assert "blocks in (%c7, %c7, %c1) threads in (%c16, %c16, %c1)" in gpu
+    assert "gpu.barrier" in gpu and "#gpu.address_space<workgroup>" in gpu
+
+
+def test_mlax_compile_prints_each_stage(tmp_path):
+    src = tmp_path / "model.py"
+    src.write_text("import mlax.numpy as jnp\ndef f(x):\n    return jnp.sin(x) * 2\n")
+    tool = os.path.join(os.path.dirname(sys.executable), "mlax-compile")
+    outs = {}
+    for emit in ("gpu", "nvvm", "ptx"):
+        r = subprocess.run([tool, f"{src}:f", "--arg", "f32[1000]", "--target", "cuda",
+                            "--chip", "sm_90", "--emit", emit], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        outs[emit] = r.stdout
+    assert "gpu.launch_func" in outs["gpu"] and "gpu.func @f_kernel" in outs["gpu"]
+    assert "nvvm.read.ptx.sreg.tid.x" in outs["nvvm"]
+    assert ".target sm_90" in outs["ptx"] and "__nv_sinf" not in outs["ptx"]
+    r = subprocess.run([tool, f"{src}:f", "--arg", "f32[4]", "--target", "cuda", "--chip",
+                        "sm_12", "--emit", "ptx"], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert "unknown GPU chip 'sm_12'" in r.stderr and "sm_80" in r.stderr
+
+
+def test_devices_without_gpu_or_interpret_mode_name_the_platforms(monkeypatch):
+    from mlax.runtime import cuda
+    monkeypatch.delenv("MLAX_GPU_INTERPRET", raising=False)
+    monkeypatch.setattr(cuda, "driver_present", lambda: False)
+    with pytest.raises(RuntimeError, match="MLAX_GPU_INTERPRET=1") as e:
+        mlax.devices("cuda")
+    assert "platforms there are: cpu" in str(e.value)
+    with pytest.raises(backends.BackendError, match="no NVIDIA GPU"):
+        mlax.jit(lambda x: x + 1, backend="cuda")(np.ones(3, np.float32))
+
+
+def test_devices_in_interpret_mode(interpret):
+    (dev,) = mlax.devices("cuda")
+    assert repr(dev) == "CudaDevice(id=0)" and dev.platform == "gpu"
+
+
+def test_an_op_with_no_gpu_lowering_names_the_op_and_the_line(interpret):
+    def f(x):
+        return jnp.linalg.inv(x)     # LAPACK's getrf on the host
+    line = f.__code__.co_firstlineno + 1
+    with pytest.raises(NotImplementedError,
+                       match=rf"mlax.lu has no lowering on the cuda backend: it calls LAPACK.*"
+                             rf"test_cuda_backend.py:{line}:"):
+        mlax.jit(f, backend="cuda")(np.eye(3, dtype=np.float32))
+
+
+def test_linear_regression_tutorial_runs_with_mlax_platforms_cuda():
+    """The tutorial, unchanged, on the cuda platform in interpret mode: the cpu backend's
+    losses."""
+    script = os.path.join(ROOT, "examples", "linear_regression.py")
+
+    def losses(env):
+        env = dict(os.environ, **env)
+        out = subprocess.run([sys.executable, script], env=env, capture_output=True, text=True,
+                             timeout=600, check=True).stdout
+        return [float(line.split()[-1]) for line in out.splitlines() if line.startswith("Loss")]
+
+    cuda = losses({"MLAX_PLATFORMS": "cuda", "MLAX_GPU_INTERPRET": "1"})
+    cpu = losses({"MLAX_PLATFORMS": "cpu"})
+    assert len(cuda) == len(cpu) == 22
+    np.testing.assert_allclose(cuda, cpu, rtol=1e-4)
+
+
+TREE_SUM = """
+module attributes {gpu.container_module} {
+  func.func @block_sums(%in: memref<512xf32>, %out: memref<2xf32>) {
+    %c1 = arith.constant 1 : index
+    %c2 = arith.constant 2 : index
+    %c256 = arith.constant 256 : index
+    gpu.launch_func @k::@tree_sum blocks in (%c2, %c1, %c1) threads in (%c256, %c1, %c1) args(%in : memref<512xf32>, %out : memref<2xf32>)
+    return
+  }
+  gpu.module @k {
+    gpu.func @tree_sum(%in: memref<512xf32>, %out: memref<2xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c8 = arith.constant 8 : index
+      %c128 = arith.constant 128 : index
+      %shared = memref.alloca() : memref<256xf32, #gpu.address_space<workgroup>>
+      %t = gpu.thread_id x
+      %b = gpu.block_id x
+      %n = gpu.block_dim x
+      %base = arith.muli %b, %n : index
+      %i = arith.addi %base, %t : index
+      %v = memref.load %in[%i] : memref<512xf32>
+      memref.store %v, %shared[%t] : memref<256xf32, #gpu.address_space<workgroup>>
+      gpu.barrier
+      scf.for %s = %c0 to %c8 step %c1 {
+        %half = arith.shrui %c128, %s : index
+        %lt = arith.cmpi ult, %t, %half : index
+        scf.if %lt {
+          %a = memref.load %shared[%t] : memref<256xf32, #gpu.address_space<workgroup>>
+          %o = arith.addi %t, %half : index
+          %bv = memref.load %shared[%o] : memref<256xf32, #gpu.address_space<workgroup>>
+          %sum = arith.addf %a, %bv : f32
+          memref.store %sum, %shared[%t] : memref<256xf32, #gpu.address_space<workgroup>>
+        }
+        gpu.barrier
+      }
+      %first = arith.cmpi eq, %t, %c0 : index
+      scf.if %first {
+        %r = memref.load %shared[%c0] : memref<256xf32, #gpu.address_space<workgroup>>
+        %d = arith.subf %r, %v : f32
+        memref.store %d, %out[%b] : memref<2xf32>
+      }
+      gpu.return
+    }
+  }
+}
+"""
+
+
+def test_interpreted_barriers_shared_memory_and_values_kept_across_barriers(rng):
+    """A hand-written block tree reduction (shared memory, a uniform loop of barriers, a
+    loaded value used after them) interpreted and run on the CPU: each block's sum
+    minus its first element, as on a GPU."""
+    import ctypes
+
+    from mlir import ir
+    from mlir.execution_engine import ExecutionEngine
+
+    from mlax.backends.cuda.pipelines import CUDA_INTERPRET
+    from mlax.passes import run_pipeline
+    x = rng.standard_normal(512).astype(np.float32)
+    out = np.zeros(2, np.float32)
+    with ir.Context() as ctx, ir.Location.unknown():
+        m = ir.Module.parse(TREE_SUM)
+        run_pipeline(m, CUDA_INTERPRET)
+        ee = ExecutionEngine(m, opt_level=2)
+        # The packed wrapper: one void** to pointers to each (bare pointer) argument.
+        packed = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(ee.raw_lookup("block_sums"))
+        ptrs = [ctypes.c_void_p(a.ctypes.data) for a in (x, out)]
+        argv = (ctypes.c_void_p * 2)(*[ctypes.addressof(p) for p in ptrs])
+        packed(ctypes.addressof(argv))
+        del ctx
+    want = x.reshape(2, 256).sum(1) - x.reshape(2, 256)[:, 0]
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
