@@ -256,6 +256,17 @@ irdl.dialect @mlax {
     irdl.operands(x: %t0, update: %t1, indices: variadic %t2)
     irdl.results(out: %t0)
   }
+  irdl.operation @eig {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %t2 = irdl.base "!builtin.tensor"
+    %t3 = irdl.base "!builtin.tensor"
+    %a_compute_left = irdl.base "#builtin.integer"
+    %a_compute_right = irdl.base "#builtin.integer"
+    irdl.attributes {"compute_left" = %a_compute_left, "compute_right" = %a_compute_right}
+    irdl.operands(x: %t0)
+    irdl.results(w: %t1, vl: %t2, vr: %t3)
+  }
   irdl.operation @eigh {
     %t0 = irdl.base "!builtin.tensor"
     %t1 = irdl.base "!builtin.tensor"

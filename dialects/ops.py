@@ -607,7 +607,7 @@ def _threefry(specs):
 
 # ---------------------------------------------------------------------------------------
 # Linear algebra (JAX's lax.linalg primitives): leading dims are batch dims, the last two
-# a matrix; float32 and float64 only.
+# a matrix; float32 and float64 only (eig: complex64 and complex128 too).
 
 def _matrix(name, x, square=False):
     if len(x.shape) < 2:
@@ -663,6 +663,22 @@ def _eigh(specs, lower):
     x = specs[0]
     batch, n, _ = _matrix("eigh", x, square=True)
     return [x, TensorSpec(batch + (n,), x.dtype)]
+
+
+@defop("eig", ["x"], results=("w", "vl", "vr"),
+       attrs={"compute_left": "bool", "compute_right": "bool"})
+def _eig(specs, compute_left, compute_right):
+    """eigenvalues w and left (vl) and right (vr) eigenvectors, as columns, of a general square matrix (LAPACK's geev: each eigenvector of unit 2-norm, its largest component real), all complex; an eigenvector result not asked for (compute_left / compute_right false) has no columns; NaN where the solver fails"""
+    x = specs[0]
+    if len(x.shape) >= 2 and _is_complex(x.dtype):
+        batch, n = x.shape[:-2], x.shape[-1]
+        if x.shape[-2] != n:
+            _fail(f"mlax.eig needs square matrices, got {x}")
+    else:
+        batch, n, _ = _matrix("eig", x, square=True)
+    c = complex_dtype(real_dtype(x.dtype) if _is_complex(x.dtype) else x.dtype)
+    return [TensorSpec(batch + (n,), c), TensorSpec(batch + (n, n if compute_left else 0), c),
+            TensorSpec(batch + (n, n if compute_right else 0), c)]
 
 
 @defop("svd", ["x"], results=("s", "u", "vt"), attrs={"full_matrices": "bool"})

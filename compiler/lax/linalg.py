@@ -1,8 +1,9 @@
 """mlax.lax.linalg: JAX's linear algebra primitives (jax.lax.linalg), one mlax op each
-(`mlax.cholesky`, `mlax.lu`, `mlax.triangular_solve`, `mlax.qr`, `mlax.eigh`, `mlax.svd`).
+(`mlax.cholesky`, `mlax.lu`, `mlax.triangular_solve`, `mlax.qr`, `mlax.eigh`, `mlax.svd`,
+`mlax.eig`).
 
-Leading dims are batch dims and the last two a matrix, as in JAX; float32 and float64 only
-(mlax has no complex dtypes). `lu_pivots_to_permutation` is a loop of swaps over lax ops.
+Leading dims are batch dims and the last two a matrix, as in JAX; float32 and float64 only,
+except `eig`, which also takes complex matrices and gives complex results. `lu_pivots_to_permutation` is a loop of swaps over lax ops.
 Options JAX has and mlax does not (pivoted QR, eigenvalue subsets, SVD algorithms) raise
 NotImplementedError; `conjugate_a` has no effect on real matrices."""
 from __future__ import annotations
@@ -100,6 +101,25 @@ def svd(x, *, full_matrices: bool = True, compute_uv: bool = True, subset_by_ind
     _float_matrix(x, "svd")
     s, u, vt = bind("mlax.svd", x, full_matrices=bool(full_matrices) and bool(compute_uv))
     return (u, s, vt) if compute_uv else s
+
+
+def eig(x, *, compute_left_eigenvectors: bool = True, compute_right_eigenvectors: bool = True,
+        enable_eigvec_derivs: bool = False, implementation=None, use_magma=None):
+    """[w, vl, vr] (vl, vr only where asked for): the eigenvalues and left and right
+    eigenvectors (columns) of general square matrices, complex, as LAPACK's geev gives them."""
+    if enable_eigvec_derivs:
+        raise NotImplementedError("mlax.lax.linalg.eig does not implement enable_eigvec_derivs "
+                                  "(derivatives of eigenvectors)")
+    aval = _lax.aval(x)
+    if aval.ndim < 2:
+        raise ValueError(f"eig requires a matrix (an array of rank >= 2), got shape {aval.shape}")
+    if aval.shape[-1] != aval.shape[-2]:
+        raise ValueError(f"The input to eig must be a square matrix. Got shape {aval.shape[-2:]}.")
+    if np.dtype(aval.dtype).kind not in "fc":
+        raise TypeError(f"eig supports float and complex arrays, got {np.dtype(aval.dtype).name}")
+    w, vl, vr = bind("mlax.eig", x, compute_left=bool(compute_left_eigenvectors),
+                     compute_right=bool(compute_right_eigenvectors))
+    return [w] + [vl] * bool(compute_left_eigenvectors) + [vr] * bool(compute_right_eigenvectors)
 
 
 def lu_pivots_to_permutation(pivots, permutation_size: int):

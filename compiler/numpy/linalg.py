@@ -4,7 +4,8 @@ The decompositions are the ops of mlax.lax.linalg (LAPACK on CPU): `det`, `slogd
 `solve` and `inv` go through LU with partial pivoting, `lstsq`, `pinv`, `matrix_rank`,
 `cond` and the 2 / -2 / 'nuc' matrix norms through the SVD. The ops take leading batch
 dims, and have derivative and batching rules, so all of these run eagerly and under jit,
-grad and vmap. `eig` / `eigvals` (complex results) are not provided yet.
+grad and vmap. `eig` / `eigvals` are LAPACK's geev with complex results (eigenvalue
+derivatives only, as in JAX).
 """
 from __future__ import annotations
 
@@ -130,6 +131,11 @@ def norm(x, ord=None, axis=None, keepdims=False):
 
 
 # -- factorizations: the lax.linalg ops (LAPACK on CPU) -----------------------------------------
+
+class EigResult(NamedTuple):
+    eigenvalues: object
+    eigenvectors: object
+
 
 class EighResult(NamedTuple):
     eigenvalues: object
@@ -263,6 +269,19 @@ def qr(a, mode="reduced"):
         raise ValueError(f"Unsupported QR decomposition mode '{mode}'")
     q, r = lax_linalg.qr(a, full_matrices=mode == "complete")
     return r if mode == "r" else QRResult(q, r)
+
+
+def eig(a):
+    """Eigenvalues and right eigenvectors (columns, unit 2-norm, largest component real) of
+    general square matrices, complex, as LAPACK's geev gives them."""
+    a = _square(a, "eig")
+    w, v = lax_linalg.eig(a, compute_left_eigenvectors=False)
+    return EigResult(w, v)
+
+
+def eigvals(a):
+    a = _square(a, "eigvals")
+    return lax_linalg.eig(a, compute_left_eigenvectors=False, compute_right_eigenvectors=False)[0]
 
 
 def eigh(a, UPLO=None, symmetrize_input=True):

@@ -1,4 +1,4 @@
-"""Linear algebra: cholesky, lu, triangular_solve, qr, eigh and svd as calls of LAPACK.
+"""Linear algebra: cholesky, lu, triangular_solve, qr, eigh, svd and eig as calls of LAPACK.
 
 As XLA does on CPU, each op becomes calls of a LAPACK routine, one per matrix of the batch
 (an scf.for over the batch dims). The routines are those of OpenBLAS as the
@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, bufferization, func, linalg, llvm, memref, scf, tensor
+from mlir.dialects import (arith, bufferization, complex as complex_d, func, linalg, llvm, memref,
+                          scf, tensor)
 
+from mlax.dialects.ops import real_dtype
 from mlax.dialects.types import TensorSpec
 from mlax.lowering.linalg.builders import (amap, el, extract_slice, filled, generic, identity,
                                            index_const, insert_slice, loop_nest, reassoc_attr,
@@ -44,10 +46,19 @@ def _ptr(buf, offset=None) -> ir.Value:
     """The address of `buf`'s element `offset` (an index Value counting elements)."""
     addr = memref.extract_aligned_pointer_as_index(buf)
     if offset is not None:
-        width = ir.MemRefType(buf.type).element_type.width // 8
+        width = np.dtype(_dtype_of(ir.MemRefType(buf.type).element_type)).itemsize
         addr = arith.addi(addr, arith.muli(offset, index_const(width)))
     i64 = ir.IntegerType.get_signless(64)
     return llvm.inttoptr(llvm.PointerType.get(), arith.index_cast(i64, addr))
+
+
+def _dtype_of(t: ir.Type) -> np.dtype:
+    """The NumPy dtype of a buffer element type (f32, i32, complex<f64>, ...)."""
+    if isinstance(t, ir.ComplexType):
+        part = t.element_type.width
+        return np.dtype(np.complex64 if part == 32 else np.complex128)
+    return np.dtype(f"i{t.width // 8}") if isinstance(t, ir.IntegerType) else \
+        np.dtype(f"f{t.width // 8}")
 
 
 def _scalar_ptr(dtype, value) -> ir.Value:
@@ -62,7 +73,8 @@ class _Call:
     scipy_{s,d}potrf_(*args, *hidden lengths of the character arguments)."""
 
     def __init__(self, routine, dtype, module):
-        kind = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}.get(np.dtype(dtype))
+        kind = {np.dtype(np.float32): "s", np.dtype(np.float64): "d",
+                np.dtype(np.complex64): "c", np.dtype(np.complex128): "z"}.get(np.dtype(dtype))
         if kind is None:
             raise PassError(f"LAPACK's {routine} has no {np.dtype(dtype).name} version")
         self.name = f"{PREFIX}{kind}{routine}_"
@@ -426,6 +438,83 @@ def _svd_rule(op):
             _nan_where_failed(_row_major(vt, batch, vr, n, x.dtype), vt_spec, ok, batch)]
 
 
+def _eig_rule(op):
+    x = op.in_specs[0]
+    w_spec, vl_spec, vr_spec = op.out_specs
+    batch, n = x.shape[:-2], x.shape[-1]
+    count = _count(batch)
+    left, right = op.attrs["compute_left"], op.attrs["compute_right"]
+    c = w_spec.dtype
+    if count == 0 or n == 0:
+        return [filled(w_spec, 0), filled(vl_spec, 0), filled(vr_spec, 0)]
+    real = x.dtype.kind == "f"
+    geev = _routine(op, "geev", x.dtype)
+    a = _column_major(op.operands[0], x, count)
+    size = _scalar_ptr(_I32, _lapack_int(n, "eig"))
+    one = _scalar_ptr(_I32, 1)
+    # Eigenvectors in the input's dtype: for a real matrix, a complex pair's vectors as
+    # LAPACK packs them (real part in column j, imaginary part in column j + 1).
+    vecs = [_memref((count, n, n) if want else (1,), x.dtype) for want in (left, right)]
+    jobs = [_scalar_ptr(np.int8, ord("V" if want else "N")) for want in (left, right)]
+    lds = [size if want else one for want in (left, right)]
+    lwork = _lapack_int((4 + 2 * 64 + 64) * n, "eig's workspace")
+    work, size_w = _memref((lwork,), x.dtype), _scalar_ptr(_I32, lwork)
+    info = _info_buffer(count)
+
+    def vec_args(b):
+        return [arg for buf, ld, want in zip(vecs, lds, (left, right))
+                for arg in (_ptr(buf, _at(b, n * n) if want else None), ld)]
+    if real:
+        wr, wi = _memref((count, n), x.dtype), _memref((count, n), x.dtype)
+        _over_batch(count, lambda b: geev(
+            jobs + [size, _ptr(a, _at(b, n * n)), size, _ptr(wr, _at(b, n)), _ptr(wi, _at(b, n))]
+            + vec_args(b) + [_ptr(work), size_w, _ptr(info, b)], 2))
+        parts = [_batch_tensor(v, batch, (n,), x.dtype) for v in (wr, wi)]
+        nb = len(batch)
+        w = generic([w_spec], parts, [x.dtype, x.dtype], [identity(nb + 1)] * 2,
+                    [identity(nb + 1)], ["parallel"] * (nb + 1),
+                    lambda re, im, _: [complex_d.CreateOp(el(c), re, im).result])[0]
+        vecs = [_unpack_pairs(v, wi, count, n, x.dtype, c) if want else None
+                for v, want in zip(vecs, (left, right))]
+    else:
+        wbuf = _memref((count, n), c)
+        rwork = _memref((2 * n,), real_dtype(c))
+        _over_batch(count, lambda b: geev(
+            jobs + [size, _ptr(a, _at(b, n * n)), size, _ptr(wbuf, _at(b, n))]
+            + vec_args(b) + [_ptr(work), size_w, _ptr(rwork), _ptr(info, b)], 2))
+        w = _batch_tensor(wbuf, batch, (n,), c)
+    ok = _batch_tensor(info, batch, (), _I32)
+    outs = [_nan_where_failed(w, w_spec, ok, batch)]
+    for v, want, spec in zip(vecs, (left, right), (vl_spec, vr_spec)):
+        outs.append(_nan_where_failed(_row_major(v, batch, n, n, c), spec, ok, batch)
+                    if want else filled(spec, 0))
+    return outs
+
+
+def _unpack_pairs(v, wi, count, n, dtype, c):
+    """The complex eigenvectors (count, n, n, column-major) of a real geev's packed ones:
+    column j is v_j where wi[j] = 0, v_j + i v_{j+1} where wi[j] > 0 (the first of a
+    conjugate pair) and v_{j-1} - i v_j where wi[j] < 0."""
+    out = _memref((count, n, n), c)
+    zero = scalar_const(dtype, 0)
+    last = index_const(n - 1)
+
+    def body(ivs):
+        b, j, i = ivs
+        w = memref.load(wi, [b, j])
+        nxt = arith.minsi(arith.addi(j, index_const(1)), last)
+        prev = arith.maxsi(arith.subi(j, index_const(1)), index_const(0))
+        here, after, before = (memref.load(v, [b, k, i]) for k in (j, nxt, prev))
+        first = arith.cmpf(arith.CmpFPredicate.OGT, w, zero)
+        second = arith.cmpf(arith.CmpFPredicate.OLT, w, zero)
+        re = arith.select(second, before, here)
+        im = arith.select(first, after, arith.select(second, arith.negf(here), zero))
+        memref.store(complex_d.CreateOp(el(c), re, im).result, out, [b, j, i])
+        return []
+    loop_nest([count, n, n], [], body)
+    return out
+
+
 LOWERINGS = {
     "mlax.cholesky": _cholesky_rule,
     "mlax.lu": _lu_rule,
@@ -433,4 +522,5 @@ LOWERINGS = {
     "mlax.qr": _qr_rule,
     "mlax.eigh": _eigh_rule,
     "mlax.svd": _svd_rule,
+    "mlax.eig": _eig_rule,
 }
