@@ -607,13 +607,14 @@ def _threefry(specs):
 
 # ---------------------------------------------------------------------------------------
 # Linear algebra (JAX's lax.linalg primitives): leading dims are batch dims, the last two
-# a matrix; float32 and float64 only (eig: complex64 and complex128 too).
+# a matrix; float32 and float64 (lu, triangular_solve and eig: complex64 and complex128 too).
 
-def _matrix(name, x, square=False):
+def _matrix(name, x, square=False, complex_ok=False):
     if len(x.shape) < 2:
         _fail(f"mlax.{name} needs a matrix or a batch of matrices, got {x}")
-    if x.dtype not in (np.float32, np.float64):
-        _fail(f"mlax.{name} supports float32 and float64, got {x}")
+    if x.dtype not in (np.float32, np.float64) and not (complex_ok and _is_complex(x.dtype)):
+        _fail(f"mlax.{name} supports float32 and float64{', complex64 and complex128' * complex_ok}"
+              f", got {x}")
     if square and x.shape[-1] != x.shape[-2]:
         _fail(f"mlax.{name} needs square matrices, got {x}")
     return x.shape[:-2], x.shape[-2], x.shape[-1]
@@ -630,7 +631,7 @@ def _cholesky(specs):
 def _lu(specs):
     """LU with partial pivoting: L (unit, below the diagonal) and U packed in `lu`; int32 `pivots` (row i swapped with pivots[i]) and the row `permutation` they make"""
     x = specs[0]
-    batch, m, n = _matrix("lu", x)
+    batch, m, n = _matrix("lu", x, complex_ok=True)
     i32 = np.dtype(np.int32)
     return [x, TensorSpec(batch + (min(m, n),), i32), TensorSpec(batch + (m,), i32)]
 
@@ -640,8 +641,8 @@ def _lu(specs):
 def _triangular_solve(specs, left_side, lower, transpose_a, unit_diagonal):
     """x with op(a) x = b (left_side) or x op(a) = b, op(a) = a or a^T; only the triangle of a named by `lower` is read"""
     a, b = specs
-    batch, m, _ = _matrix("triangular_solve", a, square=True)
-    bbatch, bm, bn = _matrix("triangular_solve", b)
+    batch, m, _ = _matrix("triangular_solve", a, square=True, complex_ok=True)
+    bbatch, bm, bn = _matrix("triangular_solve", b, complex_ok=True)
     if a.dtype != b.dtype or batch != bbatch or (bm if left_side else bn) != m:
         _fail(f"mlax.triangular_solve: a {a} does not fit b {b} "
               f"({'left' if left_side else 'right'} side)")
@@ -670,12 +671,7 @@ def _eigh(specs, lower):
 def _eig(specs, compute_left, compute_right):
     """eigenvalues w and left (vl) and right (vr) eigenvectors, as columns, of a general square matrix (LAPACK's geev: each eigenvector of unit 2-norm, its largest component real), all complex; an eigenvector result not asked for (compute_left / compute_right false) has no columns; NaN where the solver fails"""
     x = specs[0]
-    if len(x.shape) >= 2 and _is_complex(x.dtype):
-        batch, n = x.shape[:-2], x.shape[-1]
-        if x.shape[-2] != n:
-            _fail(f"mlax.eig needs square matrices, got {x}")
-    else:
-        batch, n, _ = _matrix("eig", x, square=True)
+    batch, n, _ = _matrix("eig", x, square=True, complex_ok=True)
     c = complex_dtype(real_dtype(x.dtype) if _is_complex(x.dtype) else x.dtype)
     return [TensorSpec(batch + (n,), c), TensorSpec(batch + (n, n if compute_left else 0), c),
             TensorSpec(batch + (n, n if compute_right else 0), c)]

@@ -2,10 +2,11 @@
 (`mlax.cholesky`, `mlax.lu`, `mlax.triangular_solve`, `mlax.qr`, `mlax.eigh`, `mlax.svd`,
 `mlax.eig`).
 
-Leading dims are batch dims and the last two a matrix, as in JAX; float32 and float64 only,
-except `eig`, which also takes complex matrices and gives complex results. `lu_pivots_to_permutation` is a loop of swaps over lax ops.
+Leading dims are batch dims and the last two a matrix, as in JAX; float32 and float64, and
+for `lu`, `triangular_solve` and `eig` complex64 and complex128 too (`eig`'s results are
+complex). `lu_pivots_to_permutation` is a loop of swaps over lax ops.
 Options JAX has and mlax does not (pivoted QR, eigenvalue subsets, SVD algorithms) raise
-NotImplementedError; `conjugate_a` has no effect on real matrices."""
+NotImplementedError; `conjugate_a` conjugates a complex `a` (no effect on real matrices)."""
 from __future__ import annotations
 
 import numpy as np
@@ -16,15 +17,18 @@ from mlax.lax import primitives as _lax
 from mlax.lax.control_flow import fori_loop
 
 
-def _float_matrix(x, what, square=False):
+def _float_matrix(x, what, square=False, complex_ok=False):
     aval = _lax.aval(x)
     if aval.ndim < 2:
         raise ValueError(f"{what} requires a matrix (an array of rank >= 2), got shape {aval.shape}")
     if square and aval.shape[-1] != aval.shape[-2]:
         raise ValueError(f"{what} requires square matrices, got shape {aval.shape}")
-    if np.dtype(aval.dtype) not in (np.float32, np.float64):
-        raise TypeError(f"{what} supports float32 and float64 arrays, got {np.dtype(aval.dtype).name}"
-                        + (" (mlax has no complex numbers yet)" if np.dtype(aval.dtype).kind == "c"
+    kind = np.dtype(aval.dtype).kind
+    if not (np.dtype(aval.dtype) in (np.float32, np.float64) or (complex_ok and kind == "c")):
+        raise TypeError(f"{what} supports float32 and float64"
+                        f"{', complex64 and complex128' if complex_ok else ''} arrays, got "
+                        f"{np.dtype(aval.dtype).name}"
+                        + (f" (mlax's {what} does not take complex matrices yet)" if kind == "c"
                            else ""))
     return aval
 
@@ -51,7 +55,7 @@ def cholesky(x, *, symmetrize_input: bool = True):
 
 def lu(x):
     """(lu, pivots, permutation): LU decomposition with partial pivoting, P x = L U."""
-    _float_matrix(x, "lu")
+    _float_matrix(x, "lu", complex_ok=True)
     return tuple(bind("mlax.lu", x))
 
 
@@ -59,7 +63,7 @@ def triangular_solve(a, b, *, left_side: bool = False, lower: bool = False,
                      transpose_a: bool = False, conjugate_a: bool = False,
                      unit_diagonal: bool = False):
     """x with op(a) x = b (left_side) or x op(a) = b, a triangular (op: transpose_a)."""
-    _float_matrix(a, "triangular_solve", square=True)
+    _float_matrix(a, "triangular_solve", square=True, complex_ok=True)
     b_aval = _lax.aval(b)
     if b_aval.ndim == _lax.aval(a).ndim - 1:   # vectors b, as JAX accepts them
         as_matrix = b_aval.shape + (1,) if left_side else b_aval.shape[:-1] + (1, b_aval.shape[-1])
@@ -67,7 +71,9 @@ def triangular_solve(a, b, *, left_side: bool = False, lower: bool = False,
                              transpose_a=transpose_a, conjugate_a=conjugate_a,
                              unit_diagonal=unit_diagonal)
         return _lax.reshape(x, b_aval.shape)
-    _float_matrix(b, "triangular_solve")
+    _float_matrix(b, "triangular_solve", complex_ok=True)
+    if conjugate_a and np.dtype(_lax.aval(a).dtype).kind == "c":
+        a = _lax.conj(a)
     return bind("mlax.triangular_solve", a, b, left_side=bool(left_side), lower=bool(lower),
                 transpose_a=bool(transpose_a), unit_diagonal=bool(unit_diagonal))
 
