@@ -1,5 +1,5 @@
 """Derivative rules of the linear algebra ops (cholesky, lu, triangular_solve, qr, eigh,
-svd): the JVP rules of JAX's jax/_src/lax/linalg.py for real matrices, and beside each the
+svd, and eig's eigenvalues): the JVP rules of JAX's jax/_src/lax/linalg.py for real matrices, and beside each the
 reverse rule, the transpose of that JVP (a linear map of the tangent) worked out by hand.
 
 Matrices are the last two dims; leading dims are batch dims, carried through every
@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlax.passes import PassNotImplementedError
-from mlax.transforms.ad_rules.table import defrule, spec
+from mlax.transforms.ad_rules.table import defrule, is_complex, spec
 
 
 # ---------------------------------------------------------------------------------------
@@ -174,6 +174,11 @@ def _lu_parts(ctx):
     if m != n:
         raise _unsupported(ctx, "for non-square matrices")
     lu, _, perm = ctx.outs
+    return _lu_factors(ctx, lu, perm)
+
+
+def _lu_factors(ctx, lu, perm):
+    """L, U and the permutation matrix P (P A = L U) of lu's packed factors."""
     l = ctx.add(_tril(ctx, lu, -1), _eye_like(ctx, lu))
     u = _triu(ctx, lu)
     # P[i, j] = 1 where perm[i] == j.
@@ -344,3 +349,47 @@ def _svd_vjp(ctx, cts):
 
 
 defrule("svd", _svd_jvp, _svd_vjp)
+
+
+# ---------------------------------------------------------------------------------------
+# eig, eigenvalues only (JAX's rule, eqn 4.60 of arxiv.org/abs/1701.00392): with V the right
+# eigenvectors, dw = diag(V^-1 dA V); its transpose is A_bar = V^-T diag(w_bar) V^T (the
+# real part for a real A). V^-1 comes from V's LU factors, P V = L U.
+
+
+def _eig_vectors(ctx):
+    """The right eigenvectors V of the op's matrix (computed again, as JAX's rule does, when
+    the op did not ask for them) and the L, U, P of V's LU factorization."""
+    if ctx.attrs["compute_left"] or ctx.attrs["compute_right"]:
+        raise PassNotImplementedError(
+            f"the derivative of '{ctx.op_name}' with eigenvectors is not implemented: only "
+            "eigenvalues (jnp.linalg.eigvals, lax.linalg.eig without eigenvectors) have "
+            "derivatives, as in JAX without enable_eigvec_derivs", at=ctx.op)
+    _, _, v = ctx.eig(ctx.args[0], compute_left=False, compute_right=True)
+    lu, _, perm = ctx.lu(v)
+    return (v, *_lu_factors(ctx, lu, perm))
+
+
+def _eig_jvp(ctx, ts):
+    v, l, u, p = _eig_vectors(ctx)
+    da = ts[0]
+    if not is_complex(da):
+        da = ctx.convert_element_type(da, new_dtype=spec(v).dtype)
+    x = _trsm(ctx, l, _mm(ctx, p, da), left_side=True, lower=True, unit_diagonal=True)
+    x = _trsm(ctx, u, x, left_side=True, lower=False)          # V^-1 dA
+    r = len(spec(v).shape)
+    return [ctx.reduce_sum(ctx.mul(x, _mT(ctx, v)), axes=(r - 1,)), None, None]
+
+
+def _eig_vjp(ctx, cts):
+    if cts[0] is None:
+        return [None]
+    v, l, u, p = _eig_vectors(ctx)
+    y = ctx.mul(_col(ctx, cts[0]), _mT(ctx, v))                # diag(w_bar) V^T
+    z = _trsm(ctx, u, y, left_side=True, lower=False, transpose_a=True)
+    z = _trsm(ctx, l, z, left_side=True, lower=True, transpose_a=True, unit_diagonal=True)
+    a_bar = _mm(ctx, _mT(ctx, p), z)
+    return [a_bar if is_complex(ctx.args[0]) else ctx.real(a_bar)]
+
+
+defrule("eig", _eig_jvp, _eig_vjp)
