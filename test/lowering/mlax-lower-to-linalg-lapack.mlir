@@ -46,3 +46,39 @@ func.func @triangular_solve(%a: tensor<3x3xf64>, %b: tensor<2x3xf64>) -> tensor<
   %0 = "mlax.triangular_solve"(%a, %b) {left_side = false, lower = false, transpose_a = true, unit_diagonal = false} : (tensor<3x3xf64>, tensor<2x3xf64>) -> tensor<2x3xf64>
   return %0 : tensor<2x3xf64>
 }
+
+// -----
+
+// Tests that a real eig calls sgeev per matrix with jobvl 'N' (78) and jobvr 'V' (86),
+// builds complex eigenvalues from wr and wi, unpacks each conjugate pair's eigenvectors
+// (columns j and j + 1, clamped to the matrix) into complex columns, and gives the
+// eigenvectors not asked for no columns.
+// CHECK: func.func private @scipy_sgeev_(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64)
+// CHECK-LABEL: func.func @eig
+// CHECK-DAG: arith.constant 78 : i8
+// CHECK-DAG: arith.constant 86 : i8
+// CHECK: scf.for
+// CHECK: func.call @scipy_sgeev_(
+// CHECK: complex.create %{{.*}}, %{{.*}} : complex<f32>
+// CHECK: arith.minsi
+// CHECK: arith.maxsi
+// CHECK: complex.create %{{.*}}, %{{.*}} : complex<f32>
+// CHECK: return %{{.*}}, %{{.*}}, %{{.*}} : tensor<2x3xcomplex<f32>>, tensor<2x3x0xcomplex<f32>>, tensor<2x3x3xcomplex<f32>>
+func.func @eig(%x: tensor<2x3x3xf32>) -> (tensor<2x3xcomplex<f32>>, tensor<2x3x0xcomplex<f32>>, tensor<2x3x3xcomplex<f32>>) {
+  %0:3 = "mlax.eig"(%x) {compute_left = false, compute_right = true} : (tensor<2x3x3xf32>) -> (tensor<2x3xcomplex<f32>>, tensor<2x3x0xcomplex<f32>>, tensor<2x3x3xcomplex<f32>>)
+  return %0#0, %0#1, %0#2 : tensor<2x3xcomplex<f32>>, tensor<2x3x0xcomplex<f32>>, tensor<2x3x3xcomplex<f32>>
+}
+
+// -----
+
+// Tests that a complex128 eig of eigenvalues only calls zgeev (jobs 'N', 'N'), its
+// eigenvalues complex already, NaN + NaN i where it fails.
+// CHECK: func.func private @scipy_zgeev_(
+// CHECK-LABEL: func.func @eig_complex
+// CHECK-DAG: %[[NAN:.*]] = complex.constant [0x7FF8000000000000 : f64, 0x7FF8000000000000 : f64] : complex<f64>
+// CHECK: call @scipy_zgeev_(
+// CHECK: arith.select %{{.*}}, %{{.*}}, %[[NAN]] : complex<f64>
+func.func @eig_complex(%x: tensor<3x3xcomplex<f64>>) -> tensor<3xcomplex<f64>> {
+  %0:3 = "mlax.eig"(%x) {compute_left = false, compute_right = false} : (tensor<3x3xcomplex<f64>>) -> (tensor<3xcomplex<f64>>, tensor<3x0xcomplex<f64>>, tensor<3x0xcomplex<f64>>)
+  return %0#0 : tensor<3xcomplex<f64>>
+}

@@ -27,6 +27,10 @@ def _spd(*shape, dtype=np.float32):
     return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1], dtype=dtype)
 
 
+def _c(*shape, dtype=np.complex64):
+    return (RNG.standard_normal(shape) + 1j * RNG.standard_normal(shape)).astype(dtype)
+
+
 def _close(got, want, rtol=1e-4, atol=1e-5):
     got = got if isinstance(got, (tuple, list)) else (got,)
     want = want if isinstance(want, (tuple, list)) else (want,)
@@ -55,6 +59,12 @@ OP_ROWS = [
        lambda x, f=f: JL.svd(x, full_matrices=f), s, _m) for s in RECT for f in (True, False)],
     *[("svd_s", lambda x: L.svd(x, compute_uv=False), lambda x: JL.svd(x, compute_uv=False), s, _m)
       for s in RECT],
+    *[(f"eig_{left}{right}",
+       lambda x, l=left, r=right: L.eig(x, compute_left_eigenvectors=l, compute_right_eigenvectors=r),
+       lambda x, l=left, r=right: JL.eig(x, compute_left_eigenvectors=l, compute_right_eigenvectors=r),
+       s, make) for s in SHAPES + [(5, 5)] for make in (_m, _c)
+      for left, right in ((True, True), (False, True), (False, False))],
+    *[("lu_complex", L.lu, JL.lu, s, _c) for s in SHAPES + RECT],
 ]
 
 
@@ -73,6 +83,51 @@ def test_triangular_solve_matches_jax(left, lower, transpose_a, unit):
     b = _m(2, 4, 3) if left else _m(2, 3, 4)
     kw = dict(left_side=left, lower=lower, transpose_a=transpose_a, unit_diagonal=unit)
     _close(L.triangular_solve(a, b, **kw), JL.triangular_solve(a, b, **kw))
+
+
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("transpose_a,conjugate_a", [(False, False), (True, False), (True, True),
+                                                     (False, True)])
+def test_triangular_solve_complex_matches_jax(lower, transpose_a, conjugate_a):
+    a = _c(2, 4, 4) + 4 * np.eye(4, dtype=np.complex64)
+    b = _c(2, 4, 3)
+    kw = dict(left_side=True, lower=lower, transpose_a=transpose_a, conjugate_a=conjugate_a)
+    _close(L.triangular_solve(a, b, **kw), JL.triangular_solve(a, b, **kw))
+
+
+def _check_eig(a, w, vl, vr, tol):
+    """w against NumPy's eigenvalues (as sorted sets); A vr = vr diag(w), vl^H A = diag(w) vl^H;
+    each eigenvector of unit 2-norm with its largest component real (LAPACK's geev)."""
+    a, w, vl, vr = (np.asarray(t) for t in (a, w, vl, vr))
+    want = np.linalg.eigvals(a)
+    np.testing.assert_allclose(np.sort_complex(w), np.sort_complex(want), rtol=tol, atol=tol)
+    np.testing.assert_allclose(a @ vr, vr * w[..., None, :], rtol=tol, atol=tol)
+    vh = np.conj(np.swapaxes(vl, -1, -2))
+    np.testing.assert_allclose(vh @ a, w[..., :, None] * vh, rtol=tol, atol=tol)
+    for v in (vl, vr):
+        np.testing.assert_allclose(np.linalg.norm(v, axis=-2), 1, rtol=tol)
+        big = np.take_along_axis(v, np.argmax(np.abs(v), axis=-2)[..., None, :], axis=-2)
+        np.testing.assert_allclose(big.imag, 0, atol=tol)
+
+
+@pytest.mark.parametrize("make", [_m, _c])
+def test_eig_against_numpy(make):
+    a = make(3, 6, 6)
+    _check_eig(a, *L.eig(a), tol=1e-4)
+    w, v = mlax.jit(jnp.linalg.eig)(a)
+    _check_eig(a, w, L.eig(a)[1], v, tol=1e-4)
+    _close(jnp.linalg.eigvals(a), w)
+
+
+def test_eig_float64(x64):
+    for a in (_m(7, 7, dtype=np.float64), _c(7, 7, dtype=np.complex128)):
+        w, vl, vr = L.eig(a)
+        assert w.dtype == vr.dtype == np.complex128
+        _check_eig(a, w, vl, vr, tol=1e-10)
+    # A real matrix with a repeated real eigenvalue and a complex pair: exact values.
+    rot = np.array([[2, 0, 0], [0, 0, -1], [0, 1, 0]], np.float64)
+    np.testing.assert_allclose(np.sort_complex(np.asarray(jnp.linalg.eigvals(rot))),
+                               [-1j, 1j, 2], atol=1e-12)
 
 
 def test_triangular_solve_of_vectors():
@@ -134,8 +189,10 @@ def test_bad_input_errors():
         L.cholesky(np.eye(3, dtype=np.int32))
     with pytest.raises(NotImplementedError, match="pivoting"):
         L.qr(_m(3, 3), pivoting=True)
-    with pytest.raises(NotImplementedError, match="eigvals"):
-        jnp.linalg.eigvals(_m(3, 3))
+    with pytest.raises(ValueError, match="square"):
+        jnp.linalg.eigvals(_m(3, 4))
+    with pytest.raises(TypeError, match="complex"):
+        L.cholesky(_c(3, 3))
 
 
 # ---------------------------------------------------------------------------------------
@@ -160,6 +217,12 @@ FRONT_ROWS = [
     ("eigh", lambda m, s: tuple(m.linalg.eigh(S))),
     ("eigh_U", lambda m, s: tuple(m.linalg.eigh(S, UPLO="U"))),
     ("eigvalsh", lambda m, s: m.linalg.eigvalsh(S)),
+    ("eig", lambda m, s: tuple(m.linalg.eig(A))),
+    ("eigvals", lambda m, s: m.linalg.eigvals(np.stack([A, S]))),
+    ("eigvals_int", lambda m, s: m.linalg.eigvals(np.arange(9).reshape(3, 3))),
+    ("complex_solve_inv_det", lambda m, s: (m.linalg.solve(A + 1j * S, B), m.linalg.inv(A + 1j * S),
+                                            m.linalg.det(A + 1j * S),
+                                            tuple(m.linalg.slogdet(A - 2j * S)))),
     ("svd", lambda m, s: tuple(m.linalg.svd(A[:3]))),
     ("svd_reduced", lambda m, s: tuple(m.linalg.svd(A[:, :3], full_matrices=False))),
     ("svdvals", lambda m, s: m.linalg.svd(A, compute_uv=False)),
@@ -243,6 +306,10 @@ GRAD_ROWS = [
     ("slogdet", lambda a: jnp.linalg.slogdet(a + 4 * jnp.eye(3))[1], [(3, 3)]),
     ("det_inv", lambda a: jnp.linalg.det(jnp.linalg.inv(a + 4 * jnp.eye(3))), [(3, 3)]),
     ("pinv", lambda a: jnp.linalg.pinv(a), [(4, 3)]),
+    ("eigvals", lambda a: (lambda w: (jnp.real(w) ** 2, jnp.imag(w) * jnp.real(w)))(
+        jnp.linalg.eigvals(a)), [(3, 3)]),
+    ("eigvals_pair", lambda a: (lambda w: jnp.sort(jnp.abs(w)))(
+        jnp.linalg.eigvals(a + jnp.array([[0., 3, 0], [-3, 0, 0], [0, 0, 1]]))), [(3, 3)]),
     ("cho_solve", lambda a, b: mlax.scipy.linalg.cho_solve(
         mlax.scipy.linalg.cho_factor(a @ a.T + 3 * jnp.eye(3)), b), [(3, 3), (3,)]),
 ]
@@ -262,6 +329,16 @@ def test_grads_match_jax():
     _close(g, jax.grad(lambda a: J.sum(J.linalg.svd(a, compute_uv=False)))(A), rtol=1e-3, atol=1e-4)
     g = mlax.grad(lambda s: jnp.linalg.eigh(s)[0][-1])(S)
     _close(g, jax.grad(lambda s: J.linalg.eigh(s)[0][-1])(S), rtol=1e-3, atol=1e-4)
+    f = lambda m: lambda a: m.sum(m.real(m.linalg.eigvals(a)) ** 2 + m.imag(m.linalg.eigvals(a)) ** 3)
+    _close(mlax.grad(f(jnp))(A), jax.grad(f(J))(A), rtol=1e-3, atol=1e-4)
+    _close(mlax.jvp(jnp.linalg.eigvals, (A,), (S,))[1], jax.jvp(J.linalg.eigvals, (A,), (S,))[1],
+           rtol=1e-3, atol=1e-4)
+    c = (A + 1j * S).astype(np.complex64)
+    h = lambda m: lambda a: m.sum(m.linalg.eigvals(a) ** 2)
+    _close(mlax.grad(h(jnp), holomorphic=True)(c), jax.grad(h(J), holomorphic=True)(c),
+           rtol=1e-3, atol=1e-3)
+    _close(mlax.jit(mlax.vmap(mlax.grad(f(jnp))))(np.stack([A, S])),
+           jax.vmap(jax.grad(f(J)))(np.stack([A, S])), rtol=1e-3, atol=1e-4)
 
 
 def test_unsupported_derivatives_raise():
@@ -269,6 +346,10 @@ def test_unsupported_derivatives_raise():
         mlax.grad(lambda a: jnp.sum(jnp.linalg.svd(a)[0]))(A)
     with pytest.raises(NotImplementedError, match="m < n"):
         mlax.grad(lambda a: jnp.sum(jnp.linalg.qr(a)[1]))(A[:2])
+    with pytest.raises(NotImplementedError, match="eigenvectors"):
+        mlax.grad(lambda a: jnp.sum(jnp.abs(jnp.linalg.eig(a)[0])))(A)
+    with pytest.raises(NotImplementedError, match="enable_eigvec_derivs"):
+        L.eig(A, enable_eigvec_derivs=True)
 
 
 # ---------------------------------------------------------------------------------------
@@ -280,6 +361,9 @@ VMAP_ROWS = [
     ("lu", lambda x: L.lu(x), [_m(4, 3, 5)], (0,)),
     ("qr", lambda x: L.qr(x), [np.moveaxis(_m(4, 3, 2), 1, 0)], (1,)),
     ("eigh", lambda x: L.eigh(x), [_spd(2, 3, 3)], (0,)),
+    ("eig", lambda x: L.eig(x), [np.moveaxis(_m(2, 3, 3), 0, 2)], (2,)),
+    ("eigvals_complex", jnp.linalg.eigvals, [_c(2, 3, 3)], (0,)),
+    ("lu_complex", lambda x: L.lu(x), [_c(3, 4, 4)], (0,)),
     ("svd", lambda x: L.svd(x, full_matrices=False), [np.moveaxis(_m(3, 2, 4), 0, 2)], (2,)),
     ("triangular_solve", lambda a, b: L.triangular_solve(a, b, left_side=True, lower=True),
      [_spd(3, 4, 4), _m(4, 2)], (0, None)),

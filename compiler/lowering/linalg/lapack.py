@@ -208,7 +208,8 @@ def _nan_where_failed(v, spec: TensorSpec, info, batch, mask_lower=None):
     def body(x, ok, _):
         zero = arith.constant(ir.IntegerType.get_signless(32), 0)
         good = arith.cmpi(arith.CmpIPredicate.eq, ok, zero)
-        x = arith.select(good, x, scalar_const(spec.dtype, np.nan))
+        nan = complex(np.nan, np.nan) if spec.dtype.kind == "c" else np.nan   # JAX's NaN
+        x = arith.select(good, x, scalar_const(spec.dtype, nan))
         if mask_lower is not None:
             i = linalg.IndexOp(r - 2).result
             j = linalg.IndexOp(r - 1).result
