@@ -136,13 +136,27 @@ def _div(dtype, x, y):
     return arith.select(zero, scalar_const(dtype, -1), q)
 
 
+def _complex_pick(x, y, pred):
+    """x where it wins over y by `pred` lexicographically (real parts, then imaginary parts
+    where the real parts are equal), else y: JAX's lowering of complex max and min."""
+    rx, ry = complex_d.re(x), complex_d.re(y)
+    by_im = arith.cmpf(pred, complex_d.im(x), complex_d.im(y))
+    pick_x = arith.select(arith.cmpf(arith.CmpFPredicate.OEQ, rx, ry), by_im,
+                          arith.cmpf(pred, rx, ry))
+    return arith.select(pick_x, x, y)
+
+
 def maximum(dtype, x, y):
+    if is_complex(dtype):
+        return _complex_pick(x, y, arith.CmpFPredicate.OGT)
     if is_float(dtype):
         return arith.maximumf(x, y)   # NaN-propagating, like lax.max
     return arith.maxui(x, y) if is_unsigned(dtype) or is_bool(dtype) else arith.maxsi(x, y)
 
 
 def minimum(dtype, x, y):
+    if is_complex(dtype):
+        return _complex_pick(x, y, arith.CmpFPredicate.OLT)
     if is_float(dtype):
         return arith.minimumf(x, y)
     return arith.minui(x, y) if is_unsigned(dtype) or is_bool(dtype) else arith.minsi(x, y)
@@ -301,6 +315,8 @@ COMPLEX_SCALAR = {
     "mlax.add": complex_d.add, "mlax.sub": complex_d.sub, "mlax.mul": complex_d.mul,
     "mlax.div": complex_d.div, "mlax.pow": complex_d.pow,
     "mlax.eq": _complex_compare("eq"), "mlax.ne": _complex_compare("ne"),
+    "mlax.max": lambda x, y: maximum(np.complex64, x, y),
+    "mlax.min": lambda x, y: minimum(np.complex64, x, y),
     "mlax.stop_gradient": lambda x: x, "mlax.copy": lambda x: x,
 }
 
