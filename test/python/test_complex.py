@@ -17,6 +17,10 @@ jnp = jax.numpy
 Z = np.array([1.5 - 0.7j, -0.3 + 2.0j, 0.25 + 0.1j, -1.2 - 0.4j], np.complex64)
 W = np.array([0.5 + 0.5j, 1.0 - 2.0j, -0.75 + 0.2j, 2.0 + 0.0j], np.complex64)
 X = np.array([0.5, -1.0, 2.0, 0.1], np.float32)
+# Rows of complex numbers with ties in the real parts (and whole ties), for the orderings.
+_R = np.random.default_rng(3)
+T1 = (_R.integers(-2, 3, (4, 7)) + 1j * _R.integers(-2, 3, (4, 7))).astype(np.complex64)
+T2 = (_R.integers(-2, 3, (4, 7)) + 1j * _R.integers(-2, 3, (4, 7))).astype(np.complex64)
 
 # (name, f(np_namespace, *args), args): each row runs eagerly, under jit and under vmap.
 VALUES = [
@@ -56,6 +60,25 @@ VALUES = [
     ("float_promotes", lambda n, a, b: a * b, (Z, X)),
     ("where", lambda n, a, b: n.where(n.real(a) > 0, a, b), (Z, W)),
     ("astype_float", lambda n, a: n.real(a.astype(n.complex64)) + 1, (X,)),
+    # Orderings: lexicographic (real parts, then imaginary parts), as JAX orders them.
+    ("maximum", lambda n, a, b: n.maximum(a, b), (T1, T2)),
+    ("minimum", lambda n, a, b: n.minimum(a, b), (T1, T2)),
+    ("lax_max_min", lambda n, a, b: ((jax.lax if n is jnp else lax).max(a, b),
+                                     (jax.lax if n is jnp else lax).min(a, b)), (T1, T2)),
+    ("fmax", lambda n, a, b: n.fmax(a, b), (T1, T2)),
+    ("max_min", lambda n, a: (n.max(a, axis=-1), n.min(a, axis=-1), n.ptp(a, axis=-1)), (T1,)),
+    ("nanmax", lambda n, a: n.nanmax(a, axis=-1), (T1,)),
+    ("sort", lambda n, a: n.sort(a, axis=-1), (T1,)),
+    ("argsort", lambda n, a: n.argsort(a, axis=-1, stable=True), (T1,)),
+    ("sort_complex", lambda n, a: n.sort_complex(a), (T1,)),
+    ("cummax", lambda n, a: (jax.lax if n is jnp else lax).cummax(a, axis=a.ndim - 1), (T1,)),
+    ("cummin_reverse", lambda n, a: (jax.lax if n is jnp else lax).cummin(
+        a, axis=a.ndim - 1, reverse=True), (T1,)),
+    ("comparisons", lambda n, a, b: (a < b, a <= b, n.greater(a, b), n.greater_equal(a, b)),
+     (T1, T2)),
+    ("searchsorted", lambda n, b: (n.searchsorted(n.sort(n.asarray(T1[0])), b),
+                                   n.searchsorted(n.sort(n.asarray(T1[0])), b, side="right")),
+     (T2,)),
 ]
 
 
@@ -151,12 +174,34 @@ def test_printing_and_conversion():
     assert str(mlax.typeof(z)) == str(jax.typeof(jnp.asarray(z._value))) == "complex64[2]"
 
 
-@pytest.mark.parametrize("f", [lambda a, b: a < b, lambda a, b: a >= b,
-                               lambda a, b: lax.max(a, b), lambda a, b: mnp.sort(a)])
-def test_ordering_raises(f):
-    z = mnp.asarray(Z)
+@pytest.mark.parametrize("f", [lambda n, l, a: l.lt(a, a), lambda n, l, a: l.ge(a, a),
+                               lambda n, l, a: n.argmax(a), lambda n, l, a: n.argmin(a)])
+def test_ordering_raises_as_jax(f):
+    with pytest.raises(TypeError):
+        f(jnp, jax.lax, jnp.asarray(Z))
     with pytest.raises(TypeError, match="complex"):
-        f(z, z)
+        f(mnp, lax, mnp.asarray(Z))
+
+
+@pytest.mark.parametrize("f", [lambda n, l, a: l.top_k(a, 2), lambda n, l, a: n.median(a)])
+def test_complex_orderings_jax_refuses_raise_value_error(f):
+    with pytest.raises(ValueError, match="complex"):
+        f(jnp, jax.lax, jnp.asarray(Z))
+    with pytest.raises(ValueError, match="complex"):
+        f(mnp, lax, mnp.asarray(Z))
+
+
+@pytest.mark.parametrize("name,f", [
+    ("max", lambda n, l, a: n.sum(n.real(n.max(a, axis=1) * (1 + 2j)))),
+    ("maximum", lambda n, l, a: n.sum(n.abs(n.maximum(a, a[::-1])))),
+    ("sort", lambda n, l, a: n.sum(n.imag(n.sort(a, axis=1) * n.arange(7.0)))),
+    ("cummax", lambda n, l, a: n.sum(n.real(l.cummax(a, axis=1) * n.arange(7.0)))),
+])
+def test_ordering_grads_match_jax(name, f):
+    # ties in the real parts, none between whole numbers (where cummax's derivative differs)
+    t = (T1 + 0.01j * np.arange(T1.size).reshape(T1.shape)).astype(np.complex64)
+    want = jax.grad(lambda a: f(jnp, jax.lax, a))(jnp.asarray(t))
+    _close(mlax.grad(lambda a: f(mnp, lax, a))(mnp.asarray(t)), want, name)
 
 
 @pytest.mark.parametrize("name,error", [("floor", TypeError), ("ceil", TypeError),
