@@ -135,14 +135,13 @@ def complex_dtype(dtype) -> np.dtype:
     return np.dtype(np.complex128 if np.dtype(dtype) == np.float64 else np.complex64)
 
 
-# The elementwise, reduction and cumulative ops that take complex operands (JAX's set, less
-# the inverse trigonometric and hyperbolic functions mlax does not lower for complex yet).
+# The elementwise, reduction and cumulative ops that take complex operands (JAX's set).
 # abs of a complex number is real; comparisons are eq and ne only, as in JAX; max, min and
 # their reductions and scans, and sort, order complex numbers lexicographically (real part
 # first), as JAX's lowerings do.
 COMPLEX_OK = {"neg", "abs", "sign", "exp", "exp2", "log", "log1p", "expm1", "tanh", "logistic",
-              "sin", "cos", "tan",
-              "sinh", "cosh", "sqrt", "rsqrt", "stop_gradient", "copy",
+              "sin", "cos", "tan", "asin", "acos", "atan",
+              "sinh", "cosh", "asinh", "acosh", "atanh", "sqrt", "rsqrt", "stop_gradient", "copy",
               "add", "sub", "mul", "div", "pow", "eq", "ne", "integer_pow",
               "reduce_sum", "reduce_prod", "cumsum", "cumprod",
               "max", "min", "reduce_max", "reduce_min", "cummax", "cummin", "sort"}

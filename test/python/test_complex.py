@@ -60,6 +60,8 @@ VALUES = [
     ("float_promotes", lambda n, a, b: a * b, (Z, X)),
     ("where", lambda n, a, b: n.where(n.real(a) > 0, a, b), (Z, W)),
     ("astype_float", lambda n, a: n.real(a.astype(n.complex64)) + 1, (X,)),
+    *[(f"{name}", lambda n, a, name=name: getattr(n, name)(a), (Z,))
+      for name in ("arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh")],
     # Orderings: lexicographic (real parts, then imaginary parts), as JAX orders them.
     ("maximum", lambda n, a, b: n.maximum(a, b), (T1, T2)),
     ("minimum", lambda n, a, b: n.minimum(a, b), (T1, T2)),
@@ -174,6 +176,39 @@ def test_printing_and_conversion():
     assert str(mlax.typeof(z)) == str(jax.typeof(jnp.asarray(z._value))) == "complex64[2]"
 
 
+# Points on and around the branch cuts (signed zeros), tiny, huge and infinite parts.
+_EDGE = [0, 0.5, 1, 2, 1e-5, 1e-20, 1e5, 1e15, 1e30, np.inf]
+EDGE_POINTS = np.array(
+    [complex(s1 * a, s2 * b) for a in _EDGE for b in _EDGE for s1 in (1, -1) for s2 in (1, -1)]
+    + [complex(-0.0, 2), complex(0.0, -2), complex(2, -0.0), complex(-2, 0.0),
+       complex(-2, -0.0), complex(-0.0, -0.5), complex(np.nan, 1), complex(1, np.nan)]
+    + list(np.random.default_rng(5).standard_normal((100, 2)) @ [3, 3j]))
+
+
+def _parts_error(got, want, dtype):
+    """max over the parts of |got - want| / |want|, a part equal to want's (an infinity, a
+    signed zero's side) or NaN where want's is, counting 0."""
+    errs = []
+    for g, w in ((got.real, want.real), (got.imag, want.imag)):
+        with np.errstate(all="ignore"):
+            e = np.abs(g - w) / np.maximum(np.abs(want), np.finfo(dtype).tiny)
+        errs.append(np.where((g == w) | (np.isnan(g) & np.isnan(w)), 0, e))
+    return np.maximum(*errs)
+
+
+@pytest.mark.parametrize("name", ["arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh"])
+@pytest.mark.parametrize("dtype,tol", [(np.complex64, 2e-6), (np.complex128, 2e-15)])
+def test_inverse_functions_match_numpy_at_branch_cuts_and_extremes(name, dtype, tol, x64):
+    z = EDGE_POINTS.astype(dtype)
+    with np.errstate(all="ignore"):
+        want = getattr(np, name)(z.astype(np.complex128))
+    got = np.asarray(mlax.jit(getattr(mnp, name))(z))
+    assert got.dtype == dtype
+    err = _parts_error(got, want, dtype)
+    bad = np.flatnonzero(~(err < tol))
+    assert not len(bad), [(z[i], got[i], want[i]) for i in bad[:5]]
+
+
 @pytest.mark.parametrize("f", [lambda n, l, a: l.lt(a, a), lambda n, l, a: l.ge(a, a),
                                lambda n, l, a: n.argmax(a), lambda n, l, a: n.argmin(a)])
 def test_ordering_raises_as_jax(f):
@@ -245,6 +280,8 @@ REAL_LOSSES = [
 
 HOLOMORPHIC = [
     ("sin_z", lambda n, z: n.sin(z) * z),
+    ("inverse_trig", lambda n, z: n.arcsin(z) * n.arccos(z) + n.arctan(z) / (1 + z)),
+    ("inverse_hyperbolic", lambda n, z: n.arcsinh(z) + n.arccosh(z * 2) * n.arctanh(z / 3)),
     ("rational", lambda n, z: n.exp(z) / (z + 1) + n.sqrt(z)),
     ("powers", lambda n, z: z ** 3 + z ** 2.5 + 1 / z),
     ("tanh", lambda n, z: n.tanh(z) - n.cosh(z)),
