@@ -352,11 +352,24 @@ irdl.dialect @mlax {
     irdl.operands(lhs: %t0, rhs: %t0)
     irdl.results(out: %t1)
   }
+  irdl.operation @geqrf {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %t2 = irdl.base "!builtin.tensor"
+    irdl.operands(x: %t0)
+    irdl.results(a: %t1, taus: %t2)
+  }
   irdl.operation @gt {
     %t0 = irdl.base "!builtin.tensor"
     %t1 = irdl.base "!builtin.tensor"
     irdl.operands(lhs: %t0, rhs: %t0)
     irdl.results(out: %t1)
+  }
+  irdl.operation @householder_product {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    irdl.operands(a: %t0, taus: %t1)
+    irdl.results(out: %t0)
   }
   irdl.operation @imag {
     %t0 = irdl.base "!builtin.tensor"

@@ -609,7 +609,8 @@ def _threefry(specs):
 
 # ---------------------------------------------------------------------------------------
 # Linear algebra (JAX's lax.linalg primitives): leading dims are batch dims, the last two
-# a matrix; float32 and float64 (lu, triangular_solve and eig: complex64 and complex128 too).
+# a matrix; float32 and float64 (lu, triangular_solve, eig, geqrf and householder_product:
+# complex64 and complex128 too).
 
 def _matrix(name, x, square=False, complex_ok=False):
     if len(x.shape) < 2:
@@ -658,6 +659,28 @@ def _qr(specs, full_matrices):
     batch, m, n = _matrix("qr", x)
     k = m if full_matrices else min(m, n)
     return [TensorSpec(batch + (m, k), x.dtype), TensorSpec(batch + (k, n), x.dtype)]
+
+
+@defop("geqrf", ["x"], results=("a", "taus"))
+def _geqrf(specs):
+    """LAPACK's geqrf: QR as Householder reflectors, R on and above the diagonal of `a`, the reflectors' vectors below it (unit leading entries implied) and their scalar factors `taus` (min(m, n))"""
+    x = specs[0]
+    batch, m, n = _matrix("geqrf", x, complex_ok=True)
+    return [x, TensorSpec(batch + (min(m, n),), x.dtype)]
+
+
+@defop("householder_product", ["a", "taus"], same=[["a", "out"]])
+def _householder_product(specs):
+    """the first n columns of the product of the k Householder reflectors stored below the diagonal of `a` (m x n, m >= n) with scalar factors `taus` (k <= n): LAPACK's orgqr / ungqr"""
+    a, taus = specs
+    batch, m, n = _matrix("householder_product", a, complex_ok=True)
+    if m < n:
+        _fail(f"mlax.householder_product needs at least as many rows as columns, got {a}")
+    if (len(taus.shape) != len(a.shape) - 1 or taus.shape[:-1] != batch
+            or taus.shape[-1] > n or taus.dtype != a.dtype):
+        _fail(f"mlax.householder_product: taus {taus} does not fit a {a} "
+              f"(needs {np.dtype(a.dtype).name}[{', '.join(map(str, batch + ('k',)))}], k <= {n})")
+    return [a]
 
 
 @defop("eigh", ["x"], results=("v", "w"), attrs={"lower": "bool"})

@@ -1,9 +1,10 @@
 """mlax.lax.linalg: JAX's linear algebra primitives (jax.lax.linalg), one mlax op each
 (`mlax.cholesky`, `mlax.lu`, `mlax.triangular_solve`, `mlax.qr`, `mlax.eigh`, `mlax.svd`,
-`mlax.eig`).
+`mlax.eig`, `mlax.geqrf`, `mlax.householder_product`).
 
 Leading dims are batch dims and the last two a matrix, as in JAX; float32 and float64, and
-for `lu`, `triangular_solve` and `eig` complex64 and complex128 too (`eig`'s results are
+for `lu`, `triangular_solve`, `eig`, `geqrf` and `householder_product` complex64 and
+complex128 too (`eig`'s results are
 complex). `lu_pivots_to_permutation` is a loop of swaps over lax ops.
 Options JAX has and mlax does not (pivoted QR, eigenvalue subsets, SVD algorithms) raise
 NotImplementedError; `conjugate_a` conjugates a complex `a` (no effect on real matrices)."""
@@ -126,6 +127,34 @@ def eig(x, *, compute_left_eigenvectors: bool = True, compute_right_eigenvectors
     w, vl, vr = bind("mlax.eig", x, compute_left=bool(compute_left_eigenvectors),
                      compute_right=bool(compute_right_eigenvectors))
     return [w] + [vl] * bool(compute_left_eigenvectors) + [vr] * bool(compute_right_eigenvectors)
+
+
+def geqrf(a):
+    """(a_out, taus): QR as LAPACK's geqrf packs it, R on and above the diagonal of a_out, the
+    Householder reflectors below it with scalar factors taus."""
+    _float_matrix(a, "geqrf", complex_ok=True)
+    return tuple(bind("mlax.geqrf", a))
+
+
+def householder_product(a, taus):
+    """The first n columns of the product of the Householder reflectors stored below the
+    diagonal of a (m x n, m >= n) with scalar factors taus (..., k), k <= n."""
+    aval = _float_matrix(a, "householder_product", complex_ok=True)
+    m, n = aval.shape[-2:]
+    if m < n:
+        raise ValueError("The first argument to householder_product must have at least as many "
+                         f"rows as columns, got shape {aval.shape[-2:]}")
+    t = _lax.aval(taus)
+    if t.ndim != aval.ndim - 1 or t.shape[:-1] != aval.shape[:-2]:
+        raise ValueError(f"householder_product: taus of shape {t.shape} do not fit a of shape "
+                         f"{aval.shape}")
+    if t.shape[-1] > min(m, n):
+        raise ValueError("The second argument to householder_product must not have more rows "
+                         "than the minimum of the first argument's rows and columns.")
+    if np.dtype(t.dtype) != np.dtype(aval.dtype):
+        raise TypeError(f"householder_product: taus ({np.dtype(t.dtype).name}) must have a's "
+                        f"dtype ({np.dtype(aval.dtype).name})")
+    return bind("mlax.householder_product", a, taus)
 
 
 def lu_pivots_to_permutation(pivots, permutation_size: int):

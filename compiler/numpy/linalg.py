@@ -263,8 +263,9 @@ def cholesky(a, *, upper=False, symmetrize_input=True):
 
 def qr(a, mode="reduced"):
     a = _matrices(a, "qr")
-    if mode == "raw":
-        raise NotImplementedError("mlax.numpy.linalg.qr does not implement mode='raw'")
+    if mode == "raw":   # LAPACK's geqrf packing, transposed, as JAX returns it
+        h, taus = lax_linalg.geqrf(a)
+        return QRResult(swapaxes(h, -1, -2), taus)
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"Unsupported QR decomposition mode '{mode}'")
     q, r = lax_linalg.qr(a, full_matrices=mode == "complete")

@@ -82,3 +82,33 @@ func.func @eig_complex(%x: tensor<3x3xcomplex<f64>>) -> tensor<3xcomplex<f64>> {
   %0:3 = "mlax.eig"(%x) {compute_left = false, compute_right = false} : (tensor<3x3xcomplex<f64>>) -> (tensor<3xcomplex<f64>>, tensor<3x0xcomplex<f64>>, tensor<3x0xcomplex<f64>>)
   return %0#0 : tensor<3xcomplex<f64>>
 }
+
+// -----
+
+// Tests that householder_product of complex reflectors calls cungqr (m, n, k by reference)
+// on the column-major copy of a and the taus copied into a buffer.
+// CHECK: func.func private @scipy_cungqr_(
+// CHECK-LABEL: func.func @householder_product
+// CHECK-DAG: arith.constant 4 : i32
+// CHECK-DAG: arith.constant 2 : i32
+// CHECK: bufferization.materialize_in_destination %{{.*}} in restrict writable %{{.*}} : (tensor<1x3x4xcomplex<f32>>, memref<1x3x4xcomplex<f32>>)
+// CHECK: bufferization.materialize_in_destination %{{.*}} in restrict writable %{{.*}} : (tensor<1x2xcomplex<f32>>, memref<1x2xcomplex<f32>>)
+// CHECK: call @scipy_cungqr_(
+// CHECK: return %{{.*}} : tensor<4x3xcomplex<f32>>
+func.func @householder_product(%a: tensor<4x3xcomplex<f32>>, %t: tensor<2xcomplex<f32>>) -> tensor<4x3xcomplex<f32>> {
+  %0 = "mlax.householder_product"(%a, %t) : (tensor<4x3xcomplex<f32>>, tensor<2xcomplex<f32>>) -> tensor<4x3xcomplex<f32>>
+  return %0 : tensor<4x3xcomplex<f32>>
+}
+
+// -----
+
+// Tests that geqrf calls sgeqrf once per matrix and returns the packed factors and taus.
+// CHECK: func.func private @scipy_sgeqrf_(
+// CHECK-LABEL: func.func @geqrf
+// CHECK: scf.for
+// CHECK: func.call @scipy_sgeqrf_(
+// CHECK: return %{{.*}}, %{{.*}} : tensor<2x5x3xf32>, tensor<2x3xf32>
+func.func @geqrf(%x: tensor<2x5x3xf32>) -> (tensor<2x5x3xf32>, tensor<2x3xf32>) {
+  %0:2 = "mlax.geqrf"(%x) : (tensor<2x5x3xf32>) -> (tensor<2x5x3xf32>, tensor<2x3xf32>)
+  return %0#0, %0#1 : tensor<2x5x3xf32>, tensor<2x3xf32>
+}

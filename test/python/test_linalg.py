@@ -41,6 +41,12 @@ def _close(got, want, rtol=1e-4, atol=1e-5):
         np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
 
 
+def _jax_geqrf(x):
+    """JAX's geqrf, through its public jnp.linalg.qr(mode="raw") (which transposes a)."""
+    h, taus = J.linalg.qr(x, mode="raw")
+    return np.swapaxes(np.asarray(h), -1, -2), taus
+
+
 # ---------------------------------------------------------------------------------------
 # The ops against JAX's: (name, mlax call, jax call, argument shapes)
 
@@ -65,6 +71,12 @@ OP_ROWS = [
        s, make) for s in SHAPES + [(5, 5)] for make in (_m, _c)
       for left, right in ((True, True), (False, True), (False, False))],
     *[("lu_complex", L.lu, JL.lu, s, _c) for s in SHAPES + RECT],
+    *[("geqrf", L.geqrf, _jax_geqrf, s, make) for s in RECT for make in (_m, _c)],
+    *[("householder_product", lambda x: L.householder_product(*L.geqrf(x)),
+       lambda x: JL.householder_product(*_jax_geqrf(x)), s, make)
+      for s in [(5, 3), (4, 4), (2, 4, 2)] for make in (_m, _c)],
+    ("householder_product_k1", lambda x: L.householder_product(x, L.geqrf(x)[1][:1]),
+     lambda x: JL.householder_product(x, _jax_geqrf(x)[1][:1]), (4, 3), _m),
 ]
 
 
@@ -193,6 +205,10 @@ def test_bad_input_errors():
         jnp.linalg.eigvals(_m(3, 4))
     with pytest.raises(TypeError, match="complex"):
         L.cholesky(_c(3, 3))
+    with pytest.raises(ValueError, match="at least as many"):
+        L.householder_product(_m(3, 4), _m(3))
+    with pytest.raises(ValueError, match="must not have more rows"):
+        L.householder_product(_m(4, 3), _m(4))
 
 
 # ---------------------------------------------------------------------------------------
@@ -214,6 +230,8 @@ FRONT_ROWS = [
     ("qr", lambda m, s: tuple(m.linalg.qr(A[:, :3]))),
     ("qr_complete", lambda m, s: tuple(m.linalg.qr(A[:, :3], mode="complete"))),
     ("qr_r", lambda m, s: m.linalg.qr(A[:3], mode="r")),
+    ("qr_raw", lambda m, s: (tuple(m.linalg.qr(A[:, :3], mode="raw")),
+                             tuple(m.linalg.qr(B2, mode="raw")))),
     ("eigh", lambda m, s: tuple(m.linalg.eigh(S))),
     ("eigh_U", lambda m, s: tuple(m.linalg.eigh(S, UPLO="U"))),
     ("eigvalsh", lambda m, s: m.linalg.eigvalsh(S)),
@@ -350,6 +368,8 @@ def test_unsupported_derivatives_raise():
         mlax.grad(lambda a: jnp.sum(jnp.abs(jnp.linalg.eig(a)[0])))(A)
     with pytest.raises(NotImplementedError, match="enable_eigvec_derivs"):
         L.eig(A, enable_eigvec_derivs=True)
+    with pytest.raises(NotImplementedError, match="householder_product"):
+        mlax.grad(lambda a: jnp.sum(L.householder_product(a, L.geqrf(a)[1])))(A)
 
 
 # ---------------------------------------------------------------------------------------
@@ -364,6 +384,9 @@ VMAP_ROWS = [
     ("eig", lambda x: L.eig(x), [np.moveaxis(_m(2, 3, 3), 0, 2)], (2,)),
     ("eigvals_complex", jnp.linalg.eigvals, [_c(2, 3, 3)], (0,)),
     ("lu_complex", lambda x: L.lu(x), [_c(3, 4, 4)], (0,)),
+    ("geqrf", lambda x: L.geqrf(x), [np.moveaxis(_m(3, 4, 2), 0, 1)], (1,)),
+    ("householder_product", L.householder_product,
+     [_m(2, 4, 3), np.moveaxis(_m(2, 2), 0, 1)], (0, 1)),
     ("svd", lambda x: L.svd(x, full_matrices=False), [np.moveaxis(_m(3, 2, 4), 0, 2)], (2,)),
     ("triangular_solve", lambda a, b: L.triangular_solve(a, b, left_side=True, lower=True),
      [_spd(3, 4, 4), _m(4, 2)], (0, None)),

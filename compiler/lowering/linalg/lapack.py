@@ -1,4 +1,5 @@
-"""Linear algebra: cholesky, lu, triangular_solve, qr, eigh, svd and eig as calls of LAPACK.
+"""Linear algebra: cholesky, lu, triangular_solve, qr, eigh, svd, eig, geqrf and
+householder_product as calls of LAPACK.
 
 As XLA does on CPU, each op becomes calls of a LAPACK routine, one per matrix of the batch
 (an scf.for over the batch dims). The routines are those of OpenBLAS as the
@@ -380,6 +381,50 @@ def _qr_rule(op):
             _unflatten_batch(r, batch, (rr, n), x.dtype)]
 
 
+def _geqrf_rule(op):
+    x = op.in_specs[0]
+    _, taus_spec = op.out_specs
+    batch, (m, n) = x.shape[:-2], x.shape[-2:]
+    k = min(m, n)
+    count = _count(batch)
+    if count == 0 or k == 0:
+        return [op.operands[0], filled(taus_spec, 0)]
+    geqrf = _routine(op, "geqrf", x.dtype)
+    a = _column_major(op.operands[0], x, count)
+    tau = _memref((count, k), x.dtype)
+    lwork = _lapack_int(max(m, n) * 64, "geqrf's workspace")
+    work, size_w = _memref((lwork,), x.dtype), _scalar_ptr(_I32, lwork)
+    info = _info_buffer(count)
+    size_m = _scalar_ptr(_I32, _lapack_int(m, "geqrf"))
+    size_n = _scalar_ptr(_I32, _lapack_int(n, "geqrf"))
+    _over_batch(count, lambda b: geqrf([size_m, size_n, _ptr(a, _at(b, m * n)), size_m,
+                                        _ptr(tau, _at(b, k)), _ptr(work), size_w,
+                                        _ptr(info, b)], 0))
+    return [_row_major(a, batch, m, n, x.dtype), _batch_tensor(tau, batch, (k,), x.dtype)]
+
+
+def _householder_product_rule(op):
+    a_spec, taus_spec = op.in_specs
+    batch, (m, n) = a_spec.shape[:-2], a_spec.shape[-2:]
+    k = taus_spec.shape[-1]
+    count = _count(batch)
+    if count == 0 or n == 0:
+        return [op.operands[0]]
+    orgqr = _routine(op, "ungqr" if a_spec.dtype.kind == "c" else "orgqr", a_spec.dtype)
+    q = _column_major(op.operands[0], a_spec, count)
+    tau = _to_buffer(_flatten_batch(op.operands[1], batch, (k,), a_spec.dtype), (count, k),
+                     a_spec.dtype) if k else _memref((1,), a_spec.dtype)
+    lwork = _lapack_int(max(m, n) * 64, "householder_product's workspace")
+    work, size_w = _memref((lwork,), a_spec.dtype), _scalar_ptr(_I32, lwork)
+    info = _info_buffer(count)
+    size_m = _scalar_ptr(_I32, _lapack_int(m, "householder_product"))
+    size_n, size_k = _scalar_ptr(_I32, n), _scalar_ptr(_I32, k)
+    _over_batch(count, lambda b: orgqr([size_m, size_n, size_k, _ptr(q, _at(b, m * n)), size_m,
+                                        _ptr(tau, _at(b, k) if k else None), _ptr(work), size_w,
+                                        _ptr(info, b)], 0))
+    return [_row_major(q, batch, m, n, a_spec.dtype)]
+
+
 def _eigh_rule(op):
     x = op.in_specs[0]
     v_spec, w_spec = op.out_specs
@@ -524,4 +569,6 @@ LOWERINGS = {
     "mlax.eigh": _eigh_rule,
     "mlax.svd": _svd_rule,
     "mlax.eig": _eig_rule,
+    "mlax.geqrf": _geqrf_rule,
+    "mlax.householder_product": _householder_product_rule,
 }
