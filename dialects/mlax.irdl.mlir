@@ -508,6 +508,16 @@ irdl.dialect @mlax {
     irdl.operands(x: %t0)
     irdl.results(q: %t1, r: %t2)
   }
+  irdl.operation @qr_pivoted {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %t2 = irdl.base "!builtin.tensor"
+    %t3 = irdl.base "!builtin.tensor"
+    %a_full_matrices = irdl.base "#builtin.integer"
+    irdl.attributes {"full_matrices" = %a_full_matrices}
+    irdl.operands(x: %t0)
+    irdl.results(q: %t1, r: %t2, p: %t3)
+  }
   irdl.operation @real {
     %t0 = irdl.base "!builtin.tensor"
     %t1 = irdl.base "!builtin.tensor"

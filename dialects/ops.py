@@ -661,6 +661,16 @@ def _qr(specs, full_matrices):
     return [TensorSpec(batch + (m, k), x.dtype), TensorSpec(batch + (k, n), x.dtype)]
 
 
+@defop("qr_pivoted", ["x"], results=("q", "r", "p"), attrs={"full_matrices": "bool"})
+def _qr_pivoted(specs, full_matrices):
+    """QR with column pivoting (LAPACK's geqp3): x[..., p] = q r, |diag r| non-increasing, p an int32 permutation of the columns; q and r as qr gives them"""
+    x = specs[0]
+    batch, m, n = _matrix("qr_pivoted", x)
+    k = m if full_matrices else min(m, n)
+    return [TensorSpec(batch + (m, k), x.dtype), TensorSpec(batch + (k, n), x.dtype),
+            TensorSpec(batch + (n,), np.dtype(np.int32))]
+
+
 @defop("geqrf", ["x"], results=("a", "taus"))
 def _geqrf(specs):
     """LAPACK's geqrf: QR as Householder reflectors, R on and above the diagonal of `a`, the reflectors' vectors below it (unit leading entries implied) and their scalar factors `taus` (min(m, n))"""

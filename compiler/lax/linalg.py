@@ -1,12 +1,13 @@
 """mlax.lax.linalg: JAX's linear algebra primitives (jax.lax.linalg), one mlax op each
-(`mlax.cholesky`, `mlax.lu`, `mlax.triangular_solve`, `mlax.qr`, `mlax.eigh`, `mlax.svd`,
+(`mlax.cholesky`, `mlax.lu`, `mlax.triangular_solve`, `mlax.qr`, `mlax.qr_pivoted`,
+`mlax.eigh`, `mlax.svd`,
 `mlax.eig`, `mlax.geqrf`, `mlax.householder_product`).
 
 Leading dims are batch dims and the last two a matrix, as in JAX; float32 and float64, and
 for `lu`, `triangular_solve`, `eig`, `geqrf` and `householder_product` complex64 and
 complex128 too (`eig`'s results are
 complex). `lu_pivots_to_permutation` is a loop of swaps over lax ops.
-Options JAX has and mlax does not (pivoted QR, eigenvalue subsets, SVD algorithms) raise
+Options JAX has and mlax does not (eigenvalue subsets, SVD algorithms) raise
 NotImplementedError; `conjugate_a` conjugates a complex `a` (no effect on real matrices)."""
 from __future__ import annotations
 
@@ -80,10 +81,10 @@ def triangular_solve(a, b, *, left_side: bool = False, lower: bool = False,
 
 
 def qr(x, *, pivoting: bool = False, full_matrices: bool = True, use_magma=None):
-    """(q, r) with x = q r."""
-    if pivoting:
-        raise NotImplementedError("mlax.lax.linalg.qr does not implement pivoting=True")
+    """(q, r) with x = q r; with pivoting (q, r, p), x[..., p] = q r (LAPACK's geqp3)."""
     _float_matrix(x, "qr")
+    if pivoting:
+        return tuple(bind("mlax.qr_pivoted", x, full_matrices=bool(full_matrices)))
     return tuple(bind("mlax.qr", x, full_matrices=bool(full_matrices)))
 
 

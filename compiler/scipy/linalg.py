@@ -148,13 +148,14 @@ def eigh(a, b=None, lower=True, eigvals_only=False, overwrite_a=False, overwrite
 
 
 def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
-    if pivoting:
-        raise NotImplementedError("mlax.scipy.linalg.qr does not implement pivoting=True")
     if mode == "raw":
         raise NotImplementedError("mlax.scipy.linalg.qr does not implement mode='raw'")
     if mode not in ("full", "r", "economic"):
         raise ValueError(f"Unsupported QR decomposition mode '{mode}'")
     a, = _float_args(a)
+    if pivoting:
+        q, r, p = lax_linalg.qr(a, pivoting=True, full_matrices=mode != "economic")
+        return (r, p) if mode == "r" else (q, r, p)
     q, r = lax_linalg.qr(a, full_matrices=mode != "economic")
     return (r,) if mode == "r" else (q, r)
 

@@ -112,3 +112,20 @@ func.func @geqrf(%x: tensor<2x5x3xf32>) -> (tensor<2x5x3xf32>, tensor<2x3xf32>) 
   %0:2 = "mlax.geqrf"(%x) : (tensor<2x5x3xf32>) -> (tensor<2x5x3xf32>, tensor<2x3xf32>)
   return %0#0, %0#1 : tensor<2x5x3xf32>, tensor<2x3xf32>
 }
+
+// -----
+
+// Tests that a pivoted QR calls sgeqp3 with a zeroed jpvt buffer (every column free),
+// then sorgqr for Q, and turns geqp3's 1-based pivots into the 0-based permutation.
+// CHECK: func.func private @scipy_sgeqp3_(
+// CHECK-LABEL: func.func @qr_pivoted
+// CHECK: %[[JPVT:.*]] = memref.alloc() : memref<1x3xi32>
+// CHECK: call @scipy_sgeqp3_(
+// CHECK: call @scipy_sorgqr_(
+// CHECK: bufferization.to_tensor %[[JPVT]]
+// CHECK: arith.subi %{{.*}}, %{{.*}} : i32
+// CHECK: return %{{.*}}, %{{.*}}, %{{.*}} : tensor<4x3xf32>, tensor<3x3xf32>, tensor<3xi32>
+func.func @qr_pivoted(%x: tensor<4x3xf32>) -> (tensor<4x3xf32>, tensor<3x3xf32>, tensor<3xi32>) {
+  %0:3 = "mlax.qr_pivoted"(%x) {full_matrices = false} : (tensor<4x3xf32>) -> (tensor<4x3xf32>, tensor<3x3xf32>, tensor<3xi32>)
+  return %0#0, %0#1, %0#2 : tensor<4x3xf32>, tensor<3x3xf32>, tensor<3xi32>
+}

@@ -58,6 +58,9 @@ OP_ROWS = [
     *[("lu", L.lu, JL.lu, s, _m) for s in SHAPES + RECT],
     *[(f"qr_full{f}", lambda x, f=f: L.qr(x, full_matrices=f),
        lambda x, f=f: JL.qr(x, full_matrices=f), s, _m) for s in RECT for f in (True, False)],
+    *[(f"qr_pivoting_full{f}", lambda x, f=f: L.qr(x, pivoting=True, full_matrices=f),
+       lambda x, f=f: JL.qr(x, pivoting=True, full_matrices=f), s, _m)
+      for s in RECT for f in (True, False)],
     *[("eigh", L.eigh, JL.eigh, s, _spd) for s in SHAPES],
     *[("eigh_upper", lambda x: L.eigh(x, lower=False, symmetrize_input=False),
        lambda x: JL.eigh(x, lower=False, symmetrize_input=False), (4, 4), _m)],
@@ -199,8 +202,6 @@ def test_bad_input_errors():
         jnp.linalg.svd(_m(3))
     with pytest.raises(TypeError, match="float32 and float64"):
         L.cholesky(np.eye(3, dtype=np.int32))
-    with pytest.raises(NotImplementedError, match="pivoting"):
-        L.qr(_m(3, 3), pivoting=True)
     with pytest.raises(ValueError, match="square"):
         jnp.linalg.eigvals(_m(3, 4))
     with pytest.raises(TypeError, match="complex"):
@@ -268,6 +269,9 @@ FRONT_ROWS = [
     ("sp_inv_det", lambda m, s: (s.inv(S), s.det(A))),
     ("sp_eigh", lambda m, s: (s.eigh(S), s.eigh(S, eigvals_only=True))),
     ("sp_qr", lambda m, s: (s.qr(A[:, :3]), s.qr(A[:, :3], mode="economic"), s.qr(A, mode="r"))),
+    ("sp_qr_pivoting", lambda m, s: (s.qr(A[:, :3], pivoting=True),
+                                     s.qr(A[:3], mode="economic", pivoting=True),
+                                     s.qr(A, mode="r", pivoting=True))),
     ("sp_svd", lambda m, s: (s.svd(A[:3]), s.svd(A, compute_uv=False))),
     ("sp_polar", lambda m, s: (s.polar(A), s.polar(A[:, :3], side="left", method="svd"))),
     ("sp_block_diag", lambda m, s: (s.block_diag(A[:2, :3], np.float32(2), B), s.block_diag())),
@@ -316,6 +320,8 @@ GRAD_ROWS = [
      [(3, 3), (2, 3)]),
     ("qr", lambda x: L.qr(x, full_matrices=False), [(4, 3)]),
     ("qr_square", lambda x: L.qr(x), [(3, 3)]),
+    ("qr_pivoting", lambda x: L.qr(x, pivoting=True, full_matrices=False)[:2], [(4, 3)]),
+    ("qr_pivoting_square", lambda x: L.qr(x, pivoting=True)[:2], [(3, 3)]),
     ("eigh", _sym(lambda x: jnp.linalg.eigh(x)), [(3, 3)]),
     ("svd_tall", lambda x: jnp.linalg.svd(x, full_matrices=False), [(4, 3)]),
     ("svd_wide", lambda x: jnp.linalg.svd(x, full_matrices=False), [(2, 4)]),
@@ -385,6 +391,7 @@ VMAP_ROWS = [
     ("eigvals_complex", jnp.linalg.eigvals, [_c(2, 3, 3)], (0,)),
     ("lu_complex", lambda x: L.lu(x), [_c(3, 4, 4)], (0,)),
     ("geqrf", lambda x: L.geqrf(x), [np.moveaxis(_m(3, 4, 2), 0, 1)], (1,)),
+    ("qr_pivoting", lambda x: L.qr(x, pivoting=True), [_m(3, 4, 4)], (0,)),
     ("householder_product", L.householder_product,
      [_m(2, 4, 3), np.moveaxis(_m(2, 2), 0, 1)], (0, 1)),
     ("svd", lambda x: L.svd(x, full_matrices=False), [np.moveaxis(_m(3, 2, 4), 0, 2)], (2,)),

@@ -337,27 +337,34 @@ def _triangular_solve_rule(op):
     return [_row_major(b, batch, rows, cols, b_spec.dtype)]
 
 
-def _qr_rule(op):
+def _qr_rule(op, pivoting=False):
     x = op.in_specs[0]
-    q_spec, r_spec = op.out_specs
+    q_spec, r_spec = op.out_specs[:2]
     batch, (m, n) = x.shape[:-2], x.shape[-2:]
     k, qc = min(m, n), q_spec.shape[-1]
     count = _count(batch)
     if count == 0 or k == 0:
-        return [_eye(q_spec), filled(r_spec, 0)]
-    geqrf = _routine(op, "geqrf", x.dtype)
+        outs = [_eye(q_spec), filled(r_spec, 0)]
+        return outs + [filled(op.out_specs[2], 0)] if pivoting else outs   # JAX's zeros
+    geqrf = _routine(op, "geqp3" if pivoting else "geqrf", x.dtype)
     orgqr = _routine(op, "orgqr", x.dtype)
     a = _column_major(op.operands[0], x, count)
     tau = _memref((count, k), x.dtype)
-    lwork = _lapack_int(max(m, n) * 64, "qr's workspace")
+    lwork = _lapack_int(max(m, n) * 64 + 2 * n + 1, "qr's workspace")
     work = _memref((lwork,), x.dtype)
     info = _info_buffer(count)
     size_m = _scalar_ptr(_I32, _lapack_int(m, "qr"))
     size_n = _scalar_ptr(_I32, _lapack_int(n, "qr"))
     size_k, size_qc, size_w = _scalar_ptr(_I32, k), _scalar_ptr(_I32, qc), _scalar_ptr(_I32, lwork)
-    _over_batch(count, lambda b: geqrf([size_m, size_n, _ptr(a, _at(b, m * n)), size_m,
-                                        _ptr(tau, _at(b, k)), _ptr(work), size_w,
-                                        _ptr(info, b)], 0))
+    if pivoting:   # geqp3: every column free to move (jpvt = 0), jpvt 1-based on return
+        jpvt = _to_buffer(filled(TensorSpec((count, n), _I32), 0), (count, n), _I32)
+        _over_batch(count, lambda b: geqrf([size_m, size_n, _ptr(a, _at(b, m * n)), size_m,
+                                            _ptr(jpvt, _at(b, n)), _ptr(tau, _at(b, k)),
+                                            _ptr(work), size_w, _ptr(info, b)], 0))
+    else:
+        _over_batch(count, lambda b: geqrf([size_m, size_n, _ptr(a, _at(b, m * n)), size_m,
+                                            _ptr(tau, _at(b, k)), _ptr(work), size_w,
+                                            _ptr(info, b)], 0))
     # a holds R above its diagonal and the Householder reflectors below, column-major.
     packed = _to_tensor(a, (count, n, m), x.dtype)
     rr = r_spec.shape[-2]
@@ -377,8 +384,15 @@ def _qr_rule(op):
     _over_batch(count, lambda b: orgqr([size_m, size_qc, size_k, _ptr(q, _at(b, m * qc)), size_m,
                                         _ptr(tau, _at(b, k)), _ptr(work), size_w,
                                         _ptr(info, b)], 0))
-    return [_row_major(q, batch, m, qc, x.dtype),
-            _unflatten_batch(r, batch, (rr, n), x.dtype)]
+    outs = [_row_major(q, batch, m, qc, x.dtype), _unflatten_batch(r, batch, (rr, n), x.dtype)]
+    if pivoting:
+        p_spec = op.out_specs[2]
+        r_ = len(p_spec.shape)
+        one = arith.constant(el(_I32), 1)
+        p = generic([p_spec], [_batch_tensor(jpvt, batch, (n,), _I32)], [_I32], [identity(r_)],
+                    [identity(r_)], ["parallel"] * r_, lambda j, _: [arith.subi(j, one)])[0]
+        outs.append(p)
+    return outs
 
 
 def _geqrf_rule(op):
@@ -566,6 +580,7 @@ LOWERINGS = {
     "mlax.lu": _lu_rule,
     "mlax.triangular_solve": _triangular_solve_rule,
     "mlax.qr": _qr_rule,
+    "mlax.qr_pivoted": lambda op: _qr_rule(op, pivoting=True),
     "mlax.eigh": _eigh_rule,
     "mlax.svd": _svd_rule,
     "mlax.eig": _eig_rule,

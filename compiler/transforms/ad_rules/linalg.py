@@ -1,5 +1,5 @@
-"""Derivative rules of the linear algebra ops (cholesky, lu, triangular_solve, qr, eigh,
-svd, and eig's eigenvalues; geqrf and householder_product raise, as in JAX): the JVP rules of JAX's jax/_src/lax/linalg.py for real matrices, and beside each the
+"""Derivative rules of the linear algebra ops (cholesky, lu, triangular_solve, qr,
+qr_pivoted, eigh, svd, and eig's eigenvalues; geqrf and householder_product raise, as in JAX): the JVP rules of JAX's jax/_src/lax/linalg.py for real matrices, and beside each the
 reverse rule, the transpose of that JVP (a linear map of the tangent) worked out by hand.
 
 Matrices are the last two dims; leading dims are batch dims, carried through every
@@ -221,31 +221,67 @@ def _qr_check(ctx):
         raise _unsupported(ctx, "for m < n, or full_matrices with m != n,")
 
 
-def _qr_jvp(ctx, ts):
-    _qr_check(ctx)
-    q, r = ctx.outs
-    d = _trsm(ctx, r, ts[0], left_side=False, lower=False)
+def _qr_tangents(ctx, q, r, dx):
+    d = _trsm(ctx, r, dx, left_side=False, lower=False)
     z = _mm(ctx, _mT(ctx, q), d)
     low = _tril(ctx, z, -1)
     do = ctx.sub(low, _mT(ctx, low))
     dq = ctx.add(_mm(ctx, q, ctx.sub(do, z)), d)
     dr = _mm(ctx, ctx.sub(z, do), r)
-    return [dq, dr]
+    return dq, dr
 
 
-def _qr_vjp(ctx, cts):
-    _qr_check(ctx)
-    q, r = ctx.outs
-    q_bar, r_bar = ctx.or_zeros(cts[0], q), ctx.or_zeros(cts[1], r)
+def _qr_cotangent(ctx, q, r, q_ct, r_ct):
+    q_bar, r_bar = ctx.or_zeros(q_ct, q), ctx.or_zeros(r_ct, r)
     a = _mm(ctx, _mT(ctx, q), q_bar)           # the cotangent of (do - Z) through dq
     b = _mm(ctx, r_bar, _mT(ctx, r))           # the cotangent of (Z - do) through dr
     do_bar = ctx.sub(a, b)
     z_bar = ctx.add(ctx.sub(b, a), _tril(ctx, ctx.sub(do_bar, _mT(ctx, do_bar)), -1))
     d_bar = ctx.add(q_bar, _mm(ctx, q, z_bar))
-    return [_trsm(ctx, r, d_bar, left_side=False, lower=False, transpose_a=True)]
+    return _trsm(ctx, r, d_bar, left_side=False, lower=False, transpose_a=True)
+
+
+def _qr_jvp(ctx, ts):
+    _qr_check(ctx)
+    q, r = ctx.outs
+    return list(_qr_tangents(ctx, q, r, ts[0]))
+
+
+def _qr_vjp(ctx, cts):
+    _qr_check(ctx)
+    q, r = ctx.outs
+    return [_qr_cotangent(ctx, q, r, cts[0], cts[1])]
 
 
 defrule("qr", _qr_jvp, _qr_vjp)
+
+
+# qr_pivoted: x P = Q R with the column permutation p held constant (JAX's rule): the
+# tangent is QR's for dx P, the cotangent QR's times P^T. P[i, j] = 1 where p[j] == i.
+
+
+def _pivot_matrix(ctx, x, p):
+    n = spec(x).shape[-1]
+    shape = spec(p).shape[:-1] + (n, n)
+    rows = ctx.iota(dtype=np.dtype(np.int32), shape=shape, dimension=len(shape) - 2)
+    return ctx.convert_element_type(ctx.eq(_row(ctx, p), rows), new_dtype=spec(x).dtype)
+
+
+def _qr_pivoted_jvp(ctx, ts):
+    _qr_check(ctx)
+    q, r, p = ctx.outs
+    dx = _mm(ctx, ts[0], _pivot_matrix(ctx, ctx.args[0], p))
+    return [*_qr_tangents(ctx, q, r, dx), None]
+
+
+def _qr_pivoted_vjp(ctx, cts):
+    _qr_check(ctx)
+    q, r, p = ctx.outs
+    xp_bar = _qr_cotangent(ctx, q, r, cts[0], cts[1])
+    return [_mm(ctx, xp_bar, _mT(ctx, _pivot_matrix(ctx, ctx.args[0], p)))]
+
+
+defrule("qr_pivoted", _qr_pivoted_jvp, _qr_pivoted_vjp)
 
 
 # ---------------------------------------------------------------------------------------
