@@ -631,6 +631,15 @@ irdl.dialect @mlax {
     irdl.operands(operand: %t0, indices: %t1, updates: %t2)
     irdl.results(out: %t0)
   }
+  irdl.operation @schur {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %t2 = irdl.base "!builtin.tensor"
+    %a_compute_schur_vectors = irdl.base "#builtin.integer"
+    irdl.attributes {"compute_schur_vectors" = %a_compute_schur_vectors}
+    irdl.operands(x: %t0)
+    irdl.results(t: %t1, vs: %t2)
+  }
   irdl.operation @select {
     %t0 = irdl.base "!builtin.tensor"
     %t1 = irdl.base "!builtin.tensor"

@@ -609,8 +609,8 @@ def _threefry(specs):
 
 # ---------------------------------------------------------------------------------------
 # Linear algebra (JAX's lax.linalg primitives): leading dims are batch dims, the last two
-# a matrix; float32 and float64 (lu, triangular_solve, eig, geqrf and householder_product:
-# complex64 and complex128 too).
+# a matrix; float32 and float64 (lu, triangular_solve, eig, schur, geqrf and
+# householder_product: complex64 and complex128 too).
 
 def _matrix(name, x, square=False, complex_ok=False):
     if len(x.shape) < 2:
@@ -669,6 +669,14 @@ def _qr_pivoted(specs, full_matrices):
     k = m if full_matrices else min(m, n)
     return [TensorSpec(batch + (m, k), x.dtype), TensorSpec(batch + (k, n), x.dtype),
             TensorSpec(batch + (n,), np.dtype(np.int32))]
+
+
+@defop("schur", ["x"], results=("t", "vs"), attrs={"compute_schur_vectors": "bool"})
+def _schur(specs, compute_schur_vectors):
+    """the Schur form t (upper triangular; for a real matrix quasi-upper-triangular, with 2 x 2 blocks for complex conjugate pairs) and the unitary Schur vectors vs with x = vs t vs^H (LAPACK's gees, unsorted); vs has no columns without compute_schur_vectors; NaN where the solver fails"""
+    x = specs[0]
+    batch, n, _ = _matrix("schur", x, square=True, complex_ok=True)
+    return [x, TensorSpec(batch + (n, n if compute_schur_vectors else 0), x.dtype)]
 
 
 @defop("geqrf", ["x"], results=("a", "taus"))

@@ -1,11 +1,11 @@
 """mlax.lax.linalg: JAX's linear algebra primitives (jax.lax.linalg), one mlax op each
 (`mlax.cholesky`, `mlax.lu`, `mlax.triangular_solve`, `mlax.qr`, `mlax.qr_pivoted`,
 `mlax.eigh`, `mlax.svd`,
-`mlax.eig`, `mlax.geqrf`, `mlax.householder_product`).
+`mlax.eig`, `mlax.schur`, `mlax.geqrf`, `mlax.householder_product`).
 
 Leading dims are batch dims and the last two a matrix, as in JAX; float32 and float64, and
-for `lu`, `triangular_solve`, `eig`, `geqrf` and `householder_product` complex64 and
-complex128 too (`eig`'s results are
+for `lu`, `triangular_solve`, `eig`, `schur`, `geqrf` and `householder_product` complex64
+and complex128 too (`eig`'s results are
 complex). `lu_pivots_to_permutation` is a loop of swaps over lax ops.
 Options JAX has and mlax does not (eigenvalue subsets, SVD algorithms) raise
 NotImplementedError; `conjugate_a` conjugates a complex `a` (no effect on real matrices)."""
@@ -128,6 +128,15 @@ def eig(x, *, compute_left_eigenvectors: bool = True, compute_right_eigenvectors
     w, vl, vr = bind("mlax.eig", x, compute_left=bool(compute_left_eigenvectors),
                      compute_right=bool(compute_right_eigenvectors))
     return [w] + [vl] * bool(compute_left_eigenvectors) + [vr] * bool(compute_right_eigenvectors)
+
+
+def schur(x, *, compute_schur_vectors: bool = True, sort_eig_vals: bool = False,
+          select_callable=None):
+    """(t, vs) with x = vs t vs^H, t the (quasi-)upper-triangular Schur form; (t,) alone
+    without compute_schur_vectors. LAPACK's gees, unsorted (JAX ignores the sort options)."""
+    _float_matrix(x, "schur", square=True, complex_ok=True)
+    t, vs = bind("mlax.schur", x, compute_schur_vectors=bool(compute_schur_vectors))
+    return (t, vs) if compute_schur_vectors else (t,)
 
 
 def geqrf(a):

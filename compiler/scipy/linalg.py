@@ -160,6 +160,17 @@ def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_fini
     return (r,) if mode == "r" else (q, r)
 
 
+def schur(a, output="real"):
+    """(T, Z) with a = Z T Z^H: LAPACK's gees; output="complex" for the triangular complex
+    form of a real matrix."""
+    if output not in ("real", "complex"):
+        raise ValueError(f"Expected 'output' to be either 'real' or 'complex', got {output=}.")
+    a, = _float_args(a)
+    if output == "complex" and a.dtype.kind != "c":
+        a = a.astype(np.complex128 if a.dtype == np.float64 else np.complex64)
+    return lax_linalg.schur(a)
+
+
 def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True,
         lapack_driver="gesdd"):
     a, = _float_args(a)

@@ -129,3 +129,20 @@ func.func @qr_pivoted(%x: tensor<4x3xf32>) -> (tensor<4x3xf32>, tensor<3x3xf32>,
   %0:3 = "mlax.qr_pivoted"(%x) {full_matrices = false} : (tensor<4x3xf32>) -> (tensor<4x3xf32>, tensor<3x3xf32>, tensor<3xi32>)
   return %0#0, %0#1, %0#2 : tensor<4x3xf32>, tensor<3x3xf32>, tensor<3xi32>
 }
+
+// -----
+
+// Tests that schur calls dgees per matrix with jobvs 'V' (86) and sort 'N' (78), two hidden
+// character lengths, and NaN where it fails.
+// CHECK: func.func private @scipy_dgees_(!llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, !llvm.ptr, i64, i64)
+// CHECK-LABEL: func.func @schur
+// CHECK-DAG: arith.constant 86 : i8
+// CHECK-DAG: arith.constant 78 : i8
+// CHECK: scf.for
+// CHECK: func.call @scipy_dgees_(
+// CHECK: arith.select %{{.*}}, %{{.*}}, %{{.*}} : f64
+// CHECK: return %{{.*}}, %{{.*}} : tensor<2x3x3xf64>, tensor<2x3x3xf64>
+func.func @schur(%x: tensor<2x3x3xf64>) -> (tensor<2x3x3xf64>, tensor<2x3x3xf64>) {
+  %0:2 = "mlax.schur"(%x) {compute_schur_vectors = true} : (tensor<2x3x3xf64>) -> (tensor<2x3x3xf64>, tensor<2x3x3xf64>)
+  return %0#0, %0#1 : tensor<2x3x3xf64>, tensor<2x3x3xf64>
+}

@@ -145,6 +145,39 @@ def test_eig_float64(x64):
                                [-1j, 1j, 2], atol=1e-12)
 
 
+@pytest.mark.parametrize("make,shape", [(_m, (5, 5)), (_m, (2, 4, 4)), (_c, (4, 4)),
+                                        (_c, (2, 3, 3))])
+def test_schur(make, shape):
+    """x = Z T Z^H with Z unitary and T (quasi-)upper-triangular, T's eigenvalues those of x;
+    against JAX: the same T (up to the phases of the Schur vectors for complex matrices,
+    which OpenBLAS's and JAX's LAPACK choose differently)."""
+    a = make(*shape)
+    t, z = (np.asarray(v) for v in L.schur(a))
+    jt, jz = (np.asarray(v) for v in JL.schur(a))
+    zh = np.conj(np.swapaxes(z, -1, -2))
+    np.testing.assert_allclose(z @ t @ zh, a, atol=1e-5)
+    np.testing.assert_allclose(zh @ z, np.broadcast_to(np.eye(shape[-1]), a.shape), atol=1e-5)
+    below = 2 if a.dtype.kind == "f" else 1     # real: 2 x 2 blocks for conjugate pairs
+    assert not np.tril(t, -below).any()
+    if a.dtype.kind == "f":
+        _close((t, z), (jt, jz), rtol=1e-4, atol=1e-5)
+    else:
+        _close(np.abs(t), np.abs(jt), rtol=1e-4, atol=1e-5)
+        _close(np.diagonal(t, axis1=-2, axis2=-1), np.diagonal(jt, axis1=-2, axis2=-1))
+    assert L.schur(a, compute_schur_vectors=False)[0].shape == a.shape
+
+
+def test_scipy_schur_output_complex():
+    a = _m(4, 4)
+    t, z = mlax.scipy.linalg.schur(a, output="complex")
+    jt, _ = jsp.schur(a, output="complex")
+    assert t.dtype == jt.dtype == np.complex64
+    _close(np.sort_complex(np.diagonal(np.asarray(t))), np.sort_complex(np.diagonal(np.asarray(jt))))
+    np.testing.assert_allclose(np.asarray(z) @ np.asarray(t) @ np.conj(np.asarray(z)).T, a, atol=1e-5)
+    with pytest.raises(ValueError, match="output"):
+        mlax.scipy.linalg.schur(a, output="other")
+
+
 def test_triangular_solve_of_vectors():
     a, b = _spd(2, 3, 3), _m(2, 3)
     for left in (True, False):
@@ -374,6 +407,8 @@ def test_unsupported_derivatives_raise():
         mlax.grad(lambda a: jnp.sum(jnp.abs(jnp.linalg.eig(a)[0])))(A)
     with pytest.raises(NotImplementedError, match="enable_eigvec_derivs"):
         L.eig(A, enable_eigvec_derivs=True)
+    with pytest.raises(NotImplementedError, match="schur"):
+        mlax.grad(lambda a: jnp.sum(L.schur(a)[0]))(A)
     with pytest.raises(NotImplementedError, match="householder_product"):
         mlax.grad(lambda a: jnp.sum(L.householder_product(a, L.geqrf(a)[1])))(A)
 
@@ -392,6 +427,7 @@ VMAP_ROWS = [
     ("lu_complex", lambda x: L.lu(x), [_c(3, 4, 4)], (0,)),
     ("geqrf", lambda x: L.geqrf(x), [np.moveaxis(_m(3, 4, 2), 0, 1)], (1,)),
     ("qr_pivoting", lambda x: L.qr(x, pivoting=True), [_m(3, 4, 4)], (0,)),
+    ("schur", lambda x: L.schur(x), [np.moveaxis(_m(2, 3, 3), 0, 2)], (2,)),
     ("householder_product", L.householder_product,
      [_m(2, 4, 3), np.moveaxis(_m(2, 2), 0, 1)], (0, 1)),
     ("svd", lambda x: L.svd(x, full_matrices=False), [np.moveaxis(_m(3, 2, 4), 0, 2)], (2,)),

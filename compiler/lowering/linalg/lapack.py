@@ -1,4 +1,4 @@
-"""Linear algebra: cholesky, lu, triangular_solve, qr, eigh, svd, eig, geqrf and
+"""Linear algebra: cholesky, lu, triangular_solve, qr, eigh, svd, eig, schur, geqrf and
 householder_product as calls of LAPACK.
 
 As XLA does on CPU, each op becomes calls of a LAPACK routine, one per matrix of the batch
@@ -395,6 +395,44 @@ def _qr_rule(op, pivoting=False):
     return outs
 
 
+def _schur_rule(op):
+    x = op.in_specs[0]
+    t_spec, vs_spec = op.out_specs
+    want = op.attrs["compute_schur_vectors"]
+    batch, n = x.shape[:-2], x.shape[-1]
+    count = _count(batch)
+    if count == 0 or n == 0:
+        return [op.operands[0], filled(vs_spec, 0)]
+    real = x.dtype.kind == "f"
+    gees = _routine(op, "gees", x.dtype)
+    a = _column_major(op.operands[0], x, count)
+    vs = _memref((count, n, n) if want else (1,), x.dtype)
+    size = _scalar_ptr(_I32, _lapack_int(n, "schur"))
+    ldvs = size if want else _scalar_ptr(_I32, 1)
+    jobvs, sort = _scalar_ptr(np.int8, ord("V" if want else "N")), _scalar_ptr(np.int8, ord("N"))
+    # Not referenced with sort 'N': the selection function, sdim and bwork.
+    unused, sdim, bwork = _memref((1,), _I32), _memref((1,), _I32), _memref((n,), _I32)
+    lwork = _lapack_int(67 * n, "schur's workspace")
+    work, size_w = _memref((lwork,), x.dtype), _scalar_ptr(_I32, lwork)
+    info = _info_buffer(count)
+    if real:
+        wr, wi = _memref((n,), x.dtype), _memref((n,), x.dtype)
+        eigenvalues = [_ptr(wr), _ptr(wi)]
+        rwork = []
+    else:
+        eigenvalues = [_ptr(_memref((n,), x.dtype))]
+        rwork = [_ptr(_memref((n,), real_dtype(x.dtype)))]
+    _over_batch(count, lambda b: gees(
+        [jobvs, sort, _ptr(unused), size, _ptr(a, _at(b, n * n)), size, _ptr(sdim)]
+        + eigenvalues + [_ptr(vs, _at(b, n * n) if want else None), ldvs, _ptr(work), size_w]
+        + rwork + [_ptr(bwork), _ptr(info, b)], 2))
+    ok = _batch_tensor(info, batch, (), _I32)
+    t = _nan_where_failed(_row_major(a, batch, n, n, x.dtype), t_spec, ok, batch)
+    if not want:
+        return [t, filled(vs_spec, 0)]
+    return [t, _nan_where_failed(_row_major(vs, batch, n, n, x.dtype), vs_spec, ok, batch)]
+
+
 def _geqrf_rule(op):
     x = op.in_specs[0]
     _, taus_spec = op.out_specs
@@ -584,6 +622,7 @@ LOWERINGS = {
     "mlax.eigh": _eigh_rule,
     "mlax.svd": _svd_rule,
     "mlax.eig": _eig_rule,
+    "mlax.schur": _schur_rule,
     "mlax.geqrf": _geqrf_rule,
     "mlax.householder_product": _householder_product_rule,
 }

@@ -60,7 +60,7 @@ UNSUPPORTED = {
     **dict.fromkeys(["mlax.real", "mlax.imag", "mlax.conj", "mlax.complex", "mlax.fft"],
                     "complex numbers are not lowered to StableHLO yet"),
     **dict.fromkeys(["mlax.cholesky", "mlax.lu", "mlax.triangular_solve", "mlax.qr", "mlax.qr_pivoted",
-                     "mlax.eigh", "mlax.svd", "mlax.eig", "mlax.geqrf",
+                     "mlax.eigh", "mlax.svd", "mlax.eig", "mlax.schur", "mlax.geqrf",
                      "mlax.householder_product"],
                     "the linear algebra ops are not lowered to StableHLO yet"),
     **dict.fromkeys(["mlax.conv", "mlax.reduce_window", "mlax.select_and_gather_add",

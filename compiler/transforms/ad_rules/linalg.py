@@ -1,5 +1,5 @@
 """Derivative rules of the linear algebra ops (cholesky, lu, triangular_solve, qr,
-qr_pivoted, eigh, svd, and eig's eigenvalues; geqrf and householder_product raise, as in JAX): the JVP rules of JAX's jax/_src/lax/linalg.py for real matrices, and beside each the
+qr_pivoted, eigh, svd, and eig's eigenvalues; geqrf, householder_product and schur raise, as in JAX): the JVP rules of JAX's jax/_src/lax/linalg.py for real matrices, and beside each the
 reverse rule, the transpose of that JVP (a linear map of the tangent) worked out by hand.
 
 Matrices are the last two dims; leading dims are batch dims, carried through every
@@ -432,14 +432,16 @@ defrule("eig", _eig_jvp, _eig_vjp)
 
 
 # ---------------------------------------------------------------------------------------
-# geqrf and householder_product: no derivative, as in JAX (differentiate qr instead)
+# geqrf, householder_product and schur: no derivative, as in JAX
 
 
 def _no_derivative(ctx, _):
     raise PassNotImplementedError(
-        f"Differentiation rule for '{ctx.op_name}' not implemented (JAX has none either): "
-        "differentiate lax.linalg.qr / jnp.linalg.qr instead", at=ctx.op)
+        f"Differentiation rule for '{ctx.op_name}' not implemented (JAX has none either)"
+        + (": differentiate lax.linalg.qr / jnp.linalg.qr instead"
+           if ctx.op_name != "mlax.schur" else ""), at=ctx.op)
 
 
 defrule("geqrf", _no_derivative, _no_derivative)
+defrule("schur", _no_derivative, _no_derivative)
 defrule("householder_product", _no_derivative, _no_derivative)
