@@ -559,12 +559,23 @@ def _eig_rule(op):
     work, size_w = _memref((lwork,), x.dtype), _scalar_ptr(_I32, lwork)
     info = _info_buffer(count)
 
+    # geev rejects a matrix holding a NaN as an illegal argument, and OpenBLAS's xerbla
+    # prints a message: such a matrix is not passed (info -4, NaN results, as JAX gives).
+    def geev_if_no_nan(b, args, n_chars):
+        stmt = scf.IfOp(_no_nan(a, b, n, x.dtype), has_else=True)
+        with ir.InsertionPoint(stmt.then_block):
+            geev(args, n_chars)
+            scf.YieldOp([])
+        with ir.InsertionPoint(stmt.else_block):
+            memref.store(arith.constant(el(_I32), -4), info, [b])
+            scf.YieldOp([])
+
     def vec_args(b):
         return [arg for buf, ld, want in zip(vecs, lds, (left, right))
                 for arg in (_ptr(buf, _at(b, n * n) if want else None), ld)]
     if real:
         wr, wi = _memref((count, n), x.dtype), _memref((count, n), x.dtype)
-        _over_batch(count, lambda b: geev(
+        _over_batch(count, lambda b: geev_if_no_nan(b,
             jobs + [size, _ptr(a, _at(b, n * n)), size, _ptr(wr, _at(b, n)), _ptr(wi, _at(b, n))]
             + vec_args(b) + [_ptr(work), size_w, _ptr(info, b)], 2))
         parts = [_batch_tensor(v, batch, (n,), x.dtype) for v in (wr, wi)]
@@ -577,7 +588,7 @@ def _eig_rule(op):
     else:
         wbuf = _memref((count, n), c)
         rwork = _memref((2 * n,), real_dtype(c))
-        _over_batch(count, lambda b: geev(
+        _over_batch(count, lambda b: geev_if_no_nan(b,
             jobs + [size, _ptr(a, _at(b, n * n)), size, _ptr(wbuf, _at(b, n))]
             + vec_args(b) + [_ptr(work), size_w, _ptr(rwork), _ptr(info, b)], 2))
         w = _batch_tensor(wbuf, batch, (n,), c)
@@ -587,6 +598,20 @@ def _eig_rule(op):
         outs.append(_nan_where_failed(_row_major(v, batch, n, n, c), spec, ok, batch)
                     if want else filled(spec, 0))
     return outs
+
+
+def _no_nan(buf, b, n, dtype) -> ir.Value:
+    """i1: matrix b of the buffer (count, n, n) holds no NaN (an element, or for complex
+    numbers a part, that is unordered with itself)."""
+    i1 = ir.IntegerType.get_signless(1)
+
+    def body(ivs, ok):
+        v = memref.load(buf, [b, ivs[0], ivs[1]])
+        parts = [complex_d.re(v), complex_d.im(v)] if dtype.kind == "c" else [v]
+        for p in parts:
+            ok = arith.andi(ok, arith.cmpf(arith.CmpFPredicate.ORD, p, p))
+        return [ok]
+    return loop_nest([n, n], [arith.constant(i1, 1)], body)[0]
 
 
 def _unpack_pairs(v, wi, count, n, dtype, c):
