@@ -609,7 +609,7 @@ def _threefry(specs):
 
 # ---------------------------------------------------------------------------------------
 # Linear algebra (JAX's lax.linalg primitives): leading dims are batch dims, the last two
-# a matrix; float32 and float64 (lu, triangular_solve, eig, schur, geqrf and
+# a matrix; float32 and float64 (lu, triangular_solve, eigh, eig, schur, geqrf and
 # householder_product: complex64 and complex128 too).
 
 def _matrix(name, x, square=False, complex_ok=False):
@@ -703,10 +703,10 @@ def _householder_product(specs):
 
 @defop("eigh", ["x"], results=("v", "w"), attrs={"lower": "bool"})
 def _eigh(specs, lower):
-    """eigenvectors (columns of v) and ascending eigenvalues w of a symmetric matrix, from its lower (or upper) triangle; NaN where the solver fails"""
+    """eigenvectors (columns of v) and ascending eigenvalues w (real) of a symmetric or Hermitian matrix, from its lower (or upper) triangle; NaN where the solver fails"""
     x = specs[0]
-    batch, n, _ = _matrix("eigh", x, square=True)
-    return [x, TensorSpec(batch + (n,), x.dtype)]
+    batch, n, _ = _matrix("eigh", x, square=True, complex_ok=True)
+    return [x, TensorSpec(batch + (n,), real_dtype(x.dtype) if _is_complex(x.dtype) else x.dtype)]
 
 
 @defop("eig", ["x"], results=("w", "vl", "vr"),

@@ -4,8 +4,8 @@
 `mlax.eig`, `mlax.schur`, `mlax.geqrf`, `mlax.householder_product`).
 
 Leading dims are batch dims and the last two a matrix, as in JAX; float32 and float64, and
-for `lu`, `triangular_solve`, `eig`, `schur`, `geqrf` and `householder_product` complex64
-and complex128 too (`eig`'s results are
+for `lu`, `triangular_solve`, `eigh`, `eig`, `schur`, `geqrf` and `householder_product`
+complex64 and complex128 too (`eig`'s results are
 complex). `lu_pivots_to_permutation` is a loop of swaps over lax ops.
 Options JAX has and mlax does not (eigenvalue subsets, SVD algorithms) raise
 NotImplementedError; `conjugate_a` conjugates a complex `a` (no effect on real matrices)."""
@@ -41,10 +41,13 @@ def _mT(x):
 
 
 def symmetrize(x):
-    """(x + x^T) / 2 over the last two dims."""
+    """(x + x^H) / 2 over the last two dims (x^T for real x)."""
     aval = _lax.aval(x)
     half = _lax.broadcast_in_dim(np.asarray(0.5, aval.dtype), aval.shape, ())
-    return _lax.mul(_lax.add(x, _mT(x)), half)
+    xt = _mT(x)
+    if np.dtype(aval.dtype).kind == "c":
+        xt = _lax.conj(xt)
+    return _lax.mul(_lax.add(x, xt), half)
 
 
 def cholesky(x, *, symmetrize_input: bool = True):
@@ -90,10 +93,11 @@ def qr(x, *, pivoting: bool = False, full_matrices: bool = True, use_magma=None)
 
 def eigh(x, *, lower: bool = True, symmetrize_input: bool = True, sort_eigenvalues: bool = True,
          subset_by_index=None):
-    """(v, w): eigenvectors (columns of v) and ascending eigenvalues of symmetric matrices."""
+    """(v, w): eigenvectors (columns of v) and ascending (real) eigenvalues of symmetric or
+    Hermitian matrices."""
     if subset_by_index is not None:
         raise NotImplementedError("mlax.lax.linalg.eigh does not implement subset_by_index")
-    _float_matrix(x, "eigh", square=True)
+    _float_matrix(x, "eigh", square=True, complex_ok=True)
     if symmetrize_input:
         x = symmetrize(x)
     return tuple(bind("mlax.eigh", x, lower=bool(lower)))

@@ -310,9 +310,9 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index
 
 
 def _hermitian_svd(a, compute_uv):
-    """The SVD of symmetric matrices from their eigendecomposition, as JAX computes it:
-    s = |w| in descending order (ties: the later eigenvalue first), u the eigenvectors in
-    that order, vh = (u * sign(w))^T."""
+    """The SVD of symmetric (Hermitian) matrices from their eigendecomposition, as JAX
+    computes it: s = |w| in descending order (ties: the later eigenvalue first), u the
+    eigenvectors in that order, vh = (u * sign(w))^H."""
     v, w = lax_linalg.eigh(a)
     s = abs(w)
     order = _shapes.flip(_sorting.argsort(s, axis=-1, stable=True), axis=-1)
@@ -321,7 +321,8 @@ def _hermitian_svd(a, compute_uv):
         return s
     sign = _take_along_axis(_ufuncs.sign(w), order, axis=-1)
     u = _take_along_axis(v, broadcast_to(order[..., None, :], v.shape), axis=-1)
-    return SVDResult(u, s, swapaxes(u * sign[..., None, :], -1, -2))
+    vh = swapaxes(u * sign[..., None, :].astype(u.dtype), -1, -2)
+    return SVDResult(u, s, _ufuncs.conj(vh) if vh.dtype.kind == "c" else vh)
 
 
 def svdvals(x, /):
@@ -341,9 +342,11 @@ def pinv(a, rtol=None, hermitian=False, *, rcond=None):
         return _creation.empty(a.shape[:-2] + (n, m), a.dtype)
     if rtol is None:
         rtol = 10.0 * _builtins.max(m, n) * float(_np.finfo(a.dtype).eps)
+    if a.dtype.kind == "c":   # JAX's: the pseudo-inverse of conj(a), transposed
+        a = _ufuncs.conj(a)
     u, s, vh = svd(a, full_matrices=False, hermitian=hermitian)
-    cutoff = _creation.asarray(rtol, a.dtype)[..., None] * s[..., 0:1]
-    s = where(s > cutoff, s, _np.inf)
+    cutoff = _creation.asarray(rtol, s.dtype)[..., None] * s[..., 0:1]
+    s = where(s > cutoff, s, _np.inf).astype(u.dtype)
     return _products.matmul(swapaxes(vh, -1, -2), swapaxes(u, -1, -2) / s[..., None])
 
 

@@ -146,3 +146,18 @@ func.func @schur(%x: tensor<2x3x3xf64>) -> (tensor<2x3x3xf64>, tensor<2x3x3xf64>
   %0:2 = "mlax.schur"(%x) {compute_schur_vectors = true} : (tensor<2x3x3xf64>) -> (tensor<2x3x3xf64>, tensor<2x3x3xf64>)
   return %0#0, %0#1 : tensor<2x3x3xf64>, tensor<2x3x3xf64>
 }
+
+// -----
+
+// Tests that eigh of a Hermitian matrix calls cheevd (with its real rwork) and gives real
+// eigenvalues beside the complex eigenvectors.
+// CHECK: func.func private @scipy_cheevd_(
+// CHECK-LABEL: func.func @eigh_hermitian
+// CHECK: %[[W:.*]] = memref.alloc() : memref<1x3xf32>
+// CHECK: call @scipy_cheevd_(
+// CHECK: bufferization.to_tensor %[[W]]
+// CHECK: return %{{.*}}, %{{.*}} : tensor<3x3xcomplex<f32>>, tensor<3xf32>
+func.func @eigh_hermitian(%x: tensor<3x3xcomplex<f32>>) -> (tensor<3x3xcomplex<f32>>, tensor<3xf32>) {
+  %0:2 = "mlax.eigh"(%x) {lower = true} : (tensor<3x3xcomplex<f32>>) -> (tensor<3x3xcomplex<f32>>, tensor<3xf32>)
+  return %0#0, %0#1 : tensor<3x3xcomplex<f32>>, tensor<3xf32>
+}

@@ -62,6 +62,9 @@ OP_ROWS = [
        lambda x, f=f: JL.qr(x, pivoting=True, full_matrices=f), s, _m)
       for s in RECT for f in (True, False)],
     *[("eigh", L.eigh, JL.eigh, s, _spd) for s in SHAPES],
+    *[("eigh_complex", L.eigh, JL.eigh, s, _c) for s in SHAPES],
+    ("eigh_complex_upper", lambda x: L.eigh(x, lower=False, symmetrize_input=False),
+     lambda x: JL.eigh(x, lower=False, symmetrize_input=False), (4, 4), _c),
     *[("eigh_upper", lambda x: L.eigh(x, lower=False, symmetrize_input=False),
        lambda x: JL.eigh(x, lower=False, symmetrize_input=False), (4, 4), _m)],
     *[(f"svd_full{f}", lambda x, f=f: L.svd(x, full_matrices=f),
@@ -279,6 +282,11 @@ FRONT_ROWS = [
     ("eigh", lambda m, s: tuple(m.linalg.eigh(S))),
     ("eigh_U", lambda m, s: tuple(m.linalg.eigh(S, UPLO="U"))),
     ("eigvalsh", lambda m, s: m.linalg.eigvalsh(S)),
+    ("svd_pinv_hermitian_complex", lambda m, s: (
+        tuple(m.linalg.svd(np.stack([A + A.T + 1j * (S - S.T + A - A.T)]), hermitian=True)),
+        m.linalg.pinv(A + A.T + 1j * (A - A.T), hermitian=True))),
+    ("eigh_hermitian", lambda m, s: (tuple(m.linalg.eigh(A + 1j * S)), m.linalg.eigvalsh(B2[0, :3] * 1j + S[:3, :3]),
+                                     s.eigh(A - 1j * S))),
     ("eig", lambda m, s: tuple(m.linalg.eig(A))),
     ("eigvals", lambda m, s: m.linalg.eigvals(np.stack([A, S]))),
     ("eigvals_int", lambda m, s: m.linalg.eigvals(np.arange(9).reshape(3, 3))),
@@ -408,6 +416,20 @@ def test_grads_match_jax():
            jax.vmap(jax.grad(f(J)))(np.stack([A, S])), rtol=1e-3, atol=1e-4)
 
 
+def test_hermitian_eigh_grads_match_jax_and_finite_differences(x64):
+    h = (A + 1j * S).astype(np.complex64)
+    f = lambda m: lambda a: (m.sum(m.linalg.eigvalsh(a) * m.arange(4.0))
+                             + m.sum(m.abs(m.linalg.eigh(a)[1][..., 0, :]) ** 2 * m.arange(4.0)))
+    _close(mlax.grad(f(jnp))(h), jax.grad(f(J))(h), rtol=1e-3, atol=1e-4)
+    t = (S - 2j * A).astype(np.complex64)
+    _close(mlax.jvp(jnp.linalg.eigvalsh, (h,), (t,))[1], jax.jvp(J.linalg.eigvalsh, (h,), (t,))[1],
+           rtol=1e-3, atol=1e-4)
+    rng = np.random.default_rng(2)
+    z = rng.uniform(-1, 1, (3, 3)) + 1j * rng.uniform(-1, 1, (3, 3))
+    check_grads(lambda a: jnp.linalg.eigvalsh(a + 4 * jnp.eye(3)) * jnp.arange(1.0, 4.0), (z,),
+                order=1, modes=("rev",), atol=1e-4, rtol=1e-4)
+
+
 def test_unsupported_derivatives_raise():
     with pytest.raises(NotImplementedError, match="full_matrices"):
         mlax.grad(lambda a: jnp.sum(jnp.linalg.svd(a)[0]))(A)
@@ -432,6 +454,7 @@ VMAP_ROWS = [
     ("lu", lambda x: L.lu(x), [_m(4, 3, 5)], (0,)),
     ("qr", lambda x: L.qr(x), [np.moveaxis(_m(4, 3, 2), 1, 0)], (1,)),
     ("eigh", lambda x: L.eigh(x), [_spd(2, 3, 3)], (0,)),
+    ("eigh_complex", lambda x: L.eigh(x), [_c(3, 2, 3)], (1,)),
     ("eig", lambda x: L.eig(x), [np.moveaxis(_m(2, 3, 3), 0, 2)], (2,)),
     ("eigvals_complex", jnp.linalg.eigvals, [_c(2, 3, 3)], (0,)),
     ("lu_complex", lambda x: L.lu(x), [_c(3, 4, 4)], (0,)),

@@ -484,10 +484,15 @@ def _eigh_rule(op):
     count = _count(batch)
     if count == 0 or n == 0:
         return [op.operands[0], filled(w_spec, 0)]
-    syevd = _routine(op, "syevd", x.dtype)
+    hermitian = x.dtype.kind == "c"
+    evd = _routine(op, "heevd" if hermitian else "syevd", x.dtype)
     a = _column_major(op.operands[0], x, count)
-    w = _memref((count, n), x.dtype)
-    lwork = _lapack_int(1 + 6 * n + 2 * n * n, "eigh's workspace")
+    w = _memref((count, n), w_spec.dtype)
+    if hermitian:   # cheevd / zheevd: complex work, real rwork
+        lwork, lrwork = 2 * n + n * n, 1 + 5 * n + 2 * n * n
+    else:
+        lwork, lrwork = 1 + 6 * n + 2 * n * n, 0
+    lwork = _lapack_int(lwork, "eigh's workspace")
     liwork = 3 + 5 * n
     work, iwork = _memref((lwork,), x.dtype), _memref((liwork,), _I32)
     info = _info_buffer(count)
@@ -495,13 +500,17 @@ def _eigh_rule(op):
     uplo = _scalar_ptr(np.int8, ord("L" if op.attrs["lower"] else "U"))
     size = _scalar_ptr(_I32, n)
     size_w, size_iw = _scalar_ptr(_I32, lwork), _scalar_ptr(_I32, liwork)
-    _over_batch(count, lambda b: syevd([jobz, uplo, size, _ptr(a, _at(b, n * n)), size,
-                                        _ptr(w, _at(b, n)), _ptr(work), size_w, _ptr(iwork),
-                                        size_iw, _ptr(info, b)], 2))
+    rwork = []
+    if hermitian:
+        lrwork = _lapack_int(lrwork, "eigh's workspace")
+        rwork = [_ptr(_memref((lrwork,), w_spec.dtype)), _scalar_ptr(_I32, lrwork)]
+    _over_batch(count, lambda b: evd([jobz, uplo, size, _ptr(a, _at(b, n * n)), size,
+                                      _ptr(w, _at(b, n)), _ptr(work), size_w] + rwork
+                                     + [_ptr(iwork), size_iw, _ptr(info, b)], 2))
     ok = _batch_tensor(info, batch, (), _I32)
     v = _row_major(a, batch, n, n, x.dtype)
     return [_nan_where_failed(v, v_spec, ok, batch),
-            _nan_where_failed(_batch_tensor(w, batch, (n,), x.dtype), w_spec, ok, batch)]
+            _nan_where_failed(_batch_tensor(w, batch, (n,), w_spec.dtype), w_spec, ok, batch)]
 
 
 def _svd_rule(op):

@@ -285,21 +285,29 @@ defrule("qr_pivoted", _qr_pivoted_jvp, _qr_pivoted_vjp)
 
 
 # ---------------------------------------------------------------------------------------
-# eigh: M = V^T a_dot V; dv = V (F * M), dw = diag(M), F[i, j] = 1 / (w[j] - w[i]) off
-# the diagonal, 0 on it
+# eigh: M = V^H a_dot V; dv = V (F * M), dw = re(diag(M)), F[i, j] = 1 / (w[j] - w[i]) off
+# the diagonal, 0 on it (V^H = V^T for real matrices). The transpose, in JAX's convention
+# (cotangents not conjugated): M_bar = F * (V^T v_bar) + diag(w_bar), a_bar = conj(V) M_bar V^T.
 
 
 def _eigh_f(ctx, v, w):
+    if is_complex(v):
+        w = ctx.convert_element_type(w, new_dtype=spec(v).dtype)
     eye = _eye_like(ctx, v)
     diff = ctx.add(eye, ctx.sub(_row(ctx, w), _col(ctx, w)))
     return ctx.sub(ctx.div(ctx.full_like(diff, 1), diff), eye)
 
 
+def _conj(ctx, x):
+    return ctx.conj(x) if is_complex(x) else x
+
+
 def _eigh_jvp(ctx, ts):
     v, w = ctx.outs
-    m = _mm(ctx, _mm(ctx, _mT(ctx, v), ts[0]), v)
+    m = _mm(ctx, _mm(ctx, _conj(ctx, _mT(ctx, v)), ts[0]), v)
     dv = _mm(ctx, v, ctx.mul(_eigh_f(ctx, v, w), m))
-    return [dv, _diag(ctx, m)]
+    dw = _diag(ctx, m)
+    return [dv, ctx.real(dw) if is_complex(dw) else dw]
 
 
 def _eigh_vjp(ctx, cts):
@@ -308,8 +316,11 @@ def _eigh_vjp(ctx, cts):
     if cts[0] is not None:
         m_bar = ctx.mul(_eigh_f(ctx, v, w), _mm(ctx, _mT(ctx, v), cts[0]))
     if cts[1] is not None:
-        m_bar = ctx.add_any(m_bar, _diag_embed(ctx, cts[1]))
-    return [_mm(ctx, _mm(ctx, v, m_bar), _mT(ctx, v))]
+        w_bar = cts[1]
+        if is_complex(v):
+            w_bar = ctx.convert_element_type(w_bar, new_dtype=spec(v).dtype)
+        m_bar = ctx.add_any(m_bar, _diag_embed(ctx, w_bar))
+    return [_mm(ctx, _mm(ctx, _conj(ctx, v), m_bar), _mT(ctx, v))]
 
 
 defrule("eigh", _eigh_jvp, _eigh_vjp)
