@@ -609,7 +609,7 @@ def _threefry(specs):
 
 # ---------------------------------------------------------------------------------------
 # Linear algebra (JAX's lax.linalg primitives): leading dims are batch dims, the last two
-# a matrix; float32 and float64 (lu, triangular_solve, eigh, eig, schur, geqrf and
+# a matrix; float32 and float64 (lu, triangular_solve, eigh, svd, eig, schur, geqrf and
 # householder_product: complex64 and complex128 too).
 
 def _matrix(name, x, square=False, complex_ok=False):
@@ -722,12 +722,13 @@ def _eig(specs, compute_left, compute_right):
 
 @defop("svd", ["x"], results=("s", "u", "vt"), attrs={"full_matrices": "bool"})
 def _svd(specs, full_matrices):
-    """x = u diag(s) vt, s descending; u m x m and vt n x n when full_matrices, else m x k and k x n (k = min(m, n)); NaN where the solver fails"""
+    """x = u diag(s) vt, s descending (real); u m x m and vt n x n when full_matrices, else m x k and k x n (k = min(m, n)); NaN where the solver fails"""
     x = specs[0]
-    batch, m, n = _matrix("svd", x)
+    batch, m, n = _matrix("svd", x, complex_ok=True)
     k = min(m, n)
     uc, vr = (m, n) if full_matrices else (k, k)
-    return [TensorSpec(batch + (k,), x.dtype), TensorSpec(batch + (m, uc), x.dtype),
+    s_dtype = real_dtype(x.dtype) if _is_complex(x.dtype) else x.dtype
+    return [TensorSpec(batch + (k,), s_dtype), TensorSpec(batch + (m, uc), x.dtype),
             TensorSpec(batch + (vr, n), x.dtype)]
 
 

@@ -4,8 +4,8 @@
 `mlax.eig`, `mlax.schur`, `mlax.geqrf`, `mlax.householder_product`).
 
 Leading dims are batch dims and the last two a matrix, as in JAX; float32 and float64, and
-for `lu`, `triangular_solve`, `eigh`, `eig`, `schur`, `geqrf` and `householder_product`
-complex64 and complex128 too (`eig`'s results are
+for `lu`, `triangular_solve`, `eigh`, `svd`, `eig`, `schur`, `geqrf` and
+`householder_product` complex64 and complex128 too (`eig`'s results are
 complex). `lu_pivots_to_permutation` is a loop of swaps over lax ops.
 Options JAX has and mlax does not (eigenvalue subsets, SVD algorithms) raise
 NotImplementedError; `conjugate_a` conjugates a complex `a` (no effect on real matrices)."""
@@ -110,7 +110,7 @@ def svd(x, *, full_matrices: bool = True, compute_uv: bool = True, subset_by_ind
         raise NotImplementedError("mlax.lax.linalg.svd does not implement subset_by_index")
     if algorithm is not None:
         raise NotImplementedError("mlax.lax.linalg.svd does not implement the algorithm option")
-    _float_matrix(x, "svd")
+    _float_matrix(x, "svd", complex_ok=True)
     s, u, vt = bind("mlax.svd", x, full_matrices=bool(full_matrices) and bool(compute_uv))
     return (u, s, vt) if compute_uv else s
 

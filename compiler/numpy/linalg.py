@@ -44,6 +44,12 @@ def _abs_sq(x):
     return x * x
 
 
+def _ct(x):
+    """The conjugate transpose of the last two dims (the transpose for real x)."""
+    x = swapaxes(x, -1, -2)
+    return _ufuncs.conj(x) if x.dtype.kind == "c" else x
+
+
 def _batched(fn, x, core_ndim):
     """Apply fn (written for core_ndim-dim inputs) over x's leading batch dims with vmap."""
     f = fn
@@ -377,7 +383,7 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
         rank = sum(mask)
         safe_s = where(mask, s, 1).astype(a.dtype)
         s_inv = where(mask, 1 / safe_s, 0)[:, None]
-        x = _products.matmul(vt.T, s_inv * _products.matmul(u.T, b))
+        x = _products.matmul(_ct(vt), s_inv * _products.matmul(_ct(u), b))
     if numpy_resid and (int(rank) < n or m <= n):
         resid = _creation.empty((0,), a.dtype)
     else:

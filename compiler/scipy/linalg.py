@@ -190,10 +190,12 @@ def polar(a, side="right", *, method="qdwh", eps=None, max_iterations=None):
         raise ValueError("The input `a` must be a 2-D array.")
     u, s, vh = svd(a, full_matrices=False)
     unitary = jnp.matmul(u, vh)
+    s = s.astype(a.dtype)
+    ct = (lambda x: jnp.conj(_T(x))) if a.dtype.kind == "c" else _T
     if side == "right":
-        posdef = jnp.matmul(_T(vh) * s[None, :], vh)
+        posdef = jnp.matmul(ct(vh) * s[None, :], vh)
     else:
-        posdef = jnp.matmul(u * s[None, :], _T(u))
+        posdef = jnp.matmul(u * s[None, :], ct(u))
     return unitary, posdef
 
 

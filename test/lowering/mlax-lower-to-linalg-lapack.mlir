@@ -161,3 +161,18 @@ func.func @eigh_hermitian(%x: tensor<3x3xcomplex<f32>>) -> (tensor<3x3xcomplex<f
   %0:2 = "mlax.eigh"(%x) {lower = true} : (tensor<3x3xcomplex<f32>>) -> (tensor<3x3xcomplex<f32>>, tensor<3xf32>)
   return %0#0, %0#1 : tensor<3x3xcomplex<f32>>, tensor<3xf32>
 }
+
+// -----
+
+// Tests that the SVD of a complex matrix calls cgesdd with its real rwork and gives real
+// singular values.
+// CHECK: func.func private @scipy_cgesdd_(
+// CHECK-LABEL: func.func @svd_complex
+// CHECK: %[[S:.*]] = memref.alloc() : memref<1x2xf32>
+// CHECK: call @scipy_cgesdd_(
+// CHECK: bufferization.to_tensor %[[S]]
+// CHECK: return %{{.*}}, %{{.*}}, %{{.*}} : tensor<2xf32>, tensor<3x2xcomplex<f32>>, tensor<2x2xcomplex<f32>>
+func.func @svd_complex(%x: tensor<3x2xcomplex<f32>>) -> (tensor<2xf32>, tensor<3x2xcomplex<f32>>, tensor<2x2xcomplex<f32>>) {
+  %0:3 = "mlax.svd"(%x) {full_matrices = false} : (tensor<3x2xcomplex<f32>>) -> (tensor<2xf32>, tensor<3x2xcomplex<f32>>, tensor<2x2xcomplex<f32>>)
+  return %0#0, %0#1, %0#2 : tensor<2xf32>, tensor<3x2xcomplex<f32>>, tensor<2x2xcomplex<f32>>
+}

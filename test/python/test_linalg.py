@@ -71,6 +71,8 @@ OP_ROWS = [
        lambda x, f=f: JL.svd(x, full_matrices=f), s, _m) for s in RECT for f in (True, False)],
     *[("svd_s", lambda x: L.svd(x, compute_uv=False), lambda x: JL.svd(x, compute_uv=False), s, _m)
       for s in RECT],
+    *[(f"svd_complex_full{f}", lambda x, f=f: L.svd(x, full_matrices=f),
+       lambda x, f=f: JL.svd(x, full_matrices=f), s, _c) for s in RECT for f in (True, False)],
     *[(f"eig_{left}{right}",
        lambda x, l=left, r=right: L.eig(x, compute_left_eigenvectors=l, compute_right_eigenvectors=r),
        lambda x, l=left, r=right: JL.eig(x, compute_left_eigenvectors=l, compute_right_eigenvectors=r),
@@ -282,6 +284,12 @@ FRONT_ROWS = [
     ("eigh", lambda m, s: tuple(m.linalg.eigh(S))),
     ("eigh_U", lambda m, s: tuple(m.linalg.eigh(S, UPLO="U"))),
     ("eigvalsh", lambda m, s: m.linalg.eigvalsh(S)),
+    ("complex_svd_consumers", lambda m, s: (
+        m.linalg.svdvals(A[:, :3] + 1j * S[:, :3]), m.linalg.pinv(A[:, :3] - 2j * S[:, :3]),
+        m.linalg.lstsq(A[:, :3] + 1j * S[:, :3], B - 1j * B)[:2],
+        m.linalg.matrix_rank(A + 1j * A), m.linalg.cond(A + 1j * S),
+        m.linalg.norm(A + 1j * S, 2), m.linalg.norm(A - 1j * S, "nuc"),
+        s.polar(A + 1j * S), s.polar(A[:, :3] + 1j * S[:, :3], side="left", method="svd"))),
     ("svd_pinv_hermitian_complex", lambda m, s: (
         tuple(m.linalg.svd(np.stack([A + A.T + 1j * (S - S.T + A - A.T)]), hermitian=True)),
         m.linalg.pinv(A + A.T + 1j * (A - A.T), hermitian=True))),
@@ -428,6 +436,17 @@ def test_hermitian_eigh_grads_match_jax_and_finite_differences(x64):
     z = rng.uniform(-1, 1, (3, 3)) + 1j * rng.uniform(-1, 1, (3, 3))
     check_grads(lambda a: jnp.linalg.eigvalsh(a + 4 * jnp.eye(3)) * jnp.arange(1.0, 4.0), (z,),
                 order=1, modes=("rev",), atol=1e-4, rtol=1e-4)
+
+
+def test_complex_svd_derivatives_match_jax():
+    a, t = (A[:, :3] + 1j * S[:, :3]).astype(np.complex64), (S[:, :3] - 1j * A[:, :3]).astype(np.complex64)
+    for x, dx in ((a, t), (a.T, t.T), (a[:3], t[:3])):
+        f = lambda m: lambda y: m.linalg.svd(y, full_matrices=False)
+        _close(mlax.jvp(f(jnp), (x,), (dx,))[1], jax.jvp(f(J), (x,), (dx,))[1], rtol=1e-3, atol=1e-5)
+        g = lambda m: lambda y: m.linalg.norm(y, "nuc") + m.linalg.norm(y, 2)
+        _close(mlax.grad(g(jnp))(x), jax.grad(g(J))(x), rtol=1e-3, atol=1e-5)
+    with pytest.raises(NotImplementedError, match="singular vectors of a complex matrix"):
+        mlax.grad(lambda y: jnp.sum(jnp.abs(jnp.linalg.svd(y, full_matrices=False)[0])))(a)
 
 
 def test_unsupported_derivatives_raise():

@@ -525,7 +525,7 @@ def _svd_rule(op):
         return [filled(s_spec, 0), _eye(u_spec), _eye(vt_spec)]
     gesdd = _routine(op, "gesdd", x.dtype)
     a = _column_major(op.operands[0], x, count)
-    s = _memref((count, k), x.dtype)
+    s = _memref((count, k), s_spec.dtype)
     u = _memref((count, uc, m), x.dtype)
     vt = _memref((count, n, vr), x.dtype)
     lwork = _lapack_int(3 * k + max(max(m, n), 5 * k * k + 4 * k) + 64 * max(m, n), "svd's workspace")
@@ -535,12 +535,16 @@ def _svd_rule(op):
     size_m = _scalar_ptr(_I32, _lapack_int(m, "svd"))
     size_n = _scalar_ptr(_I32, _lapack_int(n, "svd"))
     ldvt, size_w = _scalar_ptr(_I32, vr), _scalar_ptr(_I32, lwork)
+    rwork = []
+    if x.dtype.kind == "c":   # cgesdd / zgesdd: a real rwork
+        lrwork = _lapack_int(k * max(5 * k + 7, 2 * max(m, n) + 2 * k + 1), "svd's workspace")
+        rwork = [_ptr(_memref((lrwork,), s_spec.dtype))]
     _over_batch(count, lambda b: gesdd([jobz, size_m, size_n, _ptr(a, _at(b, m * n)), size_m,
                                         _ptr(s, _at(b, k)), _ptr(u, _at(b, m * uc)), size_m,
-                                        _ptr(vt, _at(b, vr * n)), ldvt, _ptr(work), size_w,
-                                        _ptr(iwork), _ptr(info, b)], 1))
+                                        _ptr(vt, _at(b, vr * n)), ldvt, _ptr(work), size_w]
+                                       + rwork + [_ptr(iwork), _ptr(info, b)], 1))
     ok = _batch_tensor(info, batch, (), _I32)
-    return [_nan_where_failed(_batch_tensor(s, batch, (k,), x.dtype), s_spec, ok, batch),
+    return [_nan_where_failed(_batch_tensor(s, batch, (k,), s_spec.dtype), s_spec, ok, batch),
             _nan_where_failed(_row_major(u, batch, m, uc, x.dtype), u_spec, ok, batch),
             _nan_where_failed(_row_major(vt, batch, vr, n, x.dtype), vt_spec, ok, batch)]
 

@@ -345,6 +345,8 @@ def _svd_parts(ctx):
 
 
 def _svd_jvp(ctx, ts):
+    if is_complex(ctx.args[0]):
+        return _svd_jvp_complex(ctx, ts)
     s, u, v, s_row, s_col, f = _svd_parts(ctx)
     da = ts[0]
     m, n = spec(da).shape[-2:]
@@ -371,7 +373,57 @@ def _row_of(ctx, s, like):
     return ctx.broadcast_in_dim(s, shape=shape, broadcast_dimensions=tuple(range(r - 2)) + (r - 1,))
 
 
+def _H(ctx, x):
+    return ctx.conj(_mT(ctx, x))
+
+
+def _svd_jvp_complex(ctx, ts):
+    """JAX's rule for complex matrices: as the real one with conjugate transposes, ds the real
+    part of diag(dS), and dU's extra diagonal (dS - dS^H) / 2s, imaginary."""
+    s, u, _, s_row, s_col, f = _svd_parts(ctx)
+    vt = ctx.outs[2]
+    c = spec(u).dtype
+    to_c = lambda x: ctx.convert_element_type(x, new_dtype=c)
+    v, ut = _H(ctx, vt), _H(ctx, u)
+    s_row, s_col, f = to_c(s_row), to_c(s_col), to_c(f)
+    da = ts[0]
+    m, n = spec(da).shape[-2:]
+    ds_mat = _mm(ctx, _mm(ctx, ut, da), v)
+    dss = ctx.mul(ds_mat, s_row)
+    sds = ctx.mul(s_col, ds_mat)
+    zero = ctx.convert_element_type(ctx.eq(s, ctx.zeros_like(s)), new_dtype=spec(s).dtype)
+    s_inv = ctx.sub(ctx.div(ctx.ones_like(s), ctx.add(s, zero)), zero)
+    half = ctx.full_like(ds_mat, 0.5)
+    dudv_diag = ctx.mul(ctx.mul(half, ctx.sub(ds_mat, _H(ctx, ds_mat))),
+                        _diag_embed(ctx, to_c(s_inv)))
+    du = _mm(ctx, u, ctx.add(ctx.mul(f, ctx.add(dss, _H(ctx, dss))), dudv_diag))
+    dv = _mm(ctx, v, ctx.mul(f, ctx.add(sds, _H(ctx, sds))))
+    if m > n:
+        dav = _mm(ctx, da, v)
+        du = ctx.add(du, ctx.div(ctx.sub(dav, _mm(ctx, u, _mm(ctx, ut, dav))),
+                                 to_c(_row_of(ctx, s, dav))))
+    if n > m:
+        dahu = _mm(ctx, _H(ctx, da), u)
+        dv = ctx.add(dv, ctx.div(ctx.sub(dahu, _mm(ctx, v, _mm(ctx, vt, dahu))),
+                                 to_c(_row_of(ctx, s, dahu))))
+    return [ctx.real(_diag(ctx, ds_mat)), du, _H(ctx, dv)]
+
+
 def _svd_vjp(ctx, cts):
+    if is_complex(ctx.args[0]):
+        # Singular values only: ds = re(diag(U^H dA V)) transposes to conj(U diag(s_bar) Vt).
+        if cts[1] is not None or cts[2] is not None:
+            raise PassNotImplementedError(
+                f"the reverse-mode derivative of '{ctx.op_name}' through the singular vectors "
+                "of a complex matrix is not implemented (singular values only; jvp / jacfwd "
+                "have it)", at=ctx.op)
+        if cts[0] is None:
+            return [None]
+        s, u, vt = ctx.outs
+        if ctx.attrs["full_matrices"]:
+            raise _unsupported(ctx, "with full_matrices=True")
+        s_bar = ctx.convert_element_type(cts[0], new_dtype=spec(u).dtype)
+        return [ctx.conj(_mm(ctx, ctx.mul(u, _row_of(ctx, s_bar, u)), vt))]
     s, u, v, s_row, s_col, f = _svd_parts(ctx)
     m, n = spec(ctx.args[0]).shape[-2:]
     ds_bar = _diag_embed(ctx, cts[0]) if cts[0] is not None else None
