@@ -609,7 +609,7 @@ def _threefry(specs):
 
 # ---------------------------------------------------------------------------------------
 # Linear algebra (JAX's lax.linalg primitives): leading dims are batch dims, the last two
-# a matrix; float32 and float64 (lu, triangular_solve, eigh, svd, eig, schur, geqrf and
+# a matrix; float32 and float64 (lu, triangular_solve, qr, eigh, svd, eig, schur, geqrf and
 # householder_product: complex64 and complex128 too).
 
 def _matrix(name, x, square=False, complex_ok=False):
@@ -656,7 +656,7 @@ def _triangular_solve(specs, left_side, lower, transpose_a, unit_diagonal):
 def _qr(specs, full_matrices):
     """x = q r, q with orthonormal columns (m x m when full_matrices, else m x min(m, n)), r upper triangular"""
     x = specs[0]
-    batch, m, n = _matrix("qr", x)
+    batch, m, n = _matrix("qr", x, complex_ok=True)
     k = m if full_matrices else min(m, n)
     return [TensorSpec(batch + (m, k), x.dtype), TensorSpec(batch + (k, n), x.dtype)]
 

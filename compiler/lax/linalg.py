@@ -4,8 +4,8 @@
 `mlax.eig`, `mlax.schur`, `mlax.geqrf`, `mlax.householder_product`).
 
 Leading dims are batch dims and the last two a matrix, as in JAX; float32 and float64, and
-for `lu`, `triangular_solve`, `eigh`, `svd`, `eig`, `schur`, `geqrf` and
-`householder_product` complex64 and complex128 too (`eig`'s results are
+for `lu`, `triangular_solve`, `qr` (without pivoting), `eigh`, `svd`, `eig`, `schur`,
+`geqrf` and `householder_product` complex64 and complex128 too (`eig`'s results are
 complex). `lu_pivots_to_permutation` is a loop of swaps over lax ops.
 Options JAX has and mlax does not (eigenvalue subsets, SVD algorithms) raise
 NotImplementedError; `conjugate_a` conjugates a complex `a` (no effect on real matrices)."""
@@ -85,7 +85,7 @@ def triangular_solve(a, b, *, left_side: bool = False, lower: bool = False,
 
 def qr(x, *, pivoting: bool = False, full_matrices: bool = True, use_magma=None):
     """(q, r) with x = q r; with pivoting (q, r, p), x[..., p] = q r (LAPACK's geqp3)."""
-    _float_matrix(x, "qr")
+    _float_matrix(x, "qr", complex_ok=not pivoting)
     if pivoting:
         return tuple(bind("mlax.qr_pivoted", x, full_matrices=bool(full_matrices)))
     return tuple(bind("mlax.qr", x, full_matrices=bool(full_matrices)))

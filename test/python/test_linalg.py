@@ -71,6 +71,8 @@ OP_ROWS = [
        lambda x, f=f: JL.svd(x, full_matrices=f), s, _m) for s in RECT for f in (True, False)],
     *[("svd_s", lambda x: L.svd(x, compute_uv=False), lambda x: JL.svd(x, compute_uv=False), s, _m)
       for s in RECT],
+    *[(f"qr_complex_full{f}", lambda x, f=f: L.qr(x, full_matrices=f),
+       lambda x, f=f: JL.qr(x, full_matrices=f), s, _c) for s in RECT for f in (True, False)],
     *[(f"svd_complex_full{f}", lambda x, f=f: L.svd(x, full_matrices=f),
        lambda x, f=f: JL.svd(x, full_matrices=f), s, _c) for s in RECT for f in (True, False)],
     *[(f"eig_{left}{right}",
@@ -284,6 +286,8 @@ FRONT_ROWS = [
     ("eigh", lambda m, s: tuple(m.linalg.eigh(S))),
     ("eigh_U", lambda m, s: tuple(m.linalg.eigh(S, UPLO="U"))),
     ("eigvalsh", lambda m, s: m.linalg.eigvalsh(S)),
+    ("complex_qr", lambda m, s: (tuple(m.linalg.qr(A[:, :3] + 1j * S[:, :3])),
+                                 m.linalg.qr(A + 1j * S, mode="r"), s.qr(A[:3] - 1j * S[:3]))),
     ("complex_svd_consumers", lambda m, s: (
         m.linalg.svdvals(A[:, :3] + 1j * S[:, :3]), m.linalg.pinv(A[:, :3] - 2j * S[:, :3]),
         m.linalg.lstsq(A[:, :3] + 1j * S[:, :3], B - 1j * B)[:2],
@@ -436,6 +440,15 @@ def test_hermitian_eigh_grads_match_jax_and_finite_differences(x64):
     z = rng.uniform(-1, 1, (3, 3)) + 1j * rng.uniform(-1, 1, (3, 3))
     check_grads(lambda a: jnp.linalg.eigvalsh(a + 4 * jnp.eye(3)) * jnp.arange(1.0, 4.0), (z,),
                 order=1, modes=("rev",), atol=1e-4, rtol=1e-4)
+
+
+def test_complex_qr_jvp_matches_jax():
+    a, t = (A[:, :3] + 1j * S[:, :3]).astype(np.complex64), (S[:, :3] - 1j * A[:, :3]).astype(np.complex64)
+    for x, dx in ((a, t), (a[:3], t[:3])):
+        _close(mlax.jvp(jnp.linalg.qr, (x,), (dx,))[1], jax.jvp(J.linalg.qr, (x,), (dx,))[1],
+               rtol=1e-3, atol=1e-5)
+    with pytest.raises(NotImplementedError, match="reverse-mode derivative of 'mlax.qr'"):
+        mlax.grad(lambda y: jnp.sum(jnp.abs(jnp.linalg.qr(y)[1])))(a)
 
 
 def test_complex_svd_derivatives_match_jax():

@@ -347,7 +347,7 @@ def _qr_rule(op, pivoting=False):
         outs = [_eye(q_spec), filled(r_spec, 0)]
         return outs + [filled(op.out_specs[2], 0)] if pivoting else outs   # JAX's zeros
     geqrf = _routine(op, "geqp3" if pivoting else "geqrf", x.dtype)
-    orgqr = _routine(op, "orgqr", x.dtype)
+    orgqr = _routine(op, "ungqr" if x.dtype.kind == "c" else "orgqr", x.dtype)
     a = _column_major(op.operands[0], x, count)
     tau = _memref((count, k), x.dtype)
     lwork = _lapack_int(max(m, n) * 64 + 2 * n + 1, "qr's workspace")

@@ -222,10 +222,14 @@ def _qr_check(ctx):
 
 
 def _qr_tangents(ctx, q, r, dx):
+    """For complex matrices JAX's rule: Q^H for Q^T, and do's diagonal i im(Z)."""
     d = _trsm(ctx, r, dx, left_side=False, lower=False)
-    z = _mm(ctx, _mT(ctx, q), d)
+    z = _mm(ctx, _conj(ctx, _mT(ctx, q)), d)
     low = _tril(ctx, z, -1)
-    do = ctx.sub(low, _mT(ctx, low))
+    do = ctx.sub(low, _conj(ctx, _mT(ctx, low)))
+    if is_complex(z):
+        im = ctx.sub(z, ctx.convert_element_type(ctx.real(z), new_dtype=spec(z).dtype))
+        do = ctx.add(do, ctx.mul(im, _eye_like(ctx, z)))
     dq = ctx.add(_mm(ctx, q, ctx.sub(do, z)), d)
     dr = _mm(ctx, ctx.sub(z, do), r)
     return dq, dr
@@ -249,6 +253,10 @@ def _qr_jvp(ctx, ts):
 
 def _qr_vjp(ctx, cts):
     _qr_check(ctx)
+    if is_complex(ctx.args[0]):
+        raise PassNotImplementedError(
+            f"the reverse-mode derivative of '{ctx.op_name}' of a complex matrix is not "
+            "implemented in mlax (jvp / jacfwd have it)", at=ctx.op)
     q, r = ctx.outs
     return [_qr_cotangent(ctx, q, r, cts[0], cts[1])]
 
