@@ -256,6 +256,17 @@ irdl.dialect @mlax {
     irdl.operands(x: %t0, update: %t1, indices: variadic %t2)
     irdl.results(out: %t0)
   }
+  irdl.operation @eig {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %t2 = irdl.base "!builtin.tensor"
+    %t3 = irdl.base "!builtin.tensor"
+    %a_compute_left = irdl.base "#builtin.integer"
+    %a_compute_right = irdl.base "#builtin.integer"
+    irdl.attributes {"compute_left" = %a_compute_left, "compute_right" = %a_compute_right}
+    irdl.operands(x: %t0)
+    irdl.results(w: %t1, vl: %t2, vr: %t3)
+  }
   irdl.operation @eigh {
     %t0 = irdl.base "!builtin.tensor"
     %t1 = irdl.base "!builtin.tensor"
@@ -341,11 +352,24 @@ irdl.dialect @mlax {
     irdl.operands(lhs: %t0, rhs: %t0)
     irdl.results(out: %t1)
   }
+  irdl.operation @geqrf {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %t2 = irdl.base "!builtin.tensor"
+    irdl.operands(x: %t0)
+    irdl.results(a: %t1, taus: %t2)
+  }
   irdl.operation @gt {
     %t0 = irdl.base "!builtin.tensor"
     %t1 = irdl.base "!builtin.tensor"
     irdl.operands(lhs: %t0, rhs: %t0)
     irdl.results(out: %t1)
+  }
+  irdl.operation @householder_product {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    irdl.operands(a: %t0, taus: %t1)
+    irdl.results(out: %t0)
   }
   irdl.operation @imag {
     %t0 = irdl.base "!builtin.tensor"
@@ -484,6 +508,16 @@ irdl.dialect @mlax {
     irdl.operands(x: %t0)
     irdl.results(q: %t1, r: %t2)
   }
+  irdl.operation @qr_pivoted {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %t2 = irdl.base "!builtin.tensor"
+    %t3 = irdl.base "!builtin.tensor"
+    %a_full_matrices = irdl.base "#builtin.integer"
+    irdl.attributes {"full_matrices" = %a_full_matrices}
+    irdl.operands(x: %t0)
+    irdl.results(q: %t1, r: %t2, p: %t3)
+  }
   irdl.operation @real {
     %t0 = irdl.base "!builtin.tensor"
     %t1 = irdl.base "!builtin.tensor"
@@ -596,6 +630,15 @@ irdl.dialect @mlax {
     irdl.attributes {"kind" = %a_kind, "update_window_dims" = %a_update_window_dims, "inserted_window_dims" = %a_inserted_window_dims, "scatter_dims_to_operand_dims" = %a_scatter_dims_to_operand_dims, "operand_batching_dims" = %a_operand_batching_dims, "scatter_indices_batching_dims" = %a_scatter_indices_batching_dims, "mode" = %a_mode}
     irdl.operands(operand: %t0, indices: %t1, updates: %t2)
     irdl.results(out: %t0)
+  }
+  irdl.operation @schur {
+    %t0 = irdl.base "!builtin.tensor"
+    %t1 = irdl.base "!builtin.tensor"
+    %t2 = irdl.base "!builtin.tensor"
+    %a_compute_schur_vectors = irdl.base "#builtin.integer"
+    irdl.attributes {"compute_schur_vectors" = %a_compute_schur_vectors}
+    irdl.operands(x: %t0)
+    irdl.results(t: %t1, vs: %t2)
   }
   irdl.operation @select {
     %t0 = irdl.base "!builtin.tensor"

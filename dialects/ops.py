@@ -136,14 +136,16 @@ def complex_dtype(dtype) -> np.dtype:
     return np.dtype(np.complex128 if np.dtype(dtype) == np.float64 else np.complex64)
 
 
-# The elementwise, reduction and cumulative ops that take complex operands (JAX's set, less
-# the inverse trigonometric and hyperbolic functions mlax does not lower for complex yet).
-# abs of a complex number is real; comparisons are eq and ne only, as in JAX.
+# The elementwise, reduction and cumulative ops that take complex operands (JAX's set).
+# abs of a complex number is real; comparisons are eq and ne only, as in JAX; max, min and
+# their reductions and scans, and sort, order complex numbers lexicographically (real part
+# first), as JAX's lowerings do.
 COMPLEX_OK = {"neg", "abs", "sign", "exp", "exp2", "log", "log1p", "expm1", "tanh", "logistic",
-              "sin", "cos", "tan",
-              "sinh", "cosh", "sqrt", "rsqrt", "stop_gradient", "copy",
+              "sin", "cos", "tan", "asin", "acos", "atan",
+              "sinh", "cosh", "asinh", "acosh", "atanh", "sqrt", "rsqrt", "stop_gradient", "copy",
               "add", "sub", "mul", "div", "pow", "eq", "ne", "integer_pow",
-              "reduce_sum", "reduce_prod", "cumsum", "cumprod"}
+              "reduce_sum", "reduce_prod", "cumsum", "cumprod",
+              "max", "min", "reduce_max", "reduce_min", "cummax", "cummin", "sort"}
 
 
 def _check_complex(name, specs):
@@ -608,13 +610,15 @@ def _threefry(specs):
 
 # ---------------------------------------------------------------------------------------
 # Linear algebra (JAX's lax.linalg primitives): leading dims are batch dims, the last two
-# a matrix; float32 and float64 only.
+# a matrix; float32 and float64 (lu, triangular_solve, qr, eigh, svd, eig, schur, geqrf and
+# householder_product: complex64 and complex128 too).
 
-def _matrix(name, x, square=False):
+def _matrix(name, x, square=False, complex_ok=False):
     if len(x.shape) < 2:
         _fail(f"mlax.{name} needs a matrix or a batch of matrices, got {x}")
-    if x.dtype not in (np.float32, np.float64):
-        _fail(f"mlax.{name} supports float32 and float64, got {x}")
+    if x.dtype not in (np.float32, np.float64) and not (complex_ok and _is_complex(x.dtype)):
+        _fail(f"mlax.{name} supports float32 and float64{', complex64 and complex128' * complex_ok}"
+              f", got {x}")
     if square and x.shape[-1] != x.shape[-2]:
         _fail(f"mlax.{name} needs square matrices, got {x}")
     return x.shape[:-2], x.shape[-2], x.shape[-1]
@@ -631,7 +635,7 @@ def _cholesky(specs):
 def _lu(specs):
     """LU with partial pivoting: L (unit, below the diagonal) and U packed in `lu`; int32 `pivots` (row i swapped with pivots[i]) and the row `permutation` they make"""
     x = specs[0]
-    batch, m, n = _matrix("lu", x)
+    batch, m, n = _matrix("lu", x, complex_ok=True)
     i32 = np.dtype(np.int32)
     return [x, TensorSpec(batch + (min(m, n),), i32), TensorSpec(batch + (m,), i32)]
 
@@ -641,8 +645,8 @@ def _lu(specs):
 def _triangular_solve(specs, left_side, lower, transpose_a, unit_diagonal):
     """x with op(a) x = b (left_side) or x op(a) = b, op(a) = a or a^T; only the triangle of a named by `lower` is read"""
     a, b = specs
-    batch, m, _ = _matrix("triangular_solve", a, square=True)
-    bbatch, bm, bn = _matrix("triangular_solve", b)
+    batch, m, _ = _matrix("triangular_solve", a, square=True, complex_ok=True)
+    bbatch, bm, bn = _matrix("triangular_solve", b, complex_ok=True)
     if a.dtype != b.dtype or batch != bbatch or (bm if left_side else bn) != m:
         _fail(f"mlax.triangular_solve: a {a} does not fit b {b} "
               f"({'left' if left_side else 'right'} side)")
@@ -653,27 +657,79 @@ def _triangular_solve(specs, left_side, lower, transpose_a, unit_diagonal):
 def _qr(specs, full_matrices):
     """x = q r, q with orthonormal columns (m x m when full_matrices, else m x min(m, n)), r upper triangular"""
     x = specs[0]
-    batch, m, n = _matrix("qr", x)
+    batch, m, n = _matrix("qr", x, complex_ok=True)
     k = m if full_matrices else min(m, n)
     return [TensorSpec(batch + (m, k), x.dtype), TensorSpec(batch + (k, n), x.dtype)]
 
 
+@defop("qr_pivoted", ["x"], results=("q", "r", "p"), attrs={"full_matrices": "bool"})
+def _qr_pivoted(specs, full_matrices):
+    """QR with column pivoting (LAPACK's geqp3): x[..., p] = q r, |diag r| non-increasing, p an int32 permutation of the columns; q and r as qr gives them"""
+    x = specs[0]
+    batch, m, n = _matrix("qr_pivoted", x)
+    k = m if full_matrices else min(m, n)
+    return [TensorSpec(batch + (m, k), x.dtype), TensorSpec(batch + (k, n), x.dtype),
+            TensorSpec(batch + (n,), np.dtype(np.int32))]
+
+
+@defop("schur", ["x"], results=("t", "vs"), attrs={"compute_schur_vectors": "bool"})
+def _schur(specs, compute_schur_vectors):
+    """the Schur form t (upper triangular; for a real matrix quasi-upper-triangular, with 2 x 2 blocks for complex conjugate pairs) and the unitary Schur vectors vs with x = vs t vs^H (LAPACK's gees, unsorted); vs has no columns without compute_schur_vectors; NaN where the solver fails"""
+    x = specs[0]
+    batch, n, _ = _matrix("schur", x, square=True, complex_ok=True)
+    return [x, TensorSpec(batch + (n, n if compute_schur_vectors else 0), x.dtype)]
+
+
+@defop("geqrf", ["x"], results=("a", "taus"))
+def _geqrf(specs):
+    """LAPACK's geqrf: QR as Householder reflectors, R on and above the diagonal of `a`, the reflectors' vectors below it (unit leading entries implied) and their scalar factors `taus` (min(m, n))"""
+    x = specs[0]
+    batch, m, n = _matrix("geqrf", x, complex_ok=True)
+    return [x, TensorSpec(batch + (min(m, n),), x.dtype)]
+
+
+@defop("householder_product", ["a", "taus"], same=[["a", "out"]])
+def _householder_product(specs):
+    """the first n columns of the product of the k Householder reflectors stored below the diagonal of `a` (m x n, m >= n) with scalar factors `taus` (k <= n): LAPACK's orgqr / ungqr"""
+    a, taus = specs
+    batch, m, n = _matrix("householder_product", a, complex_ok=True)
+    if m < n:
+        _fail(f"mlax.householder_product needs at least as many rows as columns, got {a}")
+    if (len(taus.shape) != len(a.shape) - 1 or taus.shape[:-1] != batch
+            or taus.shape[-1] > n or taus.dtype != a.dtype):
+        _fail(f"mlax.householder_product: taus {taus} does not fit a {a} "
+              f"(needs {np.dtype(a.dtype).name}[{', '.join(map(str, batch + ('k',)))}], k <= {n})")
+    return [a]
+
+
 @defop("eigh", ["x"], results=("v", "w"), attrs={"lower": "bool"})
 def _eigh(specs, lower):
-    """eigenvectors (columns of v) and ascending eigenvalues w of a symmetric matrix, from its lower (or upper) triangle; NaN where the solver fails"""
+    """eigenvectors (columns of v) and ascending eigenvalues w (real) of a symmetric or Hermitian matrix, from its lower (or upper) triangle; NaN where the solver fails"""
     x = specs[0]
-    batch, n, _ = _matrix("eigh", x, square=True)
-    return [x, TensorSpec(batch + (n,), x.dtype)]
+    batch, n, _ = _matrix("eigh", x, square=True, complex_ok=True)
+    return [x, TensorSpec(batch + (n,), real_dtype(x.dtype) if _is_complex(x.dtype) else x.dtype)]
+
+
+@defop("eig", ["x"], results=("w", "vl", "vr"),
+       attrs={"compute_left": "bool", "compute_right": "bool"})
+def _eig(specs, compute_left, compute_right):
+    """eigenvalues w and left (vl) and right (vr) eigenvectors, as columns, of a general square matrix (LAPACK's geev: each eigenvector of unit 2-norm, its largest component real), all complex; an eigenvector result not asked for (compute_left / compute_right false) has no columns; NaN where the solver fails"""
+    x = specs[0]
+    batch, n, _ = _matrix("eig", x, square=True, complex_ok=True)
+    c = complex_dtype(real_dtype(x.dtype) if _is_complex(x.dtype) else x.dtype)
+    return [TensorSpec(batch + (n,), c), TensorSpec(batch + (n, n if compute_left else 0), c),
+            TensorSpec(batch + (n, n if compute_right else 0), c)]
 
 
 @defop("svd", ["x"], results=("s", "u", "vt"), attrs={"full_matrices": "bool"})
 def _svd(specs, full_matrices):
-    """x = u diag(s) vt, s descending; u m x m and vt n x n when full_matrices, else m x k and k x n (k = min(m, n)); NaN where the solver fails"""
+    """x = u diag(s) vt, s descending (real); u m x m and vt n x n when full_matrices, else m x k and k x n (k = min(m, n)); NaN where the solver fails"""
     x = specs[0]
-    batch, m, n = _matrix("svd", x)
+    batch, m, n = _matrix("svd", x, complex_ok=True)
     k = min(m, n)
     uc, vr = (m, n) if full_matrices else (k, k)
-    return [TensorSpec(batch + (k,), x.dtype), TensorSpec(batch + (m, uc), x.dtype),
+    s_dtype = real_dtype(x.dtype) if _is_complex(x.dtype) else x.dtype
+    return [TensorSpec(batch + (k,), s_dtype), TensorSpec(batch + (m, uc), x.dtype),
             TensorSpec(batch + (vr, n), x.dtype)]
 
 

@@ -1,10 +1,14 @@
 """mlax.lax.linalg: JAX's linear algebra primitives (jax.lax.linalg), one mlax op each
-(`mlax.cholesky`, `mlax.lu`, `mlax.triangular_solve`, `mlax.qr`, `mlax.eigh`, `mlax.svd`).
+(`mlax.cholesky`, `mlax.lu`, `mlax.triangular_solve`, `mlax.qr`, `mlax.qr_pivoted`,
+`mlax.eigh`, `mlax.svd`,
+`mlax.eig`, `mlax.schur`, `mlax.geqrf`, `mlax.householder_product`).
 
-Leading dims are batch dims and the last two a matrix, as in JAX; float32 and float64 only
-(mlax has no complex dtypes). `lu_pivots_to_permutation` is a loop of swaps over lax ops.
-Options JAX has and mlax does not (pivoted QR, eigenvalue subsets, SVD algorithms) raise
-NotImplementedError; `conjugate_a` has no effect on real matrices."""
+Leading dims are batch dims and the last two a matrix, as in JAX; float32 and float64, and
+for `lu`, `triangular_solve`, `qr` (without pivoting), `eigh`, `svd`, `eig`, `schur`,
+`geqrf` and `householder_product` complex64 and complex128 too (`eig`'s results are
+complex). `lu_pivots_to_permutation` is a loop of swaps over lax ops.
+Options JAX has and mlax does not (eigenvalue subsets, SVD algorithms) raise
+NotImplementedError; `conjugate_a` conjugates a complex `a` (no effect on real matrices)."""
 from __future__ import annotations
 
 import numpy as np
@@ -15,15 +19,18 @@ from mlax.lax import primitives as _lax
 from mlax.lax.control_flow import fori_loop
 
 
-def _float_matrix(x, what, square=False):
+def _float_matrix(x, what, square=False, complex_ok=False):
     aval = _lax.aval(x)
     if aval.ndim < 2:
         raise ValueError(f"{what} requires a matrix (an array of rank >= 2), got shape {aval.shape}")
     if square and aval.shape[-1] != aval.shape[-2]:
         raise ValueError(f"{what} requires square matrices, got shape {aval.shape}")
-    if np.dtype(aval.dtype) not in (np.float32, np.float64):
-        raise TypeError(f"{what} supports float32 and float64 arrays, got {np.dtype(aval.dtype).name}"
-                        + (" (mlax has no complex numbers yet)" if np.dtype(aval.dtype).kind == "c"
+    kind = np.dtype(aval.dtype).kind
+    if not (np.dtype(aval.dtype) in (np.float32, np.float64) or (complex_ok and kind == "c")):
+        raise TypeError(f"{what} supports float32 and float64"
+                        f"{', complex64 and complex128' if complex_ok else ''} arrays, got "
+                        f"{np.dtype(aval.dtype).name}"
+                        + (f" (mlax's {what} does not take complex matrices yet)" if kind == "c"
                            else ""))
     return aval
 
@@ -34,10 +41,13 @@ def _mT(x):
 
 
 def symmetrize(x):
-    """(x + x^T) / 2 over the last two dims."""
+    """(x + x^H) / 2 over the last two dims (x^T for real x)."""
     aval = _lax.aval(x)
     half = _lax.broadcast_in_dim(np.asarray(0.5, aval.dtype), aval.shape, ())
-    return _lax.mul(_lax.add(x, _mT(x)), half)
+    xt = _mT(x)
+    if np.dtype(aval.dtype).kind == "c":
+        xt = _lax.conj(xt)
+    return _lax.mul(_lax.add(x, xt), half)
 
 
 def cholesky(x, *, symmetrize_input: bool = True):
@@ -50,7 +60,7 @@ def cholesky(x, *, symmetrize_input: bool = True):
 
 def lu(x):
     """(lu, pivots, permutation): LU decomposition with partial pivoting, P x = L U."""
-    _float_matrix(x, "lu")
+    _float_matrix(x, "lu", complex_ok=True)
     return tuple(bind("mlax.lu", x))
 
 
@@ -58,7 +68,7 @@ def triangular_solve(a, b, *, left_side: bool = False, lower: bool = False,
                      transpose_a: bool = False, conjugate_a: bool = False,
                      unit_diagonal: bool = False):
     """x with op(a) x = b (left_side) or x op(a) = b, a triangular (op: transpose_a)."""
-    _float_matrix(a, "triangular_solve", square=True)
+    _float_matrix(a, "triangular_solve", square=True, complex_ok=True)
     b_aval = _lax.aval(b)
     if b_aval.ndim == _lax.aval(a).ndim - 1:   # vectors b, as JAX accepts them
         as_matrix = b_aval.shape + (1,) if left_side else b_aval.shape[:-1] + (1, b_aval.shape[-1])
@@ -66,25 +76,28 @@ def triangular_solve(a, b, *, left_side: bool = False, lower: bool = False,
                              transpose_a=transpose_a, conjugate_a=conjugate_a,
                              unit_diagonal=unit_diagonal)
         return _lax.reshape(x, b_aval.shape)
-    _float_matrix(b, "triangular_solve")
+    _float_matrix(b, "triangular_solve", complex_ok=True)
+    if conjugate_a and np.dtype(_lax.aval(a).dtype).kind == "c":
+        a = _lax.conj(a)
     return bind("mlax.triangular_solve", a, b, left_side=bool(left_side), lower=bool(lower),
                 transpose_a=bool(transpose_a), unit_diagonal=bool(unit_diagonal))
 
 
 def qr(x, *, pivoting: bool = False, full_matrices: bool = True, use_magma=None):
-    """(q, r) with x = q r."""
+    """(q, r) with x = q r; with pivoting (q, r, p), x[..., p] = q r (LAPACK's geqp3)."""
+    _float_matrix(x, "qr", complex_ok=not pivoting)
     if pivoting:
-        raise NotImplementedError("mlax.lax.linalg.qr does not implement pivoting=True")
-    _float_matrix(x, "qr")
+        return tuple(bind("mlax.qr_pivoted", x, full_matrices=bool(full_matrices)))
     return tuple(bind("mlax.qr", x, full_matrices=bool(full_matrices)))
 
 
 def eigh(x, *, lower: bool = True, symmetrize_input: bool = True, sort_eigenvalues: bool = True,
          subset_by_index=None):
-    """(v, w): eigenvectors (columns of v) and ascending eigenvalues of symmetric matrices."""
+    """(v, w): eigenvectors (columns of v) and ascending (real) eigenvalues of symmetric or
+    Hermitian matrices."""
     if subset_by_index is not None:
         raise NotImplementedError("mlax.lax.linalg.eigh does not implement subset_by_index")
-    _float_matrix(x, "eigh", square=True)
+    _float_matrix(x, "eigh", square=True, complex_ok=True)
     if symmetrize_input:
         x = symmetrize(x)
     return tuple(bind("mlax.eigh", x, lower=bool(lower)))
@@ -97,9 +110,65 @@ def svd(x, *, full_matrices: bool = True, compute_uv: bool = True, subset_by_ind
         raise NotImplementedError("mlax.lax.linalg.svd does not implement subset_by_index")
     if algorithm is not None:
         raise NotImplementedError("mlax.lax.linalg.svd does not implement the algorithm option")
-    _float_matrix(x, "svd")
+    _float_matrix(x, "svd", complex_ok=True)
     s, u, vt = bind("mlax.svd", x, full_matrices=bool(full_matrices) and bool(compute_uv))
     return (u, s, vt) if compute_uv else s
+
+
+def eig(x, *, compute_left_eigenvectors: bool = True, compute_right_eigenvectors: bool = True,
+        enable_eigvec_derivs: bool = False, implementation=None, use_magma=None):
+    """[w, vl, vr] (vl, vr only where asked for): the eigenvalues and left and right
+    eigenvectors (columns) of general square matrices, complex, as LAPACK's geev gives them."""
+    if enable_eigvec_derivs:
+        raise NotImplementedError("mlax.lax.linalg.eig does not implement enable_eigvec_derivs "
+                                  "(derivatives of eigenvectors)")
+    aval = _lax.aval(x)
+    if aval.ndim < 2:
+        raise ValueError(f"eig requires a matrix (an array of rank >= 2), got shape {aval.shape}")
+    if aval.shape[-1] != aval.shape[-2]:
+        raise ValueError(f"The input to eig must be a square matrix. Got shape {aval.shape[-2:]}.")
+    if np.dtype(aval.dtype).kind not in "fc":
+        raise TypeError(f"eig supports float and complex arrays, got {np.dtype(aval.dtype).name}")
+    w, vl, vr = bind("mlax.eig", x, compute_left=bool(compute_left_eigenvectors),
+                     compute_right=bool(compute_right_eigenvectors))
+    return [w] + [vl] * bool(compute_left_eigenvectors) + [vr] * bool(compute_right_eigenvectors)
+
+
+def schur(x, *, compute_schur_vectors: bool = True, sort_eig_vals: bool = False,
+          select_callable=None):
+    """(t, vs) with x = vs t vs^H, t the (quasi-)upper-triangular Schur form; (t,) alone
+    without compute_schur_vectors. LAPACK's gees, unsorted (JAX ignores the sort options)."""
+    _float_matrix(x, "schur", square=True, complex_ok=True)
+    t, vs = bind("mlax.schur", x, compute_schur_vectors=bool(compute_schur_vectors))
+    return (t, vs) if compute_schur_vectors else (t,)
+
+
+def geqrf(a):
+    """(a_out, taus): QR as LAPACK's geqrf packs it, R on and above the diagonal of a_out, the
+    Householder reflectors below it with scalar factors taus."""
+    _float_matrix(a, "geqrf", complex_ok=True)
+    return tuple(bind("mlax.geqrf", a))
+
+
+def householder_product(a, taus):
+    """The first n columns of the product of the Householder reflectors stored below the
+    diagonal of a (m x n, m >= n) with scalar factors taus (..., k), k <= n."""
+    aval = _float_matrix(a, "householder_product", complex_ok=True)
+    m, n = aval.shape[-2:]
+    if m < n:
+        raise ValueError("The first argument to householder_product must have at least as many "
+                         f"rows as columns, got shape {aval.shape[-2:]}")
+    t = _lax.aval(taus)
+    if t.ndim != aval.ndim - 1 or t.shape[:-1] != aval.shape[:-2]:
+        raise ValueError(f"householder_product: taus of shape {t.shape} do not fit a of shape "
+                         f"{aval.shape}")
+    if t.shape[-1] > min(m, n):
+        raise ValueError("The second argument to householder_product must not have more rows "
+                         "than the minimum of the first argument's rows and columns.")
+    if np.dtype(t.dtype) != np.dtype(aval.dtype):
+        raise TypeError(f"householder_product: taus ({np.dtype(t.dtype).name}) must have a's "
+                        f"dtype ({np.dtype(aval.dtype).name})")
+    return bind("mlax.householder_product", a, taus)
 
 
 def lu_pivots_to_permutation(pivots, permutation_size: int):

@@ -18,7 +18,8 @@ from mlax.numpy._util import _arr, _axis, _check_arraylike, _is_float, _promote,
 from mlax.numpy._shapes import (_broadcast, _flat_or_axis, broadcast_to, concatenate, flip, ravel,
                                 reshape)
 from mlax.numpy._creation import asarray, full, full_like, ones, zeros
-from mlax.numpy._ufuncs import _where3, greater_equal, isnan, logical_and, logical_not, not_equal
+from mlax.numpy._ufuncs import (_where3, greater_equal, isnan, less, less_equal, logical_and,
+                               logical_not, not_equal)
 from mlax.numpy._reductions import any, cumsum, sum
 from mlax.numpy._index_routines import take, take_along_axis
 
@@ -88,7 +89,9 @@ def searchsorted(a, v, side="left", sorter=None, *, method="scan"):
     idt = core.default_int()
     if n == 0:
         return zeros(v.shape, idt)
-    go_right = (lambda am, x: lax.le(am, x)) if side == "right" else (lambda am, x: lax.lt(am, x))
+    # complex numbers compare lexicographically (jnp.less), as JAX's searchsorted orders them
+    le, lt = (less_equal, less) if a.dtype.kind == "c" else (lax.le, lax.lt)
+    go_right = (lambda am, x: le(am, x)) if side == "right" else (lambda am, x: lt(am, x))
     if method == "compare_all":
         cmp = go_right(lax.broadcast_in_dim(a, v.shape + (n,), (v.ndim,)),
                        lax.broadcast_in_dim(v, v.shape + (n,), tuple(range(v.ndim))))

@@ -31,6 +31,9 @@ _QUANTILE_METHODS = ("linear", "lower", "higher", "midpoint", "nearest")
 
 def _quantile(a, q, axis, method, keepdims, ignore_nan):
     a = _float_args(a)[0]
+    if a.dtype.kind == "c":
+        raise ValueError("quantile does not support complex input, as the operation is poorly "
+                         "defined.")
     q = _arr(q).astype(a.dtype)
     if method not in _QUANTILE_METHODS:
         raise ValueError(f"quantile: method {method!r} is not supported (use one of {_QUANTILE_METHODS})")

@@ -72,10 +72,23 @@ def fmin(x1, x2):
 
 equal = _binary_fn(lax.eq, "equal")
 not_equal = _binary_fn(lax.ne, "not_equal")
-less = _binary_fn(lax.lt, "less")
-less_equal = _binary_fn(lax.le, "less_equal")
-greater = _binary_fn(lax.gt, "greater")
-greater_equal = _binary_fn(lax.ge, "greater_equal")
+def _comparison_fn(prim, name):
+    """An ordering comparison; complex numbers compare lexicographically (real parts, then
+    imaginary parts where the real parts are equal), as jax.numpy compares them."""
+    def f(x, y):
+        x, y = _broadcast(*_promote(x, y))
+        if _dt(x).kind == "c":
+            rx, ry = lax.real(x), lax.real(y)
+            return lax.select(lax.eq(rx, ry), prim(lax.imag(x), lax.imag(y)), prim(rx, ry))
+        return prim(x, y)
+    f.__name__ = name
+    return f
+
+
+less = _comparison_fn(lax.lt, "less")
+less_equal = _comparison_fn(lax.le, "less_equal")
+greater = _comparison_fn(lax.gt, "greater")
+greater_equal = _comparison_fn(lax.ge, "greater_equal")
 
 
 def negative(x):

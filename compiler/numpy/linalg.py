@@ -4,7 +4,8 @@ The decompositions are the ops of mlax.lax.linalg (LAPACK on CPU): `det`, `slogd
 `solve` and `inv` go through LU with partial pivoting, `lstsq`, `pinv`, `matrix_rank`,
 `cond` and the 2 / -2 / 'nuc' matrix norms through the SVD. The ops take leading batch
 dims, and have derivative and batching rules, so all of these run eagerly and under jit,
-grad and vmap. `eig` / `eigvals` (complex results) are not provided yet.
+grad and vmap. `eig` / `eigvals` are LAPACK's geev with complex results (eigenvalue
+derivatives only, as in JAX).
 """
 from __future__ import annotations
 
@@ -42,6 +43,12 @@ def _abs_sq(x):
     if _np.dtype(x.dtype).kind == "c":
         x = abs(x)
     return x * x
+
+
+def _ct(x):
+    """The conjugate transpose of the last two dims (the transpose for real x)."""
+    x = swapaxes(x, -1, -2)
+    return _ufuncs.conj(x) if x.dtype.kind == "c" else x
 
 
 def _batched(fn, x, core_ndim):
@@ -131,6 +138,11 @@ def norm(x, ord=None, axis=None, keepdims=False):
 
 
 # -- factorizations: the lax.linalg ops (LAPACK on CPU) -----------------------------------------
+
+class EigResult(NamedTuple):
+    eigenvalues: object
+    eigenvectors: object
+
 
 class EighResult(NamedTuple):
     eigenvalues: object
@@ -258,12 +270,26 @@ def cholesky(a, *, upper=False, symmetrize_input=True):
 
 def qr(a, mode="reduced"):
     a = _matrices(a, "qr")
-    if mode == "raw":
-        raise NotImplementedError("mlax.numpy.linalg.qr does not implement mode='raw'")
+    if mode == "raw":   # LAPACK's geqrf packing, transposed, as JAX returns it
+        h, taus = lax_linalg.geqrf(a)
+        return QRResult(swapaxes(h, -1, -2), taus)
     if mode not in ("reduced", "complete", "r"):
         raise ValueError(f"Unsupported QR decomposition mode '{mode}'")
     q, r = lax_linalg.qr(a, full_matrices=mode == "complete")
     return r if mode == "r" else QRResult(q, r)
+
+
+def eig(a):
+    """Eigenvalues and right eigenvectors (columns, unit 2-norm, largest component real) of
+    general square matrices, complex, as LAPACK's geev gives them."""
+    a = _square(a, "eig")
+    w, v = lax_linalg.eig(a, compute_left_eigenvectors=False)
+    return EigResult(w, v)
+
+
+def eigvals(a):
+    a = _square(a, "eigvals")
+    return lax_linalg.eig(a, compute_left_eigenvectors=False, compute_right_eigenvectors=False)[0]
 
 
 def eigh(a, UPLO=None, symmetrize_input=True):
@@ -291,9 +317,9 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False, subset_by_index
 
 
 def _hermitian_svd(a, compute_uv):
-    """The SVD of symmetric matrices from their eigendecomposition, as JAX computes it:
-    s = |w| in descending order (ties: the later eigenvalue first), u the eigenvectors in
-    that order, vh = (u * sign(w))^T."""
+    """The SVD of symmetric (Hermitian) matrices from their eigendecomposition, as JAX
+    computes it: s = |w| in descending order (ties: the later eigenvalue first), u the
+    eigenvectors in that order, vh = (u * sign(w))^H."""
     v, w = lax_linalg.eigh(a)
     s = abs(w)
     order = _shapes.flip(_sorting.argsort(s, axis=-1, stable=True), axis=-1)
@@ -302,7 +328,8 @@ def _hermitian_svd(a, compute_uv):
         return s
     sign = _take_along_axis(_ufuncs.sign(w), order, axis=-1)
     u = _take_along_axis(v, broadcast_to(order[..., None, :], v.shape), axis=-1)
-    return SVDResult(u, s, swapaxes(u * sign[..., None, :], -1, -2))
+    vh = swapaxes(u * sign[..., None, :].astype(u.dtype), -1, -2)
+    return SVDResult(u, s, _ufuncs.conj(vh) if vh.dtype.kind == "c" else vh)
 
 
 def svdvals(x, /):
@@ -322,9 +349,11 @@ def pinv(a, rtol=None, hermitian=False, *, rcond=None):
         return _creation.empty(a.shape[:-2] + (n, m), a.dtype)
     if rtol is None:
         rtol = 10.0 * _builtins.max(m, n) * float(finfo(a.dtype).eps)
+    if a.dtype.kind == "c":   # JAX's: the pseudo-inverse of conj(a), transposed
+        a = _ufuncs.conj(a)
     u, s, vh = svd(a, full_matrices=False, hermitian=hermitian)
-    cutoff = _creation.asarray(rtol, a.dtype)[..., None] * s[..., 0:1]
-    s = where(s > cutoff, s, _np.inf)
+    cutoff = _creation.asarray(rtol, s.dtype)[..., None] * s[..., 0:1]
+    s = where(s > cutoff, s, _np.inf).astype(u.dtype)
     return _products.matmul(swapaxes(vh, -1, -2), swapaxes(u, -1, -2) / s[..., None])
 
 
@@ -355,7 +384,7 @@ def lstsq(a, b, rcond=None, *, numpy_resid=False):
         rank = sum(mask)
         safe_s = where(mask, s, 1).astype(a.dtype)
         s_inv = where(mask, 1 / safe_s, 0)[:, None]
-        x = _products.matmul(vt.T, s_inv * _products.matmul(u.T, b))
+        x = _products.matmul(_ct(vt), s_inv * _products.matmul(_ct(u), b))
     if numpy_resid and (int(rank) < n or m <= n):
         resid = _creation.empty((0,), a.dtype)
     else:

@@ -148,15 +148,27 @@ def eigh(a, b=None, lower=True, eigvals_only=False, overwrite_a=False, overwrite
 
 
 def qr(a, overwrite_a=False, lwork=None, mode="full", pivoting=False, check_finite=True):
-    if pivoting:
-        raise NotImplementedError("mlax.scipy.linalg.qr does not implement pivoting=True")
     if mode == "raw":
         raise NotImplementedError("mlax.scipy.linalg.qr does not implement mode='raw'")
     if mode not in ("full", "r", "economic"):
         raise ValueError(f"Unsupported QR decomposition mode '{mode}'")
     a, = _float_args(a)
+    if pivoting:
+        q, r, p = lax_linalg.qr(a, pivoting=True, full_matrices=mode != "economic")
+        return (r, p) if mode == "r" else (q, r, p)
     q, r = lax_linalg.qr(a, full_matrices=mode != "economic")
     return (r,) if mode == "r" else (q, r)
+
+
+def schur(a, output="real"):
+    """(T, Z) with a = Z T Z^H: LAPACK's gees; output="complex" for the triangular complex
+    form of a real matrix."""
+    if output not in ("real", "complex"):
+        raise ValueError(f"Expected 'output' to be either 'real' or 'complex', got {output=}.")
+    a, = _float_args(a)
+    if output == "complex" and a.dtype.kind != "c":
+        a = a.astype(np.complex128 if a.dtype == np.float64 else np.complex64)
+    return lax_linalg.schur(a)
 
 
 def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True,
@@ -178,10 +190,12 @@ def polar(a, side="right", *, method="qdwh", eps=None, max_iterations=None):
         raise ValueError("The input `a` must be a 2-D array.")
     u, s, vh = svd(a, full_matrices=False)
     unitary = jnp.matmul(u, vh)
+    s = s.astype(a.dtype)
+    ct = (lambda x: jnp.conj(_T(x))) if a.dtype.kind == "c" else _T
     if side == "right":
-        posdef = jnp.matmul(_T(vh) * s[None, :], vh)
+        posdef = jnp.matmul(ct(vh) * s[None, :], vh)
     else:
-        posdef = jnp.matmul(u * s[None, :], _T(u))
+        posdef = jnp.matmul(u * s[None, :], ct(u))
     return unitary, posdef
 
 

@@ -286,7 +286,8 @@ def _top_k_rule(ctx, args, dims, k):
 
 
 def _matrix_rule(ctx, args, dims, **attrs):
-    """Linear algebra ops (cholesky, lu, triangular_solve, qr, eigh, svd) take leading
+    """Linear algebra ops (cholesky, lu, triangular_solve, qr, qr_pivoted, eigh, svd, eig, schur, geqrf,
+    householder_product) take leading
     batch dims: every operand batched at axis 0."""
     args, _ = ctx.align(args, dims, at=0)
     outs = ctx.emit(ctx.op.name, args, **attrs)
@@ -457,7 +458,9 @@ BATCHING_RULES.update({
     "mlax.dot_general": _dot_general_rule,
     "mlax.top_k": _top_k_rule,
     **{f"mlax.{name}": _matrix_rule
-       for name in ("cholesky", "lu", "triangular_solve", "qr", "eigh", "svd")},
+       for name in ("cholesky", "lu", "triangular_solve", "qr", "qr_pivoted", "eigh", "svd", "eig",
+                    "schur", "geqrf",
+                    "householder_product")},
     "mlax.fft": _fft_rule,
     "mlax.dynamic_slice": _dynamic_slice_rule,
     "mlax.dynamic_update_slice": _dynamic_update_slice_rule,

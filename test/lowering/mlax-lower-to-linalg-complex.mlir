@@ -52,3 +52,39 @@ func.func @arith(%a: tensor<3xcomplex<f32>>, %b: tensor<3xcomplex<f32>>) -> (ten
   %3 = "mlax.dot_general"(%a, %b) {lhs_contracting_dimensions = array<i64: 0>, rhs_contracting_dimensions = array<i64: 0>, lhs_batch_dimensions = array<i64>, rhs_batch_dimensions = array<i64>} : (tensor<3xcomplex<f32>>, tensor<3xcomplex<f32>>) -> tensor<complex<f32>>
   return %1, %2, %3 : tensor<3xcomplex<f32>>, tensor<3xi1>, tensor<complex<f32>>
 }
+
+// -----
+
+// Tests that complex asin is Kahan's formula: square roots of 1 - z and 1 + z built from
+// the parts (the zero's sign kept: the imaginary part of 1 - z is -y), an atan2 and an
+// asinh of real parts, and the expansion at infinity selected beyond 1/eps.
+// CHECK-LABEL: func.func @asin
+// CHECK: %[[Y:.*]] = complex.im %{{.*}} : complex<f32>
+// CHECK: %[[NY:.*]] = arith.negf %[[Y]] : f32
+// CHECK: %[[OMZ:.*]] = complex.create %{{.*}}, %[[NY]] : complex<f32>
+// CHECK: complex.sqrt %[[OMZ]] : complex<f32>
+// CHECK: math.atan2
+// CHECK: math.asinh
+// CHECK: arith.cmpf ogt, %{{.*}}, %{{.*}} : f32
+// CHECK: math.copysign
+func.func @asin(%z: tensor<3xcomplex<f32>>) -> tensor<3xcomplex<f32>> {
+  %0 = "mlax.asin"(%z) : (tensor<3xcomplex<f32>>) -> tensor<3xcomplex<f32>>
+  return %0 : tensor<3xcomplex<f32>>
+}
+
+// -----
+
+// Tests that complex max picks x where its real part is greater, or the real parts are
+// equal and its imaginary part is greater (JAX's lexicographic order), else y.
+// CHECK-LABEL: func.func @max
+// CHECK: %[[RX:.*]] = complex.re %[[X:.*]] : complex<f32>
+// CHECK: %[[RY:.*]] = complex.re %[[Y:.*]] : complex<f32>
+// CHECK: %[[BYIM:.*]] = arith.cmpf ogt, %{{.*}}, %{{.*}} : f32
+// CHECK: %[[EQ:.*]] = arith.cmpf oeq, %[[RX]], %[[RY]] : f32
+// CHECK: %[[BYRE:.*]] = arith.cmpf ogt, %[[RX]], %[[RY]] : f32
+// CHECK: %[[PICK:.*]] = arith.select %[[EQ]], %[[BYIM]], %[[BYRE]] : i1
+// CHECK: arith.select %[[PICK]], %[[X]], %[[Y]] : complex<f32>
+func.func @max(%a: tensor<3xcomplex<f32>>, %b: tensor<3xcomplex<f32>>) -> tensor<3xcomplex<f32>> {
+  %0 = "mlax.max"(%a, %b) : (tensor<3xcomplex<f32>>, tensor<3xcomplex<f32>>) -> tensor<3xcomplex<f32>>
+  return %0 : tensor<3xcomplex<f32>>
+}

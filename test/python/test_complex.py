@@ -17,6 +17,10 @@ jnp = jax.numpy
 Z = np.array([1.5 - 0.7j, -0.3 + 2.0j, 0.25 + 0.1j, -1.2 - 0.4j], np.complex64)
 W = np.array([0.5 + 0.5j, 1.0 - 2.0j, -0.75 + 0.2j, 2.0 + 0.0j], np.complex64)
 X = np.array([0.5, -1.0, 2.0, 0.1], np.float32)
+# Rows of complex numbers with ties in the real parts (and whole ties), for the orderings.
+_R = np.random.default_rng(3)
+T1 = (_R.integers(-2, 3, (4, 7)) + 1j * _R.integers(-2, 3, (4, 7))).astype(np.complex64)
+T2 = (_R.integers(-2, 3, (4, 7)) + 1j * _R.integers(-2, 3, (4, 7))).astype(np.complex64)
 
 # (name, f(np_namespace, *args), args): each row runs eagerly, under jit and under vmap.
 VALUES = [
@@ -56,6 +60,27 @@ VALUES = [
     ("float_promotes", lambda n, a, b: a * b, (Z, X)),
     ("where", lambda n, a, b: n.where(n.real(a) > 0, a, b), (Z, W)),
     ("astype_float", lambda n, a: n.real(a.astype(n.complex64)) + 1, (X,)),
+    *[(f"{name}", lambda n, a, name=name: getattr(n, name)(a), (Z,))
+      for name in ("arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh")],
+    # Orderings: lexicographic (real parts, then imaginary parts), as JAX orders them.
+    ("maximum", lambda n, a, b: n.maximum(a, b), (T1, T2)),
+    ("minimum", lambda n, a, b: n.minimum(a, b), (T1, T2)),
+    ("lax_max_min", lambda n, a, b: ((jax.lax if n is jnp else lax).max(a, b),
+                                     (jax.lax if n is jnp else lax).min(a, b)), (T1, T2)),
+    ("fmax", lambda n, a, b: n.fmax(a, b), (T1, T2)),
+    ("max_min", lambda n, a: (n.max(a, axis=-1), n.min(a, axis=-1), n.ptp(a, axis=-1)), (T1,)),
+    ("nanmax", lambda n, a: n.nanmax(a, axis=-1), (T1,)),
+    ("sort", lambda n, a: n.sort(a, axis=-1), (T1,)),
+    ("argsort", lambda n, a: n.argsort(a, axis=-1, stable=True), (T1,)),
+    ("sort_complex", lambda n, a: n.sort_complex(a), (T1,)),
+    ("cummax", lambda n, a: (jax.lax if n is jnp else lax).cummax(a, axis=a.ndim - 1), (T1,)),
+    ("cummin_reverse", lambda n, a: (jax.lax if n is jnp else lax).cummin(
+        a, axis=a.ndim - 1, reverse=True), (T1,)),
+    ("comparisons", lambda n, a, b: (a < b, a <= b, n.greater(a, b), n.greater_equal(a, b)),
+     (T1, T2)),
+    ("searchsorted", lambda n, b: (n.searchsorted(n.sort(n.asarray(T1[0])), b),
+                                   n.searchsorted(n.sort(n.asarray(T1[0])), b, side="right")),
+     (T2,)),
 ]
 
 
@@ -151,12 +176,67 @@ def test_printing_and_conversion():
     assert str(mlax.typeof(z)) == str(jax.typeof(jnp.asarray(z._value))) == "complex64[2]"
 
 
-@pytest.mark.parametrize("f", [lambda a, b: a < b, lambda a, b: a >= b,
-                               lambda a, b: lax.max(a, b), lambda a, b: mnp.sort(a)])
-def test_ordering_raises(f):
-    z = mnp.asarray(Z)
+# Points on and around the branch cuts (signed zeros), tiny, huge and infinite parts.
+_EDGE = [0, 0.5, 1, 2, 1e-5, 1e-20, 1e5, 1e15, 1e30, np.inf]
+EDGE_POINTS = np.array(
+    [complex(s1 * a, s2 * b) for a in _EDGE for b in _EDGE for s1 in (1, -1) for s2 in (1, -1)]
+    + [complex(-0.0, 2), complex(0.0, -2), complex(2, -0.0), complex(-2, 0.0),
+       complex(-2, -0.0), complex(-0.0, -0.5), complex(np.nan, 1), complex(1, np.nan)]
+    + list(np.random.default_rng(5).standard_normal((100, 2)) @ [3, 3j]))
+
+
+def _parts_error(got, want, dtype):
+    """max over the parts of |got - want| / |want|, a part equal to want's (an infinity, a
+    signed zero's side) or NaN where want's is, counting 0."""
+    errs = []
+    for g, w in ((got.real, want.real), (got.imag, want.imag)):
+        with np.errstate(all="ignore"):
+            e = np.abs(g - w) / np.maximum(np.abs(want), np.finfo(dtype).tiny)
+        errs.append(np.where((g == w) | (np.isnan(g) & np.isnan(w)), 0, e))
+    return np.maximum(*errs)
+
+
+@pytest.mark.parametrize("name", ["arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh"])
+@pytest.mark.parametrize("dtype,tol", [(np.complex64, 2e-6), (np.complex128, 2e-15)])
+def test_inverse_functions_match_numpy_at_branch_cuts_and_extremes(name, dtype, tol, x64):
+    z = EDGE_POINTS.astype(dtype)
+    with np.errstate(all="ignore"):
+        want = getattr(np, name)(z.astype(np.complex128))
+    got = np.asarray(mlax.jit(getattr(mnp, name))(z))
+    assert got.dtype == dtype
+    err = _parts_error(got, want, dtype)
+    bad = np.flatnonzero(~(err < tol))
+    assert not len(bad), [(z[i], got[i], want[i]) for i in bad[:5]]
+
+
+@pytest.mark.parametrize("f", [lambda n, l, a: l.lt(a, a), lambda n, l, a: l.ge(a, a),
+                               lambda n, l, a: n.argmax(a), lambda n, l, a: n.argmin(a)])
+def test_ordering_raises_as_jax(f):
+    with pytest.raises(TypeError):
+        f(jnp, jax.lax, jnp.asarray(Z))
     with pytest.raises(TypeError, match="complex"):
-        f(z, z)
+        f(mnp, lax, mnp.asarray(Z))
+
+
+@pytest.mark.parametrize("f", [lambda n, l, a: l.top_k(a, 2), lambda n, l, a: n.median(a)])
+def test_complex_orderings_jax_refuses_raise_value_error(f):
+    with pytest.raises(ValueError, match="complex"):
+        f(jnp, jax.lax, jnp.asarray(Z))
+    with pytest.raises(ValueError, match="complex"):
+        f(mnp, lax, mnp.asarray(Z))
+
+
+@pytest.mark.parametrize("name,f", [
+    ("max", lambda n, l, a: n.sum(n.real(n.max(a, axis=1) * (1 + 2j)))),
+    ("maximum", lambda n, l, a: n.sum(n.abs(n.maximum(a, a[::-1])))),
+    ("sort", lambda n, l, a: n.sum(n.imag(n.sort(a, axis=1) * n.arange(7.0)))),
+    ("cummax", lambda n, l, a: n.sum(n.real(l.cummax(a, axis=1) * n.arange(7.0)))),
+])
+def test_ordering_grads_match_jax(name, f):
+    # ties in the real parts, none between whole numbers (where cummax's derivative differs)
+    t = (T1 + 0.01j * np.arange(T1.size).reshape(T1.shape)).astype(np.complex64)
+    want = jax.grad(lambda a: f(jnp, jax.lax, a))(jnp.asarray(t))
+    _close(mlax.grad(lambda a: f(mnp, lax, a))(mnp.asarray(t)), want, name)
 
 
 @pytest.mark.parametrize("name,error", [("floor", TypeError), ("ceil", TypeError),
@@ -200,6 +280,8 @@ REAL_LOSSES = [
 
 HOLOMORPHIC = [
     ("sin_z", lambda n, z: n.sin(z) * z),
+    ("inverse_trig", lambda n, z: n.arcsin(z) * n.arccos(z) + n.arctan(z) / (1 + z)),
+    ("inverse_hyperbolic", lambda n, z: n.arcsinh(z) + n.arccosh(z * 2) * n.arctanh(z / 3)),
     ("rational", lambda n, z: n.exp(z) / (z + 1) + n.sqrt(z)),
     ("powers", lambda n, z: z ** 3 + z ** 2.5 + 1 / z),
     ("tanh", lambda n, z: n.tanh(z) - n.cosh(z)),

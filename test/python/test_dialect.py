@@ -84,6 +84,11 @@ EXAMPLES = {
     "mlax.qr": (["f32[4,3]"], {"full_matrices": True}),
     "mlax.eigh": (["f32[3,3]"], {"lower": True}),
     "mlax.svd": (["f32[2,3,4]"], {"full_matrices": False}),
+    "mlax.eig": (["f32[2,3,3]"], {"compute_left": False, "compute_right": True}),
+    "mlax.geqrf": (["f32[2,4,3]"], {}),
+    "mlax.schur": (["f32[2,3,3]"], {"compute_schur_vectors": True}),
+    "mlax.qr_pivoted": (["f32[4,3]"], {"full_matrices": False}),
+    "mlax.householder_product": (["f32[2,4,3]", "f32[2,2]"], {}),
     "mlax.collective": (["f32[3]", "i32[]"], {"kind": "all_gather", "axis_name": "i",
                                               "axis_size": 4}),
     "mlax.conv": (["f32[2,3,9,8]", "f32[4,3,3,2]"], {

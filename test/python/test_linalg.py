@@ -27,6 +27,10 @@ def _spd(*shape, dtype=np.float32):
     return a @ np.swapaxes(a, -1, -2) + shape[-1] * np.eye(shape[-1], dtype=dtype)
 
 
+def _c(*shape, dtype=np.complex64):
+    return (RNG.standard_normal(shape) + 1j * RNG.standard_normal(shape)).astype(dtype)
+
+
 def _close(got, want, rtol=1e-4, atol=1e-5):
     got = got if isinstance(got, (tuple, list)) else (got,)
     want = want if isinstance(want, (tuple, list)) else (want,)
@@ -35,6 +39,12 @@ def _close(got, want, rtol=1e-4, atol=1e-5):
         g, w = np.asarray(g), np.asarray(w)
         assert g.shape == w.shape and g.dtype == w.dtype, (g.shape, g.dtype, w.shape, w.dtype)
         np.testing.assert_allclose(g, w, rtol=rtol, atol=atol)
+
+
+def _jax_geqrf(x):
+    """JAX's geqrf, through its public jnp.linalg.qr(mode="raw") (which transposes a)."""
+    h, taus = J.linalg.qr(x, mode="raw")
+    return np.swapaxes(np.asarray(h), -1, -2), taus
 
 
 # ---------------------------------------------------------------------------------------
@@ -48,13 +58,35 @@ OP_ROWS = [
     *[("lu", L.lu, JL.lu, s, _m) for s in SHAPES + RECT],
     *[(f"qr_full{f}", lambda x, f=f: L.qr(x, full_matrices=f),
        lambda x, f=f: JL.qr(x, full_matrices=f), s, _m) for s in RECT for f in (True, False)],
+    *[(f"qr_pivoting_full{f}", lambda x, f=f: L.qr(x, pivoting=True, full_matrices=f),
+       lambda x, f=f: JL.qr(x, pivoting=True, full_matrices=f), s, _m)
+      for s in RECT for f in (True, False)],
     *[("eigh", L.eigh, JL.eigh, s, _spd) for s in SHAPES],
+    *[("eigh_complex", L.eigh, JL.eigh, s, _c) for s in SHAPES],
+    ("eigh_complex_upper", lambda x: L.eigh(x, lower=False, symmetrize_input=False),
+     lambda x: JL.eigh(x, lower=False, symmetrize_input=False), (4, 4), _c),
     *[("eigh_upper", lambda x: L.eigh(x, lower=False, symmetrize_input=False),
        lambda x: JL.eigh(x, lower=False, symmetrize_input=False), (4, 4), _m)],
     *[(f"svd_full{f}", lambda x, f=f: L.svd(x, full_matrices=f),
        lambda x, f=f: JL.svd(x, full_matrices=f), s, _m) for s in RECT for f in (True, False)],
     *[("svd_s", lambda x: L.svd(x, compute_uv=False), lambda x: JL.svd(x, compute_uv=False), s, _m)
       for s in RECT],
+    *[(f"qr_complex_full{f}", lambda x, f=f: L.qr(x, full_matrices=f),
+       lambda x, f=f: JL.qr(x, full_matrices=f), s, _c) for s in RECT for f in (True, False)],
+    *[(f"svd_complex_full{f}", lambda x, f=f: L.svd(x, full_matrices=f),
+       lambda x, f=f: JL.svd(x, full_matrices=f), s, _c) for s in RECT for f in (True, False)],
+    *[(f"eig_{left}{right}",
+       lambda x, l=left, r=right: L.eig(x, compute_left_eigenvectors=l, compute_right_eigenvectors=r),
+       lambda x, l=left, r=right: JL.eig(x, compute_left_eigenvectors=l, compute_right_eigenvectors=r),
+       s, make) for s in SHAPES + [(5, 5)] for make in (_m, _c)
+      for left, right in ((True, True), (False, True), (False, False))],
+    *[("lu_complex", L.lu, JL.lu, s, _c) for s in SHAPES + RECT],
+    *[("geqrf", L.geqrf, _jax_geqrf, s, make) for s in RECT for make in (_m, _c)],
+    *[("householder_product", lambda x: L.householder_product(*L.geqrf(x)),
+       lambda x: JL.householder_product(*_jax_geqrf(x)), s, make)
+      for s in [(5, 3), (4, 4), (2, 4, 2)] for make in (_m, _c)],
+    ("householder_product_k1", lambda x: L.householder_product(x, L.geqrf(x)[1][:1]),
+     lambda x: JL.householder_product(x, _jax_geqrf(x)[1][:1]), (4, 3), _m),
 ]
 
 
@@ -73,6 +105,94 @@ def test_triangular_solve_matches_jax(left, lower, transpose_a, unit):
     b = _m(2, 4, 3) if left else _m(2, 3, 4)
     kw = dict(left_side=left, lower=lower, transpose_a=transpose_a, unit_diagonal=unit)
     _close(L.triangular_solve(a, b, **kw), JL.triangular_solve(a, b, **kw))
+
+
+@pytest.mark.parametrize("lower", [True, False])
+@pytest.mark.parametrize("transpose_a,conjugate_a", [(False, False), (True, False), (True, True),
+                                                     (False, True)])
+def test_triangular_solve_complex_matches_jax(lower, transpose_a, conjugate_a):
+    a = _c(2, 4, 4) + 4 * np.eye(4, dtype=np.complex64)
+    b = _c(2, 4, 3)
+    kw = dict(left_side=True, lower=lower, transpose_a=transpose_a, conjugate_a=conjugate_a)
+    _close(L.triangular_solve(a, b, **kw), JL.triangular_solve(a, b, **kw))
+
+
+def _check_eig(a, w, vl, vr, tol):
+    """w against NumPy's eigenvalues (as sorted sets); A vr = vr diag(w), vl^H A = diag(w) vl^H;
+    each eigenvector of unit 2-norm with its largest component real (LAPACK's geev)."""
+    a, w, vl, vr = (np.asarray(t) for t in (a, w, vl, vr))
+    want = np.linalg.eigvals(a)
+    np.testing.assert_allclose(np.sort_complex(w), np.sort_complex(want), rtol=tol, atol=tol)
+    np.testing.assert_allclose(a @ vr, vr * w[..., None, :], rtol=tol, atol=tol)
+    vh = np.conj(np.swapaxes(vl, -1, -2))
+    np.testing.assert_allclose(vh @ a, w[..., :, None] * vh, rtol=tol, atol=tol)
+    for v in (vl, vr):
+        np.testing.assert_allclose(np.linalg.norm(v, axis=-2), 1, rtol=tol)
+        big = np.take_along_axis(v, np.argmax(np.abs(v), axis=-2)[..., None, :], axis=-2)
+        np.testing.assert_allclose(big.imag, 0, atol=tol)
+
+
+@pytest.mark.parametrize("make", [_m, _c])
+def test_eig_against_numpy(make):
+    a = make(3, 6, 6)
+    _check_eig(a, *L.eig(a), tol=1e-4)
+    w, v = mlax.jit(jnp.linalg.eig)(a)
+    _check_eig(a, w, L.eig(a)[1], v, tol=1e-4)
+    _close(jnp.linalg.eigvals(a), w)
+
+
+@pytest.mark.parametrize("make", [_m, _c])
+def test_eig_of_a_matrix_with_nan_is_nan_as_jax_quietly(make, capfd):
+    a = np.stack([make(3, 3), make(3, 3)])
+    a[0, 1, 1] = np.nan
+    got, want = L.eig(a), JL.eig(a)
+    _close(got, want)
+    assert np.isnan(np.asarray(got[0])[0]).all() and not np.isnan(np.asarray(got[0])[1]).any()
+    assert "illegal value" not in capfd.readouterr().err   # LAPACK's xerbla never called
+
+
+def test_eig_float64(x64):
+    for a in (_m(7, 7, dtype=np.float64), _c(7, 7, dtype=np.complex128)):
+        w, vl, vr = L.eig(a)
+        assert w.dtype == vr.dtype == np.complex128
+        _check_eig(a, w, vl, vr, tol=1e-10)
+    # A real matrix with a repeated real eigenvalue and a complex pair: exact values.
+    rot = np.array([[2, 0, 0], [0, 0, -1], [0, 1, 0]], np.float64)
+    np.testing.assert_allclose(np.sort_complex(np.asarray(jnp.linalg.eigvals(rot))),
+                               [-1j, 1j, 2], atol=1e-12)
+
+
+@pytest.mark.parametrize("make,shape", [(_m, (5, 5)), (_m, (2, 4, 4)), (_c, (4, 4)),
+                                        (_c, (2, 3, 3))])
+def test_schur(make, shape):
+    """x = Z T Z^H with Z unitary and T (quasi-)upper-triangular, T's eigenvalues those of x;
+    against JAX: the same T (up to the phases of the Schur vectors for complex matrices,
+    which OpenBLAS's and JAX's LAPACK choose differently)."""
+    a = make(*shape)
+    t, z = (np.asarray(v) for v in L.schur(a))
+    jt, jz = (np.asarray(v) for v in JL.schur(a))
+    zh = np.conj(np.swapaxes(z, -1, -2))
+    np.testing.assert_allclose(z @ t @ zh, a, atol=1e-5)
+    np.testing.assert_allclose(zh @ z, np.broadcast_to(np.eye(shape[-1]), a.shape), atol=1e-5)
+    below = 2 if a.dtype.kind == "f" else 1     # real: 2 x 2 blocks for conjugate pairs
+    assert not np.tril(t, -below).any()
+    if a.dtype.kind == "f":
+        _close((t, z), (jt, jz), rtol=1e-4, atol=1e-5)
+    else:
+        _close(np.abs(t), np.abs(jt), rtol=1e-4, atol=1e-5)
+        _close(np.diagonal(t, axis1=-2, axis2=-1), np.diagonal(jt, axis1=-2, axis2=-1))
+    assert L.schur(a, compute_schur_vectors=False)[0].shape == a.shape
+
+
+def test_scipy_schur_output_complex():
+    a = _m(4, 4)
+    t, z = mlax.scipy.linalg.schur(a, output="complex")
+    jt, _ = jsp.schur(a, output="complex")
+    assert t.dtype == jt.dtype == np.complex64
+    _close(np.sort_complex(np.diagonal(np.asarray(t))), np.sort_complex(np.diagonal(np.asarray(jt))))
+    np.testing.assert_allclose(np.asarray(z) @ np.asarray(t) @ np.conj(np.asarray(z)).T, a, atol=1e-5)
+    with pytest.raises(ValueError, match="output"):
+        mlax.scipy.linalg.schur(a, output="other")
 
 
 def test_triangular_solve_of_vectors():
@@ -132,10 +252,14 @@ def test_bad_input_errors():
         jnp.linalg.svd(_m(3))
     with pytest.raises(TypeError, match="float32 and float64"):
         L.cholesky(np.eye(3, dtype=np.int32))
-    with pytest.raises(NotImplementedError, match="pivoting"):
-        L.qr(_m(3, 3), pivoting=True)
-    with pytest.raises(NotImplementedError, match="eigvals"):
-        jnp.linalg.eigvals(_m(3, 3))
+    with pytest.raises(ValueError, match="square"):
+        jnp.linalg.eigvals(_m(3, 4))
+    with pytest.raises(TypeError, match="complex"):
+        L.cholesky(_c(3, 3))
+    with pytest.raises(ValueError, match="at least as many"):
+        L.householder_product(_m(3, 4), _m(3))
+    with pytest.raises(ValueError, match="must not have more rows"):
+        L.householder_product(_m(4, 3), _m(4))
 
 
 # ---------------------------------------------------------------------------------------
@@ -157,9 +281,30 @@ FRONT_ROWS = [
     ("qr", lambda m, s: tuple(m.linalg.qr(A[:, :3]))),
     ("qr_complete", lambda m, s: tuple(m.linalg.qr(A[:, :3], mode="complete"))),
     ("qr_r", lambda m, s: m.linalg.qr(A[:3], mode="r")),
+    ("qr_raw", lambda m, s: (tuple(m.linalg.qr(A[:, :3], mode="raw")),
+                             tuple(m.linalg.qr(B2, mode="raw")))),
     ("eigh", lambda m, s: tuple(m.linalg.eigh(S))),
     ("eigh_U", lambda m, s: tuple(m.linalg.eigh(S, UPLO="U"))),
     ("eigvalsh", lambda m, s: m.linalg.eigvalsh(S)),
+    ("complex_qr", lambda m, s: (tuple(m.linalg.qr(A[:, :3] + 1j * S[:, :3])),
+                                 m.linalg.qr(A + 1j * S, mode="r"), s.qr(A[:3] - 1j * S[:3]))),
+    ("complex_svd_consumers", lambda m, s: (
+        m.linalg.svdvals(A[:, :3] + 1j * S[:, :3]), m.linalg.pinv(A[:, :3] - 2j * S[:, :3]),
+        m.linalg.lstsq(A[:, :3] + 1j * S[:, :3], B - 1j * B)[:2],
+        m.linalg.matrix_rank(A + 1j * A), m.linalg.cond(A + 1j * S),
+        m.linalg.norm(A + 1j * S, 2), m.linalg.norm(A - 1j * S, "nuc"),
+        s.polar(A + 1j * S), s.polar(A[:, :3] + 1j * S[:, :3], side="left", method="svd"))),
+    ("svd_pinv_hermitian_complex", lambda m, s: (
+        tuple(m.linalg.svd(np.stack([A + A.T + 1j * (S - S.T + A - A.T)]), hermitian=True)),
+        m.linalg.pinv(A + A.T + 1j * (A - A.T), hermitian=True))),
+    ("eigh_hermitian", lambda m, s: (tuple(m.linalg.eigh(A + 1j * S)), m.linalg.eigvalsh(B2[0, :3] * 1j + S[:3, :3]),
+                                     s.eigh(A - 1j * S))),
+    ("eig", lambda m, s: tuple(m.linalg.eig(A))),
+    ("eigvals", lambda m, s: m.linalg.eigvals(np.stack([A, S]))),
+    ("eigvals_int", lambda m, s: m.linalg.eigvals(np.arange(9).reshape(3, 3))),
+    ("complex_solve_inv_det", lambda m, s: (m.linalg.solve(A + 1j * S, B), m.linalg.inv(A + 1j * S),
+                                            m.linalg.det(A + 1j * S),
+                                            tuple(m.linalg.slogdet(A - 2j * S)))),
     ("svd", lambda m, s: tuple(m.linalg.svd(A[:3]))),
     ("svd_reduced", lambda m, s: tuple(m.linalg.svd(A[:, :3], full_matrices=False))),
     ("svdvals", lambda m, s: m.linalg.svd(A, compute_uv=False)),
@@ -187,6 +332,9 @@ FRONT_ROWS = [
     ("sp_inv_det", lambda m, s: (s.inv(S), s.det(A))),
     ("sp_eigh", lambda m, s: (s.eigh(S), s.eigh(S, eigvals_only=True))),
     ("sp_qr", lambda m, s: (s.qr(A[:, :3]), s.qr(A[:, :3], mode="economic"), s.qr(A, mode="r"))),
+    ("sp_qr_pivoting", lambda m, s: (s.qr(A[:, :3], pivoting=True),
+                                     s.qr(A[:3], mode="economic", pivoting=True),
+                                     s.qr(A, mode="r", pivoting=True))),
     ("sp_svd", lambda m, s: (s.svd(A[:3]), s.svd(A, compute_uv=False))),
     ("sp_polar", lambda m, s: (s.polar(A), s.polar(A[:, :3], side="left", method="svd"))),
     ("sp_block_diag", lambda m, s: (s.block_diag(A[:2, :3], np.float32(2), B), s.block_diag())),
@@ -235,6 +383,8 @@ GRAD_ROWS = [
      [(3, 3), (2, 3)]),
     ("qr", lambda x: L.qr(x, full_matrices=False), [(4, 3)]),
     ("qr_square", lambda x: L.qr(x), [(3, 3)]),
+    ("qr_pivoting", lambda x: L.qr(x, pivoting=True, full_matrices=False)[:2], [(4, 3)]),
+    ("qr_pivoting_square", lambda x: L.qr(x, pivoting=True)[:2], [(3, 3)]),
     ("eigh", _sym(lambda x: jnp.linalg.eigh(x)), [(3, 3)]),
     ("svd_tall", lambda x: jnp.linalg.svd(x, full_matrices=False), [(4, 3)]),
     ("svd_wide", lambda x: jnp.linalg.svd(x, full_matrices=False), [(2, 4)]),
@@ -243,6 +393,10 @@ GRAD_ROWS = [
     ("slogdet", lambda a: jnp.linalg.slogdet(a + 4 * jnp.eye(3))[1], [(3, 3)]),
     ("det_inv", lambda a: jnp.linalg.det(jnp.linalg.inv(a + 4 * jnp.eye(3))), [(3, 3)]),
     ("pinv", lambda a: jnp.linalg.pinv(a), [(4, 3)]),
+    ("eigvals", lambda a: (lambda w: (jnp.real(w) ** 2, jnp.imag(w) * jnp.real(w)))(
+        jnp.linalg.eigvals(a)), [(3, 3)]),
+    ("eigvals_pair", lambda a: (lambda w: jnp.sort(jnp.abs(w)))(
+        jnp.linalg.eigvals(a + jnp.array([[0., 3, 0], [-3, 0, 0], [0, 0, 1]]))), [(3, 3)]),
     ("cho_solve", lambda a, b: mlax.scipy.linalg.cho_solve(
         mlax.scipy.linalg.cho_factor(a @ a.T + 3 * jnp.eye(3)), b), [(3, 3), (3,)]),
 ]
@@ -262,6 +416,50 @@ def test_grads_match_jax():
     _close(g, jax.grad(lambda a: J.sum(J.linalg.svd(a, compute_uv=False)))(A), rtol=1e-3, atol=1e-4)
     g = mlax.grad(lambda s: jnp.linalg.eigh(s)[0][-1])(S)
     _close(g, jax.grad(lambda s: J.linalg.eigh(s)[0][-1])(S), rtol=1e-3, atol=1e-4)
+    f = lambda m: lambda a: m.sum(m.real(m.linalg.eigvals(a)) ** 2 + m.imag(m.linalg.eigvals(a)) ** 3)
+    _close(mlax.grad(f(jnp))(A), jax.grad(f(J))(A), rtol=1e-3, atol=1e-4)
+    _close(mlax.jvp(jnp.linalg.eigvals, (A,), (S,))[1], jax.jvp(J.linalg.eigvals, (A,), (S,))[1],
+           rtol=1e-3, atol=1e-4)
+    c = (A + 1j * S).astype(np.complex64)
+    h = lambda m: lambda a: m.sum(m.linalg.eigvals(a) ** 2)
+    _close(mlax.grad(h(jnp), holomorphic=True)(c), jax.grad(h(J), holomorphic=True)(c),
+           rtol=1e-3, atol=1e-3)
+    _close(mlax.jit(mlax.vmap(mlax.grad(f(jnp))))(np.stack([A, S])),
+           jax.vmap(jax.grad(f(J)))(np.stack([A, S])), rtol=1e-3, atol=1e-4)
+
+
+def test_hermitian_eigh_grads_match_jax_and_finite_differences(x64):
+    h = (A + 1j * S).astype(np.complex64)
+    f = lambda m: lambda a: (m.sum(m.linalg.eigvalsh(a) * m.arange(4.0))
+                             + m.sum(m.abs(m.linalg.eigh(a)[1][..., 0, :]) ** 2 * m.arange(4.0)))
+    _close(mlax.grad(f(jnp))(h), jax.grad(f(J))(h), rtol=1e-3, atol=1e-4)
+    t = (S - 2j * A).astype(np.complex64)
+    _close(mlax.jvp(jnp.linalg.eigvalsh, (h,), (t,))[1], jax.jvp(J.linalg.eigvalsh, (h,), (t,))[1],
+           rtol=1e-3, atol=1e-4)
+    rng = np.random.default_rng(2)
+    z = rng.uniform(-1, 1, (3, 3)) + 1j * rng.uniform(-1, 1, (3, 3))
+    check_grads(lambda a: jnp.linalg.eigvalsh(a + 4 * jnp.eye(3)) * jnp.arange(1.0, 4.0), (z,),
+                order=1, modes=("rev",), atol=1e-4, rtol=1e-4)
+
+
+def test_complex_qr_jvp_matches_jax():
+    a, t = (A[:, :3] + 1j * S[:, :3]).astype(np.complex64), (S[:, :3] - 1j * A[:, :3]).astype(np.complex64)
+    for x, dx in ((a, t), (a[:3], t[:3])):
+        _close(mlax.jvp(jnp.linalg.qr, (x,), (dx,))[1], jax.jvp(J.linalg.qr, (x,), (dx,))[1],
+               rtol=1e-3, atol=1e-5)
+    with pytest.raises(NotImplementedError, match="reverse-mode derivative of 'mlax.qr'"):
+        mlax.grad(lambda y: jnp.sum(jnp.abs(jnp.linalg.qr(y)[1])))(a)
+
+
+def test_complex_svd_derivatives_match_jax():
+    a, t = (A[:, :3] + 1j * S[:, :3]).astype(np.complex64), (S[:, :3] - 1j * A[:, :3]).astype(np.complex64)
+    for x, dx in ((a, t), (a.T, t.T), (a[:3], t[:3])):
+        f = lambda m: lambda y: m.linalg.svd(y, full_matrices=False)
+        _close(mlax.jvp(f(jnp), (x,), (dx,))[1], jax.jvp(f(J), (x,), (dx,))[1], rtol=1e-3, atol=1e-5)
+        g = lambda m: lambda y: m.linalg.norm(y, "nuc") + m.linalg.norm(y, 2)
+        _close(mlax.grad(g(jnp))(x), jax.grad(g(J))(x), rtol=1e-3, atol=1e-5)
+    with pytest.raises(NotImplementedError, match="singular vectors of a complex matrix"):
+        mlax.grad(lambda y: jnp.sum(jnp.abs(jnp.linalg.svd(y, full_matrices=False)[0])))(a)
 
 
 def test_unsupported_derivatives_raise():
@@ -269,6 +467,14 @@ def test_unsupported_derivatives_raise():
         mlax.grad(lambda a: jnp.sum(jnp.linalg.svd(a)[0]))(A)
     with pytest.raises(NotImplementedError, match="m < n"):
         mlax.grad(lambda a: jnp.sum(jnp.linalg.qr(a)[1]))(A[:2])
+    with pytest.raises(NotImplementedError, match="eigenvectors"):
+        mlax.grad(lambda a: jnp.sum(jnp.abs(jnp.linalg.eig(a)[0])))(A)
+    with pytest.raises(NotImplementedError, match="enable_eigvec_derivs"):
+        L.eig(A, enable_eigvec_derivs=True)
+    with pytest.raises(NotImplementedError, match="schur"):
+        mlax.grad(lambda a: jnp.sum(L.schur(a)[0]))(A)
+    with pytest.raises(NotImplementedError, match="householder_product"):
+        mlax.grad(lambda a: jnp.sum(L.householder_product(a, L.geqrf(a)[1])))(A)
 
 
 # ---------------------------------------------------------------------------------------
@@ -280,6 +486,15 @@ VMAP_ROWS = [
     ("lu", lambda x: L.lu(x), [_m(4, 3, 5)], (0,)),
     ("qr", lambda x: L.qr(x), [np.moveaxis(_m(4, 3, 2), 1, 0)], (1,)),
     ("eigh", lambda x: L.eigh(x), [_spd(2, 3, 3)], (0,)),
+    ("eigh_complex", lambda x: L.eigh(x), [_c(3, 2, 3)], (1,)),
+    ("eig", lambda x: L.eig(x), [np.moveaxis(_m(2, 3, 3), 0, 2)], (2,)),
+    ("eigvals_complex", jnp.linalg.eigvals, [_c(2, 3, 3)], (0,)),
+    ("lu_complex", lambda x: L.lu(x), [_c(3, 4, 4)], (0,)),
+    ("geqrf", lambda x: L.geqrf(x), [np.moveaxis(_m(3, 4, 2), 0, 1)], (1,)),
+    ("qr_pivoting", lambda x: L.qr(x, pivoting=True), [_m(3, 4, 4)], (0,)),
+    ("schur", lambda x: L.schur(x), [np.moveaxis(_m(2, 3, 3), 0, 2)], (2,)),
+    ("householder_product", L.householder_product,
+     [_m(2, 4, 3), np.moveaxis(_m(2, 2), 0, 1)], (0, 1)),
     ("svd", lambda x: L.svd(x, full_matrices=False), [np.moveaxis(_m(3, 2, 4), 0, 2)], (2,)),
     ("triangular_solve", lambda a, b: L.triangular_solve(a, b, left_side=True, lower=True),
      [_spd(3, 4, 4), _m(4, 2)], (0, None)),

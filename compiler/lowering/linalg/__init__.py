@@ -25,7 +25,8 @@ this driver's table is their union:
     indexing.py      dynamic_slice / dynamic_update_slice, gather, scatter
     cumulative.py    cumsum, cumprod, cummax, cummin, cumlogsumexp
     sort.py          sort, top_k
-    lapack.py        cholesky, lu, triangular_solve, qr, eigh, svd (calls of LAPACK)
+    lapack.py        cholesky, lu, triangular_solve, qr (geqrf or geqp3), eigh, svd, eig, schur, geqrf,
+                     householder_product (calls of LAPACK)
     random_bits.py   threefry2x32
     fft.py           fft (mixed-radix Cooley-Tukey over constant DFT matrices)
     collectives.py   collective: an error (vmap of its named axis replaces it)

@@ -150,13 +150,27 @@ def _div(dtype, x, y):
     return arith.select(zero, scalar_const(dtype, -1), q)
 
 
+def _complex_pick(x, y, pred):
+    """x where it wins over y by `pred` lexicographically (real parts, then imaginary parts
+    where the real parts are equal), else y: JAX's lowering of complex max and min."""
+    rx, ry = complex_d.re(x), complex_d.re(y)
+    by_im = arith.cmpf(pred, complex_d.im(x), complex_d.im(y))
+    pick_x = arith.select(arith.cmpf(arith.CmpFPredicate.OEQ, rx, ry), by_im,
+                          arith.cmpf(pred, rx, ry))
+    return arith.select(pick_x, x, y)
+
+
 def maximum(dtype, x, y):
+    if is_complex(dtype):
+        return _complex_pick(x, y, arith.CmpFPredicate.OGT)
     if is_float(dtype):
         return arith.maximumf(x, y)   # NaN-propagating, like lax.max
     return arith.maxui(x, y) if is_unsigned(dtype) or is_bool(dtype) else arith.maxsi(x, y)
 
 
 def minimum(dtype, x, y):
+    if is_complex(dtype):
+        return _complex_pick(x, y, arith.CmpFPredicate.OLT)
     if is_float(dtype):
         return arith.minimumf(x, y)
     return arith.minui(x, y) if is_unsigned(dtype) or is_bool(dtype) else arith.minsi(x, y)
@@ -304,6 +318,126 @@ def _complex_logistic(z):
     return complex_d.div(one, complex_d.add(one, complex_d.exp(complex_d.neg(z))))
 
 
+# The inverse trigonometric and hyperbolic functions: Kahan's formulas ("Branch cuts for
+# complex elementary functions", 1987), which take their branch cuts' sides from the sign of
+# a zero imaginary part (C99's and NumPy's conventions) and lose no accuracy near 0; 1 - z and
+# 1 + z are built from the parts so that a zero's sign survives (complex.sub would give
+# 0 - 0 = +0).
+
+def _part_const(z, value):
+    return arith.constant(ir.ComplexType(z.type).element_type, float(value))
+
+
+def _sqrt_of(z, re, im):
+    return _parts(complex_d.sqrt(complex_d.create_(z.type, re, im)))
+
+
+def _far(z):
+    """(|x| or |y| beyond 1/eps, log(2|z|)): where the formulas' products of infinities
+    would give NaN, the leading terms of the expansions at infinity are exact to rounding."""
+    x, y = _parts(z)
+    c = lambda v: _part_const(z, v)
+    width = ir.ComplexType(z.type).element_type.width
+    ax, ay = math.absf(x), math.absf(y)
+    s = arith.maximumf(ax, ay)
+    r = arith.divf(arith.minimumf(ax, ay), s)
+    r = arith.select(arith.cmpf(arith.CmpFPredicate.OEQ, r, r), r, c(1.0))   # inf / inf
+    log2z = arith.addf(arith.addf(math.log(s), c(np.log(2.0))),
+                       arith.mulf(c(0.5), math.log1p(arith.mulf(r, r))))
+    eps = np.finfo(np.float32 if width == 32 else np.float64).eps
+    return arith.cmpf(arith.CmpFPredicate.OGT, s, c(1.0 / eps)), log2z
+
+
+def _asin(z):
+    """asin z = atan2(x, re(sqrt(1-z) sqrt(1+z))) + i asinh(im(conj(sqrt(1-z)) sqrt(1+z)));
+    far out, atan2(x, |y|) + i sign(y) log(2|z|)."""
+    x, y = _parts(z)
+    one = _part_const(z, 1.0)
+    ar, ai = _sqrt_of(z, arith.subf(one, x), arith.negf(y))
+    br, bi = _sqrt_of(z, arith.addf(one, x), y)
+    re = math.atan2(x, arith.subf(arith.mulf(ar, br), arith.mulf(ai, bi)))
+    im = math.asinh(arith.subf(arith.mulf(ar, bi), arith.mulf(ai, br)))
+    far, log2z = _far(z)
+    re = arith.select(far, math.atan2(x, math.absf(y)), re)
+    im = arith.select(far, math.copysign(log2z, y), im)
+    return complex_d.create_(z.type, re, im)
+
+
+def _acos(z):
+    """acos z = 2 atan2(re sqrt(1-z), re sqrt(1+z)) + i asinh(im(conj(sqrt(1+z)) sqrt(1-z)));
+    far out, atan2(|y|, x) - i sign(y) log(2|z|)."""
+    x, y = _parts(z)
+    one = _part_const(z, 1.0)
+    ar, ai = _sqrt_of(z, arith.subf(one, x), arith.negf(y))
+    br, bi = _sqrt_of(z, arith.addf(one, x), y)
+    re = arith.mulf(_part_const(z, 2.0), math.atan2(ar, br))
+    im = math.asinh(arith.subf(arith.mulf(br, ai), arith.mulf(bi, ar)))
+    far, log2z = _far(z)
+    re = arith.select(far, math.atan2(math.absf(y), x), re)
+    im = arith.select(far, arith.negf(math.copysign(log2z, y)), im)
+    return complex_d.create_(z.type, re, im)
+
+
+def _acosh(z):
+    """acosh z = asinh(re(conj(sqrt(z-1)) sqrt(z+1))) + 2i atan2(im sqrt(z-1), re sqrt(z+1));
+    far out, log(2|z|) + i atan2(y, x)."""
+    x, y = _parts(z)
+    one = _part_const(z, 1.0)
+    ar, ai = _sqrt_of(z, arith.subf(x, one), y)
+    br, bi = _sqrt_of(z, arith.addf(x, one), y)
+    re = math.asinh(arith.addf(arith.mulf(ar, br), arith.mulf(ai, bi)))
+    im = arith.mulf(_part_const(z, 2.0), math.atan2(ai, br))
+    far, log2z = _far(z)
+    re = arith.select(far, log2z, re)
+    im = arith.select(far, math.atan2(y, x), im)
+    return complex_d.create_(z.type, re, im)
+
+
+def _atanh(z):
+    """atanh z = sign(x) log1p(4|x| / ((1-|x|)^2 + y^2)) / 4 + i atan2(2y, (1-x)(1+x) - y^2) / 2
+    (log1p of a non-negative argument: no cancellation near x = -1); far out,
+    x / (x^2 + y^2) (x and y scaled by max(|x|, |y|)) + i sign(y) pi/2, which neither
+    overflows nor loses the quadrant at infinity."""
+    x, y = _parts(z)
+    c = lambda v: _part_const(z, v)
+    one = c(1.0)
+    ax = math.absf(x)
+    omx = arith.subf(one, ax)
+    den = arith.addf(arith.mulf(omx, omx), arith.mulf(y, y))
+    four_x = arith.mulf(c(4.0), ax)
+    re = arith.mulf(c(0.25), math.log1p(arith.divf(four_x, den)))
+    # Near x = +-1 (den < 4|x|): log((1+|x|)^2 + y^2) - 2 log|1 - |x| + iy|, the second from
+    # scaled parts, so that a tiny y^2 neither underflows nor makes 4|x| / den overflow.
+    opx = arith.addf(one, ax)
+    am, ay = math.absf(omx), math.absf(y)
+    s2 = arith.maximumf(am, ay)
+    r2 = arith.divf(arith.minimumf(am, ay), s2)
+    r2 = arith.select(arith.cmpf(arith.CmpFPredicate.OEQ, r2, r2), r2, c(0.0))   # 0 / 0
+    log_den = arith.addf(arith.mulf(c(2.0), math.log(s2)), math.log1p(arith.mulf(r2, r2)))
+    log_num = math.log(arith.addf(arith.mulf(opx, opx), arith.mulf(y, y)))
+    near = arith.cmpf(arith.CmpFPredicate.OLT, den, four_x)
+    re = arith.select(near, arith.mulf(c(0.25), arith.subf(log_num, log_den)), re)
+    im = arith.mulf(c(0.5), math.atan2(
+        arith.mulf(c(2.0), y), arith.subf(arith.mulf(arith.subf(one, x), arith.addf(one, x)),
+                                          arith.mulf(y, y))))
+    far, _ = _far(z)
+    s = arith.maximumf(ax, math.absf(y))
+    xs, ys = arith.divf(ax, s), arith.divf(y, s)
+    far_re = arith.divf(arith.divf(xs, s), arith.addf(arith.mulf(xs, xs), arith.mulf(ys, ys)))
+    far_re = arith.select(arith.cmpf(arith.CmpFPredicate.OEQ, far_re, far_re), far_re, c(0.0))
+    re = math.copysign(arith.select(far, far_re, re), x)
+    im = arith.select(far, math.copysign(c(np.pi / 2), y), im)
+    return complex_d.create_(z.type, re, im)
+
+
+def _times_i(f, z):
+    """-i f(i z): asinh from asin and atan from atanh."""
+    x, y = _parts(z)
+    w = f(complex_d.create_(z.type, arith.negf(y), x))
+    p, q = _parts(w)
+    return complex_d.create_(z.type, q, arith.negf(p))
+
+
 def _complex_compare(kind):
     def scalar(x, y):
         return complex_d.eq(x, y) if kind == "eq" else complex_d.neq(x, y)
@@ -319,9 +453,13 @@ COMPLEX_SCALAR = {
     "mlax.expm1": complex_d.expm1, "mlax.tanh": complex_d.tanh, "mlax.sin": complex_d.sin,
     "mlax.cos": complex_d.cos, "mlax.tan": complex_d.tan, "mlax.sqrt": complex_d.sqrt,
     "mlax.rsqrt": complex_d.rsqrt, "mlax.sinh": _sinh, "mlax.cosh": _cosh,
+    "mlax.asin": _asin, "mlax.acos": _acos, "mlax.atan": lambda z: _times_i(_atanh, z),
+    "mlax.asinh": lambda z: _times_i(_asin, z), "mlax.acosh": _acosh, "mlax.atanh": _atanh,
     "mlax.add": complex_d.add, "mlax.sub": complex_d.sub, "mlax.mul": complex_d.mul,
     "mlax.div": complex_d.div, "mlax.pow": complex_d.pow,
     "mlax.eq": _complex_compare("eq"), "mlax.ne": _complex_compare("ne"),
+    "mlax.max": lambda x, y: maximum(np.complex64, x, y),
+    "mlax.min": lambda x, y: minimum(np.complex64, x, y),
     "mlax.stop_gradient": lambda x: x, "mlax.copy": lambda x: x,
 }
 

@@ -47,7 +47,7 @@ def _dynamic_update_slice_rule(op):
 def _gather_fill_value(dtype):
     """What jax fills out-of-bounds gathers with in mode "fill"."""
     dtype = np.dtype(dtype)
-    if is_float(dtype):
+    if is_float(dtype) or dtype.kind == "c":
         return np.nan
     if is_bool(dtype):
         return True

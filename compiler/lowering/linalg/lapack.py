@@ -1,4 +1,5 @@
-"""Linear algebra: cholesky, lu, triangular_solve, qr, eigh and svd as calls of LAPACK.
+"""Linear algebra: cholesky, lu, triangular_solve, qr, eigh, svd, eig, schur, geqrf and
+householder_product as calls of LAPACK.
 
 As XLA does on CPU, each op becomes calls of a LAPACK routine, one per matrix of the batch
 (an scf.for over the batch dims). The routines are those of OpenBLAS as the
@@ -20,8 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, bufferization, func, linalg, llvm, memref, scf, tensor
+from mlir.dialects import (arith, bufferization, complex as complex_d, func, linalg, llvm, memref,
+                          scf, tensor)
 
+from mlax.dialects.ops import real_dtype
 from mlax.dialects.types import TensorSpec
 from mlax.lowering.linalg.builders import (amap, el, extract_slice, filled, generic, identity,
                                            index_const, insert_slice, loop_nest, reassoc_attr,
@@ -44,10 +47,19 @@ def _ptr(buf, offset=None) -> ir.Value:
     """The address of `buf`'s element `offset` (an index Value counting elements)."""
     addr = memref.extract_aligned_pointer_as_index(buf)
     if offset is not None:
-        width = ir.MemRefType(buf.type).element_type.width // 8
+        width = np.dtype(_dtype_of(ir.MemRefType(buf.type).element_type)).itemsize
         addr = arith.addi(addr, arith.muli(offset, index_const(width)))
     i64 = ir.IntegerType.get_signless(64)
     return llvm.inttoptr(llvm.PointerType.get(), arith.index_cast(i64, addr))
+
+
+def _dtype_of(t: ir.Type) -> np.dtype:
+    """The NumPy dtype of a buffer element type (f32, i32, complex<f64>, ...)."""
+    if isinstance(t, ir.ComplexType):
+        part = t.element_type.width
+        return np.dtype(np.complex64 if part == 32 else np.complex128)
+    return np.dtype(f"i{t.width // 8}") if isinstance(t, ir.IntegerType) else \
+        np.dtype(f"f{t.width // 8}")
 
 
 def _scalar_ptr(dtype, value) -> ir.Value:
@@ -62,7 +74,8 @@ class _Call:
     scipy_{s,d}potrf_(*args, *hidden lengths of the character arguments)."""
 
     def __init__(self, routine, dtype, module):
-        kind = {np.dtype(np.float32): "s", np.dtype(np.float64): "d"}.get(np.dtype(dtype))
+        kind = {np.dtype(np.float32): "s", np.dtype(np.float64): "d",
+                np.dtype(np.complex64): "c", np.dtype(np.complex128): "z"}.get(np.dtype(dtype))
         if kind is None:
             raise PassError(f"LAPACK's {routine} has no {np.dtype(dtype).name} version")
         self.name = f"{PREFIX}{kind}{routine}_"
@@ -196,7 +209,8 @@ def _nan_where_failed(v, spec: TensorSpec, info, batch, mask_lower=None):
     def body(x, ok, _):
         zero = arith.constant(ir.IntegerType.get_signless(32), 0)
         good = arith.cmpi(arith.CmpIPredicate.eq, ok, zero)
-        x = arith.select(good, x, scalar_const(spec.dtype, np.nan))
+        nan = complex(np.nan, np.nan) if spec.dtype.kind == "c" else np.nan   # JAX's NaN
+        x = arith.select(good, x, scalar_const(spec.dtype, nan))
         if mask_lower is not None:
             i = linalg.IndexOp(r - 2).result
             j = linalg.IndexOp(r - 1).result
@@ -323,27 +337,34 @@ def _triangular_solve_rule(op):
     return [_row_major(b, batch, rows, cols, b_spec.dtype)]
 
 
-def _qr_rule(op):
+def _qr_rule(op, pivoting=False):
     x = op.in_specs[0]
-    q_spec, r_spec = op.out_specs
+    q_spec, r_spec = op.out_specs[:2]
     batch, (m, n) = x.shape[:-2], x.shape[-2:]
     k, qc = min(m, n), q_spec.shape[-1]
     count = _count(batch)
     if count == 0 or k == 0:
-        return [_eye(q_spec), filled(r_spec, 0)]
-    geqrf = _routine(op, "geqrf", x.dtype)
-    orgqr = _routine(op, "orgqr", x.dtype)
+        outs = [_eye(q_spec), filled(r_spec, 0)]
+        return outs + [filled(op.out_specs[2], 0)] if pivoting else outs   # JAX's zeros
+    geqrf = _routine(op, "geqp3" if pivoting else "geqrf", x.dtype)
+    orgqr = _routine(op, "ungqr" if x.dtype.kind == "c" else "orgqr", x.dtype)
     a = _column_major(op.operands[0], x, count)
     tau = _memref((count, k), x.dtype)
-    lwork = _lapack_int(max(m, n) * 64, "qr's workspace")
+    lwork = _lapack_int(max(m, n) * 64 + 2 * n + 1, "qr's workspace")
     work = _memref((lwork,), x.dtype)
     info = _info_buffer(count)
     size_m = _scalar_ptr(_I32, _lapack_int(m, "qr"))
     size_n = _scalar_ptr(_I32, _lapack_int(n, "qr"))
     size_k, size_qc, size_w = _scalar_ptr(_I32, k), _scalar_ptr(_I32, qc), _scalar_ptr(_I32, lwork)
-    _over_batch(count, lambda b: geqrf([size_m, size_n, _ptr(a, _at(b, m * n)), size_m,
-                                        _ptr(tau, _at(b, k)), _ptr(work), size_w,
-                                        _ptr(info, b)], 0))
+    if pivoting:   # geqp3: every column free to move (jpvt = 0), jpvt 1-based on return
+        jpvt = _to_buffer(filled(TensorSpec((count, n), _I32), 0), (count, n), _I32)
+        _over_batch(count, lambda b: geqrf([size_m, size_n, _ptr(a, _at(b, m * n)), size_m,
+                                            _ptr(jpvt, _at(b, n)), _ptr(tau, _at(b, k)),
+                                            _ptr(work), size_w, _ptr(info, b)], 0))
+    else:
+        _over_batch(count, lambda b: geqrf([size_m, size_n, _ptr(a, _at(b, m * n)), size_m,
+                                            _ptr(tau, _at(b, k)), _ptr(work), size_w,
+                                            _ptr(info, b)], 0))
     # a holds R above its diagonal and the Householder reflectors below, column-major.
     packed = _to_tensor(a, (count, n, m), x.dtype)
     rr = r_spec.shape[-2]
@@ -363,8 +384,97 @@ def _qr_rule(op):
     _over_batch(count, lambda b: orgqr([size_m, size_qc, size_k, _ptr(q, _at(b, m * qc)), size_m,
                                         _ptr(tau, _at(b, k)), _ptr(work), size_w,
                                         _ptr(info, b)], 0))
-    return [_row_major(q, batch, m, qc, x.dtype),
-            _unflatten_batch(r, batch, (rr, n), x.dtype)]
+    outs = [_row_major(q, batch, m, qc, x.dtype), _unflatten_batch(r, batch, (rr, n), x.dtype)]
+    if pivoting:
+        p_spec = op.out_specs[2]
+        r_ = len(p_spec.shape)
+        one = arith.constant(el(_I32), 1)
+        p = generic([p_spec], [_batch_tensor(jpvt, batch, (n,), _I32)], [_I32], [identity(r_)],
+                    [identity(r_)], ["parallel"] * r_, lambda j, _: [arith.subi(j, one)])[0]
+        outs.append(p)
+    return outs
+
+
+def _schur_rule(op):
+    x = op.in_specs[0]
+    t_spec, vs_spec = op.out_specs
+    want = op.attrs["compute_schur_vectors"]
+    batch, n = x.shape[:-2], x.shape[-1]
+    count = _count(batch)
+    if count == 0 or n == 0:
+        return [op.operands[0], filled(vs_spec, 0)]
+    real = x.dtype.kind == "f"
+    gees = _routine(op, "gees", x.dtype)
+    a = _column_major(op.operands[0], x, count)
+    vs = _memref((count, n, n) if want else (1,), x.dtype)
+    size = _scalar_ptr(_I32, _lapack_int(n, "schur"))
+    ldvs = size if want else _scalar_ptr(_I32, 1)
+    jobvs, sort = _scalar_ptr(np.int8, ord("V" if want else "N")), _scalar_ptr(np.int8, ord("N"))
+    # Not referenced with sort 'N': the selection function, sdim and bwork.
+    unused, sdim, bwork = _memref((1,), _I32), _memref((1,), _I32), _memref((n,), _I32)
+    lwork = _lapack_int(67 * n, "schur's workspace")
+    work, size_w = _memref((lwork,), x.dtype), _scalar_ptr(_I32, lwork)
+    info = _info_buffer(count)
+    if real:
+        wr, wi = _memref((n,), x.dtype), _memref((n,), x.dtype)
+        eigenvalues = [_ptr(wr), _ptr(wi)]
+        rwork = []
+    else:
+        eigenvalues = [_ptr(_memref((n,), x.dtype))]
+        rwork = [_ptr(_memref((n,), real_dtype(x.dtype)))]
+    _over_batch(count, lambda b: gees(
+        [jobvs, sort, _ptr(unused), size, _ptr(a, _at(b, n * n)), size, _ptr(sdim)]
+        + eigenvalues + [_ptr(vs, _at(b, n * n) if want else None), ldvs, _ptr(work), size_w]
+        + rwork + [_ptr(bwork), _ptr(info, b)], 2))
+    ok = _batch_tensor(info, batch, (), _I32)
+    t = _nan_where_failed(_row_major(a, batch, n, n, x.dtype), t_spec, ok, batch)
+    if not want:
+        return [t, filled(vs_spec, 0)]
+    return [t, _nan_where_failed(_row_major(vs, batch, n, n, x.dtype), vs_spec, ok, batch)]
+
+
+def _geqrf_rule(op):
+    x = op.in_specs[0]
+    _, taus_spec = op.out_specs
+    batch, (m, n) = x.shape[:-2], x.shape[-2:]
+    k = min(m, n)
+    count = _count(batch)
+    if count == 0 or k == 0:
+        return [op.operands[0], filled(taus_spec, 0)]
+    geqrf = _routine(op, "geqrf", x.dtype)
+    a = _column_major(op.operands[0], x, count)
+    tau = _memref((count, k), x.dtype)
+    lwork = _lapack_int(max(m, n) * 64, "geqrf's workspace")
+    work, size_w = _memref((lwork,), x.dtype), _scalar_ptr(_I32, lwork)
+    info = _info_buffer(count)
+    size_m = _scalar_ptr(_I32, _lapack_int(m, "geqrf"))
+    size_n = _scalar_ptr(_I32, _lapack_int(n, "geqrf"))
+    _over_batch(count, lambda b: geqrf([size_m, size_n, _ptr(a, _at(b, m * n)), size_m,
+                                        _ptr(tau, _at(b, k)), _ptr(work), size_w,
+                                        _ptr(info, b)], 0))
+    return [_row_major(a, batch, m, n, x.dtype), _batch_tensor(tau, batch, (k,), x.dtype)]
+
+
+def _householder_product_rule(op):
+    a_spec, taus_spec = op.in_specs
+    batch, (m, n) = a_spec.shape[:-2], a_spec.shape[-2:]
+    k = taus_spec.shape[-1]
+    count = _count(batch)
+    if count == 0 or n == 0:
+        return [op.operands[0]]
+    orgqr = _routine(op, "ungqr" if a_spec.dtype.kind == "c" else "orgqr", a_spec.dtype)
+    q = _column_major(op.operands[0], a_spec, count)
+    tau = _to_buffer(_flatten_batch(op.operands[1], batch, (k,), a_spec.dtype), (count, k),
+                     a_spec.dtype) if k else _memref((1,), a_spec.dtype)
+    lwork = _lapack_int(max(m, n) * 64, "householder_product's workspace")
+    work, size_w = _memref((lwork,), a_spec.dtype), _scalar_ptr(_I32, lwork)
+    info = _info_buffer(count)
+    size_m = _scalar_ptr(_I32, _lapack_int(m, "householder_product"))
+    size_n, size_k = _scalar_ptr(_I32, n), _scalar_ptr(_I32, k)
+    _over_batch(count, lambda b: orgqr([size_m, size_n, size_k, _ptr(q, _at(b, m * n)), size_m,
+                                        _ptr(tau, _at(b, k) if k else None), _ptr(work), size_w,
+                                        _ptr(info, b)], 0))
+    return [_row_major(q, batch, m, n, a_spec.dtype)]
 
 
 def _eigh_rule(op):
@@ -374,10 +484,15 @@ def _eigh_rule(op):
     count = _count(batch)
     if count == 0 or n == 0:
         return [op.operands[0], filled(w_spec, 0)]
-    syevd = _routine(op, "syevd", x.dtype)
+    hermitian = x.dtype.kind == "c"
+    evd = _routine(op, "heevd" if hermitian else "syevd", x.dtype)
     a = _column_major(op.operands[0], x, count)
-    w = _memref((count, n), x.dtype)
-    lwork = _lapack_int(1 + 6 * n + 2 * n * n, "eigh's workspace")
+    w = _memref((count, n), w_spec.dtype)
+    if hermitian:   # cheevd / zheevd: complex work, real rwork
+        lwork, lrwork = 2 * n + n * n, 1 + 5 * n + 2 * n * n
+    else:
+        lwork, lrwork = 1 + 6 * n + 2 * n * n, 0
+    lwork = _lapack_int(lwork, "eigh's workspace")
     liwork = 3 + 5 * n
     work, iwork = _memref((lwork,), x.dtype), _memref((liwork,), _I32)
     info = _info_buffer(count)
@@ -385,13 +500,17 @@ def _eigh_rule(op):
     uplo = _scalar_ptr(np.int8, ord("L" if op.attrs["lower"] else "U"))
     size = _scalar_ptr(_I32, n)
     size_w, size_iw = _scalar_ptr(_I32, lwork), _scalar_ptr(_I32, liwork)
-    _over_batch(count, lambda b: syevd([jobz, uplo, size, _ptr(a, _at(b, n * n)), size,
-                                        _ptr(w, _at(b, n)), _ptr(work), size_w, _ptr(iwork),
-                                        size_iw, _ptr(info, b)], 2))
+    rwork = []
+    if hermitian:
+        lrwork = _lapack_int(lrwork, "eigh's workspace")
+        rwork = [_ptr(_memref((lrwork,), w_spec.dtype)), _scalar_ptr(_I32, lrwork)]
+    _over_batch(count, lambda b: evd([jobz, uplo, size, _ptr(a, _at(b, n * n)), size,
+                                      _ptr(w, _at(b, n)), _ptr(work), size_w] + rwork
+                                     + [_ptr(iwork), size_iw, _ptr(info, b)], 2))
     ok = _batch_tensor(info, batch, (), _I32)
     v = _row_major(a, batch, n, n, x.dtype)
     return [_nan_where_failed(v, v_spec, ok, batch),
-            _nan_where_failed(_batch_tensor(w, batch, (n,), x.dtype), w_spec, ok, batch)]
+            _nan_where_failed(_batch_tensor(w, batch, (n,), w_spec.dtype), w_spec, ok, batch)]
 
 
 def _svd_rule(op):
@@ -406,7 +525,7 @@ def _svd_rule(op):
         return [filled(s_spec, 0), _eye(u_spec), _eye(vt_spec)]
     gesdd = _routine(op, "gesdd", x.dtype)
     a = _column_major(op.operands[0], x, count)
-    s = _memref((count, k), x.dtype)
+    s = _memref((count, k), s_spec.dtype)
     u = _memref((count, uc, m), x.dtype)
     vt = _memref((count, n, vr), x.dtype)
     lwork = _lapack_int(3 * k + max(max(m, n), 5 * k * k + 4 * k) + 64 * max(m, n), "svd's workspace")
@@ -416,14 +535,120 @@ def _svd_rule(op):
     size_m = _scalar_ptr(_I32, _lapack_int(m, "svd"))
     size_n = _scalar_ptr(_I32, _lapack_int(n, "svd"))
     ldvt, size_w = _scalar_ptr(_I32, vr), _scalar_ptr(_I32, lwork)
+    rwork = []
+    if x.dtype.kind == "c":   # cgesdd / zgesdd: a real rwork
+        lrwork = _lapack_int(k * max(5 * k + 7, 2 * max(m, n) + 2 * k + 1), "svd's workspace")
+        rwork = [_ptr(_memref((lrwork,), s_spec.dtype))]
     _over_batch(count, lambda b: gesdd([jobz, size_m, size_n, _ptr(a, _at(b, m * n)), size_m,
                                         _ptr(s, _at(b, k)), _ptr(u, _at(b, m * uc)), size_m,
-                                        _ptr(vt, _at(b, vr * n)), ldvt, _ptr(work), size_w,
-                                        _ptr(iwork), _ptr(info, b)], 1))
+                                        _ptr(vt, _at(b, vr * n)), ldvt, _ptr(work), size_w]
+                                       + rwork + [_ptr(iwork), _ptr(info, b)], 1))
     ok = _batch_tensor(info, batch, (), _I32)
-    return [_nan_where_failed(_batch_tensor(s, batch, (k,), x.dtype), s_spec, ok, batch),
+    return [_nan_where_failed(_batch_tensor(s, batch, (k,), s_spec.dtype), s_spec, ok, batch),
             _nan_where_failed(_row_major(u, batch, m, uc, x.dtype), u_spec, ok, batch),
             _nan_where_failed(_row_major(vt, batch, vr, n, x.dtype), vt_spec, ok, batch)]
+
+
+def _eig_rule(op):
+    x = op.in_specs[0]
+    w_spec, vl_spec, vr_spec = op.out_specs
+    batch, n = x.shape[:-2], x.shape[-1]
+    count = _count(batch)
+    left, right = op.attrs["compute_left"], op.attrs["compute_right"]
+    c = w_spec.dtype
+    if count == 0 or n == 0:
+        return [filled(w_spec, 0), filled(vl_spec, 0), filled(vr_spec, 0)]
+    real = x.dtype.kind == "f"
+    geev = _routine(op, "geev", x.dtype)
+    a = _column_major(op.operands[0], x, count)
+    size = _scalar_ptr(_I32, _lapack_int(n, "eig"))
+    one = _scalar_ptr(_I32, 1)
+    # Eigenvectors in the input's dtype: for a real matrix, a complex pair's vectors as
+    # LAPACK packs them (real part in column j, imaginary part in column j + 1).
+    vecs = [_memref((count, n, n) if want else (1,), x.dtype) for want in (left, right)]
+    jobs = [_scalar_ptr(np.int8, ord("V" if want else "N")) for want in (left, right)]
+    lds = [size if want else one for want in (left, right)]
+    lwork = _lapack_int((4 + 2 * 64 + 64) * n, "eig's workspace")
+    work, size_w = _memref((lwork,), x.dtype), _scalar_ptr(_I32, lwork)
+    info = _info_buffer(count)
+
+    # geev rejects a matrix holding a NaN as an illegal argument, and OpenBLAS's xerbla
+    # prints a message: such a matrix is not passed (info -4, NaN results, as JAX gives).
+    def geev_if_no_nan(b, args, n_chars):
+        stmt = scf.IfOp(_no_nan(a, b, n, x.dtype), has_else=True)
+        with ir.InsertionPoint(stmt.then_block):
+            geev(args, n_chars)
+            scf.YieldOp([])
+        with ir.InsertionPoint(stmt.else_block):
+            memref.store(arith.constant(el(_I32), -4), info, [b])
+            scf.YieldOp([])
+
+    def vec_args(b):
+        return [arg for buf, ld, want in zip(vecs, lds, (left, right))
+                for arg in (_ptr(buf, _at(b, n * n) if want else None), ld)]
+    if real:
+        wr, wi = _memref((count, n), x.dtype), _memref((count, n), x.dtype)
+        _over_batch(count, lambda b: geev_if_no_nan(b,
+            jobs + [size, _ptr(a, _at(b, n * n)), size, _ptr(wr, _at(b, n)), _ptr(wi, _at(b, n))]
+            + vec_args(b) + [_ptr(work), size_w, _ptr(info, b)], 2))
+        parts = [_batch_tensor(v, batch, (n,), x.dtype) for v in (wr, wi)]
+        nb = len(batch)
+        w = generic([w_spec], parts, [x.dtype, x.dtype], [identity(nb + 1)] * 2,
+                    [identity(nb + 1)], ["parallel"] * (nb + 1),
+                    lambda re, im, _: [complex_d.CreateOp(el(c), re, im).result])[0]
+        vecs = [_unpack_pairs(v, wi, count, n, x.dtype, c) if want else None
+                for v, want in zip(vecs, (left, right))]
+    else:
+        wbuf = _memref((count, n), c)
+        rwork = _memref((2 * n,), real_dtype(c))
+        _over_batch(count, lambda b: geev_if_no_nan(b,
+            jobs + [size, _ptr(a, _at(b, n * n)), size, _ptr(wbuf, _at(b, n))]
+            + vec_args(b) + [_ptr(work), size_w, _ptr(rwork), _ptr(info, b)], 2))
+        w = _batch_tensor(wbuf, batch, (n,), c)
+    ok = _batch_tensor(info, batch, (), _I32)
+    outs = [_nan_where_failed(w, w_spec, ok, batch)]
+    for v, want, spec in zip(vecs, (left, right), (vl_spec, vr_spec)):
+        outs.append(_nan_where_failed(_row_major(v, batch, n, n, c), spec, ok, batch)
+                    if want else filled(spec, 0))
+    return outs
+
+
+def _no_nan(buf, b, n, dtype) -> ir.Value:
+    """i1: matrix b of the buffer (count, n, n) holds no NaN (an element, or for complex
+    numbers a part, that is unordered with itself)."""
+    i1 = ir.IntegerType.get_signless(1)
+
+    def body(ivs, ok):
+        v = memref.load(buf, [b, ivs[0], ivs[1]])
+        parts = [complex_d.re(v), complex_d.im(v)] if dtype.kind == "c" else [v]
+        for p in parts:
+            ok = arith.andi(ok, arith.cmpf(arith.CmpFPredicate.ORD, p, p))
+        return [ok]
+    return loop_nest([n, n], [arith.constant(i1, 1)], body)[0]
+
+
+def _unpack_pairs(v, wi, count, n, dtype, c):
+    """The complex eigenvectors (count, n, n, column-major) of a real geev's packed ones:
+    column j is v_j where wi[j] = 0, v_j + i v_{j+1} where wi[j] > 0 (the first of a
+    conjugate pair) and v_{j-1} - i v_j where wi[j] < 0."""
+    out = _memref((count, n, n), c)
+    zero = scalar_const(dtype, 0)
+    last = index_const(n - 1)
+
+    def body(ivs):
+        b, j, i = ivs
+        w = memref.load(wi, [b, j])
+        nxt = arith.minsi(arith.addi(j, index_const(1)), last)
+        prev = arith.maxsi(arith.subi(j, index_const(1)), index_const(0))
+        here, after, before = (memref.load(v, [b, k, i]) for k in (j, nxt, prev))
+        first = arith.cmpf(arith.CmpFPredicate.OGT, w, zero)
+        second = arith.cmpf(arith.CmpFPredicate.OLT, w, zero)
+        re = arith.select(second, before, here)
+        im = arith.select(first, after, arith.select(second, arith.negf(here), zero))
+        memref.store(complex_d.CreateOp(el(c), re, im).result, out, [b, j, i])
+        return []
+    loop_nest([count, n, n], [], body)
+    return out
 
 
 LOWERINGS = {
@@ -431,6 +656,11 @@ LOWERINGS = {
     "mlax.lu": _lu_rule,
     "mlax.triangular_solve": _triangular_solve_rule,
     "mlax.qr": _qr_rule,
+    "mlax.qr_pivoted": lambda op: _qr_rule(op, pivoting=True),
     "mlax.eigh": _eigh_rule,
     "mlax.svd": _svd_rule,
+    "mlax.eig": _eig_rule,
+    "mlax.schur": _schur_rule,
+    "mlax.geqrf": _geqrf_rule,
+    "mlax.householder_product": _householder_product_rule,
 }

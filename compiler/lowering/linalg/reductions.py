@@ -36,6 +36,8 @@ _REDUCERS = {
 
 def _lowest(dtype):
     dtype = np.dtype(dtype)
+    if dtype.kind == "c":       # below every value in the lexicographic order
+        return complex(-np.inf, -np.inf)
     if is_float(dtype):
         return -np.inf
     if is_bool(dtype):
@@ -45,6 +47,8 @@ def _lowest(dtype):
 
 def _highest(dtype):
     dtype = np.dtype(dtype)
+    if dtype.kind == "c":
+        return complex(np.inf, np.inf)
     if is_float(dtype):
         return np.inf
     if is_bool(dtype):

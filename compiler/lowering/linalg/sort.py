@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, linalg, scf, tensor
+from mlir.dialects import arith, complex as complex_d, linalg, scf, tensor
 
 from mlax.dialects.types import TensorSpec
 from mlax.lowering.linalg.builders import (el, empty, extract_slice, generic, identity,
@@ -13,7 +13,16 @@ from mlax.lowering.linalg.builders import (el, empty, extract_slice, generic, id
 
 
 def _sort_lt(dtype):
-    """a < b on stored scalars for an ascending sort: -0 == 0, NaNs last (equal to each other)."""
+    """a < b on stored scalars for an ascending sort: -0 == 0, NaNs last (equal to each other);
+    complex numbers lexicographically (real parts, then imaginary parts), as JAX sorts them."""
+    if np.dtype(dtype).kind == "c":
+        part = _sort_lt(np.dtype(np.float64 if np.dtype(dtype) == np.complex128 else np.float32))
+        def lt(a, b):
+            ra, rb = complex_d.re(a), complex_d.re(b)
+            tie = arith.xori(arith.ori(part(ra, rb), part(rb, ra)),
+                             arith.constant(ir.IntegerType.get_signless(1), 1))
+            return arith.ori(part(ra, rb), arith.andi(tie, part(complex_d.im(a), complex_d.im(b))))
+        return lt
     if is_float(dtype):
         def lt(a, b):
             ordered = arith.cmpf(arith.CmpFPredicate.OLT, a, b)

@@ -38,7 +38,7 @@ Ops with no entry raise a NotImplementedError naming the op and the transform.
 The rules of the mlax ops are grouped by family, one module each: `elementwise` (unary,
 binary, select, clamp, conversions), `shape` (linear shape ops, gather, scatter),
 `reductions` (reductions, cumulative ops, sort, top_k), `dot_general`, `linalg`
-(cholesky, lu, triangular_solve, qr, eigh, svd), `windows` (conv, rev, reduce_window and
+(cholesky, lu, triangular_solve, qr, eigh, svd, eig), `windows` (conv, rev, reduce_window and
 the max / min window gradient ops), `fft` and `collectives` (psum and its kin over a named axis);
 `table` holds the tables, the context and the family helpers. Calls (`func.call`, and calls to
 control-flow / custom-derivative declarations, keyed "mlax.<kind>") get their rules in

@@ -7,7 +7,6 @@
 # ordering conventions (reconstructions, singular values, eigenvalues) where those differ
 # between LAPACK builds.
 # Each example is reported with report_call: one that raises is reported, not fatal.
-# compat: xfail jnp.linalg.eig/eigvals are not implemented yet (LAPACK geev)
 import jax
 import jax.numpy as jnp
 import jax.scipy as jsp
