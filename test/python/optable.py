@@ -8,6 +8,7 @@ An expected failure is a mark on its row, never a list kept elsewhere.
 import numpy as np
 import pytest
 
+from mlax import lax
 from mlax import numpy as jnp
 
 
@@ -41,6 +42,12 @@ def _unary(name, ref=None, domain=None, **kw):
 
 def _binary(name, ref=None, shapes=((3, 4), (4,)), **kw):
     return Row(name, getattr(jnp, name), ref or getattr(np, name), list(shapes), **kw)
+
+
+def _np_conv(x, w):
+    """lax.conv(x, w, (1, 2), "VALID") of NCHW x and OIHW w."""
+    windows = np.lib.stride_tricks.sliding_window_view(x, w.shape[2:], axis=(2, 3))[:, :, :, ::2]
+    return np.einsum("nchwij,ocij->nohw", windows, w)
 
 
 ROWS = [
@@ -262,6 +269,13 @@ ROWS.extend([
     Row("convolve", lambda x, y: jnp.convolve(x, y), lambda x, y: np.convolve(x, y), [(5,), (3,)]),
     Row("convolve_same", lambda x, y: jnp.convolve(x, y, mode="same"), lambda x, y: np.convolve(x, y, mode="same"), [(3,), (6,)]),
     Row("correlate", lambda x, y: jnp.correlate(x, y), lambda x, y: np.correlate(x, y), [(6,), (3,)]),
+    Row("lax.conv", lambda x, w: lax.conv(x, w, (1, 2), "VALID"), _np_conv, [(2, 3, 6, 5), (4, 3, 3, 2)],
+        rtol=1e-4, atol=1e-5),
+    Row("lax.reduce_window_max", lambda x: lax.reduce_window(x, -jnp.inf, lax.max, (2, 2), (2, 2), "VALID"),
+        lambda x: x.reshape(2, 2, 3, 2).max(axis=(1, 3)), [(4, 6)]),
+    Row("lax.reduce_window_sum", lambda x: lax.reduce_window(x, 0.0, lax.add, (1, 3), (1, 1), ((0, 0), (1, 1))),
+        lambda x: np.lib.stride_tricks.sliding_window_view(np.pad(x, ((0, 0), (1, 1))), 3, axis=1).sum(-1),
+        [(3, 4)]),
     Row("isclose", lambda x, y: jnp.isclose(x, x + 1e-6 * y), lambda x, y: np.isclose(x, x + 1e-6 * y), [(3, 4), (3, 4)], grad=False),
     # advanced indexing
     Row("index_reversed", lambda x: x[::-1, ::-2], lambda x: x[::-1, ::-2], [(3, 4)]),

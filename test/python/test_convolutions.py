@@ -286,3 +286,62 @@ def test_scipy_signal(s1, s2, mode):
     _close(signal.convolve(a3, v3, mode), jsignal.convolve(a3, v3, mode))
     with pytest.raises(NotImplementedError, match="fft"):
         signal.convolve(a, v, method="fft")
+
+
+# The tpu backend (StableHLO run by XLA) on the same tables: values and gradients of every
+# convolution against JAX, of every window against mlax's cpu backend (which also
+# differentiates the windows JAX does not).
+@pytest.mark.parametrize("name", CONV)
+def test_conv_on_tpu_matches_jax(name):
+    ls, rs, kw = CONV[name]
+    x, w = _normal(*ls), _normal(*rs)
+    ct = _normal(*JL.conv_general_dilated(x, w, **kw).shape)
+    f = lambda a, b: jnp.sum(lax.conv_general_dilated(a, b, **kw) * ct)  # noqa: E731
+    jf = lambda a, b: (JL.conv_general_dilated(a, b, **kw) * ct).sum()  # noqa: E731
+    got = mlax.jit(lambda a, b: (lax.conv_general_dilated(a, b, **kw), mlax.grad(f, (0, 1))(a, b)),
+                   backend="tpu")(x, w)
+    _close(got[0], JL.conv_general_dilated(x, w, **kw))
+    for g, want in zip(got[1], jax.grad(jf, (0, 1))(x, w)):
+        _close(g, want, 1e-3)
+
+
+def _window_derivatives(name):
+    """The window, its gradient, JVP and second derivative (select_and_gather_add and
+    select_and_scatter_add both ways for max / min windows)."""
+    fn = _windowed(name, lax)
+    ct = _normal(*np.shape(_windowed(name, JL)(_normal(*WINDOWS[name][0]))))
+
+    def f(a):
+        return jnp.sum(fn(a) * ct)
+
+    def all_of(x, t):
+        second = mlax.grad(lambda a: jnp.sum(mlax.grad(f)(a) * t) + f(a))(x)
+        return fn(x), mlax.grad(f)(x), mlax.jvp(f, (x,), (t,))[1], second
+    return all_of
+
+
+@pytest.mark.parametrize("name", [n for n in WINDOWS if WINDOWS[n][1] != "mul"])
+def test_reduce_window_on_tpu_matches_the_cpu_backend(name):
+    x, t = _normal(*WINDOWS[name][0]), _normal(*WINDOWS[name][0])
+    x[..., :1] = 0.0                       # ties: the first maximum / minimum is chosen
+    derivatives = _window_derivatives(name)
+    want = mlax.jit(derivatives)(x, t)
+    got = mlax.jit(derivatives, backend="tpu")(x, t)
+    for g, w in zip(got, want):
+        _close(g, w, 1e-4)
+    xi = _rng.integers(-9, 9, WINDOWS[name][0]).astype(np.int32)
+    if (WINDOWS[name][1], WINDOWS[name][2]) in (("add", 0.0), ("max", -np.inf), ("min", np.inf)):
+        _close(mlax.jit(_windowed(name, lax), backend="tpu")(xi), _windowed(name, lax)(xi))
+
+
+def test_mul_window_and_float64_window_derivatives_on_tpu():
+    x = _normal(2, 6, 5)
+    _close(mlax.jit(_windowed("mul", lax), backend="tpu")(x), _windowed("mul", JL)(x))
+    name = "max_pool_same_overlapping"    # float64: a reduce_window over (value, tangent)
+    x, t = (_normal(*WINDOWS[name][0]).astype(np.float64) for _ in range(2))
+    with _x64(), jax.enable_x64(True):    # the tpu runtime's buffers follow JAX's flag
+        derivatives = _window_derivatives(name)
+        want = mlax.jit(derivatives)(x, t)
+        got = mlax.jit(derivatives, backend="tpu")(x, t)
+    for g, w in zip(got, want):
+        _close(g, w, 1e-10)

@@ -245,3 +245,30 @@ def test_zero_size_arrays_match_the_cpu_backend():
     for w, g in zip(mlax.tree_util.tree_leaves(want), mlax.tree_util.tree_leaves(got)):
         assert np.asarray(g).shape == np.asarray(w).shape
         np.testing.assert_array_equal(np.asarray(g), np.asarray(w))
+
+
+def test_cnn_train_steps_match_the_cpu_backend():
+    """Convolutions, max pooling and their gradients (convolutions with lhs dilation,
+    select_and_scatter) in two SGD steps of a small stax CNN."""
+    from mlax import random
+    from mlax.example_libraries import stax
+    init, apply = stax.serial(stax.Conv(4, (3, 3), padding="SAME"), stax.Relu,
+                              stax.MaxPool((2, 2), strides=(2, 2)),
+                              stax.Conv(6, (3, 3), strides=(2, 2)), stax.Relu, stax.Flatten,
+                              stax.Dense(5), stax.LogSoftmax)
+    _, params = init(random.PRNGKey(0), (4, 12, 12, 2))
+    x = np.random.default_rng(0).normal(size=(4, 12, 12, 2)).astype(np.float32)
+    labels = np.eye(5, dtype=np.float32)[[0, 3, 1, 4]]
+
+    def train(params):
+        losses = []
+        for _ in range(2):
+            loss, grads = mlax.value_and_grad(lambda p: -jnp.mean(apply(p, x) * labels))(params)
+            params = mlax.tree_util.tree_map(lambda p, g: p - 0.5 * g, params, grads)
+            losses.append(loss)
+        return losses, params
+
+    want = mlax.jit(train)(params)
+    got = mlax.jit(train, backend="tpu")(params)
+    for g, w in zip(mlax.tree_util.tree_leaves(got), mlax.tree_util.tree_leaves(want)):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-4, atol=1e-5)

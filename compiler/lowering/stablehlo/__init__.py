@@ -23,6 +23,7 @@ this driver's table is their union:
     indexing.py      gather, scatter (XLA's modes as JAX maps them)
     cumulative.py    cumsum, cumprod, cummax, cummin, cumlogsumexp (reduce_window)
     sort.py          sort, top_k
+    windows.py       conv, reduce_window, select_and_gather_add, select_and_scatter_add
     random_bits.py   threefry2x32
     sharding.py      sharding_constraint (custom_call @Sharding), the entry points'
                      shardings and the module's partition count (GSPMD attributes)
@@ -41,7 +42,7 @@ from mlir import ir
 
 from mlax.dialects import spec_of_type, structural
 from mlax.lowering.stablehlo import (control_flow, cumulative, elementwise, indexing,
-                                     random_bits, reductions, shape, sharding, sort)
+                                     random_bits, reductions, shape, sharding, sort, windows)
 from mlax.lowering.stablehlo.builders import hlo
 from mlax.lowering.rules import Op, union
 from mlax.passes import ModulePass, PassError, register
@@ -49,7 +50,7 @@ from mlax.passes import ModulePass, PassError, register
 
 # Op name -> rule(op: Op) -> list[ir.Value] (see the module's docstring).
 LOWERINGS = union("StableHLO", elementwise, shape, reductions, indexing, cumulative, sort,
-                  random_bits, sharding)
+                  random_bits, sharding, windows)
 
 # Structural kind -> rule(fn, decl, ftype) giving its declaration a body.
 LOWER_KINDS = control_flow.LOWER_KINDS
@@ -65,9 +66,6 @@ UNSUPPORTED = {
                      "mlax.eigh", "mlax.svd", "mlax.eig", "mlax.schur", "mlax.geqrf",
                      "mlax.householder_product"],
                     "the linear algebra ops are not lowered to StableHLO yet"),
-    **dict.fromkeys(["mlax.conv", "mlax.reduce_window", "mlax.select_and_gather_add",
-                     "mlax.select_and_scatter_add"],
-                    "convolutions and windows are not lowered to StableHLO yet"),
 }
 
 
