@@ -276,6 +276,12 @@ ROWS.extend([
     Row("lax.reduce_window_sum", lambda x: lax.reduce_window(x, 0.0, lax.add, (1, 3), (1, 1), ((0, 0), (1, 1))),
         lambda x: np.lib.stride_tricks.sliding_window_view(np.pad(x, ((0, 0), (1, 1))), 3, axis=1).sum(-1),
         [(3, 4)]),
+    # complex values inside
+    Row("fft.rfft_abs", lambda x: jnp.abs(jnp.fft.rfft(x)), lambda x: np.abs(np.fft.rfft(x)), [(3, 8)],
+        rtol=1e-4, atol=1e-5),
+    Row("fft.irfft", lambda x: jnp.fft.irfft(jnp.fft.rfft(x) * (1 + 1j)), lambda x: np.fft.irfft(np.fft.rfft(x) * (1 + 1j)),
+        [(3, 8)], rtol=1e-4, atol=1e-5),
+    Row("angle", lambda x: jnp.angle(x + 1j * x[::-1]), lambda x: np.angle(x + 1j * x[::-1]), [(3, 4)]),
     Row("isclose", lambda x, y: jnp.isclose(x, x + 1e-6 * y), lambda x, y: np.isclose(x, x + 1e-6 * y), [(3, 4), (3, 4)], grad=False),
     # advanced indexing
     Row("index_reversed", lambda x: x[::-1, ::-2], lambda x: x[::-1, ::-2], [(3, 4)]),

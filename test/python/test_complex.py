@@ -353,3 +353,36 @@ def test_complex_cholesky_and_its_holomorphic_gradient_match_jax():
     want = jax.grad(lambda m: f(jnp, m), holomorphic=True)(a)
     got = mlax.grad(lambda m: f(mnp, m), holomorphic=True)(a)
     np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-4, atol=1e-4)
+
+
+# -- the tpu backend (StableHLO run by XLA), against JAX -------------------------------------
+
+def _close_tpu(got, want, msg):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.dtype == want.dtype, f"{msg}: dtype {got.dtype}, JAX gives {want.dtype}"
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=msg)
+
+
+@pytest.mark.parametrize("name,f,args", VALUES, ids=[r[0] for r in VALUES])
+def test_values_on_tpu_match_jax(name, f, args):
+    want = f(jnp, *[jnp.asarray(a) for a in args])
+    got = mlax.jit(lambda *a: f(mnp, *a), backend="tpu")(*args)
+    for g, w in zip(mlax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+        _close_tpu(g, w, f"{name} on tpu")
+
+
+def test_reductions_and_derivatives_on_tpu_match_jax():
+    reductions = [lambda n, a: n.sum(a), lambda n, a: n.prod(a), lambda n, a: n.cumsum(a),
+                  lambda n, a: n.cumprod(a), lambda n, a: n.vdot(a, 2 * a + 1j),
+                  lambda n, a: a.reshape(2, 2) @ n.conj(a.reshape(2, 2)),
+                  lambda n, a: n.linalg.norm(a), lambda n, a: n.var(a)]
+    got = mlax.jit(lambda a: [f(mnp, a) for f in reductions], backend="tpu")(Z)
+    for i, (g, f) in enumerate(zip(got, reductions)):
+        _close_tpu(g, f(jnp, jnp.asarray(Z)), f"reduction {i} on tpu")
+    got = mlax.jit(lambda z: [mlax.grad(lambda v: f(mnp, v))(z) for _, f in REAL_LOSSES] +
+                   [mlax.grad(lambda v: f(mnp, v), holomorphic=True)(z) for _, f in HOLOMORPHIC],
+                   backend="tpu")(z0)
+    want = ([jax.grad(lambda v: f(jnp, v))(z0) for _, f in REAL_LOSSES] +
+            [jax.grad(lambda v: f(jnp, v), holomorphic=True)(z0) for _, f in HOLOMORPHIC])
+    for (name, _), g, w in zip(REAL_LOSSES + HOLOMORPHIC, got, want):
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-5, err_msg=name)

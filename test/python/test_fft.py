@@ -165,3 +165,18 @@ def test_float64_transforms_with_x64(x64):
     np.testing.assert_allclose(np.asarray(y), np.fft.rfft(x), atol=1e-12)
     np.testing.assert_allclose(np.asarray(mnp.fft.irfft(y, 1000)), x, atol=1e-13)
     np.testing.assert_allclose(np.asarray(mnp.fft.fft2(x + 1j * x)), np.fft.fft2(x + 1j * x), atol=1e-11)
+
+
+# -- the tpu backend (StableHLO's fft run by XLA), against JAX ------------------------------
+
+def test_transforms_and_gradients_on_tpu_match_jax():
+    """Every case, then every loss's gradient, in one jitted function each."""
+    got = mlax.jit(lambda xs: [getattr(mnp.fft, name)(x, **kw) for (name, _, kw), x in zip(CASES, xs)],
+                   backend="tpu")([x for _, x, _ in CASES])
+    for (name, x, kw), g in zip(CASES, got):
+        _close(g, getattr(jnp.fft, name)(jnp.asarray(x), **kw), f"{name}({kw}) on tpu")
+    grads = mlax.jit(lambda a: [mlax.grad(lambda v: f(mnp, v))(a) for _, f in LOSSES],
+                     backend="tpu")(X1)
+    for (name, f), g in zip(LOSSES, grads):
+        np.testing.assert_allclose(np.asarray(g), jax.grad(lambda a: f(jnp, a))(X1),
+                                   rtol=1e-4, atol=1e-4, err_msg=name)

@@ -24,6 +24,7 @@ this driver's table is their union:
     cumulative.py    cumsum, cumprod, cummax, cummin, cumlogsumexp (reduce_window)
     sort.py          sort, top_k
     windows.py       conv, reduce_window, select_and_gather_add, select_and_scatter_add
+    complex_numbers.py  real, imag, conj, complex, fft
     random_bits.py   threefry2x32
     sharding.py      sharding_constraint (custom_call @Sharding), the entry points'
                      shardings and the module's partition count (GSPMD attributes)
@@ -41,16 +42,17 @@ from __future__ import annotations
 from mlir import ir
 
 from mlax.dialects import spec_of_type, structural
-from mlax.lowering.stablehlo import (control_flow, cumulative, elementwise, indexing,
-                                     random_bits, reductions, shape, sharding, sort, windows)
-from mlax.lowering.stablehlo.builders import hlo
+from mlax.lowering.stablehlo import (complex_numbers, control_flow, cumulative, elementwise,
+                                     indexing, random_bits, reductions, shape, sharding, sort,
+                                     windows)
+from mlax.lowering.stablehlo.builders import hlo, is_complex
 from mlax.lowering.rules import Op, union
 from mlax.passes import ModulePass, PassError, register
 
 
 # Op name -> rule(op: Op) -> list[ir.Value] (see the module's docstring).
 LOWERINGS = union("StableHLO", elementwise, shape, reductions, indexing, cumulative, sort,
-                  random_bits, sharding, windows)
+                  random_bits, sharding, windows, complex_numbers)
 
 # Structural kind -> rule(fn, decl, ftype) giving its declaration a body.
 LOWER_KINDS = control_flow.LOWER_KINDS
@@ -60,8 +62,6 @@ LOWER_KINDS = control_flow.LOWER_KINDS
 UNSUPPORTED = {
     "mlax.collective": "a collective outside vmap of its named axis has no meaning on one "
                        "device (--mlax-vmap replaces it)",
-    **dict.fromkeys(["mlax.real", "mlax.imag", "mlax.conj", "mlax.complex", "mlax.fft"],
-                    "complex numbers are not lowered to StableHLO yet"),
     **dict.fromkeys(["mlax.cholesky", "mlax.lu", "mlax.triangular_solve", "mlax.qr", "mlax.qr_pivoted",
                      "mlax.eigh", "mlax.svd", "mlax.eig", "mlax.schur", "mlax.geqrf",
                      "mlax.householder_product"],
@@ -70,9 +70,18 @@ UNSUPPORTED = {
 
 
 def _lower_constant(op):
-    with ir.InsertionPoint(op), op.location:
-        new = hlo("stablehlo.constant", [], [op.result.type],
-                  {"value": op.attributes["value"]}).result
+    if is_complex(spec_of_type(op.result.type).dtype):
+        # The bindings cannot read a complex dense attribute back: the op is rebuilt from
+        # its generic text, which keeps the value and the location.
+        text = op.get_asm(print_generic_op_form=True, enable_debug_info=True)
+        new_op = ir.Operation.parse(text.replace('"arith.constant"', '"stablehlo.constant"', 1),
+                                    context=op.context)
+        ir.InsertionPoint(op).insert(new_op)
+        new = new_op.result
+    else:
+        with ir.InsertionPoint(op), op.location:
+            new = hlo("stablehlo.constant", [], [op.result.type],
+                      {"value": op.attributes["value"]}).result
     op.result.replace_all_uses_with(new)
     op.erase()
 

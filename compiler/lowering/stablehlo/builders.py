@@ -13,7 +13,8 @@ import numpy as np
 from mlir import ir
 
 from mlax.dialects import spec_of_type, tensor_type
-from mlax.runtime.dtypes import is_float  # noqa: F401  (the rule modules take it from here)
+from mlax.dialects.ops import real_dtype
+from mlax.runtime.dtypes import dtype_kind, is_float, is_inexact  # noqa: F401  (the rule modules take them from here)
 
 
 def is_bool(dtype) -> bool:
@@ -22,6 +23,10 @@ def is_bool(dtype) -> bool:
 
 def is_unsigned(dtype) -> bool:
     return np.dtype(dtype).kind == "u"
+
+
+def is_complex(dtype) -> bool:
+    return dtype_kind(dtype) == "c"
 
 
 def ttype(shape, dtype) -> ir.RankedTensorType:
@@ -103,8 +108,13 @@ def _scalar_attr(dtype, value):
 
 
 def const(dtype, value, shape=()) -> ir.Value:
-    """A splat stablehlo.constant of `shape`."""
+    """A splat stablehlo.constant of `shape` (complex: a 0-d constant broadcast, as the
+    bindings make no complex splat)."""
     t = ttype(shape, dtype)
+    if is_complex(dtype):
+        scalar = op1("stablehlo.constant", [], ttype((), dtype),
+                     value=ir.DenseElementsAttr.get(np.array(value, dtype), type=ttype((), dtype)))
+        return broadcast(scalar, shape, []) if tuple(shape) else scalar
     return op1("stablehlo.constant", [], t,
                value=ir.DenseElementsAttr.get_splat(t, _scalar_attr(dtype, value)))
 
@@ -118,7 +128,7 @@ def const_array(array) -> ir.Value:
 
 def compare_type(dtype) -> str:
     """stablehlo.compare's compare_type for operands of `dtype`, as JAX chooses it."""
-    if is_float(dtype):
+    if is_inexact(dtype):
         return "FLOAT"
     return "UNSIGNED" if is_unsigned(dtype) or is_bool(dtype) else "SIGNED"
 
@@ -132,13 +142,26 @@ def compare(direction, x, y, kind=None) -> ir.Value:
                compare_type=enum_attr(f"#stablehlo<comparison_type {kind}>"))
 
 
+def real_part(x) -> ir.Value:
+    s = spec(x)
+    return op1("stablehlo.real", [x], ttype(s.shape, real_dtype(s.dtype)))
+
+
+def imag_part(x) -> ir.Value:
+    s = spec(x)
+    return op1("stablehlo.imag", [x], ttype(s.shape, real_dtype(s.dtype)))
+
+
 def convert(x, dtype) -> ir.Value:
-    """x converted to `dtype` with JAX's semantics (to bool: x != 0)."""
+    """x converted to `dtype` with JAX's semantics (to bool: x != 0; complex to real: its
+    real part)."""
     s = spec(x)
     if np.dtype(dtype) == s.dtype:
         return x
     if is_bool(dtype):
         return compare("NE", x, const(s.dtype, 0, s.shape))
+    if is_complex(s.dtype) and not is_complex(dtype):
+        x = real_part(x)
     return op1("stablehlo.convert", [x], ttype(s.shape, dtype))
 
 
@@ -157,14 +180,14 @@ def reshape(x, shape) -> ir.Value:
 
 def lowest(dtype):
     """The identity of max over `dtype`."""
-    if is_float(dtype):
+    if is_inexact(dtype):
         return -np.inf
     return False if is_bool(dtype) else np.iinfo(dtype).min
 
 
 def highest(dtype):
     """The identity of min over `dtype`."""
-    if is_float(dtype):
+    if is_inexact(dtype):
         return np.inf
     return True if is_bool(dtype) else np.iinfo(dtype).max
 
@@ -199,6 +222,20 @@ BINARY_OPS = {
 }
 
 
+def max_or_min(kind, a, b) -> ir.Value:
+    """maximum / minimum (`kind` max or min); complex numbers ordered lexicographically,
+    real parts then imaginary parts, as JAX's max_hlo / min_hlo."""
+    if not is_complex(spec(a).dtype):
+        return same(BINARY_OPS[kind], a, b)
+    direction = "GT" if kind == "max" else "LT"
+    ra, rb = real_part(a), real_part(b)
+    first = select(compare("EQ", ra, rb), compare(direction, imag_part(a), imag_part(b)),
+                   compare(direction, ra, rb))
+    return select(first, a, b)
+
+
 def binary(kind):
-    """A reducer body of one stablehlo op (`kind` as in BINARY_OPS)."""
+    """A reducer body of one op (`kind` as in BINARY_OPS)."""
+    if kind in ("max", "min"):
+        return lambda a, b: [max_or_min(kind, a, b)]
     return lambda a, b: [same(BINARY_OPS[kind], a, b)]

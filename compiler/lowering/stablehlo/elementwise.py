@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlax.lowering.stablehlo.builders import (compare, const, convert, is_unsigned, op1, same,
-                                              select, ttype)
+from mlax.lowering.stablehlo.builders import (compare, const, convert, is_unsigned, max_or_min,
+                                              op1, same, select, ttype)
 
 # mlax op -> the one op computing it (same operand and result types).
 ONE_OP = {
@@ -23,7 +23,7 @@ ONE_OP = {
     "not": "stablehlo.not", "population_count": "stablehlo.popcnt",
     "add": "stablehlo.add", "sub": "stablehlo.subtract", "mul": "stablehlo.multiply",
     "div": "stablehlo.divide", "rem": "stablehlo.remainder", "pow": "stablehlo.power",
-    "max": "stablehlo.maximum", "min": "stablehlo.minimum", "atan2": "stablehlo.atan2",
+    "atan2": "stablehlo.atan2",
     "and": "stablehlo.and", "or": "stablehlo.or", "xor": "stablehlo.xor",
     "shift_left": "stablehlo.shift_left",
     "shift_right_logical": "stablehlo.shift_right_logical",
@@ -49,8 +49,15 @@ def _identity(op):
 
 
 def _abs(op):
-    x = op.operands[0]
-    return [x] if is_unsigned(op.in_dtypes[0]) else [same("stablehlo.abs", x)]
+    """Unsigned: x; complex: the real |x|."""
+    x, out = op.operands[0], op.out_specs[0]
+    if is_unsigned(op.in_dtypes[0]):
+        return [x]
+    return [op1("stablehlo.abs", [x], ttype(out.shape, out.dtype))]
+
+
+def _max_or_min(kind):
+    return lambda op: [max_or_min(kind, *op.operands)]
 
 
 def _sign(op):
@@ -126,6 +133,7 @@ def _bitcast(op):
 LOWERINGS = {
     **{f"mlax.{name}": _one_op(hlo_name) for name, hlo_name in ONE_OP.items()},
     **{f"mlax.{name}": _compare(d) for name, d in COMPARE.items()},
+    "mlax.max": _max_or_min("max"), "mlax.min": _max_or_min("min"),
     "mlax.abs": _abs, "mlax.sign": _sign, "mlax.exp2": _exp2, "mlax.logistic": _logistic,
     "mlax.is_finite": _is_finite, "mlax.integer_pow": _integer_pow,
     "mlax.stop_gradient": _identity, "mlax.copy": _identity,

@@ -10,13 +10,13 @@ import numpy as np
 
 from mlax.lowering.stablehlo.builders import (BINARY_OPS, boolean, broadcast, compare, const,
                                               const_array, convert, dims, enum_attr, hlo,
-                                              i64s, is_bool, is_float, is_unsigned, op1,
+                                              i64s, is_bool, is_inexact, is_unsigned, op1,
                                               reduce, same, scalar_body, select, ttype)
 
 
 def fill_value(dtype):
     """What JAX fills out-of-bounds gathers with in mode fill."""
-    if is_float(dtype):
+    if is_inexact(dtype):
         return np.nan
     if is_bool(dtype):
         return True

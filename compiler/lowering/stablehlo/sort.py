@@ -1,13 +1,15 @@
 """sort (stablehlo.sort, JAX's comparator: floats compared in total order after -0.0 is
 made 0.0 and every NaN the positive quiet NaN, so NaNs sort last and ties keep their
-order when stable) and top_k (chlo.top_k, as JAX lowers it)."""
+order when stable; complex keys by their real parts, then their imaginary parts) and top_k (chlo.top_k, as JAX lowers it)."""
 from __future__ import annotations
 
 import numpy as np
 from mlir import ir
 
+from mlax.dialects.ops import real_dtype
 from mlax.lowering.stablehlo.builders import (block, boolean, compare, const, hlo, i64,
-                                              is_float, ret, select, ttype)
+                                              imag_part, is_complex, is_float, real_part, ret,
+                                              select, ttype)
 
 
 def _canonical(x, dtype):
@@ -15,6 +17,10 @@ def _canonical(x, dtype):
     zero = const(dtype, 0)
     x = select(compare("EQ", x, zero), zero, x)
     return select(compare("NE", x, x), const(dtype, np.nan), x)
+
+
+def _total_less(a, b, dtype):
+    return compare("LT", _canonical(a, dtype), _canonical(b, dtype), "TOTALORDER")
 
 
 def _sort(op):
@@ -28,7 +34,13 @@ def _sort(op):
     with ir.InsertionPoint(blk):
         lhs, rhs = blk.arguments[0], blk.arguments[1]
         if is_float(keys):
-            less = compare("LT", _canonical(lhs, keys), _canonical(rhs, keys), "TOTALORDER")
+            less = _total_less(lhs, rhs, keys)
+        elif is_complex(keys):     # real parts, then imaginary parts, as JAX
+            part = real_dtype(keys)
+            ra, rb = _canonical(real_part(lhs), part), _canonical(real_part(rhs), part)
+            less = select(compare("EQ", ra, rb, "TOTALORDER"),
+                          _total_less(imag_part(lhs), imag_part(rhs), part),
+                          compare("LT", ra, rb, "TOTALORDER"))
         else:
             less = compare("LT", lhs, rhs)
         ret([less])
