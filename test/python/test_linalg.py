@@ -526,3 +526,57 @@ def test_saved_module_loads_and_runs(tmp_path):
     assert "libscipy_openblas" in meta
     mod = aot.load(str(tmp_path / "solver"))
     _close(mod.solve(S, B), np.asarray(J.linalg.solve(S, B)))
+
+
+# ---------------------------------------------------------------------------------------
+# The tpu backend (StableHLO's cholesky and triangular_solve run by XLA), against JAX
+
+def _lowers_on_tpu(f, args):
+    from mlax.lowering.stablehlo import UNSUPPORTED
+    text = mlax.make_ir(f)(*args).as_text()
+    return not any(f'"{name}"' in text for name in UNSUPPORTED)
+
+
+def test_ops_on_tpu_match_jax():
+    """The rows of OP_ROWS whose ops the tpu backend lowers, triangular solves of every
+    kind, and a matrix that is not positive definite, in one jitted function."""
+    rows = [(name, f, jf, make(*shape)) for name, f, jf, shape, make in OP_ROWS
+            if _lowers_on_tpu(f, [make(*shape)])]
+    assert {r[0] for r in rows} == {"cholesky"}
+    a, ac = _spd(2, 4, 4), _c(2, 4, 4) + 4 * np.eye(4, dtype=np.complex64)
+    solves = [dict(left_side=left, lower=lower, transpose_a=t, unit_diagonal=unit)
+              for left in (True, False) for lower in (True, False) for t in (True, False)
+              for unit in (True, False)]
+    bs = [_m(2, 4, 3) if kw["left_side"] else _m(2, 3, 4) for kw in solves]
+    bc = _c(2, 4, 3)
+    not_pd = np.stack([-np.eye(3, dtype=np.float32), _spd(3, 3)])
+
+    def every_op(xs, bs, bc, not_pd):
+        return ([f(x) for (_, f, _, _), x in zip(rows, xs)],
+                [L.triangular_solve(a, b, **kw) for b, kw in zip(bs, solves)],
+                [L.triangular_solve(ac, bc, left_side=True, lower=lower, transpose_a=t)
+                 for lower in (True, False) for t in (True, False)],
+                jnp.linalg.cholesky(not_pd))
+
+    got = mlax.jit(every_op, backend="tpu")([r[3] for r in rows], bs, bc, not_pd)
+    want = ([jf(x) for _, _, jf, x in rows],
+            [JL.triangular_solve(a, b, **kw) for b, kw in zip(bs, solves)],
+            [JL.triangular_solve(ac, bc, left_side=True, lower=lower, transpose_a=t)
+             for lower in (True, False) for t in (True, False)],
+            J.linalg.cholesky(not_pd))
+    _close(mlax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want))
+
+
+def test_grads_on_tpu_match_the_cpu_backend():
+    rows = [r for r in GRAD_ROWS if r[0] in ("cholesky", "triangular_solve",
+                                             "triangular_solve_right_t", "cho_solve")]
+    rng = np.random.default_rng(1)
+    args = [[rng.uniform(-1, 1, s).astype(np.float32) for s in shapes] for _, _, shapes in rows]
+
+    def grads(args):
+        return [mlax.grad(lambda *a: sum(jnp.sum(jnp.sin(t)) for t in
+                                         mlax.tree_util.tree_leaves(f(*a))),
+                          tuple(range(len(xs))))(*xs) for (_, f, _), xs in zip(rows, args)]
+
+    _close(mlax.tree_util.tree_leaves(mlax.jit(grads, backend="tpu")(args)),
+           mlax.tree_util.tree_leaves(mlax.jit(grads)(args)))

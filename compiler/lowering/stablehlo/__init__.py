@@ -25,6 +25,7 @@ this driver's table is their union:
     sort.py          sort, top_k
     windows.py       conv, reduce_window, select_and_gather_add, select_and_scatter_add
     complex_numbers.py  real, imag, conj, complex, fft
+    linear_algebra.py   cholesky, triangular_solve
     random_bits.py   threefry2x32
     sharding.py      sharding_constraint (custom_call @Sharding), the entry points'
                      shardings and the module's partition count (GSPMD attributes)
@@ -43,8 +44,8 @@ from mlir import ir
 
 from mlax.dialects import spec_of_type, structural
 from mlax.lowering.stablehlo import (complex_numbers, control_flow, cumulative, elementwise,
-                                     indexing, random_bits, reductions, shape, sharding, sort,
-                                     windows)
+                                     indexing, linear_algebra, random_bits, reductions, shape,
+                                     sharding, sort, windows)
 from mlax.lowering.stablehlo.builders import hlo, is_complex
 from mlax.lowering.rules import Op, union
 from mlax.passes import ModulePass, PassError, register
@@ -52,7 +53,7 @@ from mlax.passes import ModulePass, PassError, register
 
 # Op name -> rule(op: Op) -> list[ir.Value] (see the module's docstring).
 LOWERINGS = union("StableHLO", elementwise, shape, reductions, indexing, cumulative, sort,
-                  random_bits, sharding, windows, complex_numbers)
+                  random_bits, sharding, windows, complex_numbers, linear_algebra)
 
 # Structural kind -> rule(fn, decl, ftype) giving its declaration a body.
 LOWER_KINDS = control_flow.LOWER_KINDS
@@ -62,7 +63,7 @@ LOWER_KINDS = control_flow.LOWER_KINDS
 UNSUPPORTED = {
     "mlax.collective": "a collective outside vmap of its named axis has no meaning on one "
                        "device (--mlax-vmap replaces it)",
-    **dict.fromkeys(["mlax.cholesky", "mlax.lu", "mlax.triangular_solve", "mlax.qr", "mlax.qr_pivoted",
+    **dict.fromkeys(["mlax.lu", "mlax.qr", "mlax.qr_pivoted",
                      "mlax.eigh", "mlax.svd", "mlax.eig", "mlax.schur", "mlax.geqrf",
                      "mlax.householder_product"],
                     "the linear algebra ops are not lowered to StableHLO yet"),
