@@ -44,7 +44,10 @@ def available() -> str | None:
 def _pjrt():
     """(jax, xla_client, the PJRT devices, the first one's single-device sharding)."""
     import jax              # optional and slow to import: loaded when first needed
-    from jaxlib import xla_client
+    from jaxlib import lapack, xla_client
+    # The LAPACK custom calls of the linear algebra lowering find their routines only once
+    # jaxlib has loaded them (as jax's own CPU lowering does first); a call before crashes.
+    lapack._lapack.initialize()
     try:
         pjrt_devices = jax.devices("cpu")
     except RuntimeError as e:       # e.g. JAX_PLATFORMS names platforms without cpu

@@ -9,6 +9,8 @@ from mlax import numpy as jnp
 from mlax.lax import linalg as L
 from mlax.test_util import check_grads
 
+from child import run_case
+
 jax = pytest.importorskip("jax")
 jax.config.update("jax_platforms", "cpu")
 J = jax.numpy
@@ -529,7 +531,8 @@ def test_saved_module_loads_and_runs(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------
-# The tpu backend (StableHLO's cholesky and triangular_solve run by XLA), against JAX
+# The tpu backend (StableHLO's cholesky and triangular_solve, LAPACK's custom calls, run by
+# XLA), against JAX
 
 def _lowers_on_tpu(f, args):
     from mlax.lowering.stablehlo import UNSUPPORTED
@@ -542,7 +545,10 @@ def test_ops_on_tpu_match_jax():
     kind, and a matrix that is not positive definite, in one jitted function."""
     rows = [(name, f, jf, make(*shape)) for name, f, jf, shape, make in OP_ROWS
             if _lowers_on_tpu(f, [make(*shape)])]
-    assert {r[0] for r in rows} == {"cholesky"}
+    assert {r[0] for r in rows} == {
+        "cholesky", "eigh", "eigh_complex", "eigh_upper", "eigh_complex_upper", "geqrf",
+        "householder_product", "householder_product_k1", "qr_fullTrue", "qr_fullFalse",
+        "qr_complex_fullTrue", "qr_complex_fullFalse"}
     a, ac = _spd(2, 4, 4), _c(2, 4, 4) + 4 * np.eye(4, dtype=np.complex64)
     solves = [dict(left_side=left, lower=lower, transpose_a=t, unit_diagonal=unit)
               for left in (True, False) for lower in (True, False) for t in (True, False)
@@ -568,15 +574,34 @@ def test_ops_on_tpu_match_jax():
 
 
 def test_grads_on_tpu_match_the_cpu_backend():
-    rows = [r for r in GRAD_ROWS if r[0] in ("cholesky", "triangular_solve",
-                                             "triangular_solve_right_t", "cho_solve")]
+    """The rows of GRAD_ROWS whose gradients the tpu backend lowers, in one jitted function."""
     rng = np.random.default_rng(1)
-    args = [[rng.uniform(-1, 1, s).astype(np.float32) for s in shapes] for _, _, shapes in rows]
+
+    def grad_of(f, n):
+        return mlax.grad(lambda *a: sum(jnp.sum(jnp.sin(t)) for t in mlax.tree_util.tree_leaves(f(*a))),
+                         tuple(range(n)))
+
+    rows = [(name, grad_of(f, len(shapes)), [rng.uniform(-1, 1, s).astype(np.float32) for s in shapes])
+            for name, f, shapes in GRAD_ROWS]
+    rows = [r for r in rows if _lowers_on_tpu(r[1], r[2])]
+    assert {r[0] for r in rows} >= {"cholesky", "triangular_solve", "qr", "qr_square", "eigh"}
 
     def grads(args):
-        return [mlax.grad(lambda *a: sum(jnp.sum(jnp.sin(t)) for t in
-                                         mlax.tree_util.tree_leaves(f(*a))),
-                          tuple(range(len(xs))))(*xs) for (_, f, _), xs in zip(rows, args)]
+        return [g(*xs) for (_, g, _), xs in zip(rows, args)]
 
+    args = [r[2] for r in rows]
     _close(mlax.tree_util.tree_leaves(mlax.jit(grads, backend="tpu")(args)),
            mlax.tree_util.tree_leaves(mlax.jit(grads)(args)))
+
+
+def test_lapack_calls_on_tpu_in_a_fresh_process():
+    """LAPACK's custom calls in a process that has run nothing else (the runtime loads the
+    routines: without that, the first call crashed)."""
+    out = run_case("""
+        import numpy as np, mlax
+        from mlax.lax import linalg as L
+        x = np.arange(12.0, dtype=np.float32).reshape(4, 3) ** 0.5
+        q, r = mlax.jit(L.qr, backend="tpu")(x)
+        print(np.allclose(np.asarray(q) @ np.asarray(r), x, atol=1e-5))
+    """)
+    assert out.stdout.strip().splitlines()[-1] == "True"

@@ -63,9 +63,7 @@ LOWER_KINDS = control_flow.LOWER_KINDS
 UNSUPPORTED = {
     "mlax.collective": "a collective outside vmap of its named axis has no meaning on one "
                        "device (--mlax-vmap replaces it)",
-    **dict.fromkeys(["mlax.lu", "mlax.qr", "mlax.qr_pivoted",
-                     "mlax.eigh", "mlax.svd", "mlax.eig", "mlax.schur", "mlax.geqrf",
-                     "mlax.householder_product"],
+    **dict.fromkeys(["mlax.lu", "mlax.qr_pivoted", "mlax.svd", "mlax.eig", "mlax.schur"],
                     "the linear algebra ops are not lowered to StableHLO yet"),
 }
 

@@ -5,9 +5,12 @@ TPU has (the driver's UNSUPPORTED says so)."""
 from __future__ import annotations
 
 import numpy as np
+from mlir import ir
 
-from mlax.lowering.stablehlo.builders import (boolean, broadcast, compare, const, enum_attr, i64,
-                                              op1, reduce, same, select, ttype)
+from mlax.dialects import TensorSpec
+from mlax.lowering.stablehlo.builders import (boolean, broadcast, compare, const, dims,
+                                              enum_attr, hlo, i64, i64s, is_float, op1, reduce,
+                                              same, select, spec, ttype)
 
 
 def _cholesky(op):
@@ -41,3 +44,133 @@ LOWERINGS = {
     "mlax.cholesky": _cholesky,
     "mlax.triangular_solve": _triangular_solve,
 }
+
+
+# ---------------------------------------------------------------------------------------
+# LAPACK through the custom calls jaxlib's CPU client registers
+
+_PREFIX = {np.dtype(np.float32): "s", np.dtype(np.float64): "d",
+           np.dtype(np.complex64): "c", np.dtype(np.complex128): "z"}
+
+
+def _layout(rank, matrix) -> ir.Attribute:
+    """Column-major matrices (batch dims outermost), row-major anything else."""
+    order = (rank - 2, rank - 1, *range(rank - 3, -1, -1)) if matrix else range(rank - 1, -1, -1)
+    return ir.Attribute.parse(f"dense<{dims(order) if rank else ''}> : tensor<{rank}xindex>")
+
+
+def lapack(routine, operands, result_specs, config=None, aliases=()) -> list:
+    """The results of jaxlib's LAPACK handler `routine` (e.g. "geqrf") for the operands'
+    dtype: matrices (the operands and results of the largest rank) column-major, batch dims
+    first; `aliases` pairs (result, operand) that share a buffer, as JAX declares them."""
+    specs = [spec(v) for v in operands]
+    rank = max(len(s.shape) for s in specs)
+    target = f"lapack_{_PREFIX[specs[0].dtype]}{routine}_ffi"
+    alias_attrs = [enum_attr("#stablehlo.output_operand_alias<output_tuple_indices = "
+                             f"{[r] if len(result_specs) > 1 else []}, operand_index = {o}, "
+                             "operand_tuple_indices = []>")
+                   for r, o in aliases]
+    attrs = {
+        "call_target_name": ir.StringAttr.get(target),
+        "api_version": ir.IntegerAttr.get(ir.IntegerType.get_signless(32), 1),
+        "backend_config": ir.StringAttr.get(""),
+        "has_side_effect": boolean(False),
+        "operand_layouts": ir.ArrayAttr.get([_layout(len(s.shape), len(s.shape) == rank)
+                                             for s in specs]),
+        "result_layouts": ir.ArrayAttr.get([_layout(len(s.shape), len(s.shape) == rank)
+                                            for s in result_specs]),
+        "output_operand_aliases": ir.ArrayAttr.get(alias_attrs),
+        "mhlo.backend_config": ir.Attribute.parse(config or "{}"),
+        "mhlo.frontend_attributes": ir.Attribute.parse(
+            f'{{num_batch_dims = "{rank - 2}"}}'),
+    }
+    return list(hlo("stablehlo.custom_call", operands,
+                    [ttype(s.shape, s.dtype) for s in result_specs], attrs).results)
+
+
+def _nan_where_failed(info, x):
+    """x, with the matrices (vectors) whose LAPACK `info` is not 0 all NaN, as JAX's."""
+    s, batch = spec(x), spec(info).shape
+    failed = broadcast(compare("NE", info, const(np.int32, 0, batch)), s.shape, range(len(batch)))
+    return select(failed, const(s.dtype, np.nan, s.shape), x)
+
+
+def _geqrf(op):
+    return lapack("geqrf", op.operands, op.out_specs, aliases=[(0, 0)])
+
+
+def _householder_product(op):
+    return lapack("orgqr" if is_float(op.in_specs[0].dtype) else "ungqr", op.operands,
+                  op.out_specs, aliases=[(0, 0)])
+
+
+def _eigh(op):
+    """syevd / heevd (vectors, ascending eigenvalues, info), NaN where it fails, as JAX."""
+    x = op.in_specs[0]
+    routine = "syevd" if is_float(x.dtype) else "heevd"
+    uplo = "L" if op.attrs["lower"] else "U"
+    info = TensorSpec(x.shape[:-2], np.dtype(np.int32))
+    v, w, info = lapack(routine, op.operands, [*op.out_specs, info],
+                        config=f"{{mode = {ord('V')} : ui8, uplo = {ord(uplo)} : ui8}}",
+                        aliases=[(0, 0)])
+    return [_nan_where_failed(info, v), _nan_where_failed(info, w)]
+
+
+def _slice(x, limits):
+    """x[..., :limits[0], :limits[1]]."""
+    s = spec(x)
+    shape = (*s.shape[:-2], *limits)
+    return op1("stablehlo.slice", [x], ttype(shape, s.dtype),
+               start_indices=i64s([0] * len(shape)), limit_indices=i64s(shape),
+               strides=i64s([1] * len(shape)))
+
+
+def _triu(x):
+    s = spec(x)
+    rank = len(s.shape)
+    index = ttype(s.shape, np.int32)
+    upper = compare("LE", op1("stablehlo.iota", [], index, iota_dimension=i64(rank - 2)),
+                    op1("stablehlo.iota", [], index, iota_dimension=i64(rank - 1)))
+    return select(upper, x, const(s.dtype, 0, s.shape))
+
+
+def _qr(op):
+    """geqrf, then orgqr / ungqr of its reflectors (zero-padded to m columns for a full q
+    of a tall matrix), as JAX's qr lowering composes them."""
+    x = op.in_specs[0]
+    *batch, m, n = x.shape
+    q_spec, r_spec = op.out_specs
+    if m == 0 or n == 0:
+        return [_identity_q(q_spec), const(r_spec.dtype, 0, r_spec.shape)]
+    a, taus = lapack("geqrf", op.operands, [x, TensorSpec((*batch, min(m, n)), x.dtype)],
+                     aliases=[(0, 0)])
+    routine = "orgqr" if is_float(x.dtype) else "ungqr"
+    if m < n:
+        reflectors = _slice(a, (m, m))
+    elif op.attrs["full_matrices"]:
+        reflectors = op1("stablehlo.pad", [a, const(x.dtype, 0)],
+                         ttype((*batch, m, m), x.dtype),
+                         edge_padding_low=i64s([0] * len(x.shape)),
+                         edge_padding_high=i64s([0] * (len(x.shape) - 1) + [m - n]),
+                         interior_padding=i64s([0] * len(x.shape)))
+    else:
+        reflectors = a
+    q, = lapack(routine, [reflectors, taus], [q_spec], aliases=[(0, 0)])
+    return [q, _triu(_slice(a, r_spec.shape[-2:]))]
+
+
+def _identity_q(q):
+    """The q of an empty matrix: the identity's first columns."""
+    rank = len(q.shape)
+    index = ttype(q.shape, np.int32)
+    diagonal = compare("EQ", op1("stablehlo.iota", [], index, iota_dimension=i64(rank - 2)),
+                       op1("stablehlo.iota", [], index, iota_dimension=i64(rank - 1)))
+    return select(diagonal, const(q.dtype, 1, q.shape), const(q.dtype, 0, q.shape))
+
+
+LOWERINGS.update({
+    "mlax.geqrf": _geqrf,
+    "mlax.householder_product": _householder_product,
+    "mlax.eigh": _eigh,
+    "mlax.qr": _qr,
+})
