@@ -120,6 +120,7 @@ def _np_mul(x, idx, v):
 # (references in NumPy, SciPy where NumPy has none).
 
 from mlax import nn as mnn  # noqa: E402
+from mlax.scipy import linalg as msl  # noqa: E402
 from mlax.scipy import special as msp  # noqa: E402
 
 try:
@@ -257,6 +258,12 @@ ROWS.extend([
     Row("solve", jnp.linalg.solve, np.linalg.solve, [(3, 3), (3, 2)], domain=(0.5, 2), rtol=1e-4, atol=1e-5),
     Row("cholesky", lambda x: jnp.linalg.cholesky(x @ jnp.swapaxes(x, -1, -2) + 3 * jnp.eye(3)),
         lambda x: np.linalg.cholesky(_SPD(x)), [(3, 3)], rtol=1e-4, atol=1e-5),
+    Row("linalg.eigvalsh", lambda x: jnp.linalg.eigvalsh(x + x.T), lambda x: np.linalg.eigvalsh(x + x.T), [(4, 4)],
+        rtol=1e-4, atol=1e-5),
+    Row("linalg.qr_r", lambda x: jnp.abs(jnp.linalg.qr(x)[1]), lambda x: np.abs(np.linalg.qr(x)[1]), [(4, 3)],
+        rtol=1e-4, atol=1e-5),
+    Row("scipy.linalg.solve_triangular", lambda a, b: msl.solve_triangular(jnp.tril(a) + 4 * jnp.eye(3), b, lower=True),
+        lambda a, b: np.linalg.solve(np.tril(a) + 4 * np.eye(3), b), [(3, 3), (3, 2)], rtol=1e-4, atol=1e-5),
     Row("slogdet", lambda x: jnp.linalg.slogdet(x)[1], lambda x: np.linalg.slogdet(x)[1], [(3, 3)], rtol=1e-4, atol=1e-5),
     # sorting and searching
     Row("sort", lambda x: jnp.sort(x, axis=0), lambda x: np.sort(x, axis=0), [(3, 4)]),

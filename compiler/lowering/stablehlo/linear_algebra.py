@@ -1,7 +1,10 @@
-"""cholesky and triangular_solve: StableHLO's ops, as JAX lowers them for TPUs
-(jax/_src/lax/linalg.py). The other factorizations have no StableHLO op: JAX calls LAPACK
-through custom calls on its CPU platform and solver libraries on GPUs, neither of which a
-TPU has (the driver's UNSUPPORTED says so)."""
+"""Linear algebra. cholesky and triangular_solve are StableHLO's ops, as JAX lowers them for
+TPUs (jax/_src/lax/linalg.py). StableHLO has no other factorization: on TPUs XLA expands
+JAX's own algorithms (QDWH, Jacobi, blocked Householder), on its CPU platform JAX calls
+LAPACK through custom calls that jaxlib's CPU client registers. geqrf, householder_product
+(orgqr / ungqr), eigh (syevd / heevd) and qr (geqrf, then orgqr / ungqr) are those custom
+calls, as JAX emits them, so they run on XLA's CPU client standing in for a TPU but not on
+a TPU itself (mlax.runtime.tpu loads LAPACK's routines before the first call)."""
 from __future__ import annotations
 
 import numpy as np
@@ -88,11 +91,16 @@ def lapack(routine, operands, result_specs, config=None, aliases=()) -> list:
                     [ttype(s.shape, s.dtype) for s in result_specs], attrs).results)
 
 
-def _nan_where_failed(info, x):
-    """x, with the matrices (vectors) whose LAPACK `info` is not 0 all NaN, as JAX's."""
-    s, batch = spec(x), spec(info).shape
-    failed = broadcast(compare("NE", info, const(np.int32, 0, batch)), s.shape, range(len(batch)))
-    return select(failed, const(s.dtype, np.nan, s.shape), x)
+def _nan_where_failed(info, *xs) -> list:
+    """The xs, with their matrices (vectors) whose LAPACK `info` is not 0 all NaN, as JAX's."""
+    batch = spec(info).shape
+    failed = compare("NE", info, const(np.int32, 0, batch))
+    out = []
+    for x in xs:
+        s = spec(x)
+        mask = broadcast(failed, s.shape, range(len(batch)))
+        out.append(select(mask, const(s.dtype, np.nan, s.shape), x))
+    return out
 
 
 def _geqrf(op):
@@ -113,7 +121,7 @@ def _eigh(op):
     v, w, info = lapack(routine, op.operands, [*op.out_specs, info],
                         config=f"{{mode = {ord('V')} : ui8, uplo = {ord(uplo)} : ui8}}",
                         aliases=[(0, 0)])
-    return [_nan_where_failed(info, v), _nan_where_failed(info, w)]
+    return _nan_where_failed(info, v, w)
 
 
 def _slice(x, limits):
