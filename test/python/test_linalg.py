@@ -548,7 +548,8 @@ def test_ops_on_tpu_match_jax():
     assert {r[0] for r in rows} == {
         "cholesky", "eigh", "eigh_complex", "eigh_upper", "eigh_complex_upper", "geqrf",
         "householder_product", "householder_product_k1", "qr_fullTrue", "qr_fullFalse",
-        "qr_complex_fullTrue", "qr_complex_fullFalse"}
+        "qr_complex_fullTrue", "qr_complex_fullFalse", "svd_fullTrue", "svd_fullFalse", "svd_s",
+        "svd_complex_fullTrue", "svd_complex_fullFalse"}
     a, ac = _spd(2, 4, 4), _c(2, 4, 4) + 4 * np.eye(4, dtype=np.complex64)
     solves = [dict(left_side=left, lower=lower, transpose_a=t, unit_diagonal=unit)
               for left in (True, False) for lower in (True, False) for t in (True, False)
@@ -584,7 +585,8 @@ def test_grads_on_tpu_match_the_cpu_backend():
     rows = [(name, grad_of(f, len(shapes)), [rng.uniform(-1, 1, s).astype(np.float32) for s in shapes])
             for name, f, shapes in GRAD_ROWS]
     rows = [r for r in rows if _lowers_on_tpu(r[1], r[2])]
-    assert {r[0] for r in rows} >= {"cholesky", "triangular_solve", "qr", "qr_square", "eigh"}
+    assert {r[0] for r in rows} >= {"cholesky", "triangular_solve", "qr", "qr_square", "eigh",
+                                    "svd_tall", "svd_wide", "svdvals", "pinv"}
 
     def grads(args):
         return [g(*xs) for (_, g, _), xs in zip(rows, args)]

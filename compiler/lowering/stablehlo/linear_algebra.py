@@ -2,9 +2,10 @@
 TPUs (jax/_src/lax/linalg.py). StableHLO has no other factorization: on TPUs XLA expands
 JAX's own algorithms (QDWH, Jacobi, blocked Householder), on its CPU platform JAX calls
 LAPACK through custom calls that jaxlib's CPU client registers. geqrf, householder_product
-(orgqr / ungqr), eigh (syevd / heevd) and qr (geqrf, then orgqr / ungqr) are those custom
-calls, as JAX emits them, so they run on XLA's CPU client standing in for a TPU but not on
-a TPU itself (mlax.runtime.tpu loads LAPACK's routines before the first call)."""
+(orgqr / ungqr), eigh (syevd / heevd), svd (gesdd) and qr (geqrf, then orgqr / ungqr) are
+those custom calls, as JAX emits them, so they run on XLA's CPU client standing in for a
+TPU but not on a TPU itself (mlax.runtime.tpu loads LAPACK's routines before the first
+call)."""
 from __future__ import annotations
 
 import numpy as np
@@ -124,6 +125,21 @@ def _eigh(op):
     return _nan_where_failed(info, v, w)
 
 
+def _svd(op):
+    """gesdd (all of u and vt, or their first min(m, n) columns / rows), NaN where it fails,
+    as JAX."""
+    x = op.in_specs[0]
+    *batch, m, n = x.shape
+    s_spec, u_spec, vt_spec = op.out_specs
+    if m == 0 or n == 0:
+        return [const(s_spec.dtype, 0, s_spec.shape), _identity_q(u_spec), _identity_q(vt_spec)]
+    mode = "A" if op.attrs["full_matrices"] else "S"
+    info = TensorSpec(tuple(batch), np.dtype(np.int32))
+    _, s, u, vt, info = lapack("gesdd", op.operands, [x, s_spec, u_spec, vt_spec, info],
+                               config=f"{{mode = {ord(mode)} : ui8}}", aliases=[(0, 0)])
+    return _nan_where_failed(info, s, u, vt)
+
+
 def _slice(x, limits):
     """x[..., :limits[0], :limits[1]]."""
     s = spec(x)
@@ -181,4 +197,5 @@ LOWERINGS.update({
     "mlax.householder_product": _householder_product,
     "mlax.eigh": _eigh,
     "mlax.qr": _qr,
+    "mlax.svd": _svd,
 })
