@@ -1,6 +1,6 @@
 // RUN: mlax-opt %s --split-input-file --mlax-lower-to-stablehlo | FileCheck %s
 
-// Linear algebra: cholesky and triangular_solve (StableHLO ops), eigh and qr (LAPACK custom
+// Linear algebra: cholesky and triangular_solve (StableHLO ops), eigh, qr and lu (LAPACK custom
 // calls).
 
 // Tests that cholesky is stablehlo.cholesky of the lower factor, its upper triangle zeroed
@@ -66,4 +66,21 @@ func.func @eigh(%x: tensor<2x3x3xf32>) -> (tensor<2x3x3xf32>, tensor<2x3xf32>) {
 func.func @qr(%x: tensor<4x3xcomplex<f32>>) -> (tensor<4x4xcomplex<f32>>, tensor<4x3xcomplex<f32>>) {
   %0:2 = "mlax.qr"(%x) {full_matrices = true} : (tensor<4x3xcomplex<f32>>) -> (tensor<4x4xcomplex<f32>>, tensor<4x3xcomplex<f32>>)
   return %0#0, %0#1 : tensor<4x4xcomplex<f32>>, tensor<4x3xcomplex<f32>>
+}
+
+// -----
+
+// Tests that lu is LAPACK's getrf, its pivots made 0-based, and the permutation built by a
+// stablehlo.while over the row swaps.
+// CHECK-LABEL: func.func @lu
+// CHECK: %[[F:.*]]:3 = "stablehlo.custom_call"(%{{.*}}) {{.*}}call_target_name = "lapack_sgetrf_ffi"{{.*}} : (tensor<4x3xf32>) -> (tensor<4x3xf32>, tensor<3xi32>, tensor<i32>)
+// CHECK: %[[P:.*]] = "stablehlo.subtract"(%[[F]]#1, %{{.*}})
+// CHECK: "stablehlo.compare"(%[[F]]#2, %{{.*}}) {{.*}}comparison_direction LT
+// CHECK: %[[LU:.*]] = "stablehlo.select"
+// CHECK: %[[W:.*]]:3 = "stablehlo.while"(%{{.*}}, %{{.*}}, %[[P]])
+// CHECK: "stablehlo.dynamic_slice"
+// CHECK: return %[[LU]], %[[P]], %[[W]]#1
+func.func @lu(%x: tensor<4x3xf32>) -> (tensor<4x3xf32>, tensor<3xi32>, tensor<4xi32>) {
+  %0:3 = "mlax.lu"(%x) : (tensor<4x3xf32>) -> (tensor<4x3xf32>, tensor<3xi32>, tensor<4xi32>)
+  return %0#0, %0#1, %0#2 : tensor<4x3xf32>, tensor<3xi32>, tensor<4xi32>
 }

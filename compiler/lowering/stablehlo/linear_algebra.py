@@ -2,8 +2,8 @@
 TPUs (jax/_src/lax/linalg.py). StableHLO has no other factorization: on TPUs XLA expands
 JAX's own algorithms (QDWH, Jacobi, blocked Householder), on its CPU platform JAX calls
 LAPACK through custom calls that jaxlib's CPU client registers. geqrf, householder_product
-(orgqr / ungqr), eigh (syevd / heevd), svd (gesdd) and qr (geqrf, then orgqr / ungqr) are
-those custom calls, as JAX emits them, so they run on XLA's CPU client standing in for a
+(orgqr / ungqr), eigh (syevd / heevd), svd (gesdd), lu (getrf) and qr (geqrf, then orgqr /
+ungqr) are those custom calls, as JAX emits them, so they run on XLA's CPU client standing in for a
 TPU but not on a TPU itself (mlax.runtime.tpu loads LAPACK's routines before the first
 call)."""
 from __future__ import annotations
@@ -12,9 +12,9 @@ import numpy as np
 from mlir import ir
 
 from mlax.dialects import TensorSpec
-from mlax.lowering.stablehlo.builders import (boolean, broadcast, compare, const, dims,
-                                              enum_attr, hlo, i64, i64s, is_float, op1, reduce,
-                                              same, select, spec, ttype)
+from mlax.lowering.stablehlo.builders import (binary, block, boolean, broadcast, compare, const,
+                                              dims, enum_attr, hlo, i64, i64s, is_float, op1,
+                                              reduce, ret, same, select, spec, ttype)
 
 
 def _cholesky(op):
@@ -92,16 +92,20 @@ def lapack(routine, operands, result_specs, config=None, aliases=()) -> list:
                     [ttype(s.shape, s.dtype) for s in result_specs], attrs).results)
 
 
-def _nan_where_failed(info, *xs) -> list:
-    """The xs, with their matrices (vectors) whose LAPACK `info` is not 0 all NaN, as JAX's."""
-    batch = spec(info).shape
-    failed = compare("NE", info, const(np.int32, 0, batch))
+def _nan_where(failed, *xs) -> list:
+    """The xs, with their matrices (vectors) all NaN where `failed` (one bool per matrix of
+    the batch: LAPACK's info said so), as JAX's."""
+    batch = spec(failed).shape
     out = []
     for x in xs:
         s = spec(x)
         mask = broadcast(failed, s.shape, range(len(batch)))
         out.append(select(mask, const(s.dtype, np.nan, s.shape), x))
     return out
+
+
+def _nonzero(info):
+    return compare("NE", info, const(np.int32, 0, spec(info).shape))
 
 
 def _geqrf(op):
@@ -122,7 +126,7 @@ def _eigh(op):
     v, w, info = lapack(routine, op.operands, [*op.out_specs, info],
                         config=f"{{mode = {ord('V')} : ui8, uplo = {ord(uplo)} : ui8}}",
                         aliases=[(0, 0)])
-    return _nan_where_failed(info, v, w)
+    return _nan_where(_nonzero(info), v, w)
 
 
 def _svd(op):
@@ -137,7 +141,61 @@ def _svd(op):
     info = TensorSpec(tuple(batch), np.dtype(np.int32))
     _, s, u, vt, info = lapack("gesdd", op.operands, [x, s_spec, u_spec, vt_spec, info],
                                config=f"{{mode = {ord(mode)} : ui8}}", aliases=[(0, 0)])
-    return _nan_where_failed(info, s, u, vt)
+    return _nan_where(_nonzero(info), s, u, vt)
+
+
+def _lu(op):
+    """getrf (0-based pivots; NaN where its info is negative, an illegal argument), and the
+    permutation its row swaps make, as JAX's lu lowering for its CPU."""
+    x = op.in_specs[0]
+    *batch, m, n = x.shape
+    lu_spec, pivots_spec, permutation_spec = op.out_specs
+    if m == 0 or n == 0:
+        return [op.operands[0], const(np.int32, 0, pivots_spec.shape),
+                op1("stablehlo.iota", [], ttype(permutation_spec.shape, np.int32),
+                    iota_dimension=i64(len(batch)))]
+    info = TensorSpec(tuple(batch), np.dtype(np.int32))
+    lu, pivots, info = lapack("getrf", op.operands, [lu_spec, pivots_spec, info],
+                              aliases=[(0, 0)])
+    pivots = same("stablehlo.subtract", pivots, const(np.int32, 1, pivots_spec.shape))
+    lu, = _nan_where(compare("LT", info, const(np.int32, 0, batch)), lu)
+    return [lu, pivots, _permutation(pivots, m)]
+
+
+def _permutation(pivots, m):
+    """The permutation of m rows that swapping row i with row pivots[..., i], for each i in
+    turn, makes (JAX's lu_pivots_to_permutation): a stablehlo.while over the swaps, each
+    reading and writing the two entries by comparing positions (they differ per matrix)."""
+    *batch, k = spec(pivots).shape
+    shape = (*batch, m)
+    perm_type, index_type = ttype(shape, np.int32), ttype((), np.int32)
+    rank = len(shape)
+    start = op1("stablehlo.iota", [], perm_type, iota_dimension=i64(rank - 1))
+    loop = hlo("stablehlo.while", [const(np.int32, 0), start, pivots],
+               [index_type, perm_type, pivots.type], regions=2)
+    before = block(loop, 0, [index_type, perm_type, pivots.type])
+    with ir.InsertionPoint(before):
+        ret([compare("LT", before.arguments[0], const(np.int32, k))])
+    after = block(loop, 1, [index_type, perm_type, pivots.type])
+    with ir.InsertionPoint(after):
+        i, perm, swaps = after.arguments
+        zero = const(np.int32, 0)
+        j = op1("stablehlo.dynamic_slice", [swaps, *[zero] * len(batch), i],
+                ttype((*batch, 1), np.int32), slice_sizes=i64s([*batch, 1]))
+        j = broadcast(j, shape, range(rank))
+        positions = op1("stablehlo.iota", [], perm_type, iota_dimension=i64(rank - 1))
+        at_i = compare("EQ", positions, broadcast(i, shape, []))
+        at_j = compare("EQ", positions, j)
+
+        def entry(at):
+            picked = select(at, perm, const(np.int32, 0, shape))
+            total, = reduce([picked], [zero], [rank - 1], binary("add"))
+            return broadcast(total, shape, range(rank - 1))
+
+        p_i, p_j = entry(at_i), entry(at_j)
+        perm = select(at_i, p_j, select(at_j, p_i, perm))
+        ret([same("stablehlo.add", i, const(np.int32, 1)), perm, swaps])
+    return loop.results[1]
 
 
 def _slice(x, limits):
@@ -198,4 +256,5 @@ LOWERINGS.update({
     "mlax.eigh": _eigh,
     "mlax.qr": _qr,
     "mlax.svd": _svd,
+    "mlax.lu": _lu,
 })
