@@ -542,15 +542,16 @@ def _lowers_on_tpu(f, args):
 
 def test_ops_on_tpu_match_jax():
     """The rows of OP_ROWS whose ops the tpu backend lowers, triangular solves of every
-    kind, a matrix that is not positive definite and a singular one, in one jitted
-    function."""
+    kind, a matrix that is not positive definite and a singular one, Schur forms (the same
+    LAPACK as JAX's, so the same phases), in one jitted function."""
     rows = [(name, f, jf, make(*shape)) for name, f, jf, shape, make in OP_ROWS
             if _lowers_on_tpu(f, [make(*shape)])]
     assert {r[0] for r in rows} == {
         "cholesky", "eigh", "eigh_complex", "eigh_upper", "eigh_complex_upper", "geqrf",
         "householder_product", "householder_product_k1", "qr_fullTrue", "qr_fullFalse",
         "qr_complex_fullTrue", "qr_complex_fullFalse", "svd_fullTrue", "svd_fullFalse", "svd_s",
-        "svd_complex_fullTrue", "svd_complex_fullFalse", "lu", "lu_complex"}
+        "svd_complex_fullTrue", "svd_complex_fullFalse", "lu", "lu_complex", "eig_TrueTrue",
+        "eig_FalseTrue", "eig_FalseFalse", "qr_pivoting_fullTrue", "qr_pivoting_fullFalse"}
     a, ac = _spd(2, 4, 4), _c(2, 4, 4) + 4 * np.eye(4, dtype=np.complex64)
     solves = [dict(left_side=left, lower=lower, transpose_a=t, unit_diagonal=unit)
               for left in (True, False) for lower in (True, False) for t in (True, False)
@@ -559,21 +560,25 @@ def test_ops_on_tpu_match_jax():
     bc = _c(2, 4, 3)
     not_pd = np.stack([-np.eye(3, dtype=np.float32), _spd(3, 3)])
     singular = np.ones((3, 3), np.float32)
+    schur_args = [_m(5, 5), _c(2, 4, 4)]
 
-    def every_op(xs, bs, bc, not_pd, singular):
+    def every_op(xs, bs, bc, not_pd, singular, schur_args):
         return ([f(x) for (_, f, _, _), x in zip(rows, xs)],
                 [L.triangular_solve(a, b, **kw) for b, kw in zip(bs, solves)],
                 [L.triangular_solve(ac, bc, left_side=True, lower=lower, transpose_a=t)
                  for lower in (True, False) for t in (True, False)],
                 jnp.linalg.cholesky(not_pd), jnp.linalg.det(singular),
-                tuple(jnp.linalg.slogdet(singular)))
+                tuple(jnp.linalg.slogdet(singular)),
+                [L.schur(x) for x in schur_args], L.schur(schur_args[0], compute_schur_vectors=False)[0])
 
-    got = mlax.jit(every_op, backend="tpu")([r[3] for r in rows], bs, bc, not_pd, singular)
+    got = mlax.jit(every_op, backend="tpu")([r[3] for r in rows], bs, bc, not_pd, singular,
+                                            schur_args)
     want = ([jf(x) for _, _, jf, x in rows],
             [JL.triangular_solve(a, b, **kw) for b, kw in zip(bs, solves)],
             [JL.triangular_solve(ac, bc, left_side=True, lower=lower, transpose_a=t)
              for lower in (True, False) for t in (True, False)],
-            J.linalg.cholesky(not_pd), J.linalg.det(singular), tuple(J.linalg.slogdet(singular)))
+            J.linalg.cholesky(not_pd), J.linalg.det(singular), tuple(J.linalg.slogdet(singular)),
+            [JL.schur(x) for x in schur_args], JL.schur(schur_args[0], compute_schur_vectors=False)[0])
     _close(mlax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want))
 
 
@@ -590,7 +595,7 @@ def test_grads_on_tpu_match_the_cpu_backend():
     rows = [r for r in rows if _lowers_on_tpu(r[1], r[2])]
     assert {r[0] for r in rows} >= {"cholesky", "triangular_solve", "qr", "qr_square", "eigh",
                                     "svd_tall", "svd_wide", "svdvals", "pinv", "lu", "solve",
-                                    "slogdet", "det_inv", "cho_solve"}
+                                    "slogdet", "det_inv", "cho_solve", "qr_pivoting", "eigvals"}
 
     def grads(args):
         return [g(*xs) for (_, g, _), xs in zip(rows, args)]

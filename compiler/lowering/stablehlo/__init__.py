@@ -26,7 +26,7 @@ this driver's table is their union:
     windows.py       conv, reduce_window, select_and_gather_add, select_and_scatter_add
     complex_numbers.py  real, imag, conj, complex, fft
     linear_algebra.py   cholesky, triangular_solve; geqrf, householder_product, eigh, svd,
-                        lu, qr as LAPACK custom calls (XLA's CPU client only: see the file)
+                        lu, eig, schur, qr as LAPACK custom calls (XLA's CPU client only: see the file)
     random_bits.py   threefry2x32
     sharding.py      sharding_constraint (custom_call @Sharding), the entry points'
                      shardings and the module's partition count (GSPMD attributes)
@@ -64,9 +64,6 @@ LOWER_KINDS = control_flow.LOWER_KINDS
 UNSUPPORTED = {
     "mlax.collective": "a collective outside vmap of its named axis has no meaning on one "
                        "device (--mlax-vmap replaces it)",
-    **dict.fromkeys(["mlax.qr_pivoted", "mlax.eig", "mlax.schur"],
-                    "StableHLO has no such factorization, and its LAPACK custom call (as "
-                    "JAX's CPU lowering emits it) is not written yet"),
 }
 
 

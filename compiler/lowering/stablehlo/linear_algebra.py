@@ -2,8 +2,8 @@
 TPUs (jax/_src/lax/linalg.py). StableHLO has no other factorization: on TPUs XLA expands
 JAX's own algorithms (QDWH, Jacobi, blocked Householder), on its CPU platform JAX calls
 LAPACK through custom calls that jaxlib's CPU client registers. geqrf, householder_product
-(orgqr / ungqr), eigh (syevd / heevd), svd (gesdd), lu (getrf) and qr (geqrf, then orgqr /
-ungqr) are those custom calls, as JAX emits them, so they run on XLA's CPU client standing in for a
+(orgqr / ungqr), eigh (syevd / heevd), svd (gesdd), lu (getrf), eig (geev), schur (gees)
+and qr (geqrf or, pivoted, geqp3, then orgqr / ungqr) are those custom calls, as JAX emits them, so they run on XLA's CPU client standing in for a
 TPU but not on a TPU itself (mlax.runtime.tpu loads LAPACK's routines before the first
 call)."""
 from __future__ import annotations
@@ -198,6 +198,47 @@ def _permutation(pivots, m):
     return loop.results[1]
 
 
+_COMPUTE = {True: ord("V"), False: ord("N")}     # jaxlib's eig / schur ComputationMode
+
+
+def _eig(op):
+    """geev (real: the eigenvalues' real and imaginary parts; complex eigenvectors), NaN
+    where it fails, as JAX; an eigenvector result not asked for has no columns."""
+    x = op.in_specs[0]
+    w_spec, vl_spec, vr_spec = op.out_specs
+    left, right = op.attrs["compute_left"], op.attrs["compute_right"]
+    if 0 in x.shape:
+        return [const(sp.dtype, 0, sp.shape) for sp in op.out_specs]
+    vectors = TensorSpec(x.shape, w_spec.dtype)
+    info = TensorSpec(x.shape[:-2], np.dtype(np.int32))
+    values = [TensorSpec(x.shape[:-1], x.dtype)] * (2 if is_float(x.dtype) else 1)
+    *w, vl, vr, info = lapack(
+        "geev", op.operands, [*values, vectors, vectors, info],
+        config=f"{{compute_left = {_COMPUTE[left]} : ui8, compute_right = {_COMPUTE[right]} : ui8}}")
+    if len(w) == 2:
+        w = [op1("stablehlo.complex", w, ttype(w_spec.shape, w_spec.dtype))]
+    w, vl, vr = _nan_where(_nonzero(info), *w, vl, vr)
+    return [w, vl if left else const(vl_spec.dtype, 0, vl_spec.shape),
+            vr if right else const(vr_spec.dtype, 0, vr_spec.shape)]
+
+
+def _schur(op):
+    """gees, unsorted (t, vs, the eigenvalues, sdim, info), NaN where it fails, as JAX;
+    vs has no columns when not asked for."""
+    x = op.in_specs[0]
+    t_spec, vs_spec = op.out_specs
+    vectors = op.attrs["compute_schur_vectors"]
+    if 0 in x.shape:
+        return [op.operands[0], const(vs_spec.dtype, 0, vs_spec.shape)]
+    info = TensorSpec(x.shape[:-2], np.dtype(np.int32))
+    values = [TensorSpec(x.shape[:-1], x.dtype)] * (2 if is_float(x.dtype) else 1)
+    t, vs, *_, info = lapack("gees", op.operands, [x, x, *values, info, info],
+                             config=f"{{mode = {_COMPUTE[vectors]} : ui8, sort = {ord('N')} : ui8}}",
+                             aliases=[(0, 0)])
+    t, vs = _nan_where(_nonzero(info), t, vs)
+    return [t, vs if vectors else const(vs_spec.dtype, 0, vs_spec.shape)]
+
+
 def _slice(x, limits):
     """x[..., :limits[0], :limits[1]]."""
     s = spec(x)
@@ -220,16 +261,40 @@ def _qr(op):
     """geqrf, then orgqr / ungqr of its reflectors (zero-padded to m columns for a full q
     of a tall matrix), as JAX's qr lowering composes them."""
     x = op.in_specs[0]
-    *batch, m, n = x.shape
     q_spec, r_spec = op.out_specs
-    if m == 0 or n == 0:
+    if 0 in x.shape[-2:]:
         return [_identity_q(q_spec), const(r_spec.dtype, 0, r_spec.shape)]
-    a, taus = lapack("geqrf", op.operands, [x, TensorSpec((*batch, min(m, n)), x.dtype)],
-                     aliases=[(0, 0)])
+    a, taus = lapack("geqrf", op.operands, [x, _taus(x)], aliases=[(0, 0)])
+    return _q_and_r(a, taus, x, q_spec, r_spec, op.attrs["full_matrices"])
+
+
+def _qr_pivoted(op):
+    """geqp3 (from no fixed columns; its 1-based column pivots made 0-based), then q and r
+    as qr's, as JAX."""
+    x = op.in_specs[0]
+    q_spec, r_spec, p_spec = op.out_specs
+    if 0 in x.shape[-2:]:
+        return [_identity_q(q_spec), const(r_spec.dtype, 0, r_spec.shape),
+                op1("stablehlo.iota", [], ttype(p_spec.shape, np.int32),
+                    iota_dimension=i64(len(p_spec.shape) - 1))]
+    free = const(np.int32, 0, p_spec.shape)
+    a, p, taus = lapack("geqp3", [op.operands[0], free], [x, p_spec, _taus(x)],
+                        aliases=[(0, 0), (1, 1)])
+    p = same("stablehlo.subtract", p, const(np.int32, 1, p_spec.shape))
+    return [*_q_and_r(a, taus, x, q_spec, r_spec, op.attrs["full_matrices"]), p]
+
+
+def _taus(x):
+    *batch, m, n = x.shape
+    return TensorSpec((*batch, min(m, n)), x.dtype)
+
+
+def _q_and_r(a, taus, x, q_spec, r_spec, full_matrices):
+    *batch, m, n = x.shape
     routine = "orgqr" if is_float(x.dtype) else "ungqr"
     if m < n:
         reflectors = _slice(a, (m, m))
-    elif op.attrs["full_matrices"]:
+    elif full_matrices:
         reflectors = op1("stablehlo.pad", [a, const(x.dtype, 0)],
                          ttype((*batch, m, m), x.dtype),
                          edge_padding_low=i64s([0] * len(x.shape)),
@@ -255,6 +320,9 @@ LOWERINGS.update({
     "mlax.householder_product": _householder_product,
     "mlax.eigh": _eigh,
     "mlax.qr": _qr,
+    "mlax.qr_pivoted": _qr_pivoted,
     "mlax.svd": _svd,
     "mlax.lu": _lu,
+    "mlax.eig": _eig,
+    "mlax.schur": _schur,
 })
