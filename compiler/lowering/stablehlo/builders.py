@@ -14,7 +14,8 @@ from mlir import ir
 
 from mlax.dialects import spec_of_type, tensor_type
 from mlax.dialects.ops import real_dtype
-from mlax.runtime.dtypes import dtype_kind, is_float, is_inexact  # noqa: F401  (the rule modules take them from here)
+# is_float and is_inexact: the rule modules take them from here.
+from mlax.runtime.dtypes import dtype_kind, is_float, is_inexact  # noqa: F401
 
 
 def is_bool(dtype) -> bool:

@@ -3,9 +3,9 @@ TPUs (jax/_src/lax/linalg.py). StableHLO has no other factorization: on TPUs XLA
 JAX's own algorithms (QDWH, Jacobi, blocked Householder), on its CPU platform JAX calls
 LAPACK through custom calls that jaxlib's CPU client registers. geqrf, householder_product
 (orgqr / ungqr), eigh (syevd / heevd), svd (gesdd), lu (getrf), eig (geev), schur (gees)
-and qr (geqrf or, pivoted, geqp3, then orgqr / ungqr) are those custom calls, as JAX emits them, so they run on XLA's CPU client standing in for a
-TPU but not on a TPU itself (mlax.runtime.tpu loads LAPACK's routines before the first
-call)."""
+and qr (geqrf or, pivoted, geqp3, then orgqr / ungqr) are those custom calls, as JAX
+emits them, so they run on XLA's CPU client standing in for a TPU but not on a TPU itself
+(mlax.runtime.tpu loads LAPACK's routines before the first call)."""
 from __future__ import annotations
 
 import numpy as np

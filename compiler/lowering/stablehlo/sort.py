@@ -1,6 +1,7 @@
 """sort (stablehlo.sort, JAX's comparator: floats compared in total order after -0.0 is
 made 0.0 and every NaN the positive quiet NaN, so NaNs sort last and ties keep their
-order when stable; complex keys by their real parts, then their imaginary parts) and top_k (chlo.top_k, as JAX lowers it)."""
+order when stable; complex keys by their real parts, then their imaginary parts) and
+top_k (chlo.top_k, as JAX lowers it)."""
 from __future__ import annotations
 
 import numpy as np
