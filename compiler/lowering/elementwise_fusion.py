@@ -15,7 +15,8 @@ A producer P is fused into its consumer C when
   fuses single-use producers only; a value that one consumer reads twice is computed once);
 - P's output indexing map is a permutation (P's loops follow from C's), and C's map of the
   operand has one result per loop of P;
-- P's body reads neither its output block argument nor `linalg.index`.
+- P's body reads neither its output block argument nor `linalg.index`, and holds no op
+  with regions.
 
 The fused generic has the root's (the last consumer's) outputs, loops and location; its
 inputs are the members' inputs that no member produces, their indexing maps composed into
@@ -51,19 +52,13 @@ class _Generic:
                 and all(isinstance(r.type, ir.RankedTensorType) for r in self.op.results)
                 and all("parallel" in str(a) for a in self.iterators))
 
-    def reads_index_or_output(self) -> bool:
+    def movable(self) -> bool:
+        """Whether the body computes the same in a consumer's loops: it reads neither its
+        output nor `linalg.index`, and holds no op with regions (not looked into)."""
         if any(True for arg in self.body.arguments[self.n_inputs:] for _ in arg.uses):
-            return True
-        found = []
-
-        def visit(op):
-            if op.name == "linalg.index":
-                found.append(op)
-                return ir.WalkResult.INTERRUPT
-            return ir.WalkResult.ADVANCE
-
-        self.op.walk(visit)
-        return bool(found)
+            return False
+        return all(op.name != "linalg.index" and not len(op.regions)
+                   for op in self.body.operations)
 
 
 def _fusable(p: _Generic, c: _Generic, k: int) -> bool:
@@ -73,10 +68,12 @@ def _fusable(p: _Generic, c: _Generic, k: int) -> bool:
     if len(c.maps[k].results) != p.n_loops:
         return False
     for use in p.key.uses:
-        n = use.operand_number
-        if use.owner.results[0] != c.key or n >= c.n_inputs or c.maps[n] != c.maps[k]:
+        n, owner = use.operand_number, use.owner
+        if not len(owner.results) or owner.results[0] != c.key:
+            return False   # a use outside c (c is known by its first result)
+        if n >= c.n_inputs or c.maps[n] != c.maps[k]:
             return False
-    return not p.reads_index_or_output()
+    return p.movable()
 
 
 def _plan(generics: list) -> dict:

@@ -187,3 +187,27 @@ func.func @nested(%x: tensor<4xf32>, %n: index) -> tensor<4xf32> {
   }
   return %r : tensor<4xf32>
 }
+
+// -----
+
+// Tests that a producer whose result is also returned stays.
+// CHECK-LABEL: func.func @returned
+// CHECK: %[[P:.*]] = linalg.generic
+// CHECK: math.exp
+// CHECK: %[[C:.*]] = linalg.generic {{.*}} ins(%[[P]] : tensor<4xf32>)
+// CHECK: return %[[P]], %[[C]]
+#id = affine_map<(d0) -> (d0)>
+func.func @returned(%x: tensor<4xf32>) -> (tensor<4xf32>, tensor<4xf32>) {
+  %e = tensor.empty() : tensor<4xf32>
+  %p = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]} ins(%x : tensor<4xf32>) outs(%e : tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = math.exp %a : f32
+    linalg.yield %r : f32
+  } -> tensor<4xf32>
+  %c = linalg.generic {indexing_maps = [#id, #id], iterator_types = ["parallel"]} ins(%p : tensor<4xf32>) outs(%e : tensor<4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %r = arith.negf %a : f32
+    linalg.yield %r : f32
+  } -> tensor<4xf32>
+  return %p, %c : tensor<4xf32>, tensor<4xf32>
+}
