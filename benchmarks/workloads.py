@@ -343,6 +343,42 @@ def _cnn_numpy(d):
     return train_step, (d["params"], d["x"], d["onehot"])
 
 
+# -- compile time of a long elementwise chain ----------------------------------------------------
+
+def _chain_data(rng):
+    return {"x": _normal(rng, (1000,))}
+
+
+def _chain_source(jnp, n):
+    """A fresh function (nothing cached for it) of `n` elementwise ops in a straight line."""
+    def chain(x):
+        for i in range(n):
+            if i % 4 == 0:
+                x = x * 1.0001
+            elif i % 4 == 1:
+                x = x + 0.5
+            elif i % 4 == 2:
+                x = jnp.maximum(x, -0.75)
+            else:
+                x = x - 0.25
+        return x
+    return chain
+
+
+def _chain_first_call(n):
+    def build(jax, jnp, d):
+        def first_call(x):
+            return jax.jit(_chain_source(jnp, n))(x)
+        return first_call, (d["x"],)
+    return build
+
+
+def _chain_numpy(n):
+    def impl(d):
+        return _chain_source(np, n), (d["x"],)
+    return impl
+
+
 WORKLOADS = [
     Workload("selu", "selu on 1M f32, jitted", _selu_data, _selu_jit, _selu_numpy),
     Workload("row_normalize", "(X - X.mean(0)) / X.std(0), X 10000x10", _norm_data, _norm_jit,
@@ -365,6 +401,12 @@ WORKLOADS = [
     Workload("linreg_first_call", "first call of a fresh jit(update_params_pytree)",
              _linreg_data, _linreg_first_call, _linreg_numpy, kind="first_call",
              delta_of="params", note="trace+compile+run"),
+    Workload("chain_1000", "first call of a fresh jit of 1000 elementwise ops in a chain",
+             _chain_data, _chain_first_call(1000), _chain_numpy(1000), kind="first_call",
+             note="trace+compile+run"),
+    Workload("chain_5000", "first call of a fresh jit of 5000 elementwise ops in a chain",
+             _chain_data, _chain_first_call(5000), _chain_numpy(5000), kind="first_call",
+             note="trace+compile+run"),
     Workload("selu_eager", "selu on 1M f32, un-jitted (op by op)", _selu_data, _selu_eager,
              _selu_numpy, note="all columns un-jitted"),
 ]

@@ -251,7 +251,8 @@ def register(cls):
 PASS_MODULES = [
     "mlax.transforms.verify", "mlax.transforms.simplify", "mlax.transforms.expand",
     "mlax.transforms.autodiff", "mlax.transforms.vmap",
-    "mlax.lowering.structural", "mlax.lowering.linalg", "mlax.lowering.math_approx",
+    "mlax.lowering.structural", "mlax.lowering.linalg", "mlax.lowering.elementwise_fusion",
+    "mlax.lowering.math_approx",
     "mlax.lowering.stablehlo",
 ]
 

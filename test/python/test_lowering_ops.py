@@ -755,3 +755,72 @@ def test_selu_expanded_matches_libm(rng):
     got = np.asarray(mlax.jit(selu)(x))
     x64 = x.astype(np.float64)
     np.testing.assert_allclose(got, 1.05 * np.where(x64 > 0, x64, 1.67 * np.exp(x64) - 1.67), rtol=1e-6, atol=3e-7)
+
+
+# ---------------------------------------------------------------------------------------
+# --mlax-fuse-elementwise
+
+UNFUSED = pipelines.CPU.replace("mlax-fuse-elementwise,", "")
+
+
+def test_fuse_elementwise_is_in_the_cpu_pipeline():
+    assert UNFUSED != pipelines.CPU
+
+
+def _compile_with(fn, args, pipeline):
+    tm = tracing.TracedModule()
+    avals = [ShapedArray(a.shape, a.dtype) for a in args]
+    b, outs = tracing.trace_function(fn, avals, [f"x{i}" for i in range(len(args))], "f", tm)
+    outs = list(outs) if isinstance(outs, (list, tuple)) else [outs]
+    with tm.ctx:
+        b.finish(outs)
+        exes, _ = backends.get("cpu").compile(tm.module, {b.name: [(o.aval.shape, o.aval.dtype)
+                                                                    for o in outs]},
+                                              pipeline=pipeline)
+    return [np.asarray(r) for r in exes[b.name](list(args))]
+
+
+def _chain(x, m):
+    for i in range(60):
+        x = [lambda v: v * 1.5, lambda v: mlax.numpy.sin(v), lambda v: v - 0.25,
+             lambda v: mlax.numpy.tanh(v) * v][i % 4](x)
+    return x
+
+
+def _tree(x, m):
+    # broadcasts, a transpose, a value read twice by one consumer, a shared producer
+    e = mlax.numpy.exp(x)
+    t = mlax.numpy.abs(m).T
+    s = (t + e[None, :]) * 2.0
+    sq = s * s
+    shared = mlax.numpy.log1p(sq)
+    return shared - 1.0, mlax.numpy.sqrt(shared) + t, mlax.numpy.sum(mlax.numpy.cos(sq), 0)
+
+
+def _numpy_chain(x, m):
+    for i in range(60):
+        x = [lambda v: v * 1.5, np.sin, lambda v: v - 0.25, lambda v: np.tanh(v) * v][i % 4](x)
+    return [x]
+
+
+def _numpy_tree(x, m):
+    t = np.abs(m).T
+    s = (t + np.exp(x)[None, :]) * 2.0
+    sq = s * s
+    shared = np.log1p(sq)
+    return [shared - 1.0, np.sqrt(shared) + t, np.cos(sq).sum(0)]
+
+
+@pytest.mark.parametrize("fn,reference", [(_chain, _numpy_chain), (_tree, _numpy_tree)],
+                         ids=["chain", "tree"])
+def test_fused_elementwise_results_are_bit_identical_to_unfused(fn, reference, rng):
+    """The pass moves scalar ops only: the CPU pipeline with and without it compute the
+    same bits, and both agree with NumPy in float64."""
+    x = rng.uniform(-1, 1, 33).astype(np.float32)
+    m = rng.uniform(-2, 2, (33, 7)).astype(np.float32)
+    fused = _compile_with(fn, [x, m], pipelines.CPU)
+    unfused = _compile_with(fn, [x, m], UNFUSED)
+    want = reference(x.astype(np.float64), m.astype(np.float64))
+    for f, u, w in zip(fused, unfused, want, strict=True):
+        np.testing.assert_array_equal(f, u)
+        np.testing.assert_allclose(f, w, rtol=2e-5, atol=2e-5)

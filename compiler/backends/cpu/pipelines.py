@@ -6,7 +6,9 @@ from mlax.transforms import MLAX_OPT
 # mlax -> linalg on tensors, fused. Complex arithmetic becomes arith and math on the parts
 # (convert-complex-to-standard) before mlax-expand-math, so it vectorizes as real code. The upstream inliner cannot inline functions of mlax
 # ops (IRDL ops have no inliner interface); after lowering it can, so fusion reaches across
-# the function boundaries that jit, grad and vmap leave.
+# the function boundaries that jit, grad and vmap leave. mlax-fuse-elementwise fuses
+# elementwise chains in one walk (linear in their length); upstream's pairwise fusion after
+# it does the rest (index-reading producers, reductions, reshapes) in a few rewrites.
 CPU_LINALG = ",".join([
     "mlax-lower-to-linalg",
     "mlax-lower-control-flow",
@@ -14,6 +16,7 @@ CPU_LINALG = ",".join([
     "symbol-dce",
     "canonicalize",
     "cse",
+    "mlax-fuse-elementwise",
     "func.func(linalg-fuse-elementwise-ops)",
     "canonicalize",
     "convert-complex-to-standard",

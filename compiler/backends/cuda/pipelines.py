@@ -33,6 +33,7 @@ CUDA_LINALG = ",".join([
     "symbol-dce",
     "canonicalize",
     "cse",
+    "mlax-fuse-elementwise",
     "func.func(linalg-fuse-elementwise-ops)",
     "canonicalize",
     "convert-complex-to-standard",
