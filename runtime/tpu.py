@@ -12,8 +12,9 @@ multi-process run (mlax.distributed).
 
 jax is imported on first use (it is an optional dependency, ~1 s to import): the PJRT
 client and buffers are jax's (`jax.devices("cpu")`), and inputs are put with
-`xla_client.batched_device_put`, which keeps their dtypes (jax.device_put would narrow
-64-bit ones unless jax_enable_x64 is set).
+`xla_client.batched_device_put`. jaxlib narrows 64-bit data in its transfers (to and
+from PJRT buffers) unless jax's own x64 flag is on, whatever mlax's is: every transfer
+runs in `exact_dtypes()`, jax's x64 context, so buffers hold mlax's dtypes.
 """
 from __future__ import annotations
 
@@ -164,10 +165,19 @@ def _aval(shape, dtype):
     return _pjrt()[0].core.ShapedArray(shape, dtype)
 
 
+def exact_dtypes():
+    """A context in which jaxlib keeps 64-bit dtypes: its transfers to and from PJRT
+    buffers narrow float64/int64/complex128 data to 32 bits unless jax's x64 flag is on,
+    and mlax's dtypes (its own x64 mode) are already what the buffers must hold."""
+    return _pjrt()[0].enable_x64(True)
+
+
 def put(x: np.ndarray):
     """A PJRT buffer holding a copy of the NumPy array `x`."""
     _, xc, devs, sharding = _pjrt()
-    return xc.batched_device_put(_aval(x.shape, x.dtype), sharding, [x], [devs[0]], True, True)
+    with exact_dtypes():
+        return xc.batched_device_put(_aval(x.shape, x.dtype), sharding, [x], [devs[0]],
+                                     True, True)
 
 
 @functools.lru_cache(maxsize=256)
@@ -186,6 +196,11 @@ def put_sharded(x: np.ndarray, sharding):
     """A global PJRT array of `x` laid out as `sharding`: one buffer per device, each
     holding that device's slice (put one by one: `batched_device_put` of the whole
     layout fails for some replicated layouts)."""
+    with exact_dtypes():
+        return _put_sharded(x, sharding)
+
+
+def _put_sharded(x: np.ndarray, sharding):
     jax, xc, _, _ = _pjrt()
     index = local_indices(sharding, x.shape)
     if len(index) == 1 and len(device_assignment(sharding)) == 1:
@@ -246,18 +261,20 @@ class TpuArray(Array):
     def _value(self):
         host = self._host
         if host is None:
-            if self._global.is_fully_addressable:
-                host = np.array(self._global, copy=True)
-            elif self._sharding.is_fully_replicated:     # every process holds it all
-                host = np.array(self._global.addressable_shards[0].data, copy=True)
-            else:
-                raise TpuRuntimeError(
-                    f"this array ({self._sharding}) spans devices of other processes: read "
-                    f"this process's part from addressable_shards")
-            host.flags.writeable = False
+            with exact_dtypes():
+                host = self._read()
             host.flags.writeable = False
             self._host = host
         return host
+
+    def _read(self) -> np.ndarray:
+        if self._global.is_fully_addressable:
+            return np.array(self._global, copy=True)
+        if self._sharding.is_fully_replicated:          # every process holds it all
+            return np.array(self._global.addressable_shards[0].data, copy=True)
+        raise TpuRuntimeError(
+            f"this array ({self._sharding}) spans devices of other processes: read "
+            f"this process's part from addressable_shards")
 
     shape = property(lambda self: self._shape)
     dtype = property(lambda self: self._dtype)
@@ -313,13 +330,14 @@ class TpuCall:
         self.out_specs = [(tuple(s), np.dtype(d)) for s, d in out_specs]
 
     def __call__(self, inputs):
-        try:
-            results = self.loaded.execute_sharded([put(np.asarray(x)) for x in inputs])
-            outs = results.disassemble_into_single_device_arrays()
-        except Exception as e:       # jaxlib's JaxRuntimeError and friends
-            raise TpuRuntimeError(f"XLA failed to run the executable: {e}") from None
-        return [np.array(o[0], dtype=d, copy=True).reshape(s)
-                for o, (s, d) in zip(outs, self.out_specs)]
+        with exact_dtypes():
+            try:
+                results = self.loaded.execute_sharded([put(np.asarray(x)) for x in inputs])
+                outs = results.disassemble_into_single_device_arrays()
+            except Exception as e:       # jaxlib's JaxRuntimeError and friends
+                raise TpuRuntimeError(f"XLA failed to run the executable: {e}") from None
+            return [np.array(o[0], dtype=d, copy=True).reshape(s)
+                    for o, (s, d) in zip(outs, self.out_specs)]
 
     def call_arrays(self, arrays, weak):
         """jit's hot path: mlax Arrays in, mlax Arrays out."""

@@ -339,7 +339,7 @@ def test_mul_window_and_float64_window_derivatives_on_tpu():
     _close(mlax.jit(_windowed("mul", lax), backend="tpu")(x), _windowed("mul", JL)(x))
     name = "max_pool_same_overlapping"    # float64: a reduce_window over (value, tangent)
     x, t = (_normal(*WINDOWS[name][0]).astype(np.float64) for _ in range(2))
-    with _x64(), jax.enable_x64(True):    # the tpu runtime's buffers follow JAX's flag
+    with _x64():
         derivatives = _window_derivatives(name)
         want = mlax.jit(derivatives)(x, t)
         got = mlax.jit(derivatives, backend="tpu")(x, t)

@@ -272,3 +272,44 @@ def test_cnn_train_steps_match_the_cpu_backend():
     got = mlax.jit(train, backend="tpu")(params)
     for g, w in zip(mlax.tree_util.tree_leaves(got), mlax.tree_util.tree_leaves(want)):
         np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-4, atol=1e-5)
+
+
+X64_SCRIPT = """
+import json
+import numpy as np
+import mlax
+mlax.config.update("jax_enable_x64", True)
+from mlax import numpy as jnp
+from mlax.sharding import NamedSharding, PartitionSpec as P
+out = {}
+f = mlax.jit(lambda a, b, c: (a * 2 + 1e-300, b * 3 + 2**40, c * 1j))
+a, b, c = np.array([1.0, 2.0**-1000]), np.array([2**41, -5]), np.array([1 + 2j, 3j])
+out["jit"] = [[str(v.dtype), np.asarray(v).view(np.float64 if v.dtype == np.complex128
+                                                else v.dtype).tolist()] for v in f(a, b, c)]
+x = jnp.arange(4.0)                       # eager ops on the tpu platform
+out["eager"] = [str(x.dtype), np.asarray(jnp.sum(x * 1e-300)).item()]
+mesh = mlax.make_mesh((2,), ("d",))
+s = NamedSharding(mesh, P("d"))
+y = mlax.device_put(np.array([1.0, 1e-300, 3.0, 4.0]), s)
+g = mlax.jit(lambda y: y * 2, in_shardings=s, out_shardings=s)
+out["sharded"] = [str(y.dtype), np.asarray(g(y)).tolist()]
+print(json.dumps(out))
+"""
+
+
+def test_64_bit_dtypes_with_mlax_x64_on_and_jax_x64_off():
+    """jaxlib narrows 64-bit data in its transfers unless jax's own x64 flag is on; mlax's
+    x64 mode alone must give float64/int64/complex128 values on the tpu platform (in a
+    child process: x64 and the device count are process-wide)."""
+    import json
+    env = dict(os.environ, MLAX_PLATFORMS="tpu", JAX_ENABLE_X64="0",
+               XLA_FLAGS="--xla_force_host_platform_device_count=2")
+    proc = subprocess.run([sys.executable, "-c", X64_SCRIPT], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["jit"][0] == ["float64", [2.0 + 1e-300, 2.0**-1000 * 2 + 1e-300]]
+    assert out["jit"][1] == ["int64", [3 * 2**41 + 2**40, -15 + 2**40]]
+    assert out["jit"][2] == ["complex128", [-2.0, 1.0, -3.0, 0.0]]
+    assert out["eager"][0] == "float64" and out["eager"][1] == 6e-300
+    assert out["sharded"] == ["float64", [2.0, 2e-300, 6.0, 8.0]]
