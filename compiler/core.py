@@ -119,6 +119,9 @@ def promote_types(a, b) -> np.dtype:
     if ca != cb:
         hi = a if ca > cb else b
         return canonicalize_dtype(hi)
+    if bfloat16 in (a, b):       # NumPy knows no promotion of ml_dtypes' bfloat16
+        other = b if a == bfloat16 else a
+        return canonicalize_dtype(np.dtype(np.float32) if other.itemsize <= 2 else other)
     return canonicalize_dtype(np.promote_types(a, b))
 
 
