@@ -371,10 +371,23 @@ def dot(lhs, rhs, precision=None, preferred_element_type=None):
 
 def sort(operand, dimension=-1, is_stable=True, num_keys=1):
     if isinstance(operand, (list, tuple)):
-        keys, *values = operand
-        nd = aval(keys).ndim
-        outs = bind("mlax.sort", keys, *values, dimension=dimension % nd, is_stable=is_stable)
-        return tuple(outs) if isinstance(outs, list) else (outs,)
+        if not 1 <= num_keys <= len(operand):
+            raise ValueError(f"{num_keys=} must be between 1 and {len(operand)=}")
+        ops = list(operand)
+        dim = dimension % aval(ops[0]).ndim
+        stable = is_stable or num_keys > 1
+        if num_keys == 1 and len({np.dtype(aval(v).dtype) for v in ops[1:]}) <= 1:
+            outs = bind("mlax.sort", *ops, dimension=dim, is_stable=is_stable)
+            return tuple(outs) if isinstance(outs, list) else (outs,)
+        # mlax.sort orders by its first operand and its values share one type. A stable
+        # sort by one key permutes every operand alike, so each is sorted beside the key on
+        # its own; several keys are such passes from the last key to the first.
+        for k in reversed(range(num_keys)):
+            key = ops[k]
+            ops = [bind("mlax.sort", key, v, dimension=dim, is_stable=stable)[1] if i != k else
+                   bind("mlax.sort", key, dimension=dim, is_stable=stable)
+                   for i, v in enumerate(ops)]
+        return tuple(ops)
     nd = aval(operand).ndim
     return bind("mlax.sort", operand, dimension=dimension % nd, is_stable=is_stable)
 

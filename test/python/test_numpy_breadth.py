@@ -258,6 +258,25 @@ CASES = {
     "isin": (lambda m: (m.isin(XI, np.array([1, 2, 3])), m.isin(XI, np.array([1, 2]), invert=True)), True),
     "set_ops": (lambda m: (m.intersect1d(XI, np.array([1, 2, 30])), m.union1d(XI[0], XI[1]),
                            m.setdiff1d(XI, np.array([0, 1])), m.setxor1d(XI[0], XI[1])), False),
+    "set_ops_size": (lambda m: tuple(f(a, b, size=n, fill_value=fv)
+                                     for f in (m.intersect1d, m.union1d, m.setdiff1d, m.setxor1d)
+                                     for a, b in ((XI[0], XI[1]), (V, V[1:3] * 0 + V[2]), (XI[0][:0], XI[1]))
+                                     for n in (2, 9) for fv in (None, -1)), True),
+    "setdiff1d_assume_unique_size": (lambda m: m.setdiff1d(np.array([4, 1, 3]), np.array([3]), assume_unique=True,
+                                                           size=3), True),
+    "intersect1d_return_indices": (lambda m: m.intersect1d(np.array([5, 1, 3, 3, 9, 1]), np.array([3, 8, 1, 1]),
+                                                           return_indices=True), False),
+    "intersect1d_return_indices_size": (lambda m: m.intersect1d(np.array([5, 1, 3, 3, 9, 1]), np.array([3, 8, 1, 1]),
+                                                                return_indices=True, size=4), True),
+    "lax_sort_num_keys": (lambda m: mlax.lax.sort((np.array([1, 0, 1, 0, 1], np.int32), np.array([4, 3, 2, 1, 2], np.int32),
+                                                   V), num_keys=2) if m is jnp else
+                          jax.lax.sort((np.array([1, 0, 1, 0, 1], np.int32), np.array([4, 3, 2, 1, 2], np.int32), V),
+                                       num_keys=2), True),
+    "polyfit": (lambda m: (m.polyfit(V, V ** 3 - V, 2), m.polyfit(V, np.stack([V, 2 * V], 1), 1, full=True),
+                           m.polyfit(V, V ** 2, 1, w=np.abs(V)), m.polyfit(V, V ** 2, 2, cov=True),
+                           m.polyfit(V, np.stack([V, V ** 2], 1), 1, cov="unscaled")), True),
+    "roots": (lambda m: (m.roots(np.array([0, 0, 1, -6, 11, -6], np.float32)), m.roots(np.array([1.0, 0, 1])),
+                         m.roots(np.array([2.0])), m.roots(np.array([0.0, 1, -3], np.float32), strip_zeros=False)), False),
     "partition_kth": (lambda m: m.sort(m.partition(V, 2))[:3], False),
     # comparisons
     "isclose_inf_nan": (lambda m: m.isclose(np.array([1.0, np.inf, np.nan, 1e-9, 1, -np.inf], np.float32),
@@ -447,6 +466,25 @@ def test_static_size_versions_under_jit_and_vmap():
     g = lambda r: jnp.repeat(r, r, total_repeat_length=6)
     assert_same(mlax.jit(g)(a[0]), J.repeat(a[0], a[0], total_repeat_length=6))
     assert_same(mlax.jit(lambda r: jnp.bincount(r, length=7))(a[1]), J.bincount(a[1], length=7))
+
+
+@needs_jax
+def test_polyfit_roots_and_sized_sets_under_transforms():
+    x = np.linspace(-1, 1, 9).astype(np.float32)
+    y = (x ** 3 - 0.5 * x).astype(np.float32)
+    g = mlax.grad(lambda y: jnp.polyfit(x, y, 3).sum())(y)
+    assert_same(g, jax.grad(lambda y: J.polyfit(x, y, 3).sum())(y), rtol=1e-4, atol=1e-5)
+    ys = np.stack([y, 2 * y, y + 1])
+    assert_same(mlax.vmap(lambda y: jnp.polyfit(x, y, 2))(ys), np.stack([np.asarray(jnp.polyfit(x, r, 2)) for r in ys]),
+                dtype=False)
+    p = np.array([0, 1, -3, 2], np.float32)
+    assert_same(mlax.jit(lambda p: jnp.roots(p, strip_zeros=False))(p), J.roots(p, strip_zeros=False), rtol=1e-5)
+    with pytest.raises(mlax.ConcretizationTypeError, match="strip_zeros=False"):
+        mlax.jit(jnp.roots)(p)
+    a = np.array([[3, 1, 1, 2], [0, 0, 5, 5]], np.int32)
+    f = lambda r: jnp.setdiff1d(r, np.array([1, 5]), size=3, fill_value=-1)
+    assert_same(mlax.vmap(f)(a), np.stack([np.asarray(f(r)) for r in a]))
+    assert_same(mlax.vmap(f)(a), jax.vmap(lambda r: J.setdiff1d(r, np.array([1, 5]), size=3, fill_value=-1))(a))
 
 
 # ---------------------------------------------------------------------------------------
