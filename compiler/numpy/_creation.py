@@ -138,7 +138,7 @@ def arange(start, stop=None, step=None, dtype=None, *, device=None):
             else core.default_int()
     n = builtins.max(0, int(_math.ceil((stop - start) / step)))
     dtype = core.canonicalize_dtype(dtype)
-    if start == 0 and step == 1:
+    if start == 0 and step == 1 and dtype.kind != "c":
         return lax.iota(dtype, n)
     if is_half_float(dtype):
         # As JAX: start + step * i computed in float32, then rounded to 16 bits.
