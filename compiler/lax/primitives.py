@@ -395,7 +395,7 @@ def sort(operand, dimension=-1, is_stable=True, num_keys=1):
 def top_k(operand, k):
     if np.dtype(aval(operand).dtype).kind == "c":
         raise ValueError("top_k is not compatible with complex inputs.")
-    return tuple(bind("mlax.top_k", operand, k=int(k)))
+    return list(bind("mlax.top_k", operand, k=int(k)))      # a list, as JAX's
 
 
 def threefry2x32_p(k0, k1, x0, x1):
