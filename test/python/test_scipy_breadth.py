@@ -1,6 +1,6 @@
-"""mlax.scipy.ndimage.map_coordinates, mlax.scipy.integrate.trapezoid and
-mlax.scipy.cluster.vq.vq against jax.scipy: values for every mode and order, gradients
-against JAX's, vmap against a loop."""
+"""mlax.scipy.ndimage.map_coordinates, mlax.scipy.integrate.trapezoid,
+mlax.scipy.cluster.vq.vq and mlax.scipy.signal's stft / istft / detrend against jax.scipy:
+values for every mode and option, gradients against JAX's, vmap against a loop."""
 import numpy as np
 import pytest
 
@@ -12,6 +12,7 @@ jax = pytest.importorskip("jax")
 import jax.scipy.cluster.vq  # noqa: E402
 import jax.scipy.integrate  # noqa: E402
 import jax.scipy.ndimage  # noqa: E402
+import jax.scipy.signal  # noqa: E402
 
 _rng = np.random.default_rng(0)
 IMG = np.arange(20.0, dtype=np.float32).reshape(4, 5) ** 1.5
@@ -74,3 +75,40 @@ def test_vq_matches_jax():
     with pytest.raises(ValueError, match="same rank"):
         msp.cluster.vq.vq(obs, book[0])
     assert mnp.asarray(msp.cluster.vq.vq(obs, book)[0]).dtype == np.int32
+
+
+SIGNAL = _rng.normal(size=(2, 50)).astype(np.float32)
+STFT_CASES = [
+    {"nperseg": 16}, {"nperseg": 10, "noverlap": 3, "nfft": 12, "boundary": "even", "padded": False, "detrend": "linear"},
+    {"nperseg": 8, "boundary": "odd", "return_onesided": False},
+    {"nperseg": 9, "boundary": None, "detrend": "constant", "fs": 4.0},
+    {"nperseg": 8, "boundary": "constant", "window": np.hamming(8).astype(np.float32)},
+]
+
+
+@pytest.mark.parametrize("kw", STFT_CASES, ids=[str(i) for i in range(len(STFT_CASES))])
+def test_stft_and_istft_match_jax(kw):
+    got = mlax.jit(lambda x: msp.signal.stft(x, **kw))(SIGNAL)
+    want = jax.scipy.signal.stft(SIGNAL, **kw)
+    for g, w in zip(got, want):
+        _check(g, w, rtol=1e-4, atol=1e-5)
+    ikw = {k: kw[k] for k in ("nperseg", "noverlap", "nfft", "window") if k in kw}
+    ikw["input_onesided"] = kw.get("return_onesided", True)
+    if kw.get("boundary", "zeros") is not None and kw.get("padded", True):
+        for g, w in zip(msp.signal.istft(got[2], **ikw), jax.scipy.signal.istft(want[2], **ikw)):
+            _check(g, w, rtol=1e-4, atol=1e-5)
+
+
+def test_stft_axis_grad_vmap_and_detrend():
+    kw = {"nperseg": 8, "axis": 0}
+    for g, w in zip(msp.signal.stft(SIGNAL.T, **kw), jax.scipy.signal.stft(SIGNAL.T, **kw)):
+        _check(g, w, rtol=1e-4, atol=1e-5)
+    f = lambda x: mnp.abs(msp.signal.stft(x, nperseg=16)[2]).sum()
+    fj = lambda x: jax.numpy.abs(jax.scipy.signal.stft(x, nperseg=16)[2]).sum()
+    _check(mlax.grad(f)(SIGNAL), jax.grad(fj)(SIGNAL), rtol=1e-4, atol=1e-4)
+    st = lambda x: msp.signal.stft(x, nperseg=16)[2]
+    _check(mlax.vmap(st)(SIGNAL), np.stack([np.asarray(st(x)) for x in SIGNAL]))
+    for dkw in [{}, {"type": "constant", "axis": 0}, {"bp": [10, 30]}]:
+        _check(msp.signal.detrend(SIGNAL, **dkw), jax.scipy.signal.detrend(SIGNAL, **dkw), rtol=1e-4, atol=1e-5)
+    with pytest.raises(NotImplementedError, match="hann"):
+        msp.signal.stft(SIGNAL, window="blackman")
