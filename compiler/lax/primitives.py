@@ -355,6 +355,13 @@ cummin = _cumulative("cummin"); cumlogsumexp = _cumulative("cumlogsumexp")
 
 def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
     canonicalize_precision(precision)    # validated as JAX does; no effect on CPU code
+    if preferred_element_type is not None:
+        preferred = core.canonicalize_dtype(preferred_element_type)
+        if np.promote_types(aval(lhs).dtype, preferred) == preferred:
+            # A wider result type: the operands converted, so the sum is in that type.
+            lhs, rhs = convert_element_type(lhs, preferred), convert_element_type(rhs, preferred)
+            return dot_general(lhs, rhs, dimension_numbers)
+        return convert_element_type(dot_general(lhs, rhs, dimension_numbers), preferred)
     (lc, rc), (lb, rb) = dimension_numbers
     return bind("mlax.dot_general", lhs, rhs, lhs_contracting_dimensions=tuple(lc),
                 rhs_contracting_dimensions=tuple(rc), lhs_batch_dimensions=tuple(lb),
@@ -364,7 +371,8 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
 def dot(lhs, rhs, precision=None, preferred_element_type=None):
     canonicalize_precision(precision)
     la = aval(lhs)
-    return dot_general(lhs, rhs, (([la.ndim - 1], [0]), ([], [])))
+    return dot_general(lhs, rhs, (([la.ndim - 1], [0]), ([], [])),
+                       preferred_element_type=preferred_element_type)
 
 
 # -- sorting and bits --------------------------------------------------------------------

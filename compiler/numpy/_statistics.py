@@ -76,8 +76,8 @@ def _quantile(a, q, axis, method, keepdims, ignore_nan):
     elif method == "midpoint":
         res = (vlo + vhi) * 0.5
     else:
-        near = minimum(round(pos).astype(_np.int32), top)
-        res = take_along_axis(s, broadcast_to(clip(near, 0), lead + (nq,)), -1, mode="clip")
+        # JAX's rule: a tie goes to the lower value (NumPy rounds half to even).
+        res = _where3(lax.le(pos - lo, full_like(pos, 0.5)), vlo, vhi)
     if ignore_nan:
         res = _where3(lax.eq(count, zeros_like(count)), full_like(res, _np.nan), res)
     else:

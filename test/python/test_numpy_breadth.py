@@ -133,6 +133,12 @@ CASES = {
     "nanmedian": (lambda m: m.nanmedian(NANS, axis=1), True),
     "nanquantile": (lambda m: m.nanquantile(NANS, np.array([0.25, 0.75], np.float32), axis=1), False),
     "quantile_methods": (lambda m: [m.quantile(X, 0.3, axis=1, method=k) for k in ("linear", "lower", "higher", "midpoint", "nearest")], False),
+    "quantile_nearest_ties_go_low": (lambda m: m.quantile(X, np.array([0.1, 0.5, 0.75], np.float32), axis=1, method="nearest"), True),
+    "preferred_element_type": (lambda m: (m.matmul(XI, XI.T, preferred_element_type=np.float32),
+                                          m.dot(X.astype(m.bfloat16), X.T.astype(m.bfloat16), preferred_element_type=np.float32),
+                                          m.tensordot(X, X, axes=([1], [1]), preferred_element_type=m.bfloat16),
+                                          (mlax.lax if m is jnp else jax.lax).dot_general(
+                                              XI, XI, (([1], [1]), ([], [])), preferred_element_type=np.float32)), True),
     "quantile_keepdims": (lambda m: m.quantile(X, np.array([0.2, 0.9], np.float32), axis=0, keepdims=True), False),
     "percentile_int": (lambda m: m.percentile(XI, 40), False),
     "median_all": (lambda m: m.median(X), False),
