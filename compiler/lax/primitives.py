@@ -122,7 +122,19 @@ def fft(x, fft_type, fft_lengths):
 
 
 def round(x, rounding_method=0):
-    return bind("mlax.round", x)
+    """Round to the nearest integer: ties away from zero (rounding_method 0, mlax.round) or
+    to even (1, RoundingMethod.TO_NEAREST_EVEN: the tie rounded away, then moved back by
+    one where that made it odd)."""
+    r = bind("mlax.round", x)
+    if int(rounding_method) == 0:
+        return r
+    if int(rounding_method) != 1:
+        raise ValueError(f"unknown rounding_method {rounding_method!r}")
+    a = aval(x)
+    const = lambda v: broadcast_in_dim(np.asarray(v, a.dtype), a.shape, ())
+    is_half = eq(abs(sub(x, floor(x))), const(0.5))
+    odd = ne(rem(r, const(2.0)), const(0.0))
+    return select(bitwise_and(is_half, odd), sub(r, sign(x)), r)
 
 
 def integer_pow(x, y):

@@ -191,3 +191,18 @@ def test_top_k_returns_a_list_as_jax():
     got, want = lax.top_k(APPROX_IN, 3), jlax.top_k(APPROX_IN, 3)
     assert type(got) is type(want) is list
     same(got, want)
+
+
+def test_round_to_nearest_even_and_select_n_match_jax():
+    x = np.float32([0.5, 1.5, -2.5, 2.5, 0.49999997, 3.7, -3.2, np.inf, np.nan])
+    for method in (lax.RoundingMethod.AWAY_FROM_ZERO, lax.RoundingMethod.TO_NEAREST_EVEN):
+        same(mlax.jit(lambda v: lax.round(v, method))(x), jlax.round(x, method))
+    same(lax.round(x.astype(jnp.bfloat16), 1).astype(np.float32), jlax.round(x.astype(jnp.bfloat16), 1).astype(np.float32))
+    a, b, c = np.zeros(3, np.float32), np.ones(3, np.float32), np.full(3, 2.0, np.float32)
+    for which, cases in [(np.array([True, False, True]), (a, b)), (np.array([0, 2, 1], np.int32), (a, b, c)),
+                         (np.int32(1), (a, b, c)), (np.array([1, 0, 0], np.int32), (a,  b))]:
+        same(mlax.jit(lambda w, *cs: lax.select_n(w, *cs))(which, *cases), jlax.select_n(which, *cases))
+    g = mlax.grad(lambda a, b: lax.select_n(np.array([0, 1, 0], np.int32), a, b).sum(), (0, 1))(a, b)
+    same(g, jax.grad(lambda a, b: jlax.select_n(np.array([0, 1, 0], np.int32), a, b).sum(), (0, 1))(a, b))
+    same(mlax.vmap(lambda w, v: lax.select_n(w, v, -v))(np.array([True, False]), np.ones((2, 3), np.float32)),
+         jax.vmap(lambda w, v: jlax.select_n(w, v, -v))(np.array([True, False]), np.ones((2, 3), np.float32)))

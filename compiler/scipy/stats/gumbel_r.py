@@ -7,8 +7,7 @@ import numpy as np
 
 from mlax import lax
 from mlax import numpy as jnp
-from mlax.nn import log1mexp
-from mlax.scipy.special import xlogy
+from mlax.scipy.special import _log1mexp, xlogy
 from mlax.scipy.stats._util import promote_args_inexact
 
 
@@ -45,7 +44,7 @@ def sf(x, loc=0, scale=1):
 
 def logsf(x, loc=0, scale=1):
     x, loc, scale = promote_args_inexact(x, loc, scale)
-    return jnp.where(scale > 0, log1mexp(lax.exp((loc - x) / scale)), np.nan)
+    return jnp.where(scale > 0, _log1mexp(lax.exp((loc - x) / scale)), np.nan)
 
 
 # Names jax.scipy.stats.gumbel_r has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
