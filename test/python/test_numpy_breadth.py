@@ -283,6 +283,16 @@ CASES = {
                            m.polyfit(V, np.stack([V, V ** 2], 1), 1, cov="unscaled")), True),
     "roots": (lambda m: (m.roots(np.array([0, 0, 1, -6, 11, -6], np.float32)), m.roots(np.array([1.0, 0, 1])),
                          m.roots(np.array([2.0])), m.roots(np.array([0.0, 1, -3], np.float32), strip_zeros=False)), False),
+    "pad_linear_ramp_and_stat_length": (lambda m: [m.pad(a, ((1, 2), (3, 0)), **kw) for a in (X, XI)
+                                                   for kw in (dict(mode="linear_ramp"),
+                                                              dict(mode="linear_ramp", end_values=((1, 2), (-3, 5))),
+                                                              dict(mode="mean", stat_length=2), dict(mode="mean"),
+                                                              dict(mode="maximum", stat_length=((1, 3), (2, 9))))], True),
+    "interp_period": (lambda m: m.interp(np.array([0.5, 3.5, -1, 7.2], np.float32), np.array([2.0, 0, 1], np.float32),
+                                         np.array([1.0, 3, 2], np.float32), period=3), True),
+    "linspace_int_floors": (lambda m: (m.linspace(-3, 1, 3, endpoint=False, dtype=np.int32),
+                                       m.linspace(np.array([0, -3], np.int32), np.array([5, 1], np.int32), 3,
+                                                  endpoint=False, dtype=np.int32, axis=1)), True),
     "partition_kth": (lambda m: m.sort(m.partition(V, 2))[:3], False),
     # comparisons
     "isclose_inf_nan": (lambda m: m.isclose(np.array([1.0, np.inf, np.nan, 1e-9, 1, -np.inf], np.float32),
