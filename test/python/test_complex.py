@@ -353,3 +353,12 @@ def test_complex_cholesky_and_its_holomorphic_gradient_match_jax():
     want = jax.grad(lambda m: f(jnp, m), holomorphic=True)(a)
     got = mlax.grad(lambda m: f(mnp, m), holomorphic=True)(a)
     np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-4, atol=1e-4)
+
+
+def test_sqrt_of_negative_reals_is_exact():
+    """C99's csqrt from the parts: a negative real has an exactly zero real part (a root
+    through exp(log(z) / 2) leaves cos(pi / 2) there), as NumPy and JAX give."""
+    z = np.complex64([-4, -9 + 0j, -3 - 4j, 3 + 4j, 1j, 0, complex(np.inf, 1), complex(-np.inf, 1),
+                      complex(1, np.inf), complex(np.nan, 1)])
+    for got in (mnp.sqrt(z), mlax.jit(mnp.sqrt)(z)):
+        np.testing.assert_array_equal(np.asarray(got), np.sqrt(z))
