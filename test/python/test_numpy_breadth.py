@@ -508,6 +508,13 @@ def test_polyfit_roots_and_sized_sets_under_transforms():
 
 
 @needs_jax
+def test_promote_types_is_not_narrowed_by_x64_as_jax():
+    cases = [(np.float32, np.float64), (np.complex64, np.float64), (np.uint64, np.int64), (jnp.bfloat16, np.float64),
+             (np.uint32, np.int8), (np.uint16, np.int16), (np.int64, np.int8), (np.bool_, np.int8)]
+    assert [jnp.promote_types(a, b) for a, b in cases] == [J.promote_types(a, b) for a, b in cases]
+
+
+@needs_jax
 def test_dtype_helpers_follow_jax():
     for args in [(int, jnp.float16), (jnp.int8, 2.0), (jnp.int8, jnp.uint8), (jnp.bool_, 1),
                  (np.ones(2, np.int16), 1.0), (jnp.float32, jnp.int32)]:
