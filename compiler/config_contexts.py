@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import contextlib
 
+from mlax import dispatch
 from mlax.core import config
 
 __all__ = ["debug_infs", "debug_nans", "default_matmul_precision", "disable_jit", "enable_x64",
+           "ensure_compile_time_eval",
            "numpy_dtype_promotion", "numpy_rank_promotion", "threefry_partitionable"]
 
 
@@ -44,3 +46,15 @@ default_matmul_precision = _OptionContext("jax_default_matmul_precision")
 disable_jit = _OptionContext("jax_disable_jit")
 debug_nans = _OptionContext("jax_debug_nans")
 debug_infs = _OptionContext("jax_debug_infs")
+
+
+@contextlib.contextmanager
+def ensure_compile_time_eval():
+    """Within the block, ops on known values run at once even under jit (their results are
+    concrete, usable in Python control flow); ops on traced values are traced as usual."""
+    old = dispatch.compile_time_eval
+    dispatch.compile_time_eval = True
+    try:
+        yield
+    finally:
+        dispatch.compile_time_eval = old

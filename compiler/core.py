@@ -106,23 +106,27 @@ def _complex_of(dtype) -> np.dtype:
     return np.dtype(np.complex128 if np.dtype(dtype).itemsize == 8 else np.complex64)
 
 
-def promote_types(a, b) -> np.dtype:
+def promote_types(a, b, canonical=True) -> np.dtype:
     """JAX's promotion of two strong dtypes (ints and floats meet at the float, floats and
-    complex numbers at the complex type with the wider parts)."""
+    complex numbers at the complex type with the wider parts), narrowed to 32 bits with x64
+    off unless `canonical` is false (as jnp.promote_types answers)."""
+    fix = canonicalize_dtype if canonical else np.dtype
     a, b = np.dtype(a), np.dtype(b)
     if a == b:
         return a
     ca, cb = _category(a), _category(b)
     if {ca, cb} == {2, 3}:
-        return canonicalize_dtype(np.promote_types(_complex_of(a if ca == 2 else b),
-                                                   a if ca == 3 else b))
+        return fix(np.promote_types(_complex_of(a if ca == 2 else b), a if ca == 3 else b))
     if ca != cb:
         hi = a if ca > cb else b
-        return canonicalize_dtype(hi)
+        return fix(hi)
     if bfloat16 in (a, b):       # NumPy knows no promotion of ml_dtypes' bfloat16
         other = b if a == bfloat16 else a
-        return canonicalize_dtype(np.dtype(np.float32) if other.itemsize <= 2 else other)
-    return canonicalize_dtype(np.promote_types(a, b))
+        return fix(np.dtype(np.float32) if other.itemsize <= 2 else other)
+    out = np.promote_types(a, b)
+    if out.kind in "iu" and out.itemsize > max(a.itemsize, b.itemsize):
+        return canonicalize_dtype(out)   # JAX narrows the int64 that mixed signs create
+    return fix(out)
 
 
 def result_type(*avals) -> tuple[np.dtype, bool]:

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from mlax import eager, tracing
 
+# Set inside `ensure_compile_time_eval()`: an op none of whose operands is traced runs now,
+# even inside a trace, so its result is a known value (as in JAX).
+compile_time_eval = False
+
 
 def bind(name: str, *operands, **attrs):
     """Apply primitive `name`: emit it into the current trace, or run it now.
@@ -16,6 +20,8 @@ def bind(name: str, *operands, **attrs):
     numpy layer does broadcasting and promotion). Returns one value or a list when the op
     has several results."""
     trace = tracing.current()
+    if compile_time_eval and not any(isinstance(o, tracing.Tracer) for o in operands):
+        trace = None
     if trace is not None:
         outs = trace.emit(name, operands, attrs)
     else:

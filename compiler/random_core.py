@@ -9,7 +9,7 @@ import numpy as np
 
 from mlax import core, lax
 from mlax import numpy as jnp
-from mlax.prng import _UINT, _check_key, _full, _jit, _random_bits, _shape, _split_impl
+from mlax.prng import _UINT, _check_key, _full, _jit, _random_bits, _shape, _split_impl, split
 from mlax.runtime import Array
 from mlax.tracing import Tracer
 from mlax.runtime.dtypes import finfo, is_float
@@ -94,8 +94,16 @@ _normal_jit = _jit((1, 2))(_normal_impl)
 
 
 def normal(key, shape=(), dtype=None):
-    """Standard normal samples."""
+    """Standard normal samples; complex ones as JAX draws them (real and imaginary parts
+    from two split keys, over sqrt 2)."""
     k, _ = _check_key("normal", key)
+    if dtype is not None and np.dtype(core.canonicalize_dtype(dtype)).kind == "c":
+        dtype = np.dtype(core.canonicalize_dtype(dtype))
+        real_dtype = np.array(0, dtype).real.dtype
+        key_re, key_im = split(key)
+        re = normal(key_re, shape, real_dtype).astype(dtype)
+        im = normal(key_im, shape, real_dtype).astype(dtype)
+        return (re + 1j * im) / np.array(np.sqrt(2), dtype)
     return _normal_jit(k, _shape(shape, "normal"), _float_dtype("normal", dtype))
 
 

@@ -25,7 +25,9 @@ from mlax.precision import Precision, canonicalize_precision  # noqa: F401
 _SPECIAL = {"igamma", "igammac", "igamma_grad_a", "random_gamma_grad", "betainc", "bessel_i0e",
             "bessel_i1e", "zeta", "polygamma"}
 _COMPOSITIONS = {"associative_scan": "mlax.associative_scan",
-                 "with_sharding_constraint": "mlax.spmd"}
+                 "with_sharding_constraint": "mlax.spmd", "clz": "mlax.lax_composites",
+                 "reduce_precision": "mlax.lax_composites", "approx_max_k": "mlax.lax_composites",
+                 "approx_min_k": "mlax.lax_composites"}
 
 
 def __getattr__(name):

@@ -17,7 +17,8 @@ from mlax.lax.primitives import (aval, broadcast, broadcast_in_dim, concatenate,
                                  convert_element_type, dot_general, dynamic_update_slice,
                                  expand_dims, integer_pow, neg, reduce_and, reduce_max,
                                  reduce_min, reduce_or, reduce_prod, reduce_sum, reshape, slice,
-                                 slice_in_dim, sort)
+                                 select, slice_in_dim, sort)
+from mlax.lax.primitives import eq as _eq
 from mlax.runtime import Array
 from mlax.tracing import Tracer
 from mlax.runtime.dtypes import is_float
@@ -25,7 +26,7 @@ from mlax.runtime.dtypes import is_float
 __all__ = ["full", "full_like", "reciprocal", "split", "stack", "unstack", "tile",
            "broadcast_to_rank", "broadcast_shapes", "collapse", "batch_matmul", "index_in_dim",
            "index_take", "dynamic_update_slice_in_dim", "dynamic_update_index_in_dim",
-           "sort_key_val", "optimization_barrier", "reduce", "RoundingMethod",
+           "sort_key_val", "optimization_barrier", "reduce", "RoundingMethod", "select_n",
            "GatherDimensionNumbers", "ScatterDimensionNumbers", "GatherScatterMode", "gather",
            "scatter", "scatter_add", "scatter_sub", "scatter_mul", "scatter_min", "scatter_max"]
 
@@ -229,6 +230,27 @@ def index_take(src, idxs, axes):
     offset_dims = tuple(range(1, a.ndim - len(axes) + 1))
     return gather(src, indices, GatherDimensionNumbers(offset_dims, axes, axes), sizes,
                   mode="clip")
+
+
+def select_n(which, *cases):
+    """cases[which] elementwise: `which` a bool (two cases) or int32 array, or a scalar."""
+    if not cases:
+        raise ValueError("select_n() must have at least one case")
+    w = aval(which)
+    if np.dtype(w.dtype) != np.bool_ and np.dtype(w.dtype).kind not in "iu":
+        raise TypeError(f"select_n which must be boolean or integer type, got {w.dtype}")
+    if np.dtype(w.dtype) == np.bool_ and len(cases) > 2:
+        raise TypeError("select_n with boolean which takes at most two cases")
+    shape = aval(cases[0]).shape
+    if w.shape != shape:
+        if w.ndim:
+            raise TypeError(f"select_n which must be scalar or have the shape of the cases {shape}, got {w.shape}")
+        which = broadcast_in_dim(which, shape, ())
+    out = cases[0]
+    for i, case in enumerate(cases[1:], 1):
+        pick = which if np.dtype(w.dtype) == np.bool_ else _eq(which, full_like(which, i))
+        out = select(pick, case, out)
+    return out
 
 
 def sort_key_val(keys, values, dimension=-1, is_stable=True):

@@ -122,7 +122,19 @@ def fft(x, fft_type, fft_lengths):
 
 
 def round(x, rounding_method=0):
-    return bind("mlax.round", x)
+    """Round to the nearest integer: ties away from zero (rounding_method 0, mlax.round) or
+    to even (1, RoundingMethod.TO_NEAREST_EVEN: the tie rounded away, then moved back by
+    one where that made it odd)."""
+    r = bind("mlax.round", x)
+    if int(rounding_method) == 0:
+        return r
+    if int(rounding_method) != 1:
+        raise ValueError(f"unknown rounding_method {rounding_method!r}")
+    a = aval(x)
+    const = lambda v: broadcast_in_dim(np.asarray(v, a.dtype), a.shape, ())
+    is_half = eq(abs(sub(x, floor(x))), const(0.5))
+    odd = ne(rem(r, const(2.0)), const(0.0))
+    return select(bitwise_and(is_half, odd), sub(r, sign(x)), r)
 
 
 def integer_pow(x, y):
@@ -355,6 +367,13 @@ cummin = _cumulative("cummin"); cumlogsumexp = _cumulative("cumlogsumexp")
 
 def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
     canonicalize_precision(precision)    # validated as JAX does; no effect on CPU code
+    if preferred_element_type is not None:
+        preferred = core.canonicalize_dtype(preferred_element_type)
+        if np.promote_types(aval(lhs).dtype, preferred) == preferred:
+            # A wider result type: the operands converted, so the sum is in that type.
+            lhs, rhs = convert_element_type(lhs, preferred), convert_element_type(rhs, preferred)
+            return dot_general(lhs, rhs, dimension_numbers)
+        return convert_element_type(dot_general(lhs, rhs, dimension_numbers), preferred)
     (lc, rc), (lb, rb) = dimension_numbers
     return bind("mlax.dot_general", lhs, rhs, lhs_contracting_dimensions=tuple(lc),
                 rhs_contracting_dimensions=tuple(rc), lhs_batch_dimensions=tuple(lb),
@@ -364,17 +383,31 @@ def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_t
 def dot(lhs, rhs, precision=None, preferred_element_type=None):
     canonicalize_precision(precision)
     la = aval(lhs)
-    return dot_general(lhs, rhs, (([la.ndim - 1], [0]), ([], [])))
+    return dot_general(lhs, rhs, (([la.ndim - 1], [0]), ([], [])),
+                       preferred_element_type=preferred_element_type)
 
 
 # -- sorting and bits --------------------------------------------------------------------
 
 def sort(operand, dimension=-1, is_stable=True, num_keys=1):
     if isinstance(operand, (list, tuple)):
-        keys, *values = operand
-        nd = aval(keys).ndim
-        outs = bind("mlax.sort", keys, *values, dimension=dimension % nd, is_stable=is_stable)
-        return tuple(outs) if isinstance(outs, list) else (outs,)
+        if not 1 <= num_keys <= len(operand):
+            raise ValueError(f"{num_keys=} must be between 1 and {len(operand)=}")
+        ops = list(operand)
+        dim = dimension % aval(ops[0]).ndim
+        stable = is_stable or num_keys > 1
+        if num_keys == 1 and len({np.dtype(aval(v).dtype) for v in ops[1:]}) <= 1:
+            outs = bind("mlax.sort", *ops, dimension=dim, is_stable=is_stable)
+            return tuple(outs) if isinstance(outs, list) else (outs,)
+        # mlax.sort orders by its first operand and its values share one type. A stable
+        # sort by one key permutes every operand alike, so each is sorted beside the key on
+        # its own; several keys are such passes from the last key to the first.
+        for k in reversed(range(num_keys)):
+            key = ops[k]
+            ops = [bind("mlax.sort", key, v, dimension=dim, is_stable=stable)[1] if i != k else
+                   bind("mlax.sort", key, dimension=dim, is_stable=stable)
+                   for i, v in enumerate(ops)]
+        return tuple(ops)
     nd = aval(operand).ndim
     return bind("mlax.sort", operand, dimension=dimension % nd, is_stable=is_stable)
 
@@ -382,7 +415,7 @@ def sort(operand, dimension=-1, is_stable=True, num_keys=1):
 def top_k(operand, k):
     if np.dtype(aval(operand).dtype).kind == "c":
         raise ValueError("top_k is not compatible with complex inputs.")
-    return tuple(bind("mlax.top_k", operand, k=int(k)))
+    return list(bind("mlax.top_k", operand, k=int(k)))      # a list, as JAX's
 
 
 def threefry2x32_p(k0, k1, x0, x1):

@@ -14,7 +14,7 @@ from mlax import numpy as jnp
 from mlax.nn import initializers  # noqa: F401  (jax.nn.initializers)
 from mlax.numpy._util import _arr, _axes, _dt, _float_args, _promote
 from mlax.custom_derivatives import custom_jvp
-from mlax.scipy.special import logsumexp  # noqa: F401  (jax.nn.logsumexp)
+from mlax.scipy.special import _log1mexp, logsumexp  # noqa: F401  (jax.nn.logsumexp)
 from mlax.runtime.dtypes import finfo
 
 
@@ -214,15 +214,6 @@ def identity(x):
 def sparse_sigmoid(x):
     """0.5 * clip(x + 1, 0, 2): the sparsemax counterpart of sigmoid."""
     return 0.5 * jnp.clip(_f(x) + 1.0, 0.0, 2.0)
-
-
-@custom_jvp
-def _log1mexp(x):
-    return jnp.where(x > _np.log(2), jnp.log1p(-jnp.exp(-x)), jnp.log(-jnp.expm1(-x)))
-
-
-# JAX's derivative: the branch not taken would otherwise turn 0 * inf into NaN (at x = 0).
-_log1mexp.defjvps(lambda g, ans, x: g / jnp.expm1(x))
 
 
 def log1mexp(x):

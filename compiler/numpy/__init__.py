@@ -23,7 +23,8 @@ re-exports their public names. From the bottom up:
   vectorize, apply_along_axis.
 - `_scalar_types`: `jnp.float32` and its kin, the scalar types the package exports (calling
   one makes an array), after `_creation` whose `asarray` they call.
-- `_indexing`: `x[idx]` and `x.at[idx]`. `linalg`: `mlax.numpy.linalg`. `fft`:
+- `_indexing`: `x[idx]` and `x.at[idx]`. `linalg`: `mlax.numpy.linalg`.
+  `_polynomial_linalg`: polyfit and roots, which call linalg. `fft`:
   `mlax.numpy.fft`. `_methods`: attaches
   the operators and methods of `mlax.Array` and of tracers.
 
@@ -100,6 +101,7 @@ from mlax.numpy._scalar_types import (bfloat16, bool_, cdouble, complex64, compl
                                       float_, int8, int16, int32, int64, int_, single, uint,
                                       uint8, uint16, uint32, uint64)
 from mlax.numpy import linalg
+from mlax.numpy._polynomial_linalg import polyfit, roots
 from mlax.numpy import fft
 from mlax.numpy import _methods  # attaches the operators and methods of Array and Tracer
 from mlax import api_names as _api_names

@@ -138,7 +138,7 @@ def arange(start, stop=None, step=None, dtype=None, *, device=None):
             else core.default_int()
     n = builtins.max(0, int(_math.ceil((stop - start) / step)))
     dtype = core.canonicalize_dtype(dtype)
-    if start == 0 and step == 1:
+    if start == 0 and step == 1 and dtype.kind != "c":
         return lax.iota(dtype, n)
     if is_half_float(dtype):
         # As JAX: start + step * i computed in float32, then rounded to 16 bits.
@@ -155,22 +155,28 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     div = (num - 1) if endpoint else num
     _check_arraylike(start)
     _check_arraylike(stop)
+    # An integer dtype is computed in floats and floored, as JAX does.
+    is_int = dtype.kind in "iu"
     if _is_array(start) or _is_array(stop) or _np.ndim(start) or _np.ndim(stop):
-        start = asarray(start, dtype)
-        stop = asarray(stop, dtype)
+        cdt = core.default_float() if is_int else dtype
+        start = asarray(start, cdt)
+        stop = asarray(stop, cdt)
         start, stop = _broadcast(start, stop)
         step = (stop - start) / builtins.max(div, 1)
-        i = lax.broadcasted_iota(dtype if dtype.kind != "c" else core.default_float(),
+        i = lax.broadcasted_iota(cdt if cdt.kind != "c" else core.default_float(),
                                  (num,) + start.shape, 0)
-        out = start[None] + lax.convert_element_type(i, dtype) * step[None]
+        out = start[None] + lax.convert_element_type(i, cdt) * step[None]
         if endpoint and num > 1:
             out = out.at[-1].set(stop)
         out = moveaxis(out, 0, axis)
+        if is_int:
+            out = lax.convert_element_type(lax.floor(out), dtype)
         return (out, step) if retstep else out
     # Computed as JAX does: start + i * step in float, last point exactly `stop`.
     i = _np.arange(num, dtype=_np.float64)
     step = (stop - start) / div if div > 0 else 0.0
-    vals = (start + i * step).astype(dtype)
+    vals = start + i * step
+    vals = (_np.floor(vals) if is_int else vals).astype(dtype)
     if endpoint and num > 1:
         vals[-1] = stop
     out = Array(_np.ascontiguousarray(vals))

@@ -66,7 +66,8 @@ def result_type(*args):
 
 
 def promote_types(a, b):
-    return core.promote_types(core.canonicalize_dtype(a), core.canonicalize_dtype(b))
+    """As JAX's: the promoted type itself, not narrowed by the x64 setting."""
+    return core.promote_types(_np.dtype(a), _np.dtype(b), canonical=False)
 
 
 def can_cast(from_, to, casting="safe"):

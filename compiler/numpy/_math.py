@@ -147,11 +147,18 @@ def unwrap(p, discont=None, axis=-1, period=2 * _np.pi):
 
 def interp(x, xp, fp, left=None, right=None, period=None):
     """Piecewise-linear interpolation of (xp, fp) at x (xp increasing)."""
-    if period is not None:
-        raise NotImplementedError("interp(period=...)")
     x, xp, fp = _float_args(x, xp, fp)
     if xp.ndim != 1 or fp.ndim != 1 or xp.shape != fp.shape:
         raise ValueError("xp and fp must be one-dimensional arrays of equal size")
+    if period is not None:
+        # As JAX: everything modulo the period, xp sorted, one point wrapped onto each end.
+        if _np.ndim(period) != 0:
+            raise ValueError(f"period must be a scalar; got {period}")
+        period = abs(period)
+        x, xp = remainder(x, period), remainder(xp, period)
+        xp, fp = lax.sort_key_val(xp, fp)
+        xp = concatenate([xp[-1:] - period, xp, xp[:1] + period])
+        fp = concatenate([fp[-1:], fp, fp[:1]])
     n = xp.shape[0]
     i = clip(searchsorted(xp, x, side="right"), 1, n - 1).astype(_np.int32)
     x0, x1 = _take_axis(xp, i - 1, 0), _take_axis(xp, i, 0)

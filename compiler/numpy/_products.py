@@ -7,7 +7,7 @@ import string as _string
 
 import numpy as _np
 
-from mlax import lax
+from mlax import core, lax
 from mlax.tracing import user_site
 
 from mlax.numpy._util import _arr, _aval, _axis, _dt, _promote
@@ -18,8 +18,20 @@ from mlax.numpy._ufuncs import multiply
 from mlax.numpy._reductions import sum
 
 
+def _preferred(fn, a, b, preferred_element_type, **kw):
+    """fn(a, b) with JAX's preferred_element_type: computed in that type where it is wider
+    than the operands' (as lax.dot_general does), else rounded to it."""
+    a, b = _promote(a, b)
+    preferred = core.canonicalize_dtype(preferred_element_type)
+    if _np.promote_types(_aval(a).dtype, preferred) == preferred:
+        return fn(a.astype(preferred), b.astype(preferred), **kw)
+    return fn(a, b, **kw).astype(preferred)
+
+
 def dot(a, b, precision=None, preferred_element_type=None):
     lax.canonicalize_precision(precision)   # validated; no effect on CPU code
+    if preferred_element_type is not None:
+        return _preferred(dot, a, b, preferred_element_type)
     a, b = _promote(a, b)
     av, bv = _aval(a), _aval(b)
     if av.ndim == 0 or bv.ndim == 0:
@@ -39,6 +51,8 @@ def _check_contract(av, bv, i, j):
 
 def matmul(a, b, precision=None, preferred_element_type=None):
     lax.canonicalize_precision(precision)   # validated; no effect on CPU code
+    if preferred_element_type is not None:
+        return _preferred(matmul, a, b, preferred_element_type)
     a, b = _promote(a, b)
     av, bv = _aval(a), _aval(b)
     if av.ndim == 0 or bv.ndim == 0:
@@ -101,6 +115,8 @@ def vdot(a, b, precision=None):
 
 def tensordot(a, b, axes=2, precision=None, preferred_element_type=None):
     lax.canonicalize_precision(precision)   # validated; no effect on CPU code
+    if preferred_element_type is not None:
+        return _preferred(tensordot, a, b, preferred_element_type, axes=axes)
     a, b = _promote(a, b)
     av, bv = _aval(a), _aval(b)
     if isinstance(axes, (int, _np.integer)):

@@ -3,6 +3,8 @@ shift or repeat count, a pad statistic), so they sit above the ufuncs, reduction
 searchsorted; the shape functions that only move elements are in `_shapes`."""
 from __future__ import annotations
 
+import builtins
+
 import numpy as _np
 
 from mlax import core, lax
@@ -10,9 +12,10 @@ from mlax.runtime import Array
 from mlax.tracing import Tracer
 
 from mlax.numpy._util import _arr, _axis, _concrete, _is_array, _take_axis
-from mlax.numpy._shapes import _flat_or_axis, broadcast_to, concatenate, ravel, reshape
-from mlax.numpy._creation import asarray
-from mlax.numpy._ufuncs import minimum, remainder
+from mlax.numpy._shapes import (_flat_or_axis, broadcast_to, concatenate, flip, ravel, reshape,
+                                squeeze)
+from mlax.numpy._creation import asarray, linspace
+from mlax.numpy._ufuncs import minimum, remainder, round
 from mlax.numpy._reductions import cumsum, max, mean, min
 from mlax.numpy._sorting import searchsorted
 
@@ -89,7 +92,8 @@ def _pad_width(pad_width, nd):
 
 def pad(array, pad_width, mode="constant", **kwargs):
     """Pad modes constant, edge, reflect, symmetric, wrap (one gather per axis at the source
-    indices NumPy's pad would read), maximum, minimum, mean and empty."""
+    indices NumPy's pad would read), maximum, minimum, mean (with stat_length), linear_ramp
+    and empty."""
     a = _arr(array)
     pw = _pad_width(pad_width, a.ndim)
     if callable(mode):
@@ -120,17 +124,34 @@ def pad(array, pad_width, mode="constant", **kwargs):
             a = _take_axis(a, Array(src), d)
         return a
     if mode in ("maximum", "minimum", "mean"):
-        if kwargs.get("stat_length") is not None:
-            raise NotImplementedError(f"pad(mode={mode!r}, stat_length=...)")
         stat = {"maximum": max, "minimum": min, "mean": mean}[mode]
+        stat_length = kwargs.get("stat_length")
+        if stat_length is not None:
+            stat_length = _pad_width(stat_length, a.ndim)
         for d, (lo, hi) in enumerate(pw):
-            s = stat(a, axis=d, keepdims=True).astype(a.dtype)
-            parts = []
-            if lo:
-                parts.append(broadcast_to(s, tuple(lo if k == d else n for k, n in enumerate(a.shape))))
-            parts.append(a)
-            if hi:
-                parts.append(broadcast_to(s, tuple(hi if k == d else n for k, n in enumerate(a.shape))))
-            a = concatenate(parts, axis=d)
+            n = a.shape[d]
+            if stat_length is None:
+                before = after = stat(a, axis=d, keepdims=True)
+            else:
+                len_lo, len_hi = stat_length[d]
+                if len_lo == 0 or len_hi == 0:
+                    raise ValueError("stat_length of 0 yields no value for padding")
+                len_lo, len_hi = builtins.min(len_lo, n), builtins.min(len_hi, n)
+                before = stat(lax.slice_in_dim(a, 0, len_lo, 1, d), axis=d, keepdims=True)
+                after = stat(lax.slice_in_dim(a, n - len_hi, n, 1, d), axis=d, keepdims=True)
+            if _np.issubdtype(a.dtype, _np.integer):     # JAX rounds an integer mean
+                before, after = round(before), round(after)
+            a = concatenate([repeat(before.astype(a.dtype), lo, axis=d), a,
+                             repeat(after.astype(a.dtype), hi, axis=d)], axis=d)
+        return a
+    if mode == "linear_ramp":
+        end_values = broadcast_to(asarray(kwargs.get("end_values", 0)), (a.ndim, 2))
+        for d, (lo, hi) in enumerate(pw):
+            n = a.shape[d]
+            edge_lo = squeeze(lax.slice_in_dim(a, 0, 1, 1, d), d)
+            edge_hi = squeeze(lax.slice_in_dim(a, n - 1, n, 1, d), d)
+            ramp_lo = linspace(end_values[d, 0], edge_lo, lo, endpoint=False, dtype=a.dtype, axis=d)
+            ramp_hi = flip(linspace(end_values[d, 1], edge_hi, hi, endpoint=False, dtype=a.dtype, axis=d), d)
+            a = concatenate([ramp_lo, a, ramp_hi], axis=d)
         return a
     raise NotImplementedError(f"pad mode {mode!r}")

@@ -20,8 +20,8 @@ from mlax.numpy._shapes import (_broadcast, _flat_or_axis, broadcast_to, concate
 from mlax.numpy._creation import asarray, full, full_like, ones, zeros
 from mlax.numpy._ufuncs import (_where3, greater_equal, isnan, less, less_equal, logical_and,
                                logical_not, not_equal)
-from mlax.numpy._reductions import any, cumsum, sum
-from mlax.numpy._index_routines import take, take_along_axis
+from mlax.numpy._reductions import any, argmax, cumsum, sum
+from mlax.numpy._index_routines import nonzero, take, take_along_axis
 
 
 def sort(a, axis=-1, *, kind=None, order=None, stable=True, descending=False):
@@ -206,24 +206,111 @@ def _concrete_set_op(name, *arrays, **kw):
         _check_arraylike(a)
         if isinstance(a, Tracer):
             a._concretization(core.ConcretizationTypeError, f"{name} of a traced array",
-                              "Compute it outside jit (the result's size depends on the values).")
+                              "Pass size= (a static bound on the result's length) to use it under jit.")
         hosts.append(_np.asarray(a))
-    return asarray(getattr(_np, name)(*hosts, **kw))
+    out = getattr(_np, name)(*hosts, **kw)
+    return tuple(asarray(r) for r in out) if isinstance(out, tuple) else asarray(out)
 
 
-def intersect1d(ar1, ar2, assume_unique=False, return_indices=False):
-    if return_indices:
-        raise NotImplementedError("intersect1d(return_indices=True)")
-    return _concrete_set_op("intersect1d", ar1, ar2, assume_unique=assume_unique)
+def _first_index(values, ar):
+    """The index of each value's first occurrence in the 1-d `ar` (or ar.size)."""
+    eq = lax.eq(lax.broadcast_in_dim(values, values.shape + ar.shape, (0,)),
+                lax.broadcast_in_dim(ar, values.shape + ar.shape, (1,)))
+    hit = any(eq, axis=1)
+    first = argmax(eq, axis=1) if ar.shape[0] else zeros(values.shape, core.default_int())
+    return _where3(hit, first, ar.shape[0])
 
 
-def union1d(ar1, ar2):
-    return _concrete_set_op("union1d", ar1, ar2)
+def _sized_unique(ar):
+    """The sorted unique values of the 1-d `ar` padded to its length, and their number."""
+    n = ar.shape[0]
+    s = sort(ar)
+    differs = not_equal(s[1:], s[:-1])
+    if _is_float(s):
+        differs = logical_and(differs, logical_not(logical_and(isnan(s[1:]), isnan(s[:-1]))))
+    return unique(ar, size=n), sum(differs) + 1
 
 
-def setdiff1d(ar1, ar2, assume_unique=False):
-    return _concrete_set_op("setdiff1d", ar1, ar2, assume_unique=assume_unique)
+def _pad_result(vals, num_results, fill_value):
+    """JAX's padding of a sized set result: fill_value, else the smallest result (0 if none)."""
+    valid = lax.iota(_np.int32, vals.shape[0]) < num_results
+    if fill_value is not None:
+        return _where3(valid, vals, asarray(fill_value, vals.dtype))
+    vals = _where3(valid, vals, vals.max())
+    return _where3(valid, vals, vals.min())
 
 
-def setxor1d(ar1, ar2, assume_unique=False):
-    return _concrete_set_op("setxor1d", ar1, ar2, assume_unique=assume_unique)
+def _set_args(name, ar1, ar2):
+    _check_arraylike(ar1)
+    _check_arraylike(ar2)
+    return _promote(ravel(_arr(ar1)), ravel(_arr(ar2)))
+
+
+def intersect1d(ar1, ar2, assume_unique=False, return_indices=False, *, size=None,
+                fill_value=None):
+    if size is None:
+        if not return_indices:
+            return _concrete_set_op("intersect1d", ar1, ar2, assume_unique=assume_unique)
+        out = _concrete_set_op("intersect1d", ar1, ar2, assume_unique=assume_unique,
+                                     return_indices=True)
+        return out[0], out[1].astype(core.default_int()), out[2].astype(core.default_int())
+    a1, a2 = _set_args("intersect1d", ar1, ar2)
+    size = int(size)
+    if a1.shape[0] == 0:
+        vals, num_results = zeros((size,), a1.dtype), 0
+    else:
+        u1, count1 = _sized_unique(a1)
+        mask = logical_and(lax.iota(_np.int32, u1.shape[0]) < count1, isin(u1, a2))
+        num_results = sum(mask)
+        idx = nonzero(mask, size=size, fill_value=u1.shape[0])[0]
+        vals = u1.at[idx].get(mode="fill", fill_value=0)
+    vals = _pad_result(vals, num_results, fill_value)
+    if not return_indices:
+        return vals
+    valid = lax.iota(_np.int32, size) < num_results
+    return (vals, _where3(valid, _first_index(vals, a1), a1.shape[0]),
+            _where3(valid, _first_index(vals, a2), a2.shape[0]))
+
+
+def union1d(ar1, ar2, *, size=None, fill_value=None):
+    if size is None:
+        return _concrete_set_op("union1d", ar1, ar2)
+    return unique(concatenate(_set_args("union1d", ar1, ar2)), size=int(size),
+                  fill_value=fill_value)
+
+
+def setdiff1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
+    if size is None:
+        return _concrete_set_op("setdiff1d", ar1, ar2, assume_unique=assume_unique)
+    a1, a2 = _set_args("setdiff1d", ar1, ar2)
+    size = int(size)
+    fill = asarray(0 if fill_value is None else fill_value, a1.dtype)
+    if a1.shape[0] == 0:
+        return full((size,), fill, a1.dtype)
+    # With assume_unique the values keep their order, as in JAX.
+    u1, count1 = (a1, a1.shape[0]) if assume_unique else _sized_unique(a1)
+    mask = logical_and(lax.iota(_np.int32, u1.shape[0]) < count1, logical_not(isin(u1, a2)))
+    vals = u1[nonzero(mask, size=size, fill_value=0)[0]]
+    return _where3(lax.iota(_np.int32, size) < sum(mask), vals, fill)
+
+
+def setxor1d(ar1, ar2, assume_unique=False, *, size=None, fill_value=None):
+    if size is None:
+        return _concrete_set_op("setxor1d", ar1, ar2, assume_unique=assume_unique)
+    a1, a2 = _set_args("setxor1d", ar1, ar2)
+    size = int(size)
+    keep, cands = [], []
+    for a, other in ((a1, a2), (a2, a1)):
+        if a.shape[0] == 0:
+            continue
+        u, count = _sized_unique(a)
+        keep.append(logical_and(lax.iota(_np.int32, u.shape[0]) < count, logical_not(isin(u, other))))
+        cands.append(u)
+    if not cands:
+        return zeros((size,), a1.dtype)
+    keep, cands = concatenate(keep), concatenate(cands)
+    # The values kept, in order, first.
+    _, cands = lax.sort((logical_not(keep).astype(_np.int32), cands), num_keys=2)
+    idx = lax.iota(_np.int32, size)
+    vals = cands.at[idx].get(mode="fill", fill_value=0)
+    return _pad_result(vals, sum(keep), fill_value)

@@ -76,8 +76,8 @@ def _quantile(a, q, axis, method, keepdims, ignore_nan):
     elif method == "midpoint":
         res = (vlo + vhi) * 0.5
     else:
-        near = minimum(round(pos).astype(_np.int32), top)
-        res = take_along_axis(s, broadcast_to(clip(near, 0), lead + (nq,)), -1, mode="clip")
+        # JAX's rule: a tie goes to the lower value (NumPy rounds half to even).
+        res = _where3(lax.le(pos - lo, full_like(pos, 0.5)), vlo, vhi)
     if ignore_nan:
         res = _where3(lax.eq(count, zeros_like(count)), full_like(res, _np.nan), res)
     else:
@@ -122,8 +122,6 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 # -- correlation -------------------------------------------------------------------------
 
 def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None):
-    if fweights is not None or aweights is not None:
-        raise NotImplementedError("cov with fweights/aweights")
     X = atleast_2d(_float_args(m)[0])
     if X.dtype.kind == "c" or (y is not None and _float_args(y)[0].dtype.kind == "c"):
         raise NotImplementedError("mlax.numpy.cov does not support complex inputs yet")
@@ -136,10 +134,45 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         X = concatenate(_promote(X, Y), axis=0)
     if ddof is None:
         ddof = 0 if bias else 1
+    if fweights is not None or aweights is not None:
+        return _weighted_cov(X, ddof, fweights, aweights)
     n = X.shape[1]
     Xc = X - mean(X, axis=1, keepdims=True)
     c = matmul(Xc, Xc.T) / float(n - ddof)
     return squeeze(c) if c.shape == (1, 1) else c
+
+
+def _weighted_cov(X, ddof, fweights, aweights):
+    """JAX's cov with frequency and/or reliability weights (their absolute values)."""
+    w = None
+    if fweights is not None:
+        fweights = _arr(fweights)
+        if fweights.ndim > 1:
+            raise RuntimeError("cannot handle multidimensional fweights")
+        if fweights.shape[0] != X.shape[1]:
+            raise RuntimeError("incompatible numbers of samples and fweights")
+        if not _np.issubdtype(fweights.dtype, _np.integer):
+            raise TypeError("fweights must be integer.")
+        w = abs(fweights)
+    if aweights is not None:
+        aweights = _arr(aweights)
+        if aweights.ndim > 1:
+            raise RuntimeError("cannot handle multidimensional aweights")
+        if aweights.shape[0] != X.shape[1]:
+            raise RuntimeError("incompatible numbers of samples and aweights")
+        aweights = abs(aweights)
+        w = aweights if w is None else w * aweights
+    X, w = _promote(X, _float_args(w)[0])
+    w_sum = sum(w)
+    avg = sum(X * w, axis=1) / w_sum
+    if ddof == 0:
+        f = w_sum
+    elif aweights is None:
+        f = w_sum - ddof
+    else:
+        f = w_sum - ddof * sum(w * aweights) / w_sum
+    X = X - avg[:, None]
+    return squeeze(matmul(X, (X * w).T) / f)
 
 
 def corrcoef(x, y=None, rowvar=True):

@@ -454,11 +454,7 @@ def round(x, decimals=0, out=None):
 
 
 def _round_half_even(x):
-    r = lax.round(x)   # half away from zero
-    half = lax.abs(lax.sub(x, lax.floor(x)))
-    is_half = lax.eq(half, full_like(x, 0.5))
-    odd = lax.ne(lax.rem(r, full_like(x, 2.0)), full_like(x, 0.0))
-    return _where3(logical_and(is_half, odd), lax.sub(r, lax.sign(x)), r)
+    return lax.round(x, lax.RoundingMethod.TO_NEAREST_EVEN)
 
 
 around = round

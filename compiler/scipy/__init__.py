@@ -1,5 +1,9 @@
 """mlax.scipy: SciPy-style functions over mlax arrays."""
+from mlax.scipy import cluster  # noqa: F401
+from mlax.scipy import fft  # noqa: F401
+from mlax.scipy import integrate  # noqa: F401
 from mlax.scipy import linalg  # noqa: F401
+from mlax.scipy import ndimage  # noqa: F401
 from mlax.scipy import signal  # noqa: F401
 from mlax.scipy import special  # noqa: F401
 from mlax.scipy import stats  # noqa: F401

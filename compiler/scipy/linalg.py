@@ -171,6 +171,160 @@ def schur(a, output="real"):
     return lax_linalg.schur(a)
 
 
+def sqrtm(A, blocksize=1):
+    """The principal square root, from the complex Schur form (JAX's algorithm)."""
+    if blocksize > 1:
+        raise NotImplementedError("Blocked version is not implemented yet.")
+    T, Z = schur(A, output="complex")
+    sqrt_T = _sqrtm_triu(T)
+    return jnp.matmul(jnp.matmul(Z, sqrt_T), jnp.conj(Z.T))
+
+
+def _sqrtm_triu(T):
+    """The square root of an upper triangular T, a column at a time from the diagonal up."""
+    diag = jnp.sqrt(jnp.diag(T))
+    n = diag.size
+    U = jnp.diag(diag)
+
+    def i_loop(l, data):
+        j, U = data
+        i = j - 1 - l
+        s = lax.fori_loop(i + 1, j, lambda k, val: val + U[i, k] * U[k, j], jnp.zeros((), T.dtype))
+        value = jnp.where(T[i, j] == s, 0.0, (T[i, j] - s) / (diag[i] + diag[j]))
+        return j, U.at[i, j].set(value)
+
+    def j_loop(j, U):
+        return lax.fori_loop(0, j, i_loop, (j, U))[1]
+
+    return lax.fori_loop(0, n, j_loop, U)
+
+
+def hessenberg(a, *, calc_q=False, overwrite_a=False, check_finite=True):
+    """H (zero below the first subdiagonal) with a = Q H Q^H, and Q if calc_q: LAPACK's
+    Householder reduction (gehrd's reflectors, dlarfg's signs), one reflector per column."""
+    a, = _float_args(a)
+    n = a.shape[-1]
+    if a.ndim < 2 or a.shape[-2] != n:
+        raise ValueError(f"hessenberg: a must be a square matrix, got shape {a.shape}")
+    h = a
+    q = jnp.broadcast_to(jnp.eye(n, dtype=a.dtype), a.shape)
+    # n - 1 reflectors: the last, of one entry, makes a complex subdiagonal entry real.
+    for k in range(n - 1):
+        x = h[..., k + 1:, k]
+        alpha = x[..., 0]
+        xnorm = jnp.linalg.norm(x[..., 1:], axis=-1)
+        beta = -jnp.where(jnp.real(alpha) >= 0, 1, -1) * jnp.sqrt(jnp.abs(alpha) ** 2 + xnorm ** 2)
+        identity = (xnorm == 0) & (jnp.imag(alpha) == 0)
+        safe_beta = jnp.where(identity, 1, beta).astype(a.dtype)
+        tau = jnp.where(identity, 0, (safe_beta - alpha) / safe_beta).astype(a.dtype)
+        scale = jnp.where(identity, 0, 1 / (alpha - safe_beta)).astype(a.dtype)
+        v = jnp.concatenate([jnp.zeros(x.shape[:-1] + (k + 1,), a.dtype),
+                             jnp.ones(x.shape[:-1] + (1,), a.dtype), x[..., 1:] * scale[..., None]],
+                            axis=-1)
+        # H_k = I - tau v v^H; h <- H_k^H h H_k, q <- q H_k.
+        vh = jnp.conj(v)
+        h = h - (jnp.conj(tau)[..., None, None] * v[..., :, None]) * (vh[..., :, None] * h).sum(-2)[..., None, :]
+        h = h - (h @ v[..., :, None]) * (tau[..., None, None] * vh[..., None, :])
+        q = q - (q @ v[..., :, None]) * (tau[..., None, None] * vh[..., None, :])
+        # The reduced column holds beta and exact zeros, as LAPACK stores it.
+        col = jnp.concatenate([h[..., :k + 1, k], jnp.where(identity, alpha, beta).astype(a.dtype)[..., None],
+                               jnp.zeros(x.shape[:-1] + (n - k - 2,), a.dtype)], axis=-1)
+        h = h.at[..., :, k].set(col)
+    return (h, q) if calc_q else h
+
+
+def eigh_tridiagonal(d, e, *, eigvals_only=False, select="a", select_range=None, tol=None,
+                     key=None):
+    """Eigenvalues of the symmetric (Hermitian) tridiagonal matrix with diagonal d and
+    off-diagonal e by JAX's bisection on Sturm sequence counts. Eigenvectors come from
+    eigh of the dense matrix: eigenvectors of the same eigenvalues, their signs (phases)
+    possibly other than JAX's, which depend on its random start of inverse iteration."""
+    alpha = jnp.asarray(d)
+    beta = jnp.asarray(e)
+    if alpha.dtype != beta.dtype:
+        raise TypeError("diagonal and off-diagonal values must have same dtype, "
+                        f"got {alpha.dtype} and {beta.dtype}")
+    if alpha.dtype not in (np.float32, np.float64, np.complex64, np.complex128):
+        raise TypeError("Only float32 and float64 inputs are supported as inputs to "
+                        f"jax.scipy.linalg.eigh_tridiagonal, got {alpha.dtype} and {beta.dtype}")
+    n = alpha.shape[0]
+    if n <= 1:
+        return jnp.real(alpha) if eigvals_only else (jnp.real(alpha), jnp.eye(n, dtype=alpha.dtype))
+    d_in, e_in = alpha, beta
+    if alpha.dtype.kind == "c":
+        alpha = jnp.real(alpha)
+        beta_sq = jnp.real(beta * jnp.conj(beta))
+        beta_abs = jnp.sqrt(beta_sq)
+    else:
+        beta_abs = jnp.abs(beta)
+        beta_sq = jnp.square(beta)
+    # Gershgorin bounds of the spectrum.
+    row_sum = jnp.concatenate([beta_abs[:1], beta_abs[:-1] + beta_abs[1:], beta_abs[-1:]], axis=0)
+    lambda_est_max = jnp.amax(alpha + row_sum)
+    lambda_est_min = jnp.amin(alpha - row_sum)
+    t_norm = jnp.maximum(jnp.abs(lambda_est_min), jnp.abs(lambda_est_max))
+    info = np.finfo(alpha.dtype)
+    one = np.ones([], dtype=alpha.dtype)
+    safemin = np.maximum(one / info.max, (one + info.eps) * info.tiny)
+    pivmin = safemin * jnp.maximum(1, jnp.amax(beta_sq))
+    alpha0_perturbation = jnp.square(info.eps * beta_abs[0])
+    abs_tol = info.eps * t_norm
+    if tol is not None:
+        abs_tol = jnp.maximum(tol, abs_tol)
+    max_it = info.nmant + 1
+    if select == "a":
+        target_counts = jnp.arange(n, dtype=np.int32)
+    elif select == "i":
+        if select_range is None:
+            raise ValueError("for select='i', select_range must be specified.")
+        if select_range[0] > select_range[1]:
+            raise ValueError("Got empty index range in select_range.")
+        target_counts = jnp.arange(select_range[0], select_range[1] + 1, dtype=np.int32)
+    elif select == "v":
+        raise NotImplementedError("eigh_tridiagonal(..., select='v') is not implemented")
+    else:
+        raise ValueError("'select must have a value in {'a', 'i', 'v'}.")
+    fudge = 2.1
+    norm_slack = jnp.array(n, alpha.dtype) * fudge * info.eps * t_norm
+    shape = target_counts.shape
+    lower = jnp.broadcast_to(lambda_est_min - norm_slack - 2 * fudge * pivmin, shape)
+    upper = jnp.broadcast_to(lambda_est_max + norm_slack + fudge * pivmin, shape)
+    mid = 0.5 * (upper + lower)
+    pivmin = jnp.broadcast_to(pivmin, shape)
+    alpha0_perturbation = jnp.broadcast_to(alpha0_perturbation, shape)
+
+    def sturm_count(x):
+        """The number of eigenvalues below each x."""
+        q = alpha[0] - x
+        count = jnp.where(q < 0, 1, 0).astype(np.int32)
+        q = jnp.where(alpha[0] == x, alpha0_perturbation, q)
+
+        def step(i, qc):
+            q, count = qc
+            q = alpha[i] - beta_sq[i - 1] / q - x
+            count = jnp.where(q <= pivmin, count + 1, count)
+            return jnp.where(q <= pivmin, jnp.minimum(q, -pivmin), q), count
+        return lax.fori_loop(1, n, step, (q, count))[1]
+
+    def cond(args):
+        i, lower, _, upper = args
+        return jnp.logical_and(i < max_it, abs_tol < jnp.amax(upper - lower))
+
+    def body(args):
+        i, lower, mid, upper = args
+        counts = sturm_count(mid)
+        lower = jnp.where(counts <= target_counts, mid, lower)
+        upper = jnp.where(counts > target_counts, mid, upper)
+        return i + 1, lower, 0.5 * (lower + upper), upper
+
+    _, _, mid, _ = lax.while_loop(cond, body, (0, lower, mid, upper))
+    if eigvals_only:
+        return mid
+    dense = jnp.diag(d_in) + jnp.diag(e_in, -1) + jnp.diag(jnp.conj(e_in), 1)
+    _, vectors = jnp.linalg.eigh(dense)
+    return mid, jnp.take(vectors, target_counts, axis=1)
+
+
 def svd(a, full_matrices=True, compute_uv=True, overwrite_a=False, check_finite=True,
         lapack_driver="gesdd"):
     a, = _float_args(a)

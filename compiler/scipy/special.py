@@ -379,6 +379,17 @@ from mlax.scipy.special_series import (  # noqa: E402,F401
     bernoulli, bessel_jn, comb, dawsn, erfcx, exp1, expi, expn, hyp1f1, hyp2f1, i0, i0e, i1,
     i1e, owens_t, polygamma, sici, spence, zeta)
 
+# log(1 - exp(-x)), jax.nn.log1mexp, here below both mlax.nn and the distributions
+# (gumbel_r) that use it.
+@custom_jvp
+def _log1mexp(x):
+    return jnp.where(x > _np.log(2), jnp.log1p(-jnp.exp(-x)), jnp.log(-jnp.expm1(-x)))
+
+
+# JAX's derivative: the branch not taken would otherwise turn 0 * inf into NaN (at x = 0).
+_log1mexp.defjvps(lambda g, ans, x: g / jnp.expm1(x))
+
+
 # Names jax.scipy.special has and mlax does not yet: NotImplementedError naming them (mlax.api_names).
 from mlax import api_names as _api_names  # noqa: E402
 

@@ -56,13 +56,16 @@ func.func @arith(%a: tensor<3xcomplex<f32>>, %b: tensor<3xcomplex<f32>>) -> (ten
 // -----
 
 // Tests that complex asin is Kahan's formula: square roots of 1 - z and 1 + z built from
-// the parts (the zero's sign kept: the imaginary part of 1 - z is -y), an atan2 and an
+// the parts (the zero's sign kept: the imaginary part of 1 - z is -y; each root C99's
+// csqrt from |w| and real square roots), an atan2 and an
 // asinh of real parts, and the expansion at infinity selected beyond 1/eps.
 // CHECK-LABEL: func.func @asin
 // CHECK: %[[Y:.*]] = complex.im %{{.*}} : complex<f32>
 // CHECK: %[[NY:.*]] = arith.negf %[[Y]] : f32
 // CHECK: %[[OMZ:.*]] = complex.create %{{.*}}, %[[NY]] : complex<f32>
-// CHECK: complex.sqrt %[[OMZ]] : complex<f32>
+// CHECK: %[[MAG:.*]] = complex.abs %[[OMZ]] : complex<f32>
+// CHECK: math.sqrt
+// CHECK: math.copysign
 // CHECK: math.atan2
 // CHECK: math.asinh
 // CHECK: arith.cmpf ogt, %{{.*}}, %{{.*}} : f32
@@ -86,5 +89,22 @@ func.func @asin(%z: tensor<3xcomplex<f32>>) -> tensor<3xcomplex<f32>> {
 // CHECK: arith.select %[[PICK]], %[[X]], %[[Y]] : complex<f32>
 func.func @max(%a: tensor<3xcomplex<f32>>, %b: tensor<3xcomplex<f32>>) -> tensor<3xcomplex<f32>> {
   %0 = "mlax.max"(%a, %b) : (tensor<3xcomplex<f32>>, tensor<3xcomplex<f32>>) -> tensor<3xcomplex<f32>>
+  return %0 : tensor<3xcomplex<f32>>
+}
+
+// -----
+
+// Tests that complex sqrt is C99's csqrt from the parts: t = sqrt((|x| + |z|) / 2), the
+// imaginary part y / 2t for x >= 0 and copysign(t, y) for x < 0.
+// CHECK-LABEL: func.func @sqrt
+// CHECK: %[[X:.*]] = complex.re %{{.*}} : complex<f32>
+// CHECK: %[[Y:.*]] = complex.im %{{.*}} : complex<f32>
+// CHECK: complex.abs
+// CHECK: %[[T:.*]] = math.sqrt %{{.*}} : f32
+// CHECK: arith.cmpf oge, %[[X]], %{{.*}} : f32
+// CHECK: math.copysign %[[T]], %[[Y]] : f32
+// CHECK-NOT: complex.sqrt
+func.func @sqrt(%z: tensor<3xcomplex<f32>>) -> tensor<3xcomplex<f32>> {
+  %0 = "mlax.sqrt"(%z) : (tensor<3xcomplex<f32>>) -> tensor<3xcomplex<f32>>
   return %0 : tensor<3xcomplex<f32>>
 }

@@ -192,3 +192,18 @@ def test_results_that_alias_each_other_or_arguments():
     assert int(p) == 4
     np.testing.assert_array_equal(q, x)
     np.testing.assert_array_equal(r, x)
+
+
+def test_ensure_compile_time_eval_gives_known_values_under_jit():
+    seen = []
+
+    def f(v):
+        with jax.ensure_compile_time_eval():
+            c = jnp.arange(4.0).sum()
+            seen.append(int(c))                 # a known value: int() works under jit
+            d = v * 2                            # traced operands still trace
+        return d + c
+    assert float(jax.jit(f)(1.0)) == 8.0
+    assert float(jax.grad(f)(1.0)) == 2.0
+    assert seen == [6, 6]
+    assert not jax.dispatch.compile_time_eval

@@ -386,3 +386,12 @@ def test_reductions_and_derivatives_on_tpu_match_jax():
             [jax.grad(lambda v: f(jnp, v), holomorphic=True)(z0) for _, f in HOLOMORPHIC])
     for (name, _), g, w in zip(REAL_LOSSES + HOLOMORPHIC, got, want):
         np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-5, err_msg=name)
+
+
+def test_sqrt_of_negative_reals_is_exact():
+    """C99's csqrt from the parts: a negative real has an exactly zero real part (a root
+    through exp(log(z) / 2) leaves cos(pi / 2) there), as NumPy and JAX give."""
+    z = np.complex64([-4, -9 + 0j, -3 - 4j, 3 + 4j, 1j, 0, complex(np.inf, 1), complex(-np.inf, 1),
+                      complex(1, np.inf), complex(np.nan, 1)])
+    for got in (mnp.sqrt(z), mlax.jit(mnp.sqrt)(z)):
+        np.testing.assert_array_equal(np.asarray(got), np.sqrt(z))

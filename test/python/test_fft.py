@@ -180,3 +180,36 @@ def test_transforms_and_gradients_on_tpu_match_jax():
     for (name, f), g in zip(LOSSES, grads):
         np.testing.assert_allclose(np.asarray(g), jax.grad(lambda a: f(jnp, a))(X1),
                                    rtol=1e-4, atol=1e-4, err_msg=name)
+
+
+# -- mlax.scipy.fft: the type-2 DCT and its inverse -----------------------------------------
+
+import mlax.scipy.fft as msf  # noqa: E402
+import jax.scipy.fft as jsf  # noqa: E402
+
+DCT_CASES = [
+    ("dct", REAL[0], {}), ("dct", REAL[0], {"axis": 0, "n": 8, "norm": "ortho"}),
+    ("dct", np.arange(5), {}), ("dct", CPLX[0], {"norm": "ortho"}),
+    ("idct", REAL[0], {}), ("idct", REAL[0], {"n": 7, "axis": 0, "norm": "ortho"}),
+    ("dctn", REAL[0], {}), ("dctn", REAL, {"norm": "ortho"}), ("dctn", REAL, {"s": (5, 6)}),
+    ("dctn", REAL, {"axes": (0,)}),
+    ("idctn", REAL, {}), ("idctn", REAL, {"axes": (0, 2), "norm": "ortho"}), ("idctn", CPLX, {"s": (4, 3)}),
+]
+
+
+@pytest.mark.parametrize("name,x,kw", DCT_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(DCT_CASES)])
+def test_scipy_dct_matches_jax(name, x, kw):
+    _close(mlax.jit(lambda x: getattr(msf, name)(x, **kw))(x), getattr(jsf, name)(x, **kw), name)
+
+
+def test_scipy_dct_grads_and_vmap():
+    x = REAL[0]
+    for f, fj in [(lambda x: (msf.dct(x) ** 2).sum(), lambda x: (jsf.dct(x) ** 2).sum()),
+                  (lambda x: (msf.idctn(x, norm="ortho") * REAL[1]).sum(),
+                   lambda x: (jsf.idctn(x, norm="ortho") * REAL[1]).sum())]:
+        np.testing.assert_allclose(mlax.grad(f)(x), jax.grad(fj)(x), rtol=1e-4, atol=1e-4)
+    check_grads(lambda x: msf.dctn(x, norm="ortho"), (x.astype(np.float64),), order=1, modes=["rev"])
+    got = mlax.vmap(msf.idct)(REAL)
+    _close(got, np.stack([np.asarray(msf.idct(r)) for r in REAL]), "vmap idct")
+    with pytest.raises(NotImplementedError, match="type 2"):
+        msf.dct(x, type=3)

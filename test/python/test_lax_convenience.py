@@ -127,3 +127,82 @@ def test_gather_rejects_what_it_does_not_do():
     with pytest.raises(TypeError, match="integer"):
         lax.gather(M, IDX.astype(np.float32), lax.GatherDimensionNumbers(**GDN), (1, 3))
     assert lax.GatherScatterMode.from_any("drop") is lax.GatherScatterMode.FILL_OR_DROP
+
+
+# -- clz, reduce_precision, approx_max_k / approx_min_k, top_k's list --------------------
+
+CLZ_IN = np.array([5, 0, 1, -1, 2**20, 255, 2**30, -2**31], np.int32)
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint32, np.int16, np.uint8, np.int8])
+def test_clz_matches_jax(dtype):
+    x = CLZ_IN.astype(dtype)
+    same(mlax.jit(lax.clz)(x), jlax.clz(x))
+    same(mlax.vmap(lax.clz)(x.reshape(2, 4)), jlax.clz(x.reshape(2, 4)))
+    with pytest.raises(TypeError):
+        lax.clz(np.float32(1))
+
+
+RP_IN = np.array([1.1, 3.14159, 1e-40, 70000, -70000, np.nan, -np.inf, 0.0, -0.0, 65504, 65520, 6e-5,
+                  3e-5, 1.00048828125, 1.0014648], np.float32)
+
+
+@pytest.mark.parametrize("exponent_bits,mantissa_bits", [(5, 10), (8, 7), (8, 23), (4, 3), (5, 2), (8, 1), (11, 52), (3, 0)])
+def test_reduce_precision_matches_jax_bit_for_bit(exponent_bits, mantissa_bits):
+    got = mlax.jit(lambda x: lax.reduce_precision(x, exponent_bits, mantissa_bits))(RP_IN)
+    want = jlax.reduce_precision(RP_IN, exponent_bits=exponent_bits, mantissa_bits=mantissa_bits)
+    np.testing.assert_array_equal(np.asarray(got).view(np.uint32), np.asarray(want).view(np.uint32))
+
+
+def test_reduce_precision_other_dtypes_and_derivatives():
+    finite = RP_IN[np.abs(RP_IN) < 6e4]
+    for x, (e, m) in [(finite.astype(jnp.bfloat16), (5, 4)), (finite.astype(np.float16), (4, 3)), (1.1, (5, 10))]:
+        got, want = lax.reduce_precision(x, e, m), jlax.reduce_precision(x, e, m)
+        assert np.asarray(got).dtype == np.asarray(want).dtype
+        np.testing.assert_array_equal(np.asarray(got).astype(np.float32), np.asarray(want).astype(np.float32))
+    # The tangent passes through: JAX's for tangents the format represents.
+    x = RP_IN[:2]
+    same(mlax.jvp(lambda x: lax.reduce_precision(x, 8, 7), (x,), (np.ones(2, np.float32),)),
+         jax.jvp(lambda x: jlax.reduce_precision(x, 8, 7), (x,), (np.ones(2, np.float32),)))
+    same(mlax.grad(lambda x: lax.reduce_precision(x, 5, 10).sum())(x),
+         jax.grad(lambda x: jlax.reduce_precision(x, 5, 10).sum())(x))
+
+
+APPROX_IN = np.float32([[3, 1, 4, 1, 5, 9, 2, 6], [2, 7, 1, 8, 2, 8, 1, 8]])
+
+
+@pytest.mark.parametrize("name", ["approx_max_k", "approx_min_k"])
+def test_approx_k_matches_jax_cpu(name):
+    f, fj = getattr(lax, name), getattr(jlax, name)
+    y = APPROX_IN
+    for args, kw in [((3,), {}), ((3,), {"recall_target": 0.8}), ((1,), {"reduction_dimension": 0}),
+                     ((2,), {"aggregate_to_topk": False})]:
+        got = mlax.jit(lambda y: f(y, *args, **kw))(y)
+        assert isinstance(got, list)
+        same(got, fj(y, *args, **kw))
+    z = y + np.arange(8, dtype=np.float32) * 0.01
+    same(mlax.grad(lambda z: (f(z, 2)[0] ** 2).sum())(z), jax.grad(lambda z: (fj(z, 2)[0] ** 2).sum())(z))
+    same(mlax.vmap(lambda r: f(r, 2))(y), [np.stack(t) for t in zip(*[f(r, 2) for r in y])])
+    with pytest.raises(ValueError, match="floating"):
+        f(y.astype(np.int32), 2)
+
+
+def test_top_k_returns_a_list_as_jax():
+    got, want = lax.top_k(APPROX_IN, 3), jlax.top_k(APPROX_IN, 3)
+    assert type(got) is type(want) is list
+    same(got, want)
+
+
+def test_round_to_nearest_even_and_select_n_match_jax():
+    x = np.float32([0.5, 1.5, -2.5, 2.5, 0.49999997, 3.7, -3.2, np.inf, np.nan])
+    for method in (lax.RoundingMethod.AWAY_FROM_ZERO, lax.RoundingMethod.TO_NEAREST_EVEN):
+        same(mlax.jit(lambda v: lax.round(v, method))(x), jlax.round(x, method))
+    same(lax.round(x.astype(jnp.bfloat16), 1).astype(np.float32), jlax.round(x.astype(jnp.bfloat16), 1).astype(np.float32))
+    a, b, c = np.zeros(3, np.float32), np.ones(3, np.float32), np.full(3, 2.0, np.float32)
+    for which, cases in [(np.array([True, False, True]), (a, b)), (np.array([0, 2, 1], np.int32), (a, b, c)),
+                         (np.int32(1), (a, b, c)), (np.array([1, 0, 0], np.int32), (a,  b))]:
+        same(mlax.jit(lambda w, *cs: lax.select_n(w, *cs))(which, *cases), jlax.select_n(which, *cases))
+    g = mlax.grad(lambda a, b: lax.select_n(np.array([0, 1, 0], np.int32), a, b).sum(), (0, 1))(a, b)
+    same(g, jax.grad(lambda a, b: jlax.select_n(np.array([0, 1, 0], np.int32), a, b).sum(), (0, 1))(a, b))
+    same(mlax.vmap(lambda w, v: lax.select_n(w, v, -v))(np.array([True, False]), np.ones((2, 3), np.float32)),
+         jax.vmap(lambda w, v: jlax.select_n(w, v, -v))(np.array([True, False]), np.ones((2, 3), np.float32)))

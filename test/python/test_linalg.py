@@ -616,3 +616,63 @@ def test_lapack_calls_on_tpu_in_a_fresh_process():
         print(np.allclose(np.asarray(q) @ np.asarray(r), x, atol=1e-5))
     """)
     assert out.stdout.strip().splitlines()[-1] == "True"
+
+
+# -- sqrtm, hessenberg, eigh_tridiagonal (compositions, as in jax.scipy.linalg) -----------
+
+import mlax.scipy.linalg as msl  # noqa: E402
+
+
+def _allclose(got, want, rtol=1e-4, atol=1e-4):
+    got, want = np.asarray(got), np.asarray(want)
+    assert got.shape == want.shape and got.dtype == want.dtype, (got.dtype, got.shape, want.dtype, want.shape)
+    np.testing.assert_allclose(got, want, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("kind", ["spd", "general", "complex"])
+def test_sqrtm_matches_jax(kind):
+    a = {"spd": _spd(5, 5), "general": _m(5, 5), "complex": _c(4, 4)}[kind]
+    got = mlax.jit(msl.sqrtm)(a)
+    _allclose(got, jsp.sqrtm(a), rtol=1e-3, atol=1e-3)
+    np.testing.assert_allclose(np.asarray(got) @ np.asarray(got), a, rtol=1e-3, atol=1e-3)
+    with pytest.raises(NotImplementedError, match="Blocked"):
+        msl.sqrtm(a, blocksize=2)
+
+
+@pytest.mark.parametrize("a", [_m(5, 5), _c(5, 5), _m(2, 4, 4), _m(2, 2), _m(5, 5, dtype=np.float64)],
+                         ids=["real", "complex", "batched", "2x2", "f64"])
+def test_hessenberg_matches_jax(a):
+    _allclose(mlax.jit(msl.hessenberg)(a), jsp.hessenberg(a))
+    h, q = msl.hessenberg(a, calc_q=True)
+    hj, qj = jsp.hessenberg(a, calc_q=True)
+    _allclose(h, hj)
+    _allclose(q, qj)
+    np.testing.assert_allclose(np.asarray(q) @ np.asarray(h) @ np.conj(np.swapaxes(np.asarray(q), -1, -2)), a,
+                               rtol=1e-4, atol=1e-4)
+
+
+def test_hessenberg_vmap_matches_loop():
+    a = _m(3, 4, 4)
+    got = mlax.vmap(msl.hessenberg)(a)
+    _allclose(got, np.stack([np.asarray(msl.hessenberg(m)) for m in a]))
+
+
+def test_eigh_tridiagonal_matches_jax():
+    d, e = _m(6), _m(5)
+    for kw in [{}, {"select": "i", "select_range": (1, 3)}, {"tol": 1e-3}]:
+        _allclose(mlax.jit(lambda d, e: msl.eigh_tridiagonal(d, e, eigvals_only=True, **kw))(d, e),
+                  jsp.eigh_tridiagonal(d, e, eigvals_only=True, **kw), rtol=1e-5, atol=1e-5)
+    ec = (e + 1j * e[::-1]).astype(np.complex64)
+    _allclose(msl.eigh_tridiagonal(d.astype(np.complex64), ec, eigvals_only=True),
+              jsp.eigh_tridiagonal(d.astype(np.complex64), ec, eigvals_only=True), rtol=1e-5, atol=1e-5)
+    # Eigenvectors: JAX's up to sign (its inverse iteration starts from random vectors).
+    w, v = msl.eigh_tridiagonal(d, e)
+    wj, vj = jsp.eigh_tridiagonal(d, e)
+    _allclose(w, wj, rtol=1e-5, atol=1e-5)
+    _allclose(np.abs(np.asarray(v)), np.abs(np.asarray(vj)))
+    t = np.diag(d) + np.diag(e, 1) + np.diag(e, -1)
+    np.testing.assert_allclose(t @ np.asarray(v), np.asarray(v) * np.asarray(w), atol=1e-4)
+    with pytest.raises(TypeError, match="same dtype"):
+        msl.eigh_tridiagonal(d, e.astype(np.complex64))
+    with pytest.raises(NotImplementedError, match="select='v'"):
+        msl.eigh_tridiagonal(d, e, select="v", select_range=(0.0, 1.0))

@@ -133,6 +133,12 @@ CASES = {
     "nanmedian": (lambda m: m.nanmedian(NANS, axis=1), True),
     "nanquantile": (lambda m: m.nanquantile(NANS, np.array([0.25, 0.75], np.float32), axis=1), False),
     "quantile_methods": (lambda m: [m.quantile(X, 0.3, axis=1, method=k) for k in ("linear", "lower", "higher", "midpoint", "nearest")], False),
+    "quantile_nearest_ties_go_low": (lambda m: m.quantile(X, np.array([0.1, 0.5, 0.75], np.float32), axis=1, method="nearest"), True),
+    "preferred_element_type": (lambda m: (m.matmul(XI, XI.T, preferred_element_type=np.float32),
+                                          m.dot(X.astype(m.bfloat16), X.T.astype(m.bfloat16), preferred_element_type=np.float32),
+                                          m.tensordot(X, X, axes=([1], [1]), preferred_element_type=m.bfloat16),
+                                          (mlax.lax if m is jnp else jax.lax).dot_general(
+                                              XI, XI, (([1], [1]), ([], [])), preferred_element_type=np.float32)), True),
     "quantile_keepdims": (lambda m: m.quantile(X, np.array([0.2, 0.9], np.float32), axis=0, keepdims=True), False),
     "percentile_int": (lambda m: m.percentile(XI, 40), False),
     "median_all": (lambda m: m.median(X), False),
@@ -258,6 +264,35 @@ CASES = {
     "isin": (lambda m: (m.isin(XI, np.array([1, 2, 3])), m.isin(XI, np.array([1, 2]), invert=True)), True),
     "set_ops": (lambda m: (m.intersect1d(XI, np.array([1, 2, 30])), m.union1d(XI[0], XI[1]),
                            m.setdiff1d(XI, np.array([0, 1])), m.setxor1d(XI[0], XI[1])), False),
+    "set_ops_size": (lambda m: tuple(f(a, b, size=n, fill_value=fv)
+                                     for f in (m.intersect1d, m.union1d, m.setdiff1d, m.setxor1d)
+                                     for a, b in ((XI[0], XI[1]), (V, V[1:3] * 0 + V[2]), (XI[0][:0], XI[1]))
+                                     for n in (2, 9) for fv in (None, -1)), True),
+    "setdiff1d_assume_unique_size": (lambda m: m.setdiff1d(np.array([4, 1, 3]), np.array([3]), assume_unique=True,
+                                                           size=3), True),
+    "intersect1d_return_indices": (lambda m: m.intersect1d(np.array([5, 1, 3, 3, 9, 1]), np.array([3, 8, 1, 1]),
+                                                           return_indices=True), False),
+    "intersect1d_return_indices_size": (lambda m: m.intersect1d(np.array([5, 1, 3, 3, 9, 1]), np.array([3, 8, 1, 1]),
+                                                                return_indices=True, size=4), True),
+    "lax_sort_num_keys": (lambda m: mlax.lax.sort((np.array([1, 0, 1, 0, 1], np.int32), np.array([4, 3, 2, 1, 2], np.int32),
+                                                   V), num_keys=2) if m is jnp else
+                          jax.lax.sort((np.array([1, 0, 1, 0, 1], np.int32), np.array([4, 3, 2, 1, 2], np.int32), V),
+                                       num_keys=2), True),
+    "polyfit": (lambda m: (m.polyfit(V, V ** 3 - V, 2), m.polyfit(V, np.stack([V, 2 * V], 1), 1, full=True),
+                           m.polyfit(V, V ** 2, 1, w=np.abs(V)), m.polyfit(V, V ** 2, 2, cov=True),
+                           m.polyfit(V, np.stack([V, V ** 2], 1), 1, cov="unscaled")), True),
+    "roots": (lambda m: (m.roots(np.array([0, 0, 1, -6, 11, -6], np.float32)), m.roots(np.array([1.0, 0, 1])),
+                         m.roots(np.array([2.0])), m.roots(np.array([0.0, 1, -3], np.float32), strip_zeros=False)), False),
+    "pad_linear_ramp_and_stat_length": (lambda m: [m.pad(a, ((1, 2), (3, 0)), **kw) for a in (X, XI)
+                                                   for kw in (dict(mode="linear_ramp"),
+                                                              dict(mode="linear_ramp", end_values=((1, 2), (-3, 5))),
+                                                              dict(mode="mean", stat_length=2), dict(mode="mean"),
+                                                              dict(mode="maximum", stat_length=((1, 3), (2, 9))))], True),
+    "interp_period": (lambda m: m.interp(np.array([0.5, 3.5, -1, 7.2], np.float32), np.array([2.0, 0, 1], np.float32),
+                                         np.array([1.0, 3, 2], np.float32), period=3), True),
+    "linspace_int_floors": (lambda m: (m.linspace(-3, 1, 3, endpoint=False, dtype=np.int32),
+                                       m.linspace(np.array([0, -3], np.int32), np.array([5, 1], np.int32), 3,
+                                                  endpoint=False, dtype=np.int32, axis=1)), True),
     "partition_kth": (lambda m: m.sort(m.partition(V, 2))[:3], False),
     # comparisons
     "isclose_inf_nan": (lambda m: m.isclose(np.array([1.0, np.inf, np.nan, 1e-9, 1, -np.inf], np.float32),
@@ -449,8 +484,34 @@ def test_static_size_versions_under_jit_and_vmap():
     assert_same(mlax.jit(lambda r: jnp.bincount(r, length=7))(a[1]), J.bincount(a[1], length=7))
 
 
+@needs_jax
+def test_polyfit_roots_and_sized_sets_under_transforms():
+    x = np.linspace(-1, 1, 9).astype(np.float32)
+    y = (x ** 3 - 0.5 * x).astype(np.float32)
+    g = mlax.grad(lambda y: jnp.polyfit(x, y, 3).sum())(y)
+    assert_same(g, jax.grad(lambda y: J.polyfit(x, y, 3).sum())(y), rtol=1e-4, atol=1e-5)
+    ys = np.stack([y, 2 * y, y + 1])
+    assert_same(mlax.vmap(lambda y: jnp.polyfit(x, y, 2))(ys), np.stack([np.asarray(jnp.polyfit(x, r, 2)) for r in ys]),
+                dtype=False)
+    p = np.array([0, 1, -3, 2], np.float32)
+    assert_same(mlax.jit(lambda p: jnp.roots(p, strip_zeros=False))(p), J.roots(p, strip_zeros=False), rtol=1e-5)
+    with pytest.raises(mlax.ConcretizationTypeError, match="strip_zeros=False"):
+        mlax.jit(jnp.roots)(p)
+    a = np.array([[3, 1, 1, 2], [0, 0, 5, 5]], np.int32)
+    f = lambda r: jnp.setdiff1d(r, np.array([1, 5]), size=3, fill_value=-1)
+    assert_same(mlax.vmap(f)(a), np.stack([np.asarray(f(r)) for r in a]))
+    assert_same(mlax.vmap(f)(a), jax.vmap(lambda r: J.setdiff1d(r, np.array([1, 5]), size=3, fill_value=-1))(a))
+
+
 # ---------------------------------------------------------------------------------------
 # dtype helpers
+
+
+@needs_jax
+def test_promote_types_is_not_narrowed_by_x64_as_jax():
+    cases = [(np.float32, np.float64), (np.complex64, np.float64), (np.uint64, np.int64), (jnp.bfloat16, np.float64),
+             (np.uint32, np.int8), (np.uint16, np.int16), (np.int64, np.int8), (np.bool_, np.int8)]
+    assert [jnp.promote_types(a, b) for a, b in cases] == [J.promote_types(a, b) for a, b in cases]
 
 
 @needs_jax

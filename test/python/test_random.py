@@ -569,3 +569,16 @@ def test_new_samplers_under_vmap():
         got = np.asarray(mlax.vmap(f)(keys))
         want = np.stack([np.asarray(f(k)) for k in keys])
         np.testing.assert_array_equal(got, want)
+
+
+def test_complex_normal_as_jax():
+    """Complex draws: real and imaginary parts from two split keys, over sqrt 2, as JAX's."""
+    jax = pytest.importorskip("jax")
+    for dtype in (np.complex64,):
+        got = random.normal(random.key(1), (50,), dtype)
+        want = jax.random.normal(jax.random.key(1), (50,), dtype)
+        assert np.asarray(got).dtype == np.asarray(want).dtype
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-6)
+    re, im = random.split(random.key(1))
+    np.testing.assert_allclose(np.asarray(got).real * np.sqrt(2), np.asarray(random.normal(re, (50,))), rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(got).imag * np.sqrt(2), np.asarray(random.normal(im, (50,))), rtol=1e-6)

@@ -75,6 +75,26 @@ CASES = (
     + [_case("dirichlet", fn, np.array([[0.2, 0.3, 0.5], [0.1, 0.1, 0.8], [0.5, 0.6, -0.1]], f32).T,
              np.array([1.5, 2., 0.7], f32)) for fn in ("logpdf", "pdf")]
     + [_case("dirichlet", "logpdf", np.array([[0.2, 0.3], [0.1, 0.1]], f32).T, np.array([1.5, 2., 0.7], f32))]
+    + [_case("gennorm", fn, _xs(), _pos((9,))) for fn in ("logpdf", "pdf", "cdf")]
+    + [_case("vonmises", fn, _xs(), np.array([[0.5], [-1.0]], f32) * _pos((9,))) for fn in ("logpdf", "pdf")]
+    + [_case("wrapcauchy", fn, np.abs(_xs()) * 2, np.array([[0.3], [1.2]], f32)) for fn in ("logpdf", "pdf")]
+    + [_case("truncnorm", fn, _xs(), np.array([[-1.0], [0.5]], f32), np.array([2.0, 1.5, 4.0] * 3, f32),
+             LOC, SCALE) for fn in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")]
+    + [_case("truncnorm", "cdf", _xs(), f32(-3.0), f32(-5.0))]
+    + [_case("binom", fn, KS, np.array([[10.0], [3.0]], f32), _qs((9,))) for fn in ("logpmf", "pmf")]
+    + [_case("binom", "logpmf", KS, f32(4.0), f32(0.3), f32(1.0))]
+    + [_case("nbinom", fn, KS, np.array([[5.0], [2.5]], f32), _qs((9,))) for fn in ("logpmf", "pmf")]
+    + [_case("geom", fn, KS, _qs((2, 1)), f32(-1)) for fn in ("logpmf", "pmf")]
+    + [_case("chi2", fn, _xs(), _pos((9,)), 0, SCALE)
+       for fn in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")]
+    + [_case("pareto", fn, _xs() + 2, _pos((9,)), 0, SCALE)
+       for fn in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")]
+    + [_case("pareto", "ppf", _qs(), _pos((9,)), LOC, SCALE)]
+    + [_case("betabinom", fn, KS, np.array([[10.0], [-1.0]], f32), _pos((9,)), _pos((9,)))
+       for fn in ("logpmf", "pmf")]
+    + [_case(dist, fn, _xs(), LOC, np.array([[1.0], [-1.7]], f32))
+       for dist in ("gumbel_l", "gumbel_r") for fn in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")]
+    + [_case(dist, "ppf", _qs(), LOC, SCALE) for dist in ("gumbel_l", "gumbel_r")]
 )
 
 
@@ -145,6 +165,21 @@ GRADS = [
     ("cauchy", "cdf", (0, 1, 2), (_rng.normal(size=5).astype(f32), f32(0.3), f32(1.5))),
     ("laplace", "logpdf", (0, 2), (_rng.normal(size=5).astype(f32), f32(0.3), f32(1.5))),
     ("dirichlet", "logpdf", (0, 1), (np.array([0.2, 0.3, 0.5], f32), np.array([1.5, 2., 0.7], f32))),
+    ("gennorm", "logpdf", (0, 1), (_rng.uniform(0.1, 2, 5).astype(f32), f32(1.5))),
+    ("vonmises", "logpdf", (0, 1), (_rng.normal(size=5).astype(f32), f32(2.5))),
+    ("wrapcauchy", "logpdf", (0, 1), (_rng.uniform(0.1, 6, 5).astype(f32), f32(0.4))),
+    ("truncnorm", "logpdf", (0, 3, 4), (_rng.uniform(-0.9, 1.9, 5).astype(f32), f32(-1), f32(2), f32(0.1), f32(1.2))),
+    ("truncnorm", "cdf", (0, 1, 2), (_rng.uniform(-0.9, 1.9, 5).astype(f32), f32(-1), f32(2))),
+    ("binom", "logpmf", (2,), (np.arange(5, dtype=f32), f32(6), f32(0.3))),
+    ("nbinom", "logpmf", (1, 2), (np.arange(5, dtype=f32), f32(3.5), f32(0.3))),
+    ("geom", "logpmf", (1,), (np.arange(1, 6, dtype=f32), f32(0.3))),
+    ("chi2", "logpdf", (0, 1), (_rng.uniform(0.1, 5, 5).astype(f32), f32(2.5))),
+    ("chi2", "cdf", (0,), (_rng.uniform(0.1, 5, 5).astype(f32), f32(2.5))),
+    ("pareto", "logpdf", (0, 1, 3), (_rng.uniform(1.5, 5, 5).astype(f32), f32(2.5), f32(0.0), f32(1.2))),
+    ("betabinom", "logpmf", (2, 3), (np.arange(5, dtype=f32), f32(6), f32(1.5), f32(2.5))),
+    ("gumbel_r", "logpdf", (0, 1),  # JAX cannot differentiate xlogy(-1, scale) in scale
+     (_rng.normal(size=5).astype(f32), f32(0.3), f32(1.5))),
+    ("gumbel_l", "logcdf", (0, 1, 2), (_rng.normal(size=5).astype(f32), f32(0.3), f32(1.5))),
 ]
 
 
@@ -164,6 +199,74 @@ def test_vmap_matches_loop():
     want = np.stack([np.asarray(mst.gamma.cdf(x[i], a[i])) for i in range(4)])
     np.testing.assert_allclose(got, want, rtol=1e-6)
     np.testing.assert_allclose(got, jst.gamma.cdf(x, a[:, None]), rtol=2e-5)
+
+
+def test_multinomial():
+    x = np.array([[1, 2, 3], [0, 6, 0], [2, 2, 1]], np.int32)
+    n = np.array([6, 6, 6], np.int32)
+    p = np.array([0.2, 0.5, 0.3], f32)
+    for fn in ("logpmf", "pmf"):
+        _check(mlax.jit(getattr(mst.multinomial, fn))(x[0], n[0], p), getattr(jst.multinomial, fn)(x[0], n[0], p))
+    _check(mlax.vmap(mst.multinomial.logpmf, (0, 0, None))(x, n, p),
+           J.vmap(jst.multinomial.logpmf, (0, 0, None))(x, n, p))
+    g = mlax.grad(lambda p: mst.multinomial.logpmf(x[0], n[0], p))(p)
+    np.testing.assert_allclose(g, J.grad(lambda p: jst.multinomial.logpmf(x[0], n[0], p))(p), rtol=1e-5)
+    with pytest.raises(ValueError, match="integer type"):
+        mst.multinomial.logpmf(x[0].astype(f32), 6, p)
+
+
+def test_new_distributions_vmap_matches_loop():
+    x = _rng.uniform(-0.9, 1.9, (4, 3)).astype(f32)
+    b = _rng.uniform(1.5, 3, (4,)).astype(f32)
+    f = lambda x, b: mst.truncnorm.logcdf(x, -1.0, b)
+    got = mlax.vmap(f)(x, b)
+    np.testing.assert_allclose(got, np.stack([np.asarray(f(x[i], b[i])) for i in range(4)]), rtol=1e-6)
+    np.testing.assert_allclose(got, jst.truncnorm.logcdf(x, -1.0, b[:, None]), rtol=2e-5, atol=1e-6)
+
+
+_SAMPLE = np.array([[3, 1, 2, 2, np.nan, 5], [4, 4, 1, 1, 1, 0], [2, 7, 7, 2, 2, 7]], f32)
+
+
+@pytest.mark.parametrize("method", ["average", "min", "max", "dense", "ordinal"])
+def test_rankdata_matches_jax(method):
+    for a, axis in [(_SAMPLE[1:], None), (_SAMPLE, None), (_SAMPLE[1:], 1), (_SAMPLE[1:], 0)]:
+        _check(mst.rankdata(a, method, axis=axis), jst.rankdata(a, method, axis=axis))
+    _check(mlax.jit(lambda a: mst.rankdata(a, method))(_SAMPLE[2]), jst.rankdata(_SAMPLE[2], method))
+
+
+def test_mode_and_sem_match_jax():
+    ints = _SAMPLE[1:].astype(np.int32)
+    for a, kw in [(ints, {}), (ints, {"axis": 1}), (ints, {"axis": None}),
+                  (ints, {"axis": 1, "keepdims": True}), (_SAMPLE[1:], {"axis": -1}), (np.array([], f32), {})]:
+        got, want = mst.mode(a, **kw), jst.mode(a, **kw)
+        _check(got.mode, want.mode)
+        _check(got.count, want.count)
+    for kw in [{}, {"axis": 1}, {"axis": None, "ddof": 0}, {"nan_policy": "omit", "axis": 1}]:
+        _check(mst.sem(_SAMPLE, **kw), jst.sem(_SAMPLE, **kw))
+    with pytest.raises(NotImplementedError):
+        mst.mode(ints, nan_policy="omit")
+
+
+def test_gaussian_kde_matches_jax():
+    data = _rng.normal(size=(2, 30)).astype(f32)
+    w = _rng.uniform(0.5, 1.5, 30).astype(f32)
+    pts = _rng.normal(size=(2, 7)).astype(f32)
+    for kw in [{}, {"bw_method": "silverman", "weights": w}, {"bw_method": 0.4}]:
+        k, kj = mst.gaussian_kde(data, **kw), jst.gaussian_kde(data, **kw)
+        _check(k.covariance, kj.covariance, rtol=1e-5)
+        _check(k(pts), kj(pts), rtol=1e-4)
+        _check(k.logpdf(pts), kj.logpdf(pts), rtol=1e-4, atol=1e-5)
+        _check(k.integrate_gaussian(np.zeros(2, f32), np.eye(2, dtype=f32)),
+               kj.integrate_gaussian(np.zeros(2, f32), np.eye(2, dtype=f32)), rtol=1e-5)
+        _check(k.integrate_kde(mst.gaussian_kde(data[:, :10])), kj.integrate_kde(jst.gaussian_kde(data[:, :10])),
+               rtol=1e-5)
+    k1, kj1 = mst.gaussian_kde(data[0]), jst.gaussian_kde(data[0])
+    _check(k1.integrate_box_1d(-0.5, 1.0), kj1.integrate_box_1d(-0.5, 1.0), rtol=1e-5)
+    # A pytree: through jit, and its density differentiable in the points.
+    _check(mlax.jit(lambda k, p: k.pdf(p))(k1, pts[0]), kj1.pdf(pts[0]), rtol=1e-4)
+    g = mlax.grad(lambda p: mst.gaussian_kde(data).logpdf(p).sum())(pts)
+    np.testing.assert_allclose(g, J.grad(lambda p: jst.gaussian_kde(data).logpdf(p).sum())(pts), rtol=1e-3, atol=1e-4)
+    assert mst.gaussian_kde(data).resample(mlax.random.key(0), (5,)).shape == (2, 5)
 
 
 # -- the special functions the distributions use ------------------------------------------

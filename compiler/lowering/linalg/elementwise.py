@@ -286,6 +286,25 @@ def _complex_type(x):
     return ir.ComplexType.get(x.type)
 
 
+def _sqrt(z):
+    """The principal square root from the parts, as C99's csqrt: t = sqrt((|x| + |z|) / 2),
+    then (t, y / 2t) for x >= 0 and (|y| / 2t, copysign(t, y)) for x < 0, so negative reals
+    have an exactly zero real part; sqrt(0) keeps y's zero, an infinite y gives (inf, y)."""
+    x, y = _parts(z)
+    ft = x.type
+    zero, half, inf = (arith.constant(ft, v) for v in (0.0, 0.5, float("inf")))
+    t = math.sqrt(arith.mulf(arith.addf(math.absf(x), complex_d.abs(z)), half))
+    two_t = arith.addf(t, t)
+    nonneg = arith.cmpf(arith.CmpFPredicate.OGE, x, zero)
+    re = arith.select(nonneg, t, arith.divf(math.absf(y), two_t))
+    im = arith.select(nonneg, arith.divf(y, two_t), math.copysign(t, y))
+    is_zero = arith.cmpf(arith.CmpFPredicate.OEQ, t, zero)
+    re = arith.select(is_zero, zero, re)
+    im = arith.select(is_zero, y, im)
+    y_inf = arith.cmpf(arith.CmpFPredicate.OEQ, math.absf(y), inf)
+    return complex_d.create_(z.type, arith.select(y_inf, inf, re), arith.select(y_inf, y, im))
+
+
 def _sinh(z):
     """sinh(x + iy) = sinh x cos y + i cosh x sin y (no cancellation near 0)."""
     x, y = _parts(z)
@@ -329,7 +348,7 @@ def _part_const(z, value):
 
 
 def _sqrt_of(z, re, im):
-    return _parts(complex_d.sqrt(complex_d.create_(z.type, re, im)))
+    return _parts(_sqrt(complex_d.create_(z.type, re, im)))
 
 
 def _far(z):
@@ -451,7 +470,7 @@ COMPLEX_SCALAR = {
     "mlax.exp": complex_d.exp, "mlax.exp2": _exp2, "mlax.logistic": _complex_logistic,
     "mlax.log": complex_d.log, "mlax.log1p": complex_d.log1p,
     "mlax.expm1": complex_d.expm1, "mlax.tanh": complex_d.tanh, "mlax.sin": complex_d.sin,
-    "mlax.cos": complex_d.cos, "mlax.tan": complex_d.tan, "mlax.sqrt": complex_d.sqrt,
+    "mlax.cos": complex_d.cos, "mlax.tan": complex_d.tan, "mlax.sqrt": _sqrt,
     "mlax.rsqrt": complex_d.rsqrt, "mlax.sinh": _sinh, "mlax.cosh": _cosh,
     "mlax.asin": _asin, "mlax.acos": _acos, "mlax.atan": lambda z: _times_i(_atanh, z),
     "mlax.asinh": lambda z: _times_i(_asin, z), "mlax.acosh": _acosh, "mlax.atanh": _atanh,
