@@ -257,6 +257,11 @@ class Jitted:
                         return entry.out_tree.unflatten(outs)
         if core.config.values["jax_disable_jit"] and not self._concrete:
             return self._fun(*args, **kwargs)   # a transform's jit is not the user's
+        frames = core.check_frames()
+        if frames and frames[-1].builder is tracing.current():
+            # Under checkify, a nested jit is traced inline so that its checks reach the
+            # checkified function's error (calls are equivalent to inlined code).
+            return self._fun(*args, **kwargs)
         static, dyn_args, dyn_names, dyn_kwargs = self._split(args, kwargs)
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
         if core.trace_stack():

@@ -220,7 +220,15 @@ class MlaxError(Exception):
     """Base class of mlax's user-facing errors."""
 
 
-class ConcretizationTypeError(MlaxError, TypeError):
+class JAXTypeError(MlaxError, TypeError):
+    """Base of the TypeErrors JAX names (`jax.errors.JAXTypeError`)."""
+
+
+class JAXIndexError(MlaxError, IndexError):
+    """Base of the IndexErrors JAX names (`jax.errors.JAXIndexError`)."""
+
+
+class ConcretizationTypeError(JAXTypeError):
     pass
 
 
@@ -232,8 +240,20 @@ class TracerIntegerConversionError(ConcretizationTypeError):
     pass
 
 
-class NonConcreteBooleanIndexError(MlaxError, IndexError):
+class TracerArrayConversionError(ConcretizationTypeError):
+    """A traced value converted to a NumPy array (`np.asarray(tracer)`)."""
+
+
+class UnexpectedTracerError(JAXTypeError):
+    """A traced value used after the function it was traced in returned."""
+
+
+class NonConcreteBooleanIndexError(JAXIndexError):
     pass
+
+
+class JaxRuntimeError(MlaxError, RuntimeError):
+    """An error found while running compiled code (`jax.errors.JaxRuntimeError`)."""
 
 
 class TypePromotionError(MlaxError, ValueError):
@@ -251,6 +271,14 @@ def trace_stack():
     if not hasattr(_state, "stack"):
         _state.stack = []
     return _state.stack
+
+
+def check_frames():
+    """The active `checkify` frames of this thread, innermost last (mlax.experimental.
+    checkify): `bind` gives each op emitted into a frame's trace to it."""
+    if not hasattr(_state, "check_frames"):
+        _state.check_frames = []
+    return _state.check_frames
 
 
 def axis_env():

@@ -14,9 +14,10 @@ ModuleNotFoundError naming both. `jaxlib` is not touched. Nothing is installed b
 real JAX in the same environment keeps working (the test suite uses it as an oracle).
 
 Limits: modules imported before `install()` keep the jax they imported (install first,
-then import the libraries); arrays made by the real jax are not mlax arrays; JAX's
-private modules (`jax._src...`) are not aliased, so a library importing one fails at that
-import, naming it.
+then import the libraries); arrays made by the real jax are not mlax arrays; of JAX's
+private modules (`jax._src...`) only those in `PRIVATE_ALIASES` are aliased, each to the
+public mlax module with the names libraries use from it; importing any other fails at
+that import, naming it.
 """
 from __future__ import annotations
 
@@ -25,12 +26,24 @@ import importlib
 import importlib.abc
 import importlib.util
 import sys
+import types
 
 __all__ = ["install", "uninstall", "installed", "is_installed"]
 
 
+# JAX's private modules that libraries import, each with the mlax module answering for
+# it: the narrowest that gives the library's public behaviour (docs/design.md lists them).
+PRIVATE_ALIASES = {
+    "jax._src.core": "mlax.core",           # flax.linen.fp8_ops: ShapedArray
+    "jax._src.dtypes": "mlax.dtypes",       # flax.linen.fp8_ops: extended, ExtendedDType
+    "jax._src.traceback_util": "mlax.traceback_util",  # flax: api_boundary, register_exclusion
+}
+
+
 def _alias(name: str) -> str:
-    """`jax.X` -> `mlax.X`."""
+    """`jax.X` -> `mlax.X`; a private module -> its entry in PRIVATE_ALIASES."""
+    if name in PRIVATE_ALIASES:
+        return PRIVATE_ALIASES[name]
     return "mlax" + name[len("jax"):]
 
 
@@ -58,8 +71,15 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path, target=None):
         if not _is_jax_name(name):
             return None
+        if name == "jax._src":
+            # A package holding only the aliased private modules.
+            package = types.ModuleType(name, "JAX's private modules mlax.compat aliases.")
+            package.__path__ = []
+            loader = _AliasLoader(package)
+            loader.spec = importlib.util.spec_from_loader(name, loader, is_package=True)
+            return loader.spec
         real = _alias(name)
-        if real.split(".")[1:2] == ["_src"]:
+        if real.split(".")[1:2] == ["_src"] and name not in PRIVATE_ALIASES:
             raise ModuleNotFoundError(f"No module named {name!r}: mlax.compat does not alias "
                                       "JAX's private modules", name=name)
         try:
