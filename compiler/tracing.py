@@ -22,7 +22,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, func
 
-from mlax import backends, concrete, core
+from mlax import backends, compiling, concrete, core
 from mlax.core import ShapedArray
 from mlax.dialects import create, dense_attr, make_context, spec_of_type, tensor_type
 from mlax.runtime import Array
@@ -408,8 +408,8 @@ class TracedModule:
         None: the default platform's, see `default_backend`); the executable."""
         with self.ctx:
             out_specs = [(a.shape, a.dtype) for a in out_avals]
-            exes, _ = default_backend(backend).compile(self.module, {builder.name: out_specs},
-                                                       opt_level)
+            exes, _ = compiling.backend_compile(default_backend(backend), self.module,
+                                                {builder.name: out_specs}, opt_level)
             return exes[builder.name]
 
 

@@ -37,6 +37,7 @@ PRIVATE_ALIASES = {
     "jax._src.core": "mlax.core",           # flax.linen.fp8_ops: ShapedArray
     "jax._src.dtypes": "mlax.dtypes",       # flax.linen.fp8_ops: extended, ExtendedDType
     "jax._src.traceback_util": "mlax.traceback_util",  # flax: api_boundary, register_exclusion
+    "jax._src.compiler": "mlax.compiling",  # chex.restrict_backends: backend_compile
 }
 
 
