@@ -14,7 +14,7 @@ def test_seeded_slice_of_optax_and_chex_suites_passes():
     pytest.importorskip("chex")
     proc = subprocess.run([sys.executable, SCRIPT, "--sample", "4", "--seed", "0",
                            "optax/losses/_regression_test.py", "optax/_src/update_test.py",
-                           "chex/_src/variants_test.py"],
+                           "chex/_src/asserts_test.py"],
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stderr
     total = proc.stdout.splitlines()[-1]
