@@ -36,8 +36,9 @@ from mlax.runtime import CPU0
 from mlax.runtime import tpu as tpu_runtime
 
 
-class BackendUnavailable(Exception):
-    """The named backend does not exist, is not built yet, or lacks its packages."""
+class BackendUnavailable(RuntimeError):
+    """The named backend does not exist, is not built yet, or lacks its packages (a
+    RuntimeError, as JAX's for `jax.devices('gpu')` where there is none)."""
 
 
 class BackendError(Exception):
@@ -206,6 +207,9 @@ _BACKENDS = {
 }
 
 _loaded: dict[str, Backend] = {}
+# The backends in use, under the name JAX's private xla_bridge gives them (mlax.compat
+# aliases `jax._src.xla_bridge` here: chex reads it to see whether the CPU is in use).
+_backends = _loaded
 
 
 def names() -> list[str]:

@@ -38,6 +38,7 @@ PRIVATE_ALIASES = {
     "jax._src.dtypes": "mlax.dtypes",       # flax.linen.fp8_ops: extended, ExtendedDType
     "jax._src.traceback_util": "mlax.traceback_util",  # flax: api_boundary, register_exclusion
     "jax._src.compiler": "mlax.compiling",  # chex.restrict_backends: backend_compile
+    "jax._src.xla_bridge": "mlax.backends",  # chex.fake: _backends (the backends in use)
 }
 
 
@@ -66,6 +67,13 @@ class _AliasLoader(importlib.abc.Loader):
         module.__spec__ = self.spec
 
 
+def _private_submodule(name):
+    """`jax._src.X` read as an attribute (`jax._src.xla_bridge._backends`): imported."""
+    if f"jax._src.{name}" in PRIVATE_ALIASES:
+        return importlib.import_module(f"jax._src.{name}")
+    raise AttributeError(f"module 'jax._src' has no attribute {name!r}")
+
+
 class _AliasFinder(importlib.abc.MetaPathFinder):
     """Finds `jax` and `jax.X` as mlax's modules."""
 
@@ -76,6 +84,7 @@ class _AliasFinder(importlib.abc.MetaPathFinder):
             # A package holding only the aliased private modules.
             package = types.ModuleType(name, "JAX's private modules mlax.compat aliases.")
             package.__path__ = []
+            package.__getattr__ = _private_submodule
             loader = _AliasLoader(package)
             loader.spec = importlib.util.spec_from_loader(name, loader, is_package=True)
             return loader.spec

@@ -36,7 +36,7 @@ def test_missing_and_private_modules_name_themselves():
         import mlax.compat
         mlax.compat.install()
         for name, named in (("jax.no_such_module", "jax.no_such_module"),
-                            ("jax._src.xla_bridge", "jax._src")):
+                            ("jax._src.interpreters.pxla", "jax._src")):
             try:
                 __import__(name)
             except ModuleNotFoundError as e:

@@ -302,3 +302,16 @@ def test_uint64_constants_above_int64_max():
         out = mlax.jit(lambda x: mnp.full(3, 2 ** 64 - 2, mnp.uint64) - x)(
             mnp.asarray(np.uint64(3)))
         assert np.asarray(out).tolist() == [2 ** 64 - 5] * 3
+
+
+def test_python_round_of_arrays():
+    """round(x) gives an integer array, round(x, n) rounds to n decimals, as JAX's."""
+    J = pytest.importorskip("jax")
+    x = [2.5, -1.567, 3.449]
+    for args in ((), (1,), (2,)):
+        got = round(mnp.array(x), *args)
+        want = round(J.numpy.array(x), *args)
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want))
+        got = mlax.jit(lambda v: round(v, *args))(mnp.array(x))
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want))
