@@ -26,7 +26,7 @@ from mlax.dialects import structural, tensor_type
 from mlax.eager import to_numpy
 from mlax.runtime import Array
 from mlax.tracing import Tracer
-from mlax.tree_util import tree_flatten, tree_map, tree_unflatten
+from mlax.tree_util import all_leaves, tree_flatten, tree_map, tree_unflatten
 
 
 class _Entry:
@@ -565,6 +565,9 @@ def device_put(x, device=None):
     if isinstance(x, Tracer):
         return x
     if not isinstance(x, (np.ndarray, np.generic)) and not core.is_python_scalar(x):
+        if all_leaves([x]):
+            # A leaf that is no array (a dtype, a string): JAX's TypeError.
+            raise TypeError(f"Argument {x!r} of type {type(x)} is not a valid JAX type")
         return tree_map(lambda l: device_put(l, device), x)
     weak = core.is_python_scalar(x) and not isinstance(x, bool)
     return Array(np.array(to_numpy(x)), weak)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import collections
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -166,10 +166,12 @@ def _check_strict_promotion(avals, strong, weak):
 
 @dataclass(frozen=True)
 class ShapedArray:
-    """Shape, dtype and JAX's weak-type bit of an array value."""
+    """Shape, dtype and JAX's weak-type bit of an array value; `sharding`, where known
+    (`typeof` of a concrete array), how it is laid out, which equality ignores."""
     shape: tuple
     dtype: np.dtype
     weak_type: bool = False
+    sharding: object = field(default=None, compare=False, repr=False)
 
     @property
     def ndim(self):

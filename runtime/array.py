@@ -47,6 +47,7 @@ def _stand_in_property(name):
 class CpuDevice:
     platform = "cpu"
     device_kind = "cpu"
+    process_index = 0       # mlax runs one process
 
     def __init__(self, id=0):
         self.id = id

@@ -224,7 +224,7 @@ def get(name: str | None = None) -> Backend:
         return _loaded[name]
     entry = _BACKENDS.get(name)
     if entry is None:
-        raise BackendUnavailable(f"unknown backend {name!r}: mlax has "
+        raise BackendUnavailable(f"Unknown backend {name!r}: mlax has "
                                  f"{', '.join(repr(n) for n in _BACKENDS)}")
     if isinstance(entry, Unavailable):
         raise BackendUnavailable(f"backend {name!r} is not available: {entry.why}")
