@@ -71,16 +71,12 @@ _API = {
 _MODULES = {"numpy", "lax", "nn", "scipy", "random", "tree_util", "tree", "ops", "stages",
             "backends", "runtime", "dialects", "dtypes", "typing", "flatten_util", "test_util",
             "ad_checkpoint", "example_libraries", "sharding", "distributed",
-            "experimental", "debug", "errors", "extend"}
+            "experimental", "debug", "errors", "extend", "api_util", "version"}
 
 
 def __getattr__(name):
-    if name == "__version_info__":
-        # The version of JAX's API mlax follows (jax_api_names.json's), as a tuple:
-        # libraries written against JAX compare it to choose which JAX APIs to call.
-        # `__version__` is mlax's own.
-        version = importlib.import_module("mlax.api_names").JAX_VERSION
-        return tuple(int(p) for p in version.split("."))
+    if name == "__version_info__":      # JAX's API version mlax follows (mlax.version)
+        return importlib.import_module("mlax.version").__version_info__
     if name in _API:
         module, attr = _API[name]
         value = getattr(importlib.import_module(module), attr)

@@ -257,10 +257,12 @@ class Jitted:
                         return entry.out_tree.unflatten(outs)
         if core.config.values["jax_disable_jit"] and not self._concrete:
             return self._fun(*args, **kwargs)   # a transform's jit is not the user's
+        current = tracing.current()
         frames = core.check_frames()
-        if frames and frames[-1].builder is tracing.current():
-            # Under checkify, a nested jit is traced inline so that its checks reach the
-            # checkified function's error (calls are equivalent to inlined code).
+        if current is not None and (current.inline_calls or frames and frames[-1].builder is current):
+            # Traced inline (calls are equivalent to inlined code): under checkify, so that
+            # the nested jit's checks reach the checkified function's error; under partial
+            # evaluation, so that its ops on known values are computed at once.
             return self._fun(*args, **kwargs)
         static, dyn_args, dyn_names, dyn_kwargs = self._split(args, kwargs)
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))

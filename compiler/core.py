@@ -164,8 +164,12 @@ def _check_strict_promotion(avals, strong, weak):
             "output type, or set jax_numpy_dtype_promotion=standard.")
 
 
+class AbstractValue:
+    """Base of abstract values (`jax.core.AbstractValue`)."""
+
+
 @dataclass(frozen=True)
-class ShapedArray:
+class ShapedArray(AbstractValue):
     """Shape, dtype and JAX's weak-type bit of an array value; `sharding`, where known
     (`typeof` of a concrete array), how it is laid out, which equality ignores."""
     shape: tuple

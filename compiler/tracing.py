@@ -186,7 +186,9 @@ core.Tracer = Tracer
 
 
 class FunctionBuilder:
-    """Builds one func.func in a shared module; `parent` is the enclosing builder."""
+    """Builds one func.func in a shared module; `parent` is the enclosing builder.
+    `inline_calls`: a jitted function called while this one is traced is traced inline."""
+    inline_calls = False
 
     def __init__(self, module: ir.Module, name: str, parent=None, traced_module=None):
         self.module = module
