@@ -61,6 +61,7 @@ _API = {
     "disable_jit": ("mlax.config_contexts", "disable_jit"),
     "debug_nans": ("mlax.config_contexts", "debug_nans"),
     "debug_infs": ("mlax.config_contexts", "debug_infs"),
+    "log_compiles": ("mlax.config_contexts", "log_compiles"),
     **{name: ("mlax.device_queries", name) for name in (
         "default_backend", "device_count", "local_device_count", "local_devices",
         "process_index", "process_count", "device_get", "named_scope",

@@ -259,7 +259,8 @@ class Jitted:
             return self._fun(*args, **kwargs)   # a transform's jit is not the user's
         current = tracing.current()
         frames = core.check_frames()
-        if current is not None and (current.inline_calls or frames and frames[-1].builder is current):
+        if current is not None and (getattr(current, "inline_calls", False)
+                                    or frames and frames[-1].builder is current):
             # Traced inline (calls are equivalent to inlined code): under checkify, so that
             # the nested jit's checks reach the checkified function's error; under partial
             # evaluation, so that its ops on known values are computed at once.

@@ -9,7 +9,8 @@ import contextlib
 from mlax.core import config
 
 __all__ = ["debug_infs", "debug_nans", "default_matmul_precision", "disable_jit", "enable_x64",
-           "numpy_dtype_promotion", "numpy_rank_promotion", "threefry_partitionable"]
+           "log_compiles", "numpy_dtype_promotion", "numpy_rank_promotion",
+           "threefry_partitionable"]
 
 
 class _OptionContext:
@@ -44,3 +45,4 @@ default_matmul_precision = _OptionContext("jax_default_matmul_precision")
 disable_jit = _OptionContext("jax_disable_jit")
 debug_nans = _OptionContext("jax_debug_nans")
 debug_infs = _OptionContext("jax_debug_infs")
+log_compiles = _OptionContext("jax_log_compiles")

@@ -25,6 +25,7 @@ import contextlib
 import importlib
 import importlib.abc
 import importlib.util
+import logging
 import sys
 import types
 
@@ -126,6 +127,9 @@ def install() -> None:
         if name.startswith("mlax."):
             sys.modules["jax" + name[len("mlax"):]] = module
     sys.modules["jax"] = mlax
+    # mlax's log records (`log_compiles`) reach the handlers code written against JAX
+    # attaches to the `jax` logger.
+    logging.getLogger("mlax").parent = logging.getLogger("jax")
 
 
 def uninstall() -> None:
@@ -139,6 +143,7 @@ def uninstall() -> None:
         del sys.modules[n]
     sys.modules.update(_state["saved"])
     _state.update(finder=None, saved={})
+    logging.getLogger("mlax").parent = logging.getLogger()
 
 
 @contextlib.contextmanager
