@@ -48,12 +48,22 @@ def installed_path(relative: str) -> str | None:
 def _pytest(args, timeout):
     cmd = [sys.executable, "-m", "mlax.compat", "-m", "pytest", "-q", "-p", "no:cacheprovider",
            *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    # A pytest running this script (the CI test) must not leak its settings into the child.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
+                          cwd=os.path.dirname(path_of(cmd)))
+
+
+def path_of(cmd) -> str:
+    """The test file a child pytest command runs (its last argument, before any `::`)."""
+    return cmd[-1].split("::")[0]
 
 
 def collect(path: str, timeout: int) -> list[str]:
+    """The node ids of `path`'s tests, as absolute `path::Class::test` ids."""
     proc = _pytest(["--collect-only", path], timeout)
-    return [line for line in proc.stdout.splitlines() if "::" in line]
+    return [path + "::" + line.split("::", 1)[1] for line in proc.stdout.splitlines()
+            if "::" in line]
 
 
 def run_module(path: str, tests: list[str] | None, timeout: int) -> list[Outcome]:
@@ -107,7 +117,6 @@ def main(argv=None) -> int:
         tests = None
         if args.sample:
             ids = collect(path, args.timeout)
-            # Node ids, relative to this directory, where the run happens too.
             tests = sorted(rng.sample(ids, min(args.sample, len(ids))))
         outcomes = run_module(path, tests, args.timeout)
         passed = sum(o.passed and not o.skipped for o in outcomes)
