@@ -62,6 +62,7 @@ _API = {
     "ensure_compile_time_eval": ("mlax.config_contexts", "ensure_compile_time_eval"),
     "debug_nans": ("mlax.config_contexts", "debug_nans"),
     "debug_infs": ("mlax.config_contexts", "debug_infs"),
+    "log_compiles": ("mlax.config_contexts", "log_compiles"),
     **{name: ("mlax.device_queries", name) for name in (
         "default_backend", "device_count", "local_device_count", "local_devices",
         "process_index", "process_count", "device_get", "named_scope",
@@ -72,10 +73,12 @@ _API = {
 _MODULES = {"numpy", "lax", "nn", "scipy", "random", "tree_util", "tree", "ops", "stages",
             "backends", "runtime", "dialects", "dtypes", "typing", "flatten_util", "test_util",
             "ad_checkpoint", "example_libraries", "sharding", "distributed",
-            "experimental", "debug"}
+            "experimental", "debug", "errors", "extend", "api_util", "version"}
 
 
 def __getattr__(name):
+    if name == "__version_info__":      # JAX's API version mlax follows (mlax.version)
+        return importlib.import_module("mlax.version").__version_info__
     if name in _API:
         module, attr = _API[name]
         value = getattr(importlib.import_module(module), attr)

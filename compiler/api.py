@@ -26,7 +26,7 @@ from mlax.dialects import structural, tensor_type
 from mlax.eager import to_numpy
 from mlax.runtime import Array
 from mlax.tracing import Tracer
-from mlax.tree_util import tree_flatten, tree_map, tree_unflatten
+from mlax.tree_util import all_leaves, tree_flatten, tree_map, tree_unflatten
 
 
 class _Entry:
@@ -257,6 +257,14 @@ class Jitted:
                         return entry.out_tree.unflatten(outs)
         if core.config.values["jax_disable_jit"] and not self._concrete:
             return self._fun(*args, **kwargs)   # a transform's jit is not the user's
+        current = tracing.current()
+        frames = core.check_frames()
+        if current is not None and (getattr(current, "inline_calls", False)
+                                    or frames and frames[-1].builder is current):
+            # Traced inline (calls are equivalent to inlined code): under checkify, so that
+            # the nested jit's checks reach the checkified function's error; under partial
+            # evaluation, so that its ops on known values are computed at once.
+            return self._fun(*args, **kwargs)
         static, dyn_args, dyn_names, dyn_kwargs = self._split(args, kwargs)
         leaves, treedef = tree_flatten((dyn_args, dyn_kwargs))
         if core.trace_stack():
@@ -560,6 +568,9 @@ def device_put(x, device=None):
     if isinstance(x, Tracer):
         return x
     if not isinstance(x, (np.ndarray, np.generic)) and not core.is_python_scalar(x):
+        if all_leaves([x]):
+            # A leaf that is no array (a dtype, a string): JAX's TypeError.
+            raise TypeError(f"Argument {x!r} of type {type(x)} is not a valid JAX type")
         return tree_map(lambda l: device_put(l, device), x)
     weak = core.is_python_scalar(x) and not isinstance(x, bool)
     return Array(np.array(to_numpy(x)), weak)

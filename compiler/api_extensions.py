@@ -15,6 +15,7 @@
 """
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import numpy as np
@@ -51,7 +52,11 @@ def typeof(x) -> core.ShapedArray:
         return core.ShapedArray(tuple(x.shape), x.dtype, False)
     if isinstance(x, stages.ShapeDtypeStruct):
         raise TypeError(f"Argument {x!r} of type {type(x)} is not a valid JAX type")
-    return stages._aval(x, repr(x))
+    aval = stages._aval(x, repr(x))
+    sharding = getattr(x, "sharding", None)
+    if sharding is not None and not isinstance(x, np.ndarray):
+        aval = dataclasses.replace(aval, sharding=sharding)
+    return aval
 
 
 # -- linear_transpose -----------------------------------------------------------------------

@@ -26,6 +26,7 @@ from mlir import ir
 from mlir.dialects import arith, func
 from mlir.passmanager import PassManager
 
+from mlax import compiling
 from mlax.dialects import dense_attr, spec_of_type
 from mlax.runtime import Array
 from mlax.runtime.dtypes import is_float
@@ -101,7 +102,8 @@ class Evaluation:
                     op.attributes["sym_visibility"] = ir.StringAttr.get("private")
             PassManager.parse("builtin.module(symbol-dce)").run(module.operation)
             shape, dtype = spec_of_type(value.type)
-            exes, _ = self.backend.compile(module, {name: [(tuple(shape), dtype)]})
+            exes, _ = compiling.backend_compile(self.backend, module,
+                                                {name: [(tuple(shape), dtype)]})
         return exes[name]
 
     def _map(self, builder, v, entry, mapped, clones):

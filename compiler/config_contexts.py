@@ -10,8 +10,8 @@ from mlax import dispatch
 from mlax.core import config
 
 __all__ = ["debug_infs", "debug_nans", "default_matmul_precision", "disable_jit", "enable_x64",
-           "ensure_compile_time_eval",
-           "numpy_dtype_promotion", "numpy_rank_promotion", "threefry_partitionable"]
+           "ensure_compile_time_eval", "log_compiles", "numpy_dtype_promotion",
+           "numpy_rank_promotion", "threefry_partitionable"]
 
 
 class _OptionContext:
@@ -46,6 +46,7 @@ default_matmul_precision = _OptionContext("jax_default_matmul_precision")
 disable_jit = _OptionContext("jax_disable_jit")
 debug_nans = _OptionContext("jax_debug_nans")
 debug_infs = _OptionContext("jax_debug_infs")
+log_compiles = _OptionContext("jax_log_compiles")
 
 
 @contextlib.contextmanager

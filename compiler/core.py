@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import collections
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -171,12 +171,18 @@ def _check_strict_promotion(avals, strong, weak):
             "output type, or set jax_numpy_dtype_promotion=standard.")
 
 
+class AbstractValue:
+    """Base of abstract values (`jax.core.AbstractValue`)."""
+
+
 @dataclass(frozen=True)
-class ShapedArray:
-    """Shape, dtype and JAX's weak-type bit of an array value."""
+class ShapedArray(AbstractValue):
+    """Shape, dtype and JAX's weak-type bit of an array value; `sharding`, where known
+    (`typeof` of a concrete array), how it is laid out, which equality ignores."""
     shape: tuple
     dtype: np.dtype
     weak_type: bool = False
+    sharding: object = field(default=None, compare=False, repr=False)
 
     @property
     def ndim(self):
@@ -227,7 +233,15 @@ class MlaxError(Exception):
     """Base class of mlax's user-facing errors."""
 
 
-class ConcretizationTypeError(MlaxError, TypeError):
+class JAXTypeError(MlaxError, TypeError):
+    """Base of the TypeErrors JAX names (`jax.errors.JAXTypeError`)."""
+
+
+class JAXIndexError(MlaxError, IndexError):
+    """Base of the IndexErrors JAX names (`jax.errors.JAXIndexError`)."""
+
+
+class ConcretizationTypeError(JAXTypeError):
     pass
 
 
@@ -239,8 +253,20 @@ class TracerIntegerConversionError(ConcretizationTypeError):
     pass
 
 
-class NonConcreteBooleanIndexError(MlaxError, IndexError):
+class TracerArrayConversionError(ConcretizationTypeError):
+    """A traced value converted to a NumPy array (`np.asarray(tracer)`)."""
+
+
+class UnexpectedTracerError(JAXTypeError):
+    """A traced value used after the function it was traced in returned."""
+
+
+class NonConcreteBooleanIndexError(JAXIndexError):
     pass
+
+
+class JaxRuntimeError(MlaxError, RuntimeError):
+    """An error found while running compiled code (`jax.errors.JaxRuntimeError`)."""
 
 
 class TypePromotionError(MlaxError, ValueError):
@@ -258,6 +284,14 @@ def trace_stack():
     if not hasattr(_state, "stack"):
         _state.stack = []
     return _state.stack
+
+
+def check_frames():
+    """The active `checkify` frames of this thread, innermost last (mlax.experimental.
+    checkify): `bind` gives each op emitted into a frame's trace to it."""
+    if not hasattr(_state, "check_frames"):
+        _state.check_frames = []
+    return _state.check_frames
 
 
 def axis_env():

@@ -6,7 +6,7 @@ op, attributes and operand types (mlax.eager): un-jitted code runs op by op, as 
 """
 from __future__ import annotations
 
-from mlax import eager, tracing
+from mlax import core, eager, tracing
 
 # Set inside `ensure_compile_time_eval()`: an op none of whose operands is traced runs now,
 # even inside a trace, so its result is a known value (as in JAX).
@@ -24,6 +24,9 @@ def bind(name: str, *operands, **attrs):
         trace = None
     if trace is not None:
         outs = trace.emit(name, operands, attrs)
+        frames = core.check_frames()
+        if frames and frames[-1].builder is trace:
+            frames[-1].observe(name, operands, attrs, outs)   # checkify's automatic checks
     else:
         outs = eager.run(name, operands, attrs)
     return outs[0] if len(outs) == 1 else outs

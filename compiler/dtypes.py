@@ -33,6 +33,19 @@ class prng_key(extended):
     """Scalar type of the dtypes of typed PRNG key arrays (`mlax.random.key`)."""
 
 
+# JAX's private `jax._src.dtypes` names that libraries subclass or annotate with (flax's
+# fp8 dtypes): `jax._src.dtypes` is this module under mlax.compat.
+DType = np.dtype
+
+
+class ExtendedDType:
+    """Base class of dtype objects that are not NumPy's: `type` is their scalar type (a
+    subclass of `extended`), `_rules` their behaviour under transforms. mlax computes with
+    none of them but typed PRNG keys; a library may define them."""
+    type: type
+    _rules: type
+
+
 def _extended_type(x):
     """The scalar type of an extended dtype or scalar type, else None."""
     if isinstance(x, type) and issubclass(x, extended):

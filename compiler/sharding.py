@@ -6,12 +6,13 @@ them split arrays over several (mlax.runtime.sharding). `jit` hands such layouts
 SPMD partitioner (mlax.spmd)."""
 from mlax import api_names as _api_names
 from mlax.runtime.array import Sharding, SingleDeviceSharding
-from mlax.runtime.sharding import Mesh, NamedSharding, PartitionSpec, set_mesh
+from mlax.runtime.sharding import (AbstractMesh, Mesh, NamedSharding, PartitionSpec,
+                                   get_abstract_mesh, set_mesh)
 from mlax.runtime.tpu import Shard
 
 P = PartitionSpec
 
 __all__ = ["Sharding", "SingleDeviceSharding", "Mesh", "NamedSharding", "PartitionSpec", "P",
-           "Shard", "set_mesh"]
+           "Shard", "set_mesh", "AbstractMesh", "get_abstract_mesh"]
 
 __getattr__ = _api_names.module_getattr("jax.sharding", __name__)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from mlir import ir
 
-from mlax import core, spmd, tracing
+from mlax import compiling, core, spmd, tracing
 from mlax.core import ShapedArray
 from mlax.dialects import privatize
 from mlax.passes import run_pipeline
@@ -233,7 +233,8 @@ class Lowered:
             if opt_level is None:
                 opt_level = self.backend.default_opt_level(m)
             specs = {e.symbol: e.out_specs for e in self.entries}
-            exes, lowered = self.backend.compile(m, specs, opt_level, self._pipeline)
+            exes, lowered = compiling.backend_compile(self.backend, m, specs, opt_level,
+                                                         self._pipeline)
         for e in self.entries:
             if getattr(e, "placement", None) is not None:
                 exes[e.symbol] = spmd.placed_executable(exes[e.symbol], e.placement,

@@ -22,7 +22,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, func
 
-from mlax import backends, concrete, core
+from mlax import backends, compiling, concrete, core
 from mlax.core import ShapedArray
 from mlax.dialects import create, dense_attr, make_context, spec_of_type, tensor_type
 from mlax.runtime import Array
@@ -35,14 +35,23 @@ _MLAX_DIRS = tuple(os.path.dirname(os.path.abspath(m)) + os.sep for m in (
     __file__,
     sys.modules["mlax.dialects"].__file__,
 ))
+_excluded = {"paths": _MLAX_DIRS}
+
+
+def register_exclusion(path: str):
+    """Skip the frames of files under `path` when looking for the user's line (a library's
+    own code: flax registers its files, as it does with JAX's source_info_util)."""
+    _excluded["paths"] = _excluded["paths"] + (path,)
 
 
 def user_frame():
-    """The innermost stack frame outside mlax: where the user's code made this op."""
+    """The innermost stack frame outside mlax (and the excluded paths): where the user's
+    code made this op."""
     f = sys._getframe(1)
+    excluded = _excluded["paths"]
     while f is not None:
         fn = f.f_code.co_filename
-        if not fn.startswith(_MLAX_DIRS) and "mlax" + os.sep + "runtime" not in fn \
+        if not fn.startswith(excluded) and "mlax" + os.sep + "runtime" not in fn \
                 and not fn.startswith("<frozen"):
             return f
         f = f.f_back
@@ -153,7 +162,7 @@ class Tracer:
                              "Mark the argument static with static_argnums/static_argnames.")
 
     def __array__(self, dtype=None, copy=None):
-        self._concretization(core.ConcretizationTypeError, "Attempted conversion to a NumPy array",
+        self._concretization(core.TracerArrayConversionError, "Attempted conversion to a NumPy array",
                              "Use mlax.numpy functions inside traced code, or compute this outside jit.")
 
     def __iter__(self):
@@ -177,7 +186,9 @@ core.Tracer = Tracer
 
 
 class FunctionBuilder:
-    """Builds one func.func in a shared module; `parent` is the enclosing builder."""
+    """Builds one func.func in a shared module; `parent` is the enclosing builder.
+    `inline_calls`: a jitted function called while this one is traced is traced inline."""
+    inline_calls = False
 
     def __init__(self, module: ir.Module, name: str, parent=None, traced_module=None):
         self.module = module
@@ -210,7 +221,7 @@ class FunctionBuilder:
             if x.builder is self:
                 return x.value
             if x.builder.finished:
-                raise core.MlaxError(
+                raise core.UnexpectedTracerError(
                     f"A traced value {x.aval.str_short()} escaped the function it was traced in "
                     f"(an intermediate stored outside a transformed function), used at {user_site()}.")
             key = id(x)
@@ -399,8 +410,8 @@ class TracedModule:
         None: the default platform's, see `default_backend`); the executable."""
         with self.ctx:
             out_specs = [(a.shape, a.dtype) for a in out_avals]
-            exes, _ = default_backend(backend).compile(self.module, {builder.name: out_specs},
-                                                       opt_level)
+            exes, _ = compiling.backend_compile(default_backend(backend), self.module,
+                                                {builder.name: out_specs}, opt_level)
             return exes[builder.name]
 
 

@@ -184,7 +184,10 @@ def scalar_attr(element: ir.Type, dtype, value) -> ir.Attribute:
                                  ir.FloatAttr.get(part, float(value.imag))])
     if is_float(dtype):
         return ir.FloatAttr.get(element, float(value))
-    return ir.IntegerAttr.get(element, int(value))
+    value = int(value)
+    if value >= 2 ** 63:      # a uint64 above int64's range: the bindings take an int64
+        value -= 2 ** 64      # of the same bits
+    return ir.IntegerAttr.get(element, value)
 
 
 def dense_attr(arr: np.ndarray) -> ir.DenseElementsAttr:

@@ -20,7 +20,7 @@ METHODS_MODULE = "mlax.numpy"
 _BINARY = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or",
            "xor", "lshift", "rshift")
 COMPUTING = tuple(f"__{p}{n}__" for n in _BINARY for p in ("", "r")) + (
-    "__neg__", "__pos__", "__abs__", "__invert__", "__eq__", "__ne__", "__lt__", "__le__",
+    "__neg__", "__pos__", "__abs__", "__round__", "__invert__", "__eq__", "__ne__", "__lt__", "__le__",
     "__gt__", "__ge__", "__getitem__", "sum", "mean", "std", "var", "max", "min", "prod",
     "argmax", "argmin", "any", "all", "ravel", "flatten", "squeeze", "swapaxes", "dot",
     "clip", "round", "astype", "cumsum", "cumprod", "sort", "argsort", "take", "repeat",
@@ -47,6 +47,7 @@ def _stand_in_property(name):
 class CpuDevice:
     platform = "cpu"
     device_kind = "cpu"
+    process_index = 0       # mlax runs one process
 
     def __init__(self, id=0):
         self.id = id

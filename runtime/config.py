@@ -62,7 +62,8 @@ class Config:
       mlax.numpy; `jax_default_matmul_precision`: validated, no effect on CPU code.
     - `jax_disable_jit`: `jit(f)(x)` calls `f(x)` op by op. `jax_debug_nans`/`jax_debug_infs`:
       a NaN/inf in the result of a jitted call or of an op run eagerly raises
-      FloatingPointError naming the function or op."""
+      FloatingPointError naming the function or op. `jax_log_compiles`: every compilation
+      is logged (logger `mlax.compiling`, WARNING: "Finished mlax compilation of ...")."""
 
     OPTIONS = {
         "jax_enable_x64": (False, _flag),
@@ -77,6 +78,7 @@ class Config:
         "jax_disable_jit": (False, _flag),
         "jax_debug_nans": (False, _flag),
         "jax_debug_infs": (False, _flag),
+        "jax_log_compiles": (False, _flag),
     }
     TRACE_OPTIONS = ("jax_enable_x64", "jax_threefry_partitionable", "jax_numpy_rank_promotion",
                      "jax_numpy_dtype_promotion", "jax_default_matmul_precision",

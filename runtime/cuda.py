@@ -27,6 +27,7 @@ class CudaDevice:
     """A cuda device (`jax.devices("cuda")` gives `CudaDevice(id=0)`)."""
     platform = "gpu"
     device_kind = "cuda"
+    process_index = 0       # mlax runs one process
 
     def __init__(self, id=0, interpret=False):
         self.id = id

@@ -24,7 +24,7 @@ import numpy as np
 
 from .array import Sharding, SingleDeviceSharding
 
-__all__ = ["Mesh", "PartitionSpec", "NamedSharding", "SingleDeviceSharding", "Sharding",
+__all__ = ["Mesh", "AbstractMesh", "get_abstract_mesh", "PartitionSpec", "NamedSharding", "SingleDeviceSharding", "Sharding",
            "hlo_sharding_text", "ShardingError", "set_mesh", "current_mesh"]
 
 
@@ -91,6 +91,10 @@ class Mesh:
         axes = ", ".join(f"'{n}': {s}" for n, s in zip(self.axis_names, self.devices.shape))
         return f"Mesh({axes})"
 
+    @property
+    def abstract_mesh(self) -> "AbstractMesh":
+        return AbstractMesh(self.axis_sizes, self.axis_names, self.axis_types)
+
     # `with mesh:` (JAX's older form of `with set_mesh(mesh):`)
     def __enter__(self):
         _mesh_stack().append(self)
@@ -99,6 +103,41 @@ class Mesh:
     def __exit__(self, *exc):
         _mesh_stack().pop()
         return False
+
+
+class AbstractMesh:
+    """A mesh's axis names and sizes without its devices (`jax.sharding.AbstractMesh`)."""
+
+    def __init__(self, axis_sizes, axis_names, axis_types=None):
+        self.axis_sizes = tuple(axis_sizes)
+        self.axis_names = tuple(axis_names)
+        self.axis_types = axis_types
+        if len(self.axis_sizes) != len(self.axis_names):
+            raise ValueError(f"AbstractMesh: {len(self.axis_sizes)} axis sizes for "
+                             f"{len(self.axis_names)} axis names")
+
+    @property
+    def shape(self) -> dict:
+        return dict(zip(self.axis_names, self.axis_sizes))
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.axis_sizes)
+
+    @property
+    def empty(self) -> bool:
+        return not self.axis_names
+
+    def __eq__(self, other):
+        return isinstance(other, AbstractMesh) and \
+            (self.axis_sizes, self.axis_names) == (other.axis_sizes, other.axis_names)
+
+    def __hash__(self):
+        return hash((self.axis_sizes, self.axis_names))
+
+    def __repr__(self):
+        axes = ", ".join(f"'{n}': {s}" for n, s in zip(self.axis_names, self.axis_sizes))
+        return f"AbstractMesh({axes})"
 
 
 _local = threading.local()
@@ -114,6 +153,12 @@ def current_mesh() -> Mesh | None:
     """The mesh `set_mesh` or `with mesh:` made current in this thread, or None."""
     stack = _mesh_stack()
     return stack[-1] if stack else None
+
+
+def get_abstract_mesh() -> AbstractMesh:
+    """The current mesh's AbstractMesh (an empty one when no mesh is set)."""
+    mesh = current_mesh()
+    return mesh.abstract_mesh if mesh is not None else AbstractMesh((), ())
 
 
 class set_mesh:

@@ -30,7 +30,9 @@ MODULES = [
     "jax.tree_util", "jax.tree", "jax.dtypes", "jax.typing", "jax.flatten_util", "jax.test_util",
     "jax.ad_checkpoint", "jax.ops", "jax.example_libraries.optimizers",
     "jax.example_libraries.stax", "jax.sharding", "jax.debug",
-    "jax.experimental",
+    "jax.experimental", "jax.experimental.checkify", "jax.experimental.layout", "jax.errors",
+    "jax.extend", "jax.extend.core", "jax.extend.linear_util", "jax.interpreters.partial_eval",
+    "jax.api_util",
 ]
 
 OUT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "compiler",

@@ -36,8 +36,9 @@ from mlax.runtime import CPU0
 from mlax.runtime import tpu as tpu_runtime
 
 
-class BackendUnavailable(Exception):
-    """The named backend does not exist, is not built yet, or lacks its packages."""
+class BackendUnavailable(RuntimeError):
+    """The named backend does not exist, is not built yet, or lacks its packages (a
+    RuntimeError, as JAX's for `jax.devices('gpu')` where there is none)."""
 
 
 class BackendError(Exception):
@@ -206,6 +207,9 @@ _BACKENDS = {
 }
 
 _loaded: dict[str, Backend] = {}
+# The backends in use, under the name JAX's private xla_bridge gives them (mlax.compat
+# aliases `jax._src.xla_bridge` here: chex reads it to see whether the CPU is in use).
+_backends = _loaded
 
 
 def names() -> list[str]:
@@ -220,7 +224,7 @@ def get(name: str | None = None) -> Backend:
         return _loaded[name]
     entry = _BACKENDS.get(name)
     if entry is None:
-        raise BackendUnavailable(f"unknown backend {name!r}: mlax has "
+        raise BackendUnavailable(f"Unknown backend {name!r}: mlax has "
                                  f"{', '.join(repr(n) for n in _BACKENDS)}")
     if isinstance(entry, Unavailable):
         raise BackendUnavailable(f"backend {name!r} is not available: {entry.why}")

@@ -14,9 +14,10 @@ ModuleNotFoundError naming both. `jaxlib` is not touched. Nothing is installed b
 real JAX in the same environment keeps working (the test suite uses it as an oracle).
 
 Limits: modules imported before `install()` keep the jax they imported (install first,
-then import the libraries); arrays made by the real jax are not mlax arrays; JAX's
-private modules (`jax._src...`) are not aliased, so a library importing one fails at that
-import, naming it.
+then import the libraries); arrays made by the real jax are not mlax arrays; of JAX's
+private modules (`jax._src...`) only those in `PRIVATE_ALIASES` are aliased, each to the
+public mlax module with the names libraries use from it; importing any other fails at
+that import, naming it.
 """
 from __future__ import annotations
 
@@ -24,13 +25,28 @@ import contextlib
 import importlib
 import importlib.abc
 import importlib.util
+import logging
 import sys
+import types
 
 __all__ = ["install", "uninstall", "installed", "is_installed"]
 
 
+# JAX's private modules that libraries import, each with the mlax module answering for
+# it: the narrowest that gives the library's public behaviour (docs/design.md lists them).
+PRIVATE_ALIASES = {
+    "jax._src.core": "mlax.core",           # flax.linen.fp8_ops: ShapedArray
+    "jax._src.dtypes": "mlax.dtypes",       # flax.linen.fp8_ops: extended, ExtendedDType
+    "jax._src.traceback_util": "mlax.traceback_util",  # flax: api_boundary, register_exclusion
+    "jax._src.compiler": "mlax.compiling",  # chex.restrict_backends: backend_compile
+    "jax._src.xla_bridge": "mlax.backends",  # chex.fake: _backends (the backends in use)
+}
+
+
 def _alias(name: str) -> str:
-    """`jax.X` -> `mlax.X`."""
+    """`jax.X` -> `mlax.X`; a private module -> its entry in PRIVATE_ALIASES."""
+    if name in PRIVATE_ALIASES:
+        return PRIVATE_ALIASES[name]
     return "mlax" + name[len("jax"):]
 
 
@@ -52,14 +68,29 @@ class _AliasLoader(importlib.abc.Loader):
         module.__spec__ = self.spec
 
 
+def _private_submodule(name):
+    """`jax._src.X` read as an attribute (`jax._src.xla_bridge._backends`): imported."""
+    if f"jax._src.{name}" in PRIVATE_ALIASES:
+        return importlib.import_module(f"jax._src.{name}")
+    raise AttributeError(f"module 'jax._src' has no attribute {name!r}")
+
+
 class _AliasFinder(importlib.abc.MetaPathFinder):
     """Finds `jax` and `jax.X` as mlax's modules."""
 
     def find_spec(self, name, path, target=None):
         if not _is_jax_name(name):
             return None
+        if name == "jax._src":
+            # A package holding only the aliased private modules.
+            package = types.ModuleType(name, "JAX's private modules mlax.compat aliases.")
+            package.__path__ = []
+            package.__getattr__ = _private_submodule
+            loader = _AliasLoader(package)
+            loader.spec = importlib.util.spec_from_loader(name, loader, is_package=True)
+            return loader.spec
         real = _alias(name)
-        if real.split(".")[1:2] == ["_src"]:
+        if real.split(".")[1:2] == ["_src"] and name not in PRIVATE_ALIASES:
             raise ModuleNotFoundError(f"No module named {name!r}: mlax.compat does not alias "
                                       "JAX's private modules", name=name)
         try:
@@ -96,6 +127,9 @@ def install() -> None:
         if name.startswith("mlax."):
             sys.modules["jax" + name[len("mlax"):]] = module
     sys.modules["jax"] = mlax
+    # mlax's log records (`log_compiles`) reach the handlers code written against JAX
+    # attaches to the `jax` logger.
+    logging.getLogger("mlax").parent = logging.getLogger("jax")
 
 
 def uninstall() -> None:
@@ -109,6 +143,7 @@ def uninstall() -> None:
         del sys.modules[n]
     sys.modules.update(_state["saved"])
     _state.update(finder=None, saved={})
+    logging.getLogger("mlax").parent = logging.getLogger()
 
 
 @contextlib.contextmanager

@@ -11,12 +11,14 @@ import numpy as np
 
 from mlax import core
 from mlax.dispatch import bind
-from mlax.lax.primitives import aval, convert_element_type, _moveaxis_perm, reshape
+from mlax.lax.primitives import (aval, convert_element_type, dynamic_index_in_dim,
+                                 _moveaxis_perm, reshape)
 from mlax.runtime import Array
 from mlax.tree_util import tree_map
 from mlax.runtime.dtypes import is_float
 
-__all__ = ["psum", "pmean", "pmax", "pmin", "all_gather", "axis_index", "axis_size"]
+__all__ = ["psum", "pmean", "pmax", "pmin", "all_gather", "all_to_all", "pswapaxes",
+           "axis_index", "axis_size"]
 
 
 def _axis(name):
@@ -110,6 +112,48 @@ def all_gather(x, axis_name, *, axis_index_groups=None, axis=0, tiled=False):
             out = reshape(out, shape[:ax] + (shape[ax] * shape[ax + 1],) + shape[ax + 2:])
         return out
     return tree_map(one, x)
+
+
+def all_to_all(x, axis_name, split_axis, concat_axis, *, axis_index_groups=None,
+               tiled=False):
+    """Member i's result holds chunk i of every member's `x` split along `split_axis`,
+    concatenated along `concat_axis` (not `tiled`: `x.shape[split_axis]` is the axis size,
+    that dim is removed and the members' chunks stacked in a new dim at `concat_axis`).
+    Composed of all_gather and a dynamic index by the member's axis index, so every
+    transform handles it."""
+    _check_groups(axis_index_groups)
+    if isinstance(axis_name, (tuple, list)):
+        raise NotImplementedError("mlax does not implement all_to_all over several axes yet")
+    size, index = _axis(axis_name)
+
+    def one(leaf):
+        leaf = _operand(leaf)
+        shape = aval(leaf).shape
+        split = split_axis % len(shape)
+        if shape[split] % size if tiled else shape[split] != size:
+            raise ValueError(f"all_to_all: split_axis {split_axis} of size {shape[split]} "
+                             f"{'is not a multiple of' if tiled else 'must equal'} the axis "
+                             f"size {size}")
+        if tiled:
+            leaf = reshape(leaf, shape[:split] + (size, shape[split] // size) + shape[split + 1:])
+        gathered = all_gather(leaf, axis_name)            # (member, *x)
+        mine = dynamic_index_in_dim(gathered, index, split + 1, keepdims=False)
+        nd = aval(mine).ndim
+        if not tiled:
+            concat = concat_axis % (nd)
+            return bind("mlax.transpose", mine, permutation=_moveaxis_perm(nd, 0, concat))
+        concat = concat_axis % len(shape)
+        out = bind("mlax.transpose", mine, permutation=_moveaxis_perm(nd, 0, concat))
+        out_shape = aval(out).shape
+        return reshape(out, out_shape[:concat] + (size * out_shape[concat + 1],)
+                       + out_shape[concat + 2:])
+    return tree_map(one, x)
+
+
+def pswapaxes(x, axis_name, axis, *, axis_index_groups=None):
+    """Swap the named axis with positional `axis` of `x` (all_to_all with split and concat
+    axes both `axis`; `x.shape[axis]` is the named axis's size)."""
+    return all_to_all(x, axis_name, axis, axis, axis_index_groups=axis_index_groups)
 
 
 def axis_index(axis_name):

@@ -99,7 +99,11 @@ from mlax.numpy._functional import (apply_along_axis, apply_over_axes, frompyfun
 from mlax.numpy._scalar_types import (bfloat16, bool_, cdouble, complex64, complex128,  # noqa: F811
                                       complex_, csingle, double, float16, float32, float64,
                                       float_, int8, int16, int32, int64, int_, single, uint,
-                                      uint8, uint16, uint32, uint64)
+                                      uint8, uint16, uint32, uint64,
+                                      float4_e2m1fn, float8_e3m4, float8_e4m3,
+                                      float8_e4m3b11fnuz, float8_e4m3fn, float8_e4m3fnuz,
+                                      float8_e5m2, float8_e5m2fnuz, float8_e8m0fnu, int2, int4,
+                                      uint2, uint4)
 from mlax.numpy import linalg
 from mlax.numpy._polynomial_linalg import polyfit, roots
 from mlax.numpy import fft

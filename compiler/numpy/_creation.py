@@ -98,21 +98,29 @@ def empty(shape, dtype=None, *, device=None):
     return zeros(shape, dtype)
 
 
-def _like_dtype(a, dtype):
+def _like(a, dtype, shape):
+    """The shape and dtype of a `*_like` result: `a`'s unless given. `a` is an array or a
+    scalar, or a description with `.shape` and `.dtype` (a ShapeDtypeStruct), as in JAX."""
     _check_arraylike(a)
-    return dtype if dtype is not None else _aval(a).dtype
-
-
-def zeros_like(a, dtype=None, shape=None, *, device=None):
-    return full(shape if shape is not None else _aval(a).shape, 0, _like_dtype(a, dtype))
-
-
-def ones_like(a, dtype=None, shape=None, *, device=None):
-    return full(shape if shape is not None else _aval(a).shape, 1, _like_dtype(a, dtype))
+    if not _is_array(a) and not isinstance(a, (_np.ndarray, _np.generic)) \
+            and hasattr(a, "shape") and hasattr(a, "dtype"):
+        a_shape, a_dtype = tuple(a.shape), _np.dtype(a.dtype)
+    else:
+        a_shape, a_dtype = _aval(a).shape, _aval(a).dtype
+    return (shape if shape is not None else a_shape), (dtype if dtype is not None else a_dtype)
 
 
 def full_like(a, fill_value, dtype=None, shape=None, *, device=None):
-    return full(shape if shape is not None else _aval(a).shape, fill_value, _like_dtype(a, dtype))
+    like_shape, like_dtype = _like(a, dtype, shape)
+    return full(like_shape, fill_value, like_dtype)
+
+
+def zeros_like(a, dtype=None, shape=None, *, device=None):
+    return full_like(a, 0, dtype, shape)
+
+
+def ones_like(a, dtype=None, shape=None, *, device=None):
+    return full_like(a, 1, dtype, shape)
 
 
 empty_like = zeros_like

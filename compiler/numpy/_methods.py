@@ -20,6 +20,13 @@ from mlax.numpy._products import dot, matmul, trace
 from mlax.numpy import _indexing
 
 
+def _operator_round(number, ndigits=None):
+    """`round(x)` / `round(x, n)`: as Python's for a float, no `ndigits` gives an integer
+    array (JAX's)."""
+    out = round(number, decimals=ndigits or 0)
+    return out.astype(int) if ndigits is None else out
+
+
 _BINARY = {
     "add": add, "sub": subtract, "mul": multiply, "truediv": true_divide,
     "floordiv": floor_divide, "mod": remainder, "pow": power,
@@ -28,7 +35,7 @@ _BINARY = {
 }
 
 _METHODS = {
-    "__neg__": negative, "__pos__": positive, "__abs__": abs,
+    "__neg__": negative, "__pos__": positive, "__abs__": abs, "__round__": _operator_round,
     "__invert__": invert,
     "__eq__": equal, "__ne__": not_equal, "__lt__": less, "__le__": less_equal,
     "__gt__": greater, "__ge__": greater_equal,

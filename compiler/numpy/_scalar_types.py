@@ -7,6 +7,7 @@ and hashes equal to the NumPy scalar type, converts with `np.dtype`, and `isinst
 checks against the NumPy type. So it serves wherever a dtype is expected."""
 from __future__ import annotations
 
+import ml_dtypes
 import numpy as np
 
 from mlax.numpy._creation import asarray
@@ -63,3 +64,20 @@ complex_ = complex128
 int_ = int64
 uint = uint64
 float_ = float64
+
+# The ml_dtypes types mlax does not compute with (float8, float4, the 4- and 2-bit
+# integers) are named as in JAX, so code may mention them (flax's fp8 layers use them as
+# default attributes): making an array of one is a TypeError naming the dtype.
+float8_e3m4 = _make_scalar_type(ml_dtypes.float8_e3m4)
+float8_e4m3 = _make_scalar_type(ml_dtypes.float8_e4m3)
+float8_e4m3b11fnuz = _make_scalar_type(ml_dtypes.float8_e4m3b11fnuz)
+float8_e4m3fn = _make_scalar_type(ml_dtypes.float8_e4m3fn)
+float8_e4m3fnuz = _make_scalar_type(ml_dtypes.float8_e4m3fnuz)
+float8_e5m2 = _make_scalar_type(ml_dtypes.float8_e5m2)
+float8_e5m2fnuz = _make_scalar_type(ml_dtypes.float8_e5m2fnuz)
+float8_e8m0fnu = _make_scalar_type(ml_dtypes.float8_e8m0fnu)
+float4_e2m1fn = _make_scalar_type(ml_dtypes.float4_e2m1fn)
+int2 = _make_scalar_type(ml_dtypes.int2)
+int4 = _make_scalar_type(ml_dtypes.int4)
+uint2 = _make_scalar_type(ml_dtypes.uint2)
+uint4 = _make_scalar_type(ml_dtypes.uint4)

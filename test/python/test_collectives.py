@@ -132,3 +132,31 @@ def test_pmap_over_the_one_device():
     assert len(g._programs) == 1
     with pytest.raises(ValueError, match="requires 2 logical devices, but only 1"):
         mlax.pmap(lambda v: v)(np.ones((2, 3), np.float32))
+
+
+@pytest.mark.parametrize("kw", [dict(split_axis=0, concat_axis=0),
+                                dict(split_axis=0, concat_axis=1),
+                                dict(split_axis=0, concat_axis=1, tiled=True),
+                                dict(split_axis=1, concat_axis=1, tiled=True)])
+def test_all_to_all_matches_jax(kw):
+    """all_to_all (all_gather and an index by the member's position) gives JAX's values
+    and gradients under a named vmap."""
+    jax = pytest.importorskip("jax")
+    x = np.arange(3 * 3 * 6, dtype=np.float32).reshape(3, 3, 6) / 10
+
+    def f(lax_, v):
+        return lax_.all_to_all(v, "i", **kw)
+
+    def loss(vmap, lax_, np_, x):
+        y = vmap(lambda v: f(lax_, v), axis_name="i")(x)
+        return np_.sum(np_.sin(y) * np_.arange(y.size).reshape(y.shape))
+
+    got = mlax.vmap(lambda v: f(lax, v), axis_name="i")(x)
+    want = jax.vmap(lambda v: f(jax.lax, v), axis_name="i")(x)
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+    np.testing.assert_allclose(
+        np.asarray(mlax.grad(lambda x: loss(mlax.vmap, lax, jnp, x))(x)),
+        np.asarray(jax.grad(lambda x: loss(jax.vmap, jax.lax, jax.numpy, x))(x)), rtol=1e-5)
+    got = mlax.vmap(lambda v: lax.pswapaxes(v, "i", 0), axis_name="i")(x)
+    want = jax.vmap(lambda v: jax.lax.pswapaxes(v, "i", 0), axis_name="i")(x)
+    np.testing.assert_array_equal(np.asarray(got), np.asarray(want))

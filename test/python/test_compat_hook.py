@@ -36,7 +36,7 @@ def test_missing_and_private_modules_name_themselves():
         import mlax.compat
         mlax.compat.install()
         for name, named in (("jax.no_such_module", "jax.no_such_module"),
-                            ("jax._src.core", "jax._src")):
+                            ("jax._src.interpreters.pxla", "jax._src")):
             try:
                 __import__(name)
             except ModuleNotFoundError as e:
@@ -115,3 +115,24 @@ def test_optax_trains_under_the_hook_as_under_jax(tmp_path):
         assert proc.returncode == 0, proc.stderr
         outs.append([float(v) for v in proc.stdout.split()])
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-4)
+
+
+def test_log_compiles_reaches_the_jax_logger():
+    """`jax.log_compiles()` logs each compilation; under the hook the records reach the
+    handlers attached to the `jax` logger (optax's tests count recompilations so)."""
+    out = run("""
+        import logging, mlax.compat
+        mlax.compat.install()
+        import jax, jax.numpy as jnp
+        seen = []
+        class Keep(logging.Handler):
+            def emit(self, record):
+                seen.append(record.getMessage())
+        logging.getLogger("jax").addHandler(Keep())
+        f = jax.jit(lambda x: x * 2)
+        with jax.log_compiles():
+            f(jnp.ones(3)); f(jnp.ones(3)); f(jnp.ones(4))
+        f(jnp.ones(5))
+        print(len(seen), seen[0].startswith("Finished mlax compilation of _lambda_"))
+    """)
+    assert out.split() == ["2", "True"]

@@ -16,7 +16,7 @@ def test_device_queries_as_on_a_one_cpu_host():
 
 
 def test_device_queries_name_a_missing_backend(monkeypatch):
-    with pytest.raises(mlax.backends.BackendUnavailable, match="unknown backend 'gpu'"):
+    with pytest.raises(mlax.backends.BackendUnavailable, match="Unknown backend 'gpu'"):
         mlax.device_count("gpu")
     from mlax.runtime import cuda
     monkeypatch.delenv("MLAX_GPU_INTERPRET", raising=False)
@@ -101,3 +101,15 @@ def test_matches_jax_where_jax_is_installed():
     assert mlax.device_count() == jax.device_count()
     assert mlax.process_index() == jax.process_index()
     assert type(mlax.device_get(jnp.ones(2))) is type(jax.device_get(jax.numpy.ones(2)))
+
+
+def test_what_libraries_read_of_devices_and_arrays():
+    """The device and layout queries chex makes: a device's process_index, the sharding of
+    typeof(array), device_put's TypeError for a leaf that is no array."""
+    assert mlax.devices()[0].process_index == 0
+    x = mlax.numpy.ones(3)
+    assert mlax.typeof(x).sharding.is_fully_replicated
+    assert mlax.typeof(x) == mlax.typeof(mlax.numpy.zeros(3))     # sharding not compared
+    with pytest.raises(TypeError, match="is not a valid JAX type"):
+        mlax.device_put(float)
+    assert mlax.device_put(None) is None

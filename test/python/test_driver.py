@@ -75,7 +75,7 @@ def test_bad_spec_points_at_the_problem(text, message, pos):
     ([LINREG + ":predict", "--target", "tpu", "--cpu", "znver4"],
      "the tpu backend takes no --target-triple, --cpu or --cpu-features"
      if tpu_runtime.available() is None else "pip install 'mlax[tpu]'"),
-    ([LINREG + ":predict", "--target", "gpu"], "unknown backend 'gpu'"),
+    ([LINREG + ":predict", "--target", "gpu"], "Unknown backend 'gpu'"),
     ([LINREG + ":predict", "--frobnicate"], "unrecognized arguments: --frobnicate"),
     (["missing.py:f"], "cannot open input file 'missing.py'"),
     ([INVALID, "--arg", "f32[2]"], "are for FILE.py:FUNCTION input"),

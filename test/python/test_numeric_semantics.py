@@ -282,3 +282,36 @@ def test_float16_contractions_accumulate_in_float32():
         assert out.dtype == np.float16
         # float32 accumulation, one rounding to float16: within an ulp of the exact value.
         np.testing.assert_allclose(out.astype(np.float64), exact, rtol=2 ** -10, atol=0.02)
+
+
+def test_like_functions_take_shape_dtype_structs():
+    """zeros_like / ones_like / full_like of a ShapeDtypeStruct, as in JAX."""
+    J = pytest.importorskip("jax")
+    for f, args in (("zeros_like", ()), ("ones_like", ()), ("full_like", (7,))):
+        got = getattr(mnp, f)(mlax.ShapeDtypeStruct((2, 3), np.int32), *args)
+        want = getattr(J.numpy, f)(J.ShapeDtypeStruct((2, 3), np.int32), *args)
+        assert got.dtype == want.dtype and got.shape == want.shape
+        np.testing.assert_array_equal(np.asarray(got), np.asarray(want))
+
+
+def test_uint64_constants_above_int64_max():
+    with mlax.enable_x64(True):
+        big = np.uint64(2 ** 63 + 5)
+        assert int(mnp.array(2 ** 64 - 1, mnp.uint64)) == 2 ** 64 - 1
+        assert int(mlax.jit(lambda x: x + big)(mnp.asarray(np.uint64(1)))) == 2 ** 63 + 6
+        out = mlax.jit(lambda x: mnp.full(3, 2 ** 64 - 2, mnp.uint64) - x)(
+            mnp.asarray(np.uint64(3)))
+        assert np.asarray(out).tolist() == [2 ** 64 - 5] * 3
+
+
+def test_python_round_of_arrays():
+    """round(x) gives an integer array, round(x, n) rounds to n decimals, as JAX's."""
+    J = pytest.importorskip("jax")
+    x = [2.5, -1.567, 3.449]
+    for args in ((), (1,), (2,)):
+        got = round(mnp.array(x), *args)
+        want = round(J.numpy.array(x), *args)
+        assert got.dtype == want.dtype
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want))
+        got = mlax.jit(lambda v: round(v, *args))(mnp.array(x))
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want))

@@ -1,0 +1,1 @@
+"""mlax.interpreters: `partial_eval`, importable as `jax.interpreters.partial_eval` is."""
