@@ -107,3 +107,24 @@ def test_partial_evaluation_finds_the_known_results():
     want = np.asarray(mlax.random.normal(k, (3,))) * 2
     np.testing.assert_allclose(np.asarray(classify(k)), want, rtol=1e-6)
     np.testing.assert_allclose(np.asarray(mlax.jit(classify)(k)), want, rtol=1e-6)
+
+
+OPTAX_EXAMPLE = os.path.join(os.path.dirname(__file__), "..", "..", "examples", "optax_mlp.py")
+
+
+def test_optax_mlp_example_trains_as_under_jax():
+    """README's optax example (adam after clip_by_global_norm, GELU MLP, jit of
+    value_and_grad) under the hook gives JAX's losses (100 steps; later steps of this loss
+    landscape amplify float32 rounding)."""
+    pytest.importorskip("optax")
+    pytest.importorskip("jax")
+
+    def losses(*prefix):
+        proc = subprocess.run([sys.executable, *prefix, OPTAX_EXAMPLE, "100"],
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        return np.array([float(line.split()[-1]) for line in proc.stdout.splitlines()])
+
+    want, got = losses(), losses("-m", "mlax.compat")
+    assert len(want) == 6 and want[-1] < 0.01
+    np.testing.assert_allclose(got, want, rtol=1e-3, atol=1e-6)
