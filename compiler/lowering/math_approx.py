@@ -36,6 +36,14 @@ in f32; f64 sin and cos, and other math ops, are left as they are. The pass read
 writes scalar ops only, so it runs on tensors or buffers; in the CPU pipeline it belongs
 after elementwise fusion, before scheduling and bufferization.
 
+With `outline` (the CPU pipeline's choice), each (op, element type) is expanded once, into
+a function `@mlax_<op>_<type>` called where the op was, plus vector variants
+(`@mlax_<op>_<type>x4`, `x8`, `x16`: the same ops on vectors) that its
+`vector-function-abi-variant` attribute offers LLVM's loop vectorizer, which then calls one
+per vector. The functions are noinline, so LLVM's time grows with the distinct functions
+rather than with their uses, and weak_odr, so the variants outlive dead-code elimination
+until the vectorizer has run and modules linked together share them.
+
 Upstream `convert-math-to-llvm` lowers log1p and expm1 as log(1 + x) and exp(x) - 1,
 which lose all precision near 0: this pass is needed for accuracy, not only for speed.
 """
