@@ -36,12 +36,14 @@ in f32; f64 sin and cos, and other math ops, are left as they are. The pass read
 writes scalar ops only, so it runs on tensors or buffers; in the CPU pipeline it belongs
 after elementwise fusion, before scheduling and bufferization.
 
-With `outline` (the CPU pipeline's choice), each (op, element type) is expanded once, into
+With `outline=N` (the CPU pipeline uses N = 4), an (op, element type) used N or more times
+is expanded once, into
 a function `@mlax_<op>_<type>` called where the op was, plus vector variants
 (`@mlax_<op>_<type>x4`, `x8`, `x16`: the same ops on vectors) that its
 `vector-function-abi-variant` attribute offers LLVM's loop vectorizer, which then calls one
 per vector. The functions are noinline, so LLVM's time grows with the distinct functions
-rather than with their uses, and weak_odr, so the variants outlive dead-code elimination
+rather than with their uses (below N uses, inline is faster to run: selu's one exp ran
+~15% slower as a call), and weak_odr, so the variants outlive dead-code elimination
 until the vectorizer has run and modules linked together share them.
 
 Upstream `convert-math-to-llvm` lowers log1p and expm1 as log(1 + x) and exp(x) - 1,
@@ -553,9 +555,10 @@ def _outlined(module_op, defined, op_name, t):
     return name
 
 
-def expand_math(module_op, outline=False):
-    """Replace every scalar float op of `EXPANSIONS` with its expansion, inline or (with
-    `outline`) as a call to one function per op and type."""
+def expand_math(module_op, outline=0):
+    """Replace every scalar float op of `EXPANSIONS` with its expansion: inline, or as a call
+    to one function per op and type for an (op, type) used at least `outline` times (0:
+    never)."""
     pending = []
 
     def collect(op):
@@ -566,19 +569,27 @@ def expand_math(module_op, outline=False):
         return ir.WalkResult.ADVANCE
 
     module_op.walk(collect)
+
+    def computed_in(t):
+        return ir.F32Type.get() if isinstance(t, (ir.F16Type, ir.BF16Type)) else t
+    uses = {}
+    for op in pending:
+        key = (op.name, computed_in(op.results[0].type))
+        uses[key] = uses.get(key, 0) + 1
     defined, declined = set(), {}
     for op in pending:
         t = op.results[0].type
-        wide = ir.F32Type.get() if isinstance(t, (ir.F16Type, ir.BF16Type)) else t
+        wide = computed_in(t)
+        called = 0 < outline <= uses[op.name, wide]
         # Rules that decline a type (f64 sin) are asked before anything is built.
-        if outline:
+        if called:
             if (op.name, wide) not in declined:
                 declined[op.name, wide] = _declines(op.name, wide)
             if declined[op.name, wide]:
                 continue
         with ir.InsertionPoint(op), op.location:
             x = arith.extf(wide, op.operands[0]) if wide != t else op.operands[0]
-            if outline:
+            if called:
                 callee = _outlined(module_op, defined, op.name, wide)
                 new = func.CallOp([wide], ir.FlatSymbolRefAttr.get(callee), [x]).result
             else:
@@ -605,9 +616,9 @@ def _declines(op_name, t) -> bool:
 class ExpandMathPass(ModulePass):
     """Expand exp, log, log1p, expm1, tanh, erf, sin, cos into vectorizable polynomials."""
     name = "mlax-expand-math"
-    outline: bool = option(False, "compute each op in one function per op and element type, "
-                                  "with vector variants for LLVM's loop vectorizer, called "
-                                  "where the op was")
+    outline: int = option(0, "an (op, element type) used at least this many times is computed "
+                             "in one function with vector variants for LLVM's loop vectorizer, "
+                             "called where the op was (0: never)")
 
     def run(self, module_op):
         expand_math(module_op, self.outline)
