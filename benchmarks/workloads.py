@@ -349,12 +349,13 @@ def _chain_data(rng):
     return {"x": _normal(rng, (1000,))}
 
 
-def _chain_source(jnp, n):
-    """A fresh function (nothing cached for it) of `n` elementwise ops in a straight line."""
+def _chain_source(jnp, n, sin=False):
+    """A fresh function (nothing cached for it) of `n` elementwise ops in a straight line
+    (with `sin`: every fourth one `jnp.sin`)."""
     def chain(x):
         for i in range(n):
             if i % 4 == 0:
-                x = x * 1.0001
+                x = jnp.sin(x) if sin else x * 1.0001
             elif i % 4 == 1:
                 x = x + 0.5
             elif i % 4 == 2:
@@ -365,17 +366,17 @@ def _chain_source(jnp, n):
     return chain
 
 
-def _chain_first_call(n):
+def _chain_first_call(n, sin=False):
     def build(jax, jnp, d):
         def first_call(x):
-            return jax.jit(_chain_source(jnp, n))(x)
+            return jax.jit(_chain_source(jnp, n, sin))(x)
         return first_call, (d["x"],)
     return build
 
 
-def _chain_numpy(n):
+def _chain_numpy(n, sin=False):
     def impl(d):
-        return _chain_source(np, n), (d["x"],)
+        return _chain_source(np, n, sin), (d["x"],)
     return impl
 
 
@@ -407,6 +408,9 @@ WORKLOADS = [
     Workload("chain_5000", "first call of a fresh jit of 5000 elementwise ops in a chain",
              _chain_data, _chain_first_call(5000), _chain_numpy(5000), kind="first_call",
              note="trace+compile+run"),
+    Workload("chain_sin_1000", "first call of a fresh jit of 1000 elementwise ops in a chain, "
+             "every fourth jnp.sin", _chain_data, _chain_first_call(1000, sin=True),
+             _chain_numpy(1000, sin=True), kind="first_call", note="trace+compile+run"),
     Workload("selu_eager", "selu on 1M f32, un-jitted (op by op)", _selu_data, _selu_eager,
              _selu_numpy, note="all columns un-jitted"),
 ]

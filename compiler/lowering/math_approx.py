@@ -36,6 +36,16 @@ in f32; f64 sin and cos, and other math ops, are left as they are. The pass read
 writes scalar ops only, so it runs on tensors or buffers; in the CPU pipeline it belongs
 after elementwise fusion, before scheduling and bufferization.
 
+With `outline=N` (the CPU pipeline uses N = 4), an (op, element type) used N or more times
+is expanded once, into
+a function `@mlax_<op>_<type>` called where the op was, plus vector variants
+(`@mlax_<op>_<type>x4`, `x8`, `x16`: the same ops on vectors) that its
+`vector-function-abi-variant` attribute offers LLVM's loop vectorizer, which then calls one
+per vector. The functions are noinline, so LLVM's time grows with the distinct functions
+rather than with their uses (below N uses, inline is faster to run: selu's one exp ran
+~15% slower as a call), and weak_odr, so the variants outlive dead-code elimination
+until the vectorizer has run and modules linked together share them.
+
 Upstream `convert-math-to-llvm` lowers log1p and expm1 as log(1 + x) and exp(x) - 1,
 which lose all precision near 0: this pass is needed for accuracy, not only for speed.
 """
@@ -45,32 +55,56 @@ from fractions import Fraction
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, math
+from mlir.dialects import arith, func, math
 
-from mlax.passes import ModulePass, register
+from mlax.passes import ModulePass, option, register
 
 EXPANSIONS = {}
 
 
+def _shaped(elem: ir.Type, shape) -> ir.Type:
+    """`elem`, or a vector of `shape` (a tuple; None for scalars) of it."""
+    return elem if shape is None else ir.VectorType.get(list(shape), elem)
+
+
+def _const(t: ir.Type, v):
+    """A scalar constant of type `t`, or a splat when `t` is a vector type."""
+    if not isinstance(t, ir.VectorType):
+        return arith.constant(t, v)
+    elem = t.element_type
+    if isinstance(elem, ir.IntegerType):
+        attr = ir.IntegerAttr.get(elem, v)
+    else:
+        attr = ir.FloatAttr.get(elem, v)
+    return arith.constant(t, ir.DenseElementsAttr.get_splat(t, attr))
+
+
 class Float:
-    """Scalar builders for one float type (f32 or f64) and its same-width integer type."""
+    """Builders for one float type (f32 or f64, or a vector of either) and its same-width
+    integer type. A vector type gives the same ops, elementwise, as its element type."""
 
     def __init__(self, t: ir.Type):
         self.t = t
-        self.f64 = isinstance(t, ir.F64Type)
+        self.shape = tuple(t.shape) if isinstance(t, ir.VectorType) else None
+        elem = t.element_type if self.shape is not None else t
+        self.f64 = isinstance(elem, ir.F64Type)
         self.bits = 64 if self.f64 else 32
         self.mant = 52 if self.f64 else 23
         self.bias = 1023 if self.f64 else 127
-        self.it = ir.IntegerType.get_signless(self.bits)
+        self.it = self.like(ir.IntegerType.get_signless(self.bits))
         self.fm = ir.Attribute.parse("#arith.fastmath<contract>")
+
+    def like(self, elem: ir.Type) -> ir.Type:
+        """`elem` with this type's shape (itself when scalar)."""
+        return _shaped(elem, self.shape)
 
     # constants
     def c(self, v):
-        return arith.constant(self.t, float(v))
+        return _const(self.t, float(v))
 
     def i(self, v):
         v = int(v) % (1 << self.bits)
-        return arith.constant(self.it, v - (1 << self.bits) if v >= 1 << (self.bits - 1) else v)
+        return _const(self.it, v - (1 << self.bits) if v >= 1 << (self.bits - 1) else v)
 
     # arithmetic
     def add(self, a, b):
@@ -365,12 +399,12 @@ _PIO2 = _pio2_parts(4, 26)
 _TWO_OVER_PI_WORDS = _two_over_pi_words()
 
 
-def _two_over_pi_window(pos, words):
+def _two_over_pi_window(f: Float, pos, words):
     """Bits [pos, pos + 128) of 2/pi (bit j has weight 2**-j) as two i64 words, for an i64
     0 <= pos < 128: the three words holding them are picked with selects (no memory
     gathers, which are slow on current x86) and funnel-shifted by pos mod 64."""
-    i64 = ir.IntegerType.get_signless(64)
-    c = lambda v: arith.constant(i64, v - (1 << 64) if v >= 1 << 63 else v)
+    i64 = f.like(ir.IntegerType.get_signless(64))
+    c = lambda v: _const(i64, v - (1 << 64) if v >= 1 << 63 else v)
     second = arith.cmpi(arith.CmpIPredicate.uge, pos, c(64))
     o = arith.andi(pos, c(63))
     w = [arith.select(second, c(words[k + 1]), c(words[k])) for k in range(3)]
@@ -380,20 +414,21 @@ def _two_over_pi_window(pos, words):
     return funnel(w[0], w[1]), funnel(w[1], w[2])
 
 
-def _small_int_to_f64(v):
+def _small_int_to_f64(f: Float, v):
     """An i64 below 2**52 as f64, exactly: or it into the mantissa of 2**52 and subtract
     (AVX2 has no vector i64 -> f64 conversion)."""
-    i64, f64 = ir.IntegerType.get_signless(64), ir.F64Type.get()
-    magic = arith.bitcast(f64, arith.ori(v, arith.constant(i64, 0x4330000000000000)))
-    return arith.subf(magic, arith.constant(f64, 2.0 ** 52))
+    i64, f64 = f.like(ir.IntegerType.get_signless(64)), f.like(ir.F64Type.get())
+    magic = arith.bitcast(f64, arith.ori(v, _const(i64, 0x4330000000000000)))
+    return arith.subf(magic, _const(f64, 2.0 ** 52))
 
 
 def _reduce_f32(f: Float, ax):
     """(r, q) with ax = (4j + q) * pi/2 + r for f32 ax >= 0: r as f32, |r| <= pi/4, and
     q in {0, 1, 2, 3} as an i32."""
-    f64, i32, i64 = ir.F64Type.get(), ir.IntegerType.get_signless(32), ir.IntegerType.get_signless(64)
+    f64, i32, i64 = (f.like(t) for t in (ir.F64Type.get(), ir.IntegerType.get_signless(32),
+                                         ir.IntegerType.get_signless(64)))
     fd = Float(f64)
-    c32 = lambda v: arith.constant(i32, v)
+    c32 = lambda v: _const(i32, v)
     # |x| < 2**24: Cody-Waite.
     xd = arith.extf(f64, ax)
     k = fd.floor(fd.add(fd.mul(xd, fd.c(2 / np.pi)), fd.c(0.5)))
@@ -409,14 +444,14 @@ def _reduce_f32(f: Float, ax):
     s = arith.minsi(arith.maxsi(s, c32(1)), c32(104))
     pos = arith.extsi(i64, arith.subi(s, c32(1)))
     m = arith.sitofp(f64, arith.ori(arith.andi(bits, c32(0x7FFFFF)), c32(0x800000)))
-    hi, lo = _two_over_pi_window(pos, _TWO_OVER_PI_WORDS)
-    c64 = lambda v: arith.constant(i64, v)
+    hi, lo = _two_over_pi_window(f, pos, _TWO_OVER_PI_WORDS)
+    c64 = lambda v: _const(i64, v)
     a = arith.shrui(hi, c64(35))                                     # bits 0..28
     b = arith.andi(arith.shrui(hi, c64(8)), c64((1 << 27) - 1))      # bits 29..55
     cc = arith.ori(arith.shli(arith.andi(hi, c64(0xFF)), c64(44)), arith.shrui(lo, c64(20)))  # 56..107
-    t1 = arith.mulf(_small_int_to_f64(a), fd.c(2.0 ** -27))
-    t2 = arith.mulf(_small_int_to_f64(b), fd.c(2.0 ** -54))
-    t3 = arith.mulf(_small_int_to_f64(cc), fd.c(2.0 ** -106))
+    t1 = arith.mulf(_small_int_to_f64(f, a), fd.c(2.0 ** -27))
+    t2 = arith.mulf(_small_int_to_f64(f, b), fd.c(2.0 ** -54))
+    t3 = arith.mulf(_small_int_to_f64(f, cc), fd.c(2.0 ** -106))
     p1 = arith.mulf(m, t1)
     p1 = arith.subf(p1, arith.mulf(fd.c(4.0), fd.floor(arith.mulf(p1, fd.c(0.25)))))
     p2, p3 = arith.mulf(m, t2), arith.mulf(m, t3)
@@ -445,12 +480,12 @@ def _sincos(f: Float, x, shift):
     if f.f64:
         return None
     r, q = _reduce_f32(f, f.abs(x))
-    i32 = ir.IntegerType.get_signless(32)
-    q = arith.andi(arith.addi(q, arith.constant(i32, shift)), arith.constant(i32, 3))
+    i32 = f.like(ir.IntegerType.get_signless(32))
+    q = arith.andi(arith.addi(q, _const(i32, shift)), _const(i32, 3))
     z = f.mul(r, r)
     s, c = _sin_poly(f, r, z), _cos_poly(f, z)
-    use_cos = arith.cmpi(arith.CmpIPredicate.eq, arith.andi(q, arith.constant(i32, 1)), arith.constant(i32, 1))
-    negate = arith.cmpi(arith.CmpIPredicate.uge, q, arith.constant(i32, 2))
+    use_cos = arith.cmpi(arith.CmpIPredicate.eq, arith.andi(q, _const(i32, 1)), _const(i32, 1))
+    negate = arith.cmpi(arith.CmpIPredicate.uge, q, _const(i32, 2))
     if shift == 0:   # sin(-x) = -sin(x)
         negate = arith.xori(negate, f.cmp("OLT", x, f.c(0.0)))
     v = f.sel(use_cos, c, s)
@@ -473,9 +508,57 @@ def cos(f: Float, x):
 # ---------------------------------------------------------------------------------------
 # The pass
 
+# Vector widths of the variants an outlined function offers LLVM's loop vectorizer.
+OUTLINE_WIDTHS = (4, 8, 16)
 
-def expand_math(module_op):
-    """Replace every scalar float op of `EXPANSIONS` with its expansion."""
+# An outlined function reads and writes no memory (LLVM cannot infer it for a weak_odr one).
+_NO_MEMORY = ("#llvm.memory_effects<other = none, argMem = none, inaccessibleMem = none, "
+              "errnoMem = none, targetMem0 = none, targetMem1 = none>")
+
+
+def _type_name(t: ir.Type) -> str:
+    return str(t.element_type) + "x" + "x".join(map(str, t.shape)) if isinstance(t, ir.VectorType) else str(t)
+
+
+def _define(module_op, name, t, rule, passthrough):
+    """`func.func @name(t) -> t` computing `rule`, weak_odr (kept until the loop vectorizer
+    has run, and merged when modules link) and noinline."""
+    with ir.InsertionPoint(module_op.regions[0].blocks[0]), ir.Location.unknown():
+        fn = func.FuncOp(name, ir.FunctionType.get([t], [t]))
+        fn.attributes["llvm.linkage"] = ir.Attribute.parse("#llvm.linkage<weak_odr>")
+        fn.attributes["passthrough"] = ir.ArrayAttr.get(passthrough)
+        fn.attributes["memory_effects"] = ir.Attribute.parse(_NO_MEMORY)
+        block = fn.add_entry_block()
+        with ir.InsertionPoint(block):
+            func.ReturnOp([rule(Float(t), block.arguments[0])])
+    return fn
+
+
+def _outlined(module_op, defined, op_name, t):
+    """The name of the function computing `op_name` on scalar type `t`, defined on first
+    use with its vector variants (`mlax_sin_f32` and `mlax_sin_f32x4`, ...), which the
+    scalar one names in LLVM's vector-function-abi-variant attribute."""
+    name = f"mlax_{op_name.removeprefix('math.')}_{_type_name(t)}"
+    if name not in defined:
+        rule = EXPANSIONS[op_name]
+        strings = [ir.StringAttr.get(a) for a in ("noinline", "nounwind", "willreturn")]
+        variants = []
+        for n in OUTLINE_WIDTHS:
+            vt = ir.VectorType.get([n], t)
+            vname = f"{name}x{n}"
+            _define(module_op, vname, vt, rule, strings)
+            variants.append(f"_ZGV_LLVM_N{n}v_{name}({vname})")
+        mapping = ir.ArrayAttr.get([ir.StringAttr.get("vector-function-abi-variant"),
+                                    ir.StringAttr.get(",".join(variants))])
+        _define(module_op, name, t, rule, strings + [mapping])
+        defined.add(name)
+    return name
+
+
+def expand_math(module_op, outline=0):
+    """Replace every scalar float op of `EXPANSIONS` with its expansion: inline, or as a call
+    to one function per op and type for an (op, type) used at least `outline` times (0:
+    never)."""
     pending = []
 
     def collect(op):
@@ -486,25 +569,56 @@ def expand_math(module_op):
         return ir.WalkResult.ADVANCE
 
     module_op.walk(collect)
+
+    def computed_in(t):
+        return ir.F32Type.get() if isinstance(t, (ir.F16Type, ir.BF16Type)) else t
+    uses = {}
     for op in pending:
+        key = (op.name, computed_in(op.results[0].type))
+        uses[key] = uses.get(key, 0) + 1
+    defined, declined = set(), {}
+    for op in pending:
+        t = op.results[0].type
+        wide = computed_in(t)
+        called = 0 < outline <= uses[op.name, wide]
+        # Rules that decline a type (f64 sin) are asked before anything is built.
+        if called:
+            if (op.name, wide) not in declined:
+                declined[op.name, wide] = _declines(op.name, wide)
+            if declined[op.name, wide]:
+                continue
         with ir.InsertionPoint(op), op.location:
-            t = op.results[0].type
-            if isinstance(t, (ir.F16Type, ir.BF16Type)):
-                f32 = ir.F32Type.get()
-                new = EXPANSIONS[op.name](Float(f32), arith.extf(f32, op.operands[0]))
-                new = arith.truncf(t, new) if new is not None else None
+            x = arith.extf(wide, op.operands[0]) if wide != t else op.operands[0]
+            if called:
+                callee = _outlined(module_op, defined, op.name, wide)
+                new = func.CallOp([wide], ir.FlatSymbolRefAttr.get(callee), [x]).result
             else:
-                new = EXPANSIONS[op.name](Float(t), op.operands[0])
-        if new is None:
-            continue
+                new = EXPANSIONS[op.name](Float(wide), x)
+                if new is None:
+                    continue
+            new = arith.truncf(t, new) if wide != t else new
         op.results[0].replace_all_uses_with(new)
         op.erase()
+
+
+def _declines(op_name, t) -> bool:
+    """Whether the rule of `op_name` leaves type `t` alone (tried in a scratch module)."""
+    with ir.Location.unknown():
+        scratch = ir.Module.create()
+        with ir.InsertionPoint(scratch.body):
+            fn = func.FuncOp("probe", ir.FunctionType.get([t], []))
+            block = fn.add_entry_block()
+        with ir.InsertionPoint(block):
+            return EXPANSIONS[op_name](Float(t), block.arguments[0]) is None
 
 
 @register
 class ExpandMathPass(ModulePass):
     """Expand exp, log, log1p, expm1, tanh, erf, sin, cos into vectorizable polynomials."""
     name = "mlax-expand-math"
+    outline: int = option(0, "an (op, element type) used at least this many times is computed "
+                             "in one function with vector variants for LLVM's loop vectorizer, "
+                             "called where the op was (0: never)")
 
     def run(self, module_op):
-        expand_math(module_op)
+        expand_math(module_op, self.outline)

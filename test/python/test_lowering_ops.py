@@ -745,6 +745,31 @@ def test_expand_math_removes_the_calls():
     assert "fastmath<contract>" in text
 
 
+@pytest.mark.parametrize("name,dtype,domain", [(c[0], c[1], c[2]) for c in EXPAND_CASES[::2]]
+                         + [("exp", np.float16, (-10, 10)), ("sin", np.float32, (-1e5, 1e5))])
+def test_expand_math_outlined_is_bit_identical(name, dtype, domain, rng):
+    # The CPU pipeline's outlined functions (vectorized as calls to their vector variants)
+    # give the same bits as the polynomial expanded inline in the loop.
+    assert "mlax-expand-math{outline=4}" in pipelines.CPU
+    x = _wide(dtype, *domain, rng)
+    inline = _run_expanded(f"mlax.{name}", x)
+    outlined = _run_expanded(f"mlax.{name}", x, pipeline=pipelines.CPU.replace("outline=4", "outline=1"))
+    np.testing.assert_array_equal(inline.view(f"u{x.itemsize}"), outlined.view(f"u{x.itemsize}"))
+
+
+def test_expand_math_outlined_once_and_called_per_vector():
+    from mlax import numpy as jnp
+
+    def f(x):
+        for _ in range(12):
+            x = jnp.sin(x) + 0.5
+        return x
+    text = mlax.jit(f).lower(np.zeros(4096, np.float32)).as_text("llvm-ir")
+    assert text.count("define weak_odr float @mlax_sin_f32(") == 1
+    vector_calls = [ln for ln in text.splitlines() if "call" in ln and "@mlax_sin_f32x" in ln]
+    assert vector_calls, "the loop calls no vector variant"
+
+
 def test_selu_expanded_matches_libm(rng):
     from mlax import numpy as jnp
     x = rng.standard_normal(10000).astype(np.float32)

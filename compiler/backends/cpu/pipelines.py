@@ -20,7 +20,7 @@ CPU_LINALG = ",".join([
     "func.func(linalg-fuse-elementwise-ops)",
     "canonicalize",
     "convert-complex-to-standard",
-    "mlax-expand-math",
+    "mlax-expand-math{outline=4}",
     "canonicalize",
 ])
 
