@@ -94,8 +94,8 @@ from mlax.numpy._io import (frombuffer, fromfile, fromiter, fromstring, get_prin
                             printoptions, save, savez, set_printoptions)
 from mlax.numpy._polynomial import (convolve, correlate, poly, polyadd, polyder, polydiv, polyint,
                                     polymul, polysub, polyval, vander)
-from mlax.numpy._functional import (apply_along_axis, apply_over_axes, frompyfunc, piecewise,
-                                    vectorize)
+from mlax.numpy._functional import apply_along_axis, apply_over_axes, piecewise, vectorize
+from mlax.numpy._ufunc_objects import frompyfunc, ufunc
 from mlax.numpy._scalar_types import (bfloat16, bool_, cdouble, complex64, complex128,  # noqa: F811
                                       complex_, csingle, double, float16, float32, float64,
                                       float_, int8, int16, int32, int64, int_, single, uint,
@@ -108,6 +108,9 @@ from mlax.numpy import linalg
 from mlax.numpy._polynomial_linalg import polyfit, roots
 from mlax.numpy import fft
 from mlax.numpy import _methods  # attaches the operators and methods of Array and Tracer
+from mlax.numpy import _ufunc_objects
+
+_ufunc_objects.attach(globals())   # jnp.add.outer, jnp.multiply.reduce, ... as in JAX
 from mlax import api_names as _api_names
 
 bool = bool_  # noqa: A001  (JAX's scalar type, as jnp.bool)

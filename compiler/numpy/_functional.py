@@ -1,5 +1,5 @@
 """NumPy's functional programming: `vectorize`, `apply_along_axis` and `apply_over_axes` as
-nested vmaps, `piecewise`, `frompyfunc`."""
+nested vmaps, `piecewise`."""
 from __future__ import annotations
 
 import functools
@@ -114,7 +114,3 @@ def vectorize(pyfunc, *, excluded=frozenset(), signature=None):
             f = batching.vmap(f)
         return f(*arrs)
     return wrapped
-
-
-def frompyfunc(func, nin, nout, *, identity=None):
-    raise NotImplementedError("frompyfunc (use vectorize)")

@@ -55,7 +55,7 @@ LEAKED_IMPORTS = frozenset({"Array", "ShapedArray", "Tracer", "annotations", "ba
 # modules before it, never the package itself.
 LAYERS = ["_util", "_dtypes", "_shapes", "_creation", "_io", "_scalar_types", "_ufuncs", "_reductions", "_index_routines",
           "_sorting", "_rearrange", "_products", "_math", "_statistics", "_polynomial",
-          "_functional", "_indexing", "linalg", "_polynomial_linalg", "fft", "_methods"]
+          "_functional", "_ufunc_objects", "_indexing", "linalg", "_polynomial_linalg", "fft", "_methods"]
 
 
 def public_names(module):
