@@ -124,7 +124,7 @@ def fft(x, fft_type, fft_lengths):
 def round(x, rounding_method=0):
     """Round to the nearest integer: ties away from zero (rounding_method 0, mlax.round) or
     to even (1, RoundingMethod.TO_NEAREST_EVEN: the tie rounded away, then moved back by
-    one where that made it odd)."""
+    one where that made it odd, keeping x's sign: -0.5 rounds to -0.0, as in JAX)."""
     r = bind("mlax.round", x)
     if int(rounding_method) == 0:
         return r
@@ -134,7 +134,8 @@ def round(x, rounding_method=0):
     const = lambda v: broadcast_in_dim(np.asarray(v, a.dtype), a.shape, ())
     is_half = eq(abs(sub(x, floor(x))), const(0.5))
     odd = ne(rem(r, const(2.0)), const(0.0))
-    return select(bitwise_and(is_half, odd), sub(r, sign(x)), r)
+    s = sign(x)
+    return select(bitwise_and(is_half, odd), mul(s, abs(sub(r, s))), r)
 
 
 def integer_pow(x, y):

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import builtins
 import math as _math
+import operator as _operator
 
 import numpy as _np
 
 from mlax import core, lax
 from mlax.runtime import Array
-from mlax.runtime.dtypes import is_half_float
+from mlax.runtime.dtypes import finfo, is_half_float, is_inexact
 from mlax.tracing import Tracer, user_site
 
 from mlax.numpy._util import (_arr, _aval, _axis, _check_arraylike, _concrete, _dt, _host_array,
@@ -156,39 +157,79 @@ def arange(start, stop=None, step=None, dtype=None, *, device=None):
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None):
-    complex_ends = _np.iscomplexobj(start) or _np.iscomplexobj(stop)
-    dtype = core.canonicalize_dtype(dtype or (core.default_complex() if complex_ends
-                                              else core.default_float()))
-    num = int(num)
-    div = (num - 1) if endpoint else num
+    """JAX's linspace, with JAX's arithmetic so the values are JAX's bits: in the computation
+    dtype, `start * (1 - t) + stop * t` with `t = iota / div`, the endpoint exactly `stop`;
+    an integer dtype is floored and then converted as `convert_element_type` does (NaN to
+    0, out of range saturating). Concrete scalar ends are computed with NumPy in the same
+    dtype, anything else with lax ops."""
+    num = _operator.index(_concrete(num, "The num argument of linspace"))
+    if num < 0:
+        raise ValueError(f"Number of samples, {num}, must be non-negative.")
     _check_arraylike(start)
     _check_arraylike(stop)
-    # An integer dtype is computed in floats and floored, as JAX does.
-    is_int = dtype.kind in "iu"
+    if dtype is None:
+        dtype = _to_inexact(core.result_type(_aval(start), _aval(stop))[0])
+    dtype = core.canonicalize_dtype(dtype)
+    cdt = _to_inexact(dtype)
+    div = (num - 1) if endpoint else num
     if _is_array(start) or _is_array(stop) or _np.ndim(start) or _np.ndim(stop):
-        cdt = core.default_float() if is_int else dtype
-        start = asarray(start, cdt)
-        stop = asarray(stop, cdt)
-        start, stop = _broadcast(start, stop)
-        step = (stop - start) / builtins.max(div, 1)
-        i = lax.broadcasted_iota(cdt if cdt.kind != "c" else core.default_float(),
-                                 (num,) + start.shape, 0)
-        out = start[None] + lax.convert_element_type(i, cdt) * step[None]
-        if endpoint and num > 1:
-            out = out.at[-1].set(stop)
-        out = moveaxis(out, 0, axis)
-        if is_int:
-            out = lax.convert_element_type(lax.floor(out), dtype)
-        return (out, step) if retstep else out
-    # Computed as JAX does: start + i * step in float, last point exactly `stop`.
-    i = _np.arange(num, dtype=_np.float64)
-    step = (stop - start) / div if div > 0 else 0.0
-    vals = start + i * step
-    vals = (_np.floor(vals) if is_int else vals).astype(dtype)
-    if endpoint and num > 1:
-        vals[-1] = stop
-    out = Array(_np.ascontiguousarray(vals))
-    return (out, Array(_np.asarray(step, dtype))) if retstep else out
+        return _linspace_traced(start, stop, num, endpoint, retstep, dtype, cdt, div, axis)
+    start, stop = _np.asarray(start).astype(cdt), _np.asarray(stop).astype(cdt)
+    if num > 1:
+        delta = (stop - start) / _np.asarray(div, cdt)
+        real = _np.dtype(finfo(cdt).dtype)
+        t = (_np.arange(div, dtype=real) / _np.asarray(div, real)).astype(cdt)
+        vals = start * (_np.asarray(1, cdt) - t) + stop * t
+        if endpoint:
+            vals = _np.concatenate([vals, stop[None]])
+    else:
+        delta = _np.asarray(_np.nan if endpoint or num == 0 else stop - start, cdt)
+        vals = _np.full((num,), start, cdt)
+    if dtype.kind in "iu":
+        vals = _np.floor(vals)
+    out = Array(_np.ascontiguousarray(_host_convert(vals, dtype)))
+    return (out, Array(_np.asarray(delta, cdt))) if retstep else out
+
+
+def _linspace_traced(start, stop, num, endpoint, retstep, dtype, cdt, div, axis):
+    start, stop = _broadcast(asarray(start, cdt), asarray(stop, cdt))
+    axis = start.ndim + axis + 1 if axis < 0 else axis
+    bounds = list(start.shape)
+    bounds.insert(axis, 1)
+    if num > 1:
+        delta = (stop - start) / asarray(div, cdt)
+        real = _np.dtype(finfo(cdt).dtype)
+        iota_shape = [1] * len(bounds)
+        iota_shape[axis] = div
+        t = lax.convert_element_type(reshape(lax.iota(real, div), iota_shape) / asarray(div, real), cdt)
+        out = reshape(start, bounds) * (1 - t) + reshape(stop, bounds) * t
+        if endpoint:
+            out = concatenate([out, expand_dims(stop, axis)], axis)
+    else:
+        delta = asarray(_np.nan, cdt) if endpoint or num == 0 else stop - start
+        out = broadcast_to(reshape(start, bounds), tuple(bounds[:axis]) + (num,) + tuple(bounds[axis + 1:]))
+    if dtype.kind in "iu":
+        out = lax.floor(out)
+    out = lax.convert_element_type(out, dtype)
+    return (out, delta) if retstep else out
+
+
+def _to_inexact(dtype):
+    """The dtype itself if inexact, else the default float (JAX's `to_inexact_dtype`)."""
+    dtype = _np.dtype(dtype)
+    return dtype if is_inexact(dtype) else core.default_float()
+
+
+def _host_convert(vals, dtype):
+    """NumPy values converted to `dtype` as `convert_element_type` does: from a float to an
+    integer, NaN becomes 0 and out-of-range values saturate (NumPy's astype wraps them)."""
+    if dtype.kind not in "iu" or vals.dtype.kind in "iub":
+        return vals.astype(dtype)
+    if vals.dtype.kind == "c":
+        vals = vals.real
+    info = _np.iinfo(dtype)
+    clipped = _np.clip(_np.nan_to_num(vals.astype(_np.float64), nan=0.0), info.min, info.max)
+    return _np.where(clipped >= info.max, info.max, clipped).astype(dtype)
 
 
 # -- matrices ----------------------------------------------------------------------------

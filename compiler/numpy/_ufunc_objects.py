@@ -9,7 +9,8 @@ form is given (`jnp.sum` for `add.reduce`, `x.at[i].add` for `add.at`, ...).
 
 jnp's binary functions stay plain functions (jit, vmap and the rule tables see functions);
 `attach` gives each one the methods of a `ufunc` built around it, so `jnp.add.outer(x, y)`
-works as in JAX, while `isinstance(jnp.add, jnp.ufunc)` is false.
+works as in JAX, and `isinstance(jnp.add, jnp.ufunc)` is true (the class's instance check
+accepts the functions `attach` marked).
 """
 from __future__ import annotations
 
@@ -37,7 +38,14 @@ def _axis(axis, ndim):
     return axis % ndim
 
 
-class ufunc:
+class _UfuncType(type):
+    """`isinstance(f, ufunc)` for a ufunc and for a jnp function `attach` gave ufunc methods."""
+
+    def __instancecheck__(cls, obj):
+        return type.__instancecheck__(cls, obj) or type.__instancecheck__(cls, getattr(obj, "_mlax_ufunc", None))
+
+
+class ufunc(metaclass=_UfuncType):
     """A universal function: `f(*arrays)` elementwise, with `outer`, `reduce`, `accumulate`,
     `at` and `reduceat` derived from it (JAX's `jax.numpy.ufunc`)."""
 
@@ -292,3 +300,4 @@ def attach(namespace: dict) -> None:
         for attr in ("outer", "reduce", "accumulate", "at", "reduceat"):
             setattr(fn, attr, getattr(u, attr))
         fn.nin, fn.nout, fn.nargs, fn.identity = nin, 1, nin, identity
+        fn._mlax_ufunc = u

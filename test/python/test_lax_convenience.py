@@ -198,6 +198,13 @@ def test_round_to_nearest_even_and_select_n_match_jax():
     for method in (lax.RoundingMethod.AWAY_FROM_ZERO, lax.RoundingMethod.TO_NEAREST_EVEN):
         same(mlax.jit(lambda v: lax.round(v, method))(x), jlax.round(x, method))
     same(lax.round(x.astype(jnp.bfloat16), 1).astype(np.float32), jlax.round(x.astype(jnp.bfloat16), 1).astype(np.float32))
+    # A tie rounded to zero keeps x's sign, as JAX's: -0.5 -> -0.0.
+    ties = np.float32([-0.5, 0.5, -1.5, -0.0, 0.0, -0.3])
+    for method in (0, 1):
+        want = np.asarray(jlax.round(ties, method))
+        for got in (lax.round(ties, method), mlax.jit(lambda v: lax.round(v, method))(ties)):
+            np.testing.assert_array_equal(np.signbit(np.asarray(got)), np.signbit(want))
+            same(got, want)
     a, b, c = np.zeros(3, np.float32), np.ones(3, np.float32), np.full(3, 2.0, np.float32)
     for which, cases in [(np.array([True, False, True]), (a, b)), (np.array([0, 2, 1], np.int32), (a, b, c)),
                          (np.int32(1), (a, b, c)), (np.array([1, 0, 0], np.int32), (a,  b))]:

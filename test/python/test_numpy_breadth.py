@@ -293,6 +293,13 @@ CASES = {
     "linspace_int_floors": (lambda m: (m.linspace(-3, 1, 3, endpoint=False, dtype=np.int32),
                                        m.linspace(np.array([0, -3], np.int32), np.array([5, 1], np.int32), 3,
                                                   endpoint=False, dtype=np.int32, axis=1)), True),
+    "linspace_unsigned_saturates": (lambda m: (m.linspace(-5, 5, 6, dtype=np.uint8),
+                                               m.linspace(np.float32(-5.5), np.float32(300), 4, dtype=np.uint8),
+                                               m.linspace(m.array([-5.0, 2.0]), 600.0, 3, dtype=np.uint8)), True),
+    "linspace_retstep_and_few_points": (lambda m: (m.linspace(2, 9, 4, retstep=True), m.linspace(2, 9, 1, retstep=True),
+                                                   m.linspace(2, 9, 1, endpoint=False, retstep=True),
+                                                   m.linspace(2, 9, 0), m.linspace(np.float32(3), -2, 9, endpoint=False),
+                                                   m.linspace(X[0], X[1], 3, axis=-1)), True),
     "partition_kth": (lambda m: m.sort(m.partition(V, 2))[:3], False),
     # comparisons
     "isclose_inf_nan": (lambda m: m.isclose(np.array([1.0, np.inf, np.nan, 1e-9, 1, -np.inf], np.float32),

@@ -105,3 +105,9 @@ def test_jax_has_no_ufunc_methods_on_other_functions():
     """jnp.greater and jnp.hypot are plain functions in JAX: no .outer there either."""
     assert not hasattr(jnp.greater, "outer") and not hasattr(mnp.greater, "outer")
     assert isinstance(mnp.frompyfunc(lambda a: a, 1, 1), mnp.ufunc)
+
+
+def test_the_same_functions_are_ufunc_instances_as_in_jax():
+    names = lambda ns: sorted(n for n in dir(ns) if isinstance(getattr(ns, n), ns.ufunc))
+    assert names(mnp) == names(jnp)
+    assert not isinstance(mnp.sin, mnp.ufunc) and not isinstance(1.0, mnp.ufunc)
