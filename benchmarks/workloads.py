@@ -20,6 +20,8 @@ Every workload is a `Workload` row with:
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -343,6 +345,159 @@ def _cnn_numpy(d):
     return train_step, (d["params"], d["x"], d["onehot"])
 
 
+# -- transformer block train step ---------------------------------------------------------------
+
+_TF_BATCH, _TF_SEQ, _TF_WIDTH, _TF_HEADS, _TF_HIDDEN, _TF_CLASSES = 4, 128, 256, 4, 1024, 32
+_TF_LR = 0.01
+
+
+def _transformer_data(rng):
+    w, f = _TF_WIDTH, _TF_HIDDEN
+    ones, zeros = np.ones(w, np.float32), np.zeros(w, np.float32)
+    params = {"ln1": (ones, zeros),
+              "attn": tuple(_normal(rng, (w, w), w ** -0.5) for _ in range(4)),
+              "ln2": (ones.copy(), zeros.copy()),
+              "mlp": (_normal(rng, (w, f), w ** -0.5), np.zeros(f, np.float32),
+                      _normal(rng, (f, w), f ** -0.5), zeros.copy()),
+              "out": _normal(rng, (w, _TF_CLASSES), w ** -0.5)}
+    x = _normal(rng, (_TF_BATCH, _TF_SEQ, w))
+    labels = rng.integers(0, _TF_CLASSES, (_TF_BATCH, _TF_SEQ))
+    return {"params": params, "x": x, "onehot": np.eye(_TF_CLASSES, dtype=np.float32)[labels]}
+
+
+def _transformer_step(jax, jnp, d):
+    def layer_norm(x, g, b):
+        mu = jnp.mean(x, axis=-1, keepdims=True)
+        var = jnp.mean((x - mu) ** 2, axis=-1, keepdims=True)
+        return (x - mu) * jax.lax.rsqrt(var + 1e-5) * g + b
+
+    def attention(a, Wq, Wk, Wv, Wo):
+        B, T, W = a.shape
+        D = W // _TF_HEADS
+        split = lambda t: t.reshape(B, T, _TF_HEADS, D)
+        q, k, v = split(a @ Wq), split(a @ Wk), split(a @ Wv)
+        s = jnp.einsum("bthd,bshd->bhts", q, k) / np.float32(np.sqrt(D))
+        p = jax.nn.softmax(s, axis=-1)
+        return jnp.einsum("bhts,bshd->bthd", p, v).reshape(B, T, W) @ Wo
+
+    def loss(params, x, onehot):
+        h = x + attention(layer_norm(x, *params["ln1"]), *params["attn"])
+        W1, b1, W2, b2 = params["mlp"]
+        h = h + jax.nn.gelu(layer_norm(h, *params["ln2"]) @ W1 + b1) @ W2 + b2
+        logits = h @ params["out"]
+        return -jnp.mean(jnp.sum(onehot * jax.nn.log_softmax(logits), axis=-1))
+
+    @jax.jit
+    def train_step(params, x, onehot):
+        grads = jax.grad(loss)(params, x, onehot)
+        return jax.tree_util.tree_map(lambda p, g: p - _TF_LR * g, params, grads)
+
+    return train_step, (d["params"], d["x"], d["onehot"])
+
+
+def _transformer_numpy(d):
+    """The same step with hand-derived gradients (tanh GELU, as jax.nn.gelu's default)."""
+    def ln_forward(x, g, b):
+        xc = x - x.mean(-1, keepdims=True)
+        r = 1.0 / np.sqrt((xc ** 2).mean(-1, keepdims=True) + 1e-5)
+        return xc * r * g + b, (xc * r, r, g)
+
+    def ln_backward(dy, cache):
+        xh, r, g = cache
+        dxh = dy * g
+        dx = r * (dxh - dxh.mean(-1, keepdims=True) - xh * (dxh * xh).mean(-1, keepdims=True))
+        return dx, (dy * xh).sum((0, 1)), dy.sum((0, 1))
+
+    def train_step(p, x, onehot):
+        B, T, W = x.shape
+        H, D = _TF_HEADS, _TF_WIDTH // _TF_HEADS
+        heads = lambda t: t.reshape(B, T, H, D).transpose(0, 2, 1, 3)          # B, H, T, D
+        unheads = lambda t: t.transpose(0, 2, 1, 3).reshape(B, T, W)
+        flat = lambda t: t.reshape(-1, t.shape[-1])
+        Wq, Wk, Wv, Wo = p["attn"]
+        W1, b1, W2, b2 = p["mlp"]
+        a, ln1 = ln_forward(x, *p["ln1"])
+        q, k, v = heads(a @ Wq), heads(a @ Wk), heads(a @ Wv)
+        s = q @ k.transpose(0, 1, 3, 2) / math.sqrt(D)
+        e = np.exp(s - s.max(-1, keepdims=True))
+        pr = e / e.sum(-1, keepdims=True)
+        o = unheads(pr @ v)
+        h1 = x + o @ Wo
+        c, ln2 = ln_forward(h1, *p["ln2"])
+        z = c @ W1 + b1
+        kk = math.sqrt(2 / math.pi)
+        th = np.tanh(kk * (z + 0.044715 * z ** 3))
+        gz = 0.5 * z * (1 + th)
+        h2 = h1 + gz @ W2 + b2
+        logits = h2 @ p["out"]
+        el = np.exp(logits - logits.max(-1, keepdims=True))
+        dlogits = (el / el.sum(-1, keepdims=True) - onehot) / (B * T)
+        g_out = flat(h2).T @ flat(dlogits)
+        dh2 = dlogits @ p["out"].T
+        dz = (dh2 @ W2.T) * (0.5 * (1 + th) + 0.5 * z * (1 - th ** 2) * kk * (1 + 3 * 0.044715 * z ** 2))
+        g_mlp = (flat(c).T @ flat(dz), dz.sum((0, 1)), flat(gz).T @ flat(dh2), dh2.sum((0, 1)))
+        dh1_ln, *g_ln2 = ln_backward(dz @ W1.T, ln2)
+        dh1 = dh2 + dh1_ln
+        dO = heads(dh1 @ Wo.T)
+        dpr = dO @ v.transpose(0, 1, 3, 2)
+        ds = pr * (dpr - (dpr * pr).sum(-1, keepdims=True)) / math.sqrt(D)
+        dq, dk, dv = unheads(ds @ k), unheads(ds.transpose(0, 1, 3, 2) @ q), unheads(pr.transpose(0, 1, 3, 2) @ dO)
+        g_attn = tuple(flat(a).T @ flat(t) for t in (dq, dk, dv)) + (flat(o).T @ flat(dh1),)
+        _, *g_ln1 = ln_backward(dq @ Wq.T + dk @ Wk.T + dv @ Wv.T, ln1)
+        step = lambda ps, gs: tuple(w - _TF_LR * g for w, g in zip(ps, gs))
+        return {"ln1": step(p["ln1"], g_ln1), "attn": step(p["attn"], g_attn),
+                "ln2": step(p["ln2"], g_ln2), "mlp": step(p["mlp"], g_mlp),
+                "out": p["out"] - _TF_LR * g_out}
+    return train_step, (d["params"], d["x"], d["onehot"])
+
+
+# -- RNN over 100 steps with lax.scan ---------------------------------------------------------
+
+_RNN_STEPS, _RNN_BATCH, _RNN_IN, _RNN_HIDDEN = 100, 32, 64, 128
+
+
+def _rnn_data(rng):
+    h = _RNN_HIDDEN
+    params = (_normal(rng, (h, h), h ** -0.5), _normal(rng, (_RNN_IN, h), _RNN_IN ** -0.5),
+              np.zeros(h, np.float32), _normal(rng, (h, 1), h ** -0.5))
+    xs = _normal(rng, (_RNN_STEPS, _RNN_BATCH, _RNN_IN))
+    return {"params": params, "xs": xs, "y": _normal(rng, (_RNN_BATCH, 1))}
+
+
+def _rnn_grad(jax, jnp, d):
+    def loss(params, xs, y):
+        Wh, Wx, b, Wo = params
+
+        def cell(h, x):
+            h = jnp.tanh(h @ Wh + x @ Wx + b)
+            return h, None
+
+        h, _ = jax.lax.scan(cell, jnp.zeros((xs.shape[1], Wh.shape[0]), xs.dtype), xs)
+        return jnp.mean((h @ Wo - y) ** 2)
+
+    return jax.jit(jax.value_and_grad(loss)), (d["params"], d["xs"], d["y"])
+
+
+def _rnn_numpy(d):
+    def value_and_grad(params, xs, y):
+        Wh, Wx, b, Wo = params
+        hs = [np.zeros((xs.shape[1], Wh.shape[0]), xs.dtype)]
+        for x in xs:
+            hs.append(np.tanh(hs[-1] @ Wh + x @ Wx + b))
+        r = hs[-1] @ Wo - y
+        dr = 2 * r / r.size
+        gWo, dh = hs[-1].T @ dr, dr @ Wo.T
+        gWh, gWx, gb = np.zeros_like(Wh), np.zeros_like(Wx), np.zeros_like(b)
+        for t in range(len(xs) - 1, -1, -1):
+            dz = dh * (1 - hs[t + 1] ** 2)
+            gWh += hs[t].T @ dz
+            gWx += xs[t].T @ dz
+            gb += dz.sum(0)
+            dh = dz @ Wh.T
+        return np.mean(r ** 2), (gWh, gWx, gb, gWo)
+    return value_and_grad, (d["params"], d["xs"], d["y"])
+
+
 # -- compile time of a long elementwise chain ----------------------------------------------------
 
 def _chain_data(rng):
@@ -397,6 +552,11 @@ WORKLOADS = [
              _cnn_data, _cnn_step, _cnn_numpy, delta_of="params", rtol=1e-3, atol=1e-4),
     Workload("matmul_1024", "1024x1024 @ 1024x1024 f32", _matmul_data, _matmul, _matmul_numpy,
              rtol=1e-4, atol=1e-5),
+    Workload("transformer_step", "transformer block SGD step: seq 128, width 256, 4 heads, "
+             "layer norm, GELU MLP 1024, softmax cross-entropy, batch 4", _transformer_data,
+             _transformer_step, _transformer_numpy, delta_of="params", rtol=2e-3, atol=1e-4),
+    Workload("rnn_scan", "tanh RNN over 100 steps (lax.scan), hidden 128, batch 32: "
+             "value_and_grad", _rnn_data, _rnn_grad, _rnn_numpy, rtol=1e-3, atol=1e-5),
     Workload("pairwise_l1", "vmap(vmap(l1dist,(0,None)),(None,0)), 100 x 20", _l1_data,
              _pairwise_l1, _l1_numpy),
     Workload("linreg_first_call", "first call of a fresh jit(update_params_pytree)",

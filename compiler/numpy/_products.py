@@ -50,6 +50,11 @@ def _check_contract(av, bv, i, j):
 
 
 def matmul(a, b, precision=None, preferred_element_type=None):
+    """JAX's matmul: one dot_general whose batch dimensions are only those both operands
+    have (of equal size); a batch dimension one operand lacks or has as 1 stays a free
+    dimension of the other, so `(B, T, K) @ (K, N)` contracts against the one (K, N)
+    matrix instead of a broadcast copy per batch element, then a transpose puts the
+    dimensions in NumPy's order."""
     lax.canonicalize_precision(precision)   # validated; no effect on CPU code
     if preferred_element_type is not None:
         return _preferred(matmul, a, b, preferred_element_type)
@@ -57,22 +62,44 @@ def matmul(a, b, precision=None, preferred_element_type=None):
     av, bv = _aval(a), _aval(b)
     if av.ndim == 0 or bv.ndim == 0:
         raise ValueError("matmul: operands must not be scalars")
-    if av.ndim == 1 or bv.ndim == 1:
-        if av.ndim == 1 and bv.ndim == 1:
-            _check_contract(av, bv, 0, 0)
-            return lax.dot_general(a, b, (([0], [0]), ([], [])))
-        if av.ndim == 1:
-            _check_contract(av, bv, 0, bv.ndim - 2)
-            out = matmul(expand_dims(a, 0), b)
-            return squeeze(out, -2)
-        _check_contract(av, bv, av.ndim - 1, 0)
-        return squeeze(matmul(a, expand_dims(b, -1)), -1)
-    batch = broadcast_shapes(av.shape[:-2], bv.shape[:-2])
-    a = broadcast_to(a, batch + av.shape[-2:])
-    b = broadcast_to(b, batch + bv.shape[-2:])
-    _check_contract(av, bv, av.ndim - 1, bv.ndim - 2)
-    nb = len(batch)
-    return lax.dot_general(a, b, (([nb + 1], [nb]), (list(range(nb)), list(range(nb)))))
+    a_is_mat, b_is_mat = av.ndim > 1, bv.ndim > 1
+    _check_contract(av, bv, av.ndim - 1, bv.ndim - 1 - b_is_mat)
+    a_batch_dims = av.shape[:-2] if a_is_mat else ()
+    b_batch_dims = bv.shape[:-2] if b_is_mat else ()
+    nb = builtins.max(len(a_batch_dims), len(b_batch_dims))
+    a_batch_dims = (None,) * (nb - len(a_batch_dims)) + a_batch_dims
+    b_batch_dims = (None,) * (nb - len(b_batch_dims)) + b_batch_dims
+    a_squeeze, b_squeeze, a_batch, b_batch = [], [], [], []
+    # Where each kind of dimension goes in the result, in dot_general's order.
+    idx_batch, idx_a_other, idx_b_other = [], [], []
+    for i, (ba, bb) in enumerate(zip(a_batch_dims, b_batch_dims)):
+        if ba is None:
+            idx_b_other.append(i)
+        elif bb is None:
+            idx_a_other.append(i)
+        elif ba == 1:
+            idx_b_other.append(i)
+            a_squeeze.append(len(idx_batch) + len(idx_a_other) + len(a_squeeze))
+        elif bb == 1:
+            idx_a_other.append(i)
+            b_squeeze.append(len(idx_batch) + len(idx_b_other) + len(b_squeeze))
+        elif ba == bb:
+            a_batch.append(len(idx_batch) + len(idx_a_other))
+            b_batch.append(len(idx_batch) + len(idx_b_other))
+            idx_batch.append(i)
+        else:
+            raise ValueError(f"Incompatible shapes for matmul arguments: {av.shape} and {bv.shape} "
+                             f"(at {user_site()})")
+    if a_is_mat:
+        idx_a_other.append(nb)
+    if b_is_mat:
+        idx_b_other.append(nb + a_is_mat)
+    perm = tuple(int(i) for i in _np.argsort(_np.array(idx_batch + idx_a_other + idx_b_other, dtype=int)))
+    a = lax.squeeze(a, tuple(a_squeeze)) if a_squeeze else a
+    b = lax.squeeze(b, tuple(b_squeeze)) if b_squeeze else b
+    na, nb_ = _aval(a).ndim, _aval(b).ndim
+    out = lax.dot_general(a, b, (([na - 1], [nb_ - 1 - b_is_mat]), (a_batch, b_batch)))
+    return out if perm == tuple(range(len(perm))) else lax.transpose(out, perm)
 
 
 def matvec(x1, x2):

@@ -255,14 +255,15 @@ func.func @batched(%a: tensor<4x64x4xf32>, %b: tensor<4x4x32xf32>) -> tensor<4x6
 // -----
 
 // Tests that the register tile of a batched contraction over two contracting dims keeps
-// both reduction dims in both operands of its vector.contract.
+// both reduction dims in both operands of its vector.contract (B reads them in the other
+// order, so they cannot merge into one).
 // CHECK-LABEL: func.func @two_contracting_dims
 // CHECK: vector.contract {{.*}} iterator_types = ["parallel", "parallel", "reduction", "reduction"]{{.*}} : vector<1x1x1xf32>, vector<1x1x1x2xf32> into vector<1x2xf32>
 func.func @two_contracting_dims(%a: tensor<16x16x16xf32>, %b: tensor<16x16x16x2xf32>) -> tensor<16x2xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<16x2xf32>
   %init = linalg.fill ins(%zero : f32) outs(%e : tensor<16x2xf32>) -> tensor<16x2xf32>
-  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d2, d3, d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d3, d2, d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
       ins(%a, %b : tensor<16x16x16xf32>, tensor<16x16x16x2xf32>) outs(%init : tensor<16x2xf32>) {
   ^bb0(%x: f32, %y: f32, %acc: f32):
     %m = arith.mulf %x, %y : f32
@@ -295,4 +296,52 @@ func.func @one_column(%a: tensor<300x64xf32>, %b: tensor<64x1xf32>) -> tensor<30
     linalg.yield %s : f32
   } -> tensor<300x1xf32>
   return %r : tensor<300x1xf32>
+}
+
+// -----
+
+// Tests that adjacent loops of one role that every operand indexes together, in order,
+// merge: a dense layer on a batch of sequences (m = 4 x 64) is the packed 2-d matmul,
+// its result expanded back.
+// CHECK-LABEL: func.func @merged_rows
+// CHECK: tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2]] : tensor<4x64x128xf32> into tensor<256x128xf32>
+// CHECK: linalg.transpose
+// CHECK: vector.contract
+// CHECK: tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2]] output_shape [4, 64, 128] : tensor<256x128xf32> into tensor<4x64x128xf32>
+func.func @merged_rows(%a: tensor<4x64x128xf32>, %b: tensor<128x128xf32>) -> tensor<4x64x128xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<4x64x128xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<4x64x128xf32>) -> tensor<4x64x128xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d3)>, affine_map<(d0, d1, d2, d3) -> (d3, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<4x64x128xf32>, tensor<128x128xf32>) outs(%init : tensor<4x64x128xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<4x64x128xf32>
+  return %r : tensor<4x64x128xf32>
+}
+
+// -----
+
+// Tests that a weight gradient, contracting two adjacent dims both operands hold in the
+// same order, contracts one merged k dim of 4 x 64: a packed 2-d matmul.
+// CHECK-LABEL: func.func @merged_contraction
+// CHECK-DAG: tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2]] : tensor<4x64x128xf32> into tensor<256x128xf32>
+// CHECK-DAG: tensor.collapse_shape %{{.*}} {{\[}}[0, 1], [2]] : tensor<4x64x96xf32> into tensor<256x96xf32>
+// CHECK: linalg.transpose {{.*}} permutation = [1, 0, 2]
+// CHECK: vector.contract
+// CHECK: return
+func.func @merged_contraction(%a: tensor<4x64x128xf32>, %b: tensor<4x64x96xf32>) -> tensor<128x96xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<128x96xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<128x96xf32>) -> tensor<128x96xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d2, d3, d0)>, affine_map<(d0, d1, d2, d3) -> (d2, d3, d1)>, affine_map<(d0, d1, d2, d3) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction", "reduction"]}
+      ins(%a, %b : tensor<4x64x128xf32>, tensor<4x64x96xf32>) outs(%init : tensor<128x96xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<128x96xf32>
+  return %r : tensor<128x96xf32>
 }

@@ -3,6 +3,8 @@ script runs: fastmath flags on reductions, B copied into packed panels or transp
 elementwise producers that fusion pushed into a contraction split back out."""
 from __future__ import annotations
 
+import math
+
 from mlir import ir
 from mlir.dialects import linalg, tensor
 
@@ -92,6 +94,70 @@ def pack_b(g: Generic, c: Contraction, nr, tag, pack_tag):
     op.results[0].replace_all_uses_with(res)
     op.erase()
     return new
+
+
+def collapse_loops(g: Generic, c: Contraction):
+    """Merge each run of adjacent loops of one role (batch, m, n or k) that every operand
+    indexes together, in order, into one loop; returns the new generic's op, or None when
+    no two loops merge. `C[b, t, n] += A[b, t, k] * B[k, n]` (a dense layer on a batch of
+    sequences) becomes the 2-d matmul over m = b*t that `pack_b` and the register tiles
+    take, and its weight gradient, contracting (b, t), one k loop of b*t. The operands are
+    reshaped (views), and the result expanded back."""
+    op = g.op
+    role = {}
+    for name in ("batch", "m", "n", "k"):
+        for d in getattr(c, name):
+            role[d] = name
+    groups = []
+    for d in range(len(g.sizes)):
+        prev = d - 1
+        together = groups and role.get(prev) == role.get(d) and all(
+            (prev in m) == (d in m) and (d not in m or m.index(d) == m.index(prev) + 1) for m in g.maps)
+        if together:
+            groups[-1].append(d)
+        else:
+            groups.append([d])
+    if len(groups) == len(g.sizes):
+        return None
+    loop_group = {d: i for i, grp in enumerate(groups) for d in grp}
+
+    def regroup(value, dims):
+        """`value` (indexed by loop `dims`) with the dims of one loop group merged, and its
+        new map (loop group numbers)."""
+        shape = ir.RankedTensorType(value.type).shape
+        parts, new_dims = [], []
+        for i, d in enumerate(dims):
+            if parts and loop_group[d] == loop_group[dims[i - 1]]:
+                parts[-1].append(i)
+            else:
+                parts.append([i])
+                new_dims.append(loop_group[d])
+        if len(parts) == len(dims):
+            return value, new_dims, parts
+        t = ir.RankedTensorType.get([math.prod(shape[i] for i in part) for part in parts],
+                                    ir.RankedTensorType(value.type).element_type)
+        return tensor.CollapseShapeOp(t, value, _reassoc(parts)).result, new_dims, parts
+
+    with ir.InsertionPoint(op), op.location:
+        ins = [regroup(op.operands[i], g.maps[i]) for i in range(g.n_inputs)]
+        out_val, out_dims, out_parts = regroup(op.operands[g.n_inputs], g.maps[g.n_inputs])
+        n = len(groups)
+        maps = [_map(n, d) for _, d, _ in ins] + [_map(n, out_dims)]
+        its = ir.ArrayAttr.get([ir.Attribute.parse("#linalg.iterator_type<{}>".format(
+            "reduction" if g.reduction[grp[0]] else "parallel")) for grp in groups])
+        new = linalg.GenericOp([out_val.type], [v for v, _, _ in ins], [out_val], ir.ArrayAttr.get(maps), its)
+        old_block = op.regions[0].blocks[0]
+        block = new.regions[0].blocks.append(*[a.type for a in old_block.arguments])
+        mapping = {o: n_ for o, n_ in zip(old_block.arguments, block.arguments)}
+        with ir.InsertionPoint(block):
+            _clone_ops(list(old_block.operations), mapping)
+        res = new.result
+        if len(out_parts) != len(g.maps[g.n_inputs]):
+            res = tensor.ExpandShapeOp(op.results[0].type, res, _reassoc(out_parts), [],
+                                       ir.DenseI64ArrayAttr.get(ir.RankedTensorType(op.results[0].type).shape)).result
+    op.results[0].replace_all_uses_with(res)
+    op.erase()
+    return new.operation
 
 
 def transpose_b(g: Generic, c: Contraction):

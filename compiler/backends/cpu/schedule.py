@@ -44,7 +44,8 @@ from mlir import ir
 
 from mlax.backends.cpu.generics import (defined_functions, generics_in, is_2d_matmul,
                                         is_float_type, read_contraction, read_generic, work)
-from mlax.backends.cpu.rewrites import mark_reassociative, pack_b, split_prologue, transpose_b
+from mlax.backends.cpu.rewrites import (collapse_loops, mark_reassociative, pack_b, split_prologue,
+                                        transpose_b)
 from mlax.backends.cpu.script import (MR, TAG, Script, packed_tiles, run_script,
                                       schedule_contraction, schedule_packed, schedule_parallel,
                                       set_tag, strip_tags)
@@ -93,6 +94,12 @@ def plan_function(fn, threads, script: Script, next_tag):
                 op = split
                 g = read_generic(op)
         c = read_contraction(g)
+        if c is not None:
+            merged = collapse_loops(g, c)
+            if merged is not None:
+                op = merged
+                g = read_generic(op)
+                c = read_contraction(g)
         # Only a reduction along the innermost loop needs reordering to vectorize; an
         # outer one (column sums) vectorizes along its inner parallel loop and keeps the
         # sequential order that op-by-op (eager) evaluation also has.
