@@ -160,6 +160,15 @@ def compile_options(ids, propagate=()):
     return options
 
 
+def compile_artifact(data: bytes, ids=(0,), propagate=()):
+    """XLA's loaded executable of the StableHLO portable artifact `data` (its @main) on the
+    devices `ids`; TpuRuntimeError when XLA rejects it."""
+    try:
+        return client().compile_and_load(data, device_list(ids), compile_options(ids, propagate))
+    except Exception as e:     # jaxlib's JaxRuntimeError
+        raise TpuRuntimeError(f"XLA could not compile the module: {e}") from None
+
+
 @functools.lru_cache(maxsize=1024)
 def _aval(shape, dtype):
     return _pjrt()[0].core.ShapedArray(shape, dtype)

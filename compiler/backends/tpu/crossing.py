@@ -27,7 +27,7 @@ import functools
 from jaxlib.mlir import ir as jir
 from jaxlib.mlir import passmanager as jpm
 from jaxlib.mlir._mlir_libs import _jax_mlir_ext
-from jaxlib.mlir.dialects import chlo, stablehlo
+from jaxlib.mlir.dialects import chlo, func, stablehlo
 
 from mlax.backends import BackendError
 from mlax.runtime import tpu
@@ -151,7 +151,89 @@ def compile_entry(data: bytes, device_ids=(0,), propagate=()):
     devices `device_ids` (mlax.runtime.tpu): one partition per device, split by XLA's SPMD
     partitioner when there are several."""
     try:
-        return tpu.client().compile_and_load(data, tpu.device_list(device_ids),
-                                             tpu.compile_options(device_ids, propagate))
-    except Exception as e:     # jaxlib's JaxRuntimeError
-        raise StablehloError(f"XLA could not compile the module: {e}") from None
+        return tpu.compile_artifact(data, device_ids, propagate)
+    except tpu.TpuRuntimeError as e:
+        raise StablehloError(str(e)) from None
+
+
+# ---------------------------------------------------------------------------------------
+# jax.export's calling convention (mlax.export)
+
+def exported_module(text: str, entry: str, ctx: jir.Context, *, module_name: str,
+                    platforms: tuple, result_infos: list) -> jir.Module:
+    """The module of @entry with jax.export's calling convention (version 9 and later, for
+    static shapes without effects): @main public, a first `tensor<i32>` argument
+    `{jax.global_constant = "_platform_index"}` when there are several platforms (the
+    lowering is the same for each, so the index is not read), each result's
+    `jax.result_info` (its pytree path), and the module attributes jax.export writes
+    (`mhlo.num_partitions`, `mhlo.num_replicas`, `jax.uses_shape_polymorphism`) in place
+    of mlax's own."""
+    module = entry_module(text, entry, ctx)
+    with ctx, jir.Location.unknown():
+        attrs = module.operation.attributes
+        for name in [a.name for a in attrs if a.name.startswith("mlax.")]:
+            del attrs[name]
+        attrs["sym_name"] = jir.StringAttr.get(module_name)
+        i32 = jir.IntegerType.get_signless(32)
+        attrs["mhlo.num_partitions"] = jir.IntegerAttr.get(i32, 1)
+        attrs["mhlo.num_replicas"] = jir.IntegerAttr.get(i32, 1)
+        attrs["jax.uses_shape_polymorphism"] = jir.BoolAttr.get(len(platforms) > 1)
+        main = jir.SymbolTable(module.operation)["main"]
+        ftype = jir.FunctionType(jir.TypeAttr(main.attributes["function_type"]).value)
+        res_attrs = _attr_dicts(main, "res_attrs", len(ftype.results))
+        for d, info in zip(res_attrs, result_infos):
+            d["jax.result_info"] = jir.StringAttr.get(info)
+        main.attributes["res_attrs"] = jir.ArrayAttr.get([jir.DictAttr.get(d) for d in res_attrs])
+        if len(platforms) > 1:
+            _add_platform_index(module, main, ftype)
+    return module
+
+
+def _attr_dicts(fn, key, n) -> list[dict]:
+    if key not in fn.attributes:
+        return [{} for _ in range(n)]
+    return [{a.name: a.attr for a in jir.DictAttr(d)} for d in jir.ArrayAttr(fn.attributes[key])]
+
+
+def _add_platform_index(module, main, ftype):
+    """Make @main a wrapper taking the platform index first and calling the function."""
+    jir.SymbolTable.set_symbol_name(main, "_wrapped_main")
+    main.attributes["sym_visibility"] = jir.StringAttr.get("private")
+    index_type = jir.RankedTensorType.get([], jir.IntegerType.get_signless(32))
+    wrapper = func.FuncOp("main", jir.FunctionType.get([index_type, *ftype.inputs],
+                                                       ftype.results),
+                          ip=jir.InsertionPoint.at_block_begin(module.body))
+    wrapper.attributes["sym_visibility"] = jir.StringAttr.get("public")
+    index_attr = {"jax.global_constant": jir.StringAttr.get("_platform_index")}
+    args = [index_attr, *_attr_dicts(main, "arg_attrs", len(ftype.inputs))]
+    wrapper.attributes["arg_attrs"] = jir.ArrayAttr.get([jir.DictAttr.get(d) for d in args])
+    wrapper.attributes["res_attrs"] = main.attributes["res_attrs"]
+    block = wrapper.add_entry_block()
+    with jir.InsertionPoint(block):
+        call = func.CallOp(list(ftype.results), jir.FlatSymbolRefAttr.get("_wrapped_main"),
+                           list(block.arguments)[1:])
+        func.ReturnOp(call.results)
+
+
+def read_artifact(data: bytes, ctx: jir.Context) -> jir.Module:
+    """The module of a portable artifact (StableHLO bytecode), in `ctx`; StablehloError
+    when the bytes are not one or are of a StableHLO version this jaxlib cannot read."""
+    if not data.startswith(b"ML\xefR"):
+        raise StablehloError("the module is not MLIR bytecode (a StableHLO portable "
+                             "artifact starts with 'ML\\xefR')")
+    try:
+        return stablehlo.deserialize_portable_artifact(ctx, data)
+    except Exception as e:      # jaxlib raises a bare Exception / MLIRError here
+        raise StablehloError(f"cannot read the StableHLO artifact (corrupt, or of a version "
+                             f"this jaxlib ({stablehlo.get_current_version()}) cannot read): "
+                             f"{e}") from None
+
+
+def main_signature(module: jir.Module) -> tuple[int, int]:
+    """(number of arguments, number of results) of the module's public @main."""
+    with module.context:
+        table = jir.SymbolTable(module.operation)
+        if "main" not in table:
+            raise StablehloError("the module has no @main function")
+        ftype = jir.FunctionType(jir.TypeAttr(table["main"].attributes["function_type"]).value)
+        return len(ftype.inputs), len(ftype.results)
