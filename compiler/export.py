@@ -27,11 +27,13 @@ from __future__ import annotations
 import re
 
 import numpy as np
+from mlir import ir
 
 from mlax import backends, stages, tracing
 from mlax.backends import BackendError
 from mlax.core import ShapedArray
 from mlax.dialects import privatize
+from mlax.dialects.types import tensor_type
 from mlax.export_flatbuffer import (CALLING_CONVENTION_VERSION, CALLING_CONVENTION_VERSIONS,
                                     Record, read, write)
 from mlax.runtime import Array, aot
@@ -191,12 +193,12 @@ def export(fun_jit, *, platforms=None, disabled_checks=()):
         with tm.ctx:
             privatize(tm.module, {entry.symbol})
             try:
-                record.mlir_module_serialized = backends.get("tpu").export(
+                record.mlir_module_serialized, text = backends.get("tpu").export(
                     tm.module, entry.symbol, module_name=_module_name(fun_name),
                     platforms=platforms, result_infos=_result_infos(entry.out_tree))
             except BackendError as e:
                 raise ValueError(f"cannot export {fun_name!r}: {e}") from None
-        return Exported(record)
+        return Exported(record, text)
     return do_export
 
 
@@ -222,13 +224,16 @@ def deserialize(blob) -> Exported:
         raise ValueError(f"the serialized Exported {name!r} is for {record.nr_devices} "
                          "devices; mlax runs exports of one device")
     try:
-        text, n_in, n_out = backends.get("tpu").artifact_module(record.mlir_module_serialized)
+        text, ins, outs = backends.get("tpu").artifact_module(record.mlir_module_serialized)
     except BackendError as e:
         raise ValueError(f"the serialized Exported {name!r} holds a module mlax cannot "
                          f"read: {e}") from None
-    want_in = len(record.module_kept_var_idx) + (len(record.platforms) > 1)
-    if (n_in, n_out) != (want_in, len(record.out_avals)):
-        raise ValueError(f"the serialized Exported {name!r} is inconsistent: its @main takes "
-                         f"{n_in} arguments and gives {n_out} results, where its avals say "
-                         f"{want_in} and {len(record.out_avals)}")
+    with ir.Context():
+        want_ins = ["tensor<i32>"] * (len(record.platforms) > 1) + [
+            str(tensor_type(*record.in_avals[i])) for i in record.module_kept_var_idx]
+        want_outs = [str(tensor_type(*a)) for a in record.out_avals]
+    if (ins, outs) != (want_ins, want_outs):
+        raise ValueError(f"the serialized Exported {name!r} is inconsistent: its module's "
+                         f"@main takes ({', '.join(ins)}) -> ({', '.join(outs)}), where its "
+                         f"avals say ({', '.join(want_ins)}) -> ({', '.join(want_outs)})")
     return Exported(record, text)

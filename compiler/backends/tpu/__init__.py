@@ -92,21 +92,21 @@ class TpuBackend(Backend):
                            "emit --emit stablehlo or stablehlo-bytecode instead")
 
     def export(self, module, entry, *, module_name, platforms, result_infos):
-        """The portable artifact of `entry` of `module` (mlax ops, as traced) with
-        jax.export's calling convention (crossing.exported_module), for mlax.export."""
+        """(the portable artifact, its text) of `entry` of `module` (mlax ops, as traced)
+        with jax.export's calling convention (crossing.exported_module), for mlax.export."""
         run_pipeline(module, f"{MLAX_OPT},{self.pipeline()}")
         ctx = crossing.context()
         exported = crossing.exported_module(crossing.generic_text(module), entry, ctx,
                                             module_name=module_name, platforms=platforms,
                                             result_infos=result_infos)
-        return crossing.artifact(exported)
+        data = crossing.artifact(exported)
+        return data, crossing.own_artifact_text(data, ctx)
 
     def artifact_module(self, data):
-        """(text, number of arguments, number of results) of @main of the portable
-        artifact `data`; StablehloError when it is not one this jaxlib reads."""
-        module = crossing.read_artifact(bytes(data), crossing.context())
-        n_in, n_out = crossing.main_signature(module)
-        return str(module), n_in, n_out
+        """(text, argument types, result types) of @main of the portable artifact
+        `data` from outside, types as text (`tensor<3xf32>`); StablehloError when it is
+        not one this jaxlib reads."""
+        return crossing.read_artifact(bytes(data))
 
     def load_artifact(self, data, out_specs):
         """An executable of @main of the portable artifact `data` (one device)."""

@@ -23,6 +23,9 @@ serializer expands them to StableHLO first (`chlo-legalize-to-stablehlo`).
 from __future__ import annotations
 
 import functools
+import json
+import subprocess
+import sys
 
 from jaxlib.mlir import ir as jir
 from jaxlib.mlir import passmanager as jpm
@@ -215,25 +218,66 @@ def _add_platform_index(module, main, ftype):
         func.ReturnOp(call.results)
 
 
-def read_artifact(data: bytes, ctx: jir.Context) -> jir.Module:
-    """The module of a portable artifact (StableHLO bytecode), in `ctx`; StablehloError
-    when the bytes are not one or are of a StableHLO version this jaxlib cannot read."""
+def own_artifact_text(data: bytes, ctx: jir.Context) -> str:
+    """The text of an artifact `artifact` just wrote (serializing turns the module into
+    VHLO in place, so it is read back, as jax.export's `mlir_module()` does)."""
+    return str(stablehlo.deserialize_portable_artifact(ctx, data))
+
+
+# Reads a portable artifact in a child process: jaxlib's bytecode reader can corrupt the
+# heap on malformed bytes (and abort, or not, depending on the process's state), so bytes
+# from outside are read there first. It prints JSON: the module's text and @main's types,
+# or the reader's error.
+_READER = r"""
+import json, sys
+from jaxlib.mlir import ir
+from jaxlib.mlir._mlir_libs import _jax_mlir_ext
+from jaxlib.mlir.dialects import chlo, stablehlo
+registry = ir.DialectRegistry()
+_jax_mlir_ext.register_dialects(registry)
+ctx = ir.Context()
+ctx.append_dialect_registry(registry)
+ctx.load_all_available_dialects()
+chlo.register_dialect(ctx)
+stablehlo.register_dialect(ctx)
+messages = []
+ctx.attach_diagnostic_handler(lambda d: messages.append(str(d.message)) or True)
+try:
+    module = stablehlo.deserialize_portable_artifact(ctx, sys.stdin.buffer.read())
+except Exception as e:
+    print(json.dumps({"error": "; ".join(messages) or str(e)}))
+    sys.exit(0)
+with ctx:
+    table = ir.SymbolTable(module.operation)
+    if "main" not in table:
+        print(json.dumps({"error": "the module has no @main function"}))
+        sys.exit(0)
+    ftype = ir.FunctionType(ir.TypeAttr(table["main"].attributes["function_type"]).value)
+    print(json.dumps({"text": str(module), "inputs": [str(t) for t in ftype.inputs],
+                      "results": [str(t) for t in ftype.results]}))
+"""
+
+
+@functools.lru_cache(maxsize=64)
+def read_artifact(data: bytes) -> tuple[str, list, list]:
+    """(text, @main's argument types, its result types) of the portable artifact `data`
+    (types as text: `tensor<3xf32>`), read in a child process; StablehloError when the
+    bytes are not an artifact this jaxlib reads."""
     if not data.startswith(b"ML\xefR"):
         raise StablehloError("the module is not MLIR bytecode (a StableHLO portable "
                              "artifact starts with 'ML\\xefR')")
+    proc = subprocess.run([sys.executable, "-c", _READER], input=data, capture_output=True,
+                          timeout=300)
+    why = f"cannot read the StableHLO artifact (corrupt, or of a version this jaxlib " \
+          f"({stablehlo.get_current_version()}) cannot read)"
+    if proc.returncode != 0:
+        raise StablehloError(f"{why}: reading it ended the reading process (exit status "
+                             f"{proc.returncode})")
     try:
-        return stablehlo.deserialize_portable_artifact(ctx, data)
-    except Exception as e:      # jaxlib raises a bare Exception / MLIRError here
-        raise StablehloError(f"cannot read the StableHLO artifact (corrupt, or of a version "
-                             f"this jaxlib ({stablehlo.get_current_version()}) cannot read): "
-                             f"{e}") from None
-
-
-def main_signature(module: jir.Module) -> tuple[int, int]:
-    """(number of arguments, number of results) of the module's public @main."""
-    with module.context:
-        table = jir.SymbolTable(module.operation)
-        if "main" not in table:
-            raise StablehloError("the module has no @main function")
-        ftype = jir.FunctionType(jir.TypeAttr(table["main"].attributes["function_type"]).value)
-        return len(ftype.inputs), len(ftype.results)
+        answer = json.loads(proc.stdout)
+    except ValueError:
+        raise StablehloError(f"{why}: the reading process answered {proc.stdout[:200]!r}") \
+            from None
+    if "error" in answer:
+        raise StablehloError(f"{why}: {answer['error']}")
+    return answer["text"], answer["inputs"], answer["results"]
