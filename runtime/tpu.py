@@ -169,6 +169,12 @@ def compile_artifact(data: bytes, ids=(0,), propagate=()):
         raise TpuRuntimeError(f"XLA could not compile the module: {e}") from None
 
 
+def load_artifact(data: bytes, out_specs) -> "TpuCall":
+    """A call of @main of the StableHLO artifact `data` compiled for one device:
+    `call(inputs) -> outputs` (NumPy arrays; `out_specs` the results' shapes and dtypes)."""
+    return TpuCall(compile_artifact(data), out_specs)
+
+
 @functools.lru_cache(maxsize=1024)
 def _aval(shape, dtype):
     return _pjrt()[0].core.ShapedArray(shape, dtype)

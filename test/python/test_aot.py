@@ -233,7 +233,7 @@ def test_save_replaces_a_module_but_not_other_directories(tmp_path):
     assert aot.load(tmp_path / "m").selu
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "keep.txt").write_text("mine")
-    from mlax.backends.cpu.compile import OutputError
+    from mlax.backends.module_dir import OutputError
     with pytest.raises(OutputError, match="not a compiled mlax module"):
         c.save(tmp_path / "notes")
     assert (tmp_path / "notes" / "keep.txt").read_text() == "mine"
