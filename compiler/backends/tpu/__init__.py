@@ -8,9 +8,13 @@ machines: XLA's CPU client stands in for the chip (mlax.runtime.tpu), with the C
 numerics. Needs the optional jax/jaxlib packages (`pip install 'mlax[tpu]'`); without
 them the backend is registered Unavailable with that hint.
 
+`save` writes a compiled module directory of one artifact per entry point, which
+mlax.runtime.aot loads with jaxlib alone; `export`, `artifact_module` and `load_artifact`
+serve mlax.export (jax.export's calling convention and format).
+
 Files:
 - crossing.py: the module from mlax's context to jaxlib's, verification, the artifact,
-  compiling it with PJRT.
+  compiling it with PJRT, jax.export's calling convention, reading artifacts from outside.
 """
 from __future__ import annotations
 
