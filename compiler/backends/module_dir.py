@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 
-from mlax.backends import BackendError
+from mlax.backends import BackendError, cache
 from mlax.runtime import aot
 
 
@@ -49,6 +49,22 @@ def init_py(name, entries, creator, platform="cpu") -> str:
     lines.append(f"__all__ = {['module'] + exported!r}")
     return _INIT_TEMPLATE.format(name=name, creator=creator, entries=", ".join(entries) or "none",
                                  loader=_LOADERS[platform], assignments="\n".join(lines))
+
+
+def metadata(name, creator, target: dict, entries: dict, files: dict, **fields) -> dict:
+    """A module's metadata (mlax.runtime.aot's format): `target` says its platform,
+    `files` maps each file to its SHA-256, `fields` are the platform's own."""
+    return {
+        "format": aot.FORMAT,
+        "format_version": aot.FORMAT_VERSION,
+        "name": name,
+        "mlax_version": cache.mlax_version(),
+        "created_by": creator,
+        "target": target,
+        **fields,
+        "entries": entries,
+        "files": files,
+    }
 
 
 def write_metadata(directory, meta: dict, package=True):

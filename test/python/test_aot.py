@@ -284,6 +284,14 @@ def _run(code, cwd, env=None):
     return r.stdout
 
 
+def _only_runtime_loaded(line, runtime_module):
+    """`line`, the printed list of the child's mlax and mlir modules, holds
+    `runtime_module` and nothing of the compiler or mlir."""
+    loaded = eval(line)
+    return runtime_module in loaded and \
+        all(m == "mlax" or m.startswith("mlax.runtime") for m in loaded)
+
+
 def test_import_and_call_with_no_compiler(saved, tmp_path):
     W, b, x, y = _rand((10, 5), 1), _rand((5,), 2), _rand((20, 10), 3), _rand((20, 5), 4)
     np.savez(tmp_path / "in.npz", W=W, b=b, x=x, y=y)
@@ -304,9 +312,7 @@ def test_import_and_call_with_no_compiler(saved, tmp_path):
     """), cwd=tmp_path)
     lines = out.splitlines()
     assert lines[0] == "mlax.runtime.array Array"
-    loaded = eval(lines[1])
-    assert "mlax.runtime.aot" in loaded and \
-        all(m == "mlax" or m.startswith("mlax.runtime") for m in loaded)
+    assert _only_runtime_loaded(lines[1], "mlax.runtime.aot")
     got = np.load(tmp_path / "out.npz")
     want = mlax.jit(update)(W, b, x, y, 0.3)
     np.testing.assert_allclose(got["W"], np.asarray(want[0]), rtol=1e-6)
@@ -428,9 +434,7 @@ def test_tpu_module_imports_with_no_compiler_and_matches_jax(tpu_saved, tmp_path
     """), cwd=tmp_path)
     lines = out.splitlines()
     assert lines[0] == "mlax.runtime.array None"
-    loaded = eval(lines[1])
-    assert "mlax.runtime.tpu" in loaded and \
-        all(m == "mlax" or m.startswith("mlax.runtime") for m in loaded)
+    assert _only_runtime_loaded(lines[1], "mlax.runtime.tpu")
     got = np.load(tmp_path / "out.npz")
     jW, jb = W, b
     step = jax.jit(_jax_update)

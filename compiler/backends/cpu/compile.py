@@ -20,7 +20,7 @@ import numpy as np
 from mlir import ir
 
 from mlax.backends import BackendError, cache, no_timer
-from mlax.backends.module_dir import write_directory, write_metadata
+from mlax.backends.module_dir import metadata, write_directory, write_metadata
 from mlax.backends.cpu import codegen, pipelines
 from mlax.dialects import func_ops, function_signature, privatize, structural, symbol_name
 from mlax.passes import run_pipeline
@@ -52,20 +52,12 @@ def write_module_files(directory, llvm_modules, entries: dict, machine, opt_leve
         shims, libraries = codegen.runtime_needs(declared)
         codegen.link_shared([obj], os.path.join(directory, lib_name), libraries, shims)
     files = {lib_name: aot.file_digest(os.path.join(directory, lib_name))}
-    meta = {
-        "format": aot.FORMAT,
-        "format_version": aot.FORMAT_VERSION,
-        "name": name,
-        "mlax_version": cache.mlax_version(),
-        "created_by": creator,
-        "target": {"platform": "cpu", **machine.describe(), "opt_level": opt_level},
-        "library": lib_name,
+    meta = metadata(
+        name, creator, {"platform": "cpu", **machine.describe(), "opt_level": opt_level},
+        entries, files, library=lib_name,
         # Loaded before the library: name -> where it was at build time.
-        "runtime_libraries": {os.path.basename(p): os.path.abspath(p) for p in libraries},
-        "entries": entries,
-        "files": files,
-        **(extra or {}),
-    }
+        runtime_libraries={os.path.basename(p): os.path.abspath(p) for p in libraries},
+        **(extra or {}))
     write_metadata(directory, meta, package)
     return meta
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import os
 import re
 
-from mlax.backends import Backend, BackendError, Stage, cache, module_dir, no_timer
+from mlax.backends import Backend, BackendError, Stage, module_dir, no_timer
 from mlax.backends.tpu import crossing
 from mlax.dialects import func_ops, privatize, symbol_name
 from mlax.lowering import stablehlo
@@ -122,16 +122,8 @@ class TpuBackend(Backend):
                 f.write(data)
             files[file] = aot.file_digest(os.path.join(directory, file))
             metas[entry] = {**meta, "artifact": file}
-        meta = {
-            "format": aot.FORMAT,
-            "format_version": aot.FORMAT_VERSION,
-            "name": name,
-            "mlax_version": cache.mlax_version(),
-            "created_by": creator,
-            "target": {"platform": "tpu", **machine.describe()},
-            "entries": metas,
-            "files": files,
-        }
+        meta = module_dir.metadata(name, creator, {"platform": "tpu", **machine.describe()},
+                                   metas, files)
         module_dir.write_metadata(directory, meta)
         return meta
 
