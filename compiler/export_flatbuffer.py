@@ -8,7 +8,7 @@ bytes written here load with `jax.export.deserialize`, and bytes JAX writes load
     blob = write(record)          # record: the plain data of an Exported (Record)
     record = read(blob)           # ValueError naming what is wrong, for any other bytes
 
-Writing uses the `flatbuffers` package's Builder (a dependency of jax.export). Reading
+Writing uses the `flatbuffers` package's Builder (the tpu extra's, as jax.export's). Reading
 is a bounds-checked walk over the bytes: every offset is checked against the buffer and
 nesting is bounded, so a corrupt or truncated blob is a ValueError, never a crash.
 
@@ -20,7 +20,6 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-import flatbuffers
 import numpy as np
 
 from mlax.runtime.aot import tree_num_leaves
@@ -97,9 +96,18 @@ class Record:
 # ---------------------------------------------------------------------------------------
 # Writing
 
+def _builder():
+    try:
+        import flatbuffers     # the tpu extra's (as jax.export's): loaded when first needed
+    except ImportError:
+        raise ImportError("serializing an Exported needs the flatbuffers package: "
+                          "pip install 'mlax[tpu]'") from None
+    return flatbuffers.Builder(1024)
+
+
 def write(r: Record) -> bytes:
     """The flatbuffer of `r`, as jax.export's `serialize()` lays it out (no vjp)."""
-    b = flatbuffers.Builder(1024)
+    b = _builder()
     fun_name = b.CreateString(r.fun_name)
     in_tree = _write_tree(b, r.in_tree)
     in_avals = _tables(b, [_write_aval(b, a) for a in r.in_avals])
