@@ -457,7 +457,14 @@ def test_corrupt_tpu_module_is_an_error_not_a_crash(tpu_saved, tmp_path):
     (path / "0_predict.mlirbc").write_bytes(bytes(data))
     with pytest.raises(aot.ModuleError, match="checksum mismatch"):
         aot.load(path)
+    shutil.copy(tpu_saved / "linreg_tpu" / "0_predict.mlirbc", path)
     meta = json.loads((path / "mlax_module.json").read_text())
+    edited = json.loads(json.dumps(meta))
+    edited["entries"]["predict"]["inputs"][2]["shape"] = [200, 10]     # the code takes 20
+    (path / "mlax_module.json").write_text(json.dumps(edited))
+    from mlax.runtime.tpu import TpuRuntimeError
+    with pytest.raises(TpuRuntimeError, match="expected parameter 2"):
+        aot.load(path).predict(np.ones((10, 5), F32), np.ones(5, F32), np.ones((200, 10), F32))
     meta["entries"]["predict"]["artifact"] = "nowhere.mlirbc"
     (path / "mlax_module.json").write_text(json.dumps(meta))
     with pytest.raises(aot.ModuleError, match="entries.predict.artifact"):
