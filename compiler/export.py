@@ -19,17 +19,21 @@ artifact holding the LAPACK custom calls of the linear algebra lowering runs on 
 `Exported.call` runs the module through XLA's PJRT client (mlax.runtime.tpu), on the
 platform of the current default if the export lists it, else on "tpu" or "cpu", whichever
 it lists: XLA's CPU client is what runs both here. Not supported, each a clear error:
-symbolic shapes, effects, several devices (shardings), custom pytree nodes, and calling an
-Exported inside a transformation (jit, grad, vmap).
+symbolic shapes, effects, several devices (shardings), custom pytree nodes, VJPs with
+float0 cotangents, and calling an Exported inside a transformation (jit, grad, vmap). `serialize(vjp_order=n)` adds n orders
+of VJP functions (mlax's own `vjp`, exported the same way), so JAX can differentiate a
+loaded function.
 """
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 
 import numpy as np
 from mlir import ir
 
-from mlax import backends, stages, tracing
+from mlax import ad, api, backends, stages, tracing
 from mlax.backends import BackendError
 from mlax.core import ShapedArray
 from mlax.dialects import privatize
@@ -39,7 +43,9 @@ from mlax.export_flatbuffer import (CALLING_CONVENTION_VERSION, CALLING_CONVENTI
 from mlax.runtime import Array, aot
 from mlax.runtime.aot import treedef_to_json
 from mlax.tracing import Tracer
-from mlax.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_structure
+from mlax.runtime.dtypes import is_inexact
+from mlax.tree_util import (keystr, tree_flatten, tree_flatten_with_path, tree_leaves,
+                            tree_structure)
 
 __all__ = ["export", "deserialize", "Exported", "default_export_platform",
            "symbolic_shape", "minimum_supported_calling_convention_version",
@@ -70,8 +76,9 @@ class Exported:
     """A function lowered to StableHLO with jax.export's calling convention: what
     `jax.export.Exported` holds, for one device and no effects."""
 
-    def __init__(self, record: Record, module_text: str | None = None):
+    def __init__(self, record: Record, module_text: str | None = None, make_vjp=None):
         self._record = record
+        self._make_vjp = make_vjp     # () -> the Exported of the VJP, or None
         self.fun_name = record.fun_name
         self.in_tree = _treedef(record.in_tree)
         self.out_tree = _treedef(record.out_tree)
@@ -100,13 +107,27 @@ class Exported:
         return self._text
 
     def has_vjp(self) -> bool:
-        return False
+        return self._make_vjp is not None
+
+    def vjp(self) -> "Exported":
+        """The Exported of the VJP, in jax.export's convention: it takes the flat primal
+        arguments then the flat output cotangents, and returns a tuple of the flat input
+        cotangents."""
+        if self._make_vjp is None:
+            raise ValueError("No VJP is available")
+        return self._make_vjp()
 
     def serialize(self, vjp_order: int = 0) -> bytes:
-        """The bytes `jax.export.deserialize` (and `mlax.export.deserialize`) read."""
-        if vjp_order:
-            raise ValueError("mlax.export serializes no vjp functions: vjp_order must be 0")
-        return write(self._record)
+        """The bytes `jax.export.deserialize` (and `mlax.export.deserialize`) read; with
+        `vjp_order` n, n orders of VJP functions too, so JAX can differentiate the
+        function that many times (`jax.grad` of `call`)."""
+        return write(self._record_with_vjps(vjp_order))
+
+    def _record_with_vjps(self, vjp_order: int) -> Record:
+        if vjp_order <= 0:
+            return dataclasses.replace(self._record, vjp=None)
+        return dataclasses.replace(self._record,
+                                   vjp=self.vjp()._record_with_vjps(vjp_order - 1))
 
     def call(self, *args, **kwargs):
         """Run the module on `args` (the exported function's dynamic arguments) through
@@ -197,8 +218,28 @@ def export(fun_jit, *, platforms=None, disabled_checks=()):
                     platforms=platforms, result_infos=_result_infos(entry.out_tree))
             except BackendError as e:
                 raise ValueError(f"cannot export {fun_name!r}: {e}") from None
-        return Exported(record, text)
+        static = fun_jit._split(args, kwargs)[0]
+        primal = fun_jit._flat_fun(static, entry.in_tree)
+        return Exported(record, text, functools.partial(
+            _export_vjp, primal, entry.in_avals, entry.out_avals, platforms, fun_name))
     return do_export
+
+
+def _export_vjp(primal, in_avals, out_avals, platforms, fun_name) -> Exported:
+    """The Exported of the VJP of `primal` (a function of the flat dynamic arguments)."""
+    if not all(is_inexact(a.dtype) for a in [*in_avals, *out_avals]):
+        raise ValueError(f"the VJP of {fun_name!r} would take or give float0 cotangents "
+                         "(it has integer or boolean arguments or results), which mlax.export "
+                         "does not serialize")
+    n = len(in_avals)
+
+    def vjp_fun(*args_and_cts):
+        primals, cts = args_and_cts[:n], args_and_cts[n:]
+        _, pullback = ad.vjp(lambda *p: tree_leaves(primal(*p)), *primals)
+        return tuple(pullback(list(cts)))
+    vjp_fun.__name__ = f"{fun_name}_vjp"
+    specs = [stages.ShapeDtypeStruct(a.shape, a.dtype) for a in [*in_avals, *out_avals]]
+    return export(api.jit(vjp_fun), platforms=platforms)(*specs)
 
 
 def _module_name(fun_name: str) -> str:
@@ -217,7 +258,11 @@ def deserialize(blob) -> Exported:
     Raises ValueError naming what is wrong with bytes that are not a serialized Exported,
     or hold what mlax cannot run (several devices, effects, symbolic shapes, a StableHLO
     version or calling convention this jaxlib does not read)."""
-    record = read(blob)
+    return _checked(read(blob))
+
+
+def _checked(record: Record) -> Exported:
+    """The Exported of a record read from outside, once its module is checked."""
     name = record.fun_name
     if record.nr_devices != 1:
         raise ValueError(f"the serialized Exported {name!r} is for {record.nr_devices} "
@@ -235,4 +280,5 @@ def deserialize(blob) -> Exported:
         raise ValueError(f"the serialized Exported {name!r} is inconsistent: its module's "
                          f"@main takes ({', '.join(ins)}) -> ({', '.join(outs)}), where its "
                          f"avals say ({', '.join(want_ins)}) -> ({', '.join(want_outs)})")
-    return Exported(record, text)
+    vjp = record.vjp
+    return Exported(record, text, None if vjp is None else lambda: _checked(vjp))

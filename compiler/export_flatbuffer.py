@@ -91,6 +91,7 @@ class Record:
     in_shardings: list = field(default_factory=list)    # per input: None (unspecified) or text
     out_shardings: list = field(default_factory=list)
     serialization_version: int = SERIALIZATION_VERSION
+    vjp: "Record | None" = None     # the VJP function's record, as jax.export nests it
 
 
 # ---------------------------------------------------------------------------------------
@@ -106,8 +107,15 @@ def _builder():
 
 
 def write(r: Record) -> bytes:
-    """The flatbuffer of `r`, as jax.export's `serialize()` lays it out (no vjp)."""
+    """The flatbuffer of `r` (and of its vjp records), as jax.export's `serialize()`
+    lays it out."""
     b = _builder()
+    b.Finish(_write_exported(b, r))
+    return bytes(b.Output())
+
+
+def _write_exported(b, r: Record) -> int:
+    vjp = _write_exported(b, r.vjp) if r.vjp is not None else None
     fun_name = b.CreateString(r.fun_name)
     in_tree = _write_tree(b, r.in_tree)
     in_avals = _tables(b, [_write_aval(b, a) for a in r.in_avals])
@@ -155,8 +163,9 @@ def write(r: Record) -> bytes:
     b.PrependUOffsetTRelativeSlot(f["out_avals_idxs"], out_idx, 0)
     b.PrependUOffsetTRelativeSlot(f["in_shardings_idxs"], in_sh_idx, 0)
     b.PrependUOffsetTRelativeSlot(f["out_shardings_idxs"], out_sh_idx, 0)
-    b.Finish(b.EndObject())
-    return bytes(b.Output())
+    if vjp is not None:
+        b.PrependUOffsetTRelativeSlot(f["vjp"], vjp, 0)
+    return b.EndObject()
 
 
 def _aval_key(a):
@@ -330,12 +339,14 @@ def read(blob) -> Record:
     if len(buf) < 8:
         raise ValueError(f"not a serialized Exported: {len(buf)} bytes is too short")
     try:
-        return _read_exported(_Table(buf, _unpack(buf, "<I", 0)))
+        return _read_exported(_Table(buf, _unpack(buf, "<I", 0)), 0)
     except _Corrupt as e:
         raise ValueError(f"not a serialized Exported, or a corrupt one: {e}") from None
 
 
-def _read_exported(t: _Table) -> Record:
+def _read_exported(t: _Table, depth) -> Record:
+    if depth > MAX_DEPTH:
+        raise _Corrupt(f"its vjp functions are nested more than {MAX_DEPTH} deep")
     f = EXPORTED
     name = t.string(f["function_name"])
     module = t.bytes(f["mlir_module_serialized"])
@@ -377,6 +388,12 @@ def _read_exported(t: _Table) -> Record:
         disabled_checks=tuple(range(len(t.tables(f["disabled_checks"])))),
         serialization_version=t.scalar(f["serialization_version"], "<H"),
     )
+    vjp = t.table(f["vjp"])
+    if vjp is not None:
+        try:
+            r.vjp = _read_exported(vjp, depth + 1)
+        except ValueError:      # a vjp mlax cannot hold (float0 cotangents): the function
+            r.vjp = None        # itself still runs
     if tree_num_leaves(r.in_tree) != len(r.in_avals) or \
             tree_num_leaves(r.out_tree) != len(r.out_avals):
         raise _Corrupt("its pytree structures and avals disagree on the number of leaves")

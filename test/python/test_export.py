@@ -79,6 +79,41 @@ def test_jax_export_runs_on_mlax(platforms):
     _close(got, jax_model(params, x, scale=scale))
 
 
+def loss(params, x):
+    return jnp.mean(jnp.tanh(x @ params["w"] + params["b"]) ** 2)
+
+
+def jax_loss(params, x):
+    return jjnp.mean(jjnp.tanh(x @ params["w"] + params["b"]) ** 2)
+
+
+def test_jax_differentiates_an_mlax_export():
+    """serialize(vjp_order=2): jax.grad, and grad of grad, of the loaded function equal
+    JAX's own derivatives of the same loss."""
+    params, x, _ = _args(2)
+    exp = mexport.export(mlax.jit(loss), platforms=("cpu",))(params, x)
+    assert exp.has_vjp()
+    loaded = jax.export.deserialize(exp.serialize(vjp_order=2))
+    assert loaded.vjp().in_tree == jax.tree_util.tree_structure(((0.0,) * 4, {}))
+    _close(jax.jit(jax.grad(lambda p: loaded.call(p, x)))(params), jax.grad(jax_loss)(params, x))
+    second = jax.grad(lambda p: jax.grad(lambda q: loaded.call(q, x))(p)["b"].sum())
+    want = jax.grad(lambda p: jax.grad(jax_loss)(p, x)["b"].sum())
+    _close(second(params), want(params))
+    with pytest.raises(ValueError, match="No VJP"):
+        jax.export.deserialize(exp.serialize()).vjp()
+    with pytest.raises(ValueError, match="float0"):
+        mexport.export(mlax.jit(lambda v: v * 2))(np.ones(2, np.int32)).serialize(vjp_order=1)
+
+
+def test_mlax_runs_the_vjp_of_a_jax_export():
+    params, x, _ = _args(3)
+    exp = jax.export.export(jax.jit(jax_loss), platforms=("tpu",))(params, x)
+    loaded = mexport.deserialize(exp.serialize(vjp_order=1))
+    got = loaded.vjp().call(params["b"], params["w"], x, np.float32(1.0))
+    want = jax.vjp(jax_loss, params, x)[1](np.float32(1.0))
+    _close(got, (want[0]["b"], want[0]["w"], want[1]))
+
+
 def _main_signature(text):
     """@main's line and the module's attributes, without locations or SSA names."""
     module = re.search(r"^module @\S+ attributes (\{.*\})", text, re.M).group(1)
