@@ -18,11 +18,11 @@ artifact holding the LAPACK custom calls of the linear algebra lowering runs on 
 
 `Exported.call` runs the module through XLA's PJRT client (mlax.runtime.tpu), on the
 platform of the current default if the export lists it, else on "tpu" or "cpu", whichever
-it lists: XLA's CPU client is what runs both here. Not supported, each a clear error:
-symbolic shapes, effects, several devices (shardings), custom pytree nodes, VJPs with
-float0 cotangents, and calling an Exported inside a transformation (jit, grad, vmap). `serialize(vjp_order=n)` adds n orders
+it lists: XLA's CPU client is what runs both here. `serialize(vjp_order=n)` adds n orders
 of VJP functions (mlax's own `vjp`, exported the same way), so JAX can differentiate a
-loaded function.
+loaded function. Not supported, each a clear error: symbolic shapes, effects, several
+devices (shardings), custom pytree nodes, VJPs with float0 cotangents, and calling an
+Exported inside a transformation (jit, grad, vmap).
 """
 from __future__ import annotations
 
