@@ -179,12 +179,25 @@ def test_jax_symbolic_shapes_are_a_clear_error():
 
 
 def test_version_incompatible_blob_is_a_value_error():
-    blob = mexport.export(mlax.jit(lambda v: v + 1), platforms=("tpu",))(
-        np.ones(2, np.float32)).serialize()
-    record = read(blob)
-    record.calling_convention_version = 8
-    with pytest.raises(ValueError, match="calling convention version 8"):
-        mexport.deserialize(write(record))
+    """Calling conventions older and newer than JAX 0.10's, in a child process."""
+    out = run_case("""
+        import numpy as np
+        import mlax
+        from mlax import export as mexport
+        from mlax.export_flatbuffer import read, write
+        blob = mexport.export(mlax.jit(lambda v: v + 1), platforms=("tpu",))(
+            np.ones(2, np.float32)).serialize()
+        for version in (8, 11):
+            record = read(blob)
+            record.calling_convention_version = version
+            try:
+                mexport.deserialize(write(record))
+            except ValueError as e:
+                print(e)
+    """)
+    lines = out.stdout.strip().splitlines()
+    assert "calling convention version 8; mlax runs versions 9 to 10" in lines[0]
+    assert "calling convention version 11;" in lines[1]
 
 
 def test_bad_bytes_are_value_errors_not_crashes(tmp_path):
