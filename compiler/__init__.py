@@ -73,7 +73,7 @@ _API = {
 _MODULES = {"numpy", "lax", "nn", "scipy", "random", "tree_util", "tree", "ops", "stages",
             "backends", "runtime", "dialects", "dtypes", "typing", "flatten_util", "test_util",
             "ad_checkpoint", "example_libraries", "sharding", "distributed",
-            "experimental", "debug", "errors", "extend", "api_util", "version"}
+            "experimental", "debug", "errors", "extend", "api_util", "version", "export"}
 
 
 def __getattr__(name):

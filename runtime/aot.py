@@ -35,6 +35,7 @@ import platform
 
 import numpy as np
 
+from . import tpu
 from .array import Array
 from .cpu import DirectCall, runtime_libraries
 from .dtypes import dtype_kind, is_inexact
@@ -43,6 +44,7 @@ FORMAT = "mlax-module"
 FORMAT_VERSION = 2          # 2: the library exports SIGNATURES
 SIGNATURES = "mlax_signatures"
 METADATA = "mlax_module.json"
+PLATFORMS = ("cpu", "tpu")       # the platforms of the modules `load` runs
 
 
 class ModuleError(Exception):
@@ -210,7 +212,7 @@ class EntryPoint:
     """One compiled function of a module, called like the traced Python function (minus
     its static arguments): positional and keyword arguments, pytrees of arrays."""
 
-    def __init__(self, name, meta, fn):
+    def __init__(self, name, meta, flat):
         self.__name__ = self.name = name
         self.symbol = meta["symbol"]
         self.arg_names = list(meta.get("arg_names") or [])
@@ -219,7 +221,7 @@ class EntryPoint:
         self.inputs = [Leaf(i["shape"], i["dtype"], i.get("weak", False)) for i in meta["inputs"]]
         self.outputs = [Leaf(o["shape"], o["dtype"], o.get("weak", False)) for o in meta["outputs"]]
         self.static = meta.get("static") or {}
-        self.flat = DirectCall(fn, len(self.inputs), [(o.shape, o.dtype) for o in self.outputs])
+        self.flat = flat       # flat(input buffers) -> output buffers
         self._out_weak = [o.weak for o in self.outputs]
         args_tree, kwargs_tree = self.in_tree["tuple"]
         self._arg_trees = args_tree["list"]
@@ -397,9 +399,6 @@ class _Fields:
 def check_metadata(meta: dict, where):
     """Raise ModuleError naming the first field `load` needs that is missing or malformed."""
     f = _Fields(where)
-    lib = f.get(meta, "library", str, "library")
-    if os.path.basename(lib) != lib or lib in ("", ".", ".."):
-        f.fail("library", f"must be a file name in the module's directory, not {lib!r}")
     files = f.get(meta, "files", dict, "files")
     for name, digest in files.items():
         if os.path.basename(name) != name or name in ("", ".", ".."):
@@ -407,20 +406,29 @@ def check_metadata(meta: dict, where):
         if not (isinstance(digest, str) and len(digest) == 64 and
                 all(c in "0123456789abcdef" for c in digest)):
             f.fail(f"files.{name}", "must be a SHA-256 digest (64 hexadecimal digits)")
-    if lib not in files:
-        f.fail("files", f"must hold the checksum of the library {lib}")
+    target = f.get(meta, "target", dict, "target", optional=True, default={})
+    for key in ("platform", "triple", "features"):
+        f.get(target, key, str, f"target.{key}", optional=True)
+    platform = target.get("platform", "cpu")
+    if platform == "cpu":
+        lib = f.get(meta, "library", str, "library")
+        if os.path.basename(lib) != lib or lib in ("", ".", ".."):
+            f.fail("library", f"must be a file name in the module's directory, not {lib!r}")
+        if lib not in files:
+            f.fail("files", f"must hold the checksum of the library {lib}")
     for name, built_at in f.get(meta, "runtime_libraries", dict, "runtime_libraries",
                                 optional=True, default={}).items():
         if not isinstance(built_at, str):
             f.fail(f"runtime_libraries.{name}", f"must be a string, not {_json_type(built_at)}")
-    target = f.get(meta, "target", dict, "target", optional=True, default={})
-    for key in ("platform", "triple", "features"):
-        f.get(target, key, str, f"target.{key}", optional=True)
     for name, entry in f.get(meta, "entries", dict, "entries").items():
         at = f"entries.{name}"
         if not isinstance(entry, dict):
             f.fail(at, f"must be an object, not {_json_type(entry)}")
         f.get(entry, "symbol", str, f"{at}.symbol")
+        if platform == "tpu":
+            artifact = f.get(entry, "artifact", str, f"{at}.artifact")
+            if artifact not in files:
+                f.fail(f"{at}.artifact", f"names {artifact!r}, which 'files' does not list")
         arg_names = f.get(entry, "arg_names", list, f"{at}.arg_names", optional=True,
                           default=[])
         if not all(isinstance(n, str) for n in arg_names):
@@ -528,9 +536,13 @@ def check_target(meta, where):
     """Refuse code for another architecture, or that needs vector units this CPU lacks
     (running it would die of SIGILL)."""
     target = meta.get("target", {})
-    if target.get("platform", "cpu") != "cpu":
+    if target.get("platform", "cpu") not in PLATFORMS:
         raise ModuleError(f"{where}: compiled for the {target.get('platform')} platform; "
-                          "this loader runs cpu modules")
+                          f"this loader runs modules of {', '.join(PLATFORMS)}")
+    if target.get("platform") == "tpu":
+        if tpu.available() is not None:
+            raise ModuleError(f"{where}: a tpu module: {tpu.available()}")
+        return
     arch = target.get("triple", "").split("-")[0]
     machine = platform.machine().lower()
     same = {"x86_64": {"x86_64", "amd64"}, "aarch64": {"aarch64", "arm64"},
@@ -552,11 +564,11 @@ def check_target(meta, where):
 class Module:
     """A loaded compiled module: `module.<entry>(...)` or `module["<entry>"](...)`."""
 
-    def __init__(self, path, meta, library):
+    def __init__(self, path, meta, calls, library=None):
         self.path = path
         self.metadata = meta
-        self.library = library
-        self.entries = {name: EntryPoint(name, m, getattr(library, m["symbol"]))
+        self.library = library      # the cpu platform's shared library (kept loaded)
+        self.entries = {name: EntryPoint(name, m, calls[name])
                         for name, m in meta["entries"].items()}
 
     def __getattr__(self, name):
@@ -610,6 +622,8 @@ def load(path, check_files=True) -> Module:
     check_target(meta, directory)
     if check_files:
         verify_files(directory, meta)
+    if meta.get("target", {}).get("platform") == "tpu":
+        return _load_tpu(directory, meta)
     preload_runtime_libraries(meta, directory)
     lib_path = os.path.join(os.path.abspath(directory), meta["library"])
     try:
@@ -618,10 +632,29 @@ def load(path, check_files=True) -> Module:
         raise ModuleError(f"{lib_path}: cannot load the library: {e}") from None
     check_signatures(meta, library, lib_path, meta_path)
     try:
-        return Module(directory, meta, library)
+        calls = {name: DirectCall(getattr(library, m["symbol"]), len(m["inputs"]),
+                                  [(o["shape"], np.dtype(o["dtype"])) for o in m["outputs"]])
+                 for name, m in meta["entries"].items()}
+        return Module(directory, meta, calls, library)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise ModuleError(f"{directory}: inconsistent module metadata ({type(e).__name__}: {e})") \
             from None
+
+
+def _load_tpu(directory, meta) -> Module:
+    """A tpu module: each entry's StableHLO artifact compiled by XLA (mlax.runtime.tpu,
+    jaxlib's PJRT client), which checks the buffers a call passes against the compiled
+    signature."""
+    calls = {}
+    for name, m in meta["entries"].items():
+        with open(os.path.join(directory, m["artifact"]), "rb") as f:
+            data = f.read()
+        try:
+            calls[name] = tpu.load_artifact(
+                data, [(o["shape"], np.dtype(o["dtype"])) for o in m["outputs"]])
+        except tpu.TpuRuntimeError as e:
+            raise ModuleError(f"{directory}: entry point {name!r}: {e}") from None
+    return Module(directory, meta, calls)
 
 
 # ---------------------------------------------------------------------------------------

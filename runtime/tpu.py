@@ -160,6 +160,21 @@ def compile_options(ids, propagate=()):
     return options
 
 
+def compile_artifact(data: bytes, ids=(0,), propagate=()):
+    """XLA's loaded executable of the StableHLO portable artifact `data` (its @main) on the
+    devices `ids`; TpuRuntimeError when XLA rejects it."""
+    try:
+        return client().compile_and_load(data, device_list(ids), compile_options(ids, propagate))
+    except Exception as e:     # jaxlib's JaxRuntimeError
+        raise TpuRuntimeError(f"XLA could not compile the module: {e}") from None
+
+
+def load_artifact(data: bytes, out_specs) -> "TpuCall":
+    """A call of @main of the StableHLO artifact `data` compiled for one device:
+    `call(inputs) -> outputs` (NumPy arrays; `out_specs` the results' shapes and dtypes)."""
+    return TpuCall(compile_artifact(data), out_specs)
+
+
 @functools.lru_cache(maxsize=1024)
 def _aval(shape, dtype):
     return _pjrt()[0].core.ShapedArray(shape, dtype)

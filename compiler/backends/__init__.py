@@ -112,6 +112,11 @@ class Backend:
     that can run it returns executables with `placed(in_shardings, out_shardings)` (a
     callable `call_leaves(leaves, weak) -> Arrays` and the hot path's `call`) and
     `output_tiles()` (the layouts the compiler chose for results left unspecified).
+
+    The tpu backend, which writes StableHLO, also has what mlax.export uses: `export`
+    (an entry as a portable artifact with jax.export's calling convention),
+    `artifact_module` (the text and signature of an artifact from outside) and
+    `load_artifact` (an executable of one).
     """
 
     name: str = ""

@@ -233,7 +233,7 @@ def test_save_replaces_a_module_but_not_other_directories(tmp_path):
     assert aot.load(tmp_path / "m").selu
     (tmp_path / "notes").mkdir()
     (tmp_path / "notes" / "keep.txt").write_text("mine")
-    from mlax.backends.cpu.compile import OutputError
+    from mlax.backends.module_dir import OutputError
     with pytest.raises(OutputError, match="not a compiled mlax module"):
         c.save(tmp_path / "notes")
     assert (tmp_path / "notes" / "keep.txt").read_text() == "mine"
@@ -284,6 +284,14 @@ def _run(code, cwd, env=None):
     return r.stdout
 
 
+def _only_runtime_loaded(line, runtime_module):
+    """`line`, the printed list of the child's mlax and mlir modules, holds
+    `runtime_module` and nothing of the compiler or mlir."""
+    loaded = eval(line)
+    return runtime_module in loaded and \
+        all(m == "mlax" or m.startswith("mlax.runtime") for m in loaded)
+
+
 def test_import_and_call_with_no_compiler(saved, tmp_path):
     W, b, x, y = _rand((10, 5), 1), _rand((5,), 2), _rand((20, 10), 3), _rand((20, 5), 4)
     np.savez(tmp_path / "in.npz", W=W, b=b, x=x, y=y)
@@ -304,9 +312,7 @@ def test_import_and_call_with_no_compiler(saved, tmp_path):
     """), cwd=tmp_path)
     lines = out.splitlines()
     assert lines[0] == "mlax.runtime.array Array"
-    loaded = eval(lines[1])
-    assert "mlax.runtime.aot" in loaded and \
-        all(m == "mlax" or m.startswith("mlax.runtime") for m in loaded)
+    assert _only_runtime_loaded(lines[1], "mlax.runtime.aot")
     got = np.load(tmp_path / "out.npz")
     want = mlax.jit(update)(W, b, x, y, 0.3)
     np.testing.assert_allclose(got["W"], np.asarray(want[0]), rtol=1e-6)
@@ -361,3 +367,105 @@ def test_aot_module_equals_jit(property_module, data, name):
     assert len(got_leaves) == len(want_leaves)
     for g, w in zip(got_leaves, want_leaves):
         np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-5, atol=1e-6)
+
+
+# ---------------------------------------------------------------------------------------
+# The tpu target: modules of StableHLO artifacts, loaded with jaxlib and no compiler
+
+def _jax_update(W, b, x, y, lr):
+    import jax.numpy as jjnp
+    err = jjnp.dot(x, W) + b - y
+    n = x.shape[0]
+    return W - lr * (x.T @ err) / n, b - lr * jjnp.sum(err, axis=0) / n
+
+
+@pytest.fixture(scope="module")
+def tpu_saved(tmp_path_factory):
+    """predict + update + pytree_fn for the tpu target: one module from mlax-compile, one
+    from Compiled.save."""
+    pytest.importorskip("jaxlib")
+    from mlax.tools import driver
+    d = tmp_path_factory.mktemp("tpu_aot")
+    inputs = os.path.join(os.path.dirname(__file__), os.pardir, "driver", "Inputs")
+    code = driver.main([os.path.join(inputs, "linreg.py") + ":predict,update_params",
+                        "--fn", "predict", "--arg", "f32[10,5]", "--arg", "f32[5]",
+                        "--arg", "f32[20,10]", "--fn", "update_params",
+                        "--args-json", os.path.join(inputs, "linreg_args.json"),
+                        "--target", "tpu", "-o", str(d / "linreg_tpu")])
+    assert code == 0
+    tree = mlax.jit(pytree_fn, backend="tpu").lower({"W": _rand((3, 2)), "b": _rand((2,))},
+                                                     _rand((4, 3))).compile()
+    tree.save(d / "tree_tpu")
+    return d
+
+
+def test_tpu_module_layout(tpu_saved):
+    path = tpu_saved / "linreg_tpu"
+    assert sorted(os.listdir(path)) == ["0_predict.mlirbc", "1_update_params.mlirbc",
+                                        "__init__.py", "mlax_module.json"]
+    meta = json.loads((path / "mlax_module.json").read_text())
+    assert meta["target"]["platform"] == "tpu" and "library" not in meta
+    assert meta["entries"]["predict"]["artifact"] == "0_predict.mlirbc"
+    assert (path / "0_predict.mlirbc").read_bytes().startswith(b"ML\xefR")
+
+
+def test_tpu_module_imports_with_no_compiler_and_matches_jax(tpu_saved, tmp_path):
+    """Trained for 50 steps in a child process where mlir and mlax's compiler cannot be
+    imported; the same steps in real JAX give the same numbers."""
+    jax = pytest.importorskip("jax")
+    W, b = np.zeros((10, 5), F32), np.zeros(5, F32)
+    x, y = _rand((20, 10), 3), _rand((20, 5), 4)
+    np.savez(tmp_path / "in.npz", x=x, y=y)
+    out = _run(_BLOCKER + textwrap.dedent(f"""
+        import numpy as np
+        sys.path.insert(0, {str(tpu_saved)!r})
+        import linreg_tpu, tree_tpu
+        d = np.load({str(tmp_path / 'in.npz')!r})
+        W, b = np.zeros((10, 5), np.float32), np.zeros(5, np.float32)
+        for _ in range(50):
+            W, b = linreg_tpu.update_params(W, b, d["x"], d["y"], np.float32(0.3))
+        p = linreg_tpu.predict(W, b, d["x"])
+        t = tree_tpu.pytree_fn({{"W": np.ones((3, 2), np.float32), "b": np.ones(2, np.float32)}},
+                               np.ones((4, 3), np.float32))
+        np.savez({str(tmp_path / 'out.npz')!r}, W=np.asarray(W), b=np.asarray(b),
+                 p=np.asarray(p), ty=np.asarray(t["y"]), ts=np.asarray(t["stats"][0]))
+        print(type(W).__module__, t["stats"][1])
+        print(sorted(m for m in sys.modules if m.startswith(("mlax", "mlir"))))
+    """), cwd=tmp_path)
+    lines = out.splitlines()
+    assert lines[0] == "mlax.runtime.array None"
+    assert _only_runtime_loaded(lines[1], "mlax.runtime.tpu")
+    got = np.load(tmp_path / "out.npz")
+    jW, jb = W, b
+    step = jax.jit(_jax_update)
+    for _ in range(50):
+        jW, jb = step(jW, jb, x, y, np.float32(0.3))
+    np.testing.assert_allclose(got["W"], np.asarray(jW), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got["b"], np.asarray(jb), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(got["p"], x @ np.asarray(jW) + np.asarray(jb), rtol=1e-5,
+                               atol=1e-5)
+    np.testing.assert_allclose(got["ty"], np.full((4, 2), 4.0, F32))
+    assert float(got["ts"]) == 12.0
+
+
+def test_corrupt_tpu_module_is_an_error_not_a_crash(tpu_saved, tmp_path):
+    import shutil
+    path = tmp_path / "broken"
+    shutil.copytree(tpu_saved / "linreg_tpu", path)
+    data = bytearray((path / "0_predict.mlirbc").read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (path / "0_predict.mlirbc").write_bytes(bytes(data))
+    with pytest.raises(aot.ModuleError, match="checksum mismatch"):
+        aot.load(path)
+    shutil.copy(tpu_saved / "linreg_tpu" / "0_predict.mlirbc", path)
+    meta = json.loads((path / "mlax_module.json").read_text())
+    edited = json.loads(json.dumps(meta))
+    edited["entries"]["predict"]["inputs"][2]["shape"] = [200, 10]     # the code takes 20
+    (path / "mlax_module.json").write_text(json.dumps(edited))
+    from mlax.runtime.tpu import TpuRuntimeError
+    with pytest.raises(TpuRuntimeError, match="expected parameter 2"):
+        aot.load(path).predict(np.ones((10, 5), F32), np.ones(5, F32), np.ones((200, 10), F32))
+    meta["entries"]["predict"]["artifact"] = "nowhere.mlirbc"
+    (path / "mlax_module.json").write_text(json.dumps(meta))
+    with pytest.raises(aot.ModuleError, match="entries.predict.artifact"):
+        aot.load(path)

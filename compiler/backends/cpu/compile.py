@@ -13,16 +13,14 @@ convention, results as out-parameters) runs first. Then either
 """
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import tempfile
 import warnings
 
 import numpy as np
 from mlir import ir
 
 from mlax.backends import BackendError, cache, no_timer
+from mlax.backends.module_dir import metadata, write_directory, write_metadata
 from mlax.backends.cpu import codegen, pipelines
 from mlax.dialects import func_ops, function_signature, privatize, structural, symbol_name
 from mlax.passes import run_pipeline
@@ -33,33 +31,6 @@ from mlax.runtime.cpu import CpuExecutable, JitCode, unique_symbol
 
 # ---------------------------------------------------------------------------------------
 # Compiled module directories
-
-_INIT_TEMPLATE = '''\
-"""Compiled mlax module `{name}` (written by {creator}; do not edit).
-
-Entry points: {entries}.
-Loading runs no tracing and no compilation: mlax.runtime.aot loads the shared library
-next to this file with ctypes and NumPy (`import mlax` loads no compiler part).
-"""
-import os as _os
-
-from mlax.runtime import aot as _aot
-
-module = _aot.load(_os.path.dirname(_os.path.abspath(__file__)))
-{assignments}
-'''
-
-
-def _init_py(name, entries, creator) -> str:
-    lines = []
-    for e in entries:
-        if e.isidentifier() and not e.startswith("_") and e not in ("module",):
-            lines.append(f"{e} = module.entries[{e!r}]")
-    exported = [e for e in entries if e.isidentifier() and not e.startswith("_") and e != "module"]
-    lines.append(f"__all__ = {['module'] + exported!r}")
-    return _INIT_TEMPLATE.format(name=name, creator=creator, entries=", ".join(entries) or "none",
-                                 assignments="\n".join(lines))
-
 
 def write_module_files(directory, llvm_modules, entries: dict, machine, opt_level=3, name=None,
                        package=True, creator="mlax", timer=no_timer, extra=None):
@@ -81,26 +52,13 @@ def write_module_files(directory, llvm_modules, entries: dict, machine, opt_leve
         shims, libraries = codegen.runtime_needs(declared)
         codegen.link_shared([obj], os.path.join(directory, lib_name), libraries, shims)
     files = {lib_name: aot.file_digest(os.path.join(directory, lib_name))}
-    meta = {
-        "format": aot.FORMAT,
-        "format_version": aot.FORMAT_VERSION,
-        "name": name,
-        "mlax_version": cache.mlax_version(),
-        "created_by": creator,
-        "target": {"platform": "cpu", **machine.describe(), "opt_level": opt_level},
-        "library": lib_name,
+    meta = metadata(
+        name, creator, {"platform": "cpu", **machine.describe(), "opt_level": opt_level},
+        entries, files, library=lib_name,
         # Loaded before the library: name -> where it was at build time.
-        "runtime_libraries": {os.path.basename(p): os.path.abspath(p) for p in libraries},
-        "entries": entries,
-        "files": files,
-        **(extra or {}),
-    }
-    with open(os.path.join(directory, aot.METADATA), "w", encoding="utf-8") as f:
-        json.dump(meta, f, indent=1)
-        f.write("\n")
-    if package:
-        with open(os.path.join(directory, "__init__.py"), "w", encoding="utf-8") as f:
-            f.write(_init_py(name, list(entries), creator))
+        runtime_libraries={os.path.basename(p): os.path.abspath(p) for p in libraries},
+        **(extra or {}))
+    write_metadata(directory, meta, package)
     return meta
 
 
@@ -118,10 +76,6 @@ def signature_module(entries: dict) -> ir.Module:
 
 def _c_name(name) -> str:
     return "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "module"
-
-
-class OutputError(BackendError):
-    """The output path cannot be written."""
 
 
 class HostCallbackError(BackendError):
@@ -142,36 +96,11 @@ def _calls_host(module) -> bool:
 
 def save_module(path, llvm_modules, entries: dict, machine, opt_level=3, creator="mlax",
                 timer=no_timer):
-    """Write a compiled module (an importable package) at directory `path`, atomically:
-    built beside it, then renamed into place. An existing `path` is replaced only if it is
-    a compiled module or an empty directory."""
-    path = os.path.abspath(os.fspath(path))
-    parent = os.path.dirname(path)
-    if os.path.lexists(path):
-        if not os.path.isdir(path) or (os.listdir(path) and
-                                       not os.path.exists(os.path.join(path, aot.METADATA))):
-            raise OutputError(f"{path} exists and is not a compiled mlax module: remove it or "
-                              "choose another output path")
-    try:
-        os.makedirs(parent, exist_ok=True)
-        tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.", dir=parent)
-    except OSError as e:
-        raise OutputError(f"cannot write {path}: {e.strerror}") from None
-    try:
-        meta = write_module_files(tmp, llvm_modules, entries, machine, opt_level,
-                                  name=os.path.basename(path), creator=creator, timer=timer)
-        os.chmod(tmp, 0o755)
-        old = None
-        if os.path.exists(path):
-            old = tempfile.mkdtemp(prefix=f".{os.path.basename(path)}.old.", dir=parent)
-            os.rename(path, os.path.join(old, "m"))
-        os.rename(tmp, path)
-        if old:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return meta
+    """Write a compiled module (an importable package) at directory `path`, atomically
+    (module_dir.write_directory)."""
+    return write_directory(path, lambda tmp, name: write_module_files(
+        tmp, llvm_modules, entries, machine, opt_level, name=name, creator=creator,
+        timer=timer))
 
 
 # ---------------------------------------------------------------------------------------

@@ -8,17 +8,25 @@ machines: XLA's CPU client stands in for the chip (mlax.runtime.tpu), with the C
 numerics. Needs the optional jax/jaxlib packages (`pip install 'mlax[tpu]'`); without
 them the backend is registered Unavailable with that hint.
 
+`save` writes a compiled module directory of one artifact per entry point, which
+mlax.runtime.aot loads with jaxlib alone; `export`, `artifact_module` and `load_artifact`
+serve mlax.export (jax.export's calling convention and format).
+
 Files:
 - crossing.py: the module from mlax's context to jaxlib's, verification, the artifact,
-  compiling it with PJRT.
+  compiling it with PJRT, jax.export's calling convention, reading artifacts from outside.
 """
 from __future__ import annotations
 
-from mlax.backends import Backend, BackendError, Stage, no_timer
+import os
+import re
+
+from mlax.backends import Backend, BackendError, Stage, module_dir, no_timer
 from mlax.backends.tpu import crossing
-from mlax.dialects import privatize
+from mlax.dialects import func_ops, privatize, symbol_name
 from mlax.lowering import stablehlo
 from mlax.passes import run_pipeline
+from mlax.runtime import aot
 from mlax.runtime import tpu as tpu_runtime
 from mlax.runtime.tpu import TpuExecutable
 from mlax.transforms import MLAX_OPT
@@ -47,7 +55,8 @@ class TpuBackend(Backend):
         Stage("stablehlo-bytecode", None, "a portable StableHLO artifact (VHLO bytecode)",
               binary_suffix=".mlirbc"),
     )
-    artifact = "not built yet (mlax-compile --target tpu emits stablehlo or stablehlo-bytecode)"
+    artifact = ("a compiled module directory: a StableHLO artifact per entry point, "
+                "mlax_module.json, __init__.py (loaded with jaxlib, run by XLA)")
     named_pipelines = {"tpu-stablehlo": TPU_STABLEHLO, "tpu": f"{MLAX_OPT},{TPU_STABLEHLO}"}
     lowerings = stablehlo.LOWERINGS
 
@@ -88,8 +97,56 @@ class TpuBackend(Backend):
 
     def save(self, path, modules, entries, opt_level=3, machine=None, creator="mlax",
              timer=no_timer):
-        raise BackendError("the tpu backend cannot write a compiled module yet; "
-                           "emit --emit stablehlo or stablehlo-bytecode instead")
+        machine = machine or self.machine_target()
+        return module_dir.write_directory(path, lambda tmp, name: self._write_module(
+            tmp, name, modules, entries, machine, creator, timer))
+
+    def _write_module(self, directory, name, modules, entries, machine, creator, timer):
+        """One portable artifact per entry point (its function as @main), the metadata
+        (mlax.runtime.aot's format, each entry naming its artifact) and __init__.py."""
+        for m in modules:
+            ids = stablehlo.sharding.device_ids(m.operation)
+            if ids and len(ids) > 1:
+                raise BackendError("the tpu backend saves modules of one device: this one "
+                                   f"is placed on devices {list(ids)}")
+        texts = [(crossing.generic_text(m), {symbol_name(op) for op in func_ops(m)})
+                 for m in modules]
+        files, metas = {}, {}
+        for i, (entry, meta) in enumerate(entries.items()):
+            text = next(t for t, symbols in texts if meta["symbol"] in symbols)
+            with timer(f"artifact {entry}"):
+                module = crossing.entry_module(text, meta["symbol"], crossing.context())
+                data = crossing.artifact(module, machine.version)
+            file = f"{i}_{re.sub(r'[^A-Za-z0-9_]', '_', entry)}.mlirbc"
+            with open(os.path.join(directory, file), "wb") as f:
+                f.write(data)
+            files[file] = aot.file_digest(os.path.join(directory, file))
+            metas[entry] = {**meta, "artifact": file}
+        meta = module_dir.metadata(name, creator, {"platform": "tpu", **machine.describe()},
+                                   metas, files)
+        module_dir.write_metadata(directory, meta)
+        return meta
+
+    def export(self, module, entry, *, module_name, platforms, result_infos):
+        """(the portable artifact, its text) of `entry` of `module` (mlax ops, as traced)
+        with jax.export's calling convention (crossing.exported_module), for mlax.export."""
+        run_pipeline(module, f"{MLAX_OPT},{self.pipeline()}")
+        ctx = crossing.context()
+        exported = crossing.exported_module(crossing.generic_text(module), entry, ctx,
+                                            module_name=module_name, platforms=platforms,
+                                            result_infos=result_infos)
+        data = crossing.artifact(exported)
+        return data, crossing.own_artifact_text(data, ctx)
+
+    def artifact_module(self, data):
+        """(text, argument types, result types) of @main of the portable artifact
+        `data` from outside, types as text (`tensor<3xf32>`); StablehloError when it is
+        not one this jaxlib reads."""
+        return crossing.read_artifact(bytes(data))
+
+    def load_artifact(self, data, out_specs):
+        """An executable of @main of the portable artifact `data` (one device)."""
+        return TpuExecutable(crossing.compile_entry(bytes(data)), out_specs)
 
     def machine_target(self, triple=None, cpu=None, features=None):
         if triple or cpu or features:

@@ -23,11 +23,14 @@ serializer expands them to StableHLO first (`chlo-legalize-to-stablehlo`).
 from __future__ import annotations
 
 import functools
+import json
+import subprocess
+import sys
 
 from jaxlib.mlir import ir as jir
 from jaxlib.mlir import passmanager as jpm
 from jaxlib.mlir._mlir_libs import _jax_mlir_ext
-from jaxlib.mlir.dialects import chlo, stablehlo
+from jaxlib.mlir.dialects import chlo, func, stablehlo
 
 from mlax.backends import BackendError
 from mlax.runtime import tpu
@@ -151,7 +154,130 @@ def compile_entry(data: bytes, device_ids=(0,), propagate=()):
     devices `device_ids` (mlax.runtime.tpu): one partition per device, split by XLA's SPMD
     partitioner when there are several."""
     try:
-        return tpu.client().compile_and_load(data, tpu.device_list(device_ids),
-                                             tpu.compile_options(device_ids, propagate))
-    except Exception as e:     # jaxlib's JaxRuntimeError
-        raise StablehloError(f"XLA could not compile the module: {e}") from None
+        return tpu.compile_artifact(data, device_ids, propagate)
+    except tpu.TpuRuntimeError as e:
+        raise StablehloError(str(e)) from None
+
+
+# ---------------------------------------------------------------------------------------
+# jax.export's calling convention (mlax.export)
+
+def exported_module(text: str, entry: str, ctx: jir.Context, *, module_name: str,
+                    platforms: tuple, result_infos: list) -> jir.Module:
+    """The module of @entry with jax.export's calling convention (version 9 and later, for
+    static shapes without effects): @main public, a first `tensor<i32>` argument
+    `{jax.global_constant = "_platform_index"}` when there are several platforms (the
+    lowering is the same for each, so the index is not read), each result's
+    `jax.result_info` (its pytree path), and the module attributes jax.export writes
+    (`mhlo.num_partitions`, `mhlo.num_replicas`, `jax.uses_shape_polymorphism`) in place
+    of mlax's own."""
+    module = entry_module(text, entry, ctx)
+    with ctx, jir.Location.unknown():
+        attrs = module.operation.attributes
+        for name in [a.name for a in attrs if a.name.startswith("mlax.")]:
+            del attrs[name]
+        attrs["sym_name"] = jir.StringAttr.get(module_name)
+        i32 = jir.IntegerType.get_signless(32)
+        attrs["mhlo.num_partitions"] = jir.IntegerAttr.get(i32, 1)
+        attrs["mhlo.num_replicas"] = jir.IntegerAttr.get(i32, 1)
+        attrs["jax.uses_shape_polymorphism"] = jir.BoolAttr.get(len(platforms) > 1)
+        main = jir.SymbolTable(module.operation)["main"]
+        ftype = jir.FunctionType(jir.TypeAttr(main.attributes["function_type"]).value)
+        res_attrs = _attr_dicts(main, "res_attrs", len(ftype.results))
+        for d, info in zip(res_attrs, result_infos):
+            d["jax.result_info"] = jir.StringAttr.get(info)
+        main.attributes["res_attrs"] = jir.ArrayAttr.get([jir.DictAttr.get(d) for d in res_attrs])
+        if len(platforms) > 1:
+            _add_platform_index(module, main, ftype)
+    return module
+
+
+def _attr_dicts(fn, key, n) -> list[dict]:
+    if key not in fn.attributes:
+        return [{} for _ in range(n)]
+    return [{a.name: a.attr for a in jir.DictAttr(d)} for d in jir.ArrayAttr(fn.attributes[key])]
+
+
+def _add_platform_index(module, main, ftype):
+    """Make @main a wrapper taking the platform index first and calling the function."""
+    jir.SymbolTable.set_symbol_name(main, "_wrapped_main")
+    main.attributes["sym_visibility"] = jir.StringAttr.get("private")
+    index_type = jir.RankedTensorType.get([], jir.IntegerType.get_signless(32))
+    wrapper = func.FuncOp("main", jir.FunctionType.get([index_type, *ftype.inputs],
+                                                       ftype.results),
+                          ip=jir.InsertionPoint.at_block_begin(module.body))
+    wrapper.attributes["sym_visibility"] = jir.StringAttr.get("public")
+    index_attr = {"jax.global_constant": jir.StringAttr.get("_platform_index")}
+    args = [index_attr, *_attr_dicts(main, "arg_attrs", len(ftype.inputs))]
+    wrapper.attributes["arg_attrs"] = jir.ArrayAttr.get([jir.DictAttr.get(d) for d in args])
+    wrapper.attributes["res_attrs"] = main.attributes["res_attrs"]
+    block = wrapper.add_entry_block()
+    with jir.InsertionPoint(block):
+        call = func.CallOp(list(ftype.results), jir.FlatSymbolRefAttr.get("_wrapped_main"),
+                           list(block.arguments)[1:])
+        func.ReturnOp(call.results)
+
+
+def own_artifact_text(data: bytes, ctx: jir.Context) -> str:
+    """The text of an artifact `artifact` just wrote (serializing turns the module into
+    VHLO in place, so it is read back, as jax.export's `mlir_module()` does)."""
+    return str(stablehlo.deserialize_portable_artifact(ctx, data))
+
+
+# Reads a portable artifact in a child process: jaxlib's bytecode reader can corrupt the
+# heap on malformed bytes (and abort, or not, depending on the process's state), so bytes
+# from outside are read there first. It prints JSON: the module's text and @main's types,
+# or the reader's error.
+_READER = r"""
+import json, sys
+from jaxlib.mlir import ir
+from jaxlib.mlir._mlir_libs import _jax_mlir_ext
+from jaxlib.mlir.dialects import chlo, stablehlo
+registry = ir.DialectRegistry()
+_jax_mlir_ext.register_dialects(registry)
+ctx = ir.Context()
+ctx.append_dialect_registry(registry)
+ctx.load_all_available_dialects()
+chlo.register_dialect(ctx)
+stablehlo.register_dialect(ctx)
+messages = []
+ctx.attach_diagnostic_handler(lambda d: messages.append(str(d.message)) or True)
+try:
+    module = stablehlo.deserialize_portable_artifact(ctx, sys.stdin.buffer.read())
+except Exception as e:
+    print(json.dumps({"error": "; ".join(messages) or str(e)}))
+    sys.exit(0)
+with ctx:
+    table = ir.SymbolTable(module.operation)
+    if "main" not in table:
+        print(json.dumps({"error": "the module has no @main function"}))
+        sys.exit(0)
+    ftype = ir.FunctionType(ir.TypeAttr(table["main"].attributes["function_type"]).value)
+    print(json.dumps({"text": str(module), "inputs": [str(t) for t in ftype.inputs],
+                      "results": [str(t) for t in ftype.results]}))
+"""
+
+
+@functools.lru_cache(maxsize=64)
+def read_artifact(data: bytes) -> tuple[str, list, list]:
+    """(text, @main's argument types, its result types) of the portable artifact `data`
+    (types as text: `tensor<3xf32>`), read in a child process; StablehloError when the
+    bytes are not an artifact this jaxlib reads."""
+    if not data.startswith(b"ML\xefR"):
+        raise StablehloError("the module is not MLIR bytecode (a StableHLO portable "
+                             "artifact starts with 'ML\\xefR')")
+    proc = subprocess.run([sys.executable, "-c", _READER], input=data, capture_output=True,
+                          timeout=300)
+    why = f"cannot read the StableHLO artifact (corrupt, or of a version this jaxlib " \
+          f"({stablehlo.get_current_version()}) cannot read)"
+    if proc.returncode != 0:
+        raise StablehloError(f"{why}: reading it ended the reading process (exit status "
+                             f"{proc.returncode})")
+    try:
+        answer = json.loads(proc.stdout)
+    except ValueError:
+        raise StablehloError(f"{why}: the reading process answered {proc.stdout[:200]!r}") \
+            from None
+    if "error" in answer:
+        raise StablehloError(f"{why}: {answer['error']}")
+    return answer["text"], answer["inputs"], answer["results"]
