@@ -1,4 +1,4 @@
-// RUN: mlax-opt %s --mlax-gpu-interpret | FileCheck %s
+// RUN: mlax-opt %s --split-input-file --mlax-gpu-interpret | FileCheck %s
 
 // Interpret mode (mlax.backends.cuda.interpret): a kernel and its launch as CPU loops.
 // test_cuda_backend.py runs the same kernel and checks its numbers.
@@ -81,6 +81,47 @@ module attributes {gpu.container_module} {
         %d = arith.subf %r, %v : f32
         memref.store %d, %out[%b] : memref<2xf32>
       }
+      gpu.return
+    }
+  }
+}
+
+// -----
+
+// Tests that a warp shuffle ends a phase as a barrier does: in the first phase each
+// thread stores the value it offers in its slot of a per-thread buffer (at its linear id),
+// in the next it loads the slot of lane (lane xor 1) of its own 32-lane group, its own
+// slot where that lane is outside the width or the block.
+// CHECK-LABEL: func.func private @k_swap
+// CHECK-SAME: %[[BX:[^:]*]]: index, %{{[^:]*}}: index, %{{[^:]*}}: index)
+// CHECK: %[[SLOTS:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK: scf.for %[[T:.*]] = %{{.*}} to %[[BX]]
+// CHECK: %[[V:.*]] = memref.load %{{.*}}[%[[T]]] : memref<64xf32>
+// CHECK: memref.store %[[V]], %[[SLOTS]][%{{.*}}] : memref<?xf32>
+// CHECK: scf.for %[[T2:.*]] = %{{.*}} to %[[BX]]
+// CHECK: %[[LANE:.*]] = arith.remui %{{.*}}, %{{.*}} : index
+// CHECK: %[[J:.*]] = arith.xori %[[LANE]], %{{.*}} : index
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %[[J]], %{{.*}} : index
+// CHECK: %[[OK:.*]] = arith.andi %[[IN]], %{{.*}} : i1
+// CHECK: %[[SRC:.*]] = arith.select %[[OK]], %{{.*}}, %{{.*}} : index
+// CHECK: %[[GOT:.*]] = memref.load %[[SLOTS]][%[[SRC]]] : memref<?xf32>
+// CHECK: memref.store %[[GOT]], %{{.*}}[%[[T2]]] : memref<64xf32>
+// CHECK-NOT: gpu.
+module attributes {gpu.container_module} {
+  func.func @swap(%in: memref<64xf32>, %out: memref<64xf32>) {
+    %c1 = arith.constant 1 : index
+    %c64 = arith.constant 64 : index
+    gpu.launch_func @k::@swap blocks in (%c1, %c1, %c1) threads in (%c64, %c1, %c1) args(%in : memref<64xf32>, %out : memref<64xf32>)
+    return
+  }
+  gpu.module @k {
+    gpu.func @swap(%in: memref<64xf32>, %out: memref<64xf32>) kernel {
+      %t = gpu.thread_id x
+      %v = memref.load %in[%t] : memref<64xf32>
+      %one = arith.constant 1 : i32
+      %width = arith.constant 32 : i32
+      %r, %ok = gpu.shuffle xor %v, %one, %width : f32
+      memref.store %r, %out[%t] : memref<64xf32>
       gpu.return
     }
   }

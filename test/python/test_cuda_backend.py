@@ -313,10 +313,9 @@ module attributes {gpu.container_module} {
 """
 
 
-def test_interpreted_barriers_shared_memory_and_values_kept_across_barriers(rng):
-    """A hand-written block tree reduction (shared memory, a uniform loop of barriers, a
-    loaded value used after them) interpreted and run on the CPU: each block's sum
-    minus its first element, as on a GPU."""
+def _run_interpreted(text, entry, arrays):
+    """Interpret the kernels of the MLIR `text` and call its function `entry` on the NumPy
+    `arrays` (bare pointers; written in place)."""
     import ctypes
 
     from mlir import ir
@@ -324,17 +323,138 @@ def test_interpreted_barriers_shared_memory_and_values_kept_across_barriers(rng)
 
     from mlax.backends.cuda.pipelines import CUDA_INTERPRET
     from mlax.passes import run_pipeline
-    x = rng.standard_normal(512).astype(np.float32)
-    out = np.zeros(2, np.float32)
     with ir.Context() as ctx, ir.Location.unknown():
-        m = ir.Module.parse(TREE_SUM)
+        m = ir.Module.parse(text)
         run_pipeline(m, CUDA_INTERPRET)
         ee = ExecutionEngine(m, opt_level=2)
         # The packed wrapper: one void** to pointers to each (bare pointer) argument.
-        packed = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(ee.raw_lookup("block_sums"))
-        ptrs = [ctypes.c_void_p(a.ctypes.data) for a in (x, out)]
-        argv = (ctypes.c_void_p * 2)(*[ctypes.addressof(p) for p in ptrs])
+        packed = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(ee.raw_lookup(entry))
+        ptrs = [ctypes.c_void_p(a.ctypes.data) for a in arrays]
+        argv = (ctypes.c_void_p * len(arrays))(*[ctypes.addressof(p) for p in ptrs])
         packed(ctypes.addressof(argv))
         del ctx
+
+
+def test_interpreted_barriers_shared_memory_and_values_kept_across_barriers(rng):
+    """A hand-written block tree reduction (shared memory, a uniform loop of barriers, a
+    loaded value used after them) interpreted and run on the CPU: each block's sum
+    minus its first element, as on a GPU."""
+    x = rng.standard_normal(512).astype(np.float32)
+    out = np.zeros(2, np.float32)
+    _run_interpreted(TREE_SUM, "block_sums", [x, out])
     want = x.reshape(2, 256).sum(1) - x.reshape(2, 256)[:, 0]
     np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
+
+
+SHUFFLES = """
+module attributes {gpu.container_module} {
+  func.func @shuffles(%in: memref<48xi32>, %out: memref<4x48xi32>, %ok: memref<4x48xi1>) {
+    %c1 = arith.constant 1 : index
+    %c48 = arith.constant 48 : index
+    gpu.launch_func @k::@shuffles blocks in (%c1, %c1, %c1) threads in (%c48, %c1, %c1) args(%in : memref<48xi32>, %out : memref<4x48xi32>, %ok : memref<4x48xi1>)
+    return
+  }
+  gpu.module @k {
+    gpu.func @shuffles(%in: memref<48xi32>, %out: memref<4x48xi32>, %ok: memref<4x48xi1>) kernel {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c2 = arith.constant 2 : index
+      %c3 = arith.constant 3 : index
+      %t = gpu.thread_id x
+      %v = memref.load %in[%t] : memref<48xi32>
+      %five = arith.constant 5 : i32
+      %three = arith.constant 3 : i32
+      %w32 = arith.constant 32 : i32
+      %w16 = arith.constant 16 : i32
+      %x, %xo = gpu.shuffle xor %v, %five, %w32 : i32
+      %d, %do = gpu.shuffle down %v, %three, %w16 : i32
+      %u, %uo = gpu.shuffle up %v, %three, %w16 : i32
+      %i, %io = gpu.shuffle idx %v, %five, %w32 : i32
+      memref.store %x, %out[%c0, %t] : memref<4x48xi32>
+      memref.store %d, %out[%c1, %t] : memref<4x48xi32>
+      memref.store %u, %out[%c2, %t] : memref<4x48xi32>
+      memref.store %i, %out[%c3, %t] : memref<4x48xi32>
+      memref.store %xo, %ok[%c0, %t] : memref<4x48xi1>
+      memref.store %do, %ok[%c1, %t] : memref<4x48xi1>
+      memref.store %uo, %ok[%c2, %t] : memref<4x48xi1>
+      memref.store %io, %ok[%c3, %t] : memref<4x48xi1>
+      gpu.return
+    }
+  }
+}
+"""
+
+
+def test_interpreted_warp_shuffles_exchange_values_as_a_warp_does():
+    """gpu.shuffle xor / down / up / idx over a block of 48 threads (the second 32-lane
+    group only half full), interpreted: each thread gets its partner's value, or its own
+    with valid = false where the partner is outside the width or the block."""
+    x = np.arange(100, 148, dtype=np.int32)
+    out = np.zeros((4, 48), np.int32)
+    ok = np.zeros((4, 48), np.bool_)
+    _run_interpreted(SHUFFLES, "shuffles", [x, out, ok])
+    want, valid = np.zeros((4, 48), np.int32), np.zeros((4, 48), np.bool_)
+    for t in range(48):
+        for row, (width, lane_of) in enumerate([
+                (32, lambda lane: lane ^ 5), (16, lambda lane: lane + 3),
+                (16, lambda lane: lane - 3), (32, lambda lane: 5)]):
+            lane, base = t % width, t - t % width
+            j = lane_of(lane)
+            valid[row, t] = 0 <= j < width and base + j < 48
+            want[row, t] = x[base + j] if valid[row, t] else x[t]
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(ok, valid)
+
+
+# Reductions that take the block tree (warp shuffles, then shared memory across warps):
+# full reductions, long rows, and full reductions long enough for two kernels.
+REDUCTIONS = {
+    "sum": (jnp.sum, np.sum), "max": (jnp.max, np.max), "min": (jnp.min, np.min),
+    "prod": (jnp.prod, np.prod), "argmax": (jnp.argmax, np.argmax),
+    "argmin": (jnp.argmin, np.argmin),
+}
+REDUCTION_SHAPES = [((1000,), None), ((1024,), None), ((4097,), None), ((65539,), None),
+                    ((7, 1500), 1), ((3, 33000), 1), ((2, 1100, 3), 1), ((33,), None)]
+REDUCTION_DTYPES = ["float32", "float16", "bfloat16", "int32", "int8", "uint8"]
+
+
+def _reduction_input(rng, shape, dtype, op):
+    from mlax.runtime.dtypes import is_float
+    dt = jnp.dtype(dtype)
+    if op == "prod":        # products near 1 (floats) or of +-1 (integers): no overflow
+        if is_float(dt):
+            return (1 + 1e-4 * rng.standard_normal(shape)).astype(dt)
+        return rng.choice(np.array([1, 1, 1, 3] if dt.kind == "u" else [1, -1]),
+                          shape).astype(dt)
+    if is_float(dt):
+        return rng.standard_normal(shape).astype(dt)
+    info = np.iinfo(dt)
+    return rng.integers(max(info.min, -100), min(info.max, 100), shape).astype(dt)
+
+
+@pytest.mark.parametrize("dtype", REDUCTION_DTYPES)
+@pytest.mark.parametrize("op", list(REDUCTIONS))
+def test_tree_reductions_match_numpy(interpret, rng, op, dtype):
+    """Every reduction at every size (one block per output, two kernels for long full
+    reductions, sizes not multiples of the warp or the block) against NumPy, computed in
+    float64 for floats."""
+    from mlax.runtime.dtypes import is_float
+    fn, ref = REDUCTIONS[op]
+    xs = [_reduction_input(rng, shape, dtype, op) for shape, _ in REDUCTION_SHAPES]
+
+    def every_shape(xs):
+        return [fn(x, axis=axis) for x, (_, axis) in zip(xs, REDUCTION_SHAPES)]
+
+    got = mlax.jit(every_shape, backend="cuda")(xs)
+    for x, (shape, axis), g in zip(xs, REDUCTION_SHAPES, got):
+        wide = x.astype(np.float64) if is_float(x.dtype) else x
+        want = ref(wide, axis=axis)
+        if op in ("sum", "prod") and is_float(x.dtype):
+            tol = {"float32": 1e-5, "float16": 2e-3, "bfloat16": 2e-2}[dtype]
+            np.testing.assert_allclose(np.asarray(g).astype(np.float64), want,
+                                       rtol=tol, atol=tol * np.sqrt(x.size),
+                                       err_msg=str(shape))
+        else:
+            np.testing.assert_array_equal(np.asarray(g).astype(want.dtype), want,
+                                          err_msg=str(shape))
+
