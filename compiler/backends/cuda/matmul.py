@@ -17,18 +17,39 @@ C[b, m, n] += A * B with one batch loop (C's first dim; `vmap` of a matmul, `ein
 
 Partial tiles at the edges are guarded (threads outside C copy nothing and compute
 nothing; the last k step runs only its valid length). Each operand element is read from
-global memory M/TILE or N/TILE times instead of N or M times. Register tiles (several
-outputs per thread) and tensor cores are not built yet.
+global memory M/TILE or N/TILE times instead of N or M times.
+
+Where C has at least REG_TILE rows and columns, register tiles instead:
+
+    a TILE x TILE block of threads per REG_TILE x REG_TILE (64 x 64) tile of C; one
+    thread forall whose body is the whole kernel: thread (ty, tx) keeps the REG x REG
+    (4 x 4) outputs C[ty + 16 i, tx + 16 j] as the iteration values of the k loop
+    (registers), starting from C's initial values;
+    for each K_TILE-wide step along k:
+      copy the step's 64 x 16 tile of A and 16 x 64 tile of B into shared memory (4
+      elements of each per thread, zero outside the operands), gpu.barrier
+      16 times: 4 loads of A and 4 of B from shared memory, 16 multiply-adds, gpu.barrier
+    store the 16 outputs (guarded at the edges).
+
+Operands are read from global memory M/64 or N/64 times, and each shared load feeds 4
+products instead of 1. Tensor cores (mma.sync for f16/bf16) are not built yet.
 """
 from __future__ import annotations
 
 from mlir import ir
-from mlir.dialects import arith, memref, scf
+from mlir.dialects import arith, gpu, memref, scf
 
 from mlax.backends.cpu.generics import defined_functions, read_generic
 from mlax.passes import ModulePass, register
 
 TILE = 16     # 16 x 16 = 256 threads per block, 2 KB of shared memory per operand (f32)
+# Register tiles: a REG_TILE x REG_TILE block of C per block of TILE x TILE threads, each
+# thread REG x REG outputs (rows ty + TILE * i, columns tx + TILE * j: a warp's stores are
+# consecutive columns), K_TILE-deep shared tiles of A (REG_TILE x K_TILE) and B (K_TILE x
+# REG_TILE), 4 KB each for f32.
+REG = 4
+REG_TILE = TILE * REG
+K_TILE = 16
 
 
 def _roles(op):
@@ -76,6 +97,12 @@ def wants_tiled_matmul(op) -> bool:
     return min(g.sizes[m], g.sizes[n], g.sizes[k]) >= TILE
 
 
+def wants_register_tiles(g, m, n):
+    """Register tiles where C is at least one REG_TILE x REG_TILE block tile; smaller
+    matmuls keep one output per thread (a 64 x 64 block would mostly idle)."""
+    return min(g.sizes[m], g.sizes[n]) >= REG_TILE
+
+
 def _c(v):
     return arith.ConstantOp(ir.IndexType.get(), v).result
 
@@ -93,7 +120,15 @@ def _lt(a, b):
 
 
 def rewrite(op):
-    g, m, n, k, a, b, batch = _roles(op)
+    roles = _roles(op)
+    g, m, n = roles[:3]
+    if wants_register_tiles(g, m, n):
+        rewrite_register_tiled(op, *roles)
+        return
+    rewrite_one_per_thread(op, *roles)
+
+
+def rewrite_one_per_thread(op, g, m, n, k, a, b, batch):
     view = op.opview
     ins, out = list(view.inputs), view.outputs[0]
     elem = ir.MemRefType(out.type).element_type
@@ -167,6 +202,122 @@ def rewrite(op):
                         memref.StoreOp(loop.results[0], out, c_idx)
                         scf.YieldOp([])
                 scf.YieldOp([])
+    op.erase()
+
+
+def _zero(elem):
+    if isinstance(elem, ir.IntegerType):
+        return arith.ConstantOp(elem, ir.IntegerAttr.get(elem, 0)).result
+    return arith.ConstantOp(elem, ir.FloatAttr.get(elem, 0.0)).result
+
+
+def _guarded_load(buf, idx, cond, elem):
+    """buf[idx] where `cond`, else zero (padding of the edge tiles)."""
+    branch = scf.IfOp(cond, [elem], has_else=True)
+    with ir.InsertionPoint(branch.then_block):
+        scf.YieldOp([memref.LoadOp(buf, idx).result])
+    with ir.InsertionPoint(branch.else_block):
+        scf.YieldOp([_zero(elem)])
+    return branch.results[0]
+
+
+def rewrite_register_tiled(op, g, m, n, k, a, b, batch):
+    """The register-tiled kernel: one thread forall whose body is the whole k loop, a
+    barrier after the step's copy into shared memory and one after its products (so the
+    accumulators stay in registers, as the loop's iteration values, across steps)."""
+    view = op.opview
+    ins, out = list(view.inputs), view.outputs[0]
+    elem = ir.MemRefType(out.type).element_type
+    block_args = op.regions[0].blocks[0].arguments
+    mul, add = [o.operation for o in op.regions[0].blocks[0].operations][:2]
+    M, N, K = g.sizes[m], g.sizes[n], g.sizes[k]
+    space = ir.Attribute.parse("#gpu.address_space<workgroup>")
+    a_t = ir.MemRefType.get([REG_TILE, K_TILE], elem, memory_space=space)
+    b_t = ir.MemRefType.get([K_TILE, REG_TILE], elem, memory_space=space)
+    threads = TILE * TILE
+
+    def madd(acc, av, bv):
+        vals = {block_args[a]: av, block_args[b]: bv, block_args[2]: acc}
+        prod = mul.clone()
+        for q, v in enumerate(prod.operands):
+            prod.operands[q] = vals[v]
+        total = add.clone()
+        for q, v in enumerate(total.operands):
+            total.operands[q] = prod.results[0] if v == mul.results[0] else vals[v]
+        return total.results[0]
+
+    with ir.InsertionPoint(op), op.location:
+        grid = [-(-M // REG_TILE), -(-N // REG_TILE)]
+        axes = ["#gpu.block<y>", "#gpu.block<x>"]
+        if batch is not None:
+            grid, axes = [g.sizes[batch]] + grid, ["#gpu.block<z>"] + axes
+        blocks, bterm = _forall(grid, axes)
+        with ir.InsertionPoint(bterm):
+            ivs = list(blocks.induction_variables)
+            fixed = {batch: ivs[0]} if batch is not None else {}
+            row0 = arith.MulIOp(ivs[-2], _c(REG_TILE)).result
+            col0 = arith.MulIOp(ivs[-1], _c(REG_TILE)).result
+            a_s = memref.AllocaOp(a_t, [], []).result
+            b_s = memref.AllocaOp(b_t, [], []).result
+            thr, tterm = _forall([TILE, TILE], ["#gpu.thread<y>", "#gpu.thread<x>"])
+            with ir.InsertionPoint(tterm):
+                ty, tx = thr.induction_variables
+                lin = arith.AddIOp(arith.MulIOp(ty, _c(TILE)).result, tx).result
+                rows = [arith.AddIOp(row0, arith.AddIOp(ty, _c(TILE * i)).result).result
+                        for i in range(REG)]
+                cols = [arith.AddIOp(col0, arith.AddIOp(tx, _c(TILE * j)).result).result
+                        for j in range(REG)]
+
+                def c_index(i, j):
+                    idx = {m: rows[i], n: cols[j], **fixed}
+                    return [idx[d] for d in g.maps[2]]
+
+                def inside(i, j):
+                    return arith.AndIOp(_lt(rows[i], _c(M)), _lt(cols[j], _c(N))).result
+                init = [_guarded_load(out, c_index(i, j), inside(i, j), elem)
+                        for i in range(REG) for j in range(REG)]
+                steps = scf.ForOp(_c(0), _c(K), _c(K_TILE), init)
+                with ir.InsertionPoint(steps.body):
+                    k0 = steps.induction_variable
+                    # The step's tiles into shared memory, REG_TILE * K_TILE / threads
+                    # elements of each per thread, consecutive threads on consecutive
+                    # elements of a row (coalesced for row-major operands).
+                    for q in range(REG_TILE * K_TILE // threads):
+                        e = arith.AddIOp(lin, _c(q * threads)).result
+                        r, col = arith.DivUIOp(e, _c(K_TILE)).result, \
+                            arith.RemUIOp(e, _c(K_TILE)).result
+                        i, kk = arith.AddIOp(row0, r).result, arith.AddIOp(k0, col).result
+                        v = _guarded_load(ins[a], [{m: i, k: kk, **fixed}[d] for d in g.maps[a]],
+                                          arith.AndIOp(_lt(i, _c(M)), _lt(kk, _c(K))).result,
+                                          elem)
+                        memref.StoreOp(v, a_s, [r, col])
+                        r, col = arith.DivUIOp(e, _c(REG_TILE)).result, \
+                            arith.RemUIOp(e, _c(REG_TILE)).result
+                        kk, j = arith.AddIOp(k0, r).result, arith.AddIOp(col0, col).result
+                        v = _guarded_load(ins[b], [{k: kk, n: j, **fixed}[d] for d in g.maps[b]],
+                                          arith.AndIOp(_lt(kk, _c(K)), _lt(j, _c(N))).result,
+                                          elem)
+                        memref.StoreOp(v, b_s, [r, col])
+                    gpu.BarrierOp()
+                    # The step's products: REG + REG shared loads per REG * REG products.
+                    inner = scf.ForOp(_c(0), _c(K_TILE), _c(1), list(steps.inner_iter_args))
+                    with ir.InsertionPoint(inner.body):
+                        kk = inner.induction_variable
+                        av = [memref.LoadOp(a_s, [arith.AddIOp(ty, _c(TILE * i)).result, kk]
+                                            ).result for i in range(REG)]
+                        bv = [memref.LoadOp(b_s, [kk, arith.AddIOp(tx, _c(TILE * j)).result]
+                                            ).result for j in range(REG)]
+                        accs = list(inner.inner_iter_args)
+                        scf.YieldOp([madd(accs[i * REG + j], av[i], bv[j])
+                                     for i in range(REG) for j in range(REG)])
+                    gpu.BarrierOp()
+                    scf.YieldOp(list(inner.results))
+                for i in range(REG):
+                    for j in range(REG):
+                        guard = scf.IfOp(inside(i, j))
+                        with ir.InsertionPoint(guard.then_block):
+                            memref.StoreOp(steps.results[i * REG + j], out, c_index(i, j))
+                            scf.YieldOp([])
     op.erase()
 
 
