@@ -126,3 +126,46 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+// Tests that a uniform loop around a barrier whose iteration value is each thread's own
+// (an accumulator in a register on a GPU) carries it through a per-thread buffer: stored
+// before the loop, loaded at the start of each iteration and stored at its end, loaded
+// after the loop; the loop itself has no iteration values left.
+// CHECK-LABEL: func.func private @k_accumulate
+// CHECK: %[[ACC:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK: scf.for %[[T:.*]] = %{{.*}} to %{{.*}} step
+// CHECK: memref.store %{{.*}}, %[[ACC]][%{{.*}}] : memref<?xf32>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
+// CHECK: scf.for
+// CHECK: %[[OLD:.*]] = memref.load %[[ACC]][%{{.*}}] : memref<?xf32>
+// CHECK: %[[NEW:.*]] = arith.addf %[[OLD]], %{{.*}} : f32
+// CHECK: memref.store %[[NEW]], %[[ACC]][%{{.*}}] : memref<?xf32>
+// CHECK: scf.for
+// CHECK: %[[LAST:.*]] = memref.load %[[ACC]][%{{.*}}] : memref<?xf32>
+// CHECK: memref.store %[[LAST]], %{{.*}}[%{{.*}}] : memref<64xf32>
+module attributes {gpu.container_module} {
+  func.func @accumulate(%in: memref<64xf32>, %out: memref<64xf32>) {
+    %c1 = arith.constant 1 : index
+    %c64 = arith.constant 64 : index
+    gpu.launch_func @k::@accumulate blocks in (%c1, %c1, %c1) threads in (%c64, %c1, %c1) args(%in : memref<64xf32>, %out : memref<64xf32>)
+    return
+  }
+  gpu.module @k {
+    gpu.func @accumulate(%in: memref<64xf32>, %out: memref<64xf32>) kernel {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c4 = arith.constant 4 : index
+      %t = gpu.thread_id x
+      %v = memref.load %in[%t] : memref<64xf32>
+      %sum = scf.for %s = %c0 to %c4 step %c1 iter_args(%acc = %v) -> (f32) {
+        %next = arith.addf %acc, %v : f32
+        gpu.barrier
+        scf.yield %next : f32
+      }
+      memref.store %sum, %out[%t] : memref<64xf32>
+      gpu.return
+    }
+  }
+}

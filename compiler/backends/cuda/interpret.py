@@ -18,7 +18,12 @@ barrier (a shared-memory tile loop) must be uniform, as on the GPU: it runs once
 around the phases of its body. A value a thread computes in one phase and uses in a later
 one is recomputed there when it is a pure computation (index arithmetic, views), and
 otherwise kept in a per-thread buffer (one element per thread of the block), as a
-register would keep it. Shared memory (`#gpu.address_space<workgroup>`: memory-space-3
+register would keep it; so are the iteration values of such a loop (a thread's
+accumulators), stored before it and at the end of each iteration. A `gpu.shuffle` ends a
+phase too: each thread stores the value it offers at its linear thread id, and in the
+next phase reads its partner's slot (lanes are the block's consecutive threads, `width`
+to a group; a partner outside the group or the block gives the thread its own value, with
+`valid` false, as on the GPU). Shared memory (`#gpu.address_space<workgroup>`: memory-space-3
 buffers and workgroup attributions) is one buffer per block. Threads of a phase run in
 order, which is one of the orders a GPU may choose: a kernel that races gives one of its
 possible results, not an error.
