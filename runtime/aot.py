@@ -35,6 +35,7 @@ import platform
 
 import numpy as np
 
+from . import cuda
 from .array import Array
 from .cpu import DirectCall, runtime_libraries
 from .dtypes import dtype_kind, is_inexact
@@ -210,7 +211,7 @@ class EntryPoint:
     """One compiled function of a module, called like the traced Python function (minus
     its static arguments): positional and keyword arguments, pytrees of arrays."""
 
-    def __init__(self, name, meta, fn):
+    def __init__(self, name, meta, flat):
         self.__name__ = self.name = name
         self.symbol = meta["symbol"]
         self.arg_names = list(meta.get("arg_names") or [])
@@ -219,7 +220,7 @@ class EntryPoint:
         self.inputs = [Leaf(i["shape"], i["dtype"], i.get("weak", False)) for i in meta["inputs"]]
         self.outputs = [Leaf(o["shape"], o["dtype"], o.get("weak", False)) for o in meta["outputs"]]
         self.static = meta.get("static") or {}
-        self.flat = DirectCall(fn, len(self.inputs), [(o.shape, o.dtype) for o in self.outputs])
+        self.flat = flat        # flat(input buffers) -> output buffers
         self._out_weak = [o.weak for o in self.outputs]
         args_tree, kwargs_tree = self.in_tree["tuple"]
         self._arg_trees = args_tree["list"]
@@ -397,9 +398,6 @@ class _Fields:
 def check_metadata(meta: dict, where):
     """Raise ModuleError naming the first field `load` needs that is missing or malformed."""
     f = _Fields(where)
-    lib = f.get(meta, "library", str, "library")
-    if os.path.basename(lib) != lib or lib in ("", ".", ".."):
-        f.fail("library", f"must be a file name in the module's directory, not {lib!r}")
     files = f.get(meta, "files", dict, "files")
     for name, digest in files.items():
         if os.path.basename(name) != name or name in ("", ".", ".."):
@@ -407,8 +405,21 @@ def check_metadata(meta: dict, where):
         if not (isinstance(digest, str) and len(digest) == 64 and
                 all(c in "0123456789abcdef" for c in digest)):
             f.fail(f"files.{name}", "must be a SHA-256 digest (64 hexadecimal digits)")
-    if lib not in files:
-        f.fail("files", f"must hold the checksum of the library {lib}")
+    if f.get(meta, "target", dict, "target", optional=True, default={}).get("platform") == "cuda":
+        # GPU kernels: a cubin and PTX per kernel module, a launch plan per entry point.
+        for name, kernel_files in f.get(meta, "kernels", dict, "kernels").items():
+            for kind in ("cubin", "ptx"):
+                if f.get(kernel_files, kind, str, f"kernels.{name}.{kind}") not in files:
+                    f.fail("files", f"must hold the checksum of kernels.{name}.{kind}")
+        plans = f.get(meta, "plans", dict, "plans")
+        for name in f.get(meta, "entries", dict, "entries"):
+            f.get(plans, name, dict, f"plans.{name}")
+    else:
+        lib = f.get(meta, "library", str, "library")
+        if os.path.basename(lib) != lib or lib in ("", ".", ".."):
+            f.fail("library", f"must be a file name in the module's directory, not {lib!r}")
+        if lib not in files:
+            f.fail("files", f"must hold the checksum of the library {lib}")
     for name, built_at in f.get(meta, "runtime_libraries", dict, "runtime_libraries",
                                 optional=True, default={}).items():
         if not isinstance(built_at, str):
@@ -552,11 +563,11 @@ def check_target(meta, where):
 class Module:
     """A loaded compiled module: `module.<entry>(...)` or `module["<entry>"](...)`."""
 
-    def __init__(self, path, meta, library):
+    def __init__(self, path, meta, calls, library=None):
         self.path = path
         self.metadata = meta
         self.library = library
-        self.entries = {name: EntryPoint(name, m, getattr(library, m["symbol"]))
+        self.entries = {name: EntryPoint(name, m, calls[name])
                         for name, m in meta["entries"].items()}
 
     def __getattr__(self, name):
@@ -607,6 +618,10 @@ def load(path, check_files=True) -> Module:
     directory = os.path.dirname(path) if os.path.isfile(path) else path
     meta_path = os.path.join(directory, METADATA)
     meta = read_metadata(path)
+    if meta.get("target", {}).get("platform") == "cuda":
+        if check_files:
+            verify_files(directory, meta)
+        return _load_cuda(directory, meta)
     check_target(meta, directory)
     if check_files:
         verify_files(directory, meta)
@@ -618,10 +633,31 @@ def load(path, check_files=True) -> Module:
         raise ModuleError(f"{lib_path}: cannot load the library: {e}") from None
     check_signatures(meta, library, lib_path, meta_path)
     try:
-        return Module(directory, meta, library)
+        calls = {name: DirectCall(getattr(library, m["symbol"]), len(m["inputs"]),
+                                  [(o["shape"], o["dtype"]) for o in m["outputs"]])
+                 for name, m in meta["entries"].items()}
+        return Module(directory, meta, calls, library)
     except (KeyError, TypeError, ValueError, AttributeError) as e:
         raise ModuleError(f"{directory}: inconsistent module metadata ({type(e).__name__}: {e})") \
             from None
+
+
+def _load_cuda(directory, meta) -> Module:
+    """A module of GPU kernels (`mlax-compile --target cuda -o dir/`): each kernel module's
+    cubin where it was assembled for this device's chip, else its PTX (the driver compiles
+    it for a newer chip), and each entry point's launch plan (mlax.runtime.cuda)."""
+    chip = meta["target"].get("chip", "?")
+    why = cuda.device_reason()
+    if why is not None:
+        raise ModuleError(f"{directory}: compiled for NVIDIA GPUs ({chip}), and {why}: load it "
+                          "on a machine with an NVIDIA GPU and its driver")
+    use_cubin = cuda.Driver.get().capability() == chip
+    images = {}
+    for name, files in meta["kernels"].items():
+        with open(os.path.join(directory, files["cubin" if use_cubin else "ptx"]), "rb") as f:
+            images[name] = f.read()
+    calls = {name: cuda.LaunchPlan(meta["plans"][name], images).run for name in meta["entries"]}
+    return Module(directory, meta, calls)
 
 
 # ---------------------------------------------------------------------------------------

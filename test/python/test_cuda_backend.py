@@ -495,3 +495,182 @@ def test_tree_reductions_match_numpy(interpret, rng, op, dtype):
             g = np.asarray(g)
             np.testing.assert_array_equal(g, want.astype(g.dtype), err_msg=str(shape))
 
+
+
+# ---------------------------------------------------------------------------------------
+# The device runtime and GPU modules (mlax.runtime.cuda, mlax-compile --target cuda -o)
+
+MODEL = """import mlax.numpy as jnp
+def f(x, w):
+    return jnp.tanh(x @ w).sum(axis=0) * 2 + jnp.array([1.0, 2.0, 3.0]).sum()
+"""
+
+
+def _no_gpu():
+    from mlax.runtime import cuda
+    return cuda.device_reason()
+
+
+@pytest.fixture(scope="module")
+def gpu_module(tmp_path_factory):
+    """`mlax-compile --target cuda --chip sm_90 -o dir/` of a matmul, a tanh, a column sum
+    and a constant."""
+    d = tmp_path_factory.mktemp("gpu")
+    (d / "model.py").write_text(MODEL)
+    tool = os.path.join(os.path.dirname(sys.executable), "mlax-compile")
+    r = subprocess.run([tool, f"{d / 'model.py'}:f", "--arg", "f32[100,200]", "--arg",
+                        "f32[200,300]", "--target", "cuda", "--chip", "sm_90", "-o",
+                        str(d / "gpumod")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return d / "gpumod"
+
+
+def _entry_params(ptx_text):
+    """The number of parameters of the PTX's kernel entry."""
+    head = ptx_text[ptx_text.index(".entry"):]
+    return head[:head.index(")")].count(".param")
+
+
+def test_gpu_module_holds_cubins_ptx_and_launch_plans(gpu_module):
+    """The module: each kernel module's PTX for sm_90 and its cubin, one launch plan
+    whose launches pass each kernel as many parameters as its PTX entry declares (a
+    memref descriptor per buffer), the constant's data, and the loader."""
+    import json
+
+    from mlax.runtime import cuda
+    meta = json.loads((gpu_module / "mlax_module.json").read_text())
+    assert meta["target"] == {"platform": "cuda", "chip": "sm_90", "features": "+ptx80"}
+    assert meta["name"] == "gpumod" and (gpu_module / "__init__.py").exists()
+    for files in meta["kernels"].values():
+        assert (gpu_module / files["cubin"]).read_bytes()[:4] == b"\x7fELF"
+        assert ".target sm_90" in (gpu_module / files["ptx"]).read_text()
+    plan = meta["plans"]["f"]
+    kinds = [b["kind"] for b in plan["buffers"]]
+    assert kinds[:3] == ["input", "input", "output"] and "temp" in kinds
+    assert "constant" in kinds
+    assert len(plan["launches"]) >= 4
+    for launch in plan["launches"]:
+        params = sum(len(cuda.descriptor(0, plan["buffers"][i]["shape"]))
+                     for i in launch["args"])
+        ptx_text = (gpu_module / meta["kernels"][launch["module"]]["ptx"]).read_text()
+        assert params == _entry_params(ptx_text), launch
+
+
+def test_loading_a_gpu_module_without_a_gpu_says_so(gpu_module):
+    if _no_gpu() is None:
+        pytest.skip("an NVIDIA GPU is here: the module loads")
+    r = subprocess.run([sys.executable, "-c", "import gpumod"], cwd=gpu_module.parent,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1
+    assert "ModuleError" in r.stderr and "compiled for NVIDIA GPUs (sm_90)" in r.stderr
+    assert "no NVIDIA GPU here (the CUDA driver, libcuda.so.1, does not load)" in r.stderr
+
+
+class _RecordingDriver:
+    """The Driver's interface, recording what a launch plan asks of it."""
+
+    def __init__(self):
+        self.calls, self.memory = [], {}
+
+    def make_current(self):
+        pass
+
+    def load_module(self, image):
+        return image
+
+    def function(self, module, name):
+        return (module, name)
+
+    def alloc(self, nbytes):
+        ptr = 4096 * (len(self.memory) + 1)
+        self.memory[ptr] = nbytes
+        return ptr
+
+    def free(self, ptr):
+        del self.memory[ptr]
+
+    def to_device(self, ptr, array):
+        assert array.nbytes <= self.memory[ptr]
+        self.calls.append(("to_device", ptr, array.nbytes))
+
+    def to_host(self, array, ptr):
+        self.calls.append(("to_host", ptr, array.nbytes))
+
+    def launch(self, function, grid, block, params):
+        self.calls.append(("launch", function[1], tuple(grid), tuple(block),
+                           [p.value for p in params]))
+
+    def synchronize(self):
+        self.calls.append(("synchronize",))
+
+
+def test_launch_plan_copies_in_launches_in_order_and_copies_out(gpu_module):
+    """A launch plan run against a recording driver: inputs and the constant copied to the
+    device, every kernel launched in the plan's order with the buffers' descriptors
+    (pointer, pointer, offset 0, sizes, row-major strides), the output copied back, the
+    stream synchronized, every buffer freed."""
+    import json
+
+    from mlax.runtime import cuda
+    meta = json.loads((gpu_module / "mlax_module.json").read_text())
+    plan = cuda.LaunchPlan(meta["plans"]["f"], {k: b"" for k in meta["kernels"]})
+    driver = _RecordingDriver()
+    (out,) = plan.run([np.ones((100, 200), np.float32), np.ones((200, 300), np.float32)],
+                      driver)
+    assert out.shape == (300,) and out.dtype == np.float32
+    kinds = [c[0] for c in driver.calls]
+    assert kinds[:3] == ["to_device"] * 3
+    assert kinds[-2:] == ["to_host", "synchronize"]
+    launches = [c for c in driver.calls if c[0] == "launch"]
+    assert [(c[2], c[3]) for c in launches] == [
+        (tuple(lc["grid"]), tuple(lc["block"])) for lc in meta["plans"]["f"]["launches"]]
+    x_ptr = driver.calls[0][1]
+    matmul = next(c for c in launches if x_ptr in c[4])
+    at = matmul[4].index(x_ptr)
+    assert matmul[4][at:at + 7] == [x_ptr, x_ptr, 0, 100, 200, 200, 1]
+    assert driver.memory == {}
+
+
+def test_cuda_errors_carry_cudas_name_and_string():
+    """A failing driver call raises CudaError with CUDA's name and text for the error."""
+    from mlax.runtime import cuda
+
+    class FakeCu:
+        @staticmethod
+        def cuGetErrorName(err):
+            return 0, b"CUDA_ERROR_OUT_OF_MEMORY"
+
+        @staticmethod
+        def cuGetErrorString(err):
+            return 0, b"out of memory"
+
+    driver = cuda.Driver.__new__(cuda.Driver)
+    driver.cu = FakeCu
+    assert driver.check("cuMemAlloc", (0, 1234)) == 1234
+    with pytest.raises(cuda.CudaError, match="cuMemAlloc failed: CUDA_ERROR_OUT_OF_MEMORY: "
+                                             "out of memory") as e:
+        driver.check("cuMemAlloc", (2, None))
+    assert e.value.code == 2 and e.value.text == "out of memory"
+
+
+@pytest.mark.skipif(_no_gpu() is not None, reason=f"needs an NVIDIA GPU: {_no_gpu()}")
+def test_gpu_module_runs_on_the_gpu(gpu_module, rng):
+    sys.path.insert(0, str(gpu_module.parent))
+    try:
+        import gpumod
+    finally:
+        sys.path.pop(0)
+    x = rng.standard_normal((100, 200)).astype(np.float32)
+    w = rng.standard_normal((200, 300)).astype(np.float32) / 10
+    np.testing.assert_allclose(np.asarray(gpumod.f(x, w)), np.tanh(x @ w).sum(0) * 2 + 6,
+                               rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.skipif(_no_gpu() is not None, reason=f"needs an NVIDIA GPU: {_no_gpu()}")
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_kernel_families_match_numpy_on_the_gpu(monkeypatch, rng, family):
+    monkeypatch.delenv("MLAX_GPU_INTERPRET", raising=False)
+    fn, ref, shapes = FAMILIES[family]
+    args = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    got = mlax.jit(fn, backend="cuda")(*args)
+    np.testing.assert_allclose(np.asarray(got), ref(*args), rtol=2e-5, atol=2e-4)

@@ -50,7 +50,7 @@ module = _aot.load(_os.path.dirname(_os.path.abspath(__file__)))
 '''
 
 
-def _init_py(name, entries, creator) -> str:
+def init_py(name, entries, creator) -> str:
     lines = []
     for e in entries:
         if e.isidentifier() and not e.startswith("_") and e not in ("module",):
@@ -100,7 +100,7 @@ def write_module_files(directory, llvm_modules, entries: dict, machine, opt_leve
         f.write("\n")
     if package:
         with open(os.path.join(directory, "__init__.py"), "w", encoding="utf-8") as f:
-            f.write(_init_py(name, list(entries), creator))
+            f.write(init_py(name, list(entries), creator))
     return meta
 
 
@@ -142,9 +142,16 @@ def _calls_host(module) -> bool:
 
 def save_module(path, llvm_modules, entries: dict, machine, opt_level=3, creator="mlax",
                 timer=no_timer):
-    """Write a compiled module (an importable package) at directory `path`, atomically:
-    built beside it, then renamed into place. An existing `path` is replaced only if it is
-    a compiled module or an empty directory."""
+    """Write a compiled module (an importable package) at directory `path`, atomically."""
+    return write_atomically(path, lambda tmp: write_module_files(
+        tmp, llvm_modules, entries, machine, opt_level, name=os.path.basename(os.path.abspath(os.fspath(path))),
+        creator=creator, timer=timer))
+
+
+def write_atomically(path, write):
+    """Fill a fresh directory beside `path` with `write(directory) -> metadata`, then rename
+    it into place; returns the metadata. An existing `path` is replaced only if it is a
+    compiled module or an empty directory."""
     path = os.path.abspath(os.fspath(path))
     parent = os.path.dirname(path)
     if os.path.lexists(path):
@@ -158,8 +165,7 @@ def save_module(path, llvm_modules, entries: dict, machine, opt_level=3, creator
     except OSError as e:
         raise OutputError(f"cannot write {path}: {e.strerror}") from None
     try:
-        meta = write_module_files(tmp, llvm_modules, entries, machine, opt_level,
-                                  name=os.path.basename(path), creator=creator, timer=timer)
+        meta = write(tmp)
         os.chmod(tmp, 0o755)
         old = None
         if os.path.exists(path):
