@@ -228,7 +228,9 @@ class LaunchPlan:
 
         {"buffers": [{"kind": "input" | "output" | "temp" | "constant", "index": i
                       (input, output), "data": base64 bytes (constant), "shape": [...],
-                      "dtype": "float32"}, ...],
+                      "dtype": "float32"},
+                     {"kind": "view", "of": buffer number, "shape": [...], "strides":
+                      [...], "offset": elements}, ...],
          "launches": [{"module": gpu.module name, "kernel": name, "grid": [x, y, z],
                        "block": [x, y, z], "args": [buffer number, ...]}, ...]}
 
@@ -254,8 +256,13 @@ class LaunchPlan:
         driver.make_current()
         functions = self.functions(driver)
         bufs = self.plan["buffers"]
-        ptrs = [driver.alloc(math.prod(b["shape"]) * np.dtype(b["dtype"]).itemsize)
-                for b in bufs]
+        ptrs, owned = [], []
+        for b in bufs:
+            if b["kind"] == "view":
+                ptrs.append(ptrs[b["of"]])
+            else:
+                ptrs.append(driver.alloc(math.prod(b["shape"]) * np.dtype(b["dtype"]).itemsize))
+                owned.append(ptrs[-1])
         try:
             outs = {}
             for b, p in zip(bufs, ptrs):
@@ -269,14 +276,15 @@ class LaunchPlan:
             for lc in self.plan["launches"]:
                 params = []
                 for i in lc["args"]:
-                    params += descriptor(ptrs[i], bufs[i]["shape"])
+                    params += descriptor(ptrs[i], bufs[i]["shape"], bufs[i].get("strides"),
+                                         bufs[i].get("offset", 0))
                 driver.launch(functions[(lc["module"], lc["kernel"])], lc["grid"],
                               lc["block"], params)
             for array, p in outs.values():
                 driver.to_host(array, p)
             driver.synchronize()
         finally:
-            for p in ptrs:
+            for p in owned:
                 driver.free(p)
         return [outs[i][0] for i in range(len(outs))]
 
@@ -285,13 +293,14 @@ class LaunchPlan:
         return [Array(o, w) for o, w in zip(self.run([np.asarray(a) for a in arrays]), weak)]
 
 
-def descriptor(ptr: int, shape) -> list:
-    """The kernel parameters of a whole row-major buffer at `ptr`: allocated and aligned
-    pointers, offset 0, sizes, strides."""
-    strides, step = [], 1
-    for d in reversed(shape):
-        strides.append(step)
-        step *= d
-    return ([ctypes.c_void_p(ptr), ctypes.c_void_p(ptr), ctypes.c_int64(0)]
-            + [ctypes.c_int64(d) for d in shape]
-            + [ctypes.c_int64(s) for s in reversed(strides)])
+def descriptor(ptr: int, shape, strides=None, offset=0) -> list:
+    """The kernel parameters of a buffer at `ptr` (a view of it: `strides` and `offset` in
+    elements; None: the whole row-major buffer): allocated and aligned pointers, offset,
+    sizes, strides."""
+    if strides is None:
+        strides, step = [], 1
+        for d in reversed(shape):
+            strides.insert(0, step)
+            step *= d
+    return ([ctypes.c_void_p(ptr), ctypes.c_void_p(ptr), ctypes.c_int64(offset)]
+            + [ctypes.c_int64(d) for d in shape] + [ctypes.c_int64(s) for s in strides])

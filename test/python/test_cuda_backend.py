@@ -556,6 +556,46 @@ def test_gpu_module_holds_cubins_ptx_and_launch_plans(gpu_module):
         assert params == _entry_params(ptx_text), launch
 
 
+def test_launch_plans_of_the_kernel_families_match_their_kernels(table_kernels):
+    """Each kernel family's host function as a launch plan (views of buffers included):
+    every launch passes as many parameters as the kernel's PTX entry declares."""
+    from mlax.backends.cuda import host, ptx
+    from mlax.runtime import cuda
+    _, modules = table_kernels
+    for family, (fn, _, shapes) in FAMILIES.items():
+        m = modules[family]
+        texts = ptx.ptx(m, "sm_80")
+        with m.context:
+            (entry,) = [o.operation for o in m.body.operations
+                        if o.operation.name == "func.func"
+                        and "sym_visibility" not in o.operation.attributes]
+            plan = host.launch_plan(m.operation, entry, len(shapes))
+        bufs = plan["buffers"]
+        for launch in plan["launches"]:
+            params = sum(len(cuda.descriptor(0, bufs[i]["shape"], bufs[i].get("strides"),
+                                             bufs[i].get("offset", 0))) for i in launch["args"])
+            assert params == _entry_params(texts[launch["module"]]), (family, launch)
+
+
+def test_host_control_flow_has_no_launch_plan_yet():
+    """A loop on the host around launches (fori_loop) is a BackendError naming the op
+    and the user's line (it runs in interpret mode)."""
+    from mlax.backends.cuda import host
+
+    def f(x):
+        return lax.fori_loop(0, 3, lambda i, v: v * 2 + i, x)
+    line = f.__code__.co_firstlineno + 1
+    m = mlax.jit(f, backend="cuda").lower(np.ones(3, np.float32)).compiler_ir("nvvm")
+    with m.context:
+        (entry,) = [o.operation for o in m.body.operations
+                    if o.operation.name == "func.func"
+                    and "sym_visibility" not in o.operation.attributes]
+        with pytest.raises(backends.BackendError,
+                           match=rf"no GPU launch plan: .*\(scf.for\).*test_cuda_backend.py"
+                                 rf"\W+{line}"):
+            host.launch_plan(m.operation, entry, 1)
+
+
 def test_loading_a_gpu_module_without_a_gpu_says_so(gpu_module):
     if _no_gpu() is None:
         pytest.skip("an NVIDIA GPU is here: the module loads")
