@@ -383,14 +383,14 @@ def test_interpreted_barriers_shared_memory_and_values_kept_across_barriers(rng)
 
 SHUFFLES = """
 module attributes {gpu.container_module} {
-  func.func @shuffles(%in: memref<48xi32>, %out: memref<4x48xi32>, %ok: memref<4x48xi1>) {
+  func.func @shuffles(%in: memref<48xi32>, %out: memref<4x48xi32>, %ok: memref<4x48xi8>) {
     %c1 = arith.constant 1 : index
     %c48 = arith.constant 48 : index
-    gpu.launch_func @k::@shuffles blocks in (%c1, %c1, %c1) threads in (%c48, %c1, %c1) args(%in : memref<48xi32>, %out : memref<4x48xi32>, %ok : memref<4x48xi1>)
+    gpu.launch_func @k::@shuffles blocks in (%c1, %c1, %c1) threads in (%c48, %c1, %c1) args(%in : memref<48xi32>, %out : memref<4x48xi32>, %ok : memref<4x48xi8>)
     return
   }
   gpu.module @k {
-    gpu.func @shuffles(%in: memref<48xi32>, %out: memref<4x48xi32>, %ok: memref<4x48xi1>) kernel {
+    gpu.func @shuffles(%in: memref<48xi32>, %out: memref<4x48xi32>, %ok: memref<4x48xi8>) kernel {
       %c0 = arith.constant 0 : index
       %c1 = arith.constant 1 : index
       %c2 = arith.constant 2 : index
@@ -409,10 +409,14 @@ module attributes {gpu.container_module} {
       memref.store %d, %out[%c1, %t] : memref<4x48xi32>
       memref.store %u, %out[%c2, %t] : memref<4x48xi32>
       memref.store %i, %out[%c3, %t] : memref<4x48xi32>
-      memref.store %xo, %ok[%c0, %t] : memref<4x48xi1>
-      memref.store %do, %ok[%c1, %t] : memref<4x48xi1>
-      memref.store %uo, %ok[%c2, %t] : memref<4x48xi1>
-      memref.store %io, %ok[%c3, %t] : memref<4x48xi1>
+      %xo8 = arith.extui %xo : i1 to i8
+      memref.store %xo8, %ok[%c0, %t] : memref<4x48xi8>
+      %do8 = arith.extui %do : i1 to i8
+      memref.store %do8, %ok[%c1, %t] : memref<4x48xi8>
+      %uo8 = arith.extui %uo : i1 to i8
+      memref.store %uo8, %ok[%c2, %t] : memref<4x48xi8>
+      %io8 = arith.extui %io : i1 to i8
+      memref.store %io8, %ok[%c3, %t] : memref<4x48xi8>
       gpu.return
     }
   }
@@ -426,7 +430,7 @@ def test_interpreted_warp_shuffles_exchange_values_as_a_warp_does():
     with valid = false where the partner is outside the width or the block."""
     x = np.arange(100, 148, dtype=np.int32)
     out = np.zeros((4, 48), np.int32)
-    ok = np.zeros((4, 48), np.bool_)
+    ok = np.zeros((4, 48), np.int8)
     _run_interpreted(SHUFFLES, "shuffles", [x, out, ok])
     want, valid = np.zeros((4, 48), np.int32), np.zeros((4, 48), np.bool_)
     for t in range(48):
@@ -438,7 +442,7 @@ def test_interpreted_warp_shuffles_exchange_values_as_a_warp_does():
             valid[row, t] = 0 <= j < width and base + j < 48
             want[row, t] = x[base + j] if valid[row, t] else x[t]
     np.testing.assert_array_equal(out, want)
-    np.testing.assert_array_equal(ok, valid)
+    np.testing.assert_array_equal(ok.astype(bool), valid)
 
 
 # Reductions that take the block tree (warp shuffles, then shared memory across warps):
