@@ -181,7 +181,8 @@ class Driver:
         device: code for an older chip runs on a newer one)."""
         if not image.startswith(b"\x7fELF") and not image.endswith(b"\0"):
             image += b"\0"
-        return self.check("cuModuleLoadData", self.cu.cuModuleLoadData(image))
+        data = np.frombuffer(image, np.uint8)      # alive until the driver has copied it
+        return self.check("cuModuleLoadData", self.cu.cuModuleLoadData(data.ctypes.data))
 
     def function(self, module, name: str):
         return self.check("cuModuleGetFunction", self.cu.cuModuleGetFunction(module,
