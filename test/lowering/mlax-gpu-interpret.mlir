@@ -133,15 +133,17 @@ module attributes {gpu.container_module} {
 // (an accumulator in a register on a GPU) carries it through a per-thread buffer: stored
 // before the loop, loaded at the start of each iteration and stored at its end, loaded
 // after the loop; the loop itself has no iteration values left.
+// (The value %v, used in every iteration, is kept per thread too: two buffers.)
 // CHECK-LABEL: func.func private @k_accumulate
-// CHECK: %[[ACC:.*]] = memref.alloc(%{{.*}}) : memref<?xf32>
+// CHECK-COUNT-2: memref.alloc(%{{.*}}) : memref<?xf32>
 // CHECK: scf.for %[[T:.*]] = %{{.*}} to %{{.*}} step
-// CHECK: memref.store %{{.*}}, %[[ACC]][%{{.*}}] : memref<?xf32>
+// CHECK: memref.store %{{.*}}, %{{.*}}[%{{.*}}] : memref<?xf32>
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} {
 // CHECK: scf.for
-// CHECK: %[[OLD:.*]] = memref.load %[[ACC]][%{{.*}}] : memref<?xf32>
-// CHECK: %[[NEW:.*]] = arith.addf %[[OLD]], %{{.*}} : f32
-// CHECK: memref.store %[[NEW]], %[[ACC]][%{{.*}}] : memref<?xf32>
+// CHECK: %[[X:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<?xf32>
+// CHECK: %[[Y:.*]] = memref.load %{{.*}}[%{{.*}}] : memref<?xf32>
+// CHECK: %[[NEW:.*]] = arith.addf %{{.*}}, %{{.*}} : f32
+// CHECK: memref.store %[[NEW]], %[[ACC:.*]][%{{.*}}] : memref<?xf32>
 // CHECK: scf.for
 // CHECK: %[[LAST:.*]] = memref.load %[[ACC]][%{{.*}}] : memref<?xf32>
 // CHECK: memref.store %[[LAST]], %{{.*}}[%{{.*}}] : memref<64xf32>
