@@ -171,3 +171,49 @@ module attributes {gpu.container_module} {
     }
   }
 }
+
+// -----
+
+// Tests that nvgpu.mma.sync (m16n8k16) is a warp's exchange: in one phase each thread
+// stores its A, B and C fragments in per-thread buffers; in the next it reads the
+// fragments of the lanes that hold its rows of A and columns of B and adds their
+// products, widened to f32, to its own C fragment (16 products per element).
+// CHECK-LABEL: func.func private @k_mma
+// CHECK-DAG: %[[A:.*]] = memref.alloc(%{{.*}}) : memref<?xvector<4x2xf16>>
+// CHECK-DAG: %[[B:.*]] = memref.alloc(%{{.*}}) : memref<?xvector<2x2xf16>>
+// CHECK-DAG: %[[C:.*]] = memref.alloc(%{{.*}}) : memref<?xvector<2x2xf32>>
+// CHECK: memref.store %{{.*}}, %[[A]][%{{.*}}] : memref<?xvector<4x2xf16>>
+// CHECK: memref.store %{{.*}}, %[[B]][%{{.*}}] : memref<?xvector<2x2xf16>>
+// CHECK: memref.store %{{.*}}, %[[C]][%{{.*}}] : memref<?xvector<2x2xf32>>
+// CHECK: scf.for
+// CHECK: memref.load %[[C]]
+// CHECK: %[[FA:.*]] = memref.load %[[A]][%{{.*}}] : memref<?xvector<4x2xf16>>
+// CHECK: vector.extract %[[FA]][0, 0] : f16 from vector<4x2xf16>
+// CHECK: %[[FB:.*]] = memref.load %[[B]][%{{.*}}] : memref<?xvector<2x2xf16>>
+// CHECK: vector.extract %[[FB]][0, 0] : f16 from vector<2x2xf16>
+// CHECK: arith.mulf %{{.*}}, %{{.*}} : f32
+// CHECK: vector.from_elements %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : vector<2x2xf32>
+// CHECK-NOT: nvgpu.
+module attributes {gpu.container_module} {
+  func.func @mma(%out: memref<32x4xf32>) {
+    %c1 = arith.constant 1 : index
+    %c32 = arith.constant 32 : index
+    gpu.launch_func @k::@mma blocks in (%c1, %c1, %c1) threads in (%c32, %c1, %c1) args(%out : memref<32x4xf32>)
+    return
+  }
+  gpu.module @k {
+    gpu.func @mma(%out: memref<32x4xf32>) kernel {
+      %t = gpu.thread_id x
+      %h = arith.constant 1.0 : f16
+      %f = arith.constant 0.0 : f32
+      %a = vector.broadcast %h : f16 to vector<4x2xf16>
+      %b = vector.broadcast %h : f16 to vector<2x2xf16>
+      %c = vector.broadcast %f : f32 to vector<2x2xf32>
+      %d = nvgpu.mma.sync (%a, %b, %c) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+      %e = vector.extract %d[0, 0] : f32 from vector<2x2xf32>
+      %c0 = arith.constant 0 : index
+      memref.store %e, %out[%t, %c0] : memref<32x4xf32>
+      gpu.return
+    }
+  }
+}

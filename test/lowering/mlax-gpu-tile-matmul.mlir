@@ -123,3 +123,38 @@ func.func @register_tiles(%a: memref<130x70xf32>, %b: memref<70x290xf32>, %c: me
   }
   return
 }
+
+// -----
+
+// Tests that an f16 matmul accumulating in f32 (the widened body mlax lowers f16 matmuls
+// to) uses tensor cores: 2 x 2 blocks of 128 threads (4 warps) for its 64 x 64 tiles;
+// per k step of 16, the tiles copied into shared memory, a barrier, 2 A fragments
+// (vector<4x2xf16>) and 4 B fragments (vector<2x2xf16>) from shared memory, 8
+// nvgpu.mma.sync m16n8k16 into the f32 accumulators the k loop carries, a barrier.
+// CHECK-LABEL: func.func @tensor_cores
+// CHECK: scf.forall (%{{.*}}, %{{.*}}) in (2, 2) {
+// CHECK: scf.forall (%{{.*}}) in (128) {
+// CHECK: %[[ACC:.*]]:8 = scf.for %{{.*}} = %{{.*}} to %c70{{.*}} step %c16{{.*}} iter_args(
+// CHECK: gpu.barrier
+// CHECK-COUNT-2: vector.from_elements {{.*}} : vector<4x2xf16>
+// CHECK-COUNT-4: vector.from_elements {{.*}} : vector<2x2xf16>
+// CHECK-COUNT-8: nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
+// CHECK: gpu.barrier
+// CHECK: vector.extract %[[ACC]]#0[0, 0] : f32 from vector<2x2xf32>
+// CHECK: memref.store %{{.*}}, %{{.*}} : memref<100x90xf32>
+// CHECK-NOT: linalg.generic
+#a = affine_map<(m, n, k) -> (m, k)>
+#b = affine_map<(m, n, k) -> (k, n)>
+#c = affine_map<(m, n, k) -> (m, n)>
+func.func @tensor_cores(%a: memref<100x70xf16>, %b: memref<70x90xf16>, %c: memref<100x90xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : memref<100x70xf16>, memref<70x90xf16>) outs(%c : memref<100x90xf32>) {
+  ^bb0(%x: f16, %y: f16, %o: f32):
+    %xw = arith.extf %x : f16 to f32
+    %yw = arith.extf %y : f16 to f32
+    %p = arith.mulf %xw, %yw : f32
+    %s = arith.addf %o, %p : f32
+    linalg.yield %s : f32
+  }
+  return
+}

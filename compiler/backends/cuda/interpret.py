@@ -33,7 +33,7 @@ from __future__ import annotations
 import re
 
 from mlir import ir
-from mlir.dialects import arith, func, gpu, memref, scf
+from mlir.dialects import arith, func, gpu, memref, scf, vector
 
 from mlax.passes import ModulePass, PassError, PassNotImplementedError, register
 
@@ -45,7 +45,7 @@ PURE_OPS = {"memref.subview", "memref.reinterpret_cast", "memref.expand_shape",
             "memref.collapse_shape", "memref.cast", "memref.extract_strided_metadata",
             "memref.dim"}
 THREAD_LOOP = "mlax_gpu_thread_loop"
-SYNC_OPS = ("gpu.barrier", "gpu.shuffle")
+SYNC_OPS = ("gpu.barrier", "gpu.shuffle", "nvgpu.mma.sync")
 WORKGROUP = "#gpu.address_space<workgroup>"
 
 
@@ -102,6 +102,10 @@ class _Kernel:
                 current.extend(self.shuffle_send(op))
                 self.thread_phase(current, before)
                 current = self.shuffle_receive(op)
+            elif op.name == "nvgpu.mma.sync":
+                current.extend(self.mma_send(op))
+                self.thread_phase(current, before)
+                current = self.mma_receive(op)
             elif _contains_sync(op):
                 after = []
                 if op.name == "scf.for" and len(op.results):
@@ -216,6 +220,65 @@ class _Kernel:
         op.erase()
         return new_ops
 
+    # -- tensor-core MMA ----------------------------------------------------------------------
+    # nvgpu.mma.sync m16n8k16 is a warp's collective too: each lane offers its fragments of
+    # A, B and C (PTX's layout: with g = lane / 4 and q = lane % 4, A's rows g and g + 8 and
+    # columns 2q, 2q + 1 and those + 8; B's column g, rows likewise; C's rows g and g + 8,
+    # columns 2q, 2q + 1), and in the next phase computes its fragment of D = A B + C from
+    # the warp's fragments, the products in f32.
+    def mma_send(self, op):
+        with ir.InsertionPoint(op), op.location:
+            lin = self.linear_thread_id()
+            stores = []
+            bufs = []
+            for v in op.operands[:3]:
+                buf = self.buffer(v.type)
+                bufs.append(buf)
+                stores.append(memref.StoreOp(v, buf, [lin[-1].result]).operation)
+        self.exchange[op] = bufs
+        return lin + stores
+
+    def mma_receive(self, op):
+        if list(ir.ArrayAttr(op.attributes["mmaShape"])) and \
+                [ir.IntegerAttr(x).value for x in ir.ArrayAttr(op.attributes["mmaShape"])] != \
+                [16, 8, 16]:
+            raise PassNotImplementedError("interpret mode: an mma.sync other than m16n8k16", op)
+        a_buf, b_buf, c_buf = self.exchange.pop(op)
+        f32 = ir.F32Type.get()
+        with ir.InsertionPoint(op), op.location:
+            lin_ops = self.linear_thread_id()
+            lin = lin_ops[-1].result
+            lane = arith.RemUIOp(lin, _index(32)).result
+            base = arith.SubIOp(lin, lane).result
+            grp = arith.DivUIOp(lane, _index(4)).result
+            quad = arith.RemUIOp(lane, _index(4)).result
+            own_c = memref.LoadOp(c_buf, [lin]).result
+
+            def at(buf, lane_index, reg, elem):
+                frag = memref.LoadOp(buf, [arith.AddIOp(base, lane_index).result]).result
+                v = vector.ExtractOp(frag, [], [reg, elem]).result
+                return v if v.type == f32 else arith.ExtFOp(f32, v).result
+            values = []
+            for r in range(2):
+                for e in range(2):
+                    acc = vector.ExtractOp(own_c, [], [r, e]).result
+                    col = arith.AddIOp(arith.MulIOp(quad, _index(2)).result, _index(e)).result
+                    for kk in range(16):
+                        lane_a = arith.AddIOp(arith.MulIOp(grp, _index(4)).result,
+                                              _index((kk % 8) // 2)).result
+                        lane_b = arith.AddIOp(arith.MulIOp(col, _index(4)).result,
+                                              _index((kk % 8) // 2)).result
+                        prod = arith.MulFOp(at(a_buf, lane_a, r + 2 * (kk // 8), kk % 2),
+                                            at(b_buf, lane_b, kk // 8, kk % 2)).result
+                        acc = arith.AddFOp(acc, prod).result
+                    values.append(acc)
+            d = vector.FromElementsOp(op.results[0].type, values).result
+        block_ops = [o.operation for o in op.block.operations]
+        new_ops = block_ops[block_ops.index(lin_ops[0]):block_ops.index(op)]
+        op.results[0].replace_all_uses_with(d)
+        op.erase()
+        return new_ops
+
     def linear_thread_id(self):
         """Ops computing x + bx * (y + by * z) from the kernel's thread ids (replaced by
         the phase's loop indices later); the last op's result is the id."""
@@ -300,7 +363,7 @@ class _Kernel:
                 f"interpret mode: a value each thread computes ({op.name}) is used by "
                 f"code the whole block runs, around a barrier", op.location)
         if not isinstance(r.type, (ir.IntegerType, ir.IndexType, ir.F16Type, ir.F32Type,
-                                   ir.F64Type, ir.BF16Type)):
+                                   ir.F64Type, ir.BF16Type, ir.VectorType)):
             raise PassNotImplementedError(
                 f"interpret mode: a {r.type} value crosses a barrier", op.location)
         buf = self.spills.get(r)
