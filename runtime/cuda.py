@@ -265,15 +265,16 @@ class LaunchPlan:
                 ptrs.append(driver.alloc(math.prod(b["shape"]) * np.dtype(b["dtype"]).itemsize))
                 owned.append(ptrs[-1])
         try:
-            outs = {}
+            outs, sent = {}, []       # host buffers stay alive until the stream is done
             for b, p in zip(bufs, ptrs):
                 if b["kind"] == "input":
-                    driver.to_device(p, np.ascontiguousarray(inputs[b["index"]]))
+                    sent.append(np.ascontiguousarray(inputs[b["index"]]))
+                    driver.to_device(p, sent[-1])
                 elif b["kind"] == "output":
                     outs[b["index"]] = (np.empty(b["shape"], b["dtype"]), p)
                 elif b["kind"] == "constant":
-                    driver.to_device(p, np.frombuffer(base64.b64decode(b["data"]),
-                                                      b["dtype"]))
+                    sent.append(np.frombuffer(base64.b64decode(b["data"]), b["dtype"]))
+                    driver.to_device(p, sent[-1])
             for lc in self.plan["launches"]:
                 params = []
                 for i in lc["args"]:
