@@ -572,6 +572,7 @@ def test_gpu_module_holds_cubins_ptx_and_launch_plans(gpu_module):
     plan = meta["plans"]["f"]
     kinds = [b["kind"] for b in plan["buffers"]]
     assert kinds[:3] == ["input", "input", "output"] and "temp" in kinds
+    assert plan["buffers"][2]["dtype"] == "float32"
     assert "constant" in kinds
     assert len(plan["launches"]) >= 4
     for launch in plan["launches"]:
@@ -594,7 +595,7 @@ def test_launch_plans_of_the_kernel_families_match_their_kernels(table_kernels):
             (entry,) = [o.operation for o in m.body.operations
                         if o.operation.name == "func.func"
                         and "sym_visibility" not in o.operation.attributes]
-            plan = host.launch_plan(m.operation, entry, len(shapes))
+            plan = host.launch_plan(m.operation, entry, len(shapes), ["float32"])
         bufs = plan["buffers"]
         for launch in plan["launches"]:
             params = sum(len(cuda.descriptor(0, bufs[i]["shape"], bufs[i].get("strides"),
@@ -618,7 +619,22 @@ def test_host_control_flow_has_no_launch_plan_yet():
         with pytest.raises(backends.BackendError,
                            match=rf"no GPU launch plan: .*\(scf.for\).*test_cuda_backend.py"
                                  rf"\W+{line}"):
-            host.launch_plan(m.operation, entry, 1)
+            host.launch_plan(m.operation, entry, 1, ["float32"])
+
+
+def test_gpu_module_outputs_keep_their_dtypes(tmp_path):
+    """Bool and unsigned results (signless i8 / i32 buffers in the IR) keep their dtypes
+    in the plan, so a loaded module returns what jit returns."""
+    import json
+    (tmp_path / "m.py").write_text("import mlax.numpy as jnp\n"
+                                  "def f(x):\n    return x > 0, x.astype(jnp.uint32)\n")
+    tool = os.path.join(os.path.dirname(sys.executable), "mlax-compile")
+    r = subprocess.run([tool, f"{tmp_path / 'm.py'}:f", "--arg", "f32[300]", "--target",
+                        "cuda", "-o", str(tmp_path / "mod")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    meta = json.loads((tmp_path / "mod" / "mlax_module.json").read_text())
+    outputs = [b for b in meta["plans"]["f"]["buffers"] if b["kind"] == "output"]
+    assert [b["dtype"] for b in outputs] == ["bool", "uint32"]
 
 
 def test_loading_a_gpu_module_without_a_gpu_says_so(gpu_module):

@@ -100,7 +100,7 @@ class CudaBackend(Backend):
         for name, results in entries.items():
             fn = functions[name]
             n_inputs = len(fn.regions[0].blocks[0].arguments) - len(results)
-            plan = host.launch_plan(module.operation, fn, n_inputs)
+            plan = host.launch_plan(module.operation, fn, n_inputs, [d for _, d in results])
             exes[name] = GpuExecutable(cuda_runtime.LaunchPlan(plan, images))
         return exes
 

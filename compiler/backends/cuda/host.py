@@ -2,8 +2,9 @@
 
 After the gpu stage a public function's body is host code: allocations of temporaries,
 `gpu.launch_func`s of outlined kernels with constant grid and block sizes, the return.
-`launch_plan(fn, n_inputs)` reads that into the plan `mlax.runtime.cuda.LaunchPlan` runs
-(buffers, views of them with static sizes, strides and offsets, then launches naming
+`launch_plan(module, fn, n_inputs, out_dtypes)` reads that into the plan
+`mlax.runtime.cuda.LaunchPlan` runs (buffers, views of them with static sizes, strides and
+offsets, then launches naming
 gpu.modules, kernels and buffers), so a GPU module runs with no compiler and no host code
 generation. Host code that is more than that (loops of the control-flow lowering around
 launches, a value read back to the host, scalar kernel arguments, host calls) is a
@@ -72,14 +73,17 @@ def _global_data(module_op, name, shape, dtype, where):
     raise BackendError(f"no GPU launch plan: the constant @{name} is not defined ({where})")
 
 
-def launch_plan(module_op, fn, n_inputs: int) -> dict:
+def launch_plan(module_op, fn, n_inputs: int, out_dtypes) -> dict:
     """The launch plan of the host function `fn` (func.func at the gpu or nvvm stage; its
-    first `n_inputs` arguments are inputs, the others outputs)."""
+    first `n_inputs` arguments are inputs, the others outputs, whose NumPy dtypes are
+    `out_dtypes`: buffers are signless, so bool and unsigned results are named here)."""
     buffers, number, launches = [], {}, []
     args = list(fn.regions[0].blocks[0].arguments)
     for i, a in enumerate(args):
         shape, dtype = _buffer_type(a.type, f"argument {i} of @{fn_name(fn)}")
         kind, index = ("input", i) if i < n_inputs else ("output", i - n_inputs)
+        if kind == "output":
+            dtype = np.dtype(out_dtypes[index]).name
         number[a] = len(buffers)
         buffers.append({"kind": kind, "index": index, "shape": shape, "dtype": dtype})
     for op in fn.regions[0].blocks[0].operations:
@@ -154,7 +158,8 @@ def write_module_files(directory, modules, entries: dict, machine, name, creator
         for entry, meta in entries.items():
             if meta["symbol"] in functions:
                 plans[entry] = launch_plan(module_op, functions[meta["symbol"]],
-                                           len(meta["inputs"]))
+                                           len(meta["inputs"]),
+                                           [o["dtype"] for o in meta["outputs"]])
         for kname, text in ptx.ptx(module, machine.chip).items():
             for kind, data in (("ptx", text.encode()), ("cubin", ptx.ptxas(text, machine.chip))):
                 fname = f"{kname}.{kind}"
