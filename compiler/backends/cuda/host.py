@@ -4,9 +4,8 @@ After the gpu stage a public function's body is host code: allocations of tempor
 `gpu.launch_func`s of outlined kernels with constant grid and block sizes, the return.
 `launch_plan(module, fn, n_inputs, out_dtypes)` reads that into the plan
 `mlax.runtime.cuda.LaunchPlan` runs (buffers, views of them with static sizes, strides and
-offsets, then launches naming
-gpu.modules, kernels and buffers), so a GPU module runs with no compiler and no host code
-generation. Host code that is more than that (loops of the control-flow lowering around
+offsets, then launches naming gpu.modules, kernels and buffers), so a GPU module runs with
+no compiler and no host code generation. Host code that is more than that (loops of the control-flow lowering around
 launches, a value read back to the host, scalar kernel arguments, host calls) is a
 BackendError naming the op and its line: such a function runs in interpret mode but has
 no plan yet.
