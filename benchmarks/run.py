@@ -2,6 +2,7 @@
 """mlax vs jax.jit vs NumPy on the tutorials' workloads: one process, one run, one table.
 
     python benchmarks/run.py [--quick] [--only NAME[,NAME...]] [--json out.json] [-v]
+                             [--platform cuda]
 
 Each row (benchmarks/workloads.py) runs on mlax (jitted), on jax.jit (when `import jax` works)
 and on NumPy. A column's time is the median of many calls, timed with time.perf_counter after
@@ -11,6 +12,9 @@ cannot run yet (a missing transform, op or lowering) says "unsupported: <reason>
 and the run goes on. Ratio = mlax median / jax.jit median: below 1 means mlax is faster.
 The tpu column runs mlax with the tpu backend as the default platform (StableHLO run by XLA's
 CPU client, arrays copied at each call); tpu/jax is its median over jax.jit's.
+With --platform cuda the mlax column runs on the cuda platform (an NVIDIA GPU; inputs and
+outputs cross through host memory at each call) and the jax.jit column on jax's GPU backend
+where jax has one (else it says why); there is no tpu column.
 """
 from __future__ import annotations
 
@@ -58,8 +62,9 @@ SETTINGS = {
 # -- libraries ----------------------------------------------------------------------------------
 
 class Library:
-    def __init__(self, name, module=None, jnp=None, error=None):
+    def __init__(self, name, module=None, jnp=None, error=None, device=None):
         self.name, self.module, self.jnp, self.error = name, module, jnp, error
+        self.device = device        # the platform (mlax) or device (jax) its cells run on
 
     @property
     def available(self):
@@ -86,6 +91,28 @@ def load_mlax_tpu():
         except Exception as e:
             return Library("tpu", error=short_reason(e))
     return Library("tpu", lib.module, lib.jnp, lib.error)
+
+
+def load_mlax_cuda():
+    """mlax with the cuda platform as the default (an NVIDIA GPU)."""
+    lib = load_mlax()
+    if lib.available:
+        try:
+            lib.module.devices("cuda")
+        except Exception as e:
+            return Library("mlax", error=short_reason(e))
+    return Library("mlax", lib.module, lib.jnp, lib.error, device="cuda")
+
+
+def load_jax_cuda():
+    """jax.jit on jax's GPU backend, when this jax has one."""
+    lib = load_jax()
+    if lib.available:
+        try:
+            lib.device = lib.module.devices("gpu")[0]
+        except Exception as e:
+            return Library("jax", error=f"jax has no GPU backend here ({short_reason(e)})")
+    return lib
 
 
 def load_jax():
@@ -242,11 +269,17 @@ def run_column(w, lib, data, settings, verbose):
 
 @contextlib.contextmanager
 def default_platform(lib):
-    """The tpu column runs mlax with jax_platform_name = tpu (jit and eager ops)."""
-    if lib.name != "tpu":
+    """The tpu column runs mlax with jax_platform_name = tpu (jit and eager ops); with
+    --platform cuda, mlax runs with jax_platform_name = cuda and jax on its GPU."""
+    platform_name = "tpu" if lib.name == "tpu" else lib.device if lib.name == "mlax" else None
+    if lib.name == "jax" and lib.device is not None:
+        with lib.module.default_device(lib.device):
+            yield
+        return
+    if platform_name is None:
         yield
         return
-    lib.module.config.update("jax_platform_name", "tpu")
+    lib.module.config.update("jax_platform_name", platform_name)
     try:
         yield
     finally:
@@ -433,6 +466,8 @@ def parse_args(argv):
     p.add_argument("--list", action="store_true", help="list the workloads and exit")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="print the traceback behind each unsupported/error cell")
+    p.add_argument("--platform", choices=["cpu", "cuda"], default="cpu",
+                   help="cuda: mlax on the cuda platform, jax.jit on jax's GPU backend")
     return p.parse_args(argv)
 
 
@@ -453,7 +488,11 @@ def main(argv=None):
         selected = [W.BY_NAME[n] for n in names]
     mode = "quick" if args.quick else "full"
 
-    libs = {"mlax": load_mlax(), "tpu": load_mlax_tpu(), "jax": load_jax()}
+    if args.platform == "cuda":
+        libs = {"mlax": load_mlax_cuda(), "tpu": Library("tpu", error="--platform cuda"),
+                "jax": load_jax_cuda()}
+    else:
+        libs = {"mlax": load_mlax(), "tpu": load_mlax_tpu(), "jax": load_jax()}
     machine, vers = machine_info(), versions(libs)
     print(header_text(machine, vers, mode, libs), flush=True)
 
@@ -466,7 +505,7 @@ def main(argv=None):
     print(table(rows), flush=True)
     print(f"load avg at end: {machine['load_avg_end']}")
 
-    if not args.only and not args.quick and libs["mlax"] is not None:
+    if not args.only and not args.quick and args.platform == "cpu":
         # Across processes: cold compile, warm persistent cache, AOT module (benchmarks/aot.py).
         import aot
         print()

@@ -35,7 +35,7 @@ import platform
 
 import numpy as np
 
-from . import tpu
+from . import cuda, tpu
 from .array import Array
 from .cpu import DirectCall, runtime_libraries
 from .dtypes import dtype_kind, is_inexact
@@ -44,7 +44,7 @@ FORMAT = "mlax-module"
 FORMAT_VERSION = 2          # 2: the library exports SIGNATURES
 SIGNATURES = "mlax_signatures"
 METADATA = "mlax_module.json"
-PLATFORMS = ("cpu", "tpu")       # the platforms of the modules `load` runs
+PLATFORMS = ("cpu", "tpu", "cuda")# the platforms of the modules `load` runs
 
 
 class ModuleError(Exception):
@@ -416,6 +416,15 @@ def check_metadata(meta: dict, where):
             f.fail("library", f"must be a file name in the module's directory, not {lib!r}")
         if lib not in files:
             f.fail("files", f"must hold the checksum of the library {lib}")
+    elif platform == "cuda":
+        # GPU kernels: a cubin and PTX per kernel module, a launch plan per entry point.
+        for name, kernel_files in f.get(meta, "kernels", dict, "kernels").items():
+            for kind in ("cubin", "ptx"):
+                if f.get(kernel_files, kind, str, f"kernels.{name}.{kind}") not in files:
+                    f.fail("files", f"must hold the checksum of kernels.{name}.{kind}")
+        plans = f.get(meta, "plans", dict, "plans")
+        for name in f.get(meta, "entries", dict, "entries"):
+            f.get(plans, name, dict, f"plans.{name}")
     for name, built_at in f.get(meta, "runtime_libraries", dict, "runtime_libraries",
                                 optional=True, default={}).items():
         if not isinstance(built_at, str):
@@ -543,6 +552,8 @@ def check_target(meta, where):
         if tpu.available() is not None:
             raise ModuleError(f"{where}: a tpu module: {tpu.available()}")
         return
+    if target.get("platform") == "cuda":
+        return   # _load_cuda says why a machine cannot run it
     arch = target.get("triple", "").split("-")[0]
     machine = platform.machine().lower()
     same = {"x86_64": {"x86_64", "amd64"}, "aarch64": {"aarch64", "arm64"},
@@ -624,6 +635,8 @@ def load(path, check_files=True) -> Module:
         verify_files(directory, meta)
     if meta.get("target", {}).get("platform") == "tpu":
         return _load_tpu(directory, meta)
+    if meta.get("target", {}).get("platform") == "cuda":
+        return _load_cuda(directory, meta)
     preload_runtime_libraries(meta, directory)
     lib_path = os.path.join(os.path.abspath(directory), meta["library"])
     try:
@@ -654,6 +667,24 @@ def _load_tpu(directory, meta) -> Module:
                 data, [(o["shape"], np.dtype(o["dtype"])) for o in m["outputs"]])
         except tpu.TpuRuntimeError as e:
             raise ModuleError(f"{directory}: entry point {name!r}: {e}") from None
+    return Module(directory, meta, calls)
+
+
+def _load_cuda(directory, meta) -> Module:
+    """A module of GPU kernels (`mlax-compile --target cuda -o dir/`): each kernel module's
+    cubin where it was assembled for this device's chip, else its PTX (the driver compiles
+    it for a newer chip), and each entry point's launch plan (mlax.runtime.cuda)."""
+    chip = meta["target"].get("chip", "?")
+    why = cuda.device_reason()
+    if why is not None:
+        raise ModuleError(f"{directory}: compiled for NVIDIA GPUs ({chip}), and {why}: load it "
+                          "on a machine with an NVIDIA GPU and its driver")
+    use_cubin = cuda.Driver.get().capability() == chip
+    images = {}
+    for name, files in meta["kernels"].items():
+        with open(os.path.join(directory, files["cubin" if use_cubin else "ptx"]), "rb") as f:
+            images[name] = f.read()
+    calls = {name: cuda.LaunchPlan(meta["plans"][name], images).run for name in meta["entries"]}
     return Module(directory, meta, calls)
 
 

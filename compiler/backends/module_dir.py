@@ -1,7 +1,8 @@
 """Compiled module directories, whatever the target: what every backend's `save` shares.
 
 A compiled module (format: mlax/runtime/aot.py) is a directory holding the target's code
-(the cpu backend's shared library, the tpu backend's StableHLO artifacts), the metadata
+(the cpu backend's shared library, the tpu backend's StableHLO artifacts, the cuda
+backend's kernels and launch plans), the metadata
 `mlax_module.json` and an `__init__.py` that loads it on `import`. `write_directory`
 builds it beside its path and renames it into place; `write_metadata` writes the metadata
 and the `__init__.py`.
@@ -38,7 +39,8 @@ module = _aot.load(_os.path.dirname(_os.path.abspath(__file__)))
 
 # What loads each platform's code, for the __init__.py's docstring.
 _LOADERS = {"cpu": "a shared library, with ctypes and NumPy",
-            "tpu": "StableHLO artifacts, compiled by XLA through jaxlib's PJRT client"}
+            "tpu": "StableHLO artifacts, compiled by XLA through jaxlib's PJRT client",
+            "cuda": "GPU kernels (cubin, or PTX for newer chips) through the CUDA driver"}
 
 
 def init_py(name, entries, creator, platform="cpu") -> str:

@@ -56,15 +56,18 @@ func.func @matmul(%a: tensor<64x32xf32>, %b: tensor<32x48xf32>) -> tensor<64x48x
 // -----
 
 // Tests that a full sum is a block tree reduction: one block of 256 threads, a strided
-// fold per thread, 8 halving phases separated by barriers.
+// fold per thread, 5 shuffles per warp, one barrier, 3 shuffles over the warps' totals.
 // CHECK-LABEL: func.func @full_sum
 // CHECK: gpu.launch_func @{{.*}} blocks in (%c1, %c1, %c1) threads in (%c256, %c1, %c1)
 // CHECK: gpu.func @full_sum_kernel(%{{.*}}: memref<4096xf32>, %{{.*}}: memref<f32>) kernel
 // CHECK: %[[T:.*]] = gpu.thread_id x
 // CHECK: scf.for %{{.*}} = %[[T]] to %c4096 step %c256
+// CHECK-COUNT-5: gpu.shuffle  xor
 // CHECK: gpu.barrier
-// CHECK: scf.for %{{.*}} = %c0 to %c8
+// CHECK-COUNT-3: gpu.shuffle  xor
 // CHECK: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: gpu.return
 func.func @full_sum(%a: tensor<4096xf32>) -> tensor<f32> {
   %0 = "mlax.reduce_sum"(%a) {axes = array<i64: 0>} : (tensor<4096xf32>) -> tensor<f32>
   return %0 : tensor<f32>

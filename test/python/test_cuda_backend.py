@@ -82,6 +82,9 @@ FAMILIES = {
     "matmul": (lambda a, b: a @ b, lambda a, b: a @ b, [(130, 70), (70, 290)]),
     "batched_matmul": (lambda a, b: jnp.einsum("bij,bjk->bik", a, b),
                        lambda a, b: np.einsum("bij,bjk->bik", a, b), [(3, 40, 50), (3, 50, 60)]),
+    "batched_register_tiles": (lambda a, b: jnp.einsum("bij,bjk->bik", a, b),
+                               lambda a, b: np.einsum("bij,bjk->bik", a, b),
+                               [(2, 70, 33), (2, 33, 128)]),
     "matvec": (lambda a, v: a @ v, lambda a, v: a @ v, [(300, 200), (200,)]),
     "softmax": (lambda x: mlax.nn.softmax(x, axis=-1),
                 lambda x: np.exp(x - x.max(-1, keepdims=True))
@@ -96,6 +99,55 @@ def test_kernel_families_match_numpy(interpret, rng, family):
     args = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     got = mlax.jit(fn, backend="cuda")(*args)
     np.testing.assert_allclose(np.asarray(got), ref(*args), rtol=2e-5, atol=2e-4)
+
+
+# Matmuls with register tiles (64 x 64 block tiles, 4 x 4 outputs per thread): exact
+# tiles, partial tiles at every edge, k shorter than a step and not a multiple of one,
+# transposed operands.
+MATMULS = [((64, 16), (16, 64)), ((130, 70), (70, 290)), ((65, 17), (17, 129)),
+           ((128, 200), (200, 64)), ((70, 5000), (5000, 66))]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int32", "float16", "bfloat16"])
+def test_register_tiled_matmuls_match_numpy(interpret, rng, dtype):
+    from mlax.runtime.dtypes import is_float
+    dt = jnp.dtype(dtype)
+    pairs = [(rng.standard_normal(sa), rng.standard_normal(sb)) for sa, sb in MATMULS]
+    pairs = [(a.astype(dt), b.astype(dt)) if is_float(dt) else
+             (np.rint(3 * a).astype(dt), np.rint(3 * b).astype(dt)) for a, b in pairs]
+
+    def every_matmul(pairs):
+        return [a @ b for a, b in pairs] + [b.T @ a.T for a, b in pairs[:2]]
+
+    got = mlax.jit(every_matmul, backend="cuda")(pairs)
+    tol = {"float32": 1e-5, "int32": 0, "float16": 3e-3, "bfloat16": 2e-2}[dtype]
+    for q, ((a, b), g) in enumerate(zip(pairs + pairs[:2], got)):
+        want = a.astype(np.float64) @ b.astype(np.float64)
+        want = want.T if q >= len(pairs) else want
+        scale = np.sqrt(a.shape[1]) * 3
+        np.testing.assert_allclose(np.asarray(g).astype(np.float64), want, rtol=tol,
+                                   atol=tol * scale, err_msg=f"{a.shape} @ {b.shape}")
+
+
+def test_f16_matmuls_use_tensor_cores_and_assemble():
+    """An f16 matmul of 64 or more rows and columns: nvgpu.mma.sync m16n8k16 in the
+    kernel (8 per warp and k step), PTX's mma.sync with f32 accumulation, assembled by
+    ptxas for sm_80 and sm_90; a bf16 one keeps the per-output schedule (this MLIR's
+    NVVM lowering of a bf16 mma.sync aborts). Its numbers: test_register_tiled_matmuls."""
+    from mlax.backends.cuda import ptx
+    if ptx.ptxas_path() is None:
+        pytest.skip("ptxas is not installed: pip install 'mlax[gpu]'")
+    a, b = np.ones((130, 70), np.float16), np.ones((70, 90), np.float16)
+    lowered = mlax.jit(lambda a, b: a @ b, backend="cuda").lower(a, b)
+    assert lowered.as_text("gpu").count("nvgpu.mma.sync") == 8
+    for chip in ("sm_80", "sm_90"):
+        texts = ptx.ptx(lowered.compiler_ir("nvvm"), chip)
+        (mma,) = [t for t in texts.values() if "mma.sync" in t]
+        assert "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32" in mma
+        assert ptx.ptxas(mma, chip)[:4] == b"\x7fELF"
+    bf = jnp.dtype("bfloat16")
+    gpu = mlax.jit(lambda a, b: a @ b, backend="cuda").lower(a.astype(bf), b.astype(bf))
+    assert "nvgpu.mma.sync" not in gpu.as_text("gpu")
 
 
 CASES = {
@@ -190,15 +242,19 @@ def test_every_kernel_of_the_table_assembles_with_ptxas(table_kernels, chip):
 def test_schedules_map_to_blocks_and_threads():
     """An elementwise kernel: 256 consecutive elements per block, one per thread; a short
     row sum: one thread per row; a full max: a block tree reduction, in two kernels when
-    long (64 blocks of partials, then one block); a matmul: 16 x 16 tiles."""
-    gpu = mlax.jit(lambda x, y: (jnp.exp(x), x.sum(axis=1), x.max(), y.max(), x @ x.T),
+    long (64 blocks of partials, then one block); a 100 x 100 matmul: 64 x 64 block tiles
+    of 16 x 16 threads (4 x 4 outputs each); a 40 x 40 one: 16 x 16 tiles."""
+    gpu = mlax.jit(lambda x, y: (jnp.exp(x), x.sum(axis=1), x.max(), y.max(), x @ x.T,
+                                 x[:40, :40] @ x[:40, :40]),
                    backend="cuda").lower(np.ones((100, 300), np.float32),
                                          np.ones(1 << 17, np.float32)).as_text("gpu")
     assert "blocks in (%c2, %c100, %c1) threads in (%c256, %c1, %c1)" in gpu
     assert "threads in (%c128, %c1, %c1)" in gpu
     assert "blocks in (%c1, %c1, %c1) threads in (%c256, %c1, %c1)" in gpu
     assert "blocks in (%c64, %c1, %c1) threads in (%c256, %c1, %c1)" in gpu
-    assert "blocks in (%c7, %c7, %c1) threads in (%c16, %c16, %c1)" in gpu
+    assert "blocks in (%c2, %c2, %c1) threads in (%c16, %c16, %c1)" in gpu
+    assert "blocks in (%c3, %c3, %c1) threads in (%c16, %c16, %c1)" in gpu
+    assert "gpu.shuffle  xor" in gpu
     assert "gpu.barrier" in gpu and "#gpu.address_space<workgroup>" in gpu
 
 
@@ -313,10 +369,9 @@ module attributes {gpu.container_module} {
 """
 
 
-def test_interpreted_barriers_shared_memory_and_values_kept_across_barriers(rng):
-    """A hand-written block tree reduction (shared memory, a uniform loop of barriers, a
-    loaded value used after them) interpreted and run on the CPU: each block's sum
-    minus its first element, as on a GPU."""
+def _run_interpreted(text, entry, arrays):
+    """Interpret the kernels of the MLIR `text` and call its function `entry` on the NumPy
+    `arrays` (bare pointers; written in place)."""
     import ctypes
 
     from mlir import ir
@@ -324,17 +379,379 @@ def test_interpreted_barriers_shared_memory_and_values_kept_across_barriers(rng)
 
     from mlax.backends.cuda.pipelines import CUDA_INTERPRET
     from mlax.passes import run_pipeline
-    x = rng.standard_normal(512).astype(np.float32)
-    out = np.zeros(2, np.float32)
     with ir.Context() as ctx, ir.Location.unknown():
-        m = ir.Module.parse(TREE_SUM)
+        m = ir.Module.parse(text)
         run_pipeline(m, CUDA_INTERPRET)
         ee = ExecutionEngine(m, opt_level=2)
         # The packed wrapper: one void** to pointers to each (bare pointer) argument.
-        packed = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(ee.raw_lookup("block_sums"))
-        ptrs = [ctypes.c_void_p(a.ctypes.data) for a in (x, out)]
-        argv = (ctypes.c_void_p * 2)(*[ctypes.addressof(p) for p in ptrs])
+        packed = ctypes.CFUNCTYPE(None, ctypes.c_void_p)(ee.raw_lookup(entry))
+        ptrs = [ctypes.c_void_p(a.ctypes.data) for a in arrays]
+        argv = (ctypes.c_void_p * len(arrays))(*[ctypes.addressof(p) for p in ptrs])
         packed(ctypes.addressof(argv))
         del ctx
+
+
+def test_interpreted_barriers_shared_memory_and_values_kept_across_barriers(rng):
+    """A hand-written block tree reduction (shared memory, a uniform loop of barriers, a
+    loaded value used after them) interpreted and run on the CPU: each block's sum
+    minus its first element, as on a GPU."""
+    x = rng.standard_normal(512).astype(np.float32)
+    out = np.zeros(2, np.float32)
+    _run_interpreted(TREE_SUM, "block_sums", [x, out])
     want = x.reshape(2, 256).sum(1) - x.reshape(2, 256)[:, 0]
     np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
+
+
+SHUFFLES = """
+module attributes {gpu.container_module} {
+  func.func @shuffles(%in: memref<48xi32>, %out: memref<4x48xi32>, %ok: memref<4x48xi8>) {
+    %c1 = arith.constant 1 : index
+    %c48 = arith.constant 48 : index
+    gpu.launch_func @k::@shuffles blocks in (%c1, %c1, %c1) threads in (%c48, %c1, %c1) args(%in : memref<48xi32>, %out : memref<4x48xi32>, %ok : memref<4x48xi8>)
+    return
+  }
+  gpu.module @k {
+    gpu.func @shuffles(%in: memref<48xi32>, %out: memref<4x48xi32>, %ok: memref<4x48xi8>) kernel {
+      %c0 = arith.constant 0 : index
+      %c1 = arith.constant 1 : index
+      %c2 = arith.constant 2 : index
+      %c3 = arith.constant 3 : index
+      %t = gpu.thread_id x
+      %v = memref.load %in[%t] : memref<48xi32>
+      %five = arith.constant 5 : i32
+      %three = arith.constant 3 : i32
+      %w32 = arith.constant 32 : i32
+      %w16 = arith.constant 16 : i32
+      %x, %xo = gpu.shuffle xor %v, %five, %w32 : i32
+      %d, %do = gpu.shuffle down %v, %three, %w16 : i32
+      %u, %uo = gpu.shuffle up %v, %three, %w16 : i32
+      %i, %io = gpu.shuffle idx %v, %five, %w32 : i32
+      memref.store %x, %out[%c0, %t] : memref<4x48xi32>
+      memref.store %d, %out[%c1, %t] : memref<4x48xi32>
+      memref.store %u, %out[%c2, %t] : memref<4x48xi32>
+      memref.store %i, %out[%c3, %t] : memref<4x48xi32>
+      %xo8 = arith.extui %xo : i1 to i8
+      memref.store %xo8, %ok[%c0, %t] : memref<4x48xi8>
+      %do8 = arith.extui %do : i1 to i8
+      memref.store %do8, %ok[%c1, %t] : memref<4x48xi8>
+      %uo8 = arith.extui %uo : i1 to i8
+      memref.store %uo8, %ok[%c2, %t] : memref<4x48xi8>
+      %io8 = arith.extui %io : i1 to i8
+      memref.store %io8, %ok[%c3, %t] : memref<4x48xi8>
+      gpu.return
+    }
+  }
+}
+"""
+
+
+def test_interpreted_warp_shuffles_exchange_values_as_a_warp_does():
+    """gpu.shuffle xor / down / up / idx over a block of 48 threads (the second 32-lane
+    group only half full), interpreted: each thread gets its partner's value, or its own
+    with valid = false where the partner is outside the width or the block."""
+    x = np.arange(100, 148, dtype=np.int32)
+    out = np.zeros((4, 48), np.int32)
+    ok = np.zeros((4, 48), np.int8)
+    _run_interpreted(SHUFFLES, "shuffles", [x, out, ok])
+    want, valid = np.zeros((4, 48), np.int32), np.zeros((4, 48), np.bool_)
+    for t in range(48):
+        for row, (width, lane_of) in enumerate([
+                (32, lambda lane: lane ^ 5), (16, lambda lane: lane + 3),
+                (16, lambda lane: lane - 3), (32, lambda lane: 5)]):
+            lane, base = t % width, t - t % width
+            j = lane_of(lane)
+            valid[row, t] = 0 <= j < width and base + j < 48
+            want[row, t] = x[base + j] if valid[row, t] else x[t]
+    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(ok.astype(bool), valid)
+
+
+# Reductions that take the block tree (warp shuffles, then shared memory across warps):
+# full reductions, long rows, and full reductions long enough for two kernels.
+REDUCTIONS = {
+    "sum": (jnp.sum, np.sum), "max": (jnp.max, np.max), "min": (jnp.min, np.min),
+    "prod": (jnp.prod, np.prod), "argmax": (jnp.argmax, np.argmax),
+    "argmin": (jnp.argmin, np.argmin),
+}
+REDUCTION_SHAPES = [((1000,), None), ((1024,), None), ((4097,), None), ((65539,), None),
+                    ((7, 1500), 1), ((3, 33000), 1), ((2, 1100, 3), 1), ((33,), None)]
+REDUCTION_DTYPES = ["float32", "float16", "bfloat16", "int32", "int8", "uint8"]
+
+
+def _reduction_input(rng, shape, dtype, op):
+    from mlax.runtime.dtypes import is_float
+    dt = jnp.dtype(dtype)
+    if op == "prod":        # products near 1 (floats) or of +-1 (integers): no overflow
+        if is_float(dt):
+            return (1 + 1e-4 * rng.standard_normal(shape)).astype(dt)
+        return rng.choice(np.array([1, 1, 1, 3] if dt.kind == "u" else [1, -1]),
+                          shape).astype(dt)
+    if is_float(dt):
+        return rng.standard_normal(shape).astype(dt)
+    info = np.iinfo(dt)
+    return rng.integers(max(info.min, -100), min(info.max, 100), shape).astype(dt)
+
+
+@pytest.mark.parametrize("dtype", REDUCTION_DTYPES)
+@pytest.mark.parametrize("op", list(REDUCTIONS))
+def test_tree_reductions_match_numpy(interpret, rng, op, dtype):
+    """Every reduction at every size (one block per output, two kernels for long full
+    reductions, sizes not multiples of the warp or the block) against NumPy, computed in
+    float64 for floats."""
+    from mlax.runtime.dtypes import is_float
+    fn, ref = REDUCTIONS[op]
+    xs = [_reduction_input(rng, shape, dtype, op) for shape, _ in REDUCTION_SHAPES]
+
+    def every_shape(xs):
+        return [fn(x, axis=axis) for x, (_, axis) in zip(xs, REDUCTION_SHAPES)]
+
+    got = mlax.jit(every_shape, backend="cuda")(xs)
+    for x, (shape, axis), g in zip(xs, REDUCTION_SHAPES, got):
+        wide = x.astype(np.float64) if is_float(x.dtype) else x
+        want = ref(wide, axis=axis)
+        if op in ("sum", "prod") and is_float(x.dtype):
+            tol = {"float32": 1e-5, "float16": 2e-3, "bfloat16": 2e-2}[dtype]
+            np.testing.assert_allclose(np.asarray(g).astype(np.float64), want,
+                                       rtol=tol, atol=tol * np.sqrt(x.size),
+                                       err_msg=str(shape))
+        else:
+            # NumPy accumulates integers in 64 bits, JAX in the result's: modulo its width
+            # the products agree.
+            g = np.asarray(g)
+            np.testing.assert_array_equal(g, want.astype(g.dtype), err_msg=str(shape))
+
+
+
+# ---------------------------------------------------------------------------------------
+# The device runtime and GPU modules (mlax.runtime.cuda, mlax-compile --target cuda -o)
+
+MODEL = """import mlax.numpy as jnp
+def f(x, w):
+    return jnp.tanh(x @ w).sum(axis=0) * 2 + jnp.array([1.0, 2.0, 3.0]).sum()
+"""
+
+
+def _no_gpu():
+    from mlax.runtime import cuda
+    return cuda.device_reason()
+
+
+@pytest.fixture(scope="module")
+def gpu_module(tmp_path_factory):
+    """`mlax-compile --target cuda --chip sm_90 -o dir/` of a matmul, a tanh, a column sum
+    and a constant."""
+    d = tmp_path_factory.mktemp("gpu")
+    (d / "model.py").write_text(MODEL)
+    tool = os.path.join(os.path.dirname(sys.executable), "mlax-compile")
+    r = subprocess.run([tool, f"{d / 'model.py'}:f", "--arg", "f32[100,200]", "--arg",
+                        "f32[200,300]", "--target", "cuda", "--chip", "sm_90", "-o",
+                        str(d / "gpumod")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    return d / "gpumod"
+
+
+def _entry_params(ptx_text):
+    """The number of parameters of the PTX's kernel entry."""
+    head = ptx_text[ptx_text.index(".entry"):]
+    return head[:head.index(")")].count(".param")
+
+
+def test_gpu_module_holds_cubins_ptx_and_launch_plans(gpu_module):
+    """The module: each kernel module's PTX for sm_90 and its cubin, one launch plan
+    whose launches pass each kernel as many parameters as its PTX entry declares (a
+    memref descriptor per buffer), the constant's data, and the loader."""
+    import json
+
+    from mlax.runtime import cuda
+    meta = json.loads((gpu_module / "mlax_module.json").read_text())
+    assert meta["target"] == {"platform": "cuda", "chip": "sm_90", "features": "+ptx80"}
+    assert meta["name"] == "gpumod" and (gpu_module / "__init__.py").exists()
+    for files in meta["kernels"].values():
+        assert (gpu_module / files["cubin"]).read_bytes()[:4] == b"\x7fELF"
+        assert ".target sm_90" in (gpu_module / files["ptx"]).read_text()
+    plan = meta["plans"]["f"]
+    kinds = [b["kind"] for b in plan["buffers"]]
+    assert kinds[:3] == ["input", "input", "output"] and "temp" in kinds
+    assert plan["buffers"][2]["dtype"] == "float32"
+    assert "constant" in kinds
+    assert len(plan["launches"]) >= 4
+    for launch in plan["launches"]:
+        params = sum(len(cuda.descriptor(0, plan["buffers"][i]["shape"]))
+                     for i in launch["args"])
+        ptx_text = (gpu_module / meta["kernels"][launch["module"]]["ptx"]).read_text()
+        assert params == _entry_params(ptx_text), launch
+
+
+def test_launch_plans_of_the_kernel_families_match_their_kernels(table_kernels):
+    """Each kernel family's host function as a launch plan (views of buffers included):
+    every launch passes as many parameters as the kernel's PTX entry declares."""
+    from mlax.backends.cuda import host, ptx
+    from mlax.runtime import cuda
+    _, modules = table_kernels
+    for family, (fn, _, shapes) in FAMILIES.items():
+        m = modules[family]
+        texts = ptx.ptx(m, "sm_80")
+        with m.context:
+            (entry,) = [o.operation for o in m.body.operations
+                        if o.operation.name == "func.func"
+                        and "sym_visibility" not in o.operation.attributes]
+            plan = host.launch_plan(m.operation, entry, len(shapes), ["float32"])
+        bufs = plan["buffers"]
+        for launch in plan["launches"]:
+            params = sum(len(cuda.descriptor(0, bufs[i]["shape"], bufs[i].get("strides"),
+                                             bufs[i].get("offset", 0))) for i in launch["args"])
+            assert params == _entry_params(texts[launch["module"]]), (family, launch)
+
+
+def test_host_control_flow_has_no_launch_plan_yet():
+    """A loop on the host around launches (fori_loop) is a BackendError naming the op
+    and the user's line (it runs in interpret mode)."""
+    from mlax.backends.cuda import host
+
+    def f(x):
+        return lax.fori_loop(0, 3, lambda i, v: v * 2 + i, x)
+    line = f.__code__.co_firstlineno + 1
+    m = mlax.jit(f, backend="cuda").lower(np.ones(3, np.float32)).compiler_ir("nvvm")
+    with m.context:
+        (entry,) = [o.operation for o in m.body.operations
+                    if o.operation.name == "func.func"
+                    and "sym_visibility" not in o.operation.attributes]
+        with pytest.raises(backends.BackendError,
+                           match=rf"no GPU launch plan: .*\(scf.for\).*test_cuda_backend.py"
+                                 rf"\W+{line}"):
+            host.launch_plan(m.operation, entry, 1, ["float32"])
+
+
+def test_gpu_module_outputs_keep_their_dtypes(tmp_path):
+    """Bool and unsigned results (signless i8 / i32 buffers in the IR) keep their dtypes
+    in the plan, so a loaded module returns what jit returns."""
+    import json
+    (tmp_path / "m.py").write_text("import mlax.numpy as jnp\n"
+                                  "def f(x):\n    return x > 0, x.astype(jnp.uint32)\n")
+    tool = os.path.join(os.path.dirname(sys.executable), "mlax-compile")
+    r = subprocess.run([tool, f"{tmp_path / 'm.py'}:f", "--arg", "f32[300]", "--target",
+                        "cuda", "-o", str(tmp_path / "mod")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    meta = json.loads((tmp_path / "mod" / "mlax_module.json").read_text())
+    outputs = [b for b in meta["plans"]["f"]["buffers"] if b["kind"] == "output"]
+    assert [b["dtype"] for b in outputs] == ["bool", "uint32"]
+
+
+def test_loading_a_gpu_module_without_a_gpu_says_so(gpu_module):
+    if _no_gpu() is None:
+        pytest.skip("an NVIDIA GPU is here: the module loads")
+    r = subprocess.run([sys.executable, "-c", "import gpumod"], cwd=gpu_module.parent,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 1
+    assert "ModuleError" in r.stderr and "compiled for NVIDIA GPUs (sm_90)" in r.stderr
+    assert "no NVIDIA GPU here (the CUDA driver, libcuda.so.1, does not load)" in r.stderr
+
+
+class _RecordingDriver:
+    """The Driver's interface, recording what a launch plan asks of it."""
+
+    def __init__(self):
+        self.calls, self.memory = [], {}
+
+    def make_current(self):
+        pass
+
+    def load_module(self, image):
+        return image
+
+    def function(self, module, name):
+        return (module, name)
+
+    def alloc(self, nbytes):
+        ptr = 4096 * (len(self.memory) + 1)
+        self.memory[ptr] = nbytes
+        return ptr
+
+    def free(self, ptr):
+        del self.memory[ptr]
+
+    def to_device(self, ptr, array):
+        assert array.nbytes <= self.memory[ptr]
+        self.calls.append(("to_device", ptr, array.nbytes))
+
+    def to_host(self, array, ptr):
+        self.calls.append(("to_host", ptr, array.nbytes))
+
+    def launch(self, function, grid, block, params):
+        self.calls.append(("launch", function[1], tuple(grid), tuple(block),
+                           [p.value for p in params]))
+
+    def synchronize(self):
+        self.calls.append(("synchronize",))
+
+
+def test_launch_plan_copies_in_launches_in_order_and_copies_out(gpu_module):
+    """A launch plan run against a recording driver: inputs and the constant copied to the
+    device, every kernel launched in the plan's order with the buffers' descriptors
+    (pointer, pointer, offset 0, sizes, row-major strides), the output copied back, the
+    stream synchronized, every buffer freed."""
+    import json
+
+    from mlax.runtime import cuda
+    meta = json.loads((gpu_module / "mlax_module.json").read_text())
+    plan = cuda.LaunchPlan(meta["plans"]["f"], {k: b"" for k in meta["kernels"]})
+    driver = _RecordingDriver()
+    (out,) = plan.run([np.ones((100, 200), np.float32), np.ones((200, 300), np.float32)],
+                      driver)
+    assert out.shape == (300,) and out.dtype == np.float32
+    kinds = [c[0] for c in driver.calls]
+    assert kinds[:3] == ["to_device"] * 3
+    assert kinds[-2:] == ["to_host", "synchronize"]
+    launches = [c for c in driver.calls if c[0] == "launch"]
+    assert [(c[2], c[3]) for c in launches] == [
+        (tuple(lc["grid"]), tuple(lc["block"])) for lc in meta["plans"]["f"]["launches"]]
+    x_ptr = driver.calls[0][1]
+    matmul = next(c for c in launches if x_ptr in c[4])
+    at = matmul[4].index(x_ptr)
+    assert matmul[4][at:at + 7] == [x_ptr, x_ptr, 0, 100, 200, 200, 1]
+    assert driver.memory == {}
+
+
+def test_cuda_errors_carry_cudas_name_and_string():
+    """A failing driver call raises CudaError with CUDA's name and text for the error."""
+    from mlax.runtime import cuda
+
+    class FakeCu:
+        @staticmethod
+        def cuGetErrorName(err):
+            return 0, b"CUDA_ERROR_OUT_OF_MEMORY"
+
+        @staticmethod
+        def cuGetErrorString(err):
+            return 0, b"out of memory"
+
+    driver = cuda.Driver.__new__(cuda.Driver)
+    driver.cu = FakeCu
+    assert driver.check("cuMemAlloc", (0, 1234)) == 1234
+    with pytest.raises(cuda.CudaError, match="cuMemAlloc failed: CUDA_ERROR_OUT_OF_MEMORY: "
+                                             "out of memory") as e:
+        driver.check("cuMemAlloc", (2, None))
+    assert e.value.code == 2 and e.value.text == "out of memory"
+
+
+@pytest.mark.skipif(_no_gpu() is not None, reason=f"needs an NVIDIA GPU: {_no_gpu()}")
+def test_gpu_module_runs_on_the_gpu(gpu_module, rng):
+    sys.path.insert(0, str(gpu_module.parent))
+    try:
+        import gpumod
+    finally:
+        sys.path.pop(0)
+    x = rng.standard_normal((100, 200)).astype(np.float32)
+    w = rng.standard_normal((200, 300)).astype(np.float32) / 10
+    np.testing.assert_allclose(np.asarray(gpumod.f(x, w)), np.tanh(x @ w).sum(0) * 2 + 6,
+                               rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.skipif(_no_gpu() is not None, reason=f"needs an NVIDIA GPU: {_no_gpu()}")
+@pytest.mark.parametrize("family", list(FAMILIES))
+def test_kernel_families_match_numpy_on_the_gpu(monkeypatch, rng, family):
+    monkeypatch.delenv("MLAX_GPU_INTERPRET", raising=False)
+    fn, ref, shapes = FAMILIES[family]
+    args = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    got = mlax.jit(fn, backend="cuda")(*args)
+    np.testing.assert_allclose(np.asarray(got), ref(*args), rtol=2e-5, atol=2e-4)

@@ -14,17 +14,23 @@ Files:
 - ptx.py: PTX from the NVVM stage, ptxas.
 - unsupported.py: the ops it does not lower (LAPACK calls), `--mlax-gpu-check-ops`.
 
-No GPU runtime is built yet: `compile` (jit, eager ops) runs in interpret mode
-(`MLAX_GPU_INTERPRET=1`, mlax.runtime.cuda) through the CPU backend's code generation,
-and is unavailable otherwise; mlax-compile's stages (gpu, nvvm, ptx) work anywhere.
+- host.py: launch plans (a function's host side as data), writing GPU modules.
+
+`compile` (jit, eager ops) runs in interpret mode (`MLAX_GPU_INTERPRET=1`) through the CPU
+backend's code generation, else on an NVIDIA GPU through the CUDA driver
+(mlax.runtime.cuda: cubins and launch plans); mlax-compile's stages (gpu, nvvm, ptx,
+cubin) and modules (-o dir/) work anywhere.
 """
 from __future__ import annotations
 
-from mlax.backends import Backend, BackendError, Stage, backend_platforms, no_timer
+import os
+
+from mlax.backends import Backend, BackendError, Stage, backend_platforms, module_dir, no_timer
 from mlax.backends.cpu import compile as cpu_compile
 from mlax.backends.cpu import codegen
-from mlax.backends.cuda import (interpret, launch, pipelines, ptx,  # noqa: F401 (passes)
-                                matmul, reduction, schedule, unsupported)
+from mlax.backends.cuda import (host, interpret, launch, pipelines,  # noqa: F401 (passes)
+                                ptx, matmul, reduction, schedule, unsupported)
+from mlax.passes import run_pipeline
 from mlax.runtime import cuda as cuda_runtime
 from mlax.transforms import MLAX_OPT
 
@@ -53,7 +59,8 @@ class CudaBackend(Backend):
         Stage("ptx", None, "PTX, one module per kernel"),
         Stage("cubin", None, "cubin (ptxas), one module per kernel", binary_suffix=".cubin"),
     )
-    artifact = "not built yet (mlax-compile --target cuda emits gpu, nvvm, ptx or cubin)"
+    artifact = ("a module directory: each kernel module's cubin and PTX, a launch plan per "
+                "entry point, a loader (runs where an NVIDIA GPU and its driver are)")
     named_pipelines = pipelines.PIPELINES
     lowerings = unsupported.CUDA_LOWERINGS
 
@@ -66,6 +73,8 @@ class CudaBackend(Backend):
             raise BackendError(why)
         if opt_level is None:
             opt_level = cpu_compile.auto_opt_level(module)
+        if not cuda_runtime.interpret():
+            return self.compile_for_device(module, entries, pipeline), True
         full = pipeline if pipeline is not None else ",".join(
             [MLAX_OPT, pipelines.CUDA_LINALG, pipelines.CUDA_GPU, pipelines.CUDA_INTERPRET])
         machine = codegen.MachineTarget.host()
@@ -73,6 +82,27 @@ class CudaBackend(Backend):
             module, entries, full, opt_level,
             key_parts=["cuda-interpret", machine.triple, machine.cpu, machine.features,
                        *codegen.library_stamps()])
+
+    def compile_for_device(self, module, entries, pipeline=None):
+        """Kernels for this process's GPU: the stages to NVVM, a cubin per kernel module for
+        the device's chip (PTX for the driver to compile where mlax has no such chip), and
+        each entry point's launch plan."""
+        device_chip = cuda_runtime.Driver.get().capability()
+        chip = device_chip if device_chip in pipelines.CHIPS else pipelines.DEFAULT_CHIP
+        run_pipeline(module, pipeline or ",".join(
+            [MLAX_OPT, pipelines.CUDA_LINALG, pipelines.CUDA_GPU, pipelines.nvvm_pipeline(chip)]))
+        texts = ptx.ptx(module, chip)
+        images = {k: ptx.ptxas(t, chip) if chip == device_chip else t.encode()
+                  for k, t in texts.items()}
+        functions = {host.fn_name(o.operation): o.operation
+                     for o in module.body.operations if o.operation.name == "func.func"}
+        exes = {}
+        for name, results in entries.items():
+            fn = functions[name]
+            n_inputs = len(fn.regions[0].blocks[0].arguments) - len(results)
+            plan = host.launch_plan(module.operation, fn, n_inputs, [d for _, d in results])
+            exes[name] = GpuExecutable(cuda_runtime.LaunchPlan(plan, images))
+        return exes
 
     def translate(self, module, stage, opt_level=3, machine=None):
         machine = machine or self.machine_target()
@@ -89,8 +119,10 @@ class CudaBackend(Backend):
 
     def save(self, path, modules, entries, opt_level=3, machine=None, creator="mlax",
              timer=no_timer):
-        raise BackendError("the cuda backend cannot write a compiled module yet (no GPU "
-                           "runtime to load it): emit --emit ptx or cubin instead")
+        machine = machine or self.machine_target()
+        with timer("ptx, ptxas"):
+            return module_dir.write_directory(path, lambda d, name: host.write_module_files(
+                d, modules, entries, machine, name, creator))
 
     def machine_target(self, triple=None, cpu=None, features=None):
         if triple or features:
@@ -103,6 +135,17 @@ class CudaBackend(Backend):
 
     def devices(self):
         return cuda_runtime.devices(backend_platforms())
+
+
+class GpuExecutable:
+    """An entry point running on the GPU (the calling convention of Backend's docstring;
+    inputs and outputs cross through host memory on each call)."""
+
+    def __init__(self, plan):
+        self.call = plan
+
+    def __call__(self, inputs):
+        return self.call.run(inputs)
 
 
 BACKEND = CudaBackend()

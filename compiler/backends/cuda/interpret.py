@@ -18,7 +18,12 @@ barrier (a shared-memory tile loop) must be uniform, as on the GPU: it runs once
 around the phases of its body. A value a thread computes in one phase and uses in a later
 one is recomputed there when it is a pure computation (index arithmetic, views), and
 otherwise kept in a per-thread buffer (one element per thread of the block), as a
-register would keep it. Shared memory (`#gpu.address_space<workgroup>`: memory-space-3
+register would keep it; so are the iteration values of such a loop (a thread's
+accumulators), stored before it and at the end of each iteration. A `gpu.shuffle` ends a
+phase too: each thread stores the value it offers at its linear thread id, and in the
+next phase reads its partner's slot (lanes are the block's consecutive threads, `width`
+to a group; a partner outside the group or the block gives the thread its own value, with
+`valid` false, as on the GPU). Shared memory (`#gpu.address_space<workgroup>`: memory-space-3
 buffers and workgroup attributions) is one buffer per block. Threads of a phase run in
 order, which is one of the orders a GPU may choose: a kernel that races gives one of its
 possible results, not an error.
@@ -28,7 +33,7 @@ from __future__ import annotations
 import re
 
 from mlir import ir
-from mlir.dialects import arith, func, memref, scf
+from mlir.dialects import arith, func, gpu, memref, scf, vector
 
 from mlax.passes import ModulePass, PassError, PassNotImplementedError, register
 
@@ -40,6 +45,7 @@ PURE_OPS = {"memref.subview", "memref.reinterpret_cast", "memref.expand_shape",
             "memref.collapse_shape", "memref.cast", "memref.extract_strided_metadata",
             "memref.dim"}
 THREAD_LOOP = "mlax_gpu_thread_loop"
+SYNC_OPS = ("gpu.barrier", "gpu.shuffle", "nvgpu.mma.sync")
 WORKGROUP = "#gpu.address_space<workgroup>"
 
 
@@ -51,11 +57,12 @@ def _is_pure(op) -> bool:
     return not len(op.regions) and (op.name in PURE_OPS or op.name.startswith(PURE_PREFIXES))
 
 
-def _contains_barrier(op) -> bool:
+def _contains_sync(op) -> bool:
+    """Whether `op` holds a barrier or a shuffle (both end a phase)."""
     found = []
 
     def walk(o):
-        if o.name == "gpu.barrier":
+        if o.name in SYNC_OPS:
             found.append(o)
             return ir.WalkResult.INTERRUPT
         return ir.WalkResult.ADVANCE
@@ -79,6 +86,7 @@ class _Kernel:
         self.block = args[-3:]
         self.thread_bodies = {}      # id -> (body block, [tx, ty, tz], linear id op)
         self.spills = {}             # value -> its per-thread buffer
+        self.exchange = {}           # gpu.shuffle -> the buffer its values pass through
 
     # -- structure ------------------------------------------------------------------------
     def lower_ops(self, ops, before):
@@ -90,13 +98,25 @@ class _Kernel:
                 self.thread_phase(current, before)
                 current = []
                 op.erase()
-            elif _contains_barrier(op):
+            elif op.name == "gpu.shuffle":
+                current.extend(self.shuffle_send(op))
                 self.thread_phase(current, before)
-                current = []
+                current = self.shuffle_receive(op)
+            elif op.name == "nvgpu.mma.sync":
+                current.extend(self.mma_send(op))
+                self.thread_phase(current, before)
+                current = self.mma_receive(op)
+            elif _contains_sync(op):
+                after = []
+                if op.name == "scf.for" and len(op.results):
+                    stores, op, after = self.carry_in_memory(op)
+                    current.extend(stores)
+                self.thread_phase(current, before)
+                current = after
                 if op.name not in ("scf.for", "scf.if"):
                     raise PassNotImplementedError(
-                        f"interpret mode: a barrier inside {op.name} (only scf.for and scf.if "
-                        f"around barriers are interpreted)", op)
+                        f"interpret mode: a barrier or shuffle inside {op.name} (only scf.for "
+                        f"and scf.if around them are interpreted)", op)
                 op.move_before(before)
                 for region in op.regions:
                     for block in region.blocks:
@@ -110,6 +130,170 @@ class _Kernel:
             else:
                 current.append(op)
         self.thread_phase(current, before)
+
+    def carry_in_memory(self, loop):
+        """A uniform loop holding barriers whose iteration values are each thread's own
+        (a thread's accumulators, kept in registers across the barriers on a GPU) as a
+        loop without them: the values live in per-thread buffers, stored before the loop
+        and at the end of each iteration, loaded at its start and after the loop.
+        Returns (the ops storing the initial values, the new loop, the ops loading the
+        results), each list in the order they run."""
+        old = loop.opview
+        with ir.InsertionPoint(loop), loop.location:
+            lin_ops = self.linear_thread_id()
+            bufs = [self.buffer(v.type) for v in old.initArgs]
+            stores = [memref.StoreOp(v, buf, [lin_ops[-1].result]).operation
+                      for v, buf in zip(old.initArgs, bufs)]
+            new = scf.ForOp(old.lowerBound, old.upperBound, old.step)
+        with ir.InsertionPoint(new.body), loop.location:
+            lin = self.linear_thread_id()[-1].result
+            for arg, buf in zip(old.inner_iter_args, bufs):
+                arg.replace_all_uses_with(memref.LoadOp(buf, [lin]).result)
+            old.induction_variable.replace_all_uses_with(new.induction_variable)
+            new_yield = scf.YieldOp([])
+        body = [o.operation for o in old.body.operations]
+        for o in body[:-1]:
+            o.move_before(new_yield)
+        with ir.InsertionPoint(new_yield), loop.location:
+            lin = self.linear_thread_id()[-1].result
+            for v, buf in zip(body[-1].operands, bufs):
+                memref.StoreOp(v, buf, [lin])
+        with ir.InsertionPoint(loop), loop.location:
+            lin_after = self.linear_thread_id()
+            loads = [memref.LoadOp(buf, [lin_after[-1].result]) for buf in bufs]
+        for r, ld in zip(loop.results, loads):
+            r.replace_all_uses_with(ld.result)
+        block_ops = [o.operation for o in loop.block.operations]
+        after = block_ops[block_ops.index(lin_after[0]):block_ops.index(loop)]
+        loop.erase()
+        return lin_ops + stores, new.operation, after
+
+    # -- warp shuffles ---------------------------------------------------------------------
+    # A gpu.shuffle ends a phase as a barrier does: every thread first stores the value it
+    # offers in a per-thread buffer (the send phase), then in the next phase reads its
+    # partner's slot. Lanes are counted from the block's linear thread id, as a warp is
+    # `width` consecutive threads of it.
+    def shuffle_send(self, op):
+        """Ops storing the value `op` shuffles in this thread's slot of a fresh buffer."""
+        value = op.operands[0]
+        buf = self.buffer(value.type)
+        self.exchange[op] = buf
+        with ir.InsertionPoint(op), op.location:
+            lin = self.linear_thread_id()
+            store = memref.StoreOp(value, buf, [lin[-1].result])
+        return lin + [store.operation]
+
+    def shuffle_receive(self, op):
+        """Ops reading the partner's slot (this thread's own where the partner is out of the
+        width or the block) in place of `op`'s results; `op` is erased."""
+        buf = self.exchange.pop(op)
+        mode = str(op.attributes["mode"])
+        idx = ir.IndexType.get()
+        with ir.InsertionPoint(op), op.location:
+            lin_ops = self.linear_thread_id()
+            lin = lin_ops[-1].result
+            offset = arith.IndexCastOp(idx, op.operands[1]).result
+            width = arith.IndexCastOp(idx, op.operands[2]).result
+            lane = arith.RemUIOp(lin, width).result
+            base = arith.SubIOp(lin, lane).result
+            if "xor" in mode:
+                j = arith.XOrIOp(lane, offset).result
+            elif "down" in mode:
+                j = arith.AddIOp(lane, offset).result
+            elif "up" in mode:
+                j = arith.SubIOp(lane, offset).result
+            else:
+                j = offset
+            valid = arith.CmpIOp(arith.CmpIPredicate.ult, j, width).result
+            if "up" in mode:
+                valid = arith.CmpIOp(arith.CmpIPredicate.uge, lane, offset).result
+            partner = arith.AddIOp(base, j).result
+            exists = arith.CmpIOp(arith.CmpIPredicate.ult, partner, self.block_size()).result
+            valid = arith.AndIOp(valid, exists).result
+            src = arith.SelectOp(valid, partner, lin).result
+            got = memref.LoadOp(buf, [src]).result
+        # The new ops are the ones right before `op`, from the first thread id on.
+        block_ops = [o.operation for o in op.block.operations]
+        new_ops = block_ops[block_ops.index(lin_ops[0]):block_ops.index(op)]
+        op.results[0].replace_all_uses_with(got)
+        op.results[1].replace_all_uses_with(valid)
+        op.erase()
+        return new_ops
+
+    # -- tensor-core MMA ----------------------------------------------------------------------
+    # nvgpu.mma.sync m16n8k16 is a warp's collective too: each lane offers its fragments of
+    # A, B and C (PTX's layout: with g = lane / 4 and q = lane % 4, A's rows g and g + 8 and
+    # columns 2q, 2q + 1 and those + 8; B's column g, rows likewise; C's rows g and g + 8,
+    # columns 2q, 2q + 1), and in the next phase computes its fragment of D = A B + C from
+    # the warp's fragments, the products in f32.
+    def mma_send(self, op):
+        with ir.InsertionPoint(op), op.location:
+            lin = self.linear_thread_id()
+            stores = []
+            bufs = []
+            for v in op.operands[:3]:
+                buf = self.buffer(v.type)
+                bufs.append(buf)
+                stores.append(memref.StoreOp(v, buf, [lin[-1].result]).operation)
+        self.exchange[op] = bufs
+        return lin + stores
+
+    def mma_receive(self, op):
+        if list(ir.ArrayAttr(op.attributes["mmaShape"])) and \
+                [ir.IntegerAttr(x).value for x in ir.ArrayAttr(op.attributes["mmaShape"])] != \
+                [16, 8, 16]:
+            raise PassNotImplementedError("interpret mode: an mma.sync other than m16n8k16", op)
+        a_buf, b_buf, c_buf = self.exchange.pop(op)
+        f32 = ir.F32Type.get()
+        with ir.InsertionPoint(op), op.location:
+            lin_ops = self.linear_thread_id()
+            lin = lin_ops[-1].result
+            lane = arith.RemUIOp(lin, _index(32)).result
+            base = arith.SubIOp(lin, lane).result
+            grp = arith.DivUIOp(lane, _index(4)).result
+            quad = arith.RemUIOp(lane, _index(4)).result
+            own_c = memref.LoadOp(c_buf, [lin]).result
+
+            def at(buf, lane_index, reg, elem):
+                frag = memref.LoadOp(buf, [arith.AddIOp(base, lane_index).result]).result
+                v = vector.ExtractOp(frag, [], [reg, elem]).result
+                return v if v.type == f32 else arith.ExtFOp(f32, v).result
+            values = []
+            for r in range(2):
+                for e in range(2):
+                    acc = vector.ExtractOp(own_c, [], [r, e]).result
+                    col = arith.AddIOp(arith.MulIOp(quad, _index(2)).result, _index(e)).result
+                    for kk in range(16):
+                        lane_a = arith.AddIOp(arith.MulIOp(grp, _index(4)).result,
+                                              _index((kk % 8) // 2)).result
+                        lane_b = arith.AddIOp(arith.MulIOp(col, _index(4)).result,
+                                              _index((kk % 8) // 2)).result
+                        prod = arith.MulFOp(at(a_buf, lane_a, r + 2 * (kk // 8), kk % 2),
+                                            at(b_buf, lane_b, kk // 8, kk % 2)).result
+                        acc = arith.AddFOp(acc, prod).result
+                    values.append(acc)
+            d = vector.FromElementsOp(op.results[0].type, values).result
+        block_ops = [o.operation for o in op.block.operations]
+        new_ops = block_ops[block_ops.index(lin_ops[0]):block_ops.index(op)]
+        op.results[0].replace_all_uses_with(d)
+        op.erase()
+        return new_ops
+
+    def linear_thread_id(self):
+        """Ops computing x + bx * (y + by * z) from the kernel's thread ids (replaced by
+        the phase's loop indices later); the last op's result is the id."""
+        ops = [gpu.ThreadIdOp(gpu.Dimension(d)) for d in range(3)]
+        ops += [gpu.BlockDimOp(gpu.Dimension(d)) for d in range(2)]
+        tx, ty, tz, bx, by = (o.result for o in ops)
+        ops.append(arith.MulIOp(by, tz))
+        ops.append(arith.AddIOp(ty, ops[-1].result))
+        ops.append(arith.MulIOp(bx, ops[-1].result))
+        ops.append(arith.AddIOp(tx, ops[-1].result))
+        return [o.operation for o in ops]
+
+    def block_size(self):
+        return arith.MulIOp(self.block[0], arith.MulIOp(self.block[1], self.block[2]).result
+                            ).result
 
     def thread_phase(self, ops, before):
         if not ops:
@@ -179,7 +363,7 @@ class _Kernel:
                 f"interpret mode: a value each thread computes ({op.name}) is used by "
                 f"code the whole block runs, around a barrier", op.location)
         if not isinstance(r.type, (ir.IntegerType, ir.IndexType, ir.F16Type, ir.F32Type,
-                                   ir.F64Type, ir.BF16Type)):
+                                   ir.F64Type, ir.BF16Type, ir.VectorType)):
             raise PassNotImplementedError(
                 f"interpret mode: a {r.type} value crosses a barrier", op.location)
         buf = self.spills.get(r)

@@ -17,23 +17,62 @@ C[b, m, n] += A * B with one batch loop (C's first dim; `vmap` of a matmul, `ein
 
 Partial tiles at the edges are guarded (threads outside C copy nothing and compute
 nothing; the last k step runs only its valid length). Each operand element is read from
-global memory M/TILE or N/TILE times instead of N or M times. Register tiles (several
-outputs per thread) and tensor cores are not built yet.
+global memory M/TILE or N/TILE times instead of N or M times.
+
+Where C has at least REG_TILE rows and columns, register tiles instead:
+
+    a TILE x TILE block of threads per REG_TILE x REG_TILE (64 x 64) tile of C; one
+    thread forall whose body is the whole kernel: thread (ty, tx) keeps the REG x REG
+    (4 x 4) outputs C[ty + 16 i, tx + 16 j] as the iteration values of the k loop
+    (registers), starting from C's initial values;
+    for each K_TILE-wide step along k:
+      copy the step's 64 x 16 tile of A and 16 x 64 tile of B into shared memory (4
+      elements of each per thread, zero outside the operands), gpu.barrier
+      16 times: 4 loads of A and 4 of B from shared memory, 16 multiply-adds, gpu.barrier
+    store the 16 outputs (guarded at the edges).
+
+Operands are read from global memory M/64 or N/64 times, and each shared load feeds 4
+products instead of 1.
+
+f16 matmuls of the same size (mlax lowers them to a body widening both factors to f32)
+use tensor cores instead: the same block tiles and shared tiles, 4 warps each computing a
+32 x 32 quarter as 2 x 4 `nvgpu.mma.sync` m16n8k16 tiles accumulated in f32
+(`rewrite_tensor_cores`). bf16 ones do not (this MLIR's NVVM lowering of a bf16 mma.sync
+aborts) and keep the per-output schedule, as other widened bodies do.
 """
 from __future__ import annotations
 
 from mlir import ir
-from mlir.dialects import arith, memref, scf
+from mlir.dialects import arith, gpu, memref, nvgpu, scf, vector
 
 from mlax.backends.cpu.generics import defined_functions, read_generic
 from mlax.passes import ModulePass, register
 
 TILE = 16     # 16 x 16 = 256 threads per block, 2 KB of shared memory per operand (f32)
+# Register tiles: a REG_TILE x REG_TILE block of C per block of TILE x TILE threads, each
+# thread REG x REG outputs (rows ty + TILE * i, columns tx + TILE * j: a warp's stores are
+# consecutive columns), K_TILE-deep shared tiles of A (REG_TILE x K_TILE) and B (K_TILE x
+# REG_TILE), 4 KB each for f32.
+REG = 4
+REG_TILE = TILE * REG
+K_TILE = 16
+# Tensor cores: mma.sync m16n8k16 (sm_80), 4 warps per REG_TILE x REG_TILE block tile, each
+# warp a 32 x 32 quarter: 2 x 4 MMA tiles of 16 x 8, accumulated in f32.
+MMA_M, MMA_N, MMA_K = 16, 8, 16
+MMA_WARPS = 4
+
+
+def _widened(op) -> bool:
+    """Whether the matmul generic `op` multiplies its inputs after widening them
+    (`arith.extf` of each, as mlax lowers f16 and bf16 matmuls, accumulating in f32)."""
+    return op.regions[0].blocks[0].operations[0].operation.name == "arith.extf"
 
 
 def _roles(op):
     """(g, m, n, k, a, b, batch) of a matmul generic: its m, n, k loop dims, which input is
-    A and which B, and its batch loop dim (None for a 2-D matmul); None for other ops."""
+    A and which B, and its batch loop dim (None for a 2-D matmul); None for other ops.
+    The body multiplies the inputs (each widened by `arith.extf` first, or neither) and
+    adds the product to the output."""
     g = read_generic(op)
     if g is None or len(g.sizes) not in (3, 4) or any(m is None for m in g.maps) \
             or 0 in g.sizes:
@@ -43,13 +82,18 @@ def _roles(op):
         return None
     block = op.regions[0].blocks[0]
     body = [o.operation for o in block.operations]
+    a0, a1, out = block.arguments
+    factors = {}
+    if len(body) == 5 and body[0].name == body[1].name == "arith.extf":
+        factors = {body[0].results[0]: body[0].operands[0],
+                   body[1].results[0]: body[1].operands[0]}
+        body = body[2:]
     if len(body) != 3 or (body[0].name, body[1].name) not in (
             ("arith.mulf", "arith.addf"), ("arith.muli", "arith.addi")):
         return None
-    a0, a1, out = block.arguments
     mul, add = body[0], body[1]
-    if set(mul.operands) != {a0, a1} or set(add.operands) != {out, mul.results[0]} \
-            or body[2].operands[0] != add.results[0]:
+    if {factors.get(v, v) for v in mul.operands} != {a0, a1} or \
+            set(add.operands) != {out, mul.results[0]} or body[2].operands[0] != add.results[0]:
         return None
     if len(g.maps[2]) != len(g.sizes) - 1 or sum(g.reduction) != 1:
         return None
@@ -73,7 +117,27 @@ def wants_tiled_matmul(op) -> bool:
     if r is None:
         return False
     g, m, n, k = r[:4]
+    if _widened(op):            # only the tensor-core kernel widens its factors
+        return wants_tensor_cores(g, m, n, k, _input_type(op))
     return min(g.sizes[m], g.sizes[n], g.sizes[k]) >= TILE
+
+
+def _input_type(op):
+    return ir.ShapedType(op.opview.inputs[0].type).element_type
+
+
+def wants_tensor_cores(g, m, n, k, elem):
+    """Tensor cores for f16 matmuls of at least one REG_TILE x REG_TILE block tile and
+    one MMA_K step. Not bf16: this MLIR's `convert-nvgpu-to-nvvm` cannot lower a bf16
+    `nvgpu.mma.sync` (it aborts), so bf16 matmuls keep the per-output schedule."""
+    return isinstance(elem, ir.F16Type) and \
+        min(g.sizes[m], g.sizes[n]) >= REG_TILE and g.sizes[k] >= MMA_K
+
+
+def wants_register_tiles(g, m, n):
+    """Register tiles where C is at least one REG_TILE x REG_TILE block tile; smaller
+    matmuls keep one output per thread (a 64 x 64 block would mostly idle)."""
+    return min(g.sizes[m], g.sizes[n]) >= REG_TILE
 
 
 def _c(v):
@@ -93,7 +157,18 @@ def _lt(a, b):
 
 
 def rewrite(op):
-    g, m, n, k, a, b, batch = _roles(op)
+    roles = _roles(op)
+    g, m, n, k = roles[:4]
+    if wants_tensor_cores(g, m, n, k, _input_type(op)):
+        rewrite_tensor_cores(op, *roles)
+        return
+    if wants_register_tiles(g, m, n):
+        rewrite_register_tiled(op, *roles)
+        return
+    rewrite_one_per_thread(op, *roles)
+
+
+def rewrite_one_per_thread(op, g, m, n, k, a, b, batch):
     view = op.opview
     ins, out = list(view.inputs), view.outputs[0]
     elem = ir.MemRefType(out.type).element_type
@@ -167,6 +242,250 @@ def rewrite(op):
                         memref.StoreOp(loop.results[0], out, c_idx)
                         scf.YieldOp([])
                 scf.YieldOp([])
+    op.erase()
+
+
+def _zero(elem):
+    if isinstance(elem, ir.IntegerType):
+        return arith.ConstantOp(elem, ir.IntegerAttr.get(elem, 0)).result
+    return arith.ConstantOp(elem, ir.FloatAttr.get(elem, 0.0)).result
+
+
+def _guarded_load(buf, idx, cond, elem):
+    """buf[idx] where `cond`, else zero (padding of the edge tiles)."""
+    branch = scf.IfOp(cond, [elem], has_else=True)
+    with ir.InsertionPoint(branch.then_block):
+        scf.YieldOp([memref.LoadOp(buf, idx).result])
+    with ir.InsertionPoint(branch.else_block):
+        scf.YieldOp([_zero(elem)])
+    return branch.results[0]
+
+
+def rewrite_register_tiled(op, g, m, n, k, a, b, batch):
+    """The register-tiled kernel: one thread forall whose body is the whole k loop, a
+    barrier after the step's copy into shared memory and one after its products (so the
+    accumulators stay in registers, as the loop's iteration values, across steps)."""
+    view = op.opview
+    ins, out = list(view.inputs), view.outputs[0]
+    elem = ir.MemRefType(out.type).element_type
+    block_args = op.regions[0].blocks[0].arguments
+    mul, add = [o.operation for o in op.regions[0].blocks[0].operations][:2]
+    M, N, K = g.sizes[m], g.sizes[n], g.sizes[k]
+    space = ir.Attribute.parse("#gpu.address_space<workgroup>")
+    a_t = ir.MemRefType.get([REG_TILE, K_TILE], elem, memory_space=space)
+    b_t = ir.MemRefType.get([K_TILE, REG_TILE], elem, memory_space=space)
+    threads = TILE * TILE
+
+    def madd(acc, av, bv):
+        vals = {block_args[a]: av, block_args[b]: bv, block_args[2]: acc}
+        prod = mul.clone()
+        for q, v in enumerate(prod.operands):
+            prod.operands[q] = vals[v]
+        total = add.clone()
+        for q, v in enumerate(total.operands):
+            total.operands[q] = prod.results[0] if v == mul.results[0] else vals[v]
+        return total.results[0]
+
+    with ir.InsertionPoint(op), op.location:
+        grid = [-(-M // REG_TILE), -(-N // REG_TILE)]
+        axes = ["#gpu.block<y>", "#gpu.block<x>"]
+        if batch is not None:
+            grid, axes = [g.sizes[batch]] + grid, ["#gpu.block<z>"] + axes
+        blocks, bterm = _forall(grid, axes)
+        with ir.InsertionPoint(bterm):
+            ivs = list(blocks.induction_variables)
+            fixed = {batch: ivs[0]} if batch is not None else {}
+            row0 = arith.MulIOp(ivs[-2], _c(REG_TILE)).result
+            col0 = arith.MulIOp(ivs[-1], _c(REG_TILE)).result
+            a_s = memref.AllocaOp(a_t, [], []).result
+            b_s = memref.AllocaOp(b_t, [], []).result
+            thr, tterm = _forall([TILE, TILE], ["#gpu.thread<y>", "#gpu.thread<x>"])
+            with ir.InsertionPoint(tterm):
+                ty, tx = thr.induction_variables
+                lin = arith.AddIOp(arith.MulIOp(ty, _c(TILE)).result, tx).result
+                rows = [arith.AddIOp(row0, arith.AddIOp(ty, _c(TILE * i)).result).result
+                        for i in range(REG)]
+                cols = [arith.AddIOp(col0, arith.AddIOp(tx, _c(TILE * j)).result).result
+                        for j in range(REG)]
+
+                def c_index(i, j):
+                    idx = {m: rows[i], n: cols[j], **fixed}
+                    return [idx[d] for d in g.maps[2]]
+
+                def inside(i, j):
+                    return arith.AndIOp(_lt(rows[i], _c(M)), _lt(cols[j], _c(N))).result
+                init = [_guarded_load(out, c_index(i, j), inside(i, j), elem)
+                        for i in range(REG) for j in range(REG)]
+                steps = scf.ForOp(_c(0), _c(K), _c(K_TILE), init)
+                with ir.InsertionPoint(steps.body):
+                    k0 = steps.induction_variable
+                    # The step's tiles into shared memory, REG_TILE * K_TILE / threads
+                    # elements of each per thread, consecutive threads on consecutive
+                    # elements of a row (coalesced for row-major operands).
+                    for q in range(REG_TILE * K_TILE // threads):
+                        e = arith.AddIOp(lin, _c(q * threads)).result
+                        r, col = arith.DivUIOp(e, _c(K_TILE)).result, \
+                            arith.RemUIOp(e, _c(K_TILE)).result
+                        i, kk = arith.AddIOp(row0, r).result, arith.AddIOp(k0, col).result
+                        v = _guarded_load(ins[a], [{m: i, k: kk, **fixed}[d] for d in g.maps[a]],
+                                          arith.AndIOp(_lt(i, _c(M)), _lt(kk, _c(K))).result,
+                                          elem)
+                        memref.StoreOp(v, a_s, [r, col])
+                        r, col = arith.DivUIOp(e, _c(REG_TILE)).result, \
+                            arith.RemUIOp(e, _c(REG_TILE)).result
+                        kk, j = arith.AddIOp(k0, r).result, arith.AddIOp(col0, col).result
+                        v = _guarded_load(ins[b], [{k: kk, n: j, **fixed}[d] for d in g.maps[b]],
+                                          arith.AndIOp(_lt(kk, _c(K)), _lt(j, _c(N))).result,
+                                          elem)
+                        memref.StoreOp(v, b_s, [r, col])
+                    gpu.BarrierOp()
+                    # The step's products: REG + REG shared loads per REG * REG products.
+                    inner = scf.ForOp(_c(0), _c(K_TILE), _c(1), list(steps.inner_iter_args))
+                    with ir.InsertionPoint(inner.body):
+                        kk = inner.induction_variable
+                        av = [memref.LoadOp(a_s, [arith.AddIOp(ty, _c(TILE * i)).result, kk]
+                                            ).result for i in range(REG)]
+                        bv = [memref.LoadOp(b_s, [kk, arith.AddIOp(tx, _c(TILE * j)).result]
+                                            ).result for j in range(REG)]
+                        accs = list(inner.inner_iter_args)
+                        scf.YieldOp([madd(accs[i * REG + j], av[i], bv[j])
+                                     for i in range(REG) for j in range(REG)])
+                    gpu.BarrierOp()
+                    scf.YieldOp(list(inner.results))
+                for i in range(REG):
+                    for j in range(REG):
+                        guard = scf.IfOp(inside(i, j))
+                        with ir.InsertionPoint(guard.then_block):
+                            memref.StoreOp(steps.results[i * REG + j], out, c_index(i, j))
+                            scf.YieldOp([])
+    op.erase()
+
+
+def rewrite_tensor_cores(op, g, m, n, k, a, b, batch):
+    """The tensor-core kernel: as the register-tiled one (one thread forall holding the k
+    loop and its barriers, shared tiles of REG_TILE x K_TILE and K_TILE x REG_TILE), with
+    MMA_WARPS warps, each computing its 32 x 32 quarter of the block tile as 2 x 4
+    `nvgpu.mma.sync` m16n8k16 tiles. Each lane holds PTX's fragments: with g = lane / 4
+    and q = lane % 4, of A rows g and g + 8, columns 2q, 2q + 1 and those + 8; of B
+    columns g, rows 2q, 2q + 1 and those + 8; of C rows g and g + 8, columns 2q, 2q + 1.
+    Products accumulate in f32 (C's initial values included), as the widened body mlax
+    lowers f16 and bf16 matmuls to asks; a C of the inputs' type is rounded to it once."""
+    view = op.opview
+    ins, out = list(view.inputs), view.outputs[0]
+    elem = _input_type(op)
+    out_elem = ir.MemRefType(out.type).element_type
+    f32 = ir.F32Type.get()
+    M, N, K = g.sizes[m], g.sizes[n], g.sizes[k]
+    space = ir.Attribute.parse("#gpu.address_space<workgroup>")
+    a_t = ir.MemRefType.get([REG_TILE, K_TILE], elem, memory_space=space)
+    b_t = ir.MemRefType.get([K_TILE, REG_TILE], elem, memory_space=space)
+    a_frag = ir.VectorType.get([4, 2], elem)
+    b_frag = ir.VectorType.get([2, 2], elem)
+    c_frag = ir.VectorType.get([2, 2], f32)
+    threads = 32 * MMA_WARPS
+    tiles_m, tiles_n = 32 // MMA_M, 32 // MMA_N
+
+    with ir.InsertionPoint(op), op.location:
+        grid = [-(-M // REG_TILE), -(-N // REG_TILE)]
+        axes = ["#gpu.block<y>", "#gpu.block<x>"]
+        if batch is not None:
+            grid, axes = [g.sizes[batch]] + grid, ["#gpu.block<z>"] + axes
+        blocks, bterm = _forall(grid, axes)
+        with ir.InsertionPoint(bterm):
+            ivs = list(blocks.induction_variables)
+            fixed = {batch: ivs[0]} if batch is not None else {}
+            row0 = arith.MulIOp(ivs[-2], _c(REG_TILE)).result
+            col0 = arith.MulIOp(ivs[-1], _c(REG_TILE)).result
+            a_s = memref.AllocaOp(a_t, [], []).result
+            b_s = memref.AllocaOp(b_t, [], []).result
+            thr, tterm = _forall([threads], ["#gpu.thread<x>"])
+            with ir.InsertionPoint(tterm):
+                t = thr.induction_variables[0]
+                warp, lane = arith.DivUIOp(t, _c(32)).result, arith.RemUIOp(t, _c(32)).result
+                grp, quad = arith.DivUIOp(lane, _c(4)).result, arith.RemUIOp(lane, _c(4)).result
+                wm = arith.MulIOp(arith.DivUIOp(warp, _c(2)).result, _c(32)).result
+                wn = arith.MulIOp(arith.RemUIOp(warp, _c(2)).result, _c(32)).result
+                two_q = arith.MulIOp(quad, _c(2)).result
+
+                def add(*vs):
+                    v = vs[0]
+                    for w in vs[1:]:
+                        v = arith.AddIOp(v, w if isinstance(w, ir.Value) else _c(w)).result
+                    return v
+
+                def c_place(mi, ni, r, e):
+                    """(row, column) in C of element (r, e) of C fragment (mi, ni)."""
+                    return (add(row0, wm, grp, mi * MMA_M + 8 * r),
+                            add(col0, wn, two_q, ni * MMA_N + e))
+
+                def c_index(i, j):
+                    idx = {m: i, n: j, **fixed}
+                    return [idx[d] for d in g.maps[2]]
+
+                def inside(i, j):
+                    return arith.AndIOp(_lt(i, _c(M)), _lt(j, _c(N))).result
+                init = []
+                for mi in range(tiles_m):
+                    for ni in range(tiles_n):
+                        vals = []
+                        for r in range(2):
+                            for e in range(2):
+                                i, j = c_place(mi, ni, r, e)
+                                v = _guarded_load(out, c_index(i, j), inside(i, j), out_elem)
+                                vals.append(v if out_elem == f32 else arith.ExtFOp(f32, v).result)
+                        init.append(vector.FromElementsOp(c_frag, vals).result)
+                steps = scf.ForOp(_c(0), _c(K), _c(K_TILE), init)
+                with ir.InsertionPoint(steps.body):
+                    k0 = steps.induction_variable
+                    for p in range(REG_TILE * K_TILE // threads):
+                        e_ = add(t, p * threads)
+                        r, col = arith.DivUIOp(e_, _c(K_TILE)).result, \
+                            arith.RemUIOp(e_, _c(K_TILE)).result
+                        i, kk = add(row0, r), add(k0, col)
+                        v = _guarded_load(ins[a], [{m: i, k: kk, **fixed}[d] for d in g.maps[a]],
+                                          arith.AndIOp(_lt(i, _c(M)), _lt(kk, _c(K))).result,
+                                          elem)
+                        memref.StoreOp(v, a_s, [r, col])
+                        r, col = arith.DivUIOp(e_, _c(REG_TILE)).result, \
+                            arith.RemUIOp(e_, _c(REG_TILE)).result
+                        kk, j = add(k0, r), add(col0, col)
+                        v = _guarded_load(ins[b], [{k: kk, n: j, **fixed}[d] for d in g.maps[b]],
+                                          arith.AndIOp(_lt(kk, _c(K)), _lt(j, _c(N))).result,
+                                          elem)
+                        memref.StoreOp(v, b_s, [r, col])
+                    gpu.BarrierOp()
+                    a_frags = []
+                    for mi in range(tiles_m):
+                        rows = [add(wm, grp, mi * MMA_M + 8 * (reg % 2)) for reg in range(4)]
+                        a_frags.append(vector.FromElementsOp(a_frag, [
+                            memref.LoadOp(a_s, [rows[reg], add(two_q, 8 * (reg // 2) + e)]).result
+                            for reg in range(4) for e in range(2)]).result)
+                    b_frags = []
+                    for ni in range(tiles_n):
+                        column = add(wn, grp, ni * MMA_N)
+                        b_frags.append(vector.FromElementsOp(b_frag, [
+                            memref.LoadOp(b_s, [add(two_q, 8 * reg + e), column]).result
+                            for reg in range(2) for e in range(2)]).result)
+                    accs = list(steps.inner_iter_args)
+                    new = [nvgpu.MmaSyncOp(c_frag, a_frags[mi], b_frags[ni],
+                                           accs[mi * tiles_n + ni],
+                                           [MMA_M, MMA_N, MMA_K]).result
+                           for mi in range(tiles_m) for ni in range(tiles_n)]
+                    gpu.BarrierOp()
+                    scf.YieldOp(new)
+                for mi in range(tiles_m):
+                    for ni in range(tiles_n):
+                        for r in range(2):
+                            for e in range(2):
+                                i, j = c_place(mi, ni, r, e)
+                                guard = scf.IfOp(inside(i, j))
+                                with ir.InsertionPoint(guard.then_block):
+                                    v = vector.ExtractOp(steps.results[mi * tiles_n + ni], [],
+                                                         [r, e]).result
+                                    if out_elem != f32:
+                                        v = arith.TruncFOp(out_elem, v).result
+                                    memref.StoreOp(v, out, c_index(i, j))
+                                    scf.YieldOp([])
     op.erase()
 
 

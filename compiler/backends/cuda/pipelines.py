@@ -79,9 +79,9 @@ def nvvm_pipeline(chip=DEFAULT_CHIP):
     return ",".join([
         f"nvvm-attach-target{{chip={chip} features={CHIPS[chip]} O=3}}",
         "mlax-gpu-shared-attributions",
-        "gpu.module(expand-strided-metadata,lower-affine,convert-scf-to-cf,"
-        "convert-gpu-to-nvvm,convert-math-to-llvm,canonicalize,cse,"
-        "reconcile-unrealized-casts)",
+        "gpu.module(convert-nvgpu-to-nvvm,expand-strided-metadata,lower-affine,"
+        "convert-scf-to-cf,convert-gpu-to-nvvm,convert-vector-to-llvm,convert-math-to-llvm,"
+        "canonicalize,cse,reconcile-unrealized-casts)",
     ])
 
 

@@ -24,12 +24,14 @@ from __future__ import annotations
 import math
 
 from mlir import ir
-from mlir.dialects import arith, memref, scf
+from mlir.dialects import arith, gpu, memref, scf
 
 from mlax.backends.cpu.generics import defined_functions, read_contraction, read_generic
 from mlax.passes import ModulePass, register
 
-THREADS = 256              # threads of a reducing block (a power of two)
+THREADS = 256              # threads of a reducing block (a power of two, >= WARP)
+WARP = 32                  # threads of a warp: they exchange registers by gpu.shuffle
+WARPS = THREADS // WARP    # the partials that meet in shared memory
 TREE_MIN_EXTENT = 1024     # reduced elements per output from which a block per output pays
 SPLIT_MIN = 1 << 16        # a full reduction this long is split over blocks, then combined
 SPLIT_BLOCKS = 1024        # at most this many blocks (partials) in the first pass
@@ -121,12 +123,46 @@ def _thread_forall(n):
     return f, term
 
 
+def _shuffle_xor(v, offset):
+    """`v` of the thread whose lane is this one's xor `offset` (`gpu.shuffle xor` over the
+    warp). NVVM shuffles 32 or 64 bits: narrower values are widened first, exactly."""
+    t = v.type
+    i32 = ir.IntegerType.get_signless(32)
+    f32 = ir.F32Type.get()
+    if isinstance(t, ir.IntegerType) and t.width < 32:
+        wide = arith.ExtUIOp(i32, v).result
+    elif isinstance(t, (ir.F16Type, ir.BF16Type)):
+        wide = arith.ExtFOp(f32, v).result
+    else:
+        wide = v
+    got = gpu.ShuffleOp(wide, arith.ConstantOp(i32, offset).result,
+                        arith.ConstantOp(i32, WARP).result, gpu.ShuffleMode.XOR).results[0]
+    if wide is v:
+        return got
+    if isinstance(t, ir.IntegerType):
+        return arith.TruncIOp(t, got).result
+    return arith.TruncFOp(t, got).result
+
+
+def _warp_combine(comb, acc_index, v, lanes):
+    """Every lane's `v` combined over each group of `lanes` lanes (a power of two up to
+    WARP), by xor shuffles: after log2(lanes) exchanges every lane holds its group's
+    total. No barrier: a warp's lanes exchange registers in lockstep."""
+    offset = lanes // 2
+    while offset:
+        v = _clone_combiner(comb, acc_index, v, _shuffle_xor(v, offset))
+        offset //= 2
+    return v
+
+
 def _tree(elem, comb, acc_index, n_blocks, step, count, fold, finish, grid_strided=False):
     """A forall nest of `n_blocks` blocks of THREADS threads reducing with `comb`: thread t
     of block b folds (`fold(acc, r, b) -> acc`) the indices r = t (b * THREADS + t when
-    `grid_strided`), + step, ... below `count`, from the combiner's identity; a tree in
-    shared memory combines the block's partials; thread 0 calls `finish(b, total)`."""
-    steps = int(math.log2(THREADS))
+    `grid_strided`), + step, ... below `count`, from the combiner's identity; each warp
+    combines its lanes' partials by shuffles and lane 0 stores the warp's total in shared
+    memory; after the barrier every warp combines the WARPS totals by shuffles and thread
+    0 calls `finish(b, total)`. Every thread runs every shuffle (the warps' control flow
+    stays uniform, as `gpu.shuffle` requires)."""
     block = scf.ForallOp([0], [n_blocks], [1],
                          mapping=ir.ArrayAttr.get([ir.Attribute.parse("#gpu.block<x>")]))
     with ir.InsertionPoint(block.regions[0].blocks[0]):
@@ -134,9 +170,9 @@ def _tree(elem, comb, acc_index, n_blocks, step, count, fold, finish, grid_strid
     with ir.InsertionPoint(bterm):
         b = block.induction_variables[0]
         shared = memref.AllocaOp(ir.MemRefType.get(
-            [THREADS], elem, memory_space=ir.Attribute.parse("#gpu.address_space<workgroup>")),
+            [WARPS], elem, memory_space=ir.Attribute.parse("#gpu.address_space<workgroup>")),
             [], []).result
-        # Phase 1: strided partial folds.
+        # Phase 1: strided partial folds, each warp's partials combined, one slot per warp.
         f1, t1 = _thread_forall(THREADS)
         with ir.InsertionPoint(t1):
             t = f1.induction_variables[0]
@@ -146,26 +182,28 @@ def _tree(elem, comb, acc_index, n_blocks, step, count, fold, finish, grid_strid
             loop = scf.ForOp(start, _c(count), _c(step), [ident])
             with ir.InsertionPoint(loop.body):
                 scf.YieldOp([fold(loop.inner_iter_args[0], loop.induction_variable, b)])
-            memref.StoreOp(loop.results[0], shared, [t])
-        # Tree phases.
-        tree = scf.ForOp(_c(0), _c(steps), _c(1))
-        with ir.InsertionPoint(tree.body):
-            f2, t2 = _thread_forall(THREADS)
-            with ir.InsertionPoint(t2):
-                t = f2.induction_variables[0]
-                half = arith.ShRUIOp(_c(THREADS // 2), tree.induction_variable).result
-                active = arith.CmpIOp(arith.CmpIPredicate.ult, t, half).result
-                branch = scf.IfOp(active)
-                with ir.InsertionPoint(branch.then_block):
-                    mine = memref.LoadOp(shared, [t]).result
-                    theirs = memref.LoadOp(shared, [arith.AddIOp(t, half).result]).result
-                    memref.StoreOp(_clone_combiner(comb, acc_index, mine, theirs), shared, [t])
-                    scf.YieldOp([])
-            scf.YieldOp([])
-        # Last phase: thread 0 has the block's total.
-        f3, t3 = _thread_forall(1)
-        with ir.InsertionPoint(t3):
-            finish(b, memref.LoadOp(shared, [_c(0)]).result)
+            total = _warp_combine(comb, acc_index, loop.results[0], WARP)
+            lane0 = arith.CmpIOp(arith.CmpIPredicate.eq, arith.RemUIOp(t, _c(WARP)).result,
+                                 _c(0)).result
+            branch = scf.IfOp(lane0)
+            with ir.InsertionPoint(branch.then_block):
+                memref.StoreOp(total, shared, [arith.DivUIOp(t, _c(WARP)).result])
+                scf.YieldOp([])
+        # Phase 2: the warps' totals, combined by every warp; thread 0 has the block's.
+        f2, t2 = _thread_forall(THREADS)
+        with ir.InsertionPoint(t2):
+            t = f2.induction_variables[0]
+            slot = scf.IfOp(arith.CmpIOp(arith.CmpIPredicate.ult, t, _c(WARPS)).result,
+                            [elem], has_else=True)
+            with ir.InsertionPoint(slot.then_block):
+                scf.YieldOp([memref.LoadOp(shared, [t]).result])
+            with ir.InsertionPoint(slot.else_block):
+                scf.YieldOp([arith.ConstantOp(elem, COMBINERS[comb.name](elem)).result])
+            total = _warp_combine(comb, acc_index, slot.results[0], WARPS)
+            first = scf.IfOp(arith.CmpIOp(arith.CmpIPredicate.eq, t, _c(0)).result)
+            with ir.InsertionPoint(first.then_block):
+                finish(b, total)
+                scf.YieldOp([])
 
 
 def rewrite(op):
