@@ -187,3 +187,40 @@ def test_schedule_is_applied(rng, monkeypatch):
 
 def test_schedule_warning_is_a_warning():
     assert issubclass(ScheduleWarning, RuntimeWarning)
+
+
+def test_merged_contraction_loops(rng):
+    """A dense layer on a batch of sequences and its weight gradient: adjacent loops of one
+    role merge into the packed 2-d matmul (rewrites.collapse_loops)."""
+    x, w, g = _f32(rng, 4, 64, 96), _f32(rng, 96, 80), _f32(rng, 4, 64, 80)
+    _check(lambda a, b: a @ b, x, w, ref=x @ w, rtol=1e-4)
+    _check(lambda a, b: mlax.lax.dot_general(a, b, (([0, 1], [0, 1]), ([], []))), x, g,
+           ref=np.einsum("btk,btn->kn", x, g), rtol=1e-4)
+    _check(lambda a, b: jnp.maximum(a @ b.T, 0.0), g, w, ref=np.maximum(g @ w.T, 0), rtol=1e-4)
+
+
+@pytest.mark.parametrize("limit", [0, 10 ** 9])
+def test_llvm_loop_unrolling_on_and_off_agree(rng, monkeypatch, limit):
+    """Large modules are optimized without LLVM's loop unroller (codegen.UNROLL_MAX_INSTRUCTIONS);
+    the same program gives the same values either way."""
+    from mlax.backends.cpu import codegen
+    monkeypatch.setattr(codegen, "UNROLL_MAX_INSTRUCTIONS", limit)
+    x, w1, w2 = _f32(rng, 64, 33), _f32(rng, 33, 40), _f32(rng, 40, 10)
+
+    def loss(w1, w2, x):
+        h = jnp.tanh(x @ w1)
+        return jnp.sum(softmax(h @ w2) ** 2)
+
+    def softmax(z):
+        e = jnp.exp(z - z.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    g1, g2 = mlax.jit(mlax.grad(loss, (0, 1)))(w1, w2, x)
+    eps = 1e-3
+    i, j = 3, 7
+    d = np.zeros_like(w1)
+    d[i, j] = eps
+    fd = (float(loss(w1 + d, w2, x)) - float(loss(w1 - d, w2, x))) / (2 * eps)
+    np.testing.assert_allclose(float(np.asarray(g1)[i, j]), fd, rtol=2e-2, atol=1e-3)
+    ref = mlax.grad(loss, (0, 1))(w1, w2, x)     # op by op
+    np.testing.assert_allclose(np.asarray(g2), np.asarray(ref[1]), rtol=1e-4, atol=1e-5)
