@@ -29,18 +29,19 @@ def _preferred(fn, a, b, preferred_element_type, **kw):
 
 
 def dot(a, b, precision=None, preferred_element_type=None):
-    lax.canonicalize_precision(precision)   # validated; no effect on CPU code
+    lax.canonicalize_precision(precision)   # validated first, as JAX does
     if preferred_element_type is not None:
-        return _preferred(dot, a, b, preferred_element_type)
+        return _preferred(dot, a, b, preferred_element_type, precision=precision)
     a, b = _promote(a, b)
     av, bv = _aval(a), _aval(b)
     if av.ndim == 0 or bv.ndim == 0:
         return multiply(a, b)
     if bv.ndim == 1:
         _check_contract(av, bv, av.ndim - 1, 0)
-        return lax.dot_general(a, b, (([av.ndim - 1], [0]), ([], [])))
+        return lax.dot_general(a, b, (([av.ndim - 1], [0]), ([], [])), precision=precision)
     _check_contract(av, bv, av.ndim - 1, bv.ndim - 2)
-    return lax.dot_general(a, b, (([av.ndim - 1], [bv.ndim - 2]), ([], [])))
+    return lax.dot_general(a, b, (([av.ndim - 1], [bv.ndim - 2]), ([], [])),
+                           precision=precision)
 
 
 def _check_contract(av, bv, i, j):
@@ -50,9 +51,9 @@ def _check_contract(av, bv, i, j):
 
 
 def matmul(a, b, precision=None, preferred_element_type=None):
-    lax.canonicalize_precision(precision)   # validated; no effect on CPU code
+    lax.canonicalize_precision(precision)   # validated first, as JAX does
     if preferred_element_type is not None:
-        return _preferred(matmul, a, b, preferred_element_type)
+        return _preferred(matmul, a, b, preferred_element_type, precision=precision)
     a, b = _promote(a, b)
     av, bv = _aval(a), _aval(b)
     if av.ndim == 0 or bv.ndim == 0:
@@ -60,19 +61,20 @@ def matmul(a, b, precision=None, preferred_element_type=None):
     if av.ndim == 1 or bv.ndim == 1:
         if av.ndim == 1 and bv.ndim == 1:
             _check_contract(av, bv, 0, 0)
-            return lax.dot_general(a, b, (([0], [0]), ([], [])))
+            return lax.dot_general(a, b, (([0], [0]), ([], [])), precision=precision)
         if av.ndim == 1:
             _check_contract(av, bv, 0, bv.ndim - 2)
-            out = matmul(expand_dims(a, 0), b)
+            out = matmul(expand_dims(a, 0), b, precision=precision)
             return squeeze(out, -2)
         _check_contract(av, bv, av.ndim - 1, 0)
-        return squeeze(matmul(a, expand_dims(b, -1)), -1)
+        return squeeze(matmul(a, expand_dims(b, -1), precision=precision), -1)
     batch = broadcast_shapes(av.shape[:-2], bv.shape[:-2])
     a = broadcast_to(a, batch + av.shape[-2:])
     b = broadcast_to(b, batch + bv.shape[-2:])
     _check_contract(av, bv, av.ndim - 1, bv.ndim - 2)
     nb = len(batch)
-    return lax.dot_general(a, b, (([nb + 1], [nb]), (list(range(nb)), list(range(nb)))))
+    return lax.dot_general(a, b, (([nb + 1], [nb]), (list(range(nb)), list(range(nb)))),
+                           precision=precision)
 
 
 def matvec(x1, x2):
@@ -108,15 +110,15 @@ def outer(a, b, out=None):
 
 
 def vdot(a, b, precision=None):
-    lax.canonicalize_precision(precision)   # validated; no effect on CPU code
     a, b = _promote(a, b)
-    return dot(_conj_if_complex(ravel(a)), ravel(b))
+    return dot(_conj_if_complex(ravel(a)), ravel(b), precision=precision)
 
 
 def tensordot(a, b, axes=2, precision=None, preferred_element_type=None):
-    lax.canonicalize_precision(precision)   # validated; no effect on CPU code
+    lax.canonicalize_precision(precision)   # validated first, as JAX does
     if preferred_element_type is not None:
-        return _preferred(tensordot, a, b, preferred_element_type, axes=axes)
+        return _preferred(tensordot, a, b, preferred_element_type, axes=axes,
+                          precision=precision)
     a, b = _promote(a, b)
     av, bv = _aval(a), _aval(b)
     if isinstance(axes, (int, _np.integer)):
@@ -133,7 +135,7 @@ def tensordot(a, b, axes=2, precision=None, preferred_element_type=None):
     la, lb = [_axis(x, av.ndim) for x in la], [_axis(x, bv.ndim) for x in lb]
     for i, j in zip(la, lb):
         _check_contract(av, bv, i, j)
-    return lax.dot_general(a, b, ((la, lb), ([], [])))
+    return lax.dot_general(a, b, ((la, lb), ([], [])), precision=precision)
 
 
 def kron(a, b):
@@ -226,7 +228,7 @@ def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
            preferred_element_type=None, _dot_general=None):
     """Einstein summation: repeated indices in one operand take diagonals, indices found in
     one operand only are summed, operands are contracted left to right with dot_general."""
-    lax.canonicalize_precision(precision)   # validated; no effect on CPU code
+    lax.canonicalize_precision(precision)   # validated first, as JAX does
     if not isinstance(subscripts, str):
         subscripts, operands = _einsum_interleaved((subscripts,) + operands)
     operands = _promote(*[_arr(o) for o in operands])
@@ -278,7 +280,8 @@ def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
             x = lax.reduce_sum(x, tuple(s.index(c) for c in x_only))
             s = "".join(c for c in s if c not in x_only)
         x = lax.dot_general(x, y, (([s.index(c) for c in contract], [t.index(c) for c in contract]),
-                                   ([s.index(c) for c in batch], [t.index(c) for c in batch])))
+                                   ([s.index(c) for c in batch], [t.index(c) for c in batch])),
+                            precision=precision)
         s = "".join(batch) + "".join(c for c in s if c not in common) + \
             "".join(c for c in t if c not in common)
     extra = tuple(i for i, c in enumerate(s) if c not in out_sub)
