@@ -1,12 +1,15 @@
 """`lax.Precision` and the `precision=` argument of the dot-product functions.
 
 JAX's precision selects how accelerators compute float32 products (bfloat16 passes,
-tensorfloat32); it has no effect on CPU code, and none in mlax: `lax.dot_general`,
-`lax.dot`, `jnp.dot`, `matmul`, `einsum`, `tensordot` and `vdot` accept every value JAX
-accepts (validated as JAX validates it, with JAX's error for a bad one) and compute in
-the operands' dtype as before. So does the `jax_default_matmul_precision` option.
-The names of JAX's `DotAlgorithmPreset`s raise NotImplementedError: mlax has no
-`DotAlgorithm`s yet.
+tensorfloat32). `lax.dot_general`, `lax.dot`, `lax.conv_general_dilated`, `jnp.dot`,
+`matmul`, `einsum`, `tensordot` and `vdot` accept every value JAX accepts (validated as
+JAX validates it, with JAX's error for a bad one), and so does the
+`jax_default_matmul_precision` option (and its context manager). The value becomes the
+`precision` attribute of `mlax.dot_general` / `mlax.conv` (`precision_names`): the CPU
+lowering ignores it (CPU code computes in the operands' dtype, as JAX's CPU does); the
+StableHLO lowering emits it as the op's `precision_config`, and the tpu backend computes
+with TPU numerics by it. The names of JAX's `DotAlgorithmPreset`s raise
+NotImplementedError: mlax has no `DotAlgorithm`s yet.
 """
 from __future__ import annotations
 
@@ -52,8 +55,9 @@ _DOT_ALGORITHM_PRESETS = frozenset([
 
 
 def canonicalize_precision(precision):
-    """None or a pair of Precisions for a `precision=` argument; ValueError (JAX's message)
-    for a value JAX does not take. Only validates: mlax's CPU code ignores precision."""
+    """None or a pair of Precisions for a `precision=` argument (None: the
+    `jax_default_matmul_precision` option's); ValueError (JAX's message) for a value JAX
+    does not take."""
     if precision is None:
         default = core.config.read("jax_default_matmul_precision")
         if default is None:
@@ -88,3 +92,12 @@ def canonicalize_precision(precision):
         "- a lax.DotAlgorithmPreset or the name of one of these presets, or\n"
         "- a lax.DotAlgorithm value;\n"
         f"but got {precision}.")
+
+
+def precision_names(precision) -> tuple:
+    """The `precision` attribute of `mlax.dot_general` / `mlax.conv` for a `precision=`
+    argument: the (lhs, rhs) Precision names, DEFAULT for None as XLA's default."""
+    pair = canonicalize_precision(precision)
+    if pair is None:
+        return ("DEFAULT", "DEFAULT")
+    return (pair[0].name, pair[1].name)

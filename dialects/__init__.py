@@ -127,6 +127,8 @@ def attr_to_ir(kind: str, value) -> ir.Attribute:
         return ir.FloatAttr.get_f64(float(value))
     if kind == "str":
         return ir.StringAttr.get(str(value))
+    if kind == "strs":
+        return ir.ArrayAttr.get([ir.StringAttr.get(str(v)) for v in value])
     if kind == "dtype":
         return ir.TypeAttr.get(element_type(value))
     raise ValueError(f"unknown attribute kind {kind}")
@@ -143,6 +145,8 @@ def attr_from_ir(kind: str, attr: ir.Attribute):
         return float(attr.value)
     if kind == "str":
         return str(attr.value)
+    if kind == "strs":
+        return tuple(str(ir.StringAttr(v).value) for v in ir.ArrayAttr(attr))
     if kind == "dtype":
         return dtype_of_element(attr.value)
     raise ValueError(f"unknown attribute kind {kind}")

@@ -151,7 +151,8 @@ irdl.dialect @mlax {
     %a_out_spec = irdl.base "#builtin.dense_array"
     %a_feature_group_count = irdl.base "#builtin.integer"
     %a_batch_group_count = irdl.base "#builtin.integer"
-    irdl.attributes {"window_strides" = %a_window_strides, "padding_low" = %a_padding_low, "padding_high" = %a_padding_high, "lhs_dilation" = %a_lhs_dilation, "rhs_dilation" = %a_rhs_dilation, "lhs_spec" = %a_lhs_spec, "rhs_spec" = %a_rhs_spec, "out_spec" = %a_out_spec, "feature_group_count" = %a_feature_group_count, "batch_group_count" = %a_batch_group_count}
+    %a_precision = irdl.base "#builtin.array"
+    irdl.attributes {"window_strides" = %a_window_strides, "padding_low" = %a_padding_low, "padding_high" = %a_padding_high, "lhs_dilation" = %a_lhs_dilation, "rhs_dilation" = %a_rhs_dilation, "lhs_spec" = %a_lhs_spec, "rhs_spec" = %a_rhs_spec, "out_spec" = %a_out_spec, "feature_group_count" = %a_feature_group_count, "batch_group_count" = %a_batch_group_count, "precision" = %a_precision}
     irdl.operands(lhs: %t0, rhs: %t1)
     irdl.results(out: %t2)
   }
@@ -236,7 +237,8 @@ irdl.dialect @mlax {
     %a_rhs_contracting_dimensions = irdl.base "#builtin.dense_array"
     %a_lhs_batch_dimensions = irdl.base "#builtin.dense_array"
     %a_rhs_batch_dimensions = irdl.base "#builtin.dense_array"
-    irdl.attributes {"lhs_contracting_dimensions" = %a_lhs_contracting_dimensions, "rhs_contracting_dimensions" = %a_rhs_contracting_dimensions, "lhs_batch_dimensions" = %a_lhs_batch_dimensions, "rhs_batch_dimensions" = %a_rhs_batch_dimensions}
+    %a_precision = irdl.base "#builtin.array"
+    irdl.attributes {"lhs_contracting_dimensions" = %a_lhs_contracting_dimensions, "rhs_contracting_dimensions" = %a_rhs_contracting_dimensions, "lhs_batch_dimensions" = %a_lhs_batch_dimensions, "rhs_batch_dimensions" = %a_rhs_batch_dimensions, "precision" = %a_precision}
     irdl.operands(lhs: %t0, rhs: %t1)
     irdl.results(out: %t2)
   }

@@ -35,6 +35,7 @@ ATTR_KINDS = {
     "bool": "#builtin.integer",       # bool (i1)
     "f64": "#builtin.float",          # float
     "str": "#builtin.string",         # str
+    "strs": "#builtin.array",         # tuple of str
     "dtype": "#builtin.type",         # element dtype
 }
 
@@ -513,13 +514,28 @@ for _n in ["cumsum", "cumprod", "cummax", "cummin", "cumlogsumexp"]:
     _cumulative(_n)
 
 
+# The precision of a product's operands on accelerators (XLA's PrecisionConfig, one entry
+# per operand, JAX's lax.Precision names). CPU code computes in the operands' dtype whatever
+# it says; TPUs round float32 operands to bfloat16 at DEFAULT (see docs/design.md).
+PRECISIONS = ("DEFAULT", "HIGH", "HIGHEST")
+
+
+def _check_precision(name, precision):
+    if len(precision) != 2 or any(p not in PRECISIONS for p in precision):
+        _fail(f"mlax.{name}: precision must be two of {', '.join(PRECISIONS)}, got "
+              f"{list(precision)}")
+
+
 @defop("dot_general", ["lhs", "rhs"],
        attrs={"lhs_contracting_dimensions": "i64s", "rhs_contracting_dimensions": "i64s",
-              "lhs_batch_dimensions": "i64s", "rhs_batch_dimensions": "i64s"})
+              "lhs_batch_dimensions": "i64s", "rhs_batch_dimensions": "i64s",
+              "precision": "strs"})
 def _dot_general(specs, lhs_contracting_dimensions, rhs_contracting_dimensions,
-                 lhs_batch_dimensions, rhs_batch_dimensions):
-    """batch dims, then lhs free dims, then rhs free dims (XLA DotGeneral)"""
+                 lhs_batch_dimensions, rhs_batch_dimensions, precision):
+    """batch dims, then lhs free dims, then rhs free dims (XLA DotGeneral); `precision`
+    is the operands' (lhs, rhs) precision on accelerators"""
     a, b = specs
+    _check_precision("dot_general", precision)
     lc, rc, lb, rb = (lhs_contracting_dimensions, rhs_contracting_dimensions,
                       lhs_batch_dimensions, rhs_batch_dimensions)
     if a.dtype != b.dtype:
@@ -796,12 +812,14 @@ def _check_lengths(name, n, **lists):
        attrs={"window_strides": "i64s", "padding_low": "i64s", "padding_high": "i64s",
               "lhs_dilation": "i64s", "rhs_dilation": "i64s", "lhs_spec": "i64s",
               "rhs_spec": "i64s", "out_spec": "i64s", "feature_group_count": "i64",
-              "batch_group_count": "i64"})
+              "batch_group_count": "i64", "precision": "strs"})
 def _conv(specs, window_strides, padding_low, padding_high, lhs_dilation, rhs_dilation,
-          lhs_spec, rhs_spec, out_spec, feature_group_count, batch_group_count):
+          lhs_spec, rhs_spec, out_spec, feature_group_count, batch_group_count, precision):
     """XLA's ConvGeneralDilated. The specs list dims as (batch, feature, spatial...) of lhs
-    and out, (out feature, in feature, spatial...) of rhs (JAX's ConvDimensionNumbers)"""
+    and out, (out feature, in feature, spatial...) of rhs (JAX's ConvDimensionNumbers);
+    `precision` as dot_general's"""
     lhs, rhs = specs
+    _check_precision("conv", precision)
     n = len(lhs.shape)
     if len(rhs.shape) != n or n < 2:
         _fail(f"mlax.conv: lhs {lhs} and rhs {rhs} must have one rank of at least 2")

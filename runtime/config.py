@@ -59,7 +59,8 @@ class Config:
       recently used dropped first).
     - `jax_numpy_rank_promotion` ('allow', 'warn', 'raise'), `jax_numpy_dtype_promotion`
       ('standard', 'strict'): JAX's checks of implicit rank and dtype promotion in
-      mlax.numpy; `jax_default_matmul_precision`: validated, no effect on CPU code.
+      mlax.numpy; `jax_default_matmul_precision`: the precision of products given none
+      (the tpu backend's numerics follow it; CPU code computes in the operands' dtype).
     - `jax_disable_jit`: `jit(f)(x)` calls `f(x)` op by op. `jax_debug_nans`/`jax_debug_infs`:
       a NaN/inf in the result of a jitted call or of an op run eagerly raises
       FloatingPointError naming the function or op. `jax_log_compiles`: every compilation

@@ -15,9 +15,14 @@ client and buffers are jax's (`jax.devices("cpu")`), and inputs are put with
 `xla_client.batched_device_put`. jaxlib narrows 64-bit data in its transfers (to and
 from PJRT buffers) unless jax's own x64 flag is on, whatever mlax's is: every transfer
 runs in `exact_dtypes()`, jax's x64 context, so buffers hold mlax's dtypes.
+
+Under mlax.compat's hook `import jax` gives mlax itself, so the runtime imports jax's
+modules inside `jax_import_context()`: a no-op, which `mlax.compat.install()` replaces by
+one that suspends the hook while the real modules import.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib.util
 
@@ -27,6 +32,9 @@ from .array import Array, SingleDeviceSharding
 from .sharding import NamedSharding, device_assignment, indices_map
 
 PACKAGE_HINT = "pip install 'mlax[tpu]' (jax and jaxlib)"
+
+# The context the runtime imports jax in (see the module's docstring); set by mlax.compat.
+jax_import_context = contextlib.nullcontext
 
 
 class TpuRuntimeError(RuntimeError):
@@ -44,16 +52,19 @@ def available() -> str | None:
 @functools.cache
 def _pjrt():
     """(jax, xla_client, the PJRT devices, the first one's single-device sharding)."""
-    import jax              # optional and slow to import: loaded when first needed
-    from jaxlib import lapack, xla_client
-    # The LAPACK custom calls of the linear algebra lowering find their routines only once
-    # jaxlib has loaded them (as jax's own CPU lowering does first); a call before crashes.
-    lapack._lapack.initialize()
-    try:
-        pjrt_devices = jax.devices("cpu")
-    except RuntimeError as e:       # e.g. JAX_PLATFORMS names platforms without cpu
-        raise TpuRuntimeError(f"the tpu backend runs on XLA's CPU client, which jax does not "
-                              f"provide here ({e}); set JAX_PLATFORMS=cpu or unset it") from None
+    with jax_import_context():
+        import jax              # optional and slow to import: loaded when first needed
+        from jaxlib import lapack, xla_client
+        # The LAPACK custom calls of the linear algebra lowering find their routines only
+        # once jaxlib has loaded them (as jax's own CPU lowering does first); a call before
+        # crashes.
+        lapack._lapack.initialize()
+        try:
+            pjrt_devices = jax.devices("cpu")
+        except RuntimeError as e:       # e.g. JAX_PLATFORMS names platforms without cpu
+            raise TpuRuntimeError(f"the tpu backend runs on XLA's CPU client, which jax does "
+                                  f"not provide here ({e}); set JAX_PLATFORMS=cpu or unset "
+                                  "it") from None
     return jax, xla_client, pjrt_devices, jax.sharding.SingleDeviceSharding(pjrt_devices[0])
 
 
@@ -68,7 +79,8 @@ def initialize_distributed(coordinator_address, num_processes, process_id,
     if _pjrt.cache_info().currsize:
         raise TpuRuntimeError("mlax.distributed.initialize must be called before the tpu "
                               "platform is first used (its PJRT client exists already)")
-    import jax              # optional and slow to import: loaded when first needed
+    with jax_import_context():
+        import jax              # optional and slow to import: loaded when first needed
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(coordinator_address, num_processes, process_id,
                                local_device_ids=local_device_ids)
@@ -76,7 +88,8 @@ def initialize_distributed(coordinator_address, num_processes, process_id,
 
 
 def shutdown_distributed():
-    import jax
+    with jax_import_context():
+        import jax
     jax.distributed.shutdown()
     _distributed.clear()
 
@@ -363,8 +376,9 @@ class TpuCall:
 @functools.cache
 def _jax_private():
     """jax's private array constructor and aval helper (jax is pinned by the extra)."""
-    from jax._src import core   # optional and slow to import: loaded when first needed
-    from jax._src.array import ArrayImpl
+    with jax_import_context():
+        from jax._src import core   # optional and slow to import: loaded when first needed
+        from jax._src.array import ArrayImpl
     return core, ArrayImpl
 
 

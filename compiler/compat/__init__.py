@@ -13,6 +13,11 @@ state: `jax.config` is `mlax.config`); a module mlax does not have fails to impo
 ModuleNotFoundError naming both. `jaxlib` is not touched. Nothing is installed by default:
 real JAX in the same environment keeps working (the test suite uses it as an oracle).
 
+The one exception is mlax's own tpu runtime (mlax.runtime.tpu), which runs XLA through the
+real jax's PJRT client: `install()` gives it `real_jax()`, a context that suspends the hook
+while it imports jax's modules (the real ones, kept aside again afterwards, as those
+imported before `install()` are), so `MLAX_PLATFORMS=tpu` works under the hook.
+
 Limits: modules imported before `install()` keep the jax they imported (install first,
 then import the libraries); arrays made by the real jax are not mlax arrays; of JAX's
 private modules (`jax._src...`) only those in `PRIVATE_ALIASES` are aliased, each to the
@@ -28,6 +33,8 @@ import importlib.util
 import logging
 import sys
 import types
+
+from mlax.runtime import tpu as tpu_runtime
 
 __all__ = ["install", "uninstall", "installed", "is_installed"]
 
@@ -127,9 +134,32 @@ def install() -> None:
         if name.startswith("mlax."):
             sys.modules["jax" + name[len("mlax"):]] = module
     sys.modules["jax"] = mlax
+    tpu_runtime.jax_import_context = real_jax
     # mlax's log records (`log_compiles`) reach the handlers code written against JAX
     # attaches to the `jax` logger.
     logging.getLogger("mlax").parent = logging.getLogger("jax")
+
+
+@contextlib.contextmanager
+def real_jax():
+    """While the block runs, the hook is suspended and `import jax` gives the real jax (the
+    modules set aside by install(), and any imported in the block, set aside again after
+    it). Only for mlax's tpu runtime, which imports jax's PJRT client here; not
+    thread-safe, as imports under the hook are not."""
+    finder = _state["finder"]
+    if finder is None:
+        yield
+        return
+    aliases = {n: sys.modules.pop(n) for n in [n for n in sys.modules if _is_jax_name(n)]}
+    sys.meta_path.remove(finder)
+    sys.modules.update(_state["saved"])
+    try:
+        yield
+    finally:
+        real = {n: sys.modules.pop(n) for n in [n for n in sys.modules if _is_jax_name(n)]}
+        _state["saved"] = real
+        sys.modules.update(aliases)
+        sys.meta_path.insert(0, finder)
 
 
 def uninstall() -> None:
@@ -143,6 +173,7 @@ def uninstall() -> None:
         del sys.modules[n]
     sys.modules.update(_state["saved"])
     _state.update(finder=None, saved={})
+    tpu_runtime.jax_import_context = contextlib.nullcontext
     logging.getLogger("mlax").parent = logging.getLogger()
 
 

@@ -12,7 +12,7 @@ import numpy as np
 from mlax import core
 from mlax.dispatch import bind
 from mlax.lax.primitives import aval, convert_element_type, rev, transpose
-from mlax.precision import canonicalize_precision
+from mlax.precision import precision_names
 from mlax.tracing import user_site
 from mlax.runtime.dtypes import is_float
 
@@ -209,7 +209,7 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
                          batch_group_count=1, precision=None, preferred_element_type=None):
     """General n-dimensional convolution with dilations (XLA's ConvGeneralDilated), as
     jax.lax.conv_general_dilated."""
-    canonicalize_precision(precision)    # validated as JAX does; no effect on CPU code
+    names = precision_names(precision)   # validated as JAX does; the op's attribute
     la, ra = aval(lhs), aval(rhs)
     if la.ndim != ra.ndim:
         raise ValueError("conv_general_dilated lhs and rhs must have the same number of "
@@ -256,7 +256,7 @@ def conv_general_dilated(lhs, rhs, window_strides, padding, lhs_dilation=None,
                 rhs_spec=tuple(int(d) for d in dnums.rhs_spec),
                 out_spec=tuple(int(d) for d in dnums.out_spec),
                 feature_group_count=int(feature_group_count),
-                batch_group_count=int(batch_group_count))
+                batch_group_count=int(batch_group_count), precision=names)
 
 
 def conv(lhs, rhs, window_strides, padding, precision=None, preferred_element_type=None):

@@ -11,7 +11,7 @@ import numpy as np
 from mlax import core
 from mlax.core import ShapedArray
 from mlax.dispatch import bind
-from mlax.precision import Precision, canonicalize_precision  # noqa: F401
+from mlax.precision import Precision, canonicalize_precision, precision_names  # noqa: F401
 from mlax.runtime import Array
 from mlax.tracing import Tracer
 from mlax.tree_util import tree_map
@@ -367,24 +367,24 @@ cummin = _cumulative("cummin"); cumlogsumexp = _cumulative("cumlogsumexp")
 
 
 def dot_general(lhs, rhs, dimension_numbers, precision=None, preferred_element_type=None):
-    canonicalize_precision(precision)    # validated as JAX does; no effect on CPU code
+    names = precision_names(precision)   # validated as JAX does; the op's attribute
     if preferred_element_type is not None:
         preferred = core.canonicalize_dtype(preferred_element_type)
         if np.promote_types(aval(lhs).dtype, preferred) == preferred:
             # A wider result type: the operands converted, so the sum is in that type.
             lhs, rhs = convert_element_type(lhs, preferred), convert_element_type(rhs, preferred)
-            return dot_general(lhs, rhs, dimension_numbers)
-        return convert_element_type(dot_general(lhs, rhs, dimension_numbers), preferred)
+            return dot_general(lhs, rhs, dimension_numbers, precision=precision)
+        return convert_element_type(dot_general(lhs, rhs, dimension_numbers,
+                                                precision=precision), preferred)
     (lc, rc), (lb, rb) = dimension_numbers
     return bind("mlax.dot_general", lhs, rhs, lhs_contracting_dimensions=tuple(lc),
                 rhs_contracting_dimensions=tuple(rc), lhs_batch_dimensions=tuple(lb),
-                rhs_batch_dimensions=tuple(rb))
+                rhs_batch_dimensions=tuple(rb), precision=names)
 
 
 def dot(lhs, rhs, precision=None, preferred_element_type=None):
-    canonicalize_precision(precision)
     la = aval(lhs)
-    return dot_general(lhs, rhs, (([la.ndim - 1], [0]), ([], [])),
+    return dot_general(lhs, rhs, (([la.ndim - 1], [0]), ([], [])), precision=precision,
                        preferred_element_type=preferred_element_type)
 
 

@@ -29,18 +29,19 @@ def _preferred(fn, a, b, preferred_element_type, **kw):
 
 
 def dot(a, b, precision=None, preferred_element_type=None):
-    lax.canonicalize_precision(precision)   # validated; no effect on CPU code
+    lax.canonicalize_precision(precision)   # validated first, as JAX does
     if preferred_element_type is not None:
-        return _preferred(dot, a, b, preferred_element_type)
+        return _preferred(dot, a, b, preferred_element_type, precision=precision)
     a, b = _promote(a, b)
     av, bv = _aval(a), _aval(b)
     if av.ndim == 0 or bv.ndim == 0:
         return multiply(a, b)
     if bv.ndim == 1:
         _check_contract(av, bv, av.ndim - 1, 0)
-        return lax.dot_general(a, b, (([av.ndim - 1], [0]), ([], [])))
+        return lax.dot_general(a, b, (([av.ndim - 1], [0]), ([], [])), precision=precision)
     _check_contract(av, bv, av.ndim - 1, bv.ndim - 2)
-    return lax.dot_general(a, b, (([av.ndim - 1], [bv.ndim - 2]), ([], [])))
+    return lax.dot_general(a, b, (([av.ndim - 1], [bv.ndim - 2]), ([], [])),
+                           precision=precision)
 
 
 def _check_contract(av, bv, i, j):
@@ -55,9 +56,9 @@ def matmul(a, b, precision=None, preferred_element_type=None):
     dimension of the other, so `(B, T, K) @ (K, N)` contracts against the one (K, N)
     matrix instead of a broadcast copy per batch element, then a transpose puts the
     dimensions in NumPy's order."""
-    lax.canonicalize_precision(precision)   # validated; no effect on CPU code
+    lax.canonicalize_precision(precision)   # validated first, as JAX does
     if preferred_element_type is not None:
-        return _preferred(matmul, a, b, preferred_element_type)
+        return _preferred(matmul, a, b, preferred_element_type, precision=precision)
     a, b = _promote(a, b)
     av, bv = _aval(a), _aval(b)
     if av.ndim == 0 or bv.ndim == 0:
@@ -98,7 +99,8 @@ def matmul(a, b, precision=None, preferred_element_type=None):
     a = lax.squeeze(a, tuple(a_squeeze)) if a_squeeze else a
     b = lax.squeeze(b, tuple(b_squeeze)) if b_squeeze else b
     na, nb_ = _aval(a).ndim, _aval(b).ndim
-    out = lax.dot_general(a, b, (([na - 1], [nb_ - 1 - b_is_mat]), (a_batch, b_batch)))
+    out = lax.dot_general(a, b, (([na - 1], [nb_ - 1 - b_is_mat]), (a_batch, b_batch)),
+                          precision=precision)
     return out if perm == tuple(range(len(perm))) else lax.transpose(out, perm)
 
 
@@ -135,15 +137,15 @@ def outer(a, b, out=None):
 
 
 def vdot(a, b, precision=None):
-    lax.canonicalize_precision(precision)   # validated; no effect on CPU code
     a, b = _promote(a, b)
-    return dot(_conj_if_complex(ravel(a)), ravel(b))
+    return dot(_conj_if_complex(ravel(a)), ravel(b), precision=precision)
 
 
 def tensordot(a, b, axes=2, precision=None, preferred_element_type=None):
-    lax.canonicalize_precision(precision)   # validated; no effect on CPU code
+    lax.canonicalize_precision(precision)   # validated first, as JAX does
     if preferred_element_type is not None:
-        return _preferred(tensordot, a, b, preferred_element_type, axes=axes)
+        return _preferred(tensordot, a, b, preferred_element_type, axes=axes,
+                          precision=precision)
     a, b = _promote(a, b)
     av, bv = _aval(a), _aval(b)
     if isinstance(axes, (int, _np.integer)):
@@ -160,7 +162,7 @@ def tensordot(a, b, axes=2, precision=None, preferred_element_type=None):
     la, lb = [_axis(x, av.ndim) for x in la], [_axis(x, bv.ndim) for x in lb]
     for i, j in zip(la, lb):
         _check_contract(av, bv, i, j)
-    return lax.dot_general(a, b, ((la, lb), ([], [])))
+    return lax.dot_general(a, b, ((la, lb), ([], [])), precision=precision)
 
 
 def kron(a, b):
@@ -253,7 +255,7 @@ def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
            preferred_element_type=None, _dot_general=None):
     """Einstein summation: repeated indices in one operand take diagonals, indices found in
     one operand only are summed, operands are contracted left to right with dot_general."""
-    lax.canonicalize_precision(precision)   # validated; no effect on CPU code
+    lax.canonicalize_precision(precision)   # validated first, as JAX does
     if not isinstance(subscripts, str):
         subscripts, operands = _einsum_interleaved((subscripts,) + operands)
     operands = _promote(*[_arr(o) for o in operands])
@@ -305,7 +307,8 @@ def einsum(subscripts, *operands, out=None, optimize="auto", precision=None,
             x = lax.reduce_sum(x, tuple(s.index(c) for c in x_only))
             s = "".join(c for c in s if c not in x_only)
         x = lax.dot_general(x, y, (([s.index(c) for c in contract], [t.index(c) for c in contract]),
-                                   ([s.index(c) for c in batch], [t.index(c) for c in batch])))
+                                   ([s.index(c) for c in batch], [t.index(c) for c in batch])),
+                            precision=precision)
         s = "".join(batch) + "".join(c for c in s if c not in common) + \
             "".join(c for c in t if c not in common)
     extra = tuple(i for i, c in enumerate(s) if c not in out_sub)

@@ -5,6 +5,7 @@ keep them. mlax ops are pure, so these passes remove unused ones and merge ident
 (same name, operands, attributes and result types)."""
 from mlir import ir
 
+from mlax.dialects import op_attrs
 from mlax.passes import ModulePass, register
 from mlax.transforms.builder import Builder
 
@@ -274,7 +275,8 @@ def _fold_transposed_dot(op):
     with ir.InsertionPoint(op):
         new = Builder(op.location).dot_general(
             dot.operands[1], dot.operands[0], lhs_contracting_dimensions=rc,
-            rhs_contracting_dimensions=lc, lhs_batch_dimensions=rb, rhs_batch_dimensions=lb)
+            rhs_contracting_dimensions=lc, lhs_batch_dimensions=rb, rhs_batch_dimensions=lb,
+            precision=tuple(reversed(op_attrs(dot)["precision"])))
     if new.type != op.results[0].type:
         new.owner.erase()
         return None

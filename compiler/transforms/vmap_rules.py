@@ -241,7 +241,7 @@ def _pad_rule(ctx, args, dims, low, high, interior):
 
 
 def _dot_general_rule(ctx, args, dims, lhs_contracting_dimensions, rhs_contracting_dimensions,
-                      lhs_batch_dimensions, rhs_batch_dimensions):
+                      lhs_batch_dimensions, rhs_batch_dimensions, precision):
     (lhs, rhs), (bl, br) = args, dims
     lc, rc = lhs_contracting_dimensions, rhs_contracting_dimensions
     lb, rb = lhs_batch_dimensions, rhs_batch_dimensions
@@ -249,7 +249,7 @@ def _dot_general_rule(ctx, args, dims, lhs_contracting_dimensions, rhs_contracti
     def dot(a, b_, ac, bc, ab, bb):
         return ctx.dot_general(a, b_, lhs_contracting_dimensions=tuple(ac),
                                rhs_contracting_dimensions=tuple(bc), lhs_batch_dimensions=tuple(ab),
-                               rhs_batch_dimensions=tuple(bb))
+                               rhs_batch_dimensions=tuple(bb), precision=precision)
 
     def free(rank, contracting, batch):
         return [i for i in range(rank) if i not in contracting and i not in batch]

@@ -42,7 +42,7 @@ func.func @operand_count(%x: tensor<3xf32>) -> tensor<3xf32> {
 // Tests that mlax-verify rejects a dot_general whose result shape disagrees with its rule.
 // CHECK: invalid.mlir:[[@LINE+2]]:8: error: 'mlax.dot_general' op result types f32[3,6] do not match the inferred f32[3,5]
 func.func @dot_general_shape(%a: tensor<3x4xf32>, %b: tensor<4x5xf32>) -> tensor<3x6xf32> {
-  %0 = "mlax.dot_general"(%a, %b) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<3x4xf32>, tensor<4x5xf32>) -> tensor<3x6xf32>
+  %0 = "mlax.dot_general"(%a, %b) {precision = ["DEFAULT", "DEFAULT"], lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<3x4xf32>, tensor<4x5xf32>) -> tensor<3x6xf32>
   return %0 : tensor<3x6xf32>
 }
 
@@ -57,10 +57,19 @@ func.func @transpose_bad_permutation(%x: tensor<3x2xf32>) -> tensor<2x3xf32> {
 
 // -----
 
+// Tests that mlax-verify rejects a dot_general precision that is not a lax.Precision name.
+// CHECK: invalid.mlir:[[@LINE+2]]:8: error: 'mlax.dot_general' op {{.*}}precision must be two of DEFAULT, HIGH, HIGHEST, got ['DEFAULT', 'BF16']
+func.func @dot_general_precision(%a: tensor<3x4xf32>, %b: tensor<4x5xf32>) -> tensor<3x5xf32> {
+  %0 = "mlax.dot_general"(%a, %b) {precision = ["DEFAULT", "BF16"], lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<3x4xf32>, tensor<4x5xf32>) -> tensor<3x5xf32>
+  return %0 : tensor<3x5xf32>
+}
+
+// -----
+
 // Tests that mlax-verify rejects contracting dimensions of different sizes.
 // CHECK: invalid.mlir:[[@LINE+2]]:8: error: 'mlax.dot_general' op {{.*}}incompatible shapes for dot
 func.func @dot_general_contracting(%a: tensor<3x4xf32>, %b: tensor<5x6xf32>) -> tensor<3x6xf32> {
-  %0 = "mlax.dot_general"(%a, %b) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<3x4xf32>, tensor<5x6xf32>) -> tensor<3x6xf32>
+  %0 = "mlax.dot_general"(%a, %b) {precision = ["DEFAULT", "DEFAULT"], lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<3x4xf32>, tensor<5x6xf32>) -> tensor<3x6xf32>
   return %0 : tensor<3x6xf32>
 }
 

@@ -116,12 +116,13 @@ func.func @reductions(%x: tensor<2x3xf32>) -> (tensor<2xf32>, tensor<2xi32>, ten
 
 // -----
 
-// Tests that a batched dot_general round-trips with all four dimension lists.
+// Tests that a batched dot_general round-trips with all four dimension lists and its
+// operands' precisions.
 // CHECK-LABEL: func.func @dot_general
-// CHECK: %[[D:.*]] = "mlax.dot_general"(%{{.*}}, %{{.*}}) {lhs_batch_dimensions = array<i64: 0>, lhs_contracting_dimensions = array<i64: 2>, rhs_batch_dimensions = array<i64: 0>, rhs_contracting_dimensions = array<i64: 1>} : (tensor<5x2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
+// CHECK: %[[D:.*]] = "mlax.dot_general"(%{{.*}}, %{{.*}}) {lhs_batch_dimensions = array<i64: 0>, lhs_contracting_dimensions = array<i64: 2>, precision = ["HIGH", "HIGHEST"], rhs_batch_dimensions = array<i64: 0>, rhs_contracting_dimensions = array<i64: 1>} : (tensor<5x2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
 // CHECK: return %[[D]]
 func.func @dot_general(%a: tensor<5x2x3xf32>, %b: tensor<5x3x4xf32>) -> tensor<5x2x4xf32> {
-  %0 = "mlax.dot_general"(%a, %b) {lhs_batch_dimensions = array<i64: 0>, lhs_contracting_dimensions = array<i64: 2>, rhs_batch_dimensions = array<i64: 0>, rhs_contracting_dimensions = array<i64: 1>} : (tensor<5x2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
+  %0 = "mlax.dot_general"(%a, %b) {precision = ["HIGH", "HIGHEST"], lhs_batch_dimensions = array<i64: 0>, lhs_contracting_dimensions = array<i64: 2>, rhs_batch_dimensions = array<i64: 0>, rhs_contracting_dimensions = array<i64: 1>} : (tensor<5x2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
   return %0 : tensor<5x2x4xf32>
 }
 

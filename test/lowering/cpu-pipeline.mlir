@@ -53,7 +53,7 @@ func.func @row_sum(%x: tensor<4x8xf32>) -> tensor<4xf32> {
 // CHECK: llvm.store %[[S]]
 // CHECK: llvm.return
 func.func @matmul(%a: tensor<2x3xf32>, %b: tensor<3x4xf32>) -> tensor<2x4xf32> {
-  %0 = "mlax.dot_general"(%a, %b) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  %0 = "mlax.dot_general"(%a, %b) {precision = ["DEFAULT", "DEFAULT"], lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
   return %0 : tensor<2x4xf32>
 }
 
@@ -98,7 +98,7 @@ func.func @two_results(%a: tensor<4xf32>) -> (tensor<4xf32>, tensor<f32>) {
 // CHECK-NOT: llvm.alloca
 // CHECK: llvm.return
 func.func @batched_small_k(%a: tensor<4x64x4xf32>, %b: tensor<4x4x32xf32>) -> tensor<4x64x32xf32> {
-  %0 = "mlax.dot_general"(%a, %b) {lhs_batch_dimensions = array<i64: 0>, lhs_contracting_dimensions = array<i64: 2>, rhs_batch_dimensions = array<i64: 0>, rhs_contracting_dimensions = array<i64: 1>} : (tensor<4x64x4xf32>, tensor<4x4x32xf32>) -> tensor<4x64x32xf32>
+  %0 = "mlax.dot_general"(%a, %b) {precision = ["DEFAULT", "DEFAULT"], lhs_batch_dimensions = array<i64: 0>, lhs_contracting_dimensions = array<i64: 2>, rhs_batch_dimensions = array<i64: 0>, rhs_contracting_dimensions = array<i64: 1>} : (tensor<4x64x4xf32>, tensor<4x4x32xf32>) -> tensor<4x64x32xf32>
   return %0 : tensor<4x64x32xf32>
 }
 

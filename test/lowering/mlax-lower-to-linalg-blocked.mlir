@@ -102,6 +102,6 @@ func.func @cumsum(%x: tensor<200xf32>) -> tensor<200xf32> {
 // CHECK: %[[W:.*]] = tensor.expand_shape %[[P]] {{\[}}[0, 1]] output_shape [5, 2000]
 // CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]} ins(%[[W]] : tensor<5x2000xf32>)
 func.func @vdot(%a: tensor<10000xf32>, %b: tensor<10000xf32>) -> tensor<f32> {
-  %0 = "mlax.dot_general"(%a, %b) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 0>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<10000xf32>, tensor<10000xf32>) -> tensor<f32>
+  %0 = "mlax.dot_general"(%a, %b) {precision = ["DEFAULT", "DEFAULT"], lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 0>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<10000xf32>, tensor<10000xf32>) -> tensor<f32>
   return %0 : tensor<f32>
 }

@@ -21,7 +21,7 @@
 // CHECK: arith.addf
 // CHECK: return %[[R]]
 func.func @conv_nhwc(%x: tensor<2x6x6x3xf32>, %w: tensor<3x3x3x4xf32>) -> tensor<2x4x4x4xf32> {
-  %0 = "mlax.conv"(%x, %w) {window_strides = array<i64: 1, 1>, padding_low = array<i64: 0, 0>, padding_high = array<i64: 0, 0>, lhs_dilation = array<i64: 1, 1>, rhs_dilation = array<i64: 1, 1>, lhs_spec = array<i64: 0, 3, 1, 2>, rhs_spec = array<i64: 3, 2, 0, 1>, out_spec = array<i64: 0, 3, 1, 2>, feature_group_count = 1 : i64, batch_group_count = 1 : i64} : (tensor<2x6x6x3xf32>, tensor<3x3x3x4xf32>) -> tensor<2x4x4x4xf32>
+  %0 = "mlax.conv"(%x, %w) {precision = ["DEFAULT", "DEFAULT"], window_strides = array<i64: 1, 1>, padding_low = array<i64: 0, 0>, padding_high = array<i64: 0, 0>, lhs_dilation = array<i64: 1, 1>, rhs_dilation = array<i64: 1, 1>, lhs_spec = array<i64: 0, 3, 1, 2>, rhs_spec = array<i64: 3, 2, 0, 1>, out_spec = array<i64: 0, 3, 1, 2>, feature_group_count = 1 : i64, batch_group_count = 1 : i64} : (tensor<2x6x6x3xf32>, tensor<3x3x3x4xf32>) -> tensor<2x4x4x4xf32>
   return %0 : tensor<2x4x4x4xf32>
 }
 
@@ -36,7 +36,7 @@ func.func @conv_nhwc(%x: tensor<2x6x6x3xf32>, %w: tensor<3x3x3x4xf32>) -> tensor
 // CHECK: %[[OUT:.*]] = linalg.generic {{.*}} ins(%{{.*}} : tensor<1x6x4x3xf32>) outs(%{{.*}} : tensor<1x3x6x4xf32>)
 // CHECK: return %[[OUT]]
 func.func @conv_padded_dilated_nchw(%x: tensor<1x2x3x4xf32>, %w: tensor<3x2x3x3xf32>) -> tensor<1x3x6x4xf32> {
-  %0 = "mlax.conv"(%x, %w) {window_strides = array<i64: 1, 1>, padding_low = array<i64: 1, 1>, padding_high = array<i64: 2, 1>, lhs_dilation = array<i64: 2, 1>, rhs_dilation = array<i64: 1, 1>, lhs_spec = array<i64: 0, 1, 2, 3>, rhs_spec = array<i64: 0, 1, 2, 3>, out_spec = array<i64: 0, 1, 2, 3>, feature_group_count = 1 : i64, batch_group_count = 1 : i64} : (tensor<1x2x3x4xf32>, tensor<3x2x3x3xf32>) -> tensor<1x3x6x4xf32>
+  %0 = "mlax.conv"(%x, %w) {precision = ["DEFAULT", "DEFAULT"], window_strides = array<i64: 1, 1>, padding_low = array<i64: 1, 1>, padding_high = array<i64: 2, 1>, lhs_dilation = array<i64: 2, 1>, rhs_dilation = array<i64: 1, 1>, lhs_spec = array<i64: 0, 1, 2, 3>, rhs_spec = array<i64: 0, 1, 2, 3>, out_spec = array<i64: 0, 1, 2, 3>, feature_group_count = 1 : i64, batch_group_count = 1 : i64} : (tensor<1x2x3x4xf32>, tensor<3x2x3x3xf32>) -> tensor<1x3x6x4xf32>
   return %0 : tensor<1x3x6x4xf32>
 }
 

@@ -213,7 +213,7 @@ func.func @reduce_or(%p: tensor<3xi1>) -> tensor<i1> {
 // CHECK-NEXT: %[[S:.*]] = arith.addf %[[ACC]], %[[M]] : f32
 // CHECK-NEXT: linalg.yield %[[S]] : f32
 func.func @matmul(%a: tensor<3x4xf32>, %b: tensor<4x5xf32>) -> tensor<3x5xf32> {
-  %0 = "mlax.dot_general"(%a, %b) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<3x4xf32>, tensor<4x5xf32>) -> tensor<3x5xf32>
+  %0 = "mlax.dot_general"(%a, %b) {precision = ["DEFAULT", "DEFAULT"], lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<3x4xf32>, tensor<4x5xf32>) -> tensor<3x5xf32>
   return %0 : tensor<3x5xf32>
 }
 
@@ -225,7 +225,7 @@ func.func @matmul(%a: tensor<3x4xf32>, %b: tensor<4x5xf32>) -> tensor<3x5xf32> {
 // CHECK: arith.mulf
 // CHECK: arith.addf
 func.func @batched_dot(%a: tensor<5x2x3xf32>, %b: tensor<5x3x4xf32>) -> tensor<5x2x4xf32> {
-  %0 = "mlax.dot_general"(%a, %b) {lhs_batch_dimensions = array<i64: 0>, lhs_contracting_dimensions = array<i64: 2>, rhs_batch_dimensions = array<i64: 0>, rhs_contracting_dimensions = array<i64: 1>} : (tensor<5x2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
+  %0 = "mlax.dot_general"(%a, %b) {precision = ["DEFAULT", "DEFAULT"], lhs_batch_dimensions = array<i64: 0>, lhs_contracting_dimensions = array<i64: 2>, rhs_batch_dimensions = array<i64: 0>, rhs_contracting_dimensions = array<i64: 1>} : (tensor<5x2x3xf32>, tensor<5x3x4xf32>) -> tensor<5x2x4xf32>
   return %0 : tensor<5x2x4xf32>
 }
 
@@ -241,7 +241,7 @@ func.func @batched_dot(%a: tensor<5x2x3xf32>, %b: tensor<5x3x4xf32>) -> tensor<5
 // CHECK: linalg.generic {{.*}} ins(%[[WIDE]] : tensor<3x5xf32>) outs(%{{.*}} : tensor<3x5xf16>)
 // CHECK: arith.truncf %{{.*}} : f32 to f16
 func.func @f16_dot(%a: tensor<3x4xf16>, %b: tensor<4x5xf16>) -> tensor<3x5xf16> {
-  %0 = "mlax.dot_general"(%a, %b) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<3x4xf16>, tensor<4x5xf16>) -> tensor<3x5xf16>
+  %0 = "mlax.dot_general"(%a, %b) {precision = ["DEFAULT", "DEFAULT"], lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<3x4xf16>, tensor<4x5xf16>) -> tensor<3x5xf16>
   return %0 : tensor<3x5xf16>
 }
 
@@ -253,7 +253,7 @@ func.func @f16_dot(%a: tensor<3x4xf16>, %b: tensor<4x5xf16>) -> tensor<3x5xf16> 
 // CHECK: arith.muli
 // CHECK: arith.addi
 func.func @int_dot(%a: tensor<3xi32>, %b: tensor<3xi32>) -> tensor<i32> {
-  %0 = "mlax.dot_general"(%a, %b) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 0>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<3xi32>, tensor<3xi32>) -> tensor<i32>
+  %0 = "mlax.dot_general"(%a, %b) {precision = ["DEFAULT", "DEFAULT"], lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 0>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<3xi32>, tensor<3xi32>) -> tensor<i32>
   return %0 : tensor<i32>
 }
 

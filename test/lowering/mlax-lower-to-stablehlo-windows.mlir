@@ -3,12 +3,12 @@
 // Convolutions and windows.
 
 // Tests that conv is one stablehlo.convolution keeping padding, dilations, strides, the
-// dimension numbers and the group counts.
+// dimension numbers, the group counts and the precision as precision_config.
 // CHECK-LABEL: func.func @conv
-// CHECK: %[[R:.*]] = "stablehlo.convolution"(%{{.*}}, %{{.*}}) {batch_group_count = 1 : i64, dimension_numbers = #stablehlo.conv<raw input_batch_dimension = 0, input_feature_dimension = 3, input_spatial_dimensions = [1, 2], kernel_input_feature_dimension = 2, kernel_output_feature_dimension = 3, kernel_spatial_dimensions = [0, 1], output_batch_dimension = 0, output_feature_dimension = 3, output_spatial_dimensions = [1, 2]>, feature_group_count = 2 : i64, lhs_dilation = array<i64: 1, 2>, padding = dense<{{\[\[}}1, 1], [0, 2]]> : tensor<2x2xi64>, rhs_dilation = array<i64: 2, 1>, window_strides = array<i64: 2, 1>} : (tensor<1x5x5x2xf32>, tensor<3x3x1x4xf32>) -> tensor<1x2x9x4xf32>
+// CHECK: %[[R:.*]] = "stablehlo.convolution"(%{{.*}}, %{{.*}}) {batch_group_count = 1 : i64, dimension_numbers = #stablehlo.conv<raw input_batch_dimension = 0, input_feature_dimension = 3, input_spatial_dimensions = [1, 2], kernel_input_feature_dimension = 2, kernel_output_feature_dimension = 3, kernel_spatial_dimensions = [0, 1], output_batch_dimension = 0, output_feature_dimension = 3, output_spatial_dimensions = [1, 2]>, feature_group_count = 2 : i64, lhs_dilation = array<i64: 1, 2>, padding = dense<{{\[\[}}1, 1], [0, 2]]> : tensor<2x2xi64>, precision_config = [#stablehlo<precision DEFAULT>, #stablehlo<precision HIGHEST>], rhs_dilation = array<i64: 2, 1>, window_strides = array<i64: 2, 1>} : (tensor<1x5x5x2xf32>, tensor<3x3x1x4xf32>) -> tensor<1x2x9x4xf32>
 // CHECK: return %[[R]]
 func.func @conv(%x: tensor<1x5x5x2xf32>, %w: tensor<3x3x1x4xf32>) -> tensor<1x2x9x4xf32> {
-  %0 = "mlax.conv"(%x, %w) {batch_group_count = 1 : i64, feature_group_count = 2 : i64, lhs_dilation = array<i64: 1, 2>, lhs_spec = array<i64: 0, 3, 1, 2>, out_spec = array<i64: 0, 3, 1, 2>, padding_high = array<i64: 1, 2>, padding_low = array<i64: 1, 0>, rhs_dilation = array<i64: 2, 1>, rhs_spec = array<i64: 3, 2, 0, 1>, window_strides = array<i64: 2, 1>} : (tensor<1x5x5x2xf32>, tensor<3x3x1x4xf32>) -> tensor<1x2x9x4xf32>
+  %0 = "mlax.conv"(%x, %w) {precision = ["DEFAULT", "HIGHEST"], batch_group_count = 1 : i64, feature_group_count = 2 : i64, lhs_dilation = array<i64: 1, 2>, lhs_spec = array<i64: 0, 3, 1, 2>, out_spec = array<i64: 0, 3, 1, 2>, padding_high = array<i64: 1, 2>, padding_low = array<i64: 1, 0>, rhs_dilation = array<i64: 2, 1>, rhs_spec = array<i64: 3, 2, 0, 1>, window_strides = array<i64: 2, 1>} : (tensor<1x5x5x2xf32>, tensor<3x3x1x4xf32>) -> tensor<1x2x9x4xf32>
   return %0 : tensor<1x2x9x4xf32>
 }
 

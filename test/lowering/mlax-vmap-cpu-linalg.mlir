@@ -20,6 +20,6 @@ func.func @batched_apply_matrix(%m: tensor<150x100xf32>, %x: tensor<10x100xf32>)
 }
 func.func private @vmap_apply_matrix(tensor<150x100xf32>, tensor<10x100xf32>) -> tensor<10x150xf32> attributes {mlax.vmap = {callee = @apply_matrix, in_axes = array<i64: -1, 0>, out_axes = array<i64: 0>, axis_size = 10 : i64}}
 func.func private @apply_matrix(%m: tensor<150x100xf32>, %v: tensor<100xf32>) -> tensor<150xf32> {
-  %0 = "mlax.dot_general"(%m, %v) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<150x100xf32>, tensor<100xf32>) -> tensor<150xf32>
+  %0 = "mlax.dot_general"(%m, %v) {precision = ["DEFAULT", "DEFAULT"], lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<150x100xf32>, tensor<100xf32>) -> tensor<150xf32>
   return %0 : tensor<150xf32>
 }

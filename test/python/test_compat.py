@@ -33,6 +33,20 @@ def test_program_matches_jax(path):
     assert outcome.ran and outcome.matched, outcome.first_error
 
 
+# Programs that match JAX's reports on the tpu platform too (their products' bfloat16
+# rounding stays within the reports' tolerances), run under the hook with
+# MLAX_PLATFORMS=tpu: the tpu runtime imports the real jax's PJRT client beside the hook.
+TPU_PROGRAMS = ["automatic_vectorization", "control_flow", "custom_jvp", "jit_compilation"]
+
+
+@pytest.mark.parametrize("name", TPU_PROGRAMS)
+def test_program_matches_jax_on_the_tpu_platform(name, monkeypatch):
+    pytest.importorskip("jax")
+    monkeypatch.setenv("MLAX_PLATFORMS", "tpu")
+    outcome = runner.run_program(COMPAT / "programs" / f"{name}.py", timeout=300)
+    assert outcome.ran and outcome.matched, outcome.first_error
+
+
 def _array(values, dtype="float32"):
     shape = [len(values)] if isinstance(values, list) else []
     return {"kind": "array", "dtype": dtype, "shape": shape, "values": values}

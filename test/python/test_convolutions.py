@@ -289,8 +289,9 @@ def test_scipy_signal(s1, s2, mode):
 
 
 # The tpu backend (StableHLO run by XLA) on the same tables: values and gradients of every
-# convolution against JAX, of every window against mlax's cpu backend (which also
-# differentiates the windows JAX does not).
+# convolution against JAX (at HIGHEST precision, float32 as JAX's CPU computes it; TPU
+# rounding at DEFAULT: test_tpu_numerics.py), of every window against mlax's cpu backend
+# (which also differentiates the windows JAX does not).
 @pytest.mark.parametrize("name", CONV)
 def test_conv_on_tpu_matches_jax(name):
     ls, rs, kw = CONV[name]
@@ -298,8 +299,9 @@ def test_conv_on_tpu_matches_jax(name):
     ct = _normal(*JL.conv_general_dilated(x, w, **kw).shape)
     f = lambda a, b: jnp.sum(lax.conv_general_dilated(a, b, **kw) * ct)  # noqa: E731
     jf = lambda a, b: (JL.conv_general_dilated(a, b, **kw) * ct).sum()  # noqa: E731
-    got = mlax.jit(lambda a, b: (lax.conv_general_dilated(a, b, **kw), mlax.grad(f, (0, 1))(a, b)),
-                   backend="tpu")(x, w)
+    with mlax.default_matmul_precision("highest"):
+        got = mlax.jit(lambda a, b: (lax.conv_general_dilated(a, b, **kw),
+                                     mlax.grad(f, (0, 1))(a, b)), backend="tpu")(x, w)
     _close(got[0], JL.conv_general_dilated(x, w, **kw))
     for g, want in zip(got[1], jax.grad(jf, (0, 1))(x, w)):
         _close(g, want, 1e-3)

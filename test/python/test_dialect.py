@@ -73,7 +73,8 @@ EXAMPLES = {
                                            "cumlogsumexp"]},
     "mlax.dot_general": ([F, "f32[3,4]"], {
         "lhs_contracting_dimensions": (1,), "rhs_contracting_dimensions": (0,),
-        "lhs_batch_dimensions": (), "rhs_batch_dimensions": ()}),
+        "lhs_batch_dimensions": (), "rhs_batch_dimensions": (),
+        "precision": ("DEFAULT", "HIGHEST")}),
     "mlax.sort": ([F, I], {"dimension": 1, "is_stable": True}),
     "mlax.top_k": (["f32[2,5]"], {"k": 3}),
     "mlax.threefry2x32": ([U, U, U, U], {}),
@@ -95,7 +96,7 @@ EXAMPLES = {
         "window_strides": (2, 1), "padding_low": (1, 0), "padding_high": (1, -1),
         "lhs_dilation": (1, 2), "rhs_dilation": (2, 1), "lhs_spec": (0, 1, 2, 3),
         "rhs_spec": (0, 1, 2, 3), "out_spec": (0, 1, 2, 3), "feature_group_count": 1,
-        "batch_group_count": 1}),
+        "batch_group_count": 1, "precision": ("HIGH", "HIGH")}),
     "mlax.rev": ([F], {"dimensions": (1,)}),
     "mlax.sharding_constraint": (["f32[4,6]"], {"tiles": (2, 1, 2), "devices": (0, 2, 1, 3)}),
     "mlax.reduce_window": (["f32[4,6]"], {"computation": "max", **_WINDOW}),
@@ -192,7 +193,8 @@ def test_verify_pass_rejects_bad_result_shape():
             'func.func @f(%a: tensor<2x3xf32>, %b: tensor<3xf32>) -> tensor<3xf32> {\n'
             '  %0 = "mlax.dot_general"(%a, %b) {lhs_contracting_dimensions = array<i64: 1>, '
             'rhs_contracting_dimensions = array<i64: 0>, lhs_batch_dimensions = array<i64>, '
-            'rhs_batch_dimensions = array<i64>} : (tensor<2x3xf32>, tensor<3xf32>) -> tensor<3xf32>\n'
+            'rhs_batch_dimensions = array<i64>, precision = ["DEFAULT", "DEFAULT"]} : '
+            '(tensor<2x3xf32>, tensor<3xf32>) -> tensor<3xf32>\n'
             '  return %0 : tensor<3xf32>\n}')
         with pytest.raises(PassError) as e:
             run_pipeline(m, "mlax-verify")

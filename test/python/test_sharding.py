@@ -35,6 +35,8 @@ import mlax, mlax.numpy as jnp
 from mlax import lax
 from mlax.sharding import Mesh, NamedSharding, PartitionSpec as P, SingleDeviceSharding
 import jax, jax.numpy as rjnp
+# Products in float32, as NumPy's and JAX's CPU (TPU rounding: test_tpu_numerics.py).
+mlax.config.update("jax_default_matmul_precision", "highest")
 """
 
 
@@ -360,6 +362,7 @@ import numpy as np
 import mlax, mlax.numpy as jnp
 from mlax.sharding import NamedSharding, PartitionSpec as P
 pid, port = int(sys.argv[1]), sys.argv[2]
+mlax.config.update("jax_default_matmul_precision", "highest")   # float32, as NumPy's
 mlax.distributed.initialize(f"localhost:{port}", 2, pid)
 mesh = mlax.make_mesh((8,), ("b",))
 data, rep = NamedSharding(mesh, P("b")), NamedSharding(mesh, P())

@@ -84,7 +84,7 @@ func.func private @f(%x: tensor<4xf32>) -> tensor<f32> {
 // CHECK-NEXT: return %[[B]] : tensor<3x4xf32>
 func.func private @grad_f(tensor<3x4xf32>, tensor<4xf32>) -> tensor<3x4xf32> attributes {mlax.grad = {callee = @f, argnums = array<i64: 0>}}
 func.func private @f(%w: tensor<3x4xf32>, %x: tensor<4xf32>) -> tensor<f32> {
-  %0 = "mlax.dot_general"(%w, %x) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3xf32>
+  %0 = "mlax.dot_general"(%w, %x) {precision = ["DEFAULT", "DEFAULT"], lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<3x4xf32>, tensor<4xf32>) -> tensor<3xf32>
   %1 = "mlax.reduce_sum"(%0) {axes = array<i64: 0>} : (tensor<3xf32>) -> tensor<f32>
   return %1 : tensor<f32>
 }

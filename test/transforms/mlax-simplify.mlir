@@ -58,13 +58,14 @@ func.func @unchanged(%a: tensor<2xi32>) -> tensor<2xi32> {
 // -----
 
 // Tests that a transposed matrix product (the transpose rule's weight gradient) is computed
-// with its operands swapped, and that one whose product has another use is left alone.
+// with its operands (and their precisions) swapped, and that one whose product has another
+// use is left alone.
 // CHECK-LABEL: func.func @transposed_dot
 // CHECK-SAME: (%[[G:.*]]: tensor<8x3xf32>, %[[X:.*]]: tensor<8x5xf32>)
-// CHECK-NEXT: %[[D:.*]] = "mlax.dot_general"(%[[X]], %[[G]]) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 0>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<8x5xf32>, tensor<8x3xf32>) -> tensor<5x3xf32>
+// CHECK-NEXT: %[[D:.*]] = "mlax.dot_general"(%[[X]], %[[G]]) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 0>, precision = ["HIGHEST", "DEFAULT"], rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<8x5xf32>, tensor<8x3xf32>) -> tensor<5x3xf32>
 // CHECK-NEXT: return %[[D]]
 func.func @transposed_dot(%g: tensor<8x3xf32>, %x: tensor<8x5xf32>) -> tensor<5x3xf32> {
-  %0 = "mlax.dot_general"(%g, %x) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 0>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<8x3xf32>, tensor<8x5xf32>) -> tensor<3x5xf32>
+  %0 = "mlax.dot_general"(%g, %x) {precision = ["DEFAULT", "HIGHEST"], lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 0>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<8x3xf32>, tensor<8x5xf32>) -> tensor<3x5xf32>
   %1 = "mlax.transpose"(%0) {permutation = array<i64: 1, 0>} : (tensor<3x5xf32>) -> tensor<5x3xf32>
   return %1 : tensor<5x3xf32>
 }
@@ -73,7 +74,7 @@ func.func @transposed_dot(%g: tensor<8x3xf32>, %x: tensor<8x5xf32>) -> tensor<5x
 // CHECK: "mlax.dot_general"
 // CHECK: "mlax.transpose"
 func.func @transposed_dot_shared(%a: tensor<4x3xf32>, %b: tensor<3x4xf32>) -> (tensor<4x4xf32>, tensor<4x4xf32>) {
-  %0 = "mlax.dot_general"(%a, %b) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<4x3xf32>, tensor<3x4xf32>) -> tensor<4x4xf32>
+  %0 = "mlax.dot_general"(%a, %b) {precision = ["DEFAULT", "DEFAULT"], lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<4x3xf32>, tensor<3x4xf32>) -> tensor<4x4xf32>
   %1 = "mlax.transpose"(%0) {permutation = array<i64: 1, 0>} : (tensor<4x4xf32>) -> tensor<4x4xf32>
   return %0, %1 : tensor<4x4xf32>, tensor<4x4xf32>
 }

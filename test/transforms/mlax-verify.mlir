@@ -9,13 +9,13 @@
 // CHECK-LABEL: func.func @valid(
 // CHECK-SAME: %[[X:.*]]: tensor<3xf32>, %[[M:.*]]: tensor<3x4xf32>)
 // CHECK-NEXT: %[[B:.*]] = "mlax.broadcast_in_dim"(%[[X]]) {broadcast_dimensions = array<i64: 1>, shape = array<i64: 2, 3>} : (tensor<3xf32>) -> tensor<2x3xf32>
-// CHECK-NEXT: %[[D:.*]] = "mlax.dot_general"(%[[B]], %[[M]]) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+// CHECK-NEXT: %[[D:.*]] = "mlax.dot_general"(%[[B]], %[[M]]) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, precision = ["DEFAULT", "DEFAULT"], rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
 // CHECK-NEXT: %[[R:.*]] = "mlax.reduce_max"(%[[D]]) {axes = array<i64>} : (tensor<2x4xf32>) -> tensor<2x4xf32>
 // CHECK-NEXT: %[[T:.*]] = "mlax.transpose"(%[[R]]) {permutation = array<i64: 1, 0>} : (tensor<2x4xf32>) -> tensor<4x2xf32>
 // CHECK-NEXT: return %[[R]], %[[T]] : tensor<2x4xf32>, tensor<4x2xf32>
 func.func @valid(%x: tensor<3xf32>, %m: tensor<3x4xf32>) -> (tensor<2x4xf32>, tensor<4x2xf32>) {
   %0 = "mlax.broadcast_in_dim"(%x) {broadcast_dimensions = array<i64: 1>, shape = array<i64: 2, 3>} : (tensor<3xf32>) -> tensor<2x3xf32>
-  %1 = "mlax.dot_general"(%0, %m) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
+  %1 = "mlax.dot_general"(%0, %m) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, precision = ["DEFAULT", "DEFAULT"], rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<2x3xf32>, tensor<3x4xf32>) -> tensor<2x4xf32>
   %2 = "mlax.reduce_max"(%1) {axes = array<i64>} : (tensor<2x4xf32>) -> tensor<2x4xf32>
   %3 = "mlax.transpose"(%2) {permutation = array<i64: 1, 0>} : (tensor<2x4xf32>) -> tensor<4x2xf32>
   return %2, %3 : tensor<2x4xf32>, tensor<4x2xf32>

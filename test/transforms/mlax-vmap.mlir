@@ -55,14 +55,14 @@ func.func private @constrained(%x: tensor<8x2xf32>) -> tensor<8x2xf32> {
 
 // Tests that a matrix-vector product batched over the vector becomes one matrix-matrix
 // dot_general (operands swapped so that the batch axis comes out first), with no
-// transpose.
+// transpose, keeping the precision.
 // CHECK-LABEL: func.func private @vmap_matvec
 // CHECK-SAME: (%[[M:.*]]: tensor<150x100xf32>, %[[V:.*]]: tensor<10x100xf32>) -> tensor<10x150xf32>
-// CHECK-NEXT: %[[D:.*]] = "mlax.dot_general"(%[[V]], %[[M]]) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 1>} : (tensor<10x100xf32>, tensor<150x100xf32>) -> tensor<10x150xf32>
+// CHECK-NEXT: %[[D:.*]] = "mlax.dot_general"(%[[V]], %[[M]]) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, precision = ["HIGHEST", "HIGHEST"], rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 1>} : (tensor<10x100xf32>, tensor<150x100xf32>) -> tensor<10x150xf32>
 // CHECK-NEXT: return %[[D]] : tensor<10x150xf32>
 func.func private @vmap_matvec(tensor<150x100xf32>, tensor<10x100xf32>) -> tensor<10x150xf32> attributes {mlax.vmap = {callee = @matvec, in_axes = array<i64: -1, 0>, out_axes = array<i64: 0>, axis_size = 10 : i64}}
 func.func private @matvec(%m: tensor<150x100xf32>, %v: tensor<100xf32>) -> tensor<150xf32> {
-  %0 = "mlax.dot_general"(%m, %v) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<150x100xf32>, tensor<100xf32>) -> tensor<150xf32>
+  %0 = "mlax.dot_general"(%m, %v) {precision = ["HIGHEST", "HIGHEST"], lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 1>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 0>} : (tensor<150x100xf32>, tensor<100xf32>) -> tensor<150xf32>
   return %0 : tensor<150xf32>
 }
 
@@ -87,11 +87,11 @@ func.func private @mixed(%x: tensor<3xf32>, %w: tensor<3xf32>) -> tensor<3xf32> 
 // its first batch dimension.
 // CHECK-LABEL: func.func private @vmap_matmul
 // CHECK-SAME: (%[[A:.*]]: tensor<2x3x7xf32>, %[[B:.*]]: tensor<4x2x7xf32>)
-// CHECK-NEXT: %[[D:.*]] = "mlax.dot_general"(%[[A]], %[[B]]) {lhs_batch_dimensions = array<i64: 2>, lhs_contracting_dimensions = array<i64: 0>, rhs_batch_dimensions = array<i64: 2>, rhs_contracting_dimensions = array<i64: 1>} : (tensor<2x3x7xf32>, tensor<4x2x7xf32>) -> tensor<7x3x4xf32>
+// CHECK-NEXT: %[[D:.*]] = "mlax.dot_general"(%[[A]], %[[B]]) {lhs_batch_dimensions = array<i64: 2>, lhs_contracting_dimensions = array<i64: 0>, precision = ["DEFAULT", "DEFAULT"], rhs_batch_dimensions = array<i64: 2>, rhs_contracting_dimensions = array<i64: 1>} : (tensor<2x3x7xf32>, tensor<4x2x7xf32>) -> tensor<7x3x4xf32>
 // CHECK-NEXT: return %[[D]]
 func.func private @vmap_matmul(tensor<2x3x7xf32>, tensor<4x2x7xf32>) -> tensor<7x3x4xf32> attributes {mlax.vmap = {callee = @matmul, in_axes = array<i64: 2, 2>, out_axes = array<i64: 0>, axis_size = 7 : i64}}
 func.func private @matmul(%a: tensor<2x3xf32>, %b: tensor<4x2xf32>) -> tensor<3x4xf32> {
-  %0 = "mlax.dot_general"(%a, %b) {lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 0>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 1>} : (tensor<2x3xf32>, tensor<4x2xf32>) -> tensor<3x4xf32>
+  %0 = "mlax.dot_general"(%a, %b) {precision = ["DEFAULT", "DEFAULT"], lhs_batch_dimensions = array<i64>, lhs_contracting_dimensions = array<i64: 0>, rhs_batch_dimensions = array<i64>, rhs_contracting_dimensions = array<i64: 1>} : (tensor<2x3xf32>, tensor<4x2xf32>) -> tensor<3x4xf32>
   return %0 : tensor<3x4xf32>
 }
 

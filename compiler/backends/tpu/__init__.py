@@ -4,8 +4,9 @@ TPUs run only XLA, and XLA's portable input is StableHLO. `--mlax-lower-to-stabl
 (mlax.lowering.stablehlo) lowers the traced module after the shared MLAX_OPT; the module
 then crosses into jaxlib's MLIR, is verified there and serialized as a versioned
 portable artifact (crossing.py), which XLA compiles. No TPU is attached to these
-machines: XLA's CPU client stands in for the chip (mlax.runtime.tpu), with the CPU's
-numerics. Needs the optional jax/jaxlib packages (`pip install 'mlax[tpu]'`); without
+machines: XLA's CPU client stands in for the chip (mlax.runtime.tpu); code compiled for
+it is given the TPU's rounding of float32 products first (`--mlax-tpu-precision`,
+precision.py), which the artifacts of the stages, for a real chip, do not hold. Needs the optional jax/jaxlib packages (`pip install 'mlax[tpu]'`); without
 them the backend is registered Unavailable with that hint.
 
 `save` writes a compiled module directory of one artifact per entry point, which
@@ -15,6 +16,7 @@ serve mlax.export (jax.export's calling convention and format).
 Files:
 - crossing.py: the module from mlax's context to jaxlib's, verification, the artifact,
   compiling it with PJRT, jax.export's calling convention, reading artifacts from outside.
+- precision.py: `--mlax-tpu-precision`, TPU numerics of float32 products on the stand-in.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ import os
 import re
 
 from mlax.backends import Backend, BackendError, Stage, module_dir, no_timer
-from mlax.backends.tpu import crossing
+from mlax.backends.tpu import crossing, precision  # noqa: F401 (registers its pass)
 from mlax.dialects import func_ops, privatize, symbol_name
 from mlax.lowering import stablehlo
 from mlax.passes import run_pipeline
@@ -32,6 +34,8 @@ from mlax.runtime.tpu import TpuExecutable
 from mlax.transforms import MLAX_OPT
 
 TPU_STABLEHLO = "mlax-lower-to-stablehlo"
+# Run after the last stage on code compiled for the CPU stand-in only (see precision.py).
+TPU_NUMERICS = "mlax-tpu-precision"
 
 
 class TpuMachine:
@@ -57,12 +61,14 @@ class TpuBackend(Backend):
     )
     artifact = ("a compiled module directory: a StableHLO artifact per entry point, "
                 "mlax_module.json, __init__.py (loaded with jaxlib, run by XLA)")
-    named_pipelines = {"tpu-stablehlo": TPU_STABLEHLO, "tpu": f"{MLAX_OPT},{TPU_STABLEHLO}"}
+    named_pipelines = {"tpu-stablehlo": TPU_STABLEHLO, "tpu": f"{MLAX_OPT},{TPU_STABLEHLO}",
+                       "tpu-stand-in": f"{MLAX_OPT},{TPU_STABLEHLO},{TPU_NUMERICS}"}
     lowerings = stablehlo.LOWERINGS
 
     def compile(self, module, entries, opt_level=None, pipeline=None):
         privatize(module, entries)
-        run_pipeline(module, pipeline if pipeline is not None else f"{MLAX_OPT},{self.pipeline()}")
+        pipeline = pipeline if pipeline is not None else f"{MLAX_OPT},{self.pipeline()}"
+        run_pipeline(module, f"{pipeline},{TPU_NUMERICS}")
         ids = stablehlo.sharding.device_ids(module.operation) or (0,)
         text = crossing.generic_text(module)
         exes = {}

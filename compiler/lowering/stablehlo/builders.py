@@ -88,6 +88,12 @@ def enum_attr(text) -> ir.Attribute:
     return ir.Attribute.parse(text)
 
 
+def precision_config(precision) -> ir.Attribute:
+    """The `precision_config` of a dot_general or convolution from the mlax op's
+    `precision` (lhs, rhs), as JAX's lowering always gives one."""
+    return enum_attr("[" + ", ".join(f"#stablehlo<precision {p}>" for p in precision) + "]")
+
+
 def dims(values) -> str:
     return "[" + ", ".join(str(int(v)) for v in values) + "]"
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from mlax.lowering.stablehlo.builders import (binary, compare, const, dims, enum_attr,
                                               highest, i64, is_bool, is_unsigned, lowest, op1,
-                                              reduce, same, select, ttype)
+                                              precision_config, reduce, same, select, ttype)
 
 
 def _all_ones(dtype):
@@ -65,7 +65,8 @@ def _dot_general(op):
         f"lhs_contracting_dimensions = {dims(a['lhs_contracting_dimensions'])}, "
         f"rhs_contracting_dimensions = {dims(a['rhs_contracting_dimensions'])}>")
     return [op1("stablehlo.dot_general", op.operands, ttype(out.shape, out.dtype),
-                dot_dimension_numbers=numbers)]
+                dot_dimension_numbers=numbers,
+                precision_config=precision_config(a["precision"]))]
 
 
 LOWERINGS = {

@@ -7,8 +7,8 @@ reduce_window for float64, where JAX would round both halves); select_and_scatte
 one stablehlo.select_and_scatter over the operand padded with the selection's identity
 beforehand, as JAX does on XLA's CPU, then the padding cut off again.
 
-Precision: mlax.conv, like mlax.dot_general, carries no precision, so the convolution
-has no precision_config (XLA's default)."""
+Precision: mlax.conv's `precision` becomes the convolution's precision_config, as for
+dot_general."""
 from __future__ import annotations
 
 import numpy as np
@@ -16,8 +16,8 @@ from mlir import ir
 
 from mlax.lowering.stablehlo.builders import (binary, boolean, compare, const, dims, enum_attr,
                                               highest, hlo, i64, i64s, is_float, lowest, op1,
-                                              reshape, same, scalar_body, select, spec,
-                                              ttype)
+                                              precision_config, reshape, same, scalar_body,
+                                              select, spec, ttype)
 from mlax.passes import PassError
 from mlax.runtime.dtypes import finfo
 
@@ -45,7 +45,8 @@ def _conv(op):
                 lhs_dilation=i64s(a["lhs_dilation"]), rhs_dilation=i64s(a["rhs_dilation"]),
                 dimension_numbers=numbers,
                 feature_group_count=i64(a["feature_group_count"]),
-                batch_group_count=i64(a["batch_group_count"]))]
+                batch_group_count=i64(a["batch_group_count"]),
+                precision_config=precision_config(a["precision"]))]
 
 
 def _window_attrs(a, padding=True) -> dict:

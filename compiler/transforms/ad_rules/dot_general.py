@@ -1,5 +1,6 @@
 """Derivative rules of dot_general: bilinear, so each operand's cotangent is a dot_general
-of the result's cotangent and the other operand."""
+of the result's cotangent and the other operand. Every product made keeps the op's
+`precision`, as JAX's transpose rules do."""
 from __future__ import annotations
 
 import numpy as np
@@ -21,7 +22,8 @@ def _dot(ctx, x, y, lc, rc, lb, rb):
         return _outer(ctx, x, y, lb, rb)
     return ctx.dot_general(x, y, lhs_contracting_dimensions=tuple(lc),
                            rhs_contracting_dimensions=tuple(rc),
-                           lhs_batch_dimensions=tuple(lb), rhs_batch_dimensions=tuple(rb))
+                           lhs_batch_dimensions=tuple(lb), rhs_batch_dimensions=tuple(rb),
+                           precision=ctx.attrs["precision"])
 
 
 def _outer(ctx, x, y, xb, yb):

@@ -24,12 +24,13 @@ def _mT(ctx, x):
 
 
 def _mm(ctx, a, b):
-    """a @ b, batched over the leading dims."""
+    """a @ b, batched over the leading dims, at HIGHEST precision as JAX's linalg rules
+    compute their products."""
     r = len(spec(a).shape)
     batch = tuple(range(r - 2))
     return ctx.dot_general(a, b, lhs_contracting_dimensions=(r - 1,),
                            rhs_contracting_dimensions=(r - 2,), lhs_batch_dimensions=batch,
-                           rhs_batch_dimensions=batch)
+                           rhs_batch_dimensions=batch, precision=("HIGHEST", "HIGHEST"))
 
 
 def _const_matrix(ctx, like, matrix):

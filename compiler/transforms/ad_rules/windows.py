@@ -67,13 +67,13 @@ def _swap(s):
 
 
 def _conv_attrs(strides, pads, lhs_dilation, rhs_dilation, lhs_spec, rhs_spec, out_spec,
-                feature_group_count, batch_group_count):
+                feature_group_count, batch_group_count, precision):
     return dict(window_strides=tuple(strides), padding_low=tuple(int(lo) for lo, _ in pads),
                 padding_high=tuple(int(hi) for _, hi in pads),
                 lhs_dilation=tuple(lhs_dilation), rhs_dilation=tuple(rhs_dilation),
                 lhs_spec=tuple(lhs_spec), rhs_spec=tuple(rhs_spec), out_spec=tuple(out_spec),
                 feature_group_count=int(feature_group_count),
-                batch_group_count=int(batch_group_count))
+                batch_group_count=int(batch_group_count), precision=tuple(precision))
 
 
 def _transpose_lhs(ctx, g):
@@ -92,7 +92,8 @@ def _transpose_lhs(ctx, g):
                             a["lhs_dilation"], a["rhs_dilation"])
     rhs = ctx.rev(rhs, dimensions=tuple(sorted(rs[2:])))
     out = ctx.conv(g, rhs, **_conv_attrs(a["lhs_dilation"], pads, a["window_strides"],
-                                         a["rhs_dilation"], os_, _swap(rs), ls, fgc, 1))
+                                         a["rhs_dilation"], os_, _swap(rs), ls, fgc, 1,
+                                         a["precision"]))
     if bgc > 1:
         out = reshape_axis_out_of(ctx, ls[1], bgc, out)
         out = reshape_axis_into(ctx, ls[1], ls[0], out)
@@ -114,7 +115,7 @@ def _transpose_rhs(ctx, g):
                             a["lhs_dilation"], a["rhs_dilation"])
     return ctx.conv(lhs, g, **_conv_attrs(a["rhs_dilation"], pads, a["lhs_dilation"],
                                           a["window_strides"], _swap(ls), _swap(os_),
-                                          _swap(rs), fgc, bgc))
+                                          _swap(rs), fgc, bgc, a["precision"]))
 
 
 def _conv_vjp(ctx, cts):
