@@ -1,5 +1,9 @@
 // RUN: env MLAX_NUM_THREADS=2 mlax-opt %s --split-input-file --mlax-cpu-schedule="vector-bytes=64" | FileCheck %s
 // RUN: env MLAX_NUM_THREADS=2 mlax-opt %s --split-input-file --mlax-cpu-schedule="vector-bytes=32" | FileCheck %s --check-prefix=AVX2
+// RUN: not mlax-opt %s --split-input-file --mlax-cpu-schedule="vector-bytes=24" 2>&1 | FileCheck %s --check-prefix=BAD
+
+// Tests that a vector width with no register tiles is an error naming the widths known.
+// BAD: error: mlax-cpu-schedule: vector-bytes=24 is not one of [16, 32, 64]
 
 // The CPU schedule (mlax.backends.cpu.schedule) on linalg on tensors. MLAX_NUM_THREADS=2
 // makes the thread count that of the 2-core machines the schedule is tuned for;

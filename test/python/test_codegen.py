@@ -14,7 +14,9 @@ import mlax
 from mlax import numpy as jnp
 from mlax import passes
 from mlax.backends.cpu import pipelines
+from mlax.backends.cpu.codegen import MachineTarget
 from mlax.backends.cpu.schedule import ScheduleWarning
+from mlax.backends.cpu.script import TILES
 
 pytestmark = pytest.mark.filterwarnings("error::mlax.backends.cpu.schedule.ScheduleWarning")
 
@@ -175,7 +177,10 @@ def _scheduled_ir(fn, *args):
 def test_schedule_is_applied(rng, monkeypatch):
     monkeypatch.setenv("MLAX_NUM_THREADS", "2")
     ir = _scheduled_ir(jnp.dot, _f32(rng, 10, 100), _f32(rng, 100, 150))
-    assert "vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>" in ir
+    vector_bytes = MachineTarget.host().vector_bytes
+    rows, vectors = TILES[vector_bytes][0]    # 8x32 with AVX-512, 6x16 with AVX2
+    cols = vectors * vector_bytes // 4
+    assert f"vector<{rows}x1xf32>, vector<1x{cols}xf32> into vector<{rows}x{cols}xf32>" in ir
     ir = _scheduled_ir(jnp.dot, _f32(rng, 256, 256), _f32(rng, 256, 256))
     assert "linalg.transpose" in ir and "scf.forall" in ir and "vector.contract" in ir
     ir = _scheduled_ir(jnp.sum, _f32(rng, 4096))

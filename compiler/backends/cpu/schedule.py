@@ -153,7 +153,7 @@ def schedule(module_op, threads=0, vector_bytes=0):
     threads = threads or num_threads()
     vector_bytes = vector_bytes or MachineTarget.host().vector_bytes
     if vector_bytes not in TILES:
-        raise PassError(f"mlax-cpu-schedule: vector-bytes={vector_bytes} is not one of "
+        raise PassError(f"vector-bytes={vector_bytes} is not one of "
                         f"{sorted(TILES)}")
     tag = 0
     for fn in list(defined_functions(module_op)):
