@@ -8,7 +8,10 @@ the generic's shape (its iterators, indexing maps and body) and picks the first 
                  N a multiple of the vector tile): B is first copied into NR-wide panels
                  (a `linalg.transpose` into [N/NR][K][NR], split over threads), C is
                  viewed as [M][N/NR][NR] (a reshape), the panels are split over threads,
-                 and each thread runs Kc x Mc blocks of register tiles over its panels.
+                 and each thread runs Kc x Mc blocks of register tiles over its panels;
+                 the M % mr rows past the last whole tile run as one shorter tile.
+                 Tiles follow the vector width (script.TILES: 8x32 on AVX-512, 6x16
+                 on AVX2).
     contraction  two inputs, a multiply-add body, reduction dims (what dot_general lowers
                  to), C's last dim longer than 1 and B contiguous along it (else a 2-D
                  one gets a transposed copy of B): tiles of MR x NR accumulators kept in
