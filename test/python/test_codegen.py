@@ -45,6 +45,8 @@ CONTRACTIONS = [
     ("one_column", (130, 70), (70, 1), lambda a, b: jnp.dot(a, b), np.dot),
     ("packed", (256, 784), (784, 512), lambda a, b: jnp.dot(a, b), np.dot),
     ("packed_k_tail", (64, 600), (600, 64), lambda a, b: jnp.dot(a, b), np.dot),
+    # 100 rows = 16 x 6 + 4 (AVX2) = 12 x 8 + 4 (AVX-512): the last 4 rows are their own tile
+    ("packed_rest_rows", (100, 1024), (1024, 256), lambda a, b: jnp.dot(a, b), np.dot),
     ("packed_16_wide_panels", (128, 128), (128, 208), lambda a, b: jnp.dot(a, b), np.dot),
     ("a_transposed_packed", (256, 784), (256, 512), lambda a, b: jnp.dot(a.T, b),
      lambda a, b: a.T @ b),
