@@ -107,6 +107,28 @@ func.func @packed_rest(%a: tensor<100x256xf32>, %b: tensor<256x256xf32>) -> tens
 
 // -----
 
+// Tests that a contraction narrower than a register tile (10 columns) gets tiles of whole
+// vectors (8 columns on AVX2) and peels the 2 columns left, rather than a 10-wide tile.
+// AVX2-LABEL: func.func @narrow_n
+// AVX2: vector.contract {{.*}} : vector<6x1xf32>, vector<1x8xf32> into vector<6x8xf32>
+// AVX2: vector.contract {{.*}} : vector<6x1xf32>, vector<1x2xf32> into vector<6x2xf32>
+// AVX2-NOT: vector<6x10xf32>
+func.func @narrow_n(%a: tensor<60x64xf32>, %b: tensor<64x10xf32>) -> tensor<60x10xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<60x10xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<60x10xf32>) -> tensor<60x10xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<60x64xf32>, tensor<64x10xf32>) outs(%init : tensor<60x10xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<60x10xf32>
+  return %r : tensor<60x10xf32>
+}
+
+// -----
+
 // Tests that a contraction reading B as [n, k] gets a transposed copy of B ([k, n]) so
 // that its register tiles load rows of B.
 // CHECK-LABEL: func.func @transposed_b

@@ -176,7 +176,10 @@ def register_tiles(g: Generic, c: Contraction, vector_bytes):
     """Tile sizes (parallel dims only) of the register-tiled kernel, and its m and n dims."""
     rows, vectors = TILES[vector_bytes][0]
     n = c.n[-1]
-    nr = min(vectors * lanes_of(g, vector_bytes), g.sizes[n])
+    lanes = lanes_of(g, vector_bytes)
+    # Columns in whole vectors, the rest peeled: a 10-wide accumulator row is a vector
+    # and a fraction, which LLVM lowers to a shuffle per element of every update.
+    nr = min(vectors * lanes, g.sizes[n] // lanes * lanes) or g.sizes[n]
     m = g.maps[2][-2] if len(g.maps[2]) > 1 and g.maps[2][-2] in c.m else (c.m[-1] if c.m else None)
     sizes = [0 if g.reduction[d] else 1 for d in range(len(g.sizes))]
     sizes[n] = nr
