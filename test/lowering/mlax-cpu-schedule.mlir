@@ -1,7 +1,13 @@
-// RUN: env MLAX_NUM_THREADS=2 mlax-opt %s --split-input-file --mlax-cpu-schedule | FileCheck %s
+// RUN: env MLAX_NUM_THREADS=2 mlax-opt %s --split-input-file --mlax-cpu-schedule="vector-bytes=64" | FileCheck %s
+// RUN: env MLAX_NUM_THREADS=2 mlax-opt %s --split-input-file --mlax-cpu-schedule="vector-bytes=32" | FileCheck %s --check-prefix=AVX2
+// RUN: not mlax-opt %s --split-input-file --mlax-cpu-schedule="vector-bytes=24" 2>&1 | FileCheck %s --check-prefix=BAD
+
+// Tests that a vector width with no register tiles is an error naming the widths known.
+// BAD: error: mlax-cpu-schedule: vector-bytes=24 is not one of [16, 32, 64]
 
 // The CPU schedule (mlax.backends.cpu.schedule) on linalg on tensors. MLAX_NUM_THREADS=2
-// makes the thread count that of the 2-core machine the schedule is tuned for.
+// makes the thread count that of the 2-core machines the schedule is tuned for;
+// vector-bytes picks the register tiles of AVX-512 (64) or AVX2 (32), not the host's.
 
 // Tests that a contraction becomes register tiles of 8x32 accumulators updated by a k
 // loop of rank-1 vector.contracts, the accumulator read before the k loop and carried
@@ -16,6 +22,13 @@
 // CHECK: vector.contract {{.*}} : vector<2x1xf32>, vector<1x32xf32> into vector<2x32xf32>
 // CHECK: vector.contract {{.*}} : vector<2x1xf32>, vector<1x22xf32> into vector<2x22xf32>
 // CHECK-NOT: mlax_schedule
+// Tests that AVX2's 16 registers get tiles of 6x16 accumulators (12 registers), the
+// partial tiles (4 rows, 6 columns) peeled off.
+// AVX2-LABEL: func.func @register_tiles
+// AVX2: vector.contract {{.*}} : vector<6x1xf32>, vector<1x16xf32> into vector<6x16xf32>
+// AVX2: vector.contract {{.*}} : vector<6x1xf32>, vector<1x6xf32> into vector<6x6xf32>
+// AVX2: vector.contract {{.*}} : vector<4x1xf32>, vector<1x16xf32> into vector<4x16xf32>
+// AVX2: vector.contract {{.*}} : vector<4x1xf32>, vector<1x6xf32> into vector<4x6xf32>
 func.func @register_tiles(%a: tensor<10x100xf32>, %b: tensor<100x150xf32>) -> tensor<10x150xf32> {
   %zero = arith.constant 0.0 : f32
   %e = tensor.empty() : tensor<10x150xf32>
@@ -57,6 +70,61 @@ func.func @packed(%a: tensor<256x256xf32>, %b: tensor<256x256xf32>) -> tensor<25
     linalg.yield %s : f32
   } -> tensor<256x256xf32>
   return %r : tensor<256x256xf32>
+}
+
+// -----
+
+// Tests that the rows of a packed matmul past its last whole register tile (100 = 16 x 6
+// + 4 on AVX2, 12 x 8 + 4 on AVX-512) are split off and run as one shorter tile over the
+// same packed panels.
+// CHECK-LABEL: func.func @packed_rest
+// CHECK: %[[BP:.*]] = linalg.transpose ins(%{{.*}} : tensor<256x8x32xf32>) outs(%{{.*}} : tensor<8x256x32xf32>) permutation = [1, 0, 2]
+// CHECK: tensor.extract_slice %[[BP]]
+// CHECK: vector.contract {{.*}} : vector<8x1xf32>, vector<1x1x32xf32> into vector<8x1x32xf32>
+// CHECK: tensor.extract_slice %[[BP]]
+// CHECK: vector.contract {{.*}} : vector<4x1xf32>, vector<1x1x32xf32> into vector<4x1x32xf32>
+// AVX2-LABEL: func.func @packed_rest
+// AVX2: %[[BP:.*]] = linalg.transpose ins(%{{.*}} : tensor<256x16x16xf32>) outs(%{{.*}} : tensor<16x256x16xf32>) permutation = [1, 0, 2]
+// AVX2: tensor.extract_slice %{{.*}}[0, 0, 0] [96, 16, 16]
+// AVX2: tensor.extract_slice %[[BP]]
+// AVX2: vector.contract {{.*}} : vector<6x1xf32>, vector<1x1x16xf32> into vector<6x1x16xf32>
+// AVX2: tensor.extract_slice %{{.*}}[96, 0, 0] [4, 16, 16]
+// AVX2: tensor.extract_slice %[[BP]]
+// AVX2: vector.contract {{.*}} : vector<4x1xf32>, vector<1x1x16xf32> into vector<4x1x16xf32>
+func.func @packed_rest(%a: tensor<100x256xf32>, %b: tensor<256x256xf32>) -> tensor<100x256xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<100x256xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<100x256xf32>) -> tensor<100x256xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<100x256xf32>, tensor<256x256xf32>) outs(%init : tensor<100x256xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<100x256xf32>
+  return %r : tensor<100x256xf32>
+}
+
+// -----
+
+// Tests that a contraction narrower than a register tile (10 columns) gets tiles of whole
+// vectors (8 columns on AVX2) and peels the 2 columns left, rather than a 10-wide tile.
+// AVX2-LABEL: func.func @narrow_n
+// AVX2: vector.contract {{.*}} : vector<6x1xf32>, vector<1x8xf32> into vector<6x8xf32>
+// AVX2: vector.contract {{.*}} : vector<6x1xf32>, vector<1x2xf32> into vector<6x2xf32>
+// AVX2-NOT: vector<6x10xf32>
+func.func @narrow_n(%a: tensor<60x64xf32>, %b: tensor<64x10xf32>) -> tensor<60x10xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<60x10xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<60x10xf32>) -> tensor<60x10xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<60x64xf32>, tensor<64x10xf32>) outs(%init : tensor<60x10xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<60x10xf32>
+  return %r : tensor<60x10xf32>
 }
 
 // -----

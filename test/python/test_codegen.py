@@ -14,7 +14,9 @@ import mlax
 from mlax import numpy as jnp
 from mlax import passes
 from mlax.backends.cpu import pipelines
+from mlax.backends.cpu.codegen import MachineTarget
 from mlax.backends.cpu.schedule import ScheduleWarning
+from mlax.backends.cpu.script import TILES
 
 pytestmark = pytest.mark.filterwarnings("error::mlax.backends.cpu.schedule.ScheduleWarning")
 
@@ -43,6 +45,8 @@ CONTRACTIONS = [
     ("one_column", (130, 70), (70, 1), lambda a, b: jnp.dot(a, b), np.dot),
     ("packed", (256, 784), (784, 512), lambda a, b: jnp.dot(a, b), np.dot),
     ("packed_k_tail", (64, 600), (600, 64), lambda a, b: jnp.dot(a, b), np.dot),
+    # 100 rows = 16 x 6 + 4 (AVX2) = 12 x 8 + 4 (AVX-512): the last 4 rows are their own tile
+    ("packed_rest_rows", (100, 1024), (1024, 256), lambda a, b: jnp.dot(a, b), np.dot),
     ("packed_16_wide_panels", (128, 128), (128, 208), lambda a, b: jnp.dot(a, b), np.dot),
     ("a_transposed_packed", (256, 784), (256, 512), lambda a, b: jnp.dot(a.T, b),
      lambda a, b: a.T @ b),
@@ -175,7 +179,10 @@ def _scheduled_ir(fn, *args):
 def test_schedule_is_applied(rng, monkeypatch):
     monkeypatch.setenv("MLAX_NUM_THREADS", "2")
     ir = _scheduled_ir(jnp.dot, _f32(rng, 10, 100), _f32(rng, 100, 150))
-    assert "vector<8x1xf32>, vector<1x32xf32> into vector<8x32xf32>" in ir
+    vector_bytes = MachineTarget.host().vector_bytes
+    rows, vectors = TILES[vector_bytes][0]    # 8x32 with AVX-512, 6x16 with AVX2
+    cols = vectors * vector_bytes // 4
+    assert f"vector<{rows}x1xf32>, vector<1x{cols}xf32> into vector<{rows}x{cols}xf32>" in ir
     ir = _scheduled_ir(jnp.dot, _f32(rng, 256, 256), _f32(rng, 256, 256))
     assert "linalg.transpose" in ir and "scf.forall" in ir and "vector.contract" in ir
     ir = _scheduled_ir(jnp.sum, _f32(rng, 4096))

@@ -32,7 +32,7 @@ def test_options_reach_the_pass():
 
 @pytest.mark.parametrize("element, message", [
     ("mlax-dce{no-such-option=1}", "mlax-dce: unknown option 'no-such-option' (it has no options)"),
-    ("mlax-cpu-schedule{thread=1}", "mlax-cpu-schedule: unknown option 'thread' (its options: threads)"),
+    ("mlax-cpu-schedule{thread=1}", "mlax-cpu-schedule: unknown option 'thread' (its options: threads, vector-bytes)"),
     ("mlax-cpu-schedule{threads=two}", "mlax-cpu-schedule: option 'threads' takes an integer, got 'two'"),
     ("mlax-cpu-schedule{threads}", "mlax-cpu-schedule: option 'threads' needs a value"),
 ])

@@ -30,7 +30,7 @@ func.func @big_elementwise(%x: tensor<2048x1024xf32>) -> tensor<2048x1024xf32> {
 // UNKNOWN: mlax-opt: error: bad pass 'mlax-dce{no-such-option=1}': mlax-dce: unknown option 'no-such-option' (it has no options)
 // UNKNOWN-NOT: func.func
 // RUN: not mlax-opt %s '--mlax-cpu-schedule{thread=2}' 2>&1 | FileCheck %s --check-prefix=MISSPELT
-// MISSPELT: mlax-opt: error: bad pass 'mlax-cpu-schedule{thread=2}': mlax-cpu-schedule: unknown option 'thread' (its options: threads)
+// MISSPELT: mlax-opt: error: bad pass 'mlax-cpu-schedule{thread=2}': mlax-cpu-schedule: unknown option 'thread' (its options: threads, vector-bytes)
 
 // Tests that a value of the wrong type is an error naming the pass, the option and the
 // type it takes.

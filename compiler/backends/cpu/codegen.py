@@ -233,6 +233,15 @@ class MachineTarget:
     def arch(self) -> str:
         return self.triple.split("-")[0]
 
+    @property
+    def vector_bytes(self) -> int:
+        """Bytes in one of the widest vector registers: 64 with AVX-512, 32 with AVX,
+        else 16 (SSE, NEON)."""
+        features = self.features.split(",")
+        if "+avx512f" in features:
+            return 64
+        return 32 if "+avx" in features else 16
+
     def describe(self) -> dict:
         return {"triple": self.triple, "cpu": self.cpu, "features": self.features}
 

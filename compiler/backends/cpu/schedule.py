@@ -8,7 +8,10 @@ the generic's shape (its iterators, indexing maps and body) and picks the first 
                  N a multiple of the vector tile): B is first copied into NR-wide panels
                  (a `linalg.transpose` into [N/NR][K][NR], split over threads), C is
                  viewed as [M][N/NR][NR] (a reshape), the panels are split over threads,
-                 and each thread runs Kc x Mc blocks of register tiles over its panels.
+                 and each thread runs Kc x Mc blocks of register tiles over its panels;
+                 the M % mr rows past the last whole tile run as one shorter tile.
+                 Tiles follow the vector width (script.TILES: 8x32 on AVX-512, 6x16
+                 on AVX2).
     contraction  two inputs, a multiply-add body, reduction dims (what dot_general lowers
                  to), C's last dim longer than 1 and B contiguous along it (else a 2-D
                  one gets a transposed copy of B): tiles of MR x NR accumulators kept in
@@ -42,14 +45,15 @@ import warnings
 
 from mlir import ir
 
+from mlax.backends.cpu.codegen import MachineTarget
 from mlax.backends.cpu.generics import (defined_functions, generics_in, is_2d_matmul,
                                         is_float_type, read_contraction, read_generic, work)
 from mlax.backends.cpu.rewrites import (collapse_loops, mark_reassociative, pack_b, split_prologue,
                                         transpose_b)
-from mlax.backends.cpu.script import (MR, TAG, Script, packed_tiles, run_script,
+from mlax.backends.cpu.script import (TAG, TILES, Script, packed_tiles, run_script,
                                       schedule_contraction, schedule_packed, schedule_parallel,
                                       set_tag, strip_tags)
-from mlax.passes import ModulePass, option, register
+from mlax.passes import ModulePass, PassError, option, register
 from mlax.runtime.cpu import openmp_library
 
 # When a schedule pays off, measured on the 2-core AVX-512 machine (DESIGN.md).
@@ -79,7 +83,7 @@ def num_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def plan_function(fn, threads, script: Script, next_tag):
+def plan_function(fn, threads, vector_bytes, script: Script, next_tag):
     """Tag the function's generics and append their schedules to `script`.
 
     Returns the next free tag. Fastmath flags and the B copies of contractions (packed
@@ -114,18 +118,19 @@ def plan_function(fn, threads, script: Script, next_tag):
         if c is not None and g.numel >= MIN_VECTOR_MACS and g.sizes[g.maps[2][-1]] > 1:
             big = g.numel >= MIN_PACKED_MACS
             t = threads if g.numel >= MIN_PARALLEL_MACS else 1
-            if (big and is_2d_matmul(g, c) and is_float_type(g.element)
-                    and g.sizes[c.m[0]] >= MIN_PACKED_ROWS and packed_tiles(g, c)):
-                nr, mr, mc = packed_tiles(g, c)
-                new = pack_b(g, c, nr, next_tag, next_tag + 1)
-                schedule_packed(script, read_generic(new), next_tag, next_tag + 1, t, mr, mc)
+            tiles = packed_tiles(g, c, vector_bytes) if is_2d_matmul(g, c) else None
+            if (big and tiles and is_float_type(g.element)
+                    and g.sizes[c.m[0]] >= MIN_PACKED_ROWS):
+                new = pack_b(g, c, tiles.nr, next_tag, next_tag + 1)
+                schedule_packed(script, read_generic(new), next_tag, next_tag + 1, t, tiles)
                 next_tag += 2
                 continue
-            if g.maps[c.b][-1] != c.n[-1] and is_2d_matmul(g, c) and g.sizes[c.m[0]] >= 2 * MR:
+            rows = TILES[vector_bytes][0][0]
+            if g.maps[c.b][-1] != c.n[-1] and is_2d_matmul(g, c) and g.sizes[c.m[0]] >= 2 * rows:
                 g = read_generic(transpose_b(g, c))
             if g.maps[c.b][-1] == c.n[-1]:
                 set_tag(op, next_tag)
-                schedule_contraction(script, g, c, next_tag, t)
+                schedule_contraction(script, g, c, next_tag, t, vector_bytes)
                 next_tag += 1
                 continue
         if threads > 1 and work(g) >= MIN_PARALLEL_WORK:
@@ -147,19 +152,25 @@ class CpuSchedulePass(ModulePass):
     name = "mlax-cpu-schedule"
     threads: int = option(0, "threads a parallel loop is split over (0: MLAX_NUM_THREADS, "
                           "else the usable cores)")
+    vector_bytes: int = option(0, "bytes in a vector register, which sizes the register "
+                               "tiles: 64 (AVX-512), 32 (AVX2), 16 (0: this machine's)")
 
     def run(self, module_op):
-        schedule(module_op, self.threads)
+        schedule(module_op, self.threads, self.vector_bytes)
 
 
-def schedule(module_op, threads=0):
+def schedule(module_op, threads=0, vector_bytes=0):
     threads = threads or num_threads()
+    vector_bytes = vector_bytes or MachineTarget.host().vector_bytes
+    if vector_bytes not in TILES:
+        raise PassError(f"vector-bytes={vector_bytes} is not one of "
+                        f"{sorted(TILES)}")
     tag = 0
     for fn in list(defined_functions(module_op)):
         backup = fn.clone()
         script = Script()
         try:
-            tag = plan_function(fn, threads, script, tag)
+            tag = plan_function(fn, threads, vector_bytes, script, tag)
             if script.lines:
                 run_script(module_op, script.text())
         except Exception as e:  # noqa: BLE001 - any failure: keep the function unscheduled

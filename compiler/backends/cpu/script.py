@@ -7,6 +7,8 @@ The pass tags every scheduled op with `mlax_schedule = <id>` (TAG), writes one
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from mlir import ir
 from mlir.dialects.transform import interpreter
 
@@ -16,9 +18,13 @@ from mlax.passes import PassError
 # The attribute marking an op for the script (`Script.match`); its value is the op's id.
 TAG = "mlax_schedule"
 
-# Register tiles and blocks, measured on the 2-core AVX-512 machine (DESIGN.md).
-VECTOR_BYTES = 64          # one AVX-512 register
-MR = 8                     # accumulator rows of a register tile
+# Register tiles by the width of a vector register (bytes): (rows, vectors per row) of
+# accumulators, tried in order. The accumulators, one row of B and a broadcast element of
+# A must fit the register file, else the tile spills to the stack on every k step:
+# AVX-512 has 32 registers (8 x 2 tiles: 16 accumulators), AVX2 and SSE 16 (6 x 2: 12).
+# Six rows keep 12 multiply-adds in flight, enough to cover the FMA latency (4 cycles,
+# 2 per cycle) that 4 x 2 tiles leave exposed.
+TILES = {64: ((8, 2), (16, 1)), 32: ((6, 2), (12, 1)), 16: ((6, 2), (12, 1))}
 MC = 256                   # at most this many rows of A per block of the packed kernel
 KC = 256                   # depth of a block of the packed kernel
 
@@ -95,6 +101,17 @@ class Script:
             self.emit(f'%{name}_m, %{name}_r = transform.loop.peel {c} : '
                       f'(!transform.op<"scf.for">) -> (!transform.any_op, !transform.any_op)')
 
+    def split(self, h, dim, size):
+        """Split the op of `h` along loop `dim` into its first `size` iterations and the
+        rest; handles to the two ops."""
+        parts = self.fresh()
+        self.emit(f"{parts} = transform.structured.split {h} after {size} {{dimension = {dim}}} "
+                  f": !transform.any_op")
+        first, rest = self.fresh(), self.fresh()
+        self.emit(f"{first}, {rest} = transform.split_handle {parts} : (!transform.any_op) -> "
+                  f"(!transform.any_op, !transform.any_op)")
+        return first, rest
+
     def canonicalize(self):
         f = self.fresh()
         self.emit(f'{f} = transform.structured.match ops{{["func.func"]}} in %root '
@@ -151,22 +168,29 @@ def schedule_parallel(s: Script, g: Generic, tag, threads):
     return True
 
 
-def register_tiles(g: Generic, c: Contraction):
+def lanes_of(g: Generic, vector_bytes):
+    return max(1, vector_bytes // itemsize(g.element))
+
+
+def register_tiles(g: Generic, c: Contraction, vector_bytes):
     """Tile sizes (parallel dims only) of the register-tiled kernel, and its m and n dims."""
-    lanes = max(1, VECTOR_BYTES // itemsize(g.element))
+    rows, vectors = TILES[vector_bytes][0]
     n = c.n[-1]
-    nr = min(2 * lanes, g.sizes[n])
+    lanes = lanes_of(g, vector_bytes)
+    # Columns in whole vectors, the rest peeled: a 10-wide accumulator row is a vector
+    # and a fraction, which LLVM lowers to a shuffle per element of every update.
+    nr = min(vectors * lanes, g.sizes[n] // lanes * lanes) or g.sizes[n]
     m = g.maps[2][-2] if len(g.maps[2]) > 1 and g.maps[2][-2] in c.m else (c.m[-1] if c.m else None)
     sizes = [0 if g.reduction[d] else 1 for d in range(len(g.sizes))]
     sizes[n] = nr
     if m is not None:
-        sizes[m] = min(MR, g.sizes[m])
+        sizes[m] = min(rows, g.sizes[m])
     return sizes, m, n
 
 
-def schedule_contraction(s: Script, g: Generic, c: Contraction, tag, threads):
+def schedule_contraction(s: Script, g: Generic, c: Contraction, tag, threads, vector_bytes):
     """Register tiles of MR x NR accumulators over a k loop of rank-1 updates."""
-    sizes, m, n = register_tiles(g, c)
+    sizes, m, n = register_tiles(g, c, vector_bytes)
     h = s.match(tag)
     # Threads take equal blocks of whole tiles (static shapes inside), of rows or columns.
     split = [d for d in (m, n) if d is not None and threads > 1
@@ -186,10 +210,11 @@ def schedule_contraction(s: Script, g: Generic, c: Contraction, tag, threads):
     s.hoist_subsets(k_loops)
 
 
-def schedule_packed(s: Script, g: Generic, tag, pack_tag, threads, mr, mc):
+def schedule_packed(s: Script, g: Generic, tag, pack_tag, threads, tiles):
     """The packed kernel on the 4-d generic (m, n_outer, k, n_inner) from `pack_b`: panels
     split over threads; per thread Kc x Mc blocks; per block, each panel's mr x nr register
-    tiles accumulate over a k loop of rank-1 updates."""
+    tiles accumulate over a k loop of rank-1 updates. Rows past the last whole tile
+    (M % mr) are split off first and run as one shorter tile."""
     n_outer = g.sizes[1]
     t = min(threads, n_outer)
     p = s.match(pack_tag)
@@ -198,25 +223,42 @@ def schedule_packed(s: Script, g: Generic, tag, pack_tag, threads, mr, mc):
     h = s.match(tag)
     if t > 1:
         h = s.tile_forall(h, [0, t, 0, 0])
-    h, _ = s.tile_for(h, [0, 0, KC, 0])
-    h, _ = s.tile_for(h, [mc, 0, 0, 0])
-    h, _ = s.tile_for(h, [0, 1, 0, 0])
-    h, _ = s.tile_for(h, [mr, 0, 0, 0])
-    h, k_loops = s.tile_for(h, [0, 0, 1, 0])
-    s.vectorize(h)
+    parts = [(h, tiles.mr, tiles.mc)]
+    if tiles.rest:
+        h, rest = s.split(h, 0, g.sizes[0] - tiles.rest)
+        parts = [(h, tiles.mr, tiles.mc), (rest, tiles.rest, tiles.rest)]
+    k_loops = []
+    for h, mr, mc in parts:
+        h, _ = s.tile_for(h, [0, 0, KC, 0])
+        h, _ = s.tile_for(h, [mc, 0, 0, 0])
+        h, _ = s.tile_for(h, [0, 1, 0, 0])
+        h, _ = s.tile_for(h, [mr, 0, 0, 0])
+        h, loop = s.tile_for(h, [0, 0, 1, 0])
+        s.vectorize(h)
+        k_loops += loop
     s.hoist_subsets(k_loops)
 
 
-def packed_tiles(g: Generic, c: Contraction):
-    """(nr, mr, mc) of the packed kernel for this contraction, or None if it does not fit:
-    a register tile of mr x nr holds 16 vector registers, nr divides N and mr divides M."""
-    lanes = max(1, VECTOR_BYTES // itemsize(g.element))
+@dataclass(frozen=True)
+class PackedTiles:
+    """Blocking of the packed kernel: nr-wide panels of B, mr x nr register tiles, blocks
+    of mc rows (mc divides M - rest), and the `rest` rows (M % mr) after the last tile."""
+    nr: int
+    mr: int
+    mc: int
+    rest: int
+
+
+def packed_tiles(g: Generic, c: Contraction, vector_bytes):
+    """The PackedTiles of this contraction, or None if no panel width divides N."""
+    lanes = lanes_of(g, vector_bytes)
     M, N = g.sizes[c.m[0]], g.sizes[c.n[0]]
-    for nr in (2 * lanes, lanes):
-        mr = 16 * lanes // nr
-        if N % nr == 0 and M % mr == 0:
-            mc = max(b for b in range(mr, min(M, MC) + 1, mr) if M % b == 0)
-            return nr, mr, mc
+    for mr, vectors in TILES[vector_bytes]:
+        nr = vectors * lanes
+        if N % nr == 0 and M >= mr:
+            rest = M % mr
+            mc = max(b for b in range(mr, min(M - rest, MC) + 1, mr) if (M - rest) % b == 0)
+            return PackedTiles(nr, mr, mc, rest)
     return None
 
 
