@@ -269,7 +269,8 @@ def run_column(w, lib, data, settings, verbose):
 
 @contextlib.contextmanager
 def default_platform(lib):
-    """The tpu column runs mlax with jax_platform_name = tpu (jit and eager ops); with
+    """The tpu column runs mlax with jax_platform_name = tpu (jit and eager ops) and float32
+    products (jax_default_matmul_precision = highest); with
     --platform cuda, mlax runs with jax_platform_name = cuda and jax on its GPU."""
     platform_name = "tpu" if lib.name == "tpu" else lib.device if lib.name == "mlax" else None
     if lib.name == "jax" and lib.device is not None:
@@ -280,10 +281,16 @@ def default_platform(lib):
         yield
         return
     lib.module.config.update("jax_platform_name", platform_name)
+    # The stand-in applies a TPU's bf16 rounding of float32 products at DEFAULT precision;
+    # the tpu column computes them in float32, the math jax.jit's CPU column does.
+    if lib.name == "tpu":
+        lib.module.config.update("jax_default_matmul_precision", "highest")
     try:
         yield
     finally:
         lib.module.config.update("jax_platform_name", None)
+        if lib.name == "tpu":
+            lib.module.config.update("jax_default_matmul_precision", None)
 
 
 def run_numpy(w, data, settings):
