@@ -8,6 +8,7 @@ mlax.numpy's: it attaches them when it is imported (see `COMPUTING`).
 """
 from __future__ import annotations
 
+import ctypes
 import importlib
 
 import numpy as np
@@ -125,6 +126,20 @@ class Array:
         self._value = value
         self.weak_type = weak_type
         self._ptr = None
+
+    @classmethod
+    def fresh(cls, shape, dtype, weak_type=False) -> "Array":
+        """A new Array of uninitialized memory for compiled code to write its result into
+        (through `_ptr`, its address): made read-only at once, as nothing in Python
+        writes it."""
+        value = np.empty(shape, dtype)
+        arr = cls.__new__(cls)
+        arr._ptr = ctypes.addressof(ctypes.c_char.from_buffer(value)) if value.nbytes \
+            else value.__array_interface__["data"][0]
+        value.flags.writeable = False
+        arr._value = value
+        arr.weak_type = weak_type
+        return arr
 
     @property
     def unsafe_buffer_pointer(self) -> int:
