@@ -69,7 +69,10 @@ def run(name, operands, attrs):
             args = [b.add_argument(ShapedArray(a.shape, a.dtype)) for a in arrays]
             outs = b.emit(name, args, attrs)
             b.finish(outs)
-        exe = tm.compile(b, [o.aval for o in outs])
+        # The level named: an op alone gains nothing from being compiled again when
+        # hot, as jit's functions are (a backend's choice when it picks the level).
+        level = tracing.default_backend().default_opt_level(tm.module)
+        exe = tm.compile(b, [o.aval for o in outs], opt_level=level)
         _cache.put(key, exe)
     weak = tracing._result_weak(name, operands)
     outs = exe(arrays)

@@ -130,9 +130,19 @@ class Array:
     @classmethod
     def fresh(cls, shape, dtype, weak_type=False) -> "Array":
         """A new Array of uninitialized memory for compiled code to write its result into
-        (through `_ptr`, its address): made read-only at once, as nothing in Python
-        writes it."""
-        value = np.empty(shape, dtype)
+        (through `_ptr`, its address): read-only at once, as nothing in Python writes it."""
+        return cls._adopt(np.empty(shape, dtype), weak_type)
+
+    @classmethod
+    def scalar(cls, x, dtype, weak_type=False) -> "Array":
+        """Python scalar `x` as a 0-d Array of `dtype` (OverflowError for an int out of
+        its range, as NumPy's)."""
+        return cls._adopt(np.array(x, dtype), weak_type)
+
+    @classmethod
+    def _adopt(cls, value: np.ndarray, weak_type) -> "Array":
+        # The address through ctypes costs a third of __array_interface__'s; it needs
+        # the buffer still writable.
         arr = cls.__new__(cls)
         arr._ptr = ctypes.addressof(ctypes.c_char.from_buffer(value)) if value.nbytes \
             else value.__array_interface__["data"][0]

@@ -363,47 +363,33 @@ class CpuExecutable:
 
     `recompile`, given for code compiled at a low optimization level to make the first
     call quick, returns the same entry point fully optimized: () -> (JitCode, symbol).
-    The HOT_CALLS-th call starts it on a background thread, and calls made once it is
-    done run its code. Both compile the same LLVM IR, which has no fast-math flags, so
-    their results are the same bits."""
+    The HOT_CALLS-th call runs it, and later calls run its code. Both compile the same
+    LLVM IR, without fast-math flags, so their results are the same bits."""
 
     def __init__(self, code: JitCode, symbol: str, n_in: int, out_specs, recompile=None):
         self.code = code          # keeps the code linked
         self.n_in = n_in
         self.call = DirectCall(code.address(symbol), n_in, out_specs, keep=code)
         self._recompile = recompile
-        self._thread = None
         self.optimized = recompile is None
         if recompile is not None:
             self.call.countdown = HOT_CALLS
-            self.call.on_hot = self._start_recompile
+            self.call.on_hot = self._recompiled
 
     def __call__(self, inputs):
         return self.call(inputs)
 
-    def _start_recompile(self):
-        with _RECOMPILE_LOCK:
+    def _recompiled(self):
+        with _RECOMPILE_LOCK:       # once, whichever thread's call comes first
             recompile, self._recompile = self._recompile, None
-        if recompile is not None:
-            self._thread = threading.Thread(target=self._recompiled, args=(recompile,),
-                                            daemon=True, name="mlax-recompile")
-            self._thread.start()
-
-    def _recompiled(self, recompile):
+        if recompile is None:
+            return
         try:
             code, symbol = recompile()
             call = DirectCall(code.address(symbol), self.n_in, self.call.out_specs, keep=code)
         except Exception as e:  # noqa: BLE001 - the code compiled first goes on serving
-            warnings.warn(f"mlax: recompiling a hot function optimized failed ({e}); it "
+            warnings.warn(f"mlax: compiling a hot function again, optimized, failed ({e}); it "
                           "keeps its first code", RuntimeWarning)
             return
+        # A call in flight on the old code holds it (DirectCall.keep).
         self.code, self.call, self.optimized = code, call, True
-
-    def wait_optimized(self, timeout=None) -> bool:
-        """Start the optimized recompile now if it is pending and wait for it: whether
-        this executable now runs fully optimized code."""
-        if self._recompile is not None:
-            self._start_recompile()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        return self.optimized

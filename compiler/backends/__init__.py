@@ -132,7 +132,8 @@ class Backend:
         `entries` maps each public function to its results' [(shape, dtype)]; other
         functions may be made private. Runs MLAX_OPT and then `self.pipeline()` on
         `module` in place (`pipeline`, when given, replaces both), then generates code at
-        `opt_level` (None: `default_opt_level`). Returns ({name: executable}, lowered):
+        `opt_level` (None: `default_opt_level`, where a backend may compile entry points
+        that are called often again at a higher level). Returns ({name: executable}, lowered):
         `lowered` tells whether `module` now holds the last MLIR stage (False when a
         cached artifact was loaded instead). Raises BackendError (or a pass's error)."""
         raise NotImplementedError

@@ -227,8 +227,8 @@ def _jit(module, entries: dict, signatures: dict, opt_level, recompile_at=None):
 
 class _Recompile:
     """Compiles a module's bitcode again at `opt_level` once, for all its entry points:
-    `recompile(symbol)` -> (JitCode, the entry point's new symbol). Runs off the main
-    thread: LLVM alone, in a context of its own. The fast-math flags some upstream
+    `recompile(symbol)` -> (JitCode, the entry point's new symbol): LLVM alone, in a
+    context of its own, no MLIR. The fast-math flags some upstream
     lowerings set are dropped first, so that the optimized code gives the same bits as
     the level-0 code it replaces (which ignores them)."""
 
@@ -266,7 +266,7 @@ def compile_module(module, entries: dict, pipeline=pipelines.CPU, opt_level=3, k
     whether `module` itself now holds the LLVM dialect (False after a cache hit: nothing
     was compiled). Executables are called with a list of C-contiguous NumPy arrays.
     `recompile_at`: compiled in process, entry points called often are compiled again
-    at this opt level in the background (CpuExecutable)."""
+    at this opt level (CpuExecutable)."""
     privatize(module, entries)
     signatures = {n: function_signature(module, n) for n in entries}
     directory = cache.directory()
