@@ -8,6 +8,7 @@ import numpy as np
 from mlax import core, tracing
 from mlax.core import ShapedArray
 from mlax.runtime import Array
+from mlax.runtime.array import ScalarBroadcast
 from mlax.runtime.dtypes import is_inexact
 
 _cache = core.LRU("eager_cache_size")
@@ -58,8 +59,10 @@ def check_finite(arrays, where: str):
 
 
 def run(name, operands, attrs):
-    arrays = [to_numpy(x) for x in operands]
-    key = (name, _freeze(attrs), tuple((a.shape, a.dtype.str) for a in arrays),
+    # A ScalarBroadcast operand is passed as its scalar and broadcast in the function.
+    arrays = [x.scalar if type(x) is ScalarBroadcast else to_numpy(x) for x in operands]
+    spread = tuple([x.shape if type(x) is ScalarBroadcast else None for x in operands])
+    key = (name, _freeze(attrs), tuple((a.shape, a.dtype.str) for a in arrays), spread,
            core.config.values["jax_platform_name"])      # the backend that compiled it
     exe = _cache.get(key)
     if exe is None:
@@ -67,6 +70,9 @@ def run(name, operands, attrs):
         with tm.ctx:
             b = tracing.FunctionBuilder(tm.module, tm.unique_name(name.replace("mlax.", "")), None, tm)
             args = [b.add_argument(ShapedArray(a.shape, a.dtype)) for a in arrays]
+            args = [a if shape is None else b.emit("mlax.broadcast_in_dim", [a], {
+                "shape": shape, "broadcast_dimensions": ()})[0]
+                for a, shape in zip(args, spread)]
             outs = b.emit(name, args, attrs)
             b.finish(outs)
         # The level named: an op alone gains nothing from being compiled again when

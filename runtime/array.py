@@ -261,6 +261,37 @@ class Array:
         return (Array, (np.array(self._value), self.weak_type))
 
 
+class ScalarBroadcast(Array):
+    """A 0-d value broadcast to `shape`, as eager mlax.numpy broadcasts a scalar operand
+    (a Python number beside a large array). An eager op taking it broadcasts the scalar
+    inside its compiled function (mlax.eager), so no buffer of the full shape is made;
+    anything else that reads it gets the broadcast values, made on first use."""
+    __slots__ = ("scalar", "_shape", "_host")
+
+    def __init__(self, scalar: np.ndarray, shape: tuple, weak_type=False):
+        self.scalar = scalar
+        self._shape = shape
+        self._host = None
+        self.weak_type = weak_type
+        self._ptr = None
+
+    @property
+    def _value(self):
+        host = self._host
+        if host is None:
+            host = np.ascontiguousarray(np.broadcast_to(self.scalar, self._shape))
+            host.flags.writeable = False
+            self._host = host
+        return host
+
+    shape = property(lambda self: self._shape)
+    dtype = property(lambda self: self.scalar.dtype)
+    ndim = property(lambda self: len(self._shape))
+    size = property(lambda self: int(np.prod(self._shape, dtype=np.int64)))
+    nbytes = property(lambda self: self.size * self.scalar.dtype.itemsize)
+    itemsize = property(lambda self: self.scalar.dtype.itemsize)
+
+
 def install_stand_ins(cls):
     """Give `cls` the stand-ins of the methods mlax.numpy attaches (Array here; the
     tracer class of the front end too)."""
