@@ -306,10 +306,12 @@ class Jitted:
             outs = call_leaves([x if spmd.committed(x) is not None else to_numpy(x)
                                 for x in leaves], entry.out_weak)
             return entry.out_tree.unflatten(outs)
-        outs = exe([to_numpy(x) for x in leaves])
+        outs = exe.call.call_arrays(eager._as_arrays(leaves, [to_numpy(x) for x in leaves]),
+                                    entry.out_weak)
         if eager.checking_finite():
-            eager.check_finite(outs, f"jit({getattr(self._fun, '__name__', 'fn')})")
-        return entry.out_tree.unflatten([Array(o, w) for o, w in zip(outs, entry.out_weak)])
+            eager.check_finite([o._value for o in outs],
+                               f"jit({getattr(self._fun, '__name__', 'fn')})")
+        return entry.out_tree.unflatten(outs)
 
     @staticmethod
     def _placed_signature(args):
@@ -448,14 +450,17 @@ _HOT_SCALARS = (float, int, bool)
 
 def _hot_signature(x, leaves):
     """The hot path's key for argument `x`, its leaves appended to `leaves`: mlax Arrays
-    and Python scalars in tuples, lists and dicts, flattened as tree_flatten does (dict
-    keys sorted). Raises _NotHot for anything else (other pytrees, NumPy arrays, arrays
-    on devices), which the full path handles."""
+    not committed to devices and Python scalars in tuples, lists and dicts, flattened as
+    tree_flatten does (dict keys sorted). Raises _NotHot for anything else (other
+    pytrees, NumPy arrays, committed arrays), which the full path handles."""
     t = type(x)
     if t is Array:
         leaves.append(x)
         v = x._value
         return (v.shape, v.dtype, x.weak_type)
+    if isinstance(x, Array) and spmd.committed(x) is None:   # resident on a device, ...
+        leaves.append(x)
+        return (x.shape, x.dtype, x.weak_type)
     if t is tuple or t is list:
         return (t, tuple([_hot_signature(c, leaves) for c in x]))
     if t is dict:

@@ -64,8 +64,8 @@ def run(name, operands, attrs):
     spread = tuple([x.shape if type(x) is ScalarBroadcast else None for x in operands])
     key = (name, _freeze(attrs), tuple((a.shape, a.dtype.str) for a in arrays), spread,
            core.config.values["jax_platform_name"])      # the backend that compiled it
-    exe = _cache.get(key)
-    if exe is None:
+    compiled = _cache.get(key)
+    if compiled is None:
         tm = tracing.TracedModule()
         with tm.ctx:
             b = tracing.FunctionBuilder(tm.module, tm.unique_name(name.replace("mlax.", "")), None, tm)
@@ -78,10 +78,19 @@ def run(name, operands, attrs):
         # The level named: an op alone gains nothing from being compiled again when
         # hot, as jit's functions are (a backend's choice when it picks the level).
         level = tracing.default_backend().default_opt_level(tm.module)
-        exe = tm.compile(b, [o.aval for o in outs], opt_level=level)
-        _cache.put(key, exe)
+        compiled = (tm.compile(b, [o.aval for o in outs], opt_level=level), len(outs))
+        _cache.put(key, compiled)
+    exe, n_out = compiled
     weak = tracing._result_weak(name, operands)
-    outs = exe(arrays)
+    outs = exe.call.call_arrays(_as_arrays(operands, arrays), [weak] * n_out)
     if checking_finite():
-        check_finite(outs, name.removeprefix("mlax."))
-    return [Array(o, weak) for o in outs]
+        check_finite([o._value for o in outs], name.removeprefix("mlax."))
+    return outs
+
+
+def _as_arrays(operands, arrays):
+    """The operands as mlax Arrays for a call (`arrays`: their NumPy values): Arrays as
+    they are (a backend reads its own resident ones in place), anything else wrapped
+    without freezing the caller's buffer."""
+    return [x if isinstance(x, Array) and type(x) is not ScalarBroadcast else
+            Array(a.view() if a.flags.writeable else a) for x, a in zip(operands, arrays)]

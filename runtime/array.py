@@ -116,8 +116,11 @@ class SingleDeviceSharding(Sharding):
 
 
 class Array:
-    """An immutable n-d array, like `jax.Array`."""
-    __slots__ = ("_value", "weak_type", "_ptr", "__weakref__")
+    """An immutable n-d array, like `jax.Array`.
+
+    `_buffer` is a copy of it in a device's memory that the runtime of the platform
+    which made it keeps for its later calls (the tpu platform's PJRT buffer), or None."""
+    __slots__ = ("_value", "weak_type", "_ptr", "_buffer", "__weakref__")
     __array_priority__ = 100
 
     def __init__(self, value: np.ndarray, weak_type: bool = False):
@@ -126,6 +129,7 @@ class Array:
         self._value = value
         self.weak_type = weak_type
         self._ptr = None
+        self._buffer = None
 
     @classmethod
     def fresh(cls, shape, dtype, weak_type=False) -> "Array":
@@ -149,6 +153,7 @@ class Array:
         value.flags.writeable = False
         arr._value = value
         arr.weak_type = weak_type
+        arr._buffer = None
         return arr
 
     @property
@@ -274,6 +279,7 @@ class ScalarBroadcast(Array):
         self._host = None
         self.weak_type = weak_type
         self._ptr = None
+        self._buffer = None
 
     @property
     def _value(self):
