@@ -254,7 +254,7 @@ class Jitted:
                 if exe is not None:
                     try:
                         for i, dtype in scalars:
-                            leaves[i] = Array.scalar(leaves[i], dtype, True)
+                            leaves[i] = _scalar_array(leaves[i], dtype)
                     except OverflowError:
                         pass      # an int out of its dtype's range: the slow path says so
                     else:
@@ -306,8 +306,7 @@ class Jitted:
             outs = call_leaves([x if spmd.committed(x) is not None else to_numpy(x)
                                 for x in leaves], entry.out_weak)
             return entry.out_tree.unflatten(outs)
-        outs = exe.call.call_arrays(eager._as_arrays(leaves, [to_numpy(x) for x in leaves]),
-                                    entry.out_weak)
+        outs = exe.call.call_arrays([eager.as_array(x) for x in leaves], entry.out_weak)
         if eager.checking_finite():
             eager.check_finite([o._value for o in outs],
                                f"jit({getattr(self._fun, '__name__', 'fn')})")
@@ -446,6 +445,25 @@ class _NotHot(Exception):
 
 
 _HOT_SCALARS = (float, int, bool)
+
+
+# (type, value, dtype) -> the weakly typed 0-d Array of a Python scalar argument: a
+# learning rate passed on every call is converted (and put on a device) once. Zeros are
+# not kept (0.0 and -0.0 are equal keys); past _SCALARS_KEPT values it starts afresh.
+_SCALARS: dict = {}
+_SCALARS_KEPT = 256
+
+
+def _scalar_array(x, dtype) -> Array:
+    key = (type(x), x, dtype)
+    arr = _SCALARS.get(key)
+    if arr is None:
+        arr = Array.scalar(x, dtype, True)
+        if x:
+            if len(_SCALARS) >= _SCALARS_KEPT:
+                _SCALARS.clear()
+            _SCALARS[key] = arr
+    return arr
 
 
 def _hot_signature(x, leaves):

@@ -60,16 +60,16 @@ def check_finite(arrays, where: str):
 
 def run(name, operands, attrs):
     # A ScalarBroadcast operand is passed as its scalar and broadcast in the function.
-    arrays = [x.scalar if type(x) is ScalarBroadcast else to_numpy(x) for x in operands]
     spread = tuple([x.shape if type(x) is ScalarBroadcast else None for x in operands])
-    key = (name, _freeze(attrs), tuple((a.shape, a.dtype.str) for a in arrays), spread,
+    inputs = [as_array(x.scalar if type(x) is ScalarBroadcast else x) for x in operands]
+    key = (name, _freeze(attrs), tuple([(a.shape, a.dtype.str) for a in inputs]), spread,
            core.config.values["jax_platform_name"])      # the backend that compiled it
     compiled = _cache.get(key)
     if compiled is None:
         tm = tracing.TracedModule()
         with tm.ctx:
             b = tracing.FunctionBuilder(tm.module, tm.unique_name(name.replace("mlax.", "")), None, tm)
-            args = [b.add_argument(ShapedArray(a.shape, a.dtype)) for a in arrays]
+            args = [b.add_argument(ShapedArray(a.shape, a.dtype)) for a in inputs]
             args = [a if shape is None else b.emit("mlax.broadcast_in_dim", [a], {
                 "shape": shape, "broadcast_dimensions": ()})[0]
                 for a, shape in zip(args, spread)]
@@ -82,15 +82,17 @@ def run(name, operands, attrs):
         _cache.put(key, compiled)
     exe, n_out = compiled
     weak = tracing._result_weak(name, operands)
-    outs = exe.call.call_arrays(_as_arrays(operands, arrays), [weak] * n_out)
+    outs = exe.call.call_arrays(inputs, [weak] * n_out)
     if checking_finite():
         check_finite([o._value for o in outs], name.removeprefix("mlax."))
     return outs
 
 
-def _as_arrays(operands, arrays):
-    """The operands as mlax Arrays for a call (`arrays`: their NumPy values): Arrays as
-    they are (a backend reads its own resident ones in place), anything else wrapped
-    without freezing the caller's buffer."""
-    return [x if isinstance(x, Array) and type(x) is not ScalarBroadcast else
-            Array(a.view() if a.flags.writeable else a) for x, a in zip(operands, arrays)]
+def as_array(x) -> Array:
+    """Operand `x` as an mlax Array for an executable's `call_arrays`: Arrays as they
+    are (a backend reads its own device-resident ones in place), anything else (NumPy
+    arrays, scalars) converted, without freezing the caller's buffer."""
+    if isinstance(x, Array):
+        return x
+    a = to_numpy(x)
+    return Array(a.view() if a.flags.writeable else a)
