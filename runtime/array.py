@@ -146,10 +146,13 @@ class Array:
     @classmethod
     def _adopt(cls, value: np.ndarray, weak_type) -> "Array":
         # The address through ctypes costs a third of __array_interface__'s; it needs
-        # the buffer still writable.
+        # the buffer still writable, and a dtype the buffer protocol knows (not
+        # ml_dtypes' bfloat16).
         arr = cls.__new__(cls)
-        arr._ptr = ctypes.addressof(ctypes.c_char.from_buffer(value)) if value.nbytes \
-            else value.__array_interface__["data"][0]
+        try:
+            arr._ptr = ctypes.addressof(ctypes.c_char.from_buffer(value))
+        except (ValueError, TypeError):
+            arr._ptr = value.__array_interface__["data"][0]
         value.flags.writeable = False
         arr._value = value
         arr.weak_type = weak_type

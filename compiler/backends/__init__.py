@@ -104,7 +104,9 @@ class Backend:
             executable reads its inputs and never keeps them, and it may be called from
             several threads at once.
         exe.call.call_arrays(arrays, weak) -> list of mlax Arrays
-            jit's hot path: `arrays` are mlax Arrays, `weak` the results' weak types.
+            jit and eager ops: `arrays` are mlax Arrays of any kind (a backend reads the
+            host values of others' and its own device buffers in place), `weak` the
+            results' weak types; results may stay in the backend's device memory.
 
     A module whose top-level `mlax.device_ids` attribute lists devices (a jit over a mesh
     or on a chosen device) runs on those devices, its entry points' `mlax.sharding`
