@@ -379,14 +379,20 @@ def _buffer(a: Array):
     return buf
 
 
+# The dtypes jaxlib narrows to 32 bits unless jax's x64 flag is on (see exact_dtypes).
+_WIDE = frozenset(np.dtype(d) for d in ("float64", "int64", "uint64", "complex128"))
+
+
 class TpuCall:
     """Calls a loaded XLA executable: `call(inputs) -> outputs` on NumPy arrays, and
     `call_arrays` on mlax Arrays."""
-    __slots__ = ("loaded", "out_specs")
+    __slots__ = ("loaded", "out_specs", "wide")
 
     def __init__(self, loaded, out_specs):
         self.loaded = loaded
         self.out_specs = [(tuple(s), np.dtype(d)) for s, d in out_specs]
+        # Entering jax's x64 context costs ~4 us a call: only results that need it do.
+        self.wide = any(d in _WIDE for _, d in self.out_specs)
 
     def _execute(self, buffers):
         """The per-device result arrays of one run on `buffers`."""
@@ -405,8 +411,11 @@ class TpuCall:
         """jit's hot path and eager ops: mlax Arrays in, each as its buffer (a host
         array is put into one, which it keeps for later calls: it is immutable),
         ResidentArrays out: nothing is copied back."""
-        with exact_dtypes():
-            outs = self._execute([_buffer(a) for a in arrays])
+        if self.wide:
+            with exact_dtypes():
+                outs = self._execute([_buffer(a) for a in arrays])
+        else:
+            outs = self._execute([_buffer(a) for a in arrays])   # put() keeps 64-bit inputs
         return [ResidentArray(o[0], s, d, w) for o, (s, d), w in zip(outs, self.out_specs, weak)]
 
 
