@@ -237,23 +237,28 @@ class Jitted:
         return args, kwargs
 
     def __call__(self, *args, **kwargs):
-        if not kwargs:
-            # The hot path: every argument an Array, the signature seen before (the
-            # layouts of arrays committed to devices are part of it: _placed_signature).
+        if not kwargs and self._fast and self._fast_generation == core.config.generation \
+                and not core.trace_stack():
+            # The hot path: a signature seen before, of Arrays and Python scalars in
+            # tuples, lists and dicts (or of arrays committed to devices, whose layouts
+            # are part of it: _placed_signature).
+            leaves = []
             try:
-                sig = tuple([(a._value.shape, a._value.dtype, a.weak_type) for a in args
-                             if type(a) is Array])
-            except AttributeError:
-                sig = None
-            if sig is not None and len(sig) != len(args):
-                sig = self._placed_signature(args)
-            if sig is not None:
-                entry = self._fast.get(sig)
-                if entry is not None and self._fast_generation == core.config.generation \
-                        and not core.trace_stack():
-                    exe = entry.exe
-                    if exe is not None:
-                        outs = exe.call.call_arrays(args, entry.out_weak)
+                sig = tuple([_hot_signature(a, leaves) for a in args])
+            except (_NotHot, TypeError):
+                sig, leaves = self._placed_signature(args), args
+            hot = self._fast.get(sig) if sig is not None else None
+            if hot is not None:
+                entry, scalars = hot
+                exe = entry.exe
+                if exe is not None:
+                    try:
+                        for i, dtype in scalars:
+                            leaves[i] = _scalar_array(leaves[i], dtype)
+                    except OverflowError:
+                        pass      # an int out of its dtype's range: the slow path says so
+                    else:
+                        outs = exe.call.call_arrays(leaves, entry.out_weak)
                         return entry.out_tree.unflatten(outs)
         if core.config.values["jax_disable_jit"] and not self._concrete:
             return self._fun(*args, **kwargs)   # a transform's jit is not the user's
@@ -294,22 +299,18 @@ class Jitted:
             if entry.guards and head is not None and head.guards and head.exe is not None:
                 entry.chain(head, core.config.read("jit_cache_size"))
             self._cache.put(key, entry)
-        if not entry.guards and not kwargs and not static and layouts[0] is None \
-                and all(isinstance(a, Array) for a in args) \
-                and treedef == tree_flatten((list(args), {}))[1]:
-            if all(type(a) is Array for a in args):
-                self._index(tuple((a.shape, a.dtype, a.weak_type) for a in args), entry)
-            elif hasattr(exe, "call_leaves"):     # placed: its call takes the arrays
-                self._index(self._placed_signature(args), entry)
+        if not entry.guards and not kwargs and not static and layouts[0] is None:
+            self._index(args, leaves, entry)
         call_leaves = getattr(exe, "call_leaves", None)
         if call_leaves is not None:      # a placed computation: Arrays on its devices
             outs = call_leaves([x if spmd.committed(x) is not None else to_numpy(x)
                                 for x in leaves], entry.out_weak)
             return entry.out_tree.unflatten(outs)
-        outs = exe([to_numpy(x) for x in leaves])
+        outs = exe.call.call_arrays([eager.as_array(x) for x in leaves], entry.out_weak)
         if eager.checking_finite():
-            eager.check_finite(outs, f"jit({getattr(self._fun, '__name__', 'fn')})")
-        return entry.out_tree.unflatten([Array(o, w) for o, w in zip(outs, entry.out_weak)])
+            eager.check_finite([o._value for o in outs],
+                               f"jit({getattr(self._fun, '__name__', 'fn')})")
+        return entry.out_tree.unflatten(outs)
 
     @staticmethod
     def _placed_signature(args):
@@ -324,17 +325,28 @@ class Jitted:
         except AttributeError:
             return None
 
-    def _index(self, sig, entry):
-        """Make `entry` the hot path's for calls with Arrays of signature `sig`."""
+    def _index(self, args, leaves, entry):
+        """Make `entry` the hot path's for calls with arguments of the signature of
+        `args` (whose flattened leaves are `leaves`), where the hot path can serve them."""
         values = core.config.values
         if values["jax_debug_nans"] or values["jax_debug_infs"]:
             return      # the hot path does not check results
+        try:
+            sig = tuple([_hot_signature(a, []) for a in args])
+            scalars = tuple((i, tracing.aval_of(x).dtype) for i, x in enumerate(leaves)
+                            if type(x) in _HOT_SCALARS)
+        except (_NotHot, TypeError):
+            if not hasattr(entry.exe, "call_leaves"):
+                return
+            sig, scalars = self._placed_signature(args), ()   # placed: its call takes
+            if sig is None:                                   # the arrays
+                return
         generation = core.config.generation
         if self._fast_generation != generation or \
                 len(self._fast) >= core.config.read("jit_cache_size"):
             self._fast = {}
             self._fast_generation = generation
-        self._fast[sig] = entry
+        self._fast[sig] = (entry, scalars)
 
     def _flat_fun(self, static, treedef):
         def flat(*leaves):
@@ -426,6 +438,56 @@ class Jitted:
         names = tracing.leaf_names(dyn_args, dyn_names, dyn_kwargs)
         self._trace(static, leaves, treedef, names, tm)
         return tm.module
+
+
+class _NotHot(Exception):
+    """An argument the jit hot path does not take (see `_hot_signature`)."""
+
+
+_HOT_SCALARS = (float, int, bool)
+
+
+# (type, value, dtype) -> the weakly typed 0-d Array of a Python scalar argument: a
+# learning rate passed on every call is converted (and put on a device) once. Zeros are
+# not kept (0.0 and -0.0 are equal keys); past _SCALARS_KEPT values it starts afresh.
+_SCALARS: dict = {}
+_SCALARS_KEPT = 256
+
+
+def _scalar_array(x, dtype) -> Array:
+    key = (type(x), x, dtype)
+    arr = _SCALARS.get(key)
+    if arr is None:
+        arr = Array.scalar(x, dtype, True)
+        if x:
+            if len(_SCALARS) >= _SCALARS_KEPT:
+                _SCALARS.clear()
+            _SCALARS[key] = arr
+    return arr
+
+
+def _hot_signature(x, leaves):
+    """The hot path's key for argument `x`, its leaves appended to `leaves`: mlax Arrays
+    not committed to devices and Python scalars in tuples, lists and dicts, flattened as
+    tree_flatten does (dict keys sorted). Raises _NotHot for anything else (other
+    pytrees, NumPy arrays, committed arrays), which the full path handles."""
+    t = type(x)
+    if t is Array:
+        leaves.append(x)
+        v = x._value
+        return (v.shape, v.dtype, x.weak_type)
+    if isinstance(x, Array) and spmd.committed(x) is None:   # resident on a device, ...
+        leaves.append(x)
+        return (x.shape, x.dtype, x.weak_type)
+    if t is tuple or t is list:
+        return (t, tuple([_hot_signature(c, leaves) for c in x]))
+    if t is dict:
+        keys = sorted(x)
+        return (dict, tuple(keys), tuple([_hot_signature(x[k], leaves) for k in keys]))
+    if t is float or t is int or t is bool:
+        leaves.append(x)
+        return t
+    raise _NotHot
 
 
 def _shardings_key(specs):

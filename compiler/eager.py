@@ -8,6 +8,7 @@ import numpy as np
 from mlax import core, tracing
 from mlax.core import ShapedArray
 from mlax.runtime import Array
+from mlax.runtime.array import ScalarBroadcast
 from mlax.runtime.dtypes import is_inexact
 
 _cache = core.LRU("eager_cache_size")
@@ -58,21 +59,40 @@ def check_finite(arrays, where: str):
 
 
 def run(name, operands, attrs):
-    arrays = [to_numpy(x) for x in operands]
-    key = (name, _freeze(attrs), tuple((a.shape, a.dtype.str) for a in arrays),
+    # A ScalarBroadcast operand is passed as its scalar and broadcast in the function.
+    spread = tuple([x.shape if type(x) is ScalarBroadcast else None for x in operands])
+    inputs = [as_array(x.scalar if type(x) is ScalarBroadcast else x) for x in operands]
+    key = (name, _freeze(attrs), tuple([(a.shape, a.dtype.str) for a in inputs]), spread,
            core.config.values["jax_platform_name"])      # the backend that compiled it
-    exe = _cache.get(key)
-    if exe is None:
+    compiled = _cache.get(key)
+    if compiled is None:
         tm = tracing.TracedModule()
         with tm.ctx:
             b = tracing.FunctionBuilder(tm.module, tm.unique_name(name.replace("mlax.", "")), None, tm)
-            args = [b.add_argument(ShapedArray(a.shape, a.dtype)) for a in arrays]
+            args = [b.add_argument(ShapedArray(a.shape, a.dtype)) for a in inputs]
+            args = [a if shape is None else b.emit("mlax.broadcast_in_dim", [a], {
+                "shape": shape, "broadcast_dimensions": ()})[0]
+                for a, shape in zip(args, spread)]
             outs = b.emit(name, args, attrs)
             b.finish(outs)
-        exe = tm.compile(b, [o.aval for o in outs])
-        _cache.put(key, exe)
+        # The level named: an op alone gains nothing from being compiled again when
+        # hot, as jit's functions are (a backend's choice when it picks the level).
+        level = tracing.default_backend().default_opt_level(tm.module)
+        compiled = (tm.compile(b, [o.aval for o in outs], opt_level=level), len(outs))
+        _cache.put(key, compiled)
+    exe, n_out = compiled
     weak = tracing._result_weak(name, operands)
-    outs = exe(arrays)
+    outs = exe.call.call_arrays(inputs, [weak] * n_out)
     if checking_finite():
-        check_finite(outs, name.removeprefix("mlax."))
-    return [Array(o, weak) for o in outs]
+        check_finite([o._value for o in outs], name.removeprefix("mlax."))
+    return outs
+
+
+def as_array(x) -> Array:
+    """Operand `x` as an mlax Array for an executable's `call_arrays`: Arrays as they
+    are (a backend reads its own device-resident ones in place), anything else (NumPy
+    arrays, scalars) converted, without freezing the caller's buffer."""
+    if isinstance(x, Array):
+        return x
+    a = to_numpy(x)
+    return Array(a.view() if a.flags.writeable else a)

@@ -8,6 +8,7 @@ mlax.numpy's: it attaches them when it is imported (see `COMPUTING`).
 """
 from __future__ import annotations
 
+import ctypes
 import importlib
 
 import numpy as np
@@ -115,8 +116,11 @@ class SingleDeviceSharding(Sharding):
 
 
 class Array:
-    """An immutable n-d array, like `jax.Array`."""
-    __slots__ = ("_value", "weak_type", "_ptr", "__weakref__")
+    """An immutable n-d array, like `jax.Array`.
+
+    `_buffer` is a copy of it in a device's memory that the runtime of the platform
+    which made it keeps for its later calls (the tpu platform's PJRT buffer), or None."""
+    __slots__ = ("_value", "weak_type", "_ptr", "_buffer", "__weakref__")
     __array_priority__ = 100
 
     def __init__(self, value: np.ndarray, weak_type: bool = False):
@@ -125,6 +129,35 @@ class Array:
         self._value = value
         self.weak_type = weak_type
         self._ptr = None
+        self._buffer = None
+
+    @classmethod
+    def fresh(cls, shape, dtype, weak_type=False) -> "Array":
+        """A new Array of uninitialized memory for compiled code to write its result into
+        (through `_ptr`, its address): read-only at once, as nothing in Python writes it."""
+        return cls._adopt(np.empty(shape, dtype), weak_type)
+
+    @classmethod
+    def scalar(cls, x, dtype, weak_type=False) -> "Array":
+        """Python scalar `x` as a 0-d Array of `dtype` (OverflowError for an int out of
+        its range, as NumPy's)."""
+        return cls._adopt(np.array(x, dtype), weak_type)
+
+    @classmethod
+    def _adopt(cls, value: np.ndarray, weak_type) -> "Array":
+        # The address through ctypes costs a third of __array_interface__'s; it needs
+        # the buffer still writable, and a dtype the buffer protocol knows (not
+        # ml_dtypes' bfloat16).
+        arr = cls.__new__(cls)
+        try:
+            arr._ptr = ctypes.addressof(ctypes.c_char.from_buffer(value))
+        except (ValueError, TypeError):
+            arr._ptr = value.__array_interface__["data"][0]
+        value.flags.writeable = False
+        arr._value = value
+        arr.weak_type = weak_type
+        arr._buffer = None
+        return arr
 
     @property
     def unsafe_buffer_pointer(self) -> int:
@@ -234,6 +267,38 @@ class Array:
 
     def __reduce__(self):
         return (Array, (np.array(self._value), self.weak_type))
+
+
+class ScalarBroadcast(Array):
+    """A 0-d value broadcast to `shape`, as eager mlax.numpy broadcasts a scalar operand
+    (a Python number beside a large array). An eager op taking it broadcasts the scalar
+    inside its compiled function (mlax.eager), so no buffer of the full shape is made;
+    anything else that reads it gets the broadcast values, made on first use."""
+    __slots__ = ("scalar", "_shape", "_host")
+
+    def __init__(self, scalar: np.ndarray, shape: tuple, weak_type=False):
+        self.scalar = scalar
+        self._shape = shape
+        self._host = None
+        self.weak_type = weak_type
+        self._ptr = None
+        self._buffer = None
+
+    @property
+    def _value(self):
+        host = self._host
+        if host is None:
+            host = np.ascontiguousarray(np.broadcast_to(self.scalar, self._shape))
+            host.flags.writeable = False
+            self._host = host
+        return host
+
+    shape = property(lambda self: self._shape)
+    dtype = property(lambda self: self.scalar.dtype)
+    ndim = property(lambda self: len(self._shape))
+    size = property(lambda self: int(np.prod(self._shape, dtype=np.int64)))
+    nbytes = property(lambda self: self.size * self.scalar.dtype.itemsize)
+    itemsize = property(lambda self: self.scalar.dtype.itemsize)
 
 
 def install_stand_ins(cls):

@@ -23,6 +23,7 @@ import os
 import platform
 import sys
 import threading
+import warnings
 import weakref
 
 import numpy as np
@@ -138,10 +139,12 @@ class DirectCall:
 
     `fn` is a ctypes function (from a shared library) or an address. No checks: callers
     pass C-contiguous arrays of the compiled shapes and dtypes (the jit caches do;
-    aot.EntryPoint checks first)."""
-    __slots__ = ("fn", "out_specs", "address")
+    aot.EntryPoint checks first). `keep` is what keeps the code alive (its JitCode): a
+    call in flight holds it even after its executable has moved to other code.
+    `countdown` calls later, `on_hot()` runs (see CpuExecutable)."""
+    __slots__ = ("fn", "out_specs", "address", "keep", "countdown", "on_hot")
 
-    def __init__(self, fn, n_in, out_specs):
+    def __init__(self, fn, n_in, out_specs, keep=None):
         self.out_specs = [(tuple(s), np.dtype(d)) for s, d in out_specs]
         argtypes = [ctypes.c_void_p] * (n_in + len(self.out_specs))
         if isinstance(fn, int):
@@ -150,8 +153,18 @@ class DirectCall:
             fn.argtypes, fn.restype = argtypes, None
         self.fn = fn
         self.address = ctypes.cast(fn, ctypes.c_void_p).value
+        self.keep = keep
+        self.countdown = 0
+        self.on_hot = None
+
+    def _count(self):
+        self.countdown -= 1
+        if self.countdown <= 0:
+            self.on_hot()
 
     def __call__(self, inputs):
+        if self.countdown > 0:
+            self._count()
         outs = [np.empty(s, d) for s, d in self.out_specs]
         self.fn(*[a.__array_interface__["data"][0] for a in inputs],
                 *[o.__array_interface__["data"][0] for o in outs])
@@ -161,14 +174,13 @@ class DirectCall:
     def call_arrays(self, arrays, weak):
         """The hot path of jit: mlax Arrays in (buffer addresses cached on them), mlax
         Arrays out."""
+        if self.countdown > 0:
+            self._count()
         ptrs = [a.unsafe_buffer_pointer for a in arrays]
         outs = []
         for (shape, dtype), w in zip(self.out_specs, weak):
-            o = np.empty(shape, dtype)
-            p = o.__array_interface__["data"][0]
-            ptrs.append(p)
-            arr = Array(o, w)
-            arr._ptr = p
+            arr = Array.fresh(shape, dtype, w)
+            ptrs.append(arr._ptr)
             outs.append(arr)
         self.fn(*ptrs)
         callbacks.raise_pending()
@@ -339,12 +351,45 @@ class JitCode:
             raise
 
 
-class CpuExecutable:
-    """Entry point `symbol` (n_in inputs, outputs of `out_specs`) of linked `code`."""
+# Calls of code compiled quickly at a low optimization level before it is compiled again
+# fully optimized (CpuExecutable's `recompile`).
+HOT_CALLS = 16
 
-    def __init__(self, code: JitCode, symbol: str, n_in: int, out_specs):
+_RECOMPILE_LOCK = threading.Lock()
+
+
+class CpuExecutable:
+    """Entry point `symbol` (n_in inputs, outputs of `out_specs`) of linked `code`.
+
+    `recompile`, given for code compiled at a low optimization level to make the first
+    call quick, returns the same entry point fully optimized: () -> (JitCode, symbol).
+    The HOT_CALLS-th call runs it, and later calls run its code. Both compile the same
+    LLVM IR, without fast-math flags, so their results are the same bits."""
+
+    def __init__(self, code: JitCode, symbol: str, n_in: int, out_specs, recompile=None):
         self.code = code          # keeps the code linked
-        self.call = DirectCall(code.address(symbol), n_in, out_specs)
+        self.n_in = n_in
+        self.call = DirectCall(code.address(symbol), n_in, out_specs, keep=code)
+        self._recompile = recompile
+        self.optimized = recompile is None
+        if recompile is not None:
+            self.call.countdown = HOT_CALLS
+            self.call.on_hot = self._recompiled
 
     def __call__(self, inputs):
         return self.call(inputs)
+
+    def _recompiled(self):
+        with _RECOMPILE_LOCK:       # once, whichever thread's call comes first
+            recompile, self._recompile = self._recompile, None
+        if recompile is None:
+            return
+        try:
+            code, symbol = recompile()
+            call = DirectCall(code.address(symbol), self.n_in, self.call.out_specs, keep=code)
+        except Exception as e:  # noqa: BLE001 - the code compiled first goes on serving
+            warnings.warn(f"mlax: compiling a hot function again, optimized, failed ({e}); it "
+                          "keeps its first code", RuntimeWarning)
+            return
+        # A call in flight on the old code holds it (DirectCall.keep).
+        self.code, self.call, self.optimized = code, call, True

@@ -3,9 +3,10 @@
 No TPU is attached here: XLA's CPU client, through jaxlib's PJRT bindings, stands in for
 the chip (one `TpuDevice` per device of the client: N of them with
 `--xla_force_host_platform_device_count=N`); on a machine with a TPU the same executables
-would be compiled by its client. Unplaced calls copy at the call boundary: the inputs
-(mlax Arrays, host NumPy buffers) are put into PJRT buffers for each call, and the results
-are copied back into NumPy buffers that become mlax Arrays. Arrays placed on devices
+would be compiled by its client. The results of unplaced calls (jit, eager ops) stay in
+PJRT buffers on the first device (`ResidentArray`), which later calls take as they are;
+host arrays are put into buffers for each call, and a resident array is copied to the
+host only when read there (`np.asarray`, printing, CPU code). Arrays placed on devices
 (`device_put` to a device or a sharding, results of placed calls: `TpuArray`) keep one
 PJRT buffer per device between calls (`PlacedCall`). `initialize_distributed` joins a
 multi-process run (mlax.distributed).
@@ -278,6 +279,7 @@ class TpuArray(Array):
         self._dtype = np.dtype(global_array.dtype) if dtype is None else dtype
         self.weak_type = weak_type
         self._ptr = None
+        self._buffer = None
 
     @classmethod
     def put(cls, value: np.ndarray, sharding, weak=False):
@@ -349,28 +351,100 @@ def device_ids_of(sharding) -> tuple:
     return tuple(d.id for d in device_assignment(sharding))
 
 
+class ResidentArray(Array):
+    """An mlax Array left by an unplaced call in a PJRT buffer of the tpu platform's first
+    device, uncommitted (as JAX leaves the results of such calls): a later call on the
+    tpu platform takes the buffer as it is; the host copy (`_value`, which
+    `np.asarray`, printing and CPU code read) is made on first use."""
+    __slots__ = ("_host", "_shape", "_dtype")
+
+    def __init__(self, buffer, shape, dtype, weak_type=False):
+        self._buffer = buffer
+        self._host = None
+        self._shape = shape
+        self._dtype = dtype
+        self.weak_type = weak_type
+        self._ptr = None
+
+    @property
+    def _value(self):
+        host = self._host
+        if host is None:
+            with exact_dtypes():
+                host = np.array(self._buffer, dtype=self._dtype, copy=True).reshape(self._shape)
+            host.flags.writeable = False
+            self._host = host
+        return host
+
+    shape = property(lambda self: self._shape)
+    dtype = property(lambda self: self._dtype)
+    ndim = property(lambda self: len(self._shape))
+    size = property(lambda self: int(np.prod(self._shape, dtype=np.int64)))
+    nbytes = property(lambda self: self.size * self._dtype.itemsize)
+    itemsize = property(lambda self: self._dtype.itemsize)
+
+    def devices(self):
+        return {devices()[0]}
+
+    @property
+    def device(self):
+        return devices()[0]
+
+    @property
+    def sharding(self):
+        return SingleDeviceSharding(devices()[0])
+
+    def block_until_ready(self):
+        self._buffer.block_until_ready()
+        return self
+
+
+def _buffer(a: Array):
+    """The PJRT buffer on the first device holding Array `a`'s values."""
+    buf = a._buffer
+    if buf is None:
+        buf = a._buffer = put(a._value)
+    return buf
+
+
+# The dtypes jaxlib narrows to 32 bits unless jax's x64 flag is on (see exact_dtypes).
+_WIDE = frozenset(np.dtype(d) for d in ("float64", "int64", "uint64", "complex128"))
+
+
 class TpuCall:
-    """Calls a loaded XLA executable on NumPy inputs: `call(inputs) -> outputs`."""
-    __slots__ = ("loaded", "out_specs")
+    """Calls a loaded XLA executable: `call(inputs) -> outputs` on NumPy arrays, and
+    `call_arrays` on mlax Arrays."""
+    __slots__ = ("loaded", "out_specs", "wide")
 
     def __init__(self, loaded, out_specs):
         self.loaded = loaded
         self.out_specs = [(tuple(s), np.dtype(d)) for s, d in out_specs]
+        # Entering jax's x64 context costs ~4 us a call: only results that need it do.
+        self.wide = any(d in _WIDE for _, d in self.out_specs)
+
+    def _execute(self, buffers):
+        """The per-device result arrays of one run on `buffers`."""
+        try:
+            return self.loaded.execute_sharded(buffers).disassemble_into_single_device_arrays()
+        except Exception as e:       # jaxlib's JaxRuntimeError and friends
+            raise TpuRuntimeError(f"XLA failed to run the executable: {e}") from None
 
     def __call__(self, inputs):
         with exact_dtypes():
-            try:
-                results = self.loaded.execute_sharded([put(np.asarray(x)) for x in inputs])
-                outs = results.disassemble_into_single_device_arrays()
-            except Exception as e:       # jaxlib's JaxRuntimeError and friends
-                raise TpuRuntimeError(f"XLA failed to run the executable: {e}") from None
+            outs = self._execute([put(np.asarray(x)) for x in inputs])
             return [np.array(o[0], dtype=d, copy=True).reshape(s)
                     for o, (s, d) in zip(outs, self.out_specs)]
 
     def call_arrays(self, arrays, weak):
-        """jit's hot path: mlax Arrays in, mlax Arrays out."""
-        outs = self([a._value for a in arrays])
-        return [Array(o, w) for o, w in zip(outs, weak)]
+        """jit's hot path and eager ops: mlax Arrays in, each as its buffer (a host
+        array is put into one, which it keeps for later calls: it is immutable),
+        ResidentArrays out: nothing is copied back."""
+        if self.wide:
+            with exact_dtypes():
+                outs = self._execute([_buffer(a) for a in arrays])
+        else:
+            outs = self._execute([_buffer(a) for a in arrays])   # put() keeps 64-bit inputs
+        return [ResidentArray(o[0], s, d, w) for o, (s, d), w in zip(outs, self.out_specs, weak)]
 
 
 @functools.cache

@@ -104,7 +104,9 @@ class Backend:
             executable reads its inputs and never keeps them, and it may be called from
             several threads at once.
         exe.call.call_arrays(arrays, weak) -> list of mlax Arrays
-            jit's hot path: `arrays` are mlax Arrays, `weak` the results' weak types.
+            jit and eager ops: `arrays` are mlax Arrays of any kind (a backend reads the
+            host values of others' and its own device buffers in place), `weak` the
+            results' weak types; results may stay in the backend's device memory.
 
     A module whose top-level `mlax.device_ids` attribute lists devices (a jit over a mesh
     or on a chosen device) runs on those devices, its entry points' `mlax.sharding`
@@ -137,7 +139,8 @@ class Backend:
         `entries` maps each public function to its results' [(shape, dtype)]; other
         functions may be made private. Runs MLAX_OPT and then `self.pipeline()` on
         `module` in place (`pipeline`, when given, replaces both), then generates code at
-        `opt_level` (None: `default_opt_level`). Returns ({name: executable}, lowered):
+        `opt_level` (None: `default_opt_level`, where a backend may compile entry points
+        that are called often again at a higher level). Returns ({name: executable}, lowered):
         `lowered` tells whether `module` now holds the last MLIR stage (False when a
         cached artifact was loaded instead). Raises BackendError (or a pass's error)."""
         raise NotImplementedError

@@ -15,6 +15,7 @@ from numpy.exceptions import AxisError as _AxisError
 
 from mlax import core, lax
 from mlax.runtime import Array
+from mlax.runtime.array import ScalarBroadcast
 from mlax.tracing import user_site
 
 from mlax.numpy._util import (_arr, _aval, _axes, _axis, _concrete, _promote, _reverse, _shape,
@@ -467,8 +468,8 @@ def broadcast_to(x, shape):
         return x
     if len(shape) < a.ndim or broadcast_shapes(a.shape, shape) != shape:
         raise ValueError(f"Incompatible shapes for broadcasting: {a.shape} and requested shape {shape} (at {user_site()})")
-    if isinstance(x, Array) and x.ndim == 0 and x.size == 1 and not core.trace_stack():
-        return Array(_np.ascontiguousarray(_np.broadcast_to(x._value, shape)), x.weak_type)
+    if isinstance(x, Array) and x.ndim == 0 and not core.trace_stack():
+        return ScalarBroadcast(x._value, shape, x.weak_type)   # the eager op broadcasts it
     return lax.broadcast_in_dim(x, shape, tuple(range(len(shape) - a.ndim, len(shape))))
 
 

@@ -215,7 +215,7 @@ def test_jit_cache_is_bounded_and_frees_what_it_drops(cache_sizes):
     f = mlax.jit(lambda x: x + 1)
     first = jnp.arange(1.0)
     np.testing.assert_array_equal(f(first), [1.0])
-    [entry] = f._fast.values()
+    [(entry, _)] = f._fast.values()
     exe = weakref.ref(entry.exe)
     for n in range(2, 6):
         np.testing.assert_array_equal(f(jnp.arange(float(n))), np.arange(n) + 1)

@@ -39,12 +39,17 @@ class CpuBackend(Backend):
     lowerings = linalg.LOWERINGS
 
     def compile(self, module, entries, opt_level=None, pipeline=None):
+        # Chosen here, a low level makes the first call quick: hot entry points are
+        # compiled again fully optimized (compile.auto_opt_level).
+        recompile_at = None
         if opt_level is None:
             opt_level = self.default_opt_level(module)
+            recompile_at = 3 if opt_level < 3 else None
         full = pipeline if pipeline is not None else ",".join([MLAX_OPT, self.pipeline()])
         machine = codegen.MachineTarget.host()
         return compile.compile_module(module, entries, full, opt_level,
-                                      key_parts=self.cache_key(machine))
+                                      key_parts=self.cache_key(machine),
+                                      recompile_at=recompile_at)
 
     def translate(self, module, stage, opt_level=3, machine=None):
         data, _ = codegen.emit([module], machine or codegen.MachineTarget.host(), stage,

@@ -123,6 +123,13 @@ class _Libs:
             "LLVMGetFirstInstruction": ([_P], _P),
             "LLVMGetNextInstruction": ([_P], _P),
             "LLVMPassBuilderOptionsSetLoopUnrolling": ([_P, ctypes.c_int], None),
+
+            "LLVMWriteBitcodeToMemoryBuffer": ([_P], _P),
+            "LLVMCreateMemoryBufferWithMemoryRangeCopy":
+                ([ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p], _P),
+            "LLVMParseBitcodeInContext2": ([_P, _P, ctypes.POINTER(_P)], ctypes.c_int),
+            "LLVMParseIRInContext": ([_P, _P, ctypes.POINTER(_P), ctypes.POINTER(_P)],
+                                     ctypes.c_int),
         }
         for name, (args, res) in sigs.items():
             fn = getattr(L, name)
@@ -360,6 +367,10 @@ def _operation_pointer(module) -> int:
 # slower without).
 UNROLL_MAX_INSTRUCTIONS = 4000
 
+# An instruction's fast-math flags in LLVM IR text (bare words after the opcode; names
+# are written %x / @x, attributes quoted).
+_FAST_MATH_FLAG = re.compile(r" (?:reassoc|contract|nnan|ninf|nsz|arcp|afn|fast)\b(?![\w.\-\"])")
+
 
 class LLVMModule:
     """An LLVM IR module translated from one or more LLVM-dialect MLIR modules.
@@ -367,7 +378,7 @@ class LLVMModule:
     Several modules are linked into one (private functions are internal and never
     clash). Use as a context manager: the LLVM context is freed at exit."""
 
-    def __init__(self, mlir_modules, machine: MachineTarget):
+    def __init__(self, mlir_modules, machine: MachineTarget, bitcode: bytes | None = None):
         self.libs = _Libs.get()
         L = self.libs.llvm
         self.machine = machine
@@ -376,6 +387,8 @@ class LLVMModule:
         self.module = None
         self.tm = None
         try:
+            if bitcode is not None:
+                self.module = self._parse(bitcode)
             for m in mlir_modules:
                 llmod = self._translate(m)
                 if self.module is None:
@@ -406,6 +419,42 @@ class LLVMModule:
             raise CodegenError(f"translation to LLVM IR failed{why} (the module must be in the "
                                "LLVM dialect: run the pipeline to the llvm stage)")
         return llmod
+
+    def _parse(self, bitcode: bytes):
+        """A module read back from `bitcode` (written by `bitcode()`), in this context."""
+        L = self.libs.llvm
+        buf = L.LLVMCreateMemoryBufferWithMemoryRangeCopy(bitcode, len(bitcode), b"bitcode")
+        llmod = _P()
+        try:
+            if L.LLVMParseBitcodeInContext2(self.ctx, buf, ctypes.byref(llmod)):
+                raise CodegenError("reading LLVM bitcode failed")
+        finally:
+            L.LLVMDisposeMemoryBuffer(buf)
+        return llmod.value
+
+    def strip_fast_math(self):
+        """Drop every instruction's fast-math flags (`contract`, `reassoc`, ...): code
+        optimized from the module then computes what level-0 code does, which neither
+        fuses multiply-adds nor reorders sums. (LLVM's C API can only add flags: the
+        module goes through its text.)"""
+        L = self.libs.llvm
+        text = _FAST_MATH_FLAG.sub("", self.text()).encode()
+        buf = L.LLVMCreateMemoryBufferWithMemoryRangeCopy(text, len(text), b"ir")
+        llmod, err = _P(), _P()
+        if L.LLVMParseIRInContext(self.ctx, buf, ctypes.byref(llmod), ctypes.byref(err)):
+            raise CodegenError(f"reading LLVM IR failed: {self.libs.message(err.value)}")
+        L.LLVMDisposeModule(self.module)
+        self.module = llmod.value
+        self._make_target_machine()
+
+    def bitcode(self) -> bytes:
+        """The module as LLVM bitcode (LLVMModule([], machine, bitcode) reads it back)."""
+        L = self.libs.llvm
+        buf = L.LLVMWriteBitcodeToMemoryBuffer(self.module)
+        try:
+            return ctypes.string_at(L.LLVMGetBufferStart(buf), L.LLVMGetBufferSize(buf))
+        finally:
+            L.LLVMDisposeMemoryBuffer(buf)
 
     def _make_target_machine(self, opt_level=3):
         L = self.libs.llvm
@@ -522,15 +571,20 @@ class LLVMModule:
         self.close()
 
 
-def emit(mlir_modules, machine: MachineTarget, kind: str, opt_level: int = 3, rename=None):
+def emit(mlir_modules, machine: MachineTarget, kind: str, opt_level: int = 3, rename=None,
+         keep=None):
     """LLVM-dialect module(s) -> ('llvm-ir' text | 'asm' text | 'obj' bytes, declared functions).
 
     'llvm-ir' is the optimized IR that code generation starts from. `rename` maps
-    functions to new names (their uses follow)."""
+    functions to new names (their uses follow). `keep`, a list, receives the renamed
+    module's bitcode before optimization (to compile it again at another level without
+    MLIR: `LLVMModule([], machine, bitcode)`)."""
     with LLVMModule(mlir_modules, machine) as m:
         for old, new in (rename or {}).items():
             m.rename_function(old, new)
         m.verify()
+        if keep is not None:
+            keep.append(m.bitcode())
         m.optimize(opt_level)
         declared = m.declared_functions()
         if kind == "llvm-ir":

@@ -13,7 +13,9 @@ convention, results as out-parameters) runs first. Then either
 """
 from __future__ import annotations
 
+import functools
 import os
+import threading
 import warnings
 
 import numpy as np
@@ -128,9 +130,11 @@ def _all_pointer_args(module, names) -> bool:
     return True
 
 
-def _jit(module, entries: dict, signatures: dict, opt_level):
+def _jit(module, entries: dict, signatures: dict, opt_level, recompile_at=None):
     """Object code for `module` (LLVM dialect) linked into this process: {name: executable}.
-    Entry points get process-unique symbols (every eager `add` is named add)."""
+    Entry points get process-unique symbols (every eager `add` is named add).
+    `recompile_at`: the opt level hot entry points are compiled again at (see
+    CpuExecutable), from the module's LLVM bitcode kept for that."""
     names = list(entries)
     if not _all_pointer_args(module, names):
         # The runtime passes one pointer per buffer: a signature that kept memref
@@ -138,28 +142,67 @@ def _jit(module, entries: dict, signatures: dict, opt_level):
         raise RuntimeError(f"internal error: the compiled entry points {names} do not take bare "
                            "pointers (a memref in their signature has dynamic strides)")
     symbols = {n: unique_symbol(n) for n in names}
-    obj, _ = codegen.emit([module], codegen.MachineTarget.host(), "obj", opt_level, rename=symbols)
+    machine = codegen.MachineTarget.host()
+    keep = [] if recompile_at is not None else None
+    obj, _ = codegen.emit([module], machine, "obj", opt_level, rename=symbols, keep=keep)
     code = JitCode(obj)
-    return {n: CpuExecutable(code, symbols[n], len(signatures[n][0]), entries[n]) for n in names}
+    recompile = {n: None for n in names}
+    if keep:
+        shared = _Recompile(keep[0], machine, list(symbols.values()), recompile_at)
+        recompile = {n: functools.partial(shared, symbols[n]) for n in names}
+    return {n: CpuExecutable(code, symbols[n], len(signatures[n][0]), entries[n], recompile[n])
+            for n in names}
+
+
+class _Recompile:
+    """Compiles a module's bitcode again at `opt_level` once, for all its entry points:
+    `recompile(symbol)` -> (JitCode, the entry point's new symbol): LLVM alone, in a
+    context of its own, no MLIR. The fast-math flags some upstream
+    lowerings set are dropped first, so that the optimized code gives the same bits as
+    the level-0 code it replaces (which ignores them)."""
+
+    def __init__(self, bitcode, machine, symbols, opt_level):
+        self.bitcode, self.machine, self.symbols = bitcode, machine, symbols
+        self.opt_level = opt_level
+        self.lock = threading.Lock()
+        self.done = None
+
+    def __call__(self, symbol):
+        with self.lock:
+            if self.done is None:
+                renamed = {s: unique_symbol(s.rsplit(".mlax", 1)[0]) for s in self.symbols}
+                with codegen.LLVMModule([], self.machine, self.bitcode) as m:
+                    for old, new in renamed.items():
+                        m.rename_function(old, new)
+                    m.strip_fast_math()
+                    m.optimize(self.opt_level)
+                    obj = m.emit("obj")
+                self.done = (JitCode(obj), renamed)
+                self.bitcode = None
+            code, renamed = self.done
+        return code, renamed[symbol]
 
 
 _cache_warned: set = set()
 
 
-def compile_module(module, entries: dict, pipeline=pipelines.CPU, opt_level=3, key_parts=()):
+def compile_module(module, entries: dict, pipeline=pipelines.CPU, opt_level=3, key_parts=(),
+                   recompile_at=None):
     """Compile `module` (mlax dialect; in its context) for this machine.
 
     `entries` maps each public function to its results' [(shape, dtype)]; every other
     function becomes private. Returns ({name: executable}, lowered), where `lowered` says
     whether `module` itself now holds the LLVM dialect (False after a cache hit: nothing
-    was compiled). Executables are called with a list of C-contiguous NumPy arrays."""
+    was compiled). Executables are called with a list of C-contiguous NumPy arrays.
+    `recompile_at`: compiled in process, entry points called often are compiled again
+    at this opt level (CpuExecutable)."""
     privatize(module, entries)
     signatures = {n: function_signature(module, n) for n in entries}
     directory = cache.directory()
     if directory is None or _calls_host(module):
         # Host callbacks are Python functions of this process: such code is not cached.
         run_pipeline(module, pipeline)
-        return _jit(module, entries, signatures, opt_level), True
+        return _jit(module, entries, signatures, opt_level, recompile_at), True
     machine = codegen.MachineTarget.host()
     key = cache.key(module, pipeline, opt_level, key_parts)
     loaded = cache.get(directory, key)
@@ -178,7 +221,7 @@ def compile_module(module, entries: dict, pipeline=pipelines.CPU, opt_level=3, k
                 warnings.warn(f"mlax compilation cache: could not store an entry in {directory} "
                               f"({type(e).__name__}: {e}); compiling in process",
                               RuntimeWarning)
-            return _jit(module, entries, signatures, opt_level), True
+            return _jit(module, entries, signatures, opt_level, recompile_at), True
     return {n: AotExecutable(loaded.entries[n], loaded) for n in entries}, lowered
 
 
