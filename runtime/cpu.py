@@ -386,7 +386,10 @@ class CpuExecutable:
             return
         try:
             code, symbol = recompile()
-            call = DirectCall(code.address(symbol), self.n_in, self.call.out_specs, keep=code)
+            # The first code stays linked too: the new object's references to weak symbols
+            # it also defines (the outlined math functions) resolved to the first one's.
+            call = DirectCall(code.address(symbol), self.n_in, self.call.out_specs,
+                              keep=(code, self.code))
         except Exception as e:  # noqa: BLE001 - the code compiled first goes on serving
             warnings.warn(f"mlax: compiling a hot function again, optimized, failed ({e}); it "
                           "keeps its first code", RuntimeWarning)

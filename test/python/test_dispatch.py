@@ -223,3 +223,29 @@ def test_tpu_resident_array_feeds_a_cpu_jit(tpu_platform):
     x = jnp.arange(6.0) * 2
     y = mlax.jit(lambda a: a + 1, backend="cpu")(x)
     np.testing.assert_array_equal(np.asarray(y), np.arange(6.0) * 2 + 1)
+
+
+_HOT_OUTLINED_MATH = """
+import gc, numpy as np, mlax, mlax.numpy as jnp
+f = mlax.jit(lambda x: jnp.exp(x) + jnp.exp(2 * x) * jnp.exp(3 * x) - jnp.exp(4 * x) / jnp.exp(5 * x))
+x = np.linspace(0, 1, 8, dtype=np.float32)
+want = np.exp(x) + np.exp(2 * x) * np.exp(3 * x) - np.exp(4 * x) / np.exp(5 * x)
+for i in range(40):
+    y = f(x)
+    gc.collect()
+np.testing.assert_allclose(np.asarray(y), want, rtol=1e-5)
+print("ok")
+"""
+
+
+def test_recompiled_code_outlives_the_code_it_replaces():
+    """Tests (in a child process: it crashed) that a hot function recompiled at O3 keeps
+    working after the first code's executable is collected: the new object's weak outlined
+    math functions (@mlax_exp_f32) resolved to the first object's definitions, and freeing
+    that object left the new code calling freed memory (SIGSEGV on the 17th call)."""
+    import subprocess
+    import sys
+    r = subprocess.run([sys.executable, "-c", _HOT_OUTLINED_MATH], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, (r.returncode, r.stderr[-2000:])
+    assert r.stdout.strip() == "ok"
