@@ -93,6 +93,9 @@ def main(argv=None):
     import mlax
     import mlax.numpy as mjnp
     import mlax.sharding as msh
+    # float32 products as jax's CPU computes them (the tpu stand-in's DEFAULT rounds them to
+    # bfloat16, as a TPU does), so the losses compare.
+    mlax.config.update("jax_default_matmul_precision", "highest")
     reps = 5 if args.quick else 50
     rows = []
     print(f"weak scaling, data-parallel MLP {'-'.join(map(str, SIZES))} step, "
