@@ -266,7 +266,20 @@ class Shard:
                 f"replica_id={self.replica_id}, data={self.data!r})")
 
 
-class TpuArray(Array):
+class _DeviceArray(Array):
+    """What an Array whose values live in PJRT buffers answers without reading them: its
+    metadata, kept as `_shape` and `_dtype`."""
+    __slots__ = ()
+
+    shape = property(lambda self: self._shape)
+    dtype = property(lambda self: self._dtype)
+    ndim = property(lambda self: len(self._shape))
+    size = property(lambda self: int(np.prod(self._shape, dtype=np.int64)))
+    nbytes = property(lambda self: self.size * self._dtype.itemsize)
+    itemsize = property(lambda self: self._dtype.itemsize)
+
+
+class TpuArray(_DeviceArray):
     """An mlax Array resident on tpu devices: one PJRT buffer per device of its sharding
     (a jax global array holds them). The host copy (`_value`) is made on first use."""
     __slots__ = ("_global", "_sharding", "_host", "_shape", "_dtype")
@@ -306,13 +319,6 @@ class TpuArray(Array):
             f"this array ({self._sharding}) spans devices of other processes: read "
             f"this process's part from addressable_shards")
 
-    shape = property(lambda self: self._shape)
-    dtype = property(lambda self: self._dtype)
-    ndim = property(lambda self: len(self._shape))
-    size = property(lambda self: int(np.prod(self._shape, dtype=np.int64)))
-    nbytes = property(lambda self: self.size * self._dtype.itemsize)
-    itemsize = property(lambda self: self._dtype.itemsize)
-
     def devices(self):
         return set(device_assignment(self._sharding))
 
@@ -351,7 +357,7 @@ def device_ids_of(sharding) -> tuple:
     return tuple(d.id for d in device_assignment(sharding))
 
 
-class ResidentArray(Array):
+class ResidentArray(_DeviceArray):
     """An mlax Array left by an unplaced call in a PJRT buffer of the tpu platform's first
     device, uncommitted (as JAX leaves the results of such calls): a later call on the
     tpu platform takes the buffer as it is; the host copy (`_value`, which
@@ -375,13 +381,6 @@ class ResidentArray(Array):
             host.flags.writeable = False
             self._host = host
         return host
-
-    shape = property(lambda self: self._shape)
-    dtype = property(lambda self: self._dtype)
-    ndim = property(lambda self: len(self._shape))
-    size = property(lambda self: int(np.prod(self._shape, dtype=np.int64)))
-    nbytes = property(lambda self: self.size * self._dtype.itemsize)
-    itemsize = property(lambda self: self._dtype.itemsize)
 
     def devices(self):
         return {devices()[0]}
