@@ -151,6 +151,25 @@ def _forall(counts, mapping):
         term = scf.InParallelOp()
     return f, term
 
+def _tile_blocks(g, batch, M, N):
+    """The forall over the REG_TILE x REG_TILE output tiles (grid y, x) and the batch dim
+    (grid z, if any): (the forall, its terminator)."""
+    grid = [-(-M // REG_TILE), -(-N // REG_TILE)]
+    axes = ["#gpu.block<y>", "#gpu.block<x>"]
+    if batch is not None:
+        grid, axes = [g.sizes[batch]] + grid, ["#gpu.block<z>"] + axes
+    return _forall(grid, axes)
+
+
+def _tile_origin(blocks, batch):
+    """In a `_tile_blocks` forall: the batch dim's fixed index, and the tile's first row
+    and column."""
+    ivs = list(blocks.induction_variables)
+    fixed = {batch: ivs[0]} if batch is not None else {}
+    return (fixed, arith.MulIOp(ivs[-2], _c(REG_TILE)).result,
+            arith.MulIOp(ivs[-1], _c(REG_TILE)).result)
+
+
 
 def _lt(a, b):
     return arith.CmpIOp(arith.CmpIPredicate.ult, a, b).result
@@ -287,16 +306,9 @@ def rewrite_register_tiled(op, g, m, n, k, a, b, batch):
         return total.results[0]
 
     with ir.InsertionPoint(op), op.location:
-        grid = [-(-M // REG_TILE), -(-N // REG_TILE)]
-        axes = ["#gpu.block<y>", "#gpu.block<x>"]
-        if batch is not None:
-            grid, axes = [g.sizes[batch]] + grid, ["#gpu.block<z>"] + axes
-        blocks, bterm = _forall(grid, axes)
+        blocks, bterm = _tile_blocks(g, batch, M, N)
         with ir.InsertionPoint(bterm):
-            ivs = list(blocks.induction_variables)
-            fixed = {batch: ivs[0]} if batch is not None else {}
-            row0 = arith.MulIOp(ivs[-2], _c(REG_TILE)).result
-            col0 = arith.MulIOp(ivs[-1], _c(REG_TILE)).result
+            fixed, row0, col0 = _tile_origin(blocks, batch)
             a_s = memref.AllocaOp(a_t, [], []).result
             b_s = memref.AllocaOp(b_t, [], []).result
             thr, tterm = _forall([TILE, TILE], ["#gpu.thread<y>", "#gpu.thread<x>"])
@@ -386,16 +398,9 @@ def rewrite_tensor_cores(op, g, m, n, k, a, b, batch):
     tiles_m, tiles_n = 32 // MMA_M, 32 // MMA_N
 
     with ir.InsertionPoint(op), op.location:
-        grid = [-(-M // REG_TILE), -(-N // REG_TILE)]
-        axes = ["#gpu.block<y>", "#gpu.block<x>"]
-        if batch is not None:
-            grid, axes = [g.sizes[batch]] + grid, ["#gpu.block<z>"] + axes
-        blocks, bterm = _forall(grid, axes)
+        blocks, bterm = _tile_blocks(g, batch, M, N)
         with ir.InsertionPoint(bterm):
-            ivs = list(blocks.induction_variables)
-            fixed = {batch: ivs[0]} if batch is not None else {}
-            row0 = arith.MulIOp(ivs[-2], _c(REG_TILE)).result
-            col0 = arith.MulIOp(ivs[-1], _c(REG_TILE)).result
+            fixed, row0, col0 = _tile_origin(blocks, batch)
             a_s = memref.AllocaOp(a_t, [], []).result
             b_s = memref.AllocaOp(b_t, [], []).result
             thr, tterm = _forall([threads], ["#gpu.thread<x>"])
