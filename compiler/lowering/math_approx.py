@@ -4,8 +4,11 @@
 elementwise loop that calls `expf` runs one element at a time. This pass rewrites the
 math ops below, wherever they appear (in practice inside `linalg.generic` bodies), into
 range reduction plus a polynomial or rational approximation in `arith` and the
-vectorizable `math` ops (floor, trunc, abs, copysign, sqrt). Multiplies and adds carry
-`fastmath<contract>` so LLVM may fuse them into FMAs where the target has them.
+vectorizable `math` ops (floor, trunc, abs, copysign, sqrt). Where a rule wants a fused
+multiply-add it says so (`math.fma`: Horner steps and final accumulations); no op carries
+`fastmath<contract>`, so every op is one IEEE operation and the bits do not depend on
+where LLVM chooses to fuse, which differs between targets (AVX2, AVX-512) and between a
+loop body and an outlined function.
 
 `EXPANSIONS` maps an op name to its rule:
 
@@ -92,7 +95,6 @@ class Float:
         self.mant = 52 if self.f64 else 23
         self.bias = 1023 if self.f64 else 127
         self.it = self.like(ir.IntegerType.get_signless(self.bits))
-        self.fm = ir.Attribute.parse("#arith.fastmath<contract>")
 
     def like(self, elem: ir.Type) -> ir.Type:
         """`elem` with this type's shape (itself when scalar)."""
@@ -108,16 +110,20 @@ class Float:
 
     # arithmetic
     def add(self, a, b):
-        return arith.addf(a, b, fastmath=self.fm)
+        return arith.addf(a, b)
 
     def sub(self, a, b):
-        return arith.subf(a, b, fastmath=self.fm)
+        return arith.subf(a, b)
 
     def mul(self, a, b):
-        return arith.mulf(a, b, fastmath=self.fm)
+        return arith.mulf(a, b)
 
     def div(self, a, b):
         return arith.divf(a, b)
+
+    def fma(self, a, b, c):
+        """a * b + c, rounded once."""
+        return math.fma(a, b, c)
 
     def neg(self, a):
         return arith.negf(a)
@@ -126,7 +132,7 @@ class Float:
         """Horner's rule; coefficients from the highest power down."""
         p = self.c(coeffs[0])
         for k in coeffs[1:]:
-            p = self.add(self.mul(p, x), self.c(k))
+            p = self.fma(p, x, self.c(k))
         return p
 
     # comparisons and selection
@@ -197,7 +203,7 @@ def exp(f: Float, x):
         r = f.sub(f.sub(xc, f.mul(n, f.c(0.693359375))), f.mul(n, f.c(-2.12194440e-4)))
         p = f.poly(r, [1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2,
                        1.6666665459e-1, 5.0000001201e-1])
-        y = f.add(f.add(f.mul(p, f.mul(r, r)), r), f.c(1.0))
+        y = f.add(f.fma(p, f.mul(r, r), r), f.c(1.0))
     ni = arith.fptosi(f.it, n)
     n1 = arith.shrsi(ni, f.i(1))
     n2 = arith.subi(ni, n1)
@@ -242,7 +248,7 @@ def log(f: Float, x):
     t2 = f.mul(z, f.poly(w, odd[::-1]))
     r = f.add(t2, t1)
     hfsq = f.mul(f.mul(f.c(0.5), fm), fm)
-    inner = f.add(f.mul(s, f.add(hfsq, r)), f.mul(dk, f.c(k["ln2_lo"])))
+    inner = f.fma(s, f.add(hfsq, r), f.mul(dk, f.c(k["ln2_lo"])))
     result = f.sub(f.mul(dk, f.c(k["ln2_hi"])), f.sub(f.sub(hfsq, inner), fm))
     result = f.sel(f.cmp("OEQ", x, f.c(np.inf)), x, result)
     result = f.sel(f.cmp("OEQ", x, f.c(0.0)), f.c(-np.inf), result)
@@ -270,7 +276,7 @@ def expm1(f: Float, x):
     degree = 20 if f.f64 else 12
     inv_fact = [1.0 / float(np.prod(np.arange(1, n + 1, dtype=np.float64))) for n in range(2, degree + 1)]
     tail = f.poly(x, inv_fact[::-1])               # 1/2! + x/3! + ... + x**(d-2)/d!
-    small = f.add(x, f.mul(f.mul(x, x), tail))
+    small = f.fma(f.mul(x, x), tail, x)
     small = f.sel(f.cmp("OEQ", x, f.c(0.0)), x, small)   # keeps -0.0
     large = f.sub(exp(f, x), f.c(1.0))
     return f.sel(f.cmp("OLT", f.abs(x), f.c(1.0)), small, large)
@@ -287,11 +293,11 @@ def tanh(f: Float, x):
                        -1.61468768441708447952e3])
         q = f.poly(z, [1.0, 1.12811678491632931402e2, 2.23548839060100448583e3,
                        4.84406305325125486048e3])
-        small = f.add(ax, f.mul(f.mul(ax, z), f.div(p, q)))
+        small = f.fma(f.mul(ax, z), f.div(p, q), ax)
     else:
         p = f.poly(z, [-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2,
                        1.33314422036e-1, -3.33332819422e-1])
-        small = f.add(f.mul(f.mul(p, z), ax), ax)
+        small = f.fma(f.mul(p, z), ax, ax)
     large = f.sub(f.c(1.0), f.div(f.c(2.0), f.add(exp(f, f.add(ax, ax)), f.c(1.0))))
     return f.copysign(f.sel(f.cmp("OLT", ax, f.c(0.625)), small, large), x)
 
@@ -467,7 +473,7 @@ def _reduce_f32(f: Float, ax):
 
 def _sin_poly(f, r, z):
     p = f.poly(z, [-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1])
-    return f.add(f.mul(f.mul(p, z), r), r)
+    return f.fma(f.mul(p, z), r, r)
 
 
 def _cos_poly(f, z):

@@ -16,7 +16,7 @@
 // CHECK-NOT: math.sin
 // CHECK: func.func @mlax_sin_f32x4(%{{.*}}: vector<4xf32>) -> vector<4xf32> attributes {llvm.linkage = #llvm.linkage<weak_odr>, memory_effects = #llvm.memory_effects<other = none, {{.*}}>, passthrough = ["noinline", "nounwind", "willreturn"]}
 // CHECK: arith.constant dense<{{.*}}> : vector<4xf32>
-// CHECK: arith.mulf %{{.*}}, %{{.*}} fastmath<contract> : vector<4xf32>
+// CHECK: math.fma %{{.*}}, %{{.*}}, %{{.*}} : vector<4xf32>
 // CHECK: func.func @mlax_sin_f32x8(%{{.*}}: vector<8xf32>) -> vector<8xf32>
 // CHECK: func.func @mlax_sin_f32x16(%{{.*}}: vector<16xf32>) -> vector<16xf32>
 // CHECK: func.func @mlax_sin_f32(%{{.*}}: f32) -> f32 attributes {{{.*}}passthrough = ["noinline", "nounwind", "willreturn", ["vector-function-abi-variant", "_ZGV_LLVM_N4v_mlax_sin_f32(mlax_sin_f32x4),_ZGV_LLVM_N8v_mlax_sin_f32(mlax_sin_f32x8),_ZGV_LLVM_N16v_mlax_sin_f32(mlax_sin_f32x16)"]]}

@@ -742,19 +742,24 @@ def test_expand_math_removes_the_calls():
         text = str(tm.module)
     for op in EXPANSIONS:
         assert op not in text, f"{op} left after --mlax-expand-math"
-    assert "fastmath<contract>" in text
+    # Fused multiply-adds are explicit; no op may be contracted by LLVM, whose choices
+    # differ between targets and between a loop and an outlined function.
+    assert "math.fma" in text and "contract" not in text
 
 
 @pytest.mark.parametrize("name,dtype,domain", [(c[0], c[1], c[2]) for c in EXPAND_CASES[::2]]
                          + [("exp", np.float16, (-10, 10)), ("sin", np.float32, (-1e5, 1e5))])
 def test_expand_math_outlined_is_bit_identical(name, dtype, domain, rng):
     # The CPU pipeline's outlined functions (vectorized as calls to their vector variants)
-    # give the same bits as the polynomial expanded inline in the loop.
+    # give the same bits as the polynomial expanded inline in the loop. A NaN's sign and
+    # payload are not defined (x86 propagates an operand's NaN, and LLVM may commute them).
     assert "mlax-expand-math{outline=4}" in pipelines.CPU
     x = _wide(dtype, *domain, rng)
     inline = _run_expanded(f"mlax.{name}", x)
     outlined = _run_expanded(f"mlax.{name}", x, pipeline=pipelines.CPU.replace("outline=4", "outline=1"))
-    np.testing.assert_array_equal(inline.view(f"u{x.itemsize}"), outlined.view(f"u{x.itemsize}"))
+    np.testing.assert_array_equal(np.isnan(inline), np.isnan(outlined))
+    number = ~np.isnan(inline)
+    np.testing.assert_array_equal(inline[number].view(f"u{x.itemsize}"), outlined[number].view(f"u{x.itemsize}"))
 
 
 def test_expand_math_outlined_once_and_called_per_vector():
