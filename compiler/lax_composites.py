@@ -1,15 +1,18 @@
 """lax functions that are XLA ops in JAX and compositions of mlax ops here: `clz` (bits
 smeared right, then counted), `reduce_precision` (XLA's rounding of the bits, with JAX's
 derivative as a custom_jvp) and `approx_max_k` / `approx_min_k` (exact, as JAX's CPU
-backend computes them). They sit above mlax.lax, as mlax.lax_special does."""
+backend computes them), and `cummax` / `cummin` (the primitives, with the derivative of
+JAX's associative scan). They sit above mlax.lax, as mlax.lax_special does."""
 from __future__ import annotations
 
 import numpy as np
 
 from mlax import lax
 from mlax import numpy as jnp
+from mlax.ad import jvp
+from mlax.associative_scan import associative_scan
 from mlax.custom_derivatives import custom_jvp
-from mlax.runtime.dtypes import finfo, is_float
+from mlax.runtime.dtypes import finfo, is_float, is_inexact
 
 
 def _full(x, value):
@@ -111,3 +114,32 @@ def approx_min_k(operand, k, reduction_dimension=-1, recall_target=0.95,
                  reduction_input_size_override=-1, aggregate_to_topk=True):
     """The k smallest entries along `reduction_dimension` and their indices, exactly."""
     return _approx_k(operand, k, reduction_dimension, aggregate_to_topk, largest=False)
+
+
+def _cumulative_extreme(primitive, combine):
+    """lax.cummax / lax.cummin: the primitive's values, with JAX's derivative, which is the
+    derivative of `associative_scan(combine)`. Where several elements tie for the running
+    extreme, max and min give each half the tangent at every combination, so the weights
+    follow the scan's tree (JAX: `_cumulative_jvp_rule`)."""
+    def fn(operand, axis=0, reverse=False):
+        axis, reverse = int(axis), bool(reverse)
+        operand = jnp.asarray(operand)
+        if not is_inexact(lax.aval(operand).dtype):
+            return primitive(operand, axis=axis, reverse=reverse)
+
+        @custom_jvp
+        def cum(x):
+            return primitive(x, axis=axis, reverse=reverse)
+
+        def scan(x):
+            return associative_scan(combine, x, reverse=reverse, axis=axis)
+
+        cum.defjvp(lambda primals, tangents: jvp(scan, primals, tangents))
+        return cum(operand)
+    fn.__name__ = primitive.__name__
+    fn.__doc__ = primitive.__doc__
+    return fn
+
+
+cummax = _cumulative_extreme(lax.primitives.cummax, lax.max)
+cummin = _cumulative_extreme(lax.primitives.cummin, lax.min)

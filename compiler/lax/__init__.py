@@ -22,12 +22,16 @@ from mlax.lax.convolution import (ConvDimensionNumbers, conv, conv_dimension_num
 from mlax.lax.windowed_reductions import reduce_window, reduce_window_shape_tuple  # noqa: F401
 from mlax.precision import Precision, canonicalize_precision  # noqa: F401
 
+# cummax and cummin carry JAX's derivative, a composition (mlax.lax_composites).
+del cummax, cummin  # noqa: F821
+
 _SPECIAL = {"igamma", "igammac", "igamma_grad_a", "random_gamma_grad", "betainc", "bessel_i0e",
             "bessel_i1e", "zeta", "polygamma"}
 _COMPOSITIONS = {"associative_scan": "mlax.associative_scan",
                  "with_sharding_constraint": "mlax.spmd", "clz": "mlax.lax_composites",
                  "reduce_precision": "mlax.lax_composites", "approx_max_k": "mlax.lax_composites",
-                 "approx_min_k": "mlax.lax_composites"}
+                 "approx_min_k": "mlax.lax_composites", "cummax": "mlax.lax_composites",
+                 "cummin": "mlax.lax_composites"}
 
 
 def __getattr__(name):
