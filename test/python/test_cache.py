@@ -1,5 +1,6 @@
 """The persistent compilation cache: hits across processes, keys, corrupt entries,
 concurrent writers, and a cache that cannot be written."""
+import json
 import os
 import subprocess
 import sys
@@ -204,3 +205,12 @@ def test_concurrent_writers_leave_one_sound_entry(tmp_path):
     first = np.load(tmp_path / "r0.npy")
     for i in (1, 2):
         np.testing.assert_array_equal(np.load(tmp_path / f"r{i}.npy"), first)
+
+
+def test_small_functions_are_stored_optimized(cache_dir):
+    # In process a small function runs level-0 code until it is hot; a process loading it
+    # from the cache never recompiles it, so the cache stores the hot code's level.
+    mlax.jit(f)(np.ones((3, 4), F32), np.ones((4, 2), F32))
+    entry, = _entries(cache_dir)
+    meta = json.loads((cache_dir / entry / "mlax_module.json").read_text())
+    assert meta["target"]["opt_level"] == 3, meta["target"]

@@ -195,7 +195,8 @@ def compile_module(module, entries: dict, pipeline=pipelines.CPU, opt_level=3, k
     whether `module` itself now holds the LLVM dialect (False after a cache hit: nothing
     was compiled). Executables are called with a list of C-contiguous NumPy arrays.
     `recompile_at`: compiled in process, entry points called often are compiled again
-    at this opt level (CpuExecutable)."""
+    at this opt level (CpuExecutable); with a persistent cache, the stored code is
+    compiled at this level from the start."""
     privatize(module, entries)
     signatures = {n: function_signature(module, n) for n in entries}
     directory = cache.directory()
@@ -203,6 +204,9 @@ def compile_module(module, entries: dict, pipeline=pipelines.CPU, opt_level=3, k
         # Host callbacks are Python functions of this process: such code is not cached.
         run_pipeline(module, pipeline)
         return _jit(module, entries, signatures, opt_level, recompile_at), True
+    # A cached entry is loaded by later processes, which never compile it again when it is
+    # hot: it is stored at the level hot code would reach.
+    opt_level = recompile_at if recompile_at is not None else opt_level
     machine = codegen.MachineTarget.host()
     key = cache.key(module, pipeline, opt_level, key_parts)
     loaded = cache.get(directory, key)
