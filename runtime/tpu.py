@@ -38,6 +38,19 @@ PACKAGE_HINT = "pip install 'mlax[tpu]' (jax and jaxlib)"
 jax_import_context = contextlib.nullcontext
 
 
+@contextlib.contextmanager
+def _importing_jax():
+    """`jax_import_context()`, keeping NumPy's global random state: importing jax draws
+    from it (`jax._src.clusters.k8s_cluster` calls `np.random.rand` at import), which would
+    change the numbers of a program that seeds NumPy before its first tpu call."""
+    state = np.random.get_state()
+    try:
+        with jax_import_context():
+            yield
+    finally:
+        np.random.set_state(state)
+
+
 class TpuRuntimeError(RuntimeError):
     """XLA could not run an executable; the message says why."""
 
@@ -53,7 +66,7 @@ def available() -> str | None:
 @functools.cache
 def _pjrt():
     """(jax, xla_client, the PJRT devices, the first one's single-device sharding)."""
-    with jax_import_context():
+    with _importing_jax():
         import jax              # optional and slow to import: loaded when first needed
         from jaxlib import lapack, xla_client
         # The LAPACK custom calls of the linear algebra lowering find their routines only
@@ -80,7 +93,7 @@ def initialize_distributed(coordinator_address, num_processes, process_id,
     if _pjrt.cache_info().currsize:
         raise TpuRuntimeError("mlax.distributed.initialize must be called before the tpu "
                               "platform is first used (its PJRT client exists already)")
-    with jax_import_context():
+    with _importing_jax():
         import jax              # optional and slow to import: loaded when first needed
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(coordinator_address, num_processes, process_id,
@@ -89,7 +102,7 @@ def initialize_distributed(coordinator_address, num_processes, process_id,
 
 
 def shutdown_distributed():
-    with jax_import_context():
+    with _importing_jax():
         import jax
     jax.distributed.shutdown()
     _distributed.clear()
@@ -449,7 +462,7 @@ class TpuCall:
 @functools.cache
 def _jax_private():
     """jax's private array constructor and aval helper (jax is pinned by the extra)."""
-    with jax_import_context():
+    with _importing_jax():
         from jax._src import core   # optional and slow to import: loaded when first needed
         from jax._src.array import ArrayImpl
     return core, ArrayImpl
