@@ -29,6 +29,7 @@ import importlib.util
 
 import numpy as np
 
+from . import callbacks
 from .array import Array, SingleDeviceSharding
 from .sharding import NamedSharding, device_assignment, indices_map
 
@@ -187,10 +188,16 @@ def compile_options(ids, propagate=()):
     return options
 
 
-def compile_artifact(data: bytes, ids=(0,), propagate=()):
-    """XLA's loaded executable of the StableHLO portable artifact `data` (its @main) on the
-    devices `ids`; TpuRuntimeError when XLA rejects it."""
+def compile_artifact(data, ids=(0,), propagate=(), host_callbacks=()):
+    """XLA's loaded executable of the StableHLO portable artifact `data` (its @main; or the
+    artifact read into a jaxlib MLIR module, which a module calling host callbacks must
+    be) on the devices `ids`, its host-callback custom calls calling `host_callbacks`
+    (by index); TpuRuntimeError when XLA rejects it."""
     try:
+        if host_callbacks:
+            return client().compile_and_load(data, device_list(ids),
+                                             compile_options(ids, propagate),
+                                             host_callbacks=list(host_callbacks))
         return client().compile_and_load(data, device_list(ids), compile_options(ids, propagate))
     except Exception as e:     # jaxlib's JaxRuntimeError
         raise TpuRuntimeError(f"XLA could not compile the module: {e}") from None
@@ -425,21 +432,30 @@ _WIDE = frozenset(np.dtype(d) for d in ("float64", "int64", "uint64", "complex12
 
 class TpuCall:
     """Calls a loaded XLA executable: `call(inputs) -> outputs` on NumPy arrays, and
-    `call_arrays` on mlax Arrays."""
-    __slots__ = ("loaded", "out_specs", "wide")
+    `call_arrays` on mlax Arrays. An executable that calls host callbacks (`host_calls`)
+    is waited for, so that an exception of a host function is raised at the call."""
+    __slots__ = ("loaded", "out_specs", "wide", "host_calls")
 
-    def __init__(self, loaded, out_specs):
+    def __init__(self, loaded, out_specs, host_calls=False):
         self.loaded = loaded
         self.out_specs = [(tuple(s), np.dtype(d)) for s, d in out_specs]
         # Entering jax's x64 context costs ~4 us a call: only results that need it do.
         self.wide = any(d in _WIDE for _, d in self.out_specs)
+        self.host_calls = host_calls
 
     def _execute(self, buffers):
         """The per-device result arrays of one run on `buffers`."""
         try:
-            return self.loaded.execute_sharded(buffers).disassemble_into_single_device_arrays()
+            if not self.host_calls:
+                return self.loaded.execute_sharded(buffers).disassemble_into_single_device_arrays()
+            results = self.loaded.execute_sharded(buffers, with_tokens=True)
+            results.consume_token().block_until_ready()
+            outs = results.disassemble_into_single_device_arrays()
         except Exception as e:       # jaxlib's JaxRuntimeError and friends
+            callbacks.raise_pending()
             raise TpuRuntimeError(f"XLA failed to run the executable: {e}") from None
+        callbacks.raise_pending()
+        return outs
 
     def __call__(self, inputs):
         with exact_dtypes():
@@ -538,8 +554,8 @@ def _hlo_text(loaded) -> str:
 class TpuExecutable:
     """One entry point compiled by XLA: `exe(inputs) -> outputs`, `exe.call.call_arrays`."""
 
-    def __init__(self, loaded, out_specs, device_ids=(0,)):
-        self.call = TpuCall(loaded, out_specs)
+    def __init__(self, loaded, out_specs, device_ids=(0,), host_calls=False):
+        self.call = TpuCall(loaded, out_specs, host_calls)
         self.device_ids = tuple(device_ids)
 
     def __call__(self, inputs):
