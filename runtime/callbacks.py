@@ -21,6 +21,9 @@ calling thread (callbacks later in the same call are skipped, their results left
 unwritten) and raised by `raise_pending`, which runs after every call of compiled code,
 so it surfaces at the call site in Python.
 
+On the tpu platform XLA calls the host function instead (`xla_host_function`: jaxlib's
+Python-callback custom call, the same descriptor, an exception kept for `raise_pending`).
+
 Registered functions are kept for the life of the process (compiled code may call them
 as long as it lives); a module that calls host callbacks cannot be saved or cached.
 """
