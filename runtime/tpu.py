@@ -523,6 +523,7 @@ class PlacedCall:
         try:
             outs = self.loaded.execute_sharded(args).disassemble_into_single_device_arrays()
         except Exception as e:       # jaxlib's JaxRuntimeError and friends
+            callbacks.raise_pending()    # a host function's exception failed the run
             raise TpuRuntimeError(f"XLA failed to run the executable: {e}") from None
         return [TpuArray(_assemble(shape, dtype, s, bufs), s, w, shape, dtype)
                 for bufs, (shape, dtype), s, w in zip(outs, self.out_specs, self.out_shardings,
