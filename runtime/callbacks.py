@@ -21,6 +21,9 @@ calling thread (callbacks later in the same call are skipped, their results left
 unwritten) and raised by `raise_pending`, which runs after every call of compiled code,
 so it surfaces at the call site in Python.
 
+On the tpu platform XLA calls the host function instead (`xla_host_function`: jaxlib's
+Python-callback custom call, the same descriptor, an exception kept for `raise_pending`).
+
 Registered functions are kept for the life of the process (compiled code may call them
 as long as it lives); a module that calls host callbacks cannot be saved or cached.
 """
@@ -50,15 +53,20 @@ def register(fn) -> int:
     return cid
 
 
-def descriptor(callback_id, args, results, batch_sizes=(), batched=(), method="") -> str:
+def descriptor(callback_id, args, results, batch_sizes=(), batched=(), method="",
+               token=False) -> str:
     """The JSON text the lowering compiles into a call site. `args` / `results` are
-    (shape, dtype name) pairs of the operands and results as the call site passes them."""
+    (shape, dtype name) pairs of the operands and results as the call site passes them;
+    `token`: XLA's call site passes an ordering token first and takes it back first
+    (xla_host_function)."""
     n = len(args)
     levels = [list(batched[i * n:(i + 1) * n]) for i in range(len(batch_sizes))]
-    return json.dumps({"id": int(callback_id), "args": [[list(s), d] for s, d in args],
-                       "results": [[list(s), d] for s, d in results],
-                       "levels": list(batch_sizes), "batched": levels, "method": method},
-                      separators=(",", ":"))
+    desc = {"id": int(callback_id), "args": [[list(s), d] for s, d in args],
+            "results": [[list(s), d] for s, d in results],
+            "levels": list(batch_sizes), "batched": levels, "method": method}
+    if token:
+        desc["token"] = True
+    return json.dumps(desc, separators=(",", ":"))
 
 
 def _descriptor(address: int) -> dict:
@@ -67,9 +75,7 @@ def _descriptor(address: int) -> dict:
     text = ctypes.string_at(address)
     desc = _DESCRIPTORS.get(text)
     if desc is None:
-        desc = json.loads(text.decode("utf-8"))
-        desc["args"] = [(tuple(s), np.dtype(d)) for s, d in desc["args"]]
-        desc["results"] = [(tuple(s), np.dtype(d)) for s, d in desc["results"]]
+        desc = _parse(text.decode("utf-8"))
         with _LOCK:
             if len(_DESCRIPTORS) > 4096:
                 _DESCRIPTORS.clear()
@@ -139,6 +145,13 @@ def apply(fn, args, flags, sizes, method, results):
             for j in range(len(results))]
 
 
+def _parse(text) -> dict:
+    desc = json.loads(text)
+    desc["args"] = [(tuple(s), np.dtype(d)) for s, d in desc["args"]]
+    desc["results"] = [(tuple(s), np.dtype(d)) for s, d in desc["results"]]
+    return desc
+
+
 def _unbatched_results(desc):
     n_levels = len(desc["levels"])
     return [(s[n_levels:], d) for s, d in desc["results"]]
@@ -169,6 +182,34 @@ def _entry(desc_address, table_address):
 
 ENTRY_ADDRESS = ctypes.cast(_entry, ctypes.c_void_p).value
 
+# The exception of a host function XLA called (on a thread of its own), raised by
+# raise_pending in the thread whose call XLA then failed.
+_xla_error = []
+
+
+def xla_host_function(text: str):
+    """The function XLA's Python-callback handler calls for the call site of descriptor
+    `text` (the tpu platform: jaxlib's `xla_ffi_python_cpu_callback` custom call): the
+    operands as NumPy arrays in, the results out. An exception is kept for raise_pending
+    and raised again for XLA, which stops the computation."""
+    desc = _parse(text)
+    fn = _REGISTRY[desc["id"]]
+    results = _unbatched_results(desc)
+
+    token = desc.get("token", False)
+
+    def host(*args):
+        try:
+            outs = apply(fn, [np.array(a) for a in args[token:]], desc["batched"],
+                         desc["levels"], desc["method"], results)
+        except BaseException as e:    # noqa: BLE001 - raised again at the call site
+            with _LOCK:
+                _xla_error.append(e)
+            raise
+        outs = tuple(np.require(o, requirements="C") for o in outs)   # keeps 0-d arrays
+        return (args[0], *outs) if token else outs
+    return host
+
 
 def raise_pending():
     """Raise the exception a host function raised during the last call of compiled code
@@ -177,3 +218,9 @@ def raise_pending():
     if e is not None:
         _state.error = None
         raise e
+    if _xla_error:
+        with _LOCK:
+            e = _xla_error[0] if _xla_error else None
+            _xla_error.clear()
+        if e is not None:
+            raise e

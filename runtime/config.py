@@ -85,8 +85,15 @@ class Config:
                      "jax_numpy_dtype_promotion", "jax_default_matmul_precision",
                      "jax_platform_name")
 
+    # Options whose starting value an environment variable of the option's name in capitals
+    # sets, as JAX's do (JAX_DEFAULT_MATMUL_PRECISION=highest).
+    ENVIRONMENT = ("jax_default_matmul_precision",)
+
     def __init__(self):
         self.values = {name: default for name, (default, _) in self.OPTIONS.items()}
+        for name in self.ENVIRONMENT:
+            if os.environ.get(name.upper()):
+                self.values[name] = self.OPTIONS[name][1](name, os.environ[name.upper()])
         self.generation = 0      # bumped by every update: callers' memos of values expire
         self._trace_state = self._read_trace_state()
 

@@ -29,6 +29,7 @@ import importlib.util
 
 import numpy as np
 
+from . import callbacks
 from .array import Array, SingleDeviceSharding
 from .sharding import NamedSharding, device_assignment, indices_map
 
@@ -36,6 +37,19 @@ PACKAGE_HINT = "pip install 'mlax[tpu]' (jax and jaxlib)"
 
 # The context the runtime imports jax in (see the module's docstring); set by mlax.compat.
 jax_import_context = contextlib.nullcontext
+
+
+@contextlib.contextmanager
+def _importing_jax():
+    """`jax_import_context()`, keeping NumPy's global random state: importing jax draws
+    from it (`jax._src.clusters.k8s_cluster` calls `np.random.rand` at import), which would
+    change the numbers of a program that seeds NumPy before its first tpu call."""
+    state = np.random.get_state()
+    try:
+        with jax_import_context():
+            yield
+    finally:
+        np.random.set_state(state)
 
 
 class TpuRuntimeError(RuntimeError):
@@ -53,7 +67,7 @@ def available() -> str | None:
 @functools.cache
 def _pjrt():
     """(jax, xla_client, the PJRT devices, the first one's single-device sharding)."""
-    with jax_import_context():
+    with _importing_jax():
         import jax              # optional and slow to import: loaded when first needed
         from jaxlib import lapack, xla_client
         # The LAPACK custom calls of the linear algebra lowering find their routines only
@@ -80,7 +94,7 @@ def initialize_distributed(coordinator_address, num_processes, process_id,
     if _pjrt.cache_info().currsize:
         raise TpuRuntimeError("mlax.distributed.initialize must be called before the tpu "
                               "platform is first used (its PJRT client exists already)")
-    with jax_import_context():
+    with _importing_jax():
         import jax              # optional and slow to import: loaded when first needed
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
     jax.distributed.initialize(coordinator_address, num_processes, process_id,
@@ -89,7 +103,7 @@ def initialize_distributed(coordinator_address, num_processes, process_id,
 
 
 def shutdown_distributed():
-    with jax_import_context():
+    with _importing_jax():
         import jax
     jax.distributed.shutdown()
     _distributed.clear()
@@ -174,10 +188,16 @@ def compile_options(ids, propagate=()):
     return options
 
 
-def compile_artifact(data: bytes, ids=(0,), propagate=()):
-    """XLA's loaded executable of the StableHLO portable artifact `data` (its @main) on the
-    devices `ids`; TpuRuntimeError when XLA rejects it."""
+def compile_artifact(data, ids=(0,), propagate=(), host_callbacks=()):
+    """XLA's loaded executable of the StableHLO portable artifact `data` (its @main; or the
+    artifact read into a jaxlib MLIR module, which a module calling host callbacks must
+    be) on the devices `ids`, its host-callback custom calls calling `host_callbacks`
+    (by index); TpuRuntimeError when XLA rejects it."""
     try:
+        if host_callbacks:
+            return client().compile_and_load(data, device_list(ids),
+                                             compile_options(ids, propagate),
+                                             host_callbacks=list(host_callbacks))
         return client().compile_and_load(data, device_list(ids), compile_options(ids, propagate))
     except Exception as e:     # jaxlib's JaxRuntimeError
         raise TpuRuntimeError(f"XLA could not compile the module: {e}") from None
@@ -412,21 +432,30 @@ _WIDE = frozenset(np.dtype(d) for d in ("float64", "int64", "uint64", "complex12
 
 class TpuCall:
     """Calls a loaded XLA executable: `call(inputs) -> outputs` on NumPy arrays, and
-    `call_arrays` on mlax Arrays."""
-    __slots__ = ("loaded", "out_specs", "wide")
+    `call_arrays` on mlax Arrays. An executable that calls host callbacks (`host_calls`)
+    is waited for, so that an exception of a host function is raised at the call."""
+    __slots__ = ("loaded", "out_specs", "wide", "host_calls")
 
-    def __init__(self, loaded, out_specs):
+    def __init__(self, loaded, out_specs, host_calls=False):
         self.loaded = loaded
         self.out_specs = [(tuple(s), np.dtype(d)) for s, d in out_specs]
         # Entering jax's x64 context costs ~4 us a call: only results that need it do.
         self.wide = any(d in _WIDE for _, d in self.out_specs)
+        self.host_calls = host_calls
 
     def _execute(self, buffers):
         """The per-device result arrays of one run on `buffers`."""
         try:
-            return self.loaded.execute_sharded(buffers).disassemble_into_single_device_arrays()
+            if not self.host_calls:
+                return self.loaded.execute_sharded(buffers).disassemble_into_single_device_arrays()
+            results = self.loaded.execute_sharded(buffers, with_tokens=True)
+            results.consume_token().block_until_ready()
+            outs = results.disassemble_into_single_device_arrays()
         except Exception as e:       # jaxlib's JaxRuntimeError and friends
+            callbacks.raise_pending()
             raise TpuRuntimeError(f"XLA failed to run the executable: {e}") from None
+        callbacks.raise_pending()
+        return outs
 
     def __call__(self, inputs):
         with exact_dtypes():
@@ -449,7 +478,7 @@ class TpuCall:
 @functools.cache
 def _jax_private():
     """jax's private array constructor and aval helper (jax is pinned by the extra)."""
-    with jax_import_context():
+    with _importing_jax():
         from jax._src import core   # optional and slow to import: loaded when first needed
         from jax._src.array import ArrayImpl
     return core, ArrayImpl
@@ -494,6 +523,7 @@ class PlacedCall:
         try:
             outs = self.loaded.execute_sharded(args).disassemble_into_single_device_arrays()
         except Exception as e:       # jaxlib's JaxRuntimeError and friends
+            callbacks.raise_pending()    # a host function's exception failed the run
             raise TpuRuntimeError(f"XLA failed to run the executable: {e}") from None
         return [TpuArray(_assemble(shape, dtype, s, bufs), s, w, shape, dtype)
                 for bufs, (shape, dtype), s, w in zip(outs, self.out_specs, self.out_shardings,
@@ -525,8 +555,8 @@ def _hlo_text(loaded) -> str:
 class TpuExecutable:
     """One entry point compiled by XLA: `exe(inputs) -> outputs`, `exe.call.call_arrays`."""
 
-    def __init__(self, loaded, out_specs, device_ids=(0,)):
-        self.call = TpuCall(loaded, out_specs)
+    def __init__(self, loaded, out_specs, device_ids=(0,), host_calls=False):
+        self.call = TpuCall(loaded, out_specs, host_calls)
         self.device_ids = tuple(device_ids)
 
     def __call__(self, inputs):

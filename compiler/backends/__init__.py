@@ -45,6 +45,11 @@ class BackendError(Exception):
     """A backend could not generate code or write its artifact; the message says why."""
 
 
+class HostCallbackError(BackendError):
+    """A module that calls host callbacks cannot be saved or exported: they are Python
+    functions of the process that compiled it (mlax.runtime.callbacks)."""
+
+
 class Timer:
     """`with timer("stage"):` records the stage's wall time; `timer.times` lists them."""
 

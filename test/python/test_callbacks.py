@@ -1,6 +1,8 @@
 """Host callbacks (jax.debug.print / callback, jax.pure_callback, experimental.io_callback)
 against JAX: what is printed and called, under jit, vmap, grad and loops; results; errors
-raised in the host function surfacing at the call site; modules with callbacks not saved."""
+raised in the host function surfacing at the call site; modules with callbacks not saved.
+Every test runs on the cpu platform and on the tpu platform (XLA's Python-callback custom
+call)."""
 import contextlib
 import io
 import os
@@ -15,6 +17,16 @@ from jax.experimental import io_callback as jax_io_callback
 import mlax
 import mlax.numpy as jnp
 from mlax.experimental import io_callback
+
+
+@pytest.fixture(autouse=True, params=["cpu", "tpu"])
+def platform(request):
+    """The default platform the test's jit and eager calls run on."""
+    if request.param == "tpu":
+        pytest.importorskip("jaxlib")
+    mlax.config.update("jax_platform_name", request.param)
+    yield request.param
+    mlax.config.update("jax_platform_name", None)
 
 
 def printed(m, thunk):
@@ -250,5 +262,30 @@ def test_io_callback_errors_like_jax():
 def test_a_module_with_callbacks_cannot_be_saved(tmp_path):
     compiled = mlax.jit(lambda x: (mlax.debug.print("{}", x), x * 2)[1]).lower(1.0).compile()
     assert float(compiled(3.0)) == 6.0
-    with pytest.raises(Exception, match="host callbacks"):
+    with pytest.raises(Exception, match="host callback"):
         compiled.save(os.path.join(tmp_path, "m"))
+
+
+def test_a_module_with_callbacks_cannot_be_exported_and_the_error_names_the_line(platform):
+    if platform != "tpu":
+        pytest.skip("mlax.export lowers with the tpu backend")
+    import inspect
+    from mlax import export
+
+    def f(x):
+        mlax.debug.print("{}", x)
+        return x * 2
+    line = inspect.getsourcelines(f)[1] + 1
+    with pytest.raises(ValueError, match=rf"host callback .*test_callbacks.py\":{line}:"
+                                         r".*cannot be exported"):
+        export.export(mlax.jit(f), platforms=("tpu",))(jnp.ones(3))
+
+
+def test_ordered_callbacks_run_in_program_order():
+    """XLA may run independent side effects in any order: ordered callbacks pass a token
+    (on the tpu platform), so 40 prints of independent values come out in order."""
+    f = mlax.jit(lambda x: [mlax.debug.print("{}", jnp.sum(jnp.sin(x * i)) * 0 + i,
+                                             ordered=True) for i in range(40)] and x)
+    for _ in range(3):
+        lines = printed(mlax, lambda: f(jnp.ones(1000)))
+        assert [float(v) for v in lines] == [float(i) for i in range(40)]

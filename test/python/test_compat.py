@@ -33,10 +33,13 @@ def test_program_matches_jax(path):
     assert outcome.ran and outcome.matched, outcome.first_error
 
 
-# Programs that match JAX's reports on the tpu platform too (their products' bfloat16
-# rounding stays within the reports' tolerances), run under the hook with
-# MLAX_PLATFORMS=tpu: the tpu runtime imports the real jax's PJRT client beside the hook.
-TPU_PROGRAMS = ["automatic_vectorization", "control_flow", "custom_jvp", "jit_compilation"]
+# Corpus programs on the tpu platform, run under the hook with MLAX_PLATFORMS=tpu (the tpu
+# runtime imports the real jax's PJRT client beside the hook); the runner gives them
+# products at HIGHEST and run.TPU_TOLERANCES. A few, CI-sized: host callbacks (debugging),
+# NumPy's random state across the first tpu call (vmapped_log_probs), a tolerance entry
+# (autodiff_cookbook_batching).
+TPU_PROGRAMS = ["automatic_vectorization", "control_flow", "custom_jvp", "jit_compilation",
+                "debugging", "vmapped_log_probs", "autodiff_cookbook_batching"]
 
 
 @pytest.mark.parametrize("name", TPU_PROGRAMS)
@@ -73,6 +76,19 @@ def _array(values, dtype="float32"):
 ])
 def test_compare_values(ref, got, differs):
     assert (runner.compare_values(ref, got, runner.RTOL, runner.ATOL) is not None) == differs
+
+
+def test_tpu_tolerances_leave_their_reports_unchecked_on_tpu_only(monkeypatch):
+    ref = [{"name": "a", "value": _array([1.0])}, {"name": "b", "value": _array([2.0])}]
+    got = [{"name": "a", "value": _array([1.5])}, {"name": "b", "value": _array([2.5])}]
+    assert [m.split(":")[0] for m in runner.compare(ref, got, unchecked=("a",))] == ["b"]
+    assert all(t.reason and t.unchecked for t in runner.TPU_TOLERANCES.values())
+    monkeypatch.setenv("MLAX_PLATFORMS", "tpu")
+    monkeypatch.delenv("JAX_DEFAULT_MATMUL_PRECISION", raising=False)
+    assert runner.on_tpu() and runner._env(True)["JAX_DEFAULT_MATMUL_PRECISION"] == "highest"
+    assert "JAX_DEFAULT_MATMUL_PRECISION" not in runner._env(False)
+    monkeypatch.setenv("MLAX_PLATFORMS", "cpu")
+    assert not runner.on_tpu() and "JAX_DEFAULT_MATMUL_PRECISION" not in runner._env(True)
 
 
 def test_report_lines_roundtrip():

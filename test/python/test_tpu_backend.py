@@ -318,3 +318,24 @@ def test_64_bit_dtypes_with_mlax_x64_on_and_jax_x64_off():
     assert out["jit"][2] == ["complex128", [-2.0, 1.0, -3.0, 0.0]]
     assert out["eager"][0] == "float64" and out["eager"][1] == 6e-300
     assert out["sharded"] == ["float64", [2.0, 2e-300, 6.0, 8.0]]
+
+
+def test_first_tpu_call_keeps_numpy_random_state():
+    """Importing jax draws from NumPy's global generator (jax._src.clusters calls
+    np.random.rand): the tpu runtime imports it on first use, after a program may have
+    seeded NumPy, and must leave the program's numbers as they are (the compat corpus's
+    vmapped_log_probs drew different data on tpu than under JAX)."""
+    from child import run_case
+    out = run_case("""
+        import numpy as np
+        import mlax, mlax.numpy as jnp
+        np.random.seed(0)
+        expected = np.random.rand(3)
+        np.random.seed(0)
+        mlax.config.update("jax_platform_name", "tpu")
+        (jnp.ones(2) + 1).block_until_ready()
+        assert "jax" in __import__("sys").modules
+        np.testing.assert_array_equal(np.random.rand(3), expected)
+        print("ok")
+    """)
+    assert out.stdout.strip().endswith("ok")

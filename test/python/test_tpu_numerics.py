@@ -66,6 +66,21 @@ def test_default_matmul_precision_context_and_config(operands):
         mlax.config.update("jax_default_matmul_precision", None)
 
 
+def test_default_matmul_precision_from_the_environment():
+    """JAX_DEFAULT_MATMUL_PRECISION sets the option's starting value, as in JAX (the compat
+    runner runs tpu programs at HIGHEST with it); in a child process: it is read once."""
+    from child import run_case
+    out = run_case("""
+        import numpy as np, mlax
+        assert mlax.config.read("jax_default_matmul_precision") == "highest"
+        a = np.random.default_rng(0).standard_normal((16, 64)).astype(np.float32)
+        tpu = np.asarray(mlax.jit(lambda x: x @ x.T, backend="tpu")(a))
+        np.testing.assert_array_equal(tpu, np.asarray(mlax.jit(lambda x: x @ x.T)(a)))
+        print("ok")
+    """, env={"JAX_DEFAULT_MATMUL_PRECISION": "highest"})
+    assert out.stdout.strip().endswith("ok")
+
+
 def test_convolution_at_default_precision_rounds_operands():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((2, 3, 9, 9)).astype(np.float32)

@@ -21,7 +21,7 @@ import warnings
 import numpy as np
 from mlir import ir
 
-from mlax.backends import BackendError, cache, no_timer
+from mlax.backends import BackendError, HostCallbackError, cache, no_timer
 from mlax.backends.module_dir import metadata, write_directory, write_metadata
 from mlax.backends.cpu import codegen, pipelines
 from mlax.dialects import func_ops, function_signature, privatize, structural, symbol_name
@@ -78,11 +78,6 @@ def signature_module(entries: dict) -> ir.Module:
 
 def _c_name(name) -> str:
     return "".join(c if c.isalnum() or c == "_" else "_" for c in name) or "module"
-
-
-class HostCallbackError(BackendError):
-    """A module that calls host callbacks cannot be saved: they are Python functions of the
-    process that compiled it (mlax.runtime.callbacks)."""
 
 
 def _calls_host(module) -> bool:

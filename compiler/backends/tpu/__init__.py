@@ -23,12 +23,13 @@ from __future__ import annotations
 import os
 import re
 
-from mlax.backends import Backend, BackendError, Stage, module_dir, no_timer
+from mlax.backends import (Backend, BackendError, HostCallbackError, Stage, module_dir,
+                           no_timer)
 from mlax.backends.tpu import crossing, precision  # noqa: F401 (registers its pass)
 from mlax.dialects import func_ops, privatize, symbol_name
 from mlax.lowering import stablehlo
 from mlax.passes import run_pipeline
-from mlax.runtime import aot
+from mlax.runtime import aot, callbacks
 from mlax.runtime import tpu as tpu_runtime
 from mlax.runtime.tpu import TpuExecutable
 from mlax.transforms import MLAX_OPT
@@ -48,6 +49,19 @@ class TpuMachine:
 
     def describe(self):
         return {"stablehlo_version": self.version, "executed_by": "XLA CPU (stand-in)"}
+
+
+def _no_host_callbacks(module, what):
+    """HostCallbackError naming the first host callback's line when `module` (lowered)
+    calls one: its artifact would name a Python function of this process, as JAX refuses
+    to export one."""
+    sites = stablehlo.host_callbacks.calls_host(module.operation)
+    if sites:
+        raise HostCallbackError(
+            f"the module calls a host callback ('mlax.callback': jax.pure_callback, "
+            f"io_callback, jax.debug.print or jax.debug.callback) at {sites[0]}: {what}, as "
+            "a StableHLO artifact cannot hold a Python function of this process; run it "
+            "with jit in this process, or move the callback out of the function")
 
 
 class TpuBackend(Backend):
@@ -70,6 +84,8 @@ class TpuBackend(Backend):
         pipeline = pipeline if pipeline is not None else f"{MLAX_OPT},{self.pipeline()}"
         run_pipeline(module, f"{pipeline},{TPU_NUMERICS}")
         ids = stablehlo.sharding.device_ids(module.operation) or (0,)
+        hosts = [callbacks.xla_host_function(t)
+                 for t in stablehlo.host_callbacks.host_callbacks(module.operation)]
         text = crossing.generic_text(module)
         exes = {}
         for name, out_specs in entries.items():
@@ -77,8 +93,8 @@ class TpuBackend(Backend):
             entry = crossing.entry_module(text, name, ctx)
             propagate = crossing.unspecified_results(entry)
             data = crossing.artifact(entry)
-            exes[name] = TpuExecutable(crossing.compile_entry(data, ids, propagate), out_specs,
-                                       ids)
+            exes[name] = TpuExecutable(crossing.compile_entry(data, ids, propagate, hosts),
+                                       out_specs, ids, host_calls=bool(hosts))
         return exes, True
 
     def devices(self):
@@ -96,6 +112,7 @@ class TpuBackend(Backend):
     def translate(self, module, stage, opt_level=3, machine=None):
         if stage != "stablehlo-bytecode":
             raise BackendError(f"the tpu backend has no stage {stage!r}")
+        _no_host_callbacks(module, "it has no StableHLO artifact")
         text = crossing.generic_text(module)
         ctx = crossing.context()
         version = (machine or self.machine_target()).version
@@ -111,6 +128,7 @@ class TpuBackend(Backend):
         """One portable artifact per entry point (its function as @main), the metadata
         (mlax.runtime.aot's format, each entry naming its artifact) and __init__.py."""
         for m in modules:
+            _no_host_callbacks(m, "it cannot be saved as a compiled module")
             ids = stablehlo.sharding.device_ids(m.operation)
             if ids and len(ids) > 1:
                 raise BackendError("the tpu backend saves modules of one device: this one "
@@ -137,6 +155,7 @@ class TpuBackend(Backend):
         """(the portable artifact, its text) of `entry` of `module` (mlax ops, as traced)
         with jax.export's calling convention (crossing.exported_module), for mlax.export."""
         run_pipeline(module, f"{MLAX_OPT},{self.pipeline()}")
+        _no_host_callbacks(module, "it cannot be exported")
         ctx = crossing.context()
         exported = crossing.exported_module(crossing.generic_text(module), entry, ctx,
                                             module_name=module_name, platforms=platforms,

@@ -149,12 +149,16 @@ def unspecified_results(module: jir.Module) -> list:
                 for d in jir.ArrayAttr(main.attributes["res_attrs"])]
 
 
-def compile_entry(data: bytes, device_ids=(0,), propagate=()):
+def compile_entry(data: bytes, device_ids=(0,), propagate=(), host_callbacks=()):
     """XLA's loaded executable of the artifact `data` (its @main), on the tpu platform's
     devices `device_ids` (mlax.runtime.tpu): one partition per device, split by XLA's SPMD
-    partitioner when there are several."""
+    partitioner when there are several; `host_callbacks` the functions its host-callback
+    custom calls call (PJRT takes them only with a module object, not bytes)."""
+    computation = data
+    if host_callbacks:
+        computation = stablehlo.deserialize_portable_artifact(context(), data)
     try:
-        return tpu.compile_artifact(data, device_ids, propagate)
+        return tpu.compile_artifact(computation, device_ids, propagate, host_callbacks)
     except tpu.TpuRuntimeError as e:
         raise StablehloError(str(e)) from None
 

@@ -31,6 +31,8 @@ this driver's table is their union:
     sharding.py      sharding_constraint (custom_call @Sharding), the entry points'
                      shardings and the module's partition count (GSPMD attributes)
     control_flow.py  the structural kinds cond, while, scan (LOWER_KINDS)
+    host_callbacks.py   the structural kind callback: a custom call of jaxlib's Python
+                     callback handler, the module's `mlax.host_callbacks` descriptors
 
 The ops are built in mlax's MLIR context, which does not register the stablehlo and chlo
 dialects: the pass allows unregistered dialects in the context and creates each op in
@@ -45,8 +47,8 @@ from mlir import ir
 
 from mlax.dialects import spec_of_type, structural
 from mlax.lowering.stablehlo import (complex_numbers, control_flow, cumulative, elementwise,
-                                     indexing, linear_algebra, random_bits, reductions, shape,
-                                     sharding, sort, windows)
+                                     host_callbacks, indexing, linear_algebra, random_bits,
+                                     reductions, shape, sharding, sort, windows)
 from mlax.lowering.stablehlo.builders import hlo, is_complex
 from mlax.lowering.rules import Op, union
 from mlax.passes import ModulePass, PassError, register
@@ -57,7 +59,7 @@ LOWERINGS = union("StableHLO", elementwise, shape, reductions, indexing, cumulat
                   random_bits, sharding, windows, complex_numbers, linear_algebra)
 
 # Structural kind -> rule(fn, decl, ftype) giving its declaration a body.
-LOWER_KINDS = control_flow.LOWER_KINDS
+LOWER_KINDS = {**control_flow.LOWER_KINDS, **host_callbacks.LOWER_KINDS}
 
 # Ops this lowering does not claim, and why (the coverage test requires every op to be
 # here or in LOWERINGS).
@@ -143,6 +145,7 @@ def lower_module(module_op):
         elif name not in _KEPT and not name.startswith(("stablehlo.", "chlo.")):
             raise PassError(f"'{name}' has no StableHLO lowering (tpu backend) "
                             f"(at {op.location})")
+    host_callbacks.thread_tokens(module_op)
     sharding.lower_placement(module_op)
 
 
