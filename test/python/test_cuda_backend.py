@@ -574,8 +574,8 @@ def test_gpu_module_holds_cubins_ptx_and_launch_plans(gpu_module):
     assert kinds[:3] == ["input", "input", "output"] and "temp" in kinds
     assert plan["buffers"][2]["dtype"] == "float32"
     assert "constant" in kinds
-    assert len(plan["launches"]) >= 4
-    for launch in plan["launches"]:
+    assert len(list(cuda.launches(plan["steps"]))) >= 4
+    for launch in cuda.launches(plan["steps"]):
         params = sum(len(cuda.descriptor(0, plan["buffers"][i]["shape"]))
                      for i in launch["args"])
         ptx_text = (gpu_module / meta["kernels"][launch["module"]]["ptx"]).read_text()
@@ -597,29 +597,154 @@ def test_launch_plans_of_the_kernel_families_match_their_kernels(table_kernels):
                         and "sym_visibility" not in o.operation.attributes]
             plan = host.launch_plan(m.operation, entry, len(shapes), ["float32"])
         bufs = plan["buffers"]
-        for launch in plan["launches"]:
+        for launch in cuda.launches(plan["steps"]):
             params = sum(len(cuda.descriptor(0, bufs[i]["shape"], bufs[i].get("strides"),
                                              bufs[i].get("offset", 0))) for i in launch["args"])
             assert params == _entry_params(texts[launch["module"]]), (family, launch)
 
 
-def test_host_control_flow_has_no_launch_plan_yet():
-    """A loop on the host around launches (fori_loop) is a BackendError naming the op
-    and the user's line (it runs in interpret mode)."""
-    from mlax.backends.cuda import host
+# Host control flow between launches: branches and loops decided on the host (a predicate
+# or an index read back from the device), loop state in device buffers, dynamic slices at
+# traced offsets (views whose offset the plan computes at run time). Each row: the function
+# made from a lax and a numpy module (mlax's, jax's), and the values it reads back at least.
+HOST_CONTROL_FLOW = {
+    "cond": (lambda lax, jnp: lambda x, i: lax.cond(x.sum() > 0, lambda v: v * 2, lambda v: v - 1, x), 1),
+    "cond_false": (lambda lax, jnp: lambda x, i: lax.cond(x.sum() > 1e9, lambda v: v * 2, lambda v: v - 1, x),
+                   1),
+    "switch": (lambda lax, jnp: lambda x, i: lax.switch(i, [lambda v: v + 1, lambda v: v * 2, jnp.sin], x), 1),
+    "while": (lambda lax, jnp: lambda x, i: lax.while_loop(lambda c: c[0] < 5,
+                                          lambda c: (c[0] + 1, c[1] * 1.1), (0, x))[1], 6),
+    "while_on_values": (lambda lax, jnp: lambda x, i: lax.while_loop(lambda v: v.max() < 40.0,
+                                                    lambda v: v * 1.5 + 1, x), 1),
+    "fori": (lambda lax, jnp: lambda x, i: lax.fori_loop(0, 4, lambda j, v: v + j, x), 0),
+    "fori_traced_bound": (lambda lax, jnp: lambda x, i: lax.fori_loop(0, i + 2, lambda j, v: v * 2 - j, x), 1),
+    "scan": (lambda lax, jnp: lambda x, i: lax.scan(lambda c, r: (c + r, c * r), jnp.zeros(4), x), 0),
+    "scan_reverse": (lambda lax, jnp: lambda x, i: lax.scan(lambda c, r: (c * 0.5 + r, jnp.tanh(c)), x[0], x,
+                                           reverse=True), 0),
+    "dynamic_slice": (lambda lax, jnp: lambda x, i: lax.dynamic_slice(x, (i, i + 1), (2, 2)), 1),
+    "dynamic_slice_clamped": (lambda lax, jnp: lambda x, i: lax.dynamic_slice(x, (i + 5, 0), (2, 3)), 1),
+    "dynamic_update_slice": (lambda lax, jnp: lambda x, i: lax.dynamic_update_slice(
+        x, jnp.full((2, 2), 7.0), (i, 2 * i)), 1),
+    "nested": (lambda lax, jnp: lambda x, i: lax.fori_loop(0, 3, lambda j, v: lax.cond(
+        v.sum() > 10, lambda u: u - 1, lambda u: u * 2, v), x), 3),
+}
 
-    def f(x):
-        return lax.fori_loop(0, 3, lambda i, v: v * 2 + i, x)
-    line = f.__code__.co_firstlineno + 1
-    m = mlax.jit(f, backend="cuda").lower(np.ones(3, np.float32)).compiler_ir("nvvm")
+
+@pytest.mark.parametrize("name", list(HOST_CONTROL_FLOW))
+def test_host_control_flow_runs_from_launch_plans(name, rng):
+    """Each function's launch plan (loops, branches, values read back, views at run-time
+    offsets) run against a driver over host memory that runs the interpreted kernels
+    (cuda_sim.CpuDriver): JAX's numbers, and as many values read back as the host's
+    decisions need."""
+    jax = pytest.importorskip("jax")
+    from cuda_sim import run_plan
+    make, reads = HOST_CONTROL_FLOW[name]
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    args = (x, np.int32(1))
+    got, driver = run_plan(make(lax, jnp), args)
+    want = jax.tree_util.tree_leaves(jax.jit(make(jax.lax, jax.numpy))(*args))
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, np.asarray(w), rtol=1e-5, atol=1e-5, err_msg=name)
+    assert driver.reads >= reads
+
+
+def test_host_control_flow_plans_run_against_the_recording_driver():
+    """A while loop's plan: the condition's kernel, then its value read back (copied to
+    the host, the stream synchronized) before each decision; 5 trips."""
+    from mlax.backends.cuda import host
+    from mlax.runtime import cuda
+    f = HOST_CONTROL_FLOW["while"][0](lax, jnp)
+    m = mlax.jit(f, backend="cuda").lower(np.ones(3, np.float32), np.int32(0)).compiler_ir("nvvm")
     with m.context:
         (entry,) = [o.operation for o in m.body.operations
                     if o.operation.name == "func.func"
                     and "sym_visibility" not in o.operation.attributes]
+        plan = host.launch_plan(m.operation, entry, 2, ["float32"])
+    (loop,) = [s for s in plan["steps"] if s["op"] == "while"]
+    assert [s["op"] for s in loop["before"]["steps"]][-2:] == ["load", "arith.cmpi"]
+
+    class Counting(_RecordingDriver):
+        trips = 0
+
+        def to_host(self, array, ptr):
+            super().to_host(array, ptr)
+            if array.shape == ():
+                array[...] = self.trips < 5      # the condition the kernel would compute
+                self.trips += 1
+
+    driver = Counting()
+    cuda.LaunchPlan(plan, {k: b"" for k in _kernel_modules(plan)}).run(
+        [np.ones(3, np.float32), np.int32(0)], driver)
+    assert driver.trips == 6
+    kinds = [c[0] for c in driver.calls]
+    reads = [i for i, c in enumerate(driver.calls) if c[0] == "to_host" and c[2] == 1]
+    assert len(reads) == 6 and all(kinds[i + 1] == "synchronize" for i in reads)
+    assert driver.memory == {}
+
+
+def _kernel_modules(plan):
+    from mlax.runtime import cuda
+    return {lc["module"] for lc in cuda.launches(plan["steps"])}
+
+
+HOST_CALL = """
+module attributes {gpu.container_module} {
+  func.func @f(%x: memref<4xf32>, %out: memref<4xf32>) {
+    %c0 = arith.constant 0 : index
+    %v = memref.load %x[%c0] : memref<4xf32>
+    %r = math.sqrt %v : f32 loc("model.py":7:3)
+    return
+  }
+}
+"""
+
+
+def test_host_code_with_no_plan_step_names_the_op_and_the_line():
+    from mlir import ir
+
+    from mlax.backends.cuda import host
+    with ir.Context(), ir.Location.unknown():
+        m = ir.Module.parse(HOST_CALL)
+        (fn,) = [o.operation for o in m.body.operations]
         with pytest.raises(backends.BackendError,
-                           match=rf"no GPU launch plan: .*\(scf.for\).*test_cuda_backend.py"
-                                 rf"\W+{line}"):
-            host.launch_plan(m.operation, entry, 1, ["float32"])
+                           match=r"no GPU launch plan: .*\(math.sqrt\).*model.py.*7"):
+            host.launch_plan(m.operation, fn, 1, ["float32"])
+
+
+@pytest.mark.parametrize("op, a, b, want", [
+    ("arith.divsi", -7, 2, -3), ("arith.remsi", -7, 2, -1), ("arith.floordivsi", -7, 2, -4),
+    ("arith.ceildivsi", 7, 2, 4), ("arith.divui", -8, 2, (2**64 - 8) // 2),
+    ("arith.shrui", -8, 1, (2**64 - 8) >> 1), ("arith.maxui", -1, 3, -1),
+    ("arith.addi", 2**63 - 1, 1, -2**63),
+])
+def test_host_scalar_ops_follow_mlir_semantics(op, a, b, want):
+    """The plan's host arithmetic: signless integers of their width, signed ops truncate
+    towards zero, unsigned ops reinterpret, overflow wraps."""
+    from mlax.runtime import scalar_ops
+    step = {"op": op, "dtype": "int64"}
+    assert scalar_ops.compute(step, [np.int64(a), np.int64(b)]) == want
+    lt = {"op": "arith.cmpi", "dtype": "bool", "predicate": "ult"}
+    assert scalar_ops.compute(lt, [np.int64(1), np.int64(-1)])
+    nan_ne = {"op": "arith.cmpf", "dtype": "bool", "predicate": "une"}
+    assert scalar_ops.compute(nan_ne, [np.float32("nan"), np.float32(1)])
+
+
+def test_saved_gpu_module_plans_host_control_flow(tmp_path):
+    """mlax-compile --target cuda -o dir/ of a function with a fori_loop and a cond: its
+    plan holds the loop and the branch around their launches."""
+    import json
+    (tmp_path / "m.py").write_text(
+        "from mlax import lax\nimport mlax.numpy as jnp\n"
+        "def f(x):\n    y = lax.fori_loop(0, 3, lambda i, v: v * 2 + i, x)\n"
+        "    return lax.cond(y.sum() > 0, jnp.sin, jnp.cos, y)\n")
+    tool = os.path.join(os.path.dirname(sys.executable), "mlax-compile")
+    r = subprocess.run([tool, f"{tmp_path / 'm.py'}:f", "--arg", "f32[300]", "--target",
+                        "cuda", "-o", str(tmp_path / "mod")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    steps = json.loads((tmp_path / "mod" / "mlax_module.json").read_text())["plans"]["f"]["steps"]
+    ops = [s["op"] for s in steps]
+    assert "for" in ops and "if" in ops and "load" in ops
 
 
 def test_gpu_module_outputs_keep_their_dtypes(tmp_path):
@@ -704,7 +829,7 @@ def test_launch_plan_copies_in_launches_in_order_and_copies_out(gpu_module):
     assert kinds[-2:] == ["to_host", "synchronize"]
     launches = [c for c in driver.calls if c[0] == "launch"]
     assert [(c[2], c[3]) for c in launches] == [
-        (tuple(lc["grid"]), tuple(lc["block"])) for lc in meta["plans"]["f"]["launches"]]
+        (tuple(lc["grid"]), tuple(lc["block"])) for lc in cuda.launches(meta["plans"]["f"]["steps"])]
     x_ptr = driver.calls[0][1]
     matmul = next(c for c in launches if x_ptr in c[4])
     at = matmul[4].index(x_ptr)
