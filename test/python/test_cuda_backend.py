@@ -129,25 +129,25 @@ def test_register_tiled_matmuls_match_numpy(interpret, rng, dtype):
                                    atol=tol * scale, err_msg=f"{a.shape} @ {b.shape}")
 
 
-def test_f16_matmuls_use_tensor_cores_and_assemble():
-    """An f16 matmul of 64 or more rows and columns: nvgpu.mma.sync m16n8k16 in the
-    kernel (8 per warp and k step), PTX's mma.sync with f32 accumulation, assembled by
-    ptxas for sm_80 and sm_90; a bf16 one keeps the per-output schedule (this MLIR's
-    NVVM lowering of a bf16 mma.sync aborts). Its numbers: test_register_tiled_matmuls."""
+@pytest.mark.parametrize("dtype, ptx_types", [("float16", "f32.f16.f16.f32"),
+                                               ("bfloat16", "f32.bf16.bf16.f32")])
+def test_half_matmuls_use_tensor_cores_and_assemble(dtype, ptx_types):
+    """An f16 or bf16 matmul of 64 or more rows and columns: nvgpu.mma.sync m16n8k16 in
+    the kernel (8 per warp and k step), PTX's mma.sync with f32 accumulation (bf16 through
+    --mlax-gpu-bf16-mma), assembled by ptxas for sm_80 and sm_90. Their numbers:
+    test_register_tiled_matmuls."""
     from mlax.backends.cuda import ptx
     if ptx.ptxas_path() is None:
         pytest.skip("ptxas is not installed: pip install 'mlax[gpu]'")
-    a, b = np.ones((130, 70), np.float16), np.ones((70, 90), np.float16)
+    dt = jnp.dtype(dtype)
+    a, b = np.ones((130, 70), np.float32).astype(dt), np.ones((70, 90), np.float32).astype(dt)
     lowered = mlax.jit(lambda a, b: a @ b, backend="cuda").lower(a, b)
     assert lowered.as_text("gpu").count("nvgpu.mma.sync") == 8
     for chip in ("sm_80", "sm_90"):
         texts = ptx.ptx(lowered.compiler_ir("nvvm"), chip)
         (mma,) = [t for t in texts.values() if "mma.sync" in t]
-        assert "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32" in mma
+        assert f"mma.sync.aligned.m16n8k16.row.col.{ptx_types}" in mma
         assert ptx.ptxas(mma, chip)[:4] == b"\x7fELF"
-    bf = jnp.dtype("bfloat16")
-    gpu = mlax.jit(lambda a, b: a @ b, backend="cuda").lower(a.astype(bf), b.astype(bf))
-    assert "nvgpu.mma.sync" not in gpu.as_text("gpu")
 
 
 CASES = {
