@@ -320,6 +320,20 @@ def test_linear_regression_tutorial_runs_with_mlax_platforms_cuda():
     np.testing.assert_allclose(cuda, cpu, rtol=1e-4)
 
 
+def test_notes_seed_with_scan_runs_with_mlax_platforms_cuda():
+    """The notes page (grad, vmap, jit and a lax.scan running sum), unchanged, on the cuda
+    platform in interpret mode: what it prints on the cpu platform."""
+    script = os.path.join(ROOT, "examples", "notes.py")
+
+    def output(env):
+        return subprocess.run([sys.executable, script], env=dict(os.environ, **env),
+                              capture_output=True, text=True, timeout=600, check=True).stdout
+
+    cuda = output({"MLAX_PLATFORMS": "cuda", "MLAX_GPU_INTERPRET": "1"})
+    assert "15.0 [ 1.  3.  6. 10. 15.]" in cuda
+    assert cuda == output({"MLAX_PLATFORMS": "cpu"})
+
+
 TREE_SUM = """
 module attributes {gpu.container_module} {
   func.func @block_sums(%in: memref<512xf32>, %out: memref<2xf32>) {
