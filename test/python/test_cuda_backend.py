@@ -176,6 +176,59 @@ CASES = {
 }
 
 
+# Sorts with the bitonic-sort kernel (a block per row): NaNs, ties (stability), -0 and 0,
+# partial and exact powers of two, the longest row a block sorts, integers, unsigned
+# integers, bools, bf16, top_k's largest-first order. Each row: the function made from a
+# lax and a numpy module (mlax's, jax's) and its argument.
+def _sort_inputs():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((8, 300)).astype(np.float32)
+    x[0, :10] = np.nan
+    x[1, 5:40] = 0.5
+    x[2, 3:5] = [-0.0, 0.0]
+    ints = rng.integers(-5, 5, (5, 2048)).astype(np.int32)
+    return x, ints
+
+
+SORTS = {
+    "sort": (lambda lax, jnp: lambda x: jnp.sort(x, axis=1), lambda x, i: x),
+    "argsort": (lambda lax, jnp: lambda x: jnp.argsort(x, axis=1), lambda x, i: x),
+    "argsort_ties_2048": (lambda lax, jnp: lambda x: jnp.argsort(x, axis=-1), lambda x, i: i),
+    "sort_1d_pow2": (lambda lax, jnp: jnp.sort, lambda x, i: i[0, :1024]),
+    "sort_two_operands": (lambda lax, jnp: lambda x: lax.sort((x, -x), num_keys=1),
+                          lambda x, i: x),
+    "sort_bool": (lambda lax, jnp: jnp.sort, lambda x, i: x[4] > 0),
+    "sort_uint32": (lambda lax, jnp: lambda x: jnp.sort(x, axis=1),
+                    lambda x, i: i.astype(np.uint32)),
+    "sort_bf16": (lambda lax, jnp: jnp.sort, lambda x, i: x[5].astype(jnp.bfloat16)),
+    "top_k": (lambda lax, jnp: lambda x: lax.top_k(x, 5), lambda x, i: x),
+    "top_k_ints": (lambda lax, jnp: lambda x: lax.top_k(x, 7), lambda x, i: i),
+}
+
+
+def test_sorts_use_bitonic_kernels_and_match_jax(interpret):
+    """Every SORTS row in one jitted function on the cuda platform: JAX's results exactly,
+    each sort a kernel of a block per row with its barriers (no one-thread kernel)."""
+    jax = pytest.importorskip("jax")
+    x, ints = _sort_inputs()
+    args = [arg(x, ints) for _, arg in SORTS.values()]
+
+    def every_sort(lax, jnp):
+        return lambda args: [make(lax, jnp)(a) for (make, _), a in zip(SORTS.values(), args)]
+
+    lowered = mlax.jit(every_sort(lax, jnp), backend="cuda").lower(args)
+    gpu = lowered.as_text("gpu")
+    assert "blocks in (%c8, %c1, %c1) threads in (%c256, %c1, %c1)" in gpu      # 8 rows of 300
+    assert "blocks in (%c5, %c1, %c1) threads in (%c1024, %c1, %c1)" in gpu     # 5 of 2048
+    assert "mlax_gpu_sort" not in gpu
+    got = lowered.compile()(args)
+    want = jax.jit(every_sort(jax.lax, jax.numpy))(args)
+    for name, g, w in zip(SORTS, got, want):
+        for gl, wl in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(w)):
+            assert np.asarray(gl).dtype == np.asarray(wl).dtype, name
+            np.testing.assert_array_equal(np.asarray(gl), np.asarray(wl), err_msg=name)
+
+
 def test_cases_match_the_cpu_backend(interpret, rng):
     """Control flow, transforms, sorts and indexing (kernels of one thread where no
     schedule exists yet) against the cpu backend."""
