@@ -220,13 +220,53 @@ def test_sorts_use_bitonic_kernels_and_match_jax(interpret):
     gpu = lowered.as_text("gpu")
     assert "blocks in (%c8, %c1, %c1) threads in (%c256, %c1, %c1)" in gpu      # 8 rows of 300
     assert "blocks in (%c5, %c1, %c1) threads in (%c1024, %c1, %c1)" in gpu     # 5 of 2048
-    assert "mlax_gpu_sort" not in gpu
+    assert "mlax_gpu_row_kernel" not in gpu
     got = lowered.compile()(args)
     want = jax.jit(every_sort(jax.lax, jax.numpy))(args)
     for name, g, w in zip(SORTS, got, want):
         for gl, wl in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(w)):
             assert np.asarray(gl).dtype == np.asarray(wl).dtype, name
             np.testing.assert_array_equal(np.asarray(gl), np.asarray(wl), err_msg=name)
+
+
+# Scans with the block-scan kernel (a block per row): runs of one and of several elements
+# per thread, rows shorter than a warp, reverse scans, every cumulative op, integers.
+SCANS = {
+    "cumsum": (lambda lax, jnp: lambda x: jnp.cumsum(x, axis=1), lambda x: x),
+    "cumsum_short_rows": (lambda lax, jnp: lambda x: jnp.cumsum(x, axis=1), lambda x: x[:, :7]),
+    "cumprod": (lambda lax, jnp: lambda x: jnp.cumprod(x, axis=-1),
+                lambda x: 1 + x[:, :50] / 100),
+    "cummax_reverse": (lambda lax, jnp: lambda x: lax.cummax(x, axis=1, reverse=True),
+                       lambda x: x),
+    "cummin_int": (lambda lax, jnp: lambda x: lax.cummin(x, axis=1),
+                   lambda x: (x[:5, :1000] * 4).astype(np.int32)),
+    "cumsum_int_1d": (lambda lax, jnp: jnp.cumsum, lambda x: (x[0] * 4).astype(np.int32)),
+    "cumlogsumexp": (lambda lax, jnp: lambda x: lax.cumlogsumexp(x, axis=1),
+                     lambda x: x[:3, :1500]),
+}
+
+
+def test_scans_use_block_scan_kernels_and_match_jax(interpret, rng):
+    """Every SCANS row in one jitted function on the cuda platform: JAX's results (to
+    float32 rounding: the block scan associates sums differently), each scan one kernel
+    of a block per row."""
+    jax = pytest.importorskip("jax")
+    x = rng.standard_normal((8, 3000)).astype(np.float32)
+    args = [arg(x) for _, arg in SCANS.values()]
+
+    def every_scan(lax, jnp):
+        return lambda args: [make(lax, jnp)(a) for (make, _), a in zip(SCANS.values(), args)]
+
+    lowered = mlax.jit(every_scan(lax, jnp), backend="cuda").lower(args)
+    gpu = lowered.as_text("gpu")
+    assert "blocks in (%c8, %c1, %c1) threads in (%c1024, %c1, %c1)" in gpu
+    assert "threads in (%c1, %c1, %c1)" not in gpu           # no one-thread kernel
+    got = lowered.compile()(args)
+    want = jax.jit(every_scan(jax.lax, jax.numpy))(args)
+    for name, g, w in zip(SCANS, got, want):
+        assert np.asarray(g).dtype == np.asarray(w).dtype, name
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=2e-5, atol=2e-4,
+                                   err_msg=name)
 
 
 def test_cases_match_the_cpu_backend(interpret, rng):

@@ -27,7 +27,7 @@ DEFAULT_CHIP = "sm_80"
 # does not lower (unsupported.py) are reported at the user's line.
 CUDA_LINALG = ",".join([
     "mlax-gpu-check-ops",
-    "mlax-gpu-outline-sorts",
+    "mlax-gpu-outline-rows",
     "mlax-lower-to-linalg",
     "mlax-lower-control-flow",
     "inline",
@@ -59,7 +59,7 @@ CUDA_GPU = ",".join([
     "buffer-results-to-out-params{hoist-static-allocs modify-public-functions}",
     "canonicalize",
     "cse",
-    "mlax-gpu-bitonic-sort",
+    "mlax-gpu-row-kernels",
     "mlax-gpu-tile-matmul",
     "mlax-gpu-tree-reduce",
     "mlax-gpu-single-thread",

@@ -1,27 +1,38 @@
-"""Sorts on the GPU: a block per row, a bitonic sort in shared memory.
+"""Row kernels: sorts and scans along the last axis, a block per row.
 
-The shared linalg lowering sorts a row with a merge sort of scf loops, which the GPU can
-only run as a kernel of one thread. Two passes give `mlax.sort` and `mlax.top_k` along
-the last axis of rows of 2 to MAX_ROW elements (rank 1 or 2, one sort key) a real
-schedule instead:
+The shared linalg lowering sorts a row with a merge sort of scf loops and scans it with
+scalar loops, which the GPU can only run as kernels of one thread. Two passes give
+`mlax.sort` and `mlax.top_k` of rows of 2 to MAX_SORT_ROW elements, and the cumulative
+ops (`mlax.cumsum`, `cumprod`, `cummax`, `cummin`, `cumlogsumexp`) of rows of 2 or more,
+along the last axis of rank-1 or rank-2 operands (one sort key), a real schedule instead:
 
-- `--mlax-gpu-outline-sorts` (on mlax IR, before `mlax-lower-to-linalg`) moves each such
-  op into a private function of its own, marked `mlax.gpu_sort` (the op's kind, its key
-  dtype, k for top_k), called with `no_inline`: the call crosses lowering, fusion and
-  bufferization unchanged (the function's body is the fallback lowering, never run).
-- `--mlax-gpu-bitonic-sort` (after bufferization) replaces each call of such a function
-  by the kernel, on the call's buffers (inputs, then outputs), and drops the functions.
+- `--mlax-gpu-outline-rows` (on mlax IR, before `mlax-lower-to-linalg`) moves each such op
+  into a private function of its own, marked `mlax.gpu_row_kernel` (the op's kind, its
+  dtype, k for top_k, reverse for scans), called with `no_inline`: the call crosses
+  lowering, fusion and bufferization unchanged (the function's body is the fallback
+  lowering, never run).
+- `--mlax-gpu-row-kernels` (after bufferization) replaces each call of such a function by
+  its kernel (KERNELS, by kind), on the call's buffers (inputs, then outputs), and drops
+  the functions.
 
-The kernel: one block per row, P = the row's length rounded up to a power of two, P / 2
-threads (at most 1024). Each thread loads two elements into shared memory (the key and its
-position in the row), then the bitonic network's log2(P) (log2(P) + 1) / 2 stages run,
-one compare-exchange per thread and a barrier each. The order is total, so the sort is
-stable: a key comes first when it is smaller (as mlax's sorts compare: NaNs last, -0 == 0;
-top_k: larger first, in the float total order XLA uses), or equal with a smaller position;
-positions past the row (padding up to P) come last. Finally each thread writes two
+The sort kernel: P = the row's length rounded up to a power of two, P / 2 threads (at
+most 1024). Each thread loads two elements into shared memory (the key and its position
+in the row), then the bitonic network's log2(P) (log2(P) + 1) / 2 stages run, one
+compare-exchange per thread and a barrier each. The order is total, so the sort is
+stable: a key comes first when it is smaller (as mlax's sorts compare: NaNs last, -0 ==
+0; top_k: larger first, in the float total order XLA uses), or equal with a smaller
+position; positions past the row (padding up to P) come last. Each thread then writes two
 outputs: the key, and every other operand gathered from its input at the sorted position
 (argsort's iota gives the positions themselves); top_k writes the first k keys and their
 positions.
+
+The scan kernel: T threads (the row's length rounded up to a power of two, 32 to 1024),
+each owning a run of C = ceil(n / T) consecutive elements: each folds its run, the T run
+totals are scanned in shared memory (Hillis-Steele, two barriers a step), and each thread
+scans its run again from the total of the runs before it, writing the outputs. Slots
+carry a flag instead of an identity (a thread past the row has no run), so every op's
+combine (mlax.lowering.linalg.cumulative.COMBINE) serves as it is. Float sums associate
+differently from the sequential scan: results agree to rounding.
 """
 from __future__ import annotations
 
@@ -31,14 +42,16 @@ from mlir.dialects import arith, func, gpu, memref, scf
 
 from mlax.backends.cpu.generics import defined_functions
 from mlax.dialects.types import dtype_of_element
+from mlax.lowering.linalg.cumulative import COMBINE
 from mlax.lowering.linalg.sort import sort_lt, total_order_key
 from mlax.passes import ModulePass, register
 from mlax.runtime.dtypes import dtype_kind, is_float
 
 # The longest row one block sorts: 1024 threads, two elements each.
-MAX_ROW = 2048
-MARK = "mlax.gpu_sort"
-SORT_OPS = ("mlax.sort", "mlax.top_k")
+MAX_SORT_ROW = 2048
+MAX_THREADS = 1024
+MARK = "mlax.gpu_row_kernel"
+SCAN_OPS = tuple(COMBINE)
 
 
 def _next_pow2(n):
@@ -49,19 +62,23 @@ def _next_pow2(n):
 
 
 def _outlinable(op) -> bool:
-    t = ir.RankedTensorType(op.operands[0].type)
-    if t.rank not in (1, 2) or not t.has_static_shape:
+    """Whether `op` is a sort, top_k or scan with a row kernel (KERNELS)."""
+    if op.name not in ("mlax.sort", "mlax.top_k") + SCAN_OPS:
         return False
-    n = t.shape[-1]
-    if not 2 <= n <= MAX_ROW or 0 in t.shape:
+    t = ir.RankedTensorType(op.operands[0].type)
+    if t.rank not in (1, 2) or not t.has_static_shape or 0 in t.shape or t.shape[-1] < 2:
         return False
     if dtype_kind(dtype_of_element(t.element_type)) not in "biuf":
         return False
+    attrs = op.attributes
+    if op.name in SCAN_OPS:
+        return ir.IntegerAttr(attrs["axis"]).value == t.rank - 1
+    if t.shape[-1] > MAX_SORT_ROW:
+        return False
     if op.name == "mlax.sort":
-        attrs = op.attributes
         keys = ir.IntegerAttr(attrs["num_keys"]).value if "num_keys" in attrs else 1
         return keys == 1 and ir.IntegerAttr(attrs["dimension"]).value == t.rank - 1
-    return ir.IntegerAttr(op.attributes["k"]).value >= 1
+    return ir.IntegerAttr(attrs["k"]).value >= 1
 
 
 def _outline(op, index, module_body):
@@ -71,7 +88,9 @@ def _outline(op, index, module_body):
             "dtype": ir.StringAttr.get(dtype_of_element(t.element_type).name)}
     if op.name == "mlax.top_k":
         mark["k"] = op.attributes["k"]
-    name = f"__mlax_gpu_sort_{index}"
+    if op.name in SCAN_OPS:
+        mark["reverse"] = op.attributes["reverse"]
+    name = f"__mlax_gpu_row_kernel_{index}"
     ins = [v.type for v in op.operands]
     outs = [r.type for r in op.results]
     with ir.InsertionPoint.at_block_begin(module_body), op.location:
@@ -94,16 +113,16 @@ def _outline(op, index, module_body):
 
 
 @register
-class GpuOutlineSortsPass(ModulePass):
-    """Move sorts and top_k of short rows into functions that --mlax-gpu-bitonic-sort
-    replaces by a bitonic-sort kernel after bufferization."""
-    name = "mlax-gpu-outline-sorts"
+class GpuOutlineRowsPass(ModulePass):
+    """Move sorts, top_k and scans along rows into functions that --mlax-gpu-row-kernels
+    replaces by row kernels after bufferization."""
+    name = "mlax-gpu-outline-rows"
 
     def run(self, module_op):
         found = []
 
         def walk(o):
-            if o.name in SORT_OPS and _outlinable(o):
+            if _outlinable(o):
                 found.append(o)
             return ir.WalkResult.ADVANCE
         module_op.walk(walk)
@@ -135,7 +154,7 @@ def _key_before(kind, dtype):
     return lambda b, a: lt(a, b)
 
 
-def _rewrite(call, mark):
+def _sort_kernel(call, mark):
     kind = ir.StringAttr(mark["kind"]).value
     dtype = np.dtype(ir.StringAttr(mark["dtype"]).value)    # bfloat16 too (mlax.runtime.dtypes)
     operands = list(call.operands)
@@ -228,11 +247,124 @@ def _rewrite(call, mark):
     call.erase()
 
 
+def _scan_kernel(call, mark):
+    kind = ir.StringAttr(mark["kind"]).value
+    dtype = np.dtype(ir.StringAttr(mark["dtype"]).value)
+    reverse = ir.BoolAttr(mark["reverse"]).value
+    combine = COMBINE[f"mlax.{kind}"]
+    src, dst = call.operands
+    shape = ir.MemRefType(src.type).shape
+    rows, n = (1, shape[0]) if len(shape) == 1 else (shape[0], shape[1])
+    T = min(MAX_THREADS, max(32, _next_pow2(n)))
+    C = -(-n // T)
+    elem = ir.MemRefType(src.type).element_type
+    i1, i8 = ir.IntegerType.get_signless(1), ir.IntegerType.get_signless(8)
+    space = ir.Attribute.parse("#gpu.address_space<workgroup>")
+
+    def at(row, e):
+        """The element of logical position e in scan order."""
+        if reverse:
+            e = arith.SubIOp(_c(n - 1), e).result
+        return [e] if len(shape) == 1 else [row, e]
+
+    def join(acc, have, x, valid):
+        """(acc, have) followed by (x, valid): the combined value and whether it is one."""
+        both = arith.AndIOp(have, valid).result
+        value = arith.SelectOp(both, combine(dtype, acc, x),
+                               arith.SelectOp(have, acc, x).result).result
+        return value, arith.OrIOp(have, valid).result
+
+    def run(row, t, acc, have, write):
+        """Fold thread t's run from (acc, have), writing each prefix when `write`."""
+        loop = scf.ForOp(_c(0), _c(C), _c(1), [acc, have])
+        with ir.InsertionPoint(loop.body):
+            e = arith.AddIOp(arith.MulIOp(t, _c(C)).result, loop.induction_variable).result
+            inside = arith.CmpIOp(arith.CmpIPredicate.ult, e, _c(n)).result
+            load = scf.IfOp(inside, [elem], has_else=True)
+            with ir.InsertionPoint(load.then_block):
+                scf.YieldOp([memref.LoadOp(src, at(row, e)).result])
+            with ir.InsertionPoint(load.else_block):
+                scf.YieldOp([loop.inner_iter_args[0]])
+            value, valid = join(*loop.inner_iter_args, load.results[0], inside)
+            if write:
+                store = scf.IfOp(inside)
+                with ir.InsertionPoint(store.then_block):
+                    memref.StoreOp(value, dst, at(row, e))
+                    scf.YieldOp([])
+            scf.YieldOp([value, valid])
+        return loop.results
+
+    with ir.InsertionPoint(call), call.location:
+        blocks, bterm = _forall(rows, "#gpu.block<x>")
+        with ir.InsertionPoint(bterm):
+            row = blocks.induction_variables[0]
+            totals = memref.AllocaOp(ir.MemRefType.get([T], elem, memory_space=space),
+                                     [], []).result
+            # Flags as i8: memref-to-llvm lowers no memory of i1.
+            flags = memref.AllocaOp(ir.MemRefType.get([T], i8, memory_space=space),
+                                    [], []).result
+
+            def store_flag(v, i):
+                memref.StoreOp(arith.ExtUIOp(i8, v).result, flags, [i])
+
+            def load_flag(i):
+                return arith.TruncIOp(i1, memref.LoadOp(flags, [i]).result).result
+            threads, tterm = _forall(T, "#gpu.thread<x>")
+            with ir.InsertionPoint(tterm):
+                t = threads.induction_variables[0]
+                first = memref.LoadOp(src, at(row, _c(0))).result    # any value: not valid
+                total, has = run(row, t, first, _c(0, i1), write=False)
+                memref.StoreOp(total, totals, [t])
+                store_flag(has, t)
+                gpu.BarrierOp()
+                d = 1
+                while d < T:
+                    later = arith.CmpIOp(arith.CmpIPredicate.uge, t, _c(d)).result
+                    back = arith.SelectOp(later, arith.SubIOp(t, _c(d)).result, t).result
+                    value, valid = join(memref.LoadOp(totals, [back]).result,
+                                        arith.AndIOp(later, load_flag(back)).result,
+                                        memref.LoadOp(totals, [t]).result, load_flag(t))
+                    gpu.BarrierOp()
+                    memref.StoreOp(value, totals, [t])
+                    store_flag(valid, t)
+                    gpu.BarrierOp()
+                    d *= 2
+                later = arith.CmpIOp(arith.CmpIPredicate.uge, t, _c(1)).result
+                back = arith.SelectOp(later, arith.SubIOp(t, _c(1)).result, t).result
+                run(row, t, memref.LoadOp(totals, [back]).result,
+                    arith.AndIOp(later, load_flag(back)).result, write=True)
+    call.erase()
+
+
+def _write_results_in_place(call):
+    """A call result bufferization puts in a fresh buffer only to copy it into the
+    function's out-parameter: the kernel writes the out-parameter (else the copy would be
+    a kernel of one thread)."""
+    for i, out in enumerate(list(call.operands)):
+        owner = out.owner
+        if isinstance(owner, ir.Block) or owner.name != "memref.alloc":
+            continue
+        uses = [u.owner for u in out.uses]
+        copies = [u for u in uses if u.name == "memref.copy" and u.operands[0] == out]
+        if len(uses) != 2 or len(copies) != 1 or \
+                not isinstance(copies[0].operands[1].owner, ir.Block):
+            continue
+        call.operands[i] = copies[0].operands[1]
+        copies[0].erase()
+        owner.erase()
+
+
+# The kernel of each kind of marked function: kernel(call, mark) builds it before the call
+# (on the call's buffers) and erases the call.
+KERNELS = {"sort": _sort_kernel, "top_k": _sort_kernel,
+           **{name.split(".")[1]: _scan_kernel for name in SCAN_OPS}}
+
+
 @register
-class GpuBitonicSortPass(ModulePass):
-    """Replace calls of functions --mlax-gpu-outline-sorts made by bitonic-sort kernels
-    (a block per row, shared memory), and drop those functions."""
-    name = "mlax-gpu-bitonic-sort"
+class GpuRowKernelsPass(ModulePass):
+    """Replace calls of functions --mlax-gpu-outline-rows made by row kernels (a block per
+    row, shared memory), and drop those functions."""
+    name = "mlax-gpu-row-kernels"
 
     def run(self, module_op):
         marked = {}
@@ -251,7 +383,9 @@ class GpuBitonicSortPass(ModulePass):
                 return ir.WalkResult.ADVANCE
             fn.walk(walk)
         for call in calls:
-            callee = marked[ir.FlatSymbolRefAttr(call.attributes["callee"]).value]
-            _rewrite(call, ir.DictAttr(callee.attributes[MARK]))
+            _write_results_in_place(call)
+            mark = ir.DictAttr(marked[ir.FlatSymbolRefAttr(call.attributes["callee"]).value]
+                               .attributes[MARK])
+            KERNELS[ir.StringAttr(mark["kind"]).value](call, mark)
         for fn in marked.values():
             fn.erase()
