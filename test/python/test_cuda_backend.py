@@ -987,3 +987,31 @@ def test_kernel_families_match_numpy_on_the_gpu(monkeypatch, rng, family):
     args = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     got = mlax.jit(fn, backend="cuda")(*args)
     np.testing.assert_allclose(np.asarray(got), ref(*args), rtol=2e-5, atol=2e-4)
+
+
+@pytest.mark.skipif(_no_gpu() is not None, reason=f"needs an NVIDIA GPU: {_no_gpu()}")
+def test_control_flow_sorts_and_scans_match_jax_on_the_gpu(monkeypatch, rng):
+    """Host control flow (launch plans with loops, branches and values read back), the
+    bitonic sorts and the block scans, on the device: JAX's numbers."""
+    jax = pytest.importorskip("jax")
+    monkeypatch.delenv("MLAX_GPU_INTERPRET", raising=False)
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    for name, (make, _) in HOST_CONTROL_FLOW.items():
+        got = mlax.jit(make(lax, jnp), backend="cuda")(x, np.int32(1))
+        want = jax.jit(make(jax.lax, jax.numpy))(x, np.int32(1))
+        for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+            np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-5, atol=1e-5,
+                                       err_msg=name)
+    sx, ints = _sort_inputs()
+    for name, (make, arg) in SORTS.items():
+        a = arg(sx, ints)
+        got = mlax.jit(make(lax, jnp), backend="cuda")(a)
+        want = jax.jit(make(jax.lax, jax.numpy))(a)
+        for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+            np.testing.assert_array_equal(np.asarray(g), np.asarray(w), err_msg=name)
+    big = rng.standard_normal((8, 3000)).astype(np.float32)
+    for name, (make, arg) in SCANS.items():
+        got = mlax.jit(make(lax, jnp), backend="cuda")(arg(big))
+        want = jax.jit(make(jax.lax, jax.numpy))(arg(big))
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=2e-5, atol=2e-4,
+                                   err_msg=name)

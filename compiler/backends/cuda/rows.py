@@ -40,7 +40,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, func, gpu, memref, scf
 
-from mlax.backends.cpu.generics import defined_functions
+from mlax.backends.cuda.launch import calls_of
 from mlax.dialects.types import dtype_of_element
 from mlax.lowering.linalg.cumulative import COMBINE
 from mlax.lowering.linalg.sort import sort_lt, total_order_key
@@ -374,15 +374,7 @@ class GpuRowKernelsPass(ModulePass):
                 marked[ir.StringAttr(fn.attributes["sym_name"]).value] = fn
         if not marked:
             return
-        calls = []
-        for fn in defined_functions(module_op):
-            def walk(o):
-                if o.name == "func.call" and \
-                        ir.FlatSymbolRefAttr(o.attributes["callee"]).value in marked:
-                    calls.append(o)
-                return ir.WalkResult.ADVANCE
-            fn.walk(walk)
-        for call in calls:
+        for call in calls_of(module_op, marked):
             _write_results_in_place(call)
             mark = ir.DictAttr(marked[ir.FlatSymbolRefAttr(call.attributes["callee"]).value]
                                .attributes[MARK])
