@@ -734,6 +734,9 @@ HOST_CONTROL_FLOW = {
         x, jnp.full((2, 2), 7.0), (i, 2 * i)), 1),
     "nested": (lambda lax, jnp: lambda x, i: lax.fori_loop(0, 3, lambda j, v: lax.cond(
         v.sum() > 10, lambda u: u - 1, lambda u: u * 2, v), x), 3),
+    "row_kernels_in_loops": (lambda lax, jnp: lambda x, i: lax.scan(
+        lambda c, r: (c + jnp.cumsum(r).sum(), jnp.argsort(-r)), 0.0,
+        lax.fori_loop(0, 3, lambda j, v: jnp.sort(v * -1.5, axis=1), x)), 0),
 }
 
 
