@@ -145,8 +145,7 @@ def _forall(count, axis):
 def _key_before(kind, dtype):
     """before(b, a): key b comes strictly before key a."""
     if kind == "sort":
-        lt = sort_lt(dtype)
-        return lambda b, a: lt(b, a)
+        return sort_lt(dtype)
     if is_float(dtype):
         return lambda b, a: arith.cmpi(arith.CmpIPredicate.sgt, total_order_key(dtype, b),
                                        total_order_key(dtype, a))
@@ -155,6 +154,7 @@ def _key_before(kind, dtype):
 
 
 def _sort_kernel(call, mark):
+    """The bitonic sort (sort, top_k) of each row of the call's inputs into its outputs."""
     kind = ir.StringAttr(mark["kind"]).value
     dtype = np.dtype(ir.StringAttr(mark["dtype"]).value)    # bfloat16 too (mlax.runtime.dtypes)
     operands = list(call.operands)
@@ -248,6 +248,7 @@ def _sort_kernel(call, mark):
 
 
 def _scan_kernel(call, mark):
+    """The block scan of each row of the call's input into its output."""
     kind = ir.StringAttr(mark["kind"]).value
     dtype = np.dtype(ir.StringAttr(mark["dtype"]).value)
     reverse = ir.BoolAttr(mark["reverse"]).value
