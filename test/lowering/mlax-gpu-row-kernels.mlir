@@ -21,7 +21,7 @@
 // CHECK: {mapping = [#gpu.thread<x>]}
 // CHECK: {mapping = [#gpu.block<x>]}
 module {
-  func.func private @__mlax_gpu_row_kernel_0(%a: memref<8x5xf32>, %b: memref<8x5xi32>, %c: memref<8x5xf32>, %d: memref<8x5xi32>) attributes {mlax.gpu_row_kernel = {dtype = "float32", kind = "sort"}} {
+  func.func private @__mlax_gpu_row_kernel_0(%a: memref<8x5xf32>, %b: memref<8x5xi32>, %c: memref<8x5xf32>, %d: memref<8x5xi32>) attributes {mlax.gpu_row_kernel = {axis = 1 : i64, dtype = "float32", kind = "sort"}} {
     return
   }
   func.func @argsort(%x: memref<8x5xf32>, %i: memref<8x5xi32>, %out: memref<8x5xi32>) {
@@ -51,7 +51,7 @@ module {
 // CHECK: memref.store %{{.*}}, %[[OUT]]
 // CHECK-NOT: memref.copy
 module {
-  func.func private @__mlax_gpu_row_kernel_0(%a: memref<8x3000xf32>, %b: memref<8x3000xf32>) attributes {mlax.gpu_row_kernel = {dtype = "float32", kind = "cumsum", reverse = false}} {
+  func.func private @__mlax_gpu_row_kernel_0(%a: memref<8x3000xf32>, %b: memref<8x3000xf32>) attributes {mlax.gpu_row_kernel = {axis = 1 : i64, dtype = "float32", kind = "cumsum", reverse = false}} {
     return
   }
   func.func @cumsum(%x: memref<8x3000xf32>, %out: memref<8x3000xf32>) {

@@ -1,14 +1,15 @@
-"""Row kernels: sorts and scans along the last axis, a block per row.
+"""Row kernels: sorts and scans along an axis, a block per row.
 
 The shared linalg lowering sorts a row with a merge sort of scf loops and scans it with
 scalar loops, which the GPU can only run as kernels of one thread. Two passes give
 `mlax.sort` and `mlax.top_k` of rows of 2 to MAX_SORT_ROW elements, and the cumulative
 ops (`mlax.cumsum`, `cumprod`, `cummax`, `cummin`, `cumlogsumexp`) of rows of 2 or more,
-along the last axis of rank-1 or rank-2 operands (one sort key), a real schedule instead:
+of rank-1 or rank-2 operands along either axis (a row along axis 0 is a column; mlax's
+sorts have one key, later operands carried along), a real schedule instead:
 
 - `--mlax-gpu-outline-rows` (on mlax IR, before `mlax-lower-to-linalg`) moves each such op
   into a private function of its own, marked `mlax.gpu_row_kernel` (the op's kind, its
-  dtype, k for top_k, reverse for scans), called with `no_inline`: the call crosses
+  dtype and axis, k for top_k, reverse for scans), called with `no_inline`: the call crosses
   lowering, fusion and bufferization unchanged (the function's body is the fallback
   lowering, never run).
 - `--mlax-gpu-row-kernels` (after bufferization) replaces each call of such a function by
@@ -61,31 +62,36 @@ def _next_pow2(n):
     return p
 
 
+def _axis(op) -> int:
+    """The axis `op` sorts or scans along."""
+    if op.name == "mlax.top_k":
+        return ir.RankedTensorType(op.operands[0].type).rank - 1
+    return ir.IntegerAttr(op.attributes["dimension" if op.name == "mlax.sort" else "axis"]).value
+
+
 def _outlinable(op) -> bool:
     """Whether `op` is a sort, top_k or scan with a row kernel (KERNELS)."""
     if op.name not in ("mlax.sort", "mlax.top_k") + SCAN_OPS:
         return False
     t = ir.RankedTensorType(op.operands[0].type)
-    if t.rank not in (1, 2) or not t.has_static_shape or 0 in t.shape or t.shape[-1] < 2:
+    if t.rank not in (1, 2) or not t.has_static_shape or 0 in t.shape:
         return False
-    if dtype_kind(dtype_of_element(t.element_type)) not in "biuf":
+    n = t.shape[_axis(op)]
+    if n < 2 or dtype_kind(dtype_of_element(t.element_type)) not in "biuf":
         return False
-    attrs = op.attributes
     if op.name in SCAN_OPS:
-        return ir.IntegerAttr(attrs["axis"]).value == t.rank - 1
-    if t.shape[-1] > MAX_SORT_ROW:
+        return True
+    if n > MAX_SORT_ROW:
         return False
-    if op.name == "mlax.sort":
-        keys = ir.IntegerAttr(attrs["num_keys"]).value if "num_keys" in attrs else 1
-        return keys == 1 and ir.IntegerAttr(attrs["dimension"]).value == t.rank - 1
-    return ir.IntegerAttr(attrs["k"]).value >= 1
+    return op.name == "mlax.sort" or ir.IntegerAttr(op.attributes["k"]).value >= 1
 
 
 def _outline(op, index, module_body):
-    """Move `op` into `func.func private @__mlax_gpu_sort_<index>` and call it there."""
+    """Move `op` into `func.func private @__mlax_gpu_row_kernel_<index>` and call it."""
     t = ir.RankedTensorType(op.operands[0].type)
     mark = {"kind": ir.StringAttr.get(op.name.split(".")[1]),
-            "dtype": ir.StringAttr.get(dtype_of_element(t.element_type).name)}
+            "dtype": ir.StringAttr.get(dtype_of_element(t.element_type).name),
+            "axis": ir.IntegerAttr.get(ir.IntegerType.get_signless(64), _axis(op))}
     if op.name == "mlax.top_k":
         mark["k"] = op.attributes["k"]
     if op.name in SCAN_OPS:
@@ -142,6 +148,17 @@ def _forall(count, axis):
     return f, term
 
 
+def _rows(shape, axis):
+    """(rows, row length, at) of a buffer of `shape` sorted or scanned along `axis`:
+    at(row, e) is the index of the row's element e (a row of a rank-2 buffer along axis 0
+    is a column: strided, not coalesced)."""
+    if len(shape) == 1:
+        return 1, shape[0], lambda row, e: [e]
+    if axis == 1:
+        return shape[0], shape[1], lambda row, e: [row, e]
+    return shape[1], shape[0], lambda row, e: [e, row]
+
+
 def _key_before(kind, dtype):
     """before(b, a): key b comes strictly before key a."""
     if kind == "sort":
@@ -161,7 +178,7 @@ def _sort_kernel(call, mark):
     n_in = 1 if kind == "top_k" else len(operands) // 2
     ins, outs = operands[:n_in], operands[n_in:]
     shape = ir.MemRefType(ins[0].type).shape
-    rows, n = (1, shape[0]) if len(shape) == 1 else (shape[0], shape[1])
+    rows, n, at = _rows(shape, ir.IntegerAttr(mark["axis"]).value)
     count = ir.IntegerAttr(mark["k"]).value if kind == "top_k" else n
     P = _next_pow2(n)
     T = P // 2
@@ -169,9 +186,6 @@ def _sort_kernel(call, mark):
     i32 = ir.IntegerType.get_signless(32)
     space = ir.Attribute.parse("#gpu.address_space<workgroup>")
     key_before = _key_before(kind, dtype)
-
-    def at(row, e):
-        return [e] if len(shape) == 1 else [row, e]
 
     with ir.InsertionPoint(call), call.location:
         blocks, bterm = _forall(rows, "#gpu.block<x>")
@@ -255,7 +269,7 @@ def _scan_kernel(call, mark):
     combine = COMBINE[f"mlax.{kind}"]
     src, dst = call.operands
     shape = ir.MemRefType(src.type).shape
-    rows, n = (1, shape[0]) if len(shape) == 1 else (shape[0], shape[1])
+    rows, n, index = _rows(shape, ir.IntegerAttr(mark["axis"]).value)
     T = min(MAX_THREADS, max(32, _next_pow2(n)))
     C = -(-n // T)
     elem = ir.MemRefType(src.type).element_type
@@ -266,7 +280,7 @@ def _scan_kernel(call, mark):
         """The element of logical position e in scan order."""
         if reverse:
             e = arith.SubIOp(_c(n - 1), e).result
-        return [e] if len(shape) == 1 else [row, e]
+        return index(row, e)
 
     def join(acc, have, x, valid):
         """(acc, have) followed by (x, valid): the combined value and whether it is one."""
