@@ -164,17 +164,23 @@ def copies_to_linalg(fn):
         op.erase()
 
 
-def calls_of(op, callees) -> list:
-    """The func.call ops inside `op` whose callee is named in `callees`."""
-    calls = []
+def ops_where(op, predicate) -> list:
+    """The ops nested in `op` (and `op` itself) for which `predicate(op)` holds, in order;
+    collected first, so the caller may rewrite them."""
+    found = []
 
     def walk(o):
-        if o.name == "func.call" and \
-                ir.FlatSymbolRefAttr(o.attributes["callee"]).value in callees:
-            calls.append(o)
+        if predicate(o):
+            found.append(o)
         return ir.WalkResult.ADVANCE
     op.walk(walk)
-    return calls
+    return found
+
+
+def calls_of(op, callees) -> list:
+    """The func.call ops inside `op` whose callee is named in `callees`."""
+    return ops_where(op, lambda o: o.name == "func.call" and
+                     ir.FlatSymbolRefAttr(o.attributes["callee"]).value in callees)
 
 
 def check_no_host_calls(module_op):

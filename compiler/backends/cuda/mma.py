@@ -23,6 +23,7 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import llvm, nvvm, vector
 
+from mlax.backends.cuda.launch import ops_where
 from mlax.passes import ModulePass, PassNotImplementedError, register
 
 
@@ -66,14 +67,7 @@ class GpuBf16MmaPass(ModulePass):
     name = "mlax-gpu-bf16-mma"
 
     def run(self, module_op):
-        found = []
-
-        def walk(o):
-            if _is_bf16_mma(o):
-                found.append(o)
-            return ir.WalkResult.ADVANCE
-        module_op.walk(walk)
-        for op in found:
+        for op in ops_where(module_op, _is_bf16_mma):
             shape = list(ir.ArrayAttr(op.attributes["mmaShape"]))
             if [ir.IntegerAttr(s).value for s in shape] != [16, 8, 16] or \
                     str(op.results[0].type) != "vector<2x2xf32>":

@@ -41,7 +41,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, func, gpu, memref, scf
 
-from mlax.backends.cuda.launch import calls_of
+from mlax.backends.cuda.launch import calls_of, ops_where
 from mlax.dialects.types import dtype_of_element
 from mlax.lowering.linalg.cumulative import COMBINE
 from mlax.lowering.linalg.sort import sort_lt, total_order_key
@@ -125,14 +125,7 @@ class GpuOutlineRowsPass(ModulePass):
     name = "mlax-gpu-outline-rows"
 
     def run(self, module_op):
-        found = []
-
-        def walk(o):
-            if _outlinable(o):
-                found.append(o)
-            return ir.WalkResult.ADVANCE
-        module_op.walk(walk)
-        for i, op in enumerate(found):
+        for i, op in enumerate(ops_where(module_op, _outlinable)):
             _outline(op, i, module_op.regions[0].blocks[0])
 
 
