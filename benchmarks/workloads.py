@@ -257,6 +257,50 @@ def _l1_numpy(d):
     return (lambda x1, y1: np.abs(x1[None, :] - y1[:, None])), (d["x1"], d["y1"])
 
 
+# -- sorts, scans and host loops (the cuda backend's row kernels and launch plans) -----------
+
+def _rows_data(rng):
+    return {"x": _normal(rng, (1024, 1024))}
+
+
+def _argsort_rows(jax, jnp, d):
+    return jax.jit(lambda x: jnp.argsort(x, axis=1)), (d["x"],)
+
+
+def _argsort_numpy(d):
+    return (lambda x: np.argsort(x, axis=1, kind="stable").astype(np.int32)), (d["x"],)
+
+
+def _cumsum_rows(jax, jnp, d):
+    return jax.jit(lambda x: jnp.cumsum(x, axis=1)), (d["x"],)
+
+
+def _cumsum_numpy(d):
+    return (lambda x: np.cumsum(x, axis=1)), (d["x"],)
+
+
+def _newton_data(rng):
+    return {"a": np.abs(_normal(rng, (1 << 16,))) + 1}
+
+
+def _newton_sqrt(jax, jnp, d):
+    def sqrt(a):
+        def far(c):
+            return (c[1] < 50) & (jnp.max(jnp.abs(c[0] * c[0] - a) / a) > 1e-6)
+        return jax.lax.while_loop(far, lambda c: (0.5 * (c[0] + a / c[0]), c[1] + 1),
+                                  (a, 0))[0]
+    return jax.jit(sqrt), (d["a"],)
+
+
+def _newton_numpy(d):
+    def sqrt(a):
+        x, i = a, 0
+        while i < 50 and np.max(np.abs(x * x - a) / a) > 1e-6:
+            x, i = np.float32(0.5) * (x + a / x), i + 1
+        return x
+    return sqrt, (d["a"],)
+
+
 # -- small CNN training step: conv 3x3 1->8, relu, conv 3x3 8->16, relu, max pool 2x2, dense ---------
 
 _CNN_BATCH = 8
@@ -559,6 +603,13 @@ WORKLOADS = [
              "value_and_grad", _rnn_data, _rnn_grad, _rnn_numpy, rtol=1e-3, atol=1e-5),
     Workload("pairwise_l1", "vmap(vmap(l1dist,(0,None)),(None,0)), 100 x 20", _l1_data,
              _pairwise_l1, _l1_numpy),
+    Workload("argsort_rows", "argsort of each row of 1024x1024 f32", _rows_data, _argsort_rows,
+             _argsort_numpy),
+    Workload("cumsum_rows", "cumsum of each row of 1024x1024 f32", _rows_data, _cumsum_rows,
+             _cumsum_numpy, rtol=1e-4, atol=1e-4),
+    Workload("newton_sqrt", "sqrt of 65536 f32 by Newton steps in a lax.while_loop until "
+             "converged (a condition on the values)", _newton_data, _newton_sqrt,
+             _newton_numpy),
     Workload("linreg_first_call", "first call of a fresh jit(update_params_pytree)",
              _linreg_data, _linreg_first_call, _linreg_numpy, kind="first_call",
              delta_of="params", note="trace+compile+run"),

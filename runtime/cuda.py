@@ -26,6 +26,7 @@ import os
 
 import numpy as np
 
+from . import scalar_ops
 from .array import Array
 
 INTERPRET_ENV = "MLAX_GPU_INTERPRET"
@@ -231,14 +232,40 @@ class LaunchPlan:
                       (input, output), "data": base64 bytes (constant), "shape": [...],
                       "dtype": "float32"},
                      {"kind": "view", "of": buffer number, "shape": [...], "strides":
-                      [...], "offset": elements}, ...],
-         "launches": [{"module": gpu.module name, "kernel": name, "grid": [x, y, z],
-                       "block": [x, y, z], "args": [buffer number, ...]}, ...]}
+                      [...], "offset": elements, or null when a "view" step sets it}, ...],
+         "steps": [step, ...]}
+
+    The steps run in order on the host; each names what it does in "op":
+
+        launch    {"module": gpu.module, "kernel": name, "grid": [x, y, z], "block":
+                  [x, y, z], "args": [buffer number | {"value": v}, ...]}
+        constant  {"to": v, "value": number, "dtype"}: host value v (values are numbered)
+        load      {"to": v, "buffer": b, "indices": [v, ...], "dtype"}: an element read
+                  back from the device (the stream is synchronized first)
+        view      {"buffer": b, "from": b' | null, "offset": elements, "terms": [[v, m],
+                  ...]}: b's offset is b''s (0 for null) + offset + the sum of value * m
+        arith.*   {"to": v, "args": [v, ...], "dtype", "predicate"}: a scalar op
+                  (mlax.runtime.scalar_ops)
+        for       {"bounds": [lower, upper, step], "init": [v, ...], "body": region,
+                  "results": [v, ...]}: the body's args are the counter, then the
+                  carried values
+        while     {"init", "before": region, "after": region, "results"}: `before`
+                  yields the condition, then the values `after` takes; `after` yields
+                  the next iteration's
+        if        {"condition": v, "then": region, "else": region, "results"}
+        switch    {"index": v, "cases": [int, ...], "regions": [region, ...], "default":
+                  region, "results"}
+
+    where a region is {"args": [v, ...], "steps": [...], "yield": [v, ...]}. A buffer
+    allocated inside a loop is one buffer for the whole call: it holds nothing from one
+    iteration to the next (state crosses iterations in buffers allocated before the loop,
+    which stay on the device).
 
     A kernel takes each buffer as the memref descriptor convert-gpu-to-nvvm expands it
-    to: allocated and aligned pointers, offset, sizes, strides (row-major, whole
-    buffers). `run(inputs)` copies the inputs to the device, allocates outputs and
-    temporaries, launches every kernel in order on one stream, copies the outputs back."""
+    to: allocated and aligned pointers, offset, sizes, strides; a host value as a scalar
+    parameter of its dtype. `run(inputs)` copies the inputs to the device, allocates
+    outputs and temporaries, runs the steps (launches on one stream), copies the outputs
+    back."""
 
     def __init__(self, plan: dict, images: dict):
         self.plan = plan
@@ -249,24 +276,23 @@ class LaunchPlan:
         if self._functions is None:
             modules = {name: driver.load_module(image) for name, image in self.images.items()}
             self._functions = {(lc["module"], lc["kernel"]): driver.function(
-                modules[lc["module"]], lc["kernel"]) for lc in self.plan["launches"]}
+                modules[lc["module"]], lc["kernel"]) for lc in launches(self.plan["steps"])}
         return self._functions
 
     def run(self, inputs, driver=None):
         driver = driver or Driver.get()
         driver.make_current()
-        functions = self.functions(driver)
         bufs = self.plan["buffers"]
-        ptrs, owned = [], []
+        state = _HostState(driver, self.functions(driver), bufs)
         for b in bufs:
             if b["kind"] == "view":
-                ptrs.append(ptrs[b["of"]])
+                state.ptrs.append(state.ptrs[b["of"]])
             else:
-                ptrs.append(driver.alloc(math.prod(b["shape"]) * np.dtype(b["dtype"]).itemsize))
-                owned.append(ptrs[-1])
+                state.ptrs.append(driver.alloc(math.prod(b["shape"]) * np.dtype(b["dtype"]).itemsize))
+                state.owned.append(state.ptrs[-1])
         try:
             outs, sent = {}, []       # host buffers stay alive until the stream is done
-            for b, p in zip(bufs, ptrs):
+            for b, p in zip(bufs, state.ptrs):
                 if b["kind"] == "input":
                     sent.append(np.ascontiguousarray(inputs[b["index"]]))
                     driver.to_device(p, sent[-1])
@@ -275,18 +301,12 @@ class LaunchPlan:
                 elif b["kind"] == "constant":
                     sent.append(np.frombuffer(base64.b64decode(b["data"]), b["dtype"]))
                     driver.to_device(p, sent[-1])
-            for lc in self.plan["launches"]:
-                params = []
-                for i in lc["args"]:
-                    params += descriptor(ptrs[i], bufs[i]["shape"], bufs[i].get("strides"),
-                                         bufs[i].get("offset", 0))
-                driver.launch(functions[(lc["module"], lc["kernel"])], lc["grid"],
-                              lc["block"], params)
+            state.run(self.plan["steps"])
             for array, p in outs.values():
                 driver.to_host(array, p)
             driver.synchronize()
         finally:
-            for p in owned:
+            for p in state.owned:
                 driver.free(p)
         return [outs[i][0] for i in range(len(outs))]
 
@@ -295,14 +315,141 @@ class LaunchPlan:
         return [Array(o, w) for o, w in zip(self.run([np.asarray(a) for a in arrays]), weak)]
 
 
+def launches(steps):
+    """The launch steps of `steps`, those of nested regions included."""
+    for s in steps:
+        if s["op"] == "launch":
+            yield s
+        for region in _regions(s):
+            yield from launches(region["steps"])
+
+
+def _regions(step):
+    return [step[k] for k in ("body", "before", "after", "then", "else", "default")
+            if k in step] + step.get("regions", [])
+
+
+class _HostState:
+    """What running a plan's steps keeps: the buffers' device pointers and offsets (views'
+    offsets change when a "view" step runs), the host values."""
+
+    def __init__(self, driver, functions, bufs):
+        self.driver, self.functions, self.bufs = driver, functions, bufs
+        self.ptrs, self.owned, self.values = [], [], {}
+        self.offsets = [b.get("offset") or 0 for b in bufs]
+
+    def run(self, steps):
+        for s in steps:
+            _STEPS.get(s["op"], _scalar_step)(self, s)
+
+    def region(self, region, args):
+        """Run `region` with its args bound to `args`; the values it yields."""
+        for k, v in zip(region["args"], args):
+            self.values[k] = v
+        self.run(region["steps"])
+        return [self.values[k] for k in region["yield"]]
+
+    def bind(self, keys, values):
+        for k, v in zip(keys, values):
+            self.values[k] = v
+
+    def strides(self, b):
+        buf = self.bufs[b]
+        if "strides" in buf:
+            return buf["strides"]
+        return _row_major(buf["shape"])
+
+    def root_dtype(self, b):
+        buf = self.bufs[b]
+        return np.dtype(self.bufs[buf["of"]]["dtype"] if buf["kind"] == "view" else buf["dtype"])
+
+
+def _row_major(shape):
+    strides, step = [], 1
+    for d in reversed(shape):
+        strides.insert(0, step)
+        step *= d
+    return strides
+
+
+def _launch_step(st, s):
+    params = []
+    for a in s["args"]:
+        if isinstance(a, dict):
+            params.append(_SCALAR_PARAMS[st.values[a["value"]].dtype](st.values[a["value"]]))
+        else:
+            b = st.bufs[a]
+            params += descriptor(st.ptrs[a], b["shape"], b.get("strides"), st.offsets[a])
+    st.driver.launch(st.functions[(s["module"], s["kernel"])], s["grid"], s["block"], params)
+
+
+def _constant_step(st, s):
+    st.values[s["to"]] = np.asarray(s["value"]).astype(s["dtype"])[()]
+
+
+def _load_step(st, s):
+    dtype = st.root_dtype(s["buffer"])
+    element = st.offsets[s["buffer"]] + sum(
+        int(st.values[i]) * m for i, m in zip(s["indices"], st.strides(s["buffer"])))
+    host = np.empty((), dtype)
+    st.driver.to_host(host, st.ptrs[s["buffer"]] + element * dtype.itemsize)
+    st.driver.synchronize()
+    st.values[s["to"]] = host.astype(s["dtype"])[()]
+
+
+def _view_step(st, s):
+    base = st.offsets[s["from"]] if s["from"] is not None else 0
+    st.offsets[s["buffer"]] = base + s["offset"] + sum(int(st.values[v]) * m
+                                                       for v, m in s["terms"])
+
+
+def _for_step(st, s):
+    lower, upper, step = (int(st.values[v]) for v in s["bounds"])
+    carried = [st.values[v] for v in s["init"]]
+    for i in range(lower, upper, step):
+        carried = st.region(s["body"], [np.int64(i)] + carried)
+    st.bind(s["results"], carried)
+
+
+def _while_step(st, s):
+    carried = [st.values[v] for v in s["init"]]
+    while True:
+        condition, *forwarded = st.region(s["before"], carried)
+        if not condition:
+            break
+        carried = st.region(s["after"], forwarded)
+    st.bind(s["results"], forwarded)
+
+
+def _if_step(st, s):
+    st.bind(s["results"], st.region(s["then"] if st.values[s["condition"]] else s["else"], []))
+
+
+def _switch_step(st, s):
+    index = int(st.values[s["index"]])
+    region = s["regions"][s["cases"].index(index)] if index in s["cases"] else s["default"]
+    st.bind(s["results"], st.region(region, []))
+
+
+def _scalar_step(st, s):
+    st.values[s["to"]] = scalar_ops.compute(s, [st.values[v] for v in s["args"]])
+
+
+_STEPS = {"launch": _launch_step, "constant": _constant_step, "load": _load_step,
+          "view": _view_step, "for": _for_step, "while": _while_step, "if": _if_step,
+          "switch": _switch_step}
+# Kernel parameters of host values, by dtype (index values are int64).
+_SCALAR_PARAMS = {np.dtype(k): v for k, v in {
+    "int64": ctypes.c_int64, "int32": ctypes.c_int32, "int16": ctypes.c_int16,
+    "int8": ctypes.c_int8, "bool": ctypes.c_bool, "float32": ctypes.c_float,
+    "float64": ctypes.c_double}.items()}
+
+
 def descriptor(ptr: int, shape, strides=None, offset=0) -> list:
     """The kernel parameters of a buffer at `ptr` (a view of it: `strides` and `offset` in
     elements; None: the whole row-major buffer): allocated and aligned pointers, offset,
     sizes, strides."""
     if strides is None:
-        strides, step = [], 1
-        for d in reversed(shape):
-            strides.insert(0, step)
-            step *= d
+        strides = _row_major(shape)
     return ([ctypes.c_void_p(ptr), ctypes.c_void_p(ptr), ctypes.c_int64(offset)]
             + [ctypes.c_int64(d) for d in shape] + [ctypes.c_int64(s) for s in strides])

@@ -50,6 +50,21 @@ def test_program_matches_jax_on_the_tpu_platform(name, monkeypatch):
     assert outcome.ran and outcome.matched, outcome.first_error
 
 
+# Programs with control flow (cond, while/fori loops, scan, dynamic slices) that match
+# JAX's reports on the cuda platform in interpret mode (MLAX_GPU_INTERPRET=1: the kernels
+# run as CPU loops, the host decides between launches).
+CUDA_PROGRAMS = ["common_gotchas", "control_flow", "custom_vjp", "kmeans_segments"]
+
+
+@pytest.mark.parametrize("name", CUDA_PROGRAMS)
+def test_program_matches_jax_on_the_cuda_platform(name, monkeypatch):
+    pytest.importorskip("jax")
+    monkeypatch.setenv("MLAX_PLATFORMS", "cuda")
+    monkeypatch.setenv("MLAX_GPU_INTERPRET", "1")
+    outcome = runner.run_program(COMPAT / "programs" / f"{name}.py", timeout=300)
+    assert outcome.ran and outcome.matched, outcome.first_error
+
+
 def _array(values, dtype="float32"):
     shape = [len(values)] if isinstance(values, list) else []
     return {"kind": "array", "dtype": dtype, "shape": shape, "values": values}

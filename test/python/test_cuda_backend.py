@@ -129,25 +129,25 @@ def test_register_tiled_matmuls_match_numpy(interpret, rng, dtype):
                                    atol=tol * scale, err_msg=f"{a.shape} @ {b.shape}")
 
 
-def test_f16_matmuls_use_tensor_cores_and_assemble():
-    """An f16 matmul of 64 or more rows and columns: nvgpu.mma.sync m16n8k16 in the
-    kernel (8 per warp and k step), PTX's mma.sync with f32 accumulation, assembled by
-    ptxas for sm_80 and sm_90; a bf16 one keeps the per-output schedule (this MLIR's
-    NVVM lowering of a bf16 mma.sync aborts). Its numbers: test_register_tiled_matmuls."""
+@pytest.mark.parametrize("dtype, ptx_types", [("float16", "f32.f16.f16.f32"),
+                                               ("bfloat16", "f32.bf16.bf16.f32")])
+def test_half_matmuls_use_tensor_cores_and_assemble(dtype, ptx_types):
+    """An f16 or bf16 matmul of 64 or more rows and columns: nvgpu.mma.sync m16n8k16 in
+    the kernel (8 per warp and k step), PTX's mma.sync with f32 accumulation (bf16 through
+    --mlax-gpu-bf16-mma), assembled by ptxas for sm_80 and sm_90. Their numbers:
+    test_register_tiled_matmuls."""
     from mlax.backends.cuda import ptx
     if ptx.ptxas_path() is None:
         pytest.skip("ptxas is not installed: pip install 'mlax[gpu]'")
-    a, b = np.ones((130, 70), np.float16), np.ones((70, 90), np.float16)
+    dt = jnp.dtype(dtype)
+    a, b = np.ones((130, 70), np.float32).astype(dt), np.ones((70, 90), np.float32).astype(dt)
     lowered = mlax.jit(lambda a, b: a @ b, backend="cuda").lower(a, b)
     assert lowered.as_text("gpu").count("nvgpu.mma.sync") == 8
     for chip in ("sm_80", "sm_90"):
         texts = ptx.ptx(lowered.compiler_ir("nvvm"), chip)
         (mma,) = [t for t in texts.values() if "mma.sync" in t]
-        assert "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32" in mma
+        assert f"mma.sync.aligned.m16n8k16.row.col.{ptx_types}" in mma
         assert ptx.ptxas(mma, chip)[:4] == b"\x7fELF"
-    bf = jnp.dtype("bfloat16")
-    gpu = mlax.jit(lambda a, b: a @ b, backend="cuda").lower(a.astype(bf), b.astype(bf))
-    assert "nvgpu.mma.sync" not in gpu.as_text("gpu")
 
 
 CASES = {
@@ -174,6 +174,107 @@ CASES = {
     # Loops of size 0 (not tiled either).
     "zero_size": lambda x: (x[:, :0] + 1, x[:0].sum(axis=0), x[:, :0] @ x[:0, :]),
 }
+
+
+# Sorts with the bitonic-sort kernel (a block per row): NaNs, ties (stability), -0 and 0,
+# partial and exact powers of two, the longest row a block sorts, integers, unsigned
+# integers, bools, bf16, top_k's largest-first order. Each row: the function made from a
+# lax and a numpy module (mlax's, jax's) and its argument.
+def _sort_inputs():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((8, 300)).astype(np.float32)
+    x[0, :10] = np.nan
+    x[1, 5:40] = 0.5
+    x[2, 3:5] = [-0.0, 0.0]
+    ints = rng.integers(-5, 5, (5, 2048)).astype(np.int32)
+    return x, ints
+
+
+SORTS = {
+    "sort": (lambda lax, jnp: lambda x: jnp.sort(x, axis=1), lambda x, i: x),
+    "argsort": (lambda lax, jnp: lambda x: jnp.argsort(x, axis=1), lambda x, i: x),
+    "argsort_ties_2048": (lambda lax, jnp: lambda x: jnp.argsort(x, axis=-1), lambda x, i: i),
+    "sort_1d_pow2": (lambda lax, jnp: jnp.sort, lambda x, i: i[0, :1024]),
+    "sort_two_operands": (lambda lax, jnp: lambda x: lax.sort((x, -x), num_keys=1),
+                          lambda x, i: x),
+    "sort_two_keys": (lambda lax, jnp: lambda x: lax.sort((x > 0, x), num_keys=2),
+                      lambda x, i: x),
+    "sort_columns": (lambda lax, jnp: lambda x: jnp.sort(x, axis=0), lambda x, i: x),
+    "argsort_columns": (lambda lax, jnp: lambda x: jnp.argsort(x, axis=0),
+                        lambda x, i: i[:, :300]),
+    "sort_bool": (lambda lax, jnp: jnp.sort, lambda x, i: x[4] > 0),
+    "sort_uint32": (lambda lax, jnp: lambda x: jnp.sort(x, axis=1),
+                    lambda x, i: i.astype(np.uint32)),
+    "sort_bf16": (lambda lax, jnp: jnp.sort, lambda x, i: x[5].astype(jnp.bfloat16)),
+    "top_k": (lambda lax, jnp: lambda x: lax.top_k(x, 5), lambda x, i: x),
+    "top_k_ints": (lambda lax, jnp: lambda x: lax.top_k(x, 7), lambda x, i: i),
+}
+
+
+def test_sorts_use_bitonic_kernels_and_match_jax(interpret):
+    """Every SORTS row in one jitted function on the cuda platform: JAX's results exactly,
+    each sort a kernel of a block per row with its barriers (no one-thread kernel)."""
+    jax = pytest.importorskip("jax")
+    x, ints = _sort_inputs()
+    args = [arg(x, ints) for _, arg in SORTS.values()]
+
+    def every_sort(lax, jnp):
+        return lambda args: [make(lax, jnp)(a) for (make, _), a in zip(SORTS.values(), args)]
+
+    lowered = mlax.jit(every_sort(lax, jnp), backend="cuda").lower(args)
+    gpu = lowered.as_text("gpu")
+    assert "blocks in (%c8, %c1, %c1) threads in (%c256, %c1, %c1)" in gpu      # 8 rows of 300
+    assert "blocks in (%c5, %c1, %c1) threads in (%c1024, %c1, %c1)" in gpu     # 5 of 2048
+    assert "mlax_gpu_row_kernel" not in gpu
+    got = lowered.compile()(args)
+    want = jax.jit(every_sort(jax.lax, jax.numpy))(args)
+    for name, g, w in zip(SORTS, got, want):
+        for gl, wl in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(w)):
+            assert np.asarray(gl).dtype == np.asarray(wl).dtype, name
+            np.testing.assert_array_equal(np.asarray(gl), np.asarray(wl), err_msg=name)
+
+
+# Scans with the block-scan kernel (a block per row): runs of one and of several elements
+# per thread, rows shorter than a warp, reverse scans, every cumulative op, integers.
+SCANS = {
+    "cumsum": (lambda lax, jnp: lambda x: jnp.cumsum(x, axis=1), lambda x: x),
+    "cumsum_short_rows": (lambda lax, jnp: lambda x: jnp.cumsum(x, axis=1), lambda x: x[:, :7]),
+    "cumprod": (lambda lax, jnp: lambda x: jnp.cumprod(x, axis=-1),
+                lambda x: 1 + x[:, :50] / 100),
+    "cummax_reverse": (lambda lax, jnp: lambda x: lax.cummax(x, axis=1, reverse=True),
+                       lambda x: x),
+    "cummin_int": (lambda lax, jnp: lambda x: lax.cummin(x, axis=1),
+                   lambda x: (x[:5, :1000] * 4).astype(np.int32)),
+    "cumsum_int_1d": (lambda lax, jnp: jnp.cumsum, lambda x: (x[0] * 4).astype(np.int32)),
+    "cumsum_columns": (lambda lax, jnp: lambda x: jnp.cumsum(x, axis=0), lambda x: x),
+    "cumprod_columns_reverse": (lambda lax, jnp: lambda x: lax.cumprod(x, axis=0, reverse=True),
+                                lambda x: 1 + x[:, :100] / 10),
+    "cumlogsumexp": (lambda lax, jnp: lambda x: lax.cumlogsumexp(x, axis=1),
+                     lambda x: x[:3, :1500]),
+}
+
+
+def test_scans_use_block_scan_kernels_and_match_jax(interpret, rng):
+    """Every SCANS row in one jitted function on the cuda platform: JAX's results (to
+    float32 rounding: the block scan associates sums differently), each scan one kernel
+    of a block per row."""
+    jax = pytest.importorskip("jax")
+    x = rng.standard_normal((8, 3000)).astype(np.float32)
+    args = [arg(x) for _, arg in SCANS.values()]
+
+    def every_scan(lax, jnp):
+        return lambda args: [make(lax, jnp)(a) for (make, _), a in zip(SCANS.values(), args)]
+
+    lowered = mlax.jit(every_scan(lax, jnp), backend="cuda").lower(args)
+    gpu = lowered.as_text("gpu")
+    assert "blocks in (%c8, %c1, %c1) threads in (%c1024, %c1, %c1)" in gpu
+    assert "threads in (%c1, %c1, %c1)" not in gpu           # no one-thread kernel
+    got = lowered.compile()(args)
+    want = jax.jit(every_scan(jax.lax, jax.numpy))(args)
+    for name, g, w in zip(SCANS, got, want):
+        assert np.asarray(g).dtype == np.asarray(w).dtype, name
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=2e-5, atol=2e-4,
+                                   err_msg=name)
 
 
 def test_cases_match_the_cpu_backend(interpret, rng):
@@ -318,6 +419,20 @@ def test_linear_regression_tutorial_runs_with_mlax_platforms_cuda():
     cpu = losses({"MLAX_PLATFORMS": "cpu"})
     assert len(cuda) == len(cpu) == 22
     np.testing.assert_allclose(cuda, cpu, rtol=1e-4)
+
+
+def test_notes_seed_with_scan_runs_with_mlax_platforms_cuda():
+    """The notes page (grad, vmap, jit and a lax.scan running sum), unchanged, on the cuda
+    platform in interpret mode: what it prints on the cpu platform."""
+    script = os.path.join(ROOT, "examples", "notes.py")
+
+    def output(env):
+        return subprocess.run([sys.executable, script], env=dict(os.environ, **env),
+                              capture_output=True, text=True, timeout=600, check=True).stdout
+
+    cuda = output({"MLAX_PLATFORMS": "cuda", "MLAX_GPU_INTERPRET": "1"})
+    assert "15.0 [ 1.  3.  6. 10. 15.]" in cuda
+    assert cuda == output({"MLAX_PLATFORMS": "cpu"})
 
 
 TREE_SUM = """
@@ -574,8 +689,8 @@ def test_gpu_module_holds_cubins_ptx_and_launch_plans(gpu_module):
     assert kinds[:3] == ["input", "input", "output"] and "temp" in kinds
     assert plan["buffers"][2]["dtype"] == "float32"
     assert "constant" in kinds
-    assert len(plan["launches"]) >= 4
-    for launch in plan["launches"]:
+    assert len(list(cuda.launches(plan["steps"]))) >= 4
+    for launch in cuda.launches(plan["steps"]):
         params = sum(len(cuda.descriptor(0, plan["buffers"][i]["shape"]))
                      for i in launch["args"])
         ptx_text = (gpu_module / meta["kernels"][launch["module"]]["ptx"]).read_text()
@@ -597,29 +712,157 @@ def test_launch_plans_of_the_kernel_families_match_their_kernels(table_kernels):
                         and "sym_visibility" not in o.operation.attributes]
             plan = host.launch_plan(m.operation, entry, len(shapes), ["float32"])
         bufs = plan["buffers"]
-        for launch in plan["launches"]:
+        for launch in cuda.launches(plan["steps"]):
             params = sum(len(cuda.descriptor(0, bufs[i]["shape"], bufs[i].get("strides"),
                                              bufs[i].get("offset", 0))) for i in launch["args"])
             assert params == _entry_params(texts[launch["module"]]), (family, launch)
 
 
-def test_host_control_flow_has_no_launch_plan_yet():
-    """A loop on the host around launches (fori_loop) is a BackendError naming the op
-    and the user's line (it runs in interpret mode)."""
-    from mlax.backends.cuda import host
+# Host control flow between launches: branches and loops decided on the host (a predicate
+# or an index read back from the device), loop state in device buffers, dynamic slices at
+# traced offsets (views whose offset the plan computes at run time). Each row: the function
+# made from a lax and a numpy module (mlax's, jax's), and the values it reads back at least.
+HOST_CONTROL_FLOW = {
+    "cond": (lambda lax, jnp: lambda x, i: lax.cond(x.sum() > 0, lambda v: v * 2, lambda v: v - 1, x), 1),
+    "cond_false": (lambda lax, jnp: lambda x, i: lax.cond(x.sum() > 1e9, lambda v: v * 2, lambda v: v - 1, x),
+                   1),
+    "switch": (lambda lax, jnp: lambda x, i: lax.switch(i, [lambda v: v + 1, lambda v: v * 2, jnp.sin], x), 1),
+    "while": (lambda lax, jnp: lambda x, i: lax.while_loop(lambda c: c[0] < 5,
+                                          lambda c: (c[0] + 1, c[1] * 1.1), (0, x))[1], 6),
+    "while_on_values": (lambda lax, jnp: lambda x, i: lax.while_loop(lambda v: v.max() < 40.0,
+                                                    lambda v: v * 1.5 + 1, x), 1),
+    "fori": (lambda lax, jnp: lambda x, i: lax.fori_loop(0, 4, lambda j, v: v + j, x), 0),
+    "fori_traced_bound": (lambda lax, jnp: lambda x, i: lax.fori_loop(0, i + 2, lambda j, v: v * 2 - j, x), 1),
+    "scan": (lambda lax, jnp: lambda x, i: lax.scan(lambda c, r: (c + r, c * r), jnp.zeros(4), x), 0),
+    "scan_reverse": (lambda lax, jnp: lambda x, i: lax.scan(lambda c, r: (c * 0.5 + r, jnp.tanh(c)), x[0], x,
+                                           reverse=True), 0),
+    "dynamic_slice": (lambda lax, jnp: lambda x, i: lax.dynamic_slice(x, (i, i + 1), (2, 2)), 1),
+    "dynamic_slice_clamped": (lambda lax, jnp: lambda x, i: lax.dynamic_slice(x, (i + 5, 0), (2, 3)), 1),
+    "dynamic_update_slice": (lambda lax, jnp: lambda x, i: lax.dynamic_update_slice(
+        x, jnp.full((2, 2), 7.0), (i, 2 * i)), 1),
+    "nested": (lambda lax, jnp: lambda x, i: lax.fori_loop(0, 3, lambda j, v: lax.cond(
+        v.sum() > 10, lambda u: u - 1, lambda u: u * 2, v), x), 3),
+    "row_kernels_in_loops": (lambda lax, jnp: lambda x, i: lax.scan(
+        lambda c, r: (c + jnp.cumsum(r).sum(), jnp.argsort(-r)), 0.0,
+        lax.fori_loop(0, 3, lambda j, v: jnp.sort(v * -1.5, axis=1), x)), 0),
+}
 
-    def f(x):
-        return lax.fori_loop(0, 3, lambda i, v: v * 2 + i, x)
-    line = f.__code__.co_firstlineno + 1
-    m = mlax.jit(f, backend="cuda").lower(np.ones(3, np.float32)).compiler_ir("nvvm")
+
+@pytest.mark.parametrize("name", list(HOST_CONTROL_FLOW))
+def test_host_control_flow_runs_from_launch_plans(name, rng):
+    """Each function's launch plan (loops, branches, values read back, views at run-time
+    offsets) run against a driver over host memory that runs the interpreted kernels
+    (cuda_sim.CpuDriver): JAX's numbers, and as many values read back as the host's
+    decisions need."""
+    jax = pytest.importorskip("jax")
+    from cuda_sim import run_plan
+    make, reads = HOST_CONTROL_FLOW[name]
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    args = (x, np.int32(1))
+    got, driver = run_plan(make(lax, jnp), args)
+    want = jax.tree_util.tree_leaves(jax.jit(make(jax.lax, jax.numpy))(*args))
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, np.asarray(w), rtol=1e-5, atol=1e-5, err_msg=name)
+    assert driver.reads >= reads
+
+
+def test_host_control_flow_plans_run_against_the_recording_driver():
+    """A while loop's plan: the condition's kernel, then its value read back (copied to
+    the host, the stream synchronized) before each decision; 5 trips."""
+    from mlax.backends.cuda import host
+    from mlax.runtime import cuda
+    f = HOST_CONTROL_FLOW["while"][0](lax, jnp)
+    m = mlax.jit(f, backend="cuda").lower(np.ones(3, np.float32), np.int32(0)).compiler_ir("nvvm")
     with m.context:
         (entry,) = [o.operation for o in m.body.operations
                     if o.operation.name == "func.func"
                     and "sym_visibility" not in o.operation.attributes]
+        plan = host.launch_plan(m.operation, entry, 2, ["float32"])
+    (loop,) = [s for s in plan["steps"] if s["op"] == "while"]
+    assert [s["op"] for s in loop["before"]["steps"]][-2:] == ["load", "arith.cmpi"]
+
+    class Counting(_RecordingDriver):
+        trips = 0
+
+        def to_host(self, array, ptr):
+            super().to_host(array, ptr)
+            if array.shape == ():
+                array[...] = self.trips < 5      # the condition the kernel would compute
+                self.trips += 1
+
+    driver = Counting()
+    cuda.LaunchPlan(plan, {k: b"" for k in _kernel_modules(plan)}).run(
+        [np.ones(3, np.float32), np.int32(0)], driver)
+    assert driver.trips == 6
+    kinds = [c[0] for c in driver.calls]
+    reads = [i for i, c in enumerate(driver.calls) if c[0] == "to_host" and c[2] == 1]
+    assert len(reads) == 6 and all(kinds[i + 1] == "synchronize" for i in reads)
+    assert driver.memory == {}
+
+
+def _kernel_modules(plan):
+    from mlax.runtime import cuda
+    return {lc["module"] for lc in cuda.launches(plan["steps"])}
+
+
+HOST_CALL = """
+module attributes {gpu.container_module} {
+  func.func @f(%x: memref<4xf32>, %out: memref<4xf32>) {
+    %c0 = arith.constant 0 : index
+    %v = memref.load %x[%c0] : memref<4xf32>
+    %r = math.sqrt %v : f32 loc("model.py":7:3)
+    return
+  }
+}
+"""
+
+
+def test_host_code_with_no_plan_step_names_the_op_and_the_line():
+    from mlir import ir
+
+    from mlax.backends.cuda import host
+    with ir.Context(), ir.Location.unknown():
+        m = ir.Module.parse(HOST_CALL)
+        (fn,) = [o.operation for o in m.body.operations]
         with pytest.raises(backends.BackendError,
-                           match=rf"no GPU launch plan: .*\(scf.for\).*test_cuda_backend.py"
-                                 rf"\W+{line}"):
-            host.launch_plan(m.operation, entry, 1, ["float32"])
+                           match=r"no GPU launch plan: .*\(math.sqrt\).*model.py.*7"):
+            host.launch_plan(m.operation, fn, 1, ["float32"])
+
+
+@pytest.mark.parametrize("op, a, b, want", [
+    ("arith.divsi", -7, 2, -3), ("arith.remsi", -7, 2, -1), ("arith.floordivsi", -7, 2, -4),
+    ("arith.ceildivsi", 7, 2, 4), ("arith.divui", -8, 2, (2**64 - 8) // 2),
+    ("arith.shrui", -8, 1, (2**64 - 8) >> 1), ("arith.maxui", -1, 3, -1),
+    ("arith.addi", 2**63 - 1, 1, -2**63),
+])
+def test_host_scalar_ops_follow_mlir_semantics(op, a, b, want):
+    """The plan's host arithmetic: signless integers of their width, signed ops truncate
+    towards zero, unsigned ops reinterpret, overflow wraps."""
+    from mlax.runtime import scalar_ops
+    step = {"op": op, "dtype": "int64"}
+    assert scalar_ops.compute(step, [np.int64(a), np.int64(b)]) == want
+    lt = {"op": "arith.cmpi", "dtype": "bool", "predicate": "ult"}
+    assert scalar_ops.compute(lt, [np.int64(1), np.int64(-1)])
+    nan_ne = {"op": "arith.cmpf", "dtype": "bool", "predicate": "une"}
+    assert scalar_ops.compute(nan_ne, [np.float32("nan"), np.float32(1)])
+
+
+def test_saved_gpu_module_plans_host_control_flow(tmp_path):
+    """mlax-compile --target cuda -o dir/ of a function with a fori_loop and a cond: its
+    plan holds the loop and the branch around their launches."""
+    import json
+    (tmp_path / "m.py").write_text(
+        "from mlax import lax\nimport mlax.numpy as jnp\n"
+        "def f(x):\n    y = lax.fori_loop(0, 3, lambda i, v: v * 2 + i, x)\n"
+        "    return lax.cond(y.sum() > 0, jnp.sin, jnp.cos, y)\n")
+    tool = os.path.join(os.path.dirname(sys.executable), "mlax-compile")
+    r = subprocess.run([tool, f"{tmp_path / 'm.py'}:f", "--arg", "f32[300]", "--target",
+                        "cuda", "-o", str(tmp_path / "mod")], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    steps = json.loads((tmp_path / "mod" / "mlax_module.json").read_text())["plans"]["f"]["steps"]
+    ops = [s["op"] for s in steps]
+    assert "for" in ops and "if" in ops and "load" in ops
 
 
 def test_gpu_module_outputs_keep_their_dtypes(tmp_path):
@@ -704,7 +947,7 @@ def test_launch_plan_copies_in_launches_in_order_and_copies_out(gpu_module):
     assert kinds[-2:] == ["to_host", "synchronize"]
     launches = [c for c in driver.calls if c[0] == "launch"]
     assert [(c[2], c[3]) for c in launches] == [
-        (tuple(lc["grid"]), tuple(lc["block"])) for lc in meta["plans"]["f"]["launches"]]
+        (tuple(lc["grid"]), tuple(lc["block"])) for lc in cuda.launches(meta["plans"]["f"]["steps"])]
     x_ptr = driver.calls[0][1]
     matmul = next(c for c in launches if x_ptr in c[4])
     at = matmul[4].index(x_ptr)
@@ -755,3 +998,31 @@ def test_kernel_families_match_numpy_on_the_gpu(monkeypatch, rng, family):
     args = [rng.standard_normal(s).astype(np.float32) for s in shapes]
     got = mlax.jit(fn, backend="cuda")(*args)
     np.testing.assert_allclose(np.asarray(got), ref(*args), rtol=2e-5, atol=2e-4)
+
+
+@pytest.mark.skipif(_no_gpu() is not None, reason=f"needs an NVIDIA GPU: {_no_gpu()}")
+def test_control_flow_sorts_and_scans_match_jax_on_the_gpu(monkeypatch, rng):
+    """Host control flow (launch plans with loops, branches and values read back), the
+    bitonic sorts and the block scans, on the device: JAX's numbers."""
+    jax = pytest.importorskip("jax")
+    monkeypatch.delenv("MLAX_GPU_INTERPRET", raising=False)
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    for name, (make, _) in HOST_CONTROL_FLOW.items():
+        got = mlax.jit(make(lax, jnp), backend="cuda")(x, np.int32(1))
+        want = jax.jit(make(jax.lax, jax.numpy))(x, np.int32(1))
+        for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+            np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-5, atol=1e-5,
+                                       err_msg=name)
+    sx, ints = _sort_inputs()
+    for name, (make, arg) in SORTS.items():
+        a = arg(sx, ints)
+        got = mlax.jit(make(lax, jnp), backend="cuda")(a)
+        want = jax.jit(make(jax.lax, jax.numpy))(a)
+        for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+            np.testing.assert_array_equal(np.asarray(g), np.asarray(w), err_msg=name)
+    big = rng.standard_normal((8, 3000)).astype(np.float32)
+    for name, (make, arg) in SCANS.items():
+        got = mlax.jit(make(lax, jnp), backend="cuda")(arg(big))
+        want = jax.jit(make(jax.lax, jax.numpy))(arg(big))
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=2e-5, atol=2e-4,
+                                   err_msg=name)

@@ -9,6 +9,9 @@ Files:
 - launch.py: `--mlax-gpu-single-thread` (what has no schedule, as one-thread kernels) and
   `--mlax-gpu-map-foralls` (forall nests -> gpu.launch).
 - matmul.py: `--mlax-gpu-tile-matmul` (2-D matmuls tiled through shared memory).
+- mma.py: `--mlax-gpu-bf16-mma` (bf16 tensor-core ops as NVVM's, their PTX types given).
+- rows.py: `--mlax-gpu-outline-rows`, `--mlax-gpu-row-kernels` (sorts, top_k and scans
+  along rows: a block per row, a bitonic sort or a block scan in shared memory).
 - reduction.py: `--mlax-gpu-tree-reduce` (long and full reductions, block tree reductions).
 - interpret.py: `--mlax-gpu-interpret` (kernels and launches -> CPU loops).
 - ptx.py: PTX from the NVVM stage, ptxas.
@@ -29,7 +32,8 @@ from mlax.backends import Backend, BackendError, Stage, backend_platforms, modul
 from mlax.backends.cpu import compile as cpu_compile
 from mlax.backends.cpu import codegen
 from mlax.backends.cuda import (host, interpret, launch, pipelines,  # noqa: F401 (passes)
-                                ptx, matmul, reduction, schedule, unsupported)
+                                ptx, matmul, mma, reduction, rows, schedule,
+                                unsupported)
 from mlax.passes import run_pipeline
 from mlax.runtime import cuda as cuda_runtime
 from mlax.transforms import MLAX_OPT

@@ -164,21 +164,32 @@ def copies_to_linalg(fn):
         op.erase()
 
 
+def ops_where(op, predicate) -> list:
+    """The ops nested in `op` (and `op` itself) for which `predicate(op)` holds, in order;
+    collected first, so the caller may rewrite them."""
+    found = []
+
+    def walk(o):
+        if predicate(o):
+            found.append(o)
+        return ir.WalkResult.ADVANCE
+    op.walk(walk)
+    return found
+
+
+def calls_of(op, callees) -> list:
+    """The func.call ops inside `op` whose callee is named in `callees`."""
+    return ops_where(op, lambda o: o.name == "func.call" and
+                     ir.FlatSymbolRefAttr(o.attributes["callee"]).value in callees)
+
+
 def check_no_host_calls(module_op):
     """Calls of external functions (LAPACK, host callbacks) have no GPU lowering: they
     run on the host and would read device memory."""
     body = module_op.regions[0].blocks[0]
     external = {ir.StringAttr(o.attributes["sym_name"]).value for o in body.operations
                 if o.operation.name == "func.func" and not len(o.regions[0].blocks)}
-    calls = []
-
-    def walk(o):
-        if o.name == "func.call" and \
-                ir.FlatSymbolRefAttr(o.attributes["callee"]).value in external:
-            calls.append(o)
-        return ir.WalkResult.ADVANCE
-    module_op.walk(walk)
-    for o in calls:
+    for o in calls_of(module_op, external):
         callee = ir.FlatSymbolRefAttr(o.attributes["callee"]).value
         raise PassNotImplementedError(
             f"the cuda backend has no GPU lowering for a call of the host function "

@@ -34,11 +34,10 @@ Where C has at least REG_TILE rows and columns, register tiles instead:
 Operands are read from global memory M/64 or N/64 times, and each shared load feeds 4
 products instead of 1.
 
-f16 matmuls of the same size (mlax lowers them to a body widening both factors to f32)
-use tensor cores instead: the same block tiles and shared tiles, 4 warps each computing a
-32 x 32 quarter as 2 x 4 `nvgpu.mma.sync` m16n8k16 tiles accumulated in f32
-(`rewrite_tensor_cores`). bf16 ones do not (this MLIR's NVVM lowering of a bf16 mma.sync
-aborts) and keep the per-output schedule, as other widened bodies do.
+f16 and bf16 matmuls of the same size (mlax lowers them to a body widening both factors
+to f32) use tensor cores instead: the same block tiles and shared tiles, 4 warps each
+computing a 32 x 32 quarter as 2 x 4 `nvgpu.mma.sync` m16n8k16 tiles accumulated in f32
+(`rewrite_tensor_cores`; bf16 ones reach NVVM through `--mlax-gpu-bf16-mma`).
 """
 from __future__ import annotations
 
@@ -127,10 +126,10 @@ def _input_type(op):
 
 
 def wants_tensor_cores(g, m, n, k, elem):
-    """Tensor cores for f16 matmuls of at least one REG_TILE x REG_TILE block tile and
-    one MMA_K step. Not bf16: this MLIR's `convert-nvgpu-to-nvvm` cannot lower a bf16
-    `nvgpu.mma.sync` (it aborts), so bf16 matmuls keep the per-output schedule."""
-    return isinstance(elem, ir.F16Type) and \
+    """Tensor cores for f16 and bf16 matmuls of at least one REG_TILE x REG_TILE block
+    tile and one MMA_K step (bf16 mma.sync reaches NVVM through `--mlax-gpu-bf16-mma`,
+    mma.py)."""
+    return isinstance(elem, (ir.F16Type, ir.BF16Type)) and \
         min(g.sizes[m], g.sizes[n]) >= REG_TILE and g.sizes[k] >= MMA_K
 
 

@@ -27,6 +27,7 @@ DEFAULT_CHIP = "sm_80"
 # does not lower (unsupported.py) are reported at the user's line.
 CUDA_LINALG = ",".join([
     "mlax-gpu-check-ops",
+    "mlax-gpu-outline-rows",
     "mlax-lower-to-linalg",
     "mlax-lower-control-flow",
     "inline",
@@ -58,6 +59,7 @@ CUDA_GPU = ",".join([
     "buffer-results-to-out-params{hoist-static-allocs modify-public-functions}",
     "canonicalize",
     "cse",
+    "mlax-gpu-row-kernels",
     "mlax-gpu-tile-matmul",
     "mlax-gpu-tree-reduce",
     "mlax-gpu-single-thread",
@@ -75,10 +77,12 @@ CUDA_GPU = ",".join([
 def nvvm_pipeline(chip=DEFAULT_CHIP):
     """Kernels to the NVVM and LLVM dialects, their gpu.modules targeting `chip`. Memref
     arguments are passed as expanded descriptors: a kernel's arguments may be strided
-    views, which bare pointers cannot carry."""
+    views, which bare pointers cannot carry. bf16 tensor-core ops are NVVM's first
+    (`--mlax-gpu-bf16-mma`: convert-nvgpu-to-nvvm cannot type them)."""
     return ",".join([
         f"nvvm-attach-target{{chip={chip} features={CHIPS[chip]} O=3}}",
         "mlax-gpu-shared-attributions",
+        "mlax-gpu-bf16-mma",
         "gpu.module(convert-nvgpu-to-nvvm,expand-strided-metadata,lower-affine,"
         "convert-scf-to-cf,convert-gpu-to-nvvm,convert-vector-to-llvm,convert-math-to-llvm,"
         "canonicalize,cse,reconcile-unrealized-casts)",

@@ -119,6 +119,9 @@ def _lower_call(op):
     with ir.InsertionPoint(op), op.location:
         new = func.CallOp(types, ir.FlatSymbolRefAttr(op.attributes["callee"]).value,
                           list(op.operands))
+    for name in op.attributes:            # no_inline, among others, stays on the call
+        if name not in new.attributes:
+            new.attributes[name] = op.attributes[name]
     for old, v in zip(op.results, new.results):
         old.replace_all_uses_with(v)
     op.erase()

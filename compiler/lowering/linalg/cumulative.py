@@ -28,8 +28,8 @@ def _logaddexp(dtype, a, b):
                         arith.addf(amax, tail))
 
 
-_CUMULATIVE = {
-    # name -> combine(dtype, acc, x) on body scalars (bool as i1)
+# The scan of each cumulative op: combine(dtype, acc, x) on body scalars (bool as i1).
+COMBINE = {
     "mlax.cumsum": lambda dt, a, x: (arith.ori(a, x) if is_bool(dt) else
                                      by_dtype(arith.addf, arith.addi)(dt, a, x)),
     "mlax.cumprod": lambda dt, a, x: (arith.andi(a, x) if is_bool(dt) else
@@ -67,7 +67,7 @@ def scan(name, v, x: TensorSpec, axis, reverse, block=None, seeds=None):
     n = x.shape[axis]
     b = block or n
     nb = -(-n // b)
-    combine = _CUMULATIVE[name]
+    combine = COMBINE[name]
 
     def position(t):
         """The index along `axis` of the t-th element in scan order."""
@@ -162,7 +162,7 @@ def scan_in_blocks(name, v, x: TensorSpec, axis, reverse):
     n = x.shape[axis]
     if n <= 2 * SCAN_BLOCK:
         return scan(name, v, x, axis, reverse)
-    combine, b, rank = _CUMULATIVE[name], SCAN_BLOCK, len(x.shape)
+    combine, b, rank = COMBINE[name], SCAN_BLOCK, len(x.shape)
     m = n // b                                    # whole blocks (in scan order, first)
     nb = -(-n // b)
     # The whole blocks' totals, in index order.
@@ -195,4 +195,4 @@ def scan_in_blocks(name, v, x: TensorSpec, axis, reverse):
     return scan(name, v, x, axis, reverse, block=b, seeds=seeds)
 
 
-LOWERINGS = {name: _cumulative_rule for name in _CUMULATIVE}
+LOWERINGS = {name: _cumulative_rule for name in COMBINE}

@@ -12,11 +12,11 @@ from mlax.lowering.linalg.builders import (el, empty, extract_slice, generic, id
                                            is_float, is_unsigned, loop_nest)
 
 
-def _sort_lt(dtype):
+def sort_lt(dtype):
     """a < b on stored scalars for an ascending sort: -0 == 0, NaNs last (equal to each other);
     complex numbers lexicographically (real parts, then imaginary parts), as JAX sorts them."""
     if np.dtype(dtype).kind == "c":
-        part = _sort_lt(np.dtype(np.float64 if np.dtype(dtype) == np.complex128 else np.float32))
+        part = sort_lt(np.dtype(np.float64 if np.dtype(dtype) == np.complex128 else np.float32))
         def lt(a, b):
             ra, rb = complex_d.re(a), complex_d.re(b)
             tie = arith.xori(arith.ori(part(ra, rb), part(rb, ra)),
@@ -34,7 +34,7 @@ def _sort_lt(dtype):
     return lambda a, b: arith.cmpi(pred, a, b)
 
 
-def _total_order_key(dtype, v):
+def total_order_key(dtype, v):
     """A float's bits as a signed int ordered like the float (-NaN < -inf < -0 < 0 < inf < NaN),
     the order XLA's TopK uses."""
     it = int_type_of(dtype)
@@ -104,7 +104,7 @@ def sort_along(values, shape, dimension, before):
 
 def _sort_rule(op):
     keys = op.in_specs[0]
-    lt = _sort_lt(keys.dtype)
+    lt = sort_lt(keys.dtype)
     return sort_along(op.operands, keys.shape, op.attrs["dimension"], lambda b, a: lt(b, a))
 
 
@@ -119,10 +119,10 @@ def _top_k_rule(op):
         return [empty(vals_spec), empty(idx_spec)]
     if is_float(x.dtype):
         def before(b, a):
-            return arith.cmpi(arith.CmpIPredicate.sgt, _total_order_key(x.dtype, b),
-                              _total_order_key(x.dtype, a))
+            return arith.cmpi(arith.CmpIPredicate.sgt, total_order_key(x.dtype, b),
+                              total_order_key(x.dtype, a))
     else:
-        lt = _sort_lt(x.dtype)
+        lt = sort_lt(x.dtype)
         before = lambda b, a: lt(a, b)
     iota = generic([TensorSpec(x.shape, idx_spec.dtype)], [], [], [], [identity(rank)], ["parallel"] * rank,
                    lambda _: [arith.index_cast(el(idx_spec.dtype), linalg.IndexOp(rank - 1).result)])[0]

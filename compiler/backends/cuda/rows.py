@@ -1,0 +1,391 @@
+"""Row kernels: sorts and scans along an axis, a block per row.
+
+The shared linalg lowering sorts a row with a merge sort of scf loops and scans it with
+scalar loops, which the GPU can only run as kernels of one thread. Two passes give
+`mlax.sort` and `mlax.top_k` of rows of 2 to MAX_SORT_ROW elements, and the cumulative
+ops (`mlax.cumsum`, `cumprod`, `cummax`, `cummin`, `cumlogsumexp`) of rows of 2 or more,
+of rank-1 or rank-2 operands along either axis (a row along axis 0 is a column; mlax's
+sorts have one key, later operands carried along), a real schedule instead:
+
+- `--mlax-gpu-outline-rows` (on mlax IR, before `mlax-lower-to-linalg`) moves each such op
+  into a private function of its own, marked `mlax.gpu_row_kernel` (the op's kind, its
+  dtype and axis, k for top_k, reverse for scans), called with `no_inline`: the call crosses
+  lowering, fusion and bufferization unchanged (the function's body is the fallback
+  lowering, never run).
+- `--mlax-gpu-row-kernels` (after bufferization) replaces each call of such a function by
+  its kernel (KERNELS, by kind), on the call's buffers (inputs, then outputs), and drops
+  the functions.
+
+The sort kernel: P = the row's length rounded up to a power of two, P / 2 threads (at
+most 1024). Each thread loads two elements into shared memory (the key and its position
+in the row), then the bitonic network's log2(P) (log2(P) + 1) / 2 stages run, one
+compare-exchange per thread and a barrier each. The order is total, so the sort is
+stable: a key comes first when it is smaller (as mlax's sorts compare: NaNs last, -0 ==
+0; top_k: larger first, in the float total order XLA uses), or equal with a smaller
+position; positions past the row (padding up to P) come last. Each thread then writes two
+outputs: the key, and every other operand gathered from its input at the sorted position
+(argsort's iota gives the positions themselves); top_k writes the first k keys and their
+positions.
+
+The scan kernel: T threads (the row's length rounded up to a power of two, 32 to 1024),
+each owning a run of C = ceil(n / T) consecutive elements: each folds its run, the T run
+totals are scanned in shared memory (Hillis-Steele, two barriers a step), and each thread
+scans its run again from the total of the runs before it, writing the outputs. Slots
+carry a flag instead of an identity (a thread past the row has no run), so every op's
+combine (mlax.lowering.linalg.cumulative.COMBINE) serves as it is. Float sums associate
+differently from the sequential scan: results agree to rounding.
+"""
+from __future__ import annotations
+
+import numpy as np
+from mlir import ir
+from mlir.dialects import arith, func, gpu, memref, scf
+
+from mlax.backends.cuda.launch import calls_of, ops_where
+from mlax.dialects.types import dtype_of_element
+from mlax.lowering.linalg.cumulative import COMBINE
+from mlax.lowering.linalg.sort import sort_lt, total_order_key
+from mlax.passes import ModulePass, register
+from mlax.runtime.dtypes import dtype_kind, is_float
+
+# The longest row one block sorts: 1024 threads, two elements each.
+MAX_SORT_ROW = 2048
+MAX_THREADS = 1024
+MARK = "mlax.gpu_row_kernel"
+SCAN_OPS = tuple(COMBINE)
+
+
+def _next_pow2(n):
+    p = 1
+    while p < n:
+        p *= 2
+    return p
+
+
+def _axis(op) -> int:
+    """The axis `op` sorts or scans along."""
+    if op.name == "mlax.top_k":
+        return ir.RankedTensorType(op.operands[0].type).rank - 1
+    return ir.IntegerAttr(op.attributes["dimension" if op.name == "mlax.sort" else "axis"]).value
+
+
+def _outlinable(op) -> bool:
+    """Whether `op` is a sort, top_k or scan with a row kernel (KERNELS)."""
+    if op.name not in ("mlax.sort", "mlax.top_k") + SCAN_OPS:
+        return False
+    t = ir.RankedTensorType(op.operands[0].type)
+    if t.rank not in (1, 2) or not t.has_static_shape or 0 in t.shape:
+        return False
+    n = t.shape[_axis(op)]
+    if n < 2 or dtype_kind(dtype_of_element(t.element_type)) not in "biuf":
+        return False
+    if op.name in SCAN_OPS:
+        return True
+    if n > MAX_SORT_ROW:
+        return False
+    return op.name == "mlax.sort" or ir.IntegerAttr(op.attributes["k"]).value >= 1
+
+
+def _outline(op, index, module_body):
+    """Move `op` into `func.func private @__mlax_gpu_row_kernel_<index>` and call it."""
+    t = ir.RankedTensorType(op.operands[0].type)
+    mark = {"kind": ir.StringAttr.get(op.name.split(".")[1]),
+            "dtype": ir.StringAttr.get(dtype_of_element(t.element_type).name),
+            "axis": ir.IntegerAttr.get(ir.IntegerType.get_signless(64), _axis(op))}
+    if op.name == "mlax.top_k":
+        mark["k"] = op.attributes["k"]
+    if op.name in SCAN_OPS:
+        mark["reverse"] = op.attributes["reverse"]
+    name = f"__mlax_gpu_row_kernel_{index}"
+    ins = [v.type for v in op.operands]
+    outs = [r.type for r in op.results]
+    with ir.InsertionPoint.at_block_begin(module_body), op.location:
+        fn = func.FuncOp(name, (ins, outs), visibility="private")
+        fn.attributes[MARK] = ir.DictAttr.get(mark)
+        entry = fn.add_entry_block()
+        with ir.InsertionPoint(entry):
+            ret = func.ReturnOp([])
+    with ir.InsertionPoint(op), op.location:
+        call = func.CallOp(outs, ir.FlatSymbolRefAttr.get(name), list(op.operands))
+        call.attributes["no_inline"] = ir.UnitAttr.get()
+    for old, new in zip(op.results, call.results):
+        old.replace_all_uses_with(new)
+    op.move_before(ret)
+    for i, arg in enumerate(entry.arguments):
+        op.operands[i] = arg
+    ret.operation.erase()
+    with ir.InsertionPoint(entry), op.location:
+        func.ReturnOp(list(op.results))
+
+
+@register
+class GpuOutlineRowsPass(ModulePass):
+    """Move sorts, top_k and scans along rows into functions that --mlax-gpu-row-kernels
+    replaces by row kernels after bufferization."""
+    name = "mlax-gpu-outline-rows"
+
+    def run(self, module_op):
+        for i, op in enumerate(ops_where(module_op, _outlinable)):
+            _outline(op, i, module_op.regions[0].blocks[0])
+
+
+def _c(v, t=None):
+    return arith.ConstantOp(t or ir.IndexType.get(), v).result
+
+
+def _forall(count, axis):
+    f = scf.ForallOp([0], [count], [1],
+                     mapping=ir.ArrayAttr.get([ir.Attribute.parse(axis)]))
+    with ir.InsertionPoint(f.regions[0].blocks[0]):
+        term = scf.InParallelOp()
+    return f, term
+
+
+def _rows(shape, axis):
+    """(rows, row length, at) of a buffer of `shape` sorted or scanned along `axis`:
+    at(row, e) is the index of the row's element e (a row of a rank-2 buffer along axis 0
+    is a column: strided, not coalesced)."""
+    if len(shape) == 1:
+        return 1, shape[0], lambda row, e: [e]
+    if axis == 1:
+        return shape[0], shape[1], lambda row, e: [row, e]
+    return shape[1], shape[0], lambda row, e: [e, row]
+
+
+def _key_before(kind, dtype):
+    """before(b, a): key b comes strictly before key a."""
+    if kind == "sort":
+        return sort_lt(dtype)
+    if is_float(dtype):
+        return lambda b, a: arith.cmpi(arith.CmpIPredicate.sgt, total_order_key(dtype, b),
+                                       total_order_key(dtype, a))
+    lt = sort_lt(dtype)
+    return lambda b, a: lt(a, b)
+
+
+def _sort_kernel(call, mark):
+    """The bitonic sort (sort, top_k) of each row of the call's inputs into its outputs."""
+    kind = ir.StringAttr(mark["kind"]).value
+    dtype = np.dtype(ir.StringAttr(mark["dtype"]).value)    # bfloat16 too (mlax.runtime.dtypes)
+    operands = list(call.operands)
+    n_in = 1 if kind == "top_k" else len(operands) // 2
+    ins, outs = operands[:n_in], operands[n_in:]
+    shape = ir.MemRefType(ins[0].type).shape
+    rows, n, at = _rows(shape, ir.IntegerAttr(mark["axis"]).value)
+    count = ir.IntegerAttr(mark["k"]).value if kind == "top_k" else n
+    P = _next_pow2(n)
+    T = P // 2
+    key_t = ir.MemRefType(ins[0].type).element_type
+    i32 = ir.IntegerType.get_signless(32)
+    space = ir.Attribute.parse("#gpu.address_space<workgroup>")
+    key_before = _key_before(kind, dtype)
+
+    with ir.InsertionPoint(call), call.location:
+        blocks, bterm = _forall(rows, "#gpu.block<x>")
+        with ir.InsertionPoint(bterm):
+            row = blocks.induction_variables[0]
+            keys = memref.AllocaOp(ir.MemRefType.get([P], key_t, memory_space=space), [], []).result
+            pos = memref.AllocaOp(ir.MemRefType.get([P], i32, memory_space=space), [], []).result
+            threads, tterm = _forall(T, "#gpu.thread<x>")
+            with ir.InsertionPoint(tterm):
+                t = threads.induction_variables[0]
+                n_i32 = _c(n, i32)
+                for half in (0, T):
+                    e = arith.AddIOp(t, _c(half)).result
+                    memref.StoreOp(arith.IndexCastOp(i32, e).result, pos, [e])
+                    inside = scf.IfOp(arith.CmpIOp(arith.CmpIPredicate.ult, e, _c(n)).result)
+                    with ir.InsertionPoint(inside.then_block):
+                        memref.StoreOp(memref.LoadOp(ins[0], at(row, e)).result, keys, [e])
+                        scf.YieldOp([])
+                gpu.BarrierOp()
+
+                def before(kb, pb, ka, pa):
+                    """(kb, pb) strictly before (ka, pa): padding last, then keys, then
+                    positions."""
+                    valid_b = arith.CmpIOp(arith.CmpIPredicate.slt, pb, n_i32).result
+                    valid_a = arith.CmpIOp(arith.CmpIPredicate.slt, pa, n_i32).result
+                    tie = arith.AndIOp(
+                        arith.XOrIOp(key_before(ka, kb), _c(1, ir.IntegerType.get_signless(1))
+                                     ).result,
+                        arith.CmpIOp(arith.CmpIPredicate.slt, pb, pa).result).result
+                    order = arith.OrIOp(key_before(kb, ka), tie).result
+                    return arith.AndIOp(valid_b, arith.OrIOp(
+                        arith.XOrIOp(valid_a, _c(1, ir.IntegerType.get_signless(1))).result,
+                        order).result).result
+
+                size = 2
+                while size <= P:
+                    stride = size // 2
+                    while stride >= 1:
+                        log = stride.bit_length() - 1
+                        low = arith.AndIOp(t, _c(stride - 1)).result
+                        high = arith.ShLIOp(arith.ShRUIOp(t, _c(log)).result, _c(log + 1)).result
+                        i = arith.OrIOp(high, low).result
+                        j = arith.AddIOp(i, _c(stride)).result
+                        up = arith.CmpIOp(arith.CmpIPredicate.eq,
+                                          arith.AndIOp(i, _c(size)).result, _c(0)).result
+                        ka, pa = memref.LoadOp(keys, [i]).result, memref.LoadOp(pos, [i]).result
+                        kb, pb = memref.LoadOp(keys, [j]).result, memref.LoadOp(pos, [j]).result
+                        swap = arith.SelectOp(up, before(kb, pb, ka, pa),
+                                              before(ka, pa, kb, pb)).result
+                        memref.StoreOp(arith.SelectOp(swap, kb, ka).result, keys, [i])
+                        memref.StoreOp(arith.SelectOp(swap, pb, pa).result, pos, [i])
+                        memref.StoreOp(arith.SelectOp(swap, ka, kb).result, keys, [j])
+                        memref.StoreOp(arith.SelectOp(swap, pa, pb).result, pos, [j])
+                        gpu.BarrierOp()
+                        stride //= 2
+                    size *= 2
+                for half in (0, T):
+                    e = arith.AddIOp(t, _c(half)).result
+                    inside = scf.IfOp(arith.CmpIOp(arith.CmpIPredicate.ult, e, _c(count)).result)
+                    with ir.InsertionPoint(inside.then_block):
+                        memref.StoreOp(memref.LoadOp(keys, [e]).result, outs[0], at(row, e))
+                        p = memref.LoadOp(pos, [e]).result
+                        if kind == "top_k":
+                            idx_t = ir.MemRefType(outs[1].type).element_type
+                            memref.StoreOp(p if idx_t == i32 else arith.ExtSIOp(idx_t, p).result,
+                                           outs[1], at(row, e))
+                        else:
+                            p = arith.IndexCastOp(ir.IndexType.get(), p).result
+                            for src, dst in zip(ins[1:], outs[1:]):
+                                memref.StoreOp(memref.LoadOp(src, at(row, p)).result, dst,
+                                               at(row, e))
+                        scf.YieldOp([])
+    call.erase()
+
+
+def _scan_kernel(call, mark):
+    """The block scan of each row of the call's input into its output."""
+    kind = ir.StringAttr(mark["kind"]).value
+    dtype = np.dtype(ir.StringAttr(mark["dtype"]).value)
+    reverse = ir.BoolAttr(mark["reverse"]).value
+    combine = COMBINE[f"mlax.{kind}"]
+    src, dst = call.operands
+    shape = ir.MemRefType(src.type).shape
+    rows, n, index = _rows(shape, ir.IntegerAttr(mark["axis"]).value)
+    T = min(MAX_THREADS, max(32, _next_pow2(n)))
+    C = -(-n // T)
+    elem = ir.MemRefType(src.type).element_type
+    i1, i8 = ir.IntegerType.get_signless(1), ir.IntegerType.get_signless(8)
+    space = ir.Attribute.parse("#gpu.address_space<workgroup>")
+
+    def at(row, e):
+        """The element of logical position e in scan order."""
+        if reverse:
+            e = arith.SubIOp(_c(n - 1), e).result
+        return index(row, e)
+
+    def join(acc, have, x, valid):
+        """(acc, have) followed by (x, valid): the combined value and whether it is one."""
+        both = arith.AndIOp(have, valid).result
+        value = arith.SelectOp(both, combine(dtype, acc, x),
+                               arith.SelectOp(have, acc, x).result).result
+        return value, arith.OrIOp(have, valid).result
+
+    def run(row, t, acc, have, write):
+        """Fold thread t's run from (acc, have), writing each prefix when `write`."""
+        loop = scf.ForOp(_c(0), _c(C), _c(1), [acc, have])
+        with ir.InsertionPoint(loop.body):
+            e = arith.AddIOp(arith.MulIOp(t, _c(C)).result, loop.induction_variable).result
+            inside = arith.CmpIOp(arith.CmpIPredicate.ult, e, _c(n)).result
+            load = scf.IfOp(inside, [elem], has_else=True)
+            with ir.InsertionPoint(load.then_block):
+                scf.YieldOp([memref.LoadOp(src, at(row, e)).result])
+            with ir.InsertionPoint(load.else_block):
+                scf.YieldOp([loop.inner_iter_args[0]])
+            value, valid = join(*loop.inner_iter_args, load.results[0], inside)
+            if write:
+                store = scf.IfOp(inside)
+                with ir.InsertionPoint(store.then_block):
+                    memref.StoreOp(value, dst, at(row, e))
+                    scf.YieldOp([])
+            scf.YieldOp([value, valid])
+        return loop.results
+
+    with ir.InsertionPoint(call), call.location:
+        blocks, bterm = _forall(rows, "#gpu.block<x>")
+        with ir.InsertionPoint(bterm):
+            row = blocks.induction_variables[0]
+            totals = memref.AllocaOp(ir.MemRefType.get([T], elem, memory_space=space),
+                                     [], []).result
+            # Flags as i8: memref-to-llvm lowers no memory of i1.
+            flags = memref.AllocaOp(ir.MemRefType.get([T], i8, memory_space=space),
+                                    [], []).result
+
+            def store_flag(v, i):
+                memref.StoreOp(arith.ExtUIOp(i8, v).result, flags, [i])
+
+            def load_flag(i):
+                return arith.TruncIOp(i1, memref.LoadOp(flags, [i]).result).result
+            threads, tterm = _forall(T, "#gpu.thread<x>")
+            with ir.InsertionPoint(tterm):
+                t = threads.induction_variables[0]
+                first = memref.LoadOp(src, at(row, _c(0))).result    # any value: not valid
+                total, has = run(row, t, first, _c(0, i1), write=False)
+                memref.StoreOp(total, totals, [t])
+                store_flag(has, t)
+                gpu.BarrierOp()
+                d = 1
+                while d < T:
+                    later = arith.CmpIOp(arith.CmpIPredicate.uge, t, _c(d)).result
+                    back = arith.SelectOp(later, arith.SubIOp(t, _c(d)).result, t).result
+                    value, valid = join(memref.LoadOp(totals, [back]).result,
+                                        arith.AndIOp(later, load_flag(back)).result,
+                                        memref.LoadOp(totals, [t]).result, load_flag(t))
+                    gpu.BarrierOp()
+                    memref.StoreOp(value, totals, [t])
+                    store_flag(valid, t)
+                    gpu.BarrierOp()
+                    d *= 2
+                later = arith.CmpIOp(arith.CmpIPredicate.uge, t, _c(1)).result
+                back = arith.SelectOp(later, arith.SubIOp(t, _c(1)).result, t).result
+                run(row, t, memref.LoadOp(totals, [back]).result,
+                    arith.AndIOp(later, load_flag(back)).result, write=True)
+    call.erase()
+
+
+def _write_results_in_place(call):
+    """A call result bufferization puts in a fresh buffer only to copy it into the
+    function's out-parameter: the kernel writes the out-parameter (else the copy would be
+    a kernel of one thread)."""
+    for i, out in enumerate(list(call.operands)):
+        owner = out.owner
+        if isinstance(owner, ir.Block) or owner.name != "memref.alloc":
+            continue
+        uses = [u.owner for u in out.uses]
+        copies = [u for u in uses if u.name == "memref.copy" and u.operands[0] == out]
+        if len(uses) != 2 or len(copies) != 1 or \
+                not isinstance(copies[0].operands[1].owner, ir.Block):
+            continue
+        call.operands[i] = copies[0].operands[1]
+        copies[0].erase()
+        owner.erase()
+
+
+# The kernel of each kind of marked function: kernel(call, mark) builds it before the call
+# (on the call's buffers) and erases the call.
+KERNELS = {"sort": _sort_kernel, "top_k": _sort_kernel,
+           **{name.split(".")[1]: _scan_kernel for name in SCAN_OPS}}
+
+
+@register
+class GpuRowKernelsPass(ModulePass):
+    """Replace calls of functions --mlax-gpu-outline-rows made by row kernels (a block per
+    row, shared memory), and drop those functions."""
+    name = "mlax-gpu-row-kernels"
+
+    def run(self, module_op):
+        marked = {}
+        for fn in module_op.regions[0].blocks[0].operations:
+            fn = fn.operation
+            if fn.name == "func.func" and MARK in fn.attributes:
+                marked[ir.StringAttr(fn.attributes["sym_name"]).value] = fn
+        if not marked:
+            return
+        for call in calls_of(module_op, marked):
+            _write_results_in_place(call)
+            mark = ir.DictAttr(marked[ir.FlatSymbolRefAttr(call.attributes["callee"]).value]
+                               .attributes[MARK])
+            KERNELS[ir.StringAttr(mark["kind"]).value](call, mark)
+        for fn in marked.values():
+            fn.erase()

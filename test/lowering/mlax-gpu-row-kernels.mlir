@@ -1,0 +1,63 @@
+// RUN: mlax-opt %s --split-input-file --mlax-gpu-row-kernels | FileCheck %s
+
+// Calls of the functions --mlax-gpu-outline-rows made, after bufferization, replaced by
+// row kernels (mlax.backends.cuda.rows).
+
+// Tests that an argsort of 8 rows of 5 becomes a block per row (8 blocks) of 4 threads
+// (5 rounded up to 8, two elements per thread), keys and positions in shared memory, the
+// 6 compare-exchange stages of an 8-element bitonic network each ending in a barrier,
+// and the outputs written from the sorted positions; the marked function is gone.
+// CHECK-NOT: __mlax_gpu_row_kernel_0
+// CHECK-LABEL: func.func @argsort
+// CHECK-NOT: call
+// CHECK: scf.forall (%[[ROW:.*]]) in (8)
+// CHECK: memref.alloca() : memref<8xf32, #gpu.address_space<workgroup>>
+// CHECK: memref.alloca() : memref<8xi32, #gpu.address_space<workgroup>>
+// CHECK: scf.forall (%{{.*}}) in (4)
+// CHECK: memref.load %{{.*}}[%[[ROW]], %{{.*}}] : memref<8x5xf32>
+// CHECK-COUNT-7: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: memref.store %{{.*}}, %{{.*}}[%[[ROW]], %{{.*}}] : memref<8x5xi32>
+// CHECK: {mapping = [#gpu.thread<x>]}
+// CHECK: {mapping = [#gpu.block<x>]}
+module {
+  func.func private @__mlax_gpu_row_kernel_0(%a: memref<8x5xf32>, %b: memref<8x5xi32>, %c: memref<8x5xf32>, %d: memref<8x5xi32>) attributes {mlax.gpu_row_kernel = {axis = 1 : i64, dtype = "float32", kind = "sort"}} {
+    return
+  }
+  func.func @argsort(%x: memref<8x5xf32>, %i: memref<8x5xi32>, %out: memref<8x5xi32>) {
+    %k = memref.alloc() : memref<8x5xf32>
+    call @__mlax_gpu_row_kernel_0(%x, %i, %k, %out) : (memref<8x5xf32>, memref<8x5xi32>, memref<8x5xf32>, memref<8x5xi32>) -> ()
+    return
+  }
+}
+
+// -----
+
+// Tests that a cumsum of rows of 3000 becomes a block per row of 1024 threads, each
+// folding a run of 3 elements, the run totals (and their flags, as i8) scanned in shared
+// memory in 10 steps of two barriers, and that it writes the function's out-parameter
+// directly (no buffer copied into it afterwards).
+// CHECK-LABEL: func.func @cumsum
+// CHECK-SAME: %[[X:.*]]: memref<8x3000xf32>, %[[OUT:.*]]: memref<8x3000xf32>
+// CHECK-NOT: memref.alloc()
+// CHECK: scf.forall (%{{.*}}) in (8)
+// CHECK: memref.alloca() : memref<1024xf32, #gpu.address_space<workgroup>>
+// CHECK: memref.alloca() : memref<1024xi8, #gpu.address_space<workgroup>>
+// CHECK: scf.forall (%{{.*}}) in (1024)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c3{{.*}}
+// CHECK-COUNT-21: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: arith.addf
+// CHECK: memref.store %{{.*}}, %[[OUT]]
+// CHECK-NOT: memref.copy
+module {
+  func.func private @__mlax_gpu_row_kernel_0(%a: memref<8x3000xf32>, %b: memref<8x3000xf32>) attributes {mlax.gpu_row_kernel = {axis = 1 : i64, dtype = "float32", kind = "cumsum", reverse = false}} {
+    return
+  }
+  func.func @cumsum(%x: memref<8x3000xf32>, %out: memref<8x3000xf32>) {
+    %r = memref.alloc() : memref<8x3000xf32>
+    call @__mlax_gpu_row_kernel_0(%x, %r) : (memref<8x3000xf32>, memref<8x3000xf32>) -> ()
+    memref.copy %r, %out : memref<8x3000xf32> to memref<8x3000xf32>
+    return
+  }
+}
