@@ -190,10 +190,11 @@ func.func @short_sum(%x: tensor<8xf32>) -> tensor<f32> {
 
 // -----
 
-// Tests that a large elementwise op is split over the threads along its outer dim.
+// Tests that a large elementwise op is split along its outer dim into chunks (8 per
+// thread) that the threads take as they come.
 // CHECK-LABEL: func.func @big_elementwise
-// CHECK: scf.forall (%{{.*}}) in (2) shared_outs(%{{.*}}) -> (tensor<2048x1024xf32>)
-// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1024x1024xf32>) outs(%{{.*}} : tensor<1024x1024xf32>)
+// CHECK: scf.forall (%{{.*}}) in (16) shared_outs(%{{.*}}) -> (tensor<2048x1024xf32>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<128x1024xf32>) outs(%{{.*}} : tensor<128x1024xf32>)
 // CHECK: tensor.parallel_insert_slice
 func.func @big_elementwise(%x: tensor<2048x1024xf32>) -> tensor<2048x1024xf32> {
   %e = tensor.empty() : tensor<2048x1024xf32>

@@ -137,3 +137,33 @@ def prefer_vector_width(module_op):
         if any("prefer-vector-width" in str(a) for a in old):
             continue
         op.attributes["passthrough"] = ir.ArrayAttr.get(old + [entry])
+
+
+# ---------------------------------------------------------------------------------------
+# OpenMP loops
+
+
+@register
+class CpuDynamicThreadsPass(ModulePass):
+    """Threads take the chunks of each OpenMP loop as they come (schedule(dynamic))."""
+    name = "mlax-cpu-dynamic-threads"
+
+    def run(self, module_op):
+        dynamic_threads(module_op)
+
+
+def dynamic_threads(module_op):
+    """`schedule(dynamic)` on every `omp.wsloop` without a schedule.
+
+    With the default static schedule each thread owns its share of the chunks, and the call
+    waits for the last thread to finish its share: on a shared machine, the worker that
+    had to be woken up (or was preempted) holds everyone else up. With a dynamic schedule
+    the calling thread starts on the chunks at once and takes over whatever a late worker
+    has not claimed."""
+    dynamic = ir.Attribute.parse("#omp<schedulekind dynamic>")
+
+    def walk(op):
+        if op.name == "omp.wsloop" and "schedule_kind" not in op.attributes:
+            op.attributes["schedule_kind"] = dynamic
+        return ir.WalkResult.ADVANCE
+    module_op.walk(walk)

@@ -64,6 +64,8 @@ MIN_PACKED_ROWS = 64       # packing B (K*N copies) pays off when each panel ser
 MIN_PARALLEL_WORK = 1 << 22       # work units (see `work`) before a loop is split over
                                   # threads: ~1 ms single-threaded, so the fork/join (5-50 us,
                                   # far more when the cores are shared) stays small
+CHUNKS_PER_THREAD = 8      # a split loop is cut into this many chunks per thread, which
+MIN_CHUNK_WORK = 1 << 18   # the threads take as they come, each chunk ~60 us or more
 MIN_REASSOC_EXTENT = 16    # reductions shorter than this gain nothing from reordering
 
 
@@ -135,7 +137,8 @@ def plan_function(fn, threads, vector_bytes, script: Script, next_tag):
                 continue
         if threads > 1 and work(g) >= MIN_PARALLEL_WORK:
             set_tag(op, next_tag)
-            if schedule_parallel(script, g, next_tag, threads):
+            chunks = min(threads * CHUNKS_PER_THREAD, work(g) // MIN_CHUNK_WORK)
+            if schedule_parallel(script, g, next_tag, threads, chunks):
                 next_tag += 1
             else:
                 del op.attributes[TAG]
