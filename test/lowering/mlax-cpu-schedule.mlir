@@ -153,6 +153,29 @@ func.func @transposed_b(%a: tensor<40x64xf32>, %b: tensor<48x64xf32>) -> tensor<
 
 // -----
 
+// Tests that attention's scores q @ k.T, batched over (b, h) and reading k as
+// [b, s, h, d] (n = s, k = d), get k transposed to [b, h, d, s] (batch dims in order,
+// then k, then n), so that register tiles load rows of it.
+// CHECK-LABEL: func.func @batched_transposed_b
+// CHECK: %[[BT:.*]] = linalg.transpose ins(%{{.*}} : tensor<2x32x2x16xf32>) outs(%{{.*}} : tensor<2x2x16x32xf32>) permutation = [0, 2, 3, 1]
+// CHECK: tensor.extract_slice %[[BT]]
+// CHECK: vector.contract {{.*}} into vector<1x1x8x32xf32>
+func.func @batched_transposed_b(%q: tensor<2x32x2x16xf32>, %k: tensor<2x32x2x16xf32>) -> tensor<2x2x32x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x2x32x32xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<2x2x32x32xf32>) -> tensor<2x2x32x32xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(b, h, t, s, d) -> (b, t, h, d)>, affine_map<(b, h, t, s, d) -> (b, s, h, d)>, affine_map<(b, h, t, s, d) -> (b, h, t, s)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %k : tensor<2x32x2x16xf32>, tensor<2x32x2x16xf32>) outs(%init : tensor<2x2x32x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<2x2x32x32xf32>
+  return %r : tensor<2x2x32x32xf32>
+}
+
+// -----
+
 // Tests that a float reduction's combiner may be reassociated (so LLVM vectorizes it).
 // CHECK-LABEL: func.func @sum
 // CHECK: arith.addf %{{.*}}, %{{.*}} fastmath<reassoc,contract> : f32

@@ -161,19 +161,23 @@ def collapse_loops(g: Generic, c: Contraction):
 
 
 def transpose_b(g: Generic, c: Contraction):
-    """Give a 2-d contraction a copy of B transposed to [k, n], so that register tiles
-    read rows of B (contiguous along n). Returns the rewritten generic's op."""
+    """Give a contraction a copy of B transposed to [batch..., k..., n...], so that register
+    tiles read rows of B (contiguous along n); batch dims of attention's `q @ k.T` keep
+    their order. Returns the rewritten generic's op."""
     op = g.op
     b_val = op.operands[c.b]
     shape = ir.RankedTensorType(b_val.type).shape
+    dims = g.maps[c.b]
+    new_dims = ([d for d in dims if d in c.batch] + [d for d in dims if d in c.k]
+                + [d for d in dims if d in c.n])
+    perm = [dims.index(d) for d in new_dims]
     with ir.InsertionPoint(op), op.location:
-        empty = tensor.EmptyOp([shape[1], shape[0]], g.element).result
-        t = linalg.transpose(b_val, outs=[empty], permutation=[1, 0])
+        empty = tensor.EmptyOp([shape[i] for i in perm], g.element).result
+        t = linalg.transpose(b_val, outs=[empty], permutation=perm)
         t = t.owner if isinstance(t, ir.Value) else t
     op.operands[c.b] = t.results[0]
     maps = list(ir.ArrayAttr(op.attributes["indexing_maps"]))
-    n_loops = len(g.sizes)
-    maps[c.b] = _map(n_loops, [c.k[0], c.n[0]])
+    maps[c.b] = _map(len(g.sizes), new_dims)
     op.attributes["indexing_maps"] = ir.ArrayAttr.get(maps)
     return op
 

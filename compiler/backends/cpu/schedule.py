@@ -50,9 +50,9 @@ from mlax.backends.cpu.generics import (defined_functions, generics_in, is_2d_ma
                                         is_float_type, read_contraction, read_generic, work)
 from mlax.backends.cpu.rewrites import (collapse_loops, mark_reassociative, pack_b, split_prologue,
                                         transpose_b)
-from mlax.backends.cpu.script import (TAG, TILES, Script, packed_tiles, run_script,
-                                      schedule_contraction, schedule_packed, schedule_parallel,
-                                      set_tag, strip_tags)
+from mlax.backends.cpu.script import (TAG, TILES, Script, packed_tiles, register_tiles,
+                                      run_script, schedule_contraction, schedule_packed,
+                                      schedule_parallel, set_tag, strip_tags)
 from mlax.passes import ModulePass, PassError, option, register
 from mlax.runtime.cpu import openmp_library
 
@@ -128,7 +128,8 @@ def plan_function(fn, threads, vector_bytes, script: Script, next_tag):
                 next_tag += 2
                 continue
             rows = TILES[vector_bytes][0][0]
-            if g.maps[c.b][-1] != c.n[-1] and is_2d_matmul(g, c) and g.sizes[c.m[0]] >= 2 * rows:
+            _, m, _ = register_tiles(g, c, vector_bytes)
+            if g.maps[c.b][-1] != c.n[-1] and m is not None and g.sizes[m] >= 2 * rows:
                 g = read_generic(transpose_b(g, c))
             if g.maps[c.b][-1] == c.n[-1]:
                 set_tag(op, next_tag)
