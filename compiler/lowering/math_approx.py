@@ -49,10 +49,6 @@ rather than with their uses (below N uses, inline is faster to run: selu's one e
 ~15% slower as a call), and weak_odr, so the variants outlive dead-code elimination
 until the vectorizer has run and modules linked together share them.
 
-`arith.maximumf` and `arith.minimumf` outside reduction combiners become compares and
-selects with the same results (`BINARY_EXPANSIONS`): on x86 LLVM lowers them to scalar
-branches, which its loop vectorizer leaves alone.
-
 Upstream `convert-math-to-llvm` lowers log1p and expm1 as log(1 + x) and exp(x) - 1,
 which lose all precision near 0: this pass is needed for accuracy, not only for speed.
 """
@@ -580,59 +576,13 @@ def _outlined(module_op, defined, op_name, t):
     return name
 
 
-# ---------------------------------------------------------------------------------------
-# maximum, minimum (binary)
-
-
-def _extreme(f: Float, a, b, pred, same_bits):
-    """IEEE maximum / minimum as compares and selects: NaN if either is NaN, and of +0 and
-    -0 the one `same_bits` (and: +0, or: -0) of their bits gives."""
-    r = f.sel(f.cmp(pred, a, b), a, b)
-    r = f.sel(f.cmp("OEQ", a, b), f.from_bits(same_bits(f.to_bits(a), f.to_bits(b))), r)
-    return f.sel(f.cmp("UNO", a, b), f.add(a, b), r)
-
-
-# arith.maximumf / minimumf lower on x86 to scalar code branching on the sign of an operand
-# (for the order of -0 and +0), which LLVM's loop vectorizer leaves alone: a relu over
-# 8x24x24x16 ran 10x slower than over 8x24x24x8. The same results as selects vectorize.
-# Reduction combiners (an operand is the generic's accumulator) keep the op, which LLVM
-# vectorizes as a reduction.
-BINARY_EXPANSIONS = {
-    "arith.maximumf": lambda f, a, b: _extreme(f, a, b, "OGT", arith.andi),
-    "arith.minimumf": lambda f, a, b: _extreme(f, a, b, "OLT", arith.ori),
-}
-
-
-def _is_combiner(op):
-    """Whether an operand of `op` is the accumulator of the linalg.generic holding it."""
-    block = op.operation.block
-    parent = block.owner
-    if parent is None or parent.name != "linalg.generic":
-        return False
-    n_in = len(parent.operands) - len(parent.results)
-    outs = list(block.arguments)[n_in:]
-    return any(v in outs for v in op.operands)
-
-
-def _expand_binary(op):
-    t = op.results[0].type
-    if not isinstance(t, (ir.F32Type, ir.F64Type)) or _is_combiner(op):
-        return
-    with ir.InsertionPoint(op), op.location:
-        new = BINARY_EXPANSIONS[op.name](Float(t), *op.operands)
-    op.results[0].replace_all_uses_with(new)
-    op.erase()
-
-
 def expand_math(module_op, outline=0):
     """Replace every scalar float op of `EXPANSIONS` with its expansion: inline, or as a call
     to one function per op and type for an (op, type) used at least `outline` times (0:
     never)."""
-    pending, binary = [], []
+    pending = []
 
     def collect(op):
-        if op.name in BINARY_EXPANSIONS:
-            binary.append(op)
         if op.name in EXPANSIONS and len(op.results) == 1 and "mlax.libm" not in op.attributes:
             t = op.results[0].type
             if isinstance(t, (ir.F16Type, ir.BF16Type, ir.F32Type, ir.F64Type)):
@@ -640,8 +590,6 @@ def expand_math(module_op, outline=0):
         return ir.WalkResult.ADVANCE
 
     module_op.walk(collect)
-    for op in binary:
-        _expand_binary(op)
 
     def computed_in(t):
         return ir.F32Type.get() if isinstance(t, (ir.F16Type, ir.BF16Type)) else t
@@ -687,8 +635,7 @@ def _declines(op_name, t) -> bool:
 
 @register
 class ExpandMathPass(ModulePass):
-    """Expand exp, log, log1p, expm1, tanh, erf, sin, cos into vectorizable polynomials,
-    and elementwise maximumf / minimumf into compares and selects."""
+    """Expand exp, log, log1p, expm1, tanh, erf, sin, cos into vectorizable polynomials."""
     name = "mlax-expand-math"
     outline: int = option(0, "an (op, element type) used at least this many times is computed "
                              "in one function with vector variants for LLVM's loop vectorizer, "

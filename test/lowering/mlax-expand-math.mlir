@@ -174,37 +174,3 @@ func.func @libm(%x: f64) -> (f64, f64) {
   %1 = math.erf %x {mlax.libm} : f64
   return %0, %1 : f64, f64
 }
-
-// -----
-
-// Tests that an elementwise maximum becomes compares and selects (NaN from either side,
-// +0 over -0 by the AND of their bits), and that a reduction's combiner keeps
-// arith.maximumf, which LLVM vectorizes as a reduction.
-// CHECK-LABEL: func.func @maximum
-// CHECK: ^bb0(%[[A:.*]]: f32, %[[B:.*]]: f32, %{{.*}}: f32):
-// CHECK-NOT: arith.maximumf
-// CHECK: %[[GT:.*]] = arith.cmpf ogt, %[[A]], %[[B]] : f32
-// CHECK: %[[R:.*]] = arith.select %[[GT]], %[[A]], %[[B]] : f32
-// CHECK: arith.cmpf oeq, %[[A]], %[[B]] : f32
-// CHECK: arith.andi %{{.*}}, %{{.*}} : i32
-// CHECK: %[[NAN:.*]] = arith.cmpf uno, %[[A]], %[[B]] : f32
-// CHECK: arith.select %[[NAN]]
-// CHECK: ^bb0(%[[X:.*]]: f32, %[[ACC:.*]]: f32):
-// CHECK-NEXT: arith.maximumf %[[ACC]], %[[X]] : f32
-#id2 = affine_map<(d0) -> (d0)>
-#to0 = affine_map<(d0) -> ()>
-func.func @maximum(%x: tensor<16xf32>, %y: tensor<16xf32>) -> (tensor<16xf32>, tensor<f32>) {
-  %e = tensor.empty() : tensor<16xf32>
-  %0 = linalg.generic {indexing_maps = [#id2, #id2, #id2], iterator_types = ["parallel"]} ins(%x, %y : tensor<16xf32>, tensor<16xf32>) outs(%e : tensor<16xf32>) {
-  ^bb0(%a: f32, %b: f32, %c: f32):
-    %1 = arith.maximumf %a, %b : f32
-    linalg.yield %1 : f32
-  } -> tensor<16xf32>
-  %init = tensor.empty() : tensor<f32>
-  %2 = linalg.generic {indexing_maps = [#id2, #to0], iterator_types = ["reduction"]} ins(%x : tensor<16xf32>) outs(%init : tensor<f32>) {
-  ^bb0(%a: f32, %acc: f32):
-    %3 = arith.maximumf %acc, %a : f32
-    linalg.yield %3 : f32
-  } -> tensor<f32>
-  return %0, %2 : tensor<16xf32>, tensor<f32>
-}

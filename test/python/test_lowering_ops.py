@@ -13,7 +13,6 @@ import pytest
 from mlir import ir
 
 import mlax
-import mlax.numpy as jnp
 from mlax import backends, core, dispatch, tracing
 from mlax.backends.cpu import pipelines
 from mlax.core import ShapedArray
@@ -721,30 +720,6 @@ def test_expand_math_f16_computes_in_f32(rng):
         xx = np.abs(x) if name == "log1p" else x
         got = _run_expanded(f"mlax.{name}", xx)
         np.testing.assert_allclose(got.astype(np.float64), ref(xx.astype(np.float64)), rtol=1e-3, atol=1e-3)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_expand_math_maximum_minimum_as_selects(dtype, rng, request):
-    # 8x24x24x16 vectorizes (the arith op there ran as scalar branches); NaN from either
-    # side, +0 is the maximum and -0 the minimum of +0 and -0, as IEEE maximum/minimum.
-    if dtype == np.float64:
-        request.getfixturevalue("x64")
-    special = np.array([np.nan, 0.0, -0.0, np.inf, -np.inf, 1.0, -1.0], dtype)
-    a = np.repeat(special, len(special))
-    b = np.tile(special, len(special))
-    x = rng.standard_normal((8, 24, 24, 16)).astype(dtype)
-    y = rng.standard_normal((8, 24, 24, 16)).astype(dtype)
-    x.flat[:a.size], y.flat[:b.size] = a, b
-    for name, pick in [("max", np.greater), ("min", np.less)]:
-        got = np.asarray(mlax.jit(getattr(jnp, name + "imum"))(x, y))
-        with np.errstate(invalid="ignore"):
-            want = np.where(pick(x, y), x, y)
-        both_zero = (x == 0) & (y == 0)
-        sign = np.signbit(x) & np.signbit(y) if name == "max" else np.signbit(x) | np.signbit(y)
-        want = np.where(both_zero, np.where(sign, -0.0, 0.0).astype(dtype), want)
-        want = np.where(np.isnan(x) | np.isnan(y), np.nan, want)
-        np.testing.assert_array_equal(got, want)
-        np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
 
 
 def test_expand_math_fixes_log1p_expm1_near_zero():
