@@ -96,18 +96,23 @@ def pack_b(g: Generic, c: Contraction, nr, tag, pack_tag):
     return new
 
 
-def collapse_loops(g: Generic, c: Contraction):
-    """Merge each run of adjacent loops of one role (batch, m, n or k) that every operand
-    indexes together, in order, into one loop; returns the new generic's op, or None when
-    no two loops merge. `C[b, t, n] += A[b, t, k] * B[k, n]` (a dense layer on a batch of
-    sequences) becomes the 2-d matmul over m = b*t that `pack_b` and the register tiles
-    take, and its weight gradient, contracting (b, t), one k loop of b*t. The operands are
-    reshaped (views), and the result expanded back."""
+def contraction_roles(c: Contraction):
+    """Each loop dim of a contraction -> its role: batch, m, n or k."""
+    return {d: name for name in ("batch", "m", "n", "k") for d in getattr(c, name)}
+
+
+def collapse_loops(g: Generic, role: dict):
+    """Merge each run of adjacent loops of one role (`role`: loop dim -> a label; for a
+    contraction batch, m, n or k) that every operand indexes together, in order, into one
+    loop; returns the new generic's op, or None when no two loops merge.
+    `C[b, t, n] += A[b, t, k] * B[k, n]` (a dense layer on a batch of sequences) becomes
+    the 2-d matmul over m = b*t that `pack_b` and the register tiles take, and its weight
+    gradient, contracting (b, t), one k loop of b*t; an elementwise op over 8x24x24x16
+    becomes one loop that LLVM vectorizes whole (a short innermost loop is unrolled
+    before the vectorizer sees it, and a maximum in it stayed scalar). The operands are
+    reshaped (views), and the result expanded back. The generic must have one result,
+    ranked tensor operands, and a body that reads no loop index (linalg.index)."""
     op = g.op
-    role = {}
-    for name in ("batch", "m", "n", "k"):
-        for d in getattr(c, name):
-            role[d] = name
     groups = []
     for d in range(len(g.sizes)):
         prev = d - 1
@@ -287,6 +292,19 @@ def split_prologue(g: Generic):
     op.results[0].replace_all_uses_with(new.results[0])
     op.erase()
     return new
+
+
+def reads_indices(op):
+    """Whether the body of generic `op` reads a loop index (linalg.index)."""
+    found = []
+
+    def walk(o):
+        if o.name == "linalg.index":
+            found.append(o)
+            return ir.WalkResult.INTERRUPT
+        return ir.WalkResult.ADVANCE
+    op.walk(walk)
+    return bool(found)
 
 
 def _index_dims(ops):

@@ -24,7 +24,8 @@ the generic's shape (its iterators, indexing maps and body) and picks the first 
                  its inner parallel loop as it is, in the same order as op-by-op code.
     elementwise  (and reductions with an outer parallel loop) with enough work: split over
                  threads along the outermost loop. LLVM's loop vectorizer handles the
-                 inner loops.
+                 inner loops; an elementwise op's loops that every operand reads in order
+                 are merged into one first (`collapse_loops`).
 
 Each schedule is a few lines of transform dialect. The pass tags every scheduled op with
 `mlax_schedule = <id>`, writes one `transform.named_sequence` that matches the tags, runs
@@ -48,8 +49,8 @@ from mlir import ir
 from mlax.backends.cpu.codegen import MachineTarget
 from mlax.backends.cpu.generics import (defined_functions, generics_in, is_2d_matmul,
                                         is_float_type, read_contraction, read_generic, work)
-from mlax.backends.cpu.rewrites import (collapse_loops, mark_reassociative, pack_b, split_prologue,
-                                        transpose_b)
+from mlax.backends.cpu.rewrites import (collapse_loops, contraction_roles, mark_reassociative,
+                                        pack_b, reads_indices, split_prologue, transpose_b)
 from mlax.backends.cpu.script import (TAG, TILES, Script, packed_tiles, register_tiles,
                                       run_script, schedule_contraction, schedule_packed,
                                       schedule_parallel, set_tag, strip_tags)
@@ -101,11 +102,19 @@ def plan_function(fn, threads, vector_bytes, script: Script, next_tag):
                 g = read_generic(op)
         c = read_contraction(g)
         if c is not None:
-            merged = collapse_loops(g, c)
+            merged = collapse_loops(g, contraction_roles(c))
             if merged is not None:
                 op = merged
                 g = read_generic(op)
                 c = read_contraction(g)
+        elif (not any(g.reduction) and len(g.sizes) > 1 and len(op.results) == 1
+              and all(m is not None for m in g.maps)
+              and all(isinstance(v.type, ir.RankedTensorType) for v in op.operands)
+              and not reads_indices(op)):
+            merged = collapse_loops(g, {d: "parallel" for d in range(len(g.sizes))})
+            if merged is not None:
+                op = merged
+                g = read_generic(op)
         # Only a reduction along the innermost loop needs reordering to vectorize; an
         # outer one (column sums) vectorizes along its inner parallel loop and keeps the
         # sequential order that op-by-op (eager) evaluation also has.
