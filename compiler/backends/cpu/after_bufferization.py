@@ -11,7 +11,7 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import linalg, memref
 
-from mlax.backends.cpu.generics import defined_functions, producer
+from mlax.backends.cpu.generics import defined_functions, ops_named, producer
 from mlax.passes import ModulePass, register
 
 
@@ -25,14 +25,7 @@ def _uses(v):
 
 def strided_copies_to_linalg(fn):
     """memref.copy between strided views -> linalg.copy (a vectorizable loop nest)."""
-    copies = []
-
-    def walk(op):
-        if op.name == "memref.copy":
-            copies.append(op)
-        return ir.WalkResult.ADVANCE
-    fn.walk(walk)
-    for op in copies:
+    for op in ops_named(fn, "memref.copy"):
         src, dst = op.operands
         if _is_identity_layout(src.type) and _is_identity_layout(dst.type):
             continue
@@ -161,9 +154,6 @@ def dynamic_threads(module_op):
     the calling thread starts on the chunks at once and takes over whatever a late worker
     has not claimed."""
     dynamic = ir.Attribute.parse("#omp<schedulekind dynamic>")
-
-    def walk(op):
-        if op.name == "omp.wsloop" and "schedule_kind" not in op.attributes:
+    for op in ops_named(module_op, "omp.wsloop"):
+        if "schedule_kind" not in op.attributes:
             op.attributes["schedule_kind"] = dynamic
-        return ir.WalkResult.ADVANCE
-    module_op.walk(walk)

@@ -8,7 +8,7 @@ import math
 from mlir import ir
 from mlir.dialects import linalg, tensor
 
-from mlax.backends.cpu.generics import Contraction, Generic, producer
+from mlax.backends.cpu.generics import Contraction, Generic, ops_named, producer
 from mlax.backends.cpu.script import TAG
 
 
@@ -296,15 +296,7 @@ def split_prologue(g: Generic):
 
 def reads_indices(op):
     """Whether the body of generic `op` reads a loop index (linalg.index)."""
-    found = []
-
-    def walk(o):
-        if o.name == "linalg.index":
-            found.append(o)
-            return ir.WalkResult.INTERRUPT
-        return ir.WalkResult.ADVANCE
-    op.walk(walk)
-    return bool(found)
+    return bool(ops_named(op, "linalg.index"))
 
 
 def _index_dims(ops):
