@@ -153,6 +153,29 @@ func.func @transposed_b(%a: tensor<40x64xf32>, %b: tensor<48x64xf32>) -> tensor<
 
 // -----
 
+// Tests that attention's scores q @ k.T, batched over (b, h) and reading k as
+// [b, s, h, d] (n = s, k = d), get k transposed to [b, h, d, s] (batch dims in order,
+// then k, then n), so that register tiles load rows of it.
+// CHECK-LABEL: func.func @batched_transposed_b
+// CHECK: %[[BT:.*]] = linalg.transpose ins(%{{.*}} : tensor<2x32x2x16xf32>) outs(%{{.*}} : tensor<2x2x16x32xf32>) permutation = [0, 2, 3, 1]
+// CHECK: tensor.extract_slice %[[BT]]
+// CHECK: vector.contract {{.*}} into vector<1x1x8x32xf32>
+func.func @batched_transposed_b(%q: tensor<2x32x2x16xf32>, %k: tensor<2x32x2x16xf32>) -> tensor<2x2x32x32xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<2x2x32x32xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<2x2x32x32xf32>) -> tensor<2x2x32x32xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(b, h, t, s, d) -> (b, t, h, d)>, affine_map<(b, h, t, s, d) -> (b, s, h, d)>, affine_map<(b, h, t, s, d) -> (b, h, t, s)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %k : tensor<2x32x2x16xf32>, tensor<2x32x2x16xf32>) outs(%init : tensor<2x2x32x32xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<2x2x32x32xf32>
+  return %r : tensor<2x2x32x32xf32>
+}
+
+// -----
+
 // Tests that a float reduction's combiner may be reassociated (so LLVM vectorizes it).
 // CHECK-LABEL: func.func @sum
 // CHECK: arith.addf %{{.*}}, %{{.*}} fastmath<reassoc,contract> : f32
@@ -190,10 +213,12 @@ func.func @short_sum(%x: tensor<8xf32>) -> tensor<f32> {
 
 // -----
 
-// Tests that a large elementwise op is split over the threads along its outer dim.
+// Tests that a large elementwise op, its loops merged into one, is split into chunks (8
+// per thread) that the threads take as they come.
 // CHECK-LABEL: func.func @big_elementwise
-// CHECK: scf.forall (%{{.*}}) in (2) shared_outs(%{{.*}}) -> (tensor<2048x1024xf32>)
-// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<1024x1024xf32>) outs(%{{.*}} : tensor<1024x1024xf32>)
+// CHECK: tensor.collapse_shape %{{.*}} {{\[\[}}0, 1]] : tensor<2048x1024xf32> into tensor<2097152xf32>
+// CHECK: scf.forall (%{{.*}}) in (16) shared_outs(%{{.*}}) -> (tensor<2097152xf32>)
+// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<131072xf32>) outs(%{{.*}} : tensor<131072xf32>)
 // CHECK: tensor.parallel_insert_slice
 func.func @big_elementwise(%x: tensor<2048x1024xf32>) -> tensor<2048x1024xf32> {
   %e = tensor.empty() : tensor<2048x1024xf32>
@@ -208,10 +233,14 @@ func.func @big_elementwise(%x: tensor<2048x1024xf32>) -> tensor<2048x1024xf32> {
 
 // -----
 
-// Tests that a small elementwise op stays on one thread, untouched.
+// Tests that a small elementwise op stays on one thread, its loops merged into one that
+// LLVM vectorizes whole (a 16-long innermost loop is unrolled before the vectorizer sees
+// it), and its result expanded back.
 // CHECK-LABEL: func.func @small_elementwise
 // CHECK-NOT: scf.forall
-// CHECK: linalg.generic {{.*}} ins(%{{.*}} : tensor<16x16xf32>)
+// CHECK: %[[X:.*]] = tensor.collapse_shape %{{.*}} {{\[\[}}0, 1]] : tensor<16x16xf32> into tensor<256xf32>
+// CHECK: %[[R:.*]] = linalg.generic {{.*}} ins(%[[X]] : tensor<256xf32>)
+// CHECK: tensor.expand_shape %[[R]] {{\[\[}}0, 1]] output_shape [16, 16] : tensor<256xf32> into tensor<16x16xf32>
 func.func @small_elementwise(%x: tensor<16x16xf32>) -> tensor<16x16xf32> {
   %e = tensor.empty() : tensor<16x16xf32>
   %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
@@ -221,6 +250,33 @@ func.func @small_elementwise(%x: tensor<16x16xf32>) -> tensor<16x16xf32> {
     linalg.yield %s : f32
   } -> tensor<16x16xf32>
   return %r : tensor<16x16xf32>
+}
+
+// -----
+
+// Tests that an elementwise op with two results, or one reading its loop indices, keeps
+// its loops.
+// CHECK-LABEL: func.func @elementwise_kept
+// CHECK-NOT: tensor.collapse_shape
+// CHECK: linalg.generic {{.*}} outs(%{{.*}}, %{{.*}} : tensor<16x16xi32>, tensor<16x16xi32>)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<16x16xi32>)
+// CHECK: linalg.index 1
+func.func @elementwise_kept(%x: tensor<16x16xi32>) -> (tensor<16x16xi32>, tensor<16x16xi32>, tensor<16x16xi32>) {
+  %e = tensor.empty() : tensor<16x16xi32>
+  %r:2 = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      ins(%x : tensor<16x16xi32>) outs(%e, %e : tensor<16x16xi32>, tensor<16x16xi32>) {
+  ^bb0(%v: i32, %o: i32, %p: i32):
+    %s = arith.addi %v, %v : i32
+    linalg.yield %s, %v : i32, i32
+  } -> (tensor<16x16xi32>, tensor<16x16xi32>)
+  %i = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
+      outs(%e : tensor<16x16xi32>) {
+  ^bb0(%o: i32):
+    %j = linalg.index 1 : index
+    %k = arith.index_cast %j : index to i32
+    linalg.yield %k : i32
+  } -> tensor<16x16xi32>
+  return %r#0, %r#1, %i : tensor<16x16xi32>, tensor<16x16xi32>, tensor<16x16xi32>
 }
 
 // -----

@@ -5,20 +5,25 @@
 // vectorize. Fused multiply-adds are explicit math.fma ops; nothing carries
 // fastmath<contract>, so the bits do not depend on where LLVM would fuse.
 
-// Tests that exp inside a linalg.generic becomes n = floor(x log2(e) + 1/2), a Cephes
-// polynomial in x - n ln2, and a scale by 2**n built from the exponent bits (as two
-// factors, for subnormal results), with NaN passed through.
+// Tests that exp inside a linalg.generic becomes n = round(x log2(e)) (added to 1.5 * 2**23,
+// whose low bits are then n), r = x - n ln2 in two FMAs, a Cephes polynomial in r, and a
+// scale by 2**n built from the exponent bits (as two factors, for subnormal results), with
+// NaN passed through.
 // CHECK-LABEL: func.func @exp_in_generic
 // CHECK: linalg.generic
 // CHECK: ^bb0(%[[X:.*]]: f32, %{{.*}}: f32):
 // CHECK-NOT: math.exp
 // CHECK-NOT: contract
-// CHECK: %[[N:.*]] = math.floor %{{.*}} : f32
-// CHECK: math.fma %{{.*}}, %{{.*}}, %{{.*}} : f32
-// CHECK: %[[NI:.*]] = arith.fptosi %[[N]] : f32 to i32
+// CHECK: %[[MAGIC:.*]] = arith.constant 0x4B400000 : f32
+// CHECK: %[[T:.*]] = math.fma %{{.*}}, %{{.*}}, %[[MAGIC]] : f32
+// CHECK: %[[N:.*]] = arith.subf %[[T]], %{{.*}} : f32
+// CHECK: %[[TI:.*]] = arith.bitcast %[[T]] : f32 to i32
+// CHECK: %[[NI:.*]] = arith.subi %[[TI]], %{{.*}} : i32
+// CHECK: %[[R1:.*]] = math.fma %[[N]], %{{.*}}, %{{.*}} : f32
+// CHECK: math.fma %[[N]], %{{.*}}, %[[R1]] : f32
 // CHECK: %[[N1:.*]] = arith.shrsi %[[NI]], %{{.*}} : i32
 // CHECK: %[[C23:.*]] = arith.constant 23 : i32
-// CHECK: arith.shli %{{.*}}, %[[C23]] : i32
+// CHECK: arith.shli %[[N1]], %[[C23]] : i32
 // CHECK: arith.bitcast %{{.*}} : i32 to f32
 // CHECK: %[[NAN:.*]] = arith.cmpf uno, %[[X]], %[[X]] : f32
 // CHECK: %[[R:.*]] = arith.select %[[NAN]], %[[X]], %{{.*}} : f32
@@ -40,7 +45,6 @@ func.func @exp_in_generic(%x: tensor<16xf32>) -> tensor<16xf32> {
 // CHECK-LABEL: func.func @exp_f64
 // CHECK-NOT: math.exp
 // CHECK: arith.divf %{{.*}}, %{{.*}} : f64
-// CHECK: arith.fptosi %{{.*}} : f64 to i64
 // CHECK: %[[C52:.*]] = arith.constant 52 : i64
 // CHECK: arith.shli %{{.*}}, %[[C52]] : i64
 func.func @exp_f64(%x: f64) -> f64 {

@@ -60,6 +60,10 @@ CONTRACTIONS = [
      lambda a, b: a.T @ b.T),
     ("batched", (4, 33, 20), (4, 20, 40), lambda a, b: jnp.matmul(a, b), np.matmul),
     ("batched_large", (8, 64, 64), (8, 64, 64), lambda a, b: jnp.matmul(a, b), np.matmul),
+    # attention's scores: k read as [b, s, h, d] gets a copy transposed to [b, h, d, s]
+    ("attention_scores", (2, 40, 3, 16), (2, 36, 3, 16),
+     lambda q, k: jnp.einsum("bthd,bshd->bhts", q, k),
+     lambda q, k: np.einsum("bthd,bshd->bhts", q, k)),
     ("matvec", (300, 200), (200,), lambda a, b: jnp.dot(a, b), np.dot),
     ("vecmat", (200,), (200, 300), lambda a, b: jnp.dot(a, b), np.dot),
 ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from mlir import ir
 from mlir.dialects import linalg, memref
 
-from mlax.backends.cpu.generics import defined_functions, producer
+from mlax.backends.cpu.generics import defined_functions, ops_named, producer
 from mlax.passes import ModulePass, register
 
 
@@ -25,14 +25,7 @@ def _uses(v):
 
 def strided_copies_to_linalg(fn):
     """memref.copy between strided views -> linalg.copy (a vectorizable loop nest)."""
-    copies = []
-
-    def walk(op):
-        if op.name == "memref.copy":
-            copies.append(op)
-        return ir.WalkResult.ADVANCE
-    fn.walk(walk)
-    for op in copies:
+    for op in ops_named(fn, "memref.copy"):
         src, dst = op.operands
         if _is_identity_layout(src.type) and _is_identity_layout(dst.type):
             continue
@@ -137,3 +130,30 @@ def prefer_vector_width(module_op):
         if any("prefer-vector-width" in str(a) for a in old):
             continue
         op.attributes["passthrough"] = ir.ArrayAttr.get(old + [entry])
+
+
+# ---------------------------------------------------------------------------------------
+# OpenMP loops
+
+
+@register
+class CpuDynamicThreadsPass(ModulePass):
+    """Threads take the chunks of each OpenMP loop as they come (schedule(dynamic))."""
+    name = "mlax-cpu-dynamic-threads"
+
+    def run(self, module_op):
+        dynamic_threads(module_op)
+
+
+def dynamic_threads(module_op):
+    """`schedule(dynamic)` on every `omp.wsloop` without a schedule.
+
+    With the default static schedule each thread owns its share of the chunks, and the call
+    waits for the last thread to finish its share: on a shared machine, the worker that
+    had to be woken up (or was preempted) holds everyone else up. With a dynamic schedule
+    the calling thread starts on the chunks at once and takes over whatever a late worker
+    has not claimed."""
+    dynamic = ir.Attribute.parse("#omp<schedulekind dynamic>")
+    for op in ops_named(module_op, "omp.wsloop"):
+        if "schedule_kind" not in op.attributes:
+            op.attributes["schedule_kind"] = dynamic

@@ -155,13 +155,18 @@ def defined_functions(module_op):
             yield op.operation
 
 
-def generics_in(fn):
-    """Every linalg.generic in `fn`, in program order."""
+def ops_named(root, name):
+    """Every op called `name` under `root` (itself included), in program order."""
     found = []
 
     def walk(op):
-        if op.name == "linalg.generic":
+        if op.name == name:
             found.append(op)
         return ir.WalkResult.ADVANCE
-    fn.walk(walk)
+    root.walk(walk)
     return found
+
+
+def generics_in(fn):
+    """Every linalg.generic in `fn`, in program order."""
+    return ops_named(fn, "linalg.generic")

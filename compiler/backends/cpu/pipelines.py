@@ -53,6 +53,7 @@ CPU_LLVM = ",".join([
     "func.func(convert-linalg-to-loops)",
     "scf-forall-to-parallel",
     "convert-scf-to-openmp",
+    "mlax-cpu-dynamic-threads",
     "convert-vector-to-scf{full-unroll=true}",
     "expand-strided-metadata",
     "lower-affine",

@@ -8,7 +8,7 @@ import math
 from mlir import ir
 from mlir.dialects import linalg, tensor
 
-from mlax.backends.cpu.generics import Contraction, Generic, producer
+from mlax.backends.cpu.generics import Contraction, Generic, ops_named, producer
 from mlax.backends.cpu.script import TAG
 
 
@@ -96,18 +96,23 @@ def pack_b(g: Generic, c: Contraction, nr, tag, pack_tag):
     return new
 
 
-def collapse_loops(g: Generic, c: Contraction):
-    """Merge each run of adjacent loops of one role (batch, m, n or k) that every operand
-    indexes together, in order, into one loop; returns the new generic's op, or None when
-    no two loops merge. `C[b, t, n] += A[b, t, k] * B[k, n]` (a dense layer on a batch of
-    sequences) becomes the 2-d matmul over m = b*t that `pack_b` and the register tiles
-    take, and its weight gradient, contracting (b, t), one k loop of b*t. The operands are
-    reshaped (views), and the result expanded back."""
+def contraction_roles(c: Contraction):
+    """Each loop dim of a contraction -> its role: batch, m, n or k."""
+    return {d: name for name in ("batch", "m", "n", "k") for d in getattr(c, name)}
+
+
+def collapse_loops(g: Generic, role: dict):
+    """Merge each run of adjacent loops of one role (`role`: loop dim -> a label; for a
+    contraction batch, m, n or k) that every operand indexes together, in order, into one
+    loop; returns the new generic's op, or None when no two loops merge.
+    `C[b, t, n] += A[b, t, k] * B[k, n]` (a dense layer on a batch of sequences) becomes
+    the 2-d matmul over m = b*t that `pack_b` and the register tiles take, and its weight
+    gradient, contracting (b, t), one k loop of b*t; an elementwise op over 8x24x24x16
+    becomes one loop that LLVM vectorizes whole (a short innermost loop is unrolled
+    before the vectorizer sees it, and a maximum in it stayed scalar). The operands are
+    reshaped (views), and the result expanded back. The generic must have one result,
+    ranked tensor operands, and a body that reads no loop index (linalg.index)."""
     op = g.op
-    role = {}
-    for name in ("batch", "m", "n", "k"):
-        for d in getattr(c, name):
-            role[d] = name
     groups = []
     for d in range(len(g.sizes)):
         prev = d - 1
@@ -161,19 +166,23 @@ def collapse_loops(g: Generic, c: Contraction):
 
 
 def transpose_b(g: Generic, c: Contraction):
-    """Give a 2-d contraction a copy of B transposed to [k, n], so that register tiles
-    read rows of B (contiguous along n). Returns the rewritten generic's op."""
+    """Give a contraction a copy of B transposed to [batch..., k..., n...], so that register
+    tiles read rows of B (contiguous along n); batch dims of attention's `q @ k.T` keep
+    their order. Returns the rewritten generic's op."""
     op = g.op
     b_val = op.operands[c.b]
     shape = ir.RankedTensorType(b_val.type).shape
+    dims = g.maps[c.b]
+    new_dims = ([d for d in dims if d in c.batch] + [d for d in dims if d in c.k]
+                + [d for d in dims if d in c.n])
+    perm = [dims.index(d) for d in new_dims]
     with ir.InsertionPoint(op), op.location:
-        empty = tensor.EmptyOp([shape[1], shape[0]], g.element).result
-        t = linalg.transpose(b_val, outs=[empty], permutation=[1, 0])
+        empty = tensor.EmptyOp([shape[i] for i in perm], g.element).result
+        t = linalg.transpose(b_val, outs=[empty], permutation=perm)
         t = t.owner if isinstance(t, ir.Value) else t
     op.operands[c.b] = t.results[0]
     maps = list(ir.ArrayAttr(op.attributes["indexing_maps"]))
-    n_loops = len(g.sizes)
-    maps[c.b] = _map(n_loops, [c.k[0], c.n[0]])
+    maps[c.b] = _map(len(g.sizes), new_dims)
     op.attributes["indexing_maps"] = ir.ArrayAttr.get(maps)
     return op
 
@@ -283,6 +292,11 @@ def split_prologue(g: Generic):
     op.results[0].replace_all_uses_with(new.results[0])
     op.erase()
     return new
+
+
+def reads_indices(op):
+    """Whether the body of generic `op` reads a loop index (linalg.index)."""
+    return bool(ops_named(op, "linalg.index"))
 
 
 def _index_dims(ops):

@@ -24,7 +24,8 @@ the generic's shape (its iterators, indexing maps and body) and picks the first 
                  its inner parallel loop as it is, in the same order as op-by-op code.
     elementwise  (and reductions with an outer parallel loop) with enough work: split over
                  threads along the outermost loop. LLVM's loop vectorizer handles the
-                 inner loops.
+                 inner loops; an elementwise op's loops that every operand reads in order
+                 are merged into one first (`collapse_loops`).
 
 Each schedule is a few lines of transform dialect. The pass tags every scheduled op with
 `mlax_schedule = <id>`, writes one `transform.named_sequence` that matches the tags, runs
@@ -48,11 +49,11 @@ from mlir import ir
 from mlax.backends.cpu.codegen import MachineTarget
 from mlax.backends.cpu.generics import (defined_functions, generics_in, is_2d_matmul,
                                         is_float_type, read_contraction, read_generic, work)
-from mlax.backends.cpu.rewrites import (collapse_loops, mark_reassociative, pack_b, split_prologue,
-                                        transpose_b)
-from mlax.backends.cpu.script import (TAG, TILES, Script, packed_tiles, run_script,
-                                      schedule_contraction, schedule_packed, schedule_parallel,
-                                      set_tag, strip_tags)
+from mlax.backends.cpu.rewrites import (collapse_loops, contraction_roles, mark_reassociative,
+                                        pack_b, reads_indices, split_prologue, transpose_b)
+from mlax.backends.cpu.script import (TAG, TILES, Script, packed_tiles, register_tiles,
+                                      run_script, schedule_contraction, schedule_packed,
+                                      schedule_parallel, set_tag, strip_tags)
 from mlax.passes import ModulePass, PassError, option, register
 from mlax.runtime.cpu import openmp_library
 
@@ -64,6 +65,8 @@ MIN_PACKED_ROWS = 64       # packing B (K*N copies) pays off when each panel ser
 MIN_PARALLEL_WORK = 1 << 22       # work units (see `work`) before a loop is split over
                                   # threads: ~1 ms single-threaded, so the fork/join (5-50 us,
                                   # far more when the cores are shared) stays small
+CHUNKS_PER_THREAD = 8      # a split loop is cut into this many chunks per thread, which
+MIN_CHUNK_WORK = 1 << 18   # the threads take as they come, each chunk ~60 us or more
 MIN_REASSOC_EXTENT = 16    # reductions shorter than this gain nothing from reordering
 
 
@@ -99,11 +102,19 @@ def plan_function(fn, threads, vector_bytes, script: Script, next_tag):
                 g = read_generic(op)
         c = read_contraction(g)
         if c is not None:
-            merged = collapse_loops(g, c)
+            merged = collapse_loops(g, contraction_roles(c))
             if merged is not None:
                 op = merged
                 g = read_generic(op)
                 c = read_contraction(g)
+        elif (not any(g.reduction) and len(g.sizes) > 1 and len(op.results) == 1
+              and all(m is not None for m in g.maps)
+              and all(isinstance(v.type, ir.RankedTensorType) for v in op.operands)
+              and not reads_indices(op)):
+            merged = collapse_loops(g, {d: "parallel" for d in range(len(g.sizes))})
+            if merged is not None:
+                op = merged
+                g = read_generic(op)
         # Only a reduction along the innermost loop needs reordering to vectorize; an
         # outer one (column sums) vectorizes along its inner parallel loop and keeps the
         # sequential order that op-by-op (eager) evaluation also has.
@@ -126,7 +137,8 @@ def plan_function(fn, threads, vector_bytes, script: Script, next_tag):
                 next_tag += 2
                 continue
             rows = TILES[vector_bytes][0][0]
-            if g.maps[c.b][-1] != c.n[-1] and is_2d_matmul(g, c) and g.sizes[c.m[0]] >= 2 * rows:
+            _, m, _ = register_tiles(g, c, vector_bytes)
+            if g.maps[c.b][-1] != c.n[-1] and m is not None and g.sizes[m] >= 2 * rows:
                 g = read_generic(transpose_b(g, c))
             if g.maps[c.b][-1] == c.n[-1]:
                 set_tag(op, next_tag)
@@ -135,7 +147,8 @@ def plan_function(fn, threads, vector_bytes, script: Script, next_tag):
                 continue
         if threads > 1 and work(g) >= MIN_PARALLEL_WORK:
             set_tag(op, next_tag)
-            if schedule_parallel(script, g, next_tag, threads):
+            chunks = min(threads * CHUNKS_PER_THREAD, work(g) // MIN_CHUNK_WORK)
+            if schedule_parallel(script, g, next_tag, threads, chunks):
                 next_tag += 1
             else:
                 del op.attributes[TAG]

@@ -154,16 +154,18 @@ class Script:
 # Schedules
 
 
-def schedule_parallel(s: Script, g: Generic, tag, threads):
-    """Split the outermost loop over the threads, if it is parallel and long enough.
+def schedule_parallel(s: Script, g: Generic, tag, threads, chunks):
+    """Split the outermost loop into `chunks` (at least `threads`) for the threads, if it
+    is parallel and long enough.
 
     Loops outside the split one would repeat the fork/join, and a split inner parallel dim
-    under a reduction (column sums) makes every thread read every cache line."""
+    under a reduction (column sums) makes every thread read every cache line. The threads
+    take the chunks as they come (`--mlax-cpu-dynamic-threads`)."""
     d = next((d for d in range(len(g.sizes)) if g.sizes[d] > 1), None)
     if d is None or g.reduction[d] or g.sizes[d] < threads:
         return False
     nt = [0] * len(g.sizes)
-    nt[d] = threads
+    nt[d] = min(max(chunks, threads), g.sizes[d])
     s.tile_forall(s.match(tag), nt)
     return True
 
