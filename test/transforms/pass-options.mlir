@@ -2,17 +2,18 @@
 // --help, checked when the pipeline is built, and handed to the pass.
 
 // Tests that an option reaches its pass: the CPU schedule splits a large loop over the
-// `threads` it is given, whatever MLAX_NUM_THREADS says, and over none for threads=1.
+// `threads` it is given, whatever MLAX_NUM_THREADS says (an elementwise loop, collapsed to
+// one dimension, in 8 chunks per thread), and over none for threads=1.
 // RUN: env MLAX_NUM_THREADS=2 mlax-opt %s '--mlax-cpu-schedule{threads=4}' | FileCheck %s --check-prefix=FOUR
 // RUN: env MLAX_NUM_THREADS=2 mlax-opt %s --mlax-cpu-schedule=threads=4 | FileCheck %s --check-prefix=FOUR
 // RUN: env MLAX_NUM_THREADS=2 mlax-opt %s --pass-pipeline='builtin.module(mlax-cpu-schedule{threads=1})' | FileCheck %s --check-prefix=ONE
 // RUN: env MLAX_NUM_THREADS=2 mlax-opt %s --mlax-cpu-schedule | FileCheck %s --check-prefix=DEFAULT
 // FOUR-LABEL: func.func @big_elementwise
-// FOUR: scf.forall (%{{.*}}) in (4) shared_outs(%{{.*}}) -> (tensor<2048x1024xf32>)
+// FOUR: scf.forall (%{{.*}}) in (32) shared_outs(%{{.*}}) -> (tensor<2097152xf32>)
 // ONE-LABEL: func.func @big_elementwise
 // ONE-NOT: scf.forall
 // DEFAULT-LABEL: func.func @big_elementwise
-// DEFAULT: scf.forall (%{{.*}}) in (2) shared_outs(%{{.*}}) -> (tensor<2048x1024xf32>)
+// DEFAULT: scf.forall (%{{.*}}) in (16) shared_outs(%{{.*}}) -> (tensor<2097152xf32>)
 func.func @big_elementwise(%x: tensor<2048x1024xf32>) -> tensor<2048x1024xf32> {
   %e = tensor.empty() : tensor<2048x1024xf32>
   %r = linalg.generic {indexing_maps = [affine_map<(d0, d1) -> (d0, d1)>, affine_map<(d0, d1) -> (d0, d1)>], iterator_types = ["parallel", "parallel"]}
