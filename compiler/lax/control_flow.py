@@ -72,12 +72,19 @@ def _trace_body(fun, in_tree, in_avals, in_origins, consts, name, what):
         args = [builder.add_argument(a, o) for a, o in zip(in_avals, in_origins)]
         for c in consts:
             builder.lift(c)
+    frame = _check_frame()
+    child = frame.child(builder) if frame is not None else None
+    frames = core.check_frames()
     stack = core.trace_stack()
     stack.append(builder)
+    if child is not None:
+        frames.append(child)
     try:
         with tm.ctx:
             out = fun(*tree_unflatten(in_tree, args))
     finally:
+        if child is not None:
+            frames.pop()
         stack.pop()
     out_leaves, out_tree = tree_flatten(out)
     for o in out_leaves:
@@ -86,7 +93,9 @@ def _trace_body(fun, in_tree, in_avals, in_origins, consts, name, what):
     with tm.ctx:
         builder.finish(out_leaves)
         builder.func.attributes["sym_visibility"] = ir.StringAttr.get("private")
-    return _Body(builder, out_tree, list(builder.out_avals))
+    body = _Body(builder, out_tree, list(builder.out_avals))
+    body.checks = child.checks if child is not None else []
+    return body
 
 
 def _check_output_leaf(x, what):
@@ -137,6 +146,66 @@ def _join_weak(avals_list):
     first = avals_list[0]
     return [ShapedArray(a.shape, a.dtype, all(av[i].weak_type for av in avals_list))
             for i, a in enumerate(first)]
+
+
+# ---------------------------------------------------------------------------------------
+# checkify's checks inside bodies (mlax.experimental.checkify). Within a checkified
+# function, each body is traced with a child frame; a construct whose bodies made checks
+# traces them again as functions that also return their checks (a flag and a payload
+# each): cond's branches return every branch's checks (the others' as not failed), loops
+# carry them, keeping the first failure of each effect type, as JAX's checkify does.
+
+
+def _check_frame():
+    """The checkify frame collecting the checks of the function being traced, or None."""
+    frames = core.check_frames()
+    return frames[-1] if frames and frames[-1].builder is tracing.current() else None
+
+
+class _Checked:
+    """`fun` with its own check frame: returns `(out, [(failed, payload), ...])` for the
+    checks made in it; `checks` keeps those of the last trace, with their exceptions."""
+
+    def __init__(self, frame, fun):
+        self.frame, self.fun, self.checks = frame, fun, []
+
+    def __call__(self, *args):
+        child = self.frame.child(tracing.current())
+        frames = core.check_frames()
+        frames.append(child)
+        try:
+            out = self.fun(*args)
+        finally:
+            frames.pop()
+        self.checks = child.checks
+        return out, [(failed, list(payload)) for failed, payload, _ in child.checks]
+
+
+def _not_failed(checks):
+    """Checks that did not fail, shaped as `checks`: False flags, zero payloads."""
+    return [(np.zeros((), np.bool_), [np.zeros(tracing.aval_of(p).shape, tracing.aval_of(p).dtype)
+                                      for p in payload]) for _, payload, _ in checks]
+
+
+def _first_failure(frame, checks, old, new):
+    """The carried values of each check whose effect type (frame.effect_type) already
+    failed, else the new ones: JAX keeps the first failure of each type."""
+    kinds = [frame.effect_type(c) for c in checks]
+    out = []
+    for kind, (fo, ps), (fn, qs) in zip(kinds, old, new):
+        failed = None
+        for k, (f, _) in zip(kinds, old):
+            if k == kind:
+                failed = f if failed is None else lax.bitwise_or(failed, f)
+        out.append((lax.select(failed, fo, fn),
+                    [lax.select(failed, po, pn) for po, pn in zip(ps, qs)]))
+    return out
+
+
+def _report(frame, checks, values):
+    """Add to `frame` the checks whose (failed, payload) values a construct returned."""
+    for (_, _, make), (failed, payload) in zip(checks, values):
+        frame.checks.append((failed, list(payload), make))
 
 
 # ---------------------------------------------------------------------------------------
@@ -236,7 +305,24 @@ def _zero_like(x):
     return np.zeros(a.shape, a.dtype)
 
 
-def _switch(index, branches, operands, names, what):
+def _switch(index, branches, operands, names, what, found=None):
+    """`found`: the checks each branch made when first traced, whose slots every branch
+    returns on its second trace."""
+    frame = _check_frame()
+    if found is not None:
+        checked = [_Checked(frame, f) for f in branches]
+
+        def padded(i):
+            def branch(*ops):
+                out, mine = checked[i](*ops)
+                return out, [mine if j == i else _not_failed(c) for j, c in enumerate(found)]
+            branch.__name__ = _fname(branches[i])
+            return branch
+        out, values = _switch(index, [padded(i) for i in range(len(branches))], operands,
+                              names, what)
+        for c, v in zip(found, values):
+            _report(frame, c, v)
+        return out
     leaves, in_tree = tree_flatten(operands)
     avals = [tracing.aval_of(x) for x in leaves]
     origins = [x.origin if isinstance(x, Tracer) else frozenset() for x in leaves]
@@ -246,6 +332,11 @@ def _switch(index, branches, operands, names, what):
                            f"{what} {n}")
         consts = list(body.builder.captured)
         bodies.append(body)
+    if any(b.checks for b in bodies):
+        found = [b.checks for b in bodies]
+        for b in bodies:
+            b.discard()
+        return _switch(index, branches, operands, names, what, found)
     # Messages name cond's branches as JAX does: true_fun first.
     order = [1, 0] if what == "cond" else list(range(len(bodies)))
     b0, name0 = bodies[order[0]], names[order[0]]
@@ -344,8 +435,15 @@ def while_loop(cond_fun, body_fun, init_val):
             avals = new_avals
             body = trace_body(avals)
     _check_carry("body_fun", body_fun, init_val, in_tree, avals, body.out_tree, body.out_avals)
+    if body.checks:
+        body.discard()
+        return _while_with_checks(cond_fun, body_fun, init_val, body.checks)
     test = _trace_body(cond_fun, args_tree, avals, origins, list(body.builder.captured),
                        f"while_cond_{_fname(cond_fun)}", "while_loop cond_fun")
+    if test.checks:
+        raise NotImplementedError(
+            "mlax does not support checkify checks in a while_loop's cond_fun yet (at "
+            f"{tracing.user_site()}); make the check in body_fun or before the loop.")
     if test.out_tree.num_leaves != 1 or test.out_avals[0].shape != () or \
             test.out_avals[0].dtype != np.bool_:
         raise TypeError("cond_fun must return a boolean scalar, but got output type(s) "
@@ -357,6 +455,24 @@ def while_loop(cond_fun, body_fun, init_val):
     outs = _emit(structural.While(cond=test.name, body=body.name, num_consts=len(consts)),
                  "while", leaves + consts, state_avals)
     return in_tree.unflatten(outs)
+
+
+def _while_with_checks(cond_fun, body_fun, init_val, found):
+    """The while loop carrying the checks its body makes."""
+    frame = _check_frame()
+    checked = _Checked(frame, body_fun)
+
+    def body(carry):
+        val, failures = carry
+        val, new = checked(val)
+        return val, _first_failure(frame, found, failures, new)
+
+    def test(carry):
+        return cond_fun(carry[0])
+    body.__name__, test.__name__ = _fname(body_fun), _fname(cond_fun)
+    val, failures = while_loop(test, body, (init_val, _not_failed(found)))
+    _report(frame, checked.checks, failures)
+    return val
 
 
 def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
@@ -467,6 +583,9 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
             body, carry_tree, y_tree = trace(init_avals)
             carry_out = body.out_avals[:carry_tree.num_leaves]
     _check_carry("scan body", f, init, init_tree, init_avals, carry_tree, carry_out)
+    if body.checks:
+        body.discard()
+        return _scan_with_checks(f, init, xs, length, reverse, body.checks)
     consts = list(body.builder.captured)
     y_avals = [ShapedArray((length,) + tuple(a.shape), a.dtype, a.weak_type)
                for a in body.out_avals[num_carry:]]
@@ -476,6 +595,21 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
                            num_carry=num_carry, num_consts=len(consts))
     outs = _emit(decl, "scan", init_leaves + xs_leaves + consts, carry_avals + y_avals)
     return carry_tree.unflatten(outs[:num_carry]), y_tree.unflatten(outs[num_carry:])
+
+
+def _scan_with_checks(f, init, xs, length, reverse, found):
+    """The scan carrying the checks its body makes."""
+    frame = _check_frame()
+    checked = _Checked(frame, lambda c, x: _pair(f(c, x)))
+
+    def body(carry, x):
+        c, failures = carry
+        (c, y), new = checked(c, x)
+        return (c, _first_failure(frame, found, failures, new)), y
+    body.__name__ = _fname(f)
+    (c, failures), ys = scan(body, (init, _not_failed(found)), xs, length, reverse)
+    _report(frame, checked.checks, failures)
+    return c, ys
 
 
 def _pair(out):
