@@ -26,6 +26,7 @@ import numpy as np
 from mlir import ir
 
 from mlax import core, tracing
+from mlax.checked_bodies import Checked, check_frame, first_failure, not_failed, report
 from mlax.dialects import structural, tensor_type
 from mlax.lax import primitives as lax
 from mlax.api import Jitted, declare, emit_call
@@ -72,7 +73,7 @@ def _trace_body(fun, in_tree, in_avals, in_origins, consts, name, what):
         args = [builder.add_argument(a, o) for a, o in zip(in_avals, in_origins)]
         for c in consts:
             builder.lift(c)
-    frame = _check_frame()
+    frame = check_frame()
     child = frame.child(builder) if frame is not None else None
     frames = core.check_frames()
     stack = core.trace_stack()
@@ -146,66 +147,6 @@ def _join_weak(avals_list):
     first = avals_list[0]
     return [ShapedArray(a.shape, a.dtype, all(av[i].weak_type for av in avals_list))
             for i, a in enumerate(first)]
-
-
-# ---------------------------------------------------------------------------------------
-# checkify's checks inside bodies (mlax.experimental.checkify). Within a checkified
-# function, each body is traced with a child frame; a construct whose bodies made checks
-# traces them again as functions that also return their checks (a flag and a payload
-# each): cond's branches return every branch's checks (the others' as not failed), loops
-# carry them, keeping the first failure of each effect type, as JAX's checkify does.
-
-
-def _check_frame():
-    """The checkify frame collecting the checks of the function being traced, or None."""
-    frames = core.check_frames()
-    return frames[-1] if frames and frames[-1].builder is tracing.current() else None
-
-
-class _Checked:
-    """`fun` with its own check frame: returns `(out, [(failed, payload), ...])` for the
-    checks made in it; `checks` keeps those of the last trace, with their exceptions."""
-
-    def __init__(self, frame, fun):
-        self.frame, self.fun, self.checks = frame, fun, []
-
-    def __call__(self, *args):
-        child = self.frame.child(tracing.current())
-        frames = core.check_frames()
-        frames.append(child)
-        try:
-            out = self.fun(*args)
-        finally:
-            frames.pop()
-        self.checks = child.checks
-        return out, [(failed, list(payload)) for failed, payload, _ in child.checks]
-
-
-def _not_failed(checks):
-    """Checks that did not fail, shaped as `checks`: False flags, zero payloads."""
-    return [(np.zeros((), np.bool_), [np.zeros(tracing.aval_of(p).shape, tracing.aval_of(p).dtype)
-                                      for p in payload]) for _, payload, _ in checks]
-
-
-def _first_failure(frame, checks, old, new):
-    """The carried values of each check whose effect type (frame.effect_type) already
-    failed, else the new ones: JAX keeps the first failure of each type."""
-    kinds = [frame.effect_type(c) for c in checks]
-    out = []
-    for kind, (fo, ps), (fn, qs) in zip(kinds, old, new):
-        failed = None
-        for k, (f, _) in zip(kinds, old):
-            if k == kind:
-                failed = f if failed is None else lax.bitwise_or(failed, f)
-        out.append((lax.select(failed, fo, fn),
-                    [lax.select(failed, po, pn) for po, pn in zip(ps, qs)]))
-    return out
-
-
-def _report(frame, checks, values):
-    """Add to `frame` the checks whose (failed, payload) values a construct returned."""
-    for (_, _, make), (failed, payload) in zip(checks, values):
-        frame.checks.append((failed, list(payload), make))
 
 
 # ---------------------------------------------------------------------------------------
@@ -308,20 +249,20 @@ def _zero_like(x):
 def _switch(index, branches, operands, names, what, found=None):
     """`found`: the checks each branch made when first traced, whose slots every branch
     returns on its second trace."""
-    frame = _check_frame()
+    frame = check_frame()
     if found is not None:
-        checked = [_Checked(frame, f) for f in branches]
+        checked = [Checked(frame, f) for f in branches]
 
         def padded(i):
             def branch(*ops):
                 out, mine = checked[i](*ops)
-                return out, [mine if j == i else _not_failed(c) for j, c in enumerate(found)]
+                return out, [mine if j == i else not_failed(c) for j, c in enumerate(found)]
             branch.__name__ = _fname(branches[i])
             return branch
         out, values = _switch(index, [padded(i) for i in range(len(branches))], operands,
                               names, what)
         for c, v in zip(found, values):
-            _report(frame, c, v)
+            report(frame, c, v)
         return out
     leaves, in_tree = tree_flatten(operands)
     avals = [tracing.aval_of(x) for x in leaves]
@@ -459,19 +400,19 @@ def while_loop(cond_fun, body_fun, init_val):
 
 def _while_with_checks(cond_fun, body_fun, init_val, found):
     """The while loop carrying the checks its body makes."""
-    frame = _check_frame()
-    checked = _Checked(frame, body_fun)
+    frame = check_frame()
+    checked = Checked(frame, body_fun)
 
     def body(carry):
         val, failures = carry
         val, new = checked(val)
-        return val, _first_failure(frame, found, failures, new)
+        return val, first_failure(frame, found, failures, new)
 
     def test(carry):
         return cond_fun(carry[0])
     body.__name__, test.__name__ = _fname(body_fun), _fname(cond_fun)
-    val, failures = while_loop(test, body, (init_val, _not_failed(found)))
-    _report(frame, checked.checks, failures)
+    val, failures = while_loop(test, body, (init_val, not_failed(found)))
+    report(frame, checked.checks, failures)
     return val
 
 
@@ -599,16 +540,16 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
 
 def _scan_with_checks(f, init, xs, length, reverse, found):
     """The scan carrying the checks its body makes."""
-    frame = _check_frame()
-    checked = _Checked(frame, lambda c, x: _pair(f(c, x)))
+    frame = check_frame()
+    checked = Checked(frame, lambda c, x: _pair(f(c, x)))
 
     def body(carry, x):
         c, failures = carry
         (c, y), new = checked(c, x)
-        return (c, _first_failure(frame, found, failures, new)), y
+        return (c, first_failure(frame, found, failures, new)), y
     body.__name__ = _fname(f)
-    (c, failures), ys = scan(body, (init, _not_failed(found)), xs, length, reverse)
-    _report(frame, checked.checks, failures)
+    (c, failures), ys = scan(body, (init, not_failed(found)), xs, length, reverse)
+    report(frame, checked.checks, failures)
     return c, ys
 
 

@@ -155,6 +155,44 @@ def test_checks_inside_control_flow_match_jax(k):
     assert merr.get() == jerr.get()
 
 
+def vmapped(np_, jax_, ck):
+    def g(x, i):
+        ck.check(x > 0, "x must be positive, got {}", x)
+        y = np_.log(x - 1)
+        ck.check(x < 5, "x too big: {}", x)
+        return y + np_.arange(3.)[i]
+    return jax_.vmap(g)
+
+
+@pytest.mark.parametrize("errors", ["user_checks", "all_checks"])
+def test_checks_inside_vmap_match_jax(errors):
+    """Each check made under vmap reports the last member where it failed; a failed user
+    check wins over an automatic one, whichever came first (JAX numbers user checks at
+    trace time)."""
+    mc = mck.checkify(vmapped(mnp, mlax, mck), errors=getattr(mck, errors))
+    jc = jck.checkify(vmapped(jnp, jax, jck), errors=getattr(jck, errors))
+    i = np.array([0, 2, 1], np.int32)
+    for x in ([1.5, -2., 3.], [-1., -2., 3.], [0.5, 2., 7.], [6., 7., 3.], [2., 3., 4.],
+              [-1., 9., 0.5]):
+        mx, jx = mnp.asarray(x, np.float32), jnp.asarray(x, np.float32)
+        mi, ji = mnp.asarray(i), jnp.asarray(i)
+        assert mc(mx, mi)[0].get() == jc(jx, ji)[0].get(), x
+        assert mlax.jit(mc)(mx, mi)[0].get() == jax.jit(jc)(jx, ji)[0].get(), x
+
+
+def test_user_checks_win_over_automatic_ones_as_in_jax():
+    def f(np_, ck):
+        def g(x):
+            y = np_.log(x)
+            ck.check(x > 0, "user {}", x)
+            return y
+        return g
+    for wrap_m, wrap_j in ((lambda f: f, lambda f: f), (mlax.jit, jax.jit)):
+        merr = wrap_m(mck.checkify(f(mnp, mck), errors=mck.all_checks))(mnp.float32(-1.))[0]
+        jerr = wrap_j(jck.checkify(f(jnp, jck), errors=jck.all_checks))(jnp.float32(-1.))[0]
+        assert merr.get() == jerr.get() == "user -1.0 (`check` failed)"
+
+
 def test_checks_where_not_supported_are_named_errors():
     def in_grad(x):
         def g(x):
@@ -169,6 +207,11 @@ def test_checks_where_not_supported_are_named_errors():
         return mlax.lax.while_loop(test, lambda v: v + 1, x)
     with pytest.raises(NotImplementedError, match="a transform"):
         mck.checkify(in_grad)(2.0)
+    # vmap of a cond with a batched predicate selects one branch's checks per member;
+    # JAX runs both branches and reports the other branch's failures too.
+    g = mlax.vmap(lambda v: mlax.lax.cond(v > 2, lambda v: (mck.check(v > 0, "pos"), v)[1],
+                                          lambda v: v, v))
+    assert mck.checkify(g)(np.array([1., -2., 3.], np.float32))[0].get() is None
     with pytest.raises(NotImplementedError, match="cond_fun"):
         mck.checkify(in_while_test)(2.0)
 
