@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlax import core, tracing
+from mlax import checked_bodies, core, tracing
 from mlax.dialects import dependent_results, structural
 from mlax.api import Transformed, closed_over, declare, emit_call, trace_callee
 from mlax.core import ShapedArray
@@ -188,14 +188,18 @@ class Vmapped(Transformed):
             finally:
                 env.pop()
         per_example.__name__ = getattr(self._fun, "__name__", "fn")
+        # Inside checkify, `fun` also returns its checks, mapped along axis 0.
+        frame = checked_bodies.check_frame()
+        checked = checked_bodies.Checked(frame, per_example) if frame is not None else None
         # The unmapped arguments keep their values (known outside jit, as under JAX).
         sources = [x if ax is None else None for x, ax in zip(leaves, axes)]
-        builder, out_leaves, out_tree = trace_callee(per_example, stand_ins, in_tree, names,
-                                                     parent, sources=sources)
+        builder, out_leaves, out_tree = trace_callee(checked or per_example, stand_ins, in_tree,
+                                                     names, parent, sources=sources)
         captured = list(builder.captured)
         in_axes = axes + [None] * len(captured)
         out_avals = builder.out_avals
-        out_axes = _broadcast_prefix(self._out_axes, tree_unflatten(out_tree, out_avals),
+        out_axes = _broadcast_prefix((self._out_axes, 0) if checked else self._out_axes,
+                                     tree_unflatten(out_tree, out_avals),
                                      "out_axes", "the function's output")
         with parent.traced_module.ctx:
             batched = dependent_results(parent.traced_module.module.operation,
@@ -227,7 +231,12 @@ class Vmapped(Transformed):
         sym = declare(parent, decl, self._name(), operand_avals, result_avals)
         origin = frozenset().union(*[x.origin for x in operands if isinstance(x, Tracer)])
         outs = emit_call(parent, sym, operands, result_avals, origin)
-        return tree_unflatten(out_tree, outs)
+        if checked is None:
+            return tree_unflatten(out_tree, outs)
+        out, values = tree_unflatten(out_tree, outs)
+        checked_bodies.report(frame, checked.checks,
+                              checked_bodies.last_failed_member(values, size))
+        return out
 
 
 def vmap(fun=None, in_axes=0, out_axes=0, axis_name=None, axis_size=None, spmd_axis_name=None):

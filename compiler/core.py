@@ -97,78 +97,137 @@ def default_complex():
     return np.dtype(np.complex128 if config.x64_enabled else np.complex64)
 
 
-def _category(dtype):
-    return {"b": 0, "i": 1, "u": 1, "f": 2, "c": 3}[dtype_kind(dtype)]
-
-
 def _complex_of(dtype) -> np.dtype:
     """The complex dtype whose parts have (at least) float `dtype`'s precision."""
     return np.dtype(np.complex128 if np.dtype(dtype).itemsize == 8 else np.complex64)
 
 
-def promote_types(a, b, canonical=True) -> np.dtype:
-    """JAX's promotion of two strong dtypes (ints and floats meet at the float, floats and
-    complex numbers at the complex type with the wider parts), narrowed to 32 bits with x64
-    off unless `canonical` is false (as jnp.promote_types answers)."""
-    fix = canonicalize_dtype if canonical else np.dtype
-    a, b = np.dtype(a), np.dtype(b)
-    if a == b:
-        return a
-    ca, cb = _category(a), _category(b)
-    if {ca, cb} == {2, 3}:
-        return fix(np.promote_types(_complex_of(a if ca == 2 else b), a if ca == 3 else b))
-    if ca != cb:
-        hi = a if ca > cb else b
-        return fix(hi)
-    if bfloat16 in (a, b):       # NumPy knows no promotion of ml_dtypes' bfloat16
-        other = b if a == bfloat16 else a
-        return fix(np.dtype(np.float32) if other.itemsize <= 2 else other)
-    out = np.promote_types(a, b)
-    if out.kind in "iu" and out.itemsize > max(a.itemsize, b.itemsize):
-        return canonicalize_dtype(out)   # JAX narrows the int64 that mixed signs create
-    return fix(out)
+# JAX's type promotion lattice (jax/_src/dtypes.py): each node maps to the nodes just above
+# it. Strong types are dtypes; the weak types of Python scalars are the types int, float
+# and complex, each just above the strong types of the kind below it, so `int32 * 2.0` is
+# a weak float and `weak float * float16` is float16.
+_D = np.dtype
+_B1 = _D(np.bool_)
+_U8, _U16, _U32, _U64 = map(_D, (np.uint8, np.uint16, np.uint32, np.uint64))
+_I8, _I16, _I32, _I64 = map(_D, (np.int8, np.int16, np.int32, np.int64))
+_BF16, _F16, _F32, _F64 = _D(bfloat16), _D(np.float16), _D(np.float32), _D(np.float64)
+_C64, _C128 = _D(np.complex64), _D(np.complex128)
+_WEAK_TYPES = (int, float, complex)
 
 
-def result_type(*avals) -> tuple[np.dtype, bool]:
-    """(dtype, weak_type) of combining values, as jax.numpy does with weak Python scalars."""
-    strong = [a for a in avals if not a.weak_type]
-    weak = [a for a in avals if a.weak_type]
-    if config.values["jax_numpy_dtype_promotion"] == "strict":
-        _check_strict_promotion(avals, strong, weak)
-    if not strong:
-        cat = max(_category(a.dtype) for a in weak)
-        dtype = {0: np.dtype(np.bool_), 1: default_int(), 2: default_float(),
-                 3: default_complex()}[cat]
-        return dtype, cat != 0
-    dtype = strong[0].dtype
-    for a in strong[1:]:
-        dtype = promote_types(dtype, a.dtype)
-    wcat = max((_category(a.dtype) for a in weak), default=-1)
-    if wcat == 3 and _category(dtype) == 2:
-        return canonicalize_dtype(_complex_of(dtype)), False
-    if wcat > _category(dtype):
-        return ({1: default_int(), 2: default_float(), 3: default_complex()}[wcat]), False
-    return dtype, False
+def _lattice(strict: bool, x64: bool) -> dict:
+    if strict:
+        ints = [_U8, _U16, _U32, _U64, _I8, _I16, _I32, _I64]
+        floats, complexes = [_BF16, _F16, _F32, _F64], [_C64, _C128]
+        return {int: [float] + ints, float: [complex] + floats, complex: complexes,
+                **{t: [] for t in [_B1] + ints + floats + complexes}}
+    return {_B1: [int], int: [_U8, _I8], _U8: [_I16, _U16], _U16: [_I32, _U32],
+            # Without x64, uint32 meets int32 at int32: no 64-bit type from 32-bit inputs.
+            _U32: [_I64, _U64] if x64 else [_I32, _U64], _U64: [float],
+            _I8: [_I16], _I16: [_I32], _I32: [_I64], _I64: [float],
+            float: [_BF16, _F16, complex], _BF16: [_F32], _F16: [_F32], _F32: [_F64, _C64],
+            _F64: [_C128], complex: [_C64], _C64: [_C128], _C128: []}
 
 
-_PYTHON_TYPE_OF_KIND = {"b": "bool", "i": "int", "u": "int", "f": "float", "c": "complex"}
+_UPPER_BOUNDS = {}
 
 
-def _check_strict_promotion(avals, strong, weak):
-    """JAX's 'strict' dtype promotion: strong dtypes must agree, and a weak (Python)
-    scalar may only join a dtype of its own kind or a higher one (1 into float32, not
-    1.0 into int32)."""
-    dtypes = {np.dtype(a.dtype) for a in strong}
-    ok = len(dtypes) <= 1
-    if ok and dtypes and weak:
-        ok = max(_category(a.dtype) for a in weak) <= _category(next(iter(dtypes)))
-    if not ok:
-        names = tuple(f"<class '{_PYTHON_TYPE_OF_KIND[dtype_kind(a.dtype)]}'>"
-                      if a.weak_type else np.dtype(a.dtype).name for a in avals)
+def _upper_bounds(strict: bool, x64: bool) -> dict:
+    """node -> every node at or above it, for one lattice."""
+    key = (strict, x64)
+    if key not in _UPPER_BOUNDS:
+        lattice = _lattice(strict, x64)
+        bounds = {}
+        for node in lattice:
+            above, todo = {node}, [node]
+            while todo:
+                for up in lattice[todo.pop()]:
+                    if up not in above:
+                        above.add(up)
+                        todo.append(up)
+            bounds[node] = above
+        _UPPER_BOUNDS[key] = bounds
+    return _UPPER_BOUNDS[key]
+
+
+def _node_name(n):
+    return str(n) if isinstance(n, type) else n.name
+
+
+def _least_upper_bound(*nodes):
+    """The least common upper bound of lattice nodes, as JAX computes it."""
+    strict = config.values["jax_numpy_dtype_promotion"] == "strict"
+    ub = _upper_bounds(strict, config.x64_enabled)
+    nodes = list(dict.fromkeys(nodes))
+    common = set.intersection(*[ub[n] for n in nodes])
+    least = (common & set(nodes)) or {c for c in common if common <= ub[c]}
+    if len(least) == 1:
+        return least.pop()
+    names = tuple(_node_name(n) for n in nodes)
+    if strict:
         raise TypePromotionError(
             f"Input dtypes {names} have no available implicit dtype promotion path when "
             "jax_numpy_dtype_promotion=strict. Try explicitly casting inputs to the desired "
             "output type, or set jax_numpy_dtype_promotion=standard.")
+    raise TypePromotionError(f"Input dtypes {names} have no available implicit dtype promotion "
+                             "path. Try explicitly casting inputs to the desired output type.")
+
+
+def _node(dtype, weak):
+    """The lattice node of a dtype and weak bit (a weak bool is bool)."""
+    dtype = np.dtype(dtype)
+    if weak and dtype != _B1:
+        return {"i": int, "u": int, "f": float, "c": complex}[dtype_kind(dtype)]
+    return dtype
+
+
+def _dtype_of_node(node) -> np.dtype:
+    if node is int:
+        return default_int()
+    if node is float:
+        return default_float()
+    if node is complex:
+        return default_complex()
+    return canonicalize_dtype(node)
+
+
+def promote_types(a, b, canonical=True) -> np.dtype:
+    """JAX's promotion of two strong dtypes, narrowed to 32 bits with x64 off unless
+    `canonical` is false (as jnp.promote_types answers)."""
+    out = _least_upper_bound(np.dtype(a), np.dtype(b))
+    if canonical:
+        return _dtype_of_node(out)
+    return np.dtype(out)    # int / float / complex: NumPy's 64-bit types, as JAX's answer
+
+
+def lattice_result_type(*avals) -> tuple[np.dtype, bool]:
+    """(dtype, weak_type) of combining values, as JAX's `dtypes.lattice_result_type`: what
+    jax.numpy converts the operands of a function to. A weak operand of a higher kind than
+    every strong one makes a weak result (`int32 * 2.0` is a weak float32)."""
+    dtypes = [np.dtype(a.dtype) for a in avals]
+    weaks = [bool(a.weak_type) for a in avals]
+    if len(avals) == 1:
+        dtype, weak = dtypes[0], weaks[0]
+    elif len(set(dtypes)) == 1 and not all(weaks):
+        dtype, weak = dtypes[0], False
+    elif all(weaks) and config.values["jax_numpy_dtype_promotion"] != "strict":
+        # The bound of their strong counterparts, weak (JAX's special case: weak int16
+        # and weak int32 meet at int32, not at a default int).
+        dtype, weak = _dtype_of_node(_least_upper_bound(*dtypes)), True
+    else:
+        node = _least_upper_bound(*[_node(d, w) for d, w in zip(dtypes, weaks)])
+        dtype, weak = _dtype_of_node(node), node in _WEAK_TYPES
+    return dtype, weak and dtype != _B1
+
+
+def result_type(*avals) -> tuple[np.dtype, bool]:
+    """(dtype, weak_type) as JAX's `dtypes.result_type(..., return_weak_type_flag=True)`:
+    the lattice's answer, a weak result being the default type of its kind."""
+    dtype, weak = lattice_result_type(*avals)
+    if weak:
+        dtype = {"i": default_int, "u": default_int, "f": default_float,
+                 "c": default_complex}[dtype_kind(dtype)]()
+    return dtype, weak
 
 
 class AbstractValue:

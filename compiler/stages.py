@@ -197,10 +197,19 @@ class Lowered:
         return tree_unflatten(e.in_tree, [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
                                           for a in e.in_avals])
 
-    def compiler_ir(self, stage: str = "mlax") -> ir.Module:
+    def compiler_ir(self, stage: str = "mlax", *, dialect: str | None = None) -> ir.Module:
         """A copy of the module at MLIR stage `stage` (mlax, mlax-opt, then the backend's:
-        linalg, llvm on the CPU)."""
+        linalg, llvm on the CPU). `dialect` is JAX's keyword for the same: an MLIR stage
+        ("stablehlo" on the tpu backend); JAX's "hlo", XLA's own IR, is a ValueError."""
         stages = mlir_stages(self.backend)
+        if dialect is not None:
+            if dialect not in stages:
+                raise ValueError(
+                    f"compiler_ir(dialect={dialect!r}): the {self.backend.name} backend has "
+                    f"no such IR; its MLIR stages are {', '.join(stages)}. XLA's HLO is not "
+                    "an MLIR stage: the tpu backend's Compiled.as_text('hlo') has XLA's "
+                    "optimized HLO, and its 'stablehlo' stage the module XLA takes.")
+            stage = dialect
         if stage not in stages:
             text = [st.name for st in self.backend.stages if not st.pipeline]
             raise ValueError(f"unknown MLIR stage {stage!r}: one of {', '.join(stages)} "

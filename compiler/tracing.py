@@ -100,6 +100,15 @@ class Tracer:
         raise cls(f"{what} of traced array with shape {self.aval.str_short()} at {user_site()}. "
                   f"{self._origin_text()} {fix}")
 
+    def with_weak_type(self, weak_type: bool) -> "Tracer":
+        """This value with JAX's weak-type bit set to `weak_type` (what jax.numpy's
+        promotion gives a converted Python scalar). The bit is the front end's alone: the
+        IR has no weak types, so no op is emitted."""
+        if weak_type == self.aval.weak_type:
+            return self
+        aval = ShapedArray(self.aval.shape, self.aval.dtype, weak_type)
+        return Tracer(self.builder, self.value, aval, self.origin)
+
     def concrete(self, derivative_ok=True):
         """This value as an Array where it is known while tracing (the function of a
         transform called outside jit, see mlax.concrete), else None. Not where it carries
@@ -274,20 +283,43 @@ class FunctionBuilder:
         return values
 
 
-def _result_weak(name, operands):
-    if name in ("mlax.convert_element_type", "mlax.iota", "mlax.argmax", "mlax.argmin") or \
-            name in _COMPARE:
-        return False
+def _all_weak(operands):
     ws = [_weak(x) for x in operands]
     return bool(ws) and all(ws)
 
 
-_COMPARE = {f"mlax.{n}" for n in ("eq", "ne", "lt", "le", "gt", "ge", "is_finite")}
+def _strong(operands):
+    return False
+
+
+# Op name -> rule(operands) -> whether its results are weakly typed: JAX's weak_type_rule
+# of the matching primitive. Any other op's results are weak when all its operands are
+# (comparisons included: `1.0 < 2.0` is a weak bool). `convert_element_type`'s results are
+# strong; `lax._convert_element_type` sets the bit it asks for afterwards.
+WEAK_TYPE_RULES = {
+    "mlax.convert_element_type": _strong,
+    "mlax.bitcast_convert_type": _strong,
+    "mlax.iota": _strong,
+    "mlax.argmax": _strong,
+    "mlax.argmin": _strong,
+    "mlax.reduce_and": _strong,
+    "mlax.reduce_or": _strong,
+    "mlax.select": lambda operands: _all_weak(operands[1:]),      # the cases, not the predicate
+    "mlax.dynamic_slice": lambda operands: _weak(operands[0]),
+    "mlax.gather": lambda operands: _weak(operands[0]),
+    "mlax.scatter": lambda operands: _weak(operands[0]),
+}
+
+
+def _result_weak(name, operands):
+    return WEAK_TYPE_RULES.get(name, _all_weak)(operands)
 
 
 def _weak(x):
     if isinstance(x, Tracer):
         return x.aval.weak_type
+    if core.is_python_scalar(x):
+        return not isinstance(x, bool)
     return bool(getattr(x, "weak_type", False))
 
 

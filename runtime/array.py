@@ -209,6 +209,11 @@ class Array:
     def copy(self):
         return Array(self._value.copy(), self.weak_type)
 
+    def with_weak_type(self, weak_type: bool) -> "Array":
+        """This array, sharing its buffer, with JAX's weak-type bit set to `weak_type`
+        (jax.numpy's promotion keeps a Python scalar's weakness through a conversion)."""
+        return Array(self._value, weak_type)
+
     def __bool__(self):
         return bool(self._value)
 
@@ -292,6 +297,9 @@ class ScalarBroadcast(Array):
             host.flags.writeable = False
             self._host = host
         return host
+
+    def with_weak_type(self, weak_type: bool) -> "Array":
+        return ScalarBroadcast(self.scalar, self._shape, weak_type)
 
     shape = property(lambda self: self._shape)
     dtype = property(lambda self: self.scalar.dtype)

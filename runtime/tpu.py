@@ -372,6 +372,9 @@ class TpuArray(_DeviceArray):
     def copy(self):
         return TpuArray(self._global, self._sharding, self.weak_type)
 
+    def with_weak_type(self, weak_type: bool) -> "Array":
+        return TpuArray(self._global, self._sharding, weak_type, self._shape, self._dtype)
+
 
 def device_ids_of(sharding) -> tuple:
     return tuple(d.id for d in device_assignment(sharding))
@@ -391,6 +394,9 @@ class ResidentArray(_DeviceArray):
         self._dtype = dtype
         self.weak_type = weak_type
         self._ptr = None
+
+    def with_weak_type(self, weak_type: bool) -> "Array":
+        return ResidentArray(self._buffer, self._shape, self._dtype, weak_type)
 
     @property
     def _value(self):

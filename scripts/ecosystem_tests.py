@@ -51,7 +51,17 @@ def _pytest(args, timeout):
     # A pytest running this script (the CI test) must not leak its settings into the child.
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env,
-                          cwd=os.path.dirname(path_of(cmd)))
+                          cwd=package_root(path_of(cmd)))
+
+
+def package_root(path: str) -> str:
+    """The directory holding the top package of test file `path`. The child runs there:
+    in the test's own directory a module beside it would shadow a standard one
+    (optax/tree_utils/_random.py hides CPython's `_random`, which `random` imports)."""
+    d = os.path.dirname(path)
+    while os.path.isfile(os.path.join(d, "__init__.py")):
+        d = os.path.dirname(d)
+    return d
 
 
 def path_of(cmd) -> str:

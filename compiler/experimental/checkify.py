@@ -14,14 +14,23 @@ that trace is given to the frame (mlax.dispatch.bind), which looks its name up i
 `CHECKS`, the rule table of automatic checks, and records what the rules of the enabled
 categories compute: whether the op failed, and the error's payload. The recorded flags and
 payloads are ordinary traced values returned with the function's outputs, so checks work
-under `jit` and `vmap`; the first failed check in program order wins, as in JAX.
+under `jit` and `vmap`; as in JAX, the first failed user check in program order wins,
+else the first failed automatic check.
 
-Limits: ops and checks inside the functions of control flow (`lax.cond`, `scan`,
-`while_loop`) and of other transforms (`grad`, `vmap`) called within the checkified
-function are their own traces: automatic checks do not see their ops, and a `check` there
-is a NotImplementedError naming the place.
+Checks inside the branches and bodies of `lax.cond`, `switch`, `scan`, `while_loop` and
+`fori_loop` are those functions' outputs (mlax.lax.control_flow traces each with a child
+frame): one branch's checks, or a loop's first failure, carried.
+
+So is `vmap`'s function (mlax.batching): each check reports the last member where it
+failed. Limits: the functions of `grad` / `jvp` / `vjp` called within the checkified
+function are their own traces: automatic checks do not see their ops, and a `check`
+there (or in a while_loop's cond_fun) is a NotImplementedError naming the place. Under
+vmap, a cond with a batched predicate reports the checks of the branch each member
+takes (JAX runs both branches and reports both).
 """
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 
@@ -163,10 +172,12 @@ class Error:
 
 
 def _first_failed(checks):
-    for failed, payload, make in checks:
-        if bool(failed):
-            return make(list(payload))
-    return None
+    failed = [(getattr(make, "key", (0, 0)), i) for i, (f, _, make) in enumerate(checks)
+              if bool(f)]
+    if not failed:
+        return None
+    _, payload, make = checks[min(failed)[1]]
+    return make(list(payload))
 
 
 register_pytree_node(
@@ -180,6 +191,24 @@ init_error = Error()
 # ---------------------------------------------------------------------------------------
 # The frame: the checks of one checkified function being traced.
 
+_ORDER = itertools.count()
+
+
+class _Maker:
+    """The exception of a check from its payload (`make(payload)`), with its category and
+    its place among the checks (`key`): JAX numbers user checks as the function is traced
+    and automatic checks afterwards, as it interprets the traced function, and reports
+    the failed check of least number, so a failed user check wins over a NaN made
+    before it."""
+
+    def __init__(self, category, make):
+        self.category, self.make = category, make
+        self.key = (category is not FailedCheckError, next(_ORDER))
+
+    def __call__(self, payload):
+        return self.make(payload)
+
+
 class CheckFrame:
     """Collects the checks made while tracing a checkified function into `builder`."""
 
@@ -189,9 +218,22 @@ class CheckFrame:
         self.checks = []          # (failed, payload, make)
         self._busy = False        # a rule's own ops are not checked
 
+    def child(self, builder):
+        """The frame of a function traced for control flow within this one (a branch, a
+        loop body): its checks become that function's outputs (mlax.lax.control_flow)."""
+        return CheckFrame(builder, self.errors)
+
     def add(self, category, failed, payload, make):
         if category in self.errors:
-            self.checks.append((failed, list(payload), make))
+            self.checks.append((failed, list(payload), _Maker(category, make)))
+
+    @staticmethod
+    def effect_type(check):
+        """JAX's ErrorEffect of a check: its category and its payload's shapes and dtypes.
+        Of the checks of one effect type a loop keeps the first failure; of different
+        types, the one made first in the program is reported."""
+        _, payload, make = check
+        return make.category, tuple((tuple(np.shape(p)), np.dtype(p.dtype)) for p in payload)
 
     def observe(self, name, operands, attrs, outs):
         rules = CHECKS.get(name)
@@ -203,7 +245,7 @@ class CheckFrame:
             for category, rule in rules:
                 if category in self.errors:
                     failed, payload, make = rule(site, name, operands, attrs, outs)
-                    self.checks.append((failed, payload, make))
+                    self.checks.append((failed, payload, _Maker(category, make)))
         finally:
             self._busy = False
 
@@ -305,9 +347,9 @@ def _frame_for_check(what):
         return None
     if frame is not None:
         raise NotImplementedError(
-            f"mlax does not support checkify.{what} inside lax control flow or a transform "
-            f"(grad, vmap) within checkify yet (at {tracing.user_site()}); move the check "
-            "out of that function, or checkify the function itself.")
+            f"mlax does not support checkify.{what} inside a transform (grad, jvp, vjp) "
+            f"within checkify yet (at {tracing.user_site()}); move the check out of that "
+            "function, or checkify the function itself.")
     raise _not_functionalized()
 
 

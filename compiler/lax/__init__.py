@@ -11,6 +11,7 @@ So is `associative_scan` (mlax.associative_scan), a composition of lax ops and j
 import importlib
 
 from mlax.lax.primitives import *  # noqa: F401,F403
+from mlax.lax.primitives import _convert_element_type  # noqa: F401  (jax.numpy's promotion)
 from mlax.lax.convenience import *  # noqa: F401,F403
 from mlax.lax.parallel import *  # noqa: F401,F403
 from mlax.lax.control_flow import cond, switch, while_loop, fori_loop, scan, map  # noqa: F401

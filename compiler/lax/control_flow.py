@@ -26,6 +26,7 @@ import numpy as np
 from mlir import ir
 
 from mlax import core, tracing
+from mlax.checked_bodies import Checked, check_frame, first_failure, not_failed, report
 from mlax.dialects import structural, tensor_type
 from mlax.lax import primitives as lax
 from mlax.api import Jitted, declare, emit_call
@@ -72,12 +73,19 @@ def _trace_body(fun, in_tree, in_avals, in_origins, consts, name, what):
         args = [builder.add_argument(a, o) for a, o in zip(in_avals, in_origins)]
         for c in consts:
             builder.lift(c)
+    frame = check_frame()
+    child = frame.child(builder) if frame is not None else None
+    frames = core.check_frames()
     stack = core.trace_stack()
     stack.append(builder)
+    if child is not None:
+        frames.append(child)
     try:
         with tm.ctx:
             out = fun(*tree_unflatten(in_tree, args))
     finally:
+        if child is not None:
+            frames.pop()
         stack.pop()
     out_leaves, out_tree = tree_flatten(out)
     for o in out_leaves:
@@ -86,7 +94,9 @@ def _trace_body(fun, in_tree, in_avals, in_origins, consts, name, what):
     with tm.ctx:
         builder.finish(out_leaves)
         builder.func.attributes["sym_visibility"] = ir.StringAttr.get("private")
-    return _Body(builder, out_tree, list(builder.out_avals))
+    body = _Body(builder, out_tree, list(builder.out_avals))
+    body.checks = child.checks if child is not None else []
+    return body
 
 
 def _check_output_leaf(x, what):
@@ -236,7 +246,24 @@ def _zero_like(x):
     return np.zeros(a.shape, a.dtype)
 
 
-def _switch(index, branches, operands, names, what):
+def _switch(index, branches, operands, names, what, found=None):
+    """`found`: the checks each branch made when first traced, whose slots every branch
+    returns on its second trace."""
+    frame = check_frame()
+    if found is not None:
+        checked = [Checked(frame, f) for f in branches]
+
+        def padded(i):
+            def branch(*ops):
+                out, mine = checked[i](*ops)
+                return out, [mine if j == i else not_failed(c) for j, c in enumerate(found)]
+            branch.__name__ = _fname(branches[i])
+            return branch
+        out, values = _switch(index, [padded(i) for i in range(len(branches))], operands,
+                              names, what)
+        for c, v in zip(found, values):
+            report(frame, c, v)
+        return out
     leaves, in_tree = tree_flatten(operands)
     avals = [tracing.aval_of(x) for x in leaves]
     origins = [x.origin if isinstance(x, Tracer) else frozenset() for x in leaves]
@@ -246,6 +273,11 @@ def _switch(index, branches, operands, names, what):
                            f"{what} {n}")
         consts = list(body.builder.captured)
         bodies.append(body)
+    if any(b.checks for b in bodies):
+        found = [b.checks for b in bodies]
+        for b in bodies:
+            b.discard()
+        return _switch(index, branches, operands, names, what, found)
     # Messages name cond's branches as JAX does: true_fun first.
     order = [1, 0] if what == "cond" else list(range(len(bodies)))
     b0, name0 = bodies[order[0]], names[order[0]]
@@ -344,8 +376,15 @@ def while_loop(cond_fun, body_fun, init_val):
             avals = new_avals
             body = trace_body(avals)
     _check_carry("body_fun", body_fun, init_val, in_tree, avals, body.out_tree, body.out_avals)
+    if body.checks:
+        body.discard()
+        return _while_with_checks(cond_fun, body_fun, init_val, body.checks)
     test = _trace_body(cond_fun, args_tree, avals, origins, list(body.builder.captured),
                        f"while_cond_{_fname(cond_fun)}", "while_loop cond_fun")
+    if test.checks:
+        raise NotImplementedError(
+            "mlax does not support checkify checks in a while_loop's cond_fun yet (at "
+            f"{tracing.user_site()}); make the check in body_fun or before the loop.")
     if test.out_tree.num_leaves != 1 or test.out_avals[0].shape != () or \
             test.out_avals[0].dtype != np.bool_:
         raise TypeError("cond_fun must return a boolean scalar, but got output type(s) "
@@ -357,6 +396,24 @@ def while_loop(cond_fun, body_fun, init_val):
     outs = _emit(structural.While(cond=test.name, body=body.name, num_consts=len(consts)),
                  "while", leaves + consts, state_avals)
     return in_tree.unflatten(outs)
+
+
+def _while_with_checks(cond_fun, body_fun, init_val, found):
+    """The while loop carrying the checks its body makes."""
+    frame = check_frame()
+    checked = Checked(frame, body_fun)
+
+    def body(carry):
+        val, failures = carry
+        val, new = checked(val)
+        return val, first_failure(frame, found, failures, new)
+
+    def test(carry):
+        return cond_fun(carry[0])
+    body.__name__, test.__name__ = _fname(body_fun), _fname(cond_fun)
+    val, failures = while_loop(test, body, (init_val, not_failed(found)))
+    report(frame, checked.checks, failures)
+    return val
 
 
 def fori_loop(lower, upper, body_fun, init_val, *, unroll=None):
@@ -467,6 +524,9 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
             body, carry_tree, y_tree = trace(init_avals)
             carry_out = body.out_avals[:carry_tree.num_leaves]
     _check_carry("scan body", f, init, init_tree, init_avals, carry_tree, carry_out)
+    if body.checks:
+        body.discard()
+        return _scan_with_checks(f, init, xs, length, reverse, body.checks)
     consts = list(body.builder.captured)
     y_avals = [ShapedArray((length,) + tuple(a.shape), a.dtype, a.weak_type)
                for a in body.out_avals[num_carry:]]
@@ -476,6 +536,21 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
                            num_carry=num_carry, num_consts=len(consts))
     outs = _emit(decl, "scan", init_leaves + xs_leaves + consts, carry_avals + y_avals)
     return carry_tree.unflatten(outs[:num_carry]), y_tree.unflatten(outs[num_carry:])
+
+
+def _scan_with_checks(f, init, xs, length, reverse, found):
+    """The scan carrying the checks its body makes."""
+    frame = check_frame()
+    checked = Checked(frame, lambda c, x: _pair(f(c, x)))
+
+    def body(carry, x):
+        c, failures = carry
+        (c, y), new = checked(c, x)
+        return (c, first_failure(frame, found, failures, new)), y
+    body.__name__ = _fname(f)
+    (c, failures), ys = scan(body, (init, not_failed(found)), xs, length, reverse)
+    report(frame, checked.checks, failures)
+    return c, ys
 
 
 def _pair(out):

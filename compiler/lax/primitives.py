@@ -167,10 +167,21 @@ def stop_gradient(x):
 
 
 def convert_element_type(x, new_dtype):
+    """`x` as `new_dtype`, strongly typed."""
+    return _convert_element_type(x, new_dtype, False)
+
+
+def _convert_element_type(x, new_dtype, weak_type=False):
+    """`x` as `new_dtype`, with JAX's weak-type bit `weak_type` (JAX's private
+    `lax._convert_element_type`, which jax.numpy's promotion uses: `int32 * 2.0` converts
+    both to a weak float32)."""
     new_dtype = core.canonicalize_dtype(new_dtype)
-    if aval(x).dtype == new_dtype and not aval(x).weak_type:
+    a = aval(x)
+    if a.dtype == new_dtype and a.weak_type == weak_type and isinstance(x, (Tracer, Array)):
         return x
-    return bind("mlax.convert_element_type", x, new_dtype=new_dtype)
+    if a.dtype != new_dtype or not isinstance(x, (Tracer, Array)):
+        x = bind("mlax.convert_element_type", x, new_dtype=new_dtype)
+    return x.with_weak_type(weak_type)
 
 
 def bitcast_convert_type(x, new_dtype):

@@ -113,7 +113,9 @@ def _like(a, dtype, shape):
 
 def full_like(a, fill_value, dtype=None, shape=None, *, device=None):
     like_shape, like_dtype = _like(a, dtype, shape)
-    return full(like_shape, fill_value, like_dtype)
+    # As JAX's: weakly typed like a weakly typed `a` unless a dtype is given.
+    weak = dtype is None and (_is_array(a) or core.is_python_scalar(a)) and _aval(a).weak_type
+    return lax._convert_element_type(full(like_shape, fill_value, like_dtype), like_dtype, weak)
 
 
 def zeros_like(a, dtype=None, shape=None, *, device=None):

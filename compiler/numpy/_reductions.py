@@ -74,7 +74,7 @@ def _reduction(prim, name, upcast=False):
         r = prim(a, axes)
         if initial is not None:
             r = binary(r, initial).astype(_dt(a))
-        return _keep(a, r.astype(out_dt) if out_dt != _dt(r) else r, axes, keepdims)
+        return _keep(a, lax.convert_element_type(r, out_dt), axes, keepdims)   # strong, as JAX's
     f.__name__ = name
     return f
 

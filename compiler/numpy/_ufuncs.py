@@ -19,7 +19,7 @@ from mlax.numpy._util import _arr, _aval, _check_arraylike, _dt, _float_args, _i
 from mlax.numpy._dtypes import bool_
 from mlax.numpy._shapes import _broadcast
 from mlax.numpy._creation import _const, full_like, ones_like, zeros_like
-from mlax.runtime.dtypes import finfo, is_float
+from mlax.runtime.dtypes import dtype_kind, finfo, is_float, is_inexact
 
 
 def _elementwise(prim, *args):
@@ -254,13 +254,18 @@ def power(x, y):
         if _dt(x) == _np.bool_:
             x = x.astype(core.default_int())
         return lax.integer_pow(x, int(y))
+    # JAX raises a float base to an integer power without promoting their types, so the
+    # result is weak only if both are.
+    weak = _aval(x).weak_type and _aval(y).weak_type if is_inexact(_dt(x)) and \
+        dtype_kind(_dt(y)) in "iu" else None
     x, y = _promote(x, y)
     x, y = _broadcast(x, y)
     if _dt(x).kind in "iub":
         if _dt(x) == _np.bool_:
             x, y = x.astype(core.default_int()), y.astype(core.default_int())
         return _int_power(x, y)
-    return lax.pow(x, y)
+    out = lax.pow(x, y)
+    return out if weak is None else lax._convert_element_type(out, _dt(out), weak)
 
 
 pow = power

@@ -102,31 +102,28 @@ def _concrete(x, what):
 
 
 def _promote(*args):
-    """Convert args to their common dtype (JAX rules, weak Python scalars)."""
+    """Convert args to their common dtype and weak type (JAX's `promote_dtypes`: the
+    lattice's answer, so `int32 * 2.0` is a weak float32)."""
     for a in args:
         _check_arraylike(a)
     avals = [_aval(a) for a in args]
-    dtype, weak = core.result_type(*avals)
+    dtype, weak = core.lattice_result_type(*avals)
     out = []
     for a, av in zip(args, avals):
         if core.is_python_scalar(a) or (isinstance(a, _np.ndarray) or isinstance(a, _np.generic)):
             # A C-ordered copy: Array reads the buffer in place and freezes it.
-            out.append(Array(_np.array(a, dtype=dtype, order="C", copy=True), av.weak_type))
-        elif av.dtype != dtype:
-            c = lax.convert_element_type(a, dtype)
-            if av.weak_type and isinstance(c, Array):
-                c = Array(c._value, True) if weak else c
-            out.append(c)
+            out.append(Array(_np.array(a, dtype=dtype, order="C", copy=True), weak))
         else:
-            out.append(a)
+            out.append(lax._convert_element_type(a, dtype, weak))
     return out
 
 
 def _float_args(*args):
     """Promote integer inputs of float-only functions to the default float."""
     ps = _promote(*args)
-    if not is_inexact(_aval(ps[0]).dtype):
-        ps = [lax.convert_element_type(p, core.default_float()) for p in ps]
+    a = _aval(ps[0])
+    if not is_inexact(a.dtype):
+        ps = [lax._convert_element_type(p, core.default_float(), a.weak_type) for p in ps]
     return ps
 
 

@@ -61,6 +61,10 @@ def test_lower_shows_every_stage():
     assert "func.func @predict" in str(lowered.compiler_ir("mlax-opt"))
     with pytest.raises(ValueError, match="unknown MLIR stage"):
         lowered.compiler_ir("ptx")
+    # JAX's keyword: an MLIR stage, and a named error for XLA's HLO.
+    assert str(lowered.compiler_ir(dialect="linalg")) == str(lowered.compiler_ir("linalg"))
+    with pytest.raises(ValueError, match=r"dialect='hlo'.*stages are mlax, mlax-opt, linalg, llvm"):
+        lowered.compiler_ir(dialect="hlo")
     # Lowering stages works on copies: compiling afterwards still starts from mlax.
     assert lowered.as_text("mlax") == lowered.as_text()
 

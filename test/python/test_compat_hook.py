@@ -117,6 +117,39 @@ def test_optax_trains_under_the_hook_as_under_jax(tmp_path):
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-4)
 
 
+HALF_OPTAX_PROGRAM = """
+import jax, jax.numpy as jnp, numpy as np, optax
+for dtype in (jnp.float16, jnp.bfloat16):
+    for opt in [optax.noisy_sgd(0.1, seed=0), optax.adagrad(0.1), optax.sgd(0.1, momentum=0.9),
+                optax.lion(0.1)]:
+        p = {"w": jnp.asarray(np.linspace(-1, 1, 6).reshape(2, 3), dtype)}
+        s = opt.init(p)
+        @jax.jit
+        def step(p, s):
+            g = jax.tree_util.tree_map(lambda w: 2 * w + 0.5, p)
+            u, s = opt.update(g, s, p)
+            return optax.apply_updates(p, u), s
+        for _ in range(3):
+            p, s = step(p, s)
+        print(p["w"].dtype, *np.asarray(p["w"], np.float32).ravel())
+"""
+
+
+def test_optax_keeps_16_bit_parameters_as_jax_does(tmp_path):
+    """`int32 ** 2.0` is a weak float32 in JAX, so noisy_sgd's noise scale keeps float16
+    and bfloat16 parameters in their type; adagrad's update gives JAX's bits."""
+    pytest.importorskip("optax")
+    pytest.importorskip("jax")
+    script = tmp_path / "half_optax_prog.py"
+    script.write_text(HALF_OPTAX_PROGRAM)
+    outs = []
+    for cmd in ([sys.executable, str(script)], [sys.executable, "-m", "mlax.compat", str(script)]):
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, proc.stderr
+        outs.append(proc.stdout.splitlines())
+    assert outs[1] == outs[0]
+
+
 def test_log_compiles_reaches_the_jax_logger():
     """`jax.log_compiles()` logs each compilation; under the hook the records reach the
     handlers attached to the `jax` logger (optax's tests count recompilations so)."""
