@@ -40,9 +40,47 @@ def _unary(name):
     return f
 
 
+def _broadcast_shapes(name, shapes):
+    """JAX's shape rule for lax's n-ary ops: scalars aside, operands have one rank and
+    sizes that agree or are 1."""
+    shapes = [s for s in shapes if s]
+    if not shapes:
+        return ()
+    ranks = {len(s) for s in shapes}
+    if len(ranks) != 1:
+        raise TypeError(f"{name}: arrays must have the same number of dimensions, got {ranks}")
+    out = []
+    for ds in zip(*shapes):
+        big = {d for d in ds if d != 1}
+        if len(big) > 1:
+            raise TypeError(f"{name} got incompatible shapes for broadcasting: "
+                            f"{', '.join(str(tuple(s)) for s in shapes)}.")
+        out.append(big.pop() if big else 1)
+    return tuple(out)
+
+
+def _broadcast_operands(name, *xs):
+    """The operands of a lax n-ary op broadcast to one shape, as JAX's primitives broadcast
+    scalars and size-1 dimensions."""
+    shapes = [tuple(x.shape) if isinstance(x, (Tracer, Array)) else np.shape(x) for x in xs]
+    if len(set(shapes)) == 1:
+        return xs
+    shape = _broadcast_shapes(name, shapes)
+    out = []
+    for x, s in zip(xs, shapes):
+        if s == shape:
+            out.append(x)
+        elif not s:
+            out.append(broadcast_in_dim(x, shape, ()))
+        else:   # size-1 dimensions: drop them, then broadcast the rest
+            keep = [d for d, n in enumerate(s) if n == shape[d]]
+            out.append(broadcast_in_dim(reshape(x, tuple(s[d] for d in keep)), shape, keep))
+    return out
+
+
 def _binary(name):
     def f(x, y):
-        return bind(f"mlax.{name}", x, y)
+        return bind(f"mlax.{name}", *_broadcast_operands(name, x, y))
     f.__name__ = name
     f.__doc__ = f"Elementwise {name} (mlax.{name})."
     return f
@@ -150,6 +188,12 @@ def select(pred, on_true, on_false):
     """on_true where pred, else on_false; a scalar pred chooses for every element (JAX
     broadcasts it), any other must have the cases' shape."""
     pshape, cshape = aval(pred).shape, aval(on_true).shape
+    cases = [aval(on_false), aval(on_true)]
+    if cases[0].shape != cases[1].shape:
+        raise TypeError(f"select cases must have the same shapes, got {[c.shape for c in cases]}.")
+    if cases[0].dtype != cases[1].dtype:
+        raise TypeError(f"select cases must have the same dtypes, got "
+                        f"{[np.dtype(c.dtype).name for c in cases]}.")
     if pshape != cshape:
         if pshape != ():
             raise TypeError("select `which` must be scalar or have the same shape as cases, got "
