@@ -1,6 +1,6 @@
 """The primitives of mlax.lax, one function per mlax op, with lax's strict typing
-(operands already of equal shapes and dtypes); jax.numpy-style broadcasting and promotion
-live in mlax.numpy."""
+(operands of one dtype; n-ary ops broadcast only scalars and size-1 dimensions, as JAX's
+primitives do); jax.numpy-style broadcasting and promotion live in mlax.numpy."""
 from __future__ import annotations
 
 import builtins
