@@ -24,7 +24,7 @@ from mlir.dialects import arith, func
 
 from mlax import backends, compiling, concrete, core
 from mlax.core import ShapedArray
-from mlax.dialects import create, dense_attr, make_context, spec_of_type, tensor_type
+from mlax.dialects import create, dense_attr, note_constant, shared_context, spec_of_type, tensor_type
 from mlax.runtime import Array
 from mlax.runtime import basearray
 from mlax.runtime.array import install_stand_ins
@@ -247,6 +247,7 @@ class FunctionBuilder:
             key = (arr.dtype.str, arr.tobytes())
             if key in self._constants:
                 return self._constants[key]
+        note_constant(self.traced_module.ctx, arr.nbytes)
         with ir.InsertionPoint(self._constant_point()), ir.Location.unknown():
             attr = dense_attr(arr)
             v = arith.ConstantOp(attr.type, attr).result
@@ -417,7 +418,7 @@ class TracedModule:
     """A module under construction; `trace` builds one function of it from a Python callable."""
 
     def __init__(self):
-        self.ctx = make_context()
+        self.ctx = shared_context()
         self.ctx.__enter__()
         try:
             with ir.Location.unknown():

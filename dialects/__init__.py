@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import threading
 import types as _pytypes
 
 import numpy as np
@@ -111,6 +112,42 @@ def make_context() -> ir.Context:
     ctx = ir.Context()
     load_dialect(ctx)
     return ctx
+
+
+# A new Context costs ~30 ms (loading every upstream dialect) plus ~15 ms (parsing and
+# loading the mlax dialect's IRDL): as much as compiling a small function. Traces share
+# one Context per thread instead, replaced after SHARED_CONTEXT_USES traces or once the
+# constants built in it pass SHARED_CONTEXT_BYTES: a Context never frees the attributes it
+# has uniqued (each traced constant is one), so a replaced Context's memory goes when the
+# last module, Lowered or executable that refers to it does, as a private one's did.
+SHARED_CONTEXT_USES = 64
+SHARED_CONTEXT_BYTES = 64 << 20
+
+
+class _SharedContext(threading.local):
+    ctx = None
+    uses = 0
+    constant_bytes = 0
+
+
+_shared = _SharedContext()
+
+
+def shared_context() -> ir.Context:
+    """This thread's shared Context (see above), for one more module."""
+    s = _shared
+    if (s.ctx is None or s.uses >= SHARED_CONTEXT_USES
+            or s.constant_bytes >= SHARED_CONTEXT_BYTES):
+        s.ctx, s.uses, s.constant_bytes = make_context(), 0, 0
+    s.uses += 1
+    s.ctx.allow_unregistered_dialects = False   # a pass may have allowed them for its module
+    return s.ctx
+
+
+def note_constant(ctx: ir.Context, nbytes: int):
+    """Count a constant of `nbytes` built in `ctx` towards its replacement."""
+    if ctx is _shared.ctx:
+        _shared.constant_bytes += nbytes
 
 
 # ---------------------------------------------------------------------------------------
