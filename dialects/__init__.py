@@ -128,6 +128,7 @@ class _SharedContext(threading.local):
     ctx = None
     uses = 0
     constant_bytes = 0
+    cache = None
 
 
 _shared = _SharedContext()
@@ -138,10 +139,16 @@ def shared_context() -> ir.Context:
     s = _shared
     if (s.ctx is None or s.uses >= SHARED_CONTEXT_USES
             or s.constant_bytes >= SHARED_CONTEXT_BYTES):
-        s.ctx, s.uses, s.constant_bytes = make_context(), 0, 0
+        s.ctx, s.uses, s.constant_bytes, s.cache = make_context(), 0, 0, {}
     s.uses += 1
     s.ctx.allow_unregistered_dialects = False   # a pass may have allowed them for its module
     return s.ctx
+
+
+def context_cache(ctx: ir.Context) -> dict | None:
+    """A dict that lives as long as `ctx` is this thread's shared Context (for objects
+    tied to it, such as pass managers), or None for any other Context."""
+    return _shared.cache if ctx is _shared.ctx else None
 
 
 def note_constant(ctx: ir.Context, nbytes: int):

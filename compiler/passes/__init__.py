@@ -32,10 +32,13 @@ import dataclasses
 import functools
 import importlib
 import importlib.util
+import threading
 import typing
 from typing import ClassVar
 
 from mlir import ir, passmanager
+
+from mlax import dialects
 
 
 # ---------------------------------------------------------------------------------------
@@ -326,12 +329,15 @@ def _python_pass(p: ModulePass):
     def run(op, pass_):
         try:
             with op.context, ir.Location.unknown():
-                p.run(op)
+                # A fresh instance per run: a pass manager is reused (run_pipeline), and
+                # a pass may keep state on itself while it runs.
+                dataclasses.replace(p).run(op)
         except Exception as e:
             # Keep the message; MLIR only learns that the pass failed.
             run.error = _unwrap_callback_error(e)
             pass_.signal_pass_failure()
     run.error = None
+    run.creates_unregistered_ops = p.creates_unregistered_ops
     return run
 
 
@@ -360,9 +366,30 @@ def build_pass_manager(pipeline: str, ctx=None, print_ir_after_all=False, timing
     return pm, wrappers
 
 
+# Pass managers kept per shared Context (dialects.context_cache), at most this many: a
+# PassManager initializes its passes (builds their pattern sets: canonicalize's holds every
+# loaded op's patterns) on its first run only, which is a fifth of a small function's
+# compile.
+PASS_MANAGER_CACHE = 32
+
+
 def run_pipeline(module: ir.Module, pipeline: str, print_ir_after_all=False, timing=False):
     """Run `pipeline` on `module`; a failing mlax pass re-raises its own error."""
-    pm, wrappers = build_pass_manager(pipeline, module.context, print_ir_after_all, timing)
+    ctx = module.context
+    cache = None if print_ir_after_all or timing else dialects.context_cache(ctx)
+    key = (threading.get_ident(), pipeline)
+    if cache is not None and key in cache:
+        pm, wrappers = cache[key]
+        for w in wrappers:
+            w.error = None
+            if w.creates_unregistered_ops:
+                ctx.allow_unregistered_dialects = True
+    else:
+        pm, wrappers = build_pass_manager(pipeline, ctx, print_ir_after_all, timing)
+        if cache is not None:
+            if len(cache) >= PASS_MANAGER_CACHE:
+                cache.clear()
+            cache[key] = pm, wrappers
     try:
         pm.run(module.operation)
     except ir.MLIRError as e:
