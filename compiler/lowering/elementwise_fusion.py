@@ -26,8 +26,8 @@ regions: results are bit for bit those of the unfused generics.
 from __future__ import annotations
 
 from mlir import ir
-from mlir.dialects import linalg
 
+from mlax.lowering import linalg_ops as linalg
 from mlax.passes import ModulePass, register
 
 

@@ -8,7 +8,7 @@
 // CHECK-LABEL: func.func @copy_and_loop
 // CHECK: %[[TMP:.*]] = memref.alloc() : memref<4xf32>
 // CHECK-NEXT: scf.forall (%{{.*}}) in (1) {
-// CHECK-NEXT: linalg.copy {{.*}} ins(%{{.*}} : memref<4xf32>) outs(%[[TMP]] : memref<4xf32>)
+// CHECK-NEXT: linalg.copy {{.*}}ins(%{{.*}} : memref<4xf32>) outs(%[[TMP]] : memref<4xf32>)
 // CHECK-NEXT: scf.for
 // CHECK: } {mapping = [#gpu.block<x>]}
 // CHECK-NEXT: %[[J:.*]] = memref.load %{{.*}}[] : memref<i32>

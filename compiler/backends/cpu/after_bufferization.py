@@ -9,8 +9,9 @@ buffer and then copied into its out-parameter is computed in the out-parameter d
 from __future__ import annotations
 
 from mlir import ir
-from mlir.dialects import linalg, memref
+from mlir.dialects import memref
 
+from mlax.lowering import linalg_ops as linalg
 from mlax.backends.cpu.generics import defined_functions, ops_named, producer
 from mlax.passes import ModulePass, register
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 
 from mlir import ir
-from mlir.dialects import linalg, tensor
+from mlir.dialects import tensor
 
+from mlax.lowering import linalg_ops as linalg
 from mlax.backends.cpu.generics import Contraction, Generic, ops_named, producer
 from mlax.backends.cpu.script import TAG
 

@@ -25,8 +25,9 @@ writes device memory, so it must run in a kernel too:
 from __future__ import annotations
 
 from mlir import ir
-from mlir.dialects import linalg, scf
+from mlir.dialects import scf
 
+from mlax.lowering import linalg_ops as linalg
 from mlax.backends.cpu.generics import defined_functions
 from mlax.backends.cpu.script import Script, run_script, strip_tags
 from mlax.passes import ModulePass, PassNotImplementedError, register

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, complex as complex_d, linalg, scf, tensor
+from mlir.dialects import arith, complex as complex_d, scf, tensor
 
+from mlax.lowering import linalg_ops as linalg
 from mlax.dialects import element_type, signless
 from mlax.dialects.types import TensorSpec
 from mlax.runtime.dtypes import is_float  # noqa: F401  (the rule modules take it from here)

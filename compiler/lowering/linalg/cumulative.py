@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, linalg, math, scf, tensor
+from mlir.dialects import arith, math, scf, tensor
 
+from mlax.lowering import linalg_ops as linalg
 from mlax.dialects.types import TensorSpec
 from mlax.lowering.linalg.builders import (amap, drop_dim, extract_slice, filled, generic,
                                            identity, index_const, insert_slice, is_bool,

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, linalg, tensor
+from mlir.dialects import arith, tensor
 
+from mlax.lowering import linalg_ops as linalg
 from mlax.lowering.linalg.builders import (clamp_index, extract_slice, generic, identity,
                                            index_const, insert_slice, is_bool, is_float,
                                            is_unsigned, loop_nest, scalar_const, to_index)

@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import (arith, bufferization, complex as complex_d, func, linalg, llvm, memref,
+from mlir.dialects import (arith, bufferization, complex as complex_d, func, llvm, memref,
                           scf, tensor)
 
+from mlax.lowering import linalg_ops as linalg
 from mlax.dialects.ops import real_dtype
 from mlax.dialects.types import TensorSpec
 from mlax.lowering.linalg.builders import (amap, el, extract_slice, filled, generic, identity,

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, complex as complex_d, linalg, tensor
+from mlir.dialects import arith, complex as complex_d, tensor
 
+from mlax.lowering import linalg_ops as linalg
 from mlax.dialects.types import TensorSpec
 from mlax.runtime.dtypes import bfloat16
 from mlax.lowering.linalg.builders import (amap, drop_dim, el, elementwise, extent,

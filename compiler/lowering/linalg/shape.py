@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, linalg, tensor
+from mlir.dialects import arith, tensor
 
+from mlax.lowering import linalg_ops as linalg
 from mlax.dialects.types import TensorSpec
 from mlax.lowering.linalg.builders import (amap, el, empty, extract_slice, generic, identity,
                                            insert_slice, is_float, reassoc_attr, ttype)

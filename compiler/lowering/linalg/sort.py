@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, complex as complex_d, linalg, scf, tensor
+from mlir.dialects import arith, complex as complex_d, scf, tensor
 
+from mlax.lowering import linalg_ops as linalg
 from mlax.dialects.types import TensorSpec
 from mlax.lowering.linalg.builders import (el, empty, extract_slice, generic, identity,
                                            index_const, insert_slice, int_type_of, is_bool,

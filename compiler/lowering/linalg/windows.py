@@ -24,8 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 from mlir import ir
-from mlir.dialects import arith, linalg, tensor
+from mlir.dialects import arith, tensor
 
+from mlax.lowering import linalg_ops as linalg
 from mlax.dialects.types import TensorSpec
 from mlax.lowering.linalg.builders import (el, empty, extract_slice, filled, generic, identity,
                                            index_const, insert_slice, is_float, is_unsigned,
