@@ -132,9 +132,10 @@ def plan_function(fn, threads, vector_bytes, script: Script, next_tag):
             tiles = packed_tiles(g, c, vector_bytes) if is_2d_matmul(g, c) else None
             if (big and tiles and is_float_type(g.element)
                     and g.sizes[c.m[0]] >= MIN_PACKED_ROWS):
-                new = pack_b(g, c, tiles.nr, next_tag, next_tag + 1)
-                schedule_packed(script, read_generic(new), next_tag, next_tag + 1, t, tiles)
-                next_tag += 2
+                tags = pack_b(g, c, tiles.nr, tiles.mr, next_tag)
+                schedule_packed(script, tags, g.sizes[c.m[0]], g.sizes[c.n[0]] // tiles.nr,
+                                t, tiles)
+                next_tag += 4
                 continue
             rows = TILES[vector_bytes][0][0]
             _, m, _ = register_tiles(g, c, vector_bytes)
