@@ -192,6 +192,28 @@ func.func @transposed_b(%a: tensor<40x64xf32>, %b: tensor<48x64xf32>) -> tensor<
 
 // -----
 
+// Tests that a contraction with few rows reading B as [n, k] gets the transposed copy of B
+// too when k is too short for its dot products to vectorize (8 rows, k = 10: g @ W.T in a
+// dense layer's input gradient).
+// CHECK-LABEL: func.func @transposed_b_short_k
+// CHECK: %[[BT:.*]] = linalg.transpose ins(%{{.*}} : tensor<64x10xf32>) outs(%{{.*}} : tensor<10x64xf32>) permutation = [1, 0]
+// CHECK: vector.contract {{.*}} into vector<8x32xf32>
+func.func @transposed_b_short_k(%a: tensor<8x10xf32>, %b: tensor<64x10xf32>) -> tensor<8x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x64xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<8x64xf32>) -> tensor<8x64xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<8x10xf32>, tensor<64x10xf32>) outs(%init : tensor<8x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<8x64xf32>
+  return %r : tensor<8x64xf32>
+}
+
+// -----
+
 // Tests that attention's scores q @ k.T, batched over (b, h) and reading k as
 // [b, s, h, d] (n = s, k = d), get k transposed to [b, h, d, s] (batch dims in order,
 // then k, then n), so that register tiles load rows of it.

@@ -61,6 +61,9 @@ CONTRACTIONS = [
     ("b_transposed", (30, 40), (50, 40), lambda a, b: jnp.dot(a, b.T), lambda a, b: a @ b.T),
     ("b_transposed_few_rows", (8, 40), (50, 40), lambda a, b: jnp.dot(a, b.T),
      lambda a, b: a @ b.T),
+    # few rows and a short k (a dense layer's input gradient): B transposed for the tiles
+    ("b_transposed_short_k", (8, 10), (2304, 10), lambda a, b: jnp.dot(a, b.T),
+     lambda a, b: a @ b.T),
     ("both_transposed", (48, 64), (80, 48), lambda a, b: jnp.dot(a.T, b.T),
      lambda a, b: a.T @ b.T),
     ("batched", (4, 33, 20), (4, 20, 40), lambda a, b: jnp.matmul(a, b), np.matmul),

@@ -139,7 +139,13 @@ def plan_function(fn, threads, vector_bytes, script: Script, next_tag):
                 continue
             rows = TILES[vector_bytes][0][0]
             _, m, _ = register_tiles(g, c, vector_bytes)
-            if g.maps[c.b][-1] != c.n[-1] and m is not None and g.sizes[m] >= 2 * rows:
+            # B read along k gets a copy transposed to [k, n] for the register tiles when
+            # enough rows use each of its elements; with few rows the dot products along k
+            # vectorize instead, unless k is too short for that (a dense layer's input
+            # gradient g @ W.T over 10 classes: 8 x 2304 scalar dot products of 10).
+            short_k = g.extent(c.k) < MIN_REASSOC_EXTENT
+            if g.maps[c.b][-1] != c.n[-1] and m is not None and (
+                    g.sizes[m] >= 2 * rows or (short_k and g.sizes[m] > 1)):
                 g = read_generic(transpose_b(g, c))
             if g.maps[c.b][-1] == c.n[-1]:
                 set_tag(op, next_tag)
