@@ -109,17 +109,21 @@ func.func @packed_rest(%a: tensor<100x256xf32>, %b: tensor<256x256xf32>) -> tens
 
 // Tests that a matmul reading A as [k, m] (a weight gradient, x.T @ g) packs A into panels
 // [16][256][6] (AVX2; [12][256][8] on AVX-512) of its first 96 rows, so each k step reads
-// the tile's elements of A next to the last step's; C's first 96 rows are viewed as
+// the tile's elements of A next to the last step's (the copy goes 16 rows of A at a time,
+// each row's 6 elements a vector, into every panel); C's first 96 rows are viewed as
 // [16][6][16][16] and the 4 rows past the last tile are a generic of their own on A's last
 // columns, written into C's last rows.
 // CHECK-LABEL: func.func @packed_a
-// CHECK: linalg.transpose ins(%{{.*}} : tensor<256x12x8xf32>) outs(%{{.*}} : tensor<12x256x8xf32>) permutation = [1, 0, 2]
+// CHECK: vector.transpose %{{.*}}, [1, 0, 2] : vector<16x1x8xf32> to vector<1x16x8xf32>
 // CHECK: vector.contract {{.*}} : vector<1x1x8xf32>, vector<1x1x32xf32> into vector<1x8x1x32xf32>
 // CHECK: vector.contract {{.*}} : vector<1x4xf32>, vector<1x1x32xf32> into vector<4x1x32xf32>
 // AVX2-LABEL: func.func @packed_a
 // AVX2: %[[AM:.*]] = tensor.extract_slice %arg0[0, 0] [256, 96] [1, 1] : tensor<256x100xf32> to tensor<256x96xf32>
 // AVX2: %[[A3:.*]] = tensor.expand_shape %[[AM]] {{\[\[}}0], [1, 2]] output_shape [256, 16, 6]
-// AVX2: %[[AP:.*]] = linalg.transpose ins(%[[A3]] : tensor<256x16x6xf32>) outs(%{{.*}} : tensor<16x256x6xf32>) permutation = [1, 0, 2]
+// AVX2: %[[AP:.*]] = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}}) -> (tensor<16x256x6xf32>)
+// AVX2: scf.for
+// AVX2: tensor.extract_slice %[[A3]]
+// AVX2: vector.transpose %{{.*}}, [1, 0, 2] : vector<16x1x6xf32> to vector<1x16x6xf32>
 // AVX2: %[[CM:.*]] = tensor.extract_slice %{{.*}}[0, 0] [96, 256] [1, 1] : tensor<100x256xf32> to tensor<96x256xf32>
 // AVX2: tensor.expand_shape %[[CM]] {{\[\[}}0, 1], [2, 3]] output_shape [16, 6, 16, 16]
 // AVX2: tensor.extract_slice %[[AP]]

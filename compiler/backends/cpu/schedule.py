@@ -133,8 +133,8 @@ def plan_function(fn, threads, vector_bytes, script: Script, next_tag):
             if (big and tiles and is_float_type(g.element)
                     and g.sizes[c.m[0]] >= MIN_PACKED_ROWS):
                 tags = pack_b(g, c, tiles.nr, tiles.mr, next_tag)
-                schedule_packed(script, tags, g.sizes[c.m[0]], g.sizes[c.n[0]] // tiles.nr,
-                                t, tiles)
+                schedule_packed(script, tags, g.sizes[c.m[0]], g.sizes[c.k[0]],
+                                g.sizes[c.n[0]] // tiles.nr, t, tiles)
                 next_tag += 4
                 continue
             rows = TILES[vector_bytes][0][0]

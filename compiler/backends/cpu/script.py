@@ -212,8 +212,9 @@ def schedule_contraction(s: Script, g: Generic, c: Contraction, tag, threads, ve
     s.hoist_subsets(k_loops)
 
 
-def schedule_packed(s: Script, tags, rows, n_outer, threads, tiles):
-    """The packed kernel from `pack_b` (`tags`: its PackedTags) of C's `rows`, `n_outer` panels of B:
+def schedule_packed(s: Script, tags, rows, depth, n_outer, threads, tiles):
+    """The packed kernel from `pack_b` (`tags`: its PackedTags) of C's `rows`, `depth` (K),
+    `n_outer` panels of B:
     the panels split over threads; per thread Kc x Mc blocks; per block, each panel's
     mr x nr register tiles accumulate over a k loop of rank-1 updates. Rows past the last
     whole tile (M % mr) run as one shorter tile: split off here, or, when A is packed
@@ -223,10 +224,18 @@ def schedule_packed(s: Script, tags, rows, n_outer, threads, tiles):
     mi, ni), whose register tile is one mo."""
     t = min(threads, n_outer)
     packed_a = tags.a_panels is not None
-    if t > 1:
-        for p in (tags.b_panels, tags.a_panels):
-            if p is not None:
-                s.tile_forall(s.match(p), [t])
+    panels = {}
+    for p in (tags.b_panels, tags.a_panels):
+        if p is not None:
+            panels[p] = s.tile_forall(s.match(p), [t]) if t > 1 else s.match(p)
+    if packed_a:
+        # A's panels a block of rows of A at a time (the outer loop), each row's mr
+        # elements one vector: the transpose's own loops (panel, k, mi) read every row of
+        # A once per panel, rows M * 4 bytes apart, and copied mr-float rows element by
+        # element.
+        rows_per_block = next(b for b in (16, 8, 4, 2, 1) if depth % b == 0)
+        h, _ = s.tile_for(panels[tags.a_panels], [1, rows_per_block, 0], interchange=[1, 0, 2])
+        s.vectorize(h)
     h = s.match(tags.kernel)
     if packed_a:
         m_tiles = lambda r: [r // tiles.mr, 0, 0, 0, 0]
