@@ -269,7 +269,7 @@ class FunctionBuilder:
         arr = _as_numpy(x)
         if arr.ndim != 0:
             return self._emit("mlax.broadcast_in_dim", [x], attrs)
-        key = ("mlax.broadcast_in_dim", arr.dtype.str, arr.tobytes(), attrs["shape"],
+        key = ("mlax.broadcast_in_dim", arr.dtype, arr.tobytes(), attrs["shape"],
                attrs["broadcast_dimensions"])
         if key not in self._constants:
             [out] = self._emit("mlax.broadcast_in_dim", [x], attrs)
