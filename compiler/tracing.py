@@ -259,6 +259,26 @@ class FunctionBuilder:
         return self.block
 
     def emit(self, name, operands, attrs):
+        if name == "mlax.broadcast_in_dim" and not isinstance(operands[0], Tracer):
+            return self._broadcast_constant(operands[0], attrs)
+        return self._emit(name, operands, attrs)
+
+    def _broadcast_constant(self, x, attrs):
+        """A scalar constant broadcast to a shape, emitted once per (value, shape) like the
+        scalar itself: every Python scalar in `x * 2.0 + 1.0` is broadcast to x's shape, and
+        a chain of N such ops traced and verified N broadcasts of a few constants."""
+        arr = _as_numpy(x)
+        if arr.ndim != 0:
+            return self._emit("mlax.broadcast_in_dim", [x], attrs)
+        key = ("mlax.broadcast_in_dim", arr.dtype, arr.tobytes(), attrs["shape"],
+               attrs["broadcast_dimensions"])
+        if key not in self._constants:
+            [out] = self._emit("mlax.broadcast_in_dim", [x], attrs)
+            self._constants[key] = out.value
+        value = self._constants[key]
+        return [Tracer(self, value, ShapedArray(*spec_of_type(value.type), _weak(x)))]
+
+    def _emit(self, name, operands, attrs):
         values = [self.lift(x) for x in operands]
         origin = frozenset().union(*[x.origin for x in operands if isinstance(x, Tracer)])
         weak = _result_weak(name, operands)

@@ -107,6 +107,49 @@ func.func @packed_rest(%a: tensor<100x256xf32>, %b: tensor<256x256xf32>) -> tens
 
 // -----
 
+// Tests that a matmul reading A as [k, m] (a weight gradient, x.T @ g) packs A into panels
+// [16][256][6] (AVX2; [12][256][8] on AVX-512) of its first 96 rows, so each k step reads
+// the tile's elements of A next to the last step's (the copy goes 16 rows of A at a time,
+// each row's 6 elements a vector, into every panel); C's first 96 rows are viewed as
+// [16][6][16][16] and the 4 rows past the last tile are a generic of their own on A's last
+// columns, written into C's last rows.
+// CHECK-LABEL: func.func @packed_a
+// CHECK: vector.transpose %{{.*}}, [1, 0, 2] : vector<16x1x8xf32> to vector<1x16x8xf32>
+// CHECK: vector.contract {{.*}} : vector<1x1x8xf32>, vector<1x1x32xf32> into vector<1x8x1x32xf32>
+// CHECK: vector.contract {{.*}} : vector<1x4xf32>, vector<1x1x32xf32> into vector<4x1x32xf32>
+// AVX2-LABEL: func.func @packed_a
+// AVX2: %[[AM:.*]] = tensor.extract_slice %arg0[0, 0] [256, 96] [1, 1] : tensor<256x100xf32> to tensor<256x96xf32>
+// AVX2: %[[A3:.*]] = tensor.expand_shape %[[AM]] {{\[\[}}0], [1, 2]] output_shape [256, 16, 6]
+// AVX2: %[[AP:.*]] = scf.for %{{.*}} = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%{{.*}}) -> (tensor<16x256x6xf32>)
+// AVX2: scf.for
+// AVX2: tensor.extract_slice %[[A3]]
+// AVX2: vector.transpose %{{.*}}, [1, 0, 2] : vector<16x1x6xf32> to vector<1x16x6xf32>
+// AVX2: %[[CM:.*]] = tensor.extract_slice %{{.*}}[0, 0] [96, 256] [1, 1] : tensor<100x256xf32> to tensor<96x256xf32>
+// AVX2: tensor.expand_shape %[[CM]] {{\[\[}}0, 1], [2, 3]] output_shape [16, 6, 16, 16]
+// AVX2: tensor.extract_slice %[[AP]]
+// AVX2: vector.contract {{.*}} : vector<1x1x6xf32>, vector<1x1x16xf32> into vector<1x6x1x16xf32>
+// AVX2: %[[C1:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[0, 0] [96, 256] [1, 1]
+// AVX2: tensor.extract_slice %arg0[0, 96] [256, 4] [1, 1] : tensor<256x100xf32> to tensor<256x4xf32>
+// AVX2: tensor.extract_slice %[[C1]][96, 0] [4, 256] [1, 1]
+// AVX2: vector.contract {{.*}} : vector<1x4xf32>, vector<1x1x16xf32> into vector<4x1x16xf32>
+// AVX2: %[[C2:.*]] = tensor.insert_slice %{{.*}} into %[[C1]][96, 0] [4, 256] [1, 1]
+// AVX2: return %[[C2]]
+func.func @packed_a(%a: tensor<256x100xf32>, %b: tensor<256x256xf32>) -> tensor<100x256xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<100x256xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<100x256xf32>) -> tensor<100x256xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d2, d0)>, affine_map<(d0, d1, d2) -> (d2, d1)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<256x100xf32>, tensor<256x256xf32>) outs(%init : tensor<100x256xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<100x256xf32>
+  return %r : tensor<100x256xf32>
+}
+
+// -----
+
 // Tests that a contraction narrower than a register tile (10 columns) gets tiles of whole
 // vectors (8 columns on AVX2) and peels the 2 columns left, rather than a 10-wide tile.
 // AVX2-LABEL: func.func @narrow_n
@@ -149,6 +192,28 @@ func.func @transposed_b(%a: tensor<40x64xf32>, %b: tensor<48x64xf32>) -> tensor<
     linalg.yield %s : f32
   } -> tensor<40x48xf32>
   return %r : tensor<40x48xf32>
+}
+
+// -----
+
+// Tests that a contraction with few rows reading B as [n, k] gets the transposed copy of B
+// too when k is too short for its dot products to vectorize (8 rows, k = 10: g @ W.T in a
+// dense layer's input gradient).
+// CHECK-LABEL: func.func @transposed_b_short_k
+// CHECK: %[[BT:.*]] = linalg.transpose ins(%{{.*}} : tensor<64x10xf32>) outs(%{{.*}} : tensor<10x64xf32>) permutation = [1, 0]
+// CHECK: vector.contract {{.*}} into vector<8x32xf32>
+func.func @transposed_b_short_k(%a: tensor<8x10xf32>, %b: tensor<64x10xf32>) -> tensor<8x64xf32> {
+  %zero = arith.constant 0.0 : f32
+  %e = tensor.empty() : tensor<8x64xf32>
+  %init = linalg.fill ins(%zero : f32) outs(%e : tensor<8x64xf32>) -> tensor<8x64xf32>
+  %r = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]}
+      ins(%a, %b : tensor<8x10xf32>, tensor<64x10xf32>) outs(%init : tensor<8x64xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %s = arith.addf %acc, %m : f32
+    linalg.yield %s : f32
+  } -> tensor<8x64xf32>
+  return %r : tensor<8x64xf32>
 }
 
 // -----

@@ -152,6 +152,25 @@ def test_make_ir_has_locations_and_ops():
     assert __file__ in ir.as_text(debug_info=True)
 
 
+def test_a_scalar_is_broadcast_once_per_shape():
+    """Each Python scalar of an elementwise chain is broadcast to the operand's shape; a
+    value used again at the same shape reuses its broadcast (a 1000-op chain traced 1000)."""
+    def f(x, v):
+        for _ in range(10):
+            x = x * 2.0 + 1.0
+        return x, v + 1.0, jnp.maximum(x, np.float32(1.0))
+    x, v = np.ones((3, 4), np.float32), np.ones(4, np.float32)
+    text = str(jax.make_ir(f)(x, v))
+    assert text.count('"mlax.broadcast_in_dim"') == 3   # 2.0 and 1.0 to 3x4, 1.0 to 4
+    out = jax.jit(f)(x, v)
+    ref = x.copy()
+    for _ in range(10):
+        ref = ref * 2.0 + 1.0
+    np.testing.assert_array_equal(out[0], ref)
+    np.testing.assert_array_equal(out[1], v + 1.0)
+    assert out[0].dtype == out[1].dtype == out[2].dtype == np.float32
+
+
 def test_closure_constants():
     mat = jnp.asarray(np.arange(12, dtype=np.float32).reshape(3, 4))
 

@@ -48,13 +48,21 @@ CONTRACTIONS = [
     # 100 rows = 16 x 6 + 4 (AVX2) = 12 x 8 + 4 (AVX-512): the last 4 rows are their own tile
     ("packed_rest_rows", (100, 1024), (1024, 256), lambda a, b: jnp.dot(a, b), np.dot),
     ("packed_16_wide_panels", (128, 128), (128, 208), lambda a, b: jnp.dot(a, b), np.dot),
+    # A read as [k, m] (a weight gradient) is packed into panels too; 784 rows leave a rest
     ("a_transposed_packed", (256, 784), (256, 512), lambda a, b: jnp.dot(a.T, b),
+     lambda a, b: a.T @ b),
+    ("a_transposed_packed_whole_tiles", (256, 768), (256, 512), lambda a, b: jnp.dot(a.T, b),
+     lambda a, b: a.T @ b),
+    ("a_transposed_packed_k_tail", (600, 100), (600, 64), lambda a, b: jnp.dot(a.T, b),
      lambda a, b: a.T @ b),
     ("a_transposed", (30, 40), (30, 50), lambda a, b: jnp.dot(a.T, b), lambda a, b: a.T @ b),
     ("b_transposed_packed", (256, 512), (784, 512), lambda a, b: jnp.dot(a, b.T),
      lambda a, b: a @ b.T),
     ("b_transposed", (30, 40), (50, 40), lambda a, b: jnp.dot(a, b.T), lambda a, b: a @ b.T),
     ("b_transposed_few_rows", (8, 40), (50, 40), lambda a, b: jnp.dot(a, b.T),
+     lambda a, b: a @ b.T),
+    # few rows and a short k (a dense layer's input gradient): B transposed for the tiles
+    ("b_transposed_short_k", (8, 10), (2304, 10), lambda a, b: jnp.dot(a, b.T),
      lambda a, b: a @ b.T),
     ("both_transposed", (48, 64), (80, 48), lambda a, b: jnp.dot(a.T, b.T),
      lambda a, b: a.T @ b.T),

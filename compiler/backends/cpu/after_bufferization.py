@@ -9,7 +9,7 @@ buffer and then copied into its out-parameter is computed in the out-parameter d
 from __future__ import annotations
 
 from mlir import ir
-from mlir.dialects import memref
+from mlir.dialects import arith, memref, scf, vector
 
 from mlax.lowering import linalg_ops as linalg
 from mlax.backends.cpu.generics import defined_functions, ops_named, producer
@@ -24,15 +24,60 @@ def _uses(v):
     return [u.owner for u in v.uses]
 
 
+# Rows of a strided copy up to this many elements are copied as one vector each.
+MAX_VECTOR_ROW = 64
+MIN_VECTOR_ROW_BITS = 128
+
+
 def strided_copies_to_linalg(fn):
-    """memref.copy between strided views -> linalg.copy (a vectorizable loop nest)."""
+    """memref.copy between strided views -> loops: rows contiguous in both views and short
+    (`vector_row`) are copied a vector at a time, other copies become linalg.copy (a loop
+    nest LLVM vectorizes)."""
     for op in ops_named(fn, "memref.copy"):
         src, dst = op.operands
         if _is_identity_layout(src.type) and _is_identity_layout(dst.type):
             continue
         with ir.InsertionPoint(op), op.location:
-            linalg.copy(src, outs=[dst])
+            if vector_row(src.type, dst.type):
+                _copy_rows(src, dst)
+            else:
+                linalg.copy(src, outs=[dst])
         op.erase()
+
+
+def vector_row(*types):
+    """Whether memrefs of `types` (one static shape) have rows (innermost dim) contiguous
+    in each, long enough for a vector register and at most MAX_VECTOR_ROW elements.
+
+    An im2col copy moves rows of a few channels (8 x 4 bytes) between strided views; LLVM
+    kept the loop over such a row scalar, as it cannot prove the views apart."""
+    t = ir.MemRefType(types[0])
+    if not t.has_static_shape or t.rank == 0 or 0 in t.shape:
+        return False
+    n = t.shape[-1]
+    width = getattr(t.element_type, "width", 0)
+    if not (n <= MAX_VECTOR_ROW and n * width >= MIN_VECTOR_ROW_BITS):
+        return False
+    return all(ir.MemRefType(x).get_strides_and_offset()[0][-1] == 1 for x in types)
+
+
+def _copy_rows(src, dst):
+    """scf.for loops over the outer dims, each row one vector.load and vector.store."""
+    t = ir.MemRefType(src.type)
+    index = ir.IndexType.get()
+    zero = arith.constant(index, 0)
+    one = arith.constant(index, 1)
+    bounds = [arith.constant(index, size) for size in t.shape[:-1]]
+    ivs = []
+    for bound in bounds:
+        loop = scf.ForOp(zero, bound, one)
+        ir.InsertionPoint(loop.body).__enter__()
+        ivs.append(loop.induction_variable)
+    row = vector.load(ir.VectorType.get([t.shape[-1]], t.element_type), src, ivs + [zero])
+    vector.store(row, dst, ivs + [zero])
+    for _ in ivs:
+        scf.YieldOp([])
+        ir.InsertionPoint.current.__exit__(None, None, None)
 
 
 def forward_out_params(fn):

@@ -4,6 +4,7 @@ elementwise producers that fusion pushed into a contraction split back out."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from mlir import ir
 from mlir.dialects import tensor
@@ -43,58 +44,135 @@ def _map(ndims, dims):
     return ir.AffineMapAttr.get(ir.AffineMap.get(ndims, 0, [ir.AffineDimExpr.get(d) for d in dims]))
 
 
-def pack_b(g: Generic, c: Contraction, nr, tag, pack_tag):
+@dataclass(frozen=True)
+class PackedTags:
+    """The script tags `pack_b` gives: the kernel generic, the linalg.transpose making B's
+    panels, and, when A is packed too, A's transpose and the generic over the rows past the
+    last whole tile (None otherwise)."""
+    kernel: int
+    b_panels: int
+    a_panels: int | None = None
+    rest: int | None = None
+
+
+def _expand(value, shape, groups):
+    el = ir.RankedTensorType(value.type).element_type
+    return tensor.ExpandShapeOp(ir.RankedTensorType.get(shape, el), value, _reassoc(groups), [],
+                                ir.DenseI64ArrayAttr.get(shape)).result
+
+
+def _collapse(value, groups):
+    t = ir.RankedTensorType(value.type)
+    shape = [math.prod(t.shape[i] for i in g) for g in groups]
+    return tensor.CollapseShapeOp(ir.RankedTensorType.get(shape, t.element_type), value,
+                                  _reassoc(groups)).result
+
+
+def _rows(value, start, count):
+    """Rows [start, start + count) of a 2-d tensor (a view)."""
+    t = ir.RankedTensorType(value.type)
+    return tensor.ExtractSliceOp(ir.RankedTensorType.get([count, t.shape[1]], t.element_type),
+                                 value, [], [], [], [start, 0], [count, t.shape[1]], [1, 1]).result
+
+
+def _columns(value, start, count):
+    """Columns [start, start + count) of a 2-d tensor (a view)."""
+    t = ir.RankedTensorType(value.type)
+    return tensor.ExtractSliceOp(ir.RankedTensorType.get([t.shape[0], count], t.element_type),
+                                 value, [], [], [], [0, start], [t.shape[0], count], [1, 1]).result
+
+
+def _insert_rows(value, dest, start):
+    shape = ir.RankedTensorType(value.type).shape
+    return tensor.InsertSliceOp(value, dest, [], [], [], [start, 0], shape, [1, 1]).result
+
+
+def _panels(value, k_major, count, width, tag):
+    """A copy of 2-d `value` ([K][count*width] if `k_major`, else [count*width][K]) as
+    `count` panels [count][K][width]: a linalg.transpose, tagged `tag`."""
+    t = ir.RankedTensorType(value.type)
+    K = t.shape[0] if k_major else t.shape[1]
+    if k_major:
+        v3, perm = _expand(value, [K, count, width], [[0], [1, 2]]), [1, 0, 2]
+    else:
+        v3, perm = _expand(value, [count, width, K], [[0, 1], [2]]), [0, 2, 1]
+    empty = tensor.EmptyOp([count, K, width], t.element_type).result
+    op = linalg.transpose(v3, outs=[empty], permutation=perm)
+    op = op.owner if isinstance(op, ir.Value) else op
+    op.attributes[TAG] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), tag)
+    return op.results[0]
+
+
+def _contraction_like(op, c: Contraction, a, b, a_dims, b_dims, out, out_dims, reduction, tag):
+    """A generic with `op`'s multiply-add body over loops with `reduction` (bool per loop),
+    reading A and B (in `op`'s operand order) and accumulating into `out`; tagged `tag`."""
+    n = len(reduction)
+    inputs, maps = [a, b], [_map(n, a_dims), _map(n, b_dims)]
+    if c.a == 1:
+        inputs.reverse()
+        maps.reverse()
+    its = ir.ArrayAttr.get([ir.Attribute.parse(f"#linalg.iterator_type<{'reduction' if r else 'parallel'}>")
+                            for r in reduction])
+    new = linalg.GenericOp([out.type], inputs, [out], ir.ArrayAttr.get(maps + [_map(n, out_dims)]), its)
+    old_block = op.regions[0].blocks[0]
+    block = new.regions[0].blocks.append(*[x.type for x in old_block.arguments])
+    mapping = {o: n_ for o, n_ in zip(old_block.arguments, block.arguments)}
+    with ir.InsertionPoint(block):
+        _clone_ops(list(old_block.operations), mapping)
+    new.attributes[TAG] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), tag)
+    return new.result
+
+
+def pack_b(g: Generic, c: Contraction, nr, mr, tag):
     """Rewrite C[m,n] += A * B as a 4-d generic over (m, no, k, ni) reading B packed into
     panels Bp[no][k][ni] = B[k][no*nr+ni] by a linalg.transpose. C is viewed as [m][no][ni]
-    (a reshape, no copy). Returns the new generic."""
+    (a reshape, no copy).
+
+    A read as [k, m] (a weight gradient, `x.T @ g`) is packed too, into panels
+    Ap[mo][k][mi] = A[k][mo*mr+mi]: the register tile's mr elements of A at each k step are
+    then adjacent to the next step's, where in A they were a row apart (M * 4 bytes; a
+    power-of-two stride maps every row to the same few L1 sets). That kernel is a 5-d
+    generic over (mo, no, k, mi, ni), C viewed as [mo][mi][no][ni]; the M % mr rows past
+    the last whole tile are a 4-d generic of their own on A's last columns.
+    Returns the PackedTags given (tag, tag + 1, ...)."""
     op = g.op
     (m,), (n,), (k,) = c.m, c.n, c.k
-    M, N, K = g.sizes[m], g.sizes[n], g.sizes[k]
+    M, N = g.sizes[m], g.sizes[n]
     no = N // nr
-    a_val, b_val = op.operands[c.a], op.operands[c.b]
-    c_val = op.operands[2]
-    el = g.element
+    a_val, b_val, c_val = op.operands[c.a], op.operands[c.b], op.operands[2]
+    pack_a = g.maps[c.a] == [k, m]
+    rest = M % mr if pack_a else 0
+    main = M - rest
+    # 4-d loops: 0 = m, 1 = no, 2 = k, 3 = ni; 5-d: 0 = mo, 1 = no, 2 = k, 3 = mi, 4 = ni
+    a_dims4 = [{m: 0, k: 2}[d] for d in g.maps[c.a]]
     with ir.InsertionPoint(op), op.location:
-        b_dims = g.maps[c.b]
-        if b_dims == [k, n]:
-            b3 = tensor.ExpandShapeOp(ir.RankedTensorType.get([K, no, nr], el), b_val,
-                                      _reassoc([[0], [1, 2]]), [],
-                                      ir.DenseI64ArrayAttr.get([K, no, nr])).result
-            perm = [1, 0, 2]
+        bp = _panels(b_val, g.maps[c.b] == [k, n], no, nr, tag + 1)
+        if not pack_a:
+            res = _contraction_like(op, c, a_val, bp, a_dims4, [1, 2, 3],
+                                    _expand(c_val, [M, no, nr], [[0], [1, 2]]), [0, 1, 3],
+                                    [False, False, True, False], tag)
+            res = _collapse(res, [[0], [1, 2]])
+            tags = PackedTags(tag, tag + 1)
         else:
-            b3 = tensor.ExpandShapeOp(ir.RankedTensorType.get([no, nr, K], el), b_val,
-                                      _reassoc([[0, 1], [2]]), [],
-                                      ir.DenseI64ArrayAttr.get([no, nr, K])).result
-            perm = [0, 2, 1]
-        empty = tensor.EmptyOp([no, K, nr], el).result
-        bp_op = linalg.transpose(b3, outs=[empty], permutation=perm)
-        bp_op = bp_op.owner if isinstance(bp_op, ir.Value) else bp_op
-        bp = bp_op.results[0]
-        bp_op.attributes[TAG] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), pack_tag)
-        c3_t = ir.RankedTensorType.get([M, no, nr], el)
-        c3 = tensor.ExpandShapeOp(c3_t, c_val, _reassoc([[0], [1, 2]]), [],
-                                  ir.DenseI64ArrayAttr.get([M, no, nr])).result
-        # new loop dims: 0 = m, 1 = no, 2 = k, 3 = ni
-        old_to_new = {m: 0, k: 2}
-        a_map = _map(4, [old_to_new[d] for d in g.maps[c.a]])
-        maps = [a_map, _map(4, [1, 2, 3])]
-        if c.a == 1:
-            maps.reverse()
-        maps.append(_map(4, [0, 1, 3]))
-        its = ir.ArrayAttr.get([ir.Attribute.parse(f"#linalg.iterator_type<{x}>")
-                                for x in ("parallel", "parallel", "reduction", "parallel")])
-        inputs = [a_val, bp] if c.a == 0 else [bp, a_val]
-        new = linalg.GenericOp([c3_t], inputs, [c3], ir.ArrayAttr.get(maps), its)
-        old_block = op.regions[0].blocks[0]
-        block = new.regions[0].blocks.append(*[a.type for a in old_block.arguments])
-        mapping = {o: n_ for o, n_ in zip(old_block.arguments, block.arguments)}
-        with ir.InsertionPoint(block):
-            _clone_ops(list(old_block.operations), mapping)
-        new.attributes[TAG] = ir.IntegerAttr.get(ir.IntegerType.get_signless(64), tag)
-        res = tensor.CollapseShapeOp(op.results[0].type, new.result, _reassoc([[0], [1, 2]])).result
+            a_main = a_val if not rest else _columns(a_val, 0, main)
+            ap = _panels(a_main, True, main // mr, mr, tag + 2)
+            c_main = c_val if not rest else _rows(c_val, 0, main)
+            res = _contraction_like(op, c, ap, bp, [0, 2, 3], [1, 2, 4],
+                                    _expand(c_main, [main // mr, mr, no, nr], [[0, 1], [2, 3]]),
+                                    [0, 3, 1, 4], [False, False, True, False, False], tag)
+            res = _collapse(res, [[0, 1], [2, 3]])
+            tags = PackedTags(tag, tag + 1, tag + 2)
+            if rest:
+                res = _insert_rows(res, c_val, 0)
+                part = _contraction_like(op, c, _columns(a_val, main, rest), bp, a_dims4,
+                                         [1, 2, 3], _expand(_rows(res, main, rest), [rest, no, nr],
+                                                            [[0], [1, 2]]),
+                                         [0, 1, 3], [False, False, True, False], tag + 3)
+                res = _insert_rows(_collapse(part, [[0], [1, 2]]), res, main)
+                tags = PackedTags(tag, tag + 1, tag + 2, tag + 3)
     op.results[0].replace_all_uses_with(res)
     op.erase()
-    return new
+    return tags
 
 
 def contraction_roles(c: Contraction):

@@ -212,30 +212,57 @@ def schedule_contraction(s: Script, g: Generic, c: Contraction, tag, threads, ve
     s.hoist_subsets(k_loops)
 
 
-def schedule_packed(s: Script, g: Generic, tag, pack_tag, threads, tiles):
-    """The packed kernel on the 4-d generic (m, n_outer, k, n_inner) from `pack_b`: panels
-    split over threads; per thread Kc x Mc blocks; per block, each panel's mr x nr register
-    tiles accumulate over a k loop of rank-1 updates. Rows past the last whole tile
-    (M % mr) are split off first and run as one shorter tile."""
-    n_outer = g.sizes[1]
+def schedule_packed(s: Script, tags, rows, depth, n_outer, threads, tiles):
+    """The packed kernel from `pack_b` (`tags`: its PackedTags) of C's `rows`, `depth` (K),
+    `n_outer` panels of B:
+    the panels split over threads; per thread Kc x Mc blocks; per block, each panel's
+    mr x nr register tiles accumulate over a k loop of rank-1 updates. Rows past the last
+    whole tile (M % mr) run as one shorter tile: split off here, or, when A is packed
+    too, a generic of their own (`tags.rest`).
+
+    The kernel is the 4-d generic (m, no, k, ni), or with A packed the 5-d (mo, no, k,
+    mi, ni), whose register tile is one mo."""
     t = min(threads, n_outer)
-    p = s.match(pack_tag)
+    packed_a = tags.a_panels is not None
+    panels = {}
+    for p in (tags.b_panels, tags.a_panels):
+        if p is not None:
+            panels[p] = s.tile_forall(s.match(p), [t]) if t > 1 else s.match(p)
+    if packed_a:
+        # A's panels a block of rows of A at a time (the outer loop), each row's mr
+        # elements one vector: the transpose's own loops (panel, k, mi) read every row of
+        # A once per panel, rows M * 4 bytes apart, and copied mr-float rows element by
+        # element.
+        rows_per_block = next(b for b in (16, 8, 4, 2, 1) if depth % b == 0)
+        h, _ = s.tile_for(panels[tags.a_panels], [1, rows_per_block, 0], interchange=[1, 0, 2])
+        s.vectorize(h)
+    h = s.match(tags.kernel)
+    if packed_a:
+        m_tiles = lambda r: [r // tiles.mr, 0, 0, 0, 0]
+        last = [0, 0]
+    else:
+        m_tiles = lambda r: [r, 0, 0, 0]
+        last = [0]
     if t > 1:
-        s.tile_forall(p, [t])
-    h = s.match(tag)
-    if t > 1:
-        h = s.tile_forall(h, [0, t, 0, 0])
-    parts = [(h, tiles.mr, tiles.mc)]
-    if tiles.rest:
-        h, rest = s.split(h, 0, g.sizes[0] - tiles.rest)
-        parts = [(h, tiles.mr, tiles.mc), (rest, tiles.rest, tiles.rest)]
+        h = s.tile_forall(h, [0, t, 0] + last)
+    rest = None
+    if tiles.rest and packed_a:
+        rest = s.match(tags.rest)
+        if t > 1:
+            rest = s.tile_forall(rest, [0, t, 0, 0])
+    elif tiles.rest:
+        h, rest = s.split(h, 0, rows - tiles.rest)
+    parts = [(h, m_tiles(tiles.mr), m_tiles(tiles.mc))]
+    if rest is not None:
+        parts.append((rest, [tiles.rest, 0, 0, 0], [tiles.rest, 0, 0, 0]))
     k_loops = []
     for h, mr, mc in parts:
-        h, _ = s.tile_for(h, [0, 0, KC, 0])
-        h, _ = s.tile_for(h, [mc, 0, 0, 0])
-        h, _ = s.tile_for(h, [0, 1, 0, 0])
-        h, _ = s.tile_for(h, [mr, 0, 0, 0])
-        h, loop = s.tile_for(h, [0, 0, 1, 0])
+        rank = len(mr)
+        h, _ = s.tile_for(h, [0, 0, KC] + [0] * (rank - 3))
+        h, _ = s.tile_for(h, mc)
+        h, _ = s.tile_for(h, [0, 1] + [0] * (rank - 2))
+        h, _ = s.tile_for(h, mr)
+        h, loop = s.tile_for(h, [0, 0, 1] + [0] * (rank - 3))
         s.vectorize(h)
         k_loops += loop
     s.hoist_subsets(k_loops)
