@@ -82,10 +82,11 @@ class CudaBackend(Backend):
         full = pipeline if pipeline is not None else ",".join(
             [MLAX_OPT, pipelines.CUDA_LINALG, pipelines.CUDA_GPU, pipelines.CUDA_INTERPRET])
         machine = codegen.MachineTarget.host()
-        return cpu_compile.compile_module(
+        exes, compiled = cpu_compile.compile_module(
             module, entries, full, opt_level,
             key_parts=["cuda-interpret", machine.triple, machine.cpu, machine.features,
                        *codegen.library_stamps()])
+        return {n: cuda_runtime.InterpretedExecutable(e) for n, e in exes.items()}, compiled
 
     def compile_for_device(self, module, entries, pipeline=None):
         """Kernels for this process's GPU: the stages to NVVM, a cubin per kernel module for
