@@ -56,3 +56,19 @@ func.func @scans(%x: tensor<8x3000xf32>) -> (tensor<8x3000xf32>, tensor<8x3000xf
   %1 = "mlax.cumsum"(%x) {axis = 0 : i64, reverse = false} : (tensor<8x3000xf32>) -> tensor<8x3000xf32>
   return %0, %1 : tensor<8x3000xf32>, tensor<8x3000xf32>
 }
+
+// -----
+
+// Tests that sorts and scans of rank-3 operands are outlined too, along any axis.
+// CHECK-LABEL: func.func private @__mlax_gpu_row_kernel_1
+// CHECK-SAME: mlax.gpu_row_kernel = {axis = 2 : i64, dtype = "float32", kind = "cumsum", reverse = false}
+// CHECK-LABEL: func.func private @__mlax_gpu_row_kernel_0
+// CHECK-SAME: mlax.gpu_row_kernel = {axis = 1 : i64, dtype = "float32", kind = "sort"}
+// CHECK-LABEL: func.func @rank3
+// CHECK: call @__mlax_gpu_row_kernel_0(%{{.*}}) {no_inline}
+// CHECK: call @__mlax_gpu_row_kernel_1(%{{.*}}) {no_inline}
+func.func @rank3(%x: tensor<2x7x5xf32>) -> (tensor<2x7x5xf32>, tensor<2x7x5xf32>) {
+  %0 = "mlax.sort"(%x) {dimension = 1 : i64, is_stable = true} : (tensor<2x7x5xf32>) -> tensor<2x7x5xf32>
+  %1 = "mlax.cumsum"(%x) {axis = 2 : i64, reverse = false} : (tensor<2x7x5xf32>) -> tensor<2x7x5xf32>
+  return %0, %1 : tensor<2x7x5xf32>, tensor<2x7x5xf32>
+}

@@ -61,3 +61,23 @@ module {
     return
   }
 }
+
+// -----
+
+// Tests that a cumsum along the middle axis of a rank-3 buffer gets a block per row over
+// the other two dimensions (2 x 5 = 10 blocks), each row's index taken apart into them.
+// CHECK-LABEL: func.func @cumsum_middle
+// CHECK: scf.forall (%[[ROW:.*]]) in (10)
+// CHECK: scf.forall (%{{.*}}) in (32)
+// CHECK: %[[INNER:.*]] = arith.remui %[[ROW]], %c5
+// CHECK: %[[OUTER:.*]] = arith.divui %[[ROW]], %c5
+// CHECK: memref.load %{{.*}}[%[[OUTER]], %{{.*}}, %[[INNER]]] : memref<2x7x5xf32>
+module {
+  func.func private @__mlax_gpu_row_kernel_0(%a: memref<2x7x5xf32>, %b: memref<2x7x5xf32>) attributes {mlax.gpu_row_kernel = {axis = 1 : i64, dtype = "float32", kind = "cumsum", reverse = false}} {
+    return
+  }
+  func.func @cumsum_middle(%x: memref<2x7x5xf32>, %out: memref<2x7x5xf32>) {
+    call @__mlax_gpu_row_kernel_0(%x, %out) : (memref<2x7x5xf32>, memref<2x7x5xf32>) -> ()
+    return
+  }
+}

@@ -178,7 +178,7 @@ CASES = {
 
 # Sorts with the bitonic-sort kernel (a block per row): NaNs, ties (stability), -0 and 0,
 # partial and exact powers of two, the longest row a block sorts, integers, unsigned
-# integers, bools, bf16, top_k's largest-first order. Each row: the function made from a
+# integers, bools, bf16, top_k's largest-first order, rows of rank-3 operands. Each row: the function made from a
 # lax and a numpy module (mlax's, jax's) and its argument.
 def _sort_inputs():
     rng = np.random.default_rng(3)
@@ -208,6 +208,11 @@ SORTS = {
     "sort_bf16": (lambda lax, jnp: jnp.sort, lambda x, i: x[5].astype(jnp.bfloat16)),
     "top_k": (lambda lax, jnp: lambda x: lax.top_k(x, 5), lambda x, i: x),
     "top_k_ints": (lambda lax, jnp: lambda x: lax.top_k(x, 7), lambda x, i: i),
+    "sort_rank3_middle": (lambda lax, jnp: lambda x: jnp.sort(x, axis=1),
+                          lambda x, i: x.reshape(2, 4, 300)),
+    "argsort_rank3_first": (lambda lax, jnp: lambda x: jnp.argsort(x, axis=0),
+                            lambda x, i: i[:, :300].reshape(5, 3, 100)),
+    "top_k_rank3": (lambda lax, jnp: lambda x: lax.top_k(x, 4), lambda x, i: x.reshape(4, 2, 300)),
 }
 
 
@@ -235,7 +240,8 @@ def test_sorts_use_bitonic_kernels_and_match_jax(interpret):
 
 
 # Scans with the block-scan kernel (a block per row): runs of one and of several elements
-# per thread, rows shorter than a warp, reverse scans, every cumulative op, integers.
+# per thread, rows shorter than a warp, reverse scans, every cumulative op, integers,
+# rows of rank-3 and rank-4 operands along any axis.
 SCANS = {
     "cumsum": (lambda lax, jnp: lambda x: jnp.cumsum(x, axis=1), lambda x: x),
     "cumsum_short_rows": (lambda lax, jnp: lambda x: jnp.cumsum(x, axis=1), lambda x: x[:, :7]),
@@ -251,6 +257,10 @@ SCANS = {
                                 lambda x: 1 + x[:, :100] / 10),
     "cumlogsumexp": (lambda lax, jnp: lambda x: lax.cumlogsumexp(x, axis=1),
                      lambda x: x[:3, :1500]),
+    "cumsum_rank3_first": (lambda lax, jnp: lambda x: jnp.cumsum(x, axis=0),
+                           lambda x: x.reshape(4, 2, 3000)),
+    "cummax_rank3_middle_reverse": (lambda lax, jnp: lambda x: lax.cummax(x, axis=1, reverse=True),
+                                    lambda x: x[:, :600].reshape(2, 4, 3, 200)),
 }
 
 

@@ -74,7 +74,7 @@ def _outlinable(op) -> bool:
     if op.name not in ("mlax.sort", "mlax.top_k") + SCAN_OPS:
         return False
     t = ir.RankedTensorType(op.operands[0].type)
-    if t.rank not in (1, 2) or not t.has_static_shape or 0 in t.shape:
+    if t.rank == 0 or not t.has_static_shape or 0 in t.shape:
         return False
     n = t.shape[_axis(op)]
     if n < 2 or dtype_kind(dtype_of_element(t.element_type)) not in "biuf":
@@ -142,14 +142,21 @@ def _forall(count, axis):
 
 
 def _rows(shape, axis):
-    """(rows, row length, at) of a buffer of `shape` sorted or scanned along `axis`:
-    at(row, e) is the index of the row's element e (a row of a rank-2 buffer along axis 0
-    is a column: strided, not coalesced)."""
-    if len(shape) == 1:
-        return 1, shape[0], lambda row, e: [e]
-    if axis == 1:
-        return shape[0], shape[1], lambda row, e: [row, e]
-    return shape[1], shape[0], lambda row, e: [e, row]
+    """(rows, row length, at) of a buffer of `shape` sorted or scanned along `axis`: a row
+    per index of the other dimensions (row-major), at(row, e) the index of the row's
+    element e (a row along any axis but the last is strided, not coalesced)."""
+    others = [d for i, d in enumerate(shape) if i != axis]
+
+    def at(row, e):
+        index = []
+        for d in reversed(others[1:]):
+            index.insert(0, arith.RemUIOp(row, _c(d)).result)
+            row = arith.DivUIOp(row, _c(d)).result
+        if others:
+            index.insert(0, row)
+        index.insert(axis, e)
+        return index
+    return int(np.prod(others, dtype=np.int64)), shape[axis], at
 
 
 def _key_before(kind, dtype):
