@@ -90,6 +90,9 @@ FAMILIES = {
                 lambda x: np.exp(x - x.max(-1, keepdims=True))
                 / np.exp(x - x.max(-1, keepdims=True)).sum(-1, keepdims=True), [(64, 1000)]),
     "transpose": (lambda x: x.T + 1, lambda x: x.T + 1, [(300, 500)]),
+    "long_sort": (lambda x: jnp.sort(x, axis=1), lambda x: np.sort(x, axis=1), [(3, 2500)]),
+    "rank3_cumsum": (lambda x: jnp.cumsum(x, axis=1), lambda x: np.cumsum(x, axis=1),
+                     [(4, 300, 5)]),
 }
 
 
@@ -236,6 +239,51 @@ def test_sorts_use_bitonic_kernels_and_match_jax(interpret):
     for name, g, w in zip(SORTS, got, want):
         for gl, wl in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(w)):
             assert np.asarray(gl).dtype == np.asarray(wl).dtype, name
+            np.testing.assert_array_equal(np.asarray(gl), np.asarray(wl), err_msg=name)
+
+
+# Sorts of rows longer than a block sorts (global memory: chunks sorted in shared memory,
+# the stages of larger strides a kernel each): NaNs, ties (stability), -0 and 0, rows of
+# 4096 and 8192 once padded, strided rows, top_k, a second operand.
+def _long_sort_inputs():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 5000)).astype(np.float32)
+    x[0, :30] = np.nan
+    x[1, 100:400] = 0.25
+    x[2, 7:9] = [-0.0, 0.0]
+    return x, rng.integers(-4, 4, (2, 3000)).astype(np.int32)
+
+
+LONG_SORTS = {
+    "sort_2500": (lambda lax, jnp: lambda x: jnp.sort(x, axis=1), lambda x, i: x[:, :2500]),
+    "argsort_ties_3000": (lambda lax, jnp: lambda x: jnp.argsort(x, axis=1), lambda x, i: i),
+    "top_k_2100": (lambda lax, jnp: lambda x: lax.top_k(x, 6), lambda x, i: x[:, :2100]),
+    "argsort_columns_5000": (lambda lax, jnp: lambda x: jnp.argsort(x, axis=0),
+                             lambda x, i: x[:2].T),
+    "sort_two_operands_4500": (lambda lax, jnp: lambda x: lax.sort((x, -x), num_keys=1),
+                               lambda x, i: x[1:, :4500]),
+}
+
+
+def test_long_sorts_run_in_global_memory_and_match_jax(interpret):
+    """Every LONG_SORTS row in one jitted function: JAX's results exactly, with no kernel
+    of one thread."""
+    jax = pytest.importorskip("jax")
+    x, ints = _long_sort_inputs()
+    args = [arg(x, ints) for _, arg in LONG_SORTS.values()]
+
+    def every_sort(lax, jnp):
+        return lambda args: [make(lax, jnp)(a) for (make, _), a in zip(LONG_SORTS.values(), args)]
+
+    lowered = mlax.jit(every_sort(lax, jnp), backend="cuda").lower(args)
+    gpu = lowered.as_text("gpu")
+    assert "blocks in (%c2, %c3, %c1) threads in (%c1024, %c1, %c1)" in gpu   # 3 rows of 4096
+    assert "blocks in (%c16, %c2, %c1) threads in (%c256, %c1, %c1)" in gpu   # a stride's
+    assert "threads in (%c1, %c1, %c1)" not in gpu
+    got = lowered.compile()(args)
+    want = jax.jit(every_sort(jax.lax, jax.numpy))(args)
+    for name, g, w in zip(LONG_SORTS, got, want):
+        for gl, wl in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(w)):
             np.testing.assert_array_equal(np.asarray(gl), np.asarray(wl), err_msg=name)
 
 
@@ -1026,6 +1074,13 @@ def test_control_flow_sorts_and_scans_match_jax_on_the_gpu(monkeypatch, rng):
     sx, ints = _sort_inputs()
     for name, (make, arg) in SORTS.items():
         a = arg(sx, ints)
+        got = mlax.jit(make(lax, jnp), backend="cuda")(a)
+        want = jax.jit(make(jax.lax, jax.numpy))(a)
+        for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+            np.testing.assert_array_equal(np.asarray(g), np.asarray(w), err_msg=name)
+    lx, lints = _long_sort_inputs()
+    for name, (make, arg) in LONG_SORTS.items():
+        a = arg(lx, lints)
         got = mlax.jit(make(lax, jnp), backend="cuda")(a)
         want = jax.jit(make(jax.lax, jax.numpy))(a)
         for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):

@@ -50,6 +50,8 @@ from mlax.runtime.dtypes import dtype_kind, is_float
 
 # The longest row one block sorts: 1024 threads, two elements each.
 MAX_SORT_ROW = 2048
+# Longer rows are sorted in global memory, a row per grid y index (at most 65535).
+MAX_GRID_Y = 65535
 MAX_THREADS = 1024
 MARK = "mlax.gpu_row_kernel"
 SCAN_OPS = tuple(COMBINE)
@@ -81,7 +83,8 @@ def _outlinable(op) -> bool:
         return False
     if op.name in SCAN_OPS:
         return True
-    if n > MAX_SORT_ROW:
+    rows = int(np.prod(t.shape)) // n
+    if n > MAX_SORT_ROW and rows > MAX_GRID_Y:
         return False
     return op.name == "mlax.sort" or ir.IntegerAttr(op.attributes["k"]).value >= 1
 
@@ -170,95 +173,201 @@ def _key_before(kind, dtype):
     return lambda b, a: lt(a, b)
 
 
+def _order(n, key_before):
+    """before(kb, pb, ka, pa): (key, position) b strictly before a in a row of n: padding
+    (positions past the row) last, then keys, then positions (so the sort is stable)."""
+    i1 = ir.IntegerType.get_signless(1)
+
+    def before(kb, pb, ka, pa):
+        n_i32 = _c(n, ir.IntegerType.get_signless(32))
+        valid_b = arith.CmpIOp(arith.CmpIPredicate.slt, pb, n_i32).result
+        valid_a = arith.CmpIOp(arith.CmpIPredicate.slt, pa, n_i32).result
+        tie = arith.AndIOp(arith.XOrIOp(key_before(ka, kb), _c(1, i1)).result,
+                           arith.CmpIOp(arith.CmpIPredicate.slt, pb, pa).result).result
+        order = arith.OrIOp(key_before(kb, ka), tie).result
+        return arith.AndIOp(valid_b, arith.OrIOp(arith.XOrIOp(valid_a, _c(1, i1)).result,
+                                                 order).result).result
+    return before
+
+
+def _stages(P):
+    """The bitonic network's stages for P elements, in order: (size, stride)."""
+    size = 2
+    while size <= P:
+        stride = size // 2
+        while stride >= 1:
+            yield size, stride
+            stride //= 2
+        size *= 2
+
+
+def _compare_exchange(keys, pos, c, size, stride, before, base=None):
+    """Compare-exchange number c of the stage (size, stride) on the (key, position) slots
+    keys(i) and pos(i) (index lists of the buffers); `base`: the row position of slot 0
+    (a chunk's), which the direction of the exchange depends on."""
+    kbuf, kat = keys
+    pbuf, pat = pos
+    log = stride.bit_length() - 1
+    low = arith.AndIOp(c, _c(stride - 1)).result
+    high = arith.ShLIOp(arith.ShRUIOp(c, _c(log)).result, _c(log + 1)).result
+    i = arith.OrIOp(high, low).result
+    j = arith.AddIOp(i, _c(stride)).result
+    in_row = i if base is None else arith.AddIOp(base, i).result
+    up = arith.CmpIOp(arith.CmpIPredicate.eq, arith.AndIOp(in_row, _c(size)).result,
+                      _c(0)).result
+    ka, pa = memref.LoadOp(kbuf, kat(i)).result, memref.LoadOp(pbuf, pat(i)).result
+    kb, pb = memref.LoadOp(kbuf, kat(j)).result, memref.LoadOp(pbuf, pat(j)).result
+    swap = arith.SelectOp(up, before(kb, pb, ka, pa), before(ka, pa, kb, pb)).result
+    memref.StoreOp(arith.SelectOp(swap, kb, ka).result, kbuf, kat(i))
+    memref.StoreOp(arith.SelectOp(swap, pb, pa).result, pbuf, pat(i))
+    memref.StoreOp(arith.SelectOp(swap, ka, kb).result, kbuf, kat(j))
+    memref.StoreOp(arith.SelectOp(swap, pa, pb).result, pbuf, pat(j))
+
+
+def _write_sorted(kind, ins, outs, at, row, e, key, p):
+    """Write element e of the sorted row: its key, and top_k's position or the other
+    operands gathered from position p (an i32)."""
+    memref.StoreOp(key, outs[0], at(row, e))
+    if kind == "top_k":
+        idx_t = ir.MemRefType(outs[1].type).element_type
+        memref.StoreOp(p if idx_t == ir.IntegerType.get_signless(32) else
+                       arith.ExtSIOp(idx_t, p).result, outs[1], at(row, e))
+        return
+    p = arith.IndexCastOp(ir.IndexType.get(), p).result
+    for src, dst in zip(ins[1:], outs[1:]):
+        memref.StoreOp(memref.LoadOp(src, at(row, p)).result, dst, at(row, e))
+
+
+def _if_below(e, bound):
+    inside = scf.IfOp(arith.CmpIOp(arith.CmpIPredicate.ult, e, _c(bound)).result)
+    return ir.InsertionPoint(inside.then_block)
+
+
 def _sort_kernel(call, mark):
-    """The bitonic sort (sort, top_k) of each row of the call's inputs into its outputs."""
+    """The bitonic sort (sort, top_k) of each row of the call's inputs into its outputs:
+    in shared memory, a block per row, for rows up to MAX_SORT_ROW; longer rows in global
+    memory (_global_sort)."""
     kind = ir.StringAttr(mark["kind"]).value
     dtype = np.dtype(ir.StringAttr(mark["dtype"]).value)    # bfloat16 too (mlax.runtime.dtypes)
     operands = list(call.operands)
     n_in = 1 if kind == "top_k" else len(operands) // 2
     ins, outs = operands[:n_in], operands[n_in:]
-    shape = ir.MemRefType(ins[0].type).shape
-    rows, n, at = _rows(shape, ir.IntegerAttr(mark["axis"]).value)
+    rows, n, at = _rows(ir.MemRefType(ins[0].type).shape, ir.IntegerAttr(mark["axis"]).value)
     count = ir.IntegerAttr(mark["k"]).value if kind == "top_k" else n
+    before = _order(n, _key_before(kind, dtype))
     P = _next_pow2(n)
-    T = P // 2
-    key_t = ir.MemRefType(ins[0].type).element_type
     i32 = ir.IntegerType.get_signless(32)
-    space = ir.Attribute.parse("#gpu.address_space<workgroup>")
-    key_before = _key_before(kind, dtype)
+    key_t = ir.MemRefType(ins[0].type).element_type
+
+    def load_input(row, e):
+        """The row's (key, position) e, from the input (padding past n: its key unread)."""
+        key = scf.IfOp(arith.CmpIOp(arith.CmpIPredicate.ult, e, _c(n)).result, [key_t],
+                       has_else=True)
+        with ir.InsertionPoint(key.then_block):
+            scf.YieldOp([memref.LoadOp(ins[0], at(row, e)).result])
+        with ir.InsertionPoint(key.else_block):
+            zero = 0.0 if is_float(dtype) else 0
+            scf.YieldOp([arith.ConstantOp(key_t, zero).result])
+        return key.results[0], arith.IndexCastOp(i32, e).result
+
+    def write_output(row, e, key, p):
+        with _if_below(e, count):
+            _write_sorted(kind, ins, outs, at, row, e, key, p)
+            scf.YieldOp([])
 
     with ir.InsertionPoint(call), call.location:
-        blocks, bterm = _forall(rows, "#gpu.block<x>")
-        with ir.InsertionPoint(bterm):
-            row = blocks.induction_variables[0]
-            keys = memref.AllocaOp(ir.MemRefType.get([P], key_t, memory_space=space), [], []).result
-            pos = memref.AllocaOp(ir.MemRefType.get([P], i32, memory_space=space), [], []).result
-            threads, tterm = _forall(T, "#gpu.thread<x>")
-            with ir.InsertionPoint(tterm):
-                t = threads.induction_variables[0]
-                n_i32 = _c(n, i32)
-                for half in (0, T):
-                    e = arith.AddIOp(t, _c(half)).result
-                    memref.StoreOp(arith.IndexCastOp(i32, e).result, pos, [e])
-                    inside = scf.IfOp(arith.CmpIOp(arith.CmpIPredicate.ult, e, _c(n)).result)
-                    with ir.InsertionPoint(inside.then_block):
-                        memref.StoreOp(memref.LoadOp(ins[0], at(row, e)).result, keys, [e])
-                        scf.YieldOp([])
-                gpu.BarrierOp()
-
-                def before(kb, pb, ka, pa):
-                    """(kb, pb) strictly before (ka, pa): padding last, then keys, then
-                    positions."""
-                    valid_b = arith.CmpIOp(arith.CmpIPredicate.slt, pb, n_i32).result
-                    valid_a = arith.CmpIOp(arith.CmpIPredicate.slt, pa, n_i32).result
-                    tie = arith.AndIOp(
-                        arith.XOrIOp(key_before(ka, kb), _c(1, ir.IntegerType.get_signless(1))
-                                     ).result,
-                        arith.CmpIOp(arith.CmpIPredicate.slt, pb, pa).result).result
-                    order = arith.OrIOp(key_before(kb, ka), tie).result
-                    return arith.AndIOp(valid_b, arith.OrIOp(
-                        arith.XOrIOp(valid_a, _c(1, ir.IntegerType.get_signless(1))).result,
-                        order).result).result
-
-                size = 2
-                while size <= P:
-                    stride = size // 2
-                    while stride >= 1:
-                        log = stride.bit_length() - 1
-                        low = arith.AndIOp(t, _c(stride - 1)).result
-                        high = arith.ShLIOp(arith.ShRUIOp(t, _c(log)).result, _c(log + 1)).result
-                        i = arith.OrIOp(high, low).result
-                        j = arith.AddIOp(i, _c(stride)).result
-                        up = arith.CmpIOp(arith.CmpIPredicate.eq,
-                                          arith.AndIOp(i, _c(size)).result, _c(0)).result
-                        ka, pa = memref.LoadOp(keys, [i]).result, memref.LoadOp(pos, [i]).result
-                        kb, pb = memref.LoadOp(keys, [j]).result, memref.LoadOp(pos, [j]).result
-                        swap = arith.SelectOp(up, before(kb, pb, ka, pa),
-                                              before(ka, pa, kb, pb)).result
-                        memref.StoreOp(arith.SelectOp(swap, kb, ka).result, keys, [i])
-                        memref.StoreOp(arith.SelectOp(swap, pb, pa).result, pos, [i])
-                        memref.StoreOp(arith.SelectOp(swap, ka, kb).result, keys, [j])
-                        memref.StoreOp(arith.SelectOp(swap, pa, pb).result, pos, [j])
-                        gpu.BarrierOp()
-                        stride //= 2
-                    size *= 2
-                for half in (0, T):
-                    e = arith.AddIOp(t, _c(half)).result
-                    inside = scf.IfOp(arith.CmpIOp(arith.CmpIPredicate.ult, e, _c(count)).result)
-                    with ir.InsertionPoint(inside.then_block):
-                        memref.StoreOp(memref.LoadOp(keys, [e]).result, outs[0], at(row, e))
-                        p = memref.LoadOp(pos, [e]).result
-                        if kind == "top_k":
-                            idx_t = ir.MemRefType(outs[1].type).element_type
-                            memref.StoreOp(p if idx_t == i32 else arith.ExtSIOp(idx_t, p).result,
-                                           outs[1], at(row, e))
-                        else:
-                            p = arith.IndexCastOp(ir.IndexType.get(), p).result
-                            for src, dst in zip(ins[1:], outs[1:]):
-                                memref.StoreOp(memref.LoadOp(src, at(row, p)).result, dst,
-                                               at(row, e))
-                        scf.YieldOp([])
+        if P <= MAX_SORT_ROW:
+            _chunk_kernel(rows, P, P, key_t, list(_stages(P)), before, load_input,
+                          write_output)
+        else:
+            _global_sort(rows, P, key_t, before, load_input, write_output)
     call.erase()
+
+
+def _chunk_kernel(rows, P, L, key_t, stages, before, load, store):
+    """A kernel sorting chunks of L elements of rows padded to P: a block per chunk (P / L
+    along grid x, rows along grid y) of L / 2 threads, the chunk's (key, position) pairs
+    in shared memory, `stages` run on them with a barrier after each. load(row, e) gives
+    pair e of the row; store(row, e, key, position) takes it sorted."""
+    i32 = ir.IntegerType.get_signless(32)
+    space = ir.Attribute.parse("#gpu.address_space<workgroup>")
+    row, chunk, t, ip, threads = _grid(P // L, rows, L // 2)
+    with ir.InsertionPoint(threads):        # shared memory: a block's
+        keys = memref.AllocaOp(ir.MemRefType.get([L], key_t, memory_space=space), [], []).result
+        pos = memref.AllocaOp(ir.MemRefType.get([L], i32, memory_space=space), [], []).result
+    with ir.InsertionPoint(ip):
+        base = arith.MulIOp(chunk, _c(L)).result if P > L else None
+        for half in (0, L // 2):
+            e = arith.AddIOp(t, _c(half)).result
+            key, p = load(row, e if base is None else arith.AddIOp(base, e).result)
+            memref.StoreOp(key, keys, [e])
+            memref.StoreOp(p, pos, [e])
+        gpu.BarrierOp()
+        for size, stride in stages:
+            _compare_exchange((keys, lambda i: [i]), (pos, lambda i: [i]), t, size, stride,
+                              before, base)
+            gpu.BarrierOp()
+        for half in (0, L // 2):
+            e = arith.AddIOp(t, _c(half)).result
+            store(row, e if base is None else arith.AddIOp(base, e).result,
+                  memref.LoadOp(keys, [e]).result, memref.LoadOp(pos, [e]).result)
+
+
+def _grid(chunks, rows, threads):
+    """A kernel of `chunks` x `rows` blocks (grid x, y; a row per block along x where there
+    is one chunk) of `threads`: (row, chunk or None, thread, the insertion point inside the
+    threads' loop, that loop)."""
+    if chunks == 1:
+        blocks, bterm = _forall(rows, "#gpu.block<x>")
+        row, chunk = blocks.induction_variables[0], None
+    else:
+        blocks = scf.ForallOp([0, 0], [chunks, rows], [1, 1], mapping=ir.ArrayAttr.get(
+            [ir.Attribute.parse("#gpu.block<x>"), ir.Attribute.parse("#gpu.block<y>")]))
+        with ir.InsertionPoint(blocks.regions[0].blocks[0]):
+            bterm = scf.InParallelOp()
+        chunk, row = blocks.induction_variables
+    with ir.InsertionPoint(bterm):
+        threads_op, tterm = _forall(threads, "#gpu.thread<x>")
+    return row, chunk, threads_op.induction_variables[0], tterm, threads_op
+
+
+def _global_sort(rows, P, key_t, before, load_input, write_output):
+    """Rows longer than a block sorts, as (key, position) pairs in global buffers of rows x
+    P: a chunk kernel sorts each MAX_SORT_ROW chunk (the stages of sizes up to it); then
+    for each larger size, a kernel per stage of stride MAX_SORT_ROW or more (rows x P / 2
+    threads, one compare-exchange each: a launch is the barrier between stages) and a
+    chunk kernel for the strides below; the last writes the outputs."""
+    i32 = ir.IntegerType.get_signless(32)
+    L = MAX_SORT_ROW
+    keys = memref.AllocOp(ir.MemRefType.get([rows, P], key_t), [], []).result
+    pos = memref.AllocOp(ir.MemRefType.get([rows, P], i32), [], []).result
+
+    def load(row, e):
+        return memref.LoadOp(keys, [row, e]).result, memref.LoadOp(pos, [row, e]).result
+
+    def store(row, e, key, p):
+        memref.StoreOp(key, keys, [row, e])
+        memref.StoreOp(p, pos, [row, e])
+
+    _chunk_kernel(rows, P, L, key_t, list(_stages(L)), before, load_input, store)
+    size = 2 * L
+    while size <= P:
+        stride = size // 2
+        while stride >= L:
+            row, chunk, t, ip, _ = _grid(P // 2 // GLOBAL_THREADS, rows, GLOBAL_THREADS)
+            with ir.InsertionPoint(ip):
+                c = arith.AddIOp(arith.MulIOp(chunk, _c(GLOBAL_THREADS)).result, t).result
+                _compare_exchange((keys, lambda i, r=row: [r, i]),
+                                  (pos, lambda i, r=row: [r, i]), c, size, stride, before)
+            stride //= 2
+        small = [(size, s) for s in (L // 2 ** k for k in range(1, L.bit_length())) if s >= 1]
+        _chunk_kernel(rows, P, L, key_t, small, before, load,
+                      write_output if size == P else store)
+        size *= 2
+
+
+# Threads per block of the global-memory sort's stage kernels.
+GLOBAL_THREADS = 256
 
 
 def _scan_kernel(call, mark):
