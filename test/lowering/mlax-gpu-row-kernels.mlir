@@ -81,3 +81,28 @@ module {
     return
   }
 }
+
+// -----
+
+// Tests that top_k of 3 (k rounded up to 4 slots a thread) of rows of 5000 selects: a
+// block per row of 1024 threads (4096 candidate slots), each keeping its 4 first in
+// shared memory while it reads its 5 elements (strided), then the candidates' bitonic
+// sort (78 stages, a barrier each, one before) and the first 3 written.
+// CHECK-LABEL: func.func @top_k
+// CHECK: scf.forall (%{{.*}}) in (6)
+// CHECK: memref.alloca() : memref<4096xf32, #gpu.address_space<workgroup>>
+// CHECK: memref.alloca() : memref<4096xi32, #gpu.address_space<workgroup>>
+// CHECK: scf.forall (%{{.*}}) in (1024)
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c5
+// CHECK-COUNT-79: gpu.barrier
+// CHECK-NOT: gpu.barrier
+// CHECK: memref.store %{{.*}}, %{{.*}} : memref<6x3xi32>
+module {
+  func.func private @__mlax_gpu_row_kernel_0(%a: memref<6x5000xf32>, %b: memref<6x3xf32>, %c: memref<6x3xi32>) attributes {mlax.gpu_row_kernel = {axis = 1 : i64, dtype = "float32", k = 3 : i64, kind = "top_k"}} {
+    return
+  }
+  func.func @top_k(%x: memref<6x5000xf32>, %v: memref<6x3xf32>, %i: memref<6x3xi32>) {
+    call @__mlax_gpu_row_kernel_0(%x, %v, %i) : (memref<6x5000xf32>, memref<6x3xf32>, memref<6x3xi32>) -> ()
+    return
+  }
+}

@@ -91,6 +91,8 @@ FAMILIES = {
                 / np.exp(x - x.max(-1, keepdims=True)).sum(-1, keepdims=True), [(64, 1000)]),
     "transpose": (lambda x: x.T + 1, lambda x: x.T + 1, [(300, 500)]),
     "long_sort": (lambda x: jnp.sort(x, axis=1), lambda x: np.sort(x, axis=1), [(3, 2500)]),
+    "top_k_select": (lambda x: lax.top_k(x, 8)[0], lambda x: -np.sort(-x, axis=1)[:, :8],
+                     [(4, 5000)]),
     "rank3_cumsum": (lambda x: jnp.cumsum(x, axis=1), lambda x: np.cumsum(x, axis=1),
                      [(4, 300, 5)]),
 }
@@ -211,6 +213,8 @@ SORTS = {
     "sort_bf16": (lambda lax, jnp: jnp.sort, lambda x, i: x[5].astype(jnp.bfloat16)),
     "top_k": (lambda lax, jnp: lambda x: lax.top_k(x, 5), lambda x, i: x),
     "top_k_ints": (lambda lax, jnp: lambda x: lax.top_k(x, 7), lambda x, i: i),
+    "top_k_1": (lambda lax, jnp: lambda x: lax.top_k(x, 1), lambda x, i: x),
+    "top_k_64": (lambda lax, jnp: lambda x: lax.top_k(x, 64), lambda x, i: x[:, :100]),
     "sort_rank3_middle": (lambda lax, jnp: lambda x: jnp.sort(x, axis=1),
                           lambda x, i: x.reshape(2, 4, 300)),
     "argsort_rank3_first": (lambda lax, jnp: lambda x: jnp.argsort(x, axis=0),

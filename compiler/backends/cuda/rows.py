@@ -276,7 +276,9 @@ def _sort_kernel(call, mark):
             scf.YieldOp([])
 
     with ir.InsertionPoint(call), call.location:
-        if P <= MAX_SORT_ROW:
+        if kind == "top_k" and _next_pow2(count) <= MAX_SELECT_K:
+            _select_kernel(rows, n, count, key_t, before, load_input, write_output)
+        elif P <= MAX_SORT_ROW:
             _chunk_kernel(rows, P, P, key_t, list(_stages(P)), before, load_input,
                           write_output)
         else:
@@ -364,6 +366,71 @@ def _global_sort(rows, P, key_t, before, load_input, write_output):
         _chunk_kernel(rows, P, L, key_t, small, before, load,
                       write_output if size == P else store)
         size *= 2
+
+
+# top_k of k up to MAX_SELECT_K selects (_select_kernel); its candidates fill SELECT_SLOTS.
+MAX_SELECT_K = 64
+SELECT_SLOTS = 4096
+
+
+def _select_kernel(rows, n, k, key_t, before, load_input, write_output):
+    """top_k keeping only k: a block per row of B threads, each keeping the K (k rounded up
+    to a power of two) first of the elements it reads (t, t + B, ...: coalesced) in order,
+    in its K slots of shared memory (insertion: an element goes in where it comes before
+    the slot's pair, the rest shift down; most elements, not before the last, touch
+    nothing); then the B x K candidates sorted by the bitonic network (each thread K / 2
+    compare-exchanges a stage) and the first k written. Elements are read in position
+    order, so ties keep XLA's order (the lower position first)."""
+    K = _next_pow2(k)
+    B = min(MAX_THREADS, SELECT_SLOTS // K, max(32, _next_pow2(-(-n // K))))
+    M = B * K
+    i32 = ir.IntegerType.get_signless(32)
+    space = ir.Attribute.parse("#gpu.address_space<workgroup>")
+    row, _, t, ip, threads = _grid(1, rows, B)
+    with ir.InsertionPoint(threads):
+        keys = memref.AllocaOp(ir.MemRefType.get([M], key_t, memory_space=space), [], []).result
+        pos = memref.AllocaOp(ir.MemRefType.get([M], i32, memory_space=space), [], []).result
+    with ir.InsertionPoint(ip):
+        first = arith.MulIOp(t, _c(K)).result
+        padding_key, _ = load_input(row, _c(n))         # a padding pair: position n
+        for j in range(K):
+            slot = arith.AddIOp(first, _c(j)).result
+            memref.StoreOp(padding_key, keys, [slot])
+            memref.StoreOp(_c(n, i32), pos, [slot])
+        reads = scf.ForOp(_c(0), _c(-(-n // B)), _c(1))
+        with ir.InsertionPoint(reads.body):
+            e = arith.AddIOp(arith.MulIOp(reads.induction_variable, _c(B)).result, t).result
+            with _if_below(e, n):
+                key, p = load_input(row, e)
+                last = arith.AddIOp(first, _c(K - 1)).result
+                goes_in = scf.IfOp(before(key, p, memref.LoadOp(keys, [last]).result,
+                                          memref.LoadOp(pos, [last]).result))
+                with ir.InsertionPoint(goes_in.then_block):
+                    for j in range(K):
+                        slot = arith.AddIOp(first, _c(j)).result
+                        ks, ps = memref.LoadOp(keys, [slot]).result, memref.LoadOp(pos, [slot]).result
+                        swap = before(key, p, ks, ps)
+                        memref.StoreOp(arith.SelectOp(swap, key, ks).result, keys, [slot])
+                        memref.StoreOp(arith.SelectOp(swap, p, ps).result, pos, [slot])
+                        key = arith.SelectOp(swap, ks, key).result
+                        p = arith.SelectOp(swap, ps, p).result
+                    scf.YieldOp([])
+                scf.YieldOp([])
+            scf.YieldOp([])
+        gpu.BarrierOp()
+        for size, stride in _stages(M):
+            each = scf.ForOp(_c(0), _c(-(-M // 2 // B)), _c(1))   # K / 2, or 1 of 2 threads
+            with ir.InsertionPoint(each.body):
+                c = arith.AddIOp(arith.MulIOp(each.induction_variable, _c(B)).result, t).result
+                with _if_below(c, M // 2):
+                    _compare_exchange((keys, lambda i: [i]), (pos, lambda i: [i]), c, size,
+                                      stride, before)
+                    scf.YieldOp([])
+                scf.YieldOp([])
+            gpu.BarrierOp()
+        for q in range(-(-k // B)):
+            e = arith.AddIOp(t, _c(q * B)).result
+            write_output(row, e, memref.LoadOp(keys, [e]).result, memref.LoadOp(pos, [e]).result)
 
 
 # Threads per block of the global-memory sort's stage kernels.
