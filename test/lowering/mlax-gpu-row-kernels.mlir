@@ -106,3 +106,32 @@ module {
     return
   }
 }
+
+// -----
+
+// Tests that a scatter-add becomes two kernels on the function's buffers: a thread per
+// operand element copying it into the output (400 in 2 blocks of 256), then a thread per
+// update element (2400 in 10 blocks) reading its index and, where the window fits, adding
+// the update into the output atomically.
+// CHECK-LABEL: func.func @scatter_add
+// CHECK-SAME: %[[X:[^:]*]]: memref<50x8xf32>, %[[I:[^:]*]]: memref<300x1xi32>, %[[U:[^:]*]]: memref<300x8xf32>, %[[OUT:[^:]*]]: memref<50x8xf32>
+// CHECK: scf.forall (%{{.*}}) in (2)
+// CHECK: scf.forall (%{{.*}}) in (256)
+// CHECK: memref.load %[[X]]
+// CHECK: memref.store %{{.*}}, %[[OUT]]
+// CHECK: scf.forall (%{{.*}}) in (10)
+// CHECK: scf.forall (%{{.*}}) in (256)
+// CHECK: memref.load %[[I]]
+// CHECK: memref.load %[[U]]
+// CHECK: scf.if
+// CHECK: memref.atomic_rmw addf %{{.*}}, %[[OUT]]
+// CHECK-NOT: call
+module {
+  func.func private @__mlax_gpu_row_kernel_0(%a: memref<50x8xf32>, %b: memref<300x1xi32>, %c: memref<300x8xf32>, %d: memref<50x8xf32>) attributes {mlax.gpu_row_kernel = {dtype = "float32", kind = "scatter_add", scatter = {indices_are_sorted = false, inserted_window_dims = array<i64: 0>, kind = "add", mode = "fill", operand_batching_dims = array<i64>, scatter_dims_to_operand_dims = array<i64: 0>, scatter_indices_batching_dims = array<i64>, unique_indices = false, update_window_dims = array<i64: 1>}}} {
+    return
+  }
+  func.func @scatter_add(%x: memref<50x8xf32>, %i: memref<300x1xi32>, %u: memref<300x8xf32>, %out: memref<50x8xf32>) {
+    call @__mlax_gpu_row_kernel_0(%x, %i, %u, %out) : (memref<50x8xf32>, memref<300x1xi32>, memref<300x8xf32>, memref<50x8xf32>) -> ()
+    return
+  }
+}

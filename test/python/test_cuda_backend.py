@@ -93,9 +93,17 @@ FAMILIES = {
     "long_sort": (lambda x: jnp.sort(x, axis=1), lambda x: np.sort(x, axis=1), [(3, 2500)]),
     "top_k_select": (lambda x: lax.top_k(x, 8)[0], lambda x: -np.sort(-x, axis=1)[:, :8],
                      [(4, 5000)]),
+    "scatter_add": (lambda x, u: x.at[(jnp.arange(3000) * 7) % 300].add(u),
+                    lambda x, u: _add_at(x, (np.arange(3000) * 7) % 300, u), [(300, 4), (3000, 4)]),
     "rank3_cumsum": (lambda x: jnp.cumsum(x, axis=1), lambda x: np.cumsum(x, axis=1),
                      [(4, 300, 5)]),
 }
+
+
+def _add_at(x, i, u):
+    out = x.copy()
+    np.add.at(out, i, u)
+    return out
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
@@ -289,6 +297,40 @@ def test_long_sorts_run_in_global_memory_and_match_jax(interpret):
     for name, g, w in zip(LONG_SORTS, got, want):
         for gl, wl in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(w)):
             np.testing.assert_array_equal(np.asarray(gl), np.asarray(wl), err_msg=name)
+
+
+# Scatters: adds with atomics (duplicates, indices out of bounds dropped or clipped, windows,
+# integers), sets with the sequential loop (the last duplicate wins).
+SCATTERS = {
+    "add_rows": lambda lax, jnp: lambda x, i, u: x.at[i].add(u),
+    "add_clip": lambda lax, jnp: lambda x, i, u: x.at[i].add(u, mode="clip"),
+    "add_elements": lambda lax, jnp: lambda x, i, u: x[:, 0].at[i].add(u[:, 1]),
+    "add_int": lambda lax, jnp: lambda x, i, u: (x * 10).astype(np.int32).at[i % 50].add(
+        (u * 10).astype(np.int32)),
+    "add_2d_index": lambda lax, jnp: lambda x, i, u: x.at[i % 50, i % 8].add(u[:, 2]),
+    "set": lambda lax, jnp: lambda x, i, u: x.at[i].set(u),
+}
+
+
+def test_scatters_add_atomically_and_match_jax(interpret, rng):
+    """Every SCATTERS row in one jitted function: JAX's results (sums to float32 rounding:
+    atomics add duplicates in any order), each scatter-add two kernels of many threads."""
+    jax = pytest.importorskip("jax")
+    x = rng.standard_normal((50, 8)).astype(np.float32)
+    i = rng.integers(-3, 53, (300,)).astype(np.int32)
+    u = rng.standard_normal((300, 8)).astype(np.float32)
+
+    def every_scatter(lax, jnp):
+        return lambda x, i, u: [make(lax, jnp)(x, i, u) for make in SCATTERS.values()]
+
+    lowered = mlax.jit(every_scatter(lax, jnp), backend="cuda").lower(x, i, u)
+    assert lowered.as_text("gpu").count("memref.atomic_rmw") == len(SCATTERS) - 1
+    got = lowered.compile()(x, i, u)
+    want = jax.jit(every_scatter(jax.lax, jax.numpy))(x, i, u)
+    for name, g, w in zip(SCATTERS, got, want):
+        assert np.asarray(g).dtype == np.asarray(w).dtype, name
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-5, atol=1e-5,
+                                   err_msg=name)
 
 
 # Scans with the block-scan kernel (a block per row): runs of one and of several elements
@@ -1065,7 +1107,8 @@ def test_kernel_families_match_numpy_on_the_gpu(monkeypatch, rng, family):
 @pytest.mark.skipif(_no_gpu() is not None, reason=f"needs an NVIDIA GPU: {_no_gpu()}")
 def test_control_flow_sorts_and_scans_match_jax_on_the_gpu(monkeypatch, rng):
     """Host control flow (launch plans with loops, branches and values read back), the
-    bitonic sorts and the block scans, on the device: JAX's numbers."""
+    bitonic sorts (long rows too), the scatters and the block scans, on the device: JAX's
+    numbers."""
     jax = pytest.importorskip("jax")
     monkeypatch.delenv("MLAX_GPU_INTERPRET", raising=False)
     x = rng.standard_normal((3, 4)).astype(np.float32)
@@ -1089,6 +1132,14 @@ def test_control_flow_sorts_and_scans_match_jax_on_the_gpu(monkeypatch, rng):
         want = jax.jit(make(jax.lax, jax.numpy))(a)
         for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
             np.testing.assert_array_equal(np.asarray(g), np.asarray(w), err_msg=name)
+    x8 = rng.standard_normal((50, 8)).astype(np.float32)
+    i8 = rng.integers(-3, 53, (300,)).astype(np.int32)
+    u8 = rng.standard_normal((300, 8)).astype(np.float32)
+    for name, make in SCATTERS.items():
+        got = mlax.jit(make(lax, jnp), backend="cuda")(x8, i8, u8)
+        want = jax.jit(make(jax.lax, jax.numpy))(x8, i8, u8)
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-5,
+                                   err_msg=name)
     big = rng.standard_normal((8, 3000)).astype(np.float32)
     for name, (make, arg) in SCANS.items():
         got = mlax.jit(make(lax, jnp), backend="cuda")(arg(big))

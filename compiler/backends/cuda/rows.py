@@ -1,10 +1,11 @@
-"""Row kernels: sorts and scans along an axis, a block per row.
+"""Row kernels: sorts and scans along an axis, a block per row (and, through the same two
+passes, scatter.py's scatter-add kernels).
 
 The shared linalg lowering sorts a row with a merge sort of scf loops and scans it with
 scalar loops, which the GPU can only run as kernels of one thread. Two passes give
-`mlax.sort` and `mlax.top_k` of rows of 2 to MAX_SORT_ROW elements, and the cumulative
-ops (`mlax.cumsum`, `cumprod`, `cummax`, `cummin`, `cumlogsumexp`) of rows of 2 or more,
-of rank-1 or rank-2 operands along either axis (a row along axis 0 is a column; mlax's
+`mlax.sort` and `mlax.top_k` of rows of 2 or more elements, and the cumulative ops
+(`mlax.cumsum`, `cumprod`, `cummax`, `cummin`, `cumlogsumexp`) of rows of 2 or more, of
+operands of any rank along any axis (a row per index of the other dimensions; mlax's
 sorts have one key, later operands carried along), a real schedule instead:
 
 - `--mlax-gpu-outline-rows` (on mlax IR, before `mlax-lower-to-linalg`) moves each such op
@@ -22,7 +23,8 @@ in the row), then the bitonic network's log2(P) (log2(P) + 1) / 2 stages run, on
 compare-exchange per thread and a barrier each. The order is total, so the sort is
 stable: a key comes first when it is smaller (as mlax's sorts compare: NaNs last, -0 ==
 0; top_k: larger first, in the float total order XLA uses), or equal with a smaller
-position; positions past the row (padding up to P) come last. Each thread then writes two
+position; positions past the row (padding up to P) come last. (Rows longer than MAX_SORT_ROW:
+`_global_sort`; top_k of a small k: `_select_kernel`.) Each thread then writes two
 outputs: the key, and every other operand gathered from its input at the sorted position
 (argsort's iota gives the positions themselves); top_k writes the first k keys and their
 positions.
@@ -41,6 +43,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import arith, func, gpu, memref, scf
 
+from mlax.backends.cuda import scatter
 from mlax.backends.cuda.launch import calls_of, ops_where
 from mlax.dialects.types import dtype_of_element
 from mlax.lowering.linalg.cumulative import COMBINE
@@ -72,7 +75,10 @@ def _axis(op) -> int:
 
 
 def _outlinable(op) -> bool:
-    """Whether `op` is a sort, top_k or scan with a row kernel (KERNELS)."""
+    """Whether `op` is a sort, top_k or scan with a row kernel, or a scatter with one
+    (KERNELS)."""
+    if scatter.outlinable(op):
+        return True
     if op.name not in ("mlax.sort", "mlax.top_k") + SCAN_OPS:
         return False
     t = ir.RankedTensorType(op.operands[0].type)
@@ -89,8 +95,9 @@ def _outlinable(op) -> bool:
     return op.name == "mlax.sort" or ir.IntegerAttr(op.attributes["k"]).value >= 1
 
 
-def _outline(op, index, module_body):
-    """Move `op` into `func.func private @__mlax_gpu_row_kernel_<index>` and call it."""
+def _row_mark(op) -> dict:
+    """The mark of an outlined sort, top_k or scan: its kind, key dtype and axis, k for
+    top_k, reverse for scans."""
     t = ir.RankedTensorType(op.operands[0].type)
     mark = {"kind": ir.StringAttr.get(op.name.split(".")[1]),
             "dtype": ir.StringAttr.get(dtype_of_element(t.element_type).name),
@@ -99,6 +106,12 @@ def _outline(op, index, module_body):
         mark["k"] = op.attributes["k"]
     if op.name in SCAN_OPS:
         mark["reverse"] = op.attributes["reverse"]
+    return mark
+
+
+def _outline(op, index, module_body):
+    """Move `op` into `func.func private @__mlax_gpu_row_kernel_<index>` and call it."""
+    mark = scatter.mark(op) if op.name == "mlax.scatter" else _row_mark(op)
     name = f"__mlax_gpu_row_kernel_{index}"
     ins = [v.type for v in op.operands]
     outs = [r.type for r in op.results]
@@ -547,7 +560,7 @@ def _write_results_in_place(call):
 
 # The kernel of each kind of marked function: kernel(call, mark) builds it before the call
 # (on the call's buffers) and erases the call.
-KERNELS = {"sort": _sort_kernel, "top_k": _sort_kernel,
+KERNELS = {"sort": _sort_kernel, "top_k": _sort_kernel, "scatter_add": scatter.kernel,
            **{name.split(".")[1]: _scan_kernel for name in SCAN_OPS}}
 
 
