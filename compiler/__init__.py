@@ -59,6 +59,7 @@ _API = {
     "enable_x64": ("mlax.config_contexts", "enable_x64"),
     "default_matmul_precision": ("mlax.config_contexts", "default_matmul_precision"),
     "disable_jit": ("mlax.config_contexts", "disable_jit"),
+    "default_device": ("mlax.config_contexts", "default_device"),
     "ensure_compile_time_eval": ("mlax.config_contexts", "ensure_compile_time_eval"),
     "debug_nans": ("mlax.config_contexts", "debug_nans"),
     "debug_infs": ("mlax.config_contexts", "debug_infs"),

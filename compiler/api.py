@@ -21,7 +21,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import func as func_d
 
-from mlax import concrete, core, dtypes, eager, spmd, stages, tracing
+from mlax import backends, concrete, core, dtypes, eager, spmd, stages, tracing
 from mlax.dialects import structural, tensor_type
 from mlax.eager import to_numpy
 from mlax.runtime import Array
@@ -317,7 +317,7 @@ class Jitted:
         """The hot path's key for Arrays some of which are committed to devices: their
         layouts join the signature (mlax.spmd); None if any argument is no Array."""
         try:
-            return tuple([(a.shape, a.dtype, a.weak_type, a._sharding)
+            return tuple([(a.shape, a.dtype, a.weak_type, spmd.committed(a))
                           if type(a) is not Array else (a._value.shape, a._value.dtype,
                                                         a.weak_type)
                           for a in args if isinstance(a, Array)]) \
@@ -408,14 +408,15 @@ class Jitted:
                                        [f"output {i}" for i in range(len(out_leaves))],
                                        f"jit of {self._fun_name()}: out_shardings")
         return spmd.place(tm, builder, self._fun_name(), leaves, names, in_specs, out_specs,
-                          out_avals)
+                          out_avals, None if self._backend else spmd.default_placement())
 
     def _placed_backend(self, placement):
         """The backend of the placement's devices (the one named, if it is theirs)."""
-        if self._backend is not None and self._backend != placement.platform:
+        name = backends.platform_backend(placement.platform)
+        if self._backend is not None and self._backend != name:
             raise ValueError(f"jit of {self._fun_name()}: backend={self._backend!r}, but its "
                              f"arrays are placed on {placement.platform} devices")
-        return placement.platform
+        return name
 
     def _call_traced(self, static, leaves, treedef, dyn_names, dyn_args):
         parent = tracing.current()
@@ -621,8 +622,8 @@ def make_ir(fun, static_argnums=None, static_argnames=None):
 
 
 def device_put(x, device=None):
-    """`x` as mlax Arrays: in host memory (no `device`), or on `device`, a device or a
-    Sharding (mlax.spmd)."""
+    """`x` as mlax Arrays: on the default device, uncommitted (no `device`; an Array
+    stays where it is), or committed to `device`, a device or a Sharding (mlax.spmd)."""
     if device is not None:
         return spmd.device_put(x, device)
     if isinstance(x, Array):
@@ -635,7 +636,7 @@ def device_put(x, device=None):
             raise TypeError(f"Argument {x!r} of type {type(x)} is not a valid JAX type")
         return tree_map(lambda l: device_put(l, device), x)
     weak = core.is_python_scalar(x) and not isinstance(x, bool)
-    return Array(np.array(to_numpy(x)), weak)
+    return tracing.default_device()._put(np.asarray(to_numpy(x)), None, weak)
 
 
 def typeof(x) -> core.ShapedArray:

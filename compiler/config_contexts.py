@@ -9,7 +9,7 @@ import contextlib
 from mlax import dispatch
 from mlax.core import config
 
-__all__ = ["debug_infs", "debug_nans", "default_matmul_precision", "disable_jit", "enable_x64",
+__all__ = ["debug_infs", "debug_nans", "default_device", "default_matmul_precision", "disable_jit", "enable_x64",
            "ensure_compile_time_eval", "log_compiles", "numpy_dtype_promotion",
            "numpy_rank_promotion", "threefry_partitionable"]
 
@@ -43,6 +43,7 @@ numpy_rank_promotion = _OptionContext("jax_numpy_rank_promotion")
 numpy_dtype_promotion = _OptionContext("jax_numpy_dtype_promotion")
 enable_x64 = _OptionContext("jax_enable_x64")
 default_matmul_precision = _OptionContext("jax_default_matmul_precision")
+default_device = _OptionContext("jax_default_device")
 disable_jit = _OptionContext("jax_disable_jit")
 debug_nans = _OptionContext("jax_debug_nans")
 debug_infs = _OptionContext("jax_debug_infs")

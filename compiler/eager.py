@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlax import core, tracing
+from mlax import backends, core, tracing
 from mlax.core import ShapedArray
 from mlax.runtime import Array
-from mlax.runtime.array import ScalarBroadcast
+from mlax.runtime.array import HostArrayOn, ScalarBroadcast, SingleDeviceSharding
 from mlax.runtime.dtypes import is_inexact
 
 _cache = core.LRU("eager_cache_size")
@@ -62,8 +62,11 @@ def run(name, operands, attrs):
     # A ScalarBroadcast operand is passed as its scalar and broadcast in the function.
     spread = tuple([x.shape if type(x) is ScalarBroadcast else None for x in operands])
     inputs = [as_array(x.scalar if type(x) is ScalarBroadcast else x) for x in operands]
+    device = _committed_device(inputs)
+    backend = None if device is None else backends.platform_backend(device.platform)
     key = (name, _freeze(attrs), tuple([(a.shape, a.dtype.str) for a in inputs]), spread,
-           core.config.values["jax_platform_name"])      # the backend that compiled it
+           core.config.values["jax_platform_name"],      # the backend that compiled it
+           core.config.values["jax_default_device"], backend)
     compiled = _cache.get(key)
     if compiled is None:
         tm = tracing.TracedModule()
@@ -77,15 +80,40 @@ def run(name, operands, attrs):
             b.finish(outs)
         # The level named: an op alone gains nothing from being compiled again when
         # hot, as jit's functions are (a backend's choice when it picks the level).
-        level = tracing.default_backend().default_opt_level(tm.module)
-        compiled = (tm.compile(b, [o.aval for o in outs], opt_level=level), len(outs))
+        level = tracing.compute_backend(backend).default_opt_level(tm.module)
+        compiled = (tm.compile(b, [o.aval for o in outs], backend, opt_level=level), len(outs))
         _cache.put(key, compiled)
     exe, n_out = compiled
     weak = tracing._result_weak(name, operands)
     outs = exe.call.call_arrays(inputs, [weak] * n_out)
+    target = device if device is not None else tracing.placed_default_device()
+    if target is not None:
+        outs = [_moved(o, target, device is not None) for o in outs]
     if checking_finite():
         check_finite([o._value for o in outs], name.removeprefix("mlax."))
     return outs
+
+
+def _moved(x: Array, device, committed: bool) -> Array:
+    """A result of an op run on its platform's first device, as the op's result on `device`
+    (where its committed operands are, or the default device): committed there or not.
+    A host buffer is relabelled; a device buffer is copied there (eager ops compile
+    unplaced: a device other than the first pays a copy through the host)."""
+    sharding = SingleDeviceSharding(device) if committed else None
+    if type(x) in (Array, HostArrayOn):
+        return HostArrayOn(x._value, x.weak_type, device, sharding)
+    if x.devices() == {device}:
+        return x.committed_to(sharding) if committed else x
+    return device._put(np.asarray(x), sharding, x.weak_type)
+
+
+def _committed_device(inputs):
+    """The device of the first operand committed to one (an op runs where its committed
+    operands are, as in JAX), else None: the default device's."""
+    for x in inputs:
+        if x.committed:
+            return next(iter(x.devices()))
+    return None
 
 
 def as_array(x) -> Array:

@@ -25,6 +25,7 @@ from mlax import core, tracing
 from mlax.eager import to_numpy
 from mlax.dispatch import bind
 from mlax.runtime import Array
+from mlax.runtime.array import HostArrayOn
 from mlax.runtime.sharding import (Mesh, NamedSharding, PartitionSpec, Sharding, ShardingError,
                                    SingleDeviceSharding, current_mesh, device_assignment,
                                    named_from_tiles)
@@ -81,7 +82,7 @@ def broadcast(specs, parts, names, what):
 
 def committed(x) -> Sharding | None:
     """The sharding an argument is committed to (an array on chosen devices), or None."""
-    return getattr(x, "_sharding", None)
+    return x._sharding if getattr(x, "committed", False) else None
 
 
 def _ids(devices):
@@ -91,7 +92,8 @@ def _ids(devices):
 class Placement:
     """A placed jit call: its device assignment, mesh, and per-leaf shardings."""
 
-    def __init__(self, devices, mesh, in_shardings, out_shardings):
+    def __init__(self, devices, mesh, in_shardings, out_shardings, committed=True):
+        self.committed = committed      # False when only the default device placed it
         self.devices = tuple(devices)
         self.mesh = mesh
         self.in_shardings = in_shardings
@@ -111,9 +113,18 @@ def _tiles_attr(sharding, ndim):
                             "devices": ir.DenseI64ArrayAttr.get(list(ids))})
 
 
-def place(tm, builder, fname, leaves, names, in_specs, out_specs, out_avals) -> Placement | None:
+def default_placement() -> Sharding | None:
+    """Where the default device places a call that nothing else places (None: nowhere,
+    tracing.placed_default_device)."""
+    device = tracing.placed_default_device()
+    return None if device is None else SingleDeviceSharding(device)
+
+
+def place(tm, builder, fname, leaves, names, in_specs, out_specs, out_avals,
+          default=None) -> Placement | None:
     """Decide the placement of a traced call and write it into the module (see the
-    module's docstring); None when nothing places it."""
+    module's docstring); None when nothing places it. `default`: the sharding of a call
+    nothing else places (the default device's, `default_placement`)."""
     devices, mesh, first = None, None, None
 
     def meet(sharding, what):
@@ -124,7 +135,8 @@ def place(tm, builder, fname, leaves, names, in_specs, out_specs, out_avals) -> 
         elif set(devs) != set(devices):
             raise ValueError(
                 f"Received incompatible devices for jitted computation {fname}: {what} is on "
-                f"devices {_ids(devs)} but {first} is on devices {_ids(devices)}; put them on "
+                f"{devs[0].platform} devices {_ids(devs)} but {first} is on "
+                f"{devices[0].platform} devices {_ids(devices)}; put them on one device, or "
                 f"one mesh (device_put with a NamedSharding of the same mesh) "
                 f"(at {tracing.user_site()})")
         if mesh is None and isinstance(sharding, NamedSharding):
@@ -146,6 +158,8 @@ def place(tm, builder, fname, leaves, names, in_specs, out_specs, out_avals) -> 
             meet(s, f"output {i} (out_shardings)")
     for s in getattr(tm, "constraints", ()):
         meet(s, "a with_sharding_constraint")
+    if devices is None and default is not None:
+        meet(default, "the default device")
     if devices is None:
         return None
     default = NamedSharding(mesh, PartitionSpec()) if mesh is not None else \
@@ -170,7 +184,7 @@ def place(tm, builder, fname, leaves, names, in_specs, out_specs, out_avals) -> 
             ir.DictAttr.get({} if s is None else
                             {"mlax.sharding": _tiles_attr(s, ir.RankedTensorType(t).rank)})
             for s, t in zip(out_specs, ftype.results)])
-    return Placement(devices, mesh, shardings, list(out_specs))
+    return Placement(devices, mesh, shardings, list(out_specs), first != "the default device")
 
 
 def placed_executable(exe, placement, out_avals, fname):
@@ -178,7 +192,8 @@ def placed_executable(exe, placement, out_avals, fname):
     unspecified get the layout XLA chose, over the placement's mesh."""
     placed = getattr(exe, "placed", None)
     if placed is None and len(placement.devices) == 1:
-        return exe      # one device that holds everything: nothing to place
+        # One device that holds everything: nothing to place; results committed there.
+        return CommittedResults(exe, placement.devices[0])
     if placed is None:
         raise NotImplementedError(f"jit of {fname} is placed on devices "
                                   f"{_ids(placement.devices)}, but its backend cannot run a "
@@ -199,7 +214,24 @@ def placed_executable(exe, placement, out_avals, fname):
                     f"jit of {fname}: XLA laid output {i} out as tiles {counts} over devices "
                     f"{ids}, which no PartitionSpec over {placement.mesh} spells; give "
                     "out_shardings")
-    return placed(placement.in_shardings, outs)
+    return placed(placement.in_shardings, outs, placement.committed)
+
+
+class CommittedResults:
+    """An executable of a backend whose arrays are host buffers (cpu, cuda), called on
+    arrays committed to `device`: its results are committed there too, as JAX's."""
+
+    def __init__(self, exe, device):
+        self.exe = exe
+        self.call = self
+        self.sharding = SingleDeviceSharding(device)
+
+    def __call__(self, inputs):
+        return self.exe(inputs)
+
+    def call_arrays(self, arrays, weak):
+        return [HostArrayOn(o._value, o.weak_type, self.sharding.device, self.sharding)
+                for o in self.exe.call.call_arrays(arrays, weak)]
 
 
 # ---------------------------------------------------------------------------------------

@@ -167,7 +167,7 @@ class Lowered:
         self._ctx = ctx
         self.entries = entries
         self._pipeline = pipeline
-        self.backend = tracing.default_backend(backend)
+        self.backend = tracing.compute_backend(backend)
         with ctx:
             privatize(module, {e.symbol for e in entries})
 

@@ -463,7 +463,7 @@ class TracedModule:
         None: the default platform's, see `default_backend`); the executable."""
         with self.ctx:
             out_specs = [(a.shape, a.dtype) for a in out_avals]
-            exes, _ = compiling.backend_compile(default_backend(backend), self.module,
+            exes, _ = compiling.backend_compile(compute_backend(backend), self.module,
                                                 {builder.name: out_specs}, opt_level)
             return exes[builder.name]
 
@@ -472,6 +472,35 @@ def default_backend(name=None) -> backends.Backend:
     """The backend `name`, else the one `mlax.config`'s jax_platform_name names, else the
     default platform's (MLAX_PLATFORMS, or cpu)."""
     return backends.get(name or config.read("jax_platform_name"))
+
+
+def compute_backend(name=None) -> backends.Backend:
+    """The backend a computation with no argument committed to a device compiles for:
+    `name`, else the default device's (jax_default_device), else the default platform's.
+    As in JAX, the default device moves computations, not `devices()` or
+    `default_backend()`."""
+    device = config.values["jax_default_device"]
+    if name is None and device is not None:
+        name = backends.platform_backend(device if isinstance(device, str) else device.platform)
+    return default_backend(name)
+
+
+def placed_default_device():
+    """jax_default_device when it is a device other than its platform's first (calls that
+    nothing else places are placed on it), else None (they run unplaced, on the first)."""
+    device = config.values["jax_default_device"]
+    if device is None or isinstance(device, str) or device == compute_backend().devices()[0]:
+        return None
+    return device
+
+
+def default_device():
+    """The device uncommitted computations and new arrays go to: jax_default_device (a
+    platform's name standing for its first device), else the default platform's first."""
+    device = config.values["jax_default_device"]
+    if device is None or isinstance(device, str):
+        return compute_backend().devices()[0]
+    return device
 
 
 def trace_function(fn, in_avals, arg_names, name, traced_module=None, parent=None,
@@ -493,7 +522,7 @@ def trace_function(fn, in_avals, arg_names, name, traced_module=None, parent=Non
     builder = FunctionBuilder(tm.module, tm.unique_name(name), parent, tm)
     if inputs is not None:
         builder.concrete = concrete.Evaluation(builder, list(inputs),
-                                               default_backend(backend))
+                                               compute_backend(backend))
     elif sources is not None:
         builder.differentiated = frozenset(differentiated)
         sources = [s if s is None or isinstance(s, Tracer) else _as_numpy(s) for s in sources]
@@ -502,7 +531,7 @@ def trace_function(fn, in_avals, arg_names, name, traced_module=None, parent=Non
             builder.sources = sources
         elif sources and all(isinstance(s, np.ndarray) for s in sources):
             # Constants (`grad(f)(3.0)` under jit): known whatever the enclosing trace.
-            builder.concrete = concrete.Evaluation(builder, sources, default_backend(backend))
+            builder.concrete = concrete.Evaluation(builder, sources, compute_backend(backend))
     with tm.ctx, ir.Location.unknown():
         args = [builder.add_argument(a, frozenset([n]) if n else frozenset())
                 for a, n in zip(in_avals, arg_names)]

@@ -62,6 +62,12 @@ class CpuDevice:
     def __hash__(self):
         return hash(("cpu", self.id))
 
+    def _put(self, value: np.ndarray, sharding, weak: bool):
+        """`value` on this device: committed to `sharding`, or uncommitted (None)."""
+        if sharding is None:
+            return Array(np.array(value), weak)
+        return HostArrayOn(np.array(value), weak, self, sharding)
+
 
 CPU0 = CpuDevice(0)
 
@@ -179,6 +185,12 @@ class Array:
         return {CPU0}
 
     @property
+    def committed(self) -> bool:
+        """Whether the array is committed to its devices (by device_put with a device, or
+        as the result of a call on committed arrays): calls taking it run there."""
+        return getattr(self, "_sharding", None) is not None
+
+    @property
     def device(self):
         return CPU0
 
@@ -269,6 +281,39 @@ class Array:
         if self._value.ndim == 0:
             return format(self._value.item(), spec)
         return format(str(self), spec)
+
+    def __reduce__(self):
+        return (Array, (np.array(self._value), self.weak_type))
+
+
+class HostArrayOn(Array):
+    """An Array in host memory that reports `device`: one of a platform whose arrays are
+    host buffers (cpu; cuda, whose calls copy through host memory), committed to it when
+    `_sharding` is set (`device_put(x, device)`: calls taking it run on that device's
+    platform, mlax.spmd), else uncommitted (the results of cuda calls)."""
+    __slots__ = ("_device", "_sharding")
+
+    def __init__(self, value: np.ndarray, weak_type, device, sharding=None):
+        super().__init__(value, weak_type)
+        self._device = device
+        self._sharding = sharding
+
+    def devices(self):
+        return {self._device}
+
+    @property
+    def device(self):
+        return self._device
+
+    @property
+    def sharding(self):
+        return self._sharding or SingleDeviceSharding(self._device)
+
+    def copy(self):
+        return HostArrayOn(self._value.copy(), self.weak_type, self._device, self._sharding)
+
+    def with_weak_type(self, weak_type: bool) -> "Array":
+        return HostArrayOn(self._value, weak_type, self._device, self._sharding)
 
     def __reduce__(self):
         return (Array, (np.array(self._value), self.weak_type))

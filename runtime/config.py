@@ -37,6 +37,16 @@ def _choice(*allowed):
     return check
 
 
+def _device_or_platform(name, value):
+    # JAX's check: a device object, or the name of a platform, whose first device is meant.
+    if value is None or value in ("cpu", "gpu", "cuda", "tpu") or (
+            hasattr(value, "platform") and hasattr(value, "id")):
+        return value
+    raise ValueError("jax.default_device must be passed either a Device object (e.g. "
+                     "`jax.devices('cpu')[0]`) or a platform name string like 'cpu' or 'gpu'"
+                     f", got: {value!r}")
+
+
 def _cache_size(name, value):
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"mlax config option {name!r} must be a positive integer (a number of "
@@ -64,12 +74,16 @@ class Config:
     - `jax_disable_jit`: `jit(f)(x)` calls `f(x)` op by op. `jax_debug_nans`/`jax_debug_infs`:
       a NaN/inf in the result of a jitted call or of an op run eagerly raises
       FloatingPointError naming the function or op. `jax_log_compiles`: every compilation
-      is logged (logger `mlax.compiling`, WARNING: "Finished mlax compilation of ...")."""
+      is logged (logger `mlax.compiling`, WARNING: "Finished mlax compilation of ...").
+    - `jax_default_device`: a device (or a platform's name, for its first device) that
+      computations with no argument committed to a device run on, and that arrays are
+      made on (`mlax.default_device(d)` for a block); None: the default platform's first."""
 
     OPTIONS = {
         "jax_enable_x64": (False, _flag),
         "jax_threefry_partitionable": (True, _flag),
         "jax_platform_name": (None, _string_or_none),
+        "jax_default_device": (None, _device_or_platform),
         "compilation_cache_dir": (None, _path_or_none),
         "eager_cache_size": (2048, _cache_size),
         "jit_cache_size": (256, _cache_size),
@@ -83,7 +97,7 @@ class Config:
     }
     TRACE_OPTIONS = ("jax_enable_x64", "jax_threefry_partitionable", "jax_numpy_rank_promotion",
                      "jax_numpy_dtype_promotion", "jax_default_matmul_precision",
-                     "jax_platform_name")
+                     "jax_platform_name", "jax_default_device")
 
     # Options whose starting value an environment variable of the option's name in capitals
     # sets, as JAX's do (JAX_DEFAULT_MATMUL_PRECISION=highest).

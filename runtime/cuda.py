@@ -27,7 +27,7 @@ import os
 import numpy as np
 
 from . import scalar_ops
-from .array import Array
+from .array import HostArrayOn
 
 INTERPRET_ENV = "MLAX_GPU_INTERPRET"
 
@@ -54,6 +54,11 @@ class CudaDevice:
 
     def __hash__(self):
         return hash(("cuda", self.id))
+
+    def _put(self, value: np.ndarray, sharding, weak: bool):
+        """`value` on this device (host memory: calls copy it to the GPU), committed to
+        `sharding` or uncommitted (None)."""
+        return HostArrayOn(np.array(value), weak, self, sharding)
 
 
 def interpret() -> bool:
@@ -105,6 +110,23 @@ def devices(platforms=()):
 
 
 CUDA0 = CudaDevice(0, interpret=True)
+GPU0 = CudaDevice(0)
+
+
+class InterpretedExecutable:
+    """An entry point of interpret mode: `exe`, the CPU code of its kernels, whose
+    results are arrays of the cuda device (host buffers, as the GPU path's are)."""
+
+    def __init__(self, exe):
+        self.exe = exe
+        self.call = self
+
+    def __call__(self, inputs):
+        return self.exe(inputs)
+
+    def call_arrays(self, arrays, weak):
+        return [HostArrayOn(o._value, o.weak_type, CUDA0)
+                for o in self.exe.call.call_arrays(arrays, weak)]
 
 
 # ---------------------------------------------------------------------------------------
@@ -312,7 +334,8 @@ class LaunchPlan:
 
     def call_arrays(self, arrays, weak):
         """jit's hot path: mlax Arrays in, mlax Arrays out (through host memory)."""
-        return [Array(o, w) for o, w in zip(self.run([np.asarray(a) for a in arrays]), weak)]
+        return [HostArrayOn(o, w, GPU0)
+                for o, w in zip(self.run([np.asarray(a) for a in arrays]), weak)]
 
 
 def launches(steps):

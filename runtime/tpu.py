@@ -139,7 +139,12 @@ class TpuDevice:
         return hash(("tpu", self.id))
 
     def _put(self, value: np.ndarray, sharding, weak: bool):
-        """`value` placed as `sharding` (whose devices include this one) says."""
+        """`value` placed as `sharding` (whose devices include this one) says; None:
+        uncommitted on this device."""
+        if sharding is None and self.id == 0:
+            return ResidentArray(put(value), value.shape, value.dtype, weak)
+        if sharding is None:
+            return TpuArray.put(value, SingleDeviceSharding(self), weak, committed=False)
         return TpuArray.put(value, sharding, weak)
 
 
@@ -301,12 +306,16 @@ class _DeviceArray(Array):
 
 class TpuArray(_DeviceArray):
     """An mlax Array resident on tpu devices: one PJRT buffer per device of its sharding
-    (a jax global array holds them). The host copy (`_value`) is made on first use."""
-    __slots__ = ("_global", "_sharding", "_host", "_shape", "_dtype")
+    (a jax global array holds them). The host copy (`_value`) is made on first use.
+    `committed` is false for the results of a call the default device placed (JAX leaves
+    them uncommitted: a later call elsewhere copies them there)."""
+    __slots__ = ("_global", "_sharding", "_host", "_shape", "_dtype", "_committed")
 
-    def __init__(self, global_array, sharding, weak_type=False, shape=None, dtype=None):
+    def __init__(self, global_array, sharding, weak_type=False, shape=None, dtype=None,
+                 committed=True):
         self._global = global_array
         self._sharding = sharding
+        self._committed = committed
         self._host = None
         self._shape = tuple(global_array.shape) if shape is None else shape
         self._dtype = np.dtype(global_array.dtype) if dtype is None else dtype
@@ -315,10 +324,10 @@ class TpuArray(_DeviceArray):
         self._buffer = None
 
     @classmethod
-    def put(cls, value: np.ndarray, sharding, weak=False):
+    def put(cls, value: np.ndarray, sharding, weak=False, committed=True):
         if isinstance(sharding, NamedSharding):
             sharding.check(value.shape)
-        return cls(put_sharded(value, sharding), sharding, weak)
+        return cls(put_sharded(value, sharding), sharding, weak, committed=committed)
 
     @property
     def _value(self):
@@ -341,6 +350,10 @@ class TpuArray(_DeviceArray):
 
     def devices(self):
         return set(device_assignment(self._sharding))
+
+    @property
+    def committed(self) -> bool:
+        return self._committed
 
     @property
     def device(self):
@@ -370,10 +383,15 @@ class TpuArray(_DeviceArray):
         return self
 
     def copy(self):
-        return TpuArray(self._global, self._sharding, self.weak_type)
+        return TpuArray(self._global, self._sharding, self.weak_type,
+                        committed=self._committed)
 
     def with_weak_type(self, weak_type: bool) -> "Array":
-        return TpuArray(self._global, self._sharding, weak_type, self._shape, self._dtype)
+        return TpuArray(self._global, self._sharding, weak_type, self._shape, self._dtype,
+                        self._committed)
+
+    def committed_to(self, sharding) -> "TpuArray":
+        return TpuArray(self._global, sharding, self.weak_type, self._shape, self._dtype)
 
 
 def device_ids_of(sharding) -> tuple:
@@ -397,6 +415,10 @@ class ResidentArray(_DeviceArray):
 
     def with_weak_type(self, weak_type: bool) -> "Array":
         return ResidentArray(self._buffer, self._shape, self._dtype, weak_type)
+
+    def committed_to(self, sharding) -> TpuArray:
+        """This array, its buffer shared, committed to `sharding` (its device's)."""
+        return TpuArray(self._buffer, sharding, self.weak_type, self._shape, self._dtype)
 
     @property
     def _value(self):
@@ -510,10 +532,11 @@ class PlacedCall:
     """Calls a loaded XLA executable compiled for several devices (or one chosen device):
     each input laid out as `in_shardings` says (an array already laid out so is passed as
     its buffers; anything else is put from the host), outputs as TpuArrays of
-    `out_shardings`."""
-    __slots__ = ("loaded", "in_shardings", "out_shardings", "out_specs")
+    `out_shardings`, `committed` or not."""
+    __slots__ = ("loaded", "in_shardings", "out_shardings", "out_specs", "committed")
 
-    def __init__(self, loaded, in_shardings, out_shardings, out_specs):
+    def __init__(self, loaded, in_shardings, out_shardings, out_specs, committed=True):
+        self.committed = committed
         self.loaded = loaded
         self.in_shardings = tuple(in_shardings)
         self.out_shardings = tuple(out_shardings)
@@ -531,7 +554,7 @@ class PlacedCall:
         except Exception as e:       # jaxlib's JaxRuntimeError and friends
             callbacks.raise_pending()    # a host function's exception failed the run
             raise TpuRuntimeError(f"XLA failed to run the executable: {e}") from None
-        return [TpuArray(_assemble(shape, dtype, s, bufs), s, w, shape, dtype)
+        return [TpuArray(_assemble(shape, dtype, s, bufs), s, w, shape, dtype, self.committed)
                 for bufs, (shape, dtype), s, w in zip(outs, self.out_specs, self.out_shardings,
                                                       weak)]
 
@@ -585,10 +608,11 @@ class TpuExecutable:
             tiles.append((counts, ids))
         return tiles
 
-    def placed(self, in_shardings, out_shardings):
-        """This executable called with inputs and outputs laid out as these say."""
+    def placed(self, in_shardings, out_shardings, committed=True):
+        """This executable called with inputs and outputs laid out as these say, its
+        results `committed` or not."""
         return PlacedExecutable(PlacedCall(self.call.loaded, in_shardings, out_shardings,
-                                           self.call.out_specs))
+                                           self.call.out_specs, committed))
 
     def hlo_text(self) -> str:
         """The optimized HLO XLA compiled (after SPMD partitioning: its collectives)."""

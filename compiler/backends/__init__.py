@@ -246,6 +246,11 @@ def get(name: str | None = None) -> Backend:
     return backend
 
 
+def platform_backend(platform: str) -> str:
+    """The backend of devices whose `platform` is `platform` (JAX's "gpu" is cuda)."""
+    return "cuda" if platform == "gpu" else platform
+
+
 def backend_platforms() -> list[str]:
     """The backends whose compiled code can run here."""
     usable = []

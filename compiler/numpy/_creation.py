@@ -12,10 +12,10 @@ import operator as _operator
 
 import numpy as _np
 
-from mlax import core, lax
-from mlax.runtime import Array
+from mlax import core, lax, spmd
+from mlax.runtime import CPU0, Array
 from mlax.runtime.dtypes import finfo, is_half_float, is_inexact
-from mlax.tracing import Tracer, user_site
+from mlax.tracing import Tracer, default_device, user_site
 
 from mlax.numpy._util import (_arr, _aval, _axis, _check_arraylike, _concrete, _dt, _host_array,
                               _is_array, _shape)
@@ -23,19 +23,33 @@ from mlax.numpy._shapes import (_broadcast, atleast_1d, broadcast_to, concatenat
                                 moveaxis, ndim, ravel, reshape, shape, stack, tile)
 
 
+def _placed(x, device):
+    """A new array `x` where JAX makes it: committed to `device` when one is given (the
+    `device=` of the creation functions), else on the default device, uncommitted (a host
+    Array is left as it is on the cpu device)."""
+    if isinstance(x, Tracer):
+        return x
+    if device is not None:
+        return spmd.device_put_one(x, device)
+    if type(x) is not Array:
+        return x
+    target = default_device()
+    return x if target == CPU0 else target._put(x._value, None, x.weak_type)
+
+
 def asarray(a, dtype=None, order=None, *, copy=None, device=None):
     if isinstance(a, Tracer):
         return lax.convert_element_type(a, dtype) if dtype is not None else a
     if isinstance(a, Array):
         if dtype is None or _np.dtype(core.canonicalize_dtype(dtype)) == a.dtype:
-            return a
-        return lax.convert_element_type(a, dtype)
+            return a if device is None else _placed(a, device)
+        return _placed(lax.convert_element_type(a, dtype), device)
     if isinstance(a, (list, tuple)) and builtins.any(isinstance(l, Tracer) for l in _flat(a)):
         return stack([asarray(x, dtype) for x in a])
     if isinstance(a, (list, tuple)) and builtins.any(isinstance(l, Array) for l in _flat(a)):
         a = _np.asarray([_np.asarray(x) for x in a]) if not builtins.any(isinstance(x, (list, tuple)) for x in a) \
             else _np.asarray(_to_host(a))
-    return _host_array(a, dtype)
+    return _placed(_host_array(a, dtype), device)
 
 
 def _flat(a):
@@ -52,8 +66,8 @@ def _to_host(a):
     return _np.asarray(a)
 
 
-def array(object, dtype=None, copy=True, order="K", ndmin=0):
-    out = asarray(object, dtype)
+def array(object, dtype=None, copy=True, order="K", ndmin=0, *, device=None):
+    out = asarray(object, dtype, device=device)
     while out.ndim < ndmin:
         out = expand_dims(out, 0)
     return out
@@ -76,27 +90,28 @@ def full(shape, fill_value, dtype=None, *, device=None):
     shape = _shape(shape)
     if _is_array(fill_value):
         v = asarray(fill_value, dtype)
-        return lax.broadcast_in_dim(v, shape, tuple(range(len(shape) - v.ndim, len(shape))))
+        return _placed(lax.broadcast_in_dim(v, shape, tuple(range(len(shape) - v.ndim,
+                                                                   len(shape)))), device)
     dt = core.canonicalize_dtype(dtype) if dtype is not None else \
         (core.aval_of_python_scalar(fill_value).dtype if core.is_python_scalar(fill_value)
          else core.canonicalize_dtype(_np.asarray(fill_value).dtype))
     if _np.ndim(fill_value):
-        return broadcast_to(asarray(fill_value, dt), shape)
+        return _placed(broadcast_to(asarray(fill_value, dt), shape), device)
     if core.trace_stack():
         return lax.broadcast_in_dim(Array(_np.asarray(fill_value, dt)), shape, ())
-    return Array(_np.full(shape, fill_value, dtype=dt))
+    return _placed(Array(_np.full(shape, fill_value, dtype=dt)), device)
 
 
 def zeros(shape, dtype=None, *, device=None):
-    return full(shape, 0, dtype or core.default_float())
+    return full(shape, 0, dtype or core.default_float(), device=device)
 
 
 def ones(shape, dtype=None, *, device=None):
-    return full(shape, 1, dtype or core.default_float())
+    return full(shape, 1, dtype or core.default_float(), device=device)
 
 
 def empty(shape, dtype=None, *, device=None):
-    return zeros(shape, dtype)
+    return zeros(shape, dtype, device=device)
 
 
 def _like(a, dtype, shape):
@@ -115,15 +130,16 @@ def full_like(a, fill_value, dtype=None, shape=None, *, device=None):
     like_shape, like_dtype = _like(a, dtype, shape)
     # As JAX's: weakly typed like a weakly typed `a` unless a dtype is given.
     weak = dtype is None and (_is_array(a) or core.is_python_scalar(a)) and _aval(a).weak_type
-    return lax._convert_element_type(full(like_shape, fill_value, like_dtype), like_dtype, weak)
+    return _placed(lax._convert_element_type(full(like_shape, fill_value, like_dtype),
+                                             like_dtype, weak), device)
 
 
 def zeros_like(a, dtype=None, shape=None, *, device=None):
-    return full_like(a, 0, dtype, shape)
+    return full_like(a, 0, dtype, shape, device=device)
 
 
 def ones_like(a, dtype=None, shape=None, *, device=None):
-    return full_like(a, 1, dtype, shape)
+    return full_like(a, 1, dtype, shape, device=device)
 
 
 empty_like = zeros_like
@@ -137,6 +153,10 @@ def _const(like, value):
 # -- ranges ------------------------------------------------------------------------------
 
 def arange(start, stop=None, step=None, dtype=None, *, device=None):
+    return _placed(_arange(start, stop, step, dtype), device)
+
+
+def _arange(start, stop, step, dtype):
     start, stop, step = (_concrete(v, "arange") for v in (start, stop, step))
     start = _np.asarray(start).item() if isinstance(start, Array) else start
     stop = _np.asarray(stop).item() if isinstance(stop, Array) else stop
@@ -158,7 +178,15 @@ def arange(start, stop=None, step=None, dtype=None, *, device=None):
     return Array(_np.arange(start, stop, step, dtype=dtype))
 
 
-def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *, device=None):
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0, *,
+             device=None):
+    out = _linspace(start, stop, num, endpoint, retstep, dtype, axis)
+    if retstep:
+        return _placed(out[0], device), out[1]
+    return _placed(out, device)
+
+
+def _linspace(start, stop, num, endpoint, retstep, dtype, axis):
     """JAX's linspace, with JAX's arithmetic so the values are JAX's bits: in the computation
     dtype, `start * (1 - t) + stop * t` with `t = iota / div`, the endpoint exactly `stop`;
     an integer dtype is floored and then converted as `convert_element_type` does (NaN to
@@ -248,7 +276,7 @@ def eye(N, M=None, k=0, dtype=None, *, device=None):
     dtype = core.canonicalize_dtype(dtype or core.default_float())
     r = lax.broadcasted_iota(_np.int32, (N, M), 0)
     c = lax.broadcasted_iota(_np.int32, (N, M), 1)
-    return lax.convert_element_type(lax.eq(lax.add(r, Array(_np.full((N, M), k, _np.int32))), c), dtype)
+    return _placed(lax.convert_element_type(lax.eq(lax.add(r, Array(_np.full((N, M), k, _np.int32))), c), dtype), device)
 
 
 def identity(n, dtype=None):

@@ -30,11 +30,13 @@ func.func @top_k(%x: tensor<100xi32>) -> (tensor<3xi32>, tensor<3xi32>) {
 
 // -----
 
-// Tests that rows longer than a block sorts and complex keys stay (the linalg lowering's
-// merge sort).
+// Tests that a row longer than a block sorts is outlined too (it is sorted in global
+// memory), and that complex keys stay (the linalg lowering's merge sort).
+// CHECK-LABEL: func.func private @__mlax_gpu_row_kernel_0
+// CHECK-SAME: tensor<4097xf32>
 // CHECK-LABEL: func.func @stay
-// CHECK-NOT: call
-// CHECK-COUNT-2: "mlax.sort"
+// CHECK: call @__mlax_gpu_row_kernel_0(%{{.*}}) {no_inline}
+// CHECK: "mlax.sort"(%{{.*}}) {{.*}} (tensor<8xcomplex<f32>>)
 func.func @stay(%a: tensor<4097xf32>, %c: tensor<8xcomplex<f32>>) -> (tensor<4097xf32>, tensor<8xcomplex<f32>>) {
   %0 = "mlax.sort"(%a) {dimension = 0 : i64, is_stable = true} : (tensor<4097xf32>) -> tensor<4097xf32>
   %1 = "mlax.sort"(%c) {dimension = 0 : i64, is_stable = true} : (tensor<8xcomplex<f32>>) -> tensor<8xcomplex<f32>>
@@ -55,4 +57,38 @@ func.func @scans(%x: tensor<8x3000xf32>) -> (tensor<8x3000xf32>, tensor<8x3000xf
   %0 = "mlax.cumsum"(%x) {axis = 1 : i64, reverse = true} : (tensor<8x3000xf32>) -> tensor<8x3000xf32>
   %1 = "mlax.cumsum"(%x) {axis = 0 : i64, reverse = false} : (tensor<8x3000xf32>) -> tensor<8x3000xf32>
   return %0, %1 : tensor<8x3000xf32>, tensor<8x3000xf32>
+}
+
+// -----
+
+// Tests that sorts and scans of rank-3 operands are outlined too, along any axis.
+// CHECK-LABEL: func.func private @__mlax_gpu_row_kernel_1
+// CHECK-SAME: mlax.gpu_row_kernel = {axis = 2 : i64, dtype = "float32", kind = "cumsum", reverse = false}
+// CHECK-LABEL: func.func private @__mlax_gpu_row_kernel_0
+// CHECK-SAME: mlax.gpu_row_kernel = {axis = 1 : i64, dtype = "float32", kind = "sort"}
+// CHECK-LABEL: func.func @rank3
+// CHECK: call @__mlax_gpu_row_kernel_0(%{{.*}}) {no_inline}
+// CHECK: call @__mlax_gpu_row_kernel_1(%{{.*}}) {no_inline}
+func.func @rank3(%x: tensor<2x7x5xf32>) -> (tensor<2x7x5xf32>, tensor<2x7x5xf32>) {
+  %0 = "mlax.sort"(%x) {dimension = 1 : i64, is_stable = true} : (tensor<2x7x5xf32>) -> tensor<2x7x5xf32>
+  %1 = "mlax.cumsum"(%x) {axis = 2 : i64, reverse = false} : (tensor<2x7x5xf32>) -> tensor<2x7x5xf32>
+  return %0, %1 : tensor<2x7x5xf32>, tensor<2x7x5xf32>
+}
+
+// -----
+
+// Tests that a scatter-add of float32 is outlined with its attributes in the mark, and
+// that a scatter that sets stays (its last update must win: the sequential loop).
+// CHECK-LABEL: func.func private @__mlax_gpu_row_kernel_0
+// CHECK-SAME: kind = "scatter_add"
+// CHECK-SAME: scatter = {
+// CHECK-SAME: mode = "fill"
+// CHECK-LABEL: func.func @scatters
+// CHECK: call @__mlax_gpu_row_kernel_0(%{{.*}}) {no_inline}
+// CHECK: "mlax.scatter"
+// CHECK-SAME: kind = "set"
+func.func @scatters(%x: tensor<50x8xf32>, %i: tensor<300x1xi32>, %u: tensor<300x8xf32>) -> (tensor<50x8xf32>, tensor<50x8xf32>) {
+  %0 = "mlax.scatter"(%x, %i, %u) {indices_are_sorted = false, inserted_window_dims = array<i64: 0>, kind = "add", mode = "fill", operand_batching_dims = array<i64>, scatter_dims_to_operand_dims = array<i64: 0>, scatter_indices_batching_dims = array<i64>, unique_indices = false, update_window_dims = array<i64: 1>} : (tensor<50x8xf32>, tensor<300x1xi32>, tensor<300x8xf32>) -> tensor<50x8xf32>
+  %1 = "mlax.scatter"(%x, %i, %u) {indices_are_sorted = false, inserted_window_dims = array<i64: 0>, kind = "set", mode = "fill", operand_batching_dims = array<i64>, scatter_dims_to_operand_dims = array<i64: 0>, scatter_indices_batching_dims = array<i64>, unique_indices = false, update_window_dims = array<i64: 1>} : (tensor<50x8xf32>, tensor<300x1xi32>, tensor<300x8xf32>) -> tensor<50x8xf32>
+  return %0, %1 : tensor<50x8xf32>, tensor<50x8xf32>
 }

@@ -90,7 +90,20 @@ FAMILIES = {
                 lambda x: np.exp(x - x.max(-1, keepdims=True))
                 / np.exp(x - x.max(-1, keepdims=True)).sum(-1, keepdims=True), [(64, 1000)]),
     "transpose": (lambda x: x.T + 1, lambda x: x.T + 1, [(300, 500)]),
+    "long_sort": (lambda x: jnp.sort(x, axis=1), lambda x: np.sort(x, axis=1), [(3, 2500)]),
+    "top_k_select": (lambda x: lax.top_k(x, 8)[0], lambda x: -np.sort(-x, axis=1)[:, :8],
+                     [(4, 5000)]),
+    "scatter_add": (lambda x, u: x.at[(jnp.arange(3000) * 7) % 300].add(u),
+                    lambda x, u: _add_at(x, (np.arange(3000) * 7) % 300, u), [(300, 4), (3000, 4)]),
+    "rank3_cumsum": (lambda x: jnp.cumsum(x, axis=1), lambda x: np.cumsum(x, axis=1),
+                     [(4, 300, 5)]),
 }
+
+
+def _add_at(x, i, u):
+    out = x.copy()
+    np.add.at(out, i, u)
+    return out
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
@@ -178,7 +191,7 @@ CASES = {
 
 # Sorts with the bitonic-sort kernel (a block per row): NaNs, ties (stability), -0 and 0,
 # partial and exact powers of two, the longest row a block sorts, integers, unsigned
-# integers, bools, bf16, top_k's largest-first order. Each row: the function made from a
+# integers, bools, bf16, top_k's largest-first order, rows of rank-3 operands. Each row: the function made from a
 # lax and a numpy module (mlax's, jax's) and its argument.
 def _sort_inputs():
     rng = np.random.default_rng(3)
@@ -208,6 +221,13 @@ SORTS = {
     "sort_bf16": (lambda lax, jnp: jnp.sort, lambda x, i: x[5].astype(jnp.bfloat16)),
     "top_k": (lambda lax, jnp: lambda x: lax.top_k(x, 5), lambda x, i: x),
     "top_k_ints": (lambda lax, jnp: lambda x: lax.top_k(x, 7), lambda x, i: i),
+    "top_k_1": (lambda lax, jnp: lambda x: lax.top_k(x, 1), lambda x, i: x),
+    "top_k_64": (lambda lax, jnp: lambda x: lax.top_k(x, 64), lambda x, i: x[:, :100]),
+    "sort_rank3_middle": (lambda lax, jnp: lambda x: jnp.sort(x, axis=1),
+                          lambda x, i: x.reshape(2, 4, 300)),
+    "argsort_rank3_first": (lambda lax, jnp: lambda x: jnp.argsort(x, axis=0),
+                            lambda x, i: i[:, :300].reshape(5, 3, 100)),
+    "top_k_rank3": (lambda lax, jnp: lambda x: lax.top_k(x, 4), lambda x, i: x.reshape(4, 2, 300)),
 }
 
 
@@ -234,8 +254,88 @@ def test_sorts_use_bitonic_kernels_and_match_jax(interpret):
             np.testing.assert_array_equal(np.asarray(gl), np.asarray(wl), err_msg=name)
 
 
+# Sorts of rows longer than a block sorts (global memory: chunks sorted in shared memory,
+# the stages of larger strides a kernel each): NaNs, ties (stability), -0 and 0, rows of
+# 4096 and 8192 once padded, strided rows, top_k, a second operand.
+def _long_sort_inputs():
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((3, 5000)).astype(np.float32)
+    x[0, :30] = np.nan
+    x[1, 100:400] = 0.25
+    x[2, 7:9] = [-0.0, 0.0]
+    return x, rng.integers(-4, 4, (2, 3000)).astype(np.int32)
+
+
+LONG_SORTS = {
+    "sort_2500": (lambda lax, jnp: lambda x: jnp.sort(x, axis=1), lambda x, i: x[:, :2500]),
+    "argsort_ties_3000": (lambda lax, jnp: lambda x: jnp.argsort(x, axis=1), lambda x, i: i),
+    "top_k_2100": (lambda lax, jnp: lambda x: lax.top_k(x, 6), lambda x, i: x[:, :2100]),
+    "argsort_columns_5000": (lambda lax, jnp: lambda x: jnp.argsort(x, axis=0),
+                             lambda x, i: x[:2].T),
+    "sort_two_operands_4500": (lambda lax, jnp: lambda x: lax.sort((x, -x), num_keys=1),
+                               lambda x, i: x[1:, :4500]),
+}
+
+
+def test_long_sorts_run_in_global_memory_and_match_jax(interpret):
+    """Every LONG_SORTS row in one jitted function: JAX's results exactly, with no kernel
+    of one thread."""
+    jax = pytest.importorskip("jax")
+    x, ints = _long_sort_inputs()
+    args = [arg(x, ints) for _, arg in LONG_SORTS.values()]
+
+    def every_sort(lax, jnp):
+        return lambda args: [make(lax, jnp)(a) for (make, _), a in zip(LONG_SORTS.values(), args)]
+
+    lowered = mlax.jit(every_sort(lax, jnp), backend="cuda").lower(args)
+    gpu = lowered.as_text("gpu")
+    assert "blocks in (%c2, %c3, %c1) threads in (%c1024, %c1, %c1)" in gpu   # 3 rows of 4096
+    assert "blocks in (%c16, %c2, %c1) threads in (%c256, %c1, %c1)" in gpu   # a stride's
+    assert "threads in (%c1, %c1, %c1)" not in gpu
+    got = lowered.compile()(args)
+    want = jax.jit(every_sort(jax.lax, jax.numpy))(args)
+    for name, g, w in zip(LONG_SORTS, got, want):
+        for gl, wl in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(w)):
+            np.testing.assert_array_equal(np.asarray(gl), np.asarray(wl), err_msg=name)
+
+
+# Scatters: adds with atomics (duplicates, indices out of bounds dropped or clipped, windows,
+# integers), sets with the sequential loop (the last duplicate wins).
+SCATTERS = {
+    "add_rows": lambda lax, jnp: lambda x, i, u: x.at[i].add(u),
+    "add_clip": lambda lax, jnp: lambda x, i, u: x.at[i].add(u, mode="clip"),
+    "add_elements": lambda lax, jnp: lambda x, i, u: x[:, 0].at[i].add(u[:, 1]),
+    "add_int": lambda lax, jnp: lambda x, i, u: (x * 10).astype(np.int32).at[i % 50].add(
+        (u * 10).astype(np.int32)),
+    "add_2d_index": lambda lax, jnp: lambda x, i, u: x.at[i % 50, i % 8].add(u[:, 2]),
+    "set": lambda lax, jnp: lambda x, i, u: x.at[i].set(u),
+}
+
+
+def test_scatters_add_atomically_and_match_jax(interpret, rng):
+    """Every SCATTERS row in one jitted function: JAX's results (sums to float32 rounding:
+    atomics add duplicates in any order), each scatter-add two kernels of many threads."""
+    jax = pytest.importorskip("jax")
+    x = rng.standard_normal((50, 8)).astype(np.float32)
+    i = rng.integers(-3, 53, (300,)).astype(np.int32)
+    u = rng.standard_normal((300, 8)).astype(np.float32)
+
+    def every_scatter(lax, jnp):
+        return lambda x, i, u: [make(lax, jnp)(x, i, u) for make in SCATTERS.values()]
+
+    lowered = mlax.jit(every_scatter(lax, jnp), backend="cuda").lower(x, i, u)
+    assert lowered.as_text("gpu").count("memref.atomic_rmw") == len(SCATTERS) - 1
+    got = lowered.compile()(x, i, u)
+    want = jax.jit(every_scatter(jax.lax, jax.numpy))(x, i, u)
+    for name, g, w in zip(SCATTERS, got, want):
+        assert np.asarray(g).dtype == np.asarray(w).dtype, name
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-5, atol=1e-5,
+                                   err_msg=name)
+
+
 # Scans with the block-scan kernel (a block per row): runs of one and of several elements
-# per thread, rows shorter than a warp, reverse scans, every cumulative op, integers.
+# per thread, rows shorter than a warp, reverse scans, every cumulative op, integers,
+# rows of rank-3 and rank-4 operands along any axis.
 SCANS = {
     "cumsum": (lambda lax, jnp: lambda x: jnp.cumsum(x, axis=1), lambda x: x),
     "cumsum_short_rows": (lambda lax, jnp: lambda x: jnp.cumsum(x, axis=1), lambda x: x[:, :7]),
@@ -251,6 +351,10 @@ SCANS = {
                                 lambda x: 1 + x[:, :100] / 10),
     "cumlogsumexp": (lambda lax, jnp: lambda x: lax.cumlogsumexp(x, axis=1),
                      lambda x: x[:3, :1500]),
+    "cumsum_rank3_first": (lambda lax, jnp: lambda x: jnp.cumsum(x, axis=0),
+                           lambda x: x.reshape(4, 2, 3000)),
+    "cummax_rank3_middle_reverse": (lambda lax, jnp: lambda x: lax.cummax(x, axis=1, reverse=True),
+                                    lambda x: x[:, :600].reshape(2, 4, 3, 200)),
 }
 
 
@@ -1003,7 +1107,8 @@ def test_kernel_families_match_numpy_on_the_gpu(monkeypatch, rng, family):
 @pytest.mark.skipif(_no_gpu() is not None, reason=f"needs an NVIDIA GPU: {_no_gpu()}")
 def test_control_flow_sorts_and_scans_match_jax_on_the_gpu(monkeypatch, rng):
     """Host control flow (launch plans with loops, branches and values read back), the
-    bitonic sorts and the block scans, on the device: JAX's numbers."""
+    bitonic sorts (long rows too), the scatters and the block scans, on the device: JAX's
+    numbers."""
     jax = pytest.importorskip("jax")
     monkeypatch.delenv("MLAX_GPU_INTERPRET", raising=False)
     x = rng.standard_normal((3, 4)).astype(np.float32)
@@ -1020,6 +1125,21 @@ def test_control_flow_sorts_and_scans_match_jax_on_the_gpu(monkeypatch, rng):
         want = jax.jit(make(jax.lax, jax.numpy))(a)
         for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
             np.testing.assert_array_equal(np.asarray(g), np.asarray(w), err_msg=name)
+    lx, lints = _long_sort_inputs()
+    for name, (make, arg) in LONG_SORTS.items():
+        a = arg(lx, lints)
+        got = mlax.jit(make(lax, jnp), backend="cuda")(a)
+        want = jax.jit(make(jax.lax, jax.numpy))(a)
+        for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+            np.testing.assert_array_equal(np.asarray(g), np.asarray(w), err_msg=name)
+    x8 = rng.standard_normal((50, 8)).astype(np.float32)
+    i8 = rng.integers(-3, 53, (300,)).astype(np.int32)
+    u8 = rng.standard_normal((300, 8)).astype(np.float32)
+    for name, make in SCATTERS.items():
+        got = mlax.jit(make(lax, jnp), backend="cuda")(x8, i8, u8)
+        want = jax.jit(make(jax.lax, jax.numpy))(x8, i8, u8)
+        np.testing.assert_allclose(np.asarray(got), np.asarray(want), rtol=1e-5, atol=1e-5,
+                                   err_msg=name)
     big = rng.standard_normal((8, 3000)).astype(np.float32)
     for name, (make, arg) in SCANS.items():
         got = mlax.jit(make(lax, jnp), backend="cuda")(arg(big))

@@ -11,7 +11,9 @@ Files:
 - matmul.py: `--mlax-gpu-tile-matmul` (2-D matmuls tiled through shared memory).
 - mma.py: `--mlax-gpu-bf16-mma` (bf16 tensor-core ops as NVVM's, their PTX types given).
 - rows.py: `--mlax-gpu-outline-rows`, `--mlax-gpu-row-kernels` (sorts, top_k and scans
-  along rows: a block per row, a bitonic sort or a block scan in shared memory).
+  along rows: a block per row, a bitonic sort or a block scan in shared memory; long rows
+  sorted in global memory; top_k by selection; and scatter.py's kernels).
+- scatter.py: scatter-adds, a thread per update adding it with an atomic.
 - reduction.py: `--mlax-gpu-tree-reduce` (long and full reductions, block tree reductions).
 - interpret.py: `--mlax-gpu-interpret` (kernels and launches -> CPU loops).
 - ptx.py: PTX from the NVVM stage, ptxas.
@@ -82,10 +84,11 @@ class CudaBackend(Backend):
         full = pipeline if pipeline is not None else ",".join(
             [MLAX_OPT, pipelines.CUDA_LINALG, pipelines.CUDA_GPU, pipelines.CUDA_INTERPRET])
         machine = codegen.MachineTarget.host()
-        return cpu_compile.compile_module(
+        exes, compiled = cpu_compile.compile_module(
             module, entries, full, opt_level,
             key_parts=["cuda-interpret", machine.triple, machine.cpu, machine.features,
                        *codegen.library_stamps()])
+        return {n: cuda_runtime.InterpretedExecutable(e) for n, e in exes.items()}, compiled
 
     def compile_for_device(self, module, entries, pipeline=None):
         """Kernels for this process's GPU: the stages to NVVM, a cubin per kernel module for

@@ -110,6 +110,39 @@ def _scatter_combine(kind, dtype):
             "max": lambda o, u: maximum(dtype, o, u)}[kind]
 
 
+def scatter_position(a, operand_shape, updates_shape, indices_dtype, read_index, ivs):
+    """Where update element `ivs` of a scatter with attributes `a` goes: (the operand
+    index, whether the window fits: None when mode clip moved it in bounds).
+    `read_index(position)` reads the scatter indices at `position` (a list of indices)."""
+    orank = len(operand_shape)
+    uwd = a["update_window_dims"]
+    scatter_dims = [d for d in range(len(updates_shape)) if d not in uwd]
+    window_dims = [d for d in range(orank)
+                   if d not in a["inserted_window_dims"] and d not in a["operand_batching_dims"]]
+    window = [1] * orank
+    for j, od in enumerate(window_dims):
+        window[od] = updates_shape[uwd[j]]
+    batch = [ivs[d] for d in scatter_dims]
+    start = [index_const(0)] * orank
+    valid = None
+    for k, od in enumerate(a["scatter_dims_to_operand_dims"]):
+        s = to_index(read_index(batch + [index_const(k)]), indices_dtype)
+        upper = operand_shape[od] - window[od]
+        if a["mode"] == "clip":
+            s = clamp_index(s, 0, upper)
+        else:
+            ok = arith.andi(arith.cmpi(arith.CmpIPredicate.sge, s, index_const(0)),
+                            arith.cmpi(arith.CmpIPredicate.sle, s, index_const(upper)))
+            valid = ok if valid is None else arith.andi(valid, ok)
+        start[od] = s
+    for od, idim in zip(a["operand_batching_dims"], a["scatter_indices_batching_dims"]):
+        start[od] = batch[idim]
+    full = list(start)
+    for j, od in enumerate(window_dims):
+        full[od] = arith.addi(start[od], ivs[uwd[j]])
+    return full, valid
+
+
 def _scatter_rule(op):
     """scf.for loops over the updates, in order, each reading the operand element it
     updates and writing it back: duplicate indices accumulate. Windows that do not fit
@@ -119,36 +152,12 @@ def _scatter_rule(op):
     mode = a["mode"]
     if mode not in ("drop", "fill", "clip", "promise_in_bounds"):
         raise PassError(f"mlax.scatter: unknown mode {mode!r} (expected drop or clip)")
-    orank, urank = len(operand.shape), len(updates.shape)
-    uwd = a["update_window_dims"]
-    scatter_dims = [d for d in range(urank) if d not in uwd]
-    window_dims = [d for d in range(orank)
-                   if d not in a["inserted_window_dims"] and d not in a["operand_batching_dims"]]
-    window = [1] * orank
-    for j, od in enumerate(window_dims):
-        window[od] = updates.shape[uwd[j]]
     combine = _scatter_combine(a["kind"], operand.dtype)
     operand_v, indices_v, updates_v = op.operands
 
     def body(ivs, acc):
-        batch = [ivs[d] for d in scatter_dims]
-        start = [index_const(0)] * orank
-        valid = None
-        for k, od in enumerate(a["scatter_dims_to_operand_dims"]):
-            s = to_index(tensor.extract(indices_v, batch + [index_const(k)]), indices.dtype)
-            upper = operand.shape[od] - window[od]
-            if mode == "clip":
-                s = clamp_index(s, 0, upper)
-            else:
-                ok = arith.andi(arith.cmpi(arith.CmpIPredicate.sge, s, index_const(0)),
-                                arith.cmpi(arith.CmpIPredicate.sle, s, index_const(upper)))
-                valid = ok if valid is None else arith.andi(valid, ok)
-            start[od] = s
-        for od, idim in zip(a["operand_batching_dims"], a["scatter_indices_batching_dims"]):
-            start[od] = batch[idim]
-        full = list(start)
-        for j, od in enumerate(window_dims):
-            full[od] = arith.addi(start[od], ivs[uwd[j]])
+        full, valid = scatter_position(a, operand.shape, updates.shape, indices.dtype,
+                                       lambda at: tensor.extract(indices_v, at), ivs)
         if valid is not None:   # keep the (unused) access in bounds
             full = [clamp_index(f, 0, max(n - 1, 0)) for f, n in zip(full, operand.shape)]
         old = tensor.extract(acc, full)
