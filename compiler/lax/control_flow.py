@@ -29,7 +29,7 @@ from mlax import core, tracing
 from mlax.checked_bodies import Checked, check_frame, first_failure, not_failed, report
 from mlax.dialects import structural, tensor_type
 from mlax.lax import primitives as lax
-from mlax.api import Jitted, declare, emit_call
+from mlax.api import PjitFunction, declare, emit_call
 from mlax.core import ShapedArray
 from mlax.tracing import Tracer
 from mlax.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
@@ -157,13 +157,13 @@ _EAGER_MAX = 256
 
 
 def _eager(key, make):
-    """The Jitted for `key` (the construct and its Python-level parameters)."""
+    """The PjitFunction for `key` (the construct and its Python-level parameters)."""
     try:
         j = _EAGER.get(key)
     except TypeError:           # unhashable static parameter: no caching
-        return Jitted(make())
+        return PjitFunction(make())
     if j is None:
-        j = Jitted(make())
+        j = PjitFunction(make())
         _EAGER[key] = j
         if len(_EAGER) > _EAGER_MAX:
             _EAGER.popitem(last=False)
