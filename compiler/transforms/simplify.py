@@ -319,6 +319,41 @@ def _division_as_product(op):
         return b.mul(op.operands[0], _DIVISORS[divisor.name](b, divisor, op.operands[1]))
 
 
+def _scalar_of_broadcast(v):
+    """The 0-d value that `v` broadcasts (`mlax.broadcast_in_dim` of a 0-d tensor), else
+    None."""
+    op = getattr(v.owner, "operation", v.owner)
+    if isinstance(op, ir.Operation) and op.name == "mlax.broadcast_in_dim" and \
+            ir.RankedTensorType(op.operands[0].type).rank == 0:
+        return op
+    return None
+
+
+def _product_of_scalars(op):
+    """`(x * bcast(a)) * bcast(b)` -> `x * bcast(a * b)` for 0-d a and b, in either
+    operand order, for float16, float32 and float64: XLA's algebraic simplifier multiplies
+    the scalars first (optax's `u * lr * scale` rounds once less at float16). Returns
+    the new result, or None."""
+    dtype = spec_of_type(op.results[0].type).dtype
+    if op.name != "mlax.mul" or not is_float(dtype) or dtype == bfloat16:
+        return None
+    for inner_at in (0, 1):
+        outer_b = _scalar_of_broadcast(op.operands[1 - inner_at])
+        inner = getattr(op.operands[inner_at].owner, "operation", op.operands[inner_at].owner)
+        if outer_b is None or not isinstance(inner, ir.Operation) or inner.name != "mlax.mul":
+            continue
+        for x_at in (0, 1):
+            inner_b = _scalar_of_broadcast(inner.operands[1 - x_at])
+            if inner_b is None:
+                continue
+            b = Builder(op.location)
+            with ir.InsertionPoint(op):
+                scale = b.mul(inner_b.operands[0], outer_b.operands[0])
+                return b.mul(inner.operands[x_at],
+                             b.broadcast_in_dim(scale, **op_attrs(outer_b)))
+    return None
+
+
 def algebraic(module_op):
     for fn in _functions(module_op):
         for block in fn.regions[0].blocks:
@@ -327,6 +362,8 @@ def algebraic(module_op):
                 v = _fold_transposed_dot(op)
                 if v is None and op.name == "mlax.div" and _fold_identity(op) is None:
                     v = _division_as_product(op)
+                if v is None and op.name == "mlax.mul" and _fold_identity(op) is None:
+                    v = _product_of_scalars(op)
                 if v is not None:
                     op.results[0].replace_all_uses_with(v)
                     continue
@@ -340,7 +377,8 @@ def algebraic(module_op):
 class AlgebraicPass(ModulePass):
     """Fold x*1, 1*x, x+0, 0+x, x-0, x/1 (also with broadcast units), -(-x), shape ops
     that change nothing, and transposed dot_generals; divisions that XLA computes as
-    products (`_DIVISORS`) become those products."""
+    products (`_DIVISORS`) become those products, and a product by two broadcast scalars
+    multiplies the scalars first, as XLA does."""
     name = "mlax-algebraic"
 
     def run(self, module_op):

@@ -1,7 +1,9 @@
 """Divisions that XLA's algebraic simplifier computes as products (mlax-algebraic's
-`_DIVISORS`): by a broadcast, a constant, sqrt, rsqrt and exp, bit for bit JAX's at float16
-and float32, under jit and eagerly (against JAX's eager ops); bfloat16 divisions stay divisions, as in XLA. Also
-float16 rsqrt, one rounding of the f32 result as XLA's. One table: (name, program, dtype)."""
+`_DIVISORS`: by a broadcast, a constant, sqrt, rsqrt and exp) and products by two broadcast
+scalars (the scalars multiplied first), bit for bit JAX's at float16 and float32, under jit
+and eagerly (against JAX's eager ops, each one op); at bfloat16 they stay as written, as in
+XLA. Also float16 rsqrt, one rounding of the f32 result as XLA's. One table: (name,
+program); each row runs at every dtype."""
 import ml_dtypes
 import numpy as np
 import pytest
@@ -32,6 +34,8 @@ ROWS = [
     ("by_rsqrt", lambda n, x, y: x / _lax(n).rsqrt(y)),
     ("adam_like", lambda n, x, y: x / (n.sqrt(y) + 0.0)),
     ("by_array", lambda n, x, y: x / y),
+    ("scalar_products", lambda n, x, y: (x * 0.1) * n.asarray(S).astype(x.dtype)),
+    ("scalar_products_swapped", lambda n, x, y: n.asarray(S).astype(x.dtype) * (0.3 * x)),
 ]
 DTYPES = [np.float16, np.float32, ml_dtypes.bfloat16]
 

@@ -78,3 +78,35 @@ func.func @divisions_kept(%x: tensor<3xbf16>, %s: tensor<bf16>, %i: tensor<3xi32
   %2 = "mlax.div"(%y, %a) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
   return %0, %1, %2 : tensor<3xbf16>, tensor<3xi32>, tensor<3xf32>
 }
+
+// -----
+
+// Tests that a product by two broadcast scalars multiplies the scalars first, in either
+// operand order, as XLA's algebraic simplifier does (not for bfloat16).
+// CHECK-LABEL: func.func @scalar_products
+// CHECK-SAME: (%[[X:.*]]: tensor<3xf16>, %[[A:.*]]: tensor<f16>, %[[B:.*]]: tensor<f16>)
+// CHECK: %[[AB:.*]] = "mlax.mul"(%[[A]], %[[B]]) : (tensor<f16>, tensor<f16>) -> tensor<f16>
+// CHECK: %[[BC:.*]] = "mlax.broadcast_in_dim"(%[[AB]])
+// CHECK: %[[P:.*]] = "mlax.mul"(%[[X]], %[[BC]])
+// CHECK: return %[[P]]
+func.func @scalar_products(%x: tensor<3xf16>, %a: tensor<f16>, %b: tensor<f16>) -> tensor<3xf16> {
+  %ba = "mlax.broadcast_in_dim"(%a) {broadcast_dimensions = array<i64>, shape = array<i64: 3>} : (tensor<f16>) -> tensor<3xf16>
+  %0 = "mlax.mul"(%ba, %x) : (tensor<3xf16>, tensor<3xf16>) -> tensor<3xf16>
+  %bb = "mlax.broadcast_in_dim"(%b) {broadcast_dimensions = array<i64>, shape = array<i64: 3>} : (tensor<f16>) -> tensor<3xf16>
+  %1 = "mlax.mul"(%0, %bb) : (tensor<3xf16>, tensor<3xf16>) -> tensor<3xf16>
+  return %1 : tensor<3xf16>
+}
+
+// -----
+
+// Tests that a bfloat16 product by two broadcast scalars stays as written.
+// CHECK-LABEL: func.func @scalar_products_bf16
+// CHECK: %[[P:.*]] = "mlax.mul"(%{{.*}}, %{{.*}}) : (tensor<3xbf16>, tensor<3xbf16>)
+// CHECK: "mlax.mul"(%[[P]], %{{.*}}) : (tensor<3xbf16>, tensor<3xbf16>)
+func.func @scalar_products_bf16(%x: tensor<3xbf16>, %a: tensor<bf16>, %b: tensor<bf16>) -> tensor<3xbf16> {
+  %ba = "mlax.broadcast_in_dim"(%a) {broadcast_dimensions = array<i64>, shape = array<i64: 3>} : (tensor<bf16>) -> tensor<3xbf16>
+  %0 = "mlax.mul"(%x, %ba) : (tensor<3xbf16>, tensor<3xbf16>) -> tensor<3xbf16>
+  %bb = "mlax.broadcast_in_dim"(%b) {broadcast_dimensions = array<i64>, shape = array<i64: 3>} : (tensor<bf16>) -> tensor<3xbf16>
+  %1 = "mlax.mul"(%0, %bb) : (tensor<3xbf16>, tensor<3xbf16>) -> tensor<3xbf16>
+  return %1 : tensor<3xbf16>
+}
