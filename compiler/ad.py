@@ -23,7 +23,7 @@ import numpy as np
 
 from mlax import core, dtypes, lax, tracing
 from mlax import numpy as jnp
-from mlax.api import Jitted, Transformed, closed_over, declare, emit_call, trace_avals
+from mlax.api import PjitFunction, Transformed, closed_over, declare, emit_call, trace_avals
 from mlax.dialects import structural
 from mlax.tracing import Tracer
 from mlax.tree_util import tree_flatten, tree_map, tree_structure
@@ -91,15 +91,15 @@ def _normalize_argnums(argnums, nargs, what):
 
 
 def _eager(cache_key, make, static=((), ())):
-    """A Jitted cached per `cache_key` (the transform and its Python-level parameters) and
+    """A PjitFunction cached per `cache_key` (the transform and its Python-level parameters) and
     `static`, its (static_argnums, static_argnames)."""
     cache_key = (cache_key, static)
     try:
         j = _EAGER.get(cache_key)
     except TypeError:
-        return Jitted(make(), *static, concrete=True)
+        return PjitFunction(make(), *static, concrete=True)
     if j is None:
-        j = Jitted(make(), *static, concrete=True)
+        j = PjitFunction(make(), *static, concrete=True)
         _EAGER[cache_key] = j
         if len(_EAGER) > 256:
             _EAGER.popitem(last=False)
@@ -486,7 +486,7 @@ class VjpFunction:
         if not core.trace_stack():
             if self._jitted is None:
                 fun, has_aux = self._fun, self._has_aux
-                self._jitted = Jitted(_named(
+                self._jitted = PjitFunction(_named(
                     lambda p, c: vjp(fun, *p, has_aux=has_aux)[1](c), self.__name__),
                     concrete=True)
             return self._jitted(self._primals, ct)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import types
 
-from mlax.api import Jitted
+from mlax.api import PjitFunction
 
 __all__ = ["checkpoint", "remat", "checkpoint_name", "checkpoint_policies"]
 
@@ -28,7 +28,7 @@ def checkpoint(fun, *, prevent_cse=True, policy=None, static_argnums=(), static_
     if not nums and not names:
         return functools.wraps(fun)(lambda *args, **kwargs: fun(*args, **kwargs))
     # JAX traces fun once per value of its static arguments: so does a jit with them static.
-    return functools.wraps(fun)(Jitted(fun, static_argnums=nums or None,
+    return functools.wraps(fun)(PjitFunction(fun, static_argnums=nums or None,
                                        static_argnames=names or None))
 
 

@@ -130,7 +130,7 @@ def _check_argnums(params, nums, what):
                for k in kinds)
     for i in nums:
         if not -npos <= i < npos:
-            raise ValueError(f"Jitted function has {what}={nums}, but only accepts {npos} "
+            raise ValueError(f"PjitFunction function has {what}={nums}, but only accepts {npos} "
                              f"positional arguments.")
     return tuple(i % npos for i in nums)
 
@@ -142,11 +142,11 @@ def _check_argnames(params, names, what):
         return
     bad = sorted(n for n in names if n not in by_name)
     if bad:
-        raise ValueError(f"Jitted function has invalid argnames {set(bad)} in {what}. Function "
+        raise ValueError(f"PjitFunction function has invalid argnames {set(bad)} in {what}. Function "
                          f"does not take these args.")
     posonly = sorted(n for n in names if by_name[n].kind == inspect.Parameter.POSITIONAL_ONLY)
     if posonly:
-        raise ValueError(f"Jitted function has invalid argnames {set(posonly)} in {what}. These "
+        raise ValueError(f"PjitFunction function has invalid argnames {set(posonly)} in {what}. These "
                          f"are positional-only")
 
 
@@ -176,8 +176,9 @@ def _normalize_static(fun, static_argnums, static_argnames, donate_argnums=None)
     return tuple(sorted(nums)), tuple(sorted(anames)), names
 
 
-class Jitted:
-    """The result of `mlax.jit(fun)`."""
+class PjitFunction:
+    """The result of `mlax.jit(fun)`. Named as the type of JAX's jitted functions, which
+    libraries recognise by that name (chex.assert_max_traces refuses to wrap one)."""
 
     def __init__(self, fun, static_argnums=None, static_argnames=None, donate_argnums=None,
                  backend=None, concrete=False, in_shardings=None, out_shardings=None):
@@ -593,7 +594,7 @@ def jit(fun=_NO_FUN, *, static_argnums=None, static_argnames=None, donate_argnum
     _argnames(donate_argnames, "donate_argnames")
     if backend is not None:
         tracing.default_backend(backend)    # an unavailable backend is an error here
-    return Jitted(fun, static_argnums, static_argnames, donate_argnums, backend,
+    return PjitFunction(fun, static_argnums, static_argnames, donate_argnums, backend,
                   in_shardings=in_shardings, out_shardings=out_shardings)
 
 
@@ -614,7 +615,7 @@ class IR:
 
 def make_ir(fun, static_argnums=None, static_argnames=None):
     """Like jax.make_jaxpr: `make_ir(f)(*args)` returns f traced to mlax IR."""
-    j = fun if isinstance(fun, Jitted) else Jitted(fun, static_argnums, static_argnames)
+    j = fun if isinstance(fun, PjitFunction) else PjitFunction(fun, static_argnums, static_argnames)
 
     def wrapped(*args, **kwargs):
         return IR(j.trace_ir(*args, **kwargs))
@@ -751,7 +752,7 @@ class Transformed:
     def __init__(self, fun):
         functools.update_wrapper(self, fun)
         self._fun = fun
-        self._jits = {}          # (static_argnums, static_argnames) -> Jitted
+        self._jits = {}          # (static_argnums, static_argnames) -> PjitFunction
 
     def __call__(self, *args, **kwargs):
         if core.trace_stack():
@@ -764,7 +765,7 @@ class Transformed:
             def run(*a, **k):
                 return self._traced(*a, **k)
             run.__name__ = self._name()
-            j = self._jits[static] = Jitted(run, *static, concrete=True)
+            j = self._jits[static] = PjitFunction(run, *static, concrete=True)
         return j(*args, **kwargs)
 
     def _static_options(self, args, kwargs):
@@ -790,7 +791,7 @@ class Transformed:
             full = [fixed[i] if i in fixed else next(it) for i in range(len(args))]
             return self._traced(*full, **k, **fixed_kw)
         run.__name__ = self._name()
-        return Jitted(run, concrete=True)(*[a for i, a in enumerate(args) if i not in fixed],
+        return PjitFunction(run, concrete=True)(*[a for i, a in enumerate(args) if i not in fixed],
                                           **{k: v for k, v in kwargs.items() if k not in fixed_kw})
 
     def _passed_through(self, args, kwargs):

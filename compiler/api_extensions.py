@@ -22,7 +22,7 @@ import numpy as np
 from mlir import ir
 
 from mlax import ad, core, prng, stages, tracing
-from mlax.api import Jitted
+from mlax.api import PjitFunction
 from mlax.dialects import structural
 from mlax.tree_util import tree_flatten, tree_unflatten
 from mlax.runtime.dtypes import is_float
@@ -35,7 +35,7 @@ __all__ = ["eval_shape", "linear_transpose", "named_call", "typeof"]
 def eval_shape(fun, *args, **kwargs):
     """The shapes and dtypes of `fun(*args, **kwargs)` as a pytree of ShapeDtypeStructs,
     found by tracing only."""
-    jitted = fun if isinstance(fun, Jitted) else Jitted(fun)
+    jitted = fun if isinstance(fun, PjitFunction) else PjitFunction(fun)
     entry = stages.trace_entry(jitted, args, kwargs, tracing.TracedModule())
     structs = [stages.ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
                for a in entry.out_avals]
@@ -215,7 +215,7 @@ def named_call(fun, *, name=None):
     def call(*args, **kwargs):
         return fun(*args, **kwargs)
     call.__name__ = name
-    jitted = Jitted(call)
+    jitted = PjitFunction(call)
 
     @functools.wraps(fun)
     def named(*args, **kwargs):

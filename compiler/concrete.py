@@ -15,7 +15,7 @@ value computed from it: those convert with the error they always gave (JAX's), a
 all tracers under `jit` and `vmap`.
 
 The traced program is then valid only for arguments that take the same branches: each
-evaluation is a guard, (its executable, the value it gave). `Jitted` keeps the guards
+evaluation is a guard, (its executable, the value it gave). `PjitFunction` keeps the guards
 with the compiled function and uses it for a call only where every guard's executable
 gives the same value on the call's arguments; otherwise it traces again.
 """

@@ -18,7 +18,7 @@ import numpy as np
 from mlax import core, tracing
 from mlax.ad import (_cast_like, _fname, _origins, _site, _trace, _zeros_like_leaf,
                      _zeros_of)
-from mlax.api import Jitted, declare, emit_call, trace_callee
+from mlax.api import PjitFunction, declare, emit_call, trace_callee
 from mlax.dialects import structural
 from mlax.tree_util import tree_flatten, tree_map, tree_structure
 from mlax.runtime.dtypes import is_inexact

@@ -181,7 +181,7 @@ def _check_platforms(platforms) -> tuple:
 def export(fun_jit, *, platforms=None, disabled_checks=()):
     """`export(jit(f), platforms=...)(*args, **kwargs) -> Exported`: args and kwargs are
     arrays or ShapeDtypeStructs (static arguments of the jit as values)."""
-    if not hasattr(fun_jit, "_flat_fun"):       # an mlax.jit (api.Jitted)
+    if not hasattr(fun_jit, "_flat_fun"):       # an mlax.jit (api.PjitFunction)
         raise TypeError(f"mlax.export.export takes a function wrapped by mlax.jit, not "
                         f"{type(fun_jit).__name__}: export(jit(f))")
     platforms = _check_platforms(platforms)

@@ -21,7 +21,7 @@ import numpy as np
 
 from mlax import core, dtypes, lax
 from mlax import numpy as jnp
-from mlax.api import Jitted
+from mlax.api import PjitFunction
 from mlax.runtime import Array, basearray
 from mlax.tracing import Tracer
 from mlax.tree_util import register_pytree_node
@@ -147,7 +147,7 @@ def _wrap(data, typed):
 
 
 # ---------------------------------------------------------------------------------------
-# Internal jit: one Jitted per (function, layout flag, x64), static shapes and dtypes.
+# Internal jit: one PjitFunction per (function, layout flag, x64), static shapes and dtypes.
 
 _JITS = {}
 
@@ -158,7 +158,7 @@ def _jit(static_argnums):
             flag = (fun, _partitionable(), core.config.x64_enabled)
             j = _JITS.get(flag)
             if j is None:
-                j = _JITS[flag] = Jitted(fun, static_argnums=static_argnums)
+                j = _JITS[flag] = PjitFunction(fun, static_argnums=static_argnums)
             return j(*args)
         call.__name__ = fun.__name__
         call.__wrapped__ = fun

@@ -64,7 +64,7 @@ def _lookup(module, path, name):
         if not hasattr(obj, part):
             candidates = sorted(
                 n for n, v in vars(module).items() if not n.startswith("_") and (
-                    isinstance(v, api.Jitted)
+                    isinstance(v, api.PjitFunction)
                     or (callable(v) and getattr(v, "__module__", None) == module.__name__)))
             raise CompileError(f"mlax-compile: error: {path} has no function '{name}'"
                                + (f" (functions there: {', '.join(candidates)})" if candidates
@@ -77,13 +77,13 @@ def _lookup(module, path, name):
 
 
 def _jitted_for(fn, static_names):
-    """`fn` as a Jitted whose static arguments include `static_names`."""
-    if isinstance(fn, api.Jitted):
+    """`fn` as a PjitFunction whose static arguments include `static_names`."""
+    if isinstance(fn, api.PjitFunction):
         if set(static_names) <= set(fn._static_argnames):
             return fn
-        return api.Jitted(fn._fun, fn._static_argnums,
+        return api.PjitFunction(fn._fun, fn._static_argnums,
                           tuple(fn._static_argnames) + tuple(static_names))
-    return api.Jitted(fn, None, tuple(static_names))
+    return api.PjitFunction(fn, None, tuple(static_names))
 
 
 def _call_arguments(fn_args: FunctionArgs, fn, path):

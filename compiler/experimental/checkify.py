@@ -21,12 +21,13 @@ Checks inside the branches and bodies of `lax.cond`, `switch`, `scan`, `while_lo
 `fori_loop` are those functions' outputs (mlax.lax.control_flow traces each with a child
 frame): one branch's checks, or a loop's first failure, carried.
 
-So is `vmap`'s function (mlax.batching): each check reports the last member where it
-failed. Limits: the functions of `grad` / `jvp` / `vjp` called within the checkified
+A while_loop's cond_fun makes its checks on the initial value and after each step, as
+JAX's. So is `vmap`'s function (mlax.batching): each check reports the last member where
+it failed. Limits: the functions of `grad` / `jvp` / `vjp` called within the checkified
 function are their own traces: automatic checks do not see their ops, and a `check`
-there (or in a while_loop's cond_fun) is a NotImplementedError naming the place. Under
-vmap, a cond with a batched predicate reports the checks of the branch each member
-takes (JAX runs both branches and reports both).
+there is a NotImplementedError naming the place. In a checkified function that vmaps a
+cond with a batched predicate, each member reports the checks of the branch it takes
+(JAX runs both branches for every member and reports both).
 """
 from __future__ import annotations
 

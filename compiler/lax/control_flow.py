@@ -29,7 +29,7 @@ from mlax import core, tracing
 from mlax.checked_bodies import Checked, check_frame, first_failure, not_failed, report
 from mlax.dialects import structural, tensor_type
 from mlax.lax import primitives as lax
-from mlax.api import Jitted, declare, emit_call
+from mlax.api import PjitFunction, declare, emit_call
 from mlax.core import ShapedArray
 from mlax.tracing import Tracer
 from mlax.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
@@ -157,13 +157,13 @@ _EAGER_MAX = 256
 
 
 def _eager(key, make):
-    """The Jitted for `key` (the construct and its Python-level parameters)."""
+    """The PjitFunction for `key` (the construct and its Python-level parameters)."""
     try:
         j = _EAGER.get(key)
     except TypeError:           # unhashable static parameter: no caching
-        return Jitted(make())
+        return PjitFunction(make())
     if j is None:
-        j = Jitted(make())
+        j = PjitFunction(make())
         _EAGER[key] = j
         if len(_EAGER) > _EAGER_MAX:
             _EAGER.popitem(last=False)
@@ -376,15 +376,12 @@ def while_loop(cond_fun, body_fun, init_val):
             avals = new_avals
             body = trace_body(avals)
     _check_carry("body_fun", body_fun, init_val, in_tree, avals, body.out_tree, body.out_avals)
-    if body.checks:
-        body.discard()
-        return _while_with_checks(cond_fun, body_fun, init_val, body.checks)
     test = _trace_body(cond_fun, args_tree, avals, origins, list(body.builder.captured),
                        f"while_cond_{_fname(cond_fun)}", "while_loop cond_fun")
-    if test.checks:
-        raise NotImplementedError(
-            "mlax does not support checkify checks in a while_loop's cond_fun yet (at "
-            f"{tracing.user_site()}); make the check in body_fun or before the loop.")
+    if body.checks or test.checks:
+        body.discard()
+        test.discard()
+        return _while_with_checks(cond_fun, body_fun, init_val, test.checks, body.checks)
     if test.out_tree.num_leaves != 1 or test.out_avals[0].shape != () or \
             test.out_avals[0].dtype != np.bool_:
         raise TypeError("cond_fun must return a boolean scalar, but got output type(s) "
@@ -398,21 +395,29 @@ def while_loop(cond_fun, body_fun, init_val):
     return in_tree.unflatten(outs)
 
 
-def _while_with_checks(cond_fun, body_fun, init_val, found):
-    """The while loop carrying the checks its body makes."""
+def _while_with_checks(cond_fun, body_fun, init_val, cond_found, body_found):
+    """The while loop carrying the checks its cond_fun and body make. As JAX's checkify,
+    cond_fun's checks are made on the initial value and again after each step (in the
+    body, on the new value); the loop's own test runs cond_fun with its checks dropped."""
     frame = check_frame()
-    checked = Checked(frame, body_fun)
+    checked_cond, checked_body = Checked(frame, cond_fun), Checked(frame, body_fun)
+    found = list(cond_found) + list(body_found)
 
     def body(carry):
         val, failures = carry
-        val, new = checked(val)
-        return val, first_failure(frame, found, failures, new)
+        val, new_body = checked_body(val) if body_found else (body_fun(val), [])
+        new_cond = checked_cond(val)[1] if cond_found else []
+        return val, first_failure(frame, found, failures, new_cond + new_body)
 
     def test(carry):
-        return cond_fun(carry[0])
+        return Checked(frame, cond_fun)(carry[0])[0]
     body.__name__, test.__name__ = _fname(body_fun), _fname(cond_fun)
-    val, failures = while_loop(test, body, (init_val, not_failed(found)))
-    report(frame, checked.checks, failures)
+    first = checked_cond(init_val)[1] if cond_found else []
+    # The checks as first made, cond_fun's before body_fun's: JAX traces cond_fun first,
+    # and of failed user checks reports the first made.
+    cond_checks = checked_cond.checks if cond_found else []
+    val, failures = while_loop(test, body, (init_val, first + not_failed(body_found)))
+    report(frame, cond_checks + checked_body.checks, failures)
     return val
 
 

@@ -70,31 +70,50 @@ _VIEW_OPS = {"tensor.collapse_shape", "tensor.expand_shape", "tensor.extract_sli
              "mlax.bitcast_convert_type"}
 
 
-def _aliases(callee, n) -> list:
-    """For each of the first n results of `callee`: the index of the parameter it returns
-    unchanged (or through a view), else None (a value computed into a new buffer)."""
+def _returned(callee, n) -> list:
+    """The first n values `callee` returns, each followed back through views to the value
+    it reads."""
     entry = callee.regions[0].blocks[0]
     ret = entry.operations[len(entry.operations) - 1]
-    args = list(entry.arguments)
     out = []
     for v in list(ret.operands)[:n]:
         while not isinstance(v.owner, ir.Block) and v.owner.name in _VIEW_OPS:
             v = v.owner.operands[0]
-        out.append(next((j for j, a in enumerate(args) if a == v), None)
-                   if isinstance(v.owner, ir.Block) else None)
+        out.append(v)
     return out
 
 
-def _next_state(values, state, aliases) -> list:
+def _aliases(callee, n) -> list:
+    """For each of the first n results of `callee`: the index of the parameter it returns
+    unchanged (or through a view), else None (a value computed into a new buffer)."""
+    args = list(callee.regions[0].blocks[0].arguments)
+    return [next((j for j, a in enumerate(args) if a == v), None)
+            if isinstance(v.owner, ir.Block) else None for v in _returned(callee, n)]
+
+
+def _repeats(callee, n) -> list:
+    """For each of the first n results of `callee`: whether an earlier result returns the
+    same value (or a view of it)."""
+    seen, out = [], []
+    for v in _returned(callee, n):
+        out.append(any(v == u for u in seen))
+        seen.append(v)
+    return out
+
+
+def _next_state(values, state, aliases, repeats) -> list:
     """The loop's next state, written over the current one (`state`, the region's
     arguments) so that the loop bufferizes in place (see _in_place). A value that is the
     same state element passes through; one that reads another state element or an outer
-    value is copied first, before any element is overwritten."""
+    value is copied first, before any element is overwritten. So is a value that an
+    earlier element of the new state also is: empty-tensor elimination would compute it
+    straight into the first element's buffer, which the copy made after writing that
+    element could not avoid reading ("cannot avoid RaW conflict")."""
     staged = []
-    for i, (v, j) in enumerate(zip(values, aliases)):
+    for i, (v, j, again) in enumerate(zip(values, aliases, repeats)):
         if j == i:
             staged.append(None)
-        elif j is not None:
+        elif j is not None or again:
             staged.append(bufferization.AllocTensorOp(v.type, [], copy=v).result)
         else:
             staged.append(v)
@@ -164,7 +183,8 @@ def _lower_while(fn, decl: structural.While, ftype):
         with ir.InsertionPoint(after):
             state = list(after.arguments)
             new = _call(body_fn, types, state + consts)
-            scf.YieldOp(_next_state(new, state, _aliases(_lookup(fn, body_fn), n)))
+            callee = _lookup(fn, body_fn)
+            scf.YieldOp(_next_state(new, state, _aliases(callee, n), _repeats(callee, n)))
         func.ReturnOp(list(op.results))
 
 
@@ -237,8 +257,9 @@ def _lower_scan(fn, decl: structural.Scan, ftype):
                 new_ys.append(tensor.InsertSliceOp(
                     y, acc, offsets, [], [], static_offsets, [1] + list(t.shape)[1:],
                     [1] * rank).result)
-            carry_aliases = _aliases(_lookup(fn, body), num_carry)
-            scf.YieldOp(_next_state(outs[:num_carry], cur_carry, carry_aliases) + new_ys)
+            callee = _lookup(fn, body)
+            scf.YieldOp(_next_state(outs[:num_carry], cur_carry, _aliases(callee, num_carry),
+                                    _repeats(callee, num_carry)) + new_ys)
         func.ReturnOp(list(loop.results))
 
 

@@ -5,8 +5,9 @@ keep them. mlax ops are pure, so these passes remove unused ones and merge ident
 (same name, operands, attributes and result types)."""
 from mlir import ir
 
-from mlax.dialects import op_attrs
+from mlax.dialects import op_attrs, spec_of_type
 from mlax.passes import ModulePass, register
+from mlax.runtime.dtypes import bfloat16, is_float
 from mlax.transforms.builder import Builder
 
 
@@ -283,12 +284,86 @@ def _fold_transposed_dot(op):
     return new
 
 
+def _inverse_broadcast(b, divisor, d):
+    inner = divisor.operands[0]
+    return b.broadcast_in_dim(b.div(b.ones_like(inner), inner), **op_attrs(divisor))
+
+
+# XLA's algebraic simplifier computes a division by these divisors as a multiplication,
+# so under JAX `x / 3.0`, `x / row`, jnp.mean's division by its count and adam's
+# `m / sqrt(v)` are products (each differs from the division by 1 ulp at about a third
+# of the float32 values, more at 16 bits). Divisor op name -> rule(builder, divisor op,
+# divisor value) -> the factor x is multiplied by.
+_DIVISORS = {
+    "mlax.broadcast_in_dim": _inverse_broadcast,               # x / bcast(b) = x * bcast(1 / b)
+    "arith.constant": lambda b, op, d: b.div(b.ones_like(d), d),   # x / c = x * (1 / c)
+    "mlax.sqrt": lambda b, op, d: b.rsqrt(op.operands[0]),      # x / sqrt(y) = x * rsqrt(y)
+    "mlax.rsqrt": lambda b, op, d: b.sqrt(op.operands[0]),      # x / rsqrt(y) = x * sqrt(y)
+    "mlax.exp": lambda b, op, d: b.exp(b.neg(op.operands[0])),  # x / exp(y) = x * exp(-y)
+}
+
+
+def _division_as_product(op):
+    """A real float `x / d` whose divisor d is made by an op of `_DIVISORS`: the product
+    that replaces it, else None. Not for bfloat16: XLA's CPU backend computes bf16 ops in
+    f32 (converts around each) before simplifying, so its bf16 divisions are divisions."""
+    dtype = spec_of_type(op.results[0].type).dtype
+    if op.name != "mlax.div" or not is_float(dtype) or dtype == bfloat16:
+        return None
+    divisor = op.operands[1].owner
+    divisor = getattr(divisor, "operation", divisor)
+    if not isinstance(divisor, ir.Operation) or divisor.name not in _DIVISORS:
+        return None
+    b = Builder(op.location)
+    with ir.InsertionPoint(op):
+        return b.mul(op.operands[0], _DIVISORS[divisor.name](b, divisor, op.operands[1]))
+
+
+def _scalar_of_broadcast(v):
+    """The 0-d value that `v` broadcasts (`mlax.broadcast_in_dim` of a 0-d tensor), else
+    None."""
+    op = getattr(v.owner, "operation", v.owner)
+    if isinstance(op, ir.Operation) and op.name == "mlax.broadcast_in_dim" and \
+            ir.RankedTensorType(op.operands[0].type).rank == 0:
+        return op
+    return None
+
+
+def _product_of_scalars(op):
+    """`(x * bcast(a)) * bcast(b)` -> `x * bcast(a * b)` for 0-d a and b, in either
+    operand order, for float16, float32 and float64: XLA's algebraic simplifier multiplies
+    the scalars first (optax's `u * lr * scale` rounds once less at float16). Returns
+    the new result, or None."""
+    dtype = spec_of_type(op.results[0].type).dtype
+    if op.name != "mlax.mul" or not is_float(dtype) or dtype == bfloat16:
+        return None
+    for inner_at in (0, 1):
+        outer_b = _scalar_of_broadcast(op.operands[1 - inner_at])
+        inner = getattr(op.operands[inner_at].owner, "operation", op.operands[inner_at].owner)
+        if outer_b is None or not isinstance(inner, ir.Operation) or inner.name != "mlax.mul":
+            continue
+        for x_at in (0, 1):
+            inner_b = _scalar_of_broadcast(inner.operands[1 - x_at])
+            if inner_b is None:
+                continue
+            b = Builder(op.location)
+            with ir.InsertionPoint(op):
+                scale = b.mul(inner_b.operands[0], outer_b.operands[0])
+                return b.mul(inner.operands[x_at],
+                             b.broadcast_in_dim(scale, **op_attrs(outer_b)))
+    return None
+
+
 def algebraic(module_op):
     for fn in _functions(module_op):
         for block in fn.regions[0].blocks:
             for op in list(block.operations):
                 op = op.operation
                 v = _fold_transposed_dot(op)
+                if v is None and op.name == "mlax.div" and _fold_identity(op) is None:
+                    v = _division_as_product(op)
+                if v is None and op.name == "mlax.mul" and _fold_identity(op) is None:
+                    v = _product_of_scalars(op)
                 if v is not None:
                     op.results[0].replace_all_uses_with(v)
                     continue
@@ -301,7 +376,9 @@ def algebraic(module_op):
 @register
 class AlgebraicPass(ModulePass):
     """Fold x*1, 1*x, x+0, 0+x, x-0, x/1 (also with broadcast units), -(-x), shape ops
-    that change nothing, and transposed dot_generals."""
+    that change nothing, and transposed dot_generals; divisions that XLA computes as
+    products (`_DIVISORS`) become those products, and a product by two broadcast scalars
+    multiplies the scalars first, as XLA does."""
     name = "mlax-algebraic"
 
     def run(self, module_op):

@@ -127,6 +127,29 @@ func.func private @while_swap(tensor<3xf32>, tensor<3xf32>) -> (tensor<3xf32>, t
 
 // -----
 
+// Tests that a new value the body returns as two state elements is written over the
+// first, and copied for the second before any element is overwritten: empty-tensor
+// elimination computes it in the first element's buffer, and a copy read after that
+// write would be a RaW conflict that bufferization cannot avoid.
+// CHECK-LABEL: func.func private @while_twice
+// CHECK: ^bb0(%[[A:.*]]: tensor<3xf32>, %[[B:.*]]: tensor<3xf32>):
+// CHECK:   %[[S:.*]]:2 = func.call @twice(%[[A]], %[[B]])
+// CHECK:   %[[C1:.*]] = bufferization.alloc_tensor() copy(%[[S]]#1)
+// CHECK:   %[[M0:.*]] = bufferization.materialize_in_destination %[[S]]#0 in %[[A]]
+// CHECK:   %[[M1:.*]] = bufferization.materialize_in_destination %[[C1]] in %[[B]]
+// CHECK:   scf.yield %[[M0]], %[[M1]]
+func.func private @always2(%a: tensor<3xf32>, %b: tensor<3xf32>) -> tensor<i8> {
+  %c = arith.constant dense<1> : tensor<i8>
+  return %c : tensor<i8>
+}
+func.func private @twice(%a: tensor<3xf32>, %b: tensor<3xf32>) -> (tensor<3xf32>, tensor<3xf32>) {
+  %0 = "mlax.add"(%a, %b) : (tensor<3xf32>, tensor<3xf32>) -> tensor<3xf32>
+  return %0, %0 : tensor<3xf32>, tensor<3xf32>
+}
+func.func private @while_twice(tensor<3xf32>, tensor<3xf32>) -> (tensor<3xf32>, tensor<3xf32>) attributes {mlax.while = {cond = @always2, body = @twice, num_consts = 0 : i64}}
+
+// -----
+
 // Tests that scan becomes scf.for over [0, length) that slices each scanned operand at
 // length - 1 - i (reverse), passes the consts unsliced, and inserts the per-step outputs
 // into a stacked result.

@@ -1,7 +1,8 @@
 """mlax.experimental.checkify against JAX's: the same functions, checkified with each set of
 error categories, under jit and vmap, give the same messages; eager checks raise, checks
-staged without checkify are JAX's error, checks inside control flow give JAX's errors, and
-checks inside a transform within checkify are a named NotImplementedError."""
+staged without checkify are JAX's error, checks inside control flow (a while_loop's cond_fun
+too) give JAX's errors, and checks inside a transform within checkify are a named
+NotImplementedError."""
 import numpy as np
 import pytest
 
@@ -199,21 +200,38 @@ def test_checks_where_not_supported_are_named_errors():
             mck.check(x > 0, "pos")
             return x * x
         return mlax.grad(g)(x)
-
-    def in_while_test(x):
-        def test(v):
-            mck.check(v > 0, "pos")
-            return v < 3
-        return mlax.lax.while_loop(test, lambda v: v + 1, x)
     with pytest.raises(NotImplementedError, match="a transform"):
         mck.checkify(in_grad)(2.0)
-    # vmap of a cond with a batched predicate selects one branch's checks per member;
-    # JAX runs both branches and reports the other branch's failures too.
+    # checkify of a vmapped cond with a batched predicate: JAX runs both branches for
+    # every member and reports the other branch's failures too; mlax selects one branch's
+    # checks per member. (vmap of a checkified cond selects in both.)
     g = mlax.vmap(lambda v: mlax.lax.cond(v > 2, lambda v: (mck.check(v > 0, "pos"), v)[1],
                                           lambda v: v, v))
     assert mck.checkify(g)(np.array([1., -2., 3.], np.float32))[0].get() is None
-    with pytest.raises(NotImplementedError, match="cond_fun"):
-        mck.checkify(in_while_test)(2.0)
+
+
+def while_checks(lax_, ck):
+    def f(x):
+        def cond(c):
+            ck.check(c[0] != 6, "c hit six {}", c[0])
+            return c[0] < 8
+        def body(c):
+            ck.check(c[1] < 2.0, "body {}", c[1])
+            return c[0] + 3, c[1] + 1.0
+        return lax_.while_loop(cond, body, (x, 0.0))
+    return f
+
+
+@pytest.mark.parametrize("x", [0, 1, 3, 9, 6])
+@pytest.mark.parametrize("jit", [False, True], ids=["eager", "jit"])
+def test_checks_in_while_cond_fun_match_jax(x, jit):
+    """cond_fun's checks are made on the initial value and after each step, as JAX's."""
+    mf, jf = mck.checkify(while_checks(mlax.lax, mck)), jck.checkify(while_checks(jax.lax, jck))
+    if jit:
+        mf, jf = mlax.jit(mf), jax.jit(jf)
+    (merr, mout), (jerr, jout) = mf(x), jf(x)
+    assert merr.get() == jerr.get()
+    assert [np.asarray(v).item() for v in mout] == [np.asarray(v).item() for v in jout]
 
 
 def test_rule_table_is_keyed_by_op_name():

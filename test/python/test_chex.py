@@ -1,7 +1,7 @@
 """chex under mlax.compat: test/python/ecosystem/chex_program.py (assert_shape,
 assert_trees_all_close, assert_type, chex.dataclass, restrict_backends, chexify,
-chex.variants with and without jit) prints the same under mlax as under JAX. Each run is a
-child interpreter, since this process uses the real jax as its oracle."""
+chex.variants with and without jit, assert_max_traces) prints the same under mlax as under
+JAX. Each run is a child interpreter, since this process uses the real jax as its oracle."""
 import os
 import subprocess
 import sys
@@ -27,3 +27,5 @@ def test_chex_behaves_as_under_jax():
     assert "restrict forbidden: RestrictedBackendError" in under_mlax
     assert "chexify failed: AssertionError True" in under_mlax
     assert "variants: 2 0" in under_mlax
+    assert "max_traces wrong order: ValueError" in under_mlax
+    assert "max_traces retrace: AssertionError" in under_mlax

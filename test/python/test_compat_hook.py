@@ -128,7 +128,8 @@ HALF_OPTAX_PROGRAM = """
 import jax, jax.numpy as jnp, numpy as np, optax
 for dtype in (jnp.float16, jnp.bfloat16):
     for opt in [optax.noisy_sgd(0.1, seed=0), optax.adagrad(0.1), optax.sgd(0.1, momentum=0.9),
-                optax.lion(0.1)]:
+                optax.lion(0.1), optax.adam(0.1), optax.adamw(0.1), optax.rmsprop(0.1),
+                optax.lamb(0.1), optax.yogi(0.1), optax.adabelief(0.1), optax.radam(0.1)]:
         p = {"w": jnp.asarray(np.linspace(-1, 1, 6).reshape(2, 3), dtype)}
         s = opt.init(p)
         @jax.jit
@@ -144,7 +145,9 @@ for dtype in (jnp.float16, jnp.bfloat16):
 
 def test_optax_keeps_16_bit_parameters_as_jax_does(tmp_path):
     """`int32 ** 2.0` is a weak float32 in JAX, so noisy_sgd's noise scale keeps float16
-    and bfloat16 parameters in their type; adagrad's update gives JAX's bits."""
+    and bfloat16 parameters in their type; the updates give JAX's bits: adam's bias
+    correction and `m / sqrt(v)` are XLA's products (mlax-algebraic), rmsprop's rsqrt
+    rounds once at float16."""
     jax_out, mlax_out = _under_jax_and_the_hook(tmp_path, HALF_OPTAX_PROGRAM)
     assert mlax_out.splitlines() == jax_out.splitlines()
 

@@ -50,6 +50,22 @@ def _while_newton(L, J, a):
     return L.while_loop(lambda s: J.abs(s[0] - s[1]) > 1e-6, body, (a, a + 1.0))[0]
 
 
+def _while_twice(L, J, x, y):
+    def body(s):
+        i, x, y, _ = s
+        new = y * 2
+        return i + 1, new, new * x, new      # one new value as two state elements
+    return L.while_loop(lambda s: s[0] < 3, body, (0, x, y, y))
+
+
+def _np_while_twice(x, y):
+    z = y
+    for _ in range(3):
+        new = y * 2
+        x, y, z = new, new * x, new
+    return 3, x, y, z
+
+
 ROWS = [
     Row("cond_true", lambda L, J, x: L.cond(x[0] > 0, lambda v: v * 2, lambda v: v - 1, x),
         [x3], lambda x: x * 2),
@@ -105,6 +121,10 @@ ROWS = [
     Row("scan_in_cond", lambda L, J, xs: L.cond(
         xs[0] < 1, lambda v: L.scan(lambda c, x: (c + x, c), 0.0, v)[1], lambda v: v, xs),
         [xs5], lambda xs: np.cumsum(xs) - xs),
+    Row("while_new_value_twice", _while_twice, [x3, -x3], _np_while_twice),
+    Row("scan_new_carry_twice", lambda L, J, xs: L.scan(
+        lambda c, x: ((c[1] + x,) * 2, c[0]), (0.0, 1.0), xs),
+        [xs5], lambda xs: ((11.0, 11.0), np.array([0.0, 1.0, 2.0, 4.0, 7.0]))),
 ]
 
 

@@ -61,6 +61,21 @@ except Exception as e:
     print("chexify failed:", type(e).__name__, "assert_tree_all_finite" in str(e))
 
 
+# assert_max_traces must wrap the function jit traces, not the jitted function: chex
+# refuses the wrong order by the jitted function's type name.
+try:
+    chex.assert_max_traces(jax.jit(lambda x: x + 1), 1)
+    print("max_traces wrong order: accepted")
+except ValueError as e:
+    print("max_traces wrong order:", type(e).__name__)
+traced_once = jax.jit(chex.assert_max_traces(lambda x: x + 1, 1))
+traced_once(jnp.ones(2))
+traced_once(jnp.ones(2))
+try:
+    traced_once(jnp.ones(3))
+except AssertionError:
+    print("max_traces retrace: AssertionError")
+
 class VariantsTest(chex.TestCase):
     @chex.variants(with_jit=True, without_jit=True)
     def test_square(self):
