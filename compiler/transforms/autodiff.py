@@ -143,12 +143,14 @@ class Module:
         self.created.add(name)
         return name
 
-    def erase_unused_created(self):
-        """Erase the functions this expansion made that nothing refers to any more."""
+    def erase_unused_created(self, decl):
+        """Erase the functions this expansion made that nothing refers to any more. Only
+        `decl`, the declaration being expanded, and those functions can refer to them:
+        every other function is older, and their symbols are fresh."""
         while True:
-            used = set()
-            for fn in self.fns.values():
-                used |= expand_mod.callees(fn)
+            used = expand_mod.callees(decl)
+            for n in self.created:
+                used |= expand_mod.callees(self.fns[n])
             dead = [n for n in self.created if n not in used]
             if not dead:
                 return
@@ -683,7 +685,7 @@ class _Decl:
         # The derivative is built as calls of fwd/bwd/jvp functions; bring them into the
         # body, so the result is one function (and no helper returns a value twice).
         simplify.inline_calls_in(self.decl, self.mod.fns)
-        self.mod.erase_unused_created()
+        self.mod.erase_unused_created(self.decl)
 
 
 def expand_jvp(module_op, decl):

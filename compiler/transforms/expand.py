@@ -52,15 +52,29 @@ def _pending(fns, kinds):
 
 
 def expand(module_op, kinds=TRANSFORM_KINDS):
-    """Expand declarations of `kinds`, innermost first, until none is left."""
+    """Expand declarations of `kinds`, innermost first, until none is left.
+
+    Each function's callees are found once: an expander changes only the declaration it
+    expands (and adds new functions), so only that one is looked at again. (Walking every
+    reachable body again for each declaration made a module of many nested derivatives
+    quadratic to expand.)"""
+    known = {}
+
+    def callees_of(name):
+        if name not in known:
+            known[name] = callees(fns[name])
+        return known[name]
+
     while True:
         fns = functions(module_op)
+        for name in [n for n in known if n not in fns]:
+            del known[name]     # erased by an expander: its name may be used again
         pending = _pending(fns, kinds)
         if not pending:
             return
         ready, blockers = None, {}
         for name in sorted(pending):
-            seen, stack, blocker = set(), list(callees(fns[name])), None
+            seen, stack, blocker = set(), list(callees_of(name)), None
             while stack:
                 s = stack.pop()
                 if s in seen or s not in fns:
@@ -69,7 +83,7 @@ def expand(module_op, kinds=TRANSFORM_KINDS):
                 if structural.kind_of(fns[s]) in TRANSFORM_KINDS:
                     blocker = s
                     break
-                stack.extend(callees(fns[s]))
+                stack.extend(callees_of(s))
             if blocker is None:
                 ready = name
                 break
@@ -89,6 +103,7 @@ def expand(module_op, kinds=TRANSFORM_KINDS):
         if kind not in EXPANDERS:
             raise PassError(f"no expander for mlax.{kind} (declaration @{ready})", at=fns[ready])
         EXPANDERS[kind](module_op, fns[ready])
+        known.pop(ready, None)
 
 
 # Declarations that a transform may still need to see (custom_jvp / custom_vjp carry the
