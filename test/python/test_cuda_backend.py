@@ -231,27 +231,36 @@ SORTS = {
 }
 
 
+def _table_on_cuda(table, args):
+    """Every row of `table` (name -> (make(lax, jnp), arg)) in one function jitted for the
+    cuda platform, lowered; and the same function under jax.jit."""
+    def every_row(lax, jnp):
+        return lambda args: [make(lax, jnp)(a) for (make, _), a in zip(table.values(), args)]
+    jax = pytest.importorskip("jax")
+    return (mlax.jit(every_row(lax, jnp), backend="cuda").lower(args),
+            jax.jit(every_row(jax.lax, jax.numpy)))
+
+
+def _assert_rows_equal(table, got, want):
+    """Each row's results equal JAX's exactly, dtypes included."""
+    import jax
+    for name, g, w in zip(table, got, want):
+        for gl, wl in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(w)):
+            assert np.asarray(gl).dtype == np.asarray(wl).dtype, name
+            np.testing.assert_array_equal(np.asarray(gl), np.asarray(wl), err_msg=name)
+
+
 def test_sorts_use_bitonic_kernels_and_match_jax(interpret):
     """Every SORTS row in one jitted function on the cuda platform: JAX's results exactly,
     each sort a kernel of a block per row with its barriers (no one-thread kernel)."""
-    jax = pytest.importorskip("jax")
     x, ints = _sort_inputs()
     args = [arg(x, ints) for _, arg in SORTS.values()]
-
-    def every_sort(lax, jnp):
-        return lambda args: [make(lax, jnp)(a) for (make, _), a in zip(SORTS.values(), args)]
-
-    lowered = mlax.jit(every_sort(lax, jnp), backend="cuda").lower(args)
+    lowered, jax_fn = _table_on_cuda(SORTS, args)
     gpu = lowered.as_text("gpu")
     assert "blocks in (%c8, %c1, %c1) threads in (%c256, %c1, %c1)" in gpu      # 8 rows of 300
     assert "blocks in (%c5, %c1, %c1) threads in (%c1024, %c1, %c1)" in gpu     # 5 of 2048
     assert "mlax_gpu_row_kernel" not in gpu
-    got = lowered.compile()(args)
-    want = jax.jit(every_sort(jax.lax, jax.numpy))(args)
-    for name, g, w in zip(SORTS, got, want):
-        for gl, wl in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(w)):
-            assert np.asarray(gl).dtype == np.asarray(wl).dtype, name
-            np.testing.assert_array_equal(np.asarray(gl), np.asarray(wl), err_msg=name)
+    _assert_rows_equal(SORTS, lowered.compile()(args), jax_fn(args))
 
 
 # Sorts of rows longer than a block sorts (global memory: chunks sorted in shared memory,
@@ -280,23 +289,14 @@ LONG_SORTS = {
 def test_long_sorts_run_in_global_memory_and_match_jax(interpret):
     """Every LONG_SORTS row in one jitted function: JAX's results exactly, with no kernel
     of one thread."""
-    jax = pytest.importorskip("jax")
     x, ints = _long_sort_inputs()
     args = [arg(x, ints) for _, arg in LONG_SORTS.values()]
-
-    def every_sort(lax, jnp):
-        return lambda args: [make(lax, jnp)(a) for (make, _), a in zip(LONG_SORTS.values(), args)]
-
-    lowered = mlax.jit(every_sort(lax, jnp), backend="cuda").lower(args)
+    lowered, jax_fn = _table_on_cuda(LONG_SORTS, args)
     gpu = lowered.as_text("gpu")
     assert "blocks in (%c2, %c3, %c1) threads in (%c1024, %c1, %c1)" in gpu   # 3 rows of 4096
     assert "blocks in (%c16, %c2, %c1) threads in (%c256, %c1, %c1)" in gpu   # a stride's
     assert "threads in (%c1, %c1, %c1)" not in gpu
-    got = lowered.compile()(args)
-    want = jax.jit(every_sort(jax.lax, jax.numpy))(args)
-    for name, g, w in zip(LONG_SORTS, got, want):
-        for gl, wl in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(w)):
-            np.testing.assert_array_equal(np.asarray(gl), np.asarray(wl), err_msg=name)
+    _assert_rows_equal(LONG_SORTS, lowered.compile()(args), jax_fn(args))
 
 
 # Scatters: adds with atomics (duplicates, indices out of bounds dropped or clipped, windows,
