@@ -193,8 +193,10 @@ def exp(f: Float, x):
     n is rounded by adding 1.5 * 2**mant (its integer is then the float's low bits),
     r = x - n ln2 is two FMAs (the first is exact, as a multiply and a subtraction were),
     the f32 polynomial is evaluated by Estrin's scheme (3 FMAs deep instead of 5; its
-    rounding errors are scaled by r**2 < 1/8), and the first factor of 2**n is added to
-    y's exponent bits (exact: y * 2**(n // 2) is normal)."""
+    rounding errors are scaled by r**2 < 1/8), and both factors of 2**n are products
+    (the first exact: y * 2**(n // 2) is normal). A NaN x makes y NaN and stays NaN
+    through the products, whatever its n's bits are, so no select on isnan(x) is needed
+    (adding n // 2 to y's exponent bits instead could turn a NaN into a number)."""
     hi, lo = (709.8, -745.2) if f.f64 else (88.8, -104.0)
     xc = f.clamp(x, lo, hi)
     magic = 1.5 * 2.0 ** f.mant                    # its bits: exponent bias + mant, 1 << (mant - 1)
@@ -221,9 +223,7 @@ def exp(f: Float, x):
                   f.fma(f.c(c1), r, f.c(c0)))
         y = f.add(f.fma(p, rr, r), f.c(1.0))
     n1 = arith.shrsi(ni, f.i(1))
-    n2 = arith.subi(ni, n1)
-    y1 = f.from_bits(arith.addi(f.to_bits(y), arith.shli(n1, f.i(f.mant))))
-    return f.sel(f.isnan(x), x, f.mul(y1, f.pow2(n2)))
+    return f.mul(f.mul(y, f.pow2(n1)), f.pow2(arith.subi(ni, n1)))
 
 
 # ---------------------------------------------------------------------------------------

@@ -699,6 +699,25 @@ def test_expand_math_subnormal_and_special_values(dtype):
     assert abs(back[0] - tiny / 2 ** 10) <= np.spacing(dtype(tiny / 2 ** 10))
 
 
+@pytest.mark.parametrize("dtype,uint", [(np.float32, np.uint32), (np.float64, np.uint64)])
+@pytest.mark.parametrize("name", ["exp", "expm1", "tanh"])
+def test_expand_math_nan_payloads_stay_nan(name, dtype, uint):
+    # exp scales by 2**n with products, so a NaN of either sign and any payload (whose bits
+    # give n garbage) stays NaN; the range ends and infinities keep libm's values.
+    below_quiet = (uint(1) << uint(np.finfo(dtype).nmant - 1)) - uint(1)
+    nans = np.array([np.nan, -np.nan], dtype).view(uint)
+    payloads = np.array([n | p for n in nans
+                         for p in (uint(1), uint(0x155), uint(0x3fe), uint(0x7f00), below_quiet)],
+                        uint)
+    x = np.concatenate([payloads.view(dtype), np.array([np.inf, -np.inf, 88.8, -104.0, 709.8,
+                                                        -745.2, 0.0, -0.0], dtype)])
+    got = _run_expanded(f"mlax.{name}", x)
+    with np.errstate(all="ignore"):
+        want = getattr(np, name)(x.astype(np.float64))
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    assert _ulp_error(got, want, dtype).max() <= 2
+
+
 def test_expand_math_sin_cos_huge_and_exact_multiples():
     # Payne-Hanek path (|x| >= 2**24): every exponent, and the f32 closest to multiples of
     # pi/2 (where the reduced argument is tiny and cancellation is worst).
