@@ -168,10 +168,6 @@ class Float:
     def from_bits(self, a):
         return arith.bitcast(self.t, a)
 
-    def pow2(self, n):
-        """2**n for an integer n in the normal exponent range."""
-        return self.from_bits(arith.shli(arith.addi(n, self.i(self.bias)), self.i(self.mant)))
-
 
 def expansion(name):
     def register(rule):
@@ -196,14 +192,17 @@ def exp(f: Float, x):
     rounding errors are scaled by r**2 < 1/8), and both factors of 2**n are products
     (the first exact: y * 2**(n // 2) is normal). A NaN x makes y NaN and stays NaN
     through the products, whatever its n's bits are, so no select on isnan(x) is needed
-    (adding n // 2 to y's exponent bits instead could turn a NaN into a number)."""
+    (adding n // 2 to y's exponent bits instead could turn a NaN into a number). The
+    rounding constant carries twice the exponent bias, so t's low bits are the sum of the
+    two factors' biased exponents, each half of it one shift away from its float."""
     hi, lo = (709.8, -745.2) if f.f64 else (88.8, -104.0)
     xc = f.clamp(x, lo, hi)
-    magic = 1.5 * 2.0 ** f.mant                    # its bits: exponent bias + mant, 1 << (mant - 1)
-    magic_bits = (f.bias + f.mant) << f.mant | 1 << (f.mant - 1)
+    base = 1.5 * 2.0 ** f.mant                     # its bits: exponent bias + mant, 1 << (mant - 1)
+    base_bits = (f.bias + f.mant) << f.mant | 1 << (f.mant - 1)
+    magic = base + 2 * f.bias                      # a float of spacing 1: t is rounded to an integer
     t = f.fma(xc, f.c(np.log2(np.e)), f.c(magic))
     n = f.sub(t, f.c(magic))
-    ni = arith.subi(f.to_bits(t), f.i(magic_bits))
+    e = arith.subi(f.to_bits(t), f.i(base_bits))  # n + 2 bias: in [bias - mant, 3 bias + 1]
     if f.f64:
         r = f.fma(n, f.c(-6.93145751953125e-1), xc)
         r = f.fma(n, f.c(-1.42860682030941723212e-6), r)
@@ -222,8 +221,10 @@ def exp(f: Float, x):
         p = f.fma(f.fma(f.fma(f.c(c5), r, f.c(c4)), rr, f.fma(f.c(c3), r, f.c(c2))), rr,
                   f.fma(f.c(c1), r, f.c(c0)))
         y = f.add(f.fma(p, rr, r), f.c(1.0))
-    n1 = arith.shrsi(ni, f.i(1))
-    return f.mul(f.mul(y, f.pow2(n1)), f.pow2(arith.subi(ni, n1)))
+    e1 = arith.shrsi(e, f.i(1))                    # n // 2 + bias
+    e2 = arith.subi(e, e1)                         # n - n // 2 + bias
+    return f.mul(f.mul(y, f.from_bits(arith.shli(e1, f.i(f.mant)))),
+                 f.from_bits(arith.shli(e2, f.i(f.mant))))
 
 
 # ---------------------------------------------------------------------------------------

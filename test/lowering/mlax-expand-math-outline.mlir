@@ -11,7 +11,7 @@
 // CHECK: %[[S1:.*]] = func.call @mlax_sin_f32(%[[X]]) : (f32) -> f32
 // CHECK: %[[S2:.*]] = func.call @mlax_sin_f32(%[[S1]]) : (f32) -> f32
 // CHECK-NOT: func.call
-// CHECK: arith.constant 0x4B400000 : f32
+// CHECK: arith.constant 0x4B4000FE : f32
 // CHECK: linalg.yield
 // CHECK-NOT: math.sin
 // CHECK: func.func @mlax_sin_f32x4(%{{.*}}: vector<4xf32>) -> vector<4xf32> attributes {llvm.linkage = #llvm.linkage<weak_odr>, memory_effects = #llvm.memory_effects<other = none, {{.*}}>, passthrough = ["noinline", "nounwind", "willreturn"]}
