@@ -186,15 +186,15 @@ def exp(f: Float, x):
     factors so that subnormal results keep their precision.
 
     The steps are few and short, for a vector loop is bound by the length of this chain:
-    n is rounded by adding 1.5 * 2**mant (its integer is then the float's low bits),
+    n is rounded by adding 1.5 * 2**mant + 2 bias (t's low bits are then n + 2 bias, the
+    sum of the two factors' biased exponents, so each factor is one shift of its half),
     r = x - n ln2 is two FMAs (the first is exact, as a multiply and a subtraction were),
     the f32 polynomial is evaluated by Estrin's scheme (3 FMAs deep instead of 5; its
-    rounding errors are scaled by r**2 < 1/8), and both factors of 2**n are products
-    (the first exact: y * 2**(n // 2) is normal). A NaN x makes y NaN and stays NaN
-    through the products, whatever its n's bits are, so no select on isnan(x) is needed
-    (adding n // 2 to y's exponent bits instead could turn a NaN into a number). The
-    rounding constant carries twice the exponent bias, so t's low bits are the sum of the
-    two factors' biased exponents, each half of it one shift away from its float."""
+    rounding errors are scaled by r**2 < 1/8), and the factors are products, the first
+    an FMA that also adds y's leading 1 (y = 1 + y1; (1 + y1) * 2**(n // 2) is normal, so
+    it rounds as 1 + y1 did). A NaN x makes y1 NaN, which stays NaN through the products
+    whatever its n's bits are: no select on isnan(x) (adding n // 2 to y's exponent bits
+    instead could turn a NaN into a number)."""
     hi, lo = (709.8, -745.2) if f.f64 else (88.8, -104.0)
     xc = f.clamp(x, lo, hi)
     base = 1.5 * 2.0 ** f.mant                     # its bits: exponent bias + mant, 1 << (mant - 1)
@@ -211,7 +211,7 @@ def exp(f: Float, x):
                                   9.99999999999999999910e-1]))
         q = f.poly(rr, [3.00198505138664455042e-6, 2.52448340349684104192e-3,
                         2.27265548208155028766e-1, 2.00000000000000000009e0])
-        y = f.add(f.c(1.0), f.mul(f.c(2.0), f.div(px, f.sub(q, px))))
+        y1 = f.mul(f.c(2.0), f.div(px, f.sub(q, px)))
     else:
         r = f.fma(n, f.c(-0.693359375), xc)
         r = f.fma(n, f.c(2.12194440e-4), r)
@@ -220,11 +220,11 @@ def exp(f: Float, x):
                                   4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1)
         p = f.fma(f.fma(f.fma(f.c(c5), r, f.c(c4)), rr, f.fma(f.c(c3), r, f.c(c2))), rr,
                   f.fma(f.c(c1), r, f.c(c0)))
-        y = f.add(f.fma(p, rr, r), f.c(1.0))
+        y1 = f.fma(p, rr, r)
     e1 = arith.shrsi(e, f.i(1))                    # n // 2 + bias
     e2 = arith.subi(e, e1)                         # n - n // 2 + bias
-    return f.mul(f.mul(y, f.from_bits(arith.shli(e1, f.i(f.mant)))),
-                 f.from_bits(arith.shli(e2, f.i(f.mant))))
+    s1 = f.from_bits(arith.shli(e1, f.i(f.mant)))
+    return f.mul(f.fma(y1, s1, s1), f.from_bits(arith.shli(e2, f.i(f.mant))))
 
 
 # ---------------------------------------------------------------------------------------

@@ -9,7 +9,8 @@
 // 1.5 * 2**23 + 2 * 127, whose low bits are then n + 254, the sum of the biased exponents
 // of 2**(n // 2) and 2**(n - n // 2)), r = x - n ln2 in two FMAs, a Cephes polynomial in
 // r, and a scale by 2**n as two products (two, for subnormal results) by those powers of
-// two, each one shift of its half, which carry a NaN through without a select.
+// two, each one shift of its half, the first an FMA adding the polynomial's leading 1;
+// the products carry a NaN through without a select.
 // CHECK-LABEL: func.func @exp_in_generic
 // CHECK: linalg.generic
 // CHECK: ^bb0(%[[X:.*]]: f32, %{{.*}}: f32):
@@ -22,17 +23,19 @@
 // CHECK: %[[BASE:.*]] = arith.constant 1262485504 : i32
 // CHECK: %[[E:.*]] = arith.subi %[[TI]], %[[BASE]] : i32
 // CHECK: %[[R1:.*]] = math.fma %[[N]], %{{.*}}, %{{.*}} : f32
-// CHECK: math.fma %[[N]], %{{.*}}, %[[R1]] : f32
+// CHECK: %[[R:.*]] = math.fma %[[N]], %{{.*}}, %[[R1]] : f32
+// CHECK: %[[Q:.*]] = math.fma %{{.*}}, %{{.*}}, %[[R]] : f32
+// CHECK-NOT: arith.addf
 // CHECK: %[[E1:.*]] = arith.shrsi %[[E]], %{{.*}} : i32
 // CHECK: %[[E2:.*]] = arith.subi %[[E]], %[[E1]] : i32
 // CHECK: %[[B1:.*]] = arith.shli %[[E1]], %{{.*}} : i32
 // CHECK: %[[P1:.*]] = arith.bitcast %[[B1]] : i32 to f32
-// CHECK: %[[Y1:.*]] = arith.mulf %{{.*}}, %[[P1]] : f32
+// CHECK: %[[Y1:.*]] = math.fma %[[Q]], %[[P1]], %[[P1]] : f32
 // CHECK: %[[B2:.*]] = arith.shli %[[E2]], %{{.*}} : i32
 // CHECK: %[[P2:.*]] = arith.bitcast %[[B2]] : i32 to f32
 // CHECK-NOT: arith.select
-// CHECK: %[[R:.*]] = arith.mulf %[[Y1]], %[[P2]] : f32
-// CHECK: linalg.yield %[[R]] : f32
+// CHECK: %[[EXP:.*]] = arith.mulf %[[Y1]], %[[P2]] : f32
+// CHECK: linalg.yield %[[EXP]] : f32
 #id = affine_map<(d0) -> (d0)>
 func.func @exp_in_generic(%x: tensor<16xf32>) -> tensor<16xf32> {
   %e = tensor.empty() : tensor<16xf32>
