@@ -521,7 +521,8 @@ def test_gamma_reparameterized_gradient():
         return lambda a: (r.gamma(k, a).sum() + r.loggamma(k, a).sum()
                           + r.beta(k, a, 2.0).sum() + r.chisquare(k, a).sum())
     got = mlax.grad(f(random, random.key(4)))(a)
-    want = jax.grad(f(jax.random, jax.random.key(4)))(a)
+    # JAX's gradient compiled as one program (op by op, its sampler's loops compile 15 times).
+    want = jax.jit(jax.grad(f(jax.random, jax.random.key(4))))(a)
     np.testing.assert_allclose(got, want, rtol=2e-4)
 
 
