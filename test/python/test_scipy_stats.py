@@ -187,7 +187,9 @@ GRADS = [
 def test_grads_match_jax(dist, fn, argnums, args):
     f, fj = getattr(getattr(mst, dist), fn), getattr(getattr(jst, dist), fn)
     got = mlax.grad(lambda *a: jnp.sum(f(*a)), argnums)(*args)
-    want = J.grad(lambda *a: J.numpy.sum(fj(*a)), argnums)(*args)
+    # JAX's gradient compiled as one program (op by op it compiles ~8 programs per row); the
+    # points are ordinary values, where jit and op-by-op JAX agree.
+    want = J.jit(J.grad(lambda *a: J.numpy.sum(fj(*a)), argnums))(*args)
     for g, w in zip(got, want):
         np.testing.assert_allclose(np.asarray(g), np.asarray(w), rtol=1e-4, atol=1e-5)
 
