@@ -520,6 +520,13 @@ def main(argv=None):
             aot.main(["--runs", "5"])
         except Exception as e:  # never lose the table above to this section
             print(f"aot latency: unsupported: {e}")
+        # Import time, MLIR loaded or not, memory kept per executable (benchmarks/footprint.py).
+        import footprint
+        print()
+        try:
+            footprint.main(["--runs", "5"])
+        except Exception as e:
+            print(f"process footprint: unsupported: {e}")
 
     if args.json:
         report = {"machine": machine, "versions": vers, "mode": mode, "rows": rows}

@@ -67,3 +67,17 @@ def test_weak_scaling_quick_runs_every_size(tmp_path):
     rows = json.loads(out_json.read_text())
     assert [r["devices"] for r in rows] == [1, 2, 4, 8]
     assert all(r["mlax_s"] > 0 and r["jax_s"] > 0 for r in rows)
+
+
+def test_footprint_reports_import_time_and_memory_per_executable():
+    """`benchmarks/footprint.py`: import times, whether `import mlax` loads MLIR, and the
+    memory each small jitted function keeps, as numbers."""
+    proc = subprocess.run([sys.executable, os.path.join(ROOT, "benchmarks", "footprint.py"),
+                           "--runs", "1", "--functions", "5"],
+                          capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = dict(ln.rsplit("|", 1) for ln in proc.stdout.splitlines()[2:])
+    rows = {k.strip(): v.strip() for k, v in rows.items()}
+    assert re.match(r"^\d+\.\d ms$", rows["import mlax, mlax.numpy (after numpy)"]), rows
+    assert rows["MLIR loaded by those imports (mlax)"] in ("yes", "no")
+    assert re.match(r"^-?\d+\.\d\d MiB$", rows["mlax: memory kept per small jitted function"])
