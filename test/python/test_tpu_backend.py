@@ -2,6 +2,7 @@
 numeric table under jit(backend="tpu") against NumPy, control flow and transforms against
 the cpu backend, PRNG bits against JAX, and its errors."""
 import os
+import re
 import subprocess
 import sys
 
@@ -148,6 +149,44 @@ def test_linear_regression_tutorial_runs_with_mlax_platforms_tpu():
     assert len(tpu) == len(cpu) == 22
     np.testing.assert_allclose(tpu, cpu, rtol=2e-2)
     assert tpu[-1] < 0.02
+
+
+_NUMBER = r"-?\d+\.\d*(?:e[-+]?\d+)?|-?\d+(?=[ ,\]])"
+
+
+def _skeleton(line):
+    """A printed line without its numbers and spacing (NumPy pads numbers to a width)."""
+    return re.sub(r"\s+", "", re.sub(_NUMBER, "#", line))
+
+
+def _tutorial_output(name, platform):
+    """What examples/`name` prints with MLAX_PLATFORMS=`platform`, NumPy's global random
+    state seeded first (two cells draw from it unseeded)."""
+    script = os.path.join(ROOT, "examples", name)
+    code = ("import runpy, numpy as np; np.random.seed(0); "
+            f"runpy.run_path({script!r}, run_name='__main__')")
+    env = dict(os.environ, MLAX_PLATFORMS=platform)
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=600, check=True).stdout.splitlines()
+
+
+@pytest.mark.parametrize("name", ["quickstart.py", "jax_for_the_impatient.py", "notes.py"])
+def test_tutorials_run_with_mlax_platforms_tpu(name):
+    """The other tutorials, unchanged, with MLAX_PLATFORMS=tpu: every line the cpu
+    backend prints (JAX's values: test_examples.py), with the tpu platform's names for
+    devices and array types, and its numbers within TPU precision (products at DEFAULT
+    round their operands to bfloat16); random draws are bit for bit."""
+    tpu, cpu = _tutorial_output(name, "tpu"), _tutorial_output(name, "cpu")
+    assert len(tpu) == len(cpu)
+    platform_words = {"TpuDevice": "CpuDevice", "mlax.runtime.tpu.ResidentArray":
+                      "mlax.runtime.array.Array"}
+    for t, c in zip(tpu, cpu):
+        for a, b in platform_words.items():
+            t = t.replace(a, b)
+        assert _skeleton(t) == _skeleton(c), (t, c)
+        np.testing.assert_allclose([float(v) for v in re.findall(_NUMBER, t)],
+                                   [float(v) for v in re.findall(_NUMBER, c)],
+                                   rtol=2e-2, atol=5e-3, err_msg=c)
 
 
 def test_stablehlo_stage_keeps_the_user_line_and_is_valid_stablehlo():
