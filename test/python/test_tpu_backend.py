@@ -219,6 +219,23 @@ def test_invalid_stablehlo_is_reported_by_the_verifier():
         crossing.parse(text, crossing.context())
 
 
+def test_an_op_without_a_stablehlo_rule_names_op_line_and_backend(monkeypatch):
+    """An op the StableHLO lowering has no rule for (here sin, its rule taken away) is a
+    PassError before XLA sees anything, naming the op, the user's line and the backend."""
+    import inspect
+    from mlax.lowering import stablehlo
+    monkeypatch.delitem(stablehlo.LOWERINGS, "mlax.sin")
+
+    def f(x):
+        y = x * 2
+        return jnp.sin(y)
+    line = inspect.getsourcelines(f)[1] + 2
+    with pytest.raises(mlax.passes.PassError,
+                       match=rf"'mlax.sin' has no StableHLO lowering \(tpu backend\) "
+                             rf"\(at loc\(\".*test_tpu_backend.py\":{line}:"):
+        mlax.jit(f, backend="tpu")(np.ones(3, np.float32))
+
+
 def test_missing_packages_name_what_to_install(monkeypatch):
     import importlib.util
     from mlax.runtime import tpu
