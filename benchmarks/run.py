@@ -82,12 +82,15 @@ def load_mlax():
 
 def load_mlax_tpu():
     """mlax with the tpu backend as the default platform (set around each of its cells):
-    StableHLO run by XLA's CPU client."""
+    StableHLO run by XLA's CPU client. The client is started here, as loading jax does not
+    start it: the first row's first calls then time compiling and running, in either
+    column (jax.jit shares the client)."""
     lib = load_mlax()
     if lib.available:
         try:
             from mlax import backends
             backends.get("tpu")
+            lib.module.devices("tpu")
         except Exception as e:
             return Library("tpu", error=short_reason(e))
     return Library("tpu", lib.module, lib.jnp, lib.error)

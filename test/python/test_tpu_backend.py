@@ -246,6 +246,31 @@ def test_missing_packages_name_what_to_install(monkeypatch):
                                "pip install 'mlax[tpu]' (jax and jaxlib)")
 
 
+_HIDE_JAX = """
+import importlib.abc, importlib.util, sys
+class HideJax(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("jax", "jaxlib"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, HideJax())
+find_spec = importlib.util.find_spec
+importlib.util.find_spec = lambda name, *a: (None if name.split(".")[0] in ("jax", "jaxlib")
+                                             else find_spec(name, *a))
+"""
+
+
+def test_mlax_platforms_tpu_without_the_extra_says_what_to_install():
+    """MLAX_PLATFORMS=tpu in a process where jax and jaxlib do not import: the first op
+    fails with one line naming the extra to install."""
+    code = _HIDE_JAX + "import mlax.numpy as jnp\njnp.ones(3) + 1\n"
+    r = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, MLAX_PLATFORMS="tpu"),
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1] == (
+        "mlax.backends.BackendUnavailable: backend 'tpu' is not available: the tpu backend "
+        "needs the jax package: pip install 'mlax[tpu]' (jax and jaxlib)")
+
+
 def test_mlax_compile_emits_stablehlo_bytecode(tmp_path):
     src = tmp_path / "m.py"
     src.write_text("from mlax import numpy as jnp\n\ndef f(x):\n    return jnp.tanh(x) + 1\n")
