@@ -113,6 +113,14 @@ def _committed_device(inputs):
     return None
 
 
+# (dtype, bytes) -> the Array of a scalar operand (0-d), kept so that the buffer a device
+# backend puts it in is made once: `x * 2.0` eagerly put 2.0 into a new buffer on every
+# call. Keyed by the dtype object (bfloat16's dtype string is a bare V2) and the bits
+# (-0.0 and NaN are their own keys); past _SCALARS_KEPT values it starts afresh.
+_SCALARS: dict = {}
+_SCALARS_KEPT = 256
+
+
 def as_array(x) -> Array:
     """Operand `x` as an mlax Array for an executable's `call_arrays`: Arrays as they
     are (a backend reads its own device-resident ones in place), anything else (NumPy
@@ -120,4 +128,12 @@ def as_array(x) -> Array:
     if isinstance(x, Array):
         return x
     a = to_numpy(x)
-    return Array(a.view() if a.flags.writeable else a)
+    if a.ndim:
+        return Array(a.view() if a.flags.writeable else a)
+    key = (a.dtype, a.tobytes())
+    arr = _SCALARS.get(key)
+    if arr is None:
+        if len(_SCALARS) >= _SCALARS_KEPT:
+            _SCALARS.clear()
+        arr = _SCALARS[key] = Array(np.array(a))
+    return arr

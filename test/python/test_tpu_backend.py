@@ -420,3 +420,26 @@ def test_first_tpu_call_keeps_numpy_random_state():
         print("ok")
     """)
     assert out.stdout.strip().endswith("ok")
+
+
+def test_eager_scalar_operands_are_put_once_and_keep_their_bits(monkeypatch):
+    """An eager op's scalar operand is put into a buffer once (`x * 2.0` in a loop puts
+    nothing after its first call), and scalars equal as numbers but not as bits (0.0 and
+    -0.0) stay apart."""
+    from mlax.runtime import tpu
+    mlax.config.update("jax_platform_name", "tpu")
+    try:
+        x = jnp.ones(3) + 0.0
+        np.asarray(x * 2.0)
+        puts = []
+        real = tpu.put
+        monkeypatch.setattr(tpu, "put", lambda a: (puts.append(a.shape), real(a))[1])
+        for _ in range(3):
+            y = x * 2.0
+        np.testing.assert_array_equal(y, [2.0, 2.0, 2.0])
+        assert puts == []
+        assert not np.signbit(np.asarray(x * 0.0)).any()
+        assert np.signbit(np.asarray(x * -0.0)).all()
+        assert np.isnan(np.asarray(x * np.float32("nan"))).all()
+    finally:
+        mlax.config.update("jax_platform_name", None)
