@@ -34,7 +34,8 @@ def _ids(devices):
 
 
 class Placement:
-    """A placed jit call: its device assignment, mesh, and per-leaf shardings."""
+    """A placed call (a jit's or an eager op's): its device assignment, mesh, and per-leaf
+    shardings."""
 
     def __init__(self, devices, mesh, in_shardings, out_shardings, committed=True):
         self.committed = committed      # False when only the default device placed it
