@@ -21,7 +21,7 @@ import numpy as np
 from mlir import ir
 from mlir.dialects import func as func_d
 
-from mlax import backends, concrete, core, dtypes, eager, spmd, stages, tracing
+from mlax import backends, concrete, core, dtypes, eager, placement, spmd, stages, tracing
 from mlax.dialects import structural, tensor_type
 from mlax.eager import to_numpy
 from mlax.runtime import Array
@@ -278,7 +278,7 @@ class PjitFunction:
         state = core.config.trace_state()
         # The arrays' layouts and the mesh PartitionSpecs refer to (mlax.spmd) are part of
         # the key.
-        layouts = (spmd.current_mesh(), tuple([spmd.committed(x) for x in leaves]))
+        layouts = (spmd.current_mesh(), tuple([placement.committed(x) for x in leaves]))
         try:
             key = (self._options, static, treedef,
                    tuple(tracing.leaf_signature(x, "") for x in leaves), state, layouts)
@@ -304,7 +304,7 @@ class PjitFunction:
             self._index(args, leaves, entry)
         call_leaves = getattr(exe, "call_leaves", None)
         if call_leaves is not None:      # a placed computation: Arrays on its devices
-            outs = call_leaves([x if spmd.committed(x) is not None else to_numpy(x)
+            outs = call_leaves([x if placement.committed(x) is not None else to_numpy(x)
                                 for x in leaves], entry.out_weak)
             return entry.out_tree.unflatten(outs)
         outs = exe.call.call_arrays([eager.as_array(x) for x in leaves], entry.out_weak)
@@ -318,7 +318,7 @@ class PjitFunction:
         """The hot path's key for Arrays some of which are committed to devices: their
         layouts join the signature (mlax.spmd); None if any argument is no Array."""
         try:
-            return tuple([(a.shape, a.dtype, a.weak_type, spmd.committed(a))
+            return tuple([(a.shape, a.dtype, a.weak_type, placement.committed(a))
                           if type(a) is not Array else (a._value.shape, a._value.dtype,
                                                         a.weak_type)
                           for a in args if isinstance(a, Array)]) \
@@ -379,14 +379,14 @@ class PjitFunction:
                                                     inputs=inputs if self._concrete else None)
         out_avals = [tracing.aval_of(o) for o in out_leaves]
         guards = tuple(builder.concrete.guards) if builder.concrete is not None else ()
-        placement = self._place(tm, builder, leaves, treedef, names, out_leaves, out_tree,
-                                out_avals)
+        where = self._place(tm, builder, leaves, treedef, names, out_leaves, out_tree,
+                            out_avals)
         backend = self._backend
-        if placement is not None:
-            backend = self._placed_backend(placement)
+        if where is not None:
+            backend = self._placed_backend(where)
         exe = tm.compile(builder, out_avals, backend)
-        if placement is not None:
-            exe = spmd.placed_executable(exe, placement, out_avals, self._fun_name())
+        if where is not None:
+            exe = placement.placed_executable(exe, where, out_avals, self._fun_name())
         return _Entry(exe, out_tree, [a.weak_type for a in out_avals], guards)
 
     def _fun_name(self):
@@ -408,8 +408,9 @@ class PjitFunction:
             out_specs = spmd.broadcast(self._out_shardings, out_parts,
                                        [f"output {i}" for i in range(len(out_leaves))],
                                        f"jit of {self._fun_name()}: out_shardings")
-        return spmd.place(tm, builder, self._fun_name(), leaves, names, in_specs, out_specs,
-                          out_avals, None if self._backend else spmd.default_placement())
+        return placement.place(tm, builder, self._fun_name(), leaves, names, in_specs,
+                               out_specs, out_avals,
+                               None if self._backend else placement.default_placement())
 
     def _placed_backend(self, placement):
         """The backend of the placement's devices (the one named, if it is theirs)."""
@@ -478,7 +479,7 @@ def _hot_signature(x, leaves):
         leaves.append(x)
         v = x._value
         return (v.shape, v.dtype, x.weak_type)
-    if isinstance(x, Array) and spmd.committed(x) is None:   # resident on a device, ...
+    if isinstance(x, Array) and placement.committed(x) is None:   # resident on a device, ...
         leaves.append(x)
         return (x.shape, x.dtype, x.weak_type)
     if t is tuple or t is list:

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlax import backends, core, tracing
+from mlax import backends, core, placement, tracing
 from mlax.core import ShapedArray
 from mlax.runtime import Array
-from mlax.runtime.array import HostArrayOn, ScalarBroadcast, SingleDeviceSharding
+from mlax.runtime.array import ScalarBroadcast, SingleDeviceSharding
 from mlax.runtime.dtypes import is_inexact
 
 _cache = core.LRU("eager_cache_size")
@@ -64,9 +64,12 @@ def run(name, operands, attrs):
     inputs = [as_array(x.scalar if type(x) is ScalarBroadcast else x) for x in operands]
     device = _committed_device(inputs)
     backend = None if device is None else backends.platform_backend(device.platform)
+    # An op on committed operands, or under a default device other than its platform's
+    # first, is compiled for that device (placed, as jit is) and runs there.
+    target = device if device is not None else tracing.placed_default_device()
     key = (name, _freeze(attrs), tuple([(a.shape, a.dtype.str) for a in inputs]), spread,
            core.config.values["jax_platform_name"],      # the backend that compiled it
-           core.config.values["jax_default_device"], backend)
+           core.config.values["jax_default_device"], backend, target)
     compiled = _cache.get(key)
     if compiled is None:
         tm = tracing.TracedModule()
@@ -78,33 +81,27 @@ def run(name, operands, attrs):
                 for a, shape in zip(args, spread)]
             outs = b.emit(name, args, attrs)
             b.finish(outs)
+        avals = [o.aval for o in outs]
+        where = None
+        if target is not None:
+            where = placement.place(tm, b, name, inputs,
+                                    [f"operand {i}" for i in range(len(inputs))],
+                                    [None] * len(inputs), [None] * len(outs), avals,
+                                    SingleDeviceSharding(target))
         # The level named: an op alone gains nothing from being compiled again when
         # hot, as jit's functions are (a backend's choice when it picks the level).
         level = tracing.compute_backend(backend).default_opt_level(tm.module)
-        compiled = (tm.compile(b, [o.aval for o in outs], backend, opt_level=level), len(outs))
+        exe = tm.compile(b, avals, backend, opt_level=level)
+        if where is not None:
+            exe = placement.placed_executable(exe, where, avals, name)
+        compiled = (exe, len(outs))
         _cache.put(key, compiled)
     exe, n_out = compiled
     weak = tracing._result_weak(name, operands)
     outs = exe.call.call_arrays(inputs, [weak] * n_out)
-    target = device if device is not None else tracing.placed_default_device()
-    if target is not None:
-        outs = [_moved(o, target, device is not None) for o in outs]
     if checking_finite():
         check_finite([o._value for o in outs], name.removeprefix("mlax."))
     return outs
-
-
-def _moved(x: Array, device, committed: bool) -> Array:
-    """A result of an op run on its platform's first device, as the op's result on `device`
-    (where its committed operands are, or the default device): committed there or not.
-    A host buffer is relabelled; a device buffer is copied there (eager ops compile
-    unplaced: a device other than the first pays a copy through the host)."""
-    sharding = SingleDeviceSharding(device) if committed else None
-    if type(x) in (Array, HostArrayOn):
-        return HostArrayOn(x._value, x.weak_type, device, sharding)
-    if x.devices() == {device}:
-        return x.committed_to(sharding) if committed else x
-    return device._put(np.asarray(x), sharding, x.weak_type)
 
 
 def _committed_device(inputs):
@@ -116,6 +113,14 @@ def _committed_device(inputs):
     return None
 
 
+# (dtype, bytes) -> the Array of a scalar operand (0-d), kept so that the buffer a device
+# backend puts it in is made once: `x * 2.0` eagerly put 2.0 into a new buffer on every
+# call. Keyed by the dtype object (bfloat16's dtype string is a bare V2) and the bits
+# (-0.0 and NaN are their own keys); past _SCALARS_KEPT values it starts afresh.
+_SCALARS: dict = {}
+_SCALARS_KEPT = 256
+
+
 def as_array(x) -> Array:
     """Operand `x` as an mlax Array for an executable's `call_arrays`: Arrays as they
     are (a backend reads its own device-resident ones in place), anything else (NumPy
@@ -123,4 +128,12 @@ def as_array(x) -> Array:
     if isinstance(x, Array):
         return x
     a = to_numpy(x)
-    return Array(a.view() if a.flags.writeable else a)
+    if a.ndim:
+        return Array(a.view() if a.flags.writeable else a)
+    key = (a.dtype, a.tobytes())
+    arr = _SCALARS.get(key)
+    if arr is None:
+        if len(_SCALARS) >= _SCALARS_KEPT:
+            _SCALARS.clear()
+        arr = _SCALARS[key] = Array(np.array(a))
+    return arr

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from mlir import ir
 
-from mlax import compiling, core, spmd, tracing
+from mlax import compiling, core, placement, tracing
 from mlax.core import ShapedArray
 from mlax.dialects import privatize
 from mlax.passes import run_pipeline
@@ -124,7 +124,7 @@ def lower(jitted, *args, **kwargs) -> "Lowered":
     tm = tracing.TracedModule()
     entry = trace_entry(jitted, args, kwargs, tm)
     backend = jitted._backend
-    if entry.placement is not None:      # on a mesh's devices (mlax.spmd)
+    if entry.placement is not None:      # on a mesh's devices (mlax.placement)
         backend = jitted._placed_backend(entry.placement)
     return Lowered(tm.module, tm.ctx, [entry], backend=backend)
 
@@ -246,7 +246,7 @@ class Lowered:
                                                          self._pipeline)
         for e in self.entries:
             if getattr(e, "placement", None) is not None:
-                exes[e.symbol] = spmd.placed_executable(exes[e.symbol], e.placement,
+                exes[e.symbol] = placement.placed_executable(exes[e.symbol], e.placement,
                                                         e.out_avals, e.name)
         return Compiled(self, exes, m if lowered else None, opt_level)
 
@@ -308,8 +308,8 @@ class Compiled:
                             "to a Compiled)")
         names = tracing.leaf_names(list(args), entry.arg_names, dict(kwargs))
         exe = self._exes[entry.symbol]
-        if hasattr(exe, "call_leaves"):      # placed on devices (mlax.spmd)
-            arrays = [x if spmd.committed(x) is not None else
+        if hasattr(exe, "call_leaves"):      # placed on devices (mlax.placement)
+            arrays = [x if placement.committed(x) is not None else
                       leaf.convert(x, f"{entry.name}(): argument '{n}'")
                       for leaf, x, n in zip(check, leaves, names)]
             return tree_unflatten(entry.out_tree, exe.call_leaves(

@@ -53,3 +53,59 @@ func.func @g(%x: tensor<f32>, %y: tensor<f32>) {
   func.call @second(%y) : (tensor<f32>) -> ()
   return
 }
+
+// -----
+
+// Tests that the token goes through calls, loops and branches: a function running an
+// ordered callback (here through a loop body and a branch) takes a token last and gives
+// it back; the while carries it, its body region passes it to @body; the case's branches
+// take the token from above and return theirs; the entry makes the first token.
+// CHECK-LABEL: func.func private @body
+// CHECK-SAME: (%[[S:.*]]: tensor<f32>, %[[T:.*]]: !stablehlo.token) -> (tensor<f32>, !stablehlo.token)
+// CHECK: %[[U:.*]] = call @ordered(%[[S]], %[[T]])
+// CHECK: return %[[S]], %[[U]]
+// CHECK-LABEL: func.func private @loop
+// CHECK-SAME: (%[[X:.*]]: tensor<f32>, %[[T0:.*]]: !stablehlo.token) -> (tensor<f32>, !stablehlo.token)
+// CHECK: %[[L:.*]]:2 = "stablehlo.while"(%[[X]], %[[T0]]) ({
+// CHECK: ^bb0(%{{.*}}: tensor<f32>, %{{.*}}: !stablehlo.token):
+// CHECK: }, {
+// CHECK: ^bb0(%[[S1:.*]]: tensor<f32>, %[[T1:.*]]: !stablehlo.token):
+// CHECK:   %[[N:.*]]:2 = func.call @body(%[[S1]], %[[T1]])
+// CHECK:   "stablehlo.return"(%[[N]]#0, %[[N]]#1)
+// CHECK: return %[[L]]#0, %[[L]]#1
+// CHECK-LABEL: func.func private @branch
+// CHECK-SAME: (%[[I:.*]]: tensor<i32>, %[[X:.*]]: tensor<f32>, %[[T0:.*]]: !stablehlo.token) -> (tensor<f32>, !stablehlo.token)
+// CHECK: %[[R:.*]]:2 = "stablehlo.case"(%[[I]]) ({
+// CHECK:   %[[A:.*]]:2 = func.call @body(%[[X]], %[[T0]])
+// CHECK:   "stablehlo.return"(%[[A]]#0, %[[A]]#1)
+// CHECK: }, {
+// CHECK:   %[[B:.*]] = func.call @same(%[[X]])
+// CHECK:   "stablehlo.return"(%[[B]], %[[T0]])
+// CHECK: return %[[R]]#0, %[[R]]#1
+// CHECK-LABEL: func.func @h
+// CHECK: %[[E:.*]] = "stablehlo.after_all"() : () -> !stablehlo.token
+// CHECK: %[[T1:.*]] = call @ordered(%{{.*}}, %[[E]])
+// CHECK: %[[W:.*]]:2 = call @loop(%{{.*}}, %[[T1]])
+// CHECK: %[[C:.*]]:2 = call @branch(%{{.*}}, %[[W]]#0, %[[W]]#1)
+// CHECK: call @ordered(%[[C]]#0, %[[C]]#1)
+func.func private @ordered(tensor<f32>) attributes {mlax.callback = {callback_id = 1 : i64, dtypes = "float32", effect = "debug", ordered = true}}
+func.func private @body(%s: tensor<f32>) -> tensor<f32> {
+  func.call @ordered(%s) : (tensor<f32>) -> ()
+  return %s : tensor<f32>
+}
+func.func private @same(%s: tensor<f32>) -> tensor<f32> {
+  return %s : tensor<f32>
+}
+func.func private @c(%s: tensor<f32>) -> tensor<i1> {
+  %0 = "mlax.lt"(%s, %s) : (tensor<f32>, tensor<f32>) -> tensor<i1>
+  return %0 : tensor<i1>
+}
+func.func private @loop(tensor<f32>) -> tensor<f32> attributes {mlax.while = {cond = @c, body = @body, num_consts = 0 : i64}}
+func.func private @branch(tensor<i32>, tensor<f32>) -> tensor<f32> attributes {mlax.cond = {branches = [@body, @same]}}
+func.func @h(%i: tensor<i32>, %x: tensor<f32>) -> tensor<f32> {
+  func.call @ordered(%x) : (tensor<f32>) -> ()
+  %0 = func.call @loop(%x) : (tensor<f32>) -> tensor<f32>
+  %1 = func.call @branch(%i, %0) : (tensor<i32>, tensor<f32>) -> tensor<f32>
+  func.call @ordered(%1) : (tensor<f32>) -> ()
+  return %1 : tensor<f32>
+}

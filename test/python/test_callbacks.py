@@ -289,3 +289,46 @@ def test_ordered_callbacks_run_in_program_order():
     for _ in range(3):
         lines = printed(mlax, lambda: f(jnp.ones(1000)))
         assert [float(v) for v in lines] == [float(i) for i in range(40)]
+
+
+def test_ordered_callbacks_keep_their_order_through_calls_loops_and_branches():
+    """The token passes through a nested jit, lax.cond branches, a fori_loop and a scan:
+    every line comes out in JAX's order (each printed value depends on a slow independent
+    computation, which XLA would otherwise run in any order)."""
+    def program(m, np_):
+        def slow(x, i):
+            return np_.sum(np_.sin(x * i)) * 0 + i
+
+        @m.jit
+        def inner(x, i):
+            m.debug.print("inner {}", slow(x, i), ordered=True)
+            return x
+
+        def branch(x, i):
+            m.debug.print("branch {}", slow(x, i), ordered=True)
+            return x
+
+        def body(i, x):
+            m.debug.print("loop {}", slow(x, i), ordered=True)
+            return x
+
+        def step(x, i):
+            m.debug.print("scan {}", slow(x, i), ordered=True)
+            return x, i
+
+        @m.jit
+        def f(x):
+            for i in range(6):
+                m.debug.print("top {}", slow(x, i), ordered=True)
+                x = inner(x, i)
+                x = m.lax.cond(i % 2 == 0, lambda x: branch(x, i), lambda x: x, x)
+            x = m.lax.fori_loop(0, 4, body, x)
+            x, _ = m.lax.scan(step, x, np_.arange(3.0))
+            m.debug.print("end", ordered=True)
+            return x
+        return f
+
+    x = np.ones(2000, np.float32)
+    want = printed(jax, lambda: program(jax, jjnp)(x))
+    for _ in range(3):
+        assert printed(mlax, lambda: program(mlax, jnp)(x)) == want

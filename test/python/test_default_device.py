@@ -61,8 +61,8 @@ print(json.dumps(out))
 """
 
 
-def _run(prelude, env):
-    r = run_case(prelude + PROGRAM, env=env, timeout=600)
+def _run(prelude, env, program=PROGRAM):
+    r = run_case(prelude + program, env=env, timeout=600)
     lines = [line for line in r.stdout.splitlines() if line.startswith("{")]
     assert lines, r.stdout + r.stderr[-3000:]
     return json.loads(lines[-1])
@@ -78,6 +78,58 @@ def test_default_device_places_as_jax_does():
     assert ref["jit"] == [[3], False] and ref["ones"] == [[3], False]
     assert ref["committed_wins"] == [[2], True] and ref["after"] == [[0], False]
     np.testing.assert_allclose(got["value"], np.sin(np.arange(4.0)) * 2, rtol=1e-6)
+
+
+EAGER_PROGRAM = """
+import json, numpy as np
+devs = jax.devices()
+x = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+c = jax.device_put(x, devs[2])
+out = {}
+
+def where(name, a):
+    out[name] = [sorted(d.id for d in a.devices()), bool(a.committed), np.asarray(a).tolist()]
+
+where("unary", jnp.sin(c))
+where("binary", c * 2 + c)
+where("reduce", jnp.sum(c, axis=0))
+where("index", c[1, ::2])
+with jax.default_device(devs[3]):
+    y = jnp.cos(jnp.arange(3.0))
+    where("default", y)
+    where("chain", jnp.exp(y) - y)
+    where("committed_wins", jnp.tanh(c))
+print(json.dumps(out))
+"""
+
+
+def test_eager_ops_run_on_the_device_as_jax_does():
+    """Eager ops on arrays committed to a device other than the first, or under such a
+    default device: results where JAX puts them, committed as JAX's, JAX's values."""
+    ref = _run("import jax, jax.numpy as jnp\n", FOUR, EAGER_PROGRAM)
+    got = _run("import mlax as jax, mlax.numpy as jnp\n", {**FOUR, "MLAX_PLATFORMS": "tpu"},
+               EAGER_PROGRAM)
+    assert got == ref
+    assert ref["unary"][:2] == [[2], True] and ref["default"][:2] == [[3], False]
+
+
+def test_eager_ops_on_another_device_run_there_without_host_copies():
+    """An eager op on a TpuArray committed to device 2 is compiled for device 2 and takes
+    its buffer: neither the operand nor the result is read back to the host, and the
+    result's buffer is on that device."""
+    program = """
+import json, numpy as np, mlax, mlax.numpy as jnp
+dev = mlax.devices()[2]
+c = mlax.device_put(np.arange(4.0, dtype=np.float32), dev)
+r = jnp.tanh(jnp.sin(c) * 3)
+print(json.dumps({"operand_read": c._host is not None, "result_read": r._host is not None,
+                  "buffer_devices": sorted(d.id for d in r._global.devices()),
+                  "value": np.asarray(r).tolist()}))
+"""
+    got = _run("", {**FOUR, "MLAX_PLATFORMS": "tpu"}, program)
+    assert got["operand_read"] is False and got["result_read"] is False
+    assert got["buffer_devices"] == [2]
+    np.testing.assert_allclose(got["value"], np.tanh(np.sin(np.arange(4.0)) * 3), rtol=1e-6)
 
 
 def test_default_device_takes_a_device_or_a_platform_name():

@@ -2,6 +2,7 @@
 numeric table under jit(backend="tpu") against NumPy, control flow and transforms against
 the cpu backend, PRNG bits against JAX, and its errors."""
 import os
+import re
 import subprocess
 import sys
 
@@ -150,6 +151,44 @@ def test_linear_regression_tutorial_runs_with_mlax_platforms_tpu():
     assert tpu[-1] < 0.02
 
 
+_NUMBER = r"-?\d+\.\d*(?:e[-+]?\d+)?|-?\d+(?=[ ,\]])"
+
+
+def _skeleton(line):
+    """A printed line without its numbers and spacing (NumPy pads numbers to a width)."""
+    return re.sub(r"\s+", "", re.sub(_NUMBER, "#", line))
+
+
+def _tutorial_output(name, platform):
+    """What examples/`name` prints with MLAX_PLATFORMS=`platform`, NumPy's global random
+    state seeded first (two cells draw from it unseeded)."""
+    script = os.path.join(ROOT, "examples", name)
+    code = ("import runpy, numpy as np; np.random.seed(0); "
+            f"runpy.run_path({script!r}, run_name='__main__')")
+    env = dict(os.environ, MLAX_PLATFORMS=platform)
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=600, check=True).stdout.splitlines()
+
+
+@pytest.mark.parametrize("name", ["quickstart.py", "jax_for_the_impatient.py", "notes.py"])
+def test_tutorials_run_with_mlax_platforms_tpu(name):
+    """The other tutorials, unchanged, with MLAX_PLATFORMS=tpu: every line the cpu
+    backend prints (JAX's values: test_examples.py), with the tpu platform's names for
+    devices and array types, and its numbers within TPU precision (products at DEFAULT
+    round their operands to bfloat16); random draws are bit for bit."""
+    tpu, cpu = _tutorial_output(name, "tpu"), _tutorial_output(name, "cpu")
+    assert len(tpu) == len(cpu)
+    platform_words = {"TpuDevice": "CpuDevice", "mlax.runtime.tpu.ResidentArray":
+                      "mlax.runtime.array.Array"}
+    for t, c in zip(tpu, cpu):
+        for a, b in platform_words.items():
+            t = t.replace(a, b)
+        assert _skeleton(t) == _skeleton(c), (t, c)
+        np.testing.assert_allclose([float(v) for v in re.findall(_NUMBER, t)],
+                                   [float(v) for v in re.findall(_NUMBER, c)],
+                                   rtol=2e-2, atol=5e-3, err_msg=c)
+
+
 def test_stablehlo_stage_keeps_the_user_line_and_is_valid_stablehlo():
     from mlax.backends.tpu import crossing
 
@@ -180,6 +219,23 @@ def test_invalid_stablehlo_is_reported_by_the_verifier():
         crossing.parse(text, crossing.context())
 
 
+def test_an_op_without_a_stablehlo_rule_names_op_line_and_backend(monkeypatch):
+    """An op the StableHLO lowering has no rule for (here sin, its rule taken away) is a
+    PassError before XLA sees anything, naming the op, the user's line and the backend."""
+    import inspect
+    from mlax.lowering import stablehlo
+    monkeypatch.delitem(stablehlo.LOWERINGS, "mlax.sin")
+
+    def f(x):
+        y = x * 2
+        return jnp.sin(y)
+    line = inspect.getsourcelines(f)[1] + 2
+    with pytest.raises(mlax.passes.PassError,
+                       match=rf"'mlax.sin' has no StableHLO lowering \(tpu backend\) "
+                             rf"\(at loc\(\".*test_tpu_backend.py\":{line}:"):
+        mlax.jit(f, backend="tpu")(np.ones(3, np.float32))
+
+
 def test_missing_packages_name_what_to_install(monkeypatch):
     import importlib.util
     from mlax.runtime import tpu
@@ -188,6 +244,31 @@ def test_missing_packages_name_what_to_install(monkeypatch):
                         lambda name, *a: None if name == "jaxlib" else real(name, *a))
     assert tpu.available() == ("the tpu backend needs the jaxlib package: "
                                "pip install 'mlax[tpu]' (jax and jaxlib)")
+
+
+_HIDE_JAX = """
+import importlib.abc, importlib.util, sys
+class HideJax(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in ("jax", "jaxlib"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+sys.meta_path.insert(0, HideJax())
+find_spec = importlib.util.find_spec
+importlib.util.find_spec = lambda name, *a: (None if name.split(".")[0] in ("jax", "jaxlib")
+                                             else find_spec(name, *a))
+"""
+
+
+def test_mlax_platforms_tpu_without_the_extra_says_what_to_install():
+    """MLAX_PLATFORMS=tpu in a process where jax and jaxlib do not import: the first op
+    fails with one line naming the extra to install."""
+    code = _HIDE_JAX + "import mlax.numpy as jnp\njnp.ones(3) + 1\n"
+    r = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, MLAX_PLATFORMS="tpu"),
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1
+    assert r.stderr.strip().splitlines()[-1] == (
+        "mlax.backends.BackendUnavailable: backend 'tpu' is not available: the tpu backend "
+        "needs the jax package: pip install 'mlax[tpu]' (jax and jaxlib)")
 
 
 def test_mlax_compile_emits_stablehlo_bytecode(tmp_path):
@@ -339,3 +420,26 @@ def test_first_tpu_call_keeps_numpy_random_state():
         print("ok")
     """)
     assert out.stdout.strip().endswith("ok")
+
+
+def test_eager_scalar_operands_are_put_once_and_keep_their_bits(monkeypatch):
+    """An eager op's scalar operand is put into a buffer once (`x * 2.0` in a loop puts
+    nothing after its first call), and scalars equal as numbers but not as bits (0.0 and
+    -0.0) stay apart."""
+    from mlax.runtime import tpu
+    mlax.config.update("jax_platform_name", "tpu")
+    try:
+        x = jnp.ones(3) + 0.0
+        np.asarray(x * 2.0)
+        puts = []
+        real = tpu.put
+        monkeypatch.setattr(tpu, "put", lambda a: (puts.append(a.shape), real(a))[1])
+        for _ in range(3):
+            y = x * 2.0
+        np.testing.assert_array_equal(y, [2.0, 2.0, 2.0])
+        assert puts == []
+        assert not np.signbit(np.asarray(x * 0.0)).any()
+        assert np.signbit(np.asarray(x * -0.0)).all()
+        assert np.isnan(np.asarray(x * np.float32("nan"))).all()
+    finally:
+        mlax.config.update("jax_platform_name", None)

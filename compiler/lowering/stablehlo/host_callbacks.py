@@ -87,35 +87,143 @@ def _is_ordered(fn) -> bool:
     return len(inputs) > 0 and inputs[-1] == _token_type()
 
 
-def thread_tokens(module_op):
-    """Pass a token from each call of an ordered callback to the next in every function
-    (a token made at its start by `stablehlo.after_all`), so that XLA runs them in program
-    order; without a data dependence it may run side effects in any order."""
-    funcs = [op.operation for op in module_op.regions[0].blocks[0].operations
-             if op.operation.name == "func.func"]
-    ordered = {ir.StringAttr(f.attributes["sym_name"]).value for f in funcs if _is_ordered(f)}
-    if not ordered:
-        return
-    for fn in funcs:
-        if not len(fn.regions[0].blocks):
-            continue
-        entry = fn.regions[0].blocks[0]
-        token = None
-        for op in [o.operation for o in entry.operations]:
-            if (op.name != "func.call"
-                    or ir.FlatSymbolRefAttr(op.attributes["callee"]).value not in ordered):
-                continue
-            if token is None:
-                with ir.InsertionPoint.at_block_begin(entry), fn.location:
-                    token = hlo("stablehlo.after_all", [], [_token_type()]).result
+def _name(fn) -> str:
+    return ir.StringAttr(fn.attributes["sym_name"]).value
+
+
+def _callee(op):
+    return ir.FlatSymbolRefAttr(op.attributes["callee"]).value if op.name == "func.call" \
+        else None
+
+
+def _callees(fn) -> set:
+    """The functions `fn` calls anywhere in its body (loop and branch regions included)."""
+    found = set()
+
+    def visit(op):
+        if op.name == "func.call":
+            found.add(_callee(op))
+        return ir.WalkResult.ADVANCE
+
+    fn.walk(visit)
+    return found
+
+
+def _effectful(funcs) -> set:
+    """The functions that run an ordered callback: the callbacks' declarations (they take
+    a token last) and every function calling one of them, directly or through others."""
+    effectful = {name for name, fn in funcs.items() if _is_ordered(fn)}
+    calls = {name: _callees(fn) for name, fn in funcs.items()
+             if name not in effectful and len(fn.regions[0].blocks)}
+    grown = True
+    while grown:
+        grown = False
+        for name, callees in calls.items():
+            if name not in effectful and callees & effectful:
+                effectful.add(name)
+                grown = True
+    return effectful
+
+
+def _set_type(fn, inputs, results):
+    fn.attributes["function_type"] = ir.TypeAttr.get(ir.FunctionType.get(inputs, results))
+    for key, n in (("arg_attrs", len(inputs)), ("res_attrs", len(results))):
+        if key in fn.attributes:
+            attrs = list(ir.ArrayAttr(fn.attributes[key]))
+            fn.attributes[key] = ir.ArrayAttr.get(attrs + [ir.DictAttr.get({})] *
+                                                  (n - len(attrs)))
+
+
+def _with_token(op, token, regions_take_it):
+    """`op` (stablehlo.while or stablehlo.case) rebuilt with a token result, and a token
+    operand when `regions_take_it` (the while's carried values); its regions' blocks
+    moved into the new op, each given a token argument when `regions_take_it`."""
+    attrs = {a.name: a.attr for a in op.attributes}
+    operands = list(op.operands) + ([token] if regions_take_it else [])
+    with ir.InsertionPoint(op), op.location:
+        new = hlo(op.name, operands, [r.type for r in op.results] + [token.type], attrs,
+                  regions=len(op.regions))
+    for old_region, new_region in zip(op.regions, new.regions):
+        blk = old_region.blocks[0]
+        blk.append_to(new_region)
+        if regions_take_it:
+            blk.add_argument(token.type, op.location)
+    for old, result in zip(op.results, new.results):
+        old.replace_all_uses_with(result)
+    op.erase()
+    return new
+
+
+def _end_with(block, token, name):
+    """Replace the terminator of `block` by one that also returns `token`."""
+    term = list(block.operations)[-1].operation
+    with ir.InsertionPoint(term), term.location:
+        if name == "func.return":
+            func.ReturnOp(list(term.operands) + [token])
+        else:
+            hlo(name, list(term.operands) + [token], [])
+    term.erase()
+
+
+def _thread_block(block, token, effectful, first_token):
+    """Pass `token` through the effectful calls, loops and branches of `block`, in program
+    order; the last token. `first_token()` makes one when `token` is None."""
+    for op in [o.operation for o in block.operations]:
+        if op.name == "func.call" and _callee(op) in effectful:
+            token = token or first_token()
             with ir.InsertionPoint(op), op.location:
-                call = func.CallOp([r.type for r in op.results] + [token.type],
-                                   ir.FlatSymbolRefAttr(op.attributes["callee"]).value,
+                call = func.CallOp([r.type for r in op.results] + [token.type], _callee(op),
                                    list(op.operands) + [token])
             for old, new in zip(op.results, call.results):
                 old.replace_all_uses_with(new)
             op.erase()
             token = call.results[-1]
+        elif op.name in ("stablehlo.while", "stablehlo.case") and _callees(op) & effectful:
+            token = token or first_token()
+            loop = op.name == "stablehlo.while"
+            new = _with_token(op, token, regions_take_it=loop)
+            for i, region in enumerate(new.regions):
+                blk = region.blocks[0]
+                inner = blk.arguments[len(blk.arguments) - 1] if loop else token
+                out = _thread_block(blk, inner, effectful, first_token)
+                if not (loop and i == 0):      # a while's cond region gives its predicate only
+                    _end_with(blk, out, "stablehlo.return")
+            token = new.results[len(new.results) - 1]
+    return token
+
+
+def thread_tokens(module_op):
+    """Pass a token from each ordered callback's call to the next, in program order, so
+    that XLA runs them in that order (without a data dependence it may run side effects in
+    any order): through calls (a function that runs one, directly or not, takes a token
+    last and gives one back), loops (the token is carried) and branches. An entry point
+    makes its first token by `stablehlo.after_all` and keeps its signature."""
+    funcs = {_name(op.operation): op.operation
+             for op in module_op.regions[0].blocks[0].operations
+             if op.operation.name == "func.func"}
+    effectful = _effectful(funcs)
+    for name in sorted(effectful):
+        fn = funcs[name]
+        if _is_ordered(fn):
+            continue                        # a callback's own body takes its token
+        entry = fn.regions[0].blocks[0]
+        made = []
+
+        def first_token(entry=entry, fn=fn, made=made):
+            if not made:
+                with ir.InsertionPoint.at_block_begin(entry), fn.location:
+                    made.append(hlo("stablehlo.after_all", [], [_token_type()]).result)
+            return made[0]
+
+        private = "sym_visibility" in fn.attributes and \
+            ir.StringAttr(fn.attributes["sym_visibility"]).value == "private"
+        ftype = ir.FunctionType(ir.TypeAttr(fn.attributes["function_type"]).value)
+        if not private:
+            _thread_block(entry, None, effectful, first_token)
+            continue
+        token = entry.add_argument(_token_type(), fn.location)
+        _set_type(fn, list(ftype.inputs) + [token.type], list(ftype.results) + [token.type])
+        _end_with(entry, _thread_block(entry, token, effectful, first_token), "func.return")
 
 
 def calls_host(module_op) -> list:
