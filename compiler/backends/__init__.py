@@ -246,6 +246,19 @@ def get(name: str | None = None) -> Backend:
     return backend
 
 
+def stage_backend(stage: str) -> Backend:
+    """The first usable backend with a stage named `stage` (JAX's "stablehlo" and "hlo"
+    for a function jitted for another target). Raises BackendUnavailable."""
+    having = [n for n in _BACKENDS
+              if not isinstance(_BACKENDS[n], Unavailable)
+              and any(st.name == stage for st in get(n).stages)]
+    if not having:
+        why = [f"{n}: {e.why}" for n, e in _BACKENDS.items() if isinstance(e, Unavailable)]
+        raise BackendUnavailable(f"no usable backend has the stage {stage!r}"
+                                 + (f" ({'; '.join(why)})" if why else ""))
+    return get(having[0])
+
+
 def platform_backend(platform: str) -> str:
     """The backend of devices whose `platform` is `platform` (JAX's "gpu" is cuda)."""
     return "cuda" if platform == "gpu" else platform
