@@ -646,8 +646,9 @@ def typeof(x) -> core.ShapedArray:
 
 
 def devices(backend=None):
-    """The devices of `backend` (None: the default platform's)."""
-    return tracing.default_backend(backend).devices()   # raises where it is not available
+    """The devices of `backend` (None: the default platform's), where it is present
+    (`tracing.present_backend`)."""
+    return tracing.present_backend(backend).devices()   # raises where it is not present
 
 
 # ---------------------------------------------------------------------------------------

@@ -68,6 +68,7 @@ class TpuBackend(Backend):
     """StableHLO for XLA; XLA's CPU client stands in for a TPU."""
     name = "tpu"
     platform = "tpu"
+    stand_in = "XLA's CPU client"
     stages = (
         Stage("stablehlo", TPU_STABLEHLO, "StableHLO and CHLO ops (generic form)"),
         Stage("stablehlo-bytecode", None, "a portable StableHLO artifact (VHLO bytecode)",
