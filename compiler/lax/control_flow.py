@@ -26,9 +26,11 @@ import numpy as np
 from mlir import ir
 
 from mlax import core, tracing
-from mlax.checked_bodies import Checked, check_frame, first_failure, not_failed, report
+from mlax.checked_bodies import (Checked, check_frame, first_failure, mapped_by_vmap, not_failed,
+                                 report)
 from mlax.dialects import structural, tensor_type
 from mlax.lax import primitives as lax
+from mlax.lax.convenience import select_n
 from mlax.api import PjitFunction, declare, emit_call
 from mlax.core import ShapedArray
 from mlax.tracing import Tracer
@@ -273,11 +275,6 @@ def _switch(index, branches, operands, names, what, found=None):
                            f"{what} {n}")
         consts = list(body.builder.captured)
         bodies.append(body)
-    if any(b.checks for b in bodies):
-        found = [b.checks for b in bodies]
-        for b in bodies:
-            b.discard()
-        return _switch(index, branches, operands, names, what, found)
     # Messages name cond's branches as JAX does: true_fun first.
     order = [1, 0] if what == "cond" else list(range(len(bodies)))
     b0, name0 = bodies[order[0]], names[order[0]]
@@ -290,11 +287,34 @@ def _switch(index, branches, operands, names, what, found=None):
                              for x, y in zip(b0.out_avals, b.out_avals) if not _typematch(x, y))
             raise TypeError(f"{name0} and {n} output must have identical types, got {diff} "
                             f"(at {tracing.user_site()}).")
-    consts = _share_consts(bodies)
     out_avals = _join_weak([b.out_avals for b in bodies])
+    if any(b.checks for b in bodies):
+        found = [b.checks for b in bodies]
+        for b in bodies:
+            b.discard()
+        if mapped_by_vmap(index):
+            return _select_every_branch(index, branches, operands, bodies[0].out_tree,
+                                        out_avals)
+        return _switch(index, branches, operands, names, what, found)
+    consts = _share_consts(bodies)
     outs = _emit(structural.Cond(branches=tuple(b.name for b in bodies)), what,
                  [index] + leaves + consts, out_avals)
     return bodies[0].out_tree.unflatten(outs)
+
+
+def _select_every_branch(index, branches, operands, out_tree, out_avals):
+    """What vmap makes of a cond or switch whose index is mapped (JAX's batching rule:
+    every branch runs for every member, and each member's outputs are selected), traced
+    so inside checkify: the branches run inline, so every branch's checks are made for
+    every member and reported, as JAX's checkify reports them."""
+    cases = [tree_flatten(f(*operands))[0] for f in branches]
+    outs = []
+    for aval, leaves in zip(out_avals, zip(*cases)):
+        leaves = [lax.broadcast_in_dim(lax.convert_element_type(x, aval.dtype), aval.shape, ())
+                  if not isinstance(x, Tracer) else lax.convert_element_type(x, aval.dtype)
+                  for x in leaves]
+        outs.append(select_n(index, *leaves))
+    return out_tree.unflatten(outs)
 
 
 def _fname(f):

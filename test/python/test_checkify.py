@@ -229,13 +229,40 @@ def test_checks_inside_autodiff_match_jax(name, jit):
             np.testing.assert_allclose(np.asarray(m), np.asarray(j), rtol=1e-6)
 
 
-def test_checks_where_not_supported_are_named_errors():
-    # checkify of a vmapped cond with a batched predicate: JAX runs both branches for
-    # every member and reports the other branch's failures too; mlax selects one branch's
-    # checks per member. (vmap of a checkified cond selects in both.)
-    g = mlax.vmap(lambda v: mlax.lax.cond(v > 2, lambda v: (mck.check(v > 0, "pos"), v)[1],
-                                          lambda v: v, v))
-    assert mck.checkify(g)(np.array([1., -2., 3.], np.float32))[0].get() is None
+def mapped_branches(jax_, np_, ck):
+    """vmap of a cond / switch whose index depends on the mapped argument."""
+    def on_true(v):
+        ck.check(v > 0, "true branch: v must be positive, got {}", v)
+        return np_.log(v)
+
+    def on_false(v):
+        ck.check(v < 10, "false branch: v too big {}", v)
+        return v * 2
+    return {
+        "cond": jax_.vmap(lambda v: jax_.lax.cond(v > 2, on_true, on_false, v)),
+        "switch": jax_.vmap(lambda v: jax_.lax.switch(
+            (v > 0).astype(np.int32) + (v > 4).astype(np.int32), [on_true, on_false,
+                                                                  lambda v: v + 1.], v)),
+        "unmapped index": jax_.vmap(lambda v, p: jax_.lax.cond(p, on_true, on_false, v),
+                                    in_axes=(0, None)),
+    }
+
+
+@pytest.mark.parametrize("name", ["cond", "switch", "unmapped index"])
+@pytest.mark.parametrize("errors", ["user_checks", "float_checks", "all_checks"])
+def test_checkify_of_vmapped_cond_reports_every_branch_as_jax(name, errors):
+    """Tests that, in a checkified function, vmap of a cond or switch whose index is mapped
+    reports the checks of every branch for every member (JAX's batching rule runs them
+    all), and one whose index is not mapped those of the branch taken."""
+    mf = mck.checkify(mapped_branches(mlax, mnp, mck)[name], errors=getattr(mck, errors))
+    jf = jck.checkify(mapped_branches(jax, jnp, jck)[name], errors=getattr(jck, errors))
+    extra = (True,) if name == "unmapped index" else ()
+    for x in ([1., -2., 3.], [1., 12., 3.], [5., 20., -1.], [3., 4., 5.], [-1., 0.5, 6.]):
+        x = np.asarray(x, np.float32)
+        for wrap_m, wrap_j in ((lambda f: f, lambda f: f), (mlax.jit, jax.jit)):
+            (merr, mout), (jerr, jout) = wrap_m(mf)(x, *extra), wrap_j(jf)(x, *extra)
+            assert merr.get() == jerr.get(), (x, wrap_m)
+            np.testing.assert_allclose(np.asarray(mout), np.asarray(jout), rtol=1e-6)
 
 
 def while_checks(lax_, ck):
