@@ -26,7 +26,7 @@ from mlax import numpy as jnp
 from mlax.api import PjitFunction, Transformed, closed_over, declare, emit_call, trace_avals
 from mlax.dialects import structural
 from mlax.tracing import Tracer
-from mlax.tree_util import tree_flatten, tree_map, tree_structure
+from mlax.pytree import tree_flatten, tree_map, tree_structure
 from mlax.runtime.dtypes import is_inexact
 
 __all__ = ["grad", "value_and_grad", "jvp", "vjp", "linearize"]

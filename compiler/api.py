@@ -26,7 +26,7 @@ from mlax.dialects import structural, tensor_type
 from mlax.eager import to_numpy
 from mlax.runtime import Array
 from mlax.tracing import Tracer
-from mlax.tree_util import all_leaves, tree_flatten, tree_map, tree_unflatten
+from mlax.pytree import all_leaves, tree_flatten, tree_map, tree_unflatten
 
 
 class _Entry:

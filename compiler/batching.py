@@ -17,7 +17,7 @@ from mlax.api import Transformed, closed_over, declare, emit_call, trace_callee
 from mlax.core import ShapedArray
 from mlax.runtime import Array
 from mlax.tracing import Tracer
-from mlax.tree_util import (flatten_up_to, keystr, tree_flatten, tree_flatten_with_path,
+from mlax.pytree import (flatten_up_to, keystr, tree_flatten, tree_flatten_with_path,
                             tree_unflatten)
 
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from mlax import tracing
 from mlax.runtime import Array
-from mlax.tree_util import tree_map
+from mlax.pytree import tree_map
 
 __all__ = ["default_backend", "device_count", "local_device_count", "local_devices",
            "process_index", "process_count", "device_get", "named_scope",

@@ -25,7 +25,7 @@ from mlax.runtime import Array, aot
 from mlax.runtime.aot import leaf_meta, treedef_to_json
 from mlax.tracing import Tracer
 from mlax.transforms import MLAX_OPT
-from mlax.tree_util import tree_flatten, tree_unflatten
+from mlax.pytree import tree_flatten, tree_unflatten
 
 
 class ShapeDtypeStruct:

@@ -29,7 +29,7 @@ from mlax.runtime import Array
 from mlax.runtime import basearray
 from mlax.runtime.array import install_stand_ins
 from mlax.runtime.config import config
-from mlax.tree_util import tree_flatten
+from mlax.pytree import tree_flatten
 
 _MLAX_DIRS = tuple(os.path.dirname(os.path.abspath(m)) + os.sep for m in (
     __file__,

@@ -43,7 +43,7 @@ from mlax import numpy as jnp
 from mlax.api import jit
 from mlax.runtime.basearray import Array
 from mlax.runtime.dtypes import is_inexact
-from mlax.tree_util import register_pytree_node, tree_flatten, tree_leaves, tree_unflatten
+from mlax.pytree import register_pytree_node, tree_flatten, tree_leaves, tree_unflatten
 
 __all__ = ["Error", "ErrorCategory", "JaxRuntimeError", "check", "check_error", "checkify",
            "debug_check", "all_checks", "automatic_checks", "div_checks", "float_checks",

@@ -34,7 +34,7 @@ from mlax.lax.convenience import select_n
 from mlax.api import PjitFunction, declare, emit_call
 from mlax.core import ShapedArray
 from mlax.tracing import Tracer
-from mlax.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
+from mlax.pytree import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
 from mlax.runtime.dtypes import dtype_kind
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map"]
