@@ -226,7 +226,8 @@ class Lowered:
                              f"(as_text also has {', '.join(text)})")
         with self._ctx:
             m = clone_module(self._module, self._ctx)
-            for _, p in stage_pipelines(backend, stage, self._pipeline):
+            custom = self._pipeline if backend is self.backend else None
+            for _, p in stage_pipelines(backend, stage, custom):
                 run_pipeline(m, p)
         return m
 
