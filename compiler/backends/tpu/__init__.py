@@ -115,7 +115,8 @@ class TpuBackend(Backend):
     def translate(self, module, stage, opt_level=3, machine=None):
         if stage not in ("stablehlo-bytecode", "hlo"):
             raise BackendError(f"the tpu backend has no stage {stage!r}")
-        _no_host_callbacks(module, f"it has no {stage}")
+        _no_host_callbacks(module, "it has no StableHLO artifact" if stage != "hlo"
+                           else "it has no HLO")
         text = crossing.generic_text(module)
         ctx = crossing.context()
         if stage == "hlo":
