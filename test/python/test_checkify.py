@@ -293,3 +293,15 @@ def test_rule_table_is_keyed_by_op_name():
     from mlax.dialects.ops import OPS
     assert set(mck.CHECKS) <= set(OPS)
     assert [c for c, _ in mck.CHECKS["mlax.div"]] == [mck.DivisionByZeroError, mck.NaNError]
+
+
+@pytest.mark.parametrize("first", ["mlax.checked_bodies", "mlax.ad"])
+def test_checked_bodies_imports_first_in_a_fresh_process(first):
+    """Tests that importing the checkify machinery (or grad's, which uses it) before
+    mlax.lax works: mlax.lax.control_flow reads it through its module, so the import cycle
+    through mlax.lax is no partially initialized import."""
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-c", f"import {first}, mlax.lax; print('ok')"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr
