@@ -21,12 +21,12 @@ import functools
 
 import numpy as np
 
-from mlax import core, dtypes, lax, tracing
+from mlax import checked_bodies, core, dtypes, lax, tracing
 from mlax import numpy as jnp
 from mlax.api import PjitFunction, Transformed, closed_over, declare, emit_call, trace_avals
 from mlax.dialects import structural
 from mlax.tracing import Tracer
-from mlax.tree_util import tree_flatten, tree_map, tree_structure
+from mlax.pytree import tree_flatten, tree_map, tree_structure
 from mlax.runtime.dtypes import is_inexact
 
 __all__ = ["grad", "value_and_grad", "jvp", "vjp", "linearize"]
@@ -202,11 +202,19 @@ class _Traced:
                                 f"pair (output, auxiliary data), but it returned {desc} (at "
                                 f"{_site()}).")
             return out
+        # Inside checkify, `fun` also returns the checks its primal computation makes;
+        # they are reported where its value is computed (`report_checks`), as JAX's.
+        frame = checked_bodies.check_frame()
+        self.checked = checked_bodies.Checked(frame, flat) if frame is not None else None
         self.builder, out_leaves, self.out_tree = _trace(
-            flat, self.avals, self.in_tree, self.names, self.parent, _fname(fun), self.leaves,
-            self.diff)
+            self.checked or flat, self.avals, self.in_tree, self.names, self.parent,
+            _fname(fun), self.leaves, self.diff)
+        self.checks_tree = None
+        if self.checked is not None:
+            self.out_tree, self.checks_tree = self.out_tree.children
         self.callee = self.builder.name
-        self.out_avals = list(self.builder.out_avals)
+        self.out_avals = list(self.builder.out_avals)     # the outputs', then the checks'
+        self.n_out = self.out_tree.num_leaves
         self.captured = list(self.builder.captured)
         if has_aux:
             self.main_tree, self.aux_tree = self.out_tree.children[0], self.out_tree.children[1]
@@ -227,10 +235,19 @@ class _Traced:
         return _origins(self.operands)
 
     def split_out(self, outs):
-        """(main output pytree, aux pytree or None) from flat results."""
+        """(main output pytree, aux pytree or None) from flat results, the checks among
+        them reported."""
+        self.report_checks(outs[self.n_out:])
         main = self.main_tree.unflatten(outs[:self.n_main])
-        aux = self.aux_tree.unflatten(outs[self.n_main:]) if self.has_aux else None
+        aux = self.aux_tree.unflatten(outs[self.n_main:self.n_out]) if self.has_aux else None
         return main, aux
+
+    def report_checks(self, values):
+        """Give the checkify frame the checks `fun` made, from the flat values of their
+        flags and payloads (the results after `fun`'s own)."""
+        if self.checked is not None:
+            checked_bodies.report(self.checked.frame, self.checked.checks,
+                                  self.checks_tree.unflatten(list(values)))
 
     def per_arg(self, flat_by_leaf, nums, single, float0=False):
         """The derivative pytrees of the arguments `nums` from {leaf index: value}; leaves
@@ -360,15 +377,17 @@ class Grad(Transformed):
                             f"{np.dtype(out_aval.dtype).name}. For differentiation of functions "
                             f"with integer outputs, use jax.vjp directly. (function "
                             f"{_fname(self._fun)}, at {_site()})")
-        decl = structural.Grad(callee=t.callee, argnums=tuple(t.diff), has_aux=self._has_aux,
-                               value=self._value)
-        aux_avals = t.out_avals[1:] if self._has_aux else []
+        # The aux outputs: the function's, then its checks' (inside checkify).
+        aux_avals = t.out_avals[1:]
+        decl = structural.Grad(callee=t.callee, argnums=tuple(t.diff),
+                               has_aux=self._has_aux or bool(aux_avals), value=self._value)
         res_avals = ([out_aval] if self._value else []) + aux_avals + [t.avals[i] for i in t.diff]
         sym = declare(t.parent, decl, f"{self._what}_{t.callee}", t.operand_avals(), res_avals)
         res = emit_call(tracing.current(), sym, t.operands, res_avals, t.origin())
         value = res[0] if self._value else None
         res = res[1:] if self._value else res
-        aux = t.aux_tree.unflatten(res[:len(aux_avals)]) if self._has_aux else None
+        t.report_checks(res[t.n_out - 1:len(aux_avals)])
+        aux = t.aux_tree.unflatten(res[:t.n_out - 1]) if self._has_aux else None
         grads = t.per_arg(dict(zip(t.diff, res[len(aux_avals):])), nums, single, float0=True)
         if self._value:
             return ((value, aux), grads) if self._has_aux else (value, grads)

@@ -26,7 +26,7 @@ from mlax.dialects import structural, tensor_type
 from mlax.eager import to_numpy
 from mlax.runtime import Array
 from mlax.tracing import Tracer
-from mlax.tree_util import all_leaves, tree_flatten, tree_map, tree_unflatten
+from mlax.pytree import all_leaves, tree_flatten, tree_map, tree_unflatten
 
 
 class _Entry:
@@ -647,8 +647,9 @@ def typeof(x) -> core.ShapedArray:
 
 
 def devices(backend=None):
-    """The devices of `backend` (None: the default platform's)."""
-    return tracing.default_backend(backend).devices()   # raises where it is not available
+    """The devices of `backend` (None: the default platform's), where it is present
+    (`tracing.present_backend`)."""
+    return tracing.present_backend(backend).devices()   # raises where it is not present
 
 
 # ---------------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from mlir import ir
 from mlax import ad, core, prng, stages, tracing
 from mlax.api import PjitFunction
 from mlax.dialects import structural
-from mlax.tree_util import tree_flatten, tree_unflatten
+from mlax.pytree import tree_flatten, tree_unflatten
 from mlax.runtime.dtypes import is_float
 
 __all__ = ["eval_shape", "linear_transpose", "named_call", "typeof"]

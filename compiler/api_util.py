@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from mlax import api_names as _api_names
 from mlax.extend.linear_util import WrappedFun
-from mlax.tree_util import tree_flatten, tree_unflatten
+from mlax.pytree import tree_flatten, tree_unflatten
 
 __all__ = ["DebugInfo", "debug_info", "flatten_fun_nokwargs"]
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from mlax import lax
 from mlax import numpy as jnp
-from mlax.tree_util import tree_flatten, tree_unflatten
+from mlax.pytree import tree_flatten, tree_unflatten
 
 __all__ = ["associative_scan"]
 

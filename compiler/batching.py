@@ -17,7 +17,7 @@ from mlax.api import Transformed, closed_over, declare, emit_call, trace_callee
 from mlax.core import ShapedArray
 from mlax.runtime import Array
 from mlax.tracing import Tracer
-from mlax.tree_util import (flatten_up_to, keystr, tree_flatten, tree_flatten_with_path,
+from mlax.pytree import (flatten_up_to, keystr, tree_flatten, tree_flatten_with_path,
                             tree_unflatten)
 
 
@@ -178,6 +178,9 @@ class Vmapped(Transformed):
 
         def per_example(ak, index):
             a, k = ak
+            if checked is not None:
+                mapped = [x for x, ax in zip(tree_flatten((ak, index))[0], axes) if ax is not None]
+                checked_bodies.mark_mapped(tracing.current(), mapped)
             if name is None:
                 return self._fun(*[fixed[i] if i in fixed else x for i, x in enumerate(a)], **k)
             env = core.axis_env()

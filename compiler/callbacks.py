@@ -28,7 +28,7 @@ from mlax.dialects import structural
 from mlax.runtime import Array
 from mlax.runtime import callbacks as rt
 from mlax.tracing import Tracer
-from mlax.tree_util import tree_flatten, tree_unflatten
+from mlax.pytree import tree_flatten, tree_unflatten
 
 __all__ = ["pure_callback", "io_callback", "debug_callback", "debug_print", "breakpoint"]
 

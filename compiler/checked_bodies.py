@@ -5,10 +5,12 @@ function is traced with a child frame; a construct whose function made checks tr
 again as a function that also returns its checks (a flag and a payload each): cond's
 branches return every branch's checks (the others' as not failed), loops carry them,
 keeping the first failure of each effect type, and vmap reduces each check to the last
-member where it failed, as JAX's checkify does."""
+member where it failed, as JAX's checkify does; a cond or switch whose index vmap maps
+runs every branch for every member, so every branch's checks are reported."""
 from __future__ import annotations
 
 import numpy as np
+from mlir import ir
 
 from mlax import core, tracing
 from mlax.lax import primitives as lax
@@ -38,6 +40,31 @@ class Checked:
             frames.pop()
         self.checks = child.checks
         return out, [(failed, list(payload)) for failed, payload, _ in child.checks]
+
+
+def mark_mapped(builder, tracers):
+    """Record the arguments of `builder` (vmap's function, traced inside checkify) that
+    vmap maps: a cond or switch whose index depends on one runs every branch for every
+    member (`mapped_by_vmap`)."""
+    builder.mapped_by_vmap = frozenset(t.value for t in tracers)
+
+
+def mapped_by_vmap(x) -> bool:
+    """Whether the traced value `x` of the function being traced depends on an argument
+    that vmap maps (`mark_mapped`): a walk back over the ops that compute it."""
+    roots = getattr(tracing.current(), "mapped_by_vmap", None)
+    if not roots or not isinstance(x, tracing.Tracer):
+        return False
+    seen, todo = set(), [x.value]
+    while todo:
+        v = todo.pop()
+        if v in roots:
+            return True
+        if v in seen or isinstance(v.owner, ir.Block):      # another argument
+            continue
+        seen.add(v)
+        todo.extend(v.owner.operands)
+    return False
 
 
 def not_failed(checks):

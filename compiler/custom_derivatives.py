@@ -20,7 +20,7 @@ from mlax.ad import (_cast_like, _fname, _origins, _site, _trace, _zeros_like_le
                      _zeros_of)
 from mlax.api import PjitFunction, declare, emit_call, trace_callee
 from mlax.dialects import structural
-from mlax.tree_util import tree_flatten, tree_map, tree_structure
+from mlax.pytree import tree_flatten, tree_map, tree_structure
 from mlax.runtime.dtypes import is_inexact
 
 __all__ = ["closure_convert", "custom_gradient", "custom_jvp", "custom_vjp"]

@@ -15,7 +15,7 @@ import numpy as np
 
 from mlax import tracing
 from mlax.runtime import Array
-from mlax.tree_util import tree_map
+from mlax.pytree import tree_map
 
 __all__ = ["default_backend", "device_count", "local_device_count", "local_devices",
            "process_index", "process_count", "device_get", "named_scope",
@@ -28,7 +28,7 @@ def default_backend() -> str:
 
 
 def _devices(backend=None):
-    return tracing.default_backend(backend).devices()   # raises where it is not available
+    return tracing.present_backend(backend).devices()   # raises where it is not present
 
 
 def device_count(backend=None) -> int:
@@ -36,11 +36,11 @@ def device_count(backend=None) -> int:
 
 
 def local_device_count(backend=None) -> int:
-    return len(tracing.default_backend(backend).local_devices())
+    return len(tracing.present_backend(backend).local_devices())
 
 
 def local_devices(process_index=None, backend=None, host_id=None):
-    b = tracing.default_backend(backend)
+    b = tracing.present_backend(backend)
     index = process_index if process_index is not None else host_id
     if index is None or index == b.process_index():
         return b.local_devices()

@@ -44,7 +44,7 @@ from mlax.runtime import Array, aot
 from mlax.runtime.aot import treedef_to_json
 from mlax.tracing import Tracer
 from mlax.runtime.dtypes import is_inexact
-from mlax.tree_util import (keystr, tree_flatten, tree_flatten_with_path, tree_leaves,
+from mlax.pytree import (keystr, tree_flatten, tree_flatten_with_path, tree_leaves,
                             tree_structure)
 
 __all__ = ["export", "deserialize", "Exported", "default_export_platform",

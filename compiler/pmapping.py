@@ -11,7 +11,7 @@ import functools
 from mlax import device_queries
 from mlax.api import jit
 from mlax.batching import vmap
-from mlax.tree_util import tree_flatten
+from mlax.pytree import tree_flatten
 
 __all__ = ["pmap"]
 

@@ -24,7 +24,7 @@ from mlax import numpy as jnp
 from mlax.api import PjitFunction
 from mlax.runtime import Array, basearray
 from mlax.tracing import Tracer
-from mlax.tree_util import register_pytree_node
+from mlax.pytree import register_public_leaf, register_pytree_node
 
 # The layout flag lives with the other JAX options (mlax.config); default as in jax 0.10.
 core.config.values.setdefault("jax_threefry_partitionable", True)
@@ -65,8 +65,9 @@ _KEY_DTYPE = KeyDType()
 
 class PRNGKeyArray:
     """An array of typed PRNG keys (`jax.random.key`): shape `data.shape[:-1]`, each key the
-    two uint32 words of the trailing axis. A pytree node over its key data, so jit, vmap
-    and grad pass typed keys through as their uint32 data."""
+    two uint32 words of the trailing axis. One leaf to mlax.tree_util's functions, as in
+    JAX; a node over its key data to the transforms (mlax.pytree), so jit, vmap, grad and
+    control flow pass typed keys through as their uint32 data."""
     __slots__ = ("_base",)
 
     def __init__(self, base):
@@ -119,6 +120,7 @@ class PRNGKeyArray:
 
 
 register_pytree_node(PRNGKeyArray, lambda k: ([k._base], None), lambda _, c: PRNGKeyArray(c[0]))
+register_public_leaf(PRNGKeyArray)         # one leaf to jax.tree_util's functions, as in JAX
 basearray.Array.register(PRNGKeyArray)     # a typed key array is a jax.Array in JAX
 
 

@@ -23,7 +23,7 @@ from mlax.runtime.sharding import (Mesh, NamedSharding, PartitionSpec, Sharding,
                                    SingleDeviceSharding, current_mesh, device_assignment)
 from mlax.placement import committed
 from mlax.tracing import Tracer
-from mlax.tree_util import tree_flatten, tree_map, tree_unflatten
+from mlax.pytree import tree_flatten, tree_map, tree_unflatten
 
 def resolve(spec, what) -> Sharding | None:
     """`spec` (a Sharding, a PartitionSpec under a mesh, or None) as a Sharding; errors

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from mlir import ir
 
-from mlax import compiling, core, placement, tracing
+from mlax import backends, compiling, core, placement, tracing
 from mlax.core import ShapedArray
 from mlax.dialects import privatize
 from mlax.passes import run_pipeline
@@ -25,7 +25,7 @@ from mlax.runtime import Array, aot
 from mlax.runtime.aot import leaf_meta, treedef_to_json
 from mlax.tracing import Tracer
 from mlax.transforms import MLAX_OPT
-from mlax.tree_util import tree_flatten, tree_unflatten
+from mlax.pytree import tree_flatten, tree_unflatten
 
 
 class ShapeDtypeStruct:
@@ -197,36 +197,51 @@ class Lowered:
         return tree_unflatten(e.in_tree, [ShapeDtypeStruct(a.shape, a.dtype, weak_type=a.weak_type)
                                           for a in e.in_avals])
 
-    def compiler_ir(self, stage: str = "mlax", *, dialect: str | None = None) -> ir.Module:
+    def _stage_backend(self, stage: str):
+        """This Lowered's backend when it has `stage`, else the first usable backend that
+        does (JAX's "stablehlo" and "hlo" from a function jitted for the CPU)."""
+        if stage in ("mlax", "mlax-opt") or any(st.name == stage for st in self.backend.stages):
+            return self.backend
+        try:
+            return backends.stage_backend(stage)
+        except backends.BackendUnavailable as e:
+            raise ValueError(f"unknown stage {stage!r}: the {self.backend.name} backend's are "
+                             f"{', '.join(st.name for st in self.backend.stages)}, after mlax "
+                             f"and mlax-opt; {e}") from None
+
+    def compiler_ir(self, stage: str = "mlax", *, dialect: str | None = None):
         """A copy of the module at MLIR stage `stage` (mlax, mlax-opt, then the backend's:
-        linalg, llvm on the CPU). `dialect` is JAX's keyword for the same: an MLIR stage
-        ("stablehlo" on the tpu backend); JAX's "hlo", XLA's own IR, is a ValueError."""
-        stages = mlir_stages(self.backend)
-        if dialect is not None:
-            if dialect not in stages:
-                raise ValueError(
-                    f"compiler_ir(dialect={dialect!r}): the {self.backend.name} backend has "
-                    f"no such IR; its MLIR stages are {', '.join(stages)}. XLA's HLO is not "
-                    "an MLIR stage: the tpu backend's Compiled.as_text('hlo') has XLA's "
-                    "optimized HLO, and its 'stablehlo' stage the module XLA takes.")
-            stage = dialect
+        linalg, llvm on the CPU). `dialect` is JAX's keyword for the same. A stage of
+        another backend is that backend's lowering of the same module: "stablehlo" (the
+        tpu backend's) on any backend, and JAX's "hlo", XLA's HLO before optimization as
+        jaxlib converts the StableHLO (an `HloComputation`, JAX's `as_hlo_text()`)."""
+        stage = dialect or stage
+        backend = self._stage_backend(stage)
+        stages = mlir_stages(backend)
+        if stage == "hlo" and stage not in stages:
+            return HloComputation(self.as_text(stage))
         if stage not in stages:
-            text = [st.name for st in self.backend.stages if not st.pipeline]
+            text = [st.name for st in backend.stages if not st.pipeline]
             raise ValueError(f"unknown MLIR stage {stage!r}: one of {', '.join(stages)} "
                              f"(as_text also has {', '.join(text)})")
         with self._ctx:
             m = clone_module(self._module, self._ctx)
-            for _, p in stage_pipelines(self.backend, stage, self._pipeline):
+            custom = self._pipeline if backend is self.backend else None
+            for _, p in stage_pipelines(backend, stage, custom):
                 run_pipeline(m, p)
         return m
 
-    def as_text(self, stage: str = "mlax", debug_info: bool = False) -> str:
-        """The module at `stage`: an MLIR stage (`compiler_ir`), or one the backend
-        translates to from its last MLIR stage (llvm-ir, asm on the CPU)."""
-        if stage not in mlir_stages(self.backend):
-            m = self.compiler_ir(mlir_stages(self.backend)[-1])
+    def as_text(self, stage: str = "mlax", debug_info: bool = False, *,
+                dialect: str | None = None) -> str:
+        """The module at `stage` (`dialect`, JAX's keyword): an MLIR stage (`compiler_ir`),
+        or one the backend translates to from its last MLIR stage (llvm-ir, asm on the
+        CPU; hlo on the tpu backend's path)."""
+        stage = dialect or stage
+        backend = self._stage_backend(stage)
+        if stage not in mlir_stages(backend):
+            m = self.compiler_ir(mlir_stages(backend)[-1])
             with self._ctx:
-                return self.backend.translate(m, stage).decode()
+                return backend.translate(m, stage).decode()
         m = self.compiler_ir(stage)
         return m.operation.get_asm(enable_debug_info=debug_info)
 
@@ -249,6 +264,20 @@ class Lowered:
                 exes[e.symbol] = placement.placed_executable(exes[e.symbol], e.placement,
                                                         e.out_avals, e.name)
         return Compiled(self, exes, m if lowered else None, opt_level)
+
+
+class HloComputation:
+    """XLA's HLO of an entry point, as text: what JAX's `compiler_ir(dialect="hlo")`
+    (an XlaComputation) gives to callers that print it."""
+
+    def __init__(self, text: str):
+        self._text = text
+
+    def as_hlo_text(self) -> str:
+        return self._text
+
+    def __str__(self):
+        return self._text
 
 
 class Compiled:

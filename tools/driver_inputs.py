@@ -19,7 +19,7 @@ from mlax.tools import opt
 from mlax.tools.driver_errors import CompileError, Files, UsageError, format_exception
 from mlax.tools.driver_specs import MAX_SPEC_NESTING, FunctionArgs, SpecError, parse_spec
 from mlax.transforms.verify import mlax_type_problem
-from mlax.tree_util import tree_leaves
+from mlax.pytree import tree_leaves
 
 
 def _from_json(v, where, depth=0):

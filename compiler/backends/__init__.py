@@ -90,6 +90,9 @@ class Backend:
         name             what jit(backend=...), mlax-compile --target and MLAX_PLATFORMS
                          take: "cpu", "cuda", "tpu"
         platform         the platform of its devices, as JAX names it
+        stand_in         what runs its code here in place of the platform's own devices
+                         ("" when they are its own); JAX's device queries see a stand-in
+                         platform only where it is requested (`requested_platforms`)
         stages           its `Stage`s after the shared mlax-opt stage, in order: the MLIR
                          stages (one pipeline each), then those `translate` makes
         artifact         what `save` writes, in words
@@ -128,6 +131,7 @@ class Backend:
 
     name: str = ""
     platform: str = ""
+    stand_in: str = ""
     stages: tuple = ()
     artifact: str = ""
     named_pipelines: dict = {}
@@ -246,6 +250,19 @@ def get(name: str | None = None) -> Backend:
     return backend
 
 
+def stage_backend(stage: str) -> Backend:
+    """The first usable backend with a stage named `stage` (JAX's "stablehlo" and "hlo"
+    for a function jitted for another target). Raises BackendUnavailable."""
+    having = [n for n in _BACKENDS
+              if not isinstance(_BACKENDS[n], Unavailable)
+              and any(st.name == stage for st in get(n).stages)]
+    if not having:
+        why = [f"{n}: {e.why}" for n, e in _BACKENDS.items() if isinstance(e, Unavailable)]
+        raise BackendUnavailable(f"no usable backend has the stage {stage!r}"
+                                 + (f" ({'; '.join(why)})" if why else ""))
+    return get(having[0])
+
+
 def platform_backend(platform: str) -> str:
     """The backend of devices whose `platform` is `platform` (JAX's "gpu" is cuda)."""
     return "cuda" if platform == "gpu" else platform
@@ -262,9 +279,13 @@ def backend_platforms() -> list[str]:
     return usable
 
 
-def default_name() -> str:
-    """The default platform: MLAX_PLATFORMS (first of a comma-separated list), else cpu."""
+def requested_platforms() -> list[str]:
+    """The platforms MLAX_PLATFORMS (else JAX_PLATFORMS) lists, in order of priority, as
+    JAX's jax_platforms; [] when neither is set."""
     env = os.environ.get("MLAX_PLATFORMS") or os.environ.get("JAX_PLATFORMS")
-    if env:
-        return env.split(",")[0].strip()
-    return "cpu"
+    return [p.strip() for p in env.split(",")] if env else []
+
+
+def default_name() -> str:
+    """The default platform: the first requested one, else cpu."""
+    return (requested_platforms() or ["cpu"])[0]

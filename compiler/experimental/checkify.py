@@ -23,9 +23,11 @@ frame): one branch's checks, or a loop's first failure, carried.
 
 A while_loop's cond_fun makes its checks on the initial value and after each step, as
 JAX's. So is `vmap`'s function (mlax.batching): each check reports the last member where
-it failed. Limits: the functions of `grad` / `jvp` / `vjp` called within the checkified
-function are their own traces: automatic checks do not see their ops, and a `check`
-there is a NotImplementedError naming the place. In a checkified function that vmaps a
+it failed. The functions of `grad` / `value_and_grad` / `jvp` / `vjp` (mlax.ad) return
+their checks as auxiliary outputs: the checks of the primal computation are reported,
+as JAX's; automatic checks do not see the derivative's own ops (made by the autodiff
+expansion, after tracing). A `check` in a function another transform traces on its own
+(custom_jvp rules, ...) is a NotImplementedError naming the place. In a checkified function that vmaps a
 cond with a batched predicate, each member reports the checks of the branch it takes
 (JAX runs both branches for every member and reports both).
 """
@@ -41,7 +43,7 @@ from mlax import numpy as jnp
 from mlax.api import jit
 from mlax.runtime.basearray import Array
 from mlax.runtime.dtypes import is_inexact
-from mlax.tree_util import register_pytree_node, tree_flatten, tree_leaves, tree_unflatten
+from mlax.pytree import register_pytree_node, tree_flatten, tree_leaves, tree_unflatten
 
 __all__ = ["Error", "ErrorCategory", "JaxRuntimeError", "check", "check_error", "checkify",
            "debug_check", "all_checks", "automatic_checks", "div_checks", "float_checks",
@@ -348,9 +350,10 @@ def _frame_for_check(what):
         return None
     if frame is not None:
         raise NotImplementedError(
-            f"mlax does not support checkify.{what} inside a transform (grad, jvp, vjp) "
-            f"within checkify yet (at {tracing.user_site()}); move the check out of that "
-            "function, or checkify the function itself.")
+            f"mlax does not support checkify.{what} inside a function this transform traces "
+            f"on its own (custom_jvp / custom_vjp rules, ...) within checkify yet (at "
+            f"{tracing.user_site()}); move the check out of that function, or checkify the "
+            "function itself.")
     raise _not_functionalized()
 
 

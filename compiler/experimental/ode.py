@@ -36,7 +36,7 @@ from mlax.batching import vmap
 from mlax.custom_derivatives import closure_convert, custom_vjp
 from mlax.flatten_util import ravel_pytree
 from mlax.runtime.basearray import Array
-from mlax.tree_util import tree_leaves, tree_map
+from mlax.pytree import tree_leaves, tree_map
 
 __all__ = ["odeint"]
 

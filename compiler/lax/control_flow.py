@@ -25,14 +25,14 @@ import collections
 import numpy as np
 from mlir import ir
 
-from mlax import core, tracing
-from mlax.checked_bodies import Checked, check_frame, first_failure, not_failed, report
+from mlax import checked_bodies, core, tracing
 from mlax.dialects import structural, tensor_type
 from mlax.lax import primitives as lax
+from mlax.lax.convenience import select_n
 from mlax.api import PjitFunction, declare, emit_call
 from mlax.core import ShapedArray
 from mlax.tracing import Tracer
-from mlax.tree_util import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
+from mlax.pytree import keystr, tree_flatten, tree_flatten_with_path, tree_unflatten
 from mlax.runtime.dtypes import dtype_kind
 
 __all__ = ["cond", "switch", "while_loop", "fori_loop", "scan", "map"]
@@ -73,7 +73,7 @@ def _trace_body(fun, in_tree, in_avals, in_origins, consts, name, what):
         args = [builder.add_argument(a, o) for a, o in zip(in_avals, in_origins)]
         for c in consts:
             builder.lift(c)
-    frame = check_frame()
+    frame = checked_bodies.check_frame()
     child = frame.child(builder) if frame is not None else None
     frames = core.check_frames()
     stack = core.trace_stack()
@@ -249,20 +249,21 @@ def _zero_like(x):
 def _switch(index, branches, operands, names, what, found=None):
     """`found`: the checks each branch made when first traced, whose slots every branch
     returns on its second trace."""
-    frame = check_frame()
+    frame = checked_bodies.check_frame()
     if found is not None:
-        checked = [Checked(frame, f) for f in branches]
+        checked = [checked_bodies.Checked(frame, f) for f in branches]
 
         def padded(i):
             def branch(*ops):
                 out, mine = checked[i](*ops)
-                return out, [mine if j == i else not_failed(c) for j, c in enumerate(found)]
+                return out, [mine if j == i else checked_bodies.not_failed(c)
+                             for j, c in enumerate(found)]
             branch.__name__ = _fname(branches[i])
             return branch
         out, values = _switch(index, [padded(i) for i in range(len(branches))], operands,
                               names, what)
         for c, v in zip(found, values):
-            report(frame, c, v)
+            checked_bodies.report(frame, c, v)
         return out
     leaves, in_tree = tree_flatten(operands)
     avals = [tracing.aval_of(x) for x in leaves]
@@ -273,11 +274,6 @@ def _switch(index, branches, operands, names, what, found=None):
                            f"{what} {n}")
         consts = list(body.builder.captured)
         bodies.append(body)
-    if any(b.checks for b in bodies):
-        found = [b.checks for b in bodies]
-        for b in bodies:
-            b.discard()
-        return _switch(index, branches, operands, names, what, found)
     # Messages name cond's branches as JAX does: true_fun first.
     order = [1, 0] if what == "cond" else list(range(len(bodies)))
     b0, name0 = bodies[order[0]], names[order[0]]
@@ -290,11 +286,34 @@ def _switch(index, branches, operands, names, what, found=None):
                              for x, y in zip(b0.out_avals, b.out_avals) if not _typematch(x, y))
             raise TypeError(f"{name0} and {n} output must have identical types, got {diff} "
                             f"(at {tracing.user_site()}).")
-    consts = _share_consts(bodies)
     out_avals = _join_weak([b.out_avals for b in bodies])
+    if any(b.checks for b in bodies):
+        found = [b.checks for b in bodies]
+        for b in bodies:
+            b.discard()
+        if checked_bodies.mapped_by_vmap(index):
+            return _select_every_branch(index, branches, operands, bodies[0].out_tree,
+                                        out_avals)
+        return _switch(index, branches, operands, names, what, found)
+    consts = _share_consts(bodies)
     outs = _emit(structural.Cond(branches=tuple(b.name for b in bodies)), what,
                  [index] + leaves + consts, out_avals)
     return bodies[0].out_tree.unflatten(outs)
+
+
+def _select_every_branch(index, branches, operands, out_tree, out_avals):
+    """What vmap makes of a cond or switch whose index is mapped (JAX's batching rule:
+    every branch runs for every member, and each member's outputs are selected), traced
+    so inside checkify: the branches run inline, so every branch's checks are made for
+    every member and reported, as JAX's checkify reports them."""
+    cases = [tree_flatten(f(*operands))[0] for f in branches]
+    outs = []
+    for aval, leaves in zip(out_avals, zip(*cases)):
+        leaves = [lax.broadcast_in_dim(lax.convert_element_type(x, aval.dtype), aval.shape, ())
+                  if not isinstance(x, Tracer) else lax.convert_element_type(x, aval.dtype)
+                  for x in leaves]
+        outs.append(select_n(index, *leaves))
+    return out_tree.unflatten(outs)
 
 
 def _fname(f):
@@ -399,25 +418,27 @@ def _while_with_checks(cond_fun, body_fun, init_val, cond_found, body_found):
     """The while loop carrying the checks its cond_fun and body make. As JAX's checkify,
     cond_fun's checks are made on the initial value and again after each step (in the
     body, on the new value); the loop's own test runs cond_fun with its checks dropped."""
-    frame = check_frame()
-    checked_cond, checked_body = Checked(frame, cond_fun), Checked(frame, body_fun)
+    frame = checked_bodies.check_frame()
+    checked_cond = checked_bodies.Checked(frame, cond_fun)
+    checked_body = checked_bodies.Checked(frame, body_fun)
     found = list(cond_found) + list(body_found)
 
     def body(carry):
         val, failures = carry
         val, new_body = checked_body(val) if body_found else (body_fun(val), [])
         new_cond = checked_cond(val)[1] if cond_found else []
-        return val, first_failure(frame, found, failures, new_cond + new_body)
+        return val, checked_bodies.first_failure(frame, found, failures, new_cond + new_body)
 
     def test(carry):
-        return Checked(frame, cond_fun)(carry[0])[0]
+        return checked_bodies.Checked(frame, cond_fun)(carry[0])[0]
     body.__name__, test.__name__ = _fname(body_fun), _fname(cond_fun)
     first = checked_cond(init_val)[1] if cond_found else []
     # The checks as first made, cond_fun's before body_fun's: JAX traces cond_fun first,
     # and of failed user checks reports the first made.
     cond_checks = checked_cond.checks if cond_found else []
-    val, failures = while_loop(test, body, (init_val, first + not_failed(body_found)))
-    report(frame, cond_checks + checked_body.checks, failures)
+    val, failures = while_loop(test, body,
+                               (init_val, first + checked_bodies.not_failed(body_found)))
+    checked_bodies.report(frame, cond_checks + checked_body.checks, failures)
     return val
 
 
@@ -545,16 +566,16 @@ def scan(f, init, xs=None, length=None, reverse=False, unroll=1, _split_transpos
 
 def _scan_with_checks(f, init, xs, length, reverse, found):
     """The scan carrying the checks its body makes."""
-    frame = check_frame()
-    checked = Checked(frame, lambda c, x: _pair(f(c, x)))
+    frame = checked_bodies.check_frame()
+    checked = checked_bodies.Checked(frame, lambda c, x: _pair(f(c, x)))
 
     def body(carry, x):
         c, failures = carry
         (c, y), new = checked(c, x)
-        return (c, first_failure(frame, found, failures, new)), y
+        return (c, checked_bodies.first_failure(frame, found, failures, new)), y
     body.__name__ = _fname(f)
-    (c, failures), ys = scan(body, (init, not_failed(found)), xs, length, reverse)
-    report(frame, checked.checks, failures)
+    (c, failures), ys = scan(body, (init, checked_bodies.not_failed(found)), xs, length, reverse)
+    checked_bodies.report(frame, checked.checks, failures)
     return c, ys
 
 

@@ -286,7 +286,7 @@ def _monoid(computation, init):
 def reduce(operands, init_values, computation, dimensions):
     """lax.reduce of one operand for the monoids JAX recognises (add/0, mul/1, max/-inf,
     min/+inf, and/or on bools); others raise NotImplementedError."""
-    from mlax.tree_util import tree_flatten, tree_unflatten
+    from mlax.pytree import tree_flatten, tree_unflatten
     flat_ops, tree = tree_flatten(operands)
     flat_inits, init_tree = tree_flatten(init_values)
     if tree != init_tree:

@@ -14,7 +14,7 @@ from mlax.dispatch import bind
 from mlax.lax.primitives import (aval, convert_element_type, dynamic_index_in_dim,
                                  _moveaxis_perm, reshape)
 from mlax.runtime import Array
-from mlax.tree_util import tree_map
+from mlax.pytree import tree_map
 from mlax.runtime.dtypes import is_float
 
 __all__ = ["psum", "pmean", "pmax", "pmin", "all_gather", "all_to_all", "pswapaxes",

@@ -14,7 +14,7 @@ from mlax.dispatch import bind
 from mlax.precision import Precision, canonicalize_precision, precision_names  # noqa: F401
 from mlax.runtime import Array
 from mlax.tracing import Tracer
-from mlax.tree_util import tree_map
+from mlax.pytree import tree_map
 from mlax.runtime.dtypes import is_float
 
 

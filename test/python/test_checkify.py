@@ -1,8 +1,7 @@
 """mlax.experimental.checkify against JAX's: the same functions, checkified with each set of
 error categories, under jit and vmap, give the same messages; eager checks raise, checks
 staged without checkify are JAX's error, checks inside control flow (a while_loop's cond_fun
-too) give JAX's errors, and checks inside a transform within checkify are a named
-NotImplementedError."""
+too) and inside the functions of grad / jvp / vjp give JAX's errors."""
 import numpy as np
 import pytest
 
@@ -194,20 +193,76 @@ def test_user_checks_win_over_automatic_ones_as_in_jax():
         assert merr.get() == jerr.get() == "user -1.0 (`check` failed)"
 
 
-def test_checks_where_not_supported_are_named_errors():
-    def in_grad(x):
-        def g(x):
-            mck.check(x > 0, "pos")
-            return x * x
-        return mlax.grad(g)(x)
-    with pytest.raises(NotImplementedError, match="a transform"):
-        mck.checkify(in_grad)(2.0)
-    # checkify of a vmapped cond with a batched predicate: JAX runs both branches for
-    # every member and reports the other branch's failures too; mlax selects one branch's
-    # checks per member. (vmap of a checkified cond selects in both.)
-    g = mlax.vmap(lambda v: mlax.lax.cond(v > 2, lambda v: (mck.check(v > 0, "pos"), v)[1],
-                                          lambda v: v, v))
-    assert mck.checkify(g)(np.array([1., -2., 3.], np.float32))[0].get() is None
+def autodiff(jax_, np_, ck):
+    """Functions differentiated inside the checkified one: a user check and the automatic
+    checks of their primal computation."""
+    def f(x):
+        ck.check(x > 0, "x must be positive, got {}", x)
+        return np_.log(x + 2.0) * x
+
+    def f_aux(x):
+        return f(x), x * 2
+    return {
+        "grad": lambda x: jax_.grad(f)(x),
+        "value_and_grad": lambda x: jax_.value_and_grad(f)(x),
+        "grad has_aux": lambda x: jax_.grad(f_aux, has_aux=True)(x),
+        "jvp": lambda x: jax_.jvp(f, (x,), (1.0,)),
+        "vjp": lambda x: jax_.vjp(f, x)[0],
+        "vjp pullback": lambda x: jax_.vjp(f, x)[1](1.0),
+        "grad of grad": lambda x: jax_.grad(jax_.grad(f))(x),
+    }
+
+
+@pytest.mark.parametrize("name", list(autodiff(mlax, mnp, mck)))
+@pytest.mark.parametrize("jit", [False, True], ids=["eager", "jit"])
+def test_checks_inside_autodiff_match_jax(name, jit):
+    """Tests that checks in a function of grad / jvp / vjp within checkify report the
+    primal computation's failures, as JAX's."""
+    mf = mck.checkify(autodiff(mlax, mnp, mck)[name], errors=mck.all_checks)
+    jf = jck.checkify(autodiff(jax, jnp, jck)[name], errors=jck.all_checks)
+    if jit:
+        mf, jf = mlax.jit(mf), jax.jit(jf)
+    for x in (1.0, -1.0, -3.0):
+        (merr, mout), (jerr, jout) = mf(np.float32(x)), jf(np.float32(x))
+        assert merr.get() == jerr.get(), x
+        for m, j in zip(mlax.tree_util.tree_leaves(mout), jax.tree_util.tree_leaves(jout)):
+            np.testing.assert_allclose(np.asarray(m), np.asarray(j), rtol=1e-6)
+
+
+def mapped_branches(jax_, np_, ck):
+    """vmap of a cond / switch whose index depends on the mapped argument."""
+    def on_true(v):
+        ck.check(v > 0, "true branch: v must be positive, got {}", v)
+        return np_.log(v)
+
+    def on_false(v):
+        ck.check(v < 10, "false branch: v too big {}", v)
+        return v * 2
+    return {
+        "cond": jax_.vmap(lambda v: jax_.lax.cond(v > 2, on_true, on_false, v)),
+        "switch": jax_.vmap(lambda v: jax_.lax.switch(
+            (v > 0).astype(np.int32) + (v > 4).astype(np.int32), [on_true, on_false,
+                                                                  lambda v: v + 1.], v)),
+        "unmapped index": jax_.vmap(lambda v, p: jax_.lax.cond(p, on_true, on_false, v),
+                                    in_axes=(0, None)),
+    }
+
+
+@pytest.mark.parametrize("name", ["cond", "switch", "unmapped index"])
+@pytest.mark.parametrize("errors", ["user_checks", "float_checks", "all_checks"])
+def test_checkify_of_vmapped_cond_reports_every_branch_as_jax(name, errors):
+    """Tests that, in a checkified function, vmap of a cond or switch whose index is mapped
+    reports the checks of every branch for every member (JAX's batching rule runs them
+    all), and one whose index is not mapped those of the branch taken."""
+    mf = mck.checkify(mapped_branches(mlax, mnp, mck)[name], errors=getattr(mck, errors))
+    jf = jck.checkify(mapped_branches(jax, jnp, jck)[name], errors=getattr(jck, errors))
+    extra = (True,) if name == "unmapped index" else ()
+    for x in ([1., -2., 3.], [1., 12., 3.], [5., 20., -1.], [3., 4., 5.], [-1., 0.5, 6.]):
+        x = np.asarray(x, np.float32)
+        for wrap_m, wrap_j in ((lambda f: f, lambda f: f), (mlax.jit, jax.jit)):
+            (merr, mout), (jerr, jout) = wrap_m(mf)(x, *extra), wrap_j(jf)(x, *extra)
+            assert merr.get() == jerr.get(), (x, wrap_m)
+            np.testing.assert_allclose(np.asarray(mout), np.asarray(jout), rtol=1e-6)
 
 
 def while_checks(lax_, ck):
@@ -238,3 +293,15 @@ def test_rule_table_is_keyed_by_op_name():
     from mlax.dialects.ops import OPS
     assert set(mck.CHECKS) <= set(OPS)
     assert [c for c, _ in mck.CHECKS["mlax.div"]] == [mck.DivisionByZeroError, mck.NaNError]
+
+
+@pytest.mark.parametrize("first", ["mlax.checked_bodies", "mlax.ad"])
+def test_checked_bodies_imports_first_in_a_fresh_process(first):
+    """Tests that importing the checkify machinery (or grad's, which uses it) before
+    mlax.lax works: mlax.lax.control_flow reads it through its module, so the import cycle
+    through mlax.lax is no partially initialized import."""
+    import subprocess
+    import sys
+    proc = subprocess.run([sys.executable, "-c", f"import {first}, mlax.lax; print('ok')"],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr

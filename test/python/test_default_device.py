@@ -151,10 +151,11 @@ def _sin2(a):
 
 
 @pytest.mark.parametrize("platform", ["cpu", "tpu", "cuda"])
-def test_arrays_report_the_device_they_are_on(platform, interpret):
+def test_arrays_report_the_device_they_are_on(platform, interpret, monkeypatch):
     """device_put, jit on a backend, eager ops and default_device all agree with
     `mlax.devices(platform)` (cuda in interpret mode: its results are host buffers, but
-    they are the cuda device's)."""
+    they are the cuda device's; the tpu stand-in is listed when requested)."""
+    monkeypatch.setenv("MLAX_PLATFORMS", f"cpu,{platform}")
     dev = mlax.devices(platform)[0]
     x = np.linspace(-1, 1, 6, dtype=np.float32)
     put = mlax.device_put(x, dev)

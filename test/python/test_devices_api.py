@@ -27,6 +27,25 @@ def test_device_queries_name_a_missing_backend(monkeypatch):
     assert mlax.device_count("cuda") == 1
 
 
+def test_stand_in_tpu_is_present_only_when_requested(monkeypatch):
+    """Tests that, as JAX's device queries see platforms (the default backend is the first
+    present one, TPU first), the tpu platform on XLA's CPU client is present only when
+    MLAX_PLATFORMS or jax_platform_name requests it: chex's restrict_backends tests read
+    `devices('tpu')` succeeding as "the TPU is the default backend"."""
+    pytest.importorskip("mlax.backends.tpu", exc_type=ImportError)
+    monkeypatch.delenv("MLAX_PLATFORMS", raising=False)
+    monkeypatch.delenv("JAX_PLATFORMS", raising=False)
+    for query in (mlax.devices, mlax.device_count, mlax.local_devices):
+        with pytest.raises(RuntimeError, match="'tpu' is not present.*MLAX_PLATFORMS=cpu,tpu"):
+            query(backend="tpu")
+    # An explicit target uses it all the same.
+    assert {d.platform for d in mlax.jit(jnp.sin, backend="tpu")(1.0).devices()} == {"tpu"}
+    monkeypatch.setenv("MLAX_PLATFORMS", "cpu,tpu")
+    assert mlax.default_backend() == "cpu" and mlax.devices("tpu")[0].platform == "tpu"
+    monkeypatch.setenv("MLAX_PLATFORMS", "tpu")
+    assert mlax.default_backend() == "tpu" and mlax.device_count() == mlax.device_count("tpu")
+
+
 def test_device_get_returns_numpy_leaves():
     out = mlax.device_get({"a": jnp.arange(3), "b": 2.5, "c": [jnp.ones((2,))]})
     assert isinstance(out["a"], np.ndarray) and out["a"].tolist() == [0, 1, 2]

@@ -19,3 +19,16 @@ def test_seeded_slice_of_optax_and_chex_suites_passes():
     assert proc.returncode == 0, proc.stderr
     total = proc.stdout.splitlines()[-1]
     assert total.startswith("total: 12 passed, 0 failed"), proc.stdout
+
+
+def test_expected_failures_name_a_sliced_test_and_a_reason():
+    """Tests that each expected failure of the slice names a module of the slice and a
+    reason, and is matched by its test name whatever pytest's class prefix."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("ecosystem_tests", SCRIPT)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    for (module, test), reason in script.EXPECTED_FAILURES.items():
+        assert module in script.SLICE and test.startswith("test_") and reason
+        assert script.expected_failure(module, f"pkg.Case::{test}") == reason
+    assert script.expected_failure("optax/_src/alias_test.py", "A::test_x") is None

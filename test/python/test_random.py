@@ -583,3 +583,37 @@ def test_complex_normal_as_jax():
     re, im = random.split(random.key(1))
     np.testing.assert_allclose(np.asarray(got).real * np.sqrt(2), np.asarray(random.normal(re, (50,))), rtol=1e-6)
     np.testing.assert_allclose(np.asarray(got).imag * np.sqrt(2), np.asarray(random.normal(im, (50,))), rtol=1e-6)
+
+
+def _typed_key_programs(jax_):
+    """Programs over typed keys, run under mlax and JAX: each returns a pytree of values."""
+    k = jax_.random.key(0)
+    ks = jax_.random.split(k, 3)
+    tu = jax_.tree_util
+    data = jax_.random.key_data
+    return {
+        "leaves": lambda: [len(tu.tree_leaves({"k": ks, "a": 1})),
+                           tu.tree_leaves(k)[0] is k, str(tu.tree_structure({"k": ks}))],
+        "paths": lambda: [tu.keystr(p) for p, _ in tu.tree_flatten_with_path({"k": ks})[0]],
+        "tree_map": lambda: tu.tree_map(lambda x: list(x.shape), {"k": ks, "x": np.ones(2)}),
+        "jit": lambda: data(jax_.jit(lambda t: jax_.random.split(t["k"])[0])({"k": k})),
+        "vmap": lambda: jax_.vmap(lambda kk: jax_.random.normal(kk, (2,)))(ks),
+        "grad": lambda: jax_.grad(lambda x, kk: x * jax_.random.normal(kk))(2.0, k),
+        "scan": lambda: [data(c) if i == 0 else c for i, c in enumerate(jax_.lax.scan(
+            lambda c, _: (jax_.random.split(c)[0], jax_.random.uniform(c)), k, None, length=3))],
+        "wrap_key_data": lambda: data(jax_.random.wrap_key_data(data(ks))),
+    }
+
+
+@pytest.mark.parametrize("name", list(_typed_key_programs(mlax)))
+def test_typed_keys_are_pytree_leaves_as_in_jax(name):
+    """Tests that a typed key array is one pytree leaf (tree_leaves gives the key array, its
+    path is its container's), and that jit, vmap, grad and scan pass it through, as JAX's."""
+    jax = pytest.importorskip("jax")
+    got = _typed_key_programs(mlax)[name]()
+    want = _typed_key_programs(jax)[name]()
+    g_leaves, g_tree = jax.tree_util.tree_flatten(mlax.tree_util.tree_map(np.asarray, got))
+    w_leaves, w_tree = jax.tree_util.tree_flatten(jax.tree_util.tree_map(np.asarray, want))
+    assert g_tree == w_tree
+    for g, w in zip(g_leaves, w_leaves):
+        np.testing.assert_array_equal(g, w)

@@ -68,10 +68,13 @@ class TpuBackend(Backend):
     """StableHLO for XLA; XLA's CPU client stands in for a TPU."""
     name = "tpu"
     platform = "tpu"
+    stand_in = "XLA's CPU client"
     stages = (
         Stage("stablehlo", TPU_STABLEHLO, "StableHLO and CHLO ops (generic form)"),
         Stage("stablehlo-bytecode", None, "a portable StableHLO artifact (VHLO bytecode)",
               binary_suffix=".mlirbc"),
+        Stage("hlo", None, "XLA's HLO text of the entry point, unoptimized (jaxlib's "
+              "converter, as JAX's Lowered.compiler_ir(dialect='hlo'))"),
     )
     artifact = ("a compiled module directory: a StableHLO artifact per entry point, "
                 "mlax_module.json, __init__.py (loaded with jaxlib, run by XLA)")
@@ -110,11 +113,20 @@ class TpuBackend(Backend):
         return tpu_runtime.process_count()
 
     def translate(self, module, stage, opt_level=3, machine=None):
-        if stage != "stablehlo-bytecode":
+        if stage not in ("stablehlo-bytecode", "hlo"):
             raise BackendError(f"the tpu backend has no stage {stage!r}")
-        _no_host_callbacks(module, "it has no StableHLO artifact")
+        _no_host_callbacks(module, "it has no StableHLO artifact" if stage != "hlo"
+                           else "it has no HLO")
         text = crossing.generic_text(module)
         ctx = crossing.context()
+        if stage == "hlo":
+            entries = [symbol_name(op) for op in func_ops(module)
+                       if "sym_visibility" not in op.attributes
+                       or str(op.attributes["sym_visibility"]) == '"public"']
+            if len(entries) != 1:
+                raise BackendError(f"the hlo stage is one entry point's: the module has "
+                                   f"{len(entries)} public functions")
+            return crossing.hlo_text(crossing.entry_module(text, entries[0], ctx)).encode()
         version = (machine or self.machine_target()).version
         return crossing.artifact(crossing.parse(text, ctx), version)
 

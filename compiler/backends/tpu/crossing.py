@@ -27,6 +27,7 @@ import json
 import subprocess
 import sys
 
+from jaxlib import _jax
 from jaxlib.mlir import ir as jir
 from jaxlib.mlir import passmanager as jpm
 from jaxlib.mlir._mlir_libs import _jax_mlir_ext
@@ -136,6 +137,15 @@ def artifact(module: jir.Module, version: str = TARGET_VERSION) -> bytes:
         except Exception as e:
             raise StablehloError(f"cannot serialize the module as a StableHLO artifact at "
                                  f"version {version}: {e}") from None
+
+
+def hlo_text(module: jir.Module) -> str:
+    """XLA's HLO text of `module`'s @main, unoptimized: jaxlib's converter, as JAX's
+    `Lowered.compiler_ir(dialect="hlo").as_hlo_text()` gives it."""
+    with module.context:
+        _legalize_chlo(module)
+        return _jax.mlir.mlir_module_to_xla_computation(
+            str(module), use_tuple_args=False).as_hlo_text()
 
 
 def unspecified_results(module: jir.Module) -> list:

@@ -13,7 +13,7 @@ from mlax import random
 from mlax.batching import vmap
 from mlax.numpy._util import _float_args
 from mlax.scipy import linalg, special
-from mlax.tree_util import register_pytree_node_class
+from mlax.pytree import register_pytree_node_class
 
 
 @register_pytree_node_class
