@@ -21,7 +21,8 @@ import functools
 
 import numpy as np
 
-from mlax import checked_bodies, core, dtypes, lax, tracing
+from mlax import core, dtypes, lax, tracing
+from mlax.lax import checked_bodies
 from mlax import numpy as jnp
 from mlax.api import PjitFunction, Transformed, closed_over, declare, emit_call, trace_avals
 from mlax.dialects import structural

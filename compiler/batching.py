@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlax import checked_bodies, core, tracing
+from mlax import core, tracing
+from mlax.lax import checked_bodies
 from mlax.dialects import dependent_results, structural
 from mlax.api import Transformed, closed_over, declare, emit_call, trace_callee
 from mlax.core import ShapedArray

@@ -25,9 +25,9 @@ import collections
 import numpy as np
 from mlir import ir
 
-from mlax import checked_bodies, core, tracing
+from mlax import core, tracing
 from mlax.dialects import structural, tensor_type
-from mlax.lax import primitives as lax
+from mlax.lax import checked_bodies, primitives as lax
 from mlax.lax.convenience import select_n
 from mlax.api import PjitFunction, declare, emit_call
 from mlax.core import ShapedArray

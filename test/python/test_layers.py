@@ -53,6 +53,9 @@ def package_modules():
     return out
 
 
+ROOTS = {"mlax", "mlax.dialects", "mlax.runtime", "mlax.tools"}
+
+
 def import_graph():
     """{module: {(imported module, line)}} over mlax's own modules."""
     modules = package_modules()
@@ -77,6 +80,14 @@ def import_graph():
                     t = t.rpartition(".")[0]
                 if t and t != name:
                     edges.add((t, node.lineno))
+                # Importing a.b.c runs a.b's __init__ first: an edge to each package above
+                # the target (but the roots, whose __init__ imports lazily, and the
+                # importer's own packages, already running).
+                p = t.rpartition(".")[0]
+                while p and p not in ROOTS:
+                    if p in modules and not name.startswith(p + "."):
+                        edges.add((p, node.lineno))
+                    p = p.rpartition(".")[0]
         graph[name] = edges
     return graph
 
@@ -179,3 +190,14 @@ def test_importing_mlax_loads_no_compiler(code):
                    "if m.split('.')[0] in ('mlir', 'mlax')))")
     loaded = eval(out.stdout)
     assert all(m == "mlax" or m.startswith("mlax.runtime") for m in loaded), loaded
+
+
+def test_vmap_as_the_first_name_used():
+    """`import mlax; mlax.vmap(f)(x)` with nothing imported before: vmap's module imports
+    checkify's control-flow helpers, which import mlax.lax, whose control flow imports
+    them back (an ImportError from a partially initialized module, before the fix)."""
+    from child import run_case
+    out = run_case("import mlax, numpy as np\n"
+                   "print(mlax.vmap(lambda x: x * 2)(np.ones(3, np.float32)).tolist())\n"
+                   "print(mlax.pmap(lambda x: x + 1)(np.ones((1, 2), np.float32)).tolist())")
+    assert out.stdout.split() == ["[2.0,", "2.0,", "2.0]", "[[2.0,", "2.0]]"], out.stdout
