@@ -89,8 +89,8 @@ def load_mlax_tpu():
     if lib.available:
         try:
             from mlax import backends
-            backends.get("tpu")
-            lib.module.devices("tpu")
+            backends.get("tpu").devices()   # starts the client (jax_platform_name=tpu,
+                                            # set around the column's cells, makes it present)
         except Exception as e:
             return Library("tpu", error=short_reason(e))
     return Library("tpu", lib.module, lib.jnp, lib.error)
